@@ -1,0 +1,57 @@
+/** Findings from detectors and the deduplicated alerts they become. */
+import type { SecurityEvent } from './event.js';
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3, critical: 4 };
+
+export interface Entity {
+  /** What kind of thing is suspicious: `ip`, `user`, `file`, ... */
+  type: string;
+  value: string;
+}
+
+/** What a detector reports; the pipeline turns it into an Alert with a dedup key. */
+export interface Finding {
+  /** Detector or rule id, kebab-case, e.g. `brute-force`. */
+  rule: string;
+  title: string;
+  severity: Severity;
+  entity: Entity;
+  /** Window the finding covers, epoch ms. windowStart is part of the dedup key, so it must be deterministic. */
+  windowStart: number;
+  windowEnd: number;
+  /** Event ids that support the finding (bounded by the detector). */
+  evidence: string[];
+  /** Human explanation: what was seen against what was expected. */
+  description: string;
+  observed?: Record<string, number>;
+  expected?: Record<string, number>;
+  /** Model score where a model produced the finding (e.g. isolation-forest anomaly score in 0..1). */
+  score?: number;
+  /** Features that drove a model score, most influential first. */
+  features?: Array<{ name: string; value: number; contribution: number }>;
+}
+
+export type AlertStatus = 'open' | 'acknowledged' | 'closed';
+
+export interface Alert extends Finding {
+  id: string;
+  /** rule + entity + window start: the same attack seen twice is one alert. */
+  dedupKey: string;
+  status: AlertStatus;
+  createdAt: string;
+}
+
+/** Deterministic dedup key for a finding. */
+export function dedupKey(f: Pick<Finding, 'rule' | 'entity' | 'windowStart'>): string {
+  return `${f.rule}|${f.entity.type}:${f.entity.value}|${new Date(f.windowStart).toISOString()}`;
+}
+
+/** Detectors see one event at a time (hot path, synchronous) and may emit findings. */
+export interface Detector {
+  readonly id: string;
+  observe(event: SecurityEvent): Finding[];
+  /** Called at the end of every batch and at shutdown; models that score closed windows report here. */
+  flush(opts: { final: boolean }): Finding[];
+}

@@ -1,0 +1,74 @@
+/** The one normalized event schema every source produces (ECS-style field names, nested objects). */
+
+export type EventKind = 'event' | 'alert' | 'state';
+export type EventOutcome = 'success' | 'failure' | 'unknown';
+
+export interface GeoInfo {
+  country_iso_code?: string;
+  country_name?: string;
+  city_name?: string;
+  location?: { lat: number; lon: number };
+  /** Accuracy radius of the location in km, as the GeoIP database gives it. */
+  accuracy_radius_km?: number;
+}
+
+export interface SecurityEvent {
+  /** Event time, ISO-8601 UTC with milliseconds. */
+  '@timestamp': string;
+  event: {
+    /** Stable id: hash of the whole raw record plus its source (see eventId). */
+    id: string;
+    kind: EventKind;
+    category: string[];
+    action: string;
+    outcome: EventOutcome;
+    /** Vendor or system that produced the record, e.g. `google-workspace`, `json-logs`. */
+    provider: string;
+    /** Source instance and log kind, e.g. `auth-logs` or `google-workspace.login`. */
+    dataset: string;
+    /** Ingest time, ISO-8601 UTC. */
+    ingested: string;
+    /** How many identical records this event stands for (duplicate compression); 1 when absent. */
+    count?: number;
+  };
+  user?: { email?: string; id?: string; name?: string };
+  source?: {
+    ip?: string;
+    geo?: GeoInfo;
+    as?: { number?: number; organization?: { name?: string } };
+  };
+  user_agent?: { original?: string; name?: string; os?: { name?: string }; device?: { name?: string } };
+  file?: {
+    id?: string;
+    name?: string;
+    path?: string;
+    size?: number;
+    mime_type?: string;
+    owner?: string;
+  };
+  target?: { user?: { email?: string } };
+  share?: { visibility?: string; link?: string };
+  related?: { ip?: string[]; user?: string[]; hash?: string[] };
+  /** Free-form vendor fields worth keeping in structured form (e.g. login type, challenge). */
+  labels?: Record<string, string>;
+  /** The record exactly as the source delivered it. */
+  raw: unknown;
+}
+
+/** Reads a dotted ECS path (`user.email`, `event.action`, `@timestamp`) from an event or any object. */
+export function getField(obj: unknown, path: string): unknown {
+  if (obj === null || typeof obj !== 'object') return undefined;
+  const direct = (obj as Record<string, unknown>)[path];
+  if (direct !== undefined) return direct;
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Epoch milliseconds of an event's `@timestamp`. */
+export function eventTime(e: SecurityEvent): number {
+  return Date.parse(e['@timestamp']);
+}

@@ -1,0 +1,10 @@
+/** Public types and contracts of saaswatch; this folder imports nothing else of ours. */
+export * from './alert.js';
+export * from './errors.js';
+export * from './event.js';
+export * from './hash.js';
+export * from './plugin.js';
+export * from './secret.js';
+export * from './sink.js';
+export * from './source.js';
+export * from './store.js';

@@ -1,0 +1,32 @@
+/** How integrations plug in: each folder exports one plugin object, and the registry lists them. */
+import type { Logger } from 'pino';
+import type { ZodType } from 'zod';
+import type { Detector } from './alert.js';
+import type { Sink } from './sink.js';
+import type { Source } from './source.js';
+
+export interface PluginDeps {
+  logger: Logger;
+  /** Directory for files a plugin writes (alerts.jsonl, ...). */
+  dataDir: string;
+}
+
+interface PluginBase<C> {
+  /** kebab-case id: the folder name, the config `type`, the log field. */
+  type: string;
+  description: string;
+  /** Validates this plugin's config section (without the common `type`/`name` keys). */
+  configSchema: ZodType<C>;
+}
+
+export interface SourcePlugin<C = unknown> extends PluginBase<C> {
+  create(name: string, config: C, deps: PluginDeps): Source;
+}
+
+export interface DetectorPlugin<C = unknown> extends PluginBase<C> {
+  create(config: C, deps: PluginDeps): Detector;
+}
+
+export interface SinkPlugin<C = unknown> extends PluginBase<C> {
+  create(name: string, config: C, deps: PluginDeps): Sink;
+}

@@ -1,0 +1,46 @@
+/** What a source yields: raw records in batches, with the cursor that resumes after them. */
+import type { SecurityEvent } from './event.js';
+
+export interface RawRecord {
+  /** The record as read (parsed JSON object, CSV row as object, ...). */
+  data: unknown;
+  /** Where it came from, for dead letters: file path, line number, API page. */
+  position?: { file?: string; line?: number; page?: string };
+}
+
+export interface DeadLetterInput {
+  source: string;
+  reason: string;
+  code: string;
+  /** The offending input, truncated by the store if huge. */
+  payload: string;
+  position?: RawRecord['position'];
+}
+
+export interface SourceBatch {
+  events: SecurityEvent[];
+  deadLetters: DeadLetterInput[];
+  /** Opaque resume point, committed in the same transaction as the batch's events. */
+  cursor?: string;
+  /** Progress hint for the CLI progress bar: bytes or records done / total. */
+  progress?: { done: number; total?: number; unit: 'bytes' | 'records' };
+}
+
+export interface SourceContext {
+  /** Last committed cursor for this source instance, if any. */
+  cursor: string | undefined;
+  signal: AbortSignal;
+}
+
+/**
+ * A running source instance. `batches` ends when the input is exhausted (file) or runs until the
+ * signal aborts (poller). The pipeline awaits each batch's commit before pulling the next: that is
+ * the backpressure.
+ */
+export interface Source {
+  /** Instance name from config (unique), used as cursor key and in logs. */
+  readonly name: string;
+  /** Integration id (kebab-case), same as its folder and config `type`. */
+  readonly type: string;
+  batches(ctx: SourceContext): AsyncIterable<SourceBatch>;
+}
