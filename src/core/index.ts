@@ -8,3 +8,4 @@ export * from './secret.js';
 export * from './sink.js';
 export * from './source.js';
 export * from './store.js';
+export * from './config-types.js';
