@@ -11,7 +11,8 @@ const REDACT = [
 export function createLogger(opts: { level?: string; destination?: number } = {}): Logger {
   return pino(
     {
-      level: opts.level ?? process.env.SAASWATCH_LOG_LEVEL ?? 'info',
+      // The environment wins over the config file: it is how one run is made louder or quieter.
+      level: process.env.SAASWATCH_LOG_LEVEL ?? opts.level ?? 'info',
       base: undefined,
       redact: { paths: REDACT, censor: '[redacted]' },
     },

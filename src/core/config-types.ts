@@ -12,7 +12,10 @@ export function parseDuration(input: string | number): number | undefined {
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
 }
 
-/** A duration in config (`30s`, `5m`, a number of seconds), validated into milliseconds. */
+/**
+ * A duration in config (`30s`, `5m`, a number of seconds), validated into milliseconds. Give defaults
+ * with `.prefault('10m')`: zod 4's `.default()` skips the transform and would yield the raw string.
+ */
 export const zDuration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {

@@ -9,6 +9,8 @@ export interface PluginDeps {
   logger: Logger;
   /** Directory for files a plugin writes (alerts.jsonl, ...). */
   dataDir: string;
+  /** Directory that relative paths in config resolve against (the config file's directory). */
+  baseDir?: string;
 }
 
 interface PluginBase<C> {

@@ -1,0 +1,43 @@
+// Runs the type check and the whole vitest suite, then prints one closing "N passed, N failed" line.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const results = 'test-results.json';
+rmSync(results, { force: true });
+
+// PostgreSQL for the storage contract tests: started (and installed, as root) by .ci/start-postgres.sh
+// unless a server is already given. In CI a missing server fails the PostgreSQL suite, never skips it.
+if (!process.env.SAASWATCH_TEST_PG_URL) {
+  const pg = spawnSync('bash', ['.ci/start-postgres.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = (pg.stdout ?? '').split('\n').find((l) => l.startsWith('SAASWATCH_TEST_PG_URL='));
+  if (pg.status === 0 && line) process.env.SAASWATCH_TEST_PG_URL = line.slice('SAASWATCH_TEST_PG_URL='.length).trim();
+  else console.error('PostgreSQL could not be started; its contract tests will ' + (process.env.CI === 'true' ? 'fail' : 'be skipped'));
+}
+
+const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+const typecheckFailed = tsc.status !== 0;
+if (typecheckFailed) console.error('type check failed');
+
+const vitest = spawnSync(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...args],
+  { stdio: 'inherit' },
+);
+
+let passed = 0;
+let failed = typecheckFailed ? 1 : 0;
+let skipped = 0;
+try {
+  const report = JSON.parse(readFileSync(results, 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+} catch {
+  failed += 1; // no report at all: vitest itself crashed
+}
+if (vitest.status !== 0 && failed === 0) failed = 1;
+if (passed === 0 && failed === 0) failed = 1; // a run with no tests proves nothing
+
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

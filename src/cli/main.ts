@@ -1,0 +1,211 @@
+/** The saaswatch command line: run, ingest, alerts, config check, version. */
+import { Command, CommanderError, Option } from 'commander';
+import { createApp, type App } from '../app.js';
+import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
+import { errorMessage, SaaswatchError, type Source } from '../core/index.js';
+import { VERSION } from '../version.js';
+import { emptyStats, type IngestStats } from '../pipeline/pipeline.js';
+import { registry } from '../registry.js';
+import { createJsonLogsSource } from '../sources/json-logs/source.js';
+import { ProgressBar } from './progress.js';
+
+/** Exit codes scripts can rely on (documented in the README). */
+export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const num = (n: number) => n.toLocaleString('en-US');
+
+function addTotals(into: IngestStats, s: IngestStats): void {
+  for (const k of Object.keys(into) as Array<keyof IngestStats>) into[k] += s[k];
+}
+
+async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>): Promise<T> {
+  const config = loadConfig(registry, { path: configPath });
+  const app = await createApp(config);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Ctrl-C stops reading, commits what was read, delivers what is due, then exits. */
+function stopSignal(): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after the current batch (Ctrl-C again to quit now)\n');
+    ac.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return ac.signal;
+}
+
+async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean): Promise<IngestStats> {
+  const signal = stopSignal();
+  const outboxStop = new AbortController();
+  const outboxRun = app.outbox.run(outboxStop.signal);
+  const totals = emptyStats();
+  const bar = new ProgressBar(process.stdout, label);
+  try {
+    for (const source of sources) {
+      const stats = await app.pipeline.ingest(source, {
+        signal,
+        onBatch: (batch, s) => {
+          if (showProgress && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
+        },
+      });
+      addTotals(totals, stats);
+    }
+  } finally {
+    bar.done();
+    outboxStop.abort();
+    await outboxRun;
+  }
+  await app.outbox.drain({ timeoutMs: 30_000 });
+  return totals;
+}
+
+async function report(app: App, what: string, stats: IngestStats): Promise<number> {
+  const secs = (stats.durationMs / 1000).toFixed(1);
+  out(`${what}: ${num(stats.events)} events (${num(stats.inserted)} new, ${num(stats.duplicates)} already stored), ${num(stats.deadLetters)} dead letters in ${secs} s`);
+  out(`alerts: ${num(stats.alertsCreated)} new, ${num(stats.alertsUpdated)} updated`);
+  const alerts = await app.store.listAlerts({ limit: 20 });
+  for (const a of alerts) out(`  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.title}`);
+  const failed = await app.store.listDeliveries({ status: 'failed' });
+  const pending = (await app.store.listDeliveries({ status: 'pending' })).length + (await app.store.listDeliveries({ status: 'delivering' })).length;
+  const delivered = (await app.store.listDeliveries({ status: 'delivered' })).length;
+  out(`deliveries: ${num(delivered)} delivered, ${num(pending)} pending, ${num(failed.length)} failed`);
+  for (const d of failed.slice(0, 5)) out(`  failed: ${d.sink} alert ${d.alertId} after ${d.attempts} attempts: ${d.lastError ?? ''}`);
+  if (stats.deadLetters > 0) out(`dead letters: see \`saaswatch dead-letters\` for the rejected records and why`);
+  return stats.deadLetters > 0 || failed.length > 0 ? EXIT.partial : EXIT.ok;
+}
+
+function jsonLogsInstance(config: Config, name: string | undefined): PluginInstance {
+  const candidates = config.sources.filter((s) => s.type === 'json-logs');
+  if (name) {
+    const found = candidates.find((s) => s.name === name);
+    if (!found) throw new SaaswatchError('CONFIG_INVALID', `--source ${name}: no json-logs source with that name in ${config.file ?? 'the config'}; known: ${candidates.map((s) => s.name).join(', ') || 'none'}`);
+    return found;
+  }
+  if (candidates[0]) return candidates[0];
+  const plugin = registry.sources.get('json-logs')!;
+  return { type: 'json-logs', name: 'ingest', config: plugin.configSchema.parse({}) };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('saaswatch')
+    .description('Watch SaaS audit logs, detect attacks, and raise deduplicated alerts.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const configOption = () => new Option('-c, --config <file>', 'config file (default ./saaswatch.yml, then ~/.config/saaswatch/config.yml)');
+
+  program
+    .command('run')
+    .description('ingest every configured source, detect, and deliver alerts')
+    .addOption(configOption())
+    .option('--no-progress', 'never draw a progress bar')
+    .action(async (opts: { config?: string; progress: boolean }) => {
+      process.exitCode = await withApp(opts.config, async (app) => {
+        if (!app.config.sources.length) {
+          throw new SaaswatchError('CONFIG_INVALID', `sources: nothing to run; add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\``);
+        }
+        await app.store.purgeEventsBefore(Date.now() - app.config.storage.retention);
+        const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress);
+        return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
+      });
+    });
+
+  program
+    .command('ingest')
+    .description('ingest a JSON, JSONL or CSV log file (or - for stdin) through the json-logs source')
+    .argument('<file>', 'log file, or - to read standard input')
+    .addOption(configOption())
+    .option('-s, --source <name>', 'json-logs source in the config whose field mapping to use')
+    .addOption(new Option('-f, --format <format>', 'input format').choices(['auto', 'json', 'jsonl', 'csv']))
+    .option('--no-progress', 'never draw a progress bar')
+    .action(async (file: string, opts: { config?: string; source?: string; format?: string; progress: boolean }) => {
+      process.exitCode = await withApp(opts.config, async (app) => {
+        const instance = jsonLogsInstance(app.config, opts.source);
+        const cfg = { ...(instance.config as Record<string, unknown>), ...(opts.format ? { format: opts.format } : {}) };
+        const input = file === '-' ? { stream: process.stdin, label: 'stdin' } : { path: file };
+        const source = createJsonLogsSource(instance.name, cfg as never, input);
+        const stats = await ingestSources(app, [source], file === '-' ? 'stdin' : file, opts.progress);
+        return report(app, `ingested ${file === '-' ? 'stdin' : file}`, stats);
+      });
+    });
+
+  program
+    .command('alerts')
+    .description('list stored alerts, newest first')
+    .addOption(configOption())
+    .option('-n, --limit <n>', 'how many', (v) => Number.parseInt(v, 10), 50)
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { config?: string; limit: number; json?: boolean }) => {
+      await withApp(opts.config, async (app) => {
+        for (const a of await app.store.listAlerts({ limit: opts.limit })) {
+          if (opts.json) out(JSON.stringify(a));
+          else out(`${a.createdAt}  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.description}`);
+        }
+      });
+    });
+
+  program
+    .command('dead-letters')
+    .description('list records that were rejected, with the reason and where they came from')
+    .addOption(configOption())
+    .option('-n, --limit <n>', 'how many', (v) => Number.parseInt(v, 10), 50)
+    .action(async (opts: { config?: string; limit: number }) => {
+      await withApp(opts.config, async (app) => {
+        for (const d of await app.store.listDeadLetters({ limit: opts.limit })) {
+          const where = [d.position?.file, d.position?.line].filter((x) => x !== undefined).join(':');
+          out(`${d.source} ${where} ${d.code}: ${d.reason}`);
+        }
+      });
+    });
+
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description('validate the config file and print what it sets up')
+    .addOption(configOption())
+    .action((opts: { config?: string }) => {
+      const cfg = loadConfig(registry, { path: opts.config });
+      const names = (xs: readonly PluginInstance[]) => xs.map((x) => (x.name === x.type ? x.type : `${x.name} (${x.type})`)).join(', ') || 'none';
+      out(`${cfg.file ?? 'built-in defaults (no config file found)'}: OK`);
+      out(`  storage:   ${cfg.storage.type === 'sqlite' ? `sqlite ${cfg.storage.path}` : 'postgres'}`);
+      out(`  sources:   ${names(cfg.sources)}`);
+      out(`  detection: ${names(cfg.detection)}`);
+      out(`  sinks:     ${names(cfg.sinks)}`);
+    });
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      out(VERSION);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are "errors" to commander; they are successes to a script.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof SaaswatchError && (err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND')) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { canonicalJson, eventId } from './hash.js';
+
+/** The obvious implementation, as an oracle for the fast one. */
+function referenceCanonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${Array.from(value, (v, i) => (i in value ? referenceCanonicalJson(v) : '')).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${referenceCanonicalJson(obj[k])}`).join(',')}}`;
+}
+function reversedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(reversedKeys);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversedKeys(x)]));
+}
+const referenceEventId = (provider: string, raw: unknown) =>
+  createHash('sha256').update(`${provider}\n${referenceCanonicalJson(raw)}`).digest('hex').slice(0, 32);
+
+/** Small deterministic PRNG so a failure reproduces. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const KEYS = ['a', 'B', 'b', '10', '9', '', 'é', '__proto__', 'constructor', 'x.y', '\u0000', '"q"', 'z'];
+const STRINGS = ['', 'plain', 'quote " and \\ backslash', 'ctl \u0001\n\t', 'emoji 😀', 'lone \ud800', '\u2028', 'ümlaut'];
+
+function randomValue(r: () => number, depth: number): unknown {
+  const p = r();
+  if (depth > 3 || p < 0.5) {
+    const q = r();
+    if (q < 0.3) return STRINGS[Math.floor(r() * STRINGS.length)];
+    if (q < 0.55) return [0, -0, 1.5, -2, 1e21, 5e-7, 123456789012345][Math.floor(r() * 7)];
+    if (q < 0.7) return r() < 0.5;
+    if (q < 0.85) return null;
+    return undefined;
+  }
+  if (p < 0.7) return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+  // JSON.parse is the realistic constructor: it makes "__proto__" an own key.
+  const o: Record<string, unknown> = JSON.parse('{}');
+  for (let i = Math.floor(r() * 5); i > 0; i--) {
+    Object.defineProperty(o, KEYS[Math.floor(r() * KEYS.length)]!, { value: randomValue(r, depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return o;
+}
+
+describe('canonical JSON and event ids', () => {
+  it('match core canonicalJson and eventId on random values, edge cases included', () => {
+    const r = rng(42);
+    for (let i = 0; i < 3000; i++) {
+      const v = randomValue(r, 0);
+      expect(canonicalJson(v)).toBe(referenceCanonicalJson(v));
+      expect(eventId('json-logs:x', v)).toBe(referenceEventId('json-logs:x', v));
+    }
+  });
+
+  it('match on sparse arrays, functions and JSON.parse output with __proto__', () => {
+    const odd = [{ a: [1, , 3], f: () => 1, u: undefined }, JSON.parse('{"__proto__":{"x":1},"b":[{"__proto__":2}]}'), [undefined, Symbol('s')]];
+    for (const v of odd) expect(canonicalJson(v)).toBe(referenceCanonicalJson(v));
+  });
+
+  it('match on every fixture record, whatever the key order', () => {
+    for (const line of readFileSync(new URL('../sources/json-logs/fixtures/webapp-auth.jsonl', import.meta.url), 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      const v = JSON.parse(line);
+      expect(eventId('json-logs:app', v)).toBe(referenceEventId('json-logs:app', v));
+      expect(eventId('json-logs:app', reversedKeys(v))).toBe(eventId('json-logs:app', v));
+    }
+  });
+});

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { dedupKey, type Finding, type SecurityEvent } from '../../core/index.js';
+import { Rng } from '../random.js';
+import { testEvent } from '../testing.js';
+import { bruteForceConfigSchema } from './config.js';
+import { BruteForceDetector } from './detector.js';
+import { bruteForcePlugin } from './plugin.js';
+
+const T0 = Date.parse('2026-11-03T02:00:00.000Z');
+const SEC = 1000;
+const MIN = 60 * SEC;
+
+function detector(overrides: Record<string, unknown> = {}): BruteForceDetector {
+  return new BruteForceDetector(bruteForceConfigSchema.parse(overrides));
+}
+
+function fail(t: number, ip: string, user: string, extra: { count?: number; nonce?: number } = {}): SecurityEvent {
+  return testEvent({ time: t, ip, user, action: 'login', outcome: 'failure', ...extra });
+}
+
+/** Feeds events, flushing every `batch` events as the pipeline does; returns observe and flush findings. */
+function run(d: BruteForceDetector, events: SecurityEvent[], batch = 50): { live: Finding[]; flushed: Finding[] } {
+  const live: Finding[] = [];
+  const flushed: Finding[] = [];
+  events.forEach((e, i) => {
+    live.push(...d.observe(e));
+    if ((i + 1) % batch === 0) flushed.push(...d.flush({ final: false }));
+  });
+  flushed.push(...d.flush({ final: true }));
+  return { live, flushed };
+}
+
+describe('brute-force config', () => {
+  it('has the documented defaults and rejects unknown keys and bad durations', () => {
+    expect(bruteForceConfigSchema.parse({})).toEqual({
+      window: 600_000,
+      threshold: 20,
+      group_by: ['source.ip', 'user'],
+      severity: 'high',
+      max_evidence: 100,
+      max_entities: 100_000,
+    });
+    expect(bruteForceConfigSchema.parse({ window: '90s', threshold: 5 }).window).toBe(90_000);
+    expect(bruteForceConfigSchema.safeParse({ treshold: 5 }).success).toBe(false);
+    expect(bruteForceConfigSchema.safeParse({ window: 'soon' }).success).toBe(false);
+    expect(bruteForceConfigSchema.safeParse({ window: 0 }).success).toBe(false);
+    expect(bruteForceConfigSchema.safeParse({ max_evidence: 101 }).success).toBe(false);
+  });
+
+  it('plugin creates a detector from parsed config', () => {
+    expect(bruteForcePlugin.type).toBe('brute-force');
+    const d = bruteForcePlugin.create(bruteForcePlugin.configSchema.parse({ threshold: 2 }), {} as never);
+    d.observe(fail(T0, '192.0.2.1', 'a@example.com'));
+    expect(d.observe(fail(T0 + SEC, '192.0.2.1', 'b@example.com'))).toHaveLength(1);
+  });
+});
+
+describe('brute-force detector', () => {
+  it('fires exactly at the threshold, with windowStart at the oldest failure in the window', () => {
+    const d = detector({ group_by: ['source.ip'] });
+    const events = Array.from({ length: 20 }, (_, i) => fail(T0 + i * 10 * SEC, '203.0.113.9', `u${i % 3}@example.com`));
+    for (const e of events.slice(0, 19)) expect(d.observe(e)).toEqual([]);
+    const [f, ...rest] = d.observe(events[19]!);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({
+      rule: 'brute-force',
+      severity: 'high',
+      entity: { type: 'ip', value: '203.0.113.9' },
+      windowStart: T0,
+      windowEnd: T0 + 190 * SEC,
+    });
+    expect(f!.evidence).toEqual(events.map((e) => e.event.id));
+    expect(f!.observed).toMatchObject({ failed_logins: 20, distinct_users: 3, successful_logins: 0 });
+  });
+
+  it('does not fire when the failures are spread wider than the window', () => {
+    const d = detector({ group_by: ['source.ip'] });
+    // One failure a minute: never more than 10 in any 10-minute window.
+    const events = Array.from({ length: 120 }, (_, i) => fail(T0 + i * MIN, '192.0.2.50', 'slow@example.com'));
+    const { live, flushed } = run(d, events);
+    expect(live).toEqual([]);
+    expect(flushed).toEqual([]);
+  });
+
+  it('makes one finding per burst and refreshes it at flush with the final count and capped evidence', () => {
+    const d = detector({ group_by: ['source.ip'] });
+    const events = Array.from({ length: 300 }, (_, i) => fail(T0 + i * 2 * SEC, '203.0.113.77', `user${i % 60}@example.com`));
+    events.push(testEvent({ time: T0 + 601 * SEC, ip: '203.0.113.77', user: 'user7@example.com', outcome: 'success' }));
+    const { live, flushed } = run(d, events, 100);
+    expect(live).toHaveLength(1);
+    expect(flushed.length).toBeGreaterThanOrEqual(1);
+    const keys = new Set([...live, ...flushed].map(dedupKey));
+    expect(keys.size).toBe(1);
+    const last = flushed.at(-1)!;
+    expect(last.windowStart).toBe(T0);
+    expect(last.windowEnd).toBe(T0 + 598 * SEC);
+    expect(last.evidence).toHaveLength(100);
+    expect(last.evidence).toEqual(events.slice(0, 100).map((e) => e.event.id));
+    expect(last.observed).toMatchObject({ failed_logins: 300, distinct_users: 60, successful_logins: 1 });
+    expect(last.title).toMatch(/^Password spray from 203\.0\.113\.77/);
+    expect(last.description).toMatch(/1 successful login/);
+    // Nothing changed since: a further flush reports nothing.
+    expect(d.flush({ final: true })).toEqual([]);
+  });
+
+  it('weights failures by event.count (duplicate compression)', () => {
+    const d = detector({ group_by: ['source.ip'] });
+    const out = [0, 1, 2, 3].flatMap((i) => d.observe(fail(T0 + i * SEC, '192.0.2.7', 'x@example.com', { count: 5 })));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.observed?.failed_logins).toBe(20);
+  });
+
+  it('groups by user too: a distributed attack on one account', () => {
+    const d = detector();
+    const events = Array.from({ length: 25 }, (_, i) => fail(T0 + i * 5 * SEC, `198.51.100.${i + 1}`, 'ceo@example.com'));
+    const { live } = run(d, events);
+    expect(live.map((f) => f.entity)).toEqual([{ type: 'user', value: 'ceo@example.com' }]);
+    expect(live[0]!.observed).toMatchObject({ failed_logins: 20, distinct_ips: 20 });
+  });
+
+  it('ignores successes, non-authentication failures and events without the entity field', () => {
+    const d = detector({ threshold: 3 });
+    const events = [
+      ...Array.from({ length: 10 }, (_, i) => testEvent({ time: T0 + i * SEC, ip: '192.0.2.1', user: 'a@example.com', outcome: 'success' })),
+      ...Array.from({ length: 10 }, (_, i) =>
+        testEvent({ time: T0 + i * SEC, ip: '192.0.2.1', user: 'a@example.com', action: 'download_file', outcome: 'failure' }),
+      ),
+      ...Array.from({ length: 10 }, (_, i) => testEvent({ time: T0 + i * SEC, action: 'login', outcome: 'failure', nonce: i })),
+    ];
+    const { live, flushed } = run(d, events);
+    expect([...live, ...flushed]).toEqual([]);
+    expect(d.stats().entities).toBe(0);
+  });
+
+  it('gives the same windowStart when events arrive slightly out of order', () => {
+    const ordered = Array.from({ length: 40 }, (_, i) => fail(T0 + i * 7 * SEC, '203.0.113.5', `v${i % 9}@example.com`));
+    const rng = new Rng(7);
+    const jittered = ordered.slice();
+    // Swap random neighbours: a few seconds of disorder, as batching sources produce.
+    for (let k = 0; k < 30; k++) {
+      const i = rng.int(jittered.length - 1);
+      [jittered[i], jittered[i + 1]] = [jittered[i + 1]!, jittered[i]!];
+    }
+    const a = run(detector({ group_by: ['source.ip'] }), ordered);
+    const b = run(detector({ group_by: ['source.ip'] }), jittered);
+    expect(a.live.map(dedupKey)).toEqual(b.live.map(dedupKey));
+    expect(b.flushed.at(-1)!.observed?.failed_logins).toBe(40);
+    expect(new Set(b.flushed.at(-1)!.evidence).size).toBe(40);
+  });
+
+  it('starts a new burst (new dedup key) after a quiet window, and evicts idle entities', () => {
+    const d = detector({ group_by: ['source.ip'] });
+    const burst = (start: number, n: number) => Array.from({ length: n }, (_, i) => fail(start + i * SEC, '203.0.113.8', `w${i}@example.com`));
+    const first = run(d, burst(T0, 25));
+    const second = run(d, burst(T0 + 30 * MIN, 25));
+    expect(first.live).toHaveLength(1);
+    expect(second.live).toHaveLength(1);
+    expect(dedupKey(first.live[0]!)).not.toBe(dedupKey(second.live[0]!));
+    expect(second.live[0]!.windowStart).toBe(T0 + 30 * MIN);
+    // A later event elsewhere advances time past two windows: the attacker's state goes away.
+    d.observe(fail(T0 + 3 * 60 * MIN, '192.0.2.200', 'z@example.com'));
+    d.observe(fail(T0 + 3 * 60 * MIN + 11 * MIN, '192.0.2.200', 'z@example.com'));
+    expect(d.stats()).toMatchObject({ entities: 1, activeBursts: 0 });
+    expect(d.stats().evicted).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports the final count of a burst that ended between flushes', () => {
+    const d = detector({ group_by: ['source.ip'] });
+    const live: Finding[] = [];
+    for (let i = 0; i < 30; i++) live.push(...d.observe(fail(T0 + i * SEC, '203.0.113.66', `q${i}@example.com`)));
+    // Next failure a long time later ends the first burst before any flush happened.
+    d.observe(fail(T0 + 60 * MIN, '203.0.113.66', 'q0@example.com'));
+    const flushed = d.flush({ final: true });
+    expect(live).toHaveLength(1);
+    expect(flushed).toHaveLength(1);
+    expect(dedupKey(flushed[0]!)).toBe(dedupKey(live[0]!));
+    expect(flushed[0]!.observed?.failed_logins).toBe(30);
+  });
+
+  it('caps tracked entities', () => {
+    const d = detector({ group_by: ['source.ip'], max_entities: 50 });
+    for (let i = 0; i < 500; i++) d.observe(fail(T0 + i, `10.0.${i >> 8}.${i & 255}`, 'x@example.com'));
+    expect(d.stats().entities).toBe(50);
+  });
+
+  it('is deterministic under replay regardless of batch boundaries', () => {
+    const rng = new Rng(42);
+    const events: SecurityEvent[] = [];
+    let t = T0;
+    for (let i = 0; i < 3000; i++) {
+      t += rng.int(4 * SEC);
+      const attacker = rng.chance(0.3);
+      const ip = attacker ? `203.0.113.${rng.int(3)}` : `192.0.2.${rng.int(200)}`;
+      events.push(fail(t, ip, `u${rng.int(100)}@example.com`, { nonce: i }));
+    }
+    const final = (fs: Finding[]) => {
+      const m = new Map<string, Finding>();
+      for (const f of fs) m.set(dedupKey(f), f);
+      return [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+    };
+    const a = run(detector(), events, 64);
+    const b = run(detector(), events, 1000);
+    expect(a.live).toEqual(b.live);
+    expect(a.live.length).toBeGreaterThan(0);
+    expect(final([...a.live, ...a.flushed])).toEqual(final([...b.live, ...b.flushed]));
+  });
+});

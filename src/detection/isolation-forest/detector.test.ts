@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { dedupKey, type Finding, type SecurityEvent } from '../../core/index.js';
+import { Rng } from '../random.js';
+import { testEvent } from '../testing.js';
+import { isolationForestConfigSchema } from './config.js';
+import { IsolationForestDetector } from './detector.js';
+import { isolationForestPlugin } from './plugin.js';
+
+const H = 3_600_000;
+const T0 = Date.parse('2026-11-02T00:00:00.000Z');
+const ATTACKER = '203.0.113.200';
+
+function detector(overrides: Record<string, unknown> = {}): IsolationForestDetector {
+  return new IsolationForestDetector(isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4, ...overrides }));
+}
+
+/**
+ * `hours` hours of 40 home IPs (one user each: a login, sometimes a typo first, a few actions),
+ * plus, in hour `attackHour`, one IP failing against 60 users.
+ */
+function stream(hours: number, attackHour: number, seed = 1): SecurityEvent[] {
+  const rng = new Rng(seed);
+  const out: Array<{ t: number; e: SecurityEvent }> = [];
+  let nonce = 0;
+  for (let h = 0; h < hours; h++) {
+    for (let u = 0; u < 40; u++) {
+      if (!rng.chance(0.7)) continue;
+      const ip = `192.0.2.${u + 1}`;
+      const user = `user${u}@example.com`;
+      let t = T0 + h * H + rng.int(40 * 60_000);
+      if (rng.chance(0.08)) out.push({ t, e: testEvent({ time: t, ip, user, outcome: 'failure', nonce: nonce++ }) });
+      t += 10_000;
+      out.push({ t, e: testEvent({ time: t, ip, user, nonce: nonce++ }) });
+      const n = rng.intBetween(3, 9);
+      for (let k = 0; k < n; k++) {
+        t += rng.intBetween(5_000, 120_000);
+        const action = rng.pick(['view_report', 'download_file', 'update_profile']);
+        out.push({ t, e: testEvent({ time: t, ip, user, action, nonce: nonce++ }) });
+      }
+    }
+    if (h === attackHour) {
+      for (let k = 0; k < 300; k++) {
+        const t = T0 + h * H + 5 * 60_000 + k * 4_000;
+        out.push({ t, e: testEvent({ time: t, ip: ATTACKER, user: `user${k % 60}@example.com`, outcome: 'failure', nonce: nonce++ }) });
+      }
+    }
+  }
+  out.sort((a, b) => a.t - b.t);
+  return out.map((o) => o.e);
+}
+
+function run(d: IsolationForestDetector, events: SecurityEvent[], batch = 100): Finding[] {
+  const out: Finding[] = [];
+  events.forEach((e, i) => {
+    out.push(...d.observe(e));
+    if ((i + 1) % batch === 0) out.push(...d.flush({ final: false }));
+  });
+  out.push(...d.flush({ final: true }));
+  return out;
+}
+
+describe('isolation-forest config', () => {
+  it('has the documented defaults and validates', () => {
+    expect(isolationForestConfigSchema.parse({})).toEqual({
+      entity: 'source.ip',
+      window: 3_600_000,
+      grace: 300_000,
+      n_trees: 100,
+      sample_size: 256,
+      min_samples: 200,
+      reservoir_size: 4096,
+      threshold: 0.75,
+      prescreen: 0.6,
+      min_events: 10,
+      severity: 'medium',
+      seed: 1,
+      max_entities: 100_000,
+      max_pending: 10_000,
+      max_evidence: 20,
+    });
+    expect(isolationForestConfigSchema.safeParse({ thresold: 0.7 }).success).toBe(false);
+    expect(isolationForestConfigSchema.safeParse({ threshold: 0.4 }).success).toBe(false);
+    expect(isolationForestConfigSchema.safeParse({ threshold: 0.7, prescreen: 0.7 }).success).toBe(false);
+    expect(isolationForestConfigSchema.safeParse({ min_samples: 500, reservoir_size: 100 }).success).toBe(false);
+    expect(isolationForestConfigSchema.parse({ window: '15m', grace: 30 })).toMatchObject({ window: 900_000, grace: 30_000 });
+    expect(isolationForestPlugin.type).toBe('isolation-forest');
+  });
+});
+
+describe('isolation-forest detector', () => {
+  const events = stream(12, 9);
+
+  it('flags the attacker window only, with an explanation', () => {
+    const findings = run(detector(), events);
+    expect(findings.map((f) => f.entity)).toEqual([{ type: 'ip', value: ATTACKER }]);
+    const f = findings[0]!;
+    expect(f.windowStart).toBe(T0 + 9 * H);
+    expect(f.windowEnd).toBe(T0 + 10 * H);
+    expect(f.score).toBeGreaterThanOrEqual(0.75);
+    expect(f.observed).toMatchObject({ failed_logins: 300, distinct_users: 60, failure_ratio: 1 });
+    expect(f.expected!.failed_logins).toBe(0);
+    expect(f.evidence).toHaveLength(20);
+    expect(f.features!.map((x) => x.contribution)).toEqual([...f.features!.map((x) => x.contribution)].sort((a, b) => b - a));
+    expect(f.description).toContain(ATTACKER);
+  });
+
+  it('keeps windows that closed before the model was trainable and scores them once it is', () => {
+    // The attack is in hour 0; 60 samples need several hours of windows first.
+    const early = stream(12, 0);
+    const d = detector();
+    const seen: Finding[] = [];
+    let firstTrainableAt = -1;
+    early.forEach((e, i) => {
+      seen.push(...d.observe(e), ...d.flush({ final: false }));
+      if (firstTrainableAt < 0 && d.stats().trainable) firstTrainableAt = i;
+      if (firstTrainableAt < 0) expect(seen).toEqual([]);
+    });
+    seen.push(...d.flush({ final: true }));
+    expect(firstTrainableAt).toBeGreaterThan(0);
+    expect(seen.map((f) => [f.entity.value, f.windowStart])).toEqual([[ATTACKER, T0]]);
+    expect(d.stats().pending).toBe(0);
+  });
+
+  it('closes a window only after its end plus grace, and all windows at the final flush', () => {
+    const d = detector({ min_samples: 2, min_events: 1 });
+    const ev = (t: number, ip: string, i: number) => testEvent({ time: t, ip, user: 'a@example.com', nonce: i });
+    d.observe(ev(T0 + 10 * 60_000, '192.0.2.1', 1));
+    d.observe(ev(T0 + 20 * 60_000, '192.0.2.2', 2));
+    d.observe(ev(T0 + H + 4 * 60_000, '192.0.2.1', 3));
+    expect(d.stats()).toMatchObject({ openWindows: 3, closedWindows: 0 });
+    // A late event still lands in the first window during the grace period.
+    d.observe(ev(T0 + 50 * 60_000, '192.0.2.3', 4));
+    expect(d.stats()).toMatchObject({ openWindows: 4, lateEvents: 0 });
+    d.observe(ev(T0 + H + 5 * 60_000, '192.0.2.1', 5));
+    expect(d.stats()).toMatchObject({ openWindows: 1, closedWindows: 3 });
+    // Now the first window is closed: a late event for it is counted and dropped.
+    d.observe(ev(T0 + 30 * 60_000, '192.0.2.9', 6));
+    expect(d.stats()).toMatchObject({ openWindows: 1, lateEvents: 1 });
+    d.flush({ final: true });
+    expect(d.stats()).toMatchObject({ openWindows: 0, closedWindows: 4 });
+  });
+
+  it('neither learns from nor scores windows under min_events', () => {
+    const d = detector({ min_events: 1000 });
+    expect(run(d, events)).toEqual([]);
+    expect(d.stats()).toMatchObject({ closedWindows: 0, reservoir: 0, trainable: false });
+  });
+
+  it('groups by the configured entity field', () => {
+    const findings = run(detector({ entity: 'user' }), events);
+    // Per user the attack is 5 failures spread over 60 accounts: no user stands out enough.
+    for (const f of findings) expect(f.entity.type).toBe('user');
+    const byIp = run(detector({ entity: 'source.ip' }), events);
+    expect(byIp.map((f) => f.entity.value)).toEqual([ATTACKER]);
+  });
+
+  it('is deterministic under replay and independent of batch size and prescreen timing', () => {
+    const a = run(detector(), events, 100);
+    const b = run(detector(), events, 7);
+    expect(b).toEqual(a);
+    expect(a.map(dedupKey)).toEqual([`isolation-forest|ip:${ATTACKER}|${new Date(T0 + 9 * H).toISOString()}`]);
+    const other = run(detector({ seed: 99 }), events);
+    expect(other.map(dedupKey)).toEqual(a.map(dedupKey));
+  });
+
+  it('bounds memory: entities per window, pending windows and the reservoir', () => {
+    const d = detector({ max_entities: 10, max_pending: 5, reservoir_size: 60, min_samples: 60, min_events: 1 });
+    run(d, events);
+    const s = d.stats();
+    expect(s.droppedEntities).toBeGreaterThan(0);
+    expect(s.reservoir).toBeLessThanOrEqual(60);
+    expect(s.pending).toBeLessThanOrEqual(5);
+  });
+});

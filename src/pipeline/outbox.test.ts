@@ -1,0 +1,420 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SaaswatchError, type Alert, type Delivery, type DeliveryContext, type Store } from '../core/index.js';
+import { JsonlFileSink } from '../sinks/jsonl-file/sink.js';
+import { sampleAlert, startReceiver, type Receiver, type Responder } from '../sinks/testing.js';
+import { WebhookSink, verifySignature, webhookConfigSchema } from '../sinks/webhook/sink.js';
+import { openStore } from '../storage/index.js';
+import { Outbox, type OutboxOptions, type OutboxSink } from './outbox.js';
+import type { RetryPolicy } from './retry.js';
+
+const TOKEN = 'outbox-test-token-xyz';
+const SECRET = 'outbox-test-hmac-key';
+
+let dir: string;
+let store: Store;
+let receivers: Receiver[];
+/** Fake clock: starts ahead of the wall clock so deliveries the store stamps with Date.now() are due. */
+let t: number;
+let sleeps: number[];
+let logs: Array<Record<string, unknown>>;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'saaswatch-outbox-'));
+  store = await openStore({ dialect: 'sqlite', path: join(dir, 'store.db') });
+  receivers = [];
+  t = Date.now() + 10_000;
+  sleeps = [];
+  logs = [];
+});
+
+afterEach(async () => {
+  for (const r of receivers) await r.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function outbox(sinks: OutboxSink[], opts: Partial<OutboxOptions> = {}): Outbox {
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  return new Outbox(store, new Map(sinks.map((s) => [s.name, s])), {
+    logger,
+    now: () => t,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+    // Top of the jitter range, so backoff delays are exact and assertable.
+    random: () => 1,
+    ...opts,
+  });
+}
+
+async function receiver(respond?: Responder): Promise<Receiver> {
+  const r = await startReceiver(respond);
+  receivers.push(r);
+  return r;
+}
+
+function webhook(r: Receiver, extra: Record<string, unknown> = {}, name = 'soc'): WebhookSink {
+  const config = webhookConfigSchema.parse({ url: r.url, token: TOKEN, secret: SECRET, backoff: { initial: '1s', max: '1m' }, ...extra });
+  return new WebhookSink(name, config);
+}
+
+async function saveAlert(id: string, sinks: string[]): Promise<Alert> {
+  const alert = sampleAlert({ id, dedupKey: `brute-force|ip:${id}|2024-05-01T10:00:00.000Z` });
+  const { created } = await store.saveAlerts([alert], sinks);
+  expect(created).toHaveLength(1);
+  return alert;
+}
+
+async function deliveryOf(alertId: string, sink?: string): Promise<Delivery> {
+  const all = await store.listDeliveries({ alertId });
+  const d = all.find((x) => sink === undefined || x.sink === sink);
+  if (!d) throw new Error(`no delivery for ${alertId}`);
+  return d;
+}
+
+function respondStatuses(...statuses: Array<number | [number, Record<string, string>]>): Responder {
+  return (_req, i, res) => {
+    const s = statuses[Math.min(i, statuses.length - 1)]!;
+    const [status, headers] = Array.isArray(s) ? s : [s, {}];
+    res.writeHead(status, headers);
+    res.end(status >= 400 ? `status ${status}` : 'ok');
+  };
+}
+
+describe('Outbox with the webhook sink', () => {
+  it('delivers a signed alert and marks it delivered', async () => {
+    const r = await receiver();
+    await saveAlert('a1', ['soc']);
+    const result = await outbox([webhook(r)]).drainOnce();
+    expect(result).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    const d = await deliveryOf('a1');
+    expect(d.status).toBe('delivered');
+    expect(d.attempts).toBe(1);
+    const req = r.requests[0]!;
+    expect(req.headers['x-saaswatch-delivery']).toBe(d.id);
+    expect(req.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+    expect(verifySignature(SECRET, req.headers['x-saaswatch-signature'] as string, req.rawBody)).toBe(true);
+    expect(JSON.parse(req.rawBody).delivery).toEqual({ id: d.id, attempt: 1 });
+  });
+
+  it('retries a 5xx with backoff and then succeeds, with the same delivery id', async () => {
+    const r = await receiver(respondStatuses(503, 200));
+    await saveAlert('a1', ['soc']);
+    const ob = outbox([webhook(r)]);
+
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 1, failed: 0 });
+    let d = await deliveryOf('a1');
+    expect(d.status).toBe('pending');
+    expect(d.nextAttemptAt).toBe(t + 1_000);
+    expect(d.lastError).toMatch(/^HTTP_RETRYABLE: webhook 127\.0\.0\.1:\d+ responded 503/);
+
+    // Not due yet: nothing is sent.
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    expect(r.requests).toHaveLength(1);
+
+    t += 1_000;
+    expect(await ob.drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    d = await deliveryOf('a1');
+    expect(d.status).toBe('delivered');
+    expect(d.attempts).toBe(2);
+    expect(r.requests.map((q) => q.headers['x-saaswatch-delivery'])).toEqual([d.id, d.id]);
+    expect(r.requests.map((q) => JSON.parse(q.rawBody).delivery.attempt)).toEqual([1, 2]);
+  });
+
+  it('grows the backoff per attempt within the configured maximum', async () => {
+    const r = await receiver(respondStatuses(500));
+    await saveAlert('a1', ['soc']);
+    const ob = outbox([webhook(r, { max_attempts: 10, backoff: { initial: '1s', max: '5s' } })]);
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = t;
+      await ob.drainOnce();
+      const d = await deliveryOf('a1');
+      delays.push(d.nextAttemptAt - before);
+      t = d.nextAttemptAt;
+    }
+    expect(delays).toEqual([1_000, 2_000, 4_000, 5_000, 5_000]);
+  });
+
+  it('honours Retry-After of a 429 over its own backoff', async () => {
+    const r = await receiver(respondStatuses([429, { 'retry-after': '7' }], 200));
+    await saveAlert('a1', ['soc']);
+    const ob = outbox([webhook(r)]);
+    const start = t;
+    await ob.drainOnce();
+    expect((await deliveryOf('a1')).nextAttemptAt).toBe(start + 7_000);
+
+    const result = await ob.drain({ timeoutMs: 10_000 });
+    expect(result).toEqual({ delivered: 1, retried: 0, failed: 0, remaining: 0 });
+    expect(sleeps).toEqual([7_000]);
+    expect(r.requests).toHaveLength(2);
+  });
+
+  it('does not wait past its timeout for a retry due later', async () => {
+    const r = await receiver(respondStatuses([429, { 'retry-after': '120' }]));
+    await saveAlert('a1', ['soc']);
+    const result = await outbox([webhook(r)]).drain({ timeoutMs: 30_000 });
+    expect(result).toEqual({ delivered: 0, retried: 1, failed: 0, remaining: 1 });
+    expect(sleeps).toEqual([]);
+    expect((await deliveryOf('a1')).status).toBe('pending');
+  });
+
+  it('fails a 400 at once, records the error and logs a warning without secrets', async () => {
+    const r = await receiver((req, _i, res) => {
+      res.writeHead(400);
+      res.end(`rejected: ${String(req.headers['authorization'])}`);
+    });
+    await saveAlert('a1', ['soc']);
+    expect(await outbox([webhook(r)]).drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 1 });
+    expect(r.requests).toHaveLength(1);
+
+    const failed = await store.listDeliveries({ status: 'failed' });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.attempts).toBe(1);
+    expect(failed[0]!.lastError).toMatch(/^HTTP_REJECTED: webhook 127\.0\.0\.1:\d+ rejected the request with 400/);
+    expect(failed[0]!.lastError).not.toContain(TOKEN);
+
+    const warning = logs.find((l) => l.msg === 'delivery failed permanently');
+    expect(warning).toMatchObject({ level: 40, deliveryId: failed[0]!.id, sink: 'soc', sinkType: 'webhook', attempts: 1, code: 'HTTP_REJECTED' });
+    const allLogs = JSON.stringify(logs);
+    expect(allLogs).not.toContain(TOKEN);
+    expect(allLogs).not.toContain(SECRET);
+  });
+
+  it('gives up after max_attempts and leaves the delivery failed with its last error', async () => {
+    const r = await receiver(respondStatuses(502));
+    await saveAlert('a1', ['soc']);
+    const result = await outbox([webhook(r, { max_attempts: 3 })]).drain({ timeoutMs: 60_000 });
+    expect(result).toEqual({ delivered: 0, retried: 2, failed: 1, remaining: 0 });
+    expect(r.requests).toHaveLength(3);
+    expect(sleeps).toEqual([1_000, 2_000]);
+
+    const failed = await store.listDeliveries({ status: 'failed' });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.attempts).toBe(3);
+    expect(failed[0]!.lastError).toContain('HTTP_RETRYABLE');
+    expect(failed[0]!.lastError).toContain('502');
+    expect(logs.filter((l) => l.msg === 'delivery failed; will retry')).toHaveLength(2);
+  });
+
+  it('retries an unreachable receiver (NETWORK) and a slow one (TIMEOUT)', async () => {
+    const down = await receiver();
+    const downUrl = down.url;
+    await down.close();
+    receivers = receivers.filter((x) => x !== down);
+    const slow = await receiver(() => 'hang');
+    await saveAlert('a1', ['down', 'slow']);
+    const ob = outbox([
+      new WebhookSink('down', webhookConfigSchema.parse({ url: downUrl })),
+      webhook(slow, { timeout: '50ms' }, 'slow'),
+    ]);
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 2, failed: 0 });
+    expect((await deliveryOf('a1', 'down')).lastError).toMatch(/^NETWORK: could not reach webhook 127\.0\.0\.1:\d+: ECONNREFUSED$/);
+    expect((await deliveryOf('a1', 'slow')).lastError).toMatch(/^TIMEOUT: /);
+  });
+});
+
+/** A sink whose behaviour each test scripts. */
+class ScriptedSink implements OutboxSink {
+  readonly type = 'scripted';
+  calls: Array<{ alertId: string; ctx: DeliveryContext }> = [];
+  active = 0;
+  maxActive = 0;
+  constructor(
+    readonly name: string,
+    private readonly behaviour: (alert: Alert, ctx: DeliveryContext) => Promise<void> = async () => undefined,
+    readonly retryPolicy?: RetryPolicy,
+  ) {}
+  async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
+    this.calls.push({ alertId: alert.id, ctx });
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      await this.behaviour(alert, ctx);
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('Outbox scheduling', () => {
+  it('delivers to different sinks concurrently and to one sink in order', async () => {
+    const gate = deferred();
+    let global = 0;
+    let globalMax = 0;
+    const track = async (wait?: Promise<void>) => {
+      global++;
+      globalMax = Math.max(globalMax, global);
+      await (wait ?? new Promise((r) => setTimeout(r, 5)));
+      global--;
+    };
+    const slow = new ScriptedSink('slow', () => track(gate.promise));
+    const fast = new ScriptedSink('fast', () => track());
+    for (const id of ['a1', 'a2', 'a3']) await saveAlert(id, ['slow', 'fast']);
+
+    const run = outbox([slow, fast]).drainOnce();
+    // The fast sink finishes all three while the slow one is still stuck on its first.
+    await expect.poll(() => fast.calls.length).toBe(3);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(slow.calls).toHaveLength(1);
+    gate.resolve();
+    expect(await run).toEqual({ delivered: 6, retried: 0, failed: 0 });
+    expect(slow.maxActive).toBe(1);
+    expect(fast.maxActive).toBe(1);
+    expect(globalMax).toBe(2);
+    expect(fast.calls.map((c) => c.alertId).sort()).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('bounds how many sinks run at once', async () => {
+    let active = 0;
+    let max = 0;
+    const behaviour = async () => {
+      active++;
+      max = Math.max(max, active);
+      await new Promise((r) => setTimeout(r, 10));
+      active--;
+    };
+    const sinks = ['s1', 's2', 's3', 's4', 's5'].map((n) => new ScriptedSink(n, behaviour));
+    await saveAlert('a1', sinks.map((s) => s.name));
+    expect(await outbox(sinks, { concurrency: 2 }).drainOnce()).toEqual({ delivered: 5, retried: 0, failed: 0 });
+    expect(max).toBe(2);
+  });
+
+  it('claims at most batchSize per drainOnce', async () => {
+    const sink = new ScriptedSink('s');
+    for (const id of ['a1', 'a2', 'a3']) await saveAlert(id, ['s']);
+    const ob = outbox([sink], { batchSize: 2 });
+    expect((await ob.drainOnce()).delivered).toBe(2);
+    expect((await ob.drainOnce()).delivered).toBe(1);
+  });
+
+  it('fails deliveries whose sink is no longer configured', async () => {
+    await saveAlert('a1', ['removed']);
+    expect(await outbox([]).drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 1 });
+    const d = await deliveryOf('a1');
+    expect(d.status).toBe('failed');
+    expect(d.lastError).toBe('CONFIG_INVALID: sink "removed" is no longer configured; delivery abandoned');
+  });
+
+  it('treats an unclassified sink error as permanent', async () => {
+    const sink = new ScriptedSink('s', async () => {
+      throw new TypeError('bug in sink');
+    });
+    await saveAlert('a1', ['s']);
+    expect(await outbox([sink]).drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 1 });
+    expect((await deliveryOf('a1')).lastError).toBe('INTERNAL: bug in sink');
+  });
+
+  it('uses the default policy for sinks without one', async () => {
+    const sink = new ScriptedSink('s', async () => {
+      throw new SaaswatchError('NETWORK', 'down', { retryable: true });
+    });
+    await saveAlert('a1', ['s']);
+    const ob = outbox([sink], { defaultRetryPolicy: { maxAttempts: 2, initialMs: 10, maxMs: 10 } });
+    expect(await ob.drain({ timeoutMs: 1_000 })).toEqual({ delivered: 0, retried: 1, failed: 1, remaining: 0 });
+    expect(sink.calls.map((c) => c.ctx.attempt)).toEqual([1, 2]);
+  });
+
+  it('releases claimed deliveries it did not start when stopped', async () => {
+    const stop = new AbortController();
+    const sink = new ScriptedSink('s', async () => stop.abort());
+    for (const id of ['a1', 'a2']) await saveAlert(id, ['s']);
+    expect(await outbox([sink]).drainOnce(stop.signal)).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    expect(sink.calls).toHaveLength(1);
+    const left = await store.listDeliveries({ status: 'pending' });
+    expect(left).toHaveLength(1);
+    expect(left[0]!.nextAttemptAt).toBeLessThanOrEqual(t);
+    expect(left[0]!.lastError).toBe('not attempted: outbox stopping');
+  });
+
+  it('abort() cancels a request in flight and releases its delivery', async () => {
+    const r = await receiver(() => 'hang');
+    await saveAlert('a1', ['soc']);
+    const ob = outbox([webhook(r, { timeout: '30s' })]);
+    const run = ob.drainOnce();
+    await expect.poll(() => r.requests.length).toBe(1);
+    ob.abort();
+    expect(await run).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    const d = await deliveryOf('a1');
+    expect(d.status).toBe('pending');
+    expect(d.nextAttemptAt).toBeLessThanOrEqual(t);
+    expect(d.lastError).toMatch(/^interrupted: NETWORK/);
+  });
+
+  it('run() delivers until aborted, with real timers', async () => {
+    const sink = new ScriptedSink('s');
+    const ob = new Outbox(store, new Map([['s', sink]]), { logger: pino({ level: 'silent' }), pollIntervalMs: 5 });
+    const stop = new AbortController();
+    const running = ob.run(stop.signal);
+    await saveAlert('a1', ['s']);
+    await expect.poll(async () => (await deliveryOf('a1')).status, { timeout: 5_000 }).toBe('delivered');
+    await saveAlert('a2', ['s']);
+    await expect.poll(async () => (await deliveryOf('a2')).status, { timeout: 5_000 }).toBe('delivered');
+    stop.abort();
+    await running;
+    expect(sink.calls.map((c) => c.alertId)).toEqual(['a1', 'a2']);
+  });
+
+  it('keeps running when the store fails to record an outcome; the lease brings it back', async () => {
+    const sink = new ScriptedSink('s');
+    await saveAlert('a1', ['s']);
+    let failOnce = true;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiverObj) {
+        if (prop === 'completeDelivery' && failOnce) {
+          failOnce = false;
+          return async () => {
+            throw new SaaswatchError('STORAGE_UNAVAILABLE', 'database is locked', { retryable: true });
+          };
+        }
+        const v = Reflect.get(target, prop, receiverObj);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const ob = new Outbox(flaky, new Map([['s', sink]]), {
+      logger: pino({ level: 'silent' }),
+      now: () => t,
+      leaseMs: 1_000,
+    });
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    expect((await deliveryOf('a1')).status).toBe('delivering');
+    t += 1_001;
+    expect(await ob.drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    expect(sink.calls.map((c) => [c.ctx.deliveryId, c.ctx.attempt])).toEqual([
+      [(await deliveryOf('a1')).id, 1],
+      [(await deliveryOf('a1')).id, 2],
+    ]);
+  });
+});
+
+describe('Outbox with the jsonl-file sink', () => {
+  it('writes the alert once even when a crash forces a redelivery', async () => {
+    const path = join(dir, 'alerts.jsonl');
+    await saveAlert('a1', ['file']);
+    // First process: writes the line, then dies before recording the outcome (lease stays).
+    const first = new JsonlFileSink('file', path);
+    const claimed = await store.claimDeliveries(t, 10, 1_000);
+    expect(claimed).toHaveLength(1);
+    await first.deliver((await store.getAlert('a1'))!, { deliveryId: claimed[0]!.id, attempt: 1, signal: new AbortController().signal });
+
+    // Second process, after the lease expired.
+    t += 1_001;
+    const second = outbox([new JsonlFileSink('file', path)], { leaseMs: 1_000 });
+    expect(await second.drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).delivery_id).toBe(claimed[0]!.id);
+    expect((await deliveryOf('a1')).status).toBe('delivered');
+  });
+});

@@ -1,0 +1,137 @@
+/** The one place for retry policy: backoff with jitter, Retry-After, and classifying HTTP and network failures. */
+import { SaaswatchError } from '../core/index.js';
+
+/** How many attempts a destination gets and how far apart; sinks expose theirs, the outbox applies it. */
+export interface RetryPolicy {
+  /** Total attempts including the first; the delivery is failed after this many. */
+  maxAttempts: number;
+  /** Backoff ceiling for the first retry, ms. */
+  initialMs: number;
+  /** Backoff ceiling never grows past this, ms. */
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, initialMs: 1_000, maxMs: 300_000 };
+
+/**
+ * Longest Retry-After we honour. A server may ask for longer, but parking a delivery for days on
+ * one header is more likely a misconfigured proxy than a real request.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * Delay before the next attempt after `attempt` attempts have failed (1 = the first one).
+ * Full jitter (uniform in 0..ceiling) so many deliveries failing together do not retry in lockstep
+ * and hammer a recovering receiver at the same instant.
+ */
+export function backoffDelay(
+  attempt: number,
+  opts: { initialMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const n = Math.max(1, Math.floor(attempt));
+  // Cap the exponent: 2 ** 1100 is Infinity and the min() below would still be fine, but keep it obvious.
+  const ceiling = Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(n - 1, 52));
+  const r = Math.min(Math.max(random(), 0), 1);
+  return Math.max(0, Math.round(r * ceiling));
+}
+
+/**
+ * Milliseconds a Retry-After header asks us to wait: delta-seconds (`120`) or an HTTP-date.
+ * Returns undefined when absent or unparseable; clamps to 0..maxMs.
+ */
+export function parseRetryAfter(
+  headerValue: string | null | undefined,
+  now: number = Date.now(),
+  maxMs: number = MAX_RETRY_AFTER_MS,
+): number | undefined {
+  if (headerValue === null || headerValue === undefined) return undefined;
+  const v = headerValue.trim();
+  if (v === '') return undefined;
+  let ms: number;
+  if (/^\d+$/.test(v)) {
+    ms = Number(v) * 1000;
+  } else {
+    // All three HTTP-date forms carry a month name; requiring letters keeps Date.parse from
+    // accepting garbage such as "-1" as a year.
+    if (!/[a-z]/i.test(v)) return undefined;
+    const at = Date.parse(v);
+    if (!Number.isFinite(at)) return undefined;
+    ms = at - now;
+  }
+  return Math.min(Math.max(ms, 0), maxMs);
+}
+
+/** Delay before retrying after `err` on attempt `attempt`: the server's Retry-After wins over our backoff. */
+export function nextAttemptDelay(
+  err: unknown,
+  attempt: number,
+  policy: Pick<RetryPolicy, 'initialMs' | 'maxMs'>,
+  random: () => number = Math.random,
+): number {
+  if (err instanceof SaaswatchError && err.retryAfterMs !== undefined && err.retryAfterMs >= 0) {
+    return err.retryAfterMs;
+  }
+  return backoffDelay(attempt, policy, random);
+}
+
+/**
+ * Turns a non-2xx HTTP status into a classified error. 5xx, 408 and 429 are the receiver saying
+ * "later" and are retried (honouring Retry-After); other statuses (4xx, unfollowed 3xx) mean the
+ * request itself is wrong and retrying would only repeat the rejection.
+ */
+export function classifyHttpStatus(
+  status: number,
+  retryAfterHeader?: string | null,
+  opts: { now?: number; target?: string; detail?: string } = {},
+): SaaswatchError {
+  const target = opts.target ?? 'receiver';
+  const suffix = opts.detail ? `: ${opts.detail}` : '';
+  const details = { status };
+  if (status >= 500 || status === 408 || status === 429) {
+    const retryAfterMs = parseRetryAfter(retryAfterHeader, opts.now ?? Date.now());
+    return new SaaswatchError('HTTP_RETRYABLE', `${target} responded ${status}${suffix}`, {
+      retryable: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      details,
+    });
+  }
+  const why = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+  return new SaaswatchError('HTTP_REJECTED', `${target} rejected the request with ${status}${why}${suffix}`, {
+    retryable: false,
+    details,
+  });
+}
+
+/**
+ * Classifies a request that produced no HTTP response: a timeout we imposed is TIMEOUT, anything
+ * else (refused, reset, DNS, TLS) is NETWORK. Both are retryable: the receiver may come back.
+ */
+export function classifyRequestError(
+  err: unknown,
+  opts: { timedOut: boolean; timeoutMs?: number; target?: string },
+): SaaswatchError {
+  const target = opts.target ?? 'receiver';
+  if (err instanceof SaaswatchError) return err;
+  if (opts.timedOut) {
+    const after = opts.timeoutMs === undefined ? '' : ` after ${opts.timeoutMs}ms`;
+    return new SaaswatchError('TIMEOUT', `${target} did not respond${after}`, { retryable: true, cause: err });
+  }
+  return new SaaswatchError('NETWORK', `could not reach ${target}: ${describeNetworkError(err)}`, {
+    retryable: true,
+    cause: err,
+  });
+}
+
+/** fetch() reports "fetch failed" and hides the useful part (ECONNREFUSED, ...) in `cause`. */
+function describeNetworkError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause && typeof cause === 'object') {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (cause instanceof Error) return cause.message;
+  }
+  if (err.name === 'AbortError') return 'request aborted';
+  return err.message;
+}

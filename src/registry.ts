@@ -1,0 +1,23 @@
+/** Every integration saaswatch knows: adding one is one folder plus one line here. */
+import type { DetectorPlugin, SinkPlugin, SourcePlugin } from './core/index.js';
+import { bruteForcePlugin } from './detection/brute-force/plugin.js';
+import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
+import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
+import { webhookSinkPlugin } from './sinks/webhook/sink.js';
+import { jsonLogsPlugin } from './sources/json-logs/source.js';
+
+export interface Registry {
+  sources: ReadonlyMap<string, SourcePlugin<any>>;
+  detectors: ReadonlyMap<string, DetectorPlugin<any>>;
+  sinks: ReadonlyMap<string, SinkPlugin<any>>;
+}
+
+function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P> {
+  return new Map(plugins.map((p) => [p.type, p]));
+}
+
+export const registry: Registry = {
+  sources: byType<SourcePlugin<any>>([jsonLogsPlugin]),
+  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin]),
+  sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
+};

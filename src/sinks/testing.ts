@@ -1,0 +1,73 @@
+/** Test helpers for sinks: a sample alert and a scripted HTTP receiver on 127.0.0.1. */
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Alert } from '../core/index.js';
+
+export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
+  const windowStart = Date.parse('2024-05-01T10:00:00.000Z');
+  return {
+    id: 'alrt_0001',
+    dedupKey: 'brute-force|ip:203.0.113.7|2024-05-01T10:00:00.000Z',
+    rule: 'brute-force',
+    title: 'Brute force from 203.0.113.7',
+    severity: 'high',
+    entity: { type: 'ip', value: '203.0.113.7' },
+    windowStart,
+    windowEnd: windowStart + 300_000,
+    evidence: ['ev1', 'ev2', 'ev3'],
+    description: '42 failed logins in 5 minutes (expected at most 10)',
+    observed: { failures: 42 },
+    expected: { failures: 10 },
+    status: 'open',
+    createdAt: '2024-05-01T10:05:01.000Z',
+    ...overrides,
+  };
+}
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** Exactly the bytes sent, as a signature verifier must see them. */
+  rawBody: string;
+}
+
+/** Decides the response to the n-th request (0-based); returning nothing means 200. */
+export type Responder = (req: ReceivedRequest, index: number, res: ServerResponse) => void | 'hang';
+
+export interface Receiver {
+  url: string;
+  requests: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startReceiver(respond: Responder = () => undefined): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const received: ReceivedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawBody: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(received);
+      if (respond(received, requests.length - 1, res) === 'hang') return;
+      if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/plain' });
+      if (!res.writableEnded) res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

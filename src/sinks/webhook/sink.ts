@@ -1,0 +1,151 @@
+/** Webhook sink: one deliver() is one signed JSON POST; the outbox retries it under this sink's policy. */
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Alert, DeliveryContext, PluginDeps, Sink, SinkPlugin } from '../../core/index.js';
+import { SaaswatchError } from '../../core/index.js';
+import { classifyHttpStatus, classifyRequestError, type RetryPolicy } from '../../pipeline/retry.js';
+import { webhookConfigSchema, type WebhookConfig } from './config.js';
+import { formatWebhookPayload, signPayload } from './format.js';
+
+export { signPayload, verifySignature, formatWebhookPayload, type WebhookPayload } from './format.js';
+export { webhookConfigSchema, type WebhookConfig } from './config.js';
+
+/** How much of an error response we quote: enough to see why a receiver refused, not a whole HTML page. */
+const ERROR_SNIPPET_CHARS = 300;
+
+export const USER_AGENT = `saaswatch/${readVersion()}`;
+
+function readVersion(): string {
+  // src/sinks/webhook and dist/sinks/webhook are both three levels below the package root.
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export interface WebhookSinkOptions {
+  logger?: Logger;
+  /** Clock for the signature timestamp (epoch ms); tests pin it. */
+  now?: () => number;
+  fetch?: typeof fetch;
+}
+
+export class WebhookSink implements Sink {
+  readonly type = 'webhook';
+  readonly retryPolicy: RetryPolicy;
+  readonly #config: WebhookConfig;
+  readonly #url: URL;
+  /** Host only: URLs may carry credentials or tokens in the query, and this ends up in errors and logs. */
+  readonly #target: string;
+  readonly #now: () => number;
+  readonly #fetch: typeof fetch;
+  readonly #logger: Logger | undefined;
+
+  constructor(
+    readonly name: string,
+    config: WebhookConfig,
+    opts: WebhookSinkOptions = {},
+  ) {
+    this.#config = config;
+    this.#url = new URL(config.url);
+    this.#target = `webhook ${this.#url.host}`;
+    this.#now = opts.now ?? Date.now;
+    this.#fetch = opts.fetch ?? fetch;
+    this.#logger = opts.logger;
+    this.retryPolicy = {
+      maxAttempts: config.max_attempts,
+      initialMs: config.backoff.initial,
+      maxMs: config.backoff.max,
+    };
+  }
+
+  async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
+    const body = JSON.stringify(formatWebhookPayload(alert, ctx));
+    const timestampSec = Math.floor(this.#now() / 1000);
+    const headers: Record<string, string> = {
+      ...this.#config.headers,
+      'Content-Type': 'application/json',
+      'User-Agent': USER_AGENT,
+      'X-Saaswatch-Delivery': ctx.deliveryId,
+      'X-Saaswatch-Timestamp': String(timestampSec),
+    };
+    if (this.#config.token) headers['Authorization'] = `Bearer ${this.#config.token.reveal()}`;
+    if (this.#config.secret) headers['X-Saaswatch-Signature'] = signPayload(this.#config.secret.reveal(), body, timestampSec);
+
+    const timeoutMs = this.#config.timeout;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, timeout]);
+    try {
+      const res = await this.#fetch(this.#url, {
+        method: 'POST',
+        headers,
+        body,
+        signal,
+        // A redirect would resend the signed body and bearer token to wherever the receiver points.
+        redirect: 'manual',
+      });
+      if (res.status >= 200 && res.status < 300) {
+        // Drain so the keep-alive connection can be reused; the content is irrelevant.
+        await res.arrayBuffer();
+        this.#logger?.debug({ sink: this.name, deliveryId: ctx.deliveryId, attempt: ctx.attempt, status: res.status }, 'webhook delivered');
+        return;
+      }
+      const snippet = truncate(this.#redact(await readSnippet(res, ERROR_SNIPPET_CHARS * 8)), ERROR_SNIPPET_CHARS);
+      throw classifyHttpStatus(res.status, res.headers.get('retry-after'), {
+        now: this.#now(),
+        target: this.#target,
+        ...(snippet ? { detail: snippet } : {}),
+      });
+    } catch (err) {
+      if (err instanceof SaaswatchError) throw err;
+      throw classifyRequestError(err, { timedOut: timeout.aborted && !ctx.signal.aborted, timeoutMs, target: this.#target });
+    }
+  }
+
+  /** Receivers sometimes echo request headers in error bodies; never let our credentials reach an error. */
+  #redact(text: string): string {
+    let out = text;
+    for (const s of [this.#config.token, this.#config.secret]) {
+      const v = s?.reveal();
+      if (v) out = out.split(v).join('[redacted]');
+    }
+    return out;
+  }
+}
+
+/** Reads at most about `maxChars` of an error body; a body that fails to arrive must not hide the status. */
+async function readSnippet(res: Response, maxChars: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (text.length < maxChars) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // Keep what arrived.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text;
+}
+
+function truncate(text: string, maxChars: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat;
+}
+
+/** Typed with `satisfies` so create() keeps returning the concrete sink (tests and the outbox read retryPolicy). */
+export const webhookSinkPlugin = {
+  type: 'webhook',
+  description: 'POSTs each alert as signed JSON to an HTTP(S) endpoint',
+  configSchema: webhookConfigSchema,
+  create(name: string, config: WebhookConfig, deps: PluginDeps): WebhookSink {
+    return new WebhookSink(name, config, { logger: deps.logger });
+  },
+} satisfies SinkPlugin<WebhookConfig>;

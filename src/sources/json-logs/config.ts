@@ -1,0 +1,141 @@
+/** Config schema of the json-logs source: where the log is, its format, which fields mean what, and how to read times. */
+import { z } from 'zod';
+import { zDuration } from '../../core/index.js';
+import { resolveZone } from './timestamp.js';
+
+/** Candidate input fields per target, first present wins; defaults fit the usual app, proxy and VPN logs. */
+export const DEFAULT_FIELDS = {
+  timestamp: ['@timestamp', 'timestamp', 'time', 'ts', 'date'],
+  user: ['user', 'username', 'user_email', 'email'],
+  ip: ['ip', 'src_ip', 'source_ip', 'client_ip', 'remote_addr'],
+  action: ['action', 'event', 'event_type'],
+  outcome: ['outcome', 'result', 'status'],
+  user_agent: ['user_agent', 'useragent', 'http_user_agent', 'ua'],
+  file_id: [] as string[],
+  file_name: [] as string[],
+  target_user: [] as string[],
+} satisfies Record<string, string[]>;
+
+export type FieldTarget = keyof typeof DEFAULT_FIELDS;
+
+/** Values (compared lower-cased) that mean success or failure; HTTP statuses included for access logs. */
+export const DEFAULT_OUTCOME_VALUES = {
+  success: [
+    'success', 'succeeded', 'successful', 'ok', 'true', 'allow', 'allowed', 'accept', 'accepted', 'pass', 'passed',
+    'permit', 'permitted', 'granted', '200', '201', '202', '204', '301', '302', '303', '304', '307', '308',
+  ],
+  failure: [
+    'failure', 'fail', 'failed', 'error', 'denied', 'deny', 'reject', 'rejected', 'blocked', 'block', 'forbidden',
+    'unauthorized', 'invalid', 'false', '400', '401', '403', '404', '405', '407', '409', '429', '500', '502', '503', '504',
+  ],
+};
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30 };
+
+/** A byte size as a number or `512KiB`, `1MiB`, `2MB`. */
+const zByteSize = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && v > 0) return v;
+  } else {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+    if (m && unit !== undefined) return Math.round(Number(m[1]) * unit);
+  }
+  ctx.addIssue({ code: 'custom', message: `expected a byte size such as 1048576, 512KiB or 1MiB, got ${JSON.stringify(v)}` });
+  return z.NEVER;
+});
+
+/** One input field path (`actor.email`) or a list of candidates, first present wins. */
+const zFieldRef = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+    error: 'expected an input field path such as "actor.email", or a list of candidate paths',
+  })
+  .transform((v) => (typeof v === 'string' ? [v] : v));
+
+/** strictObject whose unknown-key error names the allowed keys, which beats zod's bare "Unrecognized key". */
+function strict<T extends z.ZodRawShape>(shape: T, where: string) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
+        : undefined,
+  });
+}
+
+const fieldsSchema = strict(
+  {
+    timestamp: zFieldRef.optional(),
+    user: zFieldRef.optional(),
+    ip: zFieldRef.optional(),
+    action: zFieldRef.optional(),
+    outcome: zFieldRef.optional(),
+    user_agent: zFieldRef.optional(),
+    file_id: zFieldRef.optional(),
+    file_name: zFieldRef.optional(),
+    target_user: zFieldRef.optional(),
+  },
+  'json-logs fields',
+);
+
+const zOutcomeList = z
+  .array(z.union([z.string(), z.number(), z.boolean()]))
+  .transform((vs) => vs.map((v) => String(v).toLowerCase()));
+
+const dedupeSchema = strict(
+  {
+    /** Records identical but for the timestamp within this long of the first become one event. */
+    window: zDuration.refine((ms) => ms > 0, { message: 'dedupe.window must be greater than zero' }),
+    /** Open groups held at once; the oldest is emitted when more arrive, which bounds memory. */
+    max_groups: z.number().int().min(1).max(1_000_000).default(10_000),
+  },
+  'json-logs dedupe',
+);
+
+export const jsonLogsConfigSchema = strict(
+  {
+    /** The log file; `saaswatch ingest FILE|-` supplies its own input instead. */
+    path: z.string().min(1, 'path must not be empty').optional(),
+    format: z.enum(['auto', 'json', 'jsonl', 'csv'], { error: 'format must be one of auto, json, jsonl, csv' }).default('auto'),
+    fields: fieldsSchema.prefault({}),
+    /** Replaces the default list of the side it names; the other side keeps its default. */
+    outcome_values: strict({ success: zOutcomeList.optional(), failure: zOutcomeList.optional() }, 'json-logs outcome_values')
+      .prefault({})
+      .transform((o) => ({ success: o.success ?? DEFAULT_OUTCOME_VALUES.success, failure: o.failure ?? DEFAULT_OUTCOME_VALUES.failure })),
+    /** Zone of timestamps written without one. */
+    timezone: z
+      .string()
+      .default('UTC')
+      .refine((tz) => resolveZone(tz) !== undefined, {
+        error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}; use UTC, an IANA name such as Europe/Paris, or an offset such as +02:00`,
+      }),
+    /** Unit of numeric timestamps; `auto` decides by magnitude. */
+    timestamp_format: z
+      .enum(['auto', 'epoch_s', 'epoch_ms', 'epoch_us'], { error: 'timestamp_format must be one of auto, epoch_s, epoch_ms, epoch_us' })
+      .default('auto'),
+    /** event.category for records whose action is not an authentication. */
+    category: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .default(['web'])
+      .transform((v) => (typeof v === 'string' ? [v] : v)),
+    dedupe: dedupeSchema.optional(),
+    batch_size: z.number().int().min(1).max(100_000).default(5000),
+    /** Longer records become one INPUT_TOO_LARGE dead letter and are skipped without being buffered. */
+    max_record_bytes: zByteSize
+      .prefault(1 << 20)
+      .refine((n) => n >= 1024 && n <= 256 << 20, { message: 'max_record_bytes must be between 1KiB and 256MiB' }),
+  },
+  'json-logs source config',
+).superRefine((c, ctx) => {
+  const both = c.outcome_values.success.filter((v) => c.outcome_values.failure.includes(v));
+  if (both.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['outcome_values'],
+      message: `outcome values listed as both success and failure: ${both.join(', ')}`,
+    });
+  }
+});
+
+export type JsonLogsConfig = z.output<typeof jsonLogsConfigSchema>;
+export type JsonLogsConfigInput = z.input<typeof jsonLogsConfigSchema>;

@@ -1,0 +1,217 @@
+/** The json-logs source plugin: any JSON, JSON-lines or CSV log file (or stdin) as batches of normalized events. */
+import { resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Logger } from 'pino';
+import type { DeadLetterInput, PluginDeps, SecurityEvent, Source, SourceBatch, SourceContext, SourcePlugin } from '../../core/index.js';
+import { SaaswatchError, errorMessage } from '../../core/index.js';
+import { jsonLogsConfigSchema, type JsonLogsConfig } from './config.js';
+import { DuplicateCompressor, dedupeKey } from './dedupe.js';
+import { createNormalizer, eventIdFor } from './normalize.js';
+import { payloadOf, readRecords } from './reader.js';
+
+export { jsonLogsConfigSchema, type JsonLogsConfig, type JsonLogsConfigInput } from './config.js';
+
+export const TYPE = 'json-logs';
+
+/** What to read instead of config.path: a file, or an open stream (stdin for `saaswatch ingest -`). */
+export type JsonLogsInput = { path: string } | { stream: NodeJS.ReadableStream | Readable; label: string };
+
+export interface JsonLogsSourceOptions {
+  logger?: Logger;
+  /** Clock (epoch ms) for event.ingested, the future-timestamp check and syslog years; tests pin it. */
+  now?: () => number;
+}
+
+interface OpenInput {
+  chunks: AsyncIterable<Buffer | string | Uint8Array>;
+  label: string;
+  total: number | undefined;
+  /** Bytes of the input read so far, when it differs from what the reader saw (gzip). */
+  bytesRead: (() => number) | undefined;
+  close: () => void;
+}
+
+/**
+ * Read size. Measured with bench.ts: 64KiB beats 1MiB by ~25%, since fewer records are alive at
+ * once and the young-generation GC copies less.
+ */
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/** Stream errors become SaaswatchErrors naming the input; errors of our own code pass untouched. */
+async function* guarded(chunks: AsyncIterable<Buffer | string | Uint8Array>, label: string): AsyncGenerator<Buffer | string | Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let r: IteratorResult<Buffer | string | Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        throw new SaaswatchError('INPUT_MALFORMED', `cannot read ${label}: ${errorMessage(err)}`, { cause: err });
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+class JsonLogsSource implements Source {
+  readonly type = TYPE;
+  #streamUsed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly config: JsonLogsConfig,
+    private readonly input: JsonLogsInput | undefined,
+    private readonly opts: JsonLogsSourceOptions,
+  ) {}
+
+  async #open(): Promise<OpenInput> {
+    const input = this.input ?? (this.config.path !== undefined ? { path: this.config.path } : undefined);
+    if (input === undefined) {
+      throw new SaaswatchError('CONFIG_INVALID', `json-logs source "${this.name}" has no path; set path in its config or pass a file to saaswatch ingest`);
+    }
+    if ('stream' in input) {
+      if (this.#streamUsed) throw new SaaswatchError('INTERNAL', `json-logs source "${this.name}": the input stream ${input.label} was already read`);
+      this.#streamUsed = true;
+      return { chunks: input.stream, label: input.label, total: undefined, bytesRead: undefined, close: () => {} };
+    }
+    const path = input.path;
+    let size: number;
+    try {
+      const st = await stat(path);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      size = st.size;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
+      throw new SaaswatchError('CONFIG_INVALID', `json-logs source "${this.name}": cannot read ${path}: ${why}`, { cause: err, details: { path } });
+    }
+    const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+    if (/\.gz$/i.test(path)) {
+      const gunzip = createGunzip({ chunkSize: READ_CHUNK_BYTES });
+      file.on('error', (err) => gunzip.destroy(err));
+      file.pipe(gunzip);
+      return {
+        chunks: gunzip,
+        label: path,
+        total: size,
+        bytesRead: () => file.bytesRead,
+        close: () => {
+          file.destroy();
+          gunzip.destroy();
+        },
+      };
+    }
+    return { chunks: file, label: path, total: size, bytesRead: undefined, close: () => file.destroy() };
+  }
+
+  async *batches(ctx: SourceContext): AsyncGenerator<SourceBatch> {
+    const { config, name } = this;
+    const now = this.opts.now ?? Date.now;
+    const input = await this.#open();
+    const normalize = createNormalizer(name, config, { now });
+    const dedupe = config.dedupe
+      ? new DuplicateCompressor(config.dedupe.window, config.dedupe.max_groups, (first) => {
+          first.event.id = eventIdFor(name, first.raw);
+        })
+      : undefined;
+    const batchSize = config.batch_size;
+    let events: SecurityEvent[] = [];
+    let deadLetters: DeadLetterInput[] = [];
+    let done = 0;
+    let yielded = false;
+    const stats = { events: 0, deadLetters: 0 };
+
+    const take = (): SourceBatch => {
+      // The reader's dead letters come before the normalizer's for the same chunk; input order reads better.
+      if (deadLetters.length > 1) deadLetters.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0));
+      const batch: SourceBatch = {
+        events,
+        deadLetters,
+        progress: { done, total: input.total, unit: 'bytes' },
+      };
+      stats.events += events.length;
+      stats.deadLetters += deadLetters.length;
+      events = [];
+      deadLetters = [];
+      yielded = true;
+      return batch;
+    };
+
+    try {
+      const chunks = readRecords(guarded(input.chunks, input.label), {
+        source: name,
+        file: input.label,
+        format: config.format,
+        maxRecordBytes: config.max_record_bytes,
+      });
+      for await (const chunk of chunks) {
+        if (ctx.signal.aborted) return;
+        done = input.bytesRead ? input.bytesRead() : chunk.bytesDone;
+        const ingested = new Date(now()).toISOString();
+        for (const dl of chunk.deadLetters) {
+          deadLetters.push(dl);
+          if (events.length + deadLetters.length >= batchSize) yield take();
+        }
+        for (const rec of chunk.records) {
+          const r = normalize(rec.data, ingested, dedupe === undefined);
+          if (r.ok) {
+            if (dedupe) dedupe.add(r.event, dedupeKey(rec.data, r.timestampField), r.ms, events);
+            else events.push(r.event);
+          } else {
+            deadLetters.push({
+              source: name,
+              code: r.code,
+              reason: `line ${rec.line} of ${input.label}: ${r.reason}`,
+              payload: payloadOf(JSON.stringify(rec.data)),
+              position: { file: input.label, line: rec.line },
+            });
+          }
+          // Duplicate compression can release several events at once, hence the loop.
+          while (events.length + deadLetters.length >= batchSize) {
+            const spill = events.length > batchSize ? events.splice(batchSize) : [];
+            yield take();
+            events = spill;
+          }
+        }
+      }
+      if (input.total !== undefined) done = input.total;
+      if (dedupe) {
+        const rest: SecurityEvent[] = [];
+        dedupe.flush(rest);
+        for (const e of rest) {
+          events.push(e);
+          if (events.length + deadLetters.length >= batchSize) yield take();
+        }
+      }
+      if (events.length > 0 || deadLetters.length > 0 || !yielded) yield take();
+      this.opts.logger?.debug({ input: input.label, bytes: done, ...stats }, 'Input read.');
+    } finally {
+      input.close();
+    }
+  }
+}
+
+/**
+ * A json-logs source. `input` overrides config.path: `saaswatch ingest FILE` passes `{ path }`,
+ * `saaswatch ingest -` passes `{ stream: process.stdin, label: 'stdin' }` (a stream is read once).
+ */
+export function createJsonLogsSource(name: string, config: JsonLogsConfig, input?: JsonLogsInput, options: JsonLogsSourceOptions = {}): Source {
+  return new JsonLogsSource(name, config, input, options);
+}
+
+export const jsonLogsPlugin: SourcePlugin<JsonLogsConfig> = {
+  type: TYPE,
+  description: 'Generic log files: JSON arrays, JSON lines or CSV, with a configurable field mapping',
+  configSchema: jsonLogsConfigSchema,
+  create(name: string, config: JsonLogsConfig, deps: PluginDeps): Source {
+    // A path in the config file means "next to the config file", wherever saaswatch is started.
+    const input = config.path && deps.baseDir ? { path: resolve(deps.baseDir, config.path) } : undefined;
+    return createJsonLogsSource(name, config, input, { logger: deps.logger });
+  },
+};

@@ -1,0 +1,40 @@
+/** The versioned migrations, in code so they ship inside the bundle; names start with their version. */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { DialectName } from '../dialect-name.js';
+import * as m001 from './001-initial.js';
+
+interface VersionedMigration {
+  up(db: Kysely<any>, dialect: DialectName): Promise<void>;
+  down?(db: Kysely<any>, dialect: DialectName): Promise<void>;
+}
+
+// Append only: a released migration never changes, a fix is a new file.
+const MIGRATIONS: Record<string, VersionedMigration> = {
+  '001-initial': m001,
+};
+
+/** Schema version of a migration name (`001-initial` → 1). */
+export function migrationVersion(name: string): number {
+  const v = Number.parseInt(name, 10);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`migration name without a version prefix: ${name}`);
+  return v;
+}
+
+export const LATEST_VERSION = Math.max(...Object.keys(MIGRATIONS).map(migrationVersion));
+
+/** Binds each migration to the dialect, because a few column types are spelled differently. */
+export function migrationProvider(dialect: DialectName): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      const out: Record<string, Migration> = {};
+      for (const [name, m] of Object.entries(MIGRATIONS)) {
+        const down = m.down;
+        out[name] = {
+          up: (db) => m.up(db, dialect),
+          ...(down ? { down: (db: Kysely<any>) => down(db, dialect) } : {}),
+        };
+      }
+      return out;
+    },
+  };
+}

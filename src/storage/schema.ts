@@ -1,0 +1,125 @@
+/** Kysely table types for the store: column names as stored, timestamps as epoch ms integers. */
+import type { Generated } from 'kysely';
+
+export interface EventsTable {
+  id: string;
+  /** Event time (`@timestamp`), epoch ms. */
+  ts: number;
+  ingested: number;
+  provider: string;
+  dataset: string;
+  action: string;
+  outcome: string;
+  user_email: string | null;
+  source_ip: string | null;
+  count: number;
+  /** JSON of the whole SecurityEvent, raw record included. */
+  doc: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  dedup_key: string;
+  rule: string;
+  severity: string;
+  entity_type: string;
+  entity_value: string;
+  window_start: number;
+  window_end: number;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  /** JSON of the Alert; the columns above win over it when they differ (status, window end). */
+  doc: string;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  alert_id: string;
+  sink: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BaselinesTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface CursorsTable {
+  source: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface BlockedUsersTable {
+  user_name: string;
+  reason: string;
+  blocked_at: number;
+  blocked_by: string;
+}
+
+export interface FilesTable {
+  key: string;
+  provider: string;
+  file_id: string;
+  name: string | null;
+  owner: string | null;
+  visibility: string | null;
+  data: string;
+  updated_at: number;
+  /** 0/1: SQLite has no boolean type and the query code is shared. */
+  deleted: number;
+}
+
+export interface IdentitiesTable {
+  source: string;
+  source_id: string;
+  canonical: string;
+  updated_at: number;
+}
+
+export interface DeadLettersTable {
+  id: Generated<number>;
+  source: string;
+  code: string;
+  reason: string;
+  payload: string;
+  /** Size in UTF-8 bytes of the payload as received, before truncation. */
+  payload_bytes: number;
+  position: string | null;
+  created_at: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  details: string;
+}
+
+export interface Database {
+  events: EventsTable;
+  alerts: AlertsTable;
+  deliveries: DeliveriesTable;
+  baselines: BaselinesTable;
+  cursors: CursorsTable;
+  blocked_users: BlockedUsersTable;
+  files: FilesTable;
+  identities: IdentitiesTable;
+  dead_letters: DeadLettersTable;
+  audit_log: AuditLogTable;
+}
+
+/** Every table the store owns, in an order safe for deletes (children before parents). */
+export const TABLES = [
+  'deliveries', 'alerts', 'events', 'baselines', 'cursors', 'blocked_users', 'files', 'identities',
+  'dead_letters', 'audit_log',
+] as const satisfies ReadonlyArray<keyof Database>;

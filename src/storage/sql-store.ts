@@ -1,0 +1,539 @@
+/** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
+import { randomUUID } from 'node:crypto';
+import { Migrator, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { dedupKey, type Alert, type AlertStatus } from '../core/alert.js';
+import { SaaswatchError } from '../core/errors.js';
+import type { SecurityEvent } from '../core/event.js';
+import type { DeadLetterInput } from '../core/source.js';
+import type {
+  AuditEntry, BlockedUser, CommitBatch, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, Store,
+} from '../core/store.js';
+import { chunkRows, type Backend } from './dialect.js';
+import { toStorageError } from './errors.js';
+import { migrationProvider, migrationVersion } from './migrations/index.js';
+import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable, EventsTable } from './schema.js';
+
+/** Dead-letter payloads above this many UTF-8 bytes are cut; the original size is kept. */
+export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
+/** Evidence ids kept per alert: enough to investigate, bounded so a long attack cannot bloat the row. */
+export const MAX_ALERT_EVIDENCE = 100;
+// Delivery errors come from remote servers and may be whole HTML pages.
+const MAX_ERROR_CHARS = 4_096;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): { text: string; bytes: number; truncated: boolean } {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= maxBytes) return { text, bytes, truncated: false };
+  const buf = Buffer.from(text, 'utf8');
+  let end = maxBytes;
+  // A continuation byte (10xxxxxx) at the cut means the character started before it: cut at its start instead.
+  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
+  return { text: buf.subarray(0, end).toString('utf8'), bytes, truncated: true };
+}
+
+function eventRow(e: SecurityEvent, now: number): EventsTable {
+  const ts = Date.parse(e['@timestamp']);
+  if (!Number.isFinite(ts)) {
+    throw new SaaswatchError('TIMESTAMP_INVALID', `event ${e.event?.id} has an invalid @timestamp: ${String(e['@timestamp'])}`, {
+      details: { eventId: e.event?.id },
+    });
+  }
+  const ingested = Date.parse(e.event.ingested);
+  return {
+    id: e.event.id,
+    ts,
+    ingested: Number.isFinite(ingested) ? ingested : now,
+    provider: e.event.provider,
+    dataset: e.event.dataset,
+    action: e.event.action,
+    outcome: e.event.outcome,
+    user_email: e.user?.email ?? null,
+    source_ip: e.source?.ip ?? null,
+    count: e.event.count ?? 1,
+    doc: JSON.stringify(e),
+  };
+}
+
+function deadLetterRow(d: DeadLetterInput, now: number): Omit<DeadLettersTable, 'id'> {
+  const cut = truncateUtf8(String(d.payload ?? ''), MAX_DEAD_LETTER_PAYLOAD_BYTES);
+  return {
+    source: d.source,
+    code: d.code,
+    reason: cut.truncated ? `${d.reason} (payload truncated to ${Buffer.byteLength(cut.text)} of ${cut.bytes} bytes)` : d.reason,
+    payload: cut.text,
+    payload_bytes: cut.bytes,
+    position: d.position === undefined ? null : JSON.stringify(d.position),
+    created_at: now,
+  };
+}
+
+function toAlert(row: AlertsTable): Alert {
+  const doc = JSON.parse(row.doc) as Alert;
+  // Columns are the truth for what changes after creation; the doc holds everything else.
+  return { ...doc, id: row.id, dedupKey: row.dedup_key, status: row.status as AlertStatus, windowEnd: row.window_end, createdAt: iso(row.created_at) };
+}
+
+function alertRow(a: Alert, createdAt: number, now: number): AlertsTable {
+  return {
+    id: a.id,
+    dedup_key: a.dedupKey,
+    rule: a.rule,
+    severity: a.severity,
+    entity_type: a.entity.type,
+    entity_value: a.entity.value,
+    window_start: a.windowStart,
+    window_end: a.windowEnd,
+    status: a.status,
+    created_at: createdAt,
+    updated_at: now,
+    doc: JSON.stringify(a),
+  };
+}
+
+/** Unique ids, first seen first, at most MAX_ALERT_EVIDENCE. */
+function mergeEvidence(...lists: Array<string[] | undefined>): string[] {
+  const out = new Set<string>();
+  for (const list of lists) {
+    for (const id of list ?? []) {
+      if (out.size >= MAX_ALERT_EVIDENCE) return [...out];
+      out.add(id);
+    }
+  }
+  return [...out];
+}
+
+function toDelivery(row: DeliveriesTable): Delivery {
+  return {
+    id: row.id,
+    alertId: row.alert_id,
+    sink: row.sink,
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    ...(row.last_error === null ? {} : { lastError: row.last_error }),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function applyEventFilters<O>(
+  qb: SelectQueryBuilder<Database, 'events', O>,
+  q: EventQuery,
+): SelectQueryBuilder<Database, 'events', O> {
+  let out = qb;
+  if (q.from !== undefined) out = out.where('ts', '>=', q.from);
+  if (q.to !== undefined) out = out.where('ts', '<', q.to);
+  if (q.action !== undefined) out = out.where('action', '=', q.action);
+  if (q.userEmail !== undefined) out = out.where('user_email', '=', q.userEmail);
+  if (q.sourceIp !== undefined) out = out.where('source_ip', '=', q.sourceIp);
+  if (q.provider !== undefined) out = out.where('provider', '=', q.provider);
+  return out;
+}
+
+function withLimit<T extends { limit(n: number): T }>(qb: T, limit: number | undefined): T {
+  return limit === undefined ? qb : qb.limit(Math.max(0, Math.floor(limit)));
+}
+
+/**
+ * Store over a Backend. Lists are newest first, except queryEvents (event time ascending) and claimDeliveries
+ * (due first); an absent limit means no limit.
+ */
+export class SqlStore implements Store {
+  readonly dialect: Backend['name'];
+  readonly #backend: Backend;
+  readonly #db: Kysely<Database>;
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+    this.#db = backend.db;
+    this.dialect = backend.name;
+  }
+
+  async #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toStorageError(err, op);
+    }
+  }
+
+  #write<T>(op: string, fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.#guard(op, () => this.#backend.writeTx(fn));
+  }
+
+  migrate(): Promise<number> {
+    return this.#guard('migrate', () =>
+      this.#backend.exclusive(async () => {
+        const schema = this.#backend.schema;
+        const migrator = new Migrator({
+          db: this.#db,
+          provider: migrationProvider(this.dialect),
+          // Without it Kysely finds its bookkeeping tables in any schema of the database and skips creating ours.
+          ...(schema ? { migrationTableSchema: schema } : {}),
+        });
+        const { error } = await migrator.migrateToLatest();
+        if (error) throw error;
+        const applied = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined);
+        return applied.reduce((v, m) => Math.max(v, migrationVersion(m.name)), 0);
+      }),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.#guard('close', () => this.#backend.close());
+  }
+
+  async commitBatch(batch: CommitBatch): Promise<{ inserted: number; duplicates: number }> {
+    const deadLetters = batch.deadLetters ?? [];
+    if (batch.events.length === 0 && deadLetters.length === 0 && batch.cursor === undefined) {
+      return { inserted: 0, duplicates: 0 };
+    }
+    const now = Date.now();
+    // Serialize before taking the write lock so the lock is held only for the inserts.
+    const rows = batch.events.map((e) => eventRow(e, now));
+    const dlRows = deadLetters.map((d) => deadLetterRow(d, now));
+    const dlChunk = chunkRows(this.dialect, 7, 1_000);
+    return this.#write('commitBatch', async (tx) => {
+      const inserted = rows.length > 0 ? await this.#backend.insertEvents(tx, rows) : 0;
+      for (let i = 0; i < dlRows.length; i += dlChunk) {
+        await tx.insertInto('dead_letters').values(dlRows.slice(i, i + dlChunk)).execute();
+      }
+      if (batch.cursor !== undefined) {
+        await tx
+          .insertInto('cursors')
+          .values({ source: batch.source, value: batch.cursor, updated_at: now })
+          .onConflict((oc) => oc.column('source').doUpdateSet({ value: batch.cursor, updated_at: now }))
+          .execute();
+      }
+      return { inserted, duplicates: rows.length - inserted };
+    });
+  }
+
+  getCursor(source: string): Promise<string | undefined> {
+    return this.#guard('getCursor', async () => {
+      const row = await this.#db.selectFrom('cursors').select('value').where('source', '=', source).executeTakeFirst();
+      return row?.value;
+    });
+  }
+
+  queryEvents(q: EventQuery = {}): Promise<SecurityEvent[]> {
+    return this.#guard('queryEvents', async () => {
+      const qb = applyEventFilters(this.#db.selectFrom('events').select('doc'), q).orderBy('ts').orderBy('id');
+      const rows = await withLimit(qb, q.limit).execute();
+      return rows.map((r) => JSON.parse(r.doc) as SecurityEvent);
+    });
+  }
+
+  countEvents(q: EventQuery = {}): Promise<number> {
+    return this.#guard('countEvents', async () => {
+      // A limit caps the count, as it caps queryEvents, so both answer "how many would I get".
+      const inner = withLimit(applyEventFilters(this.#db.selectFrom('events').select('id'), q), q.limit);
+      const row = await this.#db
+        .selectFrom(inner.as('matched'))
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
+  purgeEventsBefore(before: number): Promise<number> {
+    return this.#write('purgeEventsBefore', async (tx) => {
+      const res = await tx.deleteFrom('events').where('ts', '<', before).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    });
+  }
+
+  async saveAlerts(alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }> {
+    if (alerts.length === 0) return { created: [], updated: 0 };
+    const uniqueSinks = [...new Set(sinks)];
+    return this.#write('saveAlerts', async (tx) => {
+      const now = Date.now();
+      const created: Alert[] = [];
+      let updated = 0;
+      for (const a of alerts) {
+        const createdAtMs = Number.isFinite(Date.parse(a.createdAt)) ? Date.parse(a.createdAt) : now;
+        const alert: Alert = {
+          ...a,
+          id: a.id || randomUUID(),
+          dedupKey: a.dedupKey || dedupKey(a),
+          status: a.status ?? 'open',
+          createdAt: iso(createdAtMs),
+          evidence: mergeEvidence(a.evidence),
+        };
+        // Insert-or-nothing first: it settles races between writers on the unique key without a prior read.
+        const ins = await tx
+          .insertInto('alerts')
+          .values(alertRow(alert, createdAtMs, now))
+          .onConflict((oc) => oc.column('dedup_key').doNothing())
+          .executeTakeFirst();
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0n) > 0) {
+          if (uniqueSinks.length > 0) {
+            await tx
+              .insertInto('deliveries')
+              .values(uniqueSinks.map((sink) => ({
+                id: randomUUID(), alert_id: alert.id, sink, status: 'pending', attempts: 0, next_attempt_at: now,
+                lease_until: null, last_error: null, created_at: now, updated_at: now,
+              })))
+              .execute();
+          }
+          created.push(alert);
+          continue;
+        }
+        const row = await this.#backend
+          .forUpdate(tx.selectFrom('alerts').selectAll().where('dedup_key', '=', alert.dedupKey))
+          .executeTakeFirstOrThrow();
+        const prev = JSON.parse(row.doc) as Alert;
+        const windowEnd = Math.max(row.window_end, alert.windowEnd);
+        const observed = prev.observed || alert.observed ? { ...prev.observed, ...alert.observed } : undefined;
+        const doc: Alert = { ...prev, windowEnd, evidence: mergeEvidence(prev.evidence, alert.evidence), ...(observed ? { observed } : {}) };
+        await tx
+          .updateTable('alerts')
+          .set({ window_end: windowEnd, updated_at: now, doc: JSON.stringify(doc) })
+          .where('id', '=', row.id)
+          .execute();
+        updated++;
+      }
+      return { created, updated };
+    });
+  }
+
+  listAlerts(q: { status?: AlertStatus; rule?: string; limit?: number } = {}): Promise<Alert[]> {
+    return this.#guard('listAlerts', async () => {
+      let qb = this.#db.selectFrom('alerts').selectAll();
+      if (q.status !== undefined) qb = qb.where('status', '=', q.status);
+      if (q.rule !== undefined) qb = qb.where('rule', '=', q.rule);
+      const rows = await withLimit(qb.orderBy('created_at', 'desc').orderBy('id', 'desc'), q.limit).execute();
+      return rows.map(toAlert);
+    });
+  }
+
+  getAlert(id: string): Promise<Alert | undefined> {
+    return this.#guard('getAlert', async () => {
+      const row = await this.#db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toAlert(row) : undefined;
+    });
+  }
+
+  setAlertStatus(id: string, status: AlertStatus): Promise<void> {
+    return this.#write('setAlertStatus', async (tx) => {
+      const res = await tx.updateTable('alerts').set({ status, updated_at: Date.now() }).where('id', '=', id).executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) throw new SaaswatchError('STORAGE', `no alert with id ${id}`, { details: { id } });
+    });
+  }
+
+  claimDeliveries(now: number, limit: number, leaseMs: number): Promise<Delivery[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.#write('claimDeliveries', async (tx) => {
+      const due = this.#backend.skipLocked(
+        tx
+          .selectFrom('deliveries')
+          .select('id')
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
+              eb.and([eb('status', '=', 'delivering'), eb('lease_until', '<', now)]),
+            ]),
+          )
+          .orderBy('next_attempt_at')
+          .orderBy('id')
+          .limit(Math.floor(limit)),
+      );
+      const rows = await tx
+        .updateTable('deliveries')
+        .set((eb) => ({ status: 'delivering', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: Date.now() }))
+        .where('id', 'in', due)
+        .returningAll()
+        .execute();
+      // RETURNING has no order of its own.
+      return rows
+        .sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map(toDelivery);
+    });
+  }
+
+  #finishDelivery(op: string, id: string, set: Partial<DeliveriesTable>): Promise<void> {
+    return this.#write(op, async (tx) => {
+      const res = await tx
+        .updateTable('deliveries')
+        .set({ ...set, lease_until: null, updated_at: Date.now() })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) throw new SaaswatchError('STORAGE', `no delivery with id ${id}`, { details: { id } });
+    });
+  }
+
+  completeDelivery(id: string): Promise<void> {
+    return this.#finishDelivery('completeDelivery', id, { status: 'delivered' });
+  }
+
+  retryDelivery(id: string, nextAttemptAt: number, error: string): Promise<void> {
+    return this.#finishDelivery('retryDelivery', id, {
+      status: 'pending', next_attempt_at: nextAttemptAt, last_error: error.slice(0, MAX_ERROR_CHARS),
+    });
+  }
+
+  failDelivery(id: string, error: string): Promise<void> {
+    return this.#finishDelivery('failDelivery', id, { status: 'failed', last_error: error.slice(0, MAX_ERROR_CHARS) });
+  }
+
+  listDeliveries(q: { status?: DeliveryStatus; alertId?: string; limit?: number } = {}): Promise<Delivery[]> {
+    return this.#guard('listDeliveries', async () => {
+      let qb = this.#db.selectFrom('deliveries').selectAll();
+      if (q.status !== undefined) qb = qb.where('status', '=', q.status);
+      if (q.alertId !== undefined) qb = qb.where('alert_id', '=', q.alertId);
+      const rows = await withLimit(qb.orderBy('created_at', 'desc').orderBy('id'), q.limit).execute();
+      return rows.map(toDelivery);
+    });
+  }
+
+  listDeadLetters(q: { source?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.#guard('listDeadLetters', async () => {
+      let qb = this.#db.selectFrom('dead_letters').selectAll();
+      if (q.source !== undefined) qb = qb.where('source', '=', q.source);
+      const rows = await withLimit(qb.orderBy('id', 'desc'), q.limit).execute();
+      return rows.map((r) => ({
+        id: r.id,
+        source: r.source,
+        code: r.code,
+        reason: r.reason,
+        payload: r.payload,
+        ...(r.position === null ? {} : { position: JSON.parse(r.position) as DeadLetter['position'] }),
+        createdAt: iso(r.created_at),
+      }));
+    });
+  }
+
+  countDeadLetters(q: { source?: string } = {}): Promise<number> {
+    return this.#guard('countDeadLetters', async () => {
+      let qb = this.#db.selectFrom('dead_letters').select((eb) => eb.fn.countAll().as('n'));
+      if (q.source !== undefined) qb = qb.where('source', '=', q.source);
+      return Number((await qb.executeTakeFirstOrThrow()).n);
+    });
+  }
+
+  getBaseline(key: string): Promise<unknown> {
+    return this.#guard('getBaseline', async () => {
+      const row = await this.#db.selectFrom('baselines').select('value').where('key', '=', key).executeTakeFirst();
+      return row === undefined ? undefined : (JSON.parse(row.value) as unknown);
+    });
+  }
+
+  putBaseline(key: string, value: unknown): Promise<void> {
+    return this.#write('putBaseline', async (tx) => {
+      // undefined has no JSON form; storing it as absence keeps getBaseline's answer the same.
+      if (value === undefined) {
+        await tx.deleteFrom('baselines').where('key', '=', key).execute();
+        return;
+      }
+      const now = Date.now();
+      const json = JSON.stringify(value);
+      await tx
+        .insertInto('baselines')
+        .values({ key, value: json, updated_at: now })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now }))
+        .execute();
+    });
+  }
+
+  blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void> {
+    return this.#write('blockUser', async (tx) => {
+      const now = Date.now();
+      // Blocking again updates who and why but keeps when the block began.
+      await tx
+        .insertInto('blocked_users')
+        .values({ user_name: u.user, reason: u.reason, blocked_by: u.blockedBy, blocked_at: now })
+        .onConflict((oc) => oc.column('user_name').doUpdateSet({ reason: u.reason, blocked_by: u.blockedBy }))
+        .execute();
+    });
+  }
+
+  unblockUser(user: string): Promise<boolean> {
+    return this.#write('unblockUser', async (tx) => {
+      const res = await tx.deleteFrom('blocked_users').where('user_name', '=', user).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  listBlockedUsers(): Promise<BlockedUser[]> {
+    return this.#guard('listBlockedUsers', async () => {
+      const rows = await this.#db.selectFrom('blocked_users').selectAll().orderBy('blocked_at', 'desc').orderBy('user_name').execute();
+      return rows.map((r) => ({ user: r.user_name, reason: r.reason, blockedAt: iso(r.blocked_at), blockedBy: r.blocked_by }));
+    });
+  }
+
+  upsertFile(f: Omit<FileRecord, 'updatedAt'>): Promise<void> {
+    return this.#write('upsertFile', async (tx) => {
+      const row = {
+        provider: f.provider,
+        file_id: f.fileId,
+        name: f.name ?? null,
+        owner: f.owner ?? null,
+        visibility: f.visibility ?? null,
+        data: JSON.stringify(f.data ?? {}),
+        updated_at: Date.now(),
+        deleted: f.deleted ? 1 : 0,
+      };
+      await tx
+        .insertInto('files')
+        .values({ key: f.key, ...row })
+        .onConflict((oc) => oc.column('key').doUpdateSet(row))
+        .execute();
+    });
+  }
+
+  getFile(key: string): Promise<FileRecord | undefined> {
+    return this.#guard('getFile', async () => {
+      const r = await this.#db.selectFrom('files').selectAll().where('key', '=', key).executeTakeFirst();
+      if (!r) return undefined;
+      return {
+        key: r.key,
+        provider: r.provider,
+        fileId: r.file_id,
+        ...(r.name === null ? {} : { name: r.name }),
+        ...(r.owner === null ? {} : { owner: r.owner }),
+        ...(r.visibility === null ? {} : { visibility: r.visibility }),
+        data: JSON.parse(r.data) as Record<string, unknown>,
+        updatedAt: iso(r.updated_at),
+        deleted: r.deleted !== 0,
+      };
+    });
+  }
+
+  putIdentity(source: string, sourceId: string, canonical: string): Promise<void> {
+    return this.#write('putIdentity', async (tx) => {
+      const now = Date.now();
+      await tx
+        .insertInto('identities')
+        .values({ source, source_id: sourceId, canonical, updated_at: now })
+        .onConflict((oc) => oc.columns(['source', 'source_id']).doUpdateSet({ canonical, updated_at: now }))
+        .execute();
+    });
+  }
+
+  resolveIdentity(source: string, sourceId: string): Promise<string | undefined> {
+    return this.#guard('resolveIdentity', async () => {
+      const row = await this.#db
+        .selectFrom('identities')
+        .select('canonical')
+        .where('source', '=', source)
+        .where('source_id', '=', sourceId)
+        .executeTakeFirst();
+      return row?.canonical;
+    });
+  }
+
+  audit(actor: string, action: string, details: Record<string, unknown>): Promise<void> {
+    return this.#write('audit', async (tx) => {
+      await tx.insertInto('audit_log').values({ at: Date.now(), actor, action, details: JSON.stringify(details ?? {}) }).execute();
+    });
+  }
+
+  listAudit(limit?: number): Promise<AuditEntry[]> {
+    return this.#guard('listAudit', async () => {
+      const rows = await withLimit(this.#db.selectFrom('audit_log').selectAll().orderBy('id', 'desc'), limit).execute();
+      return rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, action: r.action, details: JSON.parse(r.details) as Record<string, unknown> }));
+    });
+  }
+}

@@ -1,0 +1,110 @@
+/** The CLI as a user runs it: config check, ingest of the shipped sample, re-ingest, exit codes. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../src/sinks/webhook/sink.js';
+import { ATTACKER_IP, runCli, SAMPLE, SAMPLE_SOURCE, startReceiver, tempDir, writeConfig } from './helpers.js';
+
+describe('saaswatch CLI', () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let dir: string;
+  let config: string;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    dir = tempDir();
+    config = writeConfig(dir, {
+      data_dir: join(dir, 'data'),
+      storage: { type: 'sqlite', retention: '3650d' },
+      sources: [{ ...SAMPLE_SOURCE, path: SAMPLE }],
+      detection: [{ type: 'brute-force' }, { type: 'isolation-forest' }],
+      sinks: [
+        { type: 'jsonl-file', name: 'alerts-file' },
+        { type: 'webhook', name: 'soc', url: receiver.url, token: '${E2E_TOKEN}', secret: '${E2E_SECRET}', backoff: { initial: '10ms', max: '50ms' } },
+      ],
+    });
+  });
+  afterAll(async () => receiver.close());
+
+  const env = { E2E_TOKEN: 'tok-e2e', E2E_SECRET: 'whsec-e2e' };
+
+  it('prints version and help with exit code 0', async () => {
+    const v = await runCli(['version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = await runCli(['ingest', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('Usage: saaswatch ingest');
+  });
+
+  it('exits 2 on usage and config errors, naming the bad key', async () => {
+    expect((await runCli(['frobnicate'])).code).toBe(2);
+    const bad = writeConfig(tempDir(), { sinks: [{ type: 'webhook', url: 'https://x.example/h', backoff: { initial: 'soon' } }] });
+    const r = await runCli(['config', 'check', '--config', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('sinks[0].backoff.initial: expected a duration such as 30s, 5m, 1h or 7d, got "soon"');
+  });
+
+  it('config check summarises a valid config', async () => {
+    const r = await runCli(['config', 'check', '--config', config], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('sources:   auth-logs (json-logs)');
+    expect(r.stdout).toContain('sinks:     alerts-file (jsonl-file), soc (webhook)');
+  });
+
+  it('ingests the sample, flags only the attacker with both detectors, and delivers signed webhooks', async () => {
+    const lines = readFileSync(SAMPLE, 'utf8').trim().split('\n').length;
+    const r = await runCli(['run', '--config', config], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${lines.toLocaleString('en-US')} events (${lines.toLocaleString('en-US')} new`);
+
+    const alerts = readFileSync(join(dir, 'data/alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rules = new Set(alerts.map((a) => a.alert?.rule ?? a.rule));
+    expect(rules).toEqual(new Set(['brute-force', 'isolation-forest']));
+    for (const a of alerts) {
+      const entity = (a.alert ?? a).entity;
+      // brute force may also name targeted users, but only ever from the attacker's burst
+      if (entity.type === 'ip') expect(entity.value).toBe(ATTACKER_IP);
+    }
+    expect(alerts.some((a) => (a.alert ?? a).entity.value === ATTACKER_IP && (a.alert ?? a).rule === 'isolation-forest')).toBe(true);
+
+    expect(receiver.requests.length).toBe(alerts.length);
+    for (const req of receiver.requests) {
+      expect(req.headers.authorization).toBe('Bearer tok-e2e');
+      expect(verifySignature('whsec-e2e', String(req.headers['x-saaswatch-signature']), req.body)).toBe(true);
+    }
+  });
+
+  it('re-ingesting the same data stores nothing new and delivers nothing again', async () => {
+    const before = receiver.requests.length;
+    const r = await runCli(['ingest', SAMPLE, '--config', config], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ \(0 new, [\d,]+ already stored\)/);
+    expect(r.stdout).toContain('alerts: 0 new');
+    expect(receiver.requests.length).toBe(before);
+  });
+
+  it('reads stdin and exits 3 when records were dead-lettered, listing why', async () => {
+    const input = [
+      '{"time":"2026-11-03T10:00:00Z","user":"zoe.adams@example.com","src_ip":"198.51.100.9","action":"login","result":"success"}',
+      '{"time":"2026-11-03T10:00:01Z","user":"zoe.adams@example.com","src_ip":"198.51.100.9","action":"login","result":',
+      '{"user":"zoe.adams@example.com","src_ip":"198.51.100.9","action":"login","result":"success"}',
+    ].join('\n');
+    const r = await runCli(['ingest', '-', '--config', config], { env, input });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('1 events (1 new');
+    expect(r.stdout).toContain('2 dead letters');
+    const dl = await runCli(['dead-letters', '--config', config], { env });
+    expect(dl.stdout).toMatch(/stdin:2 INPUT_MALFORMED/);
+    expect(dl.stdout).toMatch(/stdin:3 .*timestamp/i);
+  });
+
+  it('fails with exit 1 and a clear message on an unreadable input file', async () => {
+    const missing = join(dir, 'nope.jsonl');
+    writeFileSync(join(dir, 'placeholder'), '');
+    const r = await runCli(['ingest', missing, '--config', config], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('nope.jsonl');
+  });
+});
