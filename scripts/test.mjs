@@ -31,7 +31,9 @@ let skipped = 0;
 try {
   const report = JSON.parse(readFileSync(results, 'utf8'));
   passed = report.numPassedTests ?? 0;
-  failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  failed += report.numFailedTests ?? 0;
+  // A test file that fails to load runs no test; count it, or a syntax error would read as green.
+  failed += (report.testResults ?? []).filter((f) => f.status === 'failed' && !f.assertionResults?.some((a) => a.status === 'failed')).length;
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 } catch {
   failed += 1; // no report at all: vitest itself crashed

@@ -1,5 +1,5 @@
 /** The CLI as a user runs it: config check, ingest of the shipped sample, re-ingest, exit codes. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/sinks/webhook/sink.js';
@@ -100,11 +100,10 @@ describe('saaswatch CLI', () => {
     expect(dl.stdout).toMatch(/stdin:3 .*timestamp/i);
   });
 
-  it('fails with exit 1 and a clear message on an unreadable input file', async () => {
+  it('exits 2 naming the file when the input does not exist', async () => {
     const missing = join(dir, 'nope.jsonl');
-    writeFileSync(join(dir, 'placeholder'), '');
     const r = await runCli(['ingest', missing, '--config', config], { env });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('nope.jsonl');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot read ${missing}: no such file`);
   });
 });

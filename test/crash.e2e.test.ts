@@ -15,7 +15,8 @@ function bigInput(dir: string): { file: string; lines: number } {
   for (let c = 0; c < COPIES; c++) {
     for (const line of base) {
       const rec = JSON.parse(line) as { time: string };
-      rec.time = new Date(Date.parse(rec.time) + c * 7 * DAY).toISOString();
+      // Weeks before the sample and moving forward, as a real log would: future dates are rejected.
+      rec.time = new Date(Date.parse(rec.time) - (COPIES - c) * 7 * DAY).toISOString();
       out.push(JSON.stringify(rec));
     }
   }

@@ -1,7 +1,7 @@
 /** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type SelectQueryBuilder } from 'kysely';
-import { dedupKey, type Alert, type AlertStatus } from '../core/alert.js';
+import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
 import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
@@ -287,10 +287,23 @@ export class SqlStore implements Store {
         const prev = JSON.parse(row.doc) as Alert;
         const windowEnd = Math.max(row.window_end, alert.windowEnd);
         const observed = prev.observed || alert.observed ? { ...prev.observed, ...alert.observed } : undefined;
-        const doc: Alert = { ...prev, windowEnd, evidence: mergeEvidence(prev.evidence, alert.evidence), ...(observed ? { observed } : {}) };
+        // The newer finding explains the attack as it now stands (final counts, score); identity,
+        // status and creation time stay with the stored alert.
+        const doc: Alert = {
+          ...prev,
+          title: alert.title,
+          description: alert.description,
+          severity: SEVERITY_RANK[alert.severity] > SEVERITY_RANK[prev.severity] ? alert.severity : prev.severity,
+          ...(alert.expected ? { expected: alert.expected } : {}),
+          ...(alert.score !== undefined ? { score: alert.score } : {}),
+          ...(alert.features ? { features: alert.features } : {}),
+          windowEnd,
+          evidence: mergeEvidence(prev.evidence, alert.evidence),
+          ...(observed ? { observed } : {}),
+        };
         await tx
           .updateTable('alerts')
-          .set({ window_end: windowEnd, updated_at: now, doc: JSON.stringify(doc) })
+          .set({ window_end: windowEnd, severity: doc.severity, updated_at: now, doc: JSON.stringify(doc) })
           .where('id', '=', row.id)
           .execute();
         updated++;
