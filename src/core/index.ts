@@ -9,3 +9,4 @@ export * from './sink.js';
 export * from './source.js';
 export * from './store.js';
 export * from './config-types.js';
+export * from './webhook.js';
