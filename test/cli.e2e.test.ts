@@ -72,7 +72,7 @@ describe('saaswatch CLI', () => {
     expect(receiver.requests.length).toBe(alerts.length);
     for (const req of receiver.requests) {
       expect(req.headers.authorization).toBe('Bearer tok-e2e');
-      expect(verifySignature('whsec-e2e', String(req.headers['x-saaswatch-signature']), req.body)).toBe(true);
+      expect(verifySignature('whsec-e2e', String(req.headers['x-saaswatch-signature']), req.rawBody)).toBe(true);
     }
   });
 

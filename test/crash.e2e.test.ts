@@ -101,7 +101,7 @@ describe('crash safety', () => {
     // same delivery id (the idempotency key), so each alert is delivered once per sink.
     const idsByKey = new Map<string, Set<string>>();
     for (const r of receiver.requests.filter((q) => q.url.includes('run=crash'))) {
-      const key = String(r.json.alert.dedup_key);
+      const key = String(JSON.parse(r.rawBody).alert.dedup_key);
       idsByKey.set(key, (idsByKey.get(key) ?? new Set()).add(String(r.headers['x-saaswatch-delivery'])));
     }
     expect([...idsByKey.keys()].sort()).toEqual(keys);

@@ -1,8 +1,6 @@
 /** Shared helpers for end-to-end tests: temp dirs, running the real CLI, a local webhook receiver. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -57,38 +55,4 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   return startCli(args, opts).done;
 }
 
-export interface ReceivedRequest {
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-  json: any;
-}
-
-/** A webhook receiver on 127.0.0.1 that records every request and answers with `respond`. */
-export async function startReceiver(respond: (req: ReceivedRequest, n: number) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 })) {
-  const requests: ReceivedRequest[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        json = undefined;
-      }
-      const r: ReceivedRequest = { url: req.url ?? '', headers: req.headers, body, json };
-      requests.push(r);
-      const { status, headers } = respond(r, requests.length);
-      res.writeHead(status, headers).end();
-    });
-  });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    requests,
-    close: () => new Promise<void>((res) => server.close(() => res())),
-  };
-}
+export { startReceiver, type ReceivedRequest } from '../src/sinks/testing.js';

@@ -30,6 +30,17 @@ export interface CommitBatch {
   deadLetters?: DeadLetterInput[];
   /** Saved in the same transaction as the events, so a crash never commits one without the other. */
   cursor?: string;
+  /** Alerts raised by this batch, upserted (with their outbox deliveries) in the same transaction. */
+  alerts?: Alert[];
+  /** Sinks that get a delivery for each newly created alert. */
+  sinks?: string[];
+}
+
+export interface CommitResult {
+  inserted: number;
+  duplicates: number;
+  /** Present when the batch carried alerts: what saveAlerts would have returned. */
+  alerts?: { created: Alert[]; updated: number };
 }
 
 export interface EventQuery {
@@ -79,8 +90,8 @@ export interface Store {
   migrate(): Promise<number>;
   close(): Promise<void>;
 
-  /** Events (new ids only; known ids are ignored), dead letters and the cursor in one transaction. */
-  commitBatch(batch: CommitBatch): Promise<{ inserted: number; duplicates: number }>;
+  /** Events (new ids only; known ids are ignored), dead letters, cursor and alerts in one transaction. */
+  commitBatch(batch: CommitBatch): Promise<CommitResult>;
   getCursor(source: string): Promise<string | undefined>;
   queryEvents(q?: EventQuery): Promise<SecurityEvent[]>;
   countEvents(q?: EventQuery): Promise<number>;

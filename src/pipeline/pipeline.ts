@@ -1,6 +1,6 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
+import type { Alert, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
 import { errorMessage } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
@@ -80,18 +80,23 @@ export class Pipeline {
     }
     findings.push(...this.flush(false));
 
+    // Alerts commit with the events and cursor that raised them: a crash loses or keeps all three.
+    const alerts = findingsToAlerts(findings);
     const result = await store.commitBatch({
       source: sourceName,
       events: batch.events,
       deadLetters: batch.deadLetters,
       cursor: batch.cursor,
+      alerts,
+      sinks: this.#opts.sinkNames,
     });
     stats.batches++;
     stats.events += batch.events.length;
     stats.inserted += result.inserted;
     stats.duplicates += result.duplicates;
     stats.deadLetters += batch.deadLetters.length;
-    await this.#saveFindings(findings, stats);
+    stats.findings += findings.length;
+    if (result.alerts) this.#recordAlerts(result.alerts, stats);
     return stats;
   }
 
@@ -122,7 +127,10 @@ export class Pipeline {
   async #saveFindings(findings: Finding[], stats: IngestStats): Promise<void> {
     if (!findings.length) return;
     stats.findings += findings.length;
-    const { created, updated } = await this.#opts.store.saveAlerts(findingsToAlerts(findings), this.#opts.sinkNames);
+    this.#recordAlerts(await this.#opts.store.saveAlerts(findingsToAlerts(findings), this.#opts.sinkNames), stats);
+  }
+
+  #recordAlerts({ created, updated }: { created: Alert[]; updated: number }, stats: IngestStats): void {
     stats.alertsCreated += created.length;
     stats.alertsUpdated += updated;
     for (const a of created) {

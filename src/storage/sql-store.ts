@@ -6,7 +6,7 @@ import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type {
-  AuditEntry, BlockedUser, CommitBatch, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, Store,
+  AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, Store,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { toStorageError } from './errors.js';
@@ -185,9 +185,9 @@ export class SqlStore implements Store {
     return this.#guard('close', () => this.#backend.close());
   }
 
-  async commitBatch(batch: CommitBatch): Promise<{ inserted: number; duplicates: number }> {
+  async commitBatch(batch: CommitBatch): Promise<CommitResult> {
     const deadLetters = batch.deadLetters ?? [];
-    if (batch.events.length === 0 && deadLetters.length === 0 && batch.cursor === undefined) {
+    if (batch.events.length === 0 && deadLetters.length === 0 && batch.cursor === undefined && !batch.alerts?.length) {
       return { inserted: 0, duplicates: 0 };
     }
     const now = Date.now();
@@ -207,7 +207,8 @@ export class SqlStore implements Store {
           .onConflict((oc) => oc.column('source').doUpdateSet({ value: batch.cursor, updated_at: now }))
           .execute();
       }
-      return { inserted, duplicates: rows.length - inserted };
+      const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.sinks ?? []) : undefined;
+      return { inserted, duplicates: rows.length - inserted, ...(alerts ? { alerts } : {}) };
     });
   }
 
@@ -247,69 +248,72 @@ export class SqlStore implements Store {
 
   async saveAlerts(alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }> {
     if (alerts.length === 0) return { created: [], updated: 0 };
+    return this.#write('saveAlerts', (tx) => this.#upsertAlerts(tx, alerts, sinks));
+  }
+
+  /** The body of saveAlerts, run inside whichever write transaction the caller holds. */
+  async #upsertAlerts(tx: Kysely<Database>, alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }> {
     const uniqueSinks = [...new Set(sinks)];
-    return this.#write('saveAlerts', async (tx) => {
-      const now = Date.now();
-      const created: Alert[] = [];
-      let updated = 0;
-      for (const a of alerts) {
-        const createdAtMs = Number.isFinite(Date.parse(a.createdAt)) ? Date.parse(a.createdAt) : now;
-        const alert: Alert = {
-          ...a,
-          id: a.id || randomUUID(),
-          dedupKey: a.dedupKey || dedupKey(a),
-          status: a.status ?? 'open',
-          createdAt: iso(createdAtMs),
-          evidence: mergeEvidence(a.evidence),
-        };
-        // Insert-or-nothing first: it settles races between writers on the unique key without a prior read.
-        const ins = await tx
-          .insertInto('alerts')
-          .values(alertRow(alert, createdAtMs, now))
-          .onConflict((oc) => oc.column('dedup_key').doNothing())
-          .executeTakeFirst();
-        if (Number(ins.numInsertedOrUpdatedRows ?? 0n) > 0) {
-          if (uniqueSinks.length > 0) {
-            await tx
-              .insertInto('deliveries')
-              .values(uniqueSinks.map((sink) => ({
-                id: randomUUID(), alert_id: alert.id, sink, status: 'pending', attempts: 0, next_attempt_at: now,
-                lease_until: null, last_error: null, created_at: now, updated_at: now,
-              })))
-              .execute();
-          }
-          created.push(alert);
-          continue;
+    const now = Date.now();
+    const created: Alert[] = [];
+    let updated = 0;
+    for (const a of alerts) {
+      const createdAtMs = Number.isFinite(Date.parse(a.createdAt)) ? Date.parse(a.createdAt) : now;
+      const alert: Alert = {
+        ...a,
+        id: a.id || randomUUID(),
+        dedupKey: a.dedupKey || dedupKey(a),
+        status: a.status ?? 'open',
+        createdAt: iso(createdAtMs),
+        evidence: mergeEvidence(a.evidence),
+      };
+      // Insert-or-nothing first: it settles races between writers on the unique key without a prior read.
+      const ins = await tx
+        .insertInto('alerts')
+        .values(alertRow(alert, createdAtMs, now))
+        .onConflict((oc) => oc.column('dedup_key').doNothing())
+        .executeTakeFirst();
+      if (Number(ins.numInsertedOrUpdatedRows ?? 0n) > 0) {
+        if (uniqueSinks.length > 0) {
+          await tx
+            .insertInto('deliveries')
+            .values(uniqueSinks.map((sink) => ({
+              id: randomUUID(), alert_id: alert.id, sink, status: 'pending', attempts: 0, next_attempt_at: now,
+              lease_until: null, last_error: null, created_at: now, updated_at: now,
+            })))
+            .execute();
         }
-        const row = await this.#backend
-          .forUpdate(tx.selectFrom('alerts').selectAll().where('dedup_key', '=', alert.dedupKey))
-          .executeTakeFirstOrThrow();
-        const prev = JSON.parse(row.doc) as Alert;
-        const windowEnd = Math.max(row.window_end, alert.windowEnd);
-        const observed = prev.observed || alert.observed ? { ...prev.observed, ...alert.observed } : undefined;
-        // The newer finding explains the attack as it now stands (final counts, score); identity,
-        // status and creation time stay with the stored alert.
-        const doc: Alert = {
-          ...prev,
-          title: alert.title,
-          description: alert.description,
-          severity: SEVERITY_RANK[alert.severity] > SEVERITY_RANK[prev.severity] ? alert.severity : prev.severity,
-          ...(alert.expected ? { expected: alert.expected } : {}),
-          ...(alert.score !== undefined ? { score: alert.score } : {}),
-          ...(alert.features ? { features: alert.features } : {}),
-          windowEnd,
-          evidence: mergeEvidence(prev.evidence, alert.evidence),
-          ...(observed ? { observed } : {}),
-        };
-        await tx
-          .updateTable('alerts')
-          .set({ window_end: windowEnd, severity: doc.severity, updated_at: now, doc: JSON.stringify(doc) })
-          .where('id', '=', row.id)
-          .execute();
-        updated++;
+        created.push(alert);
+        continue;
       }
-      return { created, updated };
-    });
+      const row = await this.#backend
+        .forUpdate(tx.selectFrom('alerts').selectAll().where('dedup_key', '=', alert.dedupKey))
+        .executeTakeFirstOrThrow();
+      const prev = JSON.parse(row.doc) as Alert;
+      const windowEnd = Math.max(row.window_end, alert.windowEnd);
+      const observed = prev.observed || alert.observed ? { ...prev.observed, ...alert.observed } : undefined;
+      // The newer finding explains the attack as it now stands (final counts, score); identity,
+      // status and creation time stay with the stored alert.
+      const doc: Alert = {
+        ...prev,
+        title: alert.title,
+        description: alert.description,
+        severity: SEVERITY_RANK[alert.severity] > SEVERITY_RANK[prev.severity] ? alert.severity : prev.severity,
+        ...(alert.expected ? { expected: alert.expected } : {}),
+        ...(alert.score !== undefined ? { score: alert.score } : {}),
+        ...(alert.features ? { features: alert.features } : {}),
+        windowEnd,
+        evidence: mergeEvidence(prev.evidence, alert.evidence),
+        ...(observed ? { observed } : {}),
+      };
+      await tx
+        .updateTable('alerts')
+        .set({ window_end: windowEnd, severity: doc.severity, updated_at: now, doc: JSON.stringify(doc) })
+        .where('id', '=', row.id)
+        .execute();
+      updated++;
+    }
+    return { created, updated };
   }
 
   listAlerts(q: { status?: AlertStatus; rule?: string; limit?: number } = {}): Promise<Alert[]> {

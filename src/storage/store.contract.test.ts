@@ -138,6 +138,25 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
       expect(await store.getCursor('src')).toBe('after');
     });
 
+    it('commitBatch carries alerts: created with their deliveries, or rolled back with the events', async () => {
+      const a = alert(1);
+      const bad = { source: 'src', reason: 'x', code: null, payload: '{}' } as unknown as DeadLetterInput;
+      await expect(
+        store.commitBatch({ source: 'src', events: [event(1)], deadLetters: [bad], alerts: [a], sinks: ['webhook'] }),
+      ).rejects.toMatchObject({ code: 'STORAGE' });
+      expect(await store.listAlerts()).toEqual([]);
+      expect(await store.listDeliveries()).toEqual([]);
+
+      const ok = await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c1', alerts: [a], sinks: ['webhook'] });
+      expect(ok.inserted).toBe(1);
+      expect(ok.alerts?.created.map((a) => a.id)).toEqual([a.id]);
+      expect((await store.listDeliveries({ alertId: a.id })).map((d) => d.sink)).toEqual(['webhook']);
+      // Replaying the batch (a restart before the cursor moved on) raises nothing new.
+      const again = await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c1', alerts: [a], sinks: ['webhook'] });
+      expect(again).toMatchObject({ inserted: 0, duplicates: 1, alerts: { created: [], updated: 1 } });
+      expect(await store.listDeliveries()).toHaveLength(1);
+    });
+
     it('commitBatch rejects an event whose timestamp cannot be parsed, writing nothing', async () => {
       const broken = { ...event(5), '@timestamp': 'yesterday' };
       await expect(store.commitBatch({ source: 'src', events: [event(4), broken], cursor: 'c' })).rejects.toMatchObject({
