@@ -1,9 +1,10 @@
 /** The CLI as a user runs it: config check, ingest of the shipped sample, re-ingest, exit codes. */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/sinks/webhook/sink.js';
-import { ATTACKER_IP, runCli, SAMPLE, SAMPLE_SOURCE, startReceiver, tempDir, writeConfig } from './helpers.js';
+import { ATTACKER_IP, BIN, runCli, SAMPLE, SAMPLE_SOURCE, startReceiver, tempDir, writeConfig } from './helpers.js';
 
 describe('saaswatch CLI', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -105,5 +106,19 @@ describe('saaswatch CLI', () => {
     const r = await runCli(['ingest', missing, '--config', config], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`cannot read ${missing}: no such file`);
+  });
+
+  it('draws a progress bar on a terminal and never into a pipe', async () => {
+    // `script` gives the child a real pseudo-terminal, as an interactive shell would.
+    const tty = await new Promise<string>((resolve, reject) => {
+      const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ingest ${JSON.stringify(SAMPLE)} --config ${JSON.stringify(config)}`;
+      execFile('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, ...env, SAASWATCH_LOG_LEVEL: 'warn' } }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      );
+    });
+    expect(tty).toMatch(/\r\S*sample-auth\.jsonl \[#+\.*\] \d+% [\d.]+ MiB \d+ events/);
+    const piped = await runCli(['ingest', SAMPLE, '--config', config], { env });
+    expect(piped.stdout).not.toContain('\r');
+    expect(piped.stdout).not.toContain('%');
   });
 });
