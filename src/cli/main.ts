@@ -2,7 +2,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createApp, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
-import { errorMessage, SaaswatchError, type Source } from '../core/index.js';
+import { errorMessage, isWebhookSource, SaaswatchError, type Source } from '../core/index.js';
+import { startApiServer } from '../api/server.js';
 import { VERSION } from '../version.js';
 import { emptyStats, type IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
@@ -42,24 +43,37 @@ function stopSignal(): AbortSignal {
   return ac.signal;
 }
 
+/**
+ * Runs sources side by side (pollers never end; files do) with the outbox delivering meanwhile, and
+ * hosts the webhook routes of sources that take pushes. Returns once every source has finished.
+ */
 async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean): Promise<IngestStats> {
   const signal = stopSignal();
   const outboxStop = new AbortController();
   const outboxRun = app.outbox.run(outboxStop.signal);
+  const routes = sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes());
+  const server = routes.length
+    ? await startApiServer({ host: app.config.server.host, port: app.config.server.port, routes, logger: app.logger })
+    : undefined;
+  if (server) process.stderr.write(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})\n`);
   const totals = emptyStats();
-  const bar = new ProgressBar(process.stdout, label);
+  // One bar for one input; with several sources a bar would only flicker between them.
+  const bar = sources.length === 1 && showProgress ? new ProgressBar(process.stdout, label) : undefined;
   try {
-    for (const source of sources) {
-      const stats = await app.pipeline.ingest(source, {
-        signal,
-        onBatch: (batch, s) => {
-          if (showProgress && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
-        },
-      });
-      addTotals(totals, stats);
-    }
+    const results = await Promise.all(
+      sources.map((source) =>
+        app.pipeline.ingest(source, {
+          signal,
+          onBatch: (batch, s) => {
+            if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
+          },
+        }),
+      ),
+    );
+    for (const stats of results) addTotals(totals, stats);
   } finally {
-    bar.done();
+    bar?.done();
+    await server?.close();
     outboxStop.abort();
     await outboxRun;
   }

@@ -1,0 +1,390 @@
+/** Seeded generator of a realistic organisation's Google Workspace and Dropbox audit trail with injected, labelled attacks. */
+import { Rng } from '../../detection/random.js';
+import { localMidnight, localParts } from './clock.js';
+import { DOMAIN, CUSTOMER_ID, FOREIGN, IpAllocator, buildFiles, buildUsers, randomString, driveFileId, digits } from './org.js';
+import {
+  GoogleRenderer, bool, docParams, dropboxAsset, dropboxEvent, int, multi, str, toDriveFile, userPermission, visibilityOf,
+  type DriveState, type DropboxDevice,
+} from './render.js';
+import {
+  ATTACK_KINDS,
+  type AttackKind, type DropboxTeamEvent, type GoogleActivity, type GoogleActivityEvent, type IpInfo, type Scenario,
+  type ScenarioFile, type ScenarioOptions, type ScenarioUser, type TruthEntry,
+} from './types.js';
+
+export const DEFAULT_END = new Date('2025-06-02T00:00:00.000Z');
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const DAY = 24 * HOUR;
+
+/** Partners the organisation legitimately shares with (Microsoft's fictitious companies). */
+const PARTNERS = ['contoso.com', 'fabrikam.com', 'northwindtraders.com'];
+const PERSONAL_DROP = 'files.backup.2025@gmail.com';
+
+/** OAuth apps people in the organisation really use, with the scopes they ask for. */
+const KNOWN_APPS: ReadonlyArray<{ name: string; clientId: string; scopes: string[] }> = [
+  { name: 'Slack', clientId: '1081337541201-0bbm0tqt5sqi8s6tk5gcfk4d8qqpkbq1.apps.googleusercontent.com', scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/drive.readonly'] },
+  { name: 'Zoom', clientId: '849883241272-ed6lnodi1grnoomiuknqkq2rbvd2udku.apps.googleusercontent.com', scopes: ['openid', 'https://www.googleapis.com/auth/calendar.events'] },
+  { name: 'Dropbox', clientId: '202264815644-0n6nslg4h5mh3g2k6n0pdoh5d8kb0v1k.apps.googleusercontent.com', scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.profile'] },
+  { name: 'Atlassian', clientId: '596530235104-c9vqffb5nlk4t0rmd7q1a0ns9t9kp8ai.apps.googleusercontent.com', scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email'] },
+];
+
+/** One thing that happens at time `t`; rendered in time order so file state (sharing, deletion) stays consistent. */
+interface Action {
+  t: number;
+  seq: number;
+  run(): void;
+}
+
+export function generateScenario(opts: ScenarioOptions = {}): Scenario {
+  const seed = opts.seed ?? 1;
+  const userCount = opts.users ?? 300;
+  const fileCount = opts.files ?? 3000;
+  const days = opts.days ?? 7;
+  const end = (opts.end ?? DEFAULT_END).getTime();
+  const start = end - days * DAY;
+  const attacks = [...new Set(opts.attacks ?? ATTACK_KINDS)];
+  if (!(Number.isInteger(userCount) && userCount >= 1)) throw new RangeError('users must be a positive integer');
+  if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw new RangeError('files must be a positive integer');
+  if (!(days > 0)) throw new RangeError('days must be positive');
+
+  // Separate streams: adding an attack or an id must not reshuffle everyone's normal behaviour.
+  const orgRng = new Rng(`scenario:${seed}:org`);
+  const ips = new IpAllocator();
+  const users = buildUsers(orgRng, userCount, ips);
+  const files = buildFiles(orgRng, fileCount, users);
+  const byEmail = new Map(users.map((u) => [u.email, u]));
+  const geo = (ip: string): IpInfo => ips.directory[ip]!;
+
+  // ---- File state ----
+  const folderIds = new Map<string, string>();
+  const drive: DriveState[] = [];
+  const dropboxFiles: ScenarioFile[] = [];
+  const nsIds = new Map<string, string>();
+  for (const f of files) {
+    if (f.platform === 'dropbox') {
+      dropboxFiles.push(f);
+      if (!nsIds.has(f.department)) nsIds.set(f.department, digits(orgRng, 10).replace(/^0/, '1'));
+      continue;
+    }
+    if (!folderIds.has(f.department)) folderIds.set(f.department, driveFileId(orgRng));
+    drive.push(initialDriveState(orgRng, f, byEmail.get(f.owner)!, users, start, folderIds.get(f.department)!));
+  }
+  const deptDrive = groupBy(drive, (s) => s.file.department);
+  const deptDropbox = groupBy(dropboxFiles, (f) => f.department);
+  const deletedDropbox = new Set<string>();
+
+  // ---- Outputs ----
+  const renderRng = new Rng(`scenario:${seed}:render`);
+  const g = new GoogleRenderer(renderRng);
+  const activities: GoogleActivity[] = [];
+  const dbxEvents: DropboxTeamEvent[] = [];
+  const actions: Action[] = [];
+  let seq = 0;
+  const at = (t: number, run: () => void) => {
+    if (t >= start && t < end) actions.push({ t: Math.floor(t), seq: seq++, run });
+  };
+
+  // ---- Rendering helpers (run in time order) ----
+  const login = (t: number, u: ScenarioUser, ip: string, name: 'login_success' | 'login_failure' | 'login_challenge', suspicious = false) =>
+    at(t, () => {
+      const params = [str('login_type', 'google_password'), multi('login_challenge_method', ['password']), bool('is_suspicious', suspicious)];
+      if (name === 'login_failure') params.push(str('login_failure_type', 'login_failure_invalid_password'));
+      if (name === 'login_challenge') params.push(str('login_challenge_status', 'Challenge Passed'));
+      // Google reports the login instant in microseconds alongside the activity time.
+      params.push(int('login_timestamp', BigInt(Math.floor(t)) * 1000n));
+      activities.push(g.activity('login', t, { email: u.email, profileId: u.googleProfileId }, ip, [{ type: 'login', name, parameters: params }]));
+    });
+
+  const driveAccess = (t: number, u: ScenarioUser, ip: string, name: 'view' | 'edit' | 'download' | 'delete', s: DriveState) =>
+    at(t, () => {
+      if (s.deleted) return;
+      activities.push(g.activity('drive', t, { email: u.email, profileId: u.googleProfileId }, ip, [{ type: 'access', name, parameters: docParams(s) }], DOMAIN));
+      if (name === 'edit') s.modifiedTime = Math.max(s.modifiedTime, t);
+      if (name === 'delete') s.deleted = true;
+    });
+
+  const driveShare = (t: number, u: ScenarioUser, ip: string, s: DriveState, target: string, role: 'reader' | 'writer') =>
+    at(t, () => {
+      if (s.deleted || s.permissions.some((p) => p.emailAddress === target)) return;
+      const external = !target.endsWith(`@${DOMAIN}`);
+      s.permissions.push(userPermission(target, role, byEmail.get(target)?.name));
+      const ev: GoogleActivityEvent = {
+        type: 'acl_change',
+        name: 'change_user_access',
+        parameters: [
+          ...docParams(s),
+          str('target_user', target),
+          multi('old_value', ['none']),
+          multi('new_value', [role === 'writer' ? 'can_edit' : 'can_view']),
+          str('visibility_change', external ? 'external' : 'none'),
+        ],
+      };
+      activities.push(g.activity('drive', t, { email: u.email, profileId: u.googleProfileId }, ip, [ev], DOMAIN));
+    });
+
+  const makePublic = (t: number, u: ScenarioUser, ip: string, s: DriveState) =>
+    at(t, () => {
+      const before = visibilityOf(s.permissions);
+      s.permissions.push({ kind: 'drive#permission', id: 'anyoneWithLink', type: 'anyone', role: 'reader', allowFileDiscovery: false, deleted: false, pendingOwner: false });
+      // Drive logs a link-sharing change as two events of one activity: the scope, then the visibility.
+      const events: GoogleActivityEvent[] = [
+        { type: 'acl_change', name: 'change_document_access_scope', parameters: [...docParams(s), multi('old_value', ['none']), multi('new_value', ['can_view']), str('visibility_change', 'external')] },
+        { type: 'acl_change', name: 'change_document_visibility', parameters: [...docParams(s), multi('old_value', [before]), multi('new_value', ['people_with_link']), str('visibility_change', 'external')] },
+      ];
+      activities.push(g.activity('drive', t, { email: u.email, profileId: u.googleProfileId }, ip, events, DOMAIN));
+    });
+
+  const dbx = (t: number, u: ScenarioUser, ip: string, device: DropboxDevice, type: Parameters<typeof dropboxEvent>[0]['type'], f?: ScenarioFile, extra: Partial<Parameters<typeof dropboxEvent>[0]> = {}) =>
+    at(t, () => {
+      if (f && deletedDropbox.has(f.id)) return;
+      const assets = f ? [dropboxAsset(f, nsIds.get(f.department)!)] : [];
+      dbxEvents.push(dropboxEvent({ t, type, user: u, ip, geo: geo(ip), device, assets, ...extra }));
+      if (f && type === 'file_delete') deletedDropbox.add(f.id);
+    });
+
+  // ---- Normal behaviour ----
+  const normalRng = new Rng(`scenario:${seed}:normal`);
+  for (const u of users) {
+    const first = localParts(u.tz, start);
+    // One extra local day on each side covers zones ahead of and behind UTC; out-of-window events are dropped.
+    for (let d = -1; d <= Math.ceil(days) + 1; d++) {
+      const midnight = localMidnight(u.tz, first.year, first.month, first.day + d);
+      const weekday = localParts(u.tz, midnight + 12 * HOUR).weekday;
+      const weekend = weekday === 0 || weekday === 6;
+      if (weekend ? !normalRng.chance(0.1) : normalRng.chance(0.05)) continue; // weekends off; the odd day off
+      const scale = weekend ? 0.2 : 1;
+      const startH = clamp(8.75 + normalRng.gaussian(0, 0.6), 6.75, 10.5);
+      const lenH = weekend ? normalRng.uniform(1, 3) : clamp(8.5 + normalRng.gaussian(0, 0.5), 6, 10.5);
+      const dayStart = midnight + startH * HOUR;
+      const dayEnd = dayStart + lenH * HOUR;
+      const officeIp = u.ips.length > 1 && u.ips[0]!.startsWith('198.18.') ? u.ips[0]! : undefined;
+      const homeIps = u.ips.filter((ip) => ip !== officeIp);
+      const ip = !weekend && officeIp && normalRng.chance(0.7) ? officeIp : normalRng.pick(homeIps);
+      // Mostly inside the working day, a little in the evening.
+      const when = () => (normalRng.chance(0.03) ? midnight + normalRng.uniform(19, 22.5) * HOUR : normalRng.uniform(dayStart + 5 * MINUTE, dayEnd));
+
+      // Google logins.
+      let tLogin = dayStart;
+      if (normalRng.chance(0.03)) {
+        for (let k = normalRng.intBetween(1, 2); k > 0; k--) login((tLogin += normalRng.uniform(5_000, 40_000)), u, ip, 'login_failure');
+      }
+      if (normalRng.chance(0.04)) login((tLogin += normalRng.uniform(5_000, 30_000)), u, ip, 'login_challenge');
+      login(tLogin + normalRng.uniform(2_000, 20_000), u, ip, 'login_success');
+      if (normalRng.chance(0.2)) login(when(), u, normalRng.pick(homeIps), 'login_success');
+
+      // Drive: people mostly work on their department's files.
+      const pool = deptDrive.get(u.department) ?? drive;
+      const pickDoc = () => (pool.length > 0 && normalRng.chance(0.85) ? normalRng.pick(pool) : drive.length > 0 ? normalRng.pick(drive) : undefined);
+      const doDrive = (n: number, name: 'view' | 'edit' | 'download') => {
+        for (let k = 0; k < n; k++) {
+          const s = pickDoc();
+          if (s) driveAccess(when(), u, ip, name, s);
+        }
+      };
+      doDrive(poisson(normalRng, 14 * scale), 'view');
+      doDrive(poisson(normalRng, 5 * scale), 'edit');
+      doDrive(poisson(normalRng, 1.5 * scale), 'download');
+      for (let k = poisson(normalRng, 0.3 * scale); k > 0; k--) {
+        const s = pickDoc();
+        const colleague = normalRng.pick(users);
+        if (s && colleague !== u) driveShare(when(), u, ip, s, colleague.email, normalRng.chance(0.5) ? 'writer' : 'reader');
+      }
+      if (normalRng.chance(0.03 * scale)) {
+        const s = pickDoc();
+        if (s && !s.file.sensitive) driveShare(when(), u, ip, s, `${normalRng.pick(['j.doe', 'a.chen', 'm.lopez', 'contact'])}@${normalRng.pick(PARTNERS)}`, 'reader');
+      }
+      if (normalRng.chance(0.01)) {
+        const app = normalRng.pick(KNOWN_APPS);
+        const t = when();
+        at(t, () =>
+          activities.push(g.activity('token', t, { email: u.email, profileId: u.googleProfileId }, ip, [{
+            type: 'auth',
+            name: 'authorize',
+            parameters: [str('client_id', app.clientId), str('app_name', app.name), str('client_type', 'WEB'), multi('scope', app.scopes)],
+          }])),
+        );
+      }
+      if (u.isAdmin && !weekend && normalRng.chance(0.15)) {
+        const t = when();
+        const hire = `${randomString(normalRng, 'abcdefghijklmnopqrstuvwxyz', 6)}.new@${DOMAIN}`;
+        at(t, () => activities.push(g.activity('admin', t, { email: u.email, profileId: u.googleProfileId }, ip, [{ type: 'USER_SETTINGS', name: 'CREATE_USER', parameters: [str('USER_EMAIL', hire)] }], DOMAIN)));
+        if (normalRng.chance(0.05)) {
+          const grantee = normalRng.pick(users);
+          const t2 = t + normalRng.uniform(MINUTE, 30 * MINUTE);
+          at(t2, () => activities.push(g.activity('admin', t2, { email: u.email, profileId: u.googleProfileId }, ip, [{ type: 'USER_SETTINGS', name: 'GRANT_ADMIN_PRIVILEGE', parameters: [str('USER_EMAIL', grantee.email)] }], DOMAIN)));
+        }
+      }
+
+      // Dropbox, for the people who use it.
+      if (!u.usesDropbox || dropboxFiles.length === 0) continue;
+      const device: DropboxDevice = normalRng.chance(0.6) ? 'desktop' : 'web';
+      let tDbx = dayStart + normalRng.uniform(MINUTE, 20 * MINUTE);
+      if (normalRng.chance(0.02)) {
+        dbx(tDbx, u, ip, 'web', 'login_fail', undefined, { details: { is_emm_managed: false, login_method: { '.tag': 'password' }, error_details: { user_friendly_message: 'Invalid email or password' } } });
+        tDbx += normalRng.uniform(10_000, 60_000);
+      }
+      dbx(tDbx, u, ip, device, 'login_success', undefined, { details: { is_emm_managed: false, login_method: { '.tag': 'password' } } });
+      const dpool = deptDropbox.get(u.department) ?? dropboxFiles;
+      const pickDbx = () => (normalRng.chance(0.85) ? normalRng.pick(dpool) : normalRng.pick(dropboxFiles));
+      for (let k = poisson(normalRng, 5 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_preview', pickDbx());
+      for (let k = poisson(normalRng, 1.5 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_download', pickDbx());
+      for (let k = poisson(normalRng, 2 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_edit', pickDbx());
+      if (normalRng.chance(0.08 * scale)) dbx(when(), u, ip, 'web', 'shared_link_create', pickDbx(), { details: { shared_link_access_level: { '.tag': 'reader' } } });
+      if (normalRng.chance(0.02 * scale)) {
+        const f = pickDbx();
+        if (!f.sensitive) {
+          const email = `partner@${normalRng.pick(PARTNERS)}`;
+          dbx(when(), u, ip, 'web', 'shared_content_add_member', f, {
+            participants: [{ '.tag': 'user', user: { '.tag': 'non_team_member', account_id: `dbid:AA${randomString(normalRng, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 38)}`, display_name: 'Partner', email } }],
+            details: { shared_content_access_level: { '.tag': 'viewer' } },
+          });
+        }
+      }
+      if (normalRng.chance(0.05 * scale)) {
+        const own = dpool.filter((f) => f.owner === u.email);
+        if (own.length > 0) dbx(when(), u, ip, device, 'file_delete', normalRng.pick(own));
+      }
+    }
+  }
+
+  // ---- Attacks ----
+  const attackRng = new Rng(`scenario:${seed}:attacks`);
+  const truth: TruthEntry[] = [];
+  const attackers = attackRng.sample(users.filter((u) => !u.isAdmin).concat(users.filter((u) => u.isAdmin)), users.length);
+  const actorFor = (i: number, needDropbox = false) => {
+    const pool = needDropbox ? attackers.filter((u) => u.usesDropbox) : attackers;
+    return pool[i % pool.length]!;
+  };
+  // Spread attacks across the window, each on its own slot, finishing well before `end`.
+  const slot = (i: number) => start + ((i + 0.5) / (attacks.length + 0.5)) * (end - start - 2 * HOUR);
+
+  attacks.forEach((kind, i) => {
+    const t0 = Math.floor(slot(i) + attackRng.uniform(0, HOUR));
+    const times: number[] = [];
+    const record = (t: number) => {
+      times.push(t);
+      return t;
+    };
+    const entry = (e: Omit<TruthEntry, 'start' | 'end' | 'events' | 'kind'>) => {
+      if (times.length === 0) return;
+      truth.push({ kind, ...e, start: new Date(Math.min(...times)).toISOString(), end: new Date(Math.max(...times)).toISOString(), events: times.length });
+    };
+
+    switch (kind) {
+      case 'mass-download': {
+        const u = actorFor(i);
+        const ip = u.ips[u.ips.length - 1]!;
+        const targets = attackRng.sample(drive, Math.min(300, drive.length));
+        const ts = targets.map(() => t0 + attackRng.uniform(0, 28 * MINUTE)).sort((a, b) => a - b);
+        targets.forEach((s, k) => driveAccess(record(ts[k]!), u, ip, 'download', s));
+        entry({ sources: ['google-workspace'], actor: u.email, ip, targets: targets.map((s) => s.file.id), description: `${u.email} downloaded ${targets.length} Drive files in under 30 minutes` });
+        break;
+      }
+      case 'mass-external-share': {
+        const u = actorFor(i);
+        const ip = u.ips[u.ips.length - 1]!;
+        const targets = attackRng.sample(drive.filter((s) => s.file.id !== drive[0]?.file.id), Math.min(60, Math.max(0, drive.length - 1)));
+        const ts = targets.map(() => t0 + attackRng.uniform(0, 20 * MINUTE)).sort((a, b) => a - b);
+        targets.forEach((s, k) => driveShare(record(ts[k]!), u, ip, s, PERSONAL_DROP, 'reader'));
+        entry({ sources: ['google-workspace'], actor: u.email, ip, targets: [PERSONAL_DROP, ...targets.map((s) => s.file.id)], description: `${u.email} shared ${targets.length} files with the personal address ${PERSONAL_DROP}` });
+        break;
+      }
+      case 'public-link': {
+        const s = drive.find((d) => d.file.sensitive && /payroll/i.test(d.file.name)) ?? drive.find((d) => d.file.sensitive);
+        if (!s) break;
+        const ip = s.owner.ips[s.owner.ips.length - 1]!;
+        makePublic(record(t0), s.owner, ip, s);
+        entry({ sources: ['google-workspace'], actor: s.owner.email, ip, targets: [s.file.id], description: `"${s.file.name}" was made readable by anyone with the link` });
+        break;
+      }
+      case 'mass-deletion': {
+        const u = actorFor(i, true);
+        const ip = u.ips[u.ips.length - 1]!;
+        const targets = attackRng.sample(dropboxFiles, Math.min(200, dropboxFiles.length));
+        const ts = targets.map(() => t0 + attackRng.uniform(0, 15 * MINUTE)).sort((a, b) => a - b);
+        targets.forEach((f, k) => dbx(record(ts[k]!), u, ip, 'desktop', 'file_delete', f));
+        entry({ sources: ['dropbox'], actor: u.email, ip, targets: targets.map((f) => f.id), description: `${u.email} deleted ${targets.length} Dropbox files in 15 minutes` });
+        break;
+      }
+      case 'new-country-login': {
+        const u = actorFor(i, true);
+        const site = FOREIGN[attackRng.int(FOREIGN.length)]!;
+        const ip = ips.attacker(site);
+        login(record(t0), u, ip, 'login_success');
+        dbx(record(t0 + attackRng.uniform(MINUTE, 3 * MINUTE)), u, ip, 'web', 'login_success', undefined, { details: { is_emm_managed: false, login_method: { '.tag': 'password' } } });
+        const seen = attackRng.sample(deptDrive.get(u.department) ?? drive, 5);
+        seen.forEach((s, k) => driveAccess(record(t0 + (k + 4) * MINUTE), u, ip, 'view', s));
+        entry({ sources: ['google-workspace', 'dropbox'], actor: u.email, ip, targets: [site.country], description: `${u.email} (usually in ${u.country}) signed in from ${site.city}, ${site.country}` });
+        break;
+      }
+      case 'brute-force': {
+        const site = FOREIGN[(i + 1) % FOREIGN.length]!;
+        const ip = ips.attacker(site);
+        const victims = attackRng.sample(users, Math.min(8, users.length));
+        for (let k = 0; k < 6 * victims.length; k++) login(record(t0 + k * attackRng.uniform(8_000, 14_000)), victims[k % victims.length]!, ip, 'login_failure');
+        entry({ sources: ['google-workspace'], actor: victims[0]!.email, ip, targets: victims.map((v) => v.email), description: `${times.length} failed Google logins from ${ip} against ${victims.length} accounts` });
+        break;
+      }
+    }
+  });
+
+  // ---- Play it out in time order ----
+  actions.sort((a, b) => a.t - b.t || a.seq - b.seq);
+  for (const a of actions) a.run();
+
+  const driveFiles = drive.filter((s) => !s.deleted).map(toDriveFile);
+  return {
+    seed,
+    window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
+    org: { domain: DOMAIN, customerId: CUSTOMER_ID, users, files, ipDirectory: ips.directory },
+    google: { activities, files: driveFiles },
+    dropbox: { events: dbxEvents },
+    truth,
+  };
+}
+
+function initialDriveState(rng: Rng, f: ScenarioFile, owner: ScenarioUser, users: ScenarioUser[], start: number, parent: string): DriveState {
+  const permissions = [userPermission(owner.email, 'owner', owner.name)];
+  if (rng.chance(0.6)) {
+    for (const c of rng.sample(users, rng.intBetween(1, 4))) {
+      if (c !== owner) permissions.push(userPermission(c.email, rng.pick(['writer', 'reader', 'commenter'] as const), c.name));
+    }
+  }
+  if (rng.chance(0.15)) permissions.push({ kind: 'drive#permission', id: `${digits(rng, 20)}k`, type: 'domain', role: 'reader', domain: DOMAIN, allowFileDiscovery: rng.chance(0.3), deleted: false, pendingOwner: false });
+  // Only harmless files start out exposed, so exposure of a sensitive file is always news.
+  if (!f.sensitive && rng.chance(0.04)) permissions.push(userPermission(`j.doe@${rng.pick(PARTNERS)}`, 'reader'));
+  if (!f.sensitive && rng.chance(0.01)) permissions.push({ kind: 'drive#permission', id: 'anyoneWithLink', type: 'anyone', role: 'reader', allowFileDiscovery: false, deleted: false, pendingOwner: false });
+  const createdTime = start - Math.floor(rng.uniform(DAY, 730 * DAY));
+  const modifiedTime = createdTime + Math.floor(rng.uniform(0, start - createdTime));
+  const binary = !f.mimeType.startsWith('application/vnd.google-apps.');
+  return { file: f, owner, permissions, createdTime, modifiedTime, deleted: false, parent, ...(binary ? { md5: randomString(rng, '0123456789abcdef', 32) } : {}) };
+}
+
+function poisson(rng: Rng, mean: number): number {
+  if (mean <= 0) return 0;
+  // Knuth's method: fine for the small means used here.
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rng.next();
+  while (p > limit) {
+    k++;
+    p *= rng.next();
+  }
+  return k;
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}

@@ -1,0 +1,258 @@
+/** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log) and of the scenario itself. */
+
+// ---- Google Admin SDK Reports API: activities.list items ----
+
+/** One event parameter; exactly one value field is set. int64 values travel as strings, as in the API's JSON. */
+export interface GoogleActivityParameter {
+  name: string;
+  value?: string;
+  boolValue?: boolean;
+  intValue?: string;
+  multiValue?: string[];
+  multiIntValue?: string[];
+}
+
+export interface GoogleActivityEvent {
+  /** Event group, e.g. `login`, `access`, `acl_change`, `USER_SETTINGS`, `auth`. */
+  type: string;
+  /** Event name, e.g. `login_failure`, `download`, `change_user_access`, `GRANT_ADMIN_PRIVILEGE`, `authorize`. */
+  name: string;
+  parameters?: GoogleActivityParameter[];
+}
+
+export type GoogleApplication = 'login' | 'drive' | 'admin' | 'token';
+
+export interface GoogleActivity {
+  kind: 'admin#reports#activity';
+  id: {
+    /** RFC 3339 with milliseconds, UTC. */
+    time: string;
+    /** Signed 64-bit integer as a decimal string; unique together with `time`. */
+    uniqueQualifier: string;
+    applicationName: GoogleApplication;
+    customerId: string;
+  };
+  /** A quoted opaque string, as the API sends it (`"\"abc/def\""`). */
+  etag: string;
+  actor: {
+    callerType?: 'USER' | 'KEY';
+    email?: string;
+    profileId?: string;
+    key?: string;
+  };
+  /** Domain affected by the event (the document owner's domain for Drive). */
+  ownerDomain?: string;
+  ipAddress?: string;
+  events: GoogleActivityEvent[];
+}
+
+// ---- Google Drive API v3: File with permissions ----
+
+export interface DriveUser {
+  kind: 'drive#user';
+  displayName: string;
+  emailAddress: string;
+  permissionId: string;
+  me: boolean;
+}
+
+export interface DrivePermission {
+  kind: 'drive#permission';
+  /** `anyoneWithLink` for link sharing; numeric for users; numeric + `k` for a domain. */
+  id: string;
+  type: 'user' | 'group' | 'domain' | 'anyone';
+  role: 'owner' | 'organizer' | 'fileOrganizer' | 'writer' | 'commenter' | 'reader';
+  emailAddress?: string;
+  domain?: string;
+  displayName?: string;
+  /** Only for `domain` and `anyone`: false means "with the link" rather than discoverable. */
+  allowFileDiscovery?: boolean;
+  deleted?: boolean;
+  pendingOwner?: boolean;
+}
+
+export interface DriveFile {
+  kind: 'drive#file';
+  id: string;
+  name: string;
+  mimeType: string;
+  owners: DriveUser[];
+  permissions: DrivePermission[];
+  shared: boolean;
+  trashed: boolean;
+  createdTime: string;
+  modifiedTime: string;
+  /** int64 as a decimal string, as Drive sends it. */
+  size: string;
+  webViewLink: string;
+  parents: string[];
+  md5Checksum?: string;
+}
+
+// ---- Dropbox team_log/get_events: TeamEvent ----
+
+export interface DropboxTeamMember {
+  '.tag': 'team_member';
+  account_id: string;
+  display_name: string;
+  email: string;
+  team_member_id: string;
+}
+
+export interface DropboxNonTeamMember {
+  '.tag': 'non_team_member';
+  account_id: string;
+  display_name: string;
+  email: string;
+}
+
+export interface DropboxFileAsset {
+  '.tag': 'file';
+  path: {
+    contextual: string;
+    namespace_relative: { ns_id: string; relative_path: string; is_shared_namespace: boolean };
+  };
+  display_name: string;
+  file_id: string;
+}
+
+export interface DropboxTeamEvent {
+  /** ISO 8601 without milliseconds, e.g. `2024-05-01T10:00:00Z`. */
+  timestamp: string;
+  event_category: { '.tag': 'file_operations' | 'sharing' | 'logins' };
+  actor: { '.tag': 'user'; user: DropboxTeamMember };
+  origin: {
+    geo_location: { city: string; region: string; country: string; ip_address: string };
+    access_method: {
+      '.tag': 'end_user';
+      end_user: { '.tag': 'web' | 'desktop' | 'mobile'; session_id: string };
+    };
+  };
+  involve_non_team_member: boolean;
+  context: DropboxTeamMember & { '.tag': 'team_member' };
+  participants: Array<{ '.tag': 'user'; user: DropboxTeamMember | DropboxNonTeamMember }>;
+  assets: DropboxFileAsset[];
+  event_type: { '.tag': DropboxEventType; description: string };
+  details: { '.tag': `${DropboxEventType}_details`; [field: string]: unknown };
+}
+
+export type DropboxEventType =
+  | 'login_success'
+  | 'login_fail'
+  | 'file_preview'
+  | 'file_download'
+  | 'file_edit'
+  | 'file_delete'
+  | 'shared_link_create'
+  | 'shared_content_add_member';
+
+// ---- The scenario ----
+
+export type AttackKind =
+  | 'mass-download'
+  | 'mass-external-share'
+  | 'public-link'
+  | 'mass-deletion'
+  | 'new-country-login'
+  | 'brute-force';
+
+export const ATTACK_KINDS: readonly AttackKind[] = [
+  'mass-download',
+  'mass-external-share',
+  'public-link',
+  'mass-deletion',
+  'new-country-login',
+  'brute-force',
+];
+
+export type ScenarioSource = 'google-workspace' | 'dropbox';
+
+export interface ScenarioOptions {
+  seed?: number;
+  /** Default 300. */
+  users?: number;
+  /** Files across Drive and Dropbox. Default 3000. */
+  files?: number;
+  /** Length of the window that ends at `end`. Default 7. */
+  days?: number;
+  /** End of the window (exclusive). Default 2025-06-02T00:00:00Z, fixed so that a seed alone reproduces the output. */
+  end?: Date;
+  /** Default: every kind. `[]` gives a clean organisation. */
+  attacks?: AttackKind[];
+}
+
+export interface ScenarioUser {
+  email: string;
+  name: string;
+  /** IANA time zone; working hours are generated in it. */
+  tz: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  city: string;
+  region: string;
+  department: string;
+  /** The addresses this user normally comes from (office NAT first when the user works in an office). */
+  ips: string[];
+  asn: number;
+  asnOrg: string;
+  userAgents: string[];
+  isAdmin: boolean;
+  usesDropbox: boolean;
+  googleProfileId: string;
+  dropboxAccountId: string;
+  dropboxTeamMemberId: string;
+}
+
+export interface ScenarioFile {
+  id: string;
+  platform: ScenarioSource;
+  name: string;
+  mimeType: string;
+  owner: string;
+  department: string;
+  /** Names such as "payroll" or "salaries": what a public-link detector should care about. */
+  sensitive: boolean;
+  size: number;
+  /** Dropbox only: path inside the department's team folder. */
+  path?: string;
+}
+
+export interface IpInfo {
+  country: string;
+  city: string;
+  region: string;
+  asn: number;
+  asnOrg: string;
+}
+
+export interface TruthEntry {
+  kind: AttackKind;
+  sources: ScenarioSource[];
+  /** Email of the account that acted (for brute force: the first targeted account). */
+  actor: string;
+  ip?: string;
+  /** ISO 8601 times of the first and last injected record. */
+  start: string;
+  end: string;
+  /** How many vendor events were injected. */
+  events: number;
+  /** Accounts, files or recipients involved, for assertions. */
+  targets: string[];
+  description: string;
+}
+
+export interface Scenario {
+  seed: number;
+  window: { start: string; end: string };
+  org: {
+    domain: string;
+    customerId: string;
+    users: ScenarioUser[];
+    files: ScenarioFile[];
+    /** Where every address in the scenario is, as a GeoIP/ASN database would say. */
+    ipDirectory: Record<string, IpInfo>;
+  };
+  google: { activities: GoogleActivity[]; files: DriveFile[] };
+  dropbox: { events: DropboxTeamEvent[] };
+  truth: TruthEntry[];
+}

@@ -1,0 +1,129 @@
+/** The official Dropbox SDK for team_log, with an injected fetch (base URL override, abort, timeout) and classified errors. */
+import { Dropbox, DropboxResponseError, type team_log } from 'dropbox';
+import { SaaswatchError, type Secret } from '../../core/index.js';
+import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
+
+/** Where the SDK sends RPC calls; rewritten to `api_url` when one is configured. */
+export const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
+
+/** One page of `team_log/get_events(/continue)`; events stay `unknown` until normalize checks them. */
+export interface TeamLogPage {
+  events: unknown[];
+  cursor: string;
+  has_more: boolean;
+}
+
+export interface GetEventsArgs {
+  limit: number;
+  /** Inclusive, whole-second UTC (`2024-05-06T09:00:00Z`). */
+  startTime: string;
+  category?: string;
+}
+
+export interface TeamLogClient {
+  getEvents(args: GetEventsArgs): Promise<TeamLogPage>;
+  getEventsContinue(cursor: string): Promise<TeamLogPage>;
+}
+
+export interface TeamLogClientOptions {
+  accessToken: Secret;
+  apiUrl?: string;
+  /** Aborts requests in flight when the source stops. */
+  signal?: AbortSignal;
+  /** Per-request limit, so a hung connection cannot stall the poller forever. */
+  timeoutMs?: number;
+  /** The fetch to route through (tests); global fetch otherwise. */
+  fetch?: typeof fetch;
+}
+
+const TARGET = 'Dropbox team_log';
+
+/** Tags of a 409 on continue that mean "this cursor is gone, start over from get_events". */
+const CURSOR_GONE = new Set(['reset', 'bad_cursor']);
+
+/** True when `err` says the cursor expired or was reset: the poller restarts from its watermark. */
+export function isCursorGone(err: unknown): boolean {
+  return err instanceof SaaswatchError && typeof err.details?.dropbox_error === 'string' && CURSOR_GONE.has(err.details.dropbox_error);
+}
+
+function dropboxErrorTag(body: unknown): string | undefined {
+  const tag = (body as { error?: { '.tag'?: unknown } } | null | undefined)?.error?.['.tag'];
+  return typeof tag === 'string' ? tag : undefined;
+}
+
+function errorSummary(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.slice(0, 200) || undefined;
+  const s = (body as { error_summary?: unknown } | null | undefined)?.error_summary;
+  return typeof s === 'string' ? s : undefined;
+}
+
+/**
+ * SDK failures as SaaswatchErrors. HTTP statuses go through the shared classification (429/5xx
+ * retryable with Retry-After); the Dropbox error tag is kept in details so a cursor reset can be
+ * told apart from a real rejection.
+ */
+export function toSaaswatchError(err: unknown, timedOut = false): SaaswatchError {
+  if (err instanceof SaaswatchError) return err;
+  if (err instanceof DropboxResponseError) {
+    const status = err.status;
+    const headers = err.headers as { get?: (n: string) => string | null } | undefined;
+    const retryAfter = typeof headers?.get === 'function' ? headers.get('retry-after') : undefined;
+    const body: unknown = err.error;
+    const tag = dropboxErrorTag(body);
+    const summary = errorSummary(body);
+    const base = classifyHttpStatus(status, retryAfter, { target: TARGET, ...(summary ? { detail: summary } : {}) });
+    const why = status === 401 ? ' (check access_token: it needs the events.read scope of a team app)' : '';
+    return new SaaswatchError(base.code, base.message + why, {
+      retryable: base.retryable,
+      ...(base.retryAfterMs === undefined ? {} : { retryAfterMs: base.retryAfterMs }),
+      cause: err,
+      details: { status, ...(tag ? { dropbox_error: tag } : {}) },
+    });
+  }
+  return classifyRequestError(err, { timedOut, target: TARGET });
+}
+
+/** The injected fetch: the SDK always builds https://api.dropboxapi.com URLs; this sends them to api_url instead. */
+function routedFetch(opts: TeamLogClientOptions, timedOut: { value: boolean }): typeof fetch {
+  const base = opts.apiUrl?.replace(/\/+$/, '');
+  const doFetch = opts.fetch ?? fetch;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  return (input, init) => {
+    let url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (base !== undefined && url.startsWith(`${DROPBOX_API_ORIGIN}/`)) url = base + url.slice(DROPBOX_API_ORIGIN.length);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    timeout.addEventListener('abort', () => (timedOut.value = true), { once: true });
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    // Redirects are not followed: a redirect would carry the bearer token to another host.
+    return doFetch(url, { ...init, signal, redirect: 'manual' });
+  };
+}
+
+export function createTeamLogClient(opts: TeamLogClientOptions): TeamLogClient {
+  const timedOut = { value: false };
+  const sdk = new Dropbox({ accessToken: opts.accessToken.reveal(), fetch: routedFetch(opts, timedOut) });
+  const call = async (fn: () => Promise<{ result: team_log.GetTeamEventsResult }>): Promise<TeamLogPage> => {
+    timedOut.value = false;
+    try {
+      const res = await fn();
+      const r = res.result as Partial<team_log.GetTeamEventsResult> | undefined;
+      if (!r || !Array.isArray(r.events) || typeof r.cursor !== 'string' || typeof r.has_more !== 'boolean') {
+        throw new SaaswatchError('INPUT_MALFORMED', `${TARGET} answered without events, cursor and has_more`, { retryable: true });
+      }
+      return { events: r.events, cursor: r.cursor, has_more: r.has_more };
+    } catch (err) {
+      throw toSaaswatchError(err, timedOut.value);
+    }
+  };
+  return {
+    getEvents: ({ limit, startTime, category }) =>
+      call(() =>
+        sdk.teamLogGetEvents({
+          limit,
+          time: { start_time: startTime },
+          ...(category ? { category: { '.tag': category } as team_log.EventCategory } : {}),
+        }),
+      ),
+    getEventsContinue: (cursor) => call(() => sdk.teamLogGetEventsContinue({ cursor })),
+  };
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { eventId, type SecurityEvent } from '../../core/index.js';
+import { generateTeamEvents } from '../../fakes/dropbox/team-event.js';
+import { normalizeTeamEvent } from './normalize.js';
+
+const INGESTED = '2024-05-07T00:00:00.000Z';
+const fixture: unknown[] = JSON.parse(readFileSync(new URL('./fixtures/team-events.json', import.meta.url), 'utf8'));
+
+function norm(raw: unknown): SecurityEvent {
+  const r = normalizeTeamEvent(raw, INGESTED);
+  if (!r.ok) throw new Error(r.reason);
+  return r.event;
+}
+
+describe('normalizeTeamEvent on the fixture', () => {
+  const events = fixture.map(norm);
+  const byAction = new Map(events.map((e) => [e.event.action, e]));
+
+  it('keeps the raw record, hashes it into the id and tags the provider', () => {
+    for (const [i, e] of events.entries()) {
+      expect(e.raw).toBe(fixture[i]);
+      expect(e.event.id).toBe(eventId('dropbox', fixture[i]));
+      expect(e.event).toMatchObject({ kind: 'event', provider: 'dropbox', ingested: INGESTED });
+    }
+    expect(new Set(events.map((e) => e.event.id)).size).toBe(events.length);
+  });
+
+  it('maps a download: user from actor, IP and geo from origin, file from the asset', () => {
+    const e = byAction.get('file_download')!;
+    expect(e['@timestamp']).toBe('2024-05-06T09:12:44.000Z');
+    expect(e.event).toMatchObject({ category: ['file'], outcome: 'success', dataset: 'dropbox.file_operations' });
+    expect(e.user).toEqual({ email: 'alice.martin@example.com', id: 'dbmid:AAC0001Hh5Tr8WqLx1Pz6Nk3Yb0Vm7Sd0001', name: 'Alice Martin' });
+    expect(e.source).toEqual({ ip: '198.51.100.23', geo: { city_name: 'Paris', country_iso_code: 'FR' } });
+    expect(e.file).toEqual({ id: 'id:a4ayc_80_OEAAAAAAAAAXw', path: '/Finance/q3-forecast.xlsx', name: 'q3-forecast.xlsx' });
+    expect(e.labels).toMatchObject({ dropbox_category: 'file_operations', access_method: 'end_user', external: 'false' });
+    expect(byAction.get('file_preview')!.file?.name).toBe('design-v2.pdf');
+  });
+
+  it('marks sharing with a non-team member as external and names the recipient', () => {
+    const e = byAction.get('shared_content_add_member')!;
+    expect(e.target).toEqual({ user: { email: 'partner@contoso.example' } });
+    expect(e.share).toEqual({ visibility: 'external' });
+    expect(e.labels).toMatchObject({ external: 'true', access_level: 'editor' });
+    expect(e.related?.user).toEqual(['bob.nguyen@example.com', 'partner@contoso.example']);
+  });
+
+  it('maps shared link creation and a visibility change to public', () => {
+    expect(byAction.get('shared_link_create')!.share).toEqual({ visibility: 'link' });
+    const v = byAction.get('shared_link_change_visibility')!;
+    expect(v.share).toEqual({ visibility: 'public' });
+    expect(v.labels?.previous_visibility).toBe('team_only');
+    expect(v.file?.name).toBe('salaries-2024.csv');
+  });
+
+  it('maps deletes, taking the admin as actor and the path from namespace_relative when contextual is absent', () => {
+    expect(byAction.get('file_delete')!.user?.email).toBe('carol.okafor@example.com');
+    const p = byAction.get('file_permanently_delete')!;
+    expect(p.user?.email).toBe('ivan.admin@example.com');
+    expect(p.file).toEqual({ id: 'id:a4ayc_80_OEAAAAAAAAAbd', path: '/assets/launch-plan.pptx', name: 'launch-plan.pptx' });
+    expect(p.source?.ip).toBe('192.0.2.10');
+  });
+
+  it('maps logins to authentication with an outcome; a failed login without actor uses the context', () => {
+    const ok = byAction.get('login_success')!;
+    expect(ok.event).toMatchObject({ category: ['authentication'], outcome: 'success' });
+    expect(ok.labels?.login_method).toBe('two_factor_authentication');
+    const fail = byAction.get('login_fail')!;
+    expect(fail.event).toMatchObject({ category: ['authentication'], outcome: 'failure' });
+    expect(fail.user?.email).toBe('alice.martin@example.com');
+    expect(fail.source).toEqual({ ip: '203.0.113.77', geo: { city_name: 'Lagos', country_iso_code: 'NG' } });
+    expect(fail.labels?.failure_reason).toBe('Invalid email or password');
+  });
+
+  it('keeps other events generic: action from event_type, category from Dropbox', () => {
+    const e = byAction.get('member_change_status')!;
+    expect(e.event).toMatchObject({ action: 'member_change_status', category: ['iam'], outcome: 'success', dataset: 'dropbox.members' });
+    expect(e.user?.email).toBe('ivan.admin@example.com');
+    expect(e.file).toBeUndefined();
+    expect(e.share).toBeUndefined();
+  });
+});
+
+describe('normalizeTeamEvent on bad input', () => {
+  it('says why a record cannot be used', () => {
+    expect(normalizeTeamEvent('x', INGESTED)).toMatchObject({ ok: false, code: 'INPUT_MALFORMED' });
+    expect(normalizeTeamEvent({ event_type: { '.tag': 'file_download' } }, INGESTED)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID' });
+    expect(normalizeTeamEvent({ timestamp: 'yesterday', event_type: { '.tag': 'x' } }, INGESTED)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID' });
+    expect(normalizeTeamEvent({ timestamp: '2024-05-06T09:12:44Z' }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING' });
+  });
+
+  it('normalizes every generated event', () => {
+    for (const raw of generateTeamEvents({ count: 300, start: Date.parse('2024-05-06T00:00:00Z'), seed: 3 })) {
+      const r = normalizeTeamEvent(raw, INGESTED);
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(r.event.user?.email).toMatch(/@example\.com$/);
+    }
+  });
+});

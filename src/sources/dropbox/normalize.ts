@@ -1,0 +1,177 @@
+/** Maps one Dropbox team_log TeamEvent onto the SecurityEvent schema, or says why it cannot. */
+import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
+import { eventId } from '../../core/index.js';
+
+export const PROVIDER = 'dropbox';
+
+export type NormalizeResult = { ok: true; event: SecurityEvent; ms: number } | { ok: false; code: ErrorCode; reason: string };
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const tagOf = (v: unknown): string | undefined => str(obj(v)?.['.tag']);
+
+/** Dropbox categories → ECS event.category; unknown ones keep Dropbox's name rather than being guessed. */
+const CATEGORY: Record<string, string> = {
+  logins: 'authentication',
+  tfa: 'authentication',
+  sso: 'authentication',
+  passwords: 'iam',
+  file_operations: 'file',
+  sharing: 'file',
+  file_requests: 'file',
+  team_folders: 'file',
+  members: 'iam',
+  groups: 'iam',
+  team_policies: 'configuration',
+  team_profile: 'configuration',
+  devices: 'host',
+  apps: 'configuration',
+};
+
+/** Sharing events in which content is granted to someone: external when a non-team member is involved. */
+const SHARE_GRANTS = new Set([
+  'shared_content_add_member', 'shared_content_add_invitees', 'shared_content_relinquish_membership', 'sf_add_group',
+  'sf_external_invite_warn', 'sf_invite_group', 'sf_team_invite', 'shared_folder_nest', 'file_request_create',
+]);
+
+/**
+ * The acting user: Dropbox puts it in `actor.user`, `actor.admin`, or (for app actions and
+ * failed logins) only in `context`.
+ */
+function actingUser(e: Obj): Obj | undefined {
+  const actor = obj(e.actor);
+  const tag = tagOf(actor);
+  if (actor && tag) {
+    const inner = obj(actor[tag]);
+    if (inner && (str(inner.email) || str(inner.account_id))) return inner;
+    // `actor: {'.tag':'app', app:...}` acting for a member: the member is the context.
+  }
+  const ctx = obj(e.context);
+  if (ctx && (str(ctx.email) || str(ctx.account_id))) return ctx;
+  return undefined;
+}
+
+/** The member a share or invite targets: a non-team member first, since that is what a security team looks for. */
+function targetEmail(e: Obj): string | undefined {
+  const users = (Array.isArray(e.participants) ? e.participants : [])
+    .map((p) => obj(obj(p)?.user))
+    .filter((u): u is Obj => u !== undefined && str(u.email) !== undefined);
+  const external = users.find((u) => tagOf(u) === 'non_team_member' || tagOf(u) === 'trusted_non_team_member');
+  return str((external ?? users[0])?.email);
+}
+
+function outcomeOf(action: string): EventOutcome {
+  return /_fail(ed|ure)?$|_fail_/.test(action) ? 'failure' : 'success';
+}
+
+/** event.id of a team_log record: core eventId over the whole raw event, so re-deliveries and overlaps dedupe. */
+export function dropboxEventId(raw: unknown): string {
+  return eventId(PROVIDER, raw);
+}
+
+export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeResult {
+  if (!isObj(raw)) return { ok: false, code: 'INPUT_MALFORMED', reason: 'team_log event is not a JSON object' };
+  const ts = str(raw.timestamp);
+  const ms = ts === undefined ? NaN : Date.parse(ts);
+  if (!Number.isFinite(ms)) {
+    return { ok: false, code: 'TIMESTAMP_INVALID', reason: `team_log event has no valid timestamp (got ${JSON.stringify(raw.timestamp)})` };
+  }
+  const action = tagOf(raw.event_type);
+  if (action === undefined) return { ok: false, code: 'FIELD_MISSING', reason: 'team_log event has no event_type[".tag"]' };
+  const dbxCategory = tagOf(raw.event_category) ?? 'other';
+  const details = obj(raw.details) ?? {};
+  const labels: Record<string, string> = { dropbox_category: dbxCategory };
+
+  const event: SecurityEvent = {
+    '@timestamp': new Date(ms).toISOString(),
+    event: {
+      id: dropboxEventId(raw),
+      kind: 'event',
+      category: [CATEGORY[dbxCategory] ?? dbxCategory],
+      action,
+      outcome: outcomeOf(action),
+      provider: PROVIDER,
+      dataset: `${PROVIDER}.${dbxCategory}`,
+      ingested,
+    },
+    raw,
+  };
+
+  const who = actingUser(raw);
+  if (who) {
+    const user: NonNullable<SecurityEvent['user']> = {};
+    const email = str(who.email);
+    const id = str(who.team_member_id) ?? str(who.account_id);
+    const name = str(who.display_name);
+    if (email) user.email = email;
+    if (id) user.id = id;
+    if (name) user.name = name;
+    event.user = user;
+  }
+
+  const origin = obj(raw.origin);
+  const geo = obj(origin?.geo_location);
+  const ip = str(geo?.ip_address);
+  if (ip) {
+    event.source = { ip };
+    const city = str(geo?.city);
+    const country = str(geo?.country);
+    if (city || country) event.source.geo = { ...(city ? { city_name: city } : {}), ...(country ? { country_iso_code: country } : {}) };
+  }
+  const access = tagOf(origin?.access_method);
+  if (access) labels.access_method = access;
+
+  const asset = (Array.isArray(raw.assets) ? raw.assets : []).map(obj).find((a) => a && (tagOf(a) === 'file' || tagOf(a) === 'folder'));
+  if (asset) {
+    const path = obj(asset.path);
+    const file: NonNullable<SecurityEvent['file']> = {};
+    const id = str(asset.file_id);
+    const p = str(path?.contextual) ?? str(obj(path?.namespace_relative)?.relative_path);
+    const name = str(asset.display_name) ?? (p ? p.slice(p.lastIndexOf('/') + 1) || undefined : undefined);
+    if (id) file.id = id;
+    if (p) file.path = p;
+    if (name) file.name = name;
+    if (typeof asset.file_size === 'number') file.size = asset.file_size;
+    event.file = file;
+    labels.asset_type = tagOf(asset)!;
+  }
+
+  const external = raw.involve_non_team_member === true;
+  if (typeof raw.involve_non_team_member === 'boolean') labels.external = String(external);
+  const target = targetEmail(raw);
+  if (target) event.target = { user: { email: target } };
+
+  if (action === 'login_success' || action === 'login_fail') {
+    event.event.category = ['authentication'];
+    const method = tagOf(details.login_method);
+    if (method) labels.login_method = method;
+    const why = str(obj(details.error_details)?.user_friendly_message);
+    if (why) labels.failure_reason = why;
+  } else if (action === 'shared_link_change_visibility') {
+    const to = tagOf(details.new_value);
+    const from = tagOf(details.previous_value);
+    if (to) event.share = { visibility: to };
+    if (from) labels.previous_visibility = from;
+  } else if (action === 'shared_link_create') {
+    const level = tagOf(details.shared_link_access_level);
+    if (level) labels.access_level = level;
+    // Dropbox logs the new link's visibility only on later changes; a create is at least a link.
+    event.share = { visibility: 'link' };
+  } else if (SHARE_GRANTS.has(action)) {
+    const level = tagOf(details.shared_content_access_level);
+    if (level) labels.access_level = level;
+    event.share = { visibility: external ? 'external' : 'internal' };
+  }
+  // Where Dropbox does name the link (team invite links, some link events), keep it.
+  const link = str(details.shared_link_url) ?? str(details.link_url);
+  if (link) event.share = { ...event.share, link };
+
+  const ips = ip ? [ip] : [];
+  const users = [event.user?.email, target].filter((u): u is string => u !== undefined);
+  if (ips.length || users.length) event.related = { ...(ips.length ? { ip: ips } : {}), ...(users.length ? { user: [...new Set(users)] } : {}) };
+  event.labels = labels;
+  return { ok: true, event, ms };
+}

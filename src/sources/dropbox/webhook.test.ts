@@ -1,0 +1,179 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Secret, eventId, type WebhookRoute } from '../../core/index.js';
+import { generateTeamEvents, startFakeDropbox, type FakeDropbox } from '../../fakes/dropbox/server.js';
+import { silentLogger } from '../../log.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { openStore } from '../../storage/index.js';
+import { dropboxConfigSchema } from './config.js';
+import { createDropboxSource } from './source.js';
+import { MAX_WEBHOOK_BODY_BYTES, verifyDropboxSignature } from './webhook.js';
+
+const TOKEN = 'sl.u.AFakeTeamAuditToken-webhooks';
+const SECRET = 'fake-app-secret-for-webhooks';
+const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-dropbox-webhook-'));
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/**
+ * The smallest host for WebhookRoutes, doing what the contract asks of the API server: raw body,
+ * lower-cased headers, 413 past maxBodyBytes before the handler runs.
+ */
+async function host(routes: WebhookRoute[]): Promise<{ url: string; handled: () => number }> {
+  let handled = 0;
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://host');
+    const route = routes.find((r) => r.method === req.method && r.path === url.pathname);
+    if (!route) {
+      res.writeHead(404).end();
+      return;
+    }
+    const limit = route.maxBodyBytes ?? 1 << 20;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit && !refused) {
+        refused = true;
+        res.writeHead(413, { Connection: 'close' }).end();
+      }
+      if (!refused) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      handled++;
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+      void route
+        .handle({ method: req.method!, path: url.pathname, query: url.searchParams, headers, body: Buffer.concat(chunks), remoteAddress: req.socket.remoteAddress })
+        .then((r) => res.writeHead(r.status, r.headers).end(r.body ?? ''));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/dropbox`, handled: () => handled };
+}
+
+async function until(cond: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function setup() {
+  const start = Date.now() - 3 * 3_600_000;
+  const initial = generateTeamEvents({ count: 40, start, spanMs: 3_600_000, seed: 11 });
+  const fake: FakeDropbox = await startFakeDropbox({ events: initial, accessToken: TOKEN, appSecret: SECRET });
+  closers.push(() => fake.close());
+  const store = await openStore({ dialect: 'sqlite', path: join(tmp, `wh-${Math.random().toString(36).slice(2)}.sqlite`) });
+  closers.push(() => store.close());
+  const source = createDropboxSource(
+    'dbx',
+    // A poll interval of an hour: anything polled during the test was woken by a webhook.
+    dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, api_url: fake.url, poll_interval: '1h', page_limit: 25 }),
+    { logger: silentLogger },
+  );
+  const web = await host(source.webhookRoutes());
+  return { initial, fake, store, source, web, start };
+}
+
+describe('verifyDropboxSignature', () => {
+  const secret = new Secret('s3cret');
+  const body = Buffer.from('{"list_folder":{"accounts":["dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc"]},"delta":{"users":[12345]}}');
+  const good = createHmac('sha256', 's3cret').update(body).digest('hex');
+
+  it('accepts the hex HMAC-SHA256 of the raw body, in either case', () => {
+    expect(verifyDropboxSignature(body, good, secret)).toBe(true);
+    expect(verifyDropboxSignature(body, good.toUpperCase(), secret)).toBe(true);
+  });
+
+  it('rejects missing, malformed, truncated, other-secret and other-body signatures', () => {
+    expect(verifyDropboxSignature(body, undefined, secret)).toBe(false);
+    expect(verifyDropboxSignature(body, '', secret)).toBe(false);
+    expect(verifyDropboxSignature(body, 'zz' + good.slice(2), secret)).toBe(false);
+    expect(verifyDropboxSignature(body, good.slice(0, 62), secret)).toBe(false);
+    expect(verifyDropboxSignature(body, createHmac('sha256', 'other').update(body).digest('hex'), secret)).toBe(false);
+    expect(verifyDropboxSignature(Buffer.concat([body, Buffer.from(' ')]), good, secret)).toBe(false);
+  });
+});
+
+describe('dropbox webhook routes', () => {
+  it('echoes the verification challenge as plain text that browsers will not sniff', async () => {
+    const { web } = await setup();
+    const res = await fetch(`${web.url}?challenge=${encodeURIComponent('<script>x</script>')}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.text()).toBe('<script>x</script>');
+    expect((await fetch(web.url)).status).toBe(400);
+  });
+
+  it('rejects forged and unsigned notifications with 401 and oversized ones with 413, without polling', async () => {
+    const { fake, web, store, source } = await setup();
+    const ac = new AbortController();
+    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger });
+    const run = pipeline.ingest(source, { signal: ac.signal });
+    closers.push(async () => {
+      ac.abort();
+      await run;
+    });
+    await until(async () => (await store.countEvents()) === 40, 'the first poll');
+    const polls = fake.requests.length;
+
+    expect((await fake.sendWebhook(web.url, { signature: null })).status).toBe(401);
+    expect((await fake.sendWebhook(web.url, { signature: 'ab'.repeat(32) })).status).toBe(401);
+    const signedOther = createHmac('sha256', 'not-the-app-secret').update('{"list_folder":{"accounts":[]},"delta":{"users":[]}}').digest('hex');
+    expect((await fake.sendWebhook(web.url, { signature: signedOther })).status).toBe(401);
+    const big = JSON.stringify({ list_folder: { accounts: ['x'.repeat(MAX_WEBHOOK_BODY_BYTES)] }, delta: { users: [] } });
+    const before = web.handled();
+    const res = await fake.sendWebhook(web.url, { body: big }).catch(() => ({ status: 413, body: '' }));
+    expect(res.status).toBe(413);
+    expect(web.handled()).toBe(before);
+
+    await new Promise((r) => setTimeout(r, 150));
+    expect(fake.requests.length).toBe(polls);
+  });
+
+  it('polls at once on a valid notification and stores the new events', async () => {
+    const { fake, web, store, source, initial, start } = await setup();
+    const ac = new AbortController();
+    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger });
+    const run = pipeline.ingest(source, { signal: ac.signal });
+    closers.push(async () => {
+      ac.abort();
+      await run;
+    });
+    await until(async () => (await store.countEvents()) === 40, 'the first poll');
+    const polls = fake.requests.length;
+
+    const later = generateTeamEvents({ count: 30, start: start + 2 * 3_600_000, spanMs: 1_800_000, seed: 12 });
+    fake.addEvents(later);
+    const res = await fake.sendWebhook(web.url);
+    expect(res.status).toBe(200);
+    await until(async () => (await store.countEvents()) === 70, 'the woken poll');
+    // The woken poll continued from the committed cursor: no new get_events.
+    expect(fake.requests.slice(polls).every((q) => q.path === '/2/team_log/get_events/continue')).toBe(true);
+    const ids = (await store.queryEvents({ limit: 200 })).map((e) => e.event.id).sort();
+    expect(ids).toEqual([...initial, ...later].map((e) => eventId('dropbox', e)).sort());
+
+    ac.abort();
+    const stats = await run;
+    expect(stats.inserted).toBe(70);
+  });
+});
