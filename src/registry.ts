@@ -5,6 +5,7 @@ import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
 import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
+import { googleWorkspacePlugin } from './sources/google-workspace/source.js';
 import { jsonLogsPlugin } from './sources/json-logs/source.js';
 
 export interface Registry {
@@ -18,7 +19,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 }
 
 export const registry: Registry = {
-  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, dropboxPlugin]),
+  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin]),
   detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
 };

@@ -3,7 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { createApp, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { errorMessage, isWebhookSource, SaaswatchError, type Source } from '../core/index.js';
+import { join, resolve } from 'node:path';
 import { startApiServer } from '../api/server.js';
+import { runDemo } from '../demo/demo.js';
 import { VERSION } from '../version.js';
 import { emptyStats, type IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
@@ -149,6 +151,30 @@ export function buildProgram(): Command {
         const stats = await ingestSources(app, [source], file === '-' ? 'stdin' : file, opts.progress);
         return report(app, `ingested ${file === '-' ? 'stdin' : file}`, stats);
       });
+    });
+
+  program
+    .command('demo')
+    .description('generate an organisation, serve it from local fakes of the SaaS APIs, and watch it')
+    .option('-d, --data-dir <dir>', 'where the demo database and alerts go', '.saaswatch')
+    .option('--users <n>', 'users in the generated organisation', (v) => Number.parseInt(v, 10), 300)
+    .option('--days <n>', 'days of history to backfill', (v) => Number.parseInt(v, 10), 7)
+    .action(async (opts: { dataDir: string; users: number; days: number }) => {
+      const { stats, truth, app } = await runDemo({
+        dataDir: resolve(opts.dataDir),
+        users: opts.users,
+        days: opts.days,
+        out,
+        signal: stopSignal(),
+      });
+      try {
+        out('injected attacks:');
+        for (const t of truth) out(`  ${t.kind.padEnd(20)} ${t.actor}${t.ip ? ` from ${t.ip}` : ''} (${t.sources.join(', ')})`);
+        process.exitCode = await report(app, 'demo', stats);
+        out(`events and alerts are in ${app.config.storage.type === 'sqlite' ? app.config.storage.path : 'the database'}; alerts also in ${join(resolve(opts.dataDir), 'demo-alerts.jsonl')}`);
+      } finally {
+        await app.close();
+      }
     });
 
   program

@@ -1,0 +1,152 @@
+/** `saaswatch demo`: a generated organisation served by the local fakes, watched by the full pipeline. */
+import { join } from 'node:path';
+import { startApiServer } from '../api/server.js';
+import { createApp, type App } from '../app.js';
+import { validateConfig } from '../config/load.js';
+import { isWebhookSource, type Source } from '../core/index.js';
+import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
+import { createServiceAccountKey, startFakeGoogle, type Activity, type DriveFile } from '../fakes/google/index.js';
+import { generateScenario } from '../fakes/scenario/index.js';
+import type { Logger } from '../log.js';
+import { emptyStats, type IngestStats } from '../pipeline/pipeline.js';
+import { registry } from '../registry.js';
+
+export interface DemoOptions {
+  dataDir: string;
+  /** Scenario size. */
+  users?: number;
+  days?: number;
+  seed?: number;
+  /** End of the generated history (default now). */
+  end?: Date;
+  /** Stop after this long even if the sources are still busy. */
+  maxMs?: number;
+  /** The backfill is done once no batch arrived for this long. */
+  idleMs?: number;
+  logger?: Logger;
+  out?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DemoResult {
+  stats: IngestStats;
+  truth: ReturnType<typeof generateScenario>['truth'];
+  app: App;
+}
+
+// Credentials of the local fakes only: they guard nothing but a server on 127.0.0.1 that lives as
+// long as the demo.
+const DROPBOX_TOKEN = 'demo-dropbox-team-token';
+const DROPBOX_APP_SECRET = 'demo-dropbox-app-secret';
+
+/**
+ * Starts the fakes with a generated organisation, runs every source until the backfill is idle,
+ * then shows a live webhook push. Returns with the app still open so callers can inspect the store;
+ * they must call `result.app.close()`.
+ */
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const out = opts.out ?? (() => undefined);
+  const scenario = generateScenario({ seed: opts.seed ?? 7, users: opts.users ?? 300, days: opts.days ?? 7, end: opts.end ?? new Date() });
+  out(`scenario: ${scenario.org.users.length} users at ${scenario.org.domain}, ${scenario.google.activities.length} Google activities, ${scenario.dropbox.events.length} Dropbox events, ${scenario.truth.length} injected attacks`);
+
+  const key = createServiceAccountKey({ clientEmail: 'saaswatch-demo@demo-project.iam.gserviceaccount.com' });
+  const google = await startFakeGoogle({
+    serviceAccounts: [key],
+    activities: scenario.google.activities as unknown as Activity[],
+    files: scenario.google.files as unknown as DriveFile[],
+  });
+  const dropbox = await startFakeDropbox({
+    events: scenario.dropbox.events as unknown as TeamEvent[],
+    accessToken: DROPBOX_TOKEN,
+    appSecret: DROPBOX_APP_SECRET,
+  });
+  const days = opts.days ?? 7;
+  const config = validateConfig(
+    {
+      data_dir: opts.dataDir,
+      log_level: 'warn',
+      storage: { type: 'sqlite', path: 'demo.db', retention: '30d' },
+      sources: [
+        {
+          type: 'google-workspace',
+          name: 'google',
+          credentials: JSON.stringify(key.json),
+          subject: `admin@${scenario.org.domain}`,
+          root_url: google.url,
+          token_url: google.tokenUrl,
+          initial_lookback: `${days + 1}d`,
+          window: '1d',
+          poll_interval: '1m',
+        },
+        {
+          type: 'dropbox',
+          name: 'dropbox',
+          access_token: DROPBOX_TOKEN,
+          app_secret: DROPBOX_APP_SECRET,
+          api_url: dropbox.url,
+          initial_lookback: `${days + 1}d`,
+          poll_interval: '1m',
+        },
+      ],
+      detection: [{ type: 'brute-force' }, { type: 'isolation-forest' }],
+      sinks: [{ type: 'jsonl-file', name: 'alerts-file', path: join(opts.dataDir, 'demo-alerts.jsonl') }],
+      server: { host: '127.0.0.1', port: 0 },
+    },
+    registry,
+    { baseDir: opts.dataDir },
+  );
+  const app = await createApp(config, opts.logger ? { logger: opts.logger } : {}).catch(async (err: unknown) => {
+    await Promise.all([google.close(), dropbox.close()]);
+    throw err;
+  });
+  const sources = config.sources.map((s) => app.createSource(s));
+  const routes = sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes());
+  const server = await startApiServer({ host: '127.0.0.1', port: 0, routes, logger: app.logger });
+  out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}; webhooks at ${server.url}`);
+
+  const stop = new AbortController();
+  opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  const outboxStop = new AbortController();
+  const outboxRun = app.outbox.run(outboxStop.signal);
+  let batches = 0;
+  let lastBatchAt = Date.now();
+  let pushed = false;
+  const started = Date.now();
+  const watchdog = setInterval(() => {
+    const idle = Date.now() - lastBatchAt > (opts.idleMs ?? 2_000);
+    if (idle && batches > 0 && !pushed) {
+      // Backfill done: show the push path, a signed webhook that makes the poller fetch at once.
+      pushed = true;
+      const late = scenario.dropbox.events.slice(-5).map((e, i) => ({ ...e, timestamp: new Date(Date.now() - i * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }));
+      dropbox.addEvents(late as unknown as TeamEvent[]);
+      void dropbox.sendWebhook(`${server.url}/webhooks/dropbox`).then((r) => out(`webhook push answered ${r.status}; polling now`));
+      lastBatchAt = Date.now();
+    } else if ((idle && pushed) || Date.now() - started > (opts.maxMs ?? 90_000)) {
+      stop.abort();
+    }
+  }, 250);
+  try {
+    const results = await Promise.all(
+      sources.map((source: Source) =>
+        app.pipeline.ingest(source, {
+          signal: stop.signal,
+          onBatch: () => {
+            lastBatchAt = Date.now();
+            batches++;
+          },
+        }),
+      ),
+    );
+    const sum = emptyStats();
+    for (const r of results) for (const k of Object.keys(sum) as Array<keyof IngestStats>) sum[k] += r[k];
+    sum.durationMs = Date.now() - started;
+    return { stats: sum, truth: scenario.truth, app };
+  } finally {
+    clearInterval(watchdog);
+    await server.close();
+    outboxStop.abort();
+    await outboxRun;
+    await app.outbox.drain({ timeoutMs: 10_000 });
+    await Promise.all([google.close(), dropbox.close()]);
+  }
+}

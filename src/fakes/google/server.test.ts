@@ -1,0 +1,219 @@
+import { createSign } from 'node:crypto';
+import { admin } from '@googleapis/admin';
+import { drive } from '@googleapis/drive';
+import { JWT } from 'google-auth-library';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceAccountKey, GOOGLE_TOKEN_AUDIENCE, type ServiceAccountKey } from './service-account.js';
+import { startFakeGoogle, type FakeGoogle } from './server.js';
+import { generateActivities } from './scenario.js';
+import type { Activity, DriveFile } from './types.js';
+
+let key: ServiceAccountKey;
+let fake: FakeGoogle | undefined;
+beforeAll(() => {
+  key = createServiceAccountKey();
+});
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+function assertion(claims: Record<string, unknown>, pem = key.json.private_key, header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' }): string {
+  const input = `${b64(header)}.${b64(claims)}`;
+  return `${input}.${createSign('RSA-SHA256').update(input).sign(pem, 'base64url')}`;
+}
+const claims = (over: Record<string, unknown> = {}) => {
+  const iat = Math.floor(Date.now() / 1000);
+  return { iss: key.clientEmail, scope: 'https://www.googleapis.com/auth/admin.reports.audit.readonly', aud: GOOGLE_TOKEN_AUDIENCE, iat, exp: iat + 3600, sub: 'admin@example.com', ...over };
+};
+async function token(assertionText: string, grant = 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+  const r = await fetch(fake!.tokenUrl, { method: 'POST', body: new URLSearchParams({ grant_type: grant, assertion: assertionText }) });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+/** The SDKs wired to the fake the way the source does it: JWT with a redirected token call, rootUrl. */
+function sdk() {
+  const auth = new JWT({
+    email: key.clientEmail,
+    key: key.json.private_key,
+    subject: 'admin@example.com',
+    scopes: ['https://www.googleapis.com/auth/admin.reports.audit.readonly', 'https://www.googleapis.com/auth/drive.readonly'],
+  });
+  auth.transporter.interceptors.request.add({
+    resolved: async (o) => {
+      if (String(o.url) === GOOGLE_TOKEN_AUDIENCE) o.url = new URL(fake!.tokenUrl);
+      return o;
+    },
+  });
+  return { reports: admin({ version: 'reports_v1', auth, rootUrl: fake!.url, retry: false }), drive: drive({ version: 'v3', auth, rootUrl: fake!.url, retry: false }) };
+}
+
+describe('token endpoint', () => {
+  it('issues a bearer token for a valid service-account assertion', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const r = await token(assertion(claims()));
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
+    expect(r.body.access_token).toMatch(/^ya29\./);
+  });
+
+  it('rejects bad signatures, unknown issuers, pinned-away algorithms, wrong audience, expiry and grant type', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const other = createServiceAccountKey({ clientEmail: key.clientEmail });
+    expect(await token(assertion(claims(), other.json.private_key))).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } });
+    expect((await token(assertion(claims({ iss: 'x@y.iam.gserviceaccount.com' })))).status).toBe(401);
+    const none = `${b64({ alg: 'none' })}.${b64(claims())}.`;
+    expect((await token(none)).body.error_description).toMatch(/only RS256/);
+    expect((await token(assertion(claims({ aud: 'https://evil.example/token' })))).body.error_description).toMatch(/audience/);
+    const past = Math.floor(Date.now() / 1000) - 7200;
+    expect((await token(assertion(claims({ iat: past, exp: past + 3600 })))).status).toBe(400);
+    expect((await token(assertion(claims({ exp: Math.floor(Date.now() / 1000) + 86_400 })))).status).toBe(400);
+    const { exp: _exp, ...noExp } = claims();
+    expect((await token(assertion(noExp))).body.error_description).toMatch(/exp and iat/);
+    expect((await token(assertion(claims()), 'client_credentials')).body.error).toBe('unsupported_grant_type');
+  });
+
+  it('refuses API calls without a token or with the wrong scope', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const anon = await fetch(`${fake.url}admin/reports/v1/activity/users/all/applications/login`);
+    expect(anon.status).toBe(401);
+    expect(await anon.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    const { access_token } = (await token(assertion(claims({ scope: 'https://www.googleapis.com/auth/drive.readonly' })))).body;
+    const r = await fetch(`${fake.url}admin/reports/v1/activity/users/all/applications/login`, { headers: { authorization: `Bearer ${String(access_token)}` } });
+    expect(r.status).toBe(403);
+  });
+});
+
+describe('Reports activities.list through the official SDK', () => {
+  const now = Date.now();
+  const acts = (): Activity[] => generateActivities({ count: 30, from: now - 3_600_000, to: now - 1000, seed: 3, applications: ['login', 'drive'] });
+
+  it('pages newest first within [startTime, endTime] with the real response shape', async () => {
+    const activities = acts();
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const { reports } = sdk();
+    const logins = activities.filter((a) => a.id.applicationName === 'login');
+    const seen: string[] = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const res = await reports.activities.list({ userKey: 'all', applicationName: 'login', maxResults: 4, startTime: new Date(now - 7_200_000).toISOString(), ...(pageToken ? { pageToken } : {}) });
+      expect(res.data.kind).toBe('admin#reports#activities');
+      for (const a of res.data.items ?? []) {
+        expect(a.kind).toBe('admin#reports#activity');
+        seen.push(a.id!.time!);
+      }
+      pageToken = res.data.nextPageToken ?? undefined;
+      pages++;
+    } while (pageToken);
+    expect(pages).toBe(Math.ceil(logins.length / 4));
+    expect(seen).toEqual(logins.map((a) => a.id.time).sort().reverse());
+    // A window that holds nothing answers without `items`, like Google.
+    const empty = await reports.activities.list({ userKey: 'all', applicationName: 'login', startTime: new Date(now + 1000).toISOString(), endTime: new Date(now + 2000).toISOString() });
+    expect(empty.data.items).toBeUndefined();
+  });
+
+  it('hides late events until they are visible, repeats items across pages when asked, and injects 429/5xx', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const [late] = acts();
+    fake.addActivities([late!], { visibleAfterMs: 100 });
+    const url = `${fake.url}admin/reports/v1/activity/users/all/applications/${late!.id.applicationName}`;
+    const { access_token } = (await token(assertion(claims()))).body;
+    const get = (u: string) => fetch(u, { headers: { authorization: `Bearer ${String(access_token)}` } });
+    expect(((await (await get(url)).json()) as { items?: unknown[] }).items).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 120));
+    expect(((await (await get(url)).json()) as { items?: unknown[] }).items).toHaveLength(1);
+
+    fake.faults.rateLimitNext(1, 30);
+    const limited = await get(url);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('30');
+    expect(await limited.json()).toMatchObject({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', errors: [{ reason: 'rateLimitExceeded' }] } });
+    fake.faults.failNext(1, 502);
+    expect((await get(url)).status).toBe(502);
+    expect((await get(url)).status).toBe(200);
+
+    fake.addActivities(generateActivities({ count: 10, from: Date.now() - 60_000, to: Date.now() - 1000, seed: 5, applications: ['login'] }));
+    fake.faults.duplicatesAcrossPages(true);
+    const first = (await (await get(`${fake.url}admin/reports/v1/activity/users/all/applications/login?maxResults=3`)).json()) as { items: Activity[]; nextPageToken: string };
+    const second = (await (await get(`${fake.url}admin/reports/v1/activity/users/all/applications/login?maxResults=3&pageToken=${first.nextPageToken}`)).json()) as { items: Activity[] };
+    expect(second.items[0]!.id).toEqual(first.items[2]!.id);
+    // A page token belongs to its query.
+    expect((await get(`${fake.url}admin/reports/v1/activity/users/all/applications/login?maxResults=5&pageToken=${first.nextPageToken}`)).status).toBe(400);
+  });
+});
+
+describe('Drive through the official SDK', () => {
+  const files: DriveFile[] = Array.from({ length: 7 }, (_, i) => ({
+    id: `f${i}`,
+    name: `File ${i}`,
+    mimeType: 'application/pdf',
+    owners: [{ emailAddress: 'bob@example.com' }],
+    permissions: [
+      { id: 'p0', type: 'user', role: 'owner', emailAddress: 'bob@example.com' },
+      ...(i % 2 ? [{ id: 'anyoneWithLink', type: 'anyone' as const, role: 'reader' as const, allowFileDiscovery: false }] : []),
+    ],
+  }));
+
+  it('lists files across pages with fields projection, and permissions', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files });
+    const { drive: d } = sdk();
+    const plain = await d.files.list({ pageSize: 5 });
+    expect(plain.data.files![0]).toEqual({ kind: 'drive#file', id: 'f0', name: 'File 0', mimeType: 'application/pdf' });
+    const got: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await d.files.list({ pageSize: 3, fields: 'nextPageToken,files(id,permissions(type,role))', ...(pageToken ? { pageToken } : {}) });
+      for (const f of res.data.files ?? []) {
+        expect(Object.keys(f).sort()).toEqual(['id', 'permissions']);
+        got.push(`${f.id}:${f.permissions!.map((p) => p.type).join('+')}`);
+      }
+      pageToken = res.data.nextPageToken ?? undefined;
+    } while (pageToken);
+    expect(got).toEqual(['f0:user', 'f1:user+anyone', 'f2:user', 'f3:user+anyone', 'f4:user', 'f5:user+anyone', 'f6:user']);
+    const perms = await d.permissions.list({ fileId: 'f1' });
+    expect(perms.data).toMatchObject({ kind: 'drive#permissionList', permissions: [{ id: 'p0', role: 'owner' }, { id: 'anyoneWithLink', type: 'anyone' }] });
+    await expect(d.permissions.list({ fileId: 'nope' })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('serves changes from a start page token, and channels that deliver notifications until stopped', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files, maxChannelTtlMs: 60_000 });
+    const { drive: d } = sdk();
+    const start = (await d.changes.getStartPageToken({})).data.startPageToken!;
+    const received: Array<Record<string, string | undefined>> = [];
+    const { createServer } = await import('node:http');
+    const srv = createServer((req, res) => {
+      received.push({ id: req.headers['x-goog-channel-id'] as string, state: req.headers['x-goog-resource-state'] as string, token: req.headers['x-goog-channel-token'] as string, n: req.headers['x-goog-message-number'] as string });
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const address = `http://127.0.0.1:${(srv.address() as { port: number }).port}/hook`;
+      const ch = await d.changes.watch({ pageToken: start, requestBody: { id: 'chan-1', type: 'web_hook', address, token: 'tok', expiration: String(Date.now() + 3_600_000) } });
+      expect(ch.data).toMatchObject({ kind: 'api#channel', id: 'chan-1', token: 'tok' });
+      // Capped at the fake's maximum lifetime.
+      expect(Number(ch.data.expiration)).toBeLessThanOrEqual(Date.now() + 60_000);
+      await fake.addChange({ fileId: 'f2', file: { ...files[2]!, name: 'Renamed' } });
+      await fake.addChange({ fileId: 'f3', removed: true });
+      expect(received).toEqual([
+        { id: 'chan-1', state: 'sync', token: 'tok', n: '1' },
+        { id: 'chan-1', state: 'change', token: 'tok', n: '2' },
+        { id: 'chan-1', state: 'change', token: 'tok', n: '3' },
+      ]);
+      const p1 = await d.changes.list({ pageToken: start, pageSize: 1 });
+      expect(p1.data.changes).toMatchObject([{ kind: 'drive#change', fileId: 'f2', removed: false, file: { name: 'Renamed' } }]);
+      expect(p1.data.newStartPageToken).toBeUndefined();
+      const p2 = await d.changes.list({ pageToken: p1.data.nextPageToken!, pageSize: 1 });
+      expect(p2.data.changes).toMatchObject([{ fileId: 'f3', removed: true }]);
+      expect(p2.data.newStartPageToken).toBe(String(Number(start) + 2));
+      await d.channels.stop({ requestBody: { id: 'chan-1', resourceId: ch.data.resourceId! } });
+      await fake.addChange({ fileId: 'f4', file: files[4]! });
+      expect(received).toHaveLength(3);
+      await expect(d.channels.stop({ requestBody: { id: 'chan-1', resourceId: ch.data.resourceId! } })).rejects.toMatchObject({ status: 404 });
+      await expect(d.changes.list({ pageToken: '999' })).rejects.toMatchObject({ status: 400 });
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
+  });
+});

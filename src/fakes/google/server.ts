@@ -1,0 +1,509 @@
+/**
+ * A local fake of Google's OAuth token endpoint, Admin SDK Reports and Drive v3 (files, permissions,
+ * changes, push channels) that speaks the real wire format, so the official SDKs run against it.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseFields, project, type FieldTree } from './fields.js';
+import { GOOGLE_TOKEN_AUDIENCE, verifyAssertion } from './service-account.js';
+import type { ActivitiesPage, Activity, Channel, DriveChange, DriveFile, DrivePermission } from './types.js';
+
+export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
+const REPORTS_SCOPES = [REPORTS_SCOPE, 'https://www.googleapis.com/auth/admin.reports.usage.readonly'];
+const DRIVE_SCOPES = [
+  'https://www.googleapis.com/auth/drive',
+  'https://www.googleapis.com/auth/drive.readonly',
+  'https://www.googleapis.com/auth/drive.metadata.readonly',
+];
+
+export interface FakeGoogleOptions {
+  activities?: Activity[];
+  files?: DriveFile[];
+  /** Service accounts whose assertions the token endpoint accepts. */
+  serviceAccounts?: Array<{ clientEmail: string; publicKeyPem: string }>;
+  /** Access token lifetime, seconds (Google: 3600). */
+  tokenTtlSec?: number;
+  /** Longest channel lifetime granted by changes.watch, ms (Drive: one week for changes). */
+  maxChannelTtlMs?: number;
+  /** Clock, epoch ms. */
+  now?: () => number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+  /** `sub` of the access token used, when the request carried one. */
+  subject?: string;
+}
+
+export interface NotificationLogEntry {
+  channelId: string;
+  state: 'sync' | 'change';
+  messageNumber: number;
+  /** HTTP status the receiver answered, or 0 when it could not be reached. */
+  status: number;
+}
+
+export interface FakeChannel {
+  id: string;
+  resourceId: string;
+  address: string;
+  token: string | undefined;
+  expiration: number;
+  pageToken: string;
+  messageNumber: number;
+  stopped: boolean;
+}
+
+export interface FakeGoogle {
+  /** Base URL of the APIs (use as the SDKs' `rootUrl`), with a trailing slash. */
+  url: string;
+  /** OAuth2 token endpoint URL. */
+  tokenUrl: string;
+  close(): Promise<void>;
+  /** Adds activities; `visibleAfterMs` makes them appear only later, as Google's late events do. */
+  addActivities(xs: Activity[], opts?: { visibleAfterMs?: number }): void;
+  /** Adds or replaces a file in the Drive model without recording a change. */
+  putFile(f: DriveFile): void;
+  /** Records a Drive change (the file's new state, or its removal) and notifies live channels. */
+  addChange(c: { fileId: string; file?: DriveFile; removed?: boolean; time?: string }): Promise<void>;
+  faults: {
+    /** The next n API requests answer 429 with Retry-After. */
+    rateLimitNext(n: number, retryAfterSec: number): void;
+    /** The next n API requests answer `status` (default 503). */
+    failNext(n: number, status?: number): void;
+    /** While on, every Reports page after the first repeats the previous page's last item. */
+    duplicatesAcrossPages(on: boolean): void;
+  };
+  requests: RequestLogEntry[];
+  notifications: NotificationLogEntry[];
+  channels: ReadonlyMap<string, FakeChannel>;
+}
+
+interface StoredActivity {
+  activity: Activity;
+  visibleAt: number;
+  ms: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly reason: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Google's JSON error envelope, which the SDKs turn into GaxiosError messages. */
+function sendError(res: ServerResponse, err: HttpError): void {
+  sendJson(
+    res,
+    err.status,
+    {
+      error: {
+        code: err.status,
+        message: err.message,
+        errors: [{ message: err.message, domain: err.status === 429 ? 'usageLimits' : 'global', reason: err.reason }],
+        status: STATUS_NAMES[err.status] ?? 'UNKNOWN',
+      },
+    },
+    err.headers,
+  );
+}
+
+async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new HttpError(413, 'Request too large.', 'requestTooLarge');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Opaque page tokens, like Google's: base64url of the position and the query it belongs to. */
+function encodeToken(offset: number, query: string): string {
+  return Buffer.from(JSON.stringify({ o: offset, q: query })).toString('base64url');
+}
+function decodeToken(token: string, query: string): number {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; q?: unknown };
+    if (typeof t.o === 'number' && Number.isInteger(t.o) && t.o >= 0 && t.q === query) return t.o;
+  } catch {
+    // fall through to the error Google gives for a foreign or stale token
+  }
+  throw new HttpError(400, 'Invalid page token.', 'invalid');
+}
+
+function intParam(q: URLSearchParams, name: string, def: number, min: number, max: number): number {
+  const v = q.get(name);
+  if (v === null) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `Invalid value for ${name}: ${v}`, 'invalid');
+  return n;
+}
+
+function timeParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  const ms = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || !Number.isFinite(ms)) throw new HttpError(400, `Invalid value for ${name}: ${v}`, 'invalid');
+  return ms;
+}
+
+function fieldsParam(q: URLSearchParams): FieldTree | undefined {
+  const f = q.get('fields');
+  if (f === null || f === '') return undefined;
+  try {
+    return parseFields(f);
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message, 'invalidParameter');
+  }
+}
+
+/** What files.list returns for each file when no `fields` is given (Drive v3 default). */
+const DEFAULT_FILE_FIELDS = parseFields('kind,id,name,mimeType');
+
+export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<FakeGoogle> {
+  const now = opts.now ?? Date.now;
+  const tokenTtlSec = opts.tokenTtlSec ?? 3600;
+  const maxChannelTtlMs = opts.maxChannelTtlMs ?? 7 * 86_400_000;
+  const keys = new Map((opts.serviceAccounts ?? []).map((s) => [s.clientEmail, s.publicKeyPem]));
+  const tokens = new Map<string, { sub: string | undefined; scopes: string[]; expiresAt: number }>();
+  const activities: StoredActivity[] = [];
+  const files = new Map<string, DriveFile>();
+  const changes: DriveChange[] = [];
+  const channels = new Map<string, FakeChannel>();
+  const requests: RequestLogEntry[] = [];
+  const notifications: NotificationLogEntry[] = [];
+  const pendingNotifications = new Set<Promise<void>>();
+  let rateLimit = { n: 0, retryAfterSec: 0 };
+  let failures = { n: 0, status: 503 };
+  let duplicates = false;
+  let url = '';
+
+  const addActivities = (xs: Activity[], o: { visibleAfterMs?: number } = {}): void => {
+    const visibleAt = now() + (o.visibleAfterMs ?? 0);
+    for (const a of xs) activities.push({ activity: structuredClone(a), visibleAt, ms: Date.parse(a.id.time) });
+  };
+  addActivities(opts.activities ?? []);
+  for (const f of opts.files ?? []) files.set(f.id, structuredClone(f));
+
+  const withFileDefaults = (f: DriveFile): DriveFile => ({
+    kind: 'drive#file',
+    ...f,
+    ...(f.permissions ? { permissions: f.permissions.map((p) => ({ kind: 'drive#permission' as const, ...p })) } : {}),
+  });
+
+  function authorize(req: IncomingMessage, accepted: string[]): { sub: string | undefined } {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    const t = m ? tokens.get(m[1]!) : undefined;
+    if (!t || t.expiresAt <= now()) {
+      throw new HttpError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.', 'authError', {
+        'www-authenticate': 'Bearer realm="https://accounts.google.com/"',
+      });
+    }
+    if (!t.scopes.some((s) => accepted.includes(s))) {
+      throw new HttpError(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions');
+    }
+    return { sub: t.sub };
+  }
+
+  async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      sendJson(res, 400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type.' });
+      return;
+    }
+    const result = verifyAssertion(form.get('assertion') ?? '', keys, { now: now(), audiences: [GOOGLE_TOKEN_AUDIENCE, `${url}token`] });
+    if (!result.ok) {
+      sendJson(res, result.error === 'invalid_client' ? 401 : 400, { error: result.error, error_description: result.description });
+      return;
+    }
+    const accessToken = `ya29.fake-${randomBytes(24).toString('base64url')}`;
+    tokens.set(accessToken, { sub: result.claims.sub, scopes: result.claims.scope.split(/\s+/), expiresAt: now() + tokenTtlSec * 1000 });
+    sendJson(res, 200, { access_token: accessToken, expires_in: tokenTtlSec, token_type: 'Bearer' });
+  }
+
+  function listActivities(q: URLSearchParams, userKey: string, app: string): ActivitiesPage {
+    const start = timeParam(q, 'startTime');
+    const end = timeParam(q, 'endTime') ?? now();
+    if (start !== undefined && start > end) throw new HttpError(400, 'Start time must be before end time.', 'invalid');
+    const maxResults = intParam(q, 'maxResults', 1000, 1, 1000);
+    const eventName = q.get('eventName');
+    const customerId = q.get('customerId');
+    const queryKey = [userKey, app, q.get('startTime'), q.get('endTime'), maxResults, eventName, customerId].join('|');
+    const t = now();
+    // Reverse chronological, like Google; positions shift when late events appear, which is what
+    // makes real paging repeat items across pages.
+    const matching = activities
+      .filter(
+        (s) =>
+          s.visibleAt <= t &&
+          s.activity.id.applicationName === app &&
+          (userKey === 'all' || s.activity.actor.email === userKey || s.activity.actor.profileId === userKey) &&
+          (start === undefined || s.ms >= start) &&
+          s.ms <= end &&
+          (customerId === null || s.activity.id.customerId === customerId) &&
+          (eventName === null || s.activity.events.some((e) => e.name === eventName)),
+      )
+      .sort((a, b) => b.ms - a.ms);
+    let offset = q.get('pageToken') ? decodeToken(q.get('pageToken')!, queryKey) : 0;
+    if (duplicates && offset > 0) offset--;
+    const items = matching.slice(offset, offset + maxResults).map((s) => ({ kind: 'admin#reports#activity' as const, etag: `"${randomBytes(8).toString('hex')}"`, ...s.activity }));
+    const next = offset + maxResults;
+    const page: ActivitiesPage = { kind: 'admin#reports#activities', etag: `"${randomBytes(8).toString('hex')}"` };
+    if (items.length) page.items = items;
+    if (next < matching.length) page.nextPageToken = encodeToken(next, queryKey);
+    return page;
+  }
+
+  function listFiles(q: URLSearchParams): unknown {
+    const pageSize = intParam(q, 'pageSize', 100, 1, 1000);
+    const all = [...files.values()].sort((a, b) => a.id.localeCompare(b.id));
+    const offset = q.get('pageToken') ? decodeToken(q.get('pageToken')!, 'files') : 0;
+    const page = all.slice(offset, offset + pageSize).map(withFileDefaults);
+    const body: Record<string, unknown> = { kind: 'drive#fileList', incompleteSearch: false, files: page };
+    if (offset + pageSize < all.length) body.nextPageToken = encodeToken(offset + pageSize, 'files');
+    const fields = fieldsParam(q);
+    return fields ? project(body, fields) : { ...body, files: project(page, DEFAULT_FILE_FIELDS) };
+  }
+
+  function listPermissions(q: URLSearchParams, fileId: string): unknown {
+    const f = files.get(fileId);
+    if (!f) throw new HttpError(404, `File not found: ${fileId}.`, 'notFound');
+    const pageSize = intParam(q, 'pageSize', 100, 1, 100);
+    const perms: DrivePermission[] = (f.permissions ?? []).map((p) => ({ kind: 'drive#permission', ...p }));
+    const offset = q.get('pageToken') ? decodeToken(q.get('pageToken')!, `perms:${fileId}`) : 0;
+    const body: Record<string, unknown> = { kind: 'drive#permissionList', permissions: perms.slice(offset, offset + pageSize) };
+    if (offset + pageSize < perms.length) body.nextPageToken = encodeToken(offset + pageSize, `perms:${fileId}`);
+    const fields = fieldsParam(q);
+    return fields ? project(body, fields) : body;
+  }
+
+  /** Change page tokens are the 1-based number of the next change, as durable as Drive's. */
+  function changePosition(q: URLSearchParams): number {
+    const t = q.get('pageToken');
+    if (t === null) throw new HttpError(400, 'Required parameter: pageToken', 'required');
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1 || n > changes.length + 1) throw new HttpError(400, 'Invalid Value', 'invalid');
+    return n;
+  }
+
+  function listChanges(q: URLSearchParams): unknown {
+    const from = changePosition(q);
+    const pageSize = intParam(q, 'pageSize', 100, 1, 1000);
+    const includeRemoved = q.get('includeRemoved') !== 'false';
+    const slice = changes.slice(from - 1, from - 1 + pageSize);
+    const next = from + slice.length;
+    const body: Record<string, unknown> = {
+      kind: 'drive#changeList',
+      changes: slice.filter((c) => includeRemoved || !c.removed).map((c) => ({ ...c, ...(c.file ? { file: withFileDefaults(c.file) } : {}) })),
+    };
+    if (next <= changes.length) body.nextPageToken = String(next);
+    else body.newStartPageToken = String(changes.length + 1);
+    const fields = fieldsParam(q);
+    return fields ? project(body, fields) : body;
+  }
+
+  function notify(ch: FakeChannel, state: 'sync' | 'change'): void {
+    const messageNumber = ++ch.messageNumber;
+    const headers: Record<string, string> = {
+      'x-goog-channel-id': ch.id,
+      'x-goog-channel-expiration': new Date(ch.expiration).toUTCString(),
+      'x-goog-resource-id': ch.resourceId,
+      'x-goog-resource-uri': `${url}drive/v3/changes?alt=json&pageToken=${ch.pageToken}`,
+      'x-goog-resource-state': state,
+      'x-goog-message-number': String(messageNumber),
+    };
+    if (ch.token !== undefined) headers['x-goog-channel-token'] = ch.token;
+    const p = fetch(ch.address, { method: 'POST', headers, signal: AbortSignal.timeout(5000) })
+      .then(async (r) => {
+        await r.arrayBuffer();
+        notifications.push({ channelId: ch.id, state, messageNumber, status: r.status });
+      })
+      .catch(() => {
+        notifications.push({ channelId: ch.id, state, messageNumber, status: 0 });
+      })
+      .finally(() => pendingNotifications.delete(p));
+    pendingNotifications.add(p);
+  }
+
+  async function watch(req: IncomingMessage, q: URLSearchParams): Promise<Channel> {
+    const pageToken = String(changePosition(q));
+    let body: Partial<{ id: string; type: string; address: string; token: string; expiration: string | number }>;
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8')) as typeof body;
+    } catch {
+      throw new HttpError(400, 'Parse Error', 'parseError');
+    }
+    if (typeof body.id !== 'string' || body.id === '') throw new HttpError(400, 'Channel id required.', 'required');
+    if (body.type !== 'web_hook' && body.type !== 'webhook') throw new HttpError(400, 'Invalid channel type.', 'invalid');
+    if (typeof body.address !== 'string' || !/^https?:\/\//.test(body.address)) throw new HttpError(400, 'Invalid address.', 'invalid');
+    if (channels.has(body.id)) throw new HttpError(400, `Channel id ${body.id} not unique`, 'channelIdNotUnique');
+    const cap = now() + maxChannelTtlMs;
+    const requested = body.expiration === undefined ? cap : Number(body.expiration);
+    const ch: FakeChannel = {
+      id: body.id,
+      resourceId: randomBytes(12).toString('base64url'),
+      address: body.address,
+      token: body.token,
+      expiration: Math.min(Number.isFinite(requested) ? requested : cap, cap),
+      pageToken,
+      messageNumber: 0,
+      stopped: false,
+    };
+    channels.set(ch.id, ch);
+    // Google confirms a new channel with a `sync` message before any change.
+    notify(ch, 'sync');
+    const out: Channel = {
+      kind: 'api#channel',
+      id: ch.id,
+      resourceId: ch.resourceId,
+      resourceUri: `${url}drive/v3/changes?alt=json&pageToken=${pageToken}`,
+      expiration: String(ch.expiration),
+    };
+    if (ch.token !== undefined) out.token = ch.token;
+    return out;
+  }
+
+  async function stop(req: IncomingMessage): Promise<void> {
+    let body: { id?: unknown; resourceId?: unknown };
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8')) as typeof body;
+    } catch {
+      throw new HttpError(400, 'Parse Error', 'parseError');
+    }
+    const ch = typeof body.id === 'string' ? channels.get(body.id) : undefined;
+    if (!ch || ch.stopped || ch.resourceId !== body.resourceId) throw new HttpError(404, `Channel '${String(body.id)}' not found`, 'notFound');
+    ch.stopped = true;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, u: URL, entry: RequestLogEntry): Promise<void> {
+    const path = u.pathname;
+    const q = u.searchParams;
+    if (req.method === 'POST' && path === '/token') return token(req, res);
+
+    // Faults come after routing to the token endpoint: they model API quota, not auth outages.
+    if (rateLimit.n > 0) {
+      rateLimit.n--;
+      throw new HttpError(429, 'Quota exceeded for quota metric \'Queries\' and limit \'Queries per minute per user\'.', 'rateLimitExceeded', {
+        'retry-after': String(rateLimit.retryAfterSec),
+      });
+    }
+    if (failures.n > 0) {
+      failures.n--;
+      throw new HttpError(failures.status, 'Backend Error', 'backendError');
+    }
+
+    let m = /^\/admin\/reports\/v1\/activity\/users\/([^/]+)\/applications\/([^/]+)$/.exec(path);
+    if (m && req.method === 'GET') {
+      entry.subject = authorize(req, REPORTS_SCOPES).sub;
+      return sendJson(res, 200, listActivities(q, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)));
+    }
+    if (path.startsWith('/drive/v3/')) entry.subject = authorize(req, DRIVE_SCOPES).sub;
+    if (req.method === 'GET' && path === '/drive/v3/files') return sendJson(res, 200, listFiles(q));
+    m = /^\/drive\/v3\/files\/([^/]+)\/permissions$/.exec(path);
+    if (m && req.method === 'GET') return sendJson(res, 200, listPermissions(q, decodeURIComponent(m[1]!)));
+    if (req.method === 'GET' && path === '/drive/v3/changes/startPageToken') {
+      return sendJson(res, 200, { kind: 'drive#startPageToken', startPageToken: String(changes.length + 1) });
+    }
+    if (req.method === 'GET' && path === '/drive/v3/changes') return sendJson(res, 200, listChanges(q));
+    if (req.method === 'POST' && path === '/drive/v3/changes/watch') return sendJson(res, 200, await watch(req, q));
+    if (req.method === 'POST' && path === '/drive/v3/channels/stop') {
+      await stop(req);
+      res.writeHead(204).end();
+      return;
+    }
+    throw new HttpError(404, `Not Found: ${req.method} ${path}`, 'notFound');
+  }
+
+  const server = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), status: 0 };
+    requests.push(entry);
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
+    route(req, res, u, entry).catch((err: unknown) => {
+      if (res.headersSent) return res.destroy();
+      sendError(res, err instanceof HttpError ? err : new HttpError(500, 'Internal error', 'internalError'));
+    });
+  });
+  // Keep-alive sockets from the SDKs would otherwise hold close() open.
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+  return {
+    url,
+    tokenUrl: `${url}token`,
+    async close() {
+      await Promise.allSettled([...pendingNotifications]);
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+    addActivities,
+    putFile(f) {
+      files.set(f.id, structuredClone(f));
+    },
+    async addChange(c) {
+      const time = c.time ?? new Date(now()).toISOString();
+      let file: DriveFile | undefined;
+      if (c.removed) files.delete(c.fileId);
+      else {
+        file = structuredClone(c.file ?? files.get(c.fileId));
+        if (!file) throw new Error(`fake google: addChange for unknown file ${c.fileId} without its new state`);
+        files.set(c.fileId, file);
+      }
+      changes.push({ kind: 'drive#change', changeType: 'file', time, removed: c.removed ?? false, fileId: c.fileId, ...(file ? { file } : {}) });
+      const t = now();
+      for (const ch of channels.values()) if (!ch.stopped && ch.expiration > t) notify(ch, 'change');
+      await Promise.allSettled([...pendingNotifications]);
+    },
+    faults: {
+      rateLimitNext(n, retryAfterSec) {
+        rateLimit = { n, retryAfterSec };
+      },
+      failNext(n, status = 503) {
+        failures = { n, status };
+      },
+      duplicatesAcrossPages(on) {
+        duplicates = on;
+      },
+    },
+    requests,
+    notifications,
+    channels,
+  };
+}
+
+/** A uniqueQualifier like Google's: a signed 64-bit decimal. */
+export function uniqueQualifier(): string {
+  return BigInt.asIntN(64, BigInt(`0x${randomBytes(8).toString('hex')}`)).toString();
+}

@@ -1,0 +1,105 @@
+/** Google Admin SDK Reports and Drive v3 JSON shapes, as the real APIs put them on the wire. */
+
+/** One parameter of a Reports event: exactly one of the value fields is set. */
+export interface ActivityParameter {
+  name: string;
+  value?: string;
+  boolValue?: boolean;
+  intValue?: string;
+  multiValue?: string[];
+  multiIntValue?: string[];
+  messageValue?: { parameter: ActivityParameter[] };
+}
+
+export interface ActivityEvent {
+  type?: string;
+  name: string;
+  parameters?: ActivityParameter[];
+}
+
+/** One `admin#reports#activity`: an id, who did it, from where, and one or more events. */
+export interface Activity {
+  kind?: 'admin#reports#activity';
+  etag?: string;
+  id: {
+    /** RFC 3339 with milliseconds, e.g. `2024-05-06T08:01:02.345Z`. */
+    time: string;
+    /** Signed 64-bit number as a string; not unique across applications or times. */
+    uniqueQualifier: string;
+    applicationName: string;
+    customerId: string;
+  };
+  actor: {
+    email?: string;
+    profileId?: string;
+    callerType?: string;
+    key?: string;
+  };
+  ipAddress?: string;
+  ownerDomain?: string;
+  events: ActivityEvent[];
+}
+
+export interface ActivitiesPage {
+  kind: 'admin#reports#activities';
+  etag?: string;
+  items?: Activity[];
+  nextPageToken?: string;
+}
+
+export interface DriveUser {
+  kind?: 'drive#user';
+  displayName?: string;
+  emailAddress?: string;
+  permissionId?: string;
+  me?: boolean;
+}
+
+export interface DrivePermission {
+  kind?: 'drive#permission';
+  id: string;
+  type: 'user' | 'group' | 'domain' | 'anyone';
+  role: 'owner' | 'organizer' | 'fileOrganizer' | 'writer' | 'commenter' | 'reader';
+  emailAddress?: string;
+  domain?: string;
+  displayName?: string;
+  /** For `domain` and `anyone`: whether the file can be found by search (public on the web). */
+  allowFileDiscovery?: boolean;
+  deleted?: boolean;
+}
+
+export interface DriveFile {
+  kind?: 'drive#file';
+  id: string;
+  name: string;
+  mimeType: string;
+  owners?: DriveUser[];
+  permissions?: DrivePermission[];
+  createdTime?: string;
+  modifiedTime?: string;
+  trashed?: boolean;
+  shared?: boolean;
+  /** int64 as a string, like the real API. */
+  size?: string;
+  webViewLink?: string;
+}
+
+export interface DriveChange {
+  kind: 'drive#change';
+  changeType: 'file' | 'drive';
+  time: string;
+  removed: boolean;
+  fileId: string;
+  file?: DriveFile;
+}
+
+/** A notification channel (`api#channel`) as changes.watch returns it. */
+export interface Channel {
+  kind: 'api#channel';
+  id: string;
+  resourceId: string;
+  resourceUri: string;
+  token?: string;
+  /** Epoch milliseconds as a string. */
+  expiration?: string;
+}

@@ -1,0 +1,90 @@
+/** Builds the official Reports and Drive SDK clients on a service-account JWT, pointed at Google or at a fake. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { admin, type admin_reports_v1 } from '@googleapis/admin';
+import { drive, type drive_v3 } from '@googleapis/drive';
+import { JWT } from 'google-auth-library';
+import { SaaswatchError, errorMessage } from '../../core/index.js';
+import type { GoogleWorkspaceConfig } from './config.js';
+
+export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
+/** Metadata only: saaswatch watches who shares what, never file contents. */
+export const DRIVE_SCOPE = 'https://www.googleapis.com/auth/drive.metadata.readonly';
+/** The endpoint google-auth-library (gtoken) always posts to; the token_url override rewrites it. */
+const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+export interface GoogleClients {
+  reports: admin_reports_v1.Admin;
+  drive: drive_v3.Drive;
+  auth: JWT;
+}
+
+interface ServiceAccountKey {
+  client_email: string;
+  private_key: string;
+}
+
+/** Reads and checks the service-account JSON; the message never includes the key. */
+export async function loadServiceAccount(config: GoogleWorkspaceConfig, baseDir?: string): Promise<ServiceAccountKey> {
+  let text: string;
+  let where: string;
+  if (config.credentials !== undefined) {
+    text = config.credentials.reveal();
+    where = 'credentials';
+  } else {
+    const path = resolve(baseDir ?? '.', config.credentials_file!);
+    where = `credentials_file ${path}`;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new SaaswatchError('CONFIG_INVALID', `google-workspace: cannot read ${where}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, { cause: err });
+    }
+  }
+  let json: Partial<ServiceAccountKey & { type: string }>;
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    // Not the parse error's text: it quotes the input, which is a private key.
+    throw new SaaswatchError('CONFIG_INVALID', `google-workspace: ${where} is not JSON (expected a service-account key file)`);
+  }
+  if (json.type !== 'service_account' || typeof json.client_email !== 'string' || typeof json.private_key !== 'string') {
+    throw new SaaswatchError('CONFIG_INVALID', `google-workspace: ${where} is not a service-account key (needs type service_account, client_email, private_key)`);
+  }
+  return { client_email: json.client_email, private_key: json.private_key };
+}
+
+/**
+ * The JWT client signs assertions as the service account for `subject`. google-auth-library has no
+ * token URL option, so a request interceptor redirects its token call when `token_url` is set.
+ * Its built-in retries are switched off: retry.ts is the one retry policy, and two stacked
+ * policies would multiply attempts.
+ */
+export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccountKey): GoogleClients {
+  const auth = new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    subject: config.subject,
+    scopes: [REPORTS_SCOPE, ...(config.drive.changes || config.drive.watch ? [DRIVE_SCOPE] : [])],
+  });
+  const tokenUrl = config.token_url;
+  auth.transporter.interceptors.request.add({
+    resolved: async (opts) => {
+      if (tokenUrl !== undefined && String(opts.url) === GOOGLE_TOKEN_URL) opts.url = new URL(tokenUrl);
+      opts.retry = false;
+      opts.retryConfig = { ...opts.retryConfig, retry: 0 };
+      opts.timeout ??= config.timeout;
+      return opts;
+    },
+  });
+  const common = {
+    auth,
+    retry: false,
+    timeout: config.timeout,
+    ...(config.root_url ? { rootUrl: config.root_url.endsWith('/') ? config.root_url : `${config.root_url}/` } : {}),
+  };
+  return {
+    auth,
+    reports: admin({ version: 'reports_v1', ...common }),
+    drive: drive({ version: 'v3', ...common }),
+  };
+}

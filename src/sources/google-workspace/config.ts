@@ -1,0 +1,96 @@
+/** Config schema of the google-workspace source: credentials, which audit logs to poll, how far to look back, and Drive changes. */
+import { z } from 'zod';
+import { zDuration, zSecret } from '../../core/index.js';
+
+/** strictObject whose unknown-key error names the allowed keys, which beats zod's bare "Unrecognized key". */
+function strict<T extends z.ZodRawShape>(shape: T, where: string) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
+        : undefined,
+  });
+}
+
+/** Reports API application names (the `applicationName` path parameter). */
+export const KNOWN_APPLICATIONS = [
+  'access_transparency', 'admin', 'calendar', 'chat', 'chrome', 'context_aware_access', 'data_studio', 'drive',
+  'gcp', 'groups', 'groups_enterprise', 'jamboard', 'keep', 'login', 'meet', 'mobile', 'rules', 'saml', 'token',
+  'user_accounts',
+] as const;
+
+const zUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+const watchSchema = strict(
+  {
+    /** Public HTTPS URL Google posts notifications to: where saaswatch serves POST /webhooks/google-drive. */
+    address: zUrl,
+    /** Secret from which each channel's X-Goog-Channel-Token is derived (HMAC per channel id). */
+    token: zSecret,
+    /** Lifetime requested for each channel; Drive caps changes channels at one week. */
+    ttl: zDuration.prefault('1d').refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, { message: 'drive.watch.ttl must be between 1m and 7d' }),
+    /** A channel is replaced this long before it expires, so no notification falls between two channels. */
+    renew_before: zDuration.prefault('1h'),
+  },
+  'google-workspace drive.watch',
+);
+
+const driveSchema = strict(
+  {
+    /** Follow Drive changes (changes.list from a stored page token) as the impersonated subject sees them. */
+    changes: z.boolean().default(false),
+    /** Push notifications that wake the changes poll between poll intervals; implies changes. */
+    watch: watchSchema.optional(),
+  },
+  'google-workspace drive',
+);
+
+export const googleWorkspaceConfigSchema = strict(
+  {
+    /** Service-account key JSON (usually `${GOOGLE_SA_JSON}`). */
+    credentials: zSecret.optional(),
+    /** Path to the service-account key JSON file, relative to the config file. */
+    credentials_file: z.string().min(1).optional(),
+    /** Admin the service account impersonates (domain-wide delegation). */
+    subject: z.email({ error: 'subject must be the email of a Workspace admin to impersonate' }),
+    customer_id: z.string().min(1).default('my_customer'),
+    applications: z
+      .array(z.enum(KNOWN_APPLICATIONS, { error: `applications must be among ${KNOWN_APPLICATIONS.join(', ')}` }))
+      .min(1)
+      .default(['login', 'drive', 'admin', 'token'])
+      .transform((xs) => [...new Set(xs)]),
+    poll_interval: zDuration.prefault('5m').refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' }),
+    /**
+     * Every poll re-reads this much before the last watermark: Google documents events arriving
+     * minutes to hours after their time, and a duplicate is cheaper than a gap.
+     */
+    settle: zDuration.prefault('1h'),
+    /** How far back the first poll (no cursor yet) starts. Reports keep about 180 days. */
+    initial_lookback: zDuration.prefault('1d').refine((ms) => ms <= 180 * 86_400_000, { message: 'initial_lookback must be at most 180d' }),
+    /** Each query covers at most this much time, so a long backfill commits progress as it goes. */
+    window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
+    /** Reports page size (Google's maximum is 1000). */
+    page_size: z.number().int().min(1).max(1000).default(1000),
+    /** Per-request timeout. */
+    timeout: zDuration.prefault('60s'),
+    /** Attempts per request for 429, 5xx and network failures before the poll gives up until the next interval. */
+    max_attempts: z.number().int().min(1).max(20).default(6),
+    /** API root for Reports and Drive (tests and the demo point it at the fake). */
+    root_url: zUrl.optional(),
+    /** OAuth2 token endpoint override. */
+    token_url: zUrl.optional(),
+    drive: driveSchema.prefault({}),
+  },
+  'google-workspace source config',
+).superRefine((c, ctx) => {
+  if ((c.credentials === undefined) === (c.credentials_file === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'set exactly one of credentials (service-account JSON) or credentials_file' });
+  }
+  if (c.drive.watch && c.drive.watch.renew_before >= c.drive.watch.ttl) {
+    ctx.addIssue({ code: 'custom', path: ['drive', 'watch', 'renew_before'], message: 'drive.watch.renew_before must be shorter than drive.watch.ttl' });
+  }
+});
+
+export type GoogleWorkspaceConfig = z.output<typeof googleWorkspaceConfigSchema>;
+export type GoogleWorkspaceConfigInput = z.input<typeof googleWorkspaceConfigSchema>;

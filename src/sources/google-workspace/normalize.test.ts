@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { eventId, type SecurityEvent } from '../../core/index.js';
+import { narrowActivity, normalizeActivity, normalizeChange, visibilityFromPermissions } from './normalize.js';
+import type { ActivityLike } from './wire.js';
+
+const page = (name: string): ActivityLike[] =>
+  (JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as { items: ActivityLike[] }).items;
+const INGESTED = '2024-05-07T00:00:00.000Z';
+const norm = (a: ActivityLike, application = a.id!.applicationName!) => normalizeActivity(a, { source: 'gw', application, ingested: INGESTED });
+
+describe('normalizeActivity on Reports fixtures', () => {
+  it('maps login failure and success with labels, outcome, user and IP', () => {
+    const [failure, success] = page('login-activities.json').map((a) => norm(a));
+    expect(failure!.deadLetters).toEqual([]);
+    const f = failure!.events[0]!;
+    expect(f).toMatchObject({
+      '@timestamp': '2024-05-06T08:14:03.512Z',
+      event: { kind: 'event', category: ['authentication'], action: 'login_failure', outcome: 'failure', provider: 'google-workspace', dataset: 'google-workspace.login', ingested: INGESTED },
+      user: { email: 'mallory.m@example.com', id: '113049857732019871021' },
+      source: { ip: '203.0.113.77' },
+      labels: { login_type: 'google_password', login_challenge_method: 'password', login_failure_type: 'login_failure_invalid_password', is_suspicious: 'true', event_type: 'login', caller_type: 'USER' },
+    });
+    const s = success!.events[0]!;
+    expect(s.event.outcome).toBe('success');
+    expect(s.labels?.login_challenge_method).toBe('password,google_authenticator');
+    expect(s.file).toBeUndefined();
+  });
+
+  it('makes every nested Drive event its own event with file, visibility and target user', () => {
+    const [share, download] = page('drive-activities.json').map((a) => norm(a));
+    expect(share!.events.map((e) => e.event.action)).toEqual(['change_document_visibility', 'change_user_access']);
+    const [vis, acl] = share!.events as [SecurityEvent, SecurityEvent];
+    expect(vis.file).toEqual({ id: '1Qx4vJ8mN2pL7rT0sWc3yZ5aB9dE6fGhK', name: 'Q3 customer pricing', owner: 'bob@example.com' });
+    expect(vis.share).toEqual({ visibility: 'people_with_link' });
+    expect(vis.labels).toMatchObject({ old_value: 'private', new_value: 'people_with_link', visibility_change: 'external' });
+    expect(vis.target).toBeUndefined();
+    expect(acl.target).toEqual({ user: { email: 'eve@partner.example.org' } });
+    expect(acl.related).toEqual({ ip: ['198.51.100.42'], user: ['bob@example.com', 'eve@partner.example.org'] });
+    expect(vis.event.category).toEqual(['file']);
+    // Two items of one activity are two events with two ids.
+    expect(vis.event.id).not.toBe(acl.event.id);
+    const d = download!.events[0]!;
+    expect(d).toMatchObject({ event: { action: 'download', outcome: 'success' }, source: { ip: '2001:db8:85a3::8a2e:370:7334' }, share: { visibility: 'shared_internally' } });
+    expect(d.file?.name).toBe('Board minutes 2024-04.pdf');
+  });
+
+  it('maps an admin role grant and an OAuth authorization to iam', () => {
+    const admin = norm(page('admin-activities.json')[0]!).events[0]!;
+    expect(admin).toMatchObject({
+      event: { category: ['iam'], action: 'ASSIGN_ROLE', dataset: 'google-workspace.admin' },
+      user: { email: 'it-admin@example.com' },
+      target: { user: { email: 'mallory.m@example.com' } },
+      labels: { role_name: '_SEED_ADMIN_ROLE' },
+    });
+    const token = norm(page('token-activities.json')[0]!).events[0]!;
+    expect(token).toMatchObject({ event: { category: ['iam'], action: 'authorize', outcome: 'success' }, labels: { app_name: 'Mail Merge Pro', client_type: 'WEB' } });
+    expect(token.labels?.scope).toBe('https://www.googleapis.com/auth/drive,https://www.googleapis.com/auth/gmail.readonly,openid');
+  });
+
+  it('keeps the activity narrowed to one item as raw, and ids ignore the volatile etag', () => {
+    const a = page('drive-activities.json')[0]!;
+    const out = norm(a);
+    const raw = out.events[1]!.raw as Record<string, unknown>;
+    expect(raw.eventIndex).toBe(1);
+    expect(raw.events).toEqual([a.events![1]]);
+    expect(raw.etag).toBeUndefined();
+    expect(raw.id).toEqual(a.id);
+    expect(out.events[1]!.event.id).toBe(eventId('google-workspace', narrowActivity(a, 1)));
+    const refetched = norm({ ...a, etag: '"another"' });
+    expect(refetched.events.map((e) => e.event.id)).toEqual(out.events.map((e) => e.event.id));
+    // A different uniqueQualifier at the same time is a different activity.
+    const other = norm({ ...a, id: { ...a.id, uniqueQualifier: '1' } });
+    expect(other.events[0]!.event.id).not.toBe(out.events[0]!.event.id);
+  });
+
+  it('dead-letters an activity without a usable time or without events', () => {
+    const a = page('login-activities.json')[0]!;
+    const badTime = norm({ ...a, id: { ...a.id, time: 'yesterday' } }, 'login');
+    expect(badTime.events).toEqual([]);
+    expect(badTime.deadLetters[0]).toMatchObject({ source: 'gw', code: 'TIMESTAMP_INVALID' });
+    const noEvents = norm({ ...a, events: [] }, 'login');
+    expect(noEvents.deadLetters[0]).toMatchObject({ code: 'FIELD_MISSING' });
+  });
+});
+
+describe('Drive changes', () => {
+  it('derives visibility from permissions', () => {
+    const owner = { id: '1', type: 'user', role: 'owner', emailAddress: 'bob@example.com' };
+    expect(visibilityFromPermissions({ permissions: [owner] }, 'example.com')).toBe('private');
+    expect(visibilityFromPermissions({ permissions: [owner, { id: 'a', type: 'anyone', role: 'reader', allowFileDiscovery: false }] }, 'example.com')).toBe('people_with_link');
+    expect(visibilityFromPermissions({ permissions: [owner, { id: 'a', type: 'anyone', role: 'reader', allowFileDiscovery: true }] }, 'example.com')).toBe('public_on_the_web');
+    expect(visibilityFromPermissions({ permissions: [owner, { id: 'x', type: 'user', role: 'writer', emailAddress: 'eve@partner.example.org' }] }, 'example.com')).toBe('shared_externally');
+    expect(visibilityFromPermissions({ permissions: [owner, { id: 'd', type: 'domain', role: 'reader', domain: 'example.com' }] }, 'example.com')).toBe('shared_internally');
+  });
+
+  it('normalizes a change and a removal as state events', () => {
+    const change = {
+      kind: 'drive#change', changeType: 'file', time: '2024-05-06T12:00:00.123Z', removed: false, fileId: 'f1',
+      file: { id: 'f1', name: 'Payroll.xlsx', mimeType: 'application/vnd.ms-excel', size: '2048', owners: [{ emailAddress: 'dave@example.com' }], permissions: [{ id: 'a', type: 'anyone', role: 'reader' }] },
+    };
+    const e = normalizeChange(change, { source: 'gw', ingested: INGESTED, orgDomain: 'example.com' }).events[0]!;
+    expect(e).toMatchObject({
+      '@timestamp': '2024-05-06T12:00:00.123Z',
+      event: { kind: 'state', category: ['file'], action: 'drive.file_changed', dataset: 'google-workspace.drive_changes' },
+      file: { id: 'f1', name: 'Payroll.xlsx', owner: 'dave@example.com', size: 2048, mime_type: 'application/vnd.ms-excel' },
+      share: { visibility: 'people_with_link' },
+    });
+    const removed = normalizeChange({ kind: 'drive#change', changeType: 'file', time: '2024-05-06T12:01:00Z', removed: true, fileId: 'f1' }, { source: 'gw', ingested: INGESTED, orgDomain: 'example.com' });
+    expect(removed.events[0]!.event.action).toBe('drive.file_removed');
+    expect(normalizeChange({ fileId: 'f1' }, { source: 'gw', ingested: INGESTED, orgDomain: undefined }).deadLetters).toHaveLength(1);
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * Polls Reports activities per application over [watermark − settle, now] and Drive changes from a
+ * stored page token, yielding batches whose cursor records exactly what has been read.
+ */
+import type { admin_reports_v1 } from '@googleapis/admin';
+import type { drive_v3 } from '@googleapis/drive';
+import type { SourceBatch } from '../../core/index.js';
+import { SaaswatchError } from '../../core/index.js';
+import type { GoogleWorkspaceConfig } from './config.js';
+import { normalizeActivity, normalizeChange } from './normalize.js';
+import { withRetry, type RetryOptions } from './request.js';
+import type { ChannelState } from './webhook.js';
+
+/** The committed resume point: per-application watermarks and the Drive changes position. */
+export interface CursorState {
+  v: 1;
+  /**
+   * Per application: every activity with id.time before this instant that Google showed when it
+   * was read has been committed. The next poll starts `settle` earlier for late arrivals.
+   */
+  apps: Record<string, string>;
+  drive?: { pageToken: string; channel?: ChannelState };
+}
+
+export function emptyCursor(): CursorState {
+  return { v: 1, apps: {} };
+}
+
+export function encodeCursor(s: CursorState): string {
+  return JSON.stringify(s);
+}
+
+/** Parses a committed cursor; a cursor that is not ours fails loudly rather than silently restarting with a gap. */
+export function decodeCursor(text: string | undefined): CursorState {
+  if (text === undefined || text === '') return emptyCursor();
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  const c = v as Partial<CursorState> | undefined;
+  const appsOk =
+    c?.apps !== undefined &&
+    typeof c.apps === 'object' &&
+    Object.values(c.apps).every((t) => typeof t === 'string' && Number.isFinite(Date.parse(t)));
+  if (!c || c.v !== 1 || !appsOk || (c.drive !== undefined && typeof c.drive?.pageToken !== 'string')) {
+    throw new SaaswatchError('INPUT_MALFORMED', 'google-workspace: the stored cursor is not a google-workspace cursor; fix or delete it to start over', {
+      details: { cursor: text.slice(0, 200) },
+    });
+  }
+  return { v: 1, apps: { ...c.apps }, ...(c.drive ? { drive: c.drive } : {}) };
+}
+
+export interface PollContext {
+  source: string;
+  config: GoogleWorkspaceConfig;
+  retry: RetryOptions;
+  now: () => number;
+  /** Domain of the impersonated admin: permissions outside it are external shares. */
+  orgDomain: string | undefined;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * One pass over every configured application. The range [watermark − settle, now] is read in
+ * slices of `window`, each slice to its last page; the watermark moves only when a slice is
+ * complete, because pages arrive newest first and a partial slice says nothing about its older
+ * part. A failure leaves the watermark where it was, so the next pass re-reads: a duplicate,
+ * which the event id collapses, never a gap.
+ */
+export async function* pollReports(reports: admin_reports_v1.Admin, state: CursorState, ctx: PollContext): AsyncGenerator<SourceBatch> {
+  const { config } = ctx;
+  const end = ctx.now();
+  for (const app of config.applications) {
+    const prev = state.apps[app] === undefined ? undefined : Date.parse(state.apps[app]);
+    let from = prev === undefined ? end - config.initial_lookback : Math.max(0, prev - config.settle);
+    let records = 0;
+    while (from < end) {
+      if (ctx.retry.signal.aborted) return;
+      const to = Math.min(from + config.window, end);
+      let pageToken: string | undefined;
+      let page = 0;
+      do {
+        page++;
+        const params: admin_reports_v1.Params$Resource$Activities$List = {
+          userKey: 'all',
+          applicationName: app,
+          startTime: iso(from),
+          endTime: iso(to),
+          maxResults: config.page_size,
+          ...(config.customer_id !== 'my_customer' ? { customerId: config.customer_id } : {}),
+          ...(pageToken ? { pageToken } : {}),
+        };
+        const res = await withRetry(`Reports activities.list ${app}`, () => reports.activities.list(params, { signal: ctx.retry.signal }), ctx.retry);
+        const ingested = iso(ctx.now());
+        const batch: SourceBatch = { events: [], deadLetters: [] };
+        const position = `${app} ${params.startTime}..${params.endTime} page ${page}`;
+        for (const activity of res.data.items ?? []) {
+          const out = normalizeActivity(activity, { source: ctx.source, application: app, ingested, page: position });
+          batch.events.push(...out.events);
+          batch.deadLetters.push(...out.deadLetters);
+        }
+        records += batch.events.length;
+        pageToken = res.data.nextPageToken ?? undefined;
+        if (!pageToken) {
+          // max(): a settle re-read must not move the watermark back, which would only widen the next re-read.
+          const current = state.apps[app] === undefined ? 0 : Date.parse(state.apps[app]);
+          state.apps[app] = iso(Math.max(current, to));
+        }
+        batch.cursor = encodeCursor(state);
+        batch.progress = { done: records, unit: 'records' };
+        yield batch;
+      } while (pageToken);
+      from = to;
+    }
+  }
+}
+
+/** Fields for changes.list: the file's sharing state, never its content. */
+const CHANGE_FIELDS =
+  'nextPageToken,newStartPageToken,changes(changeType,time,removed,fileId,file(id,name,mimeType,size,trashed,modifiedTime,owners(emailAddress),permissions(id,type,role,emailAddress,domain,allowFileDiscovery,deleted)))';
+
+/** Starts following Drive changes from now, when there is no stored position yet. */
+export async function ensureStartPageToken(drive: drive_v3.Drive, state: CursorState, ctx: PollContext): Promise<boolean> {
+  if (state.drive) return false;
+  const res = await withRetry('Drive changes.getStartPageToken', () => drive.changes.getStartPageToken({ supportsAllDrives: true }, { signal: ctx.retry.signal }), ctx.retry);
+  const token = res.data.startPageToken;
+  if (!token) throw new SaaswatchError('INPUT_MALFORMED', 'Drive changes.getStartPageToken returned no startPageToken');
+  state.drive = { pageToken: token };
+  return true;
+}
+
+/**
+ * Reads every change after the stored page token. Drive page tokens are durable positions, so
+ * each page commits its own next token: a restart continues after the last committed page.
+ */
+export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ctx: PollContext): AsyncGenerator<SourceBatch> {
+  if (!state.drive) return;
+  for (;;) {
+    if (ctx.retry.signal.aborted) return;
+    const pageToken = state.drive.pageToken;
+    const res = await withRetry(
+      'Drive changes.list',
+      () =>
+        drive.changes.list(
+          { pageToken, pageSize: 1000, includeRemoved: true, supportsAllDrives: true, includeItemsFromAllDrives: true, fields: CHANGE_FIELDS },
+          { signal: ctx.retry.signal },
+        ),
+      ctx.retry,
+    );
+    const ingested = iso(ctx.now());
+    const batch: SourceBatch = { events: [], deadLetters: [] };
+    for (const change of res.data.changes ?? []) {
+      const out = normalizeChange(change, { source: ctx.source, ingested, orgDomain: ctx.orgDomain });
+      batch.events.push(...out.events);
+      batch.deadLetters.push(...out.deadLetters);
+    }
+    const next = res.data.nextPageToken ?? res.data.newStartPageToken;
+    if (!next) throw new SaaswatchError('INPUT_MALFORMED', 'Drive changes.list returned neither nextPageToken nor newStartPageToken');
+    // Nothing new: no empty transaction every interval.
+    if (next === pageToken && batch.events.length === 0 && batch.deadLetters.length === 0) return;
+    state.drive.pageToken = next;
+    batch.cursor = encodeCursor(state);
+    yield batch;
+    if (!res.data.nextPageToken) return;
+  }
+}

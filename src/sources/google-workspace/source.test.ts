@@ -1,0 +1,255 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../core/index.js';
+import { SaaswatchError, eventId } from '../../core/index.js';
+import { createServiceAccountKey, generateActivities, startFakeGoogle, type Activity, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
+import { silentLogger } from '../../log.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { openStore } from '../../storage/index.js';
+import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import { narrowActivity } from './normalize.js';
+import { decodeCursor } from './poller.js';
+import { createGoogleWorkspaceSource, googleWorkspacePlugin } from './source.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-'));
+let key: ServiceAccountKey;
+let fake: FakeGoogle | undefined;
+let store: Store | undefined;
+let dbCount = 0;
+
+beforeAll(() => {
+  key = createServiceAccountKey();
+});
+afterEach(async () => {
+  await fake?.close();
+  await store?.close();
+  fake = undefined;
+  store = undefined;
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const HOUR = 3_600_000;
+
+function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
+  return googleWorkspaceConfigSchema.parse({
+    credentials: JSON.stringify(key.json),
+    subject: 'admin@example.com',
+    root_url: fake!.url,
+    token_url: fake!.tokenUrl,
+    page_size: 25,
+    window: '6h',
+    settle: '1h',
+    initial_lookback: '1d',
+    ...over,
+  });
+}
+
+/** Every nested event of every activity, by the id the source must give it. */
+function expectedIds(activities: Activity[]): Set<string> {
+  const ids = new Set<string>();
+  for (const a of activities) a.events.forEach((_, i) => ids.add(eventId('google-workspace', narrowActivity(a, i))));
+  return ids;
+}
+
+async function newStore(): Promise<Store> {
+  store = await openStore({ dialect: 'sqlite', path: join(tmp, `gw-${++dbCount}.db`) });
+  return store;
+}
+
+async function storedIds(s: Store): Promise<string[]> {
+  return (await s.queryEvents({ provider: 'google-workspace' })).map((e) => e.event.id);
+}
+
+/** One pass of the source through the real pipeline; `delays` records every wait it asked for. */
+async function runOnce(s: Store, cfg = config(), opts: { signal?: AbortSignal; stopAfterBatches?: number } = {}) {
+  const delays: number[] = [];
+  const source = createGoogleWorkspaceSource('gw', cfg, {
+    once: true,
+    backoff: { initialMs: 10, maxMs: 50 },
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+  });
+  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger });
+  const ac = new AbortController();
+  let batches = 0;
+  const stats = await pipeline.ingest(source, {
+    signal: ac.signal,
+    onBatch: () => {
+      if (opts.stopAfterBatches !== undefined && ++batches >= opts.stopAfterBatches) ac.abort();
+    },
+  });
+  return { stats, delays };
+}
+
+describe('google-workspace source against the fake Google', () => {
+  it('reads every page of every application through the SDK and stores each nested event once', async () => {
+    const now = Date.now();
+    const activities = generateActivities({ count: 400, from: now - 20 * HOUR, to: now - 60_000, seed: 7 });
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const s = await newStore();
+    const { stats } = await runOnce(s);
+    const expected = expectedIds(activities);
+    expect(expected.size).toBeGreaterThan(400);
+    const ids = await storedIds(s);
+    expect(ids.length).toBe(expected.size);
+    expect(new Set(ids)).toEqual(expected);
+    expect(stats.inserted).toBe(expected.size);
+
+    const reportCalls = fake.requests.filter((r) => r.path.startsWith('/admin/reports/'));
+    expect(reportCalls.some((r) => r.query.pageToken)).toBe(true);
+    expect(new Set(reportCalls.map((r) => r.path.split('/').pop()))).toEqual(new Set(['login', 'drive', 'admin', 'token']));
+    // Domain-wide delegation: every call runs as the configured admin.
+    expect(new Set(reportCalls.map((r) => r.subject))).toEqual(new Set(['admin@example.com']));
+    expect(fake.requests.filter((r) => r.path === '/token')).toHaveLength(1);
+
+    const cursor = decodeCursor(await s.getCursor('gw'));
+    for (const app of ['login', 'drive', 'admin', 'token']) expect(Date.parse(cursor.apps[app]!)).toBeGreaterThanOrEqual(now);
+  });
+
+  it('rides out a 429 storm honouring Retry-After, 5xx errors and duplicates across pages', async () => {
+    const now = Date.now();
+    const activities = generateActivities({ count: 300, from: now - 10 * HOUR, to: now - 60_000, seed: 11, applications: ['login', 'drive'] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    fake.faults.rateLimitNext(4, 7);
+    fake.faults.duplicatesAcrossPages(true);
+    const s = await newStore();
+    const cfg = config({ applications: ['login', 'drive'] });
+    const first = runOnce(s, cfg);
+    const { stats, delays } = await first;
+    // Retry-After: 7 wins over the 10..50 ms backoff.
+    expect(delays.filter((d) => d === 7000)).toHaveLength(4);
+    expect(fake.requests.filter((r) => r.status === 429)).toHaveLength(4);
+    expect(stats.duplicates).toBeGreaterThan(0);
+    const expected = expectedIds(activities);
+    expect(new Set(await storedIds(s))).toEqual(expected);
+    expect(await s.countEvents({ provider: 'google-workspace' })).toBe(expected.size);
+
+    // 5xx mid-run: retried with backoff (no Retry-After), still exactly once.
+    fake.faults.failNext(3, 503);
+    const more = generateActivities({ count: 50, from: Date.now() - 30 * 60_000, to: Date.now() - 1000, seed: 12, applications: ['login'] });
+    fake.addActivities(more);
+    const second = await runOnce(s, cfg);
+    expect(fake.requests.filter((r) => r.status === 503)).toHaveLength(3);
+    expect(second.delays).toHaveLength(3);
+    for (const d of second.delays) expect(d).toBeLessThanOrEqual(50);
+    const all = expectedIds([...activities, ...more]);
+    expect(await s.countEvents({ provider: 'google-workspace' })).toBe(all.size);
+  });
+
+  it('fails without retrying when Google rejects the request, and after the attempts run out', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const s = await newStore();
+    const stranger = createServiceAccountKey({ clientEmail: 'intruder@evil.iam.gserviceaccount.com' });
+    const err = await runOnce(s, config({ credentials: JSON.stringify(stranger.json) })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SaaswatchError);
+    expect(err).toMatchObject({ code: 'HTTP_REJECTED', retryable: false });
+    expect(fake.requests.filter((r) => r.path === '/token')).toHaveLength(1);
+
+    fake.faults.failNext(100, 500);
+    const exhausted = await runOnce(s, config({ max_attempts: 3 })).catch((e: unknown) => e);
+    expect(exhausted).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
+    expect(fake.requests.filter((r) => r.status === 500)).toHaveLength(3);
+    expect(await s.getCursor('gw')).toBeUndefined();
+  });
+
+  it('picks up late events within the settle window on the next poll, once', async () => {
+    const now = Date.now();
+    const onTime = generateActivities({ count: 60, from: now - 5 * HOUR, to: now - 60_000, seed: 21, applications: ['login'] });
+    // Happened 20 minutes ago, but Google shows them only later.
+    const late = generateActivities({ count: 15, from: now - 25 * 60_000, to: now - 20 * 60_000, seed: 22, applications: ['login'] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities: onTime });
+    fake.addActivities(late, { visibleAfterMs: 150 });
+    const s = await newStore();
+    const cfg = config({ applications: ['login'] });
+    await runOnce(s, cfg);
+    expect(await s.countEvents({ provider: 'google-workspace' })).toBe(expectedIds(onTime).size);
+    const watermark = Date.parse(decodeCursor(await s.getCursor('gw')).apps.login!);
+
+    await new Promise((r) => setTimeout(r, 200));
+    await runOnce(s, cfg);
+    // The second poll starts one settle window before the watermark.
+    const last = fake.requests.filter((r) => r.path.endsWith('/login')).at(-1)!;
+    expect(Date.parse(last.query.startTime!)).toBe(watermark - HOUR);
+    expect(new Set(await storedIds(s))).toEqual(expectedIds([...onTime, ...late]));
+    expect(await s.countEvents({ provider: 'google-workspace' })).toBe(expectedIds([...onTime, ...late]).size);
+  });
+
+  it('resumes from the cursor of an earlier batch after a crash: nothing lost, nothing twice', async () => {
+    const now = Date.now();
+    const activities = generateActivities({ count: 300, from: now - 23 * HOUR, to: now - 60_000, seed: 31, applications: ['login', 'drive'] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    // Small pages so slices span several pages, and a short settle so a watermark moved too
+    // early (before a slice's older pages are read) shows up as lost events.
+    const cfg = config({ window: '2h', page_size: 4, settle: '1m', applications: ['login', 'drive'] });
+    const expected = expectedIds(activities);
+    let midSlice = 0;
+    // Crash after each of the first batches in turn: at slice ends, mid-slice and mid-application.
+    for (let k = 1; k <= 14; k++) {
+      const s = await openStore({ dialect: 'sqlite', path: join(tmp, `crash-${k}.db`) });
+      try {
+        const before = fake.requests.length;
+        await runOnce(s, cfg, { stopAfterBatches: k });
+        // The last page served had a next page: the crash interrupted a slice.
+        const served = fake.requests.slice(before).filter((r) => r.path.startsWith('/admin/reports/'));
+        if (served.length && served.at(-1)!.query.pageToken !== undefined) midSlice++;
+        const partial = await s.countEvents({ provider: 'google-workspace' });
+        expect(partial).toBeLessThan(expected.size);
+        const { stats } = await runOnce(s, cfg);
+        expect(new Set(await storedIds(s))).toEqual(expected);
+        expect(await s.countEvents({ provider: 'google-workspace' })).toBe(expected.size);
+        expect(stats.inserted).toBe(expected.size - partial);
+      } finally {
+        await s.close();
+      }
+    }
+    expect(midSlice).toBeGreaterThan(0);
+  });
+
+  it('keeps polling after a pass that ran out of attempts, resuming where the cursor says', async () => {
+    const now = Date.now();
+    const activities = generateActivities({ count: 40, from: now - 2 * HOUR, to: now - 60_000, seed: 41, applications: ['login'] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const s = await newStore();
+    // Two attempts per request: three failures exhaust the first pass and hit the second once.
+    fake.faults.failNext(3, 500);
+    const delays: number[] = [];
+    const ac = new AbortController();
+    const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'], max_attempts: 2, poll_interval: '1s' }), {
+      backoff: { initialMs: 1, maxMs: 1 },
+      sleep: async (ms) => {
+        delays.push(ms);
+        await new Promise((r) => setTimeout(r, 1));
+      },
+    });
+    const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger });
+    const expected = expectedIds(activities);
+    const running = pipeline.ingest(source, {
+      signal: ac.signal,
+      onBatch: () => {
+        void s.countEvents({ provider: 'google-workspace' }).then((n) => n === expected.size && ac.abort());
+      },
+    });
+    await running;
+    expect(fake.requests.filter((r) => r.status === 500)).toHaveLength(3);
+    // The failed pass waited (bounded by poll_interval) instead of spinning.
+    expect(delays).toContain(1000);
+    expect(new Set(await storedIds(s))).toEqual(expected);
+  });
+
+  it('rejects a cursor that is not its own instead of restarting with a gap', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const source = createGoogleWorkspaceSource('gw', config(), { once: true });
+    const it = source.batches({ cursor: '{"offset":12}', signal: new AbortController().signal })[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toMatchObject({ code: 'INPUT_MALFORMED' });
+  });
+
+  it('is a plugin whose config errors name the key', () => {
+    expect(googleWorkspacePlugin.type).toBe('google-workspace');
+    const r = googleWorkspacePlugin.configSchema.safeParse({ subject: 'admin@example.com' });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toContain('credentials');
+  });
+});

@@ -1,0 +1,219 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Store, WebhookRequest, WebhookRoute } from '../../core/index.js';
+import { Secret } from '../../core/index.js';
+import { createServiceAccountKey, startFakeGoogle, type DriveFile, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
+import { silentLogger } from '../../log.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { openStore } from '../../storage/index.js';
+import { createClients } from './client.js';
+import { googleWorkspaceConfigSchema } from './config.js';
+import { decodeCursor } from './poller.js';
+import { createGoogleWorkspaceSource } from './source.js';
+import { DRIVE_WEBHOOK_PATH, DriveChannels, channelToken } from './webhook.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-hook-'));
+let key: ServiceAccountKey;
+let fake: FakeGoogle | undefined;
+let receiver: Server | undefined;
+let store: Store | undefined;
+
+beforeAll(() => {
+  key = createServiceAccountKey();
+});
+afterEach(async () => {
+  await fake?.close();
+  if (receiver) await new Promise((r) => receiver!.close(r));
+  await store?.close();
+  fake = receiver = store = undefined;
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Hosts webhook routes on 127.0.0.1 the way the API server will: raw body, lower-cased headers. */
+async function hostRoutes(routes: () => WebhookRoute[]): Promise<string> {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const route = routes().find((r) => r.method === req.method && r.path === u.pathname);
+      if (!route) return res.writeHead(404).end();
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
+      route
+        .handle({ method: req.method!, path: u.pathname, query: u.searchParams, headers, body: Buffer.concat(chunks), remoteAddress: req.socket.remoteAddress })
+        .then((out) => res.writeHead(out.status, out.headers).end(out.body ?? ''))
+        .catch(() => res.writeHead(500).end());
+    });
+  });
+  await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(receiver.address() as AddressInfo).port}${DRIVE_WEBHOOK_PATH}`;
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const file = (id: string, over: Partial<DriveFile> = {}): DriveFile => ({
+  id,
+  name: `${id}.docx`,
+  mimeType: 'application/vnd.google-apps.document',
+  owners: [{ emailAddress: 'bob@example.com', displayName: 'Bob' }],
+  permissions: [{ id: 'p0', type: 'user', role: 'owner', emailAddress: 'bob@example.com' }],
+  ...over,
+});
+
+function gwConfig(address: string) {
+  return googleWorkspaceConfigSchema.parse({
+    credentials: JSON.stringify(key.json),
+    subject: 'admin@example.com',
+    root_url: fake!.url,
+    token_url: fake!.tokenUrl,
+    applications: ['login'],
+    poll_interval: '1h',
+    drive: { watch: { address, token: 'channel-secret-for-tests', ttl: '1d', renew_before: '1h' } },
+  });
+}
+
+describe('Drive push notifications end to end', () => {
+  it('opens a channel, ignores sync, rejects forgeries, and a valid notification stores the changed file', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: [file('doc-1')] });
+    let routes: WebhookRoute[] = [];
+    const address = await hostRoutes(() => routes);
+    const source = createGoogleWorkspaceSource('gw', gwConfig(address), { logger: silentLogger });
+    routes = source.webhookRoutes();
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /webhooks/google-drive']);
+    store = await openStore({ dialect: 'sqlite', path: join(tmp, 'e2e.db') });
+    const s = store;
+    const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger });
+    const ac = new AbortController();
+    const running = pipeline.ingest(source, { signal: ac.signal });
+    try {
+      // The channel exists and its sync message was acknowledged and ignored.
+      await until(() => (source.channelStats?.ignoredSync ?? 0) === 1);
+      expect(fake.channels.size).toBe(1);
+      const ch = [...fake.channels.values()][0]!;
+      expect(ch.address).toBe(address);
+      expect(ch.token).toBe(channelToken(new Secret('channel-secret-for-tests'), ch.id));
+      await until(async () => decodeCursor(await s.getCursor('gw')).drive?.channel?.id === ch.id);
+
+      // Forged token, unknown channel, replayed message number: all 401, nothing queued.
+      const base = {
+        'x-goog-channel-id': ch.id,
+        'x-goog-resource-id': ch.resourceId,
+        'x-goog-resource-state': 'change',
+        'x-goog-channel-token': ch.token!,
+      };
+      const post = (headers: Record<string, string>) => fetch(address, { method: 'POST', headers });
+      expect((await post({ ...base, 'x-goog-channel-token': 'guess', 'x-goog-message-number': '50' })).status).toBe(401);
+      expect((await post({ ...base, 'x-goog-channel-id': 'not-ours', 'x-goog-message-number': '50' })).status).toBe(401);
+      expect((await post({ ...base, 'x-goog-message-number': '1' })).status).toBe(401);
+      expect((await post({ ...base, 'x-goog-resource-id': 'other', 'x-goog-message-number': '50' })).status).toBe(401);
+      expect(source.channelStats).toMatchObject({ accepted: 0, rejected: 4 });
+      const changeCallsBefore = fake.requests.filter((r) => r.path === '/drive/v3/changes').length;
+
+      // A real change: Google notifies, the source wakes and reads changes.list from its page token.
+      await fake.addChange({ fileId: 'doc-1', file: file('doc-1', { permissions: [...file('doc-1').permissions!, { id: 'anyone', type: 'anyone', role: 'reader' }] }) });
+      expect(fake.notifications.filter((n) => n.state === 'change').map((n) => n.status)).toEqual([200]);
+      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 1);
+      const [e] = await s.queryEvents({ provider: 'google-workspace' });
+      expect(e).toMatchObject({ event: { action: 'drive.file_changed', kind: 'state' }, file: { id: 'doc-1', owner: 'bob@example.com' }, share: { visibility: 'people_with_link' } });
+      expect(fake.requests.filter((r) => r.path === '/drive/v3/changes').length).toBe(changeCallsBefore + 1);
+      const listed = fake.requests.filter((r) => r.path === '/drive/v3/changes').at(-1)!;
+      expect(listed.query.pageToken).toBe('1');
+      await until(async () => decodeCursor(await s.getCursor('gw')).drive?.pageToken === '2');
+
+      // Several notifications in a row are never lost: every change ends up stored.
+      await fake.addChange({ fileId: 'doc-2', file: file('doc-2') });
+      await fake.addChange({ fileId: 'doc-1', removed: true });
+      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 3);
+      expect(source.channelStats?.accepted).toBe(3);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
+  it('restarts with the committed channel and page token: old notifications still verify, no new channel', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: [file('doc-1')] });
+    let routes: WebhookRoute[] = [];
+    const address = await hostRoutes(() => routes);
+    store = await openStore({ dialect: 'sqlite', path: join(tmp, 'restart.db') });
+    const s = store;
+    const run = async (work: (src: ReturnType<typeof createGoogleWorkspaceSource>) => Promise<void>) => {
+      const src = createGoogleWorkspaceSource('gw', gwConfig(address));
+      routes = src.webhookRoutes();
+      const ac = new AbortController();
+      const running = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger }).ingest(src, { signal: ac.signal });
+      try {
+        await work(src);
+      } finally {
+        ac.abort();
+        await running;
+      }
+    };
+    await run(async (src) => {
+      await until(async () => decodeCursor(await s.getCursor('gw')).drive?.channel !== undefined && (src.channelStats?.ignoredSync ?? 0) === 1);
+    });
+    // Changed while saaswatch was down: the notification is lost (nobody listening), the change is not.
+    routes = [];
+    await fake.addChange({ fileId: 'doc-1', file: file('doc-1', { name: 'renamed.docx' }) });
+    await run(async (src) => {
+      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 1);
+      await fake!.addChange({ fileId: 'doc-1', file: file('doc-1', { name: 'again.docx' }) });
+      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 2);
+      expect(src.channelStats?.accepted).toBe(1);
+    });
+    expect(fake.channels.size).toBe(1);
+    expect((await s.queryEvents({ provider: 'google-workspace' })).map((e) => e.file?.name).sort()).toEqual(['again.docx', 'renamed.docx']);
+  });
+});
+
+describe('DriveChannels', () => {
+  it('renews a channel before it expires and stops the old one', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const address = 'http://127.0.0.1:9/unused';
+    const cfg = gwConfig(address);
+    let now = Date.now();
+    const channels = new DriveChannels({ address, token: new Secret('s'), ttlMs: 2 * 3_600_000, renewBeforeMs: 3_600_000, logger: silentLogger, now: () => now });
+    const { drive } = createClients(cfg, { client_email: key.json.client_email, private_key: key.json.private_key });
+    const retry = { maxAttempts: 2, initialMs: 1, maxMs: 1, signal: new AbortController().signal };
+    expect(await channels.ensure(drive, '1', retry)).toBe(true);
+    const first = channels.current!;
+    expect(channels.renewAt()).toBe(first.expiration - 3_600_000);
+    // Not due yet: nothing happens.
+    now += 30 * 60_000;
+    expect(await channels.ensure(drive, '1', retry)).toBe(false);
+    // Inside the renewal margin: a new channel, and the old one is stopped at Google.
+    now = channels.renewAt() + 1;
+    expect(await channels.ensure(drive, '1', retry)).toBe(true);
+    expect(channels.current!.id).not.toBe(first.id);
+    expect(fake.channels.get(first.id)!.stopped).toBe(true);
+    expect(fake.channels.get(channels.current!.id)!.stopped).toBe(false);
+    expect(fake.requests.filter((r) => r.path === '/drive/v3/channels/stop' && r.status === 204)).toHaveLength(1);
+  });
+
+  it('answers 401 for an unknown channel and an expired one, 400 without a message number', () => {
+    let now = 1_000_000;
+    const channels = new DriveChannels({ address: 'https://x', token: new Secret('s'), ttlMs: 1000, renewBeforeMs: 100, logger: silentLogger, now: () => now });
+    channels.restore({ id: 'c1', resourceId: 'r1', expiration: now + 500 });
+    const req = (h: Record<string, string>): WebhookRequest => ({ method: 'POST', path: DRIVE_WEBHOOK_PATH, query: new URLSearchParams(), headers: h, body: Buffer.alloc(0) });
+    const good = { 'x-goog-channel-id': 'c1', 'x-goog-channel-token': channelToken(new Secret('s'), 'c1'), 'x-goog-resource-id': 'r1', 'x-goog-resource-state': 'change' };
+    expect(channels.handle(req({ ...good })).status).toBe(400);
+    expect(channels.handle(req({ ...good, 'x-goog-message-number': '2' })).status).toBe(200);
+    expect(channels.takePending()).toBe(true);
+    expect(channels.takePending()).toBe(false);
+    expect(channels.handle(req({ ...good, 'x-goog-channel-id': 'c2', 'x-goog-message-number': '3' })).status).toBe(401);
+    now += 600;
+    expect(channels.handle(req({ ...good, 'x-goog-message-number': '3' })).status).toBe(401);
+    expect(channels.takePending()).toBe(false);
+  });
+});
