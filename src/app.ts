@@ -34,11 +34,16 @@ export async function openConfiguredStore(config: Config): Promise<Store> {
 
 export async function createApp(
   config: Config,
-  opts: { logger?: Logger; registry?: Registry } = {},
+  opts: { logger?: Logger; registry?: Registry; once?: boolean } = {},
 ): Promise<App> {
   const reg = opts.registry ?? registry;
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
-  const deps: PluginDeps = { logger, dataDir: config.dataDir, baseDir: config.file ? dirname(config.file) : process.cwd() };
+  const deps: PluginDeps = {
+    logger,
+    dataDir: config.dataDir,
+    baseDir: config.file ? dirname(config.file) : process.cwd(),
+    ...(opts.once ? { once: true } : {}),
+  };
   const store = await openConfiguredStore(config);
   try {
     const detectors = config.detection.map((d) => reg.detectors.get(d.type)!.create(d.config, { ...deps, logger: logger.child({ detector: d.type }) }));

@@ -22,9 +22,9 @@ function addTotals(into: IngestStats, s: IngestStats): void {
   for (const k of Object.keys(into) as Array<keyof IngestStats>) into[k] += s[k];
 }
 
-async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>): Promise<T> {
+async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>, opts: { once?: boolean } = {}): Promise<T> {
   const config = loadConfig(registry, { path: configPath });
-  const app = await createApp(config);
+  const app = await createApp(config, opts);
   try {
     return await fn(app);
   } finally {
@@ -122,8 +122,9 @@ export function buildProgram(): Command {
     .command('run')
     .description('ingest every configured source, detect, and deliver alerts')
     .addOption(configOption())
+    .option('--once', 'poll each source up to now, then exit (for cron jobs and backfills)')
     .option('--no-progress', 'never draw a progress bar')
-    .action(async (opts: { config?: string; progress: boolean }) => {
+    .action(async (opts: { config?: string; progress: boolean; once?: boolean }) => {
       process.exitCode = await withApp(opts.config, async (app) => {
         if (!app.config.sources.length) {
           throw new SaaswatchError('CONFIG_INVALID', `sources: nothing to run; add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\``);
@@ -131,7 +132,7 @@ export function buildProgram(): Command {
         await app.store.purgeEventsBefore(Date.now() - app.config.storage.retention);
         const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress);
         return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
-      });
+      }, { once: opts.once });
     });
 
   program

@@ -11,6 +11,8 @@ export interface PluginDeps {
   dataDir: string;
   /** Directory that relative paths in config resolve against (the config file's directory). */
   baseDir?: string;
+  /** Pollers read up to the present once and finish, instead of polling forever (cron jobs, backfills). */
+  once?: boolean;
 }
 
 interface PluginBase<C> {

@@ -117,6 +117,6 @@ export const dropboxPlugin: SourcePlugin<DropboxConfig> = {
   description: 'Dropbox Business team activity log (team_log), polled and woken by signed webhooks',
   configSchema: dropboxConfigSchema,
   create(name: string, config: DropboxConfig, deps: PluginDeps): DropboxSource {
-    return createDropboxSource(name, config, { logger: deps.logger });
+    return createDropboxSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}) });
   },
 };

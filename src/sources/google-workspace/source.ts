@@ -175,6 +175,10 @@ export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
   description: 'Google Workspace audit logs (Admin SDK Reports: login, drive, admin, token) and Drive changes with push notifications',
   configSchema: googleWorkspaceConfigSchema,
   create(name: string, config: GoogleWorkspaceConfig, deps: PluginDeps): Source {
-    return createGoogleWorkspaceSource(name, config, { logger: deps.logger, ...(deps.baseDir ? { baseDir: deps.baseDir } : {}) });
+    return createGoogleWorkspaceSource(name, config, {
+      logger: deps.logger,
+      ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
+      ...(deps.once ? { once: true } : {}),
+    });
   },
 };
