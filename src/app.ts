@@ -38,13 +38,14 @@ export async function createApp(
 ): Promise<App> {
   const reg = opts.registry ?? registry;
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const store = await openConfiguredStore(config);
   const deps: PluginDeps = {
     logger,
     dataDir: config.dataDir,
     baseDir: config.file ? dirname(config.file) : process.cwd(),
+    files: store,
     ...(opts.once ? { once: true } : {}),
   };
-  const store = await openConfiguredStore(config);
   try {
     const detectors = config.detection.map((d) => reg.detectors.get(d.type)!.create(d.config, { ...deps, logger: logger.child({ detector: d.type }) }));
     const sinks = new Map<string, Sink & { retryPolicy?: RetryPolicy }>();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { Detector } from './alert.js';
 import type { Sink } from './sink.js';
+import type { Store } from './store.js';
 import type { Source } from './source.js';
 
 export interface PluginDeps {
@@ -13,6 +14,8 @@ export interface PluginDeps {
   baseDir?: string;
   /** Pollers read up to the present once and finish, instead of polling forever (cron jobs, backfills). */
   once?: boolean;
+  /** The file inventory, for sources that list files and their sharing (absent in unit tests that need none). */
+  files?: Pick<Store, 'upsertFile' | 'getFile'>;
 }
 
 interface PluginBase<C> {
