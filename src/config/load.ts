@@ -56,7 +56,8 @@ function issuesToMessages(issues: z.core.$ZodIssue[], prefix: PropertyKey[], inp
     let received: unknown = input;
     for (const p of issue.path) received = received && typeof received === 'object' ? (received as Record<PropertyKey, unknown>)[p] : undefined;
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
+    // Plugins word their own unknown-key errors (with the allowed keys); only zod's default is replaced.
+    if (issue.code === 'unrecognized_keys' && issue.message.startsWith('Unrecognized key')) {
       message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; remove or fix the spelling`;
     } else if (issue.code === 'invalid_type') {
       message = `expected ${issue.expected}, got ${describeReceived(received)}`;

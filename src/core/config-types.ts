@@ -30,3 +30,17 @@ export const zSecret = z
   .string()
   .min(1, 'expected a non-empty secret (set it with ${ENV_VAR})')
   .transform((s) => new Secret(s));
+
+/**
+ * A strict object whose unknown-key error lists the allowed keys: "unknown key \"windw\" in
+ * brute-force config; allowed: window, threshold" tells the fix, zod's bare message does not.
+ */
+export function zStrictObject<T extends z.ZodRawShape>(shape: T, where: string) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
+        : undefined,
+  });
+}

@@ -1,6 +1,6 @@
 /** Config schema of the dropbox source: team credentials, polling cadence, look-back and reset overlap. */
 import { z } from 'zod';
-import { zDuration, zSecret } from '../../core/index.js';
+import { zDuration, zSecret, zStrictObject } from '../../core/index.js';
 
 /** Dropbox team_log categories accepted as a filter (the API rejects any other tag). */
 export const DROPBOX_CATEGORIES = [
@@ -9,7 +9,7 @@ export const DROPBOX_CATEGORIES = [
   'team_policies', 'team_profile', 'tfa', 'trusted_teams',
 ] as const;
 
-export const dropboxConfigSchema = z.strictObject(
+export const dropboxConfigSchema = zStrictObject(
   {
     /** Team access token with the `events.read` scope (Team Auditing). */
     access_token: zSecret,
@@ -28,12 +28,7 @@ export const dropboxConfigSchema = z.strictObject(
     /** Base URL replacing https://api.dropboxapi.com, for the local fake and proxies. */
     api_url: z.url({ protocol: /^https?$/, error: 'api_url must be an http(s) URL such as http://127.0.0.1:8080' }).optional(),
   },
-  {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys'
-        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in dropbox source config; allowed: access_token, app_secret, poll_interval, initial_lookback, overlap, page_limit, category, api_url`
-        : undefined,
-  },
+  'dropbox source config',
 );
 
 export type DropboxConfig = z.output<typeof dropboxConfigSchema>;

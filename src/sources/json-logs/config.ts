@@ -1,6 +1,6 @@
 /** Config schema of the json-logs source: where the log is, its format, which fields mean what, and how to read times. */
 import { z } from 'zod';
-import { zDuration } from '../../core/index.js';
+import { zDuration, zStrictObject } from '../../core/index.js';
 import { resolveZone } from './timestamp.js';
 
 /** Candidate input fields per target, first present wins; defaults fit the usual app, proxy and VPN logs. */
@@ -52,18 +52,7 @@ const zFieldRef = z
   })
   .transform((v) => (typeof v === 'string' ? [v] : v));
 
-/** strictObject whose unknown-key error names the allowed keys, which beats zod's bare "Unrecognized key". */
-function strict<T extends z.ZodRawShape>(shape: T, where: string) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys'
-        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
-        : undefined,
-  });
-}
-
-const fieldsSchema = strict(
+const fieldsSchema = zStrictObject(
   {
     timestamp: zFieldRef.optional(),
     user: zFieldRef.optional(),
@@ -82,7 +71,7 @@ const zOutcomeList = z
   .array(z.union([z.string(), z.number(), z.boolean()]))
   .transform((vs) => vs.map((v) => String(v).toLowerCase()));
 
-const dedupeSchema = strict(
+const dedupeSchema = zStrictObject(
   {
     /** Records identical but for the timestamp within this long of the first become one event. */
     window: zDuration.refine((ms) => ms > 0, { message: 'dedupe.window must be greater than zero' }),
@@ -92,14 +81,14 @@ const dedupeSchema = strict(
   'json-logs dedupe',
 );
 
-export const jsonLogsConfigSchema = strict(
+export const jsonLogsConfigSchema = zStrictObject(
   {
     /** The log file; `saaswatch ingest FILE|-` supplies its own input instead. */
     path: z.string().min(1, 'path must not be empty').optional(),
     format: z.enum(['auto', 'json', 'jsonl', 'csv'], { error: 'format must be one of auto, json, jsonl, csv' }).default('auto'),
     fields: fieldsSchema.prefault({}),
     /** Replaces the default list of the side it names; the other side keeps its default. */
-    outcome_values: strict({ success: zOutcomeList.optional(), failure: zOutcomeList.optional() }, 'json-logs outcome_values')
+    outcome_values: zStrictObject({ success: zOutcomeList.optional(), failure: zOutcomeList.optional() }, 'json-logs outcome_values')
       .prefault({})
       .transform((o) => ({ success: o.success ?? DEFAULT_OUTCOME_VALUES.success, failure: o.failure ?? DEFAULT_OUTCOME_VALUES.failure })),
     /** Zone of timestamps written without one. */
