@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { startApiServer } from '../api/server.js';
 import { runDemo } from '../demo/demo.js';
 import { VERSION } from '../version.js';
-import { emptyStats, type IngestStats } from '../pipeline/pipeline.js';
+import type { IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
 import { createJsonLogsSource } from '../sources/json-logs/source.js';
 import { ProgressBar } from './progress.js';
@@ -17,10 +17,6 @@ export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const num = (n: number) => n.toLocaleString('en-US');
-
-function addTotals(into: IngestStats, s: IngestStats): void {
-  for (const k of Object.keys(into) as Array<keyof IngestStats>) into[k] += s[k];
-}
 
 async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>, opts: { once?: boolean } = {}): Promise<T> {
   const config = loadConfig(registry, { path: configPath });
@@ -49,30 +45,26 @@ function stopSignal(): AbortSignal {
  * Runs sources side by side (pollers never end; files do) with the outbox delivering meanwhile, and
  * hosts the webhook routes of sources that take pushes. Returns once every source has finished.
  */
-async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean): Promise<IngestStats> {
+async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean, once = false): Promise<IngestStats> {
   const signal = stopSignal();
   const outboxStop = new AbortController();
   const outboxRun = app.outbox.run(outboxStop.signal);
-  const routes = sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes());
+  // A one-shot poll has no time to receive pushes; only a long-running one listens.
+  const routes = once ? [] : sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes());
   const server = routes.length
     ? await startApiServer({ host: app.config.server.host, port: app.config.server.port, routes, logger: app.logger })
     : undefined;
   if (server) process.stderr.write(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})\n`);
-  const totals = emptyStats();
   // One bar for one input; with several sources a bar would only flicker between them.
   const bar = sources.length === 1 && showProgress ? new ProgressBar(process.stdout, label) : undefined;
+  let totals: IngestStats;
   try {
-    const results = await Promise.all(
-      sources.map((source) =>
-        app.pipeline.ingest(source, {
-          signal,
-          onBatch: (batch, s) => {
-            if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
-          },
-        }),
-      ),
-    );
-    for (const stats of results) addTotals(totals, stats);
+    totals = await app.pipeline.run(sources, {
+      signal,
+      onBatch: (batch, s) => {
+        if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
+      },
+    });
   } finally {
     bar?.done();
     await server?.close();
@@ -130,7 +122,7 @@ export function buildProgram(): Command {
           throw new SaaswatchError('CONFIG_INVALID', `sources: nothing to run; add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\``);
         }
         await app.store.purgeEventsBefore(Date.now() - app.config.storage.retention);
-        const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress);
+        const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
         return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
       }, { once: opts.once });
     });

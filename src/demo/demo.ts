@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { startApiServer } from '../api/server.js';
 import { createApp, type App } from '../app.js';
 import { validateConfig } from '../config/load.js';
-import { isWebhookSource, type Source } from '../core/index.js';
+import { isWebhookSource } from '../core/index.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
 import { createServiceAccountKey, startFakeGoogle, type Activity, type DriveFile } from '../fakes/google/index.js';
 import { generateScenario } from '../fakes/scenario/index.js';
 import type { Logger } from '../log.js';
-import { emptyStats, type IngestStats } from '../pipeline/pipeline.js';
+import type { IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
 
 export interface DemoOptions {
@@ -126,21 +126,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
   }, 250);
   try {
-    const results = await Promise.all(
-      sources.map((source: Source) =>
-        app.pipeline.ingest(source, {
-          signal: stop.signal,
-          onBatch: () => {
-            lastBatchAt = Date.now();
-            batches++;
-          },
-        }),
-      ),
-    );
-    const sum = emptyStats();
-    for (const r of results) for (const k of Object.keys(sum) as Array<keyof IngestStats>) sum[k] += r[k];
-    sum.durationMs = Date.now() - started;
-    return { stats: sum, truth: scenario.truth, app };
+    const stats = await app.pipeline.run(sources, {
+      signal: stop.signal,
+      onBatch: () => {
+        lastBatchAt = Date.now();
+        batches++;
+      },
+    });
+    return { stats, truth: scenario.truth, app };
   } finally {
     clearInterval(watchdog);
     await server.close();

@@ -31,6 +31,12 @@ export interface PipelineOptions {
   recentIds?: number;
 }
 
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Called after each committed batch with that source's running totals. */
+  onBatch?: (batch: SourceBatch, stats: IngestStats) => void;
+}
+
 export function emptyStats(): IngestStats {
   return { batches: 0, events: 0, inserted: 0, duplicates: 0, deadLetters: 0, findings: 0, alertsCreated: 0, alertsUpdated: 0, durationMs: 0 };
 }
@@ -44,28 +50,38 @@ export class Pipeline {
     this.#seen = new RecentSet(opts.recentIds ?? 500_000);
   }
 
+  /** Runs one source to its end (or until the signal aborts); see run(). */
+  ingest(source: Source, opts: RunOptions = {}): Promise<IngestStats> {
+    return this.run([source], opts);
+  }
+
   /**
-   * Runs one source to its end (or until the signal aborts). Each batch is committed before the
-   * next is pulled, which is the backpressure: a slow store slows the reader, never the heap.
+   * Runs sources side by side until each ends (files) or the signal aborts (pollers), then flushes
+   * the detectors once: a final flush while another source still feeds them would close their
+   * windows early. Each batch is committed before the next is pulled, which is the backpressure:
+   * a slow store slows the reader, never the heap.
    */
-  async ingest(
-    source: Source,
-    opts: { signal?: AbortSignal; onBatch?: (batch: SourceBatch, stats: IngestStats) => void } = {},
-  ): Promise<IngestStats> {
-    const { store, logger } = this.#opts;
-    const signal = opts.signal ?? new AbortController().signal;
-    const stats = emptyStats();
+  async run(sources: Source[], opts: RunOptions = {}): Promise<IngestStats> {
     const started = performance.now();
-    const cursor = await store.getCursor(source.name);
-    for await (const batch of source.batches({ cursor, signal })) {
-      await this.processBatch(source.name, batch, stats);
-      opts.onBatch?.(batch, stats);
-      if (signal.aborted) break;
-    }
-    await this.#saveFindings(this.flush(true), stats);
-    stats.durationMs = performance.now() - started;
-    logger.debug({ source: source.name, type: source.type, ...stats }, 'Source finished.');
-    return stats;
+    const signal = opts.signal ?? new AbortController().signal;
+    const totals = emptyStats();
+    const results = await Promise.all(
+      sources.map(async (source) => {
+        const stats = emptyStats();
+        const cursor = await this.#opts.store.getCursor(source.name);
+        for await (const batch of source.batches({ cursor, signal })) {
+          await this.processBatch(source.name, batch, stats);
+          opts.onBatch?.(batch, stats);
+          if (signal.aborted) break;
+        }
+        this.#opts.logger.debug({ source: source.name, type: source.type, ...stats }, 'Source finished.');
+        return stats;
+      }),
+    );
+    for (const stats of results) for (const k of Object.keys(totals) as Array<keyof IngestStats>) totals[k] += stats[k];
+    await this.#saveFindings(this.flush(true), totals);
+    totals.durationMs = performance.now() - started;
+    return totals;
   }
 
   /** Enriches, detects and commits one batch; exposed for pollers and webhooks that push batches. */
