@@ -44,6 +44,7 @@ export async function createApp(
     dataDir: config.dataDir,
     baseDir: config.file ? dirname(config.file) : process.cwd(),
     files: store,
+    state: store,
     ...(opts.once ? { once: true } : {}),
   };
   try {

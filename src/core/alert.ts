@@ -54,4 +54,8 @@ export interface Detector {
   observe(event: SecurityEvent): Finding[];
   /** Called at the end of every batch and at shutdown; models that score closed windows report here. */
   flush(opts: { final: boolean }): Finding[];
+  /** Loads persisted state (baselines, models) before the first event; see PluginDeps.state. */
+  restore?(): Promise<void>;
+  /** Saves changed state; called after each committed batch and at shutdown. */
+  persist?(): Promise<void>;
 }

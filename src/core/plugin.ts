@@ -16,6 +16,8 @@ export interface PluginDeps {
   once?: boolean;
   /** The file inventory, for sources that list files and their sharing (absent in unit tests that need none). */
   files?: Pick<Store, 'upsertFile' | 'getFile'>;
+  /** Small keyed JSON state that survives restarts (detector baselines and models). */
+  state?: Pick<Store, 'getBaseline' | 'putBaseline'>;
 }
 
 interface PluginBase<C> {

@@ -63,6 +63,7 @@ export class Pipeline {
    */
   async run(sources: Source[], opts: RunOptions = {}): Promise<IngestStats> {
     const started = performance.now();
+    await this.#restore();
     const signal = opts.signal ?? new AbortController().signal;
     const totals = emptyStats();
     const results = await Promise.all(
@@ -80,8 +81,28 @@ export class Pipeline {
     );
     for (const stats of results) for (const k of Object.keys(totals) as Array<keyof IngestStats>) totals[k] += stats[k];
     await this.#saveFindings(this.flush(true), totals);
+    await this.#persist();
     totals.durationMs = performance.now() - started;
     return totals;
+  }
+
+  #restored = false;
+
+  async #restore(): Promise<void> {
+    if (this.#restored) return;
+    this.#restored = true;
+    for (const d of this.#opts.detectors) await d.restore?.();
+  }
+
+  async #persist(): Promise<void> {
+    for (const d of this.#opts.detectors) {
+      try {
+        await d.persist?.();
+      } catch (err) {
+        // State is an optimisation of detection, not a record: losing one save must not stop ingestion.
+        this.#opts.logger.warn({ detector: d.id, err: errorMessage(err) }, 'Detector state not saved.');
+      }
+    }
   }
 
   /** Enriches, detects and commits one batch; exposed for pollers and webhooks that push batches. */
@@ -113,6 +134,7 @@ export class Pipeline {
     stats.deadLetters += batch.deadLetters.length;
     stats.findings += findings.length;
     if (result.alerts) this.#recordAlerts(result.alerts, stats);
+    await this.#persist();
     return stats;
   }
 
