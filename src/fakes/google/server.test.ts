@@ -177,6 +177,42 @@ describe('Drive through the official SDK', () => {
     await expect(d.permissions.list({ fileId: 'nope' })).rejects.toMatchObject({ status: 404 });
   });
 
+  it('lists shared-drive items only when asked for all drives, without their permissions, which permissions.list gives', async () => {
+    const shared: DriveFile = {
+      id: 's0',
+      name: 'Team plan',
+      mimeType: 'application/pdf',
+      driveId: '0AdriveX',
+      permissions: [{ id: 'p9', type: 'user', role: 'organizer', emailAddress: 'carol@example.com' }],
+    };
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: [...files, shared] });
+    const { drive: d } = sdk();
+    const fields = 'nextPageToken,files(id,permissions(id))';
+    const mine = await d.files.list({ pageSize: 100, fields });
+    expect(mine.data.files!.map((f) => f.id)).not.toContain('s0');
+    const all = await d.files.list({ pageSize: 100, fields, includeItemsFromAllDrives: true, supportsAllDrives: true, corpora: 'allDrives' });
+    const s0 = all.data.files!.find((f) => f.id === 's0');
+    expect(s0).toEqual({ id: 's0' });
+    expect(all.data.files!.find((f) => f.id === 'f0')!.permissions).toEqual([{ id: 'p0' }]);
+    await expect(d.permissions.list({ fileId: 's0' })).rejects.toMatchObject({ status: 404 });
+    expect((await d.permissions.list({ fileId: 's0', supportsAllDrives: true })).data.permissions).toMatchObject([{ id: 'p9', role: 'organizer' }]);
+  });
+
+  it('drops a file from listings without a change, and aims faults at one API', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files });
+    const { reports, drive: d } = sdk();
+    fake.removeFile('f3');
+    expect((await d.files.list({ pageSize: 100 })).data.files!.map((f) => f.id)).toEqual(['f0', 'f1', 'f2', 'f4', 'f5', 'f6']);
+    expect((await d.changes.getStartPageToken({})).data.startPageToken).toBe('1');
+    fake.faults.failNext(1, 500, { path: '/drive/v3/files' });
+    fake.faults.rateLimitNext(1, 3, { path: '/drive/v3/files' });
+    // The Reports call passes untouched while both faults wait for a Drive files call.
+    expect((await reports.activities.list({ userKey: 'all', applicationName: 'login' })).status).toBe(200);
+    await expect(d.files.list({})).rejects.toMatchObject({ status: 429 });
+    await expect(d.files.list({})).rejects.toMatchObject({ status: 500 });
+    expect((await d.files.list({})).status).toBe(200);
+  });
+
   it('serves changes from a start page token, and channels that deliver notifications until stopped', async () => {
     fake = await startFakeGoogle({ serviceAccounts: [key], files, maxChannelTtlMs: 60_000 });
     const { drive: d } = sdk();

@@ -68,19 +68,26 @@ export interface FakeGoogle {
   addActivities(xs: Activity[], opts?: { visibleAfterMs?: number }): void;
   /** Adds or replaces a file in the Drive model without recording a change. */
   putFile(f: DriveFile): void;
+  /** Drops a file from the Drive model without recording a change: a listing that no longer shows it. */
+  removeFile(fileId: string): void;
   /** Records a Drive change (the file's new state, or its removal) and notifies live channels. */
   addChange(c: { fileId: string; file?: DriveFile; removed?: boolean; time?: string }): Promise<void>;
   faults: {
-    /** The next n API requests answer 429 with Retry-After. */
-    rateLimitNext(n: number, retryAfterSec: number): void;
-    /** The next n API requests answer `status` (default 503). */
-    failNext(n: number, status?: number): void;
+    /** The next n API requests (only those whose path starts with `opts.path`, when given) answer 429 with Retry-After. */
+    rateLimitNext(n: number, retryAfterSec: number, opts?: FaultScope): void;
+    /** The next n API requests (only those whose path starts with `opts.path`, when given) answer `status` (default 503). */
+    failNext(n: number, status?: number, opts?: FaultScope): void;
     /** While on, every Reports page after the first repeats the previous page's last item. */
     duplicatesAcrossPages(on: boolean): void;
   };
   requests: RequestLogEntry[];
   notifications: NotificationLogEntry[];
   channels: ReadonlyMap<string, FakeChannel>;
+}
+
+/** Aims a fault at one API (e.g. `/drive/v3/files`) so a test can fail the inventory but not the Reports poll. */
+export interface FaultScope {
+  path?: string;
 }
 
 interface StoredActivity {
@@ -202,8 +209,8 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
   const requests: RequestLogEntry[] = [];
   const notifications: NotificationLogEntry[] = [];
   const pendingNotifications = new Set<Promise<void>>();
-  let rateLimit = { n: 0, retryAfterSec: 0 };
-  let failures = { n: 0, status: 503 };
+  let rateLimit: { n: number; retryAfterSec: number; path?: string | undefined } = { n: 0, retryAfterSec: 0 };
+  let failures: { n: number; status: number; path?: string | undefined } = { n: 0, status: 503 };
   let duplicates = false;
   let url = '';
 
@@ -283,20 +290,32 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
     return page;
   }
 
+  /**
+   * Like Drive, shared-drive items are listed only with includeItemsFromAllDrives and
+   * supportsAllDrives, and their permissions are never populated by files.list: callers must ask
+   * permissions.list for them.
+   */
   function listFiles(q: URLSearchParams): unknown {
     const pageSize = intParam(q, 'pageSize', 100, 1, 1000);
-    const all = [...files.values()].sort((a, b) => a.id.localeCompare(b.id));
-    const offset = q.get('pageToken') ? decodeToken(q.get('pageToken')!, 'files') : 0;
-    const page = all.slice(offset, offset + pageSize).map(withFileDefaults);
+    const allDrives = q.get('includeItemsFromAllDrives') === 'true' && q.get('supportsAllDrives') === 'true';
+    const tokenKey = `files|${allDrives}`;
+    const all = [...files.values()].filter((f) => allDrives || f.driveId === undefined).sort((a, b) => a.id.localeCompare(b.id));
+    const offset = q.get('pageToken') ? decodeToken(q.get('pageToken')!, tokenKey) : 0;
+    const page = all.slice(offset, offset + pageSize).map((f) => {
+      const out = withFileDefaults(f);
+      if (f.driveId !== undefined) delete out.permissions;
+      return out;
+    });
     const body: Record<string, unknown> = { kind: 'drive#fileList', incompleteSearch: false, files: page };
-    if (offset + pageSize < all.length) body.nextPageToken = encodeToken(offset + pageSize, 'files');
+    if (offset + pageSize < all.length) body.nextPageToken = encodeToken(offset + pageSize, tokenKey);
     const fields = fieldsParam(q);
     return fields ? project(body, fields) : { ...body, files: project(page, DEFAULT_FILE_FIELDS) };
   }
 
   function listPermissions(q: URLSearchParams, fileId: string): unknown {
     const f = files.get(fileId);
-    if (!f) throw new HttpError(404, `File not found: ${fileId}.`, 'notFound');
+    // Drive answers 404 for a shared-drive item unless the caller declares it supports shared drives.
+    if (!f || (f.driveId !== undefined && q.get('supportsAllDrives') !== 'true')) throw new HttpError(404, `File not found: ${fileId}.`, 'notFound');
     const pageSize = intParam(q, 'pageSize', 100, 1, 100);
     const perms: DrivePermission[] = (f.permissions ?? []).map((p) => ({ kind: 'drive#permission', ...p }));
     const offset = q.get('pageToken') ? decodeToken(q.get('pageToken')!, `perms:${fileId}`) : 0;
@@ -410,13 +429,14 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
     if (req.method === 'POST' && path === '/token') return token(req, res);
 
     // Faults come after routing to the token endpoint: they model API quota, not auth outages.
-    if (rateLimit.n > 0) {
+    const hits = (scope: string | undefined): boolean => scope === undefined || path.startsWith(scope);
+    if (rateLimit.n > 0 && hits(rateLimit.path)) {
       rateLimit.n--;
       throw new HttpError(429, 'Quota exceeded for quota metric \'Queries\' and limit \'Queries per minute per user\'.', 'rateLimitExceeded', {
         'retry-after': String(rateLimit.retryAfterSec),
       });
     }
-    if (failures.n > 0) {
+    if (failures.n > 0 && hits(failures.path)) {
       failures.n--;
       throw new HttpError(failures.status, 'Backend Error', 'backendError');
     }
@@ -472,6 +492,9 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
     putFile(f) {
       files.set(f.id, structuredClone(f));
     },
+    removeFile(fileId) {
+      files.delete(fileId);
+    },
     async addChange(c) {
       const time = c.time ?? new Date(now()).toISOString();
       let file: DriveFile | undefined;
@@ -487,11 +510,11 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       await Promise.allSettled([...pendingNotifications]);
     },
     faults: {
-      rateLimitNext(n, retryAfterSec) {
-        rateLimit = { n, retryAfterSec };
+      rateLimitNext(n, retryAfterSec, scope) {
+        rateLimit = { n, retryAfterSec, path: scope?.path };
       },
-      failNext(n, status = 503) {
-        failures = { n, status };
+      failNext(n, status = 503, scope) {
+        failures = { n, status, path: scope?.path };
       },
       duplicatesAcrossPages(on) {
         duplicates = on;

@@ -82,6 +82,8 @@ export interface DriveFile {
   /** int64 as a string, like the real API. */
   size?: string;
   webViewLink?: string;
+  /** Set for items of a shared drive, which has no owners: the drive owns them. */
+  driveId?: string;
 }
 
 export interface DriveChange {

@@ -64,7 +64,7 @@ export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccount
     email: key.client_email,
     key: key.private_key,
     subject: config.subject,
-    scopes: [REPORTS_SCOPE, ...(config.drive.changes || config.drive.watch ? [DRIVE_SCOPE] : [])],
+    scopes: [REPORTS_SCOPE, ...(config.drive.changes || config.drive.watch || config.drive.inventory ? [DRIVE_SCOPE] : [])],
   });
   const tokenUrl = config.token_url;
   auth.transporter.interceptors.request.add({

@@ -17,10 +17,14 @@ describe('google-workspace config', () => {
       page_size: 1000,
       timeout: 60_000,
       max_attempts: 6,
-      drive: { changes: false },
+      drive: { changes: false, inventory: false, inventory_interval: 21_600_000 },
     });
     expect(c.credentials).toBeInstanceOf(Secret);
     expect(JSON.stringify(c)).not.toContain('service_account');
+  });
+
+  it('parses the inventory interval as a duration', () => {
+    expect(googleWorkspaceConfigSchema.parse({ ...base, drive: { inventory: true, inventory_interval: '30m' } }).drive).toMatchObject({ inventory: true, inventory_interval: 1_800_000 });
   });
 
   it('parses the Drive watch section and keeps its token secret', () => {
@@ -39,6 +43,8 @@ describe('google-workspace config', () => {
     [{ ...base, extra: 1 }, 'unknown key "extra" in google-workspace source config'],
     [{ ...base, drive: { watch: { address: 'https://x', token: 't', ttl: '1h', renew_before: '2h' } } }, 'renew_before must be shorter'],
     [{ ...base, drive: { watch: { address: 'ftp://x', token: 't' } } }, 'http(s) URL'],
+    [{ ...base, drive: { inventory: true, inventory_interval: '0s' } }, 'drive.inventory_interval must be at least 1s'],
+    [{ ...base, drive: { inventory: 'yes' } }, ''],
   ])('rejects %j', (input, message) => {
     const r = googleWorkspaceConfigSchema.safeParse(input);
     expect(r.success).toBe(false);

@@ -1,4 +1,4 @@
-/** Config schema of the google-workspace source: credentials, which audit logs to poll, how far to look back, and Drive changes. */
+/** Config schema of the google-workspace source: credentials, which audit logs to poll, how far to look back, Drive changes and the file inventory. */
 import { z } from 'zod';
 import { zDuration, zSecret } from '../../core/index.js';
 
@@ -42,6 +42,12 @@ const driveSchema = strict(
     changes: z.boolean().default(false),
     /** Push notifications that wake the changes poll between poll intervals; implies changes. */
     watch: watchSchema.optional(),
+    /**
+     * Keep the file inventory (files table): every file the subject can see with its sharing, listed
+     * in full at start and every inventory_interval. Deletions come from Reports drive events.
+     */
+    inventory: z.boolean().default(false),
+    inventory_interval: zDuration.prefault('6h').refine((ms) => ms >= 1000, { message: 'drive.inventory_interval must be at least 1s' }),
   },
   'google-workspace drive',
 );

@@ -1,9 +1,10 @@
-/** The google-workspace source plugin: Reports audit logs and Drive changes as batches, woken by Drive push notifications. */
+/** The google-workspace source plugin: Reports audit logs and Drive changes as batches, woken by Drive push notifications, and the Drive file inventory. */
 import { pino, type Logger } from 'pino';
 import type { PluginDeps, Source, SourceBatch, SourceContext, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
 import { SaaswatchError, errorMessage } from '../../core/index.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
+import { applyFileEvents, runInventory, type FileStore } from './inventory.js';
 import { decodeCursor, encodeCursor, ensureStartPageToken, pollChanges, pollReports, type CursorState, type PollContext } from './poller.js';
 import { sleep, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
@@ -22,12 +23,14 @@ export interface GoogleWorkspaceSourceOptions {
   baseDir?: string;
   /** Clock, epoch ms. */
   now?: () => number;
-  /** One pass (Reports, then Drive changes) and stop: backfills and tests. Default: poll until aborted. */
+  /** One pass (Reports, then Drive changes, then the inventory when on) and stop: backfills and tests. Default: poll until aborted. */
   once?: boolean;
   /** Waits between retries and between polls; tests replace it. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Backoff bounds for retries without Retry-After (defaults 1s..60s). */
   backoff?: { initialMs: number; maxMs: number };
+  /** Where the Drive inventory goes; required when drive.inventory is on. */
+  files?: FileStore;
 }
 
 class GoogleWorkspaceSource implements WebhookSource {
@@ -48,6 +51,9 @@ class GoogleWorkspaceSource implements WebhookSource {
     this.#opts = opts;
     this.#logger = opts.logger?.child({ source: name });
     this.#now = opts.now ?? Date.now;
+    if (config.drive.inventory && !opts.files) {
+      throw new SaaswatchError('CONFIG_INVALID', `google-workspace source ${name}: drive.inventory is on but no file store was given`);
+    }
     const w = config.drive.watch;
     if (w) {
       this.#channels = new DriveChannels({
@@ -96,6 +102,8 @@ class GoogleWorkspaceSource implements WebhookSource {
       orgDomain: config.subject.split('@')[1]?.toLowerCase(),
     };
     const followChanges = config.drive.changes || config.drive.watch !== undefined;
+    const files = config.drive.inventory ? this.#opts.files : undefined;
+    const orgDomain = poll.orgDomain ?? '';
     const channels = this.#channels;
     channels?.restore(state.drive?.channel);
 
@@ -103,6 +111,7 @@ class GoogleWorkspaceSource implements WebhookSource {
     let wakeUp: (() => void) | undefined;
     channels?.onWake(() => wakeUp?.());
     let nextReports = 0;
+    let nextInventory = 0;
     try {
       for (;;) {
         if (ctx.signal.aborted) return;
@@ -112,7 +121,10 @@ class GoogleWorkspaceSource implements WebhookSource {
         try {
           if (reportsDue) {
             nextReports = started + config.poll_interval;
-            yield* pollReports(clients.reports, state, poll);
+            for await (const batch of pollReports(clients.reports, state, poll)) {
+              if (files) await this.#applyFileEvents(batch.events, files, orgDomain);
+              yield batch;
+            }
           }
           if (followChanges && !ctx.signal.aborted) {
             let changed = await ensureStartPageToken(clients.drive, state, poll);
@@ -135,8 +147,18 @@ class GoogleWorkspaceSource implements WebhookSource {
           this.#logger?.warn({ err: errorMessage(err) }, 'Google Workspace poll failed; retrying at the next interval.');
           failed = true;
         }
+        if (files && !ctx.signal.aborted && this.#now() >= nextInventory) {
+          nextInventory = this.#now() + config.drive.inventory_interval;
+          // Its own try: a failed inventory waits for its next interval while events keep flowing.
+          try {
+            await runInventory(clients.drive, { files, retry, now: this.#now, orgDomain, logger: this.#logger });
+          } catch (err) {
+            if (ctx.signal.aborted) return;
+            this.#logger?.warn({ err: errorMessage(err) }, 'Google Drive inventory failed; retrying at the next inventory interval.');
+          }
+        }
         if (this.#opts.once) return;
-        const until = Math.min(nextReports, channels ? channels.renewAt() : Infinity);
+        const until = Math.min(nextReports, files ? nextInventory : Infinity, channels ? channels.renewAt() : Infinity);
         // After a failure a channel renewal that is already due would otherwise retry at once, forever.
         const floor = failed ? Math.min(FAILURE_PAUSE_MS, config.poll_interval) : 0;
         const delay = Math.max(floor, until - this.#now());
@@ -157,6 +179,15 @@ class GoogleWorkspaceSource implements WebhookSource {
       channels?.onWake(undefined);
     }
   }
+
+  /** A store failure here must not hold back the events themselves; the next listing repairs the inventory. */
+  async #applyFileEvents(events: SourceBatch['events'], files: FileStore, orgDomain: string): Promise<void> {
+    try {
+      await applyFileEvents(events, { files, orgDomain });
+    } catch (err) {
+      this.#logger?.warn({ err: errorMessage(err) }, 'Could not apply Drive events to the file inventory.');
+    }
+  }
 }
 
 function silent(): Logger {
@@ -172,13 +203,14 @@ export function createGoogleWorkspaceSource(name: string, config: GoogleWorkspac
 
 export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
   type: TYPE,
-  description: 'Google Workspace audit logs (Admin SDK Reports: login, drive, admin, token) and Drive changes with push notifications',
+  description: 'Google Workspace audit logs (Admin SDK Reports: login, drive, admin, token), Drive changes with push notifications, and the Drive file inventory',
   configSchema: googleWorkspaceConfigSchema,
   create(name: string, config: GoogleWorkspaceConfig, deps: PluginDeps): Source {
     return createGoogleWorkspaceSource(name, config, {
       logger: deps.logger,
       ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
       ...(deps.once ? { once: true } : {}),
+      ...(deps.files ? { files: deps.files } : {}),
     });
   },
 };
