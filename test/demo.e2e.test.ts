@@ -25,6 +25,14 @@ describe('saaswatch demo', () => {
     expect(await app.store.countEvents({ provider: 'dropbox' })).toBe(scenario.dropbox.events.length + pushed);
     expect(await app.store.countEvents()).toBe(expected);
 
+    // The Drive inventory lists every file with its sharing, including the attack's public payroll file.
+    for (const f of scenario.google.files.slice(0, 50)) {
+      expect(await app.store.getFile(`google-drive:${f.id}`), f.id).toMatchObject({ fileId: f.id, deleted: false });
+    }
+    const publicFile = scenario.google.files.find((f) => f.permissions?.some((p) => p.type === 'anyone'));
+    expect(publicFile).toBeDefined();
+    expect((await app.store.getFile(`google-drive:${publicFile!.id}`))?.visibility).toMatch(/anyone|public/);
+
     const brute = result.truth.find((t) => t.kind === 'brute-force')!;
     const alerts = await app.store.listAlerts();
     expect(alerts.some((a) => a.rule === 'brute-force' && a.entity.value === brute.ip)).toBe(true);

@@ -77,6 +77,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           initial_lookback: `${days + 1}d`,
           window: '1d',
           poll_interval: '1m',
+          drive: { inventory: true },
         },
         {
           type: 'dropbox',
