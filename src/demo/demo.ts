@@ -5,7 +5,7 @@ import { createApp, type App } from '../app.js';
 import { validateConfig } from '../config/load.js';
 import { isWebhookSource } from '../core/index.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
-import { createServiceAccountKey, startFakeGoogle, type Activity, type DriveFile } from '../fakes/google/index.js';
+import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.js';
 import { generateScenario } from '../fakes/scenario/index.js';
 import type { Logger } from '../log.js';
 import type { IngestStats } from '../pipeline/pipeline.js';
@@ -52,8 +52,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const key = createServiceAccountKey({ clientEmail: 'saaswatch-demo@demo-project.iam.gserviceaccount.com' });
   const google = await startFakeGoogle({
     serviceAccounts: [key],
-    activities: scenario.google.activities as unknown as Activity[],
-    files: scenario.google.files as unknown as DriveFile[],
+    activities: scenario.google.activities,
+    files: scenario.google.files,
   });
   const dropbox = await startFakeDropbox({
     events: scenario.dropbox.events as unknown as TeamEvent[],

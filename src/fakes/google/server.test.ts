@@ -115,14 +115,16 @@ describe('Reports activities.list through the official SDK', () => {
   });
 
   it('hides late events until they are visible, repeats items across pages when asked, and injects 429/5xx', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    // A settable clock: a real timer could be outrun by a slow machine between the two reads.
+    let clock = Date.now();
+    fake = await startFakeGoogle({ serviceAccounts: [key], now: () => clock });
     const [late] = acts();
     fake.addActivities([late!], { visibleAfterMs: 100 });
     const url = `${fake.url}admin/reports/v1/activity/users/all/applications/${late!.id.applicationName}`;
     const { access_token } = (await token(assertion(claims()))).body;
     const get = (u: string) => fetch(u, { headers: { authorization: `Bearer ${String(access_token)}` } });
     expect(((await (await get(url)).json()) as { items?: unknown[] }).items).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 120));
+    clock += 120;
     expect(((await (await get(url)).json()) as { items?: unknown[] }).items).toHaveLength(1);
 
     fake.faults.rateLimitNext(1, 30);

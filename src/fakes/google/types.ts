@@ -66,6 +66,7 @@ export interface DrivePermission {
   /** For `domain` and `anyone`: whether the file can be found by search (public on the web). */
   allowFileDiscovery?: boolean;
   deleted?: boolean;
+  pendingOwner?: boolean;
 }
 
 export interface DriveFile {
@@ -84,6 +85,7 @@ export interface DriveFile {
   webViewLink?: string;
   /** Set for items of a shared drive, which has no owners: the drive owns them. */
   driveId?: string;
+  parents?: string[];
 }
 
 export interface DriveChange {

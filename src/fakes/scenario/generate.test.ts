@@ -76,7 +76,7 @@ describe('generateScenario', () => {
     expect(small.google.files.length).toBeGreaterThan(300);
     for (const f of small.google.files) {
       expect(unknownPaths(f, fixture('drive-file.json'))).toEqual([]);
-      expect(f.permissions.filter((p) => p.role === 'owner').map((p) => p.emailAddress)).toEqual([f.owners[0]!.emailAddress]);
+      expect(f.permissions!.filter((p) => p.role === 'owner').map((p) => p.emailAddress)).toEqual([f.owners![0]!.emailAddress]);
       expect(f.size).toMatch(/^\d+$/);
     }
   });

@@ -1,93 +1,23 @@
 /** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log) and of the scenario itself. */
+// Vendor wire shapes are defined once, by the fake that serves them.
+import type { Activity, ActivityEvent, ActivityParameter, DriveFile, DrivePermission, DriveUser } from '../google/types.js';
+
+export type { DriveFile, DrivePermission, DriveUser };
+export type GoogleActivity = Activity;
+export type GoogleActivityEvent = ActivityEvent;
+export type GoogleActivityParameter = ActivityParameter;
 
 // ---- Google Admin SDK Reports API: activities.list items ----
 
-/** One event parameter; exactly one value field is set. int64 values travel as strings, as in the API's JSON. */
-export interface GoogleActivityParameter {
-  name: string;
-  value?: string;
-  boolValue?: boolean;
-  intValue?: string;
-  multiValue?: string[];
-  multiIntValue?: string[];
-}
 
-export interface GoogleActivityEvent {
-  /** Event group, e.g. `login`, `access`, `acl_change`, `USER_SETTINGS`, `auth`. */
-  type: string;
-  /** Event name, e.g. `login_failure`, `download`, `change_user_access`, `GRANT_ADMIN_PRIVILEGE`, `authorize`. */
-  name: string;
-  parameters?: GoogleActivityParameter[];
-}
 
 export type GoogleApplication = 'login' | 'drive' | 'admin' | 'token';
 
-export interface GoogleActivity {
-  kind: 'admin#reports#activity';
-  id: {
-    /** RFC 3339 with milliseconds, UTC. */
-    time: string;
-    /** Signed 64-bit integer as a decimal string; unique together with `time`. */
-    uniqueQualifier: string;
-    applicationName: GoogleApplication;
-    customerId: string;
-  };
-  /** A quoted opaque string, as the API sends it (`"\"abc/def\""`). */
-  etag: string;
-  actor: {
-    callerType?: 'USER' | 'KEY';
-    email?: string;
-    profileId?: string;
-    key?: string;
-  };
-  /** Domain affected by the event (the document owner's domain for Drive). */
-  ownerDomain?: string;
-  ipAddress?: string;
-  events: GoogleActivityEvent[];
-}
 
 // ---- Google Drive API v3: File with permissions ----
 
-export interface DriveUser {
-  kind: 'drive#user';
-  displayName: string;
-  emailAddress: string;
-  permissionId: string;
-  me: boolean;
-}
 
-export interface DrivePermission {
-  kind: 'drive#permission';
-  /** `anyoneWithLink` for link sharing; numeric for users; numeric + `k` for a domain. */
-  id: string;
-  type: 'user' | 'group' | 'domain' | 'anyone';
-  role: 'owner' | 'organizer' | 'fileOrganizer' | 'writer' | 'commenter' | 'reader';
-  emailAddress?: string;
-  domain?: string;
-  displayName?: string;
-  /** Only for `domain` and `anyone`: false means "with the link" rather than discoverable. */
-  allowFileDiscovery?: boolean;
-  deleted?: boolean;
-  pendingOwner?: boolean;
-}
 
-export interface DriveFile {
-  kind: 'drive#file';
-  id: string;
-  name: string;
-  mimeType: string;
-  owners: DriveUser[];
-  permissions: DrivePermission[];
-  shared: boolean;
-  trashed: boolean;
-  createdTime: string;
-  modifiedTime: string;
-  /** int64 as a decimal string, as Drive sends it. */
-  size: string;
-  webViewLink: string;
-  parents: string[];
-  md5Checksum?: string;
-}
 
 // ---- Dropbox team_log/get_events: TeamEvent ----
 

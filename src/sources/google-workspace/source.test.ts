@@ -161,14 +161,15 @@ describe('google-workspace source against the fake Google', () => {
     // Happened 20 minutes ago, but Google shows them only later.
     const late = generateActivities({ count: 15, from: now - 25 * 60_000, to: now - 20 * 60_000, seed: 22, applications: ['login'] });
     fake = await startFakeGoogle({ serviceAccounts: [key], activities: onTime });
-    fake.addActivities(late, { visibleAfterMs: 150 });
     const s = await newStore();
     const cfg = config({ applications: ['login'] });
     await runOnce(s, cfg);
     expect(await s.countEvents({ provider: 'google-workspace' })).toBe(expectedIds(onTime).size);
     const watermark = Date.parse(decodeCursor(await s.getCursor('gw')).apps.login!);
 
-    await new Promise((r) => setTimeout(r, 200));
+    // They surface only after the first poll (added now rather than on a timer, which a slow
+    // machine could outrun).
+    fake.addActivities(late);
     await runOnce(s, cfg);
     // The second poll starts one settle window before the watermark.
     const last = fake.requests.filter((r) => r.path.endsWith('/login')).at(-1)!;
