@@ -1,7 +1,10 @@
 /** Every integration saaswatch knows: adding one is one folder plus one line here. */
 import type { DetectorPlugin, SinkPlugin, SourcePlugin } from './core/index.js';
+import { baselinePlugin } from './detection/baseline/plugin.js';
 import { bruteForcePlugin } from './detection/brute-force/plugin.js';
+import { impossibleTravelPlugin } from './detection/impossible-travel/plugin.js';
 import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
+import { noveltyPlugin } from './detection/novelty/plugin.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
 import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
@@ -20,6 +23,6 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 
 export const registry: Registry = {
   sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin]),
-  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin]),
+  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
 };

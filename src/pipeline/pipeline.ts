@@ -80,6 +80,9 @@ export class Pipeline {
       }),
     );
     for (const stats of results) for (const k of Object.keys(totals) as Array<keyof IngestStats>) totals[k] += stats[k];
+    // Persist first: detectors that queued events for users not yet loaded replay them there, and
+    // only then can the final flush report what those events found.
+    await this.#persist();
     await this.#saveFindings(this.flush(true), totals);
     await this.#persist();
     totals.durationMs = performance.now() - started;

@@ -1,0 +1,287 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
+import { openStore } from '../../storage/index.js';
+import { Rng } from '../random.js';
+import { testEvent } from '../testing.js';
+import { baselineConfigSchema } from './config.js';
+import { BaselineDetector } from './detector.js';
+import { baselinePlugin } from './plugin.js';
+import { DAY, HOUR, merge, userActivity } from './testing.js';
+
+/** Monday 2026-10-05 00:00 UTC. */
+const T0 = Date.parse('2026-10-05T00:00:00.000Z');
+
+function detector(overrides: Record<string, unknown> = {}, state?: Store): BaselineDetector {
+  return new BaselineDetector(baselineConfigSchema.parse(overrides), { state });
+}
+
+/** Feeds events in batches as the pipeline does (observe, flush, persist); returns every finding. */
+async function run(d: BaselineDetector, events: SecurityEvent[], batch = 500): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (let i = 0; i < events.length; i += batch) {
+    for (const e of events.slice(i, i + batch)) out.push(...d.observe(e));
+    out.push(...d.flush({ final: false }));
+    await d.persist();
+  }
+  out.push(...d.flush({ final: true }));
+  return out;
+}
+
+/** The last finding per dedup key, which is what the store keeps. */
+function latest(findings: Finding[]): Finding[] {
+  const m = new Map<string, Finding>();
+  for (const f of findings) m.set(dedupKey(f), f);
+  return [...m.values()];
+}
+
+function office(days: number, seed = 1): SecurityEvent[] {
+  const rng = new Rng(seed);
+  const streams = Array.from({ length: 12 }, (_, u) =>
+    userActivity(rng, { user: `user${u}@example.com`, start: T0, days, perHour: { view_file: 2 + (u % 4), download_file: 0.5 + (u % 3) * 0.5 }, nonce: u }),
+  );
+  return merge(...streams);
+}
+
+function spike(user: string, start: number, n: number, action = 'download_file', spacing = 10_000): SecurityEvent[] {
+  return Array.from({ length: n }, (_, i) => testEvent({ time: start + i * spacing, user, action, nonce: 9e9 + start / 1000 + i }));
+}
+
+describe('baseline config', () => {
+  it('has the documented defaults and rejects bad values', () => {
+    const c = baselineConfigSchema.parse({});
+    expect(c).toMatchObject({
+      learning_period: 7 * DAY,
+      min_buckets: 3,
+      threshold: 4,
+      min_count: 20,
+      min_sd: 1,
+      block_score: 10,
+      block_min_count: 100,
+      actions: [],
+      max_actions: 6,
+      max_users: 100_000,
+    });
+    expect(c.horizons.map((h) => h.bucket)).toEqual([HOUR, DAY, 7 * DAY]);
+    expect(baselineConfigSchema.parse({ learning_period: '14d', horizons: [{ bucket: '30m', span: 48 }] })).toMatchObject({
+      learning_period: 14 * DAY,
+      horizons: [{ bucket: 30 * 60_000, span: 48 }],
+    });
+    expect(baselineConfigSchema.safeParse({ treshold: 3 }).success).toBe(false);
+    expect(baselineConfigSchema.safeParse({ horizons: [] }).success).toBe(false);
+    expect(baselineConfigSchema.safeParse({ horizons: [{ bucket: '10s', span: 5 }] }).success).toBe(false);
+    expect(baselineConfigSchema.safeParse({ max_actions: 9 }).success).toBe(false);
+  });
+
+  it('plugin creates a detector from parsed config', () => {
+    expect(baselinePlugin.type).toBe('baseline');
+    const d = baselinePlugin.create(baselinePlugin.configSchema.parse({}), {} as never);
+    expect(d.id).toBe('baseline');
+    expect(d.observe(testEvent({ time: T0, user: 'a@example.com' }))).toEqual([]);
+  });
+});
+
+describe('baseline detector', () => {
+  it('raises nothing over four weeks of ordinary office activity for twelve users', async () => {
+    const findings = await run(detector(), office(28));
+    expect(findings).toEqual([]);
+  });
+
+  it('does not flag a brand-new user, however busy their first day and week', async () => {
+    const events = merge(
+      office(21),
+      // Joins in week 3 and spends the first day importing files: 400 downloads in one hour.
+      spike('newcomer@example.com', T0 + 15 * DAY + 10 * HOUR, 400, 'download_file', 5_000),
+      spike('newcomer@example.com', T0 + 18 * DAY + 10 * HOUR, 300, 'download_file', 5_000),
+    );
+    const d = detector();
+    expect(await run(d, events)).toEqual([]);
+    expect(d.expectation('newcomer@example.com', 'download_file')[0]).toBeDefined();
+  });
+
+  it('flags a spike after learning with the score measured against the EWMA, once per bucket', async () => {
+    const user = 'user1@example.com';
+    const history = office(21);
+    const d = detector();
+    expect(await run(d, history)).toEqual([]);
+    const at = T0 + 21 * DAY + 14 * HOUR; // Monday of week 4, 14:00
+    const burst = spike(user, at, 150);
+    // The first event of the burst closes the previous hours; from then on the expectation is fixed.
+    const findings: Finding[] = [...d.observe(burst[0]!)];
+    const [hourly, daily] = d.expectation(user, 'download_file');
+    for (const e of burst.slice(1)) findings.push(...d.observe(e));
+    findings.push(...d.flush({ final: true }));
+
+    const hourlyKey = `baseline|user:${user}|${new Date(at).toISOString()}`;
+    const live = findings.filter((f) => dedupKey(f) === hourlyKey);
+    expect(live.length).toBeGreaterThanOrEqual(2); // raised at the crossing, refreshed at flush
+    const first = live[0]!;
+    const minCount = Math.max(20, Math.ceil(hourly!.mean + 4 * hourly!.sd));
+    expect(first.observed!.count).toBe(minCount);
+    expect(first.evidence).toEqual(burst.slice(0, minCount).slice(-20).map((e) => e.event.id));
+    const final = live.at(-1)!;
+    expect(final.observed!.count).toBe(150);
+    expect(final.score).toBeCloseTo((150 - hourly!.mean) / hourly!.sd, 3);
+    expect(final.score!).toBeGreaterThan(20);
+    expect(final).toMatchObject({ rule: 'baseline', entity: { type: 'user', value: user }, windowStart: at, windowEnd: Date.parse(burst.at(-1)!['@timestamp']) });
+    expect(final.observed!.would_block).toBe(1);
+    expect(final.severity).toBe('high');
+    expect(final.description).toMatch(/did 150 × download_file in the hour from .*standard deviations above normal/);
+    expect(final.description).toMatch(/Would block user1@example.com/);
+    expect(final.expected).toMatchObject({ block_score: 10, block_min_count: 100, bucket_minutes: 60 });
+    expect(final.evidence.length).toBe(20);
+    // The daily horizon: 150 extra downloads against a mean of a few a day is a spike too.
+    expect(daily!.mean).toBeLessThan(30);
+    // All three horizons see it: the hour, the day and the (epoch-aligned, Thursday) week.
+    const week = Math.floor(at / (7 * DAY)) * 7 * DAY;
+    expect(latest(findings).map((f) => f.windowStart).sort((x, y) => x - y)).toEqual([week, T0 + 21 * DAY, at]);
+    // Other users never alert.
+    expect(findings.every((f) => f.entity.value === user)).toBe(true);
+  });
+
+  it('a moderate spike alerts without the block recommendation', async () => {
+    const d = detector({ horizons: [{ bucket: '1h', span: 168 }] });
+    await run(d, office(21));
+    const at = T0 + 21 * DAY + 11 * HOUR;
+    const out = await run(d, spike('user0@example.com', at, 40));
+    const f = latest(out);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.observed).toMatchObject({ would_block: 0 });
+    expect(f[0]!.severity).toBe('medium');
+    expect(f[0]!.description).not.toMatch(/Would block/);
+  });
+
+  it('keeps quiet while the learning period runs, and below the minimum count', async () => {
+    // Learning of 30 days: the same spike in week 4 is not reported.
+    const d = detector({ learning_period: '30d' });
+    await run(d, office(21));
+    expect(await run(d, spike('user1@example.com', T0 + 21 * DAY + 14 * HOUR, 150))).toEqual([]);
+    // A rare action going from 0 to 15 is many deviations, but below min_count.
+    const e = detector();
+    await run(e, office(21));
+    expect(await run(e, spike('user2@example.com', T0 + 22 * DAY + 9 * HOUR, 15, 'delete_file'))).toEqual([]);
+    const rare = latest(await run(e, spike('user2@example.com', T0 + 23 * DAY + 9 * HOUR, 25, 'delete_file')));
+    // The week also holds the 15 of the day before.
+    expect(rare.map((f) => f.observed!.count).sort((x, y) => x! - y!)).toEqual([25, 25, 40]);
+  });
+
+  it('matches a naive EWMA over every bucket (closed-form folding of empty buckets)', async () => {
+    const user = 'user3@example.com';
+    const events = office(24, 5).filter((e) => e.user?.email === user && e.event.action === 'view_file');
+    const d = detector({ actions: ['view_file'] });
+    await run(d, events);
+    const [got] = d.expectation(user, 'view_file');
+    const first = Math.floor(Date.parse(events[0]!['@timestamp']) / HOUR);
+    const lastBucket = Math.floor(Date.parse(events.at(-1)!['@timestamp']) / HOUR);
+    const counts = new Array<number>(lastBucket - first).fill(0);
+    for (const e of events) {
+      const b = Math.floor(Date.parse(e['@timestamp']) / HOUR);
+      if (b < lastBucket) counts[b - first]!++;
+    }
+    const alpha = 2 / 169;
+    let m = 0, s = 0, w = 0;
+    for (const x of counts) {
+      m = (1 - alpha) * m + alpha * x;
+      s = (1 - alpha) * s + alpha * x * x;
+      w = (1 - alpha) * w + alpha;
+    }
+    const mean = m / w;
+    const sd = Math.max(1, Math.sqrt(Math.max(s / w - mean * mean, mean)));
+    expect(got!.n).toBe(counts.length);
+    expect(got!.mean).toBeCloseTo(mean, 9);
+    expect(got!.sd).toBeCloseTo(sd, 9);
+  });
+
+  it('is deterministic on replay and independent of batch boundaries', async () => {
+    const events = merge(office(25, 3), spike('user5@example.com', T0 + 22 * DAY + 10 * HOUR, 120));
+    const a = await run(detector(), events, 97);
+    const b = await run(detector(), events, 5000);
+    expect(a.length).toBeGreaterThan(0);
+    expect(latest(a)).toEqual(latest(b));
+  });
+
+  it('counts late events only in buckets still open', () => {
+    const d = detector({ horizons: [{ bucket: '1h', span: 24 }] });
+    d.observe(testEvent({ time: T0 + 2 * HOUR, user: 'x@example.com', action: 'a', nonce: 1 }));
+    d.observe(testEvent({ time: T0 + 3 * HOUR, user: 'x@example.com', action: 'a', nonce: 2 }));
+    d.observe(testEvent({ time: T0 + 2 * HOUR + 5, user: 'x@example.com', action: 'a', nonce: 3 }));
+    expect(d.stats().lateEvents).toBe(1);
+  });
+
+  it('keeps the serialized state of a user under 2 KB even with the most and longest actions', () => {
+    const d = detector({ max_actions: 8 });
+    const rng = new Rng(9);
+    for (let i = 0; i < 5000; i++) {
+      const action = `change_document_access_scope_to_people_with_link_${String(rng.int(12)).padStart(2, '0')}_and_then_some_more`;
+      d.observe(testEvent({ time: T0 + i * 7 * 60_000 + rng.int(1000), user: 'verbose.user.name@subsidiary.example.com', action, count: 1 + rng.int(50), nonce: i }));
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(d.encoded('verbose.user.name@subsidiary.example.com')));
+    expect(bytes).toBeLessThanOrEqual(2048);
+    expect(bytes).toBeGreaterThan(1000);
+  });
+});
+
+describe('baseline state in the store', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  async function sqlite(): Promise<Store> {
+    const dir = mkdtempSync(join(tmpdir(), 'saaswatch-baseline-'));
+    dirs.push(dir);
+    return openStore({ dialect: 'sqlite', path: join(dir, 'state.db') });
+  }
+
+  it('survives a restart through SQLite: the restored run finds exactly what an uninterrupted one does', async () => {
+    const history = office(21, 4);
+    const after = merge(office(28, 4).filter((e) => Date.parse(e['@timestamp']) >= T0 + 21 * DAY), spike('user7@example.com', T0 + 23 * DAY + 15 * HOUR, 200));
+    const uninterrupted = detector();
+    await run(uninterrupted, history);
+    const expected = await run(uninterrupted, after);
+    expect(latest(expected).length).toBeGreaterThan(0);
+
+    const store = await sqlite();
+    const first = detector({}, store);
+    await first.restore();
+    await run(first, history);
+    await first.persist();
+    const raw = await store.getBaseline('baseline:user7@example.com');
+    expect(Buffer.byteLength(JSON.stringify(raw))).toBeLessThanOrEqual(2048);
+    expect(await store.getBaseline('baseline#index')).toHaveLength(12);
+
+    const second = detector({}, store);
+    await second.restore();
+    expect(second.stats()).toMatchObject({ users: 12, loaded: 12 });
+    const got = await run(second, after);
+    expect(latest(got)).toEqual(latest(expected));
+    await store.close();
+  });
+
+  it('bounds users in memory: evicted users are saved, reloaded on return and replayed in order', async () => {
+    const events = merge(office(25, 6), spike('user4@example.com', T0 + 22 * DAY + 10 * HOUR, 150));
+    const unbounded = latest(await run(detector(), events));
+    const store = await sqlite();
+    const d = detector({ max_users: 3 }, store);
+    await d.restore();
+    const got = latest(await run(d, events, 200));
+    expect(d.stats().users).toBeLessThanOrEqual(3);
+    expect(d.stats().evicted).toBeGreaterThan(100);
+    expect(d.stats().loaded).toBeGreaterThan(100);
+    expect(got.map(dedupKey)).toEqual(unbounded.map(dedupKey));
+    expect(got.map((f) => f.observed)).toEqual(unbounded.map((f) => f.observed));
+    await store.close();
+  });
+
+  it('starts afresh from a stored state of another horizon setup or a corrupt one', async () => {
+    const store = await sqlite();
+    await store.putBaseline('baseline:a@example.com', { v: 1, f: 0, a: [] });
+    await store.putBaseline('baseline:b@example.com', 'garbage');
+    await store.putBaseline('baseline#index', ['a@example.com', 'b@example.com', 42]);
+    const d = detector({}, store);
+    await d.restore();
+    expect(d.stats()).toMatchObject({ users: 0, loaded: 0 });
+    await store.close();
+  });
+});

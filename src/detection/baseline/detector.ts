@@ -1,0 +1,367 @@
+/** Baseline detector: per-user, per-action EWMA of event counts per time bucket, alerting on counts far above the user's normal. */
+import { eventTime, type Detector, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventWeight, userOf } from '../fields.js';
+import { hashSeed } from '../random.js';
+import { UserStates, type UserStateModel, type UserStatesStats } from '../state.js';
+import type { BaselineConfig } from './config.js';
+
+export const BASELINE_RULE = 'baseline';
+
+/** Longer action names are cut: they are vendor identifiers, and the cut keeps the state bounded. */
+const MAX_ACTION_LENGTH = 64;
+
+/**
+ * One horizon of one action. Only b, c, m, s and alerted are stored: the EWMA's total weight
+ * 1 − (1 − α)^n follows from the number n of buckets closed since the user's first bucket (every
+ * bucket, empty ones included, is one update), so it need not be.
+ */
+interface HorizonState {
+  /** Index of the open bucket: floor(t / bucket). */
+  b: number;
+  /** Weighted events in the open bucket. */
+  c: number;
+  /** EWMA of closed-bucket counts, not yet divided by the total weight (bias correction). */
+  m: number;
+  /** EWMA of squared counts, likewise: variance = s/W − (m/W)². */
+  s: number;
+  /** The open bucket has been reported. */
+  alerted: boolean;
+  /** Newest event time in the open bucket. */
+  last: number;
+}
+
+interface ActionState {
+  h: HorizonState[];
+  /** Recent event ids and times (memory only, never saved): the evidence of a spike at its crossing. */
+  ids: string[];
+  times: number[];
+}
+
+export interface BaselineUserState {
+  /** Time of the user's first event: the learning period and every horizon's history start here. */
+  first: number;
+  /** Recency order: the least recently seen action is dropped first. */
+  actions: Map<string, ActionState>;
+}
+
+/** A reported spike whose bucket is still open: later events in it refresh the finding at flush. */
+interface Active {
+  user: string;
+  action: string;
+  horizon: number;
+  bucketStart: number;
+  evidence: string[];
+}
+
+interface Expectation {
+  mean: number;
+  sd: number;
+  /** Buckets of history behind the mean. */
+  n: number;
+}
+
+export interface BaselineStats extends UserStatesStats {
+  lateEvents: number;
+  activeFindings: number;
+}
+
+/**
+ * Buckets close on event time, per user and action, when that user's next event falls in a later
+ * bucket; empty buckets in between are folded in at once with the closed form of repeated zero
+ * updates ((1 − α)^k), so an update is O(horizons) whatever the gap. A bucket is scored live on every
+ * event, against the EWMA of the buckets before it, so a spike is reported while it happens (the
+ * later block action needs that) and windowStart is the bucket start, a pure function of the events.
+ */
+export class BaselineDetector implements Detector {
+  readonly id: string = BASELINE_RULE;
+  readonly #c: BaselineConfig;
+  readonly #alpha: number[];
+  readonly #actions: ReadonlySet<string> | undefined;
+  /** Stored with each state: a state saved under other horizons is not reused. */
+  readonly #signature: number;
+  readonly #users: UserStates<BaselineUserState, SecurityEvent>;
+  readonly #active = new Map<string, Active>();
+  readonly #dirty = new Set<string>();
+  /** Final reports of spikes whose bucket closed between flushes. */
+  #ended: Finding[] = [];
+  #late = 0;
+
+  constructor(config: BaselineConfig, deps: Pick<PluginDeps, 'state'> = {}) {
+    this.#c = config;
+    this.#alpha = config.horizons.map((h) => 2 / (h.span + 1));
+    this.#actions = config.actions.length ? new Set(config.actions) : undefined;
+    this.#signature = hashSeed(config.horizons.map((h) => `${h.bucket}/${h.span}`).join(','));
+    const model: UserStateModel<BaselineUserState, SecurityEvent> = {
+      create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map() }),
+      encode: (s) => this.#encode(s),
+      decode: (v) => this.#decode(v),
+      apply: (user, s, e) => this.#apply(user, s, e),
+      evict: (user, s) => {
+        for (const [action, act] of s.actions) act.h.forEach((h, i) => this.#end(activeKey(user, action, i), s, h));
+      },
+    };
+    this.#users = new UserStates(model, { prefix: BASELINE_RULE, maxUsers: config.max_users,
+      store: deps.state,
+      onReplayed: (found) => this.#ended.push(...found),
+    });
+  }
+
+  observe(e: SecurityEvent): Finding[] {
+    if (this.#actions && !this.#actions.has(e.event.action)) return [];
+    const user = userOf(e);
+    if (user === undefined || !Number.isFinite(eventTime(e))) return [];
+    return this.#users.observe(user, e);
+  }
+
+  flush(_opts: { final: boolean }): Finding[] {
+    const out = this.#ended;
+    this.#ended = [];
+    for (const key of this.#dirty) {
+      const a = this.#active.get(key);
+      const s = a && this.#users.get(a.user);
+      const act = s?.actions.get(a!.action);
+      const h = act?.h[a!.horizon];
+      if (!a || !s || !h || h.b * this.#c.horizons[a.horizon]!.bucket !== a.bucketStart) continue;
+      out.push(this.#finding(a, s, h));
+    }
+    this.#dirty.clear();
+    return out;
+  }
+
+  restore(): Promise<void> {
+    return this.#users.restore();
+  }
+
+  persist(): Promise<void> {
+    return this.#users.persist();
+  }
+
+  /** The user's expected count per bucket on each horizon, for tests and the dashboard. */
+  expectation(user: string, action: string): Array<Expectation | undefined> {
+    const s = this.#users.get(user);
+    const act = s?.actions.get(action.slice(0, MAX_ACTION_LENGTH));
+    if (!s || !act) return [];
+    return act.h.map((h, i) => this.#expect(s, h, i));
+  }
+
+  stats(): BaselineStats {
+    return { ...this.#users.stats(), lateEvents: this.#late, activeFindings: this.#active.size };
+  }
+
+  /** Serialized state of one user as it would be saved (for the size checks in tests and the bench). */
+  encoded(user: string): unknown {
+    const s = this.#users.get(user);
+    return s === undefined ? undefined : this.#encode(s);
+  }
+
+  #apply(user: string, s: BaselineUserState, e: SecurityEvent): Finding[] {
+    const t = eventTime(e);
+    const w = eventWeight(e);
+    const action = e.event.action.slice(0, MAX_ACTION_LENGTH);
+    if (t < s.first) s.first = t;
+    let act = s.actions.get(action);
+    if (act) {
+      s.actions.delete(action);
+    } else {
+      // A new action starts with zero history since the user's first event: the user did not do it
+      // before, so a first-ever burst of it is measured against zero, not ignored.
+      act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t })), ids: [], times: [] };
+      if (s.actions.size >= this.#c.max_actions) {
+        const oldest = s.actions.keys().next().value as string;
+        const old = s.actions.get(oldest)!;
+        for (let i = 0; i < this.#c.horizons.length; i++) this.#end(activeKey(user, oldest, i), s, old.h[i]!);
+        s.actions.delete(oldest);
+      }
+    }
+    s.actions.set(action, act);
+    if (act.ids.length >= this.#c.max_evidence) {
+      act.ids.shift();
+      act.times.shift();
+    }
+    act.ids.push(e.event.id);
+    act.times.push(t);
+
+    let out: Finding[] | undefined;
+    this.#c.horizons.forEach((hz, i) => {
+      const h = act.h[i]!;
+      const idx = Math.floor(t / hz.bucket);
+      if (idx < h.b) {
+        // Its bucket was closed into the EWMA already; reopening it would rewrite history.
+        this.#late++;
+        return;
+      }
+      if (idx > h.b) {
+        this.#end(activeKey(user, action, i), s, h);
+        this.#close(h, idx, this.#alpha[i]!);
+      }
+      h.c += w;
+      if (t > h.last) h.last = t;
+      const key = activeKey(user, action, i);
+      const bucketStart = h.b * hz.bucket;
+      if (h.alerted) {
+        const active = this.#active.get(key);
+        if (active) {
+          if (active.evidence.length < this.#c.max_evidence) active.evidence.push(e.event.id);
+        } else {
+          // Reported before this state was saved and reloaded (restart, eviction): keep refreshing
+          // the same alert, with the evidence seen since.
+          this.#active.set(key, { user, action, horizon: i, bucketStart, evidence: this.#recent(act, bucketStart) });
+        }
+        this.#dirty.add(key);
+        return;
+      }
+      if (h.c < this.#c.min_count || t - s.first < this.#c.learning_period) return;
+      const ex = this.#expect(s, h, i);
+      if (!ex || ex.n < this.#c.min_buckets) return;
+      const score = (h.c - ex.mean) / ex.sd;
+      if (score < this.#c.threshold) return;
+      h.alerted = true;
+      const a: Active = { user, action, horizon: i, bucketStart, evidence: this.#recent(act, bucketStart) };
+      this.#active.set(key, a);
+      this.#dirty.delete(key);
+      (out ??= []).push(this.#finding(a, s, h));
+    });
+    return out ?? [];
+  }
+
+  #recent(act: ActionState, from: number): string[] {
+    const ids: string[] = [];
+    for (let j = 0; j < act.ids.length; j++) if (act.times[j]! >= from) ids.push(act.ids[j]!);
+    return ids;
+  }
+
+  /** A reported bucket is closing: its last counts go out with the next flush if they changed since the last report. */
+  #end(key: string, s: BaselineUserState, h: HorizonState): void {
+    const a = this.#active.get(key);
+    if (!a) return;
+    if (this.#dirty.delete(key)) this.#ended.push(this.#finding(a, s, h));
+    this.#active.delete(key);
+  }
+
+  /** Folds the open bucket's count into the EWMA, then the k empty buckets before `idx` in closed form. */
+  #close(h: HorizonState, idx: number, alpha: number): void {
+    const x = h.c;
+    h.m = (1 - alpha) * h.m + alpha * x;
+    h.s = (1 - alpha) * h.s + alpha * x * x;
+    const k = idx - h.b - 1;
+    if (k > 0) {
+      const f = (1 - alpha) ** k;
+      h.m *= f;
+      h.s *= f;
+    }
+    h.b = idx;
+    h.c = 0;
+    h.alerted = false;
+  }
+
+  #expect(s: BaselineUserState, h: HorizonState, i: number): Expectation | undefined {
+    const n = h.b - Math.floor(s.first / this.#c.horizons[i]!.bucket);
+    if (n <= 0) return undefined;
+    const W = 1 - (1 - this.#alpha[i]!) ** n;
+    const mean = h.m / W;
+    const variance = Math.max(0, h.s / W - mean * mean);
+    // Counts are roughly Poisson, whose variance is the mean: a user with a perfectly regular count
+    // (variance near 0) must not score a handful of extra events as dozens of deviations.
+    const sd = Math.max(this.#c.min_sd, Math.sqrt(Math.max(variance, mean)));
+    return { mean, sd, n };
+  }
+
+  #finding(a: Active, s: BaselineUserState, h: HorizonState): Finding {
+    const c = this.#c;
+    const hz = c.horizons[a.horizon]!;
+    const ex = this.#expect(s, h, a.horizon) ?? { mean: 0, sd: c.min_sd, n: 0 };
+    const score = (h.c - ex.mean) / ex.sd;
+    const wouldBlock = score >= c.block_score && h.c >= c.block_min_count;
+    const per = bucketLabel(hz.bucket);
+    const history = formatSpan(ex.n * hz.bucket);
+    const from = new Date(a.bucketStart).toISOString();
+    let description =
+      `${a.user} did ${h.c} × ${a.action} in the ${per} from ${from}; expected ${fmt(ex.mean)} ± ${fmt(ex.sd)} per ${per} ` +
+      `from ${history} of history: ${score.toFixed(1)} standard deviations above normal (threshold ${c.threshold}, minimum count ${c.min_count}).`;
+    if (wouldBlock) {
+      description +=
+        ` Would block ${a.user}: score ${score.toFixed(1)} ≥ block_score ${c.block_score} and count ${h.c} ≥ block_min_count ${c.block_min_count}` +
+        ' (automatic blocking is not enabled yet; the evidence is recorded in this alert).';
+    }
+    return {
+      rule: BASELINE_RULE,
+      title: `Unusual volume of ${a.action} for ${a.user}: ${h.c} in one ${per} (normally ${fmt(ex.mean)})`,
+      severity: (wouldBlock ? c.block_severity : c.severity) as Severity,
+      entity: { type: 'user', value: a.user },
+      windowStart: a.bucketStart,
+      windowEnd: Math.max(h.last, a.bucketStart),
+      evidence: a.evidence.slice(),
+      description,
+      observed: { count: h.c, score: round(score), would_block: wouldBlock ? 1 : 0 },
+      expected: {
+        mean: round(ex.mean),
+        sd: round(ex.sd),
+        history_buckets: ex.n,
+        bucket_minutes: hz.bucket / 60_000,
+        threshold: c.threshold,
+        min_count: c.min_count,
+        block_score: c.block_score,
+        block_min_count: c.block_min_count,
+      },
+      score: round(score),
+    };
+  }
+
+  /**
+   * `{v, f, a: [[action, [b, c, m, s, alerted, last − bucket start] per horizon], ...]}`, least recent action first.
+   * Doubles are kept whole so a restored run continues bit for bit like an uninterrupted one.
+   */
+  #encode(s: BaselineUserState): unknown {
+    const a: unknown[] = [];
+    for (const [action, act] of s.actions) a.push([action, act.h.map((h, i) => [h.b, h.c, h.m, h.s, h.alerted ? 1 : 0, h.last - h.b * this.#c.horizons[i]!.bucket])]);
+    return { v: this.#signature, f: s.first, a };
+  }
+
+  #decode(v: unknown): BaselineUserState | undefined {
+    if (!isRecord(v) || v.v !== this.#signature || typeof v.f !== 'number' || !Array.isArray(v.a)) return undefined;
+    const actions = new Map<string, ActionState>();
+    for (const item of v.a) {
+      if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) return undefined;
+      const hs = item[1] as unknown[];
+      if (hs.length !== this.#c.horizons.length) return undefined;
+      const h: HorizonState[] = [];
+      for (const [i, x] of hs.entries()) {
+        if (!Array.isArray(x) || x.length !== 6 || !x.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
+        const [b, c, m, s, alerted, last] = x as number[];
+        h.push({ b: b!, c: c!, m: m!, s: s!, alerted: alerted === 1, last: last! + b! * this.#c.horizons[i]!.bucket });
+      }
+      actions.set(item[0], { h, ids: [], times: [] });
+    }
+    return { first: v.f, actions };
+  }
+}
+
+function activeKey(user: string, action: string, horizon: number): string {
+  return `${user}\u0000${action}\u0000${horizon}`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function bucketLabel(ms: number): string {
+  if (ms === 3_600_000) return 'hour';
+  if (ms === 86_400_000) return 'day';
+  if (ms === 604_800_000) return 'week';
+  return formatSpan(ms);
+}
+
+function formatSpan(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+function fmt(x: number): string {
+  return x >= 10 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/** Four decimals: enough to read, and stable text in alerts. */
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}

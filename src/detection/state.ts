@@ -1,0 +1,228 @@
+/** Per-user detector state held in a bounded LRU in memory and saved to the store between batches and runs. */
+import type { Finding, PluginDeps } from '../core/index.js';
+
+export type StateStore = NonNullable<PluginDeps['state']>;
+
+/** How a detector creates, updates and (de)serializes one user's state. */
+export interface UserStateModel<S, E> {
+  create(user: string): S;
+  /** Compact JSON form; detectors keep it under 2 KB per user. */
+  encode(state: S): unknown;
+  /** Undefined when the stored value is unusable (old format, corrupt): the user starts afresh. */
+  decode(value: unknown): S | undefined;
+  /** Applies one event to the user's state, in event order; may produce findings. */
+  apply(user: string, state: S, event: E): Finding[];
+  /** The state is leaving memory (it is saved first if changed): report what depends on it being there. */
+  evict?(user: string, state: S): void;
+}
+
+export interface UserStatesOptions {
+  /** Keys are `<prefix>:<user>`; the warm-up index is `<prefix>#index`, which no user key can equal. */
+  prefix: string;
+  /** Users kept in memory; the least recently active are saved and dropped beyond it. */
+  maxUsers: number;
+  /** Events queued per user while the user's saved state is being loaded. */
+  maxQueued?: number;
+  store?: StateStore | undefined;
+  /**
+   * Receives findings of replayed events instead of drain(), for detectors that keep one ordered
+   * output list (a later report of the same alert must come after the earlier one).
+   */
+  onReplayed?: (findings: Finding[]) => void;
+}
+
+export interface UserStatesStats {
+  users: number;
+  loading: number;
+  evicted: number;
+  saved: number;
+  loaded: number;
+  /** Events dropped because a loading user's queue was full. */
+  droppedQueued: number;
+}
+
+/**
+ * observe() is synchronous and the store is not, so a user absent from memory cannot be read on the
+ * spot. With a store, that user's events wait in a queue until the next persist() (after the batch)
+ * reads the saved state, or finds none, and replays them in order; their findings come out of the
+ * next drain(). The state after the replay is exactly what an uninterrupted run would hold, which a
+ * fresh state (starting over the learning period, then overwriting the saved one) would not be.
+ * restore() preloads the users that were in memory at the last save, so a restart queues nobody but
+ * users who were evicted or are new. Without a store (unit tests, in-memory runs) nothing is queued.
+ */
+export class UserStates<S, E> {
+  readonly #model: UserStateModel<S, E>;
+  readonly #prefix: string;
+  readonly #maxUsers: number;
+  readonly #maxQueued: number;
+  readonly #store: StateStore | undefined;
+  readonly #onReplayed: ((findings: Finding[]) => void) | undefined;
+  /** Map order is recency order: a touch re-inserts at the end, the first entry is the LRU victim. */
+  readonly #mem = new Map<string, S>();
+  readonly #dirty = new Set<string>();
+  /** Changed states pushed out of memory before they were saved; persist() writes them. */
+  readonly #evictedDirty = new Map<string, S>();
+  readonly #queue = new Map<string, E[]>();
+  #ready: Finding[] = [];
+  #indexChanged = false;
+  #evicted = 0;
+  #saved = 0;
+  #loaded = 0;
+  #droppedQueued = 0;
+
+  constructor(model: UserStateModel<S, E>, opts: UserStatesOptions) {
+    this.#model = model;
+    this.#prefix = opts.prefix;
+    this.#maxUsers = Math.max(1, opts.maxUsers);
+    this.#maxQueued = opts.maxQueued ?? 10_000;
+    this.#store = opts.store;
+    this.#onReplayed = opts.onReplayed;
+  }
+
+  key(user: string): string {
+    return `${this.#prefix}:${user}`;
+  }
+
+  get indexKey(): string {
+    return `${this.#prefix}#index`;
+  }
+
+  /** Routes one event to its user's state (see the class comment for users not in memory). */
+  observe(user: string, event: E): Finding[] {
+    let s = this.#mem.get(user);
+    if (s !== undefined) {
+      this.#mem.delete(user);
+      this.#mem.set(user, s);
+    } else {
+      s = this.#evictedDirty.get(user);
+      if (s !== undefined) {
+        this.#evictedDirty.delete(user);
+        this.#insert(user, s);
+      } else {
+        const q = this.#queue.get(user);
+        if (q) {
+          if (q.length < this.#maxQueued) q.push(event);
+          else this.#droppedQueued++;
+          return [];
+        }
+        if (this.#store) {
+          this.#queue.set(user, [event]);
+          return [];
+        }
+        s = this.#model.create(user);
+        this.#insert(user, s);
+      }
+    }
+    this.#dirty.add(user);
+    return this.#model.apply(user, s, event);
+  }
+
+  /** Findings from replayed queued events, handed over by the detector's flush(). */
+  drain(): Finding[] {
+    const out = this.#ready;
+    this.#ready = [];
+    return out;
+  }
+
+  get(user: string): S | undefined {
+    return this.#mem.get(user) ?? this.#evictedDirty.get(user);
+  }
+
+  users(): string[] {
+    return [...this.#mem.keys()];
+  }
+
+  stats(): UserStatesStats {
+    return {
+      users: this.#mem.size,
+      loading: this.#queue.size,
+      evicted: this.#evicted,
+      saved: this.#saved,
+      loaded: this.#loaded,
+      droppedQueued: this.#droppedQueued,
+    };
+  }
+
+  /** Loads the users that were in memory at the last save, most recently active last, up to the cap. */
+  async restore(): Promise<void> {
+    if (!this.#store) return;
+    const index = await this.#store.getBaseline(this.indexKey);
+    if (!Array.isArray(index)) return;
+    const users = index.filter((u): u is string => typeof u === 'string').slice(-this.#maxUsers);
+    for (const user of users) {
+      if (this.#mem.has(user) || this.#queue.has(user)) continue;
+      const s = this.#model.decode(await this.#store.getBaseline(this.key(user)));
+      if (s === undefined) continue;
+      this.#loaded++;
+      this.#insert(user, s);
+    }
+    this.#indexChanged = false;
+  }
+
+  /**
+   * Loads queued users and replays their events, then saves every state changed since the last
+   * save (and the index when membership changed). A failed write leaves the user dirty for the next
+   * call. Safe against observe() running between awaits (sources run side by side): each await is
+   * followed by a synchronous re-read of what it depends on.
+   */
+  async persist(): Promise<void> {
+    const store = this.#store;
+    if (!store) return;
+    for (const user of [...this.#queue.keys()]) {
+      const stored = await store.getBaseline(this.key(user));
+      const events = this.#queue.get(user);
+      if (!events) continue;
+      this.#queue.delete(user);
+      let s = stored === undefined ? undefined : this.#model.decode(stored);
+      if (s === undefined) s = this.#model.create(user);
+      else this.#loaded++;
+      this.#insert(user, s);
+      this.#dirty.add(user);
+      for (const e of events) {
+        const found = this.#model.apply(user, s, e);
+        if (found.length === 0) continue;
+        if (this.#onReplayed) this.#onReplayed(found);
+        else this.#ready.push(...found);
+      }
+    }
+    for (const [user, s] of [...this.#evictedDirty]) {
+      await store.putBaseline(this.key(user), this.#model.encode(s));
+      if (this.#evictedDirty.get(user) === s) this.#evictedDirty.delete(user);
+      this.#saved++;
+    }
+    for (const user of [...this.#dirty]) {
+      const s = this.#mem.get(user);
+      this.#dirty.delete(user);
+      if (s === undefined) continue;
+      try {
+        await store.putBaseline(this.key(user), this.#model.encode(s));
+        this.#saved++;
+      } catch (err) {
+        this.#dirty.add(user);
+        throw err;
+      }
+    }
+    if (this.#indexChanged) {
+      this.#indexChanged = false;
+      try {
+        await store.putBaseline(this.indexKey, [...this.#mem.keys()]);
+      } catch (err) {
+        this.#indexChanged = true;
+        throw err;
+      }
+    }
+  }
+
+  #insert(user: string, s: S): void {
+    this.#mem.set(user, s);
+    this.#indexChanged = true;
+    while (this.#mem.size > this.#maxUsers) {
+      const [victim, vs] = this.#mem.entries().next().value as [string, S];
+      this.#mem.delete(victim);
+      this.#evicted++;
+      this.#model.evict?.(victim, vs);
+      // Unsaved changes must reach the store before the state is forgotten; a clean one is there already.
+      if (this.#dirty.delete(victim) && this.#store) this.#evictedDirty.set(victim, vs);
+    }
+  }
+}
