@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
 import type { PluginDeps, Sink, Source, Store } from './core/index.js';
+import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
 import { Outbox } from './pipeline/outbox.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -34,7 +35,7 @@ export async function openConfiguredStore(config: Config): Promise<Store> {
 
 export async function createApp(
   config: Config,
-  opts: { logger?: Logger; registry?: Registry; once?: boolean } = {},
+  opts: { logger?: Logger; registry?: Registry; once?: boolean; enrichOverrides?: EnrichOptions['overrides'] } = {},
 ): Promise<App> {
   const reg = opts.registry ?? registry;
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
@@ -53,7 +54,8 @@ export async function createApp(
     for (const s of config.sinks) {
       sinks.set(s.name, reg.sinks.get(s.type)!.create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
-    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger });
+    const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
+    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers });
     const outbox = new Outbox(store, sinks, { logger });
     return {
       config,

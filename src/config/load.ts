@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { SaaswatchError } from '../core/index.js';
 import type { Registry } from '../registry.js';
 import { formatPath, interpolateEnv } from './interpolate.js';
+import type { EnrichConfig } from '../enrich/index.js';
 import { rootSchema, type ServerConfig, type StorageConfig } from './schema.js';
 
 export interface PluginInstance {
@@ -21,6 +22,7 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   storage: StorageConfig;
+  enrich: EnrichConfig;
   sources: readonly PluginInstance[];
   detection: readonly PluginInstance[];
   sinks: readonly PluginInstance[];
@@ -133,6 +135,7 @@ export function validateConfig(
     dataDir,
     logLevel: root.log_level,
     storage,
+    enrich: root.enrich,
     sources,
     detection,
     sinks,

@@ -1,6 +1,7 @@
 /** The top-level config shape; each plugin's own section is validated by that plugin's schema. */
 import { z } from 'zod';
 import { zDuration } from '../core/index.js';
+import { enrichConfigSchema } from '../enrich/index.js';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -38,6 +39,8 @@ export const rootSchema = z.strictObject({
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   storage: storageSchema.default({ type: 'sqlite', path: 'saaswatch.db', retention: 90 * 86_400_000 }),
   sources: z.array(pluginEntry).default([]),
+  /** Offline GeoIP/ASN, user agents, and identity mapping across sources. */
+  enrich: enrichConfigSchema.prefault({}),
   detection: z.array(pluginEntry).default([{ type: 'brute-force' }, { type: 'isolation-forest' }]),
   sinks: z.array(pluginEntry).default([{ type: 'jsonl-file', name: 'alerts-file' }]),
   server: serverSchema.default({ host: '127.0.0.1', port: 8080 }),
