@@ -37,5 +37,8 @@ describe('saaswatch demo', () => {
     const alerts = await app.store.listAlerts();
     expect(alerts.some((a) => a.rule === 'brute-force' && a.entity.value === brute.ip)).toBe(true);
     expect((await app.store.listDeliveries({ status: 'delivered' })).length).toBe(alerts.length);
+    // Every alert names an injected attacker: the normal organisation raises nothing.
+    const attackers = new Set(result.truth.flatMap((t) => [t.actor, t.ip]));
+    for (const a of alerts) expect(attackers, `${a.rule} ${a.entity.value}`).toContain(a.entity.value);
   });
 });

@@ -89,14 +89,31 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           poll_interval: '1m',
         },
       ],
-      detection: [{ type: 'brute-force' }, { type: 'isolation-forest' }],
+      detection: [
+        { type: 'brute-force' },
+        { type: 'isolation-forest' },
+        // A week of history is all the demo has: learn for two days, then watch.
+        { type: 'baseline', learning_period: '2d', min_count: 50 },
+        { type: 'novelty', learning_period: '2d' },
+        { type: 'impossible-travel' },
+      ],
       sinks: [{ type: 'jsonl-file', name: 'alerts-file', path: join(opts.dataDir, 'demo-alerts.jsonl') }],
       server: { host: '127.0.0.1', port: 0 },
     },
     registry,
     { baseDir: opts.dataDir },
   );
-  const app = await createApp(config, opts.logger ? { logger: opts.logger } : {}).catch(async (err: unknown) => {
+  // The scenario's addresses come from unrouted ranges; its directory says where each one "is".
+  const enrichOverrides = {
+    geo: Object.fromEntries(
+      Object.entries(scenario.org.ipDirectory).map(([ip, i]) => [
+        ip,
+        { country_iso_code: i.country, city_name: i.city, location: { lat: i.lat, lon: i.lon }, accuracy_radius_km: 20 },
+      ]),
+    ),
+    asn: Object.fromEntries(Object.entries(scenario.org.ipDirectory).map(([ip, i]) => [ip, { number: i.asn, name: i.asnOrg }])),
+  };
+  const app = await createApp(config, { enrichOverrides, ...(opts.logger ? { logger: opts.logger } : {}) }).catch(async (err: unknown) => {
     await Promise.all([google.close(), dropbox.close()]);
     throw err;
   });

@@ -7,6 +7,8 @@ export const CUSTOMER_ID = 'C03az79cb';
 
 export interface Site {
   city: string;
+  lat: number;
+  lon: number;
   region: string;
   country: string;
   tz: string;
@@ -17,21 +19,21 @@ export interface Site {
 }
 
 export const SITES: readonly Site[] = [
-  { city: 'New York', region: 'New York', country: 'US', tz: 'America/New_York', asn: 7922, asnOrg: 'Comcast Cable Communications, LLC', weight: 0.22 },
-  { city: 'San Francisco', region: 'California', country: 'US', tz: 'America/Los_Angeles', asn: 7018, asnOrg: 'AT&T Services, Inc.', weight: 0.16 },
-  { city: 'London', region: 'England', country: 'GB', tz: 'Europe/London', asn: 2856, asnOrg: 'British Telecommunications PLC', weight: 0.16 },
-  { city: 'Berlin', region: 'Land Berlin', country: 'DE', tz: 'Europe/Berlin', asn: 3320, asnOrg: 'Deutsche Telekom AG', weight: 0.12 },
-  { city: 'Paris', region: 'Île-de-France', country: 'FR', tz: 'Europe/Paris', asn: 3215, asnOrg: 'Orange S.A.', weight: 0.1 },
-  { city: 'Bengaluru', region: 'Karnataka', country: 'IN', tz: 'Asia/Kolkata', asn: 24560, asnOrg: 'Bharti Airtel Ltd.', weight: 0.1 },
-  { city: 'Tokyo', region: 'Tokyo', country: 'JP', tz: 'Asia/Tokyo', asn: 2516, asnOrg: 'KDDI Corporation', weight: 0.08 },
-  { city: 'Sydney', region: 'New South Wales', country: 'AU', tz: 'Australia/Sydney', asn: 1221, asnOrg: 'Telstra Limited', weight: 0.06 },
+  { city: 'New York', lat: 40.7128, lon: -74.006, region: 'New York', country: 'US', tz: 'America/New_York', asn: 7922, asnOrg: 'Comcast Cable Communications, LLC', weight: 0.22 },
+  { city: 'San Francisco', lat: 37.7749, lon: -122.4194, region: 'California', country: 'US', tz: 'America/Los_Angeles', asn: 7018, asnOrg: 'AT&T Services, Inc.', weight: 0.16 },
+  { city: 'London', lat: 51.5074, lon: -0.1278, region: 'England', country: 'GB', tz: 'Europe/London', asn: 2856, asnOrg: 'British Telecommunications PLC', weight: 0.16 },
+  { city: 'Berlin', lat: 52.52, lon: 13.405, region: 'Land Berlin', country: 'DE', tz: 'Europe/Berlin', asn: 3320, asnOrg: 'Deutsche Telekom AG', weight: 0.12 },
+  { city: 'Paris', lat: 48.8566, lon: 2.3522, region: 'Île-de-France', country: 'FR', tz: 'Europe/Paris', asn: 3215, asnOrg: 'Orange S.A.', weight: 0.1 },
+  { city: 'Bengaluru', lat: 12.9716, lon: 77.5946, region: 'Karnataka', country: 'IN', tz: 'Asia/Kolkata', asn: 24560, asnOrg: 'Bharti Airtel Ltd.', weight: 0.1 },
+  { city: 'Tokyo', lat: 35.6762, lon: 139.6503, region: 'Tokyo', country: 'JP', tz: 'Asia/Tokyo', asn: 2516, asnOrg: 'KDDI Corporation', weight: 0.08 },
+  { city: 'Sydney', lat: -33.8688, lon: 151.2093, region: 'New South Wales', country: 'AU', tz: 'Australia/Sydney', asn: 1221, asnOrg: 'Telstra Limited', weight: 0.06 },
 ];
 
 /** Places nobody in the organisation works from: where the attackers are. */
 export const FOREIGN: readonly Site[] = [
-  { city: 'Lagos', region: 'Lagos', country: 'NG', tz: 'Africa/Lagos', asn: 29465, asnOrg: 'MTN Nigeria Communication limited', weight: 1 },
-  { city: 'Bucharest', region: 'Bucuresti', country: 'RO', tz: 'Europe/Bucharest', asn: 9009, asnOrg: 'M247 Europe SRL', weight: 1 },
-  { city: 'Hanoi', region: 'Hanoi', country: 'VN', tz: 'Asia/Bangkok', asn: 7552, asnOrg: 'Viettel Group', weight: 1 },
+  { city: 'Lagos', lat: 6.5244, lon: 3.3792, region: 'Lagos', country: 'NG', tz: 'Africa/Lagos', asn: 29465, asnOrg: 'MTN Nigeria Communication limited', weight: 1 },
+  { city: 'Bucharest', lat: 44.4268, lon: 26.1025, region: 'Bucuresti', country: 'RO', tz: 'Europe/Bucharest', asn: 9009, asnOrg: 'M247 Europe SRL', weight: 1 },
+  { city: 'Hanoi', lat: 21.0278, lon: 105.8342, region: 'Hanoi', country: 'VN', tz: 'Asia/Bangkok', asn: 7552, asnOrg: 'Viettel Group', weight: 1 },
 ];
 
 export const DEPARTMENTS = ['Engineering', 'Sales', 'Marketing', 'Finance', 'HR', 'Legal', 'Operations', 'Support'] as const;
@@ -139,7 +141,7 @@ export class IpAllocator {
   }
 
   #register(ip: string, site: Site): string {
-    this.directory[ip] = { country: site.country, city: site.city, region: site.region, asn: site.asn, asnOrg: site.asnOrg };
+    this.directory[ip] = { country: site.country, city: site.city, region: site.region, lat: site.lat, lon: site.lon, asn: site.asn, asnOrg: site.asnOrg };
     return ip;
   }
 }

@@ -151,6 +151,8 @@ export interface IpInfo {
   country: string;
   city: string;
   region: string;
+  lat: number;
+  lon: number;
   asn: number;
   asnOrg: string;
 }
