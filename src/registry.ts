@@ -5,6 +5,7 @@ import { bruteForcePlugin } from './detection/brute-force/plugin.js';
 import { impossibleTravelPlugin } from './detection/impossible-travel/plugin.js';
 import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
 import { noveltyPlugin } from './detection/novelty/plugin.js';
+import { sigmaPlugin } from './detection/sigma/plugin.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
 import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
@@ -23,6 +24,6 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 
 export const registry: Registry = {
   sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin]),
-  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin]),
+  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
 };

@@ -1,10 +1,10 @@
 /** The CLI as a user runs it: config check, ingest of the shipped sample, re-ingest, exit codes. */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/sinks/webhook/sink.js';
-import { ATTACKER_IP, BIN, runCli, SAMPLE, SAMPLE_SOURCE, startReceiver, tempDir, writeConfig } from './helpers.js';
+import { ATTACKER_IP, BIN, ROOT, runCli, SAMPLE, SAMPLE_SOURCE, startReceiver, tempDir, writeConfig } from './helpers.js';
 
 describe('saaswatch CLI', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -120,5 +120,21 @@ describe('saaswatch CLI', () => {
     const piped = await runCli(['ingest', SAMPLE, '--config', config], { env });
     expect(piped.stdout).not.toContain('\r');
     expect(piped.stdout).not.toContain('%');
+  });
+
+  it('rules test runs the built-in pack and fails on a rule whose example no longer matches', async () => {
+    const ok = await runCli(['rules', 'test']);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/^\d+ passed, 0 failed \(\d+ rules\)$/m);
+
+    const broken = tempDir('sw-rules-');
+    mkdirSync(join(broken, 'auth'));
+    for (const f of ['failed-login.yml', 'failed-login.tests.yml']) cpSync(join(ROOT, 'rules/auth', f), join(broken, 'auth', f));
+    const rule = join(broken, 'auth/failed-login.yml');
+    // Break the rule the way a careless edit would: it now wants a success.
+    writeFileSync(rule, readFileSync(rule, 'utf8').replace('event.outcome: failure', 'event.outcome: success'));
+    const bad = await runCli(['rules', 'test', broken]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^FAIL /m);
   });
 });

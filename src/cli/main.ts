@@ -6,6 +6,8 @@ import { errorMessage, isWebhookSource, SaaswatchError, type Source } from '../c
 import { join, resolve } from 'node:path';
 import { startApiServer } from '../api/server.js';
 import { runDemo } from '../demo/demo.js';
+import { BUILTIN_RULES_DIR } from '../detection/sigma/config.js';
+import { runRuleTests } from '../detection/sigma/rule-tests.js';
 import { VERSION } from '../version.js';
 import type { IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
@@ -197,6 +199,19 @@ export function buildProgram(): Command {
           out(`${d.source} ${where} ${d.code}: ${d.reason}`);
         }
       });
+    });
+
+  const rules = program.command('rules').description('work with Sigma rules');
+  rules
+    .command('test')
+    .description("run every rule's positive and negative examples (<rule>.tests.yml) through the real normalizers")
+    .argument('[dir]', 'rules folder', BUILTIN_RULES_DIR)
+    .action(async (dir: string) => {
+      const results = await runRuleTests(resolve(dir));
+      const failed = results.filter((r) => !r.passed);
+      for (const r of failed) out(`FAIL ${r.rule} ${r.case}: ${r.message}`);
+      out(`${results.length - failed.length} passed, ${failed.length} failed (${new Set(results.map((r) => r.rule)).size} rules)`);
+      process.exitCode = failed.length ? EXIT.error : EXIT.ok;
     });
 
   const config = program.command('config').description('inspect the configuration');

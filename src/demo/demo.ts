@@ -90,7 +90,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         },
       ],
       detection: [
-        { type: 'brute-force' },
+        // The Sigma pack covers brute force and spraying; the threshold detector would repeat it.
+        { type: 'sigma' },
         { type: 'isolation-forest' },
         // A week of history is all the demo has: learn for two days, then watch.
         { type: 'baseline', learning_period: '2d', min_count: 50 },

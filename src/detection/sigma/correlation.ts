@@ -1,0 +1,478 @@
+/** Streaming evaluation of Sigma v2 correlation rules (event_count, value_count, temporal, temporal_ordered) with bounded per-group state and replay-stable window starts. */
+import type { Entity, Finding, SecurityEvent, Severity } from '../../core/index.js';
+import { eventWeight } from '../fields.js';
+import { fieldFor, type FieldGetter } from './fields.js';
+import { scalarString } from './match.js';
+import type { CorrelationCondition, CorrelationRuleDef } from './loader.js';
+
+/** Distinct values remembered per burst for value_count reports; the live window count is exact regardless. */
+const MAX_DISTINCT = 10_000;
+const COMPACT_AT = 512;
+/** Shared empty result: most events produce nothing, and a fresh [] each time is garbage. */
+const NONE: Finding[] = [];
+
+export interface CorrelationOptions {
+  severity: Severity;
+  maxEvidence: number;
+  maxGroups: number;
+}
+
+/** A referenced rule as the correlation sees it: its providers decide how group-by names resolve. */
+export interface CorrelationInput {
+  /** The referenced rule's key, id or name as written in `rules:`. */
+  ref: string;
+  /** The referenced rule's own id or name, for alias lookups. */
+  names: string[];
+  providers: string[] | undefined;
+}
+
+const USER_FIELDS = new Set(['user', 'user.email', 'user.name', 'user.id', 'actor.email', 'email', 'principalemail', 'target.user.email']);
+const IP_FIELDS = new Set(['source.ip', 'ip', 'ipaddress', 'ip_address', 'callerip', 'src_ip', 'client_ip', 'origin.geo_location.ip_address']);
+
+/** Entity type of a group-by field as findings name it: `user`, `ip`, or the field itself. */
+export function entityTypeOf(field: string): string {
+  const f = field.toLowerCase();
+  if (USER_FIELDS.has(f) || f.startsWith('user.')) return 'user';
+  if (IP_FIELDS.has(f)) return 'ip';
+  return field;
+}
+
+export function testCondition(c: CorrelationCondition | undefined, n: number, dflt: number): boolean {
+  if (!c || [c.gt, c.gte, c.lt, c.lte, c.eq, c.neq].every((x) => x === undefined)) return n >= dflt;
+  return (
+    (c.gt === undefined || n > c.gt) &&
+    (c.gte === undefined || n >= c.gte) &&
+    (c.lt === undefined || n < c.lt) &&
+    (c.lte === undefined || n <= c.lte) &&
+    (c.eq === undefined || n === c.eq) &&
+    (c.neq === undefined || n !== c.neq)
+  );
+}
+
+export function describeCondition(c: CorrelationCondition | undefined): string {
+  if (!c) return 'all rules';
+  const sym: Record<string, string> = { gt: '>', gte: '≥', lt: '<', lte: '≤', eq: '=', neq: '≠' };
+  return Object.entries(c)
+    .filter(([k, v]) => k in sym && v !== undefined)
+    .map(([k, v]) => `${sym[k]} ${v}`)
+    .join(' and ');
+}
+
+/** Only lower bounds (gt/gte): more events never undo a match, so it can fire the moment it holds. */
+function isMonotone(c: CorrelationCondition | undefined): boolean {
+  return !c || (c.lt === undefined && c.lte === undefined && c.eq === undefined && c.neq === undefined);
+}
+
+/** A run of matching activity for one group that satisfied the condition; refreshed, not re-reported, while it lasts. */
+interface Burst {
+  windowStart: number;
+  last: number;
+  events: number;
+  /** Largest measure (count, distinct values, rules) seen in one window during the burst. */
+  peak: number;
+  evidence: string[];
+  distinct: Set<string>;
+}
+
+interface Group {
+  key: string;
+  values: string[];
+  lastT: number;
+  burst?: Burst;
+  // Sliding window (event_count, value_count): time-sorted parallel arrays with a head index.
+  times: number[];
+  ids: string[];
+  weights: number[];
+  vals: Array<string | undefined>;
+  head: number;
+  sum: number;
+  maxT: number;
+  valCounts: Map<string, number>;
+  // Tumbling window (upper-bound conditions): opens at its first event.
+  tumble?: { start: number; last: number; events: number; evidence: string[]; distinct: Set<string> };
+  // temporal: latest match per referenced rule; temporal_ordered: best chain per step.
+  seen: Array<{ t: number; id: string } | undefined>;
+  chain: Array<{ start: number; t: number; ids: string[] } | undefined>;
+}
+
+export interface CorrelationStats {
+  groups: number;
+  activeBursts: number;
+  evicted: number;
+}
+
+/**
+ * Why windowStart is the first event of the window that satisfied the condition: it is a pure
+ * function of the event sequence (so a replay or a re-run after a crash reproduces the dedup key
+ * rule + entity + windowStart), and a burst keeps that start until its group has been quiet for a
+ * whole timespan, so one attack is one alert however long it lasts.
+ */
+export class CorrelationState {
+  readonly def: CorrelationRuleDef;
+  readonly #opts: CorrelationOptions;
+  readonly #span: number;
+  readonly #monotone: boolean;
+  /** Per input: group-by getters (aliases applied) and, for value_count, the counted field. */
+  readonly #groupGetters: FieldGetter[][];
+  readonly #valueGetters: Array<FieldGetter | undefined>;
+  readonly #entityType: string;
+  readonly #groups = new Map<string, Group>();
+  readonly #dirty = new Set<Group>();
+  /** Findings of windows closed by event time (tumbling): part of the event-driven output, so returned by observe. */
+  #ended: Finding[] = [];
+  /** Final refreshes of bursts that ended since the last flush: whether one exists depends on flush timing, so only flush returns them. */
+  #refreshes: Finding[] = [];
+  #watermark = Number.NEGATIVE_INFINITY;
+  #nextSweep = Number.NEGATIVE_INFINITY;
+  #evicted = 0;
+
+  constructor(def: CorrelationRuleDef, inputs: CorrelationInput[], opts: CorrelationOptions) {
+    this.def = def;
+    this.#opts = opts;
+    this.#span = def.timespanMs;
+    this.#monotone = def.type === 'temporal' || def.type === 'temporal_ordered' || isMonotone(def.condition);
+    const fieldOf = (name: string, input: CorrelationInput) => {
+      const alias = def.aliases[name];
+      if (!alias) return name;
+      for (const n of [input.ref, ...input.names]) if (alias[n] !== undefined) return alias[n]!;
+      return name;
+    };
+    this.#groupGetters = inputs.map((input) => def.groupBy.map((g) => fieldFor(input.providers, fieldOf(g, input)).get));
+    const vf = def.condition?.field;
+    this.#valueGetters = inputs.map((input) => (vf ? fieldFor(input.providers, fieldOf(vf, input)).get : undefined));
+    const types = def.groupBy.map(entityTypeOf);
+    this.#entityType = types.length === 0 ? 'rule' : types.length === 1 ? types[0]! : types.join('+');
+  }
+
+  /** Feeds one event that matched the referenced rules at the given input positions. */
+  observe(e: SecurityEvent, t: number, inputs: number[]): Finding[] {
+    if (t > this.#watermark) {
+      this.#watermark = t;
+      if (t >= this.#nextSweep) this.#sweep();
+    }
+    const first = inputs[0]!;
+    const getters = this.#groupGetters[first]!;
+    // One group-by field (the usual case) keys by its value directly: no array or join per event.
+    let key = '';
+    for (let i = 0; i < getters.length; i++) {
+      const v = groupValue(getters[i]!(e));
+      // Sigma leaves events without the group-by field out of the correlation.
+      if (v === undefined) return this.#takeEnded();
+      key = i === 0 ? v : `${key}\u0000${v}`;
+    }
+    let g = this.#groups.get(key);
+    if (!g) {
+      if (this.#groups.size >= this.#opts.maxGroups) this.#evictOldest();
+      g = newGroup(key, getters.length <= 1 ? (getters.length ? [key] : []) : key.split('\u0000'), this.def.type === 'temporal' || this.def.type === 'temporal_ordered' ? this.def.rules.length : 0);
+      this.#groups.set(key, g);
+    }
+    if (t > g.lastT) g.lastT = t;
+    const id = e.event.id;
+    let found: Finding | undefined;
+    switch (this.def.type) {
+      case 'event_count':
+      case 'value_count': {
+        const vget = this.#valueGetters[first];
+        const val = vget ? groupValue(vget(e)) : undefined;
+        if (this.def.type === 'value_count' && val === undefined) break;
+        found = this.#monotone ? this.#slide(g, t, id, eventWeight(e), val) : this.#tumble(g, t, id, eventWeight(e), val);
+        break;
+      }
+      case 'temporal':
+        found = this.#temporal(g, t, id, inputs);
+        break;
+      case 'temporal_ordered':
+        found = this.#ordered(g, t, id, inputs);
+        break;
+    }
+    const out = this.#takeEnded();
+    if (!found) return out;
+    return out === NONE ? [found] : [...out, found];
+  }
+
+  flush(): Finding[] {
+    const out = [...this.#ended, ...this.#refreshes];
+    this.#ended = [];
+    this.#refreshes = [];
+    // Insertion order follows event order, so flush output replays identically.
+    for (const g of this.#dirty) if (g.burst) out.push(this.#finding(g, g.burst));
+    this.#dirty.clear();
+    return out;
+  }
+
+  stats(): CorrelationStats {
+    let active = 0;
+    for (const g of this.#groups.values()) if (g.burst) active++;
+    return { groups: this.#groups.size, activeBursts: active, evicted: this.#evicted };
+  }
+
+  #takeEnded(): Finding[] {
+    if (this.#ended.length === 0) return NONE;
+    const out = this.#ended;
+    this.#ended = [];
+    return out;
+  }
+
+  /** Ends a burst once its group has been quiet for longer than the timespan; reports its final state if it changed. */
+  #maybeEndBurst(g: Group, t: number): void {
+    if (g.burst && t - g.burst.last > this.#span) this.#endBurst(g);
+  }
+
+  #endBurst(g: Group): void {
+    if (g.burst && this.#dirty.has(g)) this.#refreshes.push(this.#finding(g, g.burst));
+    this.#dirty.delete(g);
+    g.burst = undefined;
+  }
+
+  /** Extends a running burst with one more event; true when the event belonged to it. */
+  #extend(g: Group, t: number, id: string, w: number, val: string | undefined, measure: number): boolean {
+    const b = g.burst;
+    if (!b) return false;
+    b.events += w;
+    if (t > b.last) b.last = t;
+    if (measure > b.peak) b.peak = measure;
+    if (b.evidence.length < this.#opts.maxEvidence && !b.evidence.includes(id)) b.evidence.push(id);
+    if (val !== undefined && b.distinct.size < MAX_DISTINCT) b.distinct.add(val);
+    this.#dirty.add(g);
+    return true;
+  }
+
+  #slide(g: Group, t: number, id: string, w: number, val: string | undefined): Finding | undefined {
+    this.#maybeEndBurst(g, t);
+    const tooLate = t <= g.maxT - this.#span;
+    if (!tooLate) {
+      insertSorted(g, t, id, w, val);
+      expire(g, g.maxT - this.#span);
+    }
+    const measure = this.def.type === 'value_count' ? g.valCounts.size : g.sum;
+    if (this.#extend(g, t, id, w, val, measure)) return undefined;
+    if (tooLate || !testCondition(this.def.condition, measure, 1)) return undefined;
+    const evidence: string[] = [];
+    for (let i = g.head; i < g.times.length && evidence.length < this.#opts.maxEvidence; i++) evidence.push(g.ids[i]!);
+    g.burst = {
+      windowStart: g.times[g.head]!,
+      last: g.maxT,
+      events: g.sum,
+      peak: measure,
+      evidence,
+      distinct: new Set([...g.valCounts.keys()].slice(0, MAX_DISTINCT)),
+    };
+    return this.#finding(g, g.burst);
+  }
+
+  /** Upper-bound conditions ("fewer than"): judged once per window, when the window closes. */
+  #tumble(g: Group, t: number, id: string, w: number, val: string | undefined): Finding | undefined {
+    let out: Finding | undefined;
+    if (g.tumble && t >= g.tumble.start + this.#span) out = this.#closeTumble(g);
+    const tw = (g.tumble ??= { start: t, last: t, events: 0, evidence: [], distinct: new Set() });
+    tw.events += w;
+    if (t > tw.last) tw.last = t;
+    if (tw.evidence.length < this.#opts.maxEvidence) tw.evidence.push(id);
+    if (val !== undefined && tw.distinct.size < MAX_DISTINCT) tw.distinct.add(val);
+    return out;
+  }
+
+  #closeTumble(g: Group): Finding | undefined {
+    const tw = g.tumble;
+    g.tumble = undefined;
+    if (!tw) return undefined;
+    const measure = this.def.type === 'value_count' ? tw.distinct.size : tw.events;
+    if (!testCondition(this.def.condition, measure, 1)) return undefined;
+    return this.#finding(g, { windowStart: tw.start, last: tw.last, events: tw.events, peak: measure, evidence: tw.evidence, distinct: tw.distinct });
+  }
+
+  #temporal(g: Group, t: number, id: string, inputs: number[]): Finding | undefined {
+    this.#maybeEndBurst(g, t);
+    for (const i of inputs) {
+      const s = g.seen[i];
+      if (!s || t >= s.t) g.seen[i] = { t, id };
+    }
+    const cutoff = t - this.#span;
+    let n = 0;
+    let start = Number.POSITIVE_INFINITY;
+    for (const s of g.seen) {
+      if (s && s.t >= cutoff) {
+        n++;
+        if (s.t < start) start = s.t;
+      }
+    }
+    if (this.#extend(g, t, id, 1, undefined, n)) return undefined;
+    if (!testCondition(this.def.condition, n, this.def.rules.length)) return undefined;
+    const evidence = [...new Set(g.seen.filter((s) => s && s.t >= cutoff).map((s) => s!.id))].slice(0, this.#opts.maxEvidence);
+    g.burst = { windowStart: start, last: t, events: evidence.length, peak: n, evidence, distinct: new Set() };
+    return this.#finding(g, g.burst);
+  }
+
+  /**
+   * Keeps, for each step k, the chain r1..rk with the latest start (the one with most time left).
+   * Steps are visited last to first so one event cannot complete two consecutive steps by itself.
+   */
+  #ordered(g: Group, t: number, id: string, inputs: number[]): Finding | undefined {
+    this.#maybeEndBurst(g, t);
+    const steps = this.def.rules.length;
+    let completed: { start: number; ids: string[] } | undefined;
+    for (const k of [...inputs].sort((a, b) => b - a)) {
+      if (k === 0) {
+        const c = g.chain[0];
+        if (!c || t >= c.start) g.chain[0] = { start: t, t, ids: [id] };
+        continue;
+      }
+      const prev = g.chain[k - 1];
+      if (!prev || t < prev.t || t - prev.start > this.#span) continue;
+      const cur = g.chain[k];
+      if (!cur || prev.start >= cur.start) g.chain[k] = { start: prev.start, t, ids: [...prev.ids, id].slice(0, this.#opts.maxEvidence) };
+      if (k === steps - 1) completed = g.chain[k];
+    }
+    if (this.#extend(g, t, id, 1, undefined, steps)) return undefined;
+    if (!completed) return undefined;
+    g.burst = { windowStart: completed.start, last: t, events: completed.ids.length, peak: steps, evidence: completed.ids.slice(), distinct: new Set() };
+    return this.#finding(g, g.burst);
+  }
+
+  /** Runs once per timespan of event time: closes due tumbling windows and drops groups idle for two timespans. */
+  #sweep(): void {
+    const idle = this.#watermark - 2 * this.#span;
+    for (const [key, g] of this.#groups) {
+      if (g.tumble && g.tumble.start + this.#span <= this.#watermark) {
+        const f = this.#closeTumble(g);
+        if (f) this.#ended.push(f);
+      }
+      if (g.lastT > idle || g.tumble) continue;
+      this.#endBurst(g);
+      this.#groups.delete(key);
+      this.#evicted++;
+    }
+    this.#nextSweep = this.#watermark + (this.#monotone ? this.#span : Math.max(1, this.#span / 4));
+  }
+
+  #evictOldest(): void {
+    const first = this.#groups.entries().next();
+    if (first.done) return;
+    const [key, g] = first.value;
+    this.#endBurst(g);
+    if (g.tumble) {
+      const f = this.#closeTumble(g);
+      if (f) this.#ended.push(f);
+    }
+    this.#groups.delete(key);
+    this.#evicted++;
+  }
+
+  #finding(g: Group, b: Burst): Finding {
+    const def = this.def;
+    const minutes = Math.round((this.#span / 60_000) * 100) / 100;
+    const entity: Entity = { type: this.#entityType, value: g.values.length ? g.values.join('|') : def.key };
+    const observed: Record<string, number> = { events: b.events };
+    let what: string;
+    switch (def.type) {
+      case 'event_count':
+        observed.peak_window_events = b.peak;
+        what = `${b.events} matching events (peak ${b.peak} within ${minutes} min)`;
+        break;
+      case 'value_count': {
+        const f = def.condition?.field ?? 'value';
+        observed[`distinct_${f}`] = b.distinct.size;
+        observed[`peak_window_distinct_${f}`] = b.peak;
+        what = `${b.distinct.size} distinct ${f} over ${b.events} events (peak ${b.peak} within ${minutes} min)`;
+        break;
+      }
+      case 'temporal':
+        observed.rules_matched = b.peak;
+        what = `${b.peak} of ${def.rules.length} related rules (${def.rules.join(', ')}) within ${minutes} min`;
+        break;
+      case 'temporal_ordered':
+        observed.rules_matched = b.peak;
+        what = `the sequence ${def.rules.join(' → ')} within ${minutes} min`;
+        break;
+    }
+    const who = g.values.length ? ` for ${def.groupBy.map((f, i) => `${f}=${g.values[i]}`).join(', ')}` : '';
+    const parts = [
+      `${def.title}: ${what}${who} between ${new Date(b.windowStart).toISOString()} and ${new Date(b.last).toISOString()}`,
+      `(condition ${describeCondition(def.condition)} in ${minutes} min).`,
+    ];
+    if (def.description) parts.push(def.description.trim());
+    if (def.falsepositives.length) parts.push(`False positives: ${def.falsepositives.join('; ')}.`);
+    const expected: Record<string, number> = { timespan_minutes: minutes };
+    for (const [k, v] of Object.entries(def.condition ?? {})) if (typeof v === 'number') expected[k] = v;
+    return {
+      rule: def.key,
+      title: `${def.title}${who ? ` (${g.values.join(', ')})` : ''}`,
+      severity: this.#opts.severity,
+      entity,
+      windowStart: b.windowStart,
+      windowEnd: Math.max(b.last, b.windowStart),
+      evidence: b.evidence.slice(0, this.#opts.maxEvidence),
+      description: parts.join(' '),
+      observed,
+      expected,
+    };
+  }
+}
+
+function groupValue(v: unknown): string | undefined {
+  // A multi-valued field groups by its first value: one event belongs to one group.
+  const x = Array.isArray(v) ? v[0] : v;
+  const s = scalarString(x);
+  return s === undefined || s === '' ? undefined : s;
+}
+
+function newGroup(key: string, values: string[], steps: number): Group {
+  return {
+    key,
+    values,
+    lastT: Number.NEGATIVE_INFINITY,
+    times: [],
+    ids: [],
+    weights: [],
+    vals: [],
+    head: 0,
+    sum: 0,
+    maxT: Number.NEGATIVE_INFINITY,
+    valCounts: new Map(),
+    seen: new Array(steps).fill(undefined),
+    chain: new Array(steps).fill(undefined),
+  };
+}
+
+/** Inserts keeping time order; late events walk back from the tail, so slight disorder stays cheap. */
+function insertSorted(g: Group, t: number, id: string, w: number, val: string | undefined): void {
+  let i = g.times.length;
+  g.times.push(t);
+  g.ids.push(id);
+  g.weights.push(w);
+  g.vals.push(val);
+  while (i > g.head && g.times[i - 1]! > t) {
+    g.times[i] = g.times[i - 1]!;
+    g.ids[i] = g.ids[i - 1]!;
+    g.weights[i] = g.weights[i - 1]!;
+    g.vals[i] = g.vals[i - 1];
+    i--;
+  }
+  g.times[i] = t;
+  g.ids[i] = id;
+  g.weights[i] = w;
+  g.vals[i] = val;
+  g.sum += w;
+  if (val !== undefined) g.valCounts.set(val, (g.valCounts.get(val) ?? 0) + 1);
+  if (t > g.maxT) g.maxT = t;
+}
+
+function expire(g: Group, cutoff: number): void {
+  while (g.head < g.times.length && g.times[g.head]! <= cutoff) {
+    g.sum -= g.weights[g.head]!;
+    const v = g.vals[g.head];
+    if (v !== undefined) {
+      const n = (g.valCounts.get(v) ?? 0) - 1;
+      if (n <= 0) g.valCounts.delete(v);
+      else g.valCounts.set(v, n);
+    }
+    g.head++;
+  }
+  if (g.head >= COMPACT_AT && g.head * 2 >= g.times.length) {
+    g.times = g.times.slice(g.head);
+    g.ids = g.ids.slice(g.head);
+    g.weights = g.weights.slice(g.head);
+    g.vals = g.vals.slice(g.head);
+    g.head = 0;
+  }
+}

@@ -1,0 +1,271 @@
+/** The Sigma detector: compiled rules indexed by provider and action, single-event findings, and correlation rules fed from their base rules. */
+import { eventTime, type Detector, type Entity, type Finding, type SecurityEvent, type Severity } from '../../core/index.js';
+import { ipOf, userOf } from '../fields.js';
+import { compileDetection, type CompiledDetection } from './compile.js';
+import { CorrelationState, entityTypeOf, type CorrelationStats } from './correlation.js';
+import { fieldFor, type FieldGetter } from './fields.js';
+import { LEVELS, SigmaRuleError, type CorrelationRuleDef, type DetectionRuleDef, type RuleDef, type SigmaLevel } from './loader.js';
+import { scalarString } from './match.js';
+
+export const SIGMA_DETECTOR = 'sigma';
+
+export interface SigmaEngineOptions {
+  /** Rules below this level make no findings (they may still feed correlations). */
+  minLevel: SigmaLevel;
+  /** Rule keys, ids or names to leave out. */
+  disabled: readonly string[];
+  maxEvidence: number;
+  /** Per correlation rule: groups (entities) tracked at once, so a flood of spoofed values cannot exhaust memory. */
+  maxGroups: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: SigmaEngineOptions = { minLevel: 'low', disabled: [], maxEvidence: 100, maxGroups: 100_000 };
+
+/** Sigma's five levels onto the four severities of findings. */
+export function severityOf(level: SigmaLevel | undefined): Severity {
+  switch (level ?? 'medium') {
+    case 'informational':
+    case 'low':
+      return 'low';
+    case 'medium':
+      return 'medium';
+    case 'high':
+      return 'high';
+    case 'critical':
+      return 'critical';
+  }
+}
+
+const levelRank = (l: SigmaLevel | undefined) => LEVELS.indexOf(l ?? 'medium');
+
+interface Consumer {
+  corr: CorrelationState;
+  input: number;
+}
+
+interface Entry {
+  c: CompiledDetection;
+  /** Load order: candidate lists are merged in this order so findings come out in rule order. */
+  order: number;
+  emit: boolean;
+  severity: Severity;
+  consumers: Consumer[];
+  entityFields: Array<{ type: string; get: FieldGetter }>;
+  /** The rule's `fields`, shown in the finding's description. */
+  shownFields: Array<{ name: string; get: FieldGetter }>;
+}
+
+interface Bucket {
+  byAction: Map<string, Entry[]>;
+  any: Entry[];
+}
+
+/** Bound on the memo of (provider, action) → candidate rules; actions come from logs and could be anything. */
+const MAX_CANDIDATE_CACHE = 20_000;
+
+export interface SigmaStats {
+  rules: number;
+  correlations: number;
+  /** Rules that run but report only through correlations. */
+  baseRules: number;
+  correlationState: Record<string, CorrelationStats>;
+}
+
+/**
+ * Rules are compiled once at construction and bucketed by provider (from the logsource) and by the
+ * event actions their condition requires, so an event only meets the rules that could match it.
+ */
+export class SigmaEngine implements Detector {
+  readonly id: string = SIGMA_DETECTOR;
+  readonly #entries: Entry[] = [];
+  readonly #correlations: CorrelationState[] = [];
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #candidates = new Map<string, Entry[]>();
+  readonly #fed: Array<{ corr: CorrelationState; inputs: number[] }> = [];
+
+  constructor(defs: readonly RuleDef[], options: Partial<SigmaEngineOptions> = {}) {
+    const opts = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+    const disabled = new Set(opts.disabled);
+    const isDisabled = (r: RuleDef) => disabled.has(r.key) || (r.id !== undefined && disabled.has(r.id)) || (r.name !== undefined && disabled.has(r.name));
+    const detections = defs.filter((r): r is DetectionRuleDef => r.kind === 'detection');
+    const correlations = defs.filter((r): r is CorrelationRuleDef => r.kind === 'correlation');
+
+    const byRef = new Map<string, RuleDef>();
+    for (const r of defs) for (const k of [r.key, r.id, r.name]) if (k !== undefined) byRef.set(k, r);
+    // Every rule compiles, enabled or not, so a broken rule is reported at load rather than when enabled.
+    const compiled = new Map<DetectionRuleDef, CompiledDetection>(detections.map((d) => [d, compileDetection(d)]));
+
+    // Sigma: rules a correlation refers to report nothing themselves unless it says `generate: true`.
+    const referenced = new Map<DetectionRuleDef, boolean>();
+    for (const c of correlations) {
+      c.rules.forEach((ref, i) => {
+        const target = byRef.get(ref);
+        const field = `correlation.rules.${i}`;
+        if (!target) throw new SigmaRuleError(`${c.file}#${c.doc}`, field, `refers to unknown rule "${ref}"`);
+        if (target.kind === 'correlation') throw new SigmaRuleError(`${c.file}#${c.doc}`, field, `refers to the correlation "${ref}"; correlations of correlations are not supported`);
+        referenced.set(target, (referenced.get(target) ?? false) || c.generate);
+      });
+    }
+
+    const entryOf = new Map<DetectionRuleDef, Entry>();
+    const entry = (d: DetectionRuleDef): Entry => {
+      let e = entryOf.get(d);
+      if (!e) {
+        const c = compiled.get(d)!;
+        e = { c, order: 0, emit: false, severity: severityOf(d.level), consumers: [],
+          entityFields: entityFieldsOf(d, c),
+          shownFields: d.fields.map((name) => ({ name, get: fieldFor(c.logsource.providers, name).get })),
+        };
+        entryOf.set(d, e);
+      }
+      return e;
+    };
+    for (const d of detections) {
+      if (isDisabled(d)) continue;
+      const generate = referenced.get(d);
+      if (generate === false) continue;
+      if (levelRank(d.level) < levelRank(opts.minLevel)) continue;
+      entry(d).emit = true;
+    }
+    for (const c of correlations) {
+      if (isDisabled(c) || levelRank(c.level) < levelRank(opts.minLevel)) continue;
+      const targets = c.rules.map((ref) => byRef.get(ref) as DetectionRuleDef);
+      // A correlation over a disabled rule could never be satisfied as written; it goes too.
+      if (targets.some(isDisabled)) continue;
+      const corr = new CorrelationState(
+        c,
+        targets.map((t, i) => ({ ref: c.rules[i]!, names: [t.key, t.id, t.name].filter((x): x is string => !!x), providers: compiled.get(t)!.logsource.providers })),
+        { severity: severityOf(c.level), maxEvidence: opts.maxEvidence, maxGroups: opts.maxGroups },
+      );
+      this.#correlations.push(corr);
+      targets.forEach((t, i) => entry(t).consumers.push({ corr, input: i }));
+    }
+
+    // Keep load order; it is also the order findings of one event come out in.
+    for (const d of detections) {
+      const e = entryOf.get(d);
+      if (!e) continue;
+      e.order = this.#entries.length;
+      this.#entries.push(e);
+      for (const p of e.c.logsource.providers ?? ['*']) {
+        let b = this.#buckets.get(p);
+        if (!b) this.#buckets.set(p, (b = { byAction: new Map(), any: [] }));
+        if (!e.c.actions) b.any.push(e);
+        else for (const a of e.c.actions) (b.byAction.get(a) ?? b.byAction.set(a, []).get(a)!).push(e);
+      }
+    }
+  }
+
+  observe(e: SecurityEvent): Finding[] {
+    const list = this.#candidatesFor(e);
+    if (list.length === 0) return [];
+    let out: Finding[] | undefined;
+    // Correlations fed by this event, with the input positions that matched; reused across events.
+    const fed = this.#fed;
+    fed.length = 0;
+    for (const entry of list) {
+      if (!entry.c.logsource.test(e) || !entry.c.match(e)) continue;
+      if (entry.emit) (out ??= []).push(this.#single(entry, e));
+      for (const c of entry.consumers) {
+        const prev = fed.find((x) => x.corr === c.corr);
+        if (prev) prev.inputs.push(c.input);
+        else fed.push({ corr: c.corr, inputs: [c.input] });
+      }
+    }
+    if (fed.length) {
+      const t = eventTime(e);
+      if (Number.isFinite(t)) for (const { corr, inputs } of fed) for (const f of corr.observe(e, t, inputs)) (out ??= []).push(f);
+    }
+    return out ?? [];
+  }
+
+  flush(_opts: { final: boolean }): Finding[] {
+    return this.#correlations.flatMap((c) => c.flush());
+  }
+
+  /** Keys of every loaded detection rule whose logsource and condition match the event (reporting or not). */
+  matchingRules(e: SecurityEvent): string[] {
+    return this.#candidatesFor(e)
+      .filter((x) => x.c.logsource.test(e) && x.c.match(e))
+      .map((x) => x.c.def.key);
+  }
+
+  stats(): SigmaStats {
+    return {
+      rules: this.#entries.filter((e) => e.emit).length,
+      correlations: this.#correlations.length,
+      baseRules: this.#entries.filter((e) => !e.emit).length,
+      correlationState: Object.fromEntries(this.#correlations.map((c) => [c.def.key, c.stats()])),
+    };
+  }
+
+  #candidatesFor(e: SecurityEvent): Entry[] {
+    const provider = e.event.provider;
+    const action = e.event.action.toLowerCase();
+    const key = `${provider}\u0000${action}`;
+    const hit = this.#candidates.get(key);
+    if (hit) return hit;
+    const parts: Entry[][] = [];
+    for (const b of [this.#buckets.get(provider), provider === '*' ? undefined : this.#buckets.get('*')]) {
+      if (!b) continue;
+      const byAction = b.byAction.get(action);
+      if (byAction) parts.push(byAction);
+      if (b.any.length) parts.push(b.any);
+    }
+    const list = parts.length === 1 ? parts[0]! : [...new Set(parts.flat())].sort((a, b) => a.order - b.order);
+    if (this.#candidates.size < MAX_CANDIDATE_CACHE) this.#candidates.set(key, list);
+    return list;
+  }
+
+  #single(entry: Entry, e: SecurityEvent): Finding {
+    const def = entry.c.def;
+    const t = eventTime(e);
+    const time = Number.isFinite(t) ? t : 0;
+    const entity = entityOf(entry, e);
+    const who = [userOf(e) && `by ${userOf(e)}`, ipOf(e) && `from ${ipOf(e)}`].filter(Boolean).join(' ');
+    const fieldValues = entry.shownFields
+      .map((f) => {
+        const v = f.get(e);
+        const s = Array.isArray(v) ? v.map(scalarString).filter(Boolean).join(', ') : scalarString(v);
+        return s ? `${f.name}=${s}` : undefined;
+      })
+      .filter(Boolean);
+    const parts = [`${def.title}: ${e.event.provider} event ${e.event.action}${who ? ` ${who}` : ''} at ${e['@timestamp']}.`];
+    if (fieldValues.length) parts.push(`${fieldValues.join('; ')}.`);
+    if (def.description) parts.push(def.description.trim());
+    if (def.falsepositives.length) parts.push(`False positives: ${def.falsepositives.join('; ')}.`);
+    return {
+      rule: def.key,
+      title: `${def.title} (${entity.value})`,
+      severity: entry.severity,
+      entity,
+      windowStart: time,
+      windowEnd: time,
+      evidence: [e.event.id],
+      description: parts.join(' '),
+      observed: { events: e.event.count ?? 1 },
+    };
+  }
+}
+
+/** Entity candidates from the rule's `fields` list (user or IP fields, in the order written). */
+function entityFieldsOf(d: DetectionRuleDef, c: CompiledDetection): Entry['entityFields'] {
+  return d.fields
+    .map((f) => ({ type: entityTypeOf(f), get: fieldFor(c.logsource.providers, f).get }))
+    .filter((f) => f.type === 'user' || f.type === 'ip');
+}
+
+/** The rule's first user/IP field that has a value, else the acting user, the source IP, the file, the event. */
+function entityOf(entry: Entry, e: SecurityEvent): Entity {
+  for (const f of entry.entityFields) {
+    const v = f.get(e);
+    const s = scalarString(Array.isArray(v) ? v[0] : v);
+    if (s) return { type: f.type, value: s };
+  }
+  const user = userOf(e);
+  if (user) return { type: 'user', value: user };
+  const ip = ipOf(e);
+  if (ip) return { type: 'ip', value: ip };
+  if (e.file?.id) return { type: 'file', value: e.file.id };
+  return { type: 'event', value: e.event.id };
+}

@@ -1,0 +1,311 @@
+/** Per-provider field mappings (the pySigma "processing pipeline" idea): a rule's field name becomes a getter over the normalized event or its raw record. */
+import type { SecurityEvent } from '../../core/index.js';
+import { userOf } from '../fields.js';
+
+export type FieldGetter = (e: SecurityEvent) => unknown;
+
+export interface ResolvedField {
+  get: FieldGetter;
+  /** The field is the event's action, so equality values can index the rule. */
+  isAction?: boolean;
+}
+
+/** Top-level keys of the normalized schema: a dotted name starting with one of these reads the normalized event. */
+const NORMALIZED_ROOTS = new Set(['@timestamp', 'event', 'user', 'source', 'user_agent', 'file', 'target', 'share', 'related', 'labels']);
+
+const action: ResolvedField = { get: (e) => e.event.action, isAction: true };
+const userEmail: ResolvedField = { get: (e) => e.user?.email };
+const sourceIp: ResolvedField = { get: (e) => e.source?.ip };
+
+/**
+ * Compiles a dotted path into a walker over plain objects. Arrays met on the way are flattened (so
+ * `participants.user.email` yields every participant's email), and a `tag` segment also reads
+ * Dropbox's `.tag` key, which cannot be written in a dotted Sigma field name.
+ */
+export function pathGetter(path: string, root: (e: SecurityEvent) => unknown): FieldGetter {
+  const parts = path.split('.');
+  // Remainders precomputed: this runs per event and must not allocate.
+  const rests = parts.map((_, i) => parts.slice(i).join('.'));
+  const step = (cur: unknown, i: number): unknown => {
+    if (i === parts.length) return cur;
+    if (Array.isArray(cur)) {
+      const out: unknown[] = [];
+      for (const x of cur) {
+        const v = step(x, i);
+        if (Array.isArray(v)) out.push(...v);
+        else if (v !== undefined) out.push(v);
+      }
+      return out.length ? out : undefined;
+    }
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const o = cur as Record<string, unknown>;
+    // A key that itself contains dots (`event.action` flattened by a source) wins over walking.
+    if (i < parts.length - 1) {
+      const rest = rests[i]!;
+      if (rest in o) return o[rest];
+    }
+    const part = parts[i]!;
+    const next = part in o ? o[part] : part === 'tag' ? o['.tag'] : undefined;
+    return step(next, i + 1);
+  };
+  if (parts.length === 1) {
+    const key = parts[0]!;
+    return (e) => {
+      const r = root(e);
+      return r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>)[key] : step(r, 0);
+    };
+  }
+  return (e) => step(root(e), 0);
+}
+
+const rawRoot = (e: SecurityEvent) => e.raw;
+const eventRoot = (e: SecurityEvent) => e;
+
+/** Dropbox wraps enumerations as `{'.tag': x, ...}`: a rule comparing `event_type: file_delete` means the tag. */
+function untag(get: FieldGetter): FieldGetter {
+  return (e) => {
+    const v = get(e);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const tag = (v as Record<string, unknown>)['.tag'];
+      return typeof tag === 'string' ? tag : v;
+    }
+    return v;
+  };
+}
+
+// ---- Google Workspace (Admin SDK Reports activity, one event item per SecurityEvent) ----
+
+interface GoogleParam {
+  name?: string;
+  value?: string;
+  boolValue?: boolean;
+  intValue?: string;
+  multiValue?: string[];
+  multiIntValue?: string[];
+}
+
+function googleItem(e: SecurityEvent): { type?: string; name?: string; parameters?: GoogleParam[] } | undefined {
+  const events = (e.raw as { events?: unknown } | null)?.events;
+  const item = Array.isArray(events) ? events[0] : undefined;
+  return item !== null && typeof item === 'object' ? (item as { parameters?: GoogleParam[] }) : undefined;
+}
+
+/** A Reports parameter by name, case-insensitively: SigmaHQ writes `setting_name` for Google's `SETTING_NAME`. */
+function googleParam(name: string): FieldGetter {
+  const lower = name.toLowerCase();
+  return (e) => {
+    const params = googleItem(e)?.parameters;
+    if (!Array.isArray(params)) return undefined;
+    for (const p of params) {
+      if (p.name !== name && p.name?.toLowerCase() !== lower) continue;
+      return p.value ?? p.boolValue ?? p.intValue ?? p.multiValue ?? p.multiIntValue;
+    }
+    return undefined;
+  };
+}
+
+const googleApp = (e: SecurityEvent): string | undefined => {
+  const app = (e.raw as { id?: { applicationName?: unknown } } | null)?.id?.applicationName;
+  return typeof app === 'string' ? app : e.event.dataset.split('.')[1];
+};
+
+/** Raw top-level keys of a Reports activity (after narrowing to one event). */
+const GOOGLE_RAW_ROOTS = new Set(['kind', 'id', 'actor', 'ipAddress', 'ownerDomain', 'events', 'eventIndex']);
+
+const GOOGLE_ALIASES: Record<string, ResolvedField> = {
+  eventName: action,
+  name: action,
+  'events.name': action,
+  'protoPayload.methodName': action,
+  eventService: { get: (e) => `${googleApp(e)}.googleapis.com` },
+  'protoPayload.serviceName': { get: (e) => `${googleApp(e)}.googleapis.com` },
+  applicationName: { get: googleApp },
+  'id.applicationName': { get: googleApp },
+  eventType: { get: (e) => googleItem(e)?.type },
+  type: { get: (e) => googleItem(e)?.type },
+  'events.type': { get: (e) => googleItem(e)?.type },
+  principalEmail: userEmail,
+  'protoPayload.authenticationInfo.principalEmail': userEmail,
+  callerIp: sourceIp,
+  'protoPayload.requestMetadata.callerIp': sourceIp,
+};
+
+function googleField(name: string): ResolvedField {
+  const alias = GOOGLE_ALIASES[name];
+  if (alias) return alias;
+  const root = name.split('.')[0]!;
+  if (GOOGLE_RAW_ROOTS.has(root)) return { get: pathGetter(name, rawRoot) };
+  const param = /^(?:events\.)?parameters?\.(.+)$/.exec(name)?.[1] ?? /^protoPayload\.metadata\.event\.parameter\.(.+)$/.exec(name)?.[1];
+  return { get: googleParam(param ?? name) };
+}
+
+// ---- Dropbox (team_log TeamEvent) ----
+
+const DROPBOX_RAW_ROOTS = new Set(['timestamp', 'event_category', 'actor', 'origin', 'involve_non_team_member', 'context', 'participants', 'assets', 'event_type', 'details']);
+
+const DROPBOX_ALIASES: Record<string, ResolvedField> = {
+  eventName: action,
+  event_type: action,
+  'event_type.tag': action,
+  'event_type..tag': action,
+  category: { get: untag(pathGetter('event_category', rawRoot)) },
+  ip_address: sourceIp,
+  email: userEmail,
+};
+
+function dropboxField(name: string): ResolvedField {
+  const alias = DROPBOX_ALIASES[name];
+  if (alias) return alias;
+  const root = name.split('.')[0]!;
+  if (DROPBOX_RAW_ROOTS.has(root)) return { get: untag(pathGetter(name, rawRoot)) };
+  // Anything else is most likely a detail of the event (`shared_link_access_level`, `new_value`).
+  return { get: untag(pathGetter(`details.${name}`, rawRoot)) };
+}
+
+/** The normalized fields rules use most, read without a path walk (the hot path of every rule). */
+const DIRECT: Record<string, ResolvedField> = {
+  'user.email': userEmail,
+  'source.ip': sourceIp,
+  'event.outcome': { get: (e) => e.event.outcome },
+  'event.dataset': { get: (e) => e.event.dataset },
+  'event.provider': { get: (e) => e.event.provider },
+  'event.category': { get: (e) => e.event.category },
+  'file.id': { get: (e) => e.file?.id },
+  'file.path': { get: (e) => e.file?.path },
+  'file.name': { get: (e) => e.file?.name },
+  'target.user.email': { get: (e) => e.target?.user?.email },
+  'share.visibility': { get: (e) => e.share?.visibility },
+};
+
+/** Field mappings keyed by event.provider; providers without one read normalized paths, then the raw record. */
+const PIPELINES: Record<string, (name: string) => ResolvedField> = {
+  'google-workspace': googleField,
+  dropbox: dropboxField,
+};
+
+/** Resolves a rule field for one provider: normalized schema first, then the provider's vendor mapping. */
+export function resolveField(provider: string | undefined, name: string): ResolvedField {
+  if (name === 'event.action') return action;
+  const direct = DIRECT[name];
+  if (direct) return direct;
+  if (name === 'user') return { get: userOf };
+  if (NORMALIZED_ROOTS.has(name.split('.')[0]!)) return { get: pathGetter(name, eventRoot) };
+  const pipeline = provider ? PIPELINES[provider] : undefined;
+  if (pipeline) return pipeline(name);
+  return { get: pathGetter(name, rawRoot) };
+}
+
+/**
+ * A field getter for rules that can see several providers (generic logsource): the mapping is
+ * chosen per event by its provider, and memoized so each provider's getter is built once.
+ */
+export function fieldFor(providers: readonly string[] | undefined, name: string): ResolvedField {
+  if (providers && providers.length === 1) return resolveField(providers[0], name);
+  const normalized = resolveField(undefined, name);
+  // Normalized names read the same on every provider.
+  if (name === 'event.action' || name === 'user' || NORMALIZED_ROOTS.has(name.split('.')[0]!)) return normalized;
+  const cache = new Map<string, FieldGetter>();
+  // Not indexable: a provider without a mapping reads the name from its raw record, not the action.
+  return {
+    get(e) {
+      const p = e.event.provider;
+      let g = cache.get(p);
+      if (!g) {
+        g = resolveField(p, name).get;
+        // Providers come from a handful of sources; the bound only guards against a hostile stream.
+        if (cache.size < 64) cache.set(p, g);
+      }
+      return g(e);
+    },
+  };
+}
+
+/** Every string value of the normalized event and its raw record, for keyword searches. */
+export function eventStrings(e: SecurityEvent): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (typeof v === 'string') out.push(v);
+    else if (typeof v === 'number' || typeof v === 'boolean') out.push(String(v));
+    else if (v !== null && typeof v === 'object' && depth < 12) {
+      for (const x of Array.isArray(v) ? v : Object.values(v as object)) walk(x, depth + 1);
+    }
+  };
+  const { raw, ...normalized } = e;
+  walk(normalized, 0);
+  walk(raw, 0);
+  return out;
+}
+
+// ---- Logsource ----
+
+export interface Logsource {
+  product?: string;
+  service?: string;
+  category?: string;
+}
+
+export interface CompiledLogsource {
+  /** Providers the rule can match; undefined means any. */
+  providers: string[] | undefined;
+  test(e: SecurityEvent): boolean;
+}
+
+const PRODUCT_PROVIDER: Record<string, string> = {
+  google_workspace: 'google-workspace',
+  'google-workspace': 'google-workspace',
+  gworkspace: 'google-workspace',
+  workspace: 'google-workspace',
+  dropbox: 'dropbox',
+};
+
+/** Sigma log categories onto normalized event.category values. */
+const CATEGORY_MAP: Record<string, string> = {
+  authentication: 'authentication',
+  login: 'authentication',
+  file: 'file',
+  file_event: 'file',
+  file_access: 'file',
+  file_delete: 'file',
+  file_change: 'file',
+  iam: 'iam',
+  identity: 'iam',
+  configuration: 'configuration',
+  web: 'web',
+};
+
+/** Services that mean "the whole audit log" of a product rather than one dataset. */
+const WHOLE_LOG_SERVICES = new Set(['audit', 'team_log', 'team_events', 'reports', 'activity']);
+
+/**
+ * Maps a rule's logsource onto event.provider / event.dataset / event.category. SigmaHQ's own Google
+ * Workspace rules say `product: gcp, service: google_workspace.admin`; both that and
+ * `product: google_workspace, service: admin` select dataset `google-workspace.admin`.
+ */
+export function compileLogsource(ls: Logsource): CompiledLogsource {
+  let product = ls.product?.toLowerCase();
+  let service = ls.service?.toLowerCase();
+  if (product === 'gcp' && service?.startsWith('google_workspace')) {
+    product = 'google_workspace';
+    service = service.slice('google_workspace'.length).replace(/^[._]/, '') || undefined;
+  }
+  const provider = product ? (PRODUCT_PROVIDER[product] ?? product.replace(/_/g, '-')) : undefined;
+  const tests: Array<(e: SecurityEvent) => boolean> = [];
+  if (provider) tests.push((e) => e.event.provider === provider);
+  if (service && !WHOLE_LOG_SERVICES.has(service)) {
+    if (provider) {
+      const dataset = `${provider}.${service}`;
+      tests.push((e) => e.event.dataset === dataset);
+    } else {
+      const suffix = `.${service}`;
+      tests.push((e) => e.event.dataset === service || e.event.dataset.endsWith(suffix));
+    }
+  }
+  if (ls.category) {
+    const cat = CATEGORY_MAP[ls.category.toLowerCase()] ?? ls.category.toLowerCase();
+    tests.push((e) => e.event.category.includes(cat));
+  }
+  return {
+    providers: provider ? [provider] : undefined,
+    test: tests.length === 0 ? () => true : tests.length === 1 ? tests[0]! : (e) => tests.every((t) => t(e)),
+  };
+}

@@ -1,0 +1,195 @@
+/** Runs the positive and negative examples that ship beside each rule (`<rule>.tests.yml`) through the real normalizers and the engine; backs `saaswatch rules test`. */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { eventId, parseDuration, type Finding, type SecurityEvent } from '../../core/index.js';
+import { normalizeTeamEvent } from '../../sources/dropbox/normalize.js';
+import { normalizeActivity } from '../../sources/google-workspace/normalize.js';
+import type { ActivityLike } from '../../sources/google-workspace/wire.js';
+import { SigmaEngine } from './engine.js';
+import { loadRuleDirs, type RuleDef } from './loader.js';
+
+export interface RuleTestResult {
+  /** Rule key, e.g. `rules/google-workspace/public-link`. */
+  rule: string;
+  case: string;
+  passed: boolean;
+  message: string;
+}
+
+const DEFAULT_START = '2024-05-06T09:00:00.000Z';
+
+const eventSpec = z
+  .strictObject({
+    /** A Reports API activity (`admin#reports#activity`); each of its events[] becomes one event. */
+    google: z.record(z.string(), z.unknown()).optional(),
+    /** A Dropbox team_log TeamEvent. */
+    dropbox: z.record(z.string(), z.unknown()).optional(),
+    /** A normalized event, partial: defaults fill the rest. */
+    event: z.record(z.string(), z.unknown()).optional(),
+    /** Offset from the case start (`30s`, `5m`); default: one second after the previous event. */
+    at: z.union([z.string(), z.number()]).optional(),
+    /** Copies of the record; `{{i}}` in any string becomes the copy's number (0-based). */
+    repeat: z.number().int().min(1).max(10_000).default(1),
+    /** Time between copies. */
+    every: z.union([z.string(), z.number()]).default('1s'),
+  })
+  .refine((s) => [s.google, s.dropbox, s.event].filter(Boolean).length === 1, 'give exactly one of google, dropbox or event');
+
+const caseSpec = z.strictObject({
+  name: z.string().min(1),
+  /** `match`: the rule (or, in a file with a correlation, the correlation) fires; `no_match`: it does not. */
+  expect: z.enum(['match', 'no_match']),
+  /** Which rule of a multi-rule file is meant (name, id or key); default: the file's correlations, else all its rules. */
+  rule: z.string().optional(),
+  start: z.string().default(DEFAULT_START),
+  events: z.array(eventSpec).min(1),
+});
+
+const fileSpec = z.strictObject({ cases: z.array(caseSpec).min(1) });
+
+type CaseSpec = z.output<typeof caseSpec>;
+type EventSpec = z.output<typeof eventSpec>;
+
+/** Sidecar path of a rule file: `x.yml` → `x.tests.yml`. */
+export function examplesPathOf(ruleFile: string): string {
+  return ruleFile.replace(/\.ya?ml$/i, '.tests.yml');
+}
+
+/**
+ * Loads the rules under `dir`, then for every rule file runs the cases of its sidecar on a fresh
+ * engine holding all rules (so cross-file references resolve). A rule file without a sidecar, or
+ * without both a `match` and a `no_match` case, is reported as failed: every rule ships both.
+ */
+export async function runRuleTests(dir: string): Promise<RuleTestResult[]> {
+  const defs = loadRuleDirs([dir]);
+  const results: RuleTestResult[] = [];
+  const files = [...new Set(defs.map((d) => d.file))];
+  for (const file of files) {
+    const inFile = defs.filter((d) => d.file === file);
+    const label = inFile.map((d) => d.key).join(', ');
+    const sidecar = examplesPathOf(file);
+    if (!existsSync(sidecar)) {
+      results.push({ rule: label, case: '(examples)', passed: false, message: `no examples file ${sidecar}` });
+      continue;
+    }
+    let spec: z.output<typeof fileSpec>;
+    try {
+      const parsed = fileSpec.safeParse(parse(readFileSync(sidecar, 'utf8')));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new Error(`${issue.path.join('.')}: ${issue.message}`);
+      }
+      spec = parsed.data;
+    } catch (err) {
+      results.push({ rule: label, case: '(examples)', passed: false, message: `${sidecar}: ${(err as Error).message}` });
+      continue;
+    }
+    const kinds = new Set(spec.cases.map((c) => c.expect));
+    if (kinds.size < 2) results.push({ rule: label, case: '(examples)', passed: false, message: `${sidecar} needs at least one match and one no_match case` });
+    for (const c of spec.cases) results.push(runCase(defs, inFile, c, sidecar));
+  }
+  return results;
+}
+
+function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string): RuleTestResult {
+  const targets = c.rule
+    ? inFile.filter((d) => d.key === c.rule || d.id === c.rule || d.name === c.rule || d.key.endsWith(`/${c.rule}`))
+    : inFile.some((d) => d.kind === 'correlation')
+      ? inFile.filter((d) => d.kind === 'correlation')
+      : inFile;
+  const label = targets.map((d) => d.key).join(', ') || inFile.map((d) => d.key).join(', ');
+  const fail = (message: string): RuleTestResult => ({ rule: label, case: c.name, passed: false, message });
+  if (targets.length === 0) return fail(`${sidecar}: case names rule "${c.rule}", which is not in the file`);
+  let events: SecurityEvent[];
+  try {
+    events = buildEvents(c);
+  } catch (err) {
+    return fail(`${sidecar}: ${(err as Error).message}`);
+  }
+  // Every level reports here: the examples test the rule, not the deployment's threshold.
+  const engine = new SigmaEngine(all, { minLevel: 'informational' });
+  const keys = new Set(targets.map((d) => d.key));
+  const matched: string[] = [];
+  const findings: Finding[] = [];
+  for (const e of events) {
+    for (const k of engine.matchingRules(e)) if (keys.has(k)) matched.push(e.event.id);
+    findings.push(...engine.observe(e).filter((f) => keys.has(f.rule)));
+  }
+  findings.push(...engine.flush({ final: true }).filter((f) => keys.has(f.rule)));
+  const correlation = targets.some((d) => d.kind === 'correlation');
+  const fired = correlation ? findings.length > 0 : matched.length > 0;
+  const what = correlation
+    ? `${new Set(findings.map((f) => `${f.entity.type}:${f.entity.value}@${f.windowStart}`)).size} correlation finding(s)`
+    : `${matched.length} of ${events.length} event(s) matched`;
+  if (c.expect === 'match' && !fired) return fail(`expected a match, got none (${events.length} events; ${what})`);
+  if (c.expect === 'no_match' && fired) return fail(`expected no match, got ${what}${findings[0] ? `: ${findings[0].title}` : ''}`);
+  return { rule: label, case: c.name, passed: true, message: what };
+}
+
+function duration(v: string | number, what: string): number {
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new Error(`${what}: expected a duration such as 30s or 5m, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+function buildEvents(c: CaseSpec): SecurityEvent[] {
+  const start = Date.parse(c.start);
+  if (!Number.isFinite(start)) throw new Error(`start: not a timestamp: ${c.start}`);
+  const out: SecurityEvent[] = [];
+  let next = start;
+  for (const [n, spec] of c.events.entries()) {
+    let t = spec.at !== undefined ? start + duration(spec.at, `events.${n}.at`) : next;
+    const every = duration(spec.every, `events.${n}.every`);
+    for (let i = 0; i < spec.repeat; i++) {
+      out.push(...normalize(spec, i, new Date(t).toISOString(), n));
+      next = t + 1000;
+      t += every;
+    }
+  }
+  return out;
+}
+
+/** Replaces `{{i}}` in every string of a template with the copy number. */
+function instantiate(v: unknown, i: number): unknown {
+  if (typeof v === 'string') return v.includes('{{i}}') ? v.replaceAll('{{i}}', String(i)) : v;
+  if (Array.isArray(v)) return v.map((x) => instantiate(x, i));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, instantiate(x, i)]));
+  return v;
+}
+
+function normalize(spec: EventSpec, i: number, time: string, n: number): SecurityEvent[] {
+  if (spec.google) {
+    const activity = instantiate(spec.google, i) as ActivityLike & { id?: Record<string, unknown> };
+    activity.id = { ...(activity.id ?? {}), time };
+    const app = String(activity.id.applicationName ?? 'admin');
+    const r = normalizeActivity(activity, { source: 'rules-test', application: app, ingested: time });
+    if (r.deadLetters.length) throw new Error(`events.${n}: the Google normalizer rejected the record: ${r.deadLetters[0]!.reason}`);
+    return r.events;
+  }
+  if (spec.dropbox) {
+    const raw = { ...(instantiate(spec.dropbox, i) as Record<string, unknown>), timestamp: time.replace(/\.\d{3}Z$/, 'Z') };
+    const r = normalizeTeamEvent(raw, time);
+    if (!r.ok) throw new Error(`events.${n}: the Dropbox normalizer rejected the record: ${r.reason}`);
+    return [r.event];
+  }
+  const partial = instantiate(spec.event, i) as Partial<SecurityEvent> & { event?: Partial<SecurityEvent['event']> };
+  const raw = partial.raw ?? { ...partial, '@timestamp': time };
+  const e: SecurityEvent = {
+    ...partial,
+    '@timestamp': time,
+    event: {
+      kind: 'event',
+      category: [],
+      action: 'unknown',
+      outcome: 'unknown',
+      provider: 'test',
+      dataset: 'test.events',
+      ingested: time,
+      ...partial.event,
+      id: eventId('rules-test', raw),
+    },
+    raw,
+  };
+  return [e];
+}
