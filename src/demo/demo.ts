@@ -6,10 +6,25 @@ import { validateConfig } from '../config/load.js';
 import { isWebhookSource } from '../core/index.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
 import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.js';
-import { generateScenario } from '../fakes/scenario/index.js';
+import { generateScenario, type Scenario } from '../fakes/scenario/index.js';
+import type { EnrichOptions } from '../enrich/index.js';
 import type { Logger } from '../log.js';
 import type { IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
+
+/**
+ * The detectors the demo runs, also used by the false-positive benchmark. The Sigma pack covers
+ * brute force and spraying, so the threshold detector would only repeat it.
+ */
+export function demoDetection(learningPeriod: string): Array<Record<string, unknown>> {
+  return [
+    { type: 'sigma' },
+    { type: 'isolation-forest' },
+    { type: 'baseline', learning_period: learningPeriod, min_count: 50, threshold: 5, max_actions: 8 },
+    { type: 'novelty', learning_period: learningPeriod },
+    { type: 'impossible-travel' },
+  ];
+}
 
 export interface DemoOptions {
   dataDir: string;
@@ -26,6 +41,17 @@ export interface DemoOptions {
   logger?: Logger;
   out?: (line: string) => void;
   signal?: AbortSignal;
+}
+
+/** The scenario's addresses come from unrouted ranges; its directory says where each one "is". */
+export function scenarioEnrichOverrides(scenario: Scenario): NonNullable<EnrichOptions['overrides']> {
+  const dir = Object.entries(scenario.org.ipDirectory);
+  return {
+    geo: Object.fromEntries(
+      dir.map(([ip, i]) => [ip, { country_iso_code: i.country, city_name: i.city, location: { lat: i.lat, lon: i.lon }, accuracy_radius_km: 20 }]),
+    ),
+    asn: Object.fromEntries(dir.map(([ip, i]) => [ip, { number: i.asn, name: i.asnOrg }])),
+  };
 }
 
 export interface DemoResult {
@@ -89,31 +115,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           poll_interval: '1m',
         },
       ],
-      detection: [
-        // The Sigma pack covers brute force and spraying; the threshold detector would repeat it.
-        { type: 'sigma' },
-        { type: 'isolation-forest' },
-        // A week of history is all the demo has: learn for two days, then watch.
-        { type: 'baseline', learning_period: '2d', min_count: 50 },
-        { type: 'novelty', learning_period: '2d' },
-        { type: 'impossible-travel' },
-      ],
+      // A week of history is all the demo has: learn for two days, then watch.
+      detection: demoDetection('2d'),
       sinks: [{ type: 'jsonl-file', name: 'alerts-file', path: join(opts.dataDir, 'demo-alerts.jsonl') }],
       server: { host: '127.0.0.1', port: 0 },
     },
     registry,
     { baseDir: opts.dataDir },
   );
-  // The scenario's addresses come from unrouted ranges; its directory says where each one "is".
-  const enrichOverrides = {
-    geo: Object.fromEntries(
-      Object.entries(scenario.org.ipDirectory).map(([ip, i]) => [
-        ip,
-        { country_iso_code: i.country, city_name: i.city, location: { lat: i.lat, lon: i.lon }, accuracy_radius_km: 20 },
-      ]),
-    ),
-    asn: Object.fromEntries(Object.entries(scenario.org.ipDirectory).map(([ip, i]) => [ip, { number: i.asn, name: i.asnOrg }])),
-  };
+  const enrichOverrides = scenarioEnrichOverrides(scenario);
   const app = await createApp(config, { enrichOverrides, ...(opts.logger ? { logger: opts.logger } : {}) }).catch(async (err: unknown) => {
     await Promise.all([google.close(), dropbox.close()]);
     throw err;
