@@ -175,7 +175,8 @@ export class Pipeline {
     stats.alertsCreated += created.length;
     stats.alertsUpdated += updated;
     for (const a of created) {
-      this.#opts.logger.info({ alert: a.id, rule: a.rule, entity: `${a.entity.type}:${a.entity.value}`, severity: a.severity }, 'Alert raised.');
+      // Debug, not info: sinks carry alerts; a backfill raising hundreds must not flood the log.
+      this.#opts.logger.debug({ alert: a.id, rule: a.rule, entity: `${a.entity.type}:${a.entity.value}`, severity: a.severity }, 'Alert raised.');
     }
   }
 }
