@@ -1,17 +1,6 @@
 /** Config schema of the google-workspace source: credentials, which audit logs to poll, how far to look back, Drive changes and the file inventory. */
 import { z } from 'zod';
-import { zDuration, zSecret } from '../../core/index.js';
-
-/** strictObject whose unknown-key error names the allowed keys, which beats zod's bare "Unrecognized key". */
-function strict<T extends z.ZodRawShape>(shape: T, where: string) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys'
-        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
-        : undefined,
-  });
-}
+import { zDuration, zSecret, zStrictObject } from '../../core/index.js';
 
 /** Reports API application names (the `applicationName` path parameter). */
 export const KNOWN_APPLICATIONS = [
@@ -22,7 +11,7 @@ export const KNOWN_APPLICATIONS = [
 
 const zUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
-const watchSchema = strict(
+const watchSchema = zStrictObject(
   {
     /** Public HTTPS URL Google posts notifications to: where saaswatch serves POST /webhooks/google-drive. */
     address: zUrl,
@@ -36,7 +25,7 @@ const watchSchema = strict(
   'google-workspace drive.watch',
 );
 
-const driveSchema = strict(
+const driveSchema = zStrictObject(
   {
     /** Follow Drive changes (changes.list from a stored page token) as the impersonated subject sees them. */
     changes: z.boolean().default(false),
@@ -52,7 +41,7 @@ const driveSchema = strict(
   'google-workspace drive',
 );
 
-export const googleWorkspaceConfigSchema = strict(
+export const googleWorkspaceConfigSchema = zStrictObject(
   {
     /** Service-account key JSON (usually `${GOOGLE_SA_JSON}`). */
     credentials: zSecret.optional(),
