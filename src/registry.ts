@@ -4,6 +4,7 @@ import { baselinePlugin } from './detection/baseline/plugin.js';
 import { bruteForcePlugin } from './detection/brute-force/plugin.js';
 import { impossibleTravelPlugin } from './detection/impossible-travel/plugin.js';
 import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
+import { loginForestPlugin } from './detection/login-forest/plugin.js';
 import { noveltyPlugin } from './detection/novelty/plugin.js';
 import { sigmaPlugin } from './detection/sigma/plugin.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
@@ -24,6 +25,6 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 
 export const registry: Registry = {
   sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin]),
-  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin]),
+  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
 };
