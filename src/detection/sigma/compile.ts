@@ -28,6 +28,14 @@ function stringsOf(e: SecurityEvent): string[] {
   return lastStrings;
 }
 
+/** OR of predicates as a loop: preds.some(arrow) would allocate a closure per event. */
+function anyOf(preds: readonly Pred[]): Pred {
+  return (e) => {
+    for (const p of preds) if (p(e)) return true;
+    return false;
+  };
+}
+
 interface Compiled {
   pred: Pred;
   actions: Set<string> | undefined;
@@ -59,7 +67,7 @@ export function compileDetection(def: DetectionRuleDef): CompiledDetection {
     throw err;
   }
   // Several conditions (a Sigma v1 list) mean any of them.
-  const match: Pred = preds.length === 1 ? preds[0]! : (e) => preds.some((p) => p(e));
+  const match: Pred = preds.length === 1 ? preds[0]! : anyOf(preds);
   const actionSets = nodes.map((n) => requiredActions(n, (id) => actions.get(id), names));
   const ruleActions = actionSets.some((s) => s === undefined) ? undefined : new Set(actionSets.flatMap((s) => [...s!]));
   return { def, logsource, match, actions: ruleActions };
@@ -81,7 +89,7 @@ function compileSearch(value: unknown, providers: string[] | undefined): Compile
       const parts = value.map((m) => compileMap(m, providers));
       const preds = parts.map((p) => p.pred);
       const actions = parts.some((p) => !p.actions) ? undefined : new Set(parts.flatMap((p) => [...p.actions!]));
-      return { pred: preds.length === 1 ? preds[0]! : (e) => preds.some((p) => p(e)), actions };
+      return { pred: preds.length === 1 ? preds[0]! : anyOf(preds), actions };
     }
     if (value.some((v) => isMap(v) || Array.isArray(v))) throw new SigmaCompileError('a list must hold either maps (selections) or values (keywords), not both');
     return { pred: keywords([], value), actions: undefined };

@@ -123,19 +123,19 @@ export function compileCondition<T>(node: ConditionNode, ids: ReadonlyMap<string
         const [a, b] = fs as [(x: T) => boolean, (x: T) => boolean];
         return (x) => a(x) && b(x);
       }
-      return (x) => fs.every((f) => f(x));
+      return (x) => every(fs, x);
     }
     case 'or': {
       const fs = node.args.map((a) => compileCondition(a, ids));
-      return (x) => fs.some((f) => f(x));
+      return (x) => some(fs, x);
     }
     case 'of': {
       const matched = expandPattern(node.pattern, names);
       if (matched.length === 0) throw new SigmaCompileError(`"${node.pattern}" matches no search identifier (have: ${names.join(', ')})`);
       const fs = matched.map((n) => ids.get(n)!);
-      if (node.quantifier === 'all') return (x) => fs.every((f) => f(x));
+      if (node.quantifier === 'all') return (x) => every(fs, x);
       const need = node.quantifier;
-      if (need === 1) return (x) => fs.some((f) => f(x));
+      if (need === 1) return (x) => some(fs, x);
       return (x) => {
         let n = 0;
         for (const f of fs) if (f(x) && ++n >= need) return true;
@@ -143,6 +143,18 @@ export function compileCondition<T>(node: ConditionNode, ids: ReadonlyMap<string
       };
     }
   }
+}
+
+// Loops instead of fs.some/every with an arrow: compiled conditions run per rule per event, and
+// the arrow capturing x would be allocated on every evaluation.
+function some<T>(fs: ReadonlyArray<(x: T) => boolean>, x: T): boolean {
+  for (const f of fs) if (f(x)) return true;
+  return false;
+}
+
+function every<T>(fs: ReadonlyArray<(x: T) => boolean>, x: T): boolean {
+  for (const f of fs) if (!f(x)) return false;
+  return true;
 }
 
 /**

@@ -38,7 +38,8 @@ export function entityTypeOf(field: string): string {
 }
 
 export function testCondition(c: CorrelationCondition | undefined, n: number, dflt: number): boolean {
-  if (!c || [c.gt, c.gte, c.lt, c.lte, c.eq, c.neq].every((x) => x === undefined)) return n >= dflt;
+  // Runs for every event a sliding window takes, so it must not allocate (no array of bounds to scan).
+  if (!c || (c.gt === undefined && c.gte === undefined && c.lt === undefined && c.lte === undefined && c.eq === undefined && c.neq === undefined)) return n >= dflt;
   return (
     (c.gt === undefined || n > c.gt) &&
     (c.gte === undefined || n >= c.gte) &&
@@ -74,25 +75,45 @@ interface Burst {
   distinct: Set<string>;
 }
 
-interface Group {
-  key: string;
-  values: string[];
-  lastT: number;
-  burst?: Burst;
-  // Sliding window (event_count, value_count): time-sorted parallel arrays with a head index.
-  times: number[];
-  ids: string[];
-  weights: number[];
-  vals: Array<string | undefined>;
-  head: number;
-  sum: number;
-  maxT: number;
-  valCounts: Map<string, number>;
+/**
+ * Per-group state. Most groups in a real stream (and in the bench: one per random source address)
+ * see one or two events and are then swept, so everything beyond the key is allocated on first use:
+ * a class keeps one hidden class for all groups, and the window arrays, distinct-value map and
+ * temporal slots exist only for groups and rule types that need them. This is what keeps the
+ * garbage collector, not the rules, from dominating throughput.
+ */
+class Group {
+  lastT = Number.NEGATIVE_INFINITY;
+  burst: Burst | undefined = undefined;
+  // Sliding window (event_count, value_count). A group that has only ever held one event at a time
+  // keeps it inline (one = true); the second concurrent event moves the window into time-sorted
+  // parallel arrays with a head index, which the group then keeps.
+  one = false;
+  t0 = 0;
+  id0 = '';
+  w0 = 0;
+  v0: string | undefined = undefined;
+  times: number[] | undefined = undefined;
+  ids: string[] | undefined = undefined;
+  weights: number[] | undefined = undefined;
+  vals: Array<string | undefined> | undefined = undefined;
+  head = 0;
+  sum = 0;
+  maxT = Number.NEGATIVE_INFINITY;
+  // value_count: live count per distinct value. A single value is kept inline (dv, dc); the second
+  // distinct value moves the counts into a Map, which the group then keeps.
+  dv: string | undefined = undefined;
+  dc = 0;
+  valCounts: Map<string, number> | undefined = undefined;
   // Tumbling window (upper-bound conditions): opens at its first event.
-  tumble?: { start: number; last: number; events: number; evidence: string[]; distinct: Set<string> };
-  // temporal: latest match per referenced rule; temporal_ordered: best chain per step.
-  seen: Array<{ t: number; id: string } | undefined>;
-  chain: Array<{ start: number; t: number; ids: string[] } | undefined>;
+  tumble: { start: number; last: number; events: number; evidence: string[]; distinct: Set<string> } | undefined = undefined;
+  // temporal: latest match per referenced rule; temporal_ordered: best chain per step. Created on first use, one slot per rule.
+  seen: Array<{ t: number; id: string } | undefined> | undefined = undefined;
+  chain: Array<{ start: number; t: number; ids: string[] } | undefined> | undefined = undefined;
+  readonly key: string;
+  constructor(key: string) {
+    this.key = key;
+  }
 }
 
 export interface CorrelationStats {
@@ -116,7 +137,7 @@ export class CorrelationState {
   readonly #groupGetters: FieldGetter[][];
   readonly #valueGetters: Array<FieldGetter | undefined>;
   readonly #entityType: string;
-  readonly #groups = new Map<string, Group>();
+  #groups = new Map<string, Group>();
   readonly #dirty = new Set<Group>();
   /** Findings of windows closed by event time (tumbling): part of the event-driven output, so returned by observe. */
   #ended: Finding[] = [];
@@ -163,7 +184,7 @@ export class CorrelationState {
     let g = this.#groups.get(key);
     if (!g) {
       if (this.#groups.size >= this.#opts.maxGroups) this.#evictOldest();
-      g = newGroup(key, getters.length <= 1 ? (getters.length ? [key] : []) : key.split('\u0000'), this.def.type === 'temporal' || this.def.type === 'temporal_ordered' ? this.def.rules.length : 0);
+      g = new Group(key);
       this.#groups.set(key, g);
     }
     if (t > g.lastT) g.lastT = t;
@@ -244,18 +265,29 @@ export class CorrelationState {
       insertSorted(g, t, id, w, val);
       expire(g, g.maxT - this.#span);
     }
-    const measure = this.def.type === 'value_count' ? g.valCounts.size : g.sum;
+    const measure = this.def.type === 'value_count' ? distinctCount(g) : g.sum;
     if (this.#extend(g, t, id, w, val, measure)) return undefined;
     if (tooLate || !testCondition(this.def.condition, measure, 1)) return undefined;
+    const max = this.#opts.maxEvidence;
     const evidence: string[] = [];
-    for (let i = g.head; i < g.times.length && evidence.length < this.#opts.maxEvidence; i++) evidence.push(g.ids[i]!);
+    let windowStart: number;
+    const times = g.times;
+    if (times === undefined) {
+      // Not too late, so the event just inserted is in the window: inline, as the only one.
+      windowStart = g.t0;
+      if (max > 0) evidence.push(g.id0);
+    } else {
+      const ids = g.ids!;
+      for (let i = g.head; i < times.length && evidence.length < max; i++) evidence.push(ids[i]!);
+      windowStart = times[g.head]!;
+    }
     g.burst = {
-      windowStart: g.times[g.head]!,
+      windowStart,
       last: g.maxT,
       events: g.sum,
       peak: measure,
       evidence,
-      distinct: new Set([...g.valCounts.keys()].slice(0, MAX_DISTINCT)),
+      distinct: new Set(g.valCounts ? [...g.valCounts.keys()].slice(0, MAX_DISTINCT) : g.dv !== undefined ? [g.dv] : []),
     };
     return this.#finding(g, g.burst);
   }
@@ -283,14 +315,15 @@ export class CorrelationState {
 
   #temporal(g: Group, t: number, id: string, inputs: number[]): Finding | undefined {
     this.#maybeEndBurst(g, t);
+    const seen = (g.seen ??= new Array<{ t: number; id: string } | undefined>(this.def.rules.length).fill(undefined));
     for (const i of inputs) {
-      const s = g.seen[i];
-      if (!s || t >= s.t) g.seen[i] = { t, id };
+      const s = seen[i];
+      if (!s || t >= s.t) seen[i] = { t, id };
     }
     const cutoff = t - this.#span;
     let n = 0;
     let start = Number.POSITIVE_INFINITY;
-    for (const s of g.seen) {
+    for (const s of seen) {
       if (s && s.t >= cutoff) {
         n++;
         if (s.t < start) start = s.t;
@@ -298,7 +331,7 @@ export class CorrelationState {
     }
     if (this.#extend(g, t, id, 1, undefined, n)) return undefined;
     if (!testCondition(this.def.condition, n, this.def.rules.length)) return undefined;
-    const evidence = [...new Set(g.seen.filter((s) => s && s.t >= cutoff).map((s) => s!.id))].slice(0, this.#opts.maxEvidence);
+    const evidence = [...new Set(seen.filter((s) => s && s.t >= cutoff).map((s) => s!.id))].slice(0, this.#opts.maxEvidence);
     g.burst = { windowStart: start, last: t, events: evidence.length, peak: n, evidence, distinct: new Set() };
     return this.#finding(g, g.burst);
   }
@@ -310,18 +343,19 @@ export class CorrelationState {
   #ordered(g: Group, t: number, id: string, inputs: number[]): Finding | undefined {
     this.#maybeEndBurst(g, t);
     const steps = this.def.rules.length;
+    const chain = (g.chain ??= new Array<{ start: number; t: number; ids: string[] } | undefined>(steps).fill(undefined));
     let completed: { start: number; ids: string[] } | undefined;
     for (const k of [...inputs].sort((a, b) => b - a)) {
       if (k === 0) {
-        const c = g.chain[0];
-        if (!c || t >= c.start) g.chain[0] = { start: t, t, ids: [id] };
+        const c = chain[0];
+        if (!c || t >= c.start) chain[0] = { start: t, t, ids: [id] };
         continue;
       }
-      const prev = g.chain[k - 1];
+      const prev = chain[k - 1];
       if (!prev || t < prev.t || t - prev.start > this.#span) continue;
-      const cur = g.chain[k];
-      if (!cur || prev.start >= cur.start) g.chain[k] = { start: prev.start, t, ids: [...prev.ids, id].slice(0, this.#opts.maxEvidence) };
-      if (k === steps - 1) completed = g.chain[k];
+      const cur = chain[k];
+      if (!cur || prev.start >= cur.start) chain[k] = { start: prev.start, t, ids: [...prev.ids, id].slice(0, this.#opts.maxEvidence) };
+      if (k === steps - 1) completed = chain[k];
     }
     if (this.#extend(g, t, id, 1, undefined, steps)) return undefined;
     if (!completed) return undefined;
@@ -332,16 +366,27 @@ export class CorrelationState {
   /** Runs once per timespan of event time: closes due tumbling windows and drops groups idle for two timespans. */
   #sweep(): void {
     const idle = this.#watermark - 2 * this.#span;
-    for (const [key, g] of this.#groups) {
+    // Deleting most of a large Map entry by entry costs a lookup each plus repeated shrinking
+    // rehashes; when most groups go (one-off keys such as random source addresses), copying the
+    // survivors into a new Map in the same order is cheaper and keeps the oldest-first eviction order.
+    let dropping = 0;
+    for (const g of this.#groups.values()) if (g.lastT <= idle && (!g.tumble || g.tumble.start + this.#span <= this.#watermark)) dropping++;
+    const rebuild = dropping * 2 > this.#groups.size;
+    const kept = rebuild ? new Map<string, Group>() : undefined;
+    for (const g of this.#groups.values()) {
       if (g.tumble && g.tumble.start + this.#span <= this.#watermark) {
         const f = this.#closeTumble(g);
         if (f) this.#ended.push(f);
       }
-      if (g.lastT > idle || g.tumble) continue;
+      if (g.lastT > idle || g.tumble) {
+        kept?.set(g.key, g);
+        continue;
+      }
       this.#endBurst(g);
-      this.#groups.delete(key);
+      if (!kept) this.#groups.delete(g.key);
       this.#evicted++;
     }
+    if (kept) this.#groups = kept;
     this.#nextSweep = this.#watermark + (this.#monotone ? this.#span : Math.max(1, this.#span / 4));
   }
 
@@ -358,10 +403,17 @@ export class CorrelationState {
     this.#evicted++;
   }
 
+  /** Group-by values of a group, rebuilt from its key: only findings need them, so groups do not carry a copy. */
+  #valuesOf(g: Group): string[] {
+    const n = this.def.groupBy.length;
+    return n === 0 ? [] : n === 1 ? [g.key] : g.key.split('\u0000');
+  }
+
   #finding(g: Group, b: Burst): Finding {
     const def = this.def;
+    const values = this.#valuesOf(g);
     const minutes = Math.round((this.#span / 60_000) * 100) / 100;
-    const entity: Entity = { type: this.#entityType, value: g.values.length ? g.values.join('|') : def.key };
+    const entity: Entity = { type: this.#entityType, value: values.length ? values.join('|') : def.key };
     const observed: Record<string, number> = { events: b.events };
     let what: string;
     switch (def.type) {
@@ -385,7 +437,7 @@ export class CorrelationState {
         what = `the sequence ${def.rules.join(' → ')} within ${minutes} min`;
         break;
     }
-    const who = g.values.length ? ` for ${def.groupBy.map((f, i) => `${f}=${g.values[i]}`).join(', ')}` : '';
+    const who = values.length ? ` for ${def.groupBy.map((f, i) => `${f}=${values[i]}`).join(', ')}` : '';
     const parts = [
       `${def.title}: ${what}${who} between ${new Date(b.windowStart).toISOString()} and ${new Date(b.last).toISOString()}`,
       `(condition ${describeCondition(def.condition)} in ${minutes} min).`,
@@ -396,7 +448,7 @@ export class CorrelationState {
     for (const [k, v] of Object.entries(def.condition ?? {})) if (typeof v === 'number') expected[k] = v;
     return {
       rule: def.key,
-      title: `${def.title}${who ? ` (${g.values.join(', ')})` : ''}`,
+      title: `${def.title}${who ? ` (${values.join(', ')})` : ''}`,
       severity: this.#opts.severity,
       entity,
       windowStart: b.windowStart,
@@ -416,63 +468,111 @@ function groupValue(v: unknown): string | undefined {
   return s === undefined || s === '' ? undefined : s;
 }
 
-function newGroup(key: string, values: string[], steps: number): Group {
-  return {
-    key,
-    values,
-    lastT: Number.NEGATIVE_INFINITY,
-    times: [],
-    ids: [],
-    weights: [],
-    vals: [],
-    head: 0,
-    sum: 0,
-    maxT: Number.NEGATIVE_INFINITY,
-    valCounts: new Map(),
-    seen: new Array(steps).fill(undefined),
-    chain: new Array(steps).fill(undefined),
-  };
-}
-
 /** Inserts keeping time order; late events walk back from the tail, so slight disorder stays cheap. */
 function insertSorted(g: Group, t: number, id: string, w: number, val: string | undefined): void {
-  let i = g.times.length;
-  g.times.push(t);
-  g.ids.push(id);
-  g.weights.push(w);
-  g.vals.push(val);
-  while (i > g.head && g.times[i - 1]! > t) {
-    g.times[i] = g.times[i - 1]!;
-    g.ids[i] = g.ids[i - 1]!;
-    g.weights[i] = g.weights[i - 1]!;
-    g.vals[i] = g.vals[i - 1];
-    i--;
+  const times = g.times;
+  if (times !== undefined) pushSorted(g, times, t, id, w, val);
+  else if (!g.one) {
+    g.one = true;
+    g.t0 = t;
+    g.id0 = id;
+    g.w0 = w;
+    g.v0 = val;
+  } else {
+    // A second event while the first is still in the window: from now on the window lives in arrays.
+    g.one = false;
+    const spilled = [g.t0];
+    g.times = spilled;
+    g.ids = [g.id0];
+    g.weights = [g.w0];
+    g.vals = [g.v0];
+    g.v0 = undefined;
+    pushSorted(g, spilled, t, id, w, val);
   }
-  g.times[i] = t;
-  g.ids[i] = id;
-  g.weights[i] = w;
-  g.vals[i] = val;
   g.sum += w;
-  if (val !== undefined) g.valCounts.set(val, (g.valCounts.get(val) ?? 0) + 1);
+  if (val !== undefined) countValue(g, val);
   if (t > g.maxT) g.maxT = t;
 }
 
-function expire(g: Group, cutoff: number): void {
-  while (g.head < g.times.length && g.times[g.head]! <= cutoff) {
-    g.sum -= g.weights[g.head]!;
-    const v = g.vals[g.head];
-    if (v !== undefined) {
-      const n = (g.valCounts.get(v) ?? 0) - 1;
-      if (n <= 0) g.valCounts.delete(v);
-      else g.valCounts.set(v, n);
-    }
-    g.head++;
+function pushSorted(g: Group, times: number[], t: number, id: string, w: number, val: string | undefined): void {
+  const ids = g.ids!;
+  const weights = g.weights!;
+  const vals = g.vals!;
+  let i = times.length;
+  times.push(t);
+  ids.push(id);
+  weights.push(w);
+  vals.push(val);
+  while (i > g.head && times[i - 1]! > t) {
+    times[i] = times[i - 1]!;
+    ids[i] = ids[i - 1]!;
+    weights[i] = weights[i - 1]!;
+    vals[i] = vals[i - 1];
+    i--;
   }
-  if (g.head >= COMPACT_AT && g.head * 2 >= g.times.length) {
-    g.times = g.times.slice(g.head);
-    g.ids = g.ids.slice(g.head);
-    g.weights = g.weights.slice(g.head);
-    g.vals = g.vals.slice(g.head);
+  times[i] = t;
+  ids[i] = id;
+  weights[i] = w;
+  vals[i] = val;
+}
+
+function countValue(g: Group, val: string): void {
+  const counts = g.valCounts;
+  if (counts) counts.set(val, (counts.get(val) ?? 0) + 1);
+  else if (g.dv === undefined) {
+    g.dv = val;
+    g.dc = 1;
+  } else if (g.dv === val) g.dc++;
+  else {
+    // Same insertion order as counting in a Map from the start: the inline value is the only key so far.
+    g.valCounts = new Map<string, number>().set(g.dv, g.dc).set(val, 1);
+    g.dv = undefined;
+    g.dc = 0;
+  }
+}
+
+function uncountValue(g: Group, val: string): void {
+  const counts = g.valCounts;
+  if (counts) {
+    const n = (counts.get(val) ?? 0) - 1;
+    if (n <= 0) counts.delete(val);
+    else counts.set(val, n);
+  } else if (g.dv === val && --g.dc <= 0) {
+    g.dv = undefined;
+    g.dc = 0;
+  }
+}
+
+function distinctCount(g: Group): number {
+  return g.valCounts ? g.valCounts.size : g.dv !== undefined ? 1 : 0;
+}
+
+function expire(g: Group, cutoff: number): void {
+  const times = g.times;
+  if (times === undefined) {
+    if (g.one && g.t0 <= cutoff) {
+      g.one = false;
+      g.sum -= g.w0;
+      if (g.v0 !== undefined) uncountValue(g, g.v0);
+      g.v0 = undefined;
+    }
+    return;
+  }
+  const weights = g.weights!;
+  const vals = g.vals!;
+  let head = g.head;
+  while (head < times.length && times[head]! <= cutoff) {
+    g.sum -= weights[head]!;
+    const v = vals[head];
+    if (v !== undefined) uncountValue(g, v);
+    head++;
+  }
+  g.head = head;
+  if (head >= COMPACT_AT && head * 2 >= times.length) {
+    g.times = times.slice(head);
+    g.ids = g.ids!.slice(head);
+    g.weights = weights.slice(head);
+    g.vals = vals.slice(head);
     g.head = 0;
   }
 }

@@ -40,6 +40,8 @@ const levelRank = (l: SigmaLevel | undefined) => LEVELS.indexOf(l ?? 'medium');
 
 interface Consumer {
   corr: CorrelationState;
+  /** Position of corr in the engine's correlation list, indexing the per-event scratch below. */
+  slot: number;
   input: number;
 }
 
@@ -80,8 +82,16 @@ export class SigmaEngine implements Detector {
   readonly #entries: Entry[] = [];
   readonly #correlations: CorrelationState[] = [];
   readonly #buckets = new Map<string, Bucket>();
-  readonly #candidates = new Map<string, Entry[]>();
-  readonly #fed: Array<{ corr: CorrelationState; inputs: number[] }> = [];
+  /** Memo provider → action → candidates: two lookups on the event's own strings instead of hashing a fresh concatenated key per event. */
+  readonly #candidates = new Map<string, Map<string, Entry[]>>();
+  #candidateCount = 0;
+  // Per-event scratch indexed by correlation slot, replacing a search of a list of fresh
+  // {corr, inputs} objects per consumer: the slots fed by the current event in first-fed order, and
+  // per slot the matched input positions, valid while #fedStamp[slot] equals the current #stamp.
+  readonly #fedSlots: number[] = [];
+  readonly #fedInputs: number[][] = [];
+  readonly #fedStamp: number[] = [];
+  #stamp = 0;
 
   constructor(defs: readonly RuleDef[], options: Partial<SigmaEngineOptions> = {}) {
     const opts = { ...DEFAULT_ENGINE_OPTIONS, ...options };
@@ -137,8 +147,11 @@ export class SigmaEngine implements Detector {
         targets.map((t, i) => ({ ref: c.rules[i]!, names: [t.key, t.id, t.name].filter((x): x is string => !!x), providers: compiled.get(t)!.logsource.providers })),
         { severity: severityOf(c.level), maxEvidence: opts.maxEvidence, maxGroups: opts.maxGroups },
       );
+      const slot = this.#correlations.length;
       this.#correlations.push(corr);
-      targets.forEach((t, i) => entry(t).consumers.push({ corr, input: i }));
+      this.#fedInputs.push([]);
+      this.#fedStamp.push(0);
+      targets.forEach((t, i) => entry(t).consumers.push({ corr, slot, input: i }));
     }
 
     // Keep load order; it is also the order findings of one event come out in.
@@ -160,21 +173,38 @@ export class SigmaEngine implements Detector {
     const list = this.#candidatesFor(e);
     if (list.length === 0) return [];
     let out: Finding[] | undefined;
-    // Correlations fed by this event, with the input positions that matched; reused across events.
-    const fed = this.#fed;
-    fed.length = 0;
-    for (const entry of list) {
+    // Correlations fed by this event, in the order first fed, with the input positions that matched.
+    // Slots are written by index up to a local count and an event's input list is a fresh literal,
+    // because truncating arrays (length = 0) is a runtime call that showed in the profile.
+    const fedSlots = this.#fedSlots;
+    const fedInputs = this.#fedInputs;
+    const fedStamp = this.#fedStamp;
+    let fedCount = 0;
+    // Stamping instead of clearing every slot: exact for 2^53 events, far beyond any process lifetime.
+    const stamp = ++this.#stamp;
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i]!;
       if (!entry.c.logsource.test(e) || !entry.c.match(e)) continue;
       if (entry.emit) (out ??= []).push(this.#single(entry, e));
-      for (const c of entry.consumers) {
-        const prev = fed.find((x) => x.corr === c.corr);
-        if (prev) prev.inputs.push(c.input);
-        else fed.push({ corr: c.corr, inputs: [c.input] });
+      const consumers = entry.consumers;
+      for (let j = 0; j < consumers.length; j++) {
+        const c = consumers[j]!;
+        if (fedStamp[c.slot] !== stamp) {
+          fedStamp[c.slot] = stamp;
+          fedInputs[c.slot] = [c.input];
+          fedSlots[fedCount++] = c.slot;
+        } else fedInputs[c.slot]!.push(c.input);
       }
     }
-    if (fed.length) {
+    if (fedCount) {
       const t = eventTime(e);
-      if (Number.isFinite(t)) for (const { corr, inputs } of fed) for (const f of corr.observe(e, t, inputs)) (out ??= []).push(f);
+      if (Number.isFinite(t)) {
+        for (let i = 0; i < fedCount; i++) {
+          const slot = fedSlots[i]!;
+          const found = this.#correlations[slot]!.observe(e, t, fedInputs[slot]!);
+          for (let k = 0; k < found.length; k++) (out ??= []).push(found[k]!);
+        }
+      }
     }
     return out ?? [];
   }
@@ -202,18 +232,22 @@ export class SigmaEngine implements Detector {
   #candidatesFor(e: SecurityEvent): Entry[] {
     const provider = e.event.provider;
     const action = e.event.action.toLowerCase();
-    const key = `${provider}\u0000${action}`;
-    const hit = this.#candidates.get(key);
+    let byAction = this.#candidates.get(provider);
+    const hit = byAction?.get(action);
     if (hit) return hit;
     const parts: Entry[][] = [];
     for (const b of [this.#buckets.get(provider), provider === '*' ? undefined : this.#buckets.get('*')]) {
       if (!b) continue;
-      const byAction = b.byAction.get(action);
-      if (byAction) parts.push(byAction);
+      const forAction = b.byAction.get(action);
+      if (forAction) parts.push(forAction);
       if (b.any.length) parts.push(b.any);
     }
     const list = parts.length === 1 ? parts[0]! : [...new Set(parts.flat())].sort((a, b) => a.order - b.order);
-    if (this.#candidates.size < MAX_CANDIDATE_CACHE) this.#candidates.set(key, list);
+    if (this.#candidateCount < MAX_CANDIDATE_CACHE) {
+      if (!byAction) this.#candidates.set(provider, (byAction = new Map()));
+      byAction.set(action, list);
+      this.#candidateCount++;
+    }
     return list;
   }
 

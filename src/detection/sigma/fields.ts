@@ -306,6 +306,15 @@ export function compileLogsource(ls: Logsource): CompiledLogsource {
   }
   return {
     providers: provider ? [provider] : undefined,
-    test: tests.length === 0 ? () => true : tests.length === 1 ? tests[0]! : (e) => tests.every((t) => t(e)),
+    // A loop, not tests.every(arrow): this runs for every candidate rule of every event.
+    test:
+      tests.length === 0
+        ? () => true
+        : tests.length === 1
+          ? tests[0]!
+          : (e) => {
+              for (const t of tests) if (!t(e)) return false;
+              return true;
+            },
   };
 }

@@ -48,17 +48,33 @@ export function isEmptyValue(v: unknown): boolean {
 /** Evaluates a compiled field match against whatever the field getter returned. */
 export function testField(m: CompiledFieldMatch, v: unknown): boolean {
   if (m.exists !== undefined) return isEmptyValue(v) !== m.exists;
+  // Plain loops rather than some/every with arrow functions: this runs per rule per event, and a
+  // closure capturing the element would be allocated on every call.
+  const preds = m.preds;
   if (Array.isArray(v)) {
-    if (m.all) return m.preds.every((p) => v.some(p));
-    for (const x of v) if (m.preds.some((p) => p(x))) return true;
+    if (m.all) {
+      for (const p of preds) if (!anyOf(p, v)) return false;
+      return true;
+    }
+    for (const x of v) if (anyPred(preds, x)) return true;
     // A null rule value matches an empty list too.
-    return v.length === 0 && m.preds.some((p) => p(undefined));
+    return v.length === 0 && anyPred(preds, undefined);
   }
   if (m.all) {
     for (const p of m.preds) if (!p(v)) return false;
     return true;
   }
   for (const p of m.preds) if (p(v)) return true;
+  return false;
+}
+
+function anyPred(preds: readonly ValuePredicate[], x: unknown): boolean {
+  for (const p of preds) if (p(x)) return true;
+  return false;
+}
+
+function anyOf(p: ValuePredicate, xs: readonly unknown[]): boolean {
+  for (const x of xs) if (p(x)) return true;
   return false;
 }
 
@@ -170,6 +186,21 @@ function literalOf(p: Pattern): string | undefined {
   return p.every((x) => typeof x === 'string') ? (p as string[]).join('') : undefined;
 }
 
+/**
+ * One-entry memo of toLowerCase: rule copies that differ only in a value (`endswith` filters on the
+ * same e-mail field) test the same event string one after another, and each would otherwise
+ * allocate its own lower-cased copy.
+ */
+let lowerIn: string | undefined;
+let lowerOut = '';
+function lowerCached(s: string): string {
+  if (s !== lowerIn) {
+    lowerOut = s.toLowerCase();
+    lowerIn = s;
+  }
+  return lowerOut;
+}
+
 /** Picks the cheapest test for a pattern: equality, includes/startsWith/endsWith, else one anchored RegExp. */
 function patternPredicate(pattern: Pattern, cased: boolean): ValuePredicate {
   // Collapse runs of `*`: `**` means the same as `*` and would only slow the RegExp.
@@ -182,7 +213,7 @@ function patternPredicate(pattern: Pattern, cased: boolean): ValuePredicate {
     // Length first: most values differ in length, which spares lower-casing them.
     return (v) => {
       const s = scalarString(v);
-      return s !== undefined && s.length === want.length && (cased ? s === want : s === want || s.toLowerCase() === want);
+      return s !== undefined && s.length === want.length && (cased ? s === want : s === want || lowerCached(s) === want);
     };
   }
   if (p.length === 1 && p[0] === WILD_ANY) return (v) => scalarString(v) !== undefined;
@@ -200,7 +231,7 @@ function patternPredicate(pattern: Pattern, cased: boolean): ValuePredicate {
           : (s: string) => s.startsWith(want);
     return (v) => {
       const s = scalarString(v);
-      return s !== undefined && test(norm(s));
+      return s !== undefined && test(cased ? s : lowerCached(s));
     };
   }
   const src = p.map((x) => (x === WILD_ANY ? '.*' : x === WILD_ONE ? '.' : escapeRegExp(x))).join('');
