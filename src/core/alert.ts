@@ -11,6 +11,13 @@ export interface Entity {
   value: string;
 }
 
+/** A response a finding asks for; the pipeline carries it out once, when the alert is first raised. */
+export interface FindingAction {
+  type: 'block-user';
+  user: string;
+  reason: string;
+}
+
 /** What a detector reports; the pipeline turns it into an Alert with a dedup key. */
 export interface Finding {
   /** Detector or rule id, kebab-case, e.g. `brute-force`. */
@@ -31,6 +38,8 @@ export interface Finding {
   score?: number;
   /** Features that drove a model score, most influential first. */
   features?: Array<{ name: string; value: number; contribution: number }>;
+  /** Responses to carry out when the alert is first raised (recorded in blocked_users and the audit log). */
+  actions?: FindingAction[];
 }
 
 export type AlertStatus = 'open' | 'acknowledged' | 'closed';

@@ -1,6 +1,6 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Alert, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
+import type { Alert, Detector, Finding, FindingAction, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
 import { errorMessage } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
@@ -136,9 +136,21 @@ export class Pipeline {
     stats.duplicates += result.duplicates;
     stats.deadLetters += batch.deadLetters.length;
     stats.findings += findings.length;
-    if (result.alerts) this.#recordAlerts(result.alerts, stats);
+    if (result.alerts) await this.#recordAlerts(result.alerts, stats);
     await this.#persist();
     return stats;
+  }
+
+  /** Responses the store can record itself; calls to the SaaS (suspend the account) belong to a sink. */
+  async #act(alert: Alert, action: FindingAction): Promise<void> {
+    const { store, logger } = this.#opts;
+    if (action.type === 'block-user') {
+      // Several alerts of one burst (hour, day, week) may each ask; the user is blocked once.
+      if ((await store.listBlockedUsers()).some((b) => b.user === action.user)) return;
+      await store.blockUser({ user: action.user, reason: action.reason, blockedBy: `saaswatch:${alert.rule}` });
+      await store.audit(`saaswatch:${alert.rule}`, 'block-user', { user: action.user, reason: action.reason, alert: alert.id, evidence: alert.evidence });
+      logger.warn({ user: action.user, alert: alert.id, rule: alert.rule }, 'User blocked.');
+    }
   }
 
   #observe(event: SecurityEvent, into: Finding[]): void {
@@ -168,13 +180,15 @@ export class Pipeline {
   async #saveFindings(findings: Finding[], stats: IngestStats): Promise<void> {
     if (!findings.length) return;
     stats.findings += findings.length;
-    this.#recordAlerts(await this.#opts.store.saveAlerts(findingsToAlerts(findings), this.#opts.sinkNames), stats);
+    await this.#recordAlerts(await this.#opts.store.saveAlerts(findingsToAlerts(findings), this.#opts.sinkNames), stats);
   }
 
-  #recordAlerts({ created, updated }: { created: Alert[]; updated: number }, stats: IngestStats): void {
+  async #recordAlerts({ created, updated }: { created: Alert[]; updated: number }, stats: IngestStats): Promise<void> {
     stats.alertsCreated += created.length;
     stats.alertsUpdated += updated;
     for (const a of created) {
+      // Only on creation: an alert refreshed by a replay or a later batch has already acted.
+      for (const action of a.actions ?? []) await this.#act(a, action);
       // Debug, not info: sinks carry alerts; a backfill raising hundreds must not flood the log.
       this.#opts.logger.debug({ alert: a.id, rule: a.rule, entity: `${a.entity.type}:${a.entity.value}`, severity: a.severity }, 'Alert raised.');
     }

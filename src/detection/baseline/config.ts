@@ -33,6 +33,8 @@ export const baselineConfigSchema = z.strictObject({
   /** A finding whose score and count reach both of these says the user would be blocked. */
   block_score: z.number().positive().default(10),
   block_min_count: z.number().positive().default(100),
+  /** Past both block thresholds, block the user (blocked_users + audit log) instead of only saying it would. */
+  auto_block: z.boolean().default(false),
   /** Actions counted (event.action); empty means every action. */
   actions: z.array(z.string().min(1)).default([]),
   /** Actions remembered per user (least recently seen dropped first); bounds the state to 2 KB. */

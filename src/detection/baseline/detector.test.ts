@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
+import { dedupKey, type Finding, type SecurityEvent, type Source, type Store } from '../../core/index.js';
+import { silentLogger } from '../../log.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
 import { Rng } from '../random.js';
 import { testEvent } from '../testing.js';
@@ -285,3 +287,59 @@ describe('baseline state in the store', () => {
     await store.close();
   });
 });
+
+describe('baseline auto_block through the pipeline', () => {
+  it('blocks the user once, with reason, evidence and an audit entry; a replay blocks nobody again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-autoblock-'));
+    const store = await openStore({ dialect: 'sqlite', path: join(dir, 'db.sqlite') });
+    try {
+      const user = 'user1@example.com';
+      const events = [...office(21), ...spike(user, T0 + 21 * DAY + 14 * HOUR, 150)];
+      const source = (): Source => ({
+        name: 'office',
+        type: 'test',
+        async *batches() {
+          for (let i = 0; i < events.length; i += 1000) yield { events: events.slice(i, i + 1000), deadLetters: [] };
+        },
+      });
+      const pipeline = () => new Pipeline({ store, detectors: [detector({ auto_block: true }, store)], sinkNames: [], logger: silentLogger });
+      await pipeline().ingest(source());
+
+      const blocked = await store.listBlockedUsers();
+      expect(blocked.map((b) => b.user)).toEqual([user]);
+      expect(blocked[0]!.blockedBy).toBe('saaswatch:baseline');
+      expect(blocked[0]!.reason).toMatch(/^\d+ × download_file in one (hour|day|week): score [\d.]+ ≥ block_score 10 and count \d+ ≥ block_min_count 100/);
+      const audit = await store.listAudit();
+      expect(audit.filter((a) => a.action === 'block-user')).toHaveLength(1);
+      expect(audit[0]!.details).toMatchObject({ user });
+      expect((audit[0]!.details.evidence as string[]).length).toBeGreaterThan(0);
+      const alert = (await store.listAlerts()).find((a) => a.actions?.length);
+      expect(alert?.description).toMatch(/Blocked user1@example.com/);
+
+      // Unblocked by an analyst, then the same data replayed: the alert exists, so nothing acts again.
+      await store.unblockUser(user);
+      await pipeline().ingest(source());
+      expect(await store.listBlockedUsers()).toEqual([]);
+      expect((await store.listAudit()).filter((a) => a.action === 'block-user')).toHaveLength(1);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('only says it would block when auto_block is off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-autoblock-'));
+    const store = await openStore({ dialect: 'sqlite', path: join(dir, 'db.sqlite') });
+    try {
+      const events = [...office(21), ...spike('user1@example.com', T0 + 21 * DAY + 14 * HOUR, 150)];
+      const source: Source = { name: 'office', type: 'test', async *batches() { yield { events, deadLetters: [] }; } };
+      await new Pipeline({ store, detectors: [detector({}, store)], sinkNames: [], logger: silentLogger }).ingest(source);
+      expect((await store.listAlerts()).some((a) => /Would block user1@example.com/.test(a.description))).toBe(true);
+      expect(await store.listBlockedUsers()).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -278,10 +278,11 @@ export class BaselineDetector implements Detector {
     let description =
       `${a.user} did ${h.c} × ${a.action} in the ${per} from ${from}; expected ${fmt(ex.mean)} ± ${fmt(ex.sd)} per ${per} ` +
       `from ${history} of history: ${score.toFixed(1)} standard deviations above normal (threshold ${c.threshold}, minimum count ${c.min_count}).`;
+    const blockReason = `score ${score.toFixed(1)} ≥ block_score ${c.block_score} and count ${h.c} ≥ block_min_count ${c.block_min_count}`;
     if (wouldBlock) {
-      description +=
-        ` Would block ${a.user}: score ${score.toFixed(1)} ≥ block_score ${c.block_score} and count ${h.c} ≥ block_min_count ${c.block_min_count}` +
-        ' (automatic blocking is not enabled yet; the evidence is recorded in this alert).';
+      description += c.auto_block
+        ? ` Blocked ${a.user}: ${blockReason}; the evidence is recorded in this alert.`
+        : ` Would block ${a.user}: ${blockReason} (auto_block is off; the evidence is recorded in this alert).`;
     }
     return {
       rule: BASELINE_RULE,
@@ -304,6 +305,9 @@ export class BaselineDetector implements Detector {
         block_min_count: c.block_min_count,
       },
       score: round(score),
+      ...(wouldBlock && c.auto_block
+        ? { actions: [{ type: 'block-user' as const, user: a.user, reason: `${h.c} × ${a.action} in one ${per}: ${blockReason}` }] }
+        : {}),
     };
   }
 
