@@ -103,6 +103,19 @@ export class Rng {
     return mean + sd * r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Poisson count with the given mean, by Knuth's multiplication method: fine for small means. */
+  poisson(mean: number): number {
+    if (mean <= 0) return 0;
+    const limit = Math.exp(-mean);
+    let k = 0;
+    let p = this.next();
+    while (p > limit) {
+      k++;
+      p *= this.next();
+    }
+    return k;
+  }
+
   /** Exponential with the given mean (inter-arrival times). */
   exponential(mean: number): number {
     let u = 0;

@@ -3,7 +3,7 @@ import type { SecurityEvent } from '../../core/index.js';
 import { Rng } from '../random.js';
 import { baselineConfigSchema } from './config.js';
 import { BaselineDetector } from './detector.js';
-import { DAY, HOUR, poisson } from './testing.js';
+import { DAY, HOUR } from './testing.js';
 
 const users = Number(process.argv[2] ?? 2000);
 const days = Number(process.argv[3] ?? 14);
@@ -18,7 +18,7 @@ function generate(): SecurityEvent[] {
     const hourOfDay = h % 24;
     const mean = hourOfDay >= 8 && hourOfDay < 18 ? 1.2 : 0.05;
     for (let u = 0; u < users; u++) {
-      const n = poisson(rng, mean);
+      const n = rng.poisson(mean);
       for (let i = 0; i < n; i++) {
         const t = new Date(T0 + h * HOUR + rng.int(HOUR)).toISOString();
         out.push({

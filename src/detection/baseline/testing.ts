@@ -6,18 +6,6 @@ import { testEvent } from '../testing.js';
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
-/** Poisson draw by Knuth's multiplication method; fine for the small means of one user's hour. */
-export function poisson(rng: Rng, mean: number): number {
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = rng.next();
-  while (p > limit) {
-    k++;
-    p *= rng.next();
-  }
-  return k;
-}
-
 export interface ActivityOptions {
   user: string;
   /** Epoch ms of the first day, 00:00 UTC. */
@@ -44,7 +32,7 @@ export function userActivity(rng: Rng, o: ActivityOptions): SecurityEvent[] {
       const times: Array<[number, string]> = [];
       if (working && h === 8) times.push([day + h * HOUR + rng.int(20 * 60_000), 'login']);
       for (const [action, mean] of Object.entries(o.perHour)) {
-        const k = poisson(rng, working ? mean : mean / 20);
+        const k = rng.poisson(working ? mean : mean / 20);
         for (let i = 0; i < k; i++) times.push([day + h * HOUR + rng.int(HOUR), action]);
       }
       times.sort((a, b) => a[0] - b[0]);

@@ -182,10 +182,10 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
           if (s) driveAccess(when(), u, ip, name, s);
         }
       };
-      doDrive(poisson(normalRng, 14 * scale), 'view');
-      doDrive(poisson(normalRng, 5 * scale), 'edit');
-      doDrive(poisson(normalRng, 1.5 * scale), 'download');
-      for (let k = poisson(normalRng, 0.3 * scale); k > 0; k--) {
+      doDrive(normalRng.poisson(14 * scale), 'view');
+      doDrive(normalRng.poisson(5 * scale), 'edit');
+      doDrive(normalRng.poisson(1.5 * scale), 'download');
+      for (let k = normalRng.poisson(0.3 * scale); k > 0; k--) {
         const s = pickDoc();
         const colleague = normalRng.pick(users);
         if (s && colleague !== u) driveShare(when(), u, ip, s, colleague.email, normalRng.chance(0.5) ? 'writer' : 'reader');
@@ -227,9 +227,9 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
       dbx(tDbx, u, ip, device, 'login_success', undefined, { details: { is_emm_managed: false, login_method: { '.tag': 'password' } } });
       const dpool = deptDropbox.get(u.department) ?? dropboxFiles;
       const pickDbx = () => (normalRng.chance(0.85) ? normalRng.pick(dpool) : normalRng.pick(dropboxFiles));
-      for (let k = poisson(normalRng, 5 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_preview', pickDbx());
-      for (let k = poisson(normalRng, 1.5 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_download', pickDbx());
-      for (let k = poisson(normalRng, 2 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_edit', pickDbx());
+      for (let k = normalRng.poisson(5 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_preview', pickDbx());
+      for (let k = normalRng.poisson(1.5 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_download', pickDbx());
+      for (let k = normalRng.poisson(2 * scale); k > 0; k--) dbx(when(), u, ip, device, 'file_edit', pickDbx());
       if (normalRng.chance(0.08 * scale)) dbx(when(), u, ip, 'web', 'shared_link_create', pickDbx(), { details: { shared_link_access_level: { '.tag': 'reader' } } });
       if (normalRng.chance(0.02 * scale)) {
         const f = pickDbx();
@@ -359,19 +359,6 @@ function initialDriveState(rng: Rng, f: ScenarioFile, owner: ScenarioUser, users
   const modifiedTime = createdTime + Math.floor(rng.uniform(0, start - createdTime));
   const binary = !f.mimeType.startsWith('application/vnd.google-apps.');
   return { file: f, owner, permissions, createdTime, modifiedTime, deleted: false, parent, ...(binary ? { md5: randomString(rng, '0123456789abcdef', 32) } : {}) };
-}
-
-function poisson(rng: Rng, mean: number): number {
-  if (mean <= 0) return 0;
-  // Knuth's method: fine for the small means used here.
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = rng.next();
-  while (p > limit) {
-    k++;
-    p *= rng.next();
-  }
-  return k;
 }
 
 function clamp(x: number, lo: number, hi: number): number {
