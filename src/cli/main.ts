@@ -83,9 +83,11 @@ async function report(app: App, what: string, stats: IngestStats): Promise<numbe
   out(`alerts: ${num(stats.alertsCreated)} new, ${num(stats.alertsUpdated)} updated`);
   const alerts = await app.store.listAlerts({ limit: 20 });
   for (const a of alerts) out(`  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.title}`);
-  const failed = await app.store.listDeliveries({ status: 'failed' });
-  const pending = (await app.store.listDeliveries({ status: 'pending' })).length + (await app.store.listDeliveries({ status: 'delivering' })).length;
-  const delivered = (await app.store.listDeliveries({ status: 'delivered' })).length;
+  // One read of the outbox, counted by status, rather than one query per status.
+  const deliveries = await app.store.listDeliveries();
+  const failed = deliveries.filter((d) => d.status === 'failed');
+  const pending = deliveries.filter((d) => d.status === 'pending' || d.status === 'delivering').length;
+  const delivered = deliveries.filter((d) => d.status === 'delivered').length;
   out(`deliveries: ${num(delivered)} delivered, ${num(pending)} pending, ${num(failed.length)} failed`);
   for (const d of failed.slice(0, 5)) out(`  failed: ${d.sink} alert ${d.alertId} after ${d.attempts} attempts: ${d.lastError ?? ''}`);
   if (stats.deadLetters > 0) out(`dead letters: see \`saaswatch dead-letters\` for the rejected records and why`);
