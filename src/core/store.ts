@@ -30,7 +30,7 @@ export interface CommitBatch {
   deadLetters?: DeadLetterInput[];
   /** Saved in the same transaction as the events, so a crash never commits one without the other. */
   cursor?: string;
-  /** Alerts raised by this batch, upserted (with their outbox deliveries) in the same transaction. */
+  /** Alerts raised by this batch, upserted (with their outbox deliveries and the blocks they ask for) in the same transaction. */
   alerts?: Alert[];
   /** Sinks that get a delivery for each newly created alert. */
   sinks?: string[];
@@ -99,8 +99,9 @@ export interface Store {
   purgeEventsBefore(before: number): Promise<number>;
 
   /**
-   * Upserts alerts by dedup key. A new alert gets one pending delivery per sink in the same
-   * transaction; an existing one only has its window end, evidence and observed values refreshed.
+   * Upserts alerts by dedup key. A new alert gets one pending delivery per sink, and the user blocks
+   * its actions ask for (blocked_users plus an audit entry; an existing block stands), in the same
+   * transaction; an existing alert only has its window end, evidence and observed values refreshed.
    */
   saveAlerts(alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }>;
   listAlerts(q?: { status?: AlertStatus; rule?: string; limit?: number }): Promise<Alert[]>;

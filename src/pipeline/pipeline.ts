@@ -1,6 +1,6 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Alert, Detector, Finding, FindingAction, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
+import type { Alert, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
 import { errorMessage } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
@@ -141,18 +141,6 @@ export class Pipeline {
     return stats;
   }
 
-  /** Responses the store can record itself; calls to the SaaS (suspend the account) belong to a sink. */
-  async #act(alert: Alert, action: FindingAction): Promise<void> {
-    const { store, logger } = this.#opts;
-    if (action.type === 'block-user') {
-      // Several alerts of one burst (hour, day, week) may each ask; the user is blocked once.
-      if ((await store.listBlockedUsers()).some((b) => b.user === action.user)) return;
-      await store.blockUser({ user: action.user, reason: action.reason, blockedBy: `saaswatch:${alert.rule}` });
-      await store.audit(`saaswatch:${alert.rule}`, 'block-user', { user: action.user, reason: action.reason, alert: alert.id, evidence: alert.evidence });
-      logger.warn({ user: action.user, alert: alert.id, rule: alert.rule }, 'User blocked.');
-    }
-  }
-
   #observe(event: SecurityEvent, into: Finding[]): void {
     for (const detector of this.#opts.detectors) {
       try {
@@ -187,8 +175,10 @@ export class Pipeline {
     stats.alertsCreated += created.length;
     stats.alertsUpdated += updated;
     for (const a of created) {
-      // Only on creation: an alert refreshed by a replay or a later batch has already acted.
-      for (const action of a.actions ?? []) await this.#act(a, action);
+      // The store recorded the block with the alert; the log line is for whoever watches the process.
+      for (const action of a.actions ?? []) {
+        if (action.type === 'block-user') this.#opts.logger.warn({ user: action.user, alert: a.id, rule: a.rule }, 'Alert blocks a user.');
+      }
       // Debug, not info: sinks carry alerts; a backfill raising hundreds must not flood the log.
       this.#opts.logger.debug({ alert: a.id, rule: a.rule, entity: `${a.entity.type}:${a.entity.value}`, severity: a.severity }, 'Alert raised.');
     }

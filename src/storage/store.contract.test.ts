@@ -353,6 +353,29 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
       expect((await store.listBlockedUsers()).map((u) => u.user)).toEqual(['mallory@x.io']);
     });
 
+    it('a new alert that asks to block a user records the block and its audit entry in the same commit, once', async () => {
+      const block = (n: number, start: number) =>
+        alert(n, {
+          rule: 'baseline',
+          entity: { type: 'user', value: 'mallory@x.io' },
+          windowStart: start,
+          dedupKey: dedupKey({ rule: 'baseline', entity: { type: 'user', value: 'mallory@x.io' }, windowStart: start }),
+          actions: [{ type: 'block-user', user: 'mallory@x.io', reason: `spike ${n}` }],
+        });
+      // Two alerts of one burst (hour and day horizons) each ask: one block, one audit entry.
+      const r = await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c', alerts: [block(1, T0), block(2, T0 + 1)], sinks: [] });
+      expect(r.alerts!.created).toHaveLength(2);
+      expect(await store.listBlockedUsers()).toMatchObject([{ user: 'mallory@x.io', reason: 'spike 1', blockedBy: 'saaswatch:baseline' }]);
+      const audit = (await store.listAudit()).filter((a) => a.action === 'block-user');
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ actor: 'saaswatch:baseline', details: { user: 'mallory@x.io', reason: 'spike 1', alert: r.alerts!.created[0]!.id, evidence: ['evt-1'] } });
+      // An analyst unblocks; the same alert arriving again (a replay) is an update and acts no more.
+      await store.unblockUser('mallory@x.io');
+      const again = await store.saveAlerts([block(1, T0)], []);
+      expect(again).toMatchObject({ created: [], updated: 1 });
+      expect(await store.listBlockedUsers()).toEqual([]);
+    });
+
     it('upserts and reads files', async () => {
       expect(await store.getFile('dropbox:1')).toBeUndefined();
       await store.upsertFile({
