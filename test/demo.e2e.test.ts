@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { runDemo } from '../src/demo/demo.js';
+import { alertsFor, unexplained } from '../src/demo/evaluate.js';
 import { generateScenario } from '../src/fakes/scenario/index.js';
 import { silentLogger } from '../src/log.js';
 import { tempDir } from './helpers.js';
@@ -39,10 +40,9 @@ describe('saaswatch demo', () => {
     expect((await app.store.listDeliveries({ status: 'delivered' })).length).toBe(alerts.length);
     // Every attack a rule can see is flagged (new-country needs a learning period this short run may not give).
     for (const t of result.truth.filter((x) => x.kind !== 'new-country-login')) {
-      expect(alerts.some((a) => a.entity.value === t.actor || a.entity.value === t.ip), t.kind).toBe(true);
+      expect(alertsFor(t, alerts).length, t.kind).toBeGreaterThan(0);
     }
-    // Every alert names an injected attacker: the normal organisation raises nothing.
-    const attackers = new Set(result.truth.flatMap((t) => [t.actor, t.ip]));
-    for (const a of alerts) expect(attackers, `${a.rule} ${a.entity.value}`).toContain(a.entity.value);
+    // Every alert is explained by an injected attack: the normal organisation raises nothing.
+    expect(unexplained(result.truth, alerts).map((a) => `${a.rule} ${a.entity.value}`)).toEqual([]);
   });
 });

@@ -27,6 +27,8 @@ export const isolationForestConfigSchema = z
     prescreen: z.number().min(0).max(1).default(0.6),
     /** Windows with fewer events are neither learned from nor scored. */
     min_events: z.number().int().min(1).default(10),
+    /** A window is reported only when a count among its top three drivers (failed logins, events, users) reaches this. */
+    min_count: z.number().int().min(1).default(10),
     severity: z.enum(['low', 'medium', 'high', 'critical']).default('medium'),
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Entities tracked per open window; events for further entities in that window are dropped. */

@@ -72,6 +72,7 @@ describe('isolation-forest config', () => {
       threshold: 0.75,
       prescreen: 0.6,
       min_events: 10,
+      min_count: 10,
       severity: 'medium',
       seed: 1,
       max_entities: 100_000,
@@ -102,6 +103,18 @@ describe('isolation-forest detector', () => {
     expect(f.evidence).toHaveLength(20);
     expect(f.features!.map((x) => x.contribution)).toEqual([...f.features!.map((x) => x.contribution)].sort((a, b) => b - a));
     expect(f.description).toContain(ATTACKER);
+  });
+
+  it('isolates a rare but tiny burst without reporting it unless min_count allows', () => {
+    // One IP whose user fumbles the password eight times in an hour: unusual, and not an attack.
+    const fumble = Array.from({ length: 9 }, (_, k) => {
+      const t = T0 + 10 * H + 60_000 + k * 30_000;
+      return testEvent({ time: t, ip: '198.51.100.9', user: 'clumsy@example.com', outcome: k < 8 ? 'failure' : 'success', nonce: 90_000 + k });
+    });
+    const all = [...events, ...fumble].sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']));
+    const values = (fs: Finding[]) => fs.map((f) => f.entity.value).sort();
+    expect(values(run(detector(), all))).toEqual([ATTACKER]);
+    expect(values(run(detector({ min_count: 1 }), all))).toEqual(['198.51.100.9', ATTACKER]);
   });
 
   it('keeps windows that closed before the model was trainable and scores them once it is', () => {

@@ -263,9 +263,19 @@ export class IsolationForestDetector implements Detector {
     const out: Array<[ClosedWindow, number, number[]]> = [];
     for (const c of chunk) {
       const ex = forest.explain(c.model);
-      if (ex.score >= this.#c.threshold) out.push([c, ex.score, ex.contributions]);
+      if (ex.score >= this.#c.threshold && this.#material(c, ex.contributions)) out.push([c, ex.score, ex.contributions]);
     }
     return out;
+  }
+
+  /**
+   * Rare is not the same as worth an analyst's time: where most windows have no failed login, two
+   * failures isolate quickly. A window is reported only when a count among its top three drivers
+   * reaches min_count.
+   */
+  #material(c: ClosedWindow, contributions: number[]): boolean {
+    const top = contributions.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 3);
+    return top.some(([v, i]) => v > 0 && FEATURES[i]!.count === true && c.raw[i]! >= this.#c.min_count);
   }
 
   #finding(c: ClosedWindow, score: number, contributions: number[], medians: number[]): Finding {

@@ -14,6 +14,8 @@ export interface FeatureDef {
   raw(c: WindowCounts): number;
   /** Value the forest sees. */
   model(raw: number): number;
+  /** An absolute count (not a ratio or rate), so `min_count` can judge whether it is worth reporting. */
+  count?: boolean;
 }
 
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
@@ -27,10 +29,10 @@ const identity = (x: number): number => x;
  * differs on behaviour as well.
  */
 export const FEATURES: readonly FeatureDef[] = [
-  { name: 'failed_logins', raw: (c) => c.failedLogins, model: Math.log1p },
-  { name: 'successful_logins', raw: (c) => c.successfulLogins, model: Math.log1p },
-  { name: 'total_events', raw: (c) => c.totalEvents, model: Math.log1p },
-  { name: 'distinct_users', raw: (c) => c.distinctUsers, model: Math.log1p },
+  { name: 'failed_logins', raw: (c) => c.failedLogins, model: Math.log1p, count: true },
+  { name: 'successful_logins', raw: (c) => c.successfulLogins, model: Math.log1p, count: true },
+  { name: 'total_events', raw: (c) => c.totalEvents, model: Math.log1p, count: true },
+  { name: 'distinct_users', raw: (c) => c.distinctUsers, model: Math.log1p, count: true },
   { name: 'distinct_actions', raw: (c) => c.distinctActions, model: identity },
   { name: 'failure_ratio', raw: (c) => ratio(c.failedLogins, c.failedLogins + c.successfulLogins), model: identity },
   { name: 'failed_logins_per_user', raw: (c) => ratio(c.failedLogins, c.distinctUsers), model: Math.log1p },

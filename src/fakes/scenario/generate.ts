@@ -257,6 +257,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
     return pool[i % pool.length]!;
   };
   // Spread attacks across the window, each on its own slot, finishing well before `end`.
+  const doomed = new Set<string>();
   const slot = (i: number) => start + ((i + 0.5) / (attacks.length + 0.5)) * (end - start - 2 * HOUR);
 
   attacks.forEach((kind, i) => {
@@ -301,7 +302,9 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
       case 'mass-deletion': {
         const u = actorFor(i, true);
         const ip = u.ips[u.ips.length - 1]!;
-        const targets = attackRng.sample(dropboxFiles, Math.min(200, dropboxFiles.length));
+        // At most half the files, so a small organisation keeps some for the mass-download attack.
+        const targets = attackRng.sample(dropboxFiles, Math.min(200, Math.ceil(dropboxFiles.length / 2)));
+        for (const f of targets) doomed.add(f.id);
         const ts = targets.map(() => t0 + attackRng.uniform(0, 15 * MINUTE)).sort((a, b) => a - b);
         targets.forEach((f, k) => dbx(record(ts[k]!), u, ip, 'desktop', 'file_delete', f));
         entry({ sources: ['dropbox'], actor: u.email, ip, targets: targets.map((f) => f.id), description: `${u.email} deleted ${targets.length} Dropbox files in 15 minutes` });
@@ -324,6 +327,29 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
         const victims = attackRng.sample(users, Math.min(8, users.length));
         for (let k = 0; k < 6 * victims.length; k++) login(record(t0 + k * attackRng.uniform(8_000, 14_000)), victims[k % victims.length]!, ip, 'login_failure');
         entry({ sources: ['google-workspace'], actor: victims[0]!.email, ip, targets: victims.map((v) => v.email), description: `${times.length} failed Google logins from ${ip} against ${victims.length} accounts` });
+        break;
+      }
+      case 'drive-mass-deletion': {
+        // A departing or compromised account trashing its department's shared files.
+        const u = actorFor(i);
+        const ip = u.ips[u.ips.length - 1]!;
+        const pool = (deptDrive.get(u.department) ?? drive).filter((s) => !s.deleted);
+        const from = pool.length >= 80 ? pool : drive;
+        const targets = attackRng.sample(from, Math.min(120, from.length));
+        const ts = targets.map(() => t0 + attackRng.uniform(0, 20 * MINUTE)).sort((a, b) => a - b);
+        targets.forEach((s, k) => driveAccess(record(ts[k]!), u, ip, 'delete', s));
+        entry({ sources: ['google-workspace'], actor: u.email, ip, targets: targets.map((s) => s.file.id), description: `${u.email} deleted ${targets.length} Drive files in 20 minutes` });
+        break;
+      }
+      case 'dropbox-mass-download': {
+        const u = actorFor(i, true);
+        const ip = u.ips[u.ips.length - 1]!;
+        // Files the mass-deletion attack removes would log nothing, whichever attack comes first.
+        const alive = dropboxFiles.filter((f) => !doomed.has(f.id));
+        const targets = attackRng.sample(alive, Math.min(250, alive.length));
+        const ts = targets.map(() => t0 + attackRng.uniform(0, 12 * MINUTE)).sort((a, b) => a - b);
+        targets.forEach((f, k) => dbx(record(ts[k]!), u, ip, 'desktop', 'file_download', f));
+        entry({ sources: ['dropbox'], actor: u.email, ip, targets: targets.map((f) => f.id), description: `${u.email} downloaded ${targets.length} Dropbox files in 12 minutes` });
         break;
       }
     }

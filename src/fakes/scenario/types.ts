@@ -84,7 +84,9 @@ export type AttackKind =
   | 'public-link'
   | 'mass-deletion'
   | 'new-country-login'
-  | 'brute-force';
+  | 'brute-force'
+  | 'drive-mass-deletion'
+  | 'dropbox-mass-download';
 
 export const ATTACK_KINDS: readonly AttackKind[] = [
   'mass-download',
@@ -93,6 +95,8 @@ export const ATTACK_KINDS: readonly AttackKind[] = [
   'mass-deletion',
   'new-country-login',
   'brute-force',
+  'drive-mass-deletion',
+  'dropbox-mass-download',
 ];
 
 export type ScenarioSource = 'google-workspace' | 'dropbox';
