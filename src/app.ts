@@ -3,11 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
-import type { PluginDeps, Sink, Source, Store } from './core/index.js';
+import { startApiServer, type ApiServer } from './api/server.js';
+import { isWebhookSource, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
 import { Outbox } from './pipeline/outbox.js';
-import { Pipeline } from './pipeline/pipeline.js';
+import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
 import type { RetryPolicy } from './pipeline/retry.js';
 import { registry, type Registry } from './registry.js';
 import { openStore } from './storage/index.js';
@@ -76,4 +77,39 @@ export async function createApp(
     await store.close();
     throw err;
   }
+}
+
+export interface RunSourcesOptions extends RunOptions {
+  /** Where the sources' webhook routes are served; `false` serves none (one-shot polls, file ingests). */
+  listen: { host: string; port: number } | false;
+  /** Called once the webhook server listens, before the first batch. */
+  onListening?: (server: ApiServer, routes: WebhookRoute[]) => void;
+  /** How long to wait at the end for the outbox to deliver what the run raised. */
+  drainMs?: number;
+}
+
+/**
+ * Runs sources through the pipeline with their webhook routes served and the outbox delivering
+ * alongside, then stops both and drains the outbox: the one way `run`, `ingest` and the demo run.
+ */
+export async function runSources(app: App, sources: Source[], opts: RunSourcesOptions): Promise<IngestStats> {
+  const outboxStop = new AbortController();
+  const outboxRun = app.outbox.run(outboxStop.signal);
+  let server: ApiServer | undefined;
+  let stats: IngestStats;
+  try {
+    const routes = opts.listen ? sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes()) : [];
+    if (opts.listen && routes.length) {
+      server = await startApiServer({ ...opts.listen, routes, logger: app.logger });
+      opts.onListening?.(server, routes);
+    }
+    stats = await app.pipeline.run(sources, opts);
+  } finally {
+    await server?.close();
+    outboxStop.abort();
+    await outboxRun;
+  }
+  // Only after a clean run: a failing one should report its error, not wait on deliveries first.
+  await app.outbox.drain({ timeoutMs: opts.drainMs ?? 30_000 });
+  return stats;
 }

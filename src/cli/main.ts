@@ -1,10 +1,9 @@
 /** The saaswatch command line: run, ingest, alerts, config check, version. */
 import { Command, CommanderError, Option } from 'commander';
-import { createApp, type App } from '../app.js';
+import { createApp, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
-import { errorMessage, isWebhookSource, SaaswatchError, type Source } from '../core/index.js';
+import { errorMessage, SaaswatchError, type Source } from '../core/index.js';
 import { join, resolve } from 'node:path';
-import { startApiServer } from '../api/server.js';
 import { runDemo } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
@@ -48,33 +47,21 @@ function stopSignal(): AbortSignal {
  * hosts the webhook routes of sources that take pushes. Returns once every source has finished.
  */
 async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean, once = false): Promise<IngestStats> {
-  const signal = stopSignal();
-  const outboxStop = new AbortController();
-  const outboxRun = app.outbox.run(outboxStop.signal);
-  // A one-shot poll has no time to receive pushes; only a long-running one listens.
-  const routes = once ? [] : sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes());
-  const server = routes.length
-    ? await startApiServer({ host: app.config.server.host, port: app.config.server.port, routes, logger: app.logger })
-    : undefined;
-  if (server) process.stderr.write(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})\n`);
   // One bar for one input; with several sources a bar would only flicker between them.
   const bar = sources.length === 1 && showProgress ? new ProgressBar(process.stdout, label) : undefined;
-  let totals: IngestStats;
   try {
-    totals = await app.pipeline.run(sources, {
-      signal,
+    return await runSources(app, sources, {
+      signal: stopSignal(),
+      // A one-shot poll has no time to receive pushes; only a long-running one listens.
+      listen: once ? false : { host: app.config.server.host, port: app.config.server.port },
+      onListening: (server, routes) => process.stderr.write(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})\n`),
       onBatch: (batch, s) => {
         if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
       },
     });
   } finally {
     bar?.done();
-    await server?.close();
-    outboxStop.abort();
-    await outboxRun;
   }
-  await app.outbox.drain({ timeoutMs: 30_000 });
-  return totals;
 }
 
 async function report(app: App, what: string, stats: IngestStats): Promise<number> {

@@ -1,9 +1,7 @@
 /** `saaswatch demo`: a generated organisation served by the local fakes, watched by the full pipeline. */
 import { join } from 'node:path';
-import { startApiServer } from '../api/server.js';
-import { createApp, type App } from '../app.js';
+import { createApp, runSources, type App } from '../app.js';
 import { validateConfig } from '../config/load.js';
-import { isWebhookSource } from '../core/index.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
 import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.js';
 import { generateScenario, type Scenario } from '../fakes/scenario/index.js';
@@ -129,46 +127,43 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     throw err;
   });
   const sources = config.sources.map((s) => app.createSource(s));
-  const routes = sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes());
-  const server = await startApiServer({ host: '127.0.0.1', port: 0, routes, logger: app.logger });
-  out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}; webhooks at ${server.url}`);
-
   const stop = new AbortController();
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
-  const outboxStop = new AbortController();
-  const outboxRun = app.outbox.run(outboxStop.signal);
+  let webhooks: string | undefined;
   let batches = 0;
   let lastBatchAt = Date.now();
   let pushed = false;
   const started = Date.now();
   const watchdog = setInterval(() => {
     const idle = Date.now() - lastBatchAt > (opts.idleMs ?? 2_000);
-    if (idle && batches > 0 && !pushed) {
+    if (idle && batches > 0 && !pushed && webhooks) {
       // Backfill done: show the push path, a signed webhook that makes the poller fetch at once.
       pushed = true;
       const late = scenario.dropbox.events.slice(-5).map((e, i) => ({ ...e, timestamp: new Date(Date.now() - i * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }));
       dropbox.addEvents(late as unknown as TeamEvent[]);
-      void dropbox.sendWebhook(`${server.url}/webhooks/dropbox`).then((r) => out(`webhook push answered ${r.status}; polling now`));
+      void dropbox.sendWebhook(`${webhooks}/webhooks/dropbox`).then((r) => out(`webhook push answered ${r.status}; polling now`));
       lastBatchAt = Date.now();
     } else if ((idle && pushed) || Date.now() - started > (opts.maxMs ?? 90_000)) {
       stop.abort();
     }
   }, 250);
   try {
-    const stats = await app.pipeline.run(sources, {
+    const stats = await runSources(app, sources, {
       signal: stop.signal,
+      listen: { host: '127.0.0.1', port: 0 },
+      onListening: (server) => {
+        webhooks = server.url;
+        out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}; webhooks at ${server.url}`);
+      },
       onBatch: () => {
         lastBatchAt = Date.now();
         batches++;
       },
+      drainMs: 10_000,
     });
     return { stats, truth: scenario.truth, app };
   } finally {
     clearInterval(watchdog);
-    await server.close();
-    outboxStop.abort();
-    await outboxRun;
-    await app.outbox.drain({ timeoutMs: 10_000 });
     await Promise.all([google.close(), dropbox.close()]);
   }
 }
