@@ -1,5 +1,5 @@
 /** Per-user detector state held in a bounded LRU in memory and saved to the store between batches and runs. */
-import type { Finding, PluginDeps } from '../core/index.js';
+import type { Detector, Finding, PluginDeps, SecurityEvent } from '../core/index.js';
 
 export type StateStore = NonNullable<PluginDeps['state']>;
 
@@ -224,5 +224,50 @@ export class UserStates<S, E> {
       // Unsaved changes must reach the store before the state is forgotten; a clean one is there already.
       if (this.#dirty.delete(victim) && this.#store) this.#evictedDirty.set(victim, vs);
     }
+  }
+}
+
+/**
+ * A detector whose whole state is per user: the UserStates plumbing (replayed findings out at the
+ * next flush, restore, persist, stats) written once. Subclasses filter events in observe() and
+ * hand the ones that count to `this.users`.
+ */
+export abstract class PerUserDetector<S> implements Detector {
+  abstract readonly id: string;
+  protected readonly users: UserStates<S, SecurityEvent>;
+  #replayed: Finding[] = [];
+
+  constructor(model: Omit<UserStateModel<S, SecurityEvent>, 'apply' | 'evict'>, opts: Omit<UserStatesOptions, 'onReplayed'>) {
+    this.users = new UserStates<S, SecurityEvent>(
+      // Late-bound: subclass fields the handlers use exist by the time the first event arrives.
+      { ...model, apply: (user, state, e) => this.applyEvent(user, state, e), evict: (user, state) => this.onEvict(user, state) },
+      { ...opts, onReplayed: (f) => this.#replayed.push(...f) },
+    );
+  }
+
+  abstract observe(e: SecurityEvent): Finding[];
+
+  /** Applies one of the user's events to their state, in event order. */
+  protected abstract applyEvent(user: string, state: S, e: SecurityEvent): Finding[];
+
+  /** The user's state is leaving memory; drop whatever is derived from it. */
+  protected onEvict(_user: string, _state: S): void {}
+
+  flush(_opts: { final: boolean }): Finding[] {
+    const out = this.#replayed;
+    this.#replayed = [];
+    return out;
+  }
+
+  restore(): Promise<void> {
+    return this.users.restore();
+  }
+
+  persist(): Promise<void> {
+    return this.users.persist();
+  }
+
+  stats(): UserStatesStats {
+    return this.users.stats();
   }
 }

@@ -1,7 +1,7 @@
 /** Impossible-travel detector: consecutive successful logins of a user too far apart for the time between them. */
-import { eventTime, type Detector, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { isLoginAttempt, userOf } from '../fields.js';
-import { UserStates, type UserStatesStats } from '../state.js';
+import { PerUserDetector } from '../state.js';
 import type { ImpossibleTravelConfig } from './config.js';
 
 export const IMPOSSIBLE_TRAVEL_RULE = 'impossible-travel';
@@ -51,25 +51,22 @@ function locate(e: SecurityEvent): Located | undefined {
  * Logins from ignored ASNs neither alert nor move the user's last position, since their location
  * is the relay's, not the user's. A login older than the last one is ignored (order matters here).
  */
-export class ImpossibleTravelDetector implements Detector {
+export class ImpossibleTravelDetector extends PerUserDetector<TravelState | { t: number; none: true }> {
   readonly id: string = IMPOSSIBLE_TRAVEL_RULE;
   readonly #c: ImpossibleTravelConfig;
   readonly #ignore: ReadonlySet<number>;
-  readonly #users: UserStates<TravelState | { t: number; none: true }, SecurityEvent>;
-  #replayed: Finding[] = [];
 
   constructor(config: ImpossibleTravelConfig, deps: Pick<PluginDeps, 'state'> = {}) {
-    this.#c = config;
-    this.#ignore = new Set(config.ignore_asns);
-    this.#users = new UserStates<TravelState | { t: number; none: true }, SecurityEvent>(
+    super(
       {
         create: () => ({ t: Number.NEGATIVE_INFINITY, none: true }),
         encode: (s) => ('none' in s ? null : s),
         decode: (v) => decode(v),
-        apply: (user, s, e) => this.#apply(user, s as TravelState & { none?: true }, e),
       },
-      { prefix: IMPOSSIBLE_TRAVEL_RULE, maxUsers: config.max_users, store: deps.state, onReplayed: (f) => this.#replayed.push(...f) },
+      { prefix: IMPOSSIBLE_TRAVEL_RULE, maxUsers: config.max_users, store: deps.state },
     );
+    this.#c = config;
+    this.#ignore = new Set(config.ignore_asns);
   }
 
   observe(e: SecurityEvent): Finding[] {
@@ -78,29 +75,12 @@ export class ImpossibleTravelDetector implements Detector {
     if (asn !== undefined && this.#ignore.has(asn)) return [];
     const user = userOf(e);
     if (user === undefined || !Number.isFinite(eventTime(e)) || !locate(e)) return [];
-    return this.#users.observe(user, e);
-  }
-
-  flush(_opts: { final: boolean }): Finding[] {
-    const out = this.#replayed;
-    this.#replayed = [];
-    return out;
-  }
-
-  restore(): Promise<void> {
-    return this.#users.restore();
-  }
-
-  persist(): Promise<void> {
-    return this.#users.persist();
-  }
-
-  stats(): UserStatesStats {
-    return this.#users.stats();
+    return this.users.observe(user, e);
   }
 
   /** Mutates the state in place: UserStates holds the object, so it is updated rather than replaced. */
-  #apply(user: string, s: TravelState & { none?: true }, e: SecurityEvent): Finding[] {
+  protected applyEvent(user: string, state: TravelState | { t: number; none: true }, e: SecurityEvent): Finding[] {
+    const s = state as TravelState & { none?: true };
     const t = eventTime(e);
     const here = locate(e)!;
     if (t < s.t) return [];

@@ -1,9 +1,9 @@
 /** Login-forest detector: a per-user isolation forest over login context (location, ASN, agent family, hour) that reports logins unlike the user's history and why. */
-import { eventTime, type Detector, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { isLoginAttempt, userOf } from '../fields.js';
 import { IsolationForest } from '../isolation-forest/forest.js';
 import { hashSeed } from '../random.js';
-import { UserStates, type UserStatesStats } from '../state.js';
+import { PerUserDetector, type UserStatesStats } from '../state.js';
 import type { LoginForestConfig } from './config.js';
 import {
   countValues,
@@ -83,32 +83,26 @@ export interface LoginForestStats extends UserStatesStats {
  * Both forests are pure functions of the saved state (training logins, seeds from user and seq), so
  * the cache is a memo: evicting it, a restart, or a replay gives the same findings.
  */
-export class LoginForestDetector implements Detector {
+export class LoginForestDetector extends PerUserDetector<LoginForestUserState> {
   readonly id: string = LOGIN_FOREST_RULE;
   readonly #c: LoginForestConfig;
-  readonly #users: UserStates<LoginForestUserState, SecurityEvent>;
   /** Recency order, the first entry the LRU victim. */
   readonly #cache = new Map<string, CachedForest>();
-  #replayed: Finding[] = [];
   #cacheFits = 0;
   #exactFits = 0;
   #prescreened = 0;
   #unlocated = 0;
 
   constructor(config: LoginForestConfig, deps: Pick<PluginDeps, 'state'> = {}) {
-    this.#c = config;
-    this.#users = new UserStates<LoginForestUserState, SecurityEvent>(
+    super(
       {
         create: () => ({ first: Number.POSITIVE_INFINITY, seq: 0, since: 0, asns: [], agents: [], logins: [] }),
         encode: (s) => encode(s),
         decode: (v) => decode(v),
-        apply: (user, s, e) => this.#apply(user, s, e),
-        evict: (user) => {
-          this.#cache.delete(user);
-        },
       },
-      { prefix: LOGIN_FOREST_RULE, maxUsers: config.max_users, store: deps.state, onReplayed: (f) => this.#replayed.push(...f) },
+      { prefix: LOGIN_FOREST_RULE, maxUsers: config.max_users, store: deps.state },
     );
+    this.#c = config;
   }
 
   observe(e: SecurityEvent): Finding[] {
@@ -121,26 +115,16 @@ export class LoginForestDetector implements Detector {
       this.#unlocated++;
       return [];
     }
-    return this.#users.observe(user, e);
+    return this.users.observe(user, e);
   }
 
-  flush(_opts: { final: boolean }): Finding[] {
-    const out = this.#replayed;
-    this.#replayed = [];
-    return out;
+  protected override onEvict(user: string): void {
+    this.#cache.delete(user);
   }
 
-  restore(): Promise<void> {
-    return this.#users.restore();
-  }
-
-  persist(): Promise<void> {
-    return this.#users.persist();
-  }
-
-  stats(): LoginForestStats {
+  override stats(): LoginForestStats {
     return {
-      ...this.#users.stats(),
+      ...super.stats(),
       cachedForests: this.#cache.size,
       cacheFits: this.#cacheFits,
       exactFits: this.#exactFits,
@@ -151,11 +135,11 @@ export class LoginForestDetector implements Detector {
 
   /** Serialized state of one user as it would be saved (size checks in tests). */
   encoded(user: string): unknown {
-    const s = this.#users.get(user);
+    const s = this.users.get(user);
     return s === undefined ? undefined : encode(s);
   }
 
-  #apply(user: string, s: LoginForestUserState, e: SecurityEvent): Finding[] {
+  protected applyEvent(user: string, s: LoginForestUserState, e: SecurityEvent): Finding[] {
     const t = eventTime(e);
     if (t < s.first) s.first = t;
     const loc = e.source!.geo!.location!;

@@ -1,7 +1,7 @@
 /** Novelty detector: a user's first successful login from a new country, ASN or user-agent family, after that user's learning period. */
-import { eventTime, type Detector, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { isLoginAttempt, userOf } from '../fields.js';
-import { UserStates, type UserStatesStats } from '../state.js';
+import { PerUserDetector } from '../state.js';
 import type { NoveltyConfig } from './config.js';
 
 export const NOVELTY_RULE = 'novelty';
@@ -33,56 +33,35 @@ function read(e: SecurityEvent, a: Attribute): string | undefined {
  * One finding per login that shows new values (all of them listed), windowStart the login's time:
  * the alert dedup key is rule + user + windowStart, so two findings for one login would merge anyway.
  */
-export class NoveltyDetector implements Detector {
+export class NoveltyDetector extends PerUserDetector<NoveltyUserState> {
   readonly id: string = NOVELTY_RULE;
   readonly #c: NoveltyConfig;
-  readonly #users: UserStates<NoveltyUserState, SecurityEvent>;
-  #replayed: Finding[] = [];
 
   constructor(config: NoveltyConfig, deps: Pick<PluginDeps, 'state'> = {}) {
-    this.#c = config;
-    this.#users = new UserStates<NoveltyUserState, SecurityEvent>(
+    super(
       {
         create: () => ({ first: Number.POSITIVE_INFINITY, seen: { country: [], asn: [], user_agent: [] } }),
         encode: (s) => ({ f: s.first, s: s.seen }),
         decode: (v) => decode(v),
-        apply: (user, s, e) => this.#apply(user, s, e),
       },
-      { prefix: NOVELTY_RULE, maxUsers: config.max_users, store: deps.state, onReplayed: (f) => this.#replayed.push(...f) },
+      { prefix: NOVELTY_RULE, maxUsers: config.max_users, store: deps.state },
     );
+    this.#c = config;
   }
 
   observe(e: SecurityEvent): Finding[] {
     if (e.event.outcome !== 'success' || !isLoginAttempt(e)) return [];
     const user = userOf(e);
     if (user === undefined || !Number.isFinite(eventTime(e))) return [];
-    return this.#users.observe(user, e);
-  }
-
-  flush(_opts: { final: boolean }): Finding[] {
-    const out = this.#replayed;
-    this.#replayed = [];
-    return out;
-  }
-
-  restore(): Promise<void> {
-    return this.#users.restore();
-  }
-
-  persist(): Promise<void> {
-    return this.#users.persist();
-  }
-
-  stats(): UserStatesStats {
-    return this.#users.stats();
+    return this.users.observe(user, e);
   }
 
   encoded(user: string): unknown {
-    const s = this.#users.get(user);
+    const s = this.users.get(user);
     return s && { f: s.first, s: s.seen };
   }
 
-  #apply(user: string, s: NoveltyUserState, e: SecurityEvent): Finding[] {
+  protected applyEvent(user: string, s: NoveltyUserState, e: SecurityEvent): Finding[] {
     const t = eventTime(e);
     if (t < s.first) s.first = t;
     const learning = t - s.first < this.#c.learning_period;
