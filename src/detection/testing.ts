@@ -13,6 +13,8 @@ export interface TestEventInit {
   category?: string[];
   /** Distinguishes otherwise identical events (ids hash the raw record). */
   nonce?: number;
+  /** The stream the event comes from; defaults to test.auth. */
+  dataset?: string;
 }
 
 export const LOGIN_ACTIONS: ReadonlySet<string> = new Set(['login', 'logout']);
@@ -30,7 +32,7 @@ export function testEvent(init: TestEventInit): SecurityEvent {
       action,
       outcome: init.outcome ?? 'success',
       provider: 'test',
-      dataset: 'test.auth',
+      dataset: init.dataset ?? 'test.auth',
       ingested: ts,
     },
     raw,

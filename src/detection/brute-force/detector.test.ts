@@ -56,6 +56,15 @@ describe('brute-force config', () => {
 });
 
 describe('brute-force detector', () => {
+  it('counts a stream replaying yesterday beside a live one against its own clock', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 10 });
+    const live = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + 24 * 3600 * SEC + i * MIN, ip: `192.0.2.${i}`, user: 'x@example.com', outcome: 'failure', dataset: 'test.live' }));
+    const backfill = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + i * 10 * SEC, ip: '203.0.113.9', user: `u${i}@example.com`, outcome: 'failure', dataset: 'test.backfill' }));
+    const { live: found } = run(d, live.flatMap((x, i) => [x, backfill[i]!]));
+    expect(found.map((f) => f.entity.value)).toEqual(['203.0.113.9']);
+    expect(found[0]).toMatchObject({ windowStart: T0 });
+  });
+
   it('fires exactly at the threshold, with windowStart at the oldest failure in the window', () => {
     const d = detector({ group_by: ['source.ip'] });
     const events = Array.from({ length: 20 }, (_, i) => fail(T0 + i * 10 * SEC, '203.0.113.9', `u${i % 3}@example.com`));

@@ -1,6 +1,8 @@
 /** Brute-force rule: weighted failed logins per source IP and per user in a sliding window, one finding per burst. */
-import { eventTime, type Detector, type Finding, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Detector, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { entityField, eventWeight, ipOf, isLoginAttempt, userOf, type EntityField } from '../fields.js';
+import { decodeTimes, decodeWeights, derefs, encodeTimes, encodeWeights, isFinding, num, optDerefs, optRefs, refs, stateHash, WindowLog, type Intern, type LogPart, type Resolve, type WindowLogStats } from '../window-log.js';
+import { StreamClocks, streamOf } from '../stream-clocks.js';
 import type { BruteForceConfig } from './config.js';
 
 export const BRUTE_FORCE_RULE = 'brute-force';
@@ -43,9 +45,20 @@ class EntityState {
   userCounts = new Map<string, number>();
   ipCounts = new Map<string, number>();
   burst: Burst | undefined;
+  // Saved-state bookkeeping (see WindowLog): creation order, which the entity Map's order is and a
+  // restore must rebuild, and where the latest saved copy is.
+  seq = 0;
+  seg = 0;
+  changed = false;
+  /** Stream of the newest failure: its clock decides when the entity is idle (see StreamClocks). */
+  stream = '';
 
   constructor(value: string) {
     this.value = value;
+  }
+
+  get key(): string {
+    return this.value;
   }
 
   get size(): number {
@@ -108,15 +121,169 @@ function decrement(m: Map<string, number>, key: string | undefined, w: number): 
   else m.set(key, n);
 }
 
-interface Group {
-  field: EntityField;
-  entities: Map<string, EntityState>;
+/** What the entity fields' saved state needs from the detector. */
+interface PartHost {
+  /** Whether the last sweep dropped (or would have dropped) the entity, judged by its saved copy. */
+  sweptAway(s: EntityState, sweptSeq: number): boolean;
+  /** Position among entities owing a report, during a save. */
+  dirtyPos(s: EntityState): number | undefined;
+  /** Decoded entities owing a report, with their order, until the detector adopts them. */
+  readonly restoredDirty: Map<EntityState, number>;
+  readonly maxEntities: number;
+}
+
+/** Saved form of an entity: short keys, since an address-spraying attack makes many of them. Strings other than k are string-table indexes. */
+interface EntityRecord {
+  k: string;
+  q: number;
+  /** Stream of the newest failure. */
+  z: number;
+  /** Newest failure so far; the window, oldest first, is encoded against it (see encodeTimes). */
+  m: number;
+  t: number[];
+  i: number[];
+  w?: number[];
+  /** Users and IPs per failure, left out when every one is the entity itself (users of a user entity, IPs of an IP entity). */
+  u?: Array<number | null>;
+  p?: Array<number | null>;
+  /** Burst: windowStart, lastFailure, failures, peak, successes, evidence, users, ips. */
+  b?: [number, number, number, number, number, number[], number[], number[]];
+  d?: number;
+}
+
+/** The entities of one group_by field: what the detector counts in, and one part of its saved state. */
+class FieldPart implements LogPart<EntityState> {
+  readonly name: string;
+  readonly hash: string;
+  readonly field: EntityField;
+  readonly entities = new Map<string, EntityState>();
+  seq = 0;
+  /** The creation counter at the last sweep: entities created since were never judged by it. */
+  sweptSeq = 0;
+  #changed: EntityState[] = [];
+  readonly #host: PartHost;
+
+  constructor(field: EntityField, hash: string, host: PartHost) {
+    this.field = field;
+    this.name = field.path;
+    this.hash = hash;
+    this.#host = host;
+  }
+
+  markChanged(s: EntityState): void {
+    s.changed = true;
+    this.#changed.push(s);
+  }
+
+  takeChanged(): EntityState[] {
+    const out = this.#changed;
+    this.#changed = [];
+    return out;
+  }
+
+  holds(s: EntityState): boolean {
+    return this.entities.get(s.value) === s;
+  }
+
+  groups(): IterableIterator<EntityState> {
+    return this.entities.values();
+  }
+
+  meta(): { q: number; s: number } | undefined {
+    return this.seq ? { q: this.seq, s: this.sweptSeq } : undefined;
+  }
+
+  encode(s: EntityState, intern: Intern): EntityRecord {
+    const from = s.head;
+    const r: EntityRecord = { k: s.value, q: s.seq, z: intern(s.stream), m: s.maxT, t: encodeTimes(s.times, from, s.maxT), i: refs(s.ids.slice(from), intern) };
+    const w = encodeWeights(s.weights, from);
+    if (w) r.w = w;
+    if (!allEqual(s.users, from, s.value)) r.u = optRefs(s.users, from, intern);
+    if (!allEqual(s.ips, from, s.value)) r.p = optRefs(s.ips, from, intern);
+    const b = s.burst;
+    // Copies, not the live arrays: the store serialises after an await, when more events may have come.
+    if (b) r.b = [b.windowStart, b.lastFailure, b.failures, b.peak, b.successes, refs(b.evidence, intern), refs(b.users, intern), refs(b.ips, intern)];
+    const d = this.#host.dirtyPos(s);
+    if (d) r.d = d;
+    return r;
+  }
+
+  decode(rec: unknown, resolve: Resolve): EntityState | undefined {
+    const r = rec as Partial<Record<keyof EntityRecord, unknown>>;
+    const q = num(r.q);
+    const m = num(r.m);
+    const times = m === undefined ? undefined : decodeTimes(r.t, m);
+    const ids = derefs(r.i, resolve);
+    const stream = resolve(r.z);
+    if (typeof r.k !== 'string' || q === undefined || m === undefined || stream === undefined || !times || !ids || ids.length !== times.length) return undefined;
+    if (times.length && times.at(-1)! > m) return undefined;
+    const n = times.length;
+    const weights = decodeWeights(r.w, n);
+    const users = r.u === undefined ? new Array<string | undefined>(n).fill(r.k) : optDerefs(r.u, n, resolve);
+    const ips = r.p === undefined ? new Array<string | undefined>(n).fill(r.k) : optDerefs(r.p, n, resolve);
+    if (!weights || !users || !ips) return undefined;
+    const s = new EntityState(r.k);
+    s.seq = q;
+    s.stream = stream;
+    // Through the same insert path, so sums and per-user/per-IP counts are exactly what they were.
+    for (let i = 0; i < n; i++) s.insert(times[i]!, weights[i]!, ids[i]!, users[i], ips[i]);
+    s.maxT = m;
+    if (r.b !== undefined) {
+      const b = r.b as unknown[];
+      if (!Array.isArray(b) || b.length !== 8) return undefined;
+      const nums = b.slice(0, 5).map(num);
+      const evidence = derefs(b[5], resolve);
+      const bu = derefs(b[6], resolve);
+      const bi = derefs(b[7], resolve);
+      if (nums.some((x) => x === undefined) || !evidence || !bu || !bi) return undefined;
+      const [windowStart, lastFailure, failures, peak, successes] = nums as number[];
+      s.burst = { windowStart: windowStart!, lastFailure: lastFailure!, failures: failures!, peak: peak!, successes: successes!, evidence, users: new Set(bu), ips: new Set(bi) };
+    }
+    if (r.d !== undefined) {
+      const d = num(r.d);
+      if (d === undefined) return undefined;
+      this.#host.restoredDirty.set(s, d);
+    }
+    return s;
+  }
+
+  restore(meta: unknown, entities: EntityState[]): EntityState[] | undefined {
+    const m = meta as { q?: unknown; s?: unknown } | null;
+    const q = num(m?.q);
+    const sq = num(m?.s);
+    if (q === undefined || sq === undefined || entities.some((s) => s.seq > q)) return undefined;
+    this.seq = q;
+    this.sweptSeq = sq;
+    // Exactly the entities in memory at the save: created since the last sweep, or kept by it.
+    const live = entities.filter((s) => !this.#host.sweptAway(s, sq)).sort((a, b) => a.seq - b.seq);
+    // A lowered cap keeps the newest, as eviction (oldest first) would have.
+    const kept = live.slice(Math.max(0, live.length - this.#host.maxEntities));
+    for (const s of kept) this.entities.set(s.value, s);
+    return kept;
+  }
+}
+
+function allEqual(xs: ReadonlyArray<string | undefined>, from: number, v: string): boolean {
+  for (let i = from; i < xs.length; i++) if (xs[i] !== v) return false;
+  return true;
+}
+
+interface DetectorMeta {
+  /** Clock per stream (see StreamClocks). */
+  w: Record<string, number>;
+  n: number;
+  /** The clocks at the last sweep (each field's part saves its creation counter then). */
+  c: Record<string, number>;
+  /** Final reports of ended bursts not yet handed over by flush. */
+  p?: Finding[];
 }
 
 export interface BruteForceStats {
   entities: number;
   activeBursts: number;
   evicted: number;
+  /** Saved windows, when a store is given. */
+  windowLog?: WindowLogStats;
 }
 
 /**
@@ -133,24 +300,67 @@ export class BruteForceDetector implements Detector {
   readonly #severity: Severity;
   readonly #maxEvidence: number;
   readonly #maxEntities: number;
-  readonly #groups: Group[];
+  readonly #groups: FieldPart[];
   /** Bursts with news since they were last reported; a Set keeps flush O(changed), not O(entities). */
   readonly #dirty = new Set<EntityState>();
   /** Entity → its group's field, for building findings of dirty states. */
   readonly #fieldOf = new WeakMap<EntityState, EntityField>();
   /** Final reports of bursts that ended or were evicted between flushes. */
   #ended: Finding[] = [];
-  #watermark = Number.NEGATIVE_INFINITY;
+  readonly #clocks = new StreamClocks();
+  #sweptClocks = new StreamClocks();
   #nextSweep = Number.NEGATIVE_INFINITY;
   #evicted = 0;
+  readonly #log: WindowLog | undefined;
+  #dirtyPos: Map<EntityState, number> | undefined;
+  readonly #restoredDirty = new Map<EntityState, number>();
 
-  constructor(config: BruteForceConfig) {
+  constructor(config: BruteForceConfig, deps: { state?: PluginDeps['state'] | undefined; logger?: PluginDeps['logger'] | undefined } = {}) {
     this.#window = config.window;
     this.#threshold = config.threshold;
     this.#severity = config.severity;
     this.#maxEvidence = config.max_evidence;
     this.#maxEntities = config.max_entities;
-    this.#groups = [...new Set(config.group_by)].map((p) => ({ field: entityField(p), entities: new Map() }));
+    const host: PartHost = {
+      sweptAway: (s, sweptSeq) => s.seq <= sweptSeq && this.#idle(s, this.#sweptClocks),
+      dirtyPos: (s) => this.#dirtyPos?.get(s),
+      restoredDirty: this.#restoredDirty,
+      maxEntities: this.#maxEntities,
+    };
+    // Severity and the entity cap change no window, so editing them keeps the saved state.
+    const hashOf = (path: string) => stateHash({ window: config.window, threshold: config.threshold, maxEvidence: config.max_evidence, path });
+    this.#groups = [...new Set(config.group_by)].map((p) => new FieldPart(entityField(p), hashOf(p), host));
+    if (deps.state) {
+      this.#log = new WindowLog({
+        store: deps.state,
+        prefix: BRUTE_FORCE_RULE,
+        parts: this.#groups,
+        logger: deps.logger,
+        meta: () => this.#meta(),
+        restoreMeta: (m) => this.#restoreMeta(m),
+        afterRestore: () => this.#afterRestore(),
+        beforeSave: () => this.#beforeSave(),
+      });
+    }
+  }
+
+  /** Loads the open windows saved by the previous run (see WindowLog). */
+  async restore(): Promise<void> {
+    await this.#log?.restore();
+  }
+
+  /** Saves the entities changed since the last save. */
+  async persist(): Promise<void> {
+    await this.#log?.persist();
+  }
+
+  /** encode() records each owed report's position from this, so a restart keeps their order. */
+  #beforeSave(): void {
+    this.#dirtyPos = undefined;
+    if (this.#dirty.size === 0) return;
+    let i = 0;
+    this.#dirtyPos = new Map();
+    for (const s of this.#dirty) this.#dirtyPos.set(s, ++i);
   }
 
   observe(e: SecurityEvent): Finding[] {
@@ -159,10 +369,9 @@ export class BruteForceDetector implements Detector {
     if (outcome !== 'failure' && outcome !== 'success') return [];
     const t = eventTime(e);
     if (!Number.isFinite(t)) return [];
-    if (t > this.#watermark) {
-      this.#watermark = t;
-      if (t >= this.#nextSweep) this.#sweep();
-    }
+    const stream = streamOf(e);
+    this.#clocks.advance(stream, t);
+    if (t >= this.#nextSweep && t >= this.#clocks.max) this.#sweep();
     const w = eventWeight(e);
     let out: Finding[] | undefined;
     for (const g of this.#groups) {
@@ -174,23 +383,26 @@ export class BruteForceDetector implements Detector {
         if (s?.burst && t >= s.burst.windowStart && t - s.burst.lastFailure <= this.#window) {
           s.burst.successes += w;
           this.#dirty.add(s);
+          if (this.#log !== undefined && !s.changed) g.markChanged(s);
         }
         continue;
       }
-      const f = this.#failure(g, value, t, w, e);
+      const f = this.#failure(g, value, t, w, e, stream);
       if (f) (out ??= []).push(f);
     }
     return out ?? [];
   }
 
-  #failure(g: Group, value: string, t: number, w: number, e: SecurityEvent): Finding | undefined {
+  #failure(g: FieldPart, value: string, t: number, w: number, e: SecurityEvent, stream: string): Finding | undefined {
     let s = g.entities.get(value);
     if (!s) {
       if (g.entities.size >= this.#maxEntities) this.#evictOldest(g);
       s = new EntityState(value);
+      s.seq = ++g.seq;
       g.entities.set(value, s);
       this.#fieldOf.set(s, g.field);
     }
+    if (this.#log !== undefined && !s.changed) g.markChanged(s);
     const user = userOf(e);
     const ip = ipOf(e);
     const b = s.burst;
@@ -198,6 +410,7 @@ export class BruteForceDetector implements Detector {
     // Too late for the sliding window (it expired already); it still belongs to a running burst.
     const tooLate = t <= s.maxT - this.#window;
     if (!tooLate) {
+      if (t > s.maxT) s.stream = stream;
       s.insert(t, w, e.event.id, user, ip);
       s.expire(s.maxT - this.#window);
     }
@@ -235,6 +448,8 @@ export class BruteForceDetector implements Detector {
     for (const s of this.#dirty) {
       const field = this.#fieldOf.get(s);
       if (s.burst && field) out.push(this.#finding(field, s, s.burst));
+      // Whether an entity still owes a report is part of its saved copy.
+      if (this.#log !== undefined && !s.changed) this.#partOf(s)?.markChanged(s);
     }
     this.#dirty.clear();
     return out;
@@ -247,7 +462,50 @@ export class BruteForceDetector implements Detector {
       entities += g.entities.size;
       for (const s of g.entities.values()) if (s.burst) activeBursts++;
     }
-    return { entities, activeBursts, evicted: this.#evicted };
+    return { entities, activeBursts, evicted: this.#evicted, ...(this.#log ? { windowLog: this.#log.stats() } : {}) };
+  }
+
+  /** What a sweep at these clocks drops: no failure for two windows of its stream (one for the burst to end, one of slack for late events). */
+  #idle(s: EntityState, clocks: StreamClocks): boolean {
+    return s.maxT <= clocks.of(s.stream) - 2 * this.#window;
+  }
+
+  #partOf(s: EntityState): FieldPart | undefined {
+    const field = this.#fieldOf.get(s);
+    return this.#groups.find((g) => g.field === field);
+  }
+
+  #meta(): DetectorMeta | undefined {
+    if (this.#clocks.empty) return undefined;
+    const m: DetectorMeta = { w: this.#clocks.toJSON(), n: this.#nextSweep, c: this.#sweptClocks.toJSON() };
+    if (this.#ended.length) m.p = this.#ended.slice();
+    return m;
+  }
+
+  #restoreMeta(meta: unknown): boolean {
+    if (meta === undefined) return true;
+    const m = meta as Partial<Record<keyof DetectorMeta, unknown>> | null;
+    const n = num(m?.n);
+    const pending = m?.p ?? [];
+    const swept = new StreamClocks();
+    if (n === undefined || !Array.isArray(pending) || !pending.every(isFinding) || !swept.load(m?.c) || !this.#clocks.load(m?.w)) return false;
+    this.#sweptClocks = swept;
+    this.#nextSweep = n;
+    this.#ended = pending;
+    return true;
+  }
+
+  #afterRestore(): void {
+    const d = this.#restoredDirty;
+    const adopted: EntityState[] = [];
+    for (const g of this.#groups) {
+      for (const s of g.entities.values()) {
+        this.#fieldOf.set(s, g.field);
+        if (d.has(s)) adopted.push(s);
+      }
+    }
+    for (const s of adopted.sort((a, b) => d.get(a)! - d.get(b)!)) this.#dirty.add(s);
+    d.clear();
   }
 
   #endBurst(s: EntityState): void {
@@ -258,30 +516,34 @@ export class BruteForceDetector implements Detector {
   }
 
   /**
-   * Drops entities idle for two windows (one to let their burst end, one of slack for late events),
-   * run once per window of event time: every entity it visits had a failure within the last two
-   * windows, so the sweep costs O(1) amortized per event.
+   * Drops entities idle for two windows of their stream's clock (one to let their burst end, one of
+   * slack for late events), run once per window of event time: an entity it keeps had a failure within
+   * the last two windows of its stream (or its stream has stopped, and the entity cap bounds those),
+   * so the sweep costs O(1) amortized per event.
    */
   #sweep(): void {
-    const cutoff = this.#watermark - 2 * this.#window;
     for (const g of this.#groups) {
       for (const [key, s] of g.entities) {
-        if (s.maxT > cutoff) continue;
+        if (!this.#idle(s, this.#clocks)) continue;
         this.#endBurst(s);
         g.entities.delete(key);
+        this.#log?.release(s, true);
         this.#evicted++;
       }
+      g.sweptSeq = g.seq;
     }
-    this.#nextSweep = this.#watermark + this.#window;
+    this.#sweptClocks = this.#clocks.snapshot();
+    this.#nextSweep = this.#clocks.max + this.#window;
   }
 
   /** Over the cap: drop the entity created first (Map order), which under a flood is the stalest. */
-  #evictOldest(g: Group): void {
+  #evictOldest(g: FieldPart): void {
     const first = g.entities.entries().next();
     if (first.done) return;
     const [key, s] = first.value;
     this.#endBurst(s);
     g.entities.delete(key);
+    this.#log?.release(s, false);
     this.#evicted++;
   }
 

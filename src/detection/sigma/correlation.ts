@@ -1,6 +1,8 @@
 /** Streaming evaluation of Sigma v2 correlation rules (event_count, value_count, temporal, temporal_ordered) with bounded per-group state and replay-stable window starts. */
 import type { Entity, Finding, SecurityEvent, Severity } from '../../core/index.js';
 import { eventWeight } from '../fields.js';
+import { decodeTimes, decodeWeights, derefs, encodeTimes, encodeWeights, isFinding, num, optDerefs, optRefs, refs, type Intern, type LogPart, type Resolve, type WindowLog } from '../window-log.js';
+import { StreamClocks, streamOf } from '../stream-clocks.js';
 import { fieldFor, type FieldGetter } from './fields.js';
 import { scalarString } from './match.js';
 import type { CorrelationCondition, CorrelationRuleDef } from './loader.js';
@@ -15,6 +17,10 @@ export interface CorrelationOptions {
   severity: Severity;
   maxEvidence: number;
   maxGroups: number;
+  /** Name of the rule's saved state: its key, made unique by the engine. */
+  stateName?: string;
+  /** Hash of what the saved windows depend on (see SigmaEngine); state saved under another is discarded. */
+  stateHash?: string;
 }
 
 /** A referenced rule as the correlation sees it: its providers decide how group-by names resolve. */
@@ -110,10 +116,69 @@ class Group {
   // temporal: latest match per referenced rule; temporal_ordered: best chain per step. Created on first use, one slot per rule.
   seen: Array<{ t: number; id: string } | undefined> | undefined = undefined;
   chain: Array<{ start: number; t: number; ids: string[] } | undefined> | undefined = undefined;
+  // Saved-state bookkeeping (see WindowLog): creation order, which the group Map's order is and a
+  // restore must rebuild, and where the latest saved copy is.
+  seq = 0;
+  seg = 0;
+  changed = false;
+  /** Stream of the group's newest event: its clock decides when the group is idle (see StreamClocks). */
+  stream = '';
   readonly key: string;
   constructor(key: string) {
     this.key = key;
   }
+}
+
+/** Saved form of a group (see encode): short keys, because a pack with many rules keeps many groups. */
+interface GroupRecord {
+  k: string;
+  /** Creation order. */
+  q: number;
+  /** Newest event time of the group, when it differs from m. */
+  l?: number;
+  /** Stream of that event. */
+  z: number;
+  /** Newest time in the sliding window so far (it outlives the events themselves). */
+  m?: number;
+  /** Sliding window, oldest first (see encodeTimes); event ids, weights when not all 1, counted values. Strings are string-table indexes. */
+  t?: number[];
+  i?: number[];
+  w?: number[];
+  v?: Array<number | null>;
+  /** Burst and tumbling window: start, last, events, peak (burst only), evidence, distinct values. */
+  b?: unknown[];
+  u?: unknown[];
+  /** temporal: latest [time, id] per rule; temporal_ordered: [start, time, ids] per step. */
+  s?: Array<[number, number] | null>;
+  c?: Array<[number, number, number[]] | null>;
+  /** Position among the groups owing a report, when the group does. */
+  d?: number;
+}
+
+interface CorrelationMeta {
+  /** Clock per stream (see StreamClocks). */
+  w: Record<string, number>;
+  /** What the last sweep went by: the creation counter and the clocks then. */
+  s: number;
+  c: Record<string, number>;
+  n: number;
+  q: number;
+  /** Final reports of ended bursts not yet handed over by flush. */
+  p?: Finding[];
+}
+
+function decodeSpan(x: unknown, nums: number, resolve: Resolve): { nums: number[]; evidence: string[]; distinct: Set<string> } | undefined {
+  if (!Array.isArray(x) || (x.length !== nums + 1 && x.length !== nums + 2)) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < nums; i++) {
+    const v = num(x[i]);
+    if (v === undefined) return undefined;
+    out.push(v);
+  }
+  const evidence = derefs(x[nums], resolve);
+  const distinct = x.length === nums + 2 ? derefs(x[nums + 1], resolve) : [];
+  if (!evidence || !distinct) return undefined;
+  return { nums: out, evidence, distinct: new Set(distinct) };
 }
 
 export interface CorrelationStats {
@@ -128,8 +193,10 @@ export interface CorrelationStats {
  * rule + entity + windowStart), and a burst keeps that start until its group has been quiet for a
  * whole timespan, so one attack is one alert however long it lasts.
  */
-export class CorrelationState {
+export class CorrelationState implements LogPart<Group> {
   readonly def: CorrelationRuleDef;
+  readonly name: string;
+  readonly hash: string;
   readonly #opts: CorrelationOptions;
   readonly #span: number;
   readonly #monotone: boolean;
@@ -143,12 +210,25 @@ export class CorrelationState {
   #ended: Finding[] = [];
   /** Final refreshes of bursts that ended since the last flush: whether one exists depends on flush timing, so only flush returns them. */
   #refreshes: Finding[] = [];
-  #watermark = Number.NEGATIVE_INFINITY;
+  readonly #clocks = new StreamClocks();
+  /** The last sweep's creation counter and clocks: what a restore needs to leave out exactly the groups it dropped. */
+  #sweptSeq = 0;
+  #sweptClocks = new StreamClocks();
   #nextSweep = Number.NEGATIVE_INFINITY;
   #evicted = 0;
+  /** Set once state is saved: only then are changed groups queued, so a run without a store keeps no list. */
+  #log: WindowLog | undefined;
+  #changed: Group[] = [];
+  #seq = 0;
+  /** Groups decoded as owing a report, with their order, until restore() adopts them. */
+  #restoredDirty = new Map<Group, number>();
+  /** Position of each reportable group in #dirty, computed when a save starts (see takeChanged). */
+  #dirtyPos: Map<Group, number> | undefined;
 
   constructor(def: CorrelationRuleDef, inputs: CorrelationInput[], opts: CorrelationOptions) {
     this.def = def;
+    this.name = opts.stateName ?? def.key;
+    this.hash = opts.stateHash ?? '';
     this.#opts = opts;
     this.#span = def.timespanMs;
     this.#monotone = def.type === 'temporal' || def.type === 'temporal_ordered' || isMonotone(def.condition);
@@ -167,10 +247,9 @@ export class CorrelationState {
 
   /** Feeds one event that matched the referenced rules at the given input positions. */
   observe(e: SecurityEvent, t: number, inputs: number[]): Finding[] {
-    if (t > this.#watermark) {
-      this.#watermark = t;
-      if (t >= this.#nextSweep) this.#sweep();
-    }
+    const stream = streamOf(e);
+    this.#clocks.advance(stream, t);
+    if (t >= this.#nextSweep && t >= this.#clocks.max) this.#sweep();
     const first = inputs[0]!;
     const getters = this.#groupGetters[first]!;
     // One group-by field (the usual case) keys by its value directly: no array or join per event.
@@ -185,9 +264,14 @@ export class CorrelationState {
     if (!g) {
       if (this.#groups.size >= this.#opts.maxGroups) this.#evictOldest();
       g = new Group(key);
+      g.seq = ++this.#seq;
       this.#groups.set(key, g);
     }
-    if (t > g.lastT) g.lastT = t;
+    if (t > g.lastT) {
+      g.lastT = t;
+      g.stream = stream;
+    }
+    if (this.#log !== undefined && !g.changed) this.markChanged(g);
     const id = e.event.id;
     let found: Finding | undefined;
     switch (this.def.type) {
@@ -216,7 +300,11 @@ export class CorrelationState {
     this.#ended = [];
     this.#refreshes = [];
     // Insertion order follows event order, so flush output replays identically.
-    for (const g of this.#dirty) if (g.burst) out.push(this.#finding(g, g.burst));
+    for (const g of this.#dirty) {
+      if (g.burst) out.push(this.#finding(g, g.burst));
+      // Whether a group still owes a report is part of its saved copy.
+      if (this.#log !== undefined && !g.changed) this.markChanged(g);
+    }
     this.#dirty.clear();
     return out;
   }
@@ -225,6 +313,186 @@ export class CorrelationState {
     let active = 0;
     for (const g of this.#groups.values()) if (g.burst) active++;
     return { groups: this.#groups.size, activeBursts: active, evicted: this.#evicted };
+  }
+
+  /** Starts queueing changed groups for the log; before this nothing is tracked. */
+  attach(log: WindowLog): void {
+    this.#log = log;
+  }
+
+  markChanged(g: Group): void {
+    g.changed = true;
+    this.#changed.push(g);
+  }
+
+  /** The log calls this first in a save, so it is also where the order of pending reports is taken. */
+  takeChanged(): Group[] {
+    const out = this.#changed;
+    this.#changed = [];
+    this.#dirtyPos = undefined;
+    if (this.#dirty.size) {
+      let i = 0;
+      this.#dirtyPos = new Map();
+      for (const g of this.#dirty) this.#dirtyPos.set(g, ++i);
+    }
+    return out;
+  }
+
+  holds(g: Group): boolean {
+    return this.#groups.get(g.key) === g;
+  }
+
+  groups(): IterableIterator<Group> {
+    return this.#groups.values();
+  }
+
+  /** What a sweep at these clocks drops: quiet for two timespans of its stream (one for the burst to end, one of slack for late events). */
+  #idle(g: Group, clocks: StreamClocks): boolean {
+    return g.lastT <= clocks.of(g.stream) - 2 * this.#span;
+  }
+
+  meta(): CorrelationMeta | undefined {
+    if (this.#clocks.empty) return undefined;
+    const m: CorrelationMeta = { w: this.#clocks.toJSON(), n: this.#nextSweep, q: this.#seq, s: this.#sweptSeq, c: this.#sweptClocks.toJSON() };
+    if (this.#refreshes.length) m.p = this.#refreshes.slice();
+    return m;
+  }
+
+  encode(g: Group, intern: Intern): GroupRecord {
+    const r: GroupRecord = { k: g.key, q: g.seq, z: intern(g.stream) };
+    // lastT is the window's newest time unless the group also saw a late or unwindowed event.
+    if (g.maxT !== Number.NEGATIVE_INFINITY) {
+      r.m = g.maxT;
+      if (g.lastT !== g.maxT) r.l = g.lastT;
+    } else r.l = g.lastT;
+    const times = g.times;
+    if (times !== undefined) {
+      if (g.head < times.length) {
+        r.t = encodeTimes(times, g.head, g.maxT);
+        r.i = refs(g.ids!.slice(g.head), intern);
+        const w = encodeWeights(g.weights!, g.head);
+        if (w) r.w = w;
+        if (g.vals!.some((v, i) => i >= g.head && v !== undefined)) r.v = optRefs(g.vals!, g.head, intern);
+      }
+    } else if (g.one) {
+      r.t = [g.maxT - g.t0];
+      r.i = [intern(g.id0)];
+      if (g.w0 !== 1) r.w = [g.w0];
+      if (g.v0 !== undefined) r.v = [intern(g.v0)];
+    }
+    // Everything is copied into the record: the store serialises it after an await, when observe()
+    // may have appended to the live arrays (sources side by side).
+    const b = g.burst;
+    if (b) r.b = [b.windowStart, b.last, b.events, b.peak, refs(b.evidence, intern), ...(b.distinct.size ? [refs(b.distinct, intern)] : [])];
+    const tw = g.tumble;
+    if (tw) r.u = [tw.start, tw.last, tw.events, refs(tw.evidence, intern), ...(tw.distinct.size ? [refs(tw.distinct, intern)] : [])];
+    if (g.seen) r.s = g.seen.map((x) => (x ? [x.t, intern(x.id)] : null));
+    if (g.chain) r.c = g.chain.map((x) => (x ? [x.start, x.t, refs(x.ids, intern)] : null));
+    const d = this.#dirtyPos?.get(g);
+    if (d) r.d = d;
+    return r;
+  }
+
+  decode(rec: unknown, resolve: Resolve): Group | undefined {
+    const r = rec as Partial<Record<keyof GroupRecord, unknown>>;
+    const q = num(r.q);
+    const m = r.m === undefined ? undefined : num(r.m);
+    const l = r.l === undefined ? m : num(r.l);
+    const stream = resolve(r.z);
+    if (typeof r.k !== 'string' || q === undefined || l === undefined || stream === undefined || (r.m !== undefined && m === undefined)) return undefined;
+    const g = new Group(r.k);
+    g.seq = q;
+    g.lastT = l;
+    g.stream = stream;
+    if (r.t !== undefined) {
+      if (m === undefined) return undefined;
+      const times = decodeTimes(r.t, m);
+      const ids = derefs(r.i, resolve);
+      if (!times || !ids || ids.length !== times.length || times.length === 0 || times.at(-1)! > m) return undefined;
+      const weights = decodeWeights(r.w, times.length);
+      const vals = r.v === undefined ? new Array<string | undefined>(times.length).fill(undefined) : optDerefs(r.v, times.length, resolve);
+      if (!weights || !vals) return undefined;
+      // Replayed through the same insert path, so the restored group has exactly the live counts it had.
+      for (let i = 0; i < times.length; i++) insertSorted(g, times[i]!, ids[i]!, weights[i]!, vals[i]);
+    }
+    if (m !== undefined) g.maxT = m;
+    if (r.b !== undefined) {
+      const b = decodeSpan(r.b, 4, resolve);
+      if (!b) return undefined;
+      g.burst = { windowStart: b.nums[0]!, last: b.nums[1]!, events: b.nums[2]!, peak: b.nums[3]!, evidence: b.evidence, distinct: b.distinct };
+    }
+    if (r.u !== undefined) {
+      const u = decodeSpan(r.u, 3, resolve);
+      if (!u) return undefined;
+      g.tumble = { start: u.nums[0]!, last: u.nums[1]!, events: u.nums[2]!, evidence: u.evidence, distinct: u.distinct };
+    }
+    const n = this.def.rules.length;
+    if (r.s !== undefined) {
+      if (!Array.isArray(r.s) || r.s.length !== n) return undefined;
+      const seen: Array<{ t: number; id: string } | undefined> = [];
+      for (const x of r.s as unknown[]) {
+        if (x === null) {
+          seen.push(undefined);
+          continue;
+        }
+        const t = Array.isArray(x) && x.length === 2 ? num(x[0]) : undefined;
+        const id = Array.isArray(x) ? resolve(x[1]) : undefined;
+        if (t === undefined || id === undefined) return undefined;
+        seen.push({ t, id });
+      }
+      g.seen = seen;
+    }
+    if (r.c !== undefined) {
+      if (!Array.isArray(r.c) || r.c.length !== n) return undefined;
+      const chain: Array<{ start: number; t: number; ids: string[] } | undefined> = [];
+      for (const x of r.c as unknown[]) {
+        if (x === null) {
+          chain.push(undefined);
+          continue;
+        }
+        const ok = Array.isArray(x) && x.length === 3;
+        const start = ok ? num(x[0]) : undefined;
+        const t = ok ? num(x[1]) : undefined;
+        const ids = ok ? derefs(x[2], resolve) : undefined;
+        if (start === undefined || t === undefined || !ids) return undefined;
+        chain.push({ start, t, ids });
+      }
+      g.chain = chain;
+    }
+    if (r.d !== undefined) {
+      const d = num(r.d);
+      if (d === undefined) return undefined;
+      this.#restoredDirty.set(g, d);
+    }
+    return g;
+  }
+
+  restore(meta: unknown, groups: Group[]): Group[] | undefined {
+    const m = meta as Partial<Record<keyof CorrelationMeta, unknown>> | null;
+    const restoredDirty = this.#restoredDirty;
+    this.#restoredDirty = new Map();
+    const n = num(m?.n);
+    const q = num(m?.q);
+    const sq = num(m?.s);
+    if (n === undefined || q === undefined || sq === undefined) return undefined;
+    const pending = m?.p === undefined ? [] : m.p;
+    if (!Array.isArray(pending) || !pending.every(isFinding)) return undefined;
+    // A group newer than the counter would share its creation number with a future group.
+    if (groups.some((g) => g.seq > q)) return undefined;
+    const swept = new StreamClocks();
+    if (!swept.load(m?.c) || !this.#clocks.load(m?.w)) return undefined;
+    this.#sweptSeq = sq;
+    this.#sweptClocks = swept;
+    this.#nextSweep = n;
+    this.#seq = q;
+    this.#refreshes = pending;
+    // Exactly the groups in memory at the save: created since the last sweep, or kept by it.
+    const live = groups.filter((g) => g.seq > sq || !this.#idle(g, swept) || (g.tumble !== undefined && g.tumble.start + this.#span > swept.of(g.stream))).sort((a, b) => a.seq - b.seq);
+    // A lowered cap keeps the newest, as eviction (oldest first) would have.
+    const kept = live.slice(Math.max(0, live.length - this.#opts.maxGroups));
+    for (const g of kept) this.#groups.set(g.key, g);
+    for (const g of kept.filter((x) => restoredDirty.has(x)).sort((a, b) => restoredDirty.get(a)! - restoredDirty.get(b)!)) this.#dirty.add(g);
+    return kept;
   }
 
   #takeEnded(): Finding[] {
@@ -365,29 +633,34 @@ export class CorrelationState {
 
   /** Runs once per timespan of event time: closes due tumbling windows and drops groups idle for two timespans. */
   #sweep(): void {
-    const idle = this.#watermark - 2 * this.#span;
+    // Each group idles against its own stream's clock; a tumbling window closes once that clock passes its end.
+    const closes = (g: Group) => g.tumble !== undefined && g.tumble.start + this.#span <= this.#clocks.of(g.stream);
     // Deleting most of a large Map entry by entry costs a lookup each plus repeated shrinking
     // rehashes; when most groups go (one-off keys such as random source addresses), copying the
     // survivors into a new Map in the same order is cheaper and keeps the oldest-first eviction order.
     let dropping = 0;
-    for (const g of this.#groups.values()) if (g.lastT <= idle && (!g.tumble || g.tumble.start + this.#span <= this.#watermark)) dropping++;
+    for (const g of this.#groups.values()) if (this.#idle(g, this.#clocks) && (!g.tumble || closes(g))) dropping++;
     const rebuild = dropping * 2 > this.#groups.size;
     const kept = rebuild ? new Map<string, Group>() : undefined;
     for (const g of this.#groups.values()) {
-      if (g.tumble && g.tumble.start + this.#span <= this.#watermark) {
+      if (closes(g)) {
         const f = this.#closeTumble(g);
         if (f) this.#ended.push(f);
+        if (this.#log !== undefined && !g.changed) this.markChanged(g);
       }
-      if (g.lastT > idle || g.tumble) {
+      if (!this.#idle(g, this.#clocks) || g.tumble) {
         kept?.set(g.key, g);
         continue;
       }
       this.#endBurst(g);
       if (!kept) this.#groups.delete(g.key);
+      this.#log?.release(g, true);
       this.#evicted++;
     }
     if (kept) this.#groups = kept;
-    this.#nextSweep = this.#watermark + (this.#monotone ? this.#span : Math.max(1, this.#span / 4));
+    this.#sweptSeq = this.#seq;
+    this.#sweptClocks = this.#clocks.snapshot();
+    this.#nextSweep = this.#clocks.max + (this.#monotone ? this.#span : Math.max(1, this.#span / 4));
   }
 
   #evictOldest(): void {
@@ -400,6 +673,7 @@ export class CorrelationState {
       if (f) this.#ended.push(f);
     }
     this.#groups.delete(key);
+    this.#log?.release(g, false);
     this.#evicted++;
   }
 

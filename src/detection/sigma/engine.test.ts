@@ -181,6 +181,19 @@ level: critical
     expect(last.observed).toMatchObject({ events: 30, peak_window_events: 30 });
   });
 
+  it('counts a stream replaying yesterday beside a live one against its own clock', () => {
+    const e = engine(`${base}---
+title: many failures
+correlation: { type: event_count, rules: [failed], group-by: [source.ip], timespan: 5m, condition: { gte: 10 } }
+`);
+    // The live stream is a day ahead; the backfill's burst interleaves with it, as sources polled side by side deliver.
+    const live = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + 24 * 3600 * SEC + i * MIN, ip: `192.0.2.${i}`, user: 'x@example.com', outcome: 'failure', dataset: 'test.live' }));
+    const backfill = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + i * 10 * SEC, ip: '203.0.113.9', user: `u${i}@example.com`, outcome: 'failure', dataset: 'test.backfill' }));
+    const { live: found } = run(e, live.flatMap((x, i) => [x, backfill[i]!]));
+    expect(found.map((f) => f.entity.value)).toEqual(['203.0.113.9']);
+    expect(found[0]).toMatchObject({ windowStart: T0, observed: { events: 10 } });
+  });
+
   it('base rules of a correlation report nothing themselves unless generate is true', () => {
     const corr = (generate: boolean) => `${base}---
 title: c

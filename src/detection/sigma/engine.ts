@@ -1,6 +1,7 @@
 /** The Sigma detector: compiled rules indexed by provider and action, single-event findings, and correlation rules fed from their base rules. */
-import { eventTime, type Detector, type Entity, type Finding, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Detector, type Entity, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { ipOf, userOf } from '../fields.js';
+import { stateHash, WindowLog, type WindowLogStats } from '../window-log.js';
 import { compileDetection, type CompiledDetection } from './compile.js';
 import { CorrelationState, entityTypeOf, type CorrelationStats } from './correlation.js';
 import { fieldFor, type FieldGetter } from './fields.js';
@@ -71,6 +72,8 @@ export interface SigmaStats {
   /** Rules that run but report only through correlations. */
   baseRules: number;
   correlationState: Record<string, CorrelationStats>;
+  /** Saved correlation windows, when a store is given. */
+  windowLog?: WindowLogStats;
 }
 
 /**
@@ -92,8 +95,9 @@ export class SigmaEngine implements Detector {
   readonly #fedInputs: number[][] = [];
   readonly #fedStamp: number[] = [];
   #stamp = 0;
+  readonly #log: WindowLog | undefined;
 
-  constructor(defs: readonly RuleDef[], options: Partial<SigmaEngineOptions> = {}) {
+  constructor(defs: readonly RuleDef[], options: Partial<SigmaEngineOptions> = {}, deps: { state?: PluginDeps['state'] | undefined; logger?: PluginDeps['logger'] | undefined } = {}) {
     const opts = { ...DEFAULT_ENGINE_OPTIONS, ...options };
     const disabled = new Set(opts.disabled);
     const isDisabled = (r: RuleDef) => disabled.has(r.key) || (r.id !== undefined && disabled.has(r.id)) || (r.name !== undefined && disabled.has(r.name));
@@ -142,10 +146,11 @@ export class SigmaEngine implements Detector {
       const targets = c.rules.map((ref) => byRef.get(ref) as DetectionRuleDef);
       // A correlation over a disabled rule could never be satisfied as written; it goes too.
       if (targets.some(isDisabled)) continue;
+      const stateName = this.#correlations.some((x) => x.name === c.key) ? `${c.key}#${this.#correlations.length}` : c.key;
       const corr = new CorrelationState(
         c,
         targets.map((t, i) => ({ ref: c.rules[i]!, names: [t.key, t.id, t.name].filter((x): x is string => !!x), providers: compiled.get(t)!.logsource.providers })),
-        { severity: severityOf(c.level), maxEvidence: opts.maxEvidence, maxGroups: opts.maxGroups },
+        { severity: severityOf(c.level), maxEvidence: opts.maxEvidence, maxGroups: opts.maxGroups, stateName, stateHash: correlationStateHash(c, targets, opts.maxEvidence) },
       );
       const slot = this.#correlations.length;
       this.#correlations.push(corr);
@@ -167,6 +172,21 @@ export class SigmaEngine implements Detector {
         else for (const a of e.c.actions) (b.byAction.get(a) ?? b.byAction.set(a, []).get(a)!).push(e);
       }
     }
+
+    if (deps.state && this.#correlations.length) {
+      this.#log = new WindowLog({ store: deps.state, prefix: SIGMA_DETECTOR, parts: this.#correlations, logger: deps.logger });
+      for (const c of this.#correlations) c.attach(this.#log);
+    }
+  }
+
+  /** Loads the open correlation windows saved by the previous run (see WindowLog). */
+  async restore(): Promise<void> {
+    await this.#log?.restore();
+  }
+
+  /** Saves the correlation groups changed since the last save. */
+  async persist(): Promise<void> {
+    await this.#log?.persist();
   }
 
   observe(e: SecurityEvent): Finding[] {
@@ -226,6 +246,7 @@ export class SigmaEngine implements Detector {
       correlations: this.#correlations.length,
       baseRules: this.#entries.filter((e) => !e.emit).length,
       correlationState: Object.fromEntries(this.#correlations.map((c) => [c.def.key, c.stats()])),
+      ...(this.#log ? { windowLog: this.#log.stats() } : {}),
     };
   }
 
@@ -280,6 +301,24 @@ export class SigmaEngine implements Detector {
       observed: { events: e.event.count ?? 1 },
     };
   }
+}
+
+/**
+ * What a correlation's saved windows mean: its own logic, the matching logic of the rules it counts,
+ * and the evidence cap. Wording (title, description, level, tags) is left out, so editing it keeps
+ * the windows; any change to what lands in them discards them.
+ */
+function correlationStateHash(c: CorrelationRuleDef, targets: DetectionRuleDef[], maxEvidence: number): string {
+  return stateHash({
+    type: c.type,
+    rules: c.rules,
+    groupBy: c.groupBy,
+    timespanMs: c.timespanMs,
+    condition: c.condition ?? null,
+    aliases: c.aliases,
+    inputs: targets.map((t) => ({ logsource: t.logsource, detection: t.detection, condition: t.condition })),
+    maxEvidence,
+  });
 }
 
 /** Entity candidates from the rule's `fields` list (user or IP fields, in the order written). */

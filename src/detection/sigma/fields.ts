@@ -11,7 +11,7 @@ export interface ResolvedField {
 }
 
 /** Top-level keys of the normalized schema: a dotted name starting with one of these reads the normalized event. */
-const NORMALIZED_ROOTS = new Set(['@timestamp', 'event', 'user', 'source', 'user_agent', 'file', 'target', 'share', 'related', 'labels']);
+const NORMALIZED_ROOTS = new Set(['@timestamp', 'event', 'user', 'source', 'user_agent', 'file', 'target', 'share', 'email', 'related', 'labels']);
 
 const action: ResolvedField = { get: (e) => e.event.action, isAction: true };
 const userEmail: ResolvedField = { get: (e) => e.user?.email };
@@ -256,6 +256,8 @@ const PRODUCT_PROVIDER: Record<string, string> = {
   gworkspace: 'google-workspace',
   workspace: 'google-workspace',
   dropbox: 'dropbox',
+  microsoft_graph: 'microsoft-graph',
+  msgraph: 'microsoft-graph',
 };
 
 /** Sigma log categories onto normalized event.category values. */
@@ -271,6 +273,7 @@ const CATEGORY_MAP: Record<string, string> = {
   identity: 'iam',
   configuration: 'configuration',
   web: 'web',
+  email: 'email',
 };
 
 /** Services that mean "the whole audit log" of a product rather than one dataset. */

@@ -12,12 +12,11 @@ export const sigmaPlugin: DetectorPlugin<SigmaConfig> = {
   create(config, deps) {
     const base = deps?.baseDir ?? process.cwd();
     const dirs = config.rules_dirs.map((d) => (isAbsolute(d) ? d : resolve(base, d)));
-    const engine = new SigmaEngine(loadRuleDirs(dirs), {
-      minLevel: config.min_level,
-      disabled: config.disabled,
-      maxEvidence: config.max_evidence,
-      maxGroups: config.max_groups,
-    });
+    const engine = new SigmaEngine(
+      loadRuleDirs(dirs),
+      { minLevel: config.min_level, disabled: config.disabled, maxEvidence: config.max_evidence, maxGroups: config.max_groups },
+      { state: deps?.state, logger: deps?.logger },
+    );
     const s = engine.stats();
     deps?.logger?.info({ detector: 'sigma', dirs, rules: s.rules, correlations: s.correlations, base_rules: s.baseRules }, 'sigma rules loaded');
     return engine;

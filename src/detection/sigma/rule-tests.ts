@@ -6,6 +6,7 @@ import { eventId, parseDuration, type Finding, type SecurityEvent } from '../../
 import { normalizeTeamEvent } from '../../sources/dropbox/normalize.js';
 import { normalizeActivity } from '../../sources/google-workspace/normalize.js';
 import type { ActivityLike } from '../../sources/google-workspace/wire.js';
+import { normalizeRecord as normalizeGraphRecord, reportRecord } from '../../sources/microsoft-graph/normalize.js';
 import { SigmaEngine } from './engine.js';
 import { loadRuleDirs, type RuleDef } from './loader.js';
 
@@ -25,6 +26,18 @@ const eventSpec = z
     google: z.record(z.string(), z.unknown()).optional(),
     /** A Dropbox team_log TeamEvent. */
     dropbox: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * A Microsoft Graph record under the name of its stream: a sign-in (`sign_ins`), an alerts_v2
+     * alert (`security_alerts`) or a reported message with its `attachments` (`reported_mail`).
+     */
+    'microsoft-graph': z
+      .strictObject({
+        sign_ins: z.record(z.string(), z.unknown()).optional(),
+        security_alerts: z.record(z.string(), z.unknown()).optional(),
+        reported_mail: z.record(z.string(), z.unknown()).optional(),
+      })
+      .refine((g) => Object.values(g).filter(Boolean).length === 1, 'give exactly one of sign_ins, security_alerts or reported_mail')
+      .optional(),
     /** A normalized event, partial: defaults fill the rest. */
     event: z.record(z.string(), z.unknown()).optional(),
     /** Offset from the case start (`30s`, `5m`); default: one second after the previous event. */
@@ -34,7 +47,7 @@ const eventSpec = z
     /** Time between copies. */
     every: z.union([z.string(), z.number()]).default('1s'),
   })
-  .refine((s) => [s.google, s.dropbox, s.event].filter(Boolean).length === 1, 'give exactly one of google, dropbox or event');
+  .refine((s) => [s.google, s.dropbox, s['microsoft-graph'], s.event].filter(Boolean).length === 1, 'give exactly one of google, dropbox, microsoft-graph or event');
 
 const caseSpec = z.strictObject({
   name: z.string().min(1),
@@ -171,6 +184,18 @@ function normalize(spec: EventSpec, i: number, time: string, n: number): Securit
     const raw = { ...(instantiate(spec.dropbox, i) as Record<string, unknown>), timestamp: time.replace(/\.\d{3}Z$/, 'Z') };
     const r = normalizeTeamEvent(raw, time);
     if (!r.ok) throw new Error(`events.${n}: the Dropbox normalizer rejected the record: ${r.reason}`);
+    return [r.event];
+  }
+  const graph = spec['microsoft-graph'];
+  if (graph) {
+    const stream = (['sign_ins', 'security_alerts', 'reported_mail'] as const).find((k) => graph[k] !== undefined)!;
+    let raw = instantiate(graph[stream], i) as Record<string, unknown>;
+    if (stream === 'sign_ins') raw.createdDateTime = time;
+    else if (stream === 'security_alerts') raw = { createdDateTime: time, ...raw, lastUpdateDateTime: time };
+    // The record as the poller stores it: volatile properties and content left out.
+    else raw = reportRecord({ ...raw, receivedDateTime: time }, Array.isArray(raw.attachments) ? raw.attachments : undefined);
+    const r = normalizeGraphRecord(stream, raw, time);
+    if (!r.ok) throw new Error(`events.${n}: the Microsoft Graph normalizer rejected the record: ${r.reason}`);
     return [r.event];
   }
   const partial = instantiate(spec.event, i) as Partial<SecurityEvent> & { event?: Partial<SecurityEvent['event']> };

@@ -1,0 +1,75 @@
+/** Drives detectors the way the pipeline does, across simulated restarts, so tests can compare a split run with an uninterrupted one. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Detector, Finding, SecurityEvent, Store } from '../core/index.js';
+import { openStore } from '../storage/index.js';
+
+/** Real SQLite stores in one temporary folder, removed by cleanup(). */
+export class TempStores {
+  readonly #dir = mkdtempSync(join(tmpdir(), 'saaswatch-restart-'));
+  readonly #open: Store[] = [];
+  #n = 0;
+
+  async open(): Promise<Store> {
+    const s = await openStore({ dialect: 'sqlite', path: join(this.#dir, `s${++this.#n}.db`) });
+    this.#open.push(s);
+    return s;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const s of this.#open.splice(0)) await s.close();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** Events in batches of `size`, as a source yields them. */
+export function batchesOf(events: SecurityEvent[], size: number): SecurityEvent[][] {
+  const out: SecurityEvent[][] = [];
+  for (let i = 0; i < events.length; i += size) out.push(events.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Moves every `every`-th event into a second stream running `lagMs` behind the first, as a source
+ * backfilling beside a live one delivers them: interleaved, each in its own time order.
+ */
+export function besideLaggingStream(events: SecurityEvent[], every: number, lagMs: number): SecurityEvent[] {
+  return events.map((e, i) =>
+    i % every !== 0 ? e : { ...e, '@timestamp': new Date(Date.parse(e['@timestamp']) - lagMs).toISOString(), event: { ...e.event, dataset: 'test.lagging' } },
+  );
+}
+
+/** One process lifetime: restore, then per batch observe, flush and save; then the shutdown sequence (save, final flush, save). */
+export async function lifetime(d: Detector, batches: SecurityEvent[][], out: Finding[]): Promise<void> {
+  await d.restore?.();
+  for (const batch of batches) {
+    for (const e of batch) out.push(...d.observe(e));
+    out.push(...d.flush({ final: false }));
+    await d.persist?.();
+  }
+  await d.persist?.();
+  out.push(...d.flush({ final: true }));
+  await d.persist?.();
+}
+
+/** Findings of a run restarted before batch `split` (two detector instances sharing the store). */
+export async function splitRun(make: (store: Store) => Detector, store: Store, batches: SecurityEvent[][], split: number): Promise<Finding[]> {
+  const out: Finding[] = [];
+  await lifetime(make(store), batches.slice(0, split), out);
+  await lifetime(make(store), batches.slice(split), out);
+  return out;
+}
+
+/** Every key the detector saved under `prefix`, with its JSON size (from the manifest of a WindowLog). */
+export async function savedWindows(store: Store, prefix: string): Promise<{ manifest: unknown; segments: Map<number, unknown>; bytes: number }> {
+  const manifest = (await store.getBaseline(`${prefix}#windows`)) as { segs?: Array<[number, number]> } | undefined;
+  const segments = new Map<number, unknown>();
+  let bytes = manifest === undefined ? 0 : JSON.stringify(manifest).length;
+  for (const [id] of manifest?.segs ?? []) {
+    const v = await store.getBaseline(`${prefix}#windows:${id}`);
+    segments.set(id, v);
+    bytes += JSON.stringify(v).length;
+  }
+  return { manifest, segments, bytes };
+}

@@ -1,0 +1,257 @@
+import type { Logger } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
+import { Rng } from '../random.js';
+import { batchesOf, besideLaggingStream, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
+import { testEvent } from '../testing.js';
+import { SigmaEngine } from './engine.js';
+import { parseRuleText } from './loader.js';
+
+const T0 = Date.parse('2024-05-06T09:00:00.000Z');
+const SEC = 1000;
+const MIN = 60 * SEC;
+
+const BASES = `
+title: failed
+name: failed
+logsource: { category: authentication }
+detection: { sel: { event.outcome: failure }, condition: sel }
+---
+title: ok
+name: ok
+logsource: { category: authentication }
+detection: { sel: { event.outcome: success }, condition: sel }
+---
+title: grant
+name: grant
+logsource: { product: test }
+detection: { sel: { event.action: grant_admin }, condition: sel }
+---
+title: download
+name: download
+logsource: { product: test }
+detection: { sel: { event.action: download }, condition: sel }
+`;
+
+/** One rule of each correlation type (and an upper-bound event_count, which uses tumbling windows), each in its own file as a pack would have them. */
+const RULES: Record<string, string> = {
+  'per-ip': `title: many failures\ncorrelation: { type: event_count, rules: [failed], group-by: [source.ip], timespan: 5m, condition: { gte: 15 } }\n`,
+  spray: `title: spray\ncorrelation: { type: value_count, rules: [failed], group-by: [source.ip], timespan: 10m, condition: { field: user, gte: 6 } }\n`,
+  few: `title: a few failures\ncorrelation: { type: event_count, rules: [failed], group-by: [user], timespan: 5m, condition: { gte: 2, lte: 4 } }\n`,
+  'grant-download': `title: grant and download\ncorrelation: { type: temporal, rules: [grant, download], group-by: [user], timespan: 10m }\n`,
+  'fail-then-ok': `title: failures then success\ncorrelation: { type: temporal_ordered, rules: [failed, ok], group-by: [source.ip], timespan: 5m }\n`,
+};
+
+function defs(rules: Record<string, string> = RULES) {
+  return [...parseRuleText(BASES, 'bases.yml', 'rules/bases'), ...Object.entries(rules).flatMap(([k, y]) => parseRuleText(y, `${k}.yml`, `rules/${k}`))];
+}
+
+function engine(store: Store | undefined, rules?: Record<string, string>, logger?: Logger, maxGroups?: number): SigmaEngine {
+  return new SigmaEngine(defs(rules), maxGroups ? { maxGroups } : {}, { state: store, logger });
+}
+
+/**
+ * Several hours of logins with a few attacking addresses that come and go (bursts longer than a
+ * batch and than a timespan), background failures, successes after failures, admin grants and
+ * downloads, with a few seconds of disorder as batching sources produce.
+ */
+function stream(seed: number, n: number): SecurityEvent[] {
+  const rng = new Rng(seed);
+  const out: SecurityEvent[] = [];
+  let t = T0;
+  for (let i = 0; i < n; i++) {
+    t += rng.int(5 * SEC);
+    const time = t - rng.int(3 * SEC);
+    const phase = Math.floor(i / 400) % 3;
+    const r = rng.next();
+    if (r < 0.3 && phase !== 2) out.push(testEvent({ time, ip: `203.0.113.${phase * 3 + rng.int(3)}`, user: `u${rng.int(30)}@example.com`, outcome: 'failure', nonce: i }));
+    else if (r < 0.55) out.push(testEvent({ time, ip: `192.0.2.${rng.int(120)}`, user: `u${rng.int(60)}@example.com`, outcome: 'failure', nonce: i }));
+    else if (r < 0.75) out.push(testEvent({ time, ip: rng.chance(0.3) ? `203.0.113.${rng.int(9)}` : `192.0.2.${rng.int(120)}`, user: `u${rng.int(60)}@example.com`, outcome: 'success', nonce: i }));
+    else if (r < 0.9) out.push(testEvent({ time, user: `m${rng.int(12)}@example.com`, action: 'download', nonce: i }));
+    else out.push(testEvent({ time, user: `m${rng.int(12)}@example.com`, action: 'grant_admin', nonce: i }));
+  }
+  return out;
+}
+
+const stores = new TempStores();
+afterAll(() => stores.cleanup());
+
+describe('sigma correlation windows across a restart', () => {
+  const events = stream(3, 3000);
+  const batches = batchesOf(events, 100);
+
+  // A quarter of the events from a second stream six hours behind, as a backfill beside a live source.
+  const lagging = (events: SecurityEvent[]) => batchesOf(besideLaggingStream(events, 4, 6 * 3600 * SEC), batches[0]!.length);
+
+  it.each([
+    ['one stream', batches],
+    ['beside a lagging stream', lagging(batches.flat())],
+    // As the Reports API pages: newest first.
+    ['each batch newest first', batches.map((b) => [...b].reverse())],
+  ])('a run restarted at any batch boundary finds exactly what an uninterrupted run finds (%s)', async (_, batches) => {
+    const expected: Finding[] = [];
+    await lifetime(engine(await stores.open()), batches, expected);
+    // Every rule type takes part, with bursts that span batches.
+    const byRule = new Map<string, Set<string>>();
+    for (const f of expected) (byRule.get(f.rule) ?? byRule.set(f.rule, new Set()).get(f.rule)!).add(dedupKey(f));
+    for (const k of Object.keys(RULES)) expect(byRule.get(`rules/${k}`)?.size ?? 0, k).toBeGreaterThan(2);
+
+    let differsWithoutState = 0;
+    for (let split = 0; split <= batches.length; split++) {
+      const got = await splitRun((s) => engine(s), await stores.open(), batches, split);
+      expect(got, `restart before batch ${split}`).toEqual(expected);
+      // The same split without saved state loses bursts: the test can tell.
+      const cold: Finding[] = [];
+      await lifetime(engine(undefined), batches.slice(0, split), cold);
+      await lifetime(engine(undefined), batches.slice(split), cold);
+      if (JSON.stringify(cold) !== JSON.stringify(expected)) differsWithoutState++;
+    }
+    expect(differsWithoutState).toBeGreaterThan(batches.length / 2);
+  });
+
+  it('survives several restarts in one run, and a save before the final flush', async () => {
+    const expected: Finding[] = [];
+    await lifetime(engine(await stores.open()), batches, expected);
+    const store = await stores.open();
+    const got: Finding[] = [];
+    for (const [from, to] of [[0, 4], [4, 5], [5, 17], [17, 18], [18, batches.length]] as const) await lifetime(engine(store), batches.slice(from, to), got);
+    expect(got).toEqual(expected);
+
+    // Saved between observe and flush (sources side by side): owed reports come out after the restart.
+    const s2 = await stores.open();
+    const first = engine(s2);
+    await first.restore();
+    const out: Finding[] = [];
+    for (const b of batches.slice(0, 7)) {
+      for (const e of b) out.push(...first.observe(e));
+      await first.persist();
+      out.push(...first.flush({ final: false }));
+    }
+    const owed: Finding[] = [];
+    for (const e of batches[7]!) out.push(...first.observe(e));
+    await first.persist();
+    // Crash: the flush below is what the next process must reproduce.
+    owed.push(...first.flush({ final: false }));
+    const second = engine(s2);
+    await second.restore();
+    const after = second.flush({ final: false });
+    expect(after.map(dedupKey)).toEqual(owed.map(dedupKey));
+    expect(after).toEqual(owed);
+  });
+
+  it('saves only live groups: expired ones leave the store, and the stored state stays bounded', async () => {
+    const store = await stores.open();
+    const e = engine(store);
+    await e.restore();
+    const burst = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + i * SEC, ip: '203.0.113.250', user: `v${i}@example.com`, outcome: 'failure', nonce: i }));
+    for (const ev of burst) e.observe(ev);
+    e.flush({ final: false });
+    await e.persist();
+    const hasGroup = async (k: string) => {
+      const { segments } = await savedWindows(store, 'sigma');
+      return [...segments.values()].some((seg) => JSON.stringify(seg).includes(`"k":"${k}"`));
+    };
+    expect(await hasGroup('203.0.113.250')).toBe(true);
+
+    // Two hours of other traffic: the attacker's groups expire in every rule and their records go.
+    const later = stream(5, 1500).map((ev, i) => testEvent({ time: Date.parse(ev['@timestamp']) + 30 * MIN, ip: ev.source?.ip ?? '192.0.2.1', user: ev.user?.email ?? 'x@example.com', outcome: ev.event.outcome === 'failure' ? 'failure' : 'success', nonce: 10_000 + i }));
+    for (const b of batchesOf(later, 100)) {
+      for (const ev of b) e.observe(ev);
+      e.flush({ final: false });
+      await e.persist();
+    }
+    expect(await hasGroup('203.0.113.250')).toBe(false);
+    const s = e.stats().windowLog!;
+    let liveGroups = 0;
+    for (const c of Object.values(e.stats().correlationState)) liveGroups += c.groups;
+    expect(s.liveCopies).toBeLessThanOrEqual(liveGroups);
+    expect(s.storedRecords).toBeLessThanOrEqual(4 * s.liveCopies + 16 * s.segments);
+
+    // A restart brings back the groups that were still live (expired ones not yet swept stay behind).
+    const again = engine(store);
+    await again.restore();
+    expect(again.stats().windowLog!.restored).toBeGreaterThan(0);
+    expect(again.stats().windowLog!.restored).toBeLessThanOrEqual(s.liveCopies);
+  });
+
+  it('discards state of another format, a corrupt segment or a changed rule with one info log, and keeps working', async () => {
+    const logs: unknown[][] = [];
+    const logger = { info: (...a: unknown[]) => logs.push(a), debug: () => undefined } as unknown as Logger;
+    const fresh: Finding[] = [];
+    await lifetime(engine(undefined), batches.slice(10, 20), fresh);
+
+    const oldFormat = await stores.open();
+    await oldFormat.putBaseline('sigma#windows', { v: 0, segs: [[1, 3]], groups: 'whatever' });
+    await oldFormat.putBaseline('sigma#windows:1', { anything: true });
+    const got: Finding[] = [];
+    await lifetime(engine(oldFormat, RULES, logger), batches.slice(10, 20), got);
+    expect(got).toEqual(fresh);
+    expect(logs).toHaveLength(1);
+    expect(await oldFormat.getBaseline('sigma#windows:1')).toBeUndefined();
+
+    // A segment that is not what the manifest promises: everything is discarded, nothing throws.
+    const corrupt = await stores.open();
+    await lifetime(engine(corrupt), batches.slice(0, 10), []);
+    const { manifest } = await savedWindows(corrupt, 'sigma');
+    const [firstSeg] = (manifest as { segs: Array<[number, number]> }).segs[0]!;
+    await corrupt.putBaseline(`sigma#windows:${firstSeg}`, { v: 1, parts: { 'rules/per-ip': { h: 'x', r: [{ k: 1 }] } } });
+    logs.length = 0;
+    const afterCorrupt: Finding[] = [];
+    await lifetime(engine(corrupt, RULES, logger), batches.slice(10, 20), afterCorrupt);
+    expect(afterCorrupt).toEqual(fresh);
+    expect(logs).toHaveLength(1);
+
+    // Broken records inside a valid segment: that rule starts afresh, the others continue.
+    const badRecord = await stores.open();
+    await lifetime(engine(badRecord), batches.slice(0, 10), []);
+    const saved = await savedWindows(badRecord, 'sigma');
+    for (const [id, seg] of saved.segments) {
+      const parts = (seg as { parts: Record<string, { r: Array<Record<string, unknown>> }> }).parts;
+      if (parts['rules/spray']) parts['rules/spray'].r[0]!.t = ['not', 'times'];
+      await badRecord.putBaseline(`sigma#windows:${id}`, seg);
+    }
+    logs.length = 0;
+    const e = engine(badRecord, RULES, logger);
+    await e.restore();
+    expect(logs).toHaveLength(1);
+    expect((logs[0]![0] as { parts: string[] }).parts).toEqual(['rules/spray']);
+    expect(e.stats().correlationState['rules/spray']!.groups).toBe(0);
+    expect(e.stats().correlationState['rules/per-ip']!.groups).toBeGreaterThan(0);
+
+    // A changed threshold discards that rule's windows only; a reworded title keeps them.
+    const changed = await stores.open();
+    await lifetime(engine(changed), batches.slice(0, 10), []);
+    logs.length = 0;
+    const edited = { ...RULES, 'per-ip': RULES['per-ip']!.replace('gte: 15', 'gte: 12'), spray: RULES.spray!.replace('title: spray', 'title: password spray') };
+    const e2 = engine(changed, edited, logger);
+    await e2.restore();
+    expect(logs).toHaveLength(1);
+    expect((logs[0]![0] as { parts: string[] }).parts).toEqual(['rules/per-ip']);
+    expect(e2.stats().correlationState['rules/per-ip']!.groups).toBe(0);
+    expect(e2.stats().correlationState['rules/spray']!.groups).toBeGreaterThan(0);
+    // Its discarded records are cleaned up as the run goes on.
+    const rest: Finding[] = [];
+    await lifetime(e2, batches.slice(10), rest);
+    const after = await savedWindows(changed, 'sigma');
+    const hashes = new Set<string>();
+    for (const seg of after.segments.values()) {
+      const p = (seg as { parts: Record<string, { h: string }> }).parts['rules/per-ip'];
+      if (p) hashes.add(p.h);
+    }
+    expect(hashes.size).toBeLessThanOrEqual(1);
+  });
+
+  it('a lowered group cap restores the newest groups, and evicted groups do not come back', async () => {
+    const store = await stores.open();
+    const expected: Finding[] = [];
+    await lifetime(engine(await stores.open(), RULES, undefined, 40), batches, expected);
+    for (const split of [3, 11, 22]) {
+      const s = await stores.open();
+      expect(await splitRun((st) => engine(st, RULES, undefined, 40), s, batches, split), `split ${split}`).toEqual(expected);
+    }
+    await lifetime(engine(store), batches.slice(0, 10), []);
+    const capped = engine(store, RULES, undefined, 5);
+    await capped.restore();
+    for (const c of Object.values(capped.stats().correlationState)) expect(c.groups).toBeLessThanOrEqual(5);
+  });
+});

@@ -1,0 +1,84 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../core/index.js';
+import { generateSignIns } from '../../fakes/microsoft-graph/records.js';
+import { normalizeSignIn } from '../../sources/microsoft-graph/normalize.js';
+import { BUILTIN_RULES_DIR } from './config.js';
+import { SigmaEngine } from './engine.js';
+import { loadRuleDirs } from './loader.js';
+import { runRuleTests } from './rule-tests.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sigma-graph-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rule examples with microsoft-graph records', () => {
+  it('runs each stream\'s record through the Graph normalizer, with the runner\'s time', async () => {
+    const one = join(dir, 'one');
+    mkdirSync(one);
+    writeFileSync(
+      join(one, 'graph.yml'),
+      [
+        'title: Graph sign-in blocked by conditional access',
+        'logsource: { product: microsoft_graph, service: sign_ins }',
+        'detection: { sel: { status.errorCode: 53003, event.outcome: failure }, condition: sel }',
+        'level: medium',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(one, 'graph.tests.yml'),
+      [
+        'cases:',
+        '  - name: blocked',
+        '    expect: match',
+        '    events:',
+        "      - microsoft-graph: { sign_ins: { id: a, userPrincipalName: a@contoso.com, status: { errorCode: 53003 }, createdDateTime: '2000-01-01T00:00:00Z' } }",
+        '  - name: allowed, and an alert and a report are other streams',
+        '    expect: no_match',
+        '    events:',
+        '      - microsoft-graph: { sign_ins: { id: b, userPrincipalName: a@contoso.com, status: { errorCode: 0 } } }',
+        '      - microsoft-graph: { security_alerts: { id: c, title: t, status: new } }',
+        '      - microsoft-graph: { reported_mail: { id: d, from: { emailAddress: { address: a@contoso.com } } } }',
+        '  - name: a record the normalizer rejects',
+        '    expect: no_match',
+        '    events:',
+        '      - microsoft-graph: { sign_ins: { id: g, userPrincipalName: a@contoso.com } }',
+      ].join('\n'),
+    );
+    const results = await runRuleTests(one);
+    expect(results.map((r) => [r.case, r.passed])).toEqual([
+      ['blocked', true],
+      ['allowed, and an alert and a report are other streams', true],
+      ['a record the normalizer rejects', false],
+    ]);
+    expect(results[2]!.message).toMatch(/Microsoft Graph normalizer rejected the record: sign-in has no numeric status.errorCode/);
+  });
+
+  it('wants exactly one stream per record', async () => {
+    const sub = join(dir, 'two');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'r.yml'), 'title: r\nlogsource: { product: microsoft_graph }\ndetection: { sel: { event.action: login }, condition: sel }\n');
+    writeFileSync(join(sub, 'r.tests.yml'), 'cases:\n  - { name: two, expect: match, events: [ { microsoft-graph: { sign_ins: { id: e }, reported_mail: { id: f } } } ] }\n');
+    const [r] = await runRuleTests(sub);
+    expect(r).toMatchObject({ case: '(examples)', passed: false, message: expect.stringMatching(/give exactly one of sign_ins, security_alerts or reported_mail/) });
+  });
+
+  it('Graph sign-in failures feed the built-in authentication rules', () => {
+    const engine = new SigmaEngine(loadRuleDirs([BUILTIN_RULES_DIR]));
+    const start = Date.parse('2024-05-06T09:00:00Z');
+    const signIns = generateSignIns({ count: 12, start, spanMs: 12_000, seed: 3, failureRate: 1 }).map((s) => ({
+      ...s,
+      userPrincipalName: 'megan.bowen@contoso.com',
+      status: { errorCode: 50126, failureReason: 'Error validating credentials due to invalid username or password.' },
+    }));
+    const findings: Finding[] = [];
+    for (const s of signIns) {
+      const r = normalizeSignIn(s, '2024-05-06T10:00:00.000Z');
+      if (!r.ok) throw new Error(r.reason);
+      findings.push(...engine.observe(r.event));
+    }
+    findings.push(...engine.flush({ final: true }));
+    expect(findings.map((f) => [f.rule, f.entity.value])).toContainEqual(['rules/auth/brute-force-user', 'megan.bowen@contoso.com']);
+  });
+});
