@@ -12,6 +12,7 @@ import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
 import { googleWorkspacePlugin } from './sources/google-workspace/source.js';
 import { jsonLogsPlugin } from './sources/json-logs/source.js';
+import { microsoftGraphPlugin } from './sources/microsoft-graph/source.js';
 
 export interface Registry {
   sources: ReadonlyMap<string, SourcePlugin<any>>;
@@ -24,7 +25,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 }
 
 export const registry: Registry = {
-  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin]),
+  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin]),
   detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
 };

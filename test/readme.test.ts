@@ -17,4 +17,12 @@ describe('README', () => {
     expect(cfg.sources.map((s) => s.type)).toEqual(['google-workspace', 'dropbox', 'json-logs']);
     expect(cfg.sinks.map((s) => s.name)).toEqual(['alerts-file', 'soc']);
   });
+
+  it('shows a microsoft-graph source that validates', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('type: microsoft-graph'));
+    expect(block).toBeDefined();
+    const cfg = validateConfig(parse(block!), registry, { env: { GRAPH_CLIENT_SECRET: 's' }, baseDir: ROOT });
+    expect(cfg.sources).toMatchObject([{ type: 'microsoft-graph', name: 'm365', config: { streams: ['sign_ins', 'security_alerts', 'reported_mail'] } }]);
+  });
 });

@@ -48,6 +48,23 @@ export interface SecurityEvent {
   };
   target?: { user?: { email?: string } };
   share?: { visibility?: string; link?: string };
+  /**
+   * An email message (ECS `email.*`): for a user-reported message, the suspicious message itself,
+   * while `user` is whoever reported it. Address lists are arrays, as in ECS.
+   */
+  email?: {
+    subject?: string;
+    /** The message's Message-ID header (Graph's internetMessageId). */
+    message_id?: string;
+    from?: { address?: string[] };
+    to?: { address?: string[] };
+    reply_to?: { address?: string[] };
+    attachments?: Array<{ file: { name?: string; mime_type?: string; size?: number } }>;
+    /** When the sender sent it, ISO. */
+    origination_timestamp?: string;
+    /** When it reached the recipient's mailbox, ISO. */
+    delivery_timestamp?: string;
+  };
   related?: { ip?: string[]; user?: string[]; hash?: string[] };
   /** Free-form vendor fields worth keeping in structured form (e.g. login type, challenge). */
   labels?: Record<string, string>;

@@ -1,0 +1,236 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../core/index.js';
+import { generateAlerts, generateReportedMessages, generateSignIns, startFakeGraph, type FakeGraph, type FakeGraphOptions } from './server.js';
+
+const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
+const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
+const SECRET = 'fake-secret';
+const MAILBOX = 'phish-reports@contoso.com';
+const START = Date.parse('2024-05-06T00:00:00Z');
+const fakes: FakeGraph[] = [];
+afterEach(async () => {
+  for (const f of fakes.splice(0)) await f.close();
+});
+
+async function fake(opts: Partial<FakeGraphOptions> = {}): Promise<FakeGraph> {
+  const f = await startFakeGraph({ tenantId: TENANT, tenantDomain: 'contoso.onmicrosoft.com', clientId: CLIENT, clientSecret: SECRET, ...opts });
+  fakes.push(f);
+  return f;
+}
+
+async function tokenRequest(f: FakeGraph, form: Record<string, string>, tenant = TENANT) {
+  const res = await fetch(`${f.loginUrl}/${tenant}/oauth2/v2.0/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+const grant = { client_id: CLIENT, client_secret: SECRET, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' };
+
+async function token(f: FakeGraph): Promise<string> {
+  return (await tokenRequest(f, grant)).json.access_token;
+}
+
+async function get(f: FakeGraph, pathOrUrl: string, bearer?: string, headers: Record<string, string> = {}) {
+  const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${f.url}${pathOrUrl}`;
+  const res = await fetch(url, { headers: { ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}), 'client-request-id': 'c0ffee00-0000-4000-8000-000000000000', ...headers } });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as any };
+}
+
+describe('generators', () => {
+  it('make distinct, realistic, seeded records', () => {
+    const signIns = generateSignIns({ count: 300, start: START, spanMs: 6 * 3_600_000, seed: 4 });
+    expect(new Set(signIns.map(canonicalJson)).size).toBe(300);
+    expect(generateSignIns({ count: 300, start: START, spanMs: 6 * 3_600_000, seed: 4 })).toEqual(signIns);
+    const codes = new Set(signIns.map((s) => s.status!.errorCode));
+    expect(codes.has(0) && codes.has(50126)).toBe(true);
+    for (const s of signIns) {
+      expect(s.createdDateTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(s.userPrincipalName).toMatch(/^[a-z]+\.[a-z]+@contoso\.com$/);
+      expect(s.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(s).toMatchObject({ appDisplayName: expect.any(String), ipAddress: expect.any(String), conditionalAccessStatus: expect.any(String), location: { countryOrRegion: expect.any(String) } });
+    }
+    const alerts = generateAlerts({ count: 20, start: START, seed: 2 });
+    expect(alerts[0]!.evidence?.[0]).toMatchObject({ '@odata.type': '#microsoft.graph.security.userEvidence', userAccount: { userPrincipalName: expect.stringMatching(/@contoso\.com$/) } });
+    const reports = generateReportedMessages({ count: 9, start: START, mailbox: MAILBOX, seed: 3 });
+    expect(reports.map((m) => m.hasAttachments)).toEqual([true, true, false, true, true, false, true, true, false]);
+    expect(reports[1]!.subject).toMatch(/^3\|[0-9a-f-]{36}\|192\.0\.2\.\d+\|[^|]+@[^|]+\|\(.+\)$/);
+    expect(reports[0]!.attachments?.[0]).toMatchObject({ '@odata.type': '#microsoft.graph.itemAttachment', item: { from: { emailAddress: { address: expect.any(String) } } } });
+  });
+});
+
+describe('fake Entra token endpoint', () => {
+  it('issues a bearer token for the client credentials grant', async () => {
+    const f = await fake();
+    const r = await tokenRequest(f, grant);
+    expect(r).toMatchObject({ status: 200, json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: expect.stringMatching(/^ey[\w-]+\.[\w-]+\.[\w-]+$/) } });
+    const claims = JSON.parse(Buffer.from(r.json.access_token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', tid: TENANT, appid: CLIENT, roles: ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read'] });
+    // The tenant may be named by a verified domain too.
+    expect((await tokenRequest(f, grant, 'contoso.onmicrosoft.com')).status).toBe(200);
+  });
+
+  it('refuses with AADSTS errors in Entra\'s shape', async () => {
+    const f = await fake();
+    const badSecret = await tokenRequest(f, { ...grant, client_secret: 'nope' });
+    expect(badSecret).toMatchObject({ status: 401, json: { error: 'invalid_client', error_codes: [7000215], error_description: expect.stringMatching(/^AADSTS7000215: Invalid client secret provided\..*\r\nTrace ID: /s), trace_id: expect.any(String), correlation_id: expect.any(String), timestamp: expect.any(String) } });
+    expect(await tokenRequest(f, { ...grant, client_id: '00000000-0000-0000-0000-000000000000' })).toMatchObject({ status: 400, json: { error: 'unauthorized_client', error_codes: [700016] } });
+    expect(await tokenRequest(f, grant, 'fabrikam.com')).toMatchObject({ status: 400, json: { error: 'invalid_request', error_codes: [90002] } });
+    expect(await tokenRequest(f, { ...grant, scope: 'User.Read' })).toMatchObject({ status: 400, json: { error: 'invalid_scope' } });
+    expect(await tokenRequest(f, { ...grant, grant_type: 'password' })).toMatchObject({ status: 400, json: { error: 'unsupported_grant_type' } });
+    f.faults.tokenServerErrors = 1;
+    expect(await tokenRequest(f, grant)).toMatchObject({ status: 503, json: { error: 'temporarily_unavailable' } });
+  });
+});
+
+describe('fake Graph', () => {
+  it('answers 401 with Graph\'s error envelope without a valid bearer token', async () => {
+    const f = await fake();
+    const none = await get(f, '/v1.0/auditLogs/signIns');
+    expect(none).toMatchObject({ status: 401, json: { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.', innerError: { date: expect.any(String), 'request-id': expect.any(String), 'client-request-id': 'c0ffee00-0000-4000-8000-000000000000' } } } });
+    expect((await get(f, '/v1.0/auditLogs/signIns', 'made-up')).json.error.code).toBe('InvalidAuthenticationToken');
+    const t = await token(f);
+    f.revokeTokens();
+    expect((await get(f, '/v1.0/auditLogs/signIns', t)).status).toBe(401);
+  });
+
+  it('filters sign-ins on createdDateTime, serves newest first and pages with $skiptoken', async () => {
+    const signIns = generateSignIns({ count: 50, start: START, spanMs: 5 * 3_600_000, seed: 1 });
+    const f = await fake({ signIns });
+    const t = await token(f);
+    const from = new Date(START + 3_600_000).toISOString();
+    const to = new Date(START + 4 * 3_600_000).toISOString();
+    const expected = signIns.filter((s) => Date.parse(s.createdDateTime!) >= Date.parse(from) && Date.parse(s.createdDateTime!) < Date.parse(to));
+    const seen: any[] = [];
+    let page = await get(f, `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(`createdDateTime ge ${from} and createdDateTime lt ${to}`)}&$top=7`, t);
+    seen.push(...page.json.value);
+    while (page.json['@odata.nextLink']) {
+      expect(page.json['@odata.nextLink']).toMatch(new RegExp(`^${f.url}/v1\\.0/auditLogs/signIns\\?\\$top=7&\\$filter=.*&\\$skiptoken=[\\w-]+$`));
+      page = await get(f, page.json['@odata.nextLink'], t);
+      seen.push(...page.json.value);
+    }
+    expect(seen.map((s) => s.id).sort()).toEqual(expected.map((s) => s.id).sort());
+    const times = seen.map((s) => Date.parse(s.createdDateTime));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(page.json['@odata.context']).toMatch(/\$metadata#auditLogs\/signIns$/);
+  });
+
+  it('writes late sign-ins once the first listing has been read to its end', async () => {
+    const onTime = generateSignIns({ count: 4, start: START + 3_600_000, seed: 1 });
+    const late = generateSignIns({ count: 2, start: START, seed: 2 });
+    const f = await fake({ signIns: onTime, late: { signIns: late } });
+    const t = await token(f);
+    let page = await get(f, '/v1.0/auditLogs/signIns?$top=3', t);
+    expect(page.json.value).toHaveLength(3);
+    page = await get(f, page.json['@odata.nextLink'], t);
+    expect(page.json.value).toHaveLength(1);
+    const again = await get(f, '/v1.0/auditLogs/signIns', t);
+    expect(again.json.value.map((x: any) => x.id).sort()).toEqual([...onTime, ...late].map((x) => x.id).sort());
+  });
+
+  it('rejects a bad $filter or $top like Graph', async () => {
+    const f = await fake({ signIns: generateSignIns({ count: 5, start: START, seed: 1 }) });
+    const t = await token(f);
+    expect(await get(f, `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent('userDisplayName eq \'x\'')}`, t)).toMatchObject({ status: 400, json: { error: { code: 'BadRequest', message: expect.stringMatching(/Invalid filter clause/) } } });
+    expect(await get(f, '/v1.0/auditLogs/signIns?$top=5000', t)).toMatchObject({ status: 400, json: { error: { message: expect.stringMatching(/between 1 and 1000/) } } });
+    expect(await get(f, '/v1.0/auditLogs/signInz', t)).toMatchObject({ status: 400, json: { error: { message: "Resource not found for the segment 'signInz'." } } });
+  });
+
+  it('filters alerts_v2 on lastUpdateDateTime', async () => {
+    const alerts = generateAlerts({ count: 10, start: START, spanMs: 10 * 60_000, seed: 1 });
+    const f = await fake({ alerts });
+    const t = await token(f);
+    const from = alerts[5]!.lastUpdateDateTime!;
+    const r = await get(f, `/v1.0/security/alerts_v2?$filter=${encodeURIComponent(`lastUpdateDateTime ge ${from}`)}`, t);
+    expect(r.json.value.map((a: any) => a.id).sort()).toEqual(alerts.slice(5).map((a) => a.id).sort());
+  });
+
+  it('throttles with 429 and Retry-After, and fails with 503, when told to', async () => {
+    const f = await fake({ faults: { rateLimited: 1, retryAfterSeconds: 4, serverErrors: 1 } });
+    const t = await token(f);
+    const throttled = await get(f, '/v1.0/auditLogs/signIns', t);
+    expect(throttled).toMatchObject({ status: 429, json: { error: { code: 'TooManyRequests' } } });
+    expect(throttled.headers.get('retry-after')).toBe('4');
+    expect(await get(f, '/v1.0/auditLogs/signIns', t)).toMatchObject({ status: 503, json: { error: { code: 'serviceNotAvailable' } } });
+    expect((await get(f, '/v1.0/auditLogs/signIns', t)).status).toBe(200);
+  });
+
+  it('answers 403 when the app lacks the permission', async () => {
+    const f = await fake({ permissions: ['Mail.Read'], mailbox: { address: MAILBOX } });
+    const t = await token(f);
+    expect(await get(f, '/v1.0/auditLogs/signIns', t)).toMatchObject({ status: 403, json: { error: { code: 'Authorization_RequestDenied' } } });
+    expect(await get(f, '/v1.0/security/alerts_v2', t)).toMatchObject({ status: 403, json: { error: { message: expect.stringMatching(/SecurityAlert\.Read\.All/) } } });
+  });
+
+  describe('messages delta', () => {
+    const deltaPath = `/v1.0/users/${encodeURIComponent(MAILBOX)}/mailFolders/inbox/messages/delta`;
+
+    it('pages a round with nextLinks ($skiptoken), ends it with a deltaLink ($deltatoken), then reports only changes', async () => {
+      const messages = generateReportedMessages({ count: 7, start: START, mailbox: MAILBOX, seed: 5 });
+      const f = await fake({ mailbox: { address: MAILBOX, messages } });
+      const t = await token(f);
+      const first = await get(f, `${deltaPath}?$select=subject,from`, t, { Prefer: 'odata.maxpagesize=3' });
+      expect(first.headers.get('preference-applied')).toBe('odata.maxpagesize=3');
+      expect(first.json.value).toHaveLength(3);
+      expect(Object.keys(first.json.value[0]).sort()).toEqual(['@odata.etag', '@odata.type', 'from', 'id', 'subject']);
+      expect(first.json['@odata.nextLink']).toMatch(/\/mailFolders\('AQMk[\w]+'\)\/messages\/delta\?\$skiptoken=/);
+      const second = await get(f, first.json['@odata.nextLink'], t, { Prefer: 'odata.maxpagesize=3' });
+      const third = await get(f, second.json['@odata.nextLink'], t, { Prefer: 'odata.maxpagesize=3' });
+      expect(third.json.value).toHaveLength(1);
+      expect(third.json['@odata.nextLink']).toBeUndefined();
+      const deltaLink: string = third.json['@odata.deltaLink'];
+      expect(deltaLink).toMatch(/\$deltatoken=/);
+
+      expect((await get(f, deltaLink, t)).json.value).toEqual([]);
+      f.markRead(messages[0]!.id!);
+      f.removeMessage(messages[1]!.id!);
+      f.addMessages(generateReportedMessages({ count: 1, start: START + 3_600_000, mailbox: MAILBOX, seed: 6 }));
+      const changes = await get(f, deltaLink, t);
+      expect(changes.json.value.map((m: any) => (m['@removed'] ? `removed ${m.id}` : m.id))).toEqual([messages[0]!.id, `removed ${messages[1]!.id}`, expect.any(String)]);
+      // The round's $select sticks to its tokens.
+      expect(Object.keys(changes.json.value[0]).sort()).toEqual(['@odata.etag', '@odata.type', 'from', 'id', 'subject']);
+      expect(changes.json.value[1]['@removed']).toEqual({ reason: 'deleted' });
+    });
+
+    it('filters the first round on receivedDateTime', async () => {
+      const messages = generateReportedMessages({ count: 6, start: START, spanMs: 6 * 3_600_000, mailbox: MAILBOX, seed: 7 });
+      const f = await fake({ mailbox: { address: MAILBOX, messages } });
+      const t = await token(f);
+      const from = messages[4]!.receivedDateTime!;
+      const r = await get(f, `${deltaPath}?$filter=${encodeURIComponent(`receivedDateTime ge ${from}`)}`, t);
+      expect(r.json.value.map((m: any) => m.id)).toEqual([messages[4]!.id, messages[5]!.id]);
+      // Listings never carry attachments; a full read omits nothing else.
+      expect(r.json.value[0].attachments).toBeUndefined();
+      expect(r.json.value[0].body).toBeDefined();
+    });
+
+    it('answers 410 SyncStateNotFound for an expired token, in Graph\'s envelope', async () => {
+      const f = await fake({ mailbox: { address: MAILBOX, messages: generateReportedMessages({ count: 2, start: START, mailbox: MAILBOX, seed: 8 }) } });
+      const t = await token(f);
+      const link = (await get(f, deltaPath, t)).json['@odata.deltaLink'];
+      f.expireDeltaTokens();
+      const gone = await get(f, link, t);
+      expect(gone).toMatchObject({ status: 410, json: { error: { code: 'SyncStateNotFound', message: expect.stringMatching(/^The sync state generation is not found/), innerError: { 'request-id': expect.any(String) } } } });
+      f.faults.deltaGoneCode = 'resyncRequired';
+      expect((await get(f, link, t)).json.error.code).toBe('resyncRequired');
+    });
+
+    it('serves attachments, expanding the attached original with $expand', async () => {
+      const [m] = generateReportedMessages({ count: 1, start: START, mailbox: MAILBOX, seed: 9 });
+      const f = await fake({ mailbox: { address: MAILBOX, messages: [m!] } });
+      const t = await token(f);
+      const path = `/v1.0/users/${encodeURIComponent(MAILBOX)}/messages/${encodeURIComponent(m!.id!)}/attachments`;
+      const plain = await get(f, path, t);
+      expect(plain.json.value[0]).toMatchObject({ '@odata.type': '#microsoft.graph.itemAttachment', name: expect.any(String) });
+      expect(plain.json.value[0].item).toBeUndefined();
+      const expanded = await get(f, `${path}?$expand=microsoft.graph.itemAttachment/item`, t);
+      expect(expanded.json.value[0].item).toMatchObject({ '@odata.type': '#microsoft.graph.message', from: { emailAddress: { address: expect.any(String) } } });
+      expect(await get(f, `/v1.0/users/${encodeURIComponent(MAILBOX)}/messages/nope/attachments`, t)).toMatchObject({ status: 404, json: { error: { code: 'ErrorItemNotFound' } } });
+    });
+
+    it('knows only its mailbox and folder', async () => {
+      const f = await fake({ mailbox: { address: MAILBOX } });
+      const t = await token(f);
+      expect(await get(f, '/v1.0/users/someone%40contoso.com/mailFolders/inbox/messages/delta', t)).toMatchObject({ status: 404, json: { error: { code: 'ErrorInvalidUser' } } });
+      expect(await get(f, `/v1.0/users/${encodeURIComponent(MAILBOX)}/mailFolders/archive/messages/delta`, t)).toMatchObject({ status: 404, json: { error: { code: 'ErrorItemNotFound' } } });
+    });
+  });
+});

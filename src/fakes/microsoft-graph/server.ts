@@ -1,0 +1,531 @@
+/** A local fake of Microsoft Entra's token endpoint and the Graph APIs saaswatch reads, speaking their wire format, with injectable faults. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GraphAlert, GraphMessage, GraphSignIn } from './records.js';
+
+export type { GraphAlert, GraphMessage, GraphSignIn, ReportKind, TenantUser } from './records.js';
+export { generateAlerts, generateReportedMessages, generateSignIns, generateUsers, graphTime, guid, PHISH_SENDERS, seededRandom, SIGN_IN_FAILURES } from './records.js';
+
+/** Application permissions the fake grants unless told otherwise: what the three endpoints need. */
+export const ALL_PERMISSIONS = ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read'];
+
+/** Switches a test flips to make the fake misbehave the way Graph does; counters count down per request. */
+export interface FakeGraphFaults {
+  /** The next N Graph requests answer 429 TooManyRequests with Retry-After. */
+  rateLimited: number;
+  retryAfterSeconds: number;
+  /** The next N Graph requests answer `serverErrorStatus` (503 serviceNotAvailable by default). */
+  serverErrors: number;
+  serverErrorStatus: number;
+  /** Retry-After on those, in seconds; none when undefined (Graph does not always send one). */
+  serverErrorRetryAfter: number | undefined;
+  /** Which requests the 503s hit: every one, or only one API (an outage of one workload). */
+  serverErrorsOn: 'all' | 'signIns' | 'alerts' | 'mail';
+  /** The next N token requests answer 503 temporarily_unavailable. */
+  tokenServerErrors: number;
+  /** Error code of an expired delta token (always 410 Gone): Outlook says SyncStateNotFound. */
+  deltaGoneCode: string;
+}
+
+export interface FakeGraphRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+  /** Whether a bearer token came with it (never the token itself). */
+  authorized: boolean;
+  prefer: string | undefined;
+}
+
+export interface FakeGraphOptions {
+  tenantId: string;
+  /** Verified domain that names the tenant as well as its id. */
+  tenantDomain?: string;
+  clientId: string;
+  clientSecret: string;
+  /** Application permissions granted (roles in the token); default ALL_PERMISSIONS. */
+  permissions?: string[];
+  tokenLifetimeSeconds?: number;
+  signIns?: GraphSignIn[];
+  alerts?: GraphAlert[];
+  /**
+   * Late arrivals: records Entra writes only after the first listing of their kind has been read to
+   * its last page, as if they reached the log just after that poll (their times are older).
+   */
+  late?: { signIns?: GraphSignIn[]; alerts?: GraphAlert[] };
+  /** The reporting mailbox: its address and the messages of its folder (well-known name `inbox` by default). */
+  mailbox?: { address: string; folder?: string; messages?: GraphMessage[] };
+  faults?: Partial<FakeGraphFaults>;
+}
+
+export interface FakeGraph {
+  /** Graph root, e.g. `http://127.0.0.1:40123`: the `graph_url` of a source under test. */
+  url: string;
+  /** Entra authority root: the `login_url` of a source under test. */
+  loginUrl: string;
+  faults: FakeGraphFaults;
+  /** Every request answered (token requests included), in order. */
+  requests: FakeGraphRequest[];
+  /** Tokens issued so far. */
+  readonly tokensIssued: number;
+  /** Appends sign-ins, as if Entra had just written them (late ones carry older times). */
+  addSignIns(records: GraphSignIn[]): void;
+  addAlerts(records: GraphAlert[]): void;
+  /** Delivers messages to the reporting folder. */
+  addMessages(records: GraphMessage[]): void;
+  /** Marks a message read, as a person triaging would: a new changeKey, and the delta repeats the message. */
+  markRead(id: string): void;
+  /** Deletes a message: the delta reports it `@removed`. */
+  removeMessage(id: string): void;
+  /** Forgets every delta and skip token, as Exchange does when its sync-state cache rolls over: each answers 410. */
+  expireDeltaTokens(): void;
+  /** Makes issued access tokens invalid (a key rollover), so Graph answers 401 until a new one is fetched. */
+  revokeTokens(): void;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly payload: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+const MS_GRAPH_DATE = () => new Date().toISOString().replace(/\.\d{3}Z$/, '');
+
+/** Graph's error envelope, innerError included. */
+function graphError(status: number, code: string, message: string, clientRequestId: string | undefined, headers: Record<string, string> = {}): HttpError {
+  const requestId = randomUUID();
+  return new HttpError(
+    status,
+    { error: { code, message, innerError: { date: MS_GRAPH_DATE(), 'request-id': requestId, 'client-request-id': clientRequestId ?? requestId } } },
+    { 'request-id': requestId, 'client-request-id': clientRequestId ?? requestId, ...headers },
+  );
+}
+
+/** Entra's OAuth error body: error, AADSTS description with trace ids, error_codes. */
+function aadError(status: number, error: string, code: number, text: string): HttpError {
+  const trace = randomUUID();
+  const correlation = randomUUID();
+  const ts = new Date().toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return new HttpError(status, {
+    error,
+    error_description: `AADSTS${code}: ${text} Trace ID: ${trace} Correlation ID: ${correlation} Timestamp: ${ts}`.replace(/ (Trace ID|Correlation ID|Timestamp)/g, '\r\n$1'),
+    error_codes: [code],
+    timestamp: ts,
+    trace_id: trace,
+    correlation_id: correlation,
+    error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** A parsed `$filter` clause on a time field. */
+interface TimeClause {
+  field: string;
+  op: 'ge' | 'gt' | 'le' | 'lt';
+  ms: number;
+}
+
+/** The OData subset Graph takes on these endpoints: `<field> ge|gt|le|lt <DateTimeOffset>` joined by `and`. */
+function parseTimeFilter(filter: string | undefined, fields: string[], clientRequestId: string | undefined): TimeClause[] {
+  if (filter === undefined || filter.trim() === '') return [];
+  return filter.split(/\s+and\s+/i).map((clause) => {
+    const m = /^\s*(\w+)\s+(ge|gt|le|lt)\s+(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d))\s*$/i.exec(clause);
+    const ms = m ? Date.parse(m[3]!) : NaN;
+    if (!m || !fields.includes(m[1]!) || !Number.isFinite(ms)) {
+      throw graphError(400, 'BadRequest', `Invalid filter clause: ${clause.trim()}`, clientRequestId);
+    }
+    return { field: m[1]!, op: m[2]!.toLowerCase() as TimeClause['op'], ms };
+  });
+}
+
+function matches(record: Record<string, unknown>, clauses: TimeClause[]): boolean {
+  for (const c of clauses) {
+    const t = Date.parse(String(record[c.field]));
+    if (!Number.isFinite(t)) return false;
+    if (c.op === 'ge' ? !(t >= c.ms) : c.op === 'gt' ? !(t > c.ms) : c.op === 'le' ? !(t <= c.ms) : !(t < c.ms)) return false;
+  }
+  return true;
+}
+
+/** A listing served page by page from a snapshot taken when it was asked for. */
+interface ListState {
+  kind: 'signIns' | 'alerts';
+  items: unknown[];
+  offset: number;
+  top: number;
+  query: string;
+}
+
+/** A delta round in progress (`items` left to serve) and the change sequence it will resume from. */
+interface DeltaRound {
+  items: unknown[];
+  offset: number;
+  pageSize: number;
+  seqAtStart: number;
+  select: string[] | undefined;
+}
+
+interface Change {
+  seq: number;
+  id: string;
+  removed: boolean;
+}
+
+export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph> {
+  const signIns: GraphSignIn[] = [...(opts.signIns ?? [])];
+  const alerts: GraphAlert[] = [...(opts.alerts ?? [])];
+  const late = { signIns: [...(opts.late?.signIns ?? [])], alerts: [...(opts.late?.alerts ?? [])] };
+  const mailboxAddress = opts.mailbox?.address.toLowerCase();
+  const folderName = (opts.mailbox?.folder ?? 'inbox').toLowerCase();
+  const folderId = `AQMkAGI2TAAuAAADaW5ib3gAAAEMAAAA${randomBytes(6).toString('hex')}AAAA`;
+  /** The folder's messages by id, in arrival order. */
+  const messages = new Map<string, GraphMessage>();
+  const changes: Change[] = [];
+  let seq = 0;
+  const permissions = new Set(opts.permissions ?? ALL_PERMISSIONS);
+  const tokens = new Map<string, number>();
+  let tokensIssued = 0;
+  const lists = new Map<string, ListState>();
+  const rounds = new Map<string, DeltaRound>();
+  /** Delta token → change sequence it covers. */
+  const deltaTokens = new Map<string, { seq: number; select: string[] | undefined }>();
+  const requests: FakeGraphRequest[] = [];
+  const faults: FakeGraphFaults = {
+    rateLimited: 0,
+    retryAfterSeconds: 1,
+    serverErrors: 0,
+    serverErrorStatus: 503,
+    serverErrorRetryAfter: undefined,
+    serverErrorsOn: 'all',
+    tokenServerErrors: 0,
+    deltaGoneCode: 'SyncStateNotFound',
+    ...opts.faults,
+  };
+  let url = '';
+
+  const addMessage = (m: GraphMessage) => {
+    const id = m.id ?? randomBytes(16).toString('base64url');
+    messages.set(id, { ...m, id });
+    changes.push({ seq: ++seq, id, removed: false });
+  };
+  for (const m of opts.mailbox?.messages ?? []) addMessage(m);
+
+  const newToken = () => randomBytes(18).toString('base64url');
+
+  // ---- Token endpoint ----
+
+  const token = (tenant: string, body: string) => {
+    if (faults.tokenServerErrors > 0) {
+      faults.tokenServerErrors--;
+      throw aadError(503, 'temporarily_unavailable', 50196, 'The server temporarily cannot process the request.');
+    }
+    const knownTenant = tenant.toLowerCase() === opts.tenantId.toLowerCase() || (opts.tenantDomain !== undefined && tenant.toLowerCase() === opts.tenantDomain.toLowerCase());
+    if (!knownTenant) {
+      throw aadError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+    }
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'client_credentials') {
+      throw aadError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`);
+    }
+    const clientId = form.get('client_id') ?? '';
+    if (clientId.toLowerCase() !== opts.clientId.toLowerCase()) {
+      throw aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${opts.tenantDomain ?? opts.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant.`);
+    }
+    if (form.get('client_secret') !== opts.clientSecret) {
+      throw aadError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${opts.clientId}'.`);
+    }
+    const scope = form.get('scope') ?? '';
+    if (!/^https:\/\/[^/]+\/\.default$/.test(scope)) {
+      throw aadError(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    }
+    const lifetime = opts.tokenLifetimeSeconds ?? 3599;
+    const now = Math.floor(Date.now() / 1000);
+    // Shaped like Entra's (a JWT with the app's roles), though nothing verifies the signature.
+    const access = `${b64url({ typ: 'JWT', alg: 'RS256', kid: 'fake' })}.${b64url({
+      aud: scope.replace(/\/\.default$/, ''),
+      iss: `https://sts.windows.net/${opts.tenantId}/`,
+      iat: now,
+      nbf: now,
+      exp: now + lifetime,
+      appid: opts.clientId,
+      tid: opts.tenantId,
+      roles: [...permissions],
+      jti: randomUUID(),
+    })}.${randomBytes(32).toString('base64url')}`;
+    tokens.set(access, Date.now() + lifetime * 1000);
+    tokensIssued++;
+    return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: access };
+  };
+
+  // ---- Graph ----
+
+  const requirePermission = (permission: string, cid: string | undefined) => {
+    if (permissions.has(permission)) return;
+    if (permission === 'AuditLog.Read.All') throw graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', cid);
+    if (permission === 'Mail.Read') throw graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.', cid);
+    throw graphError(403, 'Forbidden', `Missing application roles. API required roles: ${permission}. Application roles: ${[...permissions].join(',')}.`, cid);
+  };
+
+  /** Serves the next page of a listing, with a nextLink that repeats the query and adds a skip token. */
+  const listPage = (path: string, st: ListState) => {
+    const items = st.items.slice(st.offset, st.offset + st.top);
+    const next = st.offset + st.top;
+    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#${st.kind === 'signIns' ? 'auditLogs/signIns' : 'security/alerts_v2'}`, value: items };
+    if (next < st.items.length) {
+      const tok = newToken();
+      lists.set(tok, { ...st, offset: next });
+      body['@odata.nextLink'] = `${url}/v1.0/${path}?${st.query}&$skiptoken=${tok}`;
+    } else if (st.kind === 'signIns' && late.signIns.length) {
+      signIns.push(...late.signIns.splice(0));
+    } else if (st.kind === 'alerts' && late.alerts.length) {
+      alerts.push(...late.alerts.splice(0));
+    }
+    return body;
+  };
+
+  const list = (kind: 'signIns' | 'alerts', q: URLSearchParams, cid: string | undefined) => {
+    const path = kind === 'signIns' ? 'auditLogs/signIns' : 'security/alerts_v2';
+    const skip = q.get('$skiptoken');
+    if (skip !== null) {
+      const st = lists.get(skip);
+      if (!st || st.kind !== kind) throw graphError(400, 'BadRequest', 'The skip token is not valid or has expired.', cid);
+      return listPage(path, st);
+    }
+    const max = kind === 'signIns' ? 1000 : 2000;
+    const topText = q.get('$top');
+    const top = topText === null ? max : Number(topText);
+    if (!Number.isInteger(top) || top < 1 || top > max) {
+      throw graphError(400, 'BadRequest', `Invalid page size specified: '${topText}'. Must be between 1 and ${max} inclusive.`, cid);
+    }
+    const field = kind === 'signIns' ? 'createdDateTime' : 'lastUpdateDateTime';
+    const clauses = parseTimeFilter(q.get('$filter') ?? undefined, kind === 'signIns' ? ['createdDateTime'] : ['createdDateTime', 'lastUpdateDateTime'], cid);
+    const source = (kind === 'signIns' ? signIns : alerts) as unknown as Array<Record<string, unknown>>;
+    // Newest first, as Graph serves both.
+    const items = source.filter((r) => matches(r, clauses)).sort((a, b) => Date.parse(String(b[field])) - Date.parse(String(a[field])));
+    const query = [`$top=${top}`, ...(q.has('$filter') ? [`$filter=${encodeURIComponent(q.get('$filter')!)}`] : [])].join('&');
+    return listPage(path, { kind, items: structuredClone(items), offset: 0, top, query });
+  };
+
+  const project = (m: GraphMessage, select: string[] | undefined): Record<string, unknown> => {
+    const { attachments: _a, ...rest } = m as GraphMessage & Record<string, unknown>;
+    if (!select) return structuredClone(rest);
+    const out: Record<string, unknown> = { '@odata.type': '#microsoft.graph.message', '@odata.etag': rest['@odata.etag'], id: rest.id };
+    for (const k of select) if (k in rest) out[k] = structuredClone(rest[k]);
+    return out;
+  };
+
+  const deltaBase = () => `${url}/v1.0/users/${encodeURIComponent(mailboxAddress ?? '')}/mailFolders('${folderId}')/messages/delta`;
+
+  /** Serves a page of a delta round: a nextLink while items remain, then the deltaLink of the round. */
+  const deltaPage = (round: DeltaRound) => {
+    const items = round.items.slice(round.offset, round.offset + round.pageSize);
+    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#Collection(message)`, value: items };
+    if (round.offset + round.pageSize < round.items.length) {
+      const tok = newToken();
+      rounds.set(tok, { ...round, offset: round.offset + round.pageSize });
+      body['@odata.nextLink'] = `${deltaBase()}?$skiptoken=${tok}`;
+    } else {
+      const tok = newToken();
+      deltaTokens.set(tok, { seq: round.seqAtStart, select: round.select });
+      body['@odata.deltaLink'] = `${deltaBase()}?$deltatoken=${tok}`;
+    }
+    return body;
+  };
+
+  const gone = (cid: string | undefined) =>
+    graphError(410, faults.deltaGoneCode, `The sync state generation is not found; generation=${seq};[highest=${seq + 3}][${seq + 3}][${seq + 1}][${seq + 2}].`, cid);
+
+  const pageSizeOf = (prefer: string | undefined) => {
+    const m = /odata\.maxpagesize=(\d+)/i.exec(prefer ?? '');
+    return m ? Math.min(Math.max(Number(m[1]), 1), 1000) : 10;
+  };
+
+  const checkMailbox = (user: string, cid: string | undefined) => {
+    requirePermission('Mail.Read', cid);
+    if (mailboxAddress === undefined || user.toLowerCase() !== mailboxAddress) {
+      throw graphError(404, 'ErrorInvalidUser', `The requested user '${user}' is invalid.`, cid);
+    }
+  };
+
+  const delta = (user: string, folder: string, q: URLSearchParams, prefer: string | undefined, cid: string | undefined) => {
+    checkMailbox(user, cid);
+    const f = folder.toLowerCase();
+    if (f !== folderName && folder !== folderId) throw graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.', cid);
+    const pageSize = pageSizeOf(prefer);
+    const skip = q.get('$skiptoken');
+    if (skip !== null) {
+      const round = rounds.get(skip);
+      if (!round) throw gone(cid);
+      return deltaPage({ ...round, pageSize });
+    }
+    const dtok = q.get('$deltatoken');
+    if (dtok !== null) {
+      const st = deltaTokens.get(dtok);
+      if (!st) throw gone(cid);
+      // Latest change per message since the token, in the order they last changed.
+      const latest = new Map<string, Change>();
+      for (const c of changes) {
+        if (c.seq <= st.seq) continue;
+        latest.delete(c.id);
+        latest.set(c.id, c);
+      }
+      const items = [...latest.values()].map((c) => {
+        const m = messages.get(c.id);
+        return c.removed || !m ? { '@odata.type': '#microsoft.graph.message', id: c.id, '@removed': { reason: 'deleted' } } : project(m, st.select);
+      });
+      return deltaPage({ items, offset: 0, pageSize, seqAtStart: seq, select: st.select });
+    }
+    const clauses = parseTimeFilter(q.get('$filter') ?? undefined, ['receivedDateTime'], cid);
+    if (clauses.some((c) => c.op !== 'ge' && c.op !== 'gt')) throw graphError(400, 'BadRequest', 'Delta query on messages supports only receivedDateTime ge or gt.', cid);
+    const select = q.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = [...messages.values()].filter((m) => matches(m as Record<string, unknown>, clauses)).map((m) => project(m, select));
+    return deltaPage({ items, offset: 0, pageSize, seqAtStart: seq, select });
+  };
+
+  const attachments = (user: string, id: string, q: URLSearchParams, cid: string | undefined) => {
+    checkMailbox(user, cid);
+    const m = messages.get(id);
+    if (!m) throw graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.', cid);
+    const expand = /^microsoft\.graph\.itemattachment\/item$/i.test(q.get('$expand') ?? '');
+    const value = ((m.attachments ?? []) as Array<Record<string, unknown>>).map((a) => {
+      const { item, ...rest } = a;
+      if (a['@odata.type'] !== '#microsoft.graph.itemAttachment' || !expand || !item) return structuredClone(rest);
+      return { ...structuredClone(rest), 'item@odata.context': `${url}/v1.0/$metadata#users('${mailboxAddress}')/messages('${id}')/attachments('${String(a.id)}')/microsoft.graph.itemAttachment/item/$entity`, item: structuredClone(item) };
+    });
+    return { '@odata.context': `${url}/v1.0/$metadata#users('${mailboxAddress}')/messages('${id}')/attachments`, value };
+  };
+
+  /** Route of a Graph path: `mailFolders('x')` and `mailFolders/x` both name a folder. */
+  const route = (segments: string[], q: URLSearchParams, prefer: string | undefined, cid: string | undefined): unknown => {
+    const p = segments.join('/');
+    if (/^auditLogs\/signIns$/i.test(p)) {
+      requirePermission('AuditLog.Read.All', cid);
+      return list('signIns', q, cid);
+    }
+    if (/^security\/alerts_v2$/i.test(p)) {
+      requirePermission('SecurityAlert.Read.All', cid);
+      return list('alerts', q, cid);
+    }
+    let m = /^users\/([^/]+)\/mailFolders(?:\('([^']+)'\)|\/([^/]+))\/messages\/(?:microsoft\.graph\.)?delta$/i.exec(p);
+    if (m) return delta(m[1]!, (m[2] ?? m[3])!, q, prefer, cid);
+    m = /^users\/([^/]+)\/messages\/([^/]+)\/attachments$/i.exec(p);
+    if (m) return attachments(m[1]!, m[2]!, q, cid);
+    throw graphError(400, 'BadRequest', `Resource not found for the segment '${segments.at(-1) ?? ''}'.`, cid);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const parsed = new URL(req.url ?? '/', 'http://fake');
+    const path = parsed.pathname;
+    const query = Object.fromEntries(parsed.searchParams);
+    const cid = typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : undefined;
+    const auth = req.headers.authorization ?? '';
+    const prefer = typeof req.headers.prefer === 'string' ? req.headers.prefer : undefined;
+    let status = 200;
+    const headers: Record<string, string> = {};
+    try {
+      const body = await readBody(req);
+      const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
+      let result: unknown;
+      if (tokenPath) {
+        if (req.method !== 'POST') throw aadError(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+        result = token(decodeURIComponent(tokenPath[1]!), body);
+      } else {
+        if (!path.startsWith('/v1.0/')) throw graphError(400, 'BadRequest', `Invalid version: ${path.split('/')[1] ?? ''}`, cid);
+        if (req.method !== 'GET') throw graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.', cid);
+        const bearer = /^Bearer (.+)$/.exec(auth)?.[1];
+        if (!bearer) throw graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', cid, { 'WWW-Authenticate': 'Bearer realm=""' });
+        const exp = tokens.get(bearer);
+        if (exp === undefined) throw graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.', cid);
+        if (Date.now() >= exp) throw graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.', cid);
+        if (faults.rateLimited > 0) {
+          faults.rateLimited--;
+          throw graphError(429, 'TooManyRequests', 'Too many requests.', cid, { 'Retry-After': String(faults.retryAfterSeconds) });
+        }
+        const api = /\/auditLogs\//i.test(path) ? 'signIns' : /\/security\//i.test(path) ? 'alerts' : 'mail';
+        if (faults.serverErrors > 0 && (faults.serverErrorsOn === 'all' || faults.serverErrorsOn === api)) {
+          faults.serverErrors--;
+          const ra = faults.serverErrorRetryAfter;
+          throw graphError(faults.serverErrorStatus, faults.serverErrorStatus === 503 ? 'serviceNotAvailable' : 'generalException', 'Service is temporarily unavailable. Please retry later.', cid, ra === undefined ? {} : { 'Retry-After': String(ra) });
+        }
+        const segments = path.slice('/v1.0/'.length).split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+        result = route(segments, parsed.searchParams, prefer, cid);
+        if (prefer && /odata\.maxpagesize/i.test(prefer)) headers['Preference-Applied'] = `odata.maxpagesize=${pageSizeOf(prefer)}`;
+        const rid = randomUUID();
+        headers['request-id'] = rid;
+        headers['client-request-id'] = cid ?? rid;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8', ...headers });
+      res.end(JSON.stringify(result));
+    } catch (err) {
+      const e = err instanceof HttpError ? err : graphError(500, 'generalException', 'An unexpected error occurred.', cid);
+      status = e.status;
+      res.writeHead(e.status, { 'Content-Type': 'application/json; charset=utf-8', ...e.headers });
+      res.end(JSON.stringify(e.payload));
+    } finally {
+      requests.push({ method: req.method ?? 'GET', path, query, status, authorized: auth.startsWith('Bearer '), prefer });
+    }
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    loginUrl: url,
+    faults,
+    requests,
+    get tokensIssued() {
+      return tokensIssued;
+    },
+    addSignIns(records) {
+      signIns.push(...records);
+    },
+    addAlerts(records) {
+      alerts.push(...records);
+    },
+    addMessages(records) {
+      for (const m of records) addMessage(m);
+    },
+    markRead(id) {
+      const m = messages.get(id);
+      if (!m) throw new Error(`no message ${id}`);
+      const etag = `W/"CQAAABYAAAA${randomBytes(12).toString('hex')}"`;
+      messages.set(id, { ...m, isRead: true, '@odata.etag': etag, changeKey: etag.slice(3, -1), lastModifiedDateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } as GraphMessage);
+      changes.push({ seq: ++seq, id, removed: false });
+    },
+    removeMessage(id) {
+      messages.delete(id);
+      changes.push({ seq: ++seq, id, removed: true });
+    },
+    expireDeltaTokens() {
+      rounds.clear();
+      deltaTokens.clear();
+    },
+    revokeTokens() {
+      tokens.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

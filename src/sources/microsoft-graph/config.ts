@@ -1,0 +1,91 @@
+/** Config schema of the microsoft-graph source: app credentials, which streams to follow, the reporting mailbox, and polling windows. */
+import { z } from 'zod';
+import { parseDuration, zDuration, zSecret, zStrictObject } from '../../core/index.js';
+
+export const STREAMS = ['sign_ins', 'security_alerts', 'reported_mail'] as const;
+export type StreamName = (typeof STREAMS)[number];
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A tenant is named by its GUID or one of its verified domains (`contoso.onmicrosoft.com`). */
+const TENANT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)$/i;
+
+const zUrl = (key: string) => z.url({ protocol: /^https?$/, error: `${key} must be an http(s) URL such as https://graph.microsoft.com` });
+
+/** Where the first poll of a stream starts: a look-back from now, or a fixed instant. */
+export type BackfillStart = { lookbackMs: number } | { atMs: number };
+
+/** `7d` (look back from now) or an ISO time (`2024-05-01T00:00:00Z`). */
+const zBackfillStart = z.union([z.string(), z.number()]).transform((v, ctx): BackfillStart => {
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\d/.test(v.trim())) {
+    const at = Date.parse(v.trim());
+    if (Number.isFinite(at)) return { atMs: at };
+  } else {
+    const ms = parseDuration(v);
+    if (ms !== undefined) return { lookbackMs: ms };
+  }
+  ctx.addIssue({ code: 'custom', message: `expected a look-back such as 1d or 7d, or an ISO time such as 2024-05-01T00:00:00Z, got ${JSON.stringify(v)}` });
+  return z.NEVER;
+});
+
+/** The instant a stream's first poll starts from. */
+export function backfillFrom(b: BackfillStart, now: number): number {
+  return 'atMs' in b ? b.atMs : now - b.lookbackMs;
+}
+
+export const microsoftGraphConfigSchema = zStrictObject(
+  {
+    /** Directory (tenant) ID, or a verified domain of the tenant. */
+    tenant_id: z.string().regex(TENANT, { error: 'tenant_id must be the directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com' }),
+    /** Application (client) ID of the app registration. */
+    client_id: z.string().regex(GUID, { error: 'client_id must be the application (client) ID, a GUID such as 00000000-0000-0000-0000-000000000000' }),
+    /** Client secret value (not its ID) of the app registration, usually `${GRAPH_CLIENT_SECRET}`. */
+    client_secret: zSecret,
+    /**
+     * What to follow. Default: sign_ins and security_alerts, plus reported_mail when a mailbox is
+     * set, so naming the mailbox is all it takes to follow it.
+     */
+    streams: z
+      .array(z.enum(STREAMS, { error: `streams must be among ${STREAMS.join(', ')}` }))
+      .min(1, 'streams must name at least one of sign_ins, security_alerts, reported_mail')
+      .transform((xs) => [...new Set(xs)])
+      .optional(),
+    /** Address of the mailbox user-reported messages are delivered to (Defender's user reported settings). */
+    mailbox: z.email({ error: 'mailbox must be the email address of the mailbox that receives user-reported messages' }).optional(),
+    /** Folder of that mailbox to follow: a well-known name (`inbox`) or a folder id. */
+    folder: z.string().min(1).default('inbox'),
+    poll_interval: zDuration.prefault('5m').refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' }),
+    /**
+     * Every poll re-reads this much before the last watermark: Entra writes sign-ins minutes (at
+     * worst hours) after they happen, and a duplicate is cheaper than a gap.
+     */
+    settle: zDuration.prefault('1h'),
+    /** Where the first poll starts: a look-back (`1d`) or an ISO time. Entra keeps sign-ins 7 to 30 days. */
+    backfill_start: zBackfillStart.prefault('1d'),
+    /** Each sign-in or alert query covers at most this much time, so a long backfill commits progress as it goes. */
+    window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
+    /** Records per page ($top, and odata.maxpagesize for mail); Graph's maximum for sign-ins is 1000. */
+    page_size: z.number().int().min(1).max(1000).default(1000),
+    /** Per-request timeout. */
+    timeout: zDuration.prefault('60s'),
+    /** Attempts per request for 429, 5xx and network failures before the stream waits for the next poll. */
+    max_attempts: z.number().int().min(1).max(20).default(6),
+    /** Graph root (national clouds, proxies, the local fake). */
+    graph_url: zUrl('graph_url').default('https://graph.microsoft.com'),
+    /** Microsoft Entra authority the token is requested from. */
+    login_url: zUrl('login_url').default('https://login.microsoftonline.com'),
+  },
+  'microsoft-graph source config',
+)
+  .superRefine((c, ctx) => {
+    if (c.streams?.includes('reported_mail') && c.mailbox === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mailbox'],
+        message: 'mailbox is required when streams includes reported_mail: set it to the address of the mailbox that receives user-reported messages',
+      });
+    }
+  })
+  .transform((c) => ({ ...c, streams: c.streams ?? (c.mailbox ? [...STREAMS] : (['sign_ins', 'security_alerts'] as StreamName[])) }));
+
+export type MicrosoftGraphConfig = z.output<typeof microsoftGraphConfigSchema>;
+export type MicrosoftGraphConfigInput = z.input<typeof microsoftGraphConfigSchema>;

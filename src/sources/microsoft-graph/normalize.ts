@@ -1,0 +1,312 @@
+/** Maps Graph sign-ins, security alerts and user-reported messages onto the SecurityEvent schema, or says why a record cannot be. */
+import { isIP } from 'node:net';
+import type { ErrorCode, SecurityEvent } from '../../core/index.js';
+import { eventId } from '../../core/index.js';
+import type { StreamName } from './config.js';
+
+export const PROVIDER = 'microsoft-graph';
+
+export type NormalizeResult = { ok: true; event: SecurityEvent; ms: number } | { ok: false; code: ErrorCode; reason: string };
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const fail = (code: ErrorCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
+
+/** Graph writes up to seven fractional digits; Date.parse keeps milliseconds, which is all @timestamp holds. */
+function timeOf(v: unknown): number | undefined {
+  const s = str(v);
+  const ms = s === undefined ? NaN : Date.parse(s);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function setLabel(labels: Record<string, string>, key: string, v: unknown): void {
+  if (typeof v === 'string' && v !== '') labels[key] = v;
+  else if (typeof v === 'number' || typeof v === 'boolean') labels[key] = String(v);
+}
+
+function related(ips: Array<string | undefined>, users: Array<string | undefined>): SecurityEvent['related'] | undefined {
+  const ip = [...new Set(ips.filter((x): x is string => !!x))];
+  const user = [...new Set(users.filter((x): x is string => !!x))];
+  if (!ip.length && !user.length) return undefined;
+  return { ...(ip.length ? { ip } : {}), ...(user.length ? { user } : {}) };
+}
+
+function base(raw: unknown, ms: number, ingested: string, stream: StreamName, fields: Pick<SecurityEvent['event'], 'kind' | 'category' | 'action' | 'outcome'>): SecurityEvent {
+  return {
+    '@timestamp': new Date(ms).toISOString(),
+    event: { id: eventId(PROVIDER, raw), ...fields, provider: PROVIDER, dataset: `${PROVIDER}.${stream}`, ingested },
+    raw,
+  };
+}
+
+// ---- Sign-ins (auditLogs/signIns) ----
+
+/**
+ * Entra codes that interrupt a sign-in rather than refuse it (MFA or a password change still to
+ * come). They count as failures, as Entra reports them, and are labelled so rules can tell.
+ */
+const INTERRUPTS = new Set([50058, 50072, 50074, 50076, 50079, 50125, 50140, 50158, 81010, 16000, 16003]);
+
+export function normalizeSignIn(raw: unknown, ingested: string): NormalizeResult {
+  if (!isObj(raw)) return fail('INPUT_MALFORMED', 'sign-in is not a JSON object');
+  const ms = timeOf(raw.createdDateTime);
+  if (ms === undefined) return fail('TIMESTAMP_INVALID', `sign-in has no valid createdDateTime (got ${JSON.stringify(raw.createdDateTime)})`);
+  const upn = str(raw.userPrincipalName);
+  const userId = str(raw.userId);
+  if (!upn && !userId) return fail('FIELD_MISSING', 'sign-in has neither userPrincipalName nor userId');
+  const status = obj(raw.status);
+  const errorCode = status?.errorCode;
+  if (typeof errorCode !== 'number') return fail('FIELD_MISSING', `sign-in has no numeric status.errorCode (got ${JSON.stringify(errorCode)})`);
+
+  const event = base(raw, ms, ingested, 'sign_ins', {
+    kind: 'event',
+    category: ['authentication'],
+    action: 'login',
+    outcome: errorCode === 0 ? 'success' : 'failure',
+  });
+  const user: NonNullable<SecurityEvent['user']> = {};
+  if (upn) user.email = upn;
+  if (userId) user.id = userId;
+  const name = str(raw.userDisplayName);
+  if (name) user.name = name;
+  event.user = user;
+  const ip = str(raw.ipAddress);
+  if (ip) event.source = { ip };
+  // signIn has no userAgent in v1.0; some tenants' records (beta) carry one.
+  const ua = str(raw.userAgent);
+  if (ua) event.user_agent = { original: ua };
+
+  const labels: Record<string, string> = {};
+  setLabel(labels, 'error_code', errorCode);
+  setLabel(labels, 'failure_reason', errorCode === 0 ? undefined : status?.failureReason);
+  if (INTERRUPTS.has(errorCode)) labels.interrupted = 'true';
+  setLabel(labels, 'app', raw.appDisplayName);
+  setLabel(labels, 'app_id', raw.appId);
+  setLabel(labels, 'resource', raw.resourceDisplayName);
+  setLabel(labels, 'client_app', raw.clientAppUsed);
+  setLabel(labels, 'conditional_access', raw.conditionalAccessStatus);
+  setLabel(labels, 'interactive', raw.isInteractive);
+  setLabel(labels, 'risk_level', raw.riskLevelDuringSignIn);
+  setLabel(labels, 'risk_state', raw.riskState);
+  setLabel(labels, 'correlation_id', raw.correlationId);
+  const device = obj(raw.deviceDetail);
+  setLabel(labels, 'device_os', device?.operatingSystem);
+  setLabel(labels, 'device_browser', device?.browser);
+  event.labels = labels;
+  const rel = related([ip], [upn]);
+  if (rel) event.related = rel;
+  return { ok: true, event, ms };
+}
+
+// ---- Security alerts (security/alerts_v2) ----
+
+const EVIDENCE_USER = '#microsoft.graph.security.userEvidence';
+const EVIDENCE_MAILBOX = '#microsoft.graph.security.mailboxEvidence';
+const EVIDENCE_IP = '#microsoft.graph.security.ipEvidence';
+
+export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult {
+  if (!isObj(raw)) return fail('INPUT_MALFORMED', 'alert is not a JSON object');
+  // Each update of an alert is its own record (and event): the time is when this version was written.
+  const ms = timeOf(raw.lastUpdateDateTime) ?? timeOf(raw.createdDateTime);
+  if (ms === undefined) return fail('TIMESTAMP_INVALID', `alert has no valid lastUpdateDateTime or createdDateTime (got ${JSON.stringify(raw.lastUpdateDateTime)})`);
+  const id = str(raw.id);
+  if (!id) return fail('FIELD_MISSING', 'alert has no id');
+  const event = base(raw, ms, ingested, 'security_alerts', { kind: 'alert', category: ['intrusion_detection'], action: 'security_alert', outcome: 'unknown' });
+
+  const evidence = arr(raw.evidence).map(obj).filter((e): e is Obj => e !== undefined);
+  const accounts = evidence
+    .filter((e) => e['@odata.type'] === EVIDENCE_USER || e['@odata.type'] === EVIDENCE_MAILBOX)
+    .map((e) => ({ account: obj(e.userAccount), mailbox: str(e.primaryAddress) ?? str(e.upn) }));
+  const first = accounts.find((a) => str(a.account?.userPrincipalName) || a.mailbox) ?? accounts[0];
+  if (first) {
+    const u: NonNullable<SecurityEvent['user']> = {};
+    const email = str(first.account?.userPrincipalName) ?? first.mailbox;
+    const uid = str(first.account?.azureAdUserId);
+    const name = str(first.account?.displayName) ?? str(first.account?.accountName);
+    if (email) u.email = email;
+    if (uid) u.id = uid;
+    if (name) u.name = name;
+    if (Object.keys(u).length) event.user = u;
+  }
+  const labels: Record<string, string> = {};
+  setLabel(labels, 'alert_id', id);
+  setLabel(labels, 'title', raw.title);
+  setLabel(labels, 'severity', raw.severity);
+  setLabel(labels, 'status', raw.status);
+  setLabel(labels, 'category', raw.category);
+  setLabel(labels, 'service_source', raw.serviceSource);
+  setLabel(labels, 'detection_source', raw.detectionSource);
+  setLabel(labels, 'classification', raw.classification);
+  setLabel(labels, 'determination', raw.determination);
+  setLabel(labels, 'incident_id', raw.incidentId);
+  setLabel(labels, 'alert_url', raw.alertWebUrl);
+  const techniques = arr(raw.mitreTechniques).filter((t): t is string => typeof t === 'string');
+  if (techniques.length) labels.mitre_techniques = techniques.join(',');
+  event.labels = labels;
+  // Evidence addresses are the attacker's or the victim's, not where this record came from: related, not source.
+  const ips = evidence.filter((e) => e['@odata.type'] === EVIDENCE_IP).map((e) => str(e.ipAddress));
+  const rel = related(ips, accounts.map((a) => str(a.account?.userPrincipalName) ?? a.mailbox));
+  if (rel) event.related = rel;
+  return { ok: true, event, ms };
+}
+
+// ---- User-reported messages (delta of the reporting mailbox) ----
+
+const ITEM_ATTACHMENT = '#microsoft.graph.itemAttachment';
+
+/**
+ * Message properties that change without the report changing (read state, flags, the etag of
+ * each change, a move): kept out of the record, since a delta repeats a message on each of them
+ * and the event id must not.
+ */
+const VOLATILE = new Set([
+  '@odata.etag', '@odata.context', 'changeKey', 'isRead', 'lastModifiedDateTime', 'flag', 'categories', 'parentFolderId',
+  'inferenceClassification', 'webLink',
+]);
+/** Content: the attacker's payload stays in the mailbox; the record keeps who sent what to whom. */
+const CONTENT = new Set(['body', 'uniqueBody', 'contentBytes', 'item@odata.context']);
+
+function strip(v: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) if (!VOLATILE.has(k) && !CONTENT.has(k)) out[k] = x;
+  return out;
+}
+
+/**
+ * The stored record of one reported message: the message as the delta returned it and its
+ * attachments (the reported original, expanded), without volatile properties or content.
+ */
+export function reportRecord(message: Obj, attachments?: unknown[]): Obj {
+  const out = strip(message);
+  if (attachments !== undefined) {
+    out.attachments = attachments.map((a) => {
+      const att = obj(a);
+      if (!att) return a;
+      const s = strip(att);
+      const item = obj(att.item);
+      if (item) {
+        const i = strip(item);
+        if (Array.isArray(item.attachments)) i.attachments = item.attachments.map((x) => (isObj(x) ? strip(x) : x));
+        s.item = i;
+      }
+      return s;
+    });
+  }
+  return out;
+}
+
+/**
+ * The subject format Defender documents for reports delivered to a custom mailbox:
+ * `SafetyAPIAction|NetworkMessageId|SenderIp|FromAddress|(Message Subject)`, with 1 junk, 2 not
+ * junk, 3 phishing.
+ */
+const SUBMISSION_SUBJECT = /^\s*([123])\|([^|]*)\|([^|]*)\|([^|]*)\|\((.*)\)\s*$/s;
+const REPORT_TYPE: Record<string, string> = { '1': 'junk', '2': 'not_junk', '3': 'phish' };
+
+function address(v: unknown): string | undefined {
+  return str(obj(obj(v)?.emailAddress)?.address)?.trim().toLowerCase();
+}
+
+function addresses(v: unknown): string[] {
+  return arr(v).map(address).filter((a): a is string => a !== undefined);
+}
+
+export function normalizeReportedMessage(raw: unknown, ingested: string): NormalizeResult {
+  if (!isObj(raw)) return fail('INPUT_MALFORMED', 'reported message is not a JSON object');
+  const ms = timeOf(raw.receivedDateTime);
+  if (ms === undefined) return fail('TIMESTAMP_INVALID', `reported message has no valid receivedDateTime (got ${JSON.stringify(raw.receivedDateTime)})`);
+  if (!str(raw.id)) return fail('FIELD_MISSING', 'reported message has no id');
+  const reporter = address(raw.from) ?? address(raw.sender);
+  if (!reporter) return fail('FIELD_MISSING', 'reported message has no from or sender address (who reported it)');
+
+  const event = base(raw, ms, ingested, 'reported_mail', { kind: 'event', category: ['email'], action: 'email_reported', outcome: 'unknown' });
+  const reporterName = str(obj(obj(raw.from)?.emailAddress)?.name) ?? str(obj(obj(raw.sender)?.emailAddress)?.name);
+  event.user = { email: reporter, ...(reporterName ? { name: reporterName } : {}) };
+
+  const labels: Record<string, string> = {};
+  const reportSubject = str(raw.subject);
+  setLabel(labels, 'report_subject', reportSubject);
+  setLabel(labels, 'report_message_id', raw.internetMessageId);
+  const submission = reportSubject ? SUBMISSION_SUBJECT.exec(reportSubject) : null;
+  const fileAttachments = (list: unknown[]) =>
+    list
+      .map(obj)
+      .filter((a): a is Obj => a !== undefined && a['@odata.type'] !== ITEM_ATTACHMENT)
+      .map((a) => ({
+        file: {
+          ...(str(a.name) ? { name: str(a.name)! } : {}),
+          ...(str(a.contentType) ? { mime_type: str(a.contentType)! } : {}),
+          ...(typeof a.size === 'number' ? { size: a.size } : {}),
+        },
+      }));
+
+  const attachments = arr(raw.attachments).map(obj).filter((a): a is Obj => a !== undefined);
+  const original = attachments.map((a) => (a['@odata.type'] === ITEM_ATTACHMENT ? obj(a.item) : undefined)).find((i) => i !== undefined);
+  const email: NonNullable<SecurityEvent['email']> = {};
+  let source: string;
+  if (original) {
+    // The reported message itself, attached to the report: the most complete account of it.
+    source = 'attachment';
+    const from = address(original.from) ?? address(original.sender);
+    if (from) email.from = { address: [from] };
+    const to = [...addresses(original.toRecipients), ...addresses(original.ccRecipients)];
+    if (to.length) email.to = { address: [...new Set(to)] };
+    const replyTo = addresses(original.replyTo);
+    if (replyTo.length) email.reply_to = { address: replyTo };
+    const subject = str(original.subject);
+    if (subject) email.subject = subject;
+    const mid = str(original.internetMessageId);
+    if (mid) email.message_id = mid;
+    const sent = timeOf(original.sentDateTime);
+    if (sent !== undefined) email.origination_timestamp = new Date(sent).toISOString();
+    const received = timeOf(original.receivedDateTime);
+    if (received !== undefined) email.delivery_timestamp = new Date(received).toISOString();
+    const files = fileAttachments(arr(original.attachments));
+    if (files.length) email.attachments = files;
+    if (typeof original.hasAttachments === 'boolean') labels.original_has_attachments = String(original.hasAttachments);
+  } else if (submission) {
+    source = 'subject';
+  } else {
+    // A plain forward: all that is known is the report, so the report stands for the message.
+    source = 'report';
+    const from = address(raw.sender) ?? reporter;
+    email.from = { address: [from] };
+    if (reportSubject) email.subject = reportSubject.replace(/^\s*(?:(?:fw|fwd|tr|wg|rv)\s*:\s*)+/i, '');
+    const files = fileAttachments(attachments);
+    if (files.length) email.attachments = files;
+  }
+  if (submission) {
+    const [, action, networkId, senderIp, fromAddress, subject] = submission;
+    labels.report_type = REPORT_TYPE[action!]!;
+    setLabel(labels, 'network_message_id', networkId?.trim());
+    // The subject is typed by whatever tool filed the report: only a real address goes on.
+    if (senderIp && isIP(senderIp.trim())) labels.sender_ip = senderIp.trim();
+    // The attached original is better evidence; the subject fills in what it lacks.
+    const from = fromAddress?.trim().toLowerCase();
+    if (!email.from && from) email.from = { address: [from] };
+    if (!email.subject && subject) email.subject = subject;
+  }
+  labels.original_source = source;
+  if (Object.keys(email).length) event.email = email;
+  event.labels = labels;
+  // The sender's IP is the attacker's mail server, not where the reporter was: related, never source.ip.
+  const rel = related([labels.sender_ip], [reporter, ...(email.from?.address ?? [])]);
+  if (rel) event.related = rel;
+  return { ok: true, event, ms };
+}
+
+/** The normalizer of one stream's records. */
+export function normalizeRecord(stream: StreamName, raw: unknown, ingested: string): NormalizeResult {
+  switch (stream) {
+    case 'sign_ins':
+      return normalizeSignIn(raw, ingested);
+    case 'security_alerts':
+      return normalizeAlert(raw, ingested);
+    case 'reported_mail':
+      return normalizeReportedMessage(raw, ingested);
+  }
+}

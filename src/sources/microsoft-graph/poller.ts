@@ -1,0 +1,268 @@
+/**
+ * Polls sign-ins and alerts over [watermark − settle, now) in windows, and the reporting mailbox by
+ * delta query, yielding batches whose cursor records exactly what has been read.
+ */
+import { setTimeout as sleepTimer } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { DeadLetterInput, SecurityEvent, SourceBatch } from '../../core/index.js';
+import { SaaswatchError, errorMessage } from '../../core/index.js';
+import { nextAttemptDelay } from '../../pipeline/retry.js';
+import { isDeltaGone, toSaaswatchError, type GraphApi, type GraphPage } from './client.js';
+import { backfillFrom, type MicrosoftGraphConfig, type StreamName } from './config.js';
+import { normalizeRecord, reportRecord } from './normalize.js';
+
+/** The committed resume point of every stream, in the source's one cursor string. */
+export interface GraphCursor {
+  v: 1;
+  /**
+   * Per time-windowed stream: every record before this instant that Graph showed when it was read
+   * has been committed. The next poll starts `settle` earlier for late arrivals.
+   */
+  sign_ins?: string;
+  security_alerts?: string;
+  reported_mail?: {
+    /** Where an interrupted delta round continues. */
+    next?: string;
+    /** Where the next round starts, once a round is complete. */
+    delta?: string;
+    /** Newest receivedDateTime committed so far. */
+    newest?: string;
+    /**
+     * `newest` as of the last completed round: everything received before it has been read, so a
+     * resync after an expired delta starts `settle` before it rather than from scratch. Not
+     * `newest` itself: a round's pages are in no particular time order, so mid-round it may be
+     * ahead of messages still unread.
+     */
+    synced?: string;
+  };
+}
+
+export function emptyCursor(): GraphCursor {
+  return { v: 1 };
+}
+
+export function encodeCursor(c: GraphCursor): string {
+  return JSON.stringify(c);
+}
+
+const isTime = (t: unknown) => typeof t === 'string' && Number.isFinite(Date.parse(t));
+const isOptString = (t: unknown) => t === undefined || typeof t === 'string';
+
+/** Parses a committed cursor; one that is not ours fails loudly rather than silently restarting with a gap. */
+export function decodeCursor(text: string | undefined): GraphCursor {
+  if (text === undefined || text === '') return emptyCursor();
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  const c = v as Partial<GraphCursor> | undefined;
+  const mail = c?.reported_mail;
+  const ok =
+    c !== undefined &&
+    c !== null &&
+    c.v === 1 &&
+    (c.sign_ins === undefined || isTime(c.sign_ins)) &&
+    (c.security_alerts === undefined || isTime(c.security_alerts)) &&
+    (mail === undefined ||
+      (typeof mail === 'object' &&
+        mail !== null &&
+        isOptString(mail.next) &&
+        isOptString(mail.delta) &&
+        (mail.newest === undefined || isTime(mail.newest)) &&
+        (mail.synced === undefined || isTime(mail.synced))));
+  if (!ok) {
+    throw new SaaswatchError('INPUT_MALFORMED', 'microsoft-graph: the stored cursor is not a microsoft-graph cursor; fix or delete it to start over', {
+      details: { cursor: text.slice(0, 200) },
+    });
+  }
+  return {
+    v: 1,
+    ...(c.sign_ins ? { sign_ins: c.sign_ins } : {}),
+    ...(c.security_alerts ? { security_alerts: c.security_alerts } : {}),
+    ...(mail ? { reported_mail: { ...mail } } : {}),
+  };
+}
+
+export interface PollContext {
+  source: string;
+  config: MicrosoftGraphConfig;
+  client: GraphApi;
+  now: () => number;
+  signal: AbortSignal;
+  logger: Logger | undefined;
+  /** Waits between retries; tests record the delays instead of sleeping. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  backoff: { initialMs: number; maxMs: number };
+  random?: () => number;
+}
+
+/** Delta resets one poll absorbs before giving up until the next poll. */
+const MAX_RESETS_PER_POLL = 3;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Resolves after `ms`, or early (without throwing) when the signal aborts. */
+export async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleepTimer(ms, undefined, { signal });
+  } catch (err) {
+    if (!signal.aborted) throw err;
+  }
+}
+
+/**
+ * Runs one Graph call until it succeeds, a failure is not retryable, the attempts run out or the
+ * signal aborts; the last classified error is thrown. The policy is pipeline/retry.ts's: the SDK
+ * retries nothing.
+ */
+async function withRetry<T>(what: string, stream: StreamName, fn: () => Promise<T>, ctx: PollContext): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (raw) {
+      const err = toSaaswatchError(raw, { stream, ...(ctx.config.mailbox ? { mailbox: ctx.config.mailbox } : {}) });
+      if (!err.retryable || attempt >= ctx.config.max_attempts || ctx.signal.aborted) throw err;
+      const delay = nextAttemptDelay(err, attempt, ctx.backoff, ctx.random);
+      ctx.logger?.warn({ source: ctx.source, stream, request: what, attempt, delayMs: delay, err: err.message }, 'Microsoft Graph request failed; retrying.');
+      await ctx.sleep(delay, ctx.signal);
+      if (ctx.signal.aborted) throw err;
+    }
+  }
+}
+
+function normalizePage(stream: StreamName, records: unknown[], ctx: PollContext, position: string): { events: SecurityEvent[]; deadLetters: DeadLetterInput[]; newest: number } {
+  const ingested = iso(ctx.now());
+  const events: SecurityEvent[] = [];
+  const deadLetters: DeadLetterInput[] = [];
+  let newest = -Infinity;
+  for (const raw of records) {
+    const r = normalizeRecord(stream, raw, ingested);
+    if (r.ok) {
+      events.push(r.event);
+      if (r.ms > newest) newest = r.ms;
+    } else {
+      deadLetters.push({ source: ctx.source, code: r.code, reason: `${stream} ${position}: ${r.reason}`, payload: JSON.stringify(raw) ?? String(raw), position: { page: position } });
+    }
+  }
+  return { events, deadLetters, newest };
+}
+
+/**
+ * One pass over a time-windowed stream (sign-ins by createdDateTime, alerts by
+ * lastUpdateDateTime). The range [watermark − settle, now) is read in windows, each to its last
+ * page; the watermark moves only when a window is complete, because Graph serves newest first and
+ * a partial window says nothing about its older part. A failure leaves the watermark where it
+ * was, so the next pass re-reads: a duplicate, which the event id collapses, never a gap.
+ */
+export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', state: GraphCursor, ctx: PollContext): AsyncGenerator<SourceBatch> {
+  const { config, client } = ctx;
+  const end = ctx.now();
+  const prev = state[stream] === undefined ? undefined : Date.parse(state[stream]);
+  let from = prev === undefined ? backfillFrom(config.backfill_start, end) : Math.max(0, prev - config.settle);
+  let done = 0;
+  const list = stream === 'sign_ins' ? client.signIns : client.alerts;
+  while (from < end) {
+    if (ctx.signal.aborted) return;
+    const to = Math.min(from + config.window, end);
+    const range = { from: iso(from), to: iso(to), top: config.page_size };
+    let page: GraphPage = await withRetry(`${stream} ${range.from}..${range.to}`, stream, () => list(range), ctx);
+    for (let pageNo = 1; ; pageNo++) {
+      const position = `${range.from}..${range.to} page ${pageNo}`;
+      const { events, deadLetters } = normalizePage(stream, page.value, ctx, position);
+      done += events.length;
+      if (!page.nextLink) {
+        // max(): a settle re-read must not move the watermark back, which would only widen the next re-read.
+        const current = state[stream] === undefined ? 0 : Date.parse(state[stream]);
+        state[stream] = iso(Math.max(current, to));
+      }
+      yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' } };
+      const next = page.nextLink;
+      if (!next || ctx.signal.aborted) break;
+      page = await withRetry(`${stream} ${position}`, stream, () => client.follow(next), ctx);
+    }
+    from = to;
+  }
+}
+
+/**
+ * One delta round (or the rest of one) over the reporting folder. Each page commits its own
+ * position: the next link mid-round, the delta link at its end. An expired token or link (410,
+ * SyncStateNotFound, resyncRequired) restarts the round from messages received `settle` before the
+ * newest one of the last complete round (from backfill_start if none completed); the event id
+ * keeps what is read twice from being stored twice.
+ */
+export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): AsyncGenerator<SourceBatch> {
+  const { config, client } = ctx;
+  const mailbox = config.mailbox;
+  if (mailbox === undefined) return;
+  const mail = (state.reported_mail ??= {});
+  let resets = 0;
+  let done = 0;
+
+  const fresh = (): Promise<GraphPage> => {
+    const synced = mail.synced === undefined ? undefined : Date.parse(mail.synced);
+    const from = synced === undefined ? backfillFrom(config.backfill_start, ctx.now()) : synced - config.settle;
+    return withRetry('messages delta', 'reported_mail', () => client.messagesDelta({ mailbox, folder: config.folder, receivedFrom: iso(from), pageSize: config.page_size }), ctx);
+  };
+
+  const follow = async (link: string): Promise<GraphPage> => {
+    try {
+      return await withRetry('messages delta page', 'reported_mail', () => client.follow(link, config.page_size), ctx);
+    } catch (err) {
+      if (!isDeltaGone(err)) throw err;
+      // Counted per poll: a server expiring every token would otherwise have us resync forever.
+      if (++resets > MAX_RESETS_PER_POLL) {
+        throw new SaaswatchError('HTTP_RETRYABLE', `Microsoft Graph expired the mail delta ${resets} times in one poll`, { retryable: true, cause: err });
+      }
+      ctx.logger?.info({ source: ctx.source, err: errorMessage(err) }, 'Graph delta token expired; resyncing the reporting folder.');
+      delete mail.next;
+      delete mail.delta;
+      return fresh();
+    }
+  };
+
+  let start = mail.next ?? mail.delta;
+  if (start !== undefined && !client.owns(start)) {
+    // graph_url changed since the link was committed: the old host's sync state means nothing here.
+    ctx.logger?.info({ source: ctx.source }, 'Stored Graph delta link is for another graph_url; starting a new delta round.');
+    start = undefined;
+  }
+  let page = start === undefined ? await fresh() : await follow(start);
+  for (let pageNo = 1; ; pageNo++) {
+    const position = `page ${pageNo}`;
+    const records: unknown[] = [];
+    for (const m of page.value) {
+      // Deletions and moves out of the folder: a report that was read and filed is not a new report.
+      if (m !== null && typeof m === 'object' && '@removed' in m) continue;
+      const msg = m as Record<string, unknown>;
+      const id = typeof msg.id === 'string' ? msg.id : undefined;
+      let attachments: unknown[] | undefined;
+      if (id !== undefined && msg.hasAttachments === true) {
+        try {
+          attachments = await withRetry('message attachments', 'reported_mail', () => client.attachments(mailbox, id), ctx);
+        } catch (err) {
+          // Deleted between the delta and this read: the report alone still says who reported what.
+          if (!(err instanceof SaaswatchError && err.details?.status === 404)) throw err;
+        }
+      }
+      records.push(msg !== null && typeof msg === 'object' && !Array.isArray(msg) ? reportRecord(msg, attachments) : m);
+    }
+    const { events, deadLetters, newest } = normalizePage('reported_mail', records, ctx, position);
+    done += events.length;
+    if (Number.isFinite(newest) && (mail.newest === undefined || newest > Date.parse(mail.newest))) mail.newest = iso(newest);
+    if (page.deltaLink) {
+      mail.delta = page.deltaLink;
+      delete mail.next;
+      if (mail.newest !== undefined) mail.synced = mail.newest;
+    } else if (page.nextLink) {
+      mail.next = page.nextLink;
+    } else {
+      throw new SaaswatchError('INPUT_MALFORMED', 'Microsoft Graph messages delta page has neither @odata.nextLink nor @odata.deltaLink', { retryable: true });
+    }
+    yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' } };
+    if (page.deltaLink || ctx.signal.aborted) return;
+    page = await follow(page.nextLink!);
+  }
+}
