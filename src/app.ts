@@ -8,6 +8,7 @@ import { isWebhookSource, type PluginDeps, type Sink, type Source, type Store, t
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
 import { Outbox } from './pipeline/outbox.js';
+import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
 import type { RetryPolicy } from './pipeline/retry.js';
 import { registry, type Registry } from './registry.js';
@@ -41,12 +42,13 @@ export async function createApp(
   const reg = opts.registry ?? registry;
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const store = await openConfiguredStore(config);
+  const state = new StagedState(store);
   const deps: PluginDeps = {
     logger,
     dataDir: config.dataDir,
     baseDir: config.file ? dirname(config.file) : process.cwd(),
     files: store,
-    state: store,
+    state,
     ...(opts.once ? { once: true } : {}),
   };
   try {
@@ -56,7 +58,7 @@ export async function createApp(
       sinks.set(s.name, reg.sinks.get(s.type)!.create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
     const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
-    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers });
+    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers, state });
     const outbox = new Outbox(store, sinks, { logger });
     return {
       config,

@@ -65,6 +65,6 @@ export interface Detector {
   flush(opts: { final: boolean }): Finding[];
   /** Loads persisted state (baselines, models) before the first event; see PluginDeps.state. */
   restore?(): Promise<void>;
-  /** Saves changed state; called after each committed batch and at shutdown. */
+  /** Saves changed state; called before each batch commits (the pipeline commits the writes with it) and at shutdown. */
   persist?(): Promise<void>;
 }

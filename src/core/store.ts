@@ -34,6 +34,11 @@ export interface CommitBatch {
   alerts?: Alert[];
   /** Sinks that get a delivery for each newly created alert. */
   sinks?: string[];
+  /**
+   * Detector state as JSON text per key (undefined deletes the key), written in the same transaction:
+   * a crash keeps the events and the state that counted them together, or neither.
+   */
+  state?: ReadonlyMap<string, string | undefined>;
 }
 
 export interface CommitResult {
@@ -92,6 +97,8 @@ export interface Store {
 
   /** Events (new ids only; known ids are ignored), dead letters, cursor and alerts in one transaction. */
   commitBatch(batch: CommitBatch): Promise<CommitResult>;
+  /** Which of these event ids are stored already. */
+  knownEventIds(ids: readonly string[]): Promise<Set<string>>;
   getCursor(source: string): Promise<string | undefined>;
   queryEvents(q?: EventQuery): Promise<SecurityEvent[]>;
   countEvents(q?: EventQuery): Promise<number>;

@@ -2,12 +2,15 @@
 import { validateConfig } from '../config/load.js';
 import type { Alert, SecurityEvent, Source, SourceBatch } from '../core/index.js';
 import { createEnrichers } from '../enrich/index.js';
-import type { Scenario, TruthEntry } from '../fakes/scenario/index.js';
+import type { GraphMessage, Scenario, TruthEntry } from '../fakes/scenario/index.js';
 import { silentLogger } from '../log.js';
 import { Pipeline, type IngestStats } from '../pipeline/pipeline.js';
+import { StagedState } from '../pipeline/staged-state.js';
 import { registry } from '../registry.js';
 import { normalizeTeamEvent } from '../sources/dropbox/normalize.js';
 import { normalizeActivity } from '../sources/google-workspace/normalize.js';
+import { MESSAGE_SELECT } from '../sources/microsoft-graph/client.js';
+import { normalizeReportedMessage, normalizeSignIn, reportRecord } from '../sources/microsoft-graph/normalize.js';
 import { openStore } from '../storage/index.js';
 import { scenarioEnrichOverrides } from './demo.js';
 
@@ -22,7 +25,22 @@ export function scenarioEvents(scenario: Scenario): SecurityEvent[] {
     const r = normalizeTeamEvent(e, ingested);
     if (r.ok) out.push(r.event);
   }
+  for (const s of scenario.microsoft.signIns) {
+    const r = normalizeSignIn(s, ingested);
+    if (r.ok) out.push(r.event);
+  }
+  for (const m of scenario.microsoft.reportedMessages) {
+    const r = normalizeReportedMessage(asPolled(m), ingested);
+    if (r.ok) out.push(r.event);
+  }
   return out.sort((x, y) => (x['@timestamp'] < y['@timestamp'] ? -1 : x['@timestamp'] > y['@timestamp'] ? 1 : 0));
+}
+
+/** A reported message as the poller keeps it: the properties its delta query selects, and the attachments it fetches (the original expanded). */
+function asPolled(m: GraphMessage): Record<string, unknown> {
+  const record = m as Record<string, unknown>;
+  const selected = Object.fromEntries(['@odata.type', ...MESSAGE_SELECT].filter((k) => k in record).map((k) => [k, record[k]]));
+  return reportRecord(selected, m.hasAttachments ? (m.attachments ?? []) : undefined);
 }
 
 function memorySource(all: SecurityEvent[]): Source {
@@ -46,10 +64,11 @@ export async function detectOnScenario(scenario: Scenario, detection: Array<Reco
   const config = validateConfig({ detection }, registry);
   const store = await openStore({ dialect: 'sqlite', path: ':memory:' });
   try {
-    const deps = { logger: silentLogger, dataDir: '.', state: store };
+    const state = new StagedState(store);
+    const deps = { logger: silentLogger, dataDir: '.', state };
     const detectors = config.detection.map((d) => registry.detectors.get(d.type)!.create(d.config, deps));
     const enrichers = await createEnrichers({ overrides: scenarioEnrichOverrides(scenario) });
-    const pipeline = new Pipeline({ store, detectors, sinkNames: [], logger: silentLogger, enrichers });
+    const pipeline = new Pipeline({ store, detectors, sinkNames: [], logger: silentLogger, enrichers, state });
     const all = scenarioEvents(scenario);
     const stats = await pipeline.ingest(memorySource(all));
     return { alerts: await store.listAlerts(), stats, events: all.length };

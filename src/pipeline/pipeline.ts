@@ -4,6 +4,7 @@ import type { Alert, Detector, Finding, SecurityEvent, Source, SourceBatch, Stor
 import { errorMessage } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
+import type { StagedState } from './staged-state.js';
 
 /** Adds context to an event in place (GeoIP, user agent, identity); must be synchronous and fast. */
 export type Enricher = (event: SecurityEvent) => void;
@@ -29,6 +30,8 @@ export interface PipelineOptions {
   enrichers?: Enricher[];
   /** How many recent event ids to remember so repeats (overlap windows, replays) reach detectors once. */
   recentIds?: number;
+  /** The state store the detectors were given, when it is staged: its writes commit with each batch. */
+  state?: StagedState;
 }
 
 export interface RunOptions {
@@ -44,6 +47,7 @@ export function emptyStats(): IngestStats {
 export class Pipeline {
   readonly #opts: PipelineOptions;
   readonly #seen: RecentSet;
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PipelineOptions) {
     this.#opts = opts;
@@ -80,11 +84,12 @@ export class Pipeline {
       }),
     );
     for (const stats of results) for (const k of Object.keys(totals) as Array<keyof IngestStats>) totals[k] += stats[k];
-    // Persist first: detectors that queued events for users not yet loaded replay them there, and
-    // only then can the final flush report what those events found.
-    await this.#persist();
-    await this.#saveFindings(this.flush(true), totals);
-    await this.#persist();
+    await this.#exclusive(async () => {
+      const findings = await this.#detectorsDone(true);
+      totals.findings += findings.length;
+      const result = await this.#opts.store.commitBatch({ source: 'detectors', events: [], alerts: findingsToAlerts(findings), sinks: this.#opts.sinkNames, ...this.#state() });
+      if (result.alerts) await this.#recordAlerts(result.alerts, totals);
+    });
     totals.durationMs = performance.now() - started;
     return totals;
   }
@@ -108,27 +113,37 @@ export class Pipeline {
     }
   }
 
-  /** Enriches, detects and commits one batch; exposed for pollers and webhooks that push batches. */
-  async processBatch(sourceName: string, batch: SourceBatch, stats: IngestStats = emptyStats()): Promise<IngestStats> {
+  /**
+   * Enriches, detects and commits one batch; exposed for pollers and webhooks that push batches.
+   * Batches run one at a time: sources side by side would otherwise interleave at the awaits, and
+   * one batch's commit would carry state that counted another's uncommitted events.
+   */
+  processBatch(sourceName: string, batch: SourceBatch, stats: IngestStats = emptyStats()): Promise<IngestStats> {
+    return this.#exclusive(() => this.#processBatch(sourceName, batch, stats));
+  }
+
+  async #processBatch(sourceName: string, batch: SourceBatch, stats: IngestStats): Promise<IngestStats> {
     const { store, enrichers = [] } = this.#opts;
     const findings: Finding[] = [];
+    // Records stored already (an overlap re-read, a replay after a restart) were counted when they
+    // were stored, and the state that counted them was saved with them.
+    const unseen = batch.events.filter((e) => !this.#seen.has(e.event.id)).map((e) => e.event.id);
+    const stored = unseen.length ? await store.knownEventIds(unseen) : undefined;
     for (const event of batch.events) {
       for (const enrich of enrichers) enrich(event);
-      // Replays after a crash re-read records already stored; detectors still see each id once
-      // per process, which rebuilds their state exactly as an uninterrupted run would.
-      if (this.#seen.add(event.event.id)) this.#observe(event, findings);
+      if (this.#seen.add(event.event.id) && !stored?.has(event.event.id)) this.#observe(event, findings);
     }
-    findings.push(...this.flush(false));
+    findings.push(...(await this.#detectorsDone(false)));
 
-    // Alerts commit with the events and cursor that raised them: a crash loses or keeps all three.
-    const alerts = findingsToAlerts(findings);
+    // Alerts and detector state commit with the events and cursor behind them: a crash loses or keeps all of it.
     const result = await store.commitBatch({
       source: sourceName,
       events: batch.events,
       deadLetters: batch.deadLetters,
       cursor: batch.cursor,
-      alerts,
+      alerts: findingsToAlerts(findings),
       sinks: this.#opts.sinkNames,
+      ...this.#state(),
     });
     stats.batches++;
     stats.events += batch.events.length;
@@ -137,8 +152,30 @@ export class Pipeline {
     stats.deadLetters += batch.deadLetters.length;
     stats.findings += findings.length;
     if (result.alerts) await this.#recordAlerts(result.alerts, stats);
-    await this.#persist();
     return stats;
+  }
+
+  /**
+   * Flushes the detectors between two saves: the first lets detectors that queued events for users
+   * still loading replay them, so the flush reports what they found; the second saves what the flush
+   * changed (reports handed over), so the state committed matches the alerts committed with it.
+   */
+  async #detectorsDone(final: boolean): Promise<Finding[]> {
+    await this.#persist();
+    const findings = this.flush(final);
+    await this.#persist();
+    return findings;
+  }
+
+  #state(): { state?: ReadonlyMap<string, string | undefined> } {
+    const state = this.#opts.state?.take();
+    return state ? { state } : {};
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
   #observe(event: SecurityEvent, into: Finding[]): void {
@@ -163,12 +200,6 @@ export class Pipeline {
       }
     }
     return out;
-  }
-
-  async #saveFindings(findings: Finding[], stats: IngestStats): Promise<void> {
-    if (!findings.length) return;
-    stats.findings += findings.length;
-    await this.#recordAlerts(await this.#opts.store.saveAlerts(findingsToAlerts(findings), this.#opts.sinkNames), stats);
   }
 
   async #recordAlerts({ created, updated }: { created: Alert[]; updated: number }, stats: IngestStats): Promise<void> {

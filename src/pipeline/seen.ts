@@ -4,6 +4,10 @@ export class RecentSet {
   #old = new Set<string>();
   constructor(private readonly capacity: number) {}
 
+  has(key: string): boolean {
+    return this.#young.has(key) || this.#old.has(key);
+  }
+
   /** Adds the key; returns false if it was already seen recently. */
   add(key: string): boolean {
     if (this.#young.has(key) || this.#old.has(key)) return false;

@@ -69,6 +69,19 @@ function deadLetterRow(d: DeadLetterInput, now: number): Omit<DeadLettersTable, 
   };
 }
 
+/** One detector-state key: JSON text, or undefined to delete it. */
+async function putBaselineJson(tx: Kysely<Database>, key: string, json: string | undefined, now: number): Promise<void> {
+  if (json === undefined) {
+    await tx.deleteFrom('baselines').where('key', '=', key).execute();
+    return;
+  }
+  await tx
+    .insertInto('baselines')
+    .values({ key, value: json, updated_at: now })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now }))
+    .execute();
+}
+
 function toAlert(row: AlertsTable): Alert {
   const doc = JSON.parse(row.doc) as Alert;
   // Columns are the truth for what changes after creation; the doc holds everything else.
@@ -187,7 +200,7 @@ export class SqlStore implements Store {
 
   async commitBatch(batch: CommitBatch): Promise<CommitResult> {
     const deadLetters = batch.deadLetters ?? [];
-    if (batch.events.length === 0 && deadLetters.length === 0 && batch.cursor === undefined && !batch.alerts?.length) {
+    if (batch.events.length === 0 && deadLetters.length === 0 && batch.cursor === undefined && !batch.alerts?.length && !batch.state?.size) {
       return { inserted: 0, duplicates: 0 };
     }
     const now = Date.now();
@@ -208,7 +221,19 @@ export class SqlStore implements Store {
           .execute();
       }
       const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.sinks ?? []) : undefined;
+      for (const [key, json] of batch.state ?? []) await putBaselineJson(tx, key, json, now);
       return { inserted, duplicates: rows.length - inserted, ...(alerts ? { alerts } : {}) };
+    });
+  }
+
+  knownEventIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.#guard('knownEventIds', async () => {
+      const known = new Set<string>();
+      for (let i = 0; i < ids.length; i += 1_000) {
+        const rows = await this.#db.selectFrom('events').select('id').where('id', 'in', ids.slice(i, i + 1_000)).execute();
+        for (const r of rows) known.add(r.id);
+      }
+      return known;
     });
   }
 
@@ -459,20 +484,9 @@ export class SqlStore implements Store {
   }
 
   putBaseline(key: string, value: unknown): Promise<void> {
-    return this.#write('putBaseline', async (tx) => {
-      // undefined has no JSON form; storing it as absence keeps getBaseline's answer the same.
-      if (value === undefined) {
-        await tx.deleteFrom('baselines').where('key', '=', key).execute();
-        return;
-      }
-      const now = Date.now();
-      const json = JSON.stringify(value);
-      await tx
-        .insertInto('baselines')
-        .values({ key, value: json, updated_at: now })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now }))
-        .execute();
-    });
+    // undefined has no JSON form; storing it as absence keeps getBaseline's answer the same.
+    const json = value === undefined ? undefined : JSON.stringify(value);
+    return this.#write('putBaseline', (tx) => putBaselineJson(tx, key, json, Date.now()));
   }
 
   blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void> {

@@ -157,6 +157,33 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
       expect(await store.listDeliveries()).toHaveLength(1);
     });
 
+    it('commitBatch carries detector state: written and deleted with the events, or rolled back with them', async () => {
+      await store.putBaseline('windows', { v: 0 });
+      await store.putBaseline('stale', 1);
+      const bad = { source: 'src', reason: 'x', code: null, payload: '{}' } as unknown as DeadLetterInput;
+      const state = new Map<string, string | undefined>([
+        ['windows', JSON.stringify({ v: 1 })],
+        ['stale', undefined],
+      ]);
+      await expect(store.commitBatch({ source: 'src', events: [event(1)], deadLetters: [bad], state })).rejects.toMatchObject({ code: 'STORAGE' });
+      expect(await store.getBaseline('windows')).toEqual({ v: 0 });
+      expect(await store.getBaseline('stale')).toBe(1);
+
+      await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c1', state });
+      expect(await store.getBaseline('windows')).toEqual({ v: 1 });
+      expect(await store.getBaseline('stale')).toBeUndefined();
+      // State alone (a final flush) commits too.
+      await store.commitBatch({ source: 'detectors', events: [], state: new Map([['windows', '{"v":2}']]) });
+      expect(await store.getBaseline('windows')).toEqual({ v: 2 });
+    });
+
+    it('knownEventIds answers which ids are stored, across more ids than one statement carries', async () => {
+      await store.commitBatch({ source: 'src', events: [event(1), event(2)] });
+      const ids = [event(1).event.id, event(3).event.id, ...Array.from({ length: 2_500 }, (_, i) => `unknown-${i}`), event(2).event.id];
+      expect(await store.knownEventIds(ids)).toEqual(new Set([event(1).event.id, event(2).event.id]));
+      expect(await store.knownEventIds([])).toEqual(new Set());
+    });
+
     it('commitBatch rejects an event whose timestamp cannot be parsed, writing nothing', async () => {
       const broken = { ...event(5), '@timestamp': 'yesterday' };
       await expect(store.commitBatch({ source: 'src', events: [event(4), broken], cursor: 'c' })).rejects.toMatchObject({

@@ -203,8 +203,10 @@ describe('Drive file inventory against the fake Google', () => {
     const listedAt = Date.now();
     expect(await getFile(s, gone)).toMatchObject({ deleted: false, visibility: 'private' });
 
-    await new Promise((r) => setTimeout(r, 5));
-    const t = Date.now();
+    // After the listing, yet safely before the next poll's end (now): an event a millisecond ahead of
+    // the clock would fall outside the window it asks Reports for.
+    await new Promise((r) => setTimeout(r, 30));
+    const t = Date.now() - 20;
     // Permanently deleted: gone from Drive, and Reports says so.
     fake.removeFile(gone);
     // Merely missing from the next listing (an incomplete page, a lost share): no event.

@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
+import { testEvent } from '../detection/testing.js';
+import { silentLogger } from '../log.js';
+import { openStore } from '../storage/index.js';
+import { Pipeline } from './pipeline.js';
+import { StagedState } from './staged-state.js';
+
+const T0 = Date.parse('2026-11-02T09:00:00.000Z');
+
+/** Counts the events it observes, and saves the count as its state. */
+class Counter implements Detector {
+  readonly id = 'counter';
+  count = 0;
+  constructor(
+    private readonly state: Pick<Store, 'getBaseline' | 'putBaseline'>,
+    /** Saving takes real time, as a round trip to PostgreSQL does. */
+    private readonly saveMs = 0,
+  ) {}
+  observe(): Finding[] {
+    this.count++;
+    return [];
+  }
+  flush(): Finding[] {
+    return [];
+  }
+  async restore(): Promise<void> {
+    this.count = ((await this.state.getBaseline('counter')) as number | undefined) ?? 0;
+  }
+  async persist(): Promise<void> {
+    const count = this.count;
+    if (this.saveMs) await new Promise((r) => setTimeout(r, this.saveMs));
+    await this.state.putBaseline('counter', count);
+  }
+}
+
+const events = Array.from({ length: 30 }, (_, i) => testEvent({ time: T0 + i * 1000, user: `u${i % 3}@example.com`, nonce: i }));
+
+/** Ten events per batch, each batch carrying its position as the cursor; resumes after the cursor it is given unless told to read everything. */
+function source(all: SecurityEvent[], opts: { ignoreCursor?: boolean } = {}): Source {
+  return {
+    name: 'logs',
+    type: 'test',
+    async *batches({ cursor }): AsyncIterable<SourceBatch> {
+      const from = cursor === undefined || opts.ignoreCursor ? 0 : Number(cursor);
+      for (let i = from; i < all.length; i += 10) yield { events: all.slice(i, i + 10), deadLetters: [], cursor: String(i + 10) };
+    },
+  };
+}
+
+function pipelineOn(store: Store, saveMs = 0): { pipeline: Pipeline; counter: Counter } {
+  const state = new StagedState(store);
+  const counter = new Counter(state, saveMs);
+  return { counter, pipeline: new Pipeline({ store, detectors: [counter], sinkNames: [], logger: silentLogger, state }) };
+}
+
+const open: Store[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+async function memoryStore(): Promise<Store> {
+  const s = await openStore({ dialect: 'sqlite', path: ':memory:' });
+  open.push(s);
+  return s;
+}
+
+describe('pipeline and detector state', () => {
+  it('commits detector state with the batch: a process dying right after a commit resumes with state that counted it', async () => {
+    const store = await memoryStore();
+    // The process "dies" as soon as its second batch has committed, before anything else runs.
+    let commits = 0;
+    const dying = new Proxy(store, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (prop !== 'commitBatch') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (...args: Parameters<Store['commitBatch']>) => {
+          const r = await target.commitBatch(...args);
+          if (++commits === 2) throw new Error('killed');
+          return r;
+        };
+      },
+    });
+    await expect(pipelineOn(dying).pipeline.ingest(source(events))).rejects.toThrow('killed');
+    expect(await store.countEvents()).toBe(20);
+    expect(await store.getBaseline('counter')).toBe(20);
+
+    const second = pipelineOn(store);
+    await second.pipeline.ingest(source(events), {});
+    expect(second.counter.count).toBe(30);
+  });
+
+  it('does not count again what is stored already: an overlap re-read after a restart', async () => {
+    const store = await memoryStore();
+    await pipelineOn(store).pipeline.ingest(source(events));
+    expect(await store.getBaseline('counter')).toBe(30);
+    // A new process re-reads the last twenty records (a poller's overlap window) and five new ones.
+    const more = Array.from({ length: 5 }, (_, i) => testEvent({ time: T0 + (30 + i) * 1000, user: 'u0@example.com', nonce: 30 + i }));
+    const second = pipelineOn(store);
+    await second.pipeline.ingest(source([...events.slice(10), ...more], { ignoreCursor: true }));
+    expect(second.counter.count).toBe(35);
+    expect(await store.getBaseline('counter')).toBe(35);
+    expect(await store.countEvents()).toBe(35);
+  });
+
+  it('runs batches of sources side by side one at a time', async () => {
+    const store = await memoryStore();
+    // After every commit, the state it carried counted exactly the events stored.
+    const seen: Array<[number, number]> = [];
+    const checked = new Proxy(store, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (prop !== 'commitBatch') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (...args: Parameters<Store['commitBatch']>) => {
+          const r = await target.commitBatch(...args);
+          const json = args[0].state?.get('counter');
+          if (json !== undefined) seen.push([Number(json), await target.countEvents()]);
+          return r;
+        };
+      },
+    });
+    const { pipeline, counter } = pipelineOn(checked, 3);
+    const a = events.slice(0, 15);
+    const b = events.slice(15);
+    const slow = (name: string, all: SecurityEvent[]): Source => ({
+      name,
+      type: 'test',
+      async *batches(): AsyncIterable<SourceBatch> {
+        for (let i = 0; i < all.length; i += 5) {
+          await new Promise((r) => setTimeout(r, 1));
+          yield { events: all.slice(i, i + 5), deadLetters: [], cursor: String(i + 5) };
+        }
+      },
+    });
+    await pipeline.run([slow('a', a), slow('b', b)]);
+    expect(seen.length).toBe(7); // six batches and the final flush
+    for (const [counted, stored] of seen) expect(counted).toBe(stored);
+    expect(counter.count).toBe(30);
+    expect(await store.getBaseline('counter')).toBe(30);
+  });
+});

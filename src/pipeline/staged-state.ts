@@ -1,0 +1,45 @@
+/** Detector state writes held back until the batch they belong to commits, so events, alerts and the state that counted them land in one transaction. */
+import type { Store } from '../core/index.js';
+
+// Why: a crash between committing a batch and saving detector state would resume after the batch
+// (its cursor is committed) with state that never counted it: a burst or a baseline quietly short.
+
+type StateStore = Pick<Store, 'getBaseline' | 'putBaseline'>;
+
+export class StagedState implements StateStore {
+  readonly #store: Store;
+  /** JSON text per key, taken when put: detectors may go on changing the objects they saved. */
+  #pending = new Map<string, string | undefined>();
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Reads its own pending writes first, so a detector sees what it saved. */
+  async getBaseline(key: string): Promise<unknown> {
+    if (this.#pending.has(key)) {
+      const json = this.#pending.get(key);
+      return json === undefined ? undefined : (JSON.parse(json) as unknown);
+    }
+    return this.#store.getBaseline(key);
+  }
+
+  putBaseline(key: string, value: unknown): Promise<void> {
+    this.#pending.set(key, value === undefined ? undefined : JSON.stringify(value));
+    return Promise.resolve();
+  }
+
+  /** The writes held so far, for the next commit; undefined when there are none. */
+  take(): ReadonlyMap<string, string | undefined> | undefined {
+    if (this.#pending.size === 0) return undefined;
+    const out = this.#pending;
+    this.#pending = new Map();
+    return out;
+  }
+
+  /** Writes what is held on its own, when no batch is left to carry it (the final flush). */
+  async commit(): Promise<void> {
+    const state = this.take();
+    if (state) await this.#store.commitBatch({ source: 'detectors', events: [], state });
+  }
+}
