@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { Detector, Finding, SecurityEvent, Store } from '../core/index.js';
 import { openStore } from '../storage/index.js';
 
@@ -72,4 +73,22 @@ export async function savedWindows(store: Store, prefix: string): Promise<{ mani
     bytes += JSON.stringify(v).length;
   }
   return { manifest, segments, bytes };
+}
+
+/**
+ * Restarts before every batch in turn: each split run must find exactly `expected` (what the
+ * uninterrupted run found), and most of the same splits without saved state must not, so the
+ * comparison can tell.
+ */
+export async function expectSameAcrossRestarts(make: (store: Store | undefined) => Detector, stores: TempStores, batches: SecurityEvent[][], expected: Finding[]): Promise<void> {
+  let differsWithoutState = 0;
+  for (let split = 0; split <= batches.length; split++) {
+    const got = await splitRun((s) => make(s), await stores.open(), batches, split);
+    expect(got, `restart before batch ${split}`).toEqual(expected);
+    const cold: Finding[] = [];
+    await lifetime(make(undefined), batches.slice(0, split), cold);
+    await lifetime(make(undefined), batches.slice(split), cold);
+    if (JSON.stringify(cold) !== JSON.stringify(expected)) differsWithoutState++;
+  }
+  expect(differsWithoutState).toBeGreaterThan(batches.length / 2);
 }

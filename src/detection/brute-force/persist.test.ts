@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
 import { Rng } from '../random.js';
-import { batchesOf, besideLaggingStream, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
+import { batchesOf, besideLaggingStream, expectSameAcrossRestarts, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { bruteForceConfigSchema } from './config.js';
 import { BruteForceDetector } from './detector.js';
@@ -80,16 +80,7 @@ describe('brute-force windows across a restart', () => {
     expect([...keys].filter((k) => k.includes('|user:ceo@example.com')).length).toBeGreaterThan(0);
     expect(expected.some((f) => (f.observed?.successful_logins ?? 0) > 0)).toBe(true);
 
-    let differsWithoutState = 0;
-    for (let split = 0; split <= batches.length; split++) {
-      const got = await splitRun((s) => detector(s), await stores.open(), batches, split);
-      expect(got, `restart before batch ${split}`).toEqual(expected);
-      const cold: Finding[] = [];
-      await lifetime(detector(undefined), batches.slice(0, split), cold);
-      await lifetime(detector(undefined), batches.slice(split), cold);
-      if (JSON.stringify(cold) !== JSON.stringify(expected)) differsWithoutState++;
-    }
-    expect(differsWithoutState).toBeGreaterThan(batches.length / 2);
+    await expectSameAcrossRestarts((s) => detector(s), stores, batches, expected);
   });
 
   it('keeps owed reports and their order when saved between observe and flush, and across many restarts', async () => {

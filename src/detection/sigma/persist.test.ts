@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
 import { Rng } from '../random.js';
-import { batchesOf, besideLaggingStream, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
+import { batchesOf, besideLaggingStream, expectSameAcrossRestarts, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { SigmaEngine } from './engine.js';
 import { parseRuleText } from './loader.js';
@@ -96,17 +96,7 @@ describe('sigma correlation windows across a restart', () => {
     for (const f of expected) (byRule.get(f.rule) ?? byRule.set(f.rule, new Set()).get(f.rule)!).add(dedupKey(f));
     for (const k of Object.keys(RULES)) expect(byRule.get(`rules/${k}`)?.size ?? 0, k).toBeGreaterThan(2);
 
-    let differsWithoutState = 0;
-    for (let split = 0; split <= batches.length; split++) {
-      const got = await splitRun((s) => engine(s), await stores.open(), batches, split);
-      expect(got, `restart before batch ${split}`).toEqual(expected);
-      // The same split without saved state loses bursts: the test can tell.
-      const cold: Finding[] = [];
-      await lifetime(engine(undefined), batches.slice(0, split), cold);
-      await lifetime(engine(undefined), batches.slice(split), cold);
-      if (JSON.stringify(cold) !== JSON.stringify(expected)) differsWithoutState++;
-    }
-    expect(differsWithoutState).toBeGreaterThan(batches.length / 2);
+    await expectSameAcrossRestarts((s) => engine(s), stores, batches, expected);
   });
 
   it('survives several restarts in one run, and a save before the final flush', async () => {
