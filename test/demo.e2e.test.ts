@@ -19,11 +19,23 @@ describe('saaswatch demo', () => {
     const scenario = generateScenario(opts);
     const googleEvents = scenario.google.activities.reduce((n, a) => n + (a.events?.length ?? 0), 0);
     const pushed = 5;
-    const expected = googleEvents + scenario.dropbox.events.length + pushed;
+    const { signIns, reportedMessages } = scenario.microsoft;
+    const graphEvents = signIns.length + reportedMessages.length;
+    const expected = googleEvents + scenario.dropbox.events.length + pushed + graphEvents;
 
     expect(result.stats.deadLetters).toBe(0);
     expect(await app.store.countEvents({ provider: 'google-workspace' })).toBe(googleEvents);
     expect(await app.store.countEvents({ provider: 'dropbox' })).toBe(scenario.dropbox.events.length + pushed);
+    // Graph is re-read over a settle window every poll: each sign-in and report is still stored once.
+    expect(signIns.length).toBeGreaterThan(100);
+    expect(reportedMessages.length).toBeGreaterThanOrEqual(4);
+    expect(await app.store.countEvents({ provider: 'microsoft-graph' })).toBe(graphEvents);
+    const graphStored = await app.store.queryEvents({ provider: 'microsoft-graph', limit: graphEvents + 100 });
+    expect(new Set(graphStored.map((e) => e.event.id)).size).toBe(graphEvents);
+    expect(new Set(graphStored.filter((e) => e.event.action === 'login').map((e) => (e.raw as { id: string }).id))).toEqual(new Set(signIns.map((s) => s.id)));
+    expect(graphStored.filter((e) => e.event.action === 'email_reported').map((e) => e['@timestamp']).sort()).toEqual(
+      reportedMessages.map((m) => new Date(m.receivedDateTime!).toISOString()).sort(),
+    );
     expect(await app.store.countEvents()).toBe(expected);
 
     // The Drive inventory lists every file with its sharing, including the attack's public payroll file.
@@ -37,6 +49,9 @@ describe('saaswatch demo', () => {
     const brute = result.truth.find((t) => t.kind === 'brute-force')!;
     const alerts = await app.store.listAlerts();
     expect(alerts.some((a) => a.rule === 'rules/auth/brute-force-ip' && a.entity.value === brute.ip)).toBe(true);
+    // The campaign is caught as a campaign, on its sender, not only report by report.
+    const phish = result.truth.find((t) => t.kind === 'phishing-campaign')!;
+    expect(alertsFor(phish, alerts).some((a) => a.entity.type === 'email.from.address' && a.entity.value === phish.actor && a.severity === 'high')).toBe(true);
     expect((await app.store.listDeliveries({ status: 'delivered' })).length).toBe(alerts.length);
     // Every attack a rule can see is flagged (new-country needs a learning period this short run may not give).
     for (const t of result.truth.filter((x) => x.kind !== 'new-country-login')) {

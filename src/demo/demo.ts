@@ -4,6 +4,7 @@ import { createApp, runSources, type App } from '../app.js';
 import { validateConfig } from '../config/load.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
 import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.js';
+import { startFakeGraph } from '../fakes/microsoft-graph/server.js';
 import { generateScenario, type Scenario } from '../fakes/scenario/index.js';
 import type { EnrichOptions } from '../enrich/index.js';
 import type { Logger } from '../log.js';
@@ -62,6 +63,8 @@ export interface DemoResult {
 // long as the demo.
 const DROPBOX_TOKEN = 'demo-dropbox-team-token';
 const DROPBOX_APP_SECRET = 'demo-dropbox-app-secret';
+const GRAPH_CLIENT_ID = '5d2c6a41-7f3e-4b8a-9c61-0e4f2b7d9a13';
+const GRAPH_CLIENT_SECRET = 'demo-graph-client-secret';
 
 /**
  * Starts the fakes with a generated organisation, runs every source until the backfill is idle,
@@ -71,7 +74,11 @@ const DROPBOX_APP_SECRET = 'demo-dropbox-app-secret';
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const out = opts.out ?? (() => undefined);
   const scenario = generateScenario({ seed: opts.seed ?? 7, users: opts.users ?? 300, days: opts.days ?? 7, end: opts.end ?? new Date() });
-  out(`scenario: ${scenario.org.users.length} users at ${scenario.org.domain}, ${scenario.google.activities.length} Google activities, ${scenario.dropbox.events.length} Dropbox events, ${scenario.truth.length} injected attacks`);
+  const m365 = scenario.microsoft;
+  out(
+    `scenario: ${scenario.org.users.length} users at ${scenario.org.domain}, ${scenario.google.activities.length} Google activities, ${scenario.dropbox.events.length} Dropbox events, ` +
+      `${m365.signIns.length} Microsoft 365 sign-ins and ${m365.reportedMessages.length} reported messages, ${scenario.truth.length} injected attacks`,
+  );
 
   const key = createServiceAccountKey({ clientEmail: 'saaswatch-demo@demo-project.iam.gserviceaccount.com' });
   const google = await startFakeGoogle({
@@ -84,6 +91,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     accessToken: DROPBOX_TOKEN,
     appSecret: DROPBOX_APP_SECRET,
   });
+  const graph = await startFakeGraph({
+    tenantId: m365.tenantId,
+    tenantDomain: scenario.org.domain,
+    clientId: GRAPH_CLIENT_ID,
+    clientSecret: GRAPH_CLIENT_SECRET,
+    signIns: m365.signIns,
+    mailbox: { address: m365.mailbox.address, folder: m365.mailbox.folder, messages: m365.reportedMessages },
+  });
+  const fakes = [google, dropbox, graph];
   const days = opts.days ?? 7;
   const config = validateConfig(
     {
@@ -112,6 +128,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           initial_lookback: `${days + 1}d`,
           poll_interval: '1m',
         },
+        {
+          type: 'microsoft-graph',
+          name: 'm365',
+          tenant_id: m365.tenantId,
+          client_id: GRAPH_CLIENT_ID,
+          client_secret: GRAPH_CLIENT_SECRET,
+          mailbox: m365.mailbox.address,
+          folder: m365.mailbox.folder,
+          graph_url: graph.url,
+          login_url: graph.loginUrl,
+          backfill_start: `${days + 1}d`,
+          window: '1d',
+          poll_interval: '1m',
+        },
       ],
       // A week of history is all the demo has: learn for two days, then watch.
       detection: demoDetection('2d'),
@@ -123,7 +153,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   );
   const enrichOverrides = scenarioEnrichOverrides(scenario);
   const app = await createApp(config, { enrichOverrides, ...(opts.logger ? { logger: opts.logger } : {}) }).catch(async (err: unknown) => {
-    await Promise.all([google.close(), dropbox.close()]);
+    await Promise.all(fakes.map((f) => f.close()));
     throw err;
   });
   const sources = config.sources.map((s) => app.createSource(s));
@@ -153,7 +183,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       listen: { host: '127.0.0.1', port: 0 },
       onListening: (server) => {
         webhooks = server.url;
-        out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}; webhooks at ${server.url}`);
+        out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}, fake Microsoft Graph at ${graph.url}; webhooks at ${server.url}`);
       },
       onBatch: () => {
         lastBatchAt = Date.now();
@@ -164,6 +194,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     return { stats, truth: scenario.truth, app };
   } finally {
     clearInterval(watchdog);
-    await Promise.all([google.close(), dropbox.close()]);
+    await Promise.all(fakes.map((f) => f.close()));
   }
 }

@@ -13,6 +13,11 @@ describe('detection on a held-back organisation', () => {
     expect(scenario.truth.map((t) => t.kind).sort()).toEqual([...ATTACK_KINDS].sort());
     const { alerts } = await detectOnScenario(scenario, demoDetection('7d'));
     for (const t of scenario.truth) expect(alertsFor(t, alerts).length, `${t.kind}: ${t.description}`).toBeGreaterThan(0);
+    // Reports alone would name only the reporters: the campaign must be seen as one, on the sender it groups by.
+    const phish = scenario.truth.find((t) => t.kind === 'phishing-campaign')!;
+    const campaign = alertsFor(phish, alerts).filter((a) => a.entity.type === 'email.from.address');
+    expect(campaign.map((a) => [a.entity.value, a.severity])).toEqual([[phish.actor, 'high']]);
+    expect(campaign[0]!.observed?.distinct_user).toBeGreaterThanOrEqual(3);
     // Alerts that explain themselves: rule, entity, window, observed against expected, evidence.
     for (const a of alerts) {
       expect(a.description.length, a.rule).toBeGreaterThan(20);
@@ -23,7 +28,12 @@ describe('detection on a held-back organisation', () => {
   });
 
   it('raises at most one alert per 1,000 users per day when nothing is attacked', { timeout: 120_000 }, async () => {
-    const { alerts, events } = await detectOnScenario(generateScenario({ ...HELD_BACK, attacks: [] }), demoDetection('7d'));
+    const clean = generateScenario({ ...HELD_BACK, attacks: [] });
+    const { alerts, events } = await detectOnScenario(clean, demoDetection('7d'));
+    // Every record of every service is evaluated: the login detectors see Google and Microsoft 365 sign-ins together.
+    const googleEvents = clean.google.activities.reduce((n, a) => n + a.events.length, 0);
+    expect(clean.microsoft.signIns.length).toBeGreaterThan(5_000);
+    expect(events).toBe(googleEvents + clean.dropbox.events.length + clean.microsoft.signIns.length + clean.microsoft.reportedMessages.length);
     expect(events).toBeGreaterThan(50_000);
     const perThousandUsersPerDay = alerts.length / (HELD_BACK.users / 1000) / HELD_BACK.days;
     expect(perThousandUsersPerDay, alerts.map((a) => `${a.rule}: ${a.description}`).join('\n')).toBeLessThanOrEqual(1);

@@ -81,9 +81,11 @@ export async function detectOnScenario(scenario: Scenario, detection: Array<Reco
 const SLACK_MS = 2 * 3_600_000;
 
 /**
- * The alerts that caught an attack: they name its actor, address or a target (a sprayed account)
- * and their window meets the attack's time span. An alert on the right person at another time is
- * not a detection.
+ * The alerts that caught an attack: they name its actor, address or a target (a sprayed account,
+ * a phishing reporter) and their window meets the attack's time span. For a phishing campaign the
+ * actor is the sender's address exactly as the normalizer writes `email.from.address` (lower case),
+ * which is what the campaign correlation groups by. An alert on the right person at another time
+ * is not a detection.
  */
 export function alertsFor(t: TruthEntry, alerts: Alert[]): Alert[] {
   const from = Date.parse(t.start) - SLACK_MS;

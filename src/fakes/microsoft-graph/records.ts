@@ -62,8 +62,11 @@ const AGENTS: Array<[string, string, string]> = [
   ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36', 'Windows10', 'Chrome 124.0.0'],
   ['Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Outlook-iOS/2.0', 'Ios 17.4', 'Mobile Safari'],
 ];
+/** A first-party app as Entra logs it: app id, app name, resource id, resource name. */
+export type SignInApp = readonly [appId: string, appName: string, resourceId: string, resourceName: string];
+
 /** Well-known first-party app ids, as Entra logs them. */
-const APPS: Array<[string, string, string, string]> = [
+export const FIRST_PARTY_APPS: readonly SignInApp[] = [
   ['00000002-0000-0ff1-ce00-000000000000', 'Office 365 Exchange Online', '00000002-0000-0ff1-ce00-000000000000', 'Office 365 Exchange Online'],
   ['4765445b-32c6-49b0-83e6-1d93765276ca', 'OfficeHome', '00000003-0000-0000-c000-000000000000', 'Microsoft Graph'],
   ['1fec8e78-bce4-4aaf-ab1b-5451cc387264', 'Microsoft Teams', 'cc15fd57-2c6c-4117-a88c-83b1d56b4bbe', 'Microsoft Teams Services'],
@@ -118,43 +121,62 @@ export function generateSignIns(opts: { count: number; start: number; spanMs?: n
   const failureRate = opts.failureRate ?? 0.15;
   return Array.from({ length: opts.count }, (_, i): GraphSignIn => {
     const u = pick(r, users);
-    const [appId, appName, resourceId, resourceName] = pick(r, APPS);
+    const app = pick(r, FIRST_PARTY_APPS);
     const failed = r() < failureRate;
-    const [errorCode, failureReason] = failed ? pick(r, SIGN_IN_FAILURES) : [0, 'Other.'];
-    return {
-      id: guid(r),
-      createdDateTime: graphTime(opts.start + i * step),
-      userDisplayName: u.displayName,
-      userPrincipalName: u.userPrincipalName,
-      userId: u.id,
-      appId,
-      appDisplayName: appName,
-      ipAddress: u.ip,
-      clientAppUsed: appName === 'Office 365 Exchange Online' && r() < 0.3 ? 'Mobile Apps and Desktop clients' : 'Browser',
-      correlationId: guid(r),
-      conditionalAccessStatus: errorCode === 53003 ? 'failure' : failed ? 'notApplied' : pick(r, ['success', 'notApplied'] as const),
-      isInteractive: true,
-      riskDetail: 'none',
-      riskLevelAggregated: 'none',
-      riskLevelDuringSignIn: 'none',
-      riskState: 'none',
-      riskEventTypes: [],
-      riskEventTypes_v2: [],
-      resourceDisplayName: resourceName,
-      resourceId,
-      status: { errorCode, failureReason, additionalDetails: failed ? 'The user didn\'t enter the right credentials.' : null },
-      deviceDetail: { deviceId: '', displayName: '', operatingSystem: u.os, browser: u.browser, isCompliant: false, isManaged: false, trustType: '' },
-      location: {
-        city: u.city,
-        state: u.state,
-        countryOrRegion: u.countryOrRegion,
-        geoCoordinates: { altitude: null, latitude: u.latitude, longitude: u.longitude },
-      },
-      appliedConditionalAccessPolicies: [],
-      // Not in the v1.0 schema, but the beta records of many tenants carry it.
-      ...({ userAgent: u.userAgent } as Record<string, unknown>),
-    };
+    return signInRecord(r, { user: u, createdMs: opts.start + i * step, app, ...(failed ? { failure: pick(r, SIGN_IN_FAILURES) } : {}) });
   });
+}
+
+/** One sign-in: who, from where and with which browser (the user's `ip`, place and agent), to which app, and whether it failed. */
+export interface SignInSpec {
+  user: TenantUser;
+  createdMs: number;
+  app: SignInApp;
+  /** Entra error code and the failureReason Entra writes for it; none for a success. */
+  failure?: readonly [number, string];
+  /** Entra's client category; by default a browser, or now and then a mail client for Exchange. */
+  clientAppUsed?: string;
+}
+
+/** A sign-in record shaped like Graph's, its ids drawn from `r`. */
+export function signInRecord(r: () => number, s: SignInSpec): GraphSignIn {
+  const u = s.user;
+  const [appId, appName, resourceId, resourceName] = s.app;
+  const failed = s.failure !== undefined;
+  const [errorCode, failureReason] = s.failure ?? [0, 'Other.'];
+  return {
+    id: guid(r),
+    createdDateTime: graphTime(s.createdMs),
+    userDisplayName: u.displayName,
+    userPrincipalName: u.userPrincipalName,
+    userId: u.id,
+    appId,
+    appDisplayName: appName,
+    ipAddress: u.ip,
+    clientAppUsed: s.clientAppUsed ?? (appName === 'Office 365 Exchange Online' && r() < 0.3 ? 'Mobile Apps and Desktop clients' : 'Browser'),
+    correlationId: guid(r),
+    conditionalAccessStatus: errorCode === 53003 ? 'failure' : failed ? 'notApplied' : pick(r, ['success', 'notApplied'] as const),
+    isInteractive: true,
+    riskDetail: 'none',
+    riskLevelAggregated: 'none',
+    riskLevelDuringSignIn: 'none',
+    riskState: 'none',
+    riskEventTypes: [],
+    riskEventTypes_v2: [],
+    resourceDisplayName: resourceName,
+    resourceId,
+    status: { errorCode, failureReason, additionalDetails: failed ? 'The user didn\'t enter the right credentials.' : null },
+    deviceDetail: { deviceId: '', displayName: '', operatingSystem: u.os, browser: u.browser, isCompliant: false, isManaged: false, trustType: '' },
+    location: {
+      city: u.city,
+      state: u.state,
+      countryOrRegion: u.countryOrRegion,
+      geoCoordinates: { altitude: null, latitude: u.latitude, longitude: u.longitude },
+    },
+    appliedConditionalAccessPolicies: [],
+    // Not in the v1.0 schema, but the beta records of many tenants carry it.
+    ...({ userAgent: u.userAgent } as Record<string, unknown>),
+  };
 }
 
 const ALERT_KINDS: Array<{ title: string; category: string; serviceSource: GraphAlert['serviceSource']; detectionSource: GraphAlert['detectionSource']; productName: string; severity: GraphAlert['severity']; mitre: string[] }> = [
@@ -291,82 +313,122 @@ export function generateReportedMessages(opts: {
     const reporter = pick(r, users);
     const sender = pick(r, senders);
     const lure = pick(r, LURES);
-    const kind = kinds[i % kinds.length]!;
     const received = opts.start + i * step;
     const originalReceived = received - Math.floor(r() * 3_600_000) - 60_000;
     const senderIp = `192.0.2.${1 + Math.floor(r() * 250)}`;
-    const networkMessageId = guid(r);
-    const original: GraphMessage = {
-      '@odata.type': '#microsoft.graph.message',
-      id: '',
-      createdDateTime: graphTime(originalReceived),
-      lastModifiedDateTime: graphTime(originalReceived),
-      receivedDateTime: graphTime(originalReceived),
-      sentDateTime: graphTime(originalReceived - 4_000),
-      hasAttachments: lure.startsWith('Invoice'),
-      internetMessageId: internetId(r, sender.split('@')[1]!),
-      subject: lure,
-      importance: 'high',
-      isRead: true,
-      isDraft: false,
-      body: { contentType: 'html', content: `<html><body><p>${lure}</p><a href="https://login-m365.example/${hex(r, 8)}">Sign in</a></body></html>` },
-      sender: addr(sender, 'Microsoft 365'),
-      from: addr(sender, 'Microsoft 365'),
-      toRecipients: [addr(reporter.userPrincipalName, reporter.displayName)],
-      ccRecipients: [],
-      replyTo: [],
-      ...(lure.startsWith('Invoice') ? { attachments: [{ '@odata.type': '#microsoft.graph.fileAttachment', id: exchangeId(r), name: 'INV-20931.html', contentType: 'text/html', size: 4211, isInline: false }] } : {}),
-    } as GraphMessage;
-    const subject = kind === 'submission' ? `3|${networkMessageId}|${senderIp}|${sender}|(${lure})` : kind === 'forward' ? `FW: ${lure}` : `Phishing: ${lure}`;
-    const attach = kind !== 'forward';
-    const etag = `W/"CQAAABYAAAA${hex(r, 24)}"`;
-    return {
-      '@odata.type': '#microsoft.graph.message',
-      '@odata.etag': etag,
-      id: exchangeId(r),
-      createdDateTime: graphTime(received),
-      lastModifiedDateTime: graphTime(received),
-      changeKey: etag.slice(3, -1),
-      categories: [],
-      receivedDateTime: graphTime(received),
-      sentDateTime: graphTime(received - 2_000),
-      hasAttachments: attach,
-      internetMessageId: internetId(r, 'PH0PR11MB4965.namprd11.prod.outlook.com'),
-      subject,
-      bodyPreview: kind === 'forward' ? `From: Microsoft 365 <${sender}> Sent: ... Subject: ${lure}` : 'This message was reported by a user.',
-      importance: 'normal',
-      parentFolderId: folderId,
-      conversationId: `AAQkAGI2TG93AAAQA${hex(r, 16)}=`,
-      isDeliveryReceiptRequested: false,
-      isReadReceiptRequested: false,
-      isRead: false,
-      isDraft: false,
-      webLink: `https://outlook.office365.com/owa/?ItemID=${hex(r, 16)}&exvsurl=1&viewmodel=ReadMessageItem`,
-      inferenceClassification: 'focused',
-      body: { contentType: 'html', content: '<html><body>This message was reported by a user.</body></html>' },
-      sender: addr(reporter.userPrincipalName, reporter.displayName),
-      from: addr(reporter.userPrincipalName, reporter.displayName),
-      toRecipients: [addr(opts.mailbox, 'Phishing reports')],
-      ccRecipients: [],
-      bccRecipients: [],
-      replyTo: [],
-      flag: { flagStatus: 'notFlagged' },
-      ...(attach
-        ? {
-            attachments: [
-              {
-                '@odata.type': '#microsoft.graph.itemAttachment',
-                id: exchangeId(r),
-                lastModifiedDateTime: graphTime(received),
-                name: lure,
-                contentType: null,
-                size: 18_000 + Math.floor(r() * 20_000),
-                isInline: false,
-                item: original,
-              },
-            ],
-          }
-        : {}),
-    } as GraphMessage;
+    return reportedMessage(r, {
+      mailbox: opts.mailbox,
+      folderId,
+      reporter: { address: reporter.userPrincipalName, name: reporter.displayName },
+      sender: { address: sender, name: 'Microsoft 365' },
+      lure,
+      kind: kinds[i % kinds.length]!,
+      received,
+      originalReceived,
+      senderIp,
+      ...(lure.startsWith('Invoice') ? { payload: { name: 'INV-20931.html', contentType: 'text/html', size: 4211 } } : {}),
+    });
   });
+}
+
+/** One report reaching the reporting mailbox: who reported what, from whom, and how. */
+export interface ReportSpec {
+  /** The reporting mailbox the report is addressed to. */
+  mailbox: string;
+  /** Id of the folder the report lands in. */
+  folderId: string;
+  reporter: { address: string; name: string };
+  /** The reported message's sender, as its From header gives it. */
+  sender: { address: string; name: string };
+  /** Subject of the reported message. */
+  lure: string;
+  kind: ReportKind;
+  /** When the report reached the mailbox. */
+  received: number;
+  /** When the reported message reached the reporter. */
+  originalReceived: number;
+  /** Address of the server that delivered the reported message. */
+  senderIp: string;
+  /** Where the lure's link points; default a sign-in page look-alike. */
+  phishUrl?: string;
+  /** A file attached to the reported message. */
+  payload?: { name: string; contentType: string; size: number };
+}
+
+/** A report message shaped like Exchange's, its ids drawn from `r`. */
+export function reportedMessage(r: () => number, s: ReportSpec): GraphMessage {
+  const { sender, reporter, lure, kind, received, originalReceived, senderIp } = s;
+  const networkMessageId = guid(r);
+  const original: GraphMessage = {
+    '@odata.type': '#microsoft.graph.message',
+    id: '',
+    createdDateTime: graphTime(originalReceived),
+    lastModifiedDateTime: graphTime(originalReceived),
+    receivedDateTime: graphTime(originalReceived),
+    sentDateTime: graphTime(originalReceived - 4_000),
+    hasAttachments: s.payload !== undefined,
+    internetMessageId: internetId(r, sender.address.split('@')[1]!),
+    subject: lure,
+    importance: 'high',
+    isRead: true,
+    isDraft: false,
+    body: { contentType: 'html', content: `<html><body><p>${lure}</p><a href="${s.phishUrl ?? 'https://login-m365.example'}/${hex(r, 8)}">Sign in</a></body></html>` },
+    sender: addr(sender.address, sender.name),
+    from: addr(sender.address, sender.name),
+    toRecipients: [addr(reporter.address, reporter.name)],
+    ccRecipients: [],
+    replyTo: [],
+    ...(s.payload ? { attachments: [{ '@odata.type': '#microsoft.graph.fileAttachment', id: exchangeId(r), name: s.payload.name, contentType: s.payload.contentType, size: s.payload.size, isInline: false }] } : {}),
+  } as GraphMessage;
+  const subject = kind === 'submission' ? `3|${networkMessageId}|${senderIp}|${sender.address}|(${lure})` : kind === 'forward' ? `FW: ${lure}` : `Phishing: ${lure}`;
+  const attach = kind !== 'forward';
+  const etag = `W/"CQAAABYAAAA${hex(r, 24)}"`;
+  return {
+    '@odata.type': '#microsoft.graph.message',
+    '@odata.etag': etag,
+    id: exchangeId(r),
+    createdDateTime: graphTime(received),
+    lastModifiedDateTime: graphTime(received),
+    changeKey: etag.slice(3, -1),
+    categories: [],
+    receivedDateTime: graphTime(received),
+    sentDateTime: graphTime(received - 2_000),
+    hasAttachments: attach,
+    internetMessageId: internetId(r, 'PH0PR11MB4965.namprd11.prod.outlook.com'),
+    subject,
+    bodyPreview: kind === 'forward' ? `From: ${sender.name} <${sender.address}> Sent: ... Subject: ${lure}` : 'This message was reported by a user.',
+    importance: 'normal',
+    parentFolderId: s.folderId,
+    conversationId: `AAQkAGI2TG93AAAQA${hex(r, 16)}=`,
+    isDeliveryReceiptRequested: false,
+    isReadReceiptRequested: false,
+    isRead: false,
+    isDraft: false,
+    webLink: `https://outlook.office365.com/owa/?ItemID=${hex(r, 16)}&exvsurl=1&viewmodel=ReadMessageItem`,
+    inferenceClassification: 'focused',
+    body: { contentType: 'html', content: '<html><body>This message was reported by a user.</body></html>' },
+    sender: addr(reporter.address, reporter.name),
+    from: addr(reporter.address, reporter.name),
+    toRecipients: [addr(s.mailbox, 'Phishing reports')],
+    ccRecipients: [],
+    bccRecipients: [],
+    replyTo: [],
+    flag: { flagStatus: 'notFlagged' },
+    ...(attach
+      ? {
+          attachments: [
+            {
+              '@odata.type': '#microsoft.graph.itemAttachment',
+              id: exchangeId(r),
+              lastModifiedDateTime: graphTime(received),
+              name: lure,
+              contentType: null,
+              size: 18_000 + Math.floor(r() * 20_000),
+              isInline: false,
+              item: original,
+            },
+          ],
+        }
+      : {}),
+  } as GraphMessage;
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { normalizeReportedMessage, normalizeSignIn, reportRecord } from '../../sources/microsoft-graph/normalize.js';
 import { localHour } from './clock.js';
-import { ATTACK_KINDS, DEFAULT_END, generateScenario, type Scenario } from './index.js';
+import { ATTACK_KINDS, DEFAULT_END, generateScenario, type GraphMessage, type Scenario } from './index.js';
+import { entraDevice, lookAlikeDomains } from './microsoft.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 
@@ -29,6 +31,29 @@ const small = generateScenario(SMALL);
 
 function allGoogleEvents(s: Scenario) {
   return s.google.activities.flatMap((a) => a.events.map((e) => ({ a, e, p: Object.fromEntries((e.parameters ?? []).map((x) => [x.name, x])) })));
+}
+
+/** Google logins of the normal organisation: the attacks' logins come from TEST-NET-3. */
+function normalGoogleLogins(s: Scenario) {
+  return allGoogleEvents(s)
+    .filter(({ a }) => a.id.applicationName === 'login' && !a.ipAddress!.startsWith('203.0.113.'))
+    .map(({ a, e }) => ({ email: a.actor.email!, ip: a.ipAddress!, t: Date.parse(a.id.time), name: e.name }));
+}
+
+/** A reported message through the real normalizer, with its attachments as the poller fetches them. */
+function normalizedReport(m: GraphMessage) {
+  const { attachments, ...message } = m;
+  const r = normalizeReportedMessage(reportRecord(message as Record<string, unknown>, m.hasAttachments ? (attachments ?? []) : undefined), '2025-06-02T00:00:00.000Z');
+  if (!r.ok) throw new Error(r.reason);
+  return r.event;
+}
+
+const MINUTE = 60_000;
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) m.set(key(it), [...(m.get(key(it)) ?? []), it]);
+  return m;
 }
 
 describe('generateScenario', () => {
@@ -104,10 +129,63 @@ describe('generateScenario', () => {
     expect(d).toEqual([...d].sort());
     expect(g[0]! >= start && g[g.length - 1]! < end).toBe(true);
     expect(Date.parse(d[0]!) >= Date.parse(start) && Date.parse(d[d.length - 1]!) < Date.parse(end)).toBe(true);
+    for (const times of [small.microsoft.signIns.map((x) => Date.parse(x.createdDateTime!)), small.microsoft.reportedMessages.map((m) => Date.parse(m.receivedDateTime!))]) {
+      expect(times.length).toBeGreaterThan(0);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(times[0]! >= Date.parse(start) && times[times.length - 1]! < Date.parse(end)).toBe(true);
+    }
+  });
+
+  it('signs the same people in to Microsoft 365 from the same addresses and browsers, after their Google logins', () => {
+    const { signIns } = small.microsoft;
+    const byEmail = new Map(small.org.users.map((u) => [u.email, u]));
+    const startMs = Date.parse(small.window.start);
+    const google = normalGoogleLogins(small);
+    const googleByUserIp = groupBy(google, (g) => `${g.email}|${g.ip}`);
+    expect(signIns.length).toBeGreaterThan(google.length);
+    for (const s of signIns) {
+      const u = byEmail.get(s.userPrincipalName!)!;
+      expect(u, s.userPrincipalName!).toBeDefined();
+      expect(s.userId).toBe(u.entraObjectId);
+      expect(s.userDisplayName).toBe(u.name);
+      expect(u.ips).toContain(s.ipAddress);
+      // The browser: phones keep their session and sign in non-interactively, which this log does not list.
+      const ua = (s as { userAgent?: string }).userAgent!;
+      expect(ua).toBe(u.userAgents.find((a) => !/iPhone|Android/.test(a)));
+      expect(s.deviceDetail).toMatchObject({ operatingSystem: entraDevice(ua).os, browser: entraDevice(ua).browser });
+      const place = small.org.ipDirectory[s.ipAddress!]!;
+      expect(s.location).toMatchObject({ city: place.city, countryOrRegion: place.country, geoCoordinates: { latitude: place.lat, longitude: place.lon } });
+      // Each follows a Google login of that person from that address the same working day (which,
+      // early in the window, may have been before it).
+      const t = Date.parse(s.createdDateTime!);
+      const before = (googleByUserIp.get(`${u.email}|${s.ipAddress}`) ?? []).filter((g) => g.t <= t && t - g.t <= 12 * 60 * MINUTE);
+      if (t - startMs < 12 * 60 * MINUTE && before.length === 0) continue;
+      expect(before.length, `${u.email} ${s.ipAddress} ${s.createdDateTime}`).toBeGreaterThan(0);
+      if (s.status!.errorCode !== 0) {
+        expect(s.status!.errorCode).toBe(50126);
+        expect(before.some((g) => g.name === 'login_failure' && t - g.t <= MINUTE), 'a failure repeats a Google failure').toBe(true);
+      }
+      const e = normalizeSignIn(s, '2025-06-02T00:00:00.000Z');
+      expect(e.ok && [e.event.user?.email, e.event.source?.ip, e.event.user_agent?.original]).toEqual([u.email, s.ipAddress, ua]);
+    }
+    // Every Google login is mirrored within minutes, failures by failures.
+    const graphByUserIp = groupBy(signIns, (s) => `${s.userPrincipalName}|${s.ipAddress}`);
+    const endMs = Date.parse(small.window.end);
+    for (const g of google.filter((x) => x.name !== 'login_challenge' && x.t < endMs - 20 * MINUTE)) {
+      const mirrors = (graphByUserIp.get(`${g.email}|${g.ip}`) ?? []).filter((s) => {
+        const t = Date.parse(s.createdDateTime!);
+        return t >= g.t - 1000 && t - g.t <= 15 * MINUTE && (s.status!.errorCode === 0) === (g.name !== 'login_failure');
+      });
+      expect(mirrors.length, `${g.name} ${g.email} ${new Date(g.t).toISOString()}`).toBeGreaterThan(0);
+    }
+    expect(signIns.some((s) => s.status!.errorCode !== 0)).toBe(true);
+    // Everyone who logs in to Google signs in to Microsoft 365 too.
+    expect(new Set(signIns.map((s) => s.userPrincipalName))).toEqual(new Set(google.map((g) => g.email)));
   });
 
   it('injects every attack into the records and into truth', () => {
     expect(small.truth.map((t) => t.kind).sort()).toEqual([...ATTACK_KINDS].sort());
+    const byEmailSmall = new Map(small.org.users.map((u) => [u.email, u]));
     const events = allGoogleEvents(small);
     const truth = Object.fromEntries(small.truth.map((t) => [t.kind, t]));
     const within = (time: string, k: string) => time >= truth[k]!.start && time <= truth[k]!.end;
@@ -150,6 +228,25 @@ describe('generateScenario', () => {
     expect(driveDeletes.length).toBeGreaterThanOrEqual(Math.min(80, dd.events));
     for (const id of dd.targets.slice(0, 20)) expect(small.google.files.some((f) => f.id === id)).toBe(false);
 
+    const ph = truth['phishing-campaign']!;
+    const domain = ph.actor.split('@')[1]!;
+    expect(lookAlikeDomains(small.org.domain)).toContain(domain);
+    expect(domain).not.toBe(small.org.domain);
+    // Undo the usual look-alike tricks and the organisation's name is back.
+    expect(domain.replace('rn', 'm').replace('1', 'l').replace('0', 'o')).toMatch(new RegExp(`^${small.org.domain.split('.')[0]}`));
+    const reports = small.microsoft.reportedMessages.map(normalizedReport);
+    expect(reports.length).toBe(ph.events);
+    expect(reports.every((e) => e.event.action === 'email_reported')).toBe(true);
+    expect([...new Set(reports.map((e) => e.user!.email))].sort()).toEqual([...ph.targets].sort());
+    expect(ph.targets.every((t) => byEmailSmall.has(t))).toBe(true);
+    expect([reports[0]!['@timestamp'], reports[reports.length - 1]!['@timestamp']]).toEqual([ph.start.replace(/\.\d{3}Z$/, '.000Z'), ph.end.replace(/\.\d{3}Z$/, '.000Z')]);
+    // What the campaign correlation groups by: at least three reporters name the sender, within its two hours.
+    const naming = reports.filter((e) => e.email?.from?.address?.[0] === ph.actor);
+    expect(new Set(naming.map((e) => e.user!.email)).size).toBeGreaterThanOrEqual(3);
+    expect(Date.parse(naming[naming.length - 1]!['@timestamp']) - Date.parse(naming[0]!['@timestamp'])).toBeLessThanOrEqual(2 * 60 * MINUTE);
+    expect(naming.filter((e) => e.labels?.sender_ip !== undefined).every((e) => e.labels!.sender_ip === ph.ip)).toBe(true);
+    expect(naming.every((e) => !e.email!.from!.address!.includes(small.org.domain))).toBe(true);
+
     const xd = truth['dropbox-mass-download']!;
     const dbxDownloads = small.dropbox.events.filter((e) => e.event_type['.tag'] === 'file_download' && e.actor.user.email === xd.actor && e.timestamp >= xd.start.slice(0, 19) && e.timestamp <= xd.end);
     expect(dbxDownloads.length).toBeGreaterThanOrEqual(Math.min(60, xd.events));
@@ -185,6 +282,8 @@ describe('generateScenario', () => {
     // Normal behaviour does not depend on which attacks were injected.
     const normalOf = (s: Scenario) => s.google.activities.filter((a) => a.id.applicationName === 'token').map((a) => a.id.time);
     expect(normalOf(clean)).toEqual(normalOf(small));
+    expect(clean.microsoft.signIns).toEqual(small.microsoft.signIns);
+    expect(clean.microsoft.reportedMessages).toEqual([]);
   });
 
   it('scales with users × days', () => {

@@ -1,6 +1,7 @@
-/** Seeded generator of a realistic organisation's Google Workspace and Dropbox audit trail with injected, labelled attacks. */
+/** Seeded generator of a realistic organisation's Google Workspace, Dropbox and Microsoft 365 audit trail with injected, labelled attacks. */
 import { Rng } from '../../detection/random.js';
 import { localMidnight, localParts } from './clock.js';
+import { REPORT_MAILBOX, mirrorSignIns, phishingCampaign, tenantIdFor, type GoogleLogin } from './microsoft.js';
 import { DOMAIN, CUSTOMER_ID, FOREIGN, IpAllocator, buildFiles, buildUsers, randomString, driveFileId, digits } from './org.js';
 import {
   GoogleRenderer, bool, docParams, dropboxAsset, dropboxEvent, int, multi, str, toDriveFile, userPermission, visibilityOf,
@@ -8,7 +9,7 @@ import {
 } from './render.js';
 import {
   ATTACK_KINDS,
-  type AttackKind, type DropboxTeamEvent, type GoogleActivity, type GoogleActivityEvent, type IpInfo, type Scenario,
+  type AttackKind, type DropboxTeamEvent, type GoogleActivity, type GoogleActivityEvent, type GraphMessage, type IpInfo, type Scenario,
   type ScenarioFile, type ScenarioOptions, type ScenarioUser, type TruthEntry,
 } from './types.js';
 
@@ -79,6 +80,10 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   const g = new GoogleRenderer(renderRng);
   const activities: GoogleActivity[] = [];
   const dbxEvents: DropboxTeamEvent[] = [];
+  const reportedMessages: GraphMessage[] = [];
+  const mailbox = `${REPORT_MAILBOX}@${DOMAIN}`;
+  /** The normal organisation's Google logins, which its Microsoft 365 sign-ins mirror. */
+  const googleLogins: GoogleLogin[] = [];
   const actions: Action[] = [];
   let seq = 0;
   const at = (t: number, run: () => void) => {
@@ -143,6 +148,15 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
       if (f && type === 'file_delete') deletedDropbox.add(f.id);
     });
 
+  const normalLogin = (t: number, u: ScenarioUser, ip: string, name: 'login_success' | 'login_failure' | 'login_challenge', dayEnd?: number) => {
+    login(t, u, ip, name);
+    // A passed challenge is part of the sign-in that follows it, which is mirrored. Logins just
+    // before the window are kept: the sign-ins that follow them may fall inside it.
+    if (name !== 'login_challenge' && t < end) {
+      googleLogins.push({ t: Math.floor(t), user: u, ip, outcome: name === 'login_failure' ? 'failure' : 'success', ...(dayEnd !== undefined ? { dayEnd } : {}) });
+    }
+  };
+
   // ---- Normal behaviour ----
   const normalRng = new Rng(`scenario:${seed}:normal`);
   for (const u of users) {
@@ -167,11 +181,11 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
       // Google logins.
       let tLogin = dayStart;
       if (normalRng.chance(0.03)) {
-        for (let k = normalRng.intBetween(1, 2); k > 0; k--) login((tLogin += normalRng.uniform(5_000, 40_000)), u, ip, 'login_failure');
+        for (let k = normalRng.intBetween(1, 2); k > 0; k--) normalLogin((tLogin += normalRng.uniform(5_000, 40_000)), u, ip, 'login_failure');
       }
-      if (normalRng.chance(0.04)) login((tLogin += normalRng.uniform(5_000, 30_000)), u, ip, 'login_challenge');
-      login(tLogin + normalRng.uniform(2_000, 20_000), u, ip, 'login_success');
-      if (normalRng.chance(0.2)) login(when(), u, normalRng.pick(homeIps), 'login_success');
+      if (normalRng.chance(0.04)) normalLogin((tLogin += normalRng.uniform(5_000, 30_000)), u, ip, 'login_challenge');
+      normalLogin(tLogin + normalRng.uniform(2_000, 20_000), u, ip, 'login_success', dayEnd);
+      if (normalRng.chance(0.2)) normalLogin(when(), u, normalRng.pick(homeIps), 'login_success');
 
       // Drive: people mostly work on their department's files.
       const pool = deptDrive.get(u.department) ?? drive;
@@ -352,6 +366,22 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
         entry({ sources: ['dropbox'], actor: u.email, ip, targets: targets.map((f) => f.id), description: `${u.email} downloaded ${targets.length} Dropbox files in 12 minutes` });
         break;
       }
+      case 'phishing-campaign': {
+        // The sending mail server is the attacker's address; it only ever appears in the reports.
+        const ip = ips.attacker(FOREIGN[(i + 2) % FOREIGN.length]!);
+        const c = phishingCampaign(attackRng, { users, domain: DOMAIN, mailbox, t0, senderIp: ip, end });
+        for (const r of c.reports) {
+          reportedMessages.push(r.message);
+          record(r.t);
+        }
+        const reporters = [...new Set(c.reports.map((r) => r.reporter.email))];
+        const minutes = c.reports.length ? Math.round((c.reports[c.reports.length - 1]!.t - t0) / MINUTE) : 0;
+        entry({
+          sources: ['microsoft-graph'], actor: c.sender.address, ip, targets: reporters,
+          description: `${c.sender.address}, a look-alike of ${DOMAIN}, mailed "${c.lure}" to ${c.recipients.length} people; ${reporters.length} reported it within ${minutes} minutes`,
+        });
+        break;
+      }
     }
   });
 
@@ -360,12 +390,16 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   for (const a of actions) a.run();
 
   const driveFiles = drive.filter((s) => !s.deleted).map(toDriveFile);
+  // Its own stream, drawn after everything else: Microsoft 365 changes nobody's Google or Dropbox day.
+  const signIns = mirrorSignIns(new Rng(`scenario:${seed}:microsoft`), googleLogins, geo, { start, end });
+  reportedMessages.sort((a, b) => Date.parse(a.receivedDateTime!) - Date.parse(b.receivedDateTime!));
   return {
     seed,
     window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
     org: { domain: DOMAIN, customerId: CUSTOMER_ID, users, files, ipDirectory: ips.directory },
     google: { activities, files: driveFiles },
     dropbox: { events: dbxEvents },
+    microsoft: { tenantId: tenantIdFor(DOMAIN), signIns, reportedMessages, mailbox: { address: mailbox, folder: 'inbox' } },
     truth,
   };
 }

@@ -1,5 +1,6 @@
 /** Builds the scenario's organisation: offices in several countries, people with their usual addresses and devices, and files. */
-import type { Rng } from '../../detection/random.js';
+import { Rng } from '../../detection/random.js';
+import { guid } from '../microsoft-graph/records.js';
 import type { IpInfo, ScenarioFile, ScenarioUser } from './types.js';
 
 export const DOMAIN = 'example.com';
@@ -181,6 +182,7 @@ export function buildUsers(rng: Rng, count: number, ips: IpAllocator): ScenarioU
       isAdmin: false,
       usesDropbox: rng.chance(0.6),
       googleProfileId: `1${digits(rng, 20)}`,
+      entraObjectId: entraObjectId(`${local}@${DOMAIN}`),
       dropboxAccountId: `dbid:AA${randomString(rng, B64URL, 38)}`,
       dropboxTeamMemberId: `dbmid:AA${randomString(rng, B64URL, 38)}`,
     });
@@ -228,6 +230,15 @@ export function buildFiles(rng: Rng, count: number, users: ScenarioUser[]): Scen
     }
   }
   return files;
+}
+
+/**
+ * Entra object ids come from the address rather than the organisation's stream, so giving people a
+ * Microsoft account reshuffles nothing else about them.
+ */
+export function entraObjectId(email: string): string {
+  const rng = new Rng(`entra:${email}`);
+  return guid(() => rng.next());
 }
 
 function cap(s: string): string {

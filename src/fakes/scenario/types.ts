@@ -1,8 +1,9 @@
-/** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log) and of the scenario itself. */
+/** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log, Microsoft Graph) and of the scenario itself. */
 // Vendor wire shapes are defined once, by the fake that serves them.
 import type { Activity, ActivityEvent, ActivityParameter, DriveFile, DrivePermission, DriveUser } from '../google/types.js';
+import type { GraphMessage, GraphSignIn } from '../microsoft-graph/records.js';
 
-export type { DriveFile, DrivePermission, DriveUser };
+export type { DriveFile, DrivePermission, DriveUser, GraphMessage, GraphSignIn };
 export type GoogleActivity = Activity;
 export type GoogleActivityEvent = ActivityEvent;
 export type GoogleActivityParameter = ActivityParameter;
@@ -86,7 +87,8 @@ export type AttackKind =
   | 'new-country-login'
   | 'brute-force'
   | 'drive-mass-deletion'
-  | 'dropbox-mass-download';
+  | 'dropbox-mass-download'
+  | 'phishing-campaign';
 
 export const ATTACK_KINDS: readonly AttackKind[] = [
   'mass-download',
@@ -97,9 +99,10 @@ export const ATTACK_KINDS: readonly AttackKind[] = [
   'brute-force',
   'drive-mass-deletion',
   'dropbox-mass-download',
+  'phishing-campaign',
 ];
 
-export type ScenarioSource = 'google-workspace' | 'dropbox';
+export type ScenarioSource = 'google-workspace' | 'dropbox' | 'microsoft-graph';
 
 export interface ScenarioOptions {
   seed?: number;
@@ -133,6 +136,8 @@ export interface ScenarioUser {
   isAdmin: boolean;
   usesDropbox: boolean;
   googleProfileId: string;
+  /** Object id of the person's Entra account (Microsoft 365). */
+  entraObjectId: string;
   dropboxAccountId: string;
   dropboxTeamMemberId: string;
 }
@@ -164,7 +169,7 @@ export interface IpInfo {
 export interface TruthEntry {
   kind: AttackKind;
   sources: ScenarioSource[];
-  /** Email of the account that acted (for brute force: the first targeted account). */
+  /** Email of the account that acted (for brute force: the first targeted account; for phishing: the external sender). */
   actor: string;
   ip?: string;
   /** ISO 8601 times of the first and last injected record. */
@@ -172,7 +177,7 @@ export interface TruthEntry {
   end: string;
   /** How many vendor events were injected. */
   events: number;
-  /** Accounts, files or recipients involved, for assertions. */
+  /** Accounts, files or recipients involved (for phishing: whoever reported it), for assertions. */
   targets: string[];
   description: string;
 }
@@ -190,5 +195,18 @@ export interface Scenario {
   };
   google: { activities: GoogleActivity[]; files: DriveFile[] };
   dropbox: { events: DropboxTeamEvent[] };
+  microsoft: ScenarioMicrosoft;
   truth: TruthEntry[];
+}
+
+/** The organisation's Microsoft 365 tenant as Graph would show it. */
+export interface ScenarioMicrosoft {
+  /** Directory (tenant) id. */
+  tenantId: string;
+  /** Entra sign-ins, oldest first. */
+  signIns: GraphSignIn[];
+  /** Messages of the reporting mailbox's folder, oldest first; `attachments` holds what the attachments endpoint serves. */
+  reportedMessages: GraphMessage[];
+  /** The mailbox Defender's user reported settings deliver reports to, and its folder. */
+  mailbox: { address: string; folder: string };
 }
