@@ -2,6 +2,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HttpError, readBody } from '../http.js';
 import type { TeamEvent } from './team-event.js';
 
 export type { TeamEvent } from './team-event.js';
@@ -71,25 +72,9 @@ interface CursorState {
   last: TeamEvent | undefined;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly payload: unknown,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(`HTTP ${status}`);
-  }
-}
-
 /** Dropbox's JSON error envelope: `{error_summary, error: {'.tag': ...}}`. */
 function routeError(status: number, tag: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpError {
   return new HttpError(status, { error_summary: `${tag}/..${randomBytes(1).toString('hex')}`, error: { '.tag': tag, ...extra } }, headers);
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function parseTime(v: unknown, what: string): number | undefined {

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HttpError, readBody } from '../http.js';
 import type { GraphAlert, GraphMessage, GraphSignIn } from './records.js';
 
 export type { GraphAlert, GraphMessage, GraphSignIn, ReportKind, TenantUser } from './records.js';
@@ -85,16 +86,6 @@ export interface FakeGraph {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly payload: unknown,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(`HTTP ${status}`);
-  }
-}
-
 const MS_GRAPH_DATE = () => new Date().toISOString().replace(/\.\d{3}Z$/, '');
 
 /** Graph's error envelope, innerError included. */
@@ -121,12 +112,6 @@ function aadError(status: number, error: string, code: number, text: string): Ht
     correlation_id: correlation,
     error_uri: `https://login.microsoftonline.com/error?code=${code}`,
   });
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -436,7 +421,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     let status = 200;
     const headers: Record<string, string> = {};
     try {
-      const body = await readBody(req);
+      const body = (await readBody(req)).toString('utf8');
       const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
       let result: unknown;
       if (tokenPath) {
