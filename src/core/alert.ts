@@ -65,6 +65,8 @@ export interface Detector {
   flush(opts: { final: boolean }): Finding[];
   /** Loads persisted state (baselines, models) before the first event; see PluginDeps.state. */
   restore?(): Promise<void>;
+  /** Finishes asynchronous work on events already observed (loading a user's saved state, then replaying them), so the next flush reports what they found. */
+  settle?(): Promise<void>;
   /** Saves changed state; called before each batch commits (the pipeline commits the writes with it) and at shutdown. */
   persist?(): Promise<void>;
 }

@@ -41,15 +41,16 @@ export function besideLaggingStream(events: SecurityEvent[], every: number, lagM
   );
 }
 
-/** One process lifetime: restore, then per batch observe, flush and save; then the shutdown sequence (save, final flush, save). */
+/** One process lifetime as the pipeline drives it: restore, then per batch observe, settle, flush and save; then the same with a final flush. */
 export async function lifetime(d: Detector, batches: SecurityEvent[][], out: Finding[]): Promise<void> {
   await d.restore?.();
   for (const batch of batches) {
     for (const e of batch) out.push(...d.observe(e));
+    await d.settle?.();
     out.push(...d.flush({ final: false }));
     await d.persist?.();
   }
-  await d.persist?.();
+  await d.settle?.();
   out.push(...d.flush({ final: true }));
   await d.persist?.();
 }

@@ -160,12 +160,11 @@ export class UserStates<S, E> {
   }
 
   /**
-   * Loads queued users and replays their events, then saves every state changed since the last
-   * save (and the index when membership changed). A failed write leaves the user dirty for the next
-   * call. Safe against observe() running between awaits (sources run side by side): each await is
-   * followed by a synchronous re-read of what it depends on.
+   * Loads the users whose events are queued and replays those events, so what they find comes out
+   * of the next flush. Safe against observe() running between awaits (sources run side by side):
+   * each await is followed by a synchronous re-read of what it depends on.
    */
-  async persist(): Promise<void> {
+  async settle(): Promise<void> {
     const store = this.#store;
     if (!store) return;
     for (const user of [...this.#queue.keys()]) {
@@ -185,6 +184,16 @@ export class UserStates<S, E> {
         else this.#ready.push(...found);
       }
     }
+  }
+
+  /**
+   * Settles (see settle()), then saves every state changed since the last save (and the index when
+   * membership changed). A failed write leaves the user dirty for the next call.
+   */
+  async persist(): Promise<void> {
+    const store = this.#store;
+    if (!store) return;
+    await this.settle();
     for (const [user, s] of [...this.#evictedDirty]) {
       await store.putBaseline(this.key(user), this.#model.encode(s));
       if (this.#evictedDirty.get(user) === s) this.#evictedDirty.delete(user);
@@ -261,6 +270,10 @@ export abstract class PerUserDetector<S> implements Detector {
 
   restore(): Promise<void> {
     return this.users.restore();
+  }
+
+  settle(): Promise<void> {
+    return this.users.settle();
   }
 
   persist(): Promise<void> {

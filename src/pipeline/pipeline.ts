@@ -102,13 +102,13 @@ export class Pipeline {
     for (const d of this.#opts.detectors) await d.restore?.();
   }
 
-  async #persist(): Promise<void> {
+  async #each(step: 'settle' | 'persist', fn: (d: Detector) => Promise<void> | undefined): Promise<void> {
     for (const d of this.#opts.detectors) {
       try {
-        await d.persist?.();
+        await fn(d);
       } catch (err) {
-        // State is an optimisation of detection, not a record: losing one save must not stop ingestion.
-        this.#opts.logger.warn({ detector: d.id, err: errorMessage(err) }, 'Detector state not saved.');
+        // State is an optimisation of detection, not a record: losing one load or save must not stop ingestion.
+        this.#opts.logger.warn({ detector: d.id, step, err: errorMessage(err) }, step === 'persist' ? 'Detector state not saved.' : 'Detector state not loaded.');
       }
     }
   }
@@ -156,14 +156,13 @@ export class Pipeline {
   }
 
   /**
-   * Flushes the detectors between two saves: the first lets detectors that queued events for users
-   * still loading replay them, so the flush reports what they found; the second saves what the flush
-   * changed (reports handed over), so the state committed matches the alerts committed with it.
+   * Settles the detectors (users still loading replay their queued events), flushes them, and saves
+   * what changed, so the state committed matches the alerts committed with it.
    */
   async #detectorsDone(final: boolean): Promise<Finding[]> {
-    await this.#persist();
+    await this.#each('settle', (d) => d.settle?.());
     const findings = this.flush(final);
-    await this.#persist();
+    await this.#each('persist', (d) => d.persist?.());
     return findings;
   }
 

@@ -132,6 +132,10 @@ export class BaselineDetector implements Detector {
     return this.#users.restore();
   }
 
+  settle(): Promise<void> {
+    return this.#users.settle();
+  }
+
   persist(): Promise<void> {
     return this.#users.persist();
   }
