@@ -26,12 +26,17 @@ class Counter implements Detector {
   }
   async restore(): Promise<void> {
     this.count = ((await this.state.getBaseline('counter')) as number | undefined) ?? 0;
+    this.#saved = this.count;
   }
+  /** Writes only when the count changed since its last write, as real detectors save only what changed. */
   async persist(): Promise<void> {
     const count = this.count;
+    if (count === this.#saved) return;
     if (this.saveMs) await new Promise((r) => setTimeout(r, this.saveMs));
     await this.state.putBaseline('counter', count);
+    this.#saved = count;
   }
+  #saved: number | undefined;
 }
 
 const events = Array.from({ length: 30 }, (_, i) => testEvent({ time: T0 + i * 1000, user: `u${i % 3}@example.com`, nonce: i }));
@@ -102,6 +107,32 @@ describe('pipeline and detector state', () => {
     expect(await store.countEvents()).toBe(35);
   });
 
+  it('keeps state whose commit failed for the next one: a pushed batch refused once and sent again', async () => {
+    const store = await memoryStore();
+    let fail = true;
+    const flaky = new Proxy(store, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (prop !== 'commitBatch') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (...args: Parameters<Store['commitBatch']>) => {
+          if (fail) {
+            fail = false;
+            throw new Error('database is locked');
+          }
+          return target.commitBatch(...args);
+        };
+      },
+    });
+    const { pipeline, counter } = pipelineOn(flaky);
+    const batch = { events: events.slice(0, 10), deadLetters: [] };
+    await expect(pipeline.processBatch('push', batch)).rejects.toThrow('database is locked');
+    // The sender tries again: the events were counted once already, and that count reaches the store now.
+    await pipeline.processBatch('push', batch);
+    expect(counter.count).toBe(10);
+    expect(await store.countEvents()).toBe(10);
+    expect(await store.getBaseline('counter')).toBe(10);
+  });
+
   it('runs batches of sources side by side one at a time', async () => {
     const store = await memoryStore();
     // After every commit, the state it carried counted exactly the events stored.
@@ -132,7 +163,7 @@ describe('pipeline and detector state', () => {
       },
     });
     await pipeline.run([slow('a', a), slow('b', b)]);
-    expect(seen.length).toBe(7); // six batches and the final flush
+    expect(seen.length).toBe(6); // one per batch; the final flush changes nothing
     for (const [counted, stored] of seen) expect(counted).toBe(stored);
     expect(counter.count).toBe(30);
     expect(await store.getBaseline('counter')).toBe(30);

@@ -1,6 +1,6 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Alert, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
+import type { Alert, CommitBatch, CommitResult, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
 import { errorMessage } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
@@ -87,7 +87,7 @@ export class Pipeline {
     await this.#exclusive(async () => {
       const findings = await this.#detectorsDone(true);
       totals.findings += findings.length;
-      const result = await this.#opts.store.commitBatch({ source: 'detectors', events: [], alerts: findingsToAlerts(findings), sinks: this.#opts.sinkNames, ...this.#state() });
+      const result = await this.#commit({ source: 'detectors', events: [], alerts: findingsToAlerts(findings), sinks: this.#opts.sinkNames });
       if (result.alerts) await this.#recordAlerts(result.alerts, totals);
     });
     totals.durationMs = performance.now() - started;
@@ -136,14 +136,13 @@ export class Pipeline {
     findings.push(...(await this.#detectorsDone(false)));
 
     // Alerts and detector state commit with the events and cursor behind them: a crash loses or keeps all of it.
-    const result = await store.commitBatch({
+    const result = await this.#commit({
       source: sourceName,
       events: batch.events,
       deadLetters: batch.deadLetters,
       cursor: batch.cursor,
       alerts: findingsToAlerts(findings),
       sinks: this.#opts.sinkNames,
-      ...this.#state(),
     });
     stats.batches++;
     stats.events += batch.events.length;
@@ -166,9 +165,16 @@ export class Pipeline {
     return findings;
   }
 
-  #state(): { state?: ReadonlyMap<string, string | undefined> } {
-    const state = this.#opts.state?.take();
-    return state ? { state } : {};
+  /** Commits with the staged detector state; a failed commit puts it back for the next one (a pushed batch is sent again). */
+  async #commit(batch: CommitBatch): Promise<CommitResult> {
+    const staged = this.#opts.state;
+    const state = staged?.take();
+    try {
+      return await this.#opts.store.commitBatch(state ? { ...batch, state } : batch);
+    } catch (err) {
+      if (state) staged!.putBack(state);
+      throw err;
+    }
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

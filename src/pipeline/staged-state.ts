@@ -37,6 +37,11 @@ export class StagedState implements StateStore {
     return out;
   }
 
+  /** Puts back writes whose commit failed, under any written since: the detectors count them as saved. */
+  putBack(state: ReadonlyMap<string, string | undefined>): void {
+    for (const [k, v] of state) if (!this.#pending.has(k)) this.#pending.set(k, v);
+  }
+
   /** Writes what is held on its own, when no batch is left to carry it (the final flush). */
   async commit(): Promise<void> {
     const state = this.take();
