@@ -196,7 +196,7 @@ export function buildProgram(): Command {
     .description("run every rule's positive and negative examples (<rule>.tests.yml) through the real normalizers")
     .argument('[dir]', 'rules folder', BUILTIN_RULES_DIR)
     .action(async (dir: string) => {
-      const results = await runRuleTests(resolve(dir));
+      const results = await runRuleTests(resolve(dir), registry.sources);
       const failed = results.filter((r) => !r.passed);
       for (const r of failed) out(`FAIL ${r.rule} ${r.case}: ${r.message}`);
       out(`${results.length - failed.length} passed, ${failed.length} failed (${new Set(results.map((r) => r.rule)).size} rules)`);

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { Detector } from './alert.js';
+import type { SecurityEvent } from './event.js';
 import type { Sink } from './sink.js';
 import type { Store } from './store.js';
 import type { Source } from './source.js';
@@ -30,6 +31,12 @@ interface PluginBase<C> {
 
 export interface SourcePlugin<C = unknown> extends PluginBase<C> {
   create(name: string, config: C, deps: PluginDeps): Source;
+  /**
+   * Turns one vendor record of a rule example (`<rule>.tests.yml`, under this plugin's type) into
+   * events through the source's own normalizer, stamped with `time`. Throws, saying what is wrong,
+   * when the record cannot be used.
+   */
+  example?(record: Record<string, unknown>, time: string): SecurityEvent[];
 }
 
 export interface DetectorPlugin<C = unknown> extends PluginBase<C> {

@@ -10,6 +10,7 @@ import { SigmaEngine } from './engine.js';
 import { parseRuleText } from './loader.js';
 import { sigmaPlugin } from './plugin.js';
 import { runRuleTests } from './rule-tests.js';
+import { registry } from '../../registry.js';
 
 const T0 = Date.parse('2024-05-06T09:00:00.000Z');
 const SEC = 1000;
@@ -405,7 +406,7 @@ level: high
   });
 
   it('every rule of the built-in pack passes its positive and negative examples', async () => {
-    const results = await runRuleTests(BUILTIN_RULES_DIR);
+    const results = await runRuleTests(BUILTIN_RULES_DIR, registry.sources);
     expect(results.filter((r) => !r.passed)).toEqual([]);
     expect(results.length).toBeGreaterThanOrEqual(34);
   });
@@ -418,7 +419,7 @@ level: high
     writeFileSync(join(dir, 'a.yml'), 'title: a\nlogsource: { product: test }\ndetection: { sel: { event.action: boom }, condition: sel }\n');
     writeFileSync(join(dir, 'a.tests.yml'), 'cases:\n  - { name: wrong, expect: match, events: [ { event: { event: { action: fizz } } } ] }\n  - { name: right, expect: no_match, events: [ { event: { event: { action: fizz } } } ] }\n');
     writeFileSync(join(dir, 'b.yml'), 'title: b\nlogsource: { product: test }\ndetection: { sel: { event.action: boom }, condition: sel }\n');
-    const r = await runRuleTests(dir);
+    const r = await runRuleTests(dir, registry.sources);
     expect(r.map((x) => [x.case, x.passed])).toEqual([
       ['wrong', false],
       ['right', true],

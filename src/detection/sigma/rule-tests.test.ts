@@ -9,6 +9,7 @@ import { BUILTIN_RULES_DIR } from './config.js';
 import { SigmaEngine } from './engine.js';
 import { loadRuleDirs } from './loader.js';
 import { runRuleTests } from './rule-tests.js';
+import { registry } from '../../registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sigma-graph-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +47,7 @@ describe('rule examples with microsoft-graph records', () => {
         '      - microsoft-graph: { sign_ins: { id: g, userPrincipalName: a@contoso.com } }',
       ].join('\n'),
     );
-    const results = await runRuleTests(one);
+    const results = await runRuleTests(one, registry.sources);
     expect(results.map((r) => [r.case, r.passed])).toEqual([
       ['blocked', true],
       ['allowed, and an alert and a report are other streams', true],
@@ -60,8 +61,17 @@ describe('rule examples with microsoft-graph records', () => {
     mkdirSync(sub);
     writeFileSync(join(sub, 'r.yml'), 'title: r\nlogsource: { product: microsoft_graph }\ndetection: { sel: { event.action: login }, condition: sel }\n');
     writeFileSync(join(sub, 'r.tests.yml'), 'cases:\n  - { name: two, expect: match, events: [ { microsoft-graph: { sign_ins: { id: e }, reported_mail: { id: f } } } ] }\n');
-    const [r] = await runRuleTests(sub);
-    expect(r).toMatchObject({ case: '(examples)', passed: false, message: expect.stringMatching(/give exactly one of sign_ins, security_alerts or reported_mail/) });
+    const r = (await runRuleTests(sub, registry.sources)).find((x) => x.case === 'two');
+    expect(r).toMatchObject({ case: 'two', passed: false, message: expect.stringMatching(/events\.0: give exactly one of sign_ins, security_alerts or reported_mail/) });
+  });
+
+  it('names the record types it knows when an example uses another', async () => {
+    const sub = join(dir, 'three');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'r.yml'), 'title: r\nlogsource: { product: google_workspace }\ndetection: { sel: { eventName: login_failure }, condition: sel }\n');
+    writeFileSync(join(sub, 'r.tests.yml'), 'cases:\n  - { name: old key, expect: match, events: [ { google: { id: { applicationName: login } } } ] }\n');
+    const r = (await runRuleTests(sub, registry.sources)).find((x) => x.case === 'old key');
+    expect(r?.message).toMatch(/events\.0: give exactly one of google-workspace, dropbox, microsoft-graph, event \(got google\)/);
   });
 
   it('Graph sign-in failures feed the built-in authentication rules', () => {

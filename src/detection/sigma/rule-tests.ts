@@ -2,11 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { eventId, parseDuration, type Finding, type SecurityEvent } from '../../core/index.js';
-import { normalizeTeamEvent } from '../../sources/dropbox/normalize.js';
-import { normalizeActivity } from '../../sources/google-workspace/normalize.js';
-import type { ActivityLike } from '../../sources/google-workspace/wire.js';
-import { normalizeRecord as normalizeGraphRecord, reportRecord } from '../../sources/microsoft-graph/normalize.js';
+import { eventId, parseDuration, type Finding, type SecurityEvent, type SourcePlugin } from '../../core/index.js';
 import { SigmaEngine } from './engine.js';
 import { loadRuleDirs, type RuleDef } from './loader.js';
 
@@ -20,34 +16,25 @@ export interface RuleTestResult {
 
 const DEFAULT_START = '2024-05-06T09:00:00.000Z';
 
-const eventSpec = z
-  .strictObject({
-    /** A Reports API activity (`admin#reports#activity`); each of its events[] becomes one event. */
-    google: z.record(z.string(), z.unknown()).optional(),
-    /** A Dropbox team_log TeamEvent. */
-    dropbox: z.record(z.string(), z.unknown()).optional(),
-    /**
-     * A Microsoft Graph record under the name of its stream: a sign-in (`sign_ins`), an alerts_v2
-     * alert (`security_alerts`) or a reported message with its `attachments` (`reported_mail`).
-     */
-    'microsoft-graph': z
-      .strictObject({
-        sign_ins: z.record(z.string(), z.unknown()).optional(),
-        security_alerts: z.record(z.string(), z.unknown()).optional(),
-        reported_mail: z.record(z.string(), z.unknown()).optional(),
-      })
-      .refine((g) => Object.values(g).filter(Boolean).length === 1, 'give exactly one of sign_ins, security_alerts or reported_mail')
-      .optional(),
-    /** A normalized event, partial: defaults fill the rest. */
-    event: z.record(z.string(), z.unknown()).optional(),
-    /** Offset from the case start (`30s`, `5m`); default: one second after the previous event. */
-    at: z.union([z.string(), z.number()]).optional(),
-    /** Copies of the record; `{{i}}` in any string becomes the copy's number (0-based). */
-    repeat: z.number().int().min(1).max(10_000).default(1),
-    /** Time between copies. */
-    every: z.union([z.string(), z.number()]).default('1s'),
-  })
-  .refine((s) => [s.google, s.dropbox, s['microsoft-graph'], s.event].filter(Boolean).length === 1, 'give exactly one of google, dropbox, microsoft-graph or event');
+/**
+ * One record of an example, under the type of the source that reads it (`google-workspace`,
+ * `dropbox`, `microsoft-graph`: see SourcePlugin.example), or `event` for a normalized event, partial
+ * (defaults fill the rest). Which keys name a source is known only when the runner is given the
+ * sources, so records are checked there.
+ */
+const eventSpec = z.looseObject({
+  /** Offset from the case start (`30s`, `5m`); default: one second after the previous event. */
+  at: z.union([z.string(), z.number()]).optional(),
+  /** Copies of the record; `{{i}}` in any string becomes the copy's number (0-based). */
+  repeat: z.number().int().min(1).max(10_000).default(1),
+  /** Time between copies. */
+  every: z.union([z.string(), z.number()]).default('1s'),
+});
+
+const SPEC_OPTIONS = new Set(['at', 'repeat', 'every']);
+
+/** The plugins whose records examples may hold, by type: the registry's sources. */
+export type ExampleSources = ReadonlyMap<string, Pick<SourcePlugin, 'example'>>;
 
 const caseSpec = z.strictObject({
   name: z.string().min(1),
@@ -74,7 +61,7 @@ export function examplesPathOf(ruleFile: string): string {
  * engine holding all rules (so cross-file references resolve). A rule file without a sidecar, or
  * without both a `match` and a `no_match` case, is reported as failed: every rule ships both.
  */
-export async function runRuleTests(dir: string): Promise<RuleTestResult[]> {
+export async function runRuleTests(dir: string, sources: ExampleSources): Promise<RuleTestResult[]> {
   const defs = loadRuleDirs([dir]);
   const results: RuleTestResult[] = [];
   const files = [...new Set(defs.map((d) => d.file))];
@@ -100,12 +87,12 @@ export async function runRuleTests(dir: string): Promise<RuleTestResult[]> {
     }
     const kinds = new Set(spec.cases.map((c) => c.expect));
     if (kinds.size < 2) results.push({ rule: label, case: '(examples)', passed: false, message: `${sidecar} needs at least one match and one no_match case` });
-    for (const c of spec.cases) results.push(runCase(defs, inFile, c, sidecar));
+    for (const c of spec.cases) results.push(runCase(defs, inFile, c, sidecar, sources));
   }
   return results;
 }
 
-function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string): RuleTestResult {
+function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string, sources: ExampleSources): RuleTestResult {
   const targets = c.rule
     ? inFile.filter((d) => d.key === c.rule || d.id === c.rule || d.name === c.rule || d.key.endsWith(`/${c.rule}`))
     : inFile.some((d) => d.kind === 'correlation')
@@ -116,7 +103,7 @@ function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string
   if (targets.length === 0) return fail(`${sidecar}: case names rule "${c.rule}", which is not in the file`);
   let events: SecurityEvent[];
   try {
-    events = buildEvents(c);
+    events = buildEvents(c, sources);
   } catch (err) {
     return fail(`${sidecar}: ${(err as Error).message}`);
   }
@@ -146,7 +133,7 @@ function duration(v: string | number, what: string): number {
   return ms;
 }
 
-function buildEvents(c: CaseSpec): SecurityEvent[] {
+function buildEvents(c: CaseSpec, sources: ExampleSources): SecurityEvent[] {
   const start = Date.parse(c.start);
   if (!Number.isFinite(start)) throw new Error(`start: not a timestamp: ${c.start}`);
   const out: SecurityEvent[] = [];
@@ -155,7 +142,7 @@ function buildEvents(c: CaseSpec): SecurityEvent[] {
     let t = spec.at !== undefined ? start + duration(spec.at, `events.${n}.at`) : next;
     const every = duration(spec.every, `events.${n}.every`);
     for (let i = 0; i < spec.repeat; i++) {
-      out.push(...normalize(spec, i, new Date(t).toISOString(), n));
+      out.push(...normalize(spec, i, new Date(t).toISOString(), n, sources));
       next = t + 1000;
       t += every;
     }
@@ -171,34 +158,23 @@ function instantiate(v: unknown, i: number): unknown {
   return v;
 }
 
-function normalize(spec: EventSpec, i: number, time: string, n: number): SecurityEvent[] {
-  if (spec.google) {
-    const activity = instantiate(spec.google, i) as ActivityLike & { id?: Record<string, unknown> };
-    activity.id = { ...(activity.id ?? {}), time };
-    const app = String(activity.id.applicationName ?? 'admin');
-    const r = normalizeActivity(activity, { source: 'rules-test', application: app, ingested: time });
-    if (r.deadLetters.length) throw new Error(`events.${n}: the Google normalizer rejected the record: ${r.deadLetters[0]!.reason}`);
-    return r.events;
+function normalize(spec: EventSpec, i: number, time: string, n: number, sources: ExampleSources): SecurityEvent[] {
+  const kinds = Object.keys(spec).filter((k) => !SPEC_OPTIONS.has(k));
+  const readers = [...sources].filter(([, p]) => p.example).map(([type]) => type);
+  const kind = kinds[0];
+  if (kinds.length !== 1 || (kind !== 'event' && !readers.includes(kind!))) {
+    throw new Error(`events.${n}: give exactly one of ${[...readers, 'event'].join(', ')}${kinds.length ? ` (got ${kinds.join(', ')})` : ''}`);
   }
-  if (spec.dropbox) {
-    const raw = { ...(instantiate(spec.dropbox, i) as Record<string, unknown>), timestamp: time.replace(/\.\d{3}Z$/, 'Z') };
-    const r = normalizeTeamEvent(raw, time);
-    if (!r.ok) throw new Error(`events.${n}: the Dropbox normalizer rejected the record: ${r.reason}`);
-    return [r.event];
+  const record = (spec as Record<string, unknown>)[kind!];
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new Error(`events.${n}.${kind}: expected a record (a mapping)`);
+  if (kind !== 'event') {
+    try {
+      return sources.get(kind!)!.example!(instantiate(record, i) as Record<string, unknown>, time);
+    } catch (err) {
+      throw new Error(`events.${n}: ${(err as Error).message}`);
+    }
   }
-  const graph = spec['microsoft-graph'];
-  if (graph) {
-    const stream = (['sign_ins', 'security_alerts', 'reported_mail'] as const).find((k) => graph[k] !== undefined)!;
-    let raw = instantiate(graph[stream], i) as Record<string, unknown>;
-    if (stream === 'sign_ins') raw.createdDateTime = time;
-    else if (stream === 'security_alerts') raw = { createdDateTime: time, ...raw, lastUpdateDateTime: time };
-    // The record as the poller stores it: volatile properties and content left out.
-    else raw = reportRecord({ ...raw, receivedDateTime: time }, Array.isArray(raw.attachments) ? raw.attachments : undefined);
-    const r = normalizeGraphRecord(stream, raw, time);
-    if (!r.ok) throw new Error(`events.${n}: the Microsoft Graph normalizer rejected the record: ${r.reason}`);
-    return [r.event];
-  }
-  const partial = instantiate(spec.event, i) as Partial<SecurityEvent> & { event?: Partial<SecurityEvent['event']> };
+  const partial = instantiate(record, i) as Partial<SecurityEvent> & { event?: Partial<SecurityEvent['event']> };
   const raw = partial.raw ?? { ...partial, '@timestamp': time };
   const e: SecurityEvent = {
     ...partial,

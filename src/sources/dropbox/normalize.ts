@@ -175,3 +175,10 @@ export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeRes
   event.labels = labels;
   return { ok: true, event, ms };
 }
+
+/** A rule example's team_log TeamEvent at `time` (see SourcePlugin.example); Dropbox stamps whole seconds. */
+export function normalizeExample(record: Record<string, unknown>, time: string): SecurityEvent[] {
+  const r = normalizeTeamEvent({ ...record, timestamp: time.replace(/\.\d{3}Z$/, 'Z') }, time);
+  if (!r.ok) throw new Error(`the Dropbox normalizer rejected the record: ${r.reason}`);
+  return [r.event];
+}

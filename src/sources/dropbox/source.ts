@@ -5,6 +5,7 @@ import { createTeamLogClient, toSaaswatchError } from './client.js';
 import { dropboxConfigSchema, type DropboxConfig } from './config.js';
 import { abortableSleep, parsePollState, pollCycle, type PollerOptions, type PollState } from './poller.js';
 import { dropboxWebhookRoutes } from './webhook.js';
+import { normalizeExample } from './normalize.js';
 
 export { dropboxConfigSchema, type DropboxConfig, type DropboxConfigInput } from './config.js';
 
@@ -116,6 +117,7 @@ export const dropboxPlugin: SourcePlugin<DropboxConfig> = {
   type: TYPE,
   description: 'Dropbox Business team activity log (team_log), polled and woken by signed webhooks',
   configSchema: dropboxConfigSchema,
+  example: normalizeExample,
   create(name: string, config: DropboxConfig, deps: PluginDeps): DropboxSource {
     return createDropboxSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}) });
   },

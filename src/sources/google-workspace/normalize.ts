@@ -206,3 +206,12 @@ export function normalizeChange(change: DriveChangeLike, ctx: { source: string; 
   }
   return { events: [e], deadLetters: [] };
 }
+
+/** A rule example's Reports activity at `time` (see SourcePlugin.example); each of its events[] becomes one event. */
+export function normalizeExample(record: Record<string, unknown>, time: string): SecurityEvent[] {
+  const id: Record<string, unknown> = { ...(record.id as Record<string, unknown> | undefined), time };
+  const activity = { ...record, id } as ActivityLike;
+  const r = normalizeActivity(activity, { source: 'rules-test', application: String(id.applicationName ?? 'admin'), ingested: time });
+  if (r.deadLetters.length) throw new Error(`the Google normalizer rejected the record: ${r.deadLetters[0]!.reason}`);
+  return r.events;
+}

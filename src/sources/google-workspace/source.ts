@@ -8,6 +8,7 @@ import { applyFileEvents, runInventory, type FileStore } from './inventory.js';
 import { decodeCursor, encodeCursor, ensureStartPageToken, pollChanges, pollReports, type CursorState, type PollContext } from './poller.js';
 import { sleep, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
+import { normalizeExample } from './normalize.js';
 
 export { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig, type GoogleWorkspaceConfigInput } from './config.js';
 export { DRIVE_WEBHOOK_PATH, channelToken } from './webhook.js';
@@ -205,6 +206,7 @@ export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
   type: TYPE,
   description: 'Google Workspace audit logs (Admin SDK Reports: login, drive, admin, token), Drive changes with push notifications, and the Drive file inventory',
   configSchema: googleWorkspaceConfigSchema,
+  example: normalizeExample,
   create(name: string, config: GoogleWorkspaceConfig, deps: PluginDeps): Source {
     return createGoogleWorkspaceSource(name, config, {
       logger: deps.logger,

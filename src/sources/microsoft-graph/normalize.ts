@@ -310,3 +310,25 @@ export function normalizeRecord(stream: StreamName, raw: unknown, ingested: stri
       return normalizeReportedMessage(raw, ingested);
   }
 }
+
+const EXAMPLE_STREAMS = ['sign_ins', 'security_alerts', 'reported_mail'] as const;
+
+/**
+ * A rule example's Graph record at `time` (see SourcePlugin.example), given under the name of its
+ * stream: a sign-in (`sign_ins`), an alerts_v2 alert (`security_alerts`) or a reported message with
+ * its `attachments` (`reported_mail`).
+ */
+export function normalizeExample(record: Record<string, unknown>, time: string): SecurityEvent[] {
+  const given = EXAMPLE_STREAMS.filter((k) => record[k] !== undefined);
+  const stream = given[0];
+  const unknown = Object.keys(record).filter((k) => !(EXAMPLE_STREAMS as readonly string[]).includes(k));
+  if (given.length !== 1 || unknown.length || !isObj(record[stream!])) throw new Error('give exactly one of sign_ins, security_alerts or reported_mail, holding one Graph record');
+  let raw = record[stream!] as Obj;
+  if (stream === 'sign_ins') raw = { ...raw, createdDateTime: time };
+  else if (stream === 'security_alerts') raw = { createdDateTime: time, ...raw, lastUpdateDateTime: time };
+  // The record as the poller stores it: volatile properties and content left out.
+  else raw = reportRecord({ ...raw, receivedDateTime: time }, Array.isArray(raw.attachments) ? raw.attachments : undefined);
+  const r = normalizeRecord(stream!, raw, time);
+  if (!r.ok) throw new Error(`the Microsoft Graph normalizer rejected the record: ${r.reason}`);
+  return [r.event];
+}

@@ -5,6 +5,7 @@ import { SaaswatchError, errorMessage } from '../../core/index.js';
 import { createGraphClient, toSaaswatchError } from './client.js';
 import { microsoftGraphConfigSchema, type MicrosoftGraphConfig, type StreamName } from './config.js';
 import { abortableSleep, decodeCursor, pollReportedMail, pollWindowed, type GraphCursor, type PollContext } from './poller.js';
+import { normalizeExample } from './normalize.js';
 
 export { microsoftGraphConfigSchema, type MicrosoftGraphConfig, type MicrosoftGraphConfigInput } from './config.js';
 
@@ -98,6 +99,7 @@ export const microsoftGraphPlugin: SourcePlugin<MicrosoftGraphConfig> = {
   type: TYPE,
   description: 'Microsoft Entra sign-ins, Defender security alerts and the user-reported-phishing mailbox, through Microsoft Graph',
   configSchema: microsoftGraphConfigSchema,
+  example: normalizeExample,
   create(name: string, config: MicrosoftGraphConfig, deps: PluginDeps): MicrosoftGraphSource {
     return createMicrosoftGraphSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}) });
   },
