@@ -35,10 +35,23 @@ export function batchesOf(events: SecurityEvent[], size: number): SecurityEvent[
  * Moves every `every`-th event into a second stream running `lagMs` behind the first, as a source
  * backfilling beside a live one delivers them: interleaved, each in its own time order.
  */
-export function besideLaggingStream(events: SecurityEvent[], every: number, lagMs: number): SecurityEvent[] {
+function besideLaggingStream(events: SecurityEvent[], every: number, lagMs: number): SecurityEvent[] {
   return events.map((e, i) =>
     i % every !== 0 ? e : { ...e, '@timestamp': new Date(Date.parse(e['@timestamp']) - lagMs).toISOString(), event: { ...e.event, dataset: 'test.lagging' } },
   );
+}
+
+/**
+ * The orders a detector must survive restarts in: as given; with a quarter of the events from a
+ * second stream six hours behind (a backfill beside a live source); each batch newest first (as the
+ * Reports API pages).
+ */
+export function restartInputs(batches: SecurityEvent[][]): Array<[string, SecurityEvent[][]]> {
+  return [
+    ['one stream', batches],
+    ['beside a lagging stream', batchesOf(besideLaggingStream(batches.flat(), 4, 6 * 3_600_000), batches[0]!.length)],
+    ['each batch newest first', batches.map((b) => [...b].reverse())],
+  ];
 }
 
 /** One process lifetime as the pipeline drives it: restore, then per batch observe, settle, flush and save; then the same with a final flush. */

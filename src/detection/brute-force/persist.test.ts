@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
 import { Rng } from '../random.js';
-import { batchesOf, besideLaggingStream, expectSameAcrossRestarts, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
+import { batchesOf, expectSameAcrossRestarts, lifetime, restartInputs, savedWindows, splitRun, TempStores } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { bruteForceConfigSchema } from './config.js';
 import { BruteForceDetector } from './detector.js';
@@ -64,15 +64,7 @@ describe('brute-force windows across a restart', () => {
     expect(cold).toEqual([]);
   });
 
-  // A quarter of the events from a second stream six hours behind, as a backfill beside a live source.
-  const lagging = (events: SecurityEvent[]) => batchesOf(besideLaggingStream(events, 4, 6 * 3600 * SEC), batches[0]!.length);
-
-  it.each([
-    ['one stream', batches],
-    ['beside a lagging stream', lagging(batches.flat())],
-    // As the Reports API pages: newest first.
-    ['each batch newest first', batches.map((b) => [...b].reverse())],
-  ])('a run restarted at any batch boundary finds exactly what an uninterrupted run finds (%s)', async (_, batches) => {
+  it.each(restartInputs(batches))('a run restarted at any batch boundary finds exactly what an uninterrupted run finds (%s)', async (_, batches) => {
     const expected: Finding[] = [];
     await lifetime(detector(await stores.open()), batches, expected);
     const keys = new Set(expected.map(dedupKey));
