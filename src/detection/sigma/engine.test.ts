@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent } from '../../core/index.js';
+import { FIRST_PARTY_APPS, generateUsers, seededRandom, signInRecord } from '../../fakes/microsoft-graph/records.js';
 import { normalizeActivity } from '../../sources/google-workspace/normalize.js';
+import { normalizeSignIn } from '../../sources/microsoft-graph/normalize.js';
 import type { ActivityLike } from '../../sources/google-workspace/wire.js';
 import { Rng } from '../random.js';
 import { testEvent } from '../testing.js';
@@ -47,6 +49,77 @@ function adminActivity(name: string, type: string, params: Array<Record<string, 
     events: [{ type, name, parameters: params }],
   })[0]!;
 }
+
+describe('SigmaHQ Entra ID sign-in rules against Graph sign-in records', () => {
+  // Detections of SigmaHQ's rules/cloud/azure/signin_logs (ids kept), written against Azure Monitor's
+  // SigninLogs columns; Graph serves the same sign-ins with its own property names.
+  const rules = parseRuleText(
+    `
+title: Entra account locked out
+id: 2b7d6fc0-71ac-4cf7-8ed1-b5788ee5257a
+logsource: { product: azure, service: signinlogs }
+detection: { selection: { ResultType: 50053 }, condition: selection }
+level: medium
+---
+title: Entra sign-in with only single-factor authentication required
+id: 28eea407-28d7-4e42-b0be-575d5ba60b2c
+logsource: { product: azure, service: signinlogs }
+detection: { selection: { Status: Success, AuthenticationRequirement: singleFactorAuthentication }, condition: selection }
+level: low
+---
+title: Entra sign-in blocked by conditional access
+id: 9a60e676-26ac-44c3-814b-0c2a8b977adf
+logsource: { product: azure, service: signinlogs }
+detection: { selection: { ResultType: 53003 }, condition: selection }
+level: medium
+---
+title: Entra sign-in from a non-compliant device
+id: 4f77e1d7-3982-4ee0-8489-abf2d6b75284
+logsource: { product: azure, service: signinlogs }
+detection: { selection: { DeviceDetail.isCompliant: false }, condition: selection }
+level: high
+---
+title: Entra sign-in from outside the countries we operate in
+logsource: { product: azure, service: signinlogs }
+detection: { selection: { Location|contains: NG }, filter: { ResultDescription|contains: credentials }, condition: selection and not filter }
+level: medium
+`,
+    'azure.yml',
+    'rules/azure',
+  );
+  const engine = new SigmaEngine(rules, { minLevel: 'informational' });
+  const byId = new Map(rules.map((r) => [r.id ?? r.title, r.key]));
+  const [user] = generateUsers({ count: 1, seed: 4 });
+  const rng = seededRandom(9);
+  /** A Graph sign-in through the real normalizer, with `extra` over the record's properties. */
+  const signIn = (extra: Record<string, unknown>, failure?: readonly [number, string]): SecurityEvent => {
+    const rec = { ...signInRecord(rng, { user: user!, createdMs: T0, app: FIRST_PARTY_APPS[1]!, ...(failure ? { failure } : {}) }), ...extra };
+    const r = normalizeSignIn(rec, '2024-05-06T10:00:00.000Z');
+    if (!r.ok) throw new Error(r.reason);
+    return r.event;
+  };
+  const matched = (e: SecurityEvent) => engine.matchingRules(e).sort();
+
+  it('maps SigninLogs columns onto Graph properties: ResultType, Status, PascalCase paths', () => {
+    const compliant = { deviceDetail: { isCompliant: true, isManaged: true } };
+    expect(matched(signIn(compliant, [50053, 'Account is locked because user tried to sign in too many times.']))).toEqual([byId.get('2b7d6fc0-71ac-4cf7-8ed1-b5788ee5257a')]);
+    expect(matched(signIn(compliant, [53003, 'Access has been blocked by Conditional Access policies.']))).toEqual([byId.get('9a60e676-26ac-44c3-814b-0c2a8b977adf')]);
+    expect(matched(signIn({ ...compliant, authenticationRequirement: 'singleFactorAuthentication' }))).toEqual([byId.get('28eea407-28d7-4e42-b0be-575d5ba60b2c')]);
+    // Single factor but failed: Status is Failure.
+    expect(matched(signIn({ ...compliant, authenticationRequirement: 'singleFactorAuthentication' }, [50126, 'Invalid username or password.']))).toEqual([]);
+    expect(matched(signIn({ ...compliant, authenticationRequirement: 'multiFactorAuthentication' }))).toEqual([]);
+    expect(matched(signIn({ deviceDetail: { isCompliant: false } }))).toEqual([byId.get('4f77e1d7-3982-4ee0-8489-abf2d6b75284')]);
+  });
+
+  it('reads Location and ResultDescription, and leaves records of other providers alone', () => {
+    const far = { deviceDetail: { isCompliant: true }, location: { countryOrRegion: 'NG', city: 'Lagos' } };
+    expect(matched(signIn(far))).toEqual([byId.get('Entra sign-in from outside the countries we operate in')]);
+    expect(matched(signIn(far, [50126, 'Error validating credentials due to invalid username or password.']))).toEqual([]);
+    // A Google login failure with a field of the same name is not a sign-in log.
+    const google = testEvent({ time: T0, user: 'a@example.com', outcome: 'failure' });
+    expect(matched({ ...google, raw: { ResultType: 50053, status: { errorCode: 50053 } } })).toEqual([]);
+  });
+});
 
 describe('SigmaHQ Google Workspace rules against Reports API records', () => {
   // Rules as SigmaHQ publishes them (rules/cloud/gcp/gworkspace), written against GCP-exported field names.

@@ -162,6 +162,41 @@ function dropboxField(name: string): ResolvedField {
   return { get: untag(pathGetter(`details.${name}`, rawRoot)) };
 }
 
+/**
+ * SigmaHQ's Entra ID rules (`product: azure, service: signinlogs`) name the columns of Azure
+ * Monitor's SigninLogs table; Graph returns the same sign-in with camelCase properties. Most columns
+ * are the property with its first letter lowered (`DeviceDetail.isCompliant`); these differ.
+ */
+const graphStatus = pathGetter('status', rawRoot);
+const graphErrorCode = pathGetter('status.errorCode', rawRoot);
+const SIGNINLOGS_ALIASES: Record<string, ResolvedField> = {
+  ResultType: { get: graphErrorCode },
+  ResultDescription: { get: pathGetter('status.failureReason', rawRoot) },
+  // SigninLogs' Status says Success or Failure; an alert's own status (a string) reads as it is.
+  Status: {
+    get: (e) => {
+      const code = graphErrorCode(e);
+      if (typeof code === 'number') return code === 0 ? 'Success' : 'Failure';
+      return graphStatus(e);
+    },
+  },
+  IPAddress: sourceIp,
+  UserPrincipalName: userEmail,
+  Location: { get: pathGetter('location.countryOrRegion', rawRoot) },
+  LocationDetails: { get: pathGetter('location', rawRoot) },
+  Identity: { get: pathGetter('userDisplayName', rawRoot) },
+};
+const SIGNINLOGS_PREFIXES: Record<string, string> = { 'LocationDetails.': 'location.' };
+
+function graphField(name: string): ResolvedField {
+  const alias = SIGNINLOGS_ALIASES[name];
+  if (alias) return alias;
+  for (const [from, to] of Object.entries(SIGNINLOGS_PREFIXES)) if (name.startsWith(from)) return { get: pathGetter(to + name.slice(from.length), rawRoot) };
+  // Graph's own names (camelCase) read as they are; a column name (PascalCase) is lowered segment by segment.
+  const path = /^[A-Z]/.test(name) ? name.split('.').map((p) => (/^[A-Z][a-z]/.test(p) ? p[0]!.toLowerCase() + p.slice(1) : p)).join('.') : name;
+  return { get: pathGetter(path, rawRoot) };
+}
+
 /** The normalized fields rules use most, read without a path walk (the hot path of every rule). */
 const DIRECT: Record<string, ResolvedField> = {
   'user.email': userEmail,
@@ -181,6 +216,7 @@ const DIRECT: Record<string, ResolvedField> = {
 const PIPELINES: Record<string, (name: string) => ResolvedField> = {
   'google-workspace': googleField,
   dropbox: dropboxField,
+  'microsoft-graph': graphField,
 };
 
 /** Resolves a rule field for one provider: normalized schema first, then the provider's vendor mapping. */
@@ -282,7 +318,8 @@ const WHOLE_LOG_SERVICES = new Set(['audit', 'team_log', 'team_events', 'reports
 /**
  * Maps a rule's logsource onto event.provider / event.dataset / event.category. SigmaHQ's own Google
  * Workspace rules say `product: gcp, service: google_workspace.admin`; both that and
- * `product: google_workspace, service: admin` select dataset `google-workspace.admin`.
+ * `product: google_workspace, service: admin` select dataset `google-workspace.admin`. Its Entra ID
+ * rules say `product: azure, service: signinlogs`, which selects `microsoft-graph.sign_ins`.
  */
 export function compileLogsource(ls: Logsource): CompiledLogsource {
   let product = ls.product?.toLowerCase();
@@ -290,6 +327,11 @@ export function compileLogsource(ls: Logsource): CompiledLogsource {
   if (product === 'gcp' && service?.startsWith('google_workspace')) {
     product = 'google_workspace';
     service = service.slice('google_workspace'.length).replace(/^[._]/, '') || undefined;
+  }
+  // SigmaHQ's Entra ID sign-in rules: the same sign-ins Graph serves.
+  if (product === 'azure' && service === 'signinlogs') {
+    product = 'microsoft_graph';
+    service = 'sign_ins';
   }
   const provider = product ? (PRODUCT_PROVIDER[product] ?? product.replace(/_/g, '-')) : undefined;
   const tests: Array<(e: SecurityEvent) => boolean> = [];
