@@ -112,9 +112,9 @@ export function stateHash(value: unknown): string {
 }
 
 /**
- * Why a log rather than one key per group or one blob per detector: every putBaseline is its own
- * transaction (about half a millisecond in SQLite, a round trip in PostgreSQL), so a key per changed
- * group costs a write per group per batch, and one blob rewrites every quiet group per batch. Here a
+ * Why a log rather than one key per group or one blob per detector: a key per group costs a row
+ * written per changed group per batch and a read per group on restore (tens of thousands for a pack
+ * of correlations), and one blob rewrites every quiet group per batch. Here a
  * save writes the groups changed since the last one into a new segment, then the manifest (the
  * commit point: a crash before it leaves the previous save intact), then deletes segments that no
  * longer hold any group's latest copy. A restore applies the listed segments in order, so a later

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
+import type { CommitBatch, CommitResult, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
 import { testEvent } from '../detection/testing.js';
 import { silentLogger } from '../log.js';
 import { openStore } from '../storage/index.js';
@@ -59,6 +59,18 @@ function pipelineOn(store: Store, saveMs = 0): { pipeline: Pipeline; counter: Co
   return { counter, pipeline: new Pipeline({ store, detectors: [counter], sinkNames: [], logger: silentLogger, state }) };
 }
 
+/** The store with its commitBatch wrapped: a process dying, a database refusing, an observer. */
+function withCommit(store: Store, wrap: (commit: Store['commitBatch'], batch: CommitBatch) => Promise<CommitResult>): Store {
+  const commit: Store['commitBatch'] = (batch) => store.commitBatch(batch);
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'commitBatch') return (batch: CommitBatch) => wrap(commit, batch);
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 const open: Store[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
@@ -74,16 +86,10 @@ describe('pipeline and detector state', () => {
     const store = await memoryStore();
     // The process "dies" as soon as its second batch has committed, before anything else runs.
     let commits = 0;
-    const dying = new Proxy(store, {
-      get(target, prop) {
-        const v = Reflect.get(target, prop) as unknown;
-        if (prop !== 'commitBatch') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        return async (...args: Parameters<Store['commitBatch']>) => {
-          const r = await target.commitBatch(...args);
-          if (++commits === 2) throw new Error('killed');
-          return r;
-        };
-      },
+    const dying = withCommit(store, async (commit, batch) => {
+      const r = await commit(batch);
+      if (++commits === 2) throw new Error('killed');
+      return r;
     });
     await expect(pipelineOn(dying).pipeline.ingest(source(events))).rejects.toThrow('killed');
     expect(await store.countEvents()).toBe(20);
@@ -110,18 +116,12 @@ describe('pipeline and detector state', () => {
   it('keeps state whose commit failed for the next one: a pushed batch refused once and sent again', async () => {
     const store = await memoryStore();
     let fail = true;
-    const flaky = new Proxy(store, {
-      get(target, prop) {
-        const v = Reflect.get(target, prop) as unknown;
-        if (prop !== 'commitBatch') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        return async (...args: Parameters<Store['commitBatch']>) => {
-          if (fail) {
-            fail = false;
-            throw new Error('database is locked');
-          }
-          return target.commitBatch(...args);
-        };
-      },
+    const flaky = withCommit(store, async (commit, batch) => {
+      if (fail) {
+        fail = false;
+        throw new Error('database is locked');
+      }
+      return commit(batch);
     });
     const { pipeline, counter } = pipelineOn(flaky);
     const batch = { events: events.slice(0, 10), deadLetters: [] };
@@ -137,17 +137,11 @@ describe('pipeline and detector state', () => {
     const store = await memoryStore();
     // After every commit, the state it carried counted exactly the events stored.
     const seen: Array<[number, number]> = [];
-    const checked = new Proxy(store, {
-      get(target, prop) {
-        const v = Reflect.get(target, prop) as unknown;
-        if (prop !== 'commitBatch') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        return async (...args: Parameters<Store['commitBatch']>) => {
-          const r = await target.commitBatch(...args);
-          const json = args[0].state?.get('counter');
-          if (json !== undefined) seen.push([Number(json), await target.countEvents()]);
-          return r;
-        };
-      },
+    const checked = withCommit(store, async (commit, batch) => {
+      const r = await commit(batch);
+      const json = batch.state?.get('counter');
+      if (json !== undefined) seen.push([Number(json), await store.countEvents()]);
+      return r;
     });
     const { pipeline, counter } = pipelineOn(checked, 3);
     const a = events.slice(0, 15);
