@@ -3,20 +3,10 @@ import { z } from 'zod';
 import { zDuration, zStrictObject } from '../../core/index.js';
 import { resolveZone } from './timestamp.js';
 
-/** Candidate input fields per target, first present wins; defaults fit the usual app, proxy and VPN logs. */
-export const DEFAULT_FIELDS = {
-  timestamp: ['@timestamp', 'timestamp', 'time', 'ts', 'date'],
-  user: ['user', 'username', 'user_email', 'email'],
-  ip: ['ip', 'src_ip', 'source_ip', 'client_ip', 'remote_addr'],
-  action: ['action', 'event', 'event_type'],
-  outcome: ['outcome', 'result', 'status'],
-  user_agent: ['user_agent', 'useragent', 'http_user_agent', 'ua'],
-  file_id: [] as string[],
-  file_name: [] as string[],
-  target_user: [] as string[],
-} satisfies Record<string, string[]>;
+/** The normalized fields a `fields:` entry can map; each names one input path or a list of candidates. */
+export const FIELD_TARGETS = ['timestamp', 'user', 'ip', 'action', 'outcome', 'user_agent', 'file_id', 'file_name', 'target_user'] as const;
 
-export type FieldTarget = keyof typeof DEFAULT_FIELDS;
+export type FieldTarget = (typeof FIELD_TARGETS)[number];
 
 /** Values (compared lower-cased) that mean success or failure; HTTP statuses included for access logs. */
 export const DEFAULT_OUTCOME_VALUES = {
@@ -102,6 +92,11 @@ export const jsonLogsConfigSchema = zStrictObject(
     timestamp_format: z
       .enum(['auto', 'epoch_s', 'epoch_ms', 'epoch_us'], { error: 'timestamp_format must be one of auto, epoch_s, epoch_ms, epoch_us' })
       .default('auto'),
+    /**
+     * With no outcome field, or one whose value is neither a success nor a failure, read the outcome
+     * off the action's words (`failed_login` → failure) and record the rule in labels.outcome_inferred_from.
+     */
+    infer_outcome: z.boolean({ error: 'infer_outcome must be true or false' }).default(true),
     /** event.category for records whose action is not an authentication. */
     category: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])

@@ -150,19 +150,30 @@ describe('configured mapping', () => {
 
 describe('refusals', () => {
   const n = normalizer();
+  const strict = normalizer({ fields: { timestamp: 'ts', user: 'user', ip: ['ip', 'src_ip'], action: 'action', outcome: 'outcome', user_agent: 'user_agent' } });
 
   it('names the candidates when there is no timestamp', () => {
     const r = fail(n({ user: 'x' }, INGESTED));
     expect(r.code).toBe('FIELD_MISSING');
     expect(r.reason).toBe(
-      'no timestamp: none of the fields @timestamp, timestamp, time, ts, date is present; set fields.timestamp in the source config to the field holding the event time',
+      'no timestamp: none of the fields @timestamp, timestamp, time, ts, date, datetime, eventTime, time_iso8601, time_local, published, createdDateTime, created_at, occurred_at, logged_at (in any letter case) is present; set fields.timestamp in the source config to the field holding the event time',
     );
+    expect(fail(strict({ time: 'x' }, INGESTED)).reason).toBe(
+      'no timestamp: none of the fields ts is present; set fields.timestamp in the source config to the field holding the event time',
+    );
+  });
+
+  it('names a recognised timestamp field that holds an object', () => {
+    const r = fail(n({ time: { seconds: 1709543702 }, user: 'x' }, INGESTED));
+    expect(r.code).toBe('FIELD_MISSING');
+    expect(r.reason).toMatch(/^no timestamp: field "time" holds an object or list, not a time, .* set fields\.timestamp in the source config to the path of the event time, e\.g\. "time\.<key>"$/);
   });
 
   it('quotes an unparseable timestamp and its field', () => {
     const r = fail(n({ time: 'yesterday' }, INGESTED));
     expect(r.code).toBe('TIMESTAMP_INVALID');
-    expect(r.reason).toContain('field "time" (mapped to @timestamp) value "yesterday" is not a recognised timestamp');
+    expect(r.reason).toContain('field "time" (recognised by name as @timestamp) value "yesterday" is not a recognised timestamp');
+    expect(fail(strict({ ts: 'yesterday' }, INGESTED)).reason).toContain('field "ts" (mapped to @timestamp) value "yesterday" is not a recognised timestamp');
   });
 
   it.each([
@@ -173,18 +184,32 @@ describe('refusals', () => {
     [{ ts: 1709543702, outcome: ['ok'] }, 'field "outcome" (mapped to event.outcome) must be a string, number or boolean, got array'],
     [{ ts: 1709543702, user_agent: 5 }, 'field "user_agent" (mapped to user_agent.original) must be a string, got number'],
     [{ ts: true }, 'field "ts" (mapped to @timestamp) must be a string or number timestamp, got boolean'],
-  ])('refuses wrong types: %j', (raw, reason) => {
+  ])('refuses wrong types of mapped fields: %j', (raw, reason) => {
+    const r = fail(strict(raw, INGESTED));
+    expect(r.code).toBe('FIELD_TYPE');
+    expect(r.reason).toContain(reason);
+  });
+
+  it.each([
+    [{ ts: 1709543702, ip: 16909060 }, 'field "ip" (recognised by name as source.ip) must be a string IP address, got number; fix the record, or set fields.ip in the source config to the field that holds it'],
+    [{ ts: 1709543702, user_agent: 5 }, 'field "user_agent" (recognised by name as user_agent.original) must be a string, got number'],
+    [{ ts: true }, 'field "ts" (recognised by name as @timestamp) must be a string or number timestamp, got boolean'],
+  ])('refuses scalars of the wrong type in recognised fields: %j', (raw, reason) => {
     const r = fail(n(raw, INGESTED));
     expect(r.code).toBe('FIELD_TYPE');
     expect(r.reason).toContain(reason);
   });
 
   it('refuses an invalid IP address', () => {
-    const r = fail(n({ ts: 1709543702, ip: '999.1.1.1' }, INGESTED));
-    expect(r).toEqual({
+    expect(fail(strict({ ts: 1709543702, ip: '999.1.1.1' }, INGESTED))).toEqual({
       ok: false,
       code: 'FIELD_TYPE',
       reason: 'field "ip" (mapped to source.ip) is not a valid IP address: "999.1.1.1"; fix the record or change fields.ip in the source config',
+    });
+    expect(fail(n({ ts: 1709543702, ip: '999.1.1.1' }, INGESTED))).toEqual({
+      ok: false,
+      code: 'FIELD_TYPE',
+      reason: 'field "ip" (recognised by name as source.ip) is not a valid IP address: "999.1.1.1"; fix the record, or set fields.ip in the source config to the field that holds the client address',
     });
   });
 });
