@@ -1,4 +1,4 @@
-/** Config schema of the `sigma` detector: which rule folders to load, which rules to leave out, and the lowest level that alerts. */
+/** Config schema of the `sigma` detector: which rule folders to load, which rules to leave out, the lowest level that alerts, and the values of `expand` placeholders. */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LEVELS } from './loader.js';
@@ -17,6 +17,20 @@ export const sigmaConfigSchema = z.strictObject({
   max_evidence: z.number().int().min(1).max(100).default(100),
   /** Per correlation rule, entities tracked at once. */
   max_groups: z.number().int().min(1).default(100_000),
+  /**
+   * Values of the `%name%` placeholders that rules with the `expand` modifier use (SigmaHQ:
+   * `IpAddress|expand: '%Admins_Workstations%'`). A value keeps its `*` and `?` wildcards. A rule
+   * whose placeholder is missing here is disabled with a warning rather than failing the whole load.
+   */
+  placeholders: z
+    .record(z.string(), z.array(z.union([z.string(), z.number().transform(String)])).min(1, 'list at least one value; disable the rules instead to turn them off'))
+    .superRefine((p, ctx) => {
+      // Checked here rather than by a key schema so the message names the key and says what is allowed.
+      for (const name of Object.keys(p)) {
+        if (!/^\w+$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a placeholder name: use letters, digits and _ (as in %Admins_Workstations%)` });
+      }
+    })
+    .default({}),
 });
 
 export type SigmaConfig = z.output<typeof sigmaConfigSchema>;

@@ -109,33 +109,80 @@ const googleApp = (e: SecurityEvent): string | undefined => {
   return typeof app === 'string' ? app : e.event.dataset.split('.')[1];
 };
 
+/** Every parameter's value (Cloud Logging's `protoPayload.metadata.event.parameter.value`), lists flattened. */
+function googleParamValues(pick: (p: GoogleParam) => unknown): FieldGetter {
+  return (e) => {
+    const params = googleItem(e)?.parameters;
+    if (!Array.isArray(params)) return undefined;
+    const out: unknown[] = [];
+    for (const p of params) {
+      const v = pick(p);
+      if (Array.isArray(v)) out.push(...(v as unknown[]));
+      else if (v !== undefined && v !== null) out.push(v);
+    }
+    return out.length ? out : undefined;
+  };
+}
+
 /** Raw top-level keys of a Reports activity (after narrowing to one event). */
 const GOOGLE_RAW_ROOTS = new Set(['kind', 'id', 'actor', 'ipAddress', 'ownerDomain', 'events', 'eventIndex']);
+
+const googleService: ResolvedField = { get: (e) => `${googleApp(e)}.googleapis.com` };
+const googleType: ResolvedField = { get: (e) => googleItem(e)?.type };
 
 const GOOGLE_ALIASES: Record<string, ResolvedField> = {
   eventName: action,
   name: action,
   'events.name': action,
-  'protoPayload.methodName': action,
-  eventService: { get: (e) => `${googleApp(e)}.googleapis.com` },
-  'protoPayload.serviceName': { get: (e) => `${googleApp(e)}.googleapis.com` },
+  eventService: googleService,
   applicationName: { get: googleApp },
   'id.applicationName': { get: googleApp },
-  eventType: { get: (e) => googleItem(e)?.type },
-  type: { get: (e) => googleItem(e)?.type },
-  'events.type': { get: (e) => googleItem(e)?.type },
+  eventType: googleType,
+  type: googleType,
+  'events.type': googleType,
   principalEmail: userEmail,
-  'protoPayload.authenticationInfo.principalEmail': userEmail,
   callerIp: sourceIp,
-  'protoPayload.requestMetadata.callerIp': sourceIp,
+};
+
+/**
+ * SigmaHQ's google_workspace rules name fields as Cloud Logging exports the Workspace audit log:
+ * one AuditLog per activity, the Reports event under `protoPayload.metadata.event` with its
+ * `eventName`, `eventType` and `parameter` list. These are the same facts the Reports API record
+ * holds. Keys are lower-cased: published rules vary the case (`protoPayload.Servicename`).
+ */
+const CLOUD_LOGGING: Record<string, ResolvedField> = {
+  'protopayload.servicename': googleService,
+  'protopayload.methodname': action,
+  'protopayload.metadata.event.eventname': action,
+  'protopayload.metadata.event.eventtype': googleType,
+  'protopayload.metadata.event.parameter.name': { get: googleParamValues((p) => p.name) },
+  'protopayload.metadata.event.parameter.value': { get: googleParamValues((p) => p.value ?? p.boolValue ?? p.intValue ?? p.multiValue ?? p.multiIntValue) },
+  'protopayload.metadata.event.parameter.boolvalue': { get: googleParamValues((p) => p.boolValue) },
+  'protopayload.metadata.event.parameter.intvalue': { get: googleParamValues((p) => p.intValue) },
+  'protopayload.metadata.event.parameter.multistrvalue': { get: googleParamValues((p) => p.multiValue) },
+  'protopayload.metadata.event.parameter.multiintvalue': { get: googleParamValues((p) => p.multiIntValue) },
+  'protopayload.metadata.activityid.uniqqualifier': { get: pathGetter('id.uniqueQualifier', rawRoot) },
+  'protopayload.metadata.activityid.timeusec': { get: (e) => (Number.isFinite(Date.parse(e['@timestamp'])) ? String(Date.parse(e['@timestamp']) * 1000) : undefined) },
+  'protopayload.authenticationinfo.principalemail': userEmail,
+  'protopayload.requestmetadata.callerip': sourceIp,
 };
 
 function googleField(name: string): ResolvedField {
   const alias = GOOGLE_ALIASES[name];
   if (alias) return alias;
+  const lower = name.toLowerCase();
+  if (lower.startsWith('protopayload.')) {
+    const cl = CLOUD_LOGGING[lower];
+    if (cl) return cl;
+    // Any other key under the event is a parameter: SigmaHQ writes both
+    // `protoPayload.metadata.event.parameter.visibility` and `protoPayload.metadata.event.visibility`.
+    const param = /^protopayload\.metadata\.event\.(?:parameter\.)?(.+)$/.exec(lower)?.[1];
+    // Anything else of the AuditLog (resourceName, status) has no Reports counterpart: it reads nothing.
+    return param ? { get: googleParam(name.slice(name.length - param.length)) } : { get: () => undefined };
+  }
   const root = name.split('.')[0]!;
   if (GOOGLE_RAW_ROOTS.has(root)) return { get: pathGetter(name, rawRoot) };
-  const param = /^(?:events\.)?parameters?\.(.+)$/.exec(name)?.[1] ?? /^protoPayload\.metadata\.event\.parameter\.(.+)$/.exec(name)?.[1];
+  const param = /^(?:events\.)?parameters?\.(.+)$/.exec(name)?.[1];
   return { get: googleParam(param ?? name) };
 }
 
