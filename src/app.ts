@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
 import { startApiServer, type ApiServer } from './api/server.js';
-import { isWebhookSource, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
+import { isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
 import { Outbox } from './pipeline/outbox.js';
@@ -26,22 +26,25 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function openConfiguredStore(config: Config): Promise<Store> {
+export async function openConfiguredStore(config: Config, now?: Clock): Promise<Store> {
   const s = config.storage;
+  const clock = now ? { now } : {};
   if (s.type === 'sqlite') {
     if (s.path !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
-    return openStore({ dialect: 'sqlite', path: s.path });
+    return openStore({ dialect: 'sqlite', path: s.path, ...clock });
   }
-  return openStore({ dialect: 'postgres', url: s.url, schema: s.schema, poolSize: s.pool_size });
+  return openStore({ dialect: 'postgres', url: s.url, schema: s.schema, poolSize: s.pool_size, ...clock });
 }
 
 export async function createApp(
   config: Config,
-  opts: { logger?: Logger; registry?: Registry; once?: boolean; enrichOverrides?: EnrichOptions['overrides'] } = {},
+  opts: { logger?: Logger; registry?: Registry; once?: boolean; enrichOverrides?: EnrichOptions['overrides']; now?: Clock } = {},
 ): Promise<App> {
   const reg = opts.registry ?? registry;
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
-  const store = await openConfiguredStore(config);
+  // One clock for the store's stamps, the pollers, alerts and the outbox: a run pinned in time is pinned everywhere.
+  const now = opts.now ?? systemClock;
+  const store = await openConfiguredStore(config, now);
   const state = new StagedState(store);
   const deps: PluginDeps = {
     logger,
@@ -49,6 +52,7 @@ export async function createApp(
     baseDir: config.file ? dirname(config.file) : process.cwd(),
     files: store,
     state,
+    now,
     ...(opts.once ? { once: true } : {}),
   };
   try {
@@ -58,8 +62,8 @@ export async function createApp(
       sinks.set(s.name, reg.sinks.get(s.type)!.create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
     const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
-    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers, state });
-    const outbox = new Outbox(store, sinks, { logger });
+    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers, state, now });
+    const outbox = new Outbox(store, sinks, { logger, now });
     return {
       config,
       logger,

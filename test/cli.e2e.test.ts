@@ -78,12 +78,30 @@ describe('saaswatch CLI', () => {
   });
 
   it('re-ingesting the same data stores nothing new and delivers nothing again', async () => {
-    const before = receiver.requests.length;
-    const r = await runCli(['ingest', SAMPLE, '--config', config], { env });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/ \(0 new, [\d,]+ already stored\)/);
-    expect(r.stdout).toContain('alerts: 0 new');
-    expect(receiver.requests.length).toBe(before);
+    // Its own store and receiver: this test must not lean on another having ingested first.
+    const own = await startReceiver();
+    try {
+      const d = tempDir();
+      const cfg = writeConfig(d, {
+        data_dir: join(d, 'data'),
+        storage: { type: 'sqlite', retention: '3650d' },
+        sources: [{ ...SAMPLE_SOURCE, path: SAMPLE }],
+        detection: [{ type: 'brute-force' }, { type: 'isolation-forest' }],
+        sinks: [{ type: 'webhook', name: 'soc', url: own.url, token: '${E2E_TOKEN}', backoff: { initial: '10ms', max: '50ms' } }],
+      });
+      const first = await runCli(['ingest', SAMPLE, '--config', cfg], { env });
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/alerts: [1-9]\d* new/);
+      const delivered = own.requests.length;
+      expect(delivered).toBeGreaterThan(0);
+      const r = await runCli(['ingest', SAMPLE, '--config', cfg], { env });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/ \(0 new, [\d,]+ already stored\)/);
+      expect(r.stdout).toContain('alerts: 0 new');
+      expect(own.requests.length).toBe(delivered);
+    } finally {
+      await own.close();
+    }
   });
 
   it('reads stdin and exits 3 when records were dead-lettered, listing why', async () => {

@@ -8,6 +8,10 @@ import { createServiceAccountKey, generateActivities, startFakeGoogle, type Fake
 import { runCli, startCli, tempDir, writeConfig } from './helpers.js';
 
 const DAY = 86_400_000;
+/** Where the killed run starts in time (SAASWATCH_NOW), and the second run ten minutes later, well after the first was killed. */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const RERUN = T0 + 10 * 60_000;
+const at = (ms: number) => ({ SAASWATCH_NOW: new Date(ms).toISOString() });
 
 function count(db: string, sql: string): number {
   if (!existsSync(db)) return 0;
@@ -30,12 +34,11 @@ describe('restartable polling', () => {
   });
 
   it('SIGKILL mid-backfill and a second run store every Google and Dropbox event exactly once', async () => {
-    const now = Date.now();
     const key = createServiceAccountKey();
-    const activities = generateActivities({ count: 4_000, from: now - 2 * DAY, to: now - 60_000, seed: 3 });
+    const activities = generateActivities({ count: 4_000, from: T0 - 2 * DAY, to: T0 - 60_000, seed: 3 });
     const googleEvents = activities.reduce((n, a) => n + a.events.length, 0);
     google = await startFakeGoogle({ serviceAccounts: [key], activities });
-    const teamEvents = generateTeamEvents({ count: 6_000, start: now - 2 * DAY, spanMs: DAY, seed: 5 });
+    const teamEvents = generateTeamEvents({ count: 6_000, start: T0 - 2 * DAY, spanMs: DAY, seed: 5 });
     dropbox = await startFakeDropbox({ events: teamEvents, accessToken: 'tok', appSecret: 'sec' });
 
     const dir = tempDir('sw-poll-crash-');
@@ -49,7 +52,7 @@ describe('restartable polling', () => {
       sinks: [{ type: 'jsonl-file', name: 'alerts-file' }],
     });
 
-    const first = startCli(['run', '--once', '--config', config, '--no-progress']);
+    const first = startCli(['run', '--once', '--config', config, '--no-progress'], { env: at(T0) });
     const total = googleEvents + teamEvents.length;
     for (let i = 0; i < 600 && count(db, 'select count(*) as n from events') < total * 0.3; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -60,7 +63,7 @@ describe('restartable polling', () => {
     expect(afterKill).toBeGreaterThan(0);
     expect(afterKill).toBeLessThan(total);
 
-    const second = await runCli(['run', '--once', '--config', config, '--no-progress']);
+    const second = await runCli(['run', '--once', '--config', config, '--no-progress'], { env: at(RERUN) });
     expect(second.code, second.stderr).toBe(0);
     expect(count(db, "select count(*) as n from events where provider = 'google-workspace'")).toBe(googleEvents);
     expect(count(db, "select count(*) as n from events where provider = 'dropbox'")).toBe(teamEvents.length);

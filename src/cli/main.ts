@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createApp, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
-import { errorMessage, SaaswatchError, type Source } from '../core/index.js';
+import { clockFrom, errorMessage, SaaswatchError, systemClock, type Clock, type Source } from '../core/index.js';
 import { join, resolve } from 'node:path';
 import { runDemo } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR } from '../detection/sigma/config.js';
@@ -10,16 +10,19 @@ import { runRuleTests } from '../detection/sigma/rule-tests.js';
 import { VERSION } from '../version.js';
 import type { IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
-import { createJsonLogsSource } from '../sources/json-logs/source.js';
+import { explainInput, formatExplanation, formatMapping } from '../sources/json-logs/explain.js';
+import { createJsonLogsSource, type JsonLogsConfig } from '../sources/json-logs/source.js';
 import { ProgressBar } from './progress.js';
 
 /** Exit codes scripts can rely on (documented in the README). */
 export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
+/** Records `ingest --explain` reads: enough to see every shape a log mixes, quick on any file. */
+const EXPLAIN_RECORDS = 1000;
 const num = (n: number) => n.toLocaleString('en-US');
 
-async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>, opts: { once?: boolean } = {}): Promise<T> {
+async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>, opts: { once?: boolean; now: Clock }): Promise<T> {
   const config = loadConfig(registry, { path: configPath });
   const app = await createApp(config, opts);
   try {
@@ -93,7 +96,22 @@ function jsonLogsInstance(config: Config, name: string | undefined): PluginInsta
   return { type: 'json-logs', name: 'ingest', config: plugin.configSchema.parse({}) };
 }
 
-export function buildProgram(): Command {
+/**
+ * The clock a run reads "now" from: SAASWATCH_NOW (an ISO time) pins where the run starts in time,
+ * for reproducible runs and tests; otherwise the system clock.
+ */
+export function clockFromEnv(env: NodeJS.ProcessEnv = process.env): Clock {
+  const at = env.SAASWATCH_NOW;
+  if (at === undefined || at === '') return systemClock;
+  const t = Date.parse(at);
+  if (!Number.isFinite(t) || !/\d{4}-\d{2}-\d{2}T/.test(at)) {
+    throw new SaaswatchError('CONFIG_INVALID', `SAASWATCH_NOW: expected an ISO time such as 2026-03-02T09:00:00Z, got "${at}"; unset it to use the system clock`);
+  }
+  return clockFrom(t);
+}
+
+export function buildProgram(opts: { now?: Clock } = {}): Command {
+  const now = opts.now ?? systemClock;
   const program = new Command('saaswatch')
     .description('Watch SaaS audit logs, detect attacks, and raise deduplicated alerts.')
     .version(VERSION, '-V, --version')
@@ -112,10 +130,10 @@ export function buildProgram(): Command {
         if (!app.config.sources.length) {
           throw new SaaswatchError('CONFIG_INVALID', `sources: nothing to run; add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\``);
         }
-        await app.store.purgeEventsBefore(Date.now() - app.config.storage.retention);
+        await app.store.purgeEventsBefore(now() - app.config.storage.retention);
         const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
         return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
-      }, { once: opts.once });
+      }, { now, ...(opts.once ? { once: true } : {}) });
     });
 
   program
@@ -126,15 +144,25 @@ export function buildProgram(): Command {
     .option('-s, --source <name>', 'json-logs source in the config whose field mapping to use')
     .addOption(new Option('-f, --format <format>', 'input format').choices(['auto', 'json', 'jsonl', 'csv']))
     .option('--no-progress', 'never draw a progress bar')
-    .action(async (file: string, opts: { config?: string; source?: string; format?: string; progress: boolean }) => {
+    .option('--explain', `read the first ${num(EXPLAIN_RECORDS)} records, show which input key feeds each field and how the outcome was decided, and store nothing`)
+    .action(async (file: string, opts: { config?: string; source?: string; format?: string; progress: boolean; explain?: boolean }) => {
+      const input = file === '-' ? { stream: process.stdin, label: 'stdin' } : { path: file };
+      const withFormat = (instance: PluginInstance) =>
+        ({ ...(instance.config as JsonLogsConfig), ...(opts.format ? { format: opts.format as JsonLogsConfig['format'] } : {}) }) satisfies JsonLogsConfig;
+      if (opts.explain) {
+        // No app: explaining must not create a database or touch detector state.
+        const instance = jsonLogsInstance(loadConfig(registry, { path: opts.config }), opts.source);
+        const x = await explainInput(instance.name, withFormat(instance), input, { limit: EXPLAIN_RECORDS, now });
+        for (const line of formatExplanation(x)) out(line);
+        process.exitCode = EXIT.ok;
+        return;
+      }
       process.exitCode = await withApp(opts.config, async (app) => {
         const instance = jsonLogsInstance(app.config, opts.source);
-        const cfg = { ...(instance.config as Record<string, unknown>), ...(opts.format ? { format: opts.format } : {}) };
-        const input = file === '-' ? { stream: process.stdin, label: 'stdin' } : { path: file };
-        const source = createJsonLogsSource(instance.name, cfg as never, input);
+        const source = createJsonLogsSource(instance.name, withFormat(instance), input, { now });
         const stats = await ingestSources(app, [source], file === '-' ? 'stdin' : file, opts.progress);
         return report(app, `ingested ${file === '-' ? 'stdin' : file}`, stats);
-      });
+      }, { now });
     });
 
   program
@@ -143,11 +171,17 @@ export function buildProgram(): Command {
     .option('-d, --data-dir <dir>', 'where the demo database and alerts go', '.saaswatch')
     .option('--users <n>', 'users in the generated organisation', (v) => Number.parseInt(v, 10), 300)
     .option('--days <n>', 'days of history to backfill', (v) => Number.parseInt(v, 10), 7)
-    .action(async (opts: { dataDir: string; users: number; days: number }) => {
+    .option('--seed <n>', 'seed of the generated organisation and its attacks', (v) => Number.parseInt(v, 10), 7)
+    .option('--end <time>', 'when the generated history ends, ISO (default now): the same seed and end give the same run any day')
+    .action(async (opts: { dataDir: string; users: number; days: number; seed: number; end?: string }) => {
+      const end = opts.end === undefined ? undefined : new Date(opts.end);
+      if (end && !Number.isFinite(end.getTime())) throw new SaaswatchError('CONFIG_INVALID', `--end: expected an ISO time such as 2026-03-02T09:00:00Z, got "${opts.end}"`);
       const { stats, truth, app } = await runDemo({
         dataDir: resolve(opts.dataDir),
         users: opts.users,
         days: opts.days,
+        seed: opts.seed,
+        ...(end ? { end } : { now }),
         out,
         signal: stopSignal(),
       });
@@ -173,7 +207,7 @@ export function buildProgram(): Command {
           if (opts.json) out(JSON.stringify(a));
           else out(`${a.createdAt}  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.description}`);
         }
-      });
+      }, { now });
     });
 
   program
@@ -187,7 +221,7 @@ export function buildProgram(): Command {
           const where = [d.position?.file, d.position?.line].filter((x) => x !== undefined).join(':');
           out(`${d.source} ${where} ${d.code}: ${d.reason}`);
         }
-      });
+      }, { now });
     });
 
   const rules = program.command('rules').description('work with Sigma rules');
@@ -216,6 +250,13 @@ export function buildProgram(): Command {
       out(`  sources:   ${names(cfg.sources)}`);
       out(`  detection: ${names(cfg.detection)}`);
       out(`  sinks:     ${names(cfg.sinks)}`);
+      // The mapping is what decides whether a log's failures are seen at all, so it is shown, not implied.
+      const jsonLogs = cfg.sources.filter((s) => s.type === 'json-logs');
+      const mappings = jsonLogs.length ? jsonLogs : [jsonLogsInstance(cfg, undefined)];
+      for (const s of mappings) {
+        out(jsonLogs.length ? `  fields of ${s.name} (json-logs):` : '  fields of `saaswatch ingest FILE` (no json-logs source, no fields: set):');
+        for (const line of formatMapping(s.config as JsonLogsConfig)) out(`    ${line}`);
+      }
     });
 
   program
@@ -228,9 +269,9 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], opts: { now?: Clock } = {}): Promise<number> {
   try {
+    const program = buildProgram({ now: opts.now ?? clockFromEnv() });
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {

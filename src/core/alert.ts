@@ -57,14 +57,43 @@ export function dedupKey(f: Pick<Finding, 'rule' | 'entity' | 'windowStart'>): s
   return `${f.rule}|${f.entity.type}:${f.entity.value}|${new Date(f.windowStart).toISOString()}`;
 }
 
-/** Detectors see one event at a time (hot path, synchronous) and may emit findings. */
+export interface FlushOptions {
+  /** The run is ending (its sources are exhausted or it was stopped). */
+  final: boolean;
+  /**
+   * Event time (epoch ms) before which every event has been observed, as far as the sources have
+   * promised (each within its declared lateness): windowed detectors judge only what lies before it,
+   * so arrival order cannot change what they find. +∞: everything observed is complete. Absent:
+   * unknown, read as -∞, or +∞ on the final flush (tests and tools that drive a detector by hand).
+   */
+  watermark?: number;
+}
+
+/**
+ * Detectors see one event at a time (hot path, synchronous) and may emit findings.
+ *
+ * The invariant: for a set of events, the findings (rule, entity, window start) do not depend on
+ * the order in which events arrive before the watermark passes them, on batch boundaries, on
+ * restarts, or on the wall clock. A detector whose verdict depends on order (a sliding window, a
+ * first-seen set) therefore decides only in flush(), over what the watermark has passed, in
+ * (time, id) order (see detection/event-order.ts).
+ */
 export interface Detector {
   readonly id: string;
   observe(event: SecurityEvent): Finding[];
-  /** Called at the end of every batch and at shutdown; models that score closed windows report here. */
-  flush(opts: { final: boolean }): Finding[];
+  /** Called at the end of every batch and at shutdown with the sources' watermark; windowed detectors report here. */
+  flush(opts: FlushOptions): Finding[];
   /** Loads persisted state (baselines, models) before the first event; see PluginDeps.state. */
   restore?(): Promise<void>;
+  /**
+   * After restore: the event time from which the stored events must be handed back (see replay),
+   * because at the last save the detector still held them unjudged, waiting for the watermark;
+   * undefined when it held none. Why: those events are in the store already, committed with the
+   * state that had not yet counted them, so the store is their queue across a restart.
+   */
+  resumeFrom?(): number | undefined;
+  /** Takes back one stored event from resumeFrom on, in (time, id) order, as it was observed before the restart; reports nothing. */
+  replay?(event: SecurityEvent): void;
   /** Finishes asynchronous work on events already observed (loading a user's saved state, then replaying them), so the next flush reports what they found. */
   settle?(): Promise<void>;
   /** Saves changed state; called before each batch commits (the pipeline commits the writes with it) and at shutdown. */

@@ -1,5 +1,6 @@
 /** Public types and contracts of saaswatch; this folder imports nothing else of ours. */
 export * from './alert.js';
+export * from './clock.js';
 export * from './errors.js';
 export * from './event.js';
 export * from './hash.js';

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { Detector } from './alert.js';
+import type { Clock } from './clock.js';
 import type { SecurityEvent } from './event.js';
 import type { Sink } from './sink.js';
 import type { Store } from './store.js';
@@ -19,6 +20,8 @@ export interface PluginDeps {
   files?: Pick<Store, 'upsertFile' | 'getFile'>;
   /** Small keyed JSON state that survives restarts (detector baselines and models). */
   state?: Pick<Store, 'getBaseline' | 'putBaseline'>;
+  /** The run's clock: what pollers read "now" from (default the system clock). */
+  now?: Clock;
 }
 
 interface PluginBase<C> {

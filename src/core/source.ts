@@ -24,6 +24,14 @@ export interface SourceBatch {
   cursor?: string;
   /** Progress hint for the CLI progress bar: bytes or records done / total. */
   progress?: { done: number; total?: number; unit: 'bytes' | 'records' };
+  /**
+   * The source's promise, once this batch is committed: no event older than this (epoch ms) will
+   * come from it any more, beyond its declared lateness (a poller: what it has read, less its
+   * `settle`). Never moves back. A source that never says keeps every windowed detector waiting until
+   * it ends, and ending then means it is exhausted; a source that does say keeps its last promise
+   * when it ends (it will be polled again from where it stopped).
+   */
+  watermark?: number;
 }
 
 export interface SourceContext {

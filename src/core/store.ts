@@ -53,6 +53,8 @@ export interface EventQuery {
   from?: number;
   /** Exclusive upper bound, epoch ms of event time. */
   to?: number;
+  /** Only events after this one in (time, id) order: the next page after the last event of a page. */
+  after?: { time: number; id: string };
   action?: string;
   userEmail?: string;
   sourceIp?: string;

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { createApp, runSources, type App } from '../app.js';
 import { validateConfig } from '../config/load.js';
+import { clockFrom, systemClock, type Clock } from '../core/index.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
 import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.js';
 import { startFakeGraph } from '../fakes/microsoft-graph/server.js';
@@ -31,8 +32,13 @@ export interface DemoOptions {
   users?: number;
   days?: number;
   seed?: number;
-  /** End of the generated history (default now). */
+  /** End of the generated history (default: now by `now`). */
   end?: Date;
+  /**
+   * The run's clock. Default: one that starts at `end` and advances in real time, so the demo sits
+   * at the end of its history whatever the date: the same seed and end give the same run any day.
+   */
+  now?: Clock;
   /** Stop after this long even if the sources are still busy. */
   maxMs?: number;
   /** The backfill is done once no batch arrived for this long. */
@@ -73,7 +79,9 @@ const GRAPH_CLIENT_SECRET = 'demo-graph-client-secret';
  */
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const out = opts.out ?? (() => undefined);
-  const scenario = generateScenario({ seed: opts.seed ?? 7, users: opts.users ?? 300, days: opts.days ?? 7, end: opts.end ?? new Date() });
+  const end = opts.end ?? new Date((opts.now ?? systemClock)());
+  const now = opts.now ?? clockFrom(end.getTime());
+  const scenario = generateScenario({ seed: opts.seed ?? 7, users: opts.users ?? 300, days: opts.days ?? 7, end });
   const m365 = scenario.microsoft;
   out(
     `scenario: ${scenario.org.users.length} users at ${scenario.org.domain}, ${scenario.google.activities.length} Google activities, ${scenario.dropbox.events.length} Dropbox events, ` +
@@ -152,7 +160,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     { baseDir: opts.dataDir },
   );
   const enrichOverrides = scenarioEnrichOverrides(scenario);
-  const app = await createApp(config, { enrichOverrides, ...(opts.logger ? { logger: opts.logger } : {}) }).catch(async (err: unknown) => {
+  const app = await createApp(config, { enrichOverrides, now, ...(opts.logger ? { logger: opts.logger } : {}) }).catch(async (err: unknown) => {
     await Promise.all(fakes.map((f) => f.close()));
     throw err;
   });
@@ -161,19 +169,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   let webhooks: string | undefined;
   let batches = 0;
-  let lastBatchAt = Date.now();
+  // Elapsed time of the run itself (not event time): when the backfill has gone quiet.
+  let lastBatchAt = performance.now();
   let pushed = false;
-  const started = Date.now();
+  const started = performance.now();
   const watchdog = setInterval(() => {
-    const idle = Date.now() - lastBatchAt > (opts.idleMs ?? 2_000);
+    const idle = performance.now() - lastBatchAt > (opts.idleMs ?? 2_000);
     if (idle && batches > 0 && !pushed && webhooks) {
       // Backfill done: show the push path, a signed webhook that makes the poller fetch at once.
       pushed = true;
-      const late = scenario.dropbox.events.slice(-5).map((e, i) => ({ ...e, timestamp: new Date(Date.now() - i * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }));
+      const late = scenario.dropbox.events.slice(-5).map((e, i) => ({ ...e, timestamp: new Date(now() - i * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }));
       dropbox.addEvents(late as unknown as TeamEvent[]);
       void dropbox.sendWebhook(`${webhooks}/webhooks/dropbox`).then((r) => out(`webhook push answered ${r.status}; polling now`));
-      lastBatchAt = Date.now();
-    } else if ((idle && pushed) || Date.now() - started > (opts.maxMs ?? 90_000)) {
+      lastBatchAt = performance.now();
+    } else if ((idle && pushed) || performance.now() - started > (opts.maxMs ?? 90_000)) {
       stop.abort();
     }
   }, 250);
@@ -186,7 +195,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}, fake Microsoft Graph at ${graph.url}; webhooks at ${server.url}`);
       },
       onBatch: () => {
-        lastBatchAt = Date.now();
+        lastBatchAt = performance.now();
         batches++;
       },
       drainMs: 10_000,

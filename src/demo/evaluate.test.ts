@@ -24,10 +24,12 @@ describe('detection on a held-back organisation', () => {
       expect(a.windowEnd, a.rule).toBeGreaterThanOrEqual(a.windowStart);
       expect(a.evidence.length, a.rule).toBeGreaterThan(0);
     }
-    expect(unexplained(scenario.truth, alerts).length).toBeLessThanOrEqual(HELD_BACK.users * HELD_BACK.days / 1000);
+    // Measured: one (an admin granting admin rights, which the pack reports by design). The run is
+    // deterministic, so the budget is what is measured: a second one is a regression to look at.
+    expect(unexplained(scenario.truth, alerts).map((a) => `${a.rule} ${a.entity.value}`)).toEqual(['rules/google-workspace/admin-privilege-grant grace.lee@example.com']);
   });
 
-  it('raises at most one alert per 1,000 users per day when nothing is attacked', { timeout: 120_000 }, async () => {
+  it('raises one alert in 4,200 user-days when nothing is attacked (an admin grant)', { timeout: 120_000 }, async () => {
     const clean = generateScenario({ ...HELD_BACK, attacks: [] });
     const { alerts, events } = await detectOnScenario(clean, demoDetection('7d'));
     // Every record of every service is evaluated: the login detectors see Google and Microsoft 365 sign-ins together.
@@ -35,7 +37,9 @@ describe('detection on a held-back organisation', () => {
     expect(clean.microsoft.signIns.length).toBeGreaterThan(5_000);
     expect(events).toBe(googleEvents + clean.dropbox.events.length + clean.microsoft.signIns.length + clean.microsoft.reportedMessages.length);
     expect(events).toBeGreaterThan(50_000);
-    const perThousandUsersPerDay = alerts.length / (HELD_BACK.users / 1000) / HELD_BACK.days;
-    expect(perThousandUsersPerDay, alerts.map((a) => `${a.rule}: ${a.description}`).join('\n')).toBeLessThanOrEqual(1);
+    // Measured: the same one admin grant over 4,200 user-days (0.24 per 1,000 users per day).
+    expect(alerts.map((a) => `${a.rule} ${a.entity.value}`), alerts.map((a) => `${a.rule}: ${a.description}`).join('\n')).toEqual([
+      'rules/google-workspace/admin-privilege-grant grace.lee@example.com',
+    ]);
   });
 });

@@ -16,7 +16,8 @@ import { scenarioEnrichOverrides } from './demo.js';
 
 /** The scenario's vendor records through the real normalizers, in time order (as a merged backfill would deliver them). */
 export function scenarioEvents(scenario: Scenario): SecurityEvent[] {
-  const ingested = new Date().toISOString();
+  // Read as the demo reads them: at the end of the generated history.
+  const ingested = scenario.window.end;
   const out: SecurityEvent[] = [];
   for (const a of scenario.google.activities) {
     out.push(...normalizeActivity(a, { source: 'google', application: a.id.applicationName, ingested }).events);

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { Detector, Finding, SecurityEvent, Store } from '../core/index.js';
+import { eventTime, type Detector, type Finding, type SecurityEvent, type Store } from '../core/index.js';
+import { replayStored } from '../pipeline/pipeline.js';
 import { openStore } from '../storage/index.js';
 
 /** Real SQLite stores in one temporary folder, removed by cleanup(). */
@@ -24,10 +25,32 @@ export class TempStores {
   }
 }
 
-/** Events in batches of `size`, as a source yields them. */
-export function batchesOf(events: SecurityEvent[], size: number): SecurityEvent[][] {
-  const out: SecurityEvent[][] = [];
-  for (let i = 0; i < events.length; i += size) out.push(events.slice(i, i + size));
+/** One batch as the pipeline hands it to detectors: its events and the watermark after it. */
+export interface Batch {
+  events: SecurityEvent[];
+  watermark: number;
+}
+
+/**
+ * Batches of `size` events, in the order given, each with the tightest watermark the sources could
+ * promise: the oldest time still to come (just past the newest event after the last batch).
+ */
+export function batchesOf(events: SecurityEvent[], size: number): Batch[] {
+  const chunks: SecurityEvent[][] = [];
+  for (let i = 0; i < events.length; i += size) chunks.push(events.slice(i, i + size));
+  return asBatches(chunks);
+}
+
+/** Batches of the chunks given, each with the tightest watermark (see batchesOf). */
+export function asBatches(chunks: SecurityEvent[][]): Batch[] {
+  const out: Batch[] = [];
+  let rest = Number.POSITIVE_INFINITY;
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const e of chunks.flat()) newest = Math.max(newest, eventTime(e));
+  for (let i = chunks.length - 1; i >= 0; i--) {
+    out.unshift({ events: chunks[i]!, watermark: rest === Number.POSITIVE_INFINITY ? newest + 1 : rest });
+    for (const e of chunks[i]!) rest = Math.min(rest, eventTime(e));
+  }
   return out;
 }
 
@@ -46,33 +69,43 @@ function besideLaggingStream(events: SecurityEvent[], every: number, lagMs: numb
  * second stream six hours behind (a backfill beside a live source); each batch newest first (as the
  * Reports API pages).
  */
-export function restartInputs(batches: SecurityEvent[][]): Array<[string, SecurityEvent[][]]> {
+export function restartInputs(batches: Batch[]): Array<[string, Batch[]]> {
+  const size = batches[0]!.events.length;
   return [
     ['one stream', batches],
-    ['beside a lagging stream', batchesOf(besideLaggingStream(batches.flat(), 4, 6 * 3_600_000), batches[0]!.length)],
-    ['each batch newest first', batches.map((b) => [...b].reverse())],
+    ['beside a lagging stream', batchesOf(besideLaggingStream(batches.flatMap((b) => b.events), 4, 6 * 3_600_000), size)],
+    ['each batch newest first', asBatches(batches.map((b) => [...b.events].reverse()))],
   ];
 }
 
-/** One process lifetime as the pipeline drives it: restore, then per batch observe, settle, flush and save; then the same with a final flush. */
-export async function lifetime(d: Detector, batches: SecurityEvent[][], out: Finding[]): Promise<void> {
+/**
+ * One process lifetime as the pipeline drives it: restore (and, with the event store, replay what
+ * the detector held at its last save), then per batch observe, settle, flush to the batch's
+ * watermark, save, and store the batch's events; then the final flush of a stopped run (at the
+ * watermark reached) and a save.
+ */
+export async function lifetime(d: Detector, batches: Batch[], out: Finding[], events?: Store): Promise<void> {
   await d.restore?.();
+  if (events) await replayStored(events, [d]);
+  let watermark = Number.NEGATIVE_INFINITY;
   for (const batch of batches) {
-    for (const e of batch) out.push(...d.observe(e));
+    for (const e of batch.events) out.push(...d.observe(e));
+    watermark = batch.watermark;
     await d.settle?.();
-    out.push(...d.flush({ final: false }));
+    out.push(...d.flush({ final: false, watermark }));
     await d.persist?.();
+    if (events) await events.commitBatch({ source: 'test', events: batch.events });
   }
   await d.settle?.();
-  out.push(...d.flush({ final: true }));
+  out.push(...d.flush({ final: true, watermark }));
   await d.persist?.();
 }
 
 /** Findings of a run restarted before batch `split` (two detector instances sharing the store). */
-export async function splitRun(make: (store: Store) => Detector, store: Store, batches: SecurityEvent[][], split: number): Promise<Finding[]> {
+export async function splitRun(make: (store: Store) => Detector, store: Store, batches: Batch[], split: number): Promise<Finding[]> {
   const out: Finding[] = [];
-  await lifetime(make(store), batches.slice(0, split), out);
-  await lifetime(make(store), batches.slice(split), out);
+  await lifetime(make(store), batches.slice(0, split), out, store);
+  await lifetime(make(store), batches.slice(split), out, store);
   return out;
 }
 
@@ -94,7 +127,7 @@ export async function savedWindows(store: Store, prefix: string): Promise<{ mani
  * uninterrupted run found), and most of the same splits without saved state must not, so the
  * comparison can tell.
  */
-export async function expectSameAcrossRestarts(make: (store: Store | undefined) => Detector, stores: TempStores, batches: SecurityEvent[][], expected: Finding[]): Promise<void> {
+export async function expectSameAcrossRestarts(make: (store: Store | undefined) => Detector, stores: TempStores, batches: Batch[], expected: Finding[]): Promise<void> {
   let differsWithoutState = 0;
   for (let split = 0; split <= batches.length; split++) {
     const got = await splitRun((s) => make(s), await stores.open(), batches, split);

@@ -1,5 +1,5 @@
 /** Builds SecurityEvents for detector tests and benchmarks without depending on a source's normalizer. */
-import { eventId, type EventOutcome, type SecurityEvent } from '../core/index.js';
+import { dedupKey, eventId, eventTime, type Detector, type EventOutcome, type Finding, type SecurityEvent } from '../core/index.js';
 
 export interface TestEventInit {
   /** Epoch ms or ISO string. */
@@ -41,4 +41,57 @@ export function testEvent(init: TestEventInit): SecurityEvent {
   if (init.user !== undefined) e.user = { email: init.user };
   if (init.ip !== undefined) e.source = { ip: init.ip };
   return e;
+}
+
+const raised = new WeakMap<Detector, Set<string>>();
+
+/**
+ * Feeds events as a source reading in time order would, promising each batch's newest time once it
+ * is committed: observe the batch, then flush to that watermark. Returns only findings that raise a
+ * new alert (a dedup key this detector has not reported before), not refreshes of one it has.
+ */
+export function feed(d: Detector, events: readonly SecurityEvent[]): Finding[] {
+  const seen = raised.get(d) ?? raised.set(d, new Set()).get(d)!;
+  const out: Finding[] = [];
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    out.push(...d.observe(e));
+    newest = Math.max(newest, eventTime(e));
+  }
+  out.push(...d.flush({ final: false, watermark: newest + 1 }));
+  return out.filter((f) => {
+    const k = dedupKey(f);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Runs events through a detector in batches of `batch` as `feed` does, then a final flush: `live`
+ * holds the findings that raised a new alert, in order; `flushed` every report made at a flush
+ * (first reports and refreshes alike).
+ */
+export function run(d: Detector, events: readonly SecurityEvent[], batch = 50): { live: Finding[]; flushed: Finding[] } {
+  const seen = raised.get(d) ?? raised.set(d, new Set()).get(d)!;
+  const live: Finding[] = [];
+  const flushed: Finding[] = [];
+  const take = (fs: Finding[]) => {
+    for (const f of fs) {
+      flushed.push(f);
+      const k = dedupKey(f);
+      if (!seen.has(k)) {
+        seen.add(k);
+        live.push(f);
+      }
+    }
+  };
+  let newest = Number.NEGATIVE_INFINITY;
+  events.forEach((e, i) => {
+    take(d.observe(e));
+    newest = Math.max(newest, eventTime(e));
+    if ((i + 1) % batch === 0) take(d.flush({ final: false, watermark: newest + 1 }));
+  });
+  take(d.flush({ final: true, watermark: newest + 1 }));
+  return { live, flushed };
 }

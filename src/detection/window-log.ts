@@ -121,7 +121,7 @@ export function stateHash(value: unknown): string {
  * copy of a group replaces an earlier one.
  *
  * Copies are never updated in place, so nothing is written when a sweep drops idle groups: the part
- * saves what its last sweep went by (its clocks and creation counter), and its restore leaves out
+ * saves what its last sweep went by (its clock and creation counter), and its restore leaves out
  * every copy that sweep would have dropped, which is exactly the groups it did drop. A group that
  * leaves memory any other way (evicted by a cap) gets its segment compacted: the segment's remaining
  * live groups are rewritten, so it can be deleted.

@@ -17,16 +17,16 @@ const SECRET = 'outbox-test-hmac-key';
 let dir: string;
 let store: Store;
 let receivers: Receiver[];
-/** Fake clock: starts ahead of the wall clock so deliveries the store stamps with Date.now() are due. */
+/** Fake clock, shared by the store (its stamps) and the outbox: deliveries are due exactly when the test says. */
 let t: number;
 let sleeps: number[];
 let logs: Array<Record<string, unknown>>;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'saaswatch-outbox-'));
-  store = await openStore({ dialect: 'sqlite', path: join(dir, 'store.db') });
+  t = Date.parse('2026-05-04T10:00:00.000Z');
+  store = await openStore({ dialect: 'sqlite', path: join(dir, 'store.db'), now: () => t });
   receivers = [];
-  t = Date.now() + 10_000;
   sleeps = [];
   logs = [];
 });

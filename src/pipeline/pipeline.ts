@@ -1,10 +1,11 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
 import type { Alert, CommitBatch, CommitResult, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
-import { errorMessage } from '../core/index.js';
+import { errorMessage, eventTime, systemClock, type Clock } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
 import type { StagedState } from './staged-state.js';
+import { Watermarks } from './watermarks.js';
 
 /** Adds context to an event in place (GeoIP, user agent, identity); must be synchronous and fast. */
 export type Enricher = (event: SecurityEvent) => void;
@@ -32,6 +33,8 @@ export interface PipelineOptions {
   recentIds?: number;
   /** The state store the detectors were given, when it is staged: its writes commit with each batch. */
   state?: StagedState;
+  /** Stamps alerts' createdAt (default the system clock). */
+  now?: Clock;
 }
 
 export interface RunOptions {
@@ -40,6 +43,39 @@ export interface RunOptions {
   onBatch?: (batch: SourceBatch, stats: IngestStats) => void;
 }
 
+/** Stored events read per query when handing detectors back what they held at the last save. */
+const REPLAY_PAGE = 5_000;
+
+/**
+ * Hands each detector back the stored events it held unjudged at its last save (see
+ * Detector.resumeFrom), reading the store in (time, id) order a page at a time.
+ */
+export async function replayStored(store: Pick<Store, 'queryEvents'>, detectors: readonly Detector[]): Promise<number> {
+  const from = new Map<Detector, number>();
+  for (const d of detectors) {
+    const t = d.resumeFrom?.();
+    if (t !== undefined && d.replay) from.set(d, t);
+  }
+  if (from.size === 0) return 0;
+  const lo = Math.min(...from.values());
+  let after: { time: number; id: string } | undefined;
+  let replayed = 0;
+  for (;;) {
+    const page = await store.queryEvents({ ...(Number.isFinite(lo) ? { from: lo } : {}), ...(after ? { after } : {}), limit: REPLAY_PAGE });
+    for (const e of page) {
+      const t = eventTime(e);
+      for (const [d, since] of from) if (t >= since) d.replay!(e);
+    }
+    replayed += page.length;
+    const last = page.at(-1);
+    if (page.length < REPLAY_PAGE || !last) return replayed;
+    after = { time: eventTime(last), id: last.event.id };
+  }
+}
+
+/** Baseline key of the newest event time the pipeline has seen (see Watermarks). */
+const NEWEST_KEY = 'pipeline#newest';
+
 export function emptyStats(): IngestStats {
   return { batches: 0, events: 0, inserted: 0, duplicates: 0, deadLetters: 0, findings: 0, alertsCreated: 0, alertsUpdated: 0, durationMs: 0 };
 }
@@ -47,11 +83,15 @@ export function emptyStats(): IngestStats {
 export class Pipeline {
   readonly #opts: PipelineOptions;
   readonly #seen: RecentSet;
+  readonly #watermarks = new Watermarks();
+  #savedNewest = Number.NEGATIVE_INFINITY;
+  readonly #now: Clock;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PipelineOptions) {
     this.#opts = opts;
     this.#seen = new RecentSet(opts.recentIds ?? 500_000);
+    this.#now = opts.now ?? systemClock;
   }
 
   /** Runs one source to its end (or until the signal aborts); see run(). */
@@ -70,6 +110,7 @@ export class Pipeline {
     await this.#restore();
     const signal = opts.signal ?? new AbortController().signal;
     const totals = emptyStats();
+    for (const source of sources) this.#watermarks.start(source.name);
     const results = await Promise.all(
       sources.map(async (source) => {
         const stats = emptyStats();
@@ -79,6 +120,8 @@ export class Pipeline {
           opts.onBatch?.(batch, stats);
           if (signal.aborted) break;
         }
+        // Stopped is not finished: a stopped source may still deliver what it has not read.
+        if (!signal.aborted) this.#watermarks.end(source.name);
         this.#opts.logger.debug({ source: source.name, type: source.type, ...stats }, 'Source finished.');
         return stats;
       }),
@@ -87,7 +130,7 @@ export class Pipeline {
     await this.#exclusive(async () => {
       const findings = await this.#detectorsDone(true);
       totals.findings += findings.length;
-      const result = await this.#commit({ source: 'detectors', events: [], alerts: findingsToAlerts(findings), sinks: this.#opts.sinkNames });
+      const result = await this.#commit({ source: 'detectors', events: [], alerts: findingsToAlerts(findings, new Date(this.#now())), sinks: this.#opts.sinkNames });
       if (result.alerts) await this.#recordAlerts(result.alerts, totals);
     });
     totals.durationMs = performance.now() - started;
@@ -100,6 +143,12 @@ export class Pipeline {
     if (this.#restored) return;
     this.#restored = true;
     for (const d of this.#opts.detectors) await d.restore?.();
+    await replayStored(this.#opts.store, this.#opts.detectors);
+    const newest = await this.#opts.state?.getBaseline(NEWEST_KEY);
+    if (typeof newest === 'number' && Number.isFinite(newest)) {
+      this.#watermarks.seen(newest);
+      this.#savedNewest = newest;
+    }
   }
 
   async #each(step: 'settle' | 'persist', fn: (d: Detector) => Promise<void> | undefined): Promise<void> {
@@ -125,6 +174,18 @@ export class Pipeline {
   async #processBatch(sourceName: string, batch: SourceBatch, stats: IngestStats): Promise<IngestStats> {
     const { store, enrichers = [] } = this.#opts;
     const findings: Finding[] = [];
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const e of batch.events) {
+      const t = eventTime(e);
+      if (t > newest) newest = t;
+    }
+    this.#watermarks.batch(sourceName, batch.watermark, newest);
+    // Where time stands once every source is exhausted: kept with the batch, so a later run that
+    // reads nothing new still judges up to the newest event any run has seen.
+    if (this.#opts.state && newest > this.#savedNewest) {
+      this.#savedNewest = newest;
+      await this.#opts.state.putBaseline(NEWEST_KEY, newest);
+    }
     // Records stored already (an overlap re-read, a replay after a restart) were counted when they
     // were stored, and the state that counted them was saved with them.
     const unseen = batch.events.filter((e) => !this.#seen.has(e.event.id)).map((e) => e.event.id);
@@ -141,7 +202,7 @@ export class Pipeline {
       events: batch.events,
       deadLetters: batch.deadLetters,
       cursor: batch.cursor,
-      alerts: findingsToAlerts(findings),
+      alerts: findingsToAlerts(findings, new Date(this.#now())),
       sinks: this.#opts.sinkNames,
     });
     stats.batches++;
@@ -195,11 +256,13 @@ export class Pipeline {
     }
   }
 
+  /** Flushes every detector up to the sources' watermark (see Watermarks). */
   flush(final: boolean): Finding[] {
     const out: Finding[] = [];
+    const watermark = this.#watermarks.current();
     for (const detector of this.#opts.detectors) {
       try {
-        out.push(...detector.flush({ final }));
+        out.push(...detector.flush({ final, watermark }));
       } catch (err) {
         this.#opts.logger.error({ detector: detector.id, err: errorMessage(err) }, 'Detector flush failed.');
       }

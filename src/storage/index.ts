@@ -1,5 +1,6 @@
 /** Opens the event/alert store on SQLite (embedded default) or PostgreSQL (scale) and brings its schema up to date. */
 import { SaaswatchError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
 import type { Store } from '../core/store.js';
 import { openPostgres, openSqlite, type Backend } from './dialect.js';
 import { toStorageError } from './errors.js';
@@ -9,9 +10,13 @@ export { LATEST_VERSION } from './migrations/index.js';
 export { MAX_ALERT_EVIDENCE, MAX_DEAD_LETTER_PAYLOAD_BYTES, truncateUtf8 } from './sql-store.js';
 export { toStorageError } from './errors.js';
 
-export type OpenStoreOptions =
+export type OpenStoreOptions = (
   | { dialect: 'sqlite'; path: string }
-  | { dialect: 'postgres'; url: string; schema?: string; poolSize?: number };
+  | { dialect: 'postgres'; url: string; schema?: string; poolSize?: number }
+) & {
+  /** What stamps stored rows; the run's clock (default the system's). */
+  now?: Clock;
+};
 
 /** Connects, applies pending migrations and returns the Store; fails with STORAGE_UNAVAILABLE when unreachable. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
@@ -23,7 +28,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   } catch (err) {
     throw toStorageError(err, 'open');
   }
-  const store = new SqlStore(backend);
+  const store = new SqlStore(backend, opts.now);
   try {
     await store.migrate();
   } catch (err) {

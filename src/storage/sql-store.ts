@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
@@ -137,6 +138,8 @@ function applyEventFilters<O>(
 ): SelectQueryBuilder<Database, 'events', O> {
   let out = qb;
   if (q.from !== undefined) out = out.where('ts', '>=', q.from);
+  const after = q.after;
+  if (after !== undefined) out = out.where((eb) => eb.or([eb('ts', '>', after.time), eb.and([eb('ts', '=', after.time), eb('id', '>', after.id)])]));
   if (q.to !== undefined) out = out.where('ts', '<', q.to);
   if (q.action !== undefined) out = out.where('action', '=', q.action);
   if (q.userEmail !== undefined) out = out.where('user_email', '=', q.userEmail);
@@ -157,11 +160,14 @@ export class SqlStore implements Store {
   readonly dialect: Backend['name'];
   readonly #backend: Backend;
   readonly #db: Kysely<Database>;
+  /** What stamps stored rows (stored_at, updated_at, audit times): the run's clock, not necessarily the wall's. */
+  readonly #now: Clock;
 
-  constructor(backend: Backend) {
+  constructor(backend: Backend, now: Clock = systemClock) {
     this.#backend = backend;
     this.#db = backend.db;
     this.dialect = backend.name;
+    this.#now = now;
   }
 
   async #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
@@ -203,7 +209,7 @@ export class SqlStore implements Store {
     if (batch.events.length === 0 && deadLetters.length === 0 && batch.cursor === undefined && !batch.alerts?.length && !batch.state?.size) {
       return { inserted: 0, duplicates: 0 };
     }
-    const now = Date.now();
+    const now = this.#now();
     // Serialize before taking the write lock so the lock is held only for the inserts.
     const rows = batch.events.map((e) => eventRow(e, now));
     const dlRows = deadLetters.map((d) => deadLetterRow(d, now));
@@ -279,7 +285,7 @@ export class SqlStore implements Store {
   /** The body of saveAlerts, run inside whichever write transaction the caller holds. */
   async #upsertAlerts(tx: Kysely<Database>, alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }> {
     const uniqueSinks = [...new Set(sinks)];
-    const now = Date.now();
+    const now = this.#now();
     const created: Alert[] = [];
     let updated = 0;
     for (const a of alerts) {
@@ -381,7 +387,7 @@ export class SqlStore implements Store {
 
   setAlertStatus(id: string, status: AlertStatus): Promise<void> {
     return this.#write('setAlertStatus', async (tx) => {
-      const res = await tx.updateTable('alerts').set({ status, updated_at: Date.now() }).where('id', '=', id).executeTakeFirst();
+      const res = await tx.updateTable('alerts').set({ status, updated_at: this.#now() }).where('id', '=', id).executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) throw new SaaswatchError('STORAGE', `no alert with id ${id}`, { details: { id } });
     });
   }
@@ -405,7 +411,7 @@ export class SqlStore implements Store {
       );
       const rows = await tx
         .updateTable('deliveries')
-        .set((eb) => ({ status: 'delivering', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: Date.now() }))
+        .set((eb) => ({ status: 'delivering', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: this.#now() }))
         .where('id', 'in', due)
         .returningAll()
         .execute();
@@ -420,7 +426,7 @@ export class SqlStore implements Store {
     return this.#write(op, async (tx) => {
       const res = await tx
         .updateTable('deliveries')
-        .set({ ...set, lease_until: null, updated_at: Date.now() })
+        .set({ ...set, lease_until: null, updated_at: this.#now() })
         .where('id', '=', id)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) throw new SaaswatchError('STORAGE', `no delivery with id ${id}`, { details: { id } });
@@ -486,12 +492,12 @@ export class SqlStore implements Store {
   putBaseline(key: string, value: unknown): Promise<void> {
     // undefined has no JSON form; storing it as absence keeps getBaseline's answer the same.
     const json = value === undefined ? undefined : JSON.stringify(value);
-    return this.#write('putBaseline', (tx) => putBaselineJson(tx, key, json, Date.now()));
+    return this.#write('putBaseline', (tx) => putBaselineJson(tx, key, json, this.#now()));
   }
 
   blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void> {
     return this.#write('blockUser', async (tx) => {
-      const now = Date.now();
+      const now = this.#now();
       // Blocking again updates who and why but keeps when the block began.
       await tx
         .insertInto('blocked_users')
@@ -524,7 +530,7 @@ export class SqlStore implements Store {
         owner: f.owner ?? null,
         visibility: f.visibility ?? null,
         data: JSON.stringify(f.data ?? {}),
-        updated_at: Date.now(),
+        updated_at: this.#now(),
         deleted: f.deleted ? 1 : 0,
       };
       await tx
@@ -555,7 +561,7 @@ export class SqlStore implements Store {
 
   putIdentity(source: string, sourceId: string, canonical: string): Promise<void> {
     return this.#write('putIdentity', async (tx) => {
-      const now = Date.now();
+      const now = this.#now();
       await tx
         .insertInto('identities')
         .values({ source, source_id: sourceId, canonical, updated_at: now })
@@ -578,7 +584,7 @@ export class SqlStore implements Store {
 
   audit(actor: string, action: string, details: Record<string, unknown>): Promise<void> {
     return this.#write('audit', async (tx) => {
-      await tx.insertInto('audit_log').values({ at: Date.now(), actor, action, details: JSON.stringify(details ?? {}) }).execute();
+      await tx.insertInto('audit_log').values({ at: this.#now(), actor, action, details: JSON.stringify(details ?? {}) }).execute();
     });
   }
 

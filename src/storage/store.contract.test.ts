@@ -22,6 +22,10 @@ interface Harness {
 }
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
+/** The store's clock in every test: what it stamps rows with, and when the deliveries it creates are due. */
+const NOW = Date.parse('2026-03-02T09:00:00.000Z');
+const clock = (): number => NOW;
+const isoNow = new Date(NOW).toISOString();
 
 function event(n: number, over: { ts?: number; user?: string; ip?: string; action?: string; provider?: string } = {}): SecurityEvent {
   const ts = over.ts ?? T0 + n * 1000;
@@ -213,6 +217,26 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
       expect(await store.countEvents({ provider: 'nobody' })).toBe(0);
     });
 
+    it('queryEvents pages by (time, id) with after, also through many events at one instant', async () => {
+      // Twelve events in one millisecond and three later: a page boundary inside the instant must
+      // neither repeat nor skip one, which a time bound alone cannot do.
+      const same = Array.from({ length: 12 }, (_, i) => event(100 + i, { ts: T0 + 2_000 }));
+      const later = [event(1, { ts: T0 + 1_000 }), event(2, { ts: T0 + 3_000 }), event(3, { ts: T0 + 4_000 })];
+      await store.commitBatch({ source: 'src', events: [...later, ...same] });
+      const all = (await store.queryEvents()).map((e) => e.event.id);
+      const paged: string[] = [];
+      let after: { time: number; id: string } | undefined;
+      for (;;) {
+        const page = await store.queryEvents({ from: T0 + 2_000, limit: 5, ...(after ? { after } : {}) });
+        paged.push(...page.map((e) => e.event.id));
+        if (page.length < 5) break;
+        const last = page.at(-1)!;
+        after = { time: Date.parse(last['@timestamp']), id: last.event.id };
+      }
+      expect(paged).toEqual(all.filter((id) => id !== 'evt-1'));
+      expect(new Set(paged).size).toBe(14);
+    });
+
     it('purgeEventsBefore deletes by event time only', async () => {
       await store.commitBatch({ source: 'src', events: [1, 2, 3, 4].map((n) => event(n)) });
       expect(await store.purgeEventsBefore(T0 + 3_000)).toBe(2);
@@ -238,7 +262,7 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
       const [big, small] = await store.listDeadLetters({ source: 'src' });
       expect(small).toMatchObject({ source: 'src', code: 'INPUT_MALFORMED', payload: '{oops', position: { file: 'a.log', line: 7 } });
       expect(typeof small!.id).toBe('number');
-      expect(Date.parse(small!.createdAt)).not.toBeNaN();
+      expect(small!.createdAt).toBe(isoNow);
       expect(Buffer.byteLength(big!.payload)).toBeLessThanOrEqual(MAX_DEAD_LETTER_PAYLOAD_BYTES);
       expect(Buffer.byteLength(big!.payload)).toBeGreaterThan(MAX_DEAD_LETTER_PAYLOAD_BYTES - 4);
       expect(huge.startsWith(big!.payload)).toBe(true); // cut on a character boundary
@@ -303,8 +327,8 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
 
     it('claimDeliveries leases due rows once across concurrent claimers, and re-claims after lease expiry', async () => {
       const alerts = Array.from({ length: 10 }, (_, i) => alert(100 + i));
-      await store.saveAlerts(alerts, ['slack', 'webhook', 'jira']); // 30 deliveries
-      const now = Date.now() + 1_000;
+      await store.saveAlerts(alerts, ['slack', 'webhook', 'jira']); // 30 deliveries, due at the store's now
+      const now = NOW;
       const other = await h.open();
       try {
         const claims = await Promise.all([
@@ -317,7 +341,7 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
         const ids = claims.flat().map((d) => d.id);
         expect(ids).toHaveLength(30);
         expect(new Set(ids).size).toBe(30);
-        for (const d of claims.flat()) expect(d).toMatchObject({ status: 'delivering', attempts: 1 });
+        for (const d of claims.flat()) expect(d).toMatchObject({ status: 'delivering', attempts: 1, updatedAt: isoNow });
         // Leased: nothing more to claim until the lease ends.
         expect(await other.claimDeliveries(now + 29_999, 100, 30_000)).toHaveLength(0);
         const reclaimed = await other.claimDeliveries(now + 30_001, 100, 30_000);
@@ -331,7 +355,9 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
     it('claimDeliveries honours nextAttemptAt; complete, retry and fail move the outbox', async () => {
       const a = alert(1);
       await store.saveAlerts([a], ['slack', 'webhook', 'jira']);
-      const t = Date.now() + 1_000;
+      // New deliveries are due at the store's now, and not a millisecond before.
+      const t = NOW;
+      expect(await store.claimDeliveries(t - 1, 10, 1_000)).toEqual([]);
       expect(await store.claimDeliveries(t, 0, 1_000)).toEqual([]);
       const claimed = await store.claimDeliveries(t, 10, 60_000);
       expect(claimed).toHaveLength(3);
@@ -374,7 +400,7 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
       const list = await store.listBlockedUsers();
       expect(list).toHaveLength(2);
       expect(list.find((u) => u.user === 'eve@x.io')).toMatchObject({ reason: 'brute force, again', blockedBy: 'bob' });
-      expect(Date.parse(list[0]!.blockedAt)).not.toBeNaN();
+      expect(list.map((u) => u.blockedAt)).toEqual([isoNow, isoNow]);
       expect(await store.unblockUser('eve@x.io')).toBe(true);
       expect(await store.unblockUser('eve@x.io')).toBe(false);
       expect((await store.listBlockedUsers()).map((u) => u.user)).toEqual(['mallory@x.io']);
@@ -417,7 +443,7 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
       const f = await store.getFile('dropbox:1');
       expect(f).toMatchObject({ deleted: true, data: {} });
       expect(f!.name).toBeUndefined();
-      expect(Date.parse(f!.updatedAt)).not.toBeNaN();
+      expect(f!.updatedAt).toBe(isoNow);
     });
 
     it('maps identities', async () => {
@@ -447,7 +473,7 @@ contractSuite('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'saaswatch-store-'));
   const path = join(dir, 'nested', 'store.db'); // parent dir created by openStore
   return {
-    open: () => openStore({ dialect: 'sqlite', path }),
+    open: () => openStore({ dialect: 'sqlite', path, now: clock }),
     async reset() {
       const db = new BetterSqlite3(path);
       try {
@@ -473,7 +499,7 @@ async function pgHarness(url: string): Promise<Harness> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   return {
-    open: () => openStore({ dialect: 'postgres', url, schema, poolSize: 4 }),
+    open: () => openStore({ dialect: 'postgres', url, schema, poolSize: 4, now: clock }),
     async reset() {
       await admin.query(`truncate ${TABLES.map((t) => `"${schema}"."${t}"`).join(', ')} restart identity cascade`);
     },
@@ -517,7 +543,7 @@ describe('openStore failures', () => {
   });
 
   it('opens an in-memory SQLite store', async () => {
-    const s = await openStore({ dialect: 'sqlite', path: ':memory:' });
+    const s = await openStore({ dialect: 'sqlite', path: ':memory:', now: clock });
     try {
       expect(await s.commitBatch({ source: 's', events: [event(1)], cursor: 'c' })).toEqual({ inserted: 1, duplicates: 0 });
       expect(await s.getCursor('s')).toBe('c');

@@ -1,8 +1,9 @@
-/** Brute-force rule: weighted failed logins per source IP and per user in a sliding window, one finding per burst. */
-import { eventTime, type Detector, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+/** Brute-force rule: weighted failed logins per source IP and per user in a sliding window, in event-time order, one finding per burst. */
+import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { entityField, eventWeight, ipOf, isLoginAttempt, userOf, type EntityField } from '../fields.js';
 import { decodeTimes, decodeWeights, derefs, encodeTimes, encodeWeights, isFinding, num, optDerefs, optRefs, refs, stateHash, WindowLog, type Intern, type LogPart, type Resolve, type WindowLogStats } from '../window-log.js';
-import { StreamClocks, streamOf } from '../stream-clocks.js';
+import { compareTimed, dueCount, EventClock, insertTimed, watermarkOf, type Timed } from '../event-order.js';
+import { inReportOrder } from '../sigma/correlation.js';
 import type { BruteForceConfig } from './config.js';
 
 export const BRUTE_FORCE_RULE = 'brute-force';
@@ -11,6 +12,14 @@ export const BRUTE_FORCE_RULE = 'brute-force';
 const MAX_DISTINCT = 10_000;
 /** Compact a deque's backing arrays once this many slots at the head are dead. */
 const COMPACT_AT = 512;
+
+/** A login attempt queued for its entity until the watermark passes it (see EventClock). */
+interface Attempt extends Timed {
+  w: number;
+  failed: boolean;
+  user: string | undefined;
+  ip: string | undefined;
+}
 
 /** A run of failures for one entity with no gap longer than the window, that crossed the threshold. */
 interface Burst {
@@ -50,8 +59,8 @@ class EntityState {
   seq = 0;
   seg = 0;
   changed = false;
-  /** Stream of the newest failure: its clock decides when the entity is idle (see StreamClocks). */
-  stream = '';
+  /** Attempts not yet applied, in (time, id) order: they wait for the watermark. */
+  pend: Attempt[] | undefined = undefined;
 
   constructor(value: string) {
     this.value = value;
@@ -136,10 +145,8 @@ interface PartHost {
 interface EntityRecord {
   k: string;
   q: number;
-  /** Stream of the newest failure. */
-  z: number;
-  /** Newest failure so far; the window, oldest first, is encoded against it (see encodeTimes). */
-  m: number;
+  /** Newest failure so far, when there was one; the window, oldest first, is encoded against it (see encodeTimes). */
+  m?: number;
   t: number[];
   i: number[];
   w?: number[];
@@ -195,7 +202,8 @@ class FieldPart implements LogPart<EntityState> {
 
   encode(s: EntityState, intern: Intern): EntityRecord {
     const from = s.head;
-    const r: EntityRecord = { k: s.value, q: s.seq, z: intern(s.stream), m: s.maxT, t: encodeTimes(s.times, from, s.maxT), i: refs(s.ids.slice(from), intern) };
+    const r: EntityRecord = { k: s.value, q: s.seq, t: encodeTimes(s.times, from, s.maxT), i: refs(s.ids.slice(from), intern) };
+    if (Number.isFinite(s.maxT)) r.m = s.maxT;
     const w = encodeWeights(s.weights, from);
     if (w) r.w = w;
     if (!allEqual(s.users, from, s.value)) r.u = optRefs(s.users, from, intern);
@@ -211,12 +219,11 @@ class FieldPart implements LogPart<EntityState> {
   decode(rec: unknown, resolve: Resolve): EntityState | undefined {
     const r = rec as Partial<Record<keyof EntityRecord, unknown>>;
     const q = num(r.q);
-    const m = num(r.m);
+    const m = r.m === undefined ? Number.NEGATIVE_INFINITY : num(r.m);
     const times = m === undefined ? undefined : decodeTimes(r.t, m);
     const ids = derefs(r.i, resolve);
-    const stream = resolve(r.z);
-    if (typeof r.k !== 'string' || q === undefined || m === undefined || stream === undefined || !times || !ids || ids.length !== times.length) return undefined;
-    if (times.length && times.at(-1)! > m) return undefined;
+    if (typeof r.k !== 'string' || q === undefined || m === undefined || !times || !ids || ids.length !== times.length) return undefined;
+    if (times.length && (times.at(-1)! > m || !Number.isFinite(m))) return undefined;
     const n = times.length;
     const weights = decodeWeights(r.w, n);
     const users = r.u === undefined ? new Array<string | undefined>(n).fill(r.k) : optDerefs(r.u, n, resolve);
@@ -224,7 +231,6 @@ class FieldPart implements LogPart<EntityState> {
     if (!weights || !users || !ips) return undefined;
     const s = new EntityState(r.k);
     s.seq = q;
-    s.stream = stream;
     // Through the same insert path, so sums and per-user/per-IP counts are exactly what they were.
     for (let i = 0; i < n; i++) s.insert(times[i]!, weights[i]!, ids[i]!, users[i], ips[i]);
     s.maxT = m;
@@ -269,19 +275,27 @@ function allEqual(xs: ReadonlyArray<string | undefined>, from: number, v: string
 }
 
 interface DetectorMeta {
-  /** Clock per stream (see StreamClocks). */
-  w: Record<string, number>;
-  n: number;
-  /** The clocks at the last sweep (each field's part saves its creation counter then). */
-  c: Record<string, number>;
+  /** What the clock and sweep schedule mean (window and threshold): saved under another, they are not restored. */
+  h: string;
+  /** The event clock (see EventClock). */
+  k: ReturnType<EventClock['toJSON']>;
+  n: number | null;
+  /** The clock at the last sweep (each field's part saves its creation counter then). */
+  c: number | null;
   /** Final reports of ended bursts not yet handed over by flush. */
   p?: Finding[];
+  /** Oldest attempt still queued: the stored events from there on are handed back after a restart (see resumeFrom). */
+  o?: number;
 }
 
 export interface BruteForceStats {
   entities: number;
   activeBursts: number;
   evicted: number;
+  /** Entities with attempts queued for the watermark. */
+  waiting: number;
+  /** Attempts that arrived after the watermark had passed their time (later than their source promised). */
+  late: number;
   /** Saved windows, when a store is given. */
   windowLog?: WindowLogStats;
 }
@@ -292,6 +306,9 @@ export interface BruteForceStats {
  * of the attack in the alert, and unlike a fixed bucket it never splits one burst into two alerts at
  * a bucket edge. A burst lasts until the entity has had no failure for a whole window; while it lasts
  * no new finding is made, only the same one refreshed (same windowStart) at flush.
+ *
+ * That sequence is the attempts in time order, whatever order they arrive in: observe() queues each
+ * attempt under its entities, and flush() applies those the watermark has passed (see event-order.ts).
  */
 export class BruteForceDetector implements Detector {
   readonly id: string = BRUTE_FORCE_RULE;
@@ -305,13 +322,21 @@ export class BruteForceDetector implements Detector {
   readonly #dirty = new Set<EntityState>();
   /** Entity → its group's field, for building findings of dirty states. */
   readonly #fieldOf = new WeakMap<EntityState, EntityField>();
+  /** Entities with queued attempts. */
+  readonly #waiting = new Set<EntityState>();
+  /** New bursts found while applying attempts, handed over by flush. */
+  #found: Finding[] = [];
   /** Final reports of bursts that ended or were evicted between flushes. */
   #ended: Finding[] = [];
-  readonly #clocks = new StreamClocks();
-  #sweptClocks = new StreamClocks();
+  readonly #time = new EventClock();
+  #sweptAt = Number.NEGATIVE_INFINITY;
   #nextSweep = Number.NEGATIVE_INFINITY;
   #evicted = 0;
+  #late = 0;
   readonly #log: WindowLog | undefined;
+  readonly #hash: string;
+  /** Restored: the oldest attempt queued at the last save, from which stored events are handed back. */
+  #resumeFrom: number | undefined;
   #dirtyPos: Map<EntityState, number> | undefined;
   readonly #restoredDirty = new Map<EntityState, number>();
 
@@ -322,13 +347,14 @@ export class BruteForceDetector implements Detector {
     this.#maxEvidence = config.max_evidence;
     this.#maxEntities = config.max_entities;
     const host: PartHost = {
-      sweptAway: (s, sweptSeq) => s.seq <= sweptSeq && this.#idle(s, this.#sweptClocks),
+      sweptAway: (s, sweptSeq) => s.seq <= sweptSeq && this.#idle(s, this.#sweptAt),
       dirtyPos: (s) => this.#dirtyPos?.get(s),
       restoredDirty: this.#restoredDirty,
       maxEntities: this.#maxEntities,
     };
     // Severity and the entity cap change no window, so editing them keeps the saved state.
     const hashOf = (path: string) => stateHash({ window: config.window, threshold: config.threshold, maxEvidence: config.max_evidence, path });
+    this.#hash = hashOf('');
     this.#groups = [...new Set(config.group_by)].map((p) => new FieldPart(entityField(p), hashOf(p), host));
     if (deps.state) {
       this.#log = new WindowLog({
@@ -363,55 +389,109 @@ export class BruteForceDetector implements Detector {
     for (const s of this.#dirty) this.#dirtyPos.set(s, ++i);
   }
 
+  /** Where the stored events it held at the last save begin; undefined when it held none (see Detector.resumeFrom). */
+  resumeFrom(): number | undefined {
+    return this.#resumeFrom;
+  }
+
+  /** Queues a stored attempt again after a restart, unless it was judged before the save. */
+  replay(e: SecurityEvent): void {
+    const t = eventTime(e);
+    if (this.#resumeFrom === undefined || !(t >= this.#resumeFrom) || t < this.#time.frontier) return;
+    this.observe(e);
+  }
+
   observe(e: SecurityEvent): Finding[] {
     if (!isLoginAttempt(e)) return [];
     const outcome = e.event.outcome;
     if (outcome !== 'failure' && outcome !== 'success') return [];
     const t = eventTime(e);
     if (!Number.isFinite(t)) return [];
-    const stream = streamOf(e);
-    this.#clocks.advance(stream, t);
-    if (t >= this.#nextSweep && t >= this.#clocks.max) this.#sweep();
-    const w = eventWeight(e);
-    let out: Finding[] | undefined;
+    const failed = outcome === 'failure';
+    const attempt: Attempt = { t, id: e.event.id, w: eventWeight(e), failed, user: userOf(e), ip: ipOf(e) };
+    if (t < this.#time.frontier) this.#late++;
     for (const g of this.#groups) {
       const value = g.field.read(e);
       if (value === undefined) continue;
-      if (outcome === 'success') {
-        // Successes matter only as "and then it worked" inside a burst; they never create state.
-        const s = g.entities.get(value);
-        if (s?.burst && t >= s.burst.windowStart && t - s.burst.lastFailure <= this.#window) {
-          s.burst.successes += w;
-          this.#dirty.add(s);
-          if (this.#log !== undefined && !s.changed) g.markChanged(s);
-        }
-        continue;
+      let s = g.entities.get(value);
+      if (!s) {
+        // A success matters only as "and then it worked" inside a burst, but it must wait beside
+        // the failures it may follow (a page read newest first brings it before them), so it
+        // queues like one; the sweep drops an entity that never sees a failure.
+        if (g.entities.size >= this.#maxEntities) this.#evictOldest(g);
+        s = new EntityState(value);
+        s.seq = ++g.seq;
+        g.entities.set(value, s);
+        this.#fieldOf.set(s, g.field);
       }
-      const f = this.#failure(g, value, t, w, e, stream);
-      if (f) (out ??= []).push(f);
+      // Not saved with the entity: a queued attempt is in the store, and comes back by replay() after a restart.
+      insertTimed((s.pend ??= []), attempt);
+      this.#waiting.add(s);
     }
-    return out ?? [];
+    return [];
   }
 
-  #failure(g: FieldPart, value: string, t: number, w: number, e: SecurityEvent, stream: string): Finding | undefined {
-    let s = g.entities.get(value);
-    if (!s) {
-      if (g.entities.size >= this.#maxEntities) this.#evictOldest(g);
-      s = new EntityState(value);
-      s.seq = ++g.seq;
-      g.entities.set(value, s);
-      this.#fieldOf.set(s, g.field);
+  /** Applies the attempts the watermark has passed, each entity's in (time, id) order, and reports what that found. */
+  flush(opts: FlushOptions): Finding[] {
+    const time = this.#time;
+    time.advance(watermarkOf(opts));
+    const frontier = time.frontier;
+    // Every due attempt of every entity, applied in (time, id, field) order: the order reports come
+    // out in then depends on the events alone, not on when entities were made (a restart remakes them).
+    const due: Array<{ s: EntityState; a: Attempt; f: number }> = [];
+    for (const s of this.#waiting) {
+      const pend = s.pend!;
+      const n = dueCount(pend, frontier);
+      if (n === 0) continue;
+      const f = this.#fieldIndex(s);
+      for (let i = 0; i < n; i++) due.push({ s, a: pend[i]!, f });
+      if (n === pend.length) {
+        s.pend = undefined;
+        this.#waiting.delete(s);
+      } else {
+        pend.copyWithin(0, n);
+        pend.length -= n;
+      }
     }
-    if (this.#log !== undefined && !s.changed) g.markChanged(s);
-    const user = userOf(e);
-    const ip = ipOf(e);
+    due.sort((x, y) => compareTimed(x.a, y.a) || x.f - y.f);
+    for (const { s, a } of due) {
+      // An entity evicted meanwhile took its attempts with it.
+      if (this.#partOf(s)?.entities.get(s.value) !== s) continue;
+      this.#apply(this.#fieldOf.get(s)!, s, a);
+      if (this.#log !== undefined && !s.changed) this.#partOf(s)?.markChanged(s);
+    }
+    if (time.tick() >= this.#nextSweep) this.#sweep();
+    const out = this.#found.length || this.#ended.length ? [...this.#found, ...this.#ended] : [];
+    this.#found = [];
+    this.#ended = [];
+    for (const s of this.#dirty) {
+      const field = this.#fieldOf.get(s);
+      if (s.burst && field) out.push(this.#finding(field, s, s.burst));
+      // Whether an entity still owes a report is part of its saved copy.
+      if (this.#log !== undefined && !s.changed) this.#partOf(s)?.markChanged(s);
+    }
+    this.#dirty.clear();
+    return inReportOrder(out);
+  }
+
+  #apply(field: EntityField, s: EntityState, a: Attempt): void {
+    const t = a.t;
+    this.#time.applied(t);
+    const w = a.w;
+    if (!a.failed) {
+      if (s.burst && t >= s.burst.windowStart && t - s.burst.lastFailure <= this.#window) {
+        s.burst.successes += w;
+        this.#dirty.add(s);
+      }
+      return;
+    }
     const b = s.burst;
     if (b && t - b.lastFailure > this.#window) this.#endBurst(s);
-    // Too late for the sliding window (it expired already); it still belongs to a running burst.
+    // Too late for the sliding window (it expired already): only an attempt that came later than
+    // its source promised can be; it still belongs to a running burst.
     const tooLate = t <= s.maxT - this.#window;
     if (!tooLate) {
-      if (t > s.maxT) s.stream = stream;
-      s.insert(t, w, e.event.id, user, ip);
+      s.insert(t, w, a.id, a.user, a.ip);
       s.expire(s.maxT - this.#window);
     }
     const burst = s.burst;
@@ -419,13 +499,13 @@ export class BruteForceDetector implements Detector {
       burst.failures += w;
       if (t > burst.lastFailure) burst.lastFailure = t;
       if (s.sum > burst.peak) burst.peak = s.sum;
-      if (burst.evidence.length < this.#maxEvidence) burst.evidence.push(e.event.id);
-      if (user !== undefined && burst.users.size < MAX_DISTINCT) burst.users.add(user);
-      if (ip !== undefined && burst.ips.size < MAX_DISTINCT) burst.ips.add(ip);
+      if (burst.evidence.length < this.#maxEvidence) burst.evidence.push(a.id);
+      if (a.user !== undefined && burst.users.size < MAX_DISTINCT) burst.users.add(a.user);
+      if (a.ip !== undefined && burst.ips.size < MAX_DISTINCT) burst.ips.add(a.ip);
       this.#dirty.add(s);
-      return undefined;
+      return;
     }
-    if (tooLate || s.sum < this.#threshold) return undefined;
+    if (tooLate || s.sum < this.#threshold) return;
     const evidence: string[] = [];
     for (let i = s.head; i < s.times.length && evidence.length < this.#maxEvidence; i++) evidence.push(s.ids[i]!);
     s.burst = {
@@ -438,21 +518,7 @@ export class BruteForceDetector implements Detector {
       users: new Set([...s.userCounts.keys()].slice(0, MAX_DISTINCT)),
       ips: new Set([...s.ipCounts.keys()].slice(0, MAX_DISTINCT)),
     };
-    return this.#finding(g.field, s, s.burst);
-  }
-
-  flush(_opts: { final: boolean }): Finding[] {
-    const out = this.#ended;
-    this.#ended = [];
-    // Insertion order of the dirty set follows the event order, so the output order replays too.
-    for (const s of this.#dirty) {
-      const field = this.#fieldOf.get(s);
-      if (s.burst && field) out.push(this.#finding(field, s, s.burst));
-      // Whether an entity still owes a report is part of its saved copy.
-      if (this.#log !== undefined && !s.changed) this.#partOf(s)?.markChanged(s);
-    }
-    this.#dirty.clear();
-    return out;
+    this.#found.push(this.#finding(field, s, s.burst));
   }
 
   stats(): BruteForceStats {
@@ -462,12 +528,20 @@ export class BruteForceDetector implements Detector {
       entities += g.entities.size;
       for (const s of g.entities.values()) if (s.burst) activeBursts++;
     }
-    return { entities, activeBursts, evicted: this.#evicted, ...(this.#log ? { windowLog: this.#log.stats() } : {}) };
+    return { entities, activeBursts, evicted: this.#evicted, waiting: this.#waiting.size, late: this.#late, ...(this.#log ? { windowLog: this.#log.stats() } : {}) };
   }
 
-  /** What a sweep at these clocks drops: no failure for two windows of its stream (one for the burst to end, one of slack for late events). */
-  #idle(s: EntityState, clocks: StreamClocks): boolean {
-    return s.maxT <= clocks.of(s.stream) - 2 * this.#window;
+  /**
+   * What a sweep at `clock` drops: nothing queued and no failure for two windows (one for the burst
+   * to end, one of slack); nothing before the clock can still arrive within the sources' lateness.
+   */
+  #idle(s: EntityState, clock: number): boolean {
+    return s.pend === undefined && s.maxT <= clock - 2 * this.#window;
+  }
+
+  #fieldIndex(s: EntityState): number {
+    const field = this.#fieldOf.get(s);
+    return this.#groups.findIndex((g) => g.field === field);
   }
 
   #partOf(s: EntityState): FieldPart | undefined {
@@ -476,20 +550,28 @@ export class BruteForceDetector implements Detector {
   }
 
   #meta(): DetectorMeta | undefined {
-    if (this.#clocks.empty) return undefined;
-    const m: DetectorMeta = { w: this.#clocks.toJSON(), n: this.#nextSweep, c: this.#sweptClocks.toJSON() };
+    if (this.#groups.every((g) => g.seq === 0) && this.#time.frontier === Number.NEGATIVE_INFINITY) return undefined;
+    const fin = (x: number) => (Number.isFinite(x) ? x : null);
+    const m: DetectorMeta = { h: this.#hash, k: this.#time.toJSON(), n: fin(this.#nextSweep), c: fin(this.#sweptAt) };
     if (this.#ended.length) m.p = this.#ended.slice();
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const s of this.#waiting) if (s.pend![0]!.t < oldest) oldest = s.pend![0]!.t;
+    if (Number.isFinite(oldest)) m.o = oldest;
     return m;
   }
 
   #restoreMeta(meta: unknown): boolean {
     if (meta === undefined) return true;
     const m = meta as Partial<Record<keyof DetectorMeta, unknown>> | null;
-    const n = num(m?.n);
+    // Saved under another window or threshold: every field's windows are discarded too, so start as new.
+    if (typeof m?.h === 'string' && m.h !== this.#hash) return true;
+    const n = m?.n === null ? Number.NEGATIVE_INFINITY : num(m?.n);
+    const sweptAt = m?.c === null ? Number.NEGATIVE_INFINITY : num(m?.c);
     const pending = m?.p ?? [];
-    const swept = new StreamClocks();
-    if (n === undefined || !Array.isArray(pending) || !pending.every(isFinding) || !swept.load(m?.c) || !this.#clocks.load(m?.w)) return false;
-    this.#sweptClocks = swept;
+    const oldest = m?.o === undefined ? undefined : num(m.o);
+    if (n === undefined || sweptAt === undefined || !Array.isArray(pending) || !pending.every(isFinding) || (m?.o !== undefined && oldest === undefined) || !this.#time.load(m?.k)) return false;
+    this.#resumeFrom = oldest === undefined ? undefined : Math.max(oldest, this.#time.frontier);
+    this.#sweptAt = sweptAt;
     this.#nextSweep = n;
     this.#ended = pending;
     return true;
@@ -516,15 +598,17 @@ export class BruteForceDetector implements Detector {
   }
 
   /**
-   * Drops entities idle for two windows of their stream's clock (one to let their burst end, one of
-   * slack for late events), run once per window of event time: an entity it keeps had a failure within
-   * the last two windows of its stream (or its stream has stopped, and the entity cap bounds those),
-   * so the sweep costs O(1) amortized per event.
+   * Drops idle entities (see #idle), run once per window of event time: an entity it keeps had a
+   * failure within the last two windows or still has attempts queued, so the sweep costs O(1)
+   * amortized per event.
    */
   #sweep(): void {
+    const clock = this.#time.clock;
+    // With no promise from the sources yet there is nothing to drop.
+    if (!Number.isFinite(clock)) return;
     for (const g of this.#groups) {
       for (const [key, s] of g.entities) {
-        if (!this.#idle(s, this.#clocks)) continue;
+        if (!this.#idle(s, clock)) continue;
         this.#endBurst(s);
         g.entities.delete(key);
         this.#log?.release(s, true);
@@ -532,8 +616,8 @@ export class BruteForceDetector implements Detector {
       }
       g.sweptSeq = g.seq;
     }
-    this.#sweptClocks = this.#clocks.snapshot();
-    this.#nextSweep = this.#clocks.max + this.#window;
+    this.#sweptAt = clock;
+    this.#nextSweep = clock + this.#window;
   }
 
   /** Over the cap: drop the entity created first (Map order), which under a flood is the stalest. */
@@ -542,6 +626,7 @@ export class BruteForceDetector implements Detector {
     if (first.done) return;
     const [key, s] = first.value;
     this.#endBurst(s);
+    this.#waiting.delete(s);
     g.entities.delete(key);
     this.#log?.release(s, false);
     this.#evicted++;

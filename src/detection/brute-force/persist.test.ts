@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
 import { Rng } from '../random.js';
-import { batchesOf, expectSameAcrossRestarts, lifetime, restartInputs, savedWindows, splitRun, TempStores } from '../restart-testing.js';
+import { asBatches, batchesOf, expectSameAcrossRestarts, lifetime, restartInputs, savedWindows, splitRun, TempStores } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { bruteForceConfigSchema } from './config.js';
 import { BruteForceDetector } from './detector.js';
 import { bruteForcePlugin } from './plugin.js';
+import { replayStored } from '../../pipeline/pipeline.js';
 
 const T0 = Date.parse('2026-11-03T02:00:00.000Z');
 const SEC = 1000;
@@ -50,17 +51,17 @@ describe('brute-force windows across a restart', () => {
   it('6 failures before a restart and 6 after make the finding a threshold of 10 asks for', async () => {
     const events = Array.from({ length: 12 }, (_, i) => fail(T0 + i * 20 * SEC, '203.0.113.66', `v${i}@example.com`, i));
     const whole: Finding[] = [];
-    await lifetime(detector(await stores.open(), { group_by: ['source.ip'] }), [events.slice(0, 6), events.slice(6)], whole);
+    await lifetime(detector(await stores.open(), { group_by: ['source.ip'] }), asBatches([events.slice(0, 6), events.slice(6)]), whole);
     expect(whole.map(dedupKey)).toEqual(['brute-force|ip:203.0.113.66|2026-11-03T02:00:00.000Z', 'brute-force|ip:203.0.113.66|2026-11-03T02:00:00.000Z']);
 
     const store = await stores.open();
-    const split = await splitRun((s) => detector(s, { group_by: ['source.ip'] }), store, [events.slice(0, 6), events.slice(6)], 1);
+    const split = await splitRun((s) => detector(s, { group_by: ['source.ip'] }), store, asBatches([events.slice(0, 6), events.slice(6)]), 1);
     expect(split).toEqual(whole);
     expect(split.at(-1)!.observed).toMatchObject({ failed_logins: 12, distinct_users: 12 });
     // Without saved state the burst is split in two halves that never reach the threshold.
     const cold: Finding[] = [];
-    await lifetime(detector(undefined, { group_by: ['source.ip'] }), [events.slice(0, 6)], cold);
-    await lifetime(detector(undefined, { group_by: ['source.ip'] }), [events.slice(6)], cold);
+    await lifetime(detector(undefined, { group_by: ['source.ip'] }), asBatches([events.slice(0, 6)]), cold);
+    await lifetime(detector(undefined, { group_by: ['source.ip'] }), asBatches([events.slice(6)]), cold);
     expect(cold).toEqual([]);
   });
 
@@ -80,24 +81,28 @@ describe('brute-force windows across a restart', () => {
     await lifetime(detector(await stores.open()), batches, expected);
     const store = await stores.open();
     const got: Finding[] = [];
-    for (let i = 0; i < batches.length; i += 3) await lifetime(detector(store), batches.slice(i, i + 3), got);
+    for (let i = 0; i < batches.length; i += 3) await lifetime(detector(store), batches.slice(i, i + 3), got, store);
     expect(got).toEqual(expected);
 
     const s2 = await stores.open();
     const first = detector(s2);
     await first.restore();
     for (const b of batches.slice(0, 9)) {
-      for (const e of b) first.observe(e);
+      for (const e of b.events) first.observe(e);
       await first.persist();
-      first.flush({ final: false });
+      await s2.commitBatch({ source: 'test', events: b.events });
+      first.flush({ final: false, watermark: b.watermark });
     }
-    for (const e of batches[9]!) first.observe(e);
+    // Saved with its batch before the flush that judges it; the next process must report the same.
+    for (const e of batches[9]!.events) first.observe(e);
     await first.persist();
-    const owed = first.flush({ final: false });
+    await s2.commitBatch({ source: 'test', events: batches[9]!.events });
+    const owed = first.flush({ final: false, watermark: batches[9]!.watermark });
     expect(owed.length).toBeGreaterThan(1);
     const second = detector(s2);
     await second.restore();
-    expect(second.flush({ final: false })).toEqual(owed);
+    await replayStored(s2, [second]);
+    expect(second.flush({ final: false, watermark: batches[9]!.watermark })).toEqual(owed);
   });
 
   it('saves only live entities, and discards other formats, configs and corrupt records with one info log', async () => {
@@ -105,7 +110,7 @@ describe('brute-force windows across a restart', () => {
     const d = detector(store);
     await lifetime(d, batches.slice(0, 5), []);
     const has = async (k: string) => [...(await savedWindows(store, 'brute-force')).segments.values()].some((seg) => JSON.stringify(seg).includes(`"k":"${k}"`));
-    const ip = batches[4]!.filter((e) => e.event.outcome === 'failure').at(-1)!.source!.ip!;
+    const ip = batches[4]!.events.filter((e) => e.event.outcome === 'failure').at(-1)!.source!.ip!;
     expect(await has(ip)).toBe(true);
     // An hour later only new addresses are active: the old entities expire and their records go.
     const later = Array.from({ length: 400 }, (_, i) => fail(T0 + 90 * MIN + i * 5 * SEC, `10.9.${i % 7}.1`, `late${i % 5}@example.com`, 50_000 + i));
@@ -178,8 +183,10 @@ describe('brute-force windows across a restart', () => {
     await d.restore();
     const ev = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map((ip, i) => fail(T0 + i * SEC, ip, 'x@example.com', i));
     for (const e of ev.slice(0, 3)) d.observe(e);
+    d.flush({ final: false, watermark: T0 + 3 * SEC });
     await d.persist();
     d.observe(ev[3]!);
+    d.flush({ final: false, watermark: T0 + 4 * SEC });
     await d.persist();
     const again = detector(store, { group_by: ['source.ip'], max_entities: 3 });
     await again.restore();
@@ -193,8 +200,8 @@ describe('brute-force windows across a restart', () => {
     const make = () => bruteForcePlugin.create(bruteForcePlugin.configSchema.parse({ threshold: 4, group_by: ['source.ip'] }), { state: store } as never);
     const events = Array.from({ length: 4 }, (_, i) => fail(T0 + i * SEC, '192.0.2.9', `w${i}@example.com`, i));
     const out: Finding[] = [];
-    await lifetime(make(), [events.slice(0, 2)], out);
-    await lifetime(make(), [events.slice(2)], out);
+    await lifetime(make(), asBatches([events.slice(0, 2)]), out, store);
+    await lifetime(make(), asBatches([events.slice(2)]), out, store);
     expect(out.map((f) => f.observed?.failed_logins)).toEqual([4]);
   });
 });

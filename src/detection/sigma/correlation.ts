@@ -1,8 +1,8 @@
-/** Streaming evaluation of Sigma v2 correlation rules (event_count, value_count, temporal, temporal_ordered) with bounded per-group state and replay-stable window starts. */
+/** Streaming evaluation of Sigma v2 correlation rules (event_count, value_count, temporal, temporal_ordered) in event-time order, with bounded per-group state and replay-stable window starts. */
 import type { Entity, Finding, SecurityEvent, Severity } from '../../core/index.js';
 import { eventWeight } from '../fields.js';
 import { decodeTimes, decodeWeights, derefs, encodeTimes, encodeWeights, isFinding, num, optDerefs, optRefs, refs, type Intern, type LogPart, type Resolve, type WindowLog } from '../window-log.js';
-import { StreamClocks, streamOf } from '../stream-clocks.js';
+import { EventClock } from '../event-order.js';
 import { fieldFor, type FieldGetter } from './fields.js';
 import { scalarString } from './match.js';
 import type { CorrelationCondition, CorrelationRuleDef } from './loader.js';
@@ -10,8 +10,6 @@ import type { CorrelationCondition, CorrelationRuleDef } from './loader.js';
 /** Distinct values remembered per burst for value_count reports; the live window count is exact regardless. */
 const MAX_DISTINCT = 10_000;
 const COMPACT_AT = 512;
-/** Shared empty result: most events produce nothing, and a fresh [] each time is garbage. */
-const NONE: Finding[] = [];
 
 export interface CorrelationOptions {
   severity: Severity;
@@ -121,8 +119,8 @@ class Group {
   seq = 0;
   seg = 0;
   changed = false;
-  /** Stream of the group's newest event: its clock decides when the group is idle (see StreamClocks). */
-  stream = '';
+  /** Events of the group waiting in the correlation's queue for the watermark. */
+  pending = 0;
   readonly key: string;
   constructor(key: string) {
     this.key = key;
@@ -136,8 +134,6 @@ interface GroupRecord {
   q: number;
   /** Newest event time of the group, when it differs from m. */
   l?: number;
-  /** Stream of that event. */
-  z: number;
   /** Newest time in the sliding window so far (it outlives the events themselves). */
   m?: number;
   /** Sliding window, oldest first (see encodeTimes); event ids, weights when not all 1, counted values. Strings are string-table indexes. */
@@ -156,15 +152,17 @@ interface GroupRecord {
 }
 
 interface CorrelationMeta {
-  /** Clock per stream (see StreamClocks). */
-  w: Record<string, number>;
-  /** What the last sweep went by: the creation counter and the clocks then. */
+  /** The event clock (see EventClock). */
+  k: ReturnType<EventClock['toJSON']>;
+  /** What the last sweep went by: the creation counter and the clock then. */
   s: number;
-  c: Record<string, number>;
-  n: number;
+  c: number | null;
+  n: number | null;
   q: number;
   /** Final reports of ended bursts not yet handed over by flush. */
   p?: Finding[];
+  /** Oldest event still queued: the stored events from there on are handed back after a restart (see resumeFrom). */
+  o?: number;
 }
 
 function decodeSpan(x: unknown, nums: number, resolve: Resolve): { nums: number[]; evidence: string[]; distinct: Set<string> } | undefined {
@@ -185,6 +183,10 @@ export interface CorrelationStats {
   groups: number;
   activeBursts: number;
   evicted: number;
+  /** Groups with events queued for the watermark. */
+  waiting: number;
+  /** Events that arrived after the watermark had passed their time (later than their source promised). */
+  late: number;
 }
 
 /**
@@ -192,6 +194,10 @@ export interface CorrelationStats {
  * function of the event sequence (so a replay or a re-run after a crash reproduces the dedup key
  * rule + entity + windowStart), and a burst keeps that start until its group has been quiet for a
  * whole timespan, so one attack is one alert however long it lasts.
+ *
+ * Why events queue before they count: that sequence must be the events in time order, whatever
+ * order they arrive in (see event-order.ts). observe() only files an event under its group;
+ * advance() applies every queued event before the watermark, group by group in (time, id) order.
  */
 export class CorrelationState implements LogPart<Group> {
   readonly def: CorrelationRuleDef;
@@ -200,22 +206,39 @@ export class CorrelationState implements LogPart<Group> {
   readonly #opts: CorrelationOptions;
   readonly #span: number;
   readonly #monotone: boolean;
+  readonly #temporalType: boolean;
   /** Per input: group-by getters (aliases applied) and, for value_count, the counted field. */
   readonly #groupGetters: FieldGetter[][];
   readonly #valueGetters: Array<FieldGetter | undefined>;
   readonly #entityType: string;
   #groups = new Map<string, Group>();
+  // Events waiting for the watermark, in arrival order, as parallel arrays: an object per event
+  // per rule is what the garbage collector would spend its time on. advance() applies the due ones
+  // sorted by (time, id), so their order, and the order reports come out in, depends on the events alone.
+  #qt: number[] = [];
+  #qid: string[] = [];
+  #qg: Group[] = [];
+  #qw: number[] = [];
+  #qval: Array<string | undefined> = [];
+  #qin: Array<number[] | undefined> = [];
+  /** Groups with queued events. */
+  #waiting = 0;
+  /** Restored: the oldest event queued at the last save, from which stored events are handed back. */
+  #resumeFrom: number | undefined;
+  /** Groups with an open tumbling window: each closes as soon as the clock passes its end. */
+  readonly #tumbling = new Set<Group>();
   readonly #dirty = new Set<Group>();
-  /** Findings of windows closed by event time (tumbling): part of the event-driven output, so returned by observe. */
-  #ended: Finding[] = [];
-  /** Final refreshes of bursts that ended since the last flush: whether one exists depends on flush timing, so only flush returns them. */
+  /** Findings made while applying events (new bursts, closed tumbling windows), handed over by flush. */
+  #found: Finding[] = [];
+  /** Final refreshes of bursts that ended since the last flush. */
   #refreshes: Finding[] = [];
-  readonly #clocks = new StreamClocks();
-  /** The last sweep's creation counter and clocks: what a restore needs to leave out exactly the groups it dropped. */
+  readonly #time = new EventClock();
+  /** The last sweep's creation counter and clock: what a restore needs to leave out exactly the groups it dropped. */
   #sweptSeq = 0;
-  #sweptClocks = new StreamClocks();
+  #sweptAt = Number.NEGATIVE_INFINITY;
   #nextSweep = Number.NEGATIVE_INFINITY;
   #evicted = 0;
+  #late = 0;
   /** Set once state is saved: only then are changed groups queued, so a run without a store keeps no list. */
   #log: WindowLog | undefined;
   #changed: Group[] = [];
@@ -231,7 +254,8 @@ export class CorrelationState implements LogPart<Group> {
     this.hash = opts.stateHash ?? '';
     this.#opts = opts;
     this.#span = def.timespanMs;
-    this.#monotone = def.type === 'temporal' || def.type === 'temporal_ordered' || isMonotone(def.condition);
+    this.#temporalType = def.type === 'temporal' || def.type === 'temporal_ordered';
+    this.#monotone = this.#temporalType || isMonotone(def.condition);
     const fieldOf = (name: string, input: CorrelationInput) => {
       const alias = def.aliases[name];
       if (!alias) return name;
@@ -245,11 +269,8 @@ export class CorrelationState implements LogPart<Group> {
     this.#entityType = types.length === 0 ? 'rule' : types.length === 1 ? types[0]! : types.join('+');
   }
 
-  /** Feeds one event that matched the referenced rules at the given input positions. */
-  observe(e: SecurityEvent, t: number, inputs: number[]): Finding[] {
-    const stream = streamOf(e);
-    this.#clocks.advance(stream, t);
-    if (t >= this.#nextSweep && t >= this.#clocks.max) this.#sweep();
+  /** Queues one event that matched the referenced rules at the given input positions; it counts once the watermark passes it. */
+  observe(e: SecurityEvent, t: number, inputs: number[]): void {
     const first = inputs[0]!;
     const getters = this.#groupGetters[first]!;
     // One group-by field (the usual case) keys by its value directly: no array or join per event.
@@ -257,9 +278,12 @@ export class CorrelationState implements LogPart<Group> {
     for (let i = 0; i < getters.length; i++) {
       const v = groupValue(getters[i]!(e));
       // Sigma leaves events without the group-by field out of the correlation.
-      if (v === undefined) return this.#takeEnded();
+      if (v === undefined) return;
       key = i === 0 ? v : `${key}\u0000${v}`;
     }
+    const vget = this.#valueGetters[first];
+    const val = vget ? groupValue(vget(e)) : undefined;
+    if (this.def.type === 'value_count' && val === undefined) return;
     let g = this.#groups.get(key);
     if (!g) {
       if (this.#groups.size >= this.#opts.maxGroups) this.#evictOldest();
@@ -267,52 +291,131 @@ export class CorrelationState implements LogPart<Group> {
       g.seq = ++this.#seq;
       this.#groups.set(key, g);
     }
-    if (t > g.lastT) {
-      g.lastT = t;
-      g.stream = stream;
+    if (t < this.#time.frontier) this.#late++;
+    // Not saved with the group: a queued event is in the store, and comes back by replay() after a restart.
+    this.#enqueue(g, t, e.event.id, eventWeight(e), val, this.#temporalType ? inputs : undefined);
+  }
+
+  /** Where the stored events it held at the last save begin; undefined when it held none (see Detector.resumeFrom). */
+  resumeFrom(): number | undefined {
+    return this.#resumeFrom;
+  }
+
+  /** Queues a stored event again after a restart, unless it was judged before the save (it is older than the frontier). */
+  replay(e: SecurityEvent, t: number, inputs: number[]): void {
+    if (this.#resumeFrom === undefined || t < this.#resumeFrom || t < this.#time.frontier) return;
+    this.observe(e, t, inputs);
+  }
+
+  #enqueue(g: Group, t: number, id: string, w: number, val: string | undefined, inputs: number[] | undefined): void {
+    this.#qt.push(t);
+    this.#qid.push(id);
+    this.#qg.push(g);
+    this.#qw.push(w);
+    this.#qval.push(val);
+    this.#qin.push(inputs);
+    if (g.pending++ === 0) this.#waiting++;
+  }
+
+  /**
+   * Applies every queued event before the watermark, each group's in (time, id) order, then closes
+   * the tumbling windows and drops the idle groups the new clock allows. An event that arrived after
+   * the watermark had passed it (later than its source promised) is applied with the next ones: it
+   * still counts, but a window already judged is not judged again.
+   */
+  advance(watermark: number): void {
+    const time = this.#time;
+    time.advance(watermark);
+    const frontier = time.frontier;
+    const qt = this.#qt;
+    const n = qt.length;
+    if (n) {
+      const qid = this.#qid;
+      const qg = this.#qg;
+      const qw = this.#qw;
+      const qval = this.#qval;
+      const qin = this.#qin;
+      const due: number[] = [];
+      for (let i = 0; i < n; i++) if (qt[i]! < frontier) due.push(i);
+      if (due.length) {
+        due.sort((a, b) => qt[a]! - qt[b]! || (qid[a]! < qid[b]! ? -1 : qid[a]! > qid[b]! ? 1 : 0));
+        for (const i of due) {
+          const g = qg[i]!;
+          if (--g.pending === 0) this.#waiting--;
+          // An evicted group's events went with it.
+          if (this.#groups.get(g.key) !== g) continue;
+          this.#apply(g, qt[i]!, qid[i]!, qw[i]!, qval[i], qin[i]);
+          if (this.#log !== undefined && !g.changed) this.markChanged(g);
+        }
+        // Keep what is not due, in place and in arrival order.
+        let k = 0;
+        for (let i = 0; i < n; i++) {
+          if (qt[i]! < frontier) continue;
+          qt[k] = qt[i]!;
+          qid[k] = qid[i]!;
+          qg[k] = qg[i]!;
+          qw[k] = qw[i]!;
+          qval[k] = qval[i];
+          qin[k] = qin[i];
+          k++;
+        }
+        qt.length = k;
+        qid.length = k;
+        qg.length = k;
+        qw.length = k;
+        qval.length = k;
+        qin.length = k;
+      }
     }
-    if (this.#log !== undefined && !g.changed) this.markChanged(g);
-    const id = e.event.id;
+    const clock = time.tick();
+    if (this.#tumbling.size && Number.isFinite(clock)) {
+      // By window start, then key: an order that does not depend on when groups were made.
+      for (const g of [...this.#tumbling].sort((a, b) => a.tumble!.start - b.tumble!.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+        if (g.tumble!.start + this.#span > clock) continue;
+        const f = this.#closeTumble(g);
+        if (f) this.#found.push(f);
+        if (this.#log !== undefined && !g.changed) this.markChanged(g);
+      }
+    }
+    if (clock >= this.#nextSweep) this.#sweep();
+  }
+
+  #apply(g: Group, t: number, id: string, w: number, val: string | undefined, inputs: number[] | undefined): void {
+    this.#time.applied(t);
+    if (t > g.lastT) g.lastT = t;
     let found: Finding | undefined;
     switch (this.def.type) {
       case 'event_count':
-      case 'value_count': {
-        const vget = this.#valueGetters[first];
-        const val = vget ? groupValue(vget(e)) : undefined;
-        if (this.def.type === 'value_count' && val === undefined) break;
-        found = this.#monotone ? this.#slide(g, t, id, eventWeight(e), val) : this.#tumble(g, t, id, eventWeight(e), val);
+      case 'value_count':
+        found = this.#monotone ? this.#slide(g, t, id, w, val) : this.#tumble(g, t, id, w, val);
         break;
-      }
       case 'temporal':
-        found = this.#temporal(g, t, id, inputs);
+        found = this.#temporal(g, t, id, inputs!);
         break;
       case 'temporal_ordered':
-        found = this.#ordered(g, t, id, inputs);
+        found = this.#ordered(g, t, id, inputs!);
         break;
     }
-    const out = this.#takeEnded();
-    if (!found) return out;
-    return out === NONE ? [found] : [...out, found];
+    if (found) this.#found.push(found);
   }
 
   flush(): Finding[] {
-    const out = [...this.#ended, ...this.#refreshes];
-    this.#ended = [];
+    const out = this.#found.length || this.#refreshes.length ? [...this.#found, ...this.#refreshes] : [];
+    this.#found = [];
     this.#refreshes = [];
-    // Insertion order follows event order, so flush output replays identically.
     for (const g of this.#dirty) {
       if (g.burst) out.push(this.#finding(g, g.burst));
       // Whether a group still owes a report is part of its saved copy.
       if (this.#log !== undefined && !g.changed) this.markChanged(g);
     }
     this.#dirty.clear();
-    return out;
+    return inReportOrder(out);
   }
 
   stats(): CorrelationStats {
     let active = 0;
     for (const g of this.#groups.values()) if (g.burst) active++;
-    return { groups: this.#groups.size, activeBursts: active, evicted: this.#evicted };
+    return { groups: this.#groups.size, activeBursts: active, evicted: this.#evicted, waiting: this.#waiting, late: this.#late };
   }
 
   /** Starts queueing changed groups for the log; before this nothing is tracked. */
@@ -346,25 +449,35 @@ export class CorrelationState implements LogPart<Group> {
     return this.#groups.values();
   }
 
-  /** What a sweep at these clocks drops: quiet for two timespans of its stream (one for the burst to end, one of slack for late events). */
-  #idle(g: Group, clocks: StreamClocks): boolean {
-    return g.lastT <= clocks.of(g.stream) - 2 * this.#span;
+  /**
+   * What a sweep at `clock` drops: nothing queued, no open tumbling window, and quiet for two
+   * timespans (one for the burst to end, one of slack). Nothing before the clock can still arrive
+   * within the sources' lateness, so a group made afresh for a later event counts exactly as this one would.
+   */
+  #idle(g: Group, clock: number): boolean {
+    return g.pending === 0 && (g.tumble === undefined || g.tumble.start + this.#span <= clock) && g.lastT <= clock - 2 * this.#span;
   }
 
   meta(): CorrelationMeta | undefined {
-    if (this.#clocks.empty) return undefined;
-    const m: CorrelationMeta = { w: this.#clocks.toJSON(), n: this.#nextSweep, q: this.#seq, s: this.#sweptSeq, c: this.#sweptClocks.toJSON() };
+    if (this.#seq === 0 && this.#time.frontier === Number.NEGATIVE_INFINITY) return undefined;
+    const fin = (x: number) => (Number.isFinite(x) ? x : null);
+    const m: CorrelationMeta = { k: this.#time.toJSON(), n: fin(this.#nextSweep), q: this.#seq, s: this.#sweptSeq, c: fin(this.#sweptAt) };
     if (this.#refreshes.length) m.p = this.#refreshes.slice();
+    if (this.#qt.length) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const t of this.#qt) if (t < oldest) oldest = t;
+      m.o = oldest;
+    }
     return m;
   }
 
   encode(g: Group, intern: Intern): GroupRecord {
-    const r: GroupRecord = { k: g.key, q: g.seq, z: intern(g.stream) };
+    const r: GroupRecord = { k: g.key, q: g.seq };
     // lastT is the window's newest time unless the group also saw a late or unwindowed event.
     if (g.maxT !== Number.NEGATIVE_INFINITY) {
       r.m = g.maxT;
       if (g.lastT !== g.maxT) r.l = g.lastT;
-    } else r.l = g.lastT;
+    } else if (Number.isFinite(g.lastT)) r.l = g.lastT;
     const times = g.times;
     if (times !== undefined) {
       if (g.head < times.length) {
@@ -398,12 +511,10 @@ export class CorrelationState implements LogPart<Group> {
     const q = num(r.q);
     const m = r.m === undefined ? undefined : num(r.m);
     const l = r.l === undefined ? m : num(r.l);
-    const stream = resolve(r.z);
-    if (typeof r.k !== 'string' || q === undefined || l === undefined || stream === undefined || (r.m !== undefined && m === undefined)) return undefined;
+    if (typeof r.k !== 'string' || q === undefined || (r.l !== undefined && l === undefined) || (r.m !== undefined && m === undefined)) return undefined;
     const g = new Group(r.k);
     g.seq = q;
-    g.lastT = l;
-    g.stream = stream;
+    g.lastT = l ?? Number.NEGATIVE_INFINITY;
     if (r.t !== undefined) {
       if (m === undefined) return undefined;
       const times = decodeTimes(r.t, m);
@@ -471,35 +582,35 @@ export class CorrelationState implements LogPart<Group> {
     const m = meta as Partial<Record<keyof CorrelationMeta, unknown>> | null;
     const restoredDirty = this.#restoredDirty;
     this.#restoredDirty = new Map();
-    const n = num(m?.n);
+    const n = m?.n === null ? Number.NEGATIVE_INFINITY : num(m?.n);
+    const sweptAt = m?.c === null ? Number.NEGATIVE_INFINITY : num(m?.c);
     const q = num(m?.q);
     const sq = num(m?.s);
-    if (n === undefined || q === undefined || sq === undefined) return undefined;
+    if (n === undefined || sweptAt === undefined || q === undefined || sq === undefined) return undefined;
     const pending = m?.p === undefined ? [] : m.p;
     if (!Array.isArray(pending) || !pending.every(isFinding)) return undefined;
     // A group newer than the counter would share its creation number with a future group.
     if (groups.some((g) => g.seq > q)) return undefined;
-    const swept = new StreamClocks();
-    if (!swept.load(m?.c) || !this.#clocks.load(m?.w)) return undefined;
+    const oldest = m?.o === undefined ? undefined : num(m.o);
+    if (m?.o !== undefined && oldest === undefined) return undefined;
+    if (!this.#time.load(m?.k)) return undefined;
+    // Every stored event the correlation held unjudged is from here on: none older than the frontier.
+    this.#resumeFrom = oldest === undefined ? undefined : Math.max(oldest, this.#time.frontier);
     this.#sweptSeq = sq;
-    this.#sweptClocks = swept;
+    this.#sweptAt = sweptAt;
     this.#nextSweep = n;
     this.#seq = q;
     this.#refreshes = pending;
     // Exactly the groups in memory at the save: created since the last sweep, or kept by it.
-    const live = groups.filter((g) => g.seq > sq || !this.#idle(g, swept) || (g.tumble !== undefined && g.tumble.start + this.#span > swept.of(g.stream))).sort((a, b) => a.seq - b.seq);
+    const live = groups.filter((g) => g.seq > sq || !this.#idle(g, sweptAt)).sort((a, b) => a.seq - b.seq);
     // A lowered cap keeps the newest, as eviction (oldest first) would have.
     const kept = live.slice(Math.max(0, live.length - this.#opts.maxGroups));
-    for (const g of kept) this.#groups.set(g.key, g);
+    for (const g of kept) {
+      this.#groups.set(g.key, g);
+      if (g.tumble) this.#tumbling.add(g);
+    }
     for (const g of kept.filter((x) => restoredDirty.has(x)).sort((a, b) => restoredDirty.get(a)! - restoredDirty.get(b)!)) this.#dirty.add(g);
     return kept;
-  }
-
-  #takeEnded(): Finding[] {
-    if (this.#ended.length === 0) return NONE;
-    const out = this.#ended;
-    this.#ended = [];
-    return out;
   }
 
   /** Ends a burst once its group has been quiet for longer than the timespan; reports its final state if it changed. */
@@ -564,6 +675,7 @@ export class CorrelationState implements LogPart<Group> {
   #tumble(g: Group, t: number, id: string, w: number, val: string | undefined): Finding | undefined {
     let out: Finding | undefined;
     if (g.tumble && t >= g.tumble.start + this.#span) out = this.#closeTumble(g);
+    if (!g.tumble) this.#tumbling.add(g);
     const tw = (g.tumble ??= { start: t, last: t, events: 0, evidence: [], distinct: new Set() });
     tw.events += w;
     if (t > tw.last) tw.last = t;
@@ -575,6 +687,7 @@ export class CorrelationState implements LogPart<Group> {
   #closeTumble(g: Group): Finding | undefined {
     const tw = g.tumble;
     g.tumble = undefined;
+    this.#tumbling.delete(g);
     if (!tw) return undefined;
     const measure = this.def.type === 'value_count' ? tw.distinct.size : tw.events;
     if (!testCondition(this.def.condition, measure, 1)) return undefined;
@@ -631,24 +744,26 @@ export class CorrelationState implements LogPart<Group> {
     return this.#finding(g, g.burst);
   }
 
-  /** Runs once per timespan of event time: closes due tumbling windows and drops groups idle for two timespans. */
+  /** Runs once per timespan of event time (a quarter of one for tumbling windows): closes due tumbling windows and drops idle groups. */
   #sweep(): void {
-    // Each group idles against its own stream's clock; a tumbling window closes once that clock passes its end.
-    const closes = (g: Group) => g.tumble !== undefined && g.tumble.start + this.#span <= this.#clocks.of(g.stream);
+    const clock = this.#time.clock;
+    // With no promise from the sources yet there is nothing to close or drop.
+    if (!Number.isFinite(clock)) return;
+    const closes = (g: Group) => g.tumble !== undefined && g.tumble.start + this.#span <= clock;
     // Deleting most of a large Map entry by entry costs a lookup each plus repeated shrinking
     // rehashes; when most groups go (one-off keys such as random source addresses), copying the
     // survivors into a new Map in the same order is cheaper and keeps the oldest-first eviction order.
     let dropping = 0;
-    for (const g of this.#groups.values()) if (this.#idle(g, this.#clocks) && (!g.tumble || closes(g))) dropping++;
+    for (const g of this.#groups.values()) if (this.#idle(g, clock)) dropping++;
     const rebuild = dropping * 2 > this.#groups.size;
     const kept = rebuild ? new Map<string, Group>() : undefined;
     for (const g of this.#groups.values()) {
       if (closes(g)) {
         const f = this.#closeTumble(g);
-        if (f) this.#ended.push(f);
+        if (f) this.#found.push(f);
         if (this.#log !== undefined && !g.changed) this.markChanged(g);
       }
-      if (!this.#idle(g, this.#clocks) || g.tumble) {
+      if (!this.#idle(g, clock)) {
         kept?.set(g.key, g);
         continue;
       }
@@ -659,8 +774,8 @@ export class CorrelationState implements LogPart<Group> {
     }
     if (kept) this.#groups = kept;
     this.#sweptSeq = this.#seq;
-    this.#sweptClocks = this.#clocks.snapshot();
-    this.#nextSweep = this.#clocks.max + (this.#monotone ? this.#span : Math.max(1, this.#span / 4));
+    this.#sweptAt = clock;
+    this.#nextSweep = clock + (this.#monotone ? this.#span : Math.max(1, this.#span / 4));
   }
 
   #evictOldest(): void {
@@ -670,8 +785,9 @@ export class CorrelationState implements LogPart<Group> {
     this.#endBurst(g);
     if (g.tumble) {
       const f = this.#closeTumble(g);
-      if (f) this.#ended.push(f);
+      if (f) this.#found.push(f);
     }
+    // Its queued events stay in the queue, to be skipped when due (see advance).
     this.#groups.delete(key);
     this.#log?.release(g, false);
     this.#evicted++;
@@ -733,6 +849,17 @@ export class CorrelationState implements LogPart<Group> {
       expected,
     };
   }
+}
+
+
+/**
+ * A flush's reports by window start and entity, each alert's own reports staying in the order made
+ * (the sort is stable): which groups a restart had to remake, and so the order it visits them in,
+ * must not show in the output.
+ */
+export function inReportOrder(fs: Finding[]): Finding[] {
+  if (fs.length < 2) return fs;
+  return fs.sort((a, b) => a.windowStart - b.windowStart || (a.entity.value < b.entity.value ? -1 : a.entity.value > b.entity.value ? 1 : 0) || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
 }
 
 function groupValue(v: unknown): string | undefined {

@@ -6,7 +6,7 @@ import { normalizeActivity } from '../../sources/google-workspace/normalize.js';
 import { normalizeSignIn } from '../../sources/microsoft-graph/normalize.js';
 import type { ActivityLike } from '../../sources/google-workspace/wire.js';
 import { Rng } from '../random.js';
-import { testEvent } from '../testing.js';
+import { feed, run, testEvent } from '../testing.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema } from './config.js';
 import { SigmaEngine } from './engine.js';
 import { parseRuleText } from './loader.js';
@@ -20,17 +20,6 @@ const MIN = 60 * SEC;
 
 function engine(yaml: string, opts: ConstructorParameters<typeof SigmaEngine>[1] = {}): SigmaEngine {
   return new SigmaEngine(parseRuleText(yaml, 'test.yml', 'rules/test'), opts);
-}
-
-function run(e: SigmaEngine, events: SecurityEvent[], batch = 50): { live: Finding[]; flushed: Finding[] } {
-  const live: Finding[] = [];
-  const flushed: Finding[] = [];
-  events.forEach((ev, i) => {
-    live.push(...e.observe(ev));
-    if ((i + 1) % batch === 0) flushed.push(...e.flush({ final: false }));
-  });
-  flushed.push(...e.flush({ final: true }));
-  return { live, flushed };
 }
 
 function google(activity: Record<string, unknown>): SecurityEvent[] {
@@ -243,8 +232,8 @@ correlation: { type: event_count, rules: [failed], group-by: [source.ip], timesp
 level: critical
 `);
     const events = Array.from({ length: 30 }, (_, i) => fail(T0 + i * 10 * SEC, '203.0.113.9', `u${i % 4}@example.com`));
-    for (const ev of events.slice(0, 9)) expect(e.observe(ev)).toEqual([]);
-    const [f] = e.observe(events[9]!);
+    for (const ev of events.slice(0, 9)) expect(feed(e, [ev])).toEqual([]);
+    const [f] = feed(e, [events[9]!]);
     expect(f).toMatchObject({ rule: 'rules/test', severity: 'critical', entity: { type: 'ip', value: '203.0.113.9' }, windowStart: T0, windowEnd: T0 + 90 * SEC });
     expect(f!.evidence).toEqual(events.slice(0, 10).map((x) => x.event.id));
     expect(f!.description).toMatch(/many failures: 10 matching events .* source\.ip=203\.0\.113\.9/);
@@ -255,16 +244,22 @@ level: critical
     expect(last.observed).toMatchObject({ events: 30, peak_window_events: 30 });
   });
 
-  it('counts a stream replaying yesterday beside a live one against its own clock', () => {
+  it('counts a backfill a day behind a live source, up to the watermark the slower one promises', () => {
     const e = engine(`${base}---
 title: many failures
 correlation: { type: event_count, rules: [failed], group-by: [source.ip], timespan: 5m, condition: { gte: 10 } }
 `);
-    // The live stream is a day ahead; the backfill's burst interleaves with it, as sources polled side by side deliver.
+    // The live source is a day ahead; the backfill's burst interleaves with it, as sources polled side by side deliver.
     const live = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + 24 * 3600 * SEC + i * MIN, ip: `192.0.2.${i}`, user: 'x@example.com', outcome: 'failure', dataset: 'test.live' }));
     const backfill = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + i * 10 * SEC, ip: '203.0.113.9', user: `u${i}@example.com`, outcome: 'failure', dataset: 'test.backfill' }));
-    const { live: found } = run(e, live.flatMap((x, i) => [x, backfill[i]!]));
-    expect(found.map((f) => f.entity.value)).toEqual(['203.0.113.9']);
+    const found: Finding[] = [];
+    for (let i = 0; i < 20; i++) {
+      e.observe(live[i]!);
+      e.observe(backfill[i]!);
+      // The pipeline's watermark is the backfill's promise: it is the one behind.
+      found.push(...e.flush({ final: false, watermark: Date.parse(backfill[i]!['@timestamp']) + 1 }));
+    }
+    expect([...new Set(found.map((f) => f.entity.value))]).toEqual(['203.0.113.9']);
     expect(found[0]).toMatchObject({ windowStart: T0, observed: { events: 10 } });
   });
 
@@ -274,8 +269,8 @@ title: c
 correlation: { type: event_count, rules: [failed], group-by: [user], timespan: 5m, condition: { gte: 100 }, generate: ${generate} }
 `;
     const ev = fail(T0, '192.0.2.1', 'a@example.com');
-    expect(engine(corr(false)).observe(ev)).toEqual([]);
-    expect(engine(corr(true)).observe(ev).map((f) => f.rule)).toEqual(['rules/test/failed']);
+    expect(feed(engine(corr(false)), [ev])).toEqual([]);
+    expect(feed(engine(corr(true)), [ev]).map((f) => f.rule)).toEqual(['rules/test/failed']);
   });
 
   it('value_count counts distinct values in the sliding window', () => {
@@ -286,7 +281,7 @@ correlation: { type: value_count, rules: [failed], group-by: [source.ip], timesp
     // Many failures for 4 users: no spray; the 5th distinct user makes one.
     const same = Array.from({ length: 40 }, (_, i) => fail(T0 + i * SEC, '198.51.100.1', `u${i % 4}@example.com`));
     expect(run(e, same).live).toEqual([]);
-    const f = e.observe(fail(T0 + 41 * SEC, '198.51.100.1', 'u9@example.com'));
+    const f = feed(e, [fail(T0 + 41 * SEC, '198.51.100.1', 'u9@example.com')]);
     expect(f).toHaveLength(1);
     expect(f[0]!.observed).toMatchObject({ 'distinct_user.email': 5 });
     expect(f[0]!.windowStart).toBe(T0);
@@ -304,9 +299,8 @@ correlation: { type: event_count, rules: [failed], group-by: [user], timespan: 5
       // Advances event time past the windows so they close.
       fail(T0 + 20 * MIN, '192.0.2.2', 'late@example.com'),
     ];
-    const { live, flushed } = run(e, events);
-    const all = [...live, ...flushed];
-    expect(all.map((f) => [f.entity.value, f.windowStart, f.observed?.events])).toEqual([['two@example.com', T0, 2]]);
+    const { flushed } = run(e, events);
+    expect(flushed.map((f) => [f.entity.value, f.windowStart, f.observed?.events])).toEqual([['two@example.com', T0, 2]]);
   });
 
   it('temporal fires when all rules matched for the group within the timespan, in any order', () => {
@@ -328,9 +322,9 @@ level: critical
     const dl = testEvent({ time: T0, user: 'm@example.com', action: 'download' });
     const grant = testEvent({ time: T0 + 2 * MIN, user: 'm@example.com', action: 'grant_admin' });
     const other = testEvent({ time: T0 + 3 * MIN, user: 'x@example.com', action: 'grant_admin' });
-    expect(e.observe(dl)).toEqual([]);
-    expect(e.observe(other)).toEqual([]);
-    const [f] = e.observe(grant);
+    expect(feed(e, [dl])).toEqual([]);
+    expect(feed(e, [other])).toEqual([]);
+    const [f] = feed(e, [grant]);
     expect(f).toMatchObject({ rule: 'rules/test', entity: { type: 'user', value: 'm@example.com' }, windowStart: T0, windowEnd: T0 + 2 * MIN, severity: 'critical' });
     expect(f!.evidence.sort()).toEqual([dl.event.id, grant.event.id].sort());
     // Too far apart: no finding.
@@ -399,8 +393,8 @@ correlation:
 `);
     const a = testEvent({ time: T0, user: 'p@example.com', action: 'a' });
     const b = { ...testEvent({ time: T0 + SEC, user: 'someone@example.com', action: 'b' }), target: { user: { email: 'p@example.com' } } };
-    e.observe(a);
-    expect(e.observe(b).map((f) => f.entity)).toEqual([{ type: 'who', value: 'p@example.com' }]);
+    feed(e, [a]);
+    expect(feed(e, [b]).map((f) => f.entity)).toEqual([{ type: 'who', value: 'p@example.com' }]);
   });
 
   it('is deterministic under replay regardless of batch boundaries, and bounds its state', () => {
@@ -423,12 +417,14 @@ correlation: { type: value_count, rules: [failed], group-by: [source.ip], timesp
     const a = run(engine(yaml), events, 64);
     const b = run(engine(yaml), events, 1000);
     expect(a.live.length).toBeGreaterThan(0);
-    expect(a.live).toEqual(b.live);
+    // Which flush reports a burst depends on the batch; what is reported does not.
+    const byKey = (fs: Finding[]) => [...fs].sort((x, y) => dedupKey(x).localeCompare(dedupKey(y)));
+    expect(byKey(a.live)).toEqual(byKey(b.live));
     expect(final([...a.live, ...a.flushed])).toEqual(final([...b.live, ...b.flushed]));
     for (const f of [...a.live, ...a.flushed]) expect(f.evidence.length).toBeLessThanOrEqual(100);
 
     const capped = engine(yaml, { maxGroups: 20 });
-    for (let i = 0; i < 500; i++) capped.observe(fail(T0 + i, `10.0.${i >> 8}.${i & 255}`, 'x@example.com'));
+    for (let i = 0; i < 500; i++) feed(capped, [fail(T0 + i, `10.0.${i >> 8}.${i & 255}`, 'x@example.com')]);
     for (const s of Object.values(capped.stats().correlationState)) expect(s.groups).toBeLessThanOrEqual(20);
   });
 
@@ -459,7 +455,7 @@ level: high
 
   it('config defaults to the built-in pack and rejects unknown keys', () => {
     const c = sigmaConfigSchema.parse({});
-    expect(c).toEqual({ rules_dirs: [BUILTIN_RULES_DIR], disabled: [], min_level: 'low', max_evidence: 100, max_groups: 100_000 });
+    expect(c).toEqual({ rules_dirs: [BUILTIN_RULES_DIR], disabled: [], min_level: 'low', max_evidence: 100, max_groups: 100_000, placeholders: {} });
     expect(BUILTIN_RULES_DIR).toMatch(/[\\/]rules[\\/]?$/);
     expect(sigmaConfigSchema.safeParse({ rule_dirs: ['x'] }).success).toBe(false);
     expect(sigmaConfigSchema.safeParse({ min_level: 'severe' }).success).toBe(false);

@@ -1,5 +1,6 @@
 /** The Sigma detector: compiled rules indexed by provider and action, single-event findings, and correlation rules fed from their base rules. */
-import { eventTime, type Detector, type Entity, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Detector, type Entity, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { watermarkOf } from '../event-order.js';
 import { ipOf, userOf } from '../fields.js';
 import { stateHash, WindowLog, type WindowLogStats } from '../window-log.js';
 import { compileDetection, type CompiledDetection } from './compile.js';
@@ -18,9 +19,13 @@ export interface SigmaEngineOptions {
   maxEvidence: number;
   /** Per correlation rule: groups (entities) tracked at once, so a flood of spoofed values cannot exhaust memory. */
   maxGroups: number;
+  /** Values of the `%name%` placeholders of rules using the `expand` modifier. */
+  placeholders: Readonly<Record<string, readonly string[]>>;
+  /** A rule using an unconfigured placeholder fails the load (`error`) or never matches (`skip`: the caller disables it and says so). */
+  missingPlaceholders: 'error' | 'skip';
 }
 
-export const DEFAULT_ENGINE_OPTIONS: SigmaEngineOptions = { minLevel: 'low', disabled: [], maxEvidence: 100, maxGroups: 100_000 };
+export const DEFAULT_ENGINE_OPTIONS: SigmaEngineOptions = { minLevel: 'low', disabled: [], maxEvidence: 100, maxGroups: 100_000, placeholders: {}, missingPlaceholders: 'error' };
 
 /** Sigma's five levels onto the four severities of findings. */
 export function severityOf(level: SigmaLevel | undefined): Severity {
@@ -107,7 +112,7 @@ export class SigmaEngine implements Detector {
     const byRef = new Map<string, RuleDef>();
     for (const r of defs) for (const k of [r.key, r.id, r.name]) if (k !== undefined) byRef.set(k, r);
     // Every rule compiles, enabled or not, so a broken rule is reported at load rather than when enabled.
-    const compiled = new Map<DetectionRuleDef, CompiledDetection>(detections.map((d) => [d, compileDetection(d)]));
+    const compiled = new Map<DetectionRuleDef, CompiledDetection>(detections.map((d) => [d, compileDetection(d, { placeholders: opts.placeholders, missingPlaceholders: opts.missingPlaceholders })]));
 
     // Sigma: rules a correlation refers to report nothing themselves unless it says `generate: true`.
     const referenced = new Map<DetectionRuleDef, boolean>();
@@ -190,6 +195,25 @@ export class SigmaEngine implements Detector {
   }
 
   observe(e: SecurityEvent): Finding[] {
+    return this.#match(e, false);
+  }
+
+  /** Earliest time from which some correlation wants the stored events it held at the last save. */
+  resumeFrom(): number | undefined {
+    let from: number | undefined;
+    for (const c of this.#correlations) {
+      const t = c.resumeFrom();
+      if (t !== undefined && (from === undefined || t < from)) from = t;
+    }
+    return from;
+  }
+
+  /** A stored event back after a restart: only the correlations that held it take it; single rules reported it already. */
+  replay(e: SecurityEvent): void {
+    this.#match(e, true);
+  }
+
+  #match(e: SecurityEvent, replaying: boolean): Finding[] {
     const list = this.#candidatesFor(e);
     if (list.length === 0) return [];
     let out: Finding[] | undefined;
@@ -205,7 +229,7 @@ export class SigmaEngine implements Detector {
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!;
       if (!entry.c.logsource.test(e) || !entry.c.match(e)) continue;
-      if (entry.emit) (out ??= []).push(this.#single(entry, e));
+      if (entry.emit && !replaying) (out ??= []).push(this.#single(entry, e));
       const consumers = entry.consumers;
       for (let j = 0; j < consumers.length; j++) {
         const c = consumers[j]!;
@@ -221,16 +245,24 @@ export class SigmaEngine implements Detector {
       if (Number.isFinite(t)) {
         for (let i = 0; i < fedCount; i++) {
           const slot = fedSlots[i]!;
-          const found = this.#correlations[slot]!.observe(e, t, fedInputs[slot]!);
-          for (let k = 0; k < found.length; k++) (out ??= []).push(found[k]!);
+          if (replaying) this.#correlations[slot]!.replay(e, t, fedInputs[slot]!);
+          else this.#correlations[slot]!.observe(e, t, fedInputs[slot]!);
         }
       }
     }
     return out ?? [];
   }
 
-  flush(_opts: { final: boolean }): Finding[] {
-    return this.#correlations.flatMap((c) => c.flush());
+  /** Correlations count the events the watermark has passed, in time order, and report what that found. */
+  flush(opts: FlushOptions): Finding[] {
+    const watermark = watermarkOf(opts);
+    const out: Finding[] = [];
+    for (const c of this.#correlations) {
+      c.advance(watermark);
+      const found = c.flush();
+      for (const f of found) out.push(f);
+    }
+    return out;
   }
 
   /** Keys of every loaded detection rule whose logsource and condition match the event (reporting or not). */

@@ -5,6 +5,7 @@ import { Rng } from '../random.js';
 import { batchesOf, expectSameAcrossRestarts, lifetime, restartInputs, savedWindows, splitRun, TempStores } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { SigmaEngine } from './engine.js';
+import { replayStored } from '../../pipeline/pipeline.js';
 import { parseRuleText } from './loader.js';
 
 const T0 = Date.parse('2024-05-06T09:00:00.000Z');
@@ -96,7 +97,7 @@ describe('sigma correlation windows across a restart', () => {
     await lifetime(engine(await stores.open()), batches, expected);
     const store = await stores.open();
     const got: Finding[] = [];
-    for (const [from, to] of [[0, 4], [4, 5], [5, 17], [17, 18], [18, batches.length]] as const) await lifetime(engine(store), batches.slice(from, to), got);
+    for (const [from, to] of [[0, 4], [4, 5], [5, 17], [17, 18], [18, batches.length]] as const) await lifetime(engine(store), batches.slice(from, to), got, store);
     expect(got).toEqual(expected);
 
     // Saved between observe and flush (sources side by side): owed reports come out after the restart.
@@ -105,18 +106,22 @@ describe('sigma correlation windows across a restart', () => {
     await first.restore();
     const out: Finding[] = [];
     for (const b of batches.slice(0, 7)) {
-      for (const e of b) out.push(...first.observe(e));
+      for (const e of b.events) out.push(...first.observe(e));
       await first.persist();
-      out.push(...first.flush({ final: false }));
+      await s2.commitBatch({ source: 'test', events: b.events });
+      out.push(...first.flush({ final: false, watermark: b.watermark }));
     }
     const owed: Finding[] = [];
-    for (const e of batches[7]!) out.push(...first.observe(e));
+    for (const e of batches[7]!.events) out.push(...first.observe(e));
     await first.persist();
+    await s2.commitBatch({ source: 'test', events: batches[7]!.events });
     // Crash: the flush below is what the next process must reproduce.
-    owed.push(...first.flush({ final: false }));
+    owed.push(...first.flush({ final: false, watermark: batches[7]!.watermark }));
+    expect(owed.length).toBeGreaterThan(0);
     const second = engine(s2);
     await second.restore();
-    const after = second.flush({ final: false });
+    await replayStored(s2, [second]);
+    const after = second.flush({ final: false, watermark: batches[7]!.watermark });
     expect(after.map(dedupKey)).toEqual(owed.map(dedupKey));
     expect(after).toEqual(owed);
   });
@@ -127,7 +132,7 @@ describe('sigma correlation windows across a restart', () => {
     await e.restore();
     const burst = Array.from({ length: 20 }, (_, i) => testEvent({ time: T0 + i * SEC, ip: '203.0.113.250', user: `v${i}@example.com`, outcome: 'failure', nonce: i }));
     for (const ev of burst) e.observe(ev);
-    e.flush({ final: false });
+    e.flush({ final: false, watermark: T0 + 20 * SEC });
     await e.persist();
     const hasGroup = async (k: string) => {
       const { segments } = await savedWindows(store, 'sigma');
@@ -138,8 +143,8 @@ describe('sigma correlation windows across a restart', () => {
     // Two hours of other traffic: the attacker's groups expire in every rule and their records go.
     const later = stream(5, 1500).map((ev, i) => testEvent({ time: Date.parse(ev['@timestamp']) + 30 * MIN, ip: ev.source?.ip ?? '192.0.2.1', user: ev.user?.email ?? 'x@example.com', outcome: ev.event.outcome === 'failure' ? 'failure' : 'success', nonce: 10_000 + i }));
     for (const b of batchesOf(later, 100)) {
-      for (const ev of b) e.observe(ev);
-      e.flush({ final: false });
+      for (const ev of b.events) e.observe(ev);
+      e.flush({ final: false, watermark: b.watermark });
       await e.persist();
     }
     expect(await hasGroup('203.0.113.250')).toBe(false);

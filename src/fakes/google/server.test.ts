@@ -3,6 +3,7 @@ import { admin } from '@googleapis/admin';
 import { drive } from '@googleapis/drive';
 import { JWT } from 'google-auth-library';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../core/clock.js';
 import { createServiceAccountKey, GOOGLE_TOKEN_AUDIENCE, type ServiceAccountKey } from './service-account.js';
 import { startFakeGoogle, type FakeGoogle } from './server.js';
 import { generateActivities } from './scenario.js';
@@ -10,6 +11,9 @@ import type { Activity, DriveFile } from './types.js';
 
 let key: ServiceAccountKey;
 let fake: FakeGoogle | undefined;
+/** The fake's time in every test that builds data or claims from a time (a Monday morning). */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const T0_SEC = T0 / 1000;
 beforeAll(() => {
   key = createServiceAccountKey();
 });
@@ -23,8 +27,9 @@ function assertion(claims: Record<string, unknown>, pem = key.json.private_key, 
   const input = `${b64(header)}.${b64(claims)}`;
   return `${input}.${createSign('RSA-SHA256').update(input).sign(pem, 'base64url')}`;
 }
+/** Assertion claims issued at T0: the tests that send them run the fake's clock at T0. */
 const claims = (over: Record<string, unknown> = {}) => {
-  const iat = Math.floor(Date.now() / 1000);
+  const iat = T0_SEC;
   return { iss: key.clientEmail, scope: 'https://www.googleapis.com/auth/admin.reports.audit.readonly', aud: GOOGLE_TOKEN_AUDIENCE, iat, exp: iat + 3600, sub: 'admin@example.com', ...over };
 };
 async function token(assertionText: string, grant = 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
@@ -32,7 +37,11 @@ async function token(assertionText: string, grant = 'urn:ietf:params:oauth:grant
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
-/** The SDKs wired to the fake the way the source does it: JWT with a redirected token call, rootUrl. */
+/**
+ * The SDKs wired to the fake the way the source does it: JWT with a redirected token call, rootUrl.
+ * The SDK signs its assertion with the process clock, so a fake whose data runs at T0 judges
+ * tokens by the system clock (`authNow`).
+ */
 function sdk() {
   const auth = new JWT({
     email: key.clientEmail,
@@ -51,7 +60,7 @@ function sdk() {
 
 describe('token endpoint', () => {
   it('issues a bearer token for a valid service-account assertion', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], now: () => T0 });
     const r = await token(assertion(claims()));
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
@@ -59,23 +68,23 @@ describe('token endpoint', () => {
   });
 
   it('rejects bad signatures, unknown issuers, pinned-away algorithms, wrong audience, expiry and grant type', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], now: () => T0 });
     const other = createServiceAccountKey({ clientEmail: key.clientEmail });
     expect(await token(assertion(claims(), other.json.private_key))).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } });
     expect((await token(assertion(claims({ iss: 'x@y.iam.gserviceaccount.com' })))).status).toBe(401);
     const none = `${b64({ alg: 'none' })}.${b64(claims())}.`;
     expect((await token(none)).body.error_description).toMatch(/only RS256/);
     expect((await token(assertion(claims({ aud: 'https://evil.example/token' })))).body.error_description).toMatch(/audience/);
-    const past = Math.floor(Date.now() / 1000) - 7200;
+    const past = T0_SEC - 7200;
     expect((await token(assertion(claims({ iat: past, exp: past + 3600 })))).status).toBe(400);
-    expect((await token(assertion(claims({ exp: Math.floor(Date.now() / 1000) + 86_400 })))).status).toBe(400);
+    expect((await token(assertion(claims({ exp: T0_SEC + 86_400 })))).status).toBe(400);
     const { exp: _exp, ...noExp } = claims();
     expect((await token(assertion(noExp))).body.error_description).toMatch(/exp and iat/);
     expect((await token(assertion(claims()), 'client_credentials')).body.error).toBe('unsupported_grant_type');
   });
 
   it('refuses API calls without a token or with the wrong scope', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], now: () => T0 });
     const anon = await fetch(`${fake.url}admin/reports/v1/activity/users/all/applications/login`);
     expect(anon.status).toBe(401);
     expect(await anon.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
@@ -86,19 +95,19 @@ describe('token endpoint', () => {
 });
 
 describe('Reports activities.list through the official SDK', () => {
-  const now = Date.now();
-  const acts = (): Activity[] => generateActivities({ count: 30, from: now - 3_600_000, to: now - 1000, seed: 3, applications: ['login', 'drive'] });
+  const acts = (): Activity[] => generateActivities({ count: 30, from: T0 - 3_600_000, to: T0 - 1000, seed: 3, applications: ['login', 'drive'] });
 
   it('pages newest first within [startTime, endTime] with the real response shape', async () => {
     const activities = acts();
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    // No endTime below: the fake's clock (T0) ends the range, as Google's present does.
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities, now: () => T0, authNow: systemClock });
     const { reports } = sdk();
     const logins = activities.filter((a) => a.id.applicationName === 'login');
     const seen: string[] = [];
     let pageToken: string | undefined;
     let pages = 0;
     do {
-      const res = await reports.activities.list({ userKey: 'all', applicationName: 'login', maxResults: 4, startTime: new Date(now - 7_200_000).toISOString(), ...(pageToken ? { pageToken } : {}) });
+      const res = await reports.activities.list({ userKey: 'all', applicationName: 'login', maxResults: 4, startTime: new Date(T0 - 7_200_000).toISOString(), ...(pageToken ? { pageToken } : {}) });
       expect(res.data.kind).toBe('admin#reports#activities');
       for (const a of res.data.items ?? []) {
         expect(a.kind).toBe('admin#reports#activity');
@@ -110,13 +119,13 @@ describe('Reports activities.list through the official SDK', () => {
     expect(pages).toBe(Math.ceil(logins.length / 4));
     expect(seen).toEqual(logins.map((a) => a.id.time).sort().reverse());
     // A window that holds nothing answers without `items`, like Google.
-    const empty = await reports.activities.list({ userKey: 'all', applicationName: 'login', startTime: new Date(now + 1000).toISOString(), endTime: new Date(now + 2000).toISOString() });
+    const empty = await reports.activities.list({ userKey: 'all', applicationName: 'login', startTime: new Date(T0 + 1000).toISOString(), endTime: new Date(T0 + 2000).toISOString() });
     expect(empty.data.items).toBeUndefined();
   });
 
   it('hides late events until they are visible, repeats items across pages when asked, and injects 429/5xx', async () => {
     // A settable clock: a real timer could be outrun by a slow machine between the two reads.
-    let clock = Date.now();
+    let clock = T0;
     fake = await startFakeGoogle({ serviceAccounts: [key], now: () => clock });
     const [late] = acts();
     fake.addActivities([late!], { visibleAfterMs: 100 });
@@ -136,7 +145,7 @@ describe('Reports activities.list through the official SDK', () => {
     expect((await get(url)).status).toBe(502);
     expect((await get(url)).status).toBe(200);
 
-    fake.addActivities(generateActivities({ count: 10, from: Date.now() - 60_000, to: Date.now() - 1000, seed: 5, applications: ['login'] }));
+    fake.addActivities(generateActivities({ count: 10, from: T0 - 60_000, to: T0 - 1000, seed: 5, applications: ['login'] }));
     fake.faults.duplicatesAcrossPages(true);
     const first = (await (await get(`${fake.url}admin/reports/v1/activity/users/all/applications/login?maxResults=3`)).json()) as { items: Activity[]; nextPageToken: string };
     const second = (await (await get(`${fake.url}admin/reports/v1/activity/users/all/applications/login?maxResults=3&pageToken=${first.nextPageToken}`)).json()) as { items: Activity[] };
@@ -216,7 +225,7 @@ describe('Drive through the official SDK', () => {
   });
 
   it('serves changes from a start page token, and channels that deliver notifications until stopped', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], files, maxChannelTtlMs: 60_000 });
+    fake = await startFakeGoogle({ serviceAccounts: [key], files, maxChannelTtlMs: 60_000, now: () => T0, authNow: systemClock });
     const { drive: d } = sdk();
     const start = (await d.changes.getStartPageToken({})).data.startPageToken!;
     const received: Array<Record<string, string | undefined>> = [];
@@ -228,10 +237,10 @@ describe('Drive through the official SDK', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     try {
       const address = `http://127.0.0.1:${(srv.address() as { port: number }).port}/hook`;
-      const ch = await d.changes.watch({ pageToken: start, requestBody: { id: 'chan-1', type: 'web_hook', address, token: 'tok', expiration: String(Date.now() + 3_600_000) } });
+      const ch = await d.changes.watch({ pageToken: start, requestBody: { id: 'chan-1', type: 'web_hook', address, token: 'tok', expiration: String(T0 + 3_600_000) } });
       expect(ch.data).toMatchObject({ kind: 'api#channel', id: 'chan-1', token: 'tok' });
       // Capped at the fake's maximum lifetime.
-      expect(Number(ch.data.expiration)).toBeLessThanOrEqual(Date.now() + 60_000);
+      expect(Number(ch.data.expiration)).toBe(T0 + 60_000);
       await fake.addChange({ fileId: 'f2', file: { ...files[2]!, name: 'Renamed' } });
       await fake.addChange({ fileId: 'f3', removed: true });
       expect(received).toEqual([
@@ -240,7 +249,7 @@ describe('Drive through the official SDK', () => {
         { id: 'chan-1', state: 'change', token: 'tok', n: '3' },
       ]);
       const p1 = await d.changes.list({ pageToken: start, pageSize: 1 });
-      expect(p1.data.changes).toMatchObject([{ kind: 'drive#change', fileId: 'f2', removed: false, file: { name: 'Renamed' } }]);
+      expect(p1.data.changes).toMatchObject([{ kind: 'drive#change', fileId: 'f2', removed: false, time: new Date(T0).toISOString(), file: { name: 'Renamed' } }]);
       expect(p1.data.newStartPageToken).toBeUndefined();
       const p2 = await d.changes.list({ pageToken: p1.data.nextPageToken!, pageSize: 1 });
       expect(p2.data.changes).toMatchObject([{ fileId: 'f3', removed: true }]);

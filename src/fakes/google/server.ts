@@ -26,8 +26,14 @@ export interface FakeGoogleOptions {
   tokenTtlSec?: number;
   /** Longest channel lifetime granted by changes.watch, ms (Drive: one week for changes). */
   maxChannelTtlMs?: number;
-  /** Clock, epoch ms. */
+  /** Clock, epoch ms: what time it is for the data (late events, default endTime, change times, channel lifetimes). */
   now?: () => number;
+  /**
+   * Clock the token endpoint judges assertion and access-token lifetimes by, epoch ms (default `now`).
+   * The official SDKs sign their assertions with the process clock: a test that pins `now` for its
+   * data while authenticating through them passes the system clock here.
+   */
+  authNow?: () => number;
 }
 
 export interface RequestLogEntry {
@@ -198,6 +204,7 @@ const DEFAULT_FILE_FIELDS = parseFields('kind,id,name,mimeType');
 
 export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<FakeGoogle> {
   const now = opts.now ?? Date.now;
+  const authNow = opts.authNow ?? now;
   const tokenTtlSec = opts.tokenTtlSec ?? 3600;
   const maxChannelTtlMs = opts.maxChannelTtlMs ?? 7 * 86_400_000;
   const keys = new Map((opts.serviceAccounts ?? []).map((s) => [s.clientEmail, s.publicKeyPem]));
@@ -230,7 +237,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
   function authorize(req: IncomingMessage, accepted: string[]): { sub: string | undefined } {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const t = m ? tokens.get(m[1]!) : undefined;
-    if (!t || t.expiresAt <= now()) {
+    if (!t || t.expiresAt <= authNow()) {
       throw new HttpError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.', 'authError', {
         'www-authenticate': 'Bearer realm="https://accounts.google.com/"',
       });
@@ -247,13 +254,13 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       sendJson(res, 400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type.' });
       return;
     }
-    const result = verifyAssertion(form.get('assertion') ?? '', keys, { now: now(), audiences: [GOOGLE_TOKEN_AUDIENCE, `${url}token`] });
+    const result = verifyAssertion(form.get('assertion') ?? '', keys, { now: authNow(), audiences: [GOOGLE_TOKEN_AUDIENCE, `${url}token`] });
     if (!result.ok) {
       sendJson(res, result.error === 'invalid_client' ? 401 : 400, { error: result.error, error_description: result.description });
       return;
     }
     const accessToken = `ya29.fake-${randomBytes(24).toString('base64url')}`;
-    tokens.set(accessToken, { sub: result.claims.sub, scopes: result.claims.scope.split(/\s+/), expiresAt: now() + tokenTtlSec * 1000 });
+    tokens.set(accessToken, { sub: result.claims.sub, scopes: result.claims.scope.split(/\s+/), expiresAt: authNow() + tokenTtlSec * 1000 });
     sendJson(res, 200, { access_token: accessToken, expires_in: tokenTtlSec, token_type: 'Bearer' });
   }
 

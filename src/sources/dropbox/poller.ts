@@ -79,7 +79,12 @@ export interface PolledBatch {
  */
 export async function* pollCycle(opts: PollerOptions, start: PollState | undefined, signal: AbortSignal): AsyncGenerator<PolledBatch> {
   const { client, logger, source } = opts;
-  let watermarkMs = start ? Date.parse(start.watermark) : opts.now() - opts.initialLookbackMs;
+  const startedAt = opts.now();
+  let watermarkMs = start ? Date.parse(start.watermark) : startedAt - opts.initialLookbackMs;
+  // What the cycle promises (see SourceBatch.watermark): Dropbox does not sort events, so nothing
+  // until the cursor runs dry; then everything logged before the cycle began, less the overlap that
+  // stands for Dropbox's lateness. Before that, only what the previous cycles promised.
+  const promised = start ? Date.parse(start.watermark) - opts.overlapMs : watermarkMs;
   let resets = 0;
 
   const call = async (what: string, fn: () => Promise<TeamLogPage>): Promise<TeamLogPage> => {
@@ -147,7 +152,8 @@ export async function* pollCycle(opts: PollerOptions, start: PollState | undefin
       }
     }
     const state: PollState = { cursor: page.cursor, watermark: new Date(watermarkMs).toISOString() };
-    yield { batch: { events, deadLetters, cursor: serializePollState(state), progress: { done: (done += events.length), unit: 'records' } }, state };
+    const watermark = page.has_more ? promised : Math.max(promised, startedAt - opts.overlapMs);
+    yield { batch: { events, deadLetters, cursor: serializePollState(state), progress: { done: (done += events.length), unit: 'records' }, watermark }, state };
     if (!page.has_more || signal.aborted) return;
     page = await next(page.cursor);
   }

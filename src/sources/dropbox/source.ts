@@ -119,6 +119,6 @@ export const dropboxPlugin: SourcePlugin<DropboxConfig> = {
   configSchema: dropboxConfigSchema,
   example: normalizeExample,
   create(name: string, config: DropboxConfig, deps: PluginDeps): DropboxSource {
-    return createDropboxSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}) });
+    return createDropboxSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}), ...(deps.now ? { now: deps.now } : {}) });
   },
 };

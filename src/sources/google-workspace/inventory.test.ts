@@ -40,6 +40,9 @@ afterEach(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const ORG = 'example.com';
+/** The present of every run unless a test moves its own clock: a Monday morning. */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const MINUTE = 60_000;
 
 function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
   return googleWorkspaceConfigSchema.parse({
@@ -55,8 +58,8 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
   });
 }
 
-async function newStore(): Promise<Store> {
-  store = await openStore({ dialect: 'sqlite', path: join(tmp, `inv-${++dbCount}.db`) });
+async function newStore(now: () => number = () => T0): Promise<Store> {
+  store = await openStore({ dialect: 'sqlite', path: join(tmp, `inv-${++dbCount}.db`), now });
   return store;
 }
 
@@ -95,12 +98,14 @@ function driveActivity(name: string, docId: string, ms: number, extra: ActivityP
   };
 }
 
-/** Runs the source through the real pipeline; `delays` records every wait it asked for. */
+/** Runs the source through the real pipeline at `opts.now` (default T0); `delays` records every wait it asked for. */
 async function run(s: Store, cfg = config(), opts: Partial<GoogleWorkspaceSourceOptions> & { signal?: AbortSignal } = {}) {
   const delays: number[] = [];
   const { signal, ...rest } = opts;
+  const now = opts.now ?? (() => T0);
   const source = createGoogleWorkspaceSource('gw', cfg, {
     once: true,
+    now,
     files: s,
     backoff: { initialMs: 1, maxMs: 5 },
     sleep: async (ms) => {
@@ -108,7 +113,7 @@ async function run(s: Store, cfg = config(), opts: Partial<GoogleWorkspaceSource
     },
     ...rest,
   });
-  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger });
+  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now });
   const stats = await pipeline.ingest(source, { signal: signal ?? new AbortController().signal });
   return { stats, delays };
 }
@@ -197,16 +202,18 @@ describe('Drive file inventory against the fake Google', () => {
     const files = Array.from({ length: 6 }, (_, i) => fileNo(i));
     const [gone, absent, trashed, restored, relisted] = files.map((f) => f.id) as [string, string, string, string, string];
     fake = await startFakeGoogle({ serviceAccounts: [key], files });
-    const s = await newStore();
+    let clock = T0;
+    const now = () => clock;
+    const s = await newStore(now);
     const cfg = config({ max_attempts: 1 });
-    await run(s, cfg);
-    const listedAt = Date.now();
-    expect(await getFile(s, gone)).toMatchObject({ deleted: false, visibility: 'private' });
+    await run(s, cfg, { now });
+    const listedAt = T0;
+    expect(await getFile(s, gone)).toMatchObject({ deleted: false, visibility: 'private', data: { listedAt: new Date(listedAt).toISOString() } });
 
-    // After the listing, yet safely before the next poll's end (now): an event a millisecond ahead of
-    // the clock would fall outside the window it asks Reports for.
-    await new Promise((r) => setTimeout(r, 30));
-    const t = Date.now() - 20;
+    // The next poll runs a minute later. The events fall after the listing, yet before that poll's
+    // end (its now): an event ahead of the clock would fall outside the window it asks Reports for.
+    clock = T0 + MINUTE;
+    const t = listedAt + 20;
     // Permanently deleted: gone from Drive, and Reports says so.
     fake.removeFile(gone);
     // Merely missing from the next listing (an incomplete page, a lost share): no event.
@@ -223,7 +230,7 @@ describe('Drive file inventory against the fake Google', () => {
     ]);
     // This pass's listing fails, so what changes comes from the events alone.
     fake.faults.failNext(1, 500, { path: '/drive/v3/files' });
-    await run(s, cfg);
+    await run(s, cfg, { now });
     const deleted = (await getFile(s, gone))!;
     expect(deleted.deleted).toBe(true);
     // What the listing knew is kept alongside who deleted it.
@@ -234,7 +241,8 @@ describe('Drive file inventory against the fake Google', () => {
     expect((await getFile(s, relisted))!.deleted).toBe(false);
 
     // A complete listing later: the file without an event is still there, the deleted one still deleted.
-    await run(s, cfg);
+    clock = T0 + 2 * MINUTE;
+    await run(s, cfg, { now });
     expect(fake.requests.filter((r) => r.path === '/drive/v3/files').map((r) => r.status)).toEqual([200, 500, 200]);
     expect(await getFile(s, absent)).toMatchObject({ deleted: false, name: 'Doc 1', visibility: 'anyone_with_link' });
     expect((await getFile(s, gone))!.deleted).toBe(true);
@@ -245,10 +253,10 @@ describe('Drive file inventory against the fake Google', () => {
   it('updates visibility from sharing events between listings', async () => {
     const files = Array.from({ length: 7 }, (_, i) => fileNo(i));
     fake = await startFakeGoogle({ serviceAccounts: [key], files });
-    const s = await newStore();
+    let clock = T0;
+    const s = await newStore(() => clock);
     // A listing once, then only events: the interval is far away.
     const cfg = config({ drive: { inventory: true, inventory_interval: '1d' }, poll_interval: '1s' });
-    let clock = Date.now();
     const ac = new AbortController();
     let waits = 0;
     const running = run(s, cfg, {
@@ -256,9 +264,10 @@ describe('Drive file inventory against the fake Google', () => {
       signal: ac.signal,
       now: () => clock,
       sleep: async (ms) => {
+        // The events happen during the first wait: after the listing, before the next poll.
+        const t = clock + ms / 2;
         clock += ms;
         if (++waits === 1) {
-          const t = Date.now();
           fake!.addActivities([
             driveActivity('change_document_visibility', files[0]!.id, t, [{ name: 'new_value', multiValue: ['public_on_the_web'] }]),
             driveActivity('change_user_access', files[4]!.id, t, [{ name: 'target_user', value: 'x@Outside.example' }, { name: 'new_value', multiValue: ['can_view'] }]),
@@ -278,23 +287,22 @@ describe('Drive file inventory against the fake Google', () => {
   it('keeps polling Reports when the inventory fails, and retries the inventory at its next interval', async () => {
     const files = Array.from({ length: 5 }, (_, i) => fileNo(i));
     fake = await startFakeGoogle({ serviceAccounts: [key], files });
-    const s = await newStore();
-    const now = Date.now();
-    fake.addActivities([driveActivity('view', files[0]!.id, now - 60_000)]);
+    let clock = T0;
+    const s = await newStore(() => clock);
+    fake.addActivities([driveActivity('view', files[0]!.id, T0 - 60_000)]);
     fake.faults.failNext(2, 500, { path: '/drive/v3/files' });
     const warnings: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg as string) });
 
     // Once: the inventory gives up after its attempts, the events are stored, and nothing throws.
-    const once = await run(s, config({ max_attempts: 2 }), { logger });
+    const once = await run(s, config({ max_attempts: 2 }), { logger, now: () => clock });
     expect(once.stats.inserted).toBe(1);
     expect(await getFile(s, files[0]!.id)).toBeUndefined();
     expect(warnings).toContain('Google Drive inventory failed; retrying at the next inventory interval.');
 
     // Polling: the first inventory fails, Reports polls go on, the next interval's inventory succeeds.
     fake.faults.failNext(2, 500, { path: '/drive/v3/files' });
-    fake.addActivities([driveActivity('view', files[1]!.id, now - 30_000)]);
-    let clock = Date.now();
+    fake.addActivities([driveActivity('view', files[1]!.id, T0 - 30_000)]);
     const ac = new AbortController();
     const cfg = config({ max_attempts: 2, poll_interval: '10s', drive: { inventory: true, inventory_interval: '25s' } });
     const polling = await run(s, cfg, {
@@ -326,14 +334,16 @@ describe('Drive file inventory against the fake Google', () => {
   it('gets the file store from the plugin dependencies, and refuses to run the inventory without one', async () => {
     fake = await startFakeGoogle({ serviceAccounts: [key], files: [fileNo(1)] });
     const s = await newStore();
-    const source = googleWorkspacePlugin.create('gw', config(), { logger: silentLogger, dataDir: tmp, once: true, files: s });
-    await new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger }).ingest(source);
-    expect(await getFile(s, fileNo(1).id)).toMatchObject({ visibility: 'anyone_with_link' });
+    const now = () => T0;
+    const source = googleWorkspacePlugin.create('gw', config(), { logger: silentLogger, dataDir: tmp, once: true, files: s, now });
+    await new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now }).ingest(source);
+    // Listed at the run's clock, which the plugin hands to the source.
+    expect(await getFile(s, fileNo(1).id)).toMatchObject({ visibility: 'anyone_with_link', data: { listedAt: new Date(T0).toISOString() } });
     expect(() => googleWorkspacePlugin.create('gw', config(), { logger: silentLogger, dataDir: tmp })).toThrow(/drive.inventory is on but no file store/);
     // Off by default: no Drive calls at all.
-    const plain = googleWorkspacePlugin.create('gw2', config({ drive: { inventory: false } }), { logger: silentLogger, dataDir: tmp, once: true, files: s });
+    const plain = googleWorkspacePlugin.create('gw2', config({ drive: { inventory: false } }), { logger: silentLogger, dataDir: tmp, once: true, files: s, now });
     const before = fake.requests.length;
-    await new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger }).ingest(plain);
+    await new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now }).ingest(plain);
     expect(fake.requests.slice(before).filter((r) => r.path.startsWith('/drive/'))).toHaveLength(0);
   });
 });

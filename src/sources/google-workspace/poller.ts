@@ -59,6 +59,18 @@ export interface PollContext {
   now: () => number;
   /** Domain of the impersonated admin: permissions outside it are external shares. */
   orgDomain: string | undefined;
+  /**
+   * Per application, the time before which it will deliver nothing more (see SourceBatch.watermark),
+   * kept across passes; the source's watermark is the oldest of them.
+   */
+  promised: Map<string, number>;
+}
+
+/** The source's watermark: its applications' oldest promise (-∞ until each has one). */
+export function promisedWatermark(ctx: Pick<PollContext, 'config' | 'promised'>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const app of ctx.config.applications) min = Math.min(min, ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY);
+  return min;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -73,9 +85,14 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export async function* pollReports(reports: admin_reports_v1.Admin, state: CursorState, ctx: PollContext): AsyncGenerator<SourceBatch> {
   const { config } = ctx;
   const end = ctx.now();
-  for (const app of config.applications) {
+  const startOf = (app: string) => {
     const prev = state.apps[app] === undefined ? undefined : Date.parse(state.apps[app]);
-    let from = prev === undefined ? end - config.initial_lookback : Math.max(0, prev - config.settle);
+    return prev === undefined ? end - config.initial_lookback : Math.max(0, prev - config.settle);
+  };
+  // Each application's pass starts where it will: nothing older than that comes from it any more.
+  for (const app of config.applications) ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, startOf(app)));
+  for (const app of config.applications) {
+    let from = startOf(app);
     let records = 0;
     while (from < end) {
       if (ctx.retry.signal.aborted) return;
@@ -108,8 +125,12 @@ export async function* pollReports(reports: admin_reports_v1.Admin, state: Curso
           // max(): a settle re-read must not move the watermark back, which would only widen the next re-read.
           const current = state.apps[app] === undefined ? 0 : Date.parse(state.apps[app]);
           state.apps[app] = iso(Math.max(current, to));
+          // The slice is complete: later slices start at `to`, and the next pass re-reads from
+          // `end − settle` for what Google delivers late.
+          ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, Math.min(to, end - config.settle)));
         }
         batch.cursor = encodeCursor(state);
+        batch.watermark = promisedWatermark(ctx);
         batch.progress = { done: records, unit: 'records' };
         yield batch;
       } while (pageToken);

@@ -32,6 +32,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const HOUR = 3_600_000;
 
+/** The source's present in every test: a Monday morning. */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+/**
+ * Where a test is about the present itself (the initial look-back), a few presents: a Monday
+ * morning, a Saturday night just before midnight, and the last millisecond of a month.
+ */
+const PRESENTS = ['2026-03-02T09:00:00.000Z', '2026-03-07T23:30:00.000Z', '2026-02-28T23:59:59.999Z'];
+
 function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
   return googleWorkspaceConfigSchema.parse({
     credentials: JSON.stringify(key.json),
@@ -53,8 +61,8 @@ function expectedIds(activities: Activity[]): Set<string> {
   return ids;
 }
 
-async function newStore(): Promise<Store> {
-  store = await openStore({ dialect: 'sqlite', path: join(tmp, `gw-${++dbCount}.db`) });
+async function newStore(now: () => number = () => T0): Promise<Store> {
+  store = await openStore({ dialect: 'sqlite', path: join(tmp, `gw-${++dbCount}.db`), now });
   return store;
 }
 
@@ -62,17 +70,19 @@ async function storedIds(s: Store): Promise<string[]> {
   return (await s.queryEvents({ provider: 'google-workspace' })).map((e) => e.event.id);
 }
 
-/** One pass of the source through the real pipeline; `delays` records every wait it asked for. */
-async function runOnce(s: Store, cfg = config(), opts: { signal?: AbortSignal; stopAfterBatches?: number } = {}) {
+/** One pass of the source through the real pipeline at `now` (default T0); `delays` records every wait it asked for. */
+async function runOnce(s: Store, cfg = config(), opts: { signal?: AbortSignal; stopAfterBatches?: number; now?: () => number } = {}) {
   const delays: number[] = [];
+  const now = opts.now ?? (() => T0);
   const source = createGoogleWorkspaceSource('gw', cfg, {
     once: true,
+    now,
     backoff: { initialMs: 10, maxMs: 50 },
     sleep: async (ms) => {
       delays.push(ms);
     },
   });
-  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger });
+  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now });
   const ac = new AbortController();
   let batches = 0;
   const stats = await pipeline.ingest(source, {
@@ -85,12 +95,12 @@ async function runOnce(s: Store, cfg = config(), opts: { signal?: AbortSignal; s
 }
 
 describe('google-workspace source against the fake Google', () => {
-  it('reads every page of every application through the SDK and stores each nested event once', async () => {
-    const now = Date.now();
+  it.each(PRESENTS)('reads every page of every application through the SDK and stores each nested event once (now %s)', async (present) => {
+    const now = Date.parse(present);
     const activities = generateActivities({ count: 400, from: now - 20 * HOUR, to: now - 60_000, seed: 7 });
     fake = await startFakeGoogle({ serviceAccounts: [key], activities });
-    const s = await newStore();
-    const { stats } = await runOnce(s);
+    const s = await newStore(() => now);
+    const { stats } = await runOnce(s, config(), { now: () => now });
     const expected = expectedIds(activities);
     expect(expected.size).toBeGreaterThan(400);
     const ids = await storedIds(s);
@@ -106,12 +116,12 @@ describe('google-workspace source against the fake Google', () => {
     expect(fake.requests.filter((r) => r.path === '/token')).toHaveLength(1);
 
     const cursor = decodeCursor(await s.getCursor('gw'));
-    for (const app of ['login', 'drive', 'admin', 'token']) expect(Date.parse(cursor.apps[app]!)).toBeGreaterThanOrEqual(now);
+    // Each application was read up to the present, and no further.
+    for (const app of ['login', 'drive', 'admin', 'token']) expect(cursor.apps[app]).toBe(present);
   });
 
   it('rides out a 429 storm honouring Retry-After, 5xx errors and duplicates across pages', async () => {
-    const now = Date.now();
-    const activities = generateActivities({ count: 300, from: now - 10 * HOUR, to: now - 60_000, seed: 11, applications: ['login', 'drive'] });
+    const activities = generateActivities({ count: 300, from: T0 - 10 * HOUR, to: T0 - 60_000, seed: 11, applications: ['login', 'drive'] });
     fake = await startFakeGoogle({ serviceAccounts: [key], activities });
     fake.faults.rateLimitNext(4, 7);
     fake.faults.duplicatesAcrossPages(true);
@@ -129,7 +139,7 @@ describe('google-workspace source against the fake Google', () => {
 
     // 5xx mid-run: retried with backoff (no Retry-After), still exactly once.
     fake.faults.failNext(3, 503);
-    const more = generateActivities({ count: 50, from: Date.now() - 30 * 60_000, to: Date.now() - 1000, seed: 12, applications: ['login'] });
+    const more = generateActivities({ count: 50, from: T0 - 30 * 60_000, to: T0 - 1000, seed: 12, applications: ['login'] });
     fake.addActivities(more);
     const second = await runOnce(s, cfg);
     expect(fake.requests.filter((r) => r.status === 503)).toHaveLength(3);
@@ -156,10 +166,9 @@ describe('google-workspace source against the fake Google', () => {
   });
 
   it('picks up late events within the settle window on the next poll, once', async () => {
-    const now = Date.now();
-    const onTime = generateActivities({ count: 60, from: now - 5 * HOUR, to: now - 60_000, seed: 21, applications: ['login'] });
+    const onTime = generateActivities({ count: 60, from: T0 - 5 * HOUR, to: T0 - 60_000, seed: 21, applications: ['login'] });
     // Happened 20 minutes ago, but Google shows them only later.
-    const late = generateActivities({ count: 15, from: now - 25 * 60_000, to: now - 20 * 60_000, seed: 22, applications: ['login'] });
+    const late = generateActivities({ count: 15, from: T0 - 25 * 60_000, to: T0 - 20 * 60_000, seed: 22, applications: ['login'] });
     fake = await startFakeGoogle({ serviceAccounts: [key], activities: onTime });
     const s = await newStore();
     const cfg = config({ applications: ['login'] });
@@ -179,8 +188,7 @@ describe('google-workspace source against the fake Google', () => {
   });
 
   it('resumes from the cursor of an earlier batch after a crash: nothing lost, nothing twice', async () => {
-    const now = Date.now();
-    const activities = generateActivities({ count: 300, from: now - 23 * HOUR, to: now - 60_000, seed: 31, applications: ['login', 'drive'] });
+    const activities = generateActivities({ count: 300, from: T0 - 23 * HOUR, to: T0 - 60_000, seed: 31, applications: ['login', 'drive'] });
     fake = await startFakeGoogle({ serviceAccounts: [key], activities });
     // Small pages so slices span several pages, and a short settle so a watermark moved too
     // early (before a slice's older pages are read) shows up as lost events.
@@ -189,7 +197,7 @@ describe('google-workspace source against the fake Google', () => {
     let midSlice = 0;
     // Crash after each of the first batches in turn: at slice ends, mid-slice and mid-application.
     for (let k = 1; k <= 14; k++) {
-      const s = await openStore({ dialect: 'sqlite', path: join(tmp, `crash-${k}.db`) });
+      const s = await openStore({ dialect: 'sqlite', path: join(tmp, `crash-${k}.db`), now: () => T0 });
       try {
         const before = fake.requests.length;
         await runOnce(s, cfg, { stopAfterBatches: k });
@@ -210,22 +218,26 @@ describe('google-workspace source against the fake Google', () => {
   });
 
   it('keeps polling after a pass that ran out of attempts, resuming where the cursor says', async () => {
-    const now = Date.now();
-    const activities = generateActivities({ count: 40, from: now - 2 * HOUR, to: now - 60_000, seed: 41, applications: ['login'] });
+    const activities = generateActivities({ count: 40, from: T0 - 2 * HOUR, to: T0 - 60_000, seed: 41, applications: ['login'] });
     fake = await startFakeGoogle({ serviceAccounts: [key], activities });
-    const s = await newStore();
+    // The source's clock moves only by the waits it asks for.
+    let clock = T0;
+    const now = () => clock;
+    const s = await newStore(now);
     // Two attempts per request: three failures exhaust the first pass and hit the second once.
     fake.faults.failNext(3, 500);
     const delays: number[] = [];
     const ac = new AbortController();
     const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'], max_attempts: 2, poll_interval: '1s' }), {
+      now,
       backoff: { initialMs: 1, maxMs: 1 },
       sleep: async (ms) => {
         delays.push(ms);
+        clock += ms;
         await new Promise((r) => setTimeout(r, 1));
       },
     });
-    const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger });
+    const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now });
     const expected = expectedIds(activities);
     const running = pipeline.ingest(source, {
       signal: ac.signal,
@@ -242,7 +254,7 @@ describe('google-workspace source against the fake Google', () => {
 
   it('rejects a cursor that is not its own instead of restarting with a gap', async () => {
     fake = await startFakeGoogle({ serviceAccounts: [key] });
-    const source = createGoogleWorkspaceSource('gw', config(), { once: true });
+    const source = createGoogleWorkspaceSource('gw', config(), { once: true, now: () => T0 });
     const it = source.batches({ cursor: '{"offset":12}', signal: new AbortController().signal })[Symbol.asyncIterator]();
     await expect(it.next()).rejects.toMatchObject({ code: 'INPUT_MALFORMED' });
   });

@@ -5,7 +5,7 @@ import { SaaswatchError, errorMessage } from '../../core/index.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { applyFileEvents, runInventory, type FileStore } from './inventory.js';
-import { decodeCursor, encodeCursor, ensureStartPageToken, pollChanges, pollReports, type CursorState, type PollContext } from './poller.js';
+import { decodeCursor, encodeCursor, ensureStartPageToken, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
 import { sleep, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
 import { normalizeExample } from './normalize.js';
@@ -101,6 +101,7 @@ class GoogleWorkspaceSource implements WebhookSource {
       retry,
       now: this.#now,
       orgDomain: config.subject.split('@')[1]?.toLowerCase(),
+      promised: new Map(),
     };
     const followChanges = config.drive.changes || config.drive.watch !== undefined;
     const files = config.drive.inventory ? this.#opts.files : undefined;
@@ -135,10 +136,11 @@ class GoogleWorkspaceSource implements WebhookSource {
               if (ch) state.drive.channel = ch;
             }
             // The new position and channel commit before anything is read from them.
-            if (changed) yield { events: [], deadLetters: [], cursor: encodeCursor(state) };
+            if (changed) yield { events: [], deadLetters: [], cursor: encodeCursor(state), watermark: promisedWatermark(poll) };
             // Taken before listing: a notification during the list sets it again and runs another.
             const notified = channels?.takePending() ?? false;
-            if (reportsDue || notified) yield* pollChanges(clients.drive, state, poll);
+            // Drive changes arrive as they happen; the Reports applications' promise covers them.
+            if (reportsDue || notified) for await (const batch of pollChanges(clients.drive, state, poll)) yield { ...batch, watermark: promisedWatermark(poll) };
           }
         } catch (err) {
           if (ctx.signal.aborted) return;
@@ -213,6 +215,7 @@ export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
       ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
       ...(deps.once ? { once: true } : {}),
       ...(deps.files ? { files: deps.files } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
     });
   },
 };

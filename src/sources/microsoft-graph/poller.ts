@@ -96,6 +96,38 @@ export interface PollContext {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   backoff: { initialMs: number; maxMs: number };
   random?: () => number;
+  /**
+   * Per stream, the time before which it will deliver nothing more (see SourceBatch.watermark),
+   * kept across passes; the source's watermark is the oldest of them.
+   */
+  promised: Map<StreamName, number>;
+}
+
+/** The source's watermark: its streams' oldest promise (-∞ until each has one). */
+export function promisedWatermark(ctx: Pick<PollContext, 'config' | 'promised'>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const s of ctx.config.streams) min = Math.min(min, ctx.promised.get(s) ?? Number.NEGATIVE_INFINITY);
+  return min;
+}
+
+function promise(ctx: PollContext, stream: StreamName, t: number): void {
+  const cur = ctx.promised.get(stream) ?? Number.NEGATIVE_INFINITY;
+  if (t > cur) ctx.promised.set(stream, t);
+}
+
+/** Where each stream's next pass starts, promised before any is read: nothing older comes from it. */
+export function promiseStarts(state: GraphCursor, ctx: PollContext): void {
+  const { config } = ctx;
+  const now = ctx.now();
+  for (const stream of config.streams) {
+    if (stream === 'reported_mail') {
+      const synced = state.reported_mail?.synced;
+      promise(ctx, stream, synced === undefined ? backfillFrom(config.backfill_start, now) : Date.parse(synced) - config.settle);
+    } else {
+      const prev = state[stream];
+      promise(ctx, stream, prev === undefined ? backfillFrom(config.backfill_start, now) : Math.max(0, Date.parse(prev) - config.settle));
+    }
+  }
 }
 
 /** Delta resets one poll absorbs before giving up until the next poll. */
@@ -176,8 +208,10 @@ export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', stat
         // max(): a settle re-read must not move the watermark back, which would only widen the next re-read.
         const current = state[stream] === undefined ? 0 : Date.parse(state[stream]);
         state[stream] = iso(Math.max(current, to));
+        // The window is complete: later windows start at `to`, and the next pass re-reads from `end − settle`.
+        promise(ctx, stream, Math.min(to, end - config.settle));
       }
-      yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' } };
+      yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
       const next = page.nextLink;
       if (!next || ctx.signal.aborted) break;
       page = await withRetry(`${stream} ${position}`, stream, () => client.follow(next), ctx);
@@ -198,6 +232,7 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
   const mailbox = config.mailbox;
   if (mailbox === undefined) return;
   const mail = (state.reported_mail ??= {});
+  const startedAt = ctx.now();
   let resets = 0;
   let done = 0;
 
@@ -256,12 +291,14 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
       mail.delta = page.deltaLink;
       delete mail.next;
       if (mail.newest !== undefined) mail.synced = mail.newest;
+      // The round is complete: what reached the folder before it began has been read, within `settle`.
+      promise(ctx, 'reported_mail', startedAt - config.settle);
     } else if (page.nextLink) {
       mail.next = page.nextLink;
     } else {
       throw new SaaswatchError('INPUT_MALFORMED', 'Microsoft Graph messages delta page has neither @odata.nextLink nor @odata.deltaLink', { retryable: true });
     }
-    yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' } };
+    yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
     if (page.deltaLink || ctx.signal.aborted) return;
     page = await follow(page.nextLink!);
   }

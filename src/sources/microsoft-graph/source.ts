@@ -4,7 +4,7 @@ import type { PluginDeps, Source, SourceBatch, SourceContext, SourcePlugin } fro
 import { SaaswatchError, errorMessage } from '../../core/index.js';
 import { createGraphClient, toSaaswatchError } from './client.js';
 import { microsoftGraphConfigSchema, type MicrosoftGraphConfig, type StreamName } from './config.js';
-import { abortableSleep, decodeCursor, pollReportedMail, pollWindowed, type GraphCursor, type PollContext } from './poller.js';
+import { abortableSleep, decodeCursor, pollReportedMail, pollWindowed, promiseStarts, type GraphCursor, type PollContext } from './poller.js';
 import { normalizeExample } from './normalize.js';
 
 export { microsoftGraphConfigSchema, type MicrosoftGraphConfig, type MicrosoftGraphConfigInput } from './config.js';
@@ -62,10 +62,12 @@ export class MicrosoftGraphSource implements Source {
       sleep: opts.sleep ?? abortableSleep,
       backoff: opts.backoff ?? { initialMs: 1_000, maxMs: 60_000 },
       ...(opts.random ? { random: opts.random } : {}),
+      promised: new Map(),
     };
     const streamOf = (s: StreamName): AsyncGenerator<SourceBatch> => (s === 'reported_mail' ? pollReportedMail(state, poll) : pollWindowed(s, state, poll));
 
     while (!signal.aborted) {
+      promiseStarts(state, poll);
       let deferred: SaaswatchError | undefined;
       for (const stream of config.streams) {
         if (signal.aborted) return;
@@ -101,6 +103,6 @@ export const microsoftGraphPlugin: SourcePlugin<MicrosoftGraphConfig> = {
   configSchema: microsoftGraphConfigSchema,
   example: normalizeExample,
   create(name: string, config: MicrosoftGraphConfig, deps: PluginDeps): MicrosoftGraphSource {
-    return createMicrosoftGraphSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}) });
+    return createMicrosoftGraphSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}), ...(deps.now ? { now: deps.now } : {}) });
   },
 };
