@@ -94,8 +94,12 @@ export interface Detector {
   resumeFrom?(): number | undefined;
   /** Takes back one stored event from resumeFrom on, in (time, id) order, as it was observed before the restart; reports nothing. */
   replay?(event: SecurityEvent): void;
-  /** Finishes asynchronous work on events already observed (loading a user's saved state, then replaying them), so the next flush reports what they found. */
-  settle?(): Promise<void>;
+  /**
+   * Finishes asynchronous work on events already observed, up to the watermark the flush that
+   * follows will be given (loading a user's saved state, then replaying them), so that flush reports
+   * what they found.
+   */
+  settle?(opts?: { watermark?: number }): Promise<void>;
   /** Saves changed state; called before each batch commits (the pipeline commits the writes with it) and at shutdown. */
   persist?(): Promise<void>;
 }

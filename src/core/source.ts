@@ -29,7 +29,8 @@ export interface SourceBatch {
    * come from it any more, beyond its declared lateness (a poller: what it has read, less its
    * `settle`). Never moves back. A source that never says keeps every windowed detector waiting until
    * it ends, and ending then means it is exhausted; a source that does say keeps its last promise
-   * when it ends (it will be polled again from where it stopped).
+   * when it ends (it will be polled again from where it stopped), unless that promise is +∞ (done
+   * for good).
    */
   watermark?: number;
 }

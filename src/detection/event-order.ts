@@ -102,83 +102,61 @@ export function watermarkOf(opts: { final: boolean; watermark?: number | undefin
 }
 
 /**
- * A min-heap of timed entries: which group holds the oldest queued event. Entries are not updated
- * in place; a group's newer, earlier head is pushed again, and stale entries (the group's head has
- * since changed) are skipped when they surface.
+ * Items queued until the watermark passes them, in arrival order as parallel arrays (an object per
+ * queued event is what the garbage collector would spend its time on); takeDue() hands back the due
+ * ones sorted by (time, id).
  */
-export class TimedHeap<T> {
-  readonly #t: number[] = [];
-  readonly #id: string[] = [];
-  readonly #item: T[] = [];
+export class EventQueue<K, V> {
+  #t: number[] = [];
+  #id: string[] = [];
+  #key: K[] = [];
+  #val: V[] = [];
 
   get size(): number {
     return this.#t.length;
   }
 
-  push(t: number, id: string, item: T): void {
+  add(t: number, id: string, key: K, val: V): void {
+    this.#t.push(t);
+    this.#id.push(id);
+    this.#key.push(key);
+    this.#val.push(val);
+  }
+
+  /** Time of the oldest queued item; undefined when empty. */
+  oldest(): number | undefined {
+    let min = Number.POSITIVE_INFINITY;
+    for (const t of this.#t) if (t < min) min = t;
+    return this.#t.length ? min : undefined;
+  }
+
+  /** Removes the items before the frontier and calls `apply` on each in (time, id) order. */
+  takeDue(frontier: number, apply: (t: number, id: string, key: K, val: V) => void): void {
     const ts = this.#t;
-    const ids = this.#id;
-    const items = this.#item;
-    let i = ts.length;
-    ts.push(t);
-    ids.push(id);
-    items.push(item);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (ts[p]! < t || (ts[p] === t && ids[p]! <= id)) break;
-      ts[i] = ts[p]!;
-      ids[i] = ids[p]!;
-      items[i] = items[p]!;
-      i = p;
-    }
-    ts[i] = t;
-    ids[i] = id;
-    items[i] = item;
-  }
-
-  /** Time of the oldest entry; +∞ when empty. */
-  peekTime(): number {
-    return this.#t.length ? this.#t[0]! : Number.POSITIVE_INFINITY;
-  }
-
-  peekId(): string | undefined {
-    return this.#id[0];
-  }
-
-  pop(): T | undefined {
-    const ts = this.#t;
-    const ids = this.#id;
-    const items = this.#item;
     const n = ts.length;
-    if (n === 0) return undefined;
-    const top = items[0];
-    const t = ts.pop()!;
-    const id = ids.pop()!;
-    const item = items.pop()!;
-    if (n > 1) {
-      let i = 0;
-      const len = n - 1;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= len) break;
-        const r = l + 1;
-        const c = r < len && (ts[r]! < ts[l]! || (ts[r] === ts[l] && ids[r]! < ids[l]!)) ? r : l;
-        if (t < ts[c]! || (t === ts[c] && id <= ids[c]!)) break;
-        ts[i] = ts[c]!;
-        ids[i] = ids[c]!;
-        items[i] = items[c]!;
-        i = c;
-      }
-      ts[i] = t;
-      ids[i] = id;
-      items[i] = item;
+    if (n === 0) return;
+    const ids = this.#id;
+    const keys = this.#key;
+    const vals = this.#val;
+    const due: number[] = [];
+    for (let i = 0; i < n; i++) if (ts[i]! < frontier) due.push(i);
+    if (due.length === 0) return;
+    due.sort((a, b) => ts[a]! - ts[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+    const taken = due.map((i) => [ts[i]!, ids[i]!, keys[i]!, vals[i]!] as const);
+    // Keep what is not due, in place and in arrival order, before applying: apply may queue more.
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (ts[i]! < frontier) continue;
+      ts[k] = ts[i]!;
+      ids[k] = ids[i]!;
+      keys[k] = keys[i]!;
+      vals[k] = vals[i]!;
+      k++;
     }
-    return top;
-  }
-
-  clear(): void {
-    this.#t.length = 0;
-    this.#id.length = 0;
-    this.#item.length = 0;
+    ts.length = k;
+    ids.length = k;
+    keys.length = k;
+    vals.length = k;
+    for (const [t, id, key, val] of taken) apply(t, id, key, val);
   }
 }

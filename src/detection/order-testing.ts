@@ -311,7 +311,7 @@ export async function drive(make: (store: Store | undefined) => Detector, delive
   let watermark = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < deliveries.length; i++) {
     if (opts.restarts?.has(i)) {
-      await d.settle?.();
+      await d.settle?.({ watermark });
       out.push(...d.flush({ final: true, watermark }));
       await d.persist?.();
       d = make(opts.store);
@@ -320,14 +320,15 @@ export async function drive(make: (store: Store | undefined) => Detector, delive
     }
     for (const e of deliveries[i]!.events) out.push(...d.observe(e));
     watermark = marks[i]!;
-    await d.settle?.();
+    await d.settle?.({ watermark });
     out.push(...d.flush({ final: false, watermark }));
     await d.persist?.();
     await opts.store?.commitBatch({ source: 'test', events: deliveries[i]!.events });
   }
-  await d.settle?.();
   // The run ends with every source exhausted, as a file ingest does.
-  out.push(...d.flush({ final: true, watermark: exhausted(deliveries.flatMap((x) => x.events)) }));
+  const end = exhausted(deliveries.flatMap((x) => x.events));
+  await d.settle?.({ watermark: end });
+  out.push(...d.flush({ final: true, watermark: end }));
   await d.persist?.();
   return out;
 }

@@ -91,12 +91,12 @@ export async function lifetime(d: Detector, batches: Batch[], out: Finding[], ev
   for (const batch of batches) {
     for (const e of batch.events) out.push(...d.observe(e));
     watermark = batch.watermark;
-    await d.settle?.();
+    await d.settle?.({ watermark });
     out.push(...d.flush({ final: false, watermark }));
     await d.persist?.();
     if (events) await events.commitBatch({ source: 'test', events: batch.events });
   }
-  await d.settle?.();
+  await d.settle?.({ watermark });
   out.push(...d.flush({ final: true, watermark }));
   await d.persist?.();
 }

@@ -1,5 +1,6 @@
 /** Per-user detector state held in a bounded LRU in memory and saved to the store between batches and runs. */
-import type { Detector, Finding, PluginDeps, SecurityEvent } from '../core/index.js';
+import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent } from '../core/index.js';
+import { EventClock, EventQueue, watermarkOf } from './event-order.js';
 
 export type StateStore = NonNullable<PluginDeps['state']>;
 
@@ -236,14 +237,101 @@ export class UserStates<S, E> {
   }
 }
 
+/** An event as a per-user detector keeps it while it waits: everything but the raw record, which is most of its size. */
+function slim(e: SecurityEvent): SecurityEvent {
+  const { raw: _raw, ...rest } = e;
+  return { ...rest, raw: undefined };
+}
+
+/**
+ * Users' events held until the watermark passes them, then handed over in (time, id) order, so
+ * what a per-user detector concludes (a first-seen place, the login before this one, a bucket's
+ * count) does not depend on the order the events arrive in. The clock and where the held events
+ * begin are saved under `<prefix>#order`; the events themselves are in the store, and come back
+ * through replay() after a restart (see Detector.resumeFrom).
+ */
+export class HeldEvents {
+  readonly #time = new EventClock();
+  readonly #queue = new EventQueue<string, SecurityEvent>();
+  readonly #key: string;
+  readonly #store: StateStore | undefined;
+  #resumeFrom: number | undefined;
+  #saved = '';
+  #late = 0;
+
+  constructor(prefix: string, store: StateStore | undefined) {
+    this.#key = `${prefix}#order`;
+    this.#store = store;
+  }
+
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  get late(): number {
+    return this.#late;
+  }
+
+  hold(user: string, e: SecurityEvent): void {
+    const t = eventTime(e);
+    if (t < this.#time.frontier) this.#late++;
+    this.#queue.add(t, e.event.id, user, slim(e));
+  }
+
+  /** Whether a stored event is one this detector held at its last save (see Detector.replay). */
+  held(e: SecurityEvent): boolean {
+    const t = eventTime(e);
+    return this.#resumeFrom !== undefined && t >= this.#resumeFrom && t >= this.#time.frontier;
+  }
+
+  resumeFrom(): number | undefined {
+    return this.#resumeFrom;
+  }
+
+  /** Hands over every held event before the watermark, in (time, id) order. */
+  release(watermark: number, apply: (user: string, e: SecurityEvent) => void): void {
+    this.#time.advance(watermark);
+    this.#queue.takeDue(this.#time.frontier, (t, _id, user, e) => {
+      this.#time.applied(t);
+      apply(user, e);
+    });
+    this.#time.tick();
+  }
+
+  async restore(): Promise<void> {
+    const saved = (await this.#store?.getBaseline(this.#key)) as { k?: unknown; o?: unknown } | undefined;
+    if (!saved || !this.#time.load(saved.k)) return;
+    const o = saved.o;
+    this.#resumeFrom = typeof o === 'number' && Number.isFinite(o) ? Math.max(o, this.#time.frontier) : undefined;
+  }
+
+  async persist(): Promise<void> {
+    if (!this.#store) return;
+    const oldest = this.#queue.oldest();
+    const value = { k: this.#time.toJSON(), ...(oldest !== undefined ? { o: oldest } : {}) };
+    const json = JSON.stringify(value);
+    if (json === this.#saved) return;
+    await this.#store.putBaseline(this.#key, value);
+    this.#saved = json;
+  }
+}
+
+export interface PerUserStats extends UserStatesStats {
+  /** Events waiting for the watermark. */
+  held: number;
+  /** Events that arrived after the watermark had passed their time (later than their source promised). */
+  late: number;
+}
+
 /**
  * A detector whose whole state is per user: the UserStates plumbing (replayed findings out at the
- * next flush, restore, persist, stats) written once. Subclasses filter events in observe() and
- * hand the ones that count to `this.users`.
+ * next flush, restore, persist, stats) and the event-time order (HeldEvents) written once.
+ * Subclasses say which events count and for whom (accept), and apply them in order (applyEvent).
  */
 export abstract class PerUserDetector<S> implements Detector {
   abstract readonly id: string;
   protected readonly users: UserStates<S, SecurityEvent>;
+  readonly #held: HeldEvents;
   #replayed: Finding[] = [];
 
   constructor(model: Omit<UserStateModel<S, SecurityEvent>, 'apply' | 'evict'>, opts: Omit<UserStatesOptions, 'onReplayed'>) {
@@ -252,9 +340,11 @@ export abstract class PerUserDetector<S> implements Detector {
       { ...model, apply: (user, state, e) => this.applyEvent(user, state, e), evict: (user, state) => this.onEvict(user, state) },
       { ...opts, onReplayed: (f) => this.#replayed.push(...f) },
     );
+    this.#held = new HeldEvents(opts.prefix, opts.store);
   }
 
-  abstract observe(e: SecurityEvent): Finding[];
+  /** The user an event counts for, or undefined when it does not count. */
+  protected abstract accept(e: SecurityEvent): string | undefined;
 
   /** Applies one of the user's events to their state, in event order. */
   protected abstract applyEvent(user: string, state: S, e: SecurityEvent): Finding[];
@@ -262,25 +352,51 @@ export abstract class PerUserDetector<S> implements Detector {
   /** The user's state is leaving memory; drop whatever is derived from it. */
   protected onEvict(_user: string, _state: S): void {}
 
-  flush(_opts: { final: boolean }): Finding[] {
+  observe(e: SecurityEvent): Finding[] {
+    const user = this.accept(e);
+    if (user !== undefined) this.#held.hold(user, e);
+    return [];
+  }
+
+  resumeFrom(): number | undefined {
+    return this.#held.resumeFrom();
+  }
+
+  replay(e: SecurityEvent): void {
+    if (this.#held.held(e)) this.observe(e);
+  }
+
+  #release(watermark: number): void {
+    this.#held.release(watermark, (user, e) => {
+      const found = this.users.observe(user, e);
+      if (found.length) this.#replayed.push(...found);
+    });
+  }
+
+  flush(opts: FlushOptions): Finding[] {
+    this.#release(watermarkOf(opts));
     const out = this.#replayed;
     this.#replayed = [];
     return out;
   }
 
-  restore(): Promise<void> {
-    return this.users.restore();
+  async restore(): Promise<void> {
+    await this.users.restore();
+    await this.#held.restore();
   }
 
-  settle(): Promise<void> {
+  /** Hands over what the watermark has passed before the flush, so users still loading are loaded and replayed in time for it. */
+  settle(opts: { watermark?: number } = {}): Promise<void> {
+    if (opts.watermark !== undefined) this.#release(opts.watermark);
     return this.users.settle();
   }
 
-  persist(): Promise<void> {
-    return this.users.persist();
+  async persist(): Promise<void> {
+    await this.users.persist();
+    await this.#held.persist();
   }
 
-  stats(): UserStatesStats {
-    return this.users.stats();
+  stats(): PerUserStats {
+    return { ...this.users.stats(), held: this.#held.size, late: this.#held.late };
   }
 }

@@ -216,11 +216,13 @@ export class Pipeline {
   }
 
   /**
-   * Settles the detectors (users still loading replay their queued events), flushes them, and saves
-   * what changed, so the state committed matches the alerts committed with it.
+   * Settles the detectors to the watermark (what it passes is handed over, and users still loading
+   * replay their queued events), flushes them, and saves what changed, so the state committed
+   * matches the alerts committed with it.
    */
   async #detectorsDone(final: boolean): Promise<Finding[]> {
-    await this.#each('settle', (d) => d.settle?.());
+    const watermark = this.#watermarks.current();
+    await this.#each('settle', (d) => d.settle?.({ watermark }));
     const findings = this.flush(final);
     await this.#each('persist', (d) => d.persist?.());
     return findings;

@@ -20,16 +20,27 @@ function detector(overrides: Record<string, unknown> = {}, state?: Store): Basel
   return new BaselineDetector(baselineConfigSchema.parse(overrides), { state });
 }
 
-/** Feeds events in batches as the pipeline does (observe, flush, persist); returns every finding. */
+/** Feeds time-ordered events in batches as the pipeline does (observe, settle and flush to the batch's newest time, persist); returns every finding. */
 async function run(d: BaselineDetector, events: SecurityEvent[], batch = 500): Promise<Finding[]> {
   const out: Finding[] = [];
+  let watermark = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < events.length; i += batch) {
-    for (const e of events.slice(i, i + batch)) out.push(...d.observe(e));
-    out.push(...d.flush({ final: false }));
+    for (const e of events.slice(i, i + batch)) {
+      out.push(...d.observe(e));
+      watermark = Math.max(watermark, Date.parse(e['@timestamp']) + 1);
+    }
+    await d.settle({ watermark });
+    out.push(...d.flush({ final: false, watermark }));
     await d.persist();
   }
-  out.push(...d.flush({ final: true }));
+  out.push(...d.flush({ final: true, watermark }));
   return out;
+}
+
+/** Observes events and lets the watermark pass them. */
+function apply(d: BaselineDetector, events: SecurityEvent[]): Finding[] {
+  const out = events.flatMap((e) => d.observe(e));
+  return [...out, ...d.flush({ final: false, watermark: Math.max(...events.map((e) => Date.parse(e['@timestamp']))) + 1 })];
 }
 
 /** The last finding per dedup key, which is what the store keeps. */
@@ -111,9 +122,9 @@ describe('baseline detector', () => {
     const at = T0 + 21 * DAY + 14 * HOUR; // Monday of week 4, 14:00
     const burst = spike(user, at, 150);
     // The first event of the burst closes the previous hours; from then on the expectation is fixed.
-    const findings: Finding[] = [...d.observe(burst[0]!)];
+    const findings: Finding[] = apply(d, [burst[0]!]);
     const [hourly, daily] = d.expectation(user, 'download_file');
-    for (const e of burst.slice(1)) findings.push(...d.observe(e));
+    for (const e of burst.slice(1)) findings.push(...apply(d, [e]));
     findings.push(...d.flush({ final: true }));
 
     const hourlyKey = `baseline|user:${user}|${new Date(at).toISOString()}`;
@@ -206,9 +217,10 @@ describe('baseline detector', () => {
 
   it('counts late events only in buckets still open', () => {
     const d = detector({ horizons: [{ bucket: '1h', span: 24 }] });
-    d.observe(testEvent({ time: T0 + 2 * HOUR, user: 'x@example.com', action: 'a', nonce: 1 }));
-    d.observe(testEvent({ time: T0 + 3 * HOUR, user: 'x@example.com', action: 'a', nonce: 2 }));
+    apply(d, [testEvent({ time: T0 + 2 * HOUR, user: 'x@example.com', action: 'a', nonce: 1 }), testEvent({ time: T0 + 3 * HOUR, user: 'x@example.com', action: 'a', nonce: 2 })]);
+    // Later than its source promised: the watermark had passed it, and its hour is closed.
     d.observe(testEvent({ time: T0 + 2 * HOUR + 5, user: 'x@example.com', action: 'a', nonce: 3 }));
+    d.flush({ final: false, watermark: T0 + 3 * HOUR + 1 });
     expect(d.stats().lateEvents).toBe(1);
   });
 
@@ -219,6 +231,7 @@ describe('baseline detector', () => {
       const action = `change_document_access_scope_to_people_with_link_${String(rng.int(12)).padStart(2, '0')}_and_then_some_more`;
       d.observe(testEvent({ time: T0 + i * 7 * 60_000 + rng.int(1000), user: 'verbose.user.name@subsidiary.example.com', action, count: 1 + rng.int(50), nonce: i }));
     }
+    d.flush({ final: true });
     const bytes = Buffer.byteLength(JSON.stringify(d.encoded('verbose.user.name@subsidiary.example.com')));
     expect(bytes).toBeLessThanOrEqual(2048);
     expect(bytes).toBeGreaterThan(1000);

@@ -1,8 +1,9 @@
 /** Baseline detector: per-user, per-action EWMA of event counts per time bucket, alerting on counts far above the user's normal. */
-import { eventTime, type Detector, type Finding, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { eventWeight, userOf } from '../fields.js';
 import { hashSeed } from '../random.js';
-import { UserStates, type UserStateModel, type UserStatesStats } from '../state.js';
+import { watermarkOf } from '../event-order.js';
+import { HeldEvents, UserStates, type UserStateModel, type UserStatesStats } from '../state.js';
 import type { BaselineConfig } from './config.js';
 
 export const BASELINE_RULE = 'baseline';
@@ -63,6 +64,8 @@ interface Expectation {
 export interface BaselineStats extends UserStatesStats {
   lateEvents: number;
   activeFindings: number;
+  /** Events waiting for the watermark. */
+  held: number;
 }
 
 /**
@@ -85,6 +88,7 @@ export class BaselineDetector implements Detector {
   /** Final reports of spikes whose bucket closed between flushes. */
   #ended: Finding[] = [];
   #late = 0;
+  readonly #held: HeldEvents;
 
   constructor(config: BaselineConfig, deps: Pick<PluginDeps, 'state'> = {}) {
     this.#c = config;
@@ -104,16 +108,35 @@ export class BaselineDetector implements Detector {
       store: deps.state,
       onReplayed: (found) => this.#ended.push(...found),
     });
+    this.#held = new HeldEvents(BASELINE_RULE, deps.state);
   }
 
+  /** Holds the event until the watermark passes it: buckets close and score in event-time order (see HeldEvents). */
   observe(e: SecurityEvent): Finding[] {
     if (this.#actions && !this.#actions.has(e.event.action)) return [];
     const user = userOf(e);
     if (user === undefined || !Number.isFinite(eventTime(e))) return [];
-    return this.#users.observe(user, e);
+    this.#held.hold(user, e);
+    return [];
   }
 
-  flush(_opts: { final: boolean }): Finding[] {
+  resumeFrom(): number | undefined {
+    return this.#held.resumeFrom();
+  }
+
+  replay(e: SecurityEvent): void {
+    if (this.#held.held(e)) this.observe(e);
+  }
+
+  #release(watermark: number): void {
+    this.#held.release(watermark, (user, e) => {
+      const found = this.#users.observe(user, e);
+      if (found.length) this.#ended.push(...found);
+    });
+  }
+
+  flush(opts: FlushOptions): Finding[] {
+    this.#release(watermarkOf(opts));
     const out = this.#ended;
     this.#ended = [];
     for (const key of this.#dirty) {
@@ -128,16 +151,19 @@ export class BaselineDetector implements Detector {
     return out;
   }
 
-  restore(): Promise<void> {
-    return this.#users.restore();
+  async restore(): Promise<void> {
+    await this.#users.restore();
+    await this.#held.restore();
   }
 
-  settle(): Promise<void> {
+  settle(opts: { watermark?: number } = {}): Promise<void> {
+    if (opts.watermark !== undefined) this.#release(opts.watermark);
     return this.#users.settle();
   }
 
-  persist(): Promise<void> {
-    return this.#users.persist();
+  async persist(): Promise<void> {
+    await this.#users.persist();
+    await this.#held.persist();
   }
 
   /** The user's expected count per bucket on each horizon, for tests and the dashboard. */
@@ -149,7 +175,7 @@ export class BaselineDetector implements Detector {
   }
 
   stats(): BaselineStats {
-    return { ...this.#users.stats(), lateEvents: this.#late, activeFindings: this.#active.size };
+    return { ...this.#users.stats(), lateEvents: this.#late, activeFindings: this.#active.size, held: this.#held.size };
   }
 
   /** Serialized state of one user as it would be saved (for the size checks in tests and the bench). */

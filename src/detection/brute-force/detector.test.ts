@@ -182,6 +182,7 @@ describe('brute-force detector', () => {
   it('caps tracked entities', () => {
     const d = detector({ group_by: ['source.ip'], max_entities: 50 });
     for (let i = 0; i < 500; i++) d.observe(fail(T0 + i, `10.0.${i >> 8}.${i & 255}`, 'x@example.com'));
+    d.flush({ final: false, watermark: T0 + 500 });
     expect(d.stats().entities).toBe(50);
   });
 

@@ -2,7 +2,7 @@
 import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { entityField, eventWeight, ipOf, isLoginAttempt, userOf, type EntityField } from '../fields.js';
 import { decodeTimes, decodeWeights, derefs, encodeTimes, encodeWeights, isFinding, num, optDerefs, optRefs, refs, stateHash, WindowLog, type Intern, type LogPart, type Resolve, type WindowLogStats } from '../window-log.js';
-import { compareTimed, dueCount, EventClock, insertTimed, watermarkOf, type Timed } from '../event-order.js';
+import { EventClock, watermarkOf } from '../event-order.js';
 import { inReportOrder } from '../sigma/correlation.js';
 import type { BruteForceConfig } from './config.js';
 
@@ -12,14 +12,6 @@ export const BRUTE_FORCE_RULE = 'brute-force';
 const MAX_DISTINCT = 10_000;
 /** Compact a deque's backing arrays once this many slots at the head are dead. */
 const COMPACT_AT = 512;
-
-/** A login attempt queued for its entity until the watermark passes it (see EventClock). */
-interface Attempt extends Timed {
-  w: number;
-  failed: boolean;
-  user: string | undefined;
-  ip: string | undefined;
-}
 
 /** A run of failures for one entity with no gap longer than the window, that crossed the threshold. */
 interface Burst {
@@ -59,8 +51,6 @@ class EntityState {
   seq = 0;
   seg = 0;
   changed = false;
-  /** Attempts not yet applied, in (time, id) order: they wait for the watermark. */
-  pend: Attempt[] | undefined = undefined;
 
   constructor(value: string) {
     this.value = value;
@@ -292,8 +282,8 @@ export interface BruteForceStats {
   entities: number;
   activeBursts: number;
   evicted: number;
-  /** Entities with attempts queued for the watermark. */
-  waiting: number;
+  /** Attempts queued for the watermark. */
+  queued: number;
   /** Attempts that arrived after the watermark had passed their time (later than their source promised). */
   late: number;
   /** Saved windows, when a store is given. */
@@ -322,8 +312,15 @@ export class BruteForceDetector implements Detector {
   readonly #dirty = new Set<EntityState>();
   /** Entity → its group's field, for building findings of dirty states. */
   readonly #fieldOf = new WeakMap<EntityState, EntityField>();
-  /** Entities with queued attempts. */
-  readonly #waiting = new Set<EntityState>();
+  // Login attempts waiting for the watermark, in arrival order, as parallel arrays (no object per
+  // attempt); flush() applies the due ones sorted by (time, id). #qv holds each group_by field's value.
+  #qt: number[] = [];
+  #qid: string[] = [];
+  #qw: number[] = [];
+  #qfail: boolean[] = [];
+  #quser: Array<string | undefined> = [];
+  #qip: Array<string | undefined> = [];
+  #qv: Array<Array<string | undefined>>;
   /** New bursts found while applying attempts, handed over by flush. */
   #found: Finding[] = [];
   /** Final reports of bursts that ended or were evicted between flushes. */
@@ -356,6 +353,7 @@ export class BruteForceDetector implements Detector {
     const hashOf = (path: string) => stateHash({ window: config.window, threshold: config.threshold, maxEvidence: config.max_evidence, path });
     this.#hash = hashOf('');
     this.#groups = [...new Set(config.group_by)].map((p) => new FieldPart(entityField(p), hashOf(p), host));
+    this.#qv = this.#groups.map(() => []);
     if (deps.state) {
       this.#log = new WindowLog({
         store: deps.state,
@@ -407,27 +405,16 @@ export class BruteForceDetector implements Detector {
     if (outcome !== 'failure' && outcome !== 'success') return [];
     const t = eventTime(e);
     if (!Number.isFinite(t)) return [];
-    const failed = outcome === 'failure';
-    const attempt: Attempt = { t, id: e.event.id, w: eventWeight(e), failed, user: userOf(e), ip: ipOf(e) };
     if (t < this.#time.frontier) this.#late++;
-    for (const g of this.#groups) {
-      const value = g.field.read(e);
-      if (value === undefined) continue;
-      let s = g.entities.get(value);
-      if (!s) {
-        // A success matters only as "and then it worked" inside a burst, but it must wait beside
-        // the failures it may follow (a page read newest first brings it before them), so it
-        // queues like one; the sweep drops an entity that never sees a failure.
-        if (g.entities.size >= this.#maxEntities) this.#evictOldest(g);
-        s = new EntityState(value);
-        s.seq = ++g.seq;
-        g.entities.set(value, s);
-        this.#fieldOf.set(s, g.field);
-      }
-      // Not saved with the entity: a queued attempt is in the store, and comes back by replay() after a restart.
-      insertTimed((s.pend ??= []), attempt);
-      this.#waiting.add(s);
-    }
+    // Queued, not applied: a success may come before the failures it follows (a page read newest
+    // first). Not saved either: a queued attempt is in the store, and comes back by replay() after a restart.
+    this.#qt.push(t);
+    this.#qid.push(e.event.id);
+    this.#qw.push(eventWeight(e));
+    this.#qfail.push(outcome === 'failure');
+    this.#quser.push(userOf(e));
+    this.#qip.push(ipOf(e));
+    for (let k = 0; k < this.#groups.length; k++) this.#qv[k]!.push(this.#groups[k]!.field.read(e));
     return [];
   }
 
@@ -435,31 +422,7 @@ export class BruteForceDetector implements Detector {
   flush(opts: FlushOptions): Finding[] {
     const time = this.#time;
     time.advance(watermarkOf(opts));
-    const frontier = time.frontier;
-    // Every due attempt of every entity, applied in (time, id, field) order: the order reports come
-    // out in then depends on the events alone, not on when entities were made (a restart remakes them).
-    const due: Array<{ s: EntityState; a: Attempt; f: number }> = [];
-    for (const s of this.#waiting) {
-      const pend = s.pend!;
-      const n = dueCount(pend, frontier);
-      if (n === 0) continue;
-      const f = this.#fieldIndex(s);
-      for (let i = 0; i < n; i++) due.push({ s, a: pend[i]!, f });
-      if (n === pend.length) {
-        s.pend = undefined;
-        this.#waiting.delete(s);
-      } else {
-        pend.copyWithin(0, n);
-        pend.length -= n;
-      }
-    }
-    due.sort((x, y) => compareTimed(x.a, y.a) || x.f - y.f);
-    for (const { s, a } of due) {
-      // An entity evicted meanwhile took its attempts with it.
-      if (this.#partOf(s)?.entities.get(s.value) !== s) continue;
-      this.#apply(this.#fieldOf.get(s)!, s, a);
-      if (this.#log !== undefined && !s.changed) this.#partOf(s)?.markChanged(s);
-    }
+    this.#release(time.frontier);
     if (time.tick() >= this.#nextSweep) this.#sweep();
     const out = this.#found.length || this.#ended.length ? [...this.#found, ...this.#ended] : [];
     this.#found = [];
@@ -474,24 +437,69 @@ export class BruteForceDetector implements Detector {
     return inReportOrder(out);
   }
 
-  #apply(field: EntityField, s: EntityState, a: Attempt): void {
-    const t = a.t;
-    this.#time.applied(t);
-    const w = a.w;
-    if (!a.failed) {
-      if (s.burst && t >= s.burst.windowStart && t - s.burst.lastFailure <= this.#window) {
+  /** Applies every queued attempt before the frontier in (time, id) order, then keeps the rest. */
+  #release(frontier: number): void {
+    const qt = this.#qt;
+    const n = qt.length;
+    if (n === 0) return;
+    const qid = this.#qid;
+    const due: number[] = [];
+    for (let i = 0; i < n; i++) if (qt[i]! < frontier) due.push(i);
+    if (due.length === 0) return;
+    due.sort((a, b) => qt[a]! - qt[b]! || (qid[a]! < qid[b]! ? -1 : qid[a]! > qid[b]! ? 1 : 0));
+    for (const i of due) {
+      const t = qt[i]!;
+      this.#time.applied(t);
+      for (let k = 0; k < this.#groups.length; k++) {
+        const value = this.#qv[k]![i];
+        if (value !== undefined) this.#attempt(this.#groups[k]!, value, t, qid[i]!, this.#qw[i]!, this.#qfail[i]!, this.#quser[i], this.#qip[i]);
+      }
+    }
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (qt[i]! < frontier) continue;
+      qt[k] = qt[i]!;
+      qid[k] = qid[i]!;
+      this.#qw[k] = this.#qw[i]!;
+      this.#qfail[k] = this.#qfail[i]!;
+      this.#quser[k] = this.#quser[i];
+      this.#qip[k] = this.#qip[i];
+      for (const vals of this.#qv) vals[k] = vals[i];
+      k++;
+    }
+    for (const a of [qt, qid, this.#qw, this.#qfail, this.#quser, this.#qip, ...this.#qv]) a.length = k;
+  }
+
+  #attempt(g: FieldPart, value: string, t: number, id: string, w: number, failed: boolean, user: string | undefined, ip: string | undefined): void {
+    let s = g.entities.get(value);
+    if (!failed) {
+      // Successes matter only as "and then it worked" inside a burst; they never create state.
+      if (s?.burst && t >= s.burst.windowStart && t - s.burst.lastFailure <= this.#window) {
         s.burst.successes += w;
         this.#dirty.add(s);
+        if (this.#log !== undefined && !s.changed) g.markChanged(s);
       }
       return;
     }
+    if (!s) {
+      if (g.entities.size >= this.#maxEntities) this.#evictOldest(g);
+      s = new EntityState(value);
+      s.seq = ++g.seq;
+      g.entities.set(value, s);
+      this.#fieldOf.set(s, g.field);
+    }
+    if (this.#log !== undefined && !s.changed) g.markChanged(s);
+    this.#failure(g.field, s, t, id, w, user, ip);
+  }
+
+  #failure(field: EntityField, s: EntityState, t: number, id: string, w: number, user: string | undefined, ip: string | undefined): void {
     const b = s.burst;
     if (b && t - b.lastFailure > this.#window) this.#endBurst(s);
     // Too late for the sliding window (it expired already): only an attempt that came later than
     // its source promised can be; it still belongs to a running burst.
     const tooLate = t <= s.maxT - this.#window;
     if (!tooLate) {
-      s.insert(t, w, a.id, a.user, a.ip);
+      s.insert(t, w, id, user, ip);
       s.expire(s.maxT - this.#window);
     }
     const burst = s.burst;
@@ -499,9 +507,9 @@ export class BruteForceDetector implements Detector {
       burst.failures += w;
       if (t > burst.lastFailure) burst.lastFailure = t;
       if (s.sum > burst.peak) burst.peak = s.sum;
-      if (burst.evidence.length < this.#maxEvidence) burst.evidence.push(a.id);
-      if (a.user !== undefined && burst.users.size < MAX_DISTINCT) burst.users.add(a.user);
-      if (a.ip !== undefined && burst.ips.size < MAX_DISTINCT) burst.ips.add(a.ip);
+      if (burst.evidence.length < this.#maxEvidence) burst.evidence.push(id);
+      if (user !== undefined && burst.users.size < MAX_DISTINCT) burst.users.add(user);
+      if (ip !== undefined && burst.ips.size < MAX_DISTINCT) burst.ips.add(ip);
       this.#dirty.add(s);
       return;
     }
@@ -528,7 +536,7 @@ export class BruteForceDetector implements Detector {
       entities += g.entities.size;
       for (const s of g.entities.values()) if (s.burst) activeBursts++;
     }
-    return { entities, activeBursts, evicted: this.#evicted, waiting: this.#waiting.size, late: this.#late, ...(this.#log ? { windowLog: this.#log.stats() } : {}) };
+    return { entities, activeBursts, evicted: this.#evicted, queued: this.#qt.length, late: this.#late, ...(this.#log ? { windowLog: this.#log.stats() } : {}) };
   }
 
   /**
@@ -536,12 +544,7 @@ export class BruteForceDetector implements Detector {
    * to end, one of slack); nothing before the clock can still arrive within the sources' lateness.
    */
   #idle(s: EntityState, clock: number): boolean {
-    return s.pend === undefined && s.maxT <= clock - 2 * this.#window;
-  }
-
-  #fieldIndex(s: EntityState): number {
-    const field = this.#fieldOf.get(s);
-    return this.#groups.findIndex((g) => g.field === field);
+    return s.maxT <= clock - 2 * this.#window;
   }
 
   #partOf(s: EntityState): FieldPart | undefined {
@@ -550,12 +553,12 @@ export class BruteForceDetector implements Detector {
   }
 
   #meta(): DetectorMeta | undefined {
-    if (this.#groups.every((g) => g.seq === 0) && this.#time.frontier === Number.NEGATIVE_INFINITY) return undefined;
+    if (this.#groups.every((g) => g.seq === 0) && this.#time.frontier === Number.NEGATIVE_INFINITY && this.#qt.length === 0) return undefined;
     const fin = (x: number) => (Number.isFinite(x) ? x : null);
     const m: DetectorMeta = { h: this.#hash, k: this.#time.toJSON(), n: fin(this.#nextSweep), c: fin(this.#sweptAt) };
     if (this.#ended.length) m.p = this.#ended.slice();
     let oldest = Number.POSITIVE_INFINITY;
-    for (const s of this.#waiting) if (s.pend![0]!.t < oldest) oldest = s.pend![0]!.t;
+    for (const t of this.#qt) if (t < oldest) oldest = t;
     if (Number.isFinite(oldest)) m.o = oldest;
     return m;
   }
@@ -626,7 +629,6 @@ export class BruteForceDetector implements Detector {
     if (first.done) return;
     const [key, s] = first.value;
     this.#endBurst(s);
-    this.#waiting.delete(s);
     g.entities.delete(key);
     this.#log?.release(s, false);
     this.#evicted++;

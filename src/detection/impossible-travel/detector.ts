@@ -69,13 +69,12 @@ export class ImpossibleTravelDetector extends PerUserDetector<TravelState | { t:
     this.#ignore = new Set(config.ignore_asns);
   }
 
-  observe(e: SecurityEvent): Finding[] {
-    if (e.event.outcome !== 'success' || !isLoginAttempt(e)) return [];
+  protected accept(e: SecurityEvent): string | undefined {
+    if (e.event.outcome !== 'success' || !isLoginAttempt(e)) return undefined;
     const asn = e.source?.as?.number;
-    if (asn !== undefined && this.#ignore.has(asn)) return [];
+    if (asn !== undefined && this.#ignore.has(asn)) return undefined;
     const user = userOf(e);
-    if (user === undefined || !Number.isFinite(eventTime(e)) || !locate(e)) return [];
-    return this.users.observe(user, e);
+    return user === undefined || !Number.isFinite(eventTime(e)) || !locate(e) ? undefined : user;
   }
 
   /** Mutates the state in place: UserStates holds the object, so it is updated rather than replaced. */

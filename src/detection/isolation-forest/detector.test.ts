@@ -49,11 +49,12 @@ function stream(hours: number, attackHour: number, seed = 1): SecurityEvent[] {
   return out.map((o) => o.e);
 }
 
+/** Feeds time-ordered events as the pipeline does, each flush at the newest time so far (the watermark a time-ordered source promises). */
 function run(d: IsolationForestDetector, events: SecurityEvent[], batch = 100): Finding[] {
   const out: Finding[] = [];
   events.forEach((e, i) => {
     out.push(...d.observe(e));
-    if ((i + 1) % batch === 0) out.push(...d.flush({ final: false }));
+    if ((i + 1) % batch === 0) out.push(...d.flush({ final: false, watermark: Date.parse(e['@timestamp']) + 1 }));
   });
   out.push(...d.flush({ final: true }));
   return out;
@@ -124,7 +125,7 @@ describe('isolation-forest detector', () => {
     const seen: Finding[] = [];
     let firstTrainableAt = -1;
     early.forEach((e, i) => {
-      seen.push(...d.observe(e), ...d.flush({ final: false }));
+      seen.push(...d.observe(e), ...d.flush({ final: false, watermark: Date.parse(e['@timestamp']) + 1 }));
       if (firstTrainableAt < 0 && d.stats().trainable) firstTrainableAt = i;
       if (firstTrainableAt < 0) expect(seen).toEqual([]);
     });
@@ -134,17 +135,20 @@ describe('isolation-forest detector', () => {
     expect(d.stats().pending).toBe(0);
   });
 
-  it('closes a window only after its end plus grace, and all windows at the final flush', () => {
+  it('closes a window only once the watermark passes its end plus grace, and all windows at the final flush', () => {
     const d = detector({ min_samples: 2, min_events: 1 });
     const ev = (t: number, ip: string, i: number) => testEvent({ time: t, ip, user: 'a@example.com', nonce: i });
-    d.observe(ev(T0 + 10 * 60_000, '192.0.2.1', 1));
-    d.observe(ev(T0 + 20 * 60_000, '192.0.2.2', 2));
+    // Arrival order does not matter: the next hour's event first.
     d.observe(ev(T0 + H + 4 * 60_000, '192.0.2.1', 3));
+    d.observe(ev(T0 + 20 * 60_000, '192.0.2.2', 2));
+    d.observe(ev(T0 + 10 * 60_000, '192.0.2.1', 1));
+    d.flush({ final: false, watermark: T0 + H + 4 * 60_000 + 1 });
     expect(d.stats()).toMatchObject({ openWindows: 3, closedWindows: 0 });
     // A late event still lands in the first window during the grace period.
     d.observe(ev(T0 + 50 * 60_000, '192.0.2.3', 4));
+    d.flush({ final: false, watermark: T0 + H + 4 * 60_000 + 1 });
     expect(d.stats()).toMatchObject({ openWindows: 4, lateEvents: 0 });
-    d.observe(ev(T0 + H + 5 * 60_000, '192.0.2.1', 5));
+    d.flush({ final: false, watermark: T0 + H + 5 * 60_000 });
     expect(d.stats()).toMatchObject({ openWindows: 1, closedWindows: 3 });
     // Now the first window is closed: a late event for it is counted and dropped.
     d.observe(ev(T0 + 30 * 60_000, '192.0.2.9', 6));

@@ -1,5 +1,7 @@
 /** Isolation-forest detector: scores each entity's tumbling-window behaviour against the population of closed windows. */
-import { eventTime, type Detector, type Finding, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import type { StateStore } from '../state.js';
+import { watermarkOf } from '../event-order.js';
 import { entityField, eventWeight, isAuthentication, isLoginAttempt, userOf, type EntityField } from '../fields.js';
 import { hashSeed, Rng } from '../random.js';
 import type { IsolationForestConfig } from './config.js';
@@ -7,6 +9,9 @@ import { columnMedians, FEATURE_NAMES, FEATURES, modelFeatures, rawFeatures } fr
 import { IsolationForest } from './forest.js';
 
 export const ISOLATION_FOREST_RULE = 'isolation-forest';
+
+/** Where the windows still open at the last save began (see restore). */
+const ORDER_KEY = `${ISOLATION_FOREST_RULE}#order`;
 
 /**
  * Windows scored per fit. Each fit puts the scored windows into every tree (see alwaysInclude), so
@@ -51,10 +56,11 @@ export interface IsolationForestStats {
 }
 
 /**
- * Every decision is made in observe(), in event order: windows close when event time passes their
- * end plus grace, the reservoir and the fit seeds advance per closed window, and flush() only hands
- * over the findings. Batch boundaries therefore never change the result, and a replay of the same
- * events gives the same findings with the same windowStart (the window's own start).
+ * observe() only counts; windows close in flush() once the sources' watermark has passed their end
+ * plus grace, in (window, entity) order, and the reservoir and the fit seeds advance per closed
+ * window. Since counting is order-free and closing waits for every event of the window, neither
+ * arrival order nor batch boundaries change the result, and a replay of the same events gives the
+ * same findings with the same windowStart (the window's own start).
  */
 export class IsolationForestDetector implements Detector {
   readonly id: string = ISOLATION_FOREST_RULE;
@@ -70,7 +76,8 @@ export class IsolationForestDetector implements Detector {
   #baseSeq = 0;
   #prescreened = 0;
   #out: Finding[] = [];
-  #watermark = Number.NEGATIVE_INFINITY;
+  /** Windows whose end plus grace is at or before this have been closed: the largest watermark so far. */
+  #closedUntil = Number.NEGATIVE_INFINITY;
   /** The window most events fall in, to skip one map lookup per event. */
   #lastWs = Number.NaN;
   #lastMap: Map<string, OpenWindow> | undefined;
@@ -82,10 +89,49 @@ export class IsolationForestDetector implements Detector {
   #droppedEntities = 0;
   #droppedPending = 0;
 
-  constructor(config: IsolationForestConfig) {
+  readonly #store: StateStore | undefined;
+  /** Restored: where the windows open at the last save began, from which stored events are handed back. */
+  #resumeFrom: number | undefined;
+  /** Start of the oldest window the final flush of this run closed before the watermark passed it. */
+  #forced = Number.POSITIVE_INFINITY;
+  #saved = '';
+
+  constructor(config: IsolationForestConfig, deps: Pick<PluginDeps, 'state'> = {}) {
     this.#c = config;
     this.#field = entityField(config.entity);
     this.#reservoirRng = new Rng(hashSeed(`reservoir:${config.seed}`));
+    this.#store = deps.state;
+  }
+
+  /**
+   * The forest and its reservoir are not saved (a restart learns them again), but the windows still
+   * open are: as where they begin, since their events are in the store and come back by replay().
+   */
+  async restore(): Promise<void> {
+    const saved = (await this.#store?.getBaseline(ORDER_KEY)) as { c?: unknown; o?: unknown } | undefined;
+    if (!saved) return;
+    if (typeof saved.c === 'number' && Number.isFinite(saved.c)) this.#closedUntil = saved.c;
+    if (typeof saved.o === 'number' && Number.isFinite(saved.o)) this.#resumeFrom = saved.o;
+  }
+
+  async persist(): Promise<void> {
+    if (!this.#store) return;
+    let oldest = this.#forced;
+    for (const ws of this.#open.keys()) if (ws < oldest) oldest = ws;
+    const value = { ...(Number.isFinite(this.#closedUntil) ? { c: this.#closedUntil } : {}), ...(Number.isFinite(oldest) ? { o: oldest } : {}) };
+    const json = JSON.stringify(value);
+    if (json === this.#saved) return;
+    await this.#store.putBaseline(ORDER_KEY, value);
+    this.#saved = json;
+  }
+
+  resumeFrom(): number | undefined {
+    return this.#resumeFrom;
+  }
+
+  replay(e: SecurityEvent): void {
+    const t = eventTime(e);
+    if (this.#resumeFrom !== undefined && t >= this.#resumeFrom) this.observe(e);
   }
 
   observe(e: SecurityEvent): Finding[] {
@@ -93,15 +139,24 @@ export class IsolationForestDetector implements Detector {
     if (!Number.isFinite(t)) return [];
     const entity = this.#field.read(e);
     if (entity !== undefined) this.#count(e, entity, t);
-    if (t > this.#watermark) {
-      this.#watermark = t;
-      if (t >= this.#nextClose) this.#closeUntil(t);
-    }
     return [];
   }
 
-  flush(opts: { final: boolean }): Finding[] {
-    if (opts.final) this.#closeUntil(Number.POSITIVE_INFINITY);
+  /**
+   * Closes and scores the windows the sources' watermark has passed (by grace), so a window holds
+   * every event of its hour however they arrive; at the end of a run, every window (the forest's
+   * state is not kept across runs).
+   */
+  flush(opts: FlushOptions): Finding[] {
+    const until = opts.final && opts.watermark === undefined ? Number.POSITIVE_INFINITY : watermarkOf(opts);
+    if (until > this.#closedUntil) this.#closedUntil = until;
+    if (this.#closedUntil >= this.#nextClose) this.#closeUntil(this.#closedUntil);
+    if (opts.final && this.#open.size) {
+      // The run ends: score what is open, but remember it was cut short, so a restart reads those
+      // windows' events back and judges them whole.
+      for (const ws of this.#open.keys()) if (ws < this.#forced) this.#forced = ws;
+      this.#closeUntil(Number.POSITIVE_INFINITY);
+    }
     const out = this.#out;
     this.#out = [];
     return out;
@@ -128,7 +183,7 @@ export class IsolationForestDetector implements Detector {
     const W = this.#c.window;
     const ws = Math.floor(t / W) * W;
     const closesAt = ws + W + this.#c.grace;
-    if (closesAt <= this.#watermark) {
+    if (closesAt <= this.#closedUntil) {
       // Its window was closed and scored already; reopening it would change a reported result.
       this.#late++;
       return;
@@ -169,7 +224,10 @@ export class IsolationForestDetector implements Detector {
     const due = [...this.#open.keys()].filter((ws) => ws + W + grace <= until).sort((a, b) => a - b);
     const closed: ClosedWindow[] = [];
     for (const ws of due) {
-      for (const [entity, w] of this.#open.get(ws)!) {
+      // By entity: the order windows enter the reservoir and the forests must not depend on arrival order.
+      const byEntity = this.#open.get(ws)!;
+      for (const entity of [...byEntity.keys()].sort()) {
+        const w = byEntity.get(entity)!;
         if (w.total < this.#c.min_events) continue;
         const raw = rawFeatures({
           failedLogins: w.failed,

@@ -7,5 +7,5 @@ export const isolationForestPlugin: DetectorPlugin<IsolationForestConfig> = {
   type: 'isolation-forest',
   description: 'Unsupervised anomaly detection over per-entity window features (isolation forest, seeded, explained).',
   configSchema: isolationForestConfigSchema,
-  create: (config) => new IsolationForestDetector(config),
+  create: (config, deps) => new IsolationForestDetector(config, deps),
 };

@@ -152,9 +152,10 @@ describe('login-forest detector', () => {
       expect(restored).toEqual(uninterrupted);
       expect(b.encoded(user)).toEqual(c.encoded(user));
 
-      // A user who is not in memory: events queue until persist() loads the saved state, then replay.
+      // A user who is not in memory: events the watermark has passed queue until persist() loads the saved state, then replay.
       const d = new LoginForestDetector(cfg, { state: store });
       expect(d.observe(later[0]!)).toEqual([]);
+      expect(d.flush({ final: false, watermark: Number.POSITIVE_INFINITY })).toEqual([]);
       await d.persist();
       expect(d.encoded(user)).toEqual((() => { const e = new LoginForestDetector(cfg); feed(e, [...history, later[0]!]); return e.encoded(user); })());
       await store.close();

@@ -3,7 +3,7 @@ import { eventTime, type Finding, type PluginDeps, type SecurityEvent, type Seve
 import { isLoginAttempt, userOf } from '../fields.js';
 import { IsolationForest } from '../isolation-forest/forest.js';
 import { hashSeed } from '../random.js';
-import { PerUserDetector, type UserStatesStats } from '../state.js';
+import { PerUserDetector, type PerUserStats } from '../state.js';
 import type { LoginForestConfig } from './config.js';
 import {
   countValues,
@@ -56,7 +56,7 @@ interface CachedForest {
   hi: Float64Array;
 }
 
-export interface LoginForestStats extends UserStatesStats {
+export interface LoginForestStats extends PerUserStats {
   cachedForests: number;
   /** Forests fitted: cached ones (first pass) and exact ones (scored login in every tree). */
   cacheFits: number;
@@ -105,17 +105,17 @@ export class LoginForestDetector extends PerUserDetector<LoginForestUserState> {
     this.#c = config;
   }
 
-  observe(e: SecurityEvent): Finding[] {
-    if (e.event.outcome !== 'success' || !isLoginAttempt(e)) return [];
+  protected accept(e: SecurityEvent): string | undefined {
+    if (e.event.outcome !== 'success' || !isLoginAttempt(e)) return undefined;
     const user = userOf(e);
-    if (user === undefined || !Number.isFinite(eventTime(e))) return [];
+    if (user === undefined || !Number.isFinite(eventTime(e))) return undefined;
     const loc = e.source?.geo?.location;
     if (!loc || !Number.isFinite(loc.lat) || !Number.isFinite(loc.lon)) {
       // Without coordinates a login cannot be placed; guessing one would teach the model a place.
       this.#unlocated++;
-      return [];
+      return undefined;
     }
-    return this.users.observe(user, e);
+    return user;
   }
 
   protected override onEvict(user: string): void {

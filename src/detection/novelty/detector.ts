@@ -49,11 +49,10 @@ export class NoveltyDetector extends PerUserDetector<NoveltyUserState> {
     this.#c = config;
   }
 
-  observe(e: SecurityEvent): Finding[] {
-    if (e.event.outcome !== 'success' || !isLoginAttempt(e)) return [];
+  protected accept(e: SecurityEvent): string | undefined {
+    if (e.event.outcome !== 'success' || !isLoginAttempt(e)) return undefined;
     const user = userOf(e);
-    if (user === undefined || !Number.isFinite(eventTime(e))) return [];
-    return this.users.observe(user, e);
+    return user === undefined || !Number.isFinite(eventTime(e)) ? undefined : user;
   }
 
   encoded(user: string): unknown {

@@ -103,6 +103,13 @@ export const jsonLogsConfigSchema = zStrictObject(
       .default(['web'])
       .transform((v) => (typeof v === 'string' ? [v] : v)),
     dedupe: dedupeSchema.optional(),
+    /**
+     * How far out of time order records can be: the source then promises, as it reads, that nothing
+     * older than its newest record less this will follow, and windowed detectors judge as it goes.
+     * Unset: no promise until the input ends (exact for a file in any order, such as an export
+     * written newest first, but the detectors hold what they count until then).
+     */
+    lateness: zDuration.optional(),
     batch_size: z.number().int().min(1).max(100_000).default(5000),
     /** Longer records become one INPUT_TOO_LARGE dead letter and are skipped without being buffered. */
     max_record_bytes: zByteSize

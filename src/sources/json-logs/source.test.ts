@@ -219,6 +219,29 @@ describe('batches', () => {
     expect(done.at(-1)).toBe(statSync(path).size);
   });
 
+  it('promises nothing until the end, or with lateness its newest record less the lateness, then everything', async () => {
+    const path = join(tmp, 'late.jsonl');
+    // Two minutes out of order at most: each record is within 120 s of the newest before it.
+    const times = Array.from({ length: 900 }, (_, i) => 1709543702 + i * 10 - (i % 13 === 0 ? 120 : 0));
+    writeFileSync(path, `${times.map((ts, i) => JSON.stringify({ ts, user: 'u', action: 'login', i })).join('\n')}\n`);
+    const exact = await collect(source({ path, batch_size: 100 }));
+    expect(exact.batches.every((b) => b.watermark === undefined)).toBe(true);
+
+    const { batches } = await collect(source({ path, batch_size: 100, lateness: '2m' }));
+    const marks = batches.map((b) => b.watermark);
+    expect(marks.at(-1)).toBe(Number.POSITIVE_INFINITY);
+    const finite = marks.slice(0, -1) as number[];
+    expect(finite.length).toBeGreaterThan(5);
+    expect([...finite].sort((a, b) => a - b)).toEqual(finite);
+    // A true promise: nothing in a later batch is older than a watermark given before it.
+    batches.forEach((b, i) => {
+      if (i === 0) return;
+      const promised = Math.max(...finite.slice(0, i));
+      for (const e of b.events) expect(Date.parse(e['@timestamp'])).toBeGreaterThanOrEqual(promised);
+    });
+    expect(finite.at(-1)).toBe((times.at(-1)! + 0) * 1000 - 120_000);
+  });
+
   it('yields one empty batch with final progress for an empty file', async () => {
     const path = join(tmp, 'empty.jsonl');
     writeFileSync(path, '');

@@ -47,6 +47,10 @@ class JsonLogsSource implements Source {
     let done = 0;
     let yielded = false;
     const stats = { events: 0, deadLetters: 0 };
+    // With a declared lateness, what the source promises as it reads (see SourceBatch.watermark):
+    // records held back by duplicate compression are as old as its window.
+    let newest = Number.NEGATIVE_INFINITY;
+    const behind = config.lateness === undefined ? undefined : config.lateness + (config.dedupe?.window ?? 0);
 
     const take = (): SourceBatch => {
       // The reader's dead letters come before the normalizer's for the same chunk; input order reads better.
@@ -55,6 +59,7 @@ class JsonLogsSource implements Source {
         events,
         deadLetters,
         progress: { done, total: input.total, unit: 'bytes' },
+        ...(behind !== undefined && newest !== Number.NEGATIVE_INFINITY ? { watermark: newest - behind } : {}),
       };
       stats.events += events.length;
       stats.deadLetters += deadLetters.length;
@@ -82,6 +87,7 @@ class JsonLogsSource implements Source {
         for (const rec of chunk.records) {
           const r = normalize(rec.data, ingested, dedupe === undefined);
           if (r.ok) {
+            if (r.ms > newest) newest = r.ms;
             if (dedupe) dedupe.add(r.event, dedupeKey(rec.data, r.timestampField), r.ms, events);
             else events.push(r.event);
           } else {
@@ -110,7 +116,9 @@ class JsonLogsSource implements Source {
           if (events.length + deadLetters.length >= batchSize) yield take();
         }
       }
-      if (events.length > 0 || deadLetters.length > 0 || !yielded) yield take();
+      // Read to the end: a promise of lateness gives way to "nothing more", as a file that never promised.
+      if (behind !== undefined) newest = Number.POSITIVE_INFINITY;
+      if (events.length > 0 || deadLetters.length > 0 || !yielded || behind !== undefined) yield take();
       this.opts.logger?.debug({ input: input.label, bytes: done, ...stats }, 'Input read.');
     } finally {
       input.close();
