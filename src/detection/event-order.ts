@@ -101,16 +101,35 @@ export function watermarkOf(opts: { final: boolean; watermark?: number | undefin
   return opts.watermark ?? (opts.final ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
 }
 
+/** Positions of the queued entries before the frontier, in (time, id) order; `ts` and `ids` are parallel columns. */
+export function dueIndices(ts: readonly number[], ids: readonly string[], frontier: number): number[] {
+  const due: number[] = [];
+  for (let i = 0; i < ts.length; i++) if (ts[i]! < frontier) due.push(i);
+  if (due.length > 1) due.sort((a, b) => ts[a]! - ts[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+  return due;
+}
+
+/** Keeps the entries at or after the frontier in every parallel column (`ts` among them), in place and in arrival order. */
+export function keepNotDue(ts: readonly number[], frontier: number, columns: ReadonlyArray<unknown[]>): void {
+  let k = 0;
+  for (let i = 0; i < ts.length; i++) {
+    if (ts[i]! < frontier) continue;
+    if (k !== i) for (const c of columns) c[k] = c[i];
+    k++;
+  }
+  for (const c of columns) c.length = k;
+}
+
 /**
  * Items queued until the watermark passes them, in arrival order as parallel arrays (an object per
  * queued event is what the garbage collector would spend its time on); takeDue() hands back the due
  * ones sorted by (time, id).
  */
 export class EventQueue<K, V> {
-  #t: number[] = [];
-  #id: string[] = [];
-  #key: K[] = [];
-  #val: V[] = [];
+  readonly #t: number[] = [];
+  readonly #id: string[] = [];
+  readonly #key: K[] = [];
+  readonly #val: V[] = [];
 
   get size(): number {
     return this.#t.length;
@@ -133,30 +152,11 @@ export class EventQueue<K, V> {
   /** Removes the items before the frontier and calls `apply` on each in (time, id) order. */
   takeDue(frontier: number, apply: (t: number, id: string, key: K, val: V) => void): void {
     const ts = this.#t;
-    const n = ts.length;
-    if (n === 0) return;
-    const ids = this.#id;
-    const keys = this.#key;
-    const vals = this.#val;
-    const due: number[] = [];
-    for (let i = 0; i < n; i++) if (ts[i]! < frontier) due.push(i);
+    const due = dueIndices(ts, this.#id, frontier);
     if (due.length === 0) return;
-    due.sort((a, b) => ts[a]! - ts[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
-    const taken = due.map((i) => [ts[i]!, ids[i]!, keys[i]!, vals[i]!] as const);
-    // Keep what is not due, in place and in arrival order, before applying: apply may queue more.
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      if (ts[i]! < frontier) continue;
-      ts[k] = ts[i]!;
-      ids[k] = ids[i]!;
-      keys[k] = keys[i]!;
-      vals[k] = vals[i]!;
-      k++;
-    }
-    ts.length = k;
-    ids.length = k;
-    keys.length = k;
-    vals.length = k;
+    const taken = due.map((i) => [ts[i]!, this.#id[i]!, this.#key[i]!, this.#val[i]!] as const);
+    // Kept before applying: apply may queue more.
+    keepNotDue(ts, frontier, [this.#id, this.#key, this.#val, ts]);
     for (const [t, id, key, val] of taken) apply(t, id, key, val);
   }
 }

@@ -10,6 +10,18 @@ export function hashSeed(text: string): number {
   return h >>> 0;
 }
 
+/** mulberry32: a one-word-state generator for test data and benches, the same sequence on every platform. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /**
  * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator): 128-bit state, passes PractRand,
  * and needs only 32-bit integer arithmetic, which V8 does without allocating.

@@ -6,22 +6,12 @@ import { createGeoIpEnricher, GeoIpDatabase } from './geoip.js';
 import { createIdentityEnricher } from './identity.js';
 import { isSpecialIp, parseIp } from './ip.js';
 import { createUserAgentEnricher } from './user-agent.js';
+import { mulberry32 as rng } from '../detection/random.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const distinct = Number(process.argv[3] ?? 50_000);
 const BATCH = 1000;
 
-/** mulberry32: seeded, so every run enriches the same addresses. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,9 +1,8 @@
 /** Baseline detector: per-user, per-action EWMA of event counts per time bucket, alerting on counts far above the user's normal. */
-import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
+import { eventTime, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { eventWeight, userOf } from '../fields.js';
 import { hashSeed } from '../random.js';
-import { watermarkOf } from '../event-order.js';
-import { HeldEvents, UserStates, type UserStateModel, type UserStatesStats } from '../state.js';
+import { PerUserDetector, type PerUserStats } from '../state.js';
 import type { BaselineConfig } from './config.js';
 
 export const BASELINE_RULE = 'baseline';
@@ -61,11 +60,9 @@ interface Expectation {
   n: number;
 }
 
-export interface BaselineStats extends UserStatesStats {
+export interface BaselineStats extends PerUserStats {
   lateEvents: number;
   activeFindings: number;
-  /** Events waiting for the watermark. */
-  held: number;
 }
 
 /**
@@ -75,73 +72,56 @@ export interface BaselineStats extends UserStatesStats {
  * event, against the EWMA of the buckets before it, so a spike is reported while it happens (the
  * later block action needs that) and windowStart is the bucket start, a pure function of the events.
  */
-export class BaselineDetector implements Detector {
+export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   readonly id: string = BASELINE_RULE;
   readonly #c: BaselineConfig;
   readonly #alpha: number[];
   readonly #actions: ReadonlySet<string> | undefined;
   /** Stored with each state: a state saved under other horizons is not reused. */
   readonly #signature: number;
-  readonly #users: UserStates<BaselineUserState, SecurityEvent>;
   readonly #active = new Map<string, Active>();
   readonly #dirty = new Set<string>();
   /** Final reports of spikes whose bucket closed between flushes. */
   #ended: Finding[] = [];
   #late = 0;
-  readonly #held: HeldEvents;
 
   constructor(config: BaselineConfig, deps: Pick<PluginDeps, 'state'> = {}) {
+    super(
+      {
+        create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map() }),
+        encode: (s) => this.#encode(s),
+        decode: (v) => this.#decode(v),
+      },
+      { prefix: BASELINE_RULE, maxUsers: config.max_users, store: deps.state },
+    );
     this.#c = config;
     this.#alpha = config.horizons.map((h) => 2 / (h.span + 1));
     this.#actions = config.actions.length ? new Set(config.actions) : undefined;
     this.#signature = hashSeed(config.horizons.map((h) => `${h.bucket}/${h.span}`).join(','));
-    const model: UserStateModel<BaselineUserState, SecurityEvent> = {
-      create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map() }),
-      encode: (s) => this.#encode(s),
-      decode: (v) => this.#decode(v),
-      apply: (user, s, e) => this.#apply(user, s, e),
-      evict: (user, s) => {
-        for (const [action, act] of s.actions) act.h.forEach((h, i) => this.#end(activeKey(user, action, i), s, h));
-      },
-    };
-    this.#users = new UserStates(model, { prefix: BASELINE_RULE, maxUsers: config.max_users,
-      store: deps.state,
-      onReplayed: (found) => this.#ended.push(...found),
-    });
-    this.#held = new HeldEvents(BASELINE_RULE, deps.state);
   }
 
-  /** Holds the event until the watermark passes it: buckets close and score in event-time order (see HeldEvents). */
-  observe(e: SecurityEvent): Finding[] {
-    if (this.#actions && !this.#actions.has(e.event.action)) return [];
+  protected accept(e: SecurityEvent): string | undefined {
+    if (this.#actions && !this.#actions.has(e.event.action)) return undefined;
     const user = userOf(e);
-    if (user === undefined || !Number.isFinite(eventTime(e))) return [];
-    this.#held.hold(user, e);
-    return [];
+    return user === undefined || !Number.isFinite(eventTime(e)) ? undefined : user;
   }
 
-  resumeFrom(): number | undefined {
-    return this.#held.resumeFrom();
+  protected applyEvent(user: string, s: BaselineUserState, e: SecurityEvent): Finding[] {
+    return this.#apply(user, s, e);
   }
 
-  replay(e: SecurityEvent): void {
-    if (this.#held.held(e)) this.observe(e);
+  protected override onEvict(user: string, s: BaselineUserState): void {
+    for (const [action, act] of s.actions) act.h.forEach((h, i) => this.#end(activeKey(user, action, i), s, h));
   }
 
-  #release(watermark: number): void {
-    this.#held.release(watermark, (user, e) => {
-      const found = this.#users.observe(user, e);
-      if (found.length) this.#ended.push(...found);
-    });
-  }
-
-  flush(opts: FlushOptions): Finding[] {
-    this.#release(watermarkOf(opts));
-    const out = this.#ended;
+  /** What the events the watermark passed found (see PerUserDetector), then the spikes whose bucket ended, then refreshes of open ones. */
+  override flush(opts: FlushOptions): Finding[] {
+    const out = super.flush(opts);
+    out.push(...this.#ended);
     this.#ended = [];
     for (const key of this.#dirty) {
       const a = this.#active.get(key);
-      const s = a && this.#users.get(a.user);
+      const s = a && this.users.get(a.user);
       const act = s?.actions.get(a!.action);
       const h = act?.h[a!.horizon];
       if (!a || !s || !h || h.b * this.#c.horizons[a.horizon]!.bucket !== a.bucketStart) continue;
@@ -151,36 +131,21 @@ export class BaselineDetector implements Detector {
     return out;
   }
 
-  async restore(): Promise<void> {
-    await this.#users.restore();
-    await this.#held.restore();
-  }
-
-  settle(opts: { watermark?: number } = {}): Promise<void> {
-    if (opts.watermark !== undefined) this.#release(opts.watermark);
-    return this.#users.settle();
-  }
-
-  async persist(): Promise<void> {
-    await this.#users.persist();
-    await this.#held.persist();
-  }
-
   /** The user's expected count per bucket on each horizon, for tests and the dashboard. */
   expectation(user: string, action: string): Array<Expectation | undefined> {
-    const s = this.#users.get(user);
+    const s = this.users.get(user);
     const act = s?.actions.get(action.slice(0, MAX_ACTION_LENGTH));
     if (!s || !act) return [];
     return act.h.map((h, i) => this.#expect(s, h, i));
   }
 
-  stats(): BaselineStats {
-    return { ...this.#users.stats(), lateEvents: this.#late, activeFindings: this.#active.size, held: this.#held.size };
+  override stats(): BaselineStats {
+    return { ...super.stats(), lateEvents: this.#late, activeFindings: this.#active.size };
   }
 
   /** Serialized state of one user as it would be saved (for the size checks in tests and the bench). */
   encoded(user: string): unknown {
-    const s = this.#users.get(user);
+    const s = this.users.get(user);
     return s === undefined ? undefined : this.#encode(s);
   }
 

@@ -2,7 +2,7 @@
 import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import { entityField, eventWeight, ipOf, isLoginAttempt, userOf, type EntityField } from '../fields.js';
 import { decodeTimes, decodeWeights, derefs, encodeTimes, encodeWeights, isFinding, num, optDerefs, optRefs, refs, stateHash, WindowLog, type Intern, type LogPart, type Resolve, type WindowLogStats } from '../window-log.js';
-import { EventClock, watermarkOf } from '../event-order.js';
+import { dueIndices, EventClock, keepNotDue, watermarkOf } from '../event-order.js';
 import { inReportOrder } from '../sigma/correlation.js';
 import type { BruteForceConfig } from './config.js';
 
@@ -440,13 +440,9 @@ export class BruteForceDetector implements Detector {
   /** Applies every queued attempt before the frontier in (time, id) order, then keeps the rest. */
   #release(frontier: number): void {
     const qt = this.#qt;
-    const n = qt.length;
-    if (n === 0) return;
     const qid = this.#qid;
-    const due: number[] = [];
-    for (let i = 0; i < n; i++) if (qt[i]! < frontier) due.push(i);
+    const due = dueIndices(qt, qid, frontier);
     if (due.length === 0) return;
-    due.sort((a, b) => qt[a]! - qt[b]! || (qid[a]! < qid[b]! ? -1 : qid[a]! > qid[b]! ? 1 : 0));
     for (const i of due) {
       const t = qt[i]!;
       this.#time.applied(t);
@@ -455,19 +451,7 @@ export class BruteForceDetector implements Detector {
         if (value !== undefined) this.#attempt(this.#groups[k]!, value, t, qid[i]!, this.#qw[i]!, this.#qfail[i]!, this.#quser[i], this.#qip[i]);
       }
     }
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      if (qt[i]! < frontier) continue;
-      qt[k] = qt[i]!;
-      qid[k] = qid[i]!;
-      this.#qw[k] = this.#qw[i]!;
-      this.#qfail[k] = this.#qfail[i]!;
-      this.#quser[k] = this.#quser[i];
-      this.#qip[k] = this.#qip[i];
-      for (const vals of this.#qv) vals[k] = vals[i];
-      k++;
-    }
-    for (const a of [qt, qid, this.#qw, this.#qfail, this.#quser, this.#qip, ...this.#qv]) a.length = k;
+    keepNotDue(qt, frontier, [qid, this.#qw, this.#qfail, this.#quser, this.#qip, ...this.#qv, qt]);
   }
 
   #attempt(g: FieldPart, value: string, t: number, id: string, w: number, failed: boolean, user: string | undefined, ip: string | undefined): void {

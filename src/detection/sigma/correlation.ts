@@ -2,7 +2,7 @@
 import type { Entity, Finding, SecurityEvent, Severity } from '../../core/index.js';
 import { eventWeight } from '../fields.js';
 import { decodeTimes, decodeWeights, derefs, encodeTimes, encodeWeights, isFinding, num, optDerefs, optRefs, refs, type Intern, type LogPart, type Resolve, type WindowLog } from '../window-log.js';
-import { EventClock } from '../event-order.js';
+import { dueIndices, EventClock, keepNotDue } from '../event-order.js';
 import { fieldFor, type FieldGetter } from './fields.js';
 import { scalarString } from './match.js';
 import type { CorrelationCondition, CorrelationRuleDef } from './loader.js';
@@ -328,44 +328,18 @@ export class CorrelationState implements LogPart<Group> {
     time.advance(watermark);
     const frontier = time.frontier;
     const qt = this.#qt;
-    const n = qt.length;
-    if (n) {
-      const qid = this.#qid;
+    const due = dueIndices(qt, this.#qid, frontier);
+    if (due.length) {
       const qg = this.#qg;
-      const qw = this.#qw;
-      const qval = this.#qval;
-      const qin = this.#qin;
-      const due: number[] = [];
-      for (let i = 0; i < n; i++) if (qt[i]! < frontier) due.push(i);
-      if (due.length) {
-        due.sort((a, b) => qt[a]! - qt[b]! || (qid[a]! < qid[b]! ? -1 : qid[a]! > qid[b]! ? 1 : 0));
-        for (const i of due) {
-          const g = qg[i]!;
-          if (--g.pending === 0) this.#waiting--;
-          // An evicted group's events went with it.
-          if (this.#groups.get(g.key) !== g) continue;
-          this.#apply(g, qt[i]!, qid[i]!, qw[i]!, qval[i], qin[i]);
-          if (this.#log !== undefined && !g.changed) this.markChanged(g);
-        }
-        // Keep what is not due, in place and in arrival order.
-        let k = 0;
-        for (let i = 0; i < n; i++) {
-          if (qt[i]! < frontier) continue;
-          qt[k] = qt[i]!;
-          qid[k] = qid[i]!;
-          qg[k] = qg[i]!;
-          qw[k] = qw[i]!;
-          qval[k] = qval[i];
-          qin[k] = qin[i];
-          k++;
-        }
-        qt.length = k;
-        qid.length = k;
-        qg.length = k;
-        qw.length = k;
-        qval.length = k;
-        qin.length = k;
+      for (const i of due) {
+        const g = qg[i]!;
+        if (--g.pending === 0) this.#waiting--;
+        // An evicted group's events went with it.
+        if (this.#groups.get(g.key) !== g) continue;
+        this.#apply(g, qt[i]!, this.#qid[i]!, this.#qw[i]!, this.#qval[i], this.#qin[i]);
+        if (this.#log !== undefined && !g.changed) this.markChanged(g);
       }
+      keepNotDue(qt, frontier, [this.#qid, qg, this.#qw, this.#qval, this.#qin, qt]);
     }
     const clock = time.tick();
     if (this.#tumbling.size && Number.isFinite(clock)) {
