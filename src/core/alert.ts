@@ -64,7 +64,7 @@ export interface FlushOptions {
    * Event time (epoch ms) before which every event has been observed, as far as the sources have
    * promised (each within its declared lateness): windowed detectors judge only what lies before it,
    * so arrival order cannot change what they find. +∞: everything observed is complete. Absent:
-   * unknown, read as -∞, or +∞ on the final flush (tests and tools that drive a detector by hand).
+   * the same, for tools and tests that drive a detector by hand, in order (the pipeline always gives one).
    */
   watermark?: number;
 }

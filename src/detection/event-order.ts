@@ -71,9 +71,14 @@ export class EventClock {
     return this.clock;
   }
 
-  /** JSON has no infinities: -∞ saves as null, and a frontier of +∞ as "inf". */
-  toJSON(): [number | 'inf' | null, number | null, number | null] {
-    return [this.frontier === Number.POSITIVE_INFINITY ? 'inf' : finiteOrNull(this.frontier), finiteOrNull(this.clock), finiteOrNull(this.newest)];
+  /**
+   * JSON has no infinities: -∞ saves as null. A frontier of +∞ (everything observed was complete)
+   * saves as just past the newest event applied: a later run continues from there, rather than
+   * finding every event it reads already judged.
+   */
+  toJSON(): [number | null, number | null, number | null] {
+    const frontier = this.frontier === Number.POSITIVE_INFINITY ? this.newest + 1 : this.frontier;
+    return [finiteOrNull(frontier), finiteOrNull(this.clock), finiteOrNull(this.newest)];
   }
 
   /** Restores what toJSON() wrote; false (changing nothing) when it is not that. */
@@ -81,7 +86,7 @@ export class EventClock {
     if (!Array.isArray(saved) || saved.length !== 3) return false;
     const [f, c, n] = saved as unknown[];
     const read = (x: unknown, inf: number): number | undefined => (x === null ? inf : typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-    const frontier = f === 'inf' ? Number.POSITIVE_INFINITY : read(f, Number.NEGATIVE_INFINITY);
+    const frontier = read(f, Number.NEGATIVE_INFINITY);
     const clock = read(c, Number.NEGATIVE_INFINITY);
     const newest = read(n, Number.NEGATIVE_INFINITY);
     if (frontier === undefined || clock === undefined || newest === undefined) return false;
@@ -96,9 +101,12 @@ function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-/** The watermark a detector works to: the pipeline's, or for callers that give none, nothing until the final flush. */
+/**
+ * The watermark a detector works to: the pipeline's; for callers that give none (a tool or test
+ * driving a detector by hand), everything observed so far is complete.
+ */
 export function watermarkOf(opts: { final: boolean; watermark?: number | undefined }): number {
-  return opts.watermark ?? (opts.final ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
+  return opts.watermark ?? Number.POSITIVE_INFINITY;
 }
 
 /** Positions of the queued entries before the frontier, in (time, id) order; `ts` and `ids` are parallel columns. */
@@ -152,11 +160,23 @@ export class EventQueue<K, V> {
   /** Removes the items before the frontier and calls `apply` on each in (time, id) order. */
   takeDue(frontier: number, apply: (t: number, id: string, key: K, val: V) => void): void {
     const ts = this.#t;
-    const due = dueIndices(ts, this.#id, frontier);
-    if (due.length === 0) return;
-    const taken = due.map((i) => [ts[i]!, this.#id[i]!, this.#key[i]!, this.#val[i]!] as const);
-    // Kept before applying: apply may queue more.
-    keepNotDue(ts, frontier, [this.#id, this.#key, this.#val, ts]);
-    for (const [t, id, key, val] of taken) apply(t, id, key, val);
+    const ids = this.#id;
+    const due = dueIndices(ts, ids, frontier);
+    const n = due.length;
+    if (n === 0) return;
+    // Copied out and the queue compacted before applying, since apply may queue more.
+    const dt = new Array<number>(n);
+    const did = new Array<string>(n);
+    const dk = new Array<K>(n);
+    const dv = new Array<V>(n);
+    for (let j = 0; j < n; j++) {
+      const i = due[j]!;
+      dt[j] = ts[i]!;
+      did[j] = ids[i]!;
+      dk[j] = this.#key[i]!;
+      dv[j] = this.#val[i]!;
+    }
+    keepNotDue(ts, frontier, [ids, this.#key, this.#val, ts]);
+    for (let j = 0; j < n; j++) apply(dt[j]!, did[j]!, dk[j]!, dv[j]!);
   }
 }

@@ -6,15 +6,20 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SecurityEvent, Store } from '../core/index.js';
-import { alertKeys, anOrder, arrivals, deliver, drive, exhausted, ORDER_CORRELATIONS, orderDetectors, orderExpected, orderScenario, watermarksOf, type Delivery, type Order } from './order-testing.js';
+import type { Detector, SecurityEvent, Store } from '../core/index.js';
+import { alertKeys, anOrder, arrivals, deliver, drive, exhausted, ORDER_CORRELATIONS, ORDER_DEFS, orderDetectors, orderExpected, orderScenario, watermarksOf, type Delivery, type Order } from './order-testing.js';
 import { isolationForestConfigSchema } from './isolation-forest/config.js';
 import { IsolationForestDetector } from './isolation-forest/detector.js';
 import { Rng } from './random.js';
+import { BruteForceDetector } from './brute-force/detector.js';
+import { bruteForceConfigSchema } from './brute-force/config.js';
+import { SigmaEngine } from './sigma/engine.js';
+import { testEvent } from './testing.js';
 import { generateSampleAuthLog } from './sample-data.js';
 import { TempStores } from './restart-testing.js';
 
 const MIN = 60_000;
+const T0 = Date.parse('2026-03-02T09:00:00Z');
 
 /**
  * The oracle's alerts. `deliveries` only say how far event time got in the end (a poller's last
@@ -97,5 +102,54 @@ describe('windowed detection does not depend on arrival order', () => {
       expect(alertKeys(await drive(make, deliveries)), `seed ${seed}`).toEqual(want);
     }
     expect(found).toBeGreaterThan(0);
+  });
+
+  it('scores isolation-forest windows the same however far each flush moves the watermark', async () => {
+    // A lower threshold, so many windows are reported and the reservoir each is scored against matters.
+    const make = () => new IsolationForestDetector(isolationForestConfigSchema.parse({ threshold: 0.6, prescreen: 0.5 }));
+    const records = generateSampleAuthLog({ seed: 5, users: 600, days: 3 });
+    const events = records.map((r, i): SecurityEvent => ({
+      '@timestamp': r.time,
+      event: { id: `g-${i}`, kind: 'event', category: r.action === 'login' || r.action === 'logout' ? ['authentication'] : [], action: r.action, outcome: r.result, provider: 'test', dataset: 'test', ingested: r.time },
+      user: { email: r.user },
+      source: { ip: r.src_ip },
+      raw: null,
+    }));
+    const rng = new Rng('iforest-granularity');
+    const small = alertKeys(await drive(make, deliver('a', events, { kind: 'sorted' }, rng, 100)));
+    expect(small.length).toBeGreaterThan(5);
+    expect(alertKeys(await drive(make, deliver('a', events, { kind: 'sorted' }, rng, 5_000)))).toEqual(small);
+    // A file read whole: nothing closes until it ends, then every window at once.
+    expect(alertKeys(await drive(make, deliver('a', events, { kind: 'shuffled' }, rng, 2_000)))).toEqual(small);
+  });
+
+  it('keeps within its caps as it applies a file released at its end, evicting in event-time order', async () => {
+    // More keys than the caps hold, but never more at once in event time. Released all at once, as
+    // a file at its end is, the burst must still be found, as it is when the watermark moves batch by batch.
+    const H = 3_600_000;
+    let nonce = 0;
+    const fail = (t: number, ip: string) => testEvent({ time: t, ip, user: `v${nonce}@example.com`, outcome: 'failure', nonce: nonce++ });
+    // Sigma: the burst first, then a hundred other addresses an hour apart.
+    const first = [...Array.from({ length: 6 }, (_, i) => fail(T0 + i * MIN, '203.0.113.66')), ...Array.from({ length: 100 }, (_, i) => fail(T0 + (i + 1) * H, `192.0.2.${i + 1}`))];
+    // brute-force: one failure of the attacker long before, thirty addresses, then its burst with ten new addresses inside it.
+    const T = T0 + 31 * H;
+    const second = [
+      fail(T0, '203.0.113.66'),
+      ...Array.from({ length: 30 }, (_, i) => fail(T0 + (i + 1) * H, `198.51.100.${i + 1}`)),
+      ...Array.from({ length: 3 }, (_, i) => fail(T + i * MIN, '203.0.113.66')),
+      ...Array.from({ length: 10 }, (_, i) => fail(T + 2 * MIN + (i + 1) * 1000, `198.51.100.${i + 31}`)),
+      fail(T + 4 * MIN, '203.0.113.66'),
+      fail(T + 5 * MIN, '203.0.113.66'),
+    ];
+    const cases: Array<[() => Detector, SecurityEvent[]]> = [
+      [() => new SigmaEngine(ORDER_DEFS, { maxGroups: 20 }), first],
+      [() => new BruteForceDetector(bruteForceConfigSchema.parse({ threshold: 5, window: '10m', group_by: ['source.ip'], max_entities: 40 })), second],
+    ];
+    for (const [make, events] of cases) {
+      const rng = new Rng('caps');
+      const progressive = alertKeys(await drive(make, deliver('s', events, { kind: 'sorted' }, rng, 5)));
+      expect(progressive.some((k) => k.includes('|203.0.113.66|'))).toBe(true);
+      expect(alertKeys(await drive(make, deliver('s', events, { kind: 'shuffled' }, rng, 500)))).toEqual(progressive);
+    }
   });
 });

@@ -5,7 +5,10 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Detector, SecurityEvent, Store } from '../core/index.js';
+import type { Detector, SecurityEvent, Source, Store } from '../core/index.js';
+import { silentLogger } from '../log.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { StagedState } from '../pipeline/staged-state.js';
 import { BaselineDetector } from './baseline/detector.js';
 import { baselineConfigSchema } from './baseline/config.js';
 import { ImpossibleTravelDetector } from './impossible-travel/detector.js';
@@ -97,5 +100,29 @@ describe('per-user detection does not depend on arrival order', () => {
     );
     // Each detector found something in the scenarios, so agreement means something.
     expect([...seen].sort()).toEqual(['baseline', 'impossible-travel', 'login-forest', 'novelty']);
+  });
+
+  it("loses nothing when a file ends and releases more of one user's events than a loading queue holds", async () => {
+    // A file promises nothing until it ends, then every held event goes at once; the user's state
+    // is in the store (not in memory) when that happens, and ten thousand events wait for it.
+    const store = await stores.open();
+    const user = 'svc@example.com';
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    const events = Array.from({ length: 10_050 }, (_, i) => login(t0 + i * 250_000, user, PLACES[0]!, i));
+    events.push(login(t0 + 10_050 * 250_000, user, PLACES[2]!, 99_999));
+    const source: Source = {
+      name: 'file',
+      type: 'test',
+      async *batches() {
+        for (let i = 0; i < events.length; i += 2_000) yield { events: events.slice(i, i + 2_000), deadLetters: [] };
+      },
+    };
+    const state = new StagedState(store);
+    // Never in memory before the release: with a store, a user's state is loaded before their first event.
+    const novelty = new NoveltyDetector(noveltyConfigSchema.parse({ max_users: 1 }), { state });
+    const pipeline = new Pipeline({ store, detectors: [novelty], sinkNames: [], logger: silentLogger, state });
+    await pipeline.ingest(source);
+    expect(alertKeys(await store.listAlerts())).toEqual([`novelty|${user}|${new Date(t0 + 10_050 * 250_000).toISOString()}`]);
+    expect(novelty.stats().droppedQueued).toBe(0);
   });
 });

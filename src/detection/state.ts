@@ -188,6 +188,33 @@ export class UserStates<S, E> {
   }
 
   /**
+   * Brings a user's state into memory (the saved one, else a fresh one), replaying any events queued
+   * for them first, so the next observe() for the user applies at once. What releases many held
+   * events calls this before each user's first one: the loading queue is bounded, the held events are not.
+   */
+  async load(user: string): Promise<void> {
+    const store = this.#store;
+    if (!store || this.#mem.has(user) || this.#evictedDirty.has(user)) return;
+    const stored = await store.getBaseline(this.key(user));
+    // Re-read after the await: the user may have been brought in meanwhile.
+    if (this.#mem.has(user) || this.#evictedDirty.has(user)) return;
+    let s = stored === undefined ? undefined : this.#model.decode(stored);
+    if (s === undefined) s = this.#model.create(user);
+    else this.#loaded++;
+    this.#insert(user, s);
+    const events = this.#queue.get(user);
+    if (!events) return;
+    this.#queue.delete(user);
+    this.#dirty.add(user);
+    for (const e of events) {
+      const found = this.#model.apply(user, s, e);
+      if (found.length === 0) continue;
+      if (this.#onReplayed) this.#onReplayed(found);
+      else this.#ready.push(...found);
+    }
+  }
+
+  /**
    * Settles (see settle()), then saves every state changed since the last save (and the index when
    * membership changed). A failed write leaves the user dirty for the next call.
    */
@@ -298,6 +325,18 @@ export class HeldEvents {
     this.#time.tick();
   }
 
+  /** release(), for an apply that must wait (loading the user's state first). */
+  async releaseAsync(watermark: number, apply: (user: string, e: SecurityEvent) => Promise<void>): Promise<void> {
+    this.#time.advance(watermark);
+    const due: Array<[number, string, SecurityEvent]> = [];
+    this.#queue.takeDue(this.#time.frontier, (t, _id, user, e) => due.push([t, user, e]));
+    for (const [t, user, e] of due) {
+      this.#time.applied(t);
+      await apply(user, e);
+    }
+    this.#time.tick();
+  }
+
   async restore(): Promise<void> {
     const saved = (await this.#store?.getBaseline(this.#key)) as { k?: unknown; o?: unknown } | undefined;
     if (!saved || !this.#time.load(saved.k)) return;
@@ -385,10 +424,20 @@ export abstract class PerUserDetector<S> implements Detector {
     await this.#held.restore();
   }
 
-  /** Hands over what the watermark has passed before the flush, so users still loading are loaded and replayed in time for it. */
-  settle(opts: { watermark?: number } = {}): Promise<void> {
-    if (opts.watermark !== undefined) this.#release(opts.watermark);
-    return this.users.settle();
+  /**
+   * Hands over what the watermark has passed before the flush, loading each user's saved state
+   * before their events (however many a release holds), and replays what was queued for users
+   * still loading, so the flush reports everything.
+   */
+  async settle(opts: { watermark?: number } = {}): Promise<void> {
+    if (opts.watermark !== undefined) {
+      await this.#held.releaseAsync(opts.watermark, async (user, e) => {
+        await this.users.load(user);
+        const found = this.users.observe(user, e);
+        if (found.length) this.#replayed.push(...found);
+      });
+    }
+    await this.users.settle();
   }
 
   async persist(): Promise<void> {

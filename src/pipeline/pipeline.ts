@@ -73,6 +73,9 @@ export async function replayStored(store: Pick<Store, 'queryEvents'>, detectors:
   }
 }
 
+/** How far a source's promise may lag the newest event before the pipeline says which one holds detection back. */
+const LAG_NOTE_MS = 24 * 3_600_000;
+
 /** Baseline key of the newest event time the pipeline has seen (see Watermarks). */
 const NEWEST_KEY = 'pipeline#newest';
 
@@ -138,6 +141,20 @@ export class Pipeline {
   }
 
   #restored = false;
+  /** Sources already reported as holding windowed detection back, so each is said once per run. */
+  readonly #lagging = new Set<string>();
+
+  /**
+   * Windowed detection waits for the slowest source's promise: one that lags a day behind the
+   * newest event (a source that keeps failing, a long backfill beside live ones) holds every alert
+   * of those detectors back, and whoever runs saaswatch should know which.
+   */
+  #noteLag(): void {
+    const lag = this.#watermarks.laggard();
+    if (!lag || lag.behindMs < LAG_NOTE_MS || this.#lagging.has(lag.source)) return;
+    this.#lagging.add(lag.source);
+    this.#opts.logger.info({ source: lag.source, behindHours: Math.round(lag.behindMs / 3_600_000) }, 'Windowed detection waits for this source to catch up.');
+  }
 
   async #restore(): Promise<void> {
     if (this.#restored) return;
@@ -180,6 +197,7 @@ export class Pipeline {
       if (t > newest) newest = t;
     }
     this.#watermarks.batch(sourceName, batch.watermark, newest);
+    this.#noteLag();
     // Where time stands once every source is exhausted: kept with the batch, so a later run that
     // reads nothing new still judges up to the newest event any run has seen.
     if (this.#opts.state && newest > this.#savedNewest) {

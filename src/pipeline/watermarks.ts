@@ -26,6 +26,17 @@ export class Watermarks {
     else this.#sources.set(name, { w: Number.NEGATIVE_INFINITY, declares: false, done: false });
   }
 
+  /**
+   * The source that holds the watermark back the most, among those that promise (a file holding
+   * back until it ends is expected), and how far behind the newest event seen it stands.
+   */
+  laggard(): { source: string; behindMs: number } | undefined {
+    let worst: { source: string; w: number } | undefined;
+    for (const [source, m] of this.#sources) if (!m.done && m.declares && (!worst || m.w < worst.w)) worst = { source, w: m.w };
+    if (!worst || !Number.isFinite(this.#newest) || !Number.isFinite(worst.w)) return undefined;
+    return { source: worst.source, behindMs: this.#newest - worst.w };
+  }
+
   /** An event time seen (by this run or, restored, an earlier one). */
   seen(t: number): void {
     if (t > this.#newest) this.#newest = t;
@@ -55,11 +66,13 @@ export class Watermarks {
   /**
    * Event time before which every source has delivered everything it will. When none holds anything
    * back, just past the newest event delivered: everything seen is complete, and time has reached
-   * it (a later input may continue from there, so nothing is judged beyond it).
+   * it (a later input may continue from there, so nothing is judged beyond it). With no event seen
+   * at all there is nothing to judge: -∞, never +∞, which would leave every later event late.
    */
   current(): number {
     let min = Number.POSITIVE_INFINITY;
     for (const m of this.#sources.values()) if (!m.done && m.w < min) min = m.w;
-    return min === Number.POSITIVE_INFINITY && Number.isFinite(this.#newest) ? this.#newest + 1 : min;
+    if (min !== Number.POSITIVE_INFINITY) return min;
+    return Number.isFinite(this.#newest) ? this.#newest + 1 : Number.NEGATIVE_INFINITY;
   }
 }

@@ -423,7 +423,8 @@ export class BruteForceDetector implements Detector {
     const time = this.#time;
     time.advance(watermarkOf(opts));
     this.#release(time.frontier);
-    if (time.tick() >= this.#nextSweep) this.#sweep();
+    const clock = time.tick();
+    if (clock >= this.#nextSweep) this.#sweep(clock);
     const out = this.#found.length || this.#ended.length ? [...this.#found, ...this.#ended] : [];
     this.#found = [];
     this.#ended = [];
@@ -445,6 +446,9 @@ export class BruteForceDetector implements Detector {
     if (due.length === 0) return;
     for (const i of due) {
       const t = qt[i]!;
+      // Everything before t is applied now: idle entities can go as the applied attempts reach
+      // them, which keeps a long release (a whole file at its end) within the entity cap as it goes.
+      if (t >= this.#nextSweep) this.#sweep(t);
       this.#time.applied(t);
       for (let k = 0; k < this.#groups.length; k++) {
         const value = this.#qv[k]![i];
@@ -589,8 +593,7 @@ export class BruteForceDetector implements Detector {
    * failure within the last two windows or still has attempts queued, so the sweep costs O(1)
    * amortized per event.
    */
-  #sweep(): void {
-    const clock = this.#time.clock;
+  #sweep(clock: number): void {
     // With no promise from the sources yet there is nothing to drop.
     if (!Number.isFinite(clock)) return;
     for (const g of this.#groups) {

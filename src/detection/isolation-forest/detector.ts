@@ -1,7 +1,6 @@
 /** Isolation-forest detector: scores each entity's tumbling-window behaviour against the population of closed windows. */
 import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import type { StateStore } from '../state.js';
-import { watermarkOf } from '../event-order.js';
 import { entityField, eventWeight, isAuthentication, isLoginAttempt, userOf, type EntityField } from '../fields.js';
 import { hashSeed, Rng } from '../random.js';
 import type { IsolationForestConfig } from './config.js';
@@ -78,6 +77,7 @@ export class IsolationForestDetector implements Detector {
   #out: Finding[] = [];
   /** Windows whose end plus grace is at or before this have been closed: the largest watermark so far. */
   #closedUntil = Number.NEGATIVE_INFINITY;
+  #newest = Number.NEGATIVE_INFINITY;
   /** The window most events fall in, to skip one map lookup per event. */
   #lastWs = Number.NaN;
   #lastMap: Map<string, OpenWindow> | undefined;
@@ -139,6 +139,7 @@ export class IsolationForestDetector implements Detector {
     if (!Number.isFinite(t)) return [];
     const entity = this.#field.read(e);
     if (entity !== undefined) this.#count(e, entity, t);
+    if (t > this.#newest) this.#newest = t;
     return [];
   }
 
@@ -148,7 +149,8 @@ export class IsolationForestDetector implements Detector {
    * state is not kept across runs).
    */
   flush(opts: FlushOptions): Finding[] {
-    const until = opts.final && opts.watermark === undefined ? Number.POSITIVE_INFINITY : watermarkOf(opts);
+    // Driven by hand without a watermark, time is the newest event seen, as before watermarks.
+    const until = opts.watermark === undefined ? (opts.final ? Number.POSITIVE_INFINITY : this.#newest) : opts.watermark;
     if (until > this.#closedUntil) this.#closedUntil = until;
     if (this.#closedUntil >= this.#nextClose) this.#closeUntil(this.#closedUntil);
     if (opts.final && this.#open.size) {
@@ -222,27 +224,31 @@ export class IsolationForestDetector implements Detector {
     const W = this.#c.window;
     const grace = this.#c.grace;
     const due = [...this.#open.keys()].filter((ws) => ws + W + grace <= until).sort((a, b) => a - b);
-    const closed: ClosedWindow[] = [];
-    for (const ws of due) {
-      // By entity: the order windows enter the reservoir and the forests must not depend on arrival order.
-      const byEntity = this.#open.get(ws)!;
-      for (const entity of [...byEntity.keys()].sort()) {
-        const w = byEntity.get(entity)!;
-        if (w.total < this.#c.min_events) continue;
-        const raw = rawFeatures({
-          failedLogins: w.failed,
-          successfulLogins: w.succeeded,
-          totalEvents: w.total,
-          distinctUsers: w.users.size,
-          distinctActions: w.actions.size,
-        });
-        closed.push({ entity, windowStart: ws, raw, model: modelFeatures(raw), evidence: w.evidence, seq: this.#closed++ });
-      }
-      this.#open.delete(ws);
-      if (ws === this.#lastWs) this.#lastMap = undefined;
-    }
+    // One window start at a time, in time order: the reservoir a window is scored against, and the
+    // seeds, must follow from the sequence of windows alone, not from how many closed together.
+    for (const ws of due) this.#closeStart(ws);
     this.#nextClose = Number.POSITIVE_INFINITY;
     for (const ws of this.#open.keys()) this.#nextClose = Math.min(this.#nextClose, ws + W + grace);
+  }
+
+  #closeStart(ws: number): void {
+    const closed: ClosedWindow[] = [];
+    // By entity: the order windows enter the reservoir and the forests must not depend on arrival order.
+    const byEntity = this.#open.get(ws)!;
+    for (const entity of [...byEntity.keys()].sort()) {
+      const w = byEntity.get(entity)!;
+      if (w.total < this.#c.min_events) continue;
+      const raw = rawFeatures({
+        failedLogins: w.failed,
+        successfulLogins: w.succeeded,
+        totalEvents: w.total,
+        distinctUsers: w.users.size,
+        distinctActions: w.actions.size,
+      });
+      closed.push({ entity, windowStart: ws, raw, model: modelFeatures(raw), evidence: w.evidence, seq: this.#closed++ });
+    }
+    this.#open.delete(ws);
+    if (ws === this.#lastWs) this.#lastMap = undefined;
     if (closed.length === 0) return;
     for (const c of closed) this.#remember(c);
     this.#pending.push(...closed);

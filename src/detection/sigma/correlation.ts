@@ -119,8 +119,6 @@ class Group {
   seq = 0;
   seg = 0;
   changed = false;
-  /** Events of the group waiting in the correlation's queue for the watermark. */
-  pending = 0;
   readonly key: string;
   constructor(key: string) {
     this.key = key;
@@ -183,8 +181,8 @@ export interface CorrelationStats {
   groups: number;
   activeBursts: number;
   evicted: number;
-  /** Groups with events queued for the watermark. */
-  waiting: number;
+  /** Events queued for the watermark. */
+  queued: number;
   /** Events that arrived after the watermark had passed their time (later than their source promised). */
   late: number;
 }
@@ -217,12 +215,10 @@ export class CorrelationState implements LogPart<Group> {
   // sorted by (time, id), so their order, and the order reports come out in, depends on the events alone.
   #qt: number[] = [];
   #qid: string[] = [];
-  #qg: Group[] = [];
+  #qk: string[] = [];
   #qw: number[] = [];
   #qval: Array<string | undefined> = [];
   #qin: Array<number[] | undefined> = [];
-  /** Groups with queued events. */
-  #waiting = 0;
   /** Restored: the oldest event queued at the last save, from which stored events are handed back. */
   #resumeFrom: number | undefined;
   /** Groups with an open tumbling window: each closes as soon as the clock passes its end. */
@@ -284,16 +280,16 @@ export class CorrelationState implements LogPart<Group> {
     const vget = this.#valueGetters[first];
     const val = vget ? groupValue(vget(e)) : undefined;
     if (this.def.type === 'value_count' && val === undefined) return;
-    let g = this.#groups.get(key);
-    if (!g) {
-      if (this.#groups.size >= this.#opts.maxGroups) this.#evictOldest();
-      g = new Group(key);
-      g.seq = ++this.#seq;
-      this.#groups.set(key, g);
-    }
     if (t < this.#time.frontier) this.#late++;
-    // Not saved with the group: a queued event is in the store, and comes back by replay() after a restart.
-    this.#enqueue(g, t, e.event.id, eventWeight(e), val, this.#temporalType ? inputs : undefined);
+    // Queued under its key: its group is looked up, or made, when it is applied, so which groups
+    // exist (and which a cap evicts) follows event time, not arrival. Not saved either: a queued
+    // event is in the store, and comes back by replay() after a restart.
+    this.#qt.push(t);
+    this.#qid.push(e.event.id);
+    this.#qk.push(key);
+    this.#qw.push(eventWeight(e));
+    this.#qval.push(val);
+    this.#qin.push(this.#temporalType ? inputs : undefined);
   }
 
   /** Where the stored events it held at the last save begin; undefined when it held none (see Detector.resumeFrom). */
@@ -305,16 +301,6 @@ export class CorrelationState implements LogPart<Group> {
   replay(e: SecurityEvent, t: number, inputs: number[]): void {
     if (this.#resumeFrom === undefined || t < this.#resumeFrom || t < this.#time.frontier) return;
     this.observe(e, t, inputs);
-  }
-
-  #enqueue(g: Group, t: number, id: string, w: number, val: string | undefined, inputs: number[] | undefined): void {
-    this.#qt.push(t);
-    this.#qid.push(id);
-    this.#qg.push(g);
-    this.#qw.push(w);
-    this.#qval.push(val);
-    this.#qin.push(inputs);
-    if (g.pending++ === 0) this.#waiting++;
   }
 
   /**
@@ -330,16 +316,24 @@ export class CorrelationState implements LogPart<Group> {
     const qt = this.#qt;
     const due = dueIndices(qt, this.#qid, frontier);
     if (due.length) {
-      const qg = this.#qg;
+      const qk = this.#qk;
       for (const i of due) {
-        const g = qg[i]!;
-        if (--g.pending === 0) this.#waiting--;
-        // An evicted group's events went with it.
-        if (this.#groups.get(g.key) !== g) continue;
-        this.#apply(g, qt[i]!, this.#qid[i]!, this.#qw[i]!, this.#qval[i], this.#qin[i]);
+        const t = qt[i]!;
+        // Everything before t is applied now: idle groups can go as the applied events reach them,
+        // which keeps a long release (a whole file at its end) within the group cap as it goes.
+        if (t >= this.#nextSweep) this.#sweep(t);
+        const key = qk[i]!;
+        let g = this.#groups.get(key);
+        if (!g) {
+          if (this.#groups.size >= this.#opts.maxGroups) this.#evictOldest();
+          g = new Group(key);
+          g.seq = ++this.#seq;
+          this.#groups.set(key, g);
+        }
+        this.#apply(g, t, this.#qid[i]!, this.#qw[i]!, this.#qval[i], this.#qin[i]);
         if (this.#log !== undefined && !g.changed) this.markChanged(g);
       }
-      keepNotDue(qt, frontier, [this.#qid, qg, this.#qw, this.#qval, this.#qin, qt]);
+      keepNotDue(qt, frontier, [this.#qid, qk, this.#qw, this.#qval, this.#qin, qt]);
     }
     const clock = time.tick();
     if (this.#tumbling.size && Number.isFinite(clock)) {
@@ -351,7 +345,7 @@ export class CorrelationState implements LogPart<Group> {
         if (this.#log !== undefined && !g.changed) this.markChanged(g);
       }
     }
-    if (clock >= this.#nextSweep) this.#sweep();
+    if (clock >= this.#nextSweep) this.#sweep(clock);
   }
 
   #apply(g: Group, t: number, id: string, w: number, val: string | undefined, inputs: number[] | undefined): void {
@@ -389,7 +383,7 @@ export class CorrelationState implements LogPart<Group> {
   stats(): CorrelationStats {
     let active = 0;
     for (const g of this.#groups.values()) if (g.burst) active++;
-    return { groups: this.#groups.size, activeBursts: active, evicted: this.#evicted, waiting: this.#waiting, late: this.#late };
+    return { groups: this.#groups.size, activeBursts: active, evicted: this.#evicted, queued: this.#qt.length, late: this.#late };
   }
 
   /** Starts queueing changed groups for the log; before this nothing is tracked. */
@@ -424,16 +418,17 @@ export class CorrelationState implements LogPart<Group> {
   }
 
   /**
-   * What a sweep at `clock` drops: nothing queued, no open tumbling window, and quiet for two
-   * timespans (one for the burst to end, one of slack). Nothing before the clock can still arrive
-   * within the sources' lateness, so a group made afresh for a later event counts exactly as this one would.
+   * What a sweep at `clock` drops: no open tumbling window, and quiet for two timespans (one for
+   * the burst to end, one of slack). Nothing before the clock is still to be applied (within the
+   * sources' lateness), so a group made afresh for a later event counts exactly as this one would,
+   * queued events of its key included.
    */
   #idle(g: Group, clock: number): boolean {
-    return g.pending === 0 && (g.tumble === undefined || g.tumble.start + this.#span <= clock) && g.lastT <= clock - 2 * this.#span;
+    return (g.tumble === undefined || g.tumble.start + this.#span <= clock) && g.lastT <= clock - 2 * this.#span;
   }
 
   meta(): CorrelationMeta | undefined {
-    if (this.#seq === 0 && this.#time.frontier === Number.NEGATIVE_INFINITY) return undefined;
+    if (this.#seq === 0 && this.#time.frontier === Number.NEGATIVE_INFINITY && this.#qt.length === 0) return undefined;
     const fin = (x: number) => (Number.isFinite(x) ? x : null);
     const m: CorrelationMeta = { k: this.#time.toJSON(), n: fin(this.#nextSweep), q: this.#seq, s: this.#sweptSeq, c: fin(this.#sweptAt) };
     if (this.#refreshes.length) m.p = this.#refreshes.slice();
@@ -719,8 +714,7 @@ export class CorrelationState implements LogPart<Group> {
   }
 
   /** Runs once per timespan of event time (a quarter of one for tumbling windows): closes due tumbling windows and drops idle groups. */
-  #sweep(): void {
-    const clock = this.#time.clock;
+  #sweep(clock: number): void {
     // With no promise from the sources yet there is nothing to close or drop.
     if (!Number.isFinite(clock)) return;
     const closes = (g: Group) => g.tumble !== undefined && g.tumble.start + this.#span <= clock;

@@ -16,6 +16,9 @@ import { MAX_WEBHOOK_BODY_BYTES, verifyDropboxSignature } from './webhook.js';
 
 const TOKEN = 'sl.u.AFakeTeamAuditToken-webhooks';
 const SECRET = 'fake-app-secret-for-webhooks';
+/** The source's present: its look-back, its promises and event.ingested run on it, and the log's events lie before it. */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const now = () => T0;
 const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-dropbox-webhook-'));
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -77,17 +80,17 @@ async function until(cond: () => Promise<boolean> | boolean, what: string, timeo
 }
 
 async function setup() {
-  const start = Date.now() - 3 * 3_600_000;
+  const start = T0 - 3 * 3_600_000;
   const initial = generateTeamEvents({ count: 40, start, spanMs: 3_600_000, seed: 11 });
   const fake: FakeDropbox = await startFakeDropbox({ events: initial, accessToken: TOKEN, appSecret: SECRET });
   closers.push(() => fake.close());
-  const store = await openStore({ dialect: 'sqlite', path: join(tmp, `wh-${Math.random().toString(36).slice(2)}.sqlite`) });
+  const store = await openStore({ dialect: 'sqlite', path: join(tmp, `wh-${Math.random().toString(36).slice(2)}.sqlite`), now });
   closers.push(() => store.close());
   const source = createDropboxSource(
     'dbx',
     // A poll interval of an hour: anything polled during the test was woken by a webhook.
     dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, api_url: fake.url, poll_interval: '1h', page_limit: 25 }),
-    { logger: silentLogger },
+    { logger: silentLogger, now },
   );
   const web = await host(source.webhookRoutes());
   return { initial, fake, store, source, web, start };
@@ -127,7 +130,7 @@ describe('dropbox webhook routes', () => {
   it('rejects forged and unsigned notifications with 401 and oversized ones with 413, without polling', async () => {
     const { fake, web, store, source } = await setup();
     const ac = new AbortController();
-    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger });
+    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, now });
     const run = pipeline.ingest(source, { signal: ac.signal });
     closers.push(async () => {
       ac.abort();
@@ -153,7 +156,7 @@ describe('dropbox webhook routes', () => {
   it('polls at once on a valid notification and stores the new events', async () => {
     const { fake, web, store, source, initial, start } = await setup();
     const ac = new AbortController();
-    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger });
+    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, now });
     const run = pipeline.ingest(source, { signal: ac.signal });
     closers.push(async () => {
       ac.abort();

@@ -60,15 +60,18 @@ export interface PollContext {
   /** Domain of the impersonated admin: permissions outside it are external shares. */
   orgDomain: string | undefined;
   /**
-   * Per application, the time before which it will deliver nothing more (see SourceBatch.watermark),
-   * kept across passes; the source's watermark is the oldest of them.
+   * Per application, and for Drive changes (CHANGES), the time before which it will deliver nothing
+   * more (see SourceBatch.watermark), kept across passes; the source's watermark is the oldest.
    */
   promised: Map<string, number>;
 }
 
-/** The source's watermark: its applications' oldest promise (-∞ until each has one). */
+/** Key of the Drive changes feed among the promises; no Reports application has a name like it. */
+export const CHANGES = '#drive-changes';
+
+/** The source's watermark: the oldest promise of its applications and, when followed, of Drive changes (-∞ until each has one). */
 export function promisedWatermark(ctx: Pick<PollContext, 'config' | 'promised'>): number {
-  let min = Number.POSITIVE_INFINITY;
+  let min = ctx.promised.get(CHANGES) ?? Number.POSITIVE_INFINITY;
   for (const app of ctx.config.applications) min = Math.min(min, ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY);
   return min;
 }

@@ -252,6 +252,35 @@ describe('google-workspace source against the fake Google', () => {
     expect(new Set(await storedIds(s))).toEqual(expected);
   });
 
+  it('promises Drive changes only up to the start of the last drain that read the feed to its end', async () => {
+    // A pass at 09:00, a change at 09:30, the next pass at 11:00 (a cron gap longer than settle):
+    // the 09:30 change arrives in the second pass, so nothing promised before it may be past it.
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities: [] });
+    const file = { id: 'f1', name: 'plan.xlsx', mimeType: 'application/vnd.ms-excel', owners: [{ emailAddress: 'ann@example.com' }] };
+    const cfg = config({ drive: { changes: true } });
+    let promised = Number.NEGATIVE_INFINITY;
+    let cursor: string | undefined;
+    const seen: number[] = [];
+    const pass = async (now: number) => {
+      const source = createGoogleWorkspaceSource('gw', cfg, { once: true, now: () => now, sleep: async () => undefined });
+      for await (const b of source.batches({ cursor, signal: new AbortController().signal })) {
+        // A promise covers what comes after its batch: every later event is at or after it.
+        for (const e of b.events) {
+          seen.push(Date.parse(e['@timestamp']));
+          expect(Date.parse(e['@timestamp'])).toBeGreaterThanOrEqual(promised);
+        }
+        if (b.watermark !== undefined) promised = Math.max(promised, b.watermark);
+        if (b.cursor !== undefined) cursor = b.cursor;
+      }
+    };
+    await pass(T0);
+    expect(promised).toBe(T0 - HOUR);
+    await fake.addChange({ fileId: 'f1', file, time: new Date(T0 + 30 * 60_000).toISOString() });
+    await pass(T0 + 2 * HOUR);
+    expect(seen).toEqual([T0 + 30 * 60_000]);
+    expect(promised).toBe(T0 + HOUR);
+  });
+
   it('rejects a cursor that is not its own instead of restarting with a gap', async () => {
     fake = await startFakeGoogle({ serviceAccounts: [key] });
     const source = createGoogleWorkspaceSource('gw', config(), { once: true, now: () => T0 });

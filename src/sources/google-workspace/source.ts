@@ -5,7 +5,7 @@ import { SaaswatchError, errorMessage } from '../../core/index.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { applyFileEvents, runInventory, type FileStore } from './inventory.js';
-import { decodeCursor, encodeCursor, ensureStartPageToken, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
+import { CHANGES, decodeCursor, encodeCursor, ensureStartPageToken, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
 import { sleep, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
 import { normalizeExample } from './normalize.js';
@@ -104,6 +104,9 @@ class GoogleWorkspaceSource implements WebhookSource {
       promised: new Map(),
     };
     const followChanges = config.drive.changes || config.drive.watch !== undefined;
+    // Drive changes continue from a stored page token: after a pause they bring whatever happened
+    // meanwhile, so they promise nothing until a drain in this run has read the feed to its end.
+    if (followChanges) poll.promised.set(CHANGES, Number.NEGATIVE_INFINITY);
     const files = config.drive.inventory ? this.#opts.files : undefined;
     const orgDomain = poll.orgDomain ?? '';
     const channels = this.#channels;
@@ -140,7 +143,15 @@ class GoogleWorkspaceSource implements WebhookSource {
             // Taken before listing: a notification during the list sets it again and runs another.
             const notified = channels?.takePending() ?? false;
             // Drive changes arrive as they happen; the Reports applications' promise covers them.
-            if (reportsDue || notified) for await (const batch of pollChanges(clients.drive, state, poll)) yield { ...batch, watermark: promisedWatermark(poll) };
+            if (reportsDue || notified) {
+              const drainStart = this.#now();
+              for await (const batch of pollChanges(clients.drive, state, poll)) yield { ...batch, watermark: promisedWatermark(poll) };
+              // Read to the end of the feed: what changed before the drain began is in, within settle.
+              if (!ctx.signal.aborted) {
+                poll.promised.set(CHANGES, Math.max(poll.promised.get(CHANGES) ?? Number.NEGATIVE_INFINITY, drainStart - config.settle));
+                yield { events: [], deadLetters: [], watermark: promisedWatermark(poll) };
+              }
+            }
           }
         } catch (err) {
           if (ctx.signal.aborted) return;

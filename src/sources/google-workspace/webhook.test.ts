@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../core/clock.js';
 import type { Store, WebhookRequest, WebhookRoute } from '../../core/index.js';
 import { Secret } from '../../core/index.js';
 import { createServiceAccountKey, startFakeGoogle, type DriveFile, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
@@ -17,6 +18,13 @@ import { createGoogleWorkspaceSource } from './source.js';
 import { DRIVE_WEBHOOK_PATH, DriveChannels, channelToken } from './webhook.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-hook-'));
+/**
+ * The present of the source (channel lifetimes, look-back), the store, the pipeline and the fake's
+ * data (change times, granted channel lifetimes). The SDK signs its token assertions with the process
+ * clock, so the fake judges those by the system clock (`authNow`).
+ */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const atT0 = () => T0;
 let key: ServiceAccountKey;
 let fake: FakeGoogle | undefined;
 let receiver: Server | undefined;
@@ -85,15 +93,15 @@ function gwConfig(address: string) {
 
 describe('Drive push notifications end to end', () => {
   it('opens a channel, ignores sync, rejects forgeries, and a valid notification stores the changed file', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], files: [file('doc-1')] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: [file('doc-1')], now: atT0, authNow: systemClock });
     let routes: WebhookRoute[] = [];
     const address = await hostRoutes(() => routes);
-    const source = createGoogleWorkspaceSource('gw', gwConfig(address), { logger: silentLogger });
+    const source = createGoogleWorkspaceSource('gw', gwConfig(address), { logger: silentLogger, now: atT0 });
     routes = source.webhookRoutes();
     expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /webhooks/google-drive']);
-    store = await openStore({ dialect: 'sqlite', path: join(tmp, 'e2e.db') });
+    store = await openStore({ dialect: 'sqlite', path: join(tmp, 'e2e.db'), now: atT0 });
     const s = store;
-    const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger });
+    const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now: atT0 });
     const ac = new AbortController();
     const running = pipeline.ingest(source, { signal: ac.signal });
     try {
@@ -143,16 +151,16 @@ describe('Drive push notifications end to end', () => {
   });
 
   it('restarts with the committed channel and page token: old notifications still verify, no new channel', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], files: [file('doc-1')] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: [file('doc-1')], now: atT0, authNow: systemClock });
     let routes: WebhookRoute[] = [];
     const address = await hostRoutes(() => routes);
-    store = await openStore({ dialect: 'sqlite', path: join(tmp, 'restart.db') });
+    store = await openStore({ dialect: 'sqlite', path: join(tmp, 'restart.db'), now: atT0 });
     const s = store;
     const run = async (work: (src: ReturnType<typeof createGoogleWorkspaceSource>) => Promise<void>) => {
-      const src = createGoogleWorkspaceSource('gw', gwConfig(address));
+      const src = createGoogleWorkspaceSource('gw', gwConfig(address), { now: atT0 });
       routes = src.webhookRoutes();
       const ac = new AbortController();
-      const running = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger }).ingest(src, { signal: ac.signal });
+      const running = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now: atT0 }).ingest(src, { signal: ac.signal });
       try {
         await work(src);
       } finally {
@@ -179,21 +187,22 @@ describe('Drive push notifications end to end', () => {
 
 describe('DriveChannels', () => {
   it('renews a channel before it expires and stops the old one', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    // One clock for the channels and the fake's data: what lifetime it grants, and when.
+    let clock = T0;
+    fake = await startFakeGoogle({ serviceAccounts: [key], now: () => clock, authNow: systemClock });
     const address = 'http://127.0.0.1:9/unused';
     const cfg = gwConfig(address);
-    let now = Date.now();
-    const channels = new DriveChannels({ address, token: new Secret('s'), ttlMs: 2 * 3_600_000, renewBeforeMs: 3_600_000, logger: silentLogger, now: () => now });
+    const channels = new DriveChannels({ address, token: new Secret('s'), ttlMs: 2 * 3_600_000, renewBeforeMs: 3_600_000, logger: silentLogger, now: () => clock });
     const { drive } = createClients(cfg, { client_email: key.json.client_email, private_key: key.json.private_key });
     const retry = { maxAttempts: 2, initialMs: 1, maxMs: 1, signal: new AbortController().signal };
     expect(await channels.ensure(drive, '1', retry)).toBe(true);
     const first = channels.current!;
     expect(channels.renewAt()).toBe(first.expiration - 3_600_000);
     // Not due yet: nothing happens.
-    now += 30 * 60_000;
+    clock += 30 * 60_000;
     expect(await channels.ensure(drive, '1', retry)).toBe(false);
     // Inside the renewal margin: a new channel, and the old one is stopped at Google.
-    now = channels.renewAt() + 1;
+    clock = channels.renewAt() + 1;
     expect(await channels.ensure(drive, '1', retry)).toBe(true);
     expect(channels.current!.id).not.toBe(first.id);
     expect(fake.channels.get(first.id)!.stopped).toBe(true);

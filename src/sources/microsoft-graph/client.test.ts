@@ -10,6 +10,8 @@ import { ClientCredentialsProvider, graphScope } from './token.js';
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
 const SECRET = 'Xy8Q~fake-client-secret';
+/** When the test data happened: the fake's sign-ins lie in the hour before it, the read range spans two. */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -17,7 +19,7 @@ afterEach(async () => {
 });
 
 async function fake(): Promise<FakeGraph> {
-  const f = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, signIns: generateSignIns({ count: 5, start: Date.now() - 3_600_000, seed: 1 }) });
+  const f = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, signIns: generateSignIns({ count: 5, start: T0 - 3_600_000, seed: 1 }) });
   closers.push(() => f.close());
   return f;
 }
@@ -25,7 +27,7 @@ async function fake(): Promise<FakeGraph> {
 const provider = (f: FakeGraph, extra: Partial<ConstructorParameters<typeof ClientCredentialsProvider>[0]> = {}) =>
   new ClientCredentialsProvider({ loginUrl: f.loginUrl, tenantId: TENANT, clientId: CLIENT, clientSecret: new Secret(SECRET), scope: graphScope(f.url), ...extra });
 
-const range = () => ({ from: new Date(Date.now() - 7_200_000).toISOString(), to: new Date().toISOString(), top: 10 });
+const range = () => ({ from: new Date(T0 - 7_200_000).toISOString(), to: new Date(T0).toISOString(), top: 10 });
 
 describe('the SDK auth handler and our chain', () => {
   it('the SDK\'s own AuthenticationHandler sends no token to an http custom host (why the chain has its own)', async () => {

@@ -34,6 +34,12 @@ export interface GraphCursor {
      * ahead of messages still unread.
      */
     synced?: string;
+    /**
+     * When the round in progress began: what reached the folder before then is in the round, what
+     * came after may only be in the next one. Its end promises this, less `settle`, even when a
+     * stop split the round across runs.
+     */
+    started?: string;
   };
 }
 
@@ -71,7 +77,8 @@ export function decodeCursor(text: string | undefined): GraphCursor {
         isOptString(mail.next) &&
         isOptString(mail.delta) &&
         (mail.newest === undefined || isTime(mail.newest)) &&
-        (mail.synced === undefined || isTime(mail.synced))));
+        (mail.synced === undefined || isTime(mail.synced)) &&
+        (mail.started === undefined || isTime(mail.started))));
   if (!ok) {
     throw new SaaswatchError('INPUT_MALFORMED', 'microsoft-graph: the stored cursor is not a microsoft-graph cursor; fix or delete it to start over', {
       details: { cursor: text.slice(0, 200) },
@@ -232,7 +239,6 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
   const mailbox = config.mailbox;
   if (mailbox === undefined) return;
   const mail = (state.reported_mail ??= {});
-  const startedAt = ctx.now();
   let resets = 0;
   let done = 0;
 
@@ -263,7 +269,11 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
     // graph_url changed since the link was committed: the old host's sync state means nothing here.
     ctx.logger?.info({ source: ctx.source }, 'Stored Graph delta link is for another graph_url; starting a new delta round.');
     start = undefined;
+    delete mail.next;
   }
+  // A new round begins now; one resumed from its next link began when it was first started (a
+  // cursor from before rounds were timed promises nothing for it).
+  if (mail.next === undefined) mail.started = iso(ctx.now());
   let page = start === undefined ? await fresh() : await follow(start);
   for (let pageNo = 1; ; pageNo++) {
     const position = `page ${pageNo}`;
@@ -292,7 +302,8 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
       delete mail.next;
       if (mail.newest !== undefined) mail.synced = mail.newest;
       // The round is complete: what reached the folder before it began has been read, within `settle`.
-      promise(ctx, 'reported_mail', startedAt - config.settle);
+      if (mail.started !== undefined) promise(ctx, 'reported_mail', Date.parse(mail.started) - config.settle);
+      delete mail.started;
     } else if (page.nextLink) {
       mail.next = page.nextLink;
     } else {

@@ -26,6 +26,15 @@ const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
 const SECRET = 'Xy8Q~fake-client-secret-0123456789';
 const MAILBOX = 'phish-reports@contoso.com';
 const HOUR = 3_600_000;
+const MINUTE = 60_000;
+/** The source's present in every test: a Monday morning. */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+/**
+ * Where a test is about the present itself (the backfill start, the end of the last window), a few
+ * presents: a Monday morning, a Saturday night just before midnight, and the last millisecond of a month.
+ */
+const PRESENTS = ['2026-03-02T09:00:00.000Z', '2026-03-07T23:30:00.000Z', '2026-02-28T23:59:59.999Z'];
+const iso = (ms: number) => new Date(ms).toISOString();
 const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-graph-'));
 let dbNo = 0;
 
@@ -41,18 +50,25 @@ interface Rig {
   pipeline: Pipeline;
   /** Retry waits the source asked for (recorded instead of slept). */
   sleeps: number[];
+  /** The present of the source, the store and the pipeline (epoch ms); a test may move it between passes. */
   now: number;
   source(config?: Partial<MicrosoftGraphConfigInput>, opts?: MicrosoftGraphSourceOptions): ReturnType<typeof createMicrosoftGraphSource>;
 }
 
-async function rig(data: Omit<FakeGraphOptions, 'tenantId' | 'clientId' | 'clientSecret'> = {}, now = Date.now()): Promise<Rig> {
+/**
+ * The fake Graph, a store and a pipeline, with the source's present at `now` (default T0). The fake
+ * issues and checks its tokens by the system clock, as Entra does; the source's token cache runs on
+ * `now` like the rest of it, which is consistent within a pass (a new source fetches a new token).
+ */
+async function rig(data: Omit<FakeGraphOptions, 'tenantId' | 'clientId' | 'clientSecret'> = {}, now = T0): Promise<Rig> {
   const fake = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, ...data });
   open.push(fake);
-  const store = await openStore({ dialect: 'sqlite', path: join(tmp, `db-${++dbNo}.sqlite`) });
+  const clock = () => r.now;
+  const store = await openStore({ dialect: 'sqlite', path: join(tmp, `db-${++dbNo}.sqlite`), now: clock });
   open.push(store);
-  const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger });
+  const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, now: clock });
   const sleeps: number[] = [];
-  return {
+  const r: Rig = {
     fake,
     store,
     pipeline,
@@ -72,9 +88,10 @@ async function rig(data: Omit<FakeGraphOptions, 'tenantId' | 'clientId' | 'clien
           window: '6h',
           ...config,
         }),
-        { now: () => now, once: true, logger: silentLogger, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...opts },
+        { now: clock, once: true, logger: silentLogger, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...opts },
       ),
   };
+  return r;
 }
 
 async function ingest(r: Rig, src = r.source(), onBatch?: (b: SourceBatch, s: IngestStats) => void, signal?: AbortSignal) {
@@ -114,8 +131,8 @@ const signInIds = (xs: GraphSignIn[]) => xs.map((s) => idOf('sign_ins', s));
 const api = (f: FakeGraph) => f.requests.filter((q) => q.path.startsWith('/v1.0/'));
 
 describe('microsoft-graph source against the fake, through the SDK, into SQLite', () => {
-  it('pages sign-ins with @odata.nextLink over windows from backfill_start, and authenticates once', async () => {
-    const now = Date.parse('2024-05-07T00:00:00Z');
+  it.each(PRESENTS)('pages sign-ins with @odata.nextLink over windows from backfill_start, and authenticates once (now %s)', async (present) => {
+    const now = Date.parse(present);
     const signIns = generateSignIns({ count: 130, start: now - 20 * HOUR, spanMs: 18 * HOUR, seed: 1 });
     const r = await rig({ signIns }, now);
     const { stats, batches } = await ingest(r);
@@ -124,7 +141,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     const first = api(r.fake)[0]!;
     // Four 6h windows over the default 1d backfill, each read to its last page.
     expect(first.path).toBe('/v1.0/auditLogs/signIns');
-    expect(first.query).toEqual({ $filter: 'createdDateTime ge 2024-05-06T00:00:00.000Z and createdDateTime lt 2024-05-06T06:00:00.000Z', $top: '25' });
+    expect(first.query).toEqual({ $filter: `createdDateTime ge ${iso(now - 24 * HOUR)} and createdDateTime lt ${iso(now - 18 * HOUR)}`, $top: '25' });
     expect(api(r.fake).filter((q) => q.query.$skiptoken === undefined)).toHaveLength(4);
     const perWindow = [0, 1, 2, 3].map((w) => signIns.filter((s) => Math.floor((Date.parse(s.createdDateTime!) - (now - 24 * HOUR)) / (6 * HOUR)) === w).length);
     expect(api(r.fake).filter((q) => q.query.$skiptoken !== undefined)).toHaveLength(perWindow.reduce((n, c) => n + Math.max(0, Math.ceil(c / 25) - 1), 0));
@@ -133,12 +150,12 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     expect(r.fake.tokensIssued).toBe(1);
     // The token request carried the client credentials grant for Graph.
     expect(r.fake.requests[0]).toMatchObject({ method: 'POST', path: `/${TENANT}/oauth2/v2.0/token`, status: 200 });
-    expect(decodeCursor(batches.at(-1)!.cursor).sign_ins).toBe('2024-05-07T00:00:00.000Z');
+    expect(decodeCursor(batches.at(-1)!.cursor).sign_ins).toBe(present);
     expect(await r.store.getCursor('graph')).toBe(batches.at(-1)!.cursor);
   });
 
   it('sends the bearer token to an http graph_url on another port, which the SDK auth handler would not', async () => {
-    const r = await rig({ signIns: generateSignIns({ count: 3, start: Date.now() - HOUR, seed: 2 }) });
+    const r = await rig({ signIns: generateSignIns({ count: 3, start: T0 - HOUR, seed: 2 }) });
     await ingest(r);
     expect(api(r.fake).length).toBeGreaterThan(0);
     expect(api(r.fake).every((q) => q.authorized)).toBe(true);
@@ -146,7 +163,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('rides out a 429 storm honouring Retry-After, then 503s with backoff', async () => {
-    const now = Date.now();
+    const now = T0;
     const signIns = generateSignIns({ count: 120, start: now - 5 * HOUR, spanMs: 4 * HOUR, seed: 3 });
     const r = await rig({ signIns, faults: { rateLimited: 5, retryAfterSeconds: 3 } }, now);
     let turned = false;
@@ -165,13 +182,13 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('honours a Retry-After on a 503 too', async () => {
-    const r = await rig({ signIns: generateSignIns({ count: 5, start: Date.now() - HOUR, seed: 4 }), faults: { serverErrors: 1, serverErrorRetryAfter: 7 } });
+    const r = await rig({ signIns: generateSignIns({ count: 5, start: T0 - HOUR, seed: 4 }), faults: { serverErrors: 1, serverErrorRetryAfter: 7 } });
     await ingest(r);
     expect(r.sleeps).toEqual([7000]);
   });
 
   it('really waits for Retry-After when not told otherwise', async () => {
-    const signIns = generateSignIns({ count: 10, start: Date.now() - HOUR, seed: 5 });
+    const signIns = generateSignIns({ count: 10, start: T0 - HOUR, seed: 5 });
     const r = await rig({ signIns, faults: { rateLimited: 1, retryAfterSeconds: 1 } });
     const t0 = performance.now();
     await ingest(r, r.source({}, { sleep: undefined }));
@@ -180,7 +197,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('gives a stream up after max_attempts without losing its place, and resumes from the committed cursor', async () => {
-    const now = Date.now();
+    const now = T0;
     const signIns = generateSignIns({ count: 100, start: now - 5 * HOUR, spanMs: 4 * HOUR, seed: 6 });
     const r = await rig({ signIns }, now);
     const err = await ingest(r, r.source({ max_attempts: 3, window: '1d' }), (_b, s) => {
@@ -195,8 +212,8 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     await expectStoredExactlyOnce(r.store, signInIds(signIns));
   });
 
-  it('lets the other streams carry on while one stays down, and reports the outage at the end', async () => {
-    const now = Date.now();
+  it.each(PRESENTS)('lets the other streams carry on while one stays down, and reports the outage at the end (now %s)', async (present) => {
+    const now = Date.parse(present);
     const signIns = generateSignIns({ count: 20, start: now - 3 * HOUR, spanMs: 2 * HOUR, seed: 15 });
     const alerts = generateAlerts({ count: 10, start: now - 3 * HOUR, spanMs: 2 * HOUR, seed: 16 });
     const r = await rig({ signIns, alerts, faults: { serverErrors: 1_000, serverErrorsOn: 'signIns' } }, now);
@@ -209,7 +226,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('picks up late sign-ins inside the settle window on the next poll, and stores each once', async () => {
-    const now = Date.now();
+    const now = T0;
     const onTime = generateSignIns({ count: 60, start: now - 5 * HOUR, spanMs: 5 * HOUR - 120_000, seed: 7 });
     // Happened 20 minutes ago, but Entra shows them only later.
     const late = generateSignIns({ count: 15, start: now - 25 * 60_000, spanMs: 5 * 60_000, seed: 8 });
@@ -230,7 +247,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('dead-letters a malformed record with the reason while the rest of its page is stored', async () => {
-    const now = Date.now();
+    const now = T0;
     const signIns = generateSignIns({ count: 20, start: now - 2 * HOUR, spanMs: HOUR, seed: 9 });
     const broken = { ...signIns[10]!, status: { failureReason: 'Other.' } } as GraphSignIn;
     signIns[10] = broken;
@@ -245,7 +262,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('fails with a clear non-retryable error on a wrong secret, without the secret in it', async () => {
-    const r = await rig({ signIns: generateSignIns({ count: 5, start: Date.now() - HOUR, seed: 10 }) });
+    const r = await rig({ signIns: generateSignIns({ count: 5, start: T0 - HOUR, seed: 10 }) });
     const err = await ingest(r, r.source({ client_secret: 'wrong-secret-value' }, { once: false })).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'HTTP_REJECTED', retryable: false, details: { status: 401, aadsts: '7000215' } });
     expect((err as Error).message).toMatch(/AADSTS7000215: Invalid client secret provided.*check client_secret/);
@@ -254,7 +271,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('names client_id or tenant_id when those are wrong, and retries a token endpoint outage', async () => {
-    const r = await rig({ signIns: generateSignIns({ count: 5, start: Date.now() - HOUR, seed: 11 }) });
+    const r = await rig({ signIns: generateSignIns({ count: 5, start: T0 - HOUR, seed: 11 }) });
     const badClient = await ingest(r, r.source({ client_id: '00000000-0000-0000-0000-000000000001' })).catch((e: unknown) => e);
     expect(badClient).toMatchObject({ retryable: false, message: expect.stringMatching(/AADSTS700016.*check client_id/) });
     const badTenant = await ingest(r, r.source({ tenant_id: 'fabrikam.onmicrosoft.com' })).catch((e: unknown) => e);
@@ -266,12 +283,12 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('says which permission is missing on a 403, and fetches a new token once when Graph refuses a cached one', async () => {
-    const r = await rig({ signIns: generateSignIns({ count: 5, start: Date.now() - HOUR, seed: 12 }), permissions: ['Mail.Read'] });
+    const r = await rig({ signIns: generateSignIns({ count: 5, start: T0 - HOUR, seed: 12 }), permissions: ['Mail.Read'] });
     const err = await ingest(r).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'HTTP_REJECTED', retryable: false, details: { status: 403, graph_error: 'Authorization_RequestDenied' } });
     expect((err as Error).message).toMatch(/AuditLog\.Read\.All/);
 
-    const r2 = await rig({ signIns: generateSignIns({ count: 60, start: Date.now() - 3 * HOUR, spanMs: 2 * HOUR, seed: 13 }) });
+    const r2 = await rig({ signIns: generateSignIns({ count: 60, start: T0 - 3 * HOUR, spanMs: 2 * HOUR, seed: 13 }) });
     let revoked = false;
     await ingest(r2, r2.source(), (_b, s) => {
       if (s.batches === 1 && !revoked) {
@@ -285,7 +302,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('reads security alerts by lastUpdateDateTime, as alert events', async () => {
-    const now = Date.now();
+    const now = T0;
     const alerts = generateAlerts({ count: 40, start: now - 6 * HOUR, spanMs: 5 * HOUR, seed: 14 });
     const r = await rig({ alerts }, now);
     const { stats } = await ingest(r, r.source({ streams: ['security_alerts'] }));
@@ -297,13 +314,13 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   describe('reported mail (delta query)', () => {
-    const mailRig = async (messages: GraphMessage[], now = Date.now()) => rig({ mailbox: { address: MAILBOX, messages } }, now);
+    const mailRig = async (messages: GraphMessage[], now = T0) => rig({ mailbox: { address: MAILBOX, messages } }, now);
     const mailSource = (r: Rig, config: Partial<MicrosoftGraphConfigInput> = {}, opts: MicrosoftGraphSourceOptions = {}) =>
       r.source({ streams: ['reported_mail'], mailbox: MAILBOX, page_size: 10, ...config }, opts);
     const reportIds = (ms: GraphMessage[]) => ms.map((m) => idOf('reported_mail', reportOf(m)));
 
-    it('pages the first round with nextLinks, fetches each report\'s attachments, and commits the deltaLink', async () => {
-      const now = Date.now();
+    it.each(PRESENTS)('pages the first round with nextLinks, fetches each report\'s attachments, and commits the deltaLink (now %s)', async (present) => {
+      const now = Date.parse(present);
       const messages = generateReportedMessages({ count: 35, start: now - 10 * HOUR, spanMs: 9 * HOUR, mailbox: MAILBOX, seed: 20 });
       const r = await mailRig(messages, now);
       const { stats, batches } = await ingest(r, mailSource(r));
@@ -326,7 +343,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     });
 
     it('resumes from the committed deltaLink after a restart: only new reports, read messages and removals store nothing', async () => {
-      const now = Date.now();
+      const now = T0;
       const messages = generateReportedMessages({ count: 12, start: now - 5 * HOUR, spanMs: 4 * HOUR, mailbox: MAILBOX, seed: 21 });
       const r = await mailRig(messages, now);
       await ingest(r, mailSource(r));
@@ -347,7 +364,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     });
 
     it('resumes an interrupted round from its committed nextLink', async () => {
-      const now = Date.now();
+      const now = T0;
       const messages = generateReportedMessages({ count: 30, start: now - 5 * HOUR, spanMs: 4 * HOUR, mailbox: MAILBOX, seed: 23 });
       const r = await mailRig(messages, now);
       const crash = new AbortController();
@@ -360,8 +377,68 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
       await expectStoredExactlyOnce(r.store, reportIds(messages));
     });
 
+    it('promises from when a round began even when a stop split it across runs, so a report that came meanwhile is not behind the promise', async () => {
+      const messages = generateReportedMessages({ count: 30, start: T0 - 5 * HOUR, spanMs: 4 * HOUR, mailbox: MAILBOX, seed: 34 });
+      const r = await mailRig(messages, T0);
+      const settle = { settle: '1h' } as const;
+      /** Every batch of every pass, in order, with the pass it came from. */
+      const seen: Array<{ pass: number; batch: SourceBatch }> = [];
+      const pass = (n: number, src: ReturnType<typeof mailSource>, stop?: AbortController) =>
+        ingest(r, src, (b, s) => {
+          seen.push({ pass: n, batch: b });
+          if (stop && s.batches === 1) stop.abort();
+        }, stop?.signal);
+
+      // Pass 1 at T0: the round begins, and stops after its first page.
+      const crash = new AbortController();
+      const first = await pass(1, mailSource(r, settle, { once: false }), crash);
+      expect(first.stats.inserted).toBe(10);
+      const split = decodeCursor(await r.store.getCursor('graph')).reported_mail!;
+      expect(split.next).toMatch(/\$skiptoken=/);
+
+      // A report reaches the folder after the round began: it is not in this round but the next.
+      const arrived = generateReportedMessages({ count: 1, start: T0 + 10 * MINUTE, mailbox: MAILBOX, seed: 35 });
+      r.fake.addMessages(arrived);
+
+      // Pass 2, hours later, finishes the round from its nextLink.
+      r.now = T0 + 3 * HOUR;
+      const before = api(r.fake).length;
+      const second = await pass(2, mailSource(r, settle));
+      expect(second.stats.inserted).toBe(20);
+      expect(api(r.fake).slice(before).filter((q) => q.path.endsWith('/messages/delta')).every((q) => q.query.$skiptoken !== undefined)).toBe(true);
+      const done = decodeCursor(await r.store.getCursor('graph')).reported_mail!;
+      expect(done.delta).toMatch(/\$deltatoken=/);
+      expect(done.next).toBeUndefined();
+      expect(done.started).toBeUndefined();
+      // The round began at T0, not when pass 2 did: it promises T0 − settle, not T0 + 3h − settle.
+      const promisedAfter = (n: number) => Math.max(...seen.filter((x) => x.pass === n).map((x) => x.batch.watermark ?? -Infinity));
+      expect(promisedAfter(2)).toBe(T0 - HOUR);
+      expect(seen.filter((x) => x.pass === 2).at(-1)!.batch.watermark).toBe(T0 - HOUR);
+
+      // Pass 3 starts the next round from the deltaLink and delivers the report that came meanwhile.
+      r.now = T0 + 3 * HOUR + 5 * MINUTE;
+      const third = await pass(3, mailSource(r, settle));
+      expect(third.stats.inserted).toBe(1);
+      expect(seen.filter((x) => x.pass === 3).flatMap((x) => x.batch.events.map((e) => e.event.id))).toEqual(reportIds(arrived));
+      await expectStoredExactlyOnce(r.store, reportIds([...messages, ...arrived]));
+
+      // No event of any pass is older than what an earlier batch, of this pass or an earlier one, promised.
+      let promised = Number.NEGATIVE_INFINITY;
+      const behind: string[] = [];
+      for (const { pass: n, batch } of seen) {
+        for (const e of batch.events) {
+          if (Date.parse(e['@timestamp']) < promised) behind.push(`pass ${n}: ${e['@timestamp']} < promised ${iso(promised)}`);
+        }
+        promised = Math.max(promised, batch.watermark ?? Number.NEGATIVE_INFINITY);
+      }
+      expect(behind).toEqual([]);
+      expect(seen.map((x) => x.pass)).toEqual([1, 2, 2, 3]);
+      // What carried the round's start across the stop: the cursor pass 1 committed.
+      expect(split.started).toBe(iso(T0));
+    });
+
     it('restarts the round when the delta token expired (410 SyncStateNotFound), storing nothing twice', async () => {
-      const now = Date.now();
+      const now = T0;
       const messages = generateReportedMessages({ count: 15, start: now - 5 * HOUR, spanMs: 4 * HOUR, mailbox: MAILBOX, seed: 24 });
       const r = await mailRig(messages, now);
       await ingest(r, mailSource(r));
@@ -379,8 +456,8 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
       await expectStoredExactlyOnce(r.store, reportIds([...messages, ...later]));
     });
 
-    it('resyncs from backfill_start when the first round expires midway, since its pages are in no time order', async () => {
-      const now = Date.now();
+    it.each(PRESENTS)('resyncs from backfill_start when the first round expires midway, since its pages are in no time order (now %s)', async (present) => {
+      const now = Date.parse(present);
       // Served newest first: the first page alone would put the newest report hours after the rest.
       const messages = generateReportedMessages({ count: 30, start: now - 10 * HOUR, spanMs: 9 * HOUR, mailbox: MAILBOX, seed: 28 }).reverse();
       const r = await mailRig(messages, now);
@@ -397,7 +474,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     });
 
     it('starts a new round when the committed link belongs to another graph_url', async () => {
-      const now = Date.now();
+      const now = T0;
       const messages = generateReportedMessages({ count: 5, start: now - 3 * HOUR, spanMs: 2 * HOUR, mailbox: MAILBOX, seed: 29 });
       const r = await mailRig(messages, now);
       const synced = new Date(now - 90 * 60_000).toISOString();
@@ -413,7 +490,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     });
 
     it('also resyncs on resyncRequired, and gives a poll up when every token expires', async () => {
-      const now = Date.now();
+      const now = T0;
       const messages = generateReportedMessages({ count: 25, start: now - 5 * HOUR, spanMs: 4 * HOUR, mailbox: MAILBOX, seed: 26 });
       const r = await mailRig(messages, now);
       r.fake.faults.deltaGoneCode = 'resyncRequired';
@@ -426,7 +503,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     });
 
     it('skips @removed entries and dead-letters a malformed message while storing the rest of the page', async () => {
-      const now = Date.now();
+      const now = T0;
       const messages = generateReportedMessages({ count: 8, start: now - 5 * HOUR, spanMs: 4 * HOUR, mailbox: MAILBOX, seed: 27 });
       const broken = { ...messages[3]!, from: null, sender: null } as GraphMessage;
       messages[3] = broken;
@@ -453,7 +530,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('follows every stream in one cursor, each resuming from its own position', async () => {
-    const now = Date.now();
+    const now = T0;
     const signIns = generateSignIns({ count: 30, start: now - 3 * HOUR, spanMs: 2 * HOUR, seed: 30 });
     const alerts = generateAlerts({ count: 10, start: now - 3 * HOUR, spanMs: 2 * HOUR, seed: 31 });
     const messages = generateReportedMessages({ count: 10, start: now - 3 * HOUR, spanMs: 2 * HOUR, mailbox: MAILBOX, seed: 32 });
@@ -475,7 +552,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
   });
 
   it('stops promptly when aborted in the middle of a Retry-After wait', async () => {
-    const r = await rig({ signIns: generateSignIns({ count: 10, start: Date.now() - HOUR, seed: 33 }), faults: { rateLimited: 1_000, retryAfterSeconds: 60 } });
+    const r = await rig({ signIns: generateSignIns({ count: 10, start: T0 - HOUR, seed: 33 }), faults: { rateLimited: 1_000, retryAfterSeconds: 60 } });
     const ac = new AbortController();
     const t0 = performance.now();
     setTimeout(() => ac.abort(), 200);

@@ -77,8 +77,8 @@ export class MicrosoftGraphSource implements Source {
           if (signal.aborted) return;
           const e = toSaaswatchError(err);
           // A refused credential or permission will not fix itself: stop and say which. Throttling
-          // and outages that outlast the retries wait for the next poll, resuming from the cursor,
-          // and do not hold back the other streams.
+          // and outages that outlast the retries wait for the next poll, resuming from the cursor;
+          // the other streams are still read, but windowed detection waits for this one's promise.
           if (!e.retryable) throw e;
           logger?.error({ source: name, stream, code: e.code, err: errorMessage(e) }, 'Microsoft Graph poll failed; trying again at the next poll.');
           deferred ??= e;
