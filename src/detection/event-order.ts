@@ -4,7 +4,7 @@
 // source pages newest first, shuffles a page, or runs beside a source hours behind it. Holding each
 // counted event until no earlier one can still arrive (the watermark, from the sources' declared
 // lateness) and then applying the due ones sorted makes the result a function of the events alone:
-// the invariant `test/detection-order.property.test.ts` checks against an offline oracle.
+// the invariant the property tests (src/detection/*order.property.test.ts) check against an offline oracle.
 
 /** What a windowed detector queues: the event's time and id, plus whatever it counts. */
 export interface Timed {
@@ -15,30 +15,6 @@ export interface Timed {
 /** Total order on queued entries: time, then event id, so ties break the same way in every run. */
 export function compareTimed(a: Timed, b: Timed): number {
   return a.t - b.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** Inserts keeping (t, id) order; arrivals are mostly in order, so the walk back from the tail is short. */
-export function insertTimed<T extends Timed>(xs: T[], x: T): void {
-  let i = xs.length;
-  xs.push(x);
-  while (i > 0 && compareTimed(xs[i - 1]!, x) > 0) {
-    xs[i] = xs[i - 1]!;
-    i--;
-  }
-  xs[i] = x;
-}
-
-/** How many leading entries of a sorted queue are due: time before the frontier. */
-export function dueCount(xs: readonly Timed[], frontier: number): number {
-  if (frontier === Number.POSITIVE_INFINITY) return xs.length;
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]!.t < frontier) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
