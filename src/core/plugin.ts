@@ -5,7 +5,7 @@ import type { Detector } from './alert.js';
 import type { Clock } from './clock.js';
 import type { SecurityEvent } from './event.js';
 import type { Sink } from './sink.js';
-import type { Store } from './store.js';
+import type { DetectorState, Inventory } from './store.js';
 import type { Source } from './source.js';
 
 export interface PluginDeps {
@@ -17,9 +17,9 @@ export interface PluginDeps {
   /** Pollers read up to the present once and finish, instead of polling forever (cron jobs, backfills). */
   once?: boolean;
   /** The file inventory, for sources that list files and their sharing (absent in unit tests that need none). */
-  files?: Pick<Store, 'upsertFile' | 'getFile'>;
-  /** Small keyed JSON state that survives restarts (detector baselines and models). */
-  state?: Pick<Store, 'getBaseline' | 'putBaseline'>;
+  files?: Inventory;
+  /** Small keyed JSON state that survives restarts (detector models and windows). */
+  state?: DetectorState;
   /** The run's clock: what pollers read "now" from (default the system clock). */
   now?: Clock;
 }

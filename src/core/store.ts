@@ -1,4 +1,4 @@
-/** The storage contract every dialect (SQLite, PostgreSQL) fulfils; contract tests run over all of them. */
+/** The storage contract, as narrow ports every dialect (SQLite, PostgreSQL) fulfils; docs/contracts/store.md writes it down and test/contracts/store checks it. */
 import type { Alert, AlertStatus } from './alert.js';
 import type { SecurityEvent } from './event.js';
 import type { DeadLetterInput } from './source.js';
@@ -91,13 +91,15 @@ export interface FileRecord {
   deleted: boolean;
 }
 
-export interface Store {
-  readonly dialect: 'sqlite' | 'postgres';
-  /** Applies pending versioned migrations; returns the schema version now in force. */
-  migrate(): Promise<number>;
-  close(): Promise<void>;
-
-  /** Events (new ids only; known ids are ignored), dead letters, cursor and alerts in one transaction. */
+/**
+ * Events as they were ingested, with each source's cursor and the records that could not be read.
+ * The pipeline's port: commitBatch is its one write, and carries the batch's alerts and detector state.
+ */
+export interface EventLog {
+  /**
+   * Events (new ids only; known ids are ignored), dead letters, cursor, alerts with their deliveries
+   * and detector state in one transaction.
+   */
   commitBatch(batch: CommitBatch): Promise<CommitResult>;
   /** Which of these event ids are stored already. */
   knownEventIds(ids: readonly string[]): Promise<Set<string>>;
@@ -106,7 +108,12 @@ export interface Store {
   countEvents(q?: EventQuery): Promise<number>;
   /** Retention: deletes events with event time before `before` (epoch ms); returns how many. */
   purgeEventsBefore(before: number): Promise<number>;
+  listDeadLetters(q?: { source?: string; limit?: number }): Promise<DeadLetter[]>;
+  countDeadLetters(q?: { source?: string }): Promise<number>;
+}
 
+/** Alerts, deduplicated by key, and the outbox of their deliveries to sinks. */
+export interface AlertOutbox {
   /**
    * Upserts alerts by dedup key. A new alert gets one pending delivery per sink, and the user blocks
    * its actions ask for (blocked_users plus an audit entry; an existing block stands), in the same
@@ -119,32 +126,59 @@ export interface Store {
 
   /**
    * Leases up to `limit` deliveries that are due (pending and nextAttemptAt <= now, or delivering
-   * with an expired lease), marking them delivering until now + leaseMs.
+   * with an expired lease), oldest due first, marking them delivering until now + leaseMs.
    */
   claimDeliveries(now: number, limit: number, leaseMs: number): Promise<Delivery[]>;
   completeDelivery(id: string): Promise<void>;
   retryDelivery(id: string, nextAttemptAt: number, error: string): Promise<void>;
   failDelivery(id: string, error: string): Promise<void>;
   listDeliveries(q?: { status?: DeliveryStatus; alertId?: string; limit?: number }): Promise<Delivery[]>;
+}
 
-  listDeadLetters(q?: { source?: string; limit?: number }): Promise<DeadLetter[]>;
-  countDeadLetters(q?: { source?: string }): Promise<number>;
+/** Small keyed JSON state that survives restarts: detector models, Sigma and brute-force windows. */
+export interface DetectorState {
+  /** The value last put under `key`, as JSON gives it back; undefined when there is none. */
+  getState(key: string): Promise<unknown>;
+  /** Stores `value` as JSON under `key`; undefined deletes the key. */
+  putState(key: string, value: unknown): Promise<void>;
+}
 
-  /** Small JSON state per key (detector baselines, model state). */
-  getBaseline(key: string): Promise<unknown>;
-  putBaseline(key: string, value: unknown): Promise<void>;
+/** What sources know of the files they list: owner, visibility, sharing. */
+export interface Inventory {
+  upsertFile(f: Omit<FileRecord, 'updatedAt'>): Promise<void>;
+  getFile(key: string): Promise<FileRecord | undefined>;
+}
 
+/** Identity mapping: (source, source identity) → canonical identity. */
+export interface Identities {
+  putIdentity(source: string, sourceId: string, canonical: string): Promise<void>;
+  resolveIdentity(source: string, sourceId: string): Promise<string | undefined>;
+}
+
+/** Users blocked by an analyst or by an alert's response action. */
+export interface Blocks {
   blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void>;
   unblockUser(user: string): Promise<boolean>;
   listBlockedUsers(): Promise<BlockedUser[]>;
+}
 
-  upsertFile(f: Omit<FileRecord, 'updatedAt'>): Promise<void>;
-  getFile(key: string): Promise<FileRecord | undefined>;
-
-  /** Identity mapping: (source, source identity) → canonical identity. */
-  putIdentity(source: string, sourceId: string, canonical: string): Promise<void>;
-  resolveIdentity(source: string, sourceId: string): Promise<string | undefined>;
-
+/** Who did what, newest first. */
+export interface Audit {
   audit(actor: string, action: string, details: Record<string, unknown>): Promise<void>;
   listAudit(limit?: number): Promise<AuditEntry[]>;
 }
+
+/** Opening concerns of one database: which dialect, its schema version, closing it. */
+export interface StoreLifecycle {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Applies pending versioned migrations; returns the schema version now in force. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Every port over one database, as the app opens and wires it. Consumers take only the ports they
+ * use (the pipeline an EventLog, the outbox an AlertOutbox, detectors a DetectorState, ...), so a
+ * new consumer's needs, and a fake for its tests, stay as small as its job.
+ */
+export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit {}

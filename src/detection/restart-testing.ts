@@ -111,11 +111,11 @@ export async function splitRun(make: (store: Store) => Detector, store: Store, b
 
 /** Every key the detector saved under `prefix`, with its JSON size (from the manifest of a WindowLog). */
 export async function savedWindows(store: Store, prefix: string): Promise<{ manifest: unknown; segments: Map<number, unknown>; bytes: number }> {
-  const manifest = (await store.getBaseline(`${prefix}#windows`)) as { segs?: Array<[number, number]> } | undefined;
+  const manifest = (await store.getState(`${prefix}#windows`)) as { segs?: Array<[number, number]> } | undefined;
   const segments = new Map<number, unknown>();
   let bytes = manifest === undefined ? 0 : JSON.stringify(manifest).length;
   for (const [id] of manifest?.segs ?? []) {
-    const v = await store.getBaseline(`${prefix}#windows:${id}`);
+    const v = await store.getState(`${prefix}#windows:${id}`);
     segments.set(id, v);
     bytes += JSON.stringify(v).length;
   }

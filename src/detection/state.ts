@@ -147,12 +147,12 @@ export class UserStates<S, E> {
   /** Loads the users that were in memory at the last save, most recently active last, up to the cap. */
   async restore(): Promise<void> {
     if (!this.#store) return;
-    const index = await this.#store.getBaseline(this.indexKey);
+    const index = await this.#store.getState(this.indexKey);
     if (!Array.isArray(index)) return;
     const users = index.filter((u): u is string => typeof u === 'string').slice(-this.#maxUsers);
     for (const user of users) {
       if (this.#mem.has(user) || this.#queue.has(user)) continue;
-      const s = this.#model.decode(await this.#store.getBaseline(this.key(user)));
+      const s = this.#model.decode(await this.#store.getState(this.key(user)));
       if (s === undefined) continue;
       this.#loaded++;
       this.#insert(user, s);
@@ -169,7 +169,7 @@ export class UserStates<S, E> {
     const store = this.#store;
     if (!store) return;
     for (const user of [...this.#queue.keys()]) {
-      const stored = await store.getBaseline(this.key(user));
+      const stored = await store.getState(this.key(user));
       const events = this.#queue.get(user);
       if (!events) continue;
       this.#queue.delete(user);
@@ -195,7 +195,7 @@ export class UserStates<S, E> {
   async load(user: string): Promise<void> {
     const store = this.#store;
     if (!store || this.#mem.has(user) || this.#evictedDirty.has(user)) return;
-    const stored = await store.getBaseline(this.key(user));
+    const stored = await store.getState(this.key(user));
     // Re-read after the await: the user may have been brought in meanwhile.
     if (this.#mem.has(user) || this.#evictedDirty.has(user)) return;
     let s = stored === undefined ? undefined : this.#model.decode(stored);
@@ -223,7 +223,7 @@ export class UserStates<S, E> {
     if (!store) return;
     await this.settle();
     for (const [user, s] of [...this.#evictedDirty]) {
-      await store.putBaseline(this.key(user), this.#model.encode(s));
+      await store.putState(this.key(user), this.#model.encode(s));
       if (this.#evictedDirty.get(user) === s) this.#evictedDirty.delete(user);
       this.#saved++;
     }
@@ -232,7 +232,7 @@ export class UserStates<S, E> {
       this.#dirty.delete(user);
       if (s === undefined) continue;
       try {
-        await store.putBaseline(this.key(user), this.#model.encode(s));
+        await store.putState(this.key(user), this.#model.encode(s));
         this.#saved++;
       } catch (err) {
         this.#dirty.add(user);
@@ -242,7 +242,7 @@ export class UserStates<S, E> {
     if (this.#indexChanged) {
       this.#indexChanged = false;
       try {
-        await store.putBaseline(this.indexKey, [...this.#mem.keys()]);
+        await store.putState(this.indexKey, [...this.#mem.keys()]);
       } catch (err) {
         this.#indexChanged = true;
         throw err;
@@ -338,7 +338,7 @@ export class HeldEvents {
   }
 
   async restore(): Promise<void> {
-    const saved = (await this.#store?.getBaseline(this.#key)) as { k?: unknown; o?: unknown } | undefined;
+    const saved = (await this.#store?.getState(this.#key)) as { k?: unknown; o?: unknown } | undefined;
     if (!saved || !this.#time.load(saved.k)) return;
     const o = saved.o;
     this.#resumeFrom = typeof o === 'number' && Number.isFinite(o) ? Math.max(o, this.#time.frontier) : undefined;
@@ -350,7 +350,7 @@ export class HeldEvents {
     const value = { k: this.#time.toJSON(), ...(oldest !== undefined ? { o: oldest } : {}) };
     const json = JSON.stringify(value);
     if (json === this.#saved) return;
-    await this.#store.putBaseline(this.#key, value);
+    await this.#store.putState(this.#key, value);
     this.#saved = json;
   }
 }

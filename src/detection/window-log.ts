@@ -212,7 +212,7 @@ export class WindowLog {
   async #restore(): Promise<void> {
     if (this.#loaded) return;
     this.#loaded = true;
-    const raw = await this.#store.getBaseline(this.manifestKey);
+    const raw = await this.#store.getState(this.manifestKey);
     if (raw === undefined) return;
     const m = parseManifest(raw);
     if (!m) {
@@ -233,7 +233,7 @@ export class WindowLog {
     const byName = new Map(this.#parts.map((p) => [p.name, p]));
     const latest = new Map<string, Map<string, { seg: number; rec: { k: string }; resolve: Resolve }>>();
     for (const [id] of m.segs) {
-      const seg = parseSegment(await this.#store.getBaseline(this.segmentKey(id)));
+      const seg = parseSegment(await this.#store.getState(this.segmentKey(id)));
       if (!seg) {
         // A missing or unreadable segment could hide the latest copy of any group, letting an older one back.
         all();
@@ -311,7 +311,7 @@ export class WindowLog {
     // Saving before any restore (a detector that never restored) must not reuse the ids of segments already stored.
     if (!this.#loaded) {
       this.#loaded = true;
-      const raw = await this.#store.getBaseline(this.manifestKey);
+      const raw = await this.#store.getState(this.manifestKey);
       if (raw !== undefined) this.#forget(raw);
     }
     if (this.#resync) {
@@ -382,8 +382,8 @@ export class WindowLog {
     const manifestJson = JSON.stringify(manifest);
     if (records > 0 || manifestJson !== this.#lastManifest) {
       try {
-        if (records) await this.#store.putBaseline(this.segmentKey(id), segment);
-        await this.#store.putBaseline(this.manifestKey, manifest);
+        if (records) await this.#store.putState(this.segmentKey(id), segment);
+        await this.#store.putState(this.manifestKey, manifest);
       } catch (err) {
         // The segment may be stored without a manifest naming it; rewrite everything next time.
         if (records) this.#garbage.add(id);
@@ -397,7 +397,7 @@ export class WindowLog {
     }
     // Only segments a written manifest no longer lists are here, so deleting them cannot lose state.
     for (const sid of [...this.#garbage]) {
-      await this.#store.putBaseline(this.segmentKey(sid), undefined);
+      await this.#store.putState(this.segmentKey(sid), undefined);
       this.#garbage.delete(sid);
     }
   }

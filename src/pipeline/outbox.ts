@@ -1,7 +1,7 @@
 /** Delivers stored alerts to sinks: leases due deliveries, applies each sink's retry policy, and records the outcome. */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Delivery, Sink, Store } from '../core/index.js';
+import type { AlertOutbox, Delivery, Sink } from '../core/index.js';
 import { SaaswatchError, errorMessage } from '../core/index.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay, type RetryPolicy } from './retry.js';
 
@@ -50,7 +50,7 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export class Outbox {
-  readonly #store: Store;
+  readonly #store: AlertOutbox;
   readonly #sinks: ReadonlyMap<string, OutboxSink>;
   readonly #logger: Logger;
   readonly #leaseMs: number;
@@ -64,7 +64,7 @@ export class Outbox {
   /** Aborted only by abort(): in-flight requests normally finish, so a stop never wastes an attempt. */
   readonly #inFlight = new AbortController();
 
-  constructor(store: Store, sinks: ReadonlyMap<string, OutboxSink>, opts: OutboxOptions) {
+  constructor(store: AlertOutbox, sinks: ReadonlyMap<string, OutboxSink>, opts: OutboxOptions) {
     this.#store = store;
     this.#sinks = sinks;
     this.#logger = opts.logger;

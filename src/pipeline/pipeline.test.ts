@@ -13,7 +13,7 @@ class Counter implements Detector {
   readonly id = 'counter';
   count = 0;
   constructor(
-    private readonly state: Pick<Store, 'getBaseline' | 'putBaseline'>,
+    private readonly state: Pick<Store, 'getState' | 'putState'>,
     /** Saving takes real time, as a round trip to PostgreSQL does. */
     private readonly saveMs = 0,
   ) {}
@@ -25,7 +25,7 @@ class Counter implements Detector {
     return [];
   }
   async restore(): Promise<void> {
-    this.count = ((await this.state.getBaseline('counter')) as number | undefined) ?? 0;
+    this.count = ((await this.state.getState('counter')) as number | undefined) ?? 0;
     this.#saved = this.count;
   }
   /** Writes only when the count changed since its last write, as real detectors save only what changed. */
@@ -33,7 +33,7 @@ class Counter implements Detector {
     const count = this.count;
     if (count === this.#saved) return;
     if (this.saveMs) await new Promise((r) => setTimeout(r, this.saveMs));
-    await this.state.putBaseline('counter', count);
+    await this.state.putState('counter', count);
     this.#saved = count;
   }
   #saved: number | undefined;
@@ -93,7 +93,7 @@ describe('pipeline and detector state', () => {
     });
     await expect(pipelineOn(dying).pipeline.ingest(source(events))).rejects.toThrow('killed');
     expect(await store.countEvents()).toBe(20);
-    expect(await store.getBaseline('counter')).toBe(20);
+    expect(await store.getState('counter')).toBe(20);
 
     const second = pipelineOn(store);
     await second.pipeline.ingest(source(events), {});
@@ -103,13 +103,13 @@ describe('pipeline and detector state', () => {
   it('does not count again what is stored already: an overlap re-read after a restart', async () => {
     const store = await memoryStore();
     await pipelineOn(store).pipeline.ingest(source(events));
-    expect(await store.getBaseline('counter')).toBe(30);
+    expect(await store.getState('counter')).toBe(30);
     // A new process re-reads the last twenty records (a poller's overlap window) and five new ones.
     const more = Array.from({ length: 5 }, (_, i) => testEvent({ time: T0 + (30 + i) * 1000, user: 'u0@example.com', nonce: 30 + i }));
     const second = pipelineOn(store);
     await second.pipeline.ingest(source([...events.slice(10), ...more], { ignoreCursor: true }));
     expect(second.counter.count).toBe(35);
-    expect(await store.getBaseline('counter')).toBe(35);
+    expect(await store.getState('counter')).toBe(35);
     expect(await store.countEvents()).toBe(35);
   });
 
@@ -130,7 +130,7 @@ describe('pipeline and detector state', () => {
     await pipeline.processBatch('push', batch);
     expect(counter.count).toBe(10);
     expect(await store.countEvents()).toBe(10);
-    expect(await store.getBaseline('counter')).toBe(10);
+    expect(await store.getState('counter')).toBe(10);
   });
 
   it('runs batches of sources side by side one at a time', async () => {
@@ -160,6 +160,6 @@ describe('pipeline and detector state', () => {
     expect(seen.length).toBe(6); // one per batch; the final flush changes nothing
     for (const [counted, stored] of seen) expect(counted).toBe(stored);
     expect(counter.count).toBe(30);
-    expect(await store.getBaseline('counter')).toBe(30);
+    expect(await store.getState('counter')).toBe(30);
   });
 });

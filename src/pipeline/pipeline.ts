@@ -1,6 +1,6 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Alert, CommitBatch, CommitResult, Detector, Finding, SecurityEvent, Source, SourceBatch, Store } from '../core/index.js';
+import type { Alert, CommitBatch, CommitResult, Detector, Finding, SecurityEvent, Source, SourceBatch, EventLog } from '../core/index.js';
 import { errorMessage, eventTime, systemClock, type Clock } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
@@ -23,7 +23,7 @@ export interface IngestStats {
 }
 
 export interface PipelineOptions {
-  store: Store;
+  store: EventLog;
   detectors: Detector[];
   /** Names of configured sinks: every new alert gets one outbox delivery per sink. */
   sinkNames: string[];
@@ -50,7 +50,7 @@ const REPLAY_PAGE = 5_000;
  * Hands each detector back the stored events it held unjudged at its last save (see
  * Detector.resumeFrom), reading the store in (time, id) order a page at a time.
  */
-export async function replayStored(store: Pick<Store, 'queryEvents'>, detectors: readonly Detector[]): Promise<number> {
+export async function replayStored(store: Pick<EventLog, 'queryEvents'>, detectors: readonly Detector[]): Promise<number> {
   const from = new Map<Detector, number>();
   for (const d of detectors) {
     const t = d.resumeFrom?.();
@@ -161,7 +161,7 @@ export class Pipeline {
     this.#restored = true;
     for (const d of this.#opts.detectors) await d.restore?.();
     await replayStored(this.#opts.store, this.#opts.detectors);
-    const newest = await this.#opts.state?.getBaseline(NEWEST_KEY);
+    const newest = await this.#opts.state?.getState(NEWEST_KEY);
     if (typeof newest === 'number' && Number.isFinite(newest)) {
       this.#watermarks.seen(newest);
       this.#savedNewest = newest;
@@ -202,7 +202,7 @@ export class Pipeline {
     // reads nothing new still judges up to the newest event any run has seen.
     if (this.#opts.state && newest > this.#savedNewest) {
       this.#savedNewest = newest;
-      await this.#opts.state.putBaseline(NEWEST_KEY, newest);
+      await this.#opts.state.putState(NEWEST_KEY, newest);
     }
     // Records stored already (an overlap re-read, a replay after a restart) were counted when they
     // were stored, and the state that counted them was saved with them.

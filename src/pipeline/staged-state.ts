@@ -1,30 +1,31 @@
 /** Detector state writes held back until the batch they belong to commits, so events, alerts and the state that counted them land in one transaction. */
-import type { Store } from '../core/index.js';
+import type { DetectorState, EventLog } from '../core/index.js';
 
 // Why: a crash between committing a batch and saving detector state would resume after the batch
 // (its cursor is committed) with state that never counted it: a burst or a baseline quietly short.
 
-type StateStore = Pick<Store, 'getBaseline' | 'putBaseline'>;
+/** What staging needs underneath: the state to read through to, and the commit that writes a final flush. */
+export type StagedStateStore = DetectorState & Pick<EventLog, 'commitBatch'>;
 
-export class StagedState implements StateStore {
-  readonly #store: Store;
+export class StagedState implements DetectorState {
+  readonly #store: StagedStateStore;
   /** JSON text per key, taken when put: detectors may go on changing the objects they saved. */
   #pending = new Map<string, string | undefined>();
 
-  constructor(store: Store) {
+  constructor(store: StagedStateStore) {
     this.#store = store;
   }
 
   /** Reads its own pending writes first, so a detector sees what it saved. */
-  async getBaseline(key: string): Promise<unknown> {
+  async getState(key: string): Promise<unknown> {
     if (this.#pending.has(key)) {
       const json = this.#pending.get(key);
       return json === undefined ? undefined : (JSON.parse(json) as unknown);
     }
-    return this.#store.getBaseline(key);
+    return this.#store.getState(key);
   }
 
-  putBaseline(key: string, value: unknown): Promise<void> {
+  putState(key: string, value: unknown): Promise<void> {
     this.#pending.set(key, value === undefined ? undefined : JSON.stringify(value));
     return Promise.resolve();
   }

@@ -162,23 +162,23 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
     });
 
     it('commitBatch carries detector state: written and deleted with the events, or rolled back with them', async () => {
-      await store.putBaseline('windows', { v: 0 });
-      await store.putBaseline('stale', 1);
+      await store.putState('windows', { v: 0 });
+      await store.putState('stale', 1);
       const bad = { source: 'src', reason: 'x', code: null, payload: '{}' } as unknown as DeadLetterInput;
       const state = new Map<string, string | undefined>([
         ['windows', JSON.stringify({ v: 1 })],
         ['stale', undefined],
       ]);
       await expect(store.commitBatch({ source: 'src', events: [event(1)], deadLetters: [bad], state })).rejects.toMatchObject({ code: 'STORAGE' });
-      expect(await store.getBaseline('windows')).toEqual({ v: 0 });
-      expect(await store.getBaseline('stale')).toBe(1);
+      expect(await store.getState('windows')).toEqual({ v: 0 });
+      expect(await store.getState('stale')).toBe(1);
 
       await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c1', state });
-      expect(await store.getBaseline('windows')).toEqual({ v: 1 });
-      expect(await store.getBaseline('stale')).toBeUndefined();
+      expect(await store.getState('windows')).toEqual({ v: 1 });
+      expect(await store.getState('stale')).toBeUndefined();
       // State alone (a final flush) commits too.
       await store.commitBatch({ source: 'detectors', events: [], state: new Map([['windows', '{"v":2}']]) });
-      expect(await store.getBaseline('windows')).toEqual({ v: 2 });
+      expect(await store.getState('windows')).toEqual({ v: 2 });
     });
 
     it('knownEventIds answers which ids are stored, across more ids than one statement carries', async () => {
@@ -384,13 +384,13 @@ function contractSuite(name: string, makeHarness: () => Promise<Harness>): void 
     });
 
     it('baselines round-trip JSON and overwrite', async () => {
-      expect(await store.getBaseline('user:a')).toBeUndefined();
-      await store.putBaseline('user:a', { mean: 1.5, hours: [1, 2, 3], nested: { ok: true } });
-      expect(await store.getBaseline('user:a')).toEqual({ mean: 1.5, hours: [1, 2, 3], nested: { ok: true } });
-      await store.putBaseline('user:a', 42);
-      expect(await store.getBaseline('user:a')).toBe(42);
-      await store.putBaseline('user:a', undefined);
-      expect(await store.getBaseline('user:a')).toBeUndefined();
+      expect(await store.getState('user:a')).toBeUndefined();
+      await store.putState('user:a', { mean: 1.5, hours: [1, 2, 3], nested: { ok: true } });
+      expect(await store.getState('user:a')).toEqual({ mean: 1.5, hours: [1, 2, 3], nested: { ok: true } });
+      await store.putState('user:a', 42);
+      expect(await store.getState('user:a')).toBe(42);
+      await store.putState('user:a', undefined);
+      expect(await store.getState('user:a')).toBeUndefined();
     });
 
     it('blocks, lists and unblocks users', async () => {

@@ -262,9 +262,9 @@ describe('baseline state in the store', () => {
     await first.restore();
     await run(first, history);
     await first.persist();
-    const raw = await store.getBaseline('baseline:user7@example.com');
+    const raw = await store.getState('baseline:user7@example.com');
     expect(Buffer.byteLength(JSON.stringify(raw))).toBeLessThanOrEqual(2048);
-    expect(await store.getBaseline('baseline#index')).toHaveLength(12);
+    expect(await store.getState('baseline#index')).toHaveLength(12);
 
     const second = detector({}, store);
     await second.restore();
@@ -291,9 +291,9 @@ describe('baseline state in the store', () => {
 
   it('starts afresh from a stored state of another horizon setup or a corrupt one', async () => {
     const store = await sqlite();
-    await store.putBaseline('baseline:a@example.com', { v: 1, f: 0, a: [] });
-    await store.putBaseline('baseline:b@example.com', 'garbage');
-    await store.putBaseline('baseline#index', ['a@example.com', 'b@example.com', 42]);
+    await store.putState('baseline:a@example.com', { v: 1, f: 0, a: [] });
+    await store.putState('baseline:b@example.com', 'garbage');
+    await store.putState('baseline#index', ['a@example.com', 'b@example.com', 42]);
     const d = detector({}, store);
     await d.restore();
     expect(d.stats()).toMatchObject({ users: 0, loaded: 0 });

@@ -152,8 +152,8 @@ describe('brute-force windows across a restart', () => {
       ['garbage', undefined],
     ] as const) {
       const s = await stores.open();
-      await s.putBaseline('brute-force#windows', manifest);
-      if (segment !== undefined) await s.putBaseline('brute-force#windows:1', segment);
+      await s.putState('brute-force#windows', manifest);
+      if (segment !== undefined) await s.putState('brute-force#windows:1', segment);
       logs.length = 0;
       const out: Finding[] = [];
       await lifetime(detector(s, {}, logger), batches.slice(5, 12), out);
@@ -167,7 +167,7 @@ describe('brute-force windows across a restart', () => {
     for (const [id, seg] of (await savedWindows(bad, 'brute-force')).segments) {
       const parts = (seg as { parts: Record<string, { r: Array<Record<string, unknown>> }> }).parts;
       if (parts.user) parts.user.r[0]!.b = [1, 2, 3];
-      await bad.putBaseline(`brute-force#windows:${id}`, seg);
+      await bad.putState(`brute-force#windows:${id}`, seg);
     }
     logs.length = 0;
     const b = detector(bad, {}, logger);

@@ -108,7 +108,7 @@ describe('impossible-travel detector', () => {
       await a.restore();
       feed(a, commute());
       await a.persist();
-      expect(Buffer.byteLength(JSON.stringify(await store.getBaseline(`impossible-travel:${U}`)))).toBeLessThanOrEqual(2048);
+      expect(Buffer.byteLength(JSON.stringify(await store.getState(`impossible-travel:${U}`)))).toBeLessThanOrEqual(2048);
       const b = new ImpossibleTravelDetector(cfg, { state: store });
       await b.restore();
       // Last login was in Paris (week 3): Lagos one hour after the last one is impossible.

@@ -108,7 +108,7 @@ export class IsolationForestDetector implements Detector {
    * open are: as where they begin, since their events are in the store and come back by replay().
    */
   async restore(): Promise<void> {
-    const saved = (await this.#store?.getBaseline(ORDER_KEY)) as { c?: unknown; o?: unknown } | undefined;
+    const saved = (await this.#store?.getState(ORDER_KEY)) as { c?: unknown; o?: unknown } | undefined;
     if (!saved) return;
     if (typeof saved.c === 'number' && Number.isFinite(saved.c)) this.#closedUntil = saved.c;
     if (typeof saved.o === 'number' && Number.isFinite(saved.o)) this.#resumeFrom = saved.o;
@@ -121,7 +121,7 @@ export class IsolationForestDetector implements Detector {
     const value = { ...(Number.isFinite(this.#closedUntil) ? { c: this.#closedUntil } : {}), ...(Number.isFinite(oldest) ? { o: oldest } : {}) };
     const json = JSON.stringify(value);
     if (json === this.#saved) return;
-    await this.#store.putBaseline(ORDER_KEY, value);
+    await this.#store.putState(ORDER_KEY, value);
     this.#saved = json;
   }
 

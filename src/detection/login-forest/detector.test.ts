@@ -140,7 +140,7 @@ describe('login-forest detector', () => {
       await a.restore();
       feed(a, history);
       await a.persist();
-      expect(Buffer.byteLength(JSON.stringify(await store.getBaseline(`login-forest:${user}`)))).toBeLessThanOrEqual(2048);
+      expect(Buffer.byteLength(JSON.stringify(await store.getState(`login-forest:${user}`)))).toBeLessThanOrEqual(2048);
 
       const b = new LoginForestDetector(cfg, { state: store });
       await b.restore();

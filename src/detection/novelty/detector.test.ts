@@ -77,7 +77,7 @@ describe('novelty detector', () => {
       await a.restore();
       feed(a, routine('carol@example.com', 14));
       await a.persist();
-      expect(Buffer.byteLength(JSON.stringify(await store.getBaseline('novelty:carol@example.com')))).toBeLessThanOrEqual(2048);
+      expect(Buffer.byteLength(JSON.stringify(await store.getState('novelty:carol@example.com')))).toBeLessThanOrEqual(2048);
       const b = new NoveltyDetector(cfg, { state: store });
       await b.restore();
       const later = [login(T0 + 15 * DAY, 'carol@example.com', PARIS), login(T0 + 16 * DAY, 'carol@example.com', LAGOS)];

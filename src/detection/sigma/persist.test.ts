@@ -168,20 +168,20 @@ describe('sigma correlation windows across a restart', () => {
     await lifetime(engine(undefined), batches.slice(10, 20), fresh);
 
     const oldFormat = await stores.open();
-    await oldFormat.putBaseline('sigma#windows', { v: 0, segs: [[1, 3]], groups: 'whatever' });
-    await oldFormat.putBaseline('sigma#windows:1', { anything: true });
+    await oldFormat.putState('sigma#windows', { v: 0, segs: [[1, 3]], groups: 'whatever' });
+    await oldFormat.putState('sigma#windows:1', { anything: true });
     const got: Finding[] = [];
     await lifetime(engine(oldFormat, RULES, logger), batches.slice(10, 20), got);
     expect(got).toEqual(fresh);
     expect(logs).toHaveLength(1);
-    expect(await oldFormat.getBaseline('sigma#windows:1')).toBeUndefined();
+    expect(await oldFormat.getState('sigma#windows:1')).toBeUndefined();
 
     // A segment that is not what the manifest promises: everything is discarded, nothing throws.
     const corrupt = await stores.open();
     await lifetime(engine(corrupt), batches.slice(0, 10), []);
     const { manifest } = await savedWindows(corrupt, 'sigma');
     const [firstSeg] = (manifest as { segs: Array<[number, number]> }).segs[0]!;
-    await corrupt.putBaseline(`sigma#windows:${firstSeg}`, { v: 1, parts: { 'rules/per-ip': { h: 'x', r: [{ k: 1 }] } } });
+    await corrupt.putState(`sigma#windows:${firstSeg}`, { v: 1, parts: { 'rules/per-ip': { h: 'x', r: [{ k: 1 }] } } });
     logs.length = 0;
     const afterCorrupt: Finding[] = [];
     await lifetime(engine(corrupt, RULES, logger), batches.slice(10, 20), afterCorrupt);
@@ -195,7 +195,7 @@ describe('sigma correlation windows across a restart', () => {
     for (const [id, seg] of saved.segments) {
       const parts = (seg as { parts: Record<string, { r: Array<Record<string, unknown>> }> }).parts;
       if (parts['rules/spray']) parts['rules/spray'].r[0]!.t = ['not', 'times'];
-      await badRecord.putBaseline(`sigma#windows:${id}`, seg);
+      await badRecord.putState(`sigma#windows:${id}`, seg);
     }
     logs.length = 0;
     const e = engine(badRecord, RULES, logger);
