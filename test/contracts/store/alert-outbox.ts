@@ -1,0 +1,173 @@
+/** AlertOutbox clauses: alert dedup and merge, the delivery lease, its order, and the outbox's moves. */
+import { expect } from 'vitest';
+import { dedupKey } from '../../../src/core/alert.js';
+import { SaaswatchError } from '../../../src/core/errors.js';
+import { MAX_ALERT_EVIDENCE } from '../../../src/storage/index.js';
+import { alert, event, isoNow, NOW, T0 } from './fixtures.js';
+import { clause, type Clause } from './suite.js';
+
+export const alertOutboxClauses: Clause[] = [
+  clause('AlertOutbox', 'MUST dedup alerts by key, creating one delivery per distinct sink for a new alert only', async ({ store }) => {
+    const a = alert(1);
+    const first = await store.saveAlerts([a], ['slack', 'webhook', 'slack']);
+    expect(first.updated).toBe(0);
+    expect(first.created.map((c) => c.id)).toEqual([a.id]);
+    const stored = await store.getAlert(a.id);
+    expect(stored).toMatchObject({ id: a.id, dedupKey: a.dedupKey, status: 'open', evidence: ['evt-1'], windowEnd: T0 + 60_000 });
+    expect(stored!.createdAt).toBe(a.createdAt);
+    const deliveries = await store.listDeliveries({ alertId: a.id });
+    expect(deliveries.map((d) => d.sink).sort()).toEqual(['slack', 'webhook']);
+    expect(deliveries.every((d) => d.status === 'pending' && d.attempts === 0)).toBe(true);
+
+    // Same attack seen again, under a different id: one alert, no new delivery.
+    const second = await store.saveAlerts([alert(1, { id: 'another-id' }), alert(2)], ['slack', 'webhook']);
+    expect(second.updated).toBe(1);
+    expect(second.created.map((c) => c.entity.value)).toEqual(['192.0.2.2']);
+    expect(await store.getAlert('another-id')).toBeUndefined();
+    expect(await store.listDeliveries({ alertId: a.id })).toHaveLength(2);
+    expect(await store.listDeliveries()).toHaveLength(4);
+  }),
+
+  clause('AlertOutbox', 'MUST merge a repeated alert into the stored one: window end only forward, evidence bounded, observed values replaced', async ({ store }) => {
+    const a = alert(1);
+    await store.saveAlerts([a], []);
+    const again = alert(1, {
+      id: 'another-id',
+      windowEnd: T0 + 120_000,
+      evidence: ['evt-1', 'evt-2', ...Array.from({ length: 150 }, (_, i) => `more-${i}`)],
+      observed: { failures: 35, users: 2 },
+    });
+    expect(await store.saveAlerts([again], [])).toEqual({ created: [], updated: 1 });
+    const merged = await store.getAlert(a.id);
+    expect(merged!.windowEnd).toBe(T0 + 120_000);
+    expect(merged!.evidence).toHaveLength(MAX_ALERT_EVIDENCE);
+    expect(merged!.evidence.slice(0, 3)).toEqual(['evt-1', 'evt-2', 'more-0']);
+    expect(new Set(merged!.evidence).size).toBe(MAX_ALERT_EVIDENCE);
+    expect(merged!.observed).toEqual({ failures: 35, users: 2 });
+    // An older window end never moves the window back.
+    await store.saveAlerts([alert(1, { windowEnd: T0 + 1 })], []);
+    expect((await store.getAlert(a.id))!.windowEnd).toBe(T0 + 120_000);
+  }),
+
+  clause('AlertOutbox', 'MUST list alerts newest first, by status and rule, and reject a status change of an unknown alert', async ({ store }) => {
+    const a = alert(1);
+    const b = alert(2, { rule: 'impossible-travel', createdAt: new Date(T0 + 99_000).toISOString() });
+    await store.saveAlerts([a, b], []);
+    expect(await store.listDeliveries()).toHaveLength(0);
+    expect((await store.listAlerts()).map((x) => x.id)).toEqual([b.id, a.id]);
+    expect((await store.listAlerts({ rule: 'impossible-travel' })).map((x) => x.id)).toEqual([b.id]);
+    await store.setAlertStatus(a.id, 'acknowledged');
+    expect((await store.listAlerts({ status: 'open' })).map((x) => x.id)).toEqual([b.id]);
+    expect((await store.getAlert(a.id))!.status).toBe('acknowledged');
+    expect(await store.listAlerts({ limit: 1 })).toHaveLength(1);
+    await expect(store.setAlertStatus('missing', 'closed')).rejects.toBeInstanceOf(SaaswatchError);
+  }),
+
+  clause('AlertOutbox', 'MUST lease each due delivery to one claimer at a time, across stores on one database', async ({ store, open }) => {
+    await store.saveAlerts(Array.from({ length: 10 }, (_, i) => alert(100 + i)), ['slack', 'webhook', 'jira']); // 30 deliveries
+    const other = await open();
+    try {
+      const claims = await Promise.all([
+        store.claimDeliveries(NOW, 7, 30_000),
+        other.claimDeliveries(NOW, 7, 30_000),
+        store.claimDeliveries(NOW, 7, 30_000),
+        other.claimDeliveries(NOW, 7, 30_000),
+        other.claimDeliveries(NOW, 7, 30_000),
+      ]);
+      const claimed = claims.flat().map((d) => d.id);
+      expect(claimed).toHaveLength(30);
+      expect(new Set(claimed).size).toBe(30);
+      for (const d of claims.flat()) expect(d).toMatchObject({ status: 'delivering', attempts: 1, updatedAt: isoNow });
+      // Leased: nothing more to claim until the lease ends.
+      expect(await other.claimDeliveries(NOW + 29_999, 100, 30_000)).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  }),
+
+  clause('AlertOutbox', 'MUST let a delivery whose lease expired be claimed again, counting the attempt', async ({ store }) => {
+    await store.saveAlerts([alert(1), alert(2)], ['slack']);
+    expect(await store.claimDeliveries(NOW, 10, 30_000)).toHaveLength(2);
+    expect(await store.claimDeliveries(NOW + 30_000, 10, 30_000)).toHaveLength(0);
+    const reclaimed = await store.claimDeliveries(NOW + 30_001, 10, 30_000);
+    expect(reclaimed).toHaveLength(2);
+    expect(reclaimed.every((d) => d.attempts === 2 && d.status === 'delivering')).toBe(true);
+  }),
+
+  clause('AlertOutbox', 'MUST claim deliveries oldest first', async ({ store }) => {
+    await store.saveAlerts([alert(1), alert(2), alert(3)], ['slack']);
+    const first = await store.claimDeliveries(NOW, 10, 1_000);
+    expect(first).toHaveLength(3);
+    // Due times in the reverse of id order, so neither id order nor the order of creation passes for due order.
+    const byId = first.map((d) => d.id).sort();
+    const due = new Map(byId.map((id, i) => [id, NOW + 10_000 - i * 1_000]));
+    for (const [id, at] of due) await store.retryDelivery(id, at, 'HTTP 503');
+    const oldestFirst = [...byId].reverse();
+    // A limit takes the oldest: the order is the claim's, not a sort of what it happened to pick.
+    expect((await store.claimDeliveries(NOW + 60_000, 2, 1_000)).map((d) => d.id)).toEqual(oldestFirst.slice(0, 2));
+    expect((await store.claimDeliveries(NOW + 60_000, 2, 1_000)).map((d) => d.id)).toEqual(oldestFirst.slice(2));
+    // Whole batch, once the leases are over: still oldest due first.
+    for (const [id, at] of due) await store.retryDelivery(id, at, 'HTTP 503');
+    expect((await store.claimDeliveries(NOW + 60_000, 10, 1_000)).map((d) => d.id)).toEqual(oldestFirst);
+  }),
+
+  clause('AlertOutbox', 'MUST not claim a delivery before its nextAttemptAt, nor any with a limit of 0', async ({ store }) => {
+    await store.saveAlerts([alert(1)], ['slack', 'webhook']);
+    // New deliveries are due at the store's now, and not a millisecond before.
+    expect(await store.claimDeliveries(NOW - 1, 10, 1_000)).toEqual([]);
+    expect(await store.claimDeliveries(NOW, 0, 1_000)).toEqual([]);
+    const [d] = await store.claimDeliveries(NOW, 1, 60_000);
+    await store.retryDelivery(d!.id, NOW + 5_000, 'HTTP 503: try later');
+    expect((await store.claimDeliveries(NOW + 4_999, 10, 60_000)).map((x) => x.id)).not.toContain(d!.id);
+    expect((await store.claimDeliveries(NOW + 5_000, 10, 60_000)).map((x) => x.id)).toEqual([d!.id]);
+  }),
+
+  clause('AlertOutbox', 'MUST move deliveries by complete, retry and fail, never handing out a delivered or failed one again', async ({ store }) => {
+    const a = alert(1);
+    await store.saveAlerts([a], ['slack', 'webhook', 'jira']);
+    const claimed = await store.claimDeliveries(NOW, 10, 60_000);
+    expect(claimed).toHaveLength(3);
+    const [d1, d2, d3] = claimed as [(typeof claimed)[0], (typeof claimed)[0], (typeof claimed)[0]];
+    await store.completeDelivery(d1.id);
+    await store.retryDelivery(d2.id, NOW + 5_000, 'HTTP 503: try later');
+    await store.failDelivery(d3.id, 'HTTP 400: rejected');
+
+    const byId = new Map((await store.listDeliveries({ alertId: a.id })).map((d) => [d.id, d]));
+    expect(byId.get(d1.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(byId.get(d2.id)).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: NOW + 5_000, lastError: 'HTTP 503: try later' });
+    expect(byId.get(d3.id)).toMatchObject({ status: 'failed', lastError: 'HTTP 400: rejected' });
+    expect((await store.listDeliveries({ status: 'delivered' })).map((d) => d.id)).toEqual([d1.id]);
+
+    const retried = await store.claimDeliveries(NOW + 5_000, 10, 60_000);
+    expect(retried.map((d) => d.id)).toEqual([d2.id]);
+    expect(retried[0]!.attempts).toBe(2);
+    await store.completeDelivery(d2.id);
+    expect(await store.claimDeliveries(NOW + 10_000_000, 10, 60_000)).toHaveLength(0);
+    await expect(store.completeDelivery('missing')).rejects.toBeInstanceOf(SaaswatchError);
+  }),
+
+  clause('AlertOutbox', 'MUST record the block a new alert asks for, with its audit entry, in the same commit and only once', async ({ store }) => {
+    const block = (n: number, start: number) =>
+      alert(n, {
+        rule: 'baseline',
+        entity: { type: 'user', value: 'mallory@x.io' },
+        windowStart: start,
+        dedupKey: dedupKey({ rule: 'baseline', entity: { type: 'user', value: 'mallory@x.io' }, windowStart: start }),
+        actions: [{ type: 'block-user', user: 'mallory@x.io', reason: `spike ${n}` }],
+      });
+    // Two alerts of one burst (hour and day horizons) each ask: one block, one audit entry.
+    const r = await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c', alerts: [block(1, T0), block(2, T0 + 1)], sinks: [] });
+    expect(r.alerts!.created).toHaveLength(2);
+    expect(await store.listBlockedUsers()).toMatchObject([{ user: 'mallory@x.io', reason: 'spike 1', blockedBy: 'saaswatch:baseline' }]);
+    const audit = (await store.listAudit()).filter((a) => a.action === 'block-user');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      actor: 'saaswatch:baseline',
+      details: { user: 'mallory@x.io', reason: 'spike 1', alert: r.alerts!.created[0]!.id, evidence: ['evt-1'] },
+    });
+    // An analyst unblocks; the same alert arriving again (a replay) is an update and acts no more.
+    await store.unblockUser('mallory@x.io');
+    expect(await store.saveAlerts([block(1, T0)], [])).toMatchObject({ created: [], updated: 1 });
+    expect(await store.listBlockedUsers()).toEqual([]);
+  }),
+];

@@ -1,0 +1,24 @@
+/** Every clause of the Store contract (docs/contracts/store.md), port by port. */
+import { alertOutboxClauses } from './alert-outbox.js';
+import { auditClauses } from './audit.js';
+import { blocksClauses } from './blocks.js';
+import { detectorStateClauses } from './detector-state.js';
+import { eventLogClauses } from './event-log.js';
+import { identitiesClauses } from './identities.js';
+import { inventoryClauses } from './inventory.js';
+import { lifecycleClauses } from './lifecycle.js';
+import type { Clause } from './suite.js';
+
+export const STORE_CONTRACT: readonly Clause[] = [
+  ...lifecycleClauses,
+  ...eventLogClauses,
+  ...alertOutboxClauses,
+  ...detectorStateClauses,
+  ...inventoryClauses,
+  ...identitiesClauses,
+  ...blocksClauses,
+  ...auditClauses,
+];
+
+export { alertOutboxClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses };
+export * from './suite.js';
