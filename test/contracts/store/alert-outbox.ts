@@ -28,7 +28,7 @@ export const alertOutboxClauses: Clause[] = [
     expect(await store.listDeliveries()).toHaveLength(4);
   }),
 
-  clause('AlertOutbox', 'MUST merge a repeated alert into the stored one: window end only forward, evidence bounded, observed values replaced', async ({ store }) => {
+  clause('AlertOutbox', 'MUST merge a repeated alert into the stored one: window end only forward, severity only up, evidence bounded, observed values replaced', async ({ store }) => {
     const a = alert(1);
     await store.saveAlerts([a], []);
     const again = alert(1, {
@@ -47,6 +47,12 @@ export const alertOutboxClauses: Clause[] = [
     // An older window end never moves the window back.
     await store.saveAlerts([alert(1, { windowEnd: T0 + 1 })], []);
     expect((await store.getAlert(a.id))!.windowEnd).toBe(T0 + 120_000);
+    // Severity only rises; status and creation time stay with the stored alert.
+    await store.setAlertStatus(a.id, 'acknowledged');
+    await store.saveAlerts([alert(1, { severity: 'low', status: 'open', createdAt: new Date(T0 + 500_000).toISOString() })], []);
+    expect(await store.getAlert(a.id)).toMatchObject({ severity: 'high', status: 'acknowledged', createdAt: a.createdAt });
+    await store.saveAlerts([alert(1, { severity: 'critical' })], []);
+    expect((await store.getAlert(a.id))!.severity).toBe('critical');
   }),
 
   clause('AlertOutbox', 'MUST list alerts newest first, by status and rule, and reject a status change of an unknown alert', async ({ store }) => {
