@@ -261,7 +261,11 @@ describe('Outbox scheduling', () => {
     };
     const slow = new ScriptedSink('slow', () => track(gate.promise));
     const fast = new ScriptedSink('fast', () => track());
-    for (const id of ['a1', 'a2', 'a3']) await saveAlert(id, ['slow', 'fast']);
+    // Created a millisecond apart, in an order neither alphabetical nor by id: due order is creation order.
+    for (const id of ['a3', 'a1', 'a2']) {
+      await saveAlert(id, ['slow', 'fast']);
+      t += 1;
+    }
 
     const run = outbox([slow, fast]).drainOnce();
     // The fast sink finishes all three while the slow one is still stuck on its first.
@@ -273,7 +277,8 @@ describe('Outbox scheduling', () => {
     expect(slow.maxActive).toBe(1);
     expect(fast.maxActive).toBe(1);
     expect(globalMax).toBe(2);
-    expect(fast.calls.map((c) => c.alertId).sort()).toEqual(['a1', 'a2', 'a3']);
+    expect(fast.calls.map((c) => c.alertId)).toEqual(['a3', 'a1', 'a2']);
+    expect(slow.calls.map((c) => c.alertId)).toEqual(['a3', 'a1', 'a2']);
   });
 
   it('bounds how many sinks run at once', async () => {
