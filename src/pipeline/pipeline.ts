@@ -76,7 +76,7 @@ export async function replayStored(store: Pick<EventLog, 'queryEvents'>, detecto
 /** How far a source's promise may lag the newest event before the pipeline says which one holds detection back. */
 const LAG_NOTE_MS = 24 * 3_600_000;
 
-/** Baseline key of the newest event time the pipeline has seen (see Watermarks). */
+/** State key of the newest event time the pipeline has seen (see Watermarks). */
 const NEWEST_KEY = 'pipeline#newest';
 
 export function emptyStats(): IngestStats {

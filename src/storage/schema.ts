@@ -46,6 +46,7 @@ export interface DeliveriesTable {
   updated_at: number;
 }
 
+/** The DetectorState port's rows (getState/putState); the table keeps its first name, `baselines`. */
 export interface BaselinesTable {
   key: string;
   value: string;
