@@ -1,6 +1,6 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Alert, CommitBatch, CommitResult, Detector, Finding, SecurityEvent, Source, SourceBatch, EventLog } from '../core/index.js';
+import type { Alert, CommitBatch, CommitResult, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
 import { errorMessage, eventTime, systemClock, type Clock } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
