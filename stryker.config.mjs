@@ -1,5 +1,6 @@
 // Mutation testing of the core modules (`npm run mutate`; too slow for CI on two cores).
-// Narrow a run with `npm run mutate -- --mutate src/pipeline/retry.ts`.
+// Narrow a run: `npm run mutate -- --mutate src/pipeline/retry.ts` (several files: comma-separated),
+// and MUTATE_TESTS=src/pipeline/retry.test.ts to run only the tests beside it.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
