@@ -75,6 +75,29 @@ describe('brute-force detector', () => {
     expect(f!.observed).toMatchObject({ failed_logins: 20, distinct_users: 3, successful_logins: 0 });
   });
 
+  it('counts the window as (t - window, t]: a failure exactly one window old has expired', () => {
+    const expired = detector({ group_by: ['source.ip'], threshold: 3, window: '10m' });
+    expect(feed(expired, [fail(T0, '203.0.113.20', 'a@example.com'), fail(T0 + 5 * MIN, '203.0.113.20', 'b@example.com')])).toEqual([]);
+    expect(feed(expired, [fail(T0 + 10 * MIN, '203.0.113.20', 'c@example.com')])).toEqual([]);
+
+    const inside = detector({ group_by: ['source.ip'], threshold: 3, window: '10m' });
+    feed(inside, [fail(T0 + 1, '203.0.113.20', 'a@example.com'), fail(T0 + 5 * MIN, '203.0.113.20', 'b@example.com')]);
+    const found = feed(inside, [fail(T0 + 10 * MIN, '203.0.113.20', 'c@example.com')]);
+    expect(found.map((f) => [f.windowStart, f.windowEnd, f.observed?.failed_logins])).toEqual([[T0 + 1, T0 + 10 * MIN, 3]]);
+  });
+
+  it('keeps a burst going while failures are at most one window apart, and starts a new one after', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 2, window: '10m' });
+    const ip = '203.0.113.21';
+    const [first] = feed(d, [fail(T0, ip, 'a@example.com'), fail(T0 + MIN, ip, 'a@example.com')]);
+    expect(first?.windowStart).toBe(T0);
+    // Exactly one window after the last failure: still the same burst, so two more raise no new alert.
+    expect(feed(d, [fail(T0 + 11 * MIN, ip, 'a@example.com'), fail(T0 + 11 * MIN, ip, 'b@example.com')])).toEqual([]);
+    // One window and a millisecond after, with a partner: a new burst with its own window start.
+    const later = feed(d, [fail(T0 + 21 * MIN + 1, ip, 'a@example.com'), fail(T0 + 22 * MIN, ip, 'a@example.com')]);
+    expect(later.map((f) => f.windowStart)).toEqual([T0 + 21 * MIN + 1]);
+  });
+
   it('does not fire when the failures are spread wider than the window', () => {
     const d = detector({ group_by: ['source.ip'] });
     // One failure a minute: never more than 10 in any 10-minute window.
