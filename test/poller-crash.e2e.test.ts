@@ -13,15 +13,24 @@ const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 const RERUN = T0 + 10 * 60_000;
 const at = (ms: number) => ({ SAASWATCH_NOW: new Date(ms).toISOString() });
 
+/** A row count. Any SQL error fails the test: a typo or a renamed table must not read as "0 rows". */
 function count(db: string, sql: string): number {
-  if (!existsSync(db)) return 0;
-  const conn = new Database(db, { readonly: true });
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
   try {
     return (conn.prepare(sql).get() as { n: number }).n;
-  } catch {
-    return 0; // schema not created yet
   } finally {
     conn.close();
+  }
+}
+
+/** Events stored so far by a run that may still be creating its database: only "not there yet" counts as 0. */
+function eventsSoFar(db: string): number {
+  if (!existsSync(db)) return 0;
+  try {
+    return count(db, 'select count(*) as n from events');
+  } catch (err) {
+    if (err instanceof Error && err.message.includes('no such table: events')) return 0;
+    throw err;
   }
 }
 
@@ -54,7 +63,7 @@ describe('restartable polling', () => {
 
     const first = startCli(['run', '--once', '--config', config, '--no-progress'], { env: at(T0) });
     const total = googleEvents + teamEvents.length;
-    for (let i = 0; i < 600 && count(db, 'select count(*) as n from events') < total * 0.3; i++) {
+    for (let i = 0; i < 600 && eventsSoFar(db) < total * 0.3; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
     first.child.kill('SIGKILL');

@@ -74,3 +74,19 @@ describe('canonical JSON and event ids', () => {
     }
   });
 });
+
+describe('canonicalJson by example', () => {
+  it('sorts keys at every depth and writes literal JSON', () => {
+    expect(canonicalJson({ b: { d: 1, c: [true, null] }, a: 'x' })).toBe('{"a":"x","b":{"c":[true,null],"d":1}}');
+    // Keys that look like nothing special to a loop over them must still appear exactly once.
+    expect(canonicalJson({ undefined: 1, null: 2, '': 3 })).toBe('{"":3,"null":2,"undefined":1}');
+    expect(canonicalJson({ skip: undefined, keep: 0 })).toBe('{"keep":0}');
+    expect(canonicalJson([])).toBe('[]');
+    expect(canonicalJson({})).toBe('{}');
+  });
+
+  it('derives the event id from provider and canonical record (value computed with sha256sum)', () => {
+    // printf '%s' $'json-logs:app\n{"a":1,"b":{"c":[true,null]}}' | sha256sum | cut -c1-32
+    expect(eventId('json-logs:app', { b: { c: [true, null] }, a: 1 })).toBe('0bd0704df36edd6371a40342d3b6ba11');
+  });
+});

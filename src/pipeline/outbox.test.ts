@@ -281,6 +281,23 @@ describe('Outbox scheduling', () => {
     expect(slow.calls.map((c) => c.alertId)).toEqual(['a3', 'a1', 'a2']);
   });
 
+  it('attempts the longest-due delivery first, whatever order the deliveries were created in', async () => {
+    const sink = new ScriptedSink('s', async (alert) => {
+      if (alert.id === 'a1' && sink.calls.length === 1) throw new SaaswatchError('NETWORK', 'down', { retryable: true });
+    });
+    await saveAlert('a1', ['s']);
+    const ob = outbox([sink], { defaultRetryPolicy: { maxAttempts: 3, initialMs: 5_000, maxMs: 5_000 } });
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 1, failed: 0 });
+    // a1 is due again at +5 s; a2 and a3 are created after it was, but due before it.
+    t += 1_000;
+    await saveAlert('a2', ['s']);
+    t += 1_000;
+    await saveAlert('a3', ['s']);
+    t += 10_000;
+    expect(await ob.drainOnce()).toEqual({ delivered: 3, retried: 0, failed: 0 });
+    expect(sink.calls.map((c) => c.alertId)).toEqual(['a1', 'a2', 'a3', 'a1']);
+  });
+
   it('bounds how many sinks run at once', async () => {
     let active = 0;
     let max = 0;

