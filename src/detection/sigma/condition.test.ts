@@ -39,6 +39,7 @@ describe('parseCondition', () => {
     expect(parseCondition('1 of sel*')).toEqual({ op: 'of', quantifier: 1, pattern: 'sel*' });
     expect(parseCondition('ALL of them')).toEqual({ op: 'of', quantifier: 'all', pattern: 'them' });
     expect(parseCondition('any of x_*')).toEqual({ op: 'of', quantifier: 1, pattern: 'x_*' });
+    expect(parseCondition('12 of sel*')).toEqual({ op: 'of', quantifier: 12, pattern: 'sel*' });
     expect(parseCondition('2 Of sel* and not filter')).toEqual({
       op: 'and',
       args: [{ op: 'of', quantifier: 2, pattern: 'sel*' }, { op: 'not', arg: { op: 'id', name: 'filter' } }],
@@ -57,6 +58,8 @@ describe('parseCondition', () => {
     ['1 of (a)', 'condition "1 of (a)": "1 of" needs a name pattern or "them"'],
     ['0 of sel*', 'condition "0 of sel*": expected "1 of" or "all of", got "0 of"'],
     ['some of sel*', 'condition "some of sel*": expected "1 of" or "all of", got "some of"'],
+    ['x2 of sel*', 'condition "x2 of sel*": expected "1 of" or "all of", got "x2 of"'],
+    ['2x of sel*', 'condition "2x of sel*": expected "1 of" or "all of", got "2x of"'],
     ['a and or b', 'condition "a and or b" has "or" where a search identifier was expected'],
     ['not and', 'condition "not and" has "and" where a search identifier was expected'],
     ['of', 'condition "of" has "of" where a search identifier was expected'],

@@ -278,3 +278,140 @@ describe('helpers', () => {
     expect(long).toMatch(/^x{4096}… \[truncated, 5000 bytes in all\]$/);
   });
 });
+
+describe('edges the mutation run found untested', () => {
+  it('lets a configured format win over extension and first byte', () => {
+    expect(chooseFormat('csv', 0x7b, 'x.jsonl')).toBe('csv');
+    expect(chooseFormat('jsonl', 0x5b, 'x.csv')).toBe('jsonl');
+    expect(chooseFormat('json', 0x5b, 'x.jsonl')).toBe('json');
+    expect(chooseFormat('json', 0x74, 'x.csv')).toBe('json');
+    expect(chooseFormat('auto', 0x5b, 'X.JSONL')).toBe('jsonl');
+    expect(chooseFormat('auto', 0x7b, 'x.tsv')).toBe('csv');
+    expect(chooseFormat('auto', 0x7b, 'x.csv.gz')).toBe('csv');
+    expect(chooseFormat('auto', 0x7b, 'x.gzip')).toBe('jsonl');
+    expect(chooseFormat('auto', undefined, 'x.json')).toBe('json');
+    expect(chooseFormat('auto', undefined, 'x.log')).toBe('csv');
+  });
+
+  it('counts delimiters outside quotes only, with each candidate', () => {
+    expect(detectDelimiter('"a,b,c";d;e')).toBe(';');
+    expect(detectDelimiter('a|b|c,d')).toBe('|');
+    expect(detectDelimiter('a\tb\tc;d')).toBe('\t');
+    expect(detectDelimiter('a;b,c|d')).toBe(',');
+  });
+
+  it('names the column of an unterminated quote', () => {
+    expect(parseCsvRecord('a,b,"open', ',')).toBe('unterminated quoted field in column 3');
+  });
+
+  it('keeps a payload of exactly the limit whole, and marks one byte more as truncated', () => {
+    expect(payloadOf('x'.repeat(4096))).toBe('x'.repeat(4096));
+    expect(payloadOf('x'.repeat(4097))).toBe(`${'x'.repeat(4096)}… [truncated, 4097 bytes in all]`);
+    expect(payloadOf(Buffer.from('a\u0000b\u007f'))).toBe('a\\x00b\\x7f');
+  });
+
+  it.each([1, 3, 7, 64])('accepts a record of exactly max_record_bytes and refuses one byte more, in every format (chunk %i)', async (size) => {
+    const exact = '{"a":"' + 'x'.repeat(12) + '"}'; // 20 bytes
+    const over = '{"a":"' + 'y'.repeat(13) + '"}'; // 21 bytes
+    const jsonl = await read(`${exact}\n${over}\n{"a":"z"}\n`, { maxRecordBytes: 20, file: 'f.jsonl' }, size);
+    expect(jsonl.records.map((r) => [r.data.a, r.line, r.index])).toEqual([['x'.repeat(12), 1, 0], ['z', 3, 2]]);
+    expect(jsonl.dead.map((d) => [d.code, d.position?.line, d.payload])).toEqual([['INPUT_TOO_LARGE', 2, over]]);
+    expect(jsonl.dead[0]!.reason).toBe(
+      'line 2 of f.jsonl is 21 bytes, over max_record_bytes (20); skipped without reading it into memory. Raise max_record_bytes in the source config if such records are legitimate',
+    );
+
+    const array = await read(`[${exact},${over},{"a":"z"}]`, { maxRecordBytes: 20, file: 'f.json' }, size);
+    expect(array.records.map((r) => [r.data.a, r.index])).toEqual([['x'.repeat(12), 0], ['z', 2]]);
+    expect(array.dead.map((d) => [d.code, d.payload])).toEqual([['INPUT_TOO_LARGE', over]]);
+    expect(array.dead[0]!.reason).toMatch(/^array element 1 \(line 1\) of f\.json is 21 bytes/);
+
+    const csv = await read(`h\n${'c'.repeat(20)}\n${'d'.repeat(21)}\ne\n`, { maxRecordBytes: 20, file: 'f.csv' }, size);
+    expect(csv.records.map((r) => [r.data.h, r.index])).toEqual([['c'.repeat(20), 0], ['e', 2]]);
+    expect(csv.dead.map((d) => [d.code, d.position?.line, d.payload])).toEqual([['INPUT_TOO_LARGE', 3, 'd'.repeat(21)]]);
+    expect(csv.dead[0]!.reason).toMatch(/^CSV row at line 3 of f\.csv is 21 bytes/);
+  });
+
+  it.each([1, 5, 64])('frames arrays by structure: nesting, commas and brackets in strings, escapes (chunk %i)', async (size) => {
+    const text = '\t\r\n[ {"a":[1,{"b":2}],"s":"],{\\"[,"} ,\r\n\t{"a":"\\\\","c":{}} , [3] ]';
+    const { records, dead } = await read(text, { file: 'f.json' }, size);
+    expect(records.map((r) => [r.data, r.line, r.index])).toEqual([
+      [{ a: [1, { b: 2 }], s: '],{"[,' }, 2, 0],
+      [{ a: '\\', c: {} }, 3, 1],
+    ]);
+    expect(dead.map((d) => d.reason)).toEqual(['array element 2 (line 3) of f.json is an array, expected a JSON object per record; skipped']);
+  });
+
+  it('dead-letters a JSON file that holds no array at all, once', async () => {
+    const { records, dead } = await read('nothing here\nat all', { format: 'json', file: 'f.json' });
+    expect(records).toEqual([]);
+    expect(dead.map((d) => [d.reason, d.payload])).toEqual([
+      ['f.json has 19 bytes of non-array text at line 1 where a JSON array should start or the input should end; skipped', 'nothing here\nat all'],
+    ]);
+  });
+
+  it('names the record by format when its bytes are not UTF-8, and numbers the records after it', async () => {
+    const bad = Buffer.from([0xc3, 0x28]);
+    const csv = await read(Buffer.concat([Buffer.from('h\n'), bad, Buffer.from('\nok\n')]), { file: 'f.csv' });
+    expect(csv.dead.map((d) => d.reason)).toEqual(['CSV row at line 2 of f.csv is not valid UTF-8 (binary data?); skipped']);
+    expect(csv.records.map((r) => [r.data.h, r.index])).toEqual([['ok', 1]]);
+    const array = await read(Buffer.concat([Buffer.from('[\n{"a":1},\n"'), bad, Buffer.from('",\n{"a":3}]')]), { file: 'f.json' });
+    expect(array.dead.map((d) => d.reason)).toEqual(['array element 1 (line 3) of f.json is not valid UTF-8 (binary data?); skipped']);
+    expect(array.records.map((r) => [r.data.a, r.index])).toEqual([[1, 0], [3, 2]]);
+  });
+
+  it('skips blank CSV rows, and says so when the header itself is malformed', async () => {
+    const blank = await read('a,b\n\n   \n1,2\n', { file: 'f.csv' });
+    expect(blank.dead).toEqual([]);
+    expect(blank.records.map((r) => [r.data, r.line, r.index])).toEqual([[{ a: '1', b: '2' }, 4, 0]]);
+
+    const broken = await read('"a"x,b\n1,2\n', { file: 'f.csv' });
+    expect(broken.dead.map((d) => d.reason)).toEqual([
+      'CSV header at line 1 of f.csv is malformed: unexpected text after the closing quote of column 1',
+      'CSV row at line 2 of f.csv cannot be read: the header is malformed',
+    ]);
+    expect(broken.records).toEqual([]);
+  });
+
+  it('dead-letters a malformed CSV row by line and numbers the rows after it', async () => {
+    const { records, dead } = await read('a,b\n"x"y,1\n2,3\n', { file: 'f.csv' });
+    expect(dead.map((d) => [d.reason, d.payload])).toEqual([
+      ['CSV row at line 2 of f.csv is malformed: unexpected text after the closing quote of column 1; skipped', '"x"y,1'],
+    ]);
+    expect(records.map((r) => [r.data, r.index])).toEqual([[{ a: '2', b: '3' }, 1]]);
+    expect(Object.keys(records[0]!.data)).toEqual(['a', 'b']);
+  });
+
+  it('trims header names', async () => {
+    const { records } = await read(' a , b \n1,2\n', { file: 'f.csv' });
+    expect(Object.keys(records[0]!.data)).toEqual(['a', 'b']);
+  });
+
+  it('reads strings and Uint8Arrays as well as Buffers', async () => {
+    async function* mixed(): AsyncGenerator<string | Uint8Array> {
+      yield '{"a":1}\n{"a"';
+      const bytes = new TextEncoder().encode(':2}\n');
+      yield new Uint8Array(bytes.buffer, 0, bytes.byteLength);
+    }
+    const out: unknown[] = [];
+    for await (const c of readRecords(mixed(), { source: 's', file: 'f', format: 'auto', maxRecordBytes: 100 })) out.push(...c.records.map((r) => r.data));
+    expect(out).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('takes the CSV delimiter from the first line, and tab for .tsv or .tsv.gz names only', async () => {
+    expect((await read('a;b', { file: 'f.csv' })).records).toEqual([]);
+    expect((await read('a;b,c;d\n1;2,3;4\n', { file: 'f.csv' })).records[0]!.data).toEqual({ a: '1', 'b,c': '2,3', d: '4' });
+    expect((await read('a\tb\n1\t2\n', { file: 'f.tsv.gz' })).records[0]!.data).toEqual({ a: '1', b: '2' });
+    expect((await read('a,b\n1,2\n', { file: 'f.tsv.csv' })).records[0]!.data).toEqual({ a: '1', b: '2' });
+  });
+
+  it.each(['ỿ', '\uf03f', '\ufec0', 'ｈ', 'a¿', 'ċ', '\u001f'])('strips only a real byte-order mark and refuses only real gzip (%j)', async (lead) => {
+    const { records } = await read(`${lead}x,b\n1,2\n`, { file: 'f.csv' });
+    expect(records.map((r) => r.data)).toEqual([{ [`${lead}x`]: '1', b: '2' }]);
+  });
+
+  it('sniffs the format past leading whitespace in the first chunk', async () => {
+    const { records, dead } = await read('\n  {"a":1}\n', { file: 'input' });
+    expect(dead).toEqual([]);
+    expect(records.map((r) => [r.data, r.line])).toEqual([[{ a: 1 }, 2]]);
+  });
+});
