@@ -5,7 +5,8 @@ import type { Delivery, Sink, Store } from '../core/index.js';
 import { SaaswatchError, errorMessage } from '../core/index.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay, type RetryPolicy } from './retry.js';
 
-export type OutboxSink = Sink & { retryPolicy?: RetryPolicy };
+/** @deprecated Sink itself carries retryPolicy now; use Sink. */
+export type OutboxSink = Sink;
 
 export interface OutboxOptions {
   logger: Logger;
@@ -51,7 +52,7 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class Outbox {
   readonly #store: Store;
-  readonly #sinks: ReadonlyMap<string, OutboxSink>;
+  readonly #sinks: ReadonlyMap<string, Sink>;
   readonly #logger: Logger;
   readonly #leaseMs: number;
   readonly #batchSize: number;
@@ -64,7 +65,7 @@ export class Outbox {
   /** Aborted only by abort(): in-flight requests normally finish, so a stop never wastes an attempt. */
   readonly #inFlight = new AbortController();
 
-  constructor(store: Store, sinks: ReadonlyMap<string, OutboxSink>, opts: OutboxOptions) {
+  constructor(store: Store, sinks: ReadonlyMap<string, Sink>, opts: OutboxOptions) {
     this.#store = store;
     this.#sinks = sinks;
     this.#logger = opts.logger;
@@ -226,7 +227,7 @@ export class Outbox {
     return 'delivered';
   }
 
-  async #fail(delivery: Delivery, err: unknown, sink: OutboxSink | undefined): Promise<Outcome> {
+  async #fail(delivery: Delivery, err: unknown, sink: Sink | undefined): Promise<Outcome> {
     const error = describe(err);
     await this.#store.failDelivery(delivery.id, error);
     // Sinks keep credentials out of their error messages, so the message is safe to log.

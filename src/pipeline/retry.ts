@@ -1,15 +1,7 @@
 /** The one place for retry policy: backoff with jitter, Retry-After, and classifying HTTP and network failures. */
-import { SaaswatchError } from '../core/index.js';
+import { SaaswatchError, type RetryPolicy } from '../core/index.js';
 
-/** How many attempts a destination gets and how far apart; sinks expose theirs, the outbox applies it. */
-export interface RetryPolicy {
-  /** Total attempts including the first; the delivery is failed after this many. */
-  maxAttempts: number;
-  /** Backoff ceiling for the first retry, ms. */
-  initialMs: number;
-  /** Backoff ceiling never grows past this, ms. */
-  maxMs: number;
-}
+export type { RetryPolicy } from '../core/index.js';
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, initialMs: 1_000, maxMs: 300_000 };
 
