@@ -96,7 +96,7 @@ export class Outbox {
         claimed = (await this.#drainBatch(signal)).claimed;
       } catch (err) {
         // The store may be briefly unavailable; keep the loop alive and try again next poll.
-        this.#logger.error({ err: errorMessage(err), code: errorCode(err) }, 'outbox poll failed');
+        this.#logger.error({ err }, 'outbox poll failed');
       }
       // A full batch suggests a backlog: go again at once instead of idling.
       if (claimed < this.#batchSize) await this.#sleep(this.#pollIntervalMs, signal);
@@ -178,7 +178,7 @@ export class Outbox {
       // Recording the outcome failed (store down). The lease expires and the delivery is retried;
       // receivers drop the repeat by delivery id.
       this.#logger.error(
-        { deliveryId: delivery.id, sink: delivery.sink, err: errorMessage(err), code: errorCode(err) },
+        { deliveryId: delivery.id, sink: delivery.sink, err },
         'could not record delivery outcome',
       );
       return 'unrecorded';
