@@ -304,7 +304,7 @@ describe('Outbox scheduling', () => {
     expect(await outbox([]).drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 1 });
     const d = await deliveryOf('a1');
     expect(d.status).toBe('failed');
-    expect(d.lastError).toBe('CONFIG_INVALID: sink "removed" is no longer configured; delivery abandoned');
+    expect(d.lastError).toBe('CONFIG_INVALID: sinks.removed: the sink is no longer configured; delivery abandoned');
   });
 
   it('treats an unclassified sink error as permanent', async () => {

@@ -2,7 +2,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Delivery, Sink, Store } from '../core/index.js';
-import { SaaswatchError, errorMessage } from '../core/index.js';
+import { SaaswatchError, errorMessage, errors } from '../core/index.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay, type RetryPolicy } from './retry.js';
 
 /** @deprecated Sink itself carries retryPolicy now; use Sink. */
@@ -194,13 +194,13 @@ export class Outbox {
     if (!sink) {
       return this.#fail(
         delivery,
-        new SaaswatchError('CONFIG_INVALID', `sink "${delivery.sink}" is no longer configured; delivery abandoned`),
+        errors.configInvalid({ path: `sinks.${delivery.sink}`, problem: 'the sink is no longer configured; delivery abandoned' }),
         undefined,
       );
     }
     const alert = await this.#store.getAlert(delivery.alertId);
     if (!alert) {
-      return this.#fail(delivery, new SaaswatchError('INTERNAL', `alert ${delivery.alertId} not found`), sink);
+      return this.#fail(delivery, errors.internal({ problem: `alert ${delivery.alertId} of delivery ${delivery.id} not found` }), sink);
     }
     // claimDeliveries counts the attempt when it leases, so a crash mid-request still uses one up.
     const attempt = delivery.attempts;

@@ -1,5 +1,5 @@
 /** The one place for retry policy: backoff with jitter, Retry-After, and classifying HTTP and network failures. */
-import { SaaswatchError, type RetryPolicy } from '../core/index.js';
+import { errors, SaaswatchError, type RetryPolicy } from '../core/index.js';
 
 export type { RetryPolicy } from '../core/index.js';
 
@@ -78,21 +78,12 @@ export function classifyHttpStatus(
   opts: { now?: number; target?: string; detail?: string } = {},
 ): SaaswatchError {
   const target = opts.target ?? 'receiver';
-  const suffix = opts.detail ? `: ${opts.detail}` : '';
-  const details = { status };
   if (status >= 500 || status === 408 || status === 429) {
     const retryAfterMs = parseRetryAfter(retryAfterHeader, opts.now ?? Date.now());
-    return new SaaswatchError('HTTP_RETRYABLE', `${target} responded ${status}${suffix}`, {
-      retryable: true,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      details,
-    });
+    return errors.httpRetryable({ target, status, ...(opts.detail ? { detail: opts.detail } : {}), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
   const why = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
-  return new SaaswatchError('HTTP_REJECTED', `${target} rejected the request with ${status}${why}${suffix}`, {
-    retryable: false,
-    details,
-  });
+  return errors.httpRejected({ target, status, why, ...(opts.detail ? { detail: opts.detail } : {}) });
 }
 
 /**
@@ -106,13 +97,9 @@ export function classifyRequestError(
   const target = opts.target ?? 'receiver';
   if (err instanceof SaaswatchError) return err;
   if (opts.timedOut) {
-    const after = opts.timeoutMs === undefined ? '' : ` after ${opts.timeoutMs}ms`;
-    return new SaaswatchError('TIMEOUT', `${target} did not respond${after}`, { retryable: true, cause: err });
+    return errors.timeout({ target, ...(opts.timeoutMs === undefined ? {} : { afterMs: opts.timeoutMs }), cause: err });
   }
-  return new SaaswatchError('NETWORK', `could not reach ${target}: ${describeNetworkError(err)}`, {
-    retryable: true,
-    cause: err,
-  });
+  return errors.network({ target, problem: describeNetworkError(err), cause: err });
 }
 
 /** fetch() reports "fetch failed" and hides the useful part (ECONNREFUSED, ...) in `cause`. */
