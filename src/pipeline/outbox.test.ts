@@ -180,7 +180,8 @@ describe('Outbox with the webhook sink', () => {
     expect(failed[0]!.lastError).not.toContain(TOKEN);
 
     const warning = logs.find((l) => l.msg === 'delivery failed permanently');
-    expect(warning).toMatchObject({ level: 40, deliveryId: failed[0]!.id, sink: 'soc', sinkType: 'webhook', attempts: 1, code: 'HTTP_REJECTED' });
+    expect(warning).toMatchObject({ level: 40, deliveryId: failed[0]!.id, sink: 'soc', sinkType: 'webhook', attempts: 1, err: { code: 'HTTP_REJECTED', retryable: false } });
+    expect((warning as { err: { stack?: string } }).err.stack).toContain('SaaswatchError');
     const allLogs = JSON.stringify(logs);
     expect(allLogs).not.toContain(TOKEN);
     expect(allLogs).not.toContain(SECRET);

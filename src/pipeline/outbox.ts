@@ -218,7 +218,7 @@ export class Outbox {
       const delayMs = nextAttemptDelay(err, attempt, policy, this.#random);
       await this.#store.retryDelivery(delivery.id, this.#now() + delayMs, describe(err));
       this.#logger.info(
-        { deliveryId: delivery.id, sink: sink.name, sinkType: sink.type, attempts: attempt, code: err.code, delayMs },
+        { deliveryId: delivery.id, sink: sink.name, sinkType: sink.type, attempts: attempt, delayMs, err },
         'delivery failed; will retry',
       );
       return 'retried';
@@ -230,7 +230,7 @@ export class Outbox {
   async #fail(delivery: Delivery, err: unknown, sink: Sink | undefined): Promise<Outcome> {
     const error = describe(err);
     await this.#store.failDelivery(delivery.id, error);
-    // Sinks keep credentials out of their error messages, so the message is safe to log.
+    // Sinks keep credentials out of their errors (the sink contract, S4), so the error is safe to log.
     this.#logger.warn(
       {
         deliveryId: delivery.id,
@@ -238,8 +238,7 @@ export class Outbox {
         sink: delivery.sink,
         ...(sink ? { sinkType: sink.type } : {}),
         attempts: delivery.attempts,
-        code: errorCode(err),
-        error,
+        err,
       },
       'delivery failed permanently',
     );
