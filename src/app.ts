@@ -10,8 +10,7 @@ import { createLogger } from './log.js';
 import { Outbox } from './pipeline/outbox.js';
 import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
-import type { RetryPolicy } from './pipeline/retry.js';
-import { registry, type Registry } from './registry.js';
+import { lookupPlugin, registry, type Registry } from './registry.js';
 import { openStore } from './storage/index.js';
 
 export interface App {
@@ -20,7 +19,7 @@ export interface App {
   store: Store;
   pipeline: Pipeline;
   outbox: Outbox;
-  sinks: Map<string, Sink & { retryPolicy?: RetryPolicy }>;
+  sinks: Map<string, Sink>;
   deps: PluginDeps;
   createSource(instance: PluginInstance): Source;
   close(): Promise<void>;
@@ -56,10 +55,10 @@ export async function createApp(
     ...(opts.once ? { once: true } : {}),
   };
   try {
-    const detectors = config.detection.map((d) => reg.detectors.get(d.type)!.create(d.config, { ...deps, logger: logger.child({ detector: d.type }) }));
-    const sinks = new Map<string, Sink & { retryPolicy?: RetryPolicy }>();
+    const detectors = config.detection.map((d) => lookupPlugin('detector', d.type, { registry: reg, path: `detection.${d.type}` }).create(d.config, { ...deps, logger: logger.child({ detector: d.type }) }));
+    const sinks = new Map<string, Sink>();
     for (const s of config.sinks) {
-      sinks.set(s.name, reg.sinks.get(s.type)!.create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
+      sinks.set(s.name, lookupPlugin('sink', s.type, { registry: reg, path: `sinks.${s.name}` }).create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
     const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
     const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers, state, now });
@@ -73,7 +72,7 @@ export async function createApp(
       sinks,
       deps,
       createSource: (instance) =>
-        reg.sources.get(instance.type)!.create(instance.name, instance.config, { ...deps, logger: logger.child({ source: instance.name }) }),
+        lookupPlugin('source', instance.type, { registry: reg, path: `sources.${instance.name}` }).create(instance.name, instance.config, { ...deps, logger: logger.child({ source: instance.name }) }),
       async close() {
         for (const sink of sinks.values()) await sink.close?.();
         await store.close();

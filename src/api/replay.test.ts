@@ -37,8 +37,8 @@ describe('createReplayGuard', () => {
   });
 
   it('validates its options', () => {
-    expect(() => createReplayGuard({ windowMs: 0, max: 1 })).toThrow(RangeError);
-    expect(() => createReplayGuard({ windowMs: 1, max: 0 })).toThrow(RangeError);
-    expect(() => createReplayGuard({ windowMs: 1, max: 1.5 })).toThrow(RangeError);
+    expect(() => createReplayGuard({ windowMs: 0, max: 1 })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => createReplayGuard({ windowMs: 1, max: 0 })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => createReplayGuard({ windowMs: 1, max: 1.5 })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 });

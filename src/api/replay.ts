@@ -1,4 +1,5 @@
 /** A bounded, time-windowed memory of request keys that lets webhook handlers refuse replayed signed requests. */
+import { errors } from '../core/errors.js';
 
 export interface ReplayGuardOptions {
   /** How long a key is remembered. Pair it with a timestamp check of the same width in the handler. */
@@ -21,8 +22,8 @@ export interface ReplayGuard {
 }
 
 export function createReplayGuard(opts: ReplayGuardOptions): ReplayGuard {
-  if (!(opts.windowMs > 0)) throw new RangeError('replay guard windowMs must be positive');
-  if (!(Number.isInteger(opts.max) && opts.max > 0)) throw new RangeError('replay guard max must be a positive integer');
+  if (!(opts.windowMs > 0)) throw errors.internal({ problem: 'replay guard windowMs must be positive' });
+  if (!(Number.isInteger(opts.max) && opts.max > 0)) throw errors.internal({ problem: 'replay guard max must be a positive integer' });
   const now = opts.now ?? Date.now;
   // A Map iterates in insertion order, and insertion times only grow, so expired keys sit at the front.
   const expiries = new Map<string, number>();

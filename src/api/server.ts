@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { WebhookRequest, WebhookResponse, WebhookRoute } from '../core/webhook.js';
 import type { Logger } from '../log.js';
+import { errors } from '../core/errors.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const HEALTH_PATH = '/healthz';
@@ -98,7 +99,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     try {
       response = await route.handle(request);
       if (!Number.isInteger(response.status) || response.status < 100 || response.status > 599) {
-        throw new RangeError(`handler returned invalid status ${String(response.status)}`);
+        throw errors.internal({ problem: `webhook handler returned invalid status ${String(response.status)}` });
       }
     } catch (err) {
       // The error text may carry internals (paths, SQL, secrets in URLs): it goes to the log only.
@@ -171,15 +172,15 @@ function buildRouteTable(routes: WebhookRoute[]): Map<string, Map<string, Webhoo
   const table = new Map<string, Map<string, WebhookRoute>>();
   for (const route of routes) {
     if (!route.path.startsWith('/') || route.path.includes('?')) {
-      throw new Error(`webhook route path must start with "/" and have no query: ${route.path}`);
+      throw errors.internal({ problem: `webhook route path must start with "/" and have no query: ${route.path}` });
     }
-    if (route.path === HEALTH_PATH) throw new Error(`webhook route path ${HEALTH_PATH} is reserved`);
+    if (route.path === HEALTH_PATH) throw errors.configInvalid({ path: `webhook route ${route.path}`, problem: 'the path is reserved for the health check', fix: 'choose another path' });
     if (route.maxBodyBytes !== undefined && !(Number.isInteger(route.maxBodyBytes) && route.maxBodyBytes >= 0)) {
-      throw new Error(`webhook route ${route.method} ${route.path}: maxBodyBytes must be a non-negative integer`);
+      throw errors.internal({ problem: `webhook route ${route.method} ${route.path}: maxBodyBytes must be a non-negative integer` });
     }
     let byMethod = table.get(route.path);
     if (!byMethod) table.set(route.path, (byMethod = new Map()));
-    if (byMethod.has(route.method)) throw new Error(`duplicate webhook route ${route.method} ${route.path}`);
+    if (byMethod.has(route.method)) throw errors.configInvalid({ path: 'webhook routes', problem: `duplicate webhook route ${route.method} ${route.path}: two sources listen on it`, fix: 'give each source its own webhook path' });
     byMethod.set(route.method, route);
   }
   return table;

@@ -1,21 +1,48 @@
-/** Errors with a stable code and a retryable flag, so retry policy lives in one place. */
+/**
+ * The error catalogue: every error saaswatch raises has a stable code from here, with whether
+ * retrying helps, the CLI exit code and the HTTP status it maps to, and one constructor that words
+ * it. docs/errors.md documents each code (a test keeps the two in step).
+ */
 
-export type ErrorCode =
-  | 'CONFIG_INVALID'
-  | 'CONFIG_NOT_FOUND'
-  | 'INPUT_MALFORMED'
-  | 'INPUT_TOO_LARGE'
-  | 'TIMESTAMP_INVALID'
-  | 'FIELD_MISSING'
-  | 'FIELD_TYPE'
-  | 'STORAGE'
-  | 'STORAGE_UNAVAILABLE'
-  | 'HTTP_RETRYABLE'
-  | 'HTTP_REJECTED'
-  | 'NETWORK'
-  | 'TIMEOUT'
-  | 'UNKNOWN_PLUGIN'
-  | 'INTERNAL';
+export interface ErrorSpec {
+  /** One line for docs and `--help`: what went wrong. */
+  summary: string;
+  /** Whether trying the same thing again can succeed; a constructor may say otherwise for one case. */
+  retryable: boolean;
+  /** Process exit code when the error ends a CLI command (2: the user must change something first). */
+  exitCode: 1 | 2;
+  /** Status when the error answers an HTTP request. */
+  httpStatus: number;
+}
+
+export const ERROR_CATALOGUE = {
+  CONFIG_INVALID: { summary: 'A configuration value (or a rule file) is invalid.', retryable: false, exitCode: 2, httpStatus: 400 },
+  CONFIG_NOT_FOUND: { summary: 'The configuration file does not exist.', retryable: false, exitCode: 2, httpStatus: 404 },
+  UNKNOWN_PLUGIN: { summary: 'A source, detector or sink `type` that no plugin provides.', retryable: false, exitCode: 2, httpStatus: 400 },
+  INPUT_MALFORMED: { summary: 'Input that cannot be read as what it should be (a record, a file, a request).', retryable: false, exitCode: 1, httpStatus: 400 },
+  INPUT_TOO_LARGE: { summary: 'Input over a configured size limit.', retryable: false, exitCode: 1, httpStatus: 413 },
+  TIMESTAMP_INVALID: { summary: 'A record whose timestamp is missing or cannot be parsed.', retryable: false, exitCode: 1, httpStatus: 400 },
+  FIELD_MISSING: { summary: 'A record without a field its mapping requires.', retryable: false, exitCode: 1, httpStatus: 400 },
+  FIELD_TYPE: { summary: 'A record field of the wrong type.', retryable: false, exitCode: 1, httpStatus: 400 },
+  STORAGE: { summary: 'The store (or an output file) failed an operation.', retryable: true, exitCode: 1, httpStatus: 500 },
+  STORAGE_UNAVAILABLE: { summary: 'The store cannot be reached or opened.', retryable: true, exitCode: 1, httpStatus: 503 },
+  HTTP_RETRYABLE: { summary: 'A remote service answered "later" (5xx, 408, 429), maybe with Retry-After.', retryable: true, exitCode: 1, httpStatus: 502 },
+  HTTP_REJECTED: { summary: 'A remote service refused the request (4xx, unfollowed redirect).', retryable: false, exitCode: 1, httpStatus: 502 },
+  NETWORK: { summary: 'A remote service could not be reached (refused, reset, DNS, TLS).', retryable: true, exitCode: 1, httpStatus: 502 },
+  TIMEOUT: { summary: 'A remote service did not answer in time.', retryable: true, exitCode: 1, httpStatus: 504 },
+  INTERNAL: { summary: 'A bug: saaswatch broke one of its own invariants.', retryable: false, exitCode: 1, httpStatus: 500 },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+export interface ErrorOptions {
+  retryable?: boolean;
+  retryAfterMs?: number;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
 
 export class SaaswatchError extends Error {
   readonly code: ErrorCode;
@@ -24,11 +51,7 @@ export class SaaswatchError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { retryable?: boolean; retryAfterMs?: number; cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, opts: ErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SaaswatchError';
     this.code = code;
@@ -36,12 +59,80 @@ export class SaaswatchError extends Error {
     this.retryAfterMs = opts.retryAfterMs;
     this.details = opts.details;
   }
+
+  get exitCode(): number {
+    return ERROR_CATALOGUE[this.code].exitCode;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CATALOGUE[this.code].httpStatus;
+  }
+}
+
+type Extra = Pick<ErrorOptions, 'cause' | 'details'>;
+
+function make(code: ErrorCode, message: string, extra: ErrorOptions = {}): SaaswatchError {
+  return new SaaswatchError(code, message, { retryable: ERROR_CATALOGUE[code].retryable, ...extra });
+}
+
+/** `where: problem (fix)`: errors a user fixes name the place and the fix. */
+const located = (where: string, problem: string, fix?: string) => `${where ? `${where}: ` : ''}${problem}${fix ? ` (${fix})` : ''}`;
+
+/** One constructor per code, each with its message template. */
+export const errors = {
+  /** `<path>: <problem> (<fix>)`, e.g. `sources.google.page_size: must be at least 1 (set a number from 1 to 1000)`. */
+  configInvalid: (o: { path: string; problem: string; fix?: string } & Extra) => make('CONFIG_INVALID', located(o.path, o.problem, o.fix), withDetails(o, { path: o.path })),
+  /** `config file not found: <path> (<fix>)`. */
+  configNotFound: (o: { path: string; fix?: string } & Extra) => make('CONFIG_NOT_FOUND', located('', `config file not found: ${o.path}`, o.fix), withDetails(o, { path: o.path })),
+  /** `<path>: unknown <kind> type "<type>" (known: a, b, c)`. */
+  unknownPlugin: (o: { kind: 'source' | 'detector' | 'sink'; type: string; known: readonly string[]; path?: string; suggestion?: string } & Extra) =>
+    make(
+      'UNKNOWN_PLUGIN',
+      located(o.path ?? '', `unknown ${o.kind} type ${JSON.stringify(o.type)}`, `${o.suggestion ? `did you mean ${JSON.stringify(o.suggestion)}? ` : ''}known: ${o.known.join(', ')}`),
+      withDetails(o, { kind: o.kind, type: o.type }),
+    ),
+  /** `<where>: <problem>`, e.g. `asn.csv:12: expected a number and a comma`. */
+  inputMalformed: (o: { where: string; problem: string; fix?: string } & Extra) => make('INPUT_MALFORMED', located(o.where, o.problem, o.fix), withDetails(o, { where: o.where })),
+  /** `<where>: <size> is over the limit of <limit>`. */
+  inputTooLarge: (o: { where: string; size: string; limit: string } & Extra) => make('INPUT_TOO_LARGE', located(o.where, `${o.size} is over the limit of ${o.limit}`), withDetails(o, { where: o.where })),
+  /** `<where>: <problem>`. */
+  timestampInvalid: (o: { where: string; problem: string } & Extra) => make('TIMESTAMP_INVALID', located(o.where, o.problem), withDetails(o, { where: o.where })),
+  /** `<where>: missing field <field>`. */
+  fieldMissing: (o: { where: string; field: string } & Extra) => make('FIELD_MISSING', located(o.where, `missing field ${o.field}`), withDetails(o, { field: o.field })),
+  /** `<where>: <field> should be <expected>`. */
+  fieldType: (o: { where: string; field: string; expected: string } & Extra) => make('FIELD_TYPE', located(o.where, `${o.field} should be ${o.expected}`), withDetails(o, { field: o.field })),
+  /** `storage error during <operation>: <problem>`. */
+  storage: (o: { operation: string; problem: string; retryable?: boolean } & Extra) =>
+    make('STORAGE', `storage error during ${o.operation}: ${o.problem}`, { ...withDetails(o, { operation: o.operation }), ...(o.retryable === undefined ? {} : { retryable: o.retryable }) }),
+  /** `storage unavailable: <problem>`. */
+  storageUnavailable: (o: { problem: string } & Extra) => make('STORAGE_UNAVAILABLE', `storage unavailable: ${o.problem}`, withDetails(o, {})),
+  /** `<target> responded <status>[: <detail>]`. */
+  httpRetryable: (o: { target: string; status: number; detail?: string; retryAfterMs?: number } & Extra) =>
+    make('HTTP_RETRYABLE', `${o.target} responded ${o.status}${o.detail ? `: ${o.detail}` : ''}`, {
+      ...withDetails(o, { status: o.status }),
+      ...(o.retryAfterMs === undefined ? {} : { retryAfterMs: o.retryAfterMs }),
+    }),
+  /** `<target> rejected the request with <status>[<why>][: <detail>]`. */
+  httpRejected: (o: { target: string; status: number; why?: string; detail?: string } & Extra) =>
+    make('HTTP_REJECTED', `${o.target} rejected the request with ${o.status}${o.why ?? ''}${o.detail ? `: ${o.detail}` : ''}`, withDetails(o, { status: o.status })),
+  /** `could not reach <target>: <problem>`. */
+  network: (o: { target: string; problem: string } & Extra) => make('NETWORK', `could not reach ${o.target}: ${o.problem}`, withDetails(o, {})),
+  /** `<target> did not respond[ after <ms>ms]`. */
+  timeout: (o: { target: string; afterMs?: number } & Extra) => make('TIMEOUT', `${o.target} did not respond${o.afterMs === undefined ? '' : ` after ${o.afterMs}ms`}`, withDetails(o, {})),
+  /** `internal error: <problem>`: a broken invariant, worth a bug report. */
+  internal: (o: { problem: string } & Extra) => make('INTERNAL', `internal error: ${o.problem}`, withDetails(o, {})),
+} satisfies Record<string, (o: never) => SaaswatchError>;
+
+function withDetails(o: Extra, base: Record<string, unknown>): ErrorOptions {
+  const details = { ...base, ...o.details };
+  return { ...(o.cause === undefined ? {} : { cause: o.cause }), ...(Object.keys(details).length ? { details } : {}) };
 }
 
 export function isRetryable(err: unknown): boolean {
   return err instanceof SaaswatchError ? err.retryable : false;
 }
 
+/** For text meant for people (CLI output, API bodies, an error wrapping another); logs take the error object itself. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,4 +1,5 @@
 /** A small seeded PRNG (sfc32) so sample data, reservoirs and forests are reproducible bit for bit. */
+import { errors } from '../core/errors.js';
 
 /** 32-bit FNV-1a of a string; turns labels such as `tree-3` into seeds without collisions mattering. */
 export function hashSeed(text: string): number {
@@ -84,7 +85,7 @@ export class Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new RangeError('pick from an empty list');
+    if (items.length === 0) throw errors.internal({ problem: 'pick from an empty list' });
     return items[this.int(items.length)]!;
   }
 

@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
 import { eventTime, type Detector, type Finding, type SecurityEvent, type Store } from '../core/index.js';
 import { replayStored } from '../pipeline/pipeline.js';
 import { openStore } from '../storage/index.js';
@@ -123,19 +122,18 @@ export async function savedWindows(store: Store, prefix: string): Promise<{ mani
 }
 
 /**
- * Restarts before every batch in turn: each split run must find exactly `expected` (what the
- * uninterrupted run found), and most of the same splits without saved state must not, so the
- * comparison can tell.
+ * What a detector folder provides in `fixtures/contract.ts` (export `contractFixture`) so the shared
+ * contract suite (test/contracts/detector.contract.test.ts) can run it with no test code of its own.
  */
-export async function expectSameAcrossRestarts(make: (store: Store | undefined) => Detector, stores: TempStores, batches: Batch[], expected: Finding[]): Promise<void> {
-  let differsWithoutState = 0;
-  for (let split = 0; split <= batches.length; split++) {
-    const got = await splitRun((s) => make(s), await stores.open(), batches, split);
-    expect(got, `restart before batch ${split}`).toEqual(expected);
-    const cold: Finding[] = [];
-    await lifetime(make(undefined), batches.slice(0, split), cold);
-    await lifetime(make(undefined), batches.slice(split), cold);
-    if (JSON.stringify(cold) !== JSON.stringify(expected)) differsWithoutState++;
-  }
-  expect(differsWithoutState).toBeGreaterThan(batches.length / 2);
+export interface DetectorContractFixture {
+  /** The detector's config section as written in saaswatch.yml (without `type`/`name`); parsed by its configSchema. */
+  config: Record<string, unknown>;
+  /** Realistic events at fixed instants, in the order a source delivers them, that make the detector fire. */
+  events: SecurityEvent[];
+  /** Events per pipeline batch; the suite restarts at every boundary, so keep it to a few dozen batches. */
+  batchSize: number;
+  /** What relative paths in the config resolve against (PluginDeps.baseDir). */
+  baseDir?: string;
+  /** Kinds of finding the events must raise (label: test on a finding), so the checks exercise what matters. */
+  covers?: Record<string, (f: Finding) => boolean>;
 }

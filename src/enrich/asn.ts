@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { SecurityEvent } from '../core/index.js';
+import { errors, type SecurityEvent } from '../core/index.js';
 import type { Enricher } from '../pipeline/pipeline.js';
 import { CidrTable, cmp6, isSpecialIp, parseIp, RecentCache, type ParsedIp } from './ip.js';
 
@@ -91,7 +91,7 @@ async function forEachLine(path: string, onLine: (buf: Buffer, start: number, en
         if (start < filled) onLine(buf, start, filled);
         return;
       }
-      if (start === 0 && filled === buf.length) throw new Error(`${path}: a line is longer than ${buf.length} bytes`);
+      if (start === 0 && filled === buf.length) throw errors.inputMalformed({ where: path, problem: `a line is longer than ${buf.length} bytes` });
       buf.copy(buf, 0, start, filled);
       filled -= start;
     }
@@ -175,7 +175,7 @@ export class AsnTable {
         let v = 0;
         const from = i;
         for (let c = buf[i]!; c >= 48 && c <= 57; c = buf[++i]!) v = v * 10 + (c - 48);
-        if (i === from || buf[i] !== 44) throw new Error(`${path}:${line}: expected a number and a comma`);
+        if (i === from || buf[i] !== 44) throw errors.inputMalformed({ where: `${path}:${line}`, problem: 'expected a number and a comma' });
         i++;
         f[k] = v;
       }
@@ -196,7 +196,7 @@ export class AsnTable {
     if (n > 0) {
       const prevStart = starts.a[n - 1]!;
       const prevEnd = ends.a[n - 1]!;
-      if (lo < prevStart || hi < lo) throw new Error(`${path}:${line}: ranges must be sorted and well-formed`);
+      if (lo < prevStart || hi < lo) throw errors.inputMalformed({ where: `${path}:${line}`, problem: 'ranges must be sorted and well-formed' });
       if (lo <= prevEnd) {
         // The source merges several registries and a few ranges overlap; the later, more specific
         // one wins where they do, which keeps starts strictly increasing for the binary search.
@@ -250,15 +250,15 @@ export class AsnTable {
         if (e - s < 5) return;
         let i = dec128(buf, s, lo);
         if (i >= 0) i = dec128(buf, i, hi);
-        if (i < 0) throw new Error(`${path}:${lineNo}: expected two numbers and commas`);
+        if (i < 0) throw errors.inputMalformed({ where: `${path}:${lineNo}`, problem: 'expected two numbers and commas' });
         let asn = 0;
         for (let c = buf[i]!; c >= 48 && c <= 57; c = buf[++i]!) asn = asn * 10 + (c - 48);
-        if (buf[i] !== 44) throw new Error(`${path}:${lineNo}: expected an AS number and a comma`);
+        if (buf[i] !== 44) throw errors.inputMalformed({ where: `${path}:${lineNo}`, problem: 'expected an AS number and a comma' });
         const pair = this.#pairs.intern(asn, orgField(buf, i + 1, e));
         const n = pairs.n;
         if (n > 0) {
           const prevStart = starts.a.subarray(4 * (n - 1), 4 * n);
-          if (cmp6(lo, prevStart) < 0 || cmp6(hi, lo) < 0) throw new Error(`${path}:${lineNo}: ranges must be sorted and well-formed`);
+          if (cmp6(lo, prevStart) < 0 || cmp6(hi, lo) < 0) throw errors.inputMalformed({ where: `${path}:${lineNo}`, problem: 'ranges must be sorted and well-formed' });
           if (cmp6(lo, prevEnd) <= 0) {
             // Overlap: the later range wins from its start on (see the IPv4 loader).
             decrement(lo, prevEnd);

@@ -1,5 +1,5 @@
 /** Identity resolution: per-source default domain and identity map, so one person is one entity (one lowercase email) across every source. */
-import type { SecurityEvent } from '../core/index.js';
+import { errors, type SecurityEvent } from '../core/index.js';
 import type { Enricher } from '../pipeline/pipeline.js';
 
 export interface IdentityRule {
@@ -58,7 +58,7 @@ function compile(identities: Record<string, IdentityRule>): Map<string, Compiled
     for (const [from, to] of Object.entries(rule.user_map ?? {})) {
       const canonical = withDomain(to.trim(), domain).toLowerCase();
       if (!canonical.includes('@')) {
-        throw new Error(`identities.${source}.user_map.${from}: "${to}" is not an email; canonical identities are emails (or set user_domain)`);
+        throw errors.configInvalid({ path: `identities.${source}.user_map.${from}`, problem: `"${to}" is not an email; canonical identities are emails`, fix: 'write an email, or set user_domain' });
       }
       map.set(from.trim().toLowerCase(), canonical);
     }

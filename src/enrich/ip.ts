@@ -1,5 +1,6 @@
 /** IP address parsing into integers, special-purpose (non-geolocatable) ranges, CIDR tables and a bounded cache for the IP enrichers. */
 import { isIPv6 } from 'node:net';
+import { errors } from '../core/errors.js';
 
 /** An address as the enrichers compare it: IPv4 as one uint32, IPv6 as four big-endian uint32 words. */
 export type ParsedIp = { v: 4; n: number } | { v: 6; w: [number, number, number, number] };
@@ -89,10 +90,10 @@ export function parseCidr(text: string): Range {
   const slash = text.indexOf('/');
   const addr = slash >= 0 ? text.slice(0, slash) : text;
   const ip = parseIp(addr.trim());
-  if (!ip) throw new Error(`"${text}" is not an IP address or CIDR range`);
+  if (!ip) throw errors.inputMalformed({ where: JSON.stringify(text), problem: 'not an IP address or CIDR range' });
   const max = ip.v === 4 ? 32 : 128;
   const bits = slash >= 0 ? Number(text.slice(slash + 1)) : max;
-  if (!Number.isInteger(bits) || bits < 0 || bits > max) throw new Error(`"${text}" has an invalid prefix length (0-${max})`);
+  if (!Number.isInteger(bits) || bits < 0 || bits > max) throw errors.inputMalformed({ where: JSON.stringify(text), problem: `invalid prefix length (0-${max})` });
   if (ip.v === 4) {
     // A mapped IPv6 prefix (::ffff:0:0/104) counts its bits over 128; bring it back to IPv4's 32.
     const b = addr.includes(':') ? Math.max(0, bits - 96) : bits;

@@ -180,7 +180,8 @@ describe('Outbox with the webhook sink', () => {
     expect(failed[0]!.lastError).not.toContain(TOKEN);
 
     const warning = logs.find((l) => l.msg === 'delivery failed permanently');
-    expect(warning).toMatchObject({ level: 40, deliveryId: failed[0]!.id, sink: 'soc', sinkType: 'webhook', attempts: 1, code: 'HTTP_REJECTED' });
+    expect(warning).toMatchObject({ level: 40, deliveryId: failed[0]!.id, sink: 'soc', sinkType: 'webhook', attempts: 1, err: { code: 'HTTP_REJECTED', retryable: false } });
+    expect((warning as { err: { stack?: string } }).err.stack).toContain('SaaswatchError');
     const allLogs = JSON.stringify(logs);
     expect(allLogs).not.toContain(TOKEN);
     expect(allLogs).not.toContain(SECRET);
@@ -326,7 +327,7 @@ describe('Outbox scheduling', () => {
     expect(await outbox([]).drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 1 });
     const d = await deliveryOf('a1');
     expect(d.status).toBe('failed');
-    expect(d.lastError).toBe('CONFIG_INVALID: sink "removed" is no longer configured; delivery abandoned');
+    expect(d.lastError).toBe('CONFIG_INVALID: sinks.removed: the sink is no longer configured; delivery abandoned');
   });
 
   it('treats an unclassified sink error as permanent', async () => {

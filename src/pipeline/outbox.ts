@@ -2,10 +2,11 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AlertOutbox, Delivery, Sink } from '../core/index.js';
-import { SaaswatchError, errorMessage } from '../core/index.js';
+import { SaaswatchError, errorMessage, errors } from '../core/index.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay, type RetryPolicy } from './retry.js';
 
-export type OutboxSink = Sink & { retryPolicy?: RetryPolicy };
+/** @deprecated Sink itself carries retryPolicy now; use Sink. */
+export type OutboxSink = Sink;
 
 export interface OutboxOptions {
   logger: Logger;
@@ -51,7 +52,7 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class Outbox {
   readonly #store: AlertOutbox;
-  readonly #sinks: ReadonlyMap<string, OutboxSink>;
+  readonly #sinks: ReadonlyMap<string, Sink>;
   readonly #logger: Logger;
   readonly #leaseMs: number;
   readonly #batchSize: number;
@@ -64,7 +65,7 @@ export class Outbox {
   /** Aborted only by abort(): in-flight requests normally finish, so a stop never wastes an attempt. */
   readonly #inFlight = new AbortController();
 
-  constructor(store: AlertOutbox, sinks: ReadonlyMap<string, OutboxSink>, opts: OutboxOptions) {
+  constructor(store: AlertOutbox, sinks: ReadonlyMap<string, Sink>, opts: OutboxOptions) {
     this.#store = store;
     this.#sinks = sinks;
     this.#logger = opts.logger;
@@ -95,7 +96,7 @@ export class Outbox {
         claimed = (await this.#drainBatch(signal)).claimed;
       } catch (err) {
         // The store may be briefly unavailable; keep the loop alive and try again next poll.
-        this.#logger.error({ err: errorMessage(err), code: errorCode(err) }, 'outbox poll failed');
+        this.#logger.error({ err }, 'outbox poll failed');
       }
       // A full batch suggests a backlog: go again at once instead of idling.
       if (claimed < this.#batchSize) await this.#sleep(this.#pollIntervalMs, signal);
@@ -177,7 +178,7 @@ export class Outbox {
       // Recording the outcome failed (store down). The lease expires and the delivery is retried;
       // receivers drop the repeat by delivery id.
       this.#logger.error(
-        { deliveryId: delivery.id, sink: delivery.sink, err: errorMessage(err), code: errorCode(err) },
+        { deliveryId: delivery.id, sink: delivery.sink, err },
         'could not record delivery outcome',
       );
       return 'unrecorded';
@@ -193,13 +194,13 @@ export class Outbox {
     if (!sink) {
       return this.#fail(
         delivery,
-        new SaaswatchError('CONFIG_INVALID', `sink "${delivery.sink}" is no longer configured; delivery abandoned`),
+        errors.configInvalid({ path: `sinks.${delivery.sink}`, problem: 'the sink is no longer configured; delivery abandoned' }),
         undefined,
       );
     }
     const alert = await this.#store.getAlert(delivery.alertId);
     if (!alert) {
-      return this.#fail(delivery, new SaaswatchError('INTERNAL', `alert ${delivery.alertId} not found`), sink);
+      return this.#fail(delivery, errors.internal({ problem: `alert ${delivery.alertId} of delivery ${delivery.id} not found` }), sink);
     }
     // claimDeliveries counts the attempt when it leases, so a crash mid-request still uses one up.
     const attempt = delivery.attempts;
@@ -217,7 +218,7 @@ export class Outbox {
       const delayMs = nextAttemptDelay(err, attempt, policy, this.#random);
       await this.#store.retryDelivery(delivery.id, this.#now() + delayMs, describe(err));
       this.#logger.info(
-        { deliveryId: delivery.id, sink: sink.name, sinkType: sink.type, attempts: attempt, code: err.code, delayMs },
+        { deliveryId: delivery.id, sink: sink.name, sinkType: sink.type, attempts: attempt, delayMs, err },
         'delivery failed; will retry',
       );
       return 'retried';
@@ -226,10 +227,10 @@ export class Outbox {
     return 'delivered';
   }
 
-  async #fail(delivery: Delivery, err: unknown, sink: OutboxSink | undefined): Promise<Outcome> {
+  async #fail(delivery: Delivery, err: unknown, sink: Sink | undefined): Promise<Outcome> {
     const error = describe(err);
     await this.#store.failDelivery(delivery.id, error);
-    // Sinks keep credentials out of their error messages, so the message is safe to log.
+    // Sinks keep credentials out of their errors (the sink contract, S4), so the error is safe to log.
     this.#logger.warn(
       {
         deliveryId: delivery.id,
@@ -237,8 +238,7 @@ export class Outbox {
         sink: delivery.sink,
         ...(sink ? { sinkType: sink.type } : {}),
         attempts: delivery.attempts,
-        code: errorCode(err),
-        error,
+        err,
       },
       'delivery failed permanently',
     );

@@ -1,7 +1,7 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
 import type { Alert, CommitBatch, CommitResult, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
-import { errorMessage, eventTime, systemClock, type Clock } from '../core/index.js';
+import { eventTime, systemClock, type Clock } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
 import type { StagedState } from './staged-state.js';
@@ -174,7 +174,7 @@ export class Pipeline {
         await fn(d);
       } catch (err) {
         // State is an optimisation of detection, not a record: losing one load or save must not stop ingestion.
-        this.#opts.logger.warn({ detector: d.id, step, err: errorMessage(err) }, step === 'persist' ? 'Detector state not saved.' : 'Detector state not loaded.');
+        this.#opts.logger.warn({ detector: d.id, step, err }, step === 'persist' ? 'Detector state not saved.' : 'Detector state not loaded.');
       }
     }
   }
@@ -271,7 +271,7 @@ export class Pipeline {
         if (out.length) into.push(...out);
       } catch (err) {
         // One faulty detector must not stop ingestion or the other detectors.
-        this.#opts.logger.error({ detector: detector.id, eventId: event.event.id, err: errorMessage(err) }, 'Detector failed on an event.');
+        this.#opts.logger.error({ detector: detector.id, eventId: event.event.id, err }, 'Detector failed on an event.');
       }
     }
   }
@@ -284,7 +284,7 @@ export class Pipeline {
       try {
         out.push(...detector.flush({ final, watermark }));
       } catch (err) {
-        this.#opts.logger.error({ detector: detector.id, err: errorMessage(err) }, 'Detector flush failed.');
+        this.#opts.logger.error({ detector: detector.id, err }, 'Detector flush failed.');
       }
     }
     return out;

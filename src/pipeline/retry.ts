@@ -1,15 +1,7 @@
 /** The one place for retry policy: backoff with jitter, Retry-After, and classifying HTTP and network failures. */
-import { SaaswatchError } from '../core/index.js';
+import { errors, SaaswatchError, type RetryPolicy } from '../core/index.js';
 
-/** How many attempts a destination gets and how far apart; sinks expose theirs, the outbox applies it. */
-export interface RetryPolicy {
-  /** Total attempts including the first; the delivery is failed after this many. */
-  maxAttempts: number;
-  /** Backoff ceiling for the first retry, ms. */
-  initialMs: number;
-  /** Backoff ceiling never grows past this, ms. */
-  maxMs: number;
-}
+export type { RetryPolicy } from '../core/index.js';
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, initialMs: 1_000, maxMs: 300_000 };
 
@@ -87,22 +79,12 @@ export function classifyHttpStatus(
   opts: { now?: number; target?: string; detail?: string } = {},
 ): SaaswatchError {
   const target = opts.target ?? 'receiver';
-  const suffix = opts.detail ? `: ${opts.detail}` : '';
-  const details = { status };
   if (status >= 500 || status === 408 || status === 429) {
     const retryAfterMs = parseRetryAfter(retryAfterHeader, opts.now ?? Date.now());
-    return new SaaswatchError('HTTP_RETRYABLE', `${target} responded ${status}${suffix}`, {
-      retryable: true,
-      // Stryker disable next-line ConditionalExpression: equivalent; an absent and an undefined retryAfterMs read the same.
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      details,
-    });
+    return errors.httpRetryable({ target, status, ...(opts.detail ? { detail: opts.detail } : {}), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
   const why = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
-  return new SaaswatchError('HTTP_REJECTED', `${target} rejected the request with ${status}${why}${suffix}`, {
-    retryable: false,
-    details,
-  });
+  return errors.httpRejected({ target, status, why, ...(opts.detail ? { detail: opts.detail } : {}) });
 }
 
 /**
@@ -116,13 +98,9 @@ export function classifyRequestError(
   const target = opts.target ?? 'receiver';
   if (err instanceof SaaswatchError) return err;
   if (opts.timedOut) {
-    const after = opts.timeoutMs === undefined ? '' : ` after ${opts.timeoutMs}ms`;
-    return new SaaswatchError('TIMEOUT', `${target} did not respond${after}`, { retryable: true, cause: err });
+    return errors.timeout({ target, ...(opts.timeoutMs === undefined ? {} : { afterMs: opts.timeoutMs }), cause: err });
   }
-  return new SaaswatchError('NETWORK', `could not reach ${target}: ${describeNetworkError(err)}`, {
-    retryable: true,
-    cause: err,
-  });
+  return errors.network({ target, problem: describeNetworkError(err), cause: err });
 }
 
 /** fetch() reports "fetch failed" and hides the useful part (ECONNREFUSED, ...) in `cause`. */

@@ -71,3 +71,42 @@ export async function startReceiver(respond: Responder = () => undefined): Promi
       }),
   };
 }
+
+/** One alert as it reached the destination. */
+export interface ArrivedAlert {
+  /** Delivery id the destination recorded with it (how a receiver drops repeats). */
+  deliveryId: string | undefined;
+  /** The alert's id and dedup key as the destination got them. */
+  alertId: string;
+  dedupKey: string;
+}
+
+/** A way the destination refuses the next delivery; a harness supports those its destination has. */
+export type Refusal =
+  /** "Later": an overloaded or restarting destination. */
+  | { kind: 'retryable' }
+  /** The request itself is wrong; `echo` asks a destination that can to quote the request (headers included) back. */
+  | { kind: 'permanent'; echo?: boolean }
+  /** The destination asks for a delay (HTTP 429 with Retry-After). */
+  | { kind: 'throttle'; retryAfterSec: number };
+
+/** A destination for a sink under the contract suite, started by the sink's `fixtures/contract.ts`. */
+export interface SinkContractTarget {
+  /** The sink's config section (without `type`/`name`), using the secret given to start() as its credential, if the sink takes one. */
+  config: Record<string, unknown>;
+  dataDir: string;
+  /** Every alert that arrived, in order. */
+  arrived(): Promise<ArrivedAlert[]>;
+  /** Makes the destination refuse the next delivery this way; false when it cannot refuse like that. */
+  refuseNext(r: Refusal): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface SinkContractHarness {
+  /** How repeats of one delivery id are handled: dropped by the sink, or delivered again with the id for the receiver to drop. */
+  redelivery: 'idempotent' | 'at-least-once';
+  /** Whether the sink takes a credential (token, key) the contract must keep out of errors and logs. */
+  takesSecret: boolean;
+  /** A fresh destination; `secret` is the credential to put in the config. */
+  start(secret: string): Promise<SinkContractTarget>;
+}

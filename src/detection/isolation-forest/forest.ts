@@ -1,5 +1,6 @@
 /** Isolation forest (Liu, Ting & Zhou, ICDM 2008) from scratch, seeded, with per-feature attribution of a score. */
 import { Rng } from '../random.js';
+import { errors } from '../../core/errors.js';
 
 export const EULER_GAMMA = 0.5772156649015329;
 
@@ -80,22 +81,22 @@ export class IsolationForest {
   /** Fits t trees on `rows` (each a vector of the same length). */
   static fit(rows: ReadonlyArray<ArrayLike<number>>, opts: IsolationForestOptions = {}): IsolationForest {
     const n = rows.length;
-    if (n === 0) throw new RangeError('isolation forest needs at least one row');
+    if (n === 0) throw errors.internal({ problem: 'isolation forest needs at least one row' });
     const dims = rows[0]!.length;
-    if (dims === 0) throw new RangeError('isolation forest needs at least one feature');
+    if (dims === 0) throw errors.internal({ problem: 'isolation forest needs at least one feature' });
     const nTrees = opts.nTrees ?? 100;
     const psi = Math.min(opts.sampleSize ?? 256, n);
-    if (!(nTrees >= 1) || !(psi >= 1)) throw new RangeError('nTrees and sampleSize must be at least 1');
+    if (!(nTrees >= 1) || !(psi >= 1)) throw errors.internal({ problem: 'nTrees and sampleSize must be at least 1' });
     const fixed = Math.min(opts.alwaysInclude ?? 0, psi);
 
     const data = new Float64Array(n * dims);
     for (let i = 0; i < n; i++) {
       const r = rows[i]!;
-      if (r.length !== dims) throw new RangeError(`row ${i} has ${r.length} features, expected ${dims}`);
+      if (r.length !== dims) throw errors.internal({ problem: `row ${i} has ${r.length} features, expected ${dims}` });
       for (let j = 0; j < dims; j++) data[i * dims + j] = r[j]!;
     }
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i]!)) throw new RangeError(`row ${Math.floor(i / dims)} feature ${i % dims} is not finite`);
+      if (!Number.isFinite(data[i]!)) throw errors.internal({ problem: `row ${Math.floor(i / dims)} feature ${i % dims} is not finite` });
     }
 
     const forest = new IsolationForest(nTrees, psi, dims, nTrees * (2 * psi - 1));
@@ -259,6 +260,6 @@ export class IsolationForest {
   }
 
   #check(x: ArrayLike<number>): void {
-    if (x.length !== this.dims) throw new RangeError(`expected ${this.dims} features, got ${x.length}`);
+    if (x.length !== this.dims) throw errors.internal({ problem: `expected ${this.dims} features, got ${x.length}` });
   }
 }

@@ -1,5 +1,5 @@
 /** Sigma value matching: each rule value passes through its field modifiers in the order written, with pySigma's typing, and is compiled once into a predicate. */
-import type { SecurityEvent } from '../../core/index.js';
+import { SaaswatchError, type SecurityEvent } from '../../core/index.js';
 
 /**
  * A compiled test of one scalar field value (string, number, boolean) against a rule value. The
@@ -7,8 +7,13 @@ import type { SecurityEvent } from '../../core/index.js';
  */
 export type ValuePredicate = (v: unknown, e: SecurityEvent) => boolean;
 
-/** Raised for rule values or modifiers that cannot be compiled; the loader adds the file and field. */
-export class SigmaCompileError extends Error {}
+/** Raised for rule values or modifiers that cannot be compiled; the loader adds the file and field (SigmaRuleError). */
+export class SigmaCompileError extends SaaswatchError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('CONFIG_INVALID', message, opts);
+    this.name = 'SigmaCompileError';
+  }
+}
 
 /** A value uses an `expand` placeholder (`%name%`) that the configuration does not define. */
 export class MissingPlaceholderError extends SigmaCompileError {

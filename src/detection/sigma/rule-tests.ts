@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { eventId, parseDuration, type Finding, type SecurityEvent, type SourcePlugin } from '../../core/index.js';
+import { errorMessage, errors, eventId, parseDuration, type Finding, type SecurityEvent, type SourcePlugin } from '../../core/index.js';
 import { SigmaEngine } from './engine.js';
 import { loadRuleDirs, type RuleDef } from './loader.js';
 
@@ -78,7 +78,7 @@ export async function runRuleTests(dir: string, sources: ExampleSources): Promis
       const parsed = fileSpec.safeParse(parse(readFileSync(sidecar, 'utf8')));
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new Error(`${issue.path.join('.')}: ${issue.message}`);
+        throw errors.inputMalformed({ where: issue.path.join('.'), problem: issue.message });
       }
       spec = parsed.data;
     } catch (err) {
@@ -129,13 +129,13 @@ function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string
 
 function duration(v: string | number, what: string): number {
   const ms = parseDuration(v);
-  if (ms === undefined) throw new Error(`${what}: expected a duration such as 30s or 5m, got ${JSON.stringify(v)}`);
+  if (ms === undefined) throw errors.inputMalformed({ where: what, problem: `expected a duration such as 30s or 5m, got ${JSON.stringify(v)}` });
   return ms;
 }
 
 function buildEvents(c: CaseSpec, sources: ExampleSources): SecurityEvent[] {
   const start = Date.parse(c.start);
-  if (!Number.isFinite(start)) throw new Error(`start: not a timestamp: ${c.start}`);
+  if (!Number.isFinite(start)) throw errors.timestampInvalid({ where: 'start', problem: `not a timestamp: ${c.start}` });
   const out: SecurityEvent[] = [];
   let next = start;
   for (const [n, spec] of c.events.entries()) {
@@ -163,15 +163,15 @@ function normalize(spec: EventSpec, i: number, time: string, n: number, sources:
   const readers = [...sources].filter(([, p]) => p.example).map(([type]) => type);
   const kind = kinds[0];
   if (kinds.length !== 1 || (kind !== 'event' && !readers.includes(kind!))) {
-    throw new Error(`events.${n}: give exactly one of ${[...readers, 'event'].join(', ')}${kinds.length ? ` (got ${kinds.join(', ')})` : ''}`);
+    throw errors.inputMalformed({ where: `events.${n}`, problem: `give exactly one of ${[...readers, 'event'].join(', ')}${kinds.length ? ` (got ${kinds.join(', ')})` : ''}` });
   }
   const record = (spec as Record<string, unknown>)[kind!];
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new Error(`events.${n}.${kind}: expected a record (a mapping)`);
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw errors.inputMalformed({ where: `events.${n}.${kind}`, problem: 'expected a record (a mapping)' });
   if (kind !== 'event') {
     try {
       return sources.get(kind!)!.example!(instantiate(record, i) as Record<string, unknown>, time);
     } catch (err) {
-      throw new Error(`events.${n}: ${(err as Error).message}`);
+      throw errors.inputMalformed({ where: `events.${n}`, problem: errorMessage(err), cause: err });
     }
   }
   const partial = instantiate(record, i) as Partial<SecurityEvent> & { event?: Partial<SecurityEvent['event']> };

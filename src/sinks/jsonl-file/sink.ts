@@ -3,7 +3,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert, DeliveryContext, PluginDeps, Sink, SinkPlugin } from '../../core/index.js';
-import { SaaswatchError, errorMessage } from '../../core/index.js';
+import { SaaswatchError, errorMessage, errors } from '../../core/index.js';
 import { jsonlFileConfigSchema, type JsonlFileConfig } from './config.js';
 import { formatJsonlLine, parseDeliveryId } from './format.js';
 
@@ -114,9 +114,7 @@ export class JsonlFileSink implements Sink {
       if (bytesWritten !== buf.length) {
         // Terminate the fragment so it stays a (skippable) line of its own, then let the outbox retry.
         await fh.write('\n').catch(() => undefined);
-        throw new SaaswatchError('STORAGE', `short write to ${this.path} (${bytesWritten} of ${buf.length} bytes)`, {
-          retryable: true,
-        });
+        throw errors.storage({ operation: `append to ${this.path}`, problem: `short write (${bytesWritten} of ${buf.length} bytes)` });
       }
       // The outbox marks the delivery done once we return; the line must survive a power cut by then.
       await fh.datasync();
@@ -136,11 +134,10 @@ export class JsonlFileSink implements Sink {
   #fsError(what: string, err: unknown): SaaswatchError {
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
     const permanent = code !== undefined && PERMANENT_FS_CODES.has(code);
-    return new SaaswatchError(permanent ? 'CONFIG_INVALID' : 'STORAGE', `${what} ${this.path}: ${errorMessage(err)}`, {
-      retryable: !permanent,
-      cause: err,
-      ...(code ? { details: { fsCode: code } } : {}),
-    });
+    const extra = { cause: err, ...(code ? { details: { fsCode: code } } : {}) };
+    return permanent
+      ? errors.configInvalid({ path: this.path, problem: `${what} it: ${errorMessage(err)}`, fix: 'point path at a file in a writable folder', ...extra })
+      : errors.storage({ operation: `${what} ${this.path}`, problem: errorMessage(err), ...extra });
   }
 }
 

@@ -1,9 +1,9 @@
 /** Webhook sink: one deliver() is one signed JSON POST; the outbox retries it under this sink's policy. */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Alert, DeliveryContext, PluginDeps, Sink, SinkPlugin } from '../../core/index.js';
+import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkPlugin } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
-import { classifyHttpStatus, classifyRequestError, type RetryPolicy } from '../../pipeline/retry.js';
+import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 import { webhookConfigSchema, type WebhookConfig } from './config.js';
 import { formatWebhookPayload, signPayload } from './format.js';
 
@@ -146,6 +146,6 @@ export const webhookSinkPlugin = {
   description: 'POSTs each alert as signed JSON to an HTTP(S) endpoint',
   configSchema: webhookConfigSchema,
   create(name: string, config: WebhookConfig, deps: PluginDeps): WebhookSink {
-    return new WebhookSink(name, config, { logger: deps.logger });
+    return new WebhookSink(name, config, { logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
   },
 } satisfies SinkPlugin<WebhookConfig>;
