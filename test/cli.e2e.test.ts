@@ -155,4 +155,55 @@ describe('saaswatch CLI', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/^FAIL /m);
   });
+
+  it('refuses a bad number for every numeric option with exit 2, naming the option and the range', async () => {
+    const cases: [string[], RegExp][] = [
+      [['alerts', '-n', 'abc'], /option '-n, --limit <n>' argument 'abc' is invalid\. expected a whole number from 1 to 100,000/],
+      [['alerts', '-n', '-5'], /option '-n, --limit <n>' argument '-5' is invalid\. expected a whole number from 1 to 100,000/],
+      [['alerts', '--limit', '2.5'], /--limit <n>' argument '2\.5' is invalid/],
+      [['dead-letters', '-n', '0'], /option '-n, --limit <n>' argument '0' is invalid\. expected a whole number from 1 to 100,000/],
+      [['demo', '--users', 'many'], /option '--users <n>' argument 'many' is invalid\. expected a whole number from 10 to 100,000/],
+      [['demo', '--days', '0'], /option '--days <n>' argument '0' is invalid\. expected a whole number from 1 to 365/],
+      [['demo', '--seed', '-1'], /option '--seed <n>' argument '-1' is invalid\. expected a whole number from 0 to 4,294,967,295/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli([...args, '--config', config], { env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('takes --config before or after the subcommand', async () => {
+    const after = await runCli(['config', 'check', '--config', config], { env });
+    const before = await runCli(['-c', config, 'config', 'check'], { env });
+    const between = await runCli(['config', '--config', config, 'check'], { env });
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain('auth-logs (json-logs)');
+    expect(before).toEqual(after);
+    expect(between).toEqual(after);
+    const alerts = await runCli(['--config', config, 'alerts', '-n', '1', '--json'], { env });
+    expect(alerts.code, alerts.stderr).toBe(0);
+  });
+
+  it("rules test runs the config's sigma rules_dirs and leaves out its disabled rules", async () => {
+    const pack = tempDir('sw-pack-');
+    mkdirSync(join(pack, 'auth'));
+    mkdirSync(join(pack, 'dropbox'));
+    for (const f of ['failed-login.yml', 'failed-login.tests.yml']) cpSync(join(ROOT, 'rules/auth', f), join(pack, 'auth', f));
+    for (const f of ['public-link.yml', 'public-link.tests.yml']) cpSync(join(ROOT, 'rules/dropbox', f), join(pack, 'dropbox', f));
+    const rule = join(pack, 'auth/failed-login.yml');
+    writeFileSync(rule, readFileSync(rule, 'utf8').replace('event.outcome: failure', 'event.outcome: success'));
+    const withSigma = (disabled: string[]) => writeConfig(tempDir(), { detection: [{ type: 'sigma', rules_dirs: [pack], disabled }] });
+
+    const all = await runCli(['rules', 'test', '-c', withSigma([])]);
+    expect(all.code, all.stdout).toBe(1);
+    expect(all.stdout).toMatch(/^FAIL \S+\/auth\/failed-login /m);
+    expect(all.stdout).toMatch(/ failed \(2 rules\)$/m);
+
+    const off = await runCli(['-c', withSigma(['saaswatch_failed_login']), 'rules', 'test']);
+    expect(off.code, off.stdout).toBe(0);
+    expect(off.stdout).not.toContain('FAIL');
+    expect(off.stdout).toMatch(/^\d+ passed, 0 failed \(1 rules\)$/m);
+  });
 });
