@@ -43,7 +43,46 @@ describe('saaswatch CLI', () => {
     const bad = writeConfig(tempDir(), { sinks: [{ type: 'webhook', url: 'https://x.example/h', backoff: { initial: 'soon' } }] });
     const r = await runCli(['config', 'check', '--config', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('sinks[0].backoff.initial: expected a duration such as 30s, 5m, 1h or 7d, got "soon"');
+    expect(r.stderr).toContain('sinks.webhook: backoff.initial: expected a duration such as 30s, 5m, 1h or 7d, got "soon"');
+  });
+
+  it('config check reports ten mistakes across root, sources, detectors and sinks in one run, each named with a fix', async () => {
+    const bad = writeConfig(tempDir(), {
+      log_levl: 'debug',
+      server: { port: 70000 },
+      storage: { type: 'sqlite', retention: 'forever' },
+      sources: [
+        { ...SAMPLE_SOURCE, path: SAMPLE, batch_size: 'big' },
+        { name: 'vpn-logs', type: 'json-logs', path: SAMPLE, formt: 'jsonl' },
+      ],
+      detection: [
+        { type: 'brute-force', treshold: 5 },
+        { name: 'travel', type: 'impossible-travel', severity: 'urgent' },
+        { type: 'sigma', max_evidence: 0 },
+      ],
+      sinks: [
+        { name: 'soc', type: 'webhook', url: 'hooks.example.com/x' },
+        { name: 'pager', type: 'pagerdutty' },
+      ],
+    });
+    const r = await runCli(['config', 'check', '--config', bad]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4));
+    const expected = [
+      /^storage\.retention: expected a duration such as 30s, 5m, 1h or 7d, got "forever"$/,
+      /^server\.port: must be at most 65535, got 70000$/,
+      /^\(root\): unknown key "log_levl" \(did you mean "log_level"\?\); allowed: data_dir, log_level, /,
+      /^sources\.auth-logs \(json-logs\): batch_size: expected a (whole )?number, got "big"$/,
+      /^sources\.vpn-logs \(json-logs\): unknown key "formt".*\(did you mean "format"\?\); allowed: .*format/,
+      /^detection\.brute-force: unknown key "treshold" \(did you mean "threshold"\?\); allowed: .*threshold/,
+      /^detection\.travel \(impossible-travel\): severity: expected one of low, medium, high, critical, got "urgent"$/,
+      /^detection\.sigma: max_evidence: must be at least 1, got 0$/,
+      /^sinks\.soc \(webhook\): url: expected an http\(s\) URL such as https:\/\/.*, got "hooks\.example\.com\/x"$/,
+      /^sinks\.pager \(pagerdutty\): type: unknown sink type "pagerdutty" \(did you mean "pagerduty"\?\)|^sinks\.pager \(pagerdutty\): type: unknown sink type "pagerdutty"; expected one of .*webhook/,
+    ];
+    expect(r.stderr).toContain('(10 problems)');
+    expect(lines).toHaveLength(expected.length);
+    for (const [i, pattern] of expected.entries()) expect(lines[i]).toMatch(pattern);
   });
 
   it('config check summarises a valid config', async () => {

@@ -5,7 +5,7 @@ import { enrichConfigSchema } from '../enrich/index.js';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-const pluginEntry = z
+export const pluginEntry = z
   .object({
     type: z.string({ error: 'expected the integration type, e.g. json-logs' }),
     name: z.string().regex(kebab, 'expected a kebab-case name such as auth-logs').optional(),
