@@ -1,6 +1,6 @@
 /** Config schema of the baseline detector: horizons, learning period, scoring and would-block thresholds, bounds. */
 import { z } from 'zod';
-import { zDuration } from '../../core/index.js';
+import { zDuration, zSeverity } from '../../core/index.js';
 
 const horizonSchema = z.strictObject({
   /** Bucket length; buckets are aligned to the Unix epoch in UTC (days start at 00:00 UTC). */
@@ -42,9 +42,9 @@ export const baselineConfigSchema = z.strictObject({
   /** Users kept in memory; the least recently active are saved to the store and reloaded on return. */
   max_users: z.number().int().min(1).default(100_000),
   max_evidence: z.number().int().min(1).max(100).default(20),
-  severity: z.enum(['low', 'medium', 'high', 'critical']).default('medium'),
+  severity: zSeverity.default('medium'),
   /** Severity of a finding past the block thresholds. */
-  block_severity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  block_severity: zSeverity.default('high'),
 });
 
 export type BaselineConfig = z.output<typeof baselineConfigSchema>;

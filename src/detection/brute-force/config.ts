@@ -1,6 +1,6 @@
 /** Config schema of the brute-force rule: failed logins per entity in a sliding window. */
 import { z } from 'zod';
-import { zDuration } from '../../core/index.js';
+import { zDuration, zSeverity } from '../../core/index.js';
 
 export const bruteForceConfigSchema = z.strictObject({
   /** Sliding window the failures are counted in. */
@@ -9,7 +9,7 @@ export const bruteForceConfigSchema = z.strictObject({
   threshold: z.number().int().min(1).default(20),
   /** Entities counted separately; `user` is whichever user field the source fills (email, id, name). */
   group_by: z.array(z.string().min(1)).min(1).default(['source.ip', 'user']),
-  severity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  severity: zSeverity.default('high'),
   /** Event ids kept as evidence per finding. */
   max_evidence: z.number().int().min(1).max(100).default(100),
   /** Hard cap on tracked entities per group, so an address-spoofing flood cannot exhaust memory. */

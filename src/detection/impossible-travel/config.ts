@@ -1,5 +1,6 @@
 /** Config schema of the impossible-travel detector: speed limit, distance floor, suppressed networks, bounds. */
 import { z } from 'zod';
+import { zSeverity } from '../../core/index.js';
 
 export const impossibleTravelConfigSchema = z.strictObject({
   /** Faster than an airliner (about 900 km/h) between two logins is not travel. */
@@ -9,7 +10,7 @@ export const impossibleTravelConfigSchema = z.strictObject({
   /** Networks whose addresses say nothing about where the user is (VPNs, iCloud Private Relay, ...). */
   ignore_asns: z.array(z.number().int().min(0)).default([]),
   max_users: z.number().int().min(1).default(100_000),
-  severity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  severity: zSeverity.default('high'),
 });
 
 export type ImpossibleTravelConfig = z.output<typeof impossibleTravelConfigSchema>;

@@ -1,6 +1,6 @@
 /** Config schema of the isolation-forest detector: entity, windowing, forest size, thresholds, bounds. */
 import { z } from 'zod';
-import { zDuration } from '../../core/index.js';
+import { zDuration, zSeverity } from '../../core/index.js';
 
 export const isolationForestConfigSchema = z
   .strictObject({
@@ -29,7 +29,7 @@ export const isolationForestConfigSchema = z
     min_events: z.number().int().min(1).default(10),
     /** A window is reported only when a count among its top three drivers (failed logins, events, users) reaches this. */
     min_count: z.number().int().min(1).default(10),
-    severity: z.enum(['low', 'medium', 'high', 'critical']).default('medium'),
+    severity: zSeverity.default('medium'),
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Entities tracked per open window; events for further entities in that window are dropped. */
     max_entities: z.number().int().min(1).default(100_000),

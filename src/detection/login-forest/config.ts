@@ -1,6 +1,6 @@
 /** Config schema of the login-forest detector: learning, history bounds, forest size, thresholds. */
 import { z } from 'zod';
-import { zDuration } from '../../core/index.js';
+import { zDuration, zSeverity } from '../../core/index.js';
 
 export const loginForestConfigSchema = z
   .strictObject({
@@ -31,7 +31,7 @@ export const loginForestConfigSchema = z
     max_users: z.number().int().min(1).default(100_000),
     /** Fitted forests cached in memory (about 0.4 MB each at the defaults); a miss refits from the saved state. */
     max_cached_forests: z.number().int().min(0).default(128),
-    severity: z.enum(['low', 'medium', 'high', 'critical']).default('medium'),
+    severity: zSeverity.default('medium'),
   })
   .refine((c) => c.min_logins <= c.max_history, { message: 'min_logins must not exceed max_history', path: ['min_logins'] })
   .refine((c) => c.prescreen < c.threshold, { message: 'prescreen must be below threshold', path: ['prescreen'] });

@@ -1,6 +1,6 @@
 /** Config schema of the novelty detector: which login attributes are watched, the learning period and bounds. */
 import { z } from 'zod';
-import { zDuration } from '../../core/index.js';
+import { zDuration, zSeverity } from '../../core/index.js';
 
 export const NOVELTY_ATTRIBUTES = ['country', 'asn', 'user_agent'] as const;
 
@@ -12,7 +12,7 @@ export const noveltyConfigSchema = z.strictObject({
   /** Values remembered per attribute and user (least recently seen forgotten first); bounds the state. */
   max_values: z.number().int().min(1).max(32).default(16),
   max_users: z.number().int().min(1).default(100_000),
-  severity: z.enum(['low', 'medium', 'high', 'critical']).default('medium'),
+  severity: zSeverity.default('medium'),
 });
 
 export type NoveltyConfig = z.output<typeof noveltyConfigSchema>;

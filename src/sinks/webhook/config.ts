@@ -1,6 +1,6 @@
 /** Config schema of the webhook sink: where to POST, how to authenticate and sign, and how hard to retry. */
 import { z } from 'zod';
-import { zDuration, zSecret } from '../../core/index.js';
+import { zDuration, zHttpUrl, zSecret } from '../../core/index.js';
 
 /** Headers the sink sets itself; letting config override them would break signing or idempotency. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'transfer-encoding']);
@@ -18,19 +18,7 @@ const backoffSchema = z
 
 export const webhookConfigSchema = z
   .strictObject({
-    url: z
-      .string()
-      .refine(
-        (u) => {
-          try {
-            const p = new URL(u).protocol;
-            return p === 'http:' || p === 'https:';
-          } catch {
-            return false;
-          }
-        },
-        { message: 'expected an http:// or https:// URL' },
-      ),
+    url: zHttpUrl('https://hooks.example.com/saaswatch'),
     /** Sent as `Authorization: Bearer <token>`. */
     token: zSecret.optional(),
     /** HMAC-SHA256 key for `X-Saaswatch-Signature`. */
