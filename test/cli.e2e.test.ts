@@ -85,6 +85,15 @@ describe('saaswatch CLI', () => {
     for (const [i, pattern] of expected.entries()) expect(lines[i]).toMatch(pattern);
   });
 
+  it('config schema prints the JSON Schema of the whole config', async () => {
+    const r = await runCli(['config', 'schema']);
+    expect(r.code, r.stderr).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    expect(schema.properties.sinks.items.oneOf.map((e: { title: string }) => e.title)).toEqual(['jsonl-file', 'webhook']);
+    expect(schema.properties.detection.items.oneOf.find((e: { title: string }) => e.title === 'brute-force').properties.threshold).toMatchObject({ type: 'integer', minimum: 1, default: 20 });
+  });
+
   it('config check summarises a valid config', async () => {
     const r = await runCli(['config', 'check', '--config', config], { env });
     expect(r.code).toBe(0);

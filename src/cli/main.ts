@@ -112,6 +112,14 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
       process.exitCode = (await commands()).configCheck(optsOf(cmd));
     });
 
+  config
+    .command('schema')
+    .description('print the JSON Schema of the config file (every source, detector and sink), for editors and CI; docs/config.md is made from it')
+    .action(async () => {
+      const [{ configJsonSchema }, { registry }] = await Promise.all([import('../config/json-schema.js'), import('../registry.js')]);
+      process.stdout.write(`${JSON.stringify(configJsonSchema(registry), null, 2)}\n`);
+    });
+
   program
     .command('version')
     .description('print the version')

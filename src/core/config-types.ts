@@ -21,7 +21,11 @@ export function parseDuration(input: string | number): number | undefined {
  * A duration in config (`30s`, `5m`, a number of seconds), validated into milliseconds. Give defaults
  * with `.prefault('10m')`: zod 4's `.default()` skips the transform and would yield the raw string.
  */
-export const zDuration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const zDuration = z
+  .union([z.string(), z.number()])
+  // The JSON Schema of the config (`saaswatch config schema`) shows durations as such, not as "string or number".
+  .meta({ format: 'duration', examples: ['30s', '5m', '1h', '7d'] })
+  .transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 5m, 1h or 7d, got ${JSON.stringify(v)}` });
