@@ -210,7 +210,7 @@ describe('saaswatch CLI', () => {
       [['alerts', '-n', '-5'], /option '-n, --limit <n>' argument '-5' is invalid\. expected a whole number from 1 to 100,000/],
       [['alerts', '--limit', '2.5'], /--limit <n>' argument '2\.5' is invalid/],
       [['dead-letters', '-n', '0'], /option '-n, --limit <n>' argument '0' is invalid\. expected a whole number from 1 to 100,000/],
-      [['demo', '--users', 'many'], /option '--users <n>' argument 'many' is invalid\. expected a whole number from 10 to 100,000/],
+      [['demo', '--users', 'many'], /option '--users <n>' argument 'many' is invalid\. expected a whole number from 1 to 100,000/],
       [['demo', '--days', '0'], /option '--days <n>' argument '0' is invalid\. expected a whole number from 1 to 365/],
       [['demo', '--seed', '-1'], /option '--seed <n>' argument '-1' is invalid\. expected a whole number from 0 to 4,294,967,295/],
     ];

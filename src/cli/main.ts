@@ -68,7 +68,7 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .command('demo')
     .description('generate an organisation, serve it from local fakes of the SaaS APIs, and watch it')
     .option('-d, --data-dir <dir>', 'where the demo database and alerts go', '.saaswatch')
-    .option('--users <n>', 'users in the generated organisation (10 to 100,000)', intOption(10, 100_000), 300)
+    .option('--users <n>', 'users in the generated organisation (1 to 100,000)', intOption(1, 100_000), 300)
     .option('--days <n>', 'days of history to backfill (1 to 365)', intOption(1, 365), 7)
     .option('--seed <n>', 'seed of the generated organisation and its attacks (0 to 4,294,967,295)', intOption(0, 2 ** 32 - 1), 7)
     .option('--end <time>', 'when the generated history ends, ISO (default now): the same seed and end give the same run any day')
