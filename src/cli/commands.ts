@@ -2,7 +2,7 @@
  * What each CLI command does. Only `main.ts` imports this, and only lazily inside an action, so
  * `--help` and `version` never load the app, the SDKs, the demo or the fakes.
  */
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createApp, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { SaaswatchError, type Clock, type Source } from '../core/index.js';
@@ -170,16 +170,15 @@ export async function deadLetters(opts: { config?: string; limit: number }, now:
  * The rule settings `rules test` runs with: a folder given on the command line wins; otherwise the
  * config's first sigma detector (its rules_dirs, disabled and placeholders), else the built-in pack.
  */
-export function ruleTestSettings(dir: string | undefined, configPath: string | undefined): { dirs: string[]; disabled: string[]; placeholders: SigmaConfig['placeholders']; from: string } {
+export function ruleTestSettings(dir: string | undefined, configPath: string | undefined): { dirs: string[]; disabled: string[]; placeholders: SigmaConfig['placeholders'] } {
   const cfg = loadConfig(registry, { path: configPath });
   const sigma = cfg.detection.find((d) => d.type === 'sigma');
   const settings = (sigma?.config as SigmaConfig | undefined) ?? sigmaConfigSchema.parse({});
-  const from = sigma ? `${cfg.file ?? 'config'} (${sigma.name})` : 'built-in rules';
-  if (dir !== undefined) return { dirs: [resolve(dir)], disabled: [...settings.disabled], placeholders: settings.placeholders, from: dir };
+  if (dir !== undefined) return { dirs: [resolve(dir)], disabled: [...settings.disabled], placeholders: settings.placeholders };
   // Relative rules_dirs resolve against the config file's folder, as the detector itself does.
-  const base = cfg.file ? resolve(cfg.file, '..') : process.cwd();
+  const base = cfg.file ? dirname(cfg.file) : process.cwd();
   const dirs = sigma ? settings.rules_dirs.map((d) => resolve(base, d)) : [BUILTIN_RULES_DIR];
-  return { dirs, disabled: [...settings.disabled], placeholders: settings.placeholders, from };
+  return { dirs, disabled: [...settings.disabled], placeholders: settings.placeholders };
 }
 
 export async function rulesTest(dir: string | undefined, opts: { config?: string }): Promise<number> {
