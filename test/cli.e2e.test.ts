@@ -43,7 +43,55 @@ describe('saaswatch CLI', () => {
     const bad = writeConfig(tempDir(), { sinks: [{ type: 'webhook', url: 'https://x.example/h', backoff: { initial: 'soon' } }] });
     const r = await runCli(['config', 'check', '--config', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('sinks[0].backoff.initial: expected a duration such as 30s, 5m, 1h or 7d, got "soon"');
+    expect(r.stderr).toContain('sinks.webhook: backoff.initial: expected a duration such as 30s, 5m, 1h or 7d, got "soon"');
+  });
+
+  it('config check reports ten mistakes across root, sources, detectors and sinks in one run, each named with a fix', async () => {
+    const bad = writeConfig(tempDir(), {
+      log_levl: 'debug',
+      server: { port: 70000 },
+      storage: { type: 'sqlite', retention: 'forever' },
+      sources: [
+        { ...SAMPLE_SOURCE, path: SAMPLE, batch_size: 'big' },
+        { name: 'vpn-logs', type: 'json-logs', path: SAMPLE, formt: 'jsonl' },
+      ],
+      detection: [
+        { type: 'brute-force', treshold: 5 },
+        { name: 'travel', type: 'impossible-travel', severity: 'urgent' },
+        { type: 'sigma', max_evidence: 0 },
+      ],
+      sinks: [
+        { name: 'soc', type: 'webhook', url: 'hooks.example.com/x' },
+        { name: 'pager', type: 'pagerdutty' },
+      ],
+    });
+    const r = await runCli(['config', 'check', '--config', bad]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4));
+    const expected = [
+      /^storage\.retention: expected a duration such as 30s, 5m, 1h or 7d, got "forever"$/,
+      /^server\.port: must be at most 65535, got 70000$/,
+      /^\(root\): unknown key "log_levl" \(did you mean "log_level"\?\); allowed: data_dir, log_level, /,
+      /^sources\.auth-logs \(json-logs\): batch_size: expected a (whole )?number, got "big"$/,
+      /^sources\.vpn-logs \(json-logs\): unknown key "formt".*\(did you mean "format"\?\); allowed: .*format/,
+      /^detection\.brute-force: unknown key "treshold" \(did you mean "threshold"\?\); allowed: .*threshold/,
+      /^detection\.travel \(impossible-travel\): severity: expected one of low, medium, high, critical, got "urgent"$/,
+      /^detection\.sigma: max_evidence: must be at least 1, got 0$/,
+      /^sinks\.soc \(webhook\): url: expected an http\(s\) URL such as https:\/\/.*, got "hooks\.example\.com\/x"$/,
+      /^sinks\.pager \(pagerdutty\): type: unknown sink type "pagerdutty" \(did you mean "pagerduty"\?\)|^sinks\.pager \(pagerdutty\): type: unknown sink type "pagerdutty"; expected one of .*webhook/,
+    ];
+    expect(r.stderr).toContain('(10 problems)');
+    expect(lines).toHaveLength(expected.length);
+    for (const [i, pattern] of expected.entries()) expect(lines[i]).toMatch(pattern);
+  });
+
+  it('config schema prints the JSON Schema of the whole config', async () => {
+    const r = await runCli(['config', 'schema']);
+    expect(r.code, r.stderr).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    expect(schema.properties.sinks.items.oneOf.map((e: { title: string }) => e.title)).toEqual(['jsonl-file', 'webhook']);
+    expect(schema.properties.detection.items.oneOf.find((e: { title: string }) => e.title === 'brute-force').properties.threshold).toMatchObject({ type: 'integer', minimum: 1, default: 20 });
   });
 
   it('config check summarises a valid config', async () => {
@@ -154,5 +202,56 @@ describe('saaswatch CLI', () => {
     const bad = await runCli(['rules', 'test', broken]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/^FAIL /m);
+  });
+
+  it('refuses a bad number for every numeric option with exit 2, naming the option and the range', async () => {
+    const cases: [string[], RegExp][] = [
+      [['alerts', '-n', 'abc'], /option '-n, --limit <n>' argument 'abc' is invalid\. expected a whole number from 1 to 100,000/],
+      [['alerts', '-n', '-5'], /option '-n, --limit <n>' argument '-5' is invalid\. expected a whole number from 1 to 100,000/],
+      [['alerts', '--limit', '2.5'], /--limit <n>' argument '2\.5' is invalid/],
+      [['dead-letters', '-n', '0'], /option '-n, --limit <n>' argument '0' is invalid\. expected a whole number from 1 to 100,000/],
+      [['demo', '--users', 'many'], /option '--users <n>' argument 'many' is invalid\. expected a whole number from 1 to 100,000/],
+      [['demo', '--days', '0'], /option '--days <n>' argument '0' is invalid\. expected a whole number from 1 to 365/],
+      [['demo', '--seed', '-1'], /option '--seed <n>' argument '-1' is invalid\. expected a whole number from 0 to 4,294,967,295/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli([...args, '--config', config], { env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('takes --config before or after the subcommand', async () => {
+    const after = await runCli(['config', 'check', '--config', config], { env });
+    const before = await runCli(['-c', config, 'config', 'check'], { env });
+    const between = await runCli(['config', '--config', config, 'check'], { env });
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain('auth-logs (json-logs)');
+    expect(before).toEqual(after);
+    expect(between).toEqual(after);
+    const alerts = await runCli(['--config', config, 'alerts', '-n', '1', '--json'], { env });
+    expect(alerts.code, alerts.stderr).toBe(0);
+  });
+
+  it("rules test runs the config's sigma rules_dirs and leaves out its disabled rules", async () => {
+    const pack = tempDir('sw-pack-');
+    mkdirSync(join(pack, 'auth'));
+    mkdirSync(join(pack, 'dropbox'));
+    for (const f of ['failed-login.yml', 'failed-login.tests.yml']) cpSync(join(ROOT, 'rules/auth', f), join(pack, 'auth', f));
+    for (const f of ['public-link.yml', 'public-link.tests.yml']) cpSync(join(ROOT, 'rules/dropbox', f), join(pack, 'dropbox', f));
+    const rule = join(pack, 'auth/failed-login.yml');
+    writeFileSync(rule, readFileSync(rule, 'utf8').replace('event.outcome: failure', 'event.outcome: success'));
+    const withSigma = (disabled: string[]) => writeConfig(tempDir(), { detection: [{ type: 'sigma', rules_dirs: [pack], disabled }] });
+
+    const all = await runCli(['rules', 'test', '-c', withSigma([])]);
+    expect(all.code, all.stdout).toBe(1);
+    expect(all.stdout).toMatch(/^FAIL \S+\/auth\/failed-login /m);
+    expect(all.stdout).toMatch(/ failed \(2 rules\)$/m);
+
+    const off = await runCli(['-c', withSigma(['saaswatch_failed_login']), 'rules', 'test']);
+    expect(off.code, off.stdout).toBe(0);
+    expect(off.stdout).not.toContain('FAIL');
+    expect(off.stdout).toMatch(/^\d+ passed, 0 failed \(1 rules\)$/m);
   });
 });

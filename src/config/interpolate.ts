@@ -12,28 +12,40 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
+/** A variable the config names that the environment does not set, and where. */
+export interface MissingVariable {
+  path: PropertyKey[];
+  variable: string;
+}
+
+export function missingVariableMessage(variable: string): string {
+  return `environment variable ${variable} is not set; export it or write \${${variable}:-default}`;
+}
+
 /**
  * Replaces `${NAME}` and `${NAME:-default}` in every string value; `$${` escapes a literal `${`.
- * Interpolating values rather than the file text keeps YAML quoting and error paths intact.
+ * Interpolating values rather than the file text keeps YAML quoting and error paths intact. With
+ * `missing`, unset variables are collected there (left as written) so every problem of a config can
+ * be reported at once; without it the first one throws.
  */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[] = []): unknown {
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[] = [], missing?: MissingVariable[]): unknown {
   if (typeof value === 'string') {
     return value.replace(PATTERN, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$${') return '${';
       const v = env[name!];
       if (v !== undefined && v !== '') return v;
       if (fallback !== undefined) return fallback;
-      throw new SaaswatchError(
-        'CONFIG_INVALID',
-        `${formatPath(path)}: environment variable ${name} is not set; export it or write \${${name}:-default}`,
-        { details: { path: formatPath(path), variable: name } },
-      );
+      if (missing) {
+        missing.push({ path, variable: name! });
+        return match;
+      }
+      throw new SaaswatchError('CONFIG_INVALID', `${formatPath(path)}: ${missingVariableMessage(name!)}`, { details: { path: formatPath(path), variable: name } });
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, i]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, i], missing));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateEnv(v, env, [...path, k]);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateEnv(v, env, [...path, k], missing);
     return out;
   }
   return value;

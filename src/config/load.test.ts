@@ -42,7 +42,7 @@ describe('config', () => {
     expect(cfg.sinks.map((s) => s.name)).toEqual(['alerts-file']);
   });
 
-  it('validates each plugin section with its own schema and reports the full path', () => {
+  it('validates each plugin section with its own schema, naming entries by name and type', () => {
     const found = problems(() =>
       validateConfig(
         {
@@ -53,20 +53,53 @@ describe('config', () => {
         testRegistry,
       ),
     );
-    expect(found).toContainEqual(expect.stringMatching(/^sources\[0\]\.batch_size: .*number.*got string "big"/));
-    expect(found).toContainEqual(expect.stringMatching(/^detection\[0\]\.threshold: .*>=\s*1/));
-    expect(found).toContainEqual(expect.stringMatching(/^detection\[0\]: unknown key "windw"; remove or fix the spelling/));
-    expect(found).toContainEqual(expect.stringMatching(/^sinks\[0\]\.url: /));
+    expect(found).toEqual([
+      'sources.auth (json-logs): batch_size: expected a number, got "big"',
+      'detection.brute-force: threshold: must be at least 1, got 0',
+      'detection.brute-force: unknown key "windw" (did you mean "window"?); allowed: threshold, window',
+      'sinks.webhook: url: expected an http(s) URL such as https://example.com/path, got "not a url"',
+    ]);
+  });
+
+  it('reports root, source, detector and sink problems in one pass, with unset variables among them', () => {
+    const found = problems(() =>
+      validateConfig(
+        {
+          log_level: 'verbose',
+          server: { port: 70000 },
+          sources: [{ type: 'json-logs', name: 'auth' }, { name: 'Bad Name', type: 'json-logs', path: 'x' }],
+          detection: [{ type: 'brute-force', threshold: 2.5 }, { type: 'isolation-forst' }, 'brute-force'],
+          sinks: [{ type: 'webhook', name: 'soc', url: 'https://x.example/h', token: '${NOT_SET_ANYWHERE}' }, { name: 'x' }],
+        },
+        testRegistry,
+        { env: {} },
+      ),
+    );
+    expect(found).toEqual([
+      'log_level: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+      'server.port: must be at most 65535, got 70000',
+      'sources.auth (json-logs): path: is required (text); add it',
+      'sources.Bad Name (json-logs): name: expected a kebab-case name such as auth-logs',
+      'detection.brute-force: threshold: expected a whole number, got 2.5',
+      'detection.isolation-forst: type: unknown detector type "isolation-forst" (did you mean "isolation-forest"?); expected one of brute-force, isolation-forest',
+      'detection[2]: expected a mapping, got "brute-force"',
+      'sinks.soc (webhook): token: environment variable NOT_SET_ANYWHERE is not set; export it or write ${NOT_SET_ANYWHERE:-default}',
+      'sinks.x: type: expected the integration type, e.g. json-logs',
+    ]);
   });
 
   it('names unknown plugin types and lists the known ones', () => {
     const [msg] = problems(() => validateConfig({ sinks: [{ type: 'pagerduty' }] }, testRegistry));
-    expect(msg).toBe('sinks[0].type: unknown sink type "pagerduty"; expected one of webhook, jsonl-file');
+    expect(msg).toBe('sinks.pagerduty: type: unknown sink type "pagerduty"; expected one of webhook, jsonl-file');
   });
 
   it('rejects duplicate instance names and unknown top-level sections', () => {
-    expect(problems(() => validateConfig({ sinks: [{ type: 'jsonl-file' }, { type: 'jsonl-file' }] }, testRegistry))[0]).toMatch(/^sinks\[1\]\.name: "jsonl-file" is used twice/);
-    expect(problems(() => validateConfig({ detections: [] }, testRegistry))[0]).toMatch(/^\(root\): unknown key "detections"/);
+    expect(problems(() => validateConfig({ sinks: [{ type: 'jsonl-file' }, { type: 'jsonl-file' }] }, testRegistry))[0]).toBe(
+      'sinks.jsonl-file: name: "jsonl-file" is used twice in sinks; give each entry a unique name',
+    );
+    expect(problems(() => validateConfig({ detections: [] }, testRegistry))[0]).toBe(
+      '(root): unknown key "detections" (did you mean "detection"?); allowed: data_dir, log_level, storage, sources, enrich, detection, sinks, server',
+    );
   });
 
   it('interpolates ${ENV} into secrets that never print', () => {

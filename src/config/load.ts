@@ -4,11 +4,11 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { SaaswatchError } from '../core/index.js';
+import { configErrorMap, didYouMean, SaaswatchError } from '../core/index.js';
 import type { Registry } from '../registry.js';
-import { formatPath, interpolateEnv } from './interpolate.js';
+import { formatPath, interpolateEnv, missingVariableMessage, type MissingVariable } from './interpolate.js';
 import type { EnrichConfig } from '../enrich/index.js';
-import { rootSchema, type ServerConfig, type StorageConfig } from './schema.js';
+import { pluginEntry, rootSchema, type ServerConfig, type StorageConfig } from './schema.js';
 
 export interface PluginInstance {
   type: string;
@@ -44,30 +44,6 @@ export function findConfigFile(explicit: string | undefined, cwd = process.cwd()
   return undefined;
 }
 
-function describeReceived(input: unknown): string {
-  if (input === undefined) return 'nothing';
-  if (input === null) return 'null';
-  if (Array.isArray(input)) return 'a list';
-  if (typeof input === 'object') return 'a mapping';
-  return `${typeof input} ${JSON.stringify(input)}`;
-}
-
-function issuesToMessages(issues: z.core.$ZodIssue[], prefix: PropertyKey[], input: unknown): string[] {
-  return issues.map((issue) => {
-    const path = [...prefix, ...issue.path];
-    let received: unknown = input;
-    for (const p of issue.path) received = received && typeof received === 'object' ? (received as Record<PropertyKey, unknown>)[p] : undefined;
-    let message = issue.message;
-    // Plugins word their own unknown-key errors (with the allowed keys); only zod's default is replaced.
-    if (issue.code === 'unrecognized_keys' && issue.message.startsWith('Unrecognized key')) {
-      message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; remove or fix the spelling`;
-    } else if (issue.code === 'invalid_type') {
-      message = `expected ${issue.expected}, got ${describeReceived(received)}`;
-    }
-    return `${formatPath(path)}: ${message}`;
-  });
-}
-
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     // Secrets and other class instances keep their own invariants; freeze plain data only.
@@ -80,48 +56,118 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Validates a raw (already parsed) config document. Throws CONFIG_INVALID listing every problem. */
+const SECTIONS = ['sources', 'detection', 'sinks'] as const;
+type Section = (typeof SECTIONS)[number];
+const KIND: Record<Section, string> = { sources: 'source', detection: 'detector', sinks: 'sink' };
+
+/** One thing wrong with the config: where (a path into the document) and what to do about it. */
+interface Problem {
+  path: PropertyKey[];
+  message: string;
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * How a problem names a plugin entry: by its name and type (`sources.google (google-workspace)`),
+ * as the user wrote it, falling back to its position only when it has neither.
+ */
+export function entryLabel(section: string, index: number, entry: unknown): string {
+  const type = isMapping(entry) && typeof entry.type === 'string' ? entry.type : undefined;
+  const name = isMapping(entry) && typeof entry.name === 'string' && entry.name !== '' ? entry.name : type;
+  if (name === undefined) return `${section}[${index}]`;
+  return name === type || type === undefined ? `${section}.${name}` : `${section}.${name} (${type})`;
+}
+
+/** Renders problems in document order: root keys, then sources, detection and sinks entry by entry. */
+function render(problems: readonly Problem[], doc: unknown): string[] {
+  const rank = (p: Problem) => {
+    const s = SECTIONS.indexOf(p.path[0] as Section);
+    return [s + 1, typeof p.path[1] === 'number' ? p.path[1] : -1] as const;
+  };
+  const ordered = problems
+    .map((p, i) => ({ p, i, r: rank(p) }))
+    .sort((x, y) => x.r[0] - y.r[0] || x.r[1] - y.r[1] || x.i - y.i)
+    .map((x) => x.p);
+  const seen = new Set<string>();
+  return ordered.flatMap(({ path, message }) => {
+    let line: string;
+    const [head, index, ...rest] = path;
+    if (SECTIONS.includes(head as Section) && typeof index === 'number') {
+      const entry = isMapping(doc) && Array.isArray(doc[head as Section]) ? (doc[head as Section] as unknown[])[index] : undefined;
+      line = `${entryLabel(head as Section, index, entry)}: ${rest.length ? `${formatPath(rest)}: ` : ''}${message}`;
+    } else {
+      line = `${formatPath(path)}: ${message}`;
+    }
+    if (seen.has(line)) return [];
+    seen.add(line);
+    return [line];
+  });
+}
+
+const issueProblems = (issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): Problem[] =>
+  issues.map((issue) => ({ path: [...prefix, ...issue.path], message: issue.message }));
+
+/**
+ * Validates a raw (already parsed) config document. Throws CONFIG_INVALID listing every problem in
+ * the document at once: root keys, every source, detector and sink, and unset variables together.
+ */
 export function validateConfig(
   doc: unknown,
   registry: Registry,
   opts: { file?: string; env?: NodeJS.ProcessEnv; baseDir?: string } = {},
 ): Config {
-  const interpolated = interpolateEnv(doc ?? {}, opts.env ?? process.env);
-  const parsed = rootSchema.safeParse(interpolated);
-  if (!parsed.success) throw invalid(opts.file, issuesToMessages(parsed.error.issues, [], interpolated));
-  const root = parsed.data;
-  const problems: string[] = [];
+  const missing: MissingVariable[] = [];
+  const interpolated = interpolateEnv(doc ?? {}, opts.env ?? process.env, [], missing);
+  const problems: Problem[] = missing.map((m) => ({ path: m.path, message: missingVariableMessage(m.variable) }));
 
-  const section = (
-    key: 'sources' | 'detection' | 'sinks',
-    plugins: ReadonlyMap<string, { configSchema: z.ZodType }>,
-  ): PluginInstance[] => {
+  const parsed = rootSchema.safeParse(interpolated, { error: configErrorMap });
+  if (!parsed.success) {
+    // Entries of the plugin sections are checked below, with their plugin's schema, even when the root has problems.
+    problems.push(...issueProblems(parsed.error.issues.filter((i) => !(SECTIONS.includes(i.path[0] as Section) && i.path.length > 1)), []));
+  }
+  const raw = isMapping(interpolated) ? interpolated : {};
+  const entriesOf = (key: Section): unknown[] => (parsed.success ? parsed.data[key] : Array.isArray(raw[key]) ? raw[key] : []);
+
+  const section = (key: Section, plugins: ReadonlyMap<string, { configSchema: z.ZodType }>): PluginInstance[] => {
     const seen = new Set<string>();
-    return root[key].flatMap((entry, i) => {
-      const { type, name: explicitName, ...rest } = entry;
+    return entriesOf(key).flatMap((entry, i) => {
+      const head = pluginEntry.safeParse(entry, { error: configErrorMap });
+      if (!head.success) {
+        problems.push(...issueProblems(head.error.issues, [key, i]));
+        if (!isMapping(entry) || typeof entry.type !== 'string') return [];
+      }
+      const { type, name: explicitName, ...rest } = entry as { type: string; name?: string };
       const plugin = plugins.get(type);
       if (!plugin) {
-        problems.push(`${key}[${i}].type: unknown ${key === 'detection' ? 'detector' : key.slice(0, -1)} type ${JSON.stringify(type)}; expected one of ${[...plugins.keys()].join(', ')}`);
+        const hint = didYouMean(type, plugins.keys());
+        problems.push({
+          path: [key, i, 'type'],
+          message: `unknown ${KIND[key]} type ${JSON.stringify(type)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}; expected one of ${[...plugins.keys()].join(', ')}`,
+        });
         return [];
       }
       const name = explicitName ?? type;
-      if (seen.has(name)) {
-        problems.push(`${key}[${i}].name: ${JSON.stringify(name)} is used twice in ${key}; give each entry a unique name`);
-      }
+      if (seen.has(name)) problems.push({ path: [key, i, 'name'], message: `${JSON.stringify(name)} is used twice in ${key}; give each entry a unique name` });
       seen.add(name);
-      const result = plugin.configSchema.safeParse(rest);
+      const result = plugin.configSchema.safeParse(rest, { error: configErrorMap });
       if (!result.success) {
-        problems.push(...issuesToMessages(result.error.issues, [key, i], rest));
+        problems.push(...issueProblems(result.error.issues, [key, i]));
         return [];
       }
-      return [{ type, name, config: result.data }];
+      return head.success ? [{ type, name, config: result.data }] : [];
     });
   };
 
   const sources = section('sources', registry.sources);
   const detection = section('detection', registry.detectors);
   const sinks = section('sinks', registry.sinks);
-  if (problems.length) throw invalid(opts.file, problems);
+  // A value still holding an unset ${VAR} fails its own check too; the missing variable is the one problem to fix.
+  const unset = new Set(missing.map((m) => formatPath(m.path)));
+  const reported = problems.filter((p, i) => i < missing.length || !unset.has(formatPath(p.path)));
+  if (!parsed.success && reported.length === 0) reported.push(...issueProblems(parsed.error.issues, []));
+  if (reported.length || !parsed.success) throw invalid(opts.file, render(reported, interpolated));
+  const root = parsed.data;
 
   const baseDir = opts.baseDir ?? (opts.file ? dirname(opts.file) : process.cwd());
   const dataDir = isAbsolute(root.data_dir) ? root.data_dir : resolve(baseDir, root.data_dir);
@@ -145,7 +191,8 @@ export function validateConfig(
 
 function invalid(file: string | undefined, problems: string[]): SaaswatchError {
   const where = file ?? 'config';
-  return new SaaswatchError('CONFIG_INVALID', `${where} is invalid:\n  - ${problems.join('\n  - ')}`, {
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return new SaaswatchError('CONFIG_INVALID', `${where} is invalid (${count}):\n  - ${problems.join('\n  - ')}`, {
     details: { problems },
   });
 }

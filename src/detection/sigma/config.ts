@@ -7,16 +7,11 @@ import { LEVELS } from './loader.js';
 export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
 
 export const sigmaConfigSchema = z.strictObject({
-  /** Rule folders, searched recursively for *.yml; relative paths resolve against the config file's folder. */
-  rules_dirs: z.array(z.string().min(1)).min(1).default([BUILTIN_RULES_DIR]),
-  /** Rule keys (`rules/dropbox/mass-deletion`), Sigma ids or names that never run. */
-  disabled: z.array(z.string().min(1)).default([]),
-  /** Rules below this level make no findings of their own (they still feed correlations). */
-  min_level: z.enum(LEVELS).default('low'),
-  /** Event ids kept as evidence per finding. */
-  max_evidence: z.number().int().min(1).max(100).default(100),
-  /** Per correlation rule, entities tracked at once. */
-  max_groups: z.number().int().min(1).default(100_000),
+  rules_dirs: z.array(z.string().min(1)).min(1).default([BUILTIN_RULES_DIR]).describe('Rule folders, searched recursively for *.yml; relative paths resolve against the config file\'s folder.'),
+  disabled: z.array(z.string().min(1)).default([]).describe('Rule keys (`rules/dropbox/mass-deletion`), Sigma ids or names that never run.'),
+  min_level: z.enum(LEVELS).default('low').describe('Rules below this level make no findings of their own (they still feed correlations).'),
+  max_evidence: z.number().int().min(1).max(100).default(100).describe('Event ids kept as evidence per finding.'),
+  max_groups: z.number().int().min(1).default(100_000).describe('Per correlation rule, entities tracked at once.'),
   /**
    * Values of the `%name%` placeholders that rules with the `expand` modifier use (SigmaHQ:
    * `IpAddress|expand: '%Admins_Workstations%'`). A value keeps its `*` and `?` wildcards. A rule
@@ -30,7 +25,8 @@ export const sigmaConfigSchema = z.strictObject({
         if (!/^\w+$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a placeholder name: use letters, digits and _ (as in %Admins_Workstations%)` });
       }
     })
-    .default({}),
+    .default({})
+    .describe('Values of the %name% placeholders of rules using the `expand` modifier, e.g. Admins_Workstations: [10.0.0.*]; a rule whose placeholder is missing is disabled with a warning.'),
 });
 
 export type SigmaConfig = z.output<typeof sigmaConfigSchema>;

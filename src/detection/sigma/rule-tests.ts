@@ -56,17 +56,27 @@ export function examplesPathOf(ruleFile: string): string {
   return ruleFile.replace(/\.ya?ml$/i, '.tests.yml');
 }
 
+/** What the deployment's sigma config changes about the run: rules left out, placeholder values. */
+export interface RuleTestOptions {
+  disabled?: readonly string[];
+  placeholders?: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
- * Loads the rules under `dir`, then for every rule file runs the cases of its sidecar on a fresh
+ * Loads the rules under `dirs`, then for every rule file runs the cases of its sidecar on a fresh
  * engine holding all rules (so cross-file references resolve). A rule file without a sidecar, or
- * without both a `match` and a `no_match` case, is reported as failed: every rule ships both.
+ * without both a `match` and a `no_match` case, is reported as failed: every rule ships both. Files
+ * whose rules are all disabled are not run: the deployment never uses them.
  */
-export async function runRuleTests(dir: string, sources: ExampleSources): Promise<RuleTestResult[]> {
-  const defs = loadRuleDirs([dir]);
+export async function runRuleTests(dirs: string | readonly string[], sources: ExampleSources, opts: RuleTestOptions = {}): Promise<RuleTestResult[]> {
+  const defs = loadRuleDirs(typeof dirs === 'string' ? [dirs] : dirs);
+  const disabled = new Set(opts.disabled ?? []);
+  const isDisabled = (r: RuleDef) => disabled.has(r.key) || (r.id !== undefined && disabled.has(r.id)) || (r.name !== undefined && disabled.has(r.name));
   const results: RuleTestResult[] = [];
   const files = [...new Set(defs.map((d) => d.file))];
   for (const file of files) {
     const inFile = defs.filter((d) => d.file === file);
+    if (inFile.every(isDisabled)) continue;
     const label = inFile.map((d) => d.key).join(', ');
     const sidecar = examplesPathOf(file);
     if (!existsSync(sidecar)) {
@@ -87,12 +97,12 @@ export async function runRuleTests(dir: string, sources: ExampleSources): Promis
     }
     const kinds = new Set(spec.cases.map((c) => c.expect));
     if (kinds.size < 2) results.push({ rule: label, case: '(examples)', passed: false, message: `${sidecar} needs at least one match and one no_match case` });
-    for (const c of spec.cases) results.push(runCase(defs, inFile, c, sidecar, sources));
+    for (const c of spec.cases) results.push(runCase(defs, inFile, c, sidecar, sources, opts));
   }
   return results;
 }
 
-function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string, sources: ExampleSources): RuleTestResult {
+function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string, sources: ExampleSources, opts: RuleTestOptions): RuleTestResult {
   const targets = c.rule
     ? inFile.filter((d) => d.key === c.rule || d.id === c.rule || d.name === c.rule || d.key.endsWith(`/${c.rule}`))
     : inFile.some((d) => d.kind === 'correlation')
@@ -108,7 +118,7 @@ function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string
     return fail(`${sidecar}: ${(err as Error).message}`);
   }
   // Every level reports here: the examples test the rule, not the deployment's threshold.
-  const engine = new SigmaEngine(all, { minLevel: 'informational' });
+  const engine = new SigmaEngine(all, { minLevel: 'informational', disabled: opts.disabled ?? [], placeholders: opts.placeholders ?? {} });
   const keys = new Set(targets.map((d) => d.key));
   const matched: string[] = [];
   const findings: Finding[] = [];

@@ -2,8 +2,7 @@
 import { z } from 'zod';
 
 export const jsonlFileConfigSchema = z.strictObject({
-  /** File alerts are appended to; defaults to `<dataDir>/alerts.jsonl`. Its directory is created. */
-  path: z.string().min(1).optional(),
+  path: z.string().min(1).optional().describe('File alerts are appended to; defaults to `<dataDir>/alerts.jsonl`. Its directory is created.'),
 });
 
 export type JsonlFileConfig = z.output<typeof jsonlFileConfigSchema>;

@@ -1,6 +1,6 @@
 /** Config schema of the webhook sink: where to POST, how to authenticate and sign, and how hard to retry. */
 import { z } from 'zod';
-import { zDuration, zSecret } from '../../core/index.js';
+import { zDuration, zHttpUrl, zSecret } from '../../core/index.js';
 
 /** Headers the sink sets itself; letting config override them would break signing or idempotency. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'transfer-encoding']);
@@ -8,40 +8,21 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const backoffSchema = z
   .strictObject({
-    /** Ceiling of the first retry delay (full jitter below it). */
-    initial: zDuration.prefault('1s'),
-    /** The delay ceiling never grows past this. */
-    max: zDuration.prefault('5m'),
+    initial: zDuration.prefault('1s').describe('Ceiling of the first retry delay (full jitter below it).'),
+    max: zDuration.prefault('5m').describe('The delay ceiling never grows past this.'),
   })
   .refine((b) => b.initial > 0, { message: 'backoff.initial must be greater than zero', path: ['initial'] })
   .refine((b) => b.initial <= b.max, { message: 'backoff.initial must not exceed backoff.max', path: ['max'] });
 
 export const webhookConfigSchema = z
   .strictObject({
-    url: z
-      .string()
-      .refine(
-        (u) => {
-          try {
-            const p = new URL(u).protocol;
-            return p === 'http:' || p === 'https:';
-          } catch {
-            return false;
-          }
-        },
-        { message: 'expected an http:// or https:// URL' },
-      ),
-    /** Sent as `Authorization: Bearer <token>`. */
-    token: zSecret.optional(),
-    /** HMAC-SHA256 key for `X-Saaswatch-Signature`. */
-    secret: zSecret.optional(),
-    /** Whole request, connect to last byte of the response. */
-    timeout: zDuration.prefault('10s').refine((ms) => ms > 0, { message: 'timeout must be greater than zero' }),
-    /** Attempts including the first before the delivery is marked failed. */
-    max_attempts: z.number().int().min(1).max(100).default(8),
-    backoff: backoffSchema.prefault({}),
-    /** Extra static headers, e.g. a tenant id the receiver routes on. */
-    headers: z.record(z.string(), z.string()).default({}),
+    url: zHttpUrl('https://hooks.example.com/saaswatch').describe('Where alerts are POSTed as JSON.'),
+    token: zSecret.optional().describe('Sent as `Authorization: Bearer <token>`.'),
+    secret: zSecret.optional().describe('HMAC-SHA256 key for `X-Saaswatch-Signature`.'),
+    timeout: zDuration.prefault('10s').refine((ms) => ms > 0, { message: 'timeout must be greater than zero' }).describe('Whole request, connect to last byte of the response.'),
+    max_attempts: z.number().int().min(1).max(100).default(8).describe('Attempts including the first before the delivery is marked failed.'),
+    backoff: backoffSchema.prefault({}).describe('Delay between attempts: exponential with full jitter, from initial up to max.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra static headers, e.g. a tenant id the receiver routes on.'),
   })
   .superRefine((c, ctx) => {
     for (const name of Object.keys(c.headers)) {

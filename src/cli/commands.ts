@@ -1,0 +1,209 @@
+/**
+ * What each CLI command does. Only `main.ts` imports this, and only lazily inside an action, so
+ * `--help` and `version` never load the app, the SDKs, the demo or the fakes.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { createApp, runSources, type App } from '../app.js';
+import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
+import { SaaswatchError, type Clock, type Source } from '../core/index.js';
+import { runDemo } from '../demo/demo.js';
+import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
+import { runRuleTests } from '../detection/sigma/rule-tests.js';
+import type { IngestStats } from '../pipeline/pipeline.js';
+import { registry } from '../registry.js';
+import { explainInput, formatExplanation, formatMapping } from '../sources/json-logs/explain.js';
+import { createJsonLogsSource, type JsonLogsConfig } from '../sources/json-logs/source.js';
+import { EXIT, EXPLAIN_RECORDS } from './options.js';
+import { ProgressBar } from './progress.js';
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const num = (n: number) => n.toLocaleString('en-US');
+
+async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>, opts: { once?: boolean; now: Clock }): Promise<T> {
+  const config = loadConfig(registry, { path: configPath });
+  const app = await createApp(config, opts);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Ctrl-C stops reading, commits what was read, delivers what is due, then exits. */
+function stopSignal(): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after the current batch (Ctrl-C again to quit now)\n');
+    ac.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return ac.signal;
+}
+
+/**
+ * Runs sources side by side (pollers never end; files do) with the outbox delivering meanwhile, and
+ * hosts the webhook routes of sources that take pushes. Returns once every source has finished.
+ */
+async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean, once = false): Promise<IngestStats> {
+  // One bar for one input; with several sources a bar would only flicker between them.
+  const bar = sources.length === 1 && showProgress ? new ProgressBar(process.stdout, label) : undefined;
+  try {
+    return await runSources(app, sources, {
+      signal: stopSignal(),
+      // A one-shot poll has no time to receive pushes; only a long-running one listens.
+      listen: once ? false : { host: app.config.server.host, port: app.config.server.port },
+      onListening: (server, routes) => process.stderr.write(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})\n`),
+      onBatch: (batch, s) => {
+        if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
+      },
+    });
+  } finally {
+    bar?.done();
+  }
+}
+
+async function report(app: App, what: string, stats: IngestStats): Promise<number> {
+  const secs = (stats.durationMs / 1000).toFixed(1);
+  out(`${what}: ${num(stats.events)} events (${num(stats.inserted)} new, ${num(stats.duplicates)} already stored), ${num(stats.deadLetters)} dead letters in ${secs} s`);
+  out(`alerts: ${num(stats.alertsCreated)} new, ${num(stats.alertsUpdated)} updated`);
+  const alerts = await app.store.listAlerts({ limit: 20 });
+  for (const a of alerts) out(`  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.title}`);
+  // One read of the outbox, counted by status, rather than one query per status.
+  const deliveries = await app.store.listDeliveries();
+  const failed = deliveries.filter((d) => d.status === 'failed');
+  const pending = deliveries.filter((d) => d.status === 'pending' || d.status === 'delivering').length;
+  const delivered = deliveries.filter((d) => d.status === 'delivered').length;
+  out(`deliveries: ${num(delivered)} delivered, ${num(pending)} pending, ${num(failed.length)} failed`);
+  for (const d of failed.slice(0, 5)) out(`  failed: ${d.sink} alert ${d.alertId} after ${d.attempts} attempts: ${d.lastError ?? ''}`);
+  if (stats.deadLetters > 0) out(`dead letters: see \`saaswatch dead-letters\` for the rejected records and why`);
+  return stats.deadLetters > 0 || failed.length > 0 ? EXIT.partial : EXIT.ok;
+}
+
+function jsonLogsInstance(config: Config, name: string | undefined): PluginInstance {
+  const candidates = config.sources.filter((s) => s.type === 'json-logs');
+  if (name) {
+    const found = candidates.find((s) => s.name === name);
+    if (!found) throw new SaaswatchError('CONFIG_INVALID', `--source ${name}: no json-logs source with that name in ${config.file ?? 'the config'}; known: ${candidates.map((s) => s.name).join(', ') || 'none'}`);
+    return found;
+  }
+  if (candidates[0]) return candidates[0];
+  const plugin = registry.sources.get('json-logs')!;
+  return { type: 'json-logs', name: 'ingest', config: plugin.configSchema.parse({}) };
+}
+
+export async function run(opts: { config?: string; progress: boolean; once?: boolean }, now: Clock): Promise<number> {
+  return withApp(opts.config, async (app) => {
+    if (!app.config.sources.length) {
+      throw new SaaswatchError('CONFIG_INVALID', `sources: nothing to run; add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\``);
+    }
+    await app.store.purgeEventsBefore(now() - app.config.storage.retention);
+    const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
+    return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
+  }, { now, ...(opts.once ? { once: true } : {}) });
+}
+
+export async function ingest(file: string, opts: { config?: string; source?: string; format?: string; progress: boolean; explain?: boolean }, now: Clock): Promise<number> {
+  const input = file === '-' ? { stream: process.stdin, label: 'stdin' } : { path: file };
+  const withFormat = (instance: PluginInstance) =>
+    ({ ...(instance.config as JsonLogsConfig), ...(opts.format ? { format: opts.format as JsonLogsConfig['format'] } : {}) }) satisfies JsonLogsConfig;
+  if (opts.explain) {
+    // No app: explaining must not create a database or touch detector state.
+    const instance = jsonLogsInstance(loadConfig(registry, { path: opts.config }), opts.source);
+    const x = await explainInput(instance.name, withFormat(instance), input, { limit: EXPLAIN_RECORDS, now });
+    for (const line of formatExplanation(x)) out(line);
+    return EXIT.ok;
+  }
+  return withApp(opts.config, async (app) => {
+    const instance = jsonLogsInstance(app.config, opts.source);
+    const source = createJsonLogsSource(instance.name, withFormat(instance), input, { now });
+    const stats = await ingestSources(app, [source], file === '-' ? 'stdin' : file, opts.progress);
+    return report(app, `ingested ${file === '-' ? 'stdin' : file}`, stats);
+  }, { now });
+}
+
+export async function demo(opts: { dataDir: string; users: number; days: number; seed: number; end?: string }, now: Clock): Promise<number> {
+  const end = opts.end === undefined ? undefined : new Date(opts.end);
+  if (end && !Number.isFinite(end.getTime())) throw new SaaswatchError('CONFIG_INVALID', `--end: expected an ISO time such as 2026-03-02T09:00:00Z, got "${opts.end}"`);
+  const { stats, truth, app } = await runDemo({
+    dataDir: resolve(opts.dataDir),
+    users: opts.users,
+    days: opts.days,
+    seed: opts.seed,
+    ...(end ? { end } : { now }),
+    out,
+    signal: stopSignal(),
+  });
+  try {
+    out('injected attacks:');
+    for (const t of truth) out(`  ${t.kind.padEnd(20)} ${t.actor}${t.ip ? ` from ${t.ip}` : ''} (${t.sources.join(', ')})`);
+    const code = await report(app, 'demo', stats);
+    out(`events and alerts are in ${app.config.storage.type === 'sqlite' ? app.config.storage.path : 'the database'}; alerts also in ${join(resolve(opts.dataDir), 'demo-alerts.jsonl')}`);
+    return code;
+  } finally {
+    await app.close();
+  }
+}
+
+export async function alerts(opts: { config?: string; limit: number; json?: boolean }, now: Clock): Promise<number> {
+  await withApp(opts.config, async (app) => {
+    for (const a of await app.store.listAlerts({ limit: opts.limit })) {
+      if (opts.json) out(JSON.stringify(a));
+      else out(`${a.createdAt}  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.description}`);
+    }
+  }, { now });
+  return EXIT.ok;
+}
+
+export async function deadLetters(opts: { config?: string; limit: number }, now: Clock): Promise<number> {
+  await withApp(opts.config, async (app) => {
+    for (const d of await app.store.listDeadLetters({ limit: opts.limit })) {
+      const where = [d.position?.file, d.position?.line].filter((x) => x !== undefined).join(':');
+      out(`${d.source} ${where} ${d.code}: ${d.reason}`);
+    }
+  }, { now });
+  return EXIT.ok;
+}
+
+/**
+ * The rule settings `rules test` runs with: a folder given on the command line wins; otherwise the
+ * config's first sigma detector (its rules_dirs, disabled and placeholders), else the built-in pack.
+ */
+export function ruleTestSettings(dir: string | undefined, configPath: string | undefined): { dirs: string[]; disabled: string[]; placeholders: SigmaConfig['placeholders'] } {
+  const cfg = loadConfig(registry, { path: configPath });
+  const sigma = cfg.detection.find((d) => d.type === 'sigma');
+  const settings = (sigma?.config as SigmaConfig | undefined) ?? sigmaConfigSchema.parse({});
+  if (dir !== undefined) return { dirs: [resolve(dir)], disabled: [...settings.disabled], placeholders: settings.placeholders };
+  // Relative rules_dirs resolve against the config file's folder, as the detector itself does.
+  const base = cfg.file ? dirname(cfg.file) : process.cwd();
+  const dirs = sigma ? settings.rules_dirs.map((d) => resolve(base, d)) : [BUILTIN_RULES_DIR];
+  return { dirs, disabled: [...settings.disabled], placeholders: settings.placeholders };
+}
+
+export async function rulesTest(dir: string | undefined, opts: { config?: string }): Promise<number> {
+  const settings = ruleTestSettings(dir, opts.config);
+  const results = await runRuleTests(settings.dirs, registry.sources, { disabled: settings.disabled, placeholders: settings.placeholders });
+  const failed = results.filter((r) => !r.passed);
+  for (const r of failed) out(`FAIL ${r.rule} ${r.case}: ${r.message}`);
+  out(`${results.length - failed.length} passed, ${failed.length} failed (${new Set(results.map((r) => r.rule)).size} rules)`);
+  return failed.length ? EXIT.error : EXIT.ok;
+}
+
+export function configCheck(opts: { config?: string }): number {
+  const cfg = loadConfig(registry, { path: opts.config });
+  const names = (xs: readonly PluginInstance[]) => xs.map((x) => (x.name === x.type ? x.type : `${x.name} (${x.type})`)).join(', ') || 'none';
+  out(`${cfg.file ?? 'built-in defaults (no config file found)'}: OK`);
+  out(`  storage:   ${cfg.storage.type === 'sqlite' ? `sqlite ${cfg.storage.path}` : 'postgres'}`);
+  out(`  sources:   ${names(cfg.sources)}`);
+  out(`  detection: ${names(cfg.detection)}`);
+  out(`  sinks:     ${names(cfg.sinks)}`);
+  // The mapping is what decides whether a log's failures are seen at all, so it is shown, not implied.
+  const jsonLogs = cfg.sources.filter((s) => s.type === 'json-logs');
+  const mappings = jsonLogs.length ? jsonLogs : [jsonLogsInstance(cfg, undefined)];
+  for (const s of mappings) {
+    out(jsonLogs.length ? `  fields of ${s.name} (json-logs):` : '  fields of `saaswatch ingest FILE` (no json-logs source, no fields: set):');
+    for (const line of formatMapping(s.config as JsonLogsConfig)) out(`    ${line}`);
+  }
+  return EXIT.ok;
+}
