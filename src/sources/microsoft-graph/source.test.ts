@@ -13,6 +13,7 @@ import {
   type GraphMessage,
   type GraphSignIn,
 } from '../../fakes/microsoft-graph/server.js';
+import { pino } from 'pino';
 import { silentLogger } from '../../log.js';
 import { Pipeline, type IngestStats } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
@@ -544,11 +545,19 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     expect(again.stats.inserted).toBe(0);
   });
 
-  it('refuses a cursor that is not its own', async () => {
-    const r = await rig();
-    const src = r.source();
-    const it = src.batches({ cursor: '{"cursor":"dbx","watermark":"2024-05-06T00:00:00Z"}', signal: new AbortController().signal });
-    await expect(it.next()).rejects.toMatchObject({ code: 'INPUT_MALFORMED', message: expect.stringMatching(/not a microsoft-graph cursor/) });
+  it('resumes from backfill_start, warning with the error, when the stored cursor is not its own', async () => {
+    const r = await rig({ signIns: generateSignIns({ count: 30, start: T0 - 3 * HOUR, seed: 34 }) });
+    const lines: Array<{ level: number; msg: string; err?: { type?: string; message?: string } }> = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const batches: SourceBatch[] = [];
+    const cursor = '{"cursor":"dbx","watermark":"2024-05-06T00:00:00Z"}';
+    for await (const b of r.source({}, { logger }).batches({ cursor, signal: new AbortController().signal })) batches.push(b);
+    expect(batches.reduce((n, b) => n + b.events.length, 0)).toBe(30);
+    const warning = lines.find((l) => /cursor is unreadable/.test(l.msg));
+    expect(warning).toMatchObject({ level: 40, err: { type: 'SaaswatchError', message: expect.stringMatching(/Microsoft Graph cursor/) } });
+    // The first window starts at backfill_start (1d) before the present, as with no cursor at all.
+    expect(api(r.fake)[0]!.query.$filter).toMatch(new RegExp(`^createdDateTime ge ${iso(T0 - 24 * HOUR)} `));
+    expect(decodeCursor(batches.at(-1)!.cursor).sign_ins).toBe(iso(T0));
   });
 
   it('stops promptly when aborted in the middle of a Retry-After wait', async () => {
