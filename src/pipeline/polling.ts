@@ -3,6 +3,7 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock, Source, SourceBatch, SourceContext } from '../core/index.js';
 import { SaaswatchError } from '../core/index.js';
+import { deprecationsOf } from './polling-config.js';
 import { nextAttemptDelay } from './retry.js';
 
 /** Waits `ms`; resolves early (without throwing) when the signal aborts. */
@@ -160,6 +161,8 @@ export interface PollingSourceSpec<S> {
   retry: CallRetry;
   classify(err: unknown): SaaswatchError;
   open(state: S, ctx: PollContext): PollSession<S> | Promise<PollSession<S>>;
+  /** The source's parsed config: old key names it was written with are warned about once, here. */
+  config?: unknown;
   logger?: Logger | undefined;
   now?: Clock | undefined;
   /** Read up to the present once and end (cron, backfills); a failed poll then throws. */
@@ -185,6 +188,9 @@ export class PollingSource<S> implements Source {
   constructor(protected readonly spec: PollingSourceSpec<S>) {
     this.name = spec.name;
     this.type = spec.type;
+    for (const d of deprecationsOf(spec.config)) {
+      spec.logger?.warn({ key: d.old, use: d.new }, `Config key ${d.old} of source ${spec.name} is deprecated; use ${d.new}.`);
+    }
   }
 
   /** Polls now: during the idle wait it ends the wait; during a poll it makes another one follow at once. */

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { DeadLetterInput, SecurityEvent } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
+import { backfillFrom, type BackfillStart } from '../../pipeline/polling-config.js';
 import { decodeCursor, type CursorCodec, type PollContext, type PolledBatch } from '../../pipeline/polling.js';
 import { isCursorGone, type TeamLogClient, type TeamLogPage } from './client.js';
 import { normalizeTeamEvent } from './normalize.js';
@@ -17,7 +18,7 @@ export interface PollerOptions {
   client: TeamLogClient;
   pageLimit: number;
   category: string | undefined;
-  initialLookbackMs: number;
+  backfill: BackfillStart;
   overlapMs: number;
 }
 
@@ -60,7 +61,7 @@ export async function* pollCycle(opts: PollerOptions, start: PollState | undefin
   const { client } = opts;
   const { logger, signal } = ctx;
   const startedAt = ctx.now();
-  let watermarkMs = start ? Date.parse(start.watermark) : startedAt - opts.initialLookbackMs;
+  let watermarkMs = start ? Date.parse(start.watermark) : backfillFrom(opts.backfill, startedAt);
   // What the cycle promises (see SourceBatch.watermark): Dropbox does not sort events, so nothing
   // until the cursor runs dry; then everything logged before the cycle began, less the overlap that
   // stands for Dropbox's lateness. Before that, only what the previous cycles promised.

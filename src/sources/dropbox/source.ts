@@ -1,5 +1,6 @@
 /** The dropbox source plugin: team_log polled through the official SDK, woken early by signed webhooks. */
 import type { PluginDeps, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
+import { callRetry } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createTeamLogClient, toSaaswatchError } from './client.js';
 import { dropboxConfigSchema, type DropboxConfig } from './config.js';
@@ -26,9 +27,10 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
       name,
       type: TYPE,
       label: 'Dropbox',
+      config,
       cursor: dropboxCursor,
       pollInterval: config.poll_interval,
-      retry: { maxAttempts: opts.maxAttempts ?? 8, ...(opts.backoff ?? { initialMs: 1_000, maxMs: 60_000 }) },
+      retry: callRetry(config.retry, opts),
       classify: (err) => toSaaswatchError(err),
       logger: opts.logger,
       now: opts.now,
@@ -39,14 +41,15 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
         const poller: PollerOptions = {
           client: createTeamLogClient({
             accessToken: config.access_token,
-            ...(config.api_url ? { apiUrl: config.api_url } : {}),
+            ...(config.base_url ? { apiUrl: config.base_url } : {}),
+            timeoutMs: config.timeout,
             signal: ctx.signal,
             ...(opts.fetch ? { fetch: opts.fetch } : {}),
           }),
-          pageLimit: config.page_limit,
+          pageLimit: config.page_size,
           category: config.category,
-          initialLookbackMs: config.initial_lookback,
-          overlapMs: config.overlap,
+          backfill: config.backfill,
+          overlapMs: config.settle,
         };
         return { pollOnce: (state, c) => pollCycle(poller, state, c, name) };
       },

@@ -6,6 +6,7 @@ import type { admin_reports_v1 } from '@googleapis/admin';
 import type { drive_v3 } from '@googleapis/drive';
 import type { Logger } from 'pino';
 import { SaaswatchError } from '../../core/index.js';
+import { backfillFrom } from '../../pipeline/polling-config.js';
 import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PolledBatch } from '../../pipeline/polling.js';
 import type { GoogleWorkspaceConfig } from './config.js';
 import { normalizeActivity, normalizeChange } from './normalize.js';
@@ -92,7 +93,7 @@ export async function* pollReports(reports: admin_reports_v1.Admin, state: Curso
   const end = ctx.now();
   const startOf = (app: string) => {
     const prev = state.apps[app] === undefined ? undefined : Date.parse(state.apps[app]);
-    return prev === undefined ? end - config.initial_lookback : Math.max(0, prev - config.settle);
+    return prev === undefined ? backfillFrom(config.backfill, end) : Math.max(0, prev - config.settle);
   };
   // Each application's pass starts where it will: nothing older than that comes from it any more.
   for (const app of config.applications) ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, startOf(app)));

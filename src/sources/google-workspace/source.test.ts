@@ -45,12 +45,12 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
   return googleWorkspaceConfigSchema.parse({
     credentials: JSON.stringify(key.json),
     subject: 'admin@example.com',
-    root_url: fake!.url,
+    base_url: fake!.url,
     token_url: fake!.tokenUrl,
     page_size: 25,
     window: '6h',
     settle: '1h',
-    initial_lookback: '1d',
+    backfill: '1d',
     ...over,
   });
 }
@@ -160,7 +160,7 @@ describe('google-workspace source against the fake Google', () => {
     expect(fake.requests.filter((r) => r.path === '/token')).toHaveLength(1);
 
     fake.faults.failNext(100, 500);
-    const exhausted = await runOnce(s, config({ max_attempts: 3 })).catch((e: unknown) => e);
+    const exhausted = await runOnce(s, config({ retry: { max_attempts: 3 } })).catch((e: unknown) => e);
     expect(exhausted).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
     expect(fake.requests.filter((r) => r.status === 500)).toHaveLength(3);
     expect(await s.getCursor('gw')).toBeUndefined();
@@ -229,7 +229,7 @@ describe('google-workspace source against the fake Google', () => {
     fake.faults.failNext(3, 500);
     const delays: number[] = [];
     const ac = new AbortController();
-    const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'], max_attempts: 2, poll_interval: '1s' }), {
+    const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'], retry: { max_attempts: 2 }, poll_interval: '1s' }), {
       now,
       backoff: { initialMs: 1, maxMs: 1 },
       sleep: async (ms) => {
@@ -282,7 +282,7 @@ describe('google-workspace source against the fake Google', () => {
     expect(promised).toBe(T0 + HOUR);
   });
 
-  it('resumes from initial_lookback, warning with the error, when the stored cursor is not its own', async () => {
+  it('resumes from backfill, warning with the error, when the stored cursor is not its own', async () => {
     const activities = generateActivities({ count: 12, from: T0 - 3 * HOUR, to: T0 - 60_000, seed: 43, applications: ['login'] });
     fake = await startFakeGoogle({ serviceAccounts: [key], activities });
     const lines: Array<{ level: number; msg: string; err?: { type?: string } }> = [];

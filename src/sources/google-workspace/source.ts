@@ -2,6 +2,7 @@
 import { pino, type Logger } from 'pino';
 import type { PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
+import { callRetry } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
@@ -46,9 +47,10 @@ class GoogleWorkspaceSource extends PollingSource<CursorState> implements Webhoo
       name,
       type: TYPE,
       label: 'Google Workspace',
+      config,
       cursor: googleCursor,
       pollInterval: config.poll_interval,
-      retry: { maxAttempts: config.max_attempts, initialMs: opts.backoff?.initialMs ?? 1000, maxMs: opts.backoff?.maxMs ?? 60_000 },
+      retry: callRetry(config.retry, opts),
       classify: (err) => (err instanceof SaaswatchError ? err : classifyGoogleError(err, 'Google Workspace')),
       logger,
       now,

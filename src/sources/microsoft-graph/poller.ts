@@ -123,10 +123,10 @@ export function promiseStarts(state: GraphCursor, ctx: PollContext): void {
   for (const stream of config.streams) {
     if (stream === 'reported_mail') {
       const synced = state.reported_mail?.synced;
-      promise(ctx, stream, synced === undefined ? backfillFrom(config.backfill_start, now) : Date.parse(synced) - config.settle);
+      promise(ctx, stream, synced === undefined ? backfillFrom(config.backfill, now) : Date.parse(synced) - config.settle);
     } else {
       const prev = state[stream];
-      promise(ctx, stream, prev === undefined ? backfillFrom(config.backfill_start, now) : Math.max(0, Date.parse(prev) - config.settle));
+      promise(ctx, stream, prev === undefined ? backfillFrom(config.backfill, now) : Math.max(0, Date.parse(prev) - config.settle));
     }
   }
 }
@@ -170,7 +170,7 @@ export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', stat
   const { config, client } = ctx;
   const end = ctx.now();
   const prev = state[stream] === undefined ? undefined : Date.parse(state[stream]);
-  let from = prev === undefined ? backfillFrom(config.backfill_start, end) : Math.max(0, prev - config.settle);
+  let from = prev === undefined ? backfillFrom(config.backfill, end) : Math.max(0, prev - config.settle);
   let done = 0;
   const list = stream === 'sign_ins' ? client.signIns : client.alerts;
   while (from < end) {
@@ -202,7 +202,7 @@ export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', stat
  * One delta round (or the rest of one) over the reporting folder. Each page commits its own
  * position: the next link mid-round, the delta link at its end. An expired token or link (410,
  * SyncStateNotFound, resyncRequired) restarts the round from messages received `settle` before the
- * newest one of the last complete round (from backfill_start if none completed); the event id
+ * newest one of the last complete round (from backfill if none completed); the event id
  * keeps what is read twice from being stored twice.
  */
 export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): AsyncGenerator<PolledBatch<GraphCursor>> {
@@ -215,7 +215,7 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
 
   const fresh = (): Promise<GraphPage> => {
     const synced = mail.synced === undefined ? undefined : Date.parse(mail.synced);
-    const from = synced === undefined ? backfillFrom(config.backfill_start, ctx.now()) : synced - config.settle;
+    const from = synced === undefined ? backfillFrom(config.backfill, ctx.now()) : synced - config.settle;
     return withRetry('messages delta', 'reported_mail', () => client.messagesDelta({ mailbox, folder: config.folder, receivedFrom: iso(from), pageSize: config.page_size }), ctx);
   };
 
@@ -237,8 +237,8 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
 
   let start = mail.next ?? mail.delta;
   if (start !== undefined && !client.owns(start)) {
-    // graph_url changed since the link was committed: the old host's sync state means nothing here.
-    ctx.logger?.info( 'Stored Graph delta link is for another graph_url; starting a new delta round.');
+    // base_url changed since the link was committed: the old host's sync state means nothing here.
+    ctx.logger?.info('Stored Graph delta link is for another base_url; starting a new delta round.');
     start = undefined;
     delete mail.next;
   }

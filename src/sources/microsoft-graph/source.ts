@@ -1,6 +1,7 @@
 /** The microsoft-graph source plugin: Entra sign-ins, Defender alerts and the user-reported-mail mailbox through the official Graph SDK. */
 import type { PluginDeps, SourcePlugin } from '../../core/index.js';
 import type { SaaswatchError } from '../../core/index.js';
+import { callRetry } from '../../pipeline/polling-config.js';
 import { PollingSource, type PolledBatch, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createGraphClient, toSaaswatchError } from './client.js';
 import { microsoftGraphConfigSchema, type MicrosoftGraphConfig } from './config.js';
@@ -10,6 +11,9 @@ import { normalizeExample } from './normalize.js';
 export { microsoftGraphConfigSchema, type MicrosoftGraphConfig, type MicrosoftGraphConfigInput } from './config.js';
 
 export const TYPE = 'microsoft-graph';
+
+/** Where Graph requests go unless base_url says otherwise. */
+const GRAPH_ROOT = 'https://graph.microsoft.com';
 
 export interface MicrosoftGraphSourceOptions extends PollingSourceOptions {
   /** The fetch the SDK and the token request go through (tests may wrap it). */
@@ -22,9 +26,10 @@ export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
       name,
       type: TYPE,
       label: 'Microsoft Graph',
+      config,
       cursor: graphCursor,
       pollInterval: config.poll_interval,
-      retry: { maxAttempts: config.max_attempts, ...(opts.backoff ?? { initialMs: 1_000, maxMs: 60_000 }) },
+      retry: callRetry(config.retry, opts),
       classify: (err) => toSaaswatchError(err),
       logger: opts.logger,
       now: opts.now,
@@ -33,7 +38,7 @@ export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
       random: opts.random,
       open: (_state, run) => {
         const client = createGraphClient({
-          graphUrl: config.graph_url,
+          graphUrl: config.base_url ?? GRAPH_ROOT,
           loginUrl: config.login_url,
           tenantId: config.tenant_id,
           clientId: config.client_id,
