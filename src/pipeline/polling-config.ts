@@ -1,7 +1,7 @@
 /** The config field group every poller shares (backfill, settle, page_size, poll_interval, base_url, timeout, retry), and the old names it still accepts. */
 import { z } from 'zod';
 import { parseDuration, zDuration, zStrictObject } from '../core/index.js';
-import type { CallRetry, PollingSourceOptions } from './polling.js';
+import type { CallRetry, PollingSourceOptions, PollingSourceSpec } from './polling.js';
 
 /** Where a first poll starts: a look-back from now, or a fixed instant. */
 export type BackfillStart = { lookbackMs: number } | { atMs: number };
@@ -140,4 +140,12 @@ export function withRenames<T extends z.ZodRawShape>(shape: T, renames: Record<s
     return out;
   }, inner);
   return renamed as unknown as z.ZodType<z.output<z.ZodObject<T>>, z.input<z.ZodObject<T>> & { [old: string]: unknown }>;
+}
+
+/** The parts of a polling source's spec that come from its config's field group and the run's options. */
+export function pollerSpec(
+  config: { poll_interval: number; retry: PollerRetryConfig },
+  opts: PollingSourceOptions,
+): Pick<PollingSourceSpec<unknown>, 'config' | 'pollInterval' | 'retry' | 'logger' | 'now' | 'once' | 'sleep' | 'random'> {
+  return { config, pollInterval: config.poll_interval, retry: callRetry(config.retry, opts), logger: opts.logger, now: opts.now, once: opts.once, sleep: opts.sleep, random: opts.random };
 }

@@ -1,7 +1,7 @@
 /** The one poll lifecycle every polling source runs on: interval, wake-ups, once-mode, abort, retries, one sleep and a versioned cursor. */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Clock, Source, SourceBatch, SourceContext } from '../core/index.js';
+import type { Clock, PluginDeps, Source, SourceBatch, SourceContext } from '../core/index.js';
 import { SaaswatchError } from '../core/index.js';
 import { deprecationsOf } from './polling-config.js';
 import { nextAttemptDelay } from './retry.js';
@@ -148,6 +148,11 @@ export interface PollingSourceOptions {
   /** Attempts per request and the backoff between them when the server gives no Retry-After; override the config's `retry`. */
   maxAttempts?: number;
   backoff?: { initialMs: number; maxMs: number };
+}
+
+/** The options a plugin's `create` passes on from the run: its logger, once-mode and clock. */
+export function pollingOptions(deps: PluginDeps): PollingSourceOptions {
+  return { logger: deps.logger, ...(deps.once ? { once: true } : {}), ...(deps.now ? { now: deps.now } : {}) };
 }
 
 export interface PollingSourceSpec<S> {

@@ -1,7 +1,7 @@
 /** The dropbox source plugin: team_log polled through the official SDK, woken early by signed webhooks. */
 import type { PluginDeps, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
-import { callRetry } from '../../pipeline/polling-config.js';
-import { PollingSource, type PollingSourceOptions } from '../../pipeline/polling.js';
+import { pollerSpec } from '../../pipeline/polling-config.js';
+import { PollingSource, pollingOptions, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createTeamLogClient, toSaaswatchError } from './client.js';
 import { dropboxConfigSchema, type DropboxConfig } from './config.js';
 import { dropboxCursor, pollCycle, type PollerOptions, type PollState } from './poller.js';
@@ -27,16 +27,9 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
       name,
       type: TYPE,
       label: 'Dropbox',
-      config,
       cursor: dropboxCursor,
-      pollInterval: config.poll_interval,
-      retry: callRetry(config.retry, opts),
       classify: (err) => toSaaswatchError(err),
-      logger: opts.logger,
-      now: opts.now,
-      once: opts.once,
-      sleep: opts.sleep,
-      random: opts.random,
+      ...pollerSpec(config, opts),
       open: (_state, ctx) => {
         const poller: PollerOptions = {
           client: createTeamLogClient({
@@ -71,6 +64,6 @@ export const dropboxPlugin: SourcePlugin<DropboxConfig> = {
   configSchema: dropboxConfigSchema,
   example: normalizeExample,
   create(name: string, config: DropboxConfig, deps: PluginDeps): DropboxSource {
-    return createDropboxSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}), ...(deps.now ? { now: deps.now } : {}) });
+    return createDropboxSource(name, config, pollingOptions(deps));
   },
 };

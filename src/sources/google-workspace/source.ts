@@ -2,7 +2,7 @@
 import { pino, type Logger } from 'pino';
 import type { PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
-import { callRetry } from '../../pipeline/polling-config.js';
+import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
@@ -47,15 +47,10 @@ class GoogleWorkspaceSource extends PollingSource<CursorState> implements Webhoo
       name,
       type: TYPE,
       label: 'Google Workspace',
-      config,
       cursor: googleCursor,
-      pollInterval: config.poll_interval,
-      retry: callRetry(config.retry, opts),
       classify: (err) => (err instanceof SaaswatchError ? err : classifyGoogleError(err, 'Google Workspace')),
-      logger,
+      ...pollerSpec(config, opts),
       now,
-      once: opts.once,
-      sleep: opts.sleep,
       idle: opts.sleep,
       open: async (state, run) => {
         clients ??= createClients(config, await loadServiceAccount(config, opts.baseDir));

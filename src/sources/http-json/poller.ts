@@ -49,7 +49,12 @@ function timeParam(ms: number, format: 'iso' | 'epoch_s' | 'epoch_ms'): string {
   return format === 'iso' ? iso(ms) : format === 'epoch_s' ? String(Math.floor(ms / 1000)) : String(ms);
 }
 
-export async function* pollHttpJson(p: Poller, start: HttpJsonState, ctx: PollContext): AsyncGenerator<PolledBatch<HttpJsonState>> {
+/** What a run of the source has promised so far (see SourceBatch.watermark), kept across its polls so it never moves back. */
+export interface Promised {
+  at: number;
+}
+
+export async function* pollHttpJson(p: Poller, start: HttpJsonState, ctx: PollContext, memo: Promised = { at: Number.NEGATIVE_INFINITY }): AsyncGenerator<PolledBatch<HttpJsonState>> {
   const { config } = p;
   const target = `http-json source ${p.name}`;
   const origin = new URL(config.url).origin;
@@ -60,7 +65,7 @@ export async function* pollHttpJson(p: Poller, start: HttpJsonState, ctx: PollCo
   let done = 0;
   // What the poll promises (see SourceBatch.watermark): with windows, where the read starts, then
   // each completed window less settle; without, nothing new until the whole run is read.
-  let promised = tw ? (state.done ? Date.parse(state.done) - config.settle : backfillFrom(config.backfill, startedAt)) : Number.NEGATIVE_INFINITY;
+  if (tw) memo.at = Math.max(memo.at, state.done ? Date.parse(state.done) - config.settle : backfillFrom(config.backfill, startedAt));
 
   const firstUrl = (from?: number, to?: number): URL => {
     const u = new URL(config.url);
@@ -108,14 +113,14 @@ export async function* pollHttpJson(p: Poller, start: HttpJsonState, ctx: PollCo
         // The window is complete: a settle re-read must not move `done` back.
         const prev = state.done === undefined ? 0 : Date.parse(state.done);
         state = { done: iso(Math.max(prev, to!)) };
-        promised = Math.max(promised, Math.min(to!, startedAt - config.settle));
+        memo.at = Math.max(memo.at, Math.min(to!, startedAt - config.settle));
       } else {
         // Token feeds resume from their last token; link and single-request feeds are read again whole (dedupe drops repeats).
         state = paging.type === 'cursor' && token !== undefined ? { next: token } : {};
-        promised = Math.max(promised, startedAt - config.settle);
+        memo.at = Math.max(memo.at, startedAt - config.settle);
       }
       done += events.length;
-      yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: promised };
+      yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: memo.at };
       if (next === undefined) return;
       url = paging.type === 'cursor' ? withToken(from, to, next) : next;
     }

@@ -71,6 +71,21 @@ describe('http-json source against a local API', () => {
     expect(r.batches[0]!.watermark).toBe(Number.NEGATIVE_INFINITY);
   });
 
+  it('keeps its promise across the polls of one run: the next poll does not move the watermark back', async () => {
+    const f = await fake({ shape: 'wrapped', paging: 'body_link', pageSize: 10 });
+    const src = source(f, { paging: { type: 'next_link', next_path: 'links.next' }, page_size: 10, page_size_param: 'limit' }, { once: false });
+    const ac = new AbortController();
+    const marks: number[] = [];
+    for await (const b of src.batches({ cursor: undefined, signal: ac.signal })) {
+      marks.push(b.watermark!);
+      // The first poll has read its two pages: poll again now rather than in poll_interval.
+      if (marks.length === 2) src.wake();
+      if (marks.length === 4) ac.abort();
+    }
+    expect(marks).toEqual([Number.NEGATIVE_INFINITY, T0 - 10 * MIN, T0 - 10 * MIN, T0 - 10 * MIN]);
+    expect(f.requests).toHaveLength(4);
+  });
+
   it('follows a Link header over JSONL, dead-lettering a malformed line and a record without a time while the rest carries on', async () => {
     const records = [...RECORDS.slice(0, 5), { __raw: '{"ts": "2026-11-03T09:00:00Z", "actor": ' }, { actor: { email: 'nobody@example.com' }, event: 'login' }, ...RECORDS.slice(5, 8)];
     const f = await fake({ shape: 'jsonl', paging: 'link_header', pageSize: 4, records });

@@ -1,8 +1,8 @@
 /** The http-json source plugin: any endpoint that answers JSON or JSONL with an API key, polled on the shared runtime and mapped like json-logs. */
 import type { PluginDeps, SourcePlugin } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
-import { callRetry } from '../../pipeline/polling-config.js';
-import { PollingSource, type PollingSourceOptions } from '../../pipeline/polling.js';
+import { pollerSpec } from '../../pipeline/polling-config.js';
+import { PollingSource, pollingOptions, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { classifyRequestError } from '../../pipeline/retry.js';
 import { createHttpJsonClient } from './client.js';
 import { httpJsonConfigSchema, type HttpJsonConfig } from './config.js';
@@ -24,16 +24,9 @@ export class HttpJsonSource extends PollingSource<HttpJsonState> {
       name,
       type: TYPE,
       label: 'HTTP JSON',
-      config,
       cursor: httpJsonCursor,
-      pollInterval: config.poll_interval,
-      retry: callRetry(config.retry, opts),
       classify: (err) => (err instanceof SaaswatchError ? err : classifyRequestError(err, { timedOut: false, target })),
-      logger: opts.logger,
-      now: opts.now,
-      once: opts.once,
-      sleep: opts.sleep,
-      random: opts.random,
+      ...pollerSpec(config, opts),
       open: (_state, ctx) => {
         const client = createHttpJsonClient({
           target,
@@ -44,7 +37,8 @@ export class HttpJsonSource extends PollingSource<HttpJsonState> {
           ...(opts.fetch ? { fetch: opts.fetch } : {}),
         });
         const poller = { name, config, get: client.get, normalize: createPageNormalizer(name, config, ctx.now) };
-        return { pollOnce: (state, c) => pollHttpJson(poller, state, c) };
+        const promised = { at: Number.NEGATIVE_INFINITY };
+        return { pollOnce: (state, c) => pollHttpJson(poller, state, c, promised) };
       },
     });
   }
@@ -59,6 +53,6 @@ export const httpJsonPlugin: SourcePlugin<HttpJsonConfig> = {
   description: 'Any HTTP endpoint answering JSON or JSONL (API key or bearer token), paged by next link, cursor or time window, mapped like json-logs',
   configSchema: httpJsonConfigSchema,
   create(name: string, config: HttpJsonConfig, deps: PluginDeps): HttpJsonSource {
-    return createHttpJsonSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}), ...(deps.now ? { now: deps.now } : {}) });
+    return createHttpJsonSource(name, config, pollingOptions(deps));
   },
 };

@@ -1,8 +1,8 @@
 /** The microsoft-graph source plugin: Entra sign-ins, Defender alerts and the user-reported-mail mailbox through the official Graph SDK. */
 import type { PluginDeps, SourcePlugin } from '../../core/index.js';
 import type { SaaswatchError } from '../../core/index.js';
-import { callRetry } from '../../pipeline/polling-config.js';
-import { PollingSource, type PolledBatch, type PollingSourceOptions } from '../../pipeline/polling.js';
+import { pollerSpec } from '../../pipeline/polling-config.js';
+import { PollingSource, pollingOptions, type PolledBatch, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createGraphClient, toSaaswatchError } from './client.js';
 import { microsoftGraphConfigSchema, type MicrosoftGraphConfig } from './config.js';
 import { graphCursor, pollReportedMail, pollWindowed, promiseStarts, type GraphCursor, type PollContext } from './poller.js';
@@ -26,16 +26,9 @@ export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
       name,
       type: TYPE,
       label: 'Microsoft Graph',
-      config,
       cursor: graphCursor,
-      pollInterval: config.poll_interval,
-      retry: callRetry(config.retry, opts),
       classify: (err) => toSaaswatchError(err),
-      logger: opts.logger,
-      now: opts.now,
-      once: opts.once,
-      sleep: opts.sleep,
-      random: opts.random,
+      ...pollerSpec(config, opts),
       open: (_state, run) => {
         const client = createGraphClient({
           graphUrl: config.base_url ?? GRAPH_ROOT,
@@ -90,6 +83,6 @@ export const microsoftGraphPlugin: SourcePlugin<MicrosoftGraphConfig> = {
   configSchema: microsoftGraphConfigSchema,
   example: normalizeExample,
   create(name: string, config: MicrosoftGraphConfig, deps: PluginDeps): MicrosoftGraphSource {
-    return createMicrosoftGraphSource(name, config, { logger: deps.logger, ...(deps.once ? { once: true } : {}), ...(deps.now ? { now: deps.now } : {}) });
+    return createMicrosoftGraphSource(name, config, pollingOptions(deps));
   },
 };
