@@ -153,8 +153,8 @@ async function backfills(): Promise<void> {
   const google = await startFakeGoogle({ serviceAccounts: [key], activities });
   try {
     const config = googleWorkspaceConfigSchema.parse({
-      credentials: JSON.stringify(key.json), subject: 'admin@example.com', root_url: google.url, token_url: google.tokenUrl,
-      initial_lookback: '8d', window: '1d',
+      credentials: JSON.stringify(key.json), subject: 'admin@example.com', base_url: google.url, token_url: google.tokenUrl,
+      backfill: '8d', window: '1d',
     });
     await backfill(`google-workspace backfill (SDK → fake)`, (once) => createGoogleWorkspaceSource('bench', config, { logger: silentLogger, once }), googleEvents);
   } finally {
@@ -163,7 +163,7 @@ async function backfills(): Promise<void> {
   const teamEvents = generateTeamEvents({ count: events, start: now - 7 * DAY, spanMs: 6 * DAY, seed: 9 });
   const dropbox = await startFakeDropbox({ events: teamEvents, accessToken: 'bench', appSecret: 'bench' });
   try {
-    const config = dropboxConfigSchema.parse({ access_token: 'bench', app_secret: 'bench', api_url: dropbox.url, initial_lookback: '8d' });
+    const config = dropboxConfigSchema.parse({ access_token: 'bench', app_secret: 'bench', base_url: dropbox.url, backfill: '8d' });
     await backfill(`dropbox backfill (SDK → fake)`, (once) => createDropboxSource('bench', config, { logger: silentLogger, once }), teamEvents.length);
   } finally {
     await dropbox.close();

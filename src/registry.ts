@@ -11,6 +11,7 @@ import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
 import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
 import { googleWorkspacePlugin } from './sources/google-workspace/source.js';
+import { httpJsonPlugin } from './sources/http-json/source.js';
 import { jsonLogsPlugin } from './sources/json-logs/source.js';
 import { microsoftGraphPlugin } from './sources/microsoft-graph/source.js';
 
@@ -25,7 +26,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 }
 
 export const registry: Registry = {
-  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin]),
+  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin]),
   detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
 };

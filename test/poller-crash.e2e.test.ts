@@ -55,8 +55,8 @@ describe('restartable polling', () => {
     const config = writeConfig(dir, {
       data_dir: join(dir, 'data'),
       sources: [
-        { type: 'google-workspace', name: 'google', credentials: JSON.stringify(key.json), subject: 'admin@example.com', root_url: google.url, token_url: google.tokenUrl, initial_lookback: '3d', window: '2h', page_size: 50 },
-        { type: 'dropbox', name: 'dropbox', access_token: 'tok', app_secret: 'sec', api_url: dropbox.url, initial_lookback: '3d', page_limit: 50 },
+        { type: 'google-workspace', name: 'google', credentials: JSON.stringify(key.json), subject: 'admin@example.com', base_url: google.url, token_url: google.tokenUrl, backfill: '3d', window: '2h', page_size: 50 },
+        { type: 'dropbox', name: 'dropbox', access_token: 'tok', app_secret: 'sec', base_url: dropbox.url, backfill: '3d', page_size: 50 },
       ],
       sinks: [{ type: 'jsonl-file', name: 'alerts-file' }],
     });

@@ -42,7 +42,7 @@ export interface FakeDropboxOptions {
 }
 
 export interface FakeDropbox {
-  /** Base URL, e.g. `http://127.0.0.1:40123`: the `api_url` of a dropbox source under test. */
+  /** Base URL, e.g. `http://127.0.0.1:40123`: the `base_url` of a dropbox source under test. */
   url: string;
   faults: FakeDropboxFaults;
   /** Every API request answered, in order, for assertions on what the client asked. */

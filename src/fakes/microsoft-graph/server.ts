@@ -61,7 +61,7 @@ export interface FakeGraphOptions {
 }
 
 export interface FakeGraph {
-  /** Graph root, e.g. `http://127.0.0.1:40123`: the `graph_url` of a source under test. */
+  /** Graph root, e.g. `http://127.0.0.1:40123`: the `base_url` of a source under test. */
   url: string;
   /** Entra authority root: the `login_url` of a source under test. */
   loginUrl: string;

@@ -3,7 +3,7 @@ import { Dropbox, DropboxResponseError, type team_log } from 'dropbox';
 import { SaaswatchError, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
-/** Where the SDK sends RPC calls; rewritten to `api_url` when one is configured. */
+/** Where the SDK sends RPC calls; rewritten to `base_url` when one is configured. */
 export const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
 
 /** One page of `team_log/get_events(/continue)`; events stay `unknown` until normalize checks them. */
@@ -83,7 +83,7 @@ export function toSaaswatchError(err: unknown, timedOut = false): SaaswatchError
   return classifyRequestError(err, { timedOut, target: TARGET });
 }
 
-/** The injected fetch: the SDK always builds https://api.dropboxapi.com URLs; this sends them to api_url instead. */
+/** The injected fetch: the SDK always builds https://api.dropboxapi.com URLs; this sends them to base_url instead. */
 function routedFetch(opts: TeamLogClientOptions, timedOut: { value: boolean }): typeof fetch {
   const base = opts.apiUrl?.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? fetch;

@@ -1,6 +1,7 @@
-/** Config schema of the dropbox source: team credentials, polling cadence, look-back and reset overlap. */
+/** Config schema of the dropbox source: team credentials and the shared poller fields (backfill, settle, page_size, ...). */
 import { z } from 'zod';
-import { zDuration, zSecret, zStrictObject } from '../../core/index.js';
+import { zSecret } from '../../core/index.js';
+import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
 /** Dropbox team_log categories accepted as a filter (the API rejects any other tag). */
 export const DROPBOX_CATEGORIES = [
@@ -9,25 +10,25 @@ export const DROPBOX_CATEGORIES = [
   'team_policies', 'team_profile', 'tfa', 'trusted_teams',
 ] as const;
 
-export const dropboxConfigSchema = zStrictObject(
+export const dropboxConfigSchema = withRenames(
   {
     /** Team access token with the `events.read` scope (Team Auditing). */
     access_token: zSecret,
     /** App secret: webhook notifications are signed with it. */
     app_secret: zSecret,
-    /** Time between polls when no webhook arrives; a valid webhook polls at once. */
-    poll_interval: zDuration.prefault('5m').refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' }),
-    /** How far back the very first poll reaches. */
-    initial_lookback: zDuration.prefault('1d').refine((ms) => ms > 0, { message: 'initial_lookback must be greater than zero' }),
-    /** When Dropbox resets a cursor, polling restarts this long before the newest event seen; dedupe drops the repeats. */
-    overlap: zDuration.prefault('1h'),
-    /** Events per page (Dropbox allows 1..1000). */
-    page_limit: z.number().int().min(1).max(1000).default(1000),
+    ...pollerFields({
+      backfill: zBackfill('1d'),
+      // When Dropbox resets a cursor, polling restarts this long before the newest event seen; dedupe drops the repeats.
+      settle: '1h',
+      // Dropbox allows 1..1000 events per page.
+      pageSize: { max: 1000, default: 1000 },
+      baseUrl: 'http://127.0.0.1:8080',
+      maxAttempts: 8,
+    }),
     /** Only this team_log category (e.g. `logins`, `sharing`); all categories when absent. */
     category: z.enum(DROPBOX_CATEGORIES, { error: `category must be one of ${DROPBOX_CATEGORIES.join(', ')}` }).optional(),
-    /** Base URL replacing https://api.dropboxapi.com, for the local fake and proxies. */
-    api_url: z.url({ protocol: /^https?$/, error: 'api_url must be an http(s) URL such as http://127.0.0.1:8080' }).optional(),
   },
+  { initial_lookback: 'backfill', overlap: 'settle', page_limit: 'page_size', api_url: 'base_url' },
   'dropbox source config',
 );
 

@@ -1,10 +1,10 @@
 /** Polls team_log page by page, committing {cursor, watermark} after each page, surviving throttling, 5xx and cursor resets. */
-import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { DeadLetterInput, SecurityEvent, SourceBatch } from '../../core/index.js';
-import { SaaswatchError, errorMessage } from '../../core/index.js';
-import { nextAttemptDelay } from '../../pipeline/retry.js';
-import { isCursorGone, toSaaswatchError, type TeamLogClient, type TeamLogPage } from './client.js';
+import type { DeadLetterInput, SecurityEvent } from '../../core/index.js';
+import { SaaswatchError } from '../../core/index.js';
+import { backfillFrom, type BackfillStart } from '../../pipeline/polling-config.js';
+import { decodeCursor, type CursorCodec, type PollContext, type PolledBatch } from '../../pipeline/polling.js';
+import { isCursorGone, type TeamLogClient, type TeamLogPage } from './client.js';
 import { normalizeTeamEvent } from './normalize.js';
 
 /** What the committed cursor holds: Dropbox's cursor, and the newest event time seen to resume from if it is reset. */
@@ -15,61 +15,41 @@ export interface PollState {
 }
 
 export interface PollerOptions {
-  source: string;
   client: TeamLogClient;
   pageLimit: number;
   category: string | undefined;
-  initialLookbackMs: number;
+  backfill: BackfillStart;
   overlapMs: number;
-  logger: Logger | undefined;
-  now: () => number;
-  /** Waits between retries; tests record the delays instead of sleeping. */
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** Attempts per API call before the poll cycle gives up until the next one (a 429 storm counts too). */
-  maxAttempts: number;
-  backoff: { initialMs: number; maxMs: number };
-  random?: () => number;
 }
 
 /** Cursor resets one poll cycle absorbs before giving up until the next cycle. */
 const MAX_RESETS_PER_CYCLE = 3;
-
-export async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleepTimer(ms, undefined, { signal });
-  } catch (err) {
-    if (!signal.aborted) throw err;
-  }
-}
 
 /** Dropbox accepts only whole-second UTC timestamps in time filters. */
 function dropboxTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** Reads a committed cursor; an unreadable one is reported and replaced by a fresh start (dedupe absorbs the re-read). */
-export function parsePollState(cursor: string | undefined, logger?: Logger, source?: string): PollState | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const v = JSON.parse(cursor) as Partial<PollState>;
-    if (typeof v.watermark === 'string' && Number.isFinite(Date.parse(v.watermark)) && (v.cursor === undefined || typeof v.cursor === 'string')) {
-      return { cursor: v.cursor, watermark: v.watermark };
-    }
-  } catch {
-    // Falls through to the warning below.
+function readState(v: Record<string, unknown>): PollState | undefined {
+  const { cursor, watermark } = v;
+  if (typeof watermark === 'string' && Number.isFinite(Date.parse(watermark)) && (cursor === undefined || typeof cursor === 'string')) {
+    return { cursor, watermark };
   }
-  logger?.warn({ source }, 'Committed Dropbox cursor is unreadable; starting again from initial_lookback.');
   return undefined;
 }
 
-export function serializePollState(s: PollState): string {
-  return JSON.stringify({ cursor: s.cursor, watermark: s.watermark });
-}
+/** Version 1 adds `v`; the cursors written before it (`{cursor, watermark}`) are read as they are. */
+export const dropboxCursor: CursorCodec<PollState | undefined> = {
+  version: 1,
+  read: readState,
+  upgrade: (data) => (data !== null && typeof data === 'object' && !('v' in data) ? readState(data as Record<string, unknown>) : undefined),
+  write: (s) => (s ? { cursor: s.cursor, watermark: s.watermark } : {}),
+  initial: () => undefined,
+};
 
-/** One page turned into a batch, with the state to adopt once the pipeline has committed it. */
-export interface PolledBatch {
-  batch: SourceBatch;
-  state: PollState;
+/** Reads a committed cursor (an unreadable one is logged and replaced by a fresh start from the look-back). */
+export function parsePollState(cursor: string | undefined, logger?: Logger): PollState | undefined {
+  return decodeCursor(dropboxCursor, cursor, logger, 'Dropbox');
 }
 
 /**
@@ -77,35 +57,21 @@ export interface PolledBatch {
  * watermark), then continue while has_more, empty pages included. Each page is yielded with its
  * cursor; the caller adopts `state` only after the batch is committed.
  */
-export async function* pollCycle(opts: PollerOptions, start: PollState | undefined, signal: AbortSignal): AsyncGenerator<PolledBatch> {
-  const { client, logger, source } = opts;
-  const startedAt = opts.now();
-  let watermarkMs = start ? Date.parse(start.watermark) : startedAt - opts.initialLookbackMs;
+export async function* pollCycle(opts: PollerOptions, start: PollState | undefined, ctx: PollContext, source: string): AsyncGenerator<PolledBatch<PollState>> {
+  const { client } = opts;
+  const { logger, signal } = ctx;
+  const startedAt = ctx.now();
+  let watermarkMs = start ? Date.parse(start.watermark) : backfillFrom(opts.backfill, startedAt);
   // What the cycle promises (see SourceBatch.watermark): Dropbox does not sort events, so nothing
   // until the cursor runs dry; then everything logged before the cycle began, less the overlap that
   // stands for Dropbox's lateness. Before that, only what the previous cycles promised.
   const promised = start ? Date.parse(start.watermark) - opts.overlapMs : watermarkMs;
   let resets = 0;
 
-  const call = async (what: string, fn: () => Promise<TeamLogPage>): Promise<TeamLogPage> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        const e = toSaaswatchError(err);
-        if (!e.retryable || attempt >= opts.maxAttempts || signal.aborted) throw e;
-        const delay = nextAttemptDelay(e, attempt, opts.backoff, opts.random);
-        logger?.warn({ source, call: what, attempt, delayMs: delay, err: e.message }, 'Dropbox call failed; retrying.');
-        await opts.sleep(delay, signal);
-        if (signal.aborted) throw e;
-      }
-    }
-  };
-
   /** get_events from a time: the first poll, or after a reset (watermark − overlap, so nothing late is skipped). */
   const fresh = (fromMs: number) => {
     const startTime = dropboxTime(fromMs);
-    return call('get_events', () =>
+    return ctx.retry('get_events', () =>
       client.getEvents({ limit: opts.pageLimit, startTime, ...(opts.category ? { category: opts.category } : {}) }),
     );
   };
@@ -113,7 +79,7 @@ export async function* pollCycle(opts: PollerOptions, start: PollState | undefin
   /** continue, falling back to a fresh query from watermark − overlap when the cursor is gone. */
   const next = async (cursor: string): Promise<TeamLogPage> => {
     try {
-      return await call('get_events/continue', () => client.getEventsContinue(cursor));
+      return await ctx.retry('get_events/continue', () => client.getEventsContinue(cursor));
     } catch (err) {
       if (!isCursorGone(err)) throw err;
       // Counted per cycle, not per page: a server resetting every cursor would otherwise have us
@@ -122,7 +88,7 @@ export async function* pollCycle(opts: PollerOptions, start: PollState | undefin
         throw new SaaswatchError('HTTP_RETRYABLE', `Dropbox reset the team_log cursor ${resets} times in one poll`, { retryable: true, cause: err });
       }
       const from = watermarkMs - opts.overlapMs;
-      logger?.info({ source, from: new Date(from).toISOString(), err: errorMessage(err) }, 'Dropbox cursor expired; resuming from the watermark minus the overlap.');
+      logger?.info({ from: new Date(from).toISOString(), err }, 'Dropbox cursor expired; resuming from the watermark minus the overlap.');
       return await fresh(from);
     }
   };
@@ -132,7 +98,7 @@ export async function* pollCycle(opts: PollerOptions, start: PollState | undefin
   let done = 0;
   for (;;) {
     pageNo++;
-    const ingested = new Date(opts.now()).toISOString();
+    const ingested = new Date(ctx.now()).toISOString();
     const events: SecurityEvent[] = [];
     const deadLetters: DeadLetterInput[] = [];
     for (const raw of page.events) {
@@ -153,7 +119,7 @@ export async function* pollCycle(opts: PollerOptions, start: PollState | undefin
     }
     const state: PollState = { cursor: page.cursor, watermark: new Date(watermarkMs).toISOString() };
     const watermark = page.has_more ? promised : Math.max(promised, startedAt - opts.overlapMs);
-    yield { batch: { events, deadLetters, cursor: serializePollState(state), progress: { done: (done += events.length), unit: 'records' }, watermark }, state };
+    yield { events, deadLetters, progress: { done: (done += events.length), unit: 'records' }, watermark, state };
     if (!page.has_more || signal.aborted) return;
     page = await next(page.cursor);
   }

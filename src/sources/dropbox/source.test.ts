@@ -48,7 +48,7 @@ async function rig(events: TeamEvent[], faults: Partial<FakeDropboxFaults> = {})
     source: (config = {}, opts = {}) =>
       createDropboxSource(
         'dbx',
-        dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, api_url: fake.url, page_limit: 25, ...config }),
+        dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, base_url: fake.url, page_size: 25, ...config }),
         {
           now: () => NOW,
           once: true,
@@ -98,7 +98,7 @@ describe('dropbox source against the fake, through the SDK, into SQLite', () => 
     const paths = r.fake.requests.map((q) => q.path);
     expect(paths[0]).toBe('/2/team_log/get_events');
     expect(paths.slice(1).every((p) => p === '/2/team_log/get_events/continue')).toBe(true);
-    // The first poll reaches back initial_lookback (1d) in Dropbox's whole-second format.
+    // The first poll reaches back backfill (1d) in Dropbox's whole-second format.
     expect(r.fake.requests[0]!.body).toEqual({ limit: 25, time: { start_time: '2024-05-06T00:00:00Z' } });
     expect(await r.store.getCursor('dbx')).toBe(batches.at(-1)!.cursor);
   });
@@ -171,7 +171,7 @@ describe('dropbox source against the fake, through the SDK, into SQLite', () => 
     const events = generate(200, 6);
     const r = await rig(events);
     let watermarkAtReset: string | undefined;
-    const { stats } = await ingest(r, r.source({ overlap: '30m' }), (b, s) => {
+    const { stats } = await ingest(r, r.source({ settle: '30m' }), (b, s) => {
       if (s.batches === 4) {
         r.fake.faults.resets = 1;
         watermarkAtReset = parsePollState(b.cursor)!.watermark;
@@ -237,7 +237,7 @@ describe('dropbox source against the fake, through the SDK, into SQLite', () => 
     const r = await rig(generate(5, 9));
     const src = createDropboxSource(
       'dbx',
-      dropboxConfigSchema.parse({ access_token: 'sl.wrong-token', app_secret: SECRET, api_url: r.fake.url }),
+      dropboxConfigSchema.parse({ access_token: 'sl.wrong-token', app_secret: SECRET, base_url: r.fake.url }),
       { once: false, logger: silentLogger, now: () => NOW },
     );
     const err = await ingest(r, src).catch((e: unknown) => e);

@@ -89,7 +89,7 @@ async function setup() {
   const source = createDropboxSource(
     'dbx',
     // A poll interval of an hour: anything polled during the test was woken by a webhook.
-    dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, api_url: fake.url, poll_interval: '1h', page_limit: 25 }),
+    dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, base_url: fake.url, poll_interval: '1h', page_size: 25 }),
     { logger: silentLogger, now },
   );
   const web = await host(source.webhookRoutes());

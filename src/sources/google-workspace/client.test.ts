@@ -32,10 +32,10 @@ describe('service-account credentials', () => {
 });
 
 describe('SDK clients', () => {
-  it('get their token from token_url and call root_url, with the SDK retries off', async () => {
+  it('get their token from token_url and call base_url, with the SDK retries off', async () => {
     const fake = await startFakeGoogle({ serviceAccounts: [key] });
     try {
-      const cfg = googleWorkspaceConfigSchema.parse({ credentials: 'x', subject: 'admin@example.com', root_url: fake.url.slice(0, -1), token_url: fake.tokenUrl });
+      const cfg = googleWorkspaceConfigSchema.parse({ credentials: 'x', subject: 'admin@example.com', base_url: fake.url.slice(0, -1), token_url: fake.tokenUrl });
       const { reports } = createClients(cfg, { client_email: key.clientEmail, private_key: key.json.private_key });
       fake.faults.failNext(1, 503);
       await expect(reports.activities.list({ userKey: 'all', applicationName: 'login' })).rejects.toMatchObject({ status: 503 });
@@ -59,7 +59,7 @@ describe('SDK clients', () => {
         s.close(() => resolve(p));
       });
     });
-    const cfg = googleWorkspaceConfigSchema.parse({ credentials: 'x', subject: 'admin@example.com', root_url: `http://127.0.0.1:${port}/`, token_url: `http://127.0.0.1:${port}/token` });
+    const cfg = googleWorkspaceConfigSchema.parse({ credentials: 'x', subject: 'admin@example.com', base_url: `http://127.0.0.1:${port}/`, token_url: `http://127.0.0.1:${port}/token` });
     const { reports } = createClients(cfg, { client_email: key.clientEmail, private_key: key.json.private_key });
     const delays: number[] = [];
     const err = await withRetry('Reports', () => reports.activities.list({ userKey: 'all', applicationName: 'login' }), {

@@ -80,7 +80,7 @@ export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccount
     auth,
     retry: false,
     timeout: config.timeout,
-    ...(config.root_url ? { rootUrl: config.root_url.endsWith('/') ? config.root_url : `${config.root_url}/` } : {}),
+    ...(config.base_url ? { rootUrl: config.base_url.endsWith('/') ? config.base_url : `${config.base_url}/` } : {}),
   };
   return {
     auth,

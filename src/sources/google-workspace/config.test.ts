@@ -12,11 +12,11 @@ describe('google-workspace config', () => {
       applications: ['login', 'drive', 'admin', 'token'],
       poll_interval: 300_000,
       settle: 3_600_000,
-      initial_lookback: 86_400_000,
+      backfill: { lookbackMs: 86_400_000 },
       window: 3_600_000,
       page_size: 1000,
       timeout: 60_000,
-      max_attempts: 6,
+      retry: { max_attempts: 6, initial_backoff: 1000, max_backoff: 60_000 },
       drive: { changes: false, inventory: false, inventory_interval: 21_600_000 },
     });
     expect(c.credentials).toBeInstanceOf(Secret);

@@ -1,6 +1,7 @@
 /** Config schema of the google-workspace source: credentials, which audit logs to poll, how far to look back, Drive changes and the file inventory. */
 import { z } from 'zod';
 import { zDuration, zSecret, zStrictObject } from '../../core/index.js';
+import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
 /** Reports API application names (the `applicationName` path parameter). */
 export const KNOWN_APPLICATIONS = [
@@ -41,7 +42,7 @@ const driveSchema = zStrictObject(
   'google-workspace drive',
 );
 
-export const googleWorkspaceConfigSchema = zStrictObject(
+export const googleWorkspaceConfigSchema = withRenames(
   {
     /** Service-account key JSON (usually `${GOOGLE_SA_JSON}`). */
     credentials: zSecret.optional(),
@@ -55,28 +56,23 @@ export const googleWorkspaceConfigSchema = zStrictObject(
       .min(1)
       .default(['login', 'drive', 'admin', 'token'])
       .transform((xs) => [...new Set(xs)]),
-    poll_interval: zDuration.prefault('5m').refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' }),
-    /**
-     * Every poll re-reads this much before the last watermark: Google documents events arriving
-     * minutes to hours after their time, and a duplicate is cheaper than a gap.
-     */
-    settle: zDuration.prefault('1h'),
-    /** How far back the first poll (no cursor yet) starts. Reports keep about 180 days. */
-    initial_lookback: zDuration.prefault('1d').refine((ms) => ms <= 180 * 86_400_000, { message: 'initial_lookback must be at most 180d' }),
+    ...pollerFields({
+      // Reports keep about 180 days.
+      backfill: zBackfill('1d', { ms: 180 * 86_400_000, says: '180d' }),
+      // Google documents events arriving minutes to hours after their time.
+      settle: '1h',
+      // Google's maximum Reports page is 1000.
+      pageSize: { max: 1000, default: 1000 },
+      baseUrl: 'https://admin.googleapis.com',
+      maxAttempts: 6,
+    }),
     /** Each query covers at most this much time, so a long backfill commits progress as it goes. */
     window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
-    /** Reports page size (Google's maximum is 1000). */
-    page_size: z.number().int().min(1).max(1000).default(1000),
-    /** Per-request timeout. */
-    timeout: zDuration.prefault('60s'),
-    /** Attempts per request for 429, 5xx and network failures before the poll gives up until the next interval. */
-    max_attempts: z.number().int().min(1).max(20).default(6),
-    /** API root for Reports and Drive (tests and the demo point it at the fake). */
-    root_url: zUrl.optional(),
     /** OAuth2 token endpoint override. */
     token_url: zUrl.optional(),
     drive: driveSchema.prefault({}),
   },
+  { initial_lookback: 'backfill', root_url: 'base_url', max_attempts: 'retry.max_attempts' },
   'google-workspace source config',
 ).superRefine((c, ctx) => {
   if ((c.credentials === undefined) === (c.credentials_file === undefined)) {

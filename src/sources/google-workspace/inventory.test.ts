@@ -48,10 +48,10 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
   return googleWorkspaceConfigSchema.parse({
     credentials: JSON.stringify(key.json),
     subject: `admin@${ORG}`,
-    root_url: fake!.url,
+    base_url: fake!.url,
     token_url: fake!.tokenUrl,
     applications: ['drive'],
-    initial_lookback: '2h',
+    backfill: '2h',
     window: '6h',
     ...over,
     drive: { inventory: true, ...over.drive },
@@ -205,7 +205,7 @@ describe('Drive file inventory against the fake Google', () => {
     let clock = T0;
     const now = () => clock;
     const s = await newStore(now);
-    const cfg = config({ max_attempts: 1 });
+    const cfg = config({ retry: { max_attempts: 1 } });
     await run(s, cfg, { now });
     const listedAt = T0;
     expect(await getFile(s, gone)).toMatchObject({ deleted: false, visibility: 'private', data: { listedAt: new Date(listedAt).toISOString() } });
@@ -295,7 +295,7 @@ describe('Drive file inventory against the fake Google', () => {
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg as string) });
 
     // Once: the inventory gives up after its attempts, the events are stored, and nothing throws.
-    const once = await run(s, config({ max_attempts: 2 }), { logger, now: () => clock });
+    const once = await run(s, config({ retry: { max_attempts: 2 } }), { logger, now: () => clock });
     expect(once.stats.inserted).toBe(1);
     expect(await getFile(s, files[0]!.id)).toBeUndefined();
     expect(warnings).toContain('Google Drive inventory failed; retrying at the next inventory interval.');
@@ -304,7 +304,7 @@ describe('Drive file inventory against the fake Google', () => {
     fake.faults.failNext(2, 500, { path: '/drive/v3/files' });
     fake.addActivities([driveActivity('view', files[1]!.id, T0 - 30_000)]);
     const ac = new AbortController();
-    const cfg = config({ max_attempts: 2, poll_interval: '10s', drive: { inventory: true, inventory_interval: '25s' } });
+    const cfg = config({ retry: { max_attempts: 2 }, poll_interval: '10s', drive: { inventory: true, inventory_interval: '25s' } });
     const polling = await run(s, cfg, {
       once: false,
       signal: ac.signal,

@@ -4,8 +4,10 @@
  */
 import type { admin_reports_v1 } from '@googleapis/admin';
 import type { drive_v3 } from '@googleapis/drive';
-import type { SourceBatch } from '../../core/index.js';
+import type { Logger } from 'pino';
 import { SaaswatchError } from '../../core/index.js';
+import { backfillFrom } from '../../pipeline/polling-config.js';
+import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PolledBatch } from '../../pipeline/polling.js';
 import type { GoogleWorkspaceConfig } from './config.js';
 import { normalizeActivity, normalizeChange } from './normalize.js';
 import { withRetry, type RetryOptions } from './request.js';
@@ -26,30 +28,31 @@ export function emptyCursor(): CursorState {
   return { v: 1, apps: {} };
 }
 
-export function encodeCursor(s: CursorState): string {
-  return JSON.stringify(s);
-}
-
-/** Parses a committed cursor; a cursor that is not ours fails loudly rather than silently restarting with a gap. */
-export function decodeCursor(text: string | undefined): CursorState {
-  if (text === undefined || text === '') return emptyCursor();
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    v = undefined;
-  }
-  const c = v as Partial<CursorState> | undefined;
+function readCursor(c: Partial<CursorState>): CursorState | undefined {
   const appsOk =
-    c?.apps !== undefined &&
+    c.apps !== undefined &&
+    c.apps !== null &&
     typeof c.apps === 'object' &&
     Object.values(c.apps).every((t) => typeof t === 'string' && Number.isFinite(Date.parse(t)));
-  if (!c || c.v !== 1 || !appsOk || (c.drive !== undefined && typeof c.drive?.pageToken !== 'string')) {
-    throw new SaaswatchError('INPUT_MALFORMED', 'google-workspace: the stored cursor is not a google-workspace cursor; fix or delete it to start over', {
-      details: { cursor: text.slice(0, 200) },
-    });
-  }
+  if (!appsOk || (c.drive !== undefined && typeof c.drive?.pageToken !== 'string')) return undefined;
   return { v: 1, apps: { ...c.apps }, ...(c.drive ? { drive: c.drive } : {}) };
+}
+
+/** The cursor as the polling runtime stores it: version 1, per-application watermarks and the Drive position. */
+export const googleCursor: CursorCodec<CursorState> = {
+  version: 1,
+  read: (data) => readCursor(data as Partial<CursorState>),
+  write: (s) => ({ ...s }),
+  initial: emptyCursor,
+};
+
+export function encodeCursor(s: CursorState): string {
+  return encodeWith(googleCursor, s);
+}
+
+/** Parses a committed cursor; an unreadable one is logged and replaced by a fresh start from the look-back (the runtime's policy). */
+export function decodeCursor(text: string | undefined, logger?: Logger): CursorState {
+  return decodeWith(googleCursor, text, logger, 'Google Workspace');
 }
 
 export interface PollContext {
@@ -85,12 +88,12 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * part. A failure leaves the watermark where it was, so the next pass re-reads: a duplicate,
  * which the event id collapses, never a gap.
  */
-export async function* pollReports(reports: admin_reports_v1.Admin, state: CursorState, ctx: PollContext): AsyncGenerator<SourceBatch> {
+export async function* pollReports(reports: admin_reports_v1.Admin, state: CursorState, ctx: PollContext): AsyncGenerator<PolledBatch<CursorState>> {
   const { config } = ctx;
   const end = ctx.now();
   const startOf = (app: string) => {
     const prev = state.apps[app] === undefined ? undefined : Date.parse(state.apps[app]);
-    return prev === undefined ? end - config.initial_lookback : Math.max(0, prev - config.settle);
+    return prev === undefined ? backfillFrom(config.backfill, end) : Math.max(0, prev - config.settle);
   };
   // Each application's pass starts where it will: nothing older than that comes from it any more.
   for (const app of config.applications) ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, startOf(app)));
@@ -115,7 +118,7 @@ export async function* pollReports(reports: admin_reports_v1.Admin, state: Curso
         };
         const res = await withRetry(`Reports activities.list ${app}`, () => reports.activities.list(params, { signal: ctx.retry.signal }), ctx.retry);
         const ingested = iso(ctx.now());
-        const batch: SourceBatch = { events: [], deadLetters: [] };
+        const batch: PolledBatch<CursorState> = { events: [], deadLetters: [] };
         const position = `${app} ${params.startTime}..${params.endTime} page ${page}`;
         for (const activity of res.data.items ?? []) {
           const out = normalizeActivity(activity, { source: ctx.source, application: app, ingested, page: position });
@@ -132,7 +135,7 @@ export async function* pollReports(reports: admin_reports_v1.Admin, state: Curso
           // `end − settle` for what Google delivers late.
           ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, Math.min(to, end - config.settle)));
         }
-        batch.cursor = encodeCursor(state);
+        batch.state = state;
         batch.watermark = promisedWatermark(ctx);
         batch.progress = { done: records, unit: 'records' };
         yield batch;
@@ -160,7 +163,7 @@ export async function ensureStartPageToken(drive: drive_v3.Drive, state: CursorS
  * Reads every change after the stored page token. Drive page tokens are durable positions, so
  * each page commits its own next token: a restart continues after the last committed page.
  */
-export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ctx: PollContext): AsyncGenerator<SourceBatch> {
+export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ctx: PollContext): AsyncGenerator<PolledBatch<CursorState>> {
   if (!state.drive) return;
   for (;;) {
     if (ctx.retry.signal.aborted) return;
@@ -175,7 +178,7 @@ export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ct
       ctx.retry,
     );
     const ingested = iso(ctx.now());
-    const batch: SourceBatch = { events: [], deadLetters: [] };
+    const batch: PolledBatch<CursorState> = { events: [], deadLetters: [] };
     for (const change of res.data.changes ?? []) {
       const out = normalizeChange(change, { source: ctx.source, ingested, orgDomain: ctx.orgDomain });
       batch.events.push(...out.events);
@@ -186,7 +189,7 @@ export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ct
     // Nothing new: no empty transaction every interval.
     if (next === pageToken && batch.events.length === 0 && batch.deadLetters.length === 0) return;
     state.drive.pageToken = next;
-    batch.cursor = encodeCursor(state);
+    batch.state = state;
     yield batch;
     if (!res.data.nextPageToken) return;
   }

@@ -1,30 +1,18 @@
-/** Runs one Google SDK call under the shared retry policy: failures are classified by retry.ts, waits honour Retry-After. */
+/** Runs one Google SDK call under the polling runtime's retry: failures are classified by retry.ts, waits honour Retry-After. */
 import type { Logger } from 'pino';
 import { SaaswatchError } from '../../core/index.js';
-import { classifyHttpStatus, classifyRequestError, nextAttemptDelay } from '../../pipeline/retry.js';
+import { withRetry as retrying, type Sleep } from '../../pipeline/polling.js';
+import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
 export interface RetryOptions {
   maxAttempts: number;
   initialMs: number;
   maxMs: number;
   signal: AbortSignal;
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Waits between attempts; tests replace it to record the delays instead of sleeping. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-}
-
-/** Resolves after `ms`, or early (without throwing) when the signal aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  sleep?: Sleep | undefined;
+  random?: (() => number) | undefined;
 }
 
 interface GaxiosLikeError {
@@ -62,22 +50,17 @@ export function classifyGoogleError(err: unknown, target: string): SaaswatchErro
   return classifyRequestError(err, { timedOut, target });
 }
 
-/**
- * Calls `fn` until it succeeds, a failure is not retryable, the attempts run out or the signal
- * aborts. The last classified error is thrown.
- */
-export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
-  const wait = opts.sleep ?? sleep;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (raw) {
-      const err = classifyGoogleError(raw, what);
-      if (!err.retryable || attempt >= opts.maxAttempts || opts.signal.aborted) throw err;
-      const delay = nextAttemptDelay(err, attempt, opts);
-      opts.logger?.warn({ request: what, attempt, delayMs: delay, err: err.message }, 'Google request failed; retrying.');
-      await wait(delay, opts.signal);
-      if (opts.signal.aborted) throw err;
-    }
-  }
+/** Calls `fn` under the shared retry, classifying what the Google SDK throws; the last classified error is thrown. */
+export function withRetry<T>(what: string, fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
+  return retrying(what, fn, {
+    maxAttempts: opts.maxAttempts,
+    initialMs: opts.initialMs,
+    maxMs: opts.maxMs,
+    signal: opts.signal,
+    classify: (raw) => classifyGoogleError(raw, what),
+    logger: opts.logger,
+    label: 'Google',
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
+  });
 }

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,12 +45,12 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
   return googleWorkspaceConfigSchema.parse({
     credentials: JSON.stringify(key.json),
     subject: 'admin@example.com',
-    root_url: fake!.url,
+    base_url: fake!.url,
     token_url: fake!.tokenUrl,
     page_size: 25,
     window: '6h',
     settle: '1h',
-    initial_lookback: '1d',
+    backfill: '1d',
     ...over,
   });
 }
@@ -159,7 +160,7 @@ describe('google-workspace source against the fake Google', () => {
     expect(fake.requests.filter((r) => r.path === '/token')).toHaveLength(1);
 
     fake.faults.failNext(100, 500);
-    const exhausted = await runOnce(s, config({ max_attempts: 3 })).catch((e: unknown) => e);
+    const exhausted = await runOnce(s, config({ retry: { max_attempts: 3 } })).catch((e: unknown) => e);
     expect(exhausted).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
     expect(fake.requests.filter((r) => r.status === 500)).toHaveLength(3);
     expect(await s.getCursor('gw')).toBeUndefined();
@@ -228,7 +229,7 @@ describe('google-workspace source against the fake Google', () => {
     fake.faults.failNext(3, 500);
     const delays: number[] = [];
     const ac = new AbortController();
-    const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'], max_attempts: 2, poll_interval: '1s' }), {
+    const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'], retry: { max_attempts: 2 }, poll_interval: '1s' }), {
       now,
       backoff: { initialMs: 1, maxMs: 1 },
       sleep: async (ms) => {
@@ -281,11 +282,21 @@ describe('google-workspace source against the fake Google', () => {
     expect(promised).toBe(T0 + HOUR);
   });
 
-  it('rejects a cursor that is not its own instead of restarting with a gap', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key] });
-    const source = createGoogleWorkspaceSource('gw', config(), { once: true, now: () => T0 });
-    const it = source.batches({ cursor: '{"offset":12}', signal: new AbortController().signal })[Symbol.asyncIterator]();
-    await expect(it.next()).rejects.toMatchObject({ code: 'INPUT_MALFORMED' });
+  it('resumes from backfill, warning with the error, when the stored cursor is not its own', async () => {
+    const activities = generateActivities({ count: 12, from: T0 - 3 * HOUR, to: T0 - 60_000, seed: 43, applications: ['login'] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const lines: Array<{ level: number; msg: string; err?: { type?: string } }> = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'] }), { once: true, now: () => T0, logger });
+    let events = 0;
+    let cursor: string | undefined;
+    for await (const b of source.batches({ cursor: '{"offset":12}', signal: new AbortController().signal })) {
+      events += b.events.length;
+      cursor = b.cursor ?? cursor;
+    }
+    expect(lines.find((l) => /cursor is unreadable/.test(l.msg))).toMatchObject({ level: 40, err: { type: 'SaaswatchError' } });
+    expect(events).toBe(expectedIds(activities).size);
+    expect(decodeCursor(cursor).apps.login).toBe(new Date(T0).toISOString());
   });
 
   it('is a plugin whose config errors name the key', () => {

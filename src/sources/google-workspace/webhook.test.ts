@@ -83,7 +83,7 @@ function gwConfig(address: string) {
   return googleWorkspaceConfigSchema.parse({
     credentials: JSON.stringify(key.json),
     subject: 'admin@example.com',
-    root_url: fake!.url,
+    base_url: fake!.url,
     token_url: fake!.tokenUrl,
     applications: ['login'],
     poll_interval: '1h',

@@ -58,7 +58,7 @@ describe('the SDK auth handler and our chain', () => {
     expect(ours.owns(`${f.url}/v1.0/auditLogs/signIns?$skiptoken=x`)).toBe(true);
     expect(ours.owns(`${otherUrl}/v1.0/auditLogs/signIns`)).toBe(false);
     const err = await ours.follow(`${otherUrl}/v1.0/auditLogs/signIns?$skiptoken=x`).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'INPUT_MALFORMED', retryable: false, message: expect.stringMatching(/outside graph_url/) });
+    expect(err).toMatchObject({ code: 'INPUT_MALFORMED', retryable: false, message: expect.stringMatching(/outside base_url/) });
     expect(seen).toEqual([]);
   });
 

@@ -88,7 +88,7 @@ function hint(status: number, stream: StreamName | undefined, mailbox: string | 
     }
   }
   if (status === 404 && stream === 'reported_mail') return 'check mailbox and folder';
-  if (status === 400) return stream === 'reported_mail' ? 'check mailbox, folder and page_size' : 'check page_size, backfill_start and graph_url';
+  if (status === 400) return stream === 'reported_mail' ? 'check mailbox, folder and page_size' : 'check page_size, backfill and base_url';
   return '';
 }
 
@@ -256,7 +256,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
   /** Link → SDK path: the SDK parses only https links itself, so the root is stripped and the version passed. */
   const relative = (link: string): { version: string; path: string } => {
     if (!link.startsWith(`${base}/`)) {
-      throw new SaaswatchError('INPUT_MALFORMED', `${TARGET} returned a link outside graph_url (${new URL(link, base).origin}); not following it`);
+      throw new SaaswatchError('INPUT_MALFORMED', `${TARGET} returned a link outside base_url (${new URL(link, base).origin}); not following it`);
     }
     const rest = link.slice(base.length + 1);
     const slash = rest.indexOf('/');

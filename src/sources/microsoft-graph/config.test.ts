@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../core/index.js';
+import { deprecationsOf } from '../../pipeline/polling-config.js';
 import { backfillFrom, microsoftGraphConfigSchema } from './config.js';
 
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
@@ -19,12 +20,11 @@ describe('microsoft-graph config', () => {
       folder: 'inbox',
       poll_interval: 300_000,
       settle: 3_600_000,
-      backfill_start: { lookbackMs: 86_400_000 },
+      backfill: { lookbackMs: 86_400_000 },
       window: 3_600_000,
       page_size: 1000,
       timeout: 60_000,
-      max_attempts: 6,
-      graph_url: 'https://graph.microsoft.com',
+      retry: { max_attempts: 6, initial_backoff: 1000, max_backoff: 60_000 },
       login_url: 'https://login.microsoftonline.com',
     });
     expect(c.mailbox).toBeUndefined();
@@ -41,12 +41,18 @@ describe('microsoft-graph config', () => {
   it('accepts overrides: a domain as tenant, an ISO backfill start, other roots', () => {
     const c = microsoftGraphConfigSchema.parse({
       ...base, tenant_id: 'contoso.onmicrosoft.com', streams: ['reported_mail', 'reported_mail'], mailbox: 'phish@contoso.com', folder: 'Reported',
-      poll_interval: '1m', settle: '2h', backfill_start: '2024-05-01T00:00:00Z', window: '30m', page_size: 200,
-      graph_url: 'http://127.0.0.1:9000', login_url: 'http://127.0.0.1:9000',
+      poll_interval: '1m', settle: '2h', backfill: '2024-05-01T00:00:00Z', window: '30m', page_size: 200,
+      base_url: 'http://127.0.0.1:9000', login_url: 'http://127.0.0.1:9000',
     });
     expect(c).toMatchObject({ tenant_id: 'contoso.onmicrosoft.com', streams: ['reported_mail'], folder: 'Reported', poll_interval: 60_000, settle: 7_200_000, window: 1_800_000, page_size: 200 });
-    expect(backfillFrom(c.backfill_start, 0)).toBe(Date.parse('2024-05-01T00:00:00Z'));
-    expect(backfillFrom(microsoftGraphConfigSchema.parse({ ...base, backfill_start: '7d' }).backfill_start, 10 * 86_400_000)).toBe(3 * 86_400_000);
+    expect(backfillFrom(c.backfill, 0)).toBe(Date.parse('2024-05-01T00:00:00Z'));
+    expect(backfillFrom(microsoftGraphConfigSchema.parse({ ...base, backfill: '7d' }).backfill, 10 * 86_400_000)).toBe(3 * 86_400_000);
+  });
+
+  it('still reads backfill_start, graph_url and max_attempts as backfill, base_url and retry.max_attempts', () => {
+    const c = microsoftGraphConfigSchema.parse({ ...base, backfill_start: '7d', graph_url: 'http://127.0.0.1:9000', max_attempts: 3 });
+    expect(c).toMatchObject({ backfill: { lookbackMs: 7 * 86_400_000 }, base_url: 'http://127.0.0.1:9000', retry: { max_attempts: 3 } });
+    expect(deprecationsOf(c).map((d) => `${d.old}->${d.new}`)).toEqual(['backfill_start->backfill', 'graph_url->base_url', 'max_attempts->retry.max_attempts']);
   });
 
   it('says mailbox is missing when the mail stream is asked for without one', () => {
@@ -62,9 +68,9 @@ describe('microsoft-graph config', () => {
     expect(msg({ ...base, streams: ['signins'] })).toMatch(/streams must be among sign_ins, security_alerts, reported_mail/);
     expect(msg({ ...base, streams: [] })).toMatch(/streams must name at least one/);
     expect(msg({ ...base, mailbox: 'phish-reports' })).toMatch(/mailbox must be the email address/);
-    expect(msg({ ...base, backfill_start: 'last week' })).toMatch(/backfill_start: expected a look-back such as 1d/);
+    expect(msg({ ...base, backfill: 'last week' })).toMatch(/backfill: expected a look-back such as 1d/);
     expect(msg({ ...base, page_size: 5000 })).toMatch(/page_size/);
     expect(msg({ ...base, poll_interval: 'soon' })).toMatch(/poll_interval: expected a duration/);
-    expect(msg({ ...base, graph_url: 'ftp://graph' })).toMatch(/graph_url must be an http\(s\) URL/);
+    expect(msg({ ...base, base_url: 'ftp://graph' })).toMatch(/base_url must be an http\(s\) URL/);
   });
 });

@@ -1,6 +1,7 @@
 /** Config schema of the microsoft-graph source: app credentials, which streams to follow, the reporting mailbox, and polling windows. */
 import { z } from 'zod';
-import { parseDuration, zDuration, zSecret, zStrictObject } from '../../core/index.js';
+import { zDuration, zSecret } from '../../core/index.js';
+import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
 export const STREAMS = ['sign_ins', 'security_alerts', 'reported_mail'] as const;
 export type StreamName = (typeof STREAMS)[number];
@@ -9,30 +10,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A tenant is named by its GUID or one of its verified domains (`contoso.onmicrosoft.com`). */
 const TENANT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)$/i;
 
-const zUrl = (key: string) => z.url({ protocol: /^https?$/, error: `${key} must be an http(s) URL such as https://graph.microsoft.com` });
+const zUrl = (key: string) => z.url({ protocol: /^https?$/, error: `${key} must be an http(s) URL such as https://login.microsoftonline.com` });
 
-/** Where the first poll of a stream starts: a look-back from now, or a fixed instant. */
-export type BackfillStart = { lookbackMs: number } | { atMs: number };
+export { backfillFrom, type BackfillStart } from '../../pipeline/polling-config.js';
 
-/** `7d` (look back from now) or an ISO time (`2024-05-01T00:00:00Z`). */
-const zBackfillStart = z.union([z.string(), z.number()]).transform((v, ctx): BackfillStart => {
-  if (typeof v === 'string' && /^\d{4}-\d\d-\d\d/.test(v.trim())) {
-    const at = Date.parse(v.trim());
-    if (Number.isFinite(at)) return { atMs: at };
-  } else {
-    const ms = parseDuration(v);
-    if (ms !== undefined) return { lookbackMs: ms };
-  }
-  ctx.addIssue({ code: 'custom', message: `expected a look-back such as 1d or 7d, or an ISO time such as 2024-05-01T00:00:00Z, got ${JSON.stringify(v)}` });
-  return z.NEVER;
-});
-
-/** The instant a stream's first poll starts from. */
-export function backfillFrom(b: BackfillStart, now: number): number {
-  return 'atMs' in b ? b.atMs : now - b.lookbackMs;
-}
-
-export const microsoftGraphConfigSchema = zStrictObject(
+export const microsoftGraphConfigSchema = withRenames(
   {
     /** Directory (tenant) ID, or a verified domain of the tenant. */
     tenant_id: z.string().regex(TENANT, { error: 'tenant_id must be the directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com' }),
@@ -53,27 +35,21 @@ export const microsoftGraphConfigSchema = zStrictObject(
     mailbox: z.email({ error: 'mailbox must be the email address of the mailbox that receives user-reported messages' }).optional(),
     /** Folder of that mailbox to follow: a well-known name (`inbox`) or a folder id. */
     folder: z.string().min(1).default('inbox'),
-    poll_interval: zDuration.prefault('5m').refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' }),
-    /**
-     * Every poll re-reads this much before the last watermark: Entra writes sign-ins minutes (at
-     * worst hours) after they happen, and a duplicate is cheaper than a gap.
-     */
-    settle: zDuration.prefault('1h'),
-    /** Where the first poll starts: a look-back (`1d`) or an ISO time. Entra keeps sign-ins 7 to 30 days. */
-    backfill_start: zBackfillStart.prefault('1d'),
+    ...pollerFields({
+      // Entra writes sign-ins minutes (at worst hours) after they happen. Entra keeps sign-ins 7 to 30 days.
+      backfill: zBackfill('1d'),
+      settle: '1h',
+      // Graph's maximum for sign-ins is 1000 ($top, and odata.maxpagesize for mail).
+      pageSize: { max: 1000, default: 1000 },
+      baseUrl: 'https://graph.microsoft.com',
+      maxAttempts: 6,
+    }),
     /** Each sign-in or alert query covers at most this much time, so a long backfill commits progress as it goes. */
     window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
-    /** Records per page ($top, and odata.maxpagesize for mail); Graph's maximum for sign-ins is 1000. */
-    page_size: z.number().int().min(1).max(1000).default(1000),
-    /** Per-request timeout. */
-    timeout: zDuration.prefault('60s'),
-    /** Attempts per request for 429, 5xx and network failures before the stream waits for the next poll. */
-    max_attempts: z.number().int().min(1).max(20).default(6),
-    /** Graph root (national clouds, proxies, the local fake). */
-    graph_url: zUrl('graph_url').default('https://graph.microsoft.com'),
     /** Microsoft Entra authority the token is requested from. */
     login_url: zUrl('login_url').default('https://login.microsoftonline.com'),
   },
+  { backfill_start: 'backfill', graph_url: 'base_url', max_attempts: 'retry.max_attempts' },
   'microsoft-graph source config',
 )
   .superRefine((c, ctx) => {

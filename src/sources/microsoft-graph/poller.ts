@@ -2,11 +2,10 @@
  * Polls sign-ins and alerts over [watermark − settle, now) in windows, and the reporting mailbox by
  * delta query, yielding batches whose cursor records exactly what has been read.
  */
-import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { DeadLetterInput, SecurityEvent, SourceBatch } from '../../core/index.js';
-import { SaaswatchError, errorMessage } from '../../core/index.js';
-import { nextAttemptDelay } from '../../pipeline/retry.js';
+import type { DeadLetterInput, SecurityEvent } from '../../core/index.js';
+import { SaaswatchError } from '../../core/index.js';
+import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PollContext as RunContext, type PolledBatch } from '../../pipeline/polling.js';
 import { isDeltaGone, toSaaswatchError, type GraphApi, type GraphPage } from './client.js';
 import { backfillFrom, type MicrosoftGraphConfig, type StreamName } from './config.js';
 import { normalizeRecord, reportRecord } from './normalize.js';
@@ -47,28 +46,12 @@ export function emptyCursor(): GraphCursor {
   return { v: 1 };
 }
 
-export function encodeCursor(c: GraphCursor): string {
-  return JSON.stringify(c);
-}
-
 const isTime = (t: unknown) => typeof t === 'string' && Number.isFinite(Date.parse(t));
 const isOptString = (t: unknown) => t === undefined || typeof t === 'string';
 
-/** Parses a committed cursor; one that is not ours fails loudly rather than silently restarting with a gap. */
-export function decodeCursor(text: string | undefined): GraphCursor {
-  if (text === undefined || text === '') return emptyCursor();
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    v = undefined;
-  }
-  const c = v as Partial<GraphCursor> | undefined;
-  const mail = c?.reported_mail;
+function readCursor(c: Partial<GraphCursor>): GraphCursor | undefined {
+  const mail = c.reported_mail;
   const ok =
-    c !== undefined &&
-    c !== null &&
-    c.v === 1 &&
     (c.sign_ins === undefined || isTime(c.sign_ins)) &&
     (c.security_alerts === undefined || isTime(c.security_alerts)) &&
     (mail === undefined ||
@@ -79,17 +62,30 @@ export function decodeCursor(text: string | undefined): GraphCursor {
         (mail.newest === undefined || isTime(mail.newest)) &&
         (mail.synced === undefined || isTime(mail.synced)) &&
         (mail.started === undefined || isTime(mail.started))));
-  if (!ok) {
-    throw new SaaswatchError('INPUT_MALFORMED', 'microsoft-graph: the stored cursor is not a microsoft-graph cursor; fix or delete it to start over', {
-      details: { cursor: text.slice(0, 200) },
-    });
-  }
+  if (!ok) return undefined;
   return {
     v: 1,
     ...(c.sign_ins ? { sign_ins: c.sign_ins } : {}),
     ...(c.security_alerts ? { security_alerts: c.security_alerts } : {}),
     ...(mail ? { reported_mail: { ...mail } } : {}),
   };
+}
+
+/** The cursor as the polling runtime stores it: version 1, every stream's position in one object. */
+export const graphCursor: CursorCodec<GraphCursor> = {
+  version: 1,
+  read: (data) => readCursor(data as Partial<GraphCursor>),
+  write: (c) => ({ ...c }),
+  initial: emptyCursor,
+};
+
+export function encodeCursor(c: GraphCursor): string {
+  return encodeWith(graphCursor, c);
+}
+
+/** Parses a committed cursor; an unreadable one is logged and replaced by a fresh start from backfill (the runtime's policy). */
+export function decodeCursor(text: string | undefined, logger?: Logger): GraphCursor {
+  return decodeWith(graphCursor, text, logger, 'Microsoft Graph');
 }
 
 export interface PollContext {
@@ -99,10 +95,8 @@ export interface PollContext {
   now: () => number;
   signal: AbortSignal;
   logger: Logger | undefined;
-  /** Waits between retries; tests record the delays instead of sleeping. */
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  backoff: { initialMs: number; maxMs: number };
-  random?: () => number;
+  /** The polling runtime's context: its retry is the one policy. */
+  run: RunContext;
   /**
    * Per stream, the time before which it will deliver nothing more (see SourceBatch.watermark),
    * kept across passes; the source's watermark is the oldest of them.
@@ -129,10 +123,10 @@ export function promiseStarts(state: GraphCursor, ctx: PollContext): void {
   for (const stream of config.streams) {
     if (stream === 'reported_mail') {
       const synced = state.reported_mail?.synced;
-      promise(ctx, stream, synced === undefined ? backfillFrom(config.backfill_start, now) : Date.parse(synced) - config.settle);
+      promise(ctx, stream, synced === undefined ? backfillFrom(config.backfill, now) : Date.parse(synced) - config.settle);
     } else {
       const prev = state[stream];
-      promise(ctx, stream, prev === undefined ? backfillFrom(config.backfill_start, now) : Math.max(0, Date.parse(prev) - config.settle));
+      promise(ctx, stream, prev === undefined ? backfillFrom(config.backfill, now) : Math.max(0, Date.parse(prev) - config.settle));
     }
   }
 }
@@ -142,33 +136,10 @@ const MAX_RESETS_PER_POLL = 3;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Resolves after `ms`, or early (without throwing) when the signal aborts. */
-export async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleepTimer(ms, undefined, { signal });
-  } catch (err) {
-    if (!signal.aborted) throw err;
-  }
-}
-
-/**
- * Runs one Graph call until it succeeds, a failure is not retryable, the attempts run out or the
- * signal aborts; the last classified error is thrown. The policy is pipeline/retry.ts's: the SDK
- * retries nothing.
- */
-async function withRetry<T>(what: string, stream: StreamName, fn: () => Promise<T>, ctx: PollContext): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (raw) {
-      const err = toSaaswatchError(raw, { stream, ...(ctx.config.mailbox ? { mailbox: ctx.config.mailbox } : {}) });
-      if (!err.retryable || attempt >= ctx.config.max_attempts || ctx.signal.aborted) throw err;
-      const delay = nextAttemptDelay(err, attempt, ctx.backoff, ctx.random);
-      ctx.logger?.warn({ source: ctx.source, stream, request: what, attempt, delayMs: delay, err: err.message }, 'Microsoft Graph request failed; retrying.');
-      await ctx.sleep(delay, ctx.signal);
-      if (ctx.signal.aborted) throw err;
-    }
-  }
+/** Runs one Graph call under the runtime's retry; failures are classified with the stream (and mailbox) they concern. */
+function withRetry<T>(what: string, stream: StreamName, fn: () => Promise<T>, ctx: PollContext): Promise<T> {
+  const classify = (raw: unknown) => toSaaswatchError(raw, { stream, ...(ctx.config.mailbox ? { mailbox: ctx.config.mailbox } : {}) });
+  return ctx.run.retry(what, fn, { classify, fields: { stream } });
 }
 
 function normalizePage(stream: StreamName, records: unknown[], ctx: PollContext, position: string): { events: SecurityEvent[]; deadLetters: DeadLetterInput[]; newest: number } {
@@ -195,11 +166,11 @@ function normalizePage(stream: StreamName, records: unknown[], ctx: PollContext,
  * a partial window says nothing about its older part. A failure leaves the watermark where it
  * was, so the next pass re-reads: a duplicate, which the event id collapses, never a gap.
  */
-export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', state: GraphCursor, ctx: PollContext): AsyncGenerator<SourceBatch> {
+export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', state: GraphCursor, ctx: PollContext): AsyncGenerator<PolledBatch<GraphCursor>> {
   const { config, client } = ctx;
   const end = ctx.now();
   const prev = state[stream] === undefined ? undefined : Date.parse(state[stream]);
-  let from = prev === undefined ? backfillFrom(config.backfill_start, end) : Math.max(0, prev - config.settle);
+  let from = prev === undefined ? backfillFrom(config.backfill, end) : Math.max(0, prev - config.settle);
   let done = 0;
   const list = stream === 'sign_ins' ? client.signIns : client.alerts;
   while (from < end) {
@@ -218,7 +189,7 @@ export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', stat
         // The window is complete: later windows start at `to`, and the next pass re-reads from `end − settle`.
         promise(ctx, stream, Math.min(to, end - config.settle));
       }
-      yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
+      yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
       const next = page.nextLink;
       if (!next || ctx.signal.aborted) break;
       page = await withRetry(`${stream} ${position}`, stream, () => client.follow(next), ctx);
@@ -231,10 +202,10 @@ export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', stat
  * One delta round (or the rest of one) over the reporting folder. Each page commits its own
  * position: the next link mid-round, the delta link at its end. An expired token or link (410,
  * SyncStateNotFound, resyncRequired) restarts the round from messages received `settle` before the
- * newest one of the last complete round (from backfill_start if none completed); the event id
+ * newest one of the last complete round (from backfill if none completed); the event id
  * keeps what is read twice from being stored twice.
  */
-export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): AsyncGenerator<SourceBatch> {
+export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): AsyncGenerator<PolledBatch<GraphCursor>> {
   const { config, client } = ctx;
   const mailbox = config.mailbox;
   if (mailbox === undefined) return;
@@ -244,7 +215,7 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
 
   const fresh = (): Promise<GraphPage> => {
     const synced = mail.synced === undefined ? undefined : Date.parse(mail.synced);
-    const from = synced === undefined ? backfillFrom(config.backfill_start, ctx.now()) : synced - config.settle;
+    const from = synced === undefined ? backfillFrom(config.backfill, ctx.now()) : synced - config.settle;
     return withRetry('messages delta', 'reported_mail', () => client.messagesDelta({ mailbox, folder: config.folder, receivedFrom: iso(from), pageSize: config.page_size }), ctx);
   };
 
@@ -257,7 +228,7 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
       if (++resets > MAX_RESETS_PER_POLL) {
         throw new SaaswatchError('HTTP_RETRYABLE', `Microsoft Graph expired the mail delta ${resets} times in one poll`, { retryable: true, cause: err });
       }
-      ctx.logger?.info({ source: ctx.source, err: errorMessage(err) }, 'Graph delta token expired; resyncing the reporting folder.');
+      ctx.logger?.info({ err }, 'Graph delta token expired; resyncing the reporting folder.');
       delete mail.next;
       delete mail.delta;
       return fresh();
@@ -266,8 +237,8 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
 
   let start = mail.next ?? mail.delta;
   if (start !== undefined && !client.owns(start)) {
-    // graph_url changed since the link was committed: the old host's sync state means nothing here.
-    ctx.logger?.info({ source: ctx.source }, 'Stored Graph delta link is for another graph_url; starting a new delta round.');
+    // base_url changed since the link was committed: the old host's sync state means nothing here.
+    ctx.logger?.info('Stored Graph delta link is for another base_url; starting a new delta round.');
     start = undefined;
     delete mail.next;
   }
@@ -309,7 +280,7 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
     } else {
       throw new SaaswatchError('INPUT_MALFORMED', 'Microsoft Graph messages delta page has neither @odata.nextLink nor @odata.deltaLink', { retryable: true });
     }
-    yield { events, deadLetters, cursor: encodeCursor(state), progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
+    yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
     if (page.deltaLink || ctx.signal.aborted) return;
     page = await follow(page.nextLink!);
   }

@@ -1,0 +1,151 @@
+/** The config field group every poller shares (backfill, settle, page_size, poll_interval, base_url, timeout, retry), and the old names it still accepts. */
+import { z } from 'zod';
+import { parseDuration, zDuration, zStrictObject } from '../core/index.js';
+import type { CallRetry, PollingSourceOptions, PollingSourceSpec } from './polling.js';
+
+/** Where a first poll starts: a look-back from now, or a fixed instant. */
+export type BackfillStart = { lookbackMs: number } | { atMs: number };
+
+/** The instant a first poll (no cursor) starts from. */
+export function backfillFrom(b: BackfillStart, now: number): number {
+  return 'atMs' in b ? b.atMs : now - b.lookbackMs;
+}
+
+/** `backfill`: `7d` (look back from now) or an ISO time (`2024-05-01T00:00:00Z`); `maxLookback` is what the API still keeps. */
+export function zBackfill(def: string, maxLookback?: { ms: number; says: string }) {
+  return z
+    .union([z.string(), z.number()])
+    .transform((v, ctx): BackfillStart => {
+      if (typeof v === 'string' && /^\d{4}-\d\d-\d\d/.test(v.trim())) {
+        const at = Date.parse(v.trim());
+        if (Number.isFinite(at)) return { atMs: at };
+      } else {
+        const ms = parseDuration(v);
+        if (ms !== undefined && ms > 0 && (maxLookback === undefined || ms <= maxLookback.ms)) return { lookbackMs: ms };
+        if (ms !== undefined && ms <= 0) {
+          ctx.addIssue({ code: 'custom', message: 'backfill must be greater than zero (how far back the first poll reaches)' });
+          return z.NEVER;
+        }
+        if (ms !== undefined && maxLookback) {
+          ctx.addIssue({ code: 'custom', message: `backfill must be at most ${maxLookback.says}: the API keeps nothing older` });
+          return z.NEVER;
+        }
+      }
+      ctx.addIssue({ code: 'custom', message: `expected a look-back such as 1d or 7d, or an ISO time such as 2024-05-01T00:00:00Z, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    })
+    .prefault(def);
+}
+
+export const zPollInterval = (def = '5m') => zDuration.prefault(def).refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' });
+
+/** `base_url`: where requests go instead of the vendor's API root (national clouds, proxies, the local fakes). */
+export const zBaseUrl = (example: string) => z.url({ protocol: /^https?$/, error: `base_url must be an http(s) URL such as ${example}` });
+
+/** `retry`: attempts per request for 429, 5xx and network failures, and the backoff when the server gives no Retry-After. */
+export function zRetry(maxAttempts: number) {
+  return zStrictObject(
+    {
+      max_attempts: z.number().int().min(1).max(20).default(maxAttempts),
+      initial_backoff: zDuration.prefault('1s'),
+      max_backoff: zDuration.prefault('60s'),
+    },
+    'retry',
+  ).prefault({});
+}
+
+export type PollerRetryConfig = z.output<ReturnType<typeof zRetry>>;
+
+/** The shared fields, with each poller's own defaults. */
+export function pollerFields(o: { backfill: ReturnType<typeof zBackfill>; settle: string; pageSize: { max: number; default: number }; baseUrl: string; maxAttempts: number; pollInterval?: string }) {
+  return {
+    /** How far back the first poll (no cursor yet) reaches: a look-back (`1d`) or an ISO time. */
+    backfill: o.backfill,
+    /** Every poll re-reads this much before where the last one stopped: the vendor delivers late, and a duplicate is cheaper than a gap. */
+    settle: zDuration.prefault(o.settle),
+    /** Records per page. */
+    page_size: z.number().int().min(1).max(o.pageSize.max).default(o.pageSize.default),
+    /** Time between polls (a webhook, where the source has one, polls at once). */
+    poll_interval: zPollInterval(o.pollInterval),
+    /** API root replacing the vendor's (national clouds, proxies, the local fakes). */
+    base_url: zBaseUrl(o.baseUrl).optional(),
+    /** Per-request timeout. */
+    timeout: zDuration.prefault('60s'),
+    retry: zRetry(o.maxAttempts),
+  };
+}
+
+/** The retry a source runs with: the config's, unless the CLI or a test overrides it. */
+export function callRetry(retry: PollerRetryConfig, opts: Pick<PollingSourceOptions, 'maxAttempts' | 'backoff'> = {}): CallRetry {
+  return {
+    maxAttempts: opts.maxAttempts ?? retry.max_attempts,
+    initialMs: opts.backoff?.initialMs ?? retry.initial_backoff,
+    maxMs: opts.backoff?.maxMs ?? retry.max_backoff,
+  };
+}
+
+/** An old key that was read under its new name. */
+export interface DeprecatedKey {
+  old: string;
+  new: string;
+}
+
+const DEPRECATED = Symbol.for('saaswatch.deprecatedKeys');
+const MARK = '#deprecated';
+
+/** The old keys a parsed config was written with (empty when none): config load and plugins warn about them. */
+export function deprecationsOf(config: unknown): readonly DeprecatedKey[] {
+  return (config !== null && typeof config === 'object' && (config as Record<symbol, DeprecatedKey[] | undefined>)[DEPRECATED]) || [];
+}
+
+/**
+ * A strict object that also reads old key names, each as its new one (`retry.max_attempts` for a
+ * nested one), remembering which it met so the warning names both. The new name wins when both
+ * are given; the unknown-key error lists only the new names.
+ */
+export function withRenames<T extends z.ZodRawShape>(shape: T, renames: Record<string, string>, where: string) {
+  const allowed = Object.keys(shape).join(', ');
+  const inner = z
+    .strictObject({ ...shape, [MARK]: z.array(z.object({ old: z.string(), new: z.string() })).optional() }, {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
+          : undefined,
+    })
+    .transform((c) => {
+      const { [MARK]: used, ...rest } = c as Record<string, unknown> & { [MARK]?: DeprecatedKey[] };
+      if (used?.length) Object.defineProperty(rest, DEPRECATED, { value: used, enumerable: true });
+      return rest as z.output<z.ZodObject<T>>;
+    });
+  const renamed = z.preprocess((input) => {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+    const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+    delete out[MARK];
+    const used: DeprecatedKey[] = [];
+    for (const [old, to] of Object.entries(renames)) {
+      if (!(old in out)) continue;
+      const value = out[old];
+      delete out[old];
+      used.push({ old, new: to });
+      const [head, leaf] = to.split('.') as [string, string | undefined];
+      if (leaf === undefined) {
+        if (!(head in out)) out[head] = value;
+      } else {
+        const group = out[head] !== null && typeof out[head] === 'object' ? { ...(out[head] as Record<string, unknown>) } : {};
+        if (!(leaf in group)) group[leaf] = value;
+        out[head] = group;
+      }
+    }
+    if (used.length) out[MARK] = used;
+    return out;
+  }, inner);
+  return renamed as unknown as z.ZodType<z.output<z.ZodObject<T>>, z.input<z.ZodObject<T>> & { [old: string]: unknown }>;
+}
+
+/** The parts of a polling source's spec that come from its config's field group and the run's options. */
+export function pollerSpec(
+  config: { poll_interval: number; retry: PollerRetryConfig },
+  opts: PollingSourceOptions,
+): Pick<PollingSourceSpec<unknown>, 'config' | 'pollInterval' | 'retry' | 'logger' | 'now' | 'once' | 'sleep' | 'random'> {
+  return { config, pollInterval: config.poll_interval, retry: callRetry(config.retry, opts), logger: opts.logger, now: opts.now, once: opts.once, sleep: opts.sleep, random: opts.random };
+}
