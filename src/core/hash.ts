@@ -15,6 +15,14 @@ function quoteKey(k: string): string {
   return q;
 }
 
+/** Printable ASCII without `"` and `\\`: such a string is its own JSON body, no escaping to look for. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function jsonString(s: string): string {
+  // The test costs less than JSON.stringify's own scan and call for the short strings logs are made of.
+  return s.length <= 256 && PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 /**
  * JSON with object keys sorted recursively, so equal records serialize equally. Hand-rolled
  * rather than JSON.stringify with a replacer: hashing every record is the largest cost of a bulk
@@ -22,7 +30,7 @@ function quoteKey(k: string): string {
  * undefined-valued keys dropped).
  */
 export function canonicalJson(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return jsonString(v);
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) {
     let s = '[';
@@ -33,7 +41,14 @@ export function canonicalJson(v: unknown): string {
     return `${s}]`;
   }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
+  const keys = Object.keys(o);
+  // Records of one log mostly arrive with their keys in one order, often sorted already: check before sorting.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let s = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
