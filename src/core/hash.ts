@@ -65,10 +65,21 @@ export function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }
 
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const idCodes: number[] = new Array<number>(32).fill(0);
+
 /**
  * Event id from the whole raw record, not a vendor id: vendors reuse ids across nested events and
- * re-deliver records, and only the full content tells a true duplicate from a new event.
+ * re-deliver records, and only the full content tells a true duplicate from a new event. The first
+ * 128 bits of the hash in hex, written out as a string of its own: a slice of the full hex string
+ * would keep all 64 characters alive for as long as the id (dedup sets, evidence, queued events).
  */
 export function eventId(provider: string, raw: unknown): string {
-  return sha256Hex(`${provider}\n${canonicalJson(raw)}`).slice(0, 32);
+  const digest = hash('sha256', `${provider}\n${canonicalJson(raw)}`, 'binary');
+  for (let i = 0; i < 16; i++) {
+    const c = digest.charCodeAt(i);
+    idCodes[2 * i] = HEX_CODES[c >> 4]!;
+    idCodes[2 * i + 1] = HEX_CODES[c & 15]!;
+  }
+  return String.fromCharCode.apply(null, idCodes);
 }
