@@ -2,10 +2,9 @@
  * `npm run bench`: events/s for ingest → detect on one million generated events (in memory and with
  * SQLite), and for 100k-event backfills through the vendor SDKs against the local fakes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { Detector, Source } from '../src/core/index.js';
 import { generateTeamEvents, startFakeDropbox } from '../src/fakes/dropbox/server.js';
 import { createServiceAccountKey, generateActivities, startFakeGoogle } from '../src/fakes/google/index.js';
@@ -65,12 +64,46 @@ function* chunks(n: number): Generator<string> {
   if (buf) yield buf;
 }
 
-// Generated once, before any timing: the figures measure saaswatch, not the generator.
-let INPUT: Buffer[] | undefined;
+// Generated once into a file, before any timing: the figures measure saaswatch reading a log file (as
+// `saaswatch ingest FILE` does), not the generator, and the input's size is not held in the heap.
+let INPUT: string | undefined;
+const INPUT_DIR = mkdtempSync(join(tmpdir(), 'sw-bench-input-'));
+process.on('exit', () => rmSync(INPUT_DIR, { recursive: true, force: true }));
 
 function input() {
-  INPUT ??= Array.from(chunks(N), (c) => Buffer.from(c));
-  return { stream: Readable.from(INPUT, { objectMode: false }), label: 'bench' };
+  if (INPUT === undefined) {
+    INPUT = join(INPUT_DIR, 'auth.jsonl');
+    writeFileSync(INPUT, '');
+    for (const c of chunks(N)) writeFileSync(INPUT, c, { flag: 'a' });
+  }
+  return { path: INPUT };
+}
+
+/**
+ * Resident set size over a run: sampled every 100 ms and at each committed batch, with the peak. The
+ * growth is the RSS at the end of the run less the RSS once the first tenth of the events was in:
+ * flat when memory does not grow with the number of events.
+ */
+class RssWatch {
+  readonly #start = process.memoryUsage().rss;
+  #peak = this.#start;
+  #atTenth: number | undefined;
+  readonly #timer = setInterval(() => this.sample(), 100);
+
+  sample(events?: number): void {
+    const rss = process.memoryUsage().rss;
+    if (rss > this.#peak) this.#peak = rss;
+    if (events !== undefined && this.#atTenth === undefined && events >= N / 10) this.#atTenth = rss;
+  }
+
+  done(): string {
+    clearInterval(this.#timer);
+    this.sample();
+    const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+    const end = process.memoryUsage().rss;
+    const growth = this.#atTenth === undefined ? 'n/a' : `${end >= this.#atTenth ? '+' : ''}${mib(end - this.#atTenth)}`;
+    return `rss peak ${mib(this.#peak)} (start ${mib(this.#start)}, end ${mib(end)}, growth after the first 10% ${growth})`;
+  }
 }
 
 /** The detectors, saving their state through `state` when given (as the app does: staged, committed with each batch). */
@@ -82,9 +115,11 @@ function detectors(state?: StagedState): Detector[] {
   ];
 }
 
-function report(label: string, events: number, ms: number): void {
+function report(label: string, events: number, ms: number, cpu?: NodeJS.CpuUsage): void {
   const rss = process.memoryUsage().rss / 1048576;
-  console.log(`${label.padEnd(46)} ${events.toLocaleString('en-US').padStart(10)} events  ${(ms / 1000).toFixed(2).padStart(6)} s  ${Math.round(events / (ms / 1000)).toLocaleString('en-US').padStart(9)} events/s  rss ${rss.toFixed(0)} MiB`);
+  // CPU time of the process (all threads): steadier than wall time on a busy machine, for A/B comparisons.
+  const cpuText = cpu ? `  cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s` : '';
+  console.log(`${label.padEnd(46)} ${events.toLocaleString('en-US').padStart(10)} events  ${(ms / 1000).toFixed(2).padStart(6)} s  ${Math.round(events / (ms / 1000)).toLocaleString('en-US').padStart(9)} events/s  rss ${rss.toFixed(0)} MiB${cpuText}`);
 }
 
 async function inMemory(): Promise<void> {
@@ -93,6 +128,8 @@ async function inMemory(): Promise<void> {
   // The pipeline's watermark, without its store.
   const marks = new Watermarks();
   marks.start('bench');
+  const rss = new RssWatch();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let events = 0;
   let findings = 0;
@@ -105,11 +142,12 @@ async function inMemory(): Promise<void> {
     marks.batch('bench', batch.watermark, newest);
     for (const d of dets) findings += d.flush({ final: false, watermark: marks.current() }).length;
     events += batch.events.length;
+    rss.sample(events);
   }
   marks.end('bench');
   for (const d of dets) findings += d.flush({ final: true, watermark: marks.current() }).length;
-  report(`parse → normalize → detect (memory)${LATENESS ? `, lateness ${LATENESS}` : ''}`, events, performance.now() - t0);
-  console.log(`  findings: ${findings}`);
+  report(`parse → normalize → detect (memory)${LATENESS ? `, lateness ${LATENESS}` : ''}`, events, performance.now() - t0, process.cpuUsage(cpu0));
+  console.log(`  findings: ${findings}; ${rss.done()}`);
 }
 
 async function withSqlite(): Promise<void> {
@@ -118,9 +156,12 @@ async function withSqlite(): Promise<void> {
   try {
     const state = new StagedState(store);
     const pipeline = new Pipeline({ store, detectors: detectors(state), sinkNames: ['alerts-file'], logger: silentLogger, state });
-    const stats = await pipeline.ingest(createJsonLogsSource('bench', SOURCE_CONFIG, input()));
-    report(`full pipeline with SQLite (WAL), state saved${LATENESS ? `, lateness ${LATENESS}` : ''}`, stats.events, stats.durationMs);
-    console.log(`  stored ${stats.inserted.toLocaleString('en-US')} events, ${stats.alertsCreated} alerts`);
+    const source = createJsonLogsSource('bench', SOURCE_CONFIG, input());
+    const rss = new RssWatch();
+    const cpu0 = process.cpuUsage();
+    const stats = await pipeline.ingest(source, { onBatch: (_b, st) => rss.sample(st.events) });
+    report(`full pipeline with SQLite (WAL), state saved${LATENESS ? `, lateness ${LATENESS}` : ''}`, stats.events, stats.durationMs, process.cpuUsage(cpu0));
+    console.log(`  stored ${stats.inserted.toLocaleString('en-US')} events, ${stats.alertsCreated} alerts; ${rss.done()}`);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

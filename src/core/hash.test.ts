@@ -73,6 +73,18 @@ describe('canonical JSON and event ids', () => {
       expect(eventId('json-logs:app', reversedKeys(v))).toBe(eventId('json-logs:app', v));
     }
   });
+
+  it('keep the ids of stored events: these were computed by the first implementation and must never change', () => {
+    expect(eventId('json-logs:bench', { time: '2026-10-01T00:00:00.050Z', user: 'user17@example.com', src_ip: '10.0.17.2', action: 'login', result: 'failure', seq: 1 }))
+      .toBe('45dcc785263eb039c5123f0fd56d76ca');
+    expect(eventId('google-workspace', {
+      id: { time: '2026-03-01T10:00:00.000Z', uniqueQualifier: '-123' }, actor: { email: 'a@example.com' },
+      events: [{ name: 'login_failure', parameters: [{ name: 'login_type', value: 'google_password' }] }],
+    })).toBe('44778ca92d6291348a0bcd4c53b8630b');
+    expect(eventId('json-logs:app', { z: 1, a: [true, null, 1.5e-7, 'ü "q" \\ \n'], m: { b: 2, a: { d: [], c: {} } }, u: undefined }))
+      .toBe('63474778ac62cb75d9a047f461abd505');
+    expect(eventId('dropbox', 'a plain string record')).toBe('7dd125153a55e01a12c803d0c90b3ef3');
+  });
 });
 
 describe('canonicalJson by example', () => {

@@ -15,6 +15,14 @@ function quoteKey(k: string): string {
   return q;
 }
 
+/** Printable ASCII without `"` and `\\`: such a string is its own JSON body, no escaping to look for. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function jsonString(s: string): string {
+  // The test costs less than JSON.stringify's own scan and call for the short strings logs are made of.
+  return s.length <= 256 && PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 /**
  * JSON with object keys sorted recursively, so equal records serialize equally. Hand-rolled
  * rather than JSON.stringify with a replacer: hashing every record is the largest cost of a bulk
@@ -22,7 +30,7 @@ function quoteKey(k: string): string {
  * undefined-valued keys dropped).
  */
 export function canonicalJson(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return jsonString(v);
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) {
     let s = '[';
@@ -33,7 +41,14 @@ export function canonicalJson(v: unknown): string {
     return `${s}]`;
   }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
+  const keys = Object.keys(o);
+  // Records of one log mostly arrive with their keys in one order, often sorted already: check before sorting.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let s = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
@@ -50,10 +65,21 @@ export function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }
 
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const idCodes: number[] = new Array<number>(32).fill(0);
+
 /**
  * Event id from the whole raw record, not a vendor id: vendors reuse ids across nested events and
- * re-deliver records, and only the full content tells a true duplicate from a new event.
+ * re-deliver records, and only the full content tells a true duplicate from a new event. The first
+ * 128 bits of the hash in hex, written out as a string of its own: a slice of the full hex string
+ * would keep all 64 characters alive for as long as the id (dedup sets, evidence, queued events).
  */
 export function eventId(provider: string, raw: unknown): string {
-  return sha256Hex(`${provider}\n${canonicalJson(raw)}`).slice(0, 32);
+  const digest = hash('sha256', `${provider}\n${canonicalJson(raw)}`, 'binary');
+  for (let i = 0; i < 16; i++) {
+    const c = digest.charCodeAt(i);
+    idCodes[2 * i] = HEX_CODES[c >> 4]!;
+    idCodes[2 * i + 1] = HEX_CODES[c & 15]!;
+  }
+  return String.fromCharCode.apply(null, idCodes);
 }

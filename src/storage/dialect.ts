@@ -29,6 +29,8 @@ export interface Backend {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Inserts events, ignoring known ids; returns how many were new. Call only inside writeTx. */
   insertEvents(tx: Kysely<Database>, rows: EventsTable[]): Promise<number>;
+  /** The ids among `ids` that are stored already. */
+  knownEventIds(ids: readonly string[]): Promise<Set<string>>;
   /** Makes a row selection skip rows other transactions hold (PG); SQLite's write lock already serializes. */
   skipLocked<TB extends keyof Database, O>(qb: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O>;
   /** Locks selected rows until commit (PG); SQLite's write lock already serializes. */
@@ -115,6 +117,19 @@ export function openSqlite(path: string): Backend {
     return stmt;
   };
 
+  // Every id of a fresh batch is looked up before detection; compiling a 500-parameter query per
+  // chunk through Kysely cost more than the lookups.
+  const KNOWN_CHUNK = 500;
+  const knownStatements = new Map<number, BetterSqlite3.Statement>();
+  const knownStatement = (n: number): BetterSqlite3.Statement => {
+    let stmt = knownStatements.get(n);
+    if (!stmt) {
+      stmt = raw.prepare(`select "id" from "events" where "id" in (${Array(n).fill('?').join(',')})`).pluck();
+      if (knownStatements.size < 16) knownStatements.set(n, stmt);
+    }
+    return stmt;
+  };
+
   let closed = false;
   return {
     name: 'sqlite',
@@ -166,6 +181,17 @@ export function openSqlite(path: string): Backend {
       }
       return inserted;
     },
+    knownEventIds: (ids) =>
+      // Read through the mutex: a writer of this process mid-transaction on the same handle would
+      // otherwise let this read see its uncommitted rows.
+      mutex.run(async () => {
+        const known = new Set<string>();
+        for (let i = 0; i < ids.length; i += KNOWN_CHUNK) {
+          const chunk = ids.slice(i, i + KNOWN_CHUNK);
+          for (const id of knownStatement(chunk.length).all(chunk) as string[]) known.add(id);
+        }
+        return known;
+      }),
     skipLocked: (qb) => qb,
     forUpdate: (qb) => qb,
     async close() {
@@ -229,6 +255,15 @@ export async function openPostgres(opts: { url: string; schema?: string; poolSiz
         inserted += Number(res.numInsertedOrUpdatedRows ?? 0n);
       }
       return inserted;
+    },
+    async knownEventIds(ids) {
+      const known = new Set<string>();
+      // One array parameter per query: no statement text that grows with the batch.
+      for (let i = 0; i < ids.length; i += 10_000) {
+        const rows = await db.selectFrom('events').select('id').where('id', '=', sql<string>`any(${ids.slice(i, i + 10_000)}::text[])`).execute();
+        for (const r of rows) known.add(r.id);
+      }
+      return known;
     },
     skipLocked: (qb) => qb.forUpdate().skipLocked(),
     forUpdate: (qb) => qb.forUpdate(),

@@ -233,14 +233,7 @@ export class SqlStore implements Store {
   }
 
   knownEventIds(ids: readonly string[]): Promise<Set<string>> {
-    return this.#guard('knownEventIds', async () => {
-      const known = new Set<string>();
-      for (let i = 0; i < ids.length; i += 1_000) {
-        const rows = await this.#db.selectFrom('events').select('id').where('id', 'in', ids.slice(i, i + 1_000)).execute();
-        for (const r of rows) known.add(r.id);
-      }
-      return known;
-    });
+    return this.#guard('knownEventIds', () => this.#backend.knownEventIds(ids));
   }
 
   getCursor(source: string): Promise<string | undefined> {

@@ -2,6 +2,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../dialect-name.js';
 import * as m001 from './001-initial.js';
+import * as m002 from './002-event-indexes.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -11,6 +12,7 @@ interface VersionedMigration {
 // Append only: a released migration never changes, a fix is a new file.
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-initial': m001,
+  '002-event-indexes': m002,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */
