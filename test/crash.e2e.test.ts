@@ -62,6 +62,7 @@ describe('crash safety', () => {
   });
   afterAll(async () => receiver.close());
 
+  // Three CLI runs over the whole input: minutes on a loaded 2-core machine, so a bound of its own.
   it('SIGKILL mid-ingest then re-run: every event stored once, every alert delivered once', async () => {
     const ref = configFor('reference');
     const refRun = await runCli(['run', '--config', ref.config, '--no-progress']);
@@ -130,5 +131,5 @@ describe('crash safety', () => {
     const lines = readFileSync(crash.alertsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     reachedOnce('alerts-file', lines.map((l) => l.alert?.dedup_key ?? l.dedup_key));
     expect(new Set(lines.map((l) => l.delivery_id)).size).toBe(lines.length);
-  });
+  }, 240_000);
 });
