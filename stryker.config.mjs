@@ -1,6 +1,9 @@
 // Mutation testing of the core modules (`npm run mutate`; too slow for CI on two cores).
 // Narrow a run: `npm run mutate -- --mutate src/pipeline/retry.ts` (several files: comma-separated),
 // and MUTATE_TESTS=src/pipeline/retry.test.ts to run only the tests beside it.
+// MUTATE_REPORT_DIR keeps the reports of parallel narrowed runs apart.
+const reportDir = process.env.MUTATE_REPORT_DIR ?? 'reports/mutation';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -26,8 +29,10 @@ export default {
   ignoreStatic: true,
   timeoutMS: 30_000,
   reporters: ['progress', 'json', 'html'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  tempDirName: '.stryker-tmp',
+  jsonReporter: { fileName: `${reportDir}/mutation.json` },
+  htmlReporter: { fileName: `${reportDir}/mutation.html` },
+  // Sandboxes of parallel runs and old reports are not part of the project to copy.
+  ignorePatterns: ['/.stryker-tmp', '/reports', '/dist', '/coverage'],
+  tempDirName: process.env.MUTATE_REPORT_DIR ? `.stryker-tmp/${reportDir.replaceAll('/', '-')}` : '.stryker-tmp',
   cleanTempDir: 'always',
 };

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const REPORT = 'reports/mutation/mutation.json';
+const REPORT = `${process.env.MUTATE_REPORT_DIR ?? 'reports/mutation'}/mutation.json`;
 
 /** Core modules as the issue names them: module -> files (prefix match on the repository path). */
 const MODULES = [

@@ -389,6 +389,64 @@ describe('Outbox scheduling', () => {
     expect(sink.calls.map((c) => c.alertId)).toEqual(['a1', 'a2']);
   });
 
+  it('run() goes again at once after a full batch and idles only after a short one', async () => {
+    const sink = new ScriptedSink('s');
+    for (const id of ['a1', 'a2']) {
+      await saveAlert(id, ['s']);
+      t += 1_000;
+    }
+    const stop = new AbortController();
+    const ob = outbox([sink], {
+      batchSize: 1,
+      pollIntervalMs: 250,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        stop.abort();
+      },
+    });
+    await ob.run(stop.signal);
+    expect(sink.calls.map((c) => c.alertId)).toEqual(['a1', 'a2']);
+    expect(sleeps).toEqual([250]);
+  });
+
+  it('run() logs a failed poll and keeps polling', async () => {
+    const sink = new ScriptedSink('s');
+    await saveAlert('a1', ['s']);
+    let failures = 1;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiverObj) {
+        if (prop === 'claimDeliveries' && failures > 0) {
+          failures--;
+          return async () => {
+            throw new SaaswatchError('STORAGE_UNAVAILABLE', 'database is locked', { retryable: true });
+          };
+        }
+        const v = Reflect.get(target, prop, receiverObj);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const stop = new AbortController();
+    const ob = new Outbox(flaky, new Map([['s', sink]]), {
+      logger: pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
+      now: () => t,
+      pollIntervalMs: 250,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        if (sink.calls.length > 0) stop.abort();
+      },
+    });
+    await ob.run(stop.signal);
+    expect(sink.calls.map((c) => c.alertId)).toEqual(['a1']);
+    expect(logs.filter((l) => l.msg === 'outbox poll failed')).toHaveLength(1);
+    expect(sleeps).toEqual([250, 250]);
+  });
+
+  it('runs at least one sink at a time whatever the configured concurrency', async () => {
+    const sinks = ['s1', 's2'].map((n) => new ScriptedSink(n));
+    await saveAlert('a1', ['s1', 's2']);
+    expect(await outbox(sinks, { concurrency: 0 }).drainOnce()).toEqual({ delivered: 2, retried: 0, failed: 0 });
+  });
+
   it('keeps running when the store fails to record an outcome; the lease brings it back', async () => {
     const sink = new ScriptedSink('s');
     await saveAlert('a1', ['s']);

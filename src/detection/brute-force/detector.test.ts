@@ -151,6 +151,30 @@ describe('brute-force detector', () => {
     );
   });
 
+  it('grows a running burst: count, peak, last failure, capped evidence, users, IPs, and successes up to one window after', () => {
+    const d = detector({ group_by: ['user'], threshold: 3, window: '10m', max_evidence: 4 });
+    const user = 'bob@example.com';
+    const events = [
+      fail(T0, '198.51.100.1', user),
+      fail(T0 + MIN, '198.51.100.2', user),
+      fail(T0 + 2 * MIN, '198.51.100.3', user),
+      // The burst is running now: these extend it.
+      fail(T0 + 4 * MIN, '198.51.100.4', user),
+      fail(T0 + 9 * MIN, '198.51.100.4', user),
+      fail(T0 + 15 * MIN, '198.51.100.5', user),
+      // A success exactly one window after the last failure still counts; one a millisecond later does not.
+      testEvent({ time: T0 + 25 * MIN, ip: '198.51.100.5', user, outcome: 'success' }),
+      testEvent({ time: T0 + 25 * MIN + 1, ip: '198.51.100.5', user, outcome: 'success', nonce: 1 }),
+    ];
+    const { live, flushed } = run(d, events);
+    expect(live).toHaveLength(1);
+    const last = flushed.at(-1)!;
+    expect([last.windowStart, last.windowEnd]).toEqual([T0, T0 + 15 * MIN]);
+    expect(last.evidence).toEqual(events.slice(0, 4).map((e) => e.event.id));
+    // Peak: T0+4m..T0+9m hold five failures in one 10-minute window (T0 has expired by T0+15m, not before).
+    expect(last.observed).toEqual({ failed_logins: 6, peak_window_failed_logins: 5, successful_logins: 1, distinct_ips: 5 });
+  });
+
   it('does not fire when the failures are spread wider than the window', () => {
     const d = detector({ group_by: ['source.ip'] });
     // One failure a minute: never more than 10 in any 10-minute window.
