@@ -1,6 +1,6 @@
 /** The config field group every poller shares (backfill, settle, page_size, poll_interval, base_url, timeout, retry), and the old names it still accepts. */
 import { z } from 'zod';
-import { parseDuration, zDuration, zStrictObject } from '../core/index.js';
+import { parseDuration, unknownKeysMessage, zDuration, zHttpUrl, zStrictObject } from '../core/index.js';
 import type { CallRetry, PollingSourceOptions, PollingSourceSpec } from './polling.js';
 
 /** Where a first poll starts: a look-back from now, or a fixed instant. */
@@ -40,7 +40,7 @@ export function zBackfill(def: string, maxLookback?: { ms: number; says: string 
 export const zPollInterval = (def = '5m') => zDuration.prefault(def).refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' });
 
 /** `base_url`: where requests go instead of the vendor's API root (national clouds, proxies, the local fakes). */
-export const zBaseUrl = (example: string) => z.url({ protocol: /^https?$/, error: `base_url must be an http(s) URL such as ${example}` });
+export const zBaseUrl = (example: string) => zHttpUrl(example);
 
 /** `retry`: attempts per request for 429, 5xx and network failures, and the backoff when the server gives no Retry-After. */
 export function zRetry(maxAttempts: number) {
@@ -104,13 +104,11 @@ export function deprecationsOf(config: unknown): readonly DeprecatedKey[] {
  * are given; the unknown-key error lists only the new names.
  */
 export function withRenames<T extends z.ZodRawShape>(shape: T, renames: Record<string, string>, where: string) {
-  const allowed = Object.keys(shape).join(', ');
+  const allowed = Object.keys(shape);
   const inner = z
     .strictObject({ ...shape, [MARK]: z.array(z.object({ old: z.string(), new: z.string() })).optional() }, {
       error: (iss) =>
-        iss.code === 'unrecognized_keys'
-          ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
-          : undefined,
+        iss.code === 'unrecognized_keys' ? unknownKeysMessage(iss.keys, allowed, where) : undefined,
     })
     .transform((c) => {
       const { [MARK]: used, ...rest } = c as Record<string, unknown> & { [MARK]?: DeprecatedKey[] };

@@ -22,7 +22,7 @@ export const dropboxConfigSchema = withRenames(
       settle: '1h',
       // Dropbox allows 1..1000 events per page.
       pageSize: { max: 1000, default: 1000 },
-      baseUrl: 'http://127.0.0.1:8080',
+      baseUrl: 'https://api.dropboxapi.com',
       maxAttempts: 8,
     }),
     /** Only this team_log category (e.g. `logins`, `sharing`); all categories when absent. */

@@ -1,6 +1,6 @@
 /** Config schema of the google-workspace source: credentials, which audit logs to poll, how far to look back, Drive changes and the file inventory. */
 import { z } from 'zod';
-import { zDuration, zSecret, zStrictObject } from '../../core/index.js';
+import { zDuration, zHttpUrl, zSecret, zStrictObject } from '../../core/index.js';
 import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
 /** Reports API application names (the `applicationName` path parameter). */
@@ -10,12 +10,10 @@ export const KNOWN_APPLICATIONS = [
   'user_accounts',
 ] as const;
 
-const zUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
-
 const watchSchema = zStrictObject(
   {
     /** Public HTTPS URL Google posts notifications to: where saaswatch serves POST /webhooks/google-drive. */
-    address: zUrl,
+    address: zHttpUrl('https://saaswatch.example.com/webhooks/google-drive'),
     /** Secret from which each channel's X-Goog-Channel-Token is derived (HMAC per channel id). */
     token: zSecret,
     /** Lifetime requested for each channel; Drive caps changes channels at one week. */
@@ -69,7 +67,7 @@ export const googleWorkspaceConfigSchema = withRenames(
     /** Each query covers at most this much time, so a long backfill commits progress as it goes. */
     window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
     /** OAuth2 token endpoint override. */
-    token_url: zUrl.optional(),
+    token_url: zHttpUrl('https://oauth2.googleapis.com/token').optional(),
     drive: driveSchema.prefault({}),
   },
   { initial_lookback: 'backfill', root_url: 'base_url', max_attempts: 'retry.max_attempts' },

@@ -1,6 +1,6 @@
 /** Config schema of the http-json source: the URL, the credential header, how pages follow, the json-logs field mapping and the shared poller fields. */
 import { z } from 'zod';
-import { zDuration, zSecret, zStrictObject } from '../../core/index.js';
+import { zDuration, zHttpUrl, zSecret, zStrictObject } from '../../core/index.js';
 import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 import { jsonLogsConfigSchema } from '../json-logs/config.js';
 
@@ -48,7 +48,7 @@ const windowSchema = zStrictObject(
 export const httpJsonConfigSchema = withRenames(
   {
     /** The endpoint; its query string is kept and the paging parameters are added to it. */
-    url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) URL such as https://api.example.com/v1/audit' }),
+    url: zHttpUrl('https://api.example.com/v1/audit'),
     auth: authSchema.optional(),
     /** `json` (an array, or an object holding one at items_path), `jsonl` (a record a line), or `auto`. */
     format: z.enum(['auto', 'json', 'jsonl'], { error: 'format must be one of auto, json, jsonl' }).default('auto'),

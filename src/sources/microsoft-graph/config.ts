@@ -1,6 +1,6 @@
 /** Config schema of the microsoft-graph source: app credentials, which streams to follow, the reporting mailbox, and polling windows. */
 import { z } from 'zod';
-import { zDuration, zSecret } from '../../core/index.js';
+import { zDuration, zHttpUrl, zSecret } from '../../core/index.js';
 import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
 export const STREAMS = ['sign_ins', 'security_alerts', 'reported_mail'] as const;
@@ -9,8 +9,6 @@ export type StreamName = (typeof STREAMS)[number];
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A tenant is named by its GUID or one of its verified domains (`contoso.onmicrosoft.com`). */
 const TENANT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)$/i;
-
-const zUrl = (key: string) => z.url({ protocol: /^https?$/, error: `${key} must be an http(s) URL such as https://login.microsoftonline.com` });
 
 export { backfillFrom, type BackfillStart } from '../../pipeline/polling-config.js';
 
@@ -47,7 +45,7 @@ export const microsoftGraphConfigSchema = withRenames(
     /** Each sign-in or alert query covers at most this much time, so a long backfill commits progress as it goes. */
     window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
     /** Microsoft Entra authority the token is requested from. */
-    login_url: zUrl('login_url').default('https://login.microsoftonline.com'),
+    login_url: zHttpUrl('https://login.microsoftonline.com').default('https://login.microsoftonline.com'),
   },
   { backfill_start: 'backfill', graph_url: 'base_url', max_attempts: 'retry.max_attempts' },
   'microsoft-graph source config',
