@@ -12,10 +12,8 @@ export const DROPBOX_CATEGORIES = [
 
 export const dropboxConfigSchema = withRenames(
   {
-    /** Team access token with the `events.read` scope (Team Auditing). */
-    access_token: zSecret,
-    /** App secret: webhook notifications are signed with it. */
-    app_secret: zSecret,
+    access_token: zSecret.describe('Team access token with the `events.read` scope (Team Auditing), usually `${DROPBOX_TOKEN}`.'),
+    app_secret: zSecret.describe('App secret: Dropbox signs webhook notifications with it.'),
     ...pollerFields({
       backfill: zBackfill('1d'),
       // When Dropbox resets a cursor, polling restarts this long before the newest event seen; dedupe drops the repeats.
@@ -25,8 +23,10 @@ export const dropboxConfigSchema = withRenames(
       baseUrl: 'https://api.dropboxapi.com',
       maxAttempts: 8,
     }),
-    /** Only this team_log category (e.g. `logins`, `sharing`); all categories when absent. */
-    category: z.enum(DROPBOX_CATEGORIES, { error: `category must be one of ${DROPBOX_CATEGORIES.join(', ')}` }).optional(),
+    category: z
+      .enum(DROPBOX_CATEGORIES, { error: `category must be one of ${DROPBOX_CATEGORIES.join(', ')}` })
+      .optional()
+      .describe('Only this team_log category (e.g. `logins`, `sharing`); all categories when absent.'),
   },
   { initial_lookback: 'backfill', overlap: 'settle', page_limit: 'page_size', api_url: 'base_url' },
   'dropbox source config',
