@@ -85,6 +85,24 @@ describe('saaswatch CLI', () => {
     for (const [i, pattern] of expected.entries()) expect(lines[i]).toMatch(pattern);
   });
 
+  it('config check warns about old key names, naming entry, old and new key, in the same pass as the problems', async () => {
+    const box = { name: 'box', type: 'dropbox', access_token: 't', app_secret: 's', initial_lookback: '7d', api_url: 'http://127.0.0.1:9/' };
+    const warnings = [
+      'sources.box (dropbox): "initial_lookback" is deprecated; rename it to "backfill" (the old name still works for now)',
+      'sources.box (dropbox): "api_url" is deprecated; rename it to "base_url" (the old name still works for now)',
+    ];
+    const ok = await runCli(['config', 'check', '--config', writeConfig(tempDir(), { sources: [box] })]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/: OK \(2 warnings\)\n/);
+    for (const w of warnings) expect(ok.stdout).toContain(`  warning: ${w}\n`);
+
+    const bad = await runCli(['config', 'check', '--config', writeConfig(tempDir(), { sources: [box], detection: [{ type: 'brute-force', treshold: 5 }] })]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('(1 problem)');
+    expect(bad.stderr).toMatch(/ {2}- detection\.brute-force: unknown key "treshold"/);
+    for (const w of warnings) expect(bad.stderr).toContain(`  warning: ${w}`);
+  });
+
   it('config schema prints the JSON Schema of the whole config', async () => {
     const r = await runCli(['config', 'schema']);
     expect(r.code, r.stderr).toBe(0);

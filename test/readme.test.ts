@@ -1,9 +1,10 @@
-/** The README's configuration example must stay a valid config. */
+/** The README's configuration examples must stay valid configs in today's key names, and its `config check` sample must be what the check prints. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../src/config/load.js';
+import { SaaswatchError } from '../src/core/index.js';
 import { registry } from '../src/registry.js';
 import { ROOT } from './helpers.js';
 
@@ -24,5 +25,34 @@ describe('README', () => {
     expect(block).toBeDefined();
     const cfg = validateConfig(parse(block!), registry, { env: { GRAPH_CLIENT_SECRET: 's' }, baseDir: ROOT });
     expect(cfg.sources).toMatchObject([{ type: 'microsoft-graph', name: 'm365', config: { streams: ['sign_ins', 'security_alerts', 'reported_mail'] } }]);
+  });
+
+  it('uses no old key name in any config example', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    // Any ${VAR} a block uses is set: what is checked here is the keys.
+    const env = new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? 'x' : undefined) }) as NodeJS.ProcessEnv;
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]!) as unknown).filter((b) => b !== null && typeof b === 'object' && 'sources' in b);
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const b of blocks) expect(validateConfig(b, registry, { env, baseDir: ROOT }).warnings).toEqual([]);
+  });
+
+  it('shows the `config check` report the check prints, problems and warnings in one pass', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const sample = [...readme.matchAll(/```text\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith('error: saaswatch.yml is invalid'));
+    expect(sample).toBeDefined();
+    const doc = {
+      log_levl: 'debug',
+      sources: [{ name: 'box', type: 'dropbox', access_token: 't', app_secret: 's', api_url: 'http://127.0.0.1:9/' }],
+      detection: [{ type: 'brute-force', treshold: 5 }],
+      sinks: [{ name: 'soc', type: 'webhook', url: 'hooks.example.com/x' }],
+    };
+    let err: unknown;
+    try {
+      validateConfig(doc, registry, { file: 'saaswatch.yml', env: {}, baseDir: ROOT });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SaaswatchError);
+    expect(`error: ${(err as Error).message}\n`).toBe(sample);
   });
 });

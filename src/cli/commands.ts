@@ -193,11 +193,13 @@ export async function rulesTest(dir: string | undefined, opts: { config?: string
 export function configCheck(opts: { config?: string }): number {
   const cfg = loadConfig(registry, { path: opts.config });
   const names = (xs: readonly PluginInstance[]) => xs.map((x) => (x.name === x.type ? x.type : `${x.name} (${x.type})`)).join(', ') || 'none';
-  out(`${cfg.file ?? 'built-in defaults (no config file found)'}: OK`);
+  const warned = cfg.warnings.length ? ` (${cfg.warnings.length} warning${cfg.warnings.length === 1 ? '' : 's'})` : '';
+  out(`${cfg.file ?? 'built-in defaults (no config file found)'}: OK${warned}`);
   out(`  storage:   ${cfg.storage.type === 'sqlite' ? `sqlite ${cfg.storage.path}` : 'postgres'}`);
   out(`  sources:   ${names(cfg.sources)}`);
   out(`  detection: ${names(cfg.detection)}`);
   out(`  sinks:     ${names(cfg.sinks)}`);
+  for (const w of cfg.warnings) out(`  warning: ${w}`);
   // The mapping is what decides whether a log's failures are seen at all, so it is shown, not implied.
   const jsonLogs = cfg.sources.filter((s) => s.type === 'json-logs');
   const mappings = jsonLogs.length ? jsonLogs : [jsonLogsInstance(cfg, undefined)];

@@ -34,12 +34,16 @@ describe('config reference', () => {
     expect(webhook.properties!.timeout).toMatchObject({ format: 'duration', default: '10s' });
   });
 
-  it('describes every root, detector and sink key', () => {
+  it('describes every root, source, detector and sink key', () => {
     const { sources: _s, ...rest } = schema.properties!;
     // enrich is owned by the enrichers; its keys are described in their own module.
     const root = { properties: Object.fromEntries(Object.entries(rest).filter(([k]) => k !== 'enrich')) };
     expect(undescribed(root)).toEqual([]);
-    for (const e of [...entries('detection'), ...entries('sinks')]) expect(undescribed(e), e.title).toEqual([]);
+    for (const e of [...entries('sources'), ...entries('detection'), ...entries('sinks')]) expect(undescribed(e), e.title).toEqual([]);
+    // The old poller key names are accepted, not documented: the reference shows only the new ones.
+    const dropbox = entries('sources').find((e) => e.title === 'dropbox')!;
+    expect(Object.keys(dropbox.properties!)).toEqual(expect.arrayContaining(['backfill', 'settle', 'page_size', 'base_url']));
+    expect(Object.keys(dropbox.properties!).filter((k) => k.startsWith('#') || ['initial_lookback', 'overlap', 'page_limit', 'api_url'].includes(k))).toEqual([]);
   });
 
   it('hides the checkout path in the reference but not in the schema a user prints', () => {

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DEPRECATION_MARK } from '../pipeline/polling-config.js';
 import type { Registry } from '../registry.js';
 import { rootSchema } from './schema.js';
 
@@ -17,7 +18,15 @@ type JsonSchema = { [key: string]: unknown; properties?: Record<string, JsonSche
 
 const toJson = (schema: z.ZodType): JsonSchema => {
   // Durations and secrets are transforms; the input side is what a config file holds.
-  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const js = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    // The old key names a poller still reads travel under an internal key that no user writes.
+    override: (ctx) => {
+      const props = (ctx.jsonSchema as JsonSchema).properties;
+      if (props && DEPRECATION_MARK in props) delete props[DEPRECATION_MARK];
+    },
+  }) as JsonSchema;
   delete js.$schema;
   return js;
 };

@@ -8,6 +8,7 @@ import { configErrorMap, didYouMean, SaaswatchError } from '../core/index.js';
 import type { Registry } from '../registry.js';
 import { formatPath, interpolateEnv, missingVariableMessage, type MissingVariable } from './interpolate.js';
 import type { EnrichConfig } from '../enrich/index.js';
+import { deprecationsOf } from '../pipeline/polling-config.js';
 import { pluginEntry, rootSchema, type ServerConfig, type StorageConfig } from './schema.js';
 
 export interface PluginInstance {
@@ -27,6 +28,8 @@ export interface Config {
   detection: readonly PluginInstance[];
   sinks: readonly PluginInstance[];
   server: ServerConfig;
+  /** Things that work but should change (old key names), one line each, named like problems: `config check` prints them. */
+  warnings: readonly string[];
 }
 
 /** `--config`, else ./saaswatch.yml, else ~/.config/saaswatch/config.yml, else none (defaults). */
@@ -120,6 +123,7 @@ export function validateConfig(
   const missing: MissingVariable[] = [];
   const interpolated = interpolateEnv(doc ?? {}, opts.env ?? process.env, [], missing);
   const problems: Problem[] = missing.map((m) => ({ path: m.path, message: missingVariableMessage(m.variable) }));
+  const warnings: Problem[] = [];
 
   const parsed = rootSchema.safeParse(interpolated, { error: configErrorMap });
   if (!parsed.success) {
@@ -155,6 +159,9 @@ export function validateConfig(
         problems.push(...issueProblems(result.error.issues, [key, i]));
         return [];
       }
+      for (const d of deprecationsOf(result.data)) {
+        warnings.push({ path: [key, i], message: `${JSON.stringify(d.old)} is deprecated; rename it to ${JSON.stringify(d.new)} (the old name still works for now)` });
+      }
       return head.success ? [{ type, name, config: result.data }] : [];
     });
   };
@@ -166,7 +173,8 @@ export function validateConfig(
   const unset = new Set(missing.map((m) => formatPath(m.path)));
   const reported = problems.filter((p, i) => i < missing.length || !unset.has(formatPath(p.path)));
   if (!parsed.success && reported.length === 0) reported.push(...issueProblems(parsed.error.issues, []));
-  if (reported.length || !parsed.success) throw invalid(opts.file, render(reported, interpolated));
+  const warningLines = render(warnings, interpolated);
+  if (reported.length || !parsed.success) throw invalid(opts.file, render(reported, interpolated), warningLines);
   const root = parsed.data;
 
   const baseDir = opts.baseDir ?? (opts.file ? dirname(opts.file) : process.cwd());
@@ -186,14 +194,17 @@ export function validateConfig(
     detection,
     sinks,
     server: root.server,
+    warnings: warningLines,
   });
 }
 
-function invalid(file: string | undefined, problems: string[]): SaaswatchError {
+/** The problems, then the warnings of the same pass, so one run shows everything to change. */
+function invalid(file: string | undefined, problems: string[], warnings: string[]): SaaswatchError {
   const where = file ?? 'config';
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return new SaaswatchError('CONFIG_INVALID', `${where} is invalid (${count}):\n  - ${problems.join('\n  - ')}`, {
-    details: { problems },
+  const warned = warnings.map((w) => `\n  warning: ${w}`).join('');
+  return new SaaswatchError('CONFIG_INVALID', `${where} is invalid (${count}):\n  - ${problems.join('\n  - ')}${warned}`, {
+    details: { problems, warnings },
   });
 }
 

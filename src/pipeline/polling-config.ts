@@ -1,6 +1,6 @@
 /** The config field group every poller shares (backfill, settle, page_size, poll_interval, base_url, timeout, retry), and the old names it still accepts. */
 import { z } from 'zod';
-import { parseDuration, zDuration, zStrictObject } from '../core/index.js';
+import { parseDuration, unknownKeysMessage, zDuration, zHttpUrl, zStrictObject } from '../core/index.js';
 import type { CallRetry, PollingSourceOptions, PollingSourceSpec } from './polling.js';
 
 /** Where a first poll starts: a look-back from now, or a fixed instant. */
@@ -40,18 +40,20 @@ export function zBackfill(def: string, maxLookback?: { ms: number; says: string 
 export const zPollInterval = (def = '5m') => zDuration.prefault(def).refine((ms) => ms >= 1000, { message: 'poll_interval must be at least 1s' });
 
 /** `base_url`: where requests go instead of the vendor's API root (national clouds, proxies, the local fakes). */
-export const zBaseUrl = (example: string) => z.url({ protocol: /^https?$/, error: `base_url must be an http(s) URL such as ${example}` });
+export const zBaseUrl = (example: string) => zHttpUrl(example);
 
 /** `retry`: attempts per request for 429, 5xx and network failures, and the backoff when the server gives no Retry-After. */
 export function zRetry(maxAttempts: number) {
   return zStrictObject(
     {
-      max_attempts: z.number().int().min(1).max(20).default(maxAttempts),
-      initial_backoff: zDuration.prefault('1s'),
-      max_backoff: zDuration.prefault('60s'),
+      max_attempts: z.number().int().min(1).max(20).default(maxAttempts).describe('Attempts per request, the first included, before the poll fails and waits for the next interval.'),
+      initial_backoff: zDuration.prefault('1s').describe('Ceiling of the first retry delay when the server gives no Retry-After (full jitter below it).'),
+      max_backoff: zDuration.prefault('60s').describe('The retry delay never grows past this (a Retry-After is honoured as given).'),
     },
     'retry',
-  ).prefault({});
+  )
+    .prefault({})
+    .describe('Retries of one request on 429, 5xx and network failures.');
 }
 
 export type PollerRetryConfig = z.output<ReturnType<typeof zRetry>>;
@@ -59,18 +61,13 @@ export type PollerRetryConfig = z.output<ReturnType<typeof zRetry>>;
 /** The shared fields, with each poller's own defaults. */
 export function pollerFields(o: { backfill: ReturnType<typeof zBackfill>; settle: string; pageSize: { max: number; default: number }; baseUrl: string; maxAttempts: number; pollInterval?: string }) {
   return {
-    /** How far back the first poll (no cursor yet) reaches: a look-back (`1d`) or an ISO time. */
-    backfill: o.backfill,
-    /** Every poll re-reads this much before where the last one stopped: the vendor delivers late, and a duplicate is cheaper than a gap. */
-    settle: zDuration.prefault(o.settle),
-    /** Records per page. */
-    page_size: z.number().int().min(1).max(o.pageSize.max).default(o.pageSize.default),
-    /** Time between polls (a webhook, where the source has one, polls at once). */
-    poll_interval: zPollInterval(o.pollInterval),
-    /** API root replacing the vendor's (national clouds, proxies, the local fakes). */
-    base_url: zBaseUrl(o.baseUrl).optional(),
-    /** Per-request timeout. */
-    timeout: zDuration.prefault('60s'),
+    backfill: o.backfill.describe('How far back the first poll (no saved cursor yet) reaches: a look-back such as `1d`, or an ISO time.'),
+    // The vendor delivers late, and a duplicate (dropped by dedupe) is cheaper than a gap.
+    settle: zDuration.prefault(o.settle).describe('Each poll re-reads this much before where the last one stopped, for records the vendor delivers late.'),
+    page_size: z.number().int().min(1).max(o.pageSize.max).default(o.pageSize.default).describe('Records asked for per page.'),
+    poll_interval: zPollInterval(o.pollInterval).describe('Time between polls; a webhook notification, where the source has one, polls at once.'),
+    base_url: zBaseUrl(o.baseUrl).optional().describe(`API root replacing the vendor's (national clouds, proxies, the local fakes), such as ${o.baseUrl}.`),
+    timeout: zDuration.prefault('60s').describe('Per-request timeout, connect to last byte.'),
     retry: zRetry(o.maxAttempts),
   };
 }
@@ -91,7 +88,9 @@ export interface DeprecatedKey {
 }
 
 const DEPRECATED = Symbol.for('saaswatch.deprecatedKeys');
-const MARK = '#deprecated';
+/** The key under which withRenames passes the old names it met to its transform; never part of the documented schema. */
+export const DEPRECATION_MARK = '#deprecated';
+const MARK = DEPRECATION_MARK;
 
 /** The old keys a parsed config was written with (empty when none): config load and plugins warn about them. */
 export function deprecationsOf(config: unknown): readonly DeprecatedKey[] {
@@ -103,14 +102,22 @@ export function deprecationsOf(config: unknown): readonly DeprecatedKey[] {
  * nested one), remembering which it met so the warning names both. The new name wins when both
  * are given; the unknown-key error lists only the new names.
  */
-export function withRenames<T extends z.ZodRawShape>(shape: T, renames: Record<string, string>, where: string) {
-  const allowed = Object.keys(shape).join(', ');
+export function withRenames<T extends z.ZodRawShape>(given: T, renames: Record<string, string>, where: string) {
+  const allowed = Object.keys(given);
+  // The reference (docs/config.md) names each field's old name on the field itself.
+  const shape = { ...given } as unknown as Record<string, z.ZodType>;
+  for (const [old, to] of Object.entries(renames)) {
+    const [head, leaf] = to.split('.') as [string, string | undefined];
+    const field = shape[head];
+    if (!field) continue;
+    const said = field.description ? `${field.description} ` : '';
+    const was = leaf ? `\`${to}\` used to be the top-level \`${old}\`` : `Old name: \`${old}\``;
+    shape[head] = field.describe(`${said}${was} (still read, with a warning).`);
+  }
   const inner = z
     .strictObject({ ...shape, [MARK]: z.array(z.object({ old: z.string(), new: z.string() })).optional() }, {
       error: (iss) =>
-        iss.code === 'unrecognized_keys'
-          ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} in ${where}; allowed: ${allowed}`
-          : undefined,
+        iss.code === 'unrecognized_keys' ? unknownKeysMessage(iss.keys, allowed, where) : undefined,
     })
     .transform((c) => {
       const { [MARK]: used, ...rest } = c as Record<string, unknown> & { [MARK]?: DeprecatedKey[] };

@@ -48,8 +48,8 @@ describe('dropbox config', () => {
     expect(msg({ access_token: '', app_secret: 's' })).toMatch(/access_token: expected a non-empty secret/);
     expect(msg({ access_token: 't', app_secret: 's', poll_interval: 'soon' })).toMatch(/poll_interval: expected a duration/);
     expect(msg({ access_token: 't', app_secret: 's', page_size: 5000 })).toMatch(/page_size/);
-    expect(msg({ access_token: 't', app_secret: 's', retry: { max_attempt: 3 } })).toMatch(/unknown key "max_attempt" in retry; allowed: max_attempts/);
+    expect(msg({ access_token: 't', app_secret: 's', retry: { max_attempt: 3 } })).toMatch(/unknown key "max_attempt" in retry \(did you mean "max_attempts"\?\); allowed: max_attempts/);
     expect(msg({ access_token: 't', app_secret: 's', category: 'files' })).toMatch(/category must be one of/);
-    expect(msg({ access_token: 't', app_secret: 's', base_url: 'ftp://x' })).toMatch(/base_url must be an http/);
+    expect(msg({ access_token: 't', app_secret: 's', base_url: 'ftp://x' })).toMatch(/base_url: expected an http\(s\) URL such as https:\/\/api.dropboxapi.com, got "ftp:\/\/x"/);
   });
 });

@@ -12,21 +12,21 @@ export const DROPBOX_CATEGORIES = [
 
 export const dropboxConfigSchema = withRenames(
   {
-    /** Team access token with the `events.read` scope (Team Auditing). */
-    access_token: zSecret,
-    /** App secret: webhook notifications are signed with it. */
-    app_secret: zSecret,
+    access_token: zSecret.describe('Team access token with the `events.read` scope (Team Auditing), usually `${DROPBOX_TOKEN}`.'),
+    app_secret: zSecret.describe('App secret: Dropbox signs webhook notifications with it.'),
     ...pollerFields({
       backfill: zBackfill('1d'),
       // When Dropbox resets a cursor, polling restarts this long before the newest event seen; dedupe drops the repeats.
       settle: '1h',
       // Dropbox allows 1..1000 events per page.
       pageSize: { max: 1000, default: 1000 },
-      baseUrl: 'http://127.0.0.1:8080',
+      baseUrl: 'https://api.dropboxapi.com',
       maxAttempts: 8,
     }),
-    /** Only this team_log category (e.g. `logins`, `sharing`); all categories when absent. */
-    category: z.enum(DROPBOX_CATEGORIES, { error: `category must be one of ${DROPBOX_CATEGORIES.join(', ')}` }).optional(),
+    category: z
+      .enum(DROPBOX_CATEGORIES, { error: `category must be one of ${DROPBOX_CATEGORIES.join(', ')}` })
+      .optional()
+      .describe('Only this team_log category (e.g. `logins`, `sharing`); all categories when absent.'),
   },
   { initial_lookback: 'backfill', overlap: 'settle', page_limit: 'page_size', api_url: 'base_url' },
   'dropbox source config',

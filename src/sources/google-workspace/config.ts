@@ -1,6 +1,6 @@
 /** Config schema of the google-workspace source: credentials, which audit logs to poll, how far to look back, Drive changes and the file inventory. */
 import { z } from 'zod';
-import { zDuration, zSecret, zStrictObject } from '../../core/index.js';
+import { zDuration, zHttpUrl, zSecret, zStrictObject } from '../../core/index.js';
 import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
 /** Reports API application names (the `applicationName` path parameter). */
@@ -10,52 +10,48 @@ export const KNOWN_APPLICATIONS = [
   'user_accounts',
 ] as const;
 
-const zUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
-
 const watchSchema = zStrictObject(
   {
-    /** Public HTTPS URL Google posts notifications to: where saaswatch serves POST /webhooks/google-drive. */
-    address: zUrl,
-    /** Secret from which each channel's X-Goog-Channel-Token is derived (HMAC per channel id). */
-    token: zSecret,
-    /** Lifetime requested for each channel; Drive caps changes channels at one week. */
-    ttl: zDuration.prefault('1d').refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, { message: 'drive.watch.ttl must be between 1m and 7d' }),
-    /** A channel is replaced this long before it expires, so no notification falls between two channels. */
-    renew_before: zDuration.prefault('1h'),
+    address: zHttpUrl('https://saaswatch.example.com/webhooks/google-drive').describe('Public HTTPS URL Google posts notifications to: where saaswatch serves POST /webhooks/google-drive.'),
+    token: zSecret.describe("Secret from which each channel's X-Goog-Channel-Token is derived (HMAC per channel id)."),
+    ttl: zDuration
+      .prefault('1d')
+      .refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, { message: 'drive.watch.ttl must be between 1m and 7d' })
+      .describe('Lifetime requested for each channel; Drive caps changes channels at one week.'),
+    renew_before: zDuration.prefault('1h').describe('A channel is replaced this long before it expires, so no notification falls between two channels.'),
   },
   'google-workspace drive.watch',
 );
 
 const driveSchema = zStrictObject(
   {
-    /** Follow Drive changes (changes.list from a stored page token) as the impersonated subject sees them. */
-    changes: z.boolean().default(false),
-    /** Push notifications that wake the changes poll between poll intervals; implies changes. */
-    watch: watchSchema.optional(),
-    /**
-     * Keep the file inventory (files table): every file the subject can see with its sharing, listed
-     * in full at start and every inventory_interval. Deletions come from Reports drive events.
-     */
-    inventory: z.boolean().default(false),
-    inventory_interval: zDuration.prefault('6h').refine((ms) => ms >= 1000, { message: 'drive.inventory_interval must be at least 1s' }),
+    changes: z.boolean().default(false).describe('Follow Drive changes (changes.list from a stored page token) as the impersonated subject sees them.'),
+    watch: watchSchema.optional().describe('Push notifications that wake the changes poll between poll intervals; implies changes.'),
+    // Deletions come from Reports drive events, not from the listing.
+    inventory: z
+      .boolean()
+      .default(false)
+      .describe('Keep the file inventory (files table): every file the subject can see with its sharing, listed in full at start and every inventory_interval.'),
+    inventory_interval: zDuration
+      .prefault('6h')
+      .refine((ms) => ms >= 1000, { message: 'drive.inventory_interval must be at least 1s' })
+      .describe('Time between full inventory listings.'),
   },
   'google-workspace drive',
 );
 
 export const googleWorkspaceConfigSchema = withRenames(
   {
-    /** Service-account key JSON (usually `${GOOGLE_SA_JSON}`). */
-    credentials: zSecret.optional(),
-    /** Path to the service-account key JSON file, relative to the config file. */
-    credentials_file: z.string().min(1).optional(),
-    /** Admin the service account impersonates (domain-wide delegation). */
-    subject: z.email({ error: 'subject must be the email of a Workspace admin to impersonate' }),
-    customer_id: z.string().min(1).default('my_customer'),
+    credentials: zSecret.optional().describe('Service-account key JSON (usually `${GOOGLE_SA_JSON}`); set this or credentials_file.'),
+    credentials_file: z.string().min(1).optional().describe('Path to the service-account key JSON file, relative to the config file; set this or credentials.'),
+    subject: z.email({ error: 'subject must be the email of a Workspace admin to impersonate' }).describe('Admin the service account impersonates (domain-wide delegation).'),
+    customer_id: z.string().min(1).default('my_customer').describe('Workspace customer ID; `my_customer` is the subject\'s own.'),
     applications: z
       .array(z.enum(KNOWN_APPLICATIONS, { error: `applications must be among ${KNOWN_APPLICATIONS.join(', ')}` }))
       .min(1)
       .default(['login', 'drive', 'admin', 'token'])
-      .transform((xs) => [...new Set(xs)]),
+      .transform((xs) => [...new Set(xs)])
+      .describe('Reports API applications whose audit logs are polled.'),
     ...pollerFields({
       // Reports keep about 180 days.
       backfill: zBackfill('1d', { ms: 180 * 86_400_000, says: '180d' }),
@@ -66,11 +62,12 @@ export const googleWorkspaceConfigSchema = withRenames(
       baseUrl: 'https://admin.googleapis.com',
       maxAttempts: 6,
     }),
-    /** Each query covers at most this much time, so a long backfill commits progress as it goes. */
-    window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
-    /** OAuth2 token endpoint override. */
-    token_url: zUrl.optional(),
-    drive: driveSchema.prefault({}),
+    window: zDuration
+      .prefault('1h')
+      .refine((ms) => ms >= 1000, { message: 'window must be at least 1s' })
+      .describe('Each query covers at most this much time, so a long backfill commits progress as it goes.'),
+    token_url: zHttpUrl('https://oauth2.googleapis.com/token').optional().describe('OAuth2 token endpoint replacing Google\'s (proxies, the local fake).'),
+    drive: driveSchema.prefault({}).describe('Drive changes, their push notifications, and the file inventory.'),
   },
   { initial_lookback: 'backfill', root_url: 'base_url', max_attempts: 'retry.max_attempts' },
   'google-workspace source config',

@@ -1,13 +1,11 @@
 /** Keeps the Drive file inventory: a full paged listing of every file with its sharing, and deletions and sharing changes taken from Reports drive events. */
 import type { drive_v3 } from '@googleapis/drive';
 import type { Logger } from 'pino';
-import type { FileRecord, SecurityEvent, Store } from '../../core/index.js';
+import type { FileRecord, Inventory, SecurityEvent } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
 import { PROVIDER } from './normalize.js';
 import { withRetry, type RetryOptions } from './request.js';
 import type { DriveFileLike } from './wire.js';
-
-export type FileStore = Pick<Store, 'upsertFile' | 'getFile'>;
 
 /** How far a file is exposed, most exposed first in EXPOSURE below. */
 export type Visibility = 'public' | 'anyone_with_link' | 'external' | 'domain' | 'private';
@@ -73,7 +71,7 @@ export function fromReportsVisibility(v: string | undefined): Visibility | undef
 }
 
 export interface InventoryContext {
-  files: FileStore;
+  files: Inventory;
   retry: RetryOptions;
   now: () => number;
   /** Domain of the impersonated admin: grantees outside it are external. */

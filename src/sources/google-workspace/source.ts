@@ -1,12 +1,12 @@
 /** The google-workspace source plugin: Reports audit logs and Drive changes as batches, woken by Drive push notifications, and the Drive file inventory. */
 import { pino, type Logger } from 'pino';
-import type { PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
+import type { Inventory, PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
-import { applyFileEvents, runInventory, type FileStore } from './inventory.js';
+import { applyFileEvents, runInventory } from './inventory.js';
 import { CHANGES, ensureStartPageToken, googleCursor, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
 import { classifyGoogleError, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
@@ -25,7 +25,7 @@ export interface GoogleWorkspaceSourceOptions extends PollingSourceOptions {
   /** Directory credentials_file resolves against. */
   baseDir?: string;
   /** Where the Drive inventory goes; required when drive.inventory is on. */
-  files?: FileStore;
+  files?: Inventory;
 }
 
 class GoogleWorkspaceSource extends PollingSource<CursorState> implements WebhookSource {
@@ -106,7 +106,7 @@ function openSession(
   let nextInventory = 0;
 
   /** A store failure here must not hold back the events themselves; the next listing repairs the inventory. */
-  const applyFiles = async (events: PolledBatch<CursorState>['events'], store: FileStore): Promise<void> => {
+  const applyFiles = async (events: PolledBatch<CursorState>['events'], store: Inventory): Promise<void> => {
     try {
       await applyFileEvents(events, { files: store, orgDomain });
     } catch (err) {

@@ -44,15 +44,15 @@ const zFieldRef = z
 
 const fieldsSchema = zStrictObject(
   {
-    timestamp: zFieldRef.optional(),
-    user: zFieldRef.optional(),
-    ip: zFieldRef.optional(),
-    action: zFieldRef.optional(),
-    outcome: zFieldRef.optional(),
-    user_agent: zFieldRef.optional(),
-    file_id: zFieldRef.optional(),
-    file_name: zFieldRef.optional(),
-    target_user: zFieldRef.optional(),
+    timestamp: zFieldRef.optional().describe('Input field holding the time of the event.'),
+    user: zFieldRef.optional().describe('Input field holding the acting user (email or login).'),
+    ip: zFieldRef.optional().describe('Input field holding the client IP address.'),
+    action: zFieldRef.optional().describe('Input field holding what was done (`login`, `file.download`).'),
+    outcome: zFieldRef.optional().describe('Input field holding success or failure (see outcome_values).'),
+    user_agent: zFieldRef.optional().describe('Input field holding the client user agent.'),
+    file_id: zFieldRef.optional().describe('Input field holding the id of the file acted on.'),
+    file_name: zFieldRef.optional().describe('Input field holding the name of the file acted on.'),
+    target_user: zFieldRef.optional().describe('Input field holding the user acted on (an admin action\'s target).'),
   },
   'json-logs fields',
 );
@@ -63,58 +63,74 @@ const zOutcomeList = z
 
 const dedupeSchema = zStrictObject(
   {
-    /** Records identical but for the timestamp within this long of the first become one event. */
-    window: zDuration.refine((ms) => ms > 0, { message: 'dedupe.window must be greater than zero' }),
-    /** Open groups held at once; the oldest is emitted when more arrive, which bounds memory. */
-    max_groups: z.number().int().min(1).max(1_000_000).default(10_000),
+    window: zDuration
+      .refine((ms) => ms > 0, { message: 'dedupe.window must be greater than zero' })
+      .describe('Records identical but for the timestamp within this long of the first become one event.'),
+    max_groups: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(10_000)
+      .describe('Open groups held at once; the oldest is emitted when more arrive, which bounds memory.'),
   },
   'json-logs dedupe',
 );
 
 export const jsonLogsConfigSchema = zStrictObject(
   {
-    /** The log file; `saaswatch ingest FILE|-` supplies its own input instead. */
-    path: z.string().min(1, 'path must not be empty').optional(),
-    format: z.enum(['auto', 'json', 'jsonl', 'csv'], { error: 'format must be one of auto, json, jsonl, csv' }).default('auto'),
-    fields: fieldsSchema.prefault({}),
-    /** Replaces the default list of the side it names; the other side keeps its default. */
-    outcome_values: zStrictObject({ success: zOutcomeList.optional(), failure: zOutcomeList.optional() }, 'json-logs outcome_values')
+    path: z.string().min(1, 'path must not be empty').optional().describe('The log file; `saaswatch ingest FILE|-` supplies its own input instead.'),
+    format: z
+      .enum(['auto', 'json', 'jsonl', 'csv'], { error: 'format must be one of auto, json, jsonl, csv' })
+      .default('auto')
+      .describe('`json` (an array), `jsonl` (a record a line), `csv` (a header line, then rows), or `auto` (decided from the first bytes).'),
+    fields: fieldsSchema
       .prefault({})
-      .transform((o) => ({ success: o.success ?? DEFAULT_OUTCOME_VALUES.success, failure: o.failure ?? DEFAULT_OUTCOME_VALUES.failure })),
-    /** Zone of timestamps written without one. */
+      .describe('Which input field (a dotted path, or a list of candidates where the first present wins) gives each normalized field; unset ones are guessed from common names.'),
+    outcome_values: zStrictObject(
+      {
+        success: zOutcomeList.optional().describe('Values (any case) of the outcome field that mean success.'),
+        failure: zOutcomeList.optional().describe('Values (any case) of the outcome field that mean failure.'),
+      },
+      'json-logs outcome_values',
+    )
+      .prefault({})
+      .transform((o) => ({ success: o.success ?? DEFAULT_OUTCOME_VALUES.success, failure: o.failure ?? DEFAULT_OUTCOME_VALUES.failure }))
+      .describe('Replaces the default list of the side it names; the other side keeps its default.'),
     timezone: z
       .string()
       .default('UTC')
       .refine((tz) => resolveZone(tz) !== undefined, {
         error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}; use UTC, an IANA name such as Europe/Paris, or an offset such as +02:00`,
-      }),
-    /** Unit of numeric timestamps; `auto` decides by magnitude. */
+      })
+      .describe('Zone of timestamps written without one: UTC, an IANA name (Europe/Paris) or an offset (+02:00).'),
     timestamp_format: z
       .enum(['auto', 'epoch_s', 'epoch_ms', 'epoch_us'], { error: 'timestamp_format must be one of auto, epoch_s, epoch_ms, epoch_us' })
-      .default('auto'),
-    /**
-     * With no outcome field, or one whose value is neither a success nor a failure, read the outcome
-     * off the action's words (`failed_login` → failure) and record the rule in labels.outcome_inferred_from.
-     */
-    infer_outcome: z.boolean({ error: 'infer_outcome must be true or false' }).default(true),
-    /** event.category for records whose action is not an authentication. */
+      .default('auto')
+      .describe('Unit of numeric timestamps; `auto` decides by magnitude.'),
+    infer_outcome: z
+      .boolean({ error: 'infer_outcome must be true or false' })
+      .default(true)
+      .describe(
+        "With no outcome field, or one whose value is neither a success nor a failure, read the outcome off the action's words (`failed_login` → failure) and record the rule in labels.outcome_inferred_from.",
+      ),
     category: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .default(['web'])
-      .transform((v) => (typeof v === 'string' ? [v] : v)),
-    dedupe: dedupeSchema.optional(),
-    /**
-     * How far out of time order records can be: the source then promises, as it reads, that nothing
-     * older than its newest record less this will follow, and windowed detectors judge as it goes.
-     * Unset: no promise until the input ends (exact for a file in any order, such as an export
-     * written newest first, but the detectors hold what they count until then).
-     */
-    lateness: zDuration.optional(),
-    batch_size: z.number().int().min(1).max(100_000).default(5000),
-    /** Longer records become one INPUT_TOO_LARGE dead letter and are skipped without being buffered. */
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .describe('event.category for records whose action is not an authentication.'),
+    dedupe: dedupeSchema.optional().describe('Merge records that repeat but for their timestamp (a log writing one event several times).'),
+    // Unset is exact for a file in any order (an export written newest first), but the detectors hold what they count until the end.
+    lateness: zDuration
+      .optional()
+      .describe(
+        'How far out of time order records can be: the source then promises, as it reads, that nothing older than its newest record less this will follow, so windowed detectors judge as it goes. Unset: no promise until the input ends.',
+      ),
+    batch_size: z.number().int().min(1).max(100_000).default(5000).describe('Records handed to the pipeline (and committed) at a time.'),
     max_record_bytes: zByteSize
       .prefault(1 << 20)
-      .refine((n) => n >= 1024 && n <= 256 << 20, { message: 'max_record_bytes must be between 1KiB and 256MiB' }),
+      .refine((n) => n >= 1024 && n <= 256 << 20, { message: 'max_record_bytes must be between 1KiB and 256MiB' })
+      .describe('Longer records become one INPUT_TOO_LARGE dead letter and are skipped without being buffered; a number or `512KiB`, `1MiB`.'),
   },
   'json-logs source config',
 ).superRefine((c, ctx) => {

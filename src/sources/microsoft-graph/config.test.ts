@@ -71,6 +71,6 @@ describe('microsoft-graph config', () => {
     expect(msg({ ...base, backfill: 'last week' })).toMatch(/backfill: expected a look-back such as 1d/);
     expect(msg({ ...base, page_size: 5000 })).toMatch(/page_size/);
     expect(msg({ ...base, poll_interval: 'soon' })).toMatch(/poll_interval: expected a duration/);
-    expect(msg({ ...base, base_url: 'ftp://graph' })).toMatch(/base_url must be an http\(s\) URL/);
+    expect(msg({ ...base, base_url: 'ftp://graph' })).toMatch(/base_url: expected an http\(s\) URL such as https:\/\/graph.microsoft.com, got "ftp:\/\/graph"/);
   });
 });

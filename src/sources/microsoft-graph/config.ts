@@ -1,6 +1,6 @@
 /** Config schema of the microsoft-graph source: app credentials, which streams to follow, the reporting mailbox, and polling windows. */
 import { z } from 'zod';
-import { zDuration, zSecret } from '../../core/index.js';
+import { zDuration, zHttpUrl, zSecret } from '../../core/index.js';
 import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
 export const STREAMS = ['sign_ins', 'security_alerts', 'reported_mail'] as const;
@@ -10,31 +10,31 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A tenant is named by its GUID or one of its verified domains (`contoso.onmicrosoft.com`). */
 const TENANT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)$/i;
 
-const zUrl = (key: string) => z.url({ protocol: /^https?$/, error: `${key} must be an http(s) URL such as https://login.microsoftonline.com` });
-
 export { backfillFrom, type BackfillStart } from '../../pipeline/polling-config.js';
 
 export const microsoftGraphConfigSchema = withRenames(
   {
-    /** Directory (tenant) ID, or a verified domain of the tenant. */
-    tenant_id: z.string().regex(TENANT, { error: 'tenant_id must be the directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com' }),
-    /** Application (client) ID of the app registration. */
-    client_id: z.string().regex(GUID, { error: 'client_id must be the application (client) ID, a GUID such as 00000000-0000-0000-0000-000000000000' }),
-    /** Client secret value (not its ID) of the app registration, usually `${GRAPH_CLIENT_SECRET}`. */
-    client_secret: zSecret,
-    /**
-     * What to follow. Default: sign_ins and security_alerts, plus reported_mail when a mailbox is
-     * set, so naming the mailbox is all it takes to follow it.
-     */
+    tenant_id: z
+      .string()
+      .regex(TENANT, { error: 'tenant_id must be the directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com' })
+      .describe('Directory (tenant) ID, or a verified domain of the tenant.'),
+    client_id: z
+      .string()
+      .regex(GUID, { error: 'client_id must be the application (client) ID, a GUID such as 00000000-0000-0000-0000-000000000000' })
+      .describe('Application (client) ID of the app registration.'),
+    client_secret: zSecret.describe('Client secret value (not its ID) of the app registration, usually `${GRAPH_CLIENT_SECRET}`.'),
+    // Naming the mailbox is all it takes to follow it.
     streams: z
       .array(z.enum(STREAMS, { error: `streams must be among ${STREAMS.join(', ')}` }))
       .min(1, 'streams must name at least one of sign_ins, security_alerts, reported_mail')
       .transform((xs) => [...new Set(xs)])
-      .optional(),
-    /** Address of the mailbox user-reported messages are delivered to (Defender's user reported settings). */
-    mailbox: z.email({ error: 'mailbox must be the email address of the mailbox that receives user-reported messages' }).optional(),
-    /** Folder of that mailbox to follow: a well-known name (`inbox`) or a folder id. */
-    folder: z.string().min(1).default('inbox'),
+      .optional()
+      .describe('What to follow. Default: sign_ins and security_alerts, plus reported_mail when mailbox is set.'),
+    mailbox: z
+      .email({ error: 'mailbox must be the email address of the mailbox that receives user-reported messages' })
+      .optional()
+      .describe("Address of the mailbox user-reported messages are delivered to (Defender's user reported settings)."),
+    folder: z.string().min(1).default('inbox').describe('Folder of that mailbox to follow: a well-known name (`inbox`) or a folder id.'),
     ...pollerFields({
       // Entra writes sign-ins minutes (at worst hours) after they happen. Entra keeps sign-ins 7 to 30 days.
       backfill: zBackfill('1d'),
@@ -44,10 +44,11 @@ export const microsoftGraphConfigSchema = withRenames(
       baseUrl: 'https://graph.microsoft.com',
       maxAttempts: 6,
     }),
-    /** Each sign-in or alert query covers at most this much time, so a long backfill commits progress as it goes. */
-    window: zDuration.prefault('1h').refine((ms) => ms >= 1000, { message: 'window must be at least 1s' }),
-    /** Microsoft Entra authority the token is requested from. */
-    login_url: zUrl('login_url').default('https://login.microsoftonline.com'),
+    window: zDuration
+      .prefault('1h')
+      .refine((ms) => ms >= 1000, { message: 'window must be at least 1s' })
+      .describe('Each sign-in or alert query covers at most this much time, so a long backfill commits progress as it goes.'),
+    login_url: zHttpUrl('https://login.microsoftonline.com').default('https://login.microsoftonline.com').describe('Microsoft Entra authority the token is requested from.'),
   },
   { backfill_start: 'backfill', graph_url: 'base_url', max_attempts: 'retry.max_attempts' },
   'microsoft-graph source config',
