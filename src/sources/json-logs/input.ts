@@ -1,5 +1,5 @@
 /** Opens what a json-logs source reads: a file (gzip or not) or a stream, with errors that name the input. */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -63,16 +63,17 @@ export async function openInput(
     return { chunks: input.stream, label: input.label, total: undefined, bytesRead: undefined, close: () => {} };
   }
   const path = input.path;
-  let size: number;
+  const unreadable = (why: string, cause?: unknown) =>
+    new SaaswatchError('CONFIG_INVALID', `json-logs source "${name}": cannot read ${path}: ${why}`, { ...(cause === undefined ? {} : { cause }), details: { path } });
+  let st: Stats;
   try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    size = st.size;
+    st = await stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
-    throw new SaaswatchError('CONFIG_INVALID', `json-logs source "${name}": cannot read ${path}: ${why}`, { cause: err, details: { path } });
+    throw unreadable(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(err), err);
   }
+  if (st.isDirectory()) throw unreadable('is a directory');
+  const size = st.size;
   const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   if (/\.gz$/i.test(path)) {
     const gunzip = createGunzip({ chunkSize: READ_CHUNK_BYTES });
