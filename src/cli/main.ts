@@ -140,9 +140,10 @@ export async function main(argv: string[], opts: { now?: Clock } = {}): Promise<
       // --help and --version are "errors" to commander; they are successes to a script.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (err instanceof SaaswatchError && (err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND')) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return EXIT.usage;
+    if (err instanceof SaaswatchError) {
+      // The catalogue decides the exit code: 2 when the user must change something before retrying.
+      process.stderr.write(`error: ${err.message}\nfix: ${err.fix}\n`);
+      return err.exitCode;
     }
     process.stderr.write(`error: ${errorMessage(err)}\n`);
     return EXIT.error;

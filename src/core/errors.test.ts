@@ -38,6 +38,7 @@ describe('error catalogue', () => {
       expect(err.retryable, code).toBe(ERROR_CATALOGUE[code].retryable);
       expect(err.exitCode).toBe(ERROR_CATALOGUE[code].exitCode);
       expect(err.httpStatus).toBe(ERROR_CATALOGUE[code].httpStatus);
+      expect(err.fix).toBe(ERROR_CATALOGUE[code].fix);
       // Every field of the sample reaches the message (the template uses what it is given).
       for (const [k, v] of Object.entries(SAMPLE_ARGS[code])) {
         if (k === 'retryAfterMs' || k === 'known' || k === 'kind') continue;
@@ -70,6 +71,7 @@ describe('error catalogue', () => {
       expect(s, code).toContain(`exit ${spec.exitCode}`);
       expect(s, code).toContain(`HTTP ${spec.httpStatus}`);
       expect(s, code).toMatch(spec.retryable ? /\bRetryable/ : /Not retryable/);
+      expect(s, code).toContain(`Fix: ${spec.fix}`);
     }
   });
 });
