@@ -187,6 +187,12 @@ describe('saaswatch CLI', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('names a bad SAASWATCH_NOW with exit 2 and how to get the system clock back', async () => {
+    const r = await runCli(['alerts', '--config', config], { env: { ...env, SAASWATCH_NOW: 'yesterday' } });
+    expect(r.code).toBe(ERROR_CATALOGUE.CONFIG_INVALID.exitCode);
+    expect(r.stderr).toContain('error: SAASWATCH_NOW: expected an ISO time such as 2026-03-02T09:00:00Z, got "yesterday" (unset it to use the system clock)\nfix: ');
+  });
+
   it('draws a progress bar on a terminal and never into a pipe', async () => {
     // `script` gives the child a real pseudo-terminal, as an interactive shell would.
     const tty = await new Promise<string>((resolve, reject) => {
