@@ -162,6 +162,15 @@ describe('http-json source against a local API', () => {
     });
   });
 
+  it('refuses an answer over max_body_bytes with INPUT_TOO_LARGE naming the size and the limit', async () => {
+    const f = await fake({ shape: 'wrapped' });
+    await expect(drain(source(f, { max_body_bytes: 1024 }))).rejects.toMatchObject({
+      code: 'INPUT_TOO_LARGE',
+      retryable: false,
+      message: expect.stringMatching(/^http-json source vendor answer: \d{4,} bytes is over the limit of max_body_bytes \(1024\)$/),
+    });
+  });
+
   it('reads Link headers with several relations', () => {
     expect(linkHeaderNext('<https://a.example/x?p=2>; rel="next", <https://a.example/x?p=9>; rel="last"', 'https://a.example/x')).toBe('https://a.example/x?p=2');
     expect(linkHeaderNext('</x?p=3>; rel="prev next"', 'https://a.example/x')).toBe('https://a.example/x?p=3');

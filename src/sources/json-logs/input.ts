@@ -3,7 +3,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { SaaswatchError, errorMessage } from '../../core/index.js';
+import { errorMessage, errors } from '../../core/index.js';
 import type { JsonLogsConfig } from './config.js';
 
 /** What to read instead of config.path: a file, or an open stream (stdin for `saaswatch ingest -`). */
@@ -33,7 +33,7 @@ export async function* guarded(chunks: AsyncIterable<Buffer | string | Uint8Arra
       try {
         r = await it.next();
       } catch (err) {
-        throw new SaaswatchError('INPUT_MALFORMED', `cannot read ${label}: ${errorMessage(err)}`, { cause: err });
+        throw errors.inputMalformed({ where: '', problem: `cannot read ${label}: ${errorMessage(err)}`, cause: err });
       }
       if (r.done) return;
       yield r.value;
@@ -55,16 +55,16 @@ export async function openInput(
 ): Promise<OpenInput> {
   const input = override ?? (config.path !== undefined ? { path: config.path } : undefined);
   if (input === undefined) {
-    throw new SaaswatchError('CONFIG_INVALID', `json-logs source "${name}" has no path; set path in its config or pass a file to saaswatch ingest`);
+    throw errors.configInvalid({ path: `json-logs source "${name}"`, problem: 'has no path', fix: 'set path in its config or pass a file to saaswatch ingest' });
   }
   if ('stream' in input) {
-    if (streamUsed.value) throw new SaaswatchError('INTERNAL', `json-logs source "${name}": the input stream ${input.label} was already read`);
+    if (streamUsed.value) throw errors.internal({ problem: `json-logs source "${name}": the input stream ${input.label} was already read` });
     streamUsed.value = true;
     return { chunks: input.stream, label: input.label, total: undefined, bytesRead: undefined, close: () => {} };
   }
   const path = input.path;
   const unreadable = (why: string, cause?: unknown) =>
-    new SaaswatchError('CONFIG_INVALID', `json-logs source "${name}": cannot read ${path}: ${why}`, { ...(cause === undefined ? {} : { cause }), details: { path } });
+    errors.configInvalid({ path: `json-logs source "${name}"`, problem: `cannot read ${path}: ${why}`, ...(cause === undefined ? {} : { cause }), details: { path } });
   let st: Stats;
   try {
     st = await stat(path);
