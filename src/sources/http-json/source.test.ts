@@ -158,7 +158,7 @@ describe('http-json source against a local API', () => {
     const f = await fake({ shape: 'wrapped' });
     await expect(drain(source(f, { items_path: 'result.entries' }))).rejects.toMatchObject({
       code: 'INPUT_MALFORMED',
-      message: expect.stringMatching(/without a records array at items_path "result.entries"; set items_path/),
+      message: expect.stringMatching(/without a records array at items_path "result.entries" \(set items_path to where the records are\)$/),
     });
   });
 
