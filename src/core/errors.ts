@@ -18,7 +18,7 @@ export interface ErrorSpec {
 }
 
 export const ERROR_CATALOGUE = {
-  CONFIG_INVALID: { summary: 'A configuration value (or a rule file) is invalid.', retryable: false, exitCode: 2, httpStatus: 400, fix: 'Correct the named field; `saaswatch config check` lists every problem at once.' },
+  CONFIG_INVALID: { summary: 'A configuration value (or a rule file) is invalid.', retryable: false, exitCode: 2, httpStatus: 400, fix: 'Correct each named field, then run `saaswatch config check` again.' },
   CONFIG_NOT_FOUND: { summary: 'The configuration file does not exist.', retryable: false, exitCode: 2, httpStatus: 404, fix: 'Pass `-c FILE`, or create `saaswatch.yml` in the working folder.' },
   UNKNOWN_PLUGIN: { summary: 'A source, detector or sink `type` that no plugin provides.', retryable: false, exitCode: 2, httpStatus: 400, fix: 'Correct the `type`; the known types are listed in the message.' },
   INPUT_MALFORMED: { summary: 'Input that cannot be read as what it should be (a record, a file, a request).', retryable: false, exitCode: 1, httpStatus: 400, fix: 'Correct the input at the place the message names.' },
