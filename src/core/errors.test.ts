@@ -59,6 +59,8 @@ describe('error catalogue', () => {
     const cause = new Error('disk');
     const s = errors.storage({ operation: 'commitBatch', problem: 'disk', retryable: false, cause });
     expect([s.retryable, s.cause]).toEqual([false, cause]);
+    const page = errors.inputMalformed({ where: 'Dropbox team_log', problem: 'answered without events', retryable: true });
+    expect([page.message, page.retryable, errors.inputMalformed({ where: 'x', problem: 'y' }).retryable]).toEqual(['Dropbox team_log: answered without events', true, false]);
   });
 
   it('docs/errors.md documents exactly the catalogue, each code with its exit code and status', () => {

@@ -98,8 +98,9 @@ export const errors = {
       located(o.path ?? '', `unknown ${o.kind} type ${JSON.stringify(o.type)}`, `${o.suggestion ? `did you mean ${JSON.stringify(o.suggestion)}? ` : ''}known: ${o.known.join(', ')}`),
       withDetails(o, { kind: o.kind, type: o.type }),
     ),
-  /** `<where>: <problem>`, e.g. `asn.csv:12: expected a number and a comma`. */
-  inputMalformed: (o: { where: string; problem: string; fix?: string } & Extra) => make('INPUT_MALFORMED', located(o.where, o.problem, o.fix), withDetails(o, { where: o.where })),
+  /** `<where>: <problem>`, e.g. `asn.csv:12: expected a number and a comma`; retryable when a remote API sent it (the next answer may be whole). */
+  inputMalformed: (o: { where: string; problem: string; fix?: string; retryable?: boolean } & Extra) =>
+    make('INPUT_MALFORMED', located(o.where, o.problem, o.fix), { ...withDetails(o, { where: o.where }), ...(o.retryable === undefined ? {} : { retryable: o.retryable }) }),
   /** `<where>: <size> is over the limit of <limit>`. */
   inputTooLarge: (o: { where: string; size: string; limit: string } & Extra) => make('INPUT_TOO_LARGE', located(o.where, `${o.size} is over the limit of ${o.limit}`), withDetails(o, { where: o.where })),
   /** `<where>: <problem>`. */

@@ -105,7 +105,7 @@ export function toSaaswatchError(err: unknown, ctx: { stream?: StreamName; mailb
     const status = err.statusCode;
     const target = ctx.what ? `${TARGET} ${ctx.what}` : TARGET;
     if (status < 300) {
-      return new SaaswatchError('INPUT_MALFORMED', `${target} answered ${status} with a body that is not JSON: ${err.message}`, { retryable: true, cause: err });
+      return errors.inputMalformed({ where: target, problem: `answered ${status} with a body that is not JSON: ${err.message}`, retryable: true, cause: err });
     }
     const code = err.code ?? undefined;
     const detail = [code, err.message].filter(Boolean).join(': ');
@@ -207,7 +207,7 @@ class FetchHandler implements Middleware {
 function asPage(body: unknown, what: string): GraphPage {
   const b = body as { value?: unknown; '@odata.nextLink'?: unknown; '@odata.deltaLink'?: unknown } | null | undefined;
   if (!b || typeof b !== 'object' || !Array.isArray(b.value)) {
-    throw new SaaswatchError('INPUT_MALFORMED', `${TARGET} ${what} answered without a value array`, { retryable: true });
+    throw errors.inputMalformed({ where: `${TARGET} ${what}`, problem: 'answered without a value array', retryable: true });
   }
   const next = b['@odata.nextLink'];
   const delta = b['@odata.deltaLink'];
