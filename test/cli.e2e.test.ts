@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOGUE } from '../src/core/errors.js';
 import { verifySignature } from '../src/sinks/webhook/sink.js';
 import { ATTACKER_IP, BIN, ROOT, runCli, SAMPLE, SAMPLE_SOURCE, startReceiver, tempDir, writeConfig } from './helpers.js';
 
@@ -190,6 +191,24 @@ describe('saaswatch CLI', () => {
     const r = await runCli(['ingest', missing, '--config', config], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`cannot read ${missing}: no such file`);
+  });
+
+  it("ends on any catalogue error with the code's exit code, its message and its fix, and no secret", async () => {
+    // Nothing listens on port 1: the store cannot be opened, which is STORAGE_UNAVAILABLE, not a config error.
+    const pgDown = writeConfig(tempDir(), { storage: { type: 'postgres', url: 'postgres://saaswatch:pw-e2e-secret@127.0.0.1:1/saaswatch' } });
+    const r = await runCli(['alerts', '--config', pgDown]);
+    const { exitCode, fix } = ERROR_CATALOGUE.STORAGE_UNAVAILABLE;
+    expect(r.code, r.stderr).toBe(exitCode);
+    expect(r.stderr).toMatch(/^error: storage unavailable during \w+: connect ECONNREFUSED 127\.0\.0\.1:1\n/);
+    expect(r.stderr).toContain(`\nfix: ${fix}\n`);
+    expect(r.stderr).not.toContain('pw-e2e-secret');
+    expect(r.stdout).toBe('');
+  });
+
+  it('names a bad SAASWATCH_NOW with exit 2 and how to get the system clock back', async () => {
+    const r = await runCli(['alerts', '--config', config], { env: { ...env, SAASWATCH_NOW: 'yesterday' } });
+    expect(r.code).toBe(ERROR_CATALOGUE.CONFIG_INVALID.exitCode);
+    expect(r.stderr).toContain('error: SAASWATCH_NOW: expected an ISO time such as 2026-03-02T09:00:00Z, got "yesterday" (unset it to use the system clock)\nfix: ');
   });
 
   it('draws a progress bar on a terminal and never into a pipe', async () => {

@@ -5,7 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { createApp, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
-import { SaaswatchError, type Clock, type Source } from '../core/index.js';
+import { errors, type Clock, type Source } from '../core/index.js';
 import { runDemo } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
@@ -85,7 +85,13 @@ function jsonLogsInstance(config: Config, name: string | undefined): PluginInsta
   const candidates = config.sources.filter((s) => s.type === 'json-logs');
   if (name) {
     const found = candidates.find((s) => s.name === name);
-    if (!found) throw new SaaswatchError('CONFIG_INVALID', `--source ${name}: no json-logs source with that name in ${config.file ?? 'the config'}; known: ${candidates.map((s) => s.name).join(', ') || 'none'}`);
+    if (!found) {
+      throw errors.configInvalid({
+        path: `--source ${name}`,
+        problem: `no json-logs source with that name in ${config.file ?? 'the config'}`,
+        fix: `known: ${candidates.map((s) => s.name).join(', ') || 'none'}`,
+      });
+    }
     return found;
   }
   if (candidates[0]) return candidates[0];
@@ -96,7 +102,7 @@ function jsonLogsInstance(config: Config, name: string | undefined): PluginInsta
 export async function run(opts: { config?: string; progress: boolean; once?: boolean }, now: Clock): Promise<number> {
   return withApp(opts.config, async (app) => {
     if (!app.config.sources.length) {
-      throw new SaaswatchError('CONFIG_INVALID', `sources: nothing to run; add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\``);
+      throw errors.configInvalid({ path: 'sources', problem: 'nothing to run', fix: `add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\`` });
     }
     await app.store.purgeEventsBefore(now() - app.config.storage.retention);
     const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
@@ -125,7 +131,7 @@ export async function ingest(file: string, opts: { config?: string; source?: str
 
 export async function demo(opts: { dataDir: string; users: number; days: number; seed: number; end?: string }, now: Clock): Promise<number> {
   const end = opts.end === undefined ? undefined : new Date(opts.end);
-  if (end && !Number.isFinite(end.getTime())) throw new SaaswatchError('CONFIG_INVALID', `--end: expected an ISO time such as 2026-03-02T09:00:00Z, got "${opts.end}"`);
+  if (end && !Number.isFinite(end.getTime())) throw errors.configInvalid({ path: '--end', problem: `expected an ISO time such as 2026-03-02T09:00:00Z, got "${opts.end}"` });
   const { stats, truth, app } = await runDemo({
     dataDir: resolve(opts.dataDir),
     users: opts.users,

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { clockFrom, systemClock, type Clock } from '../core/clock.js';
-import { errorMessage, SaaswatchError } from '../core/errors.js';
+import { errorMessage, errors, SaaswatchError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, EXPLAIN_RECORDS, intOption } from './options.js';
 
@@ -21,7 +21,7 @@ export function clockFromEnv(env: NodeJS.ProcessEnv = process.env): Clock {
   if (at === undefined || at === '') return systemClock;
   const t = Date.parse(at);
   if (!Number.isFinite(t) || !/\d{4}-\d{2}-\d{2}T/.test(at)) {
-    throw new SaaswatchError('CONFIG_INVALID', `SAASWATCH_NOW: expected an ISO time such as 2026-03-02T09:00:00Z, got "${at}"; unset it to use the system clock`);
+    throw errors.configInvalid({ path: 'SAASWATCH_NOW', problem: `expected an ISO time such as 2026-03-02T09:00:00Z, got "${at}"`, fix: 'unset it to use the system clock' });
   }
   return clockFrom(t);
 }
@@ -140,9 +140,10 @@ export async function main(argv: string[], opts: { now?: Clock } = {}): Promise<
       // --help and --version are "errors" to commander; they are successes to a script.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (err instanceof SaaswatchError && (err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND')) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return EXIT.usage;
+    if (err instanceof SaaswatchError) {
+      // The catalogue decides the exit code: 2 when the user must change something before retrying.
+      process.stderr.write(`error: ${err.message}\nfix: ${err.fix}\n`);
+      return err.exitCode;
     }
     process.stderr.write(`error: ${errorMessage(err)}\n`);
     return EXIT.error;

@@ -13,24 +13,26 @@ export interface ErrorSpec {
   exitCode: 1 | 2;
   /** Status when the error answers an HTTP request. */
   httpStatus: number;
+  /** One sentence for the user after the message: what to do about it (the CLI prints it). */
+  fix: string;
 }
 
 export const ERROR_CATALOGUE = {
-  CONFIG_INVALID: { summary: 'A configuration value (or a rule file) is invalid.', retryable: false, exitCode: 2, httpStatus: 400 },
-  CONFIG_NOT_FOUND: { summary: 'The configuration file does not exist.', retryable: false, exitCode: 2, httpStatus: 404 },
-  UNKNOWN_PLUGIN: { summary: 'A source, detector or sink `type` that no plugin provides.', retryable: false, exitCode: 2, httpStatus: 400 },
-  INPUT_MALFORMED: { summary: 'Input that cannot be read as what it should be (a record, a file, a request).', retryable: false, exitCode: 1, httpStatus: 400 },
-  INPUT_TOO_LARGE: { summary: 'Input over a configured size limit.', retryable: false, exitCode: 1, httpStatus: 413 },
-  TIMESTAMP_INVALID: { summary: 'A record whose timestamp is missing or cannot be parsed.', retryable: false, exitCode: 1, httpStatus: 400 },
-  FIELD_MISSING: { summary: 'A record without a field its mapping requires.', retryable: false, exitCode: 1, httpStatus: 400 },
-  FIELD_TYPE: { summary: 'A record field of the wrong type.', retryable: false, exitCode: 1, httpStatus: 400 },
-  STORAGE: { summary: 'The store (or an output file) failed an operation.', retryable: true, exitCode: 1, httpStatus: 500 },
-  STORAGE_UNAVAILABLE: { summary: 'The store cannot be reached or opened.', retryable: true, exitCode: 1, httpStatus: 503 },
-  HTTP_RETRYABLE: { summary: 'A remote service answered "later" (5xx, 408, 429), maybe with Retry-After.', retryable: true, exitCode: 1, httpStatus: 502 },
-  HTTP_REJECTED: { summary: 'A remote service refused the request (4xx, unfollowed redirect).', retryable: false, exitCode: 1, httpStatus: 502 },
-  NETWORK: { summary: 'A remote service could not be reached (refused, reset, DNS, TLS).', retryable: true, exitCode: 1, httpStatus: 502 },
-  TIMEOUT: { summary: 'A remote service did not answer in time.', retryable: true, exitCode: 1, httpStatus: 504 },
-  INTERNAL: { summary: 'A bug: saaswatch broke one of its own invariants.', retryable: false, exitCode: 1, httpStatus: 500 },
+  CONFIG_INVALID: { summary: 'A configuration value (or a rule file) is invalid.', retryable: false, exitCode: 2, httpStatus: 400, fix: 'Correct each named field, then run `saaswatch config check` again.' },
+  CONFIG_NOT_FOUND: { summary: 'The configuration file does not exist.', retryable: false, exitCode: 2, httpStatus: 404, fix: 'Pass `-c FILE`, or create `saaswatch.yml` in the working folder.' },
+  UNKNOWN_PLUGIN: { summary: 'A source, detector or sink `type` that no plugin provides.', retryable: false, exitCode: 2, httpStatus: 400, fix: 'Correct the `type`; the known types are listed in the message.' },
+  INPUT_MALFORMED: { summary: 'Input that cannot be read as what it should be (a record, a file, a request).', retryable: false, exitCode: 1, httpStatus: 400, fix: 'Correct the input at the place the message names.' },
+  INPUT_TOO_LARGE: { summary: 'Input over a configured size limit.', retryable: false, exitCode: 1, httpStatus: 413, fix: 'Split the input, or raise the limit that the message names.' },
+  TIMESTAMP_INVALID: { summary: 'A record whose timestamp is missing or cannot be parsed.', retryable: false, exitCode: 1, httpStatus: 400, fix: "Check the source's `timestamp` mapping, `timestamp_format` and `timezone`." },
+  FIELD_MISSING: { summary: 'A record without a field its mapping requires.', retryable: false, exitCode: 1, httpStatus: 400, fix: "Check the source's field mapping, or add the field to the records." },
+  FIELD_TYPE: { summary: 'A record field of the wrong type.', retryable: false, exitCode: 1, httpStatus: 400, fix: "Check the source's field mapping against the records' values." },
+  STORAGE: { summary: 'The store (or an output file) failed an operation.', retryable: true, exitCode: 1, httpStatus: 500, fix: 'Check the free space and permissions of `data_dir` (or the database), then run the command again.' },
+  STORAGE_UNAVAILABLE: { summary: 'The store cannot be reached or opened.', retryable: true, exitCode: 1, httpStatus: 503, fix: 'Check that the database is running and `storage.url` (or `data_dir`) is right, then run the command again.' },
+  HTTP_RETRYABLE: { summary: 'A remote service answered "later" (5xx, 408, 429), maybe with Retry-After.', retryable: true, exitCode: 1, httpStatus: 502, fix: 'Run the command again later; a running saaswatch retries on its own.' },
+  HTTP_REJECTED: { summary: 'A remote service refused the request (4xx, unfollowed redirect).', retryable: false, exitCode: 1, httpStatus: 502, fix: 'Check the URL, the credentials and their permissions for that service.' },
+  NETWORK: { summary: 'A remote service could not be reached (refused, reset, DNS, TLS).', retryable: true, exitCode: 1, httpStatus: 502, fix: 'Check the URL, DNS, proxy and TLS settings, and that the service is reachable from this machine.' },
+  TIMEOUT: { summary: 'A remote service did not answer in time.', retryable: true, exitCode: 1, httpStatus: 504, fix: 'Run the command again, or raise the `timeout` of that source or sink.' },
+  INTERNAL: { summary: 'A bug: saaswatch broke one of its own invariants.', retryable: false, exitCode: 1, httpStatus: 500, fix: 'This is a bug: please report it with the log line (`SAASWATCH_LOG_LEVEL=debug` for more).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -67,6 +69,11 @@ export class SaaswatchError extends Error {
   get httpStatus(): number {
     return ERROR_CATALOGUE[this.code].httpStatus;
   }
+
+  /** What the user can do about an error of this code (the catalogue's `fix`). */
+  get fix(): string {
+    return ERROR_CATALOGUE[this.code].fix;
+  }
 }
 
 type Extra = Pick<ErrorOptions, 'cause' | 'details'>;
@@ -91,8 +98,9 @@ export const errors = {
       located(o.path ?? '', `unknown ${o.kind} type ${JSON.stringify(o.type)}`, `${o.suggestion ? `did you mean ${JSON.stringify(o.suggestion)}? ` : ''}known: ${o.known.join(', ')}`),
       withDetails(o, { kind: o.kind, type: o.type }),
     ),
-  /** `<where>: <problem>`, e.g. `asn.csv:12: expected a number and a comma`. */
-  inputMalformed: (o: { where: string; problem: string; fix?: string } & Extra) => make('INPUT_MALFORMED', located(o.where, o.problem, o.fix), withDetails(o, { where: o.where })),
+  /** `<where>: <problem>`, e.g. `asn.csv:12: expected a number and a comma`; retryable when a remote API sent it (the next answer may be whole). */
+  inputMalformed: (o: { where: string; problem: string; fix?: string; retryable?: boolean } & Extra) =>
+    make('INPUT_MALFORMED', located(o.where, o.problem, o.fix), { ...withDetails(o, { where: o.where }), ...(o.retryable === undefined ? {} : { retryable: o.retryable }) }),
   /** `<where>: <size> is over the limit of <limit>`. */
   inputTooLarge: (o: { where: string; size: string; limit: string } & Extra) => make('INPUT_TOO_LARGE', located(o.where, `${o.size} is over the limit of ${o.limit}`), withDetails(o, { where: o.where })),
   /** `<where>: <problem>`. */

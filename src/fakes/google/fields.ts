@@ -1,4 +1,5 @@
 /** Google's partial-response `fields` parameter (`nextPageToken,files(id,permissions(type,role))`), parsed and applied. */
+import { errors } from '../../core/index.js';
 
 /** A field selection: `true` keeps the whole value, a nested selection projects into it. */
 export type FieldTree = Map<string, FieldTree | true>;
@@ -7,7 +8,7 @@ export type FieldTree = Map<string, FieldTree | true>;
 export function parseFields(spec: string): FieldTree {
   let i = 0;
   const fail = (why: string): never => {
-    throw new Error(`Invalid field selection ${spec}: ${why} at ${i}`);
+    throw errors.inputMalformed({ where: '', problem: `Invalid field selection ${spec}: ${why} at ${i}` });
   };
   const name = (): string => {
     const m = /^[A-Za-z0-9_*]+/.exec(spec.slice(i));

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errors } from '../../core/index.js';
 import { parseFields, project, type FieldTree } from './fields.js';
 import { GOOGLE_TOKEN_AUDIENCE, verifyAssertion } from './service-account.js';
 import type { ActivitiesPage, Activity, Channel, DriveChange, DriveFile, DrivePermission } from './types.js';
@@ -508,7 +509,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       if (c.removed) files.delete(c.fileId);
       else {
         file = structuredClone(c.file ?? files.get(c.fileId));
-        if (!file) throw new Error(`fake google: addChange for unknown file ${c.fileId} without its new state`);
+        if (!file) throw errors.internal({ problem: `fake google: addChange for unknown file ${c.fileId} without its new state` });
         files.set(c.fileId, file);
       }
       changes.push({ kind: 'drive#change', changeType: 'file', time, removed: c.removed ?? false, fileId: c.fileId, ...(file ? { file } : {}) });

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errors } from '../../core/index.js';
 import { HttpError, readBody } from '../http.js';
 import type { GraphAlert, GraphMessage, GraphSignIn } from './records.js';
 
@@ -491,7 +492,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     },
     markRead(id) {
       const m = messages.get(id);
-      if (!m) throw new Error(`no message ${id}`);
+      if (!m) throw errors.internal({ problem: `fake microsoft-graph: markRead of unknown message ${id}` });
       const etag = `W/"CQAAABYAAAA${randomBytes(12).toString('hex')}"`;
       messages.set(id, { ...m, isRead: true, '@odata.etag': etag, changeKey: etag.slice(3, -1), lastModifiedDateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } as GraphMessage);
       changes.push({ seq: ++seq, id, removed: false });

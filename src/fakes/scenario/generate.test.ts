@@ -302,8 +302,8 @@ describe('generateScenario', () => {
   });
 
   it('rejects nonsensical sizes', () => {
-    expect(() => generateScenario({ users: 0 })).toThrow(RangeError);
-    expect(() => generateScenario({ files: 0 })).toThrow(RangeError);
-    expect(() => generateScenario({ days: 0 })).toThrow(RangeError);
+    expect(() => generateScenario({ users: 0 })).toThrow(expect.objectContaining({ code: 'INPUT_MALFORMED', message: 'scenario users: must be a positive integer' }));
+    expect(() => generateScenario({ files: 0 })).toThrow(expect.objectContaining({ code: 'INPUT_MALFORMED', message: 'scenario files: must be a positive integer' }));
+    expect(() => generateScenario({ days: 0 })).toThrow(expect.objectContaining({ code: 'INPUT_MALFORMED', message: 'scenario days: must be positive' }));
   });
 });

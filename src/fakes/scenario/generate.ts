@@ -1,4 +1,5 @@
 /** Seeded generator of a realistic organisation's Google Workspace, Dropbox and Microsoft 365 audit trail with injected, labelled attacks. */
+import { errors } from '../../core/index.js';
 import { Rng } from '../../detection/random.js';
 import { localMidnight, localParts } from './clock.js';
 import { REPORT_MAILBOX, mirrorSignIns, phishingCampaign, tenantIdFor, type GoogleLogin } from './microsoft.js';
@@ -45,9 +46,9 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   const end = (opts.end ?? DEFAULT_END).getTime();
   const start = end - days * DAY;
   const attacks = [...new Set(opts.attacks ?? ATTACK_KINDS)];
-  if (!(Number.isInteger(userCount) && userCount >= 1)) throw new RangeError('users must be a positive integer');
-  if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw new RangeError('files must be a positive integer');
-  if (!(days > 0)) throw new RangeError('days must be positive');
+  if (!(Number.isInteger(userCount) && userCount >= 1)) throw errors.inputMalformed({ where: 'scenario users', problem: 'must be a positive integer' });
+  if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw errors.inputMalformed({ where: 'scenario files', problem: 'must be a positive integer' });
+  if (!(days > 0)) throw errors.inputMalformed({ where: 'scenario days', problem: 'must be positive' });
 
   // Separate streams: adding an attack or an id must not reshuffle everyone's normal behaviour.
   const orgRng = new Rng(`scenario:${seed}:org`);

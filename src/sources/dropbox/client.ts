@@ -1,6 +1,6 @@
 /** The official Dropbox SDK for team_log, with an injected fetch (base URL override, abort, timeout) and classified errors. */
 import { Dropbox, DropboxResponseError, type team_log } from 'dropbox';
-import { SaaswatchError, type Secret } from '../../core/index.js';
+import { SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
 /** Where the SDK sends RPC calls; rewritten to `base_url` when one is configured. */
@@ -108,7 +108,7 @@ export function createTeamLogClient(opts: TeamLogClientOptions): TeamLogClient {
       const res = await fn();
       const r = res.result as Partial<team_log.GetTeamEventsResult> | undefined;
       if (!r || !Array.isArray(r.events) || typeof r.cursor !== 'string' || typeof r.has_more !== 'boolean') {
-        throw new SaaswatchError('INPUT_MALFORMED', `${TARGET} answered without events, cursor and has_more`, { retryable: true });
+        throw errors.inputMalformed({ where: TARGET, problem: 'answered without events, cursor and has_more', retryable: true });
       }
       return { events: r.events, cursor: r.cursor, has_more: r.has_more };
     } catch (err) {

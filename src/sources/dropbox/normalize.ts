@@ -1,6 +1,6 @@
 /** Maps one Dropbox team_log TeamEvent onto the SecurityEvent schema, or says why it cannot. */
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
-import { eventId } from '../../core/index.js';
+import { errors, eventId } from '../../core/index.js';
 
 export const PROVIDER = 'dropbox';
 
@@ -179,6 +179,6 @@ export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeRes
 /** A rule example's team_log TeamEvent at `time` (see SourcePlugin.example); Dropbox stamps whole seconds. */
 export function normalizeExample(record: Record<string, unknown>, time: string): SecurityEvent[] {
   const r = normalizeTeamEvent({ ...record, timestamp: time.replace(/\.\d{3}Z$/, 'Z') }, time);
-  if (!r.ok) throw new Error(`the Dropbox normalizer rejected the record: ${r.reason}`);
+  if (!r.ok) throw errors.inputMalformed({ where: '', problem: `the Dropbox normalizer rejected the record: ${r.reason}` });
   return [r.event];
 }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { admin, type admin_reports_v1 } from '@googleapis/admin';
 import { drive, type drive_v3 } from '@googleapis/drive';
 import { JWT } from 'google-auth-library';
-import { SaaswatchError, errorMessage } from '../../core/index.js';
+import { errorMessage, errors } from '../../core/index.js';
 import type { GoogleWorkspaceConfig } from './config.js';
 
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
@@ -37,7 +37,7 @@ export async function loadServiceAccount(config: GoogleWorkspaceConfig, baseDir?
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new SaaswatchError('CONFIG_INVALID', `google-workspace: cannot read ${where}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, { cause: err });
+      throw errors.configInvalid({ path: 'google-workspace', problem: `cannot read ${where}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, cause: err });
     }
   }
   let json: Partial<ServiceAccountKey & { type: string }>;
@@ -45,10 +45,10 @@ export async function loadServiceAccount(config: GoogleWorkspaceConfig, baseDir?
     json = JSON.parse(text) as typeof json;
   } catch {
     // Not the parse error's text: it quotes the input, which is a private key.
-    throw new SaaswatchError('CONFIG_INVALID', `google-workspace: ${where} is not JSON (expected a service-account key file)`);
+    throw errors.configInvalid({ path: 'google-workspace', problem: `${where} is not JSON`, fix: 'expected a service-account key file' });
   }
   if (json.type !== 'service_account' || typeof json.client_email !== 'string' || typeof json.private_key !== 'string') {
-    throw new SaaswatchError('CONFIG_INVALID', `google-workspace: ${where} is not a service-account key (needs type service_account, client_email, private_key)`);
+    throw errors.configInvalid({ path: 'google-workspace', problem: `${where} is not a service-account key`, fix: 'needs type service_account, client_email, private_key' });
   }
   return { client_email: json.client_email, private_key: json.private_key };
 }

@@ -1,6 +1,6 @@
 /** Turns Reports activities (one SecurityEvent per nested event item) and Drive changes into normalized events. */
 import type { DeadLetterInput, EventOutcome, SecurityEvent } from '../../core/index.js';
-import { eventId } from '../../core/index.js';
+import { errors, eventId } from '../../core/index.js';
 import type { ActivityLike, ActivityParameterLike, DriveChangeLike, DriveFileLike } from './wire.js';
 
 export const PROVIDER = 'google-workspace';
@@ -212,6 +212,6 @@ export function normalizeExample(record: Record<string, unknown>, time: string):
   const id: Record<string, unknown> = { ...(record.id as Record<string, unknown> | undefined), time };
   const activity = { ...record, id } as ActivityLike;
   const r = normalizeActivity(activity, { source: 'rules-test', application: String(id.applicationName ?? 'admin'), ingested: time });
-  if (r.deadLetters.length) throw new Error(`the Google normalizer rejected the record: ${r.deadLetters[0]!.reason}`);
+  if (r.deadLetters.length) throw errors.inputMalformed({ where: '', problem: `the Google normalizer rejected the record: ${r.deadLetters[0]!.reason}` });
   return r.events;
 }

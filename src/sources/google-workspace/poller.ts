@@ -5,7 +5,7 @@
 import type { admin_reports_v1 } from '@googleapis/admin';
 import type { drive_v3 } from '@googleapis/drive';
 import type { Logger } from 'pino';
-import { SaaswatchError } from '../../core/index.js';
+import { errors } from '../../core/index.js';
 import { backfillFrom } from '../../pipeline/polling-config.js';
 import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PolledBatch } from '../../pipeline/polling.js';
 import type { GoogleWorkspaceConfig } from './config.js';
@@ -154,7 +154,7 @@ export async function ensureStartPageToken(drive: drive_v3.Drive, state: CursorS
   if (state.drive) return false;
   const res = await withRetry('Drive changes.getStartPageToken', () => drive.changes.getStartPageToken({ supportsAllDrives: true }, { signal: ctx.retry.signal }), ctx.retry);
   const token = res.data.startPageToken;
-  if (!token) throw new SaaswatchError('INPUT_MALFORMED', 'Drive changes.getStartPageToken returned no startPageToken');
+  if (!token) throw errors.inputMalformed({ where: 'Drive changes.getStartPageToken', problem: 'returned no startPageToken' });
   state.drive = { pageToken: token };
   return true;
 }
@@ -185,7 +185,7 @@ export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ct
       batch.deadLetters.push(...out.deadLetters);
     }
     const next = res.data.nextPageToken ?? res.data.newStartPageToken;
-    if (!next) throw new SaaswatchError('INPUT_MALFORMED', 'Drive changes.list returned neither nextPageToken nor newStartPageToken');
+    if (!next) throw errors.inputMalformed({ where: 'Drive changes.list', problem: 'returned neither nextPageToken nor newStartPageToken' });
     // Nothing new: no empty transaction every interval.
     if (next === pageToken && batch.events.length === 0 && batch.deadLetters.length === 0) return;
     state.drive.pageToken = next;

@@ -1,7 +1,7 @@
 /** The google-workspace source plugin: Reports audit logs and Drive changes as batches, woken by Drive push notifications, and the Drive file inventory. */
 import { pino, type Logger } from 'pino';
 import type { Inventory, PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
-import { SaaswatchError } from '../../core/index.js';
+import { SaaswatchError, errors } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
@@ -36,7 +36,7 @@ class GoogleWorkspaceSource extends PollingSource<CursorState> implements Webhoo
     const logger = opts.logger;
     const now = opts.now ?? Date.now;
     if (config.drive.inventory && !opts.files) {
-      throw new SaaswatchError('CONFIG_INVALID', `google-workspace source ${name}: drive.inventory is on but no file store was given`);
+      throw errors.configInvalid({ path: `google-workspace source ${name}`, problem: 'drive.inventory is on but no file store was given' });
     }
     const w = config.drive.watch;
     const channels = w

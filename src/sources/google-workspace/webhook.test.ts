@@ -3,12 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../core/clock.js';
 import type { Store, WebhookRequest, WebhookRoute } from '../../core/index.js';
 import { Secret } from '../../core/index.js';
 import { createServiceAccountKey, startFakeGoogle, type DriveFile, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
-import { silentLogger } from '../../log.js';
+import { loggerOptions, silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
 import { createClients } from './client.js';
@@ -208,6 +210,28 @@ describe('DriveChannels', () => {
     expect(fake.channels.get(first.id)!.stopped).toBe(true);
     expect(fake.channels.get(channels.current!.id)!.stopped).toBe(false);
     expect(fake.requests.filter((r) => r.path === '/drive/v3/channels/stop' && r.status === 204)).toHaveLength(1);
+  });
+
+  it('keeps the new channel when Google refuses to stop the old one, logging the error object', async () => {
+    let clock = T0;
+    fake = await startFakeGoogle({ serviceAccounts: [key], now: () => clock, authNow: systemClock });
+    const logged: string[] = [];
+    const logger = pino(loggerOptions('info'), new Writable({ write: (c, _e, done) => (logged.push(String(c)), done()) }));
+    const address = 'http://127.0.0.1:9/unused';
+    const channels = new DriveChannels({ address, token: new Secret('channel-secret-for-tests'), ttlMs: 2 * 3_600_000, renewBeforeMs: 3_600_000, logger, now: () => clock });
+    const { drive } = createClients(gwConfig(address), { client_email: key.json.client_email, private_key: key.json.private_key });
+    const retry = { maxAttempts: 2, initialMs: 1, maxMs: 1, signal: new AbortController().signal };
+    expect(await channels.ensure(drive, '1', retry)).toBe(true);
+    const first = channels.current!;
+    clock = channels.renewAt() + 1;
+    fake.faults.failNext(1, 403, { path: '/drive/v3/channels/stop' });
+    expect(await channels.ensure(drive, '1', retry)).toBe(true);
+    expect(channels.current!.id).not.toBe(first.id);
+    expect(fake.channels.get(first.id)!.stopped).toBe(false);
+    const line = logged.map((l) => JSON.parse(l) as { msg: string; channel?: string; err?: Record<string, unknown> }).find((l) => l.msg === 'Could not stop the replaced Drive channel.');
+    expect(line).toMatchObject({ channel: first.id, err: { type: 'SaaswatchError', code: 'HTTP_REJECTED', retryable: false, details: { status: 403 } } });
+    expect(line!.err!.stack).toEqual(expect.stringContaining('SaaswatchError: drive channels.stop rejected the request with 403'));
+    expect(logged.join('')).not.toContain('channel-secret-for-tests');
   });
 
   it('answers 401 for an unknown channel and an expired one, 400 without a message number', () => {

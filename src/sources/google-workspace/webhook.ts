@@ -6,7 +6,6 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { drive_v3 } from '@googleapis/drive';
 import type { Logger } from 'pino';
 import type { Secret, WebhookRequest, WebhookResponse, WebhookRoute } from '../../core/index.js';
-import { errorMessage } from '../../core/index.js';
 import { withRetry, type RetryOptions } from './request.js';
 
 export const DRIVE_WEBHOOK_PATH = '/webhooks/google-drive';
@@ -152,7 +151,7 @@ export class DriveChannels {
       await withRetry('drive channels.stop', () => drive.channels.stop({ requestBody: { id: ch.id, resourceId } }, { signal: retry.signal }), retry);
     } catch (err) {
       // It expires on its own; its notifications still verify until then and only trigger a poll.
-      this.#opts.logger.warn({ channel: ch.id, err: errorMessage(err) }, 'Could not stop the replaced Drive channel.');
+      this.#opts.logger.warn({ channel: ch.id, err }, 'Could not stop the replaced Drive channel.');
     }
   }
 

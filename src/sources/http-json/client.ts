@@ -1,5 +1,5 @@
 /** One GET of the configured endpoint: the credential header, a timeout, no redirects, a size limit, and failures classified by retry.ts. */
-import { SaaswatchError, type Secret } from '../../core/index.js';
+import { errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
 export interface HttpJsonClientOptions {
@@ -53,7 +53,7 @@ export function createHttpJsonClient(opts: HttpJsonClientOptions): { get(url: st
       const declared = Number(res.headers.get('content-length') ?? NaN);
       if (declared > opts.maxBodyBytes) {
         await res.body?.cancel();
-        throw new SaaswatchError('INPUT_TOO_LARGE', `${opts.target} answered ${declared} bytes, more than max_body_bytes (${opts.maxBodyBytes})`);
+        throw errors.inputTooLarge({ where: `${opts.target} answer`, size: `${declared} bytes`, limit: `max_body_bytes (${opts.maxBodyBytes})` });
       }
       let body: string;
       try {
@@ -62,7 +62,7 @@ export function createHttpJsonClient(opts: HttpJsonClientOptions): { get(url: st
         throw classifyRequestError(err, { timedOut, timeoutMs: opts.timeoutMs, target: opts.target });
       }
       if (Buffer.byteLength(body) > opts.maxBodyBytes) {
-        throw new SaaswatchError('INPUT_TOO_LARGE', `${opts.target} answered more than max_body_bytes (${opts.maxBodyBytes})`);
+        throw errors.inputTooLarge({ where: `${opts.target} answer`, size: `${Buffer.byteLength(body)} bytes`, limit: `max_body_bytes (${opts.maxBodyBytes})` });
       }
       return { body, contentType: res.headers.get('content-type') ?? '', linkNext: linkHeaderNext(res.headers.get('link'), url) };
     },

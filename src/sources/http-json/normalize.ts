@@ -1,6 +1,6 @@
 /** Splits a response body into records (a JSON array, an object holding one, or JSONL) and maps each through the json-logs normalizer. */
 import type { DeadLetterInput, SecurityEvent } from '../../core/index.js';
-import { SaaswatchError } from '../../core/index.js';
+import { errors } from '../../core/index.js';
 import { payloadOf } from '../json-logs/reader.js';
 import { createNormalizer, type Normalizer } from '../json-logs/normalize.js';
 import type { HttpJsonConfig } from './config.js';
@@ -39,7 +39,7 @@ export function parseBody(body: string, config: Pick<HttpJsonConfig, 'format' | 
     } catch {
       // Not the parser's message: it quotes the body.
       if (format === 'json' || !text.includes('\n')) {
-        throw new SaaswatchError('INPUT_MALFORMED', `${target} did not answer JSON; check url, or set format: jsonl if it sends a record a line`, { retryable: false });
+        throw errors.inputMalformed({ where: target, problem: 'did not answer JSON', fix: 'check url, or set format: jsonl if it sends a record a line' });
       }
       format = 'jsonl';
     }
@@ -61,7 +61,7 @@ export function parseBody(body: string, config: Pick<HttpJsonConfig, 'format' | 
   const items = config.items_path !== undefined ? getPath(document, config.items_path) : ITEM_KEYS.map((k) => getPath(document, k)).find(Array.isArray);
   if (!Array.isArray(items)) {
     const where = config.items_path ? `at items_path "${config.items_path}"` : `(looked for ${ITEM_KEYS.join(', ')})`;
-    throw new SaaswatchError('INPUT_MALFORMED', `${target} answered a JSON object without a records array ${where}; set items_path to where the records are`, { retryable: false });
+    throw errors.inputMalformed({ where: target, problem: `answered a JSON object without a records array ${where}`, fix: 'set items_path to where the records are' });
   }
   return { records: items.map((data) => ({ data })), document };
 }

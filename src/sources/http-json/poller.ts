@@ -2,7 +2,7 @@
  * Polls the endpoint page by page (next link, cursor token, or neither) over [since, until) windows
  * when configured, each batch carrying the state that resumes after it.
  */
-import { SaaswatchError } from '../../core/index.js';
+import { errors } from '../../core/index.js';
 import { backfillFrom } from '../../pipeline/polling-config.js';
 import type { CursorCodec, PollContext, PolledBatch } from '../../pipeline/polling.js';
 import type { HttpJsonConfig } from './config.js';
@@ -98,7 +98,7 @@ export async function* pollHttpJson(p: Poller, start: HttpJsonState, ctx: PollCo
         next = typeof inBody === 'string' && inBody !== '' ? new URL(inBody, url).href : paging.next_path ? undefined : page.linkNext;
         if (next !== undefined && new URL(next).origin !== origin) {
           // The credential header would go with it.
-          throw new SaaswatchError('INPUT_MALFORMED', `${target}: the next link points to another host; not following it`, { retryable: false });
+          throw errors.inputMalformed({ where: target, problem: 'the next link points to another host; not following it' });
         }
       } else if (paging.type === 'cursor') {
         const t = getPath(parsed.document, paging.cursor_path);

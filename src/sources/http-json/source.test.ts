@@ -158,7 +158,16 @@ describe('http-json source against a local API', () => {
     const f = await fake({ shape: 'wrapped' });
     await expect(drain(source(f, { items_path: 'result.entries' }))).rejects.toMatchObject({
       code: 'INPUT_MALFORMED',
-      message: expect.stringMatching(/without a records array at items_path "result.entries"; set items_path/),
+      message: expect.stringMatching(/without a records array at items_path "result.entries" \(set items_path to where the records are\)$/),
+    });
+  });
+
+  it('refuses an answer over max_body_bytes with INPUT_TOO_LARGE naming the size and the limit', async () => {
+    const f = await fake({ shape: 'wrapped' });
+    await expect(drain(source(f, { max_body_bytes: 1024 }))).rejects.toMatchObject({
+      code: 'INPUT_TOO_LARGE',
+      retryable: false,
+      message: expect.stringMatching(/^http-json source vendor answer: \d{4,} bytes is over the limit of max_body_bytes \(1024\)$/),
     });
   });
 

@@ -1,9 +1,9 @@
 /** Opens what a json-logs source reads: a file (gzip or not) or a stream, with errors that name the input. */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { SaaswatchError, errorMessage } from '../../core/index.js';
+import { errorMessage, errors } from '../../core/index.js';
 import type { JsonLogsConfig } from './config.js';
 
 /** What to read instead of config.path: a file, or an open stream (stdin for `saaswatch ingest -`). */
@@ -33,7 +33,7 @@ export async function* guarded(chunks: AsyncIterable<Buffer | string | Uint8Arra
       try {
         r = await it.next();
       } catch (err) {
-        throw new SaaswatchError('INPUT_MALFORMED', `cannot read ${label}: ${errorMessage(err)}`, { cause: err });
+        throw errors.inputMalformed({ where: '', problem: `cannot read ${label}: ${errorMessage(err)}`, cause: err });
       }
       if (r.done) return;
       yield r.value;
@@ -55,24 +55,25 @@ export async function openInput(
 ): Promise<OpenInput> {
   const input = override ?? (config.path !== undefined ? { path: config.path } : undefined);
   if (input === undefined) {
-    throw new SaaswatchError('CONFIG_INVALID', `json-logs source "${name}" has no path; set path in its config or pass a file to saaswatch ingest`);
+    throw errors.configInvalid({ path: `json-logs source "${name}"`, problem: 'has no path', fix: 'set path in its config or pass a file to saaswatch ingest' });
   }
   if ('stream' in input) {
-    if (streamUsed.value) throw new SaaswatchError('INTERNAL', `json-logs source "${name}": the input stream ${input.label} was already read`);
+    if (streamUsed.value) throw errors.internal({ problem: `json-logs source "${name}": the input stream ${input.label} was already read` });
     streamUsed.value = true;
     return { chunks: input.stream, label: input.label, total: undefined, bytesRead: undefined, close: () => {} };
   }
   const path = input.path;
-  let size: number;
+  const unreadable = (why: string, cause?: unknown) =>
+    errors.configInvalid({ path: `json-logs source "${name}"`, problem: `cannot read ${path}: ${why}`, ...(cause === undefined ? {} : { cause }), details: { path } });
+  let st: Stats;
   try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    size = st.size;
+    st = await stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
-    throw new SaaswatchError('CONFIG_INVALID', `json-logs source "${name}": cannot read ${path}: ${why}`, { cause: err, details: { path } });
+    throw unreadable(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(err), err);
   }
+  if (st.isDirectory()) throw unreadable('is a directory');
+  const size = st.size;
   const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   if (/\.gz$/i.test(path)) {
     const gunzip = createGunzip({ chunkSize: READ_CHUNK_BYTES });

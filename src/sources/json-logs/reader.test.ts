@@ -247,7 +247,7 @@ describe('format choice', () => {
   });
 
   it('refuses gzip data with a hint', async () => {
-    await expect(read(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]))).rejects.toThrow(/gzip-compressed; decompress it first/);
+    await expect(read(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]))).rejects.toThrow(/: is gzip-compressed \(decompress it first, e.g. zcat FILE \| saaswatch ingest -\)$/);
   });
 
   it('reads nothing from empty input', async () => {

@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { extname } from 'node:path';
 import type { DeadLetterInput } from '../../core/index.js';
-import { SaaswatchError } from '../../core/index.js';
+import { errors } from '../../core/index.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'csv';
 
@@ -592,7 +592,7 @@ export async function* readRecords(input: AsyncIterable<Buffer | string | Uint8A
     if (first) {
       first = false;
       if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
-        throw new SaaswatchError('INPUT_MALFORMED', `${opts.file} is gzip-compressed; decompress it first (e.g. zcat FILE | saaswatch ingest -)`);
+        throw errors.inputMalformed({ where: opts.file, problem: 'is gzip-compressed', fix: 'decompress it first, e.g. zcat FILE | saaswatch ingest -' });
       }
       if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     }

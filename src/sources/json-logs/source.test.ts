@@ -307,7 +307,7 @@ describe('errors and plugin', () => {
     await expect(missing).rejects.toBeInstanceOf(SaaswatchError);
     await expect(collect(source({ path: join(tmp, 'nope.jsonl') }))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('no such file') });
     await expect(collect(source({}))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('has no path') });
-    await expect(collect(source({ path: tmp }))).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(collect(source({ path: tmp }))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(`cannot read ${tmp}: is a directory`) });
   });
 
   it('reports stream errors as INPUT_MALFORMED naming the input', async () => {

@@ -1,4 +1,5 @@
 /** Turns the timestamp forms found in real logs into epoch milliseconds, reading zone-less times in a configured zone. */
+import { errors } from '../../core/index.js';
 
 export type TimestampFormat = 'auto' | 'epoch_s' | 'epoch_ms' | 'epoch_us';
 
@@ -158,7 +159,7 @@ export class TimestampParser {
 
   constructor(opts: TimestampOptions = {}) {
     const zone = resolveZone(opts.timezone ?? 'UTC');
-    if (!zone) throw new RangeError(`unknown time zone ${JSON.stringify(opts.timezone)}`);
+    if (!zone) throw errors.configInvalid({ path: 'timezone', problem: `unknown time zone ${JSON.stringify(opts.timezone)}`, fix: 'use UTC, an IANA name such as Europe/Paris, or an offset such as +02:00' });
     this.zone = zone;
     this.#format = opts.format ?? 'auto';
     this.#now = opts.now ?? Date.now;

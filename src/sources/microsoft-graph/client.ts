@@ -1,7 +1,7 @@
 /** The official Microsoft Graph SDK on a middleware chain of our own (origin-pinned auth, no SDK retries), with classified errors. */
 import { randomUUID } from 'node:crypto';
 import { Client, GraphClientError, GraphError, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
-import { SaaswatchError, type Secret } from '../../core/index.js';
+import { SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 import type { StreamName } from './config.js';
 import { ClientCredentialsProvider, graphScope } from './token.js';
@@ -105,7 +105,7 @@ export function toSaaswatchError(err: unknown, ctx: { stream?: StreamName; mailb
     const status = err.statusCode;
     const target = ctx.what ? `${TARGET} ${ctx.what}` : TARGET;
     if (status < 300) {
-      return new SaaswatchError('INPUT_MALFORMED', `${target} answered ${status} with a body that is not JSON: ${err.message}`, { retryable: true, cause: err });
+      return errors.inputMalformed({ where: target, problem: `answered ${status} with a body that is not JSON: ${err.message}`, retryable: true, cause: err });
     }
     const code = err.code ?? undefined;
     const detail = [code, err.message].filter(Boolean).join(': ');
@@ -207,7 +207,7 @@ class FetchHandler implements Middleware {
 function asPage(body: unknown, what: string): GraphPage {
   const b = body as { value?: unknown; '@odata.nextLink'?: unknown; '@odata.deltaLink'?: unknown } | null | undefined;
   if (!b || typeof b !== 'object' || !Array.isArray(b.value)) {
-    throw new SaaswatchError('INPUT_MALFORMED', `${TARGET} ${what} answered without a value array`, { retryable: true });
+    throw errors.inputMalformed({ where: `${TARGET} ${what}`, problem: 'answered without a value array', retryable: true });
   }
   const next = b['@odata.nextLink'];
   const delta = b['@odata.deltaLink'];
@@ -256,7 +256,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
   /** Link → SDK path: the SDK parses only https links itself, so the root is stripped and the version passed. */
   const relative = (link: string): { version: string; path: string } => {
     if (!link.startsWith(`${base}/`)) {
-      throw new SaaswatchError('INPUT_MALFORMED', `${TARGET} returned a link outside base_url (${new URL(link, base).origin}); not following it`);
+      throw errors.inputMalformed({ where: TARGET, problem: `returned a link outside base_url (${new URL(link, base).origin}); not following it` });
     }
     const rest = link.slice(base.length + 1);
     const slash = rest.indexOf('/');

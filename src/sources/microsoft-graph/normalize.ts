@@ -1,7 +1,7 @@
 /** Maps Graph sign-ins, security alerts and user-reported messages onto the SecurityEvent schema, or says why a record cannot be. */
 import { isIP } from 'node:net';
 import type { ErrorCode, SecurityEvent } from '../../core/index.js';
-import { eventId } from '../../core/index.js';
+import { errors, eventId } from '../../core/index.js';
 import type { StreamName } from './config.js';
 
 export const PROVIDER = 'microsoft-graph';
@@ -322,13 +322,15 @@ export function normalizeExample(record: Record<string, unknown>, time: string):
   const given = EXAMPLE_STREAMS.filter((k) => record[k] !== undefined);
   const stream = given[0];
   const unknown = Object.keys(record).filter((k) => !(EXAMPLE_STREAMS as readonly string[]).includes(k));
-  if (given.length !== 1 || unknown.length || !isObj(record[stream!])) throw new Error('give exactly one of sign_ins, security_alerts or reported_mail, holding one Graph record');
+  if (given.length !== 1 || unknown.length || !isObj(record[stream!])) {
+    throw errors.inputMalformed({ where: '', problem: 'give exactly one of sign_ins, security_alerts or reported_mail, holding one Graph record' });
+  }
   let raw = record[stream!] as Obj;
   if (stream === 'sign_ins') raw = { ...raw, createdDateTime: time };
   else if (stream === 'security_alerts') raw = { createdDateTime: time, ...raw, lastUpdateDateTime: time };
   // The record as the poller stores it: volatile properties and content left out.
   else raw = reportRecord({ ...raw, receivedDateTime: time }, Array.isArray(raw.attachments) ? raw.attachments : undefined);
   const r = normalizeRecord(stream!, raw, time);
-  if (!r.ok) throw new Error(`the Microsoft Graph normalizer rejected the record: ${r.reason}`);
+  if (!r.ok) throw errors.inputMalformed({ where: '', problem: `the Microsoft Graph normalizer rejected the record: ${r.reason}` });
   return [r.event];
 }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { DeadLetterInput, SecurityEvent } from '../../core/index.js';
-import { SaaswatchError } from '../../core/index.js';
+import { SaaswatchError, errors } from '../../core/index.js';
 import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PollContext as RunContext, type PolledBatch } from '../../pipeline/polling.js';
 import { isDeltaGone, toSaaswatchError, type GraphApi, type GraphPage } from './client.js';
 import { backfillFrom, type MicrosoftGraphConfig, type StreamName } from './config.js';
@@ -278,7 +278,7 @@ export async function* pollReportedMail(state: GraphCursor, ctx: PollContext): A
     } else if (page.nextLink) {
       mail.next = page.nextLink;
     } else {
-      throw new SaaswatchError('INPUT_MALFORMED', 'Microsoft Graph messages delta page has neither @odata.nextLink nor @odata.deltaLink', { retryable: true });
+      throw errors.inputMalformed({ where: 'Microsoft Graph messages delta page', problem: 'has neither @odata.nextLink nor @odata.deltaLink', retryable: true });
     }
     yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
     if (page.deltaLink || ctx.signal.aborted) return;

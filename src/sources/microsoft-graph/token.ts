@@ -1,6 +1,6 @@
 /** OAuth2 client-credentials tokens from Microsoft Entra for the Graph SDK, cached until shortly before they expire. */
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
-import { SaaswatchError, type Secret } from '../../core/index.js';
+import { SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
 export interface ClientCredentialsOptions {
@@ -131,7 +131,7 @@ export class ClientCredentialsProvider implements AuthenticationProvider {
     const t = json as { access_token?: unknown; expires_in?: unknown; token_type?: unknown } | undefined;
     const expiresIn = typeof t?.expires_in === 'number' ? t.expires_in : Number(t?.expires_in);
     if (typeof t?.access_token !== 'string' || t.access_token === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-      throw new SaaswatchError('INPUT_MALFORMED', `${target} answered ${res.status} without an access_token and expires_in`, { retryable: true });
+      throw errors.inputMalformed({ where: target, problem: `answered ${res.status} without an access_token and expires_in`, retryable: true });
     }
     const lifetimeMs = expiresIn * 1000;
     // Short-lived tokens (a proxy, the fake) would otherwise be refreshed on every call.
