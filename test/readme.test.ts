@@ -53,6 +53,7 @@ describe('README', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(SaaswatchError);
-    expect(`error: ${(err as Error).message}\n`).toBe(sample);
+    // What the CLI writes for any SaaswatchError: the message, then the fix.
+    expect(`error: ${(err as SaaswatchError).message}\nfix: ${(err as SaaswatchError).fix}\n`).toBe(sample);
   });
 });
