@@ -1,52 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent } from '../../core/index.js';
-import { Rng } from '../random.js';
 import { testEvent } from '../testing.js';
 import { isolationForestConfigSchema } from './config.js';
 import { IsolationForestDetector } from './detector.js';
+import { ATTACKER, H, stream, T0 } from './fixtures/contract.js';
 import { isolationForestPlugin } from './plugin.js';
-
-const H = 3_600_000;
-const T0 = Date.parse('2026-11-02T00:00:00.000Z');
-const ATTACKER = '203.0.113.200';
 
 function detector(overrides: Record<string, unknown> = {}): IsolationForestDetector {
   return new IsolationForestDetector(isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4, ...overrides }));
-}
-
-/**
- * `hours` hours of 40 home IPs (one user each: a login, sometimes a typo first, a few actions),
- * plus, in hour `attackHour`, one IP failing against 60 users.
- */
-function stream(hours: number, attackHour: number, seed = 1): SecurityEvent[] {
-  const rng = new Rng(seed);
-  const out: Array<{ t: number; e: SecurityEvent }> = [];
-  let nonce = 0;
-  for (let h = 0; h < hours; h++) {
-    for (let u = 0; u < 40; u++) {
-      if (!rng.chance(0.7)) continue;
-      const ip = `192.0.2.${u + 1}`;
-      const user = `user${u}@example.com`;
-      let t = T0 + h * H + rng.int(40 * 60_000);
-      if (rng.chance(0.08)) out.push({ t, e: testEvent({ time: t, ip, user, outcome: 'failure', nonce: nonce++ }) });
-      t += 10_000;
-      out.push({ t, e: testEvent({ time: t, ip, user, nonce: nonce++ }) });
-      const n = rng.intBetween(3, 9);
-      for (let k = 0; k < n; k++) {
-        t += rng.intBetween(5_000, 120_000);
-        const action = rng.pick(['view_report', 'download_file', 'update_profile']);
-        out.push({ t, e: testEvent({ time: t, ip, user, action, nonce: nonce++ }) });
-      }
-    }
-    if (h === attackHour) {
-      for (let k = 0; k < 300; k++) {
-        const t = T0 + h * H + 5 * 60_000 + k * 4_000;
-        out.push({ t, e: testEvent({ time: t, ip: ATTACKER, user: `user${k % 60}@example.com`, outcome: 'failure', nonce: nonce++ }) });
-      }
-    }
-  }
-  out.sort((a, b) => a.t - b.t);
-  return out.map((o) => o.e);
 }
 
 /** Feeds time-ordered events as the pipeline does, each flush at the newest time so far (the watermark a time-ordered source promises). */

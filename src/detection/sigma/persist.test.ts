@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
-import { Rng } from '../random.js';
 import { batchesOf, lifetime, savedWindows, splitRun, TempStores } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { SigmaEngine } from './engine.js';
+import { stream, T0 } from './fixtures/contract.js';
 import { replayStored } from '../../pipeline/pipeline.js';
 import { parseRuleText } from './loader.js';
 
-const T0 = Date.parse('2024-05-06T09:00:00.000Z');
 const SEC = 1000;
 const MIN = 60 * SEC;
 
@@ -49,29 +48,6 @@ function defs(rules: Record<string, string> = RULES) {
 
 function engine(store: Store | undefined, rules?: Record<string, string>, logger?: Logger, maxGroups?: number): SigmaEngine {
   return new SigmaEngine(defs(rules), maxGroups ? { maxGroups } : {}, { state: store, logger });
-}
-
-/**
- * Several hours of logins with a few attacking addresses that come and go (bursts longer than a
- * batch and than a timespan), background failures, successes after failures, admin grants and
- * downloads, with a few seconds of disorder as batching sources produce.
- */
-function stream(seed: number, n: number): SecurityEvent[] {
-  const rng = new Rng(seed);
-  const out: SecurityEvent[] = [];
-  let t = T0;
-  for (let i = 0; i < n; i++) {
-    t += rng.int(5 * SEC);
-    const time = t - rng.int(3 * SEC);
-    const phase = Math.floor(i / 400) % 3;
-    const r = rng.next();
-    if (r < 0.3 && phase !== 2) out.push(testEvent({ time, ip: `203.0.113.${phase * 3 + rng.int(3)}`, user: `u${rng.int(30)}@example.com`, outcome: 'failure', nonce: i }));
-    else if (r < 0.55) out.push(testEvent({ time, ip: `192.0.2.${rng.int(120)}`, user: `u${rng.int(60)}@example.com`, outcome: 'failure', nonce: i }));
-    else if (r < 0.75) out.push(testEvent({ time, ip: rng.chance(0.3) ? `203.0.113.${rng.int(9)}` : `192.0.2.${rng.int(120)}`, user: `u${rng.int(60)}@example.com`, outcome: 'success', nonce: i }));
-    else if (r < 0.9) out.push(testEvent({ time, user: `m${rng.int(12)}@example.com`, action: 'download', nonce: i }));
-    else out.push(testEvent({ time, user: `m${rng.int(12)}@example.com`, action: 'grant_admin', nonce: i }));
-  }
-  return out;
 }
 
 const stores = new TempStores();
