@@ -1,6 +1,7 @@
 /** Runs SQLite WAL checkpoints on a worker thread, so the writer never waits for the checkpoint's fsync. */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { errors } from '../core/errors.js';
 
 export interface CheckpointerOptions {
   /** Pause between checkpoint passes when the WAL is fully copied back. */
@@ -61,10 +62,10 @@ export class Checkpointer {
     };
     worker.on('error', fail);
     worker.on('message', (m: { error?: string }) => {
-      if (m?.error) fail(new Error(m.error));
+      if (m?.error) fail(errors.storage({ operation: 'checkpoint', problem: m.error }));
     });
     worker.once('exit', (code) => {
-      if (code !== 0) fail(new Error(`checkpoint worker exited with code ${code}`));
+      if (code !== 0) fail(errors.storage({ operation: 'checkpoint', problem: `the checkpoint worker exited with code ${code}` }));
     });
     // A forgotten close() must not keep the process alive; SQLite recovers from a WAL left behind.
     worker.unref();

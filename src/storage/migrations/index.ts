@@ -1,5 +1,6 @@
 /** The versioned migrations, in code so they ship inside the bundle; names start with their version. */
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { errors } from '../../core/errors.js';
 import type { DialectName } from '../dialect-name.js';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-event-indexes.js';
@@ -18,7 +19,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
 /** Schema version of a migration name (`001-initial` → 1). */
 export function migrationVersion(name: string): number {
   const v = Number.parseInt(name, 10);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`migration name without a version prefix: ${name}`);
+  if (!Number.isInteger(v) || v <= 0) throw errors.internal({ problem: `migration name without a version prefix: ${name}` });
   return v;
 }
 
