@@ -170,20 +170,11 @@ export class UserStates<S, E> {
     if (!store) return;
     for (const user of [...this.#queue.keys()]) {
       const stored = await store.getState(this.key(user));
-      const events = this.#queue.get(user);
-      if (!events) continue;
-      this.#queue.delete(user);
-      let s = stored === undefined ? undefined : this.#model.decode(stored);
-      if (s === undefined) s = this.#model.create(user);
-      else this.#loaded++;
+      // load() may have brought the user in, and replayed their queue, during the await.
+      if (!this.#queue.has(user)) continue;
+      const s = this.#fromStored(user, stored);
       this.#insert(user, s);
-      this.#dirty.add(user);
-      for (const e of events) {
-        const found = this.#model.apply(user, s, e);
-        if (found.length === 0) continue;
-        if (this.#onReplayed) this.#onReplayed(found);
-        else this.#ready.push(...found);
-      }
+      this.#replayQueued(user, s);
     }
   }
 
@@ -198,10 +189,21 @@ export class UserStates<S, E> {
     const stored = await store.getState(this.key(user));
     // Re-read after the await: the user may have been brought in meanwhile.
     if (this.#mem.has(user) || this.#evictedDirty.has(user)) return;
-    let s = stored === undefined ? undefined : this.#model.decode(stored);
-    if (s === undefined) s = this.#model.create(user);
-    else this.#loaded++;
+    const s = this.#fromStored(user, stored);
     this.#insert(user, s);
+    this.#replayQueued(user, s);
+  }
+
+  /** The user's saved state, or a fresh one when none is saved or it cannot be read. */
+  #fromStored(user: string, stored: unknown): S {
+    const s = stored === undefined ? undefined : this.#model.decode(stored);
+    if (s === undefined) return this.#model.create(user);
+    this.#loaded++;
+    return s;
+  }
+
+  /** Applies the events queued while the user's state was loading, in the order they were queued. */
+  #replayQueued(user: string, s: S): void {
     const events = this.#queue.get(user);
     if (!events) return;
     this.#queue.delete(user);
