@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { dedupKey, type Finding } from './alert.js';
+import { dedupKey } from './alert.js';
+import { TEST_FINDING_START as T, testFinding as finding } from './testing.js';
 
 // Expected keys are written out by hand, so a change to the key format fails here instead of
 // agreeing with itself (other tests compare dedupKey() with dedupKey()).
-const T = Date.parse('2024-05-01T10:00:00Z');
-
-function finding(over: Partial<Finding> = {}): Finding {
-  return {
-    rule: 'brute-force',
-    title: 'Brute force',
-    severity: 'high',
-    entity: { type: 'ip', value: '203.0.113.7' },
-    windowStart: T,
-    windowEnd: T + 600_000,
-    evidence: ['e1'],
-    description: 'many failures',
-    ...over,
-  };
-}
 
 describe('dedupKey', () => {
   it('is rule | type:value | window start in ISO form', () => {

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../core/index.js';
+import { TEST_FINDING_START as T, testFinding as finding } from '../core/testing.js';
 import { findingToAlert, findingsToAlerts } from './alerts.js';
 
 // Ids were computed outside the code under test: printf '%s' '<dedup key>' | sha256sum.
-const T = Date.parse('2024-05-01T10:00:00Z');
-
-function finding(over: Partial<Finding> = {}): Finding {
-  return {
-    rule: 'brute-force',
-    title: 'Brute force',
-    severity: 'high',
-    entity: { type: 'ip', value: '203.0.113.7' },
-    windowStart: T,
-    windowEnd: T + 600_000,
-    evidence: ['e1'],
-    description: 'many failures',
-    ...over,
-  };
-}
 
 describe('findingToAlert', () => {
   it('keys the alert by its dedup key and derives a stable id from it', () => {

@@ -1,0 +1,20 @@
+/** Test data for the core types: one realistic finding, fixed in time, that tests vary field by field. */
+import type { Finding } from './alert.js';
+
+/** The window start of `testFinding()`: a fixed instant, so keys and ids derived from it are literals. */
+export const TEST_FINDING_START = Date.parse('2024-05-01T10:00:00Z');
+
+/** A brute-force finding on 203.0.113.7 over ten minutes from `TEST_FINDING_START`, with `over` applied. */
+export function testFinding(over: Partial<Finding> = {}): Finding {
+  return {
+    rule: 'brute-force',
+    title: 'Brute force',
+    severity: 'high',
+    entity: { type: 'ip', value: '203.0.113.7' },
+    windowStart: TEST_FINDING_START,
+    windowEnd: TEST_FINDING_START + 600_000,
+    evidence: ['e1'],
+    description: 'many failures',
+    ...over,
+  };
+}
