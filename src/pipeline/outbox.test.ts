@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SaaswatchError, type Alert, type Delivery, type DeliveryContext, type Store } from '../core/index.js';
+import { SaaswatchError, type Alert, type Delivery, type DeliveryContext, type Sink, type Store } from '../core/index.js';
 import { JsonlFileSink } from '../sinks/jsonl-file/sink.js';
 import { sampleAlert, startReceiver, type Receiver, type Responder } from '../sinks/testing.js';
 import { WebhookSink, verifySignature, webhookConfigSchema } from '../sinks/webhook/sink.js';
 import { openStore } from '../storage/index.js';
-import { Outbox, type OutboxOptions, type OutboxSink } from './outbox.js';
+import { Outbox, type OutboxOptions } from './outbox.js';
 import type { RetryPolicy } from './retry.js';
 
 const TOKEN = 'outbox-test-token-xyz';
@@ -37,7 +37,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function outbox(sinks: OutboxSink[], opts: Partial<OutboxOptions> = {}): Outbox {
+function outbox(sinks: Sink[], opts: Partial<OutboxOptions> = {}): Outbox {
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   return new Outbox(store, new Map(sinks.map((s) => [s.name, s])), {
     logger,
@@ -221,7 +221,7 @@ describe('Outbox with the webhook sink', () => {
 });
 
 /** A sink whose behaviour each test scripts. */
-class ScriptedSink implements OutboxSink {
+class ScriptedSink implements Sink {
   readonly type = 'scripted';
   calls: Array<{ alertId: string; ctx: DeliveryContext }> = [];
   active = 0;

@@ -5,9 +5,6 @@ import type { AlertOutbox, Delivery, Sink } from '../core/index.js';
 import { SaaswatchError, errorMessage, errors } from '../core/index.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay, type RetryPolicy } from './retry.js';
 
-/** @deprecated Sink itself carries retryPolicy now; use Sink. */
-export type OutboxSink = Sink;
-
 export interface OutboxOptions {
   logger: Logger;
   /**
