@@ -48,6 +48,16 @@ export interface CommitResult {
   alerts?: { created: Alert[]; updated: number };
 }
 
+/**
+ * What identifies a stored event: its id and its event time (epoch ms). The record the id hashes
+ * also fixes the time, so the pair is unique exactly when the id is; stores key events by it so
+ * that inserts append in time order.
+ */
+export interface EventKey {
+  readonly id: string;
+  readonly ts: number;
+}
+
 export interface EventQuery {
   /** Inclusive lower bound, epoch ms of event time. */
   from?: number;
@@ -101,8 +111,8 @@ export interface EventLog {
    * and detector state in one transaction.
    */
   commitBatch(batch: CommitBatch): Promise<CommitResult>;
-  /** Which of these event ids are stored already. */
-  knownEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /** The ids of those among these events that are stored already. */
+  knownEventIds(keys: readonly EventKey[]): Promise<Set<string>>;
   getCursor(source: string): Promise<string | undefined>;
   queryEvents(q?: EventQuery): Promise<SecurityEvent[]>;
   countEvents(q?: EventQuery): Promise<number>;

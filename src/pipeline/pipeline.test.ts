@@ -163,3 +163,102 @@ describe('pipeline and detector state', () => {
     expect(await store.getState('counter')).toBe(30);
   });
 });
+
+describe('pipeline: the next batch is read while the last one commits', () => {
+  /** A promise with its resolve, for a commit held open until the test lets it go. */
+  function gate(): { promise: Promise<void>; open: () => void } {
+    let open!: () => void;
+    const promise = new Promise<void>((r) => (open = r));
+    return { promise, open };
+  }
+
+  /** Fails the test instead of hanging it when the pipeline waits where it must not. */
+  function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  }
+
+  it('pulls the next batch from the source while the previous commit is still running, and commits in order', async () => {
+    const store = await memoryStore();
+    const secondAsked = gate();
+    const order: string[] = [];
+    const held = withCommit(store, async (commit, batch) => {
+      // The final flush commits too, with no cursor.
+      if (batch.cursor !== undefined) order.push(`commit ${batch.cursor}`);
+      // The first commit finishes only once the source has been asked for the second batch.
+      if (batch.cursor === '10') await within(secondAsked.promise, 5_000, 'reading the next batch during a commit');
+      return commit(batch);
+    });
+    const { pipeline, counter } = pipelineOn(held);
+    const reading: Source = {
+      name: 'logs',
+      type: 'test',
+      async *batches(): AsyncIterable<SourceBatch> {
+        for (let i = 0; i < events.length; i += 10) {
+          if (i === 10) secondAsked.open();
+          order.push(`read ${i + 10}`);
+          yield { events: events.slice(i, i + 10), deadLetters: [], cursor: String(i + 10) };
+        }
+      },
+    };
+    const stats = await pipeline.ingest(reading);
+    expect(order).toEqual(['read 10', 'commit 10', 'read 20', 'commit 20', 'read 30', 'commit 30']);
+    expect(stats).toMatchObject({ batches: 3, events: 30, inserted: 30, duplicates: 0 });
+    expect(counter.count).toBe(30);
+    expect(await store.getCursor('logs')).toBe('30');
+    expect(await store.getState('counter')).toBe(30);
+  });
+
+  it('acknowledges a pushed batch only once it is committed', async () => {
+    const store = await memoryStore();
+    const release = gate();
+    let committed = false;
+    const held = withCommit(store, async (commit, batch) => {
+      await release.promise;
+      const r = await commit(batch);
+      committed = true;
+      return r;
+    });
+    const { pipeline } = pipelineOn(held);
+    let acknowledged = false;
+    const push = pipeline.processBatch('push', { events: events.slice(0, 10), deadLetters: [] }).then(() => (acknowledged = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(acknowledged).toBe(false);
+    release.open();
+    await push;
+    expect(committed).toBe(true);
+    expect(await store.countEvents()).toBe(10);
+  });
+
+  it('stops the run with the commit’s error, before the next batch reaches the detectors or the store', async () => {
+    const store = await memoryStore();
+    const refusing = withCommit(store, async (commit, batch) => {
+      if (batch.cursor === '20') throw new Error('disk I/O error');
+      return commit(batch);
+    });
+    const { pipeline, counter } = pipelineOn(refusing);
+    await expect(pipeline.ingest(source(events))).rejects.toThrow('disk I/O error');
+    // Batch 2 was counted before its commit failed; batch 3 never was.
+    expect(counter.count).toBe(20);
+    expect(await store.countEvents()).toBe(10);
+    expect(await store.getCursor('logs')).toBe('10');
+  });
+
+  it('commits what a source delivered before it failed, and reports the source’s error', async () => {
+    const store = await memoryStore();
+    const { pipeline } = pipelineOn(store);
+    const failing: Source = {
+      name: 'logs',
+      type: 'test',
+      async *batches(): AsyncIterable<SourceBatch> {
+        yield { events: events.slice(0, 10), deadLetters: [], cursor: '10' };
+        throw new Error('upstream went away');
+      },
+    };
+    await expect(pipeline.ingest(failing)).rejects.toThrow('upstream went away');
+    expect(await store.countEvents()).toBe(10);
+    expect(await store.getCursor('logs')).toBe('10');
+  });
+});
+

@@ -1,7 +1,7 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
 import type { Alert, CommitBatch, CommitResult, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
-import { eventTime, systemClock, type Clock } from '../core/index.js';
+import { eventTime, systemClock, type Clock, type EventKey } from '../core/index.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
 import type { StagedState } from './staged-state.js';
@@ -29,7 +29,10 @@ export interface PipelineOptions {
   sinkNames: string[];
   logger: Logger;
   enrichers?: Enricher[];
-  /** How many recent event ids to remember so repeats (overlap windows, replays) reach detectors once. */
+  /**
+   * How many recent event ids to remember so a repeat inside a batch, or a re-read just behind it,
+   * skips the store lookup (older repeats are found in the store). Memory is two generations of it.
+   */
   recentIds?: number;
   /** The state store the detectors were given, when it is staged: its writes commit with each batch. */
   state?: StagedState;
@@ -90,10 +93,17 @@ export class Pipeline {
   #savedNewest = Number.NEGATIVE_INFINITY;
   readonly #now: Clock;
   #tail: Promise<unknown> = Promise.resolve();
+  /**
+   * The last batch's commit while it runs (on SQLite, on the writer thread): run() pulls and parses
+   * the next batch meanwhile, and waits for it before reading the store or committing again.
+   */
+  #committing: Promise<void> = Promise.resolve();
+  /** Why the last commit failed, until someone waits for it. */
+  #commitFailed: { err: unknown } | undefined;
 
   constructor(opts: PipelineOptions) {
     this.#opts = opts;
-    this.#seen = new RecentSet(opts.recentIds ?? 500_000);
+    this.#seen = new RecentSet(opts.recentIds ?? 50_000);
     this.#now = opts.now ?? systemClock;
   }
 
@@ -118,11 +128,21 @@ export class Pipeline {
       sources.map(async (source) => {
         const stats = emptyStats();
         const cursor = await this.#opts.store.getCursor(source.name);
-        for await (const batch of source.batches({ cursor, signal })) {
-          await this.processBatch(source.name, batch, stats);
-          opts.onBatch?.(batch, stats);
-          if (signal.aborted) break;
+        try {
+          for await (const batch of source.batches({ cursor, signal })) {
+            // The commit is left running: the source reads its next batch while it does.
+            await this.#exclusive(() => this.#processBatch(source.name, batch, stats));
+            opts.onBatch?.(batch, stats);
+            if (signal.aborted) break;
+          }
+        } catch (err) {
+          // What the source delivered before it failed is committed, as if it had ended there.
+          await this.#exclusive(() => this.#committed()).catch((commitErr: unknown) => {
+            this.#opts.logger.error({ source: source.name, err: commitErr }, 'The last batch before the source failed was not committed.');
+          });
+          throw err;
         }
+        await this.#exclusive(() => this.#committed());
         // Stopped is not finished: a stopped source may still deliver what it has not read.
         if (!signal.aborted) this.#watermarks.end(source.name);
         this.#opts.logger.debug({ source: source.name, type: source.type, ...stats }, 'Source finished.');
@@ -131,6 +151,7 @@ export class Pipeline {
     );
     for (const stats of results) for (const k of Object.keys(totals) as Array<keyof IngestStats>) totals[k] += stats[k];
     await this.#exclusive(async () => {
+      await this.#committed();
       const findings = await this.#detectorsDone(true);
       totals.findings += findings.length;
       const result = await this.#commit({ source: 'detectors', events: [], alerts: findingsToAlerts(findings, new Date(this.#now())), sinks: this.#opts.sinkNames });
@@ -185,15 +206,29 @@ export class Pipeline {
    * one batch's commit would carry state that counted another's uncommitted events.
    */
   processBatch(sourceName: string, batch: SourceBatch, stats: IngestStats = emptyStats()): Promise<IngestStats> {
-    return this.#exclusive(() => this.#processBatch(sourceName, batch, stats));
+    // A pushed batch is acknowledged to its sender only once it is committed.
+    return this.#exclusive(async () => {
+      await this.#processBatch(sourceName, batch, stats);
+      await this.#committed();
+      return stats;
+    });
+  }
+
+  /** Waits for the commit still running, if any; throws what made it fail. */
+  async #committed(): Promise<void> {
+    await this.#committing;
+    const failed = this.#commitFailed;
+    this.#commitFailed = undefined;
+    if (failed) throw failed.err;
   }
 
   async #processBatch(sourceName: string, batch: SourceBatch, stats: IngestStats): Promise<IngestStats> {
     const { store, enrichers = [] } = this.#opts;
     const findings: Finding[] = [];
     let newest = Number.NEGATIVE_INFINITY;
-    for (const e of batch.events) {
-      const t = eventTime(e);
+    const times = new Float64Array(batch.events.length);
+    for (let i = 0; i < times.length; i++) {
+      const t = (times[i] = eventTime(batch.events[i]!));
       if (t > newest) newest = t;
     }
     this.#watermarks.batch(sourceName, batch.watermark, newest);
@@ -205,17 +240,27 @@ export class Pipeline {
       await this.#opts.state.putState(NEWEST_KEY, newest);
     }
     // Records stored already (an overlap re-read, a replay after a restart) were counted when they
-    // were stored, and the state that counted them was saved with them.
-    const unseen = batch.events.filter((e) => !this.#seen.has(e.event.id)).map((e) => e.event.id);
+    // were stored, and the state that counted them was saved with them. The previous batch is
+    // committed first, so the store knows its events and any state a detector reads is current.
+    await this.#committed();
+    const unseen: EventKey[] = [];
+    for (let i = 0; i < times.length; i++) {
+      const id = batch.events[i]!.event.id;
+      if (!this.#seen.has(id)) unseen.push({ id, ts: times[i]! });
+    }
     const stored = unseen.length ? await store.knownEventIds(unseen) : undefined;
+    let fresh = 0;
     for (const event of batch.events) {
       for (const enrich of enrichers) enrich(event);
-      if (this.#seen.add(event.event.id) && !stored?.has(event.event.id)) this.#observe(event, findings);
+      if (this.#seen.add(event.event.id) && !stored?.has(event.event.id)) {
+        fresh++;
+        this.#observe(event, findings);
+      }
     }
     findings.push(...(await this.#detectorsDone(false)));
 
     // Alerts and detector state commit with the events and cursor behind them: a crash loses or keeps all of it.
-    const result = await this.#commit({
+    const commit = this.#commit({
       source: sourceName,
       events: batch.events,
       deadLetters: batch.deadLetters,
@@ -225,11 +270,22 @@ export class Pipeline {
     });
     stats.batches++;
     stats.events += batch.events.length;
-    stats.inserted += result.inserted;
-    stats.duplicates += result.duplicates;
     stats.deadLetters += batch.deadLetters.length;
     stats.findings += findings.length;
-    if (result.alerts) await this.#recordAlerts(result.alerts, stats);
+    // The events detection took as new are the ones the commit will insert, so the stats a caller
+    // sees before the commit returns are already right; the store's answer corrects them if not.
+    stats.inserted += fresh;
+    stats.duplicates += batch.events.length - fresh;
+    // Handled here, not left to whoever waits next: a failure between batches is not an unhandled rejection.
+    this.#committing = commit
+      .then(async (result) => {
+        stats.inserted += result.inserted - fresh;
+        stats.duplicates += result.duplicates - (batch.events.length - fresh);
+        if (result.alerts) await this.#recordAlerts(result.alerts, stats);
+      })
+      .catch((err: unknown) => {
+        this.#commitFailed = { err };
+      });
     return stats;
   }
 

@@ -5,7 +5,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely';
 import pg from 'pg';
 import { SaaswatchError } from '../core/errors.js';
+import type { EventKey } from '../core/store.js';
 import { Checkpointer } from './checkpointer.js';
+import { SqliteWriter, type WriteStep } from './sqlite-writer.js';
 import type { DialectName } from './dialect-name.js';
 import type { Database, EventsTable } from './schema.js';
 
@@ -29,8 +31,17 @@ export interface Backend {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Inserts events, ignoring known ids; returns how many were new. Call only inside writeTx. */
   insertEvents(tx: Kysely<Database>, rows: EventsTable[]): Promise<number>;
-  /** The ids among `ids` that are stored already. */
-  knownEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * SQLite: runs prepared steps as one write transaction on the writer thread (on the caller's
+   * connection if there is none), resolving with each step's changed-row count. The hot commit
+   * takes this path so the caller's thread goes on reading the next batch; undefined on PostgreSQL,
+   * whose server does the work on its own processes anyway.
+   */
+  writeSteps?(steps: WriteStep[]): Promise<number[]>;
+  /** The steps that insert these events (ignoring known ones), for writeSteps. */
+  eventInsertSteps?(rows: EventsTable[]): WriteStep[];
+  /** The ids of those among `keys` that are stored already. */
+  knownEventIds(keys: readonly EventKey[]): Promise<Set<string>>;
   /** Makes a row selection skip rows other transactions hold (PG); SQLite's write lock already serializes. */
   skipLocked<TB extends keyof Database, O>(qb: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O>;
   /** Locks selected rows until commit (PG); SQLite's write lock already serializes. */
@@ -72,6 +83,54 @@ function fileMutex(path: string): AsyncMutex {
 // Rows per prepared insert: measured in bench.ts; larger statements gain nothing once per-row work dominates.
 const SQLITE_EVENT_CHUNK = chunkRows('sqlite', EVENT_COLUMNS.length, 200);
 
+const EVENT_TUPLE = `(${EVENT_COLUMNS.map(() => '?').join(',')})`;
+const eventInsertSqlCache = new Map<number, string>();
+
+/** The multi-row event insert for `rows` rows; the same text for the same count, so prepared statements are reused. */
+function eventInsertSql(rows: number): string {
+  let text = eventInsertSqlCache.get(rows);
+  if (text === undefined) {
+    text = `insert into "events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')}) values ${Array(rows).fill(EVENT_TUPLE).join(',')} on conflict ("ts", "id") do nothing`;
+    if (eventInsertSqlCache.size < 16) eventInsertSqlCache.set(rows, text);
+  }
+  return text;
+}
+
+/** Events as insert steps of at most SQLITE_EVENT_CHUNK rows, in key order. */
+function eventSteps(rows: EventsTable[]): WriteStep[] {
+  // Key order makes successive inserts land on neighbouring pages: measurably fewer page visits.
+  let sorted = true;
+  for (let i = 1; i < rows.length && sorted; i++) sorted = compareRows(rows[i - 1]!, rows[i]!) <= 0;
+  if (!sorted) rows = [...rows].sort(compareRows);
+  const steps: WriteStep[] = [];
+  const width = EVENT_COLUMNS.length;
+  for (let start = 0; start < rows.length; start += SQLITE_EVENT_CHUNK) {
+    const end = Math.min(rows.length, start + SQLITE_EVENT_CHUNK);
+    const params: Array<string | number | null> = new Array((end - start) * width);
+    let p = 0;
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!;
+      params[p++] = r.id;
+      params[p++] = r.ts;
+      params[p++] = r.ingested;
+      params[p++] = r.provider;
+      params[p++] = r.dataset;
+      params[p++] = r.action;
+      params[p++] = r.outcome;
+      params[p++] = r.user_email;
+      params[p++] = r.source_ip;
+      params[p++] = r.count;
+      params[p++] = r.doc;
+    }
+    steps.push({ sql: eventInsertSql(end - start), params });
+  }
+  return steps;
+}
+
+function compareRows(a: EventsTable, b: EventsTable): number {
+  return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 export function openSqlite(path: string): Backend {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(resolve(path)), { recursive: true });
   const raw = new BetterSqlite3(path);
@@ -80,7 +139,7 @@ export function openSqlite(path: string): Backend {
     raw.pragma('synchronous = NORMAL');
     raw.pragma('busy_timeout = 5000');
     raw.pragma('foreign_keys = ON');
-    // Random event ids and per-user keys touch index pages all over; a 2 MB default cache re-reads them constantly.
+    // Per-user state keys and event lookups touch index pages all over; a 2 MB default cache re-reads them constantly.
     raw.pragma('cache_size = -65536');
     raw.pragma('temp_store = MEMORY');
     // After a reset, shrink the WAL file back instead of keeping its high-water size forever.
@@ -91,46 +150,61 @@ export function openSqlite(path: string): Backend {
   }
   // Checkpointing on commit makes every few batches wait for an fsync of scattered pages: more than half the
   // insert time in bench.ts. A worker connection checkpoints instead; inline checkpoints return if it fails.
+  let closed = false;
   let checkpointer: Checkpointer | undefined;
+  let checkpointInline = false;
+  let writer: SqliteWriter | undefined;
   if (path !== ':memory:' && path !== '') {
     raw.pragma('wal_autocheckpoint = 0');
     checkpointer = Checkpointer.start(resolve(path), () => {
+      checkpointInline = true;
       if (raw.open) raw.pragma('wal_autocheckpoint = 1000');
+      writer?.checkpointOnCommit();
     });
   }
+  // The hot commit runs on a writer thread with its own connection; an in-memory database is one
+  // connection's alone, so it writes on the caller's. Started at the first commit, once the store is
+  // migrated: a connection that read the schema before a migration can prepare against the old one.
+  const startWriter = (): SqliteWriter | undefined => {
+    if (path === ':memory:' || path === '' || closed) return undefined;
+    if (!writer) {
+      writer = SqliteWriter.start(resolve(path));
+      if (checkpointInline) writer.checkpointOnCommit();
+    }
+    return writer;
+  };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   const mutex = fileMutex(path);
+
+  // Steps of writeSteps on this connection (no writer thread): the same few texts every batch.
+  const bySql = new Map<string, BetterSqlite3.Statement>();
+  const preparedSql = (text: string): BetterSqlite3.Statement => {
+    let stmt = bySql.get(text);
+    if (!stmt) {
+      stmt = raw.prepare(text);
+      if (bySql.size < 64) bySql.set(text, stmt);
+    }
+    return stmt;
+  };
 
   // Kysely compiles and prepares every query anew; for the hot insert a cached statement saves most of the cost.
   const statements = new Map<number, BetterSqlite3.Statement>();
   const insertStatement = (rows: number): BetterSqlite3.Statement => {
     let stmt = statements.get(rows);
     if (!stmt) {
-      const tuple = `(${EVENT_COLUMNS.map(() => '?').join(',')})`;
-      stmt = raw.prepare(
-        `insert into "events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')}) values ${Array(rows).fill(tuple).join(',')} ` +
-          'on conflict ("id") do nothing',
-      );
+      stmt = raw.prepare(eventInsertSql(rows));
       // Only the full-chunk statement recurs every batch; remainders vary, so keep the cache small.
       if (statements.size < 16) statements.set(rows, stmt);
     }
     return stmt;
   };
 
-  // Every id of a fresh batch is looked up before detection; compiling a 500-parameter query per
-  // chunk through Kysely cost more than the lookups.
-  const KNOWN_CHUNK = 500;
-  const knownStatements = new Map<number, BetterSqlite3.Statement>();
-  const knownStatement = (n: number): BetterSqlite3.Statement => {
-    let stmt = knownStatements.get(n);
-    if (!stmt) {
-      stmt = raw.prepare(`select "id" from "events" where "id" in (${Array(n).fill('?').join(',')})`).pluck();
-      if (knownStatements.size < 16) knownStatements.set(n, stmt);
-    }
-    return stmt;
-  };
+  // Every event of a fresh batch is looked up before detection. Events newer than the newest stored one
+  // cannot be stored (a live feed's whole batch, usually); the rest are point lookups on the primary key.
+  // Prepared on first use: the table exists only once the store is migrated.
+  let newestStored: BetterSqlite3.Statement | undefined;
+  let storedKey: BetterSqlite3.Statement | undefined;
 
-  let closed = false;
   return {
     name: 'sqlite',
     db,
@@ -155,41 +229,36 @@ export function openSqlite(path: string): Backend {
     async insertEvents(_tx, rows) {
       // Runs on the raw handle, which is the connection the enclosing writeTx holds: same transaction.
       if (!raw.inTransaction) throw new SaaswatchError('INTERNAL', 'insertEvents called outside a write transaction');
-      // Key order makes successive inserts land on neighbouring index pages: measurably fewer page visits.
-      rows = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       let inserted = 0;
-      const width = EVENT_COLUMNS.length;
-      for (let start = 0; start < rows.length; start += SQLITE_EVENT_CHUNK) {
-        const end = Math.min(rows.length, start + SQLITE_EVENT_CHUNK);
-        const params: unknown[] = new Array((end - start) * width);
-        let p = 0;
-        for (let i = start; i < end; i++) {
-          const r = rows[i]!;
-          params[p++] = r.id;
-          params[p++] = r.ts;
-          params[p++] = r.ingested;
-          params[p++] = r.provider;
-          params[p++] = r.dataset;
-          params[p++] = r.action;
-          params[p++] = r.outcome;
-          params[p++] = r.user_email;
-          params[p++] = r.source_ip;
-          params[p++] = r.count;
-          params[p++] = r.doc;
-        }
-        inserted += insertStatement(end - start).run(params).changes;
-      }
+      for (const step of eventSteps(rows)) inserted += insertStatement(step.params.length / EVENT_COLUMNS.length).run(step.params).changes;
       return inserted;
     },
-    knownEventIds: (ids) =>
+    eventInsertSteps: eventSteps,
+    writeSteps: (steps) =>
+      mutex.run(async () => {
+        const thread = startWriter();
+        if (thread && !thread.failed) return thread.run(steps);
+        raw.exec('begin immediate');
+        try {
+          const changes = steps.map((step) => preparedSql(step.sql).run(step.params).changes);
+          raw.exec('commit');
+          return changes;
+        } catch (err) {
+          if (raw.inTransaction) raw.exec('rollback');
+          throw err;
+        }
+      }),
+    knownEventIds: (keys) =>
       // Read through the mutex: a writer of this process mid-transaction on the same handle would
       // otherwise let this read see its uncommitted rows.
       mutex.run(async () => {
         const known = new Set<string>();
-        for (let i = 0; i < ids.length; i += KNOWN_CHUNK) {
-          const chunk = ids.slice(i, i + KNOWN_CHUNK);
-          for (const id of knownStatement(chunk.length).all(chunk) as string[]) known.add(id);
-        }
+        if (keys.length === 0) return known;
+        newestStored ??= raw.prepare('select max("ts") from "events"').pluck();
+        const newest = newestStored.get() as number | null;
+        if (newest === null) return known;
+        storedKey ??= raw.prepare('select 1 from "events" where "ts" = ? and "id" = ?').pluck();
+        for (const k of keys) if (k.ts <= newest && storedKey.get(k.ts, k.id) !== undefined) known.add(k.id);
         return known;
       }),
     skipLocked: (qb) => qb,
@@ -197,7 +266,8 @@ export function openSqlite(path: string): Backend {
     async close() {
       if (closed) return;
       closed = true;
-      // Worker first: the last connection to close checkpoints the WAL into the database file and removes it.
+      // Workers first: the last connection to close checkpoints the WAL into the database file and removes it.
+      await mutex.run(async () => writer?.stop());
       await checkpointer?.stop();
       await mutex.run(() => db.destroy());
     },
@@ -250,17 +320,20 @@ export async function openPostgres(opts: { url: string; schema?: string; poolSiz
         const res = await tx
           .insertInto('events')
           .values(rows.slice(start, start + chunk))
-          .onConflict((oc) => oc.column('id').doNothing())
+          .onConflict((oc) => oc.columns(['ts', 'id']).doNothing())
           .executeTakeFirst();
         inserted += Number(res.numInsertedOrUpdatedRows ?? 0n);
       }
       return inserted;
     },
-    async knownEventIds(ids) {
+    async knownEventIds(keys) {
       const known = new Set<string>();
-      // One array parameter per query: no statement text that grows with the batch.
-      for (let i = 0; i < ids.length; i += 10_000) {
-        const rows = await db.selectFrom('events').select('id').where('id', '=', sql<string>`any(${ids.slice(i, i + 10_000)}::text[])`).execute();
+      // Two array parameters per query: no statement text that grows with the batch.
+      for (let i = 0; i < keys.length; i += 10_000) {
+        const chunk = keys.slice(i, i + 10_000);
+        const { rows } = await sql<{ id: string }>`select e.id from events e
+          join unnest(${chunk.map((k) => k.ts)}::bigint[], ${chunk.map((k) => k.id)}::text[]) as k(ts, id)
+          on e.ts = k.ts and e.id = k.id`.execute(db);
         for (const r of rows) known.add(r.id);
       }
       return known;

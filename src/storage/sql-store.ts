@@ -1,16 +1,18 @@
 /** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
 import { randomUUID } from 'node:crypto';
-import { Migrator, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { Migrator, type Compilable, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type {
+  EventKey,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, Store,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { toStorageError } from './errors.js';
+import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
 import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable, EventsTable } from './schema.js';
 
@@ -34,6 +36,13 @@ export function truncateUtf8(text: string, maxBytes: number): { text: string; by
   return { text: buf.subarray(0, end).toString('utf8'), bytes, truncated: true };
 }
 
+// A batch's events share one ingested time, so one parse serves them all.
+let lastIngested: { text: string; ms: number } = { text: '', ms: Number.NaN };
+function parseIngested(text: string): number {
+  if (text !== lastIngested.text) lastIngested = { text, ms: Date.parse(text) };
+  return lastIngested.ms;
+}
+
 function eventRow(e: SecurityEvent, now: number): EventsTable {
   const ts = Date.parse(e['@timestamp']);
   if (!Number.isFinite(ts)) {
@@ -41,7 +50,7 @@ function eventRow(e: SecurityEvent, now: number): EventsTable {
       details: { eventId: e.event?.id },
     });
   }
-  const ingested = Date.parse(e.event.ingested);
+  const ingested = parseIngested(e.event.ingested);
   return {
     id: e.event.id,
     ts,
@@ -71,16 +80,18 @@ function deadLetterRow(d: DeadLetterInput, now: number): Omit<DeadLettersTable, 
 }
 
 /** One detector-state key: JSON text, or undefined to delete it. */
-async function putStateJson(tx: Kysely<Database>, key: string, json: string | undefined, now: number): Promise<void> {
-  if (json === undefined) {
-    await tx.deleteFrom('baselines').where('key', '=', key).execute();
-    return;
-  }
-  await tx
+function stateWrite(db: Kysely<Database>, key: string, json: string | undefined, now: number) {
+  if (json === undefined) return db.deleteFrom('baselines').where('key', '=', key);
+  return db
     .insertInto('baselines')
     .values({ key, value: json, updated_at: now })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now }))
-    .execute();
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now }));
+}
+
+/** A compiled query as a writer-thread step. */
+function step(query: Compilable): WriteStep {
+  const { sql, parameters } = query.compile();
+  return { sql, params: parameters as WriteStep['params'] };
 }
 
 function toAlert(row: AlertsTable): Alert {
@@ -214,26 +225,43 @@ export class SqlStore implements Store {
     const rows = batch.events.map((e) => eventRow(e, now));
     const dlRows = deadLetters.map((d) => deadLetterRow(d, now));
     const dlChunk = chunkRows(this.dialect, 7, 1_000);
+    const writeSteps = this.#backend.writeSteps;
+    const eventSteps = this.#backend.eventInsertSteps;
+    if (writeSteps && eventSteps && !batch.alerts?.length) {
+      // Nothing to read inside the transaction: it can run as prepared steps on the writer thread.
+      const steps = eventSteps(rows);
+      const eventStepCount = steps.length;
+      for (let i = 0; i < dlRows.length; i += dlChunk) steps.push(step(this.#db.insertInto('dead_letters').values(dlRows.slice(i, i + dlChunk))));
+      if (batch.cursor !== undefined) steps.push(step(this.#cursorWrite(batch.source, batch.cursor, now)));
+      for (const [key, json] of batch.state ?? []) steps.push(step(stateWrite(this.#db, key, json, now)));
+      return this.#guard('commitBatch', async () => {
+        const changes = await writeSteps(steps);
+        let inserted = 0;
+        for (let i = 0; i < eventStepCount; i++) inserted += changes[i]!;
+        return { inserted, duplicates: rows.length - inserted };
+      });
+    }
     return this.#write('commitBatch', async (tx) => {
       const inserted = rows.length > 0 ? await this.#backend.insertEvents(tx, rows) : 0;
       for (let i = 0; i < dlRows.length; i += dlChunk) {
         await tx.insertInto('dead_letters').values(dlRows.slice(i, i + dlChunk)).execute();
       }
-      if (batch.cursor !== undefined) {
-        await tx
-          .insertInto('cursors')
-          .values({ source: batch.source, value: batch.cursor, updated_at: now })
-          .onConflict((oc) => oc.column('source').doUpdateSet({ value: batch.cursor, updated_at: now }))
-          .execute();
-      }
+      if (batch.cursor !== undefined) await this.#cursorWrite(batch.source, batch.cursor, now, tx).execute();
       const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.sinks ?? []) : undefined;
-      for (const [key, json] of batch.state ?? []) await putStateJson(tx, key, json, now);
+      for (const [key, json] of batch.state ?? []) await stateWrite(tx, key, json, now).execute();
       return { inserted, duplicates: rows.length - inserted, ...(alerts ? { alerts } : {}) };
     });
   }
 
-  knownEventIds(ids: readonly string[]): Promise<Set<string>> {
-    return this.#guard('knownEventIds', () => this.#backend.knownEventIds(ids));
+  #cursorWrite(source: string, value: string, now: number, db: Kysely<Database> = this.#db) {
+    return db
+      .insertInto('cursors')
+      .values({ source, value, updated_at: now })
+      .onConflict((oc) => oc.column('source').doUpdateSet({ value, updated_at: now }));
+  }
+
+  knownEventIds(keys: readonly EventKey[]): Promise<Set<string>> {
+    return this.#guard('knownEventIds', () => this.#backend.knownEventIds(keys));
   }
 
   getCursor(source: string): Promise<string | undefined> {
@@ -485,7 +513,7 @@ export class SqlStore implements Store {
   putState(key: string, value: unknown): Promise<void> {
     // undefined has no JSON form; storing it as absence keeps getState's answer the same.
     const json = value === undefined ? undefined : JSON.stringify(value);
-    return this.#write('putState', (tx) => putStateJson(tx, key, json, this.#now()));
+    return this.#write('putState', async (tx) => { await stateWrite(tx, key, json, this.#now()).execute(); });
   }
 
   blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void> {

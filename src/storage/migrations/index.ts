@@ -4,6 +4,7 @@ import { errors } from '../../core/errors.js';
 import type { DialectName } from '../dialect-name.js';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-event-indexes.js';
+import * as m003 from './003-events-time-key.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -14,6 +15,7 @@ interface VersionedMigration {
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-initial': m001,
   '002-event-indexes': m002,
+  '003-events-time-key': m003,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */

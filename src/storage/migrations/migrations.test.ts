@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../../core/event.js';
 import { LATEST_VERSION, openStore } from '../index.js';
@@ -23,11 +24,15 @@ function event(n: number): SecurityEvent {
   };
 }
 
+/** The events table's indexes, each with its columns (the primary key's shows as sqlite_autoindex_events_1). */
 function indexes(path: string): string[] {
   const raw = new BetterSqlite3(path, { readonly: true });
   try {
-    const rows = raw.prepare("select name from sqlite_master where type = 'index' and tbl_name = 'events' and name not like 'sqlite_%' order by name").all() as Array<{ name: string }>;
-    return rows.map((r) => r.name);
+    const rows = raw.prepare("select name from sqlite_master where type = 'index' and tbl_name = 'events' order by name").all() as Array<{ name: string }>;
+    return rows.map((r) => {
+      const cols = raw.prepare(`select name from pragma_index_info(?) order by seqno`).pluck().all(r.name) as string[];
+      return `${r.name}(${cols.join(',')})`;
+    });
   } finally {
     raw.close();
   }
@@ -40,7 +45,7 @@ describe('migrations', () => {
     dir = undefined;
   });
 
-  it('bring a database of version 1 to the latest version, keeping its events and dropping the unused event indexes', async () => {
+  it('bring a database of version 1 to the latest version, keeping its events, dropping the unused event indexes and keying events by (time, id)', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sw-migrate-'));
     const path = join(dir, 'v1.db');
     // A database as saaswatch left it with only migration 001, holding one event.
@@ -56,18 +61,51 @@ describe('migrations', () => {
     } finally {
       await db.destroy();
     }
-    expect(indexes(path)).toEqual(['events_ip_ts', 'events_ts', 'events_user_ts']);
+    expect(indexes(path)).toEqual(['events_ip_ts(source_ip,ts)', 'events_ts(ts)', 'events_user_ts(user_email,ts)', 'sqlite_autoindex_events_1(id)']);
 
     const store = await openStore({ dialect: 'sqlite', path });
     try {
       expect(await store.migrate()).toBe(LATEST_VERSION);
-      expect(LATEST_VERSION).toBeGreaterThanOrEqual(2);
+      expect(LATEST_VERSION).toBeGreaterThanOrEqual(3);
       expect(await store.commitBatch({ source: 's', events: [event(1), event(2)] })).toMatchObject({ inserted: 1, duplicates: 1 });
+      expect(await store.knownEventIds([{ id: 'evt-1', ts: T0 + 1000 }, { id: 'evt-2', ts: T0 + 2000 }, { id: 'evt-3', ts: T0 + 3000 }])).toEqual(new Set(['evt-1', 'evt-2']));
       expect((await store.queryEvents({ userEmail: 'u2@example.com' })).map((e) => e.event.id)).toEqual(['evt-2']);
       expect((await store.queryEvents({ sourceIp: '10.0.0.1', from: T0 })).map((e) => e.event.id)).toEqual(['evt-1']);
     } finally {
       await store.close();
     }
-    expect(indexes(path)).toEqual(['events_ts']);
+    expect(indexes(path)).toEqual(['sqlite_autoindex_events_1(ts,id)']);
+  });
+
+  const pgUrl = process.env.SAASWATCH_TEST_PG_URL;
+  // A plain checkout may not have PostgreSQL; in CI a missing one is a failure, not a skip.
+  it.skipIf(!pgUrl && process.env.CI !== 'true')('bring a PostgreSQL database of version 1 to the latest version, keeping its events and keying them by (time, id)', async () => {
+    if (!pgUrl) throw new Error('SAASWATCH_TEST_PG_URL is not set: CI must start PostgreSQL first: export "$(bash .ci/start-postgres.sh)"');
+    const schema = `sw_migrate_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    const pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}` });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await sql`create schema ${sql.id(schema)}`.execute(db);
+      const { error } = await new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }).migrateTo('001-initial');
+      expect(error).toBeUndefined();
+      const e = event(1);
+      await db.insertInto('events').values({
+        id: e.event.id, ts: T0 + 1000, ingested: T0, provider: 'json-logs', dataset: 'auth-logs', action: 'login', outcome: 'failure',
+        user_email: 'u1@example.com', source_ip: '10.0.0.1', count: 1, doc: JSON.stringify(e),
+      }).execute();
+      const store = await openStore({ dialect: 'postgres', url: pgUrl!, schema });
+      try {
+        expect(await store.migrate()).toBe(LATEST_VERSION);
+        expect(await store.commitBatch({ source: 's', events: [event(1), event(2)] })).toMatchObject({ inserted: 1, duplicates: 1 });
+        expect(await store.knownEventIds([{ id: 'evt-1', ts: T0 + 1000 }, { id: 'evt-2', ts: T0 + 2000 }, { id: 'evt-3', ts: T0 + 3000 }])).toEqual(new Set(['evt-1', 'evt-2']));
+      } finally {
+        await store.close();
+      }
+      const { rows } = await sql<{ def: string }>`select pg_get_indexdef(indexrelid) as def from pg_index where indrelid = ${`${schema}.events`}::regclass order by 1`.execute(db);
+      expect(rows.map((r) => r.def.replace(`${schema}.`, ''))).toEqual(['CREATE UNIQUE INDEX events_pkey ON events USING btree (ts, id)']);
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+      await db.destroy();
+    }
   });
 });

@@ -103,10 +103,16 @@ export const eventLogClauses: Clause[] = [
     expect(await store.getCursor('src')).toBeUndefined();
   }),
 
-  clause('EventLog', 'MUST answer knownEventIds for any number of ids', async ({ store }) => {
-    await store.commitBatch({ source: 'src', events: [event(1), event(2)] });
-    const asked = [event(1).event.id, event(3).event.id, ...Array.from({ length: 2_500 }, (_, i) => `unknown-${i}`), event(2).event.id];
-    expect(await store.knownEventIds(asked)).toEqual(new Set([event(1).event.id, event(2).event.id]));
+  clause('EventLog', 'MUST answer knownEventIds for any number of events, older and newer than the newest stored', async ({ store }) => {
+    await store.commitBatch({ source: 'src', events: [event(1), event(5)] });
+    const key = (e: SecurityEvent) => ({ id: e.event.id, ts: Date.parse(e['@timestamp']) });
+    const asked = [
+      key(event(1)), key(event(3)), key(event(9)),
+      // Unknown ids at a stored event's time, before it, between and after the stored ones.
+      ...Array.from({ length: 2_500 }, (_, i) => ({ id: `unknown-${i}`, ts: T0 + (i % 7) * 1000 })),
+      key(event(5)),
+    ];
+    expect(await store.knownEventIds(asked)).toEqual(new Set([event(1).event.id, event(5).event.id]));
     expect(await store.knownEventIds([])).toEqual(new Set());
   }),
 
