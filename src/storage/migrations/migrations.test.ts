@@ -24,6 +24,17 @@ function event(n: number): SecurityEvent {
   };
 }
 
+/** Migrates to version 1 only and stores one event as that version's table holds it. */
+async function atVersion1WithOneEvent(migrator: Migrator, db: Kysely<any>): Promise<void> {
+  const { error } = await migrator.migrateTo('001-initial');
+  expect(error).toBeUndefined();
+  const e = event(1);
+  await db.insertInto('events').values({
+    id: e.event.id, ts: T0 + 1000, ingested: T0, provider: 'json-logs', dataset: 'auth-logs', action: 'login', outcome: 'failure',
+    user_email: 'u1@example.com', source_ip: '10.0.0.1', count: 1, doc: JSON.stringify(e),
+  }).execute();
+}
+
 /** The events table's indexes, each with its columns (the primary key's shows as sqlite_autoindex_events_1). */
 function indexes(path: string): string[] {
   const raw = new BetterSqlite3(path, { readonly: true });
@@ -51,13 +62,7 @@ describe('migrations', () => {
     // A database as saaswatch left it with only migration 001, holding one event.
     const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(path) }) });
     try {
-      const { error } = await new Migrator({ db, provider: migrationProvider('sqlite') }).migrateTo('001-initial');
-      expect(error).toBeUndefined();
-      const e = event(1);
-      await db.insertInto('events').values({
-        id: e.event.id, ts: T0 + 1000, ingested: T0, provider: 'json-logs', dataset: 'auth-logs', action: 'login', outcome: 'failure',
-        user_email: 'u1@example.com', source_ip: '10.0.0.1', count: 1, doc: JSON.stringify(e),
-      }).execute();
+      await atVersion1WithOneEvent(new Migrator({ db, provider: migrationProvider('sqlite') }), db);
     } finally {
       await db.destroy();
     }
@@ -86,13 +91,7 @@ describe('migrations', () => {
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     try {
       await sql`create schema ${sql.id(schema)}`.execute(db);
-      const { error } = await new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }).migrateTo('001-initial');
-      expect(error).toBeUndefined();
-      const e = event(1);
-      await db.insertInto('events').values({
-        id: e.event.id, ts: T0 + 1000, ingested: T0, provider: 'json-logs', dataset: 'auth-logs', action: 'login', outcome: 'failure',
-        user_email: 'u1@example.com', source_ip: '10.0.0.1', count: 1, doc: JSON.stringify(e),
-      }).execute();
+      await atVersion1WithOneEvent(new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }), db);
       const store = await openStore({ dialect: 'postgres', url: pgUrl!, schema });
       try {
         expect(await store.migrate()).toBe(LATEST_VERSION);
