@@ -242,6 +242,18 @@ describe('pipeline: what detectors see', () => {
     expect(stats).toMatchObject({ events: 2, inserted: 1, duplicates: 1 });
   });
 
+  it('remembers only recentIds ids and asks the store about the others', async () => {
+    const store = await memoryStore();
+    const [e0, e1, e2] = events as [SecurityEvent, SecurityEvent, SecurityEvent];
+    const probe = new Probe('p');
+    // Room for one id per generation: after e0, e1, e2 the set holds e1 (old) and e2 (young), and e0
+    // is known only to the store. The last batch's e0 then pushes e1 out before e1 is reached.
+    await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger, recentIds: 1 }).ingest(
+      scripted('logs', [batchOf([e0]), batchOf([e1]), batchOf([e2]), batchOf([e0, e1])]),
+    );
+    expect(probe.observed).toEqual(ids([e0, e1, e2]));
+  });
+
   it('enriches every event before the detectors see it and before it is stored, repeats included', async () => {
     const store = await memoryStore();
     const [e0, e1] = events.slice(0, 2).map((e) => structuredClone(e)) as [SecurityEvent, SecurityEvent];

@@ -208,9 +208,12 @@ export class Pipeline {
     // were stored, and the state that counted them was saved with them.
     const unseen = batch.events.filter((e) => !this.#seen.has(e.event.id)).map((e) => e.event.id);
     const stored = unseen.length ? await store.knownEventIds(unseen) : undefined;
+    // Settled before adding any: this batch's ids may push ones found recent above out of the set.
+    const fresh = new Set(unseen);
     for (const event of batch.events) {
       for (const enrich of enrichers) enrich(event);
-      if (this.#seen.add(event.event.id) && !stored?.has(event.event.id)) this.#observe(event, findings);
+      if (fresh.delete(event.event.id) && !stored?.has(event.event.id)) this.#observe(event, findings);
+      this.#seen.add(event.event.id);
     }
     findings.push(...(await this.#detectorsDone(false)));
 
