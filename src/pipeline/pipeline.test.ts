@@ -327,12 +327,16 @@ describe('pipeline: what it commits and counts', () => {
     const perBatch: Array<[string | undefined, IngestStats]> = [];
     const pipeline = new Pipeline({ store, detectors: [probe], sinkNames: ['soc', 'pager'], logger: silentLogger, now: () => NOW });
     const a = scripted('a', [batchOf([e0, e1], { deadLetters: [dead], cursor: 'a1' }), batchOf([e1], { cursor: 'a2' })]);
+    const before = performance.now();
     const totals = await pipeline.run([a], { onBatch: (b, s) => void perBatch.push([b.cursor, { ...s }]) });
+    const elapsed = performance.now() - before;
     const b = scripted('b', [batchOf([e2, e3], { cursor: 'b1' })]);
     const more = await pipeline.ingest(b, { onBatch: (batch, s) => void perBatch.push([batch.cursor, { ...s }]) });
 
     expect(totals).toEqual({ batches: 2, events: 3, inserted: 2, duplicates: 1, deadLetters: 1, findings: 1, alertsCreated: 1, alertsUpdated: 0, durationMs: expect.any(Number) });
+    // The run's own wall time, not a timestamp.
     expect(totals.durationMs).toBeGreaterThanOrEqual(0);
+    expect(totals.durationMs).toBeLessThanOrEqual(elapsed);
     expect(more).toEqual({ batches: 1, events: 2, inserted: 2, duplicates: 0, deadLetters: 0, findings: 1, alertsCreated: 0, alertsUpdated: 1, durationMs: expect.any(Number) });
     expect(perBatch.map(([c, s]) => [c, s.batches, s.events, s.inserted, s.duplicates, s.deadLetters, s.findings, s.alertsCreated, s.alertsUpdated])).toEqual([
       ['a1', 1, 2, 2, 0, 1, 1, 1, 0],
@@ -578,6 +582,21 @@ describe('replayStored', () => {
 });
 
 describe('processBatch', () => {
+  it("rejects with the store's error when a commit is refused, staged state or not, and the next batch goes through", async () => {
+    const store = await memoryStore();
+    let fail = 2;
+    const refusing = withCommit(store, async (commit, batch) => {
+      if (fail-- > 0) throw new Error('database is locked');
+      return commit(batch);
+    });
+    const plain = new Pipeline({ store: refusing, detectors: [], sinkNames: [], logger: silentLogger });
+    await expect(plain.processBatch('push', batchOf(events.slice(0, 1)))).rejects.toThrow('database is locked');
+    // Staged, with nothing written since the last commit.
+    const staged = new Pipeline({ store: refusing, detectors: [], sinkNames: [], logger: silentLogger, state: new StagedState(refusing) });
+    await expect(staged.processBatch('push', batchOf([]))).rejects.toThrow('database is locked');
+    expect(await staged.processBatch('push', batchOf(events.slice(0, 2)))).toMatchObject({ batches: 1, inserted: 2 });
+  });
+
   it('returns fresh totals when given none', async () => {
     const pipeline = new Pipeline({ store: await memoryStore(), detectors: [], sinkNames: [], logger: silentLogger });
     expect(await pipeline.processBatch('push', batchOf(events.slice(0, 2)))).toEqual({ ...emptyStats(), batches: 1, events: 2, inserted: 2 });
