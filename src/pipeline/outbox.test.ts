@@ -614,6 +614,16 @@ describe('Outbox drain()', () => {
     expect(sink.calls.map((c) => c.ctx.attempt)).toEqual([2]);
   });
 
+  it('does not wait on deliveries that are finished', async () => {
+    await saveAlert('a1', ['s']);
+    t += 1;
+    await saveAlert('a2', ['gone']);
+    const ob = outbox([new ScriptedSink('s')], { leaseMs: 60_000 });
+    expect(await ob.drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 1 });
+    expect(await ob.drain({ timeoutMs: 600_000 })).toEqual({ delivered: 0, retried: 0, failed: 0, remaining: 0 });
+    expect(sleeps).toEqual([]);
+  });
+
   it('counts pending and leased deliveries as remaining', async () => {
     const sink = new ScriptedSink('s', async () => {
       throw later(3_600_000);

@@ -252,6 +252,7 @@ export class Outbox {
   async #nextDueAt(): Promise<number | undefined> {
     let next: number | undefined;
     const consider = (at: number) => {
+      // Stryker disable next-line EqualityOperator: equivalent; on a tie either instant is the same.
       if (Number.isFinite(at) && (next === undefined || at < next)) next = at;
     };
     for (const d of await this.#store.listDeliveries({ status: 'pending', limit: UNFINISHED_SCAN_LIMIT })) {
