@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -497,5 +498,208 @@ describe('Outbox with the jsonl-file sink', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!).delivery_id).toBe(claimed[0]!.id);
     expect((await deliveryOf('a1')).status).toBe('delivered');
+  });
+});
+
+/** The store with one of its methods replaced, as a failing or changing database would behave. */
+function storeWith<K extends keyof Store>(prop: K, replacement: (original: Store[K]) => Store[K]): Store {
+  return new Proxy(store, {
+    get(target, p, receiverObj) {
+      const v = Reflect.get(target, p, receiverObj);
+      const bound = typeof v === 'function' ? v.bind(target) : v;
+      return p === prop ? replacement(bound as Store[K]) : bound;
+    },
+  });
+}
+
+/** A retryable failure that asks for a given wait, as a 429 with Retry-After does. */
+const later = (ms: number) => new SaaswatchError('HTTP_RETRYABLE', `receiver responded 429; retry in ${ms} ms`, { retryable: true, retryAfterMs: ms });
+
+describe('Outbox drain()', () => {
+  it('stops when its signal aborts: deliveries not started are released, and no listener is left on the signal', async () => {
+    const stop = new AbortController();
+    const sink = new ScriptedSink('s', async () => stop.abort());
+    for (const id of ['a1', 'a2']) {
+      await saveAlert(id, ['s']);
+      t += 1;
+    }
+    const result = await outbox([sink]).drain({ timeoutMs: 60_000, signal: stop.signal });
+    expect(result).toEqual({ delivered: 1, retried: 0, failed: 0, remaining: 1 });
+    expect(sink.calls.map((c) => c.alertId)).toEqual(['a1']);
+    expect((await deliveryOf('a2')).lastError).toBe('not attempted: outbox stopping');
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('leaves no listener on a signal that never aborts, however many drains share it', async () => {
+    const signal = new AbortController().signal;
+    const ob = outbox([new ScriptedSink('s')]);
+    for (let i = 0; i < 3; i++) await ob.drain({ timeoutMs: 1_000, signal });
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('attempts nothing when its signal has aborted already', async () => {
+    const sink = new ScriptedSink('s');
+    await saveAlert('a1', ['s']);
+    const stop = new AbortController();
+    stop.abort();
+    expect(await outbox([sink]).drain({ timeoutMs: 60_000, signal: stop.signal })).toEqual({ delivered: 0, retried: 0, failed: 0, remaining: 1 });
+    expect(sink.calls).toEqual([]);
+    expect((await deliveryOf('a1')).status).toBe('pending');
+  });
+
+  it('goes on at once after a batch that claimed something', async () => {
+    const sink = new ScriptedSink('s');
+    for (const id of ['a1', 'a2', 'a3']) {
+      await saveAlert(id, ['s']);
+      t += 1;
+    }
+    expect(await outbox([sink], { batchSize: 1 }).drain({ timeoutMs: 60_000 })).toEqual({ delivered: 3, retried: 0, failed: 0, remaining: 0 });
+    expect(sink.calls.map((c) => c.alertId)).toEqual(['a1', 'a2', 'a3']);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('waits for the earliest retry, whatever order the retries were created in', async () => {
+    // a2, created between the others, falls due first; a1 and a3 fall due after the timeout.
+    const waits: Record<string, number> = { a1: 50_000, a2: 5_000, a3: 60_000 };
+    const sink = new ScriptedSink('s', async (alert, ctx) => {
+      if (ctx.attempt === 1) throw later(waits[alert.id]!);
+    });
+    for (const id of ['a1', 'a2', 'a3']) {
+      await saveAlert(id, ['s']);
+      t += 1;
+    }
+    const result = await outbox([sink]).drain({ timeoutMs: 10_000 });
+    expect(result).toEqual({ delivered: 1, retried: 3, failed: 0, remaining: 2 });
+    expect(sleeps).toEqual([5_000]);
+    expect((await deliveryOf('a2')).status).toBe('delivered');
+  });
+
+  it('leaves a retry due exactly at its timeout for later', async () => {
+    const sink = new ScriptedSink('s', async (_alert, ctx) => {
+      if (ctx.attempt === 1) throw later(10_000);
+    });
+    await saveAlert('a1', ['s']);
+    const start = t;
+    const result = await outbox([sink]).drain({ timeoutMs: 10_000 });
+    expect(result).toEqual({ delivered: 0, retried: 1, failed: 0, remaining: 1 });
+    expect(sink.calls).toHaveLength(1);
+    expect(t - start).toBeLessThanOrEqual(10_000);
+  });
+
+  it('never sleeps past its timeout, even to poll', async () => {
+    // Due in 30 ms, but the outbox polls no more often than every 100 ms; only 50 ms are left.
+    const sink = new ScriptedSink('s', async (_alert, ctx) => {
+      if (ctx.attempt === 1) throw later(30);
+    });
+    await saveAlert('a1', ['s']);
+    const result = await outbox([sink]).drain({ timeoutMs: 50 });
+    expect(result.retried).toBe(1);
+    expect(sleeps).toEqual([50]);
+  });
+
+  it("waits for another process's lease to run out when that is within its timeout", async () => {
+    const sink = new ScriptedSink('s');
+    await saveAlert('a1', ['s']);
+    // A process that crashed holding the delivery leased for a minute.
+    expect(await store.claimDeliveries(t, 10, 60_000)).toHaveLength(1);
+    t += 10_000;
+    const ob = outbox([sink], { leaseMs: 60_000 });
+
+    expect(await ob.drain({ timeoutMs: 30_000 })).toEqual({ delivered: 0, retried: 0, failed: 0, remaining: 1 });
+    expect(sleeps).toEqual([]);
+
+    expect(await ob.drain({ timeoutMs: 60_000 })).toEqual({ delivered: 1, retried: 0, failed: 0, remaining: 0 });
+    // The lease ends 60 s after it was taken, 50 s from now; the store takes it back once it has passed.
+    expect(sleeps[0]).toBe(50_000);
+    expect(sink.calls.map((c) => c.ctx.attempt)).toEqual([2]);
+  });
+
+  it('does not wait on deliveries that are finished', async () => {
+    await saveAlert('a1', ['s']);
+    t += 1;
+    await saveAlert('a2', ['gone']);
+    const ob = outbox([new ScriptedSink('s')], { leaseMs: 60_000 });
+    expect(await ob.drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 1 });
+    expect(await ob.drain({ timeoutMs: 600_000 })).toEqual({ delivered: 0, retried: 0, failed: 0, remaining: 0 });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('counts pending and leased deliveries as remaining', async () => {
+    const sink = new ScriptedSink('s', async () => {
+      throw later(3_600_000);
+    });
+    await saveAlert('a2', ['held']);
+    t += 1;
+    await saveAlert('a1', ['s']);
+    expect(await store.claimDeliveries(t, 1, 3_600_000).then((c) => c.map((d) => d.sink))).toEqual(['held']);
+    const result = await outbox([sink]).drain({ timeoutMs: 1_000 });
+    expect(result).toEqual({ delivered: 0, retried: 1, failed: 0, remaining: 2 });
+  });
+});
+
+describe('Outbox failures and their logs', () => {
+  it('logs a retry with the delivery, the sink, the attempt, the delay and the error', async () => {
+    const sink = new ScriptedSink('s', async () => {
+      throw later(7_000);
+    });
+    await saveAlert('a1', ['s']);
+    await outbox([sink]).drainOnce();
+    const d = await deliveryOf('a1');
+    expect(d.nextAttemptAt).toBe(t + 7_000);
+    expect(logs.filter((l) => l.msg === 'delivery failed; will retry')).toEqual([
+      expect.objectContaining({ level: 30, deliveryId: d.id, sink: 's', sinkType: 'scripted', attempts: 1, delayMs: 7_000, err: expect.objectContaining({ code: 'HTTP_RETRYABLE' }) }),
+    ]);
+  });
+
+  it('fails a delivery whose alert is gone, naming both', async () => {
+    const sink = new ScriptedSink('s');
+    await saveAlert('a1', ['s']);
+    const gone = storeWith('getAlert', () => async () => undefined);
+    const ob = new Outbox(gone, new Map([['s', sink]]), { logger: pino({ level: 'silent' }), now: () => t });
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 1 });
+    expect(sink.calls).toEqual([]);
+    const d = await deliveryOf('a1');
+    expect(d.status).toBe('failed');
+    expect(d.lastError).toBe(`INTERNAL: internal error: alert a1 of delivery ${d.id} not found`);
+  });
+
+  it('logs an outcome it could not record, with the delivery and the error', async () => {
+    const sink = new ScriptedSink('s');
+    await saveAlert('a1', ['s']);
+    const locked = storeWith('completeDelivery', () => async () => {
+      throw new SaaswatchError('STORAGE_UNAVAILABLE', 'database is locked', { retryable: true });
+    });
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const ob = new Outbox(locked, new Map([['s', sink]]), { logger, now: () => t });
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    const d = await deliveryOf('a1');
+    expect(logs.filter((l) => l.msg === 'could not record delivery outcome')).toEqual([
+      expect.objectContaining({ level: 50, deliveryId: d.id, sink: 's', err: expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }) }),
+    ]);
+  });
+
+  it('run() logs a failed poll with its error', async () => {
+    let failures = 1;
+    const flaky = storeWith('claimDeliveries', (claim) => async (...args) => {
+      if (failures-- > 0) throw new SaaswatchError('STORAGE_UNAVAILABLE', 'database is locked', { retryable: true });
+      return claim(...args);
+    });
+    const stop = new AbortController();
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const ob = new Outbox(flaky, new Map(), { logger, now: () => t, sleep: async () => stop.abort() });
+    await ob.run(stop.signal);
+    expect(logs.filter((l) => l.msg === 'outbox poll failed')).toEqual([
+      expect.objectContaining({ level: 50, err: expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', message: 'database is locked' }) }),
+    ]);
+  });
+
+  it('run() wakes from its idle wait when stopped, with the default sleep', async () => {
+    const ob = new Outbox(store, new Map(), { logger: pino({ level: 'silent' }), pollIntervalMs: 3_600_000 });
+    const stop = new AbortController();
+    const running = ob.run(stop.signal);
+    // Let the first poll finish and the hour-long idle wait begin.
+    await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await running;
   });
 });

@@ -249,23 +249,27 @@ export class Pipeline {
       if (!this.#seen.has(id)) unseen.push({ id, ts: times[i]! });
     }
     const stored = unseen.length ? await store.knownEventIds(unseen) : undefined;
+    // Settled before adding any: this batch's ids may push ones found recent above out of the set.
+    const unseenIds = new Set(unseen.map((k) => k.id));
     let fresh = 0;
     for (const event of batch.events) {
       for (const enrich of enrichers) enrich(event);
-      if (this.#seen.add(event.event.id) && !stored?.has(event.event.id)) {
+      if (unseenIds.delete(event.event.id) && !stored?.has(event.event.id)) {
         fresh++;
         this.#observe(event, findings);
       }
+      this.#seen.add(event.event.id);
     }
     findings.push(...(await this.#detectorsDone(false)));
 
     // Alerts and detector state commit with the events and cursor behind them: a crash loses or keeps all of it.
+    const alerts = findingsToAlerts(findings, new Date(this.#now()));
     const commit = this.#commit({
       source: sourceName,
       events: batch.events,
       deadLetters: batch.deadLetters,
       cursor: batch.cursor,
-      alerts: findingsToAlerts(findings, new Date(this.#now())),
+      alerts,
       sinks: this.#opts.sinkNames,
     });
     stats.batches++;
@@ -286,6 +290,9 @@ export class Pipeline {
       .catch((err: unknown) => {
         this.#commitFailed = { err };
       });
+    // A batch that raises alerts is rare and commits on the caller's connection anyway: waiting for
+    // it costs nothing, and its alerts are counted and logged before the next batch is read.
+    if (alerts.length) await this.#committed();
     return stats;
   }
 
