@@ -654,9 +654,13 @@ function translateRegex(src: string, flags: Set<string>): string {
     if (c === '[') {
       inClass = true;
       out += c;
-      // A `]` right after `[` or `[^` is literal.
+      // A `]` right after `[` or `[^` is literal in PCRE and Python; JavaScript reads `[]` as an
+      // empty class (and `[^]` as any character), so it is escaped.
       if (src[i + 1] === '^') out += src[++i];
-      if (src[i + 1] === ']') out += src[++i];
+      if (src[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
       continue;
     }
     if (c === '(' && src[i + 1] === '?') {
