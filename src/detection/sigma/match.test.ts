@@ -37,6 +37,12 @@ describe('plain values', () => {
     expect(matches('', 'Whoami', ['whoami', 'WHOAMI', 'Whoami', 'whoam', 'whoamii', 'xwhoami', undefined, null, { v: 'whoami' }])).toEqual([true, true, true, false, false, false, false, false, false]);
   });
 
+  it('equals a value whose lower case is longer than itself (İ lower-cases to two characters)', () => {
+    expect(matches('', 'İstanbul', ['İstanbul', 'i̇stanbul', 'İSTANBUL', 'istanbul', 'İstanbu'])).toEqual([true, true, true, false, false]);
+    expect(matches('', 'i̇stanbul', ['İstanbul'])).toEqual([true]);
+    expect(matches('', 'x', ['İ'])).toEqual([false]);
+  });
+
   it('cased equals exactly', () => {
     expect(matches('cased', 'Whoami', ['Whoami', 'whoami', 'WHOAMI'])).toEqual([true, false, false]);
   });
