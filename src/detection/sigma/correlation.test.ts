@@ -747,3 +747,152 @@ describe('saved windows, one correlation at a time (encode, decode, restore)', (
     }
   }
 });
+
+describe('saved windows that cannot be trusted', () => {
+  // A stored record is untrusted: anything malformed makes decode (or restore) refuse it, so the
+  // rule starts afresh instead of counting from garbage.
+  const table = ['id-a', 'id-b', 'user-x'];
+  const resolve = (n: unknown) => (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < table.length ? table[n] : undefined);
+  const temporal = () => state('{ type: temporal, rules: [a, b], group-by: [user], timespan: 10m }');
+  const counting = () => state('{ type: value_count, rules: [failed], group-by: [source.ip], timespan: 10m, condition: { field: user, gte: 9 } }');
+
+  it('decodes a well-formed record of each kind', () => {
+    expect(counting().decode({ k: 'g', q: 1, m: T0, t: [60_000, 60_000], i: [0, 1], w: [1, 2], v: [2, null], b: [T0 - MIN, T0, 3, 2, [0, 1], [2]], d: 1 }, resolve)).toBeDefined();
+    expect(counting().decode({ k: 'g', q: 1, l: T0, u: [T0, T0, 2, [0]] }, resolve)).toBeDefined();
+    expect(temporal().decode({ k: 'g', q: 2, l: T0, s: [[T0, 0], null], c: [[T0, T0, [0]], null] }, resolve)).toBeDefined();
+  });
+
+  it('refuses a record with any field malformed', () => {
+    const good = { k: 'g', q: 1, m: T0, t: [60_000, 60_000], i: [0, 1], v: [2, null], b: [T0 - MIN, T0, 3, 2, [0, 1]] };
+    const bad: Array<Record<string, unknown>> = [
+      { k: 1 },
+      { q: 'x' },
+      { q: undefined },
+      { m: 'x' },
+      { l: 'x' },
+      { m: undefined },
+      { t: 'x' },
+      { t: [-1, 0] },
+      { t: [], i: [] },
+      { i: [0] },
+      { i: [0, 9] },
+      { i: undefined },
+      // A window time after the newest one.
+      { t: [0, 60_000] },
+      { w: [1] },
+      { v: [2] },
+      { v: [2, 9] },
+      { b: 'x' },
+      { b: [T0, T0, 3, 2] },
+      { b: [T0, T0, 3, 2, [0], [2], 'extra'] },
+      { b: [T0, 'x', 3, 2, [0]] },
+      { b: [T0, T0, 3, 2, [9]] },
+      { b: [T0, T0, 3, 2, [0], [9]] },
+      { b: [T0, T0, 3, 2, 'x'] },
+      { u: [T0, T0, [0]] },
+      { u: [T0, T0, 'x', [0]] },
+      { d: 'x' },
+    ];
+    for (const change of bad) expect([change, counting().decode({ ...good, ...change }, resolve)]).toEqual([change, undefined]);
+    expect(counting().decode({ ...good }, resolve)).toBeDefined();
+  });
+
+  it('refuses temporal slots and ordered chains of the wrong shape', () => {
+    const bad: Array<Record<string, unknown>> = [
+      { s: 'x' },
+      { s: [null] },
+      { s: [null, null, null] },
+      { s: [[T0], null] },
+      { s: [[T0, 0, 1], null] },
+      { s: [['x', 0], null] },
+      { s: [[T0, 9], null] },
+      { s: ['x', null] },
+      { c: 'x' },
+      { c: [null] },
+      { c: [[T0, T0], null] },
+      { c: [[T0, T0, [0], 1], null] },
+      { c: [['x', T0, [0]], null] },
+      { c: [[T0, 'x', [0]], null] },
+      { c: [[T0, T0, [9]], null] },
+      { c: [[T0, T0, 'x'], null] },
+      { c: ['x', null] },
+    ];
+    for (const change of bad) expect([change, temporal().decode({ k: 'g', q: 1, l: T0, ...change }, resolve)]).toEqual([change, undefined]);
+  });
+
+  it('restores only a meta it can read, with no group newer than its counter', () => {
+    const saved = (() => {
+      const s = temporal();
+      s.observe(testEvent({ time: T0, user: 'u', action: 'a' }), T0, [0]);
+      s.advance(T0 + 1);
+      s.observe(testEvent({ time: T0 + 5, user: 'u', action: 'b' }), T0 + 5, [1]);
+      return JSON.parse(JSON.stringify(s.meta())) as Record<string, unknown>;
+    })();
+    expect(saved).toMatchObject({ q: 1, o: T0 + 5 });
+    const restore = (meta: unknown, q = 1) => {
+      const s = temporal();
+      const g = s.decode({ k: 'u', q, l: T0, s: [[T0, 0], null] }, resolve)!;
+      return s.restore(meta, [g]);
+    };
+    expect(restore(saved)).toHaveLength(1);
+    for (const change of [{ n: 'x' }, { c: 'x' }, { q: 'x' }, { s: 'x' }, { k: 'x' }, { k: [1, 2] }, { p: 'x' }, { p: [{ rule: 1 }] }, { o: 'x' }, { n: undefined }, { q: undefined }]) {
+      expect([change, restore({ ...saved, ...change })]).toEqual([change, undefined]);
+    }
+    expect(restore(null)).toBeUndefined();
+    expect(restore(saved, 2)).toBeUndefined();
+  });
+
+  it('a part that has seen nothing has no meta; one with only a watermark or a queued event has', () => {
+    const s = temporal();
+    expect(s.meta()).toBeUndefined();
+    s.advance(T0);
+    expect(s.meta()).toEqual({ k: [T0, T0, null], n: T0 + 10 * MIN, q: 0, s: 0, c: T0 });
+    const q = temporal();
+    q.observe(testEvent({ time: T0, user: 'u', action: 'a' }), T0, [0]);
+    expect(q.meta()).toEqual({ k: [null, null, null], n: null, q: 0, s: 0, c: null, o: T0 });
+  });
+
+  it('after a restore, hands back only stored events it had not judged', () => {
+    const s = temporal();
+    s.observe(testEvent({ time: T0, user: 'u', action: 'a' }), T0, [0]);
+    s.advance(T0 + 1);
+    s.observe(testEvent({ time: T0 + 5, user: 'u', action: 'b' }), T0 + 5, [1]);
+    s.observe(testEvent({ time: T0 + 3, user: 'u', action: 'b' }), T0 + 3, [1]);
+    const meta = JSON.parse(JSON.stringify(s.meta())) as unknown;
+    const t = temporal();
+    expect(t.resumeFrom()).toBeUndefined();
+    expect(t.restore(meta, [])).toEqual([]);
+    // The oldest queued event, T0 + 3; never before the frontier.
+    expect(t.resumeFrom()).toBe(T0 + 3);
+    t.replay(testEvent({ time: T0, user: 'u', action: 'a' }), T0, [0]);
+    t.replay(testEvent({ time: T0 + 3, user: 'u', action: 'b' }), T0 + 3, [1]);
+    expect(t.stats().queued).toBe(1);
+    // Without a restore there is nothing to hand back.
+    const fresh = temporal();
+    fresh.replay(testEvent({ time: T0 + 3, user: 'u', action: 'b' }), T0 + 3, [1]);
+    expect(fresh.stats().queued).toBe(0);
+  });
+});
+
+describe('long windows', () => {
+  it('compacts a window that has slid past many events without changing what it counts', () => {
+    // 1 s apart with a 10 min timespan: 600 events in the window, thousands gone through it.
+    const s = state('{ type: event_count, rules: [failed], group-by: [source.ip], timespan: 10m, condition: { gte: 600 } }', { maxEvidence: 3 });
+    const burst = (from: number, n: number, base: number) => Array.from({ length: n }, (_, i) => fail(from + i * SEC, '192.0.2.1', 'x', base + i));
+    const first = burst(T0, 1500, 0);
+    const out = step(s, first.slice(0, 1000));
+    expect(out.map((f) => [f.windowStart, f.evidence])).toEqual([
+      [T0, ids(first.slice(0, 3))],
+      [T0, ids(first.slice(0, 3))],
+    ]);
+    step(s, first.slice(1000));
+    // After a quiet spell the next burst starts from the compacted window.
+    const second = burst(T0 + 2 * 3_600_000, 700, 5000);
+    const again = step(s, second);
+    expect(again[0]).toMatchObject({ windowStart: T0 + 2 * 3_600_000, evidence: ids(second.slice(0, 3)), observed: { events: 600, peak_window_events: 600 } });
+    // A window mid-slide: 300 old events left, 300 new ones in.
+    const third = burst(T0 + 4 * 3_600_000, 1300, 9000);
+    const f = step(s, third.slice(0, 1200)).filter((x) => x.observed?.events === 600);
+    expect(f.map((x) => x.windowStart)).toEqual([T0 + 4 * 3_600_000]);
+  });
+});
