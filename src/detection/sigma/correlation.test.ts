@@ -731,14 +731,15 @@ describe('saved windows, one correlation at a time (encode, decode, restore)', (
 
   for (const rule of RULES) {
     for (const maxGroups of rule.includes('event_count') || rule.includes('value_count') ? [1000, 2] : [1000]) {
-      it(`${rule.slice(8, rule.indexOf(','))}${rule.includes('lt:') || rule.includes('lte:') ? ' (upper bound)' : ''}, maxGroups ${maxGroups}: a restart anywhere changes nothing`, () => {
+      it(`${rule.slice(8, rule.indexOf(','))}${rule.includes('lt:') || rule.includes('lte:') ? ' (upper bound)' : ''}, maxGroups ${maxGroups}: a restart changes nothing`, () => {
         const d = def(rule);
         const make = () => new CorrelationState(d, d.rules.map((r) => ({ ref: r, names: [r], providers: undefined })), { severity: 'high', maxEvidence: 4, maxGroups });
         const evs = events(5, 90);
         for (const [order, batches] of restartInputs(batchesOf(evs, 10))) {
           const expected = runFor(d, make, batches);
           expect(expected.length, order).toBeGreaterThan(0);
-          for (let split = 0; split < batches.length; split++) {
+          // Every other boundary: the restarts then fall on each kind of state at least once.
+          for (let split = order === 'one stream' ? 0 : 1; split < batches.length; split += 2) {
             expect(runFor(d, make, batches, split), `${order}, restart before batch ${split}`).toEqual(expected);
             expect(runFor(d, make, batches, split, true), `${order}, restart before flushing batch ${split}`).toEqual(expected);
           }
