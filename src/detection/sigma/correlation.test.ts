@@ -897,3 +897,61 @@ describe('long windows', () => {
     expect(f.map((x) => x.windowStart)).toEqual([T0 + 4 * 3_600_000]);
   });
 });
+
+describe('correlation bookkeeping', () => {
+  it('eq is judged on the whole window, not the moment the count passes through it', () => {
+    const eq = state('{ type: event_count, rules: [failed], group-by: [user], timespan: 5m, condition: { eq: 2 } }');
+    expect(step(eq, [fail(T0, 'ip', 'a', 1), fail(T0 + 1, 'ip', 'a', 2), fail(T0 + 2, 'ip', 'a', 3)], T0 + 5 * MIN + 1)).toEqual([]);
+  });
+
+  it('names its saved state after the rule unless told otherwise', () => {
+    const d = def('{ type: event_count, rules: [failed], timespan: 5m, condition: { gte: 2 } }');
+    const s = new CorrelationState(d, [{ ref: 'failed', names: [], providers: undefined }], { severity: 'low', maxEvidence: 1, maxGroups: 1 });
+    expect([s.name, s.hash]).toEqual(['rules/c', '']);
+    const t = new CorrelationState(d, [{ ref: 'failed', names: [], providers: undefined }], { severity: 'low', maxEvidence: 1, maxGroups: 1, stateName: 'rules/c#2', stateHash: 'abc' });
+    expect([t.name, t.hash]).toEqual(['rules/c#2', 'abc']);
+  });
+
+  it('resolves an alias by the rule reference or by the rule\'s own id or name', () => {
+    const d = def('{ type: event_count, rules: [r1], group-by: [who], timespan: 5m, condition: { gte: 1 }, aliases: { who: { the-rule: user.email } } }');
+    const byName = new CorrelationState(d, [{ ref: 'r1', names: ['0000-id', 'the-rule'], providers: undefined }], { severity: 'low', maxEvidence: 1, maxGroups: 9 });
+    expect(step(byName, [fail(T0, 'ip', 'p@example.com')]).map((f) => f.entity)).toEqual([{ type: 'who', value: 'p@example.com' }]);
+    // No alias for this rule: the group-by name is read as a field, which the event lacks.
+    const other = new CorrelationState(d, [{ ref: 'r1', names: ['another'], providers: undefined }], { severity: 'low', maxEvidence: 1, maxGroups: 9 });
+    expect(step(other, [fail(T0, 'ip', 'p@example.com')])).toEqual([]);
+  });
+
+  it('counts as late only events before the watermark already passed', () => {
+    const s = state('{ type: event_count, rules: [failed], group-by: [source.ip], timespan: 5m, condition: { gte: 9 } }');
+    s.advance(T0);
+    s.observe(fail(T0), T0, [0]);
+    expect(s.stats().late).toBe(0);
+    s.observe(fail(T0 - 1), T0 - 1, [0]);
+    expect(s.stats().late).toBe(1);
+  });
+
+  it('after a restore, does not queue again what the clock has since passed', () => {
+    const s = state('{ type: event_count, rules: [failed], group-by: [source.ip], timespan: 5m, condition: { gte: 9 } }');
+    s.advance(T0);
+    s.observe(fail(T0 + 10), T0 + 10, [0]);
+    const meta = JSON.parse(JSON.stringify(s.meta())) as unknown;
+    const t = state('{ type: event_count, rules: [failed], group-by: [source.ip], timespan: 5m, condition: { gte: 9 } }');
+    t.restore(meta, []);
+    expect(t.resumeFrom()).toBe(T0 + 10);
+    t.replay(fail(T0 + 5), T0 + 5, [0]);
+    expect(t.stats().queued).toBe(0);
+    t.advance(T0 + 20);
+    t.replay(fail(T0 + 10), T0 + 10, [0]);
+    expect(t.stats().queued).toBe(0);
+    t.replay(fail(T0 + 20), T0 + 20, [0]);
+    expect(t.stats().queued).toBe(1);
+  });
+
+  it('drops idle groups while applying a long release, so the cap does not evict a group still counting', () => {
+    const s = state('{ type: event_count, rules: [failed], group-by: [source.ip], timespan: 5m, condition: { gte: 2 } }', { maxGroups: 2 });
+    // One batch: a and b go idle; a comes back, then c. Dropping the idle ones as the release goes
+    // leaves room for c; evicting the oldest instead would forget a's new event.
+    const out = step(s, [fail(T0, 'a'), fail(T0 + 1, 'b'), fail(T0 + 20 * MIN, 'a', 'x', 1), fail(T0 + 20 * MIN + 1, 'c'), fail(T0 + 20 * MIN + 2, 'a', 'x', 2)]);
+    expect(out.map((f) => [f.entity.value, f.windowStart])).toEqual([['a', T0 + 20 * MIN]]);
+  });
+});
