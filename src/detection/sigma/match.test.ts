@@ -496,3 +496,71 @@ describe('modifier names and what the engine may index', () => {
     expect(eq(['gt'], [1])).toBeUndefined();
   });
 });
+
+describe('edges the mutation run found untested', () => {
+  const le = (s: string) => Buffer.from(s, 'utf16le');
+
+  it('compile errors carry their name and the configuration error code', () => {
+    const err = new SigmaCompileError('bad');
+    expect([err.name, err.code, err.message]).toEqual(['SigmaCompileError', 'CONFIG_INVALID', 'bad']);
+    expect(new MissingPlaceholderError('p').name).toBe('SigmaCompileError');
+    expect(() => field('base64', null)).toThrow(/^modifier "base64" cannot apply to null$/);
+    expect(() => field('re', '(?x)a')).toThrow(/^regular expression "\(\?x\)a" uses the x/);
+    expect(() => field('re', 'a\\')).toThrow(/^invalid regular expression "a\\\\": /);
+  });
+
+  it('takes bigint values as numbers', () => {
+    expect(matches('', 12n, ['12', 12, '13'])).toEqual([true, true, false]);
+  });
+
+  it('an empty value list also matches a field holding an empty list', () => {
+    expect(matches('', [], [[], ['x']])).toEqual([true, false]);
+  });
+
+  it('anchors a pattern with inner wildcards at both ends, and never matches an absent value', () => {
+    expect(matches('', 'a?c', ['abcx', 'xabc'])).toEqual([false, false]);
+    expect(matches('', 'u?defined', [undefined, null, 'undefined'])).toEqual([false, false, true]);
+    expect(matches('cased', 'a?c', ['a\nc'])).toEqual([true]);
+  });
+
+  it('encodes UTF-16 bytes as bytes, also with wildcards around them', () => {
+    expect(matches('wide|base64', 'é', [le('é').toString('base64')])).toEqual([true]);
+    expect(matches('contains|wide', 'ab', [`x${le('ab').toString('latin1')}y`, 'xaby'])).toEqual([true, false]);
+  });
+
+  it('names a placeholder as what cannot be encoded, also among text', () => {
+    expect(() => field('expand|base64', 'a%x%', { placeholders: { x: ['b'] } })).toThrow(/it cannot encode an expand placeholder$/);
+    expect(() => field('expand|wide', 'a%x%', { placeholders: { x: ['b'] } })).toThrow(/it cannot encode an expand placeholder$/);
+  });
+
+  it('expands placeholders with text after them, and regular-expression values as they are', () => {
+    expect(matches('expand', '%w%-x', ['ab-x', 'ab', 'ab-'], { placeholders: { w: ['ab'] } })).toEqual([true, false, false]);
+    expect(matches('re|expand', '^%p%$', ['abc', 'xbc'], { placeholders: { p: ['a.*'] } })).toEqual([true, false]);
+    const five = { p: ['a', 'b', 'c', 'd', 'e'] };
+    // Exactly the cap (5^6 combinations) compiles.
+    expect(() => field('expand', '%p%%p%%p%%p%%p%%p%', { placeholders: five })).not.toThrow();
+  });
+
+  it('fieldref without contains/startswith/endswith is whole-value equality', () => {
+    const f = field('fieldref', 'b', { resolveField: () => () => 'bob' });
+    expect([f('xbob'), f('bobx'), f('xbobx'), f('BOB')]).toEqual([false, false, false, true]);
+  });
+
+  it('leaves a character class at its ], so inline flags after it still apply', () => {
+    expect(matches('re', '[a](?i)B', ['aB', 'ab', 'bb'])).toEqual([true, true, false]);
+    expect(matches('re', '^[a(?i)]+$', ['a(?i)', 'A'])).toEqual([true, false]);
+    expect(matches('re', '(?:a)(?i)b', ['aB', 'AB'])).toEqual([true, true]);
+    expect(matches('re', '(?P<n>a)(?:b)(?P=n)', ['aba', 'abb'])).toEqual([true, false]);
+    expect(matches('re', '^(?P<n>a)(?P=n)b$', ['aab', 'aac'])).toEqual([true, false]);
+  });
+
+  it('reads a numeric date string only when it is all number', () => {
+    // 7200.5 s is 02:00:00.5 UTC on 1970-01-01; the text around a number is not a date.
+    expect(matches('hour', 2, ['7200.5', '7200.5x', 'x7200', '7200.'])).toEqual([true, false, false, false]);
+    expect(matches('year', 1970, ['7200.5'])).toEqual([true]);
+  });
+
+  it('rejects IPv4 parts that are not all digits', () => {
+    expect(['10.0.0.a1', '10.0.0.1a', '10.0.0.01', '10.0.0.0001'].map((s) => parseIp(s))).toEqual([undefined, undefined, { v6: false, n: 0x0a000001n }, undefined]);
+  });
+});
