@@ -552,12 +552,13 @@ describe('edges the mutation run found untested', () => {
     expect(matches('re', '(?:a)(?i)b', ['aB', 'AB'])).toEqual([true, true]);
     expect(matches('re', '(?P<n>a)(?:b)(?P=n)', ['aba', 'abb'])).toEqual([true, false]);
     expect(matches('re', '^(?P<n>a)(?P=n)b$', ['aab', 'aac'])).toEqual([true, false]);
+    expect(matches('re', '^(?P<nm>a)(?P=nm)$', ['aa', 'ab'])).toEqual([true, false]);
   });
 
   it('reads a numeric date string only when it is all number', () => {
     // 7200.5 s is 02:00:00.5 UTC on 1970-01-01; the text around a number is not a date.
     expect(matches('hour', 2, ['7200.5', '7200.5x', 'x7200', '7200.'])).toEqual([true, false, false, false]);
-    expect(matches('year', 1970, ['7200.5'])).toEqual([true]);
+    expect(matches('year', 1970, ['7200.5', '7200.25'])).toEqual([true, true]);
   });
 
   it('rejects IPv4 parts that are not all digits', () => {
