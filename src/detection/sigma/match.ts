@@ -442,10 +442,13 @@ function patternPredicate(pattern: Pattern, cased: boolean): ValuePredicate {
   const lit = literalOf(p);
   if (lit !== undefined) {
     const want = norm(lit);
-    // Length first: most values differ in length, which spares lower-casing them.
+    // Length first: most values differ in length, which spares lower-casing them. Lower-casing keeps
+    // the length of every character but İ (U+0130, which becomes i + U+0307), so a value whose lower
+    // case holds no U+0307 can only equal a string of its own length.
+    const sameLength = cased || !want.includes('\u0307');
     return (v) => {
       const s = scalarString(v);
-      return s !== undefined && s.length === want.length && (cased ? s === want : s === want || lowerCached(s) === want);
+      return s !== undefined && (s.length === want.length || !sameLength) && (cased ? s === want : s === want || lowerCached(s) === want);
     };
   }
   if (p.length === 1 && p[0] === WILD_ANY) return (v) => scalarString(v) !== undefined;
@@ -654,9 +657,13 @@ function translateRegex(src: string, flags: Set<string>): string {
     if (c === '[') {
       inClass = true;
       out += c;
-      // A `]` right after `[` or `[^` is literal.
+      // A `]` right after `[` or `[^` is literal in PCRE and Python; JavaScript reads `[]` as an
+      // empty class (and `[^]` as any character), so it is escaped.
       if (src[i + 1] === '^') out += src[++i];
-      if (src[i + 1] === ']') out += src[++i];
+      if (src[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
       continue;
     }
     if (c === '(' && src[i + 1] === '?') {
