@@ -584,6 +584,8 @@ describe('Outbox drain()', () => {
     expect(result).toEqual({ delivered: 0, retried: 1, failed: 0, remaining: 1 });
     expect(sink.calls).toHaveLength(1);
     expect(t - start).toBeLessThanOrEqual(10_000);
+    // Nor does it sleep out the timeout for a retry it would not try.
+    expect(sleeps).toEqual([]);
   });
 
   it('never sleeps past its timeout, even to poll', async () => {

@@ -122,7 +122,7 @@ export class Outbox {
         totals.failed += r.failed;
         if (r.claimed > 0) continue;
         const nextDue = await this.#nextDueAt();
-        if (nextDue === undefined || nextDue > deadline) break;
+        if (nextDue === undefined || nextDue >= deadline) break;
         // Something is due yet nothing could be claimed (leased by another process whose lease
         // time the store does not report): poll rather than spin.
         const wait = Math.max(nextDue - this.#now(), Math.min(this.#pollIntervalMs, 100));
