@@ -8,6 +8,7 @@ import { savedWindows } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { bruteForceConfigSchema } from './config.js';
 import { BruteForceDetector } from './detector.js';
+import { bruteForcePlugin } from './plugin.js';
 
 const T0 = Date.parse('2026-11-03T02:00:00.000Z');
 const SEC = 1000;
@@ -327,6 +328,8 @@ describe('brute-force saved state', () => {
     aliceIp.b = [T0 + 40 * SEC, T0 + 40 * SEC, 3, 3, 0, aliceIp.i, [seg.s.indexOf(ALICE)], [seg.s.indexOf('198.51.100.2')]];
     aliceIp.d = 2;
     seg.parts.user!.r.find((r) => r.k === ALICE)!.d = 1;
+    // Owing a report without a burst to report: nothing to hand over for it.
+    seg.parts.user!.r.find((r) => r.k === 'u2@example.com')!.d = 3;
     await store.putState(`${KEY}:${id}`, seg);
     const m = await manifestOf(store);
     m.meta!.p = [pending];
@@ -346,6 +349,46 @@ describe('brute-force saved state', () => {
     const r2 = detector(store);
     await r2.restore();
     expect(r2.flush({ final: false, watermark: W1 })).toEqual([]);
+  });
+
+  it('saves a success that is the only news of a burst', async () => {
+    const store = await memoryStore();
+    const d = detector(store, { group_by: ['source.ip'], threshold: 2 });
+    await d.restore();
+    const ip = '192.0.2.30';
+    step(d, [fail({ t: T0, ip, user: 'a@example.com' }), fail({ t: T0 + SEC, ip, user: 'a@example.com' })], T0 + 2 * SEC);
+    await d.persist();
+    step(d, [success({ t: T0 + 2 * SEC, ip, user: 'a@example.com' })], T0 + 3 * SEC);
+    await d.persist();
+    const r = detector(store, { group_by: ['source.ip'], threshold: 2 });
+    await r.restore();
+    const [f] = step(r, [fail({ t: T0 + 3 * SEC, ip, user: 'a@example.com' })], T0 + 4 * SEC);
+    expect(f!.observed).toMatchObject({ failed_logins: 3, successful_logins: 1 });
+  });
+
+  it('without a store, restore and save do nothing', async () => {
+    const d = detector(undefined);
+    await d.restore();
+    step(d, before, W1);
+    await d.persist();
+    expect(d.stats().windowLog).toBeUndefined();
+    expect(d.resumeFrom()).toBeUndefined();
+  });
+
+  it('the plugin hands the store and the logger to the detector', async () => {
+    const store = await memoryStore();
+    const config = bruteForcePlugin.configSchema.parse({ threshold: 3 });
+    const { logger, logs } = capture();
+    const d = bruteForcePlugin.create(config, { state: store, logger } as never);
+    await d.restore?.();
+    for (const e of before) d.observe(e);
+    d.flush({ final: false, watermark: W1 });
+    await d.persist?.();
+    expect((await manifestOf(store)).parts).toHaveProperty('user');
+    await store.putState(KEY, 'garbage');
+    const again = bruteForcePlugin.create(config, { state: store, logger } as never);
+    await again.restore?.();
+    expect(logs.map((l) => l.reason)).toEqual(['saved state is not format v1']);
   });
 
   describe('discards unusable saved records with one info log, keeping the parts it can read', () => {
