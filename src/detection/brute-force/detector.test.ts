@@ -445,11 +445,45 @@ describe('brute-force windows in detail', () => {
 
   it('queues only login attempts with an outcome and a readable time', () => {
     const d = detector({ group_by: ['source.ip'] });
-    d.observe(testEvent({ time: T0, ip: '192.0.2.80', user: 'a@example.com', outcome: 'unknown' }));
-    d.observe({ ...fail(T0, '192.0.2.80', 'a@example.com'), '@timestamp': 'not a time' });
+    expect(d.observe(testEvent({ time: T0, ip: '192.0.2.80', user: 'a@example.com', outcome: 'unknown' }))).toEqual([]);
+    expect(d.observe({ ...fail(T0, '192.0.2.80', 'a@example.com'), '@timestamp': 'not a time' })).toEqual([]);
     expect(d.stats().queued).toBe(0);
+    d.flush({ final: false, watermark: T0 });
+    // At the watermark is not late (the watermark promises nothing before it); a millisecond before is.
     d.observe(fail(T0, '192.0.2.80', 'a@example.com'));
-    expect(d.stats().queued).toBe(1);
+    expect(d.stats()).toMatchObject({ queued: 1, late: 0 });
+    d.observe(fail(T0 - 1, '192.0.2.80', 'a@example.com'));
+    expect(d.stats()).toMatchObject({ queued: 2, late: 1 });
+  });
+
+  for (const [field, mk, other] of [
+    ['source.ip', (x: string, t: number, count?: number) => testEvent({ time: t, ip: '203.0.113.47', user: x, outcome: 'failure', count }), 'distinct_users'],
+    ['user', (x: string, t: number, count?: number) => testEvent({ time: t, ip: x, user: 'erin@example.com', outcome: 'failure', count }), 'distinct_ips'],
+  ] as const) {
+    it(`keeps each late failure's weight and counterpart with it as the window moves (${field})`, () => {
+      const d = detector({ group_by: [field], threshold: 6, window: '10m' });
+      step(d, [mk('xa', T0 + 5 * MIN), mk('xb', T0 + 6 * MIN)], T0 + 6 * MIN + 1);
+      // Late and weighted: it goes to the front of the window with its weight and counterpart.
+      expect(step(d, [mk('xc', T0 + MIN, 3)], T0 + 6 * MIN + 1)).toEqual([]);
+      // xc (weight 3) leaves at 12 min, xa (weight 1) at 15 min: 1 + 1 + 1 + 3 = 6 in the window at the last.
+      expect(step(d, [mk('xd', T0 + 12 * MIN), mk('xg', T0 + 15 * MIN + 1)], T0 + 15 * MIN + 2)).toEqual([]);
+      const [f] = step(d, [mk('xh', T0 + 15 * MIN + 2, 3)], T0 + 15 * MIN + 3);
+      expect(f).toMatchObject({ windowStart: T0 + 6 * MIN, observed: { failed_logins: 6, [other]: 4 } });
+    });
+  }
+
+  it('keeps counting right over a long run of failures from one address', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 601, window: '10m' });
+    const base = fail(T0, '203.0.113.49', 'f@example.com');
+    const at = (i: number, t: number) => ({ ...base, '@timestamp': new Date(t).toISOString(), event: { ...base.event, id: `r${i}` } });
+    // One a second for 25 minutes: never more than 600 in a 10-minute window.
+    for (let i = 0; i < 1500; i++) d.observe(at(i, T0 + i * SEC));
+    expect(d.flush({ final: false, watermark: T0 + 1500 * SEC })).toEqual([]);
+    // A second failure at the newest instant makes 601.
+    d.observe(at(1500, T0 + 1499 * SEC));
+    const [f] = d.flush({ final: false, watermark: T0 + 1500 * SEC });
+    expect(f).toMatchObject({ windowStart: T0 + 900 * SEC, windowEnd: T0 + 1499 * SEC, observed: { failed_logins: 601 } });
+    expect(f!.evidence[0]).toBe('r900');
   });
 
   it('names other entity fields by their path and counts both users and addresses for them', () => {

@@ -129,7 +129,14 @@ describe('brute-force saved state', () => {
     const second = detector(store);
     await second.restore();
     expect(second.stats()).toMatchObject({ entities: held.entities, activeBursts: held.activeBursts, windowLog: { restored: held.entities } });
+    // Everything was applied before the save: nothing to hand back from the event store.
+    expect(second.resumeFrom()).toBeUndefined();
     got.push(...step(second, after, W2, true));
+    // Copies saved after the restart are as compact as before it: no users of a user, no IPs of an address.
+    await second.persist();
+    const latest = (await segmentsOf(store)).at(-1)![1];
+    expect(latest.parts.user!.r.find((r) => r.k === ALICE)).not.toHaveProperty('u');
+    expect(latest.parts['source.ip']!.r.find((r) => r.k === IP)).not.toHaveProperty('p');
     expect(got).toEqual(expected);
 
     const ip = got.find((f) => f.entity.value === IP)!;
@@ -184,6 +191,24 @@ describe('brute-force saved state', () => {
     expect(d.stats().windowLog).toMatchObject({ segments: 1, liveCopies: 8, saves: 1 });
   });
 
+  it('saves only the failures still in the window, and restores them', async () => {
+    const store = await memoryStore();
+    const d = detector(store, { group_by: ['source.ip'], threshold: 3 });
+    await d.restore();
+    const ip = '192.0.2.20';
+    const e = [0, 11, 12].map((m, i) => fail({ t: T0 + m * MIN, ip, user: `w${i}@example.com` }));
+    step(d, e, T0 + 12 * MIN + 1);
+    await d.persist();
+    const [, seg] = await onlySegment(store);
+    expect(seg.parts['source.ip']!.r.map((r) => readable(seg, r))).toEqual([
+      { k: ip, q: 1, m: T0 + 12 * MIN, t: [MIN, MIN], i: [e[1]!.event.id, e[2]!.event.id], u: ['w1@example.com', 'w2@example.com'] },
+    ]);
+    const r = detector(store, { group_by: ['source.ip'], threshold: 3 });
+    await r.restore();
+    const [f] = step(r, [fail({ t: T0 + 13 * MIN, ip, user: 'w3@example.com' })], T0 + 13 * MIN + 1);
+    expect(f).toMatchObject({ windowStart: T0 + 11 * MIN, observed: { failed_logins: 3, distinct_users: 3 } });
+  });
+
   it('drops idle entities a sweep went by, keeps those created after it, and deletes copies nobody holds', async () => {
     const store = await memoryStore();
     const d = detector(store, { window: '1m', threshold: 50 });
@@ -198,6 +223,11 @@ describe('brute-force saved state', () => {
     expect(step(d, [fail({ t: T0 + 10 * SEC, ip: '192.0.2.2' })], T0 + 150 * SEC)).toEqual([]);
     expect(d.stats()).toMatchObject({ entities: 2, late: 1 });
     await d.persist();
+    // The sweep wrote nothing: the old segment stays as it was, the new one holds only the new address.
+    expect((await segmentsOf(store)).map(([n, seg]) => [n, Object.values(seg.parts).flatMap((p) => p.r.map((r) => r.k))])).toEqual([
+      [1, ['192.0.2.1', 'late@example.com']],
+      [2, ['192.0.2.2']],
+    ]);
     expect((await manifestOf(store)).parts['source.ip']!.m).toEqual({ q: 2, s: 1 });
 
     const again = detector(store, { window: '1m', threshold: 50 });
@@ -232,6 +262,13 @@ describe('brute-force saved state', () => {
     const all = JSON.stringify(await segmentsOf(store));
     expect(all).not.toContain('"k":"10.0.0.1"');
     expect(all).toContain('"k":"10.0.0.2"');
+    // Created and evicted between two saves: never written at all.
+    const s2 = await memoryStore();
+    const once = detector(s2, { group_by: ['source.ip'], threshold: 3, max_entities: 3 });
+    await once.restore();
+    step(once, ips.map((ip, i) => fail({ t: T0 + i * SEC, ip })), T0 + 4 * SEC);
+    await once.persist();
+    expect((await onlySegment(s2))[1].parts['source.ip']!.r.map((r) => r.k)).toEqual(ips.slice(1));
 
     const smaller = detector(store, { group_by: ['source.ip'], threshold: 3, max_entities: 2 });
     await smaller.restore();
@@ -247,8 +284,8 @@ describe('brute-force saved state', () => {
     await d.restore();
     const e = [0, 1, 2, 3].map((i) => fail({ t: T0 + i * MIN, ip: '192.0.2.9', user: `v${i}@example.com` }));
     // Observed, not flushed: no watermark, no sweep, so the saved clock and sweep schedule are empty.
-    d.observe(e[1]!);
     d.observe(e[0]!);
+    d.observe(e[1]!);
     await d.persist();
     expect((await manifestOf(store)).meta).toEqual({ h: expect.any(String), k: [null, null, null], n: null, c: null, o: T0 });
     const r1 = detector(store, { group_by: ['source.ip'], threshold: 3 });
@@ -333,8 +370,18 @@ describe('brute-force saved state', () => {
     await store.putState(`${KEY}:${id}`, seg);
     const m = await manifestOf(store);
     m.meta!.p = [pending];
+    // As if most copies in the segment were stale: the next save rewrites the live ones.
+    m.segs = [[id, 100]];
     await store.putState(KEY, m);
 
+    // Restarted twice before a flush: the save in between keeps what is owed, and its order.
+    const between = detector(store);
+    await between.restore();
+    await between.persist();
+    const rewritten = (await segmentsOf(store)).map(([, sg]) => sg);
+    expect(rewritten).toHaveLength(1);
+    expect(rewritten[0]!.parts.user!.r.find((r) => r.k === ALICE)).toMatchObject({ d: 1 });
+    expect((await manifestOf(store)).meta).toMatchObject({ p: [pending] });
     const r = detector(store);
     await r.restore();
     const owed = r.flush({ final: false, watermark: W1 });
@@ -364,6 +411,28 @@ describe('brute-force saved state', () => {
     await r.restore();
     const [f] = step(r, [fail({ t: T0 + 3 * SEC, ip, user: 'a@example.com' })], T0 + 4 * SEC);
     expect(f!.observed).toMatchObject({ failed_logins: 3, successful_logins: 1 });
+  });
+
+  it('saves no detector state before it has seen anything, and its clock once it has seen a watermark', async () => {
+    const store = await memoryStore();
+    const { logger, logs } = capture();
+    const fresh = detector(store, {}, logger);
+    await fresh.restore();
+    await fresh.persist();
+    expect(await manifestOf(store)).not.toHaveProperty('meta');
+    const r = detector(store, {}, logger);
+    await r.restore();
+    expect(logs).toEqual([]);
+    // Only a watermark, no attempt: the clock is saved, and comes back.
+    step(r, [], T0);
+    await r.persist();
+    expect((await manifestOf(store)).meta).toEqual({ h: expect.any(String), k: [T0, T0, null], n: T0 + 10 * MIN, c: T0 });
+    const again = detector(store, {}, logger);
+    await again.restore();
+    expect(logs).toEqual([]);
+    // The restored clock judges an attempt before it late.
+    again.observe(fail({ t: T0 - SEC, ip: '192.0.2.5' }));
+    expect(again.stats().late).toBe(1);
   });
 
   it('without a store, restore and save do nothing', async () => {
@@ -416,7 +485,7 @@ describe('brute-force saved state', () => {
       ['creation counter missing', (r) => delete r.q],
       ['newest failure not a number', (r) => (r.m = 'late')],
       ['newest failure missing', (r) => delete r.m],
-      ['newest failure before the window it closes', (r) => (r.t = [0, MIN, MIN])],
+      ['newest failure before the window it closes', (r) => (r.t = [MIN, 0, 2 * MIN])],
       ['times not a list', (r) => (r.t = 'x')],
       ['one id short', (r) => (r.i = (r.i as number[]).slice(1))],
       ['an id outside the string table', (r) => (r.i = [0, 1, 999])],
@@ -427,6 +496,7 @@ describe('brute-force saved state', () => {
       ['IPs of another length', (r) => (r.p = [null, null])],
       ['burst not a list', (r) => (r.b = 'x')],
       ['burst of seven fields', (r) => (r.b = [T0, T0, 3, 3, 0, [0], [1]])],
+      ['burst of nine fields', (r) => (r.b = [T0, T0, 3, 3, 0, [0], [1], [2], 0])],
       ['burst count not a number', (r) => (r.b = [T0, T0, 'x', 3, 0, [0], [1], [2]])],
       ['burst start not a number', (r) => (r.b = [null, T0, 3, 3, 0, [0], [1], [2]])],
       ['burst successes not a number', (r) => (r.b = [T0, T0, 3, 3, 'x', [0], [1], [2]])],
@@ -447,18 +517,19 @@ describe('brute-force saved state', () => {
       expect(r.stats()).toMatchObject({ entities: 4, activeBursts: 1 });
     });
 
-    const metaEdits: Array<[string, (m: Record<string, unknown>) => void]> = [
-      ['sweep schedule not a number', (m) => (m.n = 'soon')],
-      ['last sweep not a number', (m) => (m.c = 'then')],
-      ['clock not a triple', (m) => (m.k = [T0])],
-      ['pending reports not a list', (m) => (m.p = 'none')],
-      ['a pending report that is not a finding', (m) => (m.p = [{ rule: 'brute-force' }])],
-      ['oldest queued attempt not a number', (m) => (m.o = 'x')],
+    const metaEdits: Array<[string, (m: SavedManifest) => void]> = [
+      ['null', (m) => (m.meta = null as never)],
+      ['sweep schedule not a number', (m) => (m.meta!.n = 'soon')],
+      ['last sweep not a number', (m) => (m.meta!.c = 'then')],
+      ['clock not a triple', (m) => (m.meta!.k = [T0])],
+      ['pending reports not a list', (m) => (m.meta!.p = 'none')],
+      ['a pending report that is not a finding', (m) => (m.meta!.p = [{ rule: 'brute-force' }])],
+      ['oldest queued attempt not a number', (m) => (m.meta!.o = 'x')],
     ];
     it.each(metaEdits)('detector meta: %s', async (_name, edit) => {
       const { store } = await saved();
       const m = await manifestOf(store);
-      edit(m.meta!);
+      edit(m);
       await store.putState(KEY, m);
       const { logger, logs } = capture();
       const r = detector(store, {}, logger);
@@ -468,15 +539,16 @@ describe('brute-force saved state', () => {
       expect(r.resumeFrom()).toBeUndefined();
     });
 
-    const partEdits: Array<[string, (p: Record<string, unknown>) => void]> = [
-      ['creation counter not a number', (p) => (p.q = 'x')],
-      ['sweep counter missing', (p) => delete p.s],
-      ['a record newer than the creation counter', (p) => (p.q = 3)],
+    const partEdits: Array<[string, (p: { m: Record<string, unknown> | null }) => void]> = [
+      ['null', (p) => (p.m = null)],
+      ['creation counter not a number', (p) => (p.m!.q = 'x')],
+      ['sweep counter missing', (p) => delete p.m!.s],
+      ['a record newer than the creation counter', (p) => (p.m!.q = 3)],
     ];
     it.each(partEdits)('address part meta: %s', async (_name, edit) => {
       const { store } = await saved();
       const m = await manifestOf(store);
-      edit(m.parts['source.ip']!.m as unknown as Record<string, unknown>);
+      edit(m.parts['source.ip'] as unknown as { m: Record<string, unknown> | null });
       await store.putState(KEY, m);
       const { logger, logs } = capture();
       const r = detector(store, {}, logger);
