@@ -472,19 +472,27 @@ describe('brute-force windows in detail', () => {
     });
   }
 
-  it('keeps counting right over a long run of failures from one address', () => {
-    const d = detector({ group_by: ['source.ip'], threshold: 601, window: '10m' });
-    const base = fail(T0, '203.0.113.49', 'f@example.com');
-    const at = (i: number, t: number) => ({ ...base, '@timestamp': new Date(t).toISOString(), event: { ...base.event, id: `r${i}` } });
-    // One a second for 25 minutes: never more than 600 in a 10-minute window.
-    for (let i = 0; i < 1500; i++) d.observe(at(i, T0 + i * SEC));
-    expect(d.flush({ final: false, watermark: T0 + 1500 * SEC })).toEqual([]);
-    // A second failure at the newest instant makes 601.
-    d.observe(at(1500, T0 + 1499 * SEC));
-    const [f] = d.flush({ final: false, watermark: T0 + 1500 * SEC });
-    expect(f).toMatchObject({ windowStart: T0 + 900 * SEC, windowEnd: T0 + 1499 * SEC, observed: { failed_logins: 601 } });
-    expect(f!.evidence[0]).toBe('r900');
-  });
+  for (const [field, other] of [['source.ip', 'distinct_users'], ['user', 'distinct_ips']] as const) {
+    it(`keeps counting right over a long run of failures of one entity (${field})`, () => {
+      const d = detector({ group_by: [field], threshold: 801, window: '10m' });
+      const base = fail(T0, '203.0.113.49', 'f@example.com');
+      const at = (i: number, t: number, x: string, count: number) => ({
+        ...base,
+        '@timestamp': new Date(t).toISOString(),
+        event: { ...base.event, id: `r${i}`, count },
+        ...(field === 'user' ? { source: { ip: x } } : { user: { email: x } }),
+      });
+      // One a second for 25 minutes, every third counting twice, counterparts cycling through 700: any
+      // 10-minute window holds 600 failures weighing 800, from 600 counterparts.
+      for (let i = 0; i < 1500; i++) d.observe(at(i, T0 + i * SEC, `x${i % 700}`, i % 3 === 0 ? 2 : 1));
+      expect(d.flush({ final: false, watermark: T0 + 1500 * SEC })).toEqual([]);
+      // One more at the newest instant makes 801.
+      d.observe(at(1500, T0 + 1499 * SEC, 'last', 1));
+      const [f] = d.flush({ final: false, watermark: T0 + 1500 * SEC });
+      expect(f).toMatchObject({ windowStart: T0 + 900 * SEC, windowEnd: T0 + 1499 * SEC, observed: { failed_logins: 801, [other]: 601 } });
+      expect(f!.evidence[0]).toBe('r900');
+    });
+  }
 
   it('names other entity fields by their path and counts both users and addresses for them', () => {
     const d = detector({ group_by: ['source.geo.country_iso_code'], threshold: 5, window: '10m' });
