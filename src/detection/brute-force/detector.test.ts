@@ -310,3 +310,204 @@ describe('brute-force detector', () => {
     expect(final([...a.live, ...a.flushed])).toEqual(final([...b.live, ...b.flushed]));
   });
 });
+
+describe('brute-force windows in detail', () => {
+  /** Observe, then flush to the watermark: one pipeline batch. */
+  const step = (d: BruteForceDetector, events: SecurityEvent[], watermark: number): Finding[] => {
+    for (const e of events) d.observe(e);
+    return d.flush({ final: false, watermark });
+  };
+  const ids = (es: SecurityEvent[]) => es.map((e) => e.event.id);
+
+  it('puts late failures in time order in the window, after earlier ones of the same instant, and keeps the window end', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 5, window: '10m' });
+    const ip = '203.0.113.40';
+    const a = fail(T0 + 5 * MIN, ip, 'a@example.com');
+    const b = fail(T0 + 6 * MIN, ip, 'b@example.com');
+    expect(step(d, [a, b], T0 + 6 * MIN + 1)).toEqual([]);
+    // Later than the watermark promised, all inside the window; f shares a's instant.
+    const c = fail(T0 + MIN, ip, 'c@example.com');
+    const e = fail(T0 + 2 * MIN, ip, 'e@example.com');
+    const f = fail(T0 + 5 * MIN, ip, 'f@example.com');
+    const [found, ...rest] = step(d, [c, f, e], T0 + 6 * MIN + 1);
+    expect(rest).toEqual([]);
+    expect(d.stats().late).toBe(3);
+    expect(found).toMatchObject({ windowStart: T0 + MIN, windowEnd: T0 + 6 * MIN, observed: { failed_logins: 5 } });
+    expect(found!.evidence).toEqual(ids([c, e, a, f, b]));
+  });
+
+  it('expires the oldest failures first after a late one was put in the window', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 4, window: '10m' });
+    const ip = '203.0.113.41';
+    step(d, [fail(T0 + 5 * MIN, ip, 'a@example.com'), fail(T0 + 6 * MIN, ip, 'b@example.com')], T0 + 6 * MIN + 1);
+    step(d, [fail(T0 + MIN, ip, 'c@example.com')], T0 + 6 * MIN + 1);
+    // At 12 min the window is (2 min, 12 min]: the late failure at 1 min has gone, three are left.
+    expect(step(d, [fail(T0 + 12 * MIN, ip, 'd@example.com')], T0 + 12 * MIN + 1)).toEqual([]);
+    const found = step(d, [fail(T0 + 13 * MIN, ip, 'g@example.com')], T0 + 13 * MIN + 1);
+    expect(found.map((x) => [x.windowStart, x.observed?.failed_logins])).toEqual([[T0 + 5 * MIN, 4]]);
+  });
+
+  // Counterparts of an address are users, of a user addresses: the same window bookkeeping for both.
+  for (const [field, entity, other] of [
+    ['source.ip', (x: string | undefined, t: number, n: number) => testEvent({ time: t, ip: '203.0.113.42', user: x, outcome: 'failure', nonce: n }), 'distinct_users'],
+    ['user', (x: string | undefined, t: number, n: number) => testEvent({ time: t, ip: x, user: 'carol@example.com', outcome: 'failure', nonce: n }), 'distinct_ips'],
+  ] as const) {
+    it(`counts as ${other} only the counterparts still in the window at the crossing and during the burst (${field})`, () => {
+      const d = detector({ group_by: [field], threshold: 5, window: '10m' });
+      // x0 fails once and expires; x1 fails twice and keeps one failure in the window; two failures name nobody.
+      const events = [
+        entity('x0', T0, 0),
+        entity('x1', T0, 1),
+        entity('x2', T0 + MIN, 2),
+        entity('x1', T0 + 5 * MIN, 3),
+        entity('x3', T0 + 10 * MIN, 4),
+        entity(undefined, T0 + 10 * MIN + 30 * SEC, 5),
+        entity(undefined, T0 + 10 * MIN + 40 * SEC, 6),
+      ];
+      const [found] = step(d, events, T0 + 11 * MIN);
+      expect(found).toMatchObject({ windowStart: T0 + MIN, observed: { failed_logins: 5, [other]: 3 } });
+      const [more] = step(d, [entity(undefined, T0 + 11 * MIN, 7), entity('x0', T0 + 11 * MIN + 1, 8)], T0 + 12 * MIN);
+      expect(more!.observed).toMatchObject({ failed_logins: 7, [other]: 4 });
+    });
+  }
+
+  it('remembers at most 10,000 distinct users of an address and addresses of a user per burst', () => {
+    const n = 10_003;
+    const byIp = detector({ group_by: ['source.ip'], threshold: n - 1, window: '1h' });
+    const byUser = detector({ group_by: ['user'], threshold: n - 1, window: '1h' });
+    // Copies of one event with their own id and counterpart: hashing ten thousand raw records would dominate the test.
+    const base = fail(T0, '203.0.113.43', 'dave@example.com');
+    for (let i = 0; i < n; i++) {
+      const event = { ...base.event, id: `e${i}` };
+      byIp.observe({ ...base, event, user: { email: `u${i}@example.com` } });
+      byUser.observe({ ...base, event, source: { ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` } });
+    }
+    const ip = byIp.flush({ final: false, watermark: T0 + 1 }).at(-1);
+    const user = byUser.flush({ final: false, watermark: T0 + 1 }).at(-1);
+    expect(ip!.observed).toMatchObject({ failed_logins: n, distinct_users: 10_000 });
+    expect(user!.observed).toMatchObject({ failed_logins: n, distinct_ips: 10_000 });
+  });
+
+  it('counts late successes from the burst start on, and a late failure never moves the burst end back', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 2, window: '10m' });
+    const ip = '203.0.113.44';
+    const [first] = step(d, [fail(T0 + MIN, ip, 'a@example.com'), fail(T0 + 3 * MIN, ip, 'a@example.com')], T0 + 3 * MIN + 1);
+    expect(first).toMatchObject({ windowStart: T0 + MIN, windowEnd: T0 + 3 * MIN });
+    const late = [
+      testEvent({ time: T0 + 30 * SEC, ip, user: 'a@example.com', outcome: 'success' }),
+      testEvent({ time: T0 + MIN, ip, user: 'a@example.com', outcome: 'success', nonce: 1 }),
+      fail(T0 + 2 * MIN, ip, 'a@example.com'),
+    ];
+    const [refreshed] = step(d, late, T0 + 3 * MIN + 1);
+    expect(refreshed).toMatchObject({ windowStart: T0 + MIN, windowEnd: T0 + 3 * MIN, observed: { failed_logins: 3, successful_logins: 1 } });
+  });
+
+  it('caps the evidence of a new finding, and a finding handed out does not change with the burst', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 3, window: '10m', max_evidence: 2 });
+    const events = [0, 1, 2, 3].map((i) => fail(T0 + i * SEC, '203.0.113.45', `u${i}@example.com`));
+    const [found] = step(d, events.slice(0, 3), T0 + 3 * SEC);
+    expect(found!.evidence).toEqual(ids(events.slice(0, 2)));
+    const wide = detector({ group_by: ['source.ip'], threshold: 2, window: '10m', max_evidence: 3 });
+    const [f1] = step(wide, events.slice(0, 2), T0 + 2 * SEC);
+    const [f2] = step(wide, events.slice(2), T0 + 4 * SEC);
+    expect(f1!.evidence).toEqual(ids(events.slice(0, 2)));
+    expect(f2!.evidence).toEqual(ids(events.slice(0, 3)));
+  });
+
+  it('says nothing more when a burst already reported ends', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 2, window: '10m' });
+    const ip = '203.0.113.46';
+    expect(step(d, [fail(T0, ip, 'a@example.com'), fail(T0 + SEC, ip, 'b@example.com')], T0 + 2 * SEC)).toHaveLength(1);
+    expect(d.stats().activeBursts).toBe(1);
+    // A failure more than a window later ends the burst, which had no news since it was reported.
+    expect(step(d, [fail(T0 + 20 * MIN, ip, 'c@example.com')], T0 + 20 * MIN + 1)).toEqual([]);
+    expect(d.stats()).toMatchObject({ entities: 1, activeBursts: 0 });
+  });
+
+  it('drops an entity exactly two windows after its last failure, at the flush that reaches it', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 50, window: '1m' });
+    step(d, [fail(T0 - MIN, '192.0.2.60', 'a@example.com'), fail(T0, '192.0.2.61', 'b@example.com')], T0 + 1);
+    expect(d.stats()).toMatchObject({ entities: 2, evicted: 0 });
+    step(d, [], T0 + MIN);
+    expect(d.stats()).toMatchObject({ entities: 1, evicted: 1 });
+  });
+
+  it('drops idle entities while applying a long batch, before the cap would evict an active one', () => {
+    const d = detector({ group_by: ['source.ip'], threshold: 3, window: '1m', max_entities: 2 });
+    const a = '192.0.2.70';
+    const at = (s: number, ip: string, n: number) => fail(T0 + s * SEC, ip, 'x@example.com', { nonce: n });
+    // a fails every 50 s (never idle); b once at 10 s (idle by 3 min 20 s); c arrives at 3 min 30 s.
+    const events = [at(0, a, 0), at(10, '192.0.2.71', 1), at(50, a, 2), at(100, a, 3), at(150, a, 4), at(200, a, 5), at(210, '192.0.2.72', 6), at(215, a, 7), at(220, a, 8)];
+    const found = step(d, events, T0 + 221 * SEC);
+    expect(found.map((f) => [f.entity.value, f.windowStart, f.observed?.failed_logins])).toEqual([[a, T0 + 200 * SEC, 3]]);
+    expect(d.stats()).toMatchObject({ entities: 2, evicted: 1 });
+  });
+
+  it('queues only login attempts with an outcome and a readable time', () => {
+    const d = detector({ group_by: ['source.ip'] });
+    expect(d.observe(testEvent({ time: T0, ip: '192.0.2.80', user: 'a@example.com', outcome: 'unknown' }))).toEqual([]);
+    expect(d.observe({ ...fail(T0, '192.0.2.80', 'a@example.com'), '@timestamp': 'not a time' })).toEqual([]);
+    expect(d.stats().queued).toBe(0);
+    d.flush({ final: false, watermark: T0 });
+    // At the watermark is not late (the watermark promises nothing before it); a millisecond before is.
+    d.observe(fail(T0, '192.0.2.80', 'a@example.com'));
+    expect(d.stats()).toMatchObject({ queued: 1, late: 0 });
+    d.observe(fail(T0 - 1, '192.0.2.80', 'a@example.com'));
+    expect(d.stats()).toMatchObject({ queued: 2, late: 1 });
+  });
+
+  for (const [field, mk, other] of [
+    ['source.ip', (x: string, t: number, count?: number) => testEvent({ time: t, ip: '203.0.113.47', user: x, outcome: 'failure', count }), 'distinct_users'],
+    ['user', (x: string, t: number, count?: number) => testEvent({ time: t, ip: x, user: 'erin@example.com', outcome: 'failure', count }), 'distinct_ips'],
+  ] as const) {
+    it(`keeps each late failure's weight and counterpart with it as the window moves (${field})`, () => {
+      const d = detector({ group_by: [field], threshold: 6, window: '10m' });
+      step(d, [mk('xa', T0 + 5 * MIN), mk('xb', T0 + 6 * MIN)], T0 + 6 * MIN + 1);
+      // Late and weighted: it goes to the front of the window with its weight and counterpart.
+      expect(step(d, [mk('xc', T0 + MIN, 3)], T0 + 6 * MIN + 1)).toEqual([]);
+      // xc (weight 3) leaves at 12 min, xa (weight 1) at 15 min: 1 + 1 + 1 + 3 = 6 in the window at the last.
+      expect(step(d, [mk('xd', T0 + 12 * MIN), mk('xg', T0 + 15 * MIN + 1)], T0 + 15 * MIN + 2)).toEqual([]);
+      const [f] = step(d, [mk('xh', T0 + 15 * MIN + 2, 3)], T0 + 15 * MIN + 3);
+      expect(f).toMatchObject({ windowStart: T0 + 6 * MIN, observed: { failed_logins: 6, [other]: 4 } });
+    });
+  }
+
+  for (const [field, other] of [['source.ip', 'distinct_users'], ['user', 'distinct_ips']] as const) {
+    it(`keeps counting right over a long run of failures of one entity (${field})`, () => {
+      const d = detector({ group_by: [field], threshold: 801, window: '10m' });
+      const base = fail(T0, '203.0.113.49', 'f@example.com');
+      const at = (i: number, t: number, x: string, count: number) => ({
+        ...base,
+        '@timestamp': new Date(t).toISOString(),
+        event: { ...base.event, id: `r${i}`, count },
+        ...(field === 'user' ? { source: { ip: x } } : { user: { email: x } }),
+      });
+      // One a second for 25 minutes, every third counting twice, counterparts cycling through 700: any
+      // 10-minute window holds 600 failures weighing 800, from 600 counterparts.
+      for (let i = 0; i < 1500; i++) d.observe(at(i, T0 + i * SEC, `x${i % 700}`, i % 3 === 0 ? 2 : 1));
+      expect(d.flush({ final: false, watermark: T0 + 1500 * SEC })).toEqual([]);
+      // One more at the newest instant makes 801.
+      d.observe(at(1500, T0 + 1499 * SEC, 'last', 1));
+      const [f] = d.flush({ final: false, watermark: T0 + 1500 * SEC });
+      expect(f).toMatchObject({ windowStart: T0 + 900 * SEC, windowEnd: T0 + 1499 * SEC, observed: { failed_logins: 801, [other]: 601 } });
+      expect(f!.evidence[0]).toBe('r900');
+    });
+  }
+
+  it('names other entity fields by their path and counts both users and addresses for them', () => {
+    const d = detector({ group_by: ['source.geo.country_iso_code'], threshold: 5, window: '10m' });
+    const events = Array.from({ length: 5 }, (_, i) => {
+      const e = fail(T0 + i * SEC, `198.51.100.${i}`, `u${i}@example.com`);
+      return { ...e, source: { ...e.source, geo: { country_iso_code: 'NL' } } };
+    });
+    const [f] = step(d, events, T0 + 5 * SEC);
+    expect(f).toMatchObject({
+      title: 'Brute force for source.geo.country_iso_code NL: 5 failed logins',
+      entity: { type: 'source.geo.country_iso_code', value: 'NL' },
+      observed: { failed_logins: 5, distinct_users: 5, distinct_ips: 5 },
+    });
+    expect(f!.description).toBe(
+      '5 failed logins for source.geo.country_iso_code NL between 2026-11-03T02:00:00.000Z and 2026-11-03T02:00:04.000Z (peak 5 in 10 min; expected fewer than 5 per 10 min).',
+    );
+  });
+});

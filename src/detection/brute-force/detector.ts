@@ -60,10 +60,6 @@ class EntityState {
     return this.value;
   }
 
-  get size(): number {
-    return this.times.length - this.head;
-  }
-
   /** Inserts keeping time order; late events walk back from the tail, so slight disorder stays cheap. */
   insert(t: number, w: number, id: string, user: string | undefined, ip: string | undefined): void {
     let i = this.times.length;
@@ -91,7 +87,7 @@ class EntityState {
     if (t > this.maxT) this.maxT = t;
   }
 
-  /** Drops failures at or before `cutoff`. */
+  /** Drops failures at or before `cutoff`; never the newest, which the window ends at, so it is never empty. */
   expire(cutoff: number): void {
     while (this.head < this.times.length && this.times[this.head]! <= cutoff) {
       const w = this.weights[this.head]!;
@@ -108,8 +104,6 @@ class EntityState {
       this.ips = this.ips.slice(this.head);
       this.head = 0;
     }
-    // Float weights never arise (counts are integers), but an empty window must read exactly zero.
-    if (this.size === 0) this.sum = 0;
   }
 }
 

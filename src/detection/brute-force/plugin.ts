@@ -7,5 +7,5 @@ export const bruteForcePlugin: DetectorPlugin<BruteForceConfig> = {
   type: 'brute-force',
   description: 'Failed logins per source IP and per user in a sliding window (brute force, password spray).',
   configSchema: bruteForceConfigSchema,
-  create: (config, deps) => new BruteForceDetector(config, { state: deps?.state, logger: deps?.logger }),
+  create: (config, deps) => new BruteForceDetector(config, { state: deps.state, logger: deps.logger }),
 };
