@@ -28,13 +28,16 @@ interface HorizonState {
   alerted: boolean;
   /** Newest event time in the open bucket. */
   last: number;
+  /**
+   * Evidence of the reported open bucket: the event that crossed the threshold and the bucket's
+   * events after it, in event order, up to max_evidence. Saved with the state, so a restarted run
+   * reports the same ids; events before the crossing are not kept, which keeps the state small.
+   */
+  ev: string[];
 }
 
 interface ActionState {
   h: HorizonState[];
-  /** Recent event ids and times (memory only, never saved): the evidence of a spike at its crossing. */
-  ids: string[];
-  times: number[];
 }
 
 export interface BaselineUserState {
@@ -50,7 +53,6 @@ interface Active {
   action: string;
   horizon: number;
   bucketStart: number;
-  evidence: string[];
 }
 
 interface Expectation {
@@ -85,7 +87,11 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   #ended: Finding[] = [];
   #late = 0;
 
-  constructor(config: BaselineConfig, deps: Pick<PluginDeps, 'state'> = {}) {
+  readonly #logger: PluginDeps['logger'] | undefined;
+  /** A saved state of the format before evidence was saved was read (logged once). */
+  #upgraded = false;
+
+  constructor(config: BaselineConfig, deps: { state?: PluginDeps['state'] | undefined; logger?: PluginDeps['logger'] | undefined } = {}) {
     super(
       {
         create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map() }),
@@ -95,6 +101,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       { prefix: BASELINE_RULE, maxUsers: config.max_users, store: deps.state },
     );
     this.#c = config;
+    this.#logger = deps.logger;
     this.#alpha = config.horizons.map((h) => 2 / (h.span + 1));
     this.#actions = config.actions.length ? new Set(config.actions) : undefined;
     this.#signature = hashSeed(config.horizons.map((h) => `${h.bucket}/${h.span}`).join(','));
@@ -160,7 +167,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     } else {
       // A new action starts with zero history since the user's first event: the user did not do it
       // before, so a first-ever burst of it is measured against zero, not ignored.
-      act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t })), ids: [], times: [] };
+      act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t, ev: [] })) };
       if (s.actions.size >= this.#c.max_actions) {
         const oldest = s.actions.keys().next().value as string;
         const old = s.actions.get(oldest)!;
@@ -169,12 +176,6 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       }
     }
     s.actions.set(action, act);
-    if (act.ids.length >= this.#c.max_evidence) {
-      act.ids.shift();
-      act.times.shift();
-    }
-    act.ids.push(e.event.id);
-    act.times.push(t);
 
     let out: Finding[] | undefined;
     this.#c.horizons.forEach((hz, i) => {
@@ -194,14 +195,10 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       const key = activeKey(user, action, i);
       const bucketStart = h.b * hz.bucket;
       if (h.alerted) {
-        const active = this.#active.get(key);
-        if (active) {
-          if (active.evidence.length < this.#c.max_evidence) active.evidence.push(e.event.id);
-        } else {
-          // Reported before this state was saved and reloaded (restart, eviction): keep refreshing
-          // the same alert, with the evidence seen since.
-          this.#active.set(key, { user, action, horizon: i, bucketStart, evidence: this.#recent(act, bucketStart) });
-        }
+        if (h.ev.length < this.#c.max_evidence) h.ev.push(e.event.id);
+        // Reported before this state was saved and reloaded (restart, eviction): keep refreshing
+        // the same alert, with its saved evidence.
+        if (!this.#active.has(key)) this.#active.set(key, { user, action, horizon: i, bucketStart });
         this.#dirty.add(key);
         return;
       }
@@ -211,18 +208,13 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       const score = (h.c - ex.mean) / ex.sd;
       if (score < this.#c.threshold) return;
       h.alerted = true;
-      const a: Active = { user, action, horizon: i, bucketStart, evidence: this.#recent(act, bucketStart) };
+      h.ev = [e.event.id];
+      const a: Active = { user, action, horizon: i, bucketStart };
       this.#active.set(key, a);
       this.#dirty.delete(key);
       (out ??= []).push(this.#finding(a, s, h));
     });
     return out ?? [];
-  }
-
-  #recent(act: ActionState, from: number): string[] {
-    const ids: string[] = [];
-    for (let j = 0; j < act.ids.length; j++) if (act.times[j]! >= from) ids.push(act.ids[j]!);
-    return ids;
   }
 
   /** A reported bucket is closing: its last counts go out with the next flush if they changed since the last report. */
@@ -247,6 +239,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     h.b = idx;
     h.c = 0;
     h.alerted = false;
+    h.ev = [];
   }
 
   #expect(s: BaselineUserState, h: HorizonState, i: number): Expectation | undefined {
@@ -286,7 +279,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       entity: { type: 'user', value: a.user },
       windowStart: a.bucketStart,
       windowEnd: Math.max(h.last, a.bucketStart),
-      evidence: a.evidence.slice(),
+      evidence: h.ev.slice(),
       description,
       observed: { count: h.c, score: round(score), would_block: wouldBlock ? 1 : 0 },
       expected: {
@@ -307,32 +300,84 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   }
 
   /**
-   * `{v, f, a: [[action, [b, c, m, s, alerted, last − bucket start] per horizon], ...]}`, least recent action first.
-   * Doubles are kept whole so a restored run continues bit for bit like an uninterrupted one.
+   * `{v, f, e: 1, a: [[action, [[b, c, m, s, alerted, last − bucket start, (p, n)] per horizon], ids], ...]}`,
+   * least recent action first. A reported horizon's evidence is ids.slice(p, p + n): horizons that
+   * crossed on the same events share them, so each id is stored once per action. Doubles are kept
+   * whole so a restored run continues bit for bit like an uninterrupted one.
    */
   #encode(s: BaselineUserState): unknown {
     const a: unknown[] = [];
-    for (const [action, act] of s.actions) a.push([action, act.h.map((h, i) => [h.b, h.c, h.m, h.s, h.alerted ? 1 : 0, h.last - h.b * this.#c.horizons[i]!.bucket])]);
-    return { v: this.#signature, f: s.first, a };
+    for (const [action, act] of s.actions) {
+      const ids: string[] = [];
+      const hs = act.h.map((h, i) => [h.b, h.c, h.m, h.s, h.alerted ? 1 : 0, h.last - h.b * this.#c.horizons[i]!.bucket]);
+      // Longest first: a horizon that crossed later usually holds a tail of another's evidence.
+      const order = act.h.map((_, i) => i).filter((i) => act.h[i]!.alerted && act.h[i]!.ev.length);
+      order.sort((x, y) => act.h[y]!.ev.length - act.h[x]!.ev.length || x - y);
+      for (const i of order) hs[i]!.push(share(ids, act.h[i]!.ev), act.h[i]!.ev.length);
+      a.push(ids.length ? [action, hs, packIds(ids)] : [action, hs]);
+    }
+    return { v: this.#signature, e: 1, f: s.first, a };
   }
 
+  /** Accepts the format before evidence was saved (no `e`): its open spikes go on with empty evidence. */
   #decode(v: unknown): BaselineUserState | undefined {
     if (!isRecord(v) || v.v !== this.#signature || typeof v.f !== 'number' || !Array.isArray(v.a)) return undefined;
+    if (v.e !== undefined && v.e !== 1) return undefined;
     const actions = new Map<string, ActionState>();
     for (const item of v.a) {
       if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) return undefined;
+      const ids = unpackIds(item[2] ?? []);
+      if (!ids) return undefined;
       const hs = item[1] as unknown[];
       if (hs.length !== this.#c.horizons.length) return undefined;
       const h: HorizonState[] = [];
       for (const [i, x] of hs.entries()) {
-        if (!Array.isArray(x) || x.length !== 6 || !x.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
-        const [b, c, m, s, alerted, last] = x as number[];
-        h.push({ b: b!, c: c!, m: m!, s: s!, alerted: alerted === 1, last: last! + b! * this.#c.horizons[i]!.bucket });
+        if (!Array.isArray(x) || (x.length !== 6 && x.length !== 8) || !x.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
+        const [b, c, m, s, alerted, last, p = 0, n = 0] = x as number[];
+        if (!Number.isInteger(p) || !Number.isInteger(n) || p < 0 || n < 0 || p + n > ids.length) return undefined;
+        h.push({ b: b!, c: c!, m: m!, s: s!, alerted: alerted === 1, last: last! + b! * this.#c.horizons[i]!.bucket, ev: alerted === 1 ? ids.slice(p, p + n) : [] });
       }
-      actions.set(item[0], { h, ids: [], times: [] });
+      actions.set(item[0], { h });
+    }
+    if (v.e === undefined && !this.#upgraded) {
+      this.#upgraded = true;
+      this.#logger?.info({ detector: BASELINE_RULE }, 'Saved baseline state of an older version upgraded; spikes open at the restart go on without their earlier evidence.');
     }
     return { first: v.f, actions };
   }
+}
+
+const HEX_ID = /^[0-9a-f]{32}$/;
+const PACKED_ID = 22;
+
+/** saaswatch event ids are 32 hex digits (core/hash.ts eventId): stored as 22 base64url characters each, in one string, when all are. */
+function packIds(ids: readonly string[]): string | readonly string[] {
+  return ids.every((id) => HEX_ID.test(id)) ? ids.map((id) => Buffer.from(id, 'hex').toString('base64url')).join('') : ids;
+}
+
+function unpackIds(v: unknown): string[] | undefined {
+  if (Array.isArray(v)) return v.every((id) => typeof id === 'string') ? (v as string[]) : undefined;
+  if (typeof v !== 'string' || v.length % PACKED_ID !== 0 || !/^[A-Za-z0-9_-]*$/.test(v)) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < v.length; i += PACKED_ID) out.push(Buffer.from(v.slice(i, i + PACKED_ID), 'base64url').toString('hex'));
+  return out;
+}
+
+/** Where `ev` starts in `ids`, appending what is not there yet: a run that continues the end of `ids` reuses it. */
+function share(ids: string[], ev: readonly string[]): number {
+  for (let p = Math.max(0, ids.length - ev.length); p < ids.length; p++) {
+    let j = 0;
+    while (p + j < ids.length && j < ev.length && ids[p + j] === ev[j]) j++;
+    if (p + j === ids.length) {
+      ids.push(...ev.slice(j));
+      return p;
+    }
+  }
+  // Contained earlier in the list (a horizon that crossed later on a shorter run), else appended whole.
+  for (let p = 0; p + ev.length <= ids.length; p++) if (ev.every((id, j) => ids[p + j] === id)) return p;
+  const p = ids.length;
+  ids.push(...ev);
+  return p;
 }
 
 function activeKey(user: string, action: string, horizon: number): string {
