@@ -300,6 +300,40 @@ describe('baseline state in the store', () => {
     expect(d.stats()).toMatchObject({ users: 0, loaded: 0 });
     await store.close();
   });
+
+  it('restarted mid-spike reports the same evidence; a state saved before evidence was saved is upgraded with one info line', async () => {
+    const user = 'user2@example.com';
+    const history = merge(office(21, 3), spike(user, T0 + 21 * DAY + 14 * HOUR, 60));
+    const rest = spike(user, T0 + 21 * DAY + 14 * HOUR + 60 * 10_000, 90);
+    const uninterrupted = detector();
+    await run(uninterrupted, history);
+    const expected = latest(await run(uninterrupted, rest));
+    expect(expected.length).toBeGreaterThan(0);
+
+    const store = await sqlite();
+    const first = detector({}, store);
+    await first.restore();
+    await run(first, history);
+    await first.persist();
+    const saved = (await store.getState(`baseline:${user}`)) as { e?: number; a: unknown[][] };
+    expect(saved.a.some((item) => item.length === 3)).toBe(true); // the open spike's evidence is saved
+    const second = detector({}, store);
+    await second.restore();
+    expect(latest(await run(second, rest))).toEqual(expected);
+
+    // The format before evidence was saved: no `e`, six numbers per horizon, no ids.
+    const old = { ...saved, e: undefined, a: saved.a.map((item) => [item[0], (item[1] as number[][]).map((h) => h.slice(0, 6))]) };
+    await store.putState(`baseline:${user}`, JSON.parse(JSON.stringify(old)));
+    const logs: unknown[][] = [];
+    const logger = { info: (...a: unknown[]) => logs.push(a) } as unknown as NonNullable<ConstructorParameters<typeof BaselineDetector>[1]>['logger'];
+    const upgraded = new BaselineDetector(baselineConfigSchema.parse({}), { state: store, logger });
+    await upgraded.restore();
+    expect(upgraded.stats().loaded).toBe(12);
+    expect(logs).toHaveLength(1);
+    const got = latest(await run(upgraded, rest));
+    expect(got.map((f) => [dedupKey(f), f.observed])).toEqual(expected.map((f) => [dedupKey(f), f.observed]));
+    await store.close();
+  });
 });
 
 describe('baseline auto_block through the pipeline', () => {
