@@ -141,6 +141,29 @@ describe('isolation-forest detector', () => {
     expect(other.map(dedupKey)).toEqual(a.map(dedupKey));
   });
 
+  it('stopped with a store, holds the open attack hour and judges it whole after the restart', async () => {
+    const state = new Map<string, unknown>();
+    const store = { getState: async (k: string) => state.get(k), putState: async (k: string, v: unknown) => void state.set(k, v) };
+    const make = () => new IsolationForestDetector(isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4 }), { state: store });
+    const whole = run(make(), events);
+    state.clear();
+    // Stop ten minutes into the attack: the window is cut short, so the stopped run reports nothing of it.
+    const stop = events.findIndex((e) => Date.parse(e['@timestamp']) >= T0 + 9 * H + 10 * 60_000);
+    const first = make();
+    for (const e of events.slice(0, stop)) first.observe(e);
+    const watermark = Date.parse(events[stop - 1]!['@timestamp']) + 1;
+    const before = [...first.flush({ final: false, watermark }), ...first.flush({ final: true, watermark })];
+    await first.persist();
+    expect(before).toEqual([]);
+    // The next run rebuilds the population and the open windows from the stored events, then reads on.
+    const second = make();
+    await second.restore();
+    const from = second.resumeFrom();
+    expect(from).toBe(T0);
+    for (const e of events.slice(0, stop)) second.replay(e);
+    expect(run(second, events.slice(stop))).toEqual(whole);
+  });
+
   it('bounds memory: entities per window, pending windows and the reservoir', () => {
     const d = detector({ max_entities: 10, max_pending: 5, reservoir_size: 60, min_samples: 60, min_events: 1 });
     run(d, events);
