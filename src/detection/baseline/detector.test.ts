@@ -76,6 +76,8 @@ describe('baseline config', () => {
       actions: [],
       max_actions: 6,
       max_users: 100_000,
+      max_evidence: 20,
+      recent_evidence: 10,
     });
     expect(c.horizons.map((h) => h.bucket)).toEqual([HOUR, DAY, 7 * DAY]);
     expect(baselineConfigSchema.parse({ learning_period: '14d', horizons: [{ bucket: '30m', span: 48 }] })).toMatchObject({
@@ -133,8 +135,8 @@ describe('baseline detector', () => {
     const first = live[0]!;
     const minCount = Math.max(20, Math.ceil(hourly!.mean + 4 * hourly!.sd));
     expect(first.observed!.count).toBe(minCount);
-    // The evidence starts at the crossing event (it is saved with the state, so it survives a restart).
-    expect(first.evidence).toEqual([burst[minCount - 1]!.event.id]);
+    // The evidence is the events that led up to the crossing, the latest recent_evidence (10) of them.
+    expect(first.evidence).toEqual(burst.slice(minCount - 10, minCount).map((e) => e.event.id));
     const final = live.at(-1)!;
     expect(final.observed!.count).toBe(150);
     expect(final.score).toBeCloseTo((150 - hourly!.mean) / hourly!.sd, 3);
@@ -145,7 +147,7 @@ describe('baseline detector', () => {
     expect(final.description).toMatch(/did 150 × download_file in the hour from .*standard deviations above normal/);
     expect(final.description).toMatch(/Would block user1@example.com/);
     expect(final.expected).toMatchObject({ block_score: 10, block_min_count: 100, bucket_minutes: 60 });
-    expect(final.evidence).toEqual(burst.slice(minCount - 1, minCount - 1 + 20).map((e) => e.event.id));
+    expect(final.evidence).toEqual(burst.slice(-10).map((e) => e.event.id));
     // The daily horizon: 150 extra downloads against a mean of a few a day is a spike too.
     expect(daily!.mean).toBeLessThan(30);
     // All three horizons see it: the hour, the day and the (epoch-aligned, Thursday) week.
@@ -153,6 +155,27 @@ describe('baseline detector', () => {
     expect(latest(findings).map((f) => f.windowStart).sort((x, y) => x - y)).toEqual([week, T0 + 21 * DAY, at]);
     // Other users never alert.
     expect(findings.every((f) => f.entity.value === user)).toBe(true);
+  });
+
+  it("draws the evidence from the user's latest recent_evidence events, those in the spike's action and bucket", async () => {
+    const user = 'user0@example.com';
+    const at = T0 + 21 * DAY + 11 * HOUR;
+    const downloads = spike(user, at, 40);
+    // A view between every two downloads: not evidence of a download spike, but it takes a place among the latest.
+    const views = spike(user, at + 5_000, 40, 'view_file');
+    for (const k of [0, 6]) {
+      const d = detector({ recent_evidence: k, horizons: [{ bucket: '1h', span: 168 }] });
+      await run(d, office(21));
+      const out = (await run(d, merge(downloads, views))).filter((f) => f.title.includes('download_file'));
+      const first = out[0]!;
+      // The hour holds only the spike's downloads, so the count says which one crossed.
+      const crossed = first.observed!.count! - 1;
+      expect(crossed).toBeGreaterThanOrEqual(19);
+      expect(first.evidence).toEqual(k ? downloads.slice(crossed - 2, crossed + 1).map((e) => e.event.id) : []);
+      expect(out.at(-1)!.evidence).toEqual(k ? downloads.slice(-3).map((e) => e.event.id) : []);
+      const saved = d.encoded(user) as { r?: [string, string] };
+      expect(saved.r?.[1].length ?? 0).toBe(2 * k);
+    }
   });
 
   it('a moderate spike alerts without the block recommendation', async () => {
@@ -303,7 +326,8 @@ describe('baseline state in the store', () => {
 
   it('restarted mid-spike reports the same evidence; a state saved before evidence was saved is upgraded with one info line', async () => {
     const user = 'user2@example.com';
-    const history = merge(office(21, 3), spike(user, T0 + 21 * DAY + 14 * HOUR, 60));
+    const head = spike(user, T0 + 21 * DAY + 14 * HOUR, 60);
+    const history = merge(office(21, 3), head);
     const rest = spike(user, T0 + 21 * DAY + 14 * HOUR + 60 * 10_000, 90);
     const uninterrupted = detector();
     await run(uninterrupted, history);
@@ -313,16 +337,25 @@ describe('baseline state in the store', () => {
     const store = await sqlite();
     const first = detector({}, store);
     await first.restore();
-    await run(first, history);
+    const raised = await run(first, history);
     await first.persist();
-    const saved = (await store.getState(`baseline:${user}`)) as { e?: number; a: unknown[][] };
-    expect(saved.a.some((item) => item.length === 3)).toBe(true); // the open spike's evidence is saved
+    // The first alert carries the ten events that led up to the crossing, which was the 20th (min_count).
+    const crossing = raised.find((f) => f.windowStart === T0 + 21 * DAY + 14 * HOUR)!;
+    expect(crossing.observed!.count).toBe(20);
+    expect(crossing.evidence).toEqual(head.slice(10, 20).map((e) => e.event.id));
+    // Saved with the state: ten ids packed, two base-36 digits each (action, open buckets).
+    const saved = (await store.getState(`baseline:${user}`)) as { e?: number; a: unknown[][]; r?: [string, string] };
+    expect(saved.e).toBe(1);
+    expect(saved.r![0]).toHaveLength(10 * 22);
+    expect(saved.r![1]).toMatch(/^([0-5][1-7]){10}$/);
     const second = detector({}, store);
     await second.restore();
-    expect(latest(await run(second, rest))).toEqual(expected);
+    const again = latest(await run(second, rest));
+    expect(again).toEqual(expected);
+    expect(again.every((f) => f.evidence.length === 10)).toBe(true);
 
-    // The format before evidence was saved: no `e`, six numbers per horizon, no ids.
-    const old = { ...saved, e: undefined, a: saved.a.map((item) => [item[0], (item[1] as number[][]).map((h) => h.slice(0, 6))]) };
+    // The format before evidence was saved: no `e`, no recent events.
+    const old = { ...saved, e: undefined, r: undefined };
     await store.putState(`baseline:${user}`, JSON.parse(JSON.stringify(old)));
     const logs: unknown[][] = [];
     const logger = { info: (...a: unknown[]) => logs.push(a) } as unknown as NonNullable<ConstructorParameters<typeof BaselineDetector>[1]>['logger'];

@@ -28,16 +28,18 @@ interface HorizonState {
   alerted: boolean;
   /** Newest event time in the open bucket. */
   last: number;
-  /**
-   * Evidence of the reported open bucket: the event that crossed the threshold and the bucket's
-   * events after it, in event order, up to max_evidence. Saved with the state, so a restarted run
-   * reports the same ids; events before the crossing are not kept, which keeps the state small.
-   */
-  ev: string[];
 }
 
 interface ActionState {
   h: HorizonState[];
+}
+
+/** One of the user's latest events, kept as evidence. */
+interface RecentEvent {
+  id: string;
+  action: string;
+  /** Bit i: the event lies in the open bucket of horizon i of its action; cleared when that bucket closes. */
+  in: number;
 }
 
 export interface BaselineUserState {
@@ -45,6 +47,13 @@ export interface BaselineUserState {
   first: number;
   /** Recency order: the least recently seen action is dropped first. */
   actions: Map<string, ActionState>;
+  /**
+   * The user's latest recent_evidence events that still lie in an open bucket, in the order they
+   * were applied. A finding's evidence is drawn from it, so the first alert of a spike carries the
+   * events that led up to it; being saved with the state, a restarted run reports the same ids, and
+   * being per user, not per action or horizon, it keeps the state small.
+   */
+  recent: RecentEvent[];
 }
 
 /** A reported spike whose bucket is still open: later events in it refresh the finding at flush. */
@@ -94,7 +103,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   constructor(config: BaselineConfig, deps: { state?: PluginDeps['state'] | undefined; logger?: PluginDeps['logger'] | undefined } = {}) {
     super(
       {
-        create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map() }),
+        create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map(), recent: [] }),
         encode: (s) => this.#encode(s),
         decode: (v) => this.#decode(v),
       },
@@ -167,17 +176,19 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     } else {
       // A new action starts with zero history since the user's first event: the user did not do it
       // before, so a first-ever burst of it is measured against zero, not ignored.
-      act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t, ev: [] })) };
+      act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t })) };
       if (s.actions.size >= this.#c.max_actions) {
         const oldest = s.actions.keys().next().value as string;
         const old = s.actions.get(oldest)!;
         for (let i = 0; i < this.#c.horizons.length; i++) this.#end(activeKey(user, oldest, i), s, old.h[i]!);
         s.actions.delete(oldest);
+        s.recent = s.recent.filter((r) => r.action !== oldest);
       }
     }
     s.actions.set(action, act);
 
-    let out: Finding[] | undefined;
+    // The open buckets the event falls in; a later bucket closes the open one first.
+    let into = 0;
     this.#c.horizons.forEach((hz, i) => {
       const h = act.h[i]!;
       const idx = Math.floor(t / hz.bucket);
@@ -187,17 +198,27 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
         return;
       }
       if (idx > h.b) {
+        // The last report of the closing bucket takes its evidence before the bucket lets go of it.
         this.#end(activeKey(user, action, i), s, h);
+        leave(s, action, i);
         this.#close(h, idx, this.#alpha[i]!);
       }
+      into |= 1 << i;
+    });
+    if (into === 0) return [];
+    this.#remember(s, { id: e.event.id, action, in: into });
+
+    let out: Finding[] | undefined;
+    this.#c.horizons.forEach((hz, i) => {
+      if ((into & (1 << i)) === 0) return;
+      const h = act.h[i]!;
       h.c += w;
       if (t > h.last) h.last = t;
       const key = activeKey(user, action, i);
       const bucketStart = h.b * hz.bucket;
       if (h.alerted) {
-        if (h.ev.length < this.#c.max_evidence) h.ev.push(e.event.id);
         // Reported before this state was saved and reloaded (restart, eviction): keep refreshing
-        // the same alert, with its saved evidence.
+        // the same alert.
         if (!this.#active.has(key)) this.#active.set(key, { user, action, horizon: i, bucketStart });
         this.#dirty.add(key);
         return;
@@ -208,13 +229,20 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       const score = (h.c - ex.mean) / ex.sd;
       if (score < this.#c.threshold) return;
       h.alerted = true;
-      h.ev = [e.event.id];
       const a: Active = { user, action, horizon: i, bucketStart };
       this.#active.set(key, a);
       this.#dirty.delete(key);
       (out ??= []).push(this.#finding(a, s, h));
     });
     return out ?? [];
+  }
+
+  /** Keeps the event among the user's latest, dropping the oldest beyond recent_evidence. */
+  #remember(s: BaselineUserState, r: RecentEvent): void {
+    const max = this.#c.recent_evidence;
+    if (max === 0) return;
+    s.recent.push(r);
+    if (s.recent.length > max) s.recent.splice(0, s.recent.length - max);
   }
 
   /** A reported bucket is closing: its last counts go out with the next flush if they changed since the last report. */
@@ -239,7 +267,6 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     h.b = idx;
     h.c = 0;
     h.alerted = false;
-    h.ev = [];
   }
 
   #expect(s: BaselineUserState, h: HorizonState, i: number): Expectation | undefined {
@@ -279,7 +306,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       entity: { type: 'user', value: a.user },
       windowStart: a.bucketStart,
       windowEnd: Math.max(h.last, a.bucketStart),
-      evidence: h.ev.slice(),
+      evidence: evidenceOf(s, a, c.max_evidence),
       description,
       observed: { count: h.c, score: round(score), would_block: wouldBlock ? 1 : 0 },
       expected: {
@@ -300,50 +327,67 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   }
 
   /**
-   * `{v, f, e: 1, a: [[action, [[b, c, m, s, alerted, last − bucket start, (p, n)] per horizon], ids], ...]}`,
-   * least recent action first. A reported horizon's evidence is ids.slice(p, p + n): horizons that
-   * crossed on the same events share them, so each id is stored once per action. Doubles are kept
-   * whole so a restored run continues bit for bit like an uninterrupted one.
+   * `{v, e: 1, f, a: [[action, [[b, c, m, s, alerted, last − bucket start] per horizon]], ...], r?: [ids, tags]}`,
+   * least recent action first. `r` holds the recent events: their ids packed (packIds), and per
+   * event two base-36 digits, the index of its action in `a` and its open-bucket bits. Doubles are
+   * kept whole so a restored run continues bit for bit like an uninterrupted one.
    */
   #encode(s: BaselineUserState): unknown {
     const a: unknown[] = [];
+    const index = new Map<string, number>();
     for (const [action, act] of s.actions) {
-      const ids: string[] = [];
-      const hs = act.h.map((h, i) => [h.b, h.c, h.m, h.s, h.alerted ? 1 : 0, h.last - h.b * this.#c.horizons[i]!.bucket]);
-      // Longest first: a horizon that crossed later usually holds a tail of another's evidence.
-      const order = act.h.map((_, i) => i).filter((i) => act.h[i]!.alerted && act.h[i]!.ev.length);
-      order.sort((x, y) => act.h[y]!.ev.length - act.h[x]!.ev.length || x - y);
-      for (const i of order) hs[i]!.push(share(ids, act.h[i]!.ev), act.h[i]!.ev.length);
-      a.push(ids.length ? [action, hs, packIds(ids)] : [action, hs]);
+      index.set(action, a.length);
+      a.push([action, act.h.map((h, i) => [h.b, h.c, h.m, h.s, h.alerted ? 1 : 0, h.last - h.b * this.#c.horizons[i]!.bucket])]);
     }
-    return { v: this.#signature, e: 1, f: s.first, a };
+    const out: Record<string, unknown> = { v: this.#signature, e: 1, f: s.first, a };
+    if (s.recent.length) out.r = [packIds(s.recent.map((r) => r.id)), s.recent.map((r) => index.get(r.action)!.toString(36) + r.in.toString(36)).join('')];
+    return out;
   }
 
-  /** Accepts the format before evidence was saved (no `e`): its open spikes go on with empty evidence. */
+  /** Accepts the format before evidence was saved (no `e`, no `r`): its users go on with no recent events. */
   #decode(v: unknown): BaselineUserState | undefined {
     if (!isRecord(v) || v.v !== this.#signature || typeof v.f !== 'number' || !Array.isArray(v.a)) return undefined;
     if (v.e !== undefined && v.e !== 1) return undefined;
     const actions = new Map<string, ActionState>();
+    const names: string[] = [];
     for (const item of v.a) {
       if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) return undefined;
-      const ids = unpackIds(item[2] ?? []);
-      if (!ids) return undefined;
       const hs = item[1] as unknown[];
       if (hs.length !== this.#c.horizons.length) return undefined;
       const h: HorizonState[] = [];
       for (const [i, x] of hs.entries()) {
-        if (!Array.isArray(x) || (x.length !== 6 && x.length !== 8) || !x.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
-        const [b, c, m, s, alerted, last, p = 0, n = 0] = x as number[];
-        if (!Number.isInteger(p) || !Number.isInteger(n) || p < 0 || n < 0 || p + n > ids.length) return undefined;
-        h.push({ b: b!, c: c!, m: m!, s: s!, alerted: alerted === 1, last: last! + b! * this.#c.horizons[i]!.bucket, ev: alerted === 1 ? ids.slice(p, p + n) : [] });
+        if (!Array.isArray(x) || x.length !== 6 || !x.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
+        const [b, c, m, s, alerted, last] = x as number[];
+        h.push({ b: b!, c: c!, m: m!, s: s!, alerted: alerted === 1, last: last! + b! * this.#c.horizons[i]!.bucket });
       }
       actions.set(item[0], { h });
+      names.push(item[0]);
     }
+    const recent = this.#decodeRecent(v.r, names);
+    if (!recent) return undefined;
     if (v.e === undefined && !this.#upgraded) {
       this.#upgraded = true;
       this.#logger?.info({ detector: BASELINE_RULE }, 'Saved baseline state of an older version upgraded; spikes open at the restart go on without their earlier evidence.');
     }
-    return { first: v.f, actions };
+    return { first: v.f, actions, recent };
+  }
+
+  #decodeRecent(r: unknown, names: readonly string[]): RecentEvent[] | undefined {
+    if (r === undefined) return [];
+    if (!Array.isArray(r) || r.length !== 2 || typeof r[1] !== 'string') return undefined;
+    const ids = unpackIds(r[0]);
+    const tags = r[1];
+    if (!ids || tags.length !== 2 * ids.length) return undefined;
+    const all = (1 << this.#c.horizons.length) - 1;
+    const out: RecentEvent[] = [];
+    for (const [j, id] of ids.entries()) {
+      const action = names[Number.parseInt(tags[2 * j]!, 36)];
+      const into = Number.parseInt(tags[2 * j + 1]!, 36);
+      if (action === undefined || !(into >= 1 && into <= all)) return undefined;
+      out.push({ id, action, in: into });
+    }
+    // Saved under a larger recent_evidence: the latest are the ones this run would have kept.
+    return out.slice(Math.max(0, out.length - this.#c.recent_evidence));
   }
 }
 
@@ -363,21 +407,24 @@ function unpackIds(v: unknown): string[] | undefined {
   return out;
 }
 
-/** Where `ev` starts in `ids`, appending what is not there yet: a run that continues the end of `ids` reuses it. */
-function share(ids: string[], ev: readonly string[]): number {
-  for (let p = Math.max(0, ids.length - ev.length); p < ids.length; p++) {
-    let j = 0;
-    while (p + j < ids.length && j < ev.length && ids[p + j] === ev[j]) j++;
-    if (p + j === ids.length) {
-      ids.push(...ev.slice(j));
-      return p;
-    }
+/** A finding's evidence: the user's recent events in its action's open bucket on its horizon, the latest max of them. */
+function evidenceOf(s: BaselineUserState, a: Active, max: number): string[] {
+  const bit = 1 << a.horizon;
+  const ids: string[] = [];
+  for (const r of s.recent) if (r.action === a.action && (r.in & bit) !== 0) ids.push(r.id);
+  return ids.length > max ? ids.slice(-max) : ids;
+}
+
+/** The action's bucket on horizon i closed: its events no longer lie in an open one there. */
+function leave(s: BaselineUserState, action: string, i: number): void {
+  const bit = 1 << i;
+  let emptied = false;
+  for (const r of s.recent) {
+    if (r.action !== action || (r.in & bit) === 0) continue;
+    r.in &= ~bit;
+    if (r.in === 0) emptied = true;
   }
-  // Contained earlier in the list (a horizon that crossed later on a shorter run), else appended whole.
-  for (let p = 0; p + ev.length <= ids.length; p++) if (ev.every((id, j) => ids[p + j] === id)) return p;
-  const p = ids.length;
-  ids.push(...ev);
-  return p;
+  if (emptied) s.recent = s.recent.filter((r) => r.in !== 0);
 }
 
 function activeKey(user: string, action: string, horizon: number): string {
