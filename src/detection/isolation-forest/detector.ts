@@ -93,12 +93,16 @@ export class IsolationForestDetector implements Detector {
   #resumeFrom: number | undefined;
   /** Restored: windows closing at or before this were judged before the restart; replayed, they only rebuild the population. */
   #judgedUntil = Number.NEGATIVE_INFINITY;
+  /** Latest end + grace of a window closed (or restored as judged): saved when the watermark was +∞. */
+  #closedThrough = Number.NEGATIVE_INFINITY;
   #saved = '';
+  readonly #logger: PluginDeps['logger'] | undefined;
 
-  constructor(config: IsolationForestConfig, deps: Pick<PluginDeps, 'state'> = {}) {
+  constructor(config: IsolationForestConfig, deps: { state?: PluginDeps['state'] | undefined; logger?: PluginDeps['logger'] | undefined } = {}) {
     this.#c = config;
     this.#field = entityField(config.entity);
     this.#store = deps.state;
+    this.#logger = deps.logger;
   }
 
   /**
@@ -110,7 +114,7 @@ export class IsolationForestDetector implements Detector {
   async restore(): Promise<void> {
     const saved = (await this.#store?.getState(ORDER_KEY)) as { c?: unknown; o?: unknown } | undefined;
     if (!saved) return;
-    if (typeof saved.c === 'number' && Number.isFinite(saved.c)) this.#closedUntil = this.#judgedUntil = saved.c;
+    if (typeof saved.c === 'number' && Number.isFinite(saved.c)) this.#closedUntil = this.#judgedUntil = this.#closedThrough = saved.c;
     if (typeof saved.o === 'number' && Number.isFinite(saved.o)) this.#resumeFrom = saved.o;
   }
 
@@ -120,7 +124,10 @@ export class IsolationForestDetector implements Detector {
     for (const ws of this.#open.keys()) if (ws < oldest) oldest = ws;
     // The population and the windows waiting for it are rebuilt from their stored events too.
     for (const held of [this.#reservoir[0], this.#pending[0]]) if (held && held.windowStart < oldest) oldest = held.windowStart;
-    const value = { ...(Number.isFinite(this.#closedUntil) ? { c: this.#closedUntil } : {}), ...(Number.isFinite(oldest) ? { o: oldest } : {}) };
+    // After a watermark of +∞ (everything observed complete) every window was closed: what was
+    // judged ends with the last of them, and a restart must not judge those again.
+    const judged = Number.isFinite(this.#closedUntil) ? this.#closedUntil : this.#closedThrough;
+    const value = { ...(Number.isFinite(judged) ? { c: judged } : {}), ...(Number.isFinite(oldest) ? { o: oldest } : {}) };
     const json = JSON.stringify(value);
     if (json === this.#saved) return;
     await this.#store.putState(ORDER_KEY, value);
@@ -152,18 +159,34 @@ export class IsolationForestDetector implements Detector {
   /**
    * Closes and scores the windows the sources' watermark has passed (by grace), so a window holds
    * every event of its hour however they arrive. A run that ends with a store keeps its open
-   * windows for the next run (see persist), which judges them whole; without one nothing survives,
-   * so the final flush judges what is open.
+   * windows for the next run (see persist), which judges them whole once its watermark passes
+   * them: a later input may still add to them (the last hour of a file read to its end is
+   * continued by the next file). Without a store nothing survives, so the final flush judges what
+   * is open.
    */
   flush(opts: FlushOptions): Finding[] {
     // Driven by hand without a watermark, time is the newest event seen, as before watermarks.
     const until = opts.watermark === undefined ? (opts.final ? Number.POSITIVE_INFINITY : this.#newest) : opts.watermark;
     if (until > this.#closedUntil) this.#closedUntil = until;
     if (this.#closedUntil >= this.#nextClose) this.#closeUntil(this.#closedUntil);
-    if (opts.final && !this.#store && this.#open.size) this.#closeUntil(Number.POSITIVE_INFINITY);
+    if (opts.final && this.#open.size) {
+      if (!this.#store) this.#closeUntil(Number.POSITIVE_INFINITY);
+      else this.#sayHeld();
+    }
     const out = this.#out;
     this.#out = [];
     return out;
+  }
+
+  /** One line at the end of a run, so an ingest that leaves its last windows to the next run does not pass over them in silence. */
+  #sayHeld(): void {
+    let entities = 0;
+    for (const m of this.#open.values()) entities += m.size;
+    const from = Math.min(...this.#open.keys());
+    this.#logger?.info(
+      { detector: ISOLATION_FOREST_RULE, windows: entities, from: new Date(from).toISOString(), closesAt: new Date(from + this.#c.window + this.#c.grace).toISOString() },
+      'Open windows kept for the next run: they are judged once later events pass their end.',
+    );
   }
 
   stats(): IsolationForestStats {
@@ -234,6 +257,8 @@ export class IsolationForestDetector implements Detector {
   }
 
   #closeStart(ws: number): void {
+    const closesAt = ws + this.#c.window + this.#c.grace;
+    if (closesAt > this.#closedThrough) this.#closedThrough = closesAt;
     const closed: ClosedWindow[] = [];
     // By entity: the order windows enter the reservoir and the forests must not depend on arrival order.
     const byEntity = this.#open.get(ws)!;
@@ -261,7 +286,7 @@ export class IsolationForestDetector implements Detector {
       this.#droppedPending += drop;
     }
     if (!this.#trainable()) return;
-    if (ws + this.#c.window + this.#c.grace <= this.#judgedUntil) {
+    if (closesAt <= this.#judgedUntil) {
       // Replayed after a restart: judged before it, so it only rebuilds the population.
       this.#pending = [];
       return;
