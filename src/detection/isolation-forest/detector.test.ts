@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dedupKey, type Alert, type Finding, type SecurityEvent, type Source } from '../../core/index.js';
+import { dedupKey, type Alert, type Finding, type SecurityEvent, type Source, type Store } from '../../core/index.js';
 import { silentLogger } from '../../log.js';
+import { batchesOf, lifetime, TempStores } from '../restart-testing.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
 import { testEvent } from '../testing.js';
@@ -184,6 +185,36 @@ describe('isolation-forest detector', () => {
     for (const e of events) second.replay(e);
     expect(second.flush({ final: true })).toEqual([]);
     expect(second.stats()).toMatchObject({ reservoir: first.stats().reservoir, openWindows: 0 });
+  });
+
+  it('refits the prescreen as the population turns over, and a restart at any hour fits the same forests', async () => {
+    const stores = new TempStores();
+    try {
+      // A population of 150 windows (about six hours) whose prescreen is refitted every 37 windows:
+      // a restart falls between refits, and its replay must take the next one at the same window.
+      const config = isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4, reservoir_size: 150, sample_size: 30 });
+      const make = (state: Store) => new IsolationForestDetector(config, { state });
+      const batches = batchesOf(stream(24, 20), 150);
+      const expected: Finding[] = [];
+      const wholeStore = await stores.open();
+      const whole = make(wholeStore);
+      await lifetime(whole, batches, expected, wholeStore);
+      expect(expected.map((f) => f.entity.value)).toContain(ATTACKER);
+      expect(whole.stats().prescreenFits).toBeGreaterThanOrEqual(3);
+      for (const split of [10, 20, 25, 30]) {
+        const store = await stores.open();
+        const got: Finding[] = [];
+        const [first, second] = [make(store), make(store)];
+        await lifetime(first, batches.slice(0, split), got, store);
+        await lifetime(second, batches.slice(split), got, store);
+        expect(got).toEqual(expected);
+        // The same prescreen forests: the same windows ruled out, before and after the restart together.
+        expect(first.stats().prescreened + second.stats().prescreened).toBe(whole.stats().prescreened);
+        expect(second.stats().prescreenFrom).toBe(whole.stats().prescreenFrom);
+      }
+    } finally {
+      await stores.cleanup();
+    }
   });
 
   it('bounds memory: entities per window, pending windows and the reservoir', () => {

@@ -45,6 +45,10 @@ export interface IsolationForestStats {
   reservoir: number;
   pending: number;
   fits: number;
+  /** Of those, fits of the prescreen's forest (one per snapshot of the population that was needed). */
+  prescreenFits: number;
+  /** Window start at which the prescreen's population was taken (null before the model is trainable). */
+  prescreenFrom: number | null;
   /** Windows the prescreen found ordinary enough to skip the exact rescoring. */
   prescreened: number;
   lateEvents: number;
@@ -72,6 +76,17 @@ export class IsolationForestDetector implements Detector {
    */
   #reservoir: ClosedWindow[] = [];
   #pending: ClosedWindow[] = [];
+  /**
+   * The prescreen's forest is fitted on the population as it stood at window start #baseAt, and
+   * refitted once a quarter of the population could have turned over. That start is saved, and
+   * the replay after a restart reaches back to the oldest window of the population then, so a
+   * restarted run takes the same snapshot at the same window and fits the same forest.
+   */
+  #baseAt = Number.NEGATIVE_INFINITY;
+  #baseRows: ClosedWindow[] | undefined;
+  #base: IsolationForest | undefined;
+  /** Windows closed since the snapshot. */
+  #sinceBase = 0;
   #prescreened = 0;
   #out: Finding[] = [];
   /** Windows whose end plus grace is at or before this have been closed: the largest watermark so far. */
@@ -84,6 +99,7 @@ export class IsolationForestDetector implements Detector {
   #nextClose = Number.POSITIVE_INFINITY;
   #closed = 0;
   #fits = 0;
+  #prescreenFits = 0;
   #late = 0;
   #droppedEntities = 0;
   #droppedPending = 0;
@@ -112,8 +128,9 @@ export class IsolationForestDetector implements Detector {
    * waiting for a trainable model), which keeps the saved state a constant size.
    */
   async restore(): Promise<void> {
-    const saved = (await this.#store?.getState(ORDER_KEY)) as { c?: unknown; o?: unknown } | undefined;
+    const saved = (await this.#store?.getState(ORDER_KEY)) as { c?: unknown; o?: unknown; b?: unknown } | undefined;
     if (!saved) return;
+    if (typeof saved.b === 'number' && Number.isFinite(saved.b)) this.#baseAt = saved.b;
     if (typeof saved.c === 'number' && Number.isFinite(saved.c)) this.#closedUntil = this.#judgedUntil = this.#closedThrough = saved.c;
     if (typeof saved.o === 'number' && Number.isFinite(saved.o)) this.#resumeFrom = saved.o;
   }
@@ -123,11 +140,15 @@ export class IsolationForestDetector implements Detector {
     let oldest = Number.POSITIVE_INFINITY;
     for (const ws of this.#open.keys()) if (ws < oldest) oldest = ws;
     // The population and the windows waiting for it are rebuilt from their stored events too.
-    for (const held of [this.#reservoir[0], this.#pending[0]]) if (held && held.windowStart < oldest) oldest = held.windowStart;
+    for (const held of [this.#reservoir[0], this.#pending[0], this.#baseRows?.[0]]) if (held && held.windowStart < oldest) oldest = held.windowStart;
     // After a watermark of +∞ (everything observed complete) every window was closed: what was
     // judged ends with the last of them, and a restart must not judge those again.
     const judged = Number.isFinite(this.#closedUntil) ? this.#closedUntil : this.#closedThrough;
-    const value = { ...(Number.isFinite(judged) ? { c: judged } : {}), ...(Number.isFinite(oldest) ? { o: oldest } : {}) };
+    const value = {
+      ...(Number.isFinite(judged) ? { c: judged } : {}),
+      ...(Number.isFinite(oldest) ? { o: oldest } : {}),
+      ...(Number.isFinite(this.#baseAt) ? { b: this.#baseAt } : {}),
+    };
     const json = JSON.stringify(value);
     if (json === this.#saved) return;
     await this.#store.putState(ORDER_KEY, value);
@@ -198,6 +219,8 @@ export class IsolationForestDetector implements Detector {
       reservoir: this.#reservoir.length,
       pending: this.#pending.length,
       fits: this.#fits,
+      prescreenFits: this.#prescreenFits,
+      prescreenFrom: this.#baseRows ? this.#baseAt : null,
       prescreened: this.#prescreened,
       lateEvents: this.#late,
       droppedEntities: this.#droppedEntities,
@@ -286,12 +309,13 @@ export class IsolationForestDetector implements Detector {
       this.#droppedPending += drop;
     }
     if (!this.#trainable()) return;
+    this.#snapshot(ws, closed.length);
     if (closesAt <= this.#judgedUntil) {
       // Replayed after a restart: judged before it, so it only rebuilds the population.
       this.#pending = [];
       return;
     }
-    const pending = this.#prescreen(this.#pending, ws);
+    const pending = this.#prescreen(this.#pending);
     this.#pending = [];
     let medians: number[] | undefined;
     for (let i = 0; i < pending.length; i += CHUNK) {
@@ -309,18 +333,39 @@ export class IsolationForestDetector implements Detector {
    * most about as high as it would in sample (a point beyond the training range follows the most
    * extreme training point), so a low prescore rules a window out without hiding a true outlier.
    */
-  #prescreen(windows: ClosedWindow[], ws: number): ClosedWindow[] {
+  #prescreen(windows: ClosedWindow[]): ClosedWindow[] {
     if (this.#c.prescreen <= 0) return windows;
-    // Refit per window start on the population as it stands, so the prescore follows from the
-    // population alone, which a restart rebuilds, and not from when an earlier fit happened.
-    const base = IsolationForest.fit(
-      this.#reservoir.map((r) => r.model),
-      { nTrees: this.#c.n_trees, sampleSize: this.#c.sample_size, seed: hashSeed(`base:${this.#c.seed}:${ws}`) },
-    );
-    this.#fits++;
+    if (!this.#base) {
+      // Fitted when first needed: windows replayed after a restart that were judged before it need none.
+      this.#base = IsolationForest.fit(
+        this.#baseRows!.map((r) => r.model),
+        { nTrees: this.#c.n_trees, sampleSize: this.#c.sample_size, seed: hashSeed(`base:${this.#c.seed}:${this.#baseAt}`) },
+      );
+      this.#fits++;
+      this.#prescreenFits++;
+    }
+    const base = this.#base;
     const keep = windows.filter((w) => base.score(w.model) >= this.#c.prescreen);
     this.#prescreened += windows.length - keep.length;
     return keep;
+  }
+
+  /**
+   * Takes the population at window start `ws` for the prescreen when due: first when the model is
+   * trainable, then once a quarter of the reservoir (at least sample_size windows) closed since.
+   * A restarted run replaying windows before the saved snapshot start takes none of them.
+   */
+  #snapshot(ws: number, closed: number): void {
+    if (this.#baseRows) {
+      this.#sinceBase += closed;
+      if (this.#sinceBase < Math.max(this.#c.sample_size, Math.floor(this.#c.reservoir_size / 4))) return;
+    } else if (ws < this.#baseAt) {
+      return;
+    }
+    this.#baseAt = ws;
+    this.#baseRows = this.#reservoir.slice();
+    this.#base = undefined;
+    this.#sinceBase = 0;
   }
 
   /** The latest reservoir_size windows: a restart rebuilds them from the stored events of their hours. */
