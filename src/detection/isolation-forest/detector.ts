@@ -445,12 +445,15 @@ export class IsolationForestDetector implements Detector {
   }
 }
 
-/** Inserts (t, id) into `list`, kept sorted and at most `max` long; in-order arrival past a full list costs one comparison. */
+/** Inserts (t, id) into `list`, kept sorted and at most `max` long; an event in time order costs one comparison. */
 function keepEarliest(list: Array<{ t: number; id: string }>, t: number, id: string, max: number): void {
-  const before = (x: { t: number; id: string }) => t < x.t || (t === x.t && id < x.id);
-  if (list.length >= max && !before(list[list.length - 1]!)) return;
   let i = list.length;
-  while (i > 0 && before(list[i - 1]!)) i--;
+  const last = list[i - 1];
+  if (last === undefined || t > last.t || (t === last.t && id > last.id)) {
+    if (i < max) list.push({ t, id });
+    return;
+  }
+  while (i > 0 && (t < list[i - 1]!.t || (t === list[i - 1]!.t && id < list[i - 1]!.id))) i--;
   list.splice(i, 0, { t, id });
   if (list.length > max) list.pop();
 }
