@@ -176,6 +176,13 @@ describe('baseline detector', () => {
       const saved = d.encoded(user) as { r?: [string, string] };
       expect(saved.r?.[1].length ?? 0).toBe(2 * k);
     }
+    // Other actions after the spike, in the same batch, push its events out of the latest ten: the
+    // report at the flush still names the spike's events as of its last one.
+    const d = detector({ horizons: [{ bucket: '1h', span: 168 }] });
+    await run(d, office(21));
+    const after = spike(user, at + 40 * 10_000, 15, 'view_file');
+    const out = (await run(d, merge(downloads, after), 10_000)).filter((f) => f.title.includes('download_file'));
+    expect(out.at(-1)!.evidence).toEqual(downloads.slice(-10).map((e) => e.event.id));
   });
 
   it('a moderate spike alerts without the block recommendation', async () => {

@@ -62,6 +62,12 @@ interface Active {
   action: string;
   horizon: number;
   bucketStart: number;
+  /**
+   * Evidence as of the bucket's latest event, taken then: the user's later events of other actions
+   * may push the bucket's out of the recent ones before the report. Taken from the saved recent
+   * events at an event, so a restarted run takes the same.
+   */
+  evidence: string[];
 }
 
 interface Expectation {
@@ -219,7 +225,10 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       if (h.alerted) {
         // Reported before this state was saved and reloaded (restart, eviction): keep refreshing
         // the same alert.
-        if (!this.#active.has(key)) this.#active.set(key, { user, action, horizon: i, bucketStart });
+        const evidence = evidenceOf(s, action, i, this.#c.max_evidence);
+        const active = this.#active.get(key);
+        if (active) active.evidence = evidence;
+        else this.#active.set(key, { user, action, horizon: i, bucketStart, evidence });
         this.#dirty.add(key);
         return;
       }
@@ -229,7 +238,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       const score = (h.c - ex.mean) / ex.sd;
       if (score < this.#c.threshold) return;
       h.alerted = true;
-      const a: Active = { user, action, horizon: i, bucketStart };
+      const a: Active = { user, action, horizon: i, bucketStart, evidence: evidenceOf(s, action, i, this.#c.max_evidence) };
       this.#active.set(key, a);
       this.#dirty.delete(key);
       (out ??= []).push(this.#finding(a, s, h));
@@ -306,7 +315,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       entity: { type: 'user', value: a.user },
       windowStart: a.bucketStart,
       windowEnd: Math.max(h.last, a.bucketStart),
-      evidence: evidenceOf(s, a, c.max_evidence),
+      evidence: a.evidence.slice(),
       description,
       observed: { count: h.c, score: round(score), would_block: wouldBlock ? 1 : 0 },
       expected: {
@@ -408,10 +417,10 @@ function unpackIds(v: unknown): string[] | undefined {
 }
 
 /** A finding's evidence: the user's recent events in its action's open bucket on its horizon, the latest max of them. */
-function evidenceOf(s: BaselineUserState, a: Active, max: number): string[] {
-  const bit = 1 << a.horizon;
+function evidenceOf(s: BaselineUserState, action: string, horizon: number, max: number): string[] {
+  const bit = 1 << horizon;
   const ids: string[] = [];
-  for (const r of s.recent) if (r.action === a.action && (r.in & bit) !== 0) ids.push(r.id);
+  for (const r of s.recent) if (r.action === action && (r.in & bit) !== 0) ids.push(r.id);
   return ids.length > max ? ids.slice(-max) : ids;
 }
 
