@@ -31,7 +31,16 @@ export const baselineConfigSchema = z.strictObject({
   actions: z.array(z.string().min(1)).default([]).describe('Actions counted (event.action); empty means every action.'),
   max_actions: z.number().int().min(1).max(8).default(6).describe('Actions remembered per user (least recently seen dropped first); bounds the state to 2 KB.'),
   max_users: z.number().int().min(1).default(100_000).describe('Users kept in memory; the least recently active are saved to the store and reloaded on return.'),
-  max_evidence: z.number().int().min(1).max(100).default(20).describe('Event ids kept as evidence per finding.'),
+  max_evidence: z.number().int().min(1).max(100).default(20).describe('Event ids kept as evidence per finding (drawn from the recent_evidence latest events of the user).'),
+  recent_evidence: z
+    .number()
+    .int()
+    .min(0)
+    .max(50)
+    .default(10)
+    .describe(
+      "Latest event ids remembered per user and saved with the state (24 bytes each). A finding's evidence is those in its action's bucket, so the first alert of a spike carries the events that led up to it. 0 keeps none.",
+    ),
   severity: zSeverity.default('medium').describe('Severity of the alerts this detector raises.'),
   block_severity: zSeverity.default('high').describe('Severity of a finding past the block thresholds.'),
 });

@@ -76,6 +76,8 @@ describe('baseline config', () => {
       actions: [],
       max_actions: 6,
       max_users: 100_000,
+      max_evidence: 20,
+      recent_evidence: 10,
     });
     expect(c.horizons.map((h) => h.bucket)).toEqual([HOUR, DAY, 7 * DAY]);
     expect(baselineConfigSchema.parse({ learning_period: '14d', horizons: [{ bucket: '30m', span: 48 }] })).toMatchObject({
@@ -133,7 +135,8 @@ describe('baseline detector', () => {
     const first = live[0]!;
     const minCount = Math.max(20, Math.ceil(hourly!.mean + 4 * hourly!.sd));
     expect(first.observed!.count).toBe(minCount);
-    expect(first.evidence).toEqual(burst.slice(0, minCount).slice(-20).map((e) => e.event.id));
+    // The evidence is the events that led up to the crossing, the latest recent_evidence (10) of them.
+    expect(first.evidence).toEqual(burst.slice(minCount - 10, minCount).map((e) => e.event.id));
     const final = live.at(-1)!;
     expect(final.observed!.count).toBe(150);
     expect(final.score).toBeCloseTo((150 - hourly!.mean) / hourly!.sd, 3);
@@ -144,7 +147,7 @@ describe('baseline detector', () => {
     expect(final.description).toMatch(/did 150 × download_file in the hour from .*standard deviations above normal/);
     expect(final.description).toMatch(/Would block user1@example.com/);
     expect(final.expected).toMatchObject({ block_score: 10, block_min_count: 100, bucket_minutes: 60 });
-    expect(final.evidence.length).toBe(20);
+    expect(final.evidence).toEqual(burst.slice(-10).map((e) => e.event.id));
     // The daily horizon: 150 extra downloads against a mean of a few a day is a spike too.
     expect(daily!.mean).toBeLessThan(30);
     // All three horizons see it: the hour, the day and the (epoch-aligned, Thursday) week.
@@ -152,6 +155,34 @@ describe('baseline detector', () => {
     expect(latest(findings).map((f) => f.windowStart).sort((x, y) => x - y)).toEqual([week, T0 + 21 * DAY, at]);
     // Other users never alert.
     expect(findings.every((f) => f.entity.value === user)).toBe(true);
+  });
+
+  it("draws the evidence from the user's latest recent_evidence events, those in the spike's action and bucket", async () => {
+    const user = 'user0@example.com';
+    const at = T0 + 21 * DAY + 11 * HOUR;
+    const downloads = spike(user, at, 40);
+    // A view between every two downloads: not evidence of a download spike, but it takes a place among the latest.
+    const views = spike(user, at + 5_000, 40, 'view_file');
+    for (const k of [0, 6]) {
+      const d = detector({ recent_evidence: k, horizons: [{ bucket: '1h', span: 168 }] });
+      await run(d, office(21));
+      const out = (await run(d, merge(downloads, views))).filter((f) => f.title.includes('download_file'));
+      const first = out[0]!;
+      // The hour holds only the spike's downloads, so the count says which one crossed.
+      const crossed = first.observed!.count! - 1;
+      expect(crossed).toBeGreaterThanOrEqual(19);
+      expect(first.evidence).toEqual(k ? downloads.slice(crossed - 2, crossed + 1).map((e) => e.event.id) : []);
+      expect(out.at(-1)!.evidence).toEqual(k ? downloads.slice(-3).map((e) => e.event.id) : []);
+      const saved = d.encoded(user) as { r?: [string, string] };
+      expect(saved.r?.[1].length ?? 0).toBe(2 * k);
+    }
+    // Other actions after the spike, in the same batch, push its events out of the latest ten: the
+    // report at the flush still names the spike's events as of its last one.
+    const d = detector({ horizons: [{ bucket: '1h', span: 168 }] });
+    await run(d, office(21));
+    const after = spike(user, at + 40 * 10_000, 15, 'view_file');
+    const out = (await run(d, merge(downloads, after), 10_000)).filter((f) => f.title.includes('download_file'));
+    expect(out.at(-1)!.evidence).toEqual(downloads.slice(-10).map((e) => e.event.id));
   });
 
   it('a moderate spike alerts without the block recommendation', async () => {
@@ -297,6 +328,50 @@ describe('baseline state in the store', () => {
     const d = detector({}, store);
     await d.restore();
     expect(d.stats()).toMatchObject({ users: 0, loaded: 0 });
+    await store.close();
+  });
+
+  it('restarted mid-spike reports the same evidence; a state saved before evidence was saved is upgraded with one info line', async () => {
+    const user = 'user2@example.com';
+    const head = spike(user, T0 + 21 * DAY + 14 * HOUR, 60);
+    const history = merge(office(21, 3), head);
+    const rest = spike(user, T0 + 21 * DAY + 14 * HOUR + 60 * 10_000, 90);
+    const uninterrupted = detector();
+    await run(uninterrupted, history);
+    const expected = latest(await run(uninterrupted, rest));
+    expect(expected.length).toBeGreaterThan(0);
+
+    const store = await sqlite();
+    const first = detector({}, store);
+    await first.restore();
+    const raised = await run(first, history);
+    await first.persist();
+    // The first alert carries the ten events that led up to the crossing, which was the 20th (min_count).
+    const crossing = raised.find((f) => f.windowStart === T0 + 21 * DAY + 14 * HOUR)!;
+    expect(crossing.observed!.count).toBe(20);
+    expect(crossing.evidence).toEqual(head.slice(10, 20).map((e) => e.event.id));
+    // Saved with the state: ten ids packed, two base-36 digits each (action, open buckets).
+    const saved = (await store.getState(`baseline:${user}`)) as { e?: number; a: unknown[][]; r?: [string, string] };
+    expect(saved.e).toBe(1);
+    expect(saved.r![0]).toHaveLength(10 * 22);
+    expect(saved.r![1]).toMatch(/^([0-5][1-7]){10}$/);
+    const second = detector({}, store);
+    await second.restore();
+    const again = latest(await run(second, rest));
+    expect(again).toEqual(expected);
+    expect(again.every((f) => f.evidence.length === 10)).toBe(true);
+
+    // The format before evidence was saved: no `e`, no recent events.
+    const old = { ...saved, e: undefined, r: undefined };
+    await store.putState(`baseline:${user}`, JSON.parse(JSON.stringify(old)));
+    const logs: unknown[][] = [];
+    const logger = { info: (...a: unknown[]) => logs.push(a) } as unknown as NonNullable<ConstructorParameters<typeof BaselineDetector>[1]>['logger'];
+    const upgraded = new BaselineDetector(baselineConfigSchema.parse({}), { state: store, logger });
+    await upgraded.restore();
+    expect(upgraded.stats().loaded).toBe(12);
+    expect(logs).toHaveLength(1);
+    const got = latest(await run(upgraded, rest));
+    expect(got.map((f) => [dedupKey(f), f.observed])).toEqual(expected.map((f) => [dedupKey(f), f.observed]));
     await store.close();
   });
 });

@@ -32,9 +32,14 @@ interface HorizonState {
 
 interface ActionState {
   h: HorizonState[];
-  /** Recent event ids and times (memory only, never saved): the evidence of a spike at its crossing. */
-  ids: string[];
-  times: number[];
+}
+
+/** One of the user's latest events, kept as evidence. */
+interface RecentEvent {
+  id: string;
+  action: string;
+  /** Bit i: the event lies in the open bucket of horizon i of its action; cleared when that bucket closes. */
+  in: number;
 }
 
 export interface BaselineUserState {
@@ -42,6 +47,13 @@ export interface BaselineUserState {
   first: number;
   /** Recency order: the least recently seen action is dropped first. */
   actions: Map<string, ActionState>;
+  /**
+   * The user's latest recent_evidence events that still lie in an open bucket, in the order they
+   * were applied. A finding's evidence is drawn from it, so the first alert of a spike carries the
+   * events that led up to it; being saved with the state, a restarted run reports the same ids, and
+   * being per user, not per action or horizon, it keeps the state small.
+   */
+  recent: RecentEvent[];
 }
 
 /** A reported spike whose bucket is still open: later events in it refresh the finding at flush. */
@@ -50,6 +62,11 @@ interface Active {
   action: string;
   horizon: number;
   bucketStart: number;
+  /**
+   * Evidence as of the bucket's latest event, taken then: the user's later events of other actions
+   * may push the bucket's out of the recent ones before the report. Taken from the saved recent
+   * events at an event, so a restarted run takes the same.
+   */
   evidence: string[];
 }
 
@@ -85,16 +102,21 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   #ended: Finding[] = [];
   #late = 0;
 
-  constructor(config: BaselineConfig, deps: Pick<PluginDeps, 'state'> = {}) {
+  readonly #logger: PluginDeps['logger'] | undefined;
+  /** A saved state of the format before evidence was saved was read (logged once). */
+  #upgraded = false;
+
+  constructor(config: BaselineConfig, deps: { state?: PluginDeps['state'] | undefined; logger?: PluginDeps['logger'] | undefined } = {}) {
     super(
       {
-        create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map() }),
+        create: () => ({ first: Number.POSITIVE_INFINITY, actions: new Map(), recent: [] }),
         encode: (s) => this.#encode(s),
         decode: (v) => this.#decode(v),
       },
       { prefix: BASELINE_RULE, maxUsers: config.max_users, store: deps.state },
     );
     this.#c = config;
+    this.#logger = deps.logger;
     this.#alpha = config.horizons.map((h) => 2 / (h.span + 1));
     this.#actions = config.actions.length ? new Set(config.actions) : undefined;
     this.#signature = hashSeed(config.horizons.map((h) => `${h.bucket}/${h.span}`).join(','));
@@ -160,23 +182,19 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     } else {
       // A new action starts with zero history since the user's first event: the user did not do it
       // before, so a first-ever burst of it is measured against zero, not ignored.
-      act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t })), ids: [], times: [] };
+      act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t })) };
       if (s.actions.size >= this.#c.max_actions) {
         const oldest = s.actions.keys().next().value as string;
         const old = s.actions.get(oldest)!;
         for (let i = 0; i < this.#c.horizons.length; i++) this.#end(activeKey(user, oldest, i), s, old.h[i]!);
         s.actions.delete(oldest);
+        s.recent = s.recent.filter((r) => r.action !== oldest);
       }
     }
     s.actions.set(action, act);
-    if (act.ids.length >= this.#c.max_evidence) {
-      act.ids.shift();
-      act.times.shift();
-    }
-    act.ids.push(e.event.id);
-    act.times.push(t);
 
-    let out: Finding[] | undefined;
+    // The open buckets the event falls in; a later bucket closes the open one first.
+    let into = 0;
     this.#c.horizons.forEach((hz, i) => {
       const h = act.h[i]!;
       const idx = Math.floor(t / hz.bucket);
@@ -186,22 +204,31 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
         return;
       }
       if (idx > h.b) {
+        // The last report of the closing bucket takes its evidence before the bucket lets go of it.
         this.#end(activeKey(user, action, i), s, h);
+        leave(s, action, i);
         this.#close(h, idx, this.#alpha[i]!);
       }
+      into |= 1 << i;
+    });
+    if (into === 0) return [];
+    this.#remember(s, { id: e.event.id, action, in: into });
+
+    let out: Finding[] | undefined;
+    this.#c.horizons.forEach((hz, i) => {
+      if ((into & (1 << i)) === 0) return;
+      const h = act.h[i]!;
       h.c += w;
       if (t > h.last) h.last = t;
       const key = activeKey(user, action, i);
       const bucketStart = h.b * hz.bucket;
       if (h.alerted) {
+        // Reported before this state was saved and reloaded (restart, eviction): keep refreshing
+        // the same alert.
+        const evidence = evidenceOf(s, action, i, this.#c.max_evidence);
         const active = this.#active.get(key);
-        if (active) {
-          if (active.evidence.length < this.#c.max_evidence) active.evidence.push(e.event.id);
-        } else {
-          // Reported before this state was saved and reloaded (restart, eviction): keep refreshing
-          // the same alert, with the evidence seen since.
-          this.#active.set(key, { user, action, horizon: i, bucketStart, evidence: this.#recent(act, bucketStart) });
-        }
+        if (active) active.evidence = evidence;
+        else this.#active.set(key, { user, action, horizon: i, bucketStart, evidence });
         this.#dirty.add(key);
         return;
       }
@@ -211,7 +238,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       const score = (h.c - ex.mean) / ex.sd;
       if (score < this.#c.threshold) return;
       h.alerted = true;
-      const a: Active = { user, action, horizon: i, bucketStart, evidence: this.#recent(act, bucketStart) };
+      const a: Active = { user, action, horizon: i, bucketStart, evidence: evidenceOf(s, action, i, this.#c.max_evidence) };
       this.#active.set(key, a);
       this.#dirty.delete(key);
       (out ??= []).push(this.#finding(a, s, h));
@@ -219,10 +246,12 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     return out ?? [];
   }
 
-  #recent(act: ActionState, from: number): string[] {
-    const ids: string[] = [];
-    for (let j = 0; j < act.ids.length; j++) if (act.times[j]! >= from) ids.push(act.ids[j]!);
-    return ids;
+  /** Keeps the event among the user's latest, dropping the oldest beyond recent_evidence. */
+  #remember(s: BaselineUserState, r: RecentEvent): void {
+    const max = this.#c.recent_evidence;
+    if (max === 0) return;
+    s.recent.push(r);
+    if (s.recent.length > max) s.recent.splice(0, s.recent.length - max);
   }
 
   /** A reported bucket is closing: its last counts go out with the next flush if they changed since the last report. */
@@ -307,18 +336,29 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   }
 
   /**
-   * `{v, f, a: [[action, [b, c, m, s, alerted, last − bucket start] per horizon], ...]}`, least recent action first.
-   * Doubles are kept whole so a restored run continues bit for bit like an uninterrupted one.
+   * `{v, e: 1, f, a: [[action, [[b, c, m, s, alerted, last − bucket start] per horizon]], ...], r?: [ids, tags]}`,
+   * least recent action first. `r` holds the recent events: their ids packed (packIds), and per
+   * event two base-36 digits, the index of its action in `a` and its open-bucket bits. Doubles are
+   * kept whole so a restored run continues bit for bit like an uninterrupted one.
    */
   #encode(s: BaselineUserState): unknown {
     const a: unknown[] = [];
-    for (const [action, act] of s.actions) a.push([action, act.h.map((h, i) => [h.b, h.c, h.m, h.s, h.alerted ? 1 : 0, h.last - h.b * this.#c.horizons[i]!.bucket])]);
-    return { v: this.#signature, f: s.first, a };
+    const index = new Map<string, number>();
+    for (const [action, act] of s.actions) {
+      index.set(action, a.length);
+      a.push([action, act.h.map((h, i) => [h.b, h.c, h.m, h.s, h.alerted ? 1 : 0, h.last - h.b * this.#c.horizons[i]!.bucket])]);
+    }
+    const out: Record<string, unknown> = { v: this.#signature, e: 1, f: s.first, a };
+    if (s.recent.length) out.r = [packIds(s.recent.map((r) => r.id)), s.recent.map((r) => index.get(r.action)!.toString(36) + r.in.toString(36)).join('')];
+    return out;
   }
 
+  /** Accepts the format before evidence was saved (no `e`, no `r`): its users go on with no recent events. */
   #decode(v: unknown): BaselineUserState | undefined {
     if (!isRecord(v) || v.v !== this.#signature || typeof v.f !== 'number' || !Array.isArray(v.a)) return undefined;
+    if (v.e !== undefined && v.e !== 1) return undefined;
     const actions = new Map<string, ActionState>();
+    const names: string[] = [];
     for (const item of v.a) {
       if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) return undefined;
       const hs = item[1] as unknown[];
@@ -329,10 +369,71 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
         const [b, c, m, s, alerted, last] = x as number[];
         h.push({ b: b!, c: c!, m: m!, s: s!, alerted: alerted === 1, last: last! + b! * this.#c.horizons[i]!.bucket });
       }
-      actions.set(item[0], { h, ids: [], times: [] });
+      actions.set(item[0], { h });
+      names.push(item[0]);
     }
-    return { first: v.f, actions };
+    const recent = this.#decodeRecent(v.r, names);
+    if (!recent) return undefined;
+    if (v.e === undefined && !this.#upgraded) {
+      this.#upgraded = true;
+      this.#logger?.info({ detector: BASELINE_RULE }, 'Saved baseline state of an older version upgraded; spikes open at the restart go on without their earlier evidence.');
+    }
+    return { first: v.f, actions, recent };
   }
+
+  #decodeRecent(r: unknown, names: readonly string[]): RecentEvent[] | undefined {
+    if (r === undefined) return [];
+    if (!Array.isArray(r) || r.length !== 2 || typeof r[1] !== 'string') return undefined;
+    const ids = unpackIds(r[0]);
+    const tags = r[1];
+    if (!ids || tags.length !== 2 * ids.length) return undefined;
+    const all = (1 << this.#c.horizons.length) - 1;
+    const out: RecentEvent[] = [];
+    for (const [j, id] of ids.entries()) {
+      const action = names[Number.parseInt(tags[2 * j]!, 36)];
+      const into = Number.parseInt(tags[2 * j + 1]!, 36);
+      if (action === undefined || !(into >= 1 && into <= all)) return undefined;
+      out.push({ id, action, in: into });
+    }
+    // Saved under a larger recent_evidence: the latest are the ones this run would have kept.
+    return out.slice(Math.max(0, out.length - this.#c.recent_evidence));
+  }
+}
+
+const HEX_ID = /^[0-9a-f]{32}$/;
+const PACKED_ID = 22;
+
+/** saaswatch event ids are 32 hex digits (core/hash.ts eventId): stored as 22 base64url characters each, in one string, when all are. */
+function packIds(ids: readonly string[]): string | readonly string[] {
+  return ids.every((id) => HEX_ID.test(id)) ? ids.map((id) => Buffer.from(id, 'hex').toString('base64url')).join('') : ids;
+}
+
+function unpackIds(v: unknown): string[] | undefined {
+  if (Array.isArray(v)) return v.every((id) => typeof id === 'string') ? (v as string[]) : undefined;
+  if (typeof v !== 'string' || v.length % PACKED_ID !== 0 || !/^[A-Za-z0-9_-]*$/.test(v)) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < v.length; i += PACKED_ID) out.push(Buffer.from(v.slice(i, i + PACKED_ID), 'base64url').toString('hex'));
+  return out;
+}
+
+/** A finding's evidence: the user's recent events in its action's open bucket on its horizon, the latest max of them. */
+function evidenceOf(s: BaselineUserState, action: string, horizon: number, max: number): string[] {
+  const bit = 1 << horizon;
+  const ids: string[] = [];
+  for (const r of s.recent) if (r.action === action && (r.in & bit) !== 0) ids.push(r.id);
+  return ids.length > max ? ids.slice(-max) : ids;
+}
+
+/** The action's bucket on horizon i closed: its events no longer lie in an open one there. */
+function leave(s: BaselineUserState, action: string, i: number): void {
+  const bit = 1 << i;
+  let emptied = false;
+  for (const r of s.recent) {
+    if (r.action !== action || (r.in & bit) === 0) continue;
+    r.in &= ~bit;
+    if (r.in === 0) emptied = true;
+  }
+  if (emptied) s.recent = s.recent.filter((r) => r.in !== 0);
 }
 
 function activeKey(user: string, action: string, horizon: number): string {

@@ -10,7 +10,7 @@ export const isolationForestConfigSchema = z
     n_trees: z.number().int().min(1).max(1000).default(100).describe('Trees in the forest.'),
     sample_size: z.number().int().min(2).max(4096).default(256).describe('Subsample size ψ per tree.'),
     min_samples: z.number().int().min(2).default(200).describe('Closed windows needed before the model is fitted; earlier windows wait and are scored then.'),
-    reservoir_size: z.number().int().min(2).max(1_000_000).default(4096).describe('Closed windows remembered (uniform reservoir sample) as the population the forest learns from.'),
+    reservoir_size: z.number().int().min(2).max(1_000_000).default(4096).describe('Closed windows remembered (the latest ones) as the population the forest learns from; a restart rebuilds them from the stored events.'),
     threshold: z.number().gt(0.5).max(1).default(0.75).describe('Anomaly score from which a window is reported.'),
     /**
      * Cheap first pass: a window whose score under a forest fitted on the reservoir alone is below

@@ -1,5 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dedupKey, type Finding, type SecurityEvent } from '../../core/index.js';
+import { dedupKey, type Alert, type Finding, type SecurityEvent, type Source, type Store } from '../../core/index.js';
+import { silentLogger } from '../../log.js';
+import { batchesOf, lifetime, TempStores } from '../restart-testing.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { openStore } from '../../storage/index.js';
 import { testEvent } from '../testing.js';
 import { isolationForestConfigSchema } from './config.js';
 import { IsolationForestDetector } from './detector.js';
@@ -141,6 +148,75 @@ describe('isolation-forest detector', () => {
     expect(other.map(dedupKey)).toEqual(a.map(dedupKey));
   });
 
+  it('stopped with a store, holds the open attack hour and judges it whole after the restart', async () => {
+    const state = new Map<string, unknown>();
+    const store = { getState: async (k: string) => state.get(k), putState: async (k: string, v: unknown) => void state.set(k, v) };
+    const make = () => new IsolationForestDetector(isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4 }), { state: store });
+    const whole = run(make(), events);
+    state.clear();
+    // Stop ten minutes into the attack: the window is cut short, so the stopped run reports nothing of it.
+    const stop = events.findIndex((e) => Date.parse(e['@timestamp']) >= T0 + 9 * H + 10 * 60_000);
+    const first = make();
+    for (const e of events.slice(0, stop)) first.observe(e);
+    const watermark = Date.parse(events[stop - 1]!['@timestamp']) + 1;
+    const before = [...first.flush({ final: false, watermark }), ...first.flush({ final: true, watermark })];
+    await first.persist();
+    expect(before).toEqual([]);
+    // The next run rebuilds the population and the open windows from the stored events, then reads on.
+    const second = make();
+    await second.restore();
+    const from = second.resumeFrom();
+    expect(from).toBe(T0);
+    for (const e of events.slice(0, stop)) second.replay(e);
+    expect(run(second, events.slice(stop))).toEqual(whole);
+  });
+
+  it('after a final flush that judged everything, a restart rebuilds the population without judging those windows again', async () => {
+    const state = new Map<string, unknown>();
+    const store = { getState: async (k: string) => state.get(k), putState: async (k: string, v: unknown) => void state.set(k, v) };
+    const make = () => new IsolationForestDetector(isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4 }), { state: store });
+    const first = make();
+    // No watermark at the end: everything observed is complete, so every window is judged.
+    expect(run(first, events).map((f) => f.entity.value)).toEqual([ATTACKER]);
+    await first.persist();
+    const second = make();
+    await second.restore();
+    expect(second.resumeFrom()).toBe(T0);
+    for (const e of events) second.replay(e);
+    expect(second.flush({ final: true })).toEqual([]);
+    expect(second.stats()).toMatchObject({ reservoir: first.stats().reservoir, openWindows: 0 });
+  });
+
+  it('refits the prescreen as the population turns over, and a restart at any hour fits the same forests', async () => {
+    const stores = new TempStores();
+    try {
+      // A population of 150 windows (about six hours) whose prescreen is refitted every 37 windows:
+      // a restart falls between refits, and its replay must take the next one at the same window.
+      const config = isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4, reservoir_size: 150, sample_size: 30 });
+      const make = (state: Store) => new IsolationForestDetector(config, { state });
+      const batches = batchesOf(stream(24, 20), 150);
+      const expected: Finding[] = [];
+      const wholeStore = await stores.open();
+      const whole = make(wholeStore);
+      await lifetime(whole, batches, expected, wholeStore);
+      expect(expected.map((f) => f.entity.value)).toContain(ATTACKER);
+      expect(whole.stats().prescreenFits).toBeGreaterThanOrEqual(3);
+      for (const split of [10, 20, 25, 30]) {
+        const store = await stores.open();
+        const got: Finding[] = [];
+        const [first, second] = [make(store), make(store)];
+        await lifetime(first, batches.slice(0, split), got, store);
+        await lifetime(second, batches.slice(split), got, store);
+        expect(got).toEqual(expected);
+        // The same prescreen forests: the same windows ruled out, before and after the restart together.
+        expect(first.stats().prescreened + second.stats().prescreened).toBe(whole.stats().prescreened);
+        expect(second.stats().prescreenFrom).toBe(whole.stats().prescreenFrom);
+      }
+    } finally {
+      await stores.cleanup();
+    }
+  });
+
   it('bounds memory: entities per window, pending windows and the reservoir', () => {
     const d = detector({ max_entities: 10, max_pending: 5, reservoir_size: 60, min_samples: 60, min_events: 1 });
     run(d, events);
@@ -148,5 +224,52 @@ describe('isolation-forest detector', () => {
     expect(s.droppedEntities).toBeGreaterThan(0);
     expect(s.reservoir).toBeLessThanOrEqual(60);
     expect(s.pending).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('isolation-forest through the pipeline, one file after another', () => {
+  /** A file read to its end: it promises no watermark, so its last hour may still be continued by the next file. */
+  const file = (events: SecurityEvent[]): Source => ({
+    name: 'file',
+    type: 'test',
+    async *batches() {
+      for (let i = 0; i < events.length; i += 500) yield { events: events.slice(i, i + 500), deadLetters: [] };
+    },
+  });
+  const judged = (alerts: Alert[]) =>
+    alerts.map((a) => ({ entity: a.entity, windowStart: a.windowStart, score: a.score, observed: a.observed, evidence: a.evidence })).sort((x, y) => x.windowStart - y.windowStart || x.entity.value.localeCompare(y.entity.value));
+
+  it('keeps the last hour of an ingest for the next run, says so, and the next ingest judges it as one ingest of both files would', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-iforest-'));
+    const now = () => Date.parse('2026-11-03T12:00:00Z');
+    const config = isolationForestConfigSchema.parse({ min_samples: 60, min_events: 4 });
+    const events = stream(12, 9);
+    // The first file ends in the attack hour.
+    const cut = events.findIndex((e) => Date.parse(e['@timestamp']) >= T0 + 10 * H);
+    const ingest = async (path: string, input: SecurityEvent[], logged: unknown[][] = []) => {
+      const store = await openStore({ dialect: 'sqlite', path: join(dir, path) });
+      try {
+        const logger = { info: (...a: unknown[]) => logged.push(a) } as unknown as typeof silentLogger;
+        const detector = new IsolationForestDetector(config, { state: store, logger });
+        await new Pipeline({ store, detectors: [detector], sinkNames: [], logger: silentLogger, now }).ingest(file(input));
+        return await store.listAlerts();
+      } finally {
+        await store.close();
+      }
+    };
+    try {
+      const whole = judged(await ingest('whole.db', events));
+      expect(whole.map((a) => a.entity.value)).toContain(ATTACKER);
+
+      const logged: unknown[][] = [];
+      const first = await ingest('split.db', events.slice(0, cut), logged);
+      expect(first.map((a) => a.entity.value)).not.toContain(ATTACKER);
+      expect(logged).toEqual([[expect.objectContaining({ detector: 'isolation-forest', from: new Date(T0 + 9 * H).toISOString() }), expect.stringMatching(/kept for the next run/)]]);
+      // A run that brings nothing later keeps them still.
+      expect(judged(await ingest('split.db', []))).toEqual(judged(first));
+      expect(judged(await ingest('split.db', events.slice(cut)))).toEqual(whole);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

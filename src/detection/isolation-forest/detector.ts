@@ -2,14 +2,14 @@
 import { eventTime, type Detector, type Finding, type FlushOptions, type PluginDeps, type SecurityEvent, type Severity } from '../../core/index.js';
 import type { StateStore } from '../state.js';
 import { entityField, eventWeight, isAuthentication, isLoginAttempt, userOf, type EntityField } from '../fields.js';
-import { hashSeed, Rng } from '../random.js';
+import { hashSeed } from '../random.js';
 import type { IsolationForestConfig } from './config.js';
 import { columnMedians, FEATURE_NAMES, FEATURES, modelFeatures, rawFeatures } from './features.js';
 import { IsolationForest } from './forest.js';
 
 export const ISOLATION_FOREST_RULE = 'isolation-forest';
 
-/** Where the windows still open at the last save began (see restore). */
+/** Where the windows the detector still needs at the last save began, and how far it had judged (see restore). */
 const ORDER_KEY = `${ISOLATION_FOREST_RULE}#order`;
 
 /**
@@ -27,7 +27,8 @@ interface OpenWindow {
   total: number;
   users: Set<string>;
   actions: Set<string>;
-  evidence: string[];
+  /** The window's earliest events in (time, id) order, whatever order they arrived in: a replay reads them in that order. */
+  evidence: Array<{ t: number; id: string }>;
 }
 
 interface ClosedWindow {
@@ -36,8 +37,6 @@ interface ClosedWindow {
   raw: Float64Array;
   model: Float64Array;
   evidence: string[];
-  /** Position in the closed-window stream; identifies the window inside the reservoir. */
-  seq: number;
 }
 
 export interface IsolationForestStats {
@@ -46,6 +45,10 @@ export interface IsolationForestStats {
   reservoir: number;
   pending: number;
   fits: number;
+  /** Of those, fits of the prescreen's forest (one per snapshot of the population that was needed). */
+  prescreenFits: number;
+  /** Window start at which the prescreen's population was taken (null before the model is trainable). */
+  prescreenFrom: number | null;
   /** Windows the prescreen found ordinary enough to skip the exact rescoring. */
   prescreened: number;
   lateEvents: number;
@@ -56,10 +59,10 @@ export interface IsolationForestStats {
 
 /**
  * observe() only counts; windows close in flush() once the sources' watermark has passed their end
- * plus grace, in (window, entity) order, and the reservoir and the fit seeds advance per closed
- * window. Since counting is order-free and closing waits for every event of the window, neither
- * arrival order nor batch boundaries change the result, and a replay of the same events gives the
- * same findings with the same windowStart (the window's own start).
+ * plus grace, in (window, entity) order; the population and the fit seeds follow from the closed
+ * windows alone. Since counting is order-free and closing waits for every event of the window,
+ * neither arrival order nor batch boundaries change the result, and a replay of the same events
+ * gives the same findings with the same windowStart (the window's own start).
  */
 export class IsolationForestDetector implements Detector {
   readonly id: string = ISOLATION_FOREST_RULE;
@@ -67,12 +70,23 @@ export class IsolationForestDetector implements Detector {
   readonly #field: EntityField;
   /** windowStart → entity → counts. */
   readonly #open = new Map<number, Map<string, OpenWindow>>();
-  readonly #reservoir: ClosedWindow[] = [];
-  readonly #reservoirRng: Rng;
+  /**
+   * The population: the latest reservoir_size closed windows, oldest first. Being a function of
+   * the recent windows alone, a restart rebuilds it by replaying their stored events.
+   */
+  #reservoir: ClosedWindow[] = [];
   #pending: ClosedWindow[] = [];
-  /** Forest on the reservoir alone, for the prescreen. */
+  /**
+   * The prescreen's forest is fitted on the population as it stood at window start #baseAt, and
+   * refitted once a quarter of the population could have turned over. That start is saved, and
+   * the replay after a restart reaches back to the oldest window of the population then, so a
+   * restarted run takes the same snapshot at the same window and fits the same forest.
+   */
+  #baseAt = Number.NEGATIVE_INFINITY;
+  #baseRows: ClosedWindow[] | undefined;
   #base: IsolationForest | undefined;
-  #baseSeq = 0;
+  /** Windows closed since the snapshot. */
+  #sinceBase = 0;
   #prescreened = 0;
   #out: Finding[] = [];
   /** Windows whose end plus grace is at or before this have been closed: the largest watermark so far. */
@@ -85,40 +99,56 @@ export class IsolationForestDetector implements Detector {
   #nextClose = Number.POSITIVE_INFINITY;
   #closed = 0;
   #fits = 0;
+  #prescreenFits = 0;
   #late = 0;
   #droppedEntities = 0;
   #droppedPending = 0;
 
   readonly #store: StateStore | undefined;
-  /** Restored: where the windows open at the last save began, from which stored events are handed back. */
+  /** Restored: where the windows needed at the last save began, from which stored events are handed back. */
   #resumeFrom: number | undefined;
-  /** Start of the oldest window the final flush of this run closed before the watermark passed it. */
-  #forced = Number.POSITIVE_INFINITY;
+  /** Restored: windows closing at or before this were judged before the restart; replayed, they only rebuild the population. */
+  #judgedUntil = Number.NEGATIVE_INFINITY;
+  /** Latest end + grace of a window closed (or restored as judged): saved when the watermark was +∞. */
+  #closedThrough = Number.NEGATIVE_INFINITY;
   #saved = '';
+  readonly #logger: PluginDeps['logger'] | undefined;
 
-  constructor(config: IsolationForestConfig, deps: Pick<PluginDeps, 'state'> = {}) {
+  constructor(config: IsolationForestConfig, deps: { state?: PluginDeps['state'] | undefined; logger?: PluginDeps['logger'] | undefined } = {}) {
     this.#c = config;
     this.#field = entityField(config.entity);
-    this.#reservoirRng = new Rng(hashSeed(`reservoir:${config.seed}`));
     this.#store = deps.state;
+    this.#logger = deps.logger;
   }
 
   /**
-   * The forest and its reservoir are not saved (a restart learns them again), but the windows still
-   * open are: as where they begin, since their events are in the store and come back by replay().
+   * Nothing learnt is saved, only times: the population and the open windows are the windows from
+   * `o` on, whose events are in the store and come back by replay(); those closing by `c` were
+   * judged already, so closing them again only rebuilds the population (and the windows still
+   * waiting for a trainable model), which keeps the saved state a constant size.
    */
   async restore(): Promise<void> {
-    const saved = (await this.#store?.getState(ORDER_KEY)) as { c?: unknown; o?: unknown } | undefined;
+    const saved = (await this.#store?.getState(ORDER_KEY)) as { c?: unknown; o?: unknown; b?: unknown } | undefined;
     if (!saved) return;
-    if (typeof saved.c === 'number' && Number.isFinite(saved.c)) this.#closedUntil = saved.c;
+    if (typeof saved.b === 'number' && Number.isFinite(saved.b)) this.#baseAt = saved.b;
+    if (typeof saved.c === 'number' && Number.isFinite(saved.c)) this.#closedUntil = this.#judgedUntil = this.#closedThrough = saved.c;
     if (typeof saved.o === 'number' && Number.isFinite(saved.o)) this.#resumeFrom = saved.o;
   }
 
   async persist(): Promise<void> {
     if (!this.#store) return;
-    let oldest = this.#forced;
+    let oldest = Number.POSITIVE_INFINITY;
     for (const ws of this.#open.keys()) if (ws < oldest) oldest = ws;
-    const value = { ...(Number.isFinite(this.#closedUntil) ? { c: this.#closedUntil } : {}), ...(Number.isFinite(oldest) ? { o: oldest } : {}) };
+    // The population and the windows waiting for it are rebuilt from their stored events too.
+    for (const held of [this.#reservoir[0], this.#pending[0], this.#baseRows?.[0]]) if (held && held.windowStart < oldest) oldest = held.windowStart;
+    // After a watermark of +∞ (everything observed complete) every window was closed: what was
+    // judged ends with the last of them, and a restart must not judge those again.
+    const judged = Number.isFinite(this.#closedUntil) ? this.#closedUntil : this.#closedThrough;
+    const value = {
+      ...(Number.isFinite(judged) ? { c: judged } : {}),
+      ...(Number.isFinite(oldest) ? { o: oldest } : {}),
+      ...(Number.isFinite(this.#baseAt) ? { b: this.#baseAt } : {}),
+    };
     const json = JSON.stringify(value);
     if (json === this.#saved) return;
     await this.#store.putState(ORDER_KEY, value);
@@ -131,22 +161,29 @@ export class IsolationForestDetector implements Detector {
 
   replay(e: SecurityEvent): void {
     const t = eventTime(e);
-    if (this.#resumeFrom !== undefined && t >= this.#resumeFrom) this.observe(e);
+    if (this.#resumeFrom === undefined || !(t >= this.#resumeFrom)) return;
+    const entity = this.#field.read(e);
+    // Windows judged before the restart are counted again too: they rebuild the population.
+    if (entity !== undefined) this.#count(e, entity, t, true);
+    if (t > this.#newest) this.#newest = t;
   }
 
   observe(e: SecurityEvent): Finding[] {
     const t = eventTime(e);
     if (!Number.isFinite(t)) return [];
     const entity = this.#field.read(e);
-    if (entity !== undefined) this.#count(e, entity, t);
+    if (entity !== undefined) this.#count(e, entity, t, false);
     if (t > this.#newest) this.#newest = t;
     return [];
   }
 
   /**
    * Closes and scores the windows the sources' watermark has passed (by grace), so a window holds
-   * every event of its hour however they arrive; at the end of a run, every window (the forest's
-   * state is not kept across runs).
+   * every event of its hour however they arrive. A run that ends with a store keeps its open
+   * windows for the next run (see persist), which judges them whole once its watermark passes
+   * them: a later input may still add to them (the last hour of a file read to its end is
+   * continued by the next file). Without a store nothing survives, so the final flush judges what
+   * is open.
    */
   flush(opts: FlushOptions): Finding[] {
     // Driven by hand without a watermark, time is the newest event seen, as before watermarks.
@@ -154,14 +191,23 @@ export class IsolationForestDetector implements Detector {
     if (until > this.#closedUntil) this.#closedUntil = until;
     if (this.#closedUntil >= this.#nextClose) this.#closeUntil(this.#closedUntil);
     if (opts.final && this.#open.size) {
-      // The run ends: score what is open, but remember it was cut short, so a restart reads those
-      // windows' events back and judges them whole.
-      for (const ws of this.#open.keys()) if (ws < this.#forced) this.#forced = ws;
-      this.#closeUntil(Number.POSITIVE_INFINITY);
+      if (!this.#store) this.#closeUntil(Number.POSITIVE_INFINITY);
+      else this.#sayHeld();
     }
     const out = this.#out;
     this.#out = [];
     return out;
+  }
+
+  /** One line at the end of a run, so an ingest that leaves its last windows to the next run does not pass over them in silence. */
+  #sayHeld(): void {
+    let entities = 0;
+    for (const m of this.#open.values()) entities += m.size;
+    const from = Math.min(...this.#open.keys());
+    this.#logger?.info(
+      { detector: ISOLATION_FOREST_RULE, windows: entities, from: new Date(from).toISOString(), closesAt: new Date(from + this.#c.window + this.#c.grace).toISOString() },
+      'Open windows kept for the next run: they are judged once later events pass their end.',
+    );
   }
 
   stats(): IsolationForestStats {
@@ -173,6 +219,8 @@ export class IsolationForestDetector implements Detector {
       reservoir: this.#reservoir.length,
       pending: this.#pending.length,
       fits: this.#fits,
+      prescreenFits: this.#prescreenFits,
+      prescreenFrom: this.#baseRows ? this.#baseAt : null,
       prescreened: this.#prescreened,
       lateEvents: this.#late,
       droppedEntities: this.#droppedEntities,
@@ -181,11 +229,11 @@ export class IsolationForestDetector implements Detector {
     };
   }
 
-  #count(e: SecurityEvent, entity: string, t: number): void {
+  #count(e: SecurityEvent, entity: string, t: number, replayed: boolean): void {
     const W = this.#c.window;
     const ws = Math.floor(t / W) * W;
     const closesAt = ws + W + this.#c.grace;
-    if (closesAt <= this.#closedUntil) {
+    if (!replayed && closesAt <= this.#closedUntil) {
       // Its window was closed and scored already; reopening it would change a reported result.
       this.#late++;
       return;
@@ -216,7 +264,7 @@ export class IsolationForestDetector implements Detector {
     const user = userOf(e);
     if (user !== undefined && w.users.size < MAX_DISTINCT) w.users.add(user);
     if (w.actions.size < MAX_DISTINCT) w.actions.add(e.event.action);
-    if (w.evidence.length < this.#c.max_evidence) w.evidence.push(e.event.id);
+    keepEarliest(w.evidence, t, e.event.id, this.#c.max_evidence);
   }
 
   /** Closes every window whose end + grace is at or before `until`, oldest first. */
@@ -232,6 +280,8 @@ export class IsolationForestDetector implements Detector {
   }
 
   #closeStart(ws: number): void {
+    const closesAt = ws + this.#c.window + this.#c.grace;
+    if (closesAt > this.#closedThrough) this.#closedThrough = closesAt;
     const closed: ClosedWindow[] = [];
     // By entity: the order windows enter the reservoir and the forests must not depend on arrival order.
     const byEntity = this.#open.get(ws)!;
@@ -245,12 +295,13 @@ export class IsolationForestDetector implements Detector {
         distinctUsers: w.users.size,
         distinctActions: w.actions.size,
       });
-      closed.push({ entity, windowStart: ws, raw, model: modelFeatures(raw), evidence: w.evidence, seq: this.#closed++ });
+      closed.push({ entity, windowStart: ws, raw, model: modelFeatures(raw), evidence: w.evidence.map((x) => x.id) });
+      this.#closed++;
     }
     this.#open.delete(ws);
     if (ws === this.#lastWs) this.#lastMap = undefined;
     if (closed.length === 0) return;
-    for (const c of closed) this.#remember(c);
+    this.#remember(closed);
     this.#pending.push(...closed);
     if (this.#pending.length > this.#c.max_pending) {
       const drop = this.#pending.length - this.#c.max_pending;
@@ -258,6 +309,12 @@ export class IsolationForestDetector implements Detector {
       this.#droppedPending += drop;
     }
     if (!this.#trainable()) return;
+    this.#snapshot(ws, closed.length);
+    if (closesAt <= this.#judgedUntil) {
+      // Replayed after a restart: judged before it, so it only rebuilds the population.
+      this.#pending = [];
+      return;
+    }
     const pending = this.#prescreen(this.#pending);
     this.#pending = [];
     let medians: number[] | undefined;
@@ -278,17 +335,14 @@ export class IsolationForestDetector implements Detector {
    */
   #prescreen(windows: ClosedWindow[]): ClosedWindow[] {
     if (this.#c.prescreen <= 0) return windows;
-    const last = windows.at(-1)!.seq;
-    // Refit once a quarter of the reservoir could have turned over: the population drifts slowly,
-    // and a prescore only needs to be roughly right.
-    const every = Math.max(this.#c.sample_size, Math.floor(this.#c.reservoir_size / 4));
-    if (!this.#base || last - this.#baseSeq >= every) {
+    if (!this.#base) {
+      // Fitted when first needed: windows replayed after a restart that were judged before it need none.
       this.#base = IsolationForest.fit(
-        this.#reservoir.map((r) => r.model),
-        { nTrees: this.#c.n_trees, sampleSize: this.#c.sample_size, seed: hashSeed(`base:${this.#c.seed}:${last}`) },
+        this.#baseRows!.map((r) => r.model),
+        { nTrees: this.#c.n_trees, sampleSize: this.#c.sample_size, seed: hashSeed(`base:${this.#c.seed}:${this.#baseAt}`) },
       );
-      this.#baseSeq = last;
       this.#fits++;
+      this.#prescreenFits++;
     }
     const base = this.#base;
     const keep = windows.filter((w) => base.score(w.model) >= this.#c.prescreen);
@@ -296,15 +350,29 @@ export class IsolationForestDetector implements Detector {
     return keep;
   }
 
-  /** Algorithm R: every closed window so far is in the reservoir with equal probability. */
-  #remember(c: ClosedWindow): void {
-    const size = this.#c.reservoir_size;
-    if (this.#reservoir.length < size) {
-      this.#reservoir.push(c);
+  /**
+   * Takes the population at window start `ws` for the prescreen when due: first when the model is
+   * trainable, then once a quarter of the reservoir (at least sample_size windows) closed since.
+   * A restarted run replaying windows before the saved snapshot start takes none of them.
+   */
+  #snapshot(ws: number, closed: number): void {
+    if (this.#baseRows) {
+      this.#sinceBase += closed;
+      if (this.#sinceBase < Math.max(this.#c.sample_size, Math.floor(this.#c.reservoir_size / 4))) return;
+    } else if (ws < this.#baseAt) {
       return;
     }
-    const j = this.#reservoirRng.int(c.seq + 1);
-    if (j < size) this.#reservoir[j] = c;
+    this.#baseAt = ws;
+    this.#baseRows = this.#reservoir.slice();
+    this.#base = undefined;
+    this.#sinceBase = 0;
+  }
+
+  /** The latest reservoir_size windows: a restart rebuilds them from the stored events of their hours. */
+  #remember(closed: ClosedWindow[]): void {
+    this.#reservoir.push(...closed);
+    const over = this.#reservoir.length - this.#c.reservoir_size;
+    if (over > 0) this.#reservoir = this.#reservoir.slice(over);
   }
 
   #trainable(): boolean {
@@ -313,14 +381,15 @@ export class IsolationForestDetector implements Detector {
 
   /** Fits a forest with the chunk in every tree and the reservoir as the rest; returns the windows over threshold. */
   #score(chunk: ClosedWindow[]): Array<[ClosedWindow, number, number[]]> {
-    const inChunk = new Set(chunk.map((c) => c.seq));
+    const inChunk = new Set(chunk);
     const rows: Float64Array[] = chunk.map((c) => c.model);
-    for (const r of this.#reservoir) if (!inChunk.has(r.seq)) rows.push(r.model);
+    for (const r of this.#reservoir) if (!inChunk.has(r)) rows.push(r.model);
+    const first = chunk[0]!;
     const forest = IsolationForest.fit(rows, {
       nTrees: this.#c.n_trees,
       sampleSize: this.#c.sample_size,
-      // Seeded by position in the stream, so a replay fits the very same trees for the same windows.
-      seed: hashSeed(`forest:${this.#c.seed}:${chunk[0]!.seq}`),
+      // Seeded by the chunk's first window, so a replay fits the very same trees for the same windows.
+      seed: hashSeed(`forest:${this.#c.seed}:${first.windowStart}:${first.entity}`),
       alwaysInclude: chunk.length,
     });
     this.#fits++;
@@ -374,6 +443,19 @@ export class IsolationForestDetector implements Detector {
       features,
     };
   }
+}
+
+/** Inserts (t, id) into `list`, kept sorted and at most `max` long; an event in time order costs one comparison. */
+function keepEarliest(list: Array<{ t: number; id: string }>, t: number, id: string, max: number): void {
+  let i = list.length;
+  const last = list[i - 1];
+  if (last === undefined || t > last.t || (t === last.t && id > last.id)) {
+    if (i < max) list.push({ t, id });
+    return;
+  }
+  while (i > 0 && (t < list[i - 1]!.t || (t === list[i - 1]!.t && id < list[i - 1]!.id))) i--;
+  list.splice(i, 0, { t, id });
+  if (list.length > max) list.pop();
 }
 
 /** Four decimals: enough to read, and stable text in alerts. */
