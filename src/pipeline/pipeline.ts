@@ -243,22 +243,24 @@ export class Pipeline {
     // were stored, and the state that counted them was saved with them. The previous batch is
     // committed first, so the store knows its events and any state a detector reads is current.
     await this.#committed();
+    // Settled before adding any: this batch's ids may push ones found recent here out of the set.
+    const recent = new Uint8Array(times.length);
     const unseen: EventKey[] = [];
     for (let i = 0; i < times.length; i++) {
       const id = batch.events[i]!.event.id;
-      if (!this.#seen.has(id)) unseen.push({ id, ts: times[i]! });
+      if (this.#seen.has(id)) recent[i] = 1;
+      else unseen.push({ id, ts: times[i]! });
     }
     const stored = unseen.length ? await store.knownEventIds(unseen) : undefined;
-    // Settled before adding any: this batch's ids may push ones found recent above out of the set.
-    const unseenIds = new Set(unseen.map((k) => k.id));
     let fresh = 0;
-    for (const event of batch.events) {
+    for (let i = 0; i < times.length; i++) {
+      const event = batch.events[i]!;
       for (const enrich of enrichers) enrich(event);
-      if (unseenIds.delete(event.event.id) && !stored?.has(event.event.id)) {
+      // add() is false for a repeat inside the batch, whose first copy was just added.
+      if (this.#seen.add(event.event.id) && !recent[i] && !stored?.has(event.event.id)) {
         fresh++;
         this.#observe(event, findings);
       }
-      this.#seen.add(event.event.id);
     }
     findings.push(...(await this.#detectorsDone(false)));
 

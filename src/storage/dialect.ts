@@ -5,7 +5,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely';
 import pg from 'pg';
 import { SaaswatchError } from '../core/errors.js';
+import type { SecurityEvent } from '../core/event.js';
 import type { EventKey } from '../core/store.js';
+import { storedTime, writeEventColumns } from './event-row.js';
 import { Checkpointer } from './checkpointer.js';
 import { SqliteWriter, type WriteStep } from './sqlite-writer.js';
 import type { DialectName } from './dialect-name.js';
@@ -38,8 +40,8 @@ export interface Backend {
    * whose server does the work on its own processes anyway.
    */
   writeSteps?(steps: WriteStep[]): Promise<number[]>;
-  /** The steps that insert these events (ignoring known ones), for writeSteps. */
-  eventInsertSteps?(rows: EventsTable[]): WriteStep[];
+  /** The steps that insert these events (ignoring known ones), for writeSteps; throws TIMESTAMP_INVALID first. */
+  eventInsertSteps?(events: readonly SecurityEvent[], now: number): WriteStep[];
   /** The ids of those among `keys` that are stored already. */
   knownEventIds(keys: readonly EventKey[]): Promise<Set<string>>;
   /** Makes a row selection skip rows other transactions hold (PG); SQLite's write lock already serializes. */
@@ -96,40 +98,62 @@ function eventInsertSql(rows: number): string {
   return text;
 }
 
-/** Events as insert steps of at most SQLITE_EVENT_CHUNK rows, in key order. */
-function eventSteps(rows: EventsTable[]): WriteStep[] {
-  // Key order makes successive inserts land on neighbouring pages: measurably fewer page visits.
-  let sorted = true;
-  for (let i = 1; i < rows.length && sorted; i++) sorted = compareRows(rows[i - 1]!, rows[i]!) <= 0;
-  if (!sorted) rows = [...rows].sort(compareRows);
+/** Rows as insert steps of at most SQLITE_EVENT_CHUNK rows, in key order (the in-transaction path). */
+function rowSteps(rows: EventsTable[]): WriteStep[] {
+  const order = keyOrder(rows.map((r) => r.ts), (i) => rows[i]!.id);
+  return chunkedSteps(rows.length, order, (i, out, p) => {
+    const r = rows[i]!;
+    out[p++] = r.id;
+    out[p++] = r.ts;
+    out[p++] = r.ingested;
+    out[p++] = r.provider;
+    out[p++] = r.dataset;
+    out[p++] = r.action;
+    out[p++] = r.outcome;
+    out[p++] = r.user_email;
+    out[p++] = r.source_ip;
+    out[p++] = r.count;
+    out[p++] = r.doc;
+    return p;
+  });
+}
+
+/** Events as insert steps, their columns written straight into the parameters (the writer-thread path). */
+function eventSteps(events: readonly SecurityEvent[], now: number): WriteStep[] {
+  // Every time first: an unparseable one refuses the batch before any work is done.
+  const ts = new Float64Array(events.length);
+  for (let i = 0; i < ts.length; i++) ts[i] = storedTime(events[i]!);
+  const order = keyOrder(ts, (i) => events[i]!.event.id);
+  return chunkedSteps(events.length, order, (i, out, p) => writeEventColumns(events[i]!, ts[i]!, now, out, p));
+}
+
+/**
+ * Positions in (ts, id) order, or undefined when they are in it already: key order makes successive
+ * inserts land on neighbouring pages, and a live feed's batch usually comes in that order, which
+ * costs one pass to see.
+ */
+function keyOrder(ts: ArrayLike<number>, id: (i: number) => string): number[] | undefined {
+  const cmp = (a: number, b: number) => ts[a]! - ts[b]! || (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0);
+  let i = 1;
+  while (i < ts.length && cmp(i - 1, i) <= 0) i++;
+  if (i >= ts.length) return undefined;
+  return Array.from({ length: ts.length }, (_, k) => k).sort(cmp);
+}
+
+/** Steps of at most SQLITE_EVENT_CHUNK rows, taken in `order`, `write` filling each row's parameters. */
+function chunkedSteps(n: number, order: number[] | undefined, write: (i: number, out: unknown[], p: number) => number): WriteStep[] {
   const steps: WriteStep[] = [];
   const width = EVENT_COLUMNS.length;
-  for (let start = 0; start < rows.length; start += SQLITE_EVENT_CHUNK) {
-    const end = Math.min(rows.length, start + SQLITE_EVENT_CHUNK);
-    const params: Array<string | number | null> = new Array((end - start) * width);
+  for (let start = 0; start < n; start += SQLITE_EVENT_CHUNK) {
+    const end = Math.min(n, start + SQLITE_EVENT_CHUNK);
+    const params: unknown[] = new Array((end - start) * width);
     let p = 0;
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!;
-      params[p++] = r.id;
-      params[p++] = r.ts;
-      params[p++] = r.ingested;
-      params[p++] = r.provider;
-      params[p++] = r.dataset;
-      params[p++] = r.action;
-      params[p++] = r.outcome;
-      params[p++] = r.user_email;
-      params[p++] = r.source_ip;
-      params[p++] = r.count;
-      params[p++] = r.doc;
-    }
-    steps.push({ sql: eventInsertSql(end - start), params });
+    for (let k = start; k < end; k++) p = write(order ? order[k]! : k, params, p);
+    steps.push({ sql: eventInsertSql(end - start), params: params as WriteStep['params'] });
   }
   return steps;
 }
 
-function compareRows(a: EventsTable, b: EventsTable): number {
-  return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
 
 export function openSqlite(path: string): Backend {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -230,7 +254,7 @@ export function openSqlite(path: string): Backend {
       // Runs on the raw handle, which is the connection the enclosing writeTx holds: same transaction.
       if (!raw.inTransaction) throw new SaaswatchError('INTERNAL', 'insertEvents called outside a write transaction');
       let inserted = 0;
-      for (const step of eventSteps(rows)) inserted += insertStatement(step.params.length / EVENT_COLUMNS.length).run(step.params).changes;
+      for (const step of rowSteps(rows)) inserted += insertStatement(step.params.length / EVENT_COLUMNS.length).run(step.params).changes;
       return inserted;
     },
     eventInsertSteps: eventSteps,

@@ -12,9 +12,10 @@ import type {
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { toStorageError } from './errors.js';
+import { eventRow } from './event-row.js';
 import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
-import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable, EventsTable } from './schema.js';
+import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable } from './schema.js';
 
 /** Dead-letter payloads above this many UTF-8 bytes are cut; the original size is kept. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
@@ -34,36 +35,6 @@ export function truncateUtf8(text: string, maxBytes: number): { text: string; by
   // A continuation byte (10xxxxxx) at the cut means the character started before it: cut at its start instead.
   while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
   return { text: buf.subarray(0, end).toString('utf8'), bytes, truncated: true };
-}
-
-// A batch's events share one ingested time, so one parse serves them all.
-let lastIngested: { text: string; ms: number } = { text: '', ms: Number.NaN };
-function parseIngested(text: string): number {
-  if (text !== lastIngested.text) lastIngested = { text, ms: Date.parse(text) };
-  return lastIngested.ms;
-}
-
-function eventRow(e: SecurityEvent, now: number): EventsTable {
-  const ts = Date.parse(e['@timestamp']);
-  if (!Number.isFinite(ts)) {
-    throw new SaaswatchError('TIMESTAMP_INVALID', `event ${e.event?.id} has an invalid @timestamp: ${String(e['@timestamp'])}`, {
-      details: { eventId: e.event?.id },
-    });
-  }
-  const ingested = parseIngested(e.event.ingested);
-  return {
-    id: e.event.id,
-    ts,
-    ingested: Number.isFinite(ingested) ? ingested : now,
-    provider: e.event.provider,
-    dataset: e.event.dataset,
-    action: e.event.action,
-    outcome: e.event.outcome,
-    user_email: e.user?.email ?? null,
-    source_ip: e.source?.ip ?? null,
-    count: e.event.count ?? 1,
-    doc: JSON.stringify(e),
-  };
 }
 
 function deadLetterRow(d: DeadLetterInput, now: number): Omit<DeadLettersTable, 'id'> {
@@ -221,15 +192,13 @@ export class SqlStore implements Store {
       return { inserted: 0, duplicates: 0 };
     }
     const now = this.#now();
-    // Serialize before taking the write lock so the lock is held only for the inserts.
-    const rows = batch.events.map((e) => eventRow(e, now));
     const dlRows = deadLetters.map((d) => deadLetterRow(d, now));
     const dlChunk = chunkRows(this.dialect, 7, 1_000);
     const writeSteps = this.#backend.writeSteps;
     const eventSteps = this.#backend.eventInsertSteps;
     if (writeSteps && eventSteps && !batch.alerts?.length) {
       // Nothing to read inside the transaction: it can run as prepared steps on the writer thread.
-      const steps = eventSteps(rows);
+      const steps = eventSteps(batch.events, now);
       const eventStepCount = steps.length;
       for (let i = 0; i < dlRows.length; i += dlChunk) steps.push(step(this.#db.insertInto('dead_letters').values(dlRows.slice(i, i + dlChunk))));
       if (batch.cursor !== undefined) steps.push(step(this.#cursorWrite(batch.source, batch.cursor, now)));
@@ -238,9 +207,11 @@ export class SqlStore implements Store {
         const changes = await writeSteps(steps);
         let inserted = 0;
         for (let i = 0; i < eventStepCount; i++) inserted += changes[i]!;
-        return { inserted, duplicates: rows.length - inserted };
+        return { inserted, duplicates: batch.events.length - inserted };
       });
     }
+    // Serialized before taking the write lock so the lock is held only for the inserts.
+    const rows = batch.events.map((e) => eventRow(e, now));
     return this.#write('commitBatch', async (tx) => {
       const inserted = rows.length > 0 ? await this.#backend.insertEvents(tx, rows) : 0;
       for (let i = 0; i < dlRows.length; i += dlChunk) {
