@@ -4,7 +4,7 @@ import type { CommitBatch, CommitResult, DeadLetterInput, Detector, Finding, Flu
 import { testFinding } from '../core/testing.js';
 import { testEvent } from '../detection/testing.js';
 import { silentLogger, type Logger } from '../log.js';
-import { openStore } from '../storage/index.js';
+import { closeMemoryStores, memoryStore } from '../storage/testing.js';
 import { emptyStats, Pipeline, replayStored, type IngestStats } from './pipeline.js';
 import { StagedState } from './staged-state.js';
 
@@ -73,15 +73,7 @@ function withCommit(store: Store, wrap: (commit: Store['commitBatch'], batch: Co
   });
 }
 
-const open: Store[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
-async function memoryStore(): Promise<Store> {
-  const s = await openStore({ dialect: 'sqlite', path: ':memory:' });
-  open.push(s);
-  return s;
-}
+afterEach(closeMemoryStores);
 
 describe('pipeline and detector state', () => {
   it('commits detector state with the batch: a process dying right after a commit resumes with state that counted it', async () => {

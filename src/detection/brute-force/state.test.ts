@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding, SecurityEvent, Store } from '../../core/index.js';
-import { openStore } from '../../storage/index.js';
+import { closeMemoryStores, memoryStore } from '../../storage/testing.js';
 import { savedWindows } from '../restart-testing.js';
 import { testEvent } from '../testing.js';
 import { bruteForceConfigSchema } from './config.js';
@@ -15,16 +15,7 @@ const SEC = 1000;
 const MIN = 60 * SEC;
 const KEY = 'brute-force#windows';
 
-const open: Store[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
-
-async function memoryStore(): Promise<Store> {
-  const s = await openStore({ dialect: 'sqlite', path: ':memory:' });
-  open.push(s);
-  return s;
-}
+afterEach(closeMemoryStores);
 
 function detector(store: Store | undefined, overrides: Record<string, unknown> = {}, logger?: Logger): BruteForceDetector {
   return new BruteForceDetector(bruteForceConfigSchema.parse({ threshold: 5, window: '10m', ...overrides }), { state: store, logger });
@@ -115,6 +106,18 @@ const after: SecurityEvent[] = [
 const W1 = T0 + 3 * MIN + 1;
 const W2 = T0 + 6 * MIN + 1;
 
+
+/** A store holding the detector's saved state after the `before` failures, with its one segment. */
+async function saved(): Promise<{ store: Store; d: BruteForceDetector; id: number; seg: SavedSegment }> {
+  const store = await memoryStore();
+  const d = detector(store);
+  await d.restore();
+  step(d, before, W1);
+  await d.persist();
+  const [id, seg] = await onlySegment(store);
+  return { store, d, id, seg };
+}
+
 describe('brute-force saved state', () => {
   it('continues every window and burst after a restart exactly as an uninterrupted run does', async () => {
     const whole = detector(undefined);
@@ -153,12 +156,7 @@ describe('brute-force saved state', () => {
   });
 
   it('saves a window compactly: ages against the newest failure, weights, users and IPs only where they say something', async () => {
-    const store = await memoryStore();
-    const d = detector(store);
-    await d.restore();
-    step(d, before, W1);
-    await d.persist();
-    const [id, seg] = await onlySegment(store);
+    const { store, d, id, seg } = await saved();
     expect(id).toBe(1);
     const ids = before.map((e) => e.event.id);
     const ipRecords = seg.parts['source.ip']!.r.map((r) => readable(seg, r));
@@ -461,16 +459,6 @@ describe('brute-force saved state', () => {
   });
 
   describe('discards unusable saved records with one info log, keeping the parts it can read', () => {
-    async function saved(): Promise<{ store: Store; id: number; seg: SavedSegment }> {
-      const store = await memoryStore();
-      const d = detector(store);
-      await d.restore();
-      step(d, before, W1);
-      await d.persist();
-      const [id, seg] = await onlySegment(store);
-      return { store, id, seg };
-    }
-
     it('restores the untouched state without a log', async () => {
       const { store } = await saved();
       const { logger, logs } = capture();

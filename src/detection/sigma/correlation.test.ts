@@ -7,6 +7,7 @@ import { testEvent } from '../testing.js';
 import { SigmaEngine } from './engine.js';
 import { CorrelationState, describeCondition, entityTypeOf, inReportOrder, testCondition, type CorrelationOptions } from './correlation.js';
 import { parseRuleText, type CorrelationRuleDef } from './loader.js';
+import { BASE_RULES } from './fixtures/base-rules.js';
 
 // Drives one correlation rule directly (no engine): which referenced rule an event matched is given
 // per event, so each Sigma correlation semantic is checked on a handful of events.
@@ -14,6 +15,28 @@ import { parseRuleText, type CorrelationRuleDef } from './loader.js';
 const T0 = Date.parse('2026-11-03T10:00:00.000Z');
 const SEC = 1000;
 const MIN = 60 * SEC;
+
+/**
+ * Bursts from a few addresses and users with gaps longer than the timespans, weighted events,
+ * grants and downloads (those with the address too when `ipOnAll`).
+ */
+function mixedEvents(seed: number, n: number, ipOnAll: boolean): SecurityEvent[] {
+  const rng = new Rng(seed);
+  const out: SecurityEvent[] = [];
+  let t = T0;
+  for (let i = 0; i < n; i++) {
+    // Mostly a few seconds apart, now and then a pause longer than every timespan.
+    t += rng.chance(0.06) ? 5 * MIN : rng.int(15 * SEC);
+    const time = t - rng.int(2 * SEC);
+    const r = rng.next();
+    const ip = `203.0.113.${rng.int(4)}`;
+    const user = `u${rng.int(5)}@example.com`;
+    if (r < 0.55) out.push(testEvent({ time, ip, user, outcome: 'failure', nonce: i, ...(rng.chance(0.1) ? { count: 2 } : {}) }));
+    else if (r < 0.75) out.push(testEvent({ time, ip, user, outcome: 'success', nonce: i }));
+    else out.push(testEvent({ time, user: `m${rng.int(3)}@example.com`, ...(ipOnAll ? { ip } : {}), action: r < 0.88 ? 'download' : 'grant_admin', nonce: i }));
+  }
+  return out;
+}
 
 function def(correlation: string, extra = ''): CorrelationRuleDef {
   const [d] = parseRuleText(`title: burst\n${extra}correlation: ${correlation}\n`, 'c.yml', 'rules/c');
@@ -548,27 +571,6 @@ describe('saved windows (a small restart round trip per correlation type)', () =
   // The slow restart-equivalence suite (persist.test.ts) runs thousands of events; this one restarts at
   // every batch boundary of a short stream with short timespans, so every window state is saved at
   // some point: open bursts, tumbling windows, temporal slots, ordered chains, queued and late events.
-  const BASES = `
-title: failed
-name: failed
-logsource: { category: authentication }
-detection: { sel: { event.outcome: failure }, condition: sel }
----
-title: ok
-name: ok
-logsource: { category: authentication }
-detection: { sel: { event.outcome: success }, condition: sel }
----
-title: grant
-name: grant
-logsource: { product: test }
-detection: { sel: { event.action: grant_admin }, condition: sel }
----
-title: download
-name: download
-logsource: { product: test }
-detection: { sel: { event.action: download }, condition: sel }
-`;
   const RULES: Record<string, string> = {
     'per-ip': 'title: per ip\ncorrelation: { type: event_count, rules: [failed], group-by: [source.ip], timespan: 1m, condition: { gte: 3 } }\n',
     spray: 'title: spray\ncorrelation: { type: value_count, rules: [failed], group-by: [source.ip], timespan: 2m, condition: { field: user, gte: 3 } }\n',
@@ -577,27 +579,9 @@ detection: { sel: { event.action: download }, condition: sel }
     'grant-download': 'title: grant and download\ncorrelation: { type: temporal, rules: [grant, download], group-by: [user], timespan: 2m }\n',
     'fail-then-ok': 'title: fail then ok\ncorrelation: { type: temporal_ordered, rules: [failed, ok], group-by: [source.ip], timespan: 1m }\n',
   };
-  const defs = () => [...parseRuleText(BASES, 'bases.yml', 'rules/bases'), ...Object.entries(RULES).flatMap(([k, y]) => parseRuleText(y, `${k}.yml`, `rules/${k}`))];
+  const defs = () => [...parseRuleText(BASE_RULES, 'bases.yml', 'rules/bases'), ...Object.entries(RULES).flatMap(([k, y]) => parseRuleText(y, `${k}.yml`, `rules/${k}`))];
 
-  /** Bursts from a few addresses and users with gaps longer than the timespans, weighted events, grants and downloads. */
-  function events(seed: number, n: number): SecurityEvent[] {
-    const rng = new Rng(seed);
-    const out: SecurityEvent[] = [];
-    let t = T0;
-    for (let i = 0; i < n; i++) {
-      // Mostly a few seconds apart, now and then a pause longer than every timespan.
-      t += rng.chance(0.06) ? 5 * MIN : rng.int(15 * SEC);
-      const time = t - rng.int(2 * SEC);
-      const r = rng.next();
-      const ip = `203.0.113.${rng.int(4)}`;
-      const user = `u${rng.int(5)}@example.com`;
-      if (r < 0.55) out.push(testEvent({ time, ip, user, outcome: 'failure', nonce: i, ...(rng.chance(0.1) ? { count: 2 } : {}) }));
-      else if (r < 0.75) out.push(testEvent({ time, ip, user, outcome: 'success', nonce: i }));
-      else if (r < 0.88) out.push(testEvent({ time, user: `m${rng.int(3)}@example.com`, action: 'download', nonce: i }));
-      else out.push(testEvent({ time, user: `m${rng.int(3)}@example.com`, action: 'grant_admin', nonce: i }));
-    }
-    return out;
-  }
+  const events = (seed: number, n: number) => mixedEvents(seed, n, false);
 
   const stores = new TempStores();
   afterAll(() => stores.cleanup());
@@ -669,23 +653,7 @@ describe('saved windows, one correlation at a time (encode, decode, restore)', (
   };
   const inputsOf = (d: CorrelationRuleDef, e: SecurityEvent) => d.rules.flatMap((r, i) => (matched(e).includes(r) ? [i] : []));
 
-  function events(seed: number, n: number): SecurityEvent[] {
-    const rng = new Rng(seed);
-    const out: SecurityEvent[] = [];
-    let t = T0;
-    for (let i = 0; i < n; i++) {
-      t += rng.chance(0.06) ? 5 * MIN : rng.int(15 * SEC);
-      const time = t - rng.int(2 * SEC);
-      const r = rng.next();
-      const ip = `203.0.113.${rng.int(4)}`;
-      const user = `u${rng.int(5)}@example.com`;
-      if (r < 0.55) out.push(testEvent({ time, ip, user, outcome: 'failure', nonce: i, ...(rng.chance(0.1) ? { count: 2 } : {}) }));
-      else if (r < 0.75) out.push(testEvent({ time, ip, user, outcome: 'success', nonce: i }));
-      else if (r < 0.88) out.push(testEvent({ time, user: `m${rng.int(3)}@example.com`, ip, action: 'download', nonce: i }));
-      else out.push(testEvent({ time, user: `m${rng.int(3)}@example.com`, ip, action: 'grant_admin', nonce: i }));
-    }
-    return out;
-  }
+  const events = (seed: number, n: number) => mixedEvents(seed, n, true);
 
   const RULES = [
     '{ type: event_count, rules: [failed], group-by: [source.ip], timespan: 1m, condition: { gte: 3 } }',

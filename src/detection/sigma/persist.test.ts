@@ -7,31 +7,11 @@ import { SigmaEngine } from './engine.js';
 import { stream, T0 } from './fixtures/contract.js';
 import { replayStored } from '../../pipeline/pipeline.js';
 import { parseRuleText } from './loader.js';
+import { BASE_RULES } from './fixtures/base-rules.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
 
-const BASES = `
-title: failed
-name: failed
-logsource: { category: authentication }
-detection: { sel: { event.outcome: failure }, condition: sel }
----
-title: ok
-name: ok
-logsource: { category: authentication }
-detection: { sel: { event.outcome: success }, condition: sel }
----
-title: grant
-name: grant
-logsource: { product: test }
-detection: { sel: { event.action: grant_admin }, condition: sel }
----
-title: download
-name: download
-logsource: { product: test }
-detection: { sel: { event.action: download }, condition: sel }
-`;
 
 /** One rule of each correlation type (and an upper-bound event_count, which uses tumbling windows), each in its own file as a pack would have them. */
 const RULES: Record<string, string> = {
@@ -43,7 +23,7 @@ const RULES: Record<string, string> = {
 };
 
 function defs(rules: Record<string, string> = RULES) {
-  return [...parseRuleText(BASES, 'bases.yml', 'rules/bases'), ...Object.entries(rules).flatMap(([k, y]) => parseRuleText(y, `${k}.yml`, `rules/${k}`))];
+  return [...parseRuleText(BASE_RULES, 'bases.yml', 'rules/bases'), ...Object.entries(rules).flatMap(([k, y]) => parseRuleText(y, `${k}.yml`, `rules/${k}`))];
 }
 
 function engine(store: Store | undefined, rules?: Record<string, string>, logger?: Logger, maxGroups?: number): SigmaEngine {
