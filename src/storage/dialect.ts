@@ -7,7 +7,7 @@ import pg from 'pg';
 import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { EventKey } from '../core/store.js';
-import { storedTime, writeEventColumns } from './event-row.js';
+import { eventRow, storedTime, writeEventColumns } from './event-row.js';
 import { Checkpointer } from './checkpointer.js';
 import { SqliteWriter, type WriteStep } from './sqlite-writer.js';
 import type { DialectName } from './dialect-name.js';
@@ -31,8 +31,8 @@ export interface Backend {
   writeTx<T>(fn: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Runs `fn` while no other writer of this process touches the same database (migrations). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** Inserts events, ignoring known ids; returns how many were new. Call only inside writeTx. */
-  insertEvents(tx: Kysely<Database>, rows: EventsTable[]): Promise<number>;
+  /** Inserts events, ignoring known ones; returns how many were new. Call only inside writeTx; throws TIMESTAMP_INVALID first. */
+  insertEvents(tx: Kysely<Database>, events: readonly SecurityEvent[], now: number): Promise<number>;
   /**
    * SQLite: runs prepared steps as one write transaction on the writer thread (on the caller's
    * connection if there is none), resolving with each step's changed-row count. The hot commit
@@ -98,27 +98,7 @@ function eventInsertSql(rows: number): string {
   return text;
 }
 
-/** Rows as insert steps of at most SQLITE_EVENT_CHUNK rows, in key order (the in-transaction path). */
-function rowSteps(rows: EventsTable[]): WriteStep[] {
-  const order = keyOrder(rows.map((r) => r.ts), (i) => rows[i]!.id);
-  return chunkedSteps(rows.length, order, (i, out, p) => {
-    const r = rows[i]!;
-    out[p++] = r.id;
-    out[p++] = r.ts;
-    out[p++] = r.ingested;
-    out[p++] = r.provider;
-    out[p++] = r.dataset;
-    out[p++] = r.action;
-    out[p++] = r.outcome;
-    out[p++] = r.user_email;
-    out[p++] = r.source_ip;
-    out[p++] = r.count;
-    out[p++] = r.doc;
-    return p;
-  });
-}
-
-/** Events as insert steps, their columns written straight into the parameters (the writer-thread path). */
+/** Events as insert steps of at most SQLITE_EVENT_CHUNK rows in key order, their columns written straight into the parameters. */
 function eventSteps(events: readonly SecurityEvent[], now: number): WriteStep[] {
   // Every time first: an unparseable one refuses the batch before any work is done.
   const ts = new Float64Array(events.length);
@@ -200,7 +180,8 @@ export function openSqlite(path: string): Backend {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   const mutex = fileMutex(path);
 
-  // Steps of writeSteps on this connection (no writer thread): the same few texts every batch.
+  // Kysely compiles and prepares every query anew; the event inserts and the steps of writeSteps on
+  // this connection (no writer thread) are the same few texts every batch, so they are prepared once.
   const bySql = new Map<string, BetterSqlite3.Statement>();
   const preparedSql = (text: string): BetterSqlite3.Statement => {
     let stmt = bySql.get(text);
@@ -211,17 +192,6 @@ export function openSqlite(path: string): Backend {
     return stmt;
   };
 
-  // Kysely compiles and prepares every query anew; for the hot insert a cached statement saves most of the cost.
-  const statements = new Map<number, BetterSqlite3.Statement>();
-  const insertStatement = (rows: number): BetterSqlite3.Statement => {
-    let stmt = statements.get(rows);
-    if (!stmt) {
-      stmt = raw.prepare(eventInsertSql(rows));
-      // Only the full-chunk statement recurs every batch; remainders vary, so keep the cache small.
-      if (statements.size < 16) statements.set(rows, stmt);
-    }
-    return stmt;
-  };
 
   // Every event of a fresh batch is looked up before detection. Events newer than the newest stored one
   // cannot be stored (a live feed's whole batch, usually); the rest are point lookups on the primary key.
@@ -250,11 +220,11 @@ export function openSqlite(path: string): Backend {
         }),
       ),
     exclusive: (fn) => mutex.run(fn),
-    async insertEvents(_tx, rows) {
+    async insertEvents(_tx, events, now) {
       // Runs on the raw handle, which is the connection the enclosing writeTx holds: same transaction.
       if (!raw.inTransaction) throw new SaaswatchError('INTERNAL', 'insertEvents called outside a write transaction');
       let inserted = 0;
-      for (const step of rowSteps(rows)) inserted += insertStatement(step.params.length / EVENT_COLUMNS.length).run(step.params).changes;
+      for (const step of eventSteps(events, now)) inserted += preparedSql(step.sql).run(step.params).changes;
       return inserted;
     },
     eventInsertSteps: eventSteps,
@@ -338,7 +308,8 @@ export async function openPostgres(opts: { url: string; schema?: string; poolSiz
     ...(opts.schema ? { schema: opts.schema } : {}),
     writeTx: (fn) => db.transaction().execute(fn),
     exclusive: (fn) => fn(),
-    async insertEvents(tx, rows) {
+    async insertEvents(tx, events, now) {
+      const rows = events.map((e) => eventRow(e, now));
       let inserted = 0;
       for (let start = 0; start < rows.length; start += chunk) {
         const res = await tx

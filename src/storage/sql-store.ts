@@ -12,7 +12,6 @@ import type {
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { toStorageError } from './errors.js';
-import { eventRow } from './event-row.js';
 import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
 import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable } from './schema.js';
@@ -210,17 +209,15 @@ export class SqlStore implements Store {
         return { inserted, duplicates: batch.events.length - inserted };
       });
     }
-    // Serialized before taking the write lock so the lock is held only for the inserts.
-    const rows = batch.events.map((e) => eventRow(e, now));
     return this.#write('commitBatch', async (tx) => {
-      const inserted = rows.length > 0 ? await this.#backend.insertEvents(tx, rows) : 0;
+      const inserted = batch.events.length > 0 ? await this.#backend.insertEvents(tx, batch.events, now) : 0;
       for (let i = 0; i < dlRows.length; i += dlChunk) {
         await tx.insertInto('dead_letters').values(dlRows.slice(i, i + dlChunk)).execute();
       }
       if (batch.cursor !== undefined) await this.#cursorWrite(batch.source, batch.cursor, now, tx).execute();
       const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.sinks ?? []) : undefined;
       for (const [key, json] of batch.state ?? []) await stateWrite(tx, key, json, now).execute();
-      return { inserted, duplicates: rows.length - inserted, ...(alerts ? { alerts } : {}) };
+      return { inserted, duplicates: batch.events.length - inserted, ...(alerts ? { alerts } : {}) };
     });
   }
 
