@@ -89,7 +89,8 @@ async function setup() {
   const source = createDropboxSource(
     'dbx',
     // A poll interval of an hour: anything polled during the test was woken by a webhook.
-    dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, base_url: fake.url, poll_interval: '1h', page_size: 25 }),
+    // min_poll_interval 0s: these tests check what a notification does, not how a storm of them is coalesced.
+    dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, base_url: fake.url, poll_interval: '1h', min_poll_interval: '0s', page_size: 25 }),
     { logger: silentLogger, now },
   );
   const web = await host(source.webhookRoutes());

@@ -89,6 +89,8 @@ function gwConfig(address: string) {
     token_url: fake!.tokenUrl,
     applications: ['login'],
     poll_interval: '1h',
+    // A notification polls at once (the clock is pinned, so a 10 s minimum would never pass).
+    min_poll_interval: '0s',
     drive: { watch: { address, token: 'channel-secret-for-tests', ttl: '1d', renew_before: '1h' } },
   });
 }
