@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../core/clock.js';
@@ -283,31 +284,49 @@ describe('DriveChannels', () => {
     expect(channels.stats).toEqual({ accepted: 3, ignoredSync: 0, rejected: 4 });
   });
 
-  it('keeps the last accepted number in the store: after a restart (store reopened) old numbers stay refused', async () => {
-    const path = join(tmp, 'numbers.db');
-    const open = () => openStore({ dialect: 'sqlite', path, now: atT0 });
+  const pgUrl = process.env.SAASWATCH_TEST_PG_URL;
+  // A plain checkout may not have PostgreSQL; in CI a missing one is a failure, not a skip.
+  for (const dialect of ['sqlite', 'postgres'] as const) it.skipIf(dialect === 'postgres' && !pgUrl && process.env.CI !== 'true')(`keeps the last accepted number in the store: after a restart (${dialect} store reopened) old numbers stay refused`, async () => {
+    if (dialect === 'postgres' && !pgUrl) throw new Error('SAASWATCH_TEST_PG_URL is not set: CI must start PostgreSQL first: export "$(bash .ci/start-postgres.sh)"');
+    const schema = `sw_drive_numbers_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    const open = () =>
+      dialect === 'sqlite'
+        ? openStore({ dialect, path: join(tmp, `numbers-${schema}.db`), now: atT0 })
+        : openStore({ dialect, url: pgUrl!, schema, now: atT0 });
     const channelsOn = (state: Store) => {
       const c = new DriveChannels({ address: 'https://x', token: new Secret('s'), ttlMs: 1000, renewBeforeMs: 100, logger: silentLogger, now: () => T0, state, stateKey: 'source:gw:drive-message-numbers' });
       c.restore({ id: 'c1', resourceId: 'r1', expiration: T0 + 500 });
       return c;
     };
-    store = await open();
-    let channels = channelsOn(store);
-    // Out of order, and concurrent: only the highest counts, and the store ends on it.
-    const answers = await Promise.all([7, 3, 9, 8].map(async (n) => (await channels.handle(numbered(n))).status));
-    expect(answers).toEqual([200, 401, 200, 401]);
-    expect(await store.getState('source:gw:drive-message-numbers')).toEqual({ c1: 9 });
-    await store.close();
+    try {
+      store = await open();
+      let channels = channelsOn(store);
+      // Out of order, and concurrent: only the highest counts, and the store ends on it.
+      const answers = await Promise.all([7, 3, 9, 8].map(async (n) => (await channels.handle(numbered(n))).status));
+      expect(answers).toEqual([200, 401, 200, 401]);
+      expect(await store.getState('source:gw:drive-message-numbers')).toEqual({ c1: 9 });
+      await store.close();
+      store = undefined;
 
-    store = await open();
-    channels = channelsOn(store);
-    expect((await channels.handle(numbered(9))).status).toBe(401);
-    expect((await channels.handle(numbered(4))).status).toBe(401);
-    expect((await channels.handle(numbered(10))).status).toBe(200);
-    expect(await store.getState('source:gw:drive-message-numbers')).toEqual({ c1: 10 });
-    // The bound counts from the saved number too.
-    expect((await channels.handle(numbered(10 + 1_000_001))).status).toBe(401);
-    expect(channels.stats).toEqual({ accepted: 1, ignoredSync: 0, rejected: 3 });
+      store = await open();
+      channels = channelsOn(store);
+      expect((await channels.handle(numbered(9))).status).toBe(401);
+      expect((await channels.handle(numbered(4))).status).toBe(401);
+      expect((await channels.handle(numbered(10))).status).toBe(200);
+      expect(await store.getState('source:gw:drive-message-numbers')).toEqual({ c1: 10 });
+      // The bound counts from the saved number too.
+      expect((await channels.handle(numbered(10 + 1_000_001))).status).toBe(401);
+      expect(channels.stats).toEqual({ accepted: 1, ignoredSync: 0, rejected: 3 });
+    } finally {
+      await store?.close();
+      store = undefined;
+      if (dialect === 'postgres') {
+        const client = new pg.Client({ connectionString: pgUrl });
+        await client.connect();
+        await client.query(`drop schema if exists "${schema}" cascade`);
+        await client.end();
+      }
+    }
   });
 
   it('answers an unknown channel, a bad token, an expired channel and another resource byte for byte alike', async () => {
