@@ -71,8 +71,10 @@ export async function createApp(
       outbox,
       sinks,
       deps,
+      // Sources get the store's state unstaged: what a webhook keeps (Drive message numbers) must be
+      // committed before it answers, not with the next batch.
       createSource: (instance) =>
-        lookupPlugin('source', instance.type, { registry: reg, path: `sources.${instance.name}` }).create(instance.name, instance.config, { ...deps, logger: logger.child({ source: instance.name }) }),
+        lookupPlugin('source', instance.type, { registry: reg, path: `sources.${instance.name}` }).create(instance.name, instance.config, { ...deps, state: store, logger: logger.child({ source: instance.name }) }),
       async close() {
         for (const sink of sinks.values()) await sink.close?.();
         await store.close();

@@ -27,7 +27,11 @@ export interface WebhookRoute {
   handle(req: WebhookRequest): Promise<WebhookResponse>;
 }
 
-/** A source that also receives pushes (change notifications) and turns them into polls. */
+/**
+ * A source that also receives pushes (change notifications). A verified push only asks for a poll,
+ * which the polling runtime coalesces (one per min_poll_interval), so a push storm costs no more
+ * than one poll per interval; see docs/contracts/source.md, "Webhooks".
+ */
 export interface WebhookSource extends Source {
   webhookRoutes(): WebhookRoute[];
 }

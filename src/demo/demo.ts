@@ -135,6 +135,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           base_url: dropbox.url,
           backfill: `${days + 1}d`,
           poll_interval: '1m',
+          // The push comes 2 s after the backfill goes quiet and the demo ends 2 s after it: the
+          // woken poll must not wait out the default 10 s since the backfill's poll began.
+          min_poll_interval: '1s',
         },
         {
           type: 'microsoft-graph',

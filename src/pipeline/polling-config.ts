@@ -65,7 +65,11 @@ export function pollerFields(o: { backfill: ReturnType<typeof zBackfill>; settle
     // The vendor delivers late, and a duplicate (dropped by dedupe) is cheaper than a gap.
     settle: zDuration.prefault(o.settle).describe('Each poll re-reads this much before where the last one stopped, for records the vendor delivers late.'),
     page_size: z.number().int().min(1).max(o.pageSize.max).default(o.pageSize.default).describe('Records asked for per page.'),
-    poll_interval: zPollInterval(o.pollInterval).describe('Time between polls; a webhook notification, where the source has one, polls at once.'),
+    poll_interval: zPollInterval(o.pollInterval).describe('Time between polls; a webhook notification, where the source has one, polls at once (see min_poll_interval).'),
+    // A notification is a request for a poll, not a poll: a burst or a replay storm must not cost one call each.
+    min_poll_interval: zDuration
+      .prefault('10s')
+      .describe('Least time between the starts of two polls asked for by webhook notifications: all notifications within it (or during a poll) come down to one poll at its end. `0s` polls at once on each quiet-time notification.'),
     base_url: zBaseUrl(o.baseUrl).optional().describe(`API root replacing the vendor's (national clouds, proxies, the local fakes), such as ${o.baseUrl}.`),
     timeout: zDuration.prefault('60s').describe('Per-request timeout, connect to last byte.'),
     retry: zRetry(o.maxAttempts),
@@ -151,8 +155,19 @@ export function withRenames<T extends z.ZodRawShape>(given: T, renames: Record<s
 
 /** The parts of a polling source's spec that come from its config's field group and the run's options. */
 export function pollerSpec(
-  config: { poll_interval: number; retry: PollerRetryConfig },
+  config: { poll_interval: number; min_poll_interval: number; retry: PollerRetryConfig },
   opts: PollingSourceOptions,
-): Pick<PollingSourceSpec<unknown>, 'config' | 'pollInterval' | 'retry' | 'logger' | 'now' | 'once' | 'sleep' | 'random'> {
-  return { config, pollInterval: config.poll_interval, retry: callRetry(config.retry, opts), logger: opts.logger, now: opts.now, once: opts.once, sleep: opts.sleep, random: opts.random };
+): Pick<PollingSourceSpec<unknown>, 'config' | 'pollInterval' | 'minPollInterval' | 'retry' | 'logger' | 'now' | 'once' | 'sleep' | 'idle' | 'random'> {
+  return {
+    config,
+    pollInterval: config.poll_interval,
+    minPollInterval: config.min_poll_interval,
+    retry: callRetry(config.retry, opts),
+    logger: opts.logger,
+    now: opts.now,
+    once: opts.once,
+    sleep: opts.sleep,
+    idle: opts.idle,
+    random: opts.random,
+  };
 }

@@ -139,6 +139,94 @@ describe('polling runtime', () => {
     expect(polls).toBe(3);
   });
 
+  it('coalesces wakes: any number during a poll or within minPollInterval of its start come down to one poll, no sooner', async () => {
+    // The clock moves only when the runtime waits: time is what the test says it is.
+    let clock = T0;
+    const idles: Array<{ at: number; ms: number }> = [];
+    let release: (() => void) | undefined;
+    const idle = async (ms: number, signal: AbortSignal): Promise<void> => {
+      idles.push({ at: clock, ms });
+      if (ms >= 3_600_000) {
+        // The scheduled wait: it lasts until a wake (or the stop) ends it, and the clock moves 2 s meanwhile.
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        clock += 2_000;
+        return;
+      }
+      clock += ms;
+    };
+    const ac = new AbortController();
+    const starts: number[] = [];
+    const src = definePollingSource(
+      spec({
+        now: () => clock,
+        idle,
+        pollInterval: 3_600_000,
+        minPollInterval: 10_000,
+        poll: async function* (s) {
+          starts.push(clock);
+          // 1,000 wakes while the first poll runs: one poll follows.
+          if (starts.length === 1) for (let i = 0; i < 1_000; i++) src.wake();
+          if (starts.length === 3) ac.abort();
+          yield { events: [], deadLetters: [], state: s };
+        },
+      }),
+    );
+    const run = drain(src.batches({ cursor: undefined, signal: ac.signal }));
+    // After the second poll the runtime waits out the hour; a burst of wakes ends that wait once.
+    for (let i = 0; i < 100 && starts.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 50 && release === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 500; i++) src.wake();
+    await run;
+    // Poll 2 waited out the rest of the 10 s after poll 1 began; poll 3 came 10 s after poll 2 began
+    // (2 s of hour-long wait, then the 8 s left), not at each wake.
+    expect(starts).toEqual([T0, T0 + 10_000, T0 + 20_000]);
+    expect(idles).toEqual([
+      { at: T0, ms: 10_000 },
+      { at: T0 + 10_000, ms: 3_600_000 },
+      { at: T0 + 12_000, ms: 8_000 },
+    ]);
+  });
+
+  it('a wake after minPollInterval has passed polls at once; a scheduled poll never waits for minPollInterval', async () => {
+    /** Three polls; the first wait is ended by a wake `wakeAfter` ms in, every other wait passes in full, on the test's clock. */
+    const polls = async (pollInterval: number, wakeAfter: number) => {
+      let clock = T0;
+      const ac = new AbortController();
+      const starts: number[] = [];
+      const waits: number[] = [];
+      const src = definePollingSource(
+        spec({
+          now: () => clock,
+          idle: async (ms) => {
+            waits.push(ms);
+            if (waits.length > 1) {
+              clock += ms;
+              return;
+            }
+            clock += wakeAfter;
+            src.wake();
+          },
+          pollInterval,
+          minPollInterval: 10_000,
+          poll: async function* (s) {
+            starts.push(clock - T0);
+            if (starts.length === 3) ac.abort();
+            yield { events: [], deadLetters: [], state: s };
+          },
+        }),
+      );
+      await drain(src.batches({ cursor: undefined, signal: ac.signal }));
+      return { starts, waits };
+    };
+    // A minute's interval, a notification 15 s in: past the 10 s minimum, so it polls at once.
+    expect(await polls(60_000, 15_000)).toEqual({ starts: [0, 15_000, 75_000], waits: [60_000, 60_000] });
+    // A notification 1 s in waits for the minimum, but never past the scheduled poll (an interval of 5 s, below the minimum).
+    expect(await polls(5_000, 1_000)).toEqual({ starts: [0, 5_000, 10_000], waits: [5_000, 4_000, 5_000] });
+  });
+
   it('stops within a second when aborted inside a Retry-After wait of an hour', async () => {
     const ac = new AbortController();
     let calls = 0;

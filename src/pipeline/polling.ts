@@ -144,6 +144,8 @@ export interface PollingSourceOptions {
   once?: boolean;
   /** Waits between retries of one call (tests record instead of sleeping). */
   sleep?: Sleep;
+  /** The wait between polls (tests move their clock by it instead of sleeping). */
+  idle?: Sleep;
   random?: () => number;
   /** Attempts per request and the backoff between them when the server gives no Retry-After; override the config's `retry`. */
   maxAttempts?: number;
@@ -163,6 +165,11 @@ export interface PollingSourceSpec<S> {
   label: string;
   cursor: CursorCodec<S>;
   pollInterval: number;
+  /**
+   * Least time between the starts of two polls that a wake-up asks for (default 0): every wake
+   * within it, or during a poll, comes down to one poll at its end. Scheduled polls keep poll_interval.
+   */
+  minPollInterval?: number | undefined;
   retry: CallRetry;
   classify(err: unknown): SaaswatchError;
   open(state: S, ctx: PollContext): PollSession<S> | Promise<PollSession<S>>;
@@ -198,23 +205,40 @@ export class PollingSource<S> implements Source {
     }
   }
 
-  /** Polls now: during the idle wait it ends the wait; during a poll it makes another one follow at once. */
+  /**
+   * Asks for a poll (what a webhook notification does). It only raises a flag: however many wakes
+   * arrive while a poll runs or within minPollInterval of its start, one poll follows, no sooner
+   * than minPollInterval after the previous one started. A wake is free, so a replay storm costs
+   * at most one poll per interval.
+   */
   wake(): void {
+    if (this.#wakeRequested) return;
     this.#wakeRequested = true;
     this.#endIdle?.();
   }
 
-  async #idle(ms: number, signal: AbortSignal): Promise<void> {
-    const woken = new AbortController();
-    const end = (): void => woken.abort();
-    this.#endIdle = end;
+  /** Waits `ms`; a wake ends the wait early when `wakeable`, a stop always. */
+  async #idle(ms: number, signal: AbortSignal, wakeable: boolean): Promise<void> {
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    if (wakeable) this.#endIdle = end;
     signal.addEventListener('abort', end, { once: true });
     try {
-      await (this.spec.idle ?? abortableSleep)(ms, woken.signal);
+      await (this.spec.idle ?? abortableSleep)(ms, ended.signal);
     } finally {
-      this.#endIdle = undefined;
+      if (wakeable) this.#endIdle = undefined;
       signal.removeEventListener('abort', end);
     }
+  }
+
+  /** The wait after a poll that started at `startedAt`: `ms`, cut short by a wake, but never before startedAt + minPollInterval. */
+  async #untilNextPoll(ms: number, startedAt: number, signal: AbortSignal): Promise<void> {
+    const now = this.spec.now ?? Date.now;
+    const scheduled = now() + ms;
+    if (!this.#wakeRequested) await this.#idle(ms, signal, true);
+    if (!this.#wakeRequested || signal.aborted) return;
+    const left = Math.min(startedAt + (this.spec.minPollInterval ?? 0), scheduled) - now();
+    if (left > 0) await this.#idle(left, signal, false);
   }
 
   async *batches(run: SourceContext): AsyncGenerator<SourceBatch> {
@@ -246,6 +270,7 @@ export class PollingSource<S> implements Source {
       while (!signal.aborted) {
         ctx.woken = this.#wakeRequested;
         this.#wakeRequested = false;
+        const startedAt = ctx.now();
         let failed = false;
         try {
           for await (const polled of session.pollOnce(state, ctx)) {
@@ -263,8 +288,7 @@ export class PollingSource<S> implements Source {
         }
         if (session.afterPoll && !signal.aborted) await session.afterPoll(ctx);
         if (spec.once || signal.aborted) return;
-        if (this.#wakeRequested) continue;
-        await this.#idle(session.nextPollIn?.({ failed }) ?? spec.pollInterval, signal);
+        await this.#untilNextPoll(session.nextPollIn?.({ failed }) ?? spec.pollInterval, startedAt, signal);
       }
     } finally {
       session.close?.();

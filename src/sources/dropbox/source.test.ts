@@ -258,7 +258,8 @@ describe('dropbox source against the fake, through the SDK, into SQLite', () => 
   it('polls again at once when woken during a poll, instead of waiting poll_interval', async () => {
     const events = generate(60, 11);
     const r = await rig(events);
-    const src = r.source({ poll_interval: '1h' }, { once: false });
+    // min_poll_interval 0s: polls at once after the woken one (coalescing is webhook.test.ts's).
+    const src = r.source({ poll_interval: '1h', min_poll_interval: '0s' }, { once: false });
     const ac = new AbortController();
     const later = generateTeamEvents({ count: 20, start: NOW - 3_600_000, spanMs: 1_200_000, seed: 12 });
     let woken = false;

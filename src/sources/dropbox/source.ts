@@ -5,7 +5,7 @@ import { PollingSource, pollingOptions, type PollingSourceOptions } from '../../
 import { createTeamLogClient, toSaaswatchError } from './client.js';
 import { dropboxConfigSchema, type DropboxConfig } from './config.js';
 import { dropboxCursor, pollCycle, type PollerOptions, type PollState } from './poller.js';
-import { dropboxWebhookRoutes } from './webhook.js';
+import { dropboxWebhookRoutes, type DropboxWebhookStats } from './webhook.js';
 import { normalizeExample } from './normalize.js';
 
 export { dropboxConfigSchema, type DropboxConfig, type DropboxConfigInput } from './config.js';
@@ -18,6 +18,9 @@ export interface DropboxSourceOptions extends PollingSourceOptions {
 }
 
 export class DropboxSource extends PollingSource<PollState | undefined> implements WebhookSource {
+  /** What the webhook route has seen (accepted, repeated, rejected), for tests and status output. */
+  readonly webhookStats: DropboxWebhookStats = { accepted: 0, repeated: 0, rejected: 0 };
+
   constructor(
     name: string,
     private readonly config: DropboxConfig,
@@ -50,7 +53,14 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
   }
 
   webhookRoutes(): WebhookRoute[] {
-    return dropboxWebhookRoutes({ source: this.name, appSecret: this.config.app_secret, wake: () => this.wake(), logger: this.opts.logger });
+    return dropboxWebhookRoutes({
+      source: this.name,
+      appSecret: this.config.app_secret,
+      wake: () => this.wake(),
+      logger: this.opts.logger,
+      now: this.opts.now,
+      stats: this.webhookStats,
+    });
   }
 }
 

@@ -12,7 +12,10 @@ import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
 import { dropboxConfigSchema } from './config.js';
 import { createDropboxSource } from './source.js';
-import { MAX_WEBHOOK_BODY_BYTES, verifyDropboxSignature } from './webhook.js';
+import { MAX_WEBHOOK_BODY_BYTES, REPEAT_STORM, verifyDropboxSignature } from './webhook.js';
+import { startApiServer } from '../../api/server.js';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
 
 const TOKEN = 'sl.u.AFakeTeamAuditToken-webhooks';
 const SECRET = 'fake-app-secret-for-webhooks';
@@ -89,7 +92,8 @@ async function setup() {
   const source = createDropboxSource(
     'dbx',
     // A poll interval of an hour: anything polled during the test was woken by a webhook.
-    dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, base_url: fake.url, poll_interval: '1h', page_size: 25 }),
+    // min_poll_interval 0s: these tests check what a notification does, not how a storm of them is coalesced.
+    dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, base_url: fake.url, poll_interval: '1h', min_poll_interval: '0s', page_size: 25 }),
     { logger: silentLogger, now },
   );
   const web = await host(source.webhookRoutes());
@@ -178,5 +182,113 @@ describe('dropbox webhook routes', () => {
     ac.abort();
     const stats = await run;
     expect(stats.inserted).toBe(70);
+  });
+});
+
+/**
+ * The runtime's clock and its waits between polls, moved only by the test: a wait ends when the
+ * clock passes its end (`advance`) or when it is cut short (a wake, the stop).
+ */
+class ManualTime {
+  now = T0;
+  readonly waits: Array<{ due: number; end: () => void }> = [];
+  readonly clock = () => this.now;
+  readonly idle = (ms: number, signal: AbortSignal): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const w = {
+        due: this.now + ms,
+        end: () => {
+          this.waits.splice(this.waits.indexOf(w) >>> 0, 1);
+          resolve();
+        },
+      };
+      this.waits.push(w);
+      signal.addEventListener('abort', w.end, { once: true });
+    });
+  advance(ms: number): void {
+    this.now += ms;
+    for (const w of [...this.waits]) if (w.due <= this.now) w.end();
+  }
+  /** The runtime is waiting again, for a moment still ahead. */
+  waiting = () => this.waits.length === 1 && this.waits[0]!.due > this.now;
+}
+
+/** Sends `bodies` (signed by the fake, as Dropbox signs) with a few in flight at a time; every answer must be 200. */
+async function notify(fake: FakeDropbox, url: string, bodies: string[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const res = await fake.sendWebhook(url, { body });
+        if (res.status !== 200) throw new Error(`notification answered ${res.status}`);
+      }
+    }),
+  );
+}
+
+describe('dropbox notification storm', () => {
+  it('1,000 signed notifications and 300 replays through the API server cost at most one team_log poll per min_poll_interval', async () => {
+    const time = new ManualTime();
+    const initial = generateTeamEvents({ count: 40, start: T0 - 3 * 3_600_000, spanMs: 3_600_000, seed: 21 });
+    const fake = await startFakeDropbox({ events: initial, accessToken: TOKEN, appSecret: SECRET });
+    closers.push(() => fake.close());
+    const store = await openStore({ dialect: 'sqlite', path: join(tmp, `storm-${Math.random().toString(36).slice(2)}.sqlite`), now: time.clock });
+    closers.push(() => store.close());
+    const lines: Array<{ level: number; msg: string; repeats?: number }> = [];
+    const logger = pino({ level: 'debug' }, new Writable({ write: (c, _e, done) => (lines.push(JSON.parse(String(c))), done()) }));
+    const source = createDropboxSource(
+      'dbx',
+      dropboxConfigSchema.parse({ access_token: TOKEN, app_secret: SECRET, base_url: fake.url, poll_interval: '1h', min_poll_interval: '10s', page_size: 25 }),
+      { logger, now: time.clock, idle: time.idle },
+    );
+    const server = await startApiServer({ host: '127.0.0.1', port: 0, routes: source.webhookRoutes(), logger: silentLogger });
+    closers.push(() => server.close());
+    const url = `${server.url}/webhooks/dropbox`;
+    const ac = new AbortController();
+    const run = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, now: time.clock }).ingest(source, { signal: ac.signal });
+    closers.push(async () => {
+      ac.abort();
+      await run;
+    });
+    const polls = () => fake.requests.filter((q) => q.path === '/2/team_log/get_events' || q.path === '/2/team_log/get_events/continue').length;
+    const body = (i: number) => JSON.stringify({ list_folder: { accounts: [`dbid:AAH${i}`] }, delta: { users: [i] } });
+
+    // The first poll (get_events, two pages) ran at T0; the runtime now waits out poll_interval.
+    await until(async () => (await store.countEvents()) === 40 && time.waiting(), 'the first poll');
+    const first = polls();
+    expect(first).toBe(2);
+
+    // 1,000 different notifications and 300 replays of one, all within the 10 s after that poll began.
+    const storm = [...Array.from({ length: 1_000 }, (_, i) => body(i)), ...Array.from({ length: 300 }, () => body(7))];
+    await notify(fake, url, storm);
+    await until(() => time.waiting(), 'the wait for the minimum interval');
+    // Nothing polled yet: the earliest the next poll may start is 10 s after the last one began.
+    expect(polls()).toBe(first);
+    expect(time.waits[0]!.due).toBe(T0 + 10_000);
+    time.advance(9_999);
+    expect(polls()).toBe(first);
+    time.advance(1);
+    await until(() => polls() === first + 1 && time.waiting(), 'the one coalesced poll');
+    // It continued from the committed cursor, and was the only poll: the runtime waits poll_interval again.
+    expect(fake.requests.at(-1)!.path).toBe('/2/team_log/get_events/continue');
+    expect(time.waits[0]!.due).toBe(T0 + 10_000 + 3_600_000);
+
+    // The storm again, spread over 20 s of the clock: one poll per 10 s, no more.
+    for (let round = 0; round < 10; round++) {
+      await notify(fake, url, storm.slice(round * 130, (round + 1) * 130));
+      await until(() => time.waiting(), `round ${round}`);
+      time.advance(2_000);
+      await until(() => time.waiting(), `round ${round} settled`);
+    }
+    expect(polls()).toBe(first + 1 + 2);
+
+    // Repeats: the 300 replays of body 7 the first time, then every one of the second storm (all seen within the window).
+    expect(source.webhookStats).toEqual({ accepted: 2_600, repeated: 300 + 1_300, rejected: 0 });
+    // The replays are counted in the log, not logged one by one.
+    const repeatLines = lines.filter((l) => /seen again|replayed in bulk/.test(l.msg));
+    expect(repeatLines.length).toBeLessThanOrEqual(3);
+    expect(repeatLines).toContainEqual(expect.objectContaining({ level: 40, repeats: REPEAT_STORM }));
+    expect(lines.filter((l) => l.level >= 40 && !/replayed in bulk/.test(l.msg))).toEqual([]);
   });
 });

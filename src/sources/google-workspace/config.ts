@@ -19,6 +19,12 @@ const watchSchema = zStrictObject(
       .refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, { message: 'drive.watch.ttl must be between 1m and 7d' })
       .describe('Lifetime requested for each channel; Drive caps changes channels at one week.'),
     renew_before: zDuration.prefault('1h').describe('A channel is replaced this long before it expires, so no notification falls between two channels.'),
+    max_message_jump: z
+      .number()
+      .int()
+      .min(1)
+      .default(1_000_000)
+      .describe('A notification whose X-Goog-Message-Number is more than this past the last accepted one is refused (the number is not covered by the token; a forged huge one would otherwise shut out every genuine push until the channel renews).'),
   },
   'google-workspace drive.watch',
 );

@@ -1,6 +1,6 @@
 /** The google-workspace source plugin: Reports audit logs and Drive changes as batches, woken by Drive push notifications, and the Drive file inventory. */
 import { pino, type Logger } from 'pino';
-import type { Inventory, PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
+import type { DetectorState, Inventory, PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
 import { SaaswatchError, errors } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
@@ -26,6 +26,8 @@ export interface GoogleWorkspaceSourceOptions extends PollingSourceOptions {
   baseDir?: string;
   /** Where the Drive inventory goes; required when drive.inventory is on. */
   files?: Inventory;
+  /** Where Drive channels keep their last accepted message numbers across restarts (in memory when absent). */
+  state?: DetectorState;
 }
 
 class GoogleWorkspaceSource extends PollingSource<CursorState> implements WebhookSource {
@@ -40,7 +42,17 @@ class GoogleWorkspaceSource extends PollingSource<CursorState> implements Webhoo
     }
     const w = config.drive.watch;
     const channels = w
-      ? new DriveChannels({ address: w.address, token: w.token, ttlMs: w.ttl, renewBeforeMs: w.renew_before, logger: logger ?? silent(), now })
+      ? new DriveChannels({
+          address: w.address,
+          token: w.token,
+          ttlMs: w.ttl,
+          renewBeforeMs: w.renew_before,
+          logger: logger ?? silent(),
+          now,
+          state: opts.state,
+          stateKey: `source:${name}:drive-message-numbers`,
+          maxMessageJump: w.max_message_jump,
+        })
       : undefined;
     let clients: GoogleClients | undefined;
     super({
@@ -190,6 +202,7 @@ export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
       ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
       ...(deps.once ? { once: true } : {}),
       ...(deps.files ? { files: deps.files } : {}),
+      ...(deps.state ? { state: deps.state } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
   },

@@ -5,12 +5,21 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { drive_v3 } from '@googleapis/drive';
 import type { Logger } from 'pino';
-import type { Secret, WebhookRequest, WebhookResponse, WebhookRoute } from '../../core/index.js';
+import type { DetectorState, Secret, WebhookRequest, WebhookResponse, WebhookRoute } from '../../core/index.js';
 import { withRetry, type RetryOptions } from './request.js';
 
 export const DRIVE_WEBHOOK_PATH = '/webhooks/google-drive';
 /** Drive change notifications carry no body; anything large is not Google. */
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** How far past the last accepted message number a notification may jump (drive.watch.max_message_jump). */
+export const DEFAULT_MAX_MESSAGE_JUMP = 1_000_000;
+
+/**
+ * The one answer to a notification that does not prove its channel: unknown or expired channel, bad
+ * token, other resource. Byte for byte the same, so a prober learns nothing about which ids exist.
+ */
+const REFUSED: WebhookResponse = Object.freeze({ status: 401, headers: Object.freeze({ 'content-type': 'text/plain; charset=utf-8' }), body: 'notification refused\n' });
 
 /** What the cursor keeps about a channel: enough to verify its notifications and stop it after a restart. */
 export interface ChannelState {
@@ -33,6 +42,15 @@ export interface DriveChannelsOptions {
   renewBeforeMs: number;
   logger: Logger;
   now: () => number;
+  /**
+   * Where each channel's highest accepted message number is kept (written through, before the 200),
+   * so a restart does not accept old notifications again; in memory only when absent.
+   */
+  state?: DetectorState | undefined;
+  /** The state key (one per source): `{ channelId: lastMessage }` of the live channels. */
+  stateKey?: string;
+  /** A message number more than this past the last accepted one is refused (default 1,000,000). */
+  maxMessageJump?: number;
 }
 
 /** Each channel's token is an HMAC of its id: per-channel secrets that survive a restart without being stored. */
@@ -47,12 +65,18 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb) && a.length === b.length;
 }
 
+const text = (status: number, body: string): WebhookResponse => ({ status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${body}\n` });
+
 export class DriveChannels {
   readonly #opts: DriveChannelsOptions;
   readonly #known = new Map<string, KnownChannel>();
   #current: KnownChannel | undefined;
   #pending = false;
   #wake: (() => void) | undefined;
+  /** Message numbers saved by an earlier run, per channel id; read once, at the first notification that proves its channel. */
+  #saved: Promise<Map<string, number>> | undefined;
+  /** Saves run one after another, each writing the newest numbers: a slow save never overwrites a newer one. */
+  #saving: Promise<void> = Promise.resolve();
   /** Counters for tests and logs. */
   readonly stats = { accepted: 0, ignoredSync: 0, rejected: 0 };
 
@@ -160,38 +184,93 @@ export class DriveChannels {
     for (const [id, ch] of this.#known) if (ch.expiration <= now && ch !== this.#current) this.#known.delete(id);
   }
 
-  #reject(req: WebhookRequest, status: number, reason: string): WebhookResponse {
+  #reject(req: WebhookRequest, reason: string, answer: WebhookResponse): WebhookResponse {
     this.stats.rejected++;
-    this.#opts.logger.warn(
-      { path: req.path, remoteAddress: req.remoteAddress, channel: req.headers['x-goog-channel-id'], reason },
-      'Drive notification rejected.',
-    );
-    return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${reason}\n` };
+    // The log may say why (the operator's view); the answer may not (the caller's).
+    this.#opts.logger.warn({ path: req.path, remoteAddress: req.remoteAddress, channel: req.headers['x-goog-channel-id'], reason }, 'Drive notification rejected.');
+    return answer;
   }
 
-  /** Verifies one notification; `sync` is acknowledged and ignored, anything else queues a changes poll. */
-  handle(req: WebhookRequest): WebhookResponse {
+  /** The message numbers an earlier run saved, read once; a failed read is tried again by the next notification. */
+  #savedNumbers(): Promise<Map<string, number>> {
+    const state = this.#opts.state;
+    if (!state || !this.#opts.stateKey) return Promise.resolve(new Map());
+    this.#saved ??= state.getState(this.#opts.stateKey).then(
+      (v) => {
+        const out = new Map<string, number>();
+        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+          for (const [id, n] of Object.entries(v)) if (Number.isSafeInteger(n) && (n as number) > 0) out.set(id, n as number);
+        }
+        return out;
+      },
+      (err: unknown) => {
+        this.#saved = undefined;
+        throw err;
+      },
+    );
+    return this.#saved;
+  }
+
+  /** Writes every live channel's number, after any save still running (so the newest always lands last). */
+  #save(saved: Map<string, number>): Promise<void> {
+    const state = this.#opts.state;
+    const key = this.#opts.stateKey;
+    if (!state || !key) return Promise.resolve();
+    const run = this.#saving.then(async () => {
+      const marks: Record<string, number> = {};
+      for (const ch of this.#known.values()) {
+        const n = Math.max(ch.lastMessage, saved.get(ch.id) ?? 0);
+        if (n > 0) marks[ch.id] = n;
+      }
+      await state.putState(key, marks);
+    });
+    this.#saving = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Verifies one notification; `sync` is acknowledged and ignored, anything else queues a changes poll.
+   * The message number is not covered by the token, so it is bounded: at most maxMessageJump past the
+   * last accepted one (else one forged huge number would shut out every genuine push until the
+   * channel renews), and never at or below it, across restarts.
+   */
+  async handle(req: WebhookRequest): Promise<WebhookResponse> {
     const h = req.headers;
-    const id = h['x-goog-channel-id'];
-    const ch = id ? this.#known.get(id) : undefined;
-    // Unknown and forged look the same from outside: neither tells a prober which channel ids exist.
-    if (!ch || ch.expiration <= this.#opts.now()) return this.#reject(req, 401, 'unknown or expired channel');
-    const token = h['x-goog-channel-token'];
-    if (token === undefined || !safeEqual(token, channelToken(this.#opts.token, ch.id))) return this.#reject(req, 401, 'bad channel token');
-    if (ch.resourceId !== undefined && h['x-goog-resource-id'] !== ch.resourceId) return this.#reject(req, 401, 'resource id does not match the channel');
-    const n = Number(h['x-goog-message-number']);
-    if (!Number.isSafeInteger(n) || n < 1) return this.#reject(req, 400, 'missing or invalid X-Goog-Message-Number');
+    const id = h['x-goog-channel-id'] ?? '';
+    // The token is checked against the id given, known or not, before anything is looked up: an
+    // unknown channel costs the same HMAC and constant-time compare as a bad token, and gets the same answer.
+    const tokenOk = safeEqual(h['x-goog-channel-token'] ?? '', channelToken(this.#opts.token, id));
+    const ch = this.#known.get(id);
+    const live = ch !== undefined && ch.expiration > this.#opts.now();
+    const resourceOk = ch?.resourceId === undefined || h['x-goog-resource-id'] === ch.resourceId;
+    if (!(tokenOk && live && resourceOk)) {
+      return this.#reject(req, !live ? 'unknown or expired channel' : !tokenOk ? 'bad channel token' : 'resource id does not match the channel', REFUSED);
+    }
+    const raw = h['x-goog-message-number'];
+    const n = raw !== undefined && /^\s*\d{1,16}\s*$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1) return this.#reject(req, 'missing or invalid X-Goog-Message-Number', text(400, 'missing or invalid X-Goog-Message-Number'));
+    const saved = await this.#savedNumbers();
+    // Read after the await: another notification of this channel may have moved it meanwhile.
+    const last = Math.max(ch.lastMessage, saved.get(ch.id) ?? 0);
     // Refusing an old number loses nothing: the later notification already queued a poll that
     // reads every change since the stored page token.
-    if (n <= ch.lastMessage) return this.#reject(req, 401, 'replayed message number');
+    if (n <= last) return this.#reject(req, 'replayed message number', text(401, 'replayed message number'));
+    const limit = this.#opts.maxMessageJump ?? DEFAULT_MAX_MESSAGE_JUMP;
+    if (n - last > limit) return this.#reject(req, `message number jumps more than ${limit} past the last accepted one`, text(401, 'message number out of range'));
     ch.lastMessage = n;
-    if (h['x-goog-resource-state'] === 'sync') {
-      this.stats.ignoredSync++;
-      return { status: 200 };
+    const sync = h['x-goog-resource-state'] === 'sync';
+    if (sync) this.stats.ignoredSync++;
+    else {
+      this.stats.accepted++;
+      this.#pending = true;
+      this.#wake?.();
     }
-    this.stats.accepted++;
-    this.#pending = true;
-    this.#wake?.();
+    try {
+      await this.#save(saved);
+    } catch (err) {
+      // The notification is genuine and its poll is queued; only the restart protection of this number is weaker.
+      this.#opts.logger.warn({ err, channel: ch.id }, 'Could not save the Drive message number; a restart may accept it again.');
+    }
     return { status: 200 };
   }
 
@@ -200,7 +279,7 @@ export class DriveChannels {
       method: 'POST',
       path: DRIVE_WEBHOOK_PATH,
       maxBodyBytes: MAX_BODY_BYTES,
-      handle: async (req) => this.handle(req),
+      handle: (req) => this.handle(req),
     };
   }
 }

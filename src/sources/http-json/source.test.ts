@@ -73,7 +73,8 @@ describe('http-json source against a local API', () => {
 
   it('keeps its promise across the polls of one run: the next poll does not move the watermark back', async () => {
     const f = await fake({ shape: 'wrapped', paging: 'body_link', pageSize: 10 });
-    const src = source(f, { paging: { type: 'next_link', next_path: 'links.next' }, page_size: 10, page_size_param: 'limit' }, { once: false });
+    // min_poll_interval 0s: the wake below polls at once (the clock is pinned, so 10 s would never pass).
+    const src = source(f, { paging: { type: 'next_link', next_path: 'links.next' }, page_size: 10, page_size_param: 'limit', min_poll_interval: '0s' }, { once: false });
     const ac = new AbortController();
     const marks: number[] = [];
     for await (const b of src.batches({ cursor: undefined, signal: ac.signal })) {
