@@ -15,8 +15,8 @@ import { explainInput, formatExplanation, formatMapping } from '../sources/json-
 import { createJsonLogsSource, type JsonLogsConfig } from '../sources/json-logs/source.js';
 import { EXIT, EXPLAIN_RECORDS } from './options.js';
 import { ProgressBar } from './progress.js';
+import { errText, out, outJson } from './terminal.js';
 
-const out = (line = '') => process.stdout.write(`${line}\n`);
 const num = (n: number) => n.toLocaleString('en-US');
 
 async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>, opts: { once?: boolean; now: Clock }): Promise<T> {
@@ -34,7 +34,7 @@ function stopSignal(): AbortSignal {
   const ac = new AbortController();
   const stop = () => {
     if (ac.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after the current batch (Ctrl-C again to quit now)\n');
+    errText('\nstopping after the current batch (Ctrl-C again to quit now)');
     ac.abort();
   };
   process.on('SIGINT', stop);
@@ -54,7 +54,7 @@ async function ingestSources(app: App, sources: Source[], label: string, showPro
       signal: stopSignal(),
       // A one-shot poll has no time to receive pushes; only a long-running one listens.
       listen: once ? false : { host: app.config.server.host, port: app.config.server.port },
-      onListening: (server, routes) => process.stderr.write(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})\n`),
+      onListening: (server, routes) => errText(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})`),
       onBatch: (batch, s) => {
         if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
       },
@@ -155,7 +155,7 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
 export async function alerts(opts: { config?: string; limit: number; json?: boolean }, now: Clock): Promise<number> {
   await withApp(opts.config, async (app) => {
     for (const a of await app.store.listAlerts({ limit: opts.limit })) {
-      if (opts.json) out(JSON.stringify(a));
+      if (opts.json) outJson(a);
       else out(`${a.createdAt}  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.description}`);
     }
   }, { now });

@@ -7,6 +7,7 @@ import { clockFrom, systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors, SaaswatchError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, EXPLAIN_RECORDS, intOption } from './options.js';
+import { errText } from './terminal.js';
 
 export { EXIT } from './options.js';
 
@@ -142,10 +143,10 @@ export async function main(argv: string[], opts: { now?: Clock } = {}): Promise<
     }
     if (err instanceof SaaswatchError) {
       // The catalogue decides the exit code: 2 when the user must change something before retrying.
-      process.stderr.write(`error: ${err.message}\nfix: ${err.fix}\n`);
+      errText(`error: ${err.message}\nfix: ${err.fix}`);
       return err.exitCode;
     }
-    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    errText(`error: ${errorMessage(err)}`);
     return EXIT.error;
   }
 }
