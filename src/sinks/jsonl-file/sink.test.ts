@@ -58,6 +58,20 @@ describe('jsonl-file sink', () => {
     expect(statSync(join(dataDir, 'alerts.jsonl')).mode & 0o777).toBe(0o600);
   });
 
+  it('creates the file 0600 and its folders 0700 whatever the umask', async () => {
+    const umask = process.umask(0);
+    try {
+      const dataDir = join(dir, 'open', 'data');
+      const sink = jsonlFileSinkPlugin.create('file', jsonlFileConfigSchema.parse({}), { logger: silentLogger, dataDir });
+      await sink.deliver(sampleAlert(), ctx('dlv_1'));
+      expect(statSync(join(dataDir, 'alerts.jsonl')).mode & 0o777).toBe(0o600);
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dir, 'open')).mode & 0o777).toBe(0o700);
+    } finally {
+      process.umask(umask);
+    }
+  });
+
   it('rejects unknown config keys', () => {
     expect(jsonlFileConfigSchema.safeParse({ pth: 'x' }).success).toBe(false);
   });
