@@ -104,7 +104,7 @@ export async function run(opts: { config?: string; progress: boolean; once?: boo
     if (!app.config.sources.length) {
       throw errors.configInvalid({ path: 'sources', problem: 'nothing to run', fix: `add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\`` });
     }
-    await app.store.purgeEventsBefore(now() - app.config.storage.retention);
+    await app.store.purgeEventsBefore(now() - app.config.storage.retention.events);
     const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
     return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
   }, { now, ...(opts.once ? { once: true } : {}) });

@@ -15,7 +15,7 @@ function overriding(store: Store, over: (real: Store) => Partial<Store>): Store 
 }
 
 function breaking(h: StoreHarness, over: (real: Store) => Partial<Store>): StoreHarness {
-  return { ...h, open: async () => overriding(await h.open(), over) };
+  return { ...h, open: async (o) => overriding(await h.open(o), over) };
 }
 
 /** Hands out due deliveries newest first: retried deliveries would starve behind fresh ones. */
