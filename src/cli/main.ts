@@ -1,6 +1,7 @@
 /**
- * The saaswatch command line: run, ingest, alerts, config check/schema, rules test, version. Each
- * action imports its implementation when it runs, so `--help` and `version` load only commander.
+ * The saaswatch command line: run, ingest, demo, alerts, dead-letters, purge, config check/schema,
+ * rules test, version. Each action imports its implementation when it runs, so `--help` and
+ * `version` load only commander.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { clockFrom, systemClock, type Clock } from '../core/clock.js';
@@ -92,6 +93,14 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('-n, --limit <n>', `how many (1 to ${num(MAX_LIST)})`, intOption(1, MAX_LIST), 50)
     .action(async (_opts, cmd: Command) => {
       process.exitCode = await (await commands()).deadLetters(optsOf(cmd), now);
+    });
+
+  program
+    .command('purge')
+    .description('delete stored rows older than their retention period (storage.retention), table by table, and print how many went')
+    .option('--dry-run', 'count what would be deleted, and delete nothing')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await commands()).purge(optsOf(cmd), now);
     });
 
   const rules = program.command('rules').description('work with Sigma rules');
