@@ -42,4 +42,11 @@ describe('safeJsonLine', () => {
     expect(line).toContain('\\u202e');
     expect(JSON.parse(line)).toEqual(value);
   });
+
+  it('keeps the whitespace between JSON values (a log line ends in a newline)', () => {
+    const text = `${JSON.stringify({ a: '\u202e' })}\n${JSON.stringify({ b: 1 }, null, 2)}\n`;
+    const safe = safeJsonLine(text);
+    expect(safe.split('\n')).toHaveLength(text.split('\n').length);
+    expect(safe.startsWith('{"a":"\\u202e"}\n')).toBe(true);
+  });
 });

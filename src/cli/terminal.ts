@@ -33,11 +33,18 @@ export function safeText(text: string): string {
 }
 
 /**
- * A line of JSON made safe the same way, and still JSON: JSON.stringify escapes C0 but leaves DEL,
- * C1 and bidi characters raw, and these can only occur inside strings, where `\uXXXX` is valid.
+ * What JSON leaves raw of the above: serializers escape C0 inside strings, and C0 outside strings is
+ * whitespace (a log line's final newline), so only DEL, C1 and the Unicode ones remain.
+ */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const JSON_UNSAFE_ONE = new RegExp(JSON_UNSAFE.source);
+
+/**
+ * JSON text (a line, or several) made safe the same way, and still JSON that parses to the same
+ * value: the characters JSON leaves raw can only occur inside strings, where `\uXXXX` is valid.
  */
 export function safeJsonLine(json: string): string {
-  return UNSAFE_ONE.test(json) ? json.replace(UNSAFE, (c) => `\\u${hex(c, 4)}`) : json;
+  return JSON_UNSAFE_ONE.test(json) ? json.replace(JSON_UNSAFE, (c) => `\\u${hex(c, 4)}`) : json;
 }
 
 /** Writes one line of command output to stdout, escaped. */

@@ -67,8 +67,10 @@ describeEachDialect('hostile ops', (fresh, dialect) => {
     const cfg = configFor(db);
     const file = hostileLog(db);
 
-    const ingest = await runCli(['-c', cfg, 'ingest', file, '--no-progress'], at(NOW));
+    // At debug the log names the alert's entity on stderr too.
+    const ingest = await runCli(['-c', cfg, 'ingest', file, '--no-progress'], { env: { SAASWATCH_NOW: NOW, SAASWATCH_LOG_LEVEL: 'debug' } });
     expect(ingest.code, ingest.stderr).toBe(3);
+    expect(ingest.stderr).toContain('eve\\u001b]0;pwned\\u0007\\u001b[2j\\r\\u202egnp.exe@example.com');
     expect(await db.count('events')).toBe(6);
     expect(await db.count('dead_letters')).toBe(1);
     expect(await db.count('alerts')).toBe(1);
