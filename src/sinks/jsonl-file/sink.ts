@@ -1,5 +1,5 @@
 /** jsonl-file sink: appends each alert as one JSON line, skipping deliveries the file already holds. */
-import { open, stat } from 'node:fs/promises';
+import { chmod, open, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert, DeliveryContext, PluginDeps, Sink, SinkPlugin } from '../../core/index.js';
@@ -80,7 +80,13 @@ export class JsonlFileSink implements Sink {
     ensurePrivateDir(dirname(this.path));
     let size: number;
     try {
-      size = (await stat(this.path)).size;
+      const st = await stat(this.path);
+      size = st.size;
+      // A file an older version made 0644: ours, so made the owner's alone, as the database is.
+      if (st.isFile() && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) {
+        await chmod(this.path, st.mode & PRIVATE_FILE_MODE);
+        this.#logger?.debug({ sink: this.name, path: this.path }, 'alerts file was readable by group or others; made it owner-only (0600)');
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // 'ax' creates it or fails if another writer just did; either way it exists now. The chmod
