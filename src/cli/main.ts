@@ -8,7 +8,7 @@ import { clockFrom, systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors, SaaswatchError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, EXPLAIN_RECORDS, intOption } from './options.js';
-import { errText } from './terminal.js';
+import { errText, safeLines } from './terminal.js';
 
 export { EXIT } from './options.js';
 
@@ -41,6 +41,8 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('-c, --config <file>', 'config file (default ./saaswatch.yml, then ~/.config/saaswatch/config.yml)')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')
+    // Usage errors quote the arguments given, which may be a file name from a hostile folder.
+    .configureOutput({ writeErr: (text) => process.stderr.write(safeLines(text)) })
     .exitOverride();
   /** The command's own options merged with the global ones (`--config`). */
   const optsOf = <T>(cmd: Command) => cmd.optsWithGlobals() as T;

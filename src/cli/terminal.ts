@@ -62,5 +62,10 @@ export function outJson(value: unknown): void {
  * error lists one problem per line; anything else a terminal acts on is escaped.
  */
 export function errText(text: string): void {
-  process.stderr.write(`${text.split('\n').map(safeText).join('\n')}\n`);
+  process.stderr.write(`${safeLines(text)}\n`);
+}
+
+/** `text` escaped as safeText does, line by line, keeping its line breaks. */
+export function safeLines(text: string): string {
+  return text.split('\n').map(safeText).join('\n');
 }
