@@ -42,3 +42,9 @@ export const forgetsState = (h: StoreHarness): StoreHarness =>
     putState: async () => undefined,
     commitBatch: async ({ state: _dropped, ...batch }) => real.commitBatch(batch),
   }));
+
+/** Deletes on a dry run: `purge --dry-run` would destroy what it was asked only to count. */
+export const purgesOnDryRun = (h: StoreHarness): StoreHarness =>
+  breaking(h, (real) => ({
+    purge: async (before) => real.purge(before),
+  }));
