@@ -141,13 +141,10 @@ describeEachDialect('hostile ops', (fresh, dialect) => {
     expect(run.code, run.stderr).toBe(0);
     expect(await sizes()).toEqual({ events: 0, dead_letters: 0, alerts: 0, deliveries: 0 });
 
-    if (dialect === 'sqlite') {
-      // Created by the CLI under umask 022, yet the owner's alone.
-      const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
-      const path = String(db.storage.path);
-      expect([mode(join(db.dir, 'data')), mode(path)]).toEqual(['700', '600']);
-    }
+    // Created by the CLI under umask 022, yet the owner's alone: the alerts file and its folder, and on
+    // SQLite the database and its folder.
     const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
     expect([mode(join(db.dir, '.saaswatch')), mode(join(db.dir, '.saaswatch', 'alerts.jsonl'))]).toEqual(['700', '600']);
+    if (dialect === 'sqlite') expect([mode(join(db.dir, 'data')), mode(String(db.storage.path))]).toEqual(['700', '600']);
   });
 });
