@@ -1,5 +1,4 @@
 /** Wires a validated config into running parts: store, detectors, sinks, outbox and pipeline. */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
@@ -11,7 +10,7 @@ import { Outbox } from './pipeline/outbox.js';
 import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
 import { lookupPlugin, registry, type Registry } from './registry.js';
-import { openStore } from './storage/index.js';
+import { ensurePrivateDir, openStore } from './storage/index.js';
 
 export interface App {
   config: Config;
@@ -25,14 +24,15 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function openConfiguredStore(config: Config, now?: Clock): Promise<Store> {
+export async function openConfiguredStore(config: Config, now?: Clock, logger?: Logger): Promise<Store> {
   const s = config.storage;
-  const clock = now ? { now } : {};
+  const extra = { ...(now ? { now } : {}), ...(logger ? { logger } : {}) };
   if (s.type === 'sqlite') {
-    if (s.path !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
-    return openStore({ dialect: 'sqlite', path: s.path, ...clock });
+    // 0700 when created here: it holds the database and the alerts file.
+    if (s.path !== ':memory:') ensurePrivateDir(config.dataDir);
+    return openStore({ dialect: 'sqlite', path: s.path, ...extra });
   }
-  return openStore({ dialect: 'postgres', url: s.url, schema: s.schema, poolSize: s.pool_size, ...clock });
+  return openStore({ dialect: 'postgres', url: s.url, schema: s.schema, poolSize: s.pool_size, ...extra });
 }
 
 export async function createApp(
@@ -43,7 +43,7 @@ export async function createApp(
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   // One clock for the store's stamps, the pollers, alerts and the outbox: a run pinned in time is pinned everywhere.
   const now = opts.now ?? systemClock;
-  const store = await openConfiguredStore(config, now);
+  const store = await openConfiguredStore(config, now, logger);
   const state = new StagedState(store);
   const deps: PluginDeps = {
     logger,

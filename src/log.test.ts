@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { errors } from './core/index.js';
 import { loggerOptions, scrubSecrets } from './log.js';
 
-function capture(): { logger: pino.Logger; lines: () => Record<string, any>[] } {
+function capture(): { logger: pino.Logger; lines: () => Record<string, any>[]; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -13,10 +13,22 @@ function capture(): { logger: pino.Logger; lines: () => Record<string, any>[] } 
     },
   });
   const logger = pino(loggerOptions('info'), stream);
-  return { logger, lines: () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>) };
+  return { logger, lines: () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>), text: () => chunks.join('') };
 }
 
 describe('logger', () => {
+  it('writes DEL, C1 and bidi overrides from logged data as JSON escapes, one line per entry', () => {
+    const { logger, lines, text } = capture();
+    const entity = 'user:eve\u202egnp.exe\u0085\x7f\x1b[2J';
+    logger.info({ entity }, 'Alert raised.');
+    logger.info('next');
+    const all = lines();
+    expect(all.map((l) => l.msg)).toEqual(['Alert raised.', 'next']);
+    expect(all[0]!.entity).toBe(entity);
+    expect(text()).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
+    expect(text()).toContain('eve\\u202egnp.exe\\u0085\\u007f\\u001b[2J');
+  });
+
   it('logs the error object: code, retryable, details, stack and the cause survive', () => {
     const { logger, lines } = capture();
     const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });

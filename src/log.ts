@@ -1,5 +1,6 @@
 /** One pino logger for the process: quiet by default, secrets redacted by path and scrubbed from error text. */
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { safeJsonLine } from './cli/terminal.js';
 
 export type { Logger };
 
@@ -40,6 +41,9 @@ export function loggerOptions(level?: string): LoggerOptions {
     base: undefined,
     redact: { paths: REDACT, censor: '[redacted]' },
     serializers: { err: serializeError },
+    // Log lines quote users, entities and file names from the data: JSON escapes C0 but leaves DEL,
+    // C1 and bidi overrides raw, which a terminal showing stderr would act on.
+    hooks: { streamWrite: safeJsonLine },
   };
 }
 

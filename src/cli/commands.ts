@@ -3,7 +3,7 @@
  * `--help` and `version` never load the app, the SDKs, the demo or the fakes.
  */
 import { dirname, join, resolve } from 'node:path';
-import { createApp, runSources, type App } from '../app.js';
+import { createApp, openConfiguredStore, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { errors, type Clock, type Source } from '../core/index.js';
 import { runDemo } from '../demo/demo.js';
@@ -15,8 +15,9 @@ import { explainInput, formatExplanation, formatMapping } from '../sources/json-
 import { createJsonLogsSource, type JsonLogsConfig } from '../sources/json-logs/source.js';
 import { EXIT, EXPLAIN_RECORDS } from './options.js';
 import { ProgressBar } from './progress.js';
+import { formatPeriod, PURGED_TABLES, retentionCutoffs, startPurgeSchedule } from './retention.js';
+import { errText, out, outJson } from './terminal.js';
 
-const out = (line = '') => process.stdout.write(`${line}\n`);
 const num = (n: number) => n.toLocaleString('en-US');
 
 async function withApp<T>(configPath: string | undefined, fn: (app: App) => Promise<T>, opts: { once?: boolean; now: Clock }): Promise<T> {
@@ -34,7 +35,7 @@ function stopSignal(): AbortSignal {
   const ac = new AbortController();
   const stop = () => {
     if (ac.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after the current batch (Ctrl-C again to quit now)\n');
+    errText('\nstopping after the current batch (Ctrl-C again to quit now)');
     ac.abort();
   };
   process.on('SIGINT', stop);
@@ -54,7 +55,7 @@ async function ingestSources(app: App, sources: Source[], label: string, showPro
       signal: stopSignal(),
       // A one-shot poll has no time to receive pushes; only a long-running one listens.
       listen: once ? false : { host: app.config.server.host, port: app.config.server.port },
-      onListening: (server, routes) => process.stderr.write(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})\n`),
+      onListening: (server, routes) => errText(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})`),
       onBatch: (batch, s) => {
         if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
       },
@@ -104,8 +105,14 @@ export async function run(opts: { config?: string; progress: boolean; once?: boo
     if (!app.config.sources.length) {
       throw errors.configInvalid({ path: 'sources', problem: 'nothing to run', fix: `add a source to ${app.config.file ?? 'saaswatch.yml'} or use \`saaswatch ingest FILE\`` });
     }
-    await app.store.purgeEventsBefore(now() - app.config.storage.retention);
-    const stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
+    // Retention at start, then hourly while the sources run; a one-shot run purges at start only.
+    const purges = await startPurgeSchedule(app.store, app.config.storage.retention, { now, logger: app.logger, ...(opts.once ? { once: true } : {}) });
+    let stats: IngestStats;
+    try {
+      stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
+    } finally {
+      await purges.stop();
+    }
     return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
   }, { now, ...(opts.once ? { once: true } : {}) });
 }
@@ -155,7 +162,7 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
 export async function alerts(opts: { config?: string; limit: number; json?: boolean }, now: Clock): Promise<number> {
   await withApp(opts.config, async (app) => {
     for (const a of await app.store.listAlerts({ limit: opts.limit })) {
-      if (opts.json) out(JSON.stringify(a));
+      if (opts.json) outJson(a);
       else out(`${a.createdAt}  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.description}`);
     }
   }, { now });
@@ -170,6 +177,30 @@ export async function deadLetters(opts: { config?: string; limit: number }, now:
     }
   }, { now });
   return EXIT.ok;
+}
+
+/**
+ * Deletes what is older than its table's retention period and prints, per table, how many rows went
+ * (or, with --dry-run, would go). Opens the store alone: no detectors, sinks or enrichment.
+ */
+export async function purge(opts: { config?: string; dryRun?: boolean }, now: Clock): Promise<number> {
+  const config = loadConfig(registry, { path: opts.config });
+  const store = await openConfiguredStore(config, now);
+  try {
+    const periods = config.storage.retention;
+    const cutoffs = retentionCutoffs(periods, now());
+    const counts = await store.purge(cutoffs, { dryRun: opts.dryRun === true });
+    const width = Math.max(...PURGED_TABLES.map((t) => t.period.length));
+    for (const t of PURGED_TABLES) {
+      const n = num(counts[t.count]).padStart(9);
+      const when = new Date(cutoffs[t.cutoff]).toISOString();
+      out(`${t.period.padEnd(width)} ${n} ${opts.dryRun ? 'to purge' : 'purged'}  older than ${formatPeriod(periods[t.period])} (${t.what} before ${when})`);
+    }
+    if (opts.dryRun) out('dry run: nothing was deleted');
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
 }
 
 /**

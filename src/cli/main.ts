@@ -1,12 +1,14 @@
 /**
- * The saaswatch command line: run, ingest, alerts, config check/schema, rules test, version. Each
- * action imports its implementation when it runs, so `--help` and `version` load only commander.
+ * The saaswatch command line: run, ingest, demo, alerts, dead-letters, purge, config check/schema,
+ * rules test, version. Each action imports its implementation when it runs, so `--help` and
+ * `version` load only commander.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { clockFrom, systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors, SaaswatchError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, EXPLAIN_RECORDS, intOption } from './options.js';
+import { errText, safeLines } from './terminal.js';
 
 export { EXIT } from './options.js';
 
@@ -39,6 +41,8 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('-c, --config <file>', 'config file (default ./saaswatch.yml, then ~/.config/saaswatch/config.yml)')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')
+    // Usage errors quote the arguments given, which may be a file name from a hostile folder.
+    .configureOutput({ writeErr: (text) => process.stderr.write(safeLines(text)) })
     .exitOverride();
   /** The command's own options merged with the global ones (`--config`). */
   const optsOf = <T>(cmd: Command) => cmd.optsWithGlobals() as T;
@@ -93,6 +97,14 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
       process.exitCode = await (await commands()).deadLetters(optsOf(cmd), now);
     });
 
+  program
+    .command('purge')
+    .description('delete stored rows older than their retention period (storage.retention), table by table, and print how many went')
+    .option('--dry-run', 'count what would be deleted, and delete nothing')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await commands()).purge(optsOf(cmd), now);
+    });
+
   const rules = program.command('rules').description('work with Sigma rules');
   rules
     .command('test')
@@ -142,10 +154,10 @@ export async function main(argv: string[], opts: { now?: Clock } = {}): Promise<
     }
     if (err instanceof SaaswatchError) {
       // The catalogue decides the exit code: 2 when the user must change something before retrying.
-      process.stderr.write(`error: ${err.message}\nfix: ${err.fix}\n`);
+      errText(`error: ${err.message}\nfix: ${err.fix}`);
       return err.exitCode;
     }
-    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    errText(`error: ${errorMessage(err)}`);
     return EXIT.error;
   }
 }

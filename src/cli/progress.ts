@@ -1,10 +1,15 @@
 /** A one-line progress bar for long ingests, drawn only when the output is a terminal. */
 import type { WriteStream } from 'node:tty';
+import { safeText } from './terminal.js';
 
 export class ProgressBar {
   #lastDraw = 0;
   #drawn = false;
-  constructor(private readonly out: NodeJS.WriteStream | WriteStream, private readonly label: string) {}
+  private readonly label: string;
+  constructor(private readonly out: NodeJS.WriteStream | WriteStream, label: string) {
+    // The label is a file name: data an attacker may choose, drawn on the operator's terminal.
+    this.label = safeText(label);
+  }
 
   get enabled(): boolean {
     return Boolean(this.out.isTTY);

@@ -99,6 +99,9 @@ function rows(s: JsonSchema, prefix = ''): string[] {
     const desc = [(prop.description as string | undefined) ?? '', required.has(key) ? '**Required.**' : ''].filter(Boolean).join(' ');
     out.push(`| \`${k}\` | ${cell(typeOf(prop))} | ${cell(fmtDefault(prop.default))} | ${cell(desc)} |`);
     if (prop.type === 'object' && prop.properties) out.push(...rows(prop, `${k}.`));
+    // A key written either plainly or as a mapping (storage.retention): the mapping's keys too.
+    const mapping = ((prop.anyOf ?? []) as JsonSchema[]).find((f) => f.type === 'object' && f.properties);
+    if (mapping) out.push(...rows(mapping, `${k}.`));
     const items = prop.items as JsonSchema | undefined;
     if (prop.type === 'array' && items?.type === 'object' && items.properties) out.push(...rows(items, `${k}[].`));
   }

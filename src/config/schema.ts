@@ -1,6 +1,6 @@
 /** The top-level config shape; each plugin's own section is validated by that plugin's schema. */
 import { z } from 'zod';
-import { zDuration } from '../core/index.js';
+import { zDuration, zStrictObject } from '../core/index.js';
 import { enrichConfigSchema } from '../enrich/index.js';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -16,7 +16,40 @@ export const pluginEntry = z
   })
   .catchall(z.unknown());
 
-const retention = zDuration.prefault('90d').describe('Stored events older than this are deleted when `saaswatch run` starts.');
+/**
+ * How long each table keeps its rows; `saaswatch purge` and `saaswatch run` (at start, then hourly)
+ * delete what is older. Detector state, cursors, blocks, files and identities are current state, not
+ * history, and are never purged by age (a detector's rows refer to each other; it prunes its own).
+ */
+export const retentionPeriodsSchema = zStrictObject(
+  {
+    events: zDuration.prefault('90d').describe('Events whose event time is older than this.'),
+    dead_letters: zDuration.prefault('30d').describe('Rejected records stored longer ago than this.'),
+    alerts: zDuration
+      .prefault('365d')
+      .describe('Alerts (any status) not raised or updated for this long, with their deliveries; never one with a delivery still pending.'),
+    deliveries: zDuration.prefault('30d').describe('Deliveries that were delivered or failed longer ago than this; pending ones are never purged.'),
+    audit_log: zDuration.prefault('365d').describe('Audit entries (user blocks, ...) older than this.'),
+  },
+  'storage.retention',
+);
+
+export type RetentionPeriods = z.output<typeof retentionPeriodsSchema>;
+
+const retention = z
+  .union([zDuration, retentionPeriodsSchema], {
+    // A union's own error says only "none of the allowed forms": name the problem of the form the value has.
+    error: (iss) => {
+      if (iss.code !== 'invalid_union') return undefined;
+      const form = typeof iss.input === 'object' && iss.input !== null ? iss.errors[1] : iss.errors[0];
+      if (!form?.length) return undefined;
+      return form.map((e) => (e.path.length ? `${e.path.join('.')}: ${e.message}` : e.message)).join('; ');
+    },
+  })
+  // A plain duration is the events period, as before there were others; the rest keep their defaults.
+  .transform((v): RetentionPeriods => (typeof v === 'number' ? retentionPeriodsSchema.parse({ events: `${v}ms` }) : v))
+  .prefault('90d')
+  .describe('How long stored rows are kept: one duration (the events period), or a period per table (below).');
 
 export const storageSchema = z
   .discriminatedUnion('type', [

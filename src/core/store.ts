@@ -178,6 +178,42 @@ export interface Audit {
   listAudit(limit?: number): Promise<AuditEntry[]>;
 }
 
+/**
+ * Cut-off instants (epoch ms) per table for a purge: rows older than their table's cut-off go. A
+ * table without a cut-off is left alone.
+ */
+export interface PurgeCutoffs {
+  /** Events whose event time is before this. */
+  events?: number;
+  /** Dead letters stored before this. */
+  deadLetters?: number;
+  /**
+   * Alerts last raised or updated before this, whatever their status, unless one of their deliveries
+   * is pending or delivering; their deliveries go with them.
+   */
+  alerts?: number;
+  /** Deliveries delivered or failed (last updated) before this; pending and delivering ones never go. */
+  deliveries?: number;
+  /** Audit entries made before this. */
+  auditLog?: number;
+}
+
+/** Rows a purge removed (or, on a dry run, would remove) per table. */
+export interface PurgeCounts {
+  events: number;
+  deadLetters: number;
+  alerts: number;
+  /** Those purged for their own age and those that went with their alert. */
+  deliveries: number;
+  auditLog: number;
+}
+
+/** Retention: removes rows past their table's period, on a schedule (`run`) and on demand (`purge`). */
+export interface Retention {
+  /** Deletes what the cut-offs select, table by table; with dryRun, only counts it. */
+  purge(before: PurgeCutoffs, opts?: { dryRun?: boolean }): Promise<PurgeCounts>;
+}
+
 /** Opening concerns of one database: which dialect, its schema version, closing it. */
 export interface StoreLifecycle {
   readonly dialect: 'sqlite' | 'postgres';
@@ -191,4 +227,4 @@ export interface StoreLifecycle {
  * use (the pipeline an EventLog, the outbox an AlertOutbox, detectors a DetectorState, ...), so a
  * new consumer's needs, and a fake for its tests, stay as small as its job.
  */
-export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit {}
+export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit, Retention {}

@@ -1,14 +1,15 @@
 /** The one place where SQLite and PostgreSQL differ: connecting, write transactions, the event fast path, row locks. */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { EventKey } from '../core/store.js';
 import { eventRow, storedTime, writeEventColumns } from './event-row.js';
 import { Checkpointer } from './checkpointer.js';
+import { preparePrivateDbFile } from './files.js';
 import { SqliteWriter, type WriteStep } from './sqlite-writer.js';
 import type { DialectName } from './dialect-name.js';
 import type { Database, EventsTable } from './schema.js';
@@ -135,8 +136,11 @@ function chunkedSteps(n: number, order: number[] | undefined, write: (i: number,
 }
 
 
-export function openSqlite(path: string): Backend {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(resolve(path)), { recursive: true });
+export function openSqlite(path: string, opts: { logger?: Logger } = {}): Backend {
+  if (path !== ':memory:' && path !== '') {
+    const tightened = preparePrivateDbFile(path);
+    if (tightened.length) opts.logger?.debug({ files: tightened }, 'database files were readable by group or others; made them owner-only (0600)');
+  }
   const raw = new BetterSqlite3(path);
   try {
     raw.pragma('journal_mode = WAL');

@@ -1,6 +1,6 @@
 /** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
 import { randomUUID } from 'node:crypto';
-import { Migrator, type Compilable, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { Migrator, type Compilable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { SaaswatchError } from '../core/errors.js';
@@ -8,7 +8,8 @@ import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type {
   EventKey,
-  AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, Store,
+  AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, PurgeCounts,
+  PurgeCutoffs, Store,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { toStorageError } from './errors.js';
@@ -127,6 +128,38 @@ function applyEventFilters<O>(
   if (q.sourceIp !== undefined) out = out.where('source_ip', '=', q.sourceIp);
   if (q.provider !== undefined) out = out.where('provider', '=', q.provider);
   return out;
+}
+
+/** Deliveries a purge may never remove: the outbox still owes them, or holds them right now. */
+const UNFINISHED: DeliveryStatus[] = ['pending', 'delivering'];
+
+/** Ids of the alerts last raised or updated before `cut` that owe no delivery. */
+function purgeableAlerts(db: Kysely<Database>, cut: number) {
+  return db
+    .selectFrom('alerts')
+    .select('alerts.id')
+    .where('alerts.updated_at', '<', cut)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.alert_id', '=', 'alerts.id').where('deliveries.status', 'in', UNFINISHED))),
+    );
+}
+
+/**
+ * The deliveries a purge removes: finished ones older than their own cut-off, and every one of an
+ * alert that goes (all finished, since an alert owing one stays), so none is left without its alert.
+ */
+function purgeableDeliveries<QB extends SelectQueryBuilder<Database, 'deliveries', any> | DeleteQueryBuilder<Database, 'deliveries', any>>(
+  db: Kysely<Database>,
+  qb: QB,
+  before: PurgeCutoffs,
+): QB {
+  const { deliveries, alerts } = before;
+  return (qb as SelectQueryBuilder<Database, 'deliveries', unknown>).where((eb) =>
+    eb.or([
+      ...(deliveries === undefined ? [] : [eb.and([eb('status', 'in', ['delivered', 'failed']), eb('updated_at', '<', deliveries)])]),
+      ...(alerts === undefined ? [] : [eb('alert_id', 'in', purgeableAlerts(db, alerts))]),
+    ]),
+  ) as unknown as QB;
 }
 
 function withLimit<T extends { limit(n: number): T }>(qb: T, limit: number | undefined): T {
@@ -264,6 +297,50 @@ export class SqlStore implements Store {
       const res = await tx.deleteFrom('events').where('ts', '<', before).executeTakeFirst();
       return Number(res.numDeletedRows);
     });
+  }
+
+  async purge(before: PurgeCutoffs, opts: { dryRun?: boolean } = {}): Promise<PurgeCounts> {
+    const counts: PurgeCounts = { events: 0, deadLetters: 0, alerts: 0, deliveries: 0, auditLog: 0 };
+    const n = (row: { n: unknown } | undefined) => Number(row?.n ?? 0);
+    const deleted = (res: { numDeletedRows: bigint }) => Number(res.numDeletedRows);
+    const db = this.#db;
+    if (opts.dryRun) {
+      return this.#guard('purge', async () => {
+        const total = () => db.fn.countAll().as('n');
+        if (before.events !== undefined) counts.events = n(await db.selectFrom('events').select(total()).where('ts', '<', before.events).executeTakeFirst());
+        if (before.deadLetters !== undefined) {
+          counts.deadLetters = n(await db.selectFrom('dead_letters').select(total()).where('created_at', '<', before.deadLetters).executeTakeFirst());
+        }
+        if (before.alerts !== undefined) {
+          counts.alerts = n(await db.selectFrom(purgeableAlerts(db, before.alerts).as('a')).select(total()).executeTakeFirst());
+        }
+        if (before.deliveries !== undefined || before.alerts !== undefined) {
+          counts.deliveries = n(await purgeableDeliveries(db, db.selectFrom('deliveries').select(total()), before).executeTakeFirst());
+        }
+        if (before.auditLog !== undefined) counts.auditLog = n(await db.selectFrom('audit_log').select(total()).where('at', '<', before.auditLog).executeTakeFirst());
+        return counts;
+      });
+    }
+    // One transaction per table, so a large events purge does not hold the alerts; alerts and their
+    // deliveries share one, so no alert is left owing a delivery that was removed, nor the reverse.
+    if (before.events !== undefined) counts.events = await this.purgeEventsBefore(before.events);
+    if (before.deadLetters !== undefined) {
+      const cut = before.deadLetters;
+      counts.deadLetters = await this.#write('purge', async (tx) => deleted(await tx.deleteFrom('dead_letters').where('created_at', '<', cut).executeTakeFirst()));
+    }
+    if (before.deliveries !== undefined || before.alerts !== undefined) {
+      await this.#write('purge', async (tx) => {
+        counts.deliveries = deleted(await purgeableDeliveries(tx, tx.deleteFrom('deliveries'), before).executeTakeFirst());
+        if (before.alerts !== undefined) {
+          counts.alerts = deleted(await tx.deleteFrom('alerts').where('id', 'in', purgeableAlerts(tx, before.alerts)).executeTakeFirst());
+        }
+      });
+    }
+    if (before.auditLog !== undefined) {
+      const cut = before.auditLog;
+      counts.auditLog = await this.#write('purge', async (tx) => deleted(await tx.deleteFrom('audit_log').where('at', '<', cut).executeTakeFirst()));
+    }
+    return counts;
   }
 
   async saveAlerts(alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }> {

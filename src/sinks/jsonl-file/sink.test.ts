@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,30 @@ describe('jsonl-file sink', () => {
     });
     // Alerts name users and IPs: the file is the owner's alone.
     expect(statSync(join(dataDir, 'alerts.jsonl')).mode & 0o777).toBe(0o600);
+  });
+
+  it('makes an existing alerts file that others can read the owner\'s alone', async () => {
+    const path = join(dir, 'alerts.jsonl');
+    writeFileSync(path, '');
+    chmodSync(path, 0o644);
+    const sink = new JsonlFileSink('file', path);
+    await sink.deliver(sampleAlert(), ctx('dlv_1'));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(lines(path)).toHaveLength(1);
+  });
+
+  it('creates the file 0600 and its folders 0700 whatever the umask', async () => {
+    const umask = process.umask(0);
+    try {
+      const dataDir = join(dir, 'open', 'data');
+      const sink = jsonlFileSinkPlugin.create('file', jsonlFileConfigSchema.parse({}), { logger: silentLogger, dataDir });
+      await sink.deliver(sampleAlert(), ctx('dlv_1'));
+      expect(statSync(join(dataDir, 'alerts.jsonl')).mode & 0o777).toBe(0o600);
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dir, 'open')).mode & 0o777).toBe(0o700);
+    } finally {
+      process.umask(umask);
+    }
   });
 
   it('rejects unknown config keys', () => {

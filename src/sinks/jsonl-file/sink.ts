@@ -1,9 +1,10 @@
 /** jsonl-file sink: appends each alert as one JSON line, skipping deliveries the file already holds. */
-import { mkdir, open, stat } from 'node:fs/promises';
+import { chmod, open, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert, DeliveryContext, PluginDeps, Sink, SinkPlugin } from '../../core/index.js';
 import { SaaswatchError, errorMessage, errors } from '../../core/index.js';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../../storage/files.js';
 import { jsonlFileConfigSchema, type JsonlFileConfig } from './config.js';
 import { formatJsonlLine, parseDeliveryId } from './format.js';
 
@@ -71,15 +72,34 @@ export class JsonlFileSink implements Sink {
     }
   }
 
-  /** Creates the directory, learns which deliveries are in the file, and repairs a torn last line. */
+  /**
+   * Creates the directory (0700) and the file (0600: alerts name users and addresses), learns which
+   * deliveries are in the file, and repairs a torn last line.
+   */
   async #open(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    ensurePrivateDir(dirname(this.path));
     let size: number;
     try {
-      size = (await stat(this.path)).size;
+      const st = await stat(this.path);
+      size = st.size;
+      // A file an older version made 0644: ours, so made the owner's alone, as the database is.
+      if (st.isFile() && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) {
+        await chmod(this.path, st.mode & PRIVATE_FILE_MODE);
+        this.#logger?.debug({ sink: this.name, path: this.path }, 'alerts file was readable by group or others; made it owner-only (0600)');
+      }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // 'ax' creates it or fails if another writer just did; either way it exists now. The chmod
+      // makes the mode exactly 0600, whatever the umask took away or left.
+      const fh = await open(this.path, 'ax', PRIVATE_FILE_MODE).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+      if (fh) {
+        try {
+          await fh.chmod(PRIVATE_FILE_MODE);
+        } finally {
+          await fh.close();
+        }
+      }
+      return;
     }
     if (size === 0) return;
     const start = Math.max(0, size - this.#tailBytes);
@@ -108,7 +128,7 @@ export class JsonlFileSink implements Sink {
   async #append(text: string): Promise<void> {
     const buf = Buffer.from(text, 'utf8');
     // 'a' is O_APPEND: one write() call per line, so concurrent writers never interleave within a line.
-    const fh = await open(this.path, 'a', 0o600);
+    const fh = await open(this.path, 'a', PRIVATE_FILE_MODE);
     try {
       const { bytesWritten } = await fh.write(buf, 0, buf.length);
       if (bytesWritten !== buf.length) {

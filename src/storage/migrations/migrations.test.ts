@@ -80,6 +80,17 @@ describe('migrations', () => {
       await store.close();
     }
     expect(indexes(path)).toEqual(['sqlite_autoindex_events_1(ts,id)']);
+    // 005: what retention purges by.
+    const raw = new BetterSqlite3(path, { readonly: true });
+    try {
+      const names = raw.prepare("select name from sqlite_master where type = 'index' and name in ('dead_letters_created', 'alerts_updated', 'deliveries_status_updated', 'audit_log_at') order by name").pluck().all();
+      expect(names).toEqual(['alerts_updated', 'audit_log_at', 'dead_letters_created', 'deliveries_status_updated']);
+      // The purge of finished deliveries reads that index, not the table.
+      const plan = raw.prepare("explain query plan delete from deliveries where status in ('delivered', 'failed') and updated_at < 5").all() as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail).join(' | ')).toContain('deliveries_status_updated');
+    } finally {
+      raw.close();
+    }
   });
 
   const pgUrl = process.env.SAASWATCH_TEST_PG_URL;

@@ -1,8 +1,8 @@
 /** The Store contract suite rejects a store that breaks a clause, and names the clause it breaks. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimsNewestFirst, claimsNewestSorted, forgetsState } from './broken-stores.js';
+import { claimsNewestFirst, claimsNewestSorted, forgetsState, purgesOnDryRun } from './broken-stores.js';
 import { sqliteHarness } from './dialects.js';
-import { alertOutboxClauses, assertStoreContract, checkStoreContract, detectorStateClauses, eventLogClauses, type StoreHarness } from './index.js';
+import { alertOutboxClauses, assertStoreContract, checkStoreContract, detectorStateClauses, eventLogClauses, retentionClauses, type StoreHarness } from './index.js';
 
 const ORDER = 'AlertOutbox MUST claim deliveries oldest first';
 
@@ -15,7 +15,7 @@ describe('Store contract suite against broken stores', () => {
 
   it('passes the real store, so the failures below are the fixtures’ own', async () => {
     h = await sqliteHarness();
-    expect(await checkStoreContract(h, [...alertOutboxClauses, ...detectorStateClauses])).toEqual([]);
+    expect(await checkStoreContract(h, [...alertOutboxClauses, ...detectorStateClauses, ...retentionClauses])).toEqual([]);
   });
 
   it('rejects a store that claims deliveries newest first, naming the order clause and only it', async () => {
@@ -41,5 +41,11 @@ describe('Store contract suite against broken stores', () => {
       "EventLog MUST commit a batch's detector state (writes and deletes) in the same transaction",
     ]);
     await expect(assertStoreContract(forgetsState(h), clauses)).rejects.toThrow(/Store breaks its contract:\n- DetectorState MUST give back/);
+  });
+
+  it('rejects a store that deletes on a dry run, naming the dry-run clause and only it', async () => {
+    h = await sqliteHarness();
+    const failures = await checkStoreContract(purgesOnDryRun(h), retentionClauses);
+    expect(failures.map((f) => f.title)).toEqual(['Retention MUST count without deleting on a dry run, the numbers a purge then removes']);
   });
 });

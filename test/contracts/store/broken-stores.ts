@@ -15,7 +15,7 @@ function overriding(store: Store, over: (real: Store) => Partial<Store>): Store 
 }
 
 function breaking(h: StoreHarness, over: (real: Store) => Partial<Store>): StoreHarness {
-  return { ...h, open: async () => overriding(await h.open(), over) };
+  return { ...h, open: async (o) => overriding(await h.open(o), over) };
 }
 
 /** Hands out due deliveries newest first: retried deliveries would starve behind fresh ones. */
@@ -41,4 +41,10 @@ export const forgetsState = (h: StoreHarness): StoreHarness =>
   breaking(h, (real) => ({
     putState: async () => undefined,
     commitBatch: async ({ state: _dropped, ...batch }) => real.commitBatch(batch),
+  }));
+
+/** Deletes on a dry run: `purge --dry-run` would destroy what it was asked only to count. */
+export const purgesOnDryRun = (h: StoreHarness): StoreHarness =>
+  breaking(h, (real) => ({
+    purge: async (before) => real.purge(before),
   }));

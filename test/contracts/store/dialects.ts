@@ -14,7 +14,7 @@ export async function sqliteHarness(): Promise<StoreHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'saaswatch-store-'));
   const path = join(dir, 'nested', 'store.db'); // parent dir created by openStore
   return {
-    open: () => openStore({ dialect: 'sqlite', path, now: clock }),
+    open: (o) => openStore({ dialect: 'sqlite', path, now: o?.now ?? clock }),
     async reset() {
       const db = new BetterSqlite3(path);
       try {
@@ -38,7 +38,7 @@ export async function postgresHarness(url: string): Promise<StoreHarness> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   return {
-    open: () => openStore({ dialect: 'postgres', url, schema, poolSize: 4, now: clock }),
+    open: (o) => openStore({ dialect: 'postgres', url, schema, poolSize: 4, now: o?.now ?? clock }),
     async reset() {
       await admin.query(`truncate ${TABLES.map((t) => `"${schema}"."${t}"`).join(', ')} restart identity cascade`);
     },

@@ -7,6 +7,7 @@ import { eventLogClauses } from './event-log.js';
 import { identitiesClauses } from './identities.js';
 import { inventoryClauses } from './inventory.js';
 import { lifecycleClauses } from './lifecycle.js';
+import { retentionClauses } from './retention.js';
 import type { Clause } from './suite.js';
 
 export const STORE_CONTRACT: readonly Clause[] = [
@@ -18,7 +19,8 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...identitiesClauses,
   ...blocksClauses,
   ...auditClauses,
+  ...retentionClauses,
 ];
 
-export { alertOutboxClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses };
+export { alertOutboxClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, retentionClauses };
 export * from './suite.js';

@@ -1,23 +1,27 @@
 /** The Store contract as data: clauses per port, run as vitest tests per dialect or checked against any harness. */
 import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
+import type { Clock } from '../../../src/core/clock.js';
 import type { Store } from '../../../src/core/store.js';
 
 /** A database the suite may empty and reopen at will. */
 export interface StoreHarness {
-  /** Opens another Store on the same database (a second process, in effect). */
-  open(): Promise<Store>;
+  /** Opens another Store on the same database (a second process, in effect); `now` stamps its rows (default the fixtures' clock). */
+  open(opts?: { now?: Clock }): Promise<Store>;
   /** Empties every table so each clause starts from nothing. */
   reset(): Promise<void>;
   teardown(): Promise<void>;
 }
 
-export type PortName = 'StoreLifecycle' | 'EventLog' | 'AlertOutbox' | 'DetectorState' | 'Inventory' | 'Identities' | 'Blocks' | 'Audit';
+export type PortName = 'StoreLifecycle' | 'EventLog' | 'AlertOutbox' | 'DetectorState' | 'Inventory' | 'Identities' | 'Blocks' | 'Audit' | 'Retention';
 
 export interface ClauseContext {
   /** The store under test, opened once per run and emptied before each clause. */
   store: Store;
-  /** A second store on the same database, for clauses about concurrency and reopening; the clause closes it. */
-  open(): Promise<Store>;
+  /**
+   * A second store on the same database, for clauses about concurrency and reopening, or about
+   * rows stamped at another time (`now`); the clause closes it.
+   */
+  open(opts?: { now?: Clock }): Promise<Store>;
 }
 
 /** One MUST/SHOULD of docs/contracts/store.md and the check that holds a store to it. */
@@ -54,7 +58,7 @@ export function describeStoreContract(name: string, makeHarness: () => Promise<S
     for (const port of ports) {
       describe(port, () => {
         for (const c of clauses.filter((x) => x.port === port)) {
-          it(clauseTitle(c), () => c.run({ store, open: () => h.open() }));
+          it(clauseTitle(c), () => c.run({ store, open: (o) => h.open(o) }));
         }
       });
     }
@@ -74,7 +78,7 @@ export async function checkStoreContract(h: StoreHarness, clauses: readonly Clau
     for (const c of clauses) {
       await h.reset();
       try {
-        await c.run({ store, open: () => h.open() });
+        await c.run({ store, open: (o) => h.open(o) });
       } catch (error) {
         failures.push({ title: clauseTitle(c), error });
       }

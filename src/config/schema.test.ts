@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { configErrorMap } from '../core/index.js';
+import { storageSchema } from './schema.js';
+
+const DAY = 86_400_000;
+const DEFAULTS = { events: 90 * DAY, dead_letters: 30 * DAY, alerts: 365 * DAY, deliveries: 30 * DAY, audit_log: 365 * DAY };
+
+function retention(value: unknown) {
+  const r = storageSchema.safeParse({ type: 'sqlite', retention: value }, { error: configErrorMap });
+  return r.success ? { ok: r.data.retention } : { problems: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+}
+
+describe('storage.retention', () => {
+  it('takes a plain duration as the events period, as before there were others', () => {
+    expect(retention('10d')).toEqual({ ok: { ...DEFAULTS, events: 10 * DAY } });
+    expect(retention(3600)).toEqual({ ok: { ...DEFAULTS, events: 3_600_000 } });
+    expect(retention(undefined)).toEqual({ ok: DEFAULTS });
+  });
+
+  it('takes a period per table, the rest keeping their defaults', () => {
+    expect(retention({ dead_letters: '7d', audit_log: '2w' })).toEqual({ ok: { ...DEFAULTS, dead_letters: 7 * DAY, audit_log: 14 * DAY } });
+    expect(retention({})).toEqual({ ok: DEFAULTS });
+  });
+
+  it('names the problem of the form given, and the key within a mapping', () => {
+    expect(retention('forever')).toEqual({ problems: ['retention: expected a duration such as 30s, 5m, 1h or 7d, got "forever"'] });
+    expect(retention({ events: 'forever', alerts: -1 })).toEqual({
+      problems: ['retention: events: expected a duration such as 30s, 5m, 1h or 7d, got "forever"; alerts: expected a duration such as 30s, 5m, 1h or 7d, got -1'],
+    });
+    expect(retention({ evnts: '1d' })).toEqual({
+      problems: ['retention: unknown key "evnts" in storage.retention (did you mean "events"?); allowed: events, dead_letters, alerts, deliveries, audit_log'],
+    });
+  });
+});
