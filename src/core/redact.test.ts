@@ -69,6 +69,14 @@ describe('Redactor.text', () => {
     expect(later.text('Bearer eyJ0eXAi.abc123.defghijkl')).toBe(`Bearer ${REDACTED}`);
   });
 
+  it('drops the start of a value cut in two at the end of a body read up to a limit', () => {
+    const body = `{"echo":"Bearer ${TOKEN}"}`;
+    const cut = body.slice(0, body.indexOf(TOKEN) + 9);
+    expect(r.text(cut)).toContain(TOKEN.slice(0, 9));
+    expect(r.text(cut, { cut: true })).toBe(`{"echo":"Bearer ${REDACTED}`);
+    expect(r.text('no secret here', { cut: true })).toBe('no secret here');
+  });
+
   it('redactText is the one-off form', () => {
     expect(redactText(`a ${TOKEN} b`, [TOKEN])).toBe(`a ${REDACTED} b`);
   });

@@ -84,6 +84,7 @@ function parts(value: string): string[] {
 export class Redactor {
   readonly #values = new Set<string>();
   #pattern: RegExp | undefined;
+  #forms: string[] = [];
 
   constructor(values: Iterable<Secret | string | undefined> = []) {
     for (const v of values) this.add(v);
@@ -111,16 +112,38 @@ export class Redactor {
       const forms = new Set<string>();
       for (const v of this.#values) for (const f of encodedForms(v)) forms.add(f);
       // Longest first, so a value is removed whole rather than leaving the tail of a longer form.
-      const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
+      this.#forms = [...forms].sort((a, b) => b.length - a.length);
+      const alternatives = this.#forms.map(escapeRegExp);
       // Case-insensitive: percent-encoding and hex come in both cases; removing a near-miss costs nothing.
       this.#pattern = new RegExp(alternatives.join('|'), 'gi');
     }
     return this.#pattern;
   }
 
-  text(s: string): string {
+  /**
+   * `s` without any registered value. `cut`: `s` is the start of a longer text (a body read up to a
+   * limit), so a value may have been cut in two at its end; a tail that begins any value goes too.
+   */
+  text(s: string, opts: { cut?: boolean } = {}): string {
     const re = this.#regex();
-    return re ? s.replace(re, REDACTED) : s;
+    if (!re) return s;
+    const out = s.replace(re, REDACTED);
+    return opts.cut ? this.#dropCutTail(out) : out;
+  }
+
+  #dropCutTail(s: string): string {
+    const lower = s.toLowerCase();
+    let keep = s.length;
+    for (const f of this.#forms) {
+      const fl = f.toLowerCase();
+      for (let k = Math.min(fl.length - 1, s.length); k >= MIN_CHARS && s.length - k < keep; k--) {
+        if (lower.endsWith(fl.slice(0, k))) {
+          keep = s.length - k;
+          break;
+        }
+      }
+    }
+    return keep === s.length ? s : `${s.slice(0, keep)}${REDACTED}`;
   }
 
   /** Strings anywhere in a small record (error details), copied; the input is not changed. */
