@@ -1,6 +1,7 @@
 /** OAuth2 client-credentials tokens from Microsoft Entra for the Graph SDK, cached until shortly before they expire. */
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { Redactor, SaaswatchError, errors, type Secret } from '../../core/index.js';
+import { readCappedText } from '../../pipeline/http-body.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
 export interface ClientCredentialsOptions {
@@ -17,6 +18,9 @@ export interface ClientCredentialsOptions {
   /** Where the client secret and every token obtained are registered, so no error can carry them. */
   redactor?: Redactor;
 }
+
+/** A token answer is a few KiB; more is not an answer we would read. */
+const MAX_TOKEN_BODY_BYTES = 64 * 1024;
 
 /** Refresh this long before expiry, so a token never expires between being handed out and being checked. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -121,7 +125,7 @@ export class ClientCredentialsProvider implements AuthenticationProvider {
     } catch (err) {
       throw classifyRequestError(err, { timedOut: timeout.aborted, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), target });
     }
-    const text = await res.text().catch(() => '');
+    const { text } = await readCappedText(res, MAX_TOKEN_BODY_BYTES);
     let json: unknown;
     try {
       json = JSON.parse(text);
