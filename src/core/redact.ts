@@ -195,6 +195,11 @@ export class Redactor {
   }
 }
 
+/** Every string that would give `value` (or a part of it that stands alone) away: what a leak check looks for. */
+export function secretForms(value: string): string[] {
+  return [...new Set(parts(value.trim()).flatMap(encodedForms))];
+}
+
 /** Shorthand for one-off text: `redactText(body, [token, secret])`. */
 export function redactText(text: string, values: Iterable<Secret | string | undefined>): string {
   return new Redactor(values).text(text);
