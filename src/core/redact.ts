@@ -185,7 +185,7 @@ export class Redactor {
     if (c instanceof SaaswatchError) return this.#error(c, depth);
     if (!(c instanceof Error)) return undefined;
     const inner = this.#cause((c as { cause?: unknown }).cause, depth + 1);
-    const out = new Error(this.text(c.message), inner === undefined ? undefined : { cause: inner });
+    const out = new RedactedCause(this.text(c.message), inner === undefined ? undefined : { cause: inner });
     out.name = this.text(c.name);
     const code = (c as { code?: unknown }).code;
     if (typeof code === 'string' || typeof code === 'number') (out as Error & { code?: unknown }).code = typeof code === 'string' ? this.text(code) : code;
@@ -194,6 +194,9 @@ export class Redactor {
     return out;
   }
 }
+
+/** What an SDK's error becomes as a cause: its name, code and message (redacted), and none of the request or response it carried. */
+export class RedactedCause extends Error {}
 
 /** Every string that would give `value` (or a part of it that stands alone) away: what a leak check looks for. */
 export function secretForms(value: string): string[] {

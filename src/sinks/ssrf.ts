@@ -146,7 +146,7 @@ export class NetGuard {
         const refused = this.check(hostname, a.address);
         if (refused) return callback(refused);
       }
-      if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }));
+      if (addresses.length === 0) return callback(errors.network({ target: hostname, problem: 'ENOTFOUND (no address)' }));
       if (opts.all) return callback(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });
@@ -171,7 +171,7 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * On node:http rather than global fetch: fetch takes no per-request lookup without undici's Agent.
  * Redirects are never followed (the sinks want `manual` anyway).
  */
-export function guardedFetch(guard: NetGuard): typeof fetch {
+export function guardedFetch(guard: NetGuard, opts: { target?: string } = {}): typeof fetch {
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   return async (input, init = {}) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
@@ -203,11 +203,11 @@ export function guardedFetch(guard: NetGuard): typeof fetch {
           resolve(new Response(stream, { status, statusText: res.statusMessage ?? '', headers: h }));
         },
       );
-      req.on('error', (err) => {
-        // The guard's refusal reaches us through the socket; it is the answer, not a network fault.
-        if (err instanceof SaaswatchError) reject(err);
-        else if ((err as Error).name === 'AbortError') reject(err);
-        else reject(new TypeError('fetch failed', { cause: err }));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // The guard's refusal reaches us through the socket as it is, and an abort goes to the
+        // caller's timeout classification; a socket error is NETWORK with its code, as fetch's would be.
+        if (err instanceof SaaswatchError || err.name === 'AbortError') reject(err);
+        else reject(errors.network({ target: opts.target ?? url.host, problem: typeof err.code === 'string' ? err.code : err.message, cause: err }));
       });
       req.end(body ?? undefined);
     });

@@ -58,7 +58,7 @@ export class WebhookSink implements Sink {
     this.#url = new URL(config.url);
     this.#target = `webhook ${this.#url.host}`;
     this.#now = opts.now ?? Date.now;
-    this.#fetch = opts.fetch ?? guardedFetch(new NetGuard(config.allow_networks, `sinks.${name}`));
+    this.#fetch = opts.fetch ?? guardedFetch(new NetGuard(config.allow_networks, `sinks.${name}`), { target: this.#target });
     // Static headers often carry an API key; the URL's query may too.
     this.#redactor = new Redactor([config.token, config.secret, ...Object.values(config.headers), ...[...this.#url.searchParams.values()], this.#url.password]);
     this.#logger = opts.logger;
