@@ -21,7 +21,9 @@ export interface MicrosoftGraphSourceOptions extends PollingSourceOptions {
 }
 
 export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
-  constructor(name: string, config: MicrosoftGraphConfig, opts: MicrosoftGraphSourceOptions = {}, redactor = new Redactor([config.client_secret])) {
+  constructor(name: string, config: MicrosoftGraphConfig, opts: MicrosoftGraphSourceOptions = {}) {
+    // Shared by the token provider, the client and the runtime; access tokens join it as they are issued.
+    const redactor = new Redactor([config.client_secret]);
     super({
       name,
       type: TYPE,
