@@ -22,7 +22,7 @@ describe('saaswatch CLI', () => {
       detection: [{ type: 'brute-force' }, { type: 'isolation-forest' }],
       sinks: [
         { type: 'jsonl-file', name: 'alerts-file' },
-        { type: 'webhook', name: 'soc', url: receiver.url, token: '${E2E_TOKEN}', secret: '${E2E_SECRET}', backoff: { initial: '10ms', max: '50ms' } },
+        { type: 'webhook', name: 'soc', url: receiver.url, allow_networks: ['127.0.0.1'], token: '${E2E_TOKEN}', secret: '${E2E_SECRET}', backoff: { initial: '10ms', max: '50ms' } },
       ],
     });
   });
@@ -154,7 +154,7 @@ describe('saaswatch CLI', () => {
         storage: { type: 'sqlite', retention: '3650d' },
         sources: [{ ...SAMPLE_SOURCE, path: SAMPLE }],
         detection: [{ type: 'brute-force' }, { type: 'isolation-forest' }],
-        sinks: [{ type: 'webhook', name: 'soc', url: own.url, token: '${E2E_TOKEN}', backoff: { initial: '10ms', max: '50ms' } }],
+        sinks: [{ type: 'webhook', name: 'soc', url: own.url, allow_networks: ['127.0.0.1'], token: '${E2E_TOKEN}', backoff: { initial: '10ms', max: '50ms' } }],
       });
       const first = await runCli(['ingest', SAMPLE, '--config', cfg], { env });
       expect(first.code).toBe(0);

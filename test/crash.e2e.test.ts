@@ -50,7 +50,7 @@ describe('crash safety', () => {
         sources: [{ ...SAMPLE_SOURCE, path: input.file, batch_size: 500 }],
         sinks: [
           { type: 'jsonl-file', name: 'alerts-file' },
-          { type: 'webhook', name: 'soc', url: `${receiver.url}?run=${name}`, backoff: { initial: '10ms', max: '50ms' } },
+          { type: 'webhook', name: 'soc', url: `${receiver.url}?run=${name}`, allow_networks: ['127.0.0.1'], backoff: { initial: '10ms', max: '50ms' } },
         ],
       }),
     };

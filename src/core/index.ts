@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './event.js';
 export * from './hash.js';
 export * from './plugin.js';
+export * from './redact.js';
 export * from './secret.js';
 export * from './sink.js';
 export * from './source.js';

@@ -60,7 +60,7 @@ async function receiver(respond?: Responder): Promise<Receiver> {
 }
 
 function webhook(r: Receiver, extra: Record<string, unknown> = {}, name = 'soc'): WebhookSink {
-  const config = webhookConfigSchema.parse({ url: r.url, token: TOKEN, secret: SECRET, backoff: { initial: '1s', max: '1m' }, ...extra });
+  const config = webhookConfigSchema.parse({ url: r.url, allow_networks: ['127.0.0.1'], token: TOKEN, secret: SECRET, backoff: { initial: '1s', max: '1m' }, ...extra });
   return new WebhookSink(name, config);
 }
 
@@ -212,7 +212,7 @@ describe('Outbox with the webhook sink', () => {
     const slow = await receiver(() => 'hang');
     await saveAlert('a1', ['down', 'slow']);
     const ob = outbox([
-      new WebhookSink('down', webhookConfigSchema.parse({ url: downUrl })),
+      new WebhookSink('down', webhookConfigSchema.parse({ url: downUrl, allow_networks: ['127.0.0.1'] })),
       webhook(slow, { timeout: '50ms' }, 'slow'),
     ]);
     expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 2, failed: 0 });

@@ -1,7 +1,7 @@
 /** The one poll lifecycle every polling source runs on: interval, wake-ups, once-mode, abort, retries, one sleep and a versioned cursor. */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Clock, PluginDeps, Source, SourceBatch, SourceContext } from '../core/index.js';
+import type { Clock, PluginDeps, Redactor, Source, SourceBatch, SourceContext } from '../core/index.js';
 import { SaaswatchError } from '../core/index.js';
 import { deprecationsOf } from './polling-config.js';
 import { nextAttemptDelay } from './retry.js';
@@ -32,6 +32,8 @@ export interface WithRetryOptions extends CallRetry {
   signal: AbortSignal;
   /** Turns whatever the SDK threw into a classified error; retryable ones are retried. */
   classify: (err: unknown) => SaaswatchError;
+  /** The secret values the client sends: removed from every error before it is logged or thrown. */
+  redact?: Redactor | undefined;
   logger?: Logger | undefined;
   /** What the retry log line says failed (`Dropbox`, `Google`, ...). */
   label?: string;
@@ -51,7 +53,7 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Wit
     try {
       return await fn();
     } catch (raw) {
-      const err = opts.classify(raw);
+      const err = scrub(opts.classify(raw), opts.redact);
       if (!err.retryable || attempt >= opts.maxAttempts || opts.signal.aborted) throw err;
       const delayMs = nextAttemptDelay(err, attempt, opts, opts.random);
       opts.logger?.warn({ ...opts.fields, request: what, attempt, delayMs, err }, `${opts.label ?? 'Source'} request failed; retrying.`);
@@ -59,6 +61,10 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Wit
       if (opts.signal.aborted) throw err;
     }
   }
+}
+
+function scrub(err: SaaswatchError, redact: Redactor | undefined): SaaswatchError {
+  return redact && !redact.empty ? redact.error(err) : err;
 }
 
 /**
@@ -172,6 +178,11 @@ export interface PollingSourceSpec<S> {
   minPollInterval?: number | undefined;
   retry: CallRetry;
   classify(err: unknown): SaaswatchError;
+  /**
+   * The secret values the source's client sends (configured credentials, and tokens or assertions
+   * it obtains while running): every error the runtime logs or throws is scrubbed of them.
+   */
+  redact?: Redactor | undefined;
   open(state: S, ctx: PollContext): PollSession<S> | Promise<PollSession<S>>;
   /** The source's parsed config: old key names it was written with are warned about once, here. */
   config?: unknown;
@@ -249,6 +260,7 @@ export class PollingSource<S> implements Source {
       ...spec.retry,
       signal,
       classify: (e) => spec.classify(e),
+      redact: spec.redact,
       logger,
       label: spec.label,
       ...(spec.sleep ? { sleep: spec.sleep } : {}),
@@ -281,7 +293,7 @@ export class PollingSource<S> implements Source {
           }
         } catch (raw) {
           if (signal.aborted) return;
-          const err = spec.classify(raw);
+          const err = scrub(spec.classify(raw), spec.redact);
           if (!err.retryable || spec.once) throw err;
           logger?.warn({ err }, `${spec.label} poll failed; trying again at the next poll.`);
           failed = true;

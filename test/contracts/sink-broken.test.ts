@@ -8,7 +8,7 @@ import { SaaswatchError, type Alert, type DeliveryContext, type PluginDeps, type
 import { classifyHttpStatus } from '../../src/pipeline/retry.js';
 import { formatWebhookPayload } from '../../src/sinks/webhook/format.js';
 import { contractHarness } from '../../src/sinks/webhook/fixtures/contract.js';
-import { checkDelivers, checkErrors, checkNoSecrets, checkRedelivery, checkRetryAfter, SINK_CLAUSES, type SinkClause, type SinkSubject } from './sink-checks.js';
+import { checkDelivers, checkErrors, checkNoSecrets, checkRedelivery, checkRetryAfter, checkSsrf, SINK_CLAUSES, type SinkClause, type SinkSubject } from './sink-checks.js';
 
 const configSchema = z.looseObject({ url: z.string(), token: z.string() });
 type Config = z.output<typeof configSchema>;
@@ -65,6 +65,8 @@ const cases: Array<[SinkPlugin<Config>, SinkClause, (s: SinkSubject) => Promise<
   ],
   [brokenSink('leaky-error', { onStatus: (res, c) => new SaaswatchError('HTTP_REJECTED', `POST ${c.url} refused ${res.status}`, { retryable: res.status !== 401 }) }), 'S4', checkNoSecrets],
   [brokenSink('leaky-log', { log: (deps, c) => deps.logger.debug({ token: c.token }, 'sending') }), 'S4', checkNoSecrets],
+  // Posts wherever the URL points: the plain fetch has no SSRF guard.
+  [brokenSink('unguarded', {}), 'S6', checkSsrf],
   [brokenSink('deaf', { onStatus: (res) => new SaaswatchError(res.status === 401 ? 'HTTP_REJECTED' : 'HTTP_RETRYABLE', `receiver said ${res.status}`, { retryable: res.status !== 401 }) }), 'S5', checkRetryAfter],
 ];
 

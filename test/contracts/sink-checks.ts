@@ -16,6 +16,7 @@ export const SINK_CLAUSES = {
   S3: 'every failure is a SaaswatchError with a catalogue code that says whether retrying helps',
   S4: 'no secret in any error or log',
   S5: 'honours Retry-After through its retry policy',
+  S6: 'refuses loopback, private and metadata addresses unless allow_networks names them',
 } as const;
 export type SinkClause = keyof typeof SINK_CLAUSES;
 
@@ -205,10 +206,46 @@ export async function checkRetryAfter(s: SinkSubject): Promise<string[]> {
   });
 }
 
+/**
+ * S6, for sinks whose config has a `url`: with `allow_networks` taken away, the harness's loopback
+ * destination, by IP and by a name that resolves to it (`localhost`), is refused, at config check
+ * or at delivery, with a non-retryable CONFIG_INVALID that names `allow_networks`, and nothing arrives.
+ */
+export async function checkSsrf(s: SinkSubject): Promise<string[]> {
+  return withTarget(s, async (t) => {
+    const url = (t.config as { url?: unknown }).url;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return [];
+    const out: string[] = [];
+    const { allow_networks: _allowed, ...denied } = t.config as Record<string, unknown>;
+    const byName = url.replace('://127.0.0.1', '://localhost');
+    for (const [what, target] of [
+      ['its loopback IP', denied],
+      ['a name resolving to loopback', { ...denied, url: byName }],
+    ] as const) {
+      const parsed = s.plugin.configSchema.safeParse(target);
+      if (!parsed.success) {
+        const text = JSON.stringify(parsed.error.issues);
+        if (!text.includes('allow_networks')) out.push(violation('S6', `${s.type}: config with ${what} is refused without naming allow_networks: ${text}`));
+        continue;
+      }
+      const sink = s.plugin.create(`contract-${s.type}`, parsed.data, { logger: pino({ level: 'silent' }), dataDir: t.dataDir });
+      const err = await failure(sink.deliver(sampleAlert({ id: 'alrt_contract_ssrf' }), ctx('dlv_contract_ssrf')));
+      await sink.close?.();
+      if (!(err instanceof SaaswatchError) || err.code !== 'CONFIG_INVALID' || err.retryable || !err.message.includes('allow_networks')) {
+        out.push(violation('S6', `${s.type}: delivering to ${what} without allow_networks ${err === undefined ? 'succeeded' : `failed with ${String(err)}`}, not a non-retryable CONFIG_INVALID naming allow_networks`));
+      }
+    }
+    const got = await t.arrived();
+    if (got.length > 0) out.push(violation('S6', `${s.type}: ${got.length} alert(s) reached the loopback destination without allow_networks`));
+    return out;
+  });
+}
+
 export const SINK_CHECKS: Array<[SinkClause, (s: SinkSubject) => Promise<string[]>]> = [
   ['S1', checkDelivers],
   ['S2', checkRedelivery],
   ['S3', checkErrors],
   ['S4', checkNoSecrets],
   ['S5', checkRetryAfter],
+  ['S6', checkSsrf],
 ];

@@ -2,8 +2,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { pino, type Logger } from 'pino';
-import { SaaswatchError, type SourceBatch, type SourcePlugin } from '../../src/core/index.js';
+import { SaaswatchError, secretForms, type SourceBatch, type SourcePlugin } from '../../src/core/index.js';
+import { startEchoUpstream } from './echo-upstream.js';
 import type { SourceContractRun } from '../../src/sources/contract-harness.js';
 
 export const CLAUSES = {
@@ -122,6 +124,47 @@ export async function checkRefusedCredential(plugin: SourcePlugin<any>, run: Sou
   for (const s of run.secrets) violated('secrets', !seen.includes(s), `a secret (${s.slice(0, 4)}…) appears in the error or a log line`);
 }
 
+/** Which request is echoed (0: the first, a token request where there is one; 1: the first API call after it) and with which status. */
+export const ECHO_CASES = [0, 1].flatMap((at) => [401, 400, 500, 429].map((status) => ({ at, status })));
+
+/**
+ * S4 against an upstream that echoes: the chosen request is answered with its own headers, body and
+ * query quoted back (raw, base64, base64url, URL-encoded). No configured secret, nor any credential
+ * the client sent or was given (access tokens, signed assertions), may show in any encoding in the
+ * error the source ends with (message, stack, JSON, util.inspect, details, causes) or any log line.
+ */
+export async function checkEchoedSecrets(plugin: SourcePlugin<any>, run: SourceContractRun): Promise<void> {
+  for (const { at, status } of ECHO_CASES) {
+    const up = await startEchoUpstream(run.config);
+    try {
+      // A source that calls nothing over HTTP has no upstream to echo.
+      if (JSON.stringify(up.config) === JSON.stringify(run.config)) return;
+      up.echoAt(at, status);
+      const { logger, lines } = captureLogs();
+      let err: unknown;
+      const config = { ...up.config, retry: { max_attempts: 3, initial_backoff: '10ms', max_backoff: '20ms' } };
+      try {
+        for await (const _ of create(plugin, run, config, { logger, once: true }).batches({ cursor: undefined, signal: AbortSignal.timeout(20_000) })) void _;
+      } catch (e) {
+        err = e;
+      }
+      if (up.echoed() !== 1) throw new Error(`the ${plugin.type} harness made fewer than ${at + 1} requests: the echo of request ${at} was never served`);
+      const e = err as (Error & { details?: unknown }) | undefined;
+      const seen = [
+        ...(e ? [String(e.message), String(e.stack), JSON.stringify(e), JSON.stringify(e.details ?? {}), inspect(e, { depth: 10 })] : []),
+        ...lines,
+      ].join('\n').toLowerCase();
+      for (const secret of [...run.secrets, ...up.learned]) {
+        for (const form of secretForms(secret)) {
+          violated('secrets', !seen.includes(form.toLowerCase()), `request ${at} answered ${status} with the request echoed: a credential (${secret.slice(0, 4)}…) shows ${form === secret ? 'as sent' : 'encoded'} in the error or a log line`);
+        }
+      }
+    } finally {
+      await up.close();
+    }
+  }
+}
+
 /** S6: an unreadable saved cursor is warned about with the error, and the source reads from its look-back as if it had none. */
 export async function checkUnreadableCursor(plugin: SourcePlugin<any>, run: SourceContractRun): Promise<void> {
   const fresh = await drain(plugin, run);
@@ -145,5 +188,6 @@ export const CHECKS = [
   ['watermark', checkWatermark],
   ['abort', checkAbort],
   ['refused credential', checkRefusedCredential],
+  ['echoing upstream', checkEchoedSecrets],
   ['unreadable cursor', checkUnreadableCursor],
 ] as const;

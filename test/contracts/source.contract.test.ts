@@ -10,7 +10,7 @@ import { registry } from '../../src/registry.js';
 import type { SourceContractHarness, SourceContractRun } from '../../src/sources/contract-harness.js';
 import { ROOT } from '../helpers.js';
 import { brokenHarness, brokenSourcePlugin } from './fixtures/broken-source.js';
-import { CHECKS, CLAUSES, checkAbort, checkCursor, checkRefusedCredential, checkUnreadableCursor, checkWatermark } from './source-contract.js';
+import { CHECKS, CLAUSES, checkAbort, checkCursor, checkEchoedSecrets, checkRefusedCredential, checkUnreadableCursor, checkWatermark } from './source-contract.js';
 
 const running: SourceContractRun[] = [];
 afterEach(async () => {
@@ -63,5 +63,35 @@ describe('the source contract suite rejects a source that breaks it', () => {
     };
     const run = await brokenHarness.start();
     await expect(checkRefusedCredential(leaky, run)).rejects.toThrow(`source contract §${CLAUSES.secrets}`);
+  });
+
+  it('names the secret clause when a source quotes what an echoing upstream sent back', async () => {
+    const { createServer } = await import('node:http');
+    const { z } = await import('zod');
+    const { SaaswatchError } = await import('../../src/core/index.js');
+    const server = createServer((_req, res) => res.end('[]'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const KEY = 'leaky-api-key-4c1d';
+    const leaky = {
+      type: 'echo-leak',
+      description: 'quotes the error body it is given',
+      configSchema: z.object({ url: z.string(), key: z.string(), retry: z.unknown().optional() }),
+      create: (name: string, config: { url: string; key: string }) => ({
+        name,
+        type: 'echo-leak',
+        async *batches() {
+          const res = await fetch(config.url, { headers: { 'x-api-key': config.key } });
+          if (!res.ok) throw new SaaswatchError('HTTP_REJECTED', `refused: ${await res.text()}`);
+          yield { events: [], deadLetters: [] };
+        },
+      }),
+    };
+    const address = server.address() as { port: number };
+    const run = { config: { url: `http://127.0.0.1:${address.port}/audit`, key: KEY }, secrets: [KEY], now: Date.parse('2026-11-03T10:00:00Z'), close: async () => undefined };
+    try {
+      await expect(checkEchoedSecrets(leaky as never, run)).rejects.toThrow(`source contract §${CLAUSES.secrets}`);
+    } finally {
+      server.close();
+    }
   });
 });

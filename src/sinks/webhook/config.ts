@@ -1,6 +1,7 @@
 /** Config schema of the webhook sink: where to POST, how to authenticate and sign, and how hard to retry. */
 import { z } from 'zod';
 import { zDuration, zHttpUrl, zSecret } from '../../core/index.js';
+import { ALLOW_FIELD, NetGuard, zAllowNetworks } from '../ssrf.js';
 
 /** Headers the sink sets itself; letting config override them would break signing or idempotency. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'transfer-encoding']);
@@ -23,8 +24,18 @@ export const webhookConfigSchema = z
     max_attempts: z.number().int().min(1).max(100).default(8).describe('Attempts including the first before the delivery is marked failed.'),
     backoff: backoffSchema.prefault({}).describe('Delay between attempts: exponential with full jitter, from initial up to max.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Extra static headers, e.g. a tenant id the receiver routes on.'),
+    allow_networks: zAllowNetworks,
   })
   .superRefine((c, ctx) => {
+    // An IP literal or a metadata name is refused here, at config check; names are checked after DNS, at each connect.
+    let host: string;
+    try {
+      host = new URL(c.url).hostname;
+    } catch {
+      return;
+    }
+    const refused = new NetGuard(c.allow_networks, 'sink').checkHost(host);
+    if (refused) ctx.addIssue({ code: 'custom', path: ['url'], message: refused.message.replace(/^sink\.url: /, '').replace(/sink\.allow_networks/, ALLOW_FIELD) });
     for (const name of Object.keys(c.headers)) {
       const lower = name.toLowerCase();
       if (!HEADER_NAME.test(name)) {

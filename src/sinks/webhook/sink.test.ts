@@ -1,11 +1,15 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SaaswatchError, type DeliveryContext } from '../../core/index.js';
+import { encodedForms, SaaswatchError, type DeliveryContext } from '../../core/index.js';
 import { sampleAlert, startReceiver, type Receiver, type Responder } from '../testing.js';
 import { webhookConfigSchema } from './config.js';
-import { USER_AGENT, WebhookSink, signPayload, verifySignature, webhookSinkPlugin } from './sink.js';
+import { MAX_RESPONSE_BYTES, USER_AGENT, WebhookSink, signPayload, verifySignature, webhookSinkPlugin } from './sink.js';
 
 const TOKEN = 'tok-5up3r-s3cret';
 const SECRET = 'hmac-k3y-very-secret';
+/** The receivers below listen on loopback, which the SSRF guard refuses unless allowed. */
+const LOOPBACK = { allow_networks: ['127.0.0.1'] };
 
 let receiver: Receiver | undefined;
 afterEach(async () => {
@@ -15,7 +19,7 @@ afterEach(async () => {
 
 async function setup(respond?: Responder, extra: Record<string, unknown> = {}, now?: () => number) {
   receiver = await startReceiver(respond);
-  const config = webhookConfigSchema.parse({ url: receiver.url, token: TOKEN, secret: SECRET, ...extra });
+  const config = webhookConfigSchema.parse({ url: receiver.url, token: TOKEN, secret: SECRET, ...LOOPBACK, ...extra });
   const sink = new WebhookSink('soc-hook', config, now ? { now } : {});
   return { sink, receiver };
 }
@@ -43,6 +47,7 @@ describe('webhook config', () => {
       max_attempts: 8,
       backoff: { initial: 1_000, max: 300_000 },
       headers: {},
+      allow_networks: [],
     });
   });
 
@@ -138,7 +143,7 @@ describe('webhook delivery', () => {
 
   it('omits Authorization and signature when no token or secret is configured', async () => {
     receiver = await startReceiver();
-    const sink = new WebhookSink('plain', webhookConfigSchema.parse({ url: receiver.url }));
+    const sink = new WebhookSink('plain', webhookConfigSchema.parse({ url: receiver.url, ...LOOPBACK }));
     await sink.deliver(sampleAlert(), ctx());
     expect(receiver.requests[0]!.headers['authorization']).toBeUndefined();
     expect(receiver.requests[0]!.headers['x-saaswatch-signature']).toBeUndefined();
@@ -219,12 +224,80 @@ describe('webhook delivery', () => {
     const url = `${receiver.url}?key=${TOKEN}`;
     await receiver.close();
     receiver = undefined;
-    const sink = new WebhookSink('gone', webhookConfigSchema.parse({ url, token: TOKEN }));
+    const sink = new WebhookSink('gone', webhookConfigSchema.parse({ url, token: TOKEN, ...LOOPBACK }));
     const err = await deliverError(sink);
     expect(err.code).toBe('NETWORK');
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('ECONNREFUSED');
     expect(err.message).not.toContain(TOKEN);
+  });
+});
+
+/** A receiver whose answer never ends: it writes as fast as the client reads, and counts what it wrote until the client hangs up. */
+async function endlessReceiver(status: number): Promise<{ url: string; written: () => number; hungUp: Promise<void>; close(): Promise<void> }> {
+  let written = 0;
+  let hangUp!: () => void;
+  const hungUp = new Promise<void>((r) => (hangUp = r));
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const server = createServer((req, res: ServerResponse) => {
+    req.resume();
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    const pump = (): void => {
+      while (!res.destroyed) {
+        written += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+    };
+    res.on('close', () => hangUp());
+    pump();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    written: () => written,
+    hungUp,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+describe('webhook response bodies are read with a cap', () => {
+  it.each([200, 500])('an endless %i body: deliver() returns and the receiver is hung up on after a bounded number of bytes', async (status) => {
+    const endless = await endlessReceiver(status);
+    try {
+      // A timeout far beyond the test's: returning at all means the sink stopped reading by itself.
+      const sink = new WebhookSink('endless', webhookConfigSchema.parse({ url: endless.url, timeout: '10m', ...LOOPBACK }));
+      const outcome = await sink.deliver(sampleAlert(), ctx()).then(
+        () => 'delivered',
+        (e: SaaswatchError) => e.code,
+      );
+      expect(outcome).toBe(status === 200 ? 'delivered' : 'HTTP_RETRYABLE');
+      await endless.hungUp;
+      // What the server managed to write is the cap plus the socket buffers, not the body: an endless one would grow without bound.
+      expect(endless.written()).toBeGreaterThan(MAX_RESPONSE_BYTES);
+      expect(endless.written()).toBeLessThan(8 * 1024 * 1024);
+    } finally {
+      await endless.close();
+    }
+  }, 30_000);
+});
+
+describe('webhook receivers that echo the request', () => {
+  const API_KEY = 'k3y-for-the-receiver-77ad';
+  it.each([400, 401, 429, 500])('%i: no credential in any encoding reaches the error, its JSON or its causes', async (status) => {
+    const { sink } = await setup(
+      (req, _i, res) => {
+        const echo = JSON.stringify({ headers: req.headers, body: req.rawBody.slice(0, 100), url: req.url });
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'nope', echo, b64: Buffer.from(echo).toString('base64'), url: encodeURIComponent(echo) }));
+      },
+      { headers: { 'X-Api-Key': API_KEY } },
+    );
+    const err = await deliverError(sink);
+    expect(err.message).toContain(`${status}`);
+    const seen = [err.message, String(err.stack), JSON.stringify(err), JSON.stringify(err.details ?? {}), String((err.cause as Error | undefined)?.message)].join('\n').toLowerCase();
+    for (const value of [TOKEN, SECRET, API_KEY]) {
+      for (const f of encodedForms(value)) expect(seen).not.toContain(f.toLowerCase());
+    }
   });
 });
 

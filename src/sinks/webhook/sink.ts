@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkPlugin } from '../../core/index.js';
-import { SaaswatchError } from '../../core/index.js';
+import { Redactor, SaaswatchError } from '../../core/index.js';
+import { readCapped, readCappedText } from '../../pipeline/http-body.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
+import { guardedFetch, NetGuard } from '../ssrf.js';
 import { webhookConfigSchema, type WebhookConfig } from './config.js';
 import { formatWebhookPayload, signPayload } from './format.js';
 
@@ -12,6 +14,8 @@ export { webhookConfigSchema, type WebhookConfig } from './config.js';
 
 /** How much of an error response we quote: enough to see why a receiver refused, not a whole HTML page. */
 const ERROR_SNIPPET_CHARS = 300;
+/** Most of a response body we read (2xx or error); the rest is cancelled, so an endless body costs nothing. */
+export const MAX_RESPONSE_BYTES = 16 * 1024;
 
 export const USER_AGENT = `saaswatch/${readVersion()}`;
 
@@ -29,6 +33,7 @@ export interface WebhookSinkOptions {
   logger?: Logger;
   /** Clock for the signature timestamp (epoch ms); tests pin it. */
   now?: () => number;
+  /** Replaces the guarded fetch (tests that route elsewhere); the SSRF guard is then the caller's. */
   fetch?: typeof fetch;
 }
 
@@ -42,6 +47,7 @@ export class WebhookSink implements Sink {
   readonly #now: () => number;
   readonly #fetch: typeof fetch;
   readonly #logger: Logger | undefined;
+  readonly #redactor: Redactor;
 
   constructor(
     readonly name: string,
@@ -52,7 +58,9 @@ export class WebhookSink implements Sink {
     this.#url = new URL(config.url);
     this.#target = `webhook ${this.#url.host}`;
     this.#now = opts.now ?? Date.now;
-    this.#fetch = opts.fetch ?? fetch;
+    this.#fetch = opts.fetch ?? guardedFetch(new NetGuard(config.allow_networks, `sinks.${name}`), { target: this.#target });
+    // Static headers often carry an API key; the URL's query may too.
+    this.#redactor = new Redactor([config.token, config.secret, ...Object.values(config.headers), ...[...this.#url.searchParams.values()], this.#url.password]);
     this.#logger = opts.logger;
     this.retryPolicy = {
       maxAttempts: config.max_attempts,
@@ -87,52 +95,24 @@ export class WebhookSink implements Sink {
         redirect: 'manual',
       });
       if (res.status >= 200 && res.status < 300) {
-        // Drain so the keep-alive connection can be reused; the content is irrelevant.
-        await res.arrayBuffer();
+        // Read (a little) so the connection can be reused; the content is irrelevant, and an endless one is cut off.
+        await readCapped(res, MAX_RESPONSE_BYTES);
         this.#logger?.debug({ sink: this.name, deliveryId: ctx.deliveryId, attempt: ctx.attempt, status: res.status }, 'webhook delivered');
         return;
       }
-      const snippet = truncate(this.#redact(await readSnippet(res, ERROR_SNIPPET_CHARS * 8)), ERROR_SNIPPET_CHARS);
+      // Receivers sometimes echo the request in error bodies: redacted before it is cut, and a value cut off at the read limit goes too.
+      const read = await readCappedText(res, Math.min(ERROR_SNIPPET_CHARS * 8, MAX_RESPONSE_BYTES));
+      const snippet = truncate(this.#redactor.text(read.text, { cut: read.truncated }), ERROR_SNIPPET_CHARS);
       throw classifyHttpStatus(res.status, res.headers.get('retry-after'), {
         now: this.#now(),
         target: this.#target,
         ...(snippet ? { detail: snippet } : {}),
       });
     } catch (err) {
-      if (err instanceof SaaswatchError) throw err;
-      throw classifyRequestError(err, { timedOut: timeout.aborted && !ctx.signal.aborted, timeoutMs, target: this.#target });
+      const e = err instanceof SaaswatchError ? err : classifyRequestError(err, { timedOut: timeout.aborted && !ctx.signal.aborted, timeoutMs, target: this.#target });
+      throw this.#redactor.error(e);
     }
   }
-
-  /** Receivers sometimes echo request headers in error bodies; never let our credentials reach an error. */
-  #redact(text: string): string {
-    let out = text;
-    for (const s of [this.#config.token, this.#config.secret]) {
-      const v = s?.reveal();
-      if (v) out = out.split(v).join('[redacted]');
-    }
-    return out;
-  }
-}
-
-/** Reads at most about `maxChars` of an error body; a body that fails to arrive must not hide the status. */
-async function readSnippet(res: Response, maxChars: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < maxChars) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // Keep what arrived.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return text;
 }
 
 function truncate(text: string, maxChars: number): string {

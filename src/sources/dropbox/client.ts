@@ -1,6 +1,6 @@
 /** The official Dropbox SDK for team_log, with an injected fetch (base URL override, abort, timeout) and classified errors. */
 import { Dropbox, DropboxResponseError, type team_log } from 'dropbox';
-import { SaaswatchError, errors, type Secret } from '../../core/index.js';
+import { Redactor, SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
 /** Where the SDK sends RPC calls; rewritten to `base_url` when one is configured. */
@@ -34,6 +34,8 @@ export interface TeamLogClientOptions {
   timeoutMs?: number;
   /** The fetch to route through (tests); global fetch otherwise. */
   fetch?: typeof fetch;
+  /** Where the token is registered, so no error the client throws can carry it (the source shares it with the runtime). */
+  redactor?: Redactor;
 }
 
 const TARGET = 'Dropbox team_log';
@@ -51,8 +53,9 @@ function dropboxErrorTag(body: unknown): string | undefined {
   return typeof tag === 'string' ? tag : undefined;
 }
 
-function errorSummary(body: unknown): string | undefined {
-  if (typeof body === 'string') return body.slice(0, 200) || undefined;
+function errorSummary(body: unknown, redactor: Redactor | undefined): string | undefined {
+  // Redacted before it is cut: a token cut in two would not be recognised afterwards.
+  if (typeof body === 'string') return (redactor ? redactor.text(body) : body).slice(0, 200) || undefined;
   const s = (body as { error_summary?: unknown } | null | undefined)?.error_summary;
   return typeof s === 'string' ? s : undefined;
 }
@@ -62,7 +65,7 @@ function errorSummary(body: unknown): string | undefined {
  * retryable with Retry-After); the Dropbox error tag is kept in details so a cursor reset can be
  * told apart from a real rejection.
  */
-export function toSaaswatchError(err: unknown, timedOut = false): SaaswatchError {
+export function toSaaswatchError(err: unknown, timedOut = false, redactor?: Redactor): SaaswatchError {
   if (err instanceof SaaswatchError) return err;
   if (err instanceof DropboxResponseError) {
     const status = err.status;
@@ -70,7 +73,7 @@ export function toSaaswatchError(err: unknown, timedOut = false): SaaswatchError
     const retryAfter = typeof headers?.get === 'function' ? headers.get('retry-after') : undefined;
     const body: unknown = err.error;
     const tag = dropboxErrorTag(body);
-    const summary = errorSummary(body);
+    const summary = errorSummary(body, redactor);
     const base = classifyHttpStatus(status, retryAfter, { target: TARGET, ...(summary ? { detail: summary } : {}) });
     const why = status === 401 ? ' (check access_token: it needs the events.read scope of a team app)' : '';
     return new SaaswatchError(base.code, base.message + why, {
@@ -101,6 +104,8 @@ function routedFetch(opts: TeamLogClientOptions, timedOut: { value: boolean }): 
 
 export function createTeamLogClient(opts: TeamLogClientOptions): TeamLogClient {
   const timedOut = { value: false };
+  // An upstream that echoes the request puts the bearer token in its error body, which the SDK keeps.
+  const redactor = (opts.redactor ?? new Redactor()).add(opts.accessToken);
   const sdk = new Dropbox({ accessToken: opts.accessToken.reveal(), fetch: routedFetch(opts, timedOut) });
   const call = async (fn: () => Promise<{ result: team_log.GetTeamEventsResult }>): Promise<TeamLogPage> => {
     timedOut.value = false;
@@ -112,7 +117,7 @@ export function createTeamLogClient(opts: TeamLogClientOptions): TeamLogClient {
       }
       return { events: r.events, cursor: r.cursor, has_more: r.has_more };
     } catch (err) {
-      throw toSaaswatchError(err, timedOut.value);
+      throw redactor.error(toSaaswatchError(err, timedOut.value, redactor));
     }
   };
   return {

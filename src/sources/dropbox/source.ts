@@ -1,5 +1,5 @@
 /** The dropbox source plugin: team_log polled through the official SDK, woken early by signed webhooks. */
-import type { PluginDeps, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
+import { Redactor, type PluginDeps, type SourcePlugin, type WebhookRoute, type WebhookSource } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, pollingOptions, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createTeamLogClient, toSaaswatchError } from './client.js';
@@ -26,12 +26,15 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
     private readonly config: DropboxConfig,
     private readonly opts: DropboxSourceOptions = {},
   ) {
+    // Shared by the client and the runtime: an echoed bearer token is removed wherever the error goes.
+    const redactor = new Redactor([config.access_token]);
     super({
       name,
       type: TYPE,
       label: 'Dropbox',
       cursor: dropboxCursor,
       classify: (err) => toSaaswatchError(err),
+      redact: redactor,
       ...pollerSpec(config, opts),
       open: (_state, ctx) => {
         const poller: PollerOptions = {
@@ -40,6 +43,7 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
             ...(config.base_url ? { apiUrl: config.base_url } : {}),
             timeoutMs: config.timeout,
             signal: ctx.signal,
+            redactor,
             ...(opts.fetch ? { fetch: opts.fetch } : {}),
           }),
           pageLimit: config.page_size,

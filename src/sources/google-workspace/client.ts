@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { admin, type admin_reports_v1 } from '@googleapis/admin';
 import { drive, type drive_v3 } from '@googleapis/drive';
 import { JWT } from 'google-auth-library';
-import { errorMessage, errors } from '../../core/index.js';
+import { errorMessage, errors, Redactor } from '../../core/index.js';
 import type { GoogleWorkspaceConfig } from './config.js';
 
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
@@ -59,7 +59,8 @@ export async function loadServiceAccount(config: GoogleWorkspaceConfig, baseDir?
  * Its built-in retries are switched off: retry.ts is the one retry policy, and two stacked
  * policies would multiply attempts.
  */
-export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccountKey): GoogleClients {
+export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccountKey, redactor = new Redactor()): GoogleClients {
+  redactor.add(key.private_key);
   const auth = new JWT({
     email: key.client_email,
     key: key.private_key,
@@ -69,6 +70,11 @@ export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccount
   const tokenUrl = config.token_url;
   auth.transporter.interceptors.request.add({
     resolved: async (opts) => {
+      // Whatever credential this request carries is registered before it is sent: the signed
+      // assertion (token request), the access token (API calls), a channel's token (channels.watch).
+      redactor.add(opts.headers instanceof Headers ? opts.headers.get('authorization') : undefined);
+      if (opts.data instanceof URLSearchParams) redactor.add(opts.data.get('assertion'));
+      else if (opts.data && typeof opts.data === 'object') redactor.add((opts.data as { token?: string }).token);
       if (tokenUrl !== undefined && String(opts.url) === GOOGLE_TOKEN_URL) opts.url = new URL(tokenUrl);
       opts.retry = false;
       opts.retryConfig = { ...opts.retryConfig, retry: 0 };

@@ -1,6 +1,6 @@
 /** Runs one Google SDK call under the polling runtime's retry: failures are classified by retry.ts, waits honour Retry-After. */
 import type { Logger } from 'pino';
-import { SaaswatchError } from '../../core/index.js';
+import { SaaswatchError, type Redactor } from '../../core/index.js';
 import { withRetry as retrying, type Sleep } from '../../pipeline/polling.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
@@ -9,6 +9,8 @@ export interface RetryOptions {
   initialMs: number;
   maxMs: number;
   signal: AbortSignal;
+  /** The credentials the SDK sends: removed from every error before it is logged or thrown. */
+  redact?: Redactor | undefined;
   logger?: Logger | undefined;
   /** Waits between attempts; tests replace it to record the delays instead of sleeping. */
   sleep?: Sleep | undefined;
@@ -58,6 +60,7 @@ export function withRetry<T>(what: string, fn: () => Promise<T>, opts: RetryOpti
     maxMs: opts.maxMs,
     signal: opts.signal,
     classify: (raw) => classifyGoogleError(raw, what),
+    redact: opts.redact,
     logger: opts.logger,
     label: 'Google',
     ...(opts.sleep ? { sleep: opts.sleep } : {}),

@@ -1,7 +1,7 @@
 /** The google-workspace source plugin: Reports audit logs and Drive changes as batches, woken by Drive push notifications, and the Drive file inventory. */
 import { pino, type Logger } from 'pino';
 import type { DetectorState, Inventory, PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
-import { SaaswatchError, errors } from '../../core/index.js';
+import { Redactor, SaaswatchError, errors } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
@@ -55,17 +55,20 @@ class GoogleWorkspaceSource extends PollingSource<CursorState> implements Webhoo
         })
       : undefined;
     let clients: GoogleClients | undefined;
+    // The key JSON is registered whole here; the private key, assertions and tokens as the client meets them.
+    const redactor = new Redactor([config.credentials]);
     super({
       name,
       type: TYPE,
       label: 'Google Workspace',
       cursor: googleCursor,
       classify: (err) => (err instanceof SaaswatchError ? err : classifyGoogleError(err, 'Google Workspace')),
+      redact: redactor,
       ...pollerSpec(config, opts),
       now,
       idle: opts.sleep,
       open: async (state, run) => {
-        clients ??= createClients(config, await loadServiceAccount(config, opts.baseDir));
+        clients ??= createClients(config, await loadServiceAccount(config, opts.baseDir), redactor);
         return openSession(name, config, opts, clients, channels, state, run);
       },
     });
@@ -167,7 +170,7 @@ function openSession(
         await runInventory(clients.drive, { files, retry, now: run.now, orgDomain, logger });
       } catch (err) {
         if (run.signal.aborted) return;
-        logger?.warn({ err }, 'Google Drive inventory failed; retrying at the next inventory interval.');
+        logger?.warn({ err: err instanceof SaaswatchError ? (run.retryOptions.redact?.error(err) ?? err) : err }, 'Google Drive inventory failed; retrying at the next inventory interval.');
       }
     },
     nextPollIn({ failed }) {

@@ -1,6 +1,6 @@
 /** The http-json source plugin: any endpoint that answers JSON or JSONL with an API key, polled on the shared runtime and mapped like json-logs. */
 import type { PluginDeps, SourcePlugin } from '../../core/index.js';
-import { SaaswatchError } from '../../core/index.js';
+import { Redactor, SaaswatchError } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, pollingOptions, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { classifyRequestError } from '../../pipeline/retry.js';
@@ -20,12 +20,14 @@ export interface HttpJsonSourceOptions extends PollingSourceOptions {
 export class HttpJsonSource extends PollingSource<HttpJsonState> {
   constructor(name: string, config: HttpJsonConfig, opts: HttpJsonSourceOptions = {}) {
     const target = `http-json source ${name}`;
+    const redactor = new Redactor([config.auth?.value]);
     super({
       name,
       type: TYPE,
       label: 'HTTP JSON',
       cursor: httpJsonCursor,
       classify: (err) => (err instanceof SaaswatchError ? err : classifyRequestError(err, { timedOut: false, target })),
+      redact: redactor,
       ...pollerSpec(config, opts),
       open: (_state, ctx) => {
         const client = createHttpJsonClient({
@@ -34,6 +36,7 @@ export class HttpJsonSource extends PollingSource<HttpJsonState> {
           timeoutMs: config.timeout,
           maxBodyBytes: config.max_body_bytes,
           signal: ctx.signal,
+          redactor,
           ...(opts.fetch ? { fetch: opts.fetch } : {}),
         });
         const poller = { name, config, get: client.get, normalize: createPageNormalizer(name, config, ctx.now) };

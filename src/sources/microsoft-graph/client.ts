@@ -1,7 +1,7 @@
 /** The official Microsoft Graph SDK on a middleware chain of our own (origin-pinned auth, no SDK retries), with classified errors. */
 import { randomUUID } from 'node:crypto';
 import { Client, GraphClientError, GraphError, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
-import { SaaswatchError, errors, type Secret } from '../../core/index.js';
+import { Redactor, SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 import type { StreamName } from './config.js';
 import { ClientCredentialsProvider, graphScope } from './token.js';
@@ -49,6 +49,8 @@ export interface GraphClientOptions {
   /** The fetch to route through (tests); global fetch otherwise. */
   fetch?: typeof fetch;
   now?: () => number;
+  /** Where the client secret and the access tokens are registered (the source shares it with the runtime). */
+  redactor?: Redactor;
 }
 
 const TARGET = 'Microsoft Graph';
@@ -224,6 +226,7 @@ const LABEL: Record<StreamName, string> = { sign_ins: 'sign-ins', security_alert
 
 export function createGraphClient(opts: GraphClientOptions): GraphApi {
   const base = opts.graphUrl.replace(/\/+$/, '');
+  const redactor = opts.redactor ?? new Redactor();
   const provider = new ClientCredentialsProvider({
     loginUrl: opts.loginUrl,
     tenantId: opts.tenantId,
@@ -234,6 +237,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    redactor,
   });
   // No RetryHandler or RedirectHandler: retries are pipeline/retry.ts's alone, redirects are refused.
   const sdk = Client.initWithMiddleware({
@@ -247,7 +251,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
     try {
       return await build().responseType(ResponseType.JSON).get();
     } catch (err) {
-      throw toSaaswatchError(err, ctxOf(stream, what));
+      throw redactor.error(toSaaswatchError(err, ctxOf(stream, what)));
     }
   };
 
@@ -285,7 +289,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
       try {
         target = relative(link);
       } catch (err) {
-        throw toSaaswatchError(err, ctxOf(stream));
+        throw redactor.error(toSaaswatchError(err, ctxOf(stream)));
       }
       const body = await get(LABEL[stream], stream, () => {
         const req = sdk.api(target.path).version(target.version);

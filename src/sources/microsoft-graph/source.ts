@@ -1,5 +1,5 @@
 /** The microsoft-graph source plugin: Entra sign-ins, Defender alerts and the user-reported-mail mailbox through the official Graph SDK. */
-import type { PluginDeps, SourcePlugin } from '../../core/index.js';
+import { Redactor, type PluginDeps, type SourcePlugin } from '../../core/index.js';
 import type { SaaswatchError } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, pollingOptions, type PolledBatch, type PollingSourceOptions } from '../../pipeline/polling.js';
@@ -22,12 +22,15 @@ export interface MicrosoftGraphSourceOptions extends PollingSourceOptions {
 
 export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
   constructor(name: string, config: MicrosoftGraphConfig, opts: MicrosoftGraphSourceOptions = {}) {
+    // Shared by the token provider, the client and the runtime; access tokens join it as they are issued.
+    const redactor = new Redactor([config.client_secret]);
     super({
       name,
       type: TYPE,
       label: 'Microsoft Graph',
       cursor: graphCursor,
       classify: (err) => toSaaswatchError(err),
+      redact: redactor,
       ...pollerSpec(config, opts),
       open: (_state, run) => {
         const client = createGraphClient({
@@ -41,8 +44,9 @@ export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
           timeoutMs: config.timeout,
           ...(opts.fetch ? { fetch: opts.fetch } : {}),
           ...(opts.now ? { now: opts.now } : {}),
+          redactor,
         });
-        const poll: PollContext = { source: name, config, client, now: run.now, signal: run.signal, logger: opts.logger, run, promised: new Map() };
+        const poll: PollContext & { redactor: Redactor } = { source: name, config, client, redactor, now: run.now, signal: run.signal, logger: opts.logger, run, promised: new Map() };
         return { pollOnce: (state) => pollStreams(state, poll) };
       },
     });
@@ -54,7 +58,7 @@ export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
  * (resuming from its own position in the cursor) while the others are still read; the pass then
  * fails with it, so the runtime logs it once, and windowed detection waits for that stream's promise.
  */
-async function* pollStreams(state: GraphCursor, poll: PollContext): AsyncGenerator<PolledBatch<GraphCursor>> {
+async function* pollStreams(state: GraphCursor, poll: PollContext & { redactor: Redactor }): AsyncGenerator<PolledBatch<GraphCursor>> {
   promiseStarts(state, poll);
   let deferred: SaaswatchError | undefined;
   for (const stream of poll.config.streams) {
@@ -63,7 +67,7 @@ async function* pollStreams(state: GraphCursor, poll: PollContext): AsyncGenerat
       yield* stream === 'reported_mail' ? pollReportedMail(state, poll) : pollWindowed(stream, state, poll);
     } catch (err) {
       if (poll.signal.aborted) return;
-      const e = toSaaswatchError(err);
+      const e = poll.redactor.error(toSaaswatchError(err));
       // A refused credential or permission will not fix itself: stop and say which.
       if (!e.retryable) throw e;
       poll.logger?.warn({ stream, err: e }, 'Microsoft Graph stream failed; the other streams are still read.');

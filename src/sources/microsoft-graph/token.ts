@@ -1,6 +1,7 @@
 /** OAuth2 client-credentials tokens from Microsoft Entra for the Graph SDK, cached until shortly before they expire. */
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
-import { SaaswatchError, errors, type Secret } from '../../core/index.js';
+import { Redactor, SaaswatchError, errors, type Secret } from '../../core/index.js';
+import { readCappedText } from '../../pipeline/http-body.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 
 export interface ClientCredentialsOptions {
@@ -14,7 +15,12 @@ export interface ClientCredentialsOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   now?: () => number;
+  /** Where the client secret and every token obtained are registered, so no error can carry them. */
+  redactor?: Redactor;
 }
+
+/** A token answer is a few KiB; more is not an answer we would read. */
+const MAX_TOKEN_BODY_BYTES = 64 * 1024;
 
 /** Refresh this long before expiry, so a token never expires between being handed out and being checked. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -61,12 +67,14 @@ function describe(body: TokenError): { text: string; code: string | undefined } 
 export class ClientCredentialsProvider implements AuthenticationProvider {
   readonly #opts: ClientCredentialsOptions;
   readonly #now: () => number;
+  readonly #redactor: Redactor;
   #token: { value: string; refreshAt: number } | undefined;
   #pending: Promise<string> | undefined;
 
   constructor(opts: ClientCredentialsOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
+    this.#redactor = (opts.redactor ?? new Redactor()).add(opts.clientSecret);
   }
 
   get tokenUrl(): string {
@@ -85,7 +93,12 @@ export class ClientCredentialsProvider implements AuthenticationProvider {
 
   async getAccessToken(): Promise<string> {
     if (this.#token && this.#now() < this.#token.refreshAt) return this.#token.value;
-    this.#pending ??= this.#fetchToken().finally(() => (this.#pending = undefined));
+    this.#pending ??= this.#fetchToken()
+      .catch((err: unknown) => {
+        // Entra's error_description may quote the request (the client secret) back at us.
+        throw err instanceof SaaswatchError ? this.#redactor.error(err) : err;
+      })
+      .finally(() => (this.#pending = undefined));
     return this.#pending;
   }
 
@@ -112,7 +125,7 @@ export class ClientCredentialsProvider implements AuthenticationProvider {
     } catch (err) {
       throw classifyRequestError(err, { timedOut: timeout.aborted, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), target });
     }
-    const text = await res.text().catch(() => '');
+    const { text } = await readCappedText(res, MAX_TOKEN_BODY_BYTES);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -133,6 +146,7 @@ export class ClientCredentialsProvider implements AuthenticationProvider {
     if (typeof t?.access_token !== 'string' || t.access_token === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
       throw errors.inputMalformed({ where: target, problem: `answered ${res.status} without an access_token and expires_in`, retryable: true });
     }
+    this.#redactor.add(t.access_token);
     const lifetimeMs = expiresIn * 1000;
     // Short-lived tokens (a proxy, the fake) would otherwise be refreshed on every call.
     const margin = Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2);
