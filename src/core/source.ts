@@ -4,8 +4,11 @@ import type { SecurityEvent } from './event.js';
 export interface RawRecord {
   /** The record as read (parsed JSON object, CSV row as object, ...). */
   data: unknown;
-  /** Where it came from, for dead letters: file path, line number, API page. */
-  position?: { file?: string; line?: number; page?: string };
+  /**
+   * Where it came from, for dead letters: file path, line number, byte offset of the record's start
+   * in the (decompressed) input, API page.
+   */
+  position?: { file?: string; line?: number; offset?: number; page?: string };
 }
 
 export interface DeadLetterInput {

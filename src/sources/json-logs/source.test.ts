@@ -195,7 +195,7 @@ describe('stream input', () => {
     const { events, dead } = await collect(source({}, { stream: Readable.from([Buffer.from(csv)]), label: 'stdin' }));
     expect(events.map((e) => e.user?.name)).toEqual(['alice', 'carol']);
     expect(dead).toHaveLength(1);
-    expect(dead[0]!.position).toEqual({ file: 'stdin', line: 3 });
+    expect(dead[0]!.position).toEqual({ file: 'stdin', line: 3, offset: 50 });
   });
 
   it('refuses to read the same stream twice', async () => {

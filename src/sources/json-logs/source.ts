@@ -75,6 +75,7 @@ class JsonLogsSource implements Source {
         file: input.label,
         format: config.format,
         maxRecordBytes: config.max_record_bytes,
+        maxRecordDepth: config.max_record_depth,
       });
       for await (const chunk of chunks) {
         if (ctx.signal.aborted) return;
