@@ -23,6 +23,12 @@ export interface DeadLetterInput {
 export interface SourceBatch {
   events: SecurityEvent[];
   deadLetters: DeadLetterInput[];
+  /**
+   * Where each event was read, parallel to `events` (positions[i] is events[i]'s), when the source
+   * knows (json-logs: file, line, byte offset): the pipeline's dead letter for an event it refuses
+   * names it. Optional, and may be shorter than `events` (an event past its end has none).
+   */
+  positions?: Array<RawRecord['position']>;
   /** Opaque resume point, committed in the same transaction as the batch's events. */
   cursor?: string;
   /** Progress hint for the CLI progress bar: bytes or records done / total. */

@@ -1,7 +1,7 @@
 /** The json-logs source plugin: any JSON, JSON-lines or CSV log file (or stdin) as batches of normalized events. */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { DeadLetterInput, PluginDeps, SecurityEvent, Source, SourceBatch, SourceContext, SourcePlugin } from '../../core/index.js';
+import type { DeadLetterInput, PluginDeps, RawRecord, SecurityEvent, Source, SourceBatch, SourceContext, SourcePlugin } from '../../core/index.js';
 import { jsonLogsConfigSchema, type JsonLogsConfig } from './config.js';
 import { DuplicateCompressor, dedupeKey } from './dedupe.js';
 import { guarded, openInput, type JsonLogsInput } from './input.js';
@@ -43,6 +43,8 @@ class JsonLogsSource implements Source {
       : undefined;
     const batchSize = config.batch_size;
     let events: SecurityEvent[] = [];
+    // Where each event was read (SourceBatch.positions); not kept with duplicate compression, whose event stands for many lines.
+    let positions: Array<RawRecord['position']> = [];
     let deadLetters: DeadLetterInput[] = [];
     let done = 0;
     let yielded = false;
@@ -57,6 +59,7 @@ class JsonLogsSource implements Source {
       if (deadLetters.length > 1) deadLetters.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0));
       const batch: SourceBatch = {
         events,
+        ...(dedupe === undefined ? { positions } : {}),
         deadLetters,
         progress: { done, total: input.total, unit: 'bytes' },
         ...(behind !== undefined && newest !== Number.NEGATIVE_INFINITY ? { watermark: newest - behind } : {}),
@@ -64,6 +67,7 @@ class JsonLogsSource implements Source {
       stats.events += events.length;
       stats.deadLetters += deadLetters.length;
       events = [];
+      positions = [];
       deadLetters = [];
       yielded = true;
       return batch;
@@ -90,21 +94,26 @@ class JsonLogsSource implements Source {
           if (r.ok) {
             if (r.ms > newest) newest = r.ms;
             if (dedupe) dedupe.add(r.event, dedupeKey(rec.data, r.timestampField), r.ms, events);
-            else events.push(r.event);
+            else {
+              events.push(r.event);
+              positions.push({ file: input.label, line: rec.line, offset: rec.offset });
+            }
           } else {
             deadLetters.push({
               source: name,
               code: r.code,
               reason: `line ${rec.line} of ${input.label}: ${r.reason}`,
               payload: payloadOf(JSON.stringify(rec.data)),
-              position: { file: input.label, line: rec.line },
+              position: { file: input.label, line: rec.line, offset: rec.offset },
             });
           }
           // Duplicate compression can release several events at once, hence the loop.
           while (events.length + deadLetters.length >= batchSize) {
             const spill = events.length > batchSize ? events.splice(batchSize) : [];
+            const spilled = positions.length > batchSize ? positions.splice(batchSize) : [];
             yield take();
             events = spill;
+            positions = spilled;
           }
         }
       }
