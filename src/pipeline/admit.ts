@@ -149,6 +149,11 @@ export function preview(value: unknown, max = 4096): string {
       out += '}';
     }
   };
-  write(value, 0);
+  try {
+    write(value, 0);
+  } catch {
+    // A getter that throws: the dead letter keeps what was written before it.
+    return `${out.slice(0, max)}… [unreadable]`;
+  }
   return out.length > max ? `${out.slice(0, max)}… [truncated]` : out;
 }

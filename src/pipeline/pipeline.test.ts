@@ -720,21 +720,30 @@ describe('pipeline: per-record isolation', () => {
     const [e0, e1, e2, e3] = events.slice(0, 4).map((e) => structuredClone(e)) as [SecurityEvent, SecurityEvent, SecurityEvent, SecurityEvent];
     e1.raw = deep(5000);
     e2.raw = { amount: 12n };
-    const positions = [0, 1, 2, 3].map((i) => ({ file: 'app.jsonl', line: i + 10, offset: i * 100 }));
+    const e4 = structuredClone(events[4]!);
+    e4.raw = Object.defineProperty({}, 'secret', {
+      enumerable: true,
+      get() {
+        throw new Error('SDK getter broke');
+      },
+    });
+    const positions = [0, 1, 2, 3, 4].map((i) => ({ file: 'app.jsonl', line: i + 10, offset: i * 100 }));
     const probe = new Probe('p');
     const stats = await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).ingest(
-      scripted('logs', [batchOf([e0, e1, e2, e3], { positions, deadLetters: [{ source: 'logs', code: 'INPUT_MALFORMED', reason: 'from the source', payload: 'x' }] })]),
+      scripted('logs', [batchOf([e0, e1, e2, e3, e4], { positions, deadLetters: [{ source: 'logs', code: 'INPUT_MALFORMED', reason: 'from the source', payload: 'x' }] })]),
     );
     expect(ids(await store.queryEvents({}))).toEqual(ids([e0, e3]));
     expect(probe.observed).toEqual(ids([e0, e3]));
-    expect(stats).toMatchObject({ events: 2, inserted: 2, deadLetters: 3 });
+    expect(stats).toMatchObject({ events: 2, inserted: 2, deadLetters: 4 });
     const dead = (await store.listDeadLetters({})).reverse();
     expect(dead.map((d) => [d.code, d.position, d.reason])).toEqual([
       ['INPUT_MALFORMED', undefined, 'from the source'],
       ['INPUT_TOO_LARGE', positions[1], 'line 11 of app.jsonl: nests deeper than 1024 levels (or refers to itself), more than can be stored; skipped'],
       ['INPUT_MALFORMED', positions[2], 'line 12 of app.jsonl: holds a BigInt, which JSON cannot store; skipped'],
+      ['INPUT_MALFORMED', positions[4], 'line 14 of app.jsonl: cannot be read: SDK getter broke; skipped'],
     ]);
     expect(dead[2]!.payload).toBe('{"amount":12n}');
+    expect(dead[3]!.payload).toBe('{"secret":… [unreadable]');
     expect(dead[1]!.payload).toMatch(/^\{"v":\{"v":.*…/);
   });
 

@@ -248,7 +248,13 @@ export class Pipeline {
   #admit(sourceName: string, batch: SourceBatch): SourceBatch {
     let refused: Map<number, Refusal> | undefined;
     for (let i = 0; i < batch.events.length; i++) {
-      const refusal = admitEvent(batch.events[i]!);
+      let refusal: Refusal | undefined;
+      try {
+        refusal = admitEvent(batch.events[i]!);
+      } catch (err) {
+        // A getter or proxy in a vendor SDK's object that throws when read.
+        refusal = { code: 'INPUT_MALFORMED', reason: `cannot be read: ${errorMessage(err)}` };
+      }
       if (refusal !== undefined) (refused ??= new Map()).set(i, refusal);
     }
     return refused === undefined ? batch : this.#without(sourceName, batch, refused);
