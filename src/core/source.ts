@@ -11,6 +11,21 @@ export interface RawRecord {
   position?: { file?: string; line?: number; offset?: number; page?: string };
 }
 
+/** events[i] of a batch was read at line[i], starting at byte offset[i], of `file`; the columns may be shorter than `events` (an event past their end has no position). */
+export interface BatchPositions {
+  file: string;
+  line: number[];
+  offset: number[];
+}
+
+/** The position of events[i] in `positions`, if it has one. */
+export function positionAt(positions: BatchPositions | undefined, i: number): RawRecord['position'] {
+  const line = positions?.line[i];
+  if (positions === undefined || line === undefined) return undefined;
+  const offset = positions.offset[i];
+  return offset === undefined ? { file: positions.file, line } : { file: positions.file, line, offset };
+}
+
 export interface DeadLetterInput {
   source: string;
   reason: string;
@@ -24,11 +39,11 @@ export interface SourceBatch {
   events: SecurityEvent[];
   deadLetters: DeadLetterInput[];
   /**
-   * Where each event was read, parallel to `events` (positions[i] is events[i]'s), when the source
-   * knows (json-logs: file, line, byte offset): the pipeline's dead letter for an event it refuses
-   * names it. Optional, and may be shorter than `events` (an event past its end has none).
+   * Where each event was read, when the source knows (json-logs): the pipeline's dead letter for an
+   * event it refuses names it. Columns parallel to `events`, not an object per event, which on the
+   * hot path cost a tenth of json-logs' throughput in garbage.
    */
-  positions?: Array<RawRecord['position']>;
+  positions?: BatchPositions;
   /** Opaque resume point, committed in the same transaction as the batch's events. */
   cursor?: string;
   /** Progress hint for the CLI progress bar: bytes or records done / total. */

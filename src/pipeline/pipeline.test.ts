@@ -727,7 +727,7 @@ describe('pipeline: per-record isolation', () => {
         throw new Error('SDK getter broke');
       },
     });
-    const positions = [0, 1, 2, 3, 4].map((i) => ({ file: 'app.jsonl', line: i + 10, offset: i * 100 }));
+    const positions = { file: 'app.jsonl', line: [10, 11, 12, 13, 14], offset: [0, 100, 200, 300] };
     const probe = new Probe('p');
     const stats = await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).ingest(
       scripted('logs', [batchOf([e0, e1, e2, e3, e4], { positions, deadLetters: [{ source: 'logs', code: 'INPUT_MALFORMED', reason: 'from the source', payload: 'x' }] })]),
@@ -738,9 +738,9 @@ describe('pipeline: per-record isolation', () => {
     const dead = (await store.listDeadLetters({})).reverse();
     expect(dead.map((d) => [d.code, d.position, d.reason])).toEqual([
       ['INPUT_MALFORMED', undefined, 'from the source'],
-      ['INPUT_TOO_LARGE', positions[1], 'line 11 of app.jsonl: nests deeper than 1024 levels (or refers to itself), more than can be stored; skipped'],
-      ['INPUT_MALFORMED', positions[2], 'line 12 of app.jsonl: holds a BigInt, which JSON cannot store; skipped'],
-      ['INPUT_MALFORMED', positions[4], 'line 14 of app.jsonl: cannot be read: SDK getter broke; skipped'],
+      ['INPUT_TOO_LARGE', { file: 'app.jsonl', line: 11, offset: 100 }, 'line 11 of app.jsonl: nests deeper than 1024 levels (or refers to itself), more than can be stored; skipped'],
+      ['INPUT_MALFORMED', { file: 'app.jsonl', line: 12, offset: 200 }, 'line 12 of app.jsonl: holds a BigInt, which JSON cannot store; skipped'],
+      ['INPUT_MALFORMED', { file: 'app.jsonl', line: 14 }, 'line 14 of app.jsonl: cannot be read: SDK getter broke; skipped'],
     ]);
     expect(dead[2]!.payload).toBe('{"amount":12n}');
     expect(dead[3]!.payload).toBe('{"secret":… [unreadable]');

@@ -1,7 +1,7 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
 import type { Alert, CommitBatch, CommitResult, DeadLetterInput, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
-import { errorMessage, eventTime, SaaswatchError, systemClock, type Clock, type EventKey } from '../core/index.js';
+import { errorMessage, eventTime, positionAt, SaaswatchError, systemClock, type Clock, type EventKey } from '../core/index.js';
 import { admitEvent, preview, type Refusal } from './admit.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
@@ -229,7 +229,7 @@ export class Pipeline {
    */
   #refuse(sourceName: string, batch: SourceBatch, i: number, refusal: Refusal, into: DeadLetterInput[]): void {
     const event = batch.events[i]!;
-    const position = batch.positions?.[i];
+    const position = positionAt(batch.positions, i);
     const where = position?.line !== undefined ? `line ${position.line}${position.file === undefined ? '' : ` of ${position.file}`}` : `event ${String(event.event?.id)}`;
     into.push({
       source: sourceName,
@@ -269,7 +269,7 @@ export class Pipeline {
       ...batch,
       events: batch.events.filter(keep),
       deadLetters,
-      ...(batch.positions ? { positions: batch.positions.filter(keep) } : {}),
+      ...(batch.positions ? { positions: { ...batch.positions, line: batch.positions.line.filter(keep), offset: batch.positions.offset.filter(keep) } } : {}),
     };
   }
 

@@ -246,7 +246,7 @@ describe('batches', () => {
     const path = join(tmp, 'empty.jsonl');
     writeFileSync(path, '');
     const { batches } = await collect(source({ path }));
-    expect(batches).toEqual([{ events: [], positions: [], deadLetters: [], progress: { done: 0, total: 0, unit: 'bytes' } }]);
+    expect(batches).toEqual([{ events: [], positions: { file: path, line: [], offset: [] }, deadLetters: [], progress: { done: 0, total: 0, unit: 'bytes' } }]);
   });
 
   it('stops when the signal aborts', async () => {

@@ -1,7 +1,7 @@
 /** The json-logs source plugin: any JSON, JSON-lines or CSV log file (or stdin) as batches of normalized events. */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { DeadLetterInput, PluginDeps, RawRecord, SecurityEvent, Source, SourceBatch, SourceContext, SourcePlugin } from '../../core/index.js';
+import type { DeadLetterInput, PluginDeps, SecurityEvent, Source, SourceBatch, SourceContext, SourcePlugin } from '../../core/index.js';
 import { jsonLogsConfigSchema, type JsonLogsConfig } from './config.js';
 import { DuplicateCompressor, dedupeKey } from './dedupe.js';
 import { guarded, openInput, type JsonLogsInput } from './input.js';
@@ -44,7 +44,8 @@ class JsonLogsSource implements Source {
     const batchSize = config.batch_size;
     let events: SecurityEvent[] = [];
     // Where each event was read (SourceBatch.positions); not kept with duplicate compression, whose event stands for many lines.
-    let positions: Array<RawRecord['position']> = [];
+    let lines: number[] = [];
+    let offsets: number[] = [];
     let deadLetters: DeadLetterInput[] = [];
     let done = 0;
     let yielded = false;
@@ -59,7 +60,7 @@ class JsonLogsSource implements Source {
       if (deadLetters.length > 1) deadLetters.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0));
       const batch: SourceBatch = {
         events,
-        ...(dedupe === undefined ? { positions } : {}),
+        ...(dedupe === undefined ? { positions: { file: input.label, line: lines, offset: offsets } } : {}),
         deadLetters,
         progress: { done, total: input.total, unit: 'bytes' },
         ...(behind !== undefined && newest !== Number.NEGATIVE_INFINITY ? { watermark: newest - behind } : {}),
@@ -67,7 +68,8 @@ class JsonLogsSource implements Source {
       stats.events += events.length;
       stats.deadLetters += deadLetters.length;
       events = [];
-      positions = [];
+      lines = [];
+      offsets = [];
       deadLetters = [];
       yielded = true;
       return batch;
@@ -96,7 +98,8 @@ class JsonLogsSource implements Source {
             if (dedupe) dedupe.add(r.event, dedupeKey(rec.data, r.timestampField), r.ms, events);
             else {
               events.push(r.event);
-              positions.push({ file: input.label, line: rec.line, offset: rec.offset });
+              lines.push(rec.line);
+              offsets.push(rec.offset);
             }
           } else {
             deadLetters.push({
@@ -110,10 +113,12 @@ class JsonLogsSource implements Source {
           // Duplicate compression can release several events at once, hence the loop.
           while (events.length + deadLetters.length >= batchSize) {
             const spill = events.length > batchSize ? events.splice(batchSize) : [];
-            const spilled = positions.length > batchSize ? positions.splice(batchSize) : [];
+            const spilledLines = lines.length > batchSize ? lines.splice(batchSize) : [];
+            const spilledOffsets = offsets.length > batchSize ? offsets.splice(batchSize) : [];
             yield take();
             events = spill;
-            positions = spilled;
+            lines = spilledLines;
+            offsets = spilledOffsets;
           }
         }
       }
