@@ -224,8 +224,8 @@ export class Pipeline {
   }
 
   /**
-   * Where one event of a batch came from, for its dead letter: the source's position when it gave
-   * one (SourceBatch.positions), else the event id.
+   * Adds the dead letter of events[i], named by where the source read it when it says
+   * (SourceBatch.positions), else by its event id; the payload is a bounded preview of its raw record.
    */
   #refuse(sourceName: string, batch: SourceBatch, i: number, refusal: Refusal, into: DeadLetterInput[]): void {
     const event = batch.events[i]!;
@@ -241,9 +241,10 @@ export class Pipeline {
   }
 
   /**
-   * Per-record isolation: an event that cannot be stored (too deep, cyclic, a BigInt, too large) or
-   * that an enricher throws on becomes a dead letter, and the rest of the batch carries on. The
-   * batch is copied only when one is refused.
+   * Per-record isolation, first step: an event that could not be enriched, detected or stored
+   * safely (too deep, cyclic, a BigInt, too large, no time, unreadable) becomes a dead letter and
+   * the rest of the batch carries on (#enrich is the second step). The batch is copied only when
+   * one is refused.
    */
   #admit(sourceName: string, batch: SourceBatch): SourceBatch {
     let refused: Map<number, Refusal> | undefined;
@@ -273,6 +274,7 @@ export class Pipeline {
     };
   }
 
+  /** Runs the enrichers on one event; one that throws refuses that event only. */
   #enrich(sourceName: string, event: SecurityEvent): Refusal | undefined {
     const { enrichers = [] } = this.#opts;
     try {
