@@ -707,3 +707,81 @@ describe('processBatch', () => {
     expect(await pipeline.processBatch('push', batchOf(events.slice(1, 3)))).toEqual({ ...emptyStats(), batches: 1, events: 2, inserted: 1, duplicates: 1 });
   });
 });
+
+describe('pipeline: per-record isolation', () => {
+  function deep(levels: number): unknown {
+    let v: unknown = 'bottom';
+    for (let i = 0; i < levels; i++) v = { v };
+    return v;
+  }
+
+  it('turns an event that cannot be stored into a dead letter at its position and stores the rest of the batch', async () => {
+    const store = await memoryStore();
+    const [e0, e1, e2, e3] = events.slice(0, 4).map((e) => structuredClone(e)) as [SecurityEvent, SecurityEvent, SecurityEvent, SecurityEvent];
+    e1.raw = deep(5000);
+    e2.raw = { amount: 12n };
+    const e4 = structuredClone(events[4]!);
+    e4.raw = Object.defineProperty({}, 'secret', {
+      enumerable: true,
+      get() {
+        throw new Error('SDK getter broke');
+      },
+    });
+    const positions = { file: 'app.jsonl', line: [10, 11, 12, 13, 14], offset: [0, 100, 200, 300] };
+    const probe = new Probe('p');
+    const stats = await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).ingest(
+      scripted('logs', [batchOf([e0, e1, e2, e3, e4], { positions, deadLetters: [{ source: 'logs', code: 'INPUT_MALFORMED', reason: 'from the source', payload: 'x' }] })]),
+    );
+    expect(ids(await store.queryEvents({}))).toEqual(ids([e0, e3]));
+    expect(probe.observed).toEqual(ids([e0, e3]));
+    expect(stats).toMatchObject({ events: 2, inserted: 2, deadLetters: 4 });
+    const dead = (await store.listDeadLetters({})).reverse();
+    expect(dead.map((d) => [d.code, d.position, d.reason])).toEqual([
+      ['INPUT_MALFORMED', undefined, 'from the source'],
+      ['INPUT_TOO_LARGE', { file: 'app.jsonl', line: 11, offset: 100 }, 'line 11 of app.jsonl: nests deeper than 1024 levels (or refers to itself), more than can be stored; skipped'],
+      ['INPUT_MALFORMED', { file: 'app.jsonl', line: 12, offset: 200 }, 'line 12 of app.jsonl: holds a BigInt, which JSON cannot store; skipped'],
+      ['INPUT_MALFORMED', { file: 'app.jsonl', line: 14 }, 'line 14 of app.jsonl: cannot be read: SDK getter broke; skipped'],
+    ]);
+    expect(dead[2]!.payload).toBe('{"amount":12n}');
+    expect(dead[3]!.payload).toBe('{"secret":… [unreadable]');
+    expect(dead[1]!.payload).toMatch(/^\{"v":\{"v":.*…/);
+  });
+
+  it('turns an event an enricher throws on into a dead letter named by its id, and enriches and stores the rest', async () => {
+    const store = await memoryStore();
+    const [e0, e1, e2] = events.slice(0, 3).map((e) => structuredClone(e)) as [SecurityEvent, SecurityEvent, SecurityEvent];
+    const { logger, logs } = capture();
+    const stats = await new Pipeline({
+      store,
+      detectors: [],
+      sinkNames: [],
+      logger,
+      enrichers: [
+        (e) => {
+          if (e.event.id === e1.event.id) throw new Error('geo database broke');
+          e.labels = { geo: 'NL' };
+        },
+      ],
+    }).ingest(scripted('logs', [batchOf([e0, e1, e2])]));
+    expect((await store.queryEvents({})).map((e) => [e.event.id, e.labels?.geo])).toEqual([
+      [e0.event.id, 'NL'],
+      [e2.event.id, 'NL'],
+    ]);
+    expect(stats).toMatchObject({ inserted: 2, deadLetters: 1 });
+    expect(await store.listDeadLetters({})).toMatchObject([{ source: 'logs', code: 'INTERNAL', reason: `event ${e1.event.id}: enrichment failed: geo database broke; skipped` }]);
+    expect(logs.find((l) => l.msg === 'Enrichment failed on an event; it becomes a dead letter.')).toMatchObject({ eventId: e1.event.id, err: { message: 'geo database broke' } });
+  });
+
+  it('stores text with NUL and lone surrogates replaced before enrichers and detectors see it, and says so on the event', async () => {
+    const store = await memoryStore();
+    const e = structuredClone(events[0]!);
+    e.user = { email: 'a\u0000b@example.com' };
+    e.raw = { user: 'a\u0000b@example.com', note: 'x\ud800' };
+    const seen: string[] = [];
+    await new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, enrichers: [(ev) => void seen.push(ev.user!.email!)] }).ingest(scripted('logs', [batchOf([e])]));
+    expect(seen).toEqual(['a\ufffdb@example.com']);
+    const [stored] = await store.queryEvents({ userEmail: 'a\ufffdb@example.com' });
+    expect(stored?.raw).toEqual({ user: 'a\ufffdb@example.com', note: 'x\ufffd' });
+    expect(stored?.labels).toEqual({ sanitized: 'nul,surrogate' });
+  });
+});

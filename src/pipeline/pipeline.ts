@@ -1,7 +1,8 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Alert, CommitBatch, CommitResult, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
-import { eventTime, systemClock, type Clock, type EventKey } from '../core/index.js';
+import type { Alert, CommitBatch, CommitResult, DeadLetterInput, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
+import { errorMessage, eventTime, positionAt, SaaswatchError, systemClock, type Clock, type EventKey } from '../core/index.js';
+import { admitEvent, preview, type Refusal } from './admit.js';
 import { findingsToAlerts } from './alerts.js';
 import { RecentSet } from './seen.js';
 import type { StagedState } from './staged-state.js';
@@ -222,8 +223,73 @@ export class Pipeline {
     if (failed) throw failed.err;
   }
 
-  async #processBatch(sourceName: string, batch: SourceBatch, stats: IngestStats): Promise<IngestStats> {
-    const { store, enrichers = [] } = this.#opts;
+  /**
+   * Adds the dead letter of events[i], named by where the source read it when it says
+   * (SourceBatch.positions), else by its event id; the payload is a bounded preview of its raw record.
+   */
+  #refuse(sourceName: string, batch: SourceBatch, i: number, refusal: Refusal, into: DeadLetterInput[]): void {
+    const event = batch.events[i]!;
+    const position = positionAt(batch.positions, i);
+    const where = position?.line !== undefined ? `line ${position.line}${position.file === undefined ? '' : ` of ${position.file}`}` : `event ${String(event.event?.id)}`;
+    into.push({
+      source: sourceName,
+      code: refusal.code,
+      reason: `${where}: ${refusal.reason}; skipped`,
+      payload: preview(event.raw),
+      ...(position ? { position } : {}),
+    });
+  }
+
+  /**
+   * Per-record isolation, first step: an event that could not be enriched, detected or stored
+   * safely (too deep, cyclic, a BigInt, too large, no time, unreadable) becomes a dead letter and
+   * the rest of the batch carries on (#enrich is the second step). The batch is copied only when
+   * one is refused.
+   */
+  #admit(sourceName: string, batch: SourceBatch): SourceBatch {
+    let refused: Map<number, Refusal> | undefined;
+    for (let i = 0; i < batch.events.length; i++) {
+      let refusal: Refusal | undefined;
+      try {
+        refusal = admitEvent(batch.events[i]!);
+      } catch (err) {
+        // A getter or proxy in a vendor SDK's object that throws when read.
+        refusal = { code: 'INPUT_MALFORMED', reason: `cannot be read: ${errorMessage(err)}` };
+      }
+      if (refusal !== undefined) (refused ??= new Map()).set(i, refusal);
+    }
+    return refused === undefined ? batch : this.#without(sourceName, batch, refused);
+  }
+
+  /** The batch without the refused events, each of them a dead letter instead. */
+  #without(sourceName: string, batch: SourceBatch, refused: ReadonlyMap<number, Refusal>): SourceBatch {
+    const deadLetters = [...batch.deadLetters];
+    for (const [i, refusal] of refused) this.#refuse(sourceName, batch, i, refusal, deadLetters);
+    const keep = (_: unknown, i: number) => !refused.has(i);
+    return {
+      ...batch,
+      events: batch.events.filter(keep),
+      deadLetters,
+      ...(batch.positions ? { positions: { ...batch.positions, line: batch.positions.line.filter(keep), offset: batch.positions.offset.filter(keep) } } : {}),
+    };
+  }
+
+  /** Runs the enrichers on one event; one that throws refuses that event only. */
+  #enrich(sourceName: string, event: SecurityEvent): Refusal | undefined {
+    const { enrichers = [] } = this.#opts;
+    try {
+      for (const enrich of enrichers) enrich(event);
+      return undefined;
+    } catch (err) {
+      this.#opts.logger.warn({ source: sourceName, eventId: event.event.id, err }, 'Enrichment failed on an event; it becomes a dead letter.');
+      return { code: err instanceof SaaswatchError ? err.code : 'INTERNAL', reason: `enrichment failed: ${errorMessage(err)}` };
+    }
+  }
+
+  async #processBatch(sourceName: string, input: SourceBatch, stats: IngestStats): Promise<IngestStats> {
+    const { store } = this.#opts;
+    // Checked before enrichment and detection, which recurse into events; enrichers then see clean text.
+    let batch = this.#admit(sourceName, input);
     const findings: Finding[] = [];
     let newest = Number.NEGATIVE_INFINITY;
     const times = new Float64Array(batch.events.length);
@@ -253,15 +319,21 @@ export class Pipeline {
     }
     const stored = unseen.length ? await store.knownEventIds(unseen) : undefined;
     let fresh = 0;
+    let refused: Map<number, Refusal> | undefined;
     for (let i = 0; i < times.length; i++) {
       const event = batch.events[i]!;
-      for (const enrich of enrichers) enrich(event);
+      const failed = this.#enrich(sourceName, event);
+      if (failed !== undefined) {
+        (refused ??= new Map()).set(i, failed);
+        continue;
+      }
       // add() is false for a repeat inside the batch, whose first copy was just added.
       if (this.#seen.add(event.event.id) && !recent[i] && !stored?.has(event.event.id)) {
         fresh++;
         this.#observe(event, findings);
       }
     }
+    if (refused !== undefined) batch = this.#without(sourceName, batch, refused);
     findings.push(...(await this.#detectorsDone(false)));
 
     // Alerts and detector state commit with the events and cursor behind them: a crash loses or keeps all of it.

@@ -96,6 +96,8 @@ export interface DeadLettersTable {
   payload_bytes: number;
   position: string | null;
   created_at: number;
+  /** Hash of source, code, position and payload: the same bad record read again is not stored again (NULL on rows from before migration 006). */
+  key: string | null;
 }
 
 export interface AuditLogTable {

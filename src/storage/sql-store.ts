@@ -1,5 +1,5 @@
 /** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Migrator, type Compilable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -12,6 +12,7 @@ import type {
   PurgeCutoffs, Store,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
+import { storableText } from './event-row.js';
 import { toStorageError } from './errors.js';
 import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
@@ -38,15 +39,21 @@ export function truncateUtf8(text: string, maxBytes: number): { text: string; by
 }
 
 function deadLetterRow(d: DeadLetterInput, now: number): Omit<DeadLettersTable, 'id'> {
-  const cut = truncateUtf8(String(d.payload ?? ''), MAX_DEAD_LETTER_PAYLOAD_BYTES);
+  const payload = String(d.payload ?? '');
+  const cut = truncateUtf8(storableText(payload), MAX_DEAD_LETTER_PAYLOAD_BYTES);
+  const position = d.position === undefined ? null : JSON.stringify(d.position);
+  // The reason is left out: its wording may change between versions while the record stays the same.
+  const key = createHash('sha256').update(JSON.stringify([d.code, position, payload])).digest('base64url');
+  const reason = storableText(String(d.reason));
   return {
-    source: d.source,
+    source: storableText(d.source),
     code: d.code,
-    reason: cut.truncated ? `${d.reason} (payload truncated to ${Buffer.byteLength(cut.text)} of ${cut.bytes} bytes)` : d.reason,
+    reason: cut.truncated ? `${reason} (payload truncated to ${Buffer.byteLength(cut.text)} of ${cut.bytes} bytes)` : reason,
     payload: cut.text,
     payload_bytes: cut.bytes,
-    position: d.position === undefined ? null : JSON.stringify(d.position),
+    position,
     created_at: now,
+    key,
   };
 }
 
@@ -225,14 +232,14 @@ export class SqlStore implements Store {
     }
     const now = this.#now();
     const dlRows = deadLetters.map((d) => deadLetterRow(d, now));
-    const dlChunk = chunkRows(this.dialect, 7, 1_000);
+    const dlChunk = chunkRows(this.dialect, 8, 1_000);
     const writeSteps = this.#backend.writeSteps;
     const eventSteps = this.#backend.eventInsertSteps;
     if (writeSteps && eventSteps && !batch.alerts?.length) {
       // Nothing to read inside the transaction: it can run as prepared steps on the writer thread.
       const steps = eventSteps(batch.events, now);
       const eventStepCount = steps.length;
-      for (let i = 0; i < dlRows.length; i += dlChunk) steps.push(step(this.#db.insertInto('dead_letters').values(dlRows.slice(i, i + dlChunk))));
+      for (let i = 0; i < dlRows.length; i += dlChunk) steps.push(step(this.#deadLetterInsert(this.#db, dlRows.slice(i, i + dlChunk))));
       if (batch.cursor !== undefined) steps.push(step(this.#cursorWrite(batch.source, batch.cursor, now)));
       for (const [key, json] of batch.state ?? []) steps.push(step(stateWrite(this.#db, key, json, now)));
       return this.#guard('commitBatch', async () => {
@@ -245,13 +252,21 @@ export class SqlStore implements Store {
     return this.#write('commitBatch', async (tx) => {
       const inserted = batch.events.length > 0 ? await this.#backend.insertEvents(tx, batch.events, now) : 0;
       for (let i = 0; i < dlRows.length; i += dlChunk) {
-        await tx.insertInto('dead_letters').values(dlRows.slice(i, i + dlChunk)).execute();
+        await this.#deadLetterInsert(tx, dlRows.slice(i, i + dlChunk)).execute();
       }
       if (batch.cursor !== undefined) await this.#cursorWrite(batch.source, batch.cursor, now, tx).execute();
       const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.sinks ?? []) : undefined;
       for (const [key, json] of batch.state ?? []) await stateWrite(tx, key, json, now).execute();
       return { inserted, duplicates: batch.events.length - inserted, ...(alerts ? { alerts } : {}) };
     });
+  }
+
+  /** A record dead-lettered before (same source and key) is not stored again. */
+  #deadLetterInsert(db: Kysely<Database>, rows: Array<Omit<DeadLettersTable, 'id'>>) {
+    return db
+      .insertInto('dead_letters')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['source', 'key']).doNothing());
   }
 
   #cursorWrite(source: string, value: string, now: number, db: Kysely<Database> = this.#db) {

@@ -19,6 +19,7 @@ describe('jsonLogsConfigSchema', () => {
       category: ['web'],
       batch_size: 5000,
       max_record_bytes: 1048576,
+      max_record_depth: 64,
     });
   });
 
@@ -42,7 +43,7 @@ describe('jsonLogsConfigSchema', () => {
 
   it('rejects unknown keys, naming the allowed ones', () => {
     expect(issues({ file: 'x' })).toEqual([
-      ': unknown key "file" in json-logs source config; allowed: path, format, fields, outcome_values, timezone, timestamp_format, infer_outcome, category, dedupe, lateness, batch_size, max_record_bytes',
+      ': unknown key "file" in json-logs source config; allowed: path, format, fields, outcome_values, timezone, timestamp_format, infer_outcome, category, dedupe, lateness, batch_size, max_record_bytes, max_record_depth',
     ]);
     expect(issues({ fields: { ts: 'x' } })[0]).toMatch(/^fields: unknown key "ts" in json-logs fields; allowed: timestamp, user, ip/);
     expect(issues({ dedupe: { window: '1m', size: 3 } })[0]).toMatch(/^dedupe: unknown key "size"/);

@@ -131,6 +131,13 @@ export const jsonLogsConfigSchema = zStrictObject(
       .prefault(1 << 20)
       .refine((n) => n >= 1024 && n <= 256 << 20, { message: 'max_record_bytes must be between 1KiB and 256MiB' })
       .describe('Longer records become one INPUT_TOO_LARGE dead letter and are skipped without being buffered; a number or `512KiB`, `1MiB`.'),
+    max_record_depth: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(64)
+      .describe('Deepest nesting of objects and arrays a JSON record may have (the record itself is 1); deeper records become one INPUT_TOO_LARGE dead letter, checked before the record is parsed.'),
   },
   'json-logs source config',
 ).superRefine((c, ctx) => {

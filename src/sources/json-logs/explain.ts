@@ -100,6 +100,7 @@ export async function explainInput(name: string, config: JsonLogsConfig, input: 
       file: opened.label,
       format: config.format,
       maxRecordBytes: config.max_record_bytes,
+      maxRecordDepth: config.max_record_depth,
     });
     outer: for await (const chunk of chunks) {
       x.deadLetters.push(...chunk.deadLetters);

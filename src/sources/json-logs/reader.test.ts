@@ -15,7 +15,7 @@ async function read(
   const records: ReadRecord[] = [];
   const dead: DeadLetterInput[] = [];
   let bytes = 0;
-  const options: ReadOptions = { source: 'test', file: 'input', format: 'auto', maxRecordBytes: 1 << 20, ...opts };
+  const options: ReadOptions = { source: 'test', file: 'input', format: 'auto', maxRecordBytes: 1 << 20, maxRecordDepth: 64, ...opts };
   for await (const c of readRecords(chunked(data, chunkSize), options)) {
     records.push(...c.records);
     dead.push(...c.deadLetters);
@@ -64,9 +64,9 @@ describe('JSON lines', () => {
     ]);
     // The blank line in between is no record and no dead letter.
     expect(dead.map((d) => [d.code, d.position, d.payload])).toEqual([
-      ['INPUT_MALFORMED', { file: 'app.log', line: 2 }, '2024-05-01T10:00:00Z ERROR db timeout'],
-      ['INPUT_MALFORMED', { file: 'app.log', line: 4 }, '# comment'],
-      ['INPUT_MALFORMED', { file: 'app.log', line: 5 }, '}'],
+      ['INPUT_MALFORMED', { file: 'app.log', line: 2, offset: 8 }, '2024-05-01T10:00:00Z ERROR db timeout'],
+      ['INPUT_MALFORMED', { file: 'app.log', line: 4, offset: 51 }, '# comment'],
+      ['INPUT_MALFORMED', { file: 'app.log', line: 5, offset: 61 }, '}'],
     ]);
     expect(dead[0]!.reason).toMatch(/^line 2 of app\.log is not valid JSON \(.+\); skipped$/);
     expect(dead[1]!.reason).toMatch(/^line 4 of app\.log is not valid JSON/);
@@ -117,7 +117,7 @@ describe('JSON lines', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]!.code).toBe('INPUT_TOO_LARGE');
     expect(dead[0]!.reason).toContain(`is ${big.length} bytes, over max_record_bytes (10000)`);
-    expect(dead[0]!.position).toEqual({ file: 'input', line: 2 });
+    expect(dead[0]!.position).toEqual({ file: 'input', line: 2, offset: 8 });
     expect(dead[0]!.payload.length).toBeLessThan(4200);
     expect(dead[0]!.payload).toMatch(/^\{"a":"x+… \[truncated, 50008 bytes in all\]$/);
   });
@@ -393,7 +393,7 @@ describe('edges the mutation run found untested', () => {
       yield new Uint8Array(bytes.buffer, 0, bytes.byteLength);
     }
     const out: unknown[] = [];
-    for await (const c of readRecords(mixed(), { source: 's', file: 'f', format: 'auto', maxRecordBytes: 100 })) out.push(...c.records.map((r) => r.data));
+    for await (const c of readRecords(mixed(), { source: 's', file: 'f', format: 'auto', maxRecordBytes: 100, maxRecordDepth: 64 })) out.push(...c.records.map((r) => r.data));
     expect(out).toEqual([{ a: 1 }, { a: 2 }]);
   });
 
@@ -413,5 +413,75 @@ describe('edges the mutation run found untested', () => {
     const { records, dead } = await read('\n  {"a":1}\n', { file: 'input' });
     expect(dead).toEqual([]);
     expect(records.map((r) => [r.data, r.line])).toEqual([[{ a: 1 }, 2]]);
+  });
+});
+
+describe('hostile shapes', () => {
+  const deep = (n: number): string => `{"a":${'['.repeat(n)}${']'.repeat(n)}}`;
+
+  it.each(CHUNK_SIZES)('dead-letters a line nested over max_record_depth before parsing it, with its line and offset (chunk %i)', async (size) => {
+    const good = '{"a":1}';
+    const input = `${good}\n${deep(5000)}\n${good.replace('1', '3')}\n`;
+    const { records, dead } = await read(input, { file: 'app.jsonl' }, size);
+    expect(records.map((r) => [r.data.a, r.line, r.offset])).toEqual([
+      [1, 1, 0],
+      [3, 3, 8 + deep(5000).length + 1],
+    ]);
+    expect(dead.map((d) => [d.code, d.position])).toEqual([['INPUT_TOO_LARGE', { file: 'app.jsonl', line: 2, offset: 8 }]]);
+    // The record is depth 1; the 64th `[` opens depth 65, at byte 5 + 63.
+    expect(dead[0]!.reason).toBe(
+      'line 2 of app.jsonl nests deeper than max_record_depth (64) at byte 68 of the record (byte 76 of the input); skipped. Raise max_record_depth in the source config if such records are legitimate',
+    );
+  });
+
+  it('accepts nesting up to max_record_depth exactly, counting brackets inside strings as text', async () => {
+    const { records, dead } = await read(`${deep(63)}\n{"s":"${'['.repeat(100)}"}\n${deep(64)}\n`);
+    expect(records.map((r) => r.line)).toEqual([1, 2]);
+    expect(dead.map((d) => d.position?.line)).toEqual([3]);
+    const custom = await read(`${deep(3)}\n`, { maxRecordDepth: 3 });
+    expect(custom.dead.map((d) => d.reason)).toEqual([expect.stringContaining('max_record_depth (3)')]);
+  });
+
+  it('dead-letters a record that repeats a key, naming the key and its path, and keeps the others', async () => {
+    const input = [
+      '{"user":"alice","action":"login","user":"mallory"}',
+      '{"a":{"b":1,"c":{"d":1,"\\u0064":2}}}',
+      '{"items":[{"x":1},{"x":1,"y":2,"x":3}]}',
+      '{"k":"\\"k\\":1","v":{"k":2}}',
+      '{"user":"bob"}',
+    ].join('\n');
+    const { records, dead } = await read(input, { file: 'dup.jsonl' });
+    expect(records.map((r) => r.line)).toEqual([4, 5]);
+    expect(dead.map((d) => [d.code, d.position?.line, d.reason])).toEqual([
+      ['INPUT_MALFORMED', 1, 'line 1 of dup.jsonl repeats the key "user" at user: which value is meant is ambiguous, so the record is not merged; skipped'],
+      ['INPUT_MALFORMED', 2, expect.stringContaining('repeats the key "d" at a.c.d:')],
+      ['INPUT_MALFORMED', 3, expect.stringContaining('repeats the key "x" at items[1].x:')],
+    ]);
+  });
+
+  it('checks array elements alike', async () => {
+    const { records, dead } = await read(`[{"a":1},{"a":1,"a":2},${deep(70)}]`, { file: 'x.json' });
+    expect(records.map((r) => r.data.a)).toEqual([1]);
+    expect(dead.map((d) => [d.code, d.position])).toEqual([
+      ['INPUT_MALFORMED', { file: 'x.json', line: 1, offset: 9 }],
+      ['INPUT_TOO_LARGE', { file: 'x.json', line: 1, offset: 23 }],
+    ]);
+  });
+
+  it('keeps the value of a CSV column named __proto__, constructor or prototype, as an own property', async () => {
+    const { records, dead } = await read('user,__proto__,constructor,prototype\nalice,p1,c1,t1\n', { file: 'x.csv' });
+    expect(dead).toEqual([]);
+    const data = records[0]!.data;
+    expect(Object.keys(data)).toEqual(['user', '__proto__', 'constructor', 'prototype']);
+    expect(Object.getOwnPropertyDescriptor(data, '__proto__')?.value).toBe('p1');
+    expect(data.constructor).toBe('c1');
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    expect(JSON.stringify(data)).toBe('{"user":"alice","__proto__":"p1","constructor":"c1","prototype":"t1"}');
+    expect(({} as Record<string, unknown>).p1).toBeUndefined();
+  });
+
+  it('gives each record its byte offset, multi-byte characters and CRLF included', async () => {
+    const { records } = await read('{"a":"é"}\r\n{"a":2}\n', {}, 3);
+    expect(records.map((r) => r.offset)).toEqual([0, 12]);
   });
 });

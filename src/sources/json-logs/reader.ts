@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { extname } from 'node:path';
 import type { DeadLetterInput } from '../../core/index.js';
 import { errors } from '../../core/index.js';
+import { countKeys, findDuplicateKey, scanJson } from './shape.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'csv';
 
@@ -12,6 +13,8 @@ export interface ReadRecord {
   line: number;
   /** 0-based ordinal: array element, JSON line or CSV row (header excluded). */
   index: number;
+  /** 0-based byte offset where the record starts in the input (after decompression and any BOM). */
+  offset: number;
 }
 
 export interface ReadChunk {
@@ -28,6 +31,8 @@ export interface ReadOptions {
   file: string;
   format: 'auto' | InputFormat;
   maxRecordBytes: number;
+  /** Deepest nesting of objects and arrays a JSON record may have (the record itself is depth 1). */
+  maxRecordDepth: number;
 }
 
 /** Dead-letter payloads keep this much of the offending input: enough to recognise it, never megabytes. */
@@ -164,8 +169,8 @@ class Pending {
 
 /** Receives framed records: complete ones, and ones too large to keep. */
 interface FrameSink {
-  record(bytes: Buffer, line: number): void;
-  tooLarge(head: Buffer, size: number, line: number): void;
+  record(bytes: Buffer, line: number, offset: number): void;
+  tooLarge(head: Buffer, size: number, line: number, offset: number): void;
 }
 
 interface Framer {
@@ -176,6 +181,9 @@ interface Framer {
 /** Newline-delimited records, found with indexOf: the fast path for JSON lines. */
 class LineFramer implements Framer {
   #line = 1;
+  /** Bytes pushed before the current chunk, and where the record being framed starts. */
+  #base = 0;
+  #start = 0;
   readonly #pending: Pending;
 
   constructor(
@@ -191,11 +199,13 @@ class LineFramer implements Framer {
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) {
         this.#pending.add(chunk.subarray(pos));
+        this.#base += chunk.length;
         return;
       }
       this.#finish(chunk.subarray(pos, nl));
       this.#line++;
       pos = nl + 1;
+      this.#start = this.#base + pos;
     }
   }
 
@@ -206,8 +216,8 @@ class LineFramer implements Framer {
   #finish(tail: Buffer): void {
     const p = this.#pending;
     const size = p.total + tail.length;
-    if (p.overflow || size > this.max) this.sink.tooLarge(p.head(tail), size, this.#line);
-    else this.sink.record(p.concat(tail), this.#line);
+    if (p.overflow || size > this.max) this.sink.tooLarge(p.head(tail), size, this.#line, this.#start);
+    else this.sink.record(p.concat(tail), this.#line, this.#start);
     p.reset();
   }
 }
@@ -220,6 +230,8 @@ class LineFramer implements Framer {
 class CsvFramer implements Framer {
   #line = 1;
   #recordLine = 1;
+  #base = 0;
+  #recordStart = 0;
   /** 0: unquoted, 1: inside quotes, 2: quote seen inside quotes (closing or first of `""`). */
   #q = 0;
   #fieldStart = true;
@@ -248,6 +260,7 @@ class CsvFramer implements Framer {
         this.#finish(chunk.subarray(start, i), size);
         start = i + 1;
         this.#recordLine = this.#line;
+        this.#recordStart = this.#base + start;
       } else if (c === QUOTE) {
         if (this.#q === 0) {
           if (this.#fieldStart) this.#q = 1;
@@ -264,6 +277,7 @@ class CsvFramer implements Framer {
       }
     }
     this.#pending.add(chunk.subarray(start));
+    this.#base += chunk.length;
   }
 
   end(): void {
@@ -272,8 +286,8 @@ class CsvFramer implements Framer {
 
   #finish(tail: Buffer, size: number): void {
     const p = this.#pending;
-    if (p.overflow || size > this.max) this.sink.tooLarge(p.head(tail), size, this.#recordLine);
-    else this.sink.record(p.concat(tail), this.#recordLine);
+    if (p.overflow || size > this.max) this.sink.tooLarge(p.head(tail), size, this.#recordLine, this.#recordStart);
+    else this.sink.record(p.concat(tail), this.#recordLine, this.#recordStart);
     p.reset();
     this.#q = 0;
     this.#fieldStart = true;
@@ -307,13 +321,15 @@ class JsonArrayFramer implements Framer {
   #state = ArrayState.Before;
   #line = 1;
   #elementLine = 1;
+  #base = 0;
+  #elementStart = 0;
   #depth = 0;
   #inString = false;
   #escape = false;
   readonly #pending: Pending;
 
   constructor(
-    private readonly sink: FrameSink & { garbage(head: Buffer, size: number, line: number): void },
+    private readonly sink: FrameSink & { garbage(head: Buffer, size: number, line: number, offset: number): void },
     private readonly max: number,
   ) {
     this.#pending = new Pending(max);
@@ -362,6 +378,7 @@ class JsonArrayFramer implements Framer {
           }
           this.#state = ArrayState.Value;
           this.#elementLine = this.#line;
+          this.#elementStart = this.#base + i;
           this.#depth = c === 0x7b || c === 0x5b ? 1 : 0;
           this.#inString = c === QUOTE;
           this.#escape = false;
@@ -376,6 +393,7 @@ class JsonArrayFramer implements Framer {
           }
           this.#state = ArrayState.Garbage;
           this.#elementLine = this.#line;
+          this.#elementStart = this.#base + i;
           start = i;
           break;
         case ArrayState.Garbage:
@@ -383,6 +401,7 @@ class JsonArrayFramer implements Framer {
       }
     }
     if (this.#state === ArrayState.Value || this.#state === ArrayState.Garbage) this.#pending.add(chunk.subarray(start));
+    this.#base += n;
   }
 
   end(): void {
@@ -390,7 +409,7 @@ class JsonArrayFramer implements Framer {
     if (this.#state === ArrayState.Value) this.#finish(Buffer.alloc(0));
     else if (this.#state === ArrayState.Garbage) {
       const p = this.#pending;
-      this.sink.garbage(p.head(Buffer.alloc(0)), p.total, this.#elementLine);
+      this.sink.garbage(p.head(Buffer.alloc(0)), p.total, this.#elementLine, this.#elementStart);
       p.reset();
     }
   }
@@ -398,8 +417,8 @@ class JsonArrayFramer implements Framer {
   #finish(tail: Buffer): void {
     const p = this.#pending;
     const size = p.total + tail.length;
-    if (p.overflow || size > this.max) this.sink.tooLarge(p.head(tail), size, this.#elementLine);
-    else this.sink.record(p.concat(tail), this.#elementLine);
+    if (p.overflow || size > this.max) this.sink.tooLarge(p.head(tail), size, this.#elementLine, this.#elementStart);
+    else this.sink.record(p.concat(tail), this.#elementLine, this.#elementStart);
     p.reset();
   }
 }
@@ -415,6 +434,8 @@ class Decoder implements FrameSink {
   #index = 0;
   #header: string[] | undefined;
   #headerLine = 0;
+  /** Column named `__proto__`, if any: its value needs defineOwn (`constructor`, `prototype` assign normally). */
+  #protoColumn = -1;
 
   constructor(
     private readonly opts: ReadOptions,
@@ -426,11 +447,11 @@ class Decoder implements FrameSink {
     return this.format === 'json' ? `array element ${index} (line ${line})` : this.format === 'csv' ? `CSV row at line ${line}` : `line ${line}`;
   }
 
-  #dead(code: string, reason: string, payload: string, line: number): void {
-    this.deadLetters.push({ source: this.opts.source, code, reason, payload, position: { file: this.opts.file, line } });
+  #dead(code: string, reason: string, payload: string, line: number, offset: number): void {
+    this.deadLetters.push({ source: this.opts.source, code, reason, payload, position: { file: this.opts.file, line, offset } });
   }
 
-  record(bytes: Buffer, line: number): void {
+  record(bytes: Buffer, line: number, offset: number): void {
     if (!isUtf8(bytes)) {
       const index = this.#index++;
       this.#dead(
@@ -438,15 +459,30 @@ class Decoder implements FrameSink {
         `${this.#where(line, index)} of ${this.opts.file} is not valid UTF-8 (binary data?); skipped`,
         payloadOf(bytes),
         line,
+        offset,
       );
       return;
     }
     const text = bytes.toString('utf8');
-    if (this.format === 'csv') this.#csv(text, bytes, line);
-    else this.#json(text, bytes, line);
+    if (this.format === 'csv') this.#csv(text, bytes, line, offset);
+    else this.#json(text, bytes, line, offset);
   }
 
-  #json(text: string, bytes: Buffer, line: number): void {
+  #json(text: string, bytes: Buffer, line: number, offset: number): void {
+    // Depth is bounded before JSON.parse: everything after it (normalizers, detectors, JSON.stringify) recurses.
+    const keys = scanJson(text, this.opts.maxRecordDepth);
+    if (keys < 0) {
+      const index = this.#index++;
+      const at = Buffer.byteLength(text.slice(0, -keys - 1));
+      this.#dead(
+        'INPUT_TOO_LARGE',
+        `${this.#where(line, index)} of ${this.opts.file} nests deeper than max_record_depth (${this.opts.maxRecordDepth}) at byte ${at} of the record (byte ${offset + at} of the input); skipped. Raise max_record_depth in the source config if such records are legitimate`,
+        payloadOf(bytes),
+        line,
+        offset,
+      );
+      return;
+    }
     let data: unknown;
     try {
       data = JSON.parse(text);
@@ -458,6 +494,7 @@ class Decoder implements FrameSink {
         `${this.#where(line, index)} of ${this.opts.file} is not valid JSON (${(err as Error).message}); skipped`,
         payloadOf(bytes),
         line,
+        offset,
       );
       return;
     }
@@ -468,29 +505,43 @@ class Decoder implements FrameSink {
         `${this.#where(line, index)} of ${this.opts.file} is ${describeJson(data)}, expected a JSON object per record; skipped`,
         payloadOf(bytes),
         line,
+        offset,
       );
       return;
     }
-    this.records.push({ data: data as Record<string, unknown>, line, index });
+    // JSON.parse keeps the last of a repeated key: fewer keys parsed than written means one was dropped.
+    if (countKeys(data) !== keys) {
+      const dup = findDuplicateKey(text);
+      this.#dead(
+        'INPUT_MALFORMED',
+        `${this.#where(line, index)} of ${this.opts.file} repeats the key ${JSON.stringify(dup?.key ?? '?')} at ${dup?.path ?? 'an unknown path'}: which value is meant is ambiguous, so the record is not merged; skipped`,
+        payloadOf(bytes),
+        line,
+        offset,
+      );
+      return;
+    }
+    this.records.push({ data: data as Record<string, unknown>, line, index, offset });
   }
 
-  #csv(raw: string, bytes: Buffer, line: number): void {
+  #csv(raw: string, bytes: Buffer, line: number, offset: number): void {
     const text = raw.charCodeAt(raw.length - 1) === CR ? raw.slice(0, -1) : raw;
     if (text.trim() === '') return;
     const fields = parseCsvRecord(text, this.delimiter);
     if (this.#header === undefined) {
       if (typeof fields === 'string') {
-        this.#dead('INPUT_MALFORMED', `CSV header at line ${line} of ${this.opts.file} is malformed: ${fields}`, payloadOf(bytes), line);
+        this.#dead('INPUT_MALFORMED', `CSV header at line ${line} of ${this.opts.file} is malformed: ${fields}`, payloadOf(bytes), line, offset);
         this.#header = [];
       } else {
         this.#header = uniqueHeader(fields);
+        this.#protoColumn = this.#header.indexOf('__proto__');
       }
       this.#headerLine = line;
       return;
     }
     const index = this.#index++;
     if (typeof fields === 'string') {
-      this.#dead('INPUT_MALFORMED', `CSV row at line ${line} of ${this.opts.file} is malformed: ${fields}; skipped`, payloadOf(bytes), line);
+      this.#dead('INPUT_MALFORMED', `CSV row at line ${line} of ${this.opts.file} is malformed: ${fields}; skipped`, payloadOf(bytes), line, offset);
       return;
     }
     const header = this.#header;
@@ -502,32 +553,44 @@ class Decoder implements FrameSink {
           : `CSV row at line ${line} of ${this.opts.file} has ${fields.length} fields but the header (line ${this.#headerLine}) has ${header.length}; skipped`,
         payloadOf(bytes),
         line,
+        offset,
       );
       return;
     }
     const data: Record<string, unknown> = {};
-    for (let i = 0; i < header.length; i++) data[header[i]!] = fields[i];
-    this.records.push({ data, line, index });
+    if (this.#protoColumn < 0) for (let i = 0; i < header.length; i++) data[header[i]!] = fields[i];
+    else for (let i = 0; i < header.length; i++) defineOwn(data, header[i]!, fields[i]);
+    this.records.push({ data, line, index, offset });
   }
 
-  tooLarge(head: Buffer, size: number, line: number): void {
+  tooLarge(head: Buffer, size: number, line: number, offset: number): void {
     const index = this.#index++;
     this.#dead(
       'INPUT_TOO_LARGE',
       `${this.#where(line, index)} of ${this.opts.file} is ${size} bytes, over max_record_bytes (${this.opts.maxRecordBytes}); skipped without reading it into memory. Raise max_record_bytes in the source config if such records are legitimate`,
       payloadOf(head, size),
       line,
+      offset,
     );
   }
 
-  garbage(head: Buffer, size: number, line: number): void {
+  garbage(head: Buffer, size: number, line: number, offset: number): void {
     this.#dead(
       'INPUT_MALFORMED',
       `${this.opts.file} has ${size} bytes of non-array text at line ${line} where a JSON array should start or the input should end; skipped`,
       payloadOf(head, size),
       line,
+      offset,
     );
   }
+}
+
+/**
+ * An own, enumerable data property, as JSON.parse makes: a plain assignment to `__proto__` would call
+ * the prototype setter instead, which ignores a string and loses the column's value.
+ */
+function defineOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Header names as keys: blanks get a column name and repeats a suffix, so no column silently overwrites another. */

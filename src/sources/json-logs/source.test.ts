@@ -195,7 +195,7 @@ describe('stream input', () => {
     const { events, dead } = await collect(source({}, { stream: Readable.from([Buffer.from(csv)]), label: 'stdin' }));
     expect(events.map((e) => e.user?.name)).toEqual(['alice', 'carol']);
     expect(dead).toHaveLength(1);
-    expect(dead[0]!.position).toEqual({ file: 'stdin', line: 3 });
+    expect(dead[0]!.position).toEqual({ file: 'stdin', line: 3, offset: 50 });
   });
 
   it('refuses to read the same stream twice', async () => {
@@ -246,7 +246,7 @@ describe('batches', () => {
     const path = join(tmp, 'empty.jsonl');
     writeFileSync(path, '');
     const { batches } = await collect(source({ path }));
-    expect(batches).toEqual([{ events: [], deadLetters: [], progress: { done: 0, total: 0, unit: 'bytes' } }]);
+    expect(batches).toEqual([{ events: [], positions: { file: path, line: [], offset: [] }, deadLetters: [], progress: { done: 0, total: 0, unit: 'bytes' } }]);
   });
 
   it('stops when the signal aborts', async () => {

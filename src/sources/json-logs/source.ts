@@ -43,6 +43,9 @@ class JsonLogsSource implements Source {
       : undefined;
     const batchSize = config.batch_size;
     let events: SecurityEvent[] = [];
+    // Where each event was read (SourceBatch.positions); not kept with duplicate compression, whose event stands for many lines.
+    let lines: number[] = [];
+    let offsets: number[] = [];
     let deadLetters: DeadLetterInput[] = [];
     let done = 0;
     let yielded = false;
@@ -57,6 +60,7 @@ class JsonLogsSource implements Source {
       if (deadLetters.length > 1) deadLetters.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0));
       const batch: SourceBatch = {
         events,
+        ...(dedupe === undefined ? { positions: { file: input.label, line: lines, offset: offsets } } : {}),
         deadLetters,
         progress: { done, total: input.total, unit: 'bytes' },
         ...(behind !== undefined && newest !== Number.NEGATIVE_INFINITY ? { watermark: newest - behind } : {}),
@@ -64,6 +68,8 @@ class JsonLogsSource implements Source {
       stats.events += events.length;
       stats.deadLetters += deadLetters.length;
       events = [];
+      lines = [];
+      offsets = [];
       deadLetters = [];
       yielded = true;
       return batch;
@@ -75,6 +81,7 @@ class JsonLogsSource implements Source {
         file: input.label,
         format: config.format,
         maxRecordBytes: config.max_record_bytes,
+        maxRecordDepth: config.max_record_depth,
       });
       for await (const chunk of chunks) {
         if (ctx.signal.aborted) return;
@@ -89,21 +96,29 @@ class JsonLogsSource implements Source {
           if (r.ok) {
             if (r.ms > newest) newest = r.ms;
             if (dedupe) dedupe.add(r.event, dedupeKey(rec.data, r.timestampField), r.ms, events);
-            else events.push(r.event);
+            else {
+              events.push(r.event);
+              lines.push(rec.line);
+              offsets.push(rec.offset);
+            }
           } else {
             deadLetters.push({
               source: name,
               code: r.code,
               reason: `line ${rec.line} of ${input.label}: ${r.reason}`,
               payload: payloadOf(JSON.stringify(rec.data)),
-              position: { file: input.label, line: rec.line },
+              position: { file: input.label, line: rec.line, offset: rec.offset },
             });
           }
           // Duplicate compression can release several events at once, hence the loop.
           while (events.length + deadLetters.length >= batchSize) {
             const spill = events.length > batchSize ? events.splice(batchSize) : [];
+            const spilledLines = lines.length > batchSize ? lines.splice(batchSize) : [];
+            const spilledOffsets = offsets.length > batchSize ? offsets.splice(batchSize) : [];
             yield take();
             events = spill;
+            lines = spilledLines;
+            offsets = spilledOffsets;
           }
         }
       }

@@ -6,6 +6,7 @@ import * as m001 from './001-initial.js';
 import * as m002 from './002-event-indexes.js';
 import * as m003 from './003-events-time-key.js';
 import * as m005 from './005-retention-indexes.js';
+import * as m006 from './006-dead-letter-key.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '003-events-time-key': m003,
   // 004 is left to another change of the same release.
   '005-retention-indexes': m005,
+  '006-dead-letter-key': m006,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */

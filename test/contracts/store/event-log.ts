@@ -35,6 +35,17 @@ export const eventLogClauses: Clause[] = [
     expect(stored).toEqual(event(1));
   }),
 
+  clause('EventLog', 'MUST store an event whose text holds NUL or a lone surrogate, giving it back unchanged', async ({ store }) => {
+    const hostile: SecurityEvent = { ...event(1, { user: 'ev\u0000il@x.io', action: 'log\u0000in\ud800' }), raw: { user: 'ev\u0000il@x.io', note: '\udc00 \u0000', ok: '😀' } };
+    expect(await store.commitBatch({ source: 'src', events: [hostile, event(2)] })).toEqual({ inserted: 2, duplicates: 0 });
+    const [stored] = await store.queryEvents({ to: T0 + 1001 });
+    expect(stored).toEqual(hostile);
+    // The columns the filters read hold U+FFFD in their place, the same on every dialect.
+    expect(ids(await store.queryEvents({ userEmail: 'ev\ufffdil@x.io', action: 'log\ufffdin\ufffd' }))).toEqual(['evt-1']);
+    // The same event again is a duplicate, not a failure.
+    expect(await store.commitBatch({ source: 'src', events: [hostile] })).toEqual({ inserted: 0, duplicates: 1 });
+  }),
+
   clause('EventLog', 'MUST accept batches larger than one statement carries', async ({ store }) => {
     const events = Array.from({ length: 7_000 }, (_, i) => event(10_000 + i));
     expect(await store.commitBatch({ source: 'big', events, cursor: 'x' })).toEqual({ inserted: 7_000, duplicates: 0 });
@@ -188,5 +199,28 @@ export const eventLogClauses: Clause[] = [
     expect(big!.reason).toContain('100000 bytes');
     expect(big!.position).toBeUndefined();
     expect(await store.listDeadLetters({ limit: 1 })).toHaveLength(1);
+  }),
+
+  clause('EventLog', 'MUST keep a dead letter once: the same source, code, position and payload again stores nothing', async ({ store }) => {
+    const bad = { source: 'src', reason: 'line 7: nests too deep', code: 'INPUT_TOO_LARGE', payload: '[[[[\u0000', position: { file: 'a.log', line: 7, offset: 120 } };
+    await store.commitBatch({ source: 'src', events: [event(1)], deadLetters: [bad, { ...bad, source: 'other' }] });
+    // Read again (a rerun of the same file): the reason may be worded anew, the record is the same.
+    await store.commitBatch({ source: 'src', events: [event(1)], deadLetters: [{ ...bad, reason: 'reworded' }, bad] });
+    expect(await store.countDeadLetters()).toBe(2);
+    // Another line, another code or another payload is another dead letter.
+    await store.commitBatch({
+      source: 'src',
+      events: [],
+      deadLetters: [
+        { ...bad, position: { file: 'a.log', line: 8, offset: 200 } },
+        { ...bad, code: 'INPUT_MALFORMED' },
+        { ...bad, payload: '[[[[' },
+        { ...bad, position: undefined },
+        { ...bad, position: undefined },
+      ],
+    });
+    expect(await store.countDeadLetters({ source: 'src' })).toBe(5);
+    const [newest] = await store.listDeadLetters({ source: 'src', limit: 1 });
+    expect(newest).toMatchObject({ reason: 'line 7: nests too deep', payload: '[[[[\ufffd' });
   }),
 ];
