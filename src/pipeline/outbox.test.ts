@@ -486,7 +486,7 @@ describe('Outbox with the jsonl-file sink', () => {
     await saveAlert('a1', ['file']);
     // First process: writes the line, then dies before recording the outcome (lease stays).
     const first = new JsonlFileSink('file', path);
-    const claimed = await store.claimDeliveries(t, 10, 1_000);
+    const claimed = await store.claimDeliveries(t, 10, { owner: 'crashed', now: t, ms: 1_000 });
     expect(claimed).toHaveLength(1);
     await first.deliver((await store.getAlert('a1'))!, { deliveryId: claimed[0]!.id, attempt: 1, signal: new AbortController().signal });
 
@@ -603,7 +603,7 @@ describe('Outbox drain()', () => {
     const sink = new ScriptedSink('s');
     await saveAlert('a1', ['s']);
     // A process that crashed holding the delivery leased for a minute.
-    expect(await store.claimDeliveries(t, 10, 60_000)).toHaveLength(1);
+    expect(await store.claimDeliveries(t, 10, { owner: 'crashed', now: t, ms: 60_000 })).toHaveLength(1);
     t += 10_000;
     const ob = outbox([sink], { leaseMs: 60_000 });
 
@@ -633,7 +633,7 @@ describe('Outbox drain()', () => {
     await saveAlert('a2', ['held']);
     t += 1;
     await saveAlert('a1', ['s']);
-    expect(await store.claimDeliveries(t, 1, 3_600_000).then((c) => c.map((d) => d.sink))).toEqual(['held']);
+    expect(await store.claimDeliveries(t, 1, { owner: 'other', now: t, ms: 3_600_000 }).then((c) => c.map((d) => d.sink))).toEqual(['held']);
     const result = await outbox([sink]).drain({ timeoutMs: 1_000 });
     expect(result).toEqual({ delivered: 0, retried: 1, failed: 0, remaining: 2 });
   });

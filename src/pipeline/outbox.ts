@@ -1,4 +1,5 @@
 /** Delivers stored alerts to sinks: leases due deliveries, applies each sink's retry policy, and records the outcome. */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AlertOutbox, Delivery, Sink } from '../core/index.js';
@@ -59,6 +60,7 @@ export class Outbox {
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
+  readonly #owner = randomUUID();
   /** Aborted only by abort(): in-flight requests normally finish, so a stop never wastes an attempt. */
   readonly #inFlight = new AbortController();
 
@@ -144,7 +146,7 @@ export class Outbox {
 
   async #drainBatch(stop?: AbortSignal): Promise<DrainResult & { claimed: number }> {
     const now = this.#now();
-    const claimed = await this.#store.claimDeliveries(now, this.#batchSize, this.#leaseMs);
+    const claimed = await this.#store.claimDeliveries(now, this.#batchSize, { owner: this.#owner, now, ms: this.#leaseMs });
     const result = { delivered: 0, retried: 0, failed: 0, claimed: claimed.length };
     // Stryker disable next-line ConditionalExpression: equivalent; an empty batch makes no queue and starts no worker.
     if (claimed.length === 0) return result;

@@ -5,6 +5,7 @@ import type { DialectName } from '../dialect-name.js';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-event-indexes.js';
 import * as m003 from './003-events-time-key.js';
+import * as m004 from './004-delivery-lease-owner.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-initial': m001,
   '002-event-indexes': m002,
   '003-events-time-key': m003,
+  '004-delivery-lease-owner': m004,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */
