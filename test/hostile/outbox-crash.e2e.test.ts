@@ -24,8 +24,8 @@ const source = (path: string, batch: number) => ({ ...SAMPLE_SOURCE, path, batch
  */
 const CASES: Record<DialectName, Array<{ at: number; batch: number }>> = {
   sqlite: [{ at: 0.1, batch: 500 }, { at: 0.3, batch: 2_000 }, { at: 0.6, batch: 5_000 }],
-  // PostgreSQL runs slower here; two points still cover an early and a late kill at different batch sizes.
-  postgres: [{ at: 0.3, batch: 500 }, { at: 0.6, batch: 5_000 }],
+  // PostgreSQL runs slower; one point (small batches: many commits) keeps the file within a few minutes.
+  postgres: [{ at: 0.3, batch: 500 }],
 };
 
 const work = tempDir('sw-outbox-crash-');
