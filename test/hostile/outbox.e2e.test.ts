@@ -7,8 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../src/core/errors.js';
+import { openStore } from '../../src/storage/index.js';
 import { runCli, SAMPLE_SOURCE, startCli, startReceiver, type ReceivedRequest } from '../helpers.js';
-import { describeEachDialect } from './harness.js';
+import { describeEachDialect, type HostileDb } from './harness.js';
 
 const T = Date.parse('2026-11-03T03:00:00Z');
 const at = (ms: number) => ({ SAASWATCH_NOW: new Date(ms).toISOString() });
@@ -34,6 +35,12 @@ async function receiver(respond: Parameters<typeof startReceiver>[0]) {
   const r = await startReceiver(respond);
   receivers.push(r);
   return r;
+}
+
+/** A second saaswatch on the same database, as a test drives it: through the Store contract. */
+function openSame(db: HostileDb) {
+  const s = db.storage as { type: string; path?: string; url?: string; schema?: string };
+  return s.type === 'sqlite' ? openStore({ dialect: 'sqlite', path: s.path! }) : openStore({ dialect: 'postgres', url: s.url!, ...(s.schema ? { schema: s.schema } : {}) });
 }
 
 const deliveryIds = (requests: ReceivedRequest[]) => requests.map((r) => String(r.headers['x-saaswatch-delivery']));
@@ -124,5 +131,42 @@ describeEachDialect('undelivered alerts', (fresh) => {
     expect(second.stdout).toContain('deliveries: 1 delivered, 0 pending, 0 failed');
     expect(deliveryIds(hook.requests)).toEqual([held!.id, held!.id]);
     expect(await db.rows('select status, attempts, lease_owner from deliveries')).toEqual([{ status: 'delivered', attempts: 2, lease_owner: null }]);
+  });
+
+  it('a delivery another live process is sending: the run leaves it alone, exits 3 and says who holds it until when', async () => {
+    const db = await fresh();
+    const hook = await receiver((_req, i, res) => {
+      if (i === 0) {
+        res.writeHead(503, { 'retry-after': '3600' });
+        res.end();
+      }
+    });
+    const cfg = db.config({ sources: [{ ...SAMPLE_SOURCE, path: undefined }], sinks: [{ type: 'webhook', name: 'soc', url: hook.url }] });
+    const input = sprayFile(db.dir);
+    expect((await runCli(['-c', cfg, 'ingest', input, '--no-progress'], { env: at(T) })).code).toBe(3);
+
+    // Another saaswatch, alive (its lease ends long after this test), has just claimed the retry.
+    const other = await openSame(db);
+    const leaseEnd = Date.parse('2100-01-01T01:00:00.000Z');
+    try {
+      const claimed = await other.claimDeliveries(T + 7_200_000, 10, { owner: 'live-host:4242:0badf00d', now: leaseEnd - 3_600_000, ms: 3_600_000 });
+      expect(claimed).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+    const [row] = await db.rows<{ alert_id: string }>('select alert_id from deliveries');
+
+    const second = await runCli(['-c', cfg, 'ingest', input, '--no-progress'], { env: at(T + 7_200_000) });
+    expect(second.code, second.stderr).toBe(3);
+    expect(second.stdout).toContain('deliveries: 0 delivered, 1 pending, 0 failed');
+    expect(second.stderr.split('\n')).toEqual([
+      `delivery pending: 1 alert to soc (webhook 127.0.0.1:${new URL(hook.url).port}): being delivered by live-host:4242:0badf00d, lease until 2100-01-01T01:00:00.000Z`,
+      `  alert ${row!.alert_id} brute-force ip:${ATTACKER}: 2 attempts`,
+      'pending deliveries go out when saaswatch next runs (`saaswatch run`, or any ingest) and their time comes',
+      '',
+    ]);
+    // Not sent again behind the holder's back.
+    expect(hook.requests).toHaveLength(1);
+    expect(await db.rows('select status, lease_owner from deliveries')).toEqual([{ status: 'delivering', lease_owner: 'live-host:4242:0badf00d' }]);
   });
 });
