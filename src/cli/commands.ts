@@ -82,8 +82,9 @@ async function report(app: App, what: string, stats: IngestStats): Promise<numbe
   return stats.deadLetters > 0 || failed.length > 0 || pending.length > 0 ? EXIT.partial : EXIT.ok;
 }
 
-/** Deliveries shown one by one per group; the rest of a group is counted. */
+/** Deliveries shown one by one per group, and groups shown; the rest is counted. */
 const UNDELIVERED_SHOWN = 5;
+const UNDELIVERED_GROUPS = 10;
 
 /** Control characters (ANSI and OSC escapes among them) from remote error text or log data, made visible instead of obeyed. */
 const printable = (text: string) =>
@@ -105,7 +106,8 @@ async function reportUndelivered(app: App, undelivered: Delivery[]): Promise<voi
     if (group) group.push(d);
     else groups.set(key, [d]);
   }
-  for (const group of groups.values()) {
+  const shown = [...groups.values()].slice(0, UNDELIVERED_GROUPS);
+  for (const group of shown) {
     const first = group[0]!;
     const sink = app.sinks.get(first.sink);
     const where = sink ? `${first.sink} (${sink.type}${sink.target ? ` ${sink.target}` : ''})` : `${first.sink} (no longer configured)`;
@@ -128,6 +130,8 @@ async function reportUndelivered(app: App, undelivered: Delivery[]): Promise<voi
     }
     if (group.length > UNDELIVERED_SHOWN) err(`  and ${num(group.length - UNDELIVERED_SHOWN)} more`);
   }
+  const hidden = undelivered.length - shown.reduce((n, g) => n + g.length, 0);
+  if (hidden > 0) err(`and ${num(hidden)} more undelivered in ${num(groups.size - shown.length)} other groups (sink and reason)`);
   const anyPending = undelivered.some((d) => d.status !== 'failed');
   const anyFailed = undelivered.some((d) => d.status === 'failed');
   if (anyPending) err('pending deliveries go out when saaswatch next runs (`saaswatch run`, or any ingest) and their time comes');
