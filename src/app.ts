@@ -62,7 +62,8 @@ export async function createApp(
     }
     const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
     const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers, state, now });
-    const outbox = new Outbox(store, sinks, { logger, now });
+    // Leases measure whether this process is alive, so they run on the wall clock even when `now` is pinned.
+    const outbox = new Outbox(store, sinks, { logger, now, leaseClock: systemClock });
     return {
       config,
       logger,

@@ -5,7 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { createApp, openConfiguredStore, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
-import { errors, type Clock, type Source } from '../core/index.js';
+import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
 import { runDemo } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
@@ -74,12 +74,69 @@ async function report(app: App, what: string, stats: IngestStats): Promise<numbe
   // One read of the outbox, counted by status, rather than one query per status.
   const deliveries = await app.store.listDeliveries();
   const failed = deliveries.filter((d) => d.status === 'failed');
-  const pending = deliveries.filter((d) => d.status === 'pending' || d.status === 'delivering').length;
+  const pending = deliveries.filter((d) => d.status === 'pending' || d.status === 'delivering');
   const delivered = deliveries.filter((d) => d.status === 'delivered').length;
-  out(`deliveries: ${num(delivered)} delivered, ${num(pending)} pending, ${num(failed.length)} failed`);
-  for (const d of failed.slice(0, 5)) out(`  failed: ${d.sink} alert ${d.alertId} after ${d.attempts} attempts: ${d.lastError ?? ''}`);
+  out(`deliveries: ${num(delivered)} delivered, ${num(pending.length)} pending, ${num(failed.length)} failed`);
+  await reportUndelivered(app, [...failed, ...pending]);
   if (stats.deadLetters > 0) out(`dead letters: see \`saaswatch dead-letters\` for the rejected records and why`);
-  return stats.deadLetters > 0 || failed.length > 0 ? EXIT.partial : EXIT.ok;
+  // An alert that reached no one is not a success, whether it may still go out (pending) or not (failed).
+  return stats.deadLetters > 0 || failed.length > 0 || pending.length > 0 ? EXIT.partial : EXIT.ok;
+}
+
+/** Deliveries shown one by one per group, and groups shown; the rest is counted. */
+const UNDELIVERED_SHOWN = 5;
+const UNDELIVERED_GROUPS = 10;
+
+/** Control characters (ANSI and OSC escapes among them) from remote error text or log data, made visible instead of obeyed. */
+const printable = (text: string) =>
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+/**
+ * Tells, on stderr, what did not reach its destination and where: one group per sink and reason
+ * (the last error, or who holds the lease), with the catalogue's fix and the alerts it concerns.
+ */
+async function reportUndelivered(app: App, undelivered: Delivery[]): Promise<void> {
+  if (undelivered.length === 0) return;
+  const err = (line: string) => process.stderr.write(`${printable(line)}\n`);
+  const groups = new Map<string, Delivery[]>();
+  for (const d of undelivered) {
+    const state = d.status === 'failed' ? 'failed' : 'pending';
+    const why = d.status === 'delivering' ? `lease ${d.leaseOwner ?? ''}` : (d.lastError ?? '');
+    const key = `${state}\u0000${d.sink}\u0000${why}`;
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
+  }
+  const shown = [...groups.values()].slice(0, UNDELIVERED_GROUPS);
+  for (const group of shown) {
+    const first = group[0]!;
+    const sink = app.sinks.get(first.sink);
+    const where = sink ? `${first.sink} (${sink.type}${sink.target ? ` ${sink.target}` : ''})` : `${first.sink} (no longer configured)`;
+    const state = first.status === 'failed' ? 'failed' : 'pending';
+    const count = group.length === 1 ? '1 alert' : `${num(group.length)} alerts`;
+    let why: string;
+    if (first.status === 'delivering') {
+      why = `being delivered by ${first.leaseOwner ?? 'another saaswatch process'}${first.leaseUntil === undefined ? '' : `, lease until ${new Date(first.leaseUntil).toISOString()}`}`;
+    } else {
+      why = first.lastError ?? 'not attempted yet';
+    }
+    err(`delivery ${state}: ${count} to ${where}: ${why}`);
+    const code = /^([A-Z_]+):/.exec(first.lastError ?? '')?.[1];
+    if (first.status !== 'delivering' && code !== undefined && code in ERROR_CATALOGUE) err(`  fix: ${ERROR_CATALOGUE[code as ErrorCode].fix}`);
+    for (const d of group.slice(0, UNDELIVERED_SHOWN)) {
+      const alert = await app.store.getAlert(d.alertId);
+      const what = alert ? ` ${alert.rule} ${alert.entity.type}:${alert.entity.value}` : '';
+      const next = d.status === 'pending' ? `, next attempt ${new Date(d.nextAttemptAt).toISOString()}` : '';
+      err(`  alert ${d.alertId}${what}: ${num(d.attempts)} attempt${d.attempts === 1 ? '' : 's'}${next}`);
+    }
+    if (group.length > UNDELIVERED_SHOWN) err(`  and ${num(group.length - UNDELIVERED_SHOWN)} more`);
+  }
+  const hidden = undelivered.length - shown.reduce((n, g) => n + g.length, 0);
+  if (hidden > 0) err(`and ${num(hidden)} more undelivered in ${num(groups.size - shown.length)} other groups (sink and reason)`);
+  const anyPending = undelivered.some((d) => d.status !== 'failed');
+  const anyFailed = undelivered.some((d) => d.status === 'failed');
+  if (anyPending) err('pending deliveries go out when saaswatch next runs (`saaswatch run`, or any ingest) and their time comes');
+  if (anyFailed) err('failed deliveries are not retried: their alerts are in `saaswatch alerts`');
 }
 
 function jsonLogsInstance(config: Config, name: string | undefined): PluginInstance {

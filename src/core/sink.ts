@@ -26,5 +26,7 @@ export interface Sink {
   deliver(alert: Alert, ctx: DeliveryContext): Promise<void>;
   /** Attempts and backoff for this destination; absent: the outbox's default policy. */
   readonly retryPolicy?: RetryPolicy;
+  /** Where alerts go, for an operator looking for them: a file's path, a receiver's host. Never a credential. */
+  readonly target?: string;
   close?(): Promise<void>;
 }

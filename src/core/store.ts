@@ -14,8 +14,26 @@ export interface Delivery {
   /** Epoch ms before which the delivery is not attempted (backoff, Retry-After). */
   nextAttemptAt: number;
   lastError?: string;
+  /** While delivering: the outbox (one per process) that holds the lease. */
+  leaseOwner?: string;
+  /** While delivering: when the lease ends unless its holder renews it, epoch ms on the lease clock. */
+  leaseUntil?: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * What claimDeliveries leases with. Leases run on their own clock, the wall clock in a running app:
+ * they measure whether a process is still alive, while due times follow the run's clock, which may be
+ * pinned (SAASWATCH_NOW, the demo) and so start over at each run.
+ */
+export interface LeaseRequest {
+  /** Who holds the leases taken: one id per outbox, so it alone can renew them and finish the deliveries. */
+  owner: string;
+  /** The lease clock's now, epoch ms: a lease that ended before it has run out and may be taken over. */
+  now: number;
+  /** Lease length: a lease taken ends at now + ms unless its owner renews it. */
+  ms: number;
 }
 
 export interface DeadLetter extends DeadLetterInput {
@@ -135,13 +153,24 @@ export interface AlertOutbox {
   setAlertStatus(id: string, status: AlertStatus): Promise<void>;
 
   /**
-   * Leases up to `limit` deliveries that are due (pending and nextAttemptAt <= now, or delivering
-   * with an expired lease), oldest due first, marking them delivering until now + leaseMs.
+   * Leases up to `limit` deliveries that are due (pending with nextAttemptAt <= dueBy, or delivering
+   * under a lease that ended before lease.now), oldest due first, marking them delivering, held by
+   * lease.owner until lease.now + lease.ms.
    */
-  claimDeliveries(now: number, limit: number, leaseMs: number): Promise<Delivery[]>;
-  completeDelivery(id: string): Promise<void>;
-  retryDelivery(id: string, nextAttemptAt: number, error: string): Promise<void>;
-  failDelivery(id: string, error: string): Promise<void>;
+  claimDeliveries(dueBy: number, limit: number, lease: LeaseRequest): Promise<Delivery[]>;
+  /**
+   * Moves the lease end of those of `ids` that `owner` still holds to `until`; returns their ids. An id
+   * left out was finished or taken over by another outbox after its lease ran out: it is no longer ours.
+   */
+  renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]>;
+  /**
+   * The three outcomes. Given `owner`, each applies only while that owner holds the delivery's lease
+   * and rejects otherwise (`STORAGE`, `details.leaseLost`), so a holder whose lease was taken over
+   * cannot overwrite what the new holder records.
+   */
+  completeDelivery(id: string, owner?: string): Promise<void>;
+  retryDelivery(id: string, nextAttemptAt: number, error: string, owner?: string): Promise<void>;
+  failDelivery(id: string, error: string, owner?: string): Promise<void>;
   listDeliveries(q?: { status?: DeliveryStatus; alertId?: string; limit?: number }): Promise<Delivery[]>;
 }
 

@@ -486,7 +486,7 @@ describe('Outbox with the jsonl-file sink', () => {
     await saveAlert('a1', ['file']);
     // First process: writes the line, then dies before recording the outcome (lease stays).
     const first = new JsonlFileSink('file', path);
-    const claimed = await store.claimDeliveries(t, 10, 1_000);
+    const claimed = await store.claimDeliveries(t, 10, { owner: 'crashed', now: t, ms: 1_000 });
     expect(claimed).toHaveLength(1);
     await first.deliver((await store.getAlert('a1'))!, { deliveryId: claimed[0]!.id, attempt: 1, signal: new AbortController().signal });
 
@@ -603,7 +603,7 @@ describe('Outbox drain()', () => {
     const sink = new ScriptedSink('s');
     await saveAlert('a1', ['s']);
     // A process that crashed holding the delivery leased for a minute.
-    expect(await store.claimDeliveries(t, 10, 60_000)).toHaveLength(1);
+    expect(await store.claimDeliveries(t, 10, { owner: 'crashed', now: t, ms: 60_000 })).toHaveLength(1);
     t += 10_000;
     const ob = outbox([sink], { leaseMs: 60_000 });
 
@@ -611,8 +611,8 @@ describe('Outbox drain()', () => {
     expect(sleeps).toEqual([]);
 
     expect(await ob.drain({ timeoutMs: 60_000 })).toEqual({ delivered: 1, retried: 0, failed: 0, remaining: 0 });
-    // The lease ends 60 s after it was taken, 50 s from now; the store takes it back once it has passed.
-    expect(sleeps[0]).toBe(50_000);
+    // The lease ends 60 s after it was taken, 50 s from now; it can be taken a millisecond after its end.
+    expect(sleeps).toEqual([50_001]);
     expect(sink.calls.map((c) => c.ctx.attempt)).toEqual([2]);
   });
 
@@ -633,7 +633,7 @@ describe('Outbox drain()', () => {
     await saveAlert('a2', ['held']);
     t += 1;
     await saveAlert('a1', ['s']);
-    expect(await store.claimDeliveries(t, 1, 3_600_000).then((c) => c.map((d) => d.sink))).toEqual(['held']);
+    expect(await store.claimDeliveries(t, 1, { owner: 'other', now: t, ms: 3_600_000 }).then((c) => c.map((d) => d.sink))).toEqual(['held']);
     const result = await outbox([sink]).drain({ timeoutMs: 1_000 });
     expect(result).toEqual({ delivered: 0, retried: 1, failed: 0, remaining: 2 });
   });
@@ -703,5 +703,138 @@ describe('Outbox failures and their logs', () => {
     await new Promise((r) => setTimeout(r, 50));
     stop.abort();
     await running;
+  });
+});
+
+describe('Outbox leases', () => {
+  /** The lease clock, apart from `t` as in the app: a pinned run clock (t) and the wall clock (lt). */
+  let lt: number;
+  beforeEach(() => {
+    lt = Date.parse('2026-11-20T08:00:00.000Z');
+  });
+
+  /** A sink call that lasts until its signal aborts, then fails as an aborted request does. */
+  const untilAborted = (_alert: Alert, ctx: DeliveryContext) =>
+    new Promise<void>((_resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => reject(new SaaswatchError('NETWORK', 'request aborted', { retryable: true })), { once: true });
+    });
+
+  it('names its owner by host and process', () => {
+    const ob = new Outbox(store, new Map(), { logger: pino({ level: 'silent' }) });
+    expect(ob.owner).toMatch(new RegExp(`^[^:]+:${process.pid}:[0-9a-f]{8}$`));
+    expect(new Outbox(store, new Map(), { logger: pino({ level: 'silent' }) }).owner).not.toBe(ob.owner);
+  });
+
+  it('takes over what a killed process left leased once its short lease runs out, on the lease clock', async () => {
+    const sink = new ScriptedSink('s');
+    await saveAlert('a1', ['s']);
+    // The killed process claimed it on its wall clock with the default lease, and never renewed it.
+    const [held] = await store.claimDeliveries(t, 10, { owner: 'host:1234:dead', now: lt, ms: 10_000 });
+    expect(held!.leaseUntil).toBe(lt + 10_000);
+    const ob = outbox([sink], {
+      owner: 'host:5678:live',
+      leaseClock: () => lt,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        t += ms;
+        lt += ms;
+      },
+    });
+    // The default lease is well within a one-shot run's drain: the rerun delivers it.
+    expect(await ob.drain({ timeoutMs: 30_000 })).toEqual({ delivered: 1, retried: 0, failed: 0, remaining: 0 });
+    expect(sleeps).toEqual([10_001]);
+    expect(sink.calls.map((c) => c.ctx.attempt)).toEqual([2]);
+    expect(await deliveryOf('a1')).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('renews the leases of the batch it works on, so a slow sink keeps them', async () => {
+    const gate = deferred();
+    const sink = new ScriptedSink('s', () => gate.promise);
+    await saveAlert('a1', ['s']);
+    const ob = outbox([sink], { owner: 'outbox-a', leaseMs: 90, leaseClock: () => lt });
+    const run = ob.drainOnce();
+    await expect.poll(() => sink.calls.length).toBe(1);
+    for (let i = 0; i < 4; i++) {
+      // Each step uses up a third of the lease; the heartbeat pushes its end ahead of the clock again.
+      lt += 30;
+      await expect.poll(async () => (await deliveryOf('a1')).leaseUntil).toBe(lt + 90);
+      expect(await store.claimDeliveries(t, 10, { owner: 'outbox-b', now: lt, ms: 90 })).toEqual([]);
+    }
+    expect((await deliveryOf('a1')).leaseOwner).toBe('outbox-a');
+    gate.resolve();
+    expect(await run).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    expect(await deliveryOf('a1')).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(sink.calls).toHaveLength(1);
+  });
+
+  it('stops an attempt whose lease another outbox took over, and writes nothing over it', async () => {
+    const sink = new ScriptedSink('s', untilAborted);
+    await saveAlert('a1', ['s']);
+    const ob = outbox([sink], { owner: 'outbox-a', leaseMs: 60, leaseClock: () => lt });
+    const run = ob.drainOnce();
+    await expect.poll(() => sink.calls.length).toBe(1);
+    // outbox-b's clock runs ahead: by its clock the lease has run out, and it takes the delivery over.
+    const [taken] = await store.claimDeliveries(t, 10, { owner: 'outbox-b', now: lt + 60_000, ms: 10_000 });
+    expect(taken!.id).toBe((await deliveryOf('a1')).id);
+    expect(await run).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    expect(sink.calls[0]!.ctx.signal.aborted).toBe(true);
+    expect(await deliveryOf('a1')).toMatchObject({ status: 'delivering', leaseOwner: 'outbox-b', attempts: 2 });
+    expect((await deliveryOf('a1')).lastError).toBeUndefined();
+    expect(logs.filter((l) => l.msg === 'delivery lease was taken over by another outbox; its attempt here stops')).toEqual([
+      expect.objectContaining({ level: 40, deliveryId: taken!.id }),
+    ]);
+  });
+
+  it('stops an attempt whose lease it cannot renew before it runs out, and gives the delivery back', async () => {
+    const sink = new ScriptedSink('s', untilAborted);
+    await saveAlert('a1', ['s']);
+    const down = storeWith('renewLeases', () => async () => {
+      throw new SaaswatchError('STORAGE_UNAVAILABLE', 'database is locked', { retryable: true });
+    });
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const ob = new Outbox(down, new Map([['s', sink]]), { logger, now: () => t, leaseClock: () => lt, leaseMs: 60, owner: 'outbox-a' });
+    const run = ob.drainOnce();
+    await expect.poll(() => sink.calls.length).toBe(1);
+    // Two thirds of the lease gone without a renewal: the next renewal might come too late, so it stops now.
+    lt += 40;
+    expect(await run).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    expect(sink.calls[0]!.ctx.signal.aborted).toBe(true);
+    const d = await deliveryOf('a1');
+    expect(d).toMatchObject({ status: 'pending', nextAttemptAt: t, attempts: 1 });
+    expect(d.leaseOwner).toBeUndefined();
+    expect(d.lastError).toBe('interrupted: lease ran out: NETWORK: request aborted');
+    expect(logs.some((l) => l.msg === 'could not renew delivery leases')).toBe(true);
+    expect(logs.filter((l) => l.msg === 'delivery lease could not be renewed in time; its attempt stops')).toHaveLength(1);
+  });
+
+  it('does not record an outcome over a holder that took the delivery over mid-attempt', async () => {
+    let takenBy: Delivery | undefined;
+    const sink = new ScriptedSink('s', async () => {
+      // Another outbox, its clock far ahead, takes the delivery over while the send is under way.
+      [takenBy] = await store.claimDeliveries(t, 10, { owner: 'outbox-b', now: lt + 60_000, ms: 10_000 });
+    });
+    await saveAlert('a1', ['s']);
+    const ob = outbox([sink], { owner: 'outbox-a', leaseClock: () => lt });
+    expect(await ob.drainOnce()).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    expect(takenBy!.leaseOwner).toBe('outbox-b');
+    expect(await deliveryOf('a1')).toMatchObject({ status: 'delivering', leaseOwner: 'outbox-b', attempts: 2 });
+    expect(logs.filter((l) => l.msg === 'delivery outcome not recorded: its lease was taken over')).toEqual([
+      expect.objectContaining({ level: 40, deliveryId: takenBy!.id, err: expect.objectContaining({ code: 'STORAGE' }) }),
+    ]);
+  });
+
+  it('gives back, unattempted, a delivery whose lease ran out while it waited its turn', async () => {
+    const sink = new ScriptedSink('s', async () => {
+      // The first send takes so long that the rest of the batch's leases (not renewed: no timer fires in between) run low.
+      lt += 50;
+    });
+    for (const id of ['a1', 'a2']) {
+      await saveAlert(id, ['s']);
+      t += 1;
+    }
+    const ob = outbox([sink], { owner: 'outbox-a', leaseMs: 60, leaseClock: () => lt });
+    expect(await ob.drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    expect(sink.calls.map((c) => c.alertId)).toEqual(['a1']);
+    expect(await deliveryOf('a2')).toMatchObject({ status: 'pending', lastError: 'not attempted: its lease ran out first' });
   });
 });

@@ -1,18 +1,27 @@
 /** Delivers stored alerts to sinks: leases due deliveries, applies each sink's retry policy, and records the outcome. */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { AlertOutbox, Delivery, Sink } from '../core/index.js';
+import type { AlertOutbox, Clock, Delivery, Sink } from '../core/index.js';
 import { SaaswatchError, errorMessage, errors } from '../core/index.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay, type RetryPolicy } from './retry.js';
 
 export interface OutboxOptions {
   logger: Logger;
   /**
-   * How long a claimed batch stays ours. Deliveries to one sink run one after another, so this
-   * should exceed batchSize × the slowest sink's timeout divided by the number of sinks; otherwise
-   * another outbox process may reclaim and repeat them (receivers drop repeats by delivery id).
+   * How long a claimed delivery stays ours without a renewal. The outbox renews the leases of the
+   * batch it works on every third of this, so a slow sink never loses its lease; a process that dies
+   * stops renewing, and another outbox takes its deliveries over once this has passed.
    */
   leaseMs?: number;
+  /** Names this outbox as lease holder; default `<host>:<pid>:<random>`, so an operator can tell whose lease it is. */
+  owner?: string;
+  /**
+   * The clock leases run on: the wall clock in the app, since a lease measures whether a process is
+   * alive, while `now` may be pinned (SAASWATCH_NOW, the demo) and start over at each run. Default: `now`.
+   */
+  leaseClock?: Clock;
   batchSize?: number;
   /** Idle wait of run() between empty polls. */
   pollIntervalMs?: number;
@@ -32,12 +41,31 @@ export interface DrainResult {
   failed: number;
 }
 
-type Outcome = keyof DrainResult | 'released' | 'unrecorded';
+type Outcome = keyof DrainResult | 'released' | 'unrecorded' | 'lost';
+
+/** Our view of one claimed delivery's lease while its batch is worked. */
+interface HeldLease {
+  /** Lease end as last written by us, on the lease clock. */
+  until: number;
+  /** held: ours; lost: another outbox holds or finished it; expired: not renewed in time, so we stop; done: outcome recorded. */
+  state: 'held' | 'lost' | 'expired' | 'done';
+  /** Aborts the sink call when the lease is lost or runs out, so two processes never deliver it at once. */
+  readonly stop: AbortController;
+}
 
 /** drain() looks at this many unfinished deliveries to find the next due one; beyond it, it may stop early. */
 const UNFINISHED_SCAN_LIMIT = 100_000;
 
-const DEFAULTS = { leaseMs: 300_000, batchSize: 50, pollIntervalMs: 1_000, concurrency: 4 };
+// Short, because it is renewed while work goes on: what a killed process leaves leased is free again within it.
+const DEFAULTS = { leaseMs: 10_000, batchSize: 50, pollIntervalMs: 1_000, concurrency: 4 };
+
+function defaultOwner(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+function leaseLost(err: unknown): boolean {
+  return err instanceof SaaswatchError && err.details?.leaseLost === true;
+}
 
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   try {
@@ -59,6 +87,10 @@ export class Outbox {
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
+  readonly #owner: string;
+  readonly #leaseNow: Clock;
+  /** Renewal period: a third of the lease, so one failed renewal still leaves time for the next. */
+  readonly #renewEveryMs: number;
   /** Aborted only by abort(): in-flight requests normally finish, so a stop never wastes an attempt. */
   readonly #inFlight = new AbortController();
 
@@ -74,6 +106,14 @@ export class Outbox {
     this.#now = opts.now ?? Date.now;
     this.#sleep = opts.sleep ?? defaultSleep;
     this.#random = opts.random ?? Math.random;
+    this.#owner = opts.owner ?? defaultOwner();
+    this.#leaseNow = opts.leaseClock ?? this.#now;
+    this.#renewEveryMs = Math.max(1, Math.floor(this.#leaseMs / 3));
+  }
+
+  /** The lease holder id this outbox writes into the store. */
+  get owner(): string {
+    return this.#owner;
   }
 
   /**
@@ -121,11 +161,11 @@ export class Outbox {
         totals.retried += r.retried;
         totals.failed += r.failed;
         if (r.claimed > 0) continue;
-        const nextDue = await this.#nextDueAt();
-        if (nextDue === undefined || nextDue >= deadline) break;
-        // Something is due yet nothing could be claimed (leased by another process whose lease
-        // time the store does not report): poll rather than spin.
-        const wait = Math.max(nextDue - this.#now(), Math.min(this.#pollIntervalMs, 100));
+        const dueIn = await this.#nextDueIn();
+        if (dueIn === undefined || this.#now() + dueIn >= deadline) break;
+        // Something is due yet nothing could be claimed (another process claimed it first, or a
+        // lease is being renewed by its live holder): poll rather than spin.
+        const wait = Math.max(dueIn, Math.min(this.#pollIntervalMs, 100));
         await this.#sleep(Math.min(wait, Math.max(deadline - this.#now(), 0)), stop.signal);
       }
       return { ...totals, remaining: await this.#countUnfinished() };
@@ -144,37 +184,106 @@ export class Outbox {
 
   async #drainBatch(stop?: AbortSignal): Promise<DrainResult & { claimed: number }> {
     const now = this.#now();
-    const claimed = await this.#store.claimDeliveries(now, this.#batchSize, this.#leaseMs);
+    const leaseNow = this.#leaseNow();
+    const claimed = await this.#store.claimDeliveries(now, this.#batchSize, { owner: this.#owner, now: leaseNow, ms: this.#leaseMs });
     const result = { delivered: 0, retried: 0, failed: 0, claimed: claimed.length };
     // Stryker disable next-line ConditionalExpression: equivalent; an empty batch makes no queue and starts no worker.
     if (claimed.length === 0) return result;
 
-    // One queue per sink, run in order: a receiver sees its alerts in order and one slow sink
-    // cannot hold up the others.
-    const bySink = new Map<string, Delivery[]>();
-    for (const d of claimed) {
-      const queue = bySink.get(d.sink);
-      if (queue) queue.push(d);
-      else bySink.set(d.sink, [d]);
-    }
-    const queues = [...bySink.values()];
-    const worker = async () => {
-      for (let queue = queues.shift(); queue; queue = queues.shift()) {
-        for (const delivery of queue) {
-          const outcome = await this.#process(delivery, stop);
-          // Stryker disable next-line ConditionalExpression: equivalent; callers read only these three counts, never a 'released' or 'unrecorded' one.
-          if (outcome === 'delivered' || outcome === 'retried' || outcome === 'failed') result[outcome]++;
-        }
+    const leases = new Map<string, HeldLease>(
+      claimed.map((d) => [d.id, { until: d.leaseUntil ?? leaseNow + this.#leaseMs, state: 'held', stop: new AbortController() }]),
+    );
+    const stopHeartbeat = this.#heartbeat(leases);
+    try {
+      // One queue per sink, run in order: a receiver sees its alerts in order and one slow sink
+      // cannot hold up the others.
+      const bySink = new Map<string, Delivery[]>();
+      for (const d of claimed) {
+        const queue = bySink.get(d.sink);
+        if (queue) queue.push(d);
+        else bySink.set(d.sink, [d]);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, queues.length) }, worker));
+      const queues = [...bySink.values()];
+      const worker = async () => {
+        for (let queue = queues.shift(); queue; queue = queues.shift()) {
+          for (const delivery of queue) {
+            const lease = leases.get(delivery.id)!;
+            const outcome = await this.#process(delivery, lease, stop);
+            if (lease.state === 'held') lease.state = 'done';
+            // Stryker disable next-line ConditionalExpression: equivalent; callers read only these three counts, never a 'released' or 'unrecorded' one.
+            if (outcome === 'delivered' || outcome === 'retried' || outcome === 'failed') result[outcome]++;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#concurrency, queues.length) }, worker));
+    } finally {
+      stopHeartbeat();
+    }
     return result;
   }
 
-  async #process(delivery: Delivery, stop: AbortSignal | undefined): Promise<Outcome> {
+  /**
+   * Keeps the batch's leases alive while it is worked, and stops work on any lease that is lost
+   * (another outbox took it over) or about to run out unrenewed (store unreachable): past its end
+   * another process may claim it, and two must never deliver one delivery at once.
+   */
+  #heartbeat(leases: Map<string, HeldLease>): () => void {
+    let renewing = false;
+    const tick = () => {
+      const now = this.#leaseNow();
+      for (const [id, lease] of leases) {
+        // One renewal period before the end: the next tick might come too late.
+        if (lease.state === 'held' && now >= lease.until - this.#renewEveryMs) {
+          lease.state = 'expired';
+          lease.stop.abort();
+          this.#logger.warn({ deliveryId: id, leaseUntil: lease.until }, 'delivery lease could not be renewed in time; its attempt stops');
+        }
+      }
+      if (renewing) return;
+      const ids = [...leases].filter(([, l]) => l.state === 'held').map(([id]) => id);
+      if (ids.length === 0) return;
+      renewing = true;
+      const until = now + this.#leaseMs;
+      this.#store
+        .renewLeases(this.#owner, ids, until)
+        .then((kept) => {
+          const ours = new Set(kept);
+          for (const id of ids) {
+            const lease = leases.get(id)!;
+            if (lease.state !== 'held') continue;
+            if (ours.has(id)) {
+              lease.until = until;
+            } else {
+              lease.state = 'lost';
+              lease.stop.abort();
+              this.#logger.warn({ deliveryId: id }, 'delivery lease was taken over by another outbox; its attempt here stops');
+            }
+          }
+        })
+        .catch((err: unknown) => {
+          // The store may be briefly unavailable: the lease end we know of stands, and the next tick tries again.
+          this.#logger.warn({ err }, 'could not renew delivery leases');
+        })
+        .finally(() => {
+          renewing = false;
+        });
+    };
+    const timer = setInterval(tick, this.#renewEveryMs);
+    // Stryker disable next-line OptionalChaining: equivalent; Node timers always have unref.
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+
+  async #process(delivery: Delivery, lease: HeldLease, stop: AbortSignal | undefined): Promise<Outcome> {
     try {
-      return await this.#attempt(delivery, stop);
+      return await this.#attempt(delivery, lease, stop);
     } catch (err) {
+      if (leaseLost(err)) {
+        // Another outbox took the delivery over after our lease ran out; its outcome is the one kept,
+        // and a repeat it sends carries the same delivery id, which receivers drop.
+        this.#logger.warn({ deliveryId: delivery.id, sink: delivery.sink, err }, 'delivery outcome not recorded: its lease was taken over');
+        return 'lost';
+      }
       // Recording the outcome failed (store down). The lease expires and the delivery is retried;
       // receivers drop the repeat by delivery id.
       this.#logger.error(
@@ -186,12 +295,27 @@ export class Outbox {
     }
   }
 
-  async #attempt(delivery: Delivery, stop: AbortSignal | undefined): Promise<Outcome> {
-    if (stop?.aborted || this.#inFlight.signal.aborted) {
-      await this.#store.retryDelivery(delivery.id, this.#now(), 'not attempted: outbox stopping');
-      // Stryker disable next-line StringLiteral: equivalent; only delivered, retried and failed are counted.
-      return 'released';
+  /** Gives a delivery back, due now, unless the lease is no longer ours (then the new holder decides). */
+  async #release(delivery: Delivery, lease: HeldLease, why: string): Promise<Outcome> {
+    if (lease.state === 'lost') return 'lost';
+    try {
+      await this.#store.retryDelivery(delivery.id, this.#now(), why, this.#owner);
+    } catch (err) {
+      if (!leaseLost(err)) throw err;
+      return 'lost';
     }
+    // Stryker disable next-line StringLiteral: equivalent; only delivered, retried and failed are counted.
+    return 'released';
+  }
+
+  /** Whether the lease is ours with at least one renewal period left: enough to start a sink call under it. */
+  #usable(lease: HeldLease): boolean {
+    return lease.state === 'held' && this.#leaseNow() < lease.until - this.#renewEveryMs;
+  }
+
+  async #attempt(delivery: Delivery, lease: HeldLease, stop: AbortSignal | undefined): Promise<Outcome> {
+    if (stop?.aborted || this.#inFlight.signal.aborted) return this.#release(delivery, lease, 'not attempted: outbox stopping');
+    if (!this.#usable(lease)) return this.#release(delivery, lease, 'not attempted: its lease ran out first');
     const sink = this.#sinks.get(delivery.sink);
     if (!sink) {
       return this.#fail(
@@ -206,33 +330,31 @@ export class Outbox {
     }
     // claimDeliveries counts the attempt when it leases, so a crash mid-request still uses one up.
     const attempt = delivery.attempts;
+    const signal = AbortSignal.any([this.#inFlight.signal, lease.stop.signal]);
     try {
-      await sink.deliver(alert, { deliveryId: delivery.id, attempt, signal: this.#inFlight.signal });
+      await sink.deliver(alert, { deliveryId: delivery.id, attempt, signal });
     } catch (err) {
-      if (this.#inFlight.signal.aborted) {
-        await this.#store.retryDelivery(delivery.id, this.#now(), `interrupted: ${describe(err)}`);
-        // Stryker disable next-line StringLiteral: equivalent; only delivered, retried and failed are counted.
-        return 'released';
-      }
+      if (lease.stop.signal.aborted) return this.#release(delivery, lease, `interrupted: lease ran out: ${describe(err)}`);
+      if (this.#inFlight.signal.aborted) return this.#release(delivery, lease, `interrupted: ${describe(err)}`);
       const policy = sink.retryPolicy ?? this.#defaultPolicy;
       if (!(err instanceof SaaswatchError) || !err.retryable || attempt >= policy.maxAttempts) {
         return this.#fail(delivery, err, sink);
       }
       const delayMs = nextAttemptDelay(err, attempt, policy, this.#random);
-      await this.#store.retryDelivery(delivery.id, this.#now() + delayMs, describe(err));
+      await this.#store.retryDelivery(delivery.id, this.#now() + delayMs, describe(err), this.#owner);
       this.#logger.info(
         { deliveryId: delivery.id, sink: sink.name, sinkType: sink.type, attempts: attempt, delayMs, err },
         'delivery failed; will retry',
       );
       return 'retried';
     }
-    await this.#store.completeDelivery(delivery.id);
+    await this.#store.completeDelivery(delivery.id, this.#owner);
     return 'delivered';
   }
 
   async #fail(delivery: Delivery, err: unknown, sink: Sink | undefined): Promise<Outcome> {
     const error = describe(err);
-    await this.#store.failDelivery(delivery.id, error);
+    await this.#store.failDelivery(delivery.id, error, this.#owner);
     // Sinks keep credentials out of their errors (the sink contract, S4), so the error is safe to log.
     this.#logger.warn(
       {
@@ -248,23 +370,26 @@ export class Outbox {
     return 'failed';
   }
 
-  /** Earliest time anything unfinished could be claimed: a pending retry or an expiring lease. */
-  async #nextDueAt(): Promise<number | undefined> {
+  /**
+   * How long until anything unfinished could be claimed: a pending retry falling due, or a lease
+   * running out (another process's, renewed while it lives; a dead one's ends within leaseMs).
+   */
+  async #nextDueIn(): Promise<number | undefined> {
     let next: number | undefined;
-    const consider = (at: number) => {
-      // Stryker disable next-line EqualityOperator: equivalent; on a tie either instant is the same.
-      if (Number.isFinite(at) && (next === undefined || at < next)) next = at;
+    const consider = (ms: number) => {
+      // Stryker disable next-line EqualityOperator: equivalent; on a tie either wait is the same.
+      if (Number.isFinite(ms) && (next === undefined || ms < next)) next = ms;
     };
+    const now = this.#now();
     for (const d of await this.#store.listDeliveries({ status: 'pending', limit: UNFINISHED_SCAN_LIMIT })) {
-      consider(d.nextAttemptAt);
+      consider(d.nextAttemptAt - now);
     }
-    // The contract does not expose lease ends; a lease is taken at updatedAt and, with every outbox
-    // on the same leaseMs, ends leaseMs later. Waiting for it lets a one-shot command pick up what a
-    // crashed run left leased, when that is within its timeout.
+    const leaseNow = this.#leaseNow();
     for (const d of await this.#store.listDeliveries({ status: 'delivering', limit: UNFINISHED_SCAN_LIMIT })) {
-      consider(Math.max(d.nextAttemptAt, Date.parse(d.updatedAt) + this.#leaseMs));
+      // A lease is held up to its end inclusive; it can be taken a millisecond later.
+      if (d.leaseUntil !== undefined) consider(d.leaseUntil + 1 - leaseNow);
     }
-    return next;
+    return next === undefined ? undefined : Math.max(0, next);
   }
 
   async #countUnfinished(): Promise<number> {

@@ -40,7 +40,10 @@ export interface DeliveriesTable {
   status: string;
   attempts: number;
   next_attempt_at: number;
+  /** Lease end on the lease clock (epoch ms) while delivering; null otherwise. */
   lease_until: number | null;
+  /** The outbox holding the lease (one id per process); null when not delivering or leased before migration 004. */
+  lease_owner: string | null;
   last_error: string | null;
   created_at: number;
   updated_at: number;

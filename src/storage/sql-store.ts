@@ -8,7 +8,7 @@ import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type {
   EventKey,
-  AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, PurgeCounts,
+  AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, PurgeCounts,
   PurgeCutoffs, Store,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
@@ -116,6 +116,8 @@ function toDelivery(row: DeliveriesTable): Delivery {
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
+    ...(row.lease_owner === null ? {} : { leaseOwner: row.lease_owner }),
+    ...(row.lease_until === null ? {} : { leaseUntil: Number(row.lease_until) }),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -391,7 +393,7 @@ export class SqlStore implements Store {
             .insertInto('deliveries')
             .values(uniqueSinks.map((sink) => ({
               id: randomUUID(), alert_id: alert.id, sink, status: 'pending', attempts: 0, next_attempt_at: now,
-              lease_until: null, last_error: null, created_at: now, updated_at: now,
+              lease_until: null, lease_owner: null, last_error: null, created_at: now, updated_at: now,
             })))
             .execute();
         }
@@ -473,7 +475,7 @@ export class SqlStore implements Store {
     });
   }
 
-  claimDeliveries(now: number, limit: number, leaseMs: number): Promise<Delivery[]> {
+  claimDeliveries(dueBy: number, limit: number, lease: LeaseRequest): Promise<Delivery[]> {
     if (limit <= 0) return Promise.resolve([]);
     return this.#write('claimDeliveries', async (tx) => {
       const due = this.#backend.skipLocked(
@@ -482,8 +484,8 @@ export class SqlStore implements Store {
           .select('id')
           .where((eb) =>
             eb.or([
-              eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-              eb.and([eb('status', '=', 'delivering'), eb('lease_until', '<', now)]),
+              eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', dueBy)]),
+              eb.and([eb('status', '=', 'delivering'), eb('lease_until', '<', lease.now)]),
             ]),
           )
           .orderBy('next_attempt_at')
@@ -492,7 +494,13 @@ export class SqlStore implements Store {
       );
       const rows = await tx
         .updateTable('deliveries')
-        .set((eb) => ({ status: 'delivering', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: this.#now() }))
+        .set((eb) => ({
+          status: 'delivering',
+          lease_owner: lease.owner,
+          lease_until: lease.now + lease.ms,
+          attempts: eb('attempts', '+', 1),
+          updated_at: this.#now(),
+        }))
         .where('id', 'in', due)
         .returningAll()
         .execute();
@@ -503,29 +511,61 @@ export class SqlStore implements Store {
     });
   }
 
-  #finishDelivery(op: string, id: string, set: Partial<DeliveriesTable>): Promise<void> {
-    return this.#write(op, async (tx) => {
-      const res = await tx
-        .updateTable('deliveries')
-        .set({ ...set, lease_until: null, updated_at: this.#now() })
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw new SaaswatchError('STORAGE', `no delivery with id ${id}`, { details: { id } });
+  renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.#write('renewLeases', async (tx) => {
+      // A batch is at most the outbox's batch size, but chunk anyway: one statement carries only so many parameters.
+      const renewed: string[] = [];
+      const size = chunkRows(this.dialect, 1);
+      for (let i = 0; i < ids.length; i += size) {
+        const chunk = ids.slice(i, i + size);
+        const rows = await tx
+          .updateTable('deliveries')
+          .set({ lease_until: until })
+          .where('id', 'in', chunk)
+          .where('status', '=', 'delivering')
+          .where('lease_owner', '=', owner)
+          .returning('id')
+          .execute();
+        for (const r of rows) renewed.push(r.id);
+      }
+      return renewed;
     });
   }
 
-  completeDelivery(id: string): Promise<void> {
-    return this.#finishDelivery('completeDelivery', id, { status: 'delivered' });
+  /** Applies an outcome; with `owner`, only while that owner holds the lease (a fenced write). */
+  #finishDelivery(op: string, id: string, set: Partial<DeliveriesTable>, owner: string | undefined): Promise<void> {
+    return this.#write(op, async (tx) => {
+      let qb = tx
+        .updateTable('deliveries')
+        .set({ ...set, lease_until: null, lease_owner: null, updated_at: this.#now() })
+        .where('id', '=', id);
+      if (owner !== undefined) qb = qb.where('status', '=', 'delivering').where('lease_owner', '=', owner);
+      const res = await qb.executeTakeFirst();
+      if (Number(res.numUpdatedRows) > 0) return;
+      const row = owner === undefined ? undefined : await tx.selectFrom('deliveries').select(['status', 'lease_owner']).where('id', '=', id).executeTakeFirst();
+      if (!row) throw new SaaswatchError('STORAGE', `no delivery with id ${id}`, { details: { id } });
+      // The lease ran out and another outbox took the delivery over (or finished it): its outcome stands.
+      throw new SaaswatchError(
+        'STORAGE',
+        `delivery ${id} is no longer leased by ${owner}: ${row.status === 'delivering' ? `${row.lease_owner ?? 'another outbox'} holds it now` : `it is ${row.status} already`}`,
+        { details: { id, owner, leaseLost: true, status: row.status, ...(row.lease_owner ? { holder: row.lease_owner } : {}) } },
+      );
+    });
   }
 
-  retryDelivery(id: string, nextAttemptAt: number, error: string): Promise<void> {
+  completeDelivery(id: string, owner?: string): Promise<void> {
+    return this.#finishDelivery('completeDelivery', id, { status: 'delivered' }, owner);
+  }
+
+  retryDelivery(id: string, nextAttemptAt: number, error: string, owner?: string): Promise<void> {
     return this.#finishDelivery('retryDelivery', id, {
       status: 'pending', next_attempt_at: nextAttemptAt, last_error: error.slice(0, MAX_ERROR_CHARS),
-    });
+    }, owner);
   }
 
-  failDelivery(id: string, error: string): Promise<void> {
-    return this.#finishDelivery('failDelivery', id, { status: 'failed', last_error: error.slice(0, MAX_ERROR_CHARS) });
+  failDelivery(id: string, error: string, owner?: string): Promise<void> {
+    return this.#finishDelivery('failDelivery', id, { status: 'failed', last_error: error.slice(0, MAX_ERROR_CHARS) }, owner);
   }
 
   listDeliveries(q: { status?: DeliveryStatus; alertId?: string; limit?: number } = {}): Promise<Delivery[]> {

@@ -177,6 +177,8 @@ export async function checkNoSecrets(s: SinkSubject): Promise<string[]> {
     await failure(sink.deliver(sampleAlert(), ctx('dlv_contract_ok')));
     await sink.close?.();
     provoked.push({ refusal: { kind: 'retryable' }, err: undefined, logs });
+    // The CLI prints the target when a delivery is stuck.
+    if (sink.target !== undefined && leaks(sink.target)) out.push(violation('S4', `${s.type}: its target names the secret: ${sink.target}`));
   });
   for (const p of provoked) {
     if (p.err !== undefined && leaks(errorText(p.err))) out.push(violation('S4', `${s.type}: ${label(p)}: the error carries the secret: ${errorText(p.err).split('\n')[0]}`));

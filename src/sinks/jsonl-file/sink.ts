@@ -49,6 +49,10 @@ export class JsonlFileSink implements Sink {
     this.#remember = opts.remember ?? DEFAULT_REMEMBER;
   }
 
+  get target(): string {
+    return this.path;
+  }
+
   async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
     if (!this.#ready) this.#ready = this.#open();
     try {

@@ -69,6 +69,11 @@ export class WebhookSink implements Sink {
     };
   }
 
+  /** Host only, as in errors: the URL's path and query may carry a token. */
+  get target(): string {
+    return this.#url.host;
+  }
+
   async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
     const body = JSON.stringify(formatWebhookPayload(alert, ctx));
     const timestampSec = Math.floor(this.#now() / 1000);

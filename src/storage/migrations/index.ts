@@ -5,6 +5,7 @@ import type { DialectName } from '../dialect-name.js';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-event-indexes.js';
 import * as m003 from './003-events-time-key.js';
+import * as m004 from './004-delivery-lease-owner.js';
 import * as m005 from './005-retention-indexes.js';
 import * as m006 from './006-dead-letter-key.js';
 
@@ -18,7 +19,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-initial': m001,
   '002-event-indexes': m002,
   '003-events-time-key': m003,
-  // 004 is left to another change of the same release.
+  '004-delivery-lease-owner': m004,
   '005-retention-indexes': m005,
   '006-dead-letter-key': m006,
 };

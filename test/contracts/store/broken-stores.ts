@@ -21,14 +21,14 @@ function breaking(h: StoreHarness, over: (real: Store) => Partial<Store>): Store
 /** Hands out due deliveries newest first: retried deliveries would starve behind fresh ones. */
 export const claimsNewestFirst = (h: StoreHarness): StoreHarness =>
   breaking(h, (real) => ({
-    claimDeliveries: async (now, limit, leaseMs) => (await real.claimDeliveries(now, limit, leaseMs)).reverse(),
+    claimDeliveries: async (dueBy, limit, lease) => (await real.claimDeliveries(dueBy, limit, lease)).reverse(),
   }));
 
 /** Picks arbitrary due deliveries (the newest) and sorts only what it picked: the survivor a sorted comparison lets through. */
 export const claimsNewestSorted = (h: StoreHarness): StoreHarness =>
   breaking(h, (real) => ({
-    claimDeliveries: async (now, limit, leaseMs) => {
-      const all = await real.claimDeliveries(now, Number.MAX_SAFE_INTEGER, leaseMs);
+    claimDeliveries: async (dueBy, limit, lease) => {
+      const all = await real.claimDeliveries(dueBy, Number.MAX_SAFE_INTEGER, lease);
       const keep = all.slice(-limit);
       // Give the rest back at once, as if never claimed.
       for (const d of all.slice(0, all.length - keep.length)) await real.retryDelivery(d.id, d.nextAttemptAt, d.lastError ?? '');

@@ -35,7 +35,7 @@ async function outboxInEveryState(store: Store, open: ClauseContext['open']): Pr
   await at(open, OLD, async (old) => {
     // a3 first and claimed alone: the claim takes every due delivery.
     await old.saveAlerts([a3!], ['s1']);
-    expect(await old.claimDeliveries(OLD, 10, 60_000)).toHaveLength(1);
+    expect(await old.claimDeliveries(OLD, 10, { owner: 'purge-test', now: OLD, ms: 60_000 })).toHaveLength(1);
     await old.saveAlerts([a1!, a2!, a4!], ['s1', 's2']);
     const [d11, d12] = await deliveriesOf(old, a1!.id);
     await old.completeDelivery(d11!.id);
