@@ -215,8 +215,13 @@ export class SqlStore implements Store {
           // Without it Kysely finds its bookkeeping tables in any schema of the database and skips creating ours.
           ...(schema ? { migrationTableSchema: schema } : {}),
         });
-        const { error } = await migrator.migrateToLatest();
-        if (error) throw error;
+        for (let attempt = 1; ; attempt++) {
+          const { error } = await migrator.migrateToLatest();
+          if (!error) break;
+          // Kysely looks for its tables across every schema; another schema dropped meanwhile (3F000,
+          // another tenant or test on the same server) fails that look-up, not our migration.
+          if ((error as { code?: unknown }).code !== '3F000' || attempt >= 3) throw error;
+        }
         const applied = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined);
         return applied.reduce((v, m) => Math.max(v, migrationVersion(m.name)), 0);
       }),
