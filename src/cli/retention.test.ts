@@ -33,7 +33,7 @@ describe('retention in the CLI', () => {
       const s = await openStore({ dialect: 'sqlite', path: ':memory:', now: () => at || clock() });
       for (const t of stamps) {
         at = t;
-        await s.commitBatch({ source: 'src', events: [], deadLetters: [{ source: 'src', reason: `at ${t}`, code: 'INPUT_MALFORMED', payload: '{' }] });
+        await s.commitBatch({ source: 'src', events: [], deadLetters: [{ source: 'src', reason: `at ${t}`, code: 'INPUT_MALFORMED', payload: `{"at":${t}` }] });
       }
       at = 0;
       return s;

@@ -11,7 +11,8 @@ const OLD = NOW - 10 * DAY;
 const CUT = NOW - DAY;
 const NONE: PurgeCounts = { events: 0, deadLetters: 0, alerts: 0, deliveries: 0, auditLog: 0 };
 
-const deadLetter = (reason: string) => ({ source: 'src', reason, code: 'INPUT_MALFORMED', payload: '{' });
+// The payload differs: the store keeps one dead letter per record, whatever the reason says.
+const deadLetter = (reason: string) => ({ source: 'src', reason, code: 'INPUT_MALFORMED', payload: `{"${reason}"` });
 
 /** Runs `fn` with a second store on the same database whose clock stands at `at`. */
 async function at<T>(open: ClauseContext['open'], when: number, fn: (s: Store) => Promise<T>): Promise<T> {
