@@ -44,6 +44,13 @@ export interface SourceBatch {
    * hot path cost a tenth of json-logs' throughput in garbage.
    */
   positions?: BatchPositions;
+  /**
+   * The source vouches that every event is plain data parsed from a bounded text (acyclic, no
+   * BigInt, nesting under the pipeline's limit, size within its bound) and holds no NUL or lone
+   * surrogate: the pipeline then checks only its time, not every string (see pipeline/admit.ts).
+   * A source that is not sure leaves it unset.
+   */
+  vetted?: boolean;
   /** Opaque resume point, committed in the same transaction as the batch's events. */
   cursor?: string;
   /** Progress hint for the CLI progress bar: bytes or records done / total. */

@@ -40,6 +40,15 @@ function clean(s: string): string {
   return (t as unknown as WellFormed).toWellFormed();
 }
 
+/** The store refuses a whole batch for one event time it cannot parse: refused here, alone. */
+export function admitTime(event: SecurityEvent): Refusal | undefined {
+  const ts = event['@timestamp'];
+  if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts))) {
+    return { code: 'TIMESTAMP_INVALID', reason: `has an invalid @timestamp: ${typeof ts === 'string' ? JSON.stringify(ts.slice(0, 64)) : typeof ts}` };
+  }
+  return undefined;
+}
+
 /**
  * Checks `event` and makes its text storable: returns why it must be refused, or undefined once
  * it is fit to enrich, detect and store. NUL and lone surrogates in any string or key, `raw`
@@ -47,11 +56,8 @@ function clean(s: string): string {
  * so every store holds the same thing. One iterative walk; strings cost two native scans each.
  */
 export function admitEvent(event: SecurityEvent): Refusal | undefined {
-  // The store refuses a whole batch for one event time it cannot parse: refused here, alone.
-  const ts = event['@timestamp'];
-  if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts))) {
-    return { code: 'TIMESTAMP_INVALID', reason: `has an invalid @timestamp: ${typeof ts === 'string' ? JSON.stringify(ts.slice(0, 64)) : typeof ts}` };
-  }
+  const badTime = admitTime(event);
+  if (badTime !== undefined) return badTime;
   let found = 0;
   let size = 0;
   const values: unknown[] = [event];

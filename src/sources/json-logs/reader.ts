@@ -15,7 +15,16 @@ export interface ReadRecord {
   index: number;
   /** 0-based byte offset where the record starts in the input (after decompression and any BOM). */
   offset: number;
+  /**
+   * True when the record's text cannot hold NUL or a lone surrogate: JSON whose escapes include no
+   * `\u0000` or `\uD800`–`\uDFFF` (decoded UTF-8 is well formed, and JSON refuses raw control
+   * characters). Its event may then skip the pipeline's text check (SourceBatch.vetted).
+   */
+  clean: boolean;
 }
+
+/** An escape that decodes to NUL or to half of a surrogate pair; a false positive only costs a check. */
+const FLAWED_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 
 export interface ReadChunk {
   records: ReadRecord[];
@@ -521,7 +530,7 @@ class Decoder implements FrameSink {
       );
       return;
     }
-    this.records.push({ data: data as Record<string, unknown>, line, index, offset });
+    this.records.push({ data: data as Record<string, unknown>, line, index, offset, clean: text.indexOf('\\u') === -1 || !FLAWED_ESCAPE.test(text) });
   }
 
   #csv(raw: string, bytes: Buffer, line: number, offset: number): void {
@@ -560,7 +569,8 @@ class Decoder implements FrameSink {
     const data: Record<string, unknown> = {};
     if (this.#protoColumn < 0) for (let i = 0; i < header.length; i++) data[header[i]!] = fields[i];
     else for (let i = 0; i < header.length; i++) defineOwn(data, header[i]!, fields[i]);
-    this.records.push({ data, line, index, offset });
+    // CSV text may hold a raw NUL; the pipeline checks it.
+    this.records.push({ data, line, index, offset, clean: false });
   }
 
   tooLarge(head: Buffer, size: number, line: number, offset: number): void {

@@ -332,3 +332,41 @@ describe('errors and plugin', () => {
     expect(events[0]!.event.dataset).toBe('auth');
   });
 });
+
+describe('vetted batches (SourceBatch.vetted)', () => {
+  const line = (user: string) => JSON.stringify({ time: '2024-03-04T09:15:02Z', user, ip: '203.0.113.10', action: 'login' });
+
+  it('vouches only for batches whose every record is clean JSON, and each vetted event needs no change', async () => {
+    const { admitEvent } = await import('../../pipeline/admit.js');
+    const lines = [
+      line('alice@example.com'),
+      line('b\u00e9a@example.com'), // an escaped é is harmless
+      line('bob@example.com').replace('bob', '\\u00e9bob'),
+      line('eve\u0000@example.com'), // JSON.stringify writes \u0000
+      line('mallory@example.com').replace('mallory', 'mal\\ud800lory'),
+      line('carol@example.com').replace('carol', 'c\\\\u0000arol'), // an escaped backslash: clean, but it costs only a check
+    ];
+    const path = join(tmp, 'vetted.jsonl');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const { batches } = await collect(source({ path, batch_size: 1 }));
+    expect(batches.map((b) => b.vetted === true)).toEqual([true, true, true, false, false, false]);
+    for (const b of batches.filter((x) => x.vetted)) {
+      for (const e of b.events) {
+        const before = JSON.stringify(e);
+        expect(admitEvent(e)).toBeUndefined();
+        expect(JSON.stringify(e)).toBe(before);
+      }
+    }
+  });
+
+  it('never vouches for CSV, duplicate compression or records larger than the bound', async () => {
+    const csv = join(tmp, 'vetted.csv');
+    writeFileSync(csv, 'time,user,action\n2024-03-04T09:15:02Z,alice@example.com,login\n');
+    expect((await collect(source({ path: csv }))).batches.every((b) => !b.vetted)).toBe(true);
+    const path = join(tmp, 'vetted-2.jsonl');
+    writeFileSync(path, `${line('alice@example.com')}\n`);
+    expect((await collect(source({ path }))).batches.map((b) => b.vetted)).toEqual([true]);
+    expect((await collect(source({ path, dedupe: { window: '1m' } }))).batches.every((b) => !b.vetted)).toBe(true);
+    expect((await collect(source({ path, max_record_bytes: '64MiB' }))).batches.every((b) => !b.vetted)).toBe(true);
+  });
+});

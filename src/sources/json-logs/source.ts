@@ -20,6 +20,12 @@ export interface JsonLogsSourceOptions {
   now?: () => number;
 }
 
+/**
+ * Records up to this size keep their events within the pipeline's size bound (pipeline/admit.ts,
+ * MAX_EVENT_CHARS) with room for the normalized fields; larger ones are checked there.
+ */
+const VETTED_MAX_RECORD_BYTES = 8 << 20;
+
 class JsonLogsSource implements Source {
   readonly type = TYPE;
   readonly #streamUsed = { value: false };
@@ -47,6 +53,10 @@ class JsonLogsSource implements Source {
     let lines: number[] = [];
     let offsets: number[] = [];
     let deadLetters: DeadLetterInput[] = [];
+    // Whether every event of the batch so far came from clean, bounded JSON text (SourceBatch.vetted).
+    // Not with duplicate compression, whose events spill across batches.
+    const canVet = config.format !== 'csv' && dedupe === undefined && config.max_record_bytes <= VETTED_MAX_RECORD_BYTES;
+    let vetted = canVet;
     let done = 0;
     let yielded = false;
     const stats = { events: 0, deadLetters: 0 };
@@ -63,6 +73,7 @@ class JsonLogsSource implements Source {
         ...(dedupe === undefined ? { positions: { file: input.label, line: lines, offset: offsets } } : {}),
         deadLetters,
         progress: { done, total: input.total, unit: 'bytes' },
+        ...(vetted && events.length > 0 ? { vetted: true } : {}),
         ...(behind !== undefined && newest !== Number.NEGATIVE_INFINITY ? { watermark: newest - behind } : {}),
       };
       stats.events += events.length;
@@ -71,6 +82,7 @@ class JsonLogsSource implements Source {
       lines = [];
       offsets = [];
       deadLetters = [];
+      vetted = canVet;
       yielded = true;
       return batch;
     };
@@ -93,6 +105,7 @@ class JsonLogsSource implements Source {
         }
         for (const rec of chunk.records) {
           const r = normalize(rec.data, ingested, dedupe === undefined);
+          if (!rec.clean) vetted = false;
           if (r.ok) {
             if (r.ms > newest) newest = r.ms;
             if (dedupe) dedupe.add(r.event, dedupeKey(rec.data, r.timestampField), r.ms, events);
