@@ -136,7 +136,7 @@ async function reportUndelivered(app: App, undelivered: Delivery[]): Promise<voi
   const anyPending = undelivered.some((d) => d.status !== 'failed');
   const anyFailed = undelivered.some((d) => d.status === 'failed');
   if (anyPending) err('pending deliveries go out when saaswatch next runs (`saaswatch run`, or any ingest) and their time comes');
-  if (anyFailed) err('failed deliveries are not retried: their alerts are in `saaswatch alerts`');
+  if (anyFailed) err('failed deliveries are not retried by themselves: fix the cause, then `saaswatch deliveries --retry`');
 }
 
 function jsonLogsInstance(config: Config, name: string | undefined): PluginInstance {
@@ -234,6 +234,32 @@ export async function deadLetters(opts: { config?: string; limit: number }, now:
     }
   }, { now });
   return EXIT.ok;
+}
+
+/**
+ * Lists the outbox (newest first), or with --retry puts failed deliveries back in it: once the cause
+ * is fixed (a sink's URL, token or file), the next run sends them. Opens the store alone.
+ */
+export async function deliveries(opts: { config?: string; limit: number; status?: string; retry?: boolean }, now: Clock): Promise<number> {
+  const config = loadConfig(registry, { path: opts.config });
+  const store = await openConfiguredStore(config, now);
+  try {
+    if (opts.retry) {
+      const failed = await store.listDeliveries({ status: 'failed' });
+      // Due now; the attempt count is kept, so a cause that is not fixed fails it again after one try.
+      for (const d of failed) await store.retryDelivery(d.id, now(), d.lastError ?? '');
+      out(`${num(failed.length)} failed ${failed.length === 1 ? 'delivery' : 'deliveries'} queued again; the next \`saaswatch run\` (or a running one, or any ingest) sends ${failed.length === 1 ? 'it' : 'them'}`);
+      return EXIT.ok;
+    }
+    const list = await store.listDeliveries({ ...(opts.status ? { status: opts.status as Delivery['status'] } : {}), limit: opts.limit });
+    for (const d of list) {
+      const next = d.status === 'pending' ? ` next ${new Date(d.nextAttemptAt).toISOString()}` : '';
+      out(`${d.updatedAt}  ${d.status.padEnd(10)} ${d.sink} alert ${d.alertId}  ${num(d.attempts)} attempt${d.attempts === 1 ? '' : 's'}${next}${d.lastError ? `  ${d.lastError}` : ''}`);
+    }
+    return list.some((d) => d.status !== 'delivered') ? EXIT.partial : EXIT.ok;
+  } finally {
+    await store.close();
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The saaswatch command line: run, ingest, demo, alerts, dead-letters, purge, config check/schema,
+ * The saaswatch command line: run, ingest, demo, alerts, deliveries, dead-letters, purge, config check/schema,
  * rules test, version. Each action imports its implementation when it runs, so `--help` and
  * `version` load only commander.
  */
@@ -87,6 +87,16 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('--json', 'one JSON object per line')
     .action(async (_opts, cmd: Command) => {
       process.exitCode = await (await commands()).alerts(optsOf(cmd), now);
+    });
+
+  program
+    .command('deliveries')
+    .description('list alert deliveries to sinks, newest first (exit 3 when any is not delivered); --retry queues failed ones again')
+    .option('-n, --limit <n>', `how many (1 to ${num(MAX_LIST)})`, intOption(1, MAX_LIST), 50)
+    .addOption(new Option('--status <status>', 'only deliveries in this state').choices(['pending', 'delivering', 'delivered', 'failed']))
+    .option('--retry', 'queue every failed delivery again (after fixing its cause); the next run sends them')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await commands()).deliveries(optsOf(cmd), now);
     });
 
   program

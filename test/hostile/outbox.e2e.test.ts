@@ -3,7 +3,7 @@
  * says on stderr which sink, which alert and why; a delivery a killed process held goes out on the
  * next run. On both dialects.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../src/core/errors.js';
@@ -102,9 +102,21 @@ describeEachDialect('undelivered alerts', (fresh) => {
       expect(lines[0]).toBe(`delivery failed: 1 alert to alerts-file (jsonl-file ${path}): CONFIG_INVALID: ${path}: could not open it: EISDIR: illegal operation on a directory, read (point path at a file in a writable folder)`);
       expect(lines[1]).toBe(`  fix: ${ERROR_CATALOGUE.CONFIG_INVALID.fix}`);
       expect(lines[2]).toMatch(new RegExp(`^  alert \\S+ brute-force ip:${ATTACKER.replace(/\./g, '\\.')}: 1 attempt$`));
-      expect(lines.slice(3)).toEqual(['failed deliveries are not retried: their alerts are in `saaswatch alerts`', '']);
+      expect(lines.slice(3)).toEqual(['failed deliveries are not retried by themselves: fix the cause, then `saaswatch deliveries --retry`', '']);
     }
     expect(await db.count('deliveries')).toBe(1);
+    // The operator sees it, fixes the cause and queues it again: the next run delivers it, once.
+    const listed = await runCli(['-c', cfg, 'deliveries'], { env: at(T + 7_200_000) });
+    expect(listed.code).toBe(3);
+    expect(listed.stdout).toMatch(/ failed {5}alerts-file alert \S+ {2}1 attempt {2}CONFIG_INVALID: .*EISDIR/);
+    rmdirSync(path);
+    const retried = await runCli(['-c', cfg, 'deliveries', '--retry'], { env: at(T + 7_200_000) });
+    expect([retried.code, retried.stdout]).toEqual([0, '1 failed delivery queued again; the next `saaswatch run` (or a running one, or any ingest) sends it\n']);
+    const healed = await runCli(['-c', cfg, 'ingest', input, '--no-progress'], { env: at(T + 7_200_000) });
+    expect(healed.code, healed.stderr).toBe(0);
+    expect(healed.stdout).toContain('deliveries: 1 delivered, 0 pending, 0 failed');
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect((await runCli(['-c', cfg, 'deliveries', '--status', 'delivered'], { env: at(T + 7_200_000) })).code).toBe(0);
   });
 
   it('a delivery held by a process killed mid-send goes out on the next run, once its lease runs out, under the same delivery id', async () => {
