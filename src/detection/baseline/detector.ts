@@ -376,7 +376,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     if (!recent) return undefined;
     if (v.e === undefined && !this.#upgraded) {
       this.#upgraded = true;
-      this.#logger?.info({ detector: BASELINE_RULE }, 'Saved baseline state of an older version upgraded; spikes open at the restart go on without their earlier evidence.');
+      this.#logger?.info('Saved baseline state of an older version upgraded; spikes open at the restart go on without their earlier evidence.');
     }
     return { first: v.f, actions, recent };
   }

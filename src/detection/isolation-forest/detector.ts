@@ -205,7 +205,7 @@ export class IsolationForestDetector implements Detector {
     for (const m of this.#open.values()) entities += m.size;
     const from = Math.min(...this.#open.keys());
     this.#logger?.info(
-      { detector: ISOLATION_FOREST_RULE, windows: entities, from: new Date(from).toISOString(), closesAt: new Date(from + this.#c.window + this.#c.grace).toISOString() },
+      { windows: entities, from: new Date(from).toISOString(), closesAt: new Date(from + this.#c.window + this.#c.grace).toISOString() },
       'Open windows kept for the next run: they are judged once later events pass their end.',
     );
   }

@@ -61,11 +61,11 @@ function placeholderGaps(defs: readonly RuleDef[], placeholders: SigmaConfig['pl
   const refs = new Set(defs.filter((d) => keys.includes(d.key)).flatMap((d) => [d.key, d.id, d.name].filter((x): x is string => x !== undefined)));
   for (const c of defs) {
     const over = c.kind === 'correlation' ? c.rules.find((r) => refs.has(r)) : undefined;
-    if (over) logger?.warn({ detector: 'sigma', rule: c.key, file: `${c.file}#${c.doc}` }, `sigma correlation disabled: ${c.file}#${c.doc}: its rule ${over} is disabled for an unconfigured placeholder`);
+    if (over) logger?.warn({ rule: c.key, file: `${c.file}#${c.doc}` }, `sigma correlation disabled: ${c.file}#${c.doc}: its rule ${over} is disabled for an unconfigured placeholder`);
   }
   if (keys.length) {
     const counts = [...byPlaceholder].map(([name, n]) => `%${name}% (${n} rule${n === 1 ? '' : 's'})`).join(', ');
-    logger?.warn({ detector: 'sigma', rules: keys.length, placeholders: Object.fromEntries(byPlaceholder) }, `${keys.length} sigma rule${keys.length === 1 ? '' : 's'} disabled for unconfigured placeholders: ${counts}`);
+    logger?.warn({ rules: keys.length, placeholders: Object.fromEntries(byPlaceholder) }, `${keys.length} sigma rule${keys.length === 1 ? '' : 's'} disabled for unconfigured placeholders: ${counts}`);
   }
   return keys;
 }
