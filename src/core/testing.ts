@@ -1,4 +1,4 @@
-/** Test data for the core types: one realistic finding, fixed in time, that tests vary field by field. */
+/** Test support for the core types: one realistic finding, fixed in time, that tests vary field by field; a bounded wait. */
 import type { Finding } from './alert.js';
 
 /** The window start of `testFinding()`: a fixed instant, so keys and ids derived from it are literals. */
@@ -17,4 +17,16 @@ export function testFinding(over: Partial<Finding> = {}): Finding {
     description: 'many failures',
     ...over,
   };
+}
+
+/**
+ * Polls `cond` until it holds, failing after `timeoutMs` of processing time (the monotonic clock,
+ * never the wall clock a test's data may pin) with what was awaited.
+ */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, what = 'the condition', timeoutMs = 5000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!(await cond())) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -8,6 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { generateTeamEvents, startFakeDropbox, type FakeDropbox } from '../../src/fakes/dropbox/server.js';
 import { startCli } from '../helpers.js';
 import { describeEachDialect } from './harness.js';
+import { waitUntil } from '../../src/core/testing.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 const TOKEN = 'sl.hostile-webhooks-team-token';
@@ -21,13 +22,6 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!(await cond())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** POSTs each body signed with the app secret, 16 in flight; returns the statuses seen. */
 async function storm(url: string, bodies: string[]): Promise<Map<number, number>> {
@@ -64,9 +58,9 @@ describeEachDialect('hostile webhooks', (fresh) => {
     let stderr = '';
     cli.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      await until(() => /webhooks listening on (http:\/\/\S+)/.test(stderr), 'the webhook listener');
+      await waitUntil(() => /webhooks listening on (http:\/\/\S+)/.test(stderr), 'the webhook listener', 30_000);
       const url = `${/webhooks listening on (http:\/\/\S+)/.exec(stderr)![1]}/webhooks/dropbox`;
-      await until(async () => polls() >= 1 && (await db.count('events').catch(() => 0)) === 30, 'the first poll');
+      await waitUntil(async () => polls() >= 1 && (await db.count('events').catch(() => 0)) === 30, 'the first poll', 30_000);
       const before = polls();
 
       const body = (i: number) => JSON.stringify({ list_folder: { accounts: [`dbid:AAH-hostile-${i}`] }, delta: { users: [i] } });
@@ -76,7 +70,7 @@ describeEachDialect('hostile webhooks', (fresh) => {
       // Every one, replays included, gets Dropbox's fast 200: a replay is accepted, it only costs nothing.
       expect(Object.fromEntries(statuses)).toEqual({ 200: 1_300 });
       // The storm asked for polls: at least one follows, within the interval.
-      await until(() => polls() > before, 'the coalesced poll', 10_000);
+      await waitUntil(() => polls() > before, 'the coalesced poll', 10_000);
       await new Promise((r) => setTimeout(r, MIN_POLL_MS + 500));
       const elapsed = performance.now() - started;
       const during = polls() - before;

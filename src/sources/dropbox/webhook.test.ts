@@ -16,6 +16,7 @@ import { MAX_WEBHOOK_BODY_BYTES, REPEAT_STORM, verifyDropboxSignature } from './
 import { startApiServer } from '../../api/server.js';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
+import { waitUntil } from '../../core/testing.js';
 
 const TOKEN = 'sl.u.AFakeTeamAuditToken-webhooks';
 const SECRET = 'fake-app-secret-for-webhooks';
@@ -74,13 +75,6 @@ async function host(routes: WebhookRoute[]): Promise<{ url: string; handled: () 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/dropbox`, handled: () => handled };
 }
 
-async function until(cond: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function setup() {
   const start = T0 - 3 * 3_600_000;
@@ -140,7 +134,7 @@ describe('dropbox webhook routes', () => {
       ac.abort();
       await run;
     });
-    await until(async () => (await store.countEvents()) === 40, 'the first poll');
+    await waitUntil(async () => (await store.countEvents()) === 40, 'the first poll');
     const polls = fake.requests.length;
 
     expect((await fake.sendWebhook(web.url, { signature: null })).status).toBe(401);
@@ -166,14 +160,14 @@ describe('dropbox webhook routes', () => {
       ac.abort();
       await run;
     });
-    await until(async () => (await store.countEvents()) === 40, 'the first poll');
+    await waitUntil(async () => (await store.countEvents()) === 40, 'the first poll');
     const polls = fake.requests.length;
 
     const later = generateTeamEvents({ count: 30, start: start + 2 * 3_600_000, spanMs: 1_800_000, seed: 12 });
     fake.addEvents(later);
     const res = await fake.sendWebhook(web.url);
     expect(res.status).toBe(200);
-    await until(async () => (await store.countEvents()) === 70, 'the woken poll');
+    await waitUntil(async () => (await store.countEvents()) === 70, 'the woken poll');
     // The woken poll continued from the committed cursor: no new get_events.
     expect(fake.requests.slice(polls).every((q) => q.path === '/2/team_log/get_events/continue')).toBe(true);
     const ids = (await store.queryEvents({ limit: 200 })).map((e) => e.event.id).sort();
@@ -255,21 +249,21 @@ describe('dropbox notification storm', () => {
     const body = (i: number) => JSON.stringify({ list_folder: { accounts: [`dbid:AAH${i}`] }, delta: { users: [i] } });
 
     // The first poll (get_events, two pages) ran at T0; the runtime now waits out poll_interval.
-    await until(async () => (await store.countEvents()) === 40 && time.waiting(), 'the first poll');
+    await waitUntil(async () => (await store.countEvents()) === 40 && time.waiting(), 'the first poll');
     const first = polls();
     expect(first).toBe(2);
 
     // 1,000 different notifications and 300 replays of one, all within the 10 s after that poll began.
     const storm = [...Array.from({ length: 1_000 }, (_, i) => body(i)), ...Array.from({ length: 300 }, () => body(7))];
     await notify(fake, url, storm);
-    await until(() => time.waiting(), 'the wait for the minimum interval');
+    await waitUntil(() => time.waiting(), 'the wait for the minimum interval');
     // Nothing polled yet: the earliest the next poll may start is 10 s after the last one began.
     expect(polls()).toBe(first);
     expect(time.waits[0]!.due).toBe(T0 + 10_000);
     time.advance(9_999);
     expect(polls()).toBe(first);
     time.advance(1);
-    await until(() => polls() === first + 1 && time.waiting(), 'the one coalesced poll');
+    await waitUntil(() => polls() === first + 1 && time.waiting(), 'the one coalesced poll');
     // It continued from the committed cursor, and was the only poll: the runtime waits poll_interval again.
     expect(fake.requests.at(-1)!.path).toBe('/2/team_log/get_events/continue');
     expect(time.waits[0]!.due).toBe(T0 + 10_000 + 3_600_000);
@@ -277,9 +271,9 @@ describe('dropbox notification storm', () => {
     // The storm again, spread over 20 s of the clock: one poll per 10 s, no more.
     for (let round = 0; round < 10; round++) {
       await notify(fake, url, storm.slice(round * 130, (round + 1) * 130));
-      await until(() => time.waiting(), `round ${round}`);
+      await waitUntil(() => time.waiting(), `round ${round}`);
       time.advance(2_000);
-      await until(() => time.waiting(), `round ${round} settled`);
+      await waitUntil(() => time.waiting(), `round ${round} settled`);
     }
     expect(polls()).toBe(first + 1 + 2);
 

@@ -20,6 +20,7 @@ import { googleWorkspaceConfigSchema } from './config.js';
 import { decodeCursor } from './poller.js';
 import { createGoogleWorkspaceSource } from './source.js';
 import { DRIVE_WEBHOOK_PATH, DriveChannels, channelToken } from './webhook.js';
+import { waitUntil } from '../../core/testing.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-hook-'));
 /**
@@ -66,13 +67,6 @@ async function hostRoutes(routes: () => WebhookRoute[]): Promise<string> {
   return `http://127.0.0.1:${(receiver.address() as AddressInfo).port}${DRIVE_WEBHOOK_PATH}`;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!(await cond())) {
-    if (performance.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const file = (id: string, over: Partial<DriveFile> = {}): DriveFile => ({
   id,
@@ -112,12 +106,12 @@ describe('Drive push notifications end to end', () => {
     const running = pipeline.ingest(source, { signal: ac.signal });
     try {
       // The channel exists and its sync message was acknowledged and ignored.
-      await until(() => (source.channelStats?.ignoredSync ?? 0) === 1);
+      await waitUntil(() => (source.channelStats?.ignoredSync ?? 0) === 1);
       expect(fake.channels.size).toBe(1);
       const ch = [...fake.channels.values()][0]!;
       expect(ch.address).toBe(address);
       expect(ch.token).toBe(channelToken(new Secret('channel-secret-for-tests'), ch.id));
-      await until(async () => decodeCursor(await s.getCursor('gw')).drive?.channel?.id === ch.id);
+      await waitUntil(async () => decodeCursor(await s.getCursor('gw')).drive?.channel?.id === ch.id);
 
       // Forged token, unknown channel, replayed message number: all 401, nothing queued.
       const base = {
@@ -137,18 +131,18 @@ describe('Drive push notifications end to end', () => {
       // A real change: Google notifies, the source wakes and reads changes.list from its page token.
       await fake.addChange({ fileId: 'doc-1', file: file('doc-1', { permissions: [...file('doc-1').permissions!, { id: 'anyone', type: 'anyone', role: 'reader' }] }) });
       expect(fake.notifications.filter((n) => n.state === 'change').map((n) => n.status)).toEqual([200]);
-      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 1);
+      await waitUntil(async () => (await s.countEvents({ provider: 'google-workspace' })) === 1);
       const [e] = await s.queryEvents({ provider: 'google-workspace' });
       expect(e).toMatchObject({ event: { action: 'drive.file_changed', kind: 'state' }, file: { id: 'doc-1', owner: 'bob@example.com' }, share: { visibility: 'people_with_link' } });
       expect(fake.requests.filter((r) => r.path === '/drive/v3/changes').length).toBe(changeCallsBefore + 1);
       const listed = fake.requests.filter((r) => r.path === '/drive/v3/changes').at(-1)!;
       expect(listed.query.pageToken).toBe('1');
-      await until(async () => decodeCursor(await s.getCursor('gw')).drive?.pageToken === '2');
+      await waitUntil(async () => decodeCursor(await s.getCursor('gw')).drive?.pageToken === '2');
 
       // Several notifications in a row are never lost: every change ends up stored.
       await fake.addChange({ fileId: 'doc-2', file: file('doc-2') });
       await fake.addChange({ fileId: 'doc-1', removed: true });
-      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 3);
+      await waitUntil(async () => (await s.countEvents({ provider: 'google-workspace' })) === 3);
       expect(source.channelStats?.accepted).toBe(3);
     } finally {
       ac.abort();
@@ -175,7 +169,7 @@ describe('Drive push notifications end to end', () => {
       }
     };
     await run(async (src) => {
-      await until(async () => decodeCursor(await s.getCursor('gw')).drive?.channel !== undefined && (src.channelStats?.ignoredSync ?? 0) === 1);
+      await waitUntil(async () => decodeCursor(await s.getCursor('gw')).drive?.channel !== undefined && (src.channelStats?.ignoredSync ?? 0) === 1);
     });
     const [ch] = [...fake.channels.values()];
     // The sync message (number 1) was accepted, and its number saved before the answer.
@@ -184,9 +178,9 @@ describe('Drive push notifications end to end', () => {
     routes = [];
     await fake.addChange({ fileId: 'doc-1', file: file('doc-1', { name: 'renamed.docx' }) });
     await run(async (src) => {
-      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 1);
+      await waitUntil(async () => (await s.countEvents({ provider: 'google-workspace' })) === 1);
       await fake!.addChange({ fileId: 'doc-1', file: file('doc-1', { name: 'again.docx' }) });
-      await until(async () => (await s.countEvents({ provider: 'google-workspace' })) === 2);
+      await waitUntil(async () => (await s.countEvents({ provider: 'google-workspace' })) === 2);
       expect(src.channelStats?.accepted).toBe(1);
       // The number of that notification is saved: the channel's own notification, sent again, is a replay.
       const last = fake!.notifications.at(-1)!;
