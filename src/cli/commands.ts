@@ -16,7 +16,7 @@ import { createJsonLogsSource, type JsonLogsConfig } from '../sources/json-logs/
 import { EXIT, EXPLAIN_RECORDS } from './options.js';
 import { ProgressBar } from './progress.js';
 import { formatPeriod, PURGED_TABLES, retentionCutoffs, startPurgeSchedule } from './retention.js';
-import { errText, out, outJson } from './terminal.js';
+import { errText, out, outJson, safeText } from './terminal.js';
 
 const num = (n: number) => n.toLocaleString('en-US');
 
@@ -87,17 +87,14 @@ async function report(app: App, what: string, stats: IngestStats): Promise<numbe
 const UNDELIVERED_SHOWN = 5;
 const UNDELIVERED_GROUPS = 10;
 
-/** Control characters (ANSI and OSC escapes among them) from remote error text or log data, made visible instead of obeyed. */
-const printable = (text: string) =>
-  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-
 /**
  * Tells, on stderr, what did not reach its destination and where: one group per sink and reason
  * (the last error, or who holds the lease), with the catalogue's fix and the alerts it concerns.
  */
 async function reportUndelivered(app: App, undelivered: Delivery[]): Promise<void> {
   if (undelivered.length === 0) return;
-  const err = (line: string) => process.stderr.write(`${printable(line)}\n`);
+  // One line each: a line break inside remote error text is escaped too.
+  const err = (line: string) => process.stderr.write(`${safeText(line)}\n`);
   const groups = new Map<string, Delivery[]>();
   for (const d of undelivered) {
     const state = d.status === 'failed' ? 'failed' : 'pending';
