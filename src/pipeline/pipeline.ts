@@ -246,21 +246,25 @@ export class Pipeline {
    * the rest of the batch carries on (#enrich is the second step). The batch is copied only when
    * one is refused.
    */
-  #admit(sourceName: string, batch: SourceBatch): SourceBatch {
+  #admit(sourceName: string, batch: SourceBatch): { batch: SourceBatch; times: Float64Array } {
     let refused: Map<number, Refusal> | undefined;
-    // A vetted batch's text and shape are known sound (SourceBatch.vetted): only its times are checked.
-    const check = batch.vetted ? admitTime : admitEvent;
-    for (let i = 0; i < batch.events.length; i++) {
+    const times = new Float64Array(batch.events.length);
+    for (let i = 0; i < times.length; i++) {
+      const event = batch.events[i]!;
       let refusal: Refusal | undefined;
       try {
-        refusal = check(batch.events[i]!);
+        // A vetted batch's text and shape are known sound (SourceBatch.vetted): only its times are checked, below.
+        if (!batch.vetted) refusal = admitEvent(event);
+        // The time every later step keys on, parsed once here.
+        if (refusal === undefined && Number.isNaN((times[i] = eventTime(event)))) refusal = admitTime(event);
       } catch (err) {
         // A getter or proxy in a vendor SDK's object that throws when read.
         refusal = { code: 'INPUT_MALFORMED', reason: `cannot be read: ${errorMessage(err)}` };
       }
       if (refusal !== undefined) (refused ??= new Map()).set(i, refusal);
     }
-    return refused === undefined ? batch : this.#without(sourceName, batch, refused);
+    if (refused === undefined) return { batch, times };
+    return { batch: this.#without(sourceName, batch, refused), times: times.filter((_, i) => !refused.has(i)) };
   }
 
   /** The batch without the refused events, each of them a dead letter instead. */
@@ -291,12 +295,13 @@ export class Pipeline {
   async #processBatch(sourceName: string, input: SourceBatch, stats: IngestStats): Promise<IngestStats> {
     const { store } = this.#opts;
     // Checked before enrichment and detection, which recurse into events; enrichers then see clean text.
-    let batch = this.#admit(sourceName, input);
+    const admitted = this.#admit(sourceName, input);
+    let batch = admitted.batch;
+    const times = admitted.times;
     const findings: Finding[] = [];
     let newest = Number.NEGATIVE_INFINITY;
-    const times = new Float64Array(batch.events.length);
     for (let i = 0; i < times.length; i++) {
-      const t = (times[i] = eventTime(batch.events[i]!));
+      const t = times[i]!;
       if (t > newest) newest = t;
     }
     this.#watermarks.batch(sourceName, batch.watermark, newest);
