@@ -40,7 +40,20 @@ export interface Finding {
   features?: Array<{ name: string; value: number; contribution: number }>;
   /** Responses to carry out when the alert is first raised (recorded in blocked_users and the audit log). */
   actions?: FindingAction[];
+  /** Labels routes filter on: Sigma tags (`attack.t1110`), a detector's family. */
+  tags?: string[];
+  /** The source (connection name) whose events raised it, when one did; the pipeline fills it from the evidence. */
+  source?: string;
+  /**
+   * Facts a person acts on, named in ECS style where one exists (`user.email`, `source.geo.country_iso_code`,
+   * `email.from.address`, `email.message_id`, `email.reporters`), so sinks can show them and map them to
+   * ticket fields without reading events. Bounded by the detector: short values, short lists.
+   */
+  details?: Record<string, AlertDetail>;
 }
+
+/** One fact of a finding: text, a number, or a short list of texts. */
+export type AlertDetail = string | number | boolean | string[];
 
 export type AlertStatus = 'open' | 'acknowledged' | 'closed';
 
@@ -50,6 +63,11 @@ export interface Alert extends Finding {
   dedupKey: string;
   status: AlertStatus;
   createdAt: string;
+  /**
+   * The notification group it belongs to (alerting.group_window): alerts on the same entity close in
+   * time go out as one notification, updated as the group grows. The group's first alert's id.
+   */
+  groupId?: string;
 }
 
 /** Deterministic dedup key for a finding. */

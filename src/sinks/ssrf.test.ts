@@ -57,6 +57,15 @@ describe('NetGuard.check', () => {
     expect(g.check('h', '169.254.169.254')).toBeInstanceOf(SaaswatchError);
   });
 
+  it('allow_private_networks lets every private range through but cloud metadata', () => {
+    const g = new NetGuard([], 'sinks.soc', { allowPrivate: true });
+    for (const a of ['127.0.0.1', '::1', '10.1.2.3', '192.168.0.9', '172.20.0.1', '100.64.0.1', 'fd12::9', '::ffff:127.0.0.1']) expect(g.check('h', a)).toBeUndefined();
+    expect(g.check('h', '169.254.169.254')).toBeInstanceOf(SaaswatchError);
+    expect(g.check('h', 'fd00:ec2::254')).toBeInstanceOf(SaaswatchError);
+    expect(g.checkHost('metadata.google.internal')).toBeInstanceOf(SaaswatchError);
+    expect(new NetGuard(['169.254.169.254'], 'sinks.soc', { allowPrivate: true }).check('h', '169.254.169.254')).toBeUndefined();
+  });
+
   it('refuses the metadata names before any DNS', () => {
     expect(guard.checkHost('metadata.google.internal')?.message).toContain('metadata.google.internal resolves to the cloud metadata service');
     expect(guard.checkHost('METADATA.GOOGLE.INTERNAL.')).toBeInstanceOf(SaaswatchError);

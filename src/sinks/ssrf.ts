@@ -108,13 +108,21 @@ export class NetGuard {
   readonly #allow = new BlockList();
   readonly #allowed: Cidr[];
 
+  readonly #allowPrivate: boolean;
+
   constructor(
     allowNetworks: readonly string[],
     /** How the error names the sink (`sinks.soc`), so the user knows where to set allow_networks. */
     private readonly where: string,
+    /**
+     * `allow_private_networks: true`: loopback, private, link-local and CGNAT ranges may be reached
+     * (an on-premises Jira, a test on 127.0.0.1). Cloud metadata stays refused unless allow_networks names it.
+     */
+    opts: { allowPrivate?: boolean } = {},
   ) {
     this.#allowed = allowNetworks.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== undefined);
     for (const c of this.#allowed) this.#allow.addSubnet(c.address, c.prefix, c.family);
+    this.#allowPrivate = opts.allowPrivate === true;
   }
 
   /** Undefined when `address` may be reached; else the refusal, naming host, address and the field to set. */
@@ -123,6 +131,7 @@ export class NetGuard {
     const family = isIP(a) === 4 ? 'ipv4' : 'ipv6';
     const kind = forbiddenKind(a, family);
     if (kind === undefined || this.#allow.check(a, family)) return undefined;
+    if (this.#allowPrivate && kind !== 'cloud metadata') return undefined;
     return refusal(this.where, host, `${a}, a ${kind} address`, `${a}/${family === 'ipv4' ? 32 : 128}`);
   }
 
@@ -157,7 +166,7 @@ function refusal(where: string, host: string, what: string, cidr: string): Saasw
   return errors.configInvalid({
     path: `${where}.url`,
     problem: `${host} resolves to ${what}; outbound URLs may not reach loopback, private, link-local or cloud-metadata addresses`,
-    fix: `if this receiver is meant to be on your network, add ${JSON.stringify(cidr)} to ${where}.${ALLOW_FIELD}`,
+    fix: `if this receiver is meant to be on your network, add ${JSON.stringify(cidr)} to ${where}.${ALLOW_FIELD} (or set ${where}.allow_private_networks: true)`,
     details: { host, field: `${where}.${ALLOW_FIELD}` },
   });
 }

@@ -1,7 +1,7 @@
 /** Test helpers for sinks: a sample alert and a scripted HTTP receiver on 127.0.0.1. */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Alert } from '../core/index.js';
+import type { Alert, SinkRefs } from '../core/index.js';
 
 export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
   const windowStart = Date.parse('2024-05-01T10:00:00.000Z');
@@ -109,4 +109,15 @@ export interface SinkContractHarness {
   takesSecret: boolean;
   /** A fresh destination; `secret` is the credential to put in the config. */
   start(secret: string): Promise<SinkContractTarget>;
+}
+
+/** SinkRefs in memory, for a sink's own tests (the outbox gives the store's in the app). Shared by `new` sink instances to play a restart. */
+export function memoryRefs(map: Map<string, string> = new Map()): SinkRefs & { map: Map<string, string> } {
+  return {
+    map,
+    get: async (key) => map.get(key),
+    put: async (key, value) => {
+      map.set(key, value);
+    },
+  };
 }

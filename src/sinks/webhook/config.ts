@@ -1,30 +1,20 @@
 /** Config schema of the webhook sink: where to POST, how to authenticate and sign, and how hard to retry. */
 import { z } from 'zod';
-import { zDuration, zHttpUrl, zSecret } from '../../core/index.js';
-import { ALLOW_FIELD, NetGuard, zAllowNetworks } from '../ssrf.js';
+import { zHttpUrl, zSecret } from '../../core/index.js';
+import { sinkHttpShape } from '../http-config.js';
+import { ALLOW_FIELD, NetGuard } from '../ssrf.js';
 
 /** Headers the sink sets itself; letting config override them would break signing or idempotency. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'transfer-encoding']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-const backoffSchema = z
-  .strictObject({
-    initial: zDuration.prefault('1s').describe('Ceiling of the first retry delay (full jitter below it).'),
-    max: zDuration.prefault('5m').describe('The delay ceiling never grows past this.'),
-  })
-  .refine((b) => b.initial > 0, { message: 'backoff.initial must be greater than zero', path: ['initial'] })
-  .refine((b) => b.initial <= b.max, { message: 'backoff.initial must not exceed backoff.max', path: ['max'] });
 
 export const webhookConfigSchema = z
   .strictObject({
     url: zHttpUrl('https://hooks.example.com/saaswatch').describe('Where alerts are POSTed as JSON.'),
     token: zSecret.optional().describe('Sent as `Authorization: Bearer <token>`.'),
     secret: zSecret.optional().describe('HMAC-SHA256 key for `X-Saaswatch-Signature`.'),
-    timeout: zDuration.prefault('10s').refine((ms) => ms > 0, { message: 'timeout must be greater than zero' }).describe('Whole request, connect to last byte of the response.'),
-    max_attempts: z.number().int().min(1).max(100).default(8).describe('Attempts including the first before the delivery is marked failed.'),
-    backoff: backoffSchema.prefault({}).describe('Delay between attempts: exponential with full jitter, from initial up to max.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Extra static headers, e.g. a tenant id the receiver routes on.'),
-    allow_networks: zAllowNetworks,
+    ...sinkHttpShape,
   })
   .superRefine((c, ctx) => {
     // An IP literal or a metadata name is refused here, at config check; names are checked after DNS, at each connect.
@@ -34,7 +24,7 @@ export const webhookConfigSchema = z
     } catch {
       return;
     }
-    const refused = new NetGuard(c.allow_networks, 'sink').checkHost(host);
+    const refused = new NetGuard(c.allow_networks, 'sink', { allowPrivate: c.allow_private_networks }).checkHost(host);
     if (refused) ctx.addIssue({ code: 'custom', path: ['url'], message: refused.message.replace(/^sink\.url: /, '').replace(/sink\.allow_networks/, ALLOW_FIELD) });
     for (const name of Object.keys(c.headers)) {
       const lower = name.toLowerCase();

@@ -48,6 +48,7 @@ describe('webhook config', () => {
       backoff: { initial: 1_000, max: 300_000 },
       headers: {},
       allow_networks: [],
+      allow_private_networks: false,
     });
   });
 

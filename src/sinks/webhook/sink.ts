@@ -5,7 +5,7 @@ import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkPlugin 
 import { Redactor, SaaswatchError } from '../../core/index.js';
 import { readCapped, readCappedText } from '../../pipeline/http-body.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
-import { guardedFetch, NetGuard } from '../ssrf.js';
+import { retryPolicyOf, sinkFetch } from '../http-config.js';
 import { webhookConfigSchema, type WebhookConfig } from './config.js';
 import { formatWebhookPayload, signPayload } from './format.js';
 
@@ -58,15 +58,11 @@ export class WebhookSink implements Sink {
     this.#url = new URL(config.url);
     this.#target = `webhook ${this.#url.host}`;
     this.#now = opts.now ?? Date.now;
-    this.#fetch = opts.fetch ?? guardedFetch(new NetGuard(config.allow_networks, `sinks.${name}`), { target: this.#target });
+    this.#fetch = opts.fetch ?? sinkFetch(name, config, this.#target);
     // Static headers often carry an API key; the URL's query may too.
     this.#redactor = new Redactor([config.token, config.secret, ...Object.values(config.headers), ...[...this.#url.searchParams.values()], this.#url.password]);
     this.#logger = opts.logger;
-    this.retryPolicy = {
-      maxAttempts: config.max_attempts,
-      initialMs: config.backoff.initial,
-      maxMs: config.backoff.max,
-    };
+    this.retryPolicy = retryPolicyOf(config);
   }
 
   /** Host only, as in errors: the URL's path and query may carry a token. */
