@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SaaswatchError } from '../core/index.js';
 import { sampleAlert, startReceiver } from './testing.js';
-import { guardedFetch, NetGuard, unmapped } from './ssrf.js';
+import http from 'node:http';
+import { guardedAgents, guardedFetch, NetGuard, unmapped } from './ssrf.js';
 import { webhookConfigSchema } from './webhook/config.js';
 import { WebhookSink } from './webhook/sink.js';
 
@@ -128,5 +129,35 @@ describe('the webhook sink goes through the guard', () => {
   it('guardedFetch refuses a literal address before connecting', async () => {
     const f = guardedFetch(new NetGuard([], 'sinks.soc'));
     await expect(f('http://10.0.0.1/hook', { method: 'POST', body: '{}' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('guardedFetch sends form and multipart bodies the way fetch would, content type included', async () => {
+    const receiver = await startReceiver();
+    try {
+      const f = guardedFetch(new NetGuard(['127.0.0.1'], 'sinks.soc'));
+      await f(receiver.url, { method: 'POST', body: new URLSearchParams({ channel: 'C1', text: 'a&b' }) });
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array([137, 80, 78, 71])]), 'chart.png');
+      await f(receiver.url, { method: 'POST', body: form });
+      expect(receiver.requests[0]!.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+      expect(receiver.requests[0]!.rawBody).toBe('channel=C1&text=a%26b');
+      expect(receiver.requests[1]!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+      expect(receiver.requests[1]!.rawBody).toContain('filename="chart.png"');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('guardedAgents check every connection an SDK makes through them', async () => {
+    const receiver = await startReceiver();
+    try {
+      const get = (agent: http.Agent) =>
+        new Promise<number>((resolve, reject) => http.get(receiver.url.replace('127.0.0.1', 'localhost'), { agent }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+      await expect(get(guardedAgents(new NetGuard([], 'sinks.soc')).http)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      expect(receiver.requests).toHaveLength(0);
+      await expect(get(guardedAgents(new NetGuard([], 'sinks.soc', { allowPrivate: true })).http)).resolves.toBe(200);
+    } finally {
+      await receiver.close();
+    }
   });
 });

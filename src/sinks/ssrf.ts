@@ -174,6 +174,15 @@ function refusal(where: string, host: string, what: string, cidr: string): Saasw
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
+ * HTTP agents whose every connection goes through the guard's lookup: for SDKs on axios or
+ * node:http (jira.js), where a fetch cannot be handed in.
+ */
+export function guardedAgents(guard: NetGuard): { http: http.Agent; https: https.Agent } {
+  const lookup = guard.lookup as never;
+  return { http: new http.Agent({ keepAlive: true, lookup }), https: new https.Agent({ keepAlive: true, lookup }) };
+}
+
+/**
  * A `fetch` for one sink that goes through the guard: the URL's host is checked, then every
  * address DNS gives, and the socket connects only to those (its `lookup` is the guard), so a DNS
  * answer that changes between check and connect (rebinding) cannot reach a refused address.
@@ -188,9 +197,14 @@ export function guardedFetch(guard: NetGuard, opts: { target?: string } = {}): t
     if (early) throw early;
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((v, k) => (headers[k] = v));
-    const body = init.body;
-    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      throw errors.internal({ problem: 'guardedFetch sends string or byte bodies only' });
+    let body: string | Uint8Array | undefined;
+    if (typeof init.body === 'string' || init.body instanceof Uint8Array) body = init.body;
+    else if (init.body !== undefined && init.body !== null) {
+      // FormData, URLSearchParams, Blob (SDKs send them): serialised the way fetch would, content type included.
+      const encoded = new Request('http://body.invalid/', { method: 'POST', body: init.body });
+      body = new Uint8Array(await encoded.arrayBuffer());
+      const type = encoded.headers.get('content-type');
+      if (type && !('content-type' in headers)) headers['content-type'] = type;
     }
     const secure = url.protocol === 'https:';
     return new Promise<Response>((resolve, reject) => {
