@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAKE_SLACK_CHANNEL, FAKE_SLACK_TOKEN, startSlackFake, type FakeSlack, type FakeSlackOptions } from './server.js';
@@ -84,6 +87,14 @@ describe('Slack Web API fake', () => {
     expect(res.ok).toBe(true);
     expect(f.files).toEqual([expect.objectContaining({ filename: 'chart.png', title: 'Chart', length: 9, channel: FAKE_SLACK_CHANNEL.id, thread_ts: root.ts, completed: true })]);
     expect(f.files[0]!.bytes!.equals(bytes)).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'slack-fake-'));
+    try {
+      const [path, ...rest] = await f.saveUploads(dir);
+      expect(rest).toEqual([]);
+      expect((await readFile(path!)).equals(bytes)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     expect(f.replies(FAKE_SLACK_CHANNEL.id, root.ts!)).toEqual([expect.objectContaining({ text: 'the chart', files: [expect.objectContaining({ name: 'chart.png', mimetype: 'image/png' })] })]);
     // Completing a file that was never uploaded is refused.
     const { file_id } = await web.files.getUploadURLExternal({ filename: 'x.png', length: 3 });

@@ -4,8 +4,10 @@
  * method tier (and about one message a second per channel), message metadata, threads, and the
  * external file upload flow. It records every message and file so tests and the demo can show them.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { readBody } from '../http.js';
 
 export interface FakeSlackChannel {
@@ -66,6 +68,8 @@ export interface FakeSlackFault {
   retryAfter?: number;
   /** Quote the request's headers back in the error body, as a debugging proxy might: for redaction tests. */
   echo?: boolean;
+  /** Never answer (the connection stays open until the client gives up or the fake closes): for timeouts. */
+  hang?: boolean;
   /** How many requests it hits; 1 by default. */
   times?: number;
 }
@@ -99,6 +103,8 @@ export interface FakeSlack {
   /** Replies in a thread, oldest first (the parent excluded). */
   replies(channel: string, threadTs: string): FakeSlackMessage[];
   failNext(fault: FakeSlackFault): void;
+  /** Writes every uploaded file into `dir` (the demo's chart PNGs), returning the paths written. */
+  saveUploads(dir: string): Promise<string[]>;
   setRateLimits(limits: Partial<FakeSlackRateLimits> | false): void;
   close(): Promise<void>;
 }
@@ -411,6 +417,10 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     const token = auth?.[1] ?? (typeof args.token === 'string' ? args.token : undefined);
     try {
       const fault = takeFault(method);
+      if (fault?.hang) {
+        record(0, false, 'hang');
+        return;
+      }
       if (fault) {
         const status = fault.status ?? (fault.retryAfter !== undefined ? 429 : 200);
         const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
@@ -451,6 +461,18 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     replies: (channel, threadTs) => messages.filter((m) => m.channel === channel && m.thread_ts === threadTs && m.ts !== threadTs),
     failNext: (fault) => {
       faults.push({ ...fault });
+    },
+    saveUploads: async (dir) => {
+      await mkdir(dir, { recursive: true });
+      const written: string[] = [];
+      for (const f of files) {
+        if (!f.bytes) continue;
+        // The file id keeps names unique; the name an uploader chose is reduced to safe characters.
+        const path = join(dir, `${f.id}-${f.filename.replace(/[^\w.-]/g, '_')}`);
+        await writeFile(path, f.bytes);
+        written.push(path);
+      }
+      return written;
     },
     setRateLimits: (l) => {
       limits = l === false ? undefined : { ...DEFAULT_LIMITS, ...l };

@@ -233,6 +233,19 @@ describe('slack sink', () => {
     expect(await failure(s.deliver(brute, ctx('dlv_gone')))).toMatchObject({ code: 'NETWORK', retryable: true });
   });
 
+  it('gives up after the configured timeout, and posts nothing once the delivery is aborted', async () => {
+    const f = await start();
+    f.failNext({ method: 'conversations.history', hang: true });
+    const slow = await failure(sink(f, { timeout: '300ms' }).deliver(brute, ctx('dlv_t')));
+    expect(slow).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(slow.message).toContain('did not respond after 300ms');
+    const aborted = new AbortController();
+    aborted.abort();
+    const err = await failure(sink(f).deliver(brute, ctx('dlv_abort', { signal: aborted.signal })));
+    expect(err.retryable).toBe(true);
+    expect(f.messages).toHaveLength(0);
+  });
+
   it('resolves #name once through conversations.list paging', async () => {
     const channels = Array.from({ length: 450 }, (_, i) => ({ id: `C${String(i).padStart(9, '0')}`, name: `chan-${i}`, is_member: i === 449 }));
     const f = await start({ channels });
