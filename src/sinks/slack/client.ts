@@ -56,12 +56,18 @@ export class SlackClient {
     this.#timeoutMs = opts.config.timeout;
     this.target = `slack ${new URL(opts.config.base_url).host}`;
     const guarded = opts.fetch;
+    const apiRoot = opts.config.base_url.endsWith('/') ? opts.config.base_url : `${opts.config.base_url}/`;
     const fetchCapped: typeof fetch = async (input, init = {}) => {
       const outer = this.#signal.getStore();
       const timeout = AbortSignal.timeout(this.#timeoutMs);
       const signal = AbortSignal.any([timeout, ...(outer ? [outer] : []), ...(init.signal ? [init.signal] : [])]);
+      // The SDK sends the bot token on every request, the upload URL too; that URL is its own
+      // credential (files.slack.com), so the token goes nowhere but the configured API root.
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const headers = new Headers(init.headers);
+      if (!url.startsWith(apiRoot)) headers.delete('authorization');
       try {
-        const res = await guarded(input, { ...init, signal, redirect: 'manual' });
+        const res = await guarded(input, { ...init, headers, signal, redirect: 'manual' });
         const body = await readCapped(res, MAX_RESPONSE_BYTES);
         if (body.truncated) throw errors.inputTooLarge({ where: this.target, size: `an answer of more than ${MAX_RESPONSE_BYTES} bytes`, limit: `${MAX_RESPONSE_BYTES} bytes`});
         return new Response(res.status === 204 ? null : body.bytes, { status: res.status, statusText: res.statusText, headers: res.headers });

@@ -190,7 +190,10 @@ export function formatGroupRoot(group: AlertGroup, first: FormatInput): SlackMes
 }
 
 function groupList(group: AlertGroup): string {
-  const lines = group.alerts.slice(0, GROUP_LINES).map((a) => `• *${a.severity.toUpperCase()}* ${md(a.title, 200)} · \`${md(a.rule, 80)}\` · ${windowText(a)}`);
+  const lines = group.alerts.slice(0, GROUP_LINES).map((a) => {
+    const seen = numbers(a.observed);
+    return `• *${a.severity.toUpperCase()}* ${md(a.title, 200)} · \`${md(a.rule, 80)}\` · ${windowText(a)}${seen ? ` · ${md(seen, 120)}` : ''}`;
+  });
   if (group.alerts.length > GROUP_LINES) lines.push(`_…and ${group.alerts.length - GROUP_LINES} more_`);
   return cap(lines.join('\n'), LIMITS.sectionText);
 }

@@ -70,6 +70,9 @@ describe('slack sink', () => {
 
     // The chart went through getUploadURLExternal → upload URL → completeUploadExternal, into the thread.
     expect(f.requests.map((r) => r.method).filter((m) => m.startsWith('files.') || m === 'upload')).toEqual(['files.getUploadURLExternal', 'upload', 'files.completeUploadExternal']);
+    // The bot token goes to the API only; the upload URL is its own credential.
+    expect(f.requests.filter((r) => r.method !== 'upload').every((r) => r.bearer)).toBe(true);
+    expect(f.requests.find((r) => r.method === 'upload')!.bearer).toBe(false);
     expect(f.files).toHaveLength(1);
     const file = f.files[0]!;
     expect(file).toMatchObject({ filename: 'saaswatch-alrt_travel.png', channel: FAKE_SLACK_CHANNEL.id, thread_ts: root.ts, completed: true });
@@ -125,7 +128,7 @@ describe('slack sink', () => {
     expect(root.updates).toBe(2);
     expect(root.text).toBe('[CRITICAL] 2 alerts on user bob@example.com');
     expect(allText(root.blocks)).toContain('Unusual volume of file_delete for bob');
-    expect(allText(root.blocks)).toContain('Drive mass deletion by bob');
+    expect(allText(root.blocks)).toContain('• *CRITICAL* Drive mass deletion by bob · `sigma-drive-mass-delete` · 2024-05-01 10:00–10:05 UTC · failures 42');
     const replies = f.replies(FAKE_SLACK_CHANNEL.id, root.ts);
     // The first alert's chart, the second alert (its own chart), then the update (no chart).
     expect(replies.map((m) => m.files?.[0]?.name ?? m.metadata?.event_payload.delivery_id)).toEqual(['saaswatch-alrt_g1.png', 'dlv_g2', 'saaswatch-alrt_g2.png', 'dlv_g3']);

@@ -85,6 +85,7 @@ export class SlackSink implements Sink {
     const mustCheck = ctx.attempt > 1 || !ctx.refs || root === undefined;
     const seen: Seen = mustCheck ? await this.#seen(channel, alert, ctx.deliveryId, groupId, root, signal) : {};
     root ??= seen.root;
+    if (seen.delivered) this.#logger?.debug({ sink: this.name, deliveryId: ctx.deliveryId, alertId: alert.id, ts: seen.delivered.ts }, 'slack already holds this delivery; not posting it again');
     const input = { alert, evidence: ctx.evidence, dashboardUrl: this.#config.dashboard_url };
 
     if (root === undefined) {
