@@ -35,6 +35,7 @@ const FAILURE_RULES = new Set(['brute-force']);
 const LOGIN_RULES = new Set(['impossible-travel', 'novelty', 'login-forest']);
 const THRESHOLD_KEYS = ['failures', 'count', 'gte', 'gt', 'threshold', 'max'];
 const ALERT_WINDOW_COLOUR = 'rgba(220, 38, 38, 0.12)';
+const WINDOW_BAR = { total: '#ea580c', failures: '#b91c1c' } as const;
 
 /** Which chart suits the alert and the data at hand; undefined when there is nothing to draw. */
 export function chartKindFor(alert: Alert, data: AlertChartData): AlertChartKind | undefined {
@@ -157,8 +158,9 @@ function activitySpec(alert: Alert, a: ActivitySeries, field: 'total' | 'failure
         {
           name: what,
           type: 'bar',
-          data: values,
-          itemStyle: { color: field === 'total' ? '#2563eb' : '#dc2626' },
+          // Bars inside the alert window stand out: the shading alone hides behind a tall burst.
+          data: values.map((v, i) => (i >= first && i <= last ? { value: v, itemStyle: { color: WINDOW_BAR[field] } } : v)),
+          itemStyle: { color: field === 'total' ? '#2563eb' : '#f87171' },
           barCategoryGap: '20%',
           markArea: { silent: true, itemStyle: { color: ALERT_WINDOW_COLOUR }, label: { color: '#991b1b', fontSize: 11 }, data: markArea },
           ...(markLine.length ? { markLine: { silent: true, symbol: 'none', data: markLine } } : {}),

@@ -3,7 +3,7 @@ import type { ActivitySeries, SecurityEvent } from '../core/index.js';
 
 export const FIXTURE_WINDOW_START = Date.parse('2024-05-01T10:00:00.000Z');
 
-/** 10-minute buckets from 4 hours before the window to 1 hour after, quiet until a burst in the window. */
+/** 10-minute buckets from 4 hours before the window to 1 hour after, quiet but for a burst in the bucket the window starts in. */
 export function sampleActivity(opts: { windowStart?: number; burstTotal?: number; burstFailures?: number } = {}): ActivitySeries {
   const start = opts.windowStart ?? FIXTURE_WINDOW_START;
   const bucketMs = 600_000;
@@ -11,7 +11,7 @@ export function sampleActivity(opts: { windowStart?: number; burstTotal?: number
   const to = start + 3_600_000;
   const buckets: ActivitySeries['buckets'] = [];
   for (let t = from, i = 0; t < to; t += bucketMs, i++) {
-    const inBurst = t >= start && t < start + 1_200_000;
+    const inBurst = t >= start && t < start + bucketMs;
     // A steady, slightly uneven background, so the bars are not all the same height.
     const total = inBurst ? (opts.burstTotal ?? 60) : 4 + ((i * 7) % 5);
     const failures = inBurst ? (opts.burstFailures ?? 42) : i % 3 === 0 ? 1 : 0;
