@@ -7,9 +7,9 @@
 import type { Logger } from 'pino';
 import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkNeeds, SinkPlugin } from '../../core/index.js';
 import { errors, Redactor, SaaswatchError } from '../../core/index.js';
-import { renderAlertChart } from '../../charts/index.js';
+import { classifyRequestError } from '../../pipeline/retry.js';
 import { retryPolicyOf, sinkFetch } from '../http-config.js';
-import { SlackClient } from './client.js';
+import type { SlackClient } from './client.js';
 import { slackConfigSchema, type SlackConfig } from './config.js';
 import { formatGroupRoot, formatReply, formatRoot, METADATA_EVENT_TYPE, metadataOf, type AlertMetadata } from './format.js';
 
@@ -46,7 +46,10 @@ export class SlackSink implements Sink {
   readonly needs: SinkNeeds = { evidence: 5, activity: true };
   readonly target: string;
   readonly #config: SlackConfig;
-  readonly #client: SlackClient;
+  /** Loaded on the first delivery: the SDK and the chart renderer take a second or more to import, which no other command should pay. */
+  #client!: SlackClient;
+  #loading: Promise<SlackClient> | undefined;
+  readonly #fetch: typeof fetch;
   readonly #redactor: Redactor;
   readonly #logger: Logger | undefined;
   #channel: Promise<string> | undefined;
@@ -59,18 +62,26 @@ export class SlackSink implements Sink {
     this.#config = config;
     this.#logger = opts.logger;
     this.#redactor = new Redactor([config.token]);
-    this.#client = new SlackClient({ name, config, fetch: opts.fetch ?? sinkFetch(name, config, `slack ${new URL(config.base_url).host}`), redactor: this.#redactor, logger: opts.logger });
+    this.#fetch = opts.fetch ?? sinkFetch(name, config, `slack ${new URL(config.base_url).host}`);
     this.target = `${new URL(config.base_url).host} ${config.channel}`;
     this.retryPolicy = retryPolicyOf(config);
   }
 
   async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
     try {
+      this.#client = await this.#load();
       await this.#deliver(alert, ctx);
     } catch (err) {
-      const e = err instanceof SaaswatchError ? err : this.#client.classify('deliver', err);
+      const e = err instanceof SaaswatchError ? err : this.#client ? this.#client.classify('deliver', err) : classifyRequestError(err, { timedOut: false, target: this.target });
       throw this.#redactor.error(e);
     }
+  }
+
+  #load(): Promise<SlackClient> {
+    this.#loading ??= import('./client.js').then(
+      ({ SlackClient }) => new SlackClient({ name: this.name, config: this.#config, fetch: this.#fetch, redactor: this.#redactor, logger: this.#logger }),
+    );
+    return this.#loading;
   }
 
   async #deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
@@ -124,6 +135,7 @@ export class SlackSink implements Sink {
   /** Uploads the alert's chart into the thread; a permanent refusal (no files:write) is logged, not a failed delivery: the message is there. */
   async #chart(alert: Alert, ctx: DeliveryContext, channel: string, threadTs: string): Promise<void> {
     if (!this.#config.charts) return;
+    const { renderAlertChart } = await import('../../charts/alert-chart.js');
     const chart = renderAlertChart(alert, { activity: ctx.activity, evidence: ctx.evidence });
     if (!chart) return;
     try {
