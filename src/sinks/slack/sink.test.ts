@@ -262,6 +262,18 @@ describe('slack sink', () => {
     expect(missing.message).toContain('sinks.soc-slack.channel: no channel #nope');
   });
 
+  it('a workspace that refuses files (missing_scope) still gets the message; the chart is skipped with a warning', async () => {
+    const f = await start();
+    f.failNext({ method: 'files.getUploadURLExternal', error: 'missing_scope' });
+    const logs: string[] = [];
+    await sink(f, {}, logs).deliver(brute, ctx('dlv_scope', { activity: sampleActivity() }));
+    expect(f.topLevel(FAKE_SLACK_CHANNEL.id)).toHaveLength(1);
+    expect(f.files).toHaveLength(0);
+    const warn = logs.map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } }).find((l) => l.level === 40)!;
+    expect(warn.msg).toBe('slack chart not sent; the message went without it');
+    expect(warn.err!.message).toContain('files.uploadV2: missing_scope');
+  });
+
   it('sends no chart when charts are off or the alert has no data', async () => {
     const f = await start();
     await sink(f, { charts: false }).deliver(brute, ctx('dlv_c1', { activity: sampleActivity() }));

@@ -80,6 +80,10 @@ export class SlackSink implements Sink {
   #load(): Promise<SlackClient> {
     this.#loading ??= import('./client.js').then(
       ({ SlackClient }) => new SlackClient({ name: this.name, config: this.#config, fetch: this.#fetch, redactor: this.#redactor, logger: this.#logger }),
+      (err: unknown) => {
+        this.#loading = undefined;
+        throw errors.internal({ problem: 'the Slack client could not be loaded', cause: err });
+      },
     );
     return this.#loading;
   }
@@ -132,20 +136,23 @@ export class SlackSink implements Sink {
     }
   }
 
-  /** Uploads the alert's chart into the thread; a permanent refusal (no files:write) is logged, not a failed delivery: the message is there. */
+  /**
+   * Uploads the alert's chart into the thread. A permanent refusal (no files:write), or a renderer
+   * that cannot load on this platform, is logged, not a failed delivery: the message is there.
+   */
   async #chart(alert: Alert, ctx: DeliveryContext, channel: string, threadTs: string): Promise<void> {
     if (!this.#config.charts) return;
-    const { renderAlertChart } = await import('../../charts/alert-chart.js');
-    const chart = renderAlertChart(alert, { activity: ctx.activity, evidence: ctx.evidence });
-    if (!chart) return;
     try {
+      const { renderAlertChart } = await import('../../charts/alert-chart.js');
+      const chart = renderAlertChart(alert, { activity: ctx.activity, evidence: ctx.evidence });
+      if (!chart) return;
       await this.#client.call('files.uploadV2', ctx.signal, (web) =>
         web.filesUploadV2({ channel_id: channel, thread_ts: threadTs, file: chart.png, filename: chartFilename(alert), title: `Chart: ${alert.title}`.slice(0, 250), alt_text: chart.altText }),
       );
       this.#logger?.debug({ sink: this.name, deliveryId: ctx.deliveryId, alertId: alert.id, chart: chart.kind }, 'slack chart uploaded');
     } catch (err) {
       if (err instanceof SaaswatchError && err.retryable) throw err;
-      this.#logger?.warn({ sink: this.name, alertId: alert.id, err }, 'slack chart upload refused; the message went without it');
+      this.#logger?.warn({ sink: this.name, alertId: alert.id, err: err instanceof SaaswatchError ? err : this.#redactor.error(errors.internal({ problem: 'the chart could not be drawn', cause: err })) }, 'slack chart not sent; the message went without it');
     }
   }
 
