@@ -147,6 +147,18 @@ describe('slack sink', () => {
     expect(f.replies(FAKE_SLACK_CHANNEL.id, top[0]!.ts).map((m) => m.metadata?.event_payload.alert_id)).toEqual(['alrt_b']);
   });
 
+  it("looks back to the group's first alert for its thread, however much later the new alert comes", async () => {
+    const clock = { t: Date.parse('2026-11-03T10:00:05Z') };
+    const f = await start({ now: () => clock.t });
+    const first = sampleAlert({ id: 'alrt_early', windowStart: Date.parse('2026-11-03T09:55:00Z'), windowEnd: Date.parse('2026-11-03T10:00:00Z'), createdAt: '2026-11-03T10:00:01.000Z' });
+    const later = sampleAlert({ id: 'alrt_late', windowStart: Date.parse('2026-11-03T12:55:00Z'), windowEnd: Date.parse('2026-11-03T13:00:00Z'), createdAt: '2026-11-03T13:00:01.000Z' });
+    await sink(f, { charts: false }).deliver(first, ctx('dlv_early', { refs: memoryRefs(), group: { id: first.id, alerts: [first] } }));
+    clock.t = Date.parse('2026-11-03T13:00:05Z');
+    await sink(f, { charts: false }).deliver(later, ctx('dlv_late', { refs: memoryRefs(), group: { id: first.id, alerts: [first, later] } }));
+    expect(f.topLevel(FAKE_SLACK_CHANNEL.id)).toHaveLength(1);
+    expect(f.replies(FAKE_SLACK_CHANNEL.id, f.topLevel(FAKE_SLACK_CHANNEL.id)[0]!.ts).map((m) => m.metadata?.event_payload.alert_id)).toEqual(['alrt_late']);
+  });
+
   describe('a repeated delivery id never posts twice', () => {
     const lost = (): SinkRefs | undefined => memoryRefs();
     const none = (): SinkRefs | undefined => undefined;

@@ -98,7 +98,7 @@ export class SlackSink implements Sink {
     // Refs are a hint, not proof: a crash can fall between the post and the put, so the channel is
     // asked whenever this delivery may have been tried before or the refs know nothing of the group.
     const mustCheck = ctx.attempt > 1 || !ctx.refs || root === undefined;
-    const seen: Seen = mustCheck ? await this.#seen(channel, alert, ctx.deliveryId, groupId, root, signal) : {};
+    const seen: Seen = mustCheck ? await this.#seen(channel, alert, ctx.deliveryId, groupId, root, ctx.group?.alerts ?? [alert], signal) : {};
     root ??= seen.root;
     if (seen.delivered) this.#logger?.debug({ sink: this.name, deliveryId: ctx.deliveryId, alertId: alert.id, ts: seen.delivered.ts }, 'slack already holds this delivery; not posting it again');
     const input = { alert, evidence: ctx.evidence, dashboardUrl: this.#config.dashboard_url };
@@ -157,12 +157,13 @@ export class SlackSink implements Sink {
   }
 
   /** What the channel already holds of this delivery: its message, the group's root, the alert's chart. */
-  async #seen(channel: string, alert: Alert, deliveryId: string, groupId: string, root: string | undefined, signal: AbortSignal): Promise<Seen> {
+  async #seen(channel: string, alert: Alert, deliveryId: string, groupId: string, root: string | undefined, group: Alert[], signal: AbortSignal): Promise<Seen> {
     const seen: Seen = {};
     const payload = (m: Msg) => (m.metadata?.event_type === METADATA_EVENT_TYPE ? (m.metadata.event_payload as Partial<AlertMetadata['event_payload']> | undefined) : undefined);
     if (root === undefined) {
-      const created = Date.parse(alert.createdAt);
-      const oldest = Number.isFinite(created) ? String(Math.max(0, (Math.min(created, alert.windowEnd) - LOOKBACK_MARGIN_MS) / 1000)) : undefined;
+      // From before the group's first alert: its root was posted then, this delivery later.
+      const since = Math.min(...[alert, ...group].flatMap((a) => [Date.parse(a.createdAt), a.windowEnd]).filter(Number.isFinite));
+      const oldest = Number.isFinite(since) ? String(Math.max(0, (since - LOOKBACK_MARGIN_MS) / 1000)) : undefined;
       let cursor: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
         const res = await this.#client.call('conversations.history', signal, (web) =>
