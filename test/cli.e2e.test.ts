@@ -109,7 +109,7 @@ describe('saaswatch CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toMatch(/json-schema\.org/);
-    expect(schema.properties.sinks.items.oneOf.map((e: { title: string }) => e.title)).toEqual(['jsonl-file', 'webhook']);
+    expect(schema.properties.sinks.items.oneOf.map((e: { title: string }) => e.title)).toEqual(['jsonl-file', 'webhook', 'slack']);
     expect(schema.properties.detection.items.oneOf.find((e: { title: string }) => e.title === 'brute-force').properties.threshold).toMatchObject({ type: 'integer', minimum: 1, default: 20 });
   });
 

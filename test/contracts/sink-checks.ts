@@ -209,20 +209,22 @@ export async function checkRetryAfter(s: SinkSubject): Promise<string[]> {
 }
 
 /**
- * S6, for sinks whose config has a `url`: with `allow_networks` taken away, the harness's loopback
+ * S6, for sinks whose config has a `url` (or `base_url`): with `allow_networks` taken away, the harness's loopback
  * destination, by IP and by a name that resolves to it (`localhost`), is refused, at config check
  * or at delivery, with a non-retryable CONFIG_INVALID that names `allow_networks`, and nothing arrives.
  */
 export async function checkSsrf(s: SinkSubject): Promise<string[]> {
   return withTarget(s, async (t) => {
-    const url = (t.config as { url?: unknown }).url;
+    // `url` (webhook) or `base_url` (an API root, as the Slack sink takes).
+    const key = 'url' in t.config ? 'url' : 'base_url';
+    const url = t.config[key];
     if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return [];
     const out: string[] = [];
     const { allow_networks: _allowed, ...denied } = t.config as Record<string, unknown>;
     const byName = url.replace('://127.0.0.1', '://localhost');
     for (const [what, target] of [
       ['its loopback IP', denied],
-      ['a name resolving to loopback', { ...denied, url: byName }],
+      ['a name resolving to loopback', { ...denied, [key]: byName }],
     ] as const) {
       const parsed = s.plugin.configSchema.safeParse(target);
       if (!parsed.success) {
