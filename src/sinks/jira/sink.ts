@@ -1,0 +1,204 @@
+/**
+ * Jira sink: one issue per alert (or alert group), found again by its `saaswatch-<hash>` label with
+ * JQL before anything is created, so neither a lost database nor a crash between create and commit
+ * makes a second ticket; repeats and updates become comments, each delivery at most once.
+ */
+import type { Logger } from 'pino';
+import type { Version3Client } from 'jira.js';
+import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkPlugin } from '../../core/index.js';
+import { errors, Redactor, SaaswatchError } from '../../core/index.js';
+import { retryPolicyOf } from '../http-config.js';
+import { jiraClient, jiraError, jiraRedactor } from './client.js';
+import { jiraConfigSchema, type JiraConfig } from './config.js';
+import { adfText, anchorOf, commentOf, issueFields, markerText, PROPERTY_KEY, type SaaswatchProperty } from './format.js';
+
+export { jiraConfigSchema, type JiraConfig } from './config.js';
+
+/** Issues one label may have collected (a new one each time the last was closed) that a search reads. */
+const SEARCH_PAGE = 20;
+/** Comments read back to find this delivery's own: a repeat comes soon after its first attempt. */
+const COMMENTS_CHECKED = 50;
+
+interface FoundIssue {
+  key: string;
+  done: boolean;
+  property: Partial<SaaswatchProperty> | undefined;
+}
+
+interface IssueBean {
+  id?: string;
+  key?: string;
+  fields?: { status?: { statusCategory?: { key?: string } }; labels?: string[] };
+  properties?: Record<string, unknown>;
+}
+
+export interface JiraSinkOptions {
+  logger?: Logger;
+  now?: () => number;
+}
+
+export class JiraSink implements Sink {
+  readonly type = 'jira';
+  readonly retryPolicy: RetryPolicy;
+  readonly needs = { evidence: 5 };
+  readonly #config: JiraConfig;
+  readonly #client: Version3Client;
+  readonly #closeClient: () => void;
+  readonly #redactor: Redactor;
+  readonly #logger: Logger | undefined;
+  readonly #now: () => number;
+  readonly #host: string;
+
+  constructor(
+    readonly name: string,
+    config: JiraConfig,
+    opts: JiraSinkOptions = {},
+  ) {
+    this.#config = config;
+    const { client, close } = jiraClient(name, config);
+    this.#client = client;
+    this.#closeClient = close;
+    this.#redactor = jiraRedactor(config);
+    this.#logger = opts.logger;
+    this.#now = opts.now ?? Date.now;
+    this.#host = new URL(config.base_url).host;
+    this.retryPolicy = retryPolicyOf(config);
+  }
+
+  /** Host only, as in errors. */
+  get target(): string {
+    return this.#host;
+  }
+
+  async close(): Promise<void> {
+    this.#closeClient();
+  }
+
+  /** One jira.js call, its failure translated (and redacted) with what was being done. */
+  async #call<T>(what: string, fn: (c: Version3Client) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.#client);
+    } catch (err) {
+      throw jiraError(err, { target: `jira ${this.#host}`, what, redactor: this.#redactor, now: this.#now(), timeoutMs: this.#config.timeout });
+    }
+  }
+
+  async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
+    if (ctx.signal.aborted) throw errors.network({ target: `jira ${this.#host}`, problem: 'delivery aborted' });
+    const anchor = anchorOf(alert, ctx);
+    const found = await this.#find(anchor.label, await ctx.refs?.get(anchor.refKey));
+    const log = { sink: this.name, deliveryId: ctx.deliveryId, attempt: ctx.attempt, alertId: alert.id };
+
+    const open = found.find((f) => !f.done);
+    if (open) {
+      if (open.property?.deliveryId !== ctx.deliveryId) await this.#comment(open.key, alert, ctx, false);
+      await ctx.refs?.put(anchor.refKey, open.key);
+      this.#logger?.debug({ ...log, issue: open.key }, 'jira issue updated');
+      return;
+    }
+    const closed = found[0];
+    if (closed && closed.property?.deliveryId === ctx.deliveryId) {
+      // This very delivery made it and someone has closed it since: nothing left to tell.
+      await ctx.refs?.put(anchor.refKey, closed.key);
+      return;
+    }
+    if (closed && this.#config.on_closed === 'reopen') {
+      if (!(await this.#alreadyCommented(closed.key, alert, ctx))) {
+        await this.#reopen(closed.key);
+        await this.#comment(closed.key, alert, ctx, true, true);
+      }
+      await ctx.refs?.put(anchor.refKey, closed.key);
+      this.#logger?.debug({ ...log, issue: closed.key }, 'jira issue reopened');
+      return;
+    }
+    const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId, ...(anchor.groupId !== undefined ? { groupId: anchor.groupId } : {}) };
+    const created = await this.#call('create issue', (c) =>
+      c.issues.createIssue({
+        fields: issueFields(alert, ctx, this.#config, anchor.label, closed?.key) as never,
+        properties: [{ key: PROPERTY_KEY, value: property }],
+      }),
+    );
+    await ctx.refs?.put(anchor.refKey, created.key);
+    this.#logger?.debug({ ...log, issue: created.key }, 'jira issue created');
+  }
+
+  /**
+   * The anchor's issues, open ones first. The saved key is read directly (the search index can lag
+   * a fresh create by seconds) but only trusted while open: a newer issue may exist for a closed one,
+   * and then only the search knows it.
+   */
+  async #find(label: string, savedKey: string | undefined): Promise<FoundIssue[]> {
+    if (savedKey !== undefined) {
+      const saved = await this.#getIssue(savedKey);
+      if (saved && saved.fields?.labels?.includes(label) && !isDone(saved)) return [toFound(saved)];
+    }
+    const jql = `project = "${this.#config.project}" AND labels = "${label}" ORDER BY created DESC`;
+    const res = await this.#call('search issues', (c) =>
+      c.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['status', 'labels', 'created'], properties: [PROPERTY_KEY], maxResults: SEARCH_PAGE }),
+    );
+    const issues = ((res as { issues?: IssueBean[] }).issues ?? []).filter((i) => typeof i.key === 'string').map(toFound);
+    return [...issues.filter((i) => !i.done), ...issues.filter((i) => i.done)];
+  }
+
+  async #getIssue(key: string): Promise<IssueBean | undefined> {
+    try {
+      return (await this.#call('read issue', (c) => c.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'labels'], properties: [PROPERTY_KEY] }))) as IssueBean;
+    } catch (err) {
+      // Deleted or moved since: the search decides.
+      if (err instanceof SaaswatchError && (err.details as { status?: unknown } | undefined)?.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async #alreadyCommented(key: string, alert: Alert, ctx: DeliveryContext): Promise<boolean> {
+    const res = await this.#call('read comments', (c) => c.issueComments.getComments({ issueIdOrKey: key, orderBy: '-created', maxResults: COMMENTS_CHECKED, expand: 'properties' }));
+    const marker = markerText(alert, ctx.deliveryId);
+    return (res.comments ?? []).some((cm) => {
+      const props = (cm as { properties?: Array<{ key?: string; value?: Partial<SaaswatchProperty> }> }).properties ?? [];
+      return props.some((p) => p.key === PROPERTY_KEY && p.value?.deliveryId === ctx.deliveryId) || adfText(cm.body).includes(marker);
+    });
+  }
+
+  /** A comment for this delivery, unless an earlier attempt of it already wrote one. */
+  async #comment(key: string, alert: Alert, ctx: DeliveryContext, reopened: boolean, checked = false): Promise<void> {
+    if (!checked && (await this.#alreadyCommented(key, alert, ctx))) return;
+    const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId };
+    await this.#call('add comment', (c) =>
+      c.issueComments.addComment({ issueIdOrKey: key, comment: commentOf(alert, ctx, this.#config, reopened) as never, properties: [{ key: PROPERTY_KEY, value: property }] }),
+    );
+  }
+
+  async #reopen(key: string): Promise<void> {
+    const res = await this.#call('read transitions', (c) => c.issues.getTransitions({ issueIdOrKey: key }));
+    const want = this.#config.reopen_transition.toLowerCase();
+    const t = (res.transitions ?? []).find((x) => x.name?.toLowerCase() === want);
+    if (!t?.id) {
+      const names = (res.transitions ?? []).map((x) => x.name).filter(Boolean);
+      throw errors.configInvalid({
+        path: `sinks.${this.name}.reopen_transition`,
+        problem: `issue ${key} has no transition named ${JSON.stringify(this.#config.reopen_transition)} (available: ${names.map((n) => JSON.stringify(n)).join(', ') || 'none'})`,
+        fix: 'set reopen_transition to one of the available names, or on_closed: new',
+      });
+    }
+    await this.#call('reopen issue', (c) => c.issues.doTransition({ issueIdOrKey: key, transition: { id: t.id! } }));
+  }
+}
+
+function isDone(i: IssueBean): boolean {
+  return i.fields?.status?.statusCategory?.key === 'done';
+}
+
+function toFound(i: IssueBean): FoundIssue {
+  const p = i.properties?.[PROPERTY_KEY];
+  return { key: i.key!, done: isDone(i), property: p !== null && typeof p === 'object' ? (p as Partial<SaaswatchProperty>) : undefined };
+}
+
+/** Typed with `satisfies` so create() keeps returning the concrete sink. */
+export const jiraSinkPlugin = {
+  type: 'jira',
+  description: 'Opens a Jira issue per alert or group (found again by label with JQL), comments on repeats and updates',
+  configSchema: jiraConfigSchema,
+  create(name: string, config: JiraConfig, deps: PluginDeps): JiraSink {
+    return new JiraSink(name, config, { logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
+  },
+} satisfies SinkPlugin<JiraConfig>;
