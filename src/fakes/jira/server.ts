@@ -461,7 +461,7 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
         const f = failures.splice(fi, 1)[0]!;
         const headers: Record<string, string> = f.retryAfterSec === undefined ? {} : { 'retry-after': String(f.retryAfterSec) };
         const messages = f.status === 429 ? ['Rate limit exceeded.'] : f.status === 401 ? ['Client must be authenticated to access this resource.'] : f.status === 403 ? ['You do not have permission to perform this operation.'] : f.status >= 500 ? ['Internal server error'] : ['Request refused.'];
-        if (f.echo) messages.push(`request: ${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+        if (f.echo) messages.push(`request headers: ${JSON.stringify(req.headers)} for ${req.method} ${req.url}`);
         return send(f.status, envelope(messages), headers);
       }
       if (auth === 'none' || auth === 'wrong') {

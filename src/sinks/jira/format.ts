@@ -40,7 +40,6 @@ export interface AdfDoc {
 
 /** Control characters and line breaks become spaces: ADF text is one run, and Jira refuses some of them. */
 export function plain(s: string, max = LINE_MAX): string {
-  // eslint-disable-next-line no-control-regex
   const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
   const chars = Array.from(flat);
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
