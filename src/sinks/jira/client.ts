@@ -8,8 +8,8 @@ import type { JiraConfig } from './config.js';
 
 /** How much of Jira's error body we quote: enough to read the field errors, not a whole page. */
 const ERROR_SNIPPET_CHARS = 300;
-/** Jira answers are small JSON; a larger one is cut off rather than buffered whole. */
-const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+/** Search results and comments carry issue text; an answer past this is refused rather than buffered whole. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** The client, and its agents so close() can end their kept-alive sockets. */
 export function jiraClient(name: string, config: JiraConfig): { client: Version3Client; close(): void } {

@@ -17,7 +17,7 @@ export { jiraConfigSchema, type JiraConfig } from './config.js';
 /** Issues one label may have collected (a new one each time the last was closed) that a search reads. */
 const SEARCH_PAGE = 20;
 /** Comments read back to find this delivery's own: a repeat comes soon after its first attempt. */
-const COMMENTS_CHECKED = 50;
+const COMMENTS_CHECKED = 20;
 
 interface FoundIssue {
   key: string;
