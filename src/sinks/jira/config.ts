@@ -34,7 +34,11 @@ export const jiraConfigSchema = z
       })
       .prefault({})
       .describe('Jira priority name per alert severity; unset severities keep the default.'),
-    labels: z.array(zLabel).default(['saaswatch']).describe('Labels on every issue; the sink adds its own `saaswatch-<hash>` dedup label.'),
+    labels: z
+      .array(zLabel)
+      .min(1, 'keep at least one label: the first is how saaswatch finds its tickets to summarise them')
+      .default(['saaswatch'])
+      .describe('Labels on every issue (at least one; the first finds saaswatch tickets for the summary); the sink adds its own `saaswatch-<hash>` dedup label.'),
     components: z.array(z.string().min(1)).default([]).describe('Component names set on every issue (they must exist in the project).'),
     custom_fields: z
       .record(z.string().regex(/^customfield_\d+$/, 'expected a custom field id such as customfield_10050'), zCustomValue)

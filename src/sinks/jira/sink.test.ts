@@ -102,6 +102,7 @@ describe('jira config', () => {
     [{}, 'set email + api_token'],
     [{ pat: PAT, project: 'sec' }, 'project key'],
     [{ pat: PAT, labels: ['two words'] }, 'spaces'],
+    [{ pat: PAT, labels: [] }, 'at least one label'],
     [{ pat: PAT, custom_fields: { severity: 'x' } }, 'customfield_10050'],
     [{ pat: PAT, on_closed: 'delete' }, 'on_closed'],
     [{ pat: PAT, base_url: 'https://u:p@acme.atlassian.net' }, 'not in base_url'],
