@@ -1,4 +1,4 @@
-import { Version3Client } from 'jira.js';
+import { Version2Client, Version3Client } from 'jira.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJiraFake, type JiraFake } from './server.js';
 
@@ -110,5 +110,19 @@ describe('Jira fake through jira.js', () => {
     await client.issueProperties.setIssueProperty({ issueIdOrKey: key, propertyKey: 'extra', propertyValue: { a: 1 } });
     expect(await client.issueProperties.getIssueProperty({ issueIdOrKey: key, propertyKey: 'extra' })).toEqual({ key: 'extra', value: { a: 1 } });
     expect((await failure(client.issueComments.addComment({ issueIdOrKey: key, comment: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: '' }] }] } as never }))).status).toBe(400);
+  });
+
+  it('as Data Center: REST v2 only, string bodies, startAt paging, no properties in answers', async () => {
+    fake = await startJiraFake({ pat: 'dc-pat', deployment: 'data-center', now: () => NOW });
+    const client = new Version2Client({ host: fake.url, authentication: { oauth2: { accessToken: 'dc-pat' } } });
+    const v3 = new Version3Client({ host: fake.url, authentication: { oauth2: { accessToken: 'dc-pat' } } });
+    expect((await failure(v3.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql: 'project = SEC' }))).status).toBe(404);
+    const adf = await failure(client.issues.createIssue({ fields: { project: { key: 'SEC' }, issuetype: { name: 'Task' }, summary: 's', description: doc('x') as never } }));
+    expect(adf.data).toEqual({ errorMessages: [], errors: { description: 'Operation value must be a string' } });
+    for (const n of [1, 2, 3]) await client.issues.createIssue({ fields: { project: { key: 'SEC' }, issuetype: { name: 'Task' }, summary: `s${n}`, description: 'h3. wiki', labels: ['x'] }, properties: [{ key: 'saaswatch', value: 1 }] });
+    const page = await client.issueSearch.searchForIssuesUsingJql({ jql: 'project = SEC AND labels = x', fields: ['summary'], maxResults: 2, startAt: 1 });
+    expect(page).toMatchObject({ startAt: 1, maxResults: 2, total: 3 });
+    expect(page.issues?.map((i) => i.key)).toEqual(['SEC-2', 'SEC-3']);
+    expect(fake.issues[0]!.properties).toEqual({});
   });
 });

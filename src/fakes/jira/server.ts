@@ -3,6 +3,9 @@
  * search (`/rest/api/3/search/jql`, ids only unless fields are asked for) and the removed
  * `/rest/api/3/search` answering 410, comments, transitions and issue properties, with Jira's
  * `{errorMessages, errors}` envelope for 400/401/403/404, 429 with Retry-After, and scripted failures.
+ * With `deployment: 'data-center'` it is a Jira Data Center instead: REST v2 only (`/rest/api/2`,
+ * plain-string description and comments, `/rest/api/2/search` paged by startAt), and none of Cloud's
+ * extras the sink must not count on there (properties in create, search or comment answers).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -84,6 +87,8 @@ export interface FakeJiraFailure {
 
 export interface JiraFakeOptions {
   port?: number;
+  /** `cloud` (default): REST v3 with ADF and /search/jql. `data-center`: REST v2 only. */
+  deployment?: 'cloud' | 'data-center';
   /** Jira Cloud: Basic base64(email:apiToken). */
   email?: string;
   apiToken?: string;
@@ -208,15 +213,15 @@ function adfProblem(doc: unknown): string | undefined {
   return undefined;
 }
 
-function issueJson(base: string, i: FakeJiraIssue, fields: string[] | undefined, properties: string[] | undefined): Record<string, unknown> {
+function issueJson(base: string, i: FakeJiraIssue, fields: string[] | undefined, properties: string[] | undefined, v = '3'): Record<string, unknown> {
   const cat = CATEGORIES[i.status];
   const all: Record<string, unknown> = {
     ...i.fields,
     project: { key: i.project },
     created: new Date(i.created).toISOString().replace('Z', '+0000'),
-    status: { self: `${base}/rest/api/3/status/${STATUSES[i.status].id}`, id: STATUSES[i.status].id, name: STATUSES[i.status].name, statusCategory: { self: `${base}/rest/api/3/statuscategory/${cat.id}`, ...cat } },
+    status: { self: `${base}/rest/api/${v}/status/${STATUSES[i.status].id}`, id: STATUSES[i.status].id, name: STATUSES[i.status].name, statusCategory: { self: `${base}/rest/api/${v}/statuscategory/${cat.id}`, ...cat } },
   };
-  const out: Record<string, unknown> = { expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations', id: i.id, self: `${base}/rest/api/3/issue/${i.id}`, key: i.key };
+  const out: Record<string, unknown> = { expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations', id: i.id, self: `${base}/rest/api/${v}/issue/${i.id}`, key: i.key };
   if (fields !== undefined) {
     const want = fields.includes('*all') || fields.includes('*navigable') ? Object.keys(all) : fields.filter((f) => !f.startsWith('-'));
     out['fields'] = Object.fromEntries(want.filter((f) => f in all).map((f) => [f, all[f]]));
@@ -233,6 +238,10 @@ function list(v: string | undefined): string[] | undefined {
 
 export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFake> {
   const now = opts.now ?? Date.now;
+  const dc = opts.deployment === 'data-center';
+  const v = dc ? '2' : '3';
+  /** Rich text: ADF on Cloud's v3, a wiki-markup string on Data Center's v2. */
+  const richTextProblem = (x: unknown): string | undefined => (dc ? (typeof x !== 'string' ? 'Operation value must be a string' : x.length > TEXT_LIMIT ? `The entered text is too long. It exceeds the allowed limit of ${TEXT_LIMIT} characters.` : undefined) : adfProblem(x));
   const projects = new Set(opts.projects ?? ['SEC']);
   const issueTypes = opts.issueTypes ?? ['Task', 'Bug', 'Incident'];
   const priorities = opts.priorities ?? ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
@@ -279,7 +288,7 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
     else if (summary.length > 255) errs['summary'] = 'Summary must be less than 255 characters.';
     else if (/[\r\n]/.test(summary)) errs['summary'] = 'The summary is invalid because it contains newline characters.';
     if (fields['description'] !== undefined) {
-      const p = adfProblem(fields['description']);
+      const p = richTextProblem(fields['description']);
       if (p) errs['description'] = p;
     }
     const labels = fields['labels'];
@@ -311,10 +320,20 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
     const n = (counters.get(key) ?? 0) + 1;
     counters.set(key, n);
     const properties: Record<string, unknown> = {};
-    for (const p of b.properties ?? []) if (typeof p.key === 'string') properties[p.key] = p.value;
+    if (!dc) for (const p of b.properties ?? []) if (typeof p.key === 'string') properties[p.key] = p.value;
     const issue: FakeJiraIssue = { id: String(nextId++), key: `${key}-${n}`, project: key, fields: structuredClone(fields), status: 'new', created: now(), comments: [], properties };
     issues.push(issue);
-    return { status: 201, payload: { id: issue.id, key: issue.key, self: `${base}/rest/api/3/issue/${issue.id}` } };
+    return { status: 201, payload: { id: issue.id, key: issue.key, self: `${base}/rest/api/${v}/issue/${issue.id}` } };
+  }
+
+  /** Data Center's `GET /rest/api/2/search`: startAt paging, a total, navigable fields by default. */
+  function searchV2(query: Record<string, string>): unknown {
+    const jql = query['jql'] ?? '';
+    const q = parseJql(jql);
+    const hits = issues.filter((i) => q.clauses.every((c) => c(i))).sort((a, b) => (q.order === 'DESC' ? b.created - a.created || Number(b.id) - Number(a.id) : a.created - b.created || Number(a.id) - Number(b.id)));
+    const maxResults = Math.min(Math.max(Number(query['maxResults'] ?? 50) || 50, 1), 1_000);
+    const startAt = Math.max(Number(query['startAt'] ?? 0) || 0, 0);
+    return { expand: 'schema,names', startAt, maxResults, total: hits.length, issues: hits.slice(startAt, startAt + maxResults).map((i) => issueJson(base, i, list(query['fields']) ?? ['*navigable'], undefined, v)) };
   }
 
   function search(query: Record<string, string>): unknown {
@@ -340,10 +359,15 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
   }
 
   async function route(req: IncomingMessage, url: URL, body: unknown): Promise<{ status: number; payload?: unknown }> {
-    const path = url.pathname.replace(/\/+$/, '');
+    let path = url.pathname.replace(/\/+$/, '');
     const query = Object.fromEntries(url.searchParams);
     const m = req.method ?? 'GET';
-    if (path === '/rest/api/3/search' || path === '/rest/api/2/search') {
+    if (dc) {
+      if (!path.startsWith('/rest/api/2/') || path.startsWith('/rest/api/2/search/')) return { status: 404, payload: envelope([`No route for ${m} ${path}: this Jira serves REST v2.`]) };
+      if (path === '/rest/api/2/search' && m === 'GET') return { status: 200, payload: searchV2(query) };
+      // The routes below are written once, for v3's paths.
+      path = path.replace('/rest/api/2/', '/rest/api/3/');
+    } else if (path === '/rest/api/3/search' || path === '/rest/api/2/search') {
       return { status: 410, payload: envelope(['The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046']) };
     }
     if (path === '/rest/api/3/search/jql' && m === 'GET') return { status: 200, payload: search(query) };
@@ -356,13 +380,13 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
     if (path === '/rest/api/3/issue' && m === 'POST') return create(body);
     let r: RegExpExecArray | null;
     if ((r = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(path)) && m === 'GET') {
-      return { status: 200, payload: issueJson(base, find(decodeURIComponent(r[1]!)), list(query['fields']) ?? ['*all'], list(query['properties'])) };
+      return { status: 200, payload: issueJson(base, find(decodeURIComponent(r[1]!)), list(query['fields']) ?? ['*all'], dc ? undefined : list(query['properties']), v) };
     }
     if ((r = /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/.exec(path))) {
       const issue = find(decodeURIComponent(r[1]!));
-      const expandProps = (list(query['expand']) ?? []).includes('properties');
+      const expandProps = !dc && (list(query['expand']) ?? []).includes('properties');
       const commentJson = (c: FakeJiraComment) => ({
-        self: `${base}/rest/api/3/issue/${issue.id}/comment/${c.id}`,
+        self: `${base}/rest/api/${v}/issue/${issue.id}/comment/${c.id}`,
         id: c.id,
         body: c.body,
         created: new Date(c.created).toISOString().replace('Z', '+0000'),
@@ -377,10 +401,10 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
       }
       if (m === 'POST') {
         const b = (body ?? {}) as { body?: unknown; properties?: Array<{ key?: unknown; value?: unknown }> };
-        const p = adfProblem(b.body);
+        const p = richTextProblem(b.body);
         if (p) return { status: 400, payload: envelope([], { comment: p }) };
         const properties: Record<string, unknown> = {};
-        for (const prop of b.properties ?? []) if (typeof prop.key === 'string') properties[prop.key] = prop.value;
+        if (!dc) for (const prop of b.properties ?? []) if (typeof prop.key === 'string') properties[prop.key] = prop.value;
         const c: FakeJiraComment = { id: String(nextCommentId++), body: structuredClone(b.body), created: now(), properties };
         issue.comments.push(c);
         return { status: 201, payload: commentJson(c) };
@@ -397,7 +421,7 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
             transitions: available.map((t) => ({
               id: t.id,
               name: t.name,
-              to: { self: `${base}/rest/api/3/status/${STATUSES[t.to].id}`, id: STATUSES[t.to].id, name: STATUSES[t.to].name, statusCategory: CATEGORIES[t.to] },
+              to: { self: `${base}/rest/api/${v}/status/${STATUSES[t.to].id}`, id: STATUSES[t.to].id, name: STATUSES[t.to].name, statusCategory: CATEGORIES[t.to] },
               hasScreen: false,
               isGlobal: true,
               isInitial: false,

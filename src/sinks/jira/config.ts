@@ -19,7 +19,7 @@ export const jiraConfigSchema = z
     base_url: zHttpUrl('https://your-domain.atlassian.net').describe('The Jira site, e.g. https://your-domain.atlassian.net (REST v3 is under it).'),
     email: z.string().min(3).optional().describe('Jira Cloud: the Atlassian account email the API token belongs to (with `api_token`).'),
     api_token: zSecret.optional().describe('Jira Cloud: an API token (id.atlassian.com → Security → API tokens), sent as Basic email:token.'),
-    pat: zSecret.optional().describe('Instead of email + api_token: a bearer token (a Data Center personal access token, or a Cloud OAuth 2.0 access token).'),
+    pat: zSecret.optional().describe('Jira Data Center: a personal access token, sent as Bearer; the sink then speaks REST v2 (wiki markup) instead of Cloud\'s v3.'),
     project: z
       .string()
       .regex(/^[A-Z][A-Z0-9_]{1,254}$/, 'expected a Jira project key such as SEC (upper-case letters, digits, underscore)')

@@ -245,3 +245,52 @@ export function issueFields(alert: Alert, ctx: Pick<DeliveryContext, 'deliveryId
   for (const [id, v] of Object.entries(config.custom_fields)) fields[id] = renderCustomValue(v, alert);
   return fields;
 }
+
+/** Characters Jira's wiki renderer reads as markup; a backslash makes each one literal. */
+const WIKI_SPECIAL = /[\\*_?\-+^~{}[\]|!#]/g;
+
+export function wikiEscape(s: string): string {
+  return s.replace(WIKI_SPECIAL, (c) => `\\${c}`);
+}
+
+function wikiInline(nodes: AdfNode[]): string {
+  return nodes
+    .map((n) => {
+      if (n.type !== 'text') return '';
+      let out = wikiEscape(n.text);
+      // Wiki emphasis must hug its text: `*Rule:* `, not `*Rule: *`.
+      const hug = (open: string, close: string) => {
+        const m = /^(\s*)([\s\S]*?)(\s*)$/.exec(out)!;
+        out = m[2] ? `${m[1]}${open}${m[2]}${close}${m[3]}` : out;
+      };
+      for (const m of n.marks ?? []) {
+        if (m.type === 'strong') hug('*', '*');
+        else if (m.type === 'code') hug('{{', '}}');
+        // The href is ours (dashboard_url + an encoded id); `|` and `]` would end the link early.
+        else if (m.type === 'link') out = `[${out}|${m.attrs.href.replace(/[|\]\s]/g, encodeURIComponent)}]`;
+      }
+      return out;
+    })
+    .join('');
+}
+
+/**
+ * The same document as Jira Data Center's wiki markup (REST v2 has no ADF), every piece of alert
+ * text escaped. A paragraph that would open with a line-start command (`h1.`, `bq.`) goes in a
+ * `{noformat}` block, which the renderer shows as typed.
+ */
+export function adfToWiki(doc: AdfDoc): string {
+  const block = (n: AdfNode): string => {
+    if (n.type === 'paragraph') {
+      const raw = n.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+      if (/^\s*(h[1-6]|bq)\./i.test(raw)) return `{noformat}${raw.replace(/\{noformat\}/gi, '')}{noformat}`;
+      return wikiInline(n.content);
+    }
+    if (n.type === 'heading') return `h${n.attrs.level}. ${wikiInline(n.content)}`;
+    if (n.type === 'bulletList') {
+      return n.content.map((li) => `* ${li.type === 'listItem' ? li.content.map((p) => (p.type === 'paragraph' ? wikiInline(p.content) : '')).join(' ') : ''}`).join('\n');
+    }
+    return n.type === 'text' ? wikiInline([n]) : '';
+  };
+  return doc.content.map(block).join('\n\n');
+}

@@ -386,12 +386,56 @@ describe('jira failures', () => {
     expect(err.message).toContain('allow_networks');
     expect(fake.requests).toHaveLength(0);
   });
+});
 
-  it('authenticates with a bearer PAT (Data Center)', async () => {
-    fake = await startJiraFake({ pat: PAT });
-    const sink = open(jiraConfigSchema.parse({ base_url: fake.url, pat: PAT, project: 'SEC', ...LOOPBACK }));
-    await sink.deliver(sampleAlert(), ctx());
-    expect(fake.created()).toHaveLength(1);
+describe('jira data center (pat, REST v2)', () => {
+  async function dcSetup(extra: Record<string, unknown> = {}) {
+    fake = await startJiraFake({ pat: PAT, deployment: 'data-center', now: () => NOW });
+    const config = jiraConfigSchema.parse({ base_url: fake.url, pat: PAT, project: 'SEC', ...LOOPBACK, ...extra });
+    return { fake, config, sink: open(config) };
+  }
+
+  it('creates through REST v2 with a bearer token, a wiki-markup description and the property set after', async () => {
+    const { fake, sink } = await dcSetup({ dashboard_url: 'https://saaswatch.example.com' });
+    await sink.deliver(sampleAlert(), ctx('dlv_1', { evidence }));
+    expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /rest/api/2/search 200',
+      'POST /rest/api/2/issue 201',
+      'PUT /rest/api/2/issue/SEC-1/properties/saaswatch 201',
+    ]);
     expect(new Set(fake.requests.map((r) => r.auth))).toEqual(new Set(['bearer']));
+    const issue = fake.created()[0]!;
+    expect(issue.fields['labels']).toEqual(['saaswatch', labelOf(sampleAlert().dedupKey)]);
+    const wiki = issue.fields['description'] as string;
+    expect(typeof wiki).toBe('string');
+    expect(wiki).toContain('* *Rule:* {{brute\\-force}}');
+    expect(wiki).toContain('h3. Evidence');
+    expect(wiki).toContain('[Open the alert in saaswatch|https://saaswatch.example.com/alerts/alrt_0001]');
+    expect(issue.properties[PROPERTY_KEY]).toEqual({ alertId: 'alrt_0001', dedupKey: sampleAlert().dedupKey, deliveryId: 'dlv_1' });
+  });
+
+  it('escapes hostile text in wiki markup, and puts a line-start command in a noformat block', async () => {
+    const { fake, sink } = await dcSetup();
+    await sink.deliver(sampleAlert({ description: 'h1. Pay now', title: 'Phish {color:red}*URGENT*{color} [click|https://evil.example]' }), ctx());
+    const wiki = fake.created()[0]!.fields['description'] as string;
+    expect(wiki.startsWith('{noformat}h1. Pay now{noformat}')).toBe(true);
+    const withHostileTitle = sampleAlert({ id: 'alrt_x', dedupKey: 'other', description: '{color:red}*URGENT*{color} [click|https://evil.example] !https://evil.example/p.png!' });
+    await sink.deliver(withHostileTitle, ctx('dlv_x'));
+    const second = fake.created()[1]!.fields['description'] as string;
+    expect(second).toContain('\\{color:red\\}\\*URGENT\\*\\{color\\} \\[click\\|https://evil.example\\] \\!https://evil.example/p.png\\!');
+  });
+
+  it('never makes a second issue or comment for one delivery id (no saved key, no properties in answers)', async () => {
+    const { fake, config, sink } = await dcSetup();
+    const alert = sampleAlert();
+    await sink.deliver(alert, ctx('dlv_1'));
+    await open(config).deliver(alert, ctx('dlv_1'));
+    expect(fake.created()).toHaveLength(1);
+    expect(fake.comments()).toHaveLength(0);
+    await sink.deliver(alert, ctx('dlv_2', { kind: 'update' }));
+    await open(config).deliver(alert, ctx('dlv_2', { kind: 'update' }));
+    expect(fake.comments()).toHaveLength(1);
+    expect(typeof fake.comments()[0]!.body).toBe('string');
+    expect(fake.comments()[0]!.body as string).toContain('Update:');
   });
 });

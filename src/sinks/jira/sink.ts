@@ -4,11 +4,10 @@
  * makes a second ticket; repeats and updates become comments, each delivery at most once.
  */
 import type { Logger } from 'pino';
-import type { Version3Client } from 'jira.js';
 import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkPlugin } from '../../core/index.js';
 import { errors, Redactor, SaaswatchError } from '../../core/index.js';
 import { retryPolicyOf } from '../http-config.js';
-import { jiraClient, jiraError, jiraRedactor } from './client.js';
+import { jiraApi, jiraError, jiraRedactor, type IssueBean, type JiraApi } from './client.js';
 import { jiraConfigSchema, type JiraConfig } from './config.js';
 import { adfText, anchorOf, commentOf, issueFields, markerText, PROPERTY_KEY, type SaaswatchProperty } from './format.js';
 
@@ -25,13 +24,6 @@ interface FoundIssue {
   property: Partial<SaaswatchProperty> | undefined;
 }
 
-interface IssueBean {
-  id?: string;
-  key?: string;
-  fields?: { status?: { statusCategory?: { key?: string } }; labels?: string[] };
-  properties?: Record<string, unknown>;
-}
-
 export interface JiraSinkOptions {
   logger?: Logger;
   now?: () => number;
@@ -42,8 +34,7 @@ export class JiraSink implements Sink {
   readonly retryPolicy: RetryPolicy;
   readonly needs = { evidence: 5 };
   readonly #config: JiraConfig;
-  readonly #client: Version3Client;
-  readonly #closeClient: () => void;
+  readonly #api: JiraApi;
   readonly #redactor: Redactor;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
@@ -55,9 +46,7 @@ export class JiraSink implements Sink {
     opts: JiraSinkOptions = {},
   ) {
     this.#config = config;
-    const { client, close } = jiraClient(name, config);
-    this.#client = client;
-    this.#closeClient = close;
+    this.#api = jiraApi(name, config);
     this.#redactor = jiraRedactor(config);
     this.#logger = opts.logger;
     this.#now = opts.now ?? Date.now;
@@ -71,13 +60,13 @@ export class JiraSink implements Sink {
   }
 
   async close(): Promise<void> {
-    this.#closeClient();
+    this.#api.close();
   }
 
   /** One jira.js call, its failure translated (and redacted) with what was being done. */
-  async #call<T>(what: string, fn: (c: Version3Client) => Promise<T>): Promise<T> {
+  async #call<T>(what: string, fn: (api: JiraApi) => Promise<T>): Promise<T> {
     try {
-      return await fn(this.#client);
+      return await fn(this.#api);
     } catch (err) {
       throw jiraError(err, { target: `jira ${this.#host}`, what, redactor: this.#redactor, now: this.#now(), timeoutMs: this.#config.timeout });
     }
@@ -112,12 +101,9 @@ export class JiraSink implements Sink {
       return;
     }
     const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId, ...(anchor.groupId !== undefined ? { groupId: anchor.groupId } : {}) };
-    const created = await this.#call('create issue', (c) =>
-      c.issues.createIssue({
-        fields: issueFields(alert, ctx, this.#config, anchor.label, closed?.key) as never,
-        properties: [{ key: PROPERTY_KEY, value: property }],
-      }),
-    );
+    const created = await this.#call('create issue', (api) => api.createIssue(issueFields(alert, ctx, this.#config, anchor.label, closed?.key), [{ key: PROPERTY_KEY, value: property }]));
+    // Data Center takes no properties with the create: set it now. A crash before this costs a comment on the repeat, never a ticket.
+    if (this.#api.deployment === 'data-center') await this.#call('set issue property', (api) => api.setProperty(created.key, PROPERTY_KEY, property));
     await ctx.refs?.put(anchor.refKey, created.key);
     this.#logger?.debug({ ...log, issue: created.key }, 'jira issue created');
   }
@@ -130,19 +116,28 @@ export class JiraSink implements Sink {
   async #find(label: string, savedKey: string | undefined): Promise<FoundIssue[]> {
     if (savedKey !== undefined) {
       const saved = await this.#getIssue(savedKey);
-      if (saved && saved.fields?.labels?.includes(label) && !isDone(saved)) return [toFound(saved)];
+      if (saved && saved.fields?.labels?.includes(label) && !isDone(saved)) return [await this.#withProperty(toFound(saved), saved)];
     }
     const jql = `project = "${this.#config.project}" AND labels = "${label}" ORDER BY created DESC`;
-    const res = await this.#call('search issues', (c) =>
-      c.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['status', 'labels', 'created'], properties: [PROPERTY_KEY], maxResults: SEARCH_PAGE }),
-    );
-    const issues = ((res as { issues?: IssueBean[] }).issues ?? []).filter((i) => typeof i.key === 'string').map(toFound);
-    return [...issues.filter((i) => !i.done), ...issues.filter((i) => i.done)];
+    const res = await this.#call('search issues', (api) => api.search(jql, { fields: ['status', 'labels', 'created'], properties: [PROPERTY_KEY], maxResults: SEARCH_PAGE }));
+    const beans = res.issues.filter((i) => typeof i.key === 'string');
+    const issues = beans.map(toFound);
+    const ordered = [...issues.filter((i) => !i.done), ...issues.filter((i) => i.done)];
+    // Only the first is acted on; its property decides whether this delivery made it.
+    if (ordered[0]) ordered[0] = await this.#withProperty(ordered[0], beans.find((b) => b.key === ordered[0]!.key)!);
+    return ordered;
+  }
+
+  /** Data Center answers carry no properties: read the issue's own. */
+  async #withProperty(found: FoundIssue, bean: IssueBean): Promise<FoundIssue> {
+    if (bean.properties !== undefined) return found;
+    const p = await this.#call('read issue property', (api) => api.getProperty(found.key, PROPERTY_KEY));
+    return { ...found, property: p !== null && typeof p === 'object' ? (p as Partial<SaaswatchProperty>) : undefined };
   }
 
   async #getIssue(key: string): Promise<IssueBean | undefined> {
     try {
-      return (await this.#call('read issue', (c) => c.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'labels'], properties: [PROPERTY_KEY] }))) as IssueBean;
+      return await this.#call('read issue', (api) => api.getIssue(key, ['status', 'labels'], [PROPERTY_KEY]));
     } catch (err) {
       // Deleted or moved since: the search decides.
       if (err instanceof SaaswatchError && (err.details as { status?: unknown } | undefined)?.status === 404) return undefined;
@@ -151,11 +146,14 @@ export class JiraSink implements Sink {
   }
 
   async #alreadyCommented(key: string, alert: Alert, ctx: DeliveryContext): Promise<boolean> {
-    const res = await this.#call('read comments', (c) => c.issueComments.getComments({ issueIdOrKey: key, orderBy: '-created', maxResults: COMMENTS_CHECKED, expand: 'properties' }));
+    const comments = await this.#call('read comments', (api) => api.comments(key, COMMENTS_CHECKED));
     const marker = markerText(alert, ctx.deliveryId);
-    return (res.comments ?? []).some((cm) => {
-      const props = (cm as { properties?: Array<{ key?: string; value?: Partial<SaaswatchProperty> }> }).properties ?? [];
-      return props.some((p) => p.key === PROPERTY_KEY && p.value?.deliveryId === ctx.deliveryId) || adfText(cm.body).includes(marker);
+    return comments.some((cm) => {
+      const props = cm.properties ?? [];
+      if (props.some((p) => p.key === PROPERTY_KEY && (p.value as Partial<SaaswatchProperty> | undefined)?.deliveryId === ctx.deliveryId)) return true;
+      // Data Center: the marker in the wiki text, its escapes undone.
+      const text = typeof cm.body === 'string' ? cm.body.replace(/\\(.)/g, '$1') : adfText(cm.body);
+      return text.includes(marker);
     });
   }
 
@@ -163,24 +161,22 @@ export class JiraSink implements Sink {
   async #comment(key: string, alert: Alert, ctx: DeliveryContext, reopened: boolean, checked = false): Promise<void> {
     if (!checked && (await this.#alreadyCommented(key, alert, ctx))) return;
     const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId };
-    await this.#call('add comment', (c) =>
-      c.issueComments.addComment({ issueIdOrKey: key, comment: commentOf(alert, ctx, this.#config, reopened) as never, properties: [{ key: PROPERTY_KEY, value: property }] }),
-    );
+    await this.#call('add comment', (api) => api.addComment(key, commentOf(alert, ctx, this.#config, reopened), [{ key: PROPERTY_KEY, value: property }]));
   }
 
   async #reopen(key: string): Promise<void> {
-    const res = await this.#call('read transitions', (c) => c.issues.getTransitions({ issueIdOrKey: key }));
+    const transitions = await this.#call('read transitions', (api) => api.transitions(key));
     const want = this.#config.reopen_transition.toLowerCase();
-    const t = (res.transitions ?? []).find((x) => x.name?.toLowerCase() === want);
+    const t = transitions.find((x) => x.name?.toLowerCase() === want);
     if (!t?.id) {
-      const names = (res.transitions ?? []).map((x) => x.name).filter(Boolean);
+      const names = transitions.map((x) => x.name).filter(Boolean);
       throw errors.configInvalid({
         path: `sinks.${this.name}.reopen_transition`,
         problem: `issue ${key} has no transition named ${JSON.stringify(this.#config.reopen_transition)} (available: ${names.map((n) => JSON.stringify(n)).join(', ') || 'none'})`,
         fix: 'set reopen_transition to one of the available names, or on_closed: new',
       });
     }
-    await this.#call('reopen issue', (c) => c.issues.doTransition({ issueIdOrKey: key, transition: { id: t.id! } }));
+    await this.#call('reopen issue', (api) => api.doTransition(key, t.id!));
   }
 }
 

@@ -57,4 +57,13 @@ describe('summarizeJira', () => {
     expect(JSON.stringify(s)).not.toContain('wrong-token-value-here');
     expect(s.error.retryable).toBe(false);
   });
+
+  it('counts on Data Center too (REST v2 search, paged by startAt)', async () => {
+    fake = await startJiraFake({ pat: 'dc-pat-secret-value', deployment: 'data-center', now: () => NOW });
+    for (let i = 0; i < 130; i++) fake.seed({ summary: 's', labels: ['saaswatch'] }, { status: i < 100 ? 'new' : 'done' });
+    const config = jiraConfigSchema.parse({ base_url: fake.url, pat: 'dc-pat-secret-value', project: 'SEC', allow_networks: ['127.0.0.1'] });
+    const s = await summarizeJira(config, { now: () => NOW });
+    expect(s).toMatchObject({ ok: true, counts: { todo: 100, in_progress: 0, done: 30 }, total: 130, truncated: false });
+    expect(fake.requests.map((r) => `${r.path}?startAt=${r.query['startAt']}`)).toEqual(['/rest/api/2/search?startAt=0', '/rest/api/2/search?startAt=100']);
+  });
 });

@@ -3,7 +3,7 @@
  * read the answer says so, and carries no numbers (a chart of invented counts is worse than none).
  */
 import { SaaswatchError } from '../../core/index.js';
-import { jiraClient, jiraError, jiraRedactor } from './client.js';
+import { jiraApi, jiraError, jiraRedactor } from './client.js';
 import type { JiraConfig } from './config.js';
 
 /** Issues read per page, and at most this many pages: a summary, not an export. */
@@ -36,21 +36,21 @@ export async function summarizeJira(config: JiraConfig, opts: { name?: string; n
   const now = opts.now ?? Date.now;
   const at = () => new Date(now()).toISOString();
   const label = config.labels[0];
-  const { client, close } = jiraClient(opts.name ?? 'jira-summary', config);
+  const api = jiraApi(opts.name ?? 'jira-summary', config);
   const jql = `project = "${config.project}" AND labels = "${label}"`;
   try {
     const counts: JiraStatusCounts = { todo: 0, in_progress: 0, done: 0 };
     let token: string | undefined;
     let pages = 0;
     do {
-      const res = await client.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql, fields: ['status'], maxResults: PAGE, ...(token ? { nextPageToken: token } : {}) });
-      for (const issue of res.issues ?? []) {
+      const res = await api.search(jql, { fields: ['status'], maxResults: PAGE, ...(token ? { next: token } : {}) });
+      for (const issue of res.issues) {
         const cat = issue.fields?.status?.statusCategory?.key;
         if (cat === 'done') counts.done++;
         else if (cat === 'indeterminate') counts.in_progress++;
         else counts.todo++;
       }
-      token = res.nextPageToken ?? undefined;
+      token = res.next;
       pages++;
     } while (token && pages < MAX_PAGES);
     return { ok: true, project: config.project, jql, counts, total: counts.todo + counts.in_progress + counts.done, truncated: token !== undefined, at: at() };
@@ -58,6 +58,6 @@ export async function summarizeJira(config: JiraConfig, opts: { name?: string; n
     const error = jiraError(err, { target: `jira ${new URL(config.base_url).host}`, what: 'count tickets', redactor: jiraRedactor(config), now: now(), timeoutMs: config.timeout });
     return { ok: false, project: config.project, error, message: `could not read Jira: ${error.message}`, at: at() };
   } finally {
-    close();
+    api.close();
   }
 }
