@@ -377,6 +377,16 @@ describe('jira failures', () => {
     }
   });
 
+  it('a stopped delivery (lease lost, shutdown) sends nothing more', async () => {
+    const { fake, sink } = await setup();
+    const stop = new AbortController();
+    stop.abort();
+    const err = await deliverError(sink, sampleAlert(), ctx('dlv_1', { signal: stop.signal }));
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('delivery stopped before search issues');
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('refuses a name resolving to loopback unless allow_networks names it', async () => {
     fake = await startJiraFake({ email: EMAIL, apiToken: TOKEN });
     const sink = open(jiraConfigSchema.parse({ base_url: fake.url.replace('127.0.0.1', 'localhost'), email: EMAIL, api_token: TOKEN, project: 'SEC' }));

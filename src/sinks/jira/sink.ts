@@ -64,7 +64,9 @@ export class JiraSink implements Sink {
   }
 
   /** One jira.js call, its failure translated (and redacted) with what was being done. */
-  async #call<T>(what: string, fn: (api: JiraApi) => Promise<T>): Promise<T> {
+  async #call<T>(what: string, fn: (api: JiraApi) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // jira.js takes no per-request signal: a stopped delivery (lease lost, shutdown) stops between requests.
+    if (signal?.aborted) throw errors.network({ target: `jira ${this.#host}`, problem: `delivery stopped before ${what}` });
     try {
       return await fn(this.#api);
     } catch (err) {
@@ -73,9 +75,8 @@ export class JiraSink implements Sink {
   }
 
   async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
-    if (ctx.signal.aborted) throw errors.network({ target: `jira ${this.#host}`, problem: 'delivery aborted' });
-    const anchor = anchorOf(alert, ctx);
-    const found = await this.#find(anchor.label, await ctx.refs?.get(anchor.refKey));
+        const anchor = anchorOf(alert, ctx);
+    const found = await this.#find(anchor.label, await ctx.refs?.get(anchor.refKey), ctx.signal);
     const log = { sink: this.name, deliveryId: ctx.deliveryId, attempt: ctx.attempt, alertId: alert.id };
 
     const open = found.find((f) => !f.done);
@@ -93,7 +94,7 @@ export class JiraSink implements Sink {
     }
     if (closed && this.#config.on_closed === 'reopen') {
       if (!(await this.#alreadyCommented(closed.key, alert, ctx))) {
-        await this.#reopen(closed.key);
+        await this.#reopen(closed.key, ctx.signal);
         await this.#comment(closed.key, alert, ctx, true, true);
       }
       await ctx.refs?.put(anchor.refKey, closed.key);
@@ -101,9 +102,9 @@ export class JiraSink implements Sink {
       return;
     }
     const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId, ...(anchor.groupId !== undefined ? { groupId: anchor.groupId } : {}) };
-    const created = await this.#call('create issue', (api) => api.createIssue(issueFields(alert, ctx, this.#config, anchor.label, closed?.key), [{ key: PROPERTY_KEY, value: property }]));
+    const created = await this.#call('create issue', (api) => api.createIssue(issueFields(alert, ctx, this.#config, anchor.label, closed?.key), [{ key: PROPERTY_KEY, value: property }]), ctx.signal);
     // Data Center takes no properties with the create: set it now. A crash before this costs a comment on the repeat, never a ticket.
-    if (this.#api.deployment === 'data-center') await this.#call('set issue property', (api) => api.setProperty(created.key, PROPERTY_KEY, property));
+    if (this.#api.deployment === 'data-center') await this.#call('set issue property', (api) => api.setProperty(created.key, PROPERTY_KEY, property), ctx.signal);
     await ctx.refs?.put(anchor.refKey, created.key);
     this.#logger?.debug({ ...log, issue: created.key }, 'jira issue created');
   }
@@ -113,31 +114,31 @@ export class JiraSink implements Sink {
    * a fresh create by seconds) but only trusted while open: a newer issue may exist for a closed one,
    * and then only the search knows it.
    */
-  async #find(label: string, savedKey: string | undefined): Promise<FoundIssue[]> {
+  async #find(label: string, savedKey: string | undefined, signal: AbortSignal): Promise<FoundIssue[]> {
     if (savedKey !== undefined) {
-      const saved = await this.#getIssue(savedKey);
-      if (saved && saved.fields?.labels?.includes(label) && !isDone(saved)) return [await this.#withProperty(toFound(saved), saved)];
+      const saved = await this.#getIssue(savedKey, signal);
+      if (saved && saved.fields?.labels?.includes(label) && !isDone(saved)) return [await this.#withProperty(toFound(saved), saved, signal)];
     }
     const jql = `project = "${this.#config.project}" AND labels = "${label}" ORDER BY created DESC`;
-    const res = await this.#call('search issues', (api) => api.search(jql, { fields: ['status', 'labels', 'created'], properties: [PROPERTY_KEY], maxResults: SEARCH_PAGE }));
+    const res = await this.#call('search issues', (api) => api.search(jql, { fields: ['status', 'labels', 'created'], properties: [PROPERTY_KEY], maxResults: SEARCH_PAGE }), signal);
     const beans = res.issues.filter((i) => typeof i.key === 'string');
     const issues = beans.map(toFound);
     const ordered = [...issues.filter((i) => !i.done), ...issues.filter((i) => i.done)];
     // Only the first is acted on; its property decides whether this delivery made it.
-    if (ordered[0]) ordered[0] = await this.#withProperty(ordered[0], beans.find((b) => b.key === ordered[0]!.key)!);
+    if (ordered[0]) ordered[0] = await this.#withProperty(ordered[0], beans.find((b) => b.key === ordered[0]!.key)!, signal);
     return ordered;
   }
 
   /** Data Center answers carry no properties: read the issue's own. */
-  async #withProperty(found: FoundIssue, bean: IssueBean): Promise<FoundIssue> {
+  async #withProperty(found: FoundIssue, bean: IssueBean, signal: AbortSignal): Promise<FoundIssue> {
     if (bean.properties !== undefined) return found;
-    const p = await this.#call('read issue property', (api) => api.getProperty(found.key, PROPERTY_KEY));
+    const p = await this.#call('read issue property', (api) => api.getProperty(found.key, PROPERTY_KEY), signal);
     return { ...found, property: p !== null && typeof p === 'object' ? (p as Partial<SaaswatchProperty>) : undefined };
   }
 
-  async #getIssue(key: string): Promise<IssueBean | undefined> {
+  async #getIssue(key: string, signal: AbortSignal): Promise<IssueBean | undefined> {
     try {
-      return await this.#call('read issue', (api) => api.getIssue(key, ['status', 'labels'], [PROPERTY_KEY]));
+      return await this.#call('read issue', (api) => api.getIssue(key, ['status', 'labels'], [PROPERTY_KEY]), signal);
     } catch (err) {
       // Deleted or moved since: the search decides.
       if (err instanceof SaaswatchError && (err.details as { status?: unknown } | undefined)?.status === 404) return undefined;
@@ -146,7 +147,7 @@ export class JiraSink implements Sink {
   }
 
   async #alreadyCommented(key: string, alert: Alert, ctx: DeliveryContext): Promise<boolean> {
-    const comments = await this.#call('read comments', (api) => api.comments(key, COMMENTS_CHECKED));
+    const comments = await this.#call('read comments', (api) => api.comments(key, COMMENTS_CHECKED), ctx.signal);
     const marker = markerText(alert, ctx.deliveryId);
     return comments.some((cm) => {
       const props = cm.properties ?? [];
@@ -161,11 +162,11 @@ export class JiraSink implements Sink {
   async #comment(key: string, alert: Alert, ctx: DeliveryContext, reopened: boolean, checked = false): Promise<void> {
     if (!checked && (await this.#alreadyCommented(key, alert, ctx))) return;
     const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId };
-    await this.#call('add comment', (api) => api.addComment(key, commentOf(alert, ctx, this.#config, reopened), [{ key: PROPERTY_KEY, value: property }]));
+    await this.#call('add comment', (api) => api.addComment(key, commentOf(alert, ctx, this.#config, reopened), [{ key: PROPERTY_KEY, value: property }]), ctx.signal);
   }
 
-  async #reopen(key: string): Promise<void> {
-    const transitions = await this.#call('read transitions', (api) => api.transitions(key));
+  async #reopen(key: string, signal: AbortSignal): Promise<void> {
+    const transitions = await this.#call('read transitions', (api) => api.transitions(key), signal);
     const want = this.#config.reopen_transition.toLowerCase();
     const t = transitions.find((x) => x.name?.toLowerCase() === want);
     if (!t?.id) {
@@ -176,7 +177,7 @@ export class JiraSink implements Sink {
         fix: 'set reopen_transition to one of the available names, or on_closed: new',
       });
     }
-    await this.#call('reopen issue', (api) => api.doTransition(key, t.id!));
+    await this.#call('reopen issue', (api) => api.doTransition(key, t.id!), signal);
   }
 }
 
