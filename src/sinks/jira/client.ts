@@ -134,6 +134,11 @@ function dataCenterApi(c: Version2Client, close: () => void): JiraApi {
   };
 }
 
+/** A JQL string literal: quoted, with `"` and `\` escaped. */
+export function jqlString(s: string): string {
+  return `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
 /** A property's value, or undefined on Jira's 404 for a key the issue does not have. */
 async function getProperty(read: () => Promise<{ value?: unknown }>): Promise<unknown> {
   try {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkPlugin } from '../../core/index.js';
 import { errors, Redactor, SaaswatchError } from '../../core/index.js';
 import { retryPolicyOf } from '../http-config.js';
-import { jiraApi, jiraError, jiraRedactor, type IssueBean, type JiraApi } from './client.js';
+import { jiraApi, jiraError, jiraRedactor, jqlString, type IssueBean, type JiraApi } from './client.js';
 import { jiraConfigSchema, type JiraConfig } from './config.js';
 import { adfText, anchorOf, commentOf, issueFields, markerText, PROPERTY_KEY, type SaaswatchProperty } from './format.js';
 
@@ -75,7 +75,7 @@ export class JiraSink implements Sink {
   }
 
   async deliver(alert: Alert, ctx: DeliveryContext): Promise<void> {
-        const anchor = anchorOf(alert, ctx);
+    const anchor = anchorOf(alert, ctx);
     const found = await this.#find(anchor.label, await ctx.refs?.get(anchor.refKey), ctx.signal);
     const log = { sink: this.name, deliveryId: ctx.deliveryId, attempt: ctx.attempt, alertId: alert.id };
 
@@ -103,7 +103,7 @@ export class JiraSink implements Sink {
     }
     const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId, ...(anchor.groupId !== undefined ? { groupId: anchor.groupId } : {}) };
     const created = await this.#call('create issue', (api) => api.createIssue(issueFields(alert, ctx, this.#config, anchor.label, closed?.key), [{ key: PROPERTY_KEY, value: property }]), ctx.signal);
-    // Data Center takes no properties with the create: set it now. A crash before this costs a comment on the repeat, never a ticket.
+    // Data Center is not counted on to keep properties sent with the create: set it now. A crash before this costs a comment on the repeat, never a ticket.
     if (this.#api.deployment === 'data-center') await this.#call('set issue property', (api) => api.setProperty(created.key, PROPERTY_KEY, property), ctx.signal);
     await ctx.refs?.put(anchor.refKey, created.key);
     this.#logger?.debug({ ...log, issue: created.key }, 'jira issue created');
@@ -119,7 +119,7 @@ export class JiraSink implements Sink {
       const saved = await this.#getIssue(savedKey, signal);
       if (saved && saved.fields?.labels?.includes(label) && !isDone(saved)) return [await this.#withProperty(toFound(saved), saved, signal)];
     }
-    const jql = `project = "${this.#config.project}" AND labels = "${label}" ORDER BY created DESC`;
+    const jql = `project = ${jqlString(this.#config.project)} AND labels = ${jqlString(label)} ORDER BY created DESC`;
     const res = await this.#call('search issues', (api) => api.search(jql, { fields: ['status', 'labels', 'created'], properties: [PROPERTY_KEY], maxResults: SEARCH_PAGE }), signal);
     const beans = res.issues.filter((i) => typeof i.key === 'string');
     const issues = beans.map(toFound);

@@ -66,4 +66,13 @@ describe('summarizeJira', () => {
     expect(s).toMatchObject({ ok: true, counts: { todo: 100, in_progress: 0, done: 30 }, total: 130, truncated: false });
     expect(fake.requests.map((r) => `${r.path}?startAt=${r.query['startAt']}`)).toEqual(['/rest/api/2/search?startAt=0', '/rest/api/2/search?startAt=100']);
   });
+
+  it('quotes the label in JQL, so a label with a quote in it is searched as itself', async () => {
+    const { fake } = await setup();
+    fake.seed({ summary: 's', labels: ['sec"ops\\x'] });
+    fake.seed({ summary: 's', labels: ['sec'] });
+    const config = jiraConfigSchema.parse({ base_url: fake.url, email: EMAIL, api_token: TOKEN, project: 'SEC', labels: ['sec"ops\\x'], allow_networks: ['127.0.0.1'] });
+    const s = await summarizeJira(config, { now: () => NOW });
+    expect(s).toMatchObject({ ok: true, jql: 'project = "SEC" AND labels = "sec\\"ops\\\\x"', total: 1 });
+  });
 });

@@ -3,7 +3,7 @@
  * read the answer says so, and carries no numbers (a chart of invented counts is worse than none).
  */
 import { SaaswatchError } from '../../core/index.js';
-import { jiraApi, jiraError, jiraRedactor } from './client.js';
+import { jiraApi, jiraError, jiraRedactor, jqlString } from './client.js';
 import type { JiraConfig } from './config.js';
 
 /** Issues read per page, and at most this many pages: a summary, not an export. */
@@ -37,7 +37,7 @@ export async function summarizeJira(config: JiraConfig, opts: { name?: string; n
   const at = () => new Date(now()).toISOString();
   const label = config.labels[0];
   const api = jiraApi(opts.name ?? 'jira-summary', config);
-  const jql = `project = "${config.project}" AND labels = "${label}"`;
+  const jql = `project = ${jqlString(config.project)} AND labels = ${jqlString(label!)}`;
   try {
     const counts: JiraStatusCounts = { todo: 0, in_progress: 0, done: 0 };
     let token: string | undefined;
