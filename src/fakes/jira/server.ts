@@ -104,6 +104,8 @@ export interface JiraFakeOptions {
   customFields?: string[];
   /** Clock for created times (epoch ms); default Date.now. */
   now?: () => number;
+  /** Issues younger than this are not yet in search results, as Jira's search index trails writes. Default 0. */
+  indexLagMs?: number;
 }
 
 export interface JiraFake {
@@ -330,7 +332,7 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
   function searchV2(query: Record<string, string>): unknown {
     const jql = query['jql'] ?? '';
     const q = parseJql(jql);
-    const hits = issues.filter((i) => q.clauses.every((c) => c(i))).sort((a, b) => (q.order === 'DESC' ? b.created - a.created || Number(b.id) - Number(a.id) : a.created - b.created || Number(a.id) - Number(b.id)));
+    const hits = issues.filter((i) => i.created <= now() - (opts.indexLagMs ?? 0) && q.clauses.every((c) => c(i))).sort((a, b) => (q.order === 'DESC' ? b.created - a.created || Number(b.id) - Number(a.id) : a.created - b.created || Number(a.id) - Number(b.id)));
     const maxResults = Math.min(Math.max(Number(query['maxResults'] ?? 50) || 50, 1), 1_000);
     const startAt = Math.max(Number(query['startAt'] ?? 0) || 0, 0);
     return { expand: 'schema,names', startAt, maxResults, total: hits.length, issues: hits.slice(startAt, startAt + maxResults).map((i) => issueJson(base, i, list(query['fields']) ?? ['*navigable'], undefined, v)) };
@@ -341,7 +343,8 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
     if (!jql) throw new HttpError(400, envelope(['The JQL query is required.']));
     const q = parseJql(jql);
     if (!q.bounded) throw new HttpError(400, envelope(['Unbounded JQL queries are not allowed here. Please add a search restriction to your query.']));
-    let hits = issues.filter((i) => q.clauses.every((c) => c(i)));
+    const indexed = issues.filter((i) => i.created <= now() - (opts.indexLagMs ?? 0));
+    let hits = indexed.filter((i) => q.clauses.every((c) => c(i)));
     // Without ORDER BY Jira sorts by key, newest first is not promised; created order is close enough.
     hits = [...hits].sort((a, b) => (q.order === 'DESC' ? b.created - a.created || Number(b.id) - Number(a.id) : a.created - b.created || Number(a.id) - Number(b.id)));
     const maxResults = Math.min(Math.max(Number(query['maxResults'] ?? 50) || 50, 1), 5_000);

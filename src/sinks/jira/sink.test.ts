@@ -238,6 +238,34 @@ describe('jira issue', () => {
     expect(fake.comments()[0]!.properties[PROPERTY_KEY]).toMatchObject({ deliveryId: 'dlv_2' });
   });
 
+  it('waits, instead of creating again, while a create the process lost may still be missing from search', async () => {
+    let now = NOW;
+    fake = await startJiraFake({ email: EMAIL, apiToken: TOKEN, now: () => now, indexLagMs: 5_000 });
+    const config = jiraConfigSchema.parse({ base_url: fake.url, email: EMAIL, api_token: TOKEN, project: 'SEC', ...LOOPBACK });
+    const alert = sampleAlert();
+    // The process dies after Jira made the issue, before the key is saved.
+    const map = new Map<string, string>();
+    const crashing = { ...memoryRefs(map), put: async (k: string, v: string) => (k.startsWith('alert:') ? Promise.reject(new Error('killed')) : void map.set(k, v)) };
+    const first = new JiraSink('soc-jira', config, { now: () => now });
+    sinks.push(first);
+    await expect(first.deliver(alert, ctx('dlv_1', { refs: crashing }))).rejects.toThrow('killed');
+    expect(fake.created()).toHaveLength(1);
+
+    now += 2_000;
+    const rerun = new JiraSink('soc-jira', config, { now: () => now });
+    sinks.push(rerun);
+    const err = await deliverError(rerun, alert, ctx('dlv_1', { refs: memoryRefs(map) }));
+    expect(err.retryable).toBe(true);
+    expect(err.retryAfterMs).toBe(28_000);
+    expect(fake.created()).toHaveLength(1);
+
+    now += 28_000;
+    await rerun.deliver(alert, ctx('dlv_1', { refs: memoryRefs(map) }));
+    expect(fake.created()).toHaveLength(1);
+    expect(fake.comments()).toHaveLength(0);
+    expect(map.get('alert:alrt_0001')).toBe('SEC-1');
+  });
+
   it('reads the saved key directly (the search index can lag a fresh create)', async () => {
     const { fake, sink } = await setup();
     const alert = sampleAlert();

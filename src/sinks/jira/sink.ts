@@ -15,6 +15,11 @@ export { jiraConfigSchema, type JiraConfig } from './config.js';
 
 /** Issues one label may have collected (a new one each time the last was closed) that a search reads. */
 const SEARCH_PAGE = 20;
+/**
+ * How long after a create Jira's search may still miss the issue. A delivery that finds nothing
+ * while an earlier attempt's create is younger than this waits (retryably) instead of creating.
+ */
+export const SEARCH_SETTLE_MS = 30_000;
 /** Comments read back to find this delivery's own: a repeat comes soon after its first attempt. */
 const COMMENTS_CHECKED = 20;
 
@@ -101,12 +106,27 @@ export class JiraSink implements Sink {
       this.#logger?.debug({ ...log, issue: closed.key }, 'jira issue reopened');
       return;
     }
+    await this.#settled(anchor.refKey, ctx);
     const property: SaaswatchProperty = { alertId: alert.id, dedupKey: alert.dedupKey, deliveryId: ctx.deliveryId, ...(anchor.groupId !== undefined ? { groupId: anchor.groupId } : {}) };
+    // Noted before the create: if the answer (or this process) is lost, the next attempt knows one may exist that the search cannot see yet.
+    await ctx.refs?.put(`creating:${anchor.refKey}`, String(this.#now()));
     const created = await this.#call('create issue', (api) => api.createIssue(issueFields(alert, ctx, this.#config, anchor.label, closed?.key), [{ key: PROPERTY_KEY, value: property }]), ctx.signal);
     // Data Center is not counted on to keep properties sent with the create: set it now. A crash before this costs a comment on the repeat, never a ticket.
     if (this.#api.deployment === 'data-center') await this.#call('set issue property', (api) => api.setProperty(created.key, PROPERTY_KEY, property), ctx.signal);
     await ctx.refs?.put(anchor.refKey, created.key);
     this.#logger?.debug({ ...log, issue: created.key }, 'jira issue created');
+  }
+
+  /** Throws (retryably, with the wait) while an earlier attempt's create may still be missing from search. */
+  async #settled(refKey: string, ctx: DeliveryContext): Promise<void> {
+    const at = Number(await ctx.refs?.get(`creating:${refKey}`));
+    if (!Number.isFinite(at)) return;
+    const wait = at + SEARCH_SETTLE_MS - this.#now();
+    if (wait <= 0) return;
+    throw new SaaswatchError('HTTP_RETRYABLE', `jira ${this.#host}: an issue created ${Math.round((SEARCH_SETTLE_MS - wait) / 1000)}s ago for this alert may not be searchable yet; trying again once Jira's search has caught up`, {
+      retryable: true,
+      retryAfterMs: wait,
+    });
   }
 
   /**
