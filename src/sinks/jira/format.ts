@@ -123,7 +123,13 @@ export function markerText(alert: Alert, deliveryId: string): string {
   return plain(`saaswatch alert ${alert.id} · delivery ${deliveryId}`, 400);
 }
 
-function alertBlocks(alert: Alert, ctx: Pick<DeliveryContext, 'evidence'>, config: Pick<JiraConfig, 'dashboard_url'>): AdfNode[] {
+/** Part of a document; `drop` ranks what goes first (highest) when the whole would pass Jira's limit. */
+interface Section {
+  nodes: AdfNode[];
+  drop?: number;
+}
+
+function alertSections(alert: Alert, ctx: Pick<DeliveryContext, 'evidence'>, config: Pick<JiraConfig, 'dashboard_url'>): Section[] {
   const facts: Array<string | AdfNode[]> = [
     [text('Rule: ', [{ type: 'strong' }]), text(plain(alert.rule), [{ type: 'code' }])],
     [text('Severity: ', [{ type: 'strong' }]), text(alert.severity)],
@@ -135,49 +141,62 @@ function alertBlocks(alert: Alert, ctx: Pick<DeliveryContext, 'evidence'>, confi
   if (alert.score !== undefined) facts.push([text('Score: ', [{ type: 'strong' }]), text(String(alert.score))]);
   if (alert.source) facts.push([text('Source: ', [{ type: 'strong' }]), text(plain(alert.source))]);
   if (alert.tags?.length) facts.push([text('Tags: ', [{ type: 'strong' }]), text(plain(alert.tags.join(', ')))]);
-  const blocks: AdfNode[] = [para(plain(alert.description) || plain(alert.title)), bullets(facts)];
-  const observed = observedLines(alert);
-  if (observed.length > 0) blocks.push(heading('Observed vs expected'), bullets(observed));
-  const details = Object.entries(alert.details ?? {}).slice(0, DETAILS_MAX);
-  if (details.length > 0) blocks.push(heading('Details'), bullets(details.map(([k, v]) => [text(`${plain(k, 100)}: `, [{ type: 'strong' }]), ...(plain(detailText(v)) ? [text(plain(detailText(v)))] : [])])));
-  const evidence = (ctx.evidence ?? []).map(evidenceLine).filter((l) => l !== '');
-  if (evidence.length > 0) blocks.push(heading('Evidence'), bullets(evidence));
-  else if (alert.evidence.length > 0) blocks.push(para(plain(`Evidence events: ${alert.evidence.slice(0, 10).join(', ')}${alert.evidence.length > 10 ? ` and ${alert.evidence.length - 10} more` : ''}`)));
+  const sections: Section[] = [{ nodes: [para(plain(alert.description) || plain(alert.title)), bullets(facts)] }];
   const link = dashboardLink(config, alert.id);
-  if (link) blocks.push(para(link));
-  return blocks;
+  if (link) sections.push({ nodes: [para(link)] });
+  const observed = observedLines(alert);
+  if (observed.length > 0) sections.push({ nodes: [heading('Observed vs expected'), bullets(observed)], drop: 1 });
+  const details = Object.entries(alert.details ?? {}).slice(0, DETAILS_MAX);
+  if (details.length > 0) {
+    sections.push({ nodes: [heading('Details'), bullets(details.map(([k, v]) => [text(`${plain(k, 100)}: `, [{ type: 'strong' }]), ...(plain(detailText(v)) ? [text(plain(detailText(v)))] : [])]))], drop: 3 });
+  }
+  const evidence = (ctx.evidence ?? []).map(evidenceLine).filter((l) => l !== '');
+  if (evidence.length > 0) sections.push({ nodes: [heading('Evidence'), bullets(evidence)], drop: 2 });
+  else if (alert.evidence.length > 0) {
+    sections.push({ nodes: [para(plain(`Evidence events: ${alert.evidence.slice(0, 10).join(', ')}${alert.evidence.length > 10 ? ` and ${alert.evidence.length - 10} more` : ''}`))], drop: 2 });
+  }
+  return sections;
 }
 
-/** Drops the evidence and details blocks, then cuts, until the doc fits Jira's limit. */
-function fit(doc: AdfDoc): AdfDoc {
-  while (JSON.stringify(doc).length > ADF_MAX_CHARS && doc.content.length > 3) {
-    // Keep the first paragraph, the facts and the marker (last); drop from the second-to-last block backwards.
-    doc.content.splice(doc.content.length - 2, 1);
+/** The sections as one document, dropping the most expendable until it fits Jira's limit. */
+function assemble(sections: Section[]): AdfDoc {
+  const kept = [...sections];
+  const doc = () => ({ type: 'doc' as const, version: 1 as const, content: kept.flatMap((x) => x.nodes) });
+  let out = doc();
+  while (JSON.stringify(out).length > ADF_MAX_CHARS) {
+    let worst = -1;
+    kept.forEach((x, i) => {
+      if (x.drop !== undefined && (worst < 0 || x.drop > kept[worst]!.drop!)) worst = i;
+    });
+    if (worst < 0) break;
+    kept.splice(worst, 1);
+    out = doc();
   }
-  return doc;
+  return out;
 }
+
+const markerSection = (alert: Alert, deliveryId: string): Section => ({ nodes: [para(text(markerText(alert, deliveryId), [{ type: 'code' }]))] });
 
 export function descriptionOf(alert: Alert, ctx: Pick<DeliveryContext, 'deliveryId' | 'group' | 'evidence'>, config: Pick<JiraConfig, 'dashboard_url'>, previousKey?: string): AdfDoc {
-  const content: AdfNode[] = [];
-  if (previousKey) content.push(para(plain(`Follows ${previousKey}, which was closed when this alert came in again.`)));
-  content.push(...alertBlocks(alert, ctx, config));
+  const sections: Section[] = [];
+  if (previousKey) sections.push({ nodes: [para(plain(`Follows ${previousKey}, which was closed when this alert came in again.`))] });
+  sections.push(...alertSections(alert, ctx, config));
   const others = (ctx.group?.alerts ?? []).filter((a) => a.id !== alert.id);
   if (others.length > 0) {
-    content.push(heading('Related alerts in this group'), bullets(others.slice(0, GROUP_LINES_MAX).map((a) => plain(`[${a.severity}] ${a.title} (${a.rule}, ${iso(a.windowStart)})`))));
+    sections.push({ nodes: [heading('Related alerts in this group'), bullets(others.slice(0, GROUP_LINES_MAX).map((a) => plain(`[${a.severity}] ${a.title} (${a.rule}, ${iso(a.windowStart)})`)))], drop: 4 });
   }
-  content.push(para(text(markerText(alert, ctx.deliveryId), [{ type: 'code' }])));
-  return fit({ type: 'doc', version: 1, content });
+  sections.push(markerSection(alert, ctx.deliveryId));
+  return assemble(sections);
 }
 
 /** A later delivery on the same issue: the alert that joined the group, or the alert's grown counts. */
 export function commentOf(alert: Alert, ctx: Pick<DeliveryContext, 'deliveryId' | 'kind' | 'evidence'>, config: Pick<JiraConfig, 'dashboard_url'>, reopened: boolean): AdfDoc {
   const lead = ctx.kind === 'update' ? 'Update' : 'Repeat';
-  const content: AdfNode[] = [];
-  if (reopened) content.push(para(text('Reopened by saaswatch: the alert came in again.', [{ type: 'strong' }])));
-  content.push(para(text(`${lead}: `, [{ type: 'strong' }]), text(plain(`[${alert.severity.toUpperCase()}] ${alert.title}`))));
-  content.push(...alertBlocks(alert, ctx, config));
-  content.push(para(text(markerText(alert, ctx.deliveryId), [{ type: 'code' }])));
-  return fit({ type: 'doc', version: 1, content });
+  const sections: Section[] = [];
+  if (reopened) sections.push({ nodes: [para(text('Reopened by saaswatch: the alert came in again.', [{ type: 'strong' }]))] });
+  sections.push({ nodes: [para(text(`${lead}: `, [{ type: 'strong' }]), text(plain(`[${alert.severity.toUpperCase()}] ${alert.title}`)))] });
+  sections.push(...alertSections(alert, ctx, config), markerSection(alert, ctx.deliveryId));
+  return assemble(sections);
 }
 
 /** Concatenated text of an ADF document (what the marker search reads). */

@@ -204,6 +204,21 @@ describe('jira issue', () => {
     expect(summary.endsWith('…')).toBe(true);
   });
 
+  it('keeps the description under Jira\'s limit by dropping the most expendable sections first', async () => {
+    const { fake, sink } = await setup({ dashboard_url: 'https://saaswatch.example.com' });
+    const details = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`field.${i}`, 'v'.repeat(2_000)]));
+    const others = Array.from({ length: 20 }, (_, i) => sampleAlert({ id: `alrt_o${i}`, title: 't'.repeat(2_000) }));
+    const alert = sampleAlert({ details, groupId: 'alrt_o0' });
+    await sink.deliver(alert, ctx('dlv_1', { evidence, group: { id: 'alrt_o0', alerts: [...others, alert] } }));
+    const doc = fake.created()[0]!.fields['description'];
+    expect(JSON.stringify(doc).length).toBeLessThanOrEqual(30_000);
+    const body = adfText(doc);
+    expect(body).not.toContain('Related alerts in this group');
+    expect(body).toContain('Evidence');
+    expect(body).toContain('Open the alert in saaswatch');
+    expect(body).toContain('saaswatch alert alrt_0001 · delivery dlv_1');
+  });
+
   it('comments on the labelled issue already in Jira instead of creating a second one', async () => {
     const { fake, sink } = await setup();
     const alert = sampleAlert();
