@@ -24,7 +24,7 @@ export const jiraConfigSchema = z
       .string()
       .regex(/^[A-Z][A-Z0-9_]{1,254}$/, 'expected a Jira project key such as SEC (upper-case letters, digits, underscore)')
       .describe('Project key the issues are created in.'),
-    issue_type: z.string().min(1).default('Task').describe('Issue type name, as the project has it (Task, Bug, Incident...).'),
+    issue_type: z.string().min(1).default('Task').describe('Issue type name, as the project has it (Task, Bug, Incident...), or its numeric id.'),
     priorities: z
       .strictObject({
         critical: z.string().min(1).default('Highest').describe('Priority name for critical alerts.'),
