@@ -88,7 +88,12 @@ describe('jira config', () => {
     expect(c.on_closed).toBe('new');
     expect(c.reopen_transition).toBe('Reopen');
     expect(c.timeout).toBe(10_000);
-    expect(jiraSinkPlugin.create('j', c, { logger: undefined as never, dataDir: '/tmp' }).retryPolicy).toEqual({ maxAttempts: 8, initialMs: 1_000, maxMs: 300_000 });
+    const made = jiraSinkPlugin.create('j', c, { logger: undefined as never, dataDir: '/tmp' });
+    sinks.push(made);
+    expect(made.retryPolicy).toEqual({ maxAttempts: 8, initialMs: 1_000, maxMs: 300_000 });
+    // The outbox loads the evidence lines the description shows.
+    expect(made.needs).toEqual({ evidence: 5 });
+    expect(made.target).toBe('acme.atlassian.net');
     expect(JSON.stringify(c)).not.toContain(TOKEN);
   });
 
