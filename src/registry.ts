@@ -6,6 +6,7 @@ import { impossibleTravelPlugin } from './detection/impossible-travel/plugin.js'
 import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
 import { loginForestPlugin } from './detection/login-forest/plugin.js';
 import { noveltyPlugin } from './detection/novelty/plugin.js';
+import { reportedMailPlugin } from './detection/reported-mail/plugin.js';
 import { sigmaPlugin } from './detection/sigma/plugin.js';
 import { archerSinkPlugin } from './sinks/archer/sink.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
@@ -28,7 +29,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 
 export const registry: Registry = {
   sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin]),
-  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin]),
+  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin, reportedMailPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, archerSinkPlugin]),
 };
 
