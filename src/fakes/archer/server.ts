@@ -302,7 +302,7 @@ export async function startArcherFake(opts: ArcherFakeOptions = {}): Promise<Arc
         const idx = failures.findIndex((f) => !f.on || f.on === 'any' || (f.on === 'login') === isLogin);
         if (idx >= 0) {
           const f = failures.splice(idx, 1)[0]!;
-          const echo = f.echo ? { Request: { Url: req.url, Headers: req.headers, Body: raw } } : {};
+          const echo = f.echo ? { Request: { Body: raw, Url: req.url, Headers: req.headers } } : {};
           if (f.validation !== undefined) {
             const status = f.status ?? 200;
             record(status);
