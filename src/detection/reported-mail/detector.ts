@@ -169,6 +169,11 @@ export class ReportedMailDetector implements Detector {
 
   #apply(t: number, eventId: string, key: string, r: Report, campaigns: Set<string>): void {
     let s = this.#messages.get(key);
+    // Past retention since its last report: a new report starts it over, whether or not a sweep has dropped it yet.
+    if (s && s.last < t - this.#c.retention) {
+      this.#messages.delete(key);
+      s = undefined;
+    }
     if (!s) {
       s = {
         ...(r.messageId ? { messageId: r.messageId } : {}),
