@@ -1,14 +1,15 @@
 /**
- * Reported mail becomes one Archer incident: three people report the same phishing message to the
- * Graph reporting mailbox, Archer is down for the first run, and the rerun (a new process on the
- * same store) makes exactly one incident listing all three reporters.
+ * Reported mail becomes one Archer incident, through the real CLI: three people report the same
+ * phishing message to the Graph reporting mailbox; Archer down for a run, or a process killed
+ * between Archer's create and its answer, still ends in exactly one incident listing all three.
  */
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startArcherFake, type ArcherFake } from '../src/fakes/archer/server.js';
 import { reportedMessage, seededRandom, type GraphMessage } from '../src/fakes/microsoft-graph/records.js';
 import { startFakeGraph, type FakeGraph } from '../src/fakes/microsoft-graph/server.js';
-import { runCli, tempDir, writeConfig } from './helpers.js';
+import { waitUntil } from '../src/core/testing.js';
+import { runCli, startCli, tempDir, writeConfig } from './helpers.js';
 
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
@@ -43,19 +44,10 @@ function reports(): GraphMessage[] {
   });
 }
 
-let graph: FakeGraph | undefined;
-let archer: ArcherFake | undefined;
-afterEach(async () => {
-  await graph?.close();
-  await archer?.close();
-  graph = archer = undefined;
-});
-
-it('three reports of one message, Archer down for a run: one incident after the restart, with all three reporters, its subject escaped', async () => {
-  graph = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, mailbox: { address: MAILBOX, messages: reports() } });
-  archer = await startArcherFake({ password: ARCHER_PASSWORD });
+/** Graph's reporting mailbox into reported-mail into Archer, on a fresh data folder. */
+function configFor(graph: FakeGraph, archer: ArcherFake): string {
   const dir = tempDir('sw-reported-mail-');
-  const cfg = writeConfig(dir, {
+  return writeConfig(dir, {
     data_dir: join(dir, 'data'),
     sources: [{ name: 'graph', type: 'microsoft-graph', tenant_id: TENANT, client_id: CLIENT, client_secret: SECRET, base_url: graph.url, login_url: graph.loginUrl, streams: ['reported_mail'], mailbox: MAILBOX }],
     detection: [{ type: 'reported-mail' }],
@@ -83,6 +75,20 @@ it('three reports of one message, Archer down for a run: one incident after the 
       },
     ],
   });
+}
+
+let graph: FakeGraph | undefined;
+let archer: ArcherFake | undefined;
+afterEach(async () => {
+  await graph?.close();
+  await archer?.close();
+  graph = archer = undefined;
+});
+
+it('three reports of one message, Archer down for a run: one incident after the restart, with all three reporters, its subject escaped', async () => {
+  graph = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, mailbox: { address: MAILBOX, messages: reports() } });
+  archer = await startArcherFake({ password: ARCHER_PASSWORD });
+  const cfg = configFor(graph, archer);
 
   archer.setDown(true, 60);
   const first = await runCli(['-c', cfg, 'run', '--once'], { env: at(NOW) });
@@ -122,4 +128,27 @@ it('three reports of one message, Archer down for a run: one incident after the 
   expect(paths.filter((p) => p === 'POST /platformapi/core/content')).toHaveLength(1);
   expect(paths).toContain('GET /contentapi/Security_Incidents');
   expect(paths.at(-1)).toBe('POST /platformapi/core/security/logout');
+});
+
+it('SIGKILL after Archer made the incident but before it answered: the rerun finds the incident by its key and makes no second one', async () => {
+  graph = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, mailbox: { address: MAILBOX, messages: reports() } });
+  archer = await startArcherFake({ password: ARCHER_PASSWORD });
+  const cfg = configFor(graph, archer);
+  // The create is carried out and its answer never comes: the process dies holding the delivery.
+  archer.failNext(1, { hang: true, on: 'create' });
+  const victim = startCli(['-c', cfg, 'run', '--once'], { env: at(NOW) });
+  await waitUntil(() => archer!.records.size === 1, 'the incident to be created', 60_000);
+  victim.child.kill('SIGKILL');
+  expect((await victim.done).signal).toBe('SIGKILL');
+
+  const rerun = await runCli(['-c', cfg, 'run', '--once'], { env: at(NOW + 3_600_000) });
+  expect(rerun.code, rerun.stderr).toBe(0);
+  expect(archer.records.size).toBe(1);
+  const creates = archer.requests.filter((r) => r.effectiveMethod === 'POST' && r.path === '/platformapi/core/content');
+  expect(creates).toHaveLength(1);
+  const [incident] = [...archer.records.values()];
+  // The rerun looked it up, found its own delivery's line and left it alone.
+  expect(incident!.updates).toBe(0);
+  expect(archer.text(incident!, 1010)).toBe([...REPORTERS].sort().join(', '));
+  expect(archer.requests.filter((r) => r.path.startsWith('/contentapi/Security_Incidents?')).length).toBe(2);
 });

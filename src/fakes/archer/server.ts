@@ -73,8 +73,10 @@ export interface ArcherFailure {
   validation?: string;
   /** Quote the request (headers and body) back in the error, as a badly behaved proxy or a debug build does. */
   echo?: boolean;
-  /** Which requests the failure hits; default any. */
-  on?: 'any' | 'login' | 'content';
+  /** Carry the request out (a create makes its record), then never answer: the answer lost in a crash or a cut connection. */
+  hang?: boolean;
+  /** Which requests the failure hits; default any. `create`: POST /platformapi/core/content only. */
+  on?: 'any' | 'login' | 'content' | 'create';
 }
 
 export interface ArcherFake {
@@ -299,9 +301,15 @@ export async function startArcherFake(opts: ArcherFakeOptions = {}): Promise<Arc
         }
         if (down) throw new HttpError(503, { Message: 'Service Unavailable' }, { 'retry-after': String(down.retryAfterSec) });
         const isLogin = /\/security\/login$/i.test(url.pathname);
-        const idx = failures.findIndex((f) => !f.on || f.on === 'any' || (f.on === 'login') === isLogin);
+        const isCreate = method === 'POST' && /\/platformapi\/core\/content\/?$/i.test(url.pathname);
+        const idx = failures.findIndex((f) => !f.on || f.on === 'any' || (f.on === 'create' ? isCreate : (f.on === 'login') === isLogin));
         if (idx >= 0) {
           const f = failures.splice(idx, 1)[0]!;
+          if (f.hang) {
+            const out = await route(req, url, method, body);
+            record(out.status);
+            return;
+          }
           const echo = f.echo ? { Request: { Body: raw, Url: req.url, Headers: req.headers } } : {};
           if (f.validation !== undefined) {
             const status = f.status ?? 200;
