@@ -29,6 +29,11 @@ export function incidentKey(alert: Alert, ctx: Pick<DeliveryContext, 'group'>): 
   return ctx.group?.alerts[0]?.dedupKey ?? alert.dedupKey;
 }
 
+/** The key as stored in (and looked up from) its text field: escaped like every other text, since it carries a Message-ID. */
+export function storedKey(key: string): string {
+  return escapeHtml(key);
+}
+
 /**
  * The line every delivery leaves at the end of what it wrote: which alert, which delivery. A repeat
  * of a delivery finds its line and changes nothing, also after a restart (sink contract S2).
@@ -192,7 +197,7 @@ export function newIncident(config: ArcherConfig, alert: Alert, ctx: DeliveryCon
   const f = config.fields;
   const fields = commonFields(config, alert, alert.severity);
   fields[f.description] = { Type: ARCHER_TYPE.text, Value: describeNew(config, alert, ctx), FieldId: f.description };
-  if (f.dedup_key) fields[f.dedup_key.id] = { Type: ARCHER_TYPE.text, Value: incidentKey(alert, ctx), FieldId: f.dedup_key.id };
+  if (f.dedup_key) fields[f.dedup_key.id] = { Type: ARCHER_TYPE.text, Value: storedKey(incidentKey(alert, ctx)), FieldId: f.dedup_key.id };
   return { LevelId: config.level_id, FieldContents: fields };
 }
 

@@ -190,6 +190,19 @@ describe('archer sink', () => {
     expect(fake.requests.filter((r) => r.path.startsWith('/contentapi/Security_Incidents?'))).toHaveLength(3);
   });
 
+  it('finds an incident whose key holds quotes and markup (a hostile Message-ID): stored escaped, looked up with OData quoting', async () => {
+    const { fake, make } = await setup();
+    const alert = phishAlert({ dedupKey: `reported-mail|email_message:o'brien<x>@evil.example|2026-11-03T08:00:00.000Z` });
+    await make().deliver(alert, ctx('dlv_1'));
+    await make().deliver({ ...alert, id: 'alrt_again' }, ctx('dlv_2'));
+    expect(fake.records.size).toBe(1);
+    const [record] = [...fake.records.values()];
+    expect(fake.text(record!, 1004)).toBe('reported-mail|email_message:o&#39;brien&lt;x&gt;@evil.example|2026-11-03T08:00:00.000Z');
+    expect(record!.updates).toBe(1);
+    const lookup = fake.requests.find((r) => r.path.startsWith('/contentapi/'))!;
+    expect(new URL(lookup.path, 'http://x').searchParams.get('$filter')).toBe(`Saaswatch_Key eq 'reported-mail|email_message:o&#39;brien&lt;x&gt;@evil.example|2026-11-03T08:00:00.000Z'`);
+  });
+
   it('uses the saved content id without asking the Content API, and makes a new incident when an analyst deleted it', async () => {
     const { fake, sink } = await setup();
     const refs = memoryRefs();

@@ -9,7 +9,7 @@ import { classifyRequestError } from '../../pipeline/retry.js';
 import { retryPolicyOf, sinkFetch } from '../http-config.js';
 import { ArcherClient, type ArcherContent } from './client.js';
 import { archerConfigSchema, type ArcherConfig } from './config.js';
-import { incidentKey, incidentUpdate, newIncident, readTrail } from './format.js';
+import { incidentKey, incidentUpdate, newIncident, readTrail, storedKey } from './format.js';
 
 export { archerConfigSchema, type ArcherConfig } from './config.js';
 
@@ -97,7 +97,7 @@ export class ArcherSink implements Sink {
     if (saved !== undefined && /^\d+$/.test(saved)) return Number(saved);
     const dk = this.#config.fields.dedup_key;
     if (!dk || !this.#config.content_api_alias) return undefined;
-    const ids = await this.#client.findBy(this.#config.content_api_alias, dk.alias, key, ctx.signal);
+    const ids = await this.#client.findBy(this.#config.content_api_alias, dk.alias, storedKey(key), ctx.signal);
     if (ids.length > 1) this.#logger?.warn({ sink: this.name, contentIds: ids }, 'several archer incidents carry one saaswatch key; updating the oldest');
     return ids.length ? Math.min(...ids) : undefined;
   }
