@@ -3,7 +3,8 @@
  * phishing message to the Graph reporting mailbox; Archer down for a run, or a process killed
  * between Archer's create and its answer, still ends in exactly one incident listing all three.
  */
-import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { dirname, join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startArcherFake, type ArcherFake } from '../src/fakes/archer/server.js';
 import { reportedMessage, seededRandom, type GraphMessage } from '../src/fakes/microsoft-graph/records.js';
@@ -24,10 +25,10 @@ const MESSAGE_ID = '<CAF9x8Hq.0042@invoices-contoso.example>';
 const REPORTERS = ['adele.vance@contoso.com', 'megan.bowen@contoso.com', 'lee.gu@contoso.com'];
 
 /** One report per person of the same original (same Message-ID, same received time), each attaching it. */
-function reports(): GraphMessage[] {
-  const r = seededRandom(41);
+function reports(reporters = REPORTERS, seed = 41): GraphMessage[] {
+  const r = seededRandom(seed);
   const originalReceived = NOW - 3 * 3_600_000;
-  return REPORTERS.map((reporter, i) => {
+  return reporters.map((reporter, i) => {
     const m = reportedMessage(r, {
       mailbox: MAILBOX,
       folderId: 'AQMkAGI2TAAuAAADinbox0001AQ',
@@ -128,6 +129,24 @@ it('three reports of one message, Archer down for a run: one incident after the 
   expect(paths.filter((p) => p === 'POST /platformapi/core/content')).toHaveLength(1);
   expect(paths).toContain('GET /contentapi/Security_Incidents');
   expect(paths.at(-1)).toBe('POST /platformapi/core/security/logout');
+
+  // A fourth person reports it later: the same alert, re-raised with four reporters, in the store
+  // (judged once the source's watermark, its settle time behind the clock, has passed the report).
+  graph.addMessages(reports(['nestor.wilke@contoso.com'], 42).map((m) => ({ ...m, receivedDateTime: new Date(NOW + 25 * 60_000).toISOString() })));
+  const fourth = await runCli(['-c', cfg, 'run', '--once'], { env: at(NOW + 3 * 3_600_000) });
+  expect(fourth.code, fourth.stderr).toBe(0);
+  const db = new BetterSqlite3(join(dirname(cfg), 'data/saaswatch.db'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare("select doc from alerts where rule = 'reported-mail'").all() as Array<{ doc: string }>;
+    expect(rows).toHaveLength(1);
+    const alert = JSON.parse(rows[0]!.doc) as { details: Record<string, unknown>; description: string };
+    expect(alert.details['email.reporters']).toEqual([...REPORTERS, 'nestor.wilke@contoso.com'].sort());
+    expect(alert.description).toMatch(/^4 people reported/);
+  } finally {
+    db.close();
+  }
+  // Telling Archer about the fourth (an `update` delivery of the grown alert) is the routing branch's outbox seam.
+  expect(archer.records.size).toBe(1);
 });
 
 it('SIGKILL after Archer made the incident but before it answered: the rerun finds the incident by its key and makes no second one', async () => {
