@@ -39,13 +39,15 @@ export function storedKey(key: string): string {
  * of a delivery finds its line and changes nothing, also after a restart (sink contract S2).
  */
 export function trailLine(alert: Alert, ctx: Pick<DeliveryContext, 'deliveryId'>): string {
-  return `<p>saaswatch alert ${escapeHtml(alert.id)} · delivery ${escapeHtml(ctx.deliveryId)}</p>`;
+  return `<p>saaswatch alert ${escapeHtml(alert.id)}, delivery ${escapeHtml(ctx.deliveryId)}</p>`;
 }
 
 /** The (alert id, delivery id) pairs of a description's trail lines. */
 export function readTrail(html: string): Array<{ alertId: string; deliveryId: string }> {
   const out: Array<{ alertId: string; deliveryId: string }> = [];
-  for (const m of html.matchAll(/<p>saaswatch alert ([^\s<]+) · delivery ([^\s<]+)<\/p>/g)) out.push({ alertId: unescapeHtml(m[1]!), deliveryId: unescapeHtml(m[2]!) });
+  // ASCII only and lenient on the paragraph tag, which a rich-text field may rewrite; it can only
+  // be our own markup, since every text we write is escaped.
+  for (const m of html.matchAll(/<p(?:\s[^>]*)?>\s*saaswatch alert ([^\s<,]+), delivery ([^\s<]+?)\s*<\/p>/gi)) out.push({ alertId: unescapeHtml(m[1]!), deliveryId: unescapeHtml(m[2]!) });
   return out;
 }
 

@@ -6,7 +6,7 @@ import { startArcherFake, type ArcherFake } from '../../fakes/archer/server.js';
 import { memoryRefs, sampleAlert } from '../testing.js';
 import { archerConfigSchema } from './config.js';
 import { ARCHER_TEST_CONFIG } from './fixtures/contract.js';
-import { escapeHtml, readTrail } from './format.js';
+import { escapeHtml, readTrail, trailLine } from './format.js';
 import { ArcherSink, archerSinkPlugin } from './sink.js';
 
 const PASSWORD = 'Arch3r-s3cret-pw!';
@@ -100,6 +100,15 @@ describe('archer config', () => {
     const r = archerConfigSchema.safeParse({ base_url: 'https://archer.example.com', password: PASSWORD, ...ARCHER_TEST_CONFIG, ...change });
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain(message);
+  });
+});
+
+describe('archer trail lines', () => {
+  it('are read back also when the rich-text field rewrote the paragraph tag, and never from escaped text', () => {
+    const line = trailLine(sampleAlert({ id: 'alrt_1' }), { deliveryId: 'dlv_1' });
+    expect(line).toBe('<p>saaswatch alert alrt_1, delivery dlv_1</p>');
+    expect(readTrail(`<div>${line.replace('<p>', '<P style="margin:0">').replace('</p>', ' </P>')}</div>`)).toEqual([{ alertId: 'alrt_1', deliveryId: 'dlv_1' }]);
+    expect(readTrail(escapeHtml(line))).toEqual([]);
   });
 });
 
