@@ -6,7 +6,9 @@ import { impossibleTravelPlugin } from './detection/impossible-travel/plugin.js'
 import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
 import { loginForestPlugin } from './detection/login-forest/plugin.js';
 import { noveltyPlugin } from './detection/novelty/plugin.js';
+import { reportedMailPlugin } from './detection/reported-mail/plugin.js';
 import { sigmaPlugin } from './detection/sigma/plugin.js';
+import { archerSinkPlugin } from './sinks/archer/sink.js';
 import { jiraSinkPlugin } from './sinks/jira/sink.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
 import { slackSinkPlugin } from './sinks/slack/sink.js';
@@ -29,8 +31,8 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 
 export const registry: Registry = {
   sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin]),
-  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin]),
-  sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, slackSinkPlugin, jiraSinkPlugin]),
+  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin, reportedMailPlugin]),
+  sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, slackSinkPlugin, jiraSinkPlugin, archerSinkPlugin]),
 };
 
 type Kind = 'source' | 'detector' | 'sink';

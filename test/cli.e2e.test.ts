@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../src/core/errors.js';
+import { registry } from '../src/registry.js';
 import { verifySignature } from '../src/sinks/webhook/sink.js';
 import { ATTACKER_IP, BIN, ROOT, runCli, SAMPLE, SAMPLE_SOURCE, startReceiver, tempDir, writeConfig } from './helpers.js';
 
@@ -109,7 +110,7 @@ describe('saaswatch CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toMatch(/json-schema\.org/);
-    expect(schema.properties.sinks.items.oneOf.map((e: { title: string }) => e.title)).toEqual(['jsonl-file', 'webhook', 'slack']);
+    expect(schema.properties.sinks.items.oneOf.map((e: { title: string }) => e.title)).toEqual([...registry.sinks.keys()]);
     expect(schema.properties.detection.items.oneOf.find((e: { title: string }) => e.title === 'brute-force').properties.threshold).toMatchObject({ type: 'integer', minimum: 1, default: 20 });
   });
 

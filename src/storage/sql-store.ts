@@ -422,6 +422,8 @@ export class SqlStore implements Store {
         ...(alert.expected ? { expected: alert.expected } : {}),
         ...(alert.score !== undefined ? { score: alert.score } : {}),
         ...(alert.features ? { features: alert.features } : {}),
+        // Details describe the attack as it stands too (a reported message's reporters so far).
+        ...(alert.details ? { details: alert.details } : {}),
         windowEnd,
         evidence: mergeEvidence(prev.evidence, alert.evidence),
         ...(observed ? { observed } : {}),
