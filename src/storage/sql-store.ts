@@ -801,7 +801,8 @@ export class SqlStore implements Store {
         .executeTakeFirst();
       if (!row) return undefined;
       const mute = toMute(row);
-      const details = { ...muteDetails(mute), ...(by.reason === undefined ? {} : { reason: by.reason, muteReason: mute.reason }) };
+      // The remover's reason (or none) is the entry's; the mute's own is kept beside it.
+      const details = { ...muteDetails(mute), reason: by.reason ?? null, muteReason: mute.reason };
       await tx.insertInto('audit_log').values({ at: now, actor: storableText(by.actor), action: 'unmute', details: JSON.stringify(details) }).execute();
       return mute;
     });

@@ -48,5 +48,8 @@ export const mutesClauses: Clause[] = [
     const log = await store.listAudit();
     expect(log.map((e) => e.action)).toEqual(['unmute', 'mute']);
     expect(log[0]).toMatchObject({ actor: 'bob', details: { mute: m.id, rule: 'brute-force', reason: 'load test over', muteReason: 'load test' } });
+    const other = await store.addMute({ entity: { type: 'ip', value: '10.0.0.1' }, reason: 'scanner', actor: 'alice', source: 'cli' });
+    await store.removeMute(other.id, { actor: 'carol' });
+    expect((await store.listAudit(1))[0]).toMatchObject({ actor: 'carol', action: 'unmute', details: { mute: other.id, entity: 'ip:10.0.0.1', reason: null, muteReason: 'scanner' } });
   }),
 ];
