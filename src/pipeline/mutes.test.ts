@@ -92,6 +92,29 @@ describe('Muter', () => {
   });
 });
 
+describe('Muter refresh', () => {
+  it('keeps the last mutes read when a later read fails, and fails when none was ever read', async () => {
+    let fail = false;
+    let clock = T;
+    const store = {
+      listMutes: async (): Promise<Mute[]> => {
+        if (fail) throw new Error('database went away');
+        return [{ id: 7, rule: 'impossible-travel', reason: 'r', actor: 'a', source: 'cli', createdAt: at(T).toISOString() }];
+      },
+    };
+    const muter = new Muter({ store, now: () => clock, refreshMs: 1_000 });
+    fail = true;
+    await expect(muter.refreshIfStale()).rejects.toThrow('database went away');
+    fail = false;
+    await muter.refreshIfStale();
+    expect(muter.isMuted(alice)?.id).toBe(7);
+    fail = true;
+    clock = T + 1_000;
+    await muter.refreshIfStale();
+    expect(muter.isMuted(alice)?.id).toBe(7);
+  });
+});
+
 describe('mutingEventLog', () => {
   it('stores a muted alert without deliveries and the others with theirs, counting both as created', async () => {
     const store = await memoryStore();

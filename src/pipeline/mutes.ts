@@ -121,9 +121,18 @@ export class Muter {
     return this.#loading;
   }
 
-  /** Reads the store again if the cache is older than refreshMs; resolves when it is fresh. */
+  /**
+   * Reads the store again if the cache is older than refreshMs. Once mutes have been read, a failed
+   * read is logged and the last ones read still apply: a blip of the store must not stop detection.
+   */
   async refreshIfStale(now = this.#now()): Promise<void> {
-    if (this.#opts.store && now - this.#loadedAt >= (this.#opts.refreshMs ?? MUTE_REFRESH_MS)) await this.refresh();
+    if (!this.#opts.store || now - this.#loadedAt < (this.#opts.refreshMs ?? MUTE_REFRESH_MS)) return;
+    try {
+      await this.refresh();
+    } catch (err) {
+      if (!Number.isFinite(this.#loadedAt)) throw err;
+      this.#opts.logger?.warn({ err }, 'Mutes could not be read again; the last ones read still apply.');
+    }
   }
 
   /** Every mute known: the config's, then the store's (newest first), as last read. */
