@@ -6,6 +6,7 @@ import { startApiServer, type ApiServer } from './api/server.js';
 import { isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
+import { Muter, mutingEventLog } from './pipeline/mutes.js';
 import { Outbox } from './pipeline/outbox.js';
 import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
@@ -61,7 +62,10 @@ export async function createApp(
       sinks.set(s.name, lookupPlugin('sink', s.type, { registry: reg, path: `sinks.${s.name}` }).create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
     const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
-    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers, state, now });
+    // i14-mutes (until routing's per-alert route takes it: `alert => muter.isMuted(alert) ? [] : route(alert)`): muted alerts get no deliveries.
+    const muter = new Muter({ store, config: config.alerting.mutes, now, logger });
+    await muter.refresh();
+    const pipeline = new Pipeline({ store: mutingEventLog(store, muter, now), detectors, sinkNames: [...sinks.keys()], logger, enrichers, state, now });
     // Leases measure whether this process is alive, so they run on the wall clock even when `now` is pinned.
     const outbox = new Outbox(store, sinks, { logger, now, leaseClock: systemClock });
     return {

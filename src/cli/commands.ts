@@ -9,6 +9,7 @@ import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, typ
 import { runDemo } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
+import { Muter } from '../pipeline/mutes.js';
 import type { IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
 import { explainInput, formatExplanation, formatMapping } from '../sources/json-logs/explain.js';
@@ -16,7 +17,7 @@ import { createJsonLogsSource, type JsonLogsConfig } from '../sources/json-logs/
 import { EXIT, EXPLAIN_RECORDS } from './options.js';
 import { ProgressBar } from './progress.js';
 import { formatPeriod, PURGED_TABLES, retentionCutoffs, startPurgeSchedule } from './retention.js';
-import { errText, out, outJson, safeText } from './terminal.js';
+import { errText, out, safeText } from './terminal.js';
 
 const num = (n: number) => n.toLocaleString('en-US');
 
@@ -70,7 +71,9 @@ async function report(app: App, what: string, stats: IngestStats): Promise<numbe
   out(`${what}: ${num(stats.events)} events (${num(stats.inserted)} new, ${num(stats.duplicates)} already stored), ${num(stats.deadLetters)} dead letters in ${secs} s`);
   out(`alerts: ${num(stats.alertsCreated)} new, ${num(stats.alertsUpdated)} updated`);
   const alerts = await app.store.listAlerts({ limit: 20 });
-  for (const a of alerts) out(`  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.title}`);
+  const muter = new Muter({ store: app.store, config: app.config.alerting.mutes });
+  await muter.refresh();
+  for (const a of alerts) out(`  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.title}${muter.mutedWhenRaised(a) ? '  [muted]' : ''}`);
   // One read of the outbox, counted by status, rather than one query per status.
   const deliveries = await app.store.listDeliveries();
   const failed = deliveries.filter((d) => d.status === 'failed');
@@ -211,16 +214,6 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
   } finally {
     await app.close();
   }
-}
-
-export async function alerts(opts: { config?: string; limit: number; json?: boolean }, now: Clock): Promise<number> {
-  await withApp(opts.config, async (app) => {
-    for (const a of await app.store.listAlerts({ limit: opts.limit })) {
-      if (opts.json) outJson(a);
-      else out(`${a.createdAt}  ${a.severity.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.entity.type}:${a.entity.value}  ${a.description}`);
-    }
-  }, { now });
-  return EXIT.ok;
 }
 
 export async function deadLetters(opts: { config?: string; limit: number }, now: Clock): Promise<number> {

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { clockFrom, systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors, SaaswatchError } from '../core/errors.js';
 import { VERSION } from '../version.js';
-import { EXIT, EXPLAIN_RECORDS, intOption } from './options.js';
+import { durationOption, entityOption, EXIT, EXPLAIN_RECORDS, intOption, isoTimeOption } from './options.js';
 import { errText, safeLines } from './terminal.js';
 
 export { EXIT } from './options.js';
@@ -80,13 +80,83 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
       process.exitCode = await (await commands()).demo(optsOf(cmd), now);
     });
 
-  program
+  const triage = () => import('./alerts.js');
+  const alerts = program
     .command('alerts')
-    .description('list stored alerts, newest first')
+    .description('list stored alerts, newest first, muted ones marked; triage them (show, ack, close, mute, unmute, mutes)');
+  alerts
+    .command('list', { isDefault: true })
+    .description('list stored alerts, newest first (the default: `saaswatch alerts`); those a mute held back are marked')
     .option('-n, --limit <n>', `how many (1 to ${num(MAX_LIST)})`, intOption(1, MAX_LIST), 50)
+    .option('--json', 'one JSON object per line (a muted one has `muted`)')
+    .addOption(new Option('--status <status>', 'only alerts in this state').choices(['open', 'acknowledged', 'closed']))
+    .option('--rule <rule>', 'only alerts of this rule (e.g. brute-force)')
+    .option('--entity <type:value>', 'only alerts on this entity; the value may be a glob (user:*@contractor.example)', entityOption)
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await triage()).listAlerts(optsOf(cmd), now);
+    });
+  alerts
+    .command('show')
+    .description('one alert in full: evidence, details, deliveries and the mute that held it back')
+    .argument('<id>', 'alert id (the last column of `saaswatch alerts`)')
+    .option('--json', 'as one JSON object, with its deliveries')
+    .action(async (id: string, _opts, cmd: Command) => {
+      process.exitCode = await (await triage()).showAlert(id, optsOf(cmd), now);
+    });
+  alerts
+    .command('ack')
+    .description('acknowledge an alert: someone is on it (recorded in the audit log)')
+    .argument('<id>', 'alert id')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (id: string, _opts, cmd: Command) => {
+      process.exitCode = await (await triage()).ackAlert(id, optsOf(cmd), now);
+    });
+  alerts
+    .command('close')
+    .description('close an alert; --false-positive also mutes its rule for its entity (30 days unless --for), so the same pattern reaches no sink')
+    .argument('<id>', 'alert id')
+    .option('--false-positive', 'it was not an attack: mute the same rule and entity')
+    .option('--for <period>', 'how long a false positive mutes the pattern (30m, 12h, 7d, 2w, or forever; default 30d)', durationOption({ forever: true }))
+    .option('--reason <text>', 'why, for the audit log (and the mute)')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (id: string, _opts, cmd: Command) => {
+      const o = optsOf<{ falsePositive?: boolean; for?: number }>(cmd);
+      if (o.for !== undefined && !o.falsePositive) cmd.error('error: alerts close: --for is how long a false positive mutes the pattern; add --false-positive, or drop --for', { exitCode: EXIT.usage });
+      process.exitCode = await (await triage()).closeAlert(id, optsOf(cmd), now);
+    });
+  alerts
+    .command('mute')
+    .description('stop delivering alerts of a rule, an entity, or a rule for an entity, for a while (still stored and listed, marked muted)')
+    .option('--rule <rule>', 'rule id to mute (e.g. brute-force)')
+    .option('--entity <type:value>', 'entity to mute; the value may be a glob (user:*@contractor.example)', entityOption)
+    .option('--for <period>', 'how long: 30m, 12h, 7d, 2w, or forever', durationOption({ forever: true }))
+    .option('--until <time>', 'until when, ISO (2026-12-31T00:00:00Z)', isoTimeOption)
+    .option('--reason <text>', 'why (required): the audit log and every alert it holds back show it')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (_opts, cmd: Command) => {
+      const t = await triage();
+      const o = optsOf<import('./alerts.js').MuteOptions>(cmd);
+      const problem = t.muteUsageProblem(o, now());
+      if (problem) cmd.error(`error: ${problem}`, { exitCode: EXIT.usage });
+      process.exitCode = await t.muteAlerts(o, now);
+    });
+  alerts
+    .command('unmute')
+    .description('remove a mute: what it held back is delivered again from now on (recorded in the audit log)')
+    .argument('<mute-id>', 'mute id (the # of `saaswatch alerts mutes`)', intOption(1, Number.MAX_SAFE_INTEGER))
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (id: number, _opts, cmd: Command) => {
+      process.exitCode = await (await triage()).unmute(id, optsOf(cmd), now);
+    });
+  alerts
+    .command('mutes')
+    .description('list the mutes in force (config and CLI), newest first')
+    .option('--all', 'also the removed and expired ones')
     .option('--json', 'one JSON object per line')
     .action(async (_opts, cmd: Command) => {
-      process.exitCode = await (await commands()).alerts(optsOf(cmd), now);
+      process.exitCode = await (await triage()).listMutes(optsOf(cmd), now);
     });
 
   program

@@ -9,7 +9,7 @@ import type { Registry } from '../registry.js';
 import { formatPath, interpolateEnv, missingVariableMessage, type MissingVariable } from './interpolate.js';
 import type { EnrichConfig } from '../enrich/index.js';
 import { deprecationsOf } from '../pipeline/polling-config.js';
-import { pluginEntry, rootSchema, type ServerConfig, type StorageConfig } from './schema.js';
+import { pluginEntry, rootSchema, type AlertingConfig, type ServerConfig, type StorageConfig } from './schema.js';
 
 export interface PluginInstance {
   type: string;
@@ -28,6 +28,8 @@ export interface Config {
   detection: readonly PluginInstance[];
   sinks: readonly PluginInstance[];
   server: ServerConfig;
+  /** Noise control: mutes. */
+  alerting: AlertingConfig;
   /** Things that work but should change (old key names), one line each, named like problems: `config check` prints them. */
   warnings: readonly string[];
 }
@@ -194,6 +196,7 @@ export function validateConfig(
     detection,
     sinks,
     server: root.server,
+    alerting: root.alerting,
     warnings: warningLines,
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configErrorMap } from '../core/index.js';
-import { storageSchema } from './schema.js';
+import { alertingSchema, storageSchema } from './schema.js';
 
 const DAY = 86_400_000;
 const DEFAULTS = { events: 90 * DAY, dead_letters: 30 * DAY, alerts: 365 * DAY, deliveries: 30 * DAY, audit_log: 365 * DAY };
@@ -30,5 +30,29 @@ describe('storage.retention', () => {
     expect(retention({ evnts: '1d' })).toEqual({
       problems: ['retention: unknown key "evnts" in storage.retention (did you mean "events"?); allowed: events, dead_letters, alerts, deliveries, audit_log'],
     });
+  });
+});
+
+describe('alerting.mutes', () => {
+  const parse = (mutes: unknown) => {
+    const r = alertingSchema.safeParse({ mutes }, { error: configErrorMap });
+    return r.success ? { ok: r.data.mutes } : { problems: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  };
+
+  it('parses the entity into type and value and the end into epoch ms', () => {
+    expect(parse([{ rule: 'brute-force', entity: 'user:*@contractor.example', until: '2026-12-31T00:00:00Z', reason: 'pen test' }, { entity: 'ip:2001:db8::1', reason: 'scanner' }])).toEqual({
+      ok: [
+        { rule: 'brute-force', entity: { type: 'user', value: '*@contractor.example' }, until: Date.parse('2026-12-31T00:00:00Z'), reason: 'pen test' },
+        { entity: { type: 'ip', value: '2001:db8::1' }, reason: 'scanner' },
+      ],
+    });
+    expect(alertingSchema.parse({})).toEqual({ mutes: [] });
+  });
+
+  it('names the field and the fix for a mute without reason, pattern, a bad entity or end', () => {
+    expect(parse([{ rule: 'x' }]).problems).toEqual(['mutes.0.reason: is required (text); add it']);
+    expect(parse([{ reason: 'all' }]).problems).toEqual(['mutes.0: expected rule, entity or both: a mute with neither would silence every alert']);
+    expect(parse([{ entity: 'alice', reason: 'r' }]).problems).toEqual(['mutes.0.entity: expected type:value such as user:alice@example.com or ip:203.0.113.7']);
+    expect(parse([{ rule: 'x', until: 'tomorrow', reason: 'r' }]).problems).toEqual(['mutes.0.until: expected an ISO time such as 2026-12-31T00:00:00Z']);
   });
 });

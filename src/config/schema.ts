@@ -75,6 +75,53 @@ export const serverSchema = z
   })
   .describe('The HTTP listener of `saaswatch run` for sources that take pushes (webhooks).');
 
+/** `type:value` (`user:alice@example.com`, `ip:203.0.113.7`); the value may be a glob. */
+const ENTITY = /^([a-z][a-z0-9_.-]*):(.+)$/;
+
+/** One mute from config: always in force (until its `until`), for every run, beside those made with `saaswatch alerts mute`. */
+export const configMuteSchema = z
+  .strictObject({
+    rule: z.string().min(1).optional().describe('Rule id to mute (e.g. brute-force, a Sigma rule id); with entity, only that rule for that entity.'),
+    entity: z
+      .string()
+      .regex(ENTITY, 'expected type:value such as user:alice@example.com or ip:203.0.113.7')
+      .optional()
+      .describe('Entity to mute as type:value (user:alice@example.com, ip:203.0.113.7); the value may be a glob: `*` any run of characters, `?` one (user:*@contractor.example), matched without regard to case.'),
+    until: z
+      .string()
+      .refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && Number.isFinite(Date.parse(v)), 'expected an ISO time such as 2026-12-31T00:00:00Z')
+      .optional()
+      .describe('When the mute ends, ISO time; absent: while it stays in the config.'),
+    reason: z.string().min(1, 'expected why it is muted (it shows beside every alert it holds back)').describe('Why: required, shown with the alerts it holds back.'),
+  })
+  .refine((m) => m.rule !== undefined || m.entity !== undefined, { message: 'expected rule, entity or both: a mute with neither would silence every alert' })
+  .transform((m) => {
+    const e = m.entity === undefined ? undefined : ENTITY.exec(m.entity);
+    return {
+      ...(m.rule === undefined ? {} : { rule: m.rule }),
+      ...(e ? { entity: { type: e[1]!, value: e[2]! } } : {}),
+      ...(m.until === undefined ? {} : { until: Date.parse(m.until) }),
+      reason: m.reason,
+    };
+  });
+
+export type ConfigMute = z.output<typeof configMuteSchema>;
+
+/**
+ * Noise control across sinks. Kept as its own object so other alerting settings (routing, grouping)
+ * join it as fields beside `mutes`.
+ */
+export const alertingSchema = z
+  .strictObject({
+    mutes: z
+      .array(configMuteSchema)
+      .default([])
+      .describe('Suppression: alerts matching a mute are stored (and listed as muted by `saaswatch alerts`) but delivered to no sink.'),
+  })
+  .describe('What reaches the sinks: suppression (mutes).');
+
+export type AlertingConfig = z.output<typeof alertingSchema>;
+
 export const rootSchema = z.strictObject({
   data_dir: z.string().default('.saaswatch').describe('Where the SQLite database, alerts.jsonl and other local state live; relative to the config file.'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Lowest level logged (pino); SAASWATCH_LOG_LEVEL overrides it.'),
@@ -90,6 +137,7 @@ export const rootSchema = z.strictObject({
     .default([{ type: 'jsonl-file', name: 'alerts-file' }])
     .describe('Where alerts are delivered; each entry has a `type` (see Sinks below) and that type\'s settings.'),
   server: serverSchema.prefault({}),
+  alerting: alertingSchema.prefault({}),
 });
 
 export type StorageConfig = z.output<typeof storageSchema>;

@@ -1,5 +1,5 @@
 /** The storage contract, as narrow ports every dialect (SQLite, PostgreSQL) fulfils; docs/contracts/store.md writes it down and test/contracts/store checks it. */
-import type { Alert, AlertStatus } from './alert.js';
+import type { Alert, AlertStatus, Entity } from './alert.js';
 import type { SecurityEvent } from './event.js';
 import type { DeadLetterInput } from './source.js';
 
@@ -207,6 +207,54 @@ export interface Audit {
   listAudit(limit?: number): Promise<AuditEntry[]>;
 }
 
+/** Where a mute came from. */
+export type MuteSource = 'cli' | 'config' | 'feedback' | 'api';
+
+/**
+ * What a mute matches: a rule, an entity, or both (at least one). The entity's value may be a glob
+ * (`*` any run of characters, `?` one, a backslash escapes the next), matched without regard to case.
+ */
+export interface MutePattern {
+  rule?: string;
+  entity?: Entity;
+}
+
+export interface MuteInput extends MutePattern {
+  /** Epoch ms the mute ends; absent: until removed. */
+  until?: number;
+  /** Why, in the analyst's words: required, it is what the audit log shows. */
+  reason: string;
+  /** Who muted. */
+  actor: string;
+  source: MuteSource;
+  /** The alert whose false-positive feedback made the mute. */
+  alertId?: string;
+}
+
+export interface Mute extends MuteInput {
+  id: number;
+  createdAt: string;
+  /** When and by whom it was removed; a removed mute is kept so stored alerts can show what held them back. */
+  removedAt?: string;
+  removedBy?: string;
+}
+
+/** Suppression: mutes keep matching alerts from being delivered (they are still stored). */
+export interface Mutes {
+  /** Stores a mute and its audit entry (`mute`: who, why, what, until) in one transaction; returns it. */
+  addMute(m: MuteInput): Promise<Mute>;
+  /**
+   * Mutes newest first. With activeAt (epoch ms): only those in force then (not removed, and without
+   * an end or ending after it). Without: every one, removed and expired ones included.
+   */
+  listMutes(q?: { activeAt?: number }): Promise<Mute[]>;
+  /**
+   * Removes a mute (kept, marked removed) with its audit entry (`unmute`: who, why) in one
+   * transaction; returns it, or undefined when there is no such mute or it was removed already.
+   */
+  removeMute(id: number, by: { actor: string; reason?: string }): Promise<Mute | undefined>;
+}
+
 /**
  * Cut-off instants (epoch ms) per table for a purge: rows older than their table's cut-off go. A
  * table without a cut-off is left alone.
@@ -256,4 +304,4 @@ export interface StoreLifecycle {
  * use (the pipeline an EventLog, the outbox an AlertOutbox, detectors a DetectorState, ...), so a
  * new consumer's needs, and a fake for its tests, stay as small as its job.
  */
-export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit, Retention {}
+export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit, Retention, Mutes {}

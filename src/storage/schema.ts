@@ -111,6 +111,24 @@ export interface AuditLogTable {
   details: string;
 }
 
+export interface MutesTable {
+  id: Generated<number>;
+  rule: string | null;
+  entity_type: string | null;
+  /** Exact value or a glob (`*`, `?`; a backslash escapes the next character). */
+  entity_value: string | null;
+  /** Epoch ms the mute ends; NULL: until removed. */
+  until: number | null;
+  reason: string;
+  actor: string;
+  created_at: number;
+  source: string;
+  /** The alert whose false-positive feedback made it, if one did. */
+  alert_id: string | null;
+  removed_at: number | null;
+  removed_by: string | null;
+}
+
 export interface Database {
   events: EventsTable;
   alerts: AlertsTable;
@@ -122,10 +140,11 @@ export interface Database {
   identities: IdentitiesTable;
   dead_letters: DeadLettersTable;
   audit_log: AuditLogTable;
+  mutes: MutesTable;
 }
 
 /** Every table the store owns, in an order safe for deletes (children before parents). */
 export const TABLES = [
   'deliveries', 'alerts', 'events', 'baselines', 'cursors', 'blocked_users', 'files', 'identities',
-  'dead_letters', 'audit_log',
+  'dead_letters', 'audit_log', 'mutes',
 ] as const satisfies ReadonlyArray<keyof Database>;

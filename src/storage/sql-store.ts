@@ -1,6 +1,6 @@
 /** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
 import { createHash, randomUUID } from 'node:crypto';
-import { Migrator, type Compilable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { Migrator, type Compilable, type Selectable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { SaaswatchError } from '../core/errors.js';
@@ -8,15 +8,15 @@ import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type {
   EventKey,
-  AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, PurgeCounts,
-  PurgeCutoffs, Store,
+  AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
+  MuteSource, PurgeCounts, PurgeCutoffs, Store,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { storableText } from './event-row.js';
 import { toStorageError } from './errors.js';
 import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
-import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable } from './schema.js';
+import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable, MutesTable } from './schema.js';
 
 /** Dead-letter payloads above this many UTF-8 bytes are cut; the original size is kept. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
@@ -120,6 +120,35 @@ function toDelivery(row: DeliveriesTable): Delivery {
     ...(row.lease_until === null ? {} : { leaseUntil: Number(row.lease_until) }),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+  };
+}
+
+function toMute(row: Selectable<MutesTable>): Mute {
+  return {
+    id: Number(row.id),
+    ...(row.rule === null ? {} : { rule: row.rule }),
+    ...(row.entity_type === null ? {} : { entity: { type: row.entity_type, value: row.entity_value ?? '*' } }),
+    ...(row.until === null ? {} : { until: Number(row.until) }),
+    reason: row.reason,
+    actor: row.actor,
+    source: row.source as MuteSource,
+    ...(row.alert_id === null ? {} : { alertId: row.alert_id }),
+    createdAt: iso(Number(row.created_at)),
+    ...(row.removed_at === null ? {} : { removedAt: iso(Number(row.removed_at)) }),
+    ...(row.removed_by === null ? {} : { removedBy: row.removed_by }),
+  };
+}
+
+/** What the audit log says of a mute: enough to know what it silenced, until when, and why. */
+function muteDetails(m: Mute): Record<string, unknown> {
+  return {
+    mute: m.id,
+    ...(m.rule === undefined ? {} : { rule: m.rule }),
+    ...(m.entity === undefined ? {} : { entity: `${m.entity.type}:${m.entity.value}` }),
+    until: m.until === undefined ? null : iso(m.until),
+    reason: m.reason,
+    source: m.source,
+    ...(m.alertId === undefined ? {} : { alert: m.alertId }),
   };
 }
 
@@ -720,6 +749,64 @@ export class SqlStore implements Store {
     return this.#guard('listAudit', async () => {
       const rows = await withLimit(this.#db.selectFrom('audit_log').selectAll().orderBy('id', 'desc'), limit).execute();
       return rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, action: r.action, details: JSON.parse(r.details) as Record<string, unknown> }));
+    });
+  }
+
+  addMute(m: MuteInput): Promise<Mute> {
+    if (m.rule === undefined && m.entity === undefined) {
+      return Promise.reject(new SaaswatchError('STORAGE', 'a mute needs a rule, an entity or both: one without would silence every alert', { details: { reason: m.reason } }));
+    }
+    return this.#write('addMute', async (tx) => {
+      const now = this.#now();
+      const row = await tx
+        .insertInto('mutes')
+        .values({
+          rule: m.rule ?? null,
+          entity_type: m.entity?.type ?? null,
+          entity_value: m.entity?.value ?? null,
+          until: m.until ?? null,
+          reason: storableText(m.reason),
+          actor: storableText(m.actor),
+          created_at: now,
+          source: m.source,
+          alert_id: m.alertId ?? null,
+          removed_at: null,
+          removed_by: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const mute = toMute(row);
+      await tx.insertInto('audit_log').values({ at: now, actor: mute.actor, action: 'mute', details: JSON.stringify(muteDetails(mute)) }).execute();
+      return mute;
+    });
+  }
+
+  listMutes(q: { activeAt?: number } = {}): Promise<Mute[]> {
+    return this.#guard('listMutes', async () => {
+      let qb = this.#db.selectFrom('mutes').selectAll();
+      const at = q.activeAt;
+      if (at !== undefined) qb = qb.where('removed_at', 'is', null).where((eb) => eb.or([eb('until', 'is', null), eb('until', '>', at)]));
+      const rows = await qb.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+      return rows.map(toMute);
+    });
+  }
+
+  removeMute(id: number, by: { actor: string; reason?: string }): Promise<Mute | undefined> {
+    return this.#write('removeMute', async (tx) => {
+      const now = this.#now();
+      const row = await tx
+        .updateTable('mutes')
+        .set({ removed_at: now, removed_by: storableText(by.actor) })
+        .where('id', '=', id)
+        .where('removed_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const mute = toMute(row);
+      // The remover's reason (or none) is the entry's; the mute's own is kept beside it.
+      const details = { ...muteDetails(mute), reason: by.reason ?? null, muteReason: mute.reason };
+      await tx.insertInto('audit_log').values({ at: now, actor: storableText(by.actor), action: 'unmute', details: JSON.stringify(details) }).execute();
+      return mute;
     });
   }
 }

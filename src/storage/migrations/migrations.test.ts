@@ -88,6 +88,11 @@ describe('migrations', () => {
       // The purge of finished deliveries reads that index, not the table.
       const plan = raw.prepare("explain query plan delete from deliveries where status in ('delivered', 'failed') and updated_at < 5").all() as Array<{ detail: string }>;
       expect(plan.map((p) => p.detail).join(' | ')).toContain('deliveries_status_updated');
+      // 008: mutes, refusing one that matches nothing in particular.
+      expect(raw.prepare("select sql from sqlite_master where name = 'mutes'").pluck().get()).toMatch(/constraint "?mutes_pattern_check"? check \(rule is not null or entity_type is not null\)/);
+      expect(raw.prepare("select name from pragma_table_info('mutes') order by cid").pluck().all()).toEqual([
+        'id', 'rule', 'entity_type', 'entity_value', 'until', 'reason', 'actor', 'created_at', 'source', 'alert_id', 'removed_at', 'removed_by',
+      ]);
     } finally {
       raw.close();
     }

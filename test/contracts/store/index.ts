@@ -7,6 +7,7 @@ import { eventLogClauses } from './event-log.js';
 import { identitiesClauses } from './identities.js';
 import { inventoryClauses } from './inventory.js';
 import { lifecycleClauses } from './lifecycle.js';
+import { mutesClauses } from './mutes.js';
 import { retentionClauses } from './retention.js';
 import type { Clause } from './suite.js';
 
@@ -20,7 +21,8 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...blocksClauses,
   ...auditClauses,
   ...retentionClauses,
+  ...mutesClauses,
 ];
 
-export { alertOutboxClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, retentionClauses };
+export { alertOutboxClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
 export * from './suite.js';

@@ -12,7 +12,7 @@ export interface StoreHarness {
   teardown(): Promise<void>;
 }
 
-export type PortName = 'StoreLifecycle' | 'EventLog' | 'AlertOutbox' | 'DetectorState' | 'Inventory' | 'Identities' | 'Blocks' | 'Audit' | 'Retention';
+export type PortName = 'StoreLifecycle' | 'EventLog' | 'AlertOutbox' | 'DetectorState' | 'Inventory' | 'Identities' | 'Blocks' | 'Audit' | 'Retention' | 'Mutes';
 
 export interface ClauseContext {
   /** The store under test, opened once per run and emptied before each clause. */
