@@ -7,6 +7,7 @@ import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
 import { loginForestPlugin } from './detection/login-forest/plugin.js';
 import { noveltyPlugin } from './detection/novelty/plugin.js';
 import { sigmaPlugin } from './detection/sigma/plugin.js';
+import { emailSinkPlugin } from './sinks/email/sink.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
 import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
@@ -28,7 +29,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 export const registry: Registry = {
   sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin]),
   detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin]),
-  sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin]),
+  sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, emailSinkPlugin]),
 };
 
 type Kind = 'source' | 'detector' | 'sink';
