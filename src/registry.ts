@@ -13,6 +13,7 @@ import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
 import { googleWorkspacePlugin } from './sources/google-workspace/source.js';
 import { httpJsonPlugin } from './sources/http-json/source.js';
+import { imapPlugin } from './sources/imap/source.js';
 import { jsonLogsPlugin } from './sources/json-logs/source.js';
 import { microsoftGraphPlugin } from './sources/microsoft-graph/source.js';
 
@@ -27,7 +28,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 }
 
 export const registry: Registry = {
-  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin]),
+  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin, imapPlugin]),
   detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, emailSinkPlugin]),
 };
