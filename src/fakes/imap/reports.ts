@@ -59,7 +59,7 @@ export function reportMessage(r: Report): Promise<Buffer> {
     messageId: r.messageId,
     date: r.date,
     text: r.text ?? 'I think this message is phishing.',
-    attachments: r.original ? [{ filename: 'suspicious.eml', content: r.original, contentType: 'message/rfc822' }] : [],
+    attachments: r.original ? [{ filename: 'suspicious.eml', content: r.original, contentType: 'message/rfc822', contentDisposition: 'attachment' }] : [],
   })
     .compile()
     .build();
