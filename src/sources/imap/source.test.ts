@@ -135,6 +135,17 @@ run('imap source against a real dovecot', () => {
     expect(quiet.lines.filter((l) => l.level >= 40)).toEqual([]);
   }, 60_000);
 
+  it('a mailbox that does not exist is a config error naming the field', async () => {
+    const src = new ImapSource('reported', config({ mailbox: 'No-Such-Folder' }), { now: () => NOW });
+    const err = await (async () => {
+      for await (const _ of src.batches({ cursor: undefined, signal: AbortSignal.timeout(20_000) })) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SaaswatchError);
+    expect((err as SaaswatchError).code).toBe('CONFIG_INVALID');
+    expect((err as SaaswatchError).message).toContain('sources.reported.mailbox');
+  });
+
+  // After the refused login: dovecot delays further logins from an address that just failed one.
   it('a refused login ends the source, not retryable, naming the fix and never the password', async () => {
     const wrong = 'imap-wrong-pw-5521aa';
     const { logger, lines } = logged();
@@ -152,15 +163,5 @@ run('imap source against a real dovecot', () => {
     const text = [JSON.stringify(err), (err as Error).stack, ...lines.map((l) => JSON.stringify(l))].join('\n');
     expect(text).not.toContain(wrong);
     expect(text).not.toContain(Buffer.from(wrong).toString('base64').slice(0, 12));
-  });
-
-  it('a mailbox that does not exist is a config error naming the field', async () => {
-    const src = new ImapSource('reported', config({ mailbox: 'No-Such-Folder' }), { now: () => NOW });
-    const err = await (async () => {
-      for await (const _ of src.batches({ cursor: undefined, signal: AbortSignal.timeout(20_000) })) void _;
-    })().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SaaswatchError);
-    expect((err as SaaswatchError).code).toBe('CONFIG_INVALID');
-    expect((err as SaaswatchError).message).toContain('sources.reported.mailbox');
   });
 });
