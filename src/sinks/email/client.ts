@@ -4,7 +4,6 @@
  * SMTP replies and socket failures into classified SaaswatchErrors without the credentials.
  */
 import { isIP } from 'node:net';
-import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
 import { errors, SaaswatchError, type Redactor } from '../../core/index.js';
 import type { NetGuard } from '../ssrf.js';
@@ -64,6 +63,8 @@ export class SmtpClient {
       const name = config.host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
       // The socket goes to the address the guard checked; TLS still verifies the configured name.
       const servername = isIP(name) ? undefined : name;
+      // Loaded on first use: nodemailer costs a noticeable part of start-up for every command that loads the registry.
+      const { default: nodemailer } = await import('nodemailer');
       const transport = nodemailer.createTransport({
         host: address,
         port: config.port,

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
+import type { AddressObject, Attachment, ParsedMail } from 'mailparser';
 import type { ErrorCode, SecurityEvent } from '../../core/index.js';
 import { eventId } from '../../core/index.js';
 
@@ -129,6 +129,8 @@ export interface ReportRecord {
  * only when mailparser does; what cannot be used becomes a failed NormalizeResult later.
  */
 export async function parseReport(raw: Buffer): Promise<{ report: ParsedMail; original?: ParsedMail; originalPart?: Attachment }> {
+  // Loaded on first use, as imapflow is: both weigh on the start-up of every command that loads the registry.
+  const { simpleParser } = await import('mailparser');
   const report = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
   const originalPart = report.attachments.find((a) => a.contentType === 'message/rfc822');
   if (!originalPart) return { report };

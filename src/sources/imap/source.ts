@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import type { Logger } from 'pino';
 import { errors, Redactor, SaaswatchError, type DeadLetterInput, type PluginDeps, type SecurityEvent, type SourcePlugin } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
@@ -147,8 +147,9 @@ function connectOptions(config: ImapConfig, ca: string | undefined): ImapFlowOpt
 async function* pollMailbox(state: ImapCursor, ctx: PollContext, d: PollDeps): AsyncGenerator<PolledBatch<ImapCursor>> {
   const { config } = d;
   const startedAt = ctx.now();
+  const { ImapFlow: Client } = await import('imapflow');
   const client = await ctx.retry('connect', async () => {
-    const c = new ImapFlow(connectOptions(config, d.ca));
+    const c = new Client(connectOptions(config, d.ca));
     // A dropped connection is reported through the command that fails; the event must not crash the process.
     c.on('error', () => undefined);
     try {
