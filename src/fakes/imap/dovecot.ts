@@ -35,6 +35,8 @@ export interface Dovecot {
   users: Record<string, string>;
   /** Puts a message into a user's mailbox (created if missing), as a mail delivery would; returns its UID. */
   append(user: string, mailbox: string, raw: string | Buffer, opts?: { date?: Date }): Promise<number | undefined>;
+  /** Puts several messages in, in order, over one connection. */
+  appendMany(user: string, mailbox: string, messages: Array<{ raw: string | Buffer; date?: Date }>): Promise<void>;
   /** Deletes and recreates a mailbox: it comes back empty under a new UIDVALIDITY. */
   recreate(user: string, mailbox: string): Promise<void>;
   /** The UIDVALIDITY of a mailbox. */
@@ -80,7 +82,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
   const users = opts.users ?? { reports: 'reports-password' };
   const dir = mkdtempSync(join(tmpdir(), 'saaswatch-dovecot-'));
   const tls = makeTestTls();
-  const [port, tlsPort] = [await freePort(), await freePort()];
+  let [port, tlsPort] = [await freePort(), await freePort()];
 
   // dovecot refuses to run its login processes as root, and mail processes as uid 0: as root it
   // uses the accounts its package made; as anyone else, that user for everything.
@@ -102,7 +104,8 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
   writeFileSync(join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}::::::\n`).join(''), { mode: 0o640 });
   if (root) chownSync(join(dir, 'users'), 0, mailOwner.gid);
   const log = join(dir, 'dovecot.log');
-  writeFileSync(
+  const writeConfig = () =>
+    writeFileSync(
     join(dir, 'dovecot.conf'),
     `# Generated for one test run; nothing here is read from /etc/dovecot.
 base_dir = ${dir}/run
@@ -148,6 +151,7 @@ service anvil {
 }
 `,
   );
+  writeConfig();
 
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
@@ -203,11 +207,20 @@ service anvil {
     if (!list.some((m) => m.path === mailbox)) await c.mailboxCreate(mailbox);
   };
 
-  try {
-    await start();
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      // Another process took a port between our probe and dovecot's bind: new ports, once or twice.
+      if (attempt < 3 && /Address already in use/.test((err as Error).message)) {
+        [port, tlsPort] = [await freePort(), await freePort()];
+        writeConfig();
+        continue;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
   return {
     host: '127.0.0.1',
@@ -220,6 +233,11 @@ service anvil {
         await ensure(c, mailbox);
         const res = await c.append(mailbox, raw, [], o.date);
         return res && typeof res === 'object' && 'uid' in res && typeof res.uid === 'number' ? res.uid : undefined;
+      }),
+    appendMany: (user, mailbox, messages) =>
+      session(user, async (c) => {
+        await ensure(c, mailbox);
+        for (const m of messages) await c.append(mailbox, m.raw, [], m.date);
       }),
     recreate: (user, mailbox) =>
       session(user, async (c) => {
