@@ -38,13 +38,15 @@ export interface ReceivedMail {
 export type SmtpStage = 'connect' | 'auth' | 'mail' | 'rcpt' | 'data';
 
 export interface SmtpRefusal {
-  /** 421 (service not available: later), 451/452 (temporary), 550/554 (permanent), 535 (bad credentials). */
+  /** 421 (service not available: later), 451/452 (temporary), 550/554 (permanent), 535 (bad credentials); ignored with `hang`. */
   code: number;
   /** Default: auth for 535, rcpt for 55x, mail for the rest. */
   at?: SmtpStage;
   message?: string;
   /** Quote what the client sent at that stage back in the reply (the AUTH credentials at `auth`), as some servers do. */
   echo?: boolean;
+  /** Never answer at that stage (a server that stalls): the client's timeout must end it. */
+  hang?: boolean;
 }
 
 export interface SmtpFake {
@@ -88,10 +90,11 @@ export async function startSmtpFake(opts: SmtpFakeOptions = {}): Promise<SmtpFak
   const pending: SmtpRefusal[] = [];
 
   /** The pending refusal for `stage`, taken, as an error smtp-server sends with its code. */
-  const refuse = (stage: SmtpStage, echo: () => string): Error | undefined => {
+  const refuse = (stage: SmtpStage, echo: () => string): Error | 'hang' | undefined => {
     const r = pending[0];
     if (!r || stageOf(r) !== stage) return undefined;
     pending.shift();
+    if (r.hang) return 'hang';
     refusals.push({ code: r.code, at: stage });
     const text = `${r.message ?? DEFAULT_MESSAGES[r.code] ?? 'refused'}${r.echo ? ` (you sent: ${echo()})` : ''}`;
     return Object.assign(new Error(text), { responseCode: r.code });
@@ -113,10 +116,12 @@ export async function startSmtpFake(opts: SmtpFakeOptions = {}): Promise<SmtpFak
     logger: false,
     closeTimeout: 200,
     onConnect(session, callback) {
-      callback(refuse('connect', () => session.remoteAddress) ?? null);
+      const refused = refuse('connect', () => session.remoteAddress);
+      if (refused !== 'hang') callback(refused ?? null);
     },
     onAuth(auth, session, callback) {
       const refused = refuse('auth', () => `${auth.method} ${auth.username ?? ''} ${auth.password ?? ''}`);
+      if (refused === 'hang') return;
       const ok = !refused && auth.username === username && auth.password === password;
       auths.push({ method: auth.method, username: auth.username ?? '', ok });
       if (refused) return callback(refused);
@@ -125,10 +130,12 @@ export async function startSmtpFake(opts: SmtpFakeOptions = {}): Promise<SmtpFak
     },
     onMailFrom(address, session, callback) {
       if (!authed(session)) return callback(Object.assign(new Error('5.7.0 Authentication required'), { responseCode: 530 }));
-      callback(refuse('mail', () => address.address) ?? null);
+      const refused = refuse('mail', () => address.address);
+      if (refused !== 'hang') callback(refused ?? null);
     },
     onRcptTo(address, _session, callback) {
-      callback(refuse('rcpt', () => address.address) ?? null);
+      const refused = refuse('rcpt', () => address.address);
+      if (refused !== 'hang') callback(refused ?? null);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -136,6 +143,7 @@ export async function startSmtpFake(opts: SmtpFakeOptions = {}): Promise<SmtpFak
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         const refused = refuse('data', () => raw.subarray(0, 200).toString('utf8'));
+        if (refused === 'hang') return;
         if (refused) return callback(refused);
         simpleParser(raw, { skipImageLinks: true }).then(
           (parsed) => {
@@ -170,6 +178,11 @@ export async function startSmtpFake(opts: SmtpFakeOptions = {}): Promise<SmtpFak
     failNext(n, refusal) {
       for (let i = 0; i < n; i++) pending.push(refusal);
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Sessions left hanging on purpose would hold close() for its whole closeTimeout.
+        for (const c of (server as unknown as { connections?: Set<{ close?: () => void }> }).connections ?? []) c.close?.();
+        server.close(() => resolve());
+      }),
   };
 }

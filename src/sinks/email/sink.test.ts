@@ -257,6 +257,26 @@ describe('email sink failures', () => {
     expect(f.auths).toHaveLength(0);
   });
 
+  it('a server that stalls ends at the timeout as retryable TIMEOUT, and a stop aborts at once', async () => {
+    const f = await fake();
+    f.failNext(1, { code: 0, at: 'data', hang: true });
+    const started = performance.now();
+    const err = await failure(new EmailSink('mail', configFor(f, { timeout: '500ms' })).deliver(sampleAlert(), ctx('dlv-stall')));
+    expect(err.code).toBe('TIMEOUT');
+    expect(err.retryable).toBe(true);
+    expect(performance.now() - started).toBeLessThan(3_000);
+
+    f.failNext(1, { code: 0, at: 'data', hang: true });
+    const stop = new AbortController();
+    const delivering = failure(new EmailSink('mail', configFor(f)).deliver(sampleAlert(), { ...ctx('dlv-stop'), signal: stop.signal }));
+    setTimeout(() => stop.abort(), 200);
+    const stopped = performance.now();
+    const aborted = await delivering;
+    expect(aborted.retryable).toBe(true);
+    expect(performance.now() - stopped).toBeLessThan(1_000);
+    expect(f.messages).toHaveLength(0);
+  });
+
   it('a server that is gone is retryable NETWORK', async () => {
     const f = await fake();
     const cfg = configFor(f);
