@@ -58,55 +58,74 @@ export class SmtpClient {
   async send(message: SendMailOptions, signal: AbortSignal): Promise<SentInfo> {
     const { config, opts } = this;
     try {
-      const [address] = await checkedAddresses(opts.guard, config.host);
-      if (address === undefined) throw errors.network({ target: opts.target, problem: 'ENOTFOUND (no address)' });
-      const name = config.host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-      // The socket goes to the address the guard checked; TLS still verifies the configured name.
-      const servername = isIP(name) ? undefined : name;
-      // Loaded on first use: nodemailer costs a noticeable part of start-up for every command that loads the registry.
-      const { default: nodemailer } = await import('nodemailer');
-      const transport = nodemailer.createTransport({
-        host: address,
-        port: config.port,
-        secure: config.tls,
-        requireTLS: config.starttls,
-        ignoreTLS: !config.tls && !config.starttls,
-        ...(servername ? { servername } : {}),
-        tls: {
-          rejectUnauthorized: config.reject_unauthorized,
-          minVersion: 'TLSv1.2',
-          ...(servername ? { servername } : {}),
-          ...(opts.ca ? { ca: opts.ca } : {}),
-        },
-        ...(config.username && config.password ? { auth: { user: config.username, pass: config.password.reveal() } } : {}),
-        connectionTimeout: opts.timeoutMs,
-        greetingTimeout: opts.timeoutMs,
-        socketTimeout: opts.timeoutMs,
-        dnsTimeout: opts.timeoutMs,
-        // nodemailer's own logging would print the SMTP dialogue, AUTH included.
-        logger: false,
-        debug: false,
-        // The message is built from alerts: nothing in it may make nodemailer read a file or fetch a URL.
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      });
-      try {
-        const sending = transport.sendMail(message);
-        const aborted = new Promise<never>((_, reject) => {
-          const onAbort = () => reject(Object.assign(new Error('delivery aborted'), { name: 'AbortError' }));
-          if (signal.aborted) onAbort();
-          else signal.addEventListener('abort', onAbort, { once: true });
-          void sending.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
-        });
-        const info = await Promise.race([sending, aborted]);
-        return { messageId: info.messageId, response: String(info.response ?? ''), accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String) };
-      } finally {
-        transport.close();
+      const addresses = await checkedAddresses(opts.guard, config.host);
+      if (addresses.length === 0) throw errors.network({ target: opts.target, problem: 'ENOTFOUND (no address)' });
+      // Each checked address in turn while the connection itself is refused (a name with an IPv6
+      // address the server does not listen on); once a server has answered, its answer stands.
+      for (let i = 0; ; i++) {
+        try {
+          return await this.#sendTo(addresses[i]!, message, signal);
+        } catch (err) {
+          if (i + 1 >= addresses.length || signal.aborted || !unreachable(err)) throw err;
+        }
       }
     } catch (err) {
       throw opts.redactor.error(classifySmtpError(err, { target: opts.target, where: opts.where, redactor: opts.redactor, timeoutMs: opts.timeoutMs }));
     }
   }
+
+  async #sendTo(address: string, message: SendMailOptions, signal: AbortSignal): Promise<SentInfo> {
+    const { config, opts } = this;
+    const name = config.host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    // The socket goes to the address the guard checked; TLS still verifies the configured name.
+    const servername = isIP(name) ? undefined : name;
+    // Loaded on first use: nodemailer costs a noticeable part of start-up for every command that loads the registry.
+    const { default: nodemailer } = await import('nodemailer');
+    const transport = nodemailer.createTransport({
+      host: address,
+      port: config.port,
+      secure: config.tls,
+      requireTLS: config.starttls,
+      ignoreTLS: !config.tls && !config.starttls,
+      ...(servername ? { servername } : {}),
+      tls: {
+        rejectUnauthorized: config.reject_unauthorized,
+        minVersion: 'TLSv1.2',
+        ...(servername ? { servername } : {}),
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      },
+      ...(config.username && config.password ? { auth: { user: config.username, pass: config.password.reveal() } } : {}),
+      connectionTimeout: opts.timeoutMs,
+      greetingTimeout: opts.timeoutMs,
+      socketTimeout: opts.timeoutMs,
+      dnsTimeout: opts.timeoutMs,
+      // nodemailer's own logging would print the SMTP dialogue, AUTH included.
+      logger: false,
+      debug: false,
+      // The message is built from alerts: nothing in it may make nodemailer read a file or fetch a URL.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+    try {
+      const sending = transport.sendMail(message);
+      const aborted = new Promise<never>((_, reject) => {
+        const onAbort = () => reject(Object.assign(new Error('delivery aborted'), { name: 'AbortError' }));
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+        void sending.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
+      });
+      const info = await Promise.race([sending, aborted]);
+      return { messageId: info.messageId, response: String(info.response ?? ''), accepted: (info.accepted ?? []).map(String), rejected: (info.rejected ?? []).map(String) };
+    } finally {
+      transport.close();
+    }
+  }
+}
+
+/** The connection was refused or had no route: nothing reached a server, another address may do. */
+function unreachable(err: unknown): boolean {
+  const e = err as { code?: string; originalCode?: string; responseCode?: number };
+  return e.responseCode === undefined && ['ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL'].includes(e.originalCode ?? e.code ?? '');
 }
 
 interface NodemailerError extends Error {

@@ -101,6 +101,18 @@ describe('email sink against a real SMTP server', () => {
     expect(f.messages[0]!.secure).toBe(true);
   });
 
+  it('connects to the address the guard checked and verifies TLS against the configured name', async () => {
+    const f = await fake();
+    await new EmailSink('mail', configFor(f, {}, { host: 'localhost' })).deliver(sampleAlert(), ctx('dlv-name'));
+    expect(f.messages).toHaveLength(1);
+    // A certificate for 127.0.0.1 alone does not do for the name localhost, although the socket goes to 127.0.0.1.
+    const ipOnly = await fake({ tls: makeTestTls(['127.0.0.1']) });
+    const err = await failure(new EmailSink('mail', configFor(ipOnly, {}, { host: 'localhost' })).deliver(sampleAlert(), ctx('dlv-name2')));
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/altnames|localhost/);
+    expect(ipOnly.auths).toHaveLength(0);
+  });
+
   it('tells the facts in text and HTML: who, where, window, observed vs expected, evidence, group, dashboard link', async () => {
     const f = await fake();
     const alert = sampleAlert({ details: { 'source.geo.country_iso_code': 'NG' }, tags: ['attack.t1110'] });
