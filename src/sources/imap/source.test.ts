@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SaaswatchError, type SourceBatch, type Store } from '../../core/index.js';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../../fakes/imap/dovecot.js';
+import { makeTestTls } from '../../fakes/smtp/cert.js';
 import { reportMessage, suspiciousMessage } from '../../fakes/imap/reports.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { closeMemoryStores, memoryStore } from '../../storage/testing.js';
@@ -135,6 +136,22 @@ run('imap source against a real dovecot', () => {
     expect(quiet.lines.filter((l) => l.level >= 40)).toEqual([]);
   }, 60_000);
 
+  it('reads over implicit TLS too, and refuses a server whose certificate is from another CA', async () => {
+    const store = await memoryStore();
+    const tls = new ImapSource('tls', config({ port: dovecot.tlsPort, tls: true, mailbox: 'INBOX' }), { once: true, now: () => NOW });
+    const stats = await new Pipeline({ store, detectors: [], sinkNames: [], logger: pino({ level: 'silent' }) }).ingest(tls);
+    expect(stats.batches).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse((await store.getCursor('tls'))!)).toMatchObject({ v: 1, lastUid: 0 });
+
+    const other = new ImapSource('tls', config({ port: dovecot.tlsPort, tls: true, ca: makeTestTls().ca }), { once: true, now: () => NOW });
+    const err = await (async () => {
+      for await (const _ of other.batches({ cursor: undefined, signal: AbortSignal.timeout(20_000) })) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SaaswatchError);
+    expect((err as SaaswatchError).code).toBe('NETWORK');
+    expect((err as SaaswatchError).message).toContain('sources.tls.ca');
+  });
+
   it('a mailbox that does not exist is a config error naming the field', async () => {
     const src = new ImapSource('reported', config({ mailbox: 'No-Such-Folder' }), { now: () => NOW });
     const err = await (async () => {
@@ -163,5 +180,20 @@ run('imap source against a real dovecot', () => {
     const text = [JSON.stringify(err), (err as Error).stack, ...lines.map((l) => JSON.stringify(l))].join('\n');
     expect(text).not.toContain(wrong);
     expect(text).not.toContain(Buffer.from(wrong).toString('base64').slice(0, 12));
+  });
+});
+
+describe('imap source config', () => {
+  const base = { host: 'imap.example.com', username: 'reports@example.com', password: 'x-secret' };
+  it('defaults to implicit TLS on 993, STARTTLS on 143, INBOX', () => {
+    expect(imapConfigSchema.parse(base)).toMatchObject({ port: 993, tls: true, mailbox: 'INBOX', reject_unauthorized: true, page_size: 50 });
+    expect(imapConfigSchema.parse({ ...base, tls: false })).toMatchObject({ port: 143, tls: false });
+  });
+  it('names an unknown key and a bad host', () => {
+    const r = imapConfigSchema.safeParse({ ...base, host: 'imap.example.com/inbox', folder: 'x' });
+    expect(r.success).toBe(false);
+    const text = JSON.stringify(r.error!.issues);
+    expect(text).toContain('folder');
+    expect(text).toContain('expected a host name');
   });
 });
