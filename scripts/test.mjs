@@ -1,6 +1,6 @@
 // Runs the type check and the whole vitest suite, then prints one closing "N passed, N failed" line.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const results = 'test-results.json';
@@ -13,6 +13,29 @@ if (!process.env.SAASWATCH_TEST_PG_URL) {
   const line = (pg.stdout ?? '').split('\n').find((l) => l.startsWith('SAASWATCH_TEST_PG_URL='));
   if (pg.status === 0 && line) process.env.SAASWATCH_TEST_PG_URL = line.slice('SAASWATCH_TEST_PG_URL='.length).trim();
   else console.error('PostgreSQL could not be started; its contract tests will ' + (process.env.CI === 'true' ? 'fail' : 'be skipped'));
+}
+
+// Debian's dovecot for the imap source's tests, which start their own server (a generated config in a
+// temporary folder): installed, as root, when missing. The package's system service is kept from
+// starting during the install (policy-rc.d) and is never used. In CI a missing dovecot fails those
+// tests, never skips them.
+if (!existsSync(process.env.SAASWATCH_DOVECOT ?? '/usr/sbin/dovecot') && process.getuid?.() === 0) {
+  const install = spawnSync(
+    'bash',
+    [
+      '-c',
+      [
+        'P=/usr/sbin/policy-rc.d; mine=0',
+        'if [ ! -e "$P" ]; then printf "#!/bin/sh\\nexit 101\\n" > "$P" && chmod +x "$P" && mine=1; fi',
+        'export DEBIAN_FRONTEND=noninteractive',
+        '{ apt-get update -qq && apt-get install -y -qq dovecot-imapd; } >&2; rc=$?',
+        'if [ "$mine" = 1 ]; then rm -f "$P"; fi',
+        'exit $rc',
+      ].join('\n'),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (install.status !== 0) console.error('dovecot-imapd could not be installed; the imap tests will ' + (process.env.CI === 'true' ? 'fail' : 'be skipped'));
 }
 
 const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });

@@ -9,6 +9,7 @@ import { noveltyPlugin } from './detection/novelty/plugin.js';
 import { reportedMailPlugin } from './detection/reported-mail/plugin.js';
 import { sigmaPlugin } from './detection/sigma/plugin.js';
 import { archerSinkPlugin } from './sinks/archer/sink.js';
+import { emailSinkPlugin } from './sinks/email/sink.js';
 import { jiraSinkPlugin } from './sinks/jira/sink.js';
 import { jsonlFileSinkPlugin } from './sinks/jsonl-file/sink.js';
 import { slackSinkPlugin } from './sinks/slack/sink.js';
@@ -16,6 +17,7 @@ import { webhookSinkPlugin } from './sinks/webhook/sink.js';
 import { dropboxPlugin } from './sources/dropbox/source.js';
 import { googleWorkspacePlugin } from './sources/google-workspace/source.js';
 import { httpJsonPlugin } from './sources/http-json/source.js';
+import { imapPlugin } from './sources/imap/source.js';
 import { jsonLogsPlugin } from './sources/json-logs/source.js';
 import { microsoftGraphPlugin } from './sources/microsoft-graph/source.js';
 
@@ -30,9 +32,9 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 }
 
 export const registry: Registry = {
-  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin]),
+  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin, imapPlugin]),
   detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin, reportedMailPlugin]),
-  sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, slackSinkPlugin, jiraSinkPlugin, archerSinkPlugin]),
+  sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, slackSinkPlugin, jiraSinkPlugin, archerSinkPlugin, emailSinkPlugin]),
 };
 
 type Kind = 'source' | 'detector' | 'sink';
