@@ -40,7 +40,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function benchSink(type: string, harness: SinkContractHarness): Promise<void> {
-  const target = await harness.start('bench-credential-0123456789');
+  const target = await harness.start('bench-credential-0123456789', { unthrottled: true });
   const plugin = registry.sinks.get(type)!;
   const store = await openStore({ dialect: 'sqlite', path: ':memory:', logger: silentLogger });
   try {

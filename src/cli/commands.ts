@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createApp, openConfiguredStore, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
-import { runDemo } from '../demo/demo.js';
+import { runDemo, type DemoDeliveries } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
 import { Muter } from '../pipeline/mutes.js';
@@ -196,7 +196,7 @@ export async function ingest(file: string, opts: { config?: string; source?: str
 export async function demo(opts: { dataDir: string; users: number; days: number; seed: number; end?: string }, now: Clock): Promise<number> {
   const end = opts.end === undefined ? undefined : new Date(opts.end);
   if (end && !Number.isFinite(end.getTime())) throw errors.configInvalid({ path: '--end', problem: `expected an ISO time such as 2026-03-02T09:00:00Z, got "${opts.end}"` });
-  const { stats, truth, app } = await runDemo({
+  const { stats, truth, app, delivered } = await runDemo({
     dataDir: resolve(opts.dataDir),
     users: opts.users,
     days: opts.days,
@@ -209,11 +209,30 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
     out('injected attacks:');
     for (const t of truth) out(`  ${t.kind.padEnd(20)} ${t.actor}${t.ip ? ` from ${t.ip}` : ''} (${t.sources.join(', ')})`);
     const code = await report(app, 'demo', stats);
+    await reportDemoDeliveries(app, delivered, resolve(opts.dataDir));
     out(`events and alerts are in ${app.config.storage.type === 'sqlite' ? app.config.storage.path : 'the database'}; alerts also in ${join(resolve(opts.dataDir), 'demo-alerts.jsonl')}`);
     return code;
   } finally {
     await app.close();
   }
+}
+
+/** Where each demo alert went, by sink, then what each fake destination holds. */
+async function reportDemoDeliveries(app: App, d: DemoDeliveries, dataDir: string): Promise<void> {
+  const bySink = new Map<string, string[]>();
+  for (const del of await app.store.listDeliveries({ limit: 100_000 })) {
+    const list = bySink.get(del.alertId) ?? [];
+    list.push(`${del.sink}${del.kind === 'update' ? ' (update)' : ''}${del.status === 'delivered' ? '' : ` ${del.status}`}`);
+    bySink.set(del.alertId, list);
+  }
+  out('where the alerts went:');
+  for (const a of await app.store.listAlerts({ limit: 1_000 })) {
+    out(`  ${safeText(a.title)} → ${[...new Set(bySink.get(a.id) ?? ['nowhere (no route took it, or muted)'])].join(', ')}`);
+  }
+  out(`  slack (fake): ${num(d.slack.messages)} messages, ${num(d.slack.threadReplies)} thread replies, ${num(d.slack.charts.length)} chart PNGs in ${join(dataDir, 'demo-slack')}`);
+  out(`  jira (fake): ${num(d.jira.issues.length)} issues (${d.jira.issues.map((i) => i.key).join(', ') || 'none'}), ${num(d.jira.comments)} comments`);
+  out(`  archer (fake): ${num(d.archer.incidents.length)} incidents from reported mail`);
+  out(`  email (fake SMTP): ${num(d.email.messages.length)} messages`);
 }
 
 export async function deadLetters(opts: { config?: string; limit: number }, now: Clock): Promise<number> {

@@ -5,7 +5,11 @@ import { validateConfig } from '../config/load.js';
 import { clockFrom, systemClock, type Clock } from '../core/index.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
 import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.js';
+import { startArcherFake } from '../fakes/archer/server.js';
+import { startJiraFake } from '../fakes/jira/server.js';
 import { startFakeGraph } from '../fakes/microsoft-graph/server.js';
+import { FAKE_SLACK_CHANNEL, startSlackFake } from '../fakes/slack/server.js';
+import { startSmtpFake } from '../fakes/smtp/server.js';
 import { generateScenario, type Scenario } from '../fakes/scenario/index.js';
 import type { EnrichOptions } from '../enrich/index.js';
 import type { Logger } from '../log.js';
@@ -59,8 +63,18 @@ export function scenarioEnrichOverrides(scenario: Scenario): NonNullable<EnrichO
   };
 }
 
+/** Where the demo's alerts went: the destinations' own records, read back from the fakes. */
+export interface DemoDeliveries {
+  slack: { messages: number; threadReplies: number; charts: string[] };
+  jira: { issues: Array<{ key: string; summary: string }>; comments: number };
+  archer: { incidents: Array<{ id: number; title: string }> };
+  email: { messages: Array<{ to: string[]; subject: string }> };
+}
+
 export interface DemoResult {
   stats: IngestStats;
+  /** What each destination received. */
+  delivered: DemoDeliveries;
   truth: ReturnType<typeof generateScenario>['truth'];
   app: App;
 }
@@ -71,6 +85,11 @@ const DROPBOX_TOKEN = 'demo-dropbox-team-token';
 const DROPBOX_APP_SECRET = 'demo-dropbox-app-secret';
 const GRAPH_CLIENT_ID = '5d2c6a41-7f3e-4b8a-9c61-0e4f2b7d9a13';
 const GRAPH_CLIENT_SECRET = 'demo-graph-client-secret';
+const SLACK_TOKEN = 'xoxb-demo-saaswatch';
+const JIRA_EMAIL = 'soc@demo.example';
+const JIRA_TOKEN = 'demo-jira-api-token';
+const ARCHER_PASSWORD = 'demo-archer-password';
+const SMTP_PASSWORD = 'demo-smtp-password';
 
 /**
  * Starts the fakes with a generated organisation, runs every source until the backfill is idle,
@@ -107,7 +126,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     signIns: m365.signIns,
     mailbox: { address: m365.mailbox.address, folder: m365.mailbox.folder, messages: m365.reportedMessages },
   });
-  const fakes = [google, dropbox, graph];
+  // Where alerts go: the same fakes the sink tests use, so a newcomer sees each message, ticket and
+  // incident the demo made. Slack's pace is off: the demo's burst would otherwise wait out its 1 msg/s.
+  const slack = await startSlackFake({ tokens: [SLACK_TOKEN], rateLimits: false });
+  const jira = await startJiraFake({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN });
+  const archer = await startArcherFake({ password: ARCHER_PASSWORD });
+  const smtp = await startSmtpFake({ username: 'saaswatch', password: SMTP_PASSWORD });
+  const fakes = [google, dropbox, graph, slack, jira, archer, smtp];
   const days = opts.days ?? 7;
   const config = validateConfig(
     {
@@ -155,8 +180,52 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         },
       ],
       // A week of history is all the demo has: learn for two days, then watch.
-      detection: demoDetection('2d'),
-      sinks: [{ type: 'jsonl-file', name: 'alerts-file', path: join(opts.dataDir, 'demo-alerts.jsonl') }],
+      detection: [...demoDetection('2d'), { type: 'reported-mail' }],
+      sinks: [
+        { type: 'jsonl-file', name: 'alerts-file', path: join(opts.dataDir, 'demo-alerts.jsonl') },
+        { type: 'slack', name: 'soc-slack', token: SLACK_TOKEN, channel: `#${FAKE_SLACK_CHANNEL.name}`, base_url: slack.url, allow_private_networks: true, dashboard_url: 'http://127.0.0.1:8080' },
+        {
+          type: 'jira',
+          name: 'soc-jira',
+          min_severity: 'high',
+          exclude: { rules: ['reported-mail'] },
+          base_url: jira.url,
+          email: JIRA_EMAIL,
+          api_token: JIRA_TOKEN,
+          project: 'SEC',
+          allow_private_networks: true,
+        },
+        {
+          type: 'archer',
+          name: 'incidents',
+          include: { rules: ['reported-mail'] },
+          base_url: archer.url,
+          instance: archer.instance,
+          username: archer.username,
+          password: ARCHER_PASSWORD,
+          level_id: 123,
+          content_api_alias: 'Security_Incidents',
+          fields: { title: 1001, description: 1002, severity: { id: 1003, values: { low: 5000, medium: 5001, high: 5002, critical: 5003 } }, dedup_key: { id: 1004, alias: 'Saaswatch_Key' } },
+          mappings: [
+            { id: 1010, type: 'text', from: 'email.reporters' },
+            { id: 1011, type: 'text', from: 'email.from.address' },
+            { id: 1012, type: 'text', from: 'email.reply_to.address' },
+            { id: 1013, type: 'text', from: 'email.subject' },
+            { id: 1014, type: 'date', from: 'email.delivery_timestamp' },
+            { id: 1015, type: 'text', from: 'email.message_id' },
+          ],
+          allow_private_networks: true,
+        },
+        {
+          type: 'email',
+          name: 'mail',
+          min_severity: 'critical',
+          smtp: { host: smtp.host, port: smtp.port, starttls: true, username: 'saaswatch', password: SMTP_PASSWORD, ca: smtp.ca },
+          from: `saaswatch@${scenario.org.domain}`,
+          to: [`soc@${scenario.org.domain}`],
+          allow_private_networks: true,
+        },
+      ],
       server: { host: '127.0.0.1', port: 0 },
     },
     registry,
@@ -203,7 +272,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
       drainMs: 10_000,
     });
-    return { stats, truth: scenario.truth, app };
+    const charts = await slack.saveUploads(join(opts.dataDir, 'demo-slack'));
+    const delivered: DemoDeliveries = {
+      slack: {
+        messages: slack.topLevel(FAKE_SLACK_CHANNEL.id).length,
+        threadReplies: slack.messages.filter((m) => m.thread_ts !== undefined && m.thread_ts !== m.ts).length,
+        charts,
+      },
+      jira: { issues: jira.created().map((i) => ({ key: i.key, summary: String(i.fields.summary ?? '') })), comments: jira.comments().length },
+      archer: { incidents: [...archer.records.values()].map((r) => ({ id: r.Id, title: archer.text(r, 1001) ?? '' })) },
+      email: { messages: smtp.messages.map((m) => ({ to: m.envelope.to, subject: m.parsed.subject ?? '' })) },
+    };
+    return { stats, delivered, truth: scenario.truth, app };
   } finally {
     clearInterval(watchdog);
     await Promise.all(fakes.map((f) => f.close()));

@@ -107,8 +107,12 @@ export interface SinkContractHarness {
   redelivery: 'idempotent' | 'at-least-once';
   /** Whether the sink takes a credential (token, key) the contract must keep out of errors and logs. */
   takesSecret: boolean;
-  /** A fresh destination; `secret` is the credential to put in the config. */
-  start(secret: string): Promise<SinkContractTarget>;
+  /**
+   * A fresh destination; `secret` is the credential to put in the config. `unthrottled`: without the
+   * destination's rate limits, for the delivery benchmark (a fake that paces like its vendor would
+   * measure the pace, not the sink).
+   */
+  start(secret: string, opts?: { unthrottled?: boolean }): Promise<SinkContractTarget>;
 }
 
 /** SinkRefs in memory, for a sink's own tests (the outbox gives the store's in the app). Shared by `new` sink instances to play a restart. */
