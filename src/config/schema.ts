@@ -75,6 +75,18 @@ export const serverSchema = z
   })
   .describe('The HTTP listener of `saaswatch run` for sources that take pushes (webhooks).');
 
+/** What happens to alerts between the store and the sinks; `alerting.mutes` joins it later. */
+export const alertingSchema = zStrictObject(
+  {
+    group_window: zDuration
+      .prefault('15m')
+      .describe(
+        'Alerts on the same entity (type and value) whose windows start within this of an earlier one join its group: sinks tell the group as one notification and later alerts as updates to it. 0 turns grouping off.',
+      ),
+  },
+  'alerting',
+).describe('Grouping of alerts into notifications.');
+
 export const rootSchema = z.strictObject({
   data_dir: z.string().default('.saaswatch').describe('Where the SQLite database, alerts.jsonl and other local state live; relative to the config file.'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Lowest level logged (pino); SAASWATCH_LOG_LEVEL overrides it.'),
@@ -90,7 +102,9 @@ export const rootSchema = z.strictObject({
     .default([{ type: 'jsonl-file', name: 'alerts-file' }])
     .describe('Where alerts are delivered; each entry has a `type` (see Sinks below) and that type\'s settings.'),
   server: serverSchema.prefault({}),
+  alerting: alertingSchema.prefault({}),
 });
 
 export type StorageConfig = z.output<typeof storageSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
+export type AlertingConfig = z.output<typeof alertingSchema>;
