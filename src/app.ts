@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
 import { startApiServer, type ApiServer } from './api/server.js';
-import { isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
+import { DEFAULT_SINK_ROUTE, isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
 import { Outbox } from './pipeline/outbox.js';
+import { alertRouter } from './pipeline/routing.js';
 import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
 import { lookupPlugin, registry, type Registry } from './registry.js';
@@ -61,7 +62,9 @@ export async function createApp(
       sinks.set(s.name, lookupPlugin('sink', s.type, { registry: reg, path: `sinks.${s.name}` }).create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
     const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
-    const pipeline = new Pipeline({ store, detectors, sinkNames: [...sinks.keys()], logger, enrichers, state, now });
+    // Routing is a plain function of the alert, so rules that silence alerts (mutes) can wrap it.
+    const route = alertRouter(config.sinks.map((s) => ({ sink: s.name, route: s.route ?? DEFAULT_SINK_ROUTE })));
+    const pipeline = new Pipeline({ store, detectors, route, groupWindowMs: config.alerting?.group_window ?? 0, logger, enrichers, state, now });
     // Leases measure whether this process is alive, so they run on the wall clock even when `now` is pinned.
     const outbox = new Outbox(store, sinks, { logger, now, leaseClock: systemClock });
     return {
