@@ -360,7 +360,8 @@ export class SqlStore implements Store {
         .where('ts', '>=', from)
         .where('ts', '<', to)
         .where(column, '=', q.entity.value)
-        .groupBy(bucket)
+        // By the alias: the expression's parameters would make it another expression to PostgreSQL.
+        .groupBy(sql.ref('b'))
         .execute();
       const buckets = Array.from({ length: count }, (_, i) => ({ t: from + i * bucketMs, total: 0, failures: 0 }));
       for (const r of rows) {

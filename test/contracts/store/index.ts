@@ -1,4 +1,5 @@
 /** Every clause of the Store contract (docs/contracts/store.md), port by port. */
+import { alertGroupClauses, eventReadClauses } from './alert-groups.js';
 import { alertOutboxClauses } from './alert-outbox.js';
 import { auditClauses } from './audit.js';
 import { blocksClauses } from './blocks.js';
@@ -13,7 +14,9 @@ import type { Clause } from './suite.js';
 export const STORE_CONTRACT: readonly Clause[] = [
   ...lifecycleClauses,
   ...eventLogClauses,
+  ...eventReadClauses,
   ...alertOutboxClauses,
+  ...alertGroupClauses,
   ...detectorStateClauses,
   ...inventoryClauses,
   ...identitiesClauses,
@@ -22,5 +25,5 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...retentionClauses,
 ];
 
-export { alertOutboxClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, retentionClauses };
+export { alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, retentionClauses };
 export * from './suite.js';
