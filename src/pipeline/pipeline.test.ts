@@ -443,6 +443,43 @@ describe('pipeline: what it commits and counts', () => {
     expect((await store.listDeliveries({ alertId: alerts[0]!.id })).map((d) => d.sink).sort()).toEqual(['pager', 'soc']);
   });
 
+  it('routes each alert through the route it is given, naming its source, grouping it with its entity\'s alerts', async () => {
+    const store = await memoryStore();
+    const [e0, e1, e2] = events as [SecurityEvent, SecurityEvent, SecurityEvent];
+    const who = { type: 'user', value: 'x@example.com' };
+    let flushed = false;
+    const probe = new Probe('p', {
+      // Reported on sight: from the source whose batch is observed.
+      observe: (e) => (e.event.id === e0.event.id ? [testFinding({ rule: 'seen', entity: who, windowStart: T0, evidence: [e0.event.id] })] : []),
+      // Reported at a batch's end: from the source whose batch holds its evidence, not the one that ran first.
+      flush: () => {
+        if (flushed || !probe.observed.includes(e2.event.id)) return [];
+        flushed = true;
+        return [testFinding({ rule: 'judged', entity: who, windowStart: T0 + 60_000, evidence: [e2.event.id], severity: 'critical', tags: ['attack.t1110'] })];
+      },
+    });
+    const asked: Array<[string, string | undefined, string[] | undefined]> = [];
+    const route = (a: { rule: string; source?: string; tags?: string[]; severity: string }) => {
+      asked.push([a.rule, a.source, a.tags]);
+      return a.severity === 'critical' ? ['pager'] : ['file'];
+    };
+    const pipeline = new Pipeline({ store, detectors: [probe], route, groupWindowMs: 15 * 60_000, logger: silentLogger, now: () => NOW });
+    await pipeline.run([scripted('okta', [batchOf([e0])]), scripted('google', [batchOf([e1, e2])])]);
+    expect(asked.sort()).toEqual([
+      ['judged', 'google', ['attack.t1110']],
+      ['seen', 'okta', undefined],
+    ]);
+    const alerts = (await store.listAlerts()).sort((a, b) => a.windowStart - b.windowStart);
+    expect(alerts.map((a) => [a.rule, a.source, a.groupId])).toEqual([
+      ['seen', 'okta', alerts[0]!.id],
+      ['judged', 'google', alerts[0]!.id],
+    ]);
+    const kinds = async (id: string) => (await store.listDeliveries({ alertId: id })).map((d) => `${d.sink}:${d.kind}`);
+    expect(await kinds(alerts[0]!.id)).toEqual(['file:alert']);
+    // The pager was never told of the group: it gets the alert itself.
+    expect(await kinds(alerts[1]!.id)).toEqual(['pager:alert']);
+  });
+
   it('resumes each source from its committed cursor', async () => {
     const store = await memoryStore();
     const pipeline = new Pipeline({ store, detectors: [], logger: silentLogger });
