@@ -448,11 +448,11 @@ describe('pipeline: what it commits and counts', () => {
     const [e0, e1, e2] = events as [SecurityEvent, SecurityEvent, SecurityEvent];
     const who = { type: 'user', value: 'x@example.com' };
     let flushed = false;
-    const probe = new Probe('p', {
+    const probe: Probe = new Probe('p', {
       // Reported on sight: from the source whose batch is observed.
       observe: (e) => (e.event.id === e0.event.id ? [testFinding({ rule: 'seen', entity: who, windowStart: T0, evidence: [e0.event.id] })] : []),
       // Reported at a batch's end: from the source whose batch holds its evidence, not the one that ran first.
-      flush: () => {
+      flush: (): Finding[] => {
         if (flushed || !probe.observed.includes(e2.event.id)) return [];
         flushed = true;
         return [testFinding({ rule: 'judged', entity: who, windowStart: T0 + 60_000, evidence: [e2.event.id], severity: 'critical', tags: ['attack.t1110'] })];
