@@ -353,7 +353,8 @@ export class Pipeline {
     }
     if (refused !== undefined) batch = this.#without(sourceName, batch, refused);
     // What observe() reported came from this source's events; what flush() reports may not have.
-    for (const f of findings) f.source ??= sourceName;
+    // Copies: a detector may keep the findings it returns.
+    for (let i = 0; i < findings.length; i++) if (findings[i]!.source === undefined) findings[i] = { ...findings[i]!, source: sourceName };
     const flushed = await this.#detectorsDone(false);
     this.#attribute(flushed, { source: sourceName, events: batch.events });
     findings.push(...flushed);
@@ -428,15 +429,17 @@ export class Pipeline {
    * needs it, so the per-event path pays nothing.
    */
   #attribute(findings: Finding[], batch?: { source: string; events: readonly SecurityEvent[] }): void {
-    const unnamed = findings.filter((f) => f.source === undefined);
-    if (unnamed.length === 0) return;
     let ids: Set<string> | undefined;
-    for (const f of unnamed) {
+    for (let i = 0; i < findings.length; i++) {
+      const f = findings[i]!;
+      if (f.source !== undefined) continue;
+      let source = this.#soleSource;
       if (batch && f.evidence.length) {
         ids ??= new Set(batch.events.map((e) => e.event.id));
-        if (f.evidence.some((id) => ids!.has(id))) f.source = batch.source;
+        if (f.evidence.some((id) => ids!.has(id))) source = batch.source;
       }
-      if (f.source === undefined && this.#soleSource !== undefined) f.source = this.#soleSource;
+      // Copies: a detector may keep the findings it returns.
+      if (source !== undefined) findings[i] = { ...f, source };
     }
   }
 

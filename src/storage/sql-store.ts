@@ -471,7 +471,8 @@ export class SqlStore implements Store {
         createdAt: iso(createdAtMs),
         evidence: mergeEvidence(a.evidence),
       };
-      const groupId = groupWindow > 0 ? await this.#groupOf(tx, alert, groupWindow) : undefined;
+      const group = groupWindow > 0 ? await this.#groupOf(tx, alert, groupWindow) : undefined;
+      const groupId = group?.id;
       if (groupId !== undefined) alert.groupId = groupId;
       // Insert-or-nothing first: it settles races between writers on the unique key without a prior read.
       const ins = await tx
@@ -480,6 +481,8 @@ export class SqlStore implements Store {
         .onConflict((oc) => oc.column('dedup_key').doNothing())
         .executeTakeFirst();
       if (Number(ins.numInsertedOrUpdatedRows ?? 0n) > 0) {
+        // An alert stored before groups (or with them off) opens its group now that another joins it.
+        if (group?.opens) await tx.updateTable('alerts').set({ group_id: group.id }).where('id', '=', group.id).execute();
         const sinks = sinksOf(alert);
         if (sinks.length > 0) {
           const groupTold = groupId !== undefined && groupId !== alert.id ? await this.#groupTold(tx, groupId, sinks) : new Set<string>();
@@ -528,10 +531,10 @@ export class SqlStore implements Store {
 
   /**
    * The group a new alert joins: that of the latest alert on its entity whose window starts within
-   * `windowMs` before its own (the same instant included), else its own. An alert stored before
-   * groups (or with them off) opens its group there and then.
+   * `windowMs` before its own (the same instant included), else its own. `opens`: that alert has
+   * no group yet (stored before groups, or with them off), and its id becomes the group's.
    */
-  async #groupOf(tx: Kysely<Database>, alert: Alert, windowMs: number): Promise<string> {
+  async #groupOf(tx: Kysely<Database>, alert: Alert, windowMs: number): Promise<{ id: string; opens?: true }> {
     const prev = await tx
       .selectFrom('alerts')
       .select(['id', 'group_id'])
@@ -544,10 +547,8 @@ export class SqlStore implements Store {
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
-    if (!prev) return alert.id;
-    if (prev.group_id !== null) return prev.group_id;
-    await tx.updateTable('alerts').set({ group_id: prev.id }).where('id', '=', prev.id).execute();
-    return prev.id;
+    if (!prev) return { id: alert.id };
+    return prev.group_id !== null ? { id: prev.group_id } : { id: prev.id, opens: true };
   }
 
   /** Which of `sinks` have a delivery (not failed) of some alert of the group: they were told of it. */
