@@ -485,8 +485,11 @@ export class SqlStore implements Store {
         if (group?.opens) await tx.updateTable('alerts').set({ group_id: group.id }).where('id', '=', group.id).execute();
         const sinks = sinksOf(alert);
         if (sinks.length > 0) {
-          const groupTold = groupId !== undefined && groupId !== alert.id ? await this.#groupTold(tx, groupId, sinks) : new Set<string>();
-          await this.#addDeliveries(tx, alert.id, sinks.map((sink) => [sink, groupTold.has(sink) ? 'update' : 'alert']), now);
+          const told = groupId !== undefined && groupId !== alert.id ? await this.#groupTold(tx, groupId, sinks) : new Map<string, boolean>();
+          // A sink whose notification of the group has not gone out yet lists this alert in it (the
+          // outbox loads the group when it delivers): no update of its own. Told already: an update.
+          const add = sinks.flatMap((sink): Array<[string, DeliveryKind]> => (told.get(sink) ? [] : [[sink, told.has(sink) ? 'update' : 'alert']]));
+          await this.#addDeliveries(tx, alert.id, add, now);
         }
         await this.#applyActions(tx, alert, now);
         created.set(i, alert);
@@ -551,18 +554,23 @@ export class SqlStore implements Store {
     return prev.group_id !== null ? { id: prev.group_id } : { id: prev.id, opens: true };
   }
 
-  /** Which of `sinks` have a delivery (not failed) of some alert of the group: they were told of it. */
-  async #groupTold(tx: Kysely<Database>, groupId: string, sinks: readonly string[]): Promise<Set<string>> {
+  /**
+   * The sinks among `sinks` told of the group (a delivery of one of its alerts that has not failed),
+   * each with whether one of its 'alert' deliveries is still pending (the group's notification has
+   * not gone out yet).
+   */
+  async #groupTold(tx: Kysely<Database>, groupId: string, sinks: readonly string[]): Promise<Map<string, boolean>> {
     const rows = await tx
       .selectFrom('deliveries')
       .innerJoin('alerts', 'alerts.id', 'deliveries.alert_id')
-      .select('deliveries.sink')
-      .distinct()
+      .select(['deliveries.sink', 'deliveries.kind', 'deliveries.status'])
       .where('alerts.group_id', '=', groupId)
       .where('deliveries.sink', 'in', [...sinks])
       .where('deliveries.status', '!=', 'failed')
       .execute();
-    return new Set(rows.map((r) => r.sink));
+    const told = new Map<string, boolean>();
+    for (const r of rows) told.set(r.sink, (told.get(r.sink) ?? false) || (r.kind === 'alert' && r.status === 'pending'));
+    return told;
   }
 
   /**
@@ -575,7 +583,7 @@ export class SqlStore implements Store {
     const sinks = sinksOf(alert);
     if (sinks.length === 0) return;
     const existing = await tx.selectFrom('deliveries').select(['sink', 'status']).where('alert_id', '=', alert.id).where('sink', 'in', sinks).execute();
-    const groupTold = alert.groupId !== undefined && alert.groupId !== alert.id ? await this.#groupTold(tx, alert.groupId, sinks) : new Set<string>();
+    const groupTold = alert.groupId !== undefined && alert.groupId !== alert.id ? await this.#groupTold(tx, alert.groupId, sinks) : new Map<string, boolean>();
     const add: Array<[string, DeliveryKind]> = [];
     for (const sink of sinks) {
       const mine = existing.filter((d) => d.sink === sink);
@@ -663,6 +671,8 @@ export class SqlStore implements Store {
             ]),
           )
           .orderBy('next_attempt_at')
+          // At one due time, what tells an alert goes before what updates it ('alert' < 'update').
+          .orderBy('kind')
           .orderBy('id')
           .limit(Math.floor(limit)),
       );
@@ -680,7 +690,7 @@ export class SqlStore implements Store {
         .execute();
       // RETURNING has no order of its own.
       return rows
-        .sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .sort((a, b) => a.next_attempt_at - b.next_attempt_at || cmp(a.kind, b.kind) || cmp(a.id, b.id))
         .map(toDelivery);
     });
   }
