@@ -485,11 +485,10 @@ export class SqlStore implements Store {
         if (group?.opens) await tx.updateTable('alerts').set({ group_id: group.id }).where('id', '=', group.id).execute();
         const sinks = sinksOf(alert);
         if (sinks.length > 0) {
-          const told = groupId !== undefined && groupId !== alert.id ? await this.#groupTold(tx, groupId, sinks) : new Map<string, boolean>();
-          // A sink whose notification of the group has not gone out yet lists this alert in it (the
-          // outbox loads the group when it delivers): no update of its own. Told already: an update.
-          const add = sinks.flatMap((sink): Array<[string, DeliveryKind]> => (told.get(sink) ? [] : [[sink, told.has(sink) ? 'update' : 'alert']]));
-          await this.#addDeliveries(tx, alert.id, add, now);
+          const told = groupId !== undefined && groupId !== alert.id ? await this.#groupTold(tx, groupId, sinks) : new Set<string>();
+          // Every alert reaches every sink that takes it: a sink that shows groups may find it listed
+          // already in the group's notification (its context loads the group) and send nothing more.
+          await this.#addDeliveries(tx, alert.id, sinks.map((sink) => [sink, told.has(sink) ? 'update' : 'alert']), now);
         }
         await this.#applyActions(tx, alert, now);
         created.set(i, alert);
@@ -554,23 +553,18 @@ export class SqlStore implements Store {
     return prev.group_id !== null ? { id: prev.group_id } : { id: prev.id, opens: true };
   }
 
-  /**
-   * The sinks among `sinks` told of the group (a delivery of one of its alerts that has not failed),
-   * each with whether one of its 'alert' deliveries is still pending (the group's notification has
-   * not gone out yet).
-   */
-  async #groupTold(tx: Kysely<Database>, groupId: string, sinks: readonly string[]): Promise<Map<string, boolean>> {
+  /** Which of `sinks` were told of the group: a delivery of one of its alerts to them exists and has not failed. */
+  async #groupTold(tx: Kysely<Database>, groupId: string, sinks: readonly string[]): Promise<Set<string>> {
     const rows = await tx
       .selectFrom('deliveries')
       .innerJoin('alerts', 'alerts.id', 'deliveries.alert_id')
-      .select(['deliveries.sink', 'deliveries.kind', 'deliveries.status'])
+      .select('deliveries.sink')
+      .distinct()
       .where('alerts.group_id', '=', groupId)
       .where('deliveries.sink', 'in', [...sinks])
       .where('deliveries.status', '!=', 'failed')
       .execute();
-    const told = new Map<string, boolean>();
-    for (const r of rows) told.set(r.sink, (told.get(r.sink) ?? false) || (r.kind === 'alert' && r.status === 'pending'));
-    return told;
+    return new Set(rows.map((r) => r.sink));
   }
 
   /**
@@ -583,7 +577,7 @@ export class SqlStore implements Store {
     const sinks = sinksOf(alert);
     if (sinks.length === 0) return;
     const existing = await tx.selectFrom('deliveries').select(['sink', 'status']).where('alert_id', '=', alert.id).where('sink', 'in', sinks).execute();
-    const groupTold = alert.groupId !== undefined && alert.groupId !== alert.id ? await this.#groupTold(tx, alert.groupId, sinks) : new Map<string, boolean>();
+    const groupTold = alert.groupId !== undefined && alert.groupId !== alert.id ? await this.#groupTold(tx, alert.groupId, sinks) : new Set<string>();
     const add: Array<[string, DeliveryKind]> = [];
     for (const sink of sinks) {
       const mine = existing.filter((d) => d.sink === sink);

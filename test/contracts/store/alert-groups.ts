@@ -85,17 +85,13 @@ export const alertGroupClauses: Clause[] = [
     const later = on('a@example.com', 'r2', 3);
     await store.saveAlerts([later], ['slack', 'jira'], GROUP);
     expect(await kinds(store, later.id)).toEqual(['jira:alert:pending', 'slack:update:pending']);
-    // While the group's notification has not gone out, it will list the newcomer: no update of its
-    // own (in one batch alike). Once it is out, the next one is an update again.
+    // In one batch alike, the group's notification still pending: every alert reaches the sink, the
+    // first as the alert, the next as an update (a sink showing groups may find it listed already).
     const x1 = on('b@example.com', 'r1', 0);
     const x2 = on('b@example.com', 'r2', 1);
     await store.saveAlerts([x2, x1], ['slack'], GROUP);
     expect(await kinds(store, x1.id)).toEqual(['slack:alert:pending']);
-    expect(await kinds(store, x2.id)).toEqual([]);
-    await deliverAll(store);
-    const x3 = on('b@example.com', 'r3', 2);
-    await store.saveAlerts([x3], ['slack'], GROUP);
-    expect(await kinds(store, x3.id)).toEqual(['slack:update:pending']);
+    expect(await kinds(store, x2.id)).toEqual(['slack:update:pending']);
     // A group whose delivery failed told nobody: the next alert is told as new.
     const y1 = on('c@example.com', 'r1', 0);
     await store.saveAlerts([y1], ['slack'], GROUP);
