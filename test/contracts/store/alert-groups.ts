@@ -67,6 +67,10 @@ export const alertGroupClauses: Clause[] = [
     ]);
     expect(together).toEqual(expected('a@example.com'));
     expect(apart).toEqual(expected('b@example.com'));
+    // The window's edge is inside it: exactly 15 min after r4 joins r4's group; a millisecond more does not.
+    await store.saveAlerts([on('e@example.com', 'r1', 0), on('e@example.com', 'r2', 15), on('e@example.com', 'r3', 30, { windowStart: T0 + 30 * MIN + 1 })], [], GROUP);
+    expect((await store.getAlert('r2-e@example.com-15'))!.groupId).toBe('r1-e@example.com-0');
+    expect((await store.getAlert('r3-e@example.com-30'))!.groupId).toBe('r3-e@example.com-30');
     // Another entity at the same time is another group.
     await store.saveAlerts([on('c@example.com', 'r2', 1)], [], GROUP);
     expect((await store.getAlert('r2-c@example.com-1'))!.groupId).toBe('r2-c@example.com-1');
