@@ -3,11 +3,12 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
 import { startApiServer, type ApiServer } from './api/server.js';
-import { isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
+import { DEFAULT_SINK_ROUTE, type Alert, isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
-import { Muter, mutingEventLog } from './pipeline/mutes.js';
+import { Muter } from './pipeline/mutes.js';
 import { Outbox } from './pipeline/outbox.js';
+import { alertRouter } from './pipeline/routing.js';
 import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
 import { lookupPlugin, registry, type Registry } from './registry.js';
@@ -62,10 +63,12 @@ export async function createApp(
       sinks.set(s.name, lookupPlugin('sink', s.type, { registry: reg, path: `sinks.${s.name}` }).create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
     const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
-    // i14-mutes (until routing's per-alert route takes it: `alert => muter.isMuted(alert) ? [] : route(alert)`): muted alerts get no deliveries.
+    // Routing is a plain function of the alert; mutes wrap it: a muted alert is stored, routed nowhere.
     const muter = new Muter({ store, config: config.alerting.mutes, now, logger });
     await muter.refresh();
-    const pipeline = new Pipeline({ store: mutingEventLog(store, muter, now), detectors, sinkNames: [...sinks.keys()], logger, enrichers, state, now });
+    const routeBySink = alertRouter(config.sinks.map((s) => ({ sink: s.name, route: s.route ?? DEFAULT_SINK_ROUTE })));
+    const route = (alert: Alert) => (muter.isMuted(alert) ? [] : routeBySink(alert));
+    const pipeline = new Pipeline({ store, detectors, route, groupWindowMs: config.alerting.group_window, logger, enrichers, state, now });
     // Leases measure whether this process is alive, so they run on the wall clock even when `now` is pinned.
     const outbox = new Outbox(store, sinks, { logger, now, leaseClock: systemClock });
     return {

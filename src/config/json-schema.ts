@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { SINK_ROUTE_KEYS, zSinkRoute } from '../core/route.js';
 import { DEPRECATION_MARK } from '../pipeline/polling-config.js';
 import type { Registry } from '../registry.js';
 import { rootSchema } from './schema.js';
@@ -32,8 +33,9 @@ const toJson = (schema: z.ZodType): JsonSchema => {
 };
 
 /** One plugin's entry in its section: `type` fixed to the plugin, an optional `name`, then its own keys. */
-function entrySchema(type: string, description: string, configSchema: z.ZodType): JsonSchema {
-  const own = toJson(configSchema);
+function entrySchema(type: string, description: string, configSchema: z.ZodType, common: Record<string, JsonSchema> = {}): JsonSchema {
+  const parsed = toJson(configSchema);
+  const own = parsed.type === 'object' && parsed.properties ? { ...parsed, properties: { ...parsed.properties, ...common } } : parsed;
   const head = {
     type: { type: 'string', const: type, description: 'Which integration this entry configures.' },
     name: { type: 'string', pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$', description: 'Kebab-case name of this entry, unique within its section. Default: the type.' },
@@ -41,14 +43,18 @@ function entrySchema(type: string, description: string, configSchema: z.ZodType)
   if (own.type === 'object' && own.properties) {
     return { ...own, title: type, description, properties: { ...head, ...own.properties }, required: ['type', ...(own.required ?? [])] };
   }
-  return { title: type, description, allOf: [{ type: 'object', properties: head, required: ['type'] }, own] };
+  return { title: type, description, allOf: [{ type: 'object', properties: { ...head, ...common }, required: ['type'] }, own] };
 }
+
+/** The routing keys every sink entry takes (min_severity, include, exclude), as JSON Schema properties. */
+const sinkRouteProperties = (): Record<string, JsonSchema> => toJson(zSinkRoute).properties ?? {};
 
 export function configJsonSchema(registry: Registry): JsonSchema {
   const root = toJson(rootSchema);
   const section = (key: 'sources' | 'detection' | 'sinks', plugins: Registry['sources'] | Registry['detectors'] | Registry['sinks']) => {
     const prop = root.properties![key]!;
-    prop.items = { oneOf: [...plugins.values()].map((p) => entrySchema(p.type, p.description, p.configSchema)) };
+    const common = key === 'sinks' ? sinkRouteProperties() : {};
+    prop.items = { oneOf: [...plugins.values()].map((p) => entrySchema(p.type, p.description, p.configSchema, common)) };
   };
   section('sources', registry.sources);
   section('detection', registry.detectors);
@@ -141,9 +147,22 @@ export function configMarkdown(registry: Registry, opts: { packageRoot?: string 
   for (const [key, title] of sections) {
     const prop = schema.properties![key]!;
     lines.push(`## ${title} (\`${key}:\`)`, '', String(prop.description ?? ''), '', `Default: ${fmtDefault(prop.default)}`, '');
+    const common = new Set<string>(key === 'sinks' ? SINK_ROUTE_KEYS : []);
+    if (key === 'sinks') {
+      lines.push(
+        '### Keys every sink takes',
+        '',
+        'Routing: which alerts reach this sink. An alert goes to a sink when its severity is at least `min_severity`, it matches',
+        'every dimension `include` gives (any pattern of that list), and no pattern of any dimension `exclude` gives.',
+        '',
+        ...table({ properties: sinkRouteProperties() }),
+        '',
+      );
+    }
     for (const entry of ((prop.items as JsonSchema).oneOf ?? []) as JsonSchema[]) {
       lines.push(`### \`${String(entry.title)}\``, '', String(entry.description ?? ''), '');
-      if (entry.properties) lines.push(...table(entry), '');
+      const own = entry.properties ? { ...entry, properties: Object.fromEntries(Object.entries(entry.properties).filter(([k]) => !common.has(k))) } : entry;
+      if (entry.properties) lines.push(...table(own), '');
       else lines.push('```json', JSON.stringify(entry, null, 2), '```', '');
     }
   }

@@ -106,6 +106,55 @@ describe('config', () => {
     );
   });
 
+  it('takes the routing keys off every sink entry, checks them once, and keeps them out of the sink\'s own config', () => {
+    const cfg = validateConfig(
+      {
+        sinks: [
+          { type: 'jsonl-file', name: 'all' },
+          {
+            type: 'webhook',
+            name: 'soc',
+            url: 'https://hooks.example.com/x',
+            min_severity: 'high',
+            include: { rules: ['sigma-*'], entities: ['user:*@contractor.example'] },
+            exclude: { tags: ['noisy'] },
+          },
+        ],
+        alerting: { group_window: '30m' },
+      },
+      testRegistry,
+    );
+    expect(cfg.sinks.map((s) => s.route)).toEqual([
+      { min_severity: 'low' },
+      { min_severity: 'high', include: { rules: ['sigma-*'], entities: ['user:*@contractor.example'] }, exclude: { tags: ['noisy'] } },
+    ]);
+    expect(cfg.sinks[1]!.config).toEqual({ url: 'https://hooks.example.com/x' });
+    expect(cfg.alerting).toEqual({ group_window: 30 * 60_000 });
+    expect(validateConfig({}, testRegistry).alerting).toEqual({ group_window: 15 * 60_000 });
+  });
+
+  it('names bad routing keys by entry, and lists them among the allowed keys of every sink', () => {
+    const found = problems(() =>
+      validateConfig(
+        {
+          sinks: [
+            { type: 'jsonl-file', name: 'a', min_severity: 'severe', include: { rule: ['x'] } },
+            { type: 'webhook', name: 'b', url: 'https://hooks.example.com/x', min_severty: 'high', exclude: { entities: [] } },
+          ],
+          alerting: { group_window: 'soon' },
+        },
+        testRegistry,
+      ),
+    );
+    expect(found).toEqual([
+      'alerting.group_window: expected a duration such as 30s, 5m, 1h or 7d, got "soon"',
+      'sinks.a (jsonl-file): min_severity: expected one of low, medium, high, critical, got "severe"',
+      'sinks.a (jsonl-file): include: unknown key "rule" in a sink route filter (did you mean "rules"?); allowed: rules, sources, entities, tags',
+      'sinks.b (webhook): exclude.entities: must list at least 1 item',
+      'sinks.b (webhook): unknown key "min_severty" (did you mean "min_severity"?); allowed: url, token, min_severity, include, exclude',
+    ]);
+  });
+
   it('interpolates ${ENV} into secrets that never print', () => {
     const cfg = validateConfig(
       { sinks: [{ type: 'webhook', url: 'https://hooks.example.com/x', token: '${HOOK_TOKEN}' }] },

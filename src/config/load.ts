@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configErrorMap, didYouMean, SaaswatchError } from '../core/index.js';
+import { configErrorMap, didYouMean, SaaswatchError, SINK_ROUTE_KEYS, zSinkRoute, type SinkRoute } from '../core/index.js';
 import type { Registry } from '../registry.js';
 import { formatPath, interpolateEnv, missingVariableMessage, type MissingVariable } from './interpolate.js';
 import type { EnrichConfig } from '../enrich/index.js';
@@ -15,6 +15,8 @@ export interface PluginInstance {
   type: string;
   name: string;
   config: unknown;
+  /** Sinks only: which alerts go to it (the routing keys every sink entry takes). */
+  route?: SinkRoute;
 }
 
 export interface Config {
@@ -28,7 +30,7 @@ export interface Config {
   detection: readonly PluginInstance[];
   sinks: readonly PluginInstance[];
   server: ServerConfig;
-  /** Noise control: mutes. */
+  /** Noise control: grouping and mutes. */
   alerting: AlertingConfig;
   /** Things that work but should change (old key names), one line each, named like problems: `config check` prints them. */
   warnings: readonly string[];
@@ -114,6 +116,22 @@ const issueProblems = (issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[
   issues.map((issue) => ({ path: [...prefix, ...issue.path], message: issue.message }));
 
 /**
+ * A sink's own schema knows only its own keys: its unknown-key problem (at the entry's top level)
+ * also names the routing keys every sink takes, and suggests them for a typo.
+ */
+function withRouteKeys(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'unrecognized_keys' || issue.path.length > 0) return issue;
+  const m = /^(unknown keys? .*?)(?: \(did you mean .*\))?; allowed: (.*)$/s.exec(issue.message);
+  if (!m) return issue;
+  const allowed = [...m[2]!.split(', '), ...SINK_ROUTE_KEYS];
+  const hints = issue.keys.flatMap((k) => {
+    const hint = didYouMean(k, allowed);
+    return hint ? [`did you mean ${JSON.stringify(hint)}${issue.keys.length > 1 ? ` for ${JSON.stringify(k)}` : ''}?`] : [];
+  });
+  return { ...issue, message: `${m[1]}${hints.length ? ` (${hints.join(' ')})` : ''}; allowed: ${allowed.join(', ')}` };
+}
+
+/**
  * Validates a raw (already parsed) config document. Throws CONFIG_INVALID listing every problem in
  * the document at once: root keys, every source, detector and sink, and unset variables together.
  */
@@ -143,7 +161,18 @@ export function validateConfig(
         problems.push(...issueProblems(head.error.issues, [key, i]));
         if (!isMapping(entry) || typeof entry.type !== 'string') return [];
       }
-      const { type, name: explicitName, ...rest } = entry as { type: string; name?: string };
+      const { type, name: explicitName, ...own } = entry as { type: string; name?: string };
+      // The routing keys are common to every sink: checked here once, and never seen by the sink's own schema.
+      let rest: Record<string, unknown> = own;
+      let route: SinkRoute | undefined;
+      if (key === 'sinks') {
+        const picked: Record<string, unknown> = {};
+        rest = {};
+        for (const [k, v] of Object.entries(own)) ((SINK_ROUTE_KEYS as readonly string[]).includes(k) ? picked : rest)[k] = v;
+        const parsedRoute = zSinkRoute.safeParse(picked, { error: configErrorMap });
+        if (parsedRoute.success) route = parsedRoute.data;
+        else problems.push(...issueProblems(parsedRoute.error.issues, [key, i]));
+      }
       const plugin = plugins.get(type);
       if (!plugin) {
         const hint = didYouMean(type, plugins.keys());
@@ -158,13 +187,14 @@ export function validateConfig(
       seen.add(name);
       const result = plugin.configSchema.safeParse(rest, { error: configErrorMap });
       if (!result.success) {
-        problems.push(...issueProblems(result.error.issues, [key, i]));
+        problems.push(...issueProblems(key === 'sinks' ? result.error.issues.map(withRouteKeys) : result.error.issues, [key, i]));
         return [];
       }
       for (const d of deprecationsOf(result.data)) {
         warnings.push({ path: [key, i], message: `${JSON.stringify(d.old)} is deprecated; rename it to ${JSON.stringify(d.new)} (the old name still works for now)` });
       }
-      return head.success ? [{ type, name, config: result.data }] : [];
+      if (key === 'sinks' && !route) return [];
+      return head.success ? [{ type, name, config: result.data, ...(route ? { route } : {}) }] : [];
     });
   };
 

@@ -107,20 +107,21 @@ export const configMuteSchema = z
 
 export type ConfigMute = z.output<typeof configMuteSchema>;
 
-/**
- * Noise control across sinks. Kept as its own object so other alerting settings (routing, grouping)
- * join it as fields beside `mutes`.
- */
-export const alertingSchema = z
-  .strictObject({
+/** What happens to alerts between the store and the sinks: grouping into notifications, and suppression. */
+export const alertingSchema = zStrictObject(
+  {
+    group_window: zDuration
+      .prefault('15m')
+      .describe(
+        'Alerts on the same entity (type and value) whose windows start within this of an earlier one join its group: sinks tell the group as one notification and later alerts as updates to it. 0 turns grouping off.',
+      ),
     mutes: z
       .array(configMuteSchema)
       .default([])
       .describe('Suppression: alerts matching a mute are stored (and listed as muted by `saaswatch alerts`) but delivered to no sink.'),
-  })
-  .describe('What reaches the sinks: suppression (mutes).');
-
-export type AlertingConfig = z.output<typeof alertingSchema>;
+  },
+  'alerting',
+).describe('Grouping of alerts into notifications, and suppression (mutes).');
 
 export const rootSchema = z.strictObject({
   data_dir: z.string().default('.saaswatch').describe('Where the SQLite database, alerts.jsonl and other local state live; relative to the config file.'),
@@ -142,3 +143,4 @@ export const rootSchema = z.strictObject({
 
 export type StorageConfig = z.output<typeof storageSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
+export type AlertingConfig = z.output<typeof alertingSchema>;

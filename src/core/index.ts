@@ -6,6 +6,7 @@ export * from './event.js';
 export * from './hash.js';
 export * from './plugin.js';
 export * from './redact.js';
+export * from './route.js';
 export * from './secret.js';
 export * from './sink.js';
 export * from './source.js';

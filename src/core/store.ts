@@ -1,14 +1,42 @@
 /** The storage contract, as narrow ports every dialect (SQLite, PostgreSQL) fulfils; docs/contracts/store.md writes it down and test/contracts/store checks it. */
 import type { Alert, AlertStatus, Entity } from './alert.js';
 import type { SecurityEvent } from './event.js';
+import type { ActivitySeries, DeliveryKind } from './sink.js';
 import type { DeadLetterInput } from './source.js';
 
 export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed';
+
+/**
+ * The sinks an alert goes to (routing, mutes): asked inside the store's transaction for each alert
+ * created, and for each alert whose counts grew, with the alert as stored. Pure and synchronous.
+ */
+export type AlertRoute = (alert: Alert) => readonly string[];
+
+export interface SaveAlertsOptions {
+  /**
+   * Grouping (alerting.group_window), ms: a new alert joins the group of the latest alert on the
+   * same entity (type and value) whose window starts at most this long before its own, at the same
+   * instant included. 0 or absent: no groups.
+   */
+  groupWindowMs?: number;
+}
+
+/** Events of one entity in a time range, counted per bucket (see ActivitySeries). */
+export interface ActivityQuery {
+  entity: Entity;
+  /** Epoch ms of event time, inclusive. */
+  from: number;
+  /** Epoch ms of event time, exclusive. */
+  to: number;
+  bucketMs: number;
+}
 
 export interface Delivery {
   id: string;
   alertId: string;
   sink: string;
+  /** 'alert': tells the alert (one per alert and sink, ever); 'update': tells what changed since. */
+  kind: DeliveryKind;
   status: DeliveryStatus;
   attempts: number;
   /** Epoch ms before which the delivery is not attempted (backoff, Retry-After). */
@@ -50,8 +78,12 @@ export interface CommitBatch {
   cursor?: string;
   /** Alerts raised by this batch, upserted (with their outbox deliveries and the blocks they ask for) in the same transaction. */
   alerts?: Alert[];
-  /** Sinks that get a delivery for each newly created alert. */
-  sinks?: string[];
+  /** Sinks that get a delivery for each newly created alert, every alert alike; `route` wins when given. */
+  sinks?: readonly string[];
+  /** The sinks each alert goes to (see AlertRoute). */
+  route?: AlertRoute;
+  /** See SaveAlertsOptions. */
+  groupWindowMs?: number;
   /**
    * Detector state as JSON text per key (undefined deletes the key), written in the same transaction:
    * a crash keeps the events and the state that counted them together, or neither.
@@ -133,6 +165,18 @@ export interface EventLog {
   knownEventIds(keys: readonly EventKey[]): Promise<Set<string>>;
   getCursor(source: string): Promise<string | undefined>;
   queryEvents(q?: EventQuery): Promise<SecurityEvent[]>;
+  /**
+   * The stored events among `ids`, in the order of `ids` (unknown ids left out). `within` (event
+   * time, epoch ms, [from, to)) narrows the search: events are keyed by time first, so without it
+   * the store may scan them all.
+   */
+  getEvents(ids: readonly string[], within?: { from: number; to: number }): Promise<SecurityEvent[]>;
+  /**
+   * Events of the entity per bucket from q.from to q.to: total (sum of event.count) and failures
+   * (event.outcome = failure). Users match on user.email, ips on source.ip; undefined for an
+   * entity type the store has no column for.
+   */
+  countActivity(q: ActivityQuery): Promise<ActivitySeries | undefined>;
   countEvents(q?: EventQuery): Promise<number>;
   /** Retention: deletes events with event time before `before` (epoch ms); returns how many. */
   purgeEventsBefore(before: number): Promise<number>;
@@ -143,13 +187,20 @@ export interface EventLog {
 /** Alerts, deduplicated by key, and the outbox of their deliveries to sinks. */
 export interface AlertOutbox {
   /**
-   * Upserts alerts by dedup key. A new alert gets one pending delivery per sink, and the user blocks
-   * its actions ask for (blocked_users plus an audit entry; an existing block stands), in the same
-   * transaction; an existing alert only has its window end, evidence and observed values refreshed.
+   * Upserts alerts by dedup key, in the same transaction as the deliveries and user blocks they
+   * call for. A new alert joins its group (opts.groupWindowMs) and gets one pending delivery per
+   * sink `route` names: of kind 'update' for a sink already told of its group, else 'alert'; and
+   * the user blocks its actions ask for (blocked_users plus an audit entry; an existing block
+   * stands). An existing alert has its window end, evidence and observed values refreshed; when
+   * they grew, each routed sink gets an 'update' delivery, unless a delivery of the alert to that
+   * sink is still pending (it will read the alert as it then stands) or the sink was never told of
+   * the alert or its group (then an 'alert' delivery). `route` as a list: every alert to those sinks.
    */
-  saveAlerts(alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }>;
+  saveAlerts(alerts: Alert[], route: readonly string[] | AlertRoute, opts?: SaveAlertsOptions): Promise<{ created: Alert[]; updated: number }>;
   listAlerts(q?: { status?: AlertStatus; rule?: string; limit?: number }): Promise<Alert[]>;
   getAlert(id: string): Promise<Alert | undefined>;
+  /** The alerts of a group, oldest window first (then by id), at most `limit`. */
+  listGroup(groupId: string, limit?: number): Promise<Alert[]>;
   setAlertStatus(id: string, status: AlertStatus): Promise<void>;
 
   /**
@@ -172,6 +223,10 @@ export interface AlertOutbox {
   retryDelivery(id: string, nextAttemptAt: number, error: string, owner?: string): Promise<void>;
   failDelivery(id: string, error: string, owner?: string): Promise<void>;
   listDeliveries(q?: { status?: DeliveryStatus; alertId?: string; limit?: number }): Promise<Delivery[]>;
+  /** A sink's saved handle (sink_refs), e.g. the Slack message a group's thread hangs from. */
+  getSinkRef(sink: string, key: string): Promise<string | undefined>;
+  /** Saves (or replaces) a sink's handle under `key`. */
+  putSinkRef(sink: string, key: string, value: string): Promise<void>;
 }
 
 /** Small keyed JSON state that survives restarts: detector models, Sigma and brute-force windows. */

@@ -4,7 +4,7 @@ import type { Mute } from '../core/store.js';
 import { openStore } from '../storage/index.js';
 import { closeMemoryStores, memoryStore } from '../storage/testing.js';
 import { findingToAlert } from './alerts.js';
-import { entityMatches, escapeGlob, Muter, mutingEventLog, patternMatches } from './mutes.js';
+import { entityMatches, escapeGlob, Muter, patternMatches } from './mutes.js';
 
 const T = Date.parse('2026-11-03T10:00:00Z');
 const HOUR = 3_600_000;
@@ -115,20 +115,3 @@ describe('Muter refresh', () => {
   });
 });
 
-describe('mutingEventLog', () => {
-  it('stores a muted alert without deliveries and the others with theirs, counting both as created', async () => {
-    const store = await memoryStore();
-    await store.addMute({ rule: 'impossible-travel', entity: { type: 'user', value: 'alice@example.com' }, reason: 'travels', actor: 'ann', source: 'cli' });
-    const muter = new Muter({ store, now: () => T });
-    const log = mutingEventLog(store, muter, () => T);
-    const result = await log.commitBatch({ source: 's', events: [], alerts: [alice, bob], sinks: ['file', 'hook'] });
-    expect(result.alerts?.created.map((a) => a.id).sort()).toEqual([alice.id, bob.id].sort());
-    expect(await store.listDeliveries({ alertId: alice.id })).toEqual([]);
-    expect((await store.listDeliveries({ alertId: bob.id })).map((d) => d.sink).sort()).toEqual(['file', 'hook']);
-    expect((await store.listAlerts()).map((a) => a.id).sort()).toEqual([alice.id, bob.id].sort());
-    // Raised again (a replay after a crash): updated, still without deliveries.
-    const again = await log.commitBatch({ source: 's', events: [], alerts: [{ ...alice, windowEnd: TEST_FINDING_START + 700_000 }], sinks: ['file'] });
-    expect(again.alerts).toEqual({ created: [], updated: 1 });
-    expect(await store.listDeliveries({ alertId: alice.id })).toEqual([]);
-  });
-});

@@ -158,34 +158,3 @@ export class Muter {
   }
 }
 
-/**
- * Until routing takes a per-alert route (the lead wires `alert => muter.isMuted(alert) ? [] : route(alert)`),
- * mutes apply here: the pipeline's EventLog with muted alerts saved without deliveries. They are saved
- * first, on their own: a crash before the batch commits leaves them stored and the batch read again,
- * and saving them again only updates them (an alert already stored never gets deliveries anew).
- */
-export function mutingEventLog(log: EventLog & Pick<AlertOutbox, 'saveAlerts'>, muter: Muter, now: Clock = systemClock): EventLog {
-  return new Proxy(log, {
-    get(target, prop, receiver) {
-      if (prop !== 'commitBatch') {
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      }
-      return async (batch: CommitBatch): Promise<CommitResult> => {
-        if (!batch.alerts?.length || !batch.sinks?.length) return target.commitBatch(batch);
-        const t = now();
-        await muter.refreshIfStale(t);
-        const muted: Alert[] = [];
-        const rest: Alert[] = [];
-        for (const a of batch.alerts) (muter.isMuted(a, t) ? muted : rest).push(a);
-        if (muted.length === 0) return target.commitBatch(batch);
-        const held = await target.saveAlerts(muted, []);
-        const result = await target.commitBatch({ ...batch, alerts: rest });
-        return {
-          ...result,
-          alerts: { created: [...held.created, ...(result.alerts?.created ?? [])], updated: held.updated + (result.alerts?.updated ?? 0) },
-        };
-      };
-    },
-  });
-}

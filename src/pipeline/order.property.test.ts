@@ -46,7 +46,7 @@ function replaying(name: string, all: Delivery[], stop?: { after: number; ac: Ab
 
 async function runOnce(store: Store, deliveries: Delivery[], stopAfter?: number): Promise<void> {
   const state = new StagedState(store);
-  const pipeline = new Pipeline({ store, detectors: orderDetectors(state), sinkNames: [], logger: silentLogger, state });
+  const pipeline = new Pipeline({ store, detectors: orderDetectors(state), logger: silentLogger, state });
   const ac = new AbortController();
   const names = [...new Set(deliveries.map((d) => d.source))];
   await pipeline.run(

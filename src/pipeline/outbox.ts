@@ -3,9 +3,36 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { AlertOutbox, Clock, Delivery, Sink } from '../core/index.js';
+import type { Alert, AlertOutbox, Clock, Delivery, DeliveryContext, EventLog, Sink, SinkRefs } from '../core/index.js';
 import { SaaswatchError, errorMessage, errors } from '../core/index.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay, type RetryPolicy } from './retry.js';
+
+/** What the outbox reads: its deliveries and alerts, and the events a sink's context may ask for. */
+export type OutboxStore = AlertOutbox & Pick<EventLog, 'getEvents' | 'countActivity'>;
+
+/** Alerts of a group a delivery's context carries, oldest first: a notification lists them, not hundreds. */
+export const GROUP_CONTEXT_LIMIT = 50;
+/** About this many activity buckets per chart: enough to see a burst, few enough to read. */
+const ACTIVITY_BUCKETS = 42;
+/** The activity shown: this many alert windows before it, and one after. */
+const ACTIVITY_BEFORE = 6;
+/** Evidence is looked for from this long before the alert window to this long after (events are keyed by time). */
+const EVIDENCE_MARGIN_MS = 24 * 3_600_000;
+
+/** A sink's saved handles, in the store's sink_refs under its name. */
+export function storeRefs(store: Pick<AlertOutbox, 'getSinkRef' | 'putSinkRef'>, sink: string): SinkRefs {
+  return { get: (key) => store.getSinkRef(sink, key), put: (key, value) => store.putSinkRef(sink, key, value) };
+}
+
+/** The span and bucket width of an alert's activity series: its window, six windows before, one after. */
+export function activitySpan(alert: Pick<Alert, 'windowStart' | 'windowEnd'>): { from: number; to: number; bucketMs: number } {
+  const w = Math.max(alert.windowEnd - alert.windowStart, 60_000);
+  const from = alert.windowStart - ACTIVITY_BEFORE * w;
+  const to = alert.windowEnd + w;
+  // Whole seconds, so bucket edges read well on a chart's axis.
+  const bucketMs = Math.max(1_000, Math.ceil((to - from) / ACTIVITY_BUCKETS / 1_000) * 1_000);
+  return { from, to, bucketMs };
+}
 
 export interface OutboxOptions {
   logger: Logger;
@@ -76,7 +103,7 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export class Outbox {
-  readonly #store: AlertOutbox;
+  readonly #store: OutboxStore;
   readonly #sinks: ReadonlyMap<string, Sink>;
   readonly #logger: Logger;
   readonly #leaseMs: number;
@@ -94,7 +121,7 @@ export class Outbox {
   /** Aborted only by abort(): in-flight requests normally finish, so a stop never wastes an attempt. */
   readonly #inFlight = new AbortController();
 
-  constructor(store: AlertOutbox, sinks: ReadonlyMap<string, Sink>, opts: OutboxOptions) {
+  constructor(store: OutboxStore, sinks: ReadonlyMap<string, Sink>, opts: OutboxOptions) {
     this.#store = store;
     this.#sinks = sinks;
     this.#logger = opts.logger;
@@ -331,8 +358,20 @@ export class Outbox {
     // claimDeliveries counts the attempt when it leases, so a crash mid-request still uses one up.
     const attempt = delivery.attempts;
     const signal = AbortSignal.any([this.#inFlight.signal, lease.stop.signal]);
+    let ctx: DeliveryContext;
     try {
-      await sink.deliver(alert, { deliveryId: delivery.id, attempt, signal });
+      ctx = await this.#context(delivery, alert, sink, attempt, signal);
+    } catch (err) {
+      // The store could not give what the sink needs: nothing was sent, so the delivery waits and
+      // tries again, however many attempts it has used.
+      const policy = sink.retryPolicy ?? this.#defaultPolicy;
+      const delayMs = nextAttemptDelay(err, attempt, policy, this.#random);
+      await this.#store.retryDelivery(delivery.id, this.#now() + delayMs, `not attempted: its context could not be loaded: ${describe(err)}`, this.#owner);
+      this.#logger.warn({ deliveryId: delivery.id, sink: sink.name, delayMs, err }, 'delivery context could not be loaded; will retry');
+      return 'retried';
+    }
+    try {
+      await sink.deliver(alert, ctx);
     } catch (err) {
       if (lease.stop.signal.aborted) return this.#release(delivery, lease, `interrupted: lease ran out: ${describe(err)}`);
       if (this.#inFlight.signal.aborted) return this.#release(delivery, lease, `interrupted: ${describe(err)}`);
@@ -350,6 +389,29 @@ export class Outbox {
     }
     await this.#store.completeDelivery(delivery.id, this.#owner);
     return 'delivered';
+  }
+
+  /** What the sink is told beside the alert: the delivery's kind, the group, its saved handles, and what it asked to be loaded. */
+  async #context(delivery: Delivery, alert: Alert, sink: Sink, attempt: number, signal: AbortSignal): Promise<DeliveryContext> {
+    const ctx: DeliveryContext = { deliveryId: delivery.id, attempt, signal, kind: delivery.kind, refs: storeRefs(this.#store, sink.name) };
+    if (alert.groupId !== undefined) {
+      const alerts = await this.#store.listGroup(alert.groupId, GROUP_CONTEXT_LIMIT);
+      // A long group lists its oldest; the alert delivered is in it all the same.
+      if (!alerts.some((a) => a.id === alert.id)) alerts.push(alert);
+      if (alerts.length > 1) ctx.group = { id: alert.groupId, alerts };
+    }
+    const evidence = Math.floor(sink.needs?.evidence ?? 0);
+    if (evidence > 0 && alert.evidence.length > 0) {
+      ctx.evidence = await this.#store.getEvents(alert.evidence.slice(0, evidence), {
+        from: alert.windowStart - EVIDENCE_MARGIN_MS,
+        to: alert.windowEnd + EVIDENCE_MARGIN_MS,
+      });
+    }
+    if (sink.needs?.activity) {
+      const activity = await this.#store.countActivity({ entity: alert.entity, ...activitySpan(alert) });
+      if (activity) ctx.activity = activity;
+    }
+    return ctx;
   }
 
   async #fail(delivery: Delivery, err: unknown, sink: Sink | undefined): Promise<Outcome> {

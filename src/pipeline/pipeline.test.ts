@@ -58,7 +58,7 @@ function source(all: SecurityEvent[], opts: { ignoreCursor?: boolean } = {}): So
 function pipelineOn(store: Store, saveMs = 0): { pipeline: Pipeline; counter: Counter } {
   const state = new StagedState(store);
   const counter = new Counter(state, saveMs);
-  return { counter, pipeline: new Pipeline({ store, detectors: [counter], sinkNames: [], logger: silentLogger, state }) };
+  return { counter, pipeline: new Pipeline({ store, detectors: [counter], logger: silentLogger, state }) };
 }
 
 /** The store with its commitBatch wrapped: a process dying, a database refusing, an observer. */
@@ -321,13 +321,13 @@ describe('pipeline: what detectors see', () => {
     const store = await memoryStore();
     const [e0, e1, e2, e3] = events as [SecurityEvent, SecurityEvent, SecurityEvent, SecurityEvent];
     const first = new Probe('p');
-    await new Pipeline({ store, detectors: [first], sinkNames: [], logger: silentLogger }).ingest(
+    await new Pipeline({ store, detectors: [first], logger: silentLogger }).ingest(
       scripted('logs', [batchOf([e0, e1, e0]), batchOf([e1, e2])]),
     );
     expect(first.observed).toEqual(ids([e0, e1, e2]));
 
     const second = new Probe('p');
-    const stats = await new Pipeline({ store, detectors: [second], sinkNames: [], logger: silentLogger }).ingest(scripted('logs', [batchOf([e2, e3])]));
+    const stats = await new Pipeline({ store, detectors: [second], logger: silentLogger }).ingest(scripted('logs', [batchOf([e2, e3])]));
     expect(second.observed).toEqual(ids([e3]));
     expect(stats).toMatchObject({ events: 2, inserted: 1, duplicates: 1 });
   });
@@ -338,7 +338,7 @@ describe('pipeline: what detectors see', () => {
     const probe = new Probe('p');
     // Room for one id per generation: after e0, e1, e2 the set holds e1 (old) and e2 (young), and e0
     // is known only to the store. The last batch's e0 then pushes e1 out before e1 is reached.
-    await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger, recentIds: 1 }).ingest(
+    await new Pipeline({ store, detectors: [probe], logger: silentLogger, recentIds: 1 }).ingest(
       scripted('logs', [batchOf([e0]), batchOf([e1]), batchOf([e2]), batchOf([e0, e1])]),
     );
     expect(probe.observed).toEqual(ids([e0, e1, e2]));
@@ -388,7 +388,7 @@ describe('pipeline: what detectors see', () => {
       },
     };
     const good = new Probe('good', { observe: (e) => (e.event.id === e2.event.id ? [testFinding()] : []) });
-    const stats = await new Pipeline({ store, detectors: [bad, good], sinkNames: [], logger }).ingest(scripted('logs', [batchOf([e0, e1, e2])]));
+    const stats = await new Pipeline({ store, detectors: [bad, good], logger }).ingest(scripted('logs', [batchOf([e0, e1, e2])]));
     expect(good.observed).toEqual(ids([e0, e1, e2]));
     expect(good.flushes).toHaveLength(2);
     expect(good.persisted).toBe(2);
@@ -415,7 +415,7 @@ describe('pipeline: what it commits and counts', () => {
     // e1 and e3 each raise the same finding: one alert, created once and then updated.
     const probe = new Probe('p', { observe: (e) => (e.event.id === e1.event.id || e.event.id === e3.event.id ? [testFinding()] : []) });
     const perBatch: Array<[string | undefined, IngestStats]> = [];
-    const pipeline = new Pipeline({ store, detectors: [probe], sinkNames: ['soc', 'pager'], logger: silentLogger, now: () => NOW });
+    const pipeline = new Pipeline({ store, detectors: [probe], route: () => ['soc', 'pager'], logger: silentLogger, now: () => NOW });
     const a = scripted('a', [batchOf([e0, e1], { deadLetters: [dead], cursor: 'a1' }), batchOf([e1], { cursor: 'a2' })]);
     const before = performance.now();
     const totals = await pipeline.run([a], { onBatch: (b, s) => void perBatch.push([b.cursor, { ...s }]) });
@@ -443,9 +443,46 @@ describe('pipeline: what it commits and counts', () => {
     expect((await store.listDeliveries({ alertId: alerts[0]!.id })).map((d) => d.sink).sort()).toEqual(['pager', 'soc']);
   });
 
+  it('routes each alert through the route it is given, naming its source, grouping it with its entity\'s alerts', async () => {
+    const store = await memoryStore();
+    const [e0, e1, e2] = events as [SecurityEvent, SecurityEvent, SecurityEvent];
+    const who = { type: 'user', value: 'x@example.com' };
+    let flushed = false;
+    const probe: Probe = new Probe('p', {
+      // Reported on sight: from the source whose batch is observed.
+      observe: (e) => (e.event.id === e0.event.id ? [testFinding({ rule: 'seen', entity: who, windowStart: T0, evidence: [e0.event.id] })] : []),
+      // Reported at a batch's end: from the source whose batch holds its evidence, not the one that ran first.
+      flush: (): Finding[] => {
+        if (flushed || !probe.observed.includes(e2.event.id)) return [];
+        flushed = true;
+        return [testFinding({ rule: 'judged', entity: who, windowStart: T0 + 60_000, evidence: [e2.event.id], severity: 'critical', tags: ['attack.t1110'] })];
+      },
+    });
+    const asked: Array<[string, string | undefined, string[] | undefined]> = [];
+    const route = (a: { rule: string; source?: string; tags?: string[]; severity: string }) => {
+      asked.push([a.rule, a.source, a.tags]);
+      return a.severity === 'critical' ? ['pager'] : ['file'];
+    };
+    const pipeline = new Pipeline({ store, detectors: [probe], route, groupWindowMs: 15 * 60_000, logger: silentLogger, now: () => NOW });
+    await pipeline.run([scripted('okta', [batchOf([e0])]), scripted('google', [batchOf([e1, e2])])]);
+    expect(asked.sort()).toEqual([
+      ['judged', 'google', ['attack.t1110']],
+      ['seen', 'okta', undefined],
+    ]);
+    const alerts = (await store.listAlerts()).sort((a, b) => a.windowStart - b.windowStart);
+    expect(alerts.map((a) => [a.rule, a.source, a.groupId])).toEqual([
+      ['seen', 'okta', alerts[0]!.id],
+      ['judged', 'google', alerts[0]!.id],
+    ]);
+    const kinds = async (id: string) => (await store.listDeliveries({ alertId: id })).map((d) => `${d.sink}:${d.kind}`);
+    expect(await kinds(alerts[0]!.id)).toEqual(['file:alert']);
+    // The pager was never told of the group: it gets the alert itself.
+    expect(await kinds(alerts[1]!.id)).toEqual(['pager:alert']);
+  });
+
   it('resumes each source from its committed cursor', async () => {
     const store = await memoryStore();
-    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger });
+    const pipeline = new Pipeline({ store, detectors: [], logger: silentLogger });
     await pipeline.ingest(scripted('a', [batchOf(events.slice(0, 2), { cursor: 'a-2' })]));
     const again = scripted('a', []);
     const other = scripted('b', []);
@@ -457,7 +494,7 @@ describe('pipeline: what it commits and counts', () => {
   it('commits what the final flush finds, as alerts with their deliveries, and counts it', async () => {
     const store = await memoryStore();
     const probe = new Probe('p', { flush: (o) => (o.final ? [testFinding({ severity: 'critical' })] : []) });
-    const pipeline = new Pipeline({ store, detectors: [probe], sinkNames: ['soc'], logger: silentLogger, now: () => NOW });
+    const pipeline = new Pipeline({ store, detectors: [probe], route: () => ['soc'], logger: silentLogger, now: () => NOW });
     const stats = await pipeline.ingest(scripted('logs', [batchOf(events.slice(0, 2))]));
     expect(stats).toMatchObject({ batches: 1, findings: 1, alertsCreated: 1, alertsUpdated: 0 });
     const alerts = await store.listAlerts();
@@ -470,7 +507,7 @@ describe('pipeline: what it commits and counts', () => {
     const { logger, logs } = capture();
     const blocking = testFinding({ rule: 'impossible-travel', entity: { type: 'user', value: 'mallory@example.com' }, actions: [{ type: 'block-user', user: 'mallory@example.com', reason: 'impossible travel' }] });
     const probe = new Probe('p', { observe: (e) => (e.event.id === events[0]!.event.id ? [blocking, testFinding()] : e.event.id === events[1]!.event.id ? [blocking] : []) });
-    const pipeline = new Pipeline({ store, detectors: [probe], sinkNames: [], logger, now: () => NOW });
+    const pipeline = new Pipeline({ store, detectors: [probe], logger, now: () => NOW });
     await pipeline.ingest(scripted('logs', [batchOf([events[0]!]), batchOf([events[1]!])]));
     const [blockAlert, ipAlert] = [blocking, testFinding()].map((f) => logs.find((l) => l.msg === 'Alert raised.' && l.rule === f.rule)!.alert as string);
     expect(logs.filter((l) => l.msg === 'Alert blocks a user.').map((l) => [l.level, l.user, l.alert, l.rule])).toEqual([[40, 'mallory@example.com', blockAlert, 'impossible-travel']]);
@@ -487,7 +524,7 @@ describe('pipeline: what it commits and counts', () => {
     const { logger, logs } = capture();
     // A detector with none of the optional steps (restore, settle, persist) is no reason to warn.
     const minimal: Detector = { id: 'minimal', observe: () => [], flush: () => [] };
-    await new Pipeline({ store, detectors: [minimal], sinkNames: [], logger }).ingest(scripted('logs', [batchOf(events.slice(0, 3))]));
+    await new Pipeline({ store, detectors: [minimal], logger }).ingest(scripted('logs', [batchOf(events.slice(0, 3))]));
     expect(logs.filter((l) => l.msg === 'Source finished.')).toEqual([expect.objectContaining({ level: 20, source: 'logs', type: 'scripted', batches: 1, events: 3, inserted: 3 })]);
     expect(logs.filter((l) => (l.level as number) > 20)).toEqual([]);
   });
@@ -498,7 +535,7 @@ describe('pipeline: watermarks', () => {
     const store = await memoryStore();
     const probe = new Probe('p');
     // A source that promises nothing holds detection back until it ends; then everything seen is complete.
-    await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).ingest(
+    await new Pipeline({ store, detectors: [probe], logger: silentLogger }).ingest(
       // Newest event first in each batch: the watermark follows the newest, not the last.
       scripted('file', [batchOf([events[1]!, events[0]!]), batchOf([events[3]!, events[2]!])]),
     );
@@ -515,7 +552,7 @@ describe('pipeline: watermarks', () => {
   it("takes a source's promise and keeps it when the source ends (it will be polled again)", async () => {
     const store = await memoryStore();
     const probe = new Probe('p');
-    await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).ingest(
+    await new Pipeline({ store, detectors: [probe], logger: silentLogger }).ingest(
       scripted('poller', [batchOf(events.slice(0, 2), { watermark: T0 + 500 }), batchOf(events.slice(2, 4), { watermark: T0 + 1_500 })]),
     );
     expect(probe.flushes).toEqual([
@@ -532,7 +569,7 @@ describe('pipeline: watermarks', () => {
     const perBatch: string[] = [];
     const src = scripted('file', [batchOf(events.slice(0, 2), { cursor: '2' }), batchOf(events.slice(2, 4), { cursor: '4' })]);
     // The stop arrives while the first batch is being processed.
-    const stats = await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).run([src], {
+    const stats = await new Pipeline({ store, detectors: [probe], logger: silentLogger }).run([src], {
       signal: stop.signal,
       onBatch: (b) => {
         perBatch.push(b.cursor!);
@@ -553,7 +590,7 @@ describe('pipeline: watermarks', () => {
     const runOnce = async (evs: SecurityEvent[]) => {
       const state = new StagedState(store);
       const probe = new Probe('p');
-      await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger, state }).ingest(scripted('file', evs.length ? [batchOf(evs)] : []));
+      await new Pipeline({ store, detectors: [probe], logger: silentLogger, state }).ingest(scripted('file', evs.length ? [batchOf(evs)] : []));
       return probe.flushes.at(-1);
     };
     expect(await runOnce(events.slice(0, 3))).toEqual({ final: true, watermark: T0 + 2_001 });
@@ -570,15 +607,15 @@ describe('pipeline: watermarks', () => {
   it('without a state store, a run that reads nothing judges nothing', async () => {
     const store = await memoryStore();
     const probe = new Probe('p');
-    await new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger }).ingest(scripted('file', [batchOf(events.slice(0, 3))]));
-    await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).ingest(scripted('file', []));
+    await new Pipeline({ store, detectors: [], logger: silentLogger }).ingest(scripted('file', [batchOf(events.slice(0, 3))]));
+    await new Pipeline({ store, detectors: [probe], logger: silentLogger }).ingest(scripted('file', []));
     expect(probe.flushes).toEqual([{ final: true, watermark: Number.NEGATIVE_INFINITY }]);
   });
 
   it('says once per run which source holds windowed detection back by a day or more', async () => {
     const { logger, logs } = capture();
     const store = await memoryStore();
-    const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger });
+    const pipeline = new Pipeline({ store, detectors: [], logger });
     const at = (t: number, nonce: number) => testEvent({ time: t, user: 'u@example.com', nonce });
     const lagNotes = () => logs.filter((l) => l.msg === 'Windowed detection waits for this source to catch up.').map((l) => [l.level, l.source, l.behindHours]);
     await pipeline.processBatch('live', batchOf([at(T0, 1)], { watermark: T0 }));
@@ -594,7 +631,7 @@ describe('pipeline: watermarks', () => {
 
   it('notes a lag of exactly a day', async () => {
     const { logger, logs } = capture();
-    const pipeline = new Pipeline({ store: await memoryStore(), detectors: [], sinkNames: [], logger });
+    const pipeline = new Pipeline({ store: await memoryStore(), detectors: [], logger });
     await pipeline.processBatch('live', batchOf([testEvent({ time: T0 + 24 * HOUR, user: 'u@example.com', nonce: 1 })], { watermark: T0 + 24 * HOUR }));
     await pipeline.processBatch('backfill', batchOf([testEvent({ time: T0, user: 'u@example.com', nonce: 2 })], { watermark: T0 }));
     expect(logs.filter((l) => l.msg === 'Windowed detection waits for this source to catch up.').map((l) => [l.source, l.behindHours])).toEqual([['backfill', 24]]);
@@ -620,7 +657,7 @@ describe('pipeline: restoring detectors', () => {
     const late = new Resuming('late', T0 + 4_000);
     const early = new Resuming('early', T0 + 2_000);
     const none = new Resuming('none', undefined);
-    const pipeline = new Pipeline({ store, detectors: [late, early, none], sinkNames: [], logger: silentLogger });
+    const pipeline = new Pipeline({ store, detectors: [late, early, none], logger: silentLogger });
     await pipeline.ingest(scripted('a', []));
     await pipeline.run([scripted('b', [])]);
     expect([late.restored, early.restored, none.restored]).toEqual([1, 1, 1]);
@@ -693,16 +730,16 @@ describe('processBatch', () => {
       if (fail-- > 0) throw new Error('database is locked');
       return commit(batch);
     });
-    const plain = new Pipeline({ store: refusing, detectors: [], sinkNames: [], logger: silentLogger });
+    const plain = new Pipeline({ store: refusing, detectors: [], logger: silentLogger });
     await expect(plain.processBatch('push', batchOf(events.slice(0, 1)))).rejects.toThrow('database is locked');
     // Staged, with nothing written since the last commit.
-    const staged = new Pipeline({ store: refusing, detectors: [], sinkNames: [], logger: silentLogger, state: new StagedState(refusing) });
+    const staged = new Pipeline({ store: refusing, detectors: [], logger: silentLogger, state: new StagedState(refusing) });
     await expect(staged.processBatch('push', batchOf([]))).rejects.toThrow('database is locked');
     expect(await staged.processBatch('push', batchOf(events.slice(0, 2)))).toMatchObject({ batches: 1, inserted: 2 });
   });
 
   it('returns fresh totals when given none', async () => {
-    const pipeline = new Pipeline({ store: await memoryStore(), detectors: [], sinkNames: [], logger: silentLogger });
+    const pipeline = new Pipeline({ store: await memoryStore(), detectors: [], logger: silentLogger });
     expect(await pipeline.processBatch('push', batchOf(events.slice(0, 2)))).toEqual({ ...emptyStats(), batches: 1, events: 2, inserted: 2 });
     expect(await pipeline.processBatch('push', batchOf(events.slice(1, 3)))).toEqual({ ...emptyStats(), batches: 1, events: 2, inserted: 1, duplicates: 1 });
   });
@@ -729,7 +766,7 @@ describe('pipeline: per-record isolation', () => {
     });
     const positions = { file: 'app.jsonl', line: [10, 11, 12, 13, 14], offset: [0, 100, 200, 300] };
     const probe = new Probe('p');
-    const stats = await new Pipeline({ store, detectors: [probe], sinkNames: [], logger: silentLogger }).ingest(
+    const stats = await new Pipeline({ store, detectors: [probe], logger: silentLogger }).ingest(
       scripted('logs', [batchOf([e0, e1, e2, e3, e4], { positions, deadLetters: [{ source: 'logs', code: 'INPUT_MALFORMED', reason: 'from the source', payload: 'x' }] })]),
     );
     expect(ids(await store.queryEvents({}))).toEqual(ids([e0, e3]));
@@ -778,7 +815,7 @@ describe('pipeline: per-record isolation', () => {
     e.user = { email: 'a\u0000b@example.com' };
     e.raw = { user: 'a\u0000b@example.com', note: 'x\ud800' };
     const seen: string[] = [];
-    await new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, enrichers: [(ev) => void seen.push(ev.user!.email!)] }).ingest(scripted('logs', [batchOf([e])]));
+    await new Pipeline({ store, detectors: [], logger: silentLogger, enrichers: [(ev) => void seen.push(ev.user!.email!)] }).ingest(scripted('logs', [batchOf([e])]));
     expect(seen).toEqual(['a\ufffdb@example.com']);
     const [stored] = await store.queryEvents({ userEmail: 'a\ufffdb@example.com' });
     expect(stored?.raw).toEqual({ user: 'a\ufffdb@example.com', note: 'x\ufffd' });

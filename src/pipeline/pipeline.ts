@@ -1,6 +1,6 @@
 /** The batch loop: source → enrich → detect → store (events, cursor, alerts, outbox) with backpressure. */
 import type { Logger } from 'pino';
-import type { Alert, CommitBatch, CommitResult, DeadLetterInput, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
+import type { Alert, AlertRoute, CommitBatch, CommitResult, DeadLetterInput, Detector, EventLog, Finding, SecurityEvent, Source, SourceBatch } from '../core/index.js';
 import { errorMessage, eventTime, positionAt, SaaswatchError, systemClock, type Clock, type EventKey } from '../core/index.js';
 import { admitEvent, admitTime, preview, type Refusal } from './admit.js';
 import { findingsToAlerts } from './alerts.js';
@@ -26,8 +26,15 @@ export interface IngestStats {
 export interface PipelineOptions {
   store: EventLog;
   detectors: Detector[];
-  /** Names of configured sinks: every new alert gets one outbox delivery per sink. */
-  sinkNames: string[];
+  /**
+   * The sinks each alert gets an outbox delivery for (see routing.ts; mutes wrap it). Asked inside
+   * the commit for each new alert and each grown one. Absent: no deliveries.
+   */
+  route?: AlertRoute;
+  /** Every alert to these sinks, for tools and tests without routes; `route` wins when both are given. */
+  sinkNames?: readonly string[];
+  /** alerting.group_window in ms: alerts on one entity this close in time form one notification group; 0 or absent: none. */
+  groupWindowMs?: number;
   logger: Logger;
   enrichers?: Enricher[];
   /**
@@ -123,6 +130,7 @@ export class Pipeline {
     const started = performance.now();
     await this.#restore();
     const signal = opts.signal ?? new AbortController().signal;
+    this.#soleSource = sources.length === 1 ? sources[0]!.name : undefined;
     const totals = emptyStats();
     for (const source of sources) this.#watermarks.start(source.name);
     const results = await Promise.all(
@@ -155,7 +163,8 @@ export class Pipeline {
       await this.#committed();
       const findings = await this.#detectorsDone(true);
       totals.findings += findings.length;
-      const result = await this.#commit({ source: 'detectors', events: [], alerts: findingsToAlerts(findings, new Date(this.#now())), sinks: this.#opts.sinkNames });
+      this.#attribute(findings);
+      const result = await this.#commit({ source: 'detectors', events: [], alerts: findingsToAlerts(findings, new Date(this.#now())), ...this.#routing() });
       if (result.alerts) await this.#recordAlerts(result.alerts, totals);
     });
     totals.durationMs = performance.now() - started;
@@ -163,6 +172,8 @@ export class Pipeline {
   }
 
   #restored = false;
+  /** The one source run() feeds, when it feeds one: what a finding without a known source came from. */
+  #soleSource: string | undefined;
   /** Sources already reported as holding windowed detection back, so each is said once per run. */
   readonly #lagging = new Set<string>();
 
@@ -341,7 +352,12 @@ export class Pipeline {
       }
     }
     if (refused !== undefined) batch = this.#without(sourceName, batch, refused);
-    findings.push(...(await this.#detectorsDone(false)));
+    // What observe() reported came from this source's events; what flush() reports may not have.
+    // Copies: a detector may keep the findings it returns.
+    for (let i = 0; i < findings.length; i++) if (findings[i]!.source === undefined) findings[i] = { ...findings[i]!, source: sourceName };
+    const flushed = await this.#detectorsDone(false);
+    this.#attribute(flushed, { source: sourceName, events: batch.events });
+    findings.push(...flushed);
 
     // Alerts and detector state commit with the events and cursor behind them: a crash loses or keeps all of it.
     const alerts = findingsToAlerts(findings, new Date(this.#now()));
@@ -351,7 +367,7 @@ export class Pipeline {
       deadLetters: batch.deadLetters,
       cursor: batch.cursor,
       alerts,
-      sinks: this.#opts.sinkNames,
+      ...this.#routing(),
     });
     stats.batches++;
     stats.events += batch.events.length;
@@ -399,6 +415,31 @@ export class Pipeline {
     } catch (err) {
       if (state) staged!.putBack(state);
       throw err;
+    }
+  }
+
+  #routing(): Pick<CommitBatch, 'route' | 'sinks' | 'groupWindowMs'> {
+    const { route, sinkNames, groupWindowMs } = this.#opts;
+    return { ...(route ? { route } : sinkNames?.length ? { sinks: sinkNames } : {}), ...(groupWindowMs ? { groupWindowMs } : {}) };
+  }
+
+  /**
+   * Names the source (connection) of findings whose detector did not: the one whose events in this
+   * batch are their evidence, else `only` (the one source running). Looked up only when a finding
+   * needs it, so the per-event path pays nothing.
+   */
+  #attribute(findings: Finding[], batch?: { source: string; events: readonly SecurityEvent[] }): void {
+    let ids: Set<string> | undefined;
+    for (let i = 0; i < findings.length; i++) {
+      const f = findings[i]!;
+      if (f.source !== undefined) continue;
+      let source = this.#soleSource;
+      if (batch && f.evidence.length) {
+        ids ??= new Set(batch.events.map((e) => e.event.id));
+        if (f.evidence.some((id) => ids!.has(id))) source = batch.source;
+      }
+      // Copies: a detector may keep the findings it returns.
+      if (source !== undefined) findings[i] = { ...f, source };
     }
   }
 

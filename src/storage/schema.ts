@@ -29,8 +29,10 @@ export interface AlertsTable {
   status: string;
   created_at: number;
   updated_at: number;
-  /** JSON of the Alert; the columns above win over it when they differ (status, window end). */
+  /** JSON of the Alert; the columns above win over it when they differ (status, window end, group). */
   doc: string;
+  /** The notification group (its first alert's id); null when grouping was off or before migration 007. */
+  group_id: string | null;
 }
 
 export interface DeliveriesTable {
@@ -46,6 +48,16 @@ export interface DeliveriesTable {
   lease_owner: string | null;
   last_error: string | null;
   created_at: number;
+  updated_at: number;
+  /** 'alert' (tells a new alert; one per alert and sink) or 'update' (tells what changed since). */
+  kind: string;
+}
+
+/** Handles a sink keeps across deliveries and restarts (a Slack thread, a Jira issue key). */
+export interface SinkRefsTable {
+  sink: string;
+  key: string;
+  value: string;
   updated_at: number;
 }
 
@@ -140,11 +152,12 @@ export interface Database {
   identities: IdentitiesTable;
   dead_letters: DeadLettersTable;
   audit_log: AuditLogTable;
+  sink_refs: SinkRefsTable;
   mutes: MutesTable;
 }
 
 /** Every table the store owns, in an order safe for deletes (children before parents). */
 export const TABLES = [
   'deliveries', 'alerts', 'events', 'baselines', 'cursors', 'blocked_users', 'files', 'identities',
-  'dead_letters', 'audit_log', 'mutes',
+  'dead_letters', 'audit_log', 'sink_refs', 'mutes',
 ] as const satisfies ReadonlyArray<keyof Database>;

@@ -1,13 +1,14 @@
 /** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
 import { createHash, randomUUID } from 'node:crypto';
-import { Migrator, type Compilable, type Selectable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { Migrator, sql, type Compilable, type Selectable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
+import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
-  EventKey,
+  ActivityQuery, AlertRoute, EventKey, SaveAlertsOptions,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
   MuteSource, PurgeCounts, PurgeCutoffs, Store,
 } from '../core/store.js';
@@ -75,8 +76,22 @@ function step(query: Compilable): WriteStep {
 function toAlert(row: AlertsTable): Alert {
   const doc = JSON.parse(row.doc) as Alert;
   // Columns are the truth for what changes after creation; the doc holds everything else.
-  return { ...doc, id: row.id, dedupKey: row.dedup_key, status: row.status as AlertStatus, windowEnd: row.window_end, createdAt: iso(row.created_at) };
+  const { groupId: _doc, ...rest } = doc;
+  return {
+    ...rest,
+    id: row.id,
+    dedupKey: row.dedup_key,
+    status: row.status as AlertStatus,
+    windowEnd: row.window_end,
+    createdAt: iso(row.created_at),
+    ...(row.group_id === null ? {} : { groupId: row.group_id }),
+  };
 }
+
+/** Most activity buckets a series has: enough for a chart, bounded whatever span is asked. */
+export const MAX_ACTIVITY_BUCKETS = 1_000;
+/** Most ids getEvents looks up per statement. */
+const EVENT_ID_CHUNK = 500;
 
 function alertRow(a: Alert, createdAt: number, now: number): AlertsTable {
   return {
@@ -92,8 +107,12 @@ function alertRow(a: Alert, createdAt: number, now: number): AlertsTable {
     created_at: createdAt,
     updated_at: now,
     doc: JSON.stringify(a),
+    group_id: a.groupId ?? null,
   };
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const dedupOf = (a: Alert): string => a.dedupKey || dedupKey(a);
 
 /** Unique ids, first seen first, at most MAX_ALERT_EVIDENCE. */
 function mergeEvidence(...lists: Array<string[] | undefined>): string[] {
@@ -112,6 +131,7 @@ function toDelivery(row: DeliveriesTable): Delivery {
     id: row.id,
     alertId: row.alert_id,
     sink: row.sink,
+    kind: row.kind === 'update' ? 'update' : 'alert',
     status: row.status as DeliveryStatus,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -291,7 +311,7 @@ export class SqlStore implements Store {
         await this.#deadLetterInsert(tx, dlRows.slice(i, i + dlChunk)).execute();
       }
       if (batch.cursor !== undefined) await this.#cursorWrite(batch.source, batch.cursor, now, tx).execute();
-      const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.sinks ?? []) : undefined;
+      const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.route ?? batch.sinks ?? [], { groupWindowMs: batch.groupWindowMs ?? 0 }) : undefined;
       for (const [key, json] of batch.state ?? []) await stateWrite(tx, key, json, now).execute();
       return { inserted, duplicates: batch.events.length - inserted, ...(alerts ? { alerts } : {}) };
     });
@@ -328,6 +348,59 @@ export class SqlStore implements Store {
       const qb = applyEventFilters(this.#db.selectFrom('events').select('doc'), q).orderBy('ts').orderBy('id');
       const rows = await withLimit(qb, q.limit).execute();
       return rows.map((r) => JSON.parse(r.doc) as SecurityEvent);
+    });
+  }
+
+  getEvents(ids: readonly string[], within?: { from: number; to: number }): Promise<SecurityEvent[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return Promise.resolve([]);
+    return this.#guard('getEvents', async () => {
+      const byId = new Map<string, SecurityEvent>();
+      for (let i = 0; i < unique.length; i += EVENT_ID_CHUNK) {
+        let qb = this.#db.selectFrom('events').select('doc').where('id', 'in', unique.slice(i, i + EVENT_ID_CHUNK));
+        if (within) qb = qb.where('ts', '>=', within.from).where('ts', '<', within.to);
+        for (const r of await qb.execute()) {
+          const e = JSON.parse(r.doc) as SecurityEvent;
+          byId.set(e.event.id, e);
+        }
+      }
+      return unique.flatMap((id) => byId.get(id) ?? []);
+    });
+  }
+
+  countActivity(q: ActivityQuery): Promise<ActivitySeries | undefined> {
+    // Only the entity types the events table has a column for; other fields live in the JSON document.
+    const column = q.entity.type === 'user' ? 'user_email' : q.entity.type === 'ip' ? 'source_ip' : undefined;
+    if (column === undefined) return Promise.resolve(undefined);
+    const bucketMs = Math.max(1, Math.floor(q.bucketMs));
+    const from = Math.floor(q.from);
+    const count = Math.min(MAX_ACTIVITY_BUCKETS, Math.max(1, Math.ceil((q.to - from) / bucketMs)));
+    const to = from + count * bucketMs;
+    return this.#guard('countActivity', async () => {
+      // Cast: SQLite binds numbers as reals, and a real division would not cut at bucket edges.
+      const bucket = sql<number>`cast((${sql.ref('ts')} - ${from}) / ${bucketMs} as integer)`;
+      const rows = await this.#db
+        .selectFrom('events')
+        .select([
+          bucket.as('b'),
+          sql<number>`sum(${sql.ref('count')})`.as('total'),
+          sql<number>`sum(case when ${sql.ref('outcome')} = 'failure' then ${sql.ref('count')} else 0 end)`.as('failures'),
+        ])
+        .where('ts', '>=', from)
+        .where('ts', '<', to)
+        .where(column, '=', q.entity.value)
+        // By the alias: the expression's parameters would make it another expression to PostgreSQL.
+        .groupBy(sql.ref('b'))
+        .execute();
+      const buckets = Array.from({ length: count }, (_, i) => ({ t: from + i * bucketMs, total: 0, failures: 0 }));
+      for (const r of rows) {
+        const b = buckets[Number(r.b)];
+        if (b) {
+          b.total = Number(r.total);
+          b.failures = Number(r.failures);
+        }
+      }
+      return { from, to, bucketMs, buckets };
     });
   }
 
@@ -394,27 +467,42 @@ export class SqlStore implements Store {
     return counts;
   }
 
-  async saveAlerts(alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }> {
+  async saveAlerts(alerts: Alert[], route: readonly string[] | AlertRoute, opts: SaveAlertsOptions = {}): Promise<{ created: Alert[]; updated: number }> {
     if (alerts.length === 0) return { created: [], updated: 0 };
-    return this.#write('saveAlerts', (tx) => this.#upsertAlerts(tx, alerts, sinks));
+    return this.#write('saveAlerts', (tx) => this.#upsertAlerts(tx, alerts, route, opts));
   }
 
   /** The body of saveAlerts, run inside whichever write transaction the caller holds. */
-  async #upsertAlerts(tx: Kysely<Database>, alerts: Alert[], sinks: string[]): Promise<{ created: Alert[]; updated: number }> {
-    const uniqueSinks = [...new Set(sinks)];
+  async #upsertAlerts(
+    tx: Kysely<Database>,
+    alerts: Alert[],
+    route: readonly string[] | AlertRoute,
+    opts: SaveAlertsOptions,
+  ): Promise<{ created: Alert[]; updated: number }> {
+    const everyAlert = typeof route === 'function' ? undefined : [...new Set(route)];
+    const sinksOf = (a: Alert): string[] => everyAlert ?? [...new Set((route as AlertRoute)(a))];
+    const groupWindow = Math.max(0, opts.groupWindowMs ?? 0);
     const now = this.#now();
-    const created: Alert[] = [];
+    const created = new Map<number, Alert>();
     let updated = 0;
-    for (const a of alerts) {
+    // In event-time order, whatever order the detectors reported them in: which alert opens a group
+    // does not depend on how a batch was cut.
+    const order = alerts.map((_, i) => i).sort((x, y) => alerts[x]!.windowStart - alerts[y]!.windowStart || cmp(dedupOf(alerts[x]!), dedupOf(alerts[y]!)) || x - y);
+    for (const i of order) {
+      const a = alerts[i]!;
       const createdAtMs = Number.isFinite(Date.parse(a.createdAt)) ? Date.parse(a.createdAt) : now;
+      const { groupId: _ignored, ...given } = a;
       const alert: Alert = {
-        ...a,
+        ...given,
         id: a.id || randomUUID(),
-        dedupKey: a.dedupKey || dedupKey(a),
+        dedupKey: dedupOf(a),
         status: a.status ?? 'open',
         createdAt: iso(createdAtMs),
         evidence: mergeEvidence(a.evidence),
       };
+      const group = groupWindow > 0 ? await this.#groupOf(tx, alert, groupWindow) : undefined;
+      const groupId = group?.id;
+      if (groupId !== undefined) alert.groupId = groupId;
       // Insert-or-nothing first: it settles races between writers on the unique key without a prior read.
       const ins = await tx
         .insertInto('alerts')
@@ -422,17 +510,17 @@ export class SqlStore implements Store {
         .onConflict((oc) => oc.column('dedup_key').doNothing())
         .executeTakeFirst();
       if (Number(ins.numInsertedOrUpdatedRows ?? 0n) > 0) {
-        if (uniqueSinks.length > 0) {
-          await tx
-            .insertInto('deliveries')
-            .values(uniqueSinks.map((sink) => ({
-              id: randomUUID(), alert_id: alert.id, sink, status: 'pending', attempts: 0, next_attempt_at: now,
-              lease_until: null, lease_owner: null, last_error: null, created_at: now, updated_at: now,
-            })))
-            .execute();
+        // An alert stored before groups (or with them off) opens its group now that another joins it.
+        if (group?.opens) await tx.updateTable('alerts').set({ group_id: group.id }).where('id', '=', group.id).execute();
+        const sinks = sinksOf(alert);
+        if (sinks.length > 0) {
+          const told = groupId !== undefined && groupId !== alert.id ? await this.#groupTold(tx, groupId, sinks) : new Set<string>();
+          // Every alert reaches every sink that takes it: a sink that shows groups may find it listed
+          // already in the group's notification (its context loads the group) and send nothing more.
+          await this.#addDeliveries(tx, alert.id, sinks.map((sink) => [sink, told.has(sink) ? 'update' : 'alert']), now);
         }
         await this.#applyActions(tx, alert, now);
-        created.push(alert);
+        created.set(i, alert);
         continue;
       }
       const row = await this.#backend
@@ -463,8 +551,84 @@ export class SqlStore implements Store {
         .where('id', '=', row.id)
         .execute();
       updated++;
+      // Grown: sinks told of it hear of the new counts; a repeat that adds nothing tells nobody.
+      const grew =
+        windowEnd > row.window_end ||
+        doc.evidence.length > (prev.evidence?.length ?? 0) ||
+        doc.severity !== prev.severity ||
+        JSON.stringify(doc.observed ?? {}) !== JSON.stringify(prev.observed ?? {});
+      if (grew) await this.#addUpdates(tx, toAlert({ ...row, window_end: windowEnd, severity: doc.severity, doc: JSON.stringify(doc) }), sinksOf, now);
     }
-    return { created, updated };
+    return { created: [...created.entries()].sort(([x], [y]) => x - y).map(([, a]) => a), updated };
+  }
+
+  /**
+   * The group a new alert joins: that of the latest alert on its entity whose window starts within
+   * `windowMs` before its own (the same instant included), else its own. `opens`: that alert has
+   * no group yet (stored before groups, or with them off), and its id becomes the group's.
+   */
+  async #groupOf(tx: Kysely<Database>, alert: Alert, windowMs: number): Promise<{ id: string; opens?: true }> {
+    const prev = await tx
+      .selectFrom('alerts')
+      .select(['id', 'group_id'])
+      .where('entity_type', '=', alert.entity.type)
+      .where('entity_value', '=', alert.entity.value)
+      .where('window_start', '>=', alert.windowStart - windowMs)
+      .where('window_start', '<=', alert.windowStart)
+      .where('dedup_key', '!=', alert.dedupKey)
+      .orderBy('window_start', 'desc')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (!prev) return { id: alert.id };
+    return prev.group_id !== null ? { id: prev.group_id } : { id: prev.id, opens: true };
+  }
+
+  /** Which of `sinks` were told of the group: a delivery of one of its alerts to them exists and has not failed. */
+  async #groupTold(tx: Kysely<Database>, groupId: string, sinks: readonly string[]): Promise<Set<string>> {
+    const rows = await tx
+      .selectFrom('deliveries')
+      .innerJoin('alerts', 'alerts.id', 'deliveries.alert_id')
+      .select('deliveries.sink')
+      .distinct()
+      .where('alerts.group_id', '=', groupId)
+      .where('deliveries.sink', 'in', [...sinks])
+      .where('deliveries.status', '!=', 'failed')
+      .execute();
+    return new Set(rows.map((r) => r.sink));
+  }
+
+  /**
+   * After an alert grew: an 'update' delivery per routed sink that was told of it, unless one of
+   * its deliveries to that sink is still pending (coalesced: the sink reads the alert as it stands
+   * when it delivers); a routed sink never told of it (its severity rose past the sink's floor)
+   * gets the alert itself, or an update when it was told of the group.
+   */
+  async #addUpdates(tx: Kysely<Database>, alert: Alert, sinksOf: (a: Alert) => string[], now: number): Promise<void> {
+    const sinks = sinksOf(alert);
+    if (sinks.length === 0) return;
+    const existing = await tx.selectFrom('deliveries').select(['sink', 'status']).where('alert_id', '=', alert.id).where('sink', 'in', sinks).execute();
+    const groupTold = alert.groupId !== undefined && alert.groupId !== alert.id ? await this.#groupTold(tx, alert.groupId, sinks) : new Set<string>();
+    const add: Array<[string, DeliveryKind]> = [];
+    for (const sink of sinks) {
+      const mine = existing.filter((d) => d.sink === sink);
+      if (mine.some((d) => d.status === 'pending')) continue;
+      // A failed 'alert' delivery counts: its alert has its one 'alert' delivery; what follows is an update.
+      const told = mine.length > 0 || groupTold.has(sink);
+      add.push([sink, told ? 'update' : 'alert']);
+    }
+    await this.#addDeliveries(tx, alert.id, add, now);
+  }
+
+  async #addDeliveries(tx: Kysely<Database>, alertId: string, rows: ReadonlyArray<readonly [string, DeliveryKind]>, now: number): Promise<void> {
+    if (rows.length === 0) return;
+    await tx
+      .insertInto('deliveries')
+      .values(rows.map(([sink, kind]) => ({
+        id: randomUUID(), alert_id: alertId, sink, kind, status: 'pending', attempts: 0, next_attempt_at: now,
+        lease_until: null, lease_owner: null, last_error: null, created_at: now, updated_at: now,
+      })))
+      .execute();
   }
 
   /**
@@ -504,6 +668,13 @@ export class SqlStore implements Store {
     });
   }
 
+  listGroup(groupId: string, limit?: number): Promise<Alert[]> {
+    return this.#guard('listGroup', async () => {
+      const qb = this.#db.selectFrom('alerts').selectAll().where('group_id', '=', groupId).orderBy('window_start').orderBy('id');
+      return (await withLimit(qb, limit).execute()).map(toAlert);
+    });
+  }
+
   setAlertStatus(id: string, status: AlertStatus): Promise<void> {
     return this.#write('setAlertStatus', async (tx) => {
       const res = await tx.updateTable('alerts').set({ status, updated_at: this.#now() }).where('id', '=', id).executeTakeFirst();
@@ -525,6 +696,8 @@ export class SqlStore implements Store {
             ]),
           )
           .orderBy('next_attempt_at')
+          // At one due time, what tells an alert goes before what updates it ('alert' < 'update').
+          .orderBy('kind')
           .orderBy('id')
           .limit(Math.floor(limit)),
       );
@@ -542,7 +715,7 @@ export class SqlStore implements Store {
         .execute();
       // RETURNING has no order of its own.
       return rows
-        .sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .sort((a, b) => a.next_attempt_at - b.next_attempt_at || cmp(a.kind, b.kind) || cmp(a.id, b.id))
         .map(toDelivery);
     });
   }
@@ -611,6 +784,24 @@ export class SqlStore implements Store {
       if (q.alertId !== undefined) qb = qb.where('alert_id', '=', q.alertId);
       const rows = await withLimit(qb.orderBy('created_at', 'desc').orderBy('id'), q.limit).execute();
       return rows.map(toDelivery);
+    });
+  }
+
+  getSinkRef(sink: string, key: string): Promise<string | undefined> {
+    return this.#guard('getSinkRef', async () => {
+      const row = await this.#db.selectFrom('sink_refs').select('value').where('sink', '=', sink).where('key', '=', key).executeTakeFirst();
+      return row?.value;
+    });
+  }
+
+  putSinkRef(sink: string, key: string, value: string): Promise<void> {
+    return this.#write('putSinkRef', async (tx) => {
+      const now = this.#now();
+      await tx
+        .insertInto('sink_refs')
+        .values({ sink, key, value, updated_at: now })
+        .onConflict((oc) => oc.columns(['sink', 'key']).doUpdateSet({ value, updated_at: now }))
+        .execute();
     });
   }
 

@@ -5,10 +5,10 @@
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import pino from 'pino';
-import { SaaswatchError, type DeliveryContext, type Sink, type SinkPlugin } from '../../src/core/index.js';
+import { SaaswatchError, type DeliveryContext, type Sink, type SinkPlugin, type SinkRefs } from '../../src/core/index.js';
 import { ERROR_CATALOGUE } from '../../src/core/errors.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptDelay } from '../../src/pipeline/retry.js';
-import { sampleAlert, type Refusal, type SinkContractHarness, type SinkContractTarget } from '../../src/sinks/testing.js';
+import { memoryRefs, sampleAlert, type Refusal, type SinkContractHarness, type SinkContractTarget } from '../../src/sinks/testing.js';
 
 export const SINK_CLAUSES = {
   S1: 'delivers an alert',
@@ -43,7 +43,8 @@ function open(s: SinkSubject, target: SinkContractTarget, logs: string[]): Sink 
   return s.plugin.create(`contract-${s.type}`, s.plugin.configSchema.parse(target.config), { logger, dataDir: target.dataDir, now: () => Date.parse('2026-12-01T00:00:00.000Z') });
 }
 
-const ctx = (deliveryId: string, attempt = 1): DeliveryContext => ({ deliveryId, attempt, signal: new AbortController().signal });
+/** A delivery's context as the outbox gives it, with the sink's saved handles (one map per destination, as the store keeps them per sink). */
+const ctx = (deliveryId: string, attempt = 1, refs: SinkRefs = memoryRefs()): DeliveryContext => ({ deliveryId, attempt, signal: new AbortController().signal, refs });
 
 async function failure(p: Promise<void>): Promise<unknown> {
   try {
@@ -54,20 +55,21 @@ async function failure(p: Promise<void>): Promise<unknown> {
   }
 }
 
-async function withTarget<T>(s: SinkSubject, fn: (t: SinkContractTarget) => Promise<T>): Promise<T> {
+async function withTarget<T>(s: SinkSubject, fn: (t: SinkContractTarget, refs: SinkRefs) => Promise<T>): Promise<T> {
   const target = await s.harness.start(CONTRACT_SECRET);
   try {
-    return await fn(target);
+    // Shared by every sink instance on this destination, as the store's are across a restart.
+    return await fn(target, memoryRefs());
   } finally {
     await target.close();
   }
 }
 
 export async function checkDelivers(s: SinkSubject): Promise<string[]> {
-  return withTarget(s, async (t) => {
+  return withTarget(s, async (t, refs) => {
     const sink = open(s, t, []);
     const alert = sampleAlert({ id: 'alrt_contract_1' });
-    const err = await failure(sink.deliver(alert, ctx('dlv_contract_1')));
+    const err = await failure(sink.deliver(alert, ctx('dlv_contract_1', 1, refs)));
     await sink.close?.();
     if (err !== undefined) return [violation('S1', `${s.type}: deliver() to a destination that accepts failed: ${String(err)}`)];
     const got = await t.arrived();
@@ -79,16 +81,16 @@ export async function checkDelivers(s: SinkSubject): Promise<string[]> {
 }
 
 export async function checkRedelivery(s: SinkSubject): Promise<string[]> {
-  return withTarget(s, async (t) => {
+  return withTarget(s, async (t, refs) => {
     const alert = sampleAlert({ id: 'alrt_contract_2' });
     const first = open(s, t, []);
-    await first.deliver(alert, ctx('dlv_contract_2', 1));
-    await first.deliver(alert, ctx('dlv_contract_2', 2));
+    await first.deliver(alert, ctx('dlv_contract_2', 1, refs));
+    await first.deliver(alert, ctx('dlv_contract_2', 2, refs));
     await first.close?.();
     // A crash between deliver and commit: the next process delivers the same id again.
     const restarted = open(s, t, []);
-    await restarted.deliver(alert, ctx('dlv_contract_2', 3));
-    await restarted.deliver(sampleAlert({ id: 'alrt_contract_3' }), ctx('dlv_contract_3'));
+    await restarted.deliver(alert, ctx('dlv_contract_2', 3, refs));
+    await restarted.deliver(sampleAlert({ id: 'alrt_contract_3' }), ctx('dlv_contract_3', 1, refs));
     await restarted.close?.();
     const got = await t.arrived();
     const copies = got.filter((a) => a.alertId === alert.id);
@@ -113,18 +115,18 @@ async function provoke(s: SinkSubject): Promise<Provoked[]> {
   const out: Provoked[] = [];
   const refusals: Refusal[] = [{ kind: 'retryable' }, { kind: 'permanent' }, { kind: 'permanent', echo: true }, { kind: 'throttle', retryAfterSec: 120 }];
   for (const refusal of refusals) {
-    await withTarget(s, async (t) => {
+    await withTarget(s, async (t, refs) => {
       if (!(await t.refuseNext(refusal))) return;
       const logs: string[] = [];
       const sink = open(s, t, logs);
-      const err = await failure(sink.deliver(sampleAlert(), ctx('dlv_contract_fail')));
+      const err = await failure(sink.deliver(sampleAlert(), ctx('dlv_contract_fail', 1, refs)));
       await sink.close?.();
       out.push({ refusal, err, logs });
     });
   }
   const logs: string[] = [];
   let gone: Sink | undefined;
-  await withTarget(s, async (t) => {
+  await withTarget(s, async (t, refs) => {
     gone = open(s, t, logs);
   });
   // The destination is closed now: a webhook's port refuses, a file's folder is gone.
@@ -171,10 +173,10 @@ export async function checkNoSecrets(s: SinkSubject): Promise<string[]> {
   const leaks = (text: string) => text.includes(CONTRACT_SECRET) || text.includes(encoded);
   const provoked = await provoke(s);
   // Success logs too (at trace level): one accepted delivery.
-  await withTarget(s, async (t) => {
+  await withTarget(s, async (t, refs) => {
     const logs: string[] = [];
     const sink = open(s, t, logs);
-    await failure(sink.deliver(sampleAlert(), ctx('dlv_contract_ok')));
+    await failure(sink.deliver(sampleAlert(), ctx('dlv_contract_ok', 1, refs)));
     await sink.close?.();
     provoked.push({ refusal: { kind: 'retryable' }, err: undefined, logs });
     // The CLI prints the target when a delivery is stuck.
@@ -189,7 +191,7 @@ export async function checkNoSecrets(s: SinkSubject): Promise<string[]> {
 }
 
 export async function checkRetryAfter(s: SinkSubject): Promise<string[]> {
-  return withTarget(s, async (t) => {
+  return withTarget(s, async (t, refs) => {
     const out: string[] = [];
     const retryAfterSec = 120;
     if (!(await t.refuseNext({ kind: 'throttle', retryAfterSec }))) return [];
@@ -198,7 +200,7 @@ export async function checkRetryAfter(s: SinkSubject): Promise<string[]> {
     if (policy && !(policy.maxAttempts >= 1 && policy.initialMs > 0 && policy.initialMs <= policy.maxMs)) {
       out.push(violation('S5', `${s.type}: retryPolicy ${JSON.stringify(policy)} is not a usable policy (maxAttempts ≥ 1, 0 < initialMs ≤ maxMs)`));
     }
-    const err = await failure(sink.deliver(sampleAlert(), ctx('dlv_contract_throttled')));
+    const err = await failure(sink.deliver(sampleAlert(), ctx('dlv_contract_throttled', 1, refs)));
     await sink.close?.();
     if (!(err instanceof SaaswatchError) || !err.retryable) return [...out, violation('S5', `${s.type}: a request to wait ${retryAfterSec}s did not fail as retryable (${String(err)})`)];
     // Longer than the harness's backoff ceiling (2 s): the server's word wins over our backoff.
@@ -214,7 +216,7 @@ export async function checkRetryAfter(s: SinkSubject): Promise<string[]> {
  * or at delivery, with a non-retryable CONFIG_INVALID that names `allow_networks`, and nothing arrives.
  */
 export async function checkSsrf(s: SinkSubject): Promise<string[]> {
-  return withTarget(s, async (t) => {
+  return withTarget(s, async (t, refs) => {
     // `url` (webhook) or `base_url` (an API root, as the Slack sink takes).
     const key = 'url' in t.config ? 'url' : 'base_url';
     const url = t.config[key];
@@ -233,7 +235,7 @@ export async function checkSsrf(s: SinkSubject): Promise<string[]> {
         continue;
       }
       const sink = s.plugin.create(`contract-${s.type}`, parsed.data, { logger: pino({ level: 'silent' }), dataDir: t.dataDir });
-      const err = await failure(sink.deliver(sampleAlert({ id: 'alrt_contract_ssrf' }), ctx('dlv_contract_ssrf')));
+      const err = await failure(sink.deliver(sampleAlert({ id: 'alrt_contract_ssrf' }), ctx('dlv_contract_ssrf', 1, refs)));
       await sink.close?.();
       if (!(err instanceof SaaswatchError) || err.code !== 'CONFIG_INVALID' || err.retryable || !err.message.includes('allow_networks')) {
         out.push(violation('S6', `${s.type}: delivering to ${what} without allow_networks ${err === undefined ? 'succeeded' : `failed with ${String(err)}`}, not a non-retryable CONFIG_INVALID naming allow_networks`));

@@ -815,6 +815,7 @@ export class CorrelationState implements LogPart<Group> {
       description: parts.join(' '),
       observed,
       expected,
+      ...(def.tags.length ? { tags: [...def.tags] } : {}),
     };
   }
 }

@@ -331,6 +331,8 @@ export class SigmaEngine implements Detector {
       evidence: [e.event.id],
       description: parts.join(' '),
       observed: { events: e.event.count ?? 1 },
+      // Routes filter on them (include/exclude tags).
+      ...(def.tags.length ? { tags: [...def.tags] } : {}),
     };
   }
 }

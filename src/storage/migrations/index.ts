@@ -8,6 +8,7 @@ import * as m003 from './003-events-time-key.js';
 import * as m004 from './004-delivery-lease-owner.js';
 import * as m005 from './005-retention-indexes.js';
 import * as m006 from './006-dead-letter-key.js';
+import * as m007 from './007-alert-groups.js';
 import * as m008 from './008-mutes.js';
 
 interface VersionedMigration {
@@ -23,7 +24,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '004-delivery-lease-owner': m004,
   '005-retention-indexes': m005,
   '006-dead-letter-key': m006,
-  // 007 is the routing branch's; the lead merges it in between.
+  '007-alert-groups': m007,
   '008-mutes': m008,
 };
 

@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../core/alert.js';
 import type { SecurityEvent } from '../../core/event.js';
 import { LATEST_VERSION, openStore } from '../index.js';
 import { migrationProvider } from './index.js';
@@ -46,6 +47,37 @@ function indexes(path: string): string[] {
     });
   } finally {
     raw.close();
+  }
+}
+
+/** At version 6, one alert with a delivery being worked; then the latest version keeps it, as kind 'alert', and lets updates in beside it. */
+async function version6To7(migrator: Migrator, db: Kysely<any>, open: () => ReturnType<typeof openStore>): Promise<void> {
+  expect((await migrator.migrateTo('006-dead-letter-key')).error).toBeUndefined();
+  const doc = { id: 'a1', dedupKey: 'k1', rule: 'r', title: 't', severity: 'high', entity: { type: 'user', value: 'u@example.com' }, windowStart: T0, windowEnd: T0, evidence: [], description: '', status: 'open', createdAt: new Date(T0).toISOString() };
+  await db.insertInto('alerts').values({
+    id: 'a1', dedup_key: 'k1', rule: 'r', severity: 'high', entity_type: 'user', entity_value: 'u@example.com', window_start: T0, window_end: T0,
+    status: 'open', created_at: T0, updated_at: T0, doc: JSON.stringify(doc),
+  }).execute();
+  await db.insertInto('deliveries').values({
+    id: 'd1', alert_id: 'a1', sink: 'soc', status: 'delivering', attempts: 2, next_attempt_at: T0, lease_until: T0 + 5, lease_owner: 'host:1:x',
+    last_error: 'HTTP_RETRYABLE: 503', created_at: T0, updated_at: T0,
+  }).execute();
+  const store = await open();
+  try {
+    expect(await store.migrate()).toBe(LATEST_VERSION);
+    expect(await store.listDeliveries()).toEqual([
+      expect.objectContaining({ id: 'd1', alertId: 'a1', sink: 'soc', kind: 'alert', status: 'delivering', attempts: 2, leaseOwner: 'host:1:x', leaseUntil: T0 + 5, lastError: 'HTTP_RETRYABLE: 503' }),
+    ]);
+    expect((await store.getAlert('a1'))!.groupId).toBeUndefined();
+    // A second 'alert' delivery of the alert to that sink is still refused; an update goes in beside it.
+    await expect(db.insertInto('deliveries').values({ id: 'd2', alert_id: 'a1', sink: 'soc', kind: 'alert', status: 'pending', attempts: 0, next_attempt_at: T0, created_at: T0, updated_at: T0 }).execute()).rejects.toThrow();
+    await db.insertInto('deliveries').values({ id: 'd3', alert_id: 'a1', sink: 'soc', kind: 'update', status: 'pending', attempts: 0, next_attempt_at: T0, created_at: T0, updated_at: T0 }).execute();
+    // The alert stored before groups opens one when another of its entity comes.
+    await store.saveAlerts([{ ...(doc as Alert), id: 'a2', dedupKey: 'k2', windowStart: T0 + 60_000 }], ['soc'], { groupWindowMs: 15 * 60_000 });
+    expect((await store.listGroup('a1')).map((a) => a.id)).toEqual(['a1', 'a2']);
+    expect((await store.listDeliveries({ alertId: 'a2' })).map((d) => d.kind)).toEqual(['update']);
+  } finally {
+    await store.close();
   }
 }
 
@@ -98,6 +130,18 @@ describe('migrations', () => {
     }
   });
 
+  it('bring a SQLite database of version 6 to 7, keeping its deliveries and their leases', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sw-migrate-'));
+    const path = join(dir, 'v6.db');
+    const raw = new BetterSqlite3(path);
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: raw }) });
+    try {
+      await version6To7(new Migrator({ db, provider: migrationProvider('sqlite') }), db, () => openStore({ dialect: 'sqlite', path }));
+    } finally {
+      await db.destroy();
+    }
+  });
+
   const pgUrl = process.env.SAASWATCH_TEST_PG_URL;
   // A plain checkout may not have PostgreSQL; in CI a missing one is a failure, not a skip.
   it.skipIf(!pgUrl && process.env.CI !== 'true')('bring a PostgreSQL database of version 1 to the latest version, keeping its events and keying them by (time, id)', async () => {
@@ -118,6 +162,20 @@ describe('migrations', () => {
       }
       const { rows } = await sql<{ def: string }>`select pg_get_indexdef(indexrelid) as def from pg_index where indrelid = ${`${schema}.events`}::regclass order by 1`.execute(db);
       expect(rows.map((r) => r.def.replace(`${schema}.`, ''))).toEqual(['CREATE UNIQUE INDEX events_pkey ON events USING btree (ts, id)']);
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+      await db.destroy();
+    }
+  });
+
+  it.skipIf(!pgUrl && process.env.CI !== 'true')('bring a PostgreSQL database of version 6 to 7, keeping its deliveries and their leases', async () => {
+    if (!pgUrl) throw new Error('SAASWATCH_TEST_PG_URL is not set: CI must start PostgreSQL first: export "$(bash .ci/start-postgres.sh)"');
+    const schema = `sw_migrate_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    const pool = new pg.Pool({ connectionString: pgUrl, options: `-c search_path=${schema}` });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await sql`create schema ${sql.id(schema)}`.execute(db);
+      await version6To7(new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }), db, () => openStore({ dialect: 'postgres', url: pgUrl!, schema }));
     } finally {
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
       await db.destroy();

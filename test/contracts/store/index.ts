@@ -1,4 +1,5 @@
 /** Every clause of the Store contract (docs/contracts/store.md), port by port. */
+import { alertGroupClauses, eventReadClauses } from './alert-groups.js';
 import { alertOutboxClauses } from './alert-outbox.js';
 import { auditClauses } from './audit.js';
 import { blocksClauses } from './blocks.js';
@@ -14,7 +15,9 @@ import type { Clause } from './suite.js';
 export const STORE_CONTRACT: readonly Clause[] = [
   ...lifecycleClauses,
   ...eventLogClauses,
+  ...eventReadClauses,
   ...alertOutboxClauses,
+  ...alertGroupClauses,
   ...detectorStateClauses,
   ...inventoryClauses,
   ...identitiesClauses,
@@ -24,5 +27,5 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...mutesClauses,
 ];
 
-export { alertOutboxClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
+export { alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
 export * from './suite.js';
