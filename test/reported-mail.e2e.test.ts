@@ -145,8 +145,11 @@ it('three reports of one message, Archer down for a run: one incident after the 
   } finally {
     db.close();
   }
-  // Telling Archer about the fourth (an `update` delivery of the grown alert) is the routing branch's outbox seam.
+  // The grown alert is an `update` delivery: the same incident now lists four reporters, none made anew.
   expect(archer.records.size).toBe(1);
+  const [updated] = [...archer.records.values()];
+  expect(archer.text(updated!, 1010)).toBe([...REPORTERS, 'nestor.wilke@contoso.com'].sort().join(', '));
+  expect(updated!.FieldContents['1018']).toMatchObject({ Type: 2, Value: 4 });
 });
 
 it('SIGKILL after Archer made the incident but before it answered: the rerun finds the incident by its key and makes no second one', async () => {

@@ -129,8 +129,8 @@ describe('config', () => {
       { min_severity: 'high', include: { rules: ['sigma-*'], entities: ['user:*@contractor.example'] }, exclude: { tags: ['noisy'] } },
     ]);
     expect(cfg.sinks[1]!.config).toEqual({ url: 'https://hooks.example.com/x' });
-    expect(cfg.alerting).toEqual({ group_window: 30 * 60_000 });
-    expect(validateConfig({}, testRegistry).alerting).toEqual({ group_window: 15 * 60_000 });
+    expect(cfg.alerting).toEqual({ group_window: 30 * 60_000, mutes: [] });
+    expect(validateConfig({}, testRegistry).alerting).toEqual({ group_window: 15 * 60_000, mutes: [] });
   });
 
   it('names bad routing keys by entry, and lists them among the allowed keys of every sink', () => {

@@ -46,7 +46,7 @@ describe('alerting.mutes', () => {
         { entity: { type: 'ip', value: '2001:db8::1' }, reason: 'scanner' },
       ],
     });
-    expect(alertingSchema.parse({})).toEqual({ mutes: [] });
+    expect(alertingSchema.parse({})).toEqual({ group_window: 15 * 60_000, mutes: [] });
   });
 
   it('names the field and the fix for a mute without reason, pattern, a bad entity or end', () => {

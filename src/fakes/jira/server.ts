@@ -83,6 +83,8 @@ export interface FakeJiraFailure {
   /** Only requests whose path starts with this fail (e.g. `/rest/api/3/issue` for creates and comments). */
   pathPrefix?: string;
   method?: string;
+  /** Carry the request out and never answer: the client's acknowledgement is lost (a crash test kills it there). `status` is then ignored. */
+  hang?: boolean;
 }
 
 export interface JiraFakeOptions {
@@ -486,6 +488,10 @@ export async function startJiraFake(opts: JiraFakeOptions = {}): Promise<JiraFak
       const fi = failures.findIndex((f) => (f.pathPrefix === undefined || url.pathname.startsWith(f.pathPrefix)) && (f.method === undefined || f.method === req.method));
       if (fi >= 0) {
         const f = failures.splice(fi, 1)[0]!;
+        if (f.hang && auth !== 'none' && auth !== 'wrong') {
+          record((await route(req, url, body)).status);
+          return;
+        }
         const headers: Record<string, string> = f.retryAfterSec === undefined ? {} : { 'retry-after': String(f.retryAfterSec) };
         const messages = f.status === 429 ? ['Rate limit exceeded.'] : f.status === 401 ? ['Client must be authenticated to access this resource.'] : f.status === 403 ? ['You do not have permission to perform this operation.'] : f.status >= 500 ? ['Internal server error'] : ['Request refused.'];
         if (f.echo) messages.push(`request headers: ${JSON.stringify(req.headers)} for ${req.method} ${req.url}`);

@@ -68,8 +68,11 @@ export interface FakeSlackFault {
   retryAfter?: number;
   /** Quote the request's headers back in the error body, as a debugging proxy might: for redaction tests. */
   echo?: boolean;
-  /** Never answer (the connection stays open until the client gives up or the fake closes): for timeouts. */
-  hang?: boolean;
+  /**
+   * Never answer (the connection stays open until the client gives up or the fake closes): for
+   * timeouts. `after`: the call is carried out first, so only the acknowledgement is lost (crash tests).
+   */
+  hang?: boolean | 'after';
   /** How many requests it hits; 1 by default. */
   times?: number;
 }
@@ -418,7 +421,12 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     try {
       const fault = takeFault(method);
       if (fault?.hang) {
-        record(0, false, 'hang');
+        if (fault.hang === 'after' && token !== undefined && tokens.has(token)) {
+          handler(args);
+          record(200, true);
+        } else {
+          record(0, false, 'hang');
+        }
         return;
       }
       if (fault) {
