@@ -30,6 +30,8 @@ export interface AlertChart extends AlertChartSpec {
 export const DEFAULT_CHART_SIZE: ChartSize = { width: 800, height: 360 };
 
 const TITLE_CHARS = 90;
+/** Fewer events than this in the series: no activity chart. */
+const MIN_CHARTED_EVENTS = 3;
 const ACTIVITY_RULES = new Set(['baseline', 'isolation-forest']);
 const FAILURE_RULES = new Set(['brute-force']);
 const LOGIN_RULES = new Set(['impossible-travel', 'novelty', 'login-forest']);
@@ -39,7 +41,8 @@ const WINDOW_BAR = { total: '#ea580c', failures: '#b91c1c' } as const;
 
 /** Which chart suits the alert and the data at hand; undefined when there is nothing to draw. */
 export function chartKindFor(alert: Alert, data: AlertChartData): AlertChartKind | undefined {
-  const hasActivity = (data.activity?.buckets.length ?? 0) > 0;
+  // A handful of events is a list, not a trend: the message's evidence lines say it better.
+  const hasActivity = (data.activity?.buckets ?? []).reduce((n, b) => n + b.total, 0) >= MIN_CHARTED_EVENTS;
   const hasFailures = hasActivity && data.activity!.buckets.some((b) => b.failures > 0);
   const hasLogins = loginRows(data.evidence ?? []).length > 0;
   if (FAILURE_RULES.has(alert.rule) && hasFailures) return 'failures';

@@ -230,7 +230,7 @@ async function reportDemoDeliveries(app: App, d: DemoDeliveries, dataDir: string
     out(`  ${safeText(a.title)} → ${[...new Set(bySink.get(a.id) ?? ['nowhere (no route took it, or muted)'])].join(', ')}`);
   }
   out(`  slack (fake): ${num(d.slack.messages)} messages, ${num(d.slack.threadReplies)} thread replies, ${num(d.slack.charts.length)} chart PNGs in ${join(dataDir, 'demo-slack')}`);
-  out(`  jira (fake): ${num(d.jira.issues.length)} issues (${d.jira.issues.map((i) => i.key).join(', ') || 'none'}), ${num(d.jira.comments)} comments`);
+  out(`  jira (fake): ${num(d.jira.issues.length)} issues (${d.jira.issues.map((i) => i.key).join(', ') || 'none'}), ${num(d.jira.comments)} comment${d.jira.comments === 1 ? "" : "s"}`);
   out(`  archer (fake): ${num(d.archer.incidents.length)} incidents from reported mail`);
   out(`  email (fake SMTP): ${num(d.email.messages.length)} messages`);
 }

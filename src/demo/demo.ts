@@ -219,7 +219,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         {
           type: 'email',
           name: 'mail',
-          min_severity: 'critical',
+          min_severity: 'high',
+          exclude: { rules: ['reported-mail'] },
           smtp: { host: smtp.host, port: smtp.port, starttls: true, username: 'saaswatch', password: SMTP_PASSWORD, ca: smtp.ca },
           from: `saaswatch@${scenario.org.domain}`,
           to: [`soc@${scenario.org.domain}`],
@@ -286,6 +287,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     return { stats, delivered, truth: scenario.truth, app };
   } finally {
     clearInterval(watchdog);
+    // Sinks first: Archer's logout needs its fake still up.
+    for (const sink of app.sinks.values()) await sink.close?.();
     await Promise.all(fakes.map((f) => f.close()));
   }
 }

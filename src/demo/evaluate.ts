@@ -95,8 +95,14 @@ export function alertsFor(t: TruthEntry, alerts: Alert[]): Alert[] {
   return alerts.filter((a) => names.has(a.entity.value) && a.windowEnd >= from && a.windowStart <= to);
 }
 
-/** Alerts that no injected attack explains. */
+/**
+ * Rules whose alerts a person asked for: every reported message becomes an incident to triage, a
+ * harmless one too, so the report explains it, not an attack.
+ */
+const REQUESTED_RULES = new Set(['reported-mail']);
+
+/** Alerts that no injected attack (or, for requested rules, no report) explains. */
 export function unexplained(truth: TruthEntry[], alerts: Alert[]): Alert[] {
   const explained = new Set(truth.flatMap((t) => alertsFor(t, alerts)));
-  return alerts.filter((a) => !explained.has(a));
+  return alerts.filter((a) => !explained.has(a) && !REQUESTED_RULES.has(a.rule));
 }

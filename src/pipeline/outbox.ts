@@ -24,13 +24,20 @@ export function storeRefs(store: Pick<AlertOutbox, 'getSinkRef' | 'putSinkRef'>,
   return { get: (key) => store.getSinkRef(sink, key), put: (key, value) => store.putSinkRef(sink, key, value) };
 }
 
-/** The span and bucket width of an alert's activity series: its window, six windows before, one after. */
+/** Bucket widths a chart's time axis reads well in: whole minutes, hours, a day. */
+const NICE_BUCKETS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((m) => m * 60_000);
+
+/**
+ * The span and bucket width of an alert's activity series: its window, six windows before, one
+ * after; a window under ten minutes (one event's) counts as ten, so there is a "before" to see.
+ * Buckets are the nearest readable width and the span is aligned to them.
+ */
 export function activitySpan(alert: Pick<Alert, 'windowStart' | 'windowEnd'>): { from: number; to: number; bucketMs: number } {
-  const w = Math.max(alert.windowEnd - alert.windowStart, 60_000);
-  const from = alert.windowStart - ACTIVITY_BEFORE * w;
-  const to = alert.windowEnd + w;
-  // Whole seconds, so bucket edges read well on a chart's axis.
-  const bucketMs = Math.max(1_000, Math.ceil((to - from) / ACTIVITY_BUCKETS / 1_000) * 1_000);
+  const w = Math.max(alert.windowEnd - alert.windowStart, 10 * 60_000);
+  const wanted = ((ACTIVITY_BEFORE + 2) * w) / ACTIVITY_BUCKETS;
+  const bucketMs = NICE_BUCKETS_MS.find((b) => b >= wanted) ?? Math.ceil(wanted / 86_400_000) * 86_400_000;
+  const from = Math.floor((alert.windowStart - ACTIVITY_BEFORE * w) / bucketMs) * bucketMs;
+  const to = Math.ceil((Math.max(alert.windowEnd, alert.windowStart + 1) + w) / bucketMs) * bucketMs;
   return { from, to, bucketMs };
 }
 

@@ -471,13 +471,14 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
       faults.push({ ...fault });
     },
     saveUploads: async (dir) => {
-      await mkdir(dir, { recursive: true });
+      // The charts name users and addresses: private, like the rest of the data folder.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       const written: string[] = [];
       for (const f of files) {
         if (!f.bytes) continue;
         // The file id keeps names unique; the name an uploader chose is reduced to safe characters.
         const path = join(dir, `${f.id}-${f.filename.replace(/[^\w.-]/g, '_')}`);
-        await writeFile(path, f.bytes);
+        await writeFile(path, f.bytes, { mode: 0o600 });
         written.push(path);
       }
       return written;

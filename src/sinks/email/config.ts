@@ -50,6 +50,7 @@ export const emailConfigSchema = z
     to: z.array(zAddress).min(1, 'give at least one recipient').describe('Recipients.'),
     cc: z.array(zAddress).default([]).describe('Copy recipients.'),
     subject_prefix: zHeaderText.default('[saaswatch]').describe('Put before every subject, so mail rules can file alerts.'),
+    charts: z.boolean().default(true).describe('Show the alert\'s chart inline (the same PNG the Slack sink posts).'),
     dashboard_url: zHttpUrl('https://saaswatch.example.com').optional().describe('Base URL of the dashboard: each mail links to `<dashboard_url>/alerts/<id>`.'),
     ...sinkHttpShape,
   })

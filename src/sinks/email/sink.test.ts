@@ -6,6 +6,8 @@ import { makeTestTls } from '../../fakes/smtp/cert.js';
 import { startSmtpFake, type SmtpFake, type SmtpFakeOptions } from '../../fakes/smtp/server.js';
 import { memoryRefs, sampleAlert } from '../testing.js';
 import { emailConfigSchema } from './config.js';
+import { sampleActivity } from '../../charts/fixtures.js';
+import { decodePng } from '../../charts/png.js';
 import { EmailSink, emailSinkPlugin, type RenderAlertChart } from './sink.js';
 
 const PASSWORD = 'smtp-pw-9f3c2e71ab';
@@ -204,6 +206,23 @@ describe('email sink against a real SMTP server', () => {
     await broken.deliver(sampleAlert(), ctx('dlv-nochart'));
     expect(f.messages[1]!.parsed.attachments).toHaveLength(0);
     expect(lines.some((l) => l.includes('chart could not be rendered'))).toBe(true);
+  });
+});
+
+describe('email sink with the shared chart renderer', () => {
+  it('the plugin draws the alert chart inline by default (a real PNG of the activity), and none with charts: false', async () => {
+    const f = await fake();
+    const deps = { logger: pino({ level: 'silent' }), dataDir: '/nonexistent' };
+    const sink = emailSinkPlugin.create('mail', configFor(f), deps);
+    expect(sink.needs).toEqual({ evidence: 10, activity: true });
+    await sink.deliver(sampleAlert(), ctx('dlv-real-chart', { activity: sampleActivity() }));
+    const [att] = f.messages[0]!.parsed.attachments;
+    const png = decodePng(att!.content);
+    expect([png.width, png.height]).toEqual([800, 360]);
+    const off = emailSinkPlugin.create('mail', configFor(f, { charts: false }), deps);
+    expect(off.needs).toEqual({ evidence: 10 });
+    await off.deliver(sampleAlert(), ctx('dlv-no-chart', { activity: sampleActivity() }));
+    expect(f.messages[1]!.parsed.attachments).toHaveLength(0);
   });
 });
 

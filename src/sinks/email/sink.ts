@@ -15,6 +15,12 @@ export { formatEmail, messageIdOf, escapeHtml } from './format.js';
 /** Renders the alert's chart as PNG (src/charts/, wired by the app); undefined when the alert has none. */
 export type RenderAlertChart = (alert: Alert, ctx: DeliveryContext) => Promise<Buffer | undefined>;
 
+/** The shared chart renderer, loaded on first use: echarts costs every command a second and a half to import. */
+const alertChartPng: RenderAlertChart = async (alert, ctx) => {
+  const { renderAlertChart } = await import('../../charts/alert-chart.js');
+  return renderAlertChart(alert, { activity: ctx.activity, evidence: ctx.evidence })?.png;
+};
+
 /** Evidence events loaded for each mail's evidence lines. */
 export const EVIDENCE_LINES = 10;
 
@@ -144,7 +150,7 @@ export const emailSinkPlugin = {
     return new EmailSink(name, config, {
       logger: deps.logger,
       ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
-      ...(deps.renderAlertChart ? { renderAlertChart: deps.renderAlertChart } : {}),
+      ...(deps.renderAlertChart ? { renderAlertChart: deps.renderAlertChart } : config.charts ? { renderAlertChart: alertChartPng } : {}),
     });
   },
 } satisfies SinkPlugin<EmailConfig>;
