@@ -96,8 +96,13 @@ export class SlackSink implements Sink {
     const refKey = `group:${groupId}`;
     let root = await ctx.refs?.get(refKey);
     // Refs are a hint, not proof: a crash can fall between the post and the put, so the channel is
-    // asked whenever this delivery may have been tried before or the refs know nothing of the group.
-    const mustCheck = ctx.attempt > 1 || !ctx.refs || root === undefined;
+    // asked whenever this delivery may have been tried before (the outbox counts an attempt when it
+    // claims one, so a send cut off by a crash comes back as attempt 2), and whenever the refs know
+    // nothing of a group that has earlier alerts (their post may have lost its put). A first try of
+    // a group's first alert cannot be in the channel yet, and reading the history for it would cost
+    // every new alert pages of it.
+    const opensGroup = (ctx.group?.alerts[0]?.id ?? alert.id) === alert.id;
+    const mustCheck = ctx.attempt > 1 || !ctx.refs || (root === undefined && !opensGroup);
     const seen: Seen = mustCheck ? await this.#seen(channel, alert, ctx.deliveryId, groupId, root, ctx.group?.alerts ?? [alert], signal) : {};
     root ??= seen.root;
     if (seen.delivered) this.#logger?.debug({ sink: this.name, deliveryId: ctx.deliveryId, alertId: alert.id, ts: seen.delivered.ts }, 'slack already holds this delivery; not posting it again');
