@@ -1,6 +1,6 @@
 /** Shared helpers for end-to-end tests: temp dirs, running the real CLI, a local webhook receiver. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -56,3 +56,20 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
 }
 
 export { startReceiver, type ReceivedRequest } from '../src/sinks/testing.js';
+
+/** The sample's attack once a week for `copies` weeks before its own, timestamps moving forward as a real log's would. */
+export function weeklySample(copies: number, dir: string): { file: string; lines: number } {
+  const week = 7 * 86_400_000;
+  const base = readFileSync(SAMPLE, 'utf8').trim().split('\n');
+  const out: string[] = [];
+  for (let c = 0; c < copies; c++) {
+    for (const line of base) {
+      const rec = JSON.parse(line) as { time: string };
+      rec.time = new Date(Date.parse(rec.time) - (copies - c) * week).toISOString();
+      out.push(JSON.stringify(rec));
+    }
+  }
+  const file = join(dir, `sample-x${copies}.jsonl`);
+  writeFileSync(file, `${out.join('\n')}\n`);
+  return { file, lines: out.length };
+}

@@ -1,5 +1,6 @@
 /** A minimal PNG reader (8-bit RGB/RGBA, not interlaced: what resvg writes), so tests and tools can check a chart's pixels without a native decoder. */
 import { inflateSync } from 'node:zlib';
+import { errors } from '../core/index.js';
 
 export interface DecodedPng {
   width: number;
@@ -11,7 +12,7 @@ export interface DecodedPng {
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export function decodePng(bytes: Buffer): DecodedPng {
-  if (bytes.length < 8 || !bytes.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG: bad signature');
+  if (bytes.length < 8 || !bytes.subarray(0, 8).equals(SIGNATURE)) throw errors.inputMalformed({ where: 'PNG', problem: 'not a PNG: bad signature' });
   let pos = 8;
   let width = 0;
   let height = 0;
@@ -26,15 +27,15 @@ export function decodePng(bytes: Buffer): DecodedPng {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
       const [depth, colour, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
-      if (depth !== 8 || (colour !== 2 && colour !== 6) || interlace !== 0) throw new Error(`unsupported PNG: depth ${depth}, colour type ${colour}, interlace ${interlace}`);
+      if (depth !== 8 || (colour !== 2 && colour !== 6) || interlace !== 0) throw errors.inputMalformed({ where: 'PNG', problem: `unsupported PNG: depth ${depth}, colour type ${colour}, interlace ${interlace}` });
       channels = colour === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
   }
-  if (!width || !height) throw new Error('not a PNG: no IHDR');
+  if (!width || !height) throw errors.inputMalformed({ where: 'PNG', problem: 'not a PNG: no IHDR' });
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
-  if (raw.length < height * (stride + 1)) throw new Error('truncated PNG image data');
+  if (raw.length < height * (stride + 1)) throw errors.inputMalformed({ where: 'PNG', problem: 'truncated PNG image data' });
   const out = new Uint8Array(width * height * 4);
   let prev = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
@@ -57,7 +58,7 @@ export function decodePng(bytes: Buffer): DecodedPng {
         const pb = Math.abs(p - b);
         const pc = Math.abs(p - c);
         v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-      } else throw new Error(`bad PNG filter ${filter} on row ${y}`);
+      } else throw errors.inputMalformed({ where: 'PNG', problem: `bad PNG filter ${filter} on row ${y}` });
       cur[i] = v & 0xff;
     }
     for (let px = 0; px < width; px++) {

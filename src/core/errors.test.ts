@@ -78,8 +78,8 @@ describe('error catalogue', () => {
   });
 });
 
-/** Folders another helper of issue 12 still owns, with the bare errors they hold: empty this when it moves to the catalogue. */
-const BARE_ERROR_ALLOWED: string[] = [];
+/** Folders whose errors are not saaswatch's: the fakes fail as the vendors they play do (smtp-server takes its replies as Errors). */
+const BARE_ERROR_ALLOWED: string[] = ['src/fakes/'];
 
 describe('no bare Error in src/ (the lint rule: errors come from the catalogue)', () => {
   it('throws SaaswatchError (errors.<code>(...)) everywhere outside tests and the allowed folders', () => {

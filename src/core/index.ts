@@ -4,6 +4,7 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './event.js';
 export * from './hash.js';
+export * from './pem.js';
 export * from './plugin.js';
 export * from './redact.js';
 export * from './route.js';

@@ -5,14 +5,13 @@
  * to the webhook receiver, leaving no delivery stuck.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli, SAMPLE, SAMPLE_SOURCE, startCli, startReceiver, tempDir, writeConfig, type CliResult, type ReceivedRequest } from '../helpers.js';
+import { runCli, SAMPLE_SOURCE, startCli, startReceiver, tempDir, weeklySample, writeConfig, type CliResult, type ReceivedRequest } from '../helpers.js';
 import { describeEachDialect, type DialectName } from './harness.js';
 
 const COPIES = 8;
-const WEEK = 7 * 86_400_000;
 const DETECTION = [{ type: 'brute-force' }, { type: 'isolation-forest' }, { type: 'sigma' }];
 /** The source as both runs read it: with lateness, detectors judge (and alerts go out) as the input is read, not at its end. */
 const source = (path: string, batch: number) => ({ ...SAMPLE_SOURCE, path, batch_size: batch, lateness: '5m' });
@@ -30,22 +29,6 @@ const CASES: Record<DialectName, Array<{ at: number; batch: number }>> = {
 
 const work = tempDir('sw-outbox-crash-');
 
-/** The sample repeated with shifted timestamps, moving forward as a real log would: one attack per copy. */
-function bigInput(): { file: string; lines: number } {
-  const base = readFileSync(SAMPLE, 'utf8').trim().split('\n');
-  const out: string[] = [];
-  for (let c = 0; c < COPIES; c++) {
-    for (const line of base) {
-      const rec = JSON.parse(line) as { time: string };
-      rec.time = new Date(Date.parse(rec.time) - (COPIES - c) * WEEK).toISOString();
-      out.push(JSON.stringify(rec));
-    }
-  }
-  const file = join(work, 'big.jsonl');
-  writeFileSync(file, `${out.join('\n')}\n`);
-  return { file, lines: out.length };
-}
-
 let input: { file: string; lines: number };
 /** Dedup keys of the alerts an uninterrupted run raises from the input. */
 let expectedKeys: string[];
@@ -56,7 +39,7 @@ const killAt = new Map<string, { request: number; victim?: ReturnType<typeof sta
 const caseOf = (r: ReceivedRequest) => new URL(r.url, 'http://x').searchParams.get('case') ?? '';
 
 beforeAll(async () => {
-  input = bigInput();
+  input = weeklySample(COPIES, work);
   receiver = await startReceiver((req) => {
     const plan = killAt.get(caseOf(req));
     if (!plan || plan.killed) return undefined;

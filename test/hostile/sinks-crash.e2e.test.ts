@@ -4,17 +4,14 @@
  * twice: one Slack message per delivery, one Jira issue per alert group, read from the fakes' records.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/core/testing.js';
 import { startJiraFake, type JiraFake } from '../../src/fakes/jira/server.js';
 import { FAKE_SLACK_CHANNEL, startSlackFake, type FakeSlack } from '../../src/fakes/slack/server.js';
 import { PROPERTY_KEY, type SaaswatchProperty } from '../../src/sinks/jira/format.js';
-import { runCli, SAMPLE, SAMPLE_SOURCE, startCli, tempDir, writeConfig } from '../helpers.js';
+import { runCli, SAMPLE_SOURCE, startCli, tempDir, weeklySample, writeConfig } from '../helpers.js';
 
-const WEEK = 7 * 86_400_000;
-const COPIES = 3;
 const SLACK_TOKEN = 'xoxb-crash-test-token';
 const JIRA_TOKEN = 'jira-crash-test-token';
 const NOW = '2026-11-03T12:00:00Z';
@@ -24,17 +21,7 @@ let input: string;
 
 beforeAll(() => {
   // The sample's attack, once a week for three weeks: alerts on several entities, some grouped.
-  const base = readFileSync(SAMPLE, 'utf8').trim().split('\n');
-  const out: string[] = [];
-  for (let c = 0; c < COPIES; c++) {
-    for (const line of base) {
-      const rec = JSON.parse(line) as { time: string };
-      rec.time = new Date(Date.parse(rec.time) - (COPIES - c) * WEEK).toISOString();
-      out.push(JSON.stringify(rec));
-    }
-  }
-  input = join(work, 'auth.jsonl');
-  writeFileSync(input, `${out.join('\n')}\n`);
+  input = weeklySample(3, work).file;
 });
 
 let slack: FakeSlack | undefined;

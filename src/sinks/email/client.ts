@@ -109,7 +109,7 @@ export class SmtpClient {
     try {
       const sending = transport.sendMail(message);
       const aborted = new Promise<never>((_, reject) => {
-        const onAbort = () => reject(Object.assign(new Error('delivery aborted'), { name: 'AbortError' }));
+        const onAbort = () => reject(new DOMException('delivery aborted', 'AbortError'));
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
         void sending.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
@@ -154,7 +154,7 @@ function commandOf(err: NodemailerError): string | undefined {
  */
 export function classifySmtpError(raw: unknown, o: { target: string; where: string; redactor: Redactor; timeoutMs: number }): SaaswatchError {
   if (raw instanceof SaaswatchError) return raw;
-  const err = (raw instanceof Error ? raw : new Error(String(raw))) as NodemailerError;
+  const err = (raw instanceof Error ? raw : errors.internal({ problem: `nodemailer threw a non-error: ${String(raw)}` })) as NodemailerError;
   if (err.name === 'AbortError') return errors.network({ target: o.target, problem: 'delivery aborted', cause: err });
   const code = typeof err.responseCode === 'number' ? err.responseCode : undefined;
   const command = commandOf(err);

@@ -1,9 +1,7 @@
 /** Email sink: one deliver() is one message submitted over SMTP; the outbox retries it, and the Message-ID (from the delivery id) lets receivers drop repeats. */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkNeeds, SinkPlugin } from '../../core/index.js';
-import { errors, Redactor } from '../../core/index.js';
+import { errors, readPem, Redactor } from '../../core/index.js';
 import { netGuardOf, retryPolicyOf } from '../http-config.js';
 import { SmtpClient } from './client.js';
 import { emailConfigSchema, type EmailConfig } from './config.js';
@@ -34,22 +32,6 @@ export interface EmailSinkOptions {
 /** The refs key under which a group's first Message-ID is kept, for follow-ups to thread under it. */
 const threadKey = (groupId: string) => `thread:${groupId}`;
 
-function readCa(name: string, ca: string | undefined, baseDir: string | undefined): string | undefined {
-  if (ca === undefined) return undefined;
-  if (ca.includes('-----BEGIN')) return ca;
-  const path = isAbsolute(ca) ? ca : resolve(baseDir ?? process.cwd(), ca);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw errors.configInvalid({
-      path: `sinks.${name}.smtp.ca`,
-      problem: `cannot read the CA file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      fix: 'give the path of a PEM file (relative to the config file) or the PEM text itself',
-      cause: err,
-    });
-  }
-}
-
 export class EmailSink implements Sink {
   readonly type = 'email';
   readonly retryPolicy: RetryPolicy;
@@ -73,7 +55,7 @@ export class EmailSink implements Sink {
     this.needs = { evidence: EVIDENCE_LINES, ...(opts.renderAlertChart ? { activity: true } : {}) };
     this.target = `${config.smtp.host}:${config.smtp.port}`;
     this.#redactor = new Redactor([config.smtp.password]);
-    const ca = readCa(name, config.smtp.ca, opts.baseDir);
+    const ca = readPem(config.smtp.ca, `sinks.${name}.smtp.ca`, opts.baseDir);
     this.#client = new SmtpClient(config.smtp, {
       guard: netGuardOf(name, config),
       timeoutMs: config.timeout,

@@ -204,19 +204,10 @@ export function jiraError(err: unknown, opts: { target: string; what: string; re
       ...(reason ? { detail: reason } : {}),
     });
   } else if (axios && (axios.code === 'ECONNABORTED' || axios.code === 'ETIMEDOUT') && /timeout/i.test(axios.message ?? '')) {
-    out = errors.timeout({ target: opts.target, afterMs: opts.timeoutMs, cause: reduced(err) });
+    out = errors.timeout({ target: opts.target, afterMs: opts.timeoutMs, cause: err });
   } else {
     const problem = axios?.code ?? (err instanceof Error ? err.message : String(err));
-    out = errors.network({ target: opts.target, problem: opts.redactor.text(problem), cause: reduced(err) });
+    out = errors.network({ target: opts.target, problem: opts.redactor.text(problem), cause: err });
   }
   return opts.redactor.error(out);
-}
-
-/** Name, code and message only: the axios error's config (with the Authorization header) and request stay behind. */
-function reduced(err: unknown): Error {
-  const e = err as { name?: unknown; message?: unknown; code?: unknown };
-  const out = new Error(typeof e?.message === 'string' ? e.message : String(err));
-  out.name = typeof e?.name === 'string' ? e.name : 'Error';
-  if (typeof e?.code === 'string') (out as Error & { code?: string }).code = e.code;
-  return out;
 }

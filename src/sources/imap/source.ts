@@ -5,12 +5,10 @@
  * rebuilt) the UIDs mean nothing any more, so it reads the mailbox again from its start and dedupe
  * (by event id, which does not depend on the UID) drops what was stored before.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
 import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import type { Logger } from 'pino';
-import { errors, Redactor, SaaswatchError, type DeadLetterInput, type PluginDeps, type SecurityEvent, type SourcePlugin } from '../../core/index.js';
+import { errors, readPem, Redactor, SaaswatchError, type DeadLetterInput, type PluginDeps, type SecurityEvent, type SourcePlugin } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, pollingOptions, type CursorCodec, type PolledBatch, type PollContext, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { imapConfigSchema, type ImapConfig } from './config.js';
@@ -56,7 +54,7 @@ interface ImapError extends Error {
  */
 export function classifyImapError(raw: unknown, o: { target: string; where: string; mailbox: string }): SaaswatchError {
   if (raw instanceof SaaswatchError) return raw;
-  const err = (raw instanceof Error ? raw : new Error(String(raw))) as ImapError;
+  const err = (raw instanceof Error ? raw : errors.internal({ problem: `imapflow threw a non-error: ${String(raw)}` })) as ImapError;
   const said = typeof err.responseText === 'string' ? err.responseText.replace(/\s*\[vm:[^\]]*\]\s*$/, '').slice(0, 300) : '';
   const details = { ...(err.serverResponseCode ? { imapCode: err.serverResponseCode } : {}), ...(err.code ? { imapError: err.code } : {}) };
   if (err.authenticationFailed && err.serverResponseCode !== 'UNAVAILABLE') {
@@ -77,17 +75,6 @@ export function classifyImapError(raw: unknown, o: { target: string; where: stri
   return errors.network({ target: o.target, problem: tls ? `TLS failed: ${err.message.slice(0, 200)} (a private CA goes in ${o.where}.ca)` : (err.code ?? err.message), cause: err });
 }
 
-function readCa(name: string, ca: string | undefined, baseDir: string | undefined): string | undefined {
-  if (ca === undefined) return undefined;
-  if (ca.includes('-----BEGIN')) return ca;
-  const path = isAbsolute(ca) ? ca : resolve(baseDir ?? process.cwd(), ca);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw errors.configInvalid({ path: `sources.${name}.ca`, problem: `cannot read the CA file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'give the path of a PEM file or the PEM text itself', cause: err });
-  }
-}
-
 /** `1,2,5` for imapflow's UID ranges. */
 const rangeOf = (uids: number[]) => uids.join(',');
 
@@ -97,7 +84,7 @@ export class ImapSource extends PollingSource<ImapCursor> {
     const target = `IMAP ${config.host}:${config.port}`;
     const where = `sources.${name}`;
     const classify = (err: unknown) => classifyImapError(err, { target, where, mailbox: config.mailbox });
-    const ca = readCa(name, config.ca, opts.baseDir);
+    const ca = readPem(config.ca, `sources.${name}.ca`, opts.baseDir);
     super({
       name,
       type: TYPE,
