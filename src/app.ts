@@ -68,7 +68,9 @@ export async function createApp(
     await muter.refresh();
     const routeBySink = alertRouter(config.sinks.map((s) => ({ sink: s.name, route: s.route ?? DEFAULT_SINK_ROUTE })));
     const route = (alert: Alert) => (muter.isMuted(alert) ? [] : routeBySink(alert));
-    const pipeline = new Pipeline({ store, detectors, route, groupWindowMs: config.alerting.group_window, logger, enrichers, state, now });
+    // Follow-ups go only to sinks that thread them; a file or webhook gets each alert once.
+    const updateSinks = new Set([...sinks].filter(([, s]) => s.needs?.updates).map(([n]) => n));
+    const pipeline = new Pipeline({ store, detectors, route, groupWindowMs: config.alerting.group_window, updateSinks, logger, enrichers, state, now });
     // Leases measure whether this process is alive, so they run on the wall clock even when `now` is pinned.
     const outbox = new Outbox(store, sinks, { logger, now, leaseClock: systemClock });
     return {

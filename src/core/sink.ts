@@ -43,6 +43,12 @@ export interface SinkNeeds {
   evidence?: number;
   /** The entity's activity around the alert window, for a chart. */
   activity?: boolean;
+  /**
+   * `update` deliveries: follow-ups when an alert's counts grow, and later alerts of a group told as
+   * updates to its notification (a thread reply, a ticket comment). Without it the sink gets each
+   * alert once, as an `alert` delivery.
+   */
+  updates?: boolean;
 }
 
 export interface DeliveryContext {

@@ -19,6 +19,12 @@ export interface SaveAlertsOptions {
    * instant included. 0 or absent: no groups.
    */
   groupWindowMs?: number;
+  /**
+   * The sinks that take `update` deliveries (their `needs.updates`: they thread follow-ups and show
+   * groups). Any other sink gets each new alert as an `alert` delivery, grouped or not, and nothing
+   * when one grows, so a file or webhook receiver sees every alert exactly once. Absent: every sink.
+   */
+  updates?: ReadonlySet<string>;
 }
 
 /** Events of one entity in a time range, counted per bucket (see ActivitySeries). */
@@ -84,6 +90,8 @@ export interface CommitBatch {
   route?: AlertRoute;
   /** See SaveAlertsOptions. */
   groupWindowMs?: number;
+  /** See SaveAlertsOptions. */
+  updates?: ReadonlySet<string>;
   /**
    * Detector state as JSON text per key (undefined deletes the key), written in the same transaction:
    * a crash keeps the events and the state that counted them together, or neither.

@@ -35,6 +35,8 @@ export interface PipelineOptions {
   sinkNames?: readonly string[];
   /** alerting.group_window in ms: alerts on one entity this close in time form one notification group; 0 or absent: none. */
   groupWindowMs?: number;
+  /** Sinks that take `update` deliveries (SaveAlertsOptions.updates); absent: every sink. */
+  updateSinks?: ReadonlySet<string>;
   logger: Logger;
   enrichers?: Enricher[];
   /**
@@ -418,9 +420,9 @@ export class Pipeline {
     }
   }
 
-  #routing(): Pick<CommitBatch, 'route' | 'sinks' | 'groupWindowMs'> {
-    const { route, sinkNames, groupWindowMs } = this.#opts;
-    return { ...(route ? { route } : sinkNames?.length ? { sinks: sinkNames } : {}), ...(groupWindowMs ? { groupWindowMs } : {}) };
+  #routing(): Pick<CommitBatch, 'route' | 'sinks' | 'groupWindowMs' | 'updates'> {
+    const { route, sinkNames, groupWindowMs, updateSinks } = this.#opts;
+    return { ...(route ? { route } : sinkNames?.length ? { sinks: sinkNames } : {}), ...(groupWindowMs ? { groupWindowMs } : {}), ...(updateSinks ? { updates: updateSinks } : {}) };
   }
 
   /**

@@ -311,7 +311,7 @@ export class SqlStore implements Store {
         await this.#deadLetterInsert(tx, dlRows.slice(i, i + dlChunk)).execute();
       }
       if (batch.cursor !== undefined) await this.#cursorWrite(batch.source, batch.cursor, now, tx).execute();
-      const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.route ?? batch.sinks ?? [], { groupWindowMs: batch.groupWindowMs ?? 0 }) : undefined;
+      const alerts = batch.alerts?.length ? await this.#upsertAlerts(tx, batch.alerts, batch.route ?? batch.sinks ?? [], { groupWindowMs: batch.groupWindowMs ?? 0, ...(batch.updates ? { updates: batch.updates } : {}) }) : undefined;
       for (const [key, json] of batch.state ?? []) await stateWrite(tx, key, json, now).execute();
       return { inserted, duplicates: batch.events.length - inserted, ...(alerts ? { alerts } : {}) };
     });
@@ -482,6 +482,7 @@ export class SqlStore implements Store {
     const everyAlert = typeof route === 'function' ? undefined : [...new Set(route)];
     const sinksOf = (a: Alert): string[] => everyAlert ?? [...new Set((route as AlertRoute)(a))];
     const groupWindow = Math.max(0, opts.groupWindowMs ?? 0);
+    const takesUpdates = (sink: string) => opts.updates === undefined || opts.updates.has(sink);
     const now = this.#now();
     const created = new Map<number, Alert>();
     let updated = 0;
@@ -517,7 +518,7 @@ export class SqlStore implements Store {
           const told = groupId !== undefined && groupId !== alert.id ? await this.#groupTold(tx, groupId, sinks) : new Set<string>();
           // Every alert reaches every sink that takes it: a sink that shows groups may find it listed
           // already in the group's notification (its context loads the group) and send nothing more.
-          await this.#addDeliveries(tx, alert.id, sinks.map((sink) => [sink, told.has(sink) ? 'update' : 'alert']), now);
+          await this.#addDeliveries(tx, alert.id, sinks.map((sink) => [sink, told.has(sink) && takesUpdates(sink) ? 'update' : 'alert']), now);
         }
         await this.#applyActions(tx, alert, now);
         created.set(i, alert);
@@ -557,7 +558,7 @@ export class SqlStore implements Store {
         doc.evidence.length > (prev.evidence?.length ?? 0) ||
         doc.severity !== prev.severity ||
         JSON.stringify(doc.observed ?? {}) !== JSON.stringify(prev.observed ?? {});
-      if (grew) await this.#addUpdates(tx, toAlert({ ...row, window_end: windowEnd, severity: doc.severity, doc: JSON.stringify(doc) }), sinksOf, now);
+      if (grew) await this.#addUpdates(tx, toAlert({ ...row, window_end: windowEnd, severity: doc.severity, doc: JSON.stringify(doc) }), sinksOf, takesUpdates, now);
     }
     return { created: [...created.entries()].sort(([x], [y]) => x - y).map(([, a]) => a), updated };
   }
@@ -604,7 +605,7 @@ export class SqlStore implements Store {
    * when it delivers); a routed sink never told of it (its severity rose past the sink's floor)
    * gets the alert itself, or an update when it was told of the group.
    */
-  async #addUpdates(tx: Kysely<Database>, alert: Alert, sinksOf: (a: Alert) => string[], now: number): Promise<void> {
+  async #addUpdates(tx: Kysely<Database>, alert: Alert, sinksOf: (a: Alert) => string[], takesUpdates: (sink: string) => boolean, now: number): Promise<void> {
     const sinks = sinksOf(alert);
     if (sinks.length === 0) return;
     const existing = await tx.selectFrom('deliveries').select(['sink', 'status']).where('alert_id', '=', alert.id).where('sink', 'in', sinks).execute();
@@ -613,8 +614,10 @@ export class SqlStore implements Store {
     for (const sink of sinks) {
       const mine = existing.filter((d) => d.sink === sink);
       if (mine.some((d) => d.status === 'pending')) continue;
+      // A sink without updates had the alert once (or has it coming): the new counts are not news to it.
+      if (mine.length > 0 && !takesUpdates(sink)) continue;
       // A failed 'alert' delivery counts: its alert has its one 'alert' delivery; what follows is an update.
-      const told = mine.length > 0 || groupTold.has(sink);
+      const told = mine.length > 0 || (groupTold.has(sink) && takesUpdates(sink));
       add.push([sink, told ? 'update' : 'alert']);
     }
     await this.#addDeliveries(tx, alert.id, add, now);

@@ -26,7 +26,7 @@ export interface ArcherSinkOptions {
 export class ArcherSink implements Sink {
   readonly type = 'archer';
   readonly retryPolicy: RetryPolicy;
-  readonly needs: SinkNeeds = { evidence: 5 };
+  readonly needs: SinkNeeds = { evidence: 5, updates: true };
   readonly target: string;
   readonly #config: ArcherConfig;
   readonly #client: ArcherClient;

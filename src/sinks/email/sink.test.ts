@@ -192,7 +192,7 @@ describe('email sink against a real SMTP server', () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4a80000000049454e44ae426082', 'hex');
     const render: RenderAlertChart = async (alert) => (alert.rule === 'brute-force' ? png : undefined);
     const sink = new EmailSink('mail', configFor(f), { renderAlertChart: render });
-    expect(sink.needs).toEqual({ evidence: 10, activity: true });
+    expect(sink.needs).toEqual({ evidence: 10, updates: true, activity: true });
     await sink.deliver(sampleAlert(), ctx('dlv-chart'));
     const att = f.messages[0]!.parsed.attachments;
     expect(att).toHaveLength(1);
@@ -214,13 +214,13 @@ describe('email sink with the shared chart renderer', () => {
     const f = await fake();
     const deps = { logger: pino({ level: 'silent' }), dataDir: '/nonexistent' };
     const sink = emailSinkPlugin.create('mail', configFor(f), deps);
-    expect(sink.needs).toEqual({ evidence: 10, activity: true });
+    expect(sink.needs).toEqual({ evidence: 10, updates: true, activity: true });
     await sink.deliver(sampleAlert(), ctx('dlv-real-chart', { activity: sampleActivity() }));
     const [att] = f.messages[0]!.parsed.attachments;
     const png = decodePng(att!.content);
     expect([png.width, png.height]).toEqual([800, 360]);
     const off = emailSinkPlugin.create('mail', configFor(f, { charts: false }), deps);
-    expect(off.needs).toEqual({ evidence: 10 });
+    expect(off.needs).toEqual({ evidence: 10, updates: true });
     await off.deliver(sampleAlert(), ctx('dlv-no-chart', { activity: sampleActivity() }));
     expect(f.messages[1]!.parsed.attachments).toHaveLength(0);
   });

@@ -52,7 +52,7 @@ export class EmailSink implements Sink {
     this.#logger = opts.logger;
     this.#renderChart = opts.renderAlertChart;
     this.retryPolicy = retryPolicyOf(config);
-    this.needs = { evidence: EVIDENCE_LINES, ...(opts.renderAlertChart ? { activity: true } : {}) };
+    this.needs = { evidence: EVIDENCE_LINES, updates: true, ...(opts.renderAlertChart ? { activity: true } : {}) };
     this.target = `${config.smtp.host}:${config.smtp.port}`;
     this.#redactor = new Redactor([config.smtp.password]);
     const ca = readPem(config.smtp.ca, `sinks.${name}.smtp.ca`, opts.baseDir);

@@ -92,7 +92,7 @@ describe('jira config', () => {
     sinks.push(made);
     expect(made.retryPolicy).toEqual({ maxAttempts: 8, initialMs: 1_000, maxMs: 300_000 });
     // The outbox loads the evidence lines the description shows.
-    expect(made.needs).toEqual({ evidence: 5 });
+    expect(made.needs).toEqual({ evidence: 5, updates: true });
     expect(made.target).toBe('acme.atlassian.net');
     expect(JSON.stringify(c)).not.toContain(TOKEN);
   });

@@ -4,7 +4,7 @@
  * makes a second ticket; repeats and updates become comments, each delivery at most once.
  */
 import type { Logger } from 'pino';
-import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkPlugin } from '../../core/index.js';
+import type { Alert, DeliveryContext, PluginDeps, RetryPolicy, Sink, SinkNeeds, SinkPlugin } from '../../core/index.js';
 import { errors, Redactor, SaaswatchError } from '../../core/index.js';
 import { retryPolicyOf } from '../http-config.js';
 import { jiraApi, jiraError, jiraRedactor, jqlString, type IssueBean, type JiraApi } from './client.js';
@@ -37,7 +37,7 @@ export interface JiraSinkOptions {
 export class JiraSink implements Sink {
   readonly type = 'jira';
   readonly retryPolicy: RetryPolicy;
-  readonly needs = { evidence: 5 };
+  readonly needs: SinkNeeds = { evidence: 5, updates: true };
   readonly #config: JiraConfig;
   readonly #api: JiraApi;
   readonly #redactor: Redactor;

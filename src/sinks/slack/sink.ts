@@ -43,7 +43,7 @@ type Msg = { ts?: string; thread_ts?: string; metadata?: { event_type?: string; 
 export class SlackSink implements Sink {
   readonly type = 'slack';
   readonly retryPolicy: RetryPolicy;
-  readonly needs: SinkNeeds = { evidence: 5, activity: true };
+  readonly needs: SinkNeeds = { evidence: 5, activity: true, updates: true };
   readonly target: string;
   readonly #config: SlackConfig;
   /** Loaded on the first delivery: the SDK and the chart renderer take a second or more to import, which no other command should pay. */

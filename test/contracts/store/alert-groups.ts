@@ -139,6 +139,24 @@ export const alertGroupClauses: Clause[] = [
     expect(seen.map((x) => [x.id, x.observed?.failures])).toEqual([[a.id, 25]]);
   }),
 
+  clause('AlertOutbox', 'MUST give a sink without updates each new alert as an alert delivery, grouped or not, and nothing when it grows', async ({ store }) => {
+    const opts = { ...GROUP, updates: new Set(['slack']) };
+    const first = on('a@example.com', 'r1', 0);
+    await store.saveAlerts([first], ['slack', 'file'], opts);
+    await deliverAll(store);
+    // A later alert of the group: an update to the sink that threads, the alert itself to the file.
+    const later = on('a@example.com', 'r2', 3);
+    await store.saveAlerts([later], ['slack', 'file'], opts);
+    expect(await kinds(store, later.id)).toEqual(['file:alert:pending', 'slack:update:pending']);
+    await deliverAll(store);
+    // The first alert grows: only the sink that takes updates hears of it.
+    await store.saveAlerts([{ ...first, evidence: [...first.evidence, 'evt-more'], observed: { failures: 99 }, windowEnd: first.windowEnd + 1 }], ['slack', 'file'], opts);
+    expect(await kinds(store, first.id)).toEqual(['file:alert:delivered', 'slack:alert:delivered', 'slack:update:pending']);
+    // A sink the route takes for the first time still gets the alert, updates or not.
+    await store.saveAlerts([{ ...first, evidence: [...first.evidence, 'evt-more', 'evt-again'], observed: { failures: 120 }, windowEnd: first.windowEnd + 2 }], ['file', 'pager'], opts);
+    expect(await kinds(store, first.id)).toEqual(['file:alert:delivered', 'pager:alert:pending', 'slack:alert:delivered', 'slack:update:pending']);
+  }),
+
   clause('AlertOutbox', 'MUST claim, at one due time, deliveries that tell an alert before those that update one', async ({ store }) => {
     const first = on('a@example.com', 'r1', 0);
     await store.saveAlerts([first], ['slack'], GROUP);
