@@ -6,6 +6,7 @@ import type { Secret } from '../../core/index.js';
 import { errors, Redactor, SaaswatchError } from '../../core/index.js';
 import { readCappedText } from '../../pipeline/http-body.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
+import { truncate } from '../text.js';
 
 /** Most of a response we read: a record with a long description fits, an endless body does not. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -212,7 +213,3 @@ export class ArcherClient {
   }
 }
 
-function truncate(text: string, maxChars: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat;
-}

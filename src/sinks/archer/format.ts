@@ -4,6 +4,7 @@
  * Archer renders it and mail subjects, senders and file names are the attacker's words.
  */
 import type { Alert, AlertDetail, DeliveryContext, SecurityEvent, Severity } from '../../core/index.js';
+import { alertUrl, escapeHtml } from '../text.js';
 import type { ArcherContent, FieldContent } from './client.js';
 import type { ArcherConfig, ArcherMapping } from './config.js';
 
@@ -13,12 +14,6 @@ export const ARCHER_TYPE = { text: 1, numeric: 2, date: 3, values_list: 4, cross
 const TITLE_CHARS = 250;
 const EVIDENCE_LINES = 5;
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text made inert as HTML, element content and attribute values alike. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 export function unescapeHtml(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
@@ -143,7 +138,7 @@ function numbers(obs: Record<string, number> | undefined): string {
 
 function link(config: ArcherConfig, alert: Alert): string {
   if (!config.dashboard_url) return '';
-  const href = `${config.dashboard_url.replace(/\/+$/, '')}/alerts/${encodeURIComponent(alert.id)}`;
+  const href = alertUrl(config.dashboard_url, alert.id);
   return `<p><a href="${escapeHtml(href)}">Open the alert in saaswatch</a></p>`;
 }
 

@@ -6,7 +6,8 @@ import { startArcherFake, type ArcherFake } from '../../fakes/archer/server.js';
 import { memoryRefs, sampleAlert } from '../testing.js';
 import { archerConfigSchema } from './config.js';
 import { ARCHER_TEST_CONFIG } from './fixtures/contract.js';
-import { escapeHtml, readTrail, trailLine } from './format.js';
+import { escapeHtml } from '../text.js';
+import { readTrail, trailLine } from './format.js';
 import { ArcherSink, archerSinkPlugin } from './sink.js';
 
 const PASSWORD = 'Arch3r-s3cret-pw!';

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Alert, AlertDetail, DeliveryContext, SecurityEvent } from '../../core/index.js';
+import { alertUrl, escapeHtml } from '../text.js';
 
 export const MESSAGE_ID_DOMAIN = 'saaswatch';
 /** The Content-ID of the inline chart (`<img src="cid:...">`). */
@@ -68,11 +69,6 @@ export function groupIdOf(alert: Alert, ctx: Pick<DeliveryContext, 'group'>): st
   return ctx.group?.id ?? alert.groupId ?? alert.id;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -120,9 +116,6 @@ function evidenceLine(e: SecurityEvent): string {
     .join(' · ');
 }
 
-export function alertUrl(dashboardUrl: string, alertId: string): string {
-  return `${dashboardUrl.replace(/\/+$/, '')}/alerts/${encodeURIComponent(alertId)}`;
-}
 
 /** The facts of an alert as label/value rows, in the order a person reads them. */
 function facts(alert: Alert, ctx: Pick<DeliveryContext, 'evidence'>): Array<[string, string]> {

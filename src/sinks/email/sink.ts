@@ -8,7 +8,7 @@ import { emailConfigSchema, type EmailConfig } from './config.js';
 import { formatEmail, groupIdOf } from './format.js';
 
 export { emailConfigSchema, type EmailConfig } from './config.js';
-export { formatEmail, messageIdOf, escapeHtml } from './format.js';
+export { formatEmail, messageIdOf } from './format.js';
 
 /** Renders the alert's chart as PNG (src/charts/, wired by the app); undefined when the alert has none. */
 export type RenderAlertChart = (alert: Alert, ctx: DeliveryContext) => Promise<Buffer | undefined>;

@@ -4,6 +4,7 @@ import { errors, Redactor, SaaswatchError } from '../../core/index.js';
 import { classifyHttpStatus } from '../../pipeline/retry.js';
 import { netGuardOf } from '../http-config.js';
 import { guardedAgents } from '../ssrf.js';
+import { truncate } from '../text.js';
 import type { JiraConfig } from './config.js';
 import { adfToWiki, type AdfDoc } from './format.js';
 
@@ -175,11 +176,6 @@ export function jiraReason(data: unknown): string {
   if (d.errors && typeof d.errors === 'object') for (const [k, v] of Object.entries(d.errors)) parts.push(`${k}: ${String(v)}`);
   if (parts.length === 0 && typeof d.message === 'string') parts.push(d.message);
   return parts.length > 0 ? parts.join('; ') : JSON.stringify(data);
-}
-
-function truncate(text: string, maxChars: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Alert, AlertDetail, DeliveryContext, SecurityEvent } from '../../core/index.js';
+import { alertUrl } from '../text.js';
 import type { JiraConfig } from './config.js';
 
 /** Jira's summary limit. */
@@ -114,7 +115,7 @@ export function evidenceLine(e: SecurityEvent): string {
 
 function dashboardLink(config: Pick<JiraConfig, 'dashboard_url'>, alertId: string): AdfNode | undefined {
   if (!config.dashboard_url) return undefined;
-  const href = `${config.dashboard_url.replace(/\/+$/, '')}/alerts/${encodeURIComponent(alertId)}`;
+  const href = alertUrl(config.dashboard_url, alertId);
   return text('Open the alert in saaswatch', [{ type: 'link', attrs: { href } }]);
 }
 

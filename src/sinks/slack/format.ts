@@ -5,6 +5,7 @@
  * Slack's block limits.
  */
 import type { Alert, AlertGroup, SecurityEvent, Severity } from '../../core/index.js';
+import { alertUrl } from '../text.js';
 
 /** Slack's limits (docs.slack.dev, Block Kit reference). */
 export const LIMITS = { header: 150, sectionText: 3000, field: 2000, context: 2000, blocks: 50, fallbackText: 3000, buttonUrl: 3000 } as const;
@@ -94,7 +95,7 @@ function evidenceLine(e: SecurityEvent): string {
 
 export function dashboardLink(base: string | undefined, alertId: string): string | undefined {
   if (!base) return undefined;
-  return `${base.replace(/\/+$/, '')}/alerts/${encodeURIComponent(alertId)}`;
+  return alertUrl(base, alertId);
 }
 
 export function metadataOf(alert: Alert, deliveryId: string, groupId: string, kind: 'alert' | 'update', role: 'root' | 'reply'): AlertMetadata {

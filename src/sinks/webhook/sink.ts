@@ -6,6 +6,7 @@ import { Redactor, SaaswatchError } from '../../core/index.js';
 import { readCapped, readCappedText } from '../../pipeline/http-body.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
 import { retryPolicyOf, sinkFetch } from '../http-config.js';
+import { truncate } from '../text.js';
 import { webhookConfigSchema, type WebhookConfig } from './config.js';
 import { formatWebhookPayload, signPayload } from './format.js';
 
@@ -114,11 +115,6 @@ export class WebhookSink implements Sink {
       throw this.#redactor.error(e);
     }
   }
-}
-
-function truncate(text: string, maxChars: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat;
 }
 
 /** Typed with `satisfies` so create() keeps returning the concrete sink (tests and the outbox read retryPolicy). */
