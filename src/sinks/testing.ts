@@ -1,7 +1,7 @@
 /** Test helpers for sinks: a sample alert and a scripted HTTP receiver on 127.0.0.1. */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Alert, SinkRefs } from '../core/index.js';
+import type { Alert, DeliveryContext, SinkRefs } from '../core/index.js';
 
 export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
   const windowStart = Date.parse('2024-05-01T10:00:00.000Z');
@@ -124,4 +124,9 @@ export function memoryRefs(map: Map<string, string> = new Map()): SinkRefs & { m
       map.set(key, value);
     },
   };
+}
+
+/** A first attempt's context for a sink's own tests; `over` adds kind, group, refs, evidence, activity. */
+export function deliveryContext(deliveryId = 'dlv_1', over: Partial<DeliveryContext> = {}): DeliveryContext {
+  return { deliveryId, attempt: 1, signal: new AbortController().signal, ...over };
 }

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SaaswatchError, type Alert, type DeliveryContext } from '../../core/index.js';
+import { SaaswatchError, type Alert } from '../../core/index.js';
 import { startArcherFake, type ArcherFake } from '../../fakes/archer/server.js';
-import { memoryRefs, sampleAlert } from '../testing.js';
+import { deliveryContext, memoryRefs, sampleAlert } from '../testing.js';
 import { archerConfigSchema } from './config.js';
 import { ARCHER_TEST_CONFIG } from './fixtures/contract.js';
 import { escapeHtml } from '../text.js';
@@ -20,9 +20,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-function ctx(deliveryId = 'dlv_1', extra: Partial<DeliveryContext> = {}): DeliveryContext {
-  return { deliveryId, attempt: 1, signal: new AbortController().signal, ...extra };
-}
+const ctx = deliveryContext;
 
 async function setup(extra: Record<string, unknown> = {}, fakeOpts: Parameters<typeof startArcherFake>[0] = {}) {
   fake = await startArcherFake({ password: PASSWORD, ...fakeOpts });

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SaaswatchError, type DeliveryContext, type SecurityEvent } from '../../core/index.js';
+import { SaaswatchError, type SecurityEvent } from '../../core/index.js';
 import { makeTestTls } from '../../fakes/smtp/cert.js';
 import { startSmtpFake, type SmtpFake, type SmtpFakeOptions } from '../../fakes/smtp/server.js';
-import { memoryRefs, sampleAlert } from '../testing.js';
+import { deliveryContext, memoryRefs, sampleAlert } from '../testing.js';
 import { emailConfigSchema } from './config.js';
 import { sampleActivity } from '../../charts/fixtures.js';
 import { decodePng } from '../../charts/png.js';
@@ -46,7 +46,7 @@ function logged(): { logger: pino.Logger; lines: string[] } {
   return { logger: pino({ level: 'trace' }, stream), lines };
 }
 
-const ctx = (deliveryId: string, extra: Partial<DeliveryContext> = {}): DeliveryContext => ({ deliveryId, attempt: 1, signal: new AbortController().signal, ...extra });
+const ctx = deliveryContext;
 
 async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
   try {

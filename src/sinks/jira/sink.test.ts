@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SaaswatchError, secretForms, type Alert, type DeliveryContext, type SecurityEvent } from '../../core/index.js';
+import { SaaswatchError, secretForms, type Alert, type SecurityEvent } from '../../core/index.js';
 import { startJiraFake, type JiraFake, type JiraFakeOptions } from '../../fakes/jira/server.js';
-import { memoryRefs, sampleAlert, startReceiver, type Receiver } from '../testing.js';
+import { deliveryContext, memoryRefs, sampleAlert, startReceiver, type Receiver } from '../testing.js';
 import { jiraConfigSchema } from './config.js';
 import { adfText, PROPERTY_KEY } from './format.js';
 import { JiraSink, jiraSinkPlugin } from './sink.js';
@@ -40,9 +40,7 @@ function open(config: ReturnType<typeof jiraConfigSchema.parse>): JiraSink {
   return s;
 }
 
-function ctx(deliveryId = 'dlv_1', more: Partial<DeliveryContext> = {}): DeliveryContext {
-  return { deliveryId, attempt: 1, signal: new AbortController().signal, ...more };
-}
+const ctx = deliveryContext;
 
 async function deliverError(sink: JiraSink, alert: Alert = sampleAlert(), c = ctx()): Promise<SaaswatchError> {
   try {

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SaaswatchError, type AlertGroup, type DeliveryContext, type SinkRefs } from '../../core/index.js';
+import { SaaswatchError, type AlertGroup, type SinkRefs } from '../../core/index.js';
 import { decodePng } from '../../charts/png.js';
 import { sampleActivity, sampleTravelEvidence } from '../../charts/fixtures.js';
 import { startSlackFake, FAKE_SLACK_CHANNEL, FAKE_SLACK_TOKEN, type FakeSlack, type FakeSlackOptions } from '../../fakes/slack/server.js';
-import { memoryRefs, sampleAlert } from '../testing.js';
+import { deliveryContext, memoryRefs, sampleAlert } from '../testing.js';
 import { slackConfigSchema } from './config.js';
 import { chartFilename, SlackSink, slackSinkPlugin } from './sink.js';
 
@@ -28,7 +28,7 @@ function sink(f: FakeSlack, over: Record<string, unknown> = {}, logs?: string[])
   return slackSinkPlugin.create('soc-slack', config, { logger, dataDir: '/nonexistent' });
 }
 
-const ctx = (deliveryId: string, over: Partial<DeliveryContext> = {}): DeliveryContext => ({ deliveryId, attempt: 1, signal: new AbortController().signal, ...over });
+const ctx = deliveryContext;
 
 async function failure(p: Promise<void>): Promise<SaaswatchError> {
   try {
