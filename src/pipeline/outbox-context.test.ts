@@ -71,7 +71,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       new Outbox(on, new Map(sinks.map((s) => [s.name, s])), { logger: pino({ level: 'silent' }), now: () => t, random: () => 1 });
 
     it('tells the kind, the group oldest first, and the sink its saved handles, across outboxes', async () => {
-      const sink = new RecordingSink('soc');
+      const sink = new RecordingSink('soc', { updates: true });
       await store.saveAlerts([alertAt('r1', 0)], ['soc'], GROUP);
       expect(await outbox([sink]).drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 0 });
       // Alone in its group: no group in the context.
@@ -90,6 +90,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       // The sink reads the alert as it stands when it delivers.
       expect(later[0]!.alert.observed).toEqual({ failures: 99 });
       expect(await store.getSinkRef('soc', 'thread:r1-0')).toBe('msg-1');
+
+      // A sink that takes no updates (a file, a webhook) is not handed the group: it shows none.
+      const file = new RecordingSink('file');
+      await store.saveAlerts([alertAt('r3', 8)], ['file'], GROUP);
+      expect(await outbox([file]).drainOnce()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+      expect(file.calls.map((c) => [c.alert.groupId, c.ctx.kind, c.ctx.group])).toEqual([['r1-0', 'alert', undefined]]);
     });
 
     it('loads the evidence and the activity a sink asks for, and nothing for one that asks for none', async () => {

@@ -401,7 +401,8 @@ export class Outbox {
   /** What the sink is told beside the alert: the delivery's kind, the group, its saved handles, and what it asked to be loaded. */
   async #context(delivery: Delivery, alert: Alert, sink: Sink, attempt: number, signal: AbortSignal): Promise<DeliveryContext> {
     const ctx: DeliveryContext = { deliveryId: delivery.id, attempt, signal, kind: delivery.kind, refs: storeRefs(this.#store, sink.name) };
-    if (alert.groupId !== undefined) {
+    // Groups are shown by the sinks that thread follow-ups (needs.updates); the others never read one.
+    if (alert.groupId !== undefined && sink.needs?.updates) {
       const alerts = await this.#store.listGroup(alert.groupId, GROUP_CONTEXT_LIMIT);
       // A long group lists its oldest; the alert delivered is in it all the same.
       if (!alerts.some((a) => a.id === alert.id)) alerts.push(alert);
