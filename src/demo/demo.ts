@@ -5,7 +5,7 @@ import { validateConfig } from '../config/load.js';
 import { clockFrom, systemClock, type Clock } from '../core/index.js';
 import { startFakeDropbox, type TeamEvent } from '../fakes/dropbox/server.js';
 import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.js';
-import { startArcherFake } from '../fakes/archer/server.js';
+import { DEFAULT_ARCHER_SINK_LEVEL, startArcherFake } from '../fakes/archer/server.js';
 import { startJiraFake } from '../fakes/jira/server.js';
 import { startFakeGraph } from '../fakes/microsoft-graph/server.js';
 import { FAKE_SLACK_CHANNEL, startSlackFake } from '../fakes/slack/server.js';
@@ -203,9 +203,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           instance: archer.instance,
           username: archer.username,
           password: ARCHER_PASSWORD,
-          level_id: 123,
-          content_api_alias: 'Security_Incidents',
-          fields: { title: 1001, description: 1002, severity: { id: 1003, values: { low: 5000, medium: 5001, high: 5002, critical: 5003 } }, dedup_key: { id: 1004, alias: 'Saaswatch_Key' } },
+          ...DEFAULT_ARCHER_SINK_LEVEL,
           mappings: [
             { id: 1010, type: 'text', from: 'email.reporters' },
             { id: 1011, type: 'text', from: 'email.from.address' },

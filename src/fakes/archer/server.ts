@@ -122,6 +122,13 @@ export const DEFAULT_ARCHER_LEVEL: Record<number, ArcherFakeLevel> = {
   },
 };
 
+/** What an archer sink's config needs to write into DEFAULT_ARCHER_LEVEL: the level, its Content API alias and the core field ids. */
+export const DEFAULT_ARCHER_SINK_LEVEL = {
+  level_id: 123,
+  content_api_alias: 'Security_Incidents',
+  fields: { title: 1001, description: 1002, severity: { id: 1003, values: { low: 5000, medium: 5001, high: 5002, critical: 5003 } }, dedup_key: { id: 1004, alias: 'Saaswatch_Key' } },
+} as const;
+
 const envelope = (requested: unknown, ok = true, messages: unknown[] = []) => ({ Links: [], RequestedObject: requested, IsSuccessful: ok, ValidationMessages: messages });
 
 function validationMessage(text: string, key = 'ValidationMessageTemplates:InvalidValue') {
