@@ -1,5 +1,5 @@
 /** The jira.js client the sink uses (Cloud REST v3 or Data Center REST v2), on the sink's SSRF-guarded agents, and the translation of its failures into SaaswatchErrors. */
-import { Version2Client, Version3Client } from 'jira.js';
+import type { Version2Client, Version3Client } from 'jira.js';
 import { errors, Redactor, SaaswatchError } from '../../core/index.js';
 import { classifyHttpStatus } from '../../pipeline/retry.js';
 import { netGuardOf } from '../http-config.js';
@@ -68,12 +68,24 @@ export function jiraApi(name: string, config: JiraConfig): JiraApi {
     agents.http.destroy();
     agents.https.destroy();
   };
-  if (config.pat) {
-    // jira.js sends an oauth2 access token without refresh details as `Authorization: Bearer`, which is what a PAT is.
-    return dataCenterApi(new Version2Client({ host, authentication: { oauth2: { accessToken: config.pat.reveal() } }, baseRequestConfig }), close);
-  }
-  return cloudApi(new Version3Client({ host, authentication: { basic: { email: config.email!, apiToken: config.api_token!.reveal() } }, baseRequestConfig }), close);
+  const pat = config.pat;
+  let loading: Promise<JiraApi> | undefined;
+  // jira.js (with axios) is loaded on the first call: importing it costs every command that loads the registry a fifth of a second.
+  const load = () =>
+    (loading ??= import('jira.js').then(({ Version2Client, Version3Client }) =>
+      pat
+        ? // jira.js sends an oauth2 access token without refresh details as `Authorization: Bearer`, which is what a PAT is.
+          dataCenterApi(new Version2Client({ host, authentication: { oauth2: { accessToken: pat.reveal() } }, baseRequestConfig }), close)
+        : cloudApi(new Version3Client({ host, authentication: { basic: { email: config.email!, apiToken: config.api_token!.reveal() } }, baseRequestConfig }), close),
+    ));
+  const calls = Object.fromEntries(
+    API_CALLS.map((name) => [name, async (...args: unknown[]) => ((await load())[name] as (...a: unknown[]) => Promise<unknown>)(...args)]),
+  );
+  return { ...(calls as Pick<JiraApi, (typeof API_CALLS)[number]>), deployment: pat ? 'data-center' : 'cloud', close };
 }
+
+/** Every JiraApi call that reaches Jira (all but deployment and close). */
+const API_CALLS = ['search', 'getIssue', 'getProperty', 'setProperty', 'createIssue', 'comments', 'addComment', 'transitions', 'doTransition'] as const satisfies ReadonlyArray<keyof JiraApi>;
 
 function cloudApi(c: Version3Client, close: () => void): JiraApi {
   return {
