@@ -1,4 +1,5 @@
 /** Public types and contracts of saaswatch; this folder imports nothing else of ours. */
+export * from './action.js';
 export * from './alert.js';
 export * from './clock.js';
 export * from './errors.js';

@@ -1,6 +1,7 @@
 /** How integrations plug in: each folder exports one plugin object, and the registry lists them. */
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
+import type { ActionConnector } from './action.js';
 import type { Detector } from './alert.js';
 import type { Clock } from './clock.js';
 import type { SecurityEvent } from './event.js';
@@ -40,6 +41,12 @@ export interface SourcePlugin<C = unknown> extends PluginBase<C> {
    * when the record cannot be used.
    */
   example?(record: Record<string, unknown>, time: string): SecurityEvent[];
+  /**
+   * The response actions this source's service offers (suspend a user, remove a public link, ...),
+   * through the same credentials and official SDK as its poller, in its folder's `actions.ts`.
+   * Absent: the source only watches. Called only by commands that act; must not start polling.
+   */
+  actions?(name: string, config: C, deps: PluginDeps): ActionConnector;
 }
 
 export interface DetectorPlugin<C = unknown> extends PluginBase<C> {

@@ -1,4 +1,5 @@
 /** The storage contract, as narrow ports every dialect (SQLite, PostgreSQL) fulfils; docs/contracts/store.md writes it down and test/contracts/store checks it. */
+import type { ActionOutcome, ActionState, ActionTarget } from './action.js';
 import type { Alert, AlertStatus, Entity } from './alert.js';
 import type { SecurityEvent } from './event.js';
 import type { ActivitySeries, DeliveryKind } from './sink.js';
@@ -138,11 +139,47 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
+/** Narrows listAudit: each given field must match (action and actor exactly; `subject` anywhere in the details). */
+export interface AuditQuery {
+  limit?: number;
+  action?: string;
+  actor?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  /** Epoch ms, exclusive. */
+  until?: number;
+  /** Text the entry's details contain (a user, a file id, an alert id), case-insensitive. */
+  subject?: string;
+}
+
+/** What a block stops: everything the user does, or one class of activity (as the proxy enforces it). */
+export type BlockScope = 'all' | 'download' | 'upload' | 'share' | 'delete' | 'login';
+
+export const BLOCK_SCOPES: readonly BlockScope[] = ['all', 'download', 'upload', 'share', 'delete', 'login'];
+
+export interface BlockInput {
+  /** The canonical identity (lowercase email), so one person is blocked across services. */
+  user: string;
+  reason: string;
+  /** A person, or `rule:<id>` for a policy. */
+  blockedBy: string;
+  /** Default 'all'. */
+  scope?: BlockScope;
+  /** Epoch ms it ends on its own (auto-unblock); absent: until unblocked. */
+  expiresAt?: number;
+  /** The alert that caused it. */
+  alertId?: string;
+}
+
 export interface BlockedUser {
   user: string;
   reason: string;
   blockedAt: string;
   blockedBy: string;
+  scope: BlockScope;
+  /** ISO time it ends on its own. */
+  expiresAt?: string;
+  alertId?: string;
 }
 
 export interface FileRecord {
@@ -257,17 +294,114 @@ export interface Identities {
   resolveIdentity(source: string, sourceId: string): Promise<string | undefined>;
 }
 
-/** Users blocked by an analyst or by an alert's response action. */
+/** Users blocked by an analyst or by a policy; every change is in the audit log, written in the same transaction. */
 export interface Blocks {
-  blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void>;
-  unblockUser(user: string): Promise<boolean>;
-  listBlockedUsers(): Promise<BlockedUser[]>;
+  /**
+   * Blocks (or re-blocks: reason, scope, expiry, actor and alert are replaced, the start is kept)
+   * with a `block` audit entry; returns the block as it stands.
+   */
+  blockUser(u: BlockInput): Promise<BlockedUser>;
+  /** Removes the block with an `unblock` audit entry (who, why); returns it, or undefined when there was none. */
+  unblockUser(user: string, by?: { actor: string; reason?: string }): Promise<BlockedUser | undefined>;
+  /** Newest first. With activeAt (epoch ms): only blocks in force then (not expired). */
+  listBlockedUsers(q?: { activeAt?: number }): Promise<BlockedUser[]>;
+  /** Lifts the blocks whose expiry is at or before `now`, each with an `unblock` audit entry by `saaswatch:expiry`; returns them. */
+  expireBlocks(now: number): Promise<BlockedUser[]>;
 }
 
 /** Who did what, newest first. */
 export interface Audit {
   audit(actor: string, action: string, details: Record<string, unknown>): Promise<void>;
-  listAudit(limit?: number): Promise<AuditEntry[]>;
+  /** Newest first; a number is a limit alone. */
+  listAudit(q?: number | AuditQuery): Promise<AuditEntry[]>;
+}
+
+/** Where an action is on its way: queued, sent (not yet verified and recorded), or ended. */
+export type ActionStatus = 'pending' | 'started' | ActionOutcome;
+
+/** One response action as asked for: by an analyst (`saaswatch act`) or by a policy for an alert. */
+export interface ActionInput {
+  /**
+   * Once-only key: a second request with a known key is the first one (a replayed alert, a retried
+   * command). A policy's is `policy:<policy>:<alert>:<action>:<source>:<target>`.
+   */
+  key: string;
+  alertId?: string;
+  /** The policy that asked, for an automatic action. */
+  policy?: string;
+  /** Source instance name whose connector acts (`saaswatch` for saaswatch's own blocklist). */
+  source: string;
+  /** The source's type. */
+  service: string;
+  action: string;
+  target: ActionTarget;
+  actor: string;
+  reason: string;
+  mode: 'dry-run' | 'execute';
+  automatic: boolean;
+  disruptive: boolean;
+  /** Epoch ms before which it is not run (a policy's `after`). */
+  dueAt: number;
+}
+
+export interface ActionRecord extends ActionInput {
+  id: string;
+  status: ActionStatus;
+  attempts: number;
+  before?: ActionState;
+  after?: ActionState;
+  /** What a dry run would do, or what was done. */
+  plan?: string;
+  /** Why it failed or was refused or cancelled. */
+  error?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A change to an action's record, applied only while it has the `from` status when one is given. */
+export interface ActionUpdate {
+  status: ActionStatus;
+  attempts?: number;
+  dueAt?: number;
+  before?: ActionState;
+  after?: ActionState;
+  plan?: string;
+  error?: string;
+}
+
+/** Which actions to list or count. */
+export interface ActionQuery {
+  status?: readonly ActionStatus[];
+  alertId?: string;
+  /** Only those due at or before this (epoch ms). */
+  dueBy?: number;
+  source?: string;
+  action?: string;
+  targetId?: string;
+  automatic?: boolean;
+  disruptive?: boolean;
+  /** Last updated at or after this (epoch ms). */
+  updatedSince?: number;
+  limit?: number;
+}
+
+/**
+ * Response actions: the queue automatic ones wait in, and the record of every action with its
+ * before and after state. An action is `started` before it is sent, so a crash between sending and
+ * recording leaves it to be verified on the next run rather than forgotten.
+ */
+export interface ActionLog {
+  /** Stores those whose key is new (as `pending`); returns every one as it now stands, new or not, in input order. */
+  queueActions(rows: readonly ActionInput[]): Promise<ActionRecord[]>;
+  /**
+   * Changes one action, with its audit entry when given, in one transaction. With `from`, only while
+   * the action has that status: returns false (and writes nothing) when it does not, so two
+   * processes cannot both start it.
+   */
+  updateAction(id: string, change: ActionUpdate, opts?: { from?: ActionStatus; audit?: { actor: string; action: string; details: Record<string, unknown> } }): Promise<boolean>;
+  /** Oldest first (by due time, then creation). */
+  listActions(q?: ActionQuery): Promise<ActionRecord[]>;
+  countActions(q?: ActionQuery): Promise<number>;
 }
 
 /** Where a mute came from. */
@@ -367,4 +501,4 @@ export interface StoreLifecycle {
  * use (the pipeline an EventLog, the outbox an AlertOutbox, detectors a DetectorState, ...), so a
  * new consumer's needs, and a fake for its tests, stay as small as its job.
  */
-export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit, Retention, Mutes {}
+export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit, Retention, Mutes, ActionLog {}

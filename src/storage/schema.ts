@@ -79,6 +79,42 @@ export interface BlockedUsersTable {
   reason: string;
   blocked_at: number;
   blocked_by: string;
+  /** 'all', or one activity class (download, share, delete, ...). */
+  scope: string;
+  /** Epoch ms the block ends on its own; NULL: until unblocked. */
+  expires_at: number | null;
+  /** The alert that caused it, if one did. */
+  alert_id: string | null;
+}
+
+/** Response actions: the queue of automatic ones and the record of every one (see ActionLog). */
+export interface ActionsTable {
+  id: string;
+  /** Once-only key: a policy's action on an alert's target, or one manual request. */
+  key: string;
+  alert_id: string | null;
+  policy: string | null;
+  source: string;
+  service: string;
+  action: string;
+  /** The ActionTarget as JSON. */
+  target: string;
+  /** The target's id (user email or file id), for lookups. */
+  target_id: string;
+  actor: string;
+  reason: string;
+  mode: string;
+  status: string;
+  automatic: number;
+  disruptive: number;
+  due_at: number;
+  attempts: number;
+  before_state: string | null;
+  after_state: string | null;
+  plan: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface FilesTable {
@@ -154,10 +190,11 @@ export interface Database {
   audit_log: AuditLogTable;
   sink_refs: SinkRefsTable;
   mutes: MutesTable;
+  actions: ActionsTable;
 }
 
 /** Every table the store owns, in an order safe for deletes (children before parents). */
 export const TABLES = [
   'deliveries', 'alerts', 'events', 'baselines', 'cursors', 'blocked_users', 'files', 'identities',
-  'dead_letters', 'audit_log', 'sink_refs', 'mutes',
+  'dead_letters', 'audit_log', 'sink_refs', 'mutes', 'actions',
 ] as const satisfies ReadonlyArray<keyof Database>;

@@ -8,7 +8,7 @@ import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
-  ActivityQuery, AlertRoute, EventKey, SaveAlertsOptions,
+  ActivityQuery, AlertRoute, EventKey, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
   MuteSource, PurgeCounts, PurgeCutoffs, Store,
 } from '../core/store.js';
@@ -17,7 +17,7 @@ import { storableText } from './event-row.js';
 import { toStorageError } from './errors.js';
 import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
-import type { AlertsTable, Database, DeadLettersTable, DeliveriesTable, MutesTable } from './schema.js';
+import type { ActionsTable, AlertsTable, BlockedUsersTable, Database, DeadLettersTable, DeliveriesTable, MutesTable } from './schema.js';
 
 /** Dead-letter payloads above this many UTF-8 bytes are cut; the original size is kept. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
@@ -218,6 +218,67 @@ function purgeableDeliveries<QB extends SelectQueryBuilder<Database, 'deliveries
       ...(alerts === undefined ? [] : [eb('alert_id', 'in', purgeableAlerts(db, alerts))]),
     ]),
   ) as unknown as QB;
+}
+
+function toBlock(r: Selectable<BlockedUsersTable>): BlockedUser {
+  return {
+    user: r.user_name,
+    reason: r.reason,
+    blockedAt: iso(Number(r.blocked_at)),
+    blockedBy: r.blocked_by,
+    scope: (r.scope ?? 'all') as BlockScope,
+    ...(r.expires_at === null || r.expires_at === undefined ? {} : { expiresAt: iso(Number(r.expires_at)) }),
+    ...(r.alert_id ? { alertId: r.alert_id } : {}),
+  };
+}
+
+/** A block as the audit log shows it, beside an unblock or a re-block. */
+function blockDetails(b: BlockedUser): Record<string, unknown> {
+  return { reason: b.reason, blocked_by: b.blockedBy, blocked_at: b.blockedAt, scope: b.scope, expires_at: b.expiresAt ?? null, alert: b.alertId ?? null };
+}
+
+function toAction(r: Selectable<ActionsTable>): ActionRecord {
+  const json = (t: string | null): Record<string, unknown> | undefined => (t === null ? undefined : (JSON.parse(t) as Record<string, unknown>));
+  const before = json(r.before_state);
+  const after = json(r.after_state);
+  return {
+    id: r.id,
+    key: r.key,
+    ...(r.alert_id ? { alertId: r.alert_id } : {}),
+    ...(r.policy ? { policy: r.policy } : {}),
+    source: r.source,
+    service: r.service,
+    action: r.action,
+    target: JSON.parse(r.target) as ActionRecord['target'],
+    actor: r.actor,
+    reason: r.reason,
+    mode: r.mode as ActionRecord['mode'],
+    status: r.status as ActionStatus,
+    automatic: Number(r.automatic) !== 0,
+    disruptive: Number(r.disruptive) !== 0,
+    dueAt: Number(r.due_at),
+    attempts: Number(r.attempts),
+    ...(before ? { before } : {}),
+    ...(after ? { after } : {}),
+    ...(r.plan === null ? {} : { plan: r.plan }),
+    ...(r.error === null ? {} : { error: r.error }),
+    createdAt: iso(Number(r.created_at)),
+    updatedAt: iso(Number(r.updated_at)),
+  };
+}
+
+function actionFilter<QB extends SelectQueryBuilder<Database, 'actions', any>>(qb: QB, q: ActionQuery): QB {
+  let out = qb as SelectQueryBuilder<Database, 'actions', any>;
+  if (q.status !== undefined) out = q.status.length ? out.where('status', 'in', [...q.status]) : out.where(sql<boolean>`1 = 0`);
+  if (q.alertId !== undefined) out = out.where('alert_id', '=', q.alertId);
+  if (q.dueBy !== undefined) out = out.where('due_at', '<=', q.dueBy);
+  if (q.source !== undefined) out = out.where('source', '=', q.source);
+  if (q.action !== undefined) out = out.where('action', '=', q.action);
+  if (q.targetId !== undefined) out = out.where('target_id', '=', q.targetId);
+  if (q.automatic !== undefined) out = out.where('automatic', '=', q.automatic ? 1 : 0);
+  if (q.disruptive !== undefined) out = out.where('disruptive', '=', q.disruptive ? 1 : 0);
+  if (q.updatedSince !== undefined) out = out.where('updated_at', '>=', q.updatedSince);
+  return out as QB;
 }
 
 function withLimit<T extends { limit(n: number): T }>(qb: T, limit: number | undefined): T {
@@ -645,7 +706,7 @@ export class SqlStore implements Store {
       // Several alerts of one burst (hour, day, week) may each ask; the first block stands.
       const ins = await tx
         .insertInto('blocked_users')
-        .values({ user_name: action.user, reason: action.reason, blocked_by: actor, blocked_at: now })
+        .values({ user_name: action.user, reason: action.reason, blocked_by: actor, blocked_at: now, scope: 'all', expires_at: null, alert_id: alert.id })
         .onConflict((oc) => oc.column('user_name').doNothing())
         .executeTakeFirst();
       if (Number(ins.numInsertedOrUpdatedRows ?? 0n) === 0) continue;
@@ -846,29 +907,134 @@ export class SqlStore implements Store {
     return this.#write('putState', async (tx) => { await stateWrite(tx, key, json, this.#now()).execute(); });
   }
 
-  blockUser(u: Omit<BlockedUser, 'blockedAt'>): Promise<void> {
+  blockUser(u: BlockInput): Promise<BlockedUser> {
     return this.#write('blockUser', async (tx) => {
       const now = this.#now();
-      // Blocking again updates who and why but keeps when the block began.
+      const row = {
+        reason: storableText(u.reason),
+        blocked_by: storableText(u.blockedBy),
+        scope: u.scope ?? 'all',
+        expires_at: u.expiresAt ?? null,
+        alert_id: u.alertId ?? null,
+      };
+      const before = await tx.selectFrom('blocked_users').selectAll().where('user_name', '=', u.user).executeTakeFirst();
+      // Blocking again replaces who, why, scope and expiry but keeps when the block began.
       await tx
         .insertInto('blocked_users')
-        .values({ user_name: u.user, reason: u.reason, blocked_by: u.blockedBy, blocked_at: now })
-        .onConflict((oc) => oc.column('user_name').doUpdateSet({ reason: u.reason, blocked_by: u.blockedBy }))
+        .values({ user_name: u.user, blocked_at: now, ...row })
+        .onConflict((oc) => oc.column('user_name').doUpdateSet(row))
         .execute();
+      const after = await tx.selectFrom('blocked_users').selectAll().where('user_name', '=', u.user).executeTakeFirstOrThrow();
+      const block = toBlock(after);
+      const details = { user: block.user, reason: block.reason, scope: block.scope, expires_at: block.expiresAt ?? null, alert: block.alertId ?? null, ...(before ? { replaced: blockDetails(toBlock(before)) } : {}) };
+      await tx.insertInto('audit_log').values({ at: now, actor: row.blocked_by, action: 'block', details: JSON.stringify(details) }).execute();
+      return block;
     });
   }
 
-  unblockUser(user: string): Promise<boolean> {
+  unblockUser(user: string, by: { actor: string; reason?: string } = { actor: 'saaswatch' }): Promise<BlockedUser | undefined> {
     return this.#write('unblockUser', async (tx) => {
-      const res = await tx.deleteFrom('blocked_users').where('user_name', '=', user).executeTakeFirst();
-      return Number(res.numDeletedRows) > 0;
+      const row = await tx.selectFrom('blocked_users').selectAll().where('user_name', '=', user).executeTakeFirst();
+      if (!row) return undefined;
+      await tx.deleteFrom('blocked_users').where('user_name', '=', user).execute();
+      const block = toBlock(row);
+      const details = { user, reason: by.reason ?? null, block: blockDetails(block) };
+      await tx.insertInto('audit_log').values({ at: this.#now(), actor: storableText(by.actor), action: 'unblock', details: JSON.stringify(details) }).execute();
+      return block;
     });
   }
 
-  listBlockedUsers(): Promise<BlockedUser[]> {
+  listBlockedUsers(q: { activeAt?: number } = {}): Promise<BlockedUser[]> {
     return this.#guard('listBlockedUsers', async () => {
-      const rows = await this.#db.selectFrom('blocked_users').selectAll().orderBy('blocked_at', 'desc').orderBy('user_name').execute();
-      return rows.map((r) => ({ user: r.user_name, reason: r.reason, blockedAt: iso(r.blocked_at), blockedBy: r.blocked_by }));
+      let qb = this.#db.selectFrom('blocked_users').selectAll();
+      if (q.activeAt !== undefined) {
+        const at = q.activeAt;
+        qb = qb.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]));
+      }
+      const rows = await qb.orderBy('blocked_at', 'desc').orderBy('user_name').execute();
+      return rows.map(toBlock);
+    });
+  }
+
+  expireBlocks(now: number): Promise<BlockedUser[]> {
+    return this.#write('expireBlocks', async (tx) => {
+      const rows = await tx.selectFrom('blocked_users').selectAll().where('expires_at', 'is not', null).where('expires_at', '<=', now).orderBy('user_name').execute();
+      if (rows.length === 0) return [];
+      await tx.deleteFrom('blocked_users').where('user_name', 'in', rows.map((r) => r.user_name)).execute();
+      const at = this.#now();
+      const blocks = rows.map(toBlock);
+      await tx
+        .insertInto('audit_log')
+        .values(blocks.map((b) => ({ at, actor: 'saaswatch:expiry', action: 'unblock', details: JSON.stringify({ user: b.user, reason: 'the block expired', block: blockDetails(b) }) })))
+        .execute();
+      return blocks;
+    });
+  }
+
+  queueActions(rows: readonly ActionInput[]): Promise<ActionRecord[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return this.#write('queueActions', async (tx) => {
+      const now = this.#now();
+      const out: ActionRecord[] = [];
+      for (const r of rows) {
+        await tx
+          .insertInto('actions')
+          .values({
+            id: randomUUID(), key: r.key, alert_id: r.alertId ?? null, policy: r.policy ?? null, source: r.source, service: r.service,
+            action: r.action, target: JSON.stringify(r.target), target_id: r.target.id, actor: storableText(r.actor), reason: storableText(r.reason),
+            mode: r.mode, status: 'pending', automatic: r.automatic ? 1 : 0, disruptive: r.disruptive ? 1 : 0, due_at: r.dueAt, attempts: 0,
+            before_state: null, after_state: null, plan: null, error: null, created_at: now, updated_at: now,
+          })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .execute();
+        out.push(toAction(await tx.selectFrom('actions').selectAll().where('key', '=', r.key).executeTakeFirstOrThrow()));
+      }
+      return out;
+    });
+  }
+
+  updateAction(
+    id: string,
+    change: ActionUpdate,
+    opts: { from?: ActionStatus; audit?: { actor: string; action: string; details: Record<string, unknown> } } = {},
+  ): Promise<boolean> {
+    return this.#write('updateAction', async (tx) => {
+      const now = this.#now();
+      let qb = tx
+        .updateTable('actions')
+        .set({
+          status: change.status,
+          updated_at: now,
+          ...(change.attempts === undefined ? {} : { attempts: change.attempts }),
+          ...(change.dueAt === undefined ? {} : { due_at: change.dueAt }),
+          ...(change.before === undefined ? {} : { before_state: JSON.stringify(change.before) }),
+          ...(change.after === undefined ? {} : { after_state: JSON.stringify(change.after) }),
+          ...(change.plan === undefined ? {} : { plan: storableText(change.plan) }),
+          ...(change.error === undefined ? {} : { error: storableText(change.error) }),
+        })
+        .where('id', '=', id);
+      if (opts.from !== undefined) qb = qb.where('status', '=', opts.from);
+      const res = await qb.executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return false;
+      if (opts.audit) {
+        await tx.insertInto('audit_log').values({ at: now, actor: storableText(opts.audit.actor), action: opts.audit.action, details: JSON.stringify(opts.audit.details) }).execute();
+      }
+      return true;
+    });
+  }
+
+  listActions(q: ActionQuery = {}): Promise<ActionRecord[]> {
+    return this.#guard('listActions', async () => {
+      const qb = actionFilter(this.#db.selectFrom('actions').selectAll(), q);
+      const rows = await withLimit(qb.orderBy('due_at').orderBy('created_at').orderBy('id'), q.limit).execute();
+      return rows.map(toAction);
+    });
+  }
+
+  countActions(q: ActionQuery = {}): Promise<number> {
+    return this.#guard('countActions', async () => {
+      const row = await actionFilter(this.#db.selectFrom('actions').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')), q).executeTakeFirst();
+      return Number(row?.n ?? 0);
     });
   }
 
@@ -939,9 +1105,20 @@ export class SqlStore implements Store {
     });
   }
 
-  listAudit(limit?: number): Promise<AuditEntry[]> {
+  listAudit(query?: number | AuditQuery): Promise<AuditEntry[]> {
+    const q: AuditQuery = typeof query === 'number' ? { limit: query } : (query ?? {});
     return this.#guard('listAudit', async () => {
-      const rows = await withLimit(this.#db.selectFrom('audit_log').selectAll().orderBy('id', 'desc'), limit).execute();
+      let qb = this.#db.selectFrom('audit_log').selectAll();
+      if (q.action !== undefined) qb = qb.where('action', '=', q.action);
+      if (q.actor !== undefined) qb = qb.where('actor', '=', q.actor);
+      if (q.since !== undefined) qb = qb.where('at', '>=', q.since);
+      if (q.until !== undefined) qb = qb.where('at', '<', q.until);
+      if (q.subject !== undefined && q.subject !== '') {
+        // Details are JSON text: a LIKE on the lowercased text finds a user, file or alert anywhere in them.
+        const needle = `%${q.subject.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        qb = qb.where(sql<boolean>`lower(details) like ${needle} escape '\\'`);
+      }
+      const rows = await withLimit(qb.orderBy('id', 'desc'), q.limit).execute();
       return rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, action: r.action, details: JSON.parse(r.details) as Record<string, unknown> }));
     });
   }

@@ -10,6 +10,7 @@ import * as m005 from './005-retention-indexes.js';
 import * as m006 from './006-dead-letter-key.js';
 import * as m007 from './007-alert-groups.js';
 import * as m008 from './008-mutes.js';
+import * as m009 from './009-response-actions.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '006-dead-letter-key': m006,
   '007-alert-groups': m007,
   '008-mutes': m008,
+  '009-response-actions': m009,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */
