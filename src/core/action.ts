@@ -8,6 +8,11 @@ export interface ActionTarget {
   id: string;
   /** For an action on one member of a file (remove-file-member): that member's email. */
   member?: string;
+  /**
+   * A file's owner (email) when known, from the events or the inventory: services whose admin
+   * credentials act on a file as one of their users (Dropbox team apps) act as the owner.
+   */
+  owner?: string;
 }
 
 /**
