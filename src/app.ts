@@ -2,8 +2,9 @@
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
+import { Responder } from './actions/responder.js';
 import { startApiServer, type ApiServer } from './api/server.js';
-import { DEFAULT_SINK_ROUTE, type Alert, isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
+import { DEFAULT_SINK_ROUTE, type ActionConnector, type Alert, isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
 import { Muter } from './pipeline/mutes.js';
@@ -20,6 +21,8 @@ export interface App {
   store: Store;
   pipeline: Pipeline;
   outbox: Outbox;
+  /** Blocks, response actions and policies: the one audited path. */
+  responder: Responder;
   sinks: Map<string, Sink>;
   deps: PluginDeps;
   createSource(instance: PluginInstance): Source;
@@ -70,7 +73,11 @@ export async function createApp(
     const route = (alert: Alert) => (muter.isMuted(alert) ? [] : routeBySink(alert));
     // Follow-ups go only to sinks that thread them; a file or webhook gets each alert once.
     const updateSinks = new Set([...sinks].filter(([, s]) => s.needs?.updates).map(([n]) => n));
-    const pipeline = new Pipeline({ store, detectors, route, groupWindowMs: config.alerting.group_window, updateSinks, logger, enrichers, state, now });
+    const responder = createResponder(config, { store, deps, logger, registry: reg, now, route, isMuted: (a) => muter.isMuted(a) !== undefined, saveOptions: { groupWindowMs: config.alerting.group_window, updates: updateSinks } });
+    const pipeline = new Pipeline({
+      store, detectors, route, groupWindowMs: config.alerting.group_window, updateSinks, logger, enrichers, state, now,
+      onAlerts: (created) => void responder.onAlerts(created),
+    });
     // Leases measure whether this process is alive, so they run on the wall clock even when `now` is pinned.
     const outbox = new Outbox(store, sinks, { logger, now, leaseClock: systemClock });
     return {
@@ -79,6 +86,7 @@ export async function createApp(
       store,
       pipeline,
       outbox,
+      responder,
       sinks,
       deps,
       // Sources get the store's state unstaged: what a webhook keeps (Drive message numbers) must be
@@ -87,6 +95,7 @@ export async function createApp(
         lookupPlugin('source', instance.type, { registry: reg, path: `sources.${instance.name}` }).create(instance.name, instance.config, { ...deps, state: store, logger: logger.child({ source: instance.name }) }),
       async close() {
         for (const sink of sinks.values()) await sink.close?.();
+        await responder.close();
         await store.close();
       },
     };
@@ -94,6 +103,32 @@ export async function createApp(
     await store.close();
     throw err;
   }
+}
+
+/**
+ * The responder over the configured sources that offer actions (each source's plugin builds its
+ * connector from the same config it polls with; nothing is called until an action runs).
+ */
+export function createResponder(
+  config: Config,
+  o: { store: Store; deps: PluginDeps; logger: Logger; registry?: Registry; now?: Clock; route?: (a: Alert) => readonly string[]; isMuted?: (a: Alert) => boolean; saveOptions?: { groupWindowMs?: number; updates?: ReadonlySet<string> } },
+): Responder {
+  const connectors = new Map<string, ActionConnector>();
+  for (const s of config.sources) {
+    const plugin = lookupPlugin('source', s.type, { registry: o.registry ?? registry, path: `sources.${s.name}` });
+    if (plugin.actions) connectors.set(s.name, plugin.actions(s.name, s.config, { ...o.deps, logger: o.logger.child({ source: s.name }) }));
+  }
+  return new Responder({
+    store: o.store,
+    connectors,
+    config: config.response,
+    identities: config.enrich.identities,
+    logger: o.logger.child({ component: 'response' }),
+    ...(o.now ? { now: o.now } : {}),
+    ...(o.route ? { route: o.route } : {}),
+    ...(o.isMuted ? { isMuted: o.isMuted } : {}),
+    ...(o.saveOptions ? { saveOptions: o.saveOptions } : {}),
+  });
 }
 
 export interface RunSourcesOptions extends RunOptions {
@@ -112,6 +147,7 @@ export interface RunSourcesOptions extends RunOptions {
 export async function runSources(app: App, sources: Source[], opts: RunSourcesOptions): Promise<IngestStats> {
   const outboxStop = new AbortController();
   const outboxRun = app.outbox.run(outboxStop.signal);
+  const responderRun = app.responder.run(outboxStop.signal);
   let server: ApiServer | undefined;
   let stats: IngestStats;
   try {
@@ -125,7 +161,10 @@ export async function runSources(app: App, sources: Source[], opts: RunSourcesOp
     await server?.close();
     outboxStop.abort();
     await outboxRun;
+    await responderRun;
   }
+  // What the last alerts asked for and is due now runs before the outbox drains: a rate-limit alert it raises goes out too.
+  await app.responder.drain();
   // Only after a clean run: a failing one should report its error, not wait on deliveries first.
   await app.outbox.drain({ timeoutMs: opts.drainMs ?? 30_000 });
   return stats;

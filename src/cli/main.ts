@@ -1,6 +1,6 @@
 /**
- * The saaswatch command line: run, ingest, demo, alerts, deliveries, dead-letters, purge, config check/schema,
- * rules test, version. Each action imports its implementation when it runs, so `--help` and
+ * The saaswatch command line: run, ingest, demo, alerts, block, unblock, blocked, audit, actions, act,
+ * deliveries, dead-letters, purge, config check/schema, rules test, version. Each action imports its implementation when it runs, so `--help` and
  * `version` load only commander.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -157,6 +157,79 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('--json', 'one JSON object per line')
     .action(async (_opts, cmd: Command) => {
       process.exitCode = await (await triage()).listMutes(optsOf(cmd), now);
+    });
+
+  const respond = () => import('./respond.js');
+  const scopeOption = new Option('--scope <scope>', 'what the block stops: all activity, or one class').choices(['all', 'download', 'upload', 'share', 'delete', 'login']);
+  program
+    .command('block')
+    .description('block a user across every service (their canonical identity), recorded with who and why; enforced by the proxy, shown everywhere')
+    .argument('<user>', 'the user (email; mapped to the canonical identity)')
+    .option('--reason <text>', 'why (required): the audit log and the block show it')
+    .option('--for <period>', 'the block ends on its own after this long (30m, 12h, 7d, 2w)', durationOption())
+    .addOption(scopeOption)
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .option('--json', 'the block as one JSON object')
+    .action(async (user: string, _opts, cmd: Command) => {
+      process.exitCode = await (await respond()).block(user, optsOf(cmd), now);
+    });
+  program
+    .command('unblock')
+    .description('lift a block, recorded with who and why (exit 1 when the user was not blocked)')
+    .argument('<user>', 'the user')
+    .option('--reason <text>', 'why (required), for the audit log')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .option('--json', 'the lifted block as one JSON object')
+    .action(async (user: string, _opts, cmd: Command) => {
+      process.exitCode = await (await respond()).unblock(user, optsOf(cmd), now);
+    });
+  program
+    .command('blocked')
+    .description('list the blocked users, newest first')
+    .option('--all', 'also blocks whose expiry has passed but that no run has lifted yet')
+    .option('--json', 'one JSON object per line')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await respond()).blocked(optsOf(cmd), now);
+    });
+  program
+    .command('audit')
+    .description('the audit log, newest first: blocks, response actions (with before and after), triage, mutes')
+    .option('-n, --limit <n>', `how many (1 to ${num(MAX_LIST)})`, intOption(1, MAX_LIST), 50)
+    .option('--action <name>', 'only this kind of entry (block, unblock, suspend-user, remove-public-link, alert-close, mute, ...)')
+    .option('--actor <name>', 'only entries by this actor (a person, or rule:<id> for a policy)')
+    .option('--since <period>', 'only the last period (30m, 12h, 7d, 2w)', durationOption())
+    .option('--subject <text>', 'only entries whose details mention this (a user, a file id, an alert id)')
+    .option('--json', 'one JSON object per line')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await respond()).audit(optsOf(cmd), now);
+    });
+  program
+    .command('actions')
+    .description('list what can be done to a user or a file on each configured service, and whether it would execute or dry-run')
+    .argument('<target>', 'a user (email) or a file (id, or service:id)')
+    .option('--member <email>', 'for remove-file-member: the member to remove')
+    .option('--json', 'one JSON object per line')
+    .action(async (target: string, _opts, cmd: Command) => {
+      process.exitCode = await (await respond()).actions(target, optsOf(cmd), now);
+    });
+  program
+    .command('act')
+    .description('run one response action by hand on every service that offers it for the target: a dry run unless --execute (which the action must be enabled for in response.execute); recorded in the audit log')
+    .argument('<action>', 'the action (see `saaswatch actions TARGET`): suspend-user, unsuspend-user, sign-out-user, remove-public-link, remove-file-member, block-user, unblock-user')
+    .argument('<target>', 'a user (email) or a file (id, or service:id)')
+    .option('--dry-run', 'read and plan only, change nothing (the default)')
+    .option('--execute', 'really do it')
+    .option('--reason <text>', 'why (required): the audit log shows it')
+    .option('--source <name>', 'only the configured source of this name')
+    .option('--member <email>', 'for remove-file-member: the member to remove')
+    .addOption(new Option('--scope <scope>', 'for block-user: what the block stops').choices(['all', 'download', 'upload', 'share', 'delete', 'login']))
+    .option('--for <period>', 'for block-user: the block ends on its own after this long', durationOption())
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .option('--json', 'one JSON object per service')
+    .action(async (action: string, target: string, _opts, cmd: Command) => {
+      const o = optsOf<{ execute?: boolean; dryRun?: boolean }>(cmd);
+      if (o.execute && o.dryRun) cmd.error('error: act: --execute and --dry-run contradict each other; pick one', { exitCode: EXIT.usage });
+      process.exitCode = await (await respond()).act(action, target, optsOf(cmd), now);
     });
 
   program

@@ -9,7 +9,7 @@ import type { Registry } from '../registry.js';
 import { formatPath, interpolateEnv, missingVariableMessage, type MissingVariable } from './interpolate.js';
 import type { EnrichConfig } from '../enrich/index.js';
 import { deprecationsOf } from '../pipeline/polling-config.js';
-import { pluginEntry, rootSchema, type AlertingConfig, type ServerConfig, type StorageConfig } from './schema.js';
+import { pluginEntry, rootSchema, type AlertingConfig, type ResponseConfig, type ServerConfig, type StorageConfig } from './schema.js';
 
 export interface PluginInstance {
   type: string;
@@ -32,6 +32,8 @@ export interface Config {
   server: ServerConfig;
   /** Noise control: grouping and mutes. */
   alerting: AlertingConfig;
+  /** Response actions: what may change the services, protected accounts, policies. */
+  response: ResponseConfig;
   /** Things that work but should change (old key names), one line each, named like problems: `config check` prints them. */
   warnings: readonly string[];
 }
@@ -227,6 +229,7 @@ export function validateConfig(
     sinks,
     server: root.server,
     alerting: root.alerting,
+    response: root.response,
     warnings: warningLines,
   });
 }

@@ -1,6 +1,7 @@
 /** The top-level config shape; each plugin's own section is validated by that plugin's schema. */
 import { z } from 'zod';
 import { zDuration, zStrictObject } from '../core/index.js';
+import { responseSchema } from '../actions/config.js';
 import { enrichConfigSchema } from '../enrich/index.js';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -139,8 +140,10 @@ export const rootSchema = z.strictObject({
     .describe('Where alerts are delivered; each entry has a `type` (see Sinks below) and that type\'s settings.'),
   server: serverSchema.prefault({}),
   alerting: alertingSchema.prefault({}),
+  response: responseSchema.prefault({}),
 });
 
 export type StorageConfig = z.output<typeof storageSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
 export type AlertingConfig = z.output<typeof alertingSchema>;
+export type { ResponseConfig } from '../actions/config.js';

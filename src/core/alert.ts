@@ -11,7 +11,7 @@ export interface Entity {
   value: string;
 }
 
-/** A response a finding asks for; the pipeline carries it out once, when the alert is first raised. */
+/** A response a finding asks for; the responder carries it out once, as a policy its detector's config switched on (baseline.auto_block). */
 export interface FindingAction {
   type: 'block-user';
   user: string;
@@ -38,7 +38,7 @@ export interface Finding {
   score?: number;
   /** Features that drove a model score, most influential first. */
   features?: Array<{ name: string; value: number; contribution: number }>;
-  /** Responses to carry out when the alert is first raised (recorded in blocked_users and the audit log). */
+  /** Responses to carry out when the alert is first raised (queued by the responder, recorded in the action log and the audit log). */
   actions?: FindingAction[];
   /** Labels routes filter on: Sigma tags (`attack.t1110`), a detector's family. */
   tags?: string[];

@@ -25,6 +25,7 @@ const SAMPLE_ARGS: Record<ErrorCode, Record<string, unknown>> = {
   NETWORK: { target: 'webhook hooks.example.org', problem: 'ECONNREFUSED' },
   TIMEOUT: { target: 'webhook hooks.example.org', afterMs: 10_000 },
   INTERNAL: { problem: 'a watermark went backwards' },
+  ACTION_REFUSED: { action: 'suspend-user', target: 'bob@x.io', problem: 'not enabled for execution', fix: 'add suspend-user to response.execute' },
 };
 
 describe('error catalogue', () => {

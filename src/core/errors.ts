@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   NETWORK: { summary: 'A remote service could not be reached (refused, reset, DNS, TLS).', retryable: true, exitCode: 1, httpStatus: 502, fix: 'Check the URL, DNS, proxy and TLS settings, and that the service is reachable from this machine.' },
   TIMEOUT: { summary: 'A remote service did not answer in time.', retryable: true, exitCode: 1, httpStatus: 504, fix: 'Run the command again, or raise the `timeout` of that source or sink.' },
   INTERNAL: { summary: 'A bug: saaswatch broke one of its own invariants.', retryable: false, exitCode: 1, httpStatus: 500, fix: 'This is a bug: please report it with the log line (`SAASWATCH_LOG_LEVEL=debug` for more).' },
+  ACTION_REFUSED: { summary: 'A response action that configuration or policy does not allow (not enabled, protected account, rate limit, no such action).', retryable: false, exitCode: 2, httpStatus: 403, fix: 'Do what the message says: enable the action in `response.execute`, pick an action `saaswatch actions` lists, or act by hand.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -127,6 +128,9 @@ export const errors = {
   network: (o: { target: string; problem: string } & Extra) => make('NETWORK', `could not reach ${o.target}: ${o.problem}`, withDetails(o, {})),
   /** `<target> did not respond[ after <ms>ms]`. */
   timeout: (o: { target: string; afterMs?: number } & Extra) => make('TIMEOUT', `${o.target} did not respond${o.afterMs === undefined ? '' : ` after ${o.afterMs}ms`}`, withDetails(o, {})),
+  /** `<action> on <target>: <problem>`, e.g. `suspend-user on bob@x.io: not enabled for execution (add it to response.execute)`. */
+  actionRefused: (o: { action: string; target: string; problem: string; fix?: string } & Extra) =>
+    make('ACTION_REFUSED', located(`${o.action} on ${o.target}`, o.problem, o.fix), withDetails(o, { action: o.action, target: o.target })),
   /** `internal error: <problem>`: a broken invariant, worth a bug report. */
   internal: (o: { problem: string } & Extra) => make('INTERNAL', `internal error: ${o.problem}`, withDetails(o, {})),
 } satisfies Record<string, (o: never) => SaaswatchError>;

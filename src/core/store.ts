@@ -83,7 +83,7 @@ export interface CommitBatch {
   deadLetters?: DeadLetterInput[];
   /** Saved in the same transaction as the events, so a crash never commits one without the other. */
   cursor?: string;
-  /** Alerts raised by this batch, upserted (with their outbox deliveries and the blocks they ask for) in the same transaction. */
+  /** Alerts raised by this batch, upserted (with their outbox deliveries) in the same transaction. */
   alerts?: Alert[];
   /** Sinks that get a delivery for each newly created alert, every alert alike; `route` wins when given. */
   sinks?: readonly string[];
@@ -232,11 +232,10 @@ export interface EventLog {
 /** Alerts, deduplicated by key, and the outbox of their deliveries to sinks. */
 export interface AlertOutbox {
   /**
-   * Upserts alerts by dedup key, in the same transaction as the deliveries and user blocks they
-   * call for. A new alert joins its group (opts.groupWindowMs) and gets one pending delivery per
-   * sink `route` names: of kind 'update' for a sink already told of its group, else 'alert'; and
-   * the user blocks its actions ask for (blocked_users plus an audit entry; an existing block
-   * stands). An existing alert has its window end, evidence and observed values refreshed; when
+   * Upserts alerts by dedup key, in the same transaction as the deliveries they call for. A new
+   * alert joins its group (opts.groupWindowMs) and gets one pending delivery per sink `route`
+   * names: of kind 'update' for a sink already told of its group, else 'alert'. (The responses an
+   * alert asks for are the responder's: src/actions/responder.ts.) An existing alert has its window end, evidence and observed values refreshed; when
    * they grew, each routed sink gets an 'update' delivery, unless a delivery of the alert to that
    * sink is still pending (it will read the alert as it then stands) or the sink was never told of
    * the alert or its group (then an 'alert' delivery). `route` as a list: every alert to those sinks.

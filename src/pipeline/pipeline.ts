@@ -48,6 +48,8 @@ export interface PipelineOptions {
   state?: StagedState;
   /** Stamps alerts' createdAt (default the system clock). */
   now?: Clock;
+  /** Told of each alert once it is stored (the responder queues its policies' actions). */
+  onAlerts?: (created: Alert[]) => void;
 }
 
 export interface RunOptions {
@@ -481,12 +483,9 @@ export class Pipeline {
     stats.alertsCreated += created.length;
     stats.alertsUpdated += updated;
     for (const a of created) {
-      // The store recorded the block with the alert; the log line is for whoever watches the process.
-      for (const action of a.actions ?? []) {
-        if (action.type === 'block-user') this.#opts.logger.warn({ user: action.user, alert: a.id, rule: a.rule }, 'Alert blocks a user.');
-      }
       // Debug, not info: sinks carry alerts; a backfill raising hundreds must not flood the log.
       this.#opts.logger.debug({ alert: a.id, rule: a.rule, entity: `${a.entity.type}:${a.entity.value}`, severity: a.severity }, 'Alert raised.');
     }
+    if (created.length) this.#opts.onAlerts?.(created);
   }
 }

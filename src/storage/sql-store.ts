@@ -581,7 +581,6 @@ export class SqlStore implements Store {
           // already in the group's notification (its context loads the group) and send nothing more.
           await this.#addDeliveries(tx, alert.id, sinks.map((sink) => [sink, told.has(sink) && takesUpdates(sink) ? 'update' : 'alert']), now);
         }
-        await this.#applyActions(tx, alert, now);
         created.set(i, alert);
         continue;
       }
@@ -693,26 +692,6 @@ export class SqlStore implements Store {
         lease_until: null, lease_owner: null, last_error: null, created_at: now, updated_at: now,
       })))
       .execute();
-  }
-
-  /**
-   * Responses a new alert asks for that the store can record itself, in the alert's transaction: a
-   * crash keeps both or neither, and an alert that already existed (a replay) never acts again.
-   */
-  async #applyActions(tx: Kysely<Database>, alert: Alert, now: number): Promise<void> {
-    for (const action of alert.actions ?? []) {
-      if (action.type !== 'block-user') continue;
-      const actor = `saaswatch:${alert.rule}`;
-      // Several alerts of one burst (hour, day, week) may each ask; the first block stands.
-      const ins = await tx
-        .insertInto('blocked_users')
-        .values({ user_name: action.user, reason: action.reason, blocked_by: actor, blocked_at: now, scope: 'all', expires_at: null, alert_id: alert.id })
-        .onConflict((oc) => oc.column('user_name').doNothing())
-        .executeTakeFirst();
-      if (Number(ins.numInsertedOrUpdatedRows ?? 0n) === 0) continue;
-      const details = { user: action.user, reason: action.reason, alert: alert.id, evidence: alert.evidence };
-      await tx.insertInto('audit_log').values({ at: now, actor, action: 'block-user', details: JSON.stringify(details) }).execute();
-    }
   }
 
   listAlerts(q: { status?: AlertStatus; rule?: string; limit?: number } = {}): Promise<Alert[]> {
