@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Responder } from '../../actions/responder.js';
+import { responseSchema } from '../../actions/config.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dedupKey, type Finding, type SecurityEvent, type Source, type Store } from '../../core/index.js';
 import { silentLogger } from '../../log.js';
@@ -390,25 +392,31 @@ describe('baseline auto_block through the pipeline', () => {
           for (let i = 0; i < events.length; i += 1000) yield { events: events.slice(i, i + 1000), deadLetters: [] };
         },
       });
-      const pipeline = () => new Pipeline({ store, detectors: [detector({ auto_block: true }, store)], sinkNames: [], logger: silentLogger });
-      await pipeline().ingest(source());
+      // auto_block is a policy its config switched on: the responder carries out what the alert proposes.
+      const responder = new Responder({ store, connectors: new Map(), config: responseSchema.parse({}), logger: silentLogger, now: () => T0 + 30 * DAY });
+      const run = async () => {
+        await new Pipeline({ store, detectors: [detector({ auto_block: true }, store)], sinkNames: [], logger: silentLogger, now: () => T0 + 30 * DAY, onAlerts: (a) => void responder.onAlerts(a) }).ingest(source());
+        await responder.drain();
+      };
+      await run();
 
       const blocked = await store.listBlockedUsers();
       expect(blocked.map((b) => b.user)).toEqual([user]);
-      expect(blocked[0]!.blockedBy).toBe('saaswatch:baseline');
+      expect(blocked[0]!.blockedBy).toBe('rule:baseline');
       expect(blocked[0]!.reason).toMatch(/^\d+ × download_file in one (hour|day|week): score [\d.]+ ≥ block_score 10 and count \d+ ≥ block_min_count 100/);
-      const audit = await store.listAudit();
-      expect(audit.filter((a) => a.action === 'block-user')).toHaveLength(1);
-      expect(audit[0]!.details).toMatchObject({ user });
-      expect((audit[0]!.details.evidence as string[]).length).toBeGreaterThan(0);
-      const alert = (await store.listAlerts()).find((a) => a.actions?.length);
+      const alert = (await store.listAlerts()).find((a) => a.id === blocked[0]!.alertId);
       expect(alert?.description).toMatch(/Blocked user1@example.com/);
+      expect(alert?.evidence.length).toBeGreaterThan(0);
+      const audit = await store.listAudit({ action: 'block' });
+      expect(audit).toHaveLength(1);
+      expect(audit[0]!.details).toMatchObject({ user, alert: alert!.id });
+      expect(await store.listActions({ alertId: alert!.id })).toMatchObject([{ action: 'block-user', status: 'done', policy: 'baseline-auto-block' }]);
 
-      // Unblocked by an analyst, then the same data replayed: the alert exists, so nothing acts again.
-      await store.unblockUser(user);
-      await pipeline().ingest(source());
+      // Unblocked by an analyst, then the same data replayed: the alerts exist, so nothing acts again.
+      await store.unblockUser(user, { actor: 'ana', reason: 'checked' });
+      await run();
       expect(await store.listBlockedUsers()).toEqual([]);
-      expect((await store.listAudit()).filter((a) => a.action === 'block-user')).toHaveLength(1);
+      expect(await store.listAudit({ action: 'block' })).toHaveLength(1);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

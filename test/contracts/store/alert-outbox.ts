@@ -238,28 +238,13 @@ export const alertOutboxClauses: Clause[] = [
     await expect(store.completeDelivery('missing')).rejects.toBeInstanceOf(SaaswatchError);
   }),
 
-  clause('AlertOutbox', 'MUST record the block a new alert asks for, with its audit entry, in the same commit and only once', async ({ store }) => {
-    const block = (n: number, start: number) =>
-      alert(n, {
-        rule: 'baseline',
-        entity: { type: 'user', value: 'mallory@x.io' },
-        windowStart: start,
-        dedupKey: dedupKey({ rule: 'baseline', entity: { type: 'user', value: 'mallory@x.io' }, windowStart: start }),
-        actions: [{ type: 'block-user', user: 'mallory@x.io', reason: `spike ${n}` }],
-      });
-    // Two alerts of one burst (hour and day horizons) each ask: one block, one audit entry.
-    const r = await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c', alerts: [block(1, T0), block(2, T0 + 1)], sinks: [] });
-    expect(r.alerts!.created).toHaveLength(2);
-    expect(await store.listBlockedUsers()).toMatchObject([{ user: 'mallory@x.io', reason: 'spike 1', blockedBy: 'saaswatch:baseline' }]);
-    const audit = (await store.listAudit()).filter((a) => a.action === 'block-user');
-    expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({
-      actor: 'saaswatch:baseline',
-      details: { user: 'mallory@x.io', reason: 'spike 1', alert: r.alerts!.created[0]!.id, evidence: ['evt-1'] },
-    });
-    // An analyst unblocks; the same alert arriving again (a replay) is an update and acts no more.
-    await store.unblockUser('mallory@x.io');
-    expect(await store.saveAlerts([block(1, T0)], [])).toMatchObject({ created: [], updated: 1 });
+  clause('AlertOutbox', "MUST store an alert's proposed actions with it and carry none out", async ({ store }) => {
+    const proposal = [{ type: 'block-user' as const, user: 'mallory@x.io', reason: 'spike' }];
+    const a = alert(1, { rule: 'baseline', entity: { type: 'user', value: 'mallory@x.io' }, actions: proposal });
+    const r = await store.commitBatch({ source: 'src', events: [event(1)], cursor: 'c', alerts: [a], sinks: [] });
+    expect(r.alerts!.created[0]!.actions).toEqual(proposal);
+    expect((await store.getAlert(r.alerts!.created[0]!.id))!.actions).toEqual(proposal);
     expect(await store.listBlockedUsers()).toEqual([]);
+    expect(await store.listAudit()).toEqual([]);
   }),
 ];

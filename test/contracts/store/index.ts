@@ -1,4 +1,5 @@
 /** Every clause of the Store contract (docs/contracts/store.md), port by port. */
+import { actionLogClauses } from './action-log.js';
 import { alertGroupClauses, eventReadClauses } from './alert-groups.js';
 import { alertOutboxClauses } from './alert-outbox.js';
 import { auditClauses } from './audit.js';
@@ -25,7 +26,8 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...auditClauses,
   ...retentionClauses,
   ...mutesClauses,
+  ...actionLogClauses,
 ];
 
-export { alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
+export { actionLogClauses, alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
 export * from './suite.js';
