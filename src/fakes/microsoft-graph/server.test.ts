@@ -260,6 +260,10 @@ describe('fake Graph users', () => {
     const sel = await get(f, `/v1.0/users/${encodeURIComponent(ben!.userPrincipalName.toUpperCase())}?$select=id,accountenabled`, t);
     expect(sel.json).toEqual({ '@odata.context': `${f.url}/v1.0/$metadata#users(id,accountEnabled)/$entity`, id: ben!.id, accountEnabled: false });
     expect((await get(f, `/v1.0/users/${ann!.id}?$select=id,favouriteColour`, t)).json.error).toMatchObject({ code: 'Request_BadRequest', message: "Could not find a property named 'favouriteColour' on type 'microsoft.graph.user'." });
+    const byMail = await get(f, `/v1.0/users?$filter=${encodeURIComponent(`mail eq '${ben!.userPrincipalName.toUpperCase()}'`)}&$select=id,accountEnabled`, t);
+    expect(byMail.json).toEqual({ '@odata.context': `${f.url}/v1.0/$metadata#users(id,accountEnabled)`, value: [{ id: ben!.id, accountEnabled: false }] });
+    expect((await get(f, `/v1.0/users?$filter=${encodeURIComponent("mail eq 'nobody@contoso.com'")}`, t)).json.value).toEqual([]);
+    expect((await get(f, `/v1.0/users?$filter=${encodeURIComponent("startswith(mail,'a')")}`, t)).json.error.code).toBe('Request_UnsupportedQuery');
     expect(await get(f, '/v1.0/users/nobody@contoso.com', t)).toMatchObject({
       status: 404,
       json: { error: { code: 'Request_ResourceNotFound', message: "Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present." } },

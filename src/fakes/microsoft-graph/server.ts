@@ -234,8 +234,8 @@ const DEFAULT_USER_SELECT = ['businessPhones', 'displayName', 'givenName', 'jobT
 /** Properties the fake can select, by lower-cased name (Graph matches `$select` case-insensitively). */
 const USER_PROPS = new Map([...DEFAULT_USER_SELECT, 'accountEnabled', 'signInSessionsValidFromDateTime'].map((p) => [p.toLowerCase(), p]));
 
-/** Paths of the users operations (one user, or its revokeSignInSessions), for fault injection by API. */
-const USERS_PATH = /^\/v1\.0\/users\/[^/]+(?:\/(?:microsoft\.graph\.)?revokeSignInSessions)?$/i;
+/** Paths of the users operations (the list, one user, its revokeSignInSessions), for fault injection by API. */
+const USERS_PATH = /^\/v1\.0\/users(?:\/[^/]+(?:\/(?:microsoft\.graph\.)?revokeSignInSessions)?)?$/i;
 
 /** A route's answer that is 204 No Content. */
 const NO_CONTENT = Symbol('no content');
@@ -523,17 +523,38 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     }
   };
 
-  const getUser = (idOrUpn: string, q: URLSearchParams, cid: string | undefined) => {
-    requireAnyPermission(USER_PERMISSIONS.read, cid);
-    const selectText = q.get('$select');
-    const select = selectText === null ? DEFAULT_USER_SELECT : selectText.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+  /** The properties `$select` asks for in their canonical spelling (the default set without one), and the context segment naming them. */
+  const userSelect = (q: URLSearchParams, cid: string | undefined): { select: string[]; context: string } => {
+    const text = q.get('$select');
+    if (text === null) return { select: DEFAULT_USER_SELECT, context: 'users' };
+    const select = text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
       const known = USER_PROPS.get(s.toLowerCase());
       if (!known) throw graphError(400, 'Request_BadRequest', `Could not find a property named '${s}' on type 'microsoft.graph.user'.`, cid);
       return known;
     });
+    return { select, context: `users(${select.join(',')})` };
+  };
+
+  const projectUser = (u: UserRecord, select: string[]) => Object.fromEntries(select.map((p) => [p, userValue(u, p)]));
+
+  const getUser = (idOrUpn: string, q: URLSearchParams, cid: string | undefined) => {
+    requireAnyPermission(USER_PERMISSIONS.read, cid);
+    const { select, context } = userSelect(q, cid);
     const u = userOr404(idOrUpn, cid);
-    const context = selectText === null ? `${url}/v1.0/$metadata#users/$entity` : `${url}/v1.0/$metadata#users(${select.join(',')})/$entity`;
-    return { '@odata.context': context, ...Object.fromEntries(select.map((p) => [p, userValue(u, p)])) };
+    return { '@odata.context': `${url}/v1.0/$metadata#${context}/$entity`, ...projectUser(u, select) };
+  };
+
+  /** `GET /users` with the one filter a lookup by address needs: `mail eq '…'` or `userPrincipalName eq '…'` (case-insensitive, as the directory compares). */
+  const listUsers = (q: URLSearchParams, cid: string | undefined) => {
+    requireAnyPermission(USER_PERMISSIONS.read, cid);
+    const filter = q.get('$filter');
+    const m = filter === null ? null : /^\s*(mail|userPrincipalName)\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
+    if (filter !== null && !m) throw graphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.', cid);
+    const field = m?.[1]!.toLowerCase() === 'mail' ? 'mail' : 'userPrincipalName';
+    const wanted = m?.[2]!.replace(/''/g, "'").toLowerCase();
+    const { select, context } = userSelect(q, cid);
+    const value = [...users.values()].filter((u) => wanted === undefined || u[field]?.toLowerCase() === wanted).map((u) => projectUser(u, select));
+    return { '@odata.context': `${url}/v1.0/$metadata#${context}`, value };
   };
 
   const patchUser = (idOrUpn: string, body: string, cid: string | undefined) => {
@@ -571,6 +592,10 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   /** Route of a Graph path: `mailFolders('x')` and `mailFolders/x` both name a folder. */
   const route = (method: string, segments: string[], q: URLSearchParams, body: string, prefer: string | undefined, cid: string | undefined): unknown => {
     const p = segments.join('/');
+    if (/^users$/i.test(p)) {
+      if (method === 'GET') return listUsers(q, cid);
+      throw methodNotAllowed(cid);
+    }
     let m = /^users\/([^/]+)$/i.exec(p);
     if (m) {
       if (method === 'GET') return getUser(m[1]!, q, cid);

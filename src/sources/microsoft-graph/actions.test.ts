@@ -136,6 +136,22 @@ describe('microsoft-graph actions', () => {
     expect(fake.user(who)!.accountEnabled).toBe(false);
   });
 
+  it("finds a user by primary email when it is not their userPrincipalName, and acts on the object id", async () => {
+    const dana = { id: '5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f', userPrincipalName: 'dlee@contoso.onmicrosoft.com', mail: "dana.o'lee@contoso.com", displayName: "Dana O'Lee" };
+    const { fake, action } = await rig({ users: [dana] });
+    const suspend = action('suspend-user');
+    const t = user("Dana.O'Lee@contoso.com");
+    const before = await suspend.read(t, signal());
+    expect(before).toEqual({ user_id: dana.id, user_principal_name: dana.userPrincipalName, account_enabled: true });
+    const lookup = fake.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1.0/users'));
+    expect(lookup.map((r) => [r.path, r.status, r.query.$filter])).toEqual([
+      [`/v1.0/users/${encodeURIComponent(t.id)}`, 404, undefined],
+      ['/v1.0/users', 200, "mail eq 'Dana.O''Lee@contoso.com'"],
+    ]);
+    await suspend.apply(t, before, signal());
+    expect(fake.user(dana.id)!.accountEnabled).toBe(false);
+  });
+
   it('an unknown user is HTTP_REJECTED naming the user, for every action', async () => {
     const { action } = await rig();
     for (const name of ['suspend-user', 'unsuspend-user', 'sign-out-user']) {

@@ -70,13 +70,29 @@ export function createMicrosoftGraphActions(name: string, config: MicrosoftGraph
 
   const path = (user: string, tail = '') => `/users/${encodeURIComponent(user)}${tail}`;
 
+  /** The one user whose primary email is `mail`, if there is exactly one. */
+  const byMail = async (mail: string, select: string[], signal: AbortSignal): Promise<unknown> => {
+    let page: unknown;
+    try {
+      page = await graph().sdk.api('/users').filter(`mail eq '${mail.replace(/'/g, "''")}'`).select(select).options({ signal }).responseType(ResponseType.JSON).get();
+    } catch (err) {
+      throw failure(err, 'read', mail);
+    }
+    const value = (page as { value?: unknown } | null | undefined)?.value;
+    return Array.isArray(value) && value.length === 1 ? (value[0] as unknown) : undefined;
+  };
+
   const readUser = async (t: ActionTarget, signal: AbortSignal, withSessions: boolean): Promise<UserFacts> => {
     const select = ['id', 'userPrincipalName', 'accountEnabled', ...(withSessions ? ['signInSessionsValidFromDateTime'] : [])];
     let body: unknown;
     try {
       body = await graph().sdk.api(path(t.id)).select(select).options({ signal }).responseType(ResponseType.JSON).get();
     } catch (err) {
-      throw failure(err, 'read', t.id);
+      const e = failure(err, 'read', t.id);
+      // A user's email need not be their userPrincipalName (a renamed UPN, a hybrid tenant's): try it as mail.
+      if (e.details?.status !== 404 || !t.id.includes('@')) throw e;
+      body = await byMail(t.id, select, signal);
+      if (body === undefined) throw e;
     }
     const u = body as { id?: unknown; userPrincipalName?: unknown; accountEnabled?: unknown; signInSessionsValidFromDateTime?: unknown } | null | undefined;
     if (!u || typeof u.id !== 'string' || typeof u.accountEnabled !== 'boolean') {
