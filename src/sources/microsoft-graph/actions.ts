@@ -10,7 +10,7 @@ import {
   type ConnectorAction,
   type PluginDeps,
 } from '../../core/index.js';
-import { createGraphSdk, graphSdkOptions, toSaaswatchError, type GraphSdkOptions } from './client.js';
+import { createGraphSdk, graphSdkOptions, toSaaswatchError, type GraphSdk, type GraphSdkOptions } from './client.js';
 import type { MicrosoftGraphConfig } from './config.js';
 
 const SERVICE = 'microsoft-graph';
@@ -53,7 +53,7 @@ export function createMicrosoftGraphActions(name: string, config: MicrosoftGraph
     redactor: new Redactor([config.client_secret]),
   };
   // Built on first use: listing the actions a source offers must not cost a client.
-  let client: ReturnType<typeof createGraphSdk> | undefined;
+  let client: GraphSdk | undefined;
   const graph = () => (client ??= createGraphSdk(sdkOptions));
 
   /** Graph's refusal as a SaaswatchError: an unknown user named plainly, a missing permission named with where to grant it. */
