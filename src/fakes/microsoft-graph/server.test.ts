@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../core/index.js';
-import { generateAlerts, generateReportedMessages, generateSignIns, startFakeGraph, type FakeGraph, type FakeGraphOptions } from './server.js';
+import { directoryUser, generateAlerts, generateReportedMessages, generateSignIns, generateUsers, startFakeGraph, type FakeGraph, type FakeGraphOptions } from './server.js';
 
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
@@ -63,7 +63,7 @@ describe('fake Entra token endpoint', () => {
     const r = await tokenRequest(f, grant);
     expect(r).toMatchObject({ status: 200, json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: expect.stringMatching(/^ey[\w-]+\.[\w-]+\.[\w-]+$/) } });
     const claims = JSON.parse(Buffer.from(r.json.access_token.split('.')[1], 'base64url').toString());
-    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', tid: TENANT, appid: CLIENT, roles: ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read'] });
+    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', tid: TENANT, appid: CLIENT, roles: ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] });
     // The tenant may be named by a verified domain too.
     expect((await tokenRequest(f, grant, 'contoso.onmicrosoft.com')).status).toBe(200);
   });
@@ -232,5 +232,70 @@ describe('fake Graph', () => {
       expect(await get(f, '/v1.0/users/someone%40contoso.com/mailFolders/inbox/messages/delta', t)).toMatchObject({ status: 404, json: { error: { code: 'ErrorInvalidUser' } } });
       expect(await get(f, `/v1.0/users/${encodeURIComponent(MAILBOX)}/mailFolders/archive/messages/delta`, t)).toMatchObject({ status: 404, json: { error: { code: 'ErrorItemNotFound' } } });
     });
+  });
+});
+
+describe('fake Graph users', () => {
+  const [ann, ben] = generateUsers({ count: 2, seed: 8 });
+
+  async function send(f: FakeGraph, method: string, path: string, bearer: string, body?: unknown) {
+    const res = await fetch(`${f.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text === '' ? undefined : (JSON.parse(text) as any) };
+  }
+
+  it('reads a user by id or userPrincipalName: the default properties leave accountEnabled out, $select brings it', async () => {
+    const f = await fake({ users: [directoryUser(ann!), directoryUser(ben!, false)] });
+    const t = await token(f);
+    const plain = await get(f, `/v1.0/users/${ann!.id}`, t);
+    expect(plain.json).toEqual({
+      '@odata.context': `${f.url}/v1.0/$metadata#users/$entity`,
+      businessPhones: [], displayName: ann!.displayName, givenName: null, jobTitle: null, mail: ann!.userPrincipalName, mobilePhone: null,
+      officeLocation: null, preferredLanguage: null, surname: null, userPrincipalName: ann!.userPrincipalName, id: ann!.id,
+    });
+    const sel = await get(f, `/v1.0/users/${encodeURIComponent(ben!.userPrincipalName.toUpperCase())}?$select=id,accountenabled`, t);
+    expect(sel.json).toEqual({ '@odata.context': `${f.url}/v1.0/$metadata#users(id,accountEnabled)/$entity`, id: ben!.id, accountEnabled: false });
+    expect((await get(f, `/v1.0/users/${ann!.id}?$select=id,favouriteColour`, t)).json.error).toMatchObject({ code: 'Request_BadRequest', message: "Could not find a property named 'favouriteColour' on type 'microsoft.graph.user'." });
+    const byMail = await get(f, `/v1.0/users?$filter=${encodeURIComponent(`mail eq '${ben!.userPrincipalName.toUpperCase()}'`)}&$select=id,accountEnabled`, t);
+    expect(byMail.json).toEqual({ '@odata.context': `${f.url}/v1.0/$metadata#users(id,accountEnabled)`, value: [{ id: ben!.id, accountEnabled: false }] });
+    expect((await get(f, `/v1.0/users?$filter=${encodeURIComponent("mail eq 'nobody@contoso.com'")}`, t)).json.value).toEqual([]);
+    expect((await get(f, `/v1.0/users?$filter=${encodeURIComponent("startswith(mail,'a')")}`, t)).json.error.code).toBe('Request_UnsupportedQuery');
+    expect(await get(f, '/v1.0/users/nobody@contoso.com', t)).toMatchObject({
+      status: 404,
+      json: { error: { code: 'Request_ResourceNotFound', message: "Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present." } },
+    });
+  });
+
+  it('PATCH accountEnabled answers 204 and the state changes; revokeSignInSessions answers the Boolean and moves sessions forward', async () => {
+    const f = await fake({ users: [directoryUser(ann!)] });
+    const t = await token(f);
+    expect(await send(f, 'PATCH', `/v1.0/users/${ann!.userPrincipalName}`, t, { accountEnabled: false })).toEqual({ status: 204, json: undefined });
+    expect(f.user(ann!.id)).toMatchObject({ accountEnabled: false, sessionRevocations: 0, signInSessionsValidFromDateTime: undefined });
+    expect((await send(f, 'PATCH', `/v1.0/users/${ann!.id}`, t, { accountEnabled: 'no' })).json.error.code).toBe('Request_BadRequest');
+    expect((await send(f, 'PATCH', `/v1.0/users/${ann!.id}`, t, '{')).status).toBe(400);
+    expect(await send(f, 'POST', `/v1.0/users/${ann!.id}/revokeSignInSessions`, t)).toEqual({ status: 200, json: { '@odata.context': `${f.url}/v1.0/$metadata#Edm.Boolean`, value: true } });
+    expect(f.user(ann!.userPrincipalName)).toMatchObject({ sessionRevocations: 1, signInSessionsValidFromDateTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    expect((await send(f, 'GET', `/v1.0/users/${ann!.id}/revokeSignInSessions`, t)).status).toBe(405);
+    expect((await send(f, 'POST', '/v1.0/users/nobody@contoso.com/revokeSignInSessions', t)).status).toBe(404);
+  });
+
+  it('has everyone the sign-ins name as an enabled user, and refuses each operation without its permission', async () => {
+    const signIns = generateSignIns({ count: 3, start: START, seed: 6 });
+    const f = await fake({ signIns });
+    expect(f.user(signIns[0]!.userPrincipalName!)).toMatchObject({ id: signIns[0]!.userId, accountEnabled: true });
+    f.denyPermissions('User.EnableDisableAccount.All', 'User.RevokeSessions.All');
+    const t = await token(f);
+    const denied = { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } };
+    expect(await send(f, 'PATCH', `/v1.0/users/${signIns[0]!.userId}`, t, { accountEnabled: false })).toMatchObject({ status: 403, json: denied });
+    expect(await send(f, 'POST', `/v1.0/users/${signIns[0]!.userId}/revokeSignInSessions`, t)).toMatchObject({ status: 403, json: denied });
+    expect((await get(f, `/v1.0/users/${signIns[0]!.userId}?$select=accountEnabled`, t)).status).toBe(200);
+    f.denyPermissions('User.Read.All');
+    expect(await get(f, `/v1.0/users/${signIns[0]!.userId}`, t)).toMatchObject({ status: 403, json: denied });
+    expect(f.permissions).toEqual(['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read']);
+    expect(f.user(signIns[0]!.userId!)!.accountEnabled).toBe(true);
   });
 });

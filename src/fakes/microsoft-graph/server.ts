@@ -4,13 +4,39 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { errors } from '../../core/index.js';
 import { HttpError, readBody } from '../http.js';
-import type { GraphAlert, GraphMessage, GraphSignIn } from './records.js';
+import { graphTime, type GraphAlert, type GraphMessage, type GraphSignIn, type TenantUser } from './records.js';
 
 export type { GraphAlert, GraphMessage, GraphSignIn, ReportKind, TenantUser } from './records.js';
 export { generateAlerts, generateReportedMessages, generateSignIns, generateUsers, graphTime, guid, PHISH_SENDERS, seededRandom, SIGN_IN_FAILURES } from './records.js';
 
-/** Application permissions the fake grants unless told otherwise: what the three endpoints need. */
-export const ALL_PERMISSIONS = ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read'];
+/** Application permissions the fake grants unless told otherwise: what the three streams and the response actions need. */
+export const ALL_PERMISSIONS = ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'];
+
+/**
+ * Permissions that allow each users operation, least privileged first (Graph's permission tables
+ * for get user, update user's accountEnabled, and revokeSignInSessions).
+ */
+export const USER_PERMISSIONS = {
+  read: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  enableDisable: ['User.EnableDisableAccount.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  revokeSessions: ['User.RevokeSessions.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'],
+} as const;
+
+/** A directory user as the fake keeps it: what `GET /users/{id}` can select and the actions change. */
+export interface FakeGraphUser {
+  id: string;
+  userPrincipalName: string;
+  displayName?: string;
+  mail?: string;
+  /** Default true. */
+  accountEnabled?: boolean;
+  signInSessionsValidFromDateTime?: string;
+}
+
+/** A generated tenant user as a directory user. */
+export function directoryUser(u: Pick<TenantUser, 'id' | 'userPrincipalName' | 'displayName'>, accountEnabled = true): FakeGraphUser {
+  return { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, mail: u.userPrincipalName, accountEnabled };
+}
 
 /** Switches a test flips to make the fake misbehave the way Graph does; counters count down per request. */
 export interface FakeGraphFaults {
@@ -23,7 +49,7 @@ export interface FakeGraphFaults {
   /** Retry-After on those, in seconds; none when undefined (Graph does not always send one). */
   serverErrorRetryAfter: number | undefined;
   /** Which requests the 503s hit: every one, or only one API (an outage of one workload). */
-  serverErrorsOn: 'all' | 'signIns' | 'alerts' | 'mail';
+  serverErrorsOn: 'all' | 'signIns' | 'alerts' | 'mail' | 'users';
   /** The next N token requests answer 503 temporarily_unavailable. */
   tokenServerErrors: number;
   /** Error code of an expired delta token (always 410 Gone): Outlook says SyncStateNotFound. */
@@ -58,7 +84,22 @@ export interface FakeGraphOptions {
   late?: { signIns?: GraphSignIn[]; alerts?: GraphAlert[] };
   /** The reporting mailbox: its address and the messages of its folder (well-known name `inbox` by default). */
   mailbox?: { address: string; folder?: string; messages?: GraphMessage[] };
+  /**
+   * Directory users. Everyone who appears in the sign-ins (given, late or added) is a user as well,
+   * enabled, so a scenario's people can be acted on without being listed twice.
+   */
+  users?: FakeGraphUser[];
   faults?: Partial<FakeGraphFaults>;
+}
+
+/** What the fake holds about a user that its actions change, read from its own state. */
+export interface FakeGraphUserState {
+  id: string;
+  userPrincipalName: string;
+  accountEnabled: boolean;
+  signInSessionsValidFromDateTime: string | undefined;
+  /** revokeSignInSessions calls answered for this user. */
+  sessionRevocations: number;
 }
 
 export interface FakeGraph {
@@ -84,6 +125,14 @@ export interface FakeGraph {
   expireDeltaTokens(): void;
   /** Makes issued access tokens invalid (a key rollover), so Graph answers 401 until a new one is fetched. */
   revokeTokens(): void;
+  /** Adds (or replaces, by id) directory users. */
+  addUsers(users: FakeGraphUser[]): void;
+  /** A user by id or userPrincipalName (case-insensitive), from the fake's own state; undefined when unknown. */
+  user(idOrUpn: string): FakeGraphUserState | undefined;
+  /** Withdraws application permissions from the app, as an admin removing them would: from the next request on. */
+  denyPermissions(...names: string[]): void;
+  /** Application permissions the app holds now. */
+  readonly permissions: readonly string[];
   close(): Promise<void>;
 }
 
@@ -170,6 +219,27 @@ interface Change {
   removed: boolean;
 }
 
+interface UserRecord {
+  id: string;
+  userPrincipalName: string;
+  displayName: string | null;
+  mail: string | null;
+  accountEnabled: boolean;
+  signInSessionsValidFromDateTime: string | null;
+  sessionRevocations: number;
+}
+
+/** What `GET /users/{id}` returns without `$select`: accountEnabled is not among them, so a reader must ask for it. */
+const DEFAULT_USER_SELECT = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+/** Properties the fake can select, by lower-cased name (Graph matches `$select` case-insensitively). */
+const USER_PROPS = new Map([...DEFAULT_USER_SELECT, 'accountEnabled', 'signInSessionsValidFromDateTime'].map((p) => [p.toLowerCase(), p]));
+
+/** Paths of the users operations (the list, one user, its revokeSignInSessions), for fault injection by API. */
+const USERS_PATH = /^\/v1\.0\/users(?:\/[^/]+(?:\/(?:microsoft\.graph\.)?revokeSignInSessions)?)?$/i;
+
+/** A route's answer that is 204 No Content. */
+const NO_CONTENT = Symbol('no content');
+
 export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph> {
   const signIns: GraphSignIn[] = [...(opts.signIns ?? [])];
   const alerts: GraphAlert[] = [...(opts.alerts ?? [])];
@@ -182,6 +252,37 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   const changes: Change[] = [];
   let seq = 0;
   const permissions = new Set(opts.permissions ?? ALL_PERMISSIONS);
+  /** Directory users by lower-cased id, and lower-cased userPrincipalName → id key. */
+  const users = new Map<string, UserRecord>();
+  const upns = new Map<string, string>();
+  const putUser = (u: FakeGraphUser) => {
+    const key = u.id.toLowerCase();
+    const old = users.get(key);
+    if (old) upns.delete(old.userPrincipalName.toLowerCase());
+    users.set(key, {
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      displayName: u.displayName ?? null,
+      mail: u.mail ?? null,
+      accountEnabled: u.accountEnabled ?? true,
+      signInSessionsValidFromDateTime: u.signInSessionsValidFromDateTime ?? null,
+      sessionRevocations: old?.sessionRevocations ?? 0,
+    });
+    upns.set(u.userPrincipalName.toLowerCase(), key);
+  };
+  /** Everyone who signs in is in the directory; a listed user keeps what the listing says. */
+  const learnUsers = (records: GraphSignIn[]) => {
+    for (const r of records) {
+      if (!r.userId || !r.userPrincipalName || users.has(r.userId.toLowerCase())) continue;
+      putUser({ id: r.userId, userPrincipalName: r.userPrincipalName, ...(r.userDisplayName ? { displayName: r.userDisplayName } : {}) });
+    }
+  };
+  for (const u of opts.users ?? []) putUser(u);
+  learnUsers([...signIns, ...late.signIns]);
+  const findUser = (idOrUpn: string): UserRecord | undefined => {
+    const k = idOrUpn.toLowerCase();
+    return users.get(k) ?? users.get(upns.get(k) ?? '');
+  };
   const tokens = new Map<string, number>();
   let tokensIssued = 0;
   const lists = new Map<string, ListState>();
@@ -257,6 +358,12 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   };
 
   // ---- Graph ----
+
+  /** Users operations answer as the directory does when the app lacks every permission that allows one. */
+  const requireAnyPermission = (allowed: readonly string[], cid: string | undefined) => {
+    if (allowed.some((p) => permissions.has(p))) return;
+    throw graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', cid);
+  };
 
   const requirePermission = (permission: string, cid: string | undefined) => {
     if (permissions.has(permission)) return;
@@ -394,9 +501,113 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     return { '@odata.context': `${url}/v1.0/$metadata#users('${mailboxAddress}')/messages('${id}')/attachments`, value };
   };
 
+  const userOr404 = (idOrUpn: string, cid: string | undefined): UserRecord => {
+    const u = findUser(idOrUpn);
+    if (!u) throw graphError(404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`, cid);
+    return u;
+  };
+
+  const userValue = (u: UserRecord, prop: string): unknown => {
+    switch (prop) {
+      case 'businessPhones':
+        return [];
+      case 'id':
+      case 'userPrincipalName':
+      case 'displayName':
+      case 'mail':
+      case 'accountEnabled':
+      case 'signInSessionsValidFromDateTime':
+        return u[prop];
+      default:
+        return null;
+    }
+  };
+
+  /** The properties `$select` asks for in their canonical spelling (the default set without one), and the context segment naming them. */
+  const userSelect = (q: URLSearchParams, cid: string | undefined): { select: string[]; context: string } => {
+    const text = q.get('$select');
+    if (text === null) return { select: DEFAULT_USER_SELECT, context: 'users' };
+    const select = text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+      const known = USER_PROPS.get(s.toLowerCase());
+      if (!known) throw graphError(400, 'Request_BadRequest', `Could not find a property named '${s}' on type 'microsoft.graph.user'.`, cid);
+      return known;
+    });
+    return { select, context: `users(${select.join(',')})` };
+  };
+
+  const projectUser = (u: UserRecord, select: string[]) => Object.fromEntries(select.map((p) => [p, userValue(u, p)]));
+
+  const getUser = (idOrUpn: string, q: URLSearchParams, cid: string | undefined) => {
+    requireAnyPermission(USER_PERMISSIONS.read, cid);
+    const { select, context } = userSelect(q, cid);
+    const u = userOr404(idOrUpn, cid);
+    return { '@odata.context': `${url}/v1.0/$metadata#${context}/$entity`, ...projectUser(u, select) };
+  };
+
+  /** `GET /users` with the one filter a lookup by address needs: `mail eq '…'` or `userPrincipalName eq '…'` (case-insensitive, as the directory compares). */
+  const listUsers = (q: URLSearchParams, cid: string | undefined) => {
+    requireAnyPermission(USER_PERMISSIONS.read, cid);
+    const filter = q.get('$filter');
+    const m = filter === null ? null : /^\s*(mail|userPrincipalName)\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
+    if (filter !== null && !m) throw graphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.', cid);
+    const field = m?.[1]!.toLowerCase() === 'mail' ? 'mail' : 'userPrincipalName';
+    const wanted = m?.[2]!.replace(/''/g, "'").toLowerCase();
+    const { select, context } = userSelect(q, cid);
+    const value = [...users.values()].filter((u) => wanted === undefined || u[field]?.toLowerCase() === wanted).map((u) => projectUser(u, select));
+    return { '@odata.context': `${url}/v1.0/$metadata#${context}`, value };
+  };
+
+  const patchUser = (idOrUpn: string, body: string, cid: string | undefined) => {
+    let patch: unknown;
+    try {
+      patch = body.trim() === '' ? undefined : JSON.parse(body);
+    } catch {
+      throw graphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.', cid);
+    }
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw graphError(400, 'BadRequest', 'Empty Payload. JSON content expected.', cid);
+    const fields = patch as Record<string, unknown>;
+    for (const [k, v] of Object.entries(fields)) {
+      if (k === 'accountEnabled' && typeof v !== 'boolean') throw graphError(400, 'Request_BadRequest', "Invalid value specified for property 'accountEnabled' of resource 'User'.", cid);
+      if (k === 'displayName' && typeof v !== 'string') throw graphError(400, 'Request_BadRequest', "Invalid value specified for property 'displayName' of resource 'User'.", cid);
+      if (k !== 'accountEnabled' && k !== 'displayName') throw graphError(400, 'Request_BadRequest', `Property '${k}' cannot be updated by this fake.`, cid);
+    }
+    // accountEnabled alone is what User.EnableDisableAccount.All allows; anything more wants User.ReadWrite.All.
+    requireAnyPermission(Object.keys(fields).every((k) => k === 'accountEnabled') ? USER_PERMISSIONS.enableDisable : ['User.ReadWrite.All', 'Directory.ReadWrite.All'], cid);
+    const u = userOr404(idOrUpn, cid);
+    if (typeof fields.accountEnabled === 'boolean') u.accountEnabled = fields.accountEnabled;
+    if (typeof fields.displayName === 'string') u.displayName = fields.displayName;
+    return NO_CONTENT;
+  };
+
+  const revokeSignInSessions = (idOrUpn: string, cid: string | undefined) => {
+    requireAnyPermission(USER_PERMISSIONS.revokeSessions, cid);
+    const u = userOr404(idOrUpn, cid);
+    u.signInSessionsValidFromDateTime = graphTime(Date.now());
+    u.sessionRevocations++;
+    return { '@odata.context': `${url}/v1.0/$metadata#Edm.Boolean`, value: true };
+  };
+
+  const methodNotAllowed = (cid: string | undefined) => graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.', cid);
+
   /** Route of a Graph path: `mailFolders('x')` and `mailFolders/x` both name a folder. */
-  const route = (segments: string[], q: URLSearchParams, prefer: string | undefined, cid: string | undefined): unknown => {
+  const route = (method: string, segments: string[], q: URLSearchParams, body: string, prefer: string | undefined, cid: string | undefined): unknown => {
     const p = segments.join('/');
+    if (/^users$/i.test(p)) {
+      if (method === 'GET') return listUsers(q, cid);
+      throw methodNotAllowed(cid);
+    }
+    let m = /^users\/([^/]+)$/i.exec(p);
+    if (m) {
+      if (method === 'GET') return getUser(m[1]!, q, cid);
+      if (method === 'PATCH') return patchUser(m[1]!, body, cid);
+      throw methodNotAllowed(cid);
+    }
+    m = /^users\/([^/]+)\/(?:microsoft\.graph\.)?revokeSignInSessions$/i.exec(p);
+    if (m) {
+      if (method !== 'POST') throw methodNotAllowed(cid);
+      return revokeSignInSessions(m[1]!, cid);
+    }
+    if (method !== 'GET') throw methodNotAllowed(cid);
     if (/^auditLogs\/signIns$/i.test(p)) {
       requirePermission('AuditLog.Read.All', cid);
       return list('signIns', q, cid);
@@ -405,7 +616,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
       requirePermission('SecurityAlert.Read.All', cid);
       return list('alerts', q, cid);
     }
-    let m = /^users\/([^/]+)\/mailFolders(?:\('([^']+)'\)|\/([^/]+))\/messages\/(?:microsoft\.graph\.)?delta$/i.exec(p);
+    m = /^users\/([^/]+)\/mailFolders(?:\('([^']+)'\)|\/([^/]+))\/messages\/(?:microsoft\.graph\.)?delta$/i.exec(p);
     if (m) return delta(m[1]!, (m[2] ?? m[3])!, q, prefer, cid);
     m = /^users\/([^/]+)\/messages\/([^/]+)\/attachments$/i.exec(p);
     if (m) return attachments(m[1]!, m[2]!, q, cid);
@@ -430,7 +641,6 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
         result = token(decodeURIComponent(tokenPath[1]!), body);
       } else {
         if (!path.startsWith('/v1.0/')) throw graphError(400, 'BadRequest', `Invalid version: ${path.split('/')[1] ?? ''}`, cid);
-        if (req.method !== 'GET') throw graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.', cid);
         const bearer = /^Bearer (.+)$/.exec(auth)?.[1];
         if (!bearer) throw graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', cid, { 'WWW-Authenticate': 'Bearer realm=""' });
         const exp = tokens.get(bearer);
@@ -440,18 +650,24 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
           faults.rateLimited--;
           throw graphError(429, 'TooManyRequests', 'Too many requests.', cid, { 'Retry-After': String(faults.retryAfterSeconds) });
         }
-        const api = /\/auditLogs\//i.test(path) ? 'signIns' : /\/security\//i.test(path) ? 'alerts' : 'mail';
+        const api = /\/auditLogs\//i.test(path) ? 'signIns' : /\/security\//i.test(path) ? 'alerts' : USERS_PATH.test(path) ? 'users' : 'mail';
         if (faults.serverErrors > 0 && (faults.serverErrorsOn === 'all' || faults.serverErrorsOn === api)) {
           faults.serverErrors--;
           const ra = faults.serverErrorRetryAfter;
           throw graphError(faults.serverErrorStatus, faults.serverErrorStatus === 503 ? 'serviceNotAvailable' : 'generalException', 'Service is temporarily unavailable. Please retry later.', cid, ra === undefined ? {} : { 'Retry-After': String(ra) });
         }
         const segments = path.slice('/v1.0/'.length).split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-        result = route(segments, parsed.searchParams, prefer, cid);
+        result = route(req.method ?? 'GET', segments, parsed.searchParams, body, prefer, cid);
         if (prefer && /odata\.maxpagesize/i.test(prefer)) headers['Preference-Applied'] = `odata.maxpagesize=${pageSizeOf(prefer)}`;
         const rid = randomUUID();
         headers['request-id'] = rid;
         headers['client-request-id'] = cid ?? rid;
+      }
+      if (result === NO_CONTENT) {
+        status = 204;
+        res.writeHead(204, headers);
+        res.end();
+        return;
       }
       res.writeHead(200, { 'Content-Type': 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8', ...headers });
       res.end(JSON.stringify(result));
@@ -483,6 +699,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     },
     addSignIns(records) {
       signIns.push(...records);
+      learnUsers(records);
     },
     addAlerts(records) {
       alerts.push(...records);
@@ -507,6 +724,20 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     },
     revokeTokens() {
       tokens.clear();
+    },
+    addUsers(list) {
+      for (const u of list) putUser(u);
+    },
+    user(idOrUpn) {
+      const u = findUser(idOrUpn);
+      if (!u) return undefined;
+      return { id: u.id, userPrincipalName: u.userPrincipalName, accountEnabled: u.accountEnabled, signInSessionsValidFromDateTime: u.signInSessionsValidFromDateTime ?? undefined, sessionRevocations: u.sessionRevocations };
+    },
+    denyPermissions(...names) {
+      for (const n of names) permissions.delete(n);
+    },
+    get permissions() {
+      return [...permissions];
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

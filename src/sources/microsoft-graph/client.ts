@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, GraphClientError, GraphError, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { Redactor, SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
-import type { StreamName } from './config.js';
+import type { MicrosoftGraphConfig, StreamName } from './config.js';
 import { ClientCredentialsProvider, graphScope } from './token.js';
 
 /** One page of a Graph collection; records stay `unknown` until normalize checks them. */
@@ -36,14 +36,14 @@ export interface GraphApi {
   owns(link: string): boolean;
 }
 
-export interface GraphClientOptions {
+/** How to reach Graph as the app: the roots, the app's credentials, and the transport. */
+export interface GraphSdkOptions {
   graphUrl: string;
   loginUrl: string;
   tenantId: string;
   clientId: string;
   clientSecret: Secret;
-  /** Mailbox and folder, for error messages that name them. */
-  mailbox?: string;
+  /** Aborts every request of this client (a request may also carry its own signal). */
   signal?: AbortSignal;
   timeoutMs?: number;
   /** The fetch to route through (tests); global fetch otherwise. */
@@ -53,7 +53,27 @@ export interface GraphClientOptions {
   redactor?: Redactor;
 }
 
+export interface GraphClientOptions extends GraphSdkOptions {
+  /** Mailbox and folder, for error messages that name them. */
+  mailbox?: string;
+}
+
 const TARGET = 'Microsoft Graph';
+
+/** Where Graph requests go unless base_url says otherwise. */
+export const GRAPH_ROOT = 'https://graph.microsoft.com';
+
+/** The SDK options a source section configures: roots, app credentials and timeout. */
+export function graphSdkOptions(config: MicrosoftGraphConfig): Pick<GraphSdkOptions, 'graphUrl' | 'loginUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'timeoutMs'> {
+  return {
+    graphUrl: config.base_url ?? GRAPH_ROOT,
+    loginUrl: config.login_url,
+    tenantId: config.tenant_id,
+    clientId: config.client_id,
+    clientSecret: config.client_secret,
+    timeoutMs: config.timeout,
+  };
+}
 
 /**
  * Properties read from reported messages. Listed rather than defaulted: a default read returns the
@@ -99,7 +119,16 @@ function hint(status: number, stream: StreamName | undefined, mailbox: string | 
  * retryable with Retry-After); Graph's error code and request id are kept in details, the code
  * so an expired delta can be told apart from a real rejection.
  */
-export function toSaaswatchError(err: unknown, ctx: { stream?: StreamName; mailbox?: string; what?: string } = {}): SaaswatchError {
+export function toSaaswatchError(
+  err: unknown,
+  ctx: {
+    stream?: StreamName;
+    mailbox?: string;
+    what?: string;
+    /** What to fix, per rejected status, when the caller knows better than the stream hints (a response action names its own permission). */
+    fix?: Partial<Record<number, string>>;
+  } = {},
+): SaaswatchError {
   if (err instanceof SaaswatchError) return err;
   // Our middleware's own failures (token, network) ride through the SDK inside a GraphClientError.
   if (err instanceof GraphClientError && err.customError instanceof SaaswatchError) return err.customError;
@@ -112,7 +141,7 @@ export function toSaaswatchError(err: unknown, ctx: { stream?: StreamName; mailb
     const code = err.code ?? undefined;
     const detail = [code, err.message].filter(Boolean).join(': ');
     const base = classifyHttpStatus(status, err.headers?.get('retry-after'), { target, ...(detail ? { detail } : {}) });
-    const fix = base.retryable ? '' : hint(status, ctx.stream, ctx.mailbox);
+    const fix = base.retryable ? '' : (ctx.fix?.[status] ?? hint(status, ctx.stream, ctx.mailbox));
     return new SaaswatchError(base.code, fix ? `${base.message} (${fix})` : base.message, {
       retryable: base.retryable,
       ...(base.retryAfterMs === undefined ? {} : { retryAfterMs: base.retryAfterMs }),
@@ -186,7 +215,7 @@ class OriginPinnedAuth implements Middleware {
   }
 }
 
-/** The end of the chain, in place of the SDK's HTTPMessageHandler: injected fetch, abort, timeout, no redirects. */
+/** The end of the chain, in place of the SDK's HTTPMessageHandler: injected fetch, abort (the client's and the request's own), timeout, no redirects. */
 class FetchHandler implements Middleware {
   constructor(
     private readonly doFetch: typeof fetch,
@@ -196,7 +225,9 @@ class FetchHandler implements Middleware {
 
   async execute(context: Context): Promise<void> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
+    // A request's own signal comes through the SDK's .options({ signal }).
+    const own = context.options?.signal ?? undefined;
+    const signal = AbortSignal.any([timeout, ...(this.signal ? [this.signal] : []), ...(own ? [own] : [])]);
     try {
       // Redirects are not followed: a redirect would carry the bearer token wherever it points.
       context.response = await this.doFetch(context.request, { ...context.options, signal, redirect: 'manual' });
@@ -224,7 +255,16 @@ const seg = (s: string) => encodeURIComponent(s);
 
 const LABEL: Record<StreamName, string> = { sign_ins: 'sign-ins', security_alerts: 'alerts', reported_mail: 'messages delta' };
 
-export function createGraphClient(opts: GraphClientOptions): GraphApi {
+/** The SDK client on our middleware chain, with the root it is pinned to and the redactor its tokens are registered with. */
+export interface GraphSdk {
+  sdk: Client;
+  /** The Graph root without a trailing slash. */
+  base: string;
+  redactor: Redactor;
+}
+
+/** The SDK, authenticated as the app by client credentials: what the poller's client and the response actions share. */
+export function createGraphSdk(opts: GraphSdkOptions): GraphSdk {
   const base = opts.graphUrl.replace(/\/+$/, '');
   const redactor = opts.redactor ?? new Redactor();
   const provider = new ClientCredentialsProvider({
@@ -245,6 +285,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
     defaultVersion: 'v1.0',
     middleware: [new OriginPinnedAuth(provider, base), new FetchHandler(opts.fetch ?? fetch, opts.signal, opts.timeoutMs ?? 60_000)],
   });
+  return { sdk, base, redactor };
+}
+
+export function createGraphClient(opts: GraphClientOptions): GraphApi {
+  const { sdk, base, redactor } = createGraphSdk(opts);
   const ctxOf = (stream: StreamName, what?: string) => ({ stream, ...(what ? { what } : {}), ...(opts.mailbox ? { mailbox: opts.mailbox } : {}) });
 
   const get = async (what: string, stream: StreamName, build: () => ReturnType<Client['api']>): Promise<unknown> => {

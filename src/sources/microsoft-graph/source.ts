@@ -3,7 +3,8 @@ import { Redactor, type PluginDeps, type SourcePlugin } from '../../core/index.j
 import type { SaaswatchError } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, pollingOptions, type PolledBatch, type PollingSourceOptions } from '../../pipeline/polling.js';
-import { createGraphClient, toSaaswatchError } from './client.js';
+import { createGraphClient, graphSdkOptions, toSaaswatchError } from './client.js';
+import { microsoftGraphActions } from './actions.js';
 import { microsoftGraphConfigSchema, type MicrosoftGraphConfig } from './config.js';
 import { graphCursor, pollReportedMail, pollWindowed, promiseStarts, type GraphCursor, type PollContext } from './poller.js';
 import { normalizeExample } from './normalize.js';
@@ -11,9 +12,6 @@ import { normalizeExample } from './normalize.js';
 export { microsoftGraphConfigSchema, type MicrosoftGraphConfig, type MicrosoftGraphConfigInput } from './config.js';
 
 export const TYPE = 'microsoft-graph';
-
-/** Where Graph requests go unless base_url says otherwise. */
-const GRAPH_ROOT = 'https://graph.microsoft.com';
 
 export interface MicrosoftGraphSourceOptions extends PollingSourceOptions {
   /** The fetch the SDK and the token request go through (tests may wrap it). */
@@ -34,14 +32,9 @@ export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
       ...pollerSpec(config, opts),
       open: (_state, run) => {
         const client = createGraphClient({
-          graphUrl: config.base_url ?? GRAPH_ROOT,
-          loginUrl: config.login_url,
-          tenantId: config.tenant_id,
-          clientId: config.client_id,
-          clientSecret: config.client_secret,
+          ...graphSdkOptions(config),
           ...(config.mailbox ? { mailbox: config.mailbox } : {}),
           signal: run.signal,
-          timeoutMs: config.timeout,
           ...(opts.fetch ? { fetch: opts.fetch } : {}),
           ...(opts.now ? { now: opts.now } : {}),
           redactor,
@@ -89,4 +82,5 @@ export const microsoftGraphPlugin: SourcePlugin<MicrosoftGraphConfig> = {
   create(name: string, config: MicrosoftGraphConfig, deps: PluginDeps): MicrosoftGraphSource {
     return createMicrosoftGraphSource(name, config, pollingOptions(deps));
   },
+  actions: microsoftGraphActions,
 };
