@@ -54,6 +54,11 @@ export interface FakeGraphFaults {
   tokenServerErrors: number;
   /** Error code of an expired delta token (always 410 Gone): Outlook says SyncStateNotFound. */
   deltaGoneCode: string;
+  /**
+   * The next N user changes (PATCH of a user, revokeSignInSessions) are carried out and never
+   * answered: the connection hangs, as when a process dies between sending and hearing back.
+   */
+  hangAfterWrites: number;
 }
 
 export interface FakeGraphRequest {
@@ -299,6 +304,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     serverErrorsOn: 'all',
     tokenServerErrors: 0,
     deltaGoneCode: 'SyncStateNotFound',
+    hangAfterWrites: 0,
     ...opts.faults,
   };
   let url = '';
@@ -658,6 +664,10 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
         }
         const segments = path.slice('/v1.0/'.length).split('/').filter(Boolean).map((s) => decodeURIComponent(s));
         result = route(req.method ?? 'GET', segments, parsed.searchParams, body, prefer, cid);
+        if (faults.hangAfterWrites > 0 && req.method !== 'GET' && api === 'users') {
+          faults.hangAfterWrites--;
+          return;
+        }
         if (prefer && /odata\.maxpagesize/i.test(prefer)) headers['Preference-Applied'] = `odata.maxpagesize=${pageSizeOf(prefer)}`;
         const rid = randomUUID();
         headers['request-id'] = rid;
