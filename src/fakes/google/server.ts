@@ -34,7 +34,16 @@ export interface FakeGoogleOptions {
    */
   users?: DirectoryUser[];
   /** Service accounts whose assertions the token endpoint accepts. */
-  serviceAccounts?: Array<{ clientEmail: string; publicKeyPem: string }>;
+  serviceAccounts?: Array<{
+    clientEmail: string;
+    publicKeyPem: string;
+    /**
+     * The scopes an admin granted this client in domain-wide delegation. When set, a token for an
+     * impersonated user (`sub`) that asks for any other scope is refused as Google does (401
+     * unauthorized_client); absent, every scope is granted.
+     */
+    delegatedScopes?: string[];
+  }>;
   /** Access token lifetime, seconds (Google: 3600). */
   tokenTtlSec?: number;
   /** Longest channel lifetime granted by changes.watch, ms (Drive: one week for changes). */
@@ -244,6 +253,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
   const tokenTtlSec = opts.tokenTtlSec ?? 3600;
   const maxChannelTtlMs = opts.maxChannelTtlMs ?? 7 * 86_400_000;
   const keys = new Map((opts.serviceAccounts ?? []).map((s) => [s.clientEmail, s.publicKeyPem]));
+  const delegations = new Map((opts.serviceAccounts ?? []).flatMap((s) => (s.delegatedScopes ? [[s.clientEmail, new Set(s.delegatedScopes)] as const] : [])));
   const tokens = new Map<string, { sub: string | undefined; scopes: string[]; expiresAt: number }>();
   const activities: StoredActivity[] = [];
   const files = new Map<string, DriveFile>();
@@ -371,8 +381,14 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       sendJson(res, result.error === 'invalid_client' ? 401 : 400, { error: result.error, error_description: result.description });
       return;
     }
+    const granted = delegations.get(result.claims.iss);
+    const scopes = result.claims.scope.split(/\s+/);
+    if (granted && result.claims.sub !== undefined && !scopes.every((x) => granted.has(x))) {
+      sendJson(res, 401, { error: 'unauthorized_client', error_description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.' });
+      return;
+    }
     const accessToken = `ya29.fake-${randomBytes(24).toString('base64url')}`;
-    tokens.set(accessToken, { sub: result.claims.sub, scopes: result.claims.scope.split(/\s+/), expiresAt: authNow() + tokenTtlSec * 1000 });
+    tokens.set(accessToken, { sub: result.claims.sub, scopes, expiresAt: authNow() + tokenTtlSec * 1000 });
     sendJson(res, 200, { access_token: accessToken, expires_in: tokenTtlSec, token_type: 'Bearer' });
   }
 
