@@ -217,6 +217,21 @@ describe('google-workspace action connector', () => {
     }
   });
 
+  it('names the missing scope when domain-wide delegation refuses the token, and the granted scopes keep working', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [{ ...key, delegatedScopes: [DIRECTORY_USER_SCOPE] }], users: fixtureUsers(), files: fixtureFiles() });
+    const config = googleWorkspaceConfigSchema.parse({ credentials: JSON.stringify(key.json), subject: ADMIN, base_url: fake.url, token_url: fake.tokenUrl });
+    const connector = createGoogleWorkspaceActions(config);
+    const [suspend, , signOut, publicLink] = connector.actions;
+    expect(await suspend!.read({ kind: 'user', id: ALICE }, signal)).toMatchObject({ suspended: false });
+    const so = await failure(signOut!.apply({ kind: 'user', id: ALICE }, {}, signal));
+    expect(so).toMatchObject({ code: 'HTTP_REJECTED', retryable: false });
+    expect(so.message).toContain(`rejected the request with 401; grant the service account the ${DIRECTORY_SECURITY_SCOPE} scope in domain-wide delegation`);
+    expect(so.message).toContain('unauthorized_client: Client is unauthorized to retrieve access tokens');
+    const dr = await failure(publicLink!.read(FILE, signal));
+    expect(dr.message).toContain(`the ${DRIVE_WRITE_SCOPE} scope in domain-wide delegation`);
+    expect(JSON.stringify({ m: dr.message, d: dr.details })).not.toContain(PRIVATE_KEY_LINE);
+  });
+
   it('passes 429 on as retryable with the Retry-After wait, and retries nothing itself', async () => {
     const { fake, action } = await setup();
     fake.faults.rateLimitNext(1, 7);

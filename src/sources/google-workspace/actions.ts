@@ -34,6 +34,7 @@ interface Call {
 
 interface GoogleErrorBody {
   error?: { message?: string; errors?: Array<{ reason?: string; message?: string }> } | string;
+  error_description?: string;
 }
 
 /** Google's reason for a failed call (`notFound`, `insufficientPermissions`, `unauthorized_client` for a refused token), with its HTTP status. */
@@ -41,7 +42,7 @@ function googleFailure(err: unknown): { status?: number; reason?: string; messag
   const r = (err as { response?: { status?: number; data?: unknown } } | undefined)?.response;
   const data = r?.data as GoogleErrorBody | undefined;
   const e = data?.error;
-  if (typeof e === 'string') return { ...(r?.status === undefined ? {} : { status: r.status }), reason: e };
+  if (typeof e === 'string') return { ...(r?.status === undefined ? {} : { status: r.status }), reason: e, message: data?.error_description ? `${e}: ${data.error_description}` : e };
   const reason = e?.errors?.[0]?.reason;
   return { ...(r?.status === undefined ? {} : { status: r.status }), ...(reason ? { reason } : {}), ...(e?.message ? { message: e.message } : {}) };
 }
@@ -135,8 +136,8 @@ class GoogleWorkspaceActions implements ActionConnector {
     // whose token lacks the scope (insufficientPermissions): both are fixed in the same place.
     const scopeMissing = f.reason === 'unauthorized_client' || f.reason === 'insufficientPermissions' || /insufficient authentication scopes/i.test(f.message ?? '');
     if (f.status === 403 || (f.status !== undefined && f.status < 500 && scopeMissing)) {
-      const grant = `grant the service account the ${c.scope} scope in domain-wide delegation (${DWD_PATH})`;
-      const why = scopeMissing ? ` (${grant})` : ` (${grant}, and check that ${c.subject} may ${c.method} ${c.target.id})`;
+      const grant = `; grant the service account the ${c.scope} scope in domain-wide delegation (${DWD_PATH})`;
+      const why = scopeMissing ? grant : `${grant}, and check that ${c.subject} may ${c.method} ${c.target.id}`;
       return errors.httpRejected({ target: `${SERVICE} ${c.method}`, status: f.status, why, ...d });
     }
     return classifyGoogleError(err, `${SERVICE} ${c.method}`);
