@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionConnector, ActionTarget, ConnectorAction } from '../../core/index.js';
 import { Redactor, SaaswatchError } from '../../core/index.js';
 import { createServiceAccountKey, startFakeGoogle, type FakeGoogle } from '../../fakes/google/index.js';
+import { generateScenario } from '../../fakes/scenario/generate.js';
 import { DIRECTORY_SECURITY_SCOPE, DIRECTORY_USER_SCOPE, DRIVE_WRITE_SCOPE, createGoogleWorkspaceActions } from './actions.js';
 import { createJwt, sdkOptions } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
@@ -232,6 +233,17 @@ describe('google-workspace action connector', () => {
     expect(JSON.stringify({ m: dr.message, d: dr.details })).not.toContain(PRIVATE_KEY_LINE);
   });
 
+  it('sends nothing once its signal is aborted', async () => {
+    const { fake, action } = await setup();
+    const a = action('suspend-user');
+    const before = await a.read({ kind: 'user', id: ALICE }, signal);
+    const stop = new AbortController();
+    stop.abort();
+    await expect(a.apply({ kind: 'user', id: ALICE }, before, stop.signal)).rejects.toBeInstanceOf(SaaswatchError);
+    expect(fake.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    expect(fake.user(ALICE)!.suspended).toBe(false);
+  });
+
   it('passes 429 on as retryable with the Retry-After wait, and retries nothing itself', async () => {
     const { fake, action } = await setup();
     fake.faults.rateLimitNext(1, 7);
@@ -241,6 +253,26 @@ describe('google-workspace action connector', () => {
     expect(fake.requests.filter((r) => r.path !== '/token')).toHaveLength(1);
     fake.faults.failNext(1, 503);
     expect(await failure(action('remove-public-link').read(FILE, signal))).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
+  });
+});
+
+describe('google-workspace actions on the demo scenario', () => {
+  it("removes the public payroll file's link as its owner, and the scenario's people can be suspended", async () => {
+    const scenario = generateScenario({ seed: 7, users: 12, files: 40, days: 1, end: new Date('2026-11-03T10:00:00Z'), attacks: ['public-link'] });
+    const truth = scenario.truth.find((x) => x.kind === 'public-link')!;
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities: scenario.google.activities, files: scenario.google.files });
+    const admin = scenario.org.users.find((u) => u.isAdmin)?.email ?? scenario.org.users[0]!.email;
+    const connector = createGoogleWorkspaceActions(googleWorkspaceConfigSchema.parse({ credentials: JSON.stringify(key.json), subject: admin, base_url: fake.url, token_url: fake.tokenUrl }));
+    const [suspend, , , publicLink] = connector.actions;
+    const t: ActionTarget = { kind: 'file', id: truth.targets[0]!, owner: truth.actor };
+    const before = await publicLink!.read(t, signal);
+    expect(before).toMatchObject({ public_link: true, as: truth.actor });
+    await publicLink!.apply(t, before, signal);
+    expect(publicLink!.done!(await publicLink!.read(t, signal))).toBe(true);
+    expect(fake.file(t.id)!.permissions!.some((p) => p.type === 'anyone')).toBe(false);
+    const user: ActionTarget = { kind: 'user', id: truth.actor };
+    await suspend!.apply(user, await suspend!.read(user, signal), signal);
+    expect(fake.user(truth.actor)).toMatchObject({ suspended: true, suspensionReason: 'ADMIN' });
   });
 });
 

@@ -27,6 +27,7 @@ export interface GoogleWorkspaceActionsOptions {
 /** What one call is, for its error message: the API method, the scope it needs, as whom, on what. */
 interface Call {
   method: string;
+  signal: AbortSignal;
   scope: string;
   subject: string;
   target: ActionTarget;
@@ -114,6 +115,8 @@ class GoogleWorkspaceActions implements ActionConnector {
   /** Runs one SDK call and turns what it throws into a classified, redacted SaaswatchError that says what to fix. */
   async #call<T>(c: Call, fn: () => Promise<T>): Promise<T> {
     try {
+      // gaxios swaps a signal that is already aborted for its timeout's, and would send the request.
+      c.signal.throwIfAborted();
       return await fn();
     } catch (err) {
       throw this.#redactor.error(this.#explain(err, c));
@@ -145,7 +148,7 @@ class GoogleWorkspaceActions implements ActionConnector {
 
   async #getUser(t: ActionTarget, signal: AbortSignal): Promise<ActionState> {
     const dir = await this.#directory(DIRECTORY_USER_SCOPE);
-    const u = await this.#call({ method: 'users.get', scope: DIRECTORY_USER_SCOPE, subject: this.#config.subject, target: t }, () =>
+    const u = await this.#call({ method: 'users.get', scope: DIRECTORY_USER_SCOPE, subject: this.#config.subject, target: t, signal }, () =>
       dir.users.get({ userKey: t.id, fields: USER_FIELDS }, { signal }),
     );
     return {
@@ -174,7 +177,7 @@ class GoogleWorkspaceActions implements ActionConnector {
       apply: async (t, _before, signal) => {
         const dir = await this.#directory(DIRECTORY_USER_SCOPE);
         // users.update keeps the fields a body leaves out, so this sends only the switch.
-        const r = await this.#call({ method: 'users.update', scope: DIRECTORY_USER_SCOPE, subject: this.#config.subject, target: t }, () =>
+        const r = await this.#call({ method: 'users.update', scope: DIRECTORY_USER_SCOPE, subject: this.#config.subject, target: t, signal }, () =>
           dir.users.update({ userKey: t.id, fields: USER_FIELDS, requestBody: { suspended: suspend } }, { signal }),
         );
         return { suspended: r.data.suspended === true };
@@ -193,7 +196,7 @@ class GoogleWorkspaceActions implements ActionConnector {
       plan: (t, before) => `would sign ${t.id} out of every Google web and device session${before.suspended ? ' (suspended now)' : ''}`,
       apply: async (t, _before, signal) => {
         const dir = await this.#directory(DIRECTORY_SECURITY_SCOPE);
-        await this.#call({ method: 'users.signOut', scope: DIRECTORY_SECURITY_SCOPE, subject: this.#config.subject, target: t }, () => dir.users.signOut({ userKey: t.id }, { signal }));
+        await this.#call({ method: 'users.signOut', scope: DIRECTORY_SECURITY_SCOPE, subject: this.#config.subject, target: t, signal }, () => dir.users.signOut({ userKey: t.id }, { signal }));
         return { signed_out: true };
       },
     };
@@ -206,7 +209,7 @@ class GoogleWorkspaceActions implements ActionConnector {
     const out: drive_v3.Schema$Permission[] = [];
     let pageToken: string | undefined;
     do {
-      const r = await this.#call({ method: 'permissions.list', scope: DRIVE_WRITE_SCOPE, subject: as, target: t }, () =>
+      const r = await this.#call({ method: 'permissions.list', scope: DRIVE_WRITE_SCOPE, subject: as, target: t, signal }, () =>
         d.permissions.list({ fileId: t.id, supportsAllDrives: true, pageSize: 100, fields: PERMISSION_FIELDS, ...(pageToken ? { pageToken } : {}) }, { signal }),
       );
       out.push(...(r.data.permissions ?? []));
@@ -220,12 +223,13 @@ class GoogleWorkspaceActions implements ActionConnector {
     const as = this.#driveSubject(t);
     const d = await this.#drive(as);
     try {
+      signal.throwIfAborted();
       await d.permissions.delete({ fileId: t.id, permissionId, supportsAllDrives: true }, { signal });
       return true;
     } catch (err) {
       const f = googleFailure(err);
       if (f.status === 404 && /^Permission not found/i.test(f.message ?? '')) return false;
-      throw this.#redactor.error(this.#explain(err, { method: 'permissions.delete', scope: DRIVE_WRITE_SCOPE, subject: as, target: t }));
+      throw this.#redactor.error(this.#explain(err, { method: 'permissions.delete', scope: DRIVE_WRITE_SCOPE, subject: as, target: t, signal }));
     }
   }
 
