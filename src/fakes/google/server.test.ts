@@ -313,6 +313,10 @@ describe('Directory users and Drive permission removal', () => {
       'POST /admin/directory/v1/users/user0@example.com/signOut admin@example.com',
     ]);
 
+    // Google will not impersonate a suspended user.
+    await call('PATCH', 'admin/directory/v1/users/ann@example.com', USER, { suspended: true });
+    expect(await token(assertion(claims({ scope: DRIVE, sub: 'Ann@example.com' })))).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid email or User ID' } });
+
     expect(await call('GET', 'admin/directory/v1/users/nobody@example.com', USER)).toEqual({
       status: 404,
       body: { error: { code: 404, message: 'Resource Not Found: userKey', errors: [{ message: 'Resource Not Found: userKey', domain: 'global', reason: 'notFound' }], status: 'NOT_FOUND' } },

@@ -381,6 +381,13 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       sendJson(res, result.error === 'invalid_client' ? 401 : 400, { error: result.error, error_description: result.description });
       return;
     }
+    // Google will not impersonate a suspended user; an unknown sub passes, so a fake given no
+    // Directory users still issues tokens for any admin a test names.
+    const sub = result.claims.sub?.toLowerCase();
+    if (sub !== undefined && [...users.values()].some((u) => u.suspended && u.primaryEmail.toLowerCase() === sub)) {
+      sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid email or User ID' });
+      return;
+    }
     const granted = delegations.get(result.claims.iss);
     const scopes = result.claims.scope.split(/\s+/);
     if (granted && result.claims.sub !== undefined && !scopes.every((x) => granted.has(x))) {

@@ -189,6 +189,19 @@ describe('google-workspace action connector', () => {
     expect(fake.requests.filter((r) => r.path !== '/token').map((r) => r.subject)).toEqual([ADMIN, ADMIN]);
   });
 
+  it('acts on a suspended owner\'s file as the admin, since Google will not impersonate them', async () => {
+    const { fake, action } = await setup();
+    const suspend = action('suspend-user');
+    await suspend.apply({ kind: 'user', id: ALICE }, {}, signal);
+    const a = action('remove-public-link');
+    const before = await a.read(FILE, signal);
+    expect(before).toMatchObject({ as: ADMIN, public_link: true });
+    expect(a.plan(FILE, before)).toContain(`acting as ${ADMIN}`);
+    await a.apply(FILE, before, signal);
+    expect(fake.writes.at(-1)).toEqual({ method: 'DELETE', path: `/drive/v3/files/${PAYROLL_ID}/permissions/anyoneWithLink`, subject: ADMIN });
+    expect(fake.requests.filter((r) => r.path === '/token').map((r) => r.status)).toContain(400);
+  });
+
   it('names an unknown user or file in a non-retryable HTTP_REJECTED', async () => {
     const { action } = await setup();
     const u = await failure(action('suspend-user').read({ kind: 'user', id: 'nobody@example.com' }, signal));

@@ -132,6 +132,16 @@ class GoogleWorkspaceActions implements ActionConnector {
       const what = c.target.kind === 'user' ? `it has no user ${c.target.id}` : `no file ${c.target.id} that ${c.subject} can see`;
       return errors.httpRejected({ target: `${SERVICE} ${c.method}`, status: 404, why: ` (${what})`, ...d });
     }
+    if (f.reason === 'invalid_grant') {
+      // Google's words for a sub it will not impersonate: no such user, deleted, or suspended.
+      return errors.httpRejected({
+        target: `${SERVICE} token`,
+        status: f.status ?? 400,
+        why: ` (cannot act as ${c.subject}: not an active user of the domain)`,
+        ...d,
+        details: { google_error: 'invalid_grant' },
+      });
+    }
     if (f.reason === 'cannotRemoveOwner') {
       return errors.httpRejected({ target: `${SERVICE} ${c.method}`, status: 403, why: ` (a file's owner cannot be removed from Drive file ${c.target.id}: transfer ownership first)`, ...d });
     }
@@ -202,9 +212,28 @@ class GoogleWorkspaceActions implements ActionConnector {
     };
   }
 
-  /** Every permission of the file (shared drives included), as whom the file is acted on. */
-  async #permissions(t: ActionTarget, signal: AbortSignal): Promise<{ as: string; permissions: drive_v3.Schema$Permission[] }> {
+  /**
+   * Runs a Drive job as the file's owner, or as `subject` when the owner cannot be impersonated:
+   * Google refuses a token for a suspended or deleted user (invalid_grant), and a policy may well
+   * have suspended the owner a moment before removing their file's link.
+   */
+  async #asDriveUser<T>(t: ActionTarget, job: (as: string) => Promise<T>): Promise<T> {
     const as = this.#driveSubject(t);
+    if (as === this.#config.subject) return job(as);
+    try {
+      return await job(as);
+    } catch (err) {
+      if (err instanceof SaaswatchError && err.details?.google_error === 'invalid_grant') return job(this.#config.subject);
+      throw err;
+    }
+  }
+
+  /** Every permission of the file (shared drives included), and as whom it was read. */
+  #permissions(t: ActionTarget, signal: AbortSignal): Promise<{ as: string; permissions: drive_v3.Schema$Permission[] }> {
+    return this.#asDriveUser(t, (as) => this.#permissionsAs(t, as, signal));
+  }
+
+  async #permissionsAs(t: ActionTarget, as: string, signal: AbortSignal): Promise<{ as: string; permissions: drive_v3.Schema$Permission[] }> {
     const d = await this.#drive(as);
     const out: drive_v3.Schema$Permission[] = [];
     let pageToken: string | undefined;
@@ -219,8 +248,11 @@ class GoogleWorkspaceActions implements ActionConnector {
   }
 
   /** permissions.delete; a permission already gone is the job done, not an error. */
-  async #deletePermission(t: ActionTarget, permissionId: string, signal: AbortSignal): Promise<boolean> {
-    const as = this.#driveSubject(t);
+  #deletePermission(t: ActionTarget, permissionId: string, signal: AbortSignal): Promise<boolean> {
+    return this.#asDriveUser(t, (as) => this.#deletePermissionAs(t, as, permissionId, signal));
+  }
+
+  async #deletePermissionAs(t: ActionTarget, as: string, permissionId: string, signal: AbortSignal): Promise<boolean> {
     const d = await this.#drive(as);
     try {
       signal.throwIfAborted();
