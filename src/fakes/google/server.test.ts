@@ -264,3 +264,89 @@ describe('Drive through the official SDK', () => {
     }
   });
 });
+
+describe('Directory users and Drive permission removal', () => {
+  const USER = 'https://www.googleapis.com/auth/admin.directory.user';
+  const SECURITY = 'https://www.googleapis.com/auth/admin.directory.user.security';
+  const DRIVE = 'https://www.googleapis.com/auth/drive';
+  const file: DriveFile = {
+    id: 'f1',
+    name: 'Payroll.xlsx',
+    mimeType: 'application/vnd.ms-excel',
+    owners: [{ emailAddress: 'ann@example.com', displayName: 'Ann' }],
+    permissions: [
+      { id: 'p-owner', type: 'user', role: 'owner', emailAddress: 'ann@example.com' },
+      { id: 'anyoneWithLink', type: 'anyone', role: 'reader', allowFileDiscovery: false },
+    ],
+    shared: true,
+  };
+  async function call(method: string, path: string, scope: string, body?: unknown) {
+    const t = await token(assertion(claims({ scope })));
+    const r = await fetch(`${fake!.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${String(t.body.access_token)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: r.status, body: r.status === 204 ? undefined : ((await r.json()) as Record<string, any>) };
+  }
+
+  it('knows the activities\' actors and the file owners as users, suspends them, and signs them out with the security scope only', async () => {
+    const activities = generateActivities({ count: 5, from: T0 - 3_600_000, to: T0, seed: 3, users: 1, applications: ['login'] });
+    fake = await startFakeGoogle({ serviceAccounts: [key], activities, files: [file], now: () => T0 });
+    const got = await call('GET', 'admin/directory/v1/users/USER0%40example.com', USER);
+    expect(got).toEqual({ status: 200, body: { kind: 'admin#directory#user', id: activities[0]!.actor.profileId, primaryEmail: 'user0@example.com', isAdmin: false, suspended: false } });
+    expect((await call('GET', 'admin/directory/v1/users/ann@example.com?fields=primaryEmail,name(fullName)', USER)).body).toEqual({ primaryEmail: 'ann@example.com', name: { fullName: 'Ann' } });
+
+    const patched = await call('PATCH', `admin/directory/v1/users/${activities[0]!.actor.profileId!}`, USER, { suspended: true });
+    expect(patched.body).toMatchObject({ primaryEmail: 'user0@example.com', suspended: true, suspensionReason: 'ADMIN' });
+    expect((await call('PUT', 'admin/directory/v1/users/user0@example.com', USER, { suspended: false })).body).toMatchObject({ suspended: false });
+    expect(fake.user('user0@example.com')!.suspensionReason).toBeUndefined();
+    // Reading needs a user scope; a write refuses the read-only one.
+    expect((await call('PUT', 'admin/directory/v1/users/user0@example.com', 'https://www.googleapis.com/auth/admin.directory.user.readonly', { suspended: true })).status).toBe(403);
+
+    expect(await call('POST', 'admin/directory/v1/users/user0@example.com/signOut', USER)).toMatchObject({ status: 403, body: { error: { errors: [{ reason: 'insufficientPermissions' }] } } });
+    expect(await call('POST', 'admin/directory/v1/users/user0@example.com/signOut', SECURITY)).toEqual({ status: 204, body: undefined });
+    expect(fake.signOuts.get(activities[0]!.actor.profileId!)).toBe(1);
+    expect(fake.writes.map((w) => `${w.method} ${w.path} ${w.subject}`)).toEqual([
+      `PATCH /admin/directory/v1/users/${activities[0]!.actor.profileId!} admin@example.com`,
+      'PUT /admin/directory/v1/users/user0@example.com admin@example.com',
+      'POST /admin/directory/v1/users/user0@example.com/signOut admin@example.com',
+    ]);
+
+    // Google will not impersonate a suspended user.
+    await call('PATCH', 'admin/directory/v1/users/ann@example.com', USER, { suspended: true });
+    expect(await token(assertion(claims({ scope: DRIVE, sub: 'Ann@example.com' })))).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid email or User ID' } });
+
+    expect(await call('GET', 'admin/directory/v1/users/nobody@example.com', USER)).toEqual({
+      status: 404,
+      body: { error: { code: 404, message: 'Resource Not Found: userKey', errors: [{ message: 'Resource Not Found: userKey', domain: 'global', reason: 'notFound' }], status: 'NOT_FOUND' } },
+    });
+    fake.faults.denyScopes([USER]);
+    expect((await call('GET', 'admin/directory/v1/users/user0@example.com', USER)).body).toMatchObject({ error: { code: 403, message: 'Request had insufficient authentication scopes.' } });
+  });
+
+  it('deletes a permission with a write scope, refuses the owner, and the listings and changes show it gone', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: [file], now: () => T0 });
+    const start = (await call('GET', 'drive/v3/changes/startPageToken', DRIVE)).body!.startPageToken as string;
+    expect((await call('DELETE', 'drive/v3/files/f1/permissions/anyoneWithLink', 'https://www.googleapis.com/auth/drive.metadata.readonly')).status).toBe(403);
+    expect(await call('DELETE', 'drive/v3/files/f1/permissions/anyoneWithLink', DRIVE)).toEqual({ status: 204, body: undefined });
+    expect(await call('DELETE', 'drive/v3/files/f1/permissions/anyoneWithLink', DRIVE)).toMatchObject({ status: 404, body: { error: { message: 'Permission not found: anyoneWithLink.', errors: [{ reason: 'notFound' }] } } });
+    expect(await call('DELETE', 'drive/v3/files/f1/permissions/p-owner', DRIVE)).toMatchObject({ status: 403, body: { error: { errors: [{ reason: 'cannotRemoveOwner' }] } } });
+    expect(await call('DELETE', 'drive/v3/files/nope/permissions/p-owner', DRIVE)).toMatchObject({ status: 404, body: { error: { message: 'File not found: nope.' } } });
+    expect((await call('GET', 'drive/v3/files/f1/permissions?fields=permissions(id)', DRIVE)).body).toEqual({ permissions: [{ id: 'p-owner' }] });
+    expect((await call('GET', 'drive/v3/files/f1?fields=id,shared', DRIVE)).body).toEqual({ id: 'f1', shared: false });
+    expect((await call('GET', 'drive/v3/files/f1', DRIVE)).body).toEqual({ kind: 'drive#file', id: 'f1', name: 'Payroll.xlsx', mimeType: 'application/vnd.ms-excel' });
+    const changes = await call('GET', `drive/v3/changes?pageToken=${start}&fields=changes(fileId,file(permissions(id)))`, DRIVE);
+    expect(changes.body).toEqual({ changes: [{ fileId: 'f1', file: { permissions: [{ id: 'p-owner' }] } }] });
+    expect(fake.writes).toHaveLength(1);
+  });
+
+  it('refuses a token for a scope outside the domain-wide delegation, as Google does', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [{ ...key, delegatedScopes: [USER] }], now: () => T0 });
+    expect((await token(assertion(claims({ scope: USER })))).status).toBe(200);
+    expect(await token(assertion(claims({ scope: `${USER} ${SECURITY}` })))).toEqual({
+      status: 401,
+      body: { error: 'unauthorized_client', error_description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.' },
+    });
+  });
+});

@@ -1,6 +1,7 @@
 /**
- * A local fake of Google's OAuth token endpoint, Admin SDK Reports and Drive v3 (files, permissions,
- * changes, push channels) that speaks the real wire format, so the official SDKs run against it.
+ * A local fake of Google's OAuth token endpoint, Admin SDK Reports and Directory users, and Drive v3
+ * (files, permissions, changes, push channels) that speaks the real wire format, so the official SDKs
+ * run against it.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { errors } from '../../core/index.js';
 import { parseFields, project, type FieldTree } from './fields.js';
 import { GOOGLE_TOKEN_AUDIENCE, verifyAssertion } from './service-account.js';
-import type { ActivitiesPage, Activity, Channel, DriveChange, DriveFile, DrivePermission } from './types.js';
+import type { ActivitiesPage, Activity, Channel, DirectoryUser, DriveChange, DriveFile, DrivePermission } from './types.js';
 
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
 const REPORTS_SCOPES = [REPORTS_SCOPE, 'https://www.googleapis.com/auth/admin.reports.usage.readonly'];
@@ -17,12 +18,32 @@ const DRIVE_SCOPES = [
   'https://www.googleapis.com/auth/drive.readonly',
   'https://www.googleapis.com/auth/drive.metadata.readonly',
 ];
+/** What permissions.delete accepts: the read-only scopes cannot change sharing. */
+const DRIVE_WRITE_SCOPES = ['https://www.googleapis.com/auth/drive', 'https://www.googleapis.com/auth/drive.file'];
+export const DIRECTORY_USER_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user';
+const DIRECTORY_READ_SCOPES = [DIRECTORY_USER_SCOPE, 'https://www.googleapis.com/auth/admin.directory.user.readonly'];
+/** users.signOut accepts only this one. */
+export const DIRECTORY_SECURITY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.security';
 
 export interface FakeGoogleOptions {
   activities?: Activity[];
   files?: DriveFile[];
+  /**
+   * Directory users. Absent: every user the activities name as actor (with their profileId as id)
+   * and every file owner, active and not admins, so a scenario's people exist.
+   */
+  users?: DirectoryUser[];
   /** Service accounts whose assertions the token endpoint accepts. */
-  serviceAccounts?: Array<{ clientEmail: string; publicKeyPem: string }>;
+  serviceAccounts?: Array<{
+    clientEmail: string;
+    publicKeyPem: string;
+    /**
+     * The scopes an admin granted this client in domain-wide delegation. When set, a token for an
+     * impersonated user (`sub`) that asks for any other scope is refused as Google does (401
+     * unauthorized_client); absent, every scope is granted.
+     */
+    delegatedScopes?: string[];
+  }>;
   /** Access token lifetime, seconds (Google: 3600). */
   tokenTtlSec?: number;
   /** Longest channel lifetime granted by changes.watch, ms (Drive: one week for changes). */
@@ -54,6 +75,14 @@ export interface NotificationLogEntry {
   status: number;
 }
 
+/** A request that changed something (suspend, sign-out, permission removed): what it did, to what, as whom. */
+export interface WriteLogEntry {
+  method: string;
+  path: string;
+  /** `sub` of the access token used. */
+  subject?: string;
+}
+
 export interface FakeChannel {
   id: string;
   resourceId: string;
@@ -77,6 +106,12 @@ export interface FakeGoogle {
   putFile(f: DriveFile): void;
   /** Drops a file from the Drive model without recording a change: a listing that no longer shows it. */
   removeFile(fileId: string): void;
+  /** Adds or replaces a Directory user. */
+  putUser(u: DirectoryUser): void;
+  /** A Directory user by primary email, alias or id (a copy), as users.get would find them. */
+  user(userKey: string): DirectoryUser | undefined;
+  /** A Drive file (a copy) as the model holds it. */
+  file(fileId: string): DriveFile | undefined;
   /** Records a Drive change (the file's new state, or its removal) and notifies live channels. */
   addChange(c: { fileId: string; file?: DriveFile; removed?: boolean; time?: string }): Promise<void>;
   faults: {
@@ -84,10 +119,19 @@ export interface FakeGoogle {
     rateLimitNext(n: number, retryAfterSec: number, opts?: FaultScope): void;
     /** The next n API requests (only those whose path starts with `opts.path`, when given) answer `status` (default 503). */
     failNext(n: number, status?: number, opts?: FaultScope): void;
+    /**
+     * From now on every access token lacks these scopes, as when an admin removes them from the
+     * client's domain-wide delegation: calls that need them answer 403 insufficientPermissions.
+     */
+    denyScopes(scopes: string[]): void;
     /** While on, every Reports page after the first repeats the previous page's last item. */
     duplicatesAcrossPages(on: boolean): void;
   };
   requests: RequestLogEntry[];
+  /** Successful requests that changed state: users.update/patch, users.signOut, permissions.delete. */
+  writes: WriteLogEntry[];
+  /** Per user id, how many times users.signOut ended their sessions. */
+  signOuts: ReadonlyMap<string, number>;
   notifications: NotificationLogEntry[];
   channels: ReadonlyMap<string, FakeChannel>;
 }
@@ -209,12 +253,17 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
   const tokenTtlSec = opts.tokenTtlSec ?? 3600;
   const maxChannelTtlMs = opts.maxChannelTtlMs ?? 7 * 86_400_000;
   const keys = new Map((opts.serviceAccounts ?? []).map((s) => [s.clientEmail, s.publicKeyPem]));
+  const delegations = new Map((opts.serviceAccounts ?? []).flatMap((s) => (s.delegatedScopes ? [[s.clientEmail, new Set(s.delegatedScopes)] as const] : [])));
   const tokens = new Map<string, { sub: string | undefined; scopes: string[]; expiresAt: number }>();
   const activities: StoredActivity[] = [];
   const files = new Map<string, DriveFile>();
   const changes: DriveChange[] = [];
   const channels = new Map<string, FakeChannel>();
   const requests: RequestLogEntry[] = [];
+  const writes: WriteLogEntry[] = [];
+  const users = new Map<string, DirectoryUser>();
+  const signOuts = new Map<string, number>();
+  const deniedScopes = new Set<string>();
   const notifications: NotificationLogEntry[] = [];
   const pendingNotifications = new Set<Promise<void>>();
   let rateLimit: { n: number; retryAfterSec: number; path?: string | undefined } = { n: 0, retryAfterSec: 0 };
@@ -228,6 +277,78 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
   };
   addActivities(opts.activities ?? []);
   for (const f of opts.files ?? []) files.set(f.id, structuredClone(f));
+  if (opts.users) for (const u of opts.users) users.set(u.id, structuredClone(u));
+  else seedUsers();
+
+  /** The scenario's people: actors of the activities, then file owners, by email. */
+  function seedUsers(): void {
+    const seen = new Set<string>();
+    const add = (email: string | undefined, id: string | undefined, fullName?: string): void => {
+      if (!email || seen.has(email.toLowerCase())) return;
+      seen.add(email.toLowerCase());
+      const userId = id ?? String(100000000000000000000n + BigInt(users.size));
+      users.set(userId, { id: userId, primaryEmail: email, ...(fullName ? { name: { fullName } } : {}), isAdmin: false, suspended: false });
+    };
+    for (const s of activities) if (s.activity.actor.callerType !== 'KEY') add(s.activity.actor.email, s.activity.actor.profileId);
+    for (const f of files.values()) for (const o of f.owners ?? []) add(o.emailAddress, undefined, o.displayName);
+  }
+
+  /** users.get's userKey: the primary email or an alias (case-insensitive), or the id. */
+  function findUser(userKey: string): DirectoryUser {
+    const key = userKey.toLowerCase();
+    const u = users.get(userKey) ?? [...users.values()].find((x) => x.primaryEmail.toLowerCase() === key || (x.aliases ?? []).some((a) => a.toLowerCase() === key));
+    // Google's own words for an unknown userKey, whatever the key was.
+    if (!u) throw new HttpError(404, 'Resource Not Found: userKey', 'notFound');
+    return u;
+  }
+
+  const userView = (u: DirectoryUser): DirectoryUser => ({ kind: 'admin#directory#user', ...structuredClone(u) });
+
+  async function updateUser(req: IncomingMessage, u: DirectoryUser): Promise<DirectoryUser> {
+    let body: Partial<DirectoryUser>;
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as typeof body;
+    } catch {
+      throw new HttpError(400, 'Parse Error', 'parseError');
+    }
+    if (body.suspended !== undefined && typeof body.suspended !== 'boolean') throw new HttpError(400, 'Invalid Input: suspended', 'invalid');
+    // users.update has patch semantics too: fields absent from the body are kept.
+    if (body.suspended === true && !u.suspended) {
+      u.suspended = true;
+      u.suspensionReason = 'ADMIN';
+    } else if (body.suspended === false) {
+      u.suspended = false;
+      delete u.suspensionReason;
+    }
+    if (body.name && typeof body.name === 'object') u.name = { ...u.name, ...body.name };
+    return userView(u);
+  }
+
+  /** Drive refuses to remove a file's owner; anything else goes, and the file stops being shared when only the owner is left. */
+  function deletePermission(q: URLSearchParams, fileId: string, permissionId: string): void {
+    const f = files.get(fileId);
+    if (!f || (f.driveId !== undefined && q.get('supportsAllDrives') !== 'true')) throw new HttpError(404, `File not found: ${fileId}.`, 'notFound');
+    const perms = f.permissions ?? [];
+    const i = perms.findIndex((p) => p.id === permissionId);
+    if (i < 0) throw new HttpError(404, `Permission not found: ${permissionId}.`, 'notFound');
+    if (perms[i]!.role === 'owner') throw new HttpError(403, 'The owner of a file cannot be removed.', 'cannotRemoveOwner');
+    perms.splice(i, 1);
+    f.permissions = perms;
+    f.shared = perms.length > 1;
+    f.modifiedTime = new Date(now()).toISOString();
+    // Drive lists a sharing change in the changes feed like any other.
+    changes.push({ kind: 'drive#change', changeType: 'file', time: new Date(now()).toISOString(), removed: false, fileId, file: structuredClone(f) });
+    const t = now();
+    for (const ch of channels.values()) if (!ch.stopped && ch.expiration > t) notify(ch, 'change');
+  }
+
+  function getFile(q: URLSearchParams, fileId: string): unknown {
+    const f = files.get(fileId);
+    if (!f || (f.driveId !== undefined && q.get('supportsAllDrives') !== 'true')) throw new HttpError(404, `File not found: ${fileId}.`, 'notFound');
+    const out = withFileDefaults(f);
+    const fields = fieldsParam(q);
+    return fields ? project(out, fields) : project(out, DEFAULT_FILE_FIELDS);
+  }
 
   const withFileDefaults = (f: DriveFile): DriveFile => ({
     kind: 'drive#file',
@@ -243,7 +364,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
         'www-authenticate': 'Bearer realm="https://accounts.google.com/"',
       });
     }
-    if (!t.scopes.some((s) => accepted.includes(s))) {
+    if (!t.scopes.some((s) => accepted.includes(s) && !deniedScopes.has(s))) {
       throw new HttpError(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions');
     }
     return { sub: t.sub };
@@ -260,8 +381,21 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       sendJson(res, result.error === 'invalid_client' ? 401 : 400, { error: result.error, error_description: result.description });
       return;
     }
+    // Google will not impersonate a suspended user; an unknown sub passes, so a fake given no
+    // Directory users still issues tokens for any admin a test names.
+    const sub = result.claims.sub?.toLowerCase();
+    if (sub !== undefined && [...users.values()].some((u) => u.suspended && u.primaryEmail.toLowerCase() === sub)) {
+      sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid email or User ID' });
+      return;
+    }
+    const granted = delegations.get(result.claims.iss);
+    const scopes = result.claims.scope.split(/\s+/);
+    if (granted && result.claims.sub !== undefined && !scopes.every((x) => granted.has(x))) {
+      sendJson(res, 401, { error: 'unauthorized_client', error_description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.' });
+      return;
+    }
     const accessToken = `ya29.fake-${randomBytes(24).toString('base64url')}`;
-    tokens.set(accessToken, { sub: result.claims.sub, scopes: result.claims.scope.split(/\s+/), expiresAt: authNow() + tokenTtlSec * 1000 });
+    tokens.set(accessToken, { sub: result.claims.sub, scopes, expiresAt: authNow() + tokenTtlSec * 1000 });
     sendJson(res, 200, { access_token: accessToken, expires_in: tokenTtlSec, token_type: 'Bearer' });
   }
 
@@ -454,10 +588,47 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       entry.subject = authorize(req, REPORTS_SCOPES).sub;
       return sendJson(res, 200, listActivities(q, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)));
     }
+    const written = (): void => {
+      writes.push({ method: entry.method, path, ...(entry.subject === undefined ? {} : { subject: entry.subject }) });
+    };
+    m = /^\/admin\/directory\/v1\/users\/([^/]+)(\/signOut)?$/.exec(path);
+    if (m) {
+      const userKey = decodeURIComponent(m[1]!);
+      if (m[2] && req.method === 'POST') {
+        entry.subject = authorize(req, [DIRECTORY_SECURITY_SCOPE]).sub;
+        const u = findUser(userKey);
+        signOuts.set(u.id, (signOuts.get(u.id) ?? 0) + 1);
+        written();
+        res.writeHead(204).end();
+        return;
+      }
+      if (!m[2] && req.method === 'GET') {
+        entry.subject = authorize(req, DIRECTORY_READ_SCOPES).sub;
+        const fields = fieldsParam(q);
+        const u = userView(findUser(userKey));
+        return sendJson(res, 200, fields ? project(u, fields) : u);
+      }
+      if (!m[2] && (req.method === 'PUT' || req.method === 'PATCH')) {
+        entry.subject = authorize(req, [DIRECTORY_USER_SCOPE]).sub;
+        const out = await updateUser(req, findUser(userKey));
+        written();
+        return sendJson(res, 200, out);
+      }
+    }
     if (path.startsWith('/drive/v3/')) entry.subject = authorize(req, DRIVE_SCOPES).sub;
     if (req.method === 'GET' && path === '/drive/v3/files') return sendJson(res, 200, listFiles(q));
     m = /^\/drive\/v3\/files\/([^/]+)\/permissions$/.exec(path);
     if (m && req.method === 'GET') return sendJson(res, 200, listPermissions(q, decodeURIComponent(m[1]!)));
+    m = /^\/drive\/v3\/files\/([^/]+)\/permissions\/([^/]+)$/.exec(path);
+    if (m && req.method === 'DELETE') {
+      authorize(req, DRIVE_WRITE_SCOPES);
+      deletePermission(q, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
+      written();
+      res.writeHead(204).end();
+      return;
+    }
+    m = /^\/drive\/v3\/files\/([^/]+)$/.exec(path);
+    if (m && req.method === 'GET' && m[1] !== 'generateIds') return sendJson(res, 200, getFile(q, decodeURIComponent(m[1]!)));
     if (req.method === 'GET' && path === '/drive/v3/changes/startPageToken') {
       return sendJson(res, 200, { kind: 'drive#startPageToken', startPageToken: String(changes.length + 1) });
     }
@@ -503,6 +674,20 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
     removeFile(fileId) {
       files.delete(fileId);
     },
+    putUser(u) {
+      users.set(u.id, structuredClone(u));
+    },
+    user(userKey) {
+      try {
+        return structuredClone(findUser(userKey));
+      } catch {
+        return undefined;
+      }
+    },
+    file(fileId) {
+      const f = files.get(fileId);
+      return f ? structuredClone(f) : undefined;
+    },
     async addChange(c) {
       const time = c.time ?? new Date(now()).toISOString();
       let file: DriveFile | undefined;
@@ -527,8 +712,13 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       duplicatesAcrossPages(on) {
         duplicates = on;
       },
+      denyScopes(scopes) {
+        for (const s of scopes) deniedScopes.add(s);
+      },
     },
     requests,
+    writes,
+    signOuts,
     notifications,
     channels,
   };

@@ -107,3 +107,23 @@ export interface Channel {
   /** Epoch milliseconds as a string. */
   expiration?: string;
 }
+
+/** A Directory API user (`admin#directory#user`), the fields saaswatch's actions read. */
+export interface DirectoryUser {
+  kind?: 'admin#directory#user';
+  /** Immutable unique id (a decimal string, as the Reports actor's profileId). */
+  id: string;
+  primaryEmail: string;
+  name?: { givenName?: string; familyName?: string; fullName?: string };
+  isAdmin?: boolean;
+  isDelegatedAdmin?: boolean;
+  suspended?: boolean;
+  /** Set while suspended: `ADMIN` when an admin suspended the user (the API's own suspensions say why, e.g. `ABUSE`). */
+  suspensionReason?: string;
+  archived?: boolean;
+  aliases?: string[];
+  orgUnitPath?: string;
+  customerId?: string;
+  creationTime?: string;
+  lastLoginTime?: string;
+}

@@ -19,7 +19,7 @@ export interface GoogleClients {
   auth: JWT;
 }
 
-interface ServiceAccountKey {
+export interface ServiceAccountKey {
   client_email: string;
   private_key: string;
 }
@@ -54,19 +54,19 @@ export async function loadServiceAccount(config: GoogleWorkspaceConfig, baseDir?
 }
 
 /**
- * The JWT client signs assertions as the service account for `subject`. google-auth-library has no
- * token URL option, so a request interceptor redirects its token call when `token_url` is set.
- * Its built-in retries are switched off: retry.ts is the one retry policy, and two stacked
- * policies would multiply attempts.
+ * A JWT client that signs assertions as the service account for `subject` with `scopes`.
+ * google-auth-library has no token URL option, so a request interceptor redirects its token call
+ * when `token_url` is set. Its built-in retries are switched off: retry.ts is the one retry policy,
+ * and two stacked policies would multiply attempts.
  */
-export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccountKey, redactor = new Redactor()): GoogleClients {
+export function createJwt(
+  config: GoogleWorkspaceConfig,
+  key: ServiceAccountKey,
+  redactor: Redactor,
+  grant: { subject: string; scopes: string[] },
+): JWT {
   redactor.add(key.private_key);
-  const auth = new JWT({
-    email: key.client_email,
-    key: key.private_key,
-    subject: config.subject,
-    scopes: [REPORTS_SCOPE, ...(config.drive.changes || config.drive.watch || config.drive.inventory ? [DRIVE_SCOPE] : [])],
-  });
+  const auth = new JWT({ email: key.client_email, key: key.private_key, subject: grant.subject, scopes: grant.scopes });
   const tokenUrl = config.token_url;
   auth.transporter.interceptors.request.add({
     resolved: async (opts) => {
@@ -82,12 +82,26 @@ export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccount
       return opts;
     },
   });
-  const common = {
+  return auth;
+}
+
+/** What every SDK client built on `auth` shares: no SDK retries, the timeout, and base_url as the root. */
+export function sdkOptions(config: GoogleWorkspaceConfig, auth: JWT): { auth: JWT; retry: false; timeout: number; rootUrl?: string } {
+  return {
     auth,
     retry: false,
     timeout: config.timeout,
     ...(config.base_url ? { rootUrl: config.base_url.endsWith('/') ? config.base_url : `${config.base_url}/` } : {}),
   };
+}
+
+/** The poller's clients: Reports, and Drive read-only metadata when a Drive feature is on, as `subject`. */
+export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccountKey, redactor = new Redactor()): GoogleClients {
+  const auth = createJwt(config, key, redactor, {
+    subject: config.subject,
+    scopes: [REPORTS_SCOPE, ...(config.drive.changes || config.drive.watch || config.drive.inventory ? [DRIVE_SCOPE] : [])],
+  });
+  const common = sdkOptions(config, auth);
   return {
     auth,
     reports: admin({ version: 'reports_v1', ...common }),

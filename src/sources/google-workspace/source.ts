@@ -4,6 +4,7 @@ import type { DetectorState, Inventory, PluginDeps, Source, SourcePlugin, Webhoo
 import { Redactor, SaaswatchError, errors } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
+import { createGoogleWorkspaceActions } from './actions.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { applyFileEvents, runInventory } from './inventory.js';
@@ -209,4 +210,5 @@ export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
       ...(deps.now ? { now: deps.now } : {}),
     });
   },
+  actions: (_name, config, deps) => createGoogleWorkspaceActions(config, deps.baseDir ? { baseDir: deps.baseDir } : {}),
 };
