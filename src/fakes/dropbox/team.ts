@@ -162,13 +162,13 @@ function deriveFromEvents(events: readonly TeamEvent[], addMember: (m: FakeDropb
         sharedBy.add(f.id);
         f.owner = actorEmail;
       }
-      const fileLinks = links.filter((l) => l.fileId === f.id);
+      const fileLinks = () => links.filter((l) => l.fileId === f.id);
       if (type === 'shared_link_create') {
-        links.push({ fileId: f.id, url: fakeLinkUrl(f.id, f.name, fileLinks.length), visibility: 'public' });
+        links.push({ fileId: f.id, url: fakeLinkUrl(f.id, f.name, fileLinks().length), visibility: 'public' });
       } else if (type === 'shared_link_change_visibility') {
         const v = (e.details.new_value as Tagged | undefined)?.['.tag'];
         const visibility: FakeLinkVisibility = v === 'team_only' || v === 'password' ? v : 'public';
-        const last = fileLinks.at(-1);
+        const last = fileLinks().at(-1);
         if (last) last.visibility = visibility;
         else links.push({ fileId: f.id, url: fakeLinkUrl(f.id, f.name, 0), visibility });
       } else if (type === 'shared_content_add_member') {
