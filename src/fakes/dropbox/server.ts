@@ -87,9 +87,9 @@ interface CursorState {
   last: TeamEvent | undefined;
 }
 
-/** Dropbox's JSON error envelope: `{error_summary, error: {'.tag': ...}}`. */
+/** Dropbox's JSON error envelope for a flat union tag: `{error_summary, error: {'.tag': ...}}`. */
 function routeError(status: number, tag: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, { error_summary: `${tag}/..${randomBytes(1).toString('hex')}`, error: { '.tag': tag, ...extra } }, headers);
+  return dropboxError(status, { '.tag': tag, ...extra }, headers);
 }
 
 function parseTime(v: unknown, what: string): number | undefined {

@@ -286,6 +286,17 @@ describe('dropbox actions', () => {
       expect(fake.team.member(PEOPLE.alice.email)?.status).toBe('active');
     });
 
+    it('keeps the token out of an error whose body echoes the request', async () => {
+      // A proxy in the way that answers 400 with the headers it got.
+      const echo: typeof fetch = async (_input, init) =>
+        new Response(`bad request; headers were ${JSON.stringify(init?.headers)}`, { status: 400, headers: { 'Content-Type': 'text/plain' } });
+      const { action } = await rig({ fetch: echo });
+      const err = await rejection(action('suspend-user').read(user(PEOPLE.alice.email), signal()));
+      expect(err).toMatchObject({ code: 'HTTP_REJECTED', details: { status: 400 } });
+      expect(err.message).toContain('bad request; headers were');
+      expect(JSON.stringify({ m: err.message, d: err.details, c: String((err.cause as { error?: unknown })?.error) })).not.toContain(TOKEN);
+    });
+
     it("takes the wait from the 429 body's retry_after when no Retry-After header came through", async () => {
       const noHeader: typeof fetch = async (input, init) => {
         const res = await fetch(input, init);
