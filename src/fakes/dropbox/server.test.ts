@@ -189,13 +189,15 @@ describe('team members and sharing routes', () => {
   it("answers in Dropbox's shapes: 409 unions with error_summary, 401 missing_scope, 400 without select-user", async () => {
     const f = await fake();
     f.team.addMember({ email: 'ann@example.com', team_member_id: 'dbmid:ANN', account_id: 'dbid:ANN', display_name: 'Ann Lee' });
+    f.team.addMember({ email: 'bea@example.com', team_member_id: 'dbmid:BEA', account_id: 'dbid:BEA', display_name: 'Bea Ko' });
     f.team.addFile({ id: 'id:F1', name: 'a.txt', owner: 'ann@example.com', links: [{ url: 'https://www.dropbox.com/scl/fi/abc/a.txt?rlkey=x&dl=0', visibility: 'public' }] });
-    expect(await call(f, 'team/members/suspend', { user: { '.tag': 'email', email: 'ann@example.com' }, wipe_data: false })).toEqual({ status: 200, json: null });
-    const again = await call(f, 'team/members/suspend', { user: { '.tag': 'email', email: 'ann@example.com' }, wipe_data: false });
+    expect(await call(f, 'team/members/suspend', { user: { '.tag': 'email', email: 'bea@example.com' }, wipe_data: false })).toEqual({ status: 200, json: null });
+    const again = await call(f, 'team/members/suspend', { user: { '.tag': 'email', email: 'bea@example.com' }, wipe_data: false });
     expect(again.status).toBe(409);
     expect(again.json).toEqual({ error_summary: expect.stringMatching(/^suspend_inactive_user\/\.\./), error: { '.tag': 'suspend_inactive_user' } });
     const gone = await call(f, 'sharing/list_shared_links', { path: 'id:NOPE', direct_only: true }, 'dbmid:ANN');
     expect(gone).toMatchObject({ status: 409, json: { error_summary: expect.stringMatching(/^path\/not_found\/\.\./), error: { '.tag': 'path', path: { '.tag': 'not_found' } } } });
+    expect(await call(f, 'sharing/list_shared_links', { path: 'id:F1' }, 'dbmid:BEA')).toMatchObject({ status: 401, json: { error: { '.tag': 'user_suspended' } } });
     const bare = await call(f, 'sharing/list_shared_links', { path: 'id:F1' });
     expect(bare.status).toBe(400);
     expect(bare.json).toContain('Dropbox-API-Select-User');

@@ -38,7 +38,7 @@ export interface FakeDropboxFile {
   name: string;
   /** Display path (`/Finance/payroll.xlsx`); `/<name>` when absent. */
   path?: string;
-  /** Email of the team member who owns the file: the only member whose select-user sees and manages it here, with its editors. */
+  /** Email of the team member who owns the file: the member whose select-user sees and manages it (with its editors), while active. */
   owner: string;
   links?: FakeDropboxLink[];
   /** Members other than the owner. */
@@ -419,6 +419,7 @@ export function createFakeTeam(opts: FakeTeamOptions): FakeTeamRoutes {
       if (!scopes.has('team_data.member')) throw dropboxError(401, { '.tag': 'missing_scope', required_scope: 'team_data.member' });
       const m = byMemberId(selectUser);
       if (!m || m.status === 'removed' || m.status === 'invited') throw dropboxError(401, { '.tag': 'invalid_select_user' });
+      if (m.status === 'suspended') throw dropboxError(401, { '.tag': 'user_suspended' });
     },
     handle(path, body, selectUser) {
       switch (path) {

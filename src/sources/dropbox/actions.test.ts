@@ -275,6 +275,15 @@ describe('dropbox actions', () => {
       expect(fake.team.file(PUBLIC_FILE)?.links).toHaveLength(2);
     });
 
+    it("says when the file's owner is suspended, since Dropbox acts only as an active member", async () => {
+      const { fake, action } = await rig();
+      await action('suspend-user').apply(user(PEOPLE.carol.email), { status: 'active' }, signal());
+      const err = await rejection(action('remove-public-link').read(publicFile, signal()));
+      expect(err).toMatchObject({ code: 'HTTP_REJECTED', details: { status: 401, dropbox_error: 'user_suspended' } });
+      expect(err.message).toContain('the team member the call acts as is suspended');
+      expect(fake.team.file(PUBLIC_FILE)?.links).toHaveLength(2);
+    });
+
     it('a 429 is retryable with Retry-After as retryAfterMs, and the connector does not wait', async () => {
       const { fake, action } = await rig();
       fake.faults.rateLimited = 1;

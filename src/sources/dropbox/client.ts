@@ -79,6 +79,9 @@ function unauthorizedWhy(body: unknown, defaultScope: string): string {
     const scope = typeof error.required_scope === 'string' ? error.required_scope : 'a scope';
     return ` (the access token lacks the ${scope} scope: enable ${scope} on the app's Permissions tab in the Dropbox App Console, then issue a new token, since a token keeps the scopes it was issued with)`;
   }
+  // Select-user failures: the token is fine, the member a call acts as is not.
+  if (error?.['.tag'] === 'user_suspended') return ' (the team member the call acts as is suspended, and Dropbox acts only as an active member: unsuspend them first, or use the Admin Console)';
+  if (error?.['.tag'] === 'invalid_select_user') return ' (the team member the call acts as is not an active member of the team)';
   return ` (check access_token: it needs the ${defaultScope} scope of a team app)`;
 }
 
