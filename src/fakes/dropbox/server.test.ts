@@ -158,3 +158,52 @@ describe('fake Dropbox team_log', () => {
     }
   });
 });
+
+describe('team members and sharing routes', () => {
+  async function call(f: FakeDropbox, route: string, body: unknown, selectUser?: string) {
+    const res = await fetch(`${f.url}/2/${route}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...(selectUser ? { 'Dropbox-API-Select-User': selectUser } : {}) },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text.startsWith('{') || text === 'null' ? (JSON.parse(text) as any) : text };
+  }
+
+  it('derives the team from the log: members the events name, files they shared, their public links and members', async () => {
+    const events = generateTeamEvents({ count: 400, start: START, seed: 3 });
+    const f = await fake(events);
+    const create = events.find((e) => e.event_type['.tag'] === 'shared_link_create')!;
+    const actor = (create.actor as unknown as { user: { email: string; team_member_id: string } }).user;
+    const file = f.team.file(create.assets![0]!.file_id!)!;
+    expect(file.links.length).toBeGreaterThan(0);
+    const info = await call(f, 'team/members/get_info_v2', { members: [{ '.tag': 'email', email: actor.email }, { '.tag': 'email', email: 'nobody@example.com' }] });
+    expect(info.status).toBe(200);
+    expect(info.json.members_info[0]).toMatchObject({ '.tag': 'member_info', profile: { email: actor.email, team_member_id: actor.team_member_id, status: { '.tag': 'active' } }, roles: [] });
+    expect(info.json.members_info[1]).toEqual({ '.tag': 'id_not_found', id_not_found: 'nobody@example.com' });
+    const added = events.find((e) => e.event_type['.tag'] === 'shared_content_add_member')!;
+    const guest = (added.participants![0] as unknown as { user: { email: string } }).user.email;
+    expect(f.team.file(added.assets![0]!.file_id!)!.members.map((m) => m.email)).toContain(guest);
+  });
+
+  it("answers in Dropbox's shapes: 409 unions with error_summary, 401 missing_scope, 400 without select-user", async () => {
+    const f = await fake();
+    f.team.addMember({ email: 'ann@example.com', team_member_id: 'dbmid:ANN', account_id: 'dbid:ANN', display_name: 'Ann Lee' });
+    f.team.addMember({ email: 'bea@example.com', team_member_id: 'dbmid:BEA', account_id: 'dbid:BEA', display_name: 'Bea Ko' });
+    f.team.addFile({ id: 'id:F1', name: 'a.txt', owner: 'ann@example.com', links: [{ url: 'https://www.dropbox.com/scl/fi/abc/a.txt?rlkey=x&dl=0', visibility: 'public' }] });
+    expect(await call(f, 'team/members/suspend', { user: { '.tag': 'email', email: 'bea@example.com' }, wipe_data: false })).toEqual({ status: 200, json: null });
+    const again = await call(f, 'team/members/suspend', { user: { '.tag': 'email', email: 'bea@example.com' }, wipe_data: false });
+    expect(again.status).toBe(409);
+    expect(again.json).toEqual({ error_summary: expect.stringMatching(/^suspend_inactive_user\/\.\./), error: { '.tag': 'suspend_inactive_user' } });
+    const gone = await call(f, 'sharing/list_shared_links', { path: 'id:NOPE', direct_only: true }, 'dbmid:ANN');
+    expect(gone).toMatchObject({ status: 409, json: { error_summary: expect.stringMatching(/^path\/not_found\/\.\./), error: { '.tag': 'path', path: { '.tag': 'not_found' } } } });
+    expect(await call(f, 'sharing/list_shared_links', { path: 'id:F1' }, 'dbmid:BEA')).toMatchObject({ status: 401, json: { error: { '.tag': 'user_suspended' } } });
+    const bare = await call(f, 'sharing/list_shared_links', { path: 'id:F1' });
+    expect(bare.status).toBe(400);
+    expect(bare.json).toContain('Dropbox-API-Select-User');
+    f.scopes.delete('sharing.read');
+    const denied = await call(f, 'sharing/list_shared_links', { path: 'id:F1' }, 'dbmid:ANN');
+    expect(denied).toMatchObject({ status: 401, json: { error: { '.tag': 'missing_scope', required_scope: 'sharing.read' } } });
+    expect(f.team.writes).toBe(1);
+  });
+});

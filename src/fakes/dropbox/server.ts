@@ -1,12 +1,15 @@
-/** A local fake of the Dropbox team_log API and its webhooks, speaking the real wire format, with injectable faults. */
+/** A local fake of the Dropbox team_log API, its webhooks, and the team member and sharing routes response actions call, speaking the real wire format, with injectable faults. */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, readBody } from '../http.js';
+import { ALL_SCOPES, ROUTE_SCOPES, createFakeTeam, dropboxError, type FakeDropboxFile, type FakeDropboxMember, type FakeDropboxTeam } from './team.js';
 import type { TeamEvent } from './team-event.js';
 
 export type { TeamEvent } from './team-event.js';
 export { generateTeamEvents, dropboxTimestamp, seededRandom } from './team-event.js';
+export { ALL_SCOPES, fakeLinkUrl } from './team.js';
+export type { FakeDropboxFile, FakeDropboxFileMember, FakeDropboxLink, FakeDropboxMember, FakeDropboxTeam } from './team.js';
 
 /** Switches a test flips to make the fake misbehave the way Dropbox does; counters count down per request. */
 export interface FakeDropboxFaults {
@@ -31,6 +34,8 @@ export interface FakeDropboxRequest {
   path: string;
   body: unknown;
   status: number;
+  /** The Dropbox-API-Select-User header: the team member a team token acted as. */
+  selectUser?: string;
 }
 
 export interface FakeDropboxOptions {
@@ -39,6 +44,12 @@ export interface FakeDropboxOptions {
   /** The app secret webhooks are signed with. */
   appSecret: string;
   faults?: Partial<FakeDropboxFaults>;
+  /** Team members beyond those the events name (who are members too, active). */
+  members?: FakeDropboxMember[];
+  /** Files with their links and members, beyond (or replacing, by id) those derived from the events. */
+  files?: FakeDropboxFile[];
+  /** The scopes the access token was issued with (default ALL_SCOPES); a route needing another answers 401 missing_scope. */
+  scopes?: string[];
 }
 
 export interface FakeDropbox {
@@ -47,6 +58,10 @@ export interface FakeDropbox {
   faults: FakeDropboxFaults;
   /** Every API request answered, in order, for assertions on what the client asked. */
   requests: FakeDropboxRequest[];
+  /** The team's members, files, links and file members, read and seeded without the API. */
+  team: FakeDropboxTeam;
+  /** The token's scopes: a test removes one to see the 401 missing_scope Dropbox answers. */
+  scopes: Set<string>;
   /** Appends events to the team log, as if they had just happened. */
   addEvents(events: TeamEvent[]): void;
   /** POSTs a Dropbox webhook notification, signed with the app secret unless `signature` overrides it (null: no header). */
@@ -72,9 +87,9 @@ interface CursorState {
   last: TeamEvent | undefined;
 }
 
-/** Dropbox's JSON error envelope: `{error_summary, error: {'.tag': ...}}`. */
+/** Dropbox's JSON error envelope for a flat union tag: `{error_summary, error: {'.tag': ...}}`. */
 function routeError(status: number, tag: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, { error_summary: `${tag}/..${randomBytes(1).toString('hex')}`, error: { '.tag': tag, ...extra } }, headers);
+  return dropboxError(status, { '.tag': tag, ...extra }, headers);
 }
 
 function parseTime(v: unknown, what: string): number | undefined {
@@ -103,6 +118,8 @@ export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDr
     ...opts.faults,
   };
   let shuffleSeed = 7;
+  const teamRoutes = createFakeTeam({ events: log, members: opts.members ?? [], files: opts.files ?? [] });
+  const scopes = new Set<string>(opts.scopes ?? ALL_SCOPES);
 
   const matches = (c: CursorState, e: TeamEvent): boolean => {
     const t = Date.parse(e.timestamp);
@@ -180,9 +197,11 @@ export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDr
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     let body: unknown;
     let status = 200;
+    const selectHeader = req.headers['dropbox-api-select-user'];
+    const selectUser = typeof selectHeader === 'string' ? selectHeader : undefined;
     try {
       const raw = await readBody(req);
-      if (req.method !== 'POST' || (path !== '/2/team_log/get_events' && path !== '/2/team_log/get_events/continue')) {
+      if (req.method !== 'POST' || !(path in ROUTE_SCOPES)) {
         throw new HttpError(404, `Unknown API function: ${path}`);
       }
       const auth = req.headers.authorization ?? '';
@@ -204,6 +223,9 @@ export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDr
         faults.serverErrors--;
         throw new HttpError(faults.serverErrorStatus, '');
       }
+      const scope = ROUTE_SCOPES[path]!;
+      if (!scopes.has(scope)) throw dropboxError(401, { '.tag': 'missing_scope', required_scope: scope });
+      teamRoutes.checkSelectUser(path, selectUser, scopes);
       if (!/^application\/json/.test(req.headers['content-type'] ?? '')) {
         throw new HttpError(400, `Error in call to API function "${path.slice(3)}": Bad HTTP "Content-Type" header. Expecting "application/json".`);
       }
@@ -213,7 +235,9 @@ export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDr
         throw new HttpError(400, `Error in call to API function "${path.slice(3)}": request body: could not decode input as JSON`);
       }
       if (body === null || typeof body !== 'object') throw new HttpError(400, 'Error in call to API function: request body must be a JSON object');
-      const result = path === '/2/team_log/get_events' ? getEvents(body as Record<string, unknown>) : getEventsContinue(body as Record<string, unknown>);
+      const args = body as Record<string, unknown>;
+      const result =
+        path === '/2/team_log/get_events' ? getEvents(args) : path === '/2/team_log/get_events/continue' ? getEventsContinue(args) : teamRoutes.handle(path, args, selectUser);
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(result));
     } catch (err) {
@@ -223,7 +247,7 @@ export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDr
       res.writeHead(e.status, { 'Content-Type': typeof e.payload === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...e.headers });
       res.end(text);
     } finally {
-      requests.push({ path, body, status });
+      requests.push({ path, body, status, ...(selectUser === undefined ? {} : { selectUser }) });
     }
   };
 
@@ -238,6 +262,8 @@ export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDr
     url: `http://127.0.0.1:${port}`,
     faults,
     requests,
+    team: teamRoutes.team,
+    scopes,
     addEvents(events) {
       log.push(...events);
     },

@@ -1,4 +1,4 @@
-/** The official Dropbox SDK for team_log, with an injected fetch (base URL override, abort, timeout) and classified errors. */
+/** The official Dropbox SDK, with an injected fetch (base URL override, abort, timeout) and classified errors, for team_log and the response actions. */
 import { Dropbox, DropboxResponseError, type team_log } from 'dropbox';
 import { Redactor, SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
@@ -25,7 +25,8 @@ export interface TeamLogClient {
   getEventsContinue(cursor: string): Promise<TeamLogPage>;
 }
 
-export interface TeamLogClientOptions {
+/** How the SDK is reached: shared by the team_log client and the response actions. */
+export interface DropboxSdkOptions {
   accessToken: Secret;
   apiUrl?: string;
   /** Aborts requests in flight when the source stops. */
@@ -37,6 +38,8 @@ export interface TeamLogClientOptions {
   /** Where the token is registered, so no error the client throws can carry it (the source shares it with the runtime). */
   redactor?: Redactor;
 }
+
+export type TeamLogClientOptions = DropboxSdkOptions;
 
 const TARGET = 'Dropbox team_log';
 
@@ -53,6 +56,35 @@ function dropboxErrorTag(body: unknown): string | undefined {
   return typeof tag === 'string' ? tag : undefined;
 }
 
+/**
+ * The nested union tags of a Dropbox error, joined by '/': `path/not_found` for
+ * `{'.tag':'path', path:{'.tag':'not_found'}}`, so a caller can tell "no such file" from other rejections.
+ */
+function dropboxErrorPath(body: unknown): string | undefined {
+  let node = (body as { error?: unknown } | null | undefined)?.error;
+  const tags: string[] = [];
+  while (node !== null && typeof node === 'object' && tags.length < 5) {
+    const tag = (node as Record<string, unknown>)['.tag'];
+    if (typeof tag !== 'string') break;
+    tags.push(tag);
+    node = (node as Record<string, unknown>)[tag];
+  }
+  return tags.length ? tags.join('/') : undefined;
+}
+
+/** What a Dropbox 401 says is wrong with the token, in words a person fixes it with. */
+function unauthorizedWhy(body: unknown, defaultScope: string): string {
+  const error = (body as { error?: { '.tag'?: unknown; required_scope?: unknown } } | null | undefined)?.error;
+  if (error?.['.tag'] === 'missing_scope') {
+    const scope = typeof error.required_scope === 'string' ? error.required_scope : 'a scope';
+    return ` (the access token lacks the ${scope} scope: enable ${scope} on the app's Permissions tab in the Dropbox App Console, then issue a new token, since a token keeps the scopes it was issued with)`;
+  }
+  // Select-user failures: the token is fine, the member a call acts as is not.
+  if (error?.['.tag'] === 'user_suspended') return ' (the team member the call acts as is suspended, and Dropbox acts only as an active member: unsuspend them first, or use the Admin Console)';
+  if (error?.['.tag'] === 'invalid_select_user') return ' (the team member the call acts as is not an active member of the team)';
+  return ` (check access_token: it needs the ${defaultScope} scope of a team app)`;
+}
+
 function errorSummary(body: unknown, redactor: Redactor | undefined): string | undefined {
   // Redacted before it is cut: a token cut in two would not be recognised afterwards.
   if (typeof body === 'string') return (redactor ? redactor.text(body) : body).slice(0, 200) || undefined;
@@ -60,34 +92,57 @@ function errorSummary(body: unknown, redactor: Redactor | undefined): string | u
   return typeof s === 'string' ? s : undefined;
 }
 
+/** Retry-After in seconds when the header is missing: Dropbox's 429 body carries `retry_after` too. */
+function bodyRetryAfter(body: unknown): string | undefined {
+  const s = (body as { error?: { retry_after?: unknown } } | null | undefined)?.error?.retry_after;
+  return typeof s === 'number' && Number.isFinite(s) && s >= 0 ? String(s) : undefined;
+}
+
+/** Who is calling, for messages: what was called and the scope a plain 401 most likely lacks. */
+export interface DropboxErrorContext {
+  /** `Dropbox team_log` by default. */
+  target?: string;
+  /** The scope named when a 401 does not say which one is missing (default events.read). */
+  scope?: string;
+}
+
 /**
  * SDK failures as SaaswatchErrors. HTTP statuses go through the shared classification (429/5xx
  * retryable with Retry-After); the Dropbox error tag is kept in details so a cursor reset can be
- * told apart from a real rejection.
+ * told apart from a real rejection, and its nested tags (`path/not_found`) so an action can tell an
+ * unknown file from a repeat. A 401 missing_scope names the scope and where to grant it.
  */
-export function toSaaswatchError(err: unknown, timedOut = false, redactor?: Redactor): SaaswatchError {
+export function toSaaswatchError(err: unknown, timedOut = false, redactor?: Redactor, ctx: DropboxErrorContext = {}): SaaswatchError {
   if (err instanceof SaaswatchError) return err;
+  const target = ctx.target ?? TARGET;
   if (err instanceof DropboxResponseError) {
     const status = err.status;
     const headers = err.headers as { get?: (n: string) => string | null } | undefined;
-    const retryAfter = typeof headers?.get === 'function' ? headers.get('retry-after') : undefined;
     const body: unknown = err.error;
+    const retryAfter = (typeof headers?.get === 'function' ? headers.get('retry-after') : undefined) ?? (status === 429 ? bodyRetryAfter(body) : undefined);
     const tag = dropboxErrorTag(body);
+    const tagPath = dropboxErrorPath(body);
     const summary = errorSummary(body, redactor);
-    const base = classifyHttpStatus(status, retryAfter, { target: TARGET, ...(summary ? { detail: summary } : {}) });
-    const why = status === 401 ? ' (check access_token: it needs the events.read scope of a team app)' : '';
+    const base = classifyHttpStatus(status, retryAfter, { target, ...(summary ? { detail: summary } : {}) });
+    const why = status === 401 ? unauthorizedWhy(body, ctx.scope ?? 'events.read') : '';
+    const requiredScope = tag === 'missing_scope' ? (body as { error: { required_scope?: unknown } }).error.required_scope : undefined;
     return new SaaswatchError(base.code, base.message + why, {
       retryable: base.retryable,
       ...(base.retryAfterMs === undefined ? {} : { retryAfterMs: base.retryAfterMs }),
       cause: err,
-      details: { status, ...(tag ? { dropbox_error: tag } : {}) },
+      details: {
+        status,
+        ...(tag ? { dropbox_error: tag } : {}),
+        ...(tagPath && tagPath !== tag ? { dropbox_error_path: tagPath } : {}),
+        ...(typeof requiredScope === 'string' ? { required_scope: requiredScope } : {}),
+      },
     });
   }
-  return classifyRequestError(err, { timedOut, target: TARGET });
+  return classifyRequestError(err, { timedOut, target });
 }
 
 /** The injected fetch: the SDK always builds https://api.dropboxapi.com URLs; this sends them to base_url instead. */
-function routedFetch(opts: TeamLogClientOptions, timedOut: { value: boolean }): typeof fetch {
+function routedFetch(opts: DropboxSdkOptions, timedOut: { value: boolean }): typeof fetch {
   const base = opts.apiUrl?.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -102,11 +157,30 @@ function routedFetch(opts: TeamLogClientOptions, timedOut: { value: boolean }): 
   };
 }
 
-export function createTeamLogClient(opts: TeamLogClientOptions): TeamLogClient {
+/** One SDK instance over the routed fetch, and whether its last request ran out of time. */
+export interface DropboxSdk {
+  sdk: Dropbox;
+  timedOut: { value: boolean };
+}
+
+/**
+ * The official SDK as saaswatch configures it. `selectUser` (a team_member_id) makes a team token
+ * act as that member (`Dropbox-API-Select-User`), which user endpoints such as sharing/* require.
+ */
+export function createDropboxSdk(opts: DropboxSdkOptions & { selectUser?: string }): DropboxSdk {
   const timedOut = { value: false };
+  const sdk = new Dropbox({
+    accessToken: opts.accessToken.reveal(),
+    fetch: routedFetch(opts, timedOut),
+    ...(opts.selectUser ? { selectUser: opts.selectUser } : {}),
+  });
+  return { sdk, timedOut };
+}
+
+export function createTeamLogClient(opts: TeamLogClientOptions): TeamLogClient {
   // An upstream that echoes the request puts the bearer token in its error body, which the SDK keeps.
   const redactor = (opts.redactor ?? new Redactor()).add(opts.accessToken);
-  const sdk = new Dropbox({ accessToken: opts.accessToken.reveal(), fetch: routedFetch(opts, timedOut) });
+  const { sdk, timedOut } = createDropboxSdk(opts);
   const call = async (fn: () => Promise<{ result: team_log.GetTeamEventsResult }>): Promise<TeamLogPage> => {
     timedOut.value = false;
     try {

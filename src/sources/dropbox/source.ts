@@ -2,6 +2,7 @@
 import { Redactor, type PluginDeps, type SourcePlugin, type WebhookRoute, type WebhookSource } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, pollingOptions, type PollingSourceOptions } from '../../pipeline/polling.js';
+import { createDropboxActions } from './actions.js';
 import { createTeamLogClient, toSaaswatchError } from './client.js';
 import { dropboxConfigSchema, type DropboxConfig } from './config.js';
 import { dropboxCursor, pollCycle, type PollerOptions, type PollState } from './poller.js';
@@ -80,4 +81,5 @@ export const dropboxPlugin: SourcePlugin<DropboxConfig> = {
   create(name: string, config: DropboxConfig, deps: PluginDeps): DropboxSource {
     return createDropboxSource(name, config, pollingOptions(deps));
   },
+  actions: (_name, config) => createDropboxActions(config),
 };
