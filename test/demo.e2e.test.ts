@@ -45,7 +45,20 @@ describe('saaswatch demo', () => {
     }
     const publicFile = scenario.google.files.find((f) => f.permissions?.some((p) => p.type === 'anyone'));
     expect(publicFile).toBeDefined();
-    expect((await app.store.getFile(`google-drive:${publicFile!.id}`))?.visibility).toMatch(/anyone|public/);
+    // Listed public, or private when the unpublish policy below had already removed its link when the inventory listed it.
+    expect((await app.store.getFile(`google-drive:${publicFile!.id}`))?.visibility).toMatch(/anyone|public|private/);
+
+    // The policy with dry-run off removed the public link for real; the audit log has the before and after.
+    const unpublished = result.responses.filter((r) => r.policy === 'unpublish-public-files');
+    expect(unpublished).toEqual([
+      expect.objectContaining({ action: 'remove-public-link', source: 'google', target: publicFile!.id, status: 'done', before: expect.objectContaining({ public_link: true }), after: expect.objectContaining({ public_link: false }) }),
+    ]);
+    const [removal, ...more] = await app.store.listAudit({ action: 'remove-public-link' });
+    expect(more).toEqual([]);
+    expect(removal).toMatchObject({ actor: 'rule:rules/google-workspace/public-link', details: { outcome: 'done', before: { public_link: true }, after: { public_link: false } } });
+    // Every other policy only planned (or had nobody to act on where the person has no account).
+    expect(result.responses.filter((r) => r.policy !== 'unpublish-public-files').map((r) => r.status).filter((s) => s !== 'dry-run' && s !== 'skipped')).toEqual([]);
+    expect(result.responses.some((r) => r.policy === 'contain-mass-download' && r.action === 'suspend-user' && r.status === 'dry-run')).toBe(true);
 
     const brute = result.truth.find((t) => t.kind === 'brute-force')!;
     const alerts = await app.store.listAlerts();

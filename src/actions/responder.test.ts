@@ -38,7 +38,7 @@ class Service {
   connector(): ActionConnector {
     const user = (id: string) => {
       const u = this.users.get(id);
-      if (!u) throw errors.httpRejected({ target: 'Test service', status: 404, detail: `no user ${id}` });
+      if (!u) throw errors.httpRejected({ target: 'Test service', status: 404, detail: `no user ${id}`, details: { notFound: true } });
       return u;
     };
     return {
@@ -264,6 +264,16 @@ describe('responder: policies', () => {
     await s.responder.tick();
     expect(s.service.users.get('bob@acme.test')!.suspended).toBe(true);
     expect(await s.store.listActions({ alertId: alert.id })).toMatchObject([{ status: 'done', policy: 'contain-exfil', actor: 'rule:mass-download', automatic: true }]);
+  });
+
+  it('skips a service that does not know the user, and fails an action typed by hand on an unknown user', async () => {
+    const s = await setup(suspendAfter('0s'));
+    const alert = alertOn('nobody@acme.test');
+    await raise(s, [alert]);
+    await s.responder.tick();
+    expect((await s.store.listActions({ alertId: alert.id }))[0]).toMatchObject({ status: 'skipped', error: expect.stringMatching(/no user nobody@acme\.test/) });
+    const [byHand] = await s.responder.act({ action: 'suspend-user', target: 'nobody@acme.test', execute: true, reason: 'x', actor: 'ana' });
+    expect(byHand!.status).toBe('failed');
   });
 
   it('cancels when an analyst acknowledges the alert first', async () => {

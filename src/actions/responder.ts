@@ -97,7 +97,7 @@ interface Resolved {
   target: ActionTarget;
 }
 
-const FINISHED: ReadonlySet<string> = new Set(['done', 'already', 'dry-run', 'failed', 'refused', 'cancelled']);
+const FINISHED: ReadonlySet<string> = new Set(['done', 'already', 'dry-run', 'failed', 'refused', 'cancelled', 'skipped']);
 
 export class Responder {
   readonly #o: ResponderOptions;
@@ -444,6 +444,10 @@ export class Responder {
       try {
         before = await this.#call(rec, 'read', () => (local ? this.#localRead(t) : action.read(t, signal)), signal);
       } catch (err) {
+        // A policy acts on every service that can: one that does not know the person has nothing to do.
+        if (rec.automatic && rec.status === 'pending' && err instanceof SaaswatchError && err.details?.notFound === true) {
+          return (await this.#finish(rec, 'skipped', { error: errorMessage(err) }, 'pending')) ?? rec;
+        }
         return this.#failed(rec, err, rec.status);
       }
       const recovering = rec.status === 'started';
@@ -511,7 +515,7 @@ export class Responder {
   /** Records an outcome and its audit entry in one transaction, only while the record is still `from`. */
   async #finish(
     rec: ActionRecord,
-    outcome: 'done' | 'already' | 'dry-run' | 'failed' | 'refused' | 'cancelled',
+    outcome: 'done' | 'already' | 'dry-run' | 'failed' | 'refused' | 'cancelled' | 'skipped',
     f: { before?: ActionState; after?: ActionState; plan?: string; error?: string; code?: string; recovered?: boolean },
     from: ActionRecord['status'],
   ): Promise<ActionRecord | undefined> {

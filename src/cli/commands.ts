@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createApp, openConfiguredStore, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
+import { describeState } from '../actions/responder.js';
 import { runDemo, type DemoDeliveries } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
@@ -196,7 +197,7 @@ export async function ingest(file: string, opts: { config?: string; source?: str
 export async function demo(opts: { dataDir: string; users: number; days: number; seed: number; end?: string }, now: Clock): Promise<number> {
   const end = opts.end === undefined ? undefined : new Date(opts.end);
   if (end && !Number.isFinite(end.getTime())) throw errors.configInvalid({ path: '--end', problem: `expected an ISO time such as 2026-03-02T09:00:00Z, got "${opts.end}"` });
-  const { stats, truth, app, delivered } = await runDemo({
+  const { stats, truth, app, delivered, responses } = await runDemo({
     dataDir: resolve(opts.dataDir),
     users: opts.users,
     days: opts.days,
@@ -210,6 +211,13 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
     for (const t of truth) out(`  ${t.kind.padEnd(20)} ${t.actor}${t.ip ? ` from ${t.ip}` : ''} (${t.sources.join(', ')})`);
     const code = await report(app, 'demo', stats);
     await reportDemoDeliveries(app, delivered, resolve(opts.dataDir));
+    out('what the response policies did (only remove-public-link executes in the demo; the rest are dry runs):');
+    for (const r of responses) {
+      const change = r.before && r.after ? `  before: ${describeState(r.before)}  after: ${describeState(r.after)}` : '';
+      out(`  ${r.policy}: ${r.action} on ${safeText(r.target)} via ${r.source}: ${r.status}${r.plan ? ` (${safeText(r.plan)})` : ''}${change}`);
+    }
+    if (responses.length === 0) out('  nothing');
+    out(`the audit log (who did what, before and after): npx saaswatch -c ${join(resolve(opts.dataDir), 'demo.yml')} audit`);
     out(`events and alerts are in ${app.config.storage.type === 'sqlite' ? app.config.storage.path : 'the database'}; alerts also in ${join(resolve(opts.dataDir), 'demo-alerts.jsonl')}`);
     return code;
   } finally {

@@ -99,7 +99,7 @@ export function auditLine(e: AuditEntry): string {
   let what: string;
   if (typeof d.outcome === 'string') {
     const state = d.before || d.after ? `  before: ${d.before ? describeState(d.before as Record<string, unknown>) : '-'}  after: ${d.after ? describeState(d.after as Record<string, unknown>) : '-'}` : '';
-    const why = d.error ? `  (${String(d.error)})` : d.plan ? `  (${String(d.plan)})` : '';
+    const why = d.error ? `  (${String(d.error)})` : d.plan ? `  (plan: ${String(d.plan)})` : '';
     what = `${String(d.outcome)} on ${String(d.target)} via ${String(d.source)}${d.policy ? ` by policy ${String(d.policy)}` : ''}${d.alert ? ` for alert ${String(d.alert)}` : ''}${why}${state}`;
   } else {
     what = Object.entries(d)

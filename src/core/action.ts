@@ -43,8 +43,10 @@ export interface ConnectorAction {
   /** Needs ActionTarget.member. */
   needsMember?: boolean;
   /**
-   * Reads the state the action changes. Throws a SaaswatchError (HTTP_REJECTED 404 for an unknown
-   * user or file, naming it; 403 naming the missing scope) when it cannot.
+   * Reads the state the action changes. Throws a SaaswatchError when it cannot: for a user or file
+   * the service does not know, HTTP_REJECTED naming it with `details.notFound: true` (a policy
+   * acting on every service then skips this one); for a missing permission, HTTP_REJECTED naming
+   * the scope to grant.
    */
   read(t: ActionTarget, signal: AbortSignal): Promise<ActionState>;
   /**
@@ -84,6 +86,8 @@ export type ActionOutcome =
   | 'failed'
   /** Not attempted: protected account, not enabled for execution, or the rate limit. */
   | 'refused'
+  /** An automatic action on a service that does not know the target (a user who has no account there): nothing to do. */
+  | 'skipped'
   /** An automatic action whose alert was acknowledged or closed before it was due. */
   | 'cancelled';
 

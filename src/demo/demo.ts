@@ -1,4 +1,5 @@
 /** `saaswatch demo`: a generated organisation served by the local fakes, watched by the full pipeline. */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, runSources, type App } from '../app.js';
 import { validateConfig } from '../config/load.js';
@@ -71,8 +72,23 @@ export interface DemoDeliveries {
   email: { messages: Array<{ to: string[]; subject: string }> };
 }
 
+/** One response a demo policy ran (or dry-ran), as recorded in the action log. */
+export interface DemoResponse {
+  policy: string;
+  action: string;
+  source: string;
+  target: string;
+  status: string;
+  /** What it did or would do. */
+  plan: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+}
+
 export interface DemoResult {
   stats: IngestStats;
+  /** What the response policies did, oldest first. */
+  responses: DemoResponse[];
   /** What each destination received. */
   delivered: DemoDeliveries;
   truth: ReturnType<typeof generateScenario>['truth'];
@@ -226,6 +242,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         },
       ],
       server: { host: '127.0.0.1', port: 0 },
+      // Dry-run is off for one action only: the public payroll file loses its link in the fake
+      // Drive, as it would in a deployment that enabled it. Containment of a mass download is
+      // planned on every service that can do it, and only said.
+      response: {
+        interval: '1s',
+        execute: ['google/remove-public-link'],
+        policies: [
+          { name: 'unpublish-public-files', min_severity: 'high', include: { rules: ['rules/google-workspace/public-link'] }, actions: ['remove-public-link'] },
+          { name: 'contain-mass-download', min_severity: 'high', include: { rules: ['rules/*/mass-download'] }, actions: ['suspend-user', 'sign-out-user'] },
+        ],
+      },
     },
     registry,
     { baseDir: opts.dataDir },
@@ -282,7 +309,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       archer: { incidents: [...archer.records.values()].map((r) => ({ id: r.Id, title: archer.text(r, 1001) ?? '' })) },
       email: { messages: smtp.messages.map((m) => ({ to: m.envelope.to, subject: m.parsed.subject ?? '' })) },
     };
-    return { stats, delivered, truth: scenario.truth, app };
+    const responses = (await app.store.listActions({ automatic: true })).map((r) => ({
+      policy: r.policy ?? '',
+      action: r.action,
+      source: r.source,
+      target: r.target.id,
+      status: r.status,
+      plan: r.error ?? r.plan ?? '',
+      ...(r.before ? { before: r.before } : {}),
+      ...(r.after ? { after: r.after } : {}),
+    }));
+    // A config that opens this database, so `saaswatch -c <dir>/demo.yml audit` (or alerts, blocked) reads the demo's.
+    writeFileSync(join(opts.dataDir, 'demo.yml'), `# Opens the demo's database: saaswatch -c ${join(opts.dataDir, 'demo.yml')} audit\ndata_dir: .\nstorage: { type: sqlite, path: demo.db }\n`);
+    return { stats, delivered, responses, truth: scenario.truth, app };
   } finally {
     clearInterval(watchdog);
     // Sinks first: Archer's logout needs its fake still up.

@@ -145,6 +145,7 @@ function a5(s: ActionSubject): Promise<string[]> {
     const out: string[] = [];
     if (err.code !== 'HTTP_REJECTED' || err.retryable) out.push(violation('A5', `${a.name}: ${err.code} (retryable ${err.retryable}), expected HTTP_REJECTED`));
     if (!err.message.includes(t.id)) out.push(violation('A5', `${a.name}: the message does not name ${t.id}: ${err.message}`));
+    if (err.details?.notFound !== true) out.push(violation('A5', `${a.name}: details.notFound is not true, so a policy cannot tell "not there" from a failure`));
     return out;
   });
 }

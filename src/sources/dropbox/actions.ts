@@ -23,10 +23,10 @@ interface MemberFacts {
 /** An error a person acts on: the service cannot do this to this target (unknown, owner, wrong state). */
 const rejected = (message: string, details: Record<string, unknown>) => new SaaswatchError('HTTP_REJECTED', message, { details });
 
-const noMember = (email: string) => rejected(`Dropbox has no team member ${email}`, { member: email });
+const noMember = (email: string) => rejected(`Dropbox has no team member ${email}`, { member: email, notFound: true });
 
 const noFile = (id: string, owner: string) =>
-  rejected(`Dropbox has no file ${id} that ${owner} can see (deleted, moved out of their Dropbox, or not theirs)`, { file: id, owner });
+  rejected(`Dropbox has no file ${id} that ${owner} can see (deleted, moved out of their Dropbox, or not theirs)`, { file: id, owner, notFound: true });
 
 /** The nested Dropbox error tags a classified error carries (`path/not_found`), or undefined. */
 function dropboxTags(err: unknown): string | undefined {

@@ -130,7 +130,7 @@ class GoogleWorkspaceActions implements ActionConnector {
     const d = detail ? { detail } : {};
     if (f.status === 404) {
       const what = c.target.kind === 'user' ? `it has no user ${c.target.id}` : `no file ${c.target.id} that ${c.subject} can see`;
-      return errors.httpRejected({ target: `${SERVICE} ${c.method}`, status: 404, why: ` (${what})`, ...d });
+      return errors.httpRejected({ target: `${SERVICE} ${c.method}`, status: 404, why: ` (${what})`, ...d, details: { notFound: true } });
     }
     if (f.reason === 'invalid_grant') {
       // Google's words for a sub it will not impersonate: no such user, deleted, or suspended.

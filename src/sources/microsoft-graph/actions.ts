@@ -62,7 +62,7 @@ export function createMicrosoftGraphActions(name: string, config: MicrosoftGraph
     if (e.details?.status === 404) {
       const code = typeof e.details.graph_error === 'string' ? ` ${e.details.graph_error}` : '';
       return graph().redactor.error(
-        new SaaswatchError('HTTP_REJECTED', `${DIRECTORY} has no user ${who} (Microsoft Graph answered 404${code}; source ${name})`, { cause: e, details: { ...e.details, user: who } }),
+        new SaaswatchError('HTTP_REJECTED', `${DIRECTORY} has no user ${who} (Microsoft Graph answered 404${code}; source ${name})`, { cause: e, details: { ...e.details, user: who, notFound: true } }),
       );
     }
     return graph().redactor.error(e);
