@@ -109,15 +109,21 @@ export async function createApp(
  * The responder over the configured sources that offer actions (each source's plugin builds its
  * connector from the same config it polls with; nothing is called until an action runs).
  */
+/** The connectors of the configured sources that offer actions, by source name. Builds clients lazily: nothing is called. */
+export function createConnectors(config: Config, deps: PluginDeps, logger: Logger, reg: Registry = registry): Map<string, ActionConnector> {
+  const connectors = new Map<string, ActionConnector>();
+  for (const s of config.sources) {
+    const plugin = lookupPlugin('source', s.type, { registry: reg, path: `sources.${s.name}` });
+    if (plugin.actions) connectors.set(s.name, plugin.actions(s.name, s.config, { ...deps, logger: logger.child({ source: s.name }) }));
+  }
+  return connectors;
+}
+
 export function createResponder(
   config: Config,
   o: { store: Store; deps: PluginDeps; logger: Logger; registry?: Registry; now?: Clock; route?: (a: Alert) => readonly string[]; isMuted?: (a: Alert) => boolean; saveOptions?: { groupWindowMs?: number; updates?: ReadonlySet<string> } },
 ): Responder {
-  const connectors = new Map<string, ActionConnector>();
-  for (const s of config.sources) {
-    const plugin = lookupPlugin('source', s.type, { registry: o.registry ?? registry, path: `sources.${s.name}` });
-    if (plugin.actions) connectors.set(s.name, plugin.actions(s.name, s.config, { ...o.deps, logger: o.logger.child({ source: s.name }) }));
-  }
+  const connectors = createConnectors(config, o.deps, o.logger, o.registry);
   return new Responder({
     store: o.store,
     connectors,

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { checkResponseConfig } from '../src/actions/responder.js';
+import { createConnectors } from '../src/app.js';
 import { validateConfig } from '../src/config/load.js';
+import { silentLogger } from '../src/log.js';
 import { SaaswatchError } from '../src/core/index.js';
 import { registry } from '../src/registry.js';
 import { ROOT } from './helpers.js';
@@ -25,6 +28,20 @@ describe('README', () => {
     expect(block).toBeDefined();
     const cfg = validateConfig(parse(block!), registry, { env: { GRAPH_CLIENT_SECRET: 's' }, baseDir: ROOT });
     expect(cfg.sources).toMatchObject([{ type: 'microsoft-graph', name: 'm365', config: { streams: ['sign_ins', 'security_alerts', 'reported_mail'] } }]);
+  });
+
+  it('shows response policies that validate, with the sources that offer their actions', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith('response:'));
+    expect(block).toBeDefined();
+    const sources = [
+      { type: 'google-workspace', name: 'google', credentials: '{"type":"service_account"}', subject: 'admin@example.com' },
+      { type: 'dropbox', name: 'dropbox', access_token: 't', app_secret: 's' },
+      { type: 'microsoft-graph', name: 'm365', tenant_id: 'contoso.onmicrosoft.com', client_id: '00000000-0000-0000-0000-000000000001', client_secret: 's' },
+    ];
+    const cfg = validateConfig({ sources, ...(parse(block!) as object) }, registry, { baseDir: ROOT });
+    expect(cfg.response.policies.map((p) => p.name)).toEqual(['unpublish-public-files', 'contain-mass-download', 'block-brute-forced']);
+    expect(() => checkResponseConfig(cfg.response, createConnectors(cfg, { logger: silentLogger, dataDir: ROOT }, silentLogger))).not.toThrow();
   });
 
   it('uses no old key name in any config example', () => {

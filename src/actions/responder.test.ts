@@ -4,7 +4,7 @@ import { errors, SaaswatchError, type ActionConnector, type ActionState, type Al
 import { findingToAlert } from '../pipeline/alerts.js';
 import { openStore } from '../storage/index.js';
 import { responseSchema, type ResponseConfig } from './config.js';
-import { Responder, RATE_LIMIT_RULE } from './responder.js';
+import { checkResponseConfig, Responder, RATE_LIMIT_RULE } from './responder.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 const MIN = 60_000;
@@ -217,6 +217,27 @@ describe('responder: actions by hand', () => {
     const s = await setup();
     await expect(s.responder.act({ action: 'suspend-user', target: 'bob@acme.test', execute: false, reason: ' ', actor: 'ana' })).rejects.toThrow(/a reason is required/);
     await expect(s.responder.block({ user: 'bob@acme.test', reason: '', actor: 'ana' })).rejects.toThrow(/--reason/);
+  });
+});
+
+describe('response config', () => {
+  const connectors = new Map([['svc', new Service().connector()]]);
+  const check = (r: Record<string, unknown>) => () => checkResponseConfig(responseSchema.parse(r), connectors);
+
+  it('accepts actions the configured services offer, by name or source/name', () => {
+    expect(check({ execute: ['suspend-user', 'svc/remove-public-link', 'block-user'], policies: [{ name: 'p', include: { rules: ['x'] }, actions: ['suspend-user', 'block-user'] }] })).not.toThrow();
+  });
+
+  it('names a typo, an unknown source and an action the source lacks, with what is known', () => {
+    expect(check({ execute: ['suspend-usr'] })).toThrow(/response\.execute\[0\]: no configured service offers suspend-usr \(known: block-user, remove-public-link, suspend-user, unblock-user, unsuspend-user\)/);
+    expect(check({ execute: ['google/suspend-user'] })).toThrow(/response\.execute\[0\]: no configured source named google offers actions \(sources with actions: svc\)/);
+    expect(check({ execute: ['svc/sign-out-user'] })).toThrow(/source svc offers no action sign-out-user \(known: suspend-user, unsuspend-user, remove-public-link\)/);
+    expect(check({ policies: [{ name: 'p', include: { rules: ['x'] }, actions: ['wipe-laptop'] }] })).toThrow(/response\.policies\[0\]\.actions\[0\]: no configured service offers wipe-laptop/);
+  });
+
+  it('refuses a policy that names no alerts, and duplicate policy names', () => {
+    expect(() => responseSchema.parse({ policies: [{ name: 'p', actions: ['block-user'] }] })).toThrow(/include/);
+    expect(() => responseSchema.parse({ policies: [{ name: 'p', include: { rules: ['a'] }, actions: ['block-user'] }, { name: 'p', include: { rules: ['b'] }, actions: ['block-user'] }] })).toThrow(/policy name p is used twice/);
   });
 });
 

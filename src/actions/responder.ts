@@ -113,26 +113,7 @@ export class Responder {
     this.#now = o.now ?? systemClock;
     this.#log = o.logger;
     this.#rules = o.identities ?? {};
-    this.#checkConfig();
-  }
-
-  /** Every name in response.execute and in the policies must be an action some service offers: a typo would leave a policy doing nothing. */
-  #checkConfig(): void {
-    const offered = new Set<string>(['block-user', 'unblock-user']);
-    for (const c of this.#o.connectors.values()) for (const a of c.actions) offered.add(a.name);
-    const known = [...offered].sort().join(', ');
-    this.#o.config.execute.forEach((entry, i) => {
-      const [source, action] = entry.includes('/') ? entry.split('/') : [undefined, entry];
-      if (source !== undefined && source !== LOCAL_SOURCE && !this.#o.connectors.has(source)) {
-        throw errors.configInvalid({ path: `response.execute[${i}]`, problem: `no configured source named ${source} offers actions`, fix: `sources with actions: ${[...this.#o.connectors.keys()].join(', ') || 'none'}` });
-      }
-      if (!offered.has(action!)) throw errors.configInvalid({ path: `response.execute[${i}]`, problem: `no configured service offers ${action}`, fix: `known: ${known}` });
-    });
-    this.#o.config.policies.forEach((p, i) => {
-      p.actions.forEach((a, j) => {
-        if (!offered.has(a)) throw errors.configInvalid({ path: `response.policies[${i}].actions[${j}]`, problem: `no configured service offers ${a}`, fix: `known: ${known}` });
-      });
-    });
+    checkResponseConfig(o.config, o.connectors);
   }
 
   // ---------------------------------------------------------------- blocklist
@@ -676,6 +657,30 @@ export class Responder {
   async close(): Promise<void> {
     for (const c of this.#o.connectors.values()) await c.close?.();
   }
+}
+
+/**
+ * Every name in response.execute and in the policies must be an action some configured service (or
+ * saaswatch's blocklist) offers, and every source named must be configured: a typo would leave a
+ * policy doing nothing, silently. Throws CONFIG_INVALID naming the entry and what is known.
+ */
+export function checkResponseConfig(config: ResponseConfig, connectors: ReadonlyMap<string, ActionConnector>): void {
+  const offered = new Set<string>(['block-user', 'unblock-user']);
+  for (const c of connectors.values()) for (const a of c.actions) offered.add(a.name);
+  const known = [...offered].sort().join(', ');
+  config.execute.forEach((entry, i) => {
+    const [source, action] = entry.includes('/') ? entry.split('/') : [undefined, entry];
+    if (source !== undefined && source !== LOCAL_SOURCE && !connectors.has(source)) {
+      throw errors.configInvalid({ path: `response.execute[${i}]`, problem: `no configured source named ${source} offers actions`, fix: `sources with actions: ${[...connectors.keys()].join(', ') || 'none'}` });
+    }
+    const by = source && source !== LOCAL_SOURCE ? connectors.get(source)!.actions.map((a) => a.name) : [...offered];
+    if (!by.includes(action!)) throw errors.configInvalid({ path: `response.execute[${i}]`, problem: source ? `source ${source} offers no action ${action}` : `no configured service offers ${action}`, fix: `known: ${source && source !== LOCAL_SOURCE ? by.join(', ') : known}` });
+  });
+  config.policies.forEach((p, i) => {
+    p.actions.forEach((a, j) => {
+      if (!offered.has(a)) throw errors.configInvalid({ path: `response.policies[${i}].actions[${j}]`, problem: `no configured service offers ${a}`, fix: `known: ${known}` });
+    });
+  });
 }
 
 function requireReason(reason: string | undefined, action: string, target: string): void {

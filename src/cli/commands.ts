@@ -3,10 +3,10 @@
  * `--help` and `version` never load the app, the SDKs, the demo or the fakes.
  */
 import { dirname, join, resolve } from 'node:path';
-import { createApp, openConfiguredStore, runSources, type App } from '../app.js';
+import { createApp, createConnectors, openConfiguredStore, runSources, type App } from '../app.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
-import { describeState } from '../actions/responder.js';
+import { checkResponseConfig, describeState } from '../actions/responder.js';
 import { runDemo, type DemoDeliveries } from '../demo/demo.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
@@ -19,6 +19,7 @@ import { EXIT, EXPLAIN_RECORDS } from './options.js';
 import { ProgressBar } from './progress.js';
 import { formatPeriod, PURGED_TABLES, retentionCutoffs, startPurgeSchedule } from './retention.js';
 import { errText, out, safeText } from './terminal.js';
+import { silentLogger } from '../log.js';
 
 const num = (n: number) => n.toLocaleString('en-US');
 
@@ -336,6 +337,11 @@ export function configCheck(opts: { config?: string }): number {
   out(`  sources:   ${names(cfg.sources)}`);
   out(`  detection: ${names(cfg.detection)}`);
   out(`  sinks:     ${names(cfg.sinks)}`);
+  const connectors = createConnectors(cfg, { logger: silentLogger, dataDir: cfg.dataDir }, silentLogger);
+  checkResponseConfig(cfg.response, connectors);
+  const r = cfg.response;
+  const acting = [...connectors].map(([name, c]) => `${name} (${c.actions.map((a) => a.name).join(', ')})`).join('; ') || 'none (block-user only)';
+  out(`  response:  actions from ${acting}; execute: ${r.execute.join(', ') || 'nothing (every action is a dry run)'}; ${r.policies.length} polic${r.policies.length === 1 ? 'y' : 'ies'}`);
   for (const w of cfg.warnings) out(`  warning: ${w}`);
   // The mapping is what decides whether a log's failures are seen at all, so it is shown, not implied.
   const jsonLogs = cfg.sources.filter((s) => s.type === 'json-logs');
