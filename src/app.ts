@@ -105,10 +105,6 @@ export async function createApp(
   }
 }
 
-/**
- * The responder over the configured sources that offer actions (each source's plugin builds its
- * connector from the same config it polls with; nothing is called until an action runs).
- */
 /** The connectors of the configured sources that offer actions, by source name. Builds clients lazily: nothing is called. */
 export function createConnectors(config: Config, deps: PluginDeps, logger: Logger, reg: Registry = registry): Map<string, ActionConnector> {
   const connectors = new Map<string, ActionConnector>();
@@ -119,6 +115,10 @@ export function createConnectors(config: Config, deps: PluginDeps, logger: Logge
   return connectors;
 }
 
+/**
+ * The responder over the configured sources that offer actions (each source's plugin builds its
+ * connector from the same config it polls with; nothing is called until an action runs).
+ */
 export function createResponder(
   config: Config,
   o: { store: Store; deps: PluginDeps; logger: Logger; registry?: Registry; now?: Clock; route?: (a: Alert) => readonly string[]; isMuted?: (a: Alert) => boolean; saveOptions?: { groupWindowMs?: number; updates?: ReadonlySet<string> } },

@@ -1,11 +1,12 @@
 /** The demo end to end: fakes served through the official SDKs, backfilled, pushed to, and detected on. */
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { runDemo } from '../src/demo/demo.js';
 import { alertsFor, unexplained } from '../src/demo/evaluate.js';
 import { generateScenario } from '../src/fakes/scenario/index.js';
 import { silentLogger } from '../src/log.js';
-import { tempDir } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 describe('saaswatch demo', () => {
   let app: App | undefined;
@@ -14,7 +15,8 @@ describe('saaswatch demo', () => {
   it('stores every generated event exactly once, takes a webhook push, and flags the attacks and nobody else', async () => {
     // A Sunday morning: the end time and seed the wall clock once made this run miss the Drive mass download.
     const opts = { users: 60, days: 3, seed: 11, end: new Date('2026-12-06T09:06:37Z') };
-    const result = await runDemo({ ...opts, dataDir: tempDir('sw-demo-'), logger: silentLogger, idleMs: 1_000 });
+    const dataDir = tempDir('sw-demo-');
+    const result = await runDemo({ ...opts, dataDir, logger: silentLogger, idleMs: 1_000 });
     app = result.app;
     // The same generator with the same seed, so the expected counts are computed independently of the run.
     const scenario = generateScenario(opts);
@@ -56,6 +58,10 @@ describe('saaswatch demo', () => {
     const [removal, ...more] = await app.store.listAudit({ action: 'remove-public-link' });
     expect(more).toEqual([]);
     expect(removal).toMatchObject({ actor: 'rule:rules/google-workspace/public-link', details: { outcome: 'done', before: { public_link: true }, after: { public_link: false } } });
+    // What a newcomer runs after the demo: the audit log through the config the demo leaves.
+    const cli = await runCli(['-c', join(dataDir, 'demo.yml'), 'audit', '--action', 'remove-public-link']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/remove-public-link {2}done on .* via google by policy unpublish-public-files .*before: .*public_link=true.*after: .*public_link=false/);
     // Every other policy only planned (or had nobody to act on where the person has no account).
     expect(result.responses.filter((r) => r.policy !== 'unpublish-public-files').map((r) => r.status).filter((s) => s !== 'dry-run' && s !== 'skipped')).toEqual([]);
     expect(result.responses.some((r) => r.policy === 'contain-mass-download' && r.action === 'suspend-user' && r.status === 'dry-run')).toBe(true);

@@ -82,9 +82,9 @@ describe('response actions by hand', () => {
 
     const offers = await runCli(['-c', dry, 'actions', VICTIM], { env });
     expect(offers.code, offers.stderr).toBe(0);
-    expect(offers.stdout).toMatch(new RegExp(`suspend-user\\s+m365\\s+dry-run\\s+${VICTIM}`));
-    expect(offers.stdout).toMatch(/sign-out-user\s+m365\s+dry-run .*\[disruptive\]/);
-    expect(offers.stdout).toMatch(/block-user\s+saaswatch\s+execute/);
+    expect(offers.stdout).toMatch(new RegExp(`suspend-user\\s+m365\\s+dry-run only\\s+${VICTIM}`));
+    expect(offers.stdout).toMatch(/sign-out-user\s+m365\s+dry-run only .*\[disruptive\]/);
+    expect(offers.stdout).toMatch(/block-user\s+saaswatch\s+enabled/);
 
     const plan = await runCli(['-c', dry, 'act', 'suspend-user', VICTIM, '--reason', 'phished', '--by', 'ana'], { env });
     expect(plan.code, plan.stderr).toBe(0);
@@ -159,6 +159,10 @@ describe('response policies in a run', () => {
     expect(g.user(ADMIN)!.accountEnabled).toBe(true);
     const alerts = await runCli(['-c', cfg, 'alerts', '--rule', 'response-rate-limit', '--json'], { env });
     expect(alerts.stdout.trim().split('\n')).toHaveLength(1);
+    // Each automatic action is shown with its alert.
+    const adminAlert = JSON.parse((await runCli(['-c', cfg, 'alerts', '--entity', `user:${ADMIN}`, '--json'], { env })).stdout.trim()) as { id: string };
+    const shown = await runCli(['-c', cfg, 'alerts', 'show', adminAlert.id], { env });
+    expect(shown.stdout).toMatch(new RegExp(`response: +suspend-user on ${ADMIN} via m365 \\(policy contain-brute-force\\): refused: ${ADMIN} is a protected account`));
     const audit = await runCli(['-c', cfg, 'audit', '--action', 'suspend-user', '--json'], { env });
     const outcomes = audit.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { actor: string; details: { outcome: string; policy: string } }));
     expect(outcomes.every((e) => e.actor === 'rule:rules/auth/brute-force-user' && e.details.policy === 'contain-brute-force')).toBe(true);

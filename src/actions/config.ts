@@ -52,7 +52,10 @@ export const responseSchema = zStrictObject(
     catch_up: zDuration
       .prefault('1d')
       .describe('At start, alerts raised this far back get their policies applied if they have not yet been (a stop between raising an alert and queueing its actions).'),
-    timeout: zDuration.prefault('30s').describe('Per-request timeout of an action call.'),
+    timeout: zDuration
+      .prefault('2m')
+      .refine((ms) => ms >= 1000, { message: 'response.timeout must be at least 1s' })
+      .describe("How long one action may take, every call and retry included (each call also has its source's own timeout). An action started more than twice this long ago by a process that is gone is read again and recorded."),
     retry: zRetry(4),
     policies: z.array(policySchema).default([]).describe('Automatic responses: which actions run for which alerts.'),
   },

@@ -235,6 +235,12 @@ describe('response config', () => {
     expect(check({ policies: [{ name: 'p', include: { rules: ['x'] }, actions: ['wipe-laptop'] }] })).toThrow(/response\.policies\[0\]\.actions\[0\]: no configured service offers wipe-laptop/);
   });
 
+  it('refuses saaswatch/ with an action saaswatch does not have, and a member action in a policy', () => {
+    expect(check({ execute: ['saaswatch/suspend-user'] })).toThrow(/saaswatch offers no action suspend-user/);
+    const withMember = new Map([['svc', { ...new Service().connector(), actions: [{ ...new Service().connector().actions[2]!, name: 'remove-file-member', needsMember: true }] }]]);
+    expect(() => checkResponseConfig(responseSchema.parse({ policies: [{ name: 'p', include: { rules: ['x'] }, actions: ['remove-file-member'] }] }), withMember)).toThrow(/needs a member to act on, which an alert does not name/);
+  });
+
   it('refuses a policy that names no alerts, and duplicate policy names', () => {
     expect(() => responseSchema.parse({ policies: [{ name: 'p', actions: ['block-user'] }] })).toThrow(/include/);
     expect(() => responseSchema.parse({ policies: [{ name: 'p', include: { rules: ['a'] }, actions: ['block-user'] }, { name: 'p', include: { rules: ['b'] }, actions: ['block-user'] }] })).toThrow(/policy name p is used twice/);
@@ -337,7 +343,7 @@ describe('responder: policies', () => {
     await s.responder.tick();
     const spared = users.filter((u) => !s.service.users.get(u)!.suspended);
     expect(spared).toHaveLength(1);
-    expect((await s.store.listActions({ targetId: spared[0]! }))[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/rate limit: 2 disruptive automatic actions/) });
+    expect((await s.store.listActions({ targetId: spared[0]! }))[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/rate limit: disruptive automatic actions reached 2 people/) });
     const held = await s.store.listAlerts({ rule: RATE_LIMIT_RULE });
     expect(held).toHaveLength(1);
     expect(held[0]).toMatchObject({ severity: 'high', entity: { type: 'policy', value: 'contain-exfil' } });
@@ -374,7 +380,7 @@ describe('responder: policies', () => {
     await raise(s, [alert]);
     await s.responder.tick();
     expect(await s.store.listBlockedUsers()).toMatchObject([{ user: 'bob@acme.test', blockedBy: 'rule:baseline', alertId: alert.id, reason: 'download spike' }]);
-    expect((await s.store.listActions({ alertId: alert.id })).map((r) => [r.action, r.status, r.policy])).toEqual([['block-user', 'done', 'baseline-auto-block']]);
+    expect((await s.store.listActions({ alertId: alert.id })).map((r) => [r.action, r.status, r.policy])).toEqual([['block-user', 'done', 'detector:baseline']]);
     expect(await auditOf(s.store, 'block')).toHaveLength(1);
   });
 
@@ -385,6 +391,129 @@ describe('responder: policies', () => {
     expect(await s.responder.catchUp()).toBe(1);
     await s.responder.tick();
     expect(s.service.users.get('bob@acme.test')!.suspended).toBe(true);
+  });
+});
+
+describe('responder: the config as it is when an action runs', () => {
+  const policy = (actions: string[], after = '10m') => [{ name: 'contain', include: { rules: ['mass-download'] }, actions, after }];
+
+  it('cancels a queued action whose policy no longer asks for it, and dry-runs one no longer enabled', async () => {
+    const s = await setup({ execute: ['suspend-user'], policies: policy(['suspend-user']) });
+    const a = alertOn('bob@acme.test');
+    const b = alertOn('carol@acme.test');
+    await raise(s, [a, b]);
+    s.clock.now = T0 + 10 * MIN;
+    // Restarted with the policy dropped for one alert's action, and execution switched off.
+    const gone = await setup({ policies: [{ name: 'other', include: { rules: ['x'] }, actions: ['suspend-user'] }] }, s.service, s);
+    await gone.responder.tick();
+    expect((await s.store.listActions()).map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    const s2 = await setup({ execute: ['suspend-user'], policies: policy(['suspend-user']) });
+    await raise(s2, [a]);
+    s2.clock.now = T0 + 10 * MIN;
+    const off = await setup({ policies: policy(['suspend-user']) }, s2.service, s2);
+    await off.responder.tick();
+    expect((await s2.store.listActions())[0]).toMatchObject({ status: 'dry-run', mode: 'dry-run' });
+    expect(s2.service.writes).toBe(0);
+  });
+
+  it('does not send again, after a stop, an action no longer enabled; it records what it finds', async () => {
+    const s = await setup({ execute: ['suspend-user'], policies: policy(['suspend-user'], '0s') });
+    await raise(s, [alertOn('bob@acme.test')]);
+    const [queued] = await s.store.listActions();
+    await s.store.updateAction(queued!.id, { status: 'started', before: { suspended: false }, attempts: 1 }, { from: 'pending' });
+    const off = await setup({ policies: policy(['suspend-user'], '0s') }, s.service, s);
+    await off.responder.tick();
+    expect(s.service.writes).toBe(0);
+    expect((await s.store.listActions())[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/no longer in response\.execute/) });
+  });
+
+  it('a dry run by hand never resumes (so never sends) an action a crash left started', async () => {
+    const s = await setup({ execute: ['suspend-user'] });
+    const [rec] = await s.store.queueActions([{ key: 'manual:x', source: 'svc', service: 'test-service', action: 'suspend-user', target: { kind: 'user', id: 'bob@acme.test' }, actor: 'ana', reason: 'r', mode: 'execute', automatic: false, disruptive: true, dueAt: T0 }]);
+    await s.store.updateAction(rec!.id, { status: 'started', before: { suspended: false }, attempts: 1 }, { from: 'pending' });
+    const [dry] = await s.responder.act({ action: 'suspend-user', target: 'bob@acme.test', execute: false, reason: 'look', actor: 'ben' });
+    expect(dry!.status).toBe('dry-run');
+    expect(s.service.writes).toBe(0);
+    expect((await s.store.listActions({ status: ['started'] })).map((r) => r.id)).toEqual([rec!.id]);
+    // Executing it finishes the old one first (not done: sent again), so the new request finds it done.
+    const [live] = await s.responder.act({ action: 'suspend-user', target: 'bob@acme.test', execute: true, reason: 'confirmed', actor: 'ben' });
+    expect(live!.status).toBe('already');
+    expect(s.service.writes).toBe(1);
+    expect((await s.store.listActions({ status: ['done'] })).map((r) => r.id)).toEqual([rec!.id]);
+    expect((await s.store.listActions({ status: ['started'] }))).toEqual([]);
+  });
+});
+
+describe('responder: who a policy may act on', () => {
+  it('knows a protected account by its canonical identity, whatever the service calls it', async () => {
+    const service = new Service();
+    service.users.set('a.smith@old.acme.test', { suspended: false });
+    const s = await setup({ execute: ['suspend-user'], protected: ['alice@acme.test'], policies: [{ name: 'p', include: { rules: ['mass-download'] }, actions: ['suspend-user', 'block-user'] }] }, service);
+    await raise(s, [alertOn('alice@acme.test')]);
+    await s.responder.tick();
+    expect(service.users.get('a.smith@old.acme.test')!.suspended).toBe(false);
+    expect((await s.store.listActions()).map((r) => [r.action, r.target.id, r.status]).sort()).toEqual([
+      ['block-user', 'alice@acme.test', 'refused'],
+      ['suspend-user', 'a.smith@old.acme.test', 'refused'],
+    ]);
+  });
+
+  it('never acts on the users of an alert about an address (a spray`s victims)', async () => {
+    const s = await setup({ execute: ['suspend-user'], policies: [{ name: 'p', include: { rules: ['password-spray'] }, actions: ['suspend-user', 'block-user'] }] });
+    const event = (n: number, user: string) =>
+      ({ '@timestamp': new Date(T0 + n).toISOString(), event: { id: `ev-${n}`, action: 'login', provider: 'json-logs', dataset: 'auth', kind: 'event', category: ['authentication'], outcome: 'failure' }, user: { email: user }, source: { ip: '203.0.113.9' } }) as unknown as SecurityEvent;
+    await s.store.commitBatch({ source: 'svc', events: [event(1, 'bob@acme.test'), event(2, 'carol@acme.test')] });
+    await raise(s, [alertOn('203.0.113.9', { rule: 'password-spray', entity: { type: 'ip', value: '203.0.113.9' }, evidence: ['ev-1', 'ev-2'] })]);
+    await s.responder.tick();
+    expect(await s.store.listActions()).toEqual([]);
+    expect(s.service.writes).toBe(0);
+  });
+
+  it('counts people for the rate limit, and counts a send that failed (it may have landed)', async () => {
+    const s = await setup({ execute: ['suspend-user'], max_automatic_per_hour: 1, policies: [{ name: 'p', include: { rules: ['mass-download'] }, actions: ['suspend-user'] }] });
+    // The first send times out: it may have suspended bob, so it counts.
+    s.service.failures.push(undefined, errors.timeout({ target: 'Test service' }), errors.timeout({ target: 'Test service' }), errors.timeout({ target: 'Test service' }));
+    s.service.ignoreWrites = true;
+    await raise(s, [alertOn('bob@acme.test')]);
+    await s.responder.tick();
+    expect((await s.store.listActions({ targetId: 'bob@acme.test' }))[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    s.service.ignoreWrites = false;
+    await raise(s, [alertOn('carol@acme.test')]);
+    await s.responder.tick();
+    expect((await s.store.listActions({ targetId: 'carol@acme.test' }))[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/reached 1 people/) });
+    // The same person again is the same containment, not one more person.
+    const again = alertOn('bob@acme.test', { windowStart: T0 + MIN, windowEnd: T0 + MIN });
+    await raise(s, [again]);
+    await s.responder.tick();
+    expect((await s.store.listActions({ alertId: again.id }))[0]!.status).toBe('done');
+  });
+
+  it('records done when the answer was an error but the change landed', async () => {
+    const s = await setup({ execute: ['suspend-user'], retry: { max_attempts: 1 } });
+    s.service.afterWrite = () => {
+      throw errors.timeout({ target: 'Test service' });
+    };
+    const [rec] = await s.responder.act({ action: 'suspend-user', target: 'bob@acme.test', execute: true, reason: 'x', actor: 'ana' });
+    expect(rec).toMatchObject({ status: 'done', after: { suspended: true }, error: expect.stringMatching(/change landed/) });
+  });
+
+  it('a narrower block is not the block asked for: block-user widens it', async () => {
+    const s = await setup();
+    await s.responder.block({ user: 'bob@acme.test', reason: 'downloads', actor: 'ana', scope: 'download' });
+    const [rec] = await s.responder.act({ action: 'block-user', target: 'bob@acme.test', execute: true, reason: 'everything', actor: 'ana', scope: 'all' });
+    expect(rec).toMatchObject({ status: 'done', before: { blocked: true, scope: 'download', covered: false } });
+    expect((await s.store.listBlockedUsers())[0]!.scope).toBe('all');
+    const [again] = await s.responder.act({ action: 'block-user', target: 'bob@acme.test', execute: true, reason: 'download only', actor: 'ana', scope: 'download' });
+    expect(again!.status).toBe('already');
+  });
+
+  it('catches up on a detector`s proposal even with no policy configured', async () => {
+    const s = await setup();
+    const alert = alertOn('bob@acme.test', { rule: 'baseline', actions: [{ type: 'block-user', user: 'bob@acme.test', reason: 'spike' }] });
+    await s.store.saveAlerts([alert], ['soc']);
+    expect(await s.responder.catchUp()).toBe(1);
+    await s.responder.tick();
+    expect((await s.store.listBlockedUsers()).map((b) => b.user)).toEqual(['bob@acme.test']);
   });
 });
 

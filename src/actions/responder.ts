@@ -33,8 +33,11 @@ import {
 import { findingToAlert } from '../pipeline/alerts.js';
 import { abortableSleep, withRetry } from '../pipeline/polling.js';
 import { routeTakes } from '../pipeline/routing.js';
-import type { ResponseConfig, ResponsePolicy } from './config.js';
+import { LOCAL_ACTIONS, type ResponseConfig, type ResponsePolicy } from './config.js';
 import { alertFiles, alertUsers, canonicalUser, matchesAny, parseTarget, serviceUser, type IdentityRules } from './targets.js';
+
+/** The policy name under which a detector's own proposals (baseline.auto_block) run: `detector:<rule>`. */
+export const DETECTOR_POLICY = 'detector:';
 
 /** The source name saaswatch's own actions (the blocklist) are recorded under. */
 export const LOCAL_SOURCE = 'saaswatch';
@@ -195,11 +198,10 @@ export class Responder {
     }
     const out: ActionRecord[] = [];
     for (const f of found) {
-      // A run of this same action that was sent and never recorded (a crash) is this one: it is verified, not sent twice.
-      const open = await this.#o.store.listActions({ status: ['started'], source: f.source, action: f.action.name, targetId: f.target.id, limit: 1 });
-      const rec =
-        open[0] ??
-        (
+      // The same action sent earlier and never recorded (a crash) is verified and recorded first, so
+      // this request then finds the service as it is. Never on a dry run: that changes nothing.
+      if (r.execute) await this.#resumeStale({ source: f.source, action: f.action.name, targetId: f.target.id });
+      const rec = (
           await this.#o.store.queueActions([
             {
               key: `manual:${randomUUID()}`,
@@ -230,7 +232,10 @@ export class Responder {
       .then(() => this.plan(created))
       .then(
         () => undefined,
-        (err: unknown) => this.#log.error({ err }, 'Response policies could not be queued for new alerts; the next start catches up.'),
+        (err: unknown) => {
+          this.#catchUpDue = true;
+          this.#log.error({ err }, 'Response policies could not be queued for new alerts; the next pass catches up.');
+        },
       );
     return this.#queueing;
   }
@@ -251,9 +256,9 @@ export class Responder {
         if (a.type !== 'block-user') continue;
         const user = canonicalUser(a.user, this.#rules);
         rows.push({
-          key: `policy:${alert.rule}-auto-block:${alert.id}:block-user:${LOCAL_SOURCE}:${user}`,
+          key: `policy:${DETECTOR_POLICY}${alert.rule}:${alert.id}:block-user:${LOCAL_SOURCE}:${user}`,
           alertId: alert.id,
-          policy: `${alert.rule}-auto-block`,
+          policy: `${DETECTOR_POLICY}${alert.rule}`,
           source: LOCAL_SOURCE,
           service: LOCAL_SOURCE,
           action: 'block-user',
@@ -262,7 +267,7 @@ export class Responder {
           reason: a.reason,
           mode: 'execute',
           automatic: true,
-          disruptive: false,
+          disruptive: true,
           dueAt: Number.isFinite(raised) ? raised : this.#now(),
         });
       }
@@ -273,10 +278,10 @@ export class Responder {
   #policyRows(p: ResponsePolicy, name: string, alert: Alert, evidence: Parameters<typeof alertFiles>[0], dueAt: number): ActionInput[] {
     const base = { alertId: alert.id, policy: p.name, actor: `rule:${alert.rule}`, reason: `policy ${p.name}: ${alert.title}`, automatic: true, dueAt };
     const rows: ActionInput[] = [];
-    const users = alertUsers(alert, evidence).map((u) => canonicalUser(u, this.#rules));
-    if (name === 'block-user' || name === 'unblock-user') {
+    const users = alertUsers(alert).map((u) => canonicalUser(u, this.#rules));
+    if ((LOCAL_ACTIONS as readonly string[]).includes(name)) {
       for (const u of users) {
-        rows.push({ ...base, key: `policy:${p.name}:${alert.id}:${name}:${LOCAL_SOURCE}:${u}`, source: LOCAL_SOURCE, service: LOCAL_SOURCE, action: name, target: { kind: 'user', id: u }, mode: 'execute', disruptive: false });
+        rows.push({ ...base, key: `policy:${p.name}:${alert.id}:${name}:${LOCAL_SOURCE}:${u}`, source: LOCAL_SOURCE, service: LOCAL_SOURCE, action: name, target: { kind: 'user', id: u }, mode: 'execute', disruptive: name === 'block-user' });
       }
       return rows;
     }
@@ -308,7 +313,7 @@ export class Responder {
 
   /** Catches up on alerts raised within response.catch_up whose policies were never queued (a stop in between). */
   async catchUp(): Promise<number> {
-    if (this.#o.config.policies.length === 0) return 0;
+    this.#catchUpDue = false;
     const since = this.#now() - this.#o.config.catch_up;
     const recent = (await this.#o.store.listAlerts({ status: 'open', limit: 5_000 })).filter((a) => Date.parse(a.createdAt) >= since);
     return (await this.plan(recent)).length;
@@ -326,21 +331,10 @@ export class Responder {
 
   async #tick(): Promise<number> {
     const now = this.#now();
+    if (this.#catchUpDue) await this.catchUp();
     for (const b of await this.#o.store.expireBlocks(now)) this.#log.info({ user: b.user }, 'Block expired; user unblocked.');
-    let finished = 0;
-    // Sent and never recorded: by a run that crashed (every one, on the first pass after a start), or
-    // by another process that has been at it far longer than a call can take.
-    const first = !this.#resumed;
-    this.#resumed = true;
-    const stale = (await this.#o.store.listActions({ status: ['started'] })).filter(
-      (r) => !this.#inFlight.has(r.id) && (first || Date.parse(r.updatedAt) <= now - 4 * this.#o.config.timeout * this.#o.config.retry.max_attempts),
-    );
-    for (const rec of stale) {
-      const action = this.#actionOf(rec);
-      if (!action) continue;
-      await this.#run(rec, action);
-      finished++;
-    }
+    let finished = await this.#resumeStale({});
+    this.#people = undefined;
     const due = await this.#o.store.listActions({ status: ['pending'], dueBy: now, limit: 200 });
     for (const rec of due) {
       const outcome = await this.#automatic(rec);
@@ -349,15 +343,48 @@ export class Responder {
     return finished;
   }
 
+  /**
+   * Verifies and records actions sent and never recorded: every one on this process's first pass
+   * (a crash or kill left them), later only those started more than twice response.timeout ago
+   * (another process that died meanwhile). Never one this process is running.
+   */
+  async #resumeStale(q: { source?: string; action?: string; targetId?: string }): Promise<number> {
+    const now = this.#now();
+    const first = !this.#resumed;
+    this.#resumed = true;
+    const stale = (await this.#o.store.listActions({ status: ['started'], ...q })).filter(
+      (r) => !this.#inFlight.has(r.id) && (first || Date.parse(r.updatedAt) <= now - 2 * this.#o.config.timeout),
+    );
+    let n = 0;
+    for (const rec of stale) {
+      const action = this.#actionOf(rec);
+      if (!action) continue;
+      await this.#run(rec, action);
+      n++;
+    }
+    return n;
+  }
+
   /** Actions this process is running now: never resumed as if a crash had left them. */
   readonly #inFlight = new Set<string>();
   #resumed = false;
+  /** Queueing new alerts' policies failed: the next pass catches up on recent alerts. */
+  #catchUpDue = false;
+  /** People disruptive automatic actions were sent for in the last hour, loaded once per pass and kept up to date in it. */
+  #people: Set<string> | undefined;
 
-  /** A queued automatic action: cancelled when its alert was handled, refused for protected accounts or past the rate limit, else run. */
+  /**
+   * A queued automatic action, judged by the config as it is now (it may have changed since the
+   * alert): cancelled when its policy is gone or its alert was handled, refused for a protected
+   * account or past the rate limit, dry-run unless response.execute enables it, else run.
+   */
   async #automatic(rec: ActionRecord): Promise<ActionRecord | undefined> {
     const action = this.#actionOf(rec);
     if (!action) {
       return this.#finish(rec, 'failed', { error: `no configured source ${rec.source} offers ${rec.action} any more` }, 'pending');
+    }
+    if (rec.policy && !rec.policy.startsWith(DETECTOR_POLICY) && !this.#o.config.policies.some((p) => p.name === rec.policy && p.actions.includes(rec.action))) {
+      return this.#finish(rec, 'cancelled', { error: `policy ${rec.policy} no longer asks for ${rec.action} (response.policies changed)` }, 'pending');
     }
     if (rec.alertId) {
       const alert = await this.#o.store.getAlert(rec.alertId);
@@ -365,20 +392,41 @@ export class Responder {
         return this.#finish(rec, 'cancelled', { error: `alert ${alert.id} was ${alert.status} before the action was due` }, 'pending');
       }
     }
-    if (rec.disruptive && rec.target.kind === 'user' && matchesAny(rec.target.id, this.#o.config.protected)) {
-      return this.#finish(rec, 'refused', { error: `${rec.target.id} is a protected account (response.protected): never ${rec.action} automatically; act by hand if you must` }, 'pending');
-    }
-    if (rec.disruptive && rec.mode === 'execute') {
-      const hour = this.#now() - 3_600_000;
-      const recent = await this.#o.store.countActions({ automatic: true, disruptive: true, status: ['started', 'done'], updatedSince: hour });
+    const refusal = this.#protection(rec);
+    if (refusal) return this.#finish(rec, 'refused', { error: refusal }, 'pending');
+    const mode = this.executes(rec.source, rec.action) ? 'execute' : 'dry-run';
+    const now = { ...rec, mode } as ActionRecord;
+    if (rec.disruptive && mode === 'execute') {
+      // People, not records: suspend and sign-out of one person on three services are one containment.
+      const people = (this.#people ??= new Set(
+        (await this.#o.store.listActions({ automatic: true, disruptive: true, sent: true, updatedSince: this.#now() - 3_600_000 })).map((r) => canonicalUser(r.target.id, this.#rules)),
+      ));
+      const person = canonicalUser(rec.target.id, this.#rules);
       const max = this.#o.config.max_automatic_per_hour;
-      if (recent >= max) {
-        const refused = await this.#finish(rec, 'refused', { error: `rate limit: ${recent} disruptive automatic actions in the last hour (response.max_automatic_per_hour: ${max}); alerting instead of acting` }, 'pending');
-        if (refused) await this.#raiseRateLimit(rec, recent, max);
+      if (!people.has(person) && people.size >= max) {
+        const refused = await this.#finish(
+          now,
+          'refused',
+          { error: `rate limit: disruptive automatic actions reached ${people.size} people in the last hour (response.max_automatic_per_hour: ${max}); alerting instead of acting` },
+          'pending',
+        );
+        if (refused) await this.#raiseRateLimit(rec, people.size, max);
         return refused;
       }
     }
-    return this.#run(rec, action);
+    const result = await this.#run(now, action);
+    if (rec.disruptive && result.attempts > rec.attempts) this.#people?.add(canonicalUser(rec.target.id, this.#rules));
+    return result;
+  }
+
+  /** Why a disruptive automatic action may not touch this account (response.protected), by any name it goes by; undefined when it may. */
+  #protection(rec: ActionRecord, state?: ActionState): string | undefined {
+    if (!rec.automatic || !rec.disruptive || rec.target.kind !== 'user') return undefined;
+    const names = new Set([rec.target.id.toLowerCase(), canonicalUser(rec.target.id, this.#rules)]);
+    // The service's own names for the account (a UPN, a primary email) as the read found them.
+    for (const v of Object.values(state ?? {})) if (typeof v === 'string' && v.includes('@')) names.add(canonicalUser(v, this.#rules)).add(v.toLowerCase());
+    const hit = [...names].find((n) => matchesAny(n, this.#o.config.protected));
+    return hit === undefined ? undefined : `${hit} is a protected account (response.protected): never ${rec.action} automatically; act by hand if you must`;
   }
 
   #actionOf(rec: ActionRecord): ConnectorAction | undefined {
@@ -397,11 +445,11 @@ export class Responder {
       windowStart: hour,
       windowEnd: now,
       evidence: [],
-      description: `Policy ${rec.policy ?? ''} asked for ${rec.action} on ${rec.target.id}, but ${recent} disruptive automatic actions already ran in the last hour (response.max_automatic_per_hour: ${max}). Nothing was done: check the alert${rec.alertId ? ` ${rec.alertId}` : ''} and act by hand with \`saaswatch act ${rec.action} ${rec.target.id} --execute --reason ...\` if it is real.`,
-      observed: { automatic_actions_last_hour: recent },
-      expected: { automatic_actions_last_hour: max },
+      description: `Policy ${rec.policy ?? ''} asked for ${rec.action} on ${rec.target.id}, but disruptive automatic actions already reached ${recent} people in the last hour (response.max_automatic_per_hour: ${max}). Nothing was done: check the alert${rec.alertId ? ` ${rec.alertId}` : ''} and act by hand with \`saaswatch act ${rec.action} ${rec.target.id} --execute --reason ...\` if it is real.`,
+      observed: { people_acted_on_last_hour: recent },
+      expected: { people_acted_on_last_hour: max },
       tags: ['response'],
-      details: { 'user.email': rec.target.kind === 'user' ? rec.target.id : '', 'response.action': rec.action, ...(rec.alertId ? { 'response.alert': rec.alertId } : {}) },
+      details: { ...(rec.target.kind === 'user' ? { 'user.email': rec.target.id } : {}), 'response.action': rec.action, ...(rec.alertId ? { 'response.alert': rec.alertId } : {}) },
     };
     const alert = findingToAlert(finding, new Date(now));
     await this.#o.store.saveAlerts([alert], this.#o.route ?? [], this.#o.saveOptions);
@@ -412,38 +460,48 @@ export class Responder {
 
   /**
    * Reads, plans, and (in execute mode) marks started, applies with the shared retry policy, reads
-   * again and records. A started record (a crash after sending) is verified first: done is recorded
-   * once, not done is sent again.
+   * again and records. A started record (sent before a crash) is verified first: done is recorded
+   * once; not done is sent again, unless the config no longer enables it.
    */
   async #run(rec: ActionRecord, action: ConnectorAction, extra: { scope?: BlockScope | undefined; forMs?: number | undefined } = {}): Promise<ActionRecord> {
-    const signal = AbortSignal.timeout(Math.max(this.#o.config.timeout * (this.#o.config.retry.max_attempts + 1), 60_000));
+    // One deadline for the whole action, every call and retry included.
+    const signal = AbortSignal.timeout(this.#o.config.timeout);
     const t = rec.target;
     const local = rec.source === LOCAL_SOURCE ? { rec, ...extra } : undefined;
+    const read = () => this.#call(rec, 'read', () => (local ? this.#localRead(t, local) : action.read(t, signal)), signal);
+    const done = (s: ActionState) => (local ? s.covered === true : action.done?.(s) === true);
+    const from = rec.status;
     this.#inFlight.add(rec.id);
     try {
       let before: ActionState;
       try {
-        before = await this.#call(rec, 'read', () => (local ? this.#localRead(t) : action.read(t, signal)), signal);
+        before = await read();
       } catch (err) {
         // A policy acts on every service that can: one that does not know the person has nothing to do.
-        if (rec.automatic && rec.status === 'pending' && err instanceof SaaswatchError && err.details?.notFound === true) {
-          return (await this.#finish(rec, 'skipped', { error: errorMessage(err) }, 'pending')) ?? rec;
+        if (rec.automatic && from === 'pending' && err instanceof SaaswatchError && err.details?.notFound === true) {
+          return (await this.#finish(rec, 'skipped', { error: errorMessage(err) }, from)) ?? rec;
         }
-        return this.#failed(rec, err, rec.status);
+        // A started one stays started: it may have landed, and the next pass verifies it again.
+        return from === 'started' ? this.#unverified(rec, err) : this.#failed(rec, err, from);
       }
-      const recovering = rec.status === 'started';
-      if (action.done?.(before)) {
+      const recovering = from === 'started';
+      if ((local || action.done) && done(before)) {
         if (recovering) {
           // Sent before a crash, and the service shows it done: recorded now, once.
-          return (await this.#finish(rec, 'done', { after: before, plan: rec.plan ?? action.plan(t, rec.before ?? before), recovered: true }, 'started')) ?? rec;
+          return (await this.#finish(rec, 'done', { after: before, plan: rec.plan ?? action.plan(t, rec.before ?? before), recovered: true }, from)) ?? rec;
         }
-        return (await this.#finish(rec, 'already', { before, after: before, plan: `nothing to do: ${describeState(before)}` }, 'pending')) ?? rec;
+        return (await this.#finish(rec, 'already', { before, after: before, plan: `nothing to do: ${describeState(before)}` }, from)) ?? rec;
       }
-      const plan = action.plan(t, recovering ? (rec.before ?? before) : before);
-      if (rec.mode === 'dry-run') return (await this.#finish(rec, 'dry-run', { before, plan }, 'pending')) ?? rec;
+      const protectedBy = this.#protection(rec, before);
+      if (protectedBy) return (await this.#finish(rec, 'refused', { before, error: protectedBy }, from)) ?? rec;
+      const plan = local ? this.#localPlan(rec, before) : action.plan(t, recovering ? (rec.before ?? before) : before);
+      if (rec.mode === 'dry-run') return (await this.#finish(rec, 'dry-run', { before, plan }, from)) ?? rec;
+      if (recovering && !this.executes(rec.source, rec.action)) {
+        return (await this.#finish(rec, 'refused', { after: before, error: `sent before a stop, not done, and ${rec.action} is no longer in response.execute: not sent again` }, from)) ?? rec;
+      }
       if (!recovering) {
-        // Recorded before anything is sent: a crash from here on leaves a started record the next run verifies.
-        const took = await this.#o.store.updateAction(rec.id, { status: 'started', before, plan, attempts: rec.attempts + 1 }, { from: 'pending' });
+        // Recorded before anything is sent: a crash from here on leaves a started record the next pass verifies.
+        const took = await this.#o.store.updateAction(rec.id, { status: 'started', mode: rec.mode, before, plan, attempts: rec.attempts + 1 }, { from });
         if (!took) return rec;
         rec = { ...rec, status: 'started', before, plan, attempts: rec.attempts + 1 };
       }
@@ -451,25 +509,39 @@ export class Responder {
       try {
         answer = await this.#call(rec, 'apply', () => (local ? this.#localApply(t, local) : action.apply(t, before, signal)), signal);
       } catch (err) {
+        // The request may have landed before the error (a timeout, a lost answer): look before saying failed.
+        if (local || !action.done) return this.#failed(rec, err, 'started');
+        try {
+          const now = await read();
+          if (done(now)) return (await this.#finish(rec, 'done', { after: now, error: `answered with an error, but the change landed: ${errorMessage(err)}` }, 'started')) ?? rec;
+        } catch (readErr) {
+          return this.#unverified(rec, readErr);
+        }
         return this.#failed(rec, err, 'started');
       }
       let after: ActionState = answer ?? {};
-      if (action.done) {
+      if (local || action.done) {
         try {
-          after = await this.#call(rec, 'read', () => (local ? this.#localRead(t) : action.read(t, signal)), signal);
+          after = await read();
         } catch (err) {
-          return this.#failed(rec, err, 'started', 'the change was sent but could not be verified');
+          return this.#unverified(rec, err);
         }
-        if (!action.done(after)) {
+        if (!done(after)) {
           return (await this.#finish(rec, 'failed', { after, error: `${rec.service} accepted ${rec.action} but still shows ${describeState(after)}: not done` }, 'started')) ?? rec;
         }
       }
-      const done = await this.#finish(rec, 'done', { after }, 'started');
+      const finished = await this.#finish(rec, 'done', { after }, 'started');
       this.#log.warn({ action: rec.action, source: rec.source, target: t.id, alert: rec.alertId, policy: rec.policy }, 'Response action done.');
-      return done ?? rec;
+      return finished ?? rec;
     } finally {
       this.#inFlight.delete(rec.id);
     }
+  }
+
+  /** Sent, and its result cannot be read now: left started, for the next pass to verify (never reported done). */
+  #unverified(rec: ActionRecord, err: unknown): ActionRecord {
+    this.#log.error({ err, action: rec.action, source: rec.source, target: rec.target.id, alert: rec.alertId }, 'Response action sent but not verified; the next pass reads it again.');
+    return { ...rec, status: 'started', error: `sent, not yet verified: ${errorMessage(err)}` };
   }
 
   #call<T>(rec: ActionRecord, what: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
@@ -504,6 +576,7 @@ export class Responder {
     const plan = f.plan ?? rec.plan;
     const change = {
       status: outcome,
+      mode: rec.mode,
       ...(f.before ? { before: f.before } : {}),
       ...(f.after ? { after: f.after } : {}),
       ...(f.plan ? { plan: f.plan } : {}),
@@ -536,35 +609,38 @@ export class Responder {
 
   #localActions: Map<string, ConnectorAction> | undefined;
 
+  /**
+   * saaswatch's own actions, in the connector shape so `actions` lists them and policies name them.
+   * Their read and apply need the record (scope, expiry, who, why): #run calls #localRead and
+   * #localApply instead of these.
+   */
   #local(name: string): ConnectorAction | undefined {
-    this.#localActions ??= new Map(
-      (
-        [
-          { name: 'block-user', summary: 'Block the user in saaswatch (enforced by the proxy; shown everywhere)', done: (s: ActionState) => s.blocked === true, undo: 'unblock-user' },
-          { name: 'unblock-user', summary: 'Lift a block', done: (s: ActionState) => s.blocked === false, undo: 'block-user' },
-        ] as const
-      ).map((a) => [
-        a.name,
-        {
-          name: a.name,
-          target: 'user',
-          summary: a.summary,
-          disruptive: false,
-          undo: a.undo,
-          done: a.done,
-          read: (t) => this.#localRead(t),
-          plan: (t, before) => (a.name === 'block-user' ? `would block ${t.id} in saaswatch (${before.blocked ? 'blocked already' : 'not blocked now'})` : `would lift the block on ${t.id}`),
-          // Carried out by #localApply, which knows the record; never called directly.
-          apply: () => Promise.reject(errors.internal({ problem: 'local action applied without its record' })),
-        } satisfies ConnectorAction,
-      ]),
-    );
+    const unused = () => Promise.reject(errors.internal({ problem: 'a saaswatch action was called without its record' }));
+    this.#localActions ??= new Map<string, ConnectorAction>([
+      ['block-user', { name: 'block-user', target: 'user', summary: 'Block the user in saaswatch across services (enforced by the proxy)', disruptive: true, undo: 'unblock-user', read: unused, plan: () => '', apply: unused }],
+      ['unblock-user', { name: 'unblock-user', target: 'user', summary: 'Lift the block', disruptive: false, undo: 'block-user', read: unused, plan: () => '', apply: unused }],
+    ]);
     return this.#localActions.get(name);
   }
 
-  async #localRead(t: ActionTarget): Promise<ActionState> {
-    const b = (await this.#o.store.listBlockedUsers({ activeAt: this.#now() })).find((x) => x.user === t.id);
-    return b ? { blocked: true, scope: b.scope, ...(b.expiresAt ? { expires_at: b.expiresAt } : {}) } : { blocked: false };
+  /** The scope a block-user of this record asks for: the command's, else its policy's, else all. */
+  #wantedScope(x: { rec: ActionRecord; scope?: BlockScope | undefined }): BlockScope {
+    const policy = x.rec.policy ? this.#o.config.policies.find((p) => p.name === x.rec.policy) : undefined;
+    return x.scope ?? policy?.block_scope ?? 'all';
+  }
+
+  /** The block as it stands, and whether it already covers what this record asks (`covered`: done). */
+  async #localRead(t: ActionTarget, x: { rec: ActionRecord; scope?: BlockScope | undefined }): Promise<ActionState> {
+    const [b] = await this.#o.store.listBlockedUsers({ user: t.id, activeAt: this.#now() });
+    if (x.rec.action === 'unblock-user') return { blocked: b !== undefined, covered: b === undefined };
+    if (!b) return { blocked: false, covered: false };
+    const wanted = this.#wantedScope(x);
+    return { blocked: true, scope: b.scope, ...(b.expiresAt ? { expires_at: b.expiresAt } : {}), covered: b.scope === 'all' || b.scope === wanted };
+  }
+
+  #localPlan(rec: ActionRecord, before: ActionState): string {
+    if (rec.action === 'unblock-user') return `would lift the block on ${rec.target.id}`;
+    return `would block ${rec.target.id} in saaswatch (${before.blocked ? `blocked now for ${String(before.scope)} only` : 'not blocked now'})`;
   }
 
   async #localApply(t: ActionTarget, x: { rec: ActionRecord; scope?: BlockScope | undefined; forMs?: number | undefined }): Promise<ActionState> {
@@ -573,13 +649,12 @@ export class Responder {
       return { blocked: false };
     }
     const policy = x.rec.policy ? this.#o.config.policies.find((p) => p.name === x.rec.policy) : undefined;
-    const scope = x.scope ?? policy?.block_scope ?? 'all';
     const forMs = x.forMs ?? policy?.block_for;
     const b = await this.#o.store.blockUser({
       user: t.id,
       reason: x.rec.reason,
       blockedBy: x.rec.actor,
-      scope,
+      scope: this.#wantedScope(x),
       ...(forMs === undefined ? {} : { expiresAt: this.#now() + forMs }),
       ...(x.rec.alertId ? { alertId: x.rec.alertId } : {}),
     });
@@ -596,7 +671,7 @@ export class Responder {
     if (parsed.kind === 'user') {
       const canonical = canonicalUser(parsed.id, this.#rules);
       if (!onlySource || onlySource === LOCAL_SOURCE) {
-        for (const name of ['block-user', 'unblock-user']) {
+        for (const name of LOCAL_ACTIONS) {
           if (actionName && actionName !== name) continue;
           out.push({ source: LOCAL_SOURCE, service: LOCAL_SOURCE, action: this.#local(name)!, target: { kind: 'user', id: canonical } });
         }
@@ -665,20 +740,29 @@ export class Responder {
  * policy doing nothing, silently. Throws CONFIG_INVALID naming the entry and what is known.
  */
 export function checkResponseConfig(config: ResponseConfig, connectors: ReadonlyMap<string, ActionConnector>): void {
-  const offered = new Set<string>(['block-user', 'unblock-user']);
-  for (const c of connectors.values()) for (const a of c.actions) offered.add(a.name);
-  const known = [...offered].sort().join(', ');
+  const offered = new Map<string, ConnectorAction[]>();
+  for (const c of connectors.values()) for (const a of c.actions) offered.set(a.name, [...(offered.get(a.name) ?? []), a]);
+  const names = new Set<string>([...LOCAL_ACTIONS, ...offered.keys()]);
+  const known = [...names].sort().join(', ');
   config.execute.forEach((entry, i) => {
-    const [source, action] = entry.includes('/') ? entry.split('/') : [undefined, entry];
-    if (source !== undefined && source !== LOCAL_SOURCE && !connectors.has(source)) {
-      throw errors.configInvalid({ path: `response.execute[${i}]`, problem: `no configured source named ${source} offers actions`, fix: `sources with actions: ${[...connectors.keys()].join(', ') || 'none'}` });
+    const [source, action] = entry.includes('/') ? (entry.split('/') as [string, string]) : [undefined, entry];
+    const path = `response.execute[${i}]`;
+    if (source === LOCAL_SOURCE) {
+      if (!(LOCAL_ACTIONS as readonly string[]).includes(action)) throw errors.configInvalid({ path, problem: `saaswatch offers no action ${action}`, fix: `saaswatch's own: ${LOCAL_ACTIONS.join(', ')} (always enabled)` });
+      return;
     }
-    const by = source && source !== LOCAL_SOURCE ? connectors.get(source)!.actions.map((a) => a.name) : [...offered];
-    if (!by.includes(action!)) throw errors.configInvalid({ path: `response.execute[${i}]`, problem: source ? `source ${source} offers no action ${action}` : `no configured service offers ${action}`, fix: `known: ${source && source !== LOCAL_SOURCE ? by.join(', ') : known}` });
+    if (source !== undefined && !connectors.has(source)) {
+      throw errors.configInvalid({ path, problem: `no configured source named ${source} offers actions`, fix: `sources with actions: ${[...connectors.keys()].join(', ') || 'none'}` });
+    }
+    const by = source !== undefined ? connectors.get(source)!.actions.map((a) => a.name) : [...names];
+    if (!by.includes(action)) throw errors.configInvalid({ path, problem: source ? `source ${source} offers no action ${action}` : `no configured service offers ${action}`, fix: `known: ${source ? by.join(', ') : known}` });
   });
   config.policies.forEach((p, i) => {
     p.actions.forEach((a, j) => {
-      if (!offered.has(a)) throw errors.configInvalid({ path: `response.policies[${i}].actions[${j}]`, problem: `no configured service offers ${a}`, fix: `known: ${known}` });
+      const path = `response.policies[${i}].actions[${j}]`;
+      if (!names.has(a)) throw errors.configInvalid({ path, problem: `no configured service offers ${a}`, fix: `known: ${known}` });
+      // An alert names files, never the member to take off one: such an action is for an analyst.
+      if (offered.get(a)?.every((x) => x.needsMember)) throw errors.configInvalid({ path, problem: `${a} needs a member to act on, which an alert does not name`, fix: 'run it by hand: saaswatch act ' + a + ' FILE --member EMAIL' });
     });
   });
 }

@@ -62,23 +62,18 @@ export interface AlertFile {
   target: ActionTarget;
 }
 
-/** Most users an automatic action takes from one alert's evidence: an alert about a crowd is not a reason to act on it. */
-const MAX_USERS = 3;
 /** Most files: a mass share is remedied by hand, after a look. */
 const MAX_FILES = 20;
 
-/** The users an alert is about: its entity when it is a user, else the acting users of its evidence. */
-export function alertUsers(alert: Alert, evidence: readonly SecurityEvent[]): string[] {
+/**
+ * The user an alert is about: its entity when it is a user, else the `user.email` its detector
+ * named. Never the users of its evidence: behind an alert on an address (a password spray) they
+ * are the victims, and a policy must not suspend them.
+ */
+export function alertUsers(alert: Alert): string[] {
   if (alert.entity.type === 'user') return [alert.entity.value];
   const detail = alert.details?.['user.email'];
-  if (typeof detail === 'string') return [detail];
-  const out = new Set<string>();
-  for (const e of evidence) {
-    const u = e.user?.email;
-    if (u) out.add(u.toLowerCase());
-    if (out.size >= MAX_USERS) break;
-  }
-  return [...out];
+  return typeof detail === 'string' && detail.includes('@') ? [detail] : [];
 }
 
 /** The files an alert's evidence events name, each with its owner when the event says (or its actor). */

@@ -1,5 +1,5 @@
 /**
- * `saaswatch alerts` and its triage: list (muted ones marked), show, ack, close (a false positive
+ * `saaswatch alerts` and its triage: list (muted ones marked), show (with its deliveries and responses), ack, close (a false positive
  * mutes the same rule and entity for a while), mute, unmute, mutes. Each opens the store alone, and
  * each change is in the audit log with who and why.
  */
@@ -99,8 +99,10 @@ export async function showAlert(id: string, opts: { config?: string; json?: bool
     await muter.refresh();
     const muted = muter.mutedWhenRaised(alert);
     const deliveries = await store.listDeliveries({ alertId: id });
+    // What its policies did (or will do, or only planned): each response is linked to its alert.
+    const responses = await store.listActions({ alertId: id });
     if (opts.json) {
-      outJson({ ...alert, ...(muted ? { muted: mutedJson(muted) } : {}), deliveries });
+      outJson({ ...alert, ...(muted ? { muted: mutedJson(muted) } : {}), deliveries, responses });
       return EXIT.ok;
     }
     const field = (name: string, value: string) => out(`${`${name}:`.padEnd(13)}${value}`);
@@ -121,6 +123,11 @@ export async function showAlert(id: string, opts: { config?: string; json?: bool
     if (muted) field('muted', `${muted.source === 'config' ? 'by config' : `#${muted.id}`} (${patternText(muted)}) by ${muted.actor}: ${muted.reason}`);
     if (deliveries.length === 0) field('deliveries', muted ? 'none (muted)' : 'none');
     for (const d of deliveries) field('delivery', `${d.sink} ${d.status}, ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}${d.lastError ? `: ${d.lastError}` : ''}`);
+    for (const r of responses) {
+      const when = r.status === 'pending' ? `, due ${iso(r.dueAt)}` : '';
+      const why = r.error ?? r.plan;
+      field('response', `${r.action} on ${r.target.id} via ${r.source} (policy ${r.policy ?? '-'}): ${r.status}${when}${why ? `: ${why}` : ''}`);
+    }
     return EXIT.ok;
   });
 }

@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { clockFrom, systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors, SaaswatchError } from '../core/errors.js';
+import { BLOCK_SCOPES } from '../core/store.js';
 import { VERSION } from '../version.js';
 import { durationOption, entityOption, EXIT, EXPLAIN_RECORDS, intOption, isoTimeOption } from './options.js';
 import { errText, safeLines } from './terminal.js';
@@ -160,7 +161,7 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     });
 
   const respond = () => import('./respond.js');
-  const scopeOption = new Option('--scope <scope>', 'what the block stops: all activity, or one class').choices(['all', 'download', 'upload', 'share', 'delete', 'login']);
+  const scopeOption = new Option('--scope <scope>', 'what the block stops: all activity, or one class').choices(BLOCK_SCOPES);
   program
     .command('block')
     .description('block a user across every service (their canonical identity), recorded with who and why; enforced by the proxy, shown everywhere')
@@ -222,7 +223,7 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('--reason <text>', 'why (required): the audit log shows it')
     .option('--source <name>', 'only the configured source of this name')
     .option('--member <email>', 'for remove-file-member: the member to remove')
-    .addOption(new Option('--scope <scope>', 'for block-user: what the block stops').choices(['all', 'download', 'upload', 'share', 'delete', 'login']))
+    .addOption(new Option('--scope <scope>', 'for block-user: what the block stops').choices(BLOCK_SCOPES))
     .option('--for <period>', 'for block-user: the block ends on its own after this long', durationOption())
     .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
     .option('--json', 'one JSON object per service')

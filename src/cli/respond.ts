@@ -133,12 +133,13 @@ export async function actions(target: string, o: { config?: string; member?: str
       for (const x of offers) outJson({ source: x.source, service: x.service, action: x.action, target: x.target.id, summary: x.summary, disruptive: x.disruptive, executes: x.executes });
       return EXIT.ok;
     }
+    out('(enabled: `act --execute` changes the service; dry-run only: not in response.execute, so `act` can only plan it)');
     if (offers.length === 0) {
       out(`nothing can be done to ${target}: no configured source offers actions on a ${target.includes('@') ? 'user' : 'file'}`);
       return EXIT.ok;
     }
     for (const x of offers) {
-      out(`${x.action.padEnd(20)} ${x.source.padEnd(18)} ${(x.executes ? 'execute' : 'dry-run').padEnd(8)} ${x.target.id}  ${x.summary}${x.disruptive ? ' [disruptive]' : ''}`);
+      out(`${x.action.padEnd(20)} ${x.source.padEnd(18)} ${(x.executes ? 'enabled' : 'dry-run only').padEnd(12)} ${x.target.id}  ${x.summary}${x.disruptive ? ' [disruptive]' : ''}`);
     }
     return EXIT.ok;
   });

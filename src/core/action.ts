@@ -1,5 +1,4 @@
 /** The response-action contract: what a connector (a source's SaaS client) can do to a user or a file, read, planned, applied and verified. */
-import type { Severity } from './alert.js';
 
 /** What an action is done to, in the words of the service that does it. */
 export interface ActionTarget {
@@ -90,6 +89,3 @@ export type ActionOutcome =
   | 'skipped'
   /** An automatic action whose alert was acknowledged or closed before it was due. */
   | 'cancelled';
-
-/** Severity alias kept beside the action types for policy matching. */
-export type ActionSeverity = Severity;

@@ -302,8 +302,8 @@ export interface Blocks {
   blockUser(u: BlockInput): Promise<BlockedUser>;
   /** Removes the block with an `unblock` audit entry (who, why); returns it, or undefined when there was none. */
   unblockUser(user: string, by?: { actor: string; reason?: string }): Promise<BlockedUser | undefined>;
-  /** Newest first. With activeAt (epoch ms): only blocks in force then (not expired). */
-  listBlockedUsers(q?: { activeAt?: number }): Promise<BlockedUser[]>;
+  /** Newest first. With activeAt (epoch ms): only blocks in force then (not expired); with user: only that user's. */
+  listBlockedUsers(q?: { activeAt?: number; user?: string }): Promise<BlockedUser[]>;
   /** Lifts the blocks whose expiry is at or before `now`, each with an `unblock` audit entry by `saaswatch:expiry`; returns them. */
   expireBlocks(now: number): Promise<BlockedUser[]>;
 }
@@ -360,6 +360,8 @@ export interface ActionRecord extends ActionInput {
 /** A change to an action's record, applied only while it has the `from` status when one is given. */
 export interface ActionUpdate {
   status: ActionStatus;
+  /** What the config allows when it runs (it may have changed since the action was queued). */
+  mode?: 'dry-run' | 'execute';
   attempts?: number;
   dueAt?: number;
   before?: ActionState;
@@ -381,6 +383,8 @@ export interface ActionQuery {
   disruptive?: boolean;
   /** Last updated at or after this (epoch ms). */
   updatedSince?: number;
+  /** Sent to the service at least once (attempts > 0), whatever came of it. */
+  sent?: boolean;
   limit?: number;
 }
 

@@ -278,6 +278,7 @@ function actionFilter<QB extends SelectQueryBuilder<Database, 'actions', any>>(q
   if (q.automatic !== undefined) out = out.where('automatic', '=', q.automatic ? 1 : 0);
   if (q.disruptive !== undefined) out = out.where('disruptive', '=', q.disruptive ? 1 : 0);
   if (q.updatedSince !== undefined) out = out.where('updated_at', '>=', q.updatedSince);
+  if (q.sent !== undefined) out = out.where('attempts', q.sent ? '>' : '=', 0);
   return out as QB;
 }
 
@@ -923,9 +924,10 @@ export class SqlStore implements Store {
     });
   }
 
-  listBlockedUsers(q: { activeAt?: number } = {}): Promise<BlockedUser[]> {
+  listBlockedUsers(q: { activeAt?: number; user?: string } = {}): Promise<BlockedUser[]> {
     return this.#guard('listBlockedUsers', async () => {
       let qb = this.#db.selectFrom('blocked_users').selectAll();
+      if (q.user !== undefined) qb = qb.where('user_name', '=', q.user);
       if (q.activeAt !== undefined) {
         const at = q.activeAt;
         qb = qb.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]));
@@ -985,6 +987,7 @@ export class SqlStore implements Store {
           status: change.status,
           updated_at: now,
           ...(change.attempts === undefined ? {} : { attempts: change.attempts }),
+          ...(change.mode === undefined ? {} : { mode: change.mode }),
           ...(change.dueAt === undefined ? {} : { due_at: change.dueAt }),
           ...(change.before === undefined ? {} : { before_state: JSON.stringify(change.before) }),
           ...(change.after === undefined ? {} : { after_state: JSON.stringify(change.after) }),

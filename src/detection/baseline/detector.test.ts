@@ -410,7 +410,7 @@ describe('baseline auto_block through the pipeline', () => {
       const audit = await store.listAudit({ action: 'block' });
       expect(audit).toHaveLength(1);
       expect(audit[0]!.details).toMatchObject({ user, alert: alert!.id });
-      expect(await store.listActions({ alertId: alert!.id })).toMatchObject([{ action: 'block-user', status: 'done', policy: 'baseline-auto-block' }]);
+      expect(await store.listActions({ alertId: alert!.id })).toMatchObject([{ action: 'block-user', status: 'done', policy: 'detector:baseline' }]);
 
       // Unblocked by an analyst, then the same data replayed: the alerts exist, so nothing acts again.
       await store.unblockUser(user, { actor: 'ana', reason: 'checked' });

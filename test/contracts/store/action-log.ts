@@ -44,7 +44,7 @@ export const actionLogClauses: Clause[] = [
     expect(await store.listAudit()).toMatchObject([{ actor: 'rule:mass-download', action: 'suspend-user', details: { outcome: 'done' } }]);
   }),
 
-  clause('ActionLog', 'MUST list and count actions by status, alert, due time, source, action, target, automatic, disruptive and last update', async ({ store }) => {
+  clause('ActionLog', 'MUST list and count actions by status, alert, due time, source, action, target, automatic, disruptive, last update and whether sent', async ({ store }) => {
     await store.queueActions([input(3), input(1), input(2, { source: 'dropbox', automatic: false, disruptive: false, action: 'remove-public-link', target: { kind: 'file', id: 'id:abc' } })]);
     const ids = async (q: Parameters<typeof store.listActions>[0]) => (await store.listActions(q)).map((r) => r.target.id);
     expect(await ids({})).toEqual(['u1@x.io', 'id:abc', 'u3@x.io']);
@@ -58,5 +58,9 @@ export const actionLogClauses: Clause[] = [
     expect(await store.countActions({ automatic: true, disruptive: true, status: ['pending'] })).toBe(2);
     expect(await store.countActions({ updatedSince: NOW })).toBe(3);
     expect(await store.countActions({ updatedSince: NOW + 1 })).toBe(0);
+    const [first] = await store.listActions({ limit: 1 });
+    await store.updateAction(first!.id, { status: 'failed', attempts: 1, error: 'timed out' });
+    expect(await ids({ sent: true })).toEqual(['u1@x.io']);
+    expect(await store.countActions({ sent: false })).toBe(2);
   }),
 ];

@@ -38,6 +38,8 @@ export const blocksClauses: Clause[] = [
     await store.blockUser({ user: 'mallory@x.io', reason: 'r', blockedBy: 'alice' });
     expect((await store.listBlockedUsers({ activeAt: NOW + 999 })).map((u) => u.user).sort()).toEqual(['eve@x.io', 'mallory@x.io']);
     expect((await store.listBlockedUsers({ activeAt: NOW + 1000 })).map((u) => u.user)).toEqual(['mallory@x.io']);
+    expect((await store.listBlockedUsers({ user: 'eve@x.io' })).map((u) => u.user)).toEqual(['eve@x.io']);
+    expect(await store.listBlockedUsers({ user: 'eve@x.io', activeAt: NOW + 1000 })).toEqual([]);
     expect(await store.expireBlocks(NOW + 999)).toEqual([]);
     expect((await store.expireBlocks(NOW + 1000)).map((u) => u.user)).toEqual(['eve@x.io']);
     expect((await store.listBlockedUsers()).map((u) => u.user)).toEqual(['mallory@x.io']);
