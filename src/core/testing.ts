@@ -1,5 +1,6 @@
 /** Test support for the core types: one realistic finding, fixed in time, that tests vary field by field; a bounded wait. */
 import type { Finding } from './alert.js';
+import { SaaswatchError } from './errors.js';
 
 /** The window start of `testFinding()`: a fixed instant, so keys and ids derived from it are literals. */
 export const TEST_FINDING_START = Date.parse('2024-05-01T10:00:00Z');
@@ -29,4 +30,15 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, what = '
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The SaaswatchError `p` rejects with; anything else it rejects with is rethrown, and fulfilling fails the test. */
+export async function failureOf(p: Promise<unknown>): Promise<SaaswatchError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof SaaswatchError) return err;
+    throw err;
+  }
+  throw new Error('expected a failure, and it succeeded');
 }

@@ -9,6 +9,7 @@ import { ARCHER_TEST_CONFIG } from './fixtures/contract.js';
 import { escapeHtml } from '../text.js';
 import { readTrail, trailLine } from './format.js';
 import { ArcherSink, archerSinkPlugin } from './sink.js';
+import { failureOf } from '../../core/testing.js';
 
 const PASSWORD = 'Arch3r-s3cret-pw!';
 const T = Date.parse('2026-11-03T10:00:00.000Z');
@@ -31,15 +32,7 @@ async function setup(extra: Record<string, unknown> = {}, fakeOpts: Parameters<t
   return { fake, sink: make(), make, logs };
 }
 
-async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SaaswatchError);
-    return err as SaaswatchError;
-  }
-  throw new Error('expected a failure');
-}
+const failure = failureOf;
 
 function phishAlert(overrides: Partial<Alert> = {}): Alert {
   return sampleAlert({

@@ -9,6 +9,7 @@ import { emailConfigSchema } from './config.js';
 import { sampleActivity } from '../../charts/fixtures.js';
 import { decodePng } from '../../charts/png.js';
 import { EmailSink, emailSinkPlugin, type RenderAlertChart } from './sink.js';
+import { failureOf } from '../../core/testing.js';
 
 const PASSWORD = 'smtp-pw-9f3c2e71ab';
 const fakes: SmtpFake[] = [];
@@ -48,15 +49,7 @@ function logged(): { logger: pino.Logger; lines: string[] } {
 
 const ctx = deliveryContext;
 
-async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SaaswatchError) return err;
-    throw err;
-  }
-  throw new Error('expected the delivery to fail');
-}
+const failure = failureOf;
 
 function event(i: number, over: Partial<SecurityEvent> = {}): SecurityEvent {
   return {

@@ -10,6 +10,7 @@ import { createJwt, sdkOptions } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { actionHarness, ADMIN, fixtureFiles, fixtureUsers, PAYROLL_ID } from './fixtures/actions.js';
 import { googleWorkspacePlugin } from './source.js';
+import { failureOf } from '../../core/testing.js';
 
 const key = createServiceAccountKey();
 const PRIVATE_KEY_LINE = (key.json as { private_key: string }).private_key.split('\n')[1]!;
@@ -38,14 +39,7 @@ async function setup(): Promise<{ fake: FakeGoogle; config: GoogleWorkspaceConfi
 /** The API calls the fake saw (token requests left out), as `METHOD path status as-subject`. */
 const calls = (f: FakeGoogle): string[] => f.requests.filter((r) => r.path !== '/token').map((r) => `${r.method} ${decodeURIComponent(r.path)} ${r.status} ${r.subject ?? '-'}`);
 
-async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SaaswatchError);
-  return err as SaaswatchError;
-}
+const failure = failureOf;
 
 describe('google-workspace action connector', () => {
   it('offers the five shared actions, through the source plugin', async () => {

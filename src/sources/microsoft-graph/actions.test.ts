@@ -3,6 +3,7 @@ import { SaaswatchError, type ActionConnector, type ConnectorAction } from '../.
 import { directoryUser, generateSignIns, generateUsers, startFakeGraph, type FakeGraph, type FakeGraphOptions } from '../../fakes/microsoft-graph/server.js';
 import { microsoftGraphConfigSchema } from './config.js';
 import { microsoftGraphPlugin } from './source.js';
+import { failureOf } from '../../core/testing.js';
 
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
@@ -38,14 +39,7 @@ async function rig(opts: Partial<FakeGraphOptions> = {}): Promise<{ fake: FakeGr
 const user = (id: string) => ({ kind: 'user' as const, id });
 const signal = () => new AbortController().signal;
 
-async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SaaswatchError);
-  return err as SaaswatchError;
-}
+const failure = failureOf;
 
 describe('microsoft-graph actions', () => {
   it('offers suspend (disruptive, undone by unsuspend), unsuspend and a one-shot, disruptive sign-out, all on users', async () => {
