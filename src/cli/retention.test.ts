@@ -7,12 +7,12 @@ import { formatPeriod, retentionCutoffs, startPurgeSchedule } from './retention.
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 const H = 3_600_000;
 const DAY = 24 * H;
-const PERIODS = { events: 90 * DAY, dead_letters: H, alerts: 365 * DAY, deliveries: 30 * DAY, audit_log: 365 * DAY };
+const PERIODS = { events: 90 * DAY, dead_letters: H, alerts: 365 * DAY, deliveries: 30 * DAY, audit_log: 365 * DAY, actions: 180 * DAY };
 
 describe('retention in the CLI', () => {
   it('cuts each table at now minus its own period', () => {
     expect(retentionCutoffs(PERIODS, T0)).toEqual({
-      events: T0 - 90 * DAY, deadLetters: T0 - H, alerts: T0 - 365 * DAY, deliveries: T0 - 30 * DAY, auditLog: T0 - 365 * DAY,
+      events: T0 - 90 * DAY, deadLetters: T0 - H, alerts: T0 - 365 * DAY, deliveries: T0 - 30 * DAY, auditLog: T0 - 365 * DAY, actions: T0 - 180 * DAY,
     });
   });
 

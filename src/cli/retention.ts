@@ -16,6 +16,7 @@ export const PURGED_TABLES = [
   { count: 'alerts', period: 'alerts', cutoff: 'alerts', what: 'last updated' },
   { count: 'deliveries', period: 'deliveries', cutoff: 'deliveries', what: 'finished' },
   { count: 'auditLog', period: 'audit_log', cutoff: 'auditLog', what: 'recorded' },
+  { count: 'actions', period: 'actions', cutoff: 'actions', what: 'ended' },
 ] as const satisfies ReadonlyArray<{ count: keyof PurgeCounts; period: keyof RetentionPeriods; cutoff: keyof PurgeCutoffs; what: string }>;
 
 /** Each table's cut-off: the clock's now minus the table's period. */
@@ -33,7 +34,7 @@ export function formatPeriod(ms: number): string {
   return `${ms}ms`;
 }
 
-export const purgedTotal = (c: PurgeCounts): number => c.events + c.deadLetters + c.alerts + c.deliveries + c.auditLog;
+export const purgedTotal = (c: PurgeCounts): number => c.events + c.deadLetters + c.alerts + c.deliveries + c.auditLog + c.actions;
 
 /**
  * Purges on a schedule: once now (awaited, so a run starts on a trimmed store), then every

@@ -39,7 +39,7 @@ describe('config', () => {
     expect(cfg.storage).toEqual({
       type: 'sqlite',
       path: '/srv/sw/.saaswatch/saaswatch.db',
-      retention: { events: 90 * 86_400_000, dead_letters: 30 * 86_400_000, alerts: 365 * 86_400_000, deliveries: 30 * 86_400_000, audit_log: 365 * 86_400_000 },
+      retention: { events: 90 * 86_400_000, dead_letters: 30 * 86_400_000, alerts: 365 * 86_400_000, deliveries: 30 * 86_400_000, audit_log: 365 * 86_400_000, actions: 365 * 86_400_000 },
     });
     expect(cfg.detection.map((d) => d.type)).toEqual(['brute-force', 'isolation-forest']);
     expect(cfg.detection[0]!.config).toEqual({ threshold: 20, window: 600_000 });

@@ -3,7 +3,7 @@ import { configErrorMap } from '../core/index.js';
 import { alertingSchema, storageSchema } from './schema.js';
 
 const DAY = 86_400_000;
-const DEFAULTS = { events: 90 * DAY, dead_letters: 30 * DAY, alerts: 365 * DAY, deliveries: 30 * DAY, audit_log: 365 * DAY };
+const DEFAULTS = { events: 90 * DAY, dead_letters: 30 * DAY, alerts: 365 * DAY, deliveries: 30 * DAY, audit_log: 365 * DAY, actions: 365 * DAY };
 
 function retention(value: unknown) {
   const r = storageSchema.safeParse({ type: 'sqlite', retention: value }, { error: configErrorMap });
@@ -28,7 +28,7 @@ describe('storage.retention', () => {
       problems: ['retention: events: expected a duration such as 30s, 5m, 1h or 7d, got "forever"; alerts: expected a duration such as 30s, 5m, 1h or 7d, got -1'],
     });
     expect(retention({ evnts: '1d' })).toEqual({
-      problems: ['retention: unknown key "evnts" in storage.retention (did you mean "events"?); allowed: events, dead_letters, alerts, deliveries, audit_log'],
+      problems: ['retention: unknown key "evnts" in storage.retention (did you mean "events"?); allowed: events, dead_letters, alerts, deliveries, audit_log, actions'],
     });
   });
 });

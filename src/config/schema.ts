@@ -19,7 +19,7 @@ export const pluginEntry = z
 
 /**
  * How long each table keeps its rows; `saaswatch purge` and `saaswatch run` (at start, then hourly)
- * delete what is older. Detector state, cursors, blocks, files and identities are current state, not
+ * delete what is older. Detector state, cursors, blocks, mutes, files and identities are current state, not
  * history, and are never purged by age (a detector's rows refer to each other; it prunes its own).
  */
 export const retentionPeriodsSchema = zStrictObject(
@@ -31,6 +31,9 @@ export const retentionPeriodsSchema = zStrictObject(
       .describe('Alerts (any status) not raised or updated for this long, with their deliveries; never one with a delivery still pending.'),
     deliveries: zDuration.prefault('30d').describe('Deliveries that were delivered or failed longer ago than this; pending ones are never purged.'),
     audit_log: zDuration.prefault('365d').describe('Audit entries (user blocks, ...) older than this.'),
+    actions: zDuration
+      .prefault('365d')
+      .describe('Response actions (their queue and before/after record) that ended longer ago than this; a queued or started one is never purged.'),
   },
   'storage.retention',
 );

@@ -473,6 +473,8 @@ export interface PurgeCutoffs {
   deliveries?: number;
   /** Audit entries made before this. */
   auditLog?: number;
+  /** Response actions that ended (not pending, not started) and last changed before this. */
+  actions?: number;
 }
 
 /** Rows a purge removed (or, on a dry run, would remove) per table. */
@@ -483,6 +485,7 @@ export interface PurgeCounts {
   /** Those purged for their own age and those that went with their alert. */
   deliveries: number;
   auditLog: number;
+  actions: number;
 }
 
 /** Retention: removes rows past their table's period, on a schedule (`run`) and on demand (`purge`). */

@@ -282,6 +282,9 @@ function actionFilter<QB extends SelectQueryBuilder<Database, 'actions', any>>(q
   return out as QB;
 }
 
+/** Queued, or sent and not yet verified: never purged, whatever their age. */
+const UNFINISHED_ACTIONS: ActionStatus[] = ['pending', 'started'];
+
 function withLimit<T extends { limit(n: number): T }>(qb: T, limit: number | undefined): T {
   return limit === undefined ? qb : qb.limit(Math.max(0, Math.floor(limit)));
 }
@@ -486,7 +489,7 @@ export class SqlStore implements Store {
   }
 
   async purge(before: PurgeCutoffs, opts: { dryRun?: boolean } = {}): Promise<PurgeCounts> {
-    const counts: PurgeCounts = { events: 0, deadLetters: 0, alerts: 0, deliveries: 0, auditLog: 0 };
+    const counts: PurgeCounts = { events: 0, deadLetters: 0, alerts: 0, deliveries: 0, auditLog: 0, actions: 0 };
     const n = (row: { n: unknown } | undefined) => Number(row?.n ?? 0);
     const deleted = (res: { numDeletedRows: bigint }) => Number(res.numDeletedRows);
     const db = this.#db;
@@ -504,6 +507,9 @@ export class SqlStore implements Store {
           counts.deliveries = n(await purgeableDeliveries(db, db.selectFrom('deliveries').select(total()), before).executeTakeFirst());
         }
         if (before.auditLog !== undefined) counts.auditLog = n(await db.selectFrom('audit_log').select(total()).where('at', '<', before.auditLog).executeTakeFirst());
+        if (before.actions !== undefined) {
+          counts.actions = n(await db.selectFrom('actions').select(total()).where('status', 'not in', UNFINISHED_ACTIONS).where('updated_at', '<', before.actions).executeTakeFirst());
+        }
         return counts;
       });
     }
@@ -525,6 +531,12 @@ export class SqlStore implements Store {
     if (before.auditLog !== undefined) {
       const cut = before.auditLog;
       counts.auditLog = await this.#write('purge', async (tx) => deleted(await tx.deleteFrom('audit_log').where('at', '<', cut).executeTakeFirst()));
+    }
+    if (before.actions !== undefined) {
+      const cut = before.actions;
+      counts.actions = await this.#write('purge', async (tx) =>
+        deleted(await tx.deleteFrom('actions').where('status', 'not in', UNFINISHED_ACTIONS).where('updated_at', '<', cut).executeTakeFirst()),
+      );
     }
     return counts;
   }

@@ -9,7 +9,7 @@ const DAY = 86_400_000;
 const OLD = NOW - 10 * DAY;
 /** Every stamped table's cut-off in these clauses: a day before the store clock. */
 const CUT = NOW - DAY;
-const NONE: PurgeCounts = { events: 0, deadLetters: 0, alerts: 0, deliveries: 0, auditLog: 0 };
+const NONE: PurgeCounts = { events: 0, deadLetters: 0, alerts: 0, deliveries: 0, auditLog: 0, actions: 0 };
 
 // The payload differs: the store keeps one dead letter per record, whatever the reason says.
 const deadLetter = (reason: string) => ({ source: 'src', reason, code: 'INPUT_MALFORMED', payload: `{"${reason}"` });
@@ -109,7 +109,7 @@ export const retentionClauses: Clause[] = [
     await outboxInEveryState(store, open);
     const before = await tableSizes(store);
     const counted = await store.purge(EVERY_CUT, { dryRun: true });
-    expect(counted).toEqual({ events: 2, deadLetters: 1, alerts: 1, deliveries: 5, auditLog: 1 });
+    expect(counted).toEqual({ events: 2, deadLetters: 1, alerts: 1, deliveries: 5, auditLog: 1, actions: 0 });
     expect(await tableSizes(store)).toEqual(before);
     expect(await store.purge(EVERY_CUT)).toEqual(counted);
     expect(await store.purge(EVERY_CUT, { dryRun: true })).toEqual(NONE);
@@ -127,5 +127,22 @@ export const retentionClauses: Clause[] = [
     // Deliveries alone: no alert goes.
     expect(await store.purge({ deliveries: CUT })).toEqual({ ...NONE, deliveries: 3 });
     expect((await store.listAlerts()).length).toBe(4);
+  }),
+
+  clause('Retention', 'MUST purge only response actions that ended, by when they last changed', async ({ store, open }) => {
+    const input = (n: number) => ({
+      key: `manual:${n}`, source: 'google', service: 'google-workspace', action: 'suspend-user', target: { kind: 'user' as const, id: `u${n}@x.io` },
+      actor: 'ana', reason: 'r', mode: 'execute' as const, automatic: false, disruptive: true, dueAt: OLD,
+    });
+    // Old: one done, one queued, one started (a crash left it); new: one done.
+    await at(open, OLD, async (old) => {
+      const [done, , started] = await old.queueActions([input(1), input(2), input(3)]);
+      await old.updateAction(done!.id, { status: 'done' });
+      await old.updateAction(started!.id, { status: 'started', attempts: 1 });
+    });
+    const [fresh] = await store.queueActions([input(4)]);
+    await store.updateAction(fresh!.id, { status: 'done' });
+    expect(await store.purge({ actions: CUT })).toEqual({ ...NONE, actions: 1 });
+    expect((await store.listActions()).map((r) => `${r.target.id}:${r.status}`).sort()).toEqual(['u2@x.io:pending', 'u3@x.io:started', 'u4@x.io:done']);
   }),
 ];
