@@ -13,6 +13,7 @@ import { Outbox } from '../src/pipeline/outbox.js';
 import { registry } from '../src/registry.js';
 import { sampleAlert, type SinkContractHarness } from '../src/sinks/testing.js';
 import { openStore } from '../src/storage/index.js';
+import { percentile } from './stats.js';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 1_000);
 const SINGLE = Math.min(ALERTS, 200);
@@ -35,9 +36,6 @@ function alerts(n: number): Alert[] {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 async function benchSink(type: string, harness: SinkContractHarness): Promise<void> {
   const target = await harness.start('bench-credential-0123456789', { unthrottled: true });

@@ -15,15 +15,12 @@ import { silentLogger } from '../src/log.js';
 import { findingToAlert } from '../src/pipeline/alerts.js';
 import { registry } from '../src/registry.js';
 import { openStore } from '../src/storage/index.js';
+import { percentile } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_ACTIONS ?? 100);
 const ALERTS = Number(process.env.BENCH_POLICY_ALERTS ?? 5_000);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const T0 = Date.parse('2026-11-03T10:00:00Z');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 const fmt = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);

@@ -32,9 +32,9 @@ import {
 } from '../core/index.js';
 import { findingToAlert } from '../pipeline/alerts.js';
 import { abortableSleep, withRetry } from '../pipeline/polling.js';
-import { routeTakes } from '../pipeline/routing.js';
+import { anyMatch, routeTakes } from '../pipeline/routing.js';
 import { LOCAL_ACTIONS, type ResponseConfig, type ResponsePolicy } from './config.js';
-import { alertFiles, alertUsers, canonicalUser, matchesAny, parseTarget, serviceUser, type IdentityRules } from './targets.js';
+import { alertFiles, alertUsers, canonicalUser, parseTarget, serviceUser, type IdentityRules } from './targets.js';
 
 /** The policy name under which a detector's own proposals (baseline.auto_block) run: `detector:<rule>`. */
 export const DETECTOR_POLICY = 'detector:';
@@ -99,8 +99,6 @@ interface Resolved {
   action: ConnectorAction;
   target: ActionTarget;
 }
-
-const FINISHED: ReadonlySet<string> = new Set(['done', 'already', 'dry-run', 'failed', 'refused', 'cancelled', 'skipped']);
 
 export class Responder {
   readonly #o: ResponderOptions;
@@ -383,7 +381,7 @@ export class Responder {
     if (!action) {
       return this.#finish(rec, 'failed', { error: `no configured source ${rec.source} offers ${rec.action} any more` }, 'pending');
     }
-    if (rec.policy && !rec.policy.startsWith(DETECTOR_POLICY) && !this.#o.config.policies.some((p) => p.name === rec.policy && p.actions.includes(rec.action))) {
+    if (rec.policy && !rec.policy.startsWith(DETECTOR_POLICY) && !this.#policyOf(rec)?.actions.includes(rec.action)) {
       return this.#finish(rec, 'cancelled', { error: `policy ${rec.policy} no longer asks for ${rec.action} (response.policies changed)` }, 'pending');
     }
     if (rec.alertId) {
@@ -396,12 +394,12 @@ export class Responder {
     if (refusal) return this.#finish(rec, 'refused', { error: refusal }, 'pending');
     const mode = this.executes(rec.source, rec.action) ? 'execute' : 'dry-run';
     const now = { ...rec, mode } as ActionRecord;
+    const person = canonicalUser(rec.target.id, this.#rules);
     if (rec.disruptive && mode === 'execute') {
       // People, not records: suspend and sign-out of one person on three services are one containment.
       const people = (this.#people ??= new Set(
         (await this.#o.store.listActions({ automatic: true, disruptive: true, sent: true, updatedSince: this.#now() - 3_600_000 })).map((r) => canonicalUser(r.target.id, this.#rules)),
       ));
-      const person = canonicalUser(rec.target.id, this.#rules);
       const max = this.#o.config.max_automatic_per_hour;
       if (!people.has(person) && people.size >= max) {
         const refused = await this.#finish(
@@ -415,7 +413,7 @@ export class Responder {
       }
     }
     const result = await this.#run(now, action);
-    if (rec.disruptive && result.attempts > rec.attempts) this.#people?.add(canonicalUser(rec.target.id, this.#rules));
+    if (rec.disruptive && result.attempts > rec.attempts) this.#people?.add(person);
     return result;
   }
 
@@ -425,7 +423,7 @@ export class Responder {
     const names = new Set([rec.target.id.toLowerCase(), canonicalUser(rec.target.id, this.#rules)]);
     // The service's own names for the account (a UPN, a primary email) as the read found them.
     for (const v of Object.values(state ?? {})) if (typeof v === 'string' && v.includes('@')) names.add(canonicalUser(v, this.#rules)).add(v.toLowerCase());
-    const hit = [...names].find((n) => matchesAny(n, this.#o.config.protected));
+    const hit = [...names].find((n) => anyMatch(this.#o.config.protected, [n], 'i'));
     return hit === undefined ? undefined : `${hit} is a protected account (response.protected): never ${rec.action} automatically; act by hand if you must`;
   }
 
@@ -559,9 +557,9 @@ export class Responder {
     });
   }
 
-  async #failed(rec: ActionRecord, err: unknown, from: ActionRecord['status'], context?: string): Promise<ActionRecord> {
+  async #failed(rec: ActionRecord, err: unknown, from: ActionRecord['status']): Promise<ActionRecord> {
     this.#log.error({ err, action: rec.action, source: rec.source, target: rec.target.id, alert: rec.alertId }, 'Response action failed.');
-    const text = `${context ? `${context}: ` : ''}${errorMessage(err)}`;
+    const text = errorMessage(err);
     return (await this.#finish(rec, 'failed', { error: text, ...(err instanceof SaaswatchError ? { code: err.code } : {}) }, from)) ?? { ...rec, status: 'failed', error: text };
   }
 
@@ -623,10 +621,14 @@ export class Responder {
     return this.#localActions.get(name);
   }
 
+  /** The configured policy that queued this record, if one did (and is still configured). */
+  #policyOf(rec: ActionRecord): ResponsePolicy | undefined {
+    return rec.policy ? this.#o.config.policies.find((p) => p.name === rec.policy) : undefined;
+  }
+
   /** The scope a block-user of this record asks for: the command's, else its policy's, else all. */
   #wantedScope(x: { rec: ActionRecord; scope?: BlockScope | undefined }): BlockScope {
-    const policy = x.rec.policy ? this.#o.config.policies.find((p) => p.name === x.rec.policy) : undefined;
-    return x.scope ?? policy?.block_scope ?? 'all';
+    return x.scope ?? this.#policyOf(x.rec)?.block_scope ?? 'all';
   }
 
   /** The block as it stands, and whether it already covers what this record asks (`covered`: done). */
@@ -648,8 +650,7 @@ export class Responder {
       await this.#o.store.unblockUser(t.id, { actor: x.rec.actor, reason: x.rec.reason });
       return { blocked: false };
     }
-    const policy = x.rec.policy ? this.#o.config.policies.find((p) => p.name === x.rec.policy) : undefined;
-    const forMs = x.forMs ?? policy?.block_for;
+    const forMs = x.forMs ?? this.#policyOf(x.rec)?.block_for;
     const b = await this.#o.store.blockUser({
       user: t.id,
       reason: x.rec.reason,
@@ -778,6 +779,3 @@ export function describeState(s: ActionState): string {
   const parts = Object.entries(s).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   return parts.length ? parts.join(', ') : 'no state';
 }
-
-/** Whether an action record has ended (not queued, not sent-and-unverified). */
-export const isFinished = (rec: Pick<ActionRecord, 'status'>): boolean => FINISHED.has(rec.status);

@@ -90,12 +90,3 @@ export function alertFiles(evidence: readonly SecurityEvent[]): AlertFile[] {
   }
   return [...out.values()];
 }
-
-/** `*` any run of characters, the rest literal, case-insensitive: the protected list. */
-export function matchesAny(value: string, patterns: readonly string[]): boolean {
-  const v = value.toLowerCase();
-  return patterns.some((p) => {
-    const re = new RegExp(`^${p.toLowerCase().split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-    return re.test(v);
-  });
-}

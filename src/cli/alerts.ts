@@ -21,7 +21,8 @@ export function actorOf(by: string | undefined, env: NodeJS.ProcessEnv = process
   return name || 'cli';
 }
 
-async function withStore<T>(configPath: string | undefined, now: Clock, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
+/** Loads the config, opens its store alone (no sources, no sinks), runs `fn`, and closes it. */
+export async function withStore<T>(configPath: string | undefined, now: Clock, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig(registry, { path: configPath });
   const store = await openConfiguredStore(config, now);
   try {

@@ -3,35 +3,30 @@
  * through the responder (src/actions/responder.ts), so a block or an action by hand is recorded and
  * audited exactly as a policy's is.
  */
-import { openConfiguredStore, createResponder } from '../app.js';
+import { dirname } from 'node:path';
+import { createResponder } from '../app.js';
 import type { Responder } from '../actions/responder.js';
 import { describeState } from '../actions/responder.js';
-import { loadConfig, type Config } from '../config/load.js';
+import type { Config } from '../config/load.js';
 import type { ActionRecord, AuditEntry, BlockScope, BlockedUser, Clock, Store } from '../core/index.js';
 import { createLogger } from '../log.js';
-import { registry } from '../registry.js';
-import { actorOf } from './alerts.js';
+import { actorOf, withStore } from './alerts.js';
 import { EXIT } from './options.js';
 import { out, outJson } from './terminal.js';
 
-async function withResponder<T>(configPath: string | undefined, now: Clock, fn: (r: Responder, store: Store, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig(registry, { path: configPath });
-  // Quiet: the command prints what happened; a failure's details are in its line and the audit log.
-  const logger = createLogger({ level: 'error' });
-  const store = await openConfiguredStore(config, now, logger);
-  try {
-    const responder = createResponder(config, { store, logger, now, deps: { logger, dataDir: config.dataDir, now, files: store, state: store, ...(config.file ? { baseDir: dirnameOf(config.file) } : {}) } });
+/** The store alone (`withStore`), with a responder over the configured sources' connectors. */
+function withResponder<T>(configPath: string | undefined, now: Clock, fn: (r: Responder, store: Store, config: Config) => Promise<T>): Promise<T> {
+  return withStore(configPath, now, async (store, config) => {
+    // Quiet: the command prints what happened; a failure's details are in its line and the audit log.
+    const logger = createLogger({ level: 'error' });
+    const responder = createResponder(config, { store, logger, now, deps: { logger, dataDir: config.dataDir, now, files: store, state: store, ...(config.file ? { baseDir: dirname(config.file) } : {}) } });
     try {
       return await fn(responder, store, config);
     } finally {
       await responder.close();
     }
-  } finally {
-    await store.close();
-  }
+  });
 }
-
-const dirnameOf = (file: string): string => file.replace(/[/\\][^/\\]*$/, '') || '.';
 
 export interface BlockOptions {
   config?: string;

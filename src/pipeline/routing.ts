@@ -28,7 +28,8 @@ function glob(pattern: string, flags: string): RegExp {
   return re;
 }
 
-const anyMatch = (patterns: readonly string[], values: readonly string[], flags = ''): boolean =>
+/** Whether any value matches any pattern (`*` any run of characters, the rest literal; flags `i` ignores case). */
+export const anyMatch = (patterns: readonly string[], values: readonly string[], flags = ''): boolean =>
   patterns.some((p) => values.some((v) => glob(p, flags).test(v)));
 
 /**

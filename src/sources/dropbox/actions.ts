@@ -107,6 +107,22 @@ export function createDropboxActions(config: DropboxConfig, opts: DropboxActions
 
   const userSelector = (email: string): team.UserSelectorArg => ({ '.tag': 'email', email });
 
+  /**
+   * A members/* change: Dropbox's tag for "already so" is a success (the read after apply decides),
+   * an unknown member is named; what it answered otherwise is `ok`.
+   */
+  const memberChange = async (email: string, alreadyTag: string, ok: ActionState, send: () => Promise<unknown>): Promise<ActionState> => {
+    try {
+      await send();
+      return ok;
+    } catch (err) {
+      const tag = dropboxTags(err);
+      if (tag === alreadyTag) return { already: alreadyTag };
+      if (tag === 'user_not_found' || tag === 'user_not_in_team') throw noMember(email);
+      throw err;
+    }
+  };
+
   const suspend: ConnectorAction = {
     name: 'suspend-user',
     target: 'user',
@@ -126,16 +142,10 @@ export function createDropboxActions(config: DropboxConfig, opts: DropboxActions
       if (before.status === 'invited') {
         throw rejected(`${t.id} is invited to the Dropbox team but has not joined: Dropbox suspends only active members (cancel the invitation in the Admin Console instead)`, { member: t.id, status: 'invited' });
       }
-      try {
-        await call('team/members/suspend', 'members.write', signal, (sdk) => sdk.teamMembersSuspend({ user: userSelector(t.id), wipe_data: false }));
-        return { suspended: true };
-      } catch (err) {
-        const tag = dropboxTags(err);
-        // Already suspended (by a retry, or someone else): the read after apply says which.
-        if (tag === 'suspend_inactive_user') return { already: 'suspend_inactive_user' };
-        if (tag === 'user_not_found' || tag === 'user_not_in_team') throw noMember(t.id);
-        throw err;
-      }
+      // Already suspended (by a retry, or someone else): the read after apply says which.
+      return memberChange(t.id, 'suspend_inactive_user', { suspended: true }, () =>
+        call('team/members/suspend', 'members.write', signal, (sdk) => sdk.teamMembersSuspend({ user: userSelector(t.id), wipe_data: false })),
+      );
     },
   };
 
@@ -157,15 +167,9 @@ export function createDropboxActions(config: DropboxConfig, opts: DropboxActions
         const how = before.status === 'removed' ? 'restore them with team/members/recover or the Admin Console' : 'they join by accepting the invitation';
         throw rejected(`${t.id} is ${before.status} in Dropbox, not suspended: there is nothing to unsuspend (${how})`, { member: t.id, status: before.status });
       }
-      try {
-        await call('team/members/unsuspend', 'members.write', signal, (sdk) => sdk.teamMembersUnsuspend({ user: userSelector(t.id) }));
-        return { unsuspended: true };
-      } catch (err) {
-        const tag = dropboxTags(err);
-        if (tag === 'unsuspend_non_suspended_member') return { already: 'unsuspend_non_suspended_member' };
-        if (tag === 'user_not_found' || tag === 'user_not_in_team') throw noMember(t.id);
-        throw err;
-      }
+      return memberChange(t.id, 'unsuspend_non_suspended_member', { unsuspended: true }, () =>
+        call('team/members/unsuspend', 'members.write', signal, (sdk) => sdk.teamMembersUnsuspend({ user: userSelector(t.id) })),
+      );
     },
   };
 
