@@ -25,6 +25,11 @@ const SAMPLE_ARGS: Record<ErrorCode, Record<string, unknown>> = {
   NETWORK: { target: 'webhook hooks.example.org', problem: 'ECONNREFUSED' },
   TIMEOUT: { target: 'webhook hooks.example.org', afterMs: 10_000 },
   INTERNAL: { problem: 'a watermark went backwards' },
+  UNAUTHENTICATED: { problem: 'session expired', fix: 'log in again' },
+  FORBIDDEN: { what: 'POST /api/blocked', problem: 'needs role analyst; you are viewer' },
+  NOT_FOUND: { kind: 'alert', id: 'a1b2' },
+  CONFLICT: { what: 'user add ana@example.com', problem: 'the account exists' },
+  RATE_LIMITED: { what: 'login', of: 'failed logins', retryAfterMs: 60_000 },
   ACTION_REFUSED: { action: 'suspend-user', target: 'bob@x.io', problem: 'not enabled for execution', fix: 'add suspend-user to response.execute' },
 };
 

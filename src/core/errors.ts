@@ -33,6 +33,11 @@ export const ERROR_CATALOGUE = {
   NETWORK: { summary: 'A remote service could not be reached (refused, reset, DNS, TLS).', retryable: true, exitCode: 1, httpStatus: 502, fix: 'Check the URL, DNS, proxy and TLS settings, and that the service is reachable from this machine.' },
   TIMEOUT: { summary: 'A remote service did not answer in time.', retryable: true, exitCode: 1, httpStatus: 504, fix: 'Run the command again, or raise the `timeout` of that source or sink.' },
   INTERNAL: { summary: 'A bug: saaswatch broke one of its own invariants.', retryable: false, exitCode: 1, httpStatus: 500, fix: 'This is a bug: please report it with the log line (`SAASWATCH_LOG_LEVEL=debug` for more).' },
+  UNAUTHENTICATED: { summary: 'A request without valid credentials (no session, an expired one, a revoked or unknown token, a wrong password).', retryable: false, exitCode: 2, httpStatus: 401, fix: 'Log in again (`POST /api/auth/login`), or send a valid token as `Authorization: Bearer <token>` (`saaswatch user token EMAIL`).' },
+  FORBIDDEN: { summary: 'A request the caller may not make: its role does not allow it, or its CSRF token is missing or wrong.', retryable: false, exitCode: 2, httpStatus: 403, fix: 'Ask an admin for a role that allows it (viewer reads; analyst triages and blocks; admin manages users and tokens), or send the session\'s `X-CSRF-Token`.' },
+  NOT_FOUND: { summary: 'A request for something that does not exist (an alert, a user, a route).', retryable: false, exitCode: 1, httpStatus: 404, fix: 'Check the id or path; list what exists first (`GET /api/alerts`, `saaswatch alerts`).' },
+  CONFLICT: { summary: 'A request that clashes with what exists (an account that already exists, a change to something changed meanwhile).', retryable: false, exitCode: 2, httpStatus: 409, fix: 'Read the current state, then make the change against it.' },
+  RATE_LIMITED: { summary: 'Too many requests from one client (or failed logins for one account) in a short time.', retryable: true, exitCode: 1, httpStatus: 429, fix: 'Wait for the time in Retry-After, then try again.' },
   ACTION_REFUSED: { summary: 'A response action that configuration or policy does not allow (not enabled, protected account, rate limit, no such action).', retryable: false, exitCode: 2, httpStatus: 403, fix: 'Do what the message says: enable the action in `response.execute`, pick an action `saaswatch actions` lists, or act by hand.' },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -131,6 +136,17 @@ export const errors = {
   /** `<action> on <target>: <problem>`, e.g. `suspend-user on bob@x.io: not enabled for execution (add it to response.execute)`. */
   actionRefused: (o: { action: string; target: string; problem: string; fix?: string } & Extra) =>
     make('ACTION_REFUSED', located(`${o.action} on ${o.target}`, o.problem, o.fix), withDetails(o, { action: o.action, target: o.target })),
+  /** `<problem>[ (<fix>)]`: credentials missing, expired or wrong; never says which (that would help a guesser). */
+  unauthenticated: (o: { problem: string; fix?: string } & Extra) => make('UNAUTHENTICATED', located('', o.problem, o.fix), withDetails(o, {})),
+  /** `<what>: <problem>`, e.g. `POST /api/blocked: needs role analyst; you are viewer`. */
+  forbidden: (o: { what: string; problem: string; fix?: string } & Extra) => make('FORBIDDEN', located(o.what, o.problem, o.fix), withDetails(o, { what: o.what })),
+  /** `<kind> <id> not found`. */
+  notFound: (o: { kind: string; id: string; fix?: string } & Extra) => make('NOT_FOUND', located('', `${o.kind} ${o.id} not found`, o.fix), withDetails(o, { kind: o.kind, id: o.id })),
+  /** `<what>: <problem>`. */
+  conflict: (o: { what: string; problem: string; fix?: string } & Extra) => make('CONFLICT', located(o.what, o.problem, o.fix), withDetails(o, { what: o.what })),
+  /** `<what>: too many <of>; try again in <n> s`. */
+  rateLimited: (o: { what: string; of: string; retryAfterMs: number } & Extra) =>
+    make('RATE_LIMITED', `${o.what}: too many ${o.of}; try again in ${Math.max(1, Math.ceil(o.retryAfterMs / 1000))} s`, { ...withDetails(o, { what: o.what }), retryAfterMs: o.retryAfterMs }),
   /** `internal error: <problem>`: a broken invariant, worth a bug report. */
   internal: (o: { problem: string } & Extra) => make('INTERNAL', `internal error: ${o.problem}`, withDetails(o, {})),
 } satisfies Record<string, (o: never) => SaaswatchError>;

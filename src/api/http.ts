@@ -1,0 +1,81 @@
+/** The one HTTP application: the JSON API under /api, its OpenAPI document, and the routes every request passes (auth, errors). */
+import fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import helmet from '@fastify/helmet';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { errors } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { roleAllows, type ApiApp, type ApiContext, type Principal, type RouteModule } from './context.js';
+import { errorBody, sendError } from './errors.js';
+import { ROUTES } from './routes/index.js';
+
+export const OPENAPI_PATH = '/api/openapi.json';
+export const API_DOCS_PATH = '/api/docs';
+
+export interface HttpAppOptions {
+  ctx: ApiContext;
+  /** Who a request comes from, or undefined when it carries no valid credentials. Throws to refuse outright (expired session: 401 with why). */
+  authenticate: (req: FastifyRequest) => Promise<Principal | undefined>;
+  /** Route modules; default: every module in routes/index.ts. */
+  routes?: readonly RouteModule[];
+  /** Behind a reverse proxy: trust its X-Forwarded-For / -Proto (true, or the proxy's addresses / CIDRs). */
+  trustProxy?: boolean | string | string[];
+}
+
+export async function createHttpApp(o: HttpAppOptions): Promise<ApiApp> {
+  const app = fastify({
+    loggerInstance: o.ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: o.trustProxy ?? false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(sendError);
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `route ${req.method} ${req.url.split('?')[0]} not found`)));
+
+  // Fail closed: a route that forgot to say who may call it is a startup error, never an open door.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.role === undefined && !route.url.startsWith(API_DOCS_PATH)) {
+      throw errors.internal({ problem: `route ${String(route.method)} ${route.url} declares no role (config.role)` });
+    }
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], connectSrc: ["'self'"], frameAncestors: ["'none'"] },
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'saaswatch API', version: VERSION, description: 'Events, alerts, users, files, blocks and the audit log of a saaswatch store.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token from `saaswatch user token EMAIL`.' },
+          session: { type: 'apiKey', in: 'cookie', name: 'saaswatch_session', description: 'From POST /api/auth/login; state changes also send X-CSRF-Token.' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const role = req.routeOptions.config?.role;
+    if (role === 'public' || req.routeOptions.url === undefined) return;
+    if (role === undefined && !req.url.startsWith(API_DOCS_PATH)) throw errors.internal({ problem: `route ${req.routeOptions.url} declares no role` });
+    const principal = await o.authenticate(req);
+    if (!principal) throw errors.unauthenticated({ problem: 'no valid credentials', fix: 'log in, or send Authorization: Bearer <token>' });
+    req.principal = principal;
+    const needs = role ?? 'viewer';
+    if (!roleAllows(principal.role, needs)) {
+      throw errors.forbidden({ what: `${req.method} ${req.routeOptions.url}`, problem: `needs role ${needs}; you are ${principal.role}` });
+    }
+  });
+
+  for (const mod of o.routes ?? ROUTES) await mod(app, o.ctx);
+  app.get(OPENAPI_PATH, { config: { role: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
+  // The reference page needs an account too: the API's shape is not secret, but nothing here answers strangers.
+  await app.register(swaggerUi, { routePrefix: API_DOCS_PATH, uiConfig: { docExpansion: 'list' }, staticCSP: true });
+  return app;
+}
