@@ -18,6 +18,9 @@ describe('the HTTP app', () => {
     const doc = await app.inject({ method: 'GET', url: '/api/openapi.json', headers: { authorization: 'Bearer ok' } });
     expect(doc.json().paths['/api/me'].get.summary).toMatch(/account/);
     expect((await app.inject({ method: 'GET', url: '/api/nope', headers: { authorization: 'Bearer ok' } })).statusCode).toBe(404);
+    // Without credentials an unknown API route is as closed as a known one: no map of the API for strangers.
+    expect((await app.inject({ method: 'GET', url: '/api/nope' })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/nope' })).statusCode).toBe(404);
     await app.close();
   });
 

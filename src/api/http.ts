@@ -21,6 +21,8 @@ export interface BaseAppOptions {
   trustProxy?: boolean | string | string[];
   /** How the node server is made (timeouts, TLS) and answers malformed requests: server.ts sets them; tests using inject() need none. */
   server?: Pick<FastifyServerOptions, 'serverFactory' | 'clientErrorHandler'>;
+  /** With it, an unknown path under /api answers 401 rather than 404 to a request without credentials. */
+  authenticate?: (req: FastifyRequest) => Promise<Principal | undefined>;
 }
 
 export interface HttpAppOptions {
@@ -46,7 +48,14 @@ export async function createBaseApp(o: BaseAppOptions): Promise<ApiApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(sendError);
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `route ${req.method} ${req.url.split('?')[0]} not found`)));
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    // Under /api a stranger learns nothing, not even which routes exist.
+    if (o.authenticate && (path === '/api' || path.startsWith('/api/')) && !(await o.authenticate(req))) {
+      throw errors.unauthenticated({ problem: 'no valid credentials', fix: 'log in, or send Authorization: Bearer <token>' });
+    }
+    return reply.status(404).send(errorBody('NOT_FOUND', `route ${req.method} ${path} not found`));
+  });
 
   // Fail closed: a route that forgot to say who may call it is a startup error, never an open door.
   app.addHook('onRoute', (route) => {
@@ -64,7 +73,7 @@ export async function createBaseApp(o: BaseAppOptions): Promise<ApiApp> {
 }
 
 export async function createHttpApp(o: HttpAppOptions): Promise<ApiApp> {
-  const app = await createBaseApp({ logger: o.ctx.logger, ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}), ...(o.server ? { server: o.server } : {}) });
+  const app = await createBaseApp({ logger: o.ctx.logger, authenticate: o.authenticate, ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}), ...(o.server ? { server: o.server } : {}) });
   await app.register(swagger, {
     openapi: {
       info: { title: 'saaswatch API', version: VERSION, description: 'Events, alerts, users, files, blocks and the audit log of a saaswatch store.' },

@@ -177,11 +177,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return reply.send(text);
   }
 
-  await app.listen({ port: opts.port, host: opts.host });
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw errors.configInvalid({ path: 'server', problem: `cannot listen on ${opts.host}:${opts.port} (${code})`, fix: 'stop what holds the port, or choose another server.port (0 picks a free one) or server.host', cause: err });
+    }
+    throw err;
+  }
   const address = app.server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`;
-  log.info({ host: address.address, port: address.port, tls: tls !== undefined, api: api !== undefined, webhooks: opts.routes.length }, 'http server listening');
+  log.debug({ host: address.address, port: address.port, tls: tls !== undefined, api: api !== undefined, webhooks: opts.routes.length }, 'http server listening');
 
   let closing: Promise<void> | undefined;
   return {
