@@ -3,7 +3,9 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, PluginInstance } from './config/load.js';
 import { Responder } from './actions/responder.js';
-import { startApiServer, type ApiServer } from './api/server.js';
+import type { ApiContext } from './api/context.js';
+import type { ApiParts } from './api/serve.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from './api/server.js';
 import { DEFAULT_SINK_ROUTE, type ActionConnector, type Alert, isWebhookSource, systemClock, type Clock, type PluginDeps, type Sink, type Source, type Store, type WebhookRoute } from './core/index.js';
 import { createEnrichers, enrichOptionsFromConfig, type EnrichOptions } from './enrich/index.js';
 import { createLogger } from './log.js';
@@ -138,9 +140,11 @@ export function createResponder(
 }
 
 export interface RunSourcesOptions extends RunOptions {
-  /** Where the sources' webhook routes are served; `false` serves none (one-shot polls, file ingests). */
-  listen: { host: string; port: number } | false;
-  /** Called once the webhook server listens, before the first batch. */
+  /** Where the sources' webhook routes are served; `false` serves none (one-shot polls). */
+  listen: Pick<ApiServerOptions, 'host' | 'port' | 'tls' | 'trustProxy'> | false;
+  /** Serve the JSON API on the same listener (a long-running `run`), with these parts; without it, only webhooks, and only if a source has some. */
+  api?: (ctx: ApiContext) => Promise<ApiParts>;
+  /** Called once the server listens, before the first batch. */
   onListening?: (server: ApiServer, routes: WebhookRoute[]) => void;
   /** How long to wait at the end for the outbox to deliver what the run raised. */
   drainMs?: number;
@@ -158,8 +162,14 @@ export async function runSources(app: App, sources: Source[], opts: RunSourcesOp
   let stats: IngestStats;
   try {
     const routes = opts.listen ? sources.filter(isWebhookSource).flatMap((s) => s.webhookRoutes()) : [];
-    if (opts.listen && routes.length) {
-      server = await startApiServer({ ...opts.listen, routes, logger: app.logger });
+    if (opts.listen && (routes.length || opts.api)) {
+      let api: Pick<ApiServerOptions, 'api' | 'plugins'> = {};
+      if (opts.api) {
+        const ctx: ApiContext = { store: app.store, config: app.config, clock: app.deps.now ?? systemClock, logger: app.logger, responder: app.responder };
+        const parts = await opts.api(ctx);
+        api = { api: { ctx, authenticate: parts.authenticate, extraRoutes: parts.extraRoutes }, plugins: parts.plugins };
+      }
+      server = await startApiServer({ ...opts.listen, routes, logger: app.logger, ...api });
       opts.onListening?.(server, routes);
     }
     stats = await app.pipeline.run(sources, opts);

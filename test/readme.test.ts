@@ -44,6 +44,14 @@ describe('README', () => {
     expect(() => checkResponseConfig(cfg.response, createConnectors(cfg, { logger: silentLogger, dataDir: ROOT }, silentLogger))).not.toThrow();
   });
 
+  it('shows server settings (TLS, trusted proxies) that validate', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith('server:'));
+    expect(block).toBeDefined();
+    const server = validateConfig({ ...(parse(block!.replace('# trust_proxy', 'trust_proxy')) as object) }, registry, { baseDir: ROOT }).server;
+    expect(server).toMatchObject({ host: '0.0.0.0', port: 8443, tls: { cert_file: '/etc/saaswatch/tls.crt' }, trust_proxy: ['10.0.0.5'] });
+  });
+
   it('uses no old key name in any config example', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     // Any ${VAR} a block uses is set: what is checked here is the keys.

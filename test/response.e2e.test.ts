@@ -48,6 +48,8 @@ function attackLog(dir: string, users: readonly string[]): string {
 function config(dir: string, g: FakeGraph, response: Record<string, unknown>, log?: string): string {
   return writeConfig(dir, {
     data_dir: join(dir, 'data'),
+    // A long-running run serves the API: on a free port, never a fixed one another test may hold.
+    server: { host: '127.0.0.1', port: 0 },
     sources: [
       ...(log ? [{ name: 'auth', type: 'json-logs', format: 'jsonl', path: log, fields: { timestamp: 'time', user: 'user', ip: 'src_ip', action: 'action', outcome: 'result' } }] : []),
       { name: 'm365', type: 'microsoft-graph', tenant_id: TENANT, client_id: CLIENT, client_secret: SECRET, base_url: g.url, login_url: g.loginUrl, streams: ['security_alerts'] },

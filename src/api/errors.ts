@@ -19,9 +19,10 @@ function fieldOf(context: string | undefined, path: readonly PropertyKey[]): str
 
 export function sendError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const issue = err.validation[0]!.params.issue as { path: PropertyKey[]; message: string };
-    const field = fieldOf(err.validationContext, issue.path);
-    return reply.status(400).send(errorBody('INPUT_MALFORMED', `${field}: ${issue.message}`, field));
+    // The provider keeps zod's path only as a JSON pointer (`/a/0/b`).
+    const issue = err.validation[0]!;
+    const field = fieldOf(err.validationContext, issue.instancePath.split('/').filter((p) => p !== ''));
+    return reply.status(400).send(errorBody('INPUT_MALFORMED', `${field}: ${issue.message ?? 'invalid'}`, field));
   }
   if (err instanceof SaaswatchError) {
     if (err.retryAfterMs !== undefined && (err.httpStatus === 429 || err.httpStatus === 503)) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));

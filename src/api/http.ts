@@ -1,5 +1,6 @@
 /** The one HTTP application: the JSON API under /api, its OpenAPI document, and the routes every request passes (auth, errors). */
-import fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import helmet from '@fastify/helmet';
@@ -13,6 +14,17 @@ import { ROUTES } from './routes/index.js';
 export const OPENAPI_PATH = '/api/openapi.json';
 export const API_DOCS_PATH = '/api/docs';
 
+/** What the bare app needs: no store, no accounts (a `run` serving only webhooks and the health check uses it alone). */
+export interface BaseAppOptions {
+  logger: Logger;
+  /** Behind a reverse proxy: trust its X-Forwarded-For / -Proto (true, or the proxy's addresses / CIDRs). */
+  trustProxy?: boolean | string | string[];
+  /** How the node server is made (timeouts, TLS) and answers malformed requests: server.ts sets them; tests using inject() need none. */
+  server?: Pick<FastifyServerOptions, 'serverFactory' | 'clientErrorHandler'>;
+  /** With it, an unknown path under /api answers 401 rather than 404 to a request without credentials. */
+  authenticate?: (req: FastifyRequest) => Promise<Principal | undefined>;
+}
+
 export interface HttpAppOptions {
   ctx: ApiContext;
   /** Who a request comes from, or undefined when it carries no valid credentials. Throws to refuse outright (expired session: 401 with why). */
@@ -21,18 +33,29 @@ export interface HttpAppOptions {
   routes?: readonly RouteModule[];
   /** Behind a reverse proxy: trust its X-Forwarded-For / -Proto (true, or the proxy's addresses / CIDRs). */
   trustProxy?: boolean | string | string[];
+  server?: BaseAppOptions['server'];
 }
 
-export async function createHttpApp(o: HttpAppOptions): Promise<ApiApp> {
+/** Fastify with the zod compilers, the one error body, the fail-closed role check on every route, and helmet's headers. */
+export async function createBaseApp(o: BaseAppOptions): Promise<ApiApp> {
   const app = fastify({
-    loggerInstance: o.ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    loggerInstance: o.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    // server.ts logs each request once, with what is safe to log (no query, no headers).
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: o.trustProxy ?? false,
+    ...o.server,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(sendError);
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `route ${req.method} ${req.url.split('?')[0]} not found`)));
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    // Under /api a stranger learns nothing, not even which routes exist.
+    if (o.authenticate && (path === '/api' || path.startsWith('/api/')) && !(await o.authenticate(req))) {
+      throw errors.unauthenticated({ problem: 'no valid credentials', fix: 'log in, or send Authorization: Bearer <token>' });
+    }
+    return reply.status(404).send(errorBody('NOT_FOUND', `route ${req.method} ${path} not found`));
+  });
 
   // Fail closed: a route that forgot to say who may call it is a startup error, never an open door.
   app.addHook('onRoute', (route) => {
@@ -46,6 +69,11 @@ export async function createHttpApp(o: HttpAppOptions): Promise<ApiApp> {
       directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], connectSrc: ["'self'"], frameAncestors: ["'none'"] },
     },
   });
+  return app;
+}
+
+export async function createHttpApp(o: HttpAppOptions): Promise<ApiApp> {
+  const app = await createBaseApp({ logger: o.ctx.logger, authenticate: o.authenticate, ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}), ...(o.server ? { server: o.server } : {}) });
   await app.register(swagger, {
     openapi: {
       info: { title: 'saaswatch API', version: VERSION, description: 'Events, alerts, users, files, blocks and the audit log of a saaswatch store.' },

@@ -1,18 +1,48 @@
-/** The HTTP server that hosts the sources' webhook routes (and a health check) on node:http. */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+/**
+ * The one HTTP server of a saaswatch process (Fastify): the sources' webhook routes, `/healthz`, and,
+ * when a store is given, the JSON API and whatever the caller mounts beside it (auth routes, the dashboard).
+ */
+import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { WebhookRequest, WebhookResponse, WebhookRoute } from '../core/webhook.js';
 import type { Logger } from '../log.js';
 import { errors } from '../core/errors.js';
+import type { ApiApp, ApiContext, RouteModule } from './context.js';
+import { errorBody } from './errors.js';
+import { createBaseApp, createHttpApp, type HttpAppOptions } from './http.js';
+import { ROUTES } from './routes/index.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const HEALTH_PATH = '/healthz';
 
+/** The JSON API's part of the server: it needs a store (ctx) and a way to tell who is asking. */
+export interface ApiMount {
+  ctx: ApiContext;
+  authenticate: HttpAppOptions['authenticate'];
+  /** The API's route modules; default: every module in routes/index.ts. */
+  routes?: readonly RouteModule[];
+  /** More modules beside them (the auth routes), under the same role check. */
+  extraRoutes?: readonly RouteModule[];
+}
+
+/** Mounts something on the app once every route is in (the dashboard's static files). */
+export type ServerPlugin = (app: ApiApp) => Promise<void>;
+
 export interface ApiServerOptions {
   host: string;
   port: number;
+  /** The sources' webhook routes: public, each verifying its own signature over the raw body. */
   routes: WebhookRoute[];
   logger: Logger;
+  /** Serve the JSON API too; without it only the webhooks and the health check answer. */
+  api?: ApiMount;
+  plugins?: readonly ServerPlugin[];
+  /** PEM certificate (chain) and key: serve HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Behind a reverse proxy: trust its X-Forwarded-For / -Proto (true, or the proxy's addresses / CIDRs). */
+  trustProxy?: boolean | string | string[];
   /** Time allowed to receive the request headers (slowloris protection). Default 10 s. */
   headersTimeoutMs?: number;
   /** Time allowed to receive the whole request. Default 30 s. */
@@ -24,76 +54,109 @@ export interface ApiServerOptions {
 export interface ApiServer {
   url: string;
   port: number;
+  app: ApiApp;
   close(): Promise<void>;
 }
 
 /** Statuses that mean "we refused this request": worth a warning, since they may be probing or forgery. */
-const REJECTED = new Set([400, 401, 403, 404, 405, 413]);
+const REJECTED = new Set([400, 401, 403, 404, 405, 408, 413, 415, 429]);
 
-class BodyTooLarge extends Error {}
-class BodyAborted extends Error {}
+/** Methods a webhook path answers 405 to when no route takes them (Fastify alone would say 404). */
+const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const table = buildRouteTable(opts.routes);
   const log = opts.logger;
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+  const nodeOptions: ServerOptions = {
+    headersTimeout,
+    requestTimeout,
+    // Node only enforces the two timeouts on this tick; the default (30 s) would let short
+    // timeouts overrun by far.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    keepAliveTimeout: 5_000,
+  };
+  const tls = opts.tls;
+  const server: NonNullable<HttpAppOptions['server']> = {
+    // Our own node server: Fastify's factory sets neither the headers timeout nor the check interval.
+    // An https.Server is typed apart from http.Server but Fastify drives both alike.
+    serverFactory: ((handler: RequestListener) =>
+      tls ? (createHttpsServer({ ...nodeOptions, cert: tls.cert, key: tls.key }, handler) as unknown as Server) : createHttpServer(nodeOptions, handler)) as FastifyServerOptions['serverFactory'],
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+      // Malformed requests and timeouts end here; answer what can still be answered, never echo input.
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      log.warn({ status, code: err.code, remoteAddress: socket.remoteAddress }, 'http client error');
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      else socket.destroy();
+    },
+  };
+  const trust = opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {};
+  const api = opts.api;
+  const app = api
+    ? await createHttpApp({ ctx: api.ctx, authenticate: api.authenticate, routes: [...(api.routes ?? ROUTES), ...(api.extraRoutes ?? [])], server, ...trust })
+    : await createBaseApp({ logger: log, server, ...trust });
 
-  const server = createServer(
-    {
-      headersTimeout,
-      requestTimeout,
-      // Node only enforces the two timeouts on this tick; the default (30 s) would let short
-      // timeouts overrun by far.
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
-      keepAliveTimeout: 5_000,
-    },
-    (req, res) => {
-      handle(req, res).catch((err: unknown) => {
-        // Only reachable if writing the response itself failed; the socket is already unusable.
-        log.error({ err, method: req.method, path: pathOf(req.url) }, 'webhook response failed');
-        res.destroy();
-      });
-    },
+  let shuttingDown = false;
+  app.addHook('onSend', async (_req, reply) => {
+    // A refused upload is left unread: closing the connection is what stops it, rather than reading it to the end.
+    // While closing, the last answers on a keep-alive connection end it, rather than leaving close() waiting out its idle timeout.
+    if (reply.statusCode === 413 || shuttingDown) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    // Path only: a query may carry a token. 5xx are logged where they happen, with the error.
+    const entry = { method: req.method, path: pathOf(req.url), remoteAddress: req.ip, status: reply.statusCode };
+    if (REJECTED.has(reply.statusCode)) log.warn(entry, 'http request rejected');
+    else if (reply.statusCode < 500) log.debug(entry, 'http request');
+  });
+
+  app.get(HEALTH_PATH, { config: { role: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.header('content-type', 'application/json').header('cache-control', 'no-store').send('{"status":"ok"}'),
   );
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    const rawUrl = req.url ?? '/';
-    const path = pathOf(rawUrl);
-    const remoteAddress = req.socket.remoteAddress;
-    const meta = { method, path, remoteAddress };
-
-    if (path === HEALTH_PATH && method === 'GET' && !table.has(HEALTH_PATH)) {
-      return send(res, meta, { status: 200, headers: JSON_HEADERS, body: '{"status":"ok"}' }, true);
-    }
-    const byMethod = table.get(path);
-    if (!byMethod) return send(res, meta, jsonError(404, 'not found'), true);
-    const route = byMethod.get(method);
-    if (!route) {
-      const allow = [...byMethod.keys()].sort().join(', ');
-      return send(res, meta, jsonError(405, 'method not allowed', { allow }), true);
-    }
-
-    let body: Buffer;
-    try {
-      body = await readBody(req, route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) {
-        // Answer now rather than after the upload: the client learns early, and we never hold
-        // more than the limit. The connection is closed because the rest of the body is unread.
-        return send(res, meta, jsonError(413, 'payload too large', { connection: 'close' }), true);
+  await app.register(async (scope) => {
+    // Signatures are computed over the bytes as sent, so webhooks get the body raw, whatever its type;
+    // the JSON API outside this scope keeps Fastify's JSON parser.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    for (const [path, byMethod] of table) {
+      for (const route of byMethod.values()) {
+        const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+        scope.route({
+          method: route.method,
+          url: path,
+          exposeHeadRoute: false,
+          // Fastify refuses a limit of 0; the handler enforces the exact one.
+          bodyLimit: Math.max(1, limit),
+          config: { role: 'public' },
+          schema: { hide: true },
+          handler: (req, reply) => handleWebhook(route, limit, req, reply),
+        });
       }
-      return send(res, meta, jsonError(400, 'incomplete request body'), true);
+      const others = METHODS.filter((m) => !byMethod.has(m as WebhookRoute['method']));
+      const allow = [...byMethod.keys()].sort().join(', ');
+      scope.route({
+        method: others,
+        url: path,
+        config: { role: 'public' },
+        schema: { hide: true },
+        handler: async (req, reply) => reply.status(405).header('allow', allow).send(errorBody('INPUT_MALFORMED', `method ${req.method} is not allowed on ${path} (allowed: ${allow})`)),
+      });
     }
+  });
+  for (const plugin of opts.plugins ?? []) await plugin(app);
 
+  async function handleWebhook(route: WebhookRoute, limit: number, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const meta = { method: req.method, path: route.path, remoteAddress: req.ip };
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (body.length > limit) return reply.status(413).send(errorBody('INPUT_TOO_LARGE', 'request body is over the limit'));
     const request: WebhookRequest = {
-      method,
-      path,
-      query: new URLSearchParams(queryOf(rawUrl)),
+      method: req.method,
+      path: route.path,
+      query: new URLSearchParams(queryOf(req.url)),
       headers: flattenHeaders(req.headers),
       body,
-      ...(remoteAddress !== undefined ? { remoteAddress } : {}),
+      remoteAddress: req.ip,
     };
     let response: WebhookResponse;
     try {
@@ -104,64 +167,48 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     } catch (err) {
       // The error text may carry internals (paths, SQL, secrets in URLs): it goes to the log only.
       log.error({ err, ...meta }, 'webhook handler failed');
-      return send(res, meta, jsonError(500, 'internal error'), false);
+      return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
     }
-    return send(res, meta, response, true);
-  }
-
-  function send(res: ServerResponse, meta: Record<string, unknown>, r: WebhookResponse, logIt: boolean): void {
-    if (res.headersSent || res.destroyed) return;
-    const body = r.body ?? '';
-    res.statusCode = r.status;
-    res.setHeader('x-content-type-options', 'nosniff');
-    res.setHeader('cache-control', 'no-store');
-    if (body.length > 0) res.setHeader('content-type', 'text/plain; charset=utf-8');
+    const text = response.body ?? '';
+    reply.status(response.status).header('cache-control', 'no-store');
+    if (text.length > 0) reply.header('content-type', 'text/plain; charset=utf-8');
     // The handler's own headers win (e.g. the Dropbox challenge sets its own content type).
-    for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
-    res.setHeader('content-length', Buffer.byteLength(body));
-    res.end(body);
-    if (!logIt) return;
-    const entry = { ...meta, status: r.status };
-    if (REJECTED.has(r.status)) log.warn(entry, 'webhook request rejected');
-    else if (r.status >= 500) log.error(entry, 'webhook request failed');
-    else log.debug(entry, 'webhook request');
+    for (const [k, v] of Object.entries(response.headers ?? {})) reply.header(k, v);
+    return reply.send(text);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Malformed requests and timeouts end here; answer what can still be answered, never echo input.
-    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    log.warn({ status, code: err.code, remoteAddress: socket.remoteAddress }, 'webhook client error');
-    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    else socket.destroy();
-  });
-
-  const address = server.address() as AddressInfo;
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw errors.configInvalid({ path: 'server', problem: `cannot listen on ${opts.host}:${opts.port} (${code})`, fix: 'stop what holds the port, or choose another server.port (0 picks a free one) or server.host', cause: err });
+    }
+    throw err;
+  }
+  const address = app.server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  log.info({ host: address.address, port: address.port, routes: opts.routes.length }, 'api server listening');
+  const url = `${tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`;
+  log.debug({ host: address.address, port: address.port, tls: tls !== undefined, api: api !== undefined, webhooks: opts.routes.length }, 'http server listening');
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${hostForUrl}:${address.port}`,
+    url,
     port: address.port,
+    app,
     close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? 5_000);
+      shuttingDown = true;
+      closing ??= (async () => {
+        // Fastify closes idle keep-alive sockets and lets in-flight requests finish; these get the grace period.
+        const timer = setTimeout(() => app.server.closeAllConnections(), opts.closeGraceMs ?? 5_000);
         timer.unref();
-        server.close((err) => {
+        try {
+          await app.close();
+        } finally {
           clearTimeout(timer);
-          if (err) reject(err);
-          else resolve();
-        });
-        // Idle keep-alive sockets would otherwise hold close() open until they time out.
-        server.closeIdleConnections();
-      });
+        }
+      })();
       return closing;
     },
   };
@@ -174,7 +221,9 @@ function buildRouteTable(routes: WebhookRoute[]): Map<string, Map<string, Webhoo
     if (!route.path.startsWith('/') || route.path.includes('?')) {
       throw errors.internal({ problem: `webhook route path must start with "/" and have no query: ${route.path}` });
     }
-    if (route.path === HEALTH_PATH) throw errors.configInvalid({ path: `webhook route ${route.path}`, problem: 'the path is reserved for the health check', fix: 'choose another path' });
+    if (route.path === HEALTH_PATH || route.path === '/api' || route.path.startsWith('/api/')) {
+      throw errors.configInvalid({ path: `webhook route ${route.path}`, problem: 'the path is reserved for the health check and the API', fix: 'choose another path' });
+    }
     if (route.maxBodyBytes !== undefined && !(Number.isInteger(route.maxBodyBytes) && route.maxBodyBytes >= 0)) {
       throw errors.internal({ problem: `webhook route ${route.method} ${route.path}: maxBodyBytes must be a non-negative integer` });
     }
@@ -186,58 +235,9 @@ function buildRouteTable(routes: WebhookRoute[]): Map<string, Map<string, Webhoo
   return table;
 }
 
-/** Reads at most `max` bytes; rejects with BodyTooLarge as soon as the limit is passed. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const announced = req.headers['content-length'];
-  if (announced !== undefined && Number(announced) > max) {
-    // Stop the socket from delivering the upload we are about to refuse.
-    req.pause();
-    return Promise.reject(new BodyTooLarge());
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (err?: Error) => {
-      if (done) return;
-      done = true;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('aborted', onAborted);
-      req.off('error', onError);
-      req.off('close', onClose);
-      // Swallow late socket errors after we decided; an unhandled 'error' would crash the process.
-      req.on('error', () => {});
-      if (err) reject(err);
-      else resolve(Buffer.concat(chunks, size));
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.pause();
-        finish(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => (req.complete ? finish() : finish(new BodyAborted()));
-    const onAborted = () => finish(new BodyAborted());
-    const onError = () => finish(new BodyAborted());
-    // A socket closed mid-body may not say 'aborted' on every Node version; 'close' always comes.
-    const onClose = () => finish(req.complete ? undefined : new BodyAborted());
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('aborted', onAborted);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
-}
-
-function pathOf(url: string | undefined): string {
-  const u = url ?? '/';
-  const q = u.indexOf('?');
-  // Parsed by hand: `new URL('//evil/x', base)` would read the path as a host.
-  return q === -1 ? u : u.slice(0, q);
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 function queryOf(url: string): string {
@@ -245,17 +245,11 @@ function queryOf(url: string): string {
   return q === -1 ? '' : url.slice(q + 1);
 }
 
-function flattenHeaders(h: IncomingMessage['headers']): Record<string, string | undefined> {
+function flattenHeaders(h: FastifyRequest['headers']): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(h)) {
     // Node already lower-cases names; repeated headers arrive as arrays and are joined as RFC 9110 allows.
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
-}
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
-function jsonError(status: number, message: string, headers: Record<string, string> = {}): WebhookResponse {
-  return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify({ error: message }) };
 }

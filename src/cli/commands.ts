@@ -4,6 +4,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { createApp, createConnectors, openConfiguredStore, runSources, type App } from '../app.js';
+import { apiParts, listenOptions, startServe } from '../api/serve.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
 import { checkResponseConfig, describeState } from '../actions/responder.js';
@@ -50,15 +51,20 @@ function stopSignal(): AbortSignal {
  * Runs sources side by side (pollers never end; files do) with the outbox delivering meanwhile, and
  * hosts the webhook routes of sources that take pushes. Returns once every source has finished.
  */
-async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean, once = false): Promise<IngestStats> {
+async function ingestSources(app: App, sources: Source[], label: string, showProgress: boolean, o: { once?: boolean; api?: boolean } = {}): Promise<IngestStats> {
   // One bar for one input; with several sources a bar would only flicker between them.
   const bar = sources.length === 1 && showProgress ? new ProgressBar(process.stdout, label) : undefined;
+  const api = o.api === true && !o.once;
   try {
     return await runSources(app, sources, {
       signal: stopSignal(),
-      // A one-shot poll has no time to receive pushes; only a long-running one listens.
-      listen: once ? false : { host: app.config.server.host, port: app.config.server.port },
-      onListening: (server, routes) => errText(`webhooks listening on ${server.url} (${routes.map((r) => `${r.method} ${r.path}`).join(', ')})`),
+      // A one-shot poll has no time to receive pushes or serve anyone; only a long-running one listens.
+      listen: o.once ? false : listenOptions(app.config),
+      ...(api ? { api: apiParts } : {}),
+      onListening: (server, routes) => {
+        const what = [...(api ? ['the API'] : []), ...(routes.length ? [`webhooks ${routes.map((r) => `${r.method} ${r.path}`).join(', ')}`] : [])];
+        errText(`listening on ${server.url} (${what.join('; ')})`);
+      },
       onBatch: (batch, s) => {
         if (bar && batch.progress) bar.update(batch.progress.done, batch.progress.total, batch.progress.unit, s.events);
       },
@@ -168,12 +174,37 @@ export async function run(opts: { config?: string; progress: boolean; once?: boo
     const purges = await startPurgeSchedule(app.store, app.config.storage.retention, { now, logger: app.logger, ...(opts.once ? { once: true } : {}) });
     let stats: IngestStats;
     try {
-      stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, opts.once);
+      // A run that only reads log files ends with them: nobody could use an API that goes away with it.
+      const continuous = !opts.once && app.config.sources.some((s) => s.type !== 'json-logs');
+      stats = await ingestSources(app, app.config.sources.map((s) => app.createSource(s)), 'run', opts.progress, { api: continuous, ...(opts.once ? { once: true } : {}) });
     } finally {
       await purges.stop();
     }
     return report(app, `sources ${app.config.sources.map((s) => s.name).join(', ')}`, stats);
   }, { now, ...(opts.once ? { once: true } : {}) });
+}
+
+/** Serves the store's API on `server:` with no source running, until SIGINT or SIGTERM; then answers what is in flight and exits 0. */
+export async function serve(opts: { config?: string }, now: Clock): Promise<number> {
+  const config = loadConfig(registry, { path: opts.config });
+  const serving = await startServe(config, { now });
+  out(`serving ${serving.server.url} (the API; /healthz); Ctrl-C stops`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      // A second signal while closing quits at once.
+      const quit = () => process.exit(130);
+      process.once('SIGINT', quit);
+      process.once('SIGTERM', quit);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  errText('stopping: answering requests in flight');
+  await serving.close();
+  return EXIT.ok;
 }
 
 export async function ingest(file: string, opts: { config?: string; source?: string; format?: string; progress: boolean; explain?: boolean }, now: Clock): Promise<number> {

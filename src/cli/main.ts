@@ -1,5 +1,5 @@
 /**
- * The saaswatch command line: run, ingest, demo, alerts, block, unblock, blocked, audit, actions, act,
+ * The saaswatch command line: run, serve, ingest, demo, alerts, block, unblock, blocked, audit, actions, act,
  * deliveries, dead-letters, purge, config check/schema, rules test, version. Each action imports its implementation when it runs, so `--help` and
  * `version` load only commander.
  */
@@ -55,6 +55,13 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('--no-progress', 'never draw a progress bar')
     .action(async (_opts, cmd: Command) => {
       process.exitCode = await (await commands()).run(optsOf(cmd), now);
+    });
+
+  program
+    .command('serve')
+    .description('serve the API (and the dashboard) on server: {host, port} from the store, without running sources, until Ctrl-C or SIGTERM')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await commands()).serve(optsOf(cmd), now);
     });
 
   program

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configErrorMap } from '../core/index.js';
-import { alertingSchema, storageSchema } from './schema.js';
+import { alertingSchema, serverSchema, storageSchema } from './schema.js';
 
 const DAY = 86_400_000;
 const DEFAULTS = { events: 90 * DAY, dead_letters: 30 * DAY, alerts: 365 * DAY, deliveries: 30 * DAY, audit_log: 365 * DAY, actions: 365 * DAY };
@@ -54,5 +54,27 @@ describe('alerting.mutes', () => {
     expect(parse([{ reason: 'all' }]).problems).toEqual(['mutes.0: expected rule, entity or both: a mute with neither would silence every alert']);
     expect(parse([{ entity: 'alice', reason: 'r' }]).problems).toEqual(['mutes.0.entity: expected type:value such as user:alice@example.com or ip:203.0.113.7']);
     expect(parse([{ rule: 'x', until: 'tomorrow', reason: 'r' }]).problems).toEqual(['mutes.0.until: expected an ISO time such as 2026-12-31T00:00:00Z']);
+  });
+});
+
+describe('server', () => {
+  const parse = (server: unknown) => {
+    const r = serverSchema.safeParse(server, { error: configErrorMap });
+    return r.success ? { ok: r.data } : { problems: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  };
+
+  it('takes TLS files and trusted proxies as addresses, CIDRs or proxy-addr names', () => {
+    expect(parse({})).toEqual({ ok: { host: '127.0.0.1', port: 8080, trust_proxy: false } });
+    expect(parse({ tls: { cert_file: 'c.pem', key_file: 'k.pem' }, trust_proxy: ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'loopback'] })).toEqual({
+      ok: { host: '127.0.0.1', port: 8080, tls: { cert_file: 'c.pem', key_file: 'k.pem' }, trust_proxy: ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'loopback'] },
+    });
+    expect(parse({ trust_proxy: true })).toMatchObject({ ok: { trust_proxy: true } });
+  });
+
+  it('refuses a proxy that is no address, a prefix out of range, and TLS without its key', () => {
+    for (const bad of ['proxy.example', '10.0.0.0/33', '::1/129', '10.0.0.0/8/1', '']) {
+      expect(parse({ trust_proxy: [bad] }), bad).toMatchObject({ problems: [expect.stringMatching(/^trust_proxy\.0: expected an IP address or CIDR/)] });
+    }
+    expect(parse({ tls: { cert_file: 'c.pem' } })).toMatchObject({ problems: [expect.stringMatching(/^tls\.key_file: /)] });
   });
 });

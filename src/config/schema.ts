@@ -1,4 +1,5 @@
 /** The top-level config shape; each plugin's own section is validated by that plugin's schema. */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { zDuration, zStrictObject } from '../core/index.js';
 import { responseSchema } from '../actions/config.js';
@@ -72,12 +73,37 @@ export const storageSchema = z
   ])
   .describe('Where events, alerts, deliveries and detector state are stored.');
 
+/** A trusted proxy: an address, a CIDR, or one of proxy-addr's names for a whole class of addresses. */
+const isProxyAddress = (s: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(s)) return true;
+  const [ip = '', prefix, ...rest] = s.split('/');
+  const family = isIP(ip);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
+
 export const serverSchema = z
   .strictObject({
-    host: z.string().default('127.0.0.1').describe('Address the webhook receiver listens on; 0.0.0.0 accepts pushes from other machines.'),
-    port: z.number().int().min(0).max(65535).default(8080).describe('Port of the webhook receiver; 0 picks a free one.'),
+    host: z.string().default('127.0.0.1').describe('Address the server (webhooks, API, dashboard) listens on; 0.0.0.0 accepts other machines.'),
+    port: z.number().int().min(0).max(65535).default(8080).describe('Port of the server; 0 picks a free one.'),
+    tls: z
+      .strictObject({
+        cert_file: z.string().min(1).describe('PEM certificate (with its chain) the server presents; relative paths are resolved against the config file.'),
+        key_file: z.string().min(1).describe('PEM private key of the certificate; keep it readable by saaswatch only.'),
+      })
+      .optional()
+      .describe('Serve HTTPS with this certificate; absent: plain HTTP (on 127.0.0.1, or behind a reverse proxy that terminates TLS).'),
+    trust_proxy: z
+      .union([
+        z.boolean(),
+        z.array(z.string().refine(isProxyAddress, 'expected an IP address or CIDR such as 10.0.0.0/8, or loopback, linklocal, uniquelocal')).min(1),
+      ])
+      .default(false)
+      .describe(
+        'Behind a reverse proxy: believe its X-Forwarded-For (client address: logs, rate limits) and X-Forwarded-Proto (secure cookies). `true` trusts any sender, so only when nothing but the proxy can reach the port; better, the proxy addresses or CIDRs (`[127.0.0.1]`). Default false: the socket address.',
+      ),
   })
-  .describe('The HTTP listener of `saaswatch run` for sources that take pushes (webhooks).');
+  .describe('The HTTP server of `saaswatch run` and `saaswatch serve`: the sources\' webhooks, the JSON API and the dashboard.');
 
 /** `type:value` (`user:alice@example.com`, `ip:203.0.113.7`); the value may be a glob. */
 const ENTITY = /^([a-z][a-z0-9_.-]*):(.+)$/;

@@ -58,8 +58,8 @@ describeEachDialect('hostile webhooks', (fresh) => {
     let stderr = '';
     cli.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      await waitUntil(() => /webhooks listening on (http:\/\/\S+)/.test(stderr), 'the webhook listener', 30_000);
-      const url = `${/webhooks listening on (http:\/\/\S+)/.exec(stderr)![1]}/webhooks/dropbox`;
+      await waitUntil(() => /listening on (http:\/\/\S+)/.test(stderr), 'the webhook listener', 30_000);
+      const url = `${/listening on (http:\/\/\S+)/.exec(stderr)![1]}/webhooks/dropbox`;
       await waitUntil(async () => polls() >= 1 && (await db.count('events').catch(() => 0)) === 30, 'the first poll', 30_000);
       const before = polls();
 
