@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { zDuration, zStrictObject } from '../core/index.js';
 import { responseSchema } from '../actions/config.js';
 import { enrichConfigSchema } from '../enrich/index.js';
+import { authSchema } from '../api/auth/config.js';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -76,6 +77,7 @@ export const serverSchema = z
   .strictObject({
     host: z.string().default('127.0.0.1').describe('Address the webhook receiver listens on; 0.0.0.0 accepts pushes from other machines.'),
     port: z.number().int().min(0).max(65535).default(8080).describe('Port of the webhook receiver; 0 picks a free one.'),
+    auth: authSchema.prefault({}),
   })
   .describe('The HTTP listener of `saaswatch run` for sources that take pushes (webhooks).');
 
