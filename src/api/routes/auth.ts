@@ -92,9 +92,8 @@ export function authRoutes(auth: AuthService, oidc: OidcLogin | undefined): Rout
         const { account } = await oidc.finish(key, query);
         await auth.startSession(account, req, reply);
         await auth.recorded(account.email, 'oidc', req.ip);
-        // Both cookies in one header list: the session's, and the spent OIDC attempt's cleared.
-        const session = reply.getHeader('set-cookie');
-        reply.header('set-cookie', [String(session), oidcCookie('', 0)]);
+        // Fastify adds Set-Cookie lines rather than replacing them: the session's stays, the spent attempt's is cleared.
+        reply.header('set-cookie', oidcCookie('', 0));
         return reply.redirect('/', 302);
       },
     });
