@@ -1285,15 +1285,17 @@ export class SqlStore implements Store {
   recordLoginFailure(email: string, lock: { maxFailures: number; until: number }, audit?: AuditNote): Promise<Account | undefined> {
     return this.#write('recordLoginFailure', async (tx) => {
       const key = emailKey(email);
-      const row = await tx.selectFrom('accounts').select('failed_logins').where('email', '=', key).executeTakeFirst();
-      if (!row) return undefined;
-      const failures = Number(row.failed_logins) + 1;
-      const locks = failures >= lock.maxFailures;
-      await tx
+      // An increment in place, not read-then-write: two wrong passwords at once on PostgreSQL must count as two.
+      const row = await tx
         .updateTable('accounts')
-        .set(locks ? { failed_logins: 0, locked_until: lock.until } : { failed_logins: failures })
+        .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
         .where('email', '=', key)
-        .execute();
+        .returning('failed_logins')
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (Number(row.failed_logins) >= lock.maxFailures) {
+        await tx.updateTable('accounts').set({ failed_logins: 0, locked_until: lock.until }).where('email', '=', key).execute();
+      }
       await this.#note(tx, audit, this.#now());
       return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirstOrThrow());
     });

@@ -88,6 +88,9 @@ describe('OIDC login against a local issuer', () => {
     issuer.nextLogin = { email: 'ana@example.com', email_verified: true };
     const stray = (await oidcLogin({ keepCookie: false })).res;
     expect([stray.statusCode, stray.headers['set-cookie']]).toEqual([401, undefined]);
+    const logs = h.logs.join('');
+    expect(logs.match(/OIDC login refused\./g)).toHaveLength(4);
+    expect(logs).not.toContain(CLIENT.clientSecret);
   });
 
   it('takes no account without allowed_domains: only those added before may log in', async () => {

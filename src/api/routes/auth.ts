@@ -89,7 +89,11 @@ export function authRoutes(auth: AuthService, oidc: OidcLogin | undefined): Rout
       handler: async (req, reply) => {
         const key = readCookie(req.headers.cookie, OIDC_COOKIE);
         const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
-        const { account } = await oidc.finish(key, query);
+        const { account } = await oidc.finish(key, query).catch((err: unknown) => {
+          // The browser gets the short answer; why the issuer's answer was refused is for the operator.
+          req.log.warn({ err }, 'OIDC login refused.');
+          throw err;
+        });
         await auth.startSession(account, req, reply);
         await auth.recorded(account.email, 'oidc', req.ip);
         // Fastify adds Set-Cookie lines rather than replacing them: the session's stays, the spent attempt's is cleared.
