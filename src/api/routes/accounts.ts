@@ -42,7 +42,7 @@ export const accountRoutes: RouteModule = (app, ctx) => {
       tags: ['accounts'],
       summary: 'Change an account\'s role or disable it (either ends its sessions)',
       params: emailParams,
-      body: z.object({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional() }),
+      body: z.object({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional() }).refine((b) => b.role !== undefined || b.disabled !== undefined, 'expected role, disabled or both'),
       response: { 200: accountSchema },
     },
     handler: async (req) => {

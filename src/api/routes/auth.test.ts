@@ -250,6 +250,7 @@ describe('roles in practice', () => {
 
     const theirs = await login('new@x.io', generated);
     expect(theirs.res.statusCode).toBe(200);
+    expect((await root('PATCH', '/api/accounts/new@x.io', {})).json().error).toMatchObject({ code: 'INPUT_MALFORMED', message: 'body: expected role, disabled or both' });
     const promoted = await root('PATCH', '/api/accounts/new@x.io', { role: 'analyst' });
     expect(promoted.json()).toMatchObject({ email: 'new@x.io', role: 'analyst' });
     expect((await h.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: theirs.cookie } })).statusCode).toBe(401);
