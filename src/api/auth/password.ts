@@ -41,6 +41,9 @@ function parse(hash: string): { prm: ScryptParams; salt: Buffer; key: Buffer } |
 let dummy: Promise<string> | undefined;
 const dummyHash = (): Promise<string> => (dummy ??= hashPassword(randomBytes(16).toString('hex')));
 
+/** Makes the stand-in hash now, so not even the first unknown email's answer takes longer than a real account's. */
+export const prepareDummyHash = (): Promise<void> => dummyHash().then(() => undefined);
+
 /** Whether `password` matches `hash`; without a hash, spends the same time and answers false. */
 export async function verifyPassword(password: string, hash: string | undefined): Promise<boolean> {
   const parsed = parse(hash ?? (await dummyHash()));

@@ -8,7 +8,7 @@ import type { Account, Session } from '../../core/store.js';
 import type { ApiContext, Principal } from '../context.js';
 import type { AuthConfig } from './config.js';
 import { cookieLine, readCookie } from './cookies.js';
-import { verifyPassword } from './password.js';
+import { prepareDummyHash, verifyPassword } from './password.js';
 import { randomSecret, sameSecret, secretHash, TOKEN_PREFIX } from './secrets.js';
 
 export const SESSION_COOKIE = 'saaswatch_session';
@@ -32,6 +32,8 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
   const secure = Boolean(opts.tls) || config.secure_cookies;
   // Who and from where, never what was typed: passwords, tokens and cookies stay out of every line.
   const log = ctx.logger.child({ component: 'auth' });
+  // In the background: a failure here only means the first unknown email makes it instead.
+  prepareDummyHash().catch((err: unknown) => log.warn({ err }, 'Could not prepare the stand-in password hash.'));
   // The session each request authenticated with, for the routes that answer about it (session, logout).
   const sessions = new WeakMap<FastifyRequest, { idHash: string; session: Session }>();
 
