@@ -127,7 +127,8 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
     }
     const lockUntil = now + config.lockout.lock_for;
     const after = await store.recordLoginFailure(key, { maxFailures: config.lockout.max_failures, until: lockUntil }, { actor, action: 'login-failure', details: { email: key, reason, ip } });
-    if (after?.lockedUntil !== undefined) {
+    // A lock that ran out earlier stays on the row until the next success: only one in the future is this failure's.
+    if (after?.lockedUntil !== undefined && Date.parse(after.lockedUntil) > now) {
       await store.audit('saaswatch:lockout', 'account-lockout', { email: key, until: after.lockedUntil, failures: config.lockout.max_failures, ip });
       log.warn({ email: key, ip, until: after.lockedUntil }, 'Account locked after repeated wrong passwords.');
       throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: config.lockout.lock_for });

@@ -68,6 +68,8 @@ describe('password logins', () => {
     expect([right.statusCode, right.headers['retry-after'], right.headers['set-cookie']]).toEqual([429, '600', undefined]);
     expect(right.body).toBe(wrong.body);
     h.advance(10 * MIN);
+    // The lock has run out: a wrong password counts anew (401), it does not lock again at once.
+    expect((await login('ana@x.io', 'guess number 5')).res.statusCode).toBe(401);
     expect((await login('ana@x.io', PW)).res.statusCode).toBe(200);
     expect((await h.store.getAccount('ana@x.io'))?.failedLogins).toBe(0);
     const log = (await h.store.listAudit()).reverse().map((e) => [e.actor, e.action, e.details.reason ?? null]);
@@ -78,6 +80,7 @@ describe('password logins', () => {
       ['saaswatch:lockout', 'account-lockout', null],
       ['web:ana@x.io', 'login-failure', 'locked'],
       ['web:ana@x.io', 'login-failure', 'locked'],
+      ['web:ana@x.io', 'login-failure', 'wrong password'],
       ['web:ana@x.io', 'login', null],
     ]);
   });
