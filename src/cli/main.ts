@@ -286,6 +286,22 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
       process.exitCode = await (await users()).token(email, optsOf(cmd), now);
     });
   user
+    .command('tokens')
+    .description('list the API tokens not revoked (never the tokens themselves), newest first')
+    .argument('[email]', 'only this account\'s')
+    .option('--json', 'one JSON object per line')
+    .action(async (email: string | undefined, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).tokens(email, optsOf(cmd), now);
+    });
+  user
+    .command('revoke')
+    .description('revoke an API token by its id (from `user tokens`)')
+    .argument('<id>', 'the token\'s id (tok_...)')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (id: string, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).revoke(id, optsOf(cmd), now);
+    });
+  user
     .command('list')
     .description('list the accounts: role, disabled, last login, tokens')
     .option('--json', 'one JSON object per line')

@@ -62,6 +62,17 @@ describe('saaswatch user', () => {
       expect(JSON.stringify(await store.listAudit())).not.toContain(token);
     });
     expect((await failureOf(users.token('nobody@x.io', { config }, now, io()))).code).toBe('NOT_FOUND');
+    const listed = io();
+    await users.tokens('ANA@x.io', { config, json: true }, now, listed);
+    const { id, ...rest } = JSON.parse(listed.lines[0]!) as { id: string };
+    expect(rest).toEqual({ name: 'siem', email: 'ana@x.io', created_at: '2026-03-02T09:00:00.000Z', last_used_at: null, expires_at: '2026-04-01T09:00:00.000Z' });
+    const revoked = io();
+    expect(await users.revoke(id, { config, by: 'ops' }, now, revoked)).toBe(0);
+    expect(revoked.lines).toEqual([`revoked ${id} (siem, ana@x.io)`]);
+    expect((await failureOf(users.revoke(id, { config }, now, io()))).code).toBe('NOT_FOUND');
+    const none = io();
+    await users.tokens(undefined, { config }, now, none);
+    expect(none.lines).toEqual(['no API tokens']);
   });
 
   it('lists, changes the role of, sets the password of and removes accounts; the last admin stays', async () => {

@@ -2,7 +2,7 @@
  * `saaswatch user`: the accounts of the API and dashboard from the command line (the first admin is
  * made here), and API tokens for scripts. Passwords and tokens are printed once and never stored.
  */
-import { addAccount, changeAccount, issueToken, removeAccount, setPassword } from '../api/auth/accounts.js';
+import { addAccount, changeAccount, issueToken, removeAccount, revokeToken, setPassword } from '../api/auth/accounts.js';
 import { errors, type Account, type AccountRole, type Clock } from '../core/index.js';
 import { actorOf, withStore } from './alerts.js';
 import { EXIT } from './options.js';
@@ -103,6 +103,25 @@ export async function passwd(email: string, o: Common & { passwordStdin?: boolea
     const made = await setPassword(store, email, password, cliActor(o.by));
     io.print(`password of ${made.account.email} changed (its sessions ended)`);
     if (made.password) io.print(`password (shown once): ${made.password}`);
+    return EXIT.ok;
+  });
+}
+
+export async function tokens(email: string | undefined, o: Common, now: Clock, io: UserIo = terminalIo): Promise<number> {
+  return withStore(o.config, now, async (store) => {
+    const list = await store.listTokens(email === undefined ? {} : { email });
+    const json = (t: (typeof list)[number]) => ({ id: t.id, name: t.name, email: t.email, created_at: t.createdAt, last_used_at: t.lastUsedAt ?? null, expires_at: t.expiresAt ?? null });
+    if (o.json) for (const t of list) io.printJson(json(t));
+    else if (list.length === 0) io.print('no API tokens');
+    else for (const t of list) io.print(`${t.id}  ${t.email}  ${t.name}  created ${t.createdAt}  last used ${t.lastUsedAt ?? 'never'}  ${t.expiresAt ? `expires ${t.expiresAt}` : 'no expiry'}`);
+    return EXIT.ok;
+  });
+}
+
+export async function revoke(id: string, o: Common, now: Clock, io: UserIo = terminalIo): Promise<number> {
+  return withStore(o.config, now, async (store) => {
+    const t = await revokeToken(store, id, cliActor(o.by));
+    io.print(`revoked ${t.id} (${t.name}, ${t.email})`);
     return EXIT.ok;
   });
 }

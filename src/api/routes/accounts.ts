@@ -32,7 +32,7 @@ export const accountRoutes: RouteModule = (app, ctx) => {
     },
     handler: async (req, reply) => {
       const { account, password } = await addAccount(store, req.body, actorOfPrincipal(req.principal!));
-      return reply.status(201).send({ account: accountJson(account), ...(password ? { password } : {}) });
+      return reply.status(201).header('cache-control', 'no-store').send({ account: accountJson(account), ...(password ? { password } : {}) });
     },
   });
 
@@ -80,7 +80,7 @@ export const accountRoutes: RouteModule = (app, ctx) => {
         { email: req.body.email ?? req.principal!.email, name: req.body.name, now: ctx.clock(), ...(req.body.expires_days === undefined ? {} : { expiresDays: req.body.expires_days }) },
         actorOfPrincipal(req.principal!),
       );
-      return reply.status(201).send({ token, id: record.id });
+      return reply.status(201).header('cache-control', 'no-store').send({ token, id: record.id });
     },
   });
 

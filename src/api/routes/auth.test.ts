@@ -18,6 +18,7 @@ describe('password logins', () => {
     const { res, cookie, csrf } = await login('Ana@X.io');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ csrf_token: csrf, user: { email: 'ana@x.io', role: 'analyst' } });
+    expect(res.headers['cache-control']).toBe('no-store');
     const set = String(res.headers['set-cookie']);
     expect(set).toMatch(/^saaswatch_session=[\w-]{43}; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
     const me = await h.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });

@@ -31,6 +31,7 @@ export function authRoutes(auth: AuthService, oidc: OidcLogin | undefined): Rout
           response: { 200: sessionSchema },
         },
         handler: async (req, reply) => {
+          reply.header('cache-control', 'no-store');
           const account = await auth.checkLogin(req.body.email, req.body.password, req.ip);
           const csrf = await auth.startSession(account, req, reply);
           await auth.recorded(account.email, 'password', req.ip);
@@ -42,7 +43,8 @@ export function authRoutes(auth: AuthService, oidc: OidcLogin | undefined): Rout
     app.get('/api/auth/session', {
       config: { role: 'viewer' },
       schema: { tags: ['auth'], summary: 'The logged-in session: who, and its CSRF token (after a page reload)', response: { 200: sessionSchema } },
-      handler: async (req) => {
+      handler: async (req, reply) => {
+        reply.header('cache-control', 'no-store');
         const session = auth.sessionOf(req);
         if (!session) throw errors.unauthenticated({ problem: 'no session: this request used an API token', fix: 'log in with POST /api/auth/login' });
         return { csrf_token: session.csrfToken, user: { email: req.principal!.email, role: req.principal!.role } };
