@@ -309,3 +309,17 @@ describe('what is logged', () => {
     for (const secret of [PW, 'a wrong password', 'another wrong one', token, cookie.split('=')[1]!, csrf, 'wrong-csrf-value']) expect(text).not.toContain(secret);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('lists the auth and admin routes, login and methods without security', async () => {
+    h = await authHarness();
+    await h.addAccount('ana@x.io', 'viewer', PW);
+    const { token } = await issueToken(h.store, { email: 'ana@x.io', name: 'doc', now: h.now() }, 'cli:root');
+    const doc = (await h.app.inject({ method: 'GET', url: '/api/openapi.json', headers: { authorization: `Bearer ${token}` } })).json();
+    expect(Object.keys(doc.paths).filter((p: string) => /auth|accounts|tokens/.test(p)).sort()).toEqual([
+      '/api/accounts', '/api/accounts/{email}', '/api/auth/login', '/api/auth/logout', '/api/auth/methods', '/api/auth/session', '/api/tokens', '/api/tokens/{id}',
+    ]);
+    expect(doc.paths['/api/auth/login'].post.security).toEqual([]);
+    expect(doc.paths['/api/accounts/{email}'].patch.requestBody.content['application/json'].schema.properties.role.enum).toEqual(['viewer', 'analyst', 'admin']);
+  });
+});
