@@ -182,6 +182,8 @@ describe('API tokens', () => {
     await post();
     expect(await used()).toBe('2026-03-02T09:01:00.000Z');
     expect(record.id).toMatch(/^tok_/);
+    // A token is not a session: there is no CSRF token to hand out.
+    expect((await h.app.inject({ method: 'GET', url: '/api/auth/session', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
   });
 
   it('refuses a revoked token, an expired one, an unknown one, and one of a disabled account: 401', async () => {
