@@ -1,6 +1,6 @@
 /**
  * The saaswatch command line: run, serve, ingest, demo, alerts, block, unblock, blocked, audit, actions, act,
- * deliveries, dead-letters, purge, config check/schema, rules test, version. Each action imports its implementation when it runs, so `--help` and
+ * deliveries, dead-letters, purge, user (accounts and API tokens), config check/schema, rules test, version. Each action imports its implementation when it runs, so `--help` and
  * `version` load only commander.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -264,6 +264,83 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('--dry-run', 'count what would be deleted, and delete nothing')
     .action(async (_opts, cmd: Command) => {
       process.exitCode = await (await commands()).purge(optsOf(cmd), now);
+    });
+
+  const users = () => import('./users.js');
+  const roleChoice = () => new Option('--role <role>', 'what the account may do: viewer reads; analyst triages and blocks; admin also manages accounts and tokens').choices(['viewer', 'analyst', 'admin']);
+  const user = program.command('user').description('accounts of the API and dashboard, and API tokens for scripts');
+  user
+    .command('add')
+    .description('add an account; without --password-stdin a generated password is printed once')
+    .argument('<email>', 'the account\'s email (lowercased)')
+    .addOption(roleChoice().makeOptionMandatory())
+    .option('--password-stdin', 'read the password from the first line of standard input')
+    .option('--oidc-only', 'no password: the account logs in only through OIDC (server.auth.oidc)')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .option('--json', 'the account (and a generated password) as one JSON object')
+    .action(async (email: string, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).add(email, optsOf(cmd), now);
+    });
+  user
+    .command('token')
+    .description('create an API token for the account and print it once (send it as Authorization: Bearer <token>)')
+    .argument('<email>', 'the account the token acts as')
+    .option('--name <name>', 'what the token is for (shown in lists)', 'cli')
+    .option('--expires <days>', 'the token stops working after this many days (default: until revoked)', intOption(1, 3650))
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .option('--json', 'id, token, account and expiry as one JSON object')
+    .action(async (email: string, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).token(email, optsOf(cmd), now);
+    });
+  user
+    .command('tokens')
+    .description('list the API tokens not revoked (never the tokens themselves), newest first')
+    .argument('[email]', 'only this account\'s')
+    .option('--json', 'one JSON object per line')
+    .action(async (email: string | undefined, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).tokens(email, optsOf(cmd), now);
+    });
+  user
+    .command('revoke')
+    .description('revoke an API token by its id (from `user tokens`)')
+    .argument('<id>', 'the token\'s id (tok_...)')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (id: string, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).revoke(id, optsOf(cmd), now);
+    });
+  user
+    .command('list')
+    .description('list the accounts: role, disabled, last login, tokens')
+    .option('--json', 'one JSON object per line')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await users()).list(optsOf(cmd), now);
+    });
+  user
+    .command('remove')
+    .description('remove an account with its tokens and sessions')
+    .argument('<email>', 'the account')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (email: string, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).remove(email, optsOf(cmd), now);
+    });
+  user
+    .command('set-role')
+    .description('change an account\'s role (its sessions end)')
+    .argument('<email>', 'the account')
+    .argument('<role>', 'viewer, analyst or admin')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (email: string, role: string, _opts, cmd: Command) => {
+      if (role !== 'viewer' && role !== 'analyst' && role !== 'admin') throw errors.inputMalformed({ where: 'role', problem: `expected viewer, analyst or admin, got ${JSON.stringify(role)}` });
+      process.exitCode = await (await users()).setRole(email, role, optsOf(cmd), now);
+    });
+  user
+    .command('passwd')
+    .description('set a new password (its sessions end); without --password-stdin a generated one is printed once')
+    .argument('<email>', 'the account')
+    .option('--password-stdin', 'read the password from the first line of standard input')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (email: string, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).passwd(email, optsOf(cmd), now);
     });
 
   const rules = program.command('rules').description('work with Sigma rules');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { zDuration, zStrictObject } from '../core/index.js';
 import { responseSchema } from '../actions/config.js';
 import { enrichConfigSchema } from '../enrich/index.js';
+import { authSchema } from '../api/auth/config.js';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -102,6 +103,7 @@ export const serverSchema = z
       .describe(
         'Behind a reverse proxy: believe its X-Forwarded-For (client address: logs, rate limits) and X-Forwarded-Proto (secure cookies). `true` trusts any sender, so only when nothing but the proxy can reach the port; better, the proxy addresses or CIDRs (`[127.0.0.1]`). Default false: the socket address.',
       ),
+    auth: authSchema.prefault({}),
   })
   .describe('The HTTP server of `saaswatch run` and `saaswatch serve`: the sources\' webhooks, the JSON API and the dashboard.');
 

@@ -494,6 +494,132 @@ export interface Retention {
   purge(before: PurgeCutoffs, opts?: { dryRun?: boolean }): Promise<PurgeCounts>;
 }
 
+/** What an account may do (the API's roles, least to most). */
+export type AccountRole = 'viewer' | 'analyst' | 'admin';
+
+/** An audit entry written in the same transaction as the change it records. */
+export interface AuditNote {
+  actor: string;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+/** A person who may log in to the API and dashboard. */
+export interface Account {
+  /** Lowercase: the store keeps one account per address whatever its case. */
+  email: string;
+  role: AccountRole;
+  /** The password's hash with its parameters; absent for an account that logs in only through OIDC. */
+  passwordHash?: string;
+  disabled: boolean;
+  createdAt: string;
+  lastLoginAt?: string;
+  /** Wrong passwords since the last success or lockout. */
+  failedLogins: number;
+  /** ISO time the lockout ends, while or after one was set. */
+  lockedUntil?: string;
+}
+
+export interface AccountInput {
+  email: string;
+  role: AccountRole;
+  passwordHash?: string;
+}
+
+/** What updateAccount changes; passwordHash null removes the password (OIDC only). */
+export interface AccountChange {
+  role?: AccountRole;
+  disabled?: boolean;
+  passwordHash?: string | null;
+}
+
+/** An API token as stored: its hash only, never the token. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  email: string;
+  createdAt: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}
+
+export interface ApiTokenInput {
+  id: string;
+  name: string;
+  email: string;
+  /** SHA-256 of the token, hex. */
+  hash: string;
+  /** Epoch ms it stops working; absent: until revoked. */
+  expiresAt?: number;
+}
+
+/** A logged-in browser, found by the hash of its cookie. */
+export interface Session {
+  email: string;
+  /** The synchronizer token state-changing requests send back as X-CSRF-Token. */
+  csrfToken: string;
+  createdAt: string;
+  lastSeenAt: string;
+  /** ISO time the session ends however active it is. */
+  expiresAt: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+export interface SessionInput {
+  /** SHA-256 of the cookie's value, hex: a copy of the table opens no browser's session. */
+  idHash: string;
+  email: string;
+  csrfToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  ip?: string;
+  userAgent?: string;
+}
+
+/**
+ * Accounts of the API and dashboard, their API tokens and browser sessions. Every change an
+ * `audit` note is given for is audited in the same transaction. A change of role, disabling or a
+ * new password ends the account's sessions; removing an account removes its tokens and sessions.
+ */
+export interface Accounts {
+  /** Stores a new account (email lowercased); undefined when one with that email exists. */
+  addAccount(a: AccountInput, audit?: AuditNote): Promise<Account | undefined>;
+  getAccount(email: string): Promise<Account | undefined>;
+  /** By email. */
+  listAccounts(): Promise<Account[]>;
+  /** Applies the change; undefined when there is no such account. */
+  updateAccount(email: string, change: AccountChange, audit?: AuditNote): Promise<Account | undefined>;
+  /** Removes the account with its tokens and sessions; returns it, or undefined when there was none. */
+  removeAccount(email: string, audit?: AuditNote): Promise<Account | undefined>;
+  /**
+   * Counts a wrong password; at `lock.maxFailures` the account is locked until `lock.until` (epoch
+   * ms) and the count starts over. Returns the account as it now stands.
+   */
+  recordLoginFailure(email: string, lock: { maxFailures: number; until: number }, audit?: AuditNote): Promise<Account | undefined>;
+  /** Stamps the last login with the store clock and clears failures and lockout. */
+  recordLogin(email: string, audit?: AuditNote): Promise<void>;
+
+  addToken(t: ApiTokenInput, audit?: AuditNote): Promise<ApiToken>;
+  /** Tokens not revoked, newest first; with email, only that account's. */
+  listTokens(q?: { email?: string }): Promise<ApiToken[]>;
+  /** The token with this hash, revoked or expired ones included. */
+  findToken(hash: string): Promise<ApiToken | undefined>;
+  /** Sets the token's last use (epoch ms). */
+  touchToken(id: string, at: number): Promise<void>;
+  /** Revokes a token; undefined when there is none or it was revoked already. */
+  revokeToken(id: string, audit?: AuditNote): Promise<ApiToken | undefined>;
+
+  /** Stores a session; sessions whose absolute end has passed (store clock) go at the same time. */
+  addSession(s: SessionInput): Promise<void>;
+  findSession(idHash: string): Promise<Session | undefined>;
+  /** Sets the session's last activity (epoch ms). */
+  touchSession(idHash: string, at: number): Promise<void>;
+  /** Ends one session; false when there was none. */
+  endSession(idHash: string): Promise<boolean>;
+}
+
 /** Opening concerns of one database: which dialect, its schema version, closing it. */
 export interface StoreLifecycle {
   readonly dialect: 'sqlite' | 'postgres';
@@ -507,4 +633,4 @@ export interface StoreLifecycle {
  * use (the pipeline an EventLog, the outbox an AlertOutbox, detectors a DetectorState, ...), so a
  * new consumer's needs, and a fake for its tests, stay as small as its job.
  */
-export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit, Retention, Mutes, ActionLog {}
+export interface Store extends StoreLifecycle, EventLog, AlertOutbox, DetectorState, Inventory, Identities, Blocks, Audit, Retention, Mutes, ActionLog, Accounts {}

@@ -177,6 +177,42 @@ export interface MutesTable {
   removed_by: string | null;
 }
 
+/** Accounts of the API and dashboard (see Accounts). */
+export interface AccountsTable {
+  email: string;
+  role: string;
+  password_hash: string | null;
+  disabled: number;
+  created_at: number;
+  last_login_at: number | null;
+  failed_logins: number;
+  locked_until: number | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  email: string;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie's value, hex. */
+  id_hash: string;
+  email: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface Database {
   events: EventsTable;
   alerts: AlertsTable;
@@ -191,10 +227,13 @@ export interface Database {
   sink_refs: SinkRefsTable;
   mutes: MutesTable;
   actions: ActionsTable;
+  accounts: AccountsTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
 }
 
 /** Every table the store owns, in an order safe for deletes (children before parents). */
 export const TABLES = [
   'deliveries', 'alerts', 'events', 'baselines', 'cursors', 'blocked_users', 'files', 'identities',
-  'dead_letters', 'audit_log', 'sink_refs', 'mutes', 'actions',
+  'dead_letters', 'audit_log', 'sink_refs', 'mutes', 'actions', 'sessions', 'api_tokens', 'accounts',
 ] as const satisfies ReadonlyArray<keyof Database>;

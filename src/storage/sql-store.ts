@@ -10,14 +10,14 @@ import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
   ActivityQuery, AlertRoute, EventKey, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
-  MuteSource, PurgeCounts, PurgeCutoffs, Store,
+  MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { storableText } from './event-row.js';
 import { toStorageError } from './errors.js';
 import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
-import type { ActionsTable, AlertsTable, BlockedUsersTable, Database, DeadLettersTable, DeliveriesTable, MutesTable } from './schema.js';
+import type { AccountsTable, ActionsTable, AlertsTable, ApiTokensTable, BlockedUsersTable, Database, DeadLettersTable, DeliveriesTable, MutesTable, SessionsTable } from './schema.js';
 
 /** Dead-letter payloads above this many UTF-8 bytes are cut; the original size is kept. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
@@ -287,6 +287,52 @@ const UNFINISHED_ACTIONS: ActionStatus[] = ['pending', 'started'];
 
 function withLimit<T extends { limit(n: number): T }>(qb: T, limit: number | undefined): T {
   return limit === undefined ? qb : qb.limit(Math.max(0, Math.floor(limit)));
+}
+
+/** One account per address, whatever case it was typed in. */
+const emailKey = (email: string): string => email.trim().toLowerCase();
+const isoOrNothing = <K extends string>(key: K, v: number | string | null): Partial<Record<K, string>> =>
+  (v === null ? {} : { [key]: iso(Number(v)) }) as Partial<Record<K, string>>;
+
+function toAccount(r: Selectable<AccountsTable>): Account {
+  return {
+    email: r.email,
+    role: r.role as AccountRole,
+    ...(r.password_hash === null ? {} : { passwordHash: r.password_hash }),
+    disabled: Number(r.disabled) !== 0,
+    createdAt: iso(Number(r.created_at)),
+    ...isoOrNothing('lastLoginAt', r.last_login_at),
+    failedLogins: Number(r.failed_logins),
+    ...isoOrNothing('lockedUntil', r.locked_until),
+  };
+}
+
+function toToken(r: Selectable<ApiTokensTable>): ApiToken {
+  return {
+    id: r.id,
+    name: r.name,
+    email: r.email,
+    createdAt: iso(Number(r.created_at)),
+    ...isoOrNothing('lastUsedAt', r.last_used_at),
+    ...isoOrNothing('expiresAt', r.expires_at),
+    ...isoOrNothing('revokedAt', r.revoked_at),
+  };
+}
+
+function toSession(r: Selectable<SessionsTable>): Session {
+  return {
+    email: r.email,
+    csrfToken: r.csrf_token,
+    createdAt: iso(Number(r.created_at)),
+    lastSeenAt: iso(Number(r.last_seen_at)),
+    expiresAt: iso(Number(r.expires_at)),
+    ...(r.ip === null ? {} : { ip: r.ip }),
+    ...(r.user_agent === null ? {} : { userAgent: r.user_agent }),
+  };
+}
+
+function auditRow(note: AuditNote, at: number) {
+  return { at, actor: storableText(note.actor), action: note.action, details: JSON.stringify(note.details) };
 }
 
 /**
@@ -1173,5 +1219,166 @@ export class SqlStore implements Store {
       await tx.insertInto('audit_log').values({ at: now, actor: storableText(by.actor), action: 'unmute', details: JSON.stringify(details) }).execute();
       return mute;
     });
+  }
+
+  async #note(tx: Kysely<Database>, note: AuditNote | undefined, at: number): Promise<void> {
+    if (note) await tx.insertInto('audit_log').values(auditRow(note, at)).execute();
+  }
+
+  addAccount(a: AccountInput, audit?: AuditNote): Promise<Account | undefined> {
+    return this.#write('addAccount', async (tx) => {
+      const now = this.#now();
+      const email = emailKey(a.email);
+      if (await tx.selectFrom('accounts').select('email').where('email', '=', email).executeTakeFirst()) return undefined;
+      await tx
+        .insertInto('accounts')
+        .values({ email, role: a.role, password_hash: a.passwordHash ?? null, disabled: 0, created_at: now, last_login_at: null, failed_logins: 0, locked_until: null })
+        .execute();
+      await this.#note(tx, audit, now);
+      return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirstOrThrow());
+    });
+  }
+
+  getAccount(email: string): Promise<Account | undefined> {
+    return this.#guard('getAccount', async () => {
+      const row = await this.#db.selectFrom('accounts').selectAll().where('email', '=', emailKey(email)).executeTakeFirst();
+      return row && toAccount(row);
+    });
+  }
+
+  listAccounts(): Promise<Account[]> {
+    return this.#guard('listAccounts', async () => (await this.#db.selectFrom('accounts').selectAll().orderBy('email').execute()).map(toAccount));
+  }
+
+  updateAccount(email: string, change: AccountChange, audit?: AuditNote): Promise<Account | undefined> {
+    return this.#write('updateAccount', async (tx) => {
+      const key = emailKey(email);
+      const before = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
+      if (!before) return undefined;
+      const set = {
+        ...(change.role === undefined ? {} : { role: change.role }),
+        ...(change.disabled === undefined ? {} : { disabled: change.disabled ? 1 : 0 }),
+        ...(change.passwordHash === undefined ? {} : { password_hash: change.passwordHash, failed_logins: 0, locked_until: null }),
+      };
+      if (Object.keys(set).length > 0) await tx.updateTable('accounts').set(set).where('email', '=', key).execute();
+      // A browser logged in under the old role, password or standing must not keep it.
+      const roleChanged = change.role !== undefined && change.role !== before.role;
+      if (roleChanged || change.disabled === true || change.passwordHash !== undefined) await tx.deleteFrom('sessions').where('email', '=', key).execute();
+      await this.#note(tx, audit, this.#now());
+      return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirstOrThrow());
+    });
+  }
+
+  removeAccount(email: string, audit?: AuditNote): Promise<Account | undefined> {
+    return this.#write('removeAccount', async (tx) => {
+      const key = emailKey(email);
+      const row = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
+      if (!row) return undefined;
+      await tx.deleteFrom('sessions').where('email', '=', key).execute();
+      await tx.deleteFrom('api_tokens').where('email', '=', key).execute();
+      await tx.deleteFrom('accounts').where('email', '=', key).execute();
+      await this.#note(tx, audit, this.#now());
+      return toAccount(row);
+    });
+  }
+
+  recordLoginFailure(email: string, lock: { maxFailures: number; until: number }, audit?: AuditNote): Promise<Account | undefined> {
+    return this.#write('recordLoginFailure', async (tx) => {
+      const key = emailKey(email);
+      // An increment in place, not read-then-write: two wrong passwords at once on PostgreSQL must count as two.
+      const row = await tx
+        .updateTable('accounts')
+        .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
+        .where('email', '=', key)
+        .returning('failed_logins')
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (Number(row.failed_logins) >= lock.maxFailures) {
+        await tx.updateTable('accounts').set({ failed_logins: 0, locked_until: lock.until }).where('email', '=', key).execute();
+      }
+      await this.#note(tx, audit, this.#now());
+      return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirstOrThrow());
+    });
+  }
+
+  recordLogin(email: string, audit?: AuditNote): Promise<void> {
+    return this.#write('recordLogin', async (tx) => {
+      const now = this.#now();
+      await tx.updateTable('accounts').set({ last_login_at: now, failed_logins: 0, locked_until: null }).where('email', '=', emailKey(email)).execute();
+      await this.#note(tx, audit, now);
+    });
+  }
+
+  addToken(t: ApiTokenInput, audit?: AuditNote): Promise<ApiToken> {
+    return this.#write('addToken', async (tx) => {
+      const now = this.#now();
+      const row = { id: t.id, name: storableText(t.name), email: emailKey(t.email), hash: t.hash, created_at: now, last_used_at: null, expires_at: t.expiresAt ?? null, revoked_at: null };
+      await tx.insertInto('api_tokens').values(row).execute();
+      await this.#note(tx, audit, now);
+      return toToken(row);
+    });
+  }
+
+  listTokens(q: { email?: string } = {}): Promise<ApiToken[]> {
+    return this.#guard('listTokens', async () => {
+      let qb = this.#db.selectFrom('api_tokens').selectAll().where('revoked_at', 'is', null);
+      if (q.email !== undefined) qb = qb.where('email', '=', emailKey(q.email));
+      return (await qb.orderBy('created_at', 'desc').orderBy('id').execute()).map(toToken);
+    });
+  }
+
+  findToken(hash: string): Promise<ApiToken | undefined> {
+    return this.#guard('findToken', async () => {
+      const row = await this.#db.selectFrom('api_tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+      return row && toToken(row);
+    });
+  }
+
+  touchToken(id: string, at: number): Promise<void> {
+    return this.#write('touchToken', async (tx) => {
+      await tx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    });
+  }
+
+  revokeToken(id: string, audit?: AuditNote): Promise<ApiToken | undefined> {
+    return this.#write('revokeToken', async (tx) => {
+      const now = this.#now();
+      const row = await tx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
+      if (!row) return undefined;
+      await this.#note(tx, audit, now);
+      return toToken(row);
+    });
+  }
+
+  addSession(s: SessionInput): Promise<void> {
+    return this.#write('addSession', async (tx) => {
+      const now = this.#now();
+      // Logins are rare: purging ended sessions then keeps the table small without a schedule.
+      await tx.deleteFrom('sessions').where('expires_at', '<=', now).execute();
+      await tx
+        .insertInto('sessions')
+        .values({
+          id_hash: s.idHash, email: emailKey(s.email), csrf_token: s.csrfToken, created_at: now, last_seen_at: now, expires_at: s.expiresAt,
+          ip: s.ip === undefined ? null : storableText(s.ip), user_agent: s.userAgent === undefined ? null : storableText(s.userAgent),
+        })
+        .execute();
+    });
+  }
+
+  findSession(idHash: string): Promise<Session | undefined> {
+    return this.#guard('findSession', async () => {
+      const row = await this.#db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+      return row && toSession(row);
+    });
+  }
+
+  touchSession(idHash: string, at: number): Promise<void> {
+    return this.#write('touchSession', async (tx) => {
+      await tx.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute();
+    });
+  }
+
+  endSession(idHash: string): Promise<boolean> {
+    return this.#write('endSession', async (tx) => Number((await tx.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst()).numDeletedRows) > 0);
   }
 }

@@ -11,6 +11,7 @@ import * as m006 from './006-dead-letter-key.js';
 import * as m007 from './007-alert-groups.js';
 import * as m008 from './008-mutes.js';
 import * as m009 from './009-response-actions.js';
+import * as m010 from './010-accounts.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '007-alert-groups': m007,
   '008-mutes': m008,
   '009-response-actions': m009,
+  '010-accounts': m010,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */

@@ -1,4 +1,5 @@
 /** Every clause of the Store contract (docs/contracts/store.md), port by port. */
+import { accountsClauses } from './accounts.js';
 import { actionLogClauses } from './action-log.js';
 import { alertGroupClauses, eventReadClauses } from './alert-groups.js';
 import { alertOutboxClauses } from './alert-outbox.js';
@@ -27,7 +28,8 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...retentionClauses,
   ...mutesClauses,
   ...actionLogClauses,
+  ...accountsClauses,
 ];
 
-export { actionLogClauses, alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
+export { accountsClauses, actionLogClauses, alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
 export * from './suite.js';

@@ -12,7 +12,7 @@ export interface StoreHarness {
   teardown(): Promise<void>;
 }
 
-export type PortName = 'StoreLifecycle' | 'EventLog' | 'AlertOutbox' | 'DetectorState' | 'Inventory' | 'Identities' | 'Blocks' | 'Audit' | 'Retention' | 'Mutes' | 'ActionLog';
+export type PortName = 'StoreLifecycle' | 'EventLog' | 'AlertOutbox' | 'DetectorState' | 'Inventory' | 'Identities' | 'Blocks' | 'Audit' | 'Retention' | 'Mutes' | 'ActionLog' | 'Accounts';
 
 export interface ClauseContext {
   /** The store under test, opened once per run and emptied before each clause. */

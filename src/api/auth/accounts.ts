@@ -1,0 +1,95 @@
+/** Account and token operations shared by the API's admin routes and `saaswatch user`: each audited with who did it. */
+import { errors } from '../../core/errors.js';
+import type { Account, AccountRole, ApiToken, Store } from '../../core/store.js';
+import { checkPassword, generatePassword, hashPassword } from './password.js';
+import { newApiToken, newTokenId, secretHash } from './secrets.js';
+
+const DAY = 86_400_000;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+export function normalEmail(email: string, where = 'email'): string {
+  const e = email.trim().toLowerCase();
+  if (!EMAIL.test(e) || e.length > 320) throw errors.inputMalformed({ where, problem: `expected an email address, got ${JSON.stringify(email)}` });
+  return e;
+}
+
+/** Admins left if `email` stopped being one: an install must keep one, or nobody could manage accounts again. */
+async function otherAdmins(store: Store, email: string): Promise<number> {
+  return (await store.listAccounts()).filter((a) => a.role === 'admin' && !a.disabled && a.email !== email).length;
+}
+
+/** Adds an account; without a password (and not `oidcOnly`) one is generated and returned, to be shown once. */
+export async function addAccount(
+  store: Store,
+  a: { email: string; role: AccountRole; password?: string; oidcOnly?: boolean },
+  actor: string,
+): Promise<{ account: Account; password?: string }> {
+  const email = normalEmail(a.email);
+  if (a.password !== undefined) checkPassword(a.password);
+  const generated = a.password === undefined && !a.oidcOnly ? generatePassword() : undefined;
+  const secret = a.password ?? generated;
+  const passwordHash = secret === undefined ? undefined : await hashPassword(secret);
+  const account = await store.addAccount(
+    { email, role: a.role, ...(passwordHash ? { passwordHash } : {}) },
+    { actor, action: 'account-add', details: { email, role: a.role, password: secret === undefined ? 'none' : generated ? 'generated' : 'given' } },
+  );
+  if (!account) throw errors.conflict({ what: `account ${email}`, problem: 'exists already', fix: 'change it with `saaswatch user set-role` or PATCH /api/accounts/{email}' });
+  return { account, ...(generated ? { password: generated } : {}) };
+}
+
+export async function changeAccount(store: Store, email: string, change: { role?: AccountRole; disabled?: boolean }, actor: string): Promise<Account> {
+  const key = normalEmail(email);
+  const before = await store.getAccount(key);
+  if (!before) throw errors.notFound({ kind: 'account', id: key });
+  const demotes = (change.role !== undefined && change.role !== 'admin') || change.disabled === true;
+  if (before.role === 'admin' && demotes && (await otherAdmins(store, key)) === 0) {
+    throw errors.conflict({ what: `account ${key}`, problem: 'is the last enabled admin', fix: 'make another account admin first' });
+  }
+  const details = { email: key, ...(change.role === undefined ? {} : { role: change.role, was: before.role }), ...(change.disabled === undefined ? {} : { disabled: change.disabled }) };
+  return (await store.updateAccount(key, change, { actor, action: 'account-change', details }))!;
+}
+
+export async function removeAccount(store: Store, email: string, actor: string): Promise<Account> {
+  const key = normalEmail(email);
+  const before = await store.getAccount(key);
+  if (!before) throw errors.notFound({ kind: 'account', id: key });
+  if (before.role === 'admin' && !before.disabled && (await otherAdmins(store, key)) === 0) {
+    throw errors.conflict({ what: `account ${key}`, problem: 'is the last enabled admin', fix: 'make another account admin first' });
+  }
+  return (await store.removeAccount(key, { actor, action: 'account-remove', details: { email: key, role: before.role } }))!;
+}
+
+export async function setPassword(store: Store, email: string, password: string | undefined, actor: string): Promise<{ account: Account; password?: string }> {
+  const key = normalEmail(email);
+  if (password !== undefined) checkPassword(password);
+  const generated = password === undefined ? generatePassword() : undefined;
+  const passwordHash = await hashPassword(password ?? generated!);
+  const account = await store.updateAccount(key, { passwordHash }, { actor, action: 'account-password', details: { email: key, password: generated ? 'generated' : 'given' } });
+  if (!account) throw errors.notFound({ kind: 'account', id: key });
+  return { account, ...(generated ? { password: generated } : {}) };
+}
+
+/** A new API token for the account, returned once: only its hash is kept. */
+export async function issueToken(
+  store: Store,
+  t: { email: string; name: string; expiresDays?: number; now: number },
+  actor: string,
+): Promise<{ token: string; record: ApiToken }> {
+  const email = normalEmail(t.email);
+  const account = await store.getAccount(email);
+  if (!account) throw errors.notFound({ kind: 'account', id: email, fix: 'add it first with `saaswatch user add`' });
+  const token = newApiToken();
+  const id = newTokenId();
+  const expiresAt = t.expiresDays === undefined ? undefined : t.now + t.expiresDays * DAY;
+  const record = await store.addToken(
+    { id, name: t.name, email, hash: secretHash(token), ...(expiresAt === undefined ? {} : { expiresAt }) },
+    { actor, action: 'token-create', details: { id, name: t.name, email, expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString() } },
+  );
+  return { token, record };
+}
+
+export async function revokeToken(store: Store, id: string, actor: string): Promise<ApiToken> {
+  const token = await store.revokeToken(id, { actor, action: 'token-revoke', details: { id } });
+  if (!token) throw errors.notFound({ kind: 'token', id });
+  return token;
+}

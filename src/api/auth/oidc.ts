@@ -1,0 +1,95 @@
+/** OIDC login (authorization code with PKCE, state and nonce) through openid-client, mapping the ID token's email to an account. */
+import * as client from 'openid-client';
+import { randomBytes } from 'node:crypto';
+import { errors } from '../../core/errors.js';
+import type { Account, AccountRole, Store } from '../../core/store.js';
+import { ROLES } from '../context.js';
+import type { OidcConfig } from './config.js';
+
+/** How long a browser may take at the issuer between leaving and coming back. */
+export const OIDC_PENDING_MS = 10 * 60_000;
+const MAX_PENDING = 10_000;
+
+interface Pending {
+  state: string;
+  nonce: string;
+  verifier: string;
+  until: number;
+}
+
+/** Plain http is allowed for an issuer on the loopback address only: the local fake in tests. */
+const isLoopback = (url: URL): boolean => url.protocol === 'http:' && url.hostname === '127.0.0.1';
+
+export type OidcLogin = ReturnType<typeof createOidcLogin>;
+
+export function createOidcLogin(cfg: OidcConfig, store: Store, now: () => number) {
+  const issuer = new URL(cfg.issuer);
+  let discovered: Promise<client.Configuration> | undefined;
+  // Read on first use, not at start: an issuer that is down must not keep the server (and password logins) from starting.
+  const configuration = (): Promise<client.Configuration> => {
+    discovered ??= client
+      .discovery(issuer, cfg.client_id, cfg.client_secret.reveal(), undefined, isLoopback(issuer) ? { execute: [client.allowInsecureRequests] } : undefined)
+      .catch((err: unknown) => {
+        discovered = undefined;
+        throw errors.network({ target: `OIDC issuer ${issuer.href}`, problem: 'its discovery document could not be read', cause: err });
+      });
+    return discovered;
+  };
+  // Keyed by a random value in a cookie of the browser that started: the callback must come back to it,
+  // so another person's code cannot be completed in this browser (login CSRF).
+  const pending = new Map<string, Pending>();
+
+  /** The issuer's authorization URL and the key of this attempt (for the cookie). */
+  async function begin(): Promise<{ url: string; key: string }> {
+    const config = await configuration();
+    const t = now();
+    for (const [k, p] of pending) if (p.until <= t || pending.size > MAX_PENDING) pending.delete(k);
+    const p: Pending = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), until: t + OIDC_PENDING_MS };
+    const key = randomBytes(24).toString('base64url');
+    pending.set(key, p);
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: cfg.redirect_uri,
+      scope: cfg.scopes.join(' '),
+      code_challenge: await client.calculatePKCECodeChallenge(p.verifier),
+      code_challenge_method: 'S256',
+      state: p.state,
+      nonce: p.nonce,
+    });
+    return { url: url.href, key };
+  }
+
+  /** Exchanges the code the callback got; returns the account to log in (created on a first login from an allowed domain). */
+  async function finish(key: string | undefined, query: string): Promise<{ account: Account; created: boolean; roleChanged?: { from: AccountRole; to: AccountRole } }> {
+    const p = key === undefined ? undefined : pending.get(key);
+    if (key !== undefined) pending.delete(key);
+    if (!p || p.until <= now()) throw errors.unauthenticated({ problem: 'no OIDC login in progress in this browser, or it took too long', fix: 'start again from the login page' });
+    const config = await configuration();
+    const callback = new URL(cfg.redirect_uri);
+    callback.search = query;
+    let claims: client.IDToken | undefined;
+    try {
+      const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce, idTokenExpected: true });
+      claims = tokens.claims();
+    } catch (err) {
+      throw errors.unauthenticated({ problem: 'the OIDC issuer\'s answer was refused', fix: 'start again from the login page; the server log has the details', cause: err });
+    }
+    const email = typeof claims?.email === 'string' ? claims.email.trim().toLowerCase() : '';
+    if (!email || claims?.email_verified === false) throw errors.forbidden({ what: 'OIDC login', problem: 'the ID token has no verified email', fix: 'ask for the email scope, and verify the address at the issuer' });
+    const claimed = cfg.role_claim === undefined ? undefined : claims?.[cfg.role_claim];
+    const role = typeof claimed === 'string' && (ROLES as readonly string[]).includes(claimed) ? (claimed as AccountRole) : undefined;
+    const actor = `web:${email}`;
+    const existing = await store.getAccount(email);
+    if (existing) {
+      if (existing.disabled) throw errors.forbidden({ what: 'OIDC login', problem: `account ${email} is disabled` });
+      if (role === undefined || role === existing.role) return { account: existing, created: false };
+      const account = await store.updateAccount(email, { role }, { actor, action: 'account-change', details: { email, role, was: existing.role, via: 'oidc role claim' } });
+      return { account: account!, created: false, roleChanged: { from: existing.role, to: role } };
+    }
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    if (!cfg.allowed_domains?.includes(domain)) throw errors.forbidden({ what: 'OIDC login', problem: `no account for ${email}, and its domain may not create one`, fix: 'an admin adds it (saaswatch user add), or lists the domain in server.auth.oidc.allowed_domains' });
+    const account = await store.addAccount({ email, role: role ?? cfg.default_role }, { actor, action: 'account-add', details: { email, role: role ?? cfg.default_role, via: 'oidc' } });
+    return { account: account ?? (await store.getAccount(email))!, created: account !== undefined };
+  }
+
+  return { name: cfg.name, begin, finish };
+}
