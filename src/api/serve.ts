@@ -8,6 +8,7 @@ import type { Config } from '../config/load.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors } from '../core/errors.js';
 import { createLogger } from '../log.js';
+import { createAuth } from './auth/index.js';
 import type { ApiContext, RouteModule } from './context.js';
 import type { HttpAppOptions } from './http.js';
 import { startApiServer, type ApiServer, type ApiServerOptions, type ServerPlugin } from './server.js';
@@ -20,13 +21,12 @@ export interface ApiParts {
 }
 
 /**
- * SEAM (issue 16): the one place `serve` and `run` get authentication and the dashboard from. The lead
- * replaces the body with the auth module's (`createAuth(ctx)`: its authenticate, its routes as
- * extraRoutes) and the dashboard's `webUi` as a plugin. Until then nobody is anybody: every API route
- * answers 401, and only /healthz and the webhooks answer at all.
+ * The one place `serve` and `run` get authentication and the dashboard from: the accounts, sessions
+ * and tokens of `server.auth` (their login and admin routes beside the data routes), and the dashboard.
  */
-export async function apiParts(_ctx: ApiContext): Promise<ApiParts> {
-  return { authenticate: async () => undefined, extraRoutes: [], plugins: [] };
+export async function apiParts(ctx: ApiContext): Promise<ApiParts> {
+  const auth = createAuth(ctx, ctx.config.server.auth, { tls: ctx.config.server.tls !== undefined });
+  return { authenticate: auth.authenticate, extraRoutes: auth.routes, plugins: [] };
 }
 
 export type ListenOptions = Pick<ApiServerOptions, 'host' | 'port' | 'tls' | 'trustProxy'>;
