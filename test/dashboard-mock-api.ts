@@ -269,7 +269,7 @@ export const mockDataRoutes: RouteModule = async (app, ctx) => {
       files.set(key, f);
     }
     const q = req.query;
-    const all = [...files.values()].filter((f) => (q.visibility ? f.visibility !== null && f.visibility !== 'private' : true) && (q.external ? f.external_shares.length > 0 : true)).sort((a, b) => b.downloads - a.downloads);
+    const all = [...files.values()].filter((f) => (q.visibility ? q.visibility.split(',').includes(f.visibility ?? '') : true) && (q.external ? f.external_shares.length > 0 : true)).sort((a, b) => b.downloads - a.downloads);
     return page(all, q.limit, q.cursor);
   });
 };

@@ -205,6 +205,29 @@ describe('the dashboard in Chromium', () => {
     await narrow.close();
   });
 
+  it('shows every other page without an error, and an admin creates a token shown once', async () => {
+    await page.setViewportSize({ width: 1360, height: 900 });
+    for (const [name, heading, content] of [
+      ['Users', 'Users', 'region'],
+      ['Files', 'Files', 'tab'],
+      ['Sources', 'Sources', 'heading'],
+      ['Rules', 'Rules', 'region'],
+      ['Blocked', 'Blocked users', 'textbox'],
+      ['Audit log', 'Audit log', 'region'],
+      ['Accounts', 'Accounts and tokens', 'region'],
+    ] as const) {
+      await nav(name).click();
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.locator('main').getByRole(content).first().waitFor();
+      expect(await page.locator('main .error').count(), name).toBe(0);
+      await shot(`page-${name.toLowerCase().replace(/\W+/g, '-')}`);
+    }
+    await page.getByLabel('Name').fill('siem-export');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    expect(await page.locator('.secret').textContent()).toMatch(/^swt_/);
+    await expect.poll(() => page.getByRole('region', { name: 'API tokens' }).textContent()).toContain('siem-export');
+  });
+
   it('loaded nothing from elsewhere and broke no CSP rule', () => {
     expect(problems).toEqual([]);
   });

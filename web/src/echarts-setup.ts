@@ -1,10 +1,10 @@
 /** ECharts with only the parts the dashboard draws (SVG renderer), loaded on the first chart. */
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart, LinesChart, PieChart, ScatterChart } from 'echarts/charts';
-import { GeoComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent, DataZoomComponent } from 'echarts/components';
+import { GeoComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
 import { SVGRenderer } from 'echarts/renderers';
 
-echarts.use([BarChart, LineChart, LinesChart, PieChart, ScatterChart, GeoComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent, DataZoomComponent, SVGRenderer]);
+echarts.use([BarChart, LineChart, LinesChart, PieChart, ScatterChart, GeoComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent, SVGRenderer]);
 
 let world: Promise<void> | undefined;
 

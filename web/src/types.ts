@@ -43,20 +43,21 @@ export interface Alert {
   group_id: string | null;
   assignee: string | null;
   muted: boolean;
-  observed?: Record<string, number>;
-  expected?: Record<string, number>;
-  score?: number;
-  features?: Array<{ name: string; value: number; contribution: number }>;
-  details?: Record<string, string | number | boolean | string[]>;
+  observed?: Record<string, number> | null;
+  expected?: Record<string, number> | null;
+  score?: number | null;
+  features?: Array<{ name: string; value: number; contribution: number }> | null;
+  details?: Record<string, string | number | boolean | string[]> | null;
 }
 
 export interface GeoPoint {
   time: string;
-  ip?: string;
+  ip?: string | null;
   city?: string | null;
   country?: string | null;
-  lat: number;
-  lon: number;
+  /** Null for a login the GeoIP database could not place. */
+  lat: number | null;
+  lon: number | null;
   outcome?: string;
 }
 
@@ -124,7 +125,7 @@ export interface UserDetail {
   risk: { score: number; open_alerts: number; by_severity: Partial<Record<Severity, number>> };
   blocked: Block | null;
   identities: Array<{ source: string; source_id: string }>;
-  countries: Array<{ code: string; name?: string; count: number; last_seen: string }>;
+  countries: Array<{ code: string; name?: string | null; count: number; last_seen: string }>;
   asns: Array<{ asn: number; org?: string | null; count: number }>;
   devices: Array<{ user_agent: string; os?: string | null; browser?: string | null; device?: string | null; count: number; last_seen: string }>;
   logins: GeoPoint[];
@@ -141,7 +142,8 @@ export interface FileItem {
   owner: string | null;
   visibility: string | null;
   external_shares: unknown[];
-  downloads: number;
+  /** Null where the list does not count them. */
+  downloads: number | null;
   sensitivity: string | null;
   updated_at: string;
 }
@@ -149,7 +151,7 @@ export interface FileItem {
 export interface Rule {
   id: string;
   title: string;
-  severity: Severity;
+  severity: Severity | null;
   kind: 'sigma' | 'detector';
   enabled: boolean;
   hits: number;

@@ -74,7 +74,7 @@ export default function AlertPage({ params }: { params: string[] }) {
                 { name: 'hours', label: 'Hours (empty: until unblocked)', type: 'number' },
               ] as DialogField[],
               done: `${user} blocked`,
-              body: (v: Record<string, string>) => ({ user, reason: v['reason'], scope: v['scope'], ...(v['hours'] ? { hours: Number(v['hours']) } : {}) }),
+              body: (v: Record<string, string>) => ({ user, reason: v['reason'], scope: v['scope'], alert_id: d.alert.id, ...(v['hours'] ? { hours: Number(v['hours']) } : {}) }),
             },
           ]
         : []),
@@ -86,7 +86,7 @@ export default function AlertPage({ params }: { params: string[] }) {
         const a = d.alert;
         const user = alertUser(d);
         const hasChart = Object.keys(d.explanation.observed).length + Object.keys(d.explanation.expected).length > 0;
-        const geo = d.travel.filter((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon));
+        const geo = d.travel.filter((p): p is typeof p & { lat: number; lon: number } => typeof p.lat === 'number' && typeof p.lon === 'number');
         return (
           <>
             <p class="crumbs">
@@ -130,7 +130,7 @@ export default function AlertPage({ params }: { params: string[] }) {
             <div class="grid">
               <Card title="Why it fired" class={hasChart ? '' : 'span-2'}>
                 <p class="explanation">{d.explanation.text || a.description}</p>
-                {a.score !== undefined && <p>Model score: {a.score.toFixed(2)}</p>}
+                {a.score != null && <p>Model score: {a.score.toFixed(2)}</p>}
                 {a.features && a.features.length > 0 && (
                   <Table label="Features">
                     <thead>

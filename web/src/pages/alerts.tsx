@@ -80,8 +80,8 @@ export default function Alerts({ loc }: { loc: Loc }) {
           <input value={f.rule} onChange={set('rule')} placeholder="rule id" />
         </label>
         <label class="field grow">
-          <span>User, IP or file</span>
-          <input type="search" value={f.entity} onChange={set('q')} placeholder="entity" />
+          <span>Entity</span>
+          <input type="search" value={f.entity} onChange={set('q')} placeholder="a user, IP or file exactly, or type:value" />
         </label>
       </form>
       <div class="toolbar">

@@ -6,9 +6,9 @@ import { Empty, Pager, Show, Table, Time, UserLink, num, useApi, usePager } from
 import { useEffect } from 'preact/hooks';
 
 const VIEWS: Record<string, { label: string; q: Record<string, string> }> = {
-  public: { label: 'Public links', q: { visibility: 'public' } },
+  public: { label: 'Public links', q: { visibility: 'public,anyone_with_link' } },
   external: { label: 'Shared externally', q: { external: 'true' } },
-  all: { label: 'All, most downloaded first', q: {} },
+  all: { label: 'All files', q: {} },
 };
 
 export default function Files({ loc }: { loc: Loc }) {
@@ -28,7 +28,8 @@ export default function Files({ loc }: { loc: Loc }) {
       </div>
       <Show r={r}>
         {(d) => {
-          const items = view === 'all' ? [...d.items].sort((a, b) => b.downloads - a.downloads) : d.items;
+          // Most downloaded first where the API counted downloads.
+          const items = [...d.items].sort((a, b) => (b.downloads ?? 0) - (a.downloads ?? 0));
           return items.length === 0 ? (
             <Empty>No files here.</Empty>
           ) : (

@@ -3,15 +3,23 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { post } from '../api';
 import { useSession } from '../session';
-import type { List, Rule } from '../types';
+import type { List, Rule, Severity } from '../types';
 import { Card, ErrorBox, Json, Sev, Show, Table, Time, errorText, num, roleAllows, useApi } from '../ui';
 
-const SAMPLE = JSON.stringify([{ '@timestamp': '2026-03-02T09:00:00.000Z', event: { action: 'login', outcome: 'failure', provider: 'json-logs' }, user: { email: 'alice@example.com' }, source: { ip: '203.0.113.7' } }], null, 2);
+// Records as a rule's examples (rules/**/*.tests.yml) write them: a partial normalized event, repeated.
+const SAMPLE = JSON.stringify([{ repeat: 25, every: '10s', event: { event: { category: ['authentication'], action: 'login', outcome: 'failure' }, user: { email: 'bob@example.com' }, source: { ip: '203.0.113.77' } } }], null, 2);
+
+interface TestResult {
+  rules?: string[];
+  events?: number;
+  matches: Array<{ rule: string }>;
+  findings?: Array<{ rule: string; title: string; severity: Severity; window_start: string; evidence: number }>;
+}
 
 export default function Rules() {
   const r = useApi<List<Rule>>('/api/rules');
   const session = useSession();
-  const [result, setResult] = useState<unknown>();
+  const [result, setResult] = useState<TestResult>();
   const [error, setError] = useState<string>();
   const test = async (e: JSX.TargetedEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -25,7 +33,7 @@ export default function Rules() {
       return setError(`Events are not JSON: ${errorText(err)}`);
     }
     try {
-      setResult(await post('/api/rules/test', { rule: String(f.get('rule')), events }));
+      setResult(await post<TestResult>('/api/rules/test', { rule: String(f.get('rule')), events }));
     } catch (err) {
       setError(errorText(err));
     }
@@ -59,7 +67,7 @@ export default function Rules() {
           <form onSubmit={test} class="stack">
             <label class="field">
               <span>Rule id, or a Sigma rule in YAML</span>
-              <textarea name="rule" rows={4} required class="mono" placeholder="rules/google-workspace/public-link" />
+              <textarea name="rule" rows={4} required class="mono" placeholder="rules/auth/brute-force-ip" />
             </label>
             <label class="field">
               <span>Events (a JSON array of records)</span>
@@ -70,7 +78,24 @@ export default function Rules() {
             </div>
           </form>
           {error && <ErrorBox error={error} />}
-          {result !== undefined && <Json value={result} />}
+          {result !== undefined && (
+            <div aria-live="polite">
+              <p>
+                <strong>{result.matches.length}</strong> matching event{result.matches.length === 1 ? '' : 's'}
+                {result.findings && <>, <strong>{result.findings.length}</strong> finding{result.findings.length === 1 ? '' : 's'}</>}
+                {result.events !== undefined && <span class="muted"> out of {result.events} events</span>}.
+              </p>
+              {result.findings?.map((f, i) => (
+                <p key={i}>
+                  <Sev s={f.severity} /> {f.title} <span class="muted">({f.evidence} events from {f.window_start})</span>
+                </p>
+              ))}
+              <details>
+                <summary>Full answer</summary>
+                <Json value={result} />
+              </details>
+            </div>
+          )}
         </Card>
       )}
     </>

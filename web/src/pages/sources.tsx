@@ -20,7 +20,8 @@ export default function Sources() {
                     <dt>Last poll</dt><dd title={fmtTime(s.last_poll_at)}>{ago(s.last_poll_at)}</dd>
                     <dt>Last event</dt><dd title={fmtTime(s.last_event_at)}>{ago(s.last_event_at)}</dd>
                     <dt>Lag</dt><dd>{duration(s.lag_ms)}</dd>
-                    <dt>Cursor</dt><dd class="mono small break">{s.cursor ?? '—'}</dd>
+                    <dt>Cursor</dt>
+                    <dd class="mono small break">{s.cursor && s.cursor.length > 60 ? <details><summary>{s.cursor.slice(0, 40)}…</summary>{s.cursor}</details> : (s.cursor ?? '—')}</dd>
                     <dt>Dead letters</dt><dd class={s.dead_letters ? 'warn-text' : ''}>{s.dead_letters}</dd>
                   </dl>
                   {s.recent_dead_letters && s.recent_dead_letters.length > 0 && (

@@ -46,7 +46,7 @@ export default function UserPage({ params }: { params: string[] }) {
   return (
     <Show r={r}>
       {(d) => {
-        const logins = d.logins.filter((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon));
+        const logins = d.logins.filter((p): p is typeof p & { lat: number; lon: number } => typeof p.lat === 'number' && typeof p.lon === 'number');
         return (
           <>
             <p class="crumbs">
