@@ -255,6 +255,27 @@ export const mockDataRoutes: RouteModule = async (app, ctx) => {
   });
   app.post('/api/rules/test', { config: { role: 'analyst' }, schema: { body: z.object({ rule: z.string(), events: z.array(any) }), response: { 200: anyObj } } }, async () => ({ matches: [] }));
 
+  app.get('/api/files/:key', { config: { role: 'viewer' }, schema: { params: z.object({ key: z.string() }), response: { 200: anyObj } } }, async (req) => {
+    const [provider, ...rest] = req.params.key.split(':');
+    const id = rest.join(':');
+    const events = (await allEvents()).filter((e) => e.event.provider === provider && e.file?.id === id).reverse();
+    if (events.length === 0) throw errors.notFound({ kind: 'file', id: req.params.key });
+    const by = new Map<string, { user: string; count: number; last: string }>();
+    for (const e of events) {
+      const u = e.user?.email;
+      if (!u) continue;
+      const a = by.get(u) ?? { user: u, count: 0, last: e['@timestamp'] };
+      a.count++;
+      by.set(u, a);
+    }
+    const f = events[0]!;
+    return {
+      key: req.params.key, provider: provider!, file_id: id, name: f.file?.name ?? null, owner: f.file?.owner ?? null, visibility: events.find((e) => e.share?.visibility)?.share?.visibility ?? null,
+      external_shares: [], downloads: events.filter((e) => e.event.action === 'download').length, sensitivity: null, updated_at: f['@timestamp'],
+      accessed_by: [...by.values()], events: events.slice(0, 50).map(eventJson),
+    };
+  });
+
   app.get('/api/files', { config: { role: 'viewer' }, schema: { querystring: z.object({ visibility: z.string().optional(), external: z.string().optional(), limit: z.coerce.number().default(50), cursor: z.string().optional() }), response: { 200: anyObj } } }, async (req) => {
     const files = new Map<string, { key: string; provider: string; file_id: string; name: string | null; owner: string | null; visibility: string | null; external_shares: string[]; downloads: number; sensitivity: null; updated_at: string }>();
     for (const e of await allEvents()) {

@@ -29,6 +29,7 @@ const SHOTS = join(ROOT, 'test-results', 'screenshots');
 const END = new Date('2026-12-06T09:06:37Z');
 const NOW = END.getTime() + 60_000;
 const ANALYST = { email: 'ana@example.com', password: 'correct horse battery staple', role: 'admin' as const };
+const VIEWER = { email: 'vic@example.com', password: 'another long passphrase', role: 'viewer' as const };
 
 describe('the dashboard in Chromium', () => {
   let demo: App;
@@ -48,7 +49,7 @@ describe('the dashboard in Chromium', () => {
     demo = result.app;
     const clock = () => NOW;
     const ctx: ApiContext = { store: demo.store, config: demo.config, clock, logger: silentLogger, responder: demo.responder };
-    const auth = testAuth([ANALYST], clock);
+    const auth = testAuth([ANALYST, VIEWER], clock);
     // At merge: routes: [...ROUTES, webUiRoutes] and the real authenticate (see the header).
     http = await createHttpApp({ ctx, authenticate: auth.authenticate, routes: [...ROUTES, auth.routes, mockDataRoutes, webUiRoutes] });
     await http.listen({ host: '127.0.0.1', port: 0 });
@@ -222,10 +223,43 @@ describe('the dashboard in Chromium', () => {
       expect(await page.locator('main .error').count(), name).toBe(0);
       await shot(`page-${name.toLowerCase().replace(/\W+/g, '-')}`);
     }
+    // A file from the list opens its page.
+    await nav('Files').click();
+    await page.getByRole('tab', { name: 'All files' }).click();
+    const first = page.getByRole('region', { name: 'Files' }).locator('tbody tr a').first();
+    const name = await first.textContent();
+    await first.click();
+    await page.getByRole('heading', { name: name!, level: 1 }).waitFor();
+    await expect.poll(() => page.getByRole('region', { name: 'File events' }).locator('tbody tr').count()).toBeGreaterThan(0);
+
+    await nav('Accounts').click();
     await page.getByLabel('Name').fill('siem-export');
     await page.getByRole('button', { name: 'Create token' }).click();
     expect(await page.locator('.secret').textContent()).toMatch(/^swt_/);
     await expect.poll(() => page.getByRole('region', { name: 'API tokens' }).textContent()).toContain('siem-export');
+  });
+
+  it('shows a viewer the data without the buttons that change it', async () => {
+    const viewer = await browser.newContext({ viewport: { width: 1360, height: 900 }, timezoneId: 'UTC' });
+    const p = await viewer.newPage();
+    await p.goto(`${base}/login`);
+    await p.getByLabel('Email').fill(VIEWER.email);
+    await p.getByLabel('Password').fill(VIEWER.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const travel = (await demo.store.listAlerts({ limit: 1000 })).find((a) => a.rule === 'impossible-travel')!;
+    await p.goto(`${base}/alerts/${travel.id}`);
+    await p.getByRole('region', { name: 'Evidence events' }).waitFor();
+    expect(await p.getByRole('group', { name: 'Actions' }).count()).toBe(0);
+    expect(await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).count()).toBe(0);
+    await p.goto(`${base}/admin`);
+    expect(await p.getByRole('alert').textContent()).toMatch(/for the admin role; you are viewer/);
+    // Signing out ends the session: the next page asks to sign in again.
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.waitForURL(/\/login/);
+    await p.goto(`${base}/alerts`);
+    await p.waitForURL(/\/login\?next=%2Falerts/);
+    await viewer.close();
   });
 
   it('loaded nothing from elsewhere and broke no CSP rule', () => {

@@ -27,6 +27,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/users\/?$/, load: () => import('./pages/users'), title: 'Users' },
   { pattern: /^\/users\/([^/]+)$/, load: () => import('./pages/user'), title: 'User' },
   { pattern: /^\/files\/?$/, load: () => import('./pages/files'), title: 'Files' },
+  { pattern: /^\/files\/([^/]+)$/, load: () => import('./pages/file'), title: 'File' },
   { pattern: /^\/sources\/?$/, load: () => import('./pages/sources'), title: 'Sources' },
   { pattern: /^\/rules\/?$/, load: () => import('./pages/rules'), title: 'Rules' },
   { pattern: /^\/blocked\/?$/, load: () => import('./pages/blocked'), title: 'Blocked users' },

@@ -112,6 +112,18 @@ export function Time({ iso }: { iso: string | null | undefined }) {
   );
 }
 
+const REGIONS = new Intl.DisplayNames(['en'], { type: 'region' });
+
+/** A country's English name from its ISO code ("US" → "United States"), or the code when unknown. */
+export function countryName(code: string | null | undefined): string {
+  if (!code) return '—';
+  try {
+    return REGIONS.of(code.toUpperCase()) ?? code;
+  } catch {
+    return code;
+  }
+}
+
 export const num = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n.toLocaleString('en'));
 
 export function duration(ms: number | null | undefined): string {

@@ -41,7 +41,7 @@ export default function Files({ loc }: { loc: Loc }) {
                 <tbody>
                   {items.map((f) => (
                     <tr key={f.key}>
-                      <td>{f.name ?? f.file_id}<div class="muted small">{f.provider}</div></td>
+                      <td><a href={`/files/${encodeURIComponent(f.key)}`}>{f.name ?? f.file_id}</a><div class="muted small">{f.provider}</div></td>
                       <td><UserLink user={f.owner} /></td>
                       <td><span class={`badge vis-${f.visibility ?? 'unknown'}`}>{f.visibility ?? '—'}</span></td>
                       <td class="small">{f.external_shares.length ? f.external_shares.map((s) => (typeof s === 'string' ? s : JSON.stringify(s))).join(', ') : '—'}</td>

@@ -28,7 +28,7 @@ function severityOption(d: OverviewData) {
 function statusOption(d: OverviewData) {
   return (c: ChartColors) => ({
     tooltip: { trigger: 'item' },
-    legend: { bottom: 0, textStyle: { color: c.text } },
+    legend: { bottom: 0, data: [...STATUSES], textStyle: { color: c.text } },
     series: [
       {
         type: 'pie',
@@ -37,7 +37,8 @@ function statusOption(d: OverviewData) {
         label: { color: c.text, formatter: (p: { value: number }) => (p.value ? String(p.value) : '') },
         labelLine: { show: false },
         itemStyle: { borderColor: c.bg, borderWidth: 2 },
-        data: STATUSES.map((s, i) => ({ name: s, value: d.alerts_by_status[s] ?? 0, itemStyle: { color: [c.sev.high, c.series[0], c.muted][i] } })),
+        // Empty slices left out (their borders would draw a seam); the legend still names all three.
+        data: STATUSES.map((s, i) => ({ name: s, value: d.alerts_by_status[s] ?? 0, itemStyle: { color: [c.sev.high, c.series[0], c.muted][i] } })).filter((x) => x.value > 0),
       },
     ],
   });

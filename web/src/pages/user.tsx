@@ -3,7 +3,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { Chart, geoOption, type ChartColors } from '../chart';
 import { useSession } from '../session';
 import type { UserDetail } from '../types';
-import { Card, Empty, FormDialog, SEVERITIES, Sev, Show, Status, Table, Time, ago, fmtTime, num, roleAllows, useApi } from '../ui';
+import { Card, Empty, FormDialog, SEVERITIES, Sev, Show, Status, Table, Time, ago, countryName, fmtTime, num, roleAllows, useApi } from '../ui';
 import { EventsTable } from './events';
 import { block, blockFields, unblock } from './block';
 
@@ -105,7 +105,7 @@ export default function UserPage({ params }: { params: string[] }) {
                     <thead><tr><th>Country</th><th class="num">Events</th><th>Last seen</th></tr></thead>
                     <tbody>
                       {d.countries.map((c) => (
-                        <tr key={c.code}><td>{c.name ?? c.code} <span class="muted">{c.code}</span></td><td class="num">{num(c.count)}</td><td>{ago(c.last_seen)}</td></tr>
+                        <tr key={c.code}><td>{c.name ?? countryName(c.code)} <span class="muted">{c.code}</span></td><td class="num">{num(c.count)}</td><td>{ago(c.last_seen)}</td></tr>
                       ))}
                     </tbody>
                   </Table>
