@@ -31,7 +31,8 @@ export async function webUi(app: ApiApp, opts: WebUiOptions = {}): Promise<void>
   await app.register(fastifyStatic, { root: dir, serve: false });
   app.get('/*', { config: { role: 'public' }, schema: { hide: true } }, async (req, reply) => {
     const path = decodeURIComponent(req.url.split('?')[0] ?? '/');
-    if (NOT_PAGES.test(path)) return reply.status(404).send(errorBody('NOT_FOUND', `route GET ${path} not found`));
+    // The app's own not-found answer (which may ask strangers under /api to authenticate first).
+    if (NOT_PAGES.test(path)) return reply.callNotFound();
     if (!existsSync(join(dir, 'index.html'))) {
       return reply.status(503).type('text/plain').send('The dashboard is not built: run `npm run build` (or `npm run build:web`) and reload.');
     }
