@@ -144,7 +144,7 @@ export const mockDataRoutes: RouteModule = async (app, ctx) => {
   app.get('/api/alerts/:id', { config: { role: 'viewer' }, schema: { params: z.object({ id: z.string() }), response: { 200: anyObj } } }, async (req) => {
     const a = await getAlert(req.params.id);
     const evidence = (await store.getEvents(a.evidence)).sort((x, y) => Date.parse(x['@timestamp']) - Date.parse(y['@timestamp']));
-    const travel = a.rule === 'impossible-travel' ? evidence.flatMap(geoPoint) : [];
+    const travel = evidence.flatMap(geoPoint);
     return {
       alert: { ...alertJson(a, { assignee: assignees.get(a.id) ?? null }), observed: a.observed, expected: a.expected, score: a.score, features: a.features, details: a.details },
       explanation: { text: a.description, observed: a.observed ?? {}, expected: a.expected ?? {} },

@@ -223,6 +223,18 @@ describe('the dashboard in Chromium', () => {
       expect(await page.locator('main .error').count(), name).toBe(0);
       await shot(`page-${name.toLowerCase().replace(/\W+/g, '-')}`);
     }
+    // An alert with many evidence events from one place: the table pages nothing away, the map shows the place.
+    const brute = (await demo.store.listAlerts({ limit: 1000 })).find((a) => a.rule === 'rules/auth/brute-force-ip')!;
+    await page.goto(`${base}/alerts/${brute.id}`);
+    await expect.poll(() => page.getByRole('region', { name: 'Evidence events' }).locator('tbody tr').count()).toBe(brute.evidence.length);
+    await expect.poll(() => chartPaths('Where').count()).toBeGreaterThan(100);
+    // One place, one line in the list; and no user to block: an address's alert names no one person.
+    expect(await page.locator('ol.travel li').count()).toBe(1);
+    expect(await page.locator('ol.travel li').textContent()).toContain(`×${brute.evidence.length}`);
+    expect(await page.getByRole('button', { name: /^Block / }).count()).toBe(0);
+    await page.waitForTimeout(400);
+    await shot('alert-brute-force');
+
     // A file from the list opens its page.
     await nav('Files').click();
     await page.getByRole('tab', { name: 'All files' }).click();

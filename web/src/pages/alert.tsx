@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { post } from '../api';
 import { Chart, geoOption, type ChartColors } from '../chart';
 import { useSession } from '../session';
-import type { AlertDetail } from '../types';
+import type { AlertDetail, GeoPoint } from '../types';
 import { Card, Empty, FormDialog, Json, Sev, Show, Status, Table, Time, UserLink, act, fmtTime, roleAllows, useApi, type DialogField } from '../ui';
 import { EventsTable } from './events';
 
@@ -25,12 +25,27 @@ function observedOption(d: AlertDetail) {
   });
 }
 
-/** The person an alert is about: its entity when that is a user, else the user its facts or evidence name. */
+/**
+ * The person an alert is about: its entity when that is a user, else the one its facts name. Never
+ * guessed from the evidence: an address's brute force names many users, none of them the attacker.
+ */
 export function alertUser(d: AlertDetail): string | undefined {
   if (d.alert.entity.type === 'user') return d.alert.entity.value;
   const fromDetails = d.alert.details?.['user.email'];
-  if (typeof fromDetails === 'string') return fromDetails;
-  return d.evidence.find((e) => e.user?.email)?.user?.email;
+  return typeof fromDetails === 'string' ? fromDetails : undefined;
+}
+
+/** Consecutive points at the same place and address as one line: a burst from one place is one stop. */
+function stops(points: GeoPoint[]): Array<{ p: GeoPoint; last: string; count: number }> {
+  const out: Array<{ p: GeoPoint; last: string; count: number }> = [];
+  for (const p of [...points].sort((x, y) => Date.parse(x.time) - Date.parse(y.time))) {
+    const prev = out[out.length - 1];
+    if (prev && prev.p.lat === p.lat && prev.p.lon === p.lon && prev.p.ip === p.ip) {
+      prev.last = p.time;
+      prev.count++;
+    } else out.push({ p, last: p.time, count: 1 });
+  }
+  return out;
 }
 
 type Action = { title: string; path: string; fields: DialogField[]; done: string; body?: (v: Record<string, string>) => unknown };
@@ -168,16 +183,16 @@ export default function AlertPage({ params }: { params: string[] }) {
                 </Card>
               )}
               {geo.length > 0 && (
-                <Card title="Travel" class="span-2">
+                <Card title={new Set(geo.map((p) => `${p.lat},${p.lon}`)).size > 1 ? 'Travel' : 'Where'} class="span-2">
                   <Chart data={d} map option={(c) => geoOption(geo, c)} height={340} label={`Map of ${geo.length} places, with lines between consecutive ones`} />
                   <ol class="travel">
-                    {[...geo]
-                      .sort((x, y) => Date.parse(x.time) - Date.parse(y.time))
-                      .map((p) => (
-                        <li key={p.time + p.ip}>
-                          <Time iso={p.time} /> {[p.city, p.country].filter(Boolean).join(', ') || '?'} <span class="mono muted">{p.ip}</span>
-                        </li>
-                      ))}
+                    {stops(geo).map(({ p, last, count }) => (
+                      <li key={p.time + p.ip}>
+                        <Time iso={p.time} />
+                        {count > 1 && <> – <Time iso={last} /></>} {[p.city, p.country].filter(Boolean).join(', ') || '?'} <span class="mono muted">{p.ip}</span>
+                        {count > 1 && <span class="muted"> ×{count}</span>}
+                      </li>
+                    ))}
                   </ol>
                 </Card>
               )}
