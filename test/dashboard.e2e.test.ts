@@ -204,6 +204,13 @@ describe('the dashboard in Chromium', () => {
     await narrow.getByRole('button', { name: 'Menu' }).click();
     expect(await nav.isVisible()).toBe(true);
     await shot('narrow', narrow);
+    // An alert's page in the same width: charts, map and tables within the window.
+    const travel = (await demo.store.listAlerts({ limit: 1000 })).find((a) => a.rule === 'impossible-travel')!;
+    await narrow.goto(`${base}/alerts/${travel.id}`);
+    await expect.poll(() => chartPaths('Travel', narrow).count()).toBeGreaterThan(100);
+    expect(await narrow.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await narrow.waitForTimeout(400);
+    await shot('narrow-alert', narrow);
     await narrow.close();
   });
 

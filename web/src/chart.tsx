@@ -68,7 +68,7 @@ export function Chart(props: { option: (c: ChartColors) => Record<string, unknow
     };
   }, [props.data, theme]);
   if (failed) return <p class="error">The chart could not be drawn: {failed}</p>;
-  return <div ref={box} class="chart" style={{ height: `${props.height ?? 260}px` }} role="img" aria-label={props.label} />;
+  return <div ref={box} class="chart" style={{ height: props.map ? `min(${props.height ?? 260}px, 70vw)` : `${props.height ?? 260}px` }} role="img" aria-label={props.label} />;
 }
 
 /** Points on the world map with lines between consecutive ones (oldest first), labelled by city. */

@@ -1,6 +1,6 @@
 /** The dashboard's shell: session, navigation, theme and the lazily loaded page for the current path. */
 import { render, type ComponentType } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, restoreSession, setCsrf, whenUnauthenticated } from './api';
 import { navigate, onLinkClick, useLocation, type Loc } from './router';
 import { setSession, useSession } from './session';
@@ -82,7 +82,13 @@ function ThemeToggle() {
 function Shell({ loc }: { loc: Loc }) {
   const session = useSession();
   const [open, setOpen] = useState(false);
-  useEffect(() => setOpen(false), [loc.path]);
+  const first = useRef(true);
+  useEffect(() => {
+    setOpen(false);
+    // A new page: keyboard and screen reader users start at its content, not at the link they left.
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus({ preventScroll: true });
+  }, [loc.path]);
   const match = ROUTES.map((r) => ({ r, m: r.pattern.exec(loc.path) })).find((x) => x.m);
   useEffect(() => {
     document.title = `${match?.r.title ?? 'Not found'} · saaswatch`;

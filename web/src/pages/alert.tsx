@@ -17,7 +17,7 @@ function observedOption(d: AlertDetail) {
     legend: { top: 0, itemGap: 16, textStyle: { color: c.text } },
     grid: { left: 8, right: 48, top: 32, bottom: 8, containLabel: true },
     yAxis: { type: 'category', data: keys, axisLabel: { color: c.text }, axisLine: { lineStyle: { color: c.grid } } },
-    xAxis: { type: 'value', axisLabel: { color: c.muted }, splitLine: { lineStyle: { color: c.grid } } },
+    xAxis: { type: 'value', axisLabel: { color: c.muted, hideOverlap: true }, splitLine: { lineStyle: { color: c.grid } } },
     series: [
       { name: 'observed', type: 'bar', data: keys.map((k) => observed[k] ?? null), itemStyle: { color: c.sev[d.alert.severity] }, label: { show: true, position: 'right', color: c.text } },
       { name: 'expected', type: 'bar', data: keys.map((k) => expected[k] ?? null), itemStyle: { color: c.muted }, label: { show: true, position: 'right', color: c.muted } },

@@ -9,7 +9,7 @@ function eventsOption(d: OverviewData) {
     tooltip: { trigger: 'axis' },
     legend: { top: 0, itemGap: 16, textStyle: { color: c.text } },
     grid: { left: 48, right: 16, top: 36, bottom: 28 },
-    xAxis: { type: 'time', axisLine: { lineStyle: { color: c.grid } }, axisLabel: { color: c.muted }, splitLine: { show: false } },
+    xAxis: { type: 'time', axisLine: { lineStyle: { color: c.grid } }, axisLabel: { color: c.muted, hideOverlap: true }, splitLine: { show: false } },
     yAxis: { type: 'value', axisLabel: { color: c.muted }, splitLine: { lineStyle: { color: c.grid } } },
     series: d.events_by_source.map((s) => ({ name: s.source, type: 'line', stack: 'events', areaStyle: { opacity: 0.55 }, symbol: 'none', lineStyle: { width: 1 }, data: s.points })),
   });
@@ -19,7 +19,7 @@ function severityOption(d: OverviewData) {
   return (c: ChartColors) => ({
     tooltip: { trigger: 'item' },
     grid: { left: 72, right: 24, top: 8, bottom: 24 },
-    xAxis: { type: 'value', minInterval: 1, axisLabel: { color: c.muted }, splitLine: { lineStyle: { color: c.grid } } },
+    xAxis: { type: 'value', minInterval: 1, axisLabel: { color: c.muted, hideOverlap: true }, splitLine: { lineStyle: { color: c.grid } } },
     yAxis: { type: 'category', data: [...SEVERITIES].reverse(), axisLabel: { color: c.text }, axisLine: { lineStyle: { color: c.grid } } },
     series: [{ type: 'bar', name: 'alerts', data: [...SEVERITIES].reverse().map((s) => ({ value: d.alerts_by_severity[s] ?? 0, name: s, itemStyle: { color: c.sev[s] } })), label: { show: true, position: 'right', color: c.text } }],
   });
