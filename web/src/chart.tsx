@@ -71,6 +71,8 @@ export function Chart(props: { option: (c: ChartColors) => Record<string, unknow
   return <div ref={box} class="chart" style={{ height: props.map ? `min(${props.height ?? 260}px, 70vw)` : `${props.height ?? 260}px` }} role="img" aria-label={props.label} />;
 }
 
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
 /** Points on the world map with lines between consecutive ones (oldest first), labelled by city. */
 export function geoOption(points: Array<{ lat: number; lon: number; city?: string | null | undefined; country?: string | null | undefined; time: string; outcome?: string | undefined }>, c: ChartColors): Record<string, unknown> {
   const ordered = [...points].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
@@ -89,7 +91,8 @@ export function geoOption(points: Array<{ lat: number; lon: number; city?: strin
   const lats = ordered.map((p) => p.lat);
   const spread = Math.max(Math.max(...lons) - Math.min(...lons), (Math.max(...lats) - Math.min(...lats)) * 2, 1);
   return {
-    tooltip: { trigger: 'item', formatter: (p: { name: string; value?: number[] }) => (p.value ? `${p.name}: ${p.value[2]} login${p.value[2] === 1 ? '' : 's'}` : p.name) },
+    // The tooltip is HTML: the place names (from the events' GeoIP fields) are escaped.
+    tooltip: { trigger: 'item', formatter: (p: { name: string; value?: number[] }) => escapeHtml(p.value ? `${p.name}: ${p.value[2]} event${p.value[2] === 1 ? '' : 's'}` : p.name) },
     geo: {
       map: 'world',
       roam: true,
