@@ -39,7 +39,9 @@ if (!existsSync(process.env.SAASWATCH_DOVECOT ?? '/usr/sbin/dovecot') && process
 }
 
 const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-const typecheckFailed = tsc.status !== 0;
+// The dashboard's browser code is its own project (DOM types, JSX): checked too.
+const tscWeb = spawnSync('npx', ['tsc', '-p', 'web/tsconfig.json'], { stdio: 'inherit' });
+const typecheckFailed = tsc.status !== 0 || tscWeb.status !== 0;
 if (typecheckFailed) console.error('type check failed');
 
 const vitest = spawnSync(
