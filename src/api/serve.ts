@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors } from '../core/errors.js';
 import { createLogger } from '../log.js';
 import { createAuth } from './auth/index.js';
+import { ensureWebBuilt, webUiRoutes } from './web.js';
 import type { ApiContext, RouteModule } from './context.js';
 import type { HttpAppOptions } from './http.js';
 import { startApiServer, type ApiServer, type ApiServerOptions, type ServerPlugin } from './server.js';
@@ -26,7 +27,9 @@ export interface ApiParts {
  */
 export async function apiParts(ctx: ApiContext): Promise<ApiParts> {
   const auth = createAuth(ctx, ctx.config.server.auth, { tls: ctx.config.server.tls !== undefined });
-  return { authenticate: auth.authenticate, extraRoutes: auth.routes, plugins: [] };
+  // Built (in a source checkout, when web/ changed) before anything else runs: a build beside a demo's backfill starves it.
+  await ensureWebBuilt({ logger: ctx.logger });
+  return { authenticate: auth.authenticate, extraRoutes: [...auth.routes, webUiRoutes], plugins: [] };
 }
 
 export type ListenOptions = Pick<ApiServerOptions, 'host' | 'port' | 'tls' | 'trustProxy'>;

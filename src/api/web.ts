@@ -3,6 +3,7 @@ import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { errors } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import type { ApiApp, RouteModule } from './context.js';
 import { errorBody } from './errors.js';
@@ -102,8 +103,14 @@ async function buildWeb(root: string, out: string, logger: Logger | undefined): 
   const tmp = `${out}.build-${process.pid}`;
   await build({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
   const old = `${out}.old-${process.pid}`;
-  if (existsSync(out)) renameSync(out, old);
-  renameSync(tmp, out);
+  try {
+    if (existsSync(out)) renameSync(out, old);
+    renameSync(tmp, out);
+  } catch (err) {
+    // Another process (a second `serve`, a parallel test) swapped its build in first: keep that one.
+    if (!existsSync(join(out, 'index.html'))) throw errors.storage({ operation: 'building the dashboard', problem: `cannot move the build into ${out}`, cause: err });
+    rmSync(tmp, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
   return out;
 }

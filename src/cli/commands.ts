@@ -2,9 +2,12 @@
  * What each CLI command does. Only `main.ts` imports this, and only lazily inside an action, so
  * `--help` and `version` never load the app, the SDKs, the demo or the fakes.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createApp, createConnectors, openConfiguredStore, runSources, type App } from '../app.js';
+import { addAccount, setPassword } from '../api/auth/accounts.js';
 import { apiParts, listenOptions, startServe } from '../api/serve.js';
+import { ensureWebBuilt } from '../api/web.js';
 import { loadConfig, type Config, type PluginInstance } from '../config/load.js';
 import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
 import { checkResponseConfig, describeState } from '../actions/responder.js';
@@ -185,10 +188,44 @@ export async function run(opts: { config?: string; progress: boolean; once?: boo
 }
 
 /** Serves the store's API on `server:` with no source running, until SIGINT or SIGTERM; then answers what is in flight and exits 0. */
-export async function serve(opts: { config?: string }, now: Clock): Promise<number> {
-  const config = loadConfig(registry, { path: opts.config });
+/** The demo's login: reset to a new password each time `serve --demo` starts, and printed. */
+export const DEMO_ADMIN = 'admin@demo.example';
+
+export interface ServeOptions {
+  config?: string;
+  /** Serve the demo's database (running the demo first when it has none), with a printed login. */
+  demo?: boolean;
+  dataDir?: string;
+  host?: string;
+  port?: number;
+}
+
+export async function serve(opts: ServeOptions, now: Clock): Promise<number> {
+  let config: Config;
+  if (opts.demo) {
+    const dir = resolve(opts.dataDir ?? '.saaswatch');
+    const file = join(dir, 'demo.yml');
+    if (!existsSync(file) || !existsSync(join(dir, 'demo.db'))) {
+      out(`no demo data in ${dir} yet: running the demo first`);
+      // The dashboard is built before the demo runs: a build beside its backfill would starve it.
+      await ensureWebBuilt();
+      await demo({ dataDir: dir, users: 300, days: 7, seed: 7 }, now);
+    }
+    config = loadConfig(registry, { path: file });
+  } else {
+    config = loadConfig(registry, { path: opts.config });
+  }
+  if (opts.host !== undefined || opts.port !== undefined) {
+    config = { ...config, server: { ...config.server, ...(opts.host === undefined ? {} : { host: opts.host }), ...(opts.port === undefined ? {} : { port: opts.port }) } };
+  }
   const serving = await startServe(config, { now });
-  out(`serving ${serving.server.url} (the API; /healthz); Ctrl-C stops`);
+  if (opts.demo) {
+    const store = serving.ctx.store;
+    const actor = 'cli:serve --demo';
+    const login = (await store.getAccount(DEMO_ADMIN)) ? await setPassword(store, DEMO_ADMIN, undefined, actor) : await addAccount(store, { email: DEMO_ADMIN, role: 'admin' }, actor);
+    out(`the dashboard: ${serving.server.url}/  log in as ${DEMO_ADMIN} with password ${login.password} (new each start)`);
+  }
+  out(`serving ${serving.server.url} (the API and the dashboard; /healthz); Ctrl-C stops`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -251,6 +288,7 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
     if (responses.length === 0) out('  nothing');
     out(`the audit log (who did what, before and after): npx saaswatch -c ${join(resolve(opts.dataDir), 'demo.yml')} audit`);
     out(`events and alerts are in ${app.config.storage.type === 'sqlite' ? app.config.storage.path : 'the database'}; alerts also in ${join(resolve(opts.dataDir), 'demo-alerts.jsonl')}`);
+    out(`see it all in the browser: npx saaswatch serve --demo${resolve(opts.dataDir) === resolve('.saaswatch') ? '' : ` -d ${opts.dataDir}`} (prints a login)`);
     return code;
   } finally {
     await app.close();
