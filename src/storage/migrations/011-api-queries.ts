@@ -1,0 +1,26 @@
+/** Migration 011: alerts get an assignee, and the indexes the REST API's lists and user pages read by. */
+import type { Kysely } from 'kysely';
+
+// Kysely's schema builder is untyped by design: migrations must not depend on today's table types.
+type Db = Kysely<any>;
+
+// Why: the triage queue assigns alerts to analysts and pages alerts newest first by (created_at, id).
+// The user page and the event search read one user's or one address's events newest first: without
+// (user_email, ts) and (source_ip, ts) each request scans the events table (1M rows: seconds, see
+// bench/api.ts), which migration 002 dropped for ingest speed; their ingest cost, measured with
+// src/storage/bench.ts before and after, is in the README under "REST API".
+export async function up(db: Db): Promise<void> {
+  await db.schema.alterTable('alerts').addColumn('assignee', 'text').execute();
+  await db.schema.createIndex('alerts_created').ifNotExists().on('alerts').columns(['created_at', 'id']).execute();
+  await db.schema.createIndex('alerts_assignee').ifNotExists().on('alerts').columns(['assignee', 'created_at']).execute();
+  await db.schema.createIndex('events_user_ts').ifNotExists().on('events').columns(['user_email', 'ts']).execute();
+  await db.schema.createIndex('events_ip_ts').ifNotExists().on('events').columns(['source_ip', 'ts']).execute();
+}
+
+export async function down(db: Db): Promise<void> {
+  await db.schema.dropIndex('events_ip_ts').ifExists().execute();
+  await db.schema.dropIndex('events_user_ts').ifExists().execute();
+  await db.schema.dropIndex('alerts_assignee').ifExists().execute();
+  await db.schema.dropIndex('alerts_created').ifExists().execute();
+  await db.schema.alterTable('alerts').dropColumn('assignee').execute();
+}
