@@ -19,8 +19,9 @@ function fieldOf(context: string | undefined, path: readonly PropertyKey[]): str
 
 export function sendError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const issue = err.validation[0]!.params.issue as { path: PropertyKey[]; message: string };
-    const field = fieldOf(err.validationContext, issue.path);
+    // The provider gives each zod issue as { instancePath: '/a/0', message }, its path in the pointer.
+    const issue = err.validation[0]!;
+    const field = fieldOf(err.validationContext, issue.instancePath.split('/').filter(Boolean));
     return reply.status(400).send(errorBody('INPUT_MALFORMED', `${field}: ${issue.message}`, field));
   }
   if (err instanceof SaaswatchError) {
