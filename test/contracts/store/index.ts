@@ -1,5 +1,6 @@
 /** Every clause of the Store contract (docs/contracts/store.md), port by port. */
 import { actionLogClauses } from './action-log.js';
+import { apiQueryClauses } from './api-queries.js';
 import { alertGroupClauses, eventReadClauses } from './alert-groups.js';
 import { alertOutboxClauses } from './alert-outbox.js';
 import { auditClauses } from './audit.js';
@@ -27,7 +28,8 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...retentionClauses,
   ...mutesClauses,
   ...actionLogClauses,
+  ...apiQueryClauses,
 ];
 
-export { actionLogClauses, alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
+export { actionLogClauses, apiQueryClauses, alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
 export * from './suite.js';
