@@ -92,8 +92,8 @@ function makeEvent(i: number, r: () => number): SecurityEvent {
 async function fill(store: Store): Promise<{ alertIds: string[]; users: string[]; ips: string[] }> {
   const r = rng(16);
   const t0 = performance.now();
-  // The last events of some users, as evidence for the alerts.
-  const evidence = new Map<string, { ids: string[]; ts: number }>();
+  // Each user's last events, as evidence for the alerts.
+  const evidence = new Map<string, Array<{ id: string; ts: number }>>();
   let genMs = 0;
   for (let i = 0; i < EVENTS; i += BATCH) {
     const g = performance.now();
@@ -102,10 +102,9 @@ async function fill(store: Store): Promise<{ alertIds: string[]; users: string[]
       const e = makeEvent(j, r);
       batch.push(e);
       const user = e.user!.email!;
-      const ev = evidence.get(user) ?? { ids: [], ts: 0 };
-      ev.ids.push(e.event.id);
-      if (ev.ids.length > 20) ev.ids.shift();
-      ev.ts = Date.parse(e['@timestamp']);
+      const ev = evidence.get(user) ?? [];
+      ev.push({ id: e.event.id, ts: Date.parse(e['@timestamp']) });
+      if (ev.length > 10) ev.shift();
       evidence.set(user, ev);
     }
     genMs += performance.now() - g;
@@ -122,13 +121,16 @@ async function fill(store: Store): Promise<{ alertIds: string[]; users: string[]
     const batch: Alert[] = [];
     for (let j = i; j < Math.min(ALERTS, i + 1_000); j++) {
       const user = users[Math.floor(r() * r() * users.length)]!;
-      const ev = evidence.get(user)!;
+      // A detector's window: the user's last hour of activity, and its events as evidence.
+      const last = evidence.get(user)!;
+      const end = last.at(-1)!.ts;
+      const ev = last.filter((x) => x.ts >= end - 3_600_000);
       const created = NOW - Math.floor((1 - j / ALERTS) * SPAN);
-      const base = { rule: rules[j % rules.length]!, entity: { type: 'user', value: user }, windowStart: created - 3_600_000 - j };
+      const base = { rule: rules[j % rules.length]!, entity: { type: 'user', value: user }, windowStart: ev[0]!.ts - j };
       const status = r() < 0.6 ? 'open' : r() < 0.5 ? 'acknowledged' : 'closed';
       batch.push({
         ...base, id: `alert-${String(j).padStart(5, '0')}`, dedupKey: dedupKey(base), title: `${base.rule} on ${user}`, severity: severities[j % severities.length]!,
-        windowEnd: ev.ts + 1, evidence: ev.ids.slice(-10), description: 'seen more than expected', observed: { events: 40 + (j % 50) }, expected: { events: 5 },
+        windowEnd: end + 1, evidence: ev.map((x) => x.id), description: 'seen more than expected', observed: { events: 40 + (j % 50) }, expected: { events: 5 },
         status, createdAt: new Date(created).toISOString(), tags: ['bench'],
       });
     }

@@ -9,7 +9,8 @@ import {
   alertJson, alertSchema, cursorParam, decodeCursor, eventJson, eventSchema, isTimeKey, limitParam, listOf, ms, muteJson, muteSchema, page, SEVERITIES, STATUSES, timeParam,
 } from './shapes.js';
 
-const DAY = 86_400_000;
+const MINUTE = 60_000;
+const DAY = 1_440 * MINUTE;
 
 /** Config and store mutes as of now; read per request (they are few) so a mute made a moment ago shows. */
 export async function loadMuter(ctx: ApiContext): Promise<Muter> {
@@ -35,8 +36,20 @@ const alertDetailSchema = z.object({
   mute: muteSchema.nullable(),
 });
 
-/** Where the evidence events lie: the alert's window, with a day's margin for detectors whose window is the finding's, not the events'. */
-const evidenceRange = (a: Alert) => ({ from: a.windowStart - DAY, to: a.windowEnd + DAY });
+/**
+ * The alert's evidence events. Events are keyed by time, so an id is found by scanning a time range:
+ * the alert's window first (where detectors' evidence lies), then a day either side for any not
+ * found there (a detector whose window is the finding's, not its events').
+ */
+async function evidenceOf(ctx: ApiContext, a: Alert): Promise<SecurityEvent[]> {
+  if (a.evidence.length === 0) return [];
+  const found = await ctx.store.getEvents(a.evidence, { from: a.windowStart - MINUTE, to: a.windowEnd + MINUTE });
+  if (found.length === new Set(a.evidence).size) return found;
+  const have = new Set(found.map((e) => e.event.id));
+  const more = await ctx.store.getEvents(a.evidence.filter((id) => !have.has(id)), { from: a.windowStart - DAY, to: a.windowEnd + DAY });
+  const byId = new Map([...found, ...more].map((e) => [e.event.id, e]));
+  return a.evidence.flatMap((id) => byId.get(id) ?? []);
+}
 
 /** Consecutive geolocated evidence events, oldest first: what the map draws lines between. */
 function travelOf(events: readonly SecurityEvent[]) {
@@ -104,7 +117,7 @@ export const alerts: RouteModule = (app, ctx) => {
     handler: async (req) => {
       const a = await alertOrFail(ctx.store, req.params.id);
       const [evidence, responses, audit, muter] = await Promise.all([
-        ctx.store.getEvents(a.evidence, evidenceRange(a)),
+        evidenceOf(ctx, a),
         ctx.store.listActions({ alertId: a.id }),
         ctx.store.listAudit({ subject: a.id, limit: 100 }),
         loadMuter(ctx),
