@@ -513,15 +513,33 @@ export class SqlStore implements Store {
     const count = Math.min(MAX_ACTIVITY_BUCKETS, Math.max(1, Math.ceil((q.to - from) / bucketMs)));
     const to = from + count * bucketMs;
     return this.#guard('eventHistogram', async () => {
-      // Cast: SQLite binds numbers as reals, and a real division would not cut at bucket edges.
-      const bucket = sql<number>`cast((${sql.ref('ts')} - ${from}) / ${bucketMs} as integer)`;
-      const rows = await this.#db
-        .selectFrom('events')
-        .select([bucket.as('b'), 'provider', sql<number>`sum(${sql.ref('count')})`.as('total')])
-        .where('ts', '>=', from)
-        .where('ts', '<', to)
-        .groupBy([sql.ref('b'), 'provider'])
-        .execute();
+      let rows: Array<{ b: number; provider: string; total: number }>;
+      if (this.dialect === 'sqlite') {
+        // One short range per bucket, each grouped by provider alone: SQLite sorts a GROUP BY on a
+        // computed bucket through a temporary B-tree, over three times slower on a week of 1M events.
+        rows = [];
+        for (let b = 0; b < count; b++) {
+          const start = from + b * bucketMs;
+          const part = await this.#db
+            .selectFrom('events')
+            .select(['provider', sql<number>`sum(${sql.ref('count')})`.as('total')])
+            .where('ts', '>=', start)
+            .where('ts', '<', start + bucketMs)
+            .groupBy('provider')
+            .execute();
+          for (const r of part) rows.push({ b, provider: r.provider, total: r.total });
+        }
+      } else {
+        const bucket = sql<number>`cast((${sql.ref('ts')} - ${from}) / ${bucketMs} as integer)`;
+        rows = await this.#db
+          .selectFrom('events')
+          .select([bucket.as('b'), 'provider', sql<number>`sum(${sql.ref('count')})`.as('total')])
+          .where('ts', '>=', from)
+          .where('ts', '<', to)
+          // By the alias: the expression's parameters would make it another expression to PostgreSQL.
+          .groupBy([sql.ref('b'), 'provider'])
+          .execute();
+      }
       const series = new Map<string, number[]>();
       for (const r of rows) {
         let counts = series.get(r.provider);
@@ -813,12 +831,13 @@ export class SqlStore implements Store {
     return this.#guard('countAlerts', async () => {
       const rows = await this.#db
         .selectFrom('alerts')
-        .select(['severity', 'status', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
-        .groupBy(['severity', 'status'])
+        .select(['rule', 'severity', 'status', (eb) => eb.fn.countAll<number | string | bigint>().as('n'), (eb) => eb.fn.max('created_at').as('last')])
+        .groupBy(['rule', 'severity', 'status'])
+        .orderBy('rule')
         .orderBy('severity')
         .orderBy('status')
         .execute();
-      return rows.map((r) => ({ severity: r.severity as Severity, status: r.status as AlertStatus, count: Number(r.n) }));
+      return rows.map((r) => ({ rule: r.rule, severity: r.severity as Severity, status: r.status as AlertStatus, count: Number(r.n), lastAt: Number(r.last) }));
     });
   }
 
