@@ -171,11 +171,14 @@ export interface AlertQuery {
   limit?: number;
 }
 
-/** Alerts counted by severity and status. */
+/** Alerts counted by rule, severity and status, with the newest one's creation time. */
 export interface AlertCount {
+  rule: string;
   severity: Severity;
   status: AlertStatus;
   count: number;
+  /** Epoch ms. */
+  lastAt: number;
 }
 
 /** Open alerts of one entity value per severity, with the newest one's creation time. */
@@ -321,7 +324,7 @@ export interface AlertOutbox {
   getAlert(id: string): Promise<Alert | undefined>;
   /** Sets (or, with null, clears) who is on an alert; returns it as it now stands, or undefined when there is no such alert. */
   assignAlert(id: string, assignee: string | null): Promise<Alert | undefined>;
-  /** Every stored alert counted by severity and status (only pairs that occur). */
+  /** Every stored alert counted by rule, severity and status (only combinations that occur). */
   countAlerts(): Promise<AlertCount[]>;
   /** Open alerts on entities of `entityType`, counted per value and severity. */
   openAlertCounts(entityType: string): Promise<EntityAlertCount[]>;
