@@ -194,6 +194,22 @@ try {
       ctx: { store: s, config, clock, logger: silentLogger, responder: new Responder({ store: s, connectors: new Map(), config: responseSchema.parse({}), logger: silentLogger, now: clock }) },
       authenticate: async (req) => (req.headers.authorization === 'Bearer viewer' ? { email: 'bench@example.com', role: 'viewer' as Role, via: 'token' as const } : undefined),
     });
+  if (process.env.BENCH_API_PROFILE === '1') {
+    // What the overview's store reads cost alone, to tell the store from the HTTP layer.
+    const parts: Array<[string, () => Promise<unknown>]> = [
+      ['eventHistogram (7 days, 1 h)', () => store.eventHistogram({ from: NOW - 7 * 86_400_000, to: NOW, bucketMs: 3_600_000 })],
+      ['countAlerts', () => store.countAlerts()],
+      ['openAlertCounts(user)', () => store.openAlertCounts('user')],
+      ['lastEventTimes (1 day)', () => store.lastEventTimes(NOW - 86_400_000)],
+      ['listBlockedUsers', () => store.listBlockedUsers({ activeAt: NOW })],
+    ];
+    for (const [label, f] of parts) {
+      await f();
+      const t = performance.now();
+      for (let i = 0; i < 5; i++) await f();
+      console.log(`${label.padEnd(32)} ${((performance.now() - t) / 5).toFixed(1)} ms`);
+    }
+  }
   let app = await serve(store);
   await table(app, data, `API latency, SQLite, ${EVENTS.toLocaleString('en-US')} events, ${ALERTS.toLocaleString('en-US')} alerts`);
   if (process.env.BENCH_API_DROP_INDEXES === '1') {

@@ -16,6 +16,9 @@ export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('alerts').addColumn('assignee', 'text').execute();
   await db.schema.createIndex('alerts_created').ifNotExists().on('alerts').columns(['created_at', 'id']).execute();
   await db.schema.createIndex('alerts_assignee').ifNotExists().on('alerts').columns(['assignee', 'created_at']).execute();
+  // The overview's counts read these alone, in their order, instead of every alert's document.
+  await db.schema.createIndex('alerts_rule_counts').ifNotExists().on('alerts').columns(['rule', 'severity', 'status', 'created_at']).execute();
+  await db.schema.createIndex('alerts_open_entities').ifNotExists().on('alerts').columns(['status', 'entity_type', 'entity_value', 'severity', 'created_at']).execute();
   await db.schema.createIndex('events_user_ts').ifNotExists().on('events').columns(['user_email', 'ts']).execute();
   await db.schema.createIndex('events_ip_ts').ifNotExists().on('events').columns(['source_ip', 'ts']).execute();
   await db.schema.createIndex('events_ts_provider').ifNotExists().on('events').columns(['ts', 'provider', 'count']).execute();
@@ -25,6 +28,8 @@ export async function down(db: Db): Promise<void> {
   await db.schema.dropIndex('events_ts_provider').ifExists().execute();
   await db.schema.dropIndex('events_ip_ts').ifExists().execute();
   await db.schema.dropIndex('events_user_ts').ifExists().execute();
+  await db.schema.dropIndex('alerts_open_entities').ifExists().execute();
+  await db.schema.dropIndex('alerts_rule_counts').ifExists().execute();
   await db.schema.dropIndex('alerts_assignee').ifExists().execute();
   await db.schema.dropIndex('alerts_created').ifExists().execute();
   await db.schema.alterTable('alerts').dropColumn('assignee').execute();
