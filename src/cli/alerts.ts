@@ -7,13 +7,14 @@ import type { Config } from '../config/load.js';
 import { openConfiguredStore } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { errors, type Alert, type AlertStatus, type Clock, type Entity, type Mute, type Store } from '../core/index.js';
-import { entityMatches, escapeGlob, Muter } from '../pipeline/mutes.js';
+import { entityMatches, Muter } from '../pipeline/mutes.js';
+import * as triage from '../actions/triage.js';
 import { registry } from '../registry.js';
 import { EXIT } from './options.js';
 import { out, outJson } from './terminal.js';
 
 /** A false positive mutes its rule and entity this long unless `--for` says otherwise. */
-export const FALSE_POSITIVE_MUTE_MS = 30 * 86_400_000;
+export const FALSE_POSITIVE_MUTE_MS = triage.FALSE_POSITIVE_MUTE_MS;
 
 /** Who an action is recorded as: `--by`, else the login name, else `cli`. */
 export function actorOf(by: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -136,10 +137,9 @@ export async function showAlert(id: string, opts: { config?: string; json?: bool
 /** Acknowledges an alert (someone is on it), in the audit log with who and why. */
 export async function ackAlert(id: string, opts: { config?: string; reason?: string; by?: string }, now: Clock): Promise<number> {
   return withStore(opts.config, now, async (store) => {
-    const alert = await alertOrFail(store, id);
+    await alertOrFail(store, id);
     const actor = actorOf(opts.by);
-    await store.setAlertStatus(id, 'acknowledged');
-    await store.audit(actor, 'alert-ack', { alert: id, rule: alert.rule, entity: entityText(alert.entity), from: alert.status, reason: opts.reason ?? null });
+    await triage.ackAlert(store, id, { actor, ...(opts.reason === undefined ? {} : { reason: opts.reason }) });
     out(`alert ${id} acknowledged by ${actor}`);
     return EXIT.ok;
   });
@@ -160,26 +160,10 @@ export interface CloseOptions {
  */
 export async function closeAlert(id: string, opts: CloseOptions, now: Clock): Promise<number> {
   return withStore(opts.config, now, async (store) => {
-    const alert = await alertOrFail(store, id);
+    await alertOrFail(store, id);
     const actor = actorOf(opts.by);
-    // Closed first: if the mute then fails, running the command again closes nothing twice and mutes once.
-    await store.setAlertStatus(id, 'closed');
-    let mute: Mute | undefined;
-    if (opts.falsePositive) {
-      const period = opts.for ?? FALSE_POSITIVE_MUTE_MS;
-      mute = await store.addMute({
-        rule: alert.rule,
-        entity: { type: alert.entity.type, value: escapeGlob(alert.entity.value) },
-        ...(Number.isFinite(period) ? { until: now() + period } : {}),
-        reason: opts.reason ?? `false positive (alert ${id})`,
-        actor,
-        source: 'feedback',
-        alertId: id,
-      });
-    }
-    await store.audit(actor, 'alert-close', {
-      alert: id, rule: alert.rule, entity: entityText(alert.entity), from: alert.status, reason: opts.reason ?? null,
-      falsePositive: opts.falsePositive === true, ...(mute ? { mute: mute.id } : {}),
+    const { alert, mute } = await triage.closeAlert(store, id, {
+      actor, now, ...(opts.reason === undefined ? {} : { reason: opts.reason }), falsePositive: opts.falsePositive === true, ...(opts.for === undefined ? {} : { muteMs: opts.for }),
     });
     out(`alert ${id} closed by ${actor}${mute ? `; false positive: ${patternText(alert)} muted ${mute.until === undefined ? 'until removed' : `until ${iso(mute.until)}`} (mute #${mute.id})` : ''}`);
     return EXIT.ok;

@@ -68,6 +68,8 @@ export interface Alert extends Finding {
    * time go out as one notification, updated as the group grows. The group's first alert's id.
    */
   groupId?: string;
+  /** Who is on it (an account's email), as the triage queue assigned it. */
+  assignee?: string;
 }
 
 /** Deterministic dedup key for a finding. */

@@ -1,6 +1,6 @@
 /** The storage contract, as narrow ports every dialect (SQLite, PostgreSQL) fulfils; docs/contracts/store.md writes it down and test/contracts/store checks it. */
 import type { ActionOutcome, ActionState, ActionTarget } from './action.js';
-import type { Alert, AlertStatus, Entity } from './alert.js';
+import type { Alert, AlertStatus, Entity, Severity } from './alert.js';
 import type { SecurityEvent } from './event.js';
 import type { ActivitySeries, DeliveryKind } from './sink.js';
 import type { DeadLetterInput } from './source.js';
@@ -124,10 +124,80 @@ export interface EventQuery {
   to?: number;
   /** Only events after this one in (time, id) order: the next page after the last event of a page. */
   after?: { time: number; id: string };
+  /** Only events before this one in (time, id) order: the next page of a newest-first listing. */
+  before?: { time: number; id: string };
+  /** 'desc': newest first, by (time, id) descending; default ascending. */
+  order?: 'asc' | 'desc';
   action?: string;
   userEmail?: string;
   sourceIp?: string;
   provider?: string;
+  /** The event's `file.id` (read from the stored document: no column, so narrow by time as well). */
+  fileId?: string;
+  limit?: number;
+}
+
+/** Events per time bucket per provider (the overview's chart). */
+export interface EventHistogram {
+  from: number;
+  to: number;
+  bucketMs: number;
+  /** One series per provider with events in the range, by provider name; `counts[i]` sums event.count in bucket i. */
+  series: Array<{ provider: string; counts: number[] }>;
+}
+
+/** A source's saved position: what it last committed, and when. */
+export interface CursorRecord {
+  source: string;
+  value: string;
+  updatedAt: string;
+}
+
+/** Which alerts listAlerts gives, newest first by (created_at, id). */
+export interface AlertQuery {
+  status?: AlertStatus;
+  severity?: Severity;
+  rule?: string;
+  /** Exact entity value, of any type unless `type` is given. */
+  entity?: { type?: string; value: string };
+  /** An assignee's email; null: only alerts nobody is assigned. */
+  assignee?: string | null;
+  /** Created at or after (epoch ms). */
+  from?: number;
+  /** Created before (epoch ms). */
+  to?: number;
+  /** Only alerts after this one in the newest-first order: the next page. */
+  before?: { createdAt: number; id: string };
+  limit?: number;
+}
+
+/** Alerts counted by rule, severity and status, with the newest one's creation time. */
+export interface AlertCount {
+  rule: string;
+  severity: Severity;
+  status: AlertStatus;
+  count: number;
+  /** Epoch ms. */
+  lastAt: number;
+}
+
+/** Open alerts of one entity value per severity, with the newest one's creation time. */
+export interface EntityAlertCount {
+  value: string;
+  severity: Severity;
+  count: number;
+  /** Epoch ms. */
+  lastAt: number;
+}
+
+/** Which inventory files listFiles gives, by key. */
+export interface FileQuery {
+  /** Only files with one of these visibilities. */
+  visibility?: readonly string[];
+  /** Only files with a key after this one: the next page. */
+  afterKey?: string;
+  /** Include files marked deleted (default: not). */
+  deleted?: boolean;
   limit?: number;
 }
 
@@ -150,6 +220,8 @@ export interface AuditQuery {
   until?: number;
   /** Text the entry's details contain (a user, a file id, an alert id), case-insensitive. */
   subject?: string;
+  /** Only entries with a smaller id: the next page of the newest-first listing. */
+  beforeId?: number;
 }
 
 /** What a block stops: everything the user does, or one class of activity (as the proxy enforces it). */
@@ -227,6 +299,12 @@ export interface EventLog {
   purgeEventsBefore(before: number): Promise<number>;
   listDeadLetters(q?: { source?: string; limit?: number }): Promise<DeadLetter[]>;
   countDeadLetters(q?: { source?: string }): Promise<number>;
+  /** Events per bucket per provider from `from` (inclusive) to `to` (exclusive), at most MAX_ACTIVITY_BUCKETS buckets. */
+  eventHistogram(q: { from: number; to: number; bucketMs: number }): Promise<EventHistogram>;
+  /** Per provider with events at or after `since` (epoch ms): its newest event time. */
+  lastEventTimes(since: number): Promise<Array<{ provider: string; ts: number }>>;
+  /** Every source's cursor, by source name. */
+  listCursors(): Promise<CursorRecord[]>;
 }
 
 /** Alerts, deduplicated by key, and the outbox of their deliveries to sinks. */
@@ -241,8 +319,15 @@ export interface AlertOutbox {
    * the alert or its group (then an 'alert' delivery). `route` as a list: every alert to those sinks.
    */
   saveAlerts(alerts: Alert[], route: readonly string[] | AlertRoute, opts?: SaveAlertsOptions): Promise<{ created: Alert[]; updated: number }>;
-  listAlerts(q?: { status?: AlertStatus; rule?: string; limit?: number }): Promise<Alert[]>;
+  /** Newest first by (created_at, id), filtered (see AlertQuery). */
+  listAlerts(q?: AlertQuery): Promise<Alert[]>;
   getAlert(id: string): Promise<Alert | undefined>;
+  /** Sets (or, with null, clears) who is on an alert; returns it as it now stands, or undefined when there is no such alert. */
+  assignAlert(id: string, assignee: string | null): Promise<Alert | undefined>;
+  /** Every stored alert counted by rule, severity and status (only combinations that occur). */
+  countAlerts(): Promise<AlertCount[]>;
+  /** Open alerts on entities of `entityType`, counted per value and severity. */
+  openAlertCounts(entityType: string): Promise<EntityAlertCount[]>;
   /** The alerts of a group, oldest window first (then by id), at most `limit`. */
   listGroup(groupId: string, limit?: number): Promise<Alert[]>;
   setAlertStatus(id: string, status: AlertStatus): Promise<void>;
@@ -285,12 +370,16 @@ export interface DetectorState {
 export interface Inventory {
   upsertFile(f: Omit<FileRecord, 'updatedAt'>): Promise<void>;
   getFile(key: string): Promise<FileRecord | undefined>;
+  /** Files by key ascending, filtered (see FileQuery). */
+  listFiles(q?: FileQuery): Promise<FileRecord[]>;
 }
 
 /** Identity mapping: (source, source identity) → canonical identity. */
 export interface Identities {
   putIdentity(source: string, sourceId: string, canonical: string): Promise<void>;
   resolveIdentity(source: string, sourceId: string): Promise<string | undefined>;
+  /** Mappings by source then source id; with `canonical`, only that identity's. */
+  listIdentities(q?: { canonical?: string; limit?: number }): Promise<Array<{ source: string; sourceId: string; canonical: string }>>;
 }
 
 /** Users blocked by an analyst or by a policy; every change is in the audit log, written in the same transaction. */

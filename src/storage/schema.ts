@@ -33,6 +33,8 @@ export interface AlertsTable {
   doc: string;
   /** The notification group (its first alert's id); null when grouping was off or before migration 007. */
   group_id: string | null;
+  /** Who is on it (an account's email); null when nobody is (or before migration 011). */
+  assignee: string | null;
 }
 
 export interface DeliveriesTable {

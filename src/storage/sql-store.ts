@@ -1,14 +1,14 @@
 /** The Store contract over Kysely: one implementation of every query for both dialects, given a Backend. */
 import { createHash, randomUUID } from 'node:crypto';
 import { Migrator, sql, type Compilable, type Selectable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
-import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus } from '../core/alert.js';
+import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus, type Severity } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
-  ActivityQuery, AlertRoute, EventKey, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
+  ActivityQuery, AlertCount, AlertQuery, AlertRoute, CursorRecord, EntityAlertCount, EventHistogram, EventKey, FileQuery, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
   MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
 } from '../core/store.js';
@@ -17,7 +17,7 @@ import { storableText } from './event-row.js';
 import { toStorageError } from './errors.js';
 import type { WriteStep } from './sqlite-writer.js';
 import { migrationProvider, migrationVersion } from './migrations/index.js';
-import type { AccountsTable, ActionsTable, AlertsTable, ApiTokensTable, BlockedUsersTable, Database, DeadLettersTable, DeliveriesTable, MutesTable, SessionsTable } from './schema.js';
+import type { AccountsTable, ActionsTable, AlertsTable, ApiTokensTable, BlockedUsersTable, Database, DeadLettersTable, DeliveriesTable, FilesTable, MutesTable, SessionsTable } from './schema.js';
 
 /** Dead-letter payloads above this many UTF-8 bytes are cut; the original size is kept. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
@@ -76,7 +76,7 @@ function step(query: Compilable): WriteStep {
 function toAlert(row: AlertsTable): Alert {
   const doc = JSON.parse(row.doc) as Alert;
   // Columns are the truth for what changes after creation; the doc holds everything else.
-  const { groupId: _doc, ...rest } = doc;
+  const { groupId: _doc, assignee: _assignee, ...rest } = doc;
   return {
     ...rest,
     id: row.id,
@@ -85,6 +85,7 @@ function toAlert(row: AlertsTable): Alert {
     windowEnd: row.window_end,
     createdAt: iso(row.created_at),
     ...(row.group_id === null ? {} : { groupId: row.group_id }),
+    ...(row.assignee === null || row.assignee === undefined ? {} : { assignee: row.assignee }),
   };
 }
 
@@ -108,6 +109,7 @@ function alertRow(a: Alert, createdAt: number, now: number): AlertsTable {
     updated_at: now,
     doc: JSON.stringify(a),
     group_id: a.groupId ?? null,
+    assignee: a.assignee ?? null,
   };
 }
 
@@ -172,11 +174,20 @@ function muteDetails(m: Mute): Record<string, unknown> {
   };
 }
 
+/** The stored document's `file.id`, in the dialect's JSON functions (events have no column for it). */
+function fileIdOf(dialect: Backend['name']) {
+  return dialect === 'postgres' ? sql<string>`(${sql.ref('doc')}::jsonb #>> '{file,id}')` : sql<string>`json_extract(${sql.ref('doc')}, '$.file.id')`;
+}
+
 function applyEventFilters<O>(
   qb: SelectQueryBuilder<Database, 'events', O>,
   q: EventQuery,
+  dialect: Backend['name'],
 ): SelectQueryBuilder<Database, 'events', O> {
   let out = qb;
+  const before = q.before;
+  if (before !== undefined) out = out.where((eb) => eb.or([eb('ts', '<', before.time), eb.and([eb('ts', '=', before.time), eb('id', '<', before.id)])]));
+  if (q.fileId !== undefined) out = out.where(fileIdOf(dialect), '=', q.fileId);
   if (q.from !== undefined) out = out.where('ts', '>=', q.from);
   const after = q.after;
   if (after !== undefined) out = out.where((eb) => eb.or([eb('ts', '>', after.time), eb.and([eb('ts', '=', after.time), eb('id', '>', after.id)])]));
@@ -235,6 +246,20 @@ function toBlock(r: Selectable<BlockedUsersTable>): BlockedUser {
 /** A block as the audit log shows it, beside an unblock or a re-block. */
 function blockDetails(b: BlockedUser): Record<string, unknown> {
   return { reason: b.reason, blocked_by: b.blockedBy, blocked_at: b.blockedAt, scope: b.scope, expires_at: b.expiresAt ?? null, alert: b.alertId ?? null };
+}
+
+function toFile(r: Selectable<FilesTable>): FileRecord {
+  return {
+    key: r.key,
+    provider: r.provider,
+    fileId: r.file_id,
+    ...(r.name === null ? {} : { name: r.name }),
+    ...(r.owner === null ? {} : { owner: r.owner }),
+    ...(r.visibility === null ? {} : { visibility: r.visibility }),
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    updatedAt: iso(Number(r.updated_at)),
+    deleted: Number(r.deleted) !== 0,
+  };
 }
 
 function toAction(r: Selectable<ActionsTable>): ActionRecord {
@@ -456,7 +481,8 @@ export class SqlStore implements Store {
 
   queryEvents(q: EventQuery = {}): Promise<SecurityEvent[]> {
     return this.#guard('queryEvents', async () => {
-      const qb = applyEventFilters(this.#db.selectFrom('events').select('doc'), q).orderBy('ts').orderBy('id');
+      const dir = q.order === 'desc' ? 'desc' : 'asc';
+      const qb = applyEventFilters(this.#db.selectFrom('events').select('doc'), q, this.dialect).orderBy('ts', dir).orderBy('id', dir);
       const rows = await withLimit(qb, q.limit).execute();
       return rows.map((r) => JSON.parse(r.doc) as SecurityEvent);
     });
@@ -518,12 +544,76 @@ export class SqlStore implements Store {
   countEvents(q: EventQuery = {}): Promise<number> {
     return this.#guard('countEvents', async () => {
       // A limit caps the count, as it caps queryEvents, so both answer "how many would I get".
-      const inner = withLimit(applyEventFilters(this.#db.selectFrom('events').select('id'), q), q.limit);
+      const inner = withLimit(applyEventFilters(this.#db.selectFrom('events').select('id'), q, this.dialect), q.limit);
       const row = await this.#db
         .selectFrom(inner.as('matched'))
         .select((eb) => eb.fn.countAll().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);
+    });
+  }
+
+  eventHistogram(q: { from: number; to: number; bucketMs: number }): Promise<EventHistogram> {
+    const bucketMs = Math.max(1, Math.floor(q.bucketMs));
+    const from = Math.floor(q.from);
+    const count = Math.min(MAX_ACTIVITY_BUCKETS, Math.max(1, Math.ceil((q.to - from) / bucketMs)));
+    const to = from + count * bucketMs;
+    return this.#guard('eventHistogram', async () => {
+      let rows: Array<{ b: number; provider: string; total: number }>;
+      if (this.dialect === 'sqlite') {
+        // One short range per bucket, each grouped by provider alone: SQLite sorts a GROUP BY on a
+        // computed bucket through a temporary B-tree, over three times slower on a week of 1M events.
+        rows = [];
+        for (let b = 0; b < count; b++) {
+          const start = from + b * bucketMs;
+          const part = await this.#db
+            .selectFrom('events')
+            .select(['provider', sql<number>`sum(${sql.ref('count')})`.as('total')])
+            .where('ts', '>=', start)
+            .where('ts', '<', start + bucketMs)
+            .groupBy('provider')
+            .execute();
+          for (const r of part) rows.push({ b, provider: r.provider, total: r.total });
+        }
+      } else {
+        const bucket = sql<number>`cast((${sql.ref('ts')} - ${from}) / ${bucketMs} as integer)`;
+        rows = await this.#db
+          .selectFrom('events')
+          .select([bucket.as('b'), 'provider', sql<number>`sum(${sql.ref('count')})`.as('total')])
+          .where('ts', '>=', from)
+          .where('ts', '<', to)
+          // By the alias: the expression's parameters would make it another expression to PostgreSQL.
+          .groupBy([sql.ref('b'), 'provider'])
+          .execute();
+      }
+      const series = new Map<string, number[]>();
+      for (const r of rows) {
+        let counts = series.get(r.provider);
+        if (!counts) series.set(r.provider, (counts = new Array<number>(count).fill(0)));
+        const b = Number(r.b);
+        if (b >= 0 && b < count) counts[b] = Number(r.total);
+      }
+      return { from, to, bucketMs, series: [...series].sort(([a], [b]) => cmp(a, b)).map(([provider, counts]) => ({ provider, counts })) };
+    });
+  }
+
+  lastEventTimes(since: number): Promise<Array<{ provider: string; ts: number }>> {
+    return this.#guard('lastEventTimes', async () => {
+      const rows = await this.#db
+        .selectFrom('events')
+        .select(['provider', (eb) => eb.fn.max('ts').as('last')])
+        .where('ts', '>=', since)
+        .groupBy('provider')
+        .orderBy('provider')
+        .execute();
+      return rows.map((r) => ({ provider: r.provider, ts: Number(r.last) }));
+    });
+  }
+
+  listCursors(): Promise<CursorRecord[]> {
+    return this.#guard('listCursors', async () => {
+      const rows = await this.#db.selectFrom('cursors').selectAll().orderBy('source').execute();
+      return rows.map((r) => ({ source: r.source, value: r.value, updatedAt: iso(Number(r.updated_at)) }));
     });
   }
 
@@ -753,13 +843,62 @@ export class SqlStore implements Store {
       .execute();
   }
 
-  listAlerts(q: { status?: AlertStatus; rule?: string; limit?: number } = {}): Promise<Alert[]> {
+  listAlerts(q: AlertQuery = {}): Promise<Alert[]> {
     return this.#guard('listAlerts', async () => {
       let qb = this.#db.selectFrom('alerts').selectAll();
       if (q.status !== undefined) qb = qb.where('status', '=', q.status);
+      if (q.severity !== undefined) qb = qb.where('severity', '=', q.severity);
       if (q.rule !== undefined) qb = qb.where('rule', '=', q.rule);
+      if (q.entity !== undefined) {
+        qb = qb.where('entity_value', '=', q.entity.value);
+        if (q.entity.type !== undefined) qb = qb.where('entity_type', '=', q.entity.type);
+      }
+      if (q.assignee !== undefined) qb = q.assignee === null ? qb.where('assignee', 'is', null) : qb.where('assignee', '=', q.assignee);
+      if (q.from !== undefined) qb = qb.where('created_at', '>=', q.from);
+      if (q.to !== undefined) qb = qb.where('created_at', '<', q.to);
+      const before = q.before;
+      if (before !== undefined) {
+        qb = qb.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
+      }
       const rows = await withLimit(qb.orderBy('created_at', 'desc').orderBy('id', 'desc'), q.limit).execute();
       return rows.map(toAlert);
+    });
+  }
+
+  assignAlert(id: string, assignee: string | null): Promise<Alert | undefined> {
+    return this.#write('assignAlert', async (tx) => {
+      await tx.updateTable('alerts').set({ assignee: assignee === null ? null : storableText(assignee), updated_at: this.#now() }).where('id', '=', id).execute();
+      const row = await tx.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toAlert(row) : undefined;
+    });
+  }
+
+  countAlerts(): Promise<AlertCount[]> {
+    return this.#guard('countAlerts', async () => {
+      const rows = await this.#db
+        .selectFrom('alerts')
+        .select(['rule', 'severity', 'status', (eb) => eb.fn.countAll<number | string | bigint>().as('n'), (eb) => eb.fn.max('created_at').as('last')])
+        .groupBy(['rule', 'severity', 'status'])
+        .orderBy('rule')
+        .orderBy('severity')
+        .orderBy('status')
+        .execute();
+      return rows.map((r) => ({ rule: r.rule, severity: r.severity as Severity, status: r.status as AlertStatus, count: Number(r.n), lastAt: Number(r.last) }));
+    });
+  }
+
+  openAlertCounts(entityType: string): Promise<EntityAlertCount[]> {
+    return this.#guard('openAlertCounts', async () => {
+      const rows = await this.#db
+        .selectFrom('alerts')
+        .select(['entity_value', 'severity', (eb) => eb.fn.countAll<number | string | bigint>().as('n'), (eb) => eb.fn.max('created_at').as('last')])
+        .where('status', '=', 'open')
+        .where('entity_type', '=', entityType)
+        .groupBy(['entity_value', 'severity'])
+        .orderBy('entity_value')
+        .orderBy('severity')
+        .execute();
+      return rows.map((r) => ({ value: r.entity_value, severity: r.severity as Severity, count: Number(r.n), lastAt: Number(r.last) }));
     });
   }
 
@@ -1101,18 +1240,18 @@ export class SqlStore implements Store {
   getFile(key: string): Promise<FileRecord | undefined> {
     return this.#guard('getFile', async () => {
       const r = await this.#db.selectFrom('files').selectAll().where('key', '=', key).executeTakeFirst();
-      if (!r) return undefined;
-      return {
-        key: r.key,
-        provider: r.provider,
-        fileId: r.file_id,
-        ...(r.name === null ? {} : { name: r.name }),
-        ...(r.owner === null ? {} : { owner: r.owner }),
-        ...(r.visibility === null ? {} : { visibility: r.visibility }),
-        data: JSON.parse(r.data) as Record<string, unknown>,
-        updatedAt: iso(r.updated_at),
-        deleted: r.deleted !== 0,
-      };
+      return r ? toFile(r) : undefined;
+    });
+  }
+
+  listFiles(q: FileQuery = {}): Promise<FileRecord[]> {
+    return this.#guard('listFiles', async () => {
+      let qb = this.#db.selectFrom('files').selectAll();
+      if (q.visibility !== undefined) qb = q.visibility.length ? qb.where('visibility', 'in', [...q.visibility]) : qb.where(sql<boolean>`1 = 0`);
+      if (q.afterKey !== undefined) qb = qb.where('key', '>', q.afterKey);
+      if (!q.deleted) qb = qb.where('deleted', '=', 0);
+      const rows = await withLimit(qb.orderBy('key'), q.limit).execute();
+      return rows.map(toFile);
     });
   }
 
@@ -1139,6 +1278,15 @@ export class SqlStore implements Store {
     });
   }
 
+  listIdentities(q: { canonical?: string; limit?: number } = {}): Promise<Array<{ source: string; sourceId: string; canonical: string }>> {
+    return this.#guard('listIdentities', async () => {
+      let qb = this.#db.selectFrom('identities').select(['source', 'source_id', 'canonical']);
+      if (q.canonical !== undefined) qb = qb.where('canonical', '=', q.canonical);
+      const rows = await withLimit(qb.orderBy('source').orderBy('source_id'), q.limit).execute();
+      return rows.map((r) => ({ source: r.source, sourceId: r.source_id, canonical: r.canonical }));
+    });
+  }
+
   audit(actor: string, action: string, details: Record<string, unknown>): Promise<void> {
     return this.#write('audit', async (tx) => {
       await tx.insertInto('audit_log').values({ at: this.#now(), actor, action, details: JSON.stringify(details ?? {}) }).execute();
@@ -1153,6 +1301,7 @@ export class SqlStore implements Store {
       if (q.actor !== undefined) qb = qb.where('actor', '=', q.actor);
       if (q.since !== undefined) qb = qb.where('at', '>=', q.since);
       if (q.until !== undefined) qb = qb.where('at', '<', q.until);
+      if (q.beforeId !== undefined) qb = qb.where('id', '<', q.beforeId);
       if (q.subject !== undefined && q.subject !== '') {
         // Details are JSON text: a LIKE on the lowercased text finds a user, file or alert anywhere in them.
         const needle = `%${q.subject.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -137,6 +137,20 @@ function runCase(all: RuleDef[], inFile: RuleDef[], c: CaseSpec, sidecar: string
   return { rule: label, case: c.name, passed: true, message: what };
 }
 
+/**
+ * Sample records as a rule's examples give them (`{ event: {...} }` or `{ <source type>: <record> }`,
+ * with `at`, `repeat`, `every`), normalized as `saaswatch rules test` normalizes them: what
+ * `POST /api/rules/test` runs a rule over. Throws INPUT_MALFORMED naming the record.
+ */
+export function exampleEvents(records: readonly unknown[], sources: ExampleSources, start: string = DEFAULT_START): SecurityEvent[] {
+  const parsed = z.array(eventSpec).min(1).safeParse(records);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw errors.inputMalformed({ where: ['events', ...issue.path.map(String)].join('.'), problem: issue.message });
+  }
+  return buildEvents({ name: 'api', expect: 'match', start, events: parsed.data }, sources);
+}
+
 function duration(v: string | number, what: string): number {
   const ms = parseDuration(v);
   if (ms === undefined) throw errors.inputMalformed({ where: what, problem: `expected a duration such as 30s or 5m, got ${JSON.stringify(v)}` });

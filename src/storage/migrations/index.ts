@@ -12,6 +12,7 @@ import * as m007 from './007-alert-groups.js';
 import * as m008 from './008-mutes.js';
 import * as m009 from './009-response-actions.js';
 import * as m010 from './010-accounts.js';
+import * as m011 from './011-api-queries.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '008-mutes': m008,
   '009-response-actions': m009,
   '010-accounts': m010,
+  '011-api-queries': m011,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */

@@ -111,7 +111,8 @@ describe('migrations', () => {
     } finally {
       await store.close();
     }
-    expect(indexes(path)).toEqual(['sqlite_autoindex_events_1(ts,id)']);
+    // 011: what the REST API's user pages, searches and overview read by.
+    expect(indexes(path)).toEqual(['events_ip_ts(source_ip,ts)', 'events_ts_provider(ts,provider,count)', 'events_user_ts(user_email,ts)', 'sqlite_autoindex_events_1(ts,id)']);
     // 005: what retention purges by.
     const raw = new BetterSqlite3(path, { readonly: true });
     try {
@@ -161,7 +162,12 @@ describe('migrations', () => {
         await store.close();
       }
       const { rows } = await sql<{ def: string }>`select pg_get_indexdef(indexrelid) as def from pg_index where indrelid = ${`${schema}.events`}::regclass order by 1`.execute(db);
-      expect(rows.map((r) => r.def.replace(`${schema}.`, ''))).toEqual(['CREATE UNIQUE INDEX events_pkey ON events USING btree (ts, id)']);
+      expect(rows.map((r) => r.def.replace(`${schema}.`, ''))).toEqual([
+        'CREATE INDEX events_ip_ts ON events USING btree (source_ip, ts)',
+        'CREATE INDEX events_ts_provider ON events USING btree (ts, provider, count)',
+        'CREATE INDEX events_user_ts ON events USING btree (user_email, ts)',
+        'CREATE UNIQUE INDEX events_pkey ON events USING btree (ts, id)',
+      ]);
     } finally {
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
       await db.destroy();

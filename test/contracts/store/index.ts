@@ -1,6 +1,7 @@
 /** Every clause of the Store contract (docs/contracts/store.md), port by port. */
 import { accountsClauses } from './accounts.js';
 import { actionLogClauses } from './action-log.js';
+import { apiQueryClauses } from './api-queries.js';
 import { alertGroupClauses, eventReadClauses } from './alert-groups.js';
 import { alertOutboxClauses } from './alert-outbox.js';
 import { auditClauses } from './audit.js';
@@ -29,7 +30,8 @@ export const STORE_CONTRACT: readonly Clause[] = [
   ...mutesClauses,
   ...actionLogClauses,
   ...accountsClauses,
+  ...apiQueryClauses,
 ];
 
-export { accountsClauses, actionLogClauses, alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
+export { accountsClauses, actionLogClauses, apiQueryClauses, alertGroupClauses, alertOutboxClauses, eventReadClauses, auditClauses, blocksClauses, detectorStateClauses, eventLogClauses, identitiesClauses, inventoryClauses, lifecycleClauses, mutesClauses, retentionClauses };
 export * from './suite.js';
