@@ -3,10 +3,7 @@
  * store: log in, the overview's charts draw, an alert shows its evidence and map, the keyboard triages,
  * a user is blocked and unblocked, and the audit log says who did it. Screenshots go to
  * test-results/screenshots/.
- *
- * UNTIL MERGE: the data routes are test/dashboard-mock-api.ts and the auth is test/dashboard-test-auth.ts;
- * the lead swaps in the real ROUTES and the real authenticate/login (and deletes both files) when the
- * routes and auth branches land. Nothing else in this test should need to change.
+ * The server is the real one: the data routes, the accounts and sessions of server.auth, the page.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +11,15 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import type { ApiApp, ApiContext } from '../src/api/context.js';
+import { createAuth } from '../src/api/auth/index.js';
+import { authSchema } from '../src/api/auth/config.js';
+import { hashPassword } from '../src/api/auth/password.js';
 import { createHttpApp } from '../src/api/http.js';
 import { ROUTES } from '../src/api/routes/index.js';
 import { ensureWebBuilt, webUiRoutes } from '../src/api/web.js';
 import { runDemo } from '../src/demo/demo.js';
 import { silentLogger } from '../src/log.js';
 import { launchBrowser } from './browser.js';
-import { mockDataRoutes } from './dashboard-mock-api.js';
-import { testAuth } from './dashboard-test-auth.js';
 import { ROOT, tempDir } from './helpers.js';
 
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -49,9 +47,10 @@ describe('the dashboard in Chromium', () => {
     demo = result.app;
     const clock = () => NOW;
     const ctx: ApiContext = { store: demo.store, config: demo.config, clock, logger: silentLogger, responder: demo.responder };
-    const auth = testAuth([ANALYST, VIEWER], clock);
-    // At merge: routes: [...ROUTES, webUiRoutes] and the real authenticate (see the header).
-    http = await createHttpApp({ ctx, authenticate: auth.authenticate, routes: [...ROUTES, auth.routes, mockDataRoutes, webUiRoutes] });
+    // Cheap scrypt parameters for the test's accounts: the hash keeps its parameters, so logins verify as in production.
+    for (const a of [ANALYST, VIEWER]) await demo.store.addAccount({ email: a.email, role: a.role, passwordHash: await hashPassword(a.password, { logN: 10, r: 8, p: 1 }) });
+    const auth = createAuth(ctx, authSchema.parse({}), { tls: false });
+    http = await createHttpApp({ ctx, authenticate: auth.authenticate, routes: [...ROUTES, ...auth.routes, webUiRoutes] });
     await http.listen({ host: '127.0.0.1', port: 0 });
     const addr = http.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
