@@ -10,6 +10,7 @@ import { ADMIN, fixtureFiles, fixtureUsers, PAYROLL_ID } from '../../sources/goo
 import { openStore } from '../../storage/index.js';
 import type { ApiApp, Principal, Role } from '../context.js';
 import { createHttpApp } from '../http.js';
+import { sampleAlert } from './testing.js';
 
 const NOW = Date.parse('2026-11-03T12:00:00.000Z');
 const key = createServiceAccountKey();
@@ -132,6 +133,18 @@ describe('POST /api/actions', () => {
     const res = await act(w, { action: 'suspend-user', target: PAYROLL_ID, reason: 'wrong target kind', execute: false });
     expect(res.statusCode).toBe(403);
     expect(res.json().error).toMatchObject({ code: 'ACTION_REFUSED', message: expect.stringMatching(/offered: .*remove-public-link/) });
+  });
+
+  it('an action taken for an alert is listed with the alert\'s responses; an unknown alert is a 404 before anything runs', async () => {
+    const w = await world([]);
+    await w.store.saveAlerts([sampleAlert(1, { created: NOW - 3_600_000 })], []);
+    const res = await act(w, { action: 'remove-public-link', target: PAYROLL_ID, reason: 'from the alert', execute: false, alert_id: 'alert-001' });
+    expect(res.statusCode).toBe(200);
+    const detail = await w.app.inject({ method: 'GET', url: '/api/alerts/alert-001', headers: w.as('viewer') });
+    expect(detail.json().responses).toEqual([expect.objectContaining({ id: res.json().items[0].id, action: 'remove-public-link', status: 'dry-run', alertId: 'alert-001' })]);
+    const unknown = await act(w, { action: 'remove-public-link', target: PAYROLL_ID, reason: 'x', execute: false, alert_id: 'alert-999' });
+    expect(unknown.statusCode).toBe(404);
+    expect(await w.store.countActions()).toBe(1);
   });
 
   it('a viewer may not act; a missing reason is a 400 naming body.reason', async () => {

@@ -1,5 +1,6 @@
 /** Response actions by hand (revoke a share, suspend a user, ...): what each service offers for a target, running one through the responder's audited path, and the action log. */
 import { z } from 'zod';
+import { alertOrFail } from '../../actions/triage.js';
 import type { ActionRecord, ActionStatus } from '../../core/store.js';
 import { actorOfPrincipal, type RouteModule } from '../context.js';
 
@@ -80,11 +81,13 @@ export const actions: RouteModule = (app, ctx) => {
         member: z.string().trim().min(1).max(320).optional().describe('For remove-file-member: the member\'s email.'),
         reason: z.string().trim().min(1).max(2000).describe('Why: it goes to the audit log.'),
         execute: z.boolean().describe('Really change the service (the action must be in response.execute); false: a dry run that only plans.'),
+        alert_id: z.string().min(1).max(200).optional().describe('The alert it answers: the record is listed with that alert\'s responses.'),
       }),
       response: { 200: z.object({ items: z.array(actionRecordSchema) }) },
     },
     handler: async (req) => {
       const b = req.body;
+      if (b.alert_id) await alertOrFail(ctx.store, b.alert_id);
       const done = await ctx.responder.act({
         action: b.action,
         target: b.target,
@@ -93,6 +96,7 @@ export const actions: RouteModule = (app, ctx) => {
         reason: b.reason,
         execute: b.execute,
         actor: actorOfPrincipal(req.principal!),
+        ...(b.alert_id ? { alertId: b.alert_id } : {}),
       });
       return { items: records(done) };
     },
