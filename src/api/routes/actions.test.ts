@@ -32,7 +32,8 @@ afterEach(async () => {
 async function world(execute: string[]): Promise<World> {
   const clock = () => NOW;
   const google = await startFakeGoogle({ serviceAccounts: [key], users: fixtureUsers(), files: fixtureFiles() });
-  open.push(() => google.close());
+  // A test may close it early, to see a service down.
+  open.push(() => google.close().catch(() => undefined));
   const store = await openStore({ dialect: 'sqlite', path: ':memory:', now: clock });
   open.push(() => store.close());
   const config = validateConfig(
@@ -146,6 +147,14 @@ describe('POST /api/actions', () => {
     expect(unknown.statusCode).toBe(404);
     expect(await w.store.countActions()).toBe(1);
   });
+
+  it('a service that cannot be reached: the record says failed with the reason, and nothing claims done', async () => {
+    const w = await world(['google/remove-public-link']);
+    await w.google.close();
+    const res = await act(w, { action: 'remove-public-link', target: PAYROLL_ID, reason: 'while Google is down', execute: true });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toEqual([expect.objectContaining({ status: 'failed', error: expect.stringMatching(/could not reach Google Workspace.*ECONNREFUSED/) })]);
+  }, 30_000);
 
   it('a viewer may not act; a missing reason is a 400 naming body.reason', async () => {
     const w = await world(['google/remove-public-link']);
