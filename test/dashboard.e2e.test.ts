@@ -191,6 +191,17 @@ describe('the dashboard in Chromium', () => {
     expect(await demo.store.listActions({ alertId: pub.id, action: 'block-user' })).toEqual([expect.objectContaining({ status: 'done', actor: `web:${ANALYST.email}`, mode: 'execute' })]);
     await shot('alert-response');
     await demo.responder.unblock({ user, reason: 'test over', actor: 'test' });
+
+    // The file's own page: the same card, and every action taken on the file (the demo's policy removed its link).
+    const file = (await demo.store.listFiles({ limit: 100_000 })).find((f) => f.fileId === fileId)!;
+    expect(file).toBeDefined();
+    await page.goto(`${base}/files/${encodeURIComponent(file.key)}`);
+    await page.locator('section.card', { has: page.getByRole('heading', { name: 'Response', exact: true }) }).getByRole('button', { name: 'Remove public link via google — executes' }).waitFor();
+    const onFile = await demo.store.listActions({ targetId: fileId });
+    expect(onFile.length).toBeGreaterThan(0);
+    const fileResponses = page.locator('section.card', { has: page.getByRole('heading', { name: 'Responses', exact: true }) }).locator('li');
+    await expect.poll(() => fileResponses.count()).toBe(onFile.length);
+    expect(await fileResponses.first().textContent()).toMatch(/Remove public link/);
   });
 
   it('triages from the keyboard: j moves, x selects, a acknowledges the selection', async () => {
@@ -279,8 +290,11 @@ describe('the dashboard in Chromium', () => {
     await nav('Files').click();
     await page.getByRole('tab', { name: 'All files' }).click();
     const first = page.getByRole('region', { name: 'Files' }).locator('tbody tr a').first();
-    const name = await first.textContent();
-    await first.click();
+    // Read and click in one step: the list may re-render between the two (the tab's rows replacing the last view's).
+    const name = await first.evaluate((a: { click(): void; textContent: string | null }) => {
+      a.click();
+      return a.textContent;
+    });
     await page.getByRole('heading', { name: name!, level: 1 }).waitFor();
     await expect.poll(() => page.getByRole('region', { name: 'File events' }).locator('tbody tr').count()).toBeGreaterThan(0);
 
