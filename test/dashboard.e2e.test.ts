@@ -160,6 +160,50 @@ describe('the dashboard in Chromium', () => {
     expect(await rows.nth(1).textContent()).toMatch(new RegExp(`block.*user=${user}`));
   });
 
+  it('offers response actions on the public payroll file\'s alert, runs one with a reason, and shows its record with before → after', async () => {
+    const alerts = await demo.store.listAlerts({ limit: 1000 });
+    const pub = alerts.find((a) => a.rule === 'rules/google-workspace/public-link')!;
+    expect(pub).toBeDefined();
+    const fileId = (await demo.store.getEvents(pub.evidence)).find((e) => e.file?.id)!.file!.id!;
+    const user = pub.entity.type === 'user' ? pub.entity.value : String(pub.details?.['user.email']);
+    const before = await demo.store.listActions({ alertId: pub.id });
+    await page.goto(`${base}/alerts/${pub.id}`);
+    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Response', exact: true }) });
+    // The demo enables this one action (response.execute), so it says it executes; the file's other actions only plan.
+    const fileActions = card.getByRole('group', { name: new RegExp(`Response actions for File .*${fileId}`) });
+    await fileActions.getByRole('button', { name: 'Remove public link via google — executes' }).waitFor();
+    expect(await fileActions.getByRole('button', { name: /dry run$/ }).count()).toBeGreaterThan(0);
+    const responses = page.locator('section.card', { has: page.getByRole('heading', { name: 'Responses', exact: true }) }).locator('li');
+    await expect.poll(() => responses.count()).toBe(before.length);
+
+    // The demo's fakes stopped with its run, so the one action that still has a service to act on is saaswatch's own block.
+    await card.getByRole('group', { name: `Response actions for User ${user}` }).getByRole('button', { name: 'Block user via saaswatch — executes', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/^Reason/).fill('payroll published, holding the account');
+    await dialog.getByRole('button', { name: 'Run' }).click();
+    const result = card.locator('.response-results');
+    await result.waitFor();
+    expect(await result.textContent()).toMatch(/Block user.*via saaswatch.*done/);
+    expect(await result.locator('.state').textContent()).toContain('→');
+    expect(await demo.store.listBlockedUsers({ user })).toEqual([expect.objectContaining({ reason: 'payroll published, holding the account', blockedBy: `web:${ANALYST.email}` })]);
+    // Recorded against the alert: its responses list grows by one.
+    await expect.poll(() => responses.count()).toBe(before.length + 1);
+    expect(await demo.store.listActions({ alertId: pub.id, action: 'block-user' })).toEqual([expect.objectContaining({ status: 'done', actor: `web:${ANALYST.email}`, mode: 'execute' })]);
+    await shot('alert-response');
+    await demo.responder.unblock({ user, reason: 'test over', actor: 'test' });
+
+    // The file's own page: the same card, and every action taken on the file (the demo's policy removed its link).
+    const file = (await demo.store.listFiles({ limit: 100_000 })).find((f) => f.fileId === fileId)!;
+    expect(file).toBeDefined();
+    await page.goto(`${base}/files/${encodeURIComponent(file.key)}`);
+    await page.locator('section.card', { has: page.getByRole('heading', { name: 'Response', exact: true }) }).getByRole('button', { name: 'Remove public link via google — executes' }).waitFor();
+    const onFile = await demo.store.listActions({ targetId: fileId });
+    expect(onFile.length).toBeGreaterThan(0);
+    const fileResponses = page.locator('section.card', { has: page.getByRole('heading', { name: 'Responses', exact: true }) }).locator('li');
+    await expect.poll(() => fileResponses.count()).toBe(onFile.length);
+    expect(await fileResponses.first().textContent()).toMatch(/Remove public link/);
+  });
+
   it('triages from the keyboard: j moves, x selects, a acknowledges the selection', async () => {
     await page.goto(`${base}/alerts?status=open`);
     const rows = page.getByRole('region', { name: 'Alerts' }).locator('tbody tr');
@@ -246,8 +290,11 @@ describe('the dashboard in Chromium', () => {
     await nav('Files').click();
     await page.getByRole('tab', { name: 'All files' }).click();
     const first = page.getByRole('region', { name: 'Files' }).locator('tbody tr a').first();
-    const name = await first.textContent();
-    await first.click();
+    // Read and click in one step: the list may re-render between the two (the tab's rows replacing the last view's).
+    const name = await first.evaluate((a: { click(): void; textContent: string | null }) => {
+      a.click();
+      return a.textContent;
+    });
     await page.getByRole('heading', { name: name!, level: 1 }).waitFor();
     await expect.poll(() => page.getByRole('region', { name: 'File events' }).locator('tbody tr').count()).toBeGreaterThan(0);
 
@@ -270,6 +317,10 @@ describe('the dashboard in Chromium', () => {
     await p.goto(`${base}/alerts/${travel.id}`);
     await p.getByRole('region', { name: 'Evidence events' }).waitFor();
     expect(await p.getByRole('group', { name: 'Actions' }).count()).toBe(0);
+    // The Response card says what could be done, with no button to do it.
+    const response = p.locator('section.card', { has: p.getByRole('heading', { name: 'Response', exact: true }) });
+    await response.getByText(/via saaswatch/).first().waitFor();
+    expect(await response.getByRole('button').count()).toBe(0);
     expect(await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).count()).toBe(0);
     await p.goto(`${base}/admin`);
     expect(await p.getByRole('alert').textContent()).toMatch(/for the admin role; you are viewer/);

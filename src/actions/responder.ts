@@ -91,6 +91,8 @@ export interface ActRequest {
   scope?: BlockScope;
   /** For block-user: ms until it ends on its own. */
   forMs?: number;
+  /** The alert it answers (an analyst acting from the alert's page): listed with the alert's responses. */
+  alertId?: string;
 }
 
 interface Resolved {
@@ -203,6 +205,7 @@ export class Responder {
           await this.#o.store.queueActions([
             {
               key: `manual:${randomUUID()}`,
+              ...(r.alertId === undefined ? {} : { alertId: r.alertId }),
               source: f.source,
               service: f.service,
               action: f.action.name,

@@ -174,3 +174,43 @@ export interface Token {
   last_used_at: string | null;
   expires_at: string | null;
 }
+
+export interface ActionTarget {
+  kind: 'user' | 'file';
+  id: string;
+  member?: string;
+  owner?: string;
+}
+
+/** What a configured service can do to a user or file (GET /api/actions/offers). */
+export interface Offer {
+  source: string;
+  service: string;
+  action: string;
+  summary: string;
+  disruptive: boolean;
+  /** Enabled in response.execute: running it changes the service; otherwise only a dry run. */
+  executes: boolean;
+  target: ActionTarget;
+}
+
+/** One response action's record, as the store keeps it (POST /api/actions, an alert's responses). */
+export interface ActionRecord {
+  id: string;
+  source: string;
+  service: string;
+  action: string;
+  target: ActionTarget;
+  status: string;
+  mode: 'dry-run' | 'execute';
+  actor: string;
+  reason: string;
+  plan?: string;
+  error?: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+  alertId?: string;
+  policy?: string;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -4,9 +4,10 @@ import { useState } from 'preact/hooks';
 import { post } from '../api';
 import { Chart, geoOption, type ChartColors } from '../chart';
 import { useSession } from '../session';
-import type { AlertDetail, GeoPoint } from '../types';
+import type { ActionRecord, AlertDetail, GeoPoint } from '../types';
 import { Card, Empty, FormDialog, Json, Sev, Show, Status, Table, Time, UserLink, act, fmtTime, roleAllows, useApi, type DialogField } from '../ui';
 import { EventsTable } from './events';
+import { ActionRecordView, ResponseCard, type ResponseTarget } from './response';
 
 function observedOption(d: AlertDetail) {
   const { observed, expected } = d.explanation;
@@ -33,6 +34,25 @@ export function alertUser(d: AlertDetail): string | undefined {
   if (d.alert.entity.type === 'user') return d.alert.entity.value;
   const fromDetails = d.alert.details?.['user.email'];
   return typeof fromDetails === 'string' ? fromDetails : undefined;
+}
+
+/**
+ * What the Response card acts on: the files the alert is about (its entity, a file id its facts name,
+ * or its evidence's files, as the response policies find them), then its user.
+ */
+export function alertTargets(d: AlertDetail): ResponseTarget[] {
+  const files = new Map<string, string>();
+  if (d.alert.entity.type === 'file') files.set(d.alert.entity.value, d.alert.entity.value);
+  for (const k of ['file.id', 'doc_id']) {
+    const v = d.alert.details?.[k];
+    if (typeof v === 'string' && v) files.set(v, v);
+  }
+  for (const e of d.evidence) if (e.file?.id && files.size < 5) files.set(e.file.id, e.file.name ?? files.get(e.file.id) ?? e.file.id);
+  const user = alertUser(d);
+  return [
+    ...[...files].map(([id, name]) => ({ id, label: `File ${name === id ? id : `${name} (${id})`}` })),
+    ...(user ? [{ id: user, label: `User ${user}` }] : []),
+  ];
 }
 
 /** Consecutive points at the same place and address as one line: a burst from one place is one stop. */
@@ -199,15 +219,15 @@ export default function AlertPage({ params }: { params: string[] }) {
               <Card title={`Evidence (${d.evidence.length} events)`} class="span-2">
                 <EventsTable events={d.evidence} label="Evidence events" />
               </Card>
+              <ResponseCard targets={alertTargets(d)} alertId={a.id} onDone={r.reload} />
               <Card title="Responses">
                 {d.responses.length === 0 ? (
                   <Empty>No response actions.</Empty>
                 ) : (
                   <ul class="plain">
-                    {d.responses.map((x, i) => (
-                      <li key={i}>
-                        <strong>{String(x['action'] ?? '')}</strong> {String((x['target'] as { id?: string } | undefined)?.id ?? x['target'] ?? '')} via {String(x['source'] ?? '')}: {String(x['status'] ?? '')}
-                        {x['plan'] ? <div class="muted small">{String(x['plan'])}</div> : null}
+                    {(d.responses as unknown as ActionRecord[]).map((x) => (
+                      <li key={x.id}>
+                        <ActionRecordView rec={x} />
                       </li>
                     ))}
                   </ul>

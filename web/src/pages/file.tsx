@@ -1,16 +1,40 @@
 /** One file: its sharing, who accessed it and its recent events. */
-import type { FileItem } from '../types';
+import { qs } from '../api';
+import type { ActionRecord, FileItem } from '../types';
 import { Card, Empty, Show, Table, Time, UserLink, num, useApi } from '../ui';
 import type { SecurityEvent } from '../types';
 import { EventsTable } from './events';
+import { ActionRecordView, ResponseCard } from './response';
 
 interface FileDetail extends FileItem {
   accessed_by: Array<{ user: string; count: number; last: string }>;
   events: SecurityEvent[];
 }
 
+/** The actions taken on the file so far (by hand or by policy), newest first. */
+function FileResponses({ fileId, actions }: { fileId: string; actions: ReturnType<typeof useApi<{ items: ActionRecord[] }>> }) {
+  const items = [...(actions.data?.items ?? [])].reverse();
+  return (
+    <Card title="Responses">
+      {items.length === 0 ? (
+        <Empty>No response actions on {fileId}.</Empty>
+      ) : (
+        <ul class="plain">
+          {items.map((x) => (
+            <li key={x.id}>
+              <ActionRecordView rec={x} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
+
 export default function FilePage({ params }: { params: string[] }) {
   const r = useApi<FileDetail>(`/api/files/${encodeURIComponent(params[0]!)}`);
+  const fileId = r.data?.file_id;
+  const actions = useApi<{ items: ActionRecord[] }>(fileId ? `/api/actions${qs({ target: fileId, limit: 500 })}` : null);
   return (
     <Show r={r}>
       {(f) => (
@@ -48,6 +72,8 @@ export default function FilePage({ params }: { params: string[] }) {
                 </Table>
               )}
             </Card>
+            <ResponseCard targets={[{ id: f.file_id, label: `File ${f.name ?? f.file_id}` }]} onDone={actions.reload} />
+            <FileResponses fileId={f.file_id} actions={actions} />
             <Card title="Events" class="span-2">
               <EventsTable events={f.events} label="File events" />
             </Card>
