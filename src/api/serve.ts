@@ -80,9 +80,9 @@ export async function startServe(config: Config, opts: { logger?: Logger; now?: 
     const deps = { logger, dataDir: config.dataDir, files: store, state: store, now, ...(config.file ? { baseDir: dirname(config.file) } : {}) };
     const responder = createResponder(config, { store, deps, logger, now });
     const ctx: ApiContext = { store, config, clock: now, logger, responder };
-    const parts = await (opts.parts ?? apiParts)(ctx);
     let server: ApiServer;
     try {
+      const parts = await (opts.parts ?? apiParts)(ctx);
       server = await startApiServer({
         ...listenOptions(config),
         routes: [],

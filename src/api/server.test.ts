@@ -439,6 +439,25 @@ describe('startApiServer with the API', () => {
     expect(log.raw.join('')).not.toContain('Bearer');
   });
 
+  it("hands a webhook any Content-Type as sent, even one Fastify could not parse", async () => {
+    const seen: Array<{ type: string | undefined; body: string }> = [];
+    const hook: WebhookRoute = {
+      method: 'POST',
+      path: '/webhooks/any',
+      async handle(req) {
+        seen.push({ type: req.headers['content-type'], body: req.body.toString() });
+        return { status: 200, body: 'ok' };
+      },
+    };
+    const { server } = await startWithApi([hook]);
+    for (const type of ['', 'application/json, text/plain', 'json', 'application/x-www-form-urlencoded']) {
+      const res = await fetch(`${server.url}/webhooks/any`, { method: 'POST', headers: { 'content-type': type }, body: `{"t":"${type}"}` });
+      expect(res.status, type).toBe(200);
+    }
+    expect(seen.map((s) => s.type)).toEqual(['', 'application/json, text/plain', 'json', 'application/x-www-form-urlencoded']);
+    expect(seen.map((s) => s.body)).toEqual(['{"t":""}', '{"t":"application/json, text/plain"}', '{"t":"json"}', '{"t":"application/x-www-form-urlencoded"}']);
+  });
+
   it('refuses webhook paths under /api', async () => {
     const logger = capture().logger;
     await expect(startApiServer({ host: '127.0.0.1', port: 0, routes: [echoRoute('/api/hook').route], logger })).rejects.toThrow(/reserved/);

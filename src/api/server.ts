@@ -98,6 +98,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     ? await createHttpApp({ ctx: api.ctx, authenticate: api.authenticate, routes: [...(api.routes ?? ROUTES), ...(api.extraRoutes ?? [])], server, ...trust })
     : await createBaseApp({ logger: log, server, ...trust });
 
+  /** Each webhook request's Content-Type as sent (see the webhook scope's onRequest hook). */
+  const sentContentType = new WeakMap<FastifyRequest, string>();
   let shuttingDown = false;
   app.addHook('onSend', async (_req, reply) => {
     // A refused upload is left unread: closing the connection is what stops it, rather than reading it to the end.
@@ -119,6 +121,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // the JSON API outside this scope keeps Fastify's JSON parser.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    // Fastify refuses a Content-Type it cannot parse (415) before any parser runs; a webhook never
+    // reads it to parse the body, so the sender's header is set aside and handed back to the handler.
+    scope.addHook('onRequest', async (req) => {
+      const sent = req.headers['content-type'];
+      if (sent === undefined) return;
+      sentContentType.set(req, sent);
+      req.headers['content-type'] = 'application/octet-stream';
+    });
     for (const [path, byMethod] of table) {
       for (const route of byMethod.values()) {
         const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -154,7 +164,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       method: req.method,
       path: route.path,
       query: new URLSearchParams(queryOf(req.url)),
-      headers: flattenHeaders(req.headers),
+      headers: flattenHeaders(sentContentType.has(req) ? { ...req.headers, 'content-type': sentContentType.get(req) } : req.headers),
       body,
       remoteAddress: req.ip,
     };

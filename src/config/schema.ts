@@ -96,12 +96,12 @@ export const serverSchema = z
       .describe('Serve HTTPS with this certificate; absent: plain HTTP (on 127.0.0.1, or behind a reverse proxy that terminates TLS).'),
     trust_proxy: z
       .union([
-        z.boolean(),
+        z.boolean().refine((v) => !v, 'true would believe an X-Forwarded-For any client can write (a proxy appends to it): give the proxy addresses or CIDRs'),
         z.array(z.string().refine(isProxyAddress, 'expected an IP address or CIDR such as 10.0.0.0/8, or loopback, linklocal, uniquelocal')).min(1),
       ])
       .default(false)
       .describe(
-        'Behind a reverse proxy: believe its X-Forwarded-For (client address: logs, rate limits) and X-Forwarded-Proto (secure cookies). `true` trusts any sender, so only when nothing but the proxy can reach the port; better, the proxy addresses or CIDRs (`[127.0.0.1]`). Default false: the socket address.',
+        'Behind a reverse proxy: believe its X-Forwarded-For (client address: logs, rate limits, the audit log) and X-Forwarded-Proto (secure cookies). The proxy addresses or CIDRs (`[127.0.0.1]`); `true` is refused, since a proxy appends to the header the client sent. Default false: the socket address.',
       ),
     auth: authSchema.prefault({}),
   })
