@@ -10,7 +10,7 @@ import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
   ActivityQuery, AlertCount, AlertQuery, AlertRoute, CursorRecord, EntityAlertCount, EventHistogram, EventKey, FileQuery, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
-  MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
+  MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, LoginReservation, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { storableText } from './event-row.js';
@@ -1431,22 +1431,23 @@ export class SqlStore implements Store {
     });
   }
 
-  recordLoginFailure(email: string, lock: { maxFailures: number; until: number }, audit?: AuditNote): Promise<Account | undefined> {
-    return this.#write('recordLoginFailure', async (tx) => {
+  reserveLogin(email: string, lock: { maxFailures: number; until: number }): Promise<LoginReservation | undefined> {
+    return this.#write('reserveLogin', async (tx) => {
       const key = emailKey(email);
-      // An increment in place, not read-then-write: two wrong passwords at once on PostgreSQL must count as two.
+      const now = this.#now();
+      // An increment in place guarded by the lock, not read-then-write: on PostgreSQL a second writer waits
+      // for this row and re-checks the guard against what this one wrote, so no check slips past a lock.
       const row = await tx
         .updateTable('accounts')
         .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
         .where('email', '=', key)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
         .returning('failed_logins')
         .executeTakeFirst();
-      if (!row) return undefined;
-      if (Number(row.failed_logins) >= lock.maxFailures) {
-        await tx.updateTable('accounts').set({ failed_logins: 0, locked_until: lock.until }).where('email', '=', key).execute();
-      }
-      await this.#note(tx, audit, this.#now());
-      return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirstOrThrow());
+      const locks = row !== undefined && Number(row.failed_logins) >= lock.maxFailures;
+      if (locks) await tx.updateTable('accounts').set({ failed_logins: 0, locked_until: lock.until }).where('email', '=', key).execute();
+      const account = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
+      return account && { reserved: row !== undefined, account: toAccount(account), locks };
     });
   }
 

@@ -108,32 +108,35 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
   async function checkLogin(email: string, password: string, ip: string): Promise<Account> {
     const key = email.trim().toLowerCase();
     const actor = `web:${key}`;
-    const account = await store.getAccount(key);
     const now = clock();
-    const lockedFor = account?.lockedUntil === undefined ? 0 : Date.parse(account.lockedUntil) - now;
-    if (lockedFor > 0) {
+    const lockedFor = (until: string | undefined) => (until === undefined ? 0 : Date.parse(until) - now);
+    const refuse = async (reason: string): Promise<never> => {
+      log.warn({ email: key, ip, reason }, 'Login refused.');
+      await store.audit(actor, 'login-failure', { email: key, reason, ip });
+      throw badLogin();
+    };
+    const found = await store.getAccount(key);
+    if (!found || found.disabled) {
+      // Hashed all the same, so the answer takes as long as for a real account.
+      await verifyPassword(password, found?.passwordHash);
+      return refuse(found ? 'disabled' : 'unknown account');
+    }
+    // The attempt is counted before the (slow) check, in one write: guesses sent at once cannot all be
+    // checked while the count is still low.
+    const r = await store.reserveLogin(key, { maxFailures: config.lockout.max_failures, until: now + config.lockout.lock_for });
+    if (!r) return refuse('unknown account');
+    if (!r.reserved) {
       // Locked: the same answer whether the password is right or not, so guessing on is pointless.
       await store.audit(actor, 'login-failure', { email: key, reason: 'locked', ip });
       log.warn({ email: key, ip, reason: 'locked' }, 'Login refused.');
-      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: lockedFor });
+      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: Math.max(lockedFor(r.account.lockedUntil), 1000) });
     }
-    const ok = await verifyPassword(password, account?.passwordHash);
-    if (account && ok && !account.disabled) return account;
-    const reason = !account ? 'unknown account' : account.disabled ? 'disabled' : 'wrong password';
-    log.warn({ email: key, ip, reason }, 'Login refused.');
-    if (!account || account.disabled) {
-      await store.audit(actor, 'login-failure', { email: key, reason, ip });
-      throw badLogin();
-    }
-    const lockUntil = now + config.lockout.lock_for;
-    const after = await store.recordLoginFailure(key, { maxFailures: config.lockout.max_failures, until: lockUntil }, { actor, action: 'login-failure', details: { email: key, reason, ip } });
-    // A lock that ran out earlier stays on the row until the next success: only one in the future is this failure's.
-    if (after?.lockedUntil !== undefined && Date.parse(after.lockedUntil) > now) {
-      await store.audit('saaswatch:lockout', 'account-lockout', { email: key, until: after.lockedUntil, failures: config.lockout.max_failures, ip });
-      log.warn({ email: key, ip, until: after.lockedUntil }, 'Account locked after repeated wrong passwords.');
-      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: config.lockout.lock_for });
-    }
-    throw badLogin();
+    if (await verifyPassword(password, r.account.passwordHash)) return r.account;
+    if (!r.locks) return refuse('wrong password');
+    await store.audit(actor, 'login-failure', { email: key, reason: 'wrong password', ip });
+    await store.audit('saaswatch:lockout', 'account-lockout', { email: key, until: r.account.lockedUntil, failures: config.lockout.max_failures, ip });
+    log.warn({ email: key, ip, until: r.account.lockedUntil }, 'Account locked after repeated wrong passwords.');
+    throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: config.lockout.lock_for });
   }
 
   /** A successful login: stamped on the account (failures and lockout cleared) and audited. */

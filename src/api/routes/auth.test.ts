@@ -86,6 +86,18 @@ describe('password logins', () => {
     ]);
   });
 
+  it('checks no more than max_failures of many wrong passwords sent at once, and then refuses the right one while locked', async () => {
+    h = await authHarness({ auth: { login_rate_limit: { max: 1000, window: '1m' } } });
+    await h.addAccount('ana@x.io', 'analyst', PW);
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => login('ana@x.io', `parallel guess ${i}`)));
+    const statuses = answers.map((a) => a.res.statusCode).sort();
+    expect(statuses.filter((s) => s === 401).length).toBe(2);
+    expect(statuses.filter((s) => s === 429).length).toBe(28);
+    expect((await h.store.listAudit({ action: 'login-failure' })).filter((e) => e.details.reason === 'wrong password').length).toBe(3);
+    expect((await h.store.listAudit({ action: 'account-lockout' })).length).toBe(1);
+    expect((await login('ana@x.io', PW)).res.statusCode).toBe(429);
+  });
+
   it('rate-limits logins per client address (login_rate_limit)', async () => {
     h = await authHarness({ auth: { login_rate_limit: { max: 2, window: '1m' } } });
     await h.addAccount('ana@x.io', 'analyst', PW);

@@ -48,19 +48,36 @@ export const accountsClauses: Clause[] = [
     expect((await store.listAudit()).map((e) => e.action)).toEqual(['account-remove']);
   }),
 
-  clause('Accounts', 'MUST count wrong passwords and lock the account at the limit, starting the count over; a login clears both', async ({ store }) => {
+  clause('Accounts', 'MUST reserve each password check before it is made, refusing while locked, and lock the account with the reservation that reaches the limit, starting the count over; a login clears both', async ({ store, open }) => {
     await store.addAccount({ email: 'ana@x.io', role: 'viewer' });
     const lock = { maxFailures: 3, until: NOW + 60_000 };
-    expect(await store.recordLoginFailure('ana@x.io', lock)).toMatchObject({ failedLogins: 1 });
-    expect((await store.recordLoginFailure('ana@x.io', lock))?.lockedUntil).toBeUndefined();
-    expect(await store.recordLoginFailure('ana@x.io', lock, note('account-lockout'))).toMatchObject({ failedLogins: 0, lockedUntil: new Date(NOW + 60_000).toISOString() });
-    expect(await store.recordLoginFailure('nobody@x.io', lock)).toBeUndefined();
-    await store.recordLoginFailure('ana@x.io', lock);
+    expect(await store.reserveLogin('ana@x.io', lock)).toMatchObject({ reserved: true, locks: false, account: { failedLogins: 1 } });
+    expect(await store.reserveLogin('ANA@x.io', lock)).toMatchObject({ reserved: true, locks: false, account: { failedLogins: 2 } });
+    const third = await store.reserveLogin('ana@x.io', lock);
+    expect(third).toMatchObject({ reserved: true, locks: true, account: { failedLogins: 0, lockedUntil: new Date(NOW + 60_000).toISOString() } });
+    expect(await store.reserveLogin('ana@x.io', lock)).toMatchObject({ reserved: false, locks: false, account: { failedLogins: 0 } });
+    expect(await store.reserveLogin('nobody@x.io', lock)).toBeUndefined();
+    // Once the lock has run out (store clock), checks are reserved again, counted from zero.
+    const later = await open({ now: () => NOW + 60_000 });
+    try {
+      expect(await later.reserveLogin('ana@x.io', { maxFailures: 3, until: NOW + 120_000 })).toMatchObject({ reserved: true, locks: false, account: { failedLogins: 1 } });
+    } finally {
+      await later.close();
+    }
     await store.recordLogin('ana@x.io', note('login'));
     const a = await store.getAccount('ana@x.io');
     expect(a).toMatchObject({ failedLogins: 0, lastLoginAt: isoNow });
     expect(a?.lockedUntil).toBeUndefined();
-    expect((await store.listAudit()).map((e) => e.action)).toEqual(['login', 'account-lockout']);
+    expect((await store.listAudit()).map((e) => e.action)).toEqual(['login']);
+  }),
+
+  clause('Accounts', 'MUST let no more checks through than the limit when reservations race, with exactly one locking reservation', async ({ store }) => {
+    await store.addAccount({ email: 'ana@x.io', role: 'viewer' });
+    const lock = { maxFailures: 3, until: NOW + 60_000 };
+    const all = await Promise.all(Array.from({ length: 12 }, () => store.reserveLogin('ana@x.io', lock)));
+    expect(all.filter((r) => r?.reserved).length).toBe(3);
+    expect(all.filter((r) => r?.locks).length).toBe(1);
+    expect(await store.getAccount('ana@x.io')).toMatchObject({ lockedUntil: new Date(NOW + 60_000).toISOString() });
   }),
 
   clause('Accounts', 'MUST find a token by its hash, revoked ones included, list only unrevoked ones newest first, and revoke once', async ({ store, open }) => {
