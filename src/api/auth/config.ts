@@ -13,6 +13,10 @@ export const oidcSchema = zStrictObject(
     scopes: z.array(z.string()).default(['openid', 'email', 'profile']).describe('Scopes asked for; openid and email are needed.'),
     role_claim: z.string().optional().describe('ID token claim holding the role (admin, analyst or viewer), e.g. "saaswatch_role"; absent: accounts keep their stored role, new ones get default_role.'),
     default_role: z.enum(ROLES).default('viewer').describe('Role of an account created on its first OIDC login when no role claim says otherwise.'),
+    trust_unverified_email: z
+      .boolean()
+      .default(false)
+      .describe('Take the ID token\'s email even without email_verified: true. Only for issuers that never send the claim (e.g. Microsoft Entra ID) and whose addresses they control themselves; otherwise anyone who can set an address there takes over the account with that address.'),
     allowed_domains: z
       .array(z.string().min(1).transform((d) => d.toLowerCase().replace(/^@/, '')))
       .optional()

@@ -93,6 +93,19 @@ describe('OIDC login against a local issuer', () => {
     expect(logs).not.toContain(CLIENT.clientSecret);
   });
 
+  it('refuses an ID token without email_verified (the admin\'s address asserted by an issuer that does not vouch for it), unless trust_unverified_email', async () => {
+    await harness();
+    await h.store.addAccount({ email: 'root@example.com', role: 'admin' });
+    issuer.nextLogin = { email: 'root@example.com' };
+    const res = (await oidcLogin()).res;
+    expect([res.statusCode, res.headers['set-cookie']]).toEqual([403, undefined]);
+    await h.close();
+    await harness({ trust_unverified_email: true });
+    await h.store.addAccount({ email: 'root@example.com', role: 'admin' });
+    issuer.nextLogin = { email: 'root@example.com' };
+    expect((await oidcLogin()).res.statusCode).toBe(302);
+  });
+
   it('takes no account without allowed_domains: only those added before may log in', async () => {
     await harness();
     issuer.nextLogin = { email: 'new@example.com', email_verified: true };

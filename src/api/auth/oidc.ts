@@ -74,7 +74,11 @@ export function createOidcLogin(cfg: OidcConfig, store: Store, now: () => number
       throw errors.unauthenticated({ problem: 'the OIDC issuer\'s answer was refused', fix: 'start again from the login page; the server log has the details', cause: err });
     }
     const email = typeof claims?.email === 'string' ? claims.email.trim().toLowerCase() : '';
-    if (!email || claims?.email_verified === false) throw errors.forbidden({ what: 'OIDC login', problem: 'the ID token has no verified email', fix: 'ask for the email scope, and verify the address at the issuer' });
+    // A missing claim is not a yes: an issuer where anyone may type any address would otherwise hand over the account with it.
+    const verified = claims?.email_verified === true || cfg.trust_unverified_email;
+    if (!email || !verified) {
+      throw errors.forbidden({ what: 'OIDC login', problem: 'the ID token has no verified email', fix: 'ask for the email scope and verify the address at the issuer; for an issuer that never sends email_verified, see server.auth.oidc.trust_unverified_email' });
+    }
     const claimed = cfg.role_claim === undefined ? undefined : claims?.[cfg.role_claim];
     const role = typeof claimed === 'string' && (ROLES as readonly string[]).includes(claimed) ? (claimed as AccountRole) : undefined;
     const actor = `web:${email}`;
