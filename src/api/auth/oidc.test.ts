@@ -106,6 +106,15 @@ describe('OIDC login against a local issuer', () => {
     expect((await oidcLogin()).res.statusCode).toBe(302);
   });
 
+  it('marks the attempt cookie Secure behind a trusted proxy that spoke https to the browser', async () => {
+    h = await authHarness({
+      trustProxy: true,
+      auth: { oidc: { issuer: issuer.issuer, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, redirect_uri: REDIRECT } },
+    });
+    const start = await h.app.inject({ method: 'GET', url: '/api/auth/oidc', headers: { 'x-forwarded-proto': 'https' } });
+    expect(String(start.headers['set-cookie'])).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+  });
+
   it('takes no account without allowed_domains: only those added before may log in', async () => {
     await harness();
     issuer.nextLogin = { email: 'new@example.com', email_verified: true };

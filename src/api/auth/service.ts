@@ -87,8 +87,14 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
     return cookie ? bySession(req, cookie) : undefined;
   }
 
+  /**
+   * Whether this request's cookies are Secure: by config or TLS here, or because the browser spoke
+   * https to a proxy (req.protocol believes X-Forwarded-Proto only from a trusted proxy).
+   */
+  const secureFor = (req: FastifyRequest): boolean => secure || req.protocol === 'https';
+
   function setCookie(reply: FastifyReply, value: string, maxAgeMs: number): void {
-    reply.header('set-cookie', cookieLine(SESSION_COOKIE, value, { path: '/', sameSite: 'Strict', secure, maxAgeMs }));
+    reply.header('set-cookie', cookieLine(SESSION_COOKIE, value, { path: '/', sameSite: 'Strict', secure: secureFor(reply.request), maxAgeMs }));
   }
 
   /** A new session for the account: its cookie on the reply, its CSRF token returned. */
@@ -154,5 +160,5 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
     setCookie(reply, '', 0);
   }
 
-  return { config, secure, authenticate, startSession, checkLogin, recorded, logout, sessionOf: (req: FastifyRequest) => sessions.get(req)?.session };
+  return { config, secureFor, authenticate, startSession, checkLogin, recorded, logout, sessionOf: (req: FastifyRequest) => sessions.get(req)?.session };
 }

@@ -38,6 +38,18 @@ describe('password logins', () => {
     }
   });
 
+  it('marks the cookie Secure behind a trusted TLS-terminating proxy (X-Forwarded-Proto: https), and ignores the header from anyone untrusted', async () => {
+    for (const [trustProxy, secure] of [[true, true], [false, false]] as const) {
+      h = await authHarness({ trustProxy });
+      await h.addAccount('ana@x.io', 'viewer', PW);
+      const { res, cookie, csrf } = await login('ana@x.io', PW, { 'x-forwarded-proto': 'https' });
+      expect(String(res.headers['set-cookie']).endsWith('; Secure; SameSite=Strict')).toBe(secure);
+      const out = await h.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie, 'x-csrf-token': csrf, 'x-forwarded-proto': 'https' } });
+      expect(String(out.headers['set-cookie']).includes('; Secure;')).toBe(secure);
+      await h.close();
+    }
+  });
+
   it('answers a wrong password, an unknown email, a disabled account and one without a password alike: 401, the same body', async () => {
     h = await authHarness();
     await h.addAccount('ana@x.io', 'analyst', PW);
