@@ -115,6 +115,37 @@ describe('OIDC login against a local issuer', () => {
     expect(String(start.headers['set-cookie'])).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
   });
 
+  it('keeps a login under way through a flood of 10,001 other attempts (one more than the in-memory table it replaced held), and refuses a tampered, foreign or stale attempt cookie', async () => {
+    await harness();
+    await h.store.addAccount({ email: 'ana@example.com', role: 'analyst' });
+    issuer.nextLogin = { email: 'ana@example.com', email_verified: true };
+    const start = await h.app.inject({ method: 'GET', url: '/api/auth/oidc' });
+    const attempt = String(start.headers['set-cookie']).split(';')[0]!;
+    for (let i = 0; i < 10_001; i++) expect((await h.app.inject({ method: 'GET', url: '/api/auth/oidc' })).statusCode).toBe(302);
+    const back = new URL((await fetch(String(start.headers.location), { redirect: 'manual' })).headers.get('location')!);
+    const callback = (cookie: string) => h.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie } });
+    const value = attempt.slice(attempt.indexOf('=') + 1);
+    const flipped = `${value.slice(0, 20)}${value[20] === 'A' ? 'B' : 'A'}${value.slice(21)}`;
+    const other = String((await h.app.inject({ method: 'GET', url: '/api/auth/oidc' })).headers['set-cookie']).split(';')[0]!;
+    for (const cookie of [`saaswatch_oidc=${flipped}`, other, 'saaswatch_oidc=bm90IGEgc2VhbGVkIGF0dGVtcHQ']) expect((await callback(cookie)).statusCode).toBe(401);
+    // The attempt is not readable in the cookie: its state and PKCE verifier stay secret.
+    expect(Buffer.from(value, 'base64url').toString('latin1')).not.toContain(back.searchParams.get('state')!);
+    const res = await callback(attempt);
+    expect([res.statusCode, res.headers.location]).toEqual([302, '/']);
+    expect((await me(sessionCookie(res.headers['set-cookie']))).json()).toMatchObject({ email: 'ana@example.com' });
+  }, 120_000);
+
+  it('refuses an attempt cookie older than ten minutes', async () => {
+    await harness();
+    await h.store.addAccount({ email: 'ana@example.com', role: 'analyst' });
+    issuer.nextLogin = { email: 'ana@example.com', email_verified: true };
+    const start = await h.app.inject({ method: 'GET', url: '/api/auth/oidc' });
+    const back = new URL((await fetch(String(start.headers.location), { redirect: 'manual' })).headers.get('location')!);
+    h.advance(10 * 60_000);
+    const res = await h.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie: String(start.headers['set-cookie']).split(';')[0]! } });
+    expect(res.statusCode).toBe(401);
+  });
+
   it('takes no account without allowed_domains: only those added before may log in', async () => {
     await harness();
     issuer.nextLogin = { email: 'new@example.com', email_verified: true };
