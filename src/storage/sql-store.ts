@@ -1378,13 +1378,17 @@ export class SqlStore implements Store {
     return this.#write('addAccount', async (tx) => {
       const now = this.#now();
       const email = emailKey(a.email);
-      if (await tx.selectFrom('accounts').select('email').where('email', '=', email).executeTakeFirst()) return undefined;
-      await tx
+      // Insert-or-nothing in one statement, not look-then-insert: two adds of one address at once on
+      // PostgreSQL would otherwise both look, both insert, and one fail on the primary key.
+      const row = await tx
         .insertInto('accounts')
         .values({ email, role: a.role, password_hash: a.passwordHash ?? null, disabled: 0, created_at: now, last_login_at: null, failed_logins: 0, locked_until: null })
-        .execute();
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
       await this.#note(tx, audit, now);
-      return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirstOrThrow());
+      return toAccount(row);
     });
   }
 

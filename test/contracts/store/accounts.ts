@@ -17,6 +17,13 @@ export const accountsClauses: Clause[] = [
     expect((await store.listAudit()).map((e) => [e.actor, e.action])).toEqual([['cli:root', 'account-add']]);
   }),
 
+  clause('Accounts', 'MUST add one account when the same email is added several times at once, answering undefined to the others', async ({ store }) => {
+    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => store.addAccount({ email: 'ana@x.io', role: 'viewer', passwordHash: `h${i}` }, note('account-add'))));
+    expect(all.filter((a) => a !== undefined)).toHaveLength(1);
+    expect((await store.listAccounts()).map((a) => a.email)).toEqual(['ana@x.io']);
+    expect(await store.listAudit()).toHaveLength(1);
+  }),
+
   clause('Accounts', 'MUST end the sessions of an account whose role changes, that is disabled or gets a new password, and audit the change with it', async ({ store }) => {
     await store.addAccount({ email: 'ana@x.io', role: 'analyst' });
     await store.addAccount({ email: 'bob@x.io', role: 'viewer' });
