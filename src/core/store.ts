@@ -622,6 +622,14 @@ export interface AccountInput {
   passwordHash?: string;
 }
 
+/**
+ * `keepAnAdmin: true`: a change or removal that would leave no enabled admin throws CONFLICT and
+ * changes nothing, decided inside the write itself, so two such changes at once cannot both pass.
+ */
+export interface KeepAnAdmin {
+  keepAnAdmin?: boolean;
+}
+
 /** What updateAccount changes; passwordHash null removes the password (OIDC only). */
 export interface AccountChange {
   role?: AccountRole;
@@ -685,10 +693,10 @@ export interface Accounts {
   getAccount(email: string): Promise<Account | undefined>;
   /** By email. */
   listAccounts(): Promise<Account[]>;
-  /** Applies the change; undefined when there is no such account. */
-  updateAccount(email: string, change: AccountChange, audit?: AuditNote): Promise<Account | undefined>;
-  /** Removes the account with its tokens and sessions; returns it, or undefined when there was none. */
-  removeAccount(email: string, audit?: AuditNote): Promise<Account | undefined>;
+  /** Applies the change; undefined when there is no such account. With `keepAnAdmin`, see KeepAnAdmin. */
+  updateAccount(email: string, change: AccountChange, audit?: AuditNote, opts?: KeepAnAdmin): Promise<Account | undefined>;
+  /** Removes the account with its tokens and sessions; returns it, or undefined when there was none. With `keepAnAdmin`, see KeepAnAdmin. */
+  removeAccount(email: string, audit?: AuditNote, opts?: KeepAnAdmin): Promise<Account | undefined>;
   /**
    * Reserves one password check before it is made, counting it as a failure in the same write: checks
    * made at once can never outnumber `lock.maxFailures`. Refused (`reserved: false`) while the account

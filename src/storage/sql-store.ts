@@ -3,14 +3,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Migrator, sql, type Compilable, type Selectable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus, type Severity } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { SaaswatchError } from '../core/errors.js';
+import { errors, SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
   ActivityQuery, AlertCount, AlertQuery, AlertRoute, CursorRecord, EntityAlertCount, EventHistogram, EventKey, FileQuery, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
-  MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, LoginReservation, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
+  MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, KeepAnAdmin, LoginReservation, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { storableText } from './event-row.js';
@@ -1403,11 +1403,23 @@ export class SqlStore implements Store {
     return this.#guard('listAccounts', async () => (await this.#db.selectFrom('accounts').selectAll().orderBy('email').execute()).map(toAccount));
   }
 
-  updateAccount(email: string, change: AccountChange, audit?: AuditNote): Promise<Account | undefined> {
+  /**
+   * Throws CONFLICT unless an enabled admin other than `key` stays. On PostgreSQL the admins' rows are
+   * locked until the transaction ends: a second such change waits, then counts what this one left.
+   */
+  async #keepAnAdmin(tx: Kysely<Database>, key: string): Promise<void> {
+    const q = tx.selectFrom('accounts').select('email').where('role', '=', 'admin').where('disabled', '=', 0);
+    const admins = this.dialect === 'postgres' ? await q.forUpdate().execute() : await q.execute();
+    if (!admins.some((a) => a.email !== key)) throw errors.conflict({ what: `account ${key}`, problem: 'is the last enabled admin', fix: 'make another account admin first' });
+  }
+
+  updateAccount(email: string, change: AccountChange, audit?: AuditNote, opts: KeepAnAdmin = {}): Promise<Account | undefined> {
     return this.#write('updateAccount', async (tx) => {
       const key = emailKey(email);
       const before = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
       if (!before) return undefined;
+      const demotes = (change.role !== undefined && change.role !== 'admin') || change.disabled === true;
+      if (opts.keepAnAdmin && demotes && before.role === 'admin' && !before.disabled) await this.#keepAnAdmin(tx, key);
       const set = {
         ...(change.role === undefined ? {} : { role: change.role }),
         ...(change.disabled === undefined ? {} : { disabled: change.disabled ? 1 : 0 }),
@@ -1422,11 +1434,12 @@ export class SqlStore implements Store {
     });
   }
 
-  removeAccount(email: string, audit?: AuditNote): Promise<Account | undefined> {
+  removeAccount(email: string, audit?: AuditNote, opts: KeepAnAdmin = {}): Promise<Account | undefined> {
     return this.#write('removeAccount', async (tx) => {
       const key = emailKey(email);
       const row = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
       if (!row) return undefined;
+      if (opts.keepAnAdmin && row.role === 'admin' && !row.disabled) await this.#keepAnAdmin(tx, key);
       await tx.deleteFrom('sessions').where('email', '=', key).execute();
       await tx.deleteFrom('api_tokens').where('email', '=', key).execute();
       await tx.deleteFrom('accounts').where('email', '=', key).execute();

@@ -146,6 +146,15 @@ describe('OIDC login against a local issuer', () => {
     expect(res.statusCode).toBe(401);
   });
 
+  it('lets no role claim demote the last enabled admin', async () => {
+    await harness({ role_claim: 'saaswatch_role' });
+    await h.store.addAccount({ email: 'root@example.com', role: 'admin' });
+    issuer.nextLogin = { email: 'root@example.com', email_verified: true, saaswatch_role: 'viewer' };
+    const res = (await oidcLogin()).res;
+    expect([res.statusCode, res.json().error.code]).toEqual([409, 'CONFLICT']);
+    expect(await h.store.getAccount('root@example.com')).toMatchObject({ role: 'admin' });
+  });
+
   it('takes no account without allowed_domains: only those added before may log in', async () => {
     await harness();
     issuer.nextLogin = { email: 'new@example.com', email_verified: true };

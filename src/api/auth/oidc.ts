@@ -110,7 +110,8 @@ export function createOidcLogin(cfg: OidcConfig, store: Store, now: () => number
     if (existing) {
       if (existing.disabled) throw errors.forbidden({ what: 'OIDC login', problem: `account ${email} is disabled` });
       if (role === undefined || role === existing.role) return { account: existing, created: false };
-      const account = await store.updateAccount(email, { role }, { actor, action: 'account-change', details: { email, role, was: existing.role, via: 'oidc role claim' } });
+      // Held to the same rule as an admin's change: the issuer's claim may not demote the last enabled admin (409).
+      const account = await store.updateAccount(email, { role }, { actor, action: 'account-change', details: { email, role, was: existing.role, via: 'oidc role claim' } }, { keepAnAdmin: true });
       return { account: account!, created: false, roleChanged: { from: existing.role, to: role } };
     }
     const domain = email.slice(email.lastIndexOf('@') + 1);

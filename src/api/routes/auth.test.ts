@@ -261,6 +261,21 @@ describe('roles in practice', () => {
     expect(list.json().items[0]).toEqual({ email: 'ana@x.io', role: 'analyst', disabled: false, created_at: '2026-03-02T09:00:00.000Z', last_login_at: '2026-03-02T09:00:00.000Z' });
   });
 
+  it('keeps an enabled admin when the only two demote each other at once: one change passes, the other is 409', async () => {
+    h = await authHarness();
+    await h.addAccount('a@x.io', 'admin', PW);
+    await h.addAccount('b@x.io', 'admin', PW);
+    const tokenOf = async (email: string) => (await issueToken(h.store, { email, name: 'cli', now: h.now() }, 'cli:root')).token;
+    const [ta, tb] = [await tokenOf('a@x.io'), await tokenOf('b@x.io')];
+    const patch = (token: string, email: string, payload: object) =>
+      h.app.inject({ method: 'PATCH', url: `/api/accounts/${email}`, headers: { authorization: `Bearer ${token}` }, payload });
+    // Each token used once first, so neither request stops to stamp its last use.
+    for (const t of [ta, tb]) expect((await h.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${t}` } })).statusCode).toBe(200);
+    const answers = await Promise.all([patch(ta, 'b@x.io', { role: 'viewer' }), patch(tb, 'a@x.io', { disabled: true })]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    expect((await h.store.listAccounts()).filter((x) => x.role === 'admin' && !x.disabled)).toHaveLength(1);
+  });
+
   it('an admin adds, changes, disables and removes accounts, each change ending the account\'s sessions and audited', async () => {
     h = await authHarness();
     await h.addAccount('root@x.io', 'admin', PW);

@@ -57,6 +57,24 @@ export const accountsClauses: Clause[] = [
     expect((await store.listAudit()).map((e) => e.action)).toEqual(['account-remove']);
   }),
 
+  clause('Accounts', 'MUST refuse with CONFLICT, when asked to keep an admin, a change or removal that would leave no enabled admin, also when two race', async ({ store }) => {
+    await store.addAccount({ email: 'a@x.io', role: 'admin' });
+    await store.addAccount({ email: 'b@x.io', role: 'admin' });
+    const keep = { keepAnAdmin: true };
+    await Promise.all(Array.from({ length: 4 }, () => store.listAccounts()));
+    const raced = await Promise.allSettled([store.updateAccount('a@x.io', { disabled: true }, note('account-change'), keep), store.updateAccount('b@x.io', { role: 'viewer' }, note('account-change'), keep)]);
+    expect(raced.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(raced.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
+    const left = (await store.listAccounts()).filter((x) => x.role === 'admin' && !x.disabled);
+    expect(left).toHaveLength(1);
+    await expect(store.removeAccount(left[0]!.email, undefined, keep)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(store.updateAccount(left[0]!.email, { role: 'analyst' }, undefined, keep)).rejects.toMatchObject({ code: 'CONFLICT' });
+    // Still an admin, and nothing but the one change audited; without the option the store does as told.
+    expect(await store.getAccount(left[0]!.email)).toMatchObject({ role: 'admin', disabled: false });
+    expect((await store.listAudit()).map((e) => e.action)).toEqual(['account-change']);
+    expect(await store.updateAccount(left[0]!.email, { role: 'analyst' })).toMatchObject({ role: 'analyst' });
+  }),
+
   clause('Accounts', 'MUST reserve each password check before it is made, refusing while locked, and lock the account with the reservation that reaches the limit, starting the count over; a login clears both', async ({ store, open }) => {
     await store.addAccount({ email: 'ana@x.io', role: 'viewer' });
     const lock = { maxFailures: 3, until: NOW + 60_000 };
