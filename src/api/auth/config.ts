@@ -27,7 +27,7 @@ export const oidcSchema = zStrictObject(
 
 export const authSchema = zStrictObject(
   {
-    session_idle: zDuration.prefault('30m').describe('A session unused this long ends.'),
+    session_idle: zDuration.prefault('30m').refine((ms) => ms >= 60_000, 'session_idle must be at least 1m').describe('A session unused this long ends; at least 1m.'),
     session_max: zDuration.prefault('12h').describe('A session ends this long after login, however active.'),
     secure_cookies: z.boolean().default(false).describe('Mark the session cookie Secure even without TLS here (TLS ends at a reverse proxy); always on when the server runs TLS.'),
     lockout: zStrictObject(

@@ -71,7 +71,8 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
         throw errors.forbidden({ what: `${req.method} ${req.url.split('?')[0]}`, problem: 'missing or wrong X-CSRF-Token', fix: 'send the csrf_token from POST /api/auth/login or GET /api/auth/session as X-CSRF-Token' });
       }
     }
-    if (now - lastSeen >= TOUCH_EVERY_MS) await store.touchSession(idHash, now);
+    // Within half the idle limit at the latest: a session in steady use must be stamped before it could count as idle.
+    if (now - lastSeen >= Math.min(TOUCH_EVERY_MS, config.session_idle / 2)) await store.touchSession(idHash, now);
     sessions.set(req, { idHash, session });
     return { email: account.email, role: account.role, via: 'session' };
   }

@@ -130,6 +130,18 @@ describe('password logins', () => {
 });
 
 describe('sessions', () => {
+  it('keeps a session in steady use alive under a short session_idle: its last use is stamped at least every half of it', async () => {
+    h = await authHarness({ auth: { session_idle: '1m' } });
+    await h.addAccount('ana@x.io', 'viewer', PW);
+    const { cookie } = await login('ana@x.io');
+    for (let i = 0; i < 8; i++) {
+      h.advance(40_000);
+      expect((await h.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(200);
+    }
+    h.advance(60_000);
+    expect((await h.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(401);
+  });
+
   it('refuses a state change with the cookie but without the CSRF token, or a wrong one, and takes it with the right one', async () => {
     h = await authHarness();
     await h.addAccount('ana@x.io', 'analyst', PW);
