@@ -20,6 +20,29 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The same answer for an unknown email, a wrong password, a disabled account and one without a password: it never says which. */
 export const badLogin = () => errors.unauthenticated({ problem: 'wrong email or password', fix: 'check both; after repeated failures the account is locked for a while' });
 
+/** How many addresses without a usable account the lockout remembers; beyond it the least recently tried is forgotten. */
+export const MAX_REMEMBERED_STRANGERS = 10_000;
+
+/**
+ * reserveLogin's counting for addresses with no account (or a disabled one), kept in memory: they
+ * lock after as many tries as a real account would, so the lockout does not tell which addresses
+ * have accounts. Least recently tried first in the map, bounded.
+ */
+function strangerLockout(maxFailures: number, lockFor: number, limit = MAX_REMEMBERED_STRANGERS) {
+  const seen = new Map<string, { failures: number; lockedUntil: number }>();
+  return (key: string, now: number): { reserved: boolean; locks: boolean; lockedUntil: number } => {
+    const e = seen.get(key) ?? { failures: 0, lockedUntil: 0 };
+    seen.delete(key);
+    seen.set(key, e);
+    if (seen.size > limit) seen.delete(seen.keys().next().value!);
+    if (e.lockedUntil > now) return { reserved: false, locks: false, lockedUntil: e.lockedUntil };
+    e.failures += 1;
+    const locks = e.failures >= maxFailures;
+    if (locks) Object.assign(e, { failures: 0, lockedUntil: now + lockFor });
+    return { reserved: true, locks, lockedUntil: e.lockedUntil };
+  };
+}
+
 export interface AuthServiceOptions {
   /** The server runs TLS itself: the cookie is Secure whatever the config says. */
   tls?: boolean;
@@ -36,6 +59,7 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
   prepareDummyHash().catch((err: unknown) => log.warn({ err }, 'Could not prepare the stand-in password hash.'));
   // The session each request authenticated with, for the routes that answer about it (session, logout).
   const sessions = new WeakMap<FastifyRequest, { idHash: string; session: Session }>();
+  const reserveStranger = strangerLockout(config.lockout.max_failures, config.lockout.lock_for);
 
   const cookieOf = (req: FastifyRequest): string | undefined => readCookie(req.headers.cookie, SESSION_COOKIE);
 
@@ -122,28 +146,38 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
       await store.audit(actor, 'login-failure', { email: key, reason, ip });
       throw badLogin();
     };
-    const found = await store.getAccount(key);
-    if (!found || found.disabled) {
-      // Hashed all the same, so the answer takes as long as for a real account.
-      await verifyPassword(password, found?.passwordHash);
-      return refuse(found ? 'disabled' : 'unknown account');
-    }
-    // The attempt is counted before the (slow) check, in one write: guesses sent at once cannot all be
-    // checked while the count is still low.
-    const r = await store.reserveLogin(key, { maxFailures: config.lockout.max_failures, until: now + config.lockout.lock_for });
-    if (!r) return refuse('unknown account');
-    if (!r.reserved) {
+    const locked = async (until: string | undefined): Promise<never> => {
       // Locked: the same answer whether the password is right or not, so guessing on is pointless.
       await store.audit(actor, 'login-failure', { email: key, reason: 'locked', ip });
       log.warn({ email: key, ip, reason: 'locked' }, 'Login refused.');
-      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: Math.max(lockedFor(r.account.lockedUntil), 1000) });
+      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: Math.max(lockedFor(until), 1000) });
+    };
+    const lockedNow = (): never => {
+      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: config.lockout.lock_for });
+    };
+    const found = await store.getAccount(key);
+    // The attempt is counted before the (slow) check, in one write: guesses sent at once cannot all be
+    // checked while the count is still low.
+    const r = found && !found.disabled ? await store.reserveLogin(key, { maxFailures: config.lockout.max_failures, until: now + config.lockout.lock_for }) : undefined;
+    if (!r || r.account.disabled) {
+      // No usable account: counted and locked alike, in memory, and hashed all the same, so neither the
+      // answers nor their timing say which addresses have accounts.
+      const reason = found ? 'disabled' : 'unknown account';
+      const m = reserveStranger(key, now);
+      if (!m.reserved) return locked(new Date(m.lockedUntil).toISOString());
+      await verifyPassword(password, found?.passwordHash);
+      if (!m.locks) return refuse(reason);
+      await store.audit(actor, 'login-failure', { email: key, reason, ip });
+      log.warn({ email: key, ip, reason }, 'Login refused.');
+      return lockedNow();
     }
+    if (!r.reserved) return locked(r.account.lockedUntil);
     if (await verifyPassword(password, r.account.passwordHash)) return r.account;
     if (!r.locks) return refuse('wrong password');
     await store.audit(actor, 'login-failure', { email: key, reason: 'wrong password', ip });
     await store.audit('saaswatch:lockout', 'account-lockout', { email: key, until: r.account.lockedUntil, failures: config.lockout.max_failures, ip });
     log.warn({ email: key, ip, until: r.account.lockedUntil }, 'Account locked after repeated wrong passwords.');
-    throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: config.lockout.lock_for });
+    return lockedNow();
   }
 
   /** A successful login: stamped on the account (failures and lockout cleared) and audited. */

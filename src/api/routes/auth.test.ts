@@ -110,6 +110,27 @@ describe('password logins', () => {
     expect((await login('ana@x.io', PW)).res.statusCode).toBe(429);
   });
 
+  it('locks unknown and disabled addresses after as many tries as a real account, so the lockout does not tell which addresses have accounts', async () => {
+    h = await authHarness({ auth: { login_rate_limit: { max: 1000, window: '1m' } } });
+    await h.addAccount('ana@x.io', 'analyst', PW);
+    await h.addAccount('dis@x.io', 'analyst', PW);
+    await h.store.updateAccount('dis@x.io', { disabled: true });
+    const tries = async (email: string) => {
+      const out: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { res } = await login(email, `wrong guess ${i}`);
+        out.push([res.statusCode, res.headers['retry-after'] ?? null, res.body]);
+      }
+      return out;
+    };
+    const known = await tries('ana@x.io');
+    expect(known.map((a) => (a as unknown[])[0])).toEqual([401, 401, 429, 429, 429]);
+    expect(await tries('Nobody@x.io')).toEqual(known);
+    expect(await tries('dis@x.io')).toEqual(known);
+    h.advance(15 * MIN);
+    expect((await login('nobody@x.io', 'wrong again')).res.statusCode).toBe(401);
+  });
+
   it('rate-limits logins per client address (login_rate_limit)', async () => {
     h = await authHarness({ auth: { login_rate_limit: { max: 2, window: '1m' } } });
     await h.addAccount('ana@x.io', 'analyst', PW);
