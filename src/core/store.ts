@@ -635,6 +635,8 @@ export interface AccountChange {
   role?: AccountRole;
   disabled?: boolean;
   passwordHash?: string | null;
+  /** Clears the failed-login count and any lockout (an admin lifting a lock). */
+  unlock?: boolean;
 }
 
 /** An API token as stored: its hash only, never the token. */

@@ -1424,6 +1424,7 @@ export class SqlStore implements Store {
         ...(change.role === undefined ? {} : { role: change.role }),
         ...(change.disabled === undefined ? {} : { disabled: change.disabled ? 1 : 0 }),
         ...(change.passwordHash === undefined ? {} : { password_hash: change.passwordHash, failed_logins: 0, locked_until: null }),
+        ...(change.unlock ? { failed_logins: 0, locked_until: null } : {}),
       };
       if (Object.keys(set).length > 0) await tx.updateTable('accounts').set(set).where('email', '=', key).execute();
       // A browser logged in under the old role, password or standing must not keep it.

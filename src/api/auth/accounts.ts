@@ -62,6 +62,16 @@ export async function setPassword(store: Store, email: string, password: string 
   return { account, ...(generated ? { password: generated } : {}) };
 }
 
+/** Lifts a lockout (and forgets the wrong passwords counted so far): the lockout must not keep an admin out for good. */
+export async function unlockAccount(store: Store, email: string, actor: string): Promise<{ account: Account; wasLockedUntil?: string }> {
+  const key = normalEmail(email);
+  const before = await store.getAccount(key);
+  if (!before) throw errors.notFound({ kind: 'account', id: key });
+  const account = await store.updateAccount(key, { unlock: true }, { actor, action: 'account-unlock', details: { email: key, locked_until: before.lockedUntil ?? null, failed_logins: before.failedLogins } });
+  if (!account) throw errors.notFound({ kind: 'account', id: key });
+  return { account, ...(before.lockedUntil === undefined ? {} : { wasLockedUntil: before.lockedUntil }) };
+}
+
 /** A new API token for the account, returned once: only its hash is kept. */
 export async function issueToken(
   store: Store,
