@@ -75,7 +75,7 @@ export const accountsClauses: Clause[] = [
     expect(await store.updateAccount(left[0]!.email, { role: 'analyst' })).toMatchObject({ role: 'analyst' });
   }),
 
-  clause('Accounts', 'MUST reserve each password check before it is made, refusing while locked, and lock the account with the reservation that reaches the limit, starting the count over; a login clears both', async ({ store, open }) => {
+  clause('Accounts', 'MUST reserve each password check before it is made, refusing while locked, and lock the account with the reservation that reaches the limit, starting the count over; a login or an unlock clears both', async ({ store, open }) => {
     await store.addAccount({ email: 'ana@x.io', role: 'viewer' });
     const lock = { maxFailures: 3, until: NOW + 60_000 };
     expect(await store.reserveLogin('ana@x.io', lock)).toMatchObject({ reserved: true, locks: false, account: { failedLogins: 1 } });
@@ -91,6 +91,10 @@ export const accountsClauses: Clause[] = [
     } finally {
       await later.close();
     }
+    await store.reserveLogin('ana@x.io', { maxFailures: 1, until: NOW + 60_000 });
+    expect(await store.reserveLogin('ana@x.io', lock)).toMatchObject({ reserved: false });
+    expect(await store.updateAccount('ana@x.io', { unlock: true })).toMatchObject({ failedLogins: 0 });
+    expect((await store.reserveLogin('ana@x.io', lock))?.reserved).toBe(true);
     await store.recordLogin('ana@x.io', note('login'));
     const a = await store.getAccount('ana@x.io');
     expect(a).toMatchObject({ failedLogins: 0, lastLoginAt: isoNow });
