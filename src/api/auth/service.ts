@@ -28,7 +28,7 @@ export const MAX_REMEMBERED_STRANGERS = 10_000;
  * lock after as many tries as a real account would, so the lockout does not tell which addresses
  * have accounts. Least recently tried first in the map, bounded.
  */
-function strangerLockout(maxFailures: number, lockFor: number, limit = MAX_REMEMBERED_STRANGERS) {
+export function strangerLockout(maxFailures: number, lockFor: number, limit = MAX_REMEMBERED_STRANGERS) {
   const seen = new Map<string, { failures: number; lockedUntil: number }>();
   return (key: string, now: number): { reserved: boolean; locks: boolean; lockedUntil: number } => {
     const e = seen.get(key) ?? { failures: 0, lockedUntil: 0 };
