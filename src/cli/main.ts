@@ -320,6 +320,14 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
       process.exitCode = await (await users()).list(optsOf(cmd), now);
     });
   user
+    .command('unlock')
+    .description('lift the lockout of an account locked after repeated wrong passwords (audited)')
+    .argument('<email>', 'the account')
+    .option('--by <name>', 'who, for the audit log (default $USER, else cli)')
+    .action(async (email: string, _opts, cmd: Command) => {
+      process.exitCode = await (await users()).unlock(email, optsOf(cmd), now);
+    });
+  user
     .command('remove')
     .description('remove an account with its tokens and sessions')
     .argument('<email>', 'the account')

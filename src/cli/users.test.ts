@@ -97,6 +97,26 @@ describe('saaswatch user', () => {
     });
   });
 
+  it('unlocks an account locked by wrong passwords, audited, so a lockout cannot keep an admin out', async () => {
+    await users.add('root@x.io', { config, role: 'admin' }, now, io());
+    await stored(async (store) => {
+      for (let i = 0; i < 3; i++) await store.reserveLogin('root@x.io', { maxFailures: 3, until: NOW + 900_000 });
+      expect(await store.reserveLogin('root@x.io', { maxFailures: 3, until: NOW + 900_000 })).toMatchObject({ reserved: false });
+    });
+    const t = io();
+    expect(await users.unlock('Root@x.io', { config, by: 'ops' }, now, t)).toBe(0);
+    expect(t.lines).toEqual(['root@x.io unlocked (was locked until 2026-03-02T09:15:00.000Z)']);
+    await stored(async (store) => {
+      const a = await store.getAccount('root@x.io');
+      expect([a?.lockedUntil, a?.failedLogins]).toEqual([undefined, 0]);
+      expect(await store.reserveLogin('root@x.io', { maxFailures: 3, until: NOW + 900_000 })).toMatchObject({ reserved: true });
+      expect((await store.listAudit())[0]).toMatchObject({ actor: 'cli:ops', action: 'account-unlock', details: { email: 'root@x.io', locked_until: '2026-03-02T09:15:00.000Z' } });
+    });
+    const cli = (...args: string[]) => main(['node', 'saaswatch', 'user', ...args, '-c', config], { now });
+    expect(await cli('unlock', 'nobody@x.io')).toBe(1);
+    expect(await cli('unlock', 'root@x.io')).toBe(0);
+  });
+
   it('is wired into the command line: options checked, the store of the config changed', async () => {
     const cli = (...args: string[]) => main(['node', 'saaswatch', 'user', ...args, '-c', config], { now });
     expect(await cli('add', 'x@x.io')).toBe(2); // --role is required

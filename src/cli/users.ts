@@ -2,7 +2,7 @@
  * `saaswatch user`: the accounts of the API and dashboard from the command line (the first admin is
  * made here), and API tokens for scripts. Passwords and tokens are printed once and never stored.
  */
-import { addAccount, changeAccount, issueToken, removeAccount, revokeToken, setPassword } from '../api/auth/accounts.js';
+import { addAccount, changeAccount, issueToken, removeAccount, revokeToken, setPassword, unlockAccount } from '../api/auth/accounts.js';
 import { errors, type Account, type AccountRole, type Clock } from '../core/index.js';
 import { actorOf, withStore } from './alerts.js';
 import { EXIT } from './options.js';
@@ -103,6 +103,15 @@ export async function passwd(email: string, o: Common & { passwordStdin?: boolea
     const made = await setPassword(store, email, password, cliActor(o.by));
     io.print(`password of ${made.account.email} changed (its sessions ended)`);
     if (made.password) io.print(`password (shown once): ${made.password}`);
+    return EXIT.ok;
+  });
+}
+
+export async function unlock(email: string, o: Common, now: Clock, io: UserIo = terminalIo): Promise<number> {
+  return withStore(o.config, now, async (store) => {
+    const { account, wasLockedUntil } = await unlockAccount(store, email, cliActor(o.by));
+    const locked = wasLockedUntil !== undefined && Date.parse(wasLockedUntil) > now();
+    io.print(locked ? `${account.email} unlocked (was locked until ${wasLockedUntil})` : `${account.email} was not locked; its failed logins are cleared`);
     return EXIT.ok;
   });
 }

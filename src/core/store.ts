@@ -609,10 +609,25 @@ export interface Account {
   lockedUntil?: string;
 }
 
+/** What reserveLogin answers: whether the check may go ahead, the account as it now stands, and whether this reservation locked it. */
+export interface LoginReservation {
+  reserved: boolean;
+  account: Account;
+  locks: boolean;
+}
+
 export interface AccountInput {
   email: string;
   role: AccountRole;
   passwordHash?: string;
+}
+
+/**
+ * `keepAnAdmin: true`: a change or removal that would leave no enabled admin throws CONFLICT and
+ * changes nothing, decided inside the write itself, so two such changes at once cannot both pass.
+ */
+export interface KeepAnAdmin {
+  keepAnAdmin?: boolean;
 }
 
 /** What updateAccount changes; passwordHash null removes the password (OIDC only). */
@@ -620,6 +635,8 @@ export interface AccountChange {
   role?: AccountRole;
   disabled?: boolean;
   passwordHash?: string | null;
+  /** Clears the failed-login count and any lockout (an admin lifting a lock). */
+  unlock?: boolean;
 }
 
 /** An API token as stored: its hash only, never the token. */
@@ -678,15 +695,18 @@ export interface Accounts {
   getAccount(email: string): Promise<Account | undefined>;
   /** By email. */
   listAccounts(): Promise<Account[]>;
-  /** Applies the change; undefined when there is no such account. */
-  updateAccount(email: string, change: AccountChange, audit?: AuditNote): Promise<Account | undefined>;
-  /** Removes the account with its tokens and sessions; returns it, or undefined when there was none. */
-  removeAccount(email: string, audit?: AuditNote): Promise<Account | undefined>;
+  /** Applies the change; undefined when there is no such account. With `keepAnAdmin`, see KeepAnAdmin. */
+  updateAccount(email: string, change: AccountChange, audit?: AuditNote, opts?: KeepAnAdmin): Promise<Account | undefined>;
+  /** Removes the account with its tokens and sessions; returns it, or undefined when there was none. With `keepAnAdmin`, see KeepAnAdmin. */
+  removeAccount(email: string, audit?: AuditNote, opts?: KeepAnAdmin): Promise<Account | undefined>;
   /**
-   * Counts a wrong password; at `lock.maxFailures` the account is locked until `lock.until` (epoch
-   * ms) and the count starts over. Returns the account as it now stands.
+   * Reserves one password check before it is made, counting it as a failure in the same write: checks
+   * made at once can never outnumber `lock.maxFailures`. Refused (`reserved: false`) while the account
+   * is locked (store clock); the reservation that reaches the limit locks the account until
+   * `lock.until` (epoch ms) and starts the count over (`locks: true`), so each lock has exactly one
+   * such reservation. A right password is then cleared by recordLogin. Undefined for no such account.
    */
-  recordLoginFailure(email: string, lock: { maxFailures: number; until: number }, audit?: AuditNote): Promise<Account | undefined>;
+  reserveLogin(email: string, lock: { maxFailures: number; until: number }): Promise<LoginReservation | undefined>;
   /** Stamps the last login with the store clock and clears failures and lockout. */
   recordLogin(email: string, audit?: AuditNote): Promise<void>;
 

@@ -3,14 +3,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Migrator, sql, type Compilable, type Selectable, type DeleteQueryBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dedupKey, SEVERITY_RANK, type Alert, type AlertStatus, type Severity } from '../core/alert.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { SaaswatchError } from '../core/errors.js';
+import { errors, SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
   ActivityQuery, AlertCount, AlertQuery, AlertRoute, CursorRecord, EntityAlertCount, EventHistogram, EventKey, FileQuery, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
   AuditEntry, BlockedUser, CommitBatch, CommitResult, DeadLetter, Delivery, DeliveryStatus, EventQuery, FileRecord, LeaseRequest, Mute, MuteInput,
-  MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
+  MuteSource, PurgeCounts, PurgeCutoffs, Store, Account, AccountChange, AccountInput, AccountRole, KeepAnAdmin, LoginReservation, ApiToken, ApiTokenInput, AuditNote, Session, SessionInput,
 } from '../core/store.js';
 import { chunkRows, type Backend } from './dialect.js';
 import { storableText } from './event-row.js';
@@ -1378,13 +1378,17 @@ export class SqlStore implements Store {
     return this.#write('addAccount', async (tx) => {
       const now = this.#now();
       const email = emailKey(a.email);
-      if (await tx.selectFrom('accounts').select('email').where('email', '=', email).executeTakeFirst()) return undefined;
-      await tx
+      // Insert-or-nothing in one statement, not look-then-insert: two adds of one address at once on
+      // PostgreSQL would otherwise both look, both insert, and one fail on the primary key.
+      const row = await tx
         .insertInto('accounts')
         .values({ email, role: a.role, password_hash: a.passwordHash ?? null, disabled: 0, created_at: now, last_login_at: null, failed_logins: 0, locked_until: null })
-        .execute();
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
       await this.#note(tx, audit, now);
-      return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirstOrThrow());
+      return toAccount(row);
     });
   }
 
@@ -1399,15 +1403,28 @@ export class SqlStore implements Store {
     return this.#guard('listAccounts', async () => (await this.#db.selectFrom('accounts').selectAll().orderBy('email').execute()).map(toAccount));
   }
 
-  updateAccount(email: string, change: AccountChange, audit?: AuditNote): Promise<Account | undefined> {
+  /**
+   * Throws CONFLICT unless an enabled admin other than `key` stays. On PostgreSQL the admins' rows are
+   * locked until the transaction ends: a second such change waits, then counts what this one left.
+   */
+  async #keepAnAdmin(tx: Kysely<Database>, key: string): Promise<void> {
+    const q = tx.selectFrom('accounts').select('email').where('role', '=', 'admin').where('disabled', '=', 0);
+    const admins = this.dialect === 'postgres' ? await q.forUpdate().execute() : await q.execute();
+    if (!admins.some((a) => a.email !== key)) throw errors.conflict({ what: `account ${key}`, problem: 'is the last enabled admin', fix: 'make another account admin first' });
+  }
+
+  updateAccount(email: string, change: AccountChange, audit?: AuditNote, opts: KeepAnAdmin = {}): Promise<Account | undefined> {
     return this.#write('updateAccount', async (tx) => {
       const key = emailKey(email);
       const before = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
       if (!before) return undefined;
+      const demotes = (change.role !== undefined && change.role !== 'admin') || change.disabled === true;
+      if (opts.keepAnAdmin && demotes && before.role === 'admin' && !before.disabled) await this.#keepAnAdmin(tx, key);
       const set = {
         ...(change.role === undefined ? {} : { role: change.role }),
         ...(change.disabled === undefined ? {} : { disabled: change.disabled ? 1 : 0 }),
         ...(change.passwordHash === undefined ? {} : { password_hash: change.passwordHash, failed_logins: 0, locked_until: null }),
+        ...(change.unlock ? { failed_logins: 0, locked_until: null } : {}),
       };
       if (Object.keys(set).length > 0) await tx.updateTable('accounts').set(set).where('email', '=', key).execute();
       // A browser logged in under the old role, password or standing must not keep it.
@@ -1418,11 +1435,12 @@ export class SqlStore implements Store {
     });
   }
 
-  removeAccount(email: string, audit?: AuditNote): Promise<Account | undefined> {
+  removeAccount(email: string, audit?: AuditNote, opts: KeepAnAdmin = {}): Promise<Account | undefined> {
     return this.#write('removeAccount', async (tx) => {
       const key = emailKey(email);
       const row = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
       if (!row) return undefined;
+      if (opts.keepAnAdmin && row.role === 'admin' && !row.disabled) await this.#keepAnAdmin(tx, key);
       await tx.deleteFrom('sessions').where('email', '=', key).execute();
       await tx.deleteFrom('api_tokens').where('email', '=', key).execute();
       await tx.deleteFrom('accounts').where('email', '=', key).execute();
@@ -1431,22 +1449,23 @@ export class SqlStore implements Store {
     });
   }
 
-  recordLoginFailure(email: string, lock: { maxFailures: number; until: number }, audit?: AuditNote): Promise<Account | undefined> {
-    return this.#write('recordLoginFailure', async (tx) => {
+  reserveLogin(email: string, lock: { maxFailures: number; until: number }): Promise<LoginReservation | undefined> {
+    return this.#write('reserveLogin', async (tx) => {
       const key = emailKey(email);
-      // An increment in place, not read-then-write: two wrong passwords at once on PostgreSQL must count as two.
+      const now = this.#now();
+      // An increment in place guarded by the lock, not read-then-write: on PostgreSQL a second writer waits
+      // for this row and re-checks the guard against what this one wrote, so no check slips past a lock.
       const row = await tx
         .updateTable('accounts')
         .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
         .where('email', '=', key)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
         .returning('failed_logins')
         .executeTakeFirst();
-      if (!row) return undefined;
-      if (Number(row.failed_logins) >= lock.maxFailures) {
-        await tx.updateTable('accounts').set({ failed_logins: 0, locked_until: lock.until }).where('email', '=', key).execute();
-      }
-      await this.#note(tx, audit, this.#now());
-      return toAccount(await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirstOrThrow());
+      const locks = row !== undefined && Number(row.failed_logins) >= lock.maxFailures;
+      if (locks) await tx.updateTable('accounts').set({ failed_logins: 0, locked_until: lock.until }).where('email', '=', key).execute();
+      const account = await tx.selectFrom('accounts').selectAll().where('email', '=', key).executeTakeFirst();
+      return account && { reserved: row !== undefined, account: toAccount(account), locks };
     });
   }
 

@@ -13,11 +13,6 @@ export function normalEmail(email: string, where = 'email'): string {
   return e;
 }
 
-/** Admins left if `email` stopped being one: an install must keep one, or nobody could manage accounts again. */
-async function otherAdmins(store: Store, email: string): Promise<number> {
-  return (await store.listAccounts()).filter((a) => a.role === 'admin' && !a.disabled && a.email !== email).length;
-}
-
 /** Adds an account; without a password (and not `oidcOnly`) one is generated and returned, to be shown once. */
 export async function addAccount(
   store: Store,
@@ -41,22 +36,20 @@ export async function changeAccount(store: Store, email: string, change: { role?
   const key = normalEmail(email);
   const before = await store.getAccount(key);
   if (!before) throw errors.notFound({ kind: 'account', id: key });
-  const demotes = (change.role !== undefined && change.role !== 'admin') || change.disabled === true;
-  if (before.role === 'admin' && demotes && (await otherAdmins(store, key)) === 0) {
-    throw errors.conflict({ what: `account ${key}`, problem: 'is the last enabled admin', fix: 'make another account admin first' });
-  }
   const details = { email: key, ...(change.role === undefined ? {} : { role: change.role, was: before.role }), ...(change.disabled === undefined ? {} : { disabled: change.disabled }) };
-  return (await store.updateAccount(key, change, { actor, action: 'account-change', details }))!;
+  // The store refuses the last admin's demotion inside its write: a check here first could be raced.
+  const after = await store.updateAccount(key, change, { actor, action: 'account-change', details }, { keepAnAdmin: true });
+  if (!after) throw errors.notFound({ kind: 'account', id: key });
+  return after;
 }
 
 export async function removeAccount(store: Store, email: string, actor: string): Promise<Account> {
   const key = normalEmail(email);
   const before = await store.getAccount(key);
   if (!before) throw errors.notFound({ kind: 'account', id: key });
-  if (before.role === 'admin' && !before.disabled && (await otherAdmins(store, key)) === 0) {
-    throw errors.conflict({ what: `account ${key}`, problem: 'is the last enabled admin', fix: 'make another account admin first' });
-  }
-  return (await store.removeAccount(key, { actor, action: 'account-remove', details: { email: key, role: before.role } }))!;
+  const gone = await store.removeAccount(key, { actor, action: 'account-remove', details: { email: key, role: before.role } }, { keepAnAdmin: true });
+  if (!gone) throw errors.notFound({ kind: 'account', id: key });
+  return gone;
 }
 
 export async function setPassword(store: Store, email: string, password: string | undefined, actor: string): Promise<{ account: Account; password?: string }> {
@@ -67,6 +60,16 @@ export async function setPassword(store: Store, email: string, password: string 
   const account = await store.updateAccount(key, { passwordHash }, { actor, action: 'account-password', details: { email: key, password: generated ? 'generated' : 'given' } });
   if (!account) throw errors.notFound({ kind: 'account', id: key });
   return { account, ...(generated ? { password: generated } : {}) };
+}
+
+/** Lifts a lockout (and forgets the wrong passwords counted so far): the lockout must not keep an admin out for good. */
+export async function unlockAccount(store: Store, email: string, actor: string): Promise<{ account: Account; wasLockedUntil?: string }> {
+  const key = normalEmail(email);
+  const before = await store.getAccount(key);
+  if (!before) throw errors.notFound({ kind: 'account', id: key });
+  const account = await store.updateAccount(key, { unlock: true }, { actor, action: 'account-unlock', details: { email: key, locked_until: before.lockedUntil ?? null, failed_logins: before.failedLogins } });
+  if (!account) throw errors.notFound({ kind: 'account', id: key });
+  return { account, ...(before.lockedUntil === undefined ? {} : { wasLockedUntil: before.lockedUntil }) };
 }
 
 /** A new API token for the account, returned once: only its hash is kept. */

@@ -23,6 +23,11 @@ describe('server.auth', () => {
     expect(JSON.stringify(oidc)).not.toContain('from-env');
   });
 
+  it('refuses a session_idle under a minute', () => {
+    expect(authSchema.safeParse({ session_idle: '59s' }).error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['session_idle', 'session_idle must be at least 1m']]);
+    expect(authSchema.parse({ session_idle: '1m' }).session_idle).toBe(60_000);
+  });
+
   it('names the field of a mistake', () => {
     const r = authSchema.safeParse({ lockout: { max_failures: 0 }, session_idle: 'soon' });
     expect(r.success).toBe(false);

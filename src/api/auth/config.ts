@@ -13,6 +13,10 @@ export const oidcSchema = zStrictObject(
     scopes: z.array(z.string()).default(['openid', 'email', 'profile']).describe('Scopes asked for; openid and email are needed.'),
     role_claim: z.string().optional().describe('ID token claim holding the role (admin, analyst or viewer), e.g. "saaswatch_role"; absent: accounts keep their stored role, new ones get default_role.'),
     default_role: z.enum(ROLES).default('viewer').describe('Role of an account created on its first OIDC login when no role claim says otherwise.'),
+    trust_unverified_email: z
+      .boolean()
+      .default(false)
+      .describe('Take the ID token\'s email even without email_verified: true. Only for issuers that never send the claim (e.g. Microsoft Entra ID) and whose addresses they control themselves; otherwise anyone who can set an address there takes over the account with that address.'),
     allowed_domains: z
       .array(z.string().min(1).transform((d) => d.toLowerCase().replace(/^@/, '')))
       .optional()
@@ -23,7 +27,7 @@ export const oidcSchema = zStrictObject(
 
 export const authSchema = zStrictObject(
   {
-    session_idle: zDuration.prefault('30m').describe('A session unused this long ends.'),
+    session_idle: zDuration.prefault('30m').refine((ms) => ms >= 60_000, 'session_idle must be at least 1m').describe('A session unused this long ends; at least 1m.'),
     session_max: zDuration.prefault('12h').describe('A session ends this long after login, however active.'),
     secure_cookies: z.boolean().default(false).describe('Mark the session cookie Secure even without TLS here (TLS ends at a reverse proxy); always on when the server runs TLS.'),
     lockout: zStrictObject(

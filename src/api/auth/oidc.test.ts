@@ -93,6 +93,68 @@ describe('OIDC login against a local issuer', () => {
     expect(logs).not.toContain(CLIENT.clientSecret);
   });
 
+  it('refuses an ID token without email_verified (the admin\'s address asserted by an issuer that does not vouch for it), unless trust_unverified_email', async () => {
+    await harness();
+    await h.store.addAccount({ email: 'root@example.com', role: 'admin' });
+    issuer.nextLogin = { email: 'root@example.com' };
+    const res = (await oidcLogin()).res;
+    expect([res.statusCode, res.headers['set-cookie']]).toEqual([403, undefined]);
+    await h.close();
+    await harness({ trust_unverified_email: true });
+    await h.store.addAccount({ email: 'root@example.com', role: 'admin' });
+    issuer.nextLogin = { email: 'root@example.com' };
+    expect((await oidcLogin()).res.statusCode).toBe(302);
+  });
+
+  it('marks the attempt cookie Secure behind a trusted proxy that spoke https to the browser', async () => {
+    h = await authHarness({
+      trustProxy: true,
+      auth: { oidc: { issuer: issuer.issuer, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, redirect_uri: REDIRECT } },
+    });
+    const start = await h.app.inject({ method: 'GET', url: '/api/auth/oidc', headers: { 'x-forwarded-proto': 'https' } });
+    expect(String(start.headers['set-cookie'])).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+  });
+
+  it('keeps a login under way through a flood of 10,001 other attempts (one more than the in-memory table it replaced held), and refuses a tampered, foreign or stale attempt cookie', async () => {
+    await harness();
+    await h.store.addAccount({ email: 'ana@example.com', role: 'analyst' });
+    issuer.nextLogin = { email: 'ana@example.com', email_verified: true };
+    const start = await h.app.inject({ method: 'GET', url: '/api/auth/oidc' });
+    const attempt = String(start.headers['set-cookie']).split(';')[0]!;
+    for (let i = 0; i < 10_001; i++) expect((await h.app.inject({ method: 'GET', url: '/api/auth/oidc' })).statusCode).toBe(302);
+    const back = new URL((await fetch(String(start.headers.location), { redirect: 'manual' })).headers.get('location')!);
+    const callback = (cookie: string) => h.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie } });
+    const value = attempt.slice(attempt.indexOf('=') + 1);
+    const flipped = `${value.slice(0, 20)}${value[20] === 'A' ? 'B' : 'A'}${value.slice(21)}`;
+    const other = String((await h.app.inject({ method: 'GET', url: '/api/auth/oidc' })).headers['set-cookie']).split(';')[0]!;
+    for (const cookie of [`saaswatch_oidc=${flipped}`, other, 'saaswatch_oidc=bm90IGEgc2VhbGVkIGF0dGVtcHQ']) expect((await callback(cookie)).statusCode).toBe(401);
+    // The attempt is not readable in the cookie: its state and PKCE verifier stay secret.
+    expect(Buffer.from(value, 'base64url').toString('latin1')).not.toContain(back.searchParams.get('state')!);
+    const res = await callback(attempt);
+    expect([res.statusCode, res.headers.location]).toEqual([302, '/']);
+    expect((await me(sessionCookie(res.headers['set-cookie']))).json()).toMatchObject({ email: 'ana@example.com' });
+  }, 120_000);
+
+  it('refuses an attempt cookie older than ten minutes', async () => {
+    await harness();
+    await h.store.addAccount({ email: 'ana@example.com', role: 'analyst' });
+    issuer.nextLogin = { email: 'ana@example.com', email_verified: true };
+    const start = await h.app.inject({ method: 'GET', url: '/api/auth/oidc' });
+    const back = new URL((await fetch(String(start.headers.location), { redirect: 'manual' })).headers.get('location')!);
+    h.advance(10 * 60_000);
+    const res = await h.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie: String(start.headers['set-cookie']).split(';')[0]! } });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('lets no role claim demote the last enabled admin', async () => {
+    await harness({ role_claim: 'saaswatch_role' });
+    await h.store.addAccount({ email: 'root@example.com', role: 'admin' });
+    issuer.nextLogin = { email: 'root@example.com', email_verified: true, saaswatch_role: 'viewer' };
+    const res = (await oidcLogin()).res;
+    expect([res.statusCode, res.json().error.code]).toEqual([409, 'CONFLICT']);
+    expect(await h.store.getAccount('root@example.com')).toMatchObject({ role: 'admin' });
+  });
+
   it('takes no account without allowed_domains: only those added before may log in', async () => {
     await harness();
     issuer.nextLogin = { email: 'new@example.com', email_verified: true };

@@ -20,6 +20,29 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The same answer for an unknown email, a wrong password, a disabled account and one without a password: it never says which. */
 export const badLogin = () => errors.unauthenticated({ problem: 'wrong email or password', fix: 'check both; after repeated failures the account is locked for a while' });
 
+/** How many addresses without a usable account the lockout remembers; beyond it the least recently tried is forgotten. */
+export const MAX_REMEMBERED_STRANGERS = 10_000;
+
+/**
+ * reserveLogin's counting for addresses with no account (or a disabled one), kept in memory: they
+ * lock after as many tries as a real account would, so the lockout does not tell which addresses
+ * have accounts. Least recently tried first in the map, bounded.
+ */
+export function strangerLockout(maxFailures: number, lockFor: number, limit = MAX_REMEMBERED_STRANGERS) {
+  const seen = new Map<string, { failures: number; lockedUntil: number }>();
+  return (key: string, now: number): { reserved: boolean; locks: boolean; lockedUntil: number } => {
+    const e = seen.get(key) ?? { failures: 0, lockedUntil: 0 };
+    seen.delete(key);
+    seen.set(key, e);
+    if (seen.size > limit) seen.delete(seen.keys().next().value!);
+    if (e.lockedUntil > now) return { reserved: false, locks: false, lockedUntil: e.lockedUntil };
+    e.failures += 1;
+    const locks = e.failures >= maxFailures;
+    if (locks) Object.assign(e, { failures: 0, lockedUntil: now + lockFor });
+    return { reserved: true, locks, lockedUntil: e.lockedUntil };
+  };
+}
+
 export interface AuthServiceOptions {
   /** The server runs TLS itself: the cookie is Secure whatever the config says. */
   tls?: boolean;
@@ -36,6 +59,7 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
   prepareDummyHash().catch((err: unknown) => log.warn({ err }, 'Could not prepare the stand-in password hash.'));
   // The session each request authenticated with, for the routes that answer about it (session, logout).
   const sessions = new WeakMap<FastifyRequest, { idHash: string; session: Session }>();
+  const reserveStranger = strangerLockout(config.lockout.max_failures, config.lockout.lock_for);
 
   const cookieOf = (req: FastifyRequest): string | undefined => readCookie(req.headers.cookie, SESSION_COOKIE);
 
@@ -71,7 +95,8 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
         throw errors.forbidden({ what: `${req.method} ${req.url.split('?')[0]}`, problem: 'missing or wrong X-CSRF-Token', fix: 'send the csrf_token from POST /api/auth/login or GET /api/auth/session as X-CSRF-Token' });
       }
     }
-    if (now - lastSeen >= TOUCH_EVERY_MS) await store.touchSession(idHash, now);
+    // Within half the idle limit at the latest: a session in steady use must be stamped before it could count as idle.
+    if (now - lastSeen >= Math.min(TOUCH_EVERY_MS, config.session_idle / 2)) await store.touchSession(idHash, now);
     sessions.set(req, { idHash, session });
     return { email: account.email, role: account.role, via: 'session' };
   }
@@ -87,8 +112,14 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
     return cookie ? bySession(req, cookie) : undefined;
   }
 
+  /**
+   * Whether this request's cookies are Secure: by config or TLS here, or because the browser spoke
+   * https to a proxy (req.protocol believes X-Forwarded-Proto only from a trusted proxy).
+   */
+  const secureFor = (req: FastifyRequest): boolean => secure || req.protocol === 'https';
+
   function setCookie(reply: FastifyReply, value: string, maxAgeMs: number): void {
-    reply.header('set-cookie', cookieLine(SESSION_COOKIE, value, { path: '/', sameSite: 'Strict', secure, maxAgeMs }));
+    reply.header('set-cookie', cookieLine(SESSION_COOKIE, value, { path: '/', sameSite: 'Strict', secure: secureFor(reply.request), maxAgeMs }));
   }
 
   /** A new session for the account: its cookie on the reply, its CSRF token returned. */
@@ -108,32 +139,45 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
   async function checkLogin(email: string, password: string, ip: string): Promise<Account> {
     const key = email.trim().toLowerCase();
     const actor = `web:${key}`;
-    const account = await store.getAccount(key);
     const now = clock();
-    const lockedFor = account?.lockedUntil === undefined ? 0 : Date.parse(account.lockedUntil) - now;
-    if (lockedFor > 0) {
+    const lockedFor = (until: string | undefined) => (until === undefined ? 0 : Date.parse(until) - now);
+    const refuse = async (reason: string): Promise<never> => {
+      log.warn({ email: key, ip, reason }, 'Login refused.');
+      await store.audit(actor, 'login-failure', { email: key, reason, ip });
+      throw badLogin();
+    };
+    const locked = async (until: string | undefined): Promise<never> => {
       // Locked: the same answer whether the password is right or not, so guessing on is pointless.
       await store.audit(actor, 'login-failure', { email: key, reason: 'locked', ip });
       log.warn({ email: key, ip, reason: 'locked' }, 'Login refused.');
-      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: lockedFor });
-    }
-    const ok = await verifyPassword(password, account?.passwordHash);
-    if (account && ok && !account.disabled) return account;
-    const reason = !account ? 'unknown account' : account.disabled ? 'disabled' : 'wrong password';
-    log.warn({ email: key, ip, reason }, 'Login refused.');
-    if (!account || account.disabled) {
-      await store.audit(actor, 'login-failure', { email: key, reason, ip });
-      throw badLogin();
-    }
-    const lockUntil = now + config.lockout.lock_for;
-    const after = await store.recordLoginFailure(key, { maxFailures: config.lockout.max_failures, until: lockUntil }, { actor, action: 'login-failure', details: { email: key, reason, ip } });
-    // A lock that ran out earlier stays on the row until the next success: only one in the future is this failure's.
-    if (after?.lockedUntil !== undefined && Date.parse(after.lockedUntil) > now) {
-      await store.audit('saaswatch:lockout', 'account-lockout', { email: key, until: after.lockedUntil, failures: config.lockout.max_failures, ip });
-      log.warn({ email: key, ip, until: after.lockedUntil }, 'Account locked after repeated wrong passwords.');
+      throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: Math.max(lockedFor(until), 1000) });
+    };
+    const lockedNow = (): never => {
       throw errors.rateLimited({ what: 'login', of: 'failed logins for this account', retryAfterMs: config.lockout.lock_for });
+    };
+    const found = await store.getAccount(key);
+    // The attempt is counted before the (slow) check, in one write: guesses sent at once cannot all be
+    // checked while the count is still low.
+    const r = found && !found.disabled ? await store.reserveLogin(key, { maxFailures: config.lockout.max_failures, until: now + config.lockout.lock_for }) : undefined;
+    if (!r || r.account.disabled) {
+      // No usable account: counted and locked alike, in memory, and hashed all the same, so neither the
+      // answers nor their timing say which addresses have accounts.
+      const reason = found ? 'disabled' : 'unknown account';
+      const m = reserveStranger(key, now);
+      if (!m.reserved) return locked(new Date(m.lockedUntil).toISOString());
+      await verifyPassword(password, found?.passwordHash);
+      if (!m.locks) return refuse(reason);
+      await store.audit(actor, 'login-failure', { email: key, reason, ip });
+      log.warn({ email: key, ip, reason }, 'Login refused.');
+      return lockedNow();
     }
-    throw badLogin();
+    if (!r.reserved) return locked(r.account.lockedUntil);
+    if (await verifyPassword(password, r.account.passwordHash)) return r.account;
+    if (!r.locks) return refuse('wrong password');
+    await store.audit(actor, 'login-failure', { email: key, reason: 'wrong password', ip });
+    await store.audit('saaswatch:lockout', 'account-lockout', { email: key, until: r.account.lockedUntil, failures: config.lockout.max_failures, ip });
+    log.warn({ email: key, ip, until: r.account.lockedUntil }, 'Account locked after repeated wrong passwords.');
+    return lockedNow();
   }
 
   /** A successful login: stamped on the account (failures and lockout cleared) and audited. */
@@ -151,5 +195,5 @@ export function createAuthService(ctx: ApiContext, config: AuthConfig, opts: Aut
     setCookie(reply, '', 0);
   }
 
-  return { config, secure, authenticate, startSession, checkLogin, recorded, logout, sessionOf: (req: FastifyRequest) => sessions.get(req)?.session };
+  return { config, secureFor, authenticate, startSession, checkLogin, recorded, logout, sessionOf: (req: FastifyRequest) => sessions.get(req)?.session };
 }

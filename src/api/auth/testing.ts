@@ -35,7 +35,7 @@ export interface AuthHarness {
   close(): Promise<void>;
 }
 
-export async function authHarness(o: { auth?: Record<string, unknown>; tls?: boolean } = {}): Promise<AuthHarness> {
+export async function authHarness(o: { auth?: Record<string, unknown>; tls?: boolean; trustProxy?: boolean } = {}): Promise<AuthHarness> {
   let now = T0;
   const clock = () => now;
   const store = await openStore({ dialect: 'sqlite', path: ':memory:', now: clock });
@@ -44,7 +44,7 @@ export async function authHarness(o: { auth?: Record<string, unknown>; tls?: boo
   const ctx: ApiContext = { store, config: {} as Config, clock, logger, responder: {} as Responder };
   const config: AuthConfig = authSchema.parse({ lockout: { max_failures: 3, lock_for: '15m' }, ...o.auth });
   const auth = createAuth(ctx, config, { tls: o.tls ?? false });
-  const app = await createHttpApp({ ctx, authenticate: auth.authenticate, routes: [meta, ...auth.routes, probeRoutes] });
+  const app = await createHttpApp({ ctx, authenticate: auth.authenticate, routes: [meta, ...auth.routes, probeRoutes], ...(o.trustProxy === undefined ? {} : { trustProxy: o.trustProxy }) });
   return {
     app,
     store,

@@ -38,6 +38,18 @@ describe('password logins', () => {
     }
   });
 
+  it('marks the cookie Secure behind a trusted TLS-terminating proxy (X-Forwarded-Proto: https), and ignores the header from anyone untrusted', async () => {
+    for (const [trustProxy, secure] of [[true, true], [false, false]] as const) {
+      h = await authHarness({ trustProxy });
+      await h.addAccount('ana@x.io', 'viewer', PW);
+      const { res, cookie, csrf } = await login('ana@x.io', PW, { 'x-forwarded-proto': 'https' });
+      expect(String(res.headers['set-cookie']).endsWith('; Secure; SameSite=Strict')).toBe(secure);
+      const out = await h.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie, 'x-csrf-token': csrf, 'x-forwarded-proto': 'https' } });
+      expect(String(out.headers['set-cookie']).includes('; Secure;')).toBe(secure);
+      await h.close();
+    }
+  });
+
   it('answers a wrong password, an unknown email, a disabled account and one without a password alike: 401, the same body', async () => {
     h = await authHarness();
     await h.addAccount('ana@x.io', 'analyst', PW);
@@ -86,6 +98,39 @@ describe('password logins', () => {
     ]);
   });
 
+  it('checks no more than max_failures of many wrong passwords sent at once, and then refuses the right one while locked', async () => {
+    h = await authHarness({ auth: { login_rate_limit: { max: 1000, window: '1m' } } });
+    await h.addAccount('ana@x.io', 'analyst', PW);
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => login('ana@x.io', `parallel guess ${i}`)));
+    const statuses = answers.map((a) => a.res.statusCode).sort();
+    expect(statuses.filter((s) => s === 401).length).toBe(2);
+    expect(statuses.filter((s) => s === 429).length).toBe(28);
+    expect((await h.store.listAudit({ action: 'login-failure' })).filter((e) => e.details.reason === 'wrong password').length).toBe(3);
+    expect((await h.store.listAudit({ action: 'account-lockout' })).length).toBe(1);
+    expect((await login('ana@x.io', PW)).res.statusCode).toBe(429);
+  });
+
+  it('locks unknown and disabled addresses after as many tries as a real account, so the lockout does not tell which addresses have accounts', async () => {
+    h = await authHarness({ auth: { login_rate_limit: { max: 1000, window: '1m' } } });
+    await h.addAccount('ana@x.io', 'analyst', PW);
+    await h.addAccount('dis@x.io', 'analyst', PW);
+    await h.store.updateAccount('dis@x.io', { disabled: true });
+    const tries = async (email: string) => {
+      const out: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { res } = await login(email, `wrong guess ${i}`);
+        out.push([res.statusCode, res.headers['retry-after'] ?? null, res.body]);
+      }
+      return out;
+    };
+    const known = await tries('ana@x.io');
+    expect(known.map((a) => (a as unknown[])[0])).toEqual([401, 401, 429, 429, 429]);
+    expect(await tries('Nobody@x.io')).toEqual(known);
+    expect(await tries('dis@x.io')).toEqual(known);
+    h.advance(15 * MIN);
+    expect((await login('nobody@x.io', 'wrong again')).res.statusCode).toBe(401);
+  });
+
   it('rate-limits logins per client address (login_rate_limit)', async () => {
     h = await authHarness({ auth: { login_rate_limit: { max: 2, window: '1m' } } });
     await h.addAccount('ana@x.io', 'analyst', PW);
@@ -106,6 +151,18 @@ describe('password logins', () => {
 });
 
 describe('sessions', () => {
+  it('keeps a session in steady use alive under a short session_idle: its last use is stamped at least every half of it', async () => {
+    h = await authHarness({ auth: { session_idle: '1m' } });
+    await h.addAccount('ana@x.io', 'viewer', PW);
+    const { cookie } = await login('ana@x.io');
+    for (let i = 0; i < 8; i++) {
+      h.advance(40_000);
+      expect((await h.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(200);
+    }
+    h.advance(60_000);
+    expect((await h.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(401);
+  });
+
   it('refuses a state change with the cookie but without the CSRF token, or a wrong one, and takes it with the right one', async () => {
     h = await authHarness();
     await h.addAccount('ana@x.io', 'analyst', PW);
@@ -235,6 +292,21 @@ describe('roles in practice', () => {
     const list = await root('GET', '/api/accounts');
     expect(list.json().items.map((a: { email: string }) => a.email)).toEqual(['ana@x.io', 'root@x.io', 'vera@x.io']);
     expect(list.json().items[0]).toEqual({ email: 'ana@x.io', role: 'analyst', disabled: false, created_at: '2026-03-02T09:00:00.000Z', last_login_at: '2026-03-02T09:00:00.000Z' });
+  });
+
+  it('keeps an enabled admin when the only two demote each other at once: one change passes, the other is 409', async () => {
+    h = await authHarness();
+    await h.addAccount('a@x.io', 'admin', PW);
+    await h.addAccount('b@x.io', 'admin', PW);
+    const tokenOf = async (email: string) => (await issueToken(h.store, { email, name: 'cli', now: h.now() }, 'cli:root')).token;
+    const [ta, tb] = [await tokenOf('a@x.io'), await tokenOf('b@x.io')];
+    const patch = (token: string, email: string, payload: object) =>
+      h.app.inject({ method: 'PATCH', url: `/api/accounts/${email}`, headers: { authorization: `Bearer ${token}` }, payload });
+    // Each token used once first, so neither request stops to stamp its last use.
+    for (const t of [ta, tb]) expect((await h.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${t}` } })).statusCode).toBe(200);
+    const answers = await Promise.all([patch(ta, 'b@x.io', { role: 'viewer' }), patch(tb, 'a@x.io', { disabled: true })]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    expect((await h.store.listAccounts()).filter((x) => x.role === 'admin' && !x.disabled)).toHaveLength(1);
   });
 
   it('an admin adds, changes, disables and removes accounts, each change ending the account\'s sessions and audited', async () => {

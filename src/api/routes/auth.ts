@@ -1,5 +1,6 @@
 /** Logging in and out: password logins (rate-limited per address, locked per account), the session for a page reload, OIDC, and what the login page offers. */
 import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errors } from '../../core/errors.js';
@@ -72,16 +73,16 @@ export function authRoutes(auth: AuthService, oidc: OidcLogin | undefined): Rout
     });
 
     if (!oidc) return;
-    const oidcCookie = (value: string, maxAgeMs: number) =>
+    const oidcCookie = (req: FastifyRequest, value: string, maxAgeMs: number) =>
       // Lax, not Strict: the browser comes back from the issuer by a cross-site redirect, which a Strict cookie would not follow.
-      cookieLine(OIDC_COOKIE, value, { path: OIDC_PATH, sameSite: 'Lax', secure: auth.secure, maxAgeMs });
+      cookieLine(OIDC_COOKIE, value, { path: OIDC_PATH, sameSite: 'Lax', secure: auth.secureFor(req), maxAgeMs });
 
     app.get(OIDC_PATH, {
       config: { role: 'public' },
       schema: { tags: ['auth'], summary: 'Start an OIDC login: redirects to the issuer', security: [] },
-      handler: async (_req, reply) => {
+      handler: async (req, reply) => {
         const { url, key } = await oidc.begin();
-        return reply.header('set-cookie', oidcCookie(key, OIDC_PENDING_MS)).redirect(url, 302);
+        return reply.header('set-cookie', oidcCookie(req, key, OIDC_PENDING_MS)).redirect(url, 302);
       },
     });
 
@@ -99,7 +100,7 @@ export function authRoutes(auth: AuthService, oidc: OidcLogin | undefined): Rout
         await auth.startSession(account, req, reply);
         await auth.recorded(account.email, 'oidc', req.ip);
         // Fastify adds Set-Cookie lines rather than replacing them: the session's stays, the spent attempt's is cleared.
-        reply.header('set-cookie', oidcCookie('', 0));
+        reply.header('set-cookie', oidcCookie(req, '', 0));
         return reply.redirect('/', 302);
       },
     });

@@ -17,6 +17,15 @@ export const accountsClauses: Clause[] = [
     expect((await store.listAudit()).map((e) => [e.actor, e.action])).toEqual([['cli:root', 'account-add']]);
   }),
 
+  clause('Accounts', 'MUST add one account when the same email is added several times at once, answering undefined to the others', async ({ store }) => {
+    // Every pooled connection open first, so the adds really run side by side.
+    await Promise.all(Array.from({ length: 8 }, () => store.listAccounts()));
+    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => store.addAccount({ email: 'ana@x.io', role: 'viewer', passwordHash: `h${i}` }, note('account-add'))));
+    expect(all.filter((a) => a !== undefined)).toHaveLength(1);
+    expect((await store.listAccounts()).map((a) => a.email)).toEqual(['ana@x.io']);
+    expect(await store.listAudit()).toHaveLength(1);
+  }),
+
   clause('Accounts', 'MUST end the sessions of an account whose role changes, that is disabled or gets a new password, and audit the change with it', async ({ store }) => {
     await store.addAccount({ email: 'ana@x.io', role: 'analyst' });
     await store.addAccount({ email: 'bob@x.io', role: 'viewer' });
@@ -48,19 +57,58 @@ export const accountsClauses: Clause[] = [
     expect((await store.listAudit()).map((e) => e.action)).toEqual(['account-remove']);
   }),
 
-  clause('Accounts', 'MUST count wrong passwords and lock the account at the limit, starting the count over; a login clears both', async ({ store }) => {
+  clause('Accounts', 'MUST refuse with CONFLICT, when asked to keep an admin, a change or removal that would leave no enabled admin, also when two race', async ({ store }) => {
+    await store.addAccount({ email: 'a@x.io', role: 'admin' });
+    await store.addAccount({ email: 'b@x.io', role: 'admin' });
+    const keep = { keepAnAdmin: true };
+    await Promise.all(Array.from({ length: 4 }, () => store.listAccounts()));
+    const raced = await Promise.allSettled([store.updateAccount('a@x.io', { disabled: true }, note('account-change'), keep), store.updateAccount('b@x.io', { role: 'viewer' }, note('account-change'), keep)]);
+    expect(raced.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(raced.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
+    const left = (await store.listAccounts()).filter((x) => x.role === 'admin' && !x.disabled);
+    expect(left).toHaveLength(1);
+    await expect(store.removeAccount(left[0]!.email, undefined, keep)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(store.updateAccount(left[0]!.email, { role: 'analyst' }, undefined, keep)).rejects.toMatchObject({ code: 'CONFLICT' });
+    // Still an admin, and nothing but the one change audited; without the option the store does as told.
+    expect(await store.getAccount(left[0]!.email)).toMatchObject({ role: 'admin', disabled: false });
+    expect((await store.listAudit()).map((e) => e.action)).toEqual(['account-change']);
+    expect(await store.updateAccount(left[0]!.email, { role: 'analyst' })).toMatchObject({ role: 'analyst' });
+  }),
+
+  clause('Accounts', 'MUST reserve each password check before it is made, refusing while locked, and lock the account with the reservation that reaches the limit, starting the count over; a login or an unlock clears both', async ({ store, open }) => {
     await store.addAccount({ email: 'ana@x.io', role: 'viewer' });
     const lock = { maxFailures: 3, until: NOW + 60_000 };
-    expect(await store.recordLoginFailure('ana@x.io', lock)).toMatchObject({ failedLogins: 1 });
-    expect((await store.recordLoginFailure('ana@x.io', lock))?.lockedUntil).toBeUndefined();
-    expect(await store.recordLoginFailure('ana@x.io', lock, note('account-lockout'))).toMatchObject({ failedLogins: 0, lockedUntil: new Date(NOW + 60_000).toISOString() });
-    expect(await store.recordLoginFailure('nobody@x.io', lock)).toBeUndefined();
-    await store.recordLoginFailure('ana@x.io', lock);
+    expect(await store.reserveLogin('ana@x.io', lock)).toMatchObject({ reserved: true, locks: false, account: { failedLogins: 1 } });
+    expect(await store.reserveLogin('ANA@x.io', lock)).toMatchObject({ reserved: true, locks: false, account: { failedLogins: 2 } });
+    const third = await store.reserveLogin('ana@x.io', lock);
+    expect(third).toMatchObject({ reserved: true, locks: true, account: { failedLogins: 0, lockedUntil: new Date(NOW + 60_000).toISOString() } });
+    expect(await store.reserveLogin('ana@x.io', lock)).toMatchObject({ reserved: false, locks: false, account: { failedLogins: 0 } });
+    expect(await store.reserveLogin('nobody@x.io', lock)).toBeUndefined();
+    // Once the lock has run out (store clock), checks are reserved again, counted from zero.
+    const later = await open({ now: () => NOW + 60_000 });
+    try {
+      expect(await later.reserveLogin('ana@x.io', { maxFailures: 3, until: NOW + 120_000 })).toMatchObject({ reserved: true, locks: false, account: { failedLogins: 1 } });
+    } finally {
+      await later.close();
+    }
+    await store.reserveLogin('ana@x.io', { maxFailures: 1, until: NOW + 60_000 });
+    expect(await store.reserveLogin('ana@x.io', lock)).toMatchObject({ reserved: false });
+    expect(await store.updateAccount('ana@x.io', { unlock: true })).toMatchObject({ failedLogins: 0 });
+    expect((await store.reserveLogin('ana@x.io', lock))?.reserved).toBe(true);
     await store.recordLogin('ana@x.io', note('login'));
     const a = await store.getAccount('ana@x.io');
     expect(a).toMatchObject({ failedLogins: 0, lastLoginAt: isoNow });
     expect(a?.lockedUntil).toBeUndefined();
-    expect((await store.listAudit()).map((e) => e.action)).toEqual(['login', 'account-lockout']);
+    expect((await store.listAudit()).map((e) => e.action)).toEqual(['login']);
+  }),
+
+  clause('Accounts', 'MUST let no more checks through than the limit when reservations race, with exactly one locking reservation', async ({ store }) => {
+    await store.addAccount({ email: 'ana@x.io', role: 'viewer' });
+    const lock = { maxFailures: 3, until: NOW + 60_000 };
+    const all = await Promise.all(Array.from({ length: 12 }, () => store.reserveLogin('ana@x.io', lock)));
+    expect(all.filter((r) => r?.reserved).length).toBe(3);
+    expect(all.filter((r) => r?.locks).length).toBe(1);
+    expect(await store.getAccount('ana@x.io')).toMatchObject({ lockedUntil: new Date(NOW + 60_000).toISOString() });
   }),
 
   clause('Accounts', 'MUST find a token by its hash, revoked ones included, list only unrevoked ones newest first, and revoke once', async ({ store, open }) => {
