@@ -18,6 +18,7 @@ import { dedupKey, type Alert, type Severity } from '../src/core/alert.js';
 import type { SecurityEvent } from '../src/core/event.js';
 import { eventId } from '../src/core/hash.js';
 import type { Store } from '../src/core/store.js';
+import { mulberry32 } from '../src/detection/random.js';
 import { silentLogger } from '../src/log.js';
 import { registry } from '../src/registry.js';
 import { openStore } from '../src/storage/index.js';
@@ -31,18 +32,6 @@ const RUNS = Number(process.env.BENCH_API_RUNS ?? 60);
 const NOW = Date.parse('2026-03-02T09:00:00.000Z');
 const SPAN = 30 * 86_400_000;
 const TARGET_P95_MS = 200;
-
-/** mulberry32: a fixed seed gives the same store every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PLACES = [
   ['US', 'United States', 'New York', 40.71, -74.0, 7922, 'Comcast'], ['DE', 'Germany', 'Berlin', 52.52, 13.4, 3320, 'Deutsche Telekom'],
@@ -90,7 +79,7 @@ function makeEvent(i: number, r: () => number): SecurityEvent {
 }
 
 async function fill(store: Store): Promise<{ alertIds: string[]; users: string[]; ips: string[] }> {
-  const r = rng(16);
+  const r = mulberry32(16);
   const t0 = performance.now();
   // Each user's last events, as evidence for the alerts.
   const evidence = new Map<string, Array<{ id: string; ts: number }>>();
@@ -159,7 +148,7 @@ async function measure(app: ApiApp, label: string, urls: () => string): Promise<
 }
 
 async function table(app: ApiApp, data: { alertIds: string[]; users: string[]; ips: string[] }, title: string): Promise<void> {
-  const r = rng(7);
+  const r = mulberry32(7);
   const any = <T>(xs: T[]) => () => xs[Math.floor(r() * xs.length)]!;
   const alert = any(data.alertIds);
   const user = any(data.users);
