@@ -94,10 +94,13 @@ describeEachDialect('SIGKILL mid-delivery, then a rerun', (fresh, dialect) => {
       const killed: CliResult = await plan.victim.done;
       expect(killed.signal, killed.stderr).toBe('SIGKILL');
 
-      // A real part of the input, not all of it, was in; the send in flight left its delivery leased.
+      // Some of the input was in (a late kill, with large batches, may find all of it in: deliveries
+      // trail ingest by however long the sends take, which the machine's load decides); the send in
+      // flight left its delivery leased either way.
       const storedAtKill = await db.count('events');
       expect(storedAtKill).toBeGreaterThan(0);
-      expect(storedAtKill).toBeLessThan(input.lines);
+      expect(storedAtKill).toBeLessThanOrEqual(input.lines);
+      if (at < 0.5) expect(storedAtKill).toBeLessThan(input.lines);
       const leased = await db.rows<{ sink: string }>("select sink from deliveries where status = 'delivering'");
       expect(leased.map((d) => d.sink)).toContain('soc');
 
