@@ -1,0 +1,76 @@
+/** Slack's wire shapes the source reads: team.accessLogs rows, Audit Logs API entries, users.info users, Events API envelopes. */
+
+/**
+ * One row of `team.accessLogs`: an aggregate per user, IP and user agent that Slack keeps updating
+ * (`date_last` and `count` advance) rather than one record per login. Times are epoch seconds.
+ */
+export interface SlackAccessLog {
+  user_id: string;
+  username: string;
+  date_first: number;
+  date_last: number;
+  count: number;
+  ip: string;
+  user_agent: string;
+  isp?: string;
+  country?: string;
+  region?: string;
+}
+
+export interface SlackAccessLogsResponse {
+  ok: true;
+  logins: SlackAccessLog[];
+  paging: { count: number; total: number; page: number; pages: number };
+}
+
+export interface SlackAuditUser {
+  id: string;
+  name?: string;
+  email?: string;
+  team?: string;
+}
+
+/** One entry of the Enterprise Grid Audit Logs API (`GET https://api.slack.com/audit/v1/logs`). */
+export interface SlackAuditEntry {
+  id: string;
+  /** Epoch seconds. */
+  date_create: number;
+  action: string;
+  actor: { type: 'user' | string; user?: SlackAuditUser; app?: { id: string; name?: string } };
+  entity: {
+    type: 'user' | 'file' | 'channel' | 'app' | 'workspace' | 'enterprise' | 'message' | 'workflow' | string;
+    user?: SlackAuditUser;
+    file?: { id: string; name?: string; filetype?: string; title?: string };
+    channel?: { id: string; name?: string; privacy?: string; is_shared?: boolean; is_org_shared?: boolean };
+    app?: { id: string; name?: string; is_distributed?: boolean; is_directory_approved?: boolean; scopes?: string[] };
+    workspace?: { id: string; name?: string; domain?: string };
+    enterprise?: { id: string; name?: string; domain?: string };
+  };
+  context: {
+    location?: { type: 'workspace' | 'enterprise' | string; id: string; name?: string; domain?: string };
+    ua?: string;
+    ip_address?: string;
+    session_id?: number | string;
+  };
+  details?: Record<string, unknown>;
+}
+
+export interface SlackAuditLogsResponse {
+  entries: SlackAuditEntry[];
+  response_metadata?: { next_cursor?: string };
+}
+
+/** `users.info`'s user (the fields the source reads). */
+export interface SlackUser {
+  id: string;
+  team_id?: string;
+  name: string;
+  real_name?: string;
+  deleted?: boolean;
+  is_bot: boolean;
+  is_app_user: boolean;
+  is_admin?: boolean;
+  is_owner?: boolean;
+  tz?: string;
+  profile: { email?: string; real_name?: string; display_name?: string };
+}
