@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../config/load.js';
+import { registry } from '../../registry.js';
 import { SaaswatchError, eventId, type SecurityEvent, type SourceBatch } from '../../core/index.js';
 import { FAKE_SLACK_ADMIN_TOKEN, FAKE_SLACK_AUDIT_TOKEN, FAKE_SLACK_TOKEN, startSlackFake, type FakeSlack, type FakeSlackOptions } from '../../fakes/slack/server.js';
 import { silentLogger } from '../../log.js';
@@ -272,5 +277,13 @@ describe('slack plugin', () => {
     expect(() => slackPlugin.configSchema.parse({ token: 'xoxp-1', page_size: 1001 })).toThrow();
     expect(() => slackPlugin.configSchema.parse({ token: 'xoxp-1', audit_page_size: 10_000 })).toThrow();
     expect(() => slackPlugin.configSchema.parse({ token: 'xoxp-1', streams: ['messages'] })).toThrow(/streams must be among access_logs, audit_logs/);
+  });
+
+  it("validates the README's example, with the defaults it names", () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('type: slack'));
+    expect(block).toBeDefined();
+    const cfg = validateConfig(parse(block!), registry, { env: { SLACK_ADMIN_TOKEN: 'xoxp-a', SLACK_AUDIT_TOKEN: 'xoxp-b', SLACK_SIGNING_SECRET: 's' } });
+    expect(cfg.sources).toMatchObject([{ type: 'slack', name: 'slack', config: { streams: ['access_logs', 'audit_logs'], settle: 900_000, backfill: { lookbackMs: 86_400_000 }, user_cache_ttl: 3_600_000 } }]);
   });
 });

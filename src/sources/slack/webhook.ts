@@ -112,14 +112,14 @@ export function slackWebhookRoutes(opts: SlackWebhookOptions): WebhookRoute[] {
           logger?.warn({ source, remoteAddress: req.remoteAddress, retry: req.headers['x-slack-retry-num'] }, 'Slack request refused: its signature was already used.');
           return reply(401, 'replayed request\n');
         }
-        let body: Record<string, unknown>;
+        let parsed: unknown;
         try {
-          const parsed: unknown = JSON.parse(req.body.toString('utf8'));
-          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('not an object');
-          body = parsed as Record<string, unknown>;
+          parsed = JSON.parse(req.body.toString('utf8'));
         } catch {
-          return reply(400, 'expected a JSON Events API body\n');
+          parsed = undefined;
         }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return reply(400, 'expected a JSON Events API body\n');
+        const body = parsed as Record<string, unknown>;
         stats.accepted++;
         if (body.type === 'url_verification') {
           const challenge = body.challenge;
