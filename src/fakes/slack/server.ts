@@ -80,6 +80,8 @@ export interface FakeSlackFault {
   hang?: boolean | 'after';
   /** How many requests it hits; 1 by default. */
   times?: number;
+  /** Matching requests let through before it starts hitting (a failure in the middle of a run); 0 by default. */
+  after?: number;
 }
 
 export interface FakeSlackRateLimits {
@@ -441,6 +443,10 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     const i = faults.findIndex((f) => f.method === undefined || f.method === method);
     if (i < 0) return undefined;
     const f = faults[i]!;
+    if (f.after) {
+      f.after--;
+      return undefined;
+    }
     if ((f.times ?? 1) <= 1) faults.splice(i, 1);
     else f.times = (f.times ?? 1) - 1;
     return f;

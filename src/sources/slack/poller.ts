@@ -116,10 +116,15 @@ export function promisedWatermark(ctx: Pick<PollContext, 'config' | 'promised'>)
   return min;
 }
 
-function promise(ctx: PollContext, stream: StreamName, t: number): void {
+function promise(ctx: PollContext, stream: StreamName, at: number): void {
+  const t = wholeSecond(at);
   const cur = ctx.promised.get(stream) ?? Number.NEGATIVE_INFINITY;
   if (t > cur) ctx.promised.set(stream, t);
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+/** Slack's times are whole seconds and each pass starts on one: a promise rounded down is one it keeps. */
+const wholeSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
 
 /** Where each stream's next pass starts, promised before any is read: nothing older comes from it. */
 export function promiseStarts(state: SlackCursor, ctx: PollContext): void {
@@ -136,7 +141,6 @@ export function promiseStarts(state: SlackCursor, ctx: PollContext): void {
   }
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 function call<T>(what: string, method: string, stream: StreamName, fn: () => Promise<T>, ctx: PollContext): Promise<T> {
   return ctx.run.retry(what, fn, { classify: (raw) => toSaaswatchError(raw, { method, stream, redactor: ctx.redactor }), fields: { stream } });
@@ -197,6 +201,9 @@ export async function* pollAccessLogs(state: SlackCursor, ctx: PollContext): Asy
     const ingested = iso(ctx.now());
     let reachedOld = false;
     let oldest = Number.POSITIVE_INFINITY;
+    // The page's new states join the cursor only when its events are yielded: a lookup failing
+    // mid-page must not mark rows seen whose events were never delivered.
+    const states = new Map<string, [number, number]>();
     for (const row of rows) {
       read++;
       const last = typeof row?.date_last === 'number' ? row.date_last : NaN;
@@ -210,15 +217,16 @@ export async function* pollAccessLogs(state: SlackCursor, ctx: PollContext): Asy
         continue;
       }
       const key = aggregateKey(row);
-      const prev = acc.seen[key];
+      const prev = states.get(key) ?? acc.seen[key];
       if (prev && row.count <= prev[0] && last <= prev[1]) continue;
       const user = await lookUp(row.user_id, ctx, refused);
-      acc.seen[key] = [Math.max(row.count, prev?.[0] ?? 0), Math.max(last, prev?.[1] ?? 0)];
+      states.set(key, [Math.max(row.count, prev?.[0] ?? 0), Math.max(last, prev?.[1] ?? 0)]);
       if (isAutomated(row.user_id, user)) continue;
       const r = normalizeAccessLog(row, ingested, { email: user?.profile?.email, previous: prev ? { count: prev[0], date_last: prev[1] } : undefined });
       if (r.ok) events.push(r.event);
       else deadLetters.push({ source: ctx.source, code: r.code, reason: `access_logs ${position}: ${r.reason}`, payload: JSON.stringify(row), position: { page: position } });
     }
+    for (const [key, st] of states) acc.seen[key] = st;
     done += events.length;
     const pages = typeof res.paging?.pages === 'number' ? res.paging.pages : page;
     const last = reachedOld || rows.length === 0 || rows.length < config.page_size || (page >= pages && page < MAX_PAGE);

@@ -136,6 +136,21 @@ describe('slack source: access logs', () => {
     expect(again.events.map((e) => [e.user?.id, e.labels?.['slack.count'], e.labels?.['slack.previous_count']])).toEqual([['U0ANN', '3', '2']]);
   });
 
+  it('a lookup failing mid-page marks nothing seen: the next poll of the same source emits the whole page', async () => {
+    const r = await rig({ accessLogs: [row(0), row(1), row(2)] });
+    // users.info answers for the first row, then fails (503) past the retries.
+    r.fake.failNext({ method: 'users.info', status: 503, after: 1, times: 2 });
+    const src = r.source({ retry: { max_attempts: 2 } }, { once: false, idle: async () => void (r.clock.t += 5 * 60_000) });
+    const ac = new AbortController();
+    const events: SecurityEvent[] = [];
+    for await (const b of src.batches({ cursor: undefined, signal: ac.signal })) {
+      events.push(...b.events);
+      if (b.cursor !== undefined) ac.abort();
+    }
+    expect(calls(r.fake, 'users.info').map((c) => c.status)).toEqual([200, 503, 503, 200, 200]);
+    expect(events.map((e) => e.user?.name).sort()).toEqual(['ann', 'bob', 'cat']);
+  });
+
   it('keeps the aggregate state bounded: only what the next settle re-read reaches', async () => {
     const r = await rig({ accessLogs: [row(0), row(1, PEOPLE[1], T0 - 6 * 3600)] });
     const { cursor } = await drain(r.source({ settle: '1h' }));
