@@ -1,12 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../config/load.js';
 import { registry } from '../../registry.js';
 import { SaaswatchError, eventId, type SecurityEvent, type SourceBatch } from '../../core/index.js';
 import { FAKE_SLACK_ADMIN_TOKEN, FAKE_SLACK_AUDIT_TOKEN, FAKE_SLACK_TOKEN, startSlackFake, type FakeSlack, type FakeSlackOptions } from '../../fakes/slack/server.js';
 import { silentLogger } from '../../log.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { openStore } from '../../storage/index.js';
 import { slackConfigSchema, type SlackSourceConfigInput } from './config.js';
 import { createSlackSource, slackPlugin, type SlackSourceOptions } from './source.js';
 import type { SlackAccessLog, SlackAuditEntry, SlackUser } from './wire.js';
@@ -268,6 +271,28 @@ describe('slack source: audit logs', () => {
     const reread = second.events.filter((e) => e.event.action === 'user_login');
     expect(reread.every((e) => Date.parse(e['@timestamp']) >= NOW - 15 * 60_000)).toBe(true);
     expect(JSON.parse(second.cursor!).audit_logs).toBe(new Date(r.clock.t).toISOString());
+  });
+
+  it('stores each entry and each aggregate state once across overlapping polls (the pipeline dedupes the settle re-read by event id)', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-slack-'));
+    const store = await openStore({ dialect: 'sqlite', path: join(tmp, 'db.sqlite') });
+    try {
+      const entries = Array.from({ length: 12 }, (_, i) => entry(i, T0 - 3600 + i * 290));
+      const r = await rig({ accessLogs: [row(0), row(1)], auditLogs: entries });
+      const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, now: () => r.clock.t });
+      const config = { streams: ['access_logs', 'audit_logs'] as ('access_logs' | 'audit_logs')[], audit_page_size: 5, settle: '30m' };
+      const first = await pipeline.ingest(r.source(config));
+      expect(first).toMatchObject({ inserted: 14, duplicates: 0 });
+      r.clock.t += 600_000;
+      r.fake.recordAccess({ user_id: 'U0ANN', ip: '198.51.100.0', user_agent: 'Slack/4.0 (Mac)', at: T0 + 300 });
+      const second = await pipeline.ingest(r.source(config));
+      // The audit re-read finds the five entries of its last 30 minutes again: duplicates, not new rows. The advance is one new row.
+      expect(second).toMatchObject({ inserted: 1, duplicates: 5 });
+      expect(await store.countEvents()).toBe(15);
+    } finally {
+      await store.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('reads both streams, and a failing audit stream does not hold back the access logs', async () => {
