@@ -218,9 +218,11 @@ export async function* pollAccessLogs(state: SlackCursor, ctx: PollContext): Asy
       }
       const key = aggregateKey(row);
       const prev = states.get(key) ?? acc.seen[key];
-      if (prev && row.count <= prev[0] && last <= prev[1]) continue;
+      // A count Slack left out must not put NaN into the cursor (which would then not read back).
+      const count = typeof row.count === 'number' && Number.isFinite(row.count) ? row.count : 0;
+      if (prev && count <= prev[0] && last <= prev[1]) continue;
       const user = await lookUp(row.user_id, ctx, refused);
-      states.set(key, [Math.max(row.count, prev?.[0] ?? 0), Math.max(last, prev?.[1] ?? 0)]);
+      states.set(key, [Math.max(count, prev?.[0] ?? 0), Math.max(last, prev?.[1] ?? 0)]);
       if (isAutomated(row.user_id, user)) continue;
       const r = normalizeAccessLog(row, ingested, { email: user?.profile?.email, previous: prev ? { count: prev[0], date_last: prev[1] } : undefined });
       if (r.ok) events.push(r.event);
@@ -294,7 +296,7 @@ export async function* pollAuditLogs(state: SlackCursor, ctx: PollContext): Asyn
 }
 
 /** Verified Events API callbacks queued by the webhook, delivered at the start of the poll they woke. */
-export function drainInbox(ctx: PollContext): PolledBatch<SlackCursor> | undefined {
+export function drainInbox(state: SlackCursor, ctx: PollContext): PolledBatch<SlackCursor> | undefined {
   if (ctx.inbox.length === 0) return undefined;
   const ingested = iso(ctx.now());
   const events: SecurityEvent[] = [];
@@ -304,7 +306,8 @@ export function drainInbox(ctx: PollContext): PolledBatch<SlackCursor> | undefin
     if (r.ok) events.push(r.event);
     else deadLetters.push({ source: ctx.source, code: r.code, reason: `events: ${r.reason}`, payload: JSON.stringify(body) ?? '', position: { page: 'events' } });
   }
-  return { events, deadLetters, watermark: promisedWatermark(ctx) };
+  // The cursor is unchanged, but a batch with events carries one (the source contract, S1).
+  return { events, deadLetters, state, watermark: promisedWatermark(ctx) };
 }
 
 /**
@@ -314,7 +317,7 @@ export function drainInbox(ctx: PollContext): PolledBatch<SlackCursor> | undefin
  */
 export async function* pollStreams(state: SlackCursor, ctx: PollContext): AsyncGenerator<PolledBatch<SlackCursor>> {
   promiseStarts(state, ctx);
-  const pushed = drainInbox(ctx);
+  const pushed = drainInbox(state, ctx);
   if (pushed) yield pushed;
   let deferred: SaaswatchError | undefined;
   for (const stream of ctx.config.streams) {

@@ -154,6 +154,18 @@ describe('slack source: access logs', () => {
     expect(events.map((e) => e.user?.name).sort()).toEqual(['ann', 'bob', 'cat']);
   });
 
+  it('dead-letters a row it cannot read and keeps a readable cursor when Slack leaves out a count', async () => {
+    const noCount = { ...row(1) } as Partial<SlackAccessLog>;
+    delete noCount.count;
+    const r = await rig({ accessLogs: [row(0), noCount as SlackAccessLog, { ...row(2), date_last: 'yesterday' as unknown as number }] });
+    const { batches, events, cursor } = await drain(r.source());
+    expect(events.map((e) => e.user?.name)).toEqual(['ann', 'bob']);
+    expect(batches.flatMap((b) => b.deadLetters)).toEqual([expect.objectContaining({ source: 'slack', code: 'INPUT_MALFORMED', reason: 'access_logs page 1: row without user_id or numeric date_last' })]);
+    r.clock.t += 60_000;
+    // The cursor reads back (no NaN in it): nothing is emitted twice.
+    expect((await drain(r.source(), cursor)).events).toEqual([]);
+  });
+
   it('keeps the aggregate state bounded: only what the next settle re-read reaches', async () => {
     const r = await rig({ accessLogs: [row(0), row(1, PEOPLE[1], T0 - 6 * 3600)] });
     const { cursor } = await drain(r.source({ settle: '1h' }));

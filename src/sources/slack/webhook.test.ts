@@ -125,6 +125,7 @@ describe('slack source with its Events API endpoint', () => {
     const batches: SourceBatch[] = [];
     for await (const b of src.batches({ cursor: undefined, signal: new AbortController().signal })) batches.push(b);
     const [e] = batches[0]!.events;
+    expect(batches[0]!.cursor).toBeDefined();
     expect(e).toMatchObject({ event: { action: 'user_change', dataset: 'slack.events', category: ['iam'] }, user: { id: 'U0ANN', email: 'ann@example.com' }, labels: { 'slack.event_id': 'Ev05', 'slack.user.is_admin': 'true' } });
     // The deprecated verification token is a credential of the app, not part of the event.
     expect(JSON.stringify(e!.raw)).not.toContain('legacy-verification-token');
