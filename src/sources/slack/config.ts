@@ -25,7 +25,7 @@ export const slackConfigSchema = zStrictObject(
       .min(1, 'streams must name at least one of access_logs, audit_logs')
       .transform((xs) => [...new Set(xs)])
       .default(['access_logs'])
-      .describe('What to follow: `access_logs` (team.accessLogs, any paid plan) and/or `audit_logs` (the Audit Logs API, Enterprise organizations only).'),
+      .describe('What to follow: `access_logs` (team.accessLogs, any paid plan) and/or `audit_logs` (the Audit Logs API, Enterprise organizations only). Default: access_logs.'),
     team_id: z
       .string()
       .regex(/^T[A-Z0-9]{2,}$/, 'team_id must be a workspace id such as T0123ABCD')
