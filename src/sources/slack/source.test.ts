@@ -209,6 +209,15 @@ describe('slack source: rate limits and refusals', () => {
     expect(calls(r.fake, 'team.accessLogs').map((c) => c.status)).toEqual([429, 429, 429, 429, 200]);
   });
 
+  it("keeps within team.accessLogs' Tier 2 (20 a minute) by waiting out the fake's Retry-After", async () => {
+    const r = await rig({ accessLogs: Array.from({ length: 30 }, (_, i) => row(i)), rateLimits: { perMinute: { 2: 20, 4: 100 } } });
+    // Each wait moves the clock the fake limits by, as a real wait would.
+    const { events } = await drain(r.source({ page_size: 1 }, { sleep: async (ms) => void (r.sleeps.push(ms), (r.clock.t += ms)) }));
+    expect(events).toHaveLength(30);
+    expect(r.sleeps).toEqual([60_000]);
+    expect(calls(r.fake, 'team.accessLogs').map((c) => c.status).filter((s) => s === 429)).toEqual([429]);
+  });
+
   it('gives up after max_attempts with a retryable error naming the rate limit', async () => {
     const r = await rig({ accessLogs: [row(0)] });
     r.fake.failNext({ method: 'team.accessLogs', status: 429, retryAfter: 1, times: 10 });
