@@ -17,7 +17,11 @@ export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const SNIPPET_CHARS = 300;
 
 /** `ok:false` codes that mean "later"; everything else is the token, its scopes or the plan, and retrying repeats the refusal. */
-const RETRYABLE_CODES = new Set(['ratelimited', 'rate_limited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org', 'timeout']);
+const RETRYABLE_CODES = new Set([
+  'ratelimited', 'rate_limited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org', 'timeout',
+  // An audit cursor Slack no longer takes: the poll fails, and the next one reads the window again without it.
+  'invalid_cursor',
+]);
 
 /** What a person does about each refusal; the message says it, so the log line alone is enough to fix the setup. */
 const FIXES: Record<string, string> = {
@@ -36,6 +40,7 @@ const FIXES: Record<string, string> = {
   org_login_required: 'use an organization-level token with team_id',
   team_access_not_granted: 'the organization app is not granted access to that workspace (team_id)',
   over_pagination_limit: 'a bug: the source asked past page 100 or over 1,000 rows',
+  invalid_arguments: 'a bug: Slack refused the query the source built',
 };
 
 /** The scope each call needs: named in the message when Slack's answer does not say. */

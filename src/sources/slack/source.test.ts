@@ -316,6 +316,23 @@ describe('slack source: audit logs', () => {
     }
   });
 
+  it('a cursor Slack stops taking fails the poll as retryable; the next poll reads the window again', async () => {
+    const entries = Array.from({ length: 6 }, (_, i) => entry(i, T0 - 1800 + i * 60));
+    const r = await rig({ auditLogs: entries });
+    r.fake.failNext({ method: 'audit/v1/logs', status: 400, error: 'invalid_cursor', after: 1, times: 2 });
+    const config = { streams: ['audit_logs'] as 'audit_logs'[], audit_page_size: 4, retry: { max_attempts: 2 } };
+    const batches: SourceBatch[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const b of r.source(config).batches({ cursor: undefined, signal: new AbortController().signal })) batches.push(b);
+      })(),
+    );
+    expect(err).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
+    expect(err.message).toMatch(/invalid_cursor/);
+    const again = await drain(r.source(config), batches.at(-1)?.cursor);
+    expect(new Set([...batches.flatMap((b) => b.events), ...again.events].map((e) => e.event.id)).size).toBe(6);
+  });
+
   it('reads both streams, and a failing audit stream does not hold back the access logs', async () => {
     const r = await rig({ accessLogs: [row(0)], auditLogs: [entry(1, T0 - 100)] });
     r.fake.failNext({ method: 'audit/v1/logs', status: 503, times: 20 });
