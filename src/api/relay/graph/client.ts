@@ -1,0 +1,240 @@
+/** Reads Graph security alerts for one observable through the official SDK, per set of credentials, and reports each failure as a relay error instead of throwing. */
+import { createHash } from 'node:crypto';
+import { ResponseType } from '@microsoft/microsoft-graph-client';
+import { SaaswatchError, Secret, errors } from '../../../core/index.js';
+import { abortableSleep } from '../../../pipeline/polling.js';
+import { createGraphSdk, toSaaswatchError, type GraphSdk } from '../../../sources/microsoft-graph/client.js';
+import type { CtimSighting, GraphCredentials, GraphSightings, Observable, RelayError } from '../types.js';
+import { legacyFilter, queryValue, v2AlertMatches, v2TimeFilter } from './filters.js';
+import { legacySighting, v2Sighting } from './mapping.js';
+import type { LegacyAlert, V2Alert } from './wire.js';
+
+export interface GraphSightingsOptions {
+  /** Graph's root, e.g. https://graph.microsoft.com (the fake's URL in tests). */
+  graphUrl: string;
+  /** Token endpoint root, e.g. https://login.microsoftonline.com. */
+  loginUrl: string;
+  /** Also query legacy /security/alerts. */
+  legacyAlerts: boolean;
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Per request to Graph or Entra; default 15 s (a relay answers an analyst waiting in XDR). */
+  timeoutMs?: number;
+  /**
+   * A 429 whose Retry-After is at most this long is waited out and retried once; a longer one (or
+   * a second 429) is reported as "too many requests". Default 2 s; 0 reports every 429.
+   */
+  retryAfterMaxMs?: number;
+  /** alerts_v2 records updated this long ago or since are searched for the observable. Default 30 days. */
+  v2LookbackMs?: number;
+  /** At most this many alerts_v2 records are read per observable (the evidence is matched here, not by Graph). Default 2,000. */
+  v2ScanLimit?: number;
+  /** How many credential sets keep a client (and its cached token). Default 32, least recently used evicted. */
+  maxClients?: number;
+  /** Waits for Retry-After (tests record instead). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Cisco's relay error codes. */
+export const RELAY_CODES = {
+  auth: 'authorization error',
+  permission: 'permission denied',
+  tooMany: 'too many requests',
+  unavailable: 'service unavailable',
+  connection: 'connection error',
+  unknown: 'unknown',
+} as const;
+
+type Api = 'alerts_v2' | 'alerts';
+
+/** Graph's page limits: alerts_v2 takes $top up to 2,000, the legacy API up to 1,000. */
+const MAX_TOP: Record<Api, number> = { alerts_v2: 2000, alerts: 1000 };
+/** A misbehaving server could hand out nextLinks forever; no observable needs more pages than this. */
+const MAX_PAGES = 50;
+const DAY = 86_400_000;
+
+interface Page {
+  value: unknown[];
+  nextLink: string | undefined;
+}
+
+/** What one alert API gave for one observable. */
+interface ApiResult {
+  sightings: CtimSighting[];
+  error?: RelayError;
+}
+
+const fatal = (code: string, message: string): RelayError => ({ type: 'fatal', code, message });
+
+/** A failure as the relay reports it: Cisco's code for the status, the message without credentials. */
+function relayError(err: SaaswatchError, what: string, redact: (s: string) => string): RelayError {
+  const status = typeof err.details?.status === 'number' ? err.details.status : undefined;
+  const msg = redact(err.message);
+  if (err.code === 'NETWORK' || err.code === 'TIMEOUT') return fatal(RELAY_CODES.connection, `${what}: ${msg}`);
+  switch (status) {
+    case 401:
+      return fatal(RELAY_CODES.auth, `Authorization failed: ${what}: ${msg}`);
+    case 403:
+      return fatal(RELAY_CODES.permission, `${what}: ${msg}`);
+    case 429: {
+      const wait = err.retryAfterMs === undefined ? '' : ` (Retry-After ${Math.ceil(err.retryAfterMs / 1000)} s)`;
+      return fatal(RELAY_CODES.tooMany, `Too many requests to ${what} have been made${wait}. Please try again later.`);
+    }
+    case 503:
+      return fatal(RELAY_CODES.unavailable, `${what} is temporarily unavailable. Please try again later.`);
+    default:
+      return fatal(RELAY_CODES.unknown, status === undefined ? `${what}: ${msg}` : `Unexpected response ${status} from ${what}: ${msg}`);
+  }
+}
+
+/** A refused token request is the credentials' fault (authorization error); Entra being down or unreachable is not. */
+function tokenError(err: unknown, redact: (s: string) => string): RelayError {
+  const e = toSaaswatchError(err);
+  const status = typeof e.details?.status === 'number' ? e.details.status : undefined;
+  if (e.code === 'HTTP_REJECTED' && status !== undefined && status >= 400 && status < 500) return fatal(RELAY_CODES.auth, `Authorization failed: ${redact(e.message)}`);
+  return relayError(e, 'Microsoft Entra token endpoint', redact);
+}
+
+function asPage(body: unknown): Page {
+  const b = body as { value?: unknown; '@odata.nextLink'?: unknown } | null;
+  if (!b || typeof b !== 'object' || !Array.isArray(b.value)) {
+    throw errors.inputMalformed({ where: 'Microsoft Graph', problem: 'answered without a value array', retryable: true });
+  }
+  const next = b['@odata.nextLink'];
+  return { value: b.value, nextLink: typeof next === 'string' && next !== '' ? next : undefined };
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export function createGraphSightings(opts: GraphSightingsOptions): GraphSightings {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? abortableSleep;
+  const retryAfterMax = opts.retryAfterMaxMs ?? 2000;
+  const lookback = opts.v2LookbackMs ?? 30 * DAY;
+  const scanLimit = opts.v2ScanLimit ?? 2000;
+  const maxClients = opts.maxClients ?? 32;
+  /**
+   * One SDK (token cache included) per tenant, app and secret. The secret's hash is in the key so a
+   * caller with the right tenant and app but a wrong secret never rides another caller's token.
+   */
+  const clients = new Map<string, GraphSdk>();
+
+  const clientFor = (c: GraphCredentials): GraphSdk => {
+    const key = `${c.tenant_id.toLowerCase()}\n${c.application_id.toLowerCase()}\n${sha256(c.client_secret)}`;
+    const hit = clients.get(key);
+    if (hit) {
+      clients.delete(key);
+      clients.set(key, hit);
+      return hit;
+    }
+    const sdk = createGraphSdk({
+      graphUrl: opts.graphUrl,
+      loginUrl: opts.loginUrl,
+      tenantId: c.tenant_id,
+      clientId: c.application_id,
+      clientSecret: new Secret(c.client_secret),
+      timeoutMs: opts.timeoutMs ?? 15_000,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      now,
+    });
+    clients.set(key, sdk);
+    while (clients.size > maxClients) clients.delete(clients.keys().next().value!);
+    return sdk;
+  };
+
+  /** GET of a path (with its query) on the Graph root; one wait-and-retry for a short Retry-After. */
+  const get = async (g: GraphSdk, version: string, path: string, what: string, signal: AbortSignal | undefined, retried: { done: boolean }): Promise<Page> => {
+    for (;;) {
+      try {
+        const req = g.sdk.api(path).version(version).responseType(ResponseType.JSON);
+        return asPage(await (signal ? req.options({ signal }) : req).get());
+      } catch (err) {
+        const e = g.redactor.error(toSaaswatchError(err, { stream: 'security_alerts', what }));
+        const status = e.details?.status;
+        if (status === 429 && !retried.done && e.retryAfterMs !== undefined && e.retryAfterMs <= retryAfterMax && !signal?.aborted) {
+          retried.done = true;
+          await sleep(e.retryAfterMs, signal ?? new AbortController().signal);
+          continue;
+        }
+        throw e;
+      }
+    }
+  };
+
+  /** A nextLink as version and path, when it points at the configured root; Graph never sends one elsewhere, and the token must not follow one that does. */
+  const relative = (g: GraphSdk, link: string): { version: string; path: string } | undefined => {
+    if (!link.startsWith(`${g.base}/`)) return undefined;
+    const rest = link.slice(g.base.length + 1);
+    const slash = rest.indexOf('/');
+    return slash < 0 ? undefined : { version: rest.slice(0, slash), path: rest.slice(slash + 1) };
+  };
+
+  /**
+   * Sightings from one alert API, at most `limit`: the first page, then nextLinks while fewer
+   * sightings than the limit are found (and, for alerts_v2, fewer records than the scan limit read).
+   */
+  const fromApi = async (api: Api, g: GraphSdk, o: Observable, limit: number, signal: AbortSignal | undefined): Promise<ApiResult> => {
+    const what = `Microsoft Graph /security/${api}`;
+    const fallback = new Date(now()).toISOString();
+    const sightings: CtimSighting[] = [];
+    const retried = { done: false };
+    // alerts_v2 pages hold alerts that may not name the observable: read them in larger pages.
+    const top = api === 'alerts' ? Math.min(limit, MAX_TOP.alerts) : Math.min(Math.max(limit, 200), MAX_TOP.alerts_v2, scanLimit);
+    const filter = api === 'alerts' ? legacyFilter(o) : v2TimeFilter(now() - lookback);
+    let scanned = 0;
+    try {
+      let page = await get(g, 'v1.0', `/security/${api}?$filter=${queryValue(filter)}&$top=${top}`, what, signal, retried);
+      for (let pages = 1; ; pages++) {
+        for (const rec of page.value) {
+          scanned++;
+          if (rec === null || typeof rec !== 'object') continue;
+          if (api === 'alerts') sightings.push(legacySighting(o, rec as LegacyAlert, fallback));
+          else if (v2AlertMatches(rec as V2Alert, o)) sightings.push(v2Sighting(o, rec as V2Alert, fallback));
+          if (sightings.length >= limit) return { sightings };
+        }
+        if (!page.nextLink || pages >= MAX_PAGES || (api === 'alerts_v2' && scanned >= scanLimit)) return { sightings };
+        const next = relative(g, page.nextLink);
+        if (!next) return { sightings, error: fatal(RELAY_CODES.unknown, `${what} returned a next link outside graph_url; not followed`) };
+        page = await get(g, next.version, next.path, what, signal, retried);
+      }
+    } catch (err) {
+      const e = err instanceof SaaswatchError ? err : toSaaswatchError(err);
+      // Graph's 404 means nothing to list for this query: no sightings, not a failure.
+      if (e.details?.status === 404) return { sightings };
+      return { sightings, error: relayError(e, what, (s) => g.redactor.text(s)) };
+    }
+  };
+
+  return {
+    async observe(o, { credentials, limit, signal }) {
+      const g = clientFor(credentials);
+      const redact = (s: string) => g.redactor.text(s);
+      try {
+        await g.provider.getAccessToken();
+      } catch (err) {
+        return { sightings: [], errors: [tokenError(err, redact)] };
+      }
+      const n = Math.max(1, Math.floor(limit));
+      const apis: Api[] = opts.legacyAlerts ? ['alerts_v2', 'alerts'] : ['alerts_v2'];
+      const results = await Promise.all(apis.map((api) => fromApi(api, g, o, n, signal)));
+      return { sightings: results.flatMap((r) => r.sightings), errors: results.flatMap((r) => (r.error ? [r.error] : [])) };
+    },
+
+    async health({ credentials, signal }) {
+      const g = clientFor(credentials);
+      const redact = (s: string) => g.redactor.text(s);
+      try {
+        await g.provider.getAccessToken();
+      } catch (err) {
+        return tokenError(err, redact);
+      }
+      const what = 'Microsoft Graph /security/alerts_v2';
+      try {
+        await get(g, 'v1.0', '/security/alerts_v2?$top=1', what, signal, { done: false });
+        return undefined;
+      } catch (err) {
+        return relayError(err instanceof SaaswatchError ? err : toSaaswatchError(err), what, redact);
+      }
+    },
+  };
+}
