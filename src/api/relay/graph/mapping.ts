@@ -87,7 +87,12 @@ function relations(origin: string, connections: Array<{ ip?: string; domain?: st
   }
   for (const f of files) if (f.name && f.sha256) out.push({ origin, relation: 'File_Name_Of', source: { type: 'file_name', value: f.name }, related: { type: 'sha256', value: f.sha256 } });
   for (const f of files) if (f.path && f.sha256) out.push({ origin, relation: 'File_Path_Of', source: { type: 'file_path', value: f.path }, related: { type: 'sha256', value: f.sha256 } });
-  return out;
+  // A file is often evidence twice (the file, and the image of its process): one relation each.
+  const seen = new Set<string>();
+  return out.filter((r) => {
+    const k = JSON.stringify([r.relation, r.source, r.related]);
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
 }
 
 /**
