@@ -97,6 +97,8 @@ export interface FakeGraphOptions {
   alerts?: GraphAlert[];
   /** Legacy /security/alerts records (the v1 schema). */
   legacyAlerts?: LegacyGraphAlert[];
+  /** Largest page a listing serves whatever `$top` asks (Graph may page below `$top`, and its nextLink then carries on). */
+  maxPageSize?: number;
   /**
    * Late arrivals: records Entra writes only after the first listing of their kind has been read to
    * its last page, as if they reached the log just after that poll (their times are older).
@@ -447,7 +449,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     }
     const items = (legacyAlerts as unknown as Array<Record<string, unknown>>).filter(pred).sort((a, b) => Date.parse(String(b.eventDateTime)) - Date.parse(String(a.eventDateTime)));
     const query = [`$top=${top}`, ...(filter !== null ? [`$filter=${encodeURIComponent(filter)}`] : [])].join('&');
-    return listPage(path, { kind: 'legacyAlerts', items: structuredClone(items), offset: 0, top, query });
+    return listPage(path, { kind: 'legacyAlerts', items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
   };
 
   const list = (kind: 'signIns' | 'alerts', q: URLSearchParams, cid: string | undefined) => {
@@ -470,7 +472,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     // Newest first, as Graph serves both.
     const items = source.filter((r) => matches(r, clauses)).sort((a, b) => Date.parse(String(b[field])) - Date.parse(String(a[field])));
     const query = [`$top=${top}`, ...(q.has('$filter') ? [`$filter=${encodeURIComponent(q.get('$filter')!)}`] : [])].join('&');
-    return listPage(path, { kind, items: structuredClone(items), offset: 0, top, query });
+    return listPage(path, { kind, items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
   };
 
   const project = (m: GraphMessage, select: string[] | undefined): Record<string, unknown> => {

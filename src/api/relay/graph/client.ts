@@ -29,6 +29,8 @@ export interface GraphSightingsOptions {
   v2LookbackMs?: number;
   /** At most this many alerts_v2 records are read per observable (the evidence is matched here, not by Graph). Default 2,000. */
   v2ScanLimit?: number;
+  /** `$top` of alerts_v2 pages; default the limit, at least 200 (pages hold alerts that may not name the observable). */
+  v2PageSize?: number;
   /** How many credential sets keep a client (and its cached token). Default 32, least recently used evicted. */
   maxClients?: number;
   /** Waits for Retry-After (tests record instead). */
@@ -179,7 +181,7 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
     const sightings: CtimSighting[] = [];
     const retried = { done: false };
     // alerts_v2 pages hold alerts that may not name the observable: read them in larger pages.
-    const top = api === 'alerts' ? Math.min(limit, MAX_TOP.alerts) : Math.min(Math.max(limit, 200), MAX_TOP.alerts_v2, scanLimit);
+    const top = api === 'alerts' ? Math.min(limit, MAX_TOP.alerts) : Math.max(1, Math.min(opts.v2PageSize ?? Math.max(limit, 200), MAX_TOP.alerts_v2, scanLimit));
     const filter = api === 'alerts' ? legacyFilter(o) : v2TimeFilter(now() - lookback);
     let scanned = 0;
     try {
