@@ -1,6 +1,7 @@
 /** A local fake of Microsoft Entra's token endpoint and the Graph APIs saaswatch reads, speaking their wire format, with injectable faults. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errors } from '../../core/index.js';
 import { HttpError, readBody } from '../http.js';
@@ -97,6 +98,8 @@ export interface FakeGraphOptions {
   alerts?: GraphAlert[];
   /** Legacy /security/alerts records (the v1 schema). */
   legacyAlerts?: LegacyGraphAlert[];
+  /** Serve HTTPS with this certificate (e.g. `makeTestTls()` from ../smtp/cert.js), as Graph and Entra do; plain HTTP otherwise. */
+  tls?: { cert: string; key: string };
   /** Largest page a listing serves whatever `$top` asks (Graph may page below `$top`, and its nextLink then carries on). */
   maxPageSize?: number;
   /**
@@ -761,13 +764,14 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);
+  const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}`;
+  url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   return {
     url,

@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeGraph, type FakeGraph, type FakeGraphOptions, type GraphAlert } from '../../../fakes/microsoft-graph/server.js';
+import { makeTestTls } from '../../../fakes/smtp/cert.js';
+import { fetchTrusting } from '../../../fakes/tls-fetch.js';
 import type { GraphCredentials, Observable, SightingResult } from '../types.js';
 import { createGraphSightings, type GraphSightingsOptions } from './client.js';
 import { legacyFilter } from './filters.js';
@@ -13,19 +15,23 @@ const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
 const SECRET = 'Xy8Q~relay-graph-test-secret';
 const CREDS: GraphCredentials = { tenant_id: TENANT, application_id: CLIENT, client_secret: SECRET };
 
+/** Graph and Entra speak HTTPS: so does the fake, with a private CA the client under test trusts. */
+const TLS = makeTestTls();
+const trusting = fetchTrusting(TLS.ca);
+
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
 async function fake(opts: Partial<FakeGraphOptions> = {}): Promise<FakeGraph> {
-  const f = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, alerts: V2_ALERTS, legacyAlerts: LEGACY_ALERTS, ...opts });
+  const f = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, alerts: V2_ALERTS, legacyAlerts: LEGACY_ALERTS, tls: TLS, ...opts });
   closers.push(() => f.close());
   return f;
 }
 
 const relay = (f: FakeGraph, extra: Partial<GraphSightingsOptions> = {}) =>
-  createGraphSightings({ graphUrl: f.url, loginUrl: f.loginUrl, legacyAlerts: true, now: () => T0, retryAfterMaxMs: 0, ...extra });
+  createGraphSightings({ graphUrl: f.url, loginUrl: f.loginUrl, legacyAlerts: true, now: () => T0, retryAfterMaxMs: 0, fetch: trusting, ...extra });
 
 const ids = (r: SightingResult) => r.sightings.map((s) => s.external_ids[0]);
 const graphRequests = (f: FakeGraph, path: string) => f.requests.filter((r) => r.path === `/v1.0/security/${path}`);
@@ -275,6 +281,17 @@ describe('errors per API, reported, never thrown', () => {
     });
     const r2 = await relay(f, { graphUrl: `http://127.0.0.1:${port}` }).observe(IP, { credentials: CREDS, limit: 100 });
     expect(r2.errors.map((e) => e.code)).toEqual(['connection error', 'connection error']);
+  });
+});
+
+describe('TLS', () => {
+  it('the fake is HTTPS, and a certificate the client does not trust is a connection error, not a sighting', async () => {
+    const f = await fake();
+    expect(f.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const r = await createGraphSightings({ graphUrl: f.url, loginUrl: f.loginUrl, legacyAlerts: true, now: () => T0 }).observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: 100 });
+    expect(r.sightings).toEqual([]);
+    expect(r.errors).toEqual([{ type: 'fatal', code: 'connection error', message: expect.stringMatching(/Microsoft Entra token endpoint.*(SELF_SIGNED|UNABLE_TO|CERT)/) }]);
+    expect(f.tokensIssued).toBe(0);
   });
 });
 
