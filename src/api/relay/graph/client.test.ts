@@ -284,6 +284,29 @@ describe('errors per API, reported, never thrown', () => {
   });
 });
 
+describe('inputs', () => {
+  it('a type Graph has nothing for asks nothing; a limit that is not a number is the default', async () => {
+    const f = await fake();
+    const g = relay(f);
+    expect(await g.observe({ type: 'md5' as never, value: 'x' }, { credentials: CREDS, limit: 100 })).toEqual({ sightings: [], errors: [] });
+    expect(f.requests).toHaveLength(0);
+    const r = await g.observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: Number.NaN });
+    expect(r.sightings).toHaveLength(4);
+    expect(graphRequests(f, 'alerts')[0]!.query.$top).toBe('100');
+    await g.observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: 0 });
+    expect(graphRequests(f, 'alerts')[1]!.query.$top).toBe('1');
+  });
+
+  it('an aborted request is reported, never thrown', async () => {
+    const f = await fake();
+    const g = relay(f);
+    await g.observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: 1 });
+    const r = await g.observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: 100, signal: AbortSignal.abort() });
+    expect(r.sightings).toEqual([]);
+    expect(r.errors.map((e) => e.code)).toEqual(['connection error', 'connection error']);
+  });
+});
+
 describe('TLS', () => {
   it('the fake is HTTPS, and a certificate the client does not trust is a connection error, not a sighting', async () => {
     const f = await fake();

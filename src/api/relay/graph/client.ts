@@ -4,7 +4,7 @@ import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { SaaswatchError, Secret, errors } from '../../../core/index.js';
 import { abortableSleep } from '../../../pipeline/polling.js';
 import { createGraphSdk, toSaaswatchError, type GraphSdk } from '../../../sources/microsoft-graph/client.js';
-import type { CtimSighting, GraphCredentials, GraphSightings, Observable, RelayError } from '../types.js';
+import { OBSERVABLE_TYPES, type CtimSighting, type GraphCredentials, type GraphSightings, type Observable, type RelayError } from '../types.js';
 import { legacyFilter, queryValue, v2AlertMatches, v2TimeFilter } from './filters.js';
 import { legacySighting, v2Sighting } from './mapping.js';
 import type { LegacyAlert, V2Alert } from './wire.js';
@@ -54,6 +54,8 @@ const MAX_TOP: Record<Api, number> = { alerts_v2: 2000, alerts: 1000 };
 /** A misbehaving server could hand out nextLinks forever; no observable needs more pages than this. */
 const MAX_PAGES = 50;
 const DAY = 86_400_000;
+/** The relay's default entities limit, for a limit that is not a number. */
+const DEFAULT_LIMIT = 100;
 
 interface Page {
   value: unknown[];
@@ -209,6 +211,8 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
 
   return {
     async observe(o, { credentials, limit, signal }) {
+      // A type Graph has nothing for is no sightings, as in Cisco's module; the relay core refuses unknown types itself.
+      if (!(OBSERVABLE_TYPES as readonly string[]).includes(o.type)) return { sightings: [], errors: [] };
       const g = clientFor(credentials);
       const redact = (s: string) => g.redactor.text(s);
       try {
@@ -216,7 +220,7 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
       } catch (err) {
         return { sightings: [], errors: [tokenError(err, redact)] };
       }
-      const n = Math.max(1, Math.floor(limit));
+      const n = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : DEFAULT_LIMIT;
       const apis: Api[] = opts.legacyAlerts ? ['alerts_v2', 'alerts'] : ['alerts_v2'];
       const results = await Promise.all(apis.map((api) => fromApi(api, g, o, n, signal)));
       return { sightings: results.flatMap((r) => r.sightings), errors: results.flatMap((r) => (r.error ? [r.error] : [])) };
