@@ -31,7 +31,7 @@ async function fake(opts: Partial<FakeGraphOptions> = {}): Promise<FakeGraph> {
 }
 
 const relay = (f: FakeGraph, extra: Partial<GraphSightingsOptions> = {}) =>
-  createGraphSightings({ graphUrl: f.url, loginUrl: f.loginUrl, legacyAlerts: true, now: () => T0, retryAfterMaxMs: 0, fetch: trusting, ...extra });
+  createGraphSightings({ graphUrl: f.url, loginUrl: f.loginUrl, legacyAlerts: true, now: () => T0, retryAfterMaxMs: 0, v2CacheMs: 0, fetch: trusting, ...extra });
 
 const ids = (r: SightingResult) => r.sightings.map((s) => s.external_ids[0]);
 const graphRequests = (f: FakeGraph, path: string) => f.requests.filter((r) => r.path === `/v1.0/security/${path}`);
@@ -75,7 +75,7 @@ describe('sightings per observable type, from alerts_v2 and legacy alerts', () =
     const legacy = graphRequests(f, 'alerts');
     expect(legacy).toHaveLength(1);
     expect(legacy[0]!.query).toEqual({ $filter: legacyFilter(o), $top: '100' });
-    expect(graphRequests(f, 'alerts_v2')[0]!.query).toEqual({ $filter: 'lastUpdateDateTime ge 2026-01-31T09:00:00.000Z', $top: '200' });
+    expect(graphRequests(f, 'alerts_v2')[0]!.query).toEqual({ $filter: 'lastUpdateDateTime ge 2026-01-31T09:00:00.000Z', $top: '500' });
   });
 
   it('a value that tries to close the quote and add a clause finds nothing and breaks nothing', async () => {
@@ -148,6 +148,73 @@ describe('limits and paging', () => {
     expect(graphRequests(f, 'alerts').map((r) => r.query.$top).sort()).toEqual(['1', '3', '7']);
     // One token for all three: the client is per credentials, not per call.
     expect(f.tokensIssued).toBe(1);
+  });
+});
+
+describe('one alerts_v2 read shared by the observables of a request', () => {
+  const IP = '198.51.100.200';
+  const observables: Observable[] = [
+    { type: 'ip', value: ATTACKER_IP },
+    { type: 'ip', value: IP },
+    { type: 'email', value: VICTIM_UPN },
+    { type: 'sha256', value: MSSENSE_SHA256 },
+    { type: 'url', value: C2_URL },
+  ];
+
+  it('concurrent observables read alerts_v2 once; the read serves until the cache time has passed', async () => {
+    const f = await fake({ alerts: [...V2_ALERTS, ...manyV2(3, IP)] });
+    let t = T0;
+    const g = relay(f, { legacyAlerts: false, v2CacheMs: 30_000, now: () => t });
+    const all = () => Promise.all(observables.map((o) => g.observe(o, { credentials: CREDS, limit: 100 })));
+    const first = await all();
+    expect(first.map((r) => r.sightings.length)).toEqual([2, 3, 1, 1, 1]);
+    expect(graphRequests(f, 'alerts_v2')).toHaveLength(1);
+    t += 29_999;
+    expect((await all()).map((r) => ids(r))).toEqual(first.map((r) => ids(r)));
+    expect(graphRequests(f, 'alerts_v2')).toHaveLength(1);
+    t += 1;
+    f.addAlerts(manyV2(1, IP).map((a) => ({ ...a, id: 'new-one' })));
+    const third = await all();
+    expect(graphRequests(f, 'alerts_v2')).toHaveLength(2);
+    expect(ids(third[1]!)).toContain('new-one');
+  });
+
+  it('pages are read as far as the furthest reader needs, once', async () => {
+    const f = await fake({ alerts: manyV2(20, IP), legacyAlerts: [] });
+    const g = relay(f, { legacyAlerts: false, v2CacheMs: 30_000, v2PageSize: 4 });
+    const [a, b] = await Promise.all([1, 10].map((limit) => g.observe({ type: 'ip', value: IP }, { credentials: CREDS, limit })));
+    expect([a!.sightings.length, b!.sightings.length]).toEqual([1, 10]);
+    expect(graphRequests(f, 'alerts_v2')).toHaveLength(3);
+  });
+
+  it('a failed read is not reused', async () => {
+    const f = await fake({ faults: { serverErrors: 1, serverErrorsOn: 'alerts' } });
+    const g = relay(f, { legacyAlerts: false, v2CacheMs: 30_000 });
+    expect((await g.observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: 100 })).errors.map((e) => e.code)).toEqual(['service unavailable']);
+    const r = await g.observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: 100 });
+    expect(r.errors).toEqual([]);
+    expect(ids(r)).toHaveLength(2);
+  });
+
+  it('a nextLink to another origin is not followed (the token stays home); what was read stays', async () => {
+    const f = await fake({ alerts: manyV2(6, IP), legacyAlerts: manyLegacy(6, IP), maxPageSize: 4 });
+    const asked: string[] = [];
+    const rewriting: typeof fetch = async (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      asked.push(new URL(url).origin);
+      const res = await trusting(input, init);
+      if (!url.includes('/security/')) return res;
+      const body = (await res.json()) as Record<string, unknown>;
+      if (typeof body['@odata.nextLink'] === 'string') body['@odata.nextLink'] = String(body['@odata.nextLink']).replace(f.url, 'https://graph.attacker.example');
+      return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+    };
+    const r = await relay(f, { fetch: rewriting, v2PageSize: 4 }).observe({ type: 'ip', value: IP }, { credentials: CREDS, limit: 100 });
+    expect(r.sightings).toHaveLength(8);
+    expect(r.errors).toEqual([
+      { type: 'fatal', code: 'unknown', message: expect.stringMatching(/alerts_v2.*next link outside graph_url/) },
+      { type: 'fatal', code: 'unknown', message: expect.stringMatching(/alerts\b.*next link outside graph_url/) },
+    ]);
+    expect(new Set(asked)).toEqual(new Set([f.url]));
   });
 });
 

@@ -7,6 +7,7 @@ import { createGraphSdk, toSaaswatchError, type GraphSdk } from '../../../source
 import { OBSERVABLE_TYPES, type CtimSighting, type GraphCredentials, type GraphSightings, type Observable, type RelayError } from '../types.js';
 import { legacyFilter, queryValue, v2AlertMatches, v2TimeFilter } from './filters.js';
 import { legacySighting, v2Sighting } from './mapping.js';
+import { SharedScan, type Page } from './scan.js';
 import type { LegacyAlert, V2Alert } from './wire.js';
 
 export interface GraphSightingsOptions {
@@ -29,8 +30,15 @@ export interface GraphSightingsOptions {
   v2LookbackMs?: number;
   /** At most this many alerts_v2 records are read per observable (the evidence is matched here, not by Graph). Default 2,000. */
   v2ScanLimit?: number;
-  /** `$top` of alerts_v2 pages; default the limit, at least 200 (pages hold alerts that may not name the observable). */
+  /** `$top` of alerts_v2 pages. Default 500 (pages hold alerts that may not name the observable). */
   v2PageSize?: number;
+  /**
+   * How long one read of alerts_v2 serves the observables asked after it began (per credentials):
+   * a 10-observable request reads the alerts once, not ten times. An alert raised within this
+   * window may be missed until it ends. Default 30 s; 0 shares a read only among calls that begin
+   * on the same clock tick.
+   */
+  v2CacheMs?: number;
   /** How many credential sets keep a client (and its cached token). Default 32, least recently used evicted. */
   maxClients?: number;
   /** Waits for Retry-After (tests record instead). */
@@ -47,20 +55,13 @@ export const RELAY_CODES = {
   unknown: 'unknown',
 } as const;
 
-type Api = 'alerts_v2' | 'alerts';
-
 /** Graph's page limits: alerts_v2 takes $top up to 2,000, the legacy API up to 1,000. */
-const MAX_TOP: Record<Api, number> = { alerts_v2: 2000, alerts: 1000 };
+const MAX_TOP = { alerts_v2: 2000, alerts: 1000 } as const;
 /** A misbehaving server could hand out nextLinks forever; no observable needs more pages than this. */
 const MAX_PAGES = 50;
 const DAY = 86_400_000;
 /** The relay's default entities limit, for a limit that is not a number. */
 const DEFAULT_LIMIT = 100;
-
-interface Page {
-  value: unknown[];
-  nextLink: string | undefined;
-}
 
 /** What one alert API gave for one observable. */
 interface ApiResult {
@@ -69,6 +70,28 @@ interface ApiResult {
 }
 
 const fatal = (code: string, message: string): RelayError => ({ type: 'fatal', code, message });
+
+/** The SDK for one set of credentials, and its current alerts_v2 read. */
+interface Client {
+  g: GraphSdk;
+  scan: SharedScan | undefined;
+}
+
+/** Waits for `p` unless `signal` aborts first; false when it did. */
+async function untilAborted(p: Promise<void>, signal: AbortSignal | undefined): Promise<boolean> {
+  if (!signal) return p.then(() => true);
+  if (signal.aborted) return false;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<boolean>((resolve) => {
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p.then(() => true), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
 
 /** A failure as the relay reports it: Cisco's code for the status, the message without credentials. */
 function relayError(err: SaaswatchError, what: string, redact: (s: string) => string): RelayError {
@@ -121,9 +144,11 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
    * One SDK (token cache included) per tenant, app and secret. The secret's hash is in the key so a
    * caller with the right tenant and app but a wrong secret never rides another caller's token.
    */
-  const clients = new Map<string, GraphSdk>();
+  const clients = new Map<string, Client>();
+  const cacheMs = opts.v2CacheMs ?? 30_000;
+  const v2Top = Math.max(1, Math.min(opts.v2PageSize ?? 500, MAX_TOP.alerts_v2, scanLimit));
 
-  const clientFor = (c: GraphCredentials): GraphSdk => {
+  const clientFor = (c: GraphCredentials): Client => {
     const key = `${c.tenant_id.toLowerCase()}\n${c.application_id.toLowerCase()}\n${sha256(c.client_secret)}`;
     const hit = clients.get(key);
     if (hit) {
@@ -131,7 +156,7 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
       clients.set(key, hit);
       return hit;
     }
-    const sdk = createGraphSdk({
+    const g = createGraphSdk({
       graphUrl: opts.graphUrl,
       loginUrl: opts.loginUrl,
       tenantId: c.tenant_id,
@@ -141,9 +166,10 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       now,
     });
-    clients.set(key, sdk);
+    const client: Client = { g, scan: undefined };
+    clients.set(key, client);
     while (clients.size > maxClients) clients.delete(clients.keys().next().value!);
-    return sdk;
+    return client;
   };
 
   /** GET of a path (with its query) on the Graph root; one wait-and-retry for a short Retry-After. */
@@ -173,47 +199,86 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
     return slash < 0 ? undefined : { version: rest.slice(0, slash), path: rest.slice(slash + 1) };
   };
 
-  /**
-   * Sightings from one alert API, at most `limit`: the first page, then nextLinks while fewer
-   * sightings than the limit are found (and, for alerts_v2, fewer records than the scan limit read).
-   */
-  const fromApi = async (api: Api, g: GraphSdk, o: Observable, limit: number, signal: AbortSignal | undefined): Promise<ApiResult> => {
-    const what = `Microsoft Graph /security/${api}`;
-    const fallback = new Date(now()).toISOString();
-    const sightings: CtimSighting[] = [];
+  const legacyWhat = 'Microsoft Graph /security/alerts';
+  const v2What = 'Microsoft Graph /security/alerts_v2';
+
+  /** A failure of one API as the relay reports it; Graph's 404 means nothing to list (no sightings, no error). */
+  const apiError = (g: GraphSdk, what: string, err: unknown): RelayError | undefined => {
+    const e = err instanceof SaaswatchError ? err : toSaaswatchError(err);
+    if (e.details?.status === 404) return undefined;
+    return relayError(e, what, (s) => g.redactor.text(s));
+  };
+
+  /** Reads pages from a first path, then nextLinks, refusing a link outside the Graph root. */
+  const loader = (g: GraphSdk, first: string, what: string, signal: AbortSignal | undefined) => {
     const retried = { done: false };
-    // alerts_v2 pages hold alerts that may not name the observable: read them in larger pages.
-    const top = api === 'alerts' ? Math.min(limit, MAX_TOP.alerts) : Math.max(1, Math.min(opts.v2PageSize ?? Math.max(limit, 200), MAX_TOP.alerts_v2, scanLimit));
-    const filter = api === 'alerts' ? legacyFilter(o) : v2TimeFilter(now() - lookback);
-    let scanned = 0;
+    return (link: string | undefined): Promise<Page> => {
+      if (link === undefined) return get(g, 'v1.0', first, what, signal, retried);
+      const next = relative(g, link);
+      if (!next) throw errors.inputMalformed({ where: what, problem: 'returned a next link outside graph_url; not followed' });
+      return get(g, next.version, next.path, what, signal, retried);
+    };
+  };
+
+  /** Legacy alerts: Graph filters them, so every record is a sighting; `$top` is the limit and nextLinks are followed up to it. */
+  const fromLegacy = async (g: GraphSdk, o: Observable, limit: number, signal: AbortSignal | undefined): Promise<ApiResult> => {
+    const fallback = new Date(now()).toISOString();
+    const load = loader(g, `/security/alerts?$filter=${queryValue(legacyFilter(o))}&$top=${Math.min(limit, MAX_TOP.alerts)}`, legacyWhat, signal);
+    const sightings: CtimSighting[] = [];
     try {
-      let page = await get(g, 'v1.0', `/security/${api}?$filter=${queryValue(filter)}&$top=${top}`, what, signal, retried);
+      let page = await load(undefined);
       for (let pages = 1; ; pages++) {
         for (const rec of page.value) {
-          scanned++;
-          if (rec === null || typeof rec !== 'object') continue;
-          if (api === 'alerts') sightings.push(legacySighting(o, rec as LegacyAlert, fallback));
-          else if (v2AlertMatches(rec as V2Alert, o)) sightings.push(v2Sighting(o, rec as V2Alert, fallback));
+          if (rec !== null && typeof rec === 'object') sightings.push(legacySighting(o, rec as LegacyAlert, fallback));
           if (sightings.length >= limit) return { sightings };
         }
-        if (!page.nextLink || pages >= MAX_PAGES || (api === 'alerts_v2' && scanned >= scanLimit)) return { sightings };
-        const next = relative(g, page.nextLink);
-        if (!next) return { sightings, error: fatal(RELAY_CODES.unknown, `${what} returned a next link outside graph_url; not followed`) };
-        page = await get(g, next.version, next.path, what, signal, retried);
+        if (!page.nextLink || pages >= MAX_PAGES) return { sightings };
+        page = await load(page.nextLink);
       }
     } catch (err) {
-      const e = err instanceof SaaswatchError ? err : toSaaswatchError(err);
-      // Graph's 404 means nothing to list for this query: no sightings, not a failure.
-      if (e.details?.status === 404) return { sightings };
-      return { sightings, error: relayError(e, what, (s) => g.redactor.text(s)) };
+      const error = apiError(g, legacyWhat, err);
+      return error ? { sightings, error } : { sightings };
     }
+  };
+
+  /** The client's current alerts_v2 read, or a new one when it is older than the cache allows or failed. */
+  const scanFor = (c: Client): SharedScan => {
+    const t = now();
+    if (c.scan && !c.scan.error && t - c.scan.createdAt < cacheMs) return c.scan;
+    const g = c.g;
+    c.scan = new SharedScan({
+      // The read is shared: no caller's signal aborts it (each caller may stop waiting instead).
+      load: loader(g, `/security/alerts_v2?$filter=${queryValue(v2TimeFilter(t - lookback))}&$top=${v2Top}`, v2What, undefined),
+      toError: (err) => apiError(g, v2What, err),
+      maxRecords: scanLimit,
+      maxPages: MAX_PAGES,
+      createdAt: t,
+    });
+    return c.scan;
+  };
+
+  /** alerts_v2: the shared read's records, walked until `limit` of them name the observable or the read ends. */
+  const fromV2 = async (c: Client, o: Observable, limit: number, signal: AbortSignal | undefined): Promise<ApiResult> => {
+    const fallback = new Date(now()).toISOString();
+    const scan = scanFor(c);
+    const sightings: CtimSighting[] = [];
+    for (let i = 0; sightings.length < limit; i++) {
+      if (i >= scan.records.length) {
+        if (!(await untilAborted(scan.need(i), signal))) return { sightings, error: fatal(RELAY_CODES.connection, `${v2What}: request aborted`) };
+        if (i >= scan.records.length) return scan.error ? { sightings, error: scan.error } : { sightings };
+      }
+      const rec = scan.records[i];
+      if (rec !== null && typeof rec === 'object' && v2AlertMatches(rec as V2Alert, o)) sightings.push(v2Sighting(o, rec as V2Alert, fallback));
+    }
+    return { sightings };
   };
 
   return {
     async observe(o, { credentials, limit, signal }) {
       // A type Graph has nothing for is no sightings, as in Cisco's module; the relay core refuses unknown types itself.
       if (!(OBSERVABLE_TYPES as readonly string[]).includes(o.type)) return { sightings: [], errors: [] };
-      const g = clientFor(credentials);
+      const c = clientFor(credentials);
+      const g = c.g;
       const redact = (s: string) => g.redactor.text(s);
       try {
         await g.provider.getAccessToken();
@@ -221,13 +286,12 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
         return { sightings: [], errors: [tokenError(err, redact)] };
       }
       const n = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : DEFAULT_LIMIT;
-      const apis: Api[] = opts.legacyAlerts ? ['alerts_v2', 'alerts'] : ['alerts_v2'];
-      const results = await Promise.all(apis.map((api) => fromApi(api, g, o, n, signal)));
+      const results = await Promise.all([fromV2(c, o, n, signal), ...(opts.legacyAlerts ? [fromLegacy(g, o, n, signal)] : [])]);
       return { sightings: results.flatMap((r) => r.sightings), errors: results.flatMap((r) => (r.error ? [r.error] : [])) };
     },
 
     async health({ credentials, signal }) {
-      const g = clientFor(credentials);
+      const g = clientFor(credentials).g;
       const redact = (s: string) => g.redactor.text(s);
       try {
         await g.provider.getAccessToken();
