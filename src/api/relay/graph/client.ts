@@ -35,8 +35,7 @@ export interface GraphSightingsOptions {
   /**
    * How long one read of alerts_v2 serves the observables asked after it began (per credentials):
    * a 10-observable request reads the alerts once, not ten times. An alert raised within this
-   * window may be missed until it ends. Default 30 s; 0 shares a read only among calls that begin
-   * on the same clock tick.
+   * window may be missed until it ends. Default 30 s; 0 never shares (each call reads its own).
    */
   v2CacheMs?: number;
   /** How many credential sets keep a client (and its cached token). Default 32, least recently used evicted. */
