@@ -125,6 +125,13 @@ describe('legacy alert → sighting', () => {
     }
   });
 
+  it('Connected_To needs both ends: a connection without a source address or without a domain gives none', () => {
+    const a = { ...LEGACY_FIREWALL, networkConnections: [{ sourceAddress: null, destinationDomain: 'x.example' }, { sourceAddress: '10.0.0.1', destinationDomain: '' }, { sourceAddress: '10.0.0.2', destinationDomain: 'y.example' }] };
+    expect(legacySighting({ type: 'ip', value: '10.0.0.2' }, a as never, FALLBACK).relations).toEqual([
+      { origin: 'Palo Alto Networks', relation: 'Connected_To', source: { type: 'ip', value: '10.0.0.2' }, related: { type: 'domain', value: 'y.example' } },
+    ]);
+  });
+
   it('time falls back to createdDateTime when there is no eventDateTime', () => {
     const s = legacySighting({ type: 'ip', value: ATTACKER_IP }, { ...LEGACY_FIREWALL, eventDateTime: null }, FALLBACK);
     expect(s.timestamp).toBe(LEGACY_FIREWALL.createdDateTime);
