@@ -96,7 +96,7 @@ async function untilAborted(p: Promise<void>, signal: AbortSignal | undefined): 
 function relayError(err: SaaswatchError, what: string, redact: (s: string) => string): RelayError {
   const status = typeof err.details?.status === 'number' ? err.details.status : undefined;
   const msg = redact(err.message);
-  if (err.code === 'NETWORK' || err.code === 'TIMEOUT') return fatal(RELAY_CODES.connection, `${what}: ${msg}`);
+  if (err.code === 'NETWORK' || err.code === 'TIMEOUT') return fatal(RELAY_CODES.connection, msg.includes(what) ? msg : `${what}: ${msg}`);
   switch (status) {
     case 401:
       return fatal(RELAY_CODES.auth, `Authorization failed: ${what}: ${msg}`);
