@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../core/index.js';
-import { directoryUser, generateAlerts, generateReportedMessages, generateSignIns, generateUsers, startFakeGraph, type FakeGraph, type FakeGraphOptions } from './server.js';
+import { directoryUser, generateAlerts, generateReportedMessages, generateSignIns, generateUsers, legacyAlert, startFakeGraph, type FakeGraph, type FakeGraphOptions, type LegacyAlertSpec } from './server.js';
 
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
@@ -151,6 +151,88 @@ describe('fake Graph', () => {
     expect(throttled.headers.get('retry-after')).toBe('4');
     expect(await get(f, '/v1.0/auditLogs/signIns', t)).toMatchObject({ status: 503, json: { error: { code: 'serviceNotAvailable' } } });
     expect((await get(f, '/v1.0/auditLogs/signIns', t)).status).toBe(200);
+  });
+
+  describe('legacy /security/alerts', () => {
+    const legacy = (i: number, spec: Partial<LegacyAlertSpec> = {}) =>
+      legacyAlert({ id: `L${i}`, tenantId: TENANT, title: 'Port scan', description: 'd', category: 'network', severity: 'low', eventMs: START + i * 60_000, vendor: { provider: 'Palo Alto Networks', subProvider: 'NGFW', vendor: 'Palo Alto Networks' }, ...spec });
+    const q = (filter: string, top?: number) => `/v1.0/security/alerts?$filter=${encodeURIComponent(filter)}${top ? `&$top=${top}` : ''}`;
+
+    it('serves v1 records newest first, filtered with any() lambdas on the state collections, paged by $top', async () => {
+      const records = [
+        legacy(0, { connections: [{ sourceAddress: '203.0.113.9', destinationDomain: 'evil.example' }] }),
+        legacy(1, { hosts: [{ netBiosName: "o'brien-pc", fqdn: 'obrien.contoso.com' }] }),
+        legacy(2, { files: [{ name: 'a.exe', path: 'C:\\a.exe', sha256: 'ab'.repeat(32) }], users: [{ userPrincipalName: 'x@contoso.com' }] }),
+        legacy(3, { connections: [{ destinationAddress: '203.0.113.9' }] }),
+      ];
+      const f = await fake({ legacyAlerts: records });
+      const t = await token(f);
+      const all = await get(f, '/v1.0/security/alerts', t);
+      expect(all.json.value.map((a: any) => a.id)).toEqual(['L3', 'L2', 'L1', 'L0']);
+      expect(all.json.value[0]).toMatchObject({ vendorInformation: { provider: 'Palo Alto Networks' }, hostStates: [], sourceMaterials: [], confidence: null });
+      const ids = async (filter: string) => (await get(f, q(filter), t)).json.value.map((a: any) => a.id);
+      expect(await ids("networkConnections/any(x: x/sourceAddress eq '203.0.113.9' or x/destinationAddress eq '203.0.113.9')")).toEqual(['L3', 'L0']);
+      expect(await ids("networkConnections/any(x:x/destinationDomain eq 'evil.example')")).toEqual(['L0']);
+      expect(await ids("hostStates/any(h:h/netBiosName eq 'o''brien-pc')")).toEqual(['L1']);
+      expect(await ids("hostStates/any(h:h/netBiosName eq 'o')")).toEqual([]);
+      expect(await ids(`fileStates/any(x:x/fileHash/hashValue eq '${'ab'.repeat(32)}')`)).toEqual(['L2']);
+      expect(await ids("userStates/any(x:x/userPrincipalName eq 'x@contoso.com') and vendorInformation/provider eq 'Palo Alto Networks'")).toEqual(['L2']);
+      const page1 = await get(f, q("vendorInformation/provider eq 'Palo Alto Networks'", 3), t);
+      expect(page1.json.value).toHaveLength(3);
+      const page2 = await get(f, page1.json['@odata.nextLink'], t);
+      expect(page2.json.value.map((a: any) => a.id)).toEqual(['L0']);
+      expect(page2.json['@odata.nextLink']).toBeUndefined();
+    });
+
+    it('answers 400 BadRequest for what Graph cannot parse or filter on', async () => {
+      const f = await fake({ legacyAlerts: [legacy(0)] });
+      const t = await token(f);
+      for (const bad of [
+        "networkConnections/any(x:x/sourceAddress eq 'a''",
+        "networkConnections/any(x:x/colour eq 'red')",
+        "processes/any(x:x/name eq 'a')",
+        "networkConnections/any(x:x/sourceAddress ne 'a')",
+        "networkConnections/any(x:y/sourceAddress eq 'a')",
+        "networkConnections/any(x:x/sourceAddress eq 'a') or severity eq 'high'",
+        "startswith(title,'a')",
+        "description eq 'a'",
+      ]) {
+        expect(await get(f, q(bad), t), bad).toMatchObject({ status: 400, json: { error: { code: 'BadRequest' } } });
+      }
+      expect(await get(f, '/v1.0/security/alerts?$top=1001', t)).toMatchObject({ status: 400, json: { error: { message: expect.stringMatching(/between 1 and 1000/) } } });
+    });
+
+    it('alerts_v2 cannot filter on evidence: Graph refuses it', async () => {
+      const f = await fake({ alerts: generateAlerts({ count: 2, start: START, seed: 1 }) });
+      const t = await token(f);
+      const r = await get(f, `/v1.0/security/alerts_v2?$filter=${encodeURIComponent("evidence/any(e:e/ipAddress eq '203.0.113.9')")}`, t);
+      expect(r).toMatchObject({ status: 400, json: { error: { code: 'BadRequest' } } });
+    });
+
+    it('aims faults at one API: 401, 404, 429 and 503 on the legacy alerts leave alerts_v2 alone', async () => {
+      const f = await fake({ legacyAlerts: [legacy(0)], alerts: [] });
+      const t = await token(f);
+      const both = async () => [(await get(f, '/v1.0/security/alerts', t)).status, (await get(f, '/v1.0/security/alerts_v2', t)).status];
+      Object.assign(f.faults, { unauthorized: 1, unauthorizedOn: 'legacyAlerts' });
+      expect(await both()).toEqual([401, 200]);
+      Object.assign(f.faults, { notFound: 1, notFoundOn: 'legacyAlerts' });
+      expect(await both()).toEqual([404, 200]);
+      Object.assign(f.faults, { rateLimited: 1, rateLimitedOn: 'legacyAlerts' });
+      expect(await both()).toEqual([429, 200]);
+      Object.assign(f.faults, { serverErrors: 1, serverErrorsOn: 'legacyAlerts' });
+      expect(await both()).toEqual([503, 200]);
+      Object.assign(f.faults, { serverErrors: 1, serverErrorsOn: 'alerts' });
+      expect(await both()).toEqual([200, 503]);
+      expect(await both()).toEqual([200, 200]);
+    });
+
+    it('pages below $top when told to, as Graph may', async () => {
+      const f = await fake({ legacyAlerts: [legacy(0), legacy(1), legacy(2)], maxPageSize: 2 });
+      const t = await token(f);
+      const r = await get(f, '/v1.0/security/alerts?$top=3', t);
+      expect(r.json.value).toHaveLength(2);
+      expect(r.json['@odata.nextLink']).toMatch(/\$top=3&\$skiptoken=/);
+    });
   });
 
   it('answers 403 when the app lacks the permission', async () => {

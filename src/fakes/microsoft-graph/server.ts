@@ -1,12 +1,15 @@
 /** A local fake of Microsoft Entra's token endpoint and the Graph APIs saaswatch reads, speaking their wire format, with injectable faults. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errors } from '../../core/index.js';
 import { HttpError, readBody } from '../http.js';
+import { FilterRejected, parseLegacyFilter, type LegacyGraphAlert } from './legacy-alerts.js';
 import { graphTime, type GraphAlert, type GraphMessage, type GraphSignIn, type TenantUser } from './records.js';
 
 export type { GraphAlert, GraphMessage, GraphSignIn, ReportKind, TenantUser } from './records.js';
+export { legacyAlert, parseLegacyFilter, type LegacyAlertSpec, type LegacyGraphAlert } from './legacy-alerts.js';
 export { generateAlerts, generateReportedMessages, generateSignIns, generateUsers, graphTime, guid, PHISH_SENDERS, seededRandom, SIGN_IN_FAILURES } from './records.js';
 
 /** Application permissions the fake grants unless told otherwise: what the three streams and the response actions need. */
@@ -38,18 +41,29 @@ export function directoryUser(u: Pick<TenantUser, 'id' | 'userPrincipalName' | '
   return { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, mail: u.userPrincipalName, accountEnabled };
 }
 
+/** The fake's APIs, for faults aimed at one of them: `alerts` is alerts_v2, `legacyAlerts` the legacy /security/alerts. */
+export type FakeGraphApi = 'signIns' | 'alerts' | 'legacyAlerts' | 'mail' | 'users';
+
 /** Switches a test flips to make the fake misbehave the way Graph does; counters count down per request. */
 export interface FakeGraphFaults {
   /** The next N Graph requests answer 429 TooManyRequests with Retry-After. */
   rateLimited: number;
   retryAfterSeconds: number;
+  /** Which requests the 429s hit. */
+  rateLimitedOn: 'all' | FakeGraphApi;
+  /** The next N Graph requests answer 401 InvalidAuthenticationToken even with a valid token (a token Graph will not take, however fresh). */
+  unauthorized: number;
+  unauthorizedOn: 'all' | FakeGraphApi;
+  /** The next N Graph requests answer 404 (a workload not provisioned in the tenant). */
+  notFound: number;
+  notFoundOn: 'all' | FakeGraphApi;
   /** The next N Graph requests answer `serverErrorStatus` (503 serviceNotAvailable by default). */
   serverErrors: number;
   serverErrorStatus: number;
   /** Retry-After on those, in seconds; none when undefined (Graph does not always send one). */
   serverErrorRetryAfter: number | undefined;
   /** Which requests the 503s hit: every one, or only one API (an outage of one workload). */
-  serverErrorsOn: 'all' | 'signIns' | 'alerts' | 'mail' | 'users';
+  serverErrorsOn: 'all' | FakeGraphApi;
   /** The next N token requests answer 503 temporarily_unavailable. */
   tokenServerErrors: number;
   /** Error code of an expired delta token (always 410 Gone): Outlook says SyncStateNotFound. */
@@ -82,6 +96,12 @@ export interface FakeGraphOptions {
   tokenLifetimeSeconds?: number;
   signIns?: GraphSignIn[];
   alerts?: GraphAlert[];
+  /** Legacy /security/alerts records (the v1 schema). */
+  legacyAlerts?: LegacyGraphAlert[];
+  /** Serve HTTPS with this certificate (e.g. `makeTestTls()` from ../smtp/cert.js), as Graph and Entra do; plain HTTP otherwise. */
+  tls?: { cert: string; key: string };
+  /** Largest page a listing serves whatever `$top` asks (Graph may page below `$top`, and its nextLink then carries on). */
+  maxPageSize?: number;
   /**
    * Late arrivals: records Entra writes only after the first listing of their kind has been read to
    * its last page, as if they reached the log just after that poll (their times are older).
@@ -120,6 +140,7 @@ export interface FakeGraph {
   /** Appends sign-ins, as if Entra had just written them (late ones carry older times). */
   addSignIns(records: GraphSignIn[]): void;
   addAlerts(records: GraphAlert[]): void;
+  addLegacyAlerts(records: LegacyGraphAlert[]): void;
   /** Delivers messages to the reporting folder. */
   addMessages(records: GraphMessage[]): void;
   /** Marks a message read, as a person triaging would: a new changeKey, and the delta repeats the message. */
@@ -200,9 +221,12 @@ function matches(record: Record<string, unknown>, clauses: TimeClause[]): boolea
   return true;
 }
 
+type ListKind = 'signIns' | 'alerts' | 'legacyAlerts';
+const LIST_PATH: Record<ListKind, string> = { signIns: 'auditLogs/signIns', alerts: 'security/alerts_v2', legacyAlerts: 'security/alerts' };
+
 /** A listing served page by page from a snapshot taken when it was asked for. */
 interface ListState {
-  kind: 'signIns' | 'alerts';
+  kind: ListKind;
   items: unknown[];
   offset: number;
   top: number;
@@ -248,6 +272,7 @@ const NO_CONTENT = Symbol('no content');
 export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph> {
   const signIns: GraphSignIn[] = [...(opts.signIns ?? [])];
   const alerts: GraphAlert[] = [...(opts.alerts ?? [])];
+  const legacyAlerts: LegacyGraphAlert[] = [...(opts.legacyAlerts ?? [])];
   const late = { signIns: [...(opts.late?.signIns ?? [])], alerts: [...(opts.late?.alerts ?? [])] };
   const mailboxAddress = opts.mailbox?.address.toLowerCase();
   const folderName = (opts.mailbox?.folder ?? 'inbox').toLowerCase();
@@ -298,6 +323,11 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   const faults: FakeGraphFaults = {
     rateLimited: 0,
     retryAfterSeconds: 1,
+    rateLimitedOn: 'all',
+    unauthorized: 0,
+    unauthorizedOn: 'all',
+    notFound: 0,
+    notFoundOn: 'all',
     serverErrors: 0,
     serverErrorStatus: 503,
     serverErrorRetryAfter: undefined,
@@ -382,7 +412,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   const listPage = (path: string, st: ListState) => {
     const items = st.items.slice(st.offset, st.offset + st.top);
     const next = st.offset + st.top;
-    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#${st.kind === 'signIns' ? 'auditLogs/signIns' : 'security/alerts_v2'}`, value: items };
+    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#${LIST_PATH[st.kind]}`, value: items };
     if (next < st.items.length) {
       const tok = newToken();
       lists.set(tok, { ...st, offset: next });
@@ -395,8 +425,38 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     return body;
   };
 
+  /**
+   * `GET /security/alerts`: the legacy API filters its state collections with `any` lambdas
+   * (parseLegacyFilter), takes $top up to 1,000 and serves the newest first.
+   */
+  const legacyList = (q: URLSearchParams, cid: string | undefined) => {
+    const path = LIST_PATH.legacyAlerts;
+    const skip = q.get('$skiptoken');
+    if (skip !== null) {
+      const st = lists.get(skip);
+      if (!st || st.kind !== 'legacyAlerts') throw graphError(400, 'BadRequest', 'The skip token is not valid or has expired.', cid);
+      return listPage(path, st);
+    }
+    const topText = q.get('$top');
+    const top = topText === null ? 1000 : Number(topText);
+    if (!Number.isInteger(top) || top < 1 || top > 1000) throw graphError(400, 'BadRequest', `Invalid page size specified: '${topText}'. Must be between 1 and 1000 inclusive.`, cid);
+    const filter = q.get('$filter');
+    let pred: (a: Record<string, unknown>) => boolean = () => true;
+    if (filter !== null) {
+      try {
+        pred = parseLegacyFilter(filter);
+      } catch (err) {
+        if (err instanceof FilterRejected) throw graphError(400, 'BadRequest', err.message, cid);
+        throw err;
+      }
+    }
+    const items = (legacyAlerts as unknown as Array<Record<string, unknown>>).filter(pred).sort((a, b) => Date.parse(String(b.eventDateTime)) - Date.parse(String(a.eventDateTime)));
+    const query = [`$top=${top}`, ...(filter !== null ? [`$filter=${encodeURIComponent(filter)}`] : [])].join('&');
+    return listPage(path, { kind: 'legacyAlerts', items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
+  };
+
   const list = (kind: 'signIns' | 'alerts', q: URLSearchParams, cid: string | undefined) => {
-    const path = kind === 'signIns' ? 'auditLogs/signIns' : 'security/alerts_v2';
+    const path = LIST_PATH[kind];
     const skip = q.get('$skiptoken');
     if (skip !== null) {
       const st = lists.get(skip);
@@ -415,7 +475,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     // Newest first, as Graph serves both.
     const items = source.filter((r) => matches(r, clauses)).sort((a, b) => Date.parse(String(b[field])) - Date.parse(String(a[field])));
     const query = [`$top=${top}`, ...(q.has('$filter') ? [`$filter=${encodeURIComponent(q.get('$filter')!)}`] : [])].join('&');
-    return listPage(path, { kind, items: structuredClone(items), offset: 0, top, query });
+    return listPage(path, { kind, items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
   };
 
   const project = (m: GraphMessage, select: string[] | undefined): Record<string, unknown> => {
@@ -622,6 +682,10 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
       requirePermission('SecurityAlert.Read.All', cid);
       return list('alerts', q, cid);
     }
+    if (/^security\/alerts$/i.test(p)) {
+      requirePermission('SecurityAlert.Read.All', cid);
+      return legacyList(q, cid);
+    }
     m = /^users\/([^/]+)\/mailFolders(?:\('([^']+)'\)|\/([^/]+))\/messages\/(?:microsoft\.graph\.)?delta$/i.exec(p);
     if (m) return delta(m[1]!, (m[2] ?? m[3])!, q, prefer, cid);
     m = /^users\/([^/]+)\/messages\/([^/]+)\/attachments$/i.exec(p);
@@ -652,12 +716,21 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
         const exp = tokens.get(bearer);
         if (exp === undefined) throw graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.', cid);
         if (Date.now() >= exp) throw graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.', cid);
-        if (faults.rateLimited > 0) {
+        const api: FakeGraphApi = /\/auditLogs\//i.test(path) ? 'signIns' : /\/security\/alerts_v2/i.test(path) ? 'alerts' : /\/security\/alerts/i.test(path) ? 'legacyAlerts' : USERS_PATH.test(path) ? 'users' : 'mail';
+        const hits = (on: 'all' | FakeGraphApi) => on === 'all' || on === api;
+        if (faults.unauthorized > 0 && hits(faults.unauthorizedOn)) {
+          faults.unauthorized--;
+          throw graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.', cid, { 'WWW-Authenticate': 'Bearer realm=""' });
+        }
+        if (faults.rateLimited > 0 && hits(faults.rateLimitedOn)) {
           faults.rateLimited--;
           throw graphError(429, 'TooManyRequests', 'Too many requests.', cid, { 'Retry-After': String(faults.retryAfterSeconds) });
         }
-        const api = /\/auditLogs\//i.test(path) ? 'signIns' : /\/security\//i.test(path) ? 'alerts' : USERS_PATH.test(path) ? 'users' : 'mail';
-        if (faults.serverErrors > 0 && (faults.serverErrorsOn === 'all' || faults.serverErrorsOn === api)) {
+        if (faults.notFound > 0 && hits(faults.notFoundOn)) {
+          faults.notFound--;
+          throw graphError(404, 'ResourceNotFound', 'Resource not found.', cid);
+        }
+        if (faults.serverErrors > 0 && hits(faults.serverErrorsOn)) {
           faults.serverErrors--;
           const ra = faults.serverErrorRetryAfter;
           throw graphError(faults.serverErrorStatus, faults.serverErrorStatus === 503 ? 'serviceNotAvailable' : 'generalException', 'Service is temporarily unavailable. Please retry later.', cid, ra === undefined ? {} : { 'Retry-After': String(ra) });
@@ -691,13 +764,14 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);
+  const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}`;
+  url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   return {
     url,
@@ -713,6 +787,9 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     },
     addAlerts(records) {
       alerts.push(...records);
+    },
+    addLegacyAlerts(records) {
+      legacyAlerts.push(...records);
     },
     addMessages(records) {
       for (const m of records) addMessage(m);

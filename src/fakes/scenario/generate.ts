@@ -8,6 +8,7 @@ import {
   GoogleRenderer, bool, docParams, dropboxAsset, dropboxEvent, int, multi, str, toDriveFile, userPermission, visibilityOf,
   type DriveState, type DropboxDevice,
 } from './render.js';
+import { securityAlerts } from './security-alerts.js';
 import {
   ATTACK_KINDS,
   type AttackKind, type DropboxTeamEvent, type GoogleActivity, type GoogleActivityEvent, type GraphMessage, type IpInfo, type Scenario,
@@ -394,13 +395,14 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   // Its own stream, drawn after everything else: Microsoft 365 changes nobody's Google or Dropbox day.
   const signIns = mirrorSignIns(new Rng(`scenario:${seed}:microsoft`), googleLogins, geo, { start, end });
   reportedMessages.sort((a, b) => Date.parse(a.receivedDateTime!) - Date.parse(b.receivedDateTime!));
+  const tenantId = tenantIdFor(DOMAIN);
   return {
     seed,
     window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
     org: { domain: DOMAIN, customerId: CUSTOMER_ID, users, files, ipDirectory: ips.directory },
     google: { activities, files: driveFiles },
     dropbox: { events: dbxEvents },
-    microsoft: { tenantId: tenantIdFor(DOMAIN), signIns, reportedMessages, mailbox: { address: mailbox, folder: 'inbox' } },
+    microsoft: { tenantId, signIns, reportedMessages, mailbox: { address: mailbox, folder: 'inbox' }, ...securityAlerts(seed, { truth, users, tenantId, geo: (ip) => ips.directory[ip] }) },
     truth,
   };
 }

@@ -1,7 +1,8 @@
 /** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log, Microsoft Graph) and of the scenario itself. */
 // Vendor wire shapes are defined once, by the fake that serves them.
 import type { Activity, ActivityEvent, ActivityParameter, DriveFile, DrivePermission, DriveUser } from '../google/types.js';
-import type { GraphMessage, GraphSignIn } from '../microsoft-graph/records.js';
+import type { LegacyGraphAlert } from '../microsoft-graph/legacy-alerts.js';
+import type { GraphAlert, GraphMessage, GraphSignIn } from '../microsoft-graph/records.js';
 
 export type { DriveFile, DrivePermission, DriveUser, GraphMessage, GraphSignIn };
 export type GoogleActivity = Activity;
@@ -209,4 +210,8 @@ export interface ScenarioMicrosoft {
   reportedMessages: GraphMessage[];
   /** The mailbox Defender's user reported settings deliver reports to, and its folder. */
   mailbox: { address: string; folder: string };
+  /** Security alerts (alerts_v2) Microsoft's detections raise for the sign-in attacks, oldest first (see security-alerts.ts). */
+  alerts: GraphAlert[];
+  /** The same detections on the legacy /security/alerts API (v1 schema), oldest first. */
+  legacyAlerts: LegacyGraphAlert[];
 }

@@ -146,6 +146,14 @@ describe('microsoft-graph actions', () => {
     expect(fake.user(dana.id)!.accountEnabled).toBe(false);
   });
 
+  it('a primary email with + or & reaches Graph whole (the filter is percent-encoded)', async () => {
+    const sam = { id: '6a1d2e3f-4b5c-4d6e-8f70-8192a3b4c5d6', userPrincipalName: 'sam@contoso.onmicrosoft.com', mail: 'sam+sec&ops@contoso.com' };
+    const { fake, action } = await rig({ users: [sam] });
+    const before = await action('suspend-user').read(user(sam.mail), signal());
+    expect(before).toMatchObject({ user_id: sam.id });
+    expect(fake.requests.filter((r) => r.path === '/v1.0/users').map((r) => r.query.$filter)).toEqual(["mail eq 'sam+sec&ops@contoso.com'"]);
+  });
+
   it('an unknown user is HTTP_REJECTED naming the user, for every action', async () => {
     const { action } = await rig();
     for (const name of ['suspend-user', 'unsuspend-user', 'sign-out-user']) {

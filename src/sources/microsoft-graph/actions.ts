@@ -74,7 +74,8 @@ export function createMicrosoftGraphActions(name: string, config: MicrosoftGraph
   const byMail = async (mail: string, select: string[], signal: AbortSignal): Promise<unknown> => {
     let page: unknown;
     try {
-      page = await graph().sdk.api('/users').filter(`mail eq '${mail.replace(/'/g, "''")}'`).select(select).options({ signal }).responseType(ResponseType.JSON).get();
+      // The SDK puts .filter() text into the URL as it is: encoded here, so a + or & in an address stays in it.
+      page = await graph().sdk.api('/users').filter(encodeURIComponent(`mail eq '${mail.replace(/'/g, "''")}'`)).select(select).options({ signal }).responseType(ResponseType.JSON).get();
     } catch (err) {
       throw failure(err, 'read', mail);
     }

@@ -261,6 +261,8 @@ export interface GraphSdk {
   /** The Graph root without a trailing slash. */
   base: string;
   redactor: Redactor;
+  /** The token source the chain uses: a caller may get the token first, to tell a refused grant from a refused request. */
+  provider: ClientCredentialsProvider;
 }
 
 /** The SDK, authenticated as the app by client credentials: what the poller's client and the response actions share. */
@@ -285,7 +287,7 @@ export function createGraphSdk(opts: GraphSdkOptions): GraphSdk {
     defaultVersion: 'v1.0',
     middleware: [new OriginPinnedAuth(provider, base), new FetchHandler(opts.fetch ?? fetch, opts.signal, opts.timeoutMs ?? 60_000)],
   });
-  return { sdk, base, redactor };
+  return { sdk, base, redactor, provider };
 }
 
 export function createGraphClient(opts: GraphClientOptions): GraphApi {
