@@ -29,7 +29,7 @@ export const relaySchema = zStrictObject(
       .min(1, 'jwks_hosts must name at least one host (Cisco\'s are visibility.amp.cisco.com, visibility.eu.amp.cisco.com, visibility.apjc.amp.cisco.com)')
       .default([...CISCO_JWKS_HOSTS])
       .describe(
-        'Hosts a token\'s `jwks_host` claim may name; its signing keys are read from https://<host>/.well-known/jwks (http for 127.0.0.1, localhost and [::1] only, for tests). A token naming any other host is refused before anything is fetched.',
+        'Hosts a token\'s `jwks_host` claim may name; its signing keys are read from https://<host>/.well-known/jwks (http for 127.0.0.1, localhost and [::1] only, for tests). A token naming any other host is refused before anything is fetched. Default: Cisco\'s US, EU and APJC hosts (visibility.amp.cisco.com, visibility.eu.amp.cisco.com, visibility.apjc.amp.cisco.com).',
       ),
     entities_limit: z
       .number()

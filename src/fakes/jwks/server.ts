@@ -25,7 +25,7 @@ export interface MintOptions {
   kid?: string;
   sub?: string;
   /** The module's configured fields Cisco sends in the payload (tenant_id, application_id, client_secret, CTR_ENTITIES_LIMIT, ...). */
-  claims?: Record<string, unknown>;
+  claims?: object;
   /** Sign with a key this issuer no longer (or never) serves. */
   key?: SigningKey;
 }
