@@ -131,6 +131,19 @@ describe('the relay\'s endpoints', () => {
     expect(w.graph.calls).toEqual([]);
   });
 
+  it('reads its own sightings of values with quotes and wildcards as plain values', async () => {
+    const odd = [
+      { type: 'email', value: "o'brien@example.com" },
+      { type: 'ip', value: "203.0.113.9' OR '1'='1" },
+      { type: 'user', value: '%' },
+      { type: 'file_name', value: "payroll'; DROP TABLE files; --" },
+    ];
+    const r = await w.post('/observe/observables', odd, await w.token());
+    expect(r.json).toEqual({ data: { sightings: { count: 0, docs: [] } } });
+    // The store is intact and still answers the real values.
+    expect((await w.post('/observe/observables', [{ type: 'file_name', value: PUBLIC_FILE.name }], await w.token())).json.data.sightings.count).toBe(3);
+  });
+
   it('returns partial results: one observable\'s Graph error beside the others\' sightings', async () => {
     w.graph.answers.set('good.example', { sightings: [graphSighting('good.example')], errors: [] });
     w.graph.answers.set('busy.example', { sightings: [], errors: [relayError('too many requests', 'Microsoft Graph: too many requests')] });
