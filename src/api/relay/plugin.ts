@@ -136,8 +136,15 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
   type Handler = (req: FastifyRequest, p: RelayPrincipal) => Promise<unknown>;
   /** Token first (nothing about the body is told to a stranger), then the handler; errors answered with HTTP 200 as Cisco's relays do. */
   const authed = (fn: Handler, onError: Record<string, unknown> = {}) => async (req: FastifyRequest, reply: FastifyReply) => {
+    let p: RelayPrincipal;
     try {
-      const p = await auth.verify(req.headers.authorization);
+      p = await auth.verify(req.headers.authorization);
+    } catch (err) {
+      // A refused token may be probing or forgery: worth a line, with why (never the token).
+      if (err instanceof RelayFailure) log.warn({ path: req.url.split('?')[0], remoteAddress: req.ip, reason: err.message }, 'Relay token refused.');
+      return reply.send(failure(err, onError));
+    }
+    try {
       return reply.send(await fn(req, p));
     } catch (err) {
       return reply.send(failure(err, onError));
