@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION_USERS } from '../../sources/microsoft-graph/fixtures/actions.js';
 import { VERSION } from '../../version.js';
 import { relayError } from './errors.js';
 import { OWN_SOURCE } from './own.js';
@@ -184,11 +185,22 @@ describe('the relay\'s endpoints', () => {
       { id: 'ref-saaswatch-audit-email-alice%40example.com', title: 'Audit log entries for this email', description: 'Blocks, responses and triage in saaswatch that mention this email', categories: ['Search', 'saaswatch'], url: `${DASHBOARD}/audit?subject=alice%40example.com` },
     ]);
   });
+});
 
-  it('/respond/observables offers block (or unblock) and, where enabled, suspend for email and user observables', async () => {
+describe('the relay\'s responses', () => {
+  let w: RelayWorld;
+  const upn = ACTION_USERS[0]!.userPrincipalName;
+  beforeEach(async () => {
+    w = await relayWorld({ m365: true });
+  });
+  afterEach(async () => {
+    await w.close();
+  });
+
+  it('/respond/observables offers block (or unblock) and, where suspend-user is enabled, suspend for email and user observables', async () => {
     const t = await w.token();
     const ids = async (body: unknown) => ((await w.post('/respond/observables', body, t)).json.data as Array<{ id: string }>).map((a) => a.id);
-    expect(await ids([{ type: 'email', value: VICTIM }, { type: 'ip', value: ATTACKER_IP }])).toEqual(['saaswatch-block-user', 'saaswatch-suspend-user']);
+    expect(await ids([{ type: 'email', value: upn }, { type: 'ip', value: ATTACKER_IP }])).toEqual(['saaswatch-block-user', 'saaswatch-suspend-user']);
     // A user name that is not an address: saaswatch's blocklist only (services are asked by email).
     expect(await ids([{ type: 'user', value: 'alice' }])).toEqual(['saaswatch-block-user']);
     await w.store.blockUser({ user: VICTIM, reason: 'test', blockedBy: 'web:lead@example.com' });
@@ -197,6 +209,19 @@ describe('the relay\'s endpoints', () => {
       id: 'saaswatch-unblock-user', title: 'Unblock in saaswatch', description: `Lift saaswatch's block of ${VICTIM}`, categories: ['saaswatch', 'Unblock user'],
       'query-params': { observable_type: 'email', observable_value: VICTIM },
     });
+  });
+
+  it('offers no suspend where suspend-user is offered but not enabled for execution', async () => {
+    const plain = await relayWorld({ m365: true, execute: [] });
+    try {
+      const r = await plain.post('/respond/observables', [{ type: 'email', value: upn }], await plain.token());
+      expect(r.json.data.map((a: { id: string }) => a.id)).toEqual(['saaswatch-block-user']);
+      const t = await plain.post('/respond/trigger', { 'action-id': 'saaswatch-suspend-user', observable_type: 'email', observable_value: upn }, await plain.token());
+      expect(t.json).toEqual({ data: { status: 'failure' }, errors: [{ type: 'fatal', code: 'invalid argument', message: `suspend-user is not enabled for ${upn} on any service (response.execute)` }] });
+      expect(plain.m365!.writes()).toBe(0);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('/respond/trigger blocks, unblocks and suspends through the responder, audited as the relay token\'s subject', async () => {
@@ -209,10 +234,12 @@ describe('the relay\'s endpoints', () => {
     const audit = await w.store.listAudit({ actor: 'relay:xdr-module-1' });
     expect(audit.map((a) => [a.action, a.details.user])).toEqual([['unblock', VICTIM], ['block', VICTIM]]);
 
-    expect((await trigger('saaswatch-suspend-user')).json).toEqual({ data: { status: 'success' } });
-    expect([...w.service.suspended]).toEqual([VICTIM]);
+    // Suspend: the microsoft-graph source disables the account in the (fake) tenant.
+    expect(w.m365!.inspect({ kind: 'user', id: upn })).toMatchObject({ accountEnabled: true });
+    expect((await trigger('saaswatch-suspend-user', 'email', upn)).json).toEqual({ data: { status: 'success' } });
+    expect(w.m365!.inspect({ kind: 'user', id: upn })).toMatchObject({ accountEnabled: false });
     const [rec] = await w.store.listActions({ action: 'suspend-user' });
-    expect(rec).toMatchObject({ actor: 'relay:xdr-module-1', status: 'done', mode: 'execute', target: { kind: 'user', id: VICTIM } });
+    expect(rec).toMatchObject({ source: 'm365', actor: 'relay:xdr-module-1', status: 'done', mode: 'execute', target: { kind: 'user', id: upn } });
 
     expect((await trigger('saaswatch-delete-everything')).json).toEqual({
       data: { status: 'failure' },
@@ -223,10 +250,11 @@ describe('the relay\'s endpoints', () => {
   });
 
   it('reports a suspend the service refuses as a failure', async () => {
-    w.service.users.delete(VICTIM);
-    const r = await w.post('/respond/trigger', { 'action-id': 'saaswatch-suspend-user', observable_type: 'email', observable_value: VICTIM }, await w.token());
+    w.m365!.denyScopes();
+    const r = await w.post('/respond/trigger', { 'action-id': 'saaswatch-suspend-user', observable_type: 'email', observable_value: upn }, await w.token());
     expect(r.json.data).toEqual({ status: 'failure' });
-    expect(r.json.errors![0]!.message).toMatch(/^suspend-user on google failed: /);
+    expect(r.json.errors![0]!.message).toMatch(/^suspend-user on m365 failed: /);
+    expect(w.m365!.inspect({ kind: 'user', id: upn })).toMatchObject({ accountEnabled: true });
   });
 });
 

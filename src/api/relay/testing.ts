@@ -1,14 +1,13 @@
 /**
  * A relay to test against: the app with the relay mounted, a store seeded with a brute force from an IP,
- * an impossible travel and a publicly shared file, a responder with a service that can suspend users,
- * Cisco's fake token issuer and an attacker's own, and a Graph half whose answers each test sets.
+ * an impossible travel and a publicly shared file, the app's own responder (with, on request, a
+ * microsoft-graph source against its fake, whose suspend-user is enabled), Cisco's fake token issuer
+ * and an attacker's own, and a Graph half whose answers each test sets.
  */
-import { Responder } from '../../actions/responder.js';
-import { responseSchema } from '../../actions/config.js';
+import type { ActionFixture } from '../../actions/testing.js';
+import { createResponder } from '../../app.js';
 import { dedupKey, type Alert } from '../../core/alert.js';
-import type { ActionConnector, ActionState } from '../../core/action.js';
 import type { SecurityEvent } from '../../core/event.js';
-import { errors } from '../../core/errors.js';
 import type { Store } from '../../core/store.js';
 import { validateConfig } from '../../config/load.js';
 import { startJwksIssuer, type FakeJwksIssuer, type MintOptions } from '../../fakes/jwks/server.js';
@@ -17,6 +16,7 @@ import { registry } from '../../registry.js';
 import { openStore } from '../../storage/index.js';
 import type { ApiApp } from '../context.js';
 import { createHttpApp } from '../http.js';
+import { actionHarness } from '../../sources/microsoft-graph/fixtures/actions.js';
 import { sampleAlert, sampleEvent } from '../routes/testing.js';
 import { relaySchema, type RelayConfig } from './config.js';
 import { relayPlugin } from './plugin.js';
@@ -52,34 +52,6 @@ export class GraphDouble implements GraphSightings {
   }
 }
 
-/** A service whose users the relay's suspend action changes (what a connector's fake does, in memory). */
-export class UserService {
-  suspended = new Set<string>();
-  readonly users = new Set(['alice@example.com', 'bob@example.com']);
-
-  connector(): ActionConnector {
-    const known = (id: string) => {
-      if (!this.users.has(id)) throw errors.httpRejected({ target: 'Test service', status: 404, detail: `no user ${id}`, details: { notFound: true } });
-      return { suspended: this.suspended.has(id) };
-    };
-    return {
-      service: 'google-workspace',
-      actions: [
-        {
-          name: 'suspend-user',
-          target: 'user',
-          summary: 'Suspend the user',
-          disruptive: true,
-          read: async (t) => known(t.id),
-          done: (s: ActionState) => s.suspended === true,
-          plan: (t) => `would suspend ${t.id}`,
-          apply: async (t) => void this.suspended.add(t.id),
-        },
-      ],
-    };
-  }
-}
-
 /** A relay answer, loosely typed for assertions. */
 export interface RelayBody {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each endpoint's data differs; tests assert on it
@@ -94,7 +66,8 @@ export interface RelayWorld {
   issuer: FakeJwksIssuer;
   attacker: FakeJwksIssuer;
   graph: GraphDouble;
-  service: UserService;
+  /** The fake Graph tenant the microsoft-graph source acts on (with `m365`). */
+  m365?: ActionFixture;
   relay: RelayConfig;
   /** Moves the clock every part reads (token checks, the JWKS cache). */
   setNow(ms: number): void;
@@ -128,7 +101,8 @@ function seedAlerts(events: readonly SecurityEvent[]): Alert[] {
   ];
 }
 
-export async function relayWorld(o: { relay?: Record<string, unknown>; sources?: unknown[]; graph?: GraphDouble | null } = {}): Promise<RelayWorld> {
+/** `m365`: a microsoft-graph source (its fake tenant started), with `execute` as response.execute (default: its suspend-user). */
+export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: boolean; execute?: string[]; graph?: GraphDouble | null } = {}): Promise<RelayWorld> {
   let now = NOW;
   const clock = () => now;
   const issuer = await startJwksIssuer({ clock });
@@ -141,17 +115,18 @@ export async function relayWorld(o: { relay?: Record<string, unknown>; sources?:
   await store.upsertFile({ key: 'dropbox:id:notes', provider: 'dropbox', fileId: 'id:notes', name: 'notes.txt', owner: VICTIM, visibility: 'private', data: {}, deleted: false });
 
   const relayInput = { enabled: true, audience: AUDIENCE, jwks_hosts: [issuer.host], dashboard_url: DASHBOARD, ...o.relay };
-  const config = validateConfig({ storage: { type: 'sqlite', path: ':memory:' }, sources: o.sources ?? [], relay: relayInput, response: { execute: ['suspend-user'] } }, registry, { baseDir: process.cwd(), env: {} });
+  const m365 = o.m365 ? await actionHarness.start() : undefined;
+  const sources = m365 ? [{ type: 'microsoft-graph', name: 'm365', ...m365.config }] : [];
+  const config = validateConfig({ storage: { type: 'sqlite', path: ':memory:' }, sources, relay: relayInput, response: { execute: o.execute ?? (m365 ? ['m365/suspend-user'] : []) } }, registry, { baseDir: process.cwd(), env: {} });
   const relay = relaySchema.parse(relayInput);
   const logger = createLogger({ level: (process.env.DBG ?? 'silent') as 'silent' });
-  const service = new UserService();
-  const responder = new Responder({ store, connectors: new Map([['google', service.connector()]]), config: responseSchema.parse({ execute: ['suspend-user'] }), logger, now: clock });
+  const responder = createResponder(config, { store, deps: { logger, dataDir: config.dataDir, files: store, state: store, now: clock }, logger, now: clock });
   const ctx = { store, config, clock, logger, responder };
   const app = await createHttpApp({ ctx, authenticate: async () => undefined });
   const graph = o.graph === null ? undefined : (o.graph ?? new GraphDouble());
   await relayPlugin(ctx, relay, graph ? { graph } : {})(app);
   return {
-    app, store, issuer, attacker, graph: graph ?? new GraphDouble(), service, relay,
+    app, store, issuer, attacker, graph: graph ?? new GraphDouble(), relay, ...(m365 ? { m365 } : {}),
     setNow: (ms) => void (now = ms),
     token: (m = {}) => issuer.mint({ aud: AUDIENCE, sub: 'xdr-module-1', ...m }),
     async post(path, body, token, headers = {}) {
@@ -165,9 +140,11 @@ export async function relayWorld(o: { relay?: Record<string, unknown>; sources?:
     },
     async close() {
       await app.close();
+      await responder.close();
       await store.close();
       await issuer.close();
       await attacker.close();
+      await m365?.close();
     },
   };
 }
