@@ -60,6 +60,16 @@ describe('relay token checks', () => {
     expect(w.graph.calls).toEqual([]);
   });
 
+  it('refuses a token whose allowed JWKS host cannot be reached, naming the host', async () => {
+    const down = await relayWorld({ relay: { jwks_hosts: ['127.0.0.1:1'] } });
+    try {
+      const r = await down.post('/health', {}, await down.token({ jwksHost: '127.0.0.1:1' }));
+      expect(r.json).toEqual(refused(`${M.wrongJwksHost} (the keys of 127.0.0.1:1 could not be read)`));
+    } finally {
+      await down.close();
+    }
+  });
+
   it('refuses a token without jwks_host', async () => {
     expect((await w.post('/observe/observables', OBS, await w.token({ jwksHost: null }))).json).toEqual(refused(M.jwksHostMissing));
   });

@@ -143,7 +143,8 @@ export async function ownSightings(store: OwnStore, o: Observable, opts: OwnOpti
       }
       case 'email':
       case 'user': {
-        const user = o.type === 'email' ? v.toLowerCase() : v;
+        // saaswatch keys people by lowercase email; a user name that is not one is taken as it is.
+        const user = o.type === 'email' || v.includes('@') ? v.toLowerCase() : v;
         const [alerts, events] = await Promise.all([store.listAlerts({ entity: { type: 'user', value: user }, limit }), store.queryEvents({ userEmail: user, order: 'desc', limit })]);
         return { sightings: [...alerts.map((a) => alertSighting(o, a, link)), ...eventSightings(o, events, limit, link(`/users/${enc(user)}`))], errors: [] };
       }

@@ -21,7 +21,7 @@ export function referLinks(o: Observable, link: (path: string) => string): Refer
   const id = (what: string) => `ref-saaswatch-${what}-${o.type}-${encodeURIComponent(o.value)}`;
   const out: Reference[] = [];
   if (o.type === 'email' || o.type === 'user') {
-    const user = o.type === 'email' ? v.toLowerCase() : v;
+    const user = o.type === 'email' || v.includes('@') ? v.toLowerCase() : v;
     out.push({ id: id('user'), title: `Open this ${name} in saaswatch`, description: `The ${name}'s risk, logins, activity, alerts and timeline in the saaswatch dashboard`, categories: CATEGORIES, url: link(`/users/${encodeURIComponent(user)}`) });
   }
   out.push({ id: id('search'), title: `Search for this ${name}`, description: `Lookup this ${name} in saaswatch's alerts`, categories: CATEGORIES, url: link(`/alerts?q=${q}`) });

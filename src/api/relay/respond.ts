@@ -38,7 +38,10 @@ function suspenders(responder: Responder, user: string): string[] {
   return [...new Set(responder.offers(user).filter((o) => o.action === 'suspend-user' && o.target.kind === 'user' && o.executes).map((o) => o.source))];
 }
 
-const userOf = (o: Observable) => (o.type === 'email' ? o.value.trim().toLowerCase() : o.value.trim());
+const userOf = (o: Observable) => {
+  const v = o.value.trim();
+  return o.type === 'email' || v.includes('@') ? v.toLowerCase() : v;
+};
 
 /** Block or unblock (whichever applies now), and suspend where enabled, for each email/user observable. */
 export async function respondActions(observables: readonly Observable[], deps: RespondDeps): Promise<RespondAction[]> {
