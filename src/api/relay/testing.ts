@@ -102,7 +102,8 @@ function seedAlerts(events: readonly SecurityEvent[]): Alert[] {
 }
 
 /** `m365`: a microsoft-graph source (its fake tenant started), with `execute` as response.execute (default: its suspend-user). */
-export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: boolean; execute?: string[]; graph?: GraphDouble | null } = {}): Promise<RelayWorld> {
+/** `graph: null` with `fetch`: the real Graph half (against the fake Graph, say), its requests made with that fetch. */
+export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: boolean; execute?: string[]; graph?: GraphDouble | null; fetch?: typeof fetch } = {}): Promise<RelayWorld> {
   let now = NOW;
   const clock = () => now;
   const issuer = await startJwksIssuer({ clock });
@@ -124,7 +125,7 @@ export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: bo
   const ctx = { store, config, clock, logger, responder };
   const app = await createHttpApp({ ctx, authenticate: async () => undefined });
   const graph = o.graph === null ? undefined : (o.graph ?? new GraphDouble());
-  await relayPlugin(ctx, relay, graph ? { graph } : {})(app);
+  await relayPlugin(ctx, relay, { ...(graph ? { graph } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) })(app);
   return {
     app, store, issuer, attacker, graph: graph ?? new GraphDouble(), relay, ...(m365 ? { m365 } : {}),
     setNow: (ms) => void (now = ms),
