@@ -61,6 +61,15 @@ describe('the relay\'s endpoints', () => {
     expect((await w.post('/health', {}, await w.token({ claims: GRAPH_CREDENTIALS }))).json).toEqual({ errors: [w.graph.healthError] });
   });
 
+  it('says which part failed when the store does not answer', async () => {
+    const t = await w.token();
+    await w.store.close();
+    expect((await w.post('/health', {}, t)).json).toEqual({ errors: [{ type: 'fatal', code: 'service unavailable', message: 'saaswatch\'s store does not answer' }] });
+    expect((await w.post('/observe/observables', [{ type: 'ip', value: ATTACKER_IP }], t)).json).toEqual({
+      errors: [{ type: 'fatal', code: 'unknown', message: 'saaswatch could not read its own sightings of the ip: its store failed' }],
+    });
+  });
+
   it('/observe/observables: an IP seen in a brute-force alert and in login events', async () => {
     const r = await w.post('/observe/observables', [{ type: 'ip', value: ATTACKER_IP }], await w.token());
     expect(r.json.errors).toBeUndefined();
