@@ -70,6 +70,13 @@ describe('relay token checks', () => {
     }
   });
 
+  it('names the JWKS host\'s outage, and reads its keys again on the next request', async () => {
+    w.issuer.failNext(1, 503);
+    expect((await w.post('/health', {}, await w.token())).json).toEqual(refused(`${M.wrongJwksHost} (${w.issuer.host} answered HTTP 503 for its keys)`));
+    expect((await w.post('/health', {}, await w.token())).json).toEqual({ data: { status: 'ok' } });
+    expect(w.issuer.jwksRequests()).toBe(2);
+  });
+
   it('refuses a token without jwks_host', async () => {
     expect((await w.post('/observe/observables', OBS, await w.token({ jwksHost: null }))).json).toEqual(refused(M.jwksHostMissing));
   });

@@ -39,6 +39,8 @@ export interface FakeJwksIssuer {
   jwksRequests(): number;
   /** Requests of any path so far. */
   requests(): number;
+  /** The next n JWKS requests are answered with this HTTP status (an outage). */
+  failNext(n: number, status: number): void;
   /** The kid new tokens are signed with. */
   currentKid(): string;
   /**
@@ -65,11 +67,18 @@ export async function startJwksIssuer(opts: { clock: () => number }): Promise<Fa
   let keys: SigningKey[] = [await newKey()];
   let jwksCount = 0;
   let total = 0;
+  let failures = { n: 0, status: 503 };
   const server = createServer((req, res) => {
     total++;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/.well-known/jwks') {
       jwksCount++;
+      if (failures.n > 0) {
+        failures.n--;
+        res.writeHead(failures.status, { 'content-type': 'text/html' });
+        res.end('<html><body>Service Unavailable</body></html>');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: keys.map((k) => k.jwk) }));
       return;
@@ -85,6 +94,7 @@ export async function startJwksIssuer(opts: { clock: () => number }): Promise<Fa
     host,
     jwksRequests: () => jwksCount,
     requests: () => total,
+    failNext: (n, status) => void (failures = { n, status }),
     currentKid: () => keys[keys.length - 1]!.kid,
     async rotate(o = {}) {
       const old = keys[keys.length - 1]!;
