@@ -30,15 +30,34 @@ export const MAX_OBSERVABLES = 1000;
 /** Observables worked on at once. */
 const CONCURRENCY = 4;
 
+/**
+ * CTIM's other observable types (ctim.schemas.vocabularies). XDR sends every observable of an
+ * investigation to every module, so these are skipped, as Cisco's own modules do; a type outside
+ * CTIM's vocabulary is a malformed request.
+ */
+const OTHER_CTIM_TYPES = new Set([
+  'acudid', 'amp_computer_guid', 'certificate_common_name', 'certificate_issuer', 'certificate_serial', 'cisco_cm_id', 'cisco_mid', 'cisco_uc_id',
+  'cortex_agent_id', 'crowdstrike_id', 'cvm_id', 'cybereason_id', 'darktrace_id', 'device', 'email_messageid', 'email_subject', 'imei', 'imsi',
+  'mac_address', 'md5', 'meraki_network_id', 'meraki_node_sn', 'meraki_org_id', 'ms_machine_id', 'mutex', 'ngfw_id', 'ngfw_name', 'odns_identity',
+  'odns_identity_label', 'orbital_node_id', 'pki_serial', 'process_args', 'process_hash', 'process_name', 'process_path', 'process_uid',
+  'process_username', 'processor_id', 'registry_key', 'registry_name', 'registry_path', 's1_agent_id', 'serial_number', 'sha1', 'swc_device_id',
+  'trend_micro_id', 'user_agent',
+]);
+const ANSWERED = new Set<string>(OBSERVABLE_TYPES);
+
 const observablesSchema = z
   .array(
     z.object({
-      type: z.enum(OBSERVABLE_TYPES, { error: `expected one of ${OBSERVABLE_TYPES.join(', ')}` }),
+      type: z
+        .string({ error: 'expected a string' })
+        .refine((t) => ANSWERED.has(t) || OTHER_CTIM_TYPES.has(t), { error: `expected a CTIM observable type: one of ${OBSERVABLE_TYPES.join(', ')} (others of CTIM's are ignored)` }),
       value: z.string({ error: 'expected a string' }).trim().min(1, 'expected a non-empty value').max(2048, 'expected at most 2048 characters'),
     }),
     { error: 'expected a JSON array of {"type", "value"} observables' },
   )
-  .max(MAX_OBSERVABLES, `expected at most ${MAX_OBSERVABLES} observables`);
+  .max(MAX_OBSERVABLES, `expected at most ${MAX_OBSERVABLES} observables`)
+  // Those of the types the relay answers for, each once, in the order given (Cisco's modules do the same).
+  .transform((os) => unique(os.filter((o): o is Observable => ANSWERED.has(o.type))));
 
 const triggerSchema = z.object(
   {
@@ -66,7 +85,6 @@ function parseBody<T>(raw: unknown, schema: z.ZodType<T>): T {
   throw invalid(`Invalid JSON payload received. ${field}: ${issue.message}`);
 }
 
-/** Unique observables, in the order given (Cisco's modules do the same). */
 function unique(os: readonly Observable[]): Observable[] {
   const seen = new Set<string>();
   return os.filter((o) => {
@@ -152,7 +170,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
   };
 
   async function observe(req: FastifyRequest, p: RelayPrincipal) {
-    const observables = unique(parseBody(req.body, observablesSchema));
+    const observables = parseBody(req.body, observablesSchema);
     const limit = Math.min(relay.entities_limit, p.limit ?? relay.entities_limit);
     const credentials = p.credentials ?? ownCredentials;
     const link = linkFor(req);
@@ -202,13 +220,13 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       method: 'POST',
       handler: authed(async (req) => {
         const link = linkFor(req);
-        return { data: unique(parseBody(req.body, observablesSchema)).flatMap((o) => referLinks(o, link)) };
+        return { data: parseBody(req.body, observablesSchema).flatMap((o) => referLinks(o, link)) };
       }),
     },
     {
       path: '/respond/observables',
       method: 'POST',
-      handler: authed(async (req) => ({ data: await respondActions(unique(parseBody(req.body, observablesSchema)), respondDeps) })),
+      handler: authed(async (req) => ({ data: await respondActions(parseBody(req.body, observablesSchema), respondDeps) })),
     },
     {
       path: '/respond/trigger',

@@ -128,16 +128,24 @@ describe('the relay\'s endpoints', () => {
     expect(w.graph.calls.every((c) => c.limit === 100)).toBe(true);
   });
 
+  it('skips CTIM\'s other observable types, as XDR sends every observable of an investigation to every module', async () => {
+    const r = await w.post('/observe/observables', [{ type: 'sha1', value: 'da39a3ee5e6b4b0d3255bfef95601890afd80709' }, { type: 'mac_address', value: '85:28:cb:6a:21:41' }, { type: 'ip', value: ATTACKER_IP }], await w.token({ claims: GRAPH_CREDENTIALS }));
+    expect(r.json.errors).toBeUndefined();
+    expect(w.graph.calls.map((c) => c.observable)).toEqual([{ type: 'ip', value: ATTACKER_IP }]);
+    expect((r.json.data.sightings.docs as CtimSighting[]).every((d) => d.observables[0]!.type === 'ip')).toBe(true);
+    expect((await w.post('/refer/observables', [{ type: 'md5', value: 'd41d8cd98f00b204e9800998ecf8427e' }], await w.token())).json).toEqual({ data: [] });
+  });
+
   it('refuses an unknown observable type or a malformed body as invalid argument naming the field', async () => {
     const t = await w.token();
     const msg = async (body: unknown) => (await w.post('/observe/observables', body, t)).json;
-    expect(await msg([{ type: 'ip', value: '1.2.3.4' }, { type: 'mac_address', value: '00:11' }])).toEqual({
-      errors: [{ type: 'fatal', code: 'invalid argument', message: `Invalid JSON payload received. 1.type: expected one of ${OBSERVABLE_TYPES.join(', ')}` }],
+    expect(await msg([{ type: 'ip', value: '1.2.3.4' }, { type: 'banana', value: '00:11' }])).toEqual({
+      errors: [{ type: 'fatal', code: 'invalid argument', message: `Invalid JSON payload received. 1.type: expected a CTIM observable type: one of ${OBSERVABLE_TYPES.join(', ')} (others of CTIM's are ignored)` }],
     });
     expect((await msg([{ type: 'ip' }])).errors![0]!.message).toBe('Invalid JSON payload received. 0.value: expected a string');
     expect((await msg({ type: 'ip', value: '1.2.3.4' })).errors![0]!.message).toBe('Invalid JSON payload received. body: expected a JSON array of {"type", "value"} observables');
     expect((await msg('[{"type":')).errors![0]!.message).toBe('Invalid JSON payload received. The body is not JSON.');
-    for (const path of ['/refer/observables', '/respond/observables']) expect((await w.post(path, [{ type: 'mac', value: 'x' }], t)).json.errors![0]!.code, path).toBe('invalid argument');
+    for (const path of ['/refer/observables', '/respond/observables']) expect((await w.post(path, [{ type: 'banana', value: 'x' }], t)).json.errors![0]!.code, path).toBe('invalid argument');
     expect(w.graph.calls).toEqual([]);
   });
 
