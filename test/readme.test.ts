@@ -52,6 +52,14 @@ describe('README', () => {
     expect(server).toMatchObject({ host: '0.0.0.0', port: 8443, tls: { cert_file: '/etc/saaswatch/tls.crt' }, trust_proxy: ['10.0.0.5'] });
   });
 
+  it('shows a relay section that validates', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith('relay:'));
+    expect(block).toBeDefined();
+    const relay = validateConfig(parse(block!), registry, { baseDir: ROOT, env: {} }).relay;
+    expect(relay).toMatchObject({ enabled: true, prefix: '/relay', audience: 'https://saaswatch.example.com/relay', entities_limit: 100 });
+  });
+
   it('uses no old key name in any config example', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     // Any ${VAR} a block uses is set: what is checked here is the keys.

@@ -8,15 +8,16 @@ import { makeTestTls } from '../fakes/smtp/cert.js';
 import { silentLogger } from '../log.js';
 import { registry } from '../registry.js';
 import type { Principal } from './context.js';
+import { VERSION } from '../version.js';
 import { apiParts, listenOptions, startServe } from './serve.js';
 
 const NOW = Date.parse('2026-03-02T09:00:00Z');
 const analyst: Principal = { email: 'ana@example.com', role: 'analyst', via: 'token' };
 
-function configIn(dir: string, server: Record<string, unknown>) {
+function configIn(dir: string, server: Record<string, unknown>, more: Record<string, unknown> = {}) {
   const file = join(dir, 'saaswatch.yml');
   writeFileSync(file, '# the config folder: TLS paths resolve against it\n');
-  return validateConfig({ storage: { type: 'sqlite', path: ':memory:' }, server: { host: '127.0.0.1', port: 0, ...server } }, registry, { file, env: {} });
+  return validateConfig({ storage: { type: 'sqlite', path: ':memory:' }, server: { host: '127.0.0.1', port: 0, ...server }, ...more }, registry, { file, env: {} });
 }
 
 describe('listenOptions', () => {
@@ -65,5 +66,25 @@ describe('startServe', () => {
       await serving.close();
     }
     await expect(fetch(`${serving.server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('the relay in serve', () => {
+  it('is served under its prefix when relay.enabled, and not otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-serve-'));
+    const on = await startServe(configIn(dir, {}, { relay: { enabled: true, audience: 'https://saaswatch.example.com' } }), { logger: silentLogger, now: () => NOW });
+    try {
+      expect(await (await fetch(`${on.server.url}/relay/version`, { method: 'POST' })).json()).toEqual({ version: VERSION });
+      const health = await fetch(`${on.server.url}/relay/health`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(await health.json()).toEqual({ errors: [{ type: 'fatal', code: 'authorization error', message: 'Authorization failed: Authorization header is missing' }] });
+    } finally {
+      await on.close();
+    }
+    const off = await startServe(configIn(dir, {}), { logger: silentLogger, now: () => NOW });
+    try {
+      expect((await fetch(`${off.server.url}/relay/version`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await off.close();
+    }
   });
 });

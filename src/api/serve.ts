@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors } from '../core/errors.js';
 import { createLogger } from '../log.js';
 import { createAuth } from './auth/index.js';
+import { relayPlugin } from './relay/plugin.js';
 import { ensureWebBuilt, webUiRoutes } from './web.js';
 import type { ApiContext, RouteModule } from './context.js';
 import type { HttpAppOptions } from './http.js';
@@ -23,13 +24,15 @@ export interface ApiParts {
 
 /**
  * The one place `serve` and `run` get authentication and the dashboard from: the accounts, sessions
- * and tokens of `server.auth` (their login and admin routes beside the data routes), and the dashboard.
+ * and tokens of `server.auth` (their login and admin routes beside the data routes), the dashboard,
+ * and the CTIM relay when `relay.enabled`.
  */
 export async function apiParts(ctx: ApiContext): Promise<ApiParts> {
   const auth = createAuth(ctx, ctx.config.server.auth, { tls: ctx.config.server.tls !== undefined });
   // Built (in a source checkout, when web/ changed) before anything else runs: a build beside a demo's backfill starves it.
   await ensureWebBuilt({ logger: ctx.logger });
-  return { authenticate: auth.authenticate, extraRoutes: [...auth.routes, webUiRoutes], plugins: [] };
+  const plugins = ctx.config.relay.enabled ? [relayPlugin(ctx, ctx.config.relay)] : [];
+  return { authenticate: auth.authenticate, extraRoutes: [...auth.routes, webUiRoutes], plugins };
 }
 
 export type ListenOptions = Pick<ApiServerOptions, 'host' | 'port' | 'tls' | 'trustProxy'>;

@@ -9,7 +9,7 @@ import type { Registry } from '../registry.js';
 import { formatPath, interpolateEnv, missingVariableMessage, type MissingVariable } from './interpolate.js';
 import type { EnrichConfig } from '../enrich/index.js';
 import { deprecationsOf } from '../pipeline/polling-config.js';
-import { pluginEntry, rootSchema, type AlertingConfig, type ResponseConfig, type ServerConfig, type StorageConfig } from './schema.js';
+import { pluginEntry, rootSchema, type AlertingConfig, type RelayConfig, type ResponseConfig, type ServerConfig, type StorageConfig } from './schema.js';
 
 export interface PluginInstance {
   type: string;
@@ -34,6 +34,8 @@ export interface Config {
   alerting: AlertingConfig;
   /** Response actions: what may change the services, protected accounts, policies. */
   response: ResponseConfig;
+  /** The CTIM relay for Cisco XDR (served beside the API when enabled). */
+  relay: RelayConfig;
   /** Things that work but should change (old key names), one line each, named like problems: `config check` prints them. */
   warnings: readonly string[];
 }
@@ -230,6 +232,7 @@ export function validateConfig(
     server: root.server,
     alerting: root.alerting,
     response: root.response,
+    relay: root.relay,
     warnings: warningLines,
   });
 }

@@ -5,6 +5,7 @@ import { zDuration, zStrictObject } from '../core/index.js';
 import { responseSchema } from '../actions/config.js';
 import { enrichConfigSchema } from '../enrich/index.js';
 import { authSchema } from '../api/auth/config.js';
+import { relaySchema } from '../api/relay/config.js';
 
 const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -172,9 +173,11 @@ export const rootSchema = z.strictObject({
   server: serverSchema.prefault({}),
   alerting: alertingSchema.prefault({}),
   response: responseSchema.prefault({}),
+  relay: relaySchema.prefault({}),
 });
 
 export type StorageConfig = z.output<typeof storageSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
 export type AlertingConfig = z.output<typeof alertingSchema>;
 export type { ResponseConfig } from '../actions/config.js';
+export type { RelayConfig } from '../api/relay/config.js';
