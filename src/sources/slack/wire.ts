@@ -74,3 +74,31 @@ export interface SlackUser {
   tz?: string;
   profile: { email?: string; real_name?: string; display_name?: string };
 }
+
+/** An Events API request body: the one-time `url_verification`, or an `event_callback` carrying one event. */
+export type SlackEventsRequest =
+  | { type: 'url_verification'; challenge: string; token?: string }
+  | SlackEventCallback;
+
+/** `event_callback`: `event_time` is epoch seconds; `event_id` is unique per event (Slack resends it on retries). */
+export interface SlackEventCallback {
+  type: 'event_callback';
+  /** The deprecated verification token: never kept (the signature is what is checked). */
+  token?: string;
+  team_id?: string;
+  enterprise_id?: string;
+  api_app_id?: string;
+  event_id: string;
+  event_time: number;
+  event: SlackInnerEvent;
+  authorizations?: unknown[];
+}
+
+/** The inner event: `user_change` carries the user object, `team_access_granted`/`_revoked` the team ids. */
+export interface SlackInnerEvent {
+  type: string;
+  user?: SlackUser | string;
+  team_ids?: string[];
+  event_ts?: string;
+  [k: string]: unknown;
+}
