@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAKE_SLACK_CHANNEL, FAKE_SLACK_TOKEN, startSlackFake, type FakeSlack, type FakeSlackOptions } from './server.js';
+import type { SlackAccessLog, SlackAuditEntry, SlackUser } from '../../sources/slack/wire.js';
+import { FAKE_SLACK_ADMIN_TOKEN, FAKE_SLACK_AUDIT_TOKEN, FAKE_SLACK_CHANNEL, FAKE_SLACK_TOKEN, startSlackFake, type FakeSlack, type FakeSlackOptions } from './server.js';
 
 let fake: FakeSlack | undefined;
 afterEach(async () => {
@@ -115,5 +116,103 @@ describe('Slack Web API fake', () => {
     const body = (await json.json()) as { channels: unknown[]; response_metadata: { next_cursor: string } };
     expect(body.channels).toHaveLength(1);
     expect(body.response_metadata.next_cursor).not.toBe('');
+  });
+
+  describe('what the slack source reads', () => {
+    const T0 = Date.parse('2026-11-03T10:00:00Z') / 1000;
+    const rows = (n: number): SlackAccessLog[] =>
+      Array.from({ length: n }, (_, i) => ({ user_id: `U${String(i % 7).padStart(4, '0')}`, username: `user${i % 7}`, date_first: T0 - 10_000 - i, date_last: T0 - i, count: 1 + (i % 3), ip: `198.51.100.${i % 250}`, user_agent: `agent ${i}`, isp: 'ISP', country: 'US', region: 'CA' }));
+    const people: SlackUser[] = [
+      { id: 'U0000', name: 'ann', is_bot: false, is_app_user: false, profile: { email: 'ann@example.com' } },
+      { id: 'UBOT', name: 'deploybot', is_bot: true, is_app_user: false, profile: {} },
+    ];
+    const entries = (n: number): SlackAuditEntry[] =>
+      Array.from({ length: n }, (_, i) => ({ id: `e${String(i).padStart(4, '0')}`, date_create: T0 - 60 * i, action: 'user_login', actor: { type: 'user', user: { id: 'U0000', email: 'ann@example.com' } }, entity: { type: 'user', user: { id: 'U0000' } }, context: { ip_address: '198.51.100.1' } }));
+
+    const admin = (f: FakeSlack) => new WebClient(FAKE_SLACK_ADMIN_TOKEN, { slackApiUrl: f.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+    const audit = (f: FakeSlack, q: Record<string, string | number>, token = FAKE_SLACK_AUDIT_TOKEN) =>
+      fetch(`${f.auditUrl}/audit/v1/logs?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`, { headers: { authorization: `Bearer ${token}` } });
+
+    it('pages team.accessLogs newest activity first, refuses page 101 and count 1001, and ends the range at before (inclusive)', async () => {
+      const { fake: f } = await start({ rateLimits: false, accessLogs: rows(250) });
+      const web = admin(f);
+      const p1 = await web.team.accessLogs({ count: 2, page: 1 });
+      expect(p1.paging).toEqual({ count: 2, total: 250, page: 1, pages: 125 });
+      expect(p1.logins!.map((r) => r.date_last)).toEqual([T0, T0 - 1]);
+      const p100 = await web.team.accessLogs({ count: 2, page: 100 });
+      expect(p100.logins!.map((r) => r.date_last)).toEqual([T0 - 198, T0 - 199]);
+      await expect(web.team.accessLogs({ count: 2, page: 101 })).rejects.toMatchObject({ data: { ok: false, error: 'over_pagination_limit' } });
+      await expect(web.team.accessLogs({ count: 1001, page: 1 })).rejects.toMatchObject({ data: { error: 'over_pagination_limit' } });
+      const on = await web.team.accessLogs({ count: 2, page: 1, before: T0 - 199 });
+      expect(on.logins!.map((r) => r.date_last)).toEqual([T0 - 199, T0 - 200]);
+      expect(on.paging!.total).toBe(51);
+    });
+
+    it('advances an aggregate on recordAccess and starts a new one for a new IP', async () => {
+      const { fake: f } = await start({ rateLimits: false, accessLogs: rows(1), users: people });
+      f.recordAccess({ user_id: 'U0000', ip: '198.51.100.0', user_agent: 'agent 0', at: T0 + 30 });
+      f.recordAccess({ user_id: 'U0000', ip: '203.0.113.9', user_agent: 'agent 0', at: T0 + 40, country: 'KP' });
+      const { logins } = await admin(f).team.accessLogs({ count: 10 });
+      expect(logins!.map((r) => [r.ip, r.count, r.date_last, r.date_first, r.country, r.username])).toEqual([
+        ['203.0.113.9', 1, T0 + 40, T0 + 40, 'KP', 'ann'],
+        ['198.51.100.0', 2, T0 + 30, T0 - 10_000, 'US', 'user0'],
+      ]);
+    });
+
+    it('refuses a token without the admin scope (missing_scope with needed and provided) and a free plan (paid_only)', async () => {
+      const { fake: f, web } = await start({ rateLimits: false, accessLogs: rows(3) });
+      await expect(web.team.accessLogs()).rejects.toMatchObject({ code: 'slack_webapi_platform_error', data: { ok: false, error: 'missing_scope', needed: 'admin', provided: expect.stringContaining('chat:write') } });
+      await f.close();
+      const free = await startSlackFake({ rateLimits: false, plan: 'free' });
+      fake = free;
+      await expect(admin(free).team.accessLogs()).rejects.toMatchObject({ data: { error: 'paid_only' } });
+    });
+
+    it('answers users.info, leaving the email out for a token without users:read.email, and user_not_found', async () => {
+      const { fake: f, web } = await start({ rateLimits: false, users: people });
+      expect((await admin(f).users.info({ user: 'U0000' })).user).toMatchObject({ id: 'U0000', profile: { email: 'ann@example.com' } });
+      expect((await web.users.info({ user: 'U0000' })).user!.profile!.email).toBeUndefined();
+      await expect(admin(f).users.info({ user: 'UNOPE' })).rejects.toMatchObject({ data: { error: 'user_not_found' } });
+    });
+
+    it('serves the Audit Logs API: cursor pages bound to their query, oldest/latest inclusive, limit up to 9999, HTTP errors', async () => {
+      const { fake: f } = await start({ rateLimits: false, auditLogs: entries(7) });
+      const seen: string[] = [];
+      let cursor = '';
+      do {
+        const r = await audit(f, { oldest: T0 - 300, latest: T0 - 60, limit: 2, ...(cursor ? { cursor } : {}) });
+        expect(r.status).toBe(200);
+        const body = (await r.json()) as { entries: SlackAuditEntry[]; response_metadata: { next_cursor: string } };
+        seen.push(...body.entries.map((e) => e.id));
+        cursor = body.response_metadata.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual(['e0001', 'e0002', 'e0003', 'e0004', 'e0005']);
+      const first = (await (await audit(f, { oldest: T0 - 300, limit: 2 })).json()) as { response_metadata: { next_cursor: string } };
+      const mixed = await audit(f, { oldest: T0 - 200, limit: 2, cursor: first.response_metadata.next_cursor });
+      expect([mixed.status, await mixed.json()]).toEqual([400, { ok: false, error: 'invalid_cursor' }]);
+      expect((await audit(f, { limit: 10_000 })).status).toBe(400);
+      expect((await audit(f, { limit: 9999 })).status).toBe(200);
+      const noScope = await audit(f, {}, FAKE_SLACK_ADMIN_TOKEN);
+      expect([noScope.status, await noScope.json()]).toEqual([403, { ok: false, error: 'missing_scope', needed: 'auditlogs:read', provided: 'admin,users:read,users:read.email' }]);
+      expect((await audit(f, {}, 'xoxp-unknown')).status).toBe(401);
+      f.failNext({ method: 'audit/v1/logs', status: 429, retryAfter: 7 });
+      const limited = await audit(f, {});
+      expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '7']);
+    });
+
+    it('answers feature_not_enabled (403) to the audit API outside Enterprise, and limits it as Tier 3 with Retry-After', async () => {
+      const c = clock();
+      const pro = await startSlackFake({ plan: 'pro', now: c.now });
+      fake = pro;
+      const r = await audit(pro, {});
+      expect([r.status, await r.json()]).toEqual([403, { ok: false, error: 'feature_not_enabled' }]);
+      await pro.close();
+      const ent = await startSlackFake({ now: c.now, rateLimits: { perMinute: { 3: 2 } } });
+      fake = ent;
+      expect((await audit(ent, {})).status).toBe(200);
+      expect((await audit(ent, {})).status).toBe(200);
+      const third = await audit(ent, {});
+      expect([third.status, third.headers.get('retry-after')]).toEqual([429, '60']);
+    });
   });
 });

@@ -3,11 +3,16 @@
  * bearer tokens, `{ok:false,error}` answers with HTTP 200, cursor paging, 429 with Retry-After per
  * method tier (and about one message a second per channel), message metadata, threads, and the
  * external file upload flow. It records every message and file so tests and the demo can show them.
+ * For the slack source it also serves team.accessLogs (aggregates a test can advance between polls,
+ * page/count paging capped at page 100, `before`), users.info, and the Enterprise Audit Logs API
+ * (`GET /audit/v1/logs`, cursor paging, real HTTP status codes), each refusing a token without its
+ * scope or plan the way Slack does.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { SlackAccessLog, SlackAuditEntry, SlackUser } from '../../sources/slack/wire.js';
 import { readBody } from '../http.js';
 
 export interface FakeSlackChannel {
@@ -92,6 +97,21 @@ export interface FakeSlackOptions {
   rateLimits?: Partial<FakeSlackRateLimits> | false;
   /** The clock for ts values and rate windows (epoch ms). */
   now?: () => number;
+  /** team.accessLogs aggregates (any order; served newest date_last first). The fake keeps and updates this array. */
+  accessLogs?: SlackAccessLog[];
+  /** Audit Logs API entries (any order; served newest date_create first). */
+  auditLogs?: SlackAuditEntry[];
+  /** What users.info knows. */
+  users?: SlackUser[];
+  /** User tokens with the `admin` scope: team.accessLogs answers them; default ['xoxp-fake-admin']. */
+  adminTokens?: string[];
+  /** Organization owner tokens with `auditlogs:read`: /audit/v1/logs answers them; default ['xoxp-fake-audit']. */
+  auditTokens?: string[];
+  /**
+   * The workspace's plan: `free` answers team.accessLogs `paid_only`; anything but `enterprise`
+   * answers the Audit Logs API 403 `feature_not_enabled`. Default `enterprise`.
+   */
+  plan?: 'free' | 'pro' | 'business_plus' | 'enterprise';
 }
 
 export interface FakeSlack {
@@ -109,10 +129,27 @@ export interface FakeSlack {
   /** Writes every uploaded file into `dir` (the demo's chart PNGs), returning the paths written. */
   saveUploads(dir: string): Promise<string[]>;
   setRateLimits(limits: Partial<FakeSlackRateLimits> | false): void;
+  /** The access-log aggregates as the fake holds them (tests may edit them between polls). */
+  accessLogs: SlackAccessLog[];
+  auditLogs: SlackAuditEntry[];
+  users: SlackUser[];
+  /**
+   * One more access by a user from an IP and agent at `at` (epoch s): the aggregate's count and
+   * date_last advance, or a new aggregate starts. Returns it.
+   */
+  recordAccess(a: { user_id: string; username?: string; ip: string; user_agent: string; at: number; country?: string; region?: string; isp?: string }): SlackAccessLog;
+  /** The audit API root for the source's `audit_url`: `http://127.0.0.1:<port>`. */
+  auditUrl: string;
   close(): Promise<void>;
 }
 
 export const FAKE_SLACK_TOKEN = 'xoxb-fake-saaswatch';
+export const FAKE_SLACK_ADMIN_TOKEN = 'xoxp-fake-admin';
+export const FAKE_SLACK_AUDIT_TOKEN = 'xoxp-fake-audit';
+/** Scopes the fake says a token has (`provided` of missing_scope). */
+const BOT_SCOPES = 'chat:write,files:write,channels:history,groups:history,channels:read,groups:read';
+const ADMIN_SCOPES = 'admin,users:read,users:read.email';
+const AUDIT_SCOPES = 'auditlogs:read';
 export const FAKE_SLACK_CHANNEL: FakeSlackChannel = { id: 'C0SAASWATCH', name: 'security-alerts', is_member: true };
 const TEAM = { id: 'T0SAASWTCH', name: 'saaswatch-fake' };
 const BOT = { user_id: 'U0SAASBOT', bot_id: 'B0SAASBOT' };
@@ -126,10 +163,18 @@ const METHOD_TIER: Record<string, 1 | 2 | 3 | 4> = {
   'conversations.replies': 3,
   'files.getUploadURLExternal': 4,
   'files.completeUploadExternal': 4,
+  'team.accessLogs': 2,
+  'users.info': 4,
+  // The Audit Logs API is Tier 3 across the organization.
+  'audit/v1/logs': 3,
 };
 const DEFAULT_LIMITS: FakeSlackRateLimits = { postIntervalMs: 1000, perMinute: { 1: 1, 2: 20, 3: 50, 4: 100 } };
 
 type Args = Record<string, unknown>;
+/** Who is calling: the token's scopes decide what it may read. */
+interface Caller {
+  token: string;
+}
 
 class SlackApiError extends Error {
   constructor(
@@ -143,7 +188,19 @@ class SlackApiError extends Error {
 }
 
 export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
-  const tokens = new Set(opts.tokens ?? [FAKE_SLACK_TOKEN]);
+  const botTokens = new Set(opts.tokens ?? [FAKE_SLACK_TOKEN]);
+  const adminTokens = new Set(opts.adminTokens ?? [FAKE_SLACK_ADMIN_TOKEN]);
+  const auditTokens = new Set(opts.auditTokens ?? [FAKE_SLACK_AUDIT_TOKEN]);
+  const tokens = new Set([...botTokens, ...adminTokens, ...auditTokens]);
+  const plan = opts.plan ?? 'enterprise';
+  const accessLogs = opts.accessLogs ?? [];
+  const auditLogs = opts.auditLogs ?? [];
+  const users = opts.users ?? [];
+  const scopesOf = (token: string) => [adminTokens.has(token) ? ADMIN_SCOPES : '', auditTokens.has(token) ? AUDIT_SCOPES : '', botTokens.has(token) ? BOT_SCOPES : ''].filter(Boolean).join(',');
+  /** Slack's missing_scope: the scope the method needs and the ones the token has. */
+  const needScope = (caller: Caller, allowed: Set<string>, needed: string) => {
+    if (!allowed.has(caller.token)) throw new SlackApiError('missing_scope', 200, {}, { needed, provided: scopesOf(caller.token) });
+  };
   const channels = (opts.channels ?? [FAKE_SLACK_CHANNEL]).map((c) => ({ is_private: false, is_member: true, is_archived: false, ...c }));
   const now = opts.now ?? Date.now;
   let limits: FakeSlackRateLimits | undefined = opts.rateLimits === false ? undefined : { ...DEFAULT_LIMITS, ...opts.rateLimits };
@@ -225,7 +282,7 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     return true;
   };
 
-  const methods: Record<string, (args: Args) => Record<string, unknown>> = {
+  const methods: Record<string, (args: Args, caller: Caller) => Record<string, unknown>> = {
     'auth.test': () => ({ url: `${base}/`, team: TEAM.name, user: 'saaswatch', team_id: TEAM.id, user_id: BOT.user_id, bot_id: BOT.bot_id, is_enterprise_install: false }),
 
     'chat.postMessage': (args) => {
@@ -292,6 +349,33 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
       const p = page(thread, args, 100, 1000);
       const withMeta = bool(args.include_all_metadata);
       return { messages: p.slice.map((m) => view(m, withMeta)), has_more: p.more, response_metadata: { next_cursor: p.next_cursor } };
+    },
+
+    // docs.slack.dev team.accessLogs: count ≤ 1000 and page ≤ 100 (else over_pagination_limit);
+    // `before` (epoch s, inclusive) ends the range; rows are aggregates, newest activity first.
+    'team.accessLogs': (args, caller) => {
+      needScope(caller, adminTokens, 'admin');
+      if (plan === 'free') throw new SlackApiError('paid_only');
+      const count = args.count === undefined || args.count === '' ? 100 : Number(args.count);
+      const pageNo = args.page === undefined || args.page === '' ? 1 : Number(args.page);
+      if (!Number.isInteger(count) || !Number.isInteger(pageNo) || count < 1 || pageNo < 1) throw new SlackApiError('invalid_arguments');
+      if (count > 1000 || pageNo > 100) throw new SlackApiError('over_pagination_limit');
+      const before = args.before === undefined || args.before === '' ? undefined : Number(args.before);
+      const rows = accessLogs
+        .filter((r) => before === undefined || r.date_last <= before)
+        .sort((a, b) => b.date_last - a.date_last || b.date_first - a.date_first || a.user_id.localeCompare(b.user_id) || a.ip.localeCompare(b.ip) || a.user_agent.localeCompare(b.user_agent));
+      const slice = rows.slice((pageNo - 1) * count, pageNo * count);
+      return { logins: slice.map((r) => ({ ...r })), paging: { count, total: rows.length, page: pageNo, pages: Math.max(1, Math.ceil(rows.length / count)) } };
+    },
+
+    'users.info': (args, caller) => {
+      if (!adminTokens.has(caller.token) && !botTokens.has(caller.token)) throw new SlackApiError('missing_scope', 200, {}, { needed: 'users:read', provided: scopesOf(caller.token) });
+      const u = users.find((x) => x.id === String(args.user ?? ''));
+      if (!u) throw new SlackApiError('user_not_found');
+      const view = { ...u, profile: { ...u.profile } };
+      // Without users:read.email (bot tokens here) Slack leaves the email out.
+      if (!adminTokens.has(caller.token)) delete view.profile.email;
+      return { user: view };
     },
 
     'files.getUploadURLExternal': (args) => {
@@ -367,6 +451,60 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     res.end(JSON.stringify(body));
   };
 
+  /**
+   * The Audit Logs API (docs.slack.dev, "Audit Logs API methods & actions"): GET only, a Bearer
+   * user token of the organization owner with auditlogs:read, real HTTP status codes with an
+   * `{ok:false,error}` body, `oldest`/`latest` inclusive epoch seconds, `limit` up to 9999, and an
+   * opaque cursor bound to its query; entries newest first; Tier 3 across the organization.
+   */
+  function auditRoute(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const method = 'audit/v1/logs';
+    const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+    const fail = (status: number, error: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) => {
+      requests.push({ method, status, ok: false, error, encoding: 'query', bearer: Boolean(bearer) });
+      send(res, status, { ok: false, error, ...extra }, headers);
+    };
+    if (req.method !== 'GET') return fail(405, 'method_not_allowed');
+    const fault = takeFault(method);
+    if (fault?.hang) {
+      requests.push({ method, status: 0, ok: false, error: 'hang', encoding: 'query', bearer: Boolean(bearer) });
+      return;
+    }
+    if (fault) {
+      const status = fault.status ?? (fault.retryAfter !== undefined ? 429 : 500);
+      return fail(status, fault.error ?? (status === 429 ? 'ratelimited' : 'internal_error'), fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {}, fault.echo ? { request: { headers: req.headers, query: url.search } } : {});
+    }
+    const token = bearer?.[1];
+    if (!token) return fail(401, 'not_authed');
+    if (!tokens.has(token)) return fail(401, 'invalid_authentication');
+    if (!auditTokens.has(token)) return fail(403, 'missing_scope', {}, { needed: 'auditlogs:read', provided: scopesOf(token) });
+    if (plan !== 'enterprise') return fail(403, 'feature_not_enabled');
+    const retryAfter = overLimit(method);
+    if (retryAfter !== undefined) return fail(429, 'ratelimited', { 'Retry-After': retryAfter });
+    const q = url.searchParams;
+    const num = (k: string) => (q.get(k) === null || q.get(k) === '' ? undefined : Number(q.get(k)));
+    const oldest = num('oldest');
+    const latest = num('latest');
+    const limit = num('limit') ?? 100;
+    if ([oldest, latest].some((v) => v !== undefined && !Number.isFinite(v)) || !Number.isInteger(limit) || limit < 1 || limit > 9999) return fail(400, 'invalid_arguments');
+    const key = `${oldest ?? ''}:${latest ?? ''}:${q.get('action') ?? ''}`;
+    let offset = 0;
+    const cursor = q.get('cursor');
+    if (cursor) {
+      const m = /^audit:(\d+):(.*)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+      if (!m || m[2] !== key) return fail(400, 'invalid_cursor');
+      offset = Number(m[1]);
+    }
+    const actions = q.get('action')?.split(',');
+    const matching = auditLogs
+      .filter((e) => (oldest === undefined || e.date_create >= oldest) && (latest === undefined || e.date_create <= latest) && (!actions || actions.includes(e.action)))
+      .sort((a, b) => b.date_create - a.date_create || a.id.localeCompare(b.id));
+    const slice = matching.slice(offset, offset + limit);
+    const more = offset + limit < matching.length;
+    requests.push({ method, status: 200, ok: true, encoding: 'query', bearer: true });
+    send(res, 200, { entries: slice, response_metadata: { next_cursor: more ? Buffer.from(`audit:${offset + limit}:${key}`).toString('base64') : '' } });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const body = await readBody(req);
@@ -383,6 +521,10 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
       }
       file.bytes = bytes;
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${bytes.length}`);
+      return;
+    }
+    if (url.pathname === '/audit/v1/logs') {
+      auditRoute(req, res, url);
       return;
     }
     const api = /^\/api\/([\w.]+)$/.exec(url.pathname);
@@ -422,7 +564,7 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
       const fault = takeFault(method);
       if (fault?.hang) {
         if (fault.hang === 'after' && token !== undefined && tokens.has(token)) {
-          handler(args);
+          handler(args, { token });
           record(200, true);
         } else {
           record(0, false, 'hang');
@@ -439,7 +581,7 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!tokens.has(token)) throw new SlackApiError('invalid_auth');
       const retryAfter = overLimit(method);
       if (retryAfter !== undefined) throw new SlackApiError('ratelimited', 429, { 'Retry-After': retryAfter });
-      const out = handler(args);
+      const out = handler(args, { token });
       record(200, true);
       send(res, 200, { ok: true, ...out });
     } catch (err) {
@@ -486,6 +628,33 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     setRateLimits: (l) => {
       limits = l === false ? undefined : { ...DEFAULT_LIMITS, ...l };
     },
+    accessLogs,
+    auditLogs,
+    users,
+    recordAccess: (a) => {
+      const row = accessLogs.find((r) => r.user_id === a.user_id && r.ip === a.ip && r.user_agent === a.user_agent);
+      if (row) {
+        row.count++;
+        row.date_last = Math.max(row.date_last, a.at);
+        return row;
+      }
+      const username = a.username ?? users.find((u) => u.id === a.user_id)?.name ?? a.user_id.toLowerCase();
+      const created: SlackAccessLog = {
+        user_id: a.user_id,
+        username,
+        date_first: a.at,
+        date_last: a.at,
+        count: 1,
+        ip: a.ip,
+        user_agent: a.user_agent,
+        isp: a.isp ?? 'Fake ISP',
+        country: a.country ?? 'US',
+        region: a.region ?? 'CA',
+      };
+      accessLogs.push(created);
+      return created;
+    },
+    auditUrl: base,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DeadLetterInput, SecurityEvent } from '../../core/index.js';
+import type { DeadLetterInput, Redactor, SecurityEvent } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
 import type { CursorCodec, PollContext as RunContext, PolledBatch } from '../../pipeline/polling.js';
 import { toSaaswatchError, type SlackApi } from './client.js';
@@ -86,10 +86,6 @@ export class UserCache {
   forget(id: string): void {
     this.#entries.delete(id);
   }
-
-  get size_(): number {
-    return this.#entries.size;
-  }
 }
 
 /** Bots, app users and Slackbot are not people logging in: their rows are not logins worth a rule. */
@@ -101,6 +97,8 @@ export interface PollContext {
   source: string;
   config: SlackSourceConfig;
   client: SlackApi;
+  /** The token values: errors are cleaned of them before any part of an answer is quoted. */
+  redactor: Redactor;
   users: UserCache;
   now: () => number;
   signal: AbortSignal;
@@ -141,7 +139,7 @@ export function promiseStarts(state: SlackCursor, ctx: PollContext): void {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function call<T>(what: string, method: string, stream: StreamName, fn: () => Promise<T>, ctx: PollContext): Promise<T> {
-  return ctx.run.retry(what, fn, { classify: (raw) => toSaaswatchError(raw, { method, stream }), fields: { stream } });
+  return ctx.run.retry(what, fn, { classify: (raw) => toSaaswatchError(raw, { method, stream, redactor: ctx.redactor }), fields: { stream } });
 }
 
 /** users.info through the cache; a refusal of users.info (scope) is logged once per poll and the row goes on without an email. */
@@ -153,7 +151,7 @@ async function lookUp(id: string, ctx: PollContext, refused: { said: boolean }):
     ctx.users.set(id, user);
     return user;
   } catch (err) {
-    const e = toSaaswatchError(err, { method: 'users.info' });
+    const e = toSaaswatchError(err, { method: 'users.info', redactor: ctx.redactor });
     if (e.retryable) throw e;
     if (!refused.said) ctx.logger?.warn({ err: e, stream: 'access_logs' }, 'Slack users.info refused; access logs go on without emails or bot detection.');
     refused.said = true;
@@ -223,7 +221,7 @@ export async function* pollAccessLogs(state: SlackCursor, ctx: PollContext): Asy
     }
     done += events.length;
     const pages = typeof res.paging?.pages === 'number' ? res.paging.pages : page;
-    const last = reachedOld || rows.length === 0 || rows.length < config.page_size || page >= pages && page < MAX_PAGE;
+    const last = reachedOld || rows.length === 0 || rows.length < config.page_size || (page >= pages && page < MAX_PAGE);
     if (last) {
       acc.through = Math.max(acc.through ?? 0, end);
       state.access_logs = { through: acc.through, seen: pruneSeen(acc.seen, acc.through - Math.ceil(config.settle / 1000), config.max_tracked_aggregates) };
@@ -317,7 +315,7 @@ export async function* pollStreams(state: SlackCursor, ctx: PollContext): AsyncG
       yield* stream === 'access_logs' ? pollAccessLogs(state, ctx) : pollAuditLogs(state, ctx);
     } catch (err) {
       if (ctx.signal.aborted) return;
-      const e = toSaaswatchError(err, { stream });
+      const e = toSaaswatchError(err, { stream, redactor: ctx.redactor });
       if (!e.retryable) throw e;
       ctx.logger?.warn({ stream, err: e }, 'Slack stream failed; the other streams are still read.');
       deferred ??= e;

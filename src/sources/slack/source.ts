@@ -42,7 +42,7 @@ export class SlackSource extends PollingSource<SlackCursor> implements WebhookSo
       ...pollerSpec(config, opts),
       open: (_state, run) => {
         const client = createSlackClient({ config, signal: run.signal, redactor, logger: opts.logger, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
-        const poll: PollContext = { source: name, config, client, users, now: run.now, signal: run.signal, logger: opts.logger, run, promised: new Map(), inbox };
+        const poll: PollContext = { source: name, config, client, redactor, users, now: run.now, signal: run.signal, logger: opts.logger, run, promised: new Map(), inbox };
         return { pollOnce: (state) => pollStreams(state, poll) };
       },
     });
