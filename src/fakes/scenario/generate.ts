@@ -399,7 +399,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   reportedMessages.sort((a, b) => Date.parse(a.receivedDateTime!) - Date.parse(b.receivedDateTime!));
   // Slack last, on its own stream, for the same reason.
   const slack = slackActivity(new Rng(`scenario:${seed}:slack`), {
-    users, files, domain: DOMAIN, logins: googleLogins, ips, window: { start, end },
+    users, files, domain: DOMAIN, logins: googleLogins, signIns, ips, window: { start, end },
     attack: requested.includes('slack-account-takeover'),
     busy: truth.map((t) => [Date.parse(t.start), Date.parse(t.end)] as const),
     taken: new Set(truth.map((t) => t.actor)),

@@ -1,7 +1,7 @@
 /** Renders the organisation's Slack Enterprise Grid: users.info users (bots included), team.accessLogs aggregates and Audit Logs API entries that follow each person's working days, and a Slack account takeover. */
 import { Rng } from '../../detection/random.js';
 import type { SlackAccessLog, SlackAuditEntry, SlackAuditUser, SlackUser } from '../../sources/slack/wire.js';
-import { guid } from '../microsoft-graph/records.js';
+import { guid, type GraphSignIn } from '../microsoft-graph/records.js';
 import type { GoogleLogin } from './microsoft.js';
 import { FOREIGN, randomString, type IpAllocator } from './org.js';
 import type { IpInfo, ScenarioFile, ScenarioSlack, ScenarioUser, TruthEntry } from './types.js';
@@ -69,6 +69,8 @@ export interface SlackArgs {
   domain: string;
   /** Normal Google logins: the first of each working day opens Slack too. */
   logins: readonly GoogleLogin[];
+  /** The organisation's Microsoft 365 sign-ins: Slack signs in through the same SSO. */
+  signIns: readonly GraphSignIn[];
   ips: IpAllocator;
   window: { start: number; end: number };
   /** Inject the account takeover. */
@@ -194,60 +196,76 @@ export function slackActivity(rng: Rng, a: SlackArgs): SlackResult {
   };
   const session = () => 2_000_000_000_000 + Math.floor(rng.uniform(0, 9e11));
 
+  // A working day the window cuts into began before it, Slack's morning sign-in with it; the clients
+  // sign in again with the first single sign-on the window shows (the session does not outlive the
+  // one it was opened with), so every client appears on the first day as Microsoft 365 does.
+  const firstSso = new Map<string, { t: number; ip: string }>();
+  for (const si of a.signIns) {
+    const t = Date.parse(si.createdDateTime!);
+    const key = si.userPrincipalName!;
+    if (si.status?.errorCode === 0 && t >= start && !firstSso.has(key)) firstSso.set(key, { t, ip: si.ipAddress! });
+  }
+
   // ---- Working days ----
   for (const l of a.logins) {
     if (l.outcome !== 'success' || l.dayEnd === undefined) continue;
     const u = l.user;
     const su = byEmail.get(u.email)!;
-    const geo = a.ips.directory[l.ip]!;
+    let ip = l.ip;
+    let open = l.t + rng.uniform(MINUTE, 10 * MINUTE);
+    const sso = firstSso.get(u.email);
+    if (open < start && sso && sso.t <= l.dayEnd) {
+      open = sso.t + rng.uniform(5_000, 90_000);
+      ip = sso.ip;
+    }
+    const geo = a.ips.directory[ip]!;
     const browser = u.userAgents.find((x) => !isMobile(x)) ?? u.userAgents[0]!;
     const phone = u.userAgents.find(isMobile);
     // One in five works in the browser rather than the desktop app; the choice is the person's, not the day's.
     const main = new Rng(`slack-client:${u.email}`).chance(0.2) ? webAgent(browser) : desktopAgent(browser);
-    const open = l.t + rng.uniform(MINUTE, 10 * MINUTE);
     const dayEnd = l.dayEnd;
-    if (rng.chance(0.01)) audit(open - rng.uniform(10_000, 40_000), 'user_login_failed', su, l.ip, main, userEntity(su), { location: 'enterprise' });
-    audit(open, 'user_login', su, l.ip, main, userEntity(su), { session: session(), location: 'enterprise' });
-    access(su, l.ip, main, geo, open, rng.uniform(Math.max(open, dayEnd - HOUR), dayEnd), rng.intBetween(4, 20));
+    if (rng.chance(0.03)) audit(open - rng.uniform(10_000, 40_000), 'user_login_failed', su, ip, main, userEntity(su), { location: 'enterprise' });
+    audit(open, 'user_login', su, ip, main, userEntity(su), { session: session(), location: 'enterprise' });
+    access(su, ip, main, geo, open, rng.uniform(Math.max(open, dayEnd - HOUR), dayEnd), rng.intBetween(4, 20));
     if (phone) {
       const tPhone = rng.uniform(open, Math.max(open + MINUTE, dayEnd - 30 * MINUTE));
       const app = mobileAgent(phone);
-      audit(tPhone, 'user_login', su, l.ip, app, userEntity(su), { session: session(), location: 'enterprise' });
-      access(su, l.ip, app, geo, tPhone, rng.uniform(tPhone, dayEnd), rng.intBetween(2, 15));
+      audit(tPhone, 'user_login', su, ip, app, userEntity(su), { session: session(), location: 'enterprise' });
+      access(su, ip, app, geo, tPhone, rng.uniform(tPhone, dayEnd), rng.intBetween(2, 15));
     }
     const during = () => rng.uniform(open + MINUTE, dayEnd);
     const pool = byDept.get(u.department) ?? slackFiles;
     const pick = () => (pool.length > 0 && rng.chance(0.85) ? rng.pick(pool) : slackFiles.length > 0 ? rng.pick(slackFiles) : undefined);
     for (let k = rng.poisson(1.5); k > 0; k--) {
       const f = pick();
-      if (f) audit(during(), 'file_downloaded', su, l.ip, main, fileEntity(f));
+      if (f) audit(during(), 'file_downloaded', su, ip, main, fileEntity(f));
     }
     for (let k = rng.poisson(0.5); k > 0; k--) {
       const f = pick();
-      if (f) audit(during(), 'file_uploaded', su, l.ip, main, fileEntity(f));
+      if (f) audit(during(), 'file_uploaded', su, ip, main, fileEntity(f));
     }
     for (let k = rng.poisson(0.4); k > 0; k--) {
       const f = pick();
-      if (f) audit(during(), 'file_shared', su, l.ip, main, fileEntity(f));
+      if (f) audit(during(), 'file_shared', su, ip, main, fileEntity(f));
     }
     if (rng.chance(0.02)) {
       const priv = rng.chance(0.3);
       const name = `${rng.pick(CHANNEL_WORDS)}-${randomString(rng, 'abcdefghijklmnopqrstuvwxyz', 5)}`;
-      audit(during(), priv ? 'private_channel_created' : 'public_channel_created', su, l.ip, main, {
+      audit(during(), priv ? 'private_channel_created' : 'public_channel_created', su, ip, main, {
         type: 'channel',
         channel: { id: slackId('C', `${u.email}:${name}`), name, privacy: priv ? 'private' : 'public', is_shared: false, is_org_shared: false },
       });
     }
-    if (!main.startsWith('SlackWeb') && rng.chance(0.05)) audit(dayEnd, 'user_logout', su, l.ip, main, userEntity(su), { location: 'enterprise' });
+    if (!main.startsWith('SlackWeb') && rng.chance(0.05)) audit(dayEnd, 'user_logout', su, ip, main, userEntity(su), { location: 'enterprise' });
     if (u.isAdmin) {
       if (rng.chance(0.1)) {
         const hire = `${randomString(rng, 'abcdefghijklmnopqrstuvwxyz', 6)}.new`;
         const newcomer: SlackUser = { id: slackId('W', `${hire}@${a.domain}`), name: hire, is_bot: false, is_app_user: false, profile: { email: `${hire}@${a.domain}` } };
-        audit(during(), 'user_created', su, l.ip, main, userEntity(newcomer));
+        audit(during(), 'user_created', su, ip, main, userEntity(newcomer));
       }
       if (rng.chance(0.02)) {
         const appDef = rng.pick(KNOWN_APPS);
-        audit(during(), 'app_installed', su, l.ip, main, { type: 'app', app: { id: slackId('A', appDef.name), name: appDef.name, is_distributed: true, is_directory_approved: true, scopes: appDef.scopes } }, {
+        audit(during(), 'app_installed', su, ip, main, { type: 'app', app: { id: slackId('A', appDef.name), name: appDef.name, is_distributed: true, is_directory_approved: true, scopes: appDef.scopes } }, {
           details: { is_internal_integration: false, is_token_rotation_enabled_app: false },
         });
       }
