@@ -6,6 +6,7 @@ import type { ActivityLike } from '../../sources/google-workspace/wire.js';
 import { SigmaEngine } from './engine.js';
 import { compileLogsource, resolveField } from './fields.js';
 import { loadRuleDirs } from './loader.js';
+import { normalizeEventCallback } from '../../sources/slack/normalize.js';
 import { slackAccess, slackAudit } from './slack-testing.js';
 
 const T0 = Date.parse('2024-05-06T09:00:00.000Z');
@@ -172,6 +173,16 @@ describe('Slack field names', () => {
     expect(get(scopes, 'entity.app.scopes')).toEqual(['files:read', 'admin']);
     expect([get(scopes, 'new_scopes'), get(scopes, 'details.previous_scopes')]).toEqual([['files:read', 'admin'], ['files:read']]);
     expect(get(scopes, 'no_such_detail')).toBeUndefined();
+  });
+
+  it("reads an Events API callback's inner event as event_callback.*", () => {
+    const r = normalizeEventCallback(
+      { token: 'deprecated', team_id: 'T01770N79GB', api_app_id: 'A0SAASWATCH', type: 'event_callback', event_id: 'Ev0PV52K21', event_time: 1_714_986_300, event: { type: 'user_change', user: { id: 'W012J3FEWAU', name: 'mallory', is_admin: true, profile: { email: 'mallory@example.com' } } } },
+      '2024-05-06T12:00:00.000Z',
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect([get(r.event, 'event_callback.type'), get(r.event, 'event_callback.user.is_admin'), get(r.event, 'type'), get(r.event, 'team_id')]).toEqual(['user_change', true, 'event_callback', 'T01770N79GB']);
+    expect([get(r.event, 'action'), get(r.event, 'actor.user.email')]).toEqual(['user_change', 'mallory@example.com']);
   });
 
   it('selects Slack by product, and each log by service', () => {
