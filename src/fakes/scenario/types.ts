@@ -1,4 +1,4 @@
-/** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log, Microsoft Graph) and of the scenario itself. */
+/** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log, Microsoft Graph, Slack) and of the scenario itself. */
 // Vendor wire shapes are defined once, by the fake that serves them.
 import type { Activity, ActivityEvent, ActivityParameter, DriveFile, DrivePermission, DriveUser } from '../google/types.js';
 import type { GraphMessage, GraphSignIn } from '../microsoft-graph/records.js';
