@@ -363,6 +363,6 @@ function takeover(rng: Rng, a: SlackArgs, x: Renderers): TruthEntry | undefined 
     end: new Date(Math.max(...inWindow)).toISOString(),
     events: inWindow.length,
     targets,
-    description: `${victim.email} (usually in ${victim.country}) signed in to Slack from ${site.city}, ${site.country}, downloaded ${stolen.length} files in 20 minutes${accomplice ? `, made ${accomplice.email} an admin` : ''} and installed "${ROGUE_APP.name}"`,
+    description: `${victim.email} (usually in ${victim.country}) signed in to Slack from ${site.city}, ${site.country}, downloaded ${stolen.length} file${stolen.length === 1 ? '' : 's'} in 20 minutes${accomplice ? `, made ${accomplice.email} an admin` : ''} and installed "${ROGUE_APP.name}"`,
   };
 }
