@@ -95,11 +95,11 @@ describe('the dashboard in Chromium', () => {
       await expect.poll(() => chartPaths(title).count(), { message: title }).toBeGreaterThan(3);
     }
     // The stacked area has one series per source in its legend.
-    for (const provider of ['google-workspace', 'dropbox', 'microsoft-graph']) await expect.poll(() => page.locator('.chart svg text', { hasText: provider }).count()).toBeGreaterThan(0);
+    for (const provider of ['google-workspace', 'dropbox', 'microsoft-graph', 'slack']) await expect.poll(() => page.locator('.chart svg text', { hasText: provider }).count()).toBeGreaterThan(0);
     const open = await demo.store.listAlerts({ status: 'open', limit: 1000 });
     expect(await page.locator('.stat', { hasText: 'open alerts' }).locator('strong').textContent()).toBe(String(open.length));
     await expect.poll(() => page.getByRole('region', { name: 'Top risky users' }).getByRole('link').count()).toBeGreaterThan(2);
-    expect(await page.getByRole('region', { name: 'Sources health' }).locator('tbody tr').count()).toBe(3);
+    expect(await page.getByRole('region', { name: 'Sources health' }).locator('tbody tr').count()).toBe(4);
     await page.waitForTimeout(400); // the charts' entry animation
     await shot('overview');
   });

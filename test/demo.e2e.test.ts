@@ -24,7 +24,10 @@ describe('saaswatch demo', () => {
     const pushed = 5;
     const { signIns, reportedMessages } = scenario.microsoft;
     const graphEvents = signIns.length + reportedMessages.length;
-    const expected = googleEvents + scenario.dropbox.events.length + pushed + graphEvents;
+    // Slack: every audit entry, and each access-log aggregate of a person once (the integrations' rows are skipped).
+    const integrations = new Set(scenario.slack.users.filter((u) => u.is_bot || u.is_app_user).map((u) => u.id));
+    const slackEvents = scenario.slack.auditLogs.length + scenario.slack.accessLogs.filter((l) => !integrations.has(l.user_id)).length;
+    const expected = googleEvents + scenario.dropbox.events.length + pushed + graphEvents + slackEvents;
 
     expect(result.stats.deadLetters).toBe(0);
     expect(await app.store.countEvents({ provider: 'google-workspace' })).toBe(googleEvents);
@@ -39,6 +42,9 @@ describe('saaswatch demo', () => {
     expect(graphStored.filter((e) => e.event.action === 'email_reported').map((e) => e['@timestamp']).sort()).toEqual(
       reportedMessages.map((m) => new Date(m.receivedDateTime!).toISOString()).sort(),
     );
+    expect(await app.store.countEvents({ provider: 'slack' })).toBe(slackEvents);
+    const slackStored = await app.store.queryEvents({ provider: 'slack', limit: slackEvents + 100 });
+    expect(slackStored.filter((e) => e.event.dataset === 'slack.access_logs').every((e) => e.user?.email?.endsWith(`@${scenario.org.domain}`))).toBe(true);
     expect(await app.store.countEvents()).toBe(expected);
 
     // The Drive inventory lists every file with its sharing, including the attack's public payroll file.
@@ -95,6 +101,13 @@ describe('saaswatch demo', () => {
     for (const t of result.truth.filter((x) => x.kind !== 'new-country-login')) {
       expect(alertsFor(t, alerts).length, t.kind).toBeGreaterThan(0);
     }
+    // The Slack takeover is caught in Slack's own records, on the victim.
+    const takeover = result.truth.find((t) => t.kind === 'slack-account-takeover')!;
+    expect(alertsFor(takeover, alerts).filter((a) => a.rule.startsWith('rules/slack/') && a.entity.value === takeover.actor).map((a) => a.rule).sort()).toEqual([
+      'rules/slack/admin-role-grant',
+      'rules/slack/app-installed',
+      'rules/slack/mass-download',
+    ]);
     // Every alert is explained by an injected attack: the normal organisation raises nothing.
     expect(unexplained(result.truth, alerts).map((a) => `${a.rule} ${a.entity.value}`)).toEqual([]);
   });

@@ -277,7 +277,7 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
   });
   try {
     out('injected attacks:');
-    for (const t of truth) out(`  ${t.kind.padEnd(20)} ${t.actor}${t.ip ? ` from ${t.ip}` : ''} (${t.sources.join(', ')})`);
+    for (const t of truth) out(`  ${t.kind.padEnd(22)} ${t.actor}${t.ip ? ` from ${t.ip}` : ''} (${t.sources.join(', ')})`);
     const code = await report(app, 'demo', stats);
     await reportDemoDeliveries(app, delivered, resolve(opts.dataDir));
     out('what the response policies did (only remove-public-link executes in the demo; the rest are dry runs):');

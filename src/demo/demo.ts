@@ -102,6 +102,8 @@ const DROPBOX_APP_SECRET = 'demo-dropbox-app-secret';
 const GRAPH_CLIENT_ID = '5d2c6a41-7f3e-4b8a-9c61-0e4f2b7d9a13';
 const GRAPH_CLIENT_SECRET = 'demo-graph-client-secret';
 const SLACK_TOKEN = 'xoxb-demo-saaswatch';
+const SLACK_ADMIN_TOKEN = 'xoxp-demo-slack-admin';
+const SLACK_AUDIT_TOKEN = 'xoxp-demo-slack-org-owner';
 const JIRA_EMAIL = 'soc@demo.example';
 const JIRA_TOKEN = 'demo-jira-api-token';
 const ARCHER_PASSWORD = 'demo-archer-password';
@@ -120,7 +122,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const m365 = scenario.microsoft;
   out(
     `scenario: ${scenario.org.users.length} users at ${scenario.org.domain}, ${scenario.google.activities.length} Google activities, ${scenario.dropbox.events.length} Dropbox events, ` +
-      `${m365.signIns.length} Microsoft 365 sign-ins and ${m365.reportedMessages.length} reported messages, ${scenario.truth.length} injected attacks`,
+      `${m365.signIns.length} Microsoft 365 sign-ins, ${m365.reportedMessages.length} reported messages, ` +
+      `${scenario.slack.accessLogs.length} Slack access-log aggregates and ${scenario.slack.auditLogs.length} Slack audit entries, ${scenario.truth.length} injected attacks`,
   );
 
   const key = createServiceAccountKey({ clientEmail: 'saaswatch-demo@demo-project.iam.gserviceaccount.com' });
@@ -142,9 +145,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     signIns: m365.signIns,
     mailbox: { address: m365.mailbox.address, folder: m365.mailbox.folder, messages: m365.reportedMessages },
   });
-  // Where alerts go: the same fakes the sink tests use, so a newcomer sees each message, ticket and
-  // incident the demo made. Slack's pace is off: the demo's burst would otherwise wait out its 1 msg/s.
-  const slack = await startSlackFake({ tokens: [SLACK_TOKEN], rateLimits: false });
+  // One fake Slack serves both sides: the organisation's access and audit logs the source reads, and
+  // the channel alerts go to (the same fake the sink tests use, so a newcomer sees each message).
+  // Its pace is off: the demo's burst would otherwise wait out 1 msg/s and the backfill Tier 2.
+  const slack = await startSlackFake({
+    tokens: [SLACK_TOKEN],
+    rateLimits: false,
+    users: scenario.slack.users,
+    accessLogs: scenario.slack.accessLogs,
+    auditLogs: scenario.slack.auditLogs,
+    adminTokens: [SLACK_ADMIN_TOKEN],
+    auditTokens: [SLACK_AUDIT_TOKEN],
+  });
   const jira = await startJiraFake({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN });
   const archer = await startArcherFake({ password: ARCHER_PASSWORD });
   const smtp = await startSmtpFake({ username: 'saaswatch', password: SMTP_PASSWORD });
@@ -190,6 +202,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           folder: m365.mailbox.folder,
           base_url: graph.url,
           login_url: graph.loginUrl,
+          backfill: `${days + 1}d`,
+          window: '1d',
+          poll_interval: '1m',
+        },
+        {
+          type: 'slack',
+          name: 'slack',
+          token: SLACK_ADMIN_TOKEN,
+          audit_token: SLACK_AUDIT_TOKEN,
+          streams: ['access_logs', 'audit_logs'],
+          base_url: slack.url,
+          audit_url: slack.auditUrl,
           backfill: `${days + 1}d`,
           window: '1d',
           poll_interval: '1m',
@@ -290,7 +314,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       listen: { host: '127.0.0.1', port: 0 },
       onListening: (server) => {
         webhooks = server.url;
-        out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}, fake Microsoft Graph at ${graph.url}; webhooks at ${server.url}`);
+        out(`fake Google APIs at ${google.url}, fake Dropbox API at ${dropbox.url}, fake Microsoft Graph at ${graph.url}, fake Slack at ${slack.url}; webhooks at ${server.url}`);
       },
       onBatch: () => {
         lastBatchAt = performance.now();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ATTACK_KINDS, generateScenario } from '../fakes/scenario/index.js';
 import { demoDetection } from './demo.js';
-import { alertsFor, detectOnScenario, unexplained } from './evaluate.js';
+import { alertsFor, detectOnScenario, slackEvents, unexplained } from './evaluate.js';
 
 // Tuning used seed 101 (bench/false-positives.ts); this seed is only ever looked at here.
 const HELD_BACK = { seed: 2718, users: 200, days: 21 };
@@ -18,6 +18,11 @@ describe('detection on a held-back organisation', () => {
     const campaign = alertsFor(phish, alerts).filter((a) => a.entity.type === 'email.from.address');
     expect(campaign.map((a) => [a.entity.value, a.severity])).toEqual([[phish.actor, 'high']]);
     expect(campaign[0]!.observed?.distinct_user).toBeGreaterThanOrEqual(3);
+    // The Slack takeover seen as each of its steps: the foreign sign-in (novelty: "new" needs the
+    // person's history), the mass download, the admin grant and the broad app, all on the victim.
+    const takeover = scenario.truth.find((t) => t.kind === 'slack-account-takeover')!;
+    const onVictim = alertsFor(takeover, alerts).filter((a) => a.entity.value === takeover.actor).map((a) => a.rule);
+    for (const rule of ['novelty', 'rules/slack/mass-download', 'rules/slack/admin-role-grant', 'rules/slack/app-installed']) expect(onVictim, rule).toContain(rule);
     // Alerts that explain themselves: rule, entity, window, observed against expected, evidence.
     for (const a of alerts) {
       expect(a.description.length, a.rule).toBeGreaterThan(20);
@@ -32,10 +37,16 @@ describe('detection on a held-back organisation', () => {
   it('raises one alert in 4,200 user-days when nothing is attacked (an admin grant)', { timeout: 120_000 }, async () => {
     const clean = generateScenario({ ...HELD_BACK, attacks: [] });
     const { alerts, events } = await detectOnScenario(clean, demoDetection('7d'));
-    // Every record of every service is evaluated: the login detectors see Google and Microsoft 365 sign-ins together.
+    // Every record of every service is evaluated: the login detectors see Google, Microsoft 365 and Slack sign-ins together.
     const googleEvents = clean.google.activities.reduce((n, a) => n + a.events.length, 0);
     expect(clean.microsoft.signIns.length).toBeGreaterThan(5_000);
-    expect(events).toBe(googleEvents + clean.dropbox.events.length + clean.microsoft.signIns.length + clean.microsoft.reportedMessages.length);
+    // Slack: every audit entry, and the access-log aggregates of people (the integrations' rows are skipped).
+    const slack = slackEvents(clean);
+    const integrations = new Set(clean.slack.users.filter((u) => u.is_bot || u.is_app_user).map((u) => u.id));
+    expect(slack.length).toBe(clean.slack.auditLogs.length + clean.slack.accessLogs.filter((l) => !integrations.has(l.user_id)).length);
+    expect(clean.slack.accessLogs.some((l) => integrations.has(l.user_id))).toBe(true);
+    expect(slack.length).toBeGreaterThan(10_000);
+    expect(events).toBe(googleEvents + clean.dropbox.events.length + clean.microsoft.signIns.length + clean.microsoft.reportedMessages.length + slack.length);
     expect(events).toBeGreaterThan(50_000);
     // Measured: the same one admin grant over 4,200 user-days (0.24 per 1,000 users per day).
     expect(alerts.map((a) => `${a.rule} ${a.entity.value}`), alerts.map((a) => `${a.rule}: ${a.description}`).join('\n')).toEqual([

@@ -11,6 +11,8 @@ import { normalizeTeamEvent } from '../sources/dropbox/normalize.js';
 import { normalizeActivity } from '../sources/google-workspace/normalize.js';
 import { MESSAGE_SELECT } from '../sources/microsoft-graph/client.js';
 import { normalizeReportedMessage, normalizeSignIn, reportRecord } from '../sources/microsoft-graph/normalize.js';
+import { normalizeAccessLog, normalizeAuditEntry } from '../sources/slack/normalize.js';
+import { isAutomated } from '../sources/slack/poller.js';
 import { openStore } from '../storage/index.js';
 import { scenarioEnrichOverrides } from './demo.js';
 
@@ -34,7 +36,29 @@ export function scenarioEvents(scenario: Scenario): SecurityEvent[] {
     const r = normalizeReportedMessage(asPolled(m), ingested);
     if (r.ok) out.push(r.event);
   }
+  out.push(...slackEvents(scenario));
   return out.sort((x, y) => (x['@timestamp'] < y['@timestamp'] ? -1 : x['@timestamp'] > y['@timestamp'] ? 1 : 0));
+}
+
+/**
+ * Slack as its source delivers a backfill: every audit entry, and each access-log aggregate once in
+ * the state it was read, with the email users.info gives and without the integrations' rows.
+ */
+export function slackEvents(scenario: Scenario): SecurityEvent[] {
+  const ingested = scenario.window.end;
+  const users = new Map(scenario.slack.users.map((u) => [u.id, u]));
+  const out: SecurityEvent[] = [];
+  for (const row of scenario.slack.accessLogs) {
+    const user = users.get(row.user_id);
+    if (isAutomated(row.user_id, user)) continue;
+    const r = normalizeAccessLog(row, ingested, { email: user?.profile.email });
+    if (r.ok) out.push(r.event);
+  }
+  for (const entry of scenario.slack.auditLogs) {
+    const r = normalizeAuditEntry(entry, ingested);
+    if (r.ok) out.push(r.event);
+  }
+  return out;
 }
 
 /** A reported message as the poller keeps it: the properties its delta query selects, and the attachments it fetches (the original expanded). */

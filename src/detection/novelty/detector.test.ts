@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding, SecurityEvent } from '../../core/index.js';
+import { createEnrichers } from '../../enrich/index.js';
+import { normalizeAccessLog, normalizeAuditEntry } from '../../sources/slack/normalize.js';
+import type { SlackAccessLog, SlackAuditEntry } from '../../sources/slack/wire.js';
 import { openStore } from '../../storage/index.js';
 import { Rng } from '../random.js';
 import { noveltyConfigSchema } from './config.js';
@@ -91,5 +94,64 @@ describe('novelty detector', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('novelty on Slack logins', () => {
+  // What the Slack source emits, placed by the GeoIP enricher as in a deployment (here from overrides:
+  // the documentation ranges are in no database).
+  const HOME = '198.51.100.7';
+  const ABROAD = '203.0.113.9';
+  const user = { id: 'W012J3FEWAU', name: 'alice', email: 'alice@example.com' };
+  const desktop = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Slack/4.41.105 Chrome/130.0.6723.137 Electron/33.2.1 Safari/537.36 Sonic Slack_SSB/4.41.105';
+  const s = (ms: number) => Math.floor(ms / 1000);
+  const audit = (ms: number, action: string, ip: string, n: number): SlackAuditEntry => ({
+    id: `0123a45b-6c7d-4e8f-9a0b-${String(n).padStart(12, '0')}`,
+    date_create: s(ms),
+    action,
+    actor: { type: 'user', user: { ...user, team: 'E012MH3HS94' } },
+    entity: { type: 'user', user },
+    context: { location: { type: 'enterprise', id: 'E012MH3HS94' }, ua: desktop, ip_address: ip, session_id: 2_581_316_728_128 + n },
+  });
+
+  async function run(records: Array<{ ms: number; e: SecurityEvent }>): Promise<Finding[]> {
+    const enrich = await createEnrichers({
+      geoip: false,
+      asn: false,
+      userAgent: true,
+      overrides: { geo: { [HOME]: { country_iso_code: 'FR', city_name: 'Paris' }, [ABROAD]: { country_iso_code: 'RO', city_name: 'Bucharest' } } },
+    });
+    const d = new NoveltyDetector(noveltyConfigSchema.parse({}));
+    const events = records.sort((a, b) => a.ms - b.ms).map(({ e }) => {
+      for (const f of enrich) f(e);
+      return e;
+    });
+    return feed(d, events);
+  }
+  const ok = (r: ReturnType<typeof normalizeAuditEntry>) => {
+    if (!r.ok) throw new Error(r.reason);
+    return r.event;
+  };
+
+  it('learns the audit log\'s daily logins and the access log\'s aggregates, then flags a new country once', async () => {
+    const normal: Array<{ ms: number; e: SecurityEvent }> = [];
+    for (let d = 0; d < 10; d++) {
+      const ms = T0 + d * DAY;
+      normal.push({ ms, e: ok(normalizeAuditEntry(audit(ms, 'user_login', HOME, d), '2026-10-20T00:00:00.000Z')) });
+    }
+    // The desktop app's aggregate, read at the end: one login at its date_last.
+    const row: SlackAccessLog = { user_id: user.id, username: user.name, date_first: s(T0), date_last: s(T0 + 10 * DAY), count: 84, ip: HOME, user_agent: desktop, isp: 'Orange S.A.', country: 'FR', region: 'Île-de-France' };
+    normal.push({ ms: T0 + 10 * DAY, e: ok(normalizeAccessLog(row, '2026-10-20T00:00:00.000Z', { email: user.email })) });
+    expect(await run([...normal])).toEqual([]);
+
+    const t = T0 + 12 * DAY;
+    const failed = ok(normalizeAuditEntry(audit(t - 60_000, 'user_login_failed', ABROAD, 100), '2026-10-20T00:00:00.000Z'));
+    const signIn = ok(normalizeAuditEntry(audit(t, 'user_login', ABROAD, 101), '2026-10-20T00:00:00.000Z'));
+    const logout = ok(normalizeAuditEntry(audit(t + HOUR, 'user_logout', ABROAD, 102), '2026-10-20T00:00:00.000Z'));
+    const stolen = ok(normalizeAccessLog({ ...row, ip: ABROAD, date_first: s(t), date_last: s(t + HOUR), count: 40, isp: 'M247 Europe SRL', country: 'RO', region: 'Bucuresti' }, '2026-10-20T00:00:00.000Z', { email: user.email }));
+    const findings = await run([...normal, { ms: t - 60_000, e: failed }, { ms: t, e: signIn }, { ms: t + HOUR, e: logout }, { ms: t + HOUR, e: stolen }]);
+    // The failure proves nothing, the logout is not a login, and the aggregate repeats a country already reported.
+    expect(findings.map((f) => [f.entity.value, f.windowStart, f.evidence])).toEqual([[user.email, t - (t % 1000), [signIn.event.id]]]);
+    expect(findings[0]!.description).toMatch(/alice@example\.com logged in from Bucharest, RO with new country RO \(known: FR\)/);
   });
 });

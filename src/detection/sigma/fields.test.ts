@@ -4,8 +4,10 @@ import type { SecurityEvent } from '../../core/index.js';
 import { normalizeActivity } from '../../sources/google-workspace/normalize.js';
 import type { ActivityLike } from '../../sources/google-workspace/wire.js';
 import { SigmaEngine } from './engine.js';
-import { resolveField } from './fields.js';
+import { compileLogsource, resolveField } from './fields.js';
 import { loadRuleDirs } from './loader.js';
+import { normalizeEventCallback } from '../../sources/slack/normalize.js';
+import { slackAccess, slackAudit } from './slack-testing.js';
 
 const T0 = Date.parse('2024-05-06T09:00:00.000Z');
 let seq = 0;
@@ -114,5 +116,82 @@ describe('Cloud Logging field names on Google Workspace events', () => {
     expect(get('protoPayload.metadata.event.parameter.value')).toEqual(['Password Management - Enforce strong password', 'false', false, 'a', 'b']);
     expect(get('protoPayload.metadata.event.parameter.boolValue')).toEqual([false]);
     expect(get('protoPayload.metadata.event.parameter.multiStrValue')).toEqual(['a', 'b']);
+  });
+});
+
+describe('Slack field names', () => {
+  const login = slackAudit({
+    id: '0123a45b-6c7d-4e8f-9a0b-1c2d3e4f5a6b',
+    date_create: 1_714_986_000,
+    action: 'user_login',
+    actor: { type: 'user', user: { id: 'W012J3FEWAU', name: 'mallory', email: 'mallory@example.com', team: 'E012MH3HS94' } },
+    entity: { type: 'user', user: { id: 'W012J3FEWAU', name: 'mallory', email: 'mallory@example.com' } },
+    context: { location: { type: 'enterprise', id: 'E012MH3HS94', name: 'Example Inc.', domain: 'example-inc' }, ua: 'SlackWeb Mozilla/5.0', ip_address: '203.0.113.9', session_id: 2_581_316_728_128 },
+  });
+  const scopes = slackAudit({
+    id: '9d9b76ce-47bb-4838-a96a-1b5fd4d1b564',
+    date_create: 1_714_986_100,
+    action: 'app_scopes_expanded',
+    actor: { type: 'user', user: { id: 'W012J3FEWAU', name: 'mallory', email: 'mallory@example.com' } },
+    entity: { type: 'app', app: { id: 'A049JV0H0KC', name: 'Files Backup Pro', scopes: ['files:read', 'admin'] } },
+    context: { location: { type: 'workspace', id: 'T01770N79GB' }, ip_address: '203.0.113.9' },
+    details: { new_scopes: ['files:read', 'admin'], previous_scopes: ['files:read'] },
+  });
+  const download = slackAudit({
+    id: '72cac009-9eb3-4dde-bac6-ee49a32a1789',
+    date_create: 1_714_986_200,
+    action: 'file_downloaded',
+    actor: { type: 'user', user: { id: 'W012J3FEWAU', email: 'mallory@example.com' } },
+    entity: { type: 'file', file: { id: 'F0ABCDEF123', name: 'Salaries 2025.xlsx', filetype: 'xlsx', title: 'Salaries 2025' } },
+    context: { location: { type: 'workspace', id: 'T01770N79GB' }, ip_address: '203.0.113.9', ua: 'SlackWeb Mozilla/5.0' },
+  });
+  const access = slackAccess(
+    { user_id: 'W012J3FEWAU', username: 'mallory', date_first: 1_714_980_000, date_last: 1_714_986_000, count: 7, ip: '203.0.113.9', user_agent: 'com.tinyspeck.chatlyio/24.11.10 (iPhone; iOS 18.1; Scale/3.00)', isp: 'M247 Europe SRL', country: 'RO', region: 'Bucuresti' },
+    'mallory@example.com',
+  );
+  const get = (e: SecurityEvent, name: string) => resolveField('slack', name).get(e);
+
+  it("reads Slack's own names and the normalized ones alike, on both logs", () => {
+    for (const e of [login, access]) {
+      expect([get(e, 'actor.user.email'), get(e, 'user.email')]).toEqual(['mallory@example.com', 'mallory@example.com']);
+      expect([get(e, 'context.ip_address'), get(e, 'ip'), get(e, 'source.ip')]).toEqual(['203.0.113.9', '203.0.113.9', '203.0.113.9']);
+      expect(get(e, 'context.ua')).toBe(get(e, 'user_agent.original'));
+      expect([get(e, 'user_id'), get(e, 'actor.user.id')]).toEqual(['W012J3FEWAU', 'W012J3FEWAU']);
+    }
+    expect(get(login, 'action')).toBe('user_login');
+    expect(resolveField('slack', 'action').isAction).toBe(true);
+    expect(get(access, 'action')).toBe('login');
+    expect([get(access, 'country'), get(access, 'isp'), get(access, 'count'), get(access, 'date_first')]).toEqual(['RO', 'M247 Europe SRL', 7, 1_714_980_000]);
+    // An audit entry's country is where its address geolocates.
+    expect(get(login, 'country')).toBeUndefined();
+    expect(get({ ...login, source: { ip: '203.0.113.9', geo: { country_iso_code: 'RO' } } }, 'country')).toBe('RO');
+    expect([get(login, 'context.location.type'), get(login, 'context.session_id'), get(login, 'entity.type')]).toEqual(['enterprise', 2_581_316_728_128, 'user']);
+  });
+
+  it('reads the entity, and details by their bare name', () => {
+    expect([get(download, 'entity.file.name'), get(download, 'file.name'), get(download, 'entity.file.filetype')]).toEqual(['Salaries 2025.xlsx', 'Salaries 2025.xlsx', 'xlsx']);
+    expect(get(scopes, 'entity.app.scopes')).toEqual(['files:read', 'admin']);
+    expect([get(scopes, 'new_scopes'), get(scopes, 'details.previous_scopes')]).toEqual([['files:read', 'admin'], ['files:read']]);
+    expect(get(scopes, 'no_such_detail')).toBeUndefined();
+  });
+
+  it("reads an Events API callback's inner event as event_callback.*", () => {
+    const r = normalizeEventCallback(
+      { token: 'deprecated', team_id: 'T01770N79GB', api_app_id: 'A0SAASWATCH', type: 'event_callback', event_id: 'Ev0PV52K21', event_time: 1_714_986_300, event: { type: 'user_change', user: { id: 'W012J3FEWAU', name: 'mallory', is_admin: true, profile: { email: 'mallory@example.com' } } } },
+      '2024-05-06T12:00:00.000Z',
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect([get(r.event, 'event_callback.type'), get(r.event, 'event_callback.user.is_admin'), get(r.event, 'type'), get(r.event, 'team_id')]).toEqual(['user_change', true, 'event_callback', 'T01770N79GB']);
+    expect([get(r.event, 'action'), get(r.event, 'actor.user.email')]).toEqual(['user_change', 'mallory@example.com']);
+  });
+
+  it('selects Slack by product, and each log by service', () => {
+    expect(compileLogsource({ product: 'slack' }).providers).toEqual(['slack']);
+    const audit = compileLogsource({ product: 'slack', service: 'audit_logs' });
+    const accessLs = compileLogsource({ product: 'slack', service: 'access_logs' });
+    const whole = compileLogsource({ product: 'slack', service: 'audit' });
+    expect([login, access].map((e) => [audit.test(e), accessLs.test(e), whole.test(e)])).toEqual([[true, false, true], [false, true, true]]);
+    expect(compileLogsource({ product: 'slack', category: 'authentication' }).test(login)).toBe(true);
+    expect(compileLogsource({ product: 'slack', category: 'authentication' }).test(download)).toBe(false);
   });
 });

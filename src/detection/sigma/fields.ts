@@ -244,6 +244,47 @@ function graphField(name: string): ResolvedField {
   return { get: pathGetter(path, rawRoot) };
 }
 
+// ---- Slack (Audit Logs API entries, team.accessLogs aggregates, Events API callbacks) ----
+
+const SLACK_RAW_ROOTS = new Set([
+  // Audit Logs API entry
+  'id', 'date_create', 'action', 'actor', 'entity', 'context', 'details',
+  // team.accessLogs aggregate
+  'user_id', 'username', 'date_first', 'date_last', 'count', 'ip', 'user_agent', 'isp', 'country', 'region',
+  // Events API envelope (`event` itself is a normalized root: its inner event reads as `event_callback.*`)
+  'team_id', 'api_app_id', 'event_id', 'event_time', 'type', 'authorizations',
+]);
+
+const rawCountry = pathGetter('country', rawRoot);
+const SLACK_ALIASES: Record<string, ResolvedField> = {
+  // One name for the actor on both logs: the audit log's actor, the access log's user (its email from users.info).
+  'actor.user.email': userEmail,
+  'actor.user.id': { get: (e) => e.user?.id },
+  'actor.user.name': { get: (e) => e.user?.name },
+  user_id: { get: (e) => e.user?.id },
+  username: { get: (e) => e.user?.name },
+  'context.ip_address': sourceIp,
+  ip: sourceIp,
+  ip_address: sourceIp,
+  'context.ua': { get: (e) => e.user_agent?.original },
+  user_agent: { get: (e) => e.user_agent?.original },
+  ua: { get: (e) => e.user_agent?.original },
+  // The access log names the country; for audit entries it is where the address geolocates.
+  country: { get: (e) => rawCountry(e) ?? e.source?.geo?.country_iso_code },
+  'event_callback.type': { get: pathGetter('event.type', rawRoot) },
+};
+
+function slackField(name: string): ResolvedField {
+  if (name === 'action') return action;
+  const alias = SLACK_ALIASES[name];
+  if (alias) return alias;
+  if (name.startsWith('event_callback.')) return { get: pathGetter(`event.${name.slice('event_callback.'.length)}`, rawRoot) };
+  const root = name.split('.')[0]!;
+  if (SLACK_RAW_ROOTS.has(root)) return { get: pathGetter(name, rawRoot) };
+  // Anything else is most likely a detail of the audit entry (`new_scopes`, `previous_role`).
+  return { get: pathGetter(`details.${name}`, rawRoot) };
+}
+
 /** The normalized fields rules use most, read without a path walk (the hot path of every rule). */
 const DIRECT: Record<string, ResolvedField> = {
   'user.email': userEmail,
@@ -264,6 +305,7 @@ const PIPELINES: Record<string, (name: string) => ResolvedField> = {
   'google-workspace': googleField,
   dropbox: dropboxField,
   'microsoft-graph': graphField,
+  slack: slackField,
 };
 
 /** Resolves a rule field for one provider: normalized schema first, then the provider's vendor mapping. */
@@ -341,6 +383,7 @@ const PRODUCT_PROVIDER: Record<string, string> = {
   dropbox: 'dropbox',
   microsoft_graph: 'microsoft-graph',
   msgraph: 'microsoft-graph',
+  slack: 'slack',
 };
 
 /** Sigma log categories onto normalized event.category values. */

@@ -1,8 +1,9 @@
-/** Seeded generator of a realistic organisation's Google Workspace, Dropbox and Microsoft 365 audit trail with injected, labelled attacks. */
+/** Seeded generator of a realistic organisation's Google Workspace, Dropbox, Microsoft 365 and Slack audit trail with injected, labelled attacks. */
 import { errors } from '../../core/index.js';
 import { Rng } from '../../detection/random.js';
 import { localMidnight, localParts } from './clock.js';
 import { REPORT_MAILBOX, mirrorSignIns, phishingCampaign, tenantIdFor, type GoogleLogin } from './microsoft.js';
+import { slackActivity } from './slack.js';
 import { DOMAIN, CUSTOMER_ID, FOREIGN, IpAllocator, buildFiles, buildUsers, randomString, driveFileId, digits } from './org.js';
 import {
   GoogleRenderer, bool, docParams, dropboxAsset, dropboxEvent, int, multi, str, toDriveFile, userPermission, visibilityOf,
@@ -46,7 +47,9 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   const days = opts.days ?? 7;
   const end = (opts.end ?? DEFAULT_END).getTime();
   const start = end - days * DAY;
-  const attacks = [...new Set(opts.attacks ?? ATTACK_KINDS)];
+  const requested = [...new Set(opts.attacks ?? ATTACK_KINDS)];
+  // Slack's takeover is placed by the Slack renderer: the other attacks keep the slots they had before it existed.
+  const attacks = requested.filter((k) => k !== 'slack-account-takeover');
   if (!(Number.isInteger(userCount) && userCount >= 1)) throw errors.inputMalformed({ where: 'scenario users', problem: 'must be a positive integer' });
   if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw errors.inputMalformed({ where: 'scenario files', problem: 'must be a positive integer' });
   if (!(days > 0)) throw errors.inputMalformed({ where: 'scenario days', problem: 'must be positive' });
@@ -396,6 +399,14 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   const signIns = mirrorSignIns(new Rng(`scenario:${seed}:microsoft`), googleLogins, geo, { start, end });
   reportedMessages.sort((a, b) => Date.parse(a.receivedDateTime!) - Date.parse(b.receivedDateTime!));
   const tenantId = tenantIdFor(DOMAIN);
+  // Slack last, on its own stream, for the same reason.
+  const slack = slackActivity(new Rng(`scenario:${seed}:slack`), {
+    users, files, domain: DOMAIN, logins: googleLogins, signIns, ips, window: { start, end },
+    attack: requested.includes('slack-account-takeover'),
+    busy: truth.map((t) => [Date.parse(t.start), Date.parse(t.end)] as const),
+    taken: new Set(truth.map((t) => t.actor)),
+  });
+  if (slack.truth) truth.push(slack.truth);
   return {
     seed,
     window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
@@ -403,6 +414,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
     google: { activities, files: driveFiles },
     dropbox: { events: dbxEvents },
     microsoft: { tenantId, signIns, reportedMessages, mailbox: { address: mailbox, folder: 'inbox' }, ...securityAlerts(seed, { truth, users, tenantId, geo: (ip) => ips.directory[ip] }) },
+    slack: slack.slack,
     truth,
   };
 }

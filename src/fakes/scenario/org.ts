@@ -37,6 +37,9 @@ export const FOREIGN: readonly Site[] = [
   { city: 'Hanoi', lat: 21.0278, lon: 105.8342, region: 'Hanoi', country: 'VN', tz: 'Asia/Bangkok', asn: 7552, asnOrg: 'Viettel Group', weight: 1 },
 ];
 
+/** Where the integrations' servers are. */
+export const CLOUD: Site = { city: 'Ashburn', lat: 39.0438, lon: -77.4874, region: 'Virginia', country: 'US', tz: 'America/New_York', asn: 14618, asnOrg: 'Amazon.com, Inc.', weight: 0 };
+
 export const DEPARTMENTS = ['Engineering', 'Sales', 'Marketing', 'Finance', 'HR', 'Legal', 'Operations', 'Support'] as const;
 
 const FIRST = [
@@ -125,6 +128,7 @@ export class IpAllocator {
   readonly directory: Record<string, IpInfo> = {};
   #nextHome = 0;
   #nextAttacker = 10;
+  #nextCloud = 0;
 
   office(siteIndex: number, site: Site, n: number): string {
     return this.#register(`198.18.${siteIndex}.${10 + n}`, site);
@@ -139,6 +143,11 @@ export class IpAllocator {
 
   attacker(site: Site): string {
     return this.#register(`203.0.113.${this.#nextAttacker++ % 250}`, site);
+  }
+
+  /** Integrations run in their vendor's cloud: 192.0.2.0/24 (TEST-NET-1), placed in Ashburn. */
+  cloud(): string {
+    return this.#register(`192.0.2.${10 + this.#nextCloud++ % 240}`, CLOUD);
   }
 
   #register(ip: string, site: Site): string {

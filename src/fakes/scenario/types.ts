@@ -1,10 +1,11 @@
-/** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log, Microsoft Graph) and of the scenario itself. */
+/** Wire shapes of the vendor records the scenario emits (Reports API, Drive v3, Dropbox team_log, Microsoft Graph, Slack) and of the scenario itself. */
 // Vendor wire shapes are defined once, by the fake that serves them.
 import type { Activity, ActivityEvent, ActivityParameter, DriveFile, DrivePermission, DriveUser } from '../google/types.js';
 import type { LegacyGraphAlert } from '../microsoft-graph/legacy-alerts.js';
 import type { GraphAlert, GraphMessage, GraphSignIn } from '../microsoft-graph/records.js';
+import type { SlackAccessLog, SlackAuditEntry, SlackUser } from '../../sources/slack/wire.js';
 
-export type { DriveFile, DrivePermission, DriveUser, GraphMessage, GraphSignIn };
+export type { DriveFile, DrivePermission, DriveUser, GraphMessage, GraphSignIn, SlackAccessLog, SlackAuditEntry, SlackUser };
 export type GoogleActivity = Activity;
 export type GoogleActivityEvent = ActivityEvent;
 export type GoogleActivityParameter = ActivityParameter;
@@ -89,7 +90,8 @@ export type AttackKind =
   | 'brute-force'
   | 'drive-mass-deletion'
   | 'dropbox-mass-download'
-  | 'phishing-campaign';
+  | 'phishing-campaign'
+  | 'slack-account-takeover';
 
 export const ATTACK_KINDS: readonly AttackKind[] = [
   'mass-download',
@@ -101,9 +103,10 @@ export const ATTACK_KINDS: readonly AttackKind[] = [
   'drive-mass-deletion',
   'dropbox-mass-download',
   'phishing-campaign',
+  'slack-account-takeover',
 ];
 
-export type ScenarioSource = 'google-workspace' | 'dropbox' | 'microsoft-graph';
+export type ScenarioSource = 'google-workspace' | 'dropbox' | 'microsoft-graph' | 'slack';
 
 export interface ScenarioOptions {
   seed?: number;
@@ -197,7 +200,22 @@ export interface Scenario {
   google: { activities: GoogleActivity[]; files: DriveFile[] };
   dropbox: { events: DropboxTeamEvent[] };
   microsoft: ScenarioMicrosoft;
+  slack: ScenarioSlack;
   truth: TruthEntry[];
+}
+
+/** The organisation's Slack Enterprise Grid as its APIs would show it. */
+export interface ScenarioSlack {
+  /** The workspace everyone works in. */
+  teamId: string;
+  /** The Enterprise Grid organisation. */
+  enterpriseId: string;
+  /** What users.info answers: people, then the integrations' bot and app users (no email). */
+  users: SlackUser[];
+  /** team.accessLogs: one aggregate per user, address and client, as it stands at the end of the window. */
+  accessLogs: SlackAccessLog[];
+  /** Audit Logs API entries, oldest first. */
+  auditLogs: SlackAuditEntry[];
 }
 
 /** The organisation's Microsoft 365 tenant as Graph would show it. */
