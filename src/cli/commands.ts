@@ -12,6 +12,8 @@ import { loadConfig, type Config, type PluginInstance } from '../config/load.js'
 import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
 import { checkResponseConfig, describeState } from '../actions/responder.js';
 import { runDemo, type DemoDeliveries } from '../demo/demo.js';
+import { DEMO_RELAY_TOKEN_FILE, relayCurl, summarizeSightings } from '../demo/relay.js';
+import { DEMO_ADMIN, startDemoServe } from '../demo/serve.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
 import { Muter } from '../pipeline/mutes.js';
@@ -187,43 +189,42 @@ export async function run(opts: { config?: string; progress: boolean; once?: boo
   }, { now, ...(opts.once ? { once: true } : {}) });
 }
 
-/** Serves the store's API on `server:` with no source running, until SIGINT or SIGTERM; then answers what is in flight and exits 0. */
-/** The demo's login: reset to a new password each time `serve --demo` starts, and printed. */
-export const DEMO_ADMIN = 'admin@demo.example';
+/** The port `serve --demo` listens on without -p (the config's default): the one `saaswatch demo`'s curl names. */
+const DEMO_SERVE_PORT = 8080;
 
 export interface ServeOptions {
   config?: string;
-  /** Serve the demo's database (running the demo first when it has none), with a printed login. */
+  /** Serve the demo's database (running the demo first when it has none), with a printed login and the relay. */
   demo?: boolean;
   dataDir?: string;
   host?: string;
   port?: number;
 }
 
+/** Serves the store's API on `server:` with no source running, until SIGINT or SIGTERM; then answers what is in flight and exits 0. */
 export async function serve(opts: ServeOptions, now: Clock): Promise<number> {
-  let config: Config;
+  let serving: { server: { url: string }; close(): Promise<void> };
   if (opts.demo) {
     const dir = resolve(opts.dataDir ?? '.saaswatch');
-    const file = join(dir, 'demo.yml');
-    if (!existsSync(file) || !existsSync(join(dir, 'demo.db'))) {
+    if (!existsSync(join(dir, 'demo.yml')) || !existsSync(join(dir, 'demo.db'))) {
       out(`no demo data in ${dir} yet: running the demo first`);
       // The dashboard is built before the demo runs: a build beside its backfill would starve it.
       await ensureWebBuilt();
       await demo({ dataDir: dir, users: 300, days: 7, seed: 7 }, now);
     }
-    config = loadConfig(registry, { path: file });
+    const d = await startDemoServe(dir, now, { ...(opts.host === undefined ? {} : { host: opts.host }), ...(opts.port === undefined ? {} : { port: opts.port }), out });
+    serving = { server: d.serving.server, close: d.close };
+    out(`the dashboard: ${d.serving.server.url}/  log in as ${DEMO_ADMIN} with password ${d.password} (new each start)`);
+    if (d.relay) {
+      out(`the relay (Cisco XDR's CTIM), asking about the demo attacker's address ${d.relay.ip} (token also in ${join(dir, DEMO_RELAY_TOKEN_FILE)}, good for 12 hours):`);
+      out(`  ${d.relay.curl}`);
+    }
   } else {
-    config = loadConfig(registry, { path: opts.config });
-  }
-  if (opts.host !== undefined || opts.port !== undefined) {
-    config = { ...config, server: { ...config.server, ...(opts.host === undefined ? {} : { host: opts.host }), ...(opts.port === undefined ? {} : { port: opts.port }) } };
-  }
-  const serving = await startServe(config, { now });
-  if (opts.demo) {
-    const store = serving.ctx.store;
-    const actor = 'cli:serve --demo';
-    const login = (await store.getAccount(DEMO_ADMIN)) ? await setPassword(store, DEMO_ADMIN, undefined, actor) : await addAccount(store, { email: DEMO_ADMIN, role: 'admin' }, actor);
-    out(`the dashboard: ${serving.server.url}/  log in as ${DEMO_ADMIN} with password ${login.password} (new each start)`);
+    let config = loadConfig(registry, { path: opts.config });
+    if (opts.host !== undefined || opts.port !== undefined) {
+      config = { ...config, server: { ...config.server, ...(opts.host === undefined ? {} : { host: opts.host }), ...(opts.port === undefined ? {} : { port: opts.port }) } };
+    }
+    serving = await startServe(config, { now });
   }
   out(`serving ${serving.server.url} (the API and the dashboard; /healthz); Ctrl-C stops`);
   await new Promise<void>((resolve) => {
@@ -266,7 +267,7 @@ export async function ingest(file: string, opts: { config?: string; source?: str
 export async function demo(opts: { dataDir: string; users: number; days: number; seed: number; end?: string }, now: Clock): Promise<number> {
   const end = opts.end === undefined ? undefined : new Date(opts.end);
   if (end && !Number.isFinite(end.getTime())) throw errors.configInvalid({ path: '--end', problem: `expected an ISO time such as 2026-03-02T09:00:00Z, got "${opts.end}"` });
-  const { stats, truth, app, delivered, responses } = await runDemo({
+  const { stats, truth, app, delivered, responses, relay } = await runDemo({
     dataDir: resolve(opts.dataDir),
     users: opts.users,
     days: opts.days,
@@ -286,6 +287,11 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
       out(`  ${r.policy}: ${r.action} on ${safeText(r.target)} via ${r.source}: ${r.status}${r.plan ? ` (${safeText(r.plan)})` : ''}${change}`);
     }
     if (responses.length === 0) out('  nothing');
+    out(`the relay (Cisco XDR's CTIM) asked over HTTP about the brute force's address ${relay.ip}:`);
+    for (const line of summarizeSightings(relay.body)) out(line);
+    const dir = resolve(opts.dataDir);
+    out(`ask it yourself while \`npx saaswatch serve --demo${dir === resolve('.saaswatch') ? '' : ` -d ${opts.dataDir}`}\` runs (it writes a fresh token to ${join(dir, DEMO_RELAY_TOKEN_FILE)}):`);
+    out(`  ${relayCurl(`http://127.0.0.1:${DEMO_SERVE_PORT}`, `$(cat ${join(dir, DEMO_RELAY_TOKEN_FILE)})`, relay.ip)}`);
     out(`the audit log (who did what, before and after): npx saaswatch -c ${join(resolve(opts.dataDir), 'demo.yml')} audit`);
     out(`events and alerts are in ${app.config.storage.type === 'sqlite' ? app.config.storage.path : 'the database'}; alerts also in ${join(resolve(opts.dataDir), 'demo-alerts.jsonl')}`);
     out(`see it all in the browser: npx saaswatch serve --demo${resolve(opts.dataDir) === resolve('.saaswatch') ? '' : ` -d ${opts.dataDir}`} (prints a login)`);

@@ -60,7 +60,7 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
   program
     .command('serve')
     .description('serve the API and the dashboard on server: {host, port} from the store, without running sources, until Ctrl-C or SIGTERM')
-    .option('--demo', "serve the demo's database (running `saaswatch demo` first when there is none) and print a login")
+    .option('--demo', "serve the demo's database (running `saaswatch demo` first when there is none), print a login, and answer the relay from the demo's fake Graph (printing a ready curl)")
     .option('-d, --data-dir <dir>', 'with --demo: where the demo database is', '.saaswatch')
     .option('--host <address>', 'listen on this address instead of server.host')
     .option('--port <n>', 'listen on this port instead of server.port (0: a free one)', intOption(0, 65_535))

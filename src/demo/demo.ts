@@ -16,6 +16,10 @@ import type { EnrichOptions } from '../enrich/index.js';
 import type { Logger } from '../log.js';
 import type { IngestStats } from '../pipeline/pipeline.js';
 import { registry } from '../registry.js';
+import { relayPlugin } from '../api/relay/plugin.js';
+import { startApiServer } from '../api/server.js';
+import { startJwksIssuer, type FakeJwksIssuer } from '../fakes/jwks/server.js';
+import { attackerIp, DEMO_GRAPH_CLIENT_ID, DEMO_GRAPH_CLIENT_SECRET, demoRelayConfig, demoToken, observeBody, writeDemoRun } from './relay.js';
 
 /**
  * The detectors the demo runs, also used by the false-positive benchmark. The Sigma pack covers
@@ -92,15 +96,50 @@ export interface DemoResult {
   /** What each destination received. */
   delivered: DemoDeliveries;
   truth: ReturnType<typeof generateScenario>['truth'];
+  /** The relay's answer to "have we seen the brute force's address?", asked over HTTP after the backfill. */
+  relay: DemoRelayAnswer;
   app: App;
+}
+
+export interface DemoRelayAnswer {
+  ip: string;
+  status: number;
+  /** The relay's JSON: `{data: {sightings: {count, docs}}}`, with `errors` if a part failed. */
+  body: unknown;
+}
+
+/**
+ * Asks the relay about `ip` as Cisco XDR would: a signed token, through a real listener mounting the
+ * relay alone, over the app's store and the still running fake Graph.
+ */
+async function askRelay(app: App, now: Clock, issuer: FakeJwksIssuer, ip: string): Promise<DemoRelayAnswer> {
+  const ctx = { store: app.store, config: app.config, clock: now, logger: app.logger, responder: app.responder };
+  const server = await startApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    routes: [],
+    logger: app.logger,
+    api: { ctx, authenticate: async () => undefined, routes: [] },
+    plugins: [relayPlugin(ctx, app.config.relay)],
+  });
+  try {
+    const res = await fetch(`${server.url}${app.config.relay.prefix}/observe/observables`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await demoToken(issuer, now)}`, 'content-type': 'application/json' },
+      body: observeBody(ip),
+    });
+    return { ip, status: res.status, body: await res.json() };
+  } finally {
+    await server.close();
+  }
 }
 
 // Credentials of the local fakes only: they guard nothing but a server on 127.0.0.1 that lives as
 // long as the demo.
 const DROPBOX_TOKEN = 'demo-dropbox-team-token';
 const DROPBOX_APP_SECRET = 'demo-dropbox-app-secret';
-const GRAPH_CLIENT_ID = '5d2c6a41-7f3e-4b8a-9c61-0e4f2b7d9a13';
-const GRAPH_CLIENT_SECRET = 'demo-graph-client-secret';
+const GRAPH_CLIENT_ID = DEMO_GRAPH_CLIENT_ID;
+const GRAPH_CLIENT_SECRET = DEMO_GRAPH_CLIENT_SECRET;
 const SLACK_TOKEN = 'xoxb-demo-saaswatch';
 const SLACK_ADMIN_TOKEN = 'xoxp-demo-slack-admin';
 const SLACK_AUDIT_TOKEN = 'xoxp-demo-slack-org-owner';
@@ -118,7 +157,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const out = opts.out ?? (() => undefined);
   const end = opts.end ?? new Date((opts.now ?? systemClock)());
   const now = opts.now ?? clockFrom(end.getTime());
-  const scenario = generateScenario({ seed: opts.seed ?? 7, users: opts.users ?? 300, days: opts.days ?? 7, end });
+  const seed = opts.seed ?? 7;
+  const users = opts.users ?? 300;
+  const days = opts.days ?? 7;
+  const scenario = generateScenario({ seed, users, days, end });
   const m365 = scenario.microsoft;
   out(
     `scenario: ${scenario.org.users.length} users at ${scenario.org.domain}, ${scenario.google.activities.length} Google activities, ${scenario.dropbox.events.length} Dropbox events, ` +
@@ -143,6 +185,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     clientId: GRAPH_CLIENT_ID,
     clientSecret: GRAPH_CLIENT_SECRET,
     signIns: m365.signIns,
+    // Identity Protection's own alerts for the sign-in attacks: ingested as events, and what the relay finds in Graph.
+    alerts: m365.alerts,
+    legacyAlerts: m365.legacyAlerts,
     mailbox: { address: m365.mailbox.address, folder: m365.mailbox.folder, messages: m365.reportedMessages },
   });
   // One fake Slack serves both sides: the organisation's access and audit logs the source reads, and
@@ -160,8 +205,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const jira = await startJiraFake({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN });
   const archer = await startArcherFake({ password: ARCHER_PASSWORD });
   const smtp = await startSmtpFake({ username: 'saaswatch', password: SMTP_PASSWORD });
-  const fakes = [google, dropbox, graph, slack, jira, archer, smtp];
-  const days = opts.days ?? 7;
+  // Cisco XDR's token issuer, for the relay query after the backfill.
+  const issuer = await startJwksIssuer({ clock: now });
+  const fakes = [google, dropbox, graph, slack, jira, archer, smtp, issuer];
   const config = validateConfig(
     {
       data_dir: opts.dataDir,
@@ -266,6 +312,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         },
       ],
       server: { host: '127.0.0.1', port: 0 },
+      relay: demoRelayConfig({ issuer, graph, tenantId: m365.tenantId }),
       // Dry-run is off for one action only: the public payroll file loses its link in the fake
       // Drive, as it would in a deployment that enabled it. Containment of a mass download is
       // planned on every service that can do it, and only said.
@@ -333,6 +380,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       archer: { incidents: [...archer.records.values()].map((r) => ({ id: r.Id, title: archer.text(r, 1001) ?? '' })) },
       email: { messages: smtp.messages.map((m) => ({ to: m.envelope.to, subject: m.parsed.subject ?? '' })) },
     };
+    const relay = await askRelay(app, now, issuer, attackerIp(scenario));
     const responses = (await app.store.listActions({ automatic: true })).map((r) => ({
       policy: r.policy ?? '',
       action: r.action,
@@ -345,7 +393,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }));
     // A config that opens this database, so `saaswatch -c <dir>/demo.yml audit` (or alerts, blocked) reads the demo's.
     writeFileSync(join(opts.dataDir, 'demo.yml'), `# Opens the demo's database: saaswatch -c ${join(opts.dataDir, 'demo.yml')} audit\ndata_dir: .\nstorage: { type: sqlite, path: demo.db }\n`);
-    return { stats, delivered, responses, truth: scenario.truth, app };
+    // What `serve --demo` regenerates the scenario from, to serve the same Graph alerts to the relay.
+    writeDemoRun(opts.dataDir, { seed, users, days, end: end.toISOString() });
+    return { stats, delivered, responses, relay, truth: scenario.truth, app };
   } finally {
     clearInterval(watchdog);
     // Sinks first: Archer's logout needs its fake still up.
