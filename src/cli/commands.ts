@@ -12,7 +12,7 @@ import { loadConfig, type Config, type PluginInstance } from '../config/load.js'
 import { ERROR_CATALOGUE, errors, type Clock, type Delivery, type ErrorCode, type Source } from '../core/index.js';
 import { checkResponseConfig, describeState } from '../actions/responder.js';
 import { runDemo, type DemoDeliveries } from '../demo/demo.js';
-import { DEMO_RELAY_TOKEN_FILE, relayCurl, summarizeSightings } from '../demo/relay.js';
+import { DEMO_RELAY_TOKEN_FILE, demoCurl, summarizeSightings } from '../demo/relay.js';
 import { DEMO_ADMIN, startDemoServe } from '../demo/serve.js';
 import { BUILTIN_RULES_DIR, sigmaConfigSchema, type SigmaConfig } from '../detection/sigma/config.js';
 import { runRuleTests } from '../detection/sigma/rule-tests.js';
@@ -189,9 +189,6 @@ export async function run(opts: { config?: string; progress: boolean; once?: boo
   }, { now, ...(opts.once ? { once: true } : {}) });
 }
 
-/** The port `serve --demo` listens on without -p (the config's default): the one `saaswatch demo`'s curl names. */
-const DEMO_SERVE_PORT = 8080;
-
 export interface ServeOptions {
   config?: string;
   /** Serve the demo's database (running the demo first when it has none), with a printed login and the relay. */
@@ -291,7 +288,7 @@ export async function demo(opts: { dataDir: string; users: number; days: number;
     for (const line of summarizeSightings(relay.body)) out(line);
     const dir = resolve(opts.dataDir);
     out(`ask it yourself while \`npx saaswatch serve --demo${dir === resolve('.saaswatch') ? '' : ` -d ${opts.dataDir}`}\` runs (it writes a fresh token to ${join(dir, DEMO_RELAY_TOKEN_FILE)}):`);
-    out(`  ${relayCurl(`http://127.0.0.1:${DEMO_SERVE_PORT}`, `$(cat ${join(dir, DEMO_RELAY_TOKEN_FILE)})`, relay.ip)}`);
+    out(`  ${demoCurl(dir, relay.ip)}`);
     out(`the audit log (who did what, before and after): npx saaswatch -c ${join(resolve(opts.dataDir), 'demo.yml')} audit`);
     out(`events and alerts are in ${app.config.storage.type === 'sqlite' ? app.config.storage.path : 'the database'}; alerts also in ${join(resolve(opts.dataDir), 'demo-alerts.jsonl')}`);
     out(`see it all in the browser: npx saaswatch serve --demo${resolve(opts.dataDir) === resolve('.saaswatch') ? '' : ` -d ${opts.dataDir}`} (prints a login)`);

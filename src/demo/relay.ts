@@ -124,6 +124,14 @@ export function relayCurl(serverUrl: string, token: string, ip: string, prefix =
   return `curl -s -X POST -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' -d '${observeBody(ip)}' ${serverUrl}${prefix}/observe/observables`;
 }
 
+/** Where `serve --demo` listens without --port (the config's default): the server `demoCurl` names. */
+export const DEMO_SERVE_URL = 'http://127.0.0.1:8080';
+
+/** The curl `saaswatch demo` prints: it asks `serve --demo` (default port), reading the token that command writes. */
+export function demoCurl(dataDir: string, ip: string): string {
+  return relayCurl(DEMO_SERVE_URL, `$(cat ${join(dataDir, DEMO_RELAY_TOKEN_FILE)})`, ip);
+}
+
 interface SightingDoc {
   source?: string;
   title?: string;
