@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { runDemo } from '../src/demo/demo.js';
 import { alertsFor, unexplained } from '../src/demo/evaluate.js';
+import { readDemoRun } from '../src/demo/relay.js';
 import { generateScenario } from '../src/fakes/scenario/index.js';
 import { silentLogger } from '../src/log.js';
 import { runCli, tempDir } from './helpers.js';
@@ -22,8 +23,9 @@ describe('saaswatch demo', () => {
     const scenario = generateScenario(opts);
     const googleEvents = scenario.google.activities.reduce((n, a) => n + (a.events?.length ?? 0), 0);
     const pushed = 5;
-    const { signIns, reportedMessages } = scenario.microsoft;
-    const graphEvents = signIns.length + reportedMessages.length;
+    const { signIns, reportedMessages, alerts: graphAlerts } = scenario.microsoft;
+    // Identity Protection's alerts (alerts_v2) come in as events too.
+    const graphEvents = signIns.length + reportedMessages.length + graphAlerts.length;
     // Slack: every audit entry, and each access-log aggregate of a person once (the integrations' rows are skipped).
     const integrations = new Set(scenario.slack.users.filter((u) => u.is_bot || u.is_app_user).map((u) => u.id));
     const slackEvents = scenario.slack.auditLogs.length + scenario.slack.accessLogs.filter((l) => !integrations.has(l.user_id)).length;
@@ -39,6 +41,8 @@ describe('saaswatch demo', () => {
     const graphStored = await app.store.queryEvents({ provider: 'microsoft-graph', limit: graphEvents + 100 });
     expect(new Set(graphStored.map((e) => e.event.id)).size).toBe(graphEvents);
     expect(new Set(graphStored.filter((e) => e.event.action === 'login').map((e) => (e.raw as { id: string }).id))).toEqual(new Set(signIns.map((s) => s.id)));
+    expect(graphAlerts.length).toBeGreaterThan(0);
+    expect(new Set(graphStored.filter((e) => e.event.action === 'security_alert').map((e) => (e.raw as { id: string }).id))).toEqual(new Set(graphAlerts.map((a) => a.id)));
     expect(graphStored.filter((e) => e.event.action === 'email_reported').map((e) => e['@timestamp']).sort()).toEqual(
       reportedMessages.map((m) => new Date(m.receivedDateTime!).toISOString()).sort(),
     );
@@ -74,6 +78,14 @@ describe('saaswatch demo', () => {
 
     const brute = result.truth.find((t) => t.kind === 'brute-force')!;
     const alerts = await app.store.listAlerts();
+    // Asked over HTTP after the backfill, the relay saw the brute force's address in saaswatch and in Graph's alerts.
+    expect(result.relay).toMatchObject({ ip: brute.ip, status: 200 });
+    const relayBody = result.relay.body as { data: { sightings: { count: number; docs: Array<{ source: string; title: string }> } }; errors?: unknown };
+    expect(relayBody.errors).toBeUndefined();
+    expect(new Set(relayBody.data.sightings.docs.map((d) => d.source))).toEqual(new Set(['saaswatch', 'Microsoft Graph Security']));
+    expect(relayBody.data.sightings.docs.some((d) => d.source === 'saaswatch' && d.title.includes(brute.ip!))).toBe(true);
+    // What `serve --demo` regenerates the scenario from.
+    expect(readDemoRun(dataDir)).toEqual({ seed: opts.seed, users: opts.users, days: opts.days, end: opts.end.toISOString() });
     expect(alerts.some((a) => a.rule === 'rules/auth/brute-force-ip' && a.entity.value === brute.ip)).toBe(true);
     // The campaign is caught as a campaign, on its sender, not only report by report.
     const phish = result.truth.find((t) => t.kind === 'phishing-campaign')!;
