@@ -6,7 +6,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addAccount, setPassword } from '../api/auth/accounts.js';
 import { relaySchema } from '../api/relay/config.js';
-import { startServe, type Serving } from '../api/serve.js';
+import type { ApiContext } from '../api/context.js';
+import { createGraphSightings } from '../api/relay/graph/index.js';
+import { relayPlugin } from '../api/relay/plugin.js';
+import { apiParts, startServe, type ApiParts, type Serving } from '../api/serve.js';
 import { loadConfig, type Config } from '../config/load.js';
 import type { Clock } from '../core/index.js';
 import type { Logger } from '../log.js';
@@ -15,6 +18,7 @@ import { DEMO_RELAY_TOKEN_FILE, demoScenario, readDemoRun, relayCurl, startDemoR
 
 /** The demo's login: reset to a new password each time `serve --demo` starts, and printed. */
 export const DEMO_ADMIN = 'admin@demo.example';
+const DAY = 86_400_000;
 
 export interface DemoServing {
   serving: Serving;
@@ -42,7 +46,17 @@ export async function startDemoServe(dir: string, now: Clock, o: { host?: string
   }
   let serving: Serving;
   try {
-    serving = await startServe(config, { now, ...(o.logger ? { logger: o.logger } : {}) });
+    const relayFakes = fakes;
+    // Graph's half looks back 30 days from its now: for a run that ended long ago, its now is moved
+    // back to a day after the run's end, so the demo's alerts are found whatever today's date.
+    const shift = run ? Math.max(0, now() - (Date.parse(run.end) + DAY)) : 0;
+    const parts = async (ctx: ApiContext): Promise<ApiParts> => {
+      const base = await apiParts({ ...ctx, config: { ...ctx.config, relay: { ...ctx.config.relay, enabled: false } } });
+      if (!relayFakes) return base;
+      const graph = createGraphSightings({ graphUrl: relayFakes.graph.url, loginUrl: relayFakes.graph.loginUrl, legacyAlerts: true, now: () => now() - shift });
+      return { ...base, plugins: [...base.plugins, relayPlugin(ctx, ctx.config.relay, { graph })] };
+    };
+    serving = await startServe(config, { now, parts, ...(o.logger ? { logger: o.logger } : {}) });
   } catch (err) {
     await fakes?.close();
     throw err;
