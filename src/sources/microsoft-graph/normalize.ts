@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { ErrorCode, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
 import type { StreamName } from './config.js';
+import { related, setLabel } from '../normalize-parts.js';
 
 export const PROVIDER = 'microsoft-graph';
 
@@ -21,18 +22,6 @@ function timeOf(v: unknown): number | undefined {
   const s = str(v);
   const ms = s === undefined ? NaN : Date.parse(s);
   return Number.isFinite(ms) ? ms : undefined;
-}
-
-function setLabel(labels: Record<string, string>, key: string, v: unknown): void {
-  if (typeof v === 'string' && v !== '') labels[key] = v;
-  else if (typeof v === 'number' || typeof v === 'boolean') labels[key] = String(v);
-}
-
-function related(ips: Array<string | undefined>, users: Array<string | undefined>): SecurityEvent['related'] | undefined {
-  const ip = [...new Set(ips.filter((x): x is string => !!x))];
-  const user = [...new Set(users.filter((x): x is string => !!x))];
-  if (!ip.length && !user.length) return undefined;
-  return { ...(ip.length ? { ip } : {}), ...(user.length ? { user } : {}) };
 }
 
 function base(raw: unknown, ms: number, ingested: string, stream: StreamName, fields: Pick<SecurityEvent['event'], 'kind' | 'category' | 'action' | 'outcome'>): SecurityEvent {

@@ -1,6 +1,7 @@
 /** Maps Slack access-log aggregates, Audit Logs API entries and Events API callbacks onto the SecurityEvent schema, or says why a record cannot be. */
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
+import { related, setLabel } from '../normalize-parts.js';
 
 export const PROVIDER = 'slack';
 
@@ -17,18 +18,6 @@ const fail = (code: ErrorCode, reason: string): NormalizeResult => ({ ok: false,
 function secondsToMs(v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
   return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
-}
-
-function setLabel(labels: Record<string, string>, key: string, v: unknown): void {
-  if (typeof v === 'string' && v !== '') labels[key] = v;
-  else if (typeof v === 'number' || typeof v === 'boolean') labels[key] = String(v);
-}
-
-function related(ips: Array<string | undefined>, users: Array<string | undefined>): SecurityEvent['related'] | undefined {
-  const ip = [...new Set(ips.filter((x): x is string => !!x))];
-  const user = [...new Set(users.filter((x): x is string => !!x))];
-  if (!ip.length && !user.length) return undefined;
-  return { ...(ip.length ? { ip } : {}), ...(user.length ? { user } : {}) };
 }
 
 function userOf(u: Obj | undefined): SecurityEvent['user'] | undefined {
