@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+import { nodeRequestParts } from '../pipeline/http-body.js';
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
@@ -14,16 +15,7 @@ export function fetchTrusting(ca: string): typeof fetch {
   const agent = new https.Agent({ keepAlive: true, ca });
   return async (input, init = {}) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((v, k) => (headers[k] = v));
-    let body: Uint8Array | string | undefined;
-    if (typeof init.body === 'string' || init.body instanceof Uint8Array) body = init.body;
-    else if (init.body !== undefined && init.body !== null) {
-      const encoded = new Request('http://body.invalid/', { method: 'POST', body: init.body });
-      body = new Uint8Array(await encoded.arrayBuffer());
-      const type = encoded.headers.get('content-type');
-      if (type && !('content-type' in headers)) headers['content-type'] = type;
-    }
+    const { headers, body } = await nodeRequestParts(init);
     const secure = url.protocol === 'https:';
     return new Promise<Response>((resolve, reject) => {
       const req = (secure ? https : http).request(

@@ -1,4 +1,4 @@
-/** Reading an HTTP response body we fetched ourselves, never more than a cap: an endless or huge body must not grow memory. */
+/** HTTP bodies we handle ourselves: a response read never past a cap (an endless or huge body must not grow memory), and a fetch request's body as node:http sends it. */
 
 export interface CappedBody {
   /** The first `min(size, maxBytes)` bytes. */
@@ -54,4 +54,22 @@ export async function readCapped(res: Response, maxBytes: number, opts: { rethro
 export async function readCappedText(res: Response, maxBytes: number, opts: { rethrow?: boolean } = {}): Promise<{ text: string; received: number; truncated: boolean }> {
   const { bytes, received, truncated } = await readCapped(res, maxBytes, opts);
   return { text: new TextDecoder().decode(bytes), received, truncated };
+}
+
+/**
+ * A fetch `init`'s headers and body as node:http takes them. FormData, URLSearchParams and Blob (SDKs
+ * send them) are serialised the way fetch would, their content type included.
+ */
+export async function nodeRequestParts(init: RequestInit): Promise<{ headers: Record<string, string>; body: string | Uint8Array | undefined }> {
+  const headers: Record<string, string> = {};
+  new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+  let body: string | Uint8Array | undefined;
+  if (typeof init.body === 'string' || init.body instanceof Uint8Array) body = init.body;
+  else if (init.body !== undefined && init.body !== null) {
+    const encoded = new Request('http://body.invalid/', { method: 'POST', body: init.body });
+    body = new Uint8Array(await encoded.arrayBuffer());
+    const type = encoded.headers.get('content-type');
+    if (type && !('content-type' in headers)) headers['content-type'] = type;
+  }
+  return { headers, body };
 }

@@ -10,6 +10,7 @@ import { BlockList, isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { SaaswatchError, errors } from '../core/index.js';
+import { nodeRequestParts } from '../pipeline/http-body.js';
 
 /** Ranges an alert must never be posted to by default, with the word the error uses. */
 const FORBIDDEN: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
@@ -195,17 +196,7 @@ export function guardedFetch(guard: NetGuard, opts: { target?: string } = {}): t
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const early = guard.checkHost(url.hostname);
     if (early) throw early;
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((v, k) => (headers[k] = v));
-    let body: string | Uint8Array | undefined;
-    if (typeof init.body === 'string' || init.body instanceof Uint8Array) body = init.body;
-    else if (init.body !== undefined && init.body !== null) {
-      // FormData, URLSearchParams, Blob (SDKs send them): serialised the way fetch would, content type included.
-      const encoded = new Request('http://body.invalid/', { method: 'POST', body: init.body });
-      body = new Uint8Array(await encoded.arrayBuffer());
-      const type = encoded.headers.get('content-type');
-      if (type && !('content-type' in headers)) headers['content-type'] = type;
-    }
+    const { headers, body } = await nodeRequestParts(init);
     const secure = url.protocol === 'https:';
     return new Promise<Response>((resolve, reject) => {
       const req = (secure ? https : http).request(
