@@ -3,9 +3,12 @@
  * the configured allow-list (never a host the token alone names), with its audience, expiry and the
  * Graph credentials and entity limit the module's configuration put in its payload.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as jose, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
+import type { Secret } from '../../core/secret.js';
+import { TOKEN_KEY_CLAIM } from './config.js';
 import { AUTH_MESSAGES as M, authError, RelayFailure } from './errors.js';
 import type { GraphCredentials } from './types.js';
 
@@ -18,6 +21,11 @@ export interface RelayPrincipal {
   credentials?: GraphCredentials;
   /** The payload's CTR_ENTITIES_LIMIT, when a positive integer. */
   limit?: number;
+  /**
+   * Whether the token carries this deployment's relay.token_key: Cisco signs tokens for any XDR
+   * organisation that names our audience, so only this says the token comes from our own module.
+   */
+  bound: boolean;
 }
 
 export interface RelayAuthOptions {
@@ -34,6 +42,8 @@ export interface RelayAuthOptions {
   cooldownMs?: number;
   /** Time allowed for one JWKS request. Default 5 s. */
   timeoutMs?: number;
+  /** relay.token_key: a token whose `saaswatch_key` claim equals it is bound to this deployment. */
+  tokenKey?: Secret;
 }
 
 interface HostKeys {
@@ -107,7 +117,7 @@ export class RelayAuth {
     } catch (err) {
       return fail(verifyMessage(err));
     }
-    return { payload, jwksHost: host, ...credentialsOf(payload), ...limitOf(payload) };
+    return { payload, jwksHost: host, ...credentialsOf(payload), ...limitOf(payload), bound: keyMatches(payload[TOKEN_KEY_CLAIM], this.#o.tokenKey) };
   }
 
   async #key(host: string, kid: string): Promise<CryptoKey> {
@@ -168,6 +178,13 @@ export class RelayAuth {
     this.#hosts.set(host, keys);
     return keys;
   }
+}
+
+/** Constant-time: both sides are hashed first, so neither the value nor its length leaks through timing. */
+export function keyMatches(claim: unknown, key: Secret | undefined): boolean {
+  if (key === undefined || typeof claim !== 'string' || claim === '') return false;
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(claim), digest(key.reveal()));
 }
 
 function verifyMessage(err: unknown): string {

@@ -10,8 +10,8 @@ import { VERSION } from '../../version.js';
 import type { ApiApp, ApiContext } from '../context.js';
 import type { ServerPlugin } from '../server.js';
 import { RelayAuth, type RelayPrincipal } from './auth.js';
-import type { RelayConfig } from './config.js';
-import { relayError, RELAY_CODES, RelayFailure, toRelayError } from './errors.js';
+import { TOKEN_KEY_CLAIM, type RelayConfig } from './config.js';
+import { authError, relayError, RELAY_CODES, RelayFailure, toRelayError } from './errors.js';
 import { createGraphSightings } from './graph/index.js';
 import { ownSightings } from './own.js';
 import { referLinks } from './refer.js';
@@ -130,7 +130,14 @@ export function configCredentials(ctx: Pick<ApiContext, 'config'>, relay: RelayC
 /** The relay as a server plugin; `relay.audience` must be set (the config requires it when enabled). */
 export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps = {}): ServerPlugin {
   const log = ctx.logger.child({ component: 'relay' });
-  const auth = new RelayAuth({ audience: relay.audience ?? '', jwksHosts: relay.jwks_hosts, clock: ctx.clock, logger: log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const auth = new RelayAuth({
+    audience: relay.audience ?? '',
+    jwksHosts: relay.jwks_hosts,
+    clock: ctx.clock,
+    logger: log,
+    ...(relay.token_key ? { tokenKey: relay.token_key } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
   let graph = deps.graph;
   const graphHalf = (): GraphSightings => {
     // Made at its first use, so a relay whose Graph half cannot be built still answers with saaswatch's own sightings.
@@ -138,6 +145,16 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
     return graph;
   };
   const ownCredentials = configCredentials(ctx, relay);
+  /**
+   * Cisco signs a token with our audience for any XDR organisation that registers our URL, so a signed
+   * token alone gets only what its own credentials read from Graph; saaswatch's data, its Graph
+   * credentials and its response actions need the token to carry relay.token_key as well.
+   */
+  const unbound = relay.token_key
+    ? `the token does not carry this deployment's key: set the ${TOKEN_KEY_CLAIM} field of the module's configuration in Cisco XDR to relay.token_key`
+    : `relay.token_key is not set: set it, and the ${TOKEN_KEY_CLAIM} field of the module's configuration in Cisco XDR to the same value`;
+  const ownOmitted = relayError(RELAY_CODES.auth, `saaswatch's own sightings were left out: ${unbound}`, 'warning');
+  const credentialsOf = (p: RelayPrincipal) => p.credentials ?? (p.bound ? ownCredentials : undefined);
 
   const linkFor = (req: FastifyRequest) => {
     const root = (relay.dashboard_url ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
@@ -172,11 +189,11 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
   async function observe(req: FastifyRequest, p: RelayPrincipal) {
     const observables = parseBody(req.body, observablesSchema);
     const limit = Math.min(relay.entities_limit, p.limit ?? relay.entities_limit);
-    const credentials = p.credentials ?? ownCredentials;
+    const credentials = credentialsOf(p);
     const link = linkFor(req);
     const now = ctx.clock();
     const results = await mapLimit(observables, CONCURRENCY, async (o) => {
-      const own = ownSightings(ctx.store, o, { limit, now, link, logger: log });
+      const own = p.bound ? ownSightings(ctx.store, o, { limit, now, link, logger: log }) : { sightings: [], errors: [] };
       const fromGraph = credentials
         ? (async () => {
             try {
@@ -189,7 +206,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       return Promise.all([own, fromGraph]);
     });
     const docs: CtimSighting[] = results.flatMap((rs) => rs.flatMap((r) => r.sightings));
-    const errors = uniqueErrors(results.flatMap((rs) => rs.flatMap((r) => r.errors)));
+    const errors = uniqueErrors([...results.flatMap((rs) => rs.flatMap((r) => r.errors)), ...(p.bound || observables.length === 0 ? [] : [ownOmitted])]);
     const sightings = { count: docs.length, docs };
     if (errors.length === 0) return { data: { sightings } };
     return { ...(docs.length ? { data: { sightings } } : {}), errors };
@@ -202,13 +219,19 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       log.error({ err }, 'Relay health check: the store failed.');
       return { errors: [relayError(RELAY_CODES.unavailable, 'saaswatch\'s store does not answer')] };
     }
-    const credentials = p.credentials ?? ownCredentials;
+    const credentials = credentialsOf(p);
     if (credentials) {
       const e = await graphHalf().health({ credentials });
       if (e) return { errors: [e] };
     }
     return { data: { status: 'ok' } };
   }
+
+  /** Response actions need relay.respond and a bound token; refused otherwise, naming what to set. */
+  const mayRespond = (p: RelayPrincipal) => {
+    if (!relay.respond) throw new RelayFailure(relayError(RELAY_CODES.invalid, 'Response actions are off: set relay.respond: true (with relay.token_key) to offer them'));
+    if (!p.bound) throw new RelayFailure(authError(`response actions need this deployment's key: ${unbound}`));
+  };
 
   const respondDeps = { responder: ctx.responder, listBlockedUsers: (q: { user: string }) => ctx.store.listBlockedUsers({ user: q.user, activeAt: ctx.clock() }) };
 
@@ -226,7 +249,13 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
     {
       path: '/respond/observables',
       method: 'POST',
-      handler: authed(async (req) => ({ data: await respondActions(parseBody(req.body, observablesSchema), respondDeps) })),
+      handler: authed(async (req, p) => {
+        const observables = parseBody(req.body, observablesSchema);
+        // Off: a module without response actions, as XDR asks every module for every observable.
+        if (!relay.respond) return { data: [] };
+        mayRespond(p);
+        return { data: await respondActions(observables, respondDeps) };
+      }),
     },
     {
       path: '/respond/trigger',
@@ -234,6 +263,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       handler: authed(
         async (req, p) => {
           const b = parseBody(req.body, triggerSchema);
+          mayRespond(p);
           const type = OBSERVABLE_TYPES.find((t) => t === b.observable_type);
           if (!type) throw invalid(`Invalid JSON payload received. observable_type: expected one of ${OBSERVABLE_TYPES.join(', ')}`);
           const errors = await triggerAction({ actionId: b['action-id'], observable: { type, value: b.observable_value }, actor: actorOf(p) }, respondDeps);
