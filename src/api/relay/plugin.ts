@@ -141,7 +141,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
   let graph = deps.graph;
   const graphHalf = (): GraphSightings => {
     // Made at its first use, so a relay whose Graph half cannot be built still answers with saaswatch's own sightings.
-    graph ??= createGraphSightings({ graphUrl: relay.graph_url, loginUrl: relay.login_url, legacyAlerts: relay.legacy_alerts, now: ctx.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+    graph ??= createGraphSightings({ graphUrl: relay.graph_url, loginUrl: relay.login_url, legacyAlerts: relay.legacy_alerts, now: ctx.clock, logger: log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
     return graph;
   };
   const ownCredentials = configCredentials(ctx, relay);

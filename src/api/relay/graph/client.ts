@@ -1,6 +1,7 @@
 /** Reads Graph security alerts for one observable through the official SDK, per set of credentials, and reports each failure as a relay error instead of throwing. */
 import { createHash } from 'node:crypto';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
+import type { Logger } from 'pino';
 import { SaaswatchError, Secret, errors } from '../../../core/index.js';
 import { abortableSleep } from '../../../pipeline/polling.js';
 import { createGraphSdk, toSaaswatchError, type GraphSdk } from '../../../sources/microsoft-graph/client.js';
@@ -42,6 +43,8 @@ export interface GraphSightingsOptions {
   maxClients?: number;
   /** Waits for Retry-After (tests record instead). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Where skipped malformed records are told (debug). */
+  logger?: Logger;
 }
 
 /** Cisco's relay error codes. */
@@ -66,6 +69,8 @@ const DEFAULT_LIMIT = 100;
 interface ApiResult {
   sightings: CtimSighting[];
   error?: RelayError;
+  /** Records that could not be read as alerts and were skipped. */
+  skipped?: number;
 }
 
 const fatal = (code: string, message: string): RelayError => ({ type: 'fatal', code, message });
@@ -128,6 +133,23 @@ function asPage(body: unknown): Page {
   }
   const next = b['@odata.nextLink'];
   return { value: b.value, nextLink: typeof next === 'string' && next !== '' ? next : undefined };
+}
+
+const SKIPPED = Symbol('skipped');
+
+/**
+ * One record of a page through `read`: one that is not an alert (not an object, no string id), or
+ * whose shape makes `read` throw, is skipped rather than losing the page's other records.
+ */
+function readRecord<T>(rec: unknown, read: (r: object) => T | undefined): T | undefined | typeof SKIPPED {
+  if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) return SKIPPED;
+  const id = (rec as { id?: unknown }).id;
+  if (typeof id !== 'string' || id === '') return SKIPPED;
+  try {
+    return read(rec);
+  } catch {
+    return SKIPPED;
+  }
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -224,19 +246,22 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
     const fallback = new Date(now()).toISOString();
     const load = loader(g, `/security/alerts?$filter=${queryValue(legacyFilter(o))}&$top=${Math.min(limit, MAX_TOP.alerts)}`, legacyWhat, signal);
     const sightings: CtimSighting[] = [];
+    let skipped = 0;
     try {
       let page = await load(undefined);
       for (let pages = 1; ; pages++) {
         for (const rec of page.value) {
-          if (rec !== null && typeof rec === 'object') sightings.push(legacySighting(o, rec as LegacyAlert, fallback));
-          if (sightings.length >= limit) return { sightings };
+          const s = readRecord(rec, (r) => legacySighting(o, r as LegacyAlert, fallback));
+          if (s === SKIPPED) skipped++;
+          else if (s) sightings.push(s);
+          if (sightings.length >= limit) return { sightings, skipped };
         }
-        if (!page.nextLink || pages >= MAX_PAGES) return { sightings };
+        if (!page.nextLink || pages >= MAX_PAGES) return { sightings, skipped };
         page = await load(page.nextLink);
       }
     } catch (err) {
       const error = apiError(g, legacyWhat, err);
-      return error ? { sightings, error } : { sightings };
+      return error ? { sightings, error, skipped } : { sightings, skipped };
     }
   };
 
@@ -261,15 +286,17 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
     const fallback = new Date(now()).toISOString();
     const scan = scanFor(c);
     const sightings: CtimSighting[] = [];
+    let skipped = 0;
     for (let i = 0; sightings.length < limit; i++) {
       if (i >= scan.records.length) {
-        if (!(await untilAborted(scan.need(i), signal))) return { sightings, error: fatal(RELAY_CODES.connection, `${v2What}: request aborted`) };
-        if (i >= scan.records.length) return scan.error ? { sightings, error: scan.error } : { sightings };
+        if (!(await untilAborted(scan.need(i), signal))) return { sightings, error: fatal(RELAY_CODES.connection, `${v2What}: request aborted`), skipped };
+        if (i >= scan.records.length) return scan.error ? { sightings, error: scan.error, skipped } : { sightings, skipped };
       }
-      const rec = scan.records[i];
-      if (rec !== null && typeof rec === 'object' && v2AlertMatches(rec as V2Alert, o)) sightings.push(v2Sighting(o, rec as V2Alert, fallback));
+      const s = readRecord(scan.records[i], (r) => (v2AlertMatches(r as V2Alert, o) ? v2Sighting(o, r as V2Alert, fallback) : undefined));
+      if (s === SKIPPED) skipped++;
+      else if (s) sightings.push(s);
     }
-    return { sightings };
+    return { sightings, skipped };
   };
 
   return {
@@ -285,7 +312,15 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
         return { sightings: [], errors: [tokenError(err, redact)] };
       }
       const n = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : DEFAULT_LIMIT;
-      const results = await Promise.all([fromV2(c, o, n, signal), ...(opts.legacyAlerts ? [fromLegacy(g, o, n, signal)] : [])]);
+      // Settled apart: one API failing in a way nobody foresaw must not lose the other's sightings.
+      const settled = await Promise.allSettled([fromV2(c, o, n, signal), ...(opts.legacyAlerts ? [fromLegacy(g, o, n, signal)] : [])]);
+      const results = settled.map((r, i): ApiResult => {
+        if (r.status === 'fulfilled') return r.value;
+        opts.logger?.error({ err: r.reason, api: i === 0 ? 'alerts_v2' : 'alerts' }, 'Relay Graph read failed unexpectedly.');
+        return { sightings: [], error: fatal(RELAY_CODES.unknown, `${i === 0 ? v2What : legacyWhat}: something went wrong (the saaswatch log has the details)`) };
+      });
+      const skipped = results.reduce((sum, r) => sum + (r.skipped ?? 0), 0);
+      if (skipped > 0) opts.logger?.debug({ skipped, type: o.type }, 'Relay skipped Graph alert records it could not read.');
       return { sightings: results.flatMap((r) => r.sightings), errors: results.flatMap((r) => (r.error ? [r.error] : [])) };
     },
 
