@@ -13,7 +13,7 @@ import { RelayAuth, type RelayPrincipal } from './auth.js';
 import { TOKEN_KEY_CLAIM, type RelayConfig } from './config.js';
 import { authError, relayError, RELAY_CODES, RelayFailure, toRelayError } from './errors.js';
 import { createGraphSightings } from './graph/index.js';
-import { ownSightings } from './own.js';
+import { ownSightings, REQUEST_FILE_SCAN_PAGES } from './own.js';
 import { referLinks } from './refer.js';
 import { respondActions, triggerAction } from './respond.js';
 import { OBSERVABLE_TYPES, type CtimSighting, type GraphCredentials, type GraphSightings, type Observable, type RelayError } from './types.js';
@@ -23,10 +23,15 @@ export interface RelayDeps {
   graph?: GraphSightings;
   /** For the JWKS requests (and the default Graph half). */
   fetch?: typeof fetch;
+  /** How long one request may take before the observables not yet answered are given up. Default 25 s (XDR waits about 30). */
+  deadlineMs?: number;
 }
 
-/** Most observables in one request: each may cost Graph calls. */
+/** Most observables in one request's body (of any CTIM type): bounds the parsing. */
 export const MAX_OBSERVABLES = 1000;
+/** Most observables of the types the relay answers, per request: each may cost store reads and Graph calls. */
+export const MAX_ANSWERED = 100;
+const DEADLINE_MS = 25_000;
 /** Observables worked on at once. */
 const CONCURRENCY = 4;
 
@@ -168,7 +173,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
     return { ...extra, errors: [toRelayError(err)] };
   };
 
-  type Handler = (req: FastifyRequest, p: RelayPrincipal) => Promise<unknown>;
+  type Handler = (req: FastifyRequest, p: RelayPrincipal, signal: AbortSignal) => Promise<unknown>;
   /** Token first (nothing about the body is told to a stranger), then the handler; errors answered with HTTP 200 as Cisco's relays do. */
   const authed = (fn: Handler, onError: Record<string, unknown> = {}) => async (req: FastifyRequest, reply: FastifyReply) => {
     let p: RelayPrincipal;
@@ -179,25 +184,47 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       if (err instanceof RelayFailure) log.warn({ path: req.url.split('?')[0], remoteAddress: req.ip, reason: err.message }, 'Relay token refused.');
       return reply.send(failure(err, onError));
     }
+    // Aborted when the client goes away or the deadline passes: no new store reads or Graph calls start after that.
+    const left = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableEnded) left.abort();
+    };
+    reply.raw.once('close', onClose);
+    const signal = AbortSignal.any([left.signal, AbortSignal.timeout(deps.deadlineMs ?? DEADLINE_MS)]);
     try {
-      return reply.send(await fn(req, p));
+      return reply.send(await fn(req, p, signal));
     } catch (err) {
       return reply.send(failure(err, onError));
+    } finally {
+      reply.raw.off('close', onClose);
     }
   };
 
-  async function observe(req: FastifyRequest, p: RelayPrincipal) {
-    const observables = parseBody(req.body, observablesSchema);
+  /** The observables of the types answered, at most MAX_ANSWERED of them. */
+  const answered = (req: FastifyRequest): Observable[] => {
+    const os = parseBody(req.body, observablesSchema);
+    if (os.length > MAX_ANSWERED) throw invalid(`Invalid JSON payload received. body: expected at most ${MAX_ANSWERED} observables of the types the relay answers (${OBSERVABLE_TYPES.join(', ')}), got ${os.length}; ask in smaller batches`);
+    return os;
+  };
+
+  async function observe(req: FastifyRequest, p: RelayPrincipal, signal: AbortSignal) {
+    const observables = answered(req);
+    const fileBudget = { pages: REQUEST_FILE_SCAN_PAGES };
+    let unanswered = 0;
     const limit = Math.min(relay.entities_limit, p.limit ?? relay.entities_limit);
     const credentials = credentialsOf(p);
     const link = linkFor(req);
     const now = ctx.clock();
     const results = await mapLimit(observables, CONCURRENCY, async (o) => {
-      const own = p.bound ? ownSightings(ctx.store, o, { limit, now, link, logger: log }) : { sightings: [], errors: [] };
+      if (signal.aborted) {
+        unanswered++;
+        return [];
+      }
+      const own = p.bound ? ownSightings(ctx.store, o, { limit, now, link, logger: log, signal, fileBudget }) : { sightings: [], errors: [] };
       const fromGraph = credentials
         ? (async () => {
             try {
-              return await graphHalf().observe(o, { credentials, limit });
+              return await graphHalf().observe(o, { credentials, limit, signal });
             } catch (err) {
               return { sightings: [], errors: [failure(err).errors[0]!] };
             }
@@ -206,13 +233,16 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       return Promise.all([own, fromGraph]);
     });
     const docs: CtimSighting[] = results.flatMap((rs) => rs.flatMap((r) => r.sightings));
-    const errors = uniqueErrors([...results.flatMap((rs) => rs.flatMap((r) => r.errors)), ...(p.bound || observables.length === 0 ? [] : [ownOmitted])]);
+    const late = unanswered
+      ? [relayError(RELAY_CODES.unavailable, `${unanswered} of ${observables.length} observables were not looked up: the request ${req.raw.destroyed ? 'was closed' : `ran out of time (${(deps.deadlineMs ?? DEADLINE_MS) / 1000} s)`}; ask again for them, or in smaller batches`)]
+      : [];
+    const errors = uniqueErrors([...results.flatMap((rs) => rs.flatMap((r) => r.errors)), ...late, ...(p.bound || observables.length === 0 ? [] : [ownOmitted])]);
     const sightings = { count: docs.length, docs };
     if (errors.length === 0) return { data: { sightings } };
     return { ...(docs.length ? { data: { sightings } } : {}), errors };
   }
 
-  async function health(_req: FastifyRequest, p: RelayPrincipal) {
+  async function health(_req: FastifyRequest, p: RelayPrincipal, signal: AbortSignal) {
     try {
       await ctx.store.listAlerts({ limit: 1 });
     } catch (err) {
@@ -221,7 +251,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
     }
     const credentials = credentialsOf(p);
     if (credentials) {
-      const e = await graphHalf().health({ credentials });
+      const e = await graphHalf().health({ credentials, signal });
       if (e) return { errors: [e] };
     }
     return { data: { status: 'ok' } };
@@ -250,7 +280,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       path: '/respond/observables',
       method: 'POST',
       handler: authed(async (req, p) => {
-        const observables = parseBody(req.body, observablesSchema);
+        const observables = answered(req);
         // Off: a module without response actions, as XDR asks every module for every observable.
         if (!relay.respond) return { data: [] };
         mayRespond(p);

@@ -394,3 +394,74 @@ describe('the relay and protected accounts (response.protected)', () => {
     }
   });
 });
+
+describe('the bounds of one relay request', () => {
+  it('refuses more than 100 observables of the types it answers, naming the field and the limit', async () => {
+    const w = await relayWorld();
+    try {
+      const many = Array.from({ length: 101 }, (_, i) => ({ type: 'ip', value: `198.51.100.${i}` }));
+      const r = await w.post('/observe/observables', many, await w.token({ claims: GRAPH_CREDENTIALS }));
+      expect(r.json).toEqual({ errors: [{ type: 'fatal', code: 'invalid argument', message: expect.stringMatching(/^Invalid JSON payload received\. body: expected at most 100 observables of the types the relay answers .*got 101; ask in smaller batches$/) }] });
+      expect((await w.post('/respond/observables', many, await w.token())).json.errors![0]!.code).toBe('invalid argument');
+      expect(w.graph.calls).toEqual([]);
+      // CTIM's other types do not count: XDR sends them all.
+      const mixed = [...many.slice(0, 100), ...Array.from({ length: 50 }, (_, i) => ({ type: 'md5', value: `${i}`.padStart(32, '0') }))];
+      expect((await w.post('/observe/observables', mixed, await w.token({ claims: GRAPH_CREDENTIALS }))).json.errors).toBeUndefined();
+      expect(w.graph.calls).toHaveLength(100);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('gives up the observables not yet asked when the deadline passes, passing its signal to the Graph half', async () => {
+    const w = await relayWorld({ deadlineMs: 50 });
+    try {
+      const signals: AbortSignal[] = [];
+      // A Graph that answers only when the request's signal aborts: the deadline, never the test's timing, decides.
+      w.graph.observe = (_o, opts) =>
+        new Promise((resolve) => {
+          signals.push(opts.signal!);
+          opts.signal!.addEventListener('abort', () => resolve({ sightings: [], errors: [relayError('connection error', 'Microsoft Graph: request aborted')] }), { once: true });
+        });
+      const obs = Array.from({ length: 6 }, (_, i) => ({ type: 'domain', value: `d${i}.example` }));
+      const r = await w.post('/observe/observables', obs, await w.token({ claims: GRAPH_CREDENTIALS }));
+      expect(signals).toHaveLength(4);
+      expect(signals.every((s) => s.aborted)).toBe(true);
+      expect(r.json.errors).toEqual([
+        { type: 'fatal', code: 'connection error', message: 'Microsoft Graph: request aborted' },
+        { type: 'fatal', code: 'service unavailable', message: '2 of 6 observables were not looked up: the request ran out of time (0.05 s); ask again for them, or in smaller batches' },
+      ]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('stops the Graph half when the client goes away', async () => {
+    const w = await relayWorld();
+    try {
+      let called!: (s: AbortSignal) => void;
+      const asked = new Promise<AbortSignal>((resolve) => (called = resolve));
+      w.graph.observe = (_o, opts) =>
+        new Promise((resolve) => {
+          called(opts.signal!);
+          opts.signal!.addEventListener('abort', () => resolve({ sightings: [], errors: [] }), { once: true });
+        });
+      const url = await w.app.listen({ host: '127.0.0.1', port: 0 });
+      const client = new AbortController();
+      const res = fetch(`${url}/relay/observe/observables`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await w.token({ claims: GRAPH_CREDENTIALS })}`, 'content-type': 'application/json' },
+        body: JSON.stringify([{ type: 'domain', value: 'slow.example' }]),
+        signal: client.signal,
+      });
+      const signal = await asked;
+      expect(signal.aborted).toBe(false);
+      client.abort();
+      await expect(res).rejects.toThrow();
+      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+      expect(signal.aborted).toBe(true);
+    } finally {
+      await w.close();
+    }
+  });
+});

@@ -43,7 +43,7 @@ export class GraphDouble implements GraphSightings {
   calls: Array<{ observable: Observable; credentials: GraphCredentials; limit: number }> = [];
   healthCalls: GraphCredentials[] = [];
 
-  async observe(observable: Observable, opts: { credentials: GraphCredentials; limit: number }): Promise<SightingResult> {
+  async observe(observable: Observable, opts: { credentials: GraphCredentials; limit: number; signal?: AbortSignal }): Promise<SightingResult> {
     this.calls.push({ observable, credentials: opts.credentials, limit: opts.limit });
     return this.answers.get(observable.value) ?? { sightings: [], errors: [] };
   }
@@ -106,7 +106,7 @@ function seedAlerts(events: readonly SecurityEvent[]): Alert[] {
 /** `m365`: a microsoft-graph source (its fake tenant started), with `execute` as response.execute (default: its suspend-user). */
 /** `graph: null` with `fetch`: the real Graph half (against the fake Graph, say), its requests made with that fetch. */
 /** `relay` overrides the relay section (default: token_key TOKEN_KEY, respond on). */
-export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: boolean; execute?: string[]; protected?: string[]; graph?: GraphDouble | null; fetch?: typeof fetch } = {}): Promise<RelayWorld> {
+export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: boolean; execute?: string[]; protected?: string[]; deadlineMs?: number; graph?: GraphDouble | null; fetch?: typeof fetch } = {}): Promise<RelayWorld> {
   let now = NOW;
   const clock = () => now;
   const issuer = await startJwksIssuer({ clock });
@@ -128,7 +128,7 @@ export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: bo
   const ctx = { store, config, clock, logger, responder };
   const app = await createHttpApp({ ctx, authenticate: async () => undefined });
   const graph = o.graph === null ? undefined : (o.graph ?? new GraphDouble());
-  await relayPlugin(ctx, relay, { ...(graph ? { graph } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) })(app);
+  await relayPlugin(ctx, relay, { ...(graph ? { graph } : {}), ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.deadlineMs === undefined ? {} : { deadlineMs: o.deadlineMs }) })(app);
   return {
     app, store, issuer, attacker, graph: graph ?? new GraphDouble(), relay, ...(m365 ? { m365 } : {}),
     setNow: (ms) => void (now = ms),

@@ -240,6 +240,24 @@ describe('errors per API, reported, never thrown', () => {
     expect(r.errors).toEqual([{ type: 'fatal', code: 'too many requests', message: expect.stringMatching(/\/security\/alerts.*Retry-After 30 s/) }]);
   });
 
+  it('after a 429, that API answers too many requests until its Retry-After has passed, without asking Graph', async () => {
+    let t = T0;
+    const f = await fake({ faults: { rateLimited: 1, rateLimitedOn: 'legacyAlerts', retryAfterSeconds: 30 } });
+    const g = relay(f, { now: () => t });
+    expect((await g.observe(IP, { credentials: CREDS, limit: 100 })).errors.map((e) => e.code)).toEqual(['too many requests']);
+    expect(graphRequests(f, 'alerts')).toHaveLength(1);
+    t += 10_000;
+    const later = await g.observe({ type: 'domain', value: C2_DOMAIN }, { credentials: CREDS, limit: 100 });
+    expect(later.errors).toEqual([{ type: 'fatal', code: 'too many requests', message: 'Too many requests to Microsoft Graph /security/alerts have been made (Retry-After 20 s). Please try again later.' }]);
+    // alerts_v2 was not throttled and still answers.
+    expect(ids(later)).toEqual([V2_IDENTITY.id]);
+    expect(graphRequests(f, 'alerts')).toHaveLength(1);
+    t += 20_000;
+    const after = await g.observe(IP, { credentials: CREDS, limit: 100 });
+    expect(after.errors).toEqual([]);
+    expect(graphRequests(f, 'alerts')).toHaveLength(2);
+  });
+
   it('a short Retry-After is waited out once, then the page is read', async () => {
     const waits: number[] = [];
     const f = await fake({ faults: { rateLimited: 1, rateLimitedOn: 'alerts', retryAfterSeconds: 1 } });
