@@ -56,8 +56,9 @@ describe('README', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith('relay:'));
     expect(block).toBeDefined();
-    const relay = validateConfig(parse(block!), registry, { baseDir: ROOT, env: {} }).relay;
-    expect(relay).toMatchObject({ enabled: true, prefix: '/relay', audience: 'https://saaswatch.example.com/relay', entities_limit: 100 });
+    const relay = validateConfig(parse(block!), registry, { baseDir: ROOT, env: { RELAY_TOKEN_KEY: 'k3y' } }).relay;
+    expect(relay).toMatchObject({ enabled: true, prefix: '/relay', audience: 'https://saaswatch.example.com/relay', entities_limit: 100, respond: false });
+    expect(relay.token_key?.reveal()).toBe('k3y');
   });
 
   it('uses no old key name in any config example', () => {

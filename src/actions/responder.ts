@@ -93,6 +93,11 @@ export interface ActRequest {
   forMs?: number;
   /** The alert it answers (an analyst acting from the alert's page): listed with the alert's responses. */
   alertId?: string;
+  /**
+   * Honour response.protected as automatic actions do (a disruptive action on a protected account is
+   * refused): for requests from another system, such as the CTIM relay, rather than a person at saaswatch.
+   */
+  protect?: boolean;
 }
 
 interface Resolved {
@@ -144,6 +149,12 @@ export class Responder {
     const removed = await this.#o.store.unblockUser(user, { actor: r.actor, reason: r.reason });
     if (removed) this.#log.info({ user, actor: r.actor }, 'User unblocked.');
     return removed;
+  }
+
+  /** The name by which `user` matches response.protected, or undefined when it does not. */
+  protectedName(user: string): string | undefined {
+    const names = [user.trim().toLowerCase(), canonicalUser(user, this.#rules)];
+    return names.find((n) => anyMatch(this.#o.config.protected, [n], 'i'));
   }
 
   // ---------------------------------------------------------------- by hand
@@ -219,7 +230,7 @@ export class Responder {
             },
           ])
         )[0]!;
-      out.push(await this.#run(rec, f.action, { scope: r.scope, forMs: r.forMs }));
+      out.push(await this.#run(rec, f.action, { scope: r.scope, forMs: r.forMs, protect: r.protect }));
     }
     return out;
   }
@@ -421,13 +432,14 @@ export class Responder {
   }
 
   /** Why a disruptive automatic action may not touch this account (response.protected), by any name it goes by; undefined when it may. */
-  #protection(rec: ActionRecord, state?: ActionState): string | undefined {
-    if (!rec.automatic || !rec.disruptive || rec.target.kind !== 'user') return undefined;
+  #protection(rec: ActionRecord, state?: ActionState, protect = false): string | undefined {
+    if (!(rec.automatic || protect) || !rec.disruptive || rec.target.kind !== 'user') return undefined;
     const names = new Set([rec.target.id.toLowerCase(), canonicalUser(rec.target.id, this.#rules)]);
     // The service's own names for the account (a UPN, a primary email) as the read found them.
     for (const v of Object.values(state ?? {})) if (typeof v === 'string' && v.includes('@')) names.add(canonicalUser(v, this.#rules)).add(v.toLowerCase());
     const hit = [...names].find((n) => anyMatch(this.#o.config.protected, [n], 'i'));
-    return hit === undefined ? undefined : `${hit} is a protected account (response.protected): never ${rec.action} automatically; act by hand if you must`;
+    if (hit === undefined) return undefined;
+    return `${hit} is a protected account (response.protected): never ${rec.action} ${rec.automatic ? 'automatically' : 'at another system\'s request'}; act by hand if you must`;
   }
 
   #actionOf(rec: ActionRecord): ConnectorAction | undefined {
@@ -464,7 +476,7 @@ export class Responder {
    * again and records. A started record (sent before a crash) is verified first: done is recorded
    * once; not done is sent again, unless the config no longer enables it.
    */
-  async #run(rec: ActionRecord, action: ConnectorAction, extra: { scope?: BlockScope | undefined; forMs?: number | undefined } = {}): Promise<ActionRecord> {
+  async #run(rec: ActionRecord, action: ConnectorAction, extra: { scope?: BlockScope | undefined; forMs?: number | undefined; protect?: boolean | undefined } = {}): Promise<ActionRecord> {
     // One deadline for the whole action, every call and retry included.
     const signal = AbortSignal.timeout(this.#o.config.timeout);
     const t = rec.target;
@@ -493,7 +505,7 @@ export class Responder {
         }
         return (await this.#finish(rec, 'already', { before, after: before, plan: `nothing to do: ${describeState(before)}` }, from)) ?? rec;
       }
-      const protectedBy = this.#protection(rec, before);
+      const protectedBy = this.#protection(rec, before, extra.protect === true);
       if (protectedBy) return (await this.#finish(rec, 'refused', { before, error: protectedBy }, from)) ?? rec;
       const plan = local ? this.#localPlan(rec, before) : action.plan(t, recovering ? (rec.before ?? before) : before);
       if (rec.mode === 'dry-run') return (await this.#finish(rec, 'dry-run', { before, plan }, from)) ?? rec;

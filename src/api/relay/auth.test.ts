@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { base64url, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES as M } from './errors.js';
@@ -70,11 +72,58 @@ describe('relay token checks', () => {
     }
   });
 
-  it('names the JWKS host\'s outage, and reads its keys again on the next request', async () => {
+  it('names the JWKS host\'s outage, answers it again without asking during the cooldown, and reads the keys after it', async () => {
     w.issuer.failNext(1, 503);
-    expect((await w.post('/health', {}, await w.token())).json).toEqual(refused(`${M.wrongJwksHost} (${w.issuer.host} answered HTTP 503 for its keys)`));
+    const outage = refused(`${M.wrongJwksHost} (${w.issuer.host} answered HTTP 503 for its keys)`);
+    expect((await w.post('/health', {}, await w.token())).json).toEqual(outage);
+    w.setNow(NOW + 20_000);
+    expect((await w.post('/health', {}, await w.token())).json).toEqual(outage);
+    expect(w.issuer.jwksRequests()).toBe(1);
+    w.setNow(NOW + 31_000);
     expect((await w.post('/health', {}, await w.token())).json).toEqual({ data: { status: 'ok' } });
     expect(w.issuer.jwksRequests()).toBe(2);
+  });
+
+  it('keeps verifying with the last keys while the host is down, for up to six hours', async () => {
+    expect((await w.post('/health', {}, await w.token())).json).toEqual({ data: { status: 'ok' } });
+    w.issuer.failNext(1_000, 503);
+    // Past the cache's ten minutes: the read fails, the keys read at NOW still verify.
+    w.setNow(NOW + 11 * 60_000);
+    expect((await w.post('/health', {}, await w.token())).json).toEqual({ data: { status: 'ok' } });
+    expect((await w.post('/health', {}, await w.token())).json).toEqual({ data: { status: 'ok' } });
+    expect(w.issuer.jwksRequests()).toBe(2);
+    w.setNow(NOW + 5 * 3_600_000);
+    expect((await w.post('/health', {}, await w.token())).json).toEqual({ data: { status: 'ok' } });
+    expect(w.issuer.jwksRequests()).toBe(3);
+    w.setNow(NOW + 6 * 3_600_000 + 1);
+    expect((await w.post('/health', {}, await w.token())).json).toEqual(refused(`${M.wrongJwksHost} (${w.issuer.host} answered HTTP 503 for its keys)`));
+  });
+
+  it('refuses keys over 256 KiB without reading them whole, however the host sends them', async () => {
+    for (const chunked of [false, true]) {
+      const big = createServer((_req, res) => {
+        const chunk = `{"keys":[${'{"kid":"x","kty":"RSA"},'.repeat(2_000)}`;
+        if (!chunked) res.setHeader('content-length', String(400 * 1024));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // Endless unless the reader stops: the cap must hold without reading to the end.
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', () => res.destroy());
+        pump();
+      });
+      await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
+      const host = `127.0.0.1:${(big.address() as AddressInfo).port}`;
+      const v = await relayWorld({ relay: { jwks_hosts: [host] } });
+      try {
+        expect((await v.post('/health', {}, await v.token({ jwksHost: host }))).json).toEqual(refused(`${M.wrongJwksHost} (the keys of ${host} are over ${256 * 1024} bytes)`));
+      } finally {
+        await v.close();
+        big.closeAllConnections();
+        await new Promise((resolve) => big.close(resolve));
+      }
+    }
   });
 
   it('refuses a token without jwks_host', async () => {

@@ -3,9 +3,12 @@
  * the configured allow-list (never a host the token alone names), with its audience, expiry and the
  * Graph credentials and entity limit the module's configuration put in its payload.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as jose, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
+import type { Secret } from '../../core/secret.js';
+import { TOKEN_KEY_CLAIM } from './config.js';
 import { AUTH_MESSAGES as M, authError, RelayFailure } from './errors.js';
 import type { GraphCredentials } from './types.js';
 
@@ -18,6 +21,11 @@ export interface RelayPrincipal {
   credentials?: GraphCredentials;
   /** The payload's CTR_ENTITIES_LIMIT, when a positive integer. */
   limit?: number;
+  /**
+   * Whether the token carries this deployment's relay.token_key: Cisco signs tokens for any XDR
+   * organisation that names our audience, so only this says the token comes from our own module.
+   */
+  bound: boolean;
 }
 
 export interface RelayAuthOptions {
@@ -34,6 +42,10 @@ export interface RelayAuthOptions {
   cooldownMs?: number;
   /** Time allowed for one JWKS request. Default 5 s. */
   timeoutMs?: number;
+  /** While a host cannot be read, its last keys keep verifying tokens for this long after they were read. Default 6 hours. */
+  staleMaxMs?: number;
+  /** relay.token_key: a token whose `saaswatch_key` claim equals it is bound to this deployment. */
+  tokenKey?: Secret;
 }
 
 interface HostKeys {
@@ -43,6 +55,30 @@ interface HostKeys {
 }
 
 const MAX_JWKS_BYTES = 256 * 1024;
+
+/** The body of a response, refused past `max` bytes without reading the rest. */
+async function cappedText(res: Response, max: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 const fail = (message: string): never => {
   throw new RelayFailure(authError(message));
@@ -62,6 +98,8 @@ export class RelayAuth {
   /** Per allowed host: its keys as last read, and the read in flight. */
   readonly #hosts = new Map<string, HostKeys>();
   readonly #loading = new Map<string, Promise<HostKeys>>();
+  /** Per allowed host: its last failed read, answered again (without asking the host) until the cooldown passes. */
+  readonly #failed = new Map<string, { at: number; failure: RelayFailure }>();
 
   constructor(o: RelayAuthOptions) {
     this.#o = o;
@@ -107,17 +145,17 @@ export class RelayAuth {
     } catch (err) {
       return fail(verifyMessage(err));
     }
-    return { payload, jwksHost: host, ...credentialsOf(payload), ...limitOf(payload) };
+    return { payload, jwksHost: host, ...credentialsOf(payload), ...limitOf(payload), bound: keyMatches(payload[TOKEN_KEY_CLAIM], this.#o.tokenKey) };
   }
 
   async #key(host: string, kid: string): Promise<CryptoKey> {
     const now = this.#o.clock();
     let keys = this.#hosts.get(host);
-    if (!keys || now - keys.fetchedAt >= (this.#o.maxAgeMs ?? 600_000)) keys = await this.#load(host);
+    if (!keys || now - keys.fetchedAt >= (this.#o.maxAgeMs ?? 600_000)) keys = await this.#refresh(host, keys);
     let jwk = keys.jwks.find((k) => k.kid === kid);
     if (!jwk && now - keys.fetchedAt >= (this.#o.cooldownMs ?? 30_000)) {
       // A kid we have not seen: the issuer may have rotated its keys since we read them.
-      keys = await this.#load(host);
+      keys = await this.#refresh(host, keys);
       jwk = keys.jwks.find((k) => k.kid === kid);
     }
     if (!jwk) return fail(M.kidNotFound);
@@ -132,6 +170,34 @@ export class RelayAuth {
       keys.imported.set(kid, imported);
     }
     return imported;
+  }
+
+  /**
+   * The host's keys read again; when that fails, its last keys while they are younger than
+   * staleMaxMs (Cisco's JWKS being down must not lock XDR out), else the failure. A failure is
+   * remembered for the cooldown, so requests meanwhile do not each try the host again.
+   */
+  async #refresh(host: string, last: HostKeys | undefined): Promise<HostKeys> {
+    const now = this.#o.clock();
+    const usable = last !== undefined && now - last.fetchedAt < (this.#o.staleMaxMs ?? 6 * 3_600_000);
+    const failed = this.#failed.get(host);
+    if (failed && now - failed.at < (this.#o.cooldownMs ?? 30_000)) {
+      if (usable) return last;
+      throw failed.failure;
+    }
+    try {
+      const keys = await this.#load(host);
+      this.#failed.delete(host);
+      return keys;
+    } catch (err) {
+      if (!(err instanceof RelayFailure)) throw err;
+      this.#failed.set(host, { at: now, failure: err });
+      if (usable) {
+        this.#o.logger.warn({ host, keysAgeMs: now - last.fetchedAt }, 'Relay JWKS host could not be read; its last keys are used meanwhile.');
+        return last;
+      }
+      throw err;
+    }
   }
 
   #load(host: string): Promise<HostKeys> {
@@ -154,8 +220,8 @@ export class RelayAuth {
         this.#o.logger.warn({ host, status: res.status }, 'Relay JWKS host answered an error.');
         return fail(`${M.wrongJwksHost} (${host} answered HTTP ${res.status} for its keys)`);
       }
-      const text = await res.text();
-      if (text.length > MAX_JWKS_BYTES) return fail(`${M.wrongJwksHost} (the keys of ${host} are over ${MAX_JWKS_BYTES} bytes)`);
+      const text = await cappedText(res, MAX_JWKS_BYTES);
+      if (text === undefined) return fail(`${M.wrongJwksHost} (the keys of ${host} are over ${MAX_JWKS_BYTES} bytes)`);
       const doc = JSON.parse(text) as { keys?: unknown };
       if (!Array.isArray(doc.keys)) return fail(`${M.wrongJwksHost} (${host} answered no key set)`);
       jwks = doc.keys.filter((k): k is JWK => typeof k === 'object' && k !== null && typeof (k as JWK).kid === 'string');
@@ -168,6 +234,13 @@ export class RelayAuth {
     this.#hosts.set(host, keys);
     return keys;
   }
+}
+
+/** Constant-time: both sides are hashed first, so neither the value nor its length leaks through timing. */
+export function keyMatches(claim: unknown, key: Secret | undefined): boolean {
+  if (key === undefined || typeof claim !== 'string' || claim === '') return false;
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(claim), digest(key.reveal()));
 }
 
 function verifyMessage(err: unknown): string {

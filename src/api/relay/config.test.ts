@@ -20,7 +20,15 @@ describe('relay config', () => {
       legacy_alerts: true,
       graph_url: 'https://graph.microsoft.com',
       login_url: 'https://login.microsoftonline.com',
+      respond: false,
     });
+  });
+
+  it('takes token_key as a secret and needs it for respond', async () => {
+    expect(await problem({ respond: true })).toMatch(/relay\.respond: respond needs token_key: .*saaswatch_key field/);
+    const c = load({ token_key: '${SECRET}', respond: true }).relay;
+    expect(c.token_key?.reveal()).toBe('s3cret');
+    expect(JSON.stringify(c)).not.toContain('s3cret');
   });
 
   it('requires the audience when enabled, a JWKS host, and a prefix outside the API', async () => {

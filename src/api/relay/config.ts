@@ -5,6 +5,12 @@ import { zHttpUrl, zSecret, zStrictObject } from '../../core/config-types.js';
 /** Cisco's token issuers (US, EU, APJC): the JWKS hosts a relay token may name. */
 export const CISCO_JWKS_HOSTS = ['visibility.amp.cisco.com', 'visibility.eu.amp.cisco.com', 'visibility.apjc.amp.cisco.com'] as const;
 
+/**
+ * The JWT payload claim that carries `relay.token_key`: the operator adds a field of this name to the
+ * module type's configuration in Cisco XDR, and XDR puts its value into every token it signs for us.
+ */
+export const TOKEN_KEY_CLAIM = 'saaswatch_key';
+
 /** A host name with an optional port, nothing else: the JWKS URL is built from it. */
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 const PREFIX = /^(?:\/[a-z0-9][a-z0-9_-]*)+$/i;
@@ -44,6 +50,15 @@ export const relaySchema = zStrictObject(
     dashboard_url: zHttpUrl('https://saaswatch.example.com')
       .optional()
       .describe('Root of the saaswatch dashboard that sightings and refer links point to; absent: the scheme and host the relay request came to.'),
+    token_key: zSecret
+      .optional()
+      .describe(
+        `Binds relay tokens to this deployment. Any Cisco XDR organisation can get a token signed for our audience; only those whose module configuration carries this value in the \`${TOKEN_KEY_CLAIM}\` claim get saaswatch's own sightings, the Graph credentials of saaswatch's config and (with respond) response actions. Write it as \${ENV_VAR}; use a long random value. Absent: every token gets only Graph sightings read with the credentials it carries itself.`,
+      ),
+    respond: z
+      .boolean()
+      .default(false)
+      .describe('Offer and run response actions (block, unblock, suspend) for tokens carrying token_key. Needs token_key. Protected accounts (response.protected) are never blocked or suspended from the relay.'),
     credentials: zStrictObject(
       {
         tenant_id: z.string().min(1).describe('Directory (tenant) ID, or a verified domain of the tenant.'),
@@ -54,7 +69,7 @@ export const relaySchema = zStrictObject(
     )
       .optional()
       .describe(
-        'Graph credentials for tokens that carry none (Cisco\'s module sends tenant_id, application_id and client_secret in the token when configured with them). Absent: those of the first microsoft-graph source; with neither, only saaswatch\'s own sightings are answered.',
+        'Graph credentials for tokens that carry none but carry token_key (Cisco\'s module sends tenant_id, application_id and client_secret in the token when configured with them). Absent: those of the first microsoft-graph source; with neither, only saaswatch\'s own sightings are answered.',
       ),
   },
   'relay',
@@ -62,6 +77,9 @@ export const relaySchema = zStrictObject(
   .superRefine((r, ctx) => {
     if (r.enabled && r.audience === undefined) {
       ctx.addIssue({ code: 'custom', path: ['audience'], message: 'audience is required when the relay is enabled: set it to the URL the module is registered with in Cisco XDR' });
+    }
+    if (r.respond && r.token_key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['respond'], message: `respond needs token_key: without it any Cisco XDR organisation could run saaswatch's response actions (set relay.token_key and the ${TOKEN_KEY_CLAIM} field of the module's configuration)` });
     }
   })
   .describe('The CTIM relay for Cisco XDR / SecureX: sightings of an IP, user, file, ... in saaswatch and Microsoft Graph security alerts, links into the dashboard, and block/unblock responses.');

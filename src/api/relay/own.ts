@@ -4,6 +4,7 @@
  * that name, as CTIM sightings with source "saaswatch" linking back into the dashboard.
  */
 import { randomUUID } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { Alert, Severity } from '../../core/alert.js';
 import type { SecurityEvent } from '../../core/event.js';
@@ -17,8 +18,10 @@ export const CTIM_SCHEMA_VERSION = '1.0.17';
 export const OWN_SOURCE = 'saaswatch';
 
 const DAY = 86_400_000;
-/** Inventory pages read looking for a file by name (no name index): bounds the scan. */
+/** Inventory pages read looking for a file by name (no name index): bounds the scan of one observable. */
 const FILE_SCAN_PAGES = 20;
+/** The same bound for a whole request: ten file observables do not read the inventory ten times over. */
+export const REQUEST_FILE_SCAN_PAGES = 40;
 const FILE_PAGE = 500;
 
 export type OwnStore = Pick<Store, 'listAlerts' | 'queryEvents' | 'listFiles'>;
@@ -30,6 +33,10 @@ export interface OwnOptions {
   /** An absolute dashboard URL for a path such as /alerts/abc. */
   link: (path: string) => string;
   logger: Logger;
+  /** The request's: when it aborts (the client left, or its deadline passed) no more store reads start. */
+  signal?: AbortSignal;
+  /** Inventory pages this request may still read, shared by its observables (REQUEST_FILE_SCAN_PAGES). */
+  fileBudget?: { pages: number };
 }
 
 const SEVERITY: Record<Severity, CtimSeverity> = { low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
@@ -118,10 +125,12 @@ export function fileSighting(o: Observable, f: FileRecord, link: OwnOptions['lin
 }
 
 /** Files shared beyond the organisation whose name (or, for file_name, id) is the value: a bounded walk of the inventory. */
-async function sharedFiles(store: OwnStore, name: string, id: string | undefined, limit: number): Promise<FileRecord[]> {
+async function sharedFiles(store: OwnStore, name: string, id: string | undefined, limit: number, opts: Pick<OwnOptions, 'signal' | 'fileBudget'>): Promise<FileRecord[]> {
   const out: FileRecord[] = [];
   let afterKey: string | undefined;
-  for (let page = 0; page < FILE_SCAN_PAGES && out.length < limit; page++) {
+  const budget = opts.fileBudget ?? { pages: FILE_SCAN_PAGES };
+  for (let page = 0; page < FILE_SCAN_PAGES && out.length < limit && budget.pages > 0 && !opts.signal?.aborted; page++) {
+    budget.pages--;
     const rows = await store.listFiles({ visibility: EXTERNAL_VISIBILITIES, limit: FILE_PAGE, ...(afterKey ? { afterKey } : {}) });
     for (const f of rows) if (f.name === name || (id !== undefined && f.fileId === id)) out.push(f);
     if (rows.length < FILE_PAGE) break;
@@ -130,10 +139,25 @@ async function sharedFiles(store: OwnStore, name: string, id: string | undefined
   return out.slice(0, limit);
 }
 
+/**
+ * An address as saaswatch's sources store it: IPv6 lowercase and compressed (`2001:DB8:0::1` is
+ * `2001:db8::1`), an IPv4 address as it is; anything else trimmed, to find nothing.
+ */
+export function canonicalIp(value: string): string {
+  const v = value.trim();
+  if (!isIPv6(v)) return v;
+  try {
+    return new URL(`http://[${v}]/`).hostname.slice(1, -1);
+  } catch {
+    return v.toLowerCase();
+  }
+}
+
 /** The observable's sightings in saaswatch's store; a store failure is reported in `errors`, never thrown. */
 export async function ownSightings(store: OwnStore, o: Observable, opts: OwnOptions): Promise<SightingResult> {
   const { limit, link } = opts;
-  const v = o.value.trim();
+  const v = o.type === 'ip' || o.type === 'ipv6' ? canonicalIp(o.value) : o.value.trim();
+  if (opts.signal?.aborted) return { sightings: [], errors: [] };
   try {
     switch (o.type) {
       case 'ip':
@@ -151,7 +175,7 @@ export async function ownSightings(store: OwnStore, o: Observable, opts: OwnOpti
       case 'file_name':
       case 'file_path': {
         const name = o.type === 'file_path' ? (v.split(/[\\/]/).pop() ?? v) : v;
-        const files = await sharedFiles(store, name, o.type === 'file_name' ? v : undefined, limit);
+        const files = await sharedFiles(store, name, o.type === 'file_name' ? v : undefined, limit, opts);
         const ids = [...new Set([...files.map((f) => f.fileId), ...(o.type === 'file_name' ? [v] : [])])];
         const alerts = (await Promise.all(ids.map((id) => store.listAlerts({ entity: { type: 'file', value: id }, limit })))).flat().slice(0, limit);
         // File ids live in the stored document only, so events are read over a bounded period, as the file page does.

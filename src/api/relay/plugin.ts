@@ -10,10 +10,10 @@ import { VERSION } from '../../version.js';
 import type { ApiApp, ApiContext } from '../context.js';
 import type { ServerPlugin } from '../server.js';
 import { RelayAuth, type RelayPrincipal } from './auth.js';
-import type { RelayConfig } from './config.js';
-import { relayError, RELAY_CODES, RelayFailure, toRelayError } from './errors.js';
+import { TOKEN_KEY_CLAIM, type RelayConfig } from './config.js';
+import { authError, relayError, RELAY_CODES, RelayFailure, toRelayError } from './errors.js';
 import { createGraphSightings } from './graph/index.js';
-import { ownSightings } from './own.js';
+import { ownSightings, REQUEST_FILE_SCAN_PAGES } from './own.js';
 import { referLinks } from './refer.js';
 import { respondActions, triggerAction } from './respond.js';
 import { OBSERVABLE_TYPES, type CtimSighting, type GraphCredentials, type GraphSightings, type Observable, type RelayError } from './types.js';
@@ -23,10 +23,15 @@ export interface RelayDeps {
   graph?: GraphSightings;
   /** For the JWKS requests (and the default Graph half). */
   fetch?: typeof fetch;
+  /** How long one request may take before the observables not yet answered are given up. Default 25 s (XDR waits about 30). */
+  deadlineMs?: number;
 }
 
-/** Most observables in one request: each may cost Graph calls. */
+/** Most observables in one request's body (of any CTIM type): bounds the parsing. */
 export const MAX_OBSERVABLES = 1000;
+/** Most observables of the types the relay answers, per request: each may cost store reads and Graph calls. */
+export const MAX_ANSWERED = 100;
+const DEADLINE_MS = 25_000;
 /** Observables worked on at once. */
 const CONCURRENCY = 4;
 
@@ -130,14 +135,31 @@ export function configCredentials(ctx: Pick<ApiContext, 'config'>, relay: RelayC
 /** The relay as a server plugin; `relay.audience` must be set (the config requires it when enabled). */
 export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps = {}): ServerPlugin {
   const log = ctx.logger.child({ component: 'relay' });
-  const auth = new RelayAuth({ audience: relay.audience ?? '', jwksHosts: relay.jwks_hosts, clock: ctx.clock, logger: log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const auth = new RelayAuth({
+    audience: relay.audience ?? '',
+    jwksHosts: relay.jwks_hosts,
+    clock: ctx.clock,
+    logger: log,
+    ...(relay.token_key ? { tokenKey: relay.token_key } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
   let graph = deps.graph;
   const graphHalf = (): GraphSightings => {
     // Made at its first use, so a relay whose Graph half cannot be built still answers with saaswatch's own sightings.
-    graph ??= createGraphSightings({ graphUrl: relay.graph_url, loginUrl: relay.login_url, legacyAlerts: relay.legacy_alerts, now: ctx.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+    graph ??= createGraphSightings({ graphUrl: relay.graph_url, loginUrl: relay.login_url, legacyAlerts: relay.legacy_alerts, now: ctx.clock, logger: log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
     return graph;
   };
   const ownCredentials = configCredentials(ctx, relay);
+  /**
+   * Cisco signs a token with our audience for any XDR organisation that registers our URL, so a signed
+   * token alone gets only what its own credentials read from Graph; saaswatch's data, its Graph
+   * credentials and its response actions need the token to carry relay.token_key as well.
+   */
+  const unbound = relay.token_key
+    ? `the token does not carry this deployment's key: set the ${TOKEN_KEY_CLAIM} field of the module's configuration in Cisco XDR to relay.token_key`
+    : `relay.token_key is not set: set it, and the ${TOKEN_KEY_CLAIM} field of the module's configuration in Cisco XDR to the same value`;
+  const ownOmitted = relayError(RELAY_CODES.auth, `saaswatch's own sightings were left out: ${unbound}`, 'warning');
+  const credentialsOf = (p: RelayPrincipal) => p.credentials ?? (p.bound ? ownCredentials : undefined);
 
   const linkFor = (req: FastifyRequest) => {
     const root = (relay.dashboard_url ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
@@ -151,7 +173,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
     return { ...extra, errors: [toRelayError(err)] };
   };
 
-  type Handler = (req: FastifyRequest, p: RelayPrincipal) => Promise<unknown>;
+  type Handler = (req: FastifyRequest, p: RelayPrincipal, signal: AbortSignal) => Promise<unknown>;
   /** Token first (nothing about the body is told to a stranger), then the handler; errors answered with HTTP 200 as Cisco's relays do. */
   const authed = (fn: Handler, onError: Record<string, unknown> = {}) => async (req: FastifyRequest, reply: FastifyReply) => {
     let p: RelayPrincipal;
@@ -162,25 +184,47 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       if (err instanceof RelayFailure) log.warn({ path: req.url.split('?')[0], remoteAddress: req.ip, reason: err.message }, 'Relay token refused.');
       return reply.send(failure(err, onError));
     }
+    // Aborted when the client goes away or the deadline passes: no new store reads or Graph calls start after that.
+    const left = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableEnded) left.abort();
+    };
+    reply.raw.once('close', onClose);
+    const signal = AbortSignal.any([left.signal, AbortSignal.timeout(deps.deadlineMs ?? DEADLINE_MS)]);
     try {
-      return reply.send(await fn(req, p));
+      return reply.send(await fn(req, p, signal));
     } catch (err) {
       return reply.send(failure(err, onError));
+    } finally {
+      reply.raw.off('close', onClose);
     }
   };
 
-  async function observe(req: FastifyRequest, p: RelayPrincipal) {
-    const observables = parseBody(req.body, observablesSchema);
+  /** The observables of the types answered, at most MAX_ANSWERED of them. */
+  const answered = (req: FastifyRequest): Observable[] => {
+    const os = parseBody(req.body, observablesSchema);
+    if (os.length > MAX_ANSWERED) throw invalid(`Invalid JSON payload received. body: expected at most ${MAX_ANSWERED} observables of the types the relay answers (${OBSERVABLE_TYPES.join(', ')}), got ${os.length}; ask in smaller batches`);
+    return os;
+  };
+
+  async function observe(req: FastifyRequest, p: RelayPrincipal, signal: AbortSignal) {
+    const observables = answered(req);
+    const fileBudget = { pages: REQUEST_FILE_SCAN_PAGES };
+    let unanswered = 0;
     const limit = Math.min(relay.entities_limit, p.limit ?? relay.entities_limit);
-    const credentials = p.credentials ?? ownCredentials;
+    const credentials = credentialsOf(p);
     const link = linkFor(req);
     const now = ctx.clock();
     const results = await mapLimit(observables, CONCURRENCY, async (o) => {
-      const own = ownSightings(ctx.store, o, { limit, now, link, logger: log });
+      if (signal.aborted) {
+        unanswered++;
+        return [];
+      }
+      const own = p.bound ? ownSightings(ctx.store, o, { limit, now, link, logger: log, signal, fileBudget }) : { sightings: [], errors: [] };
       const fromGraph = credentials
         ? (async () => {
             try {
-              return await graphHalf().observe(o, { credentials, limit });
+              return await graphHalf().observe(o, { credentials, limit, signal });
             } catch (err) {
               return { sightings: [], errors: [failure(err).errors[0]!] };
             }
@@ -189,26 +233,35 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       return Promise.all([own, fromGraph]);
     });
     const docs: CtimSighting[] = results.flatMap((rs) => rs.flatMap((r) => r.sightings));
-    const errors = uniqueErrors(results.flatMap((rs) => rs.flatMap((r) => r.errors)));
+    const late = unanswered
+      ? [relayError(RELAY_CODES.unavailable, `${unanswered} of ${observables.length} observables were not looked up: the request ${req.raw.destroyed ? 'was closed' : `ran out of time (${(deps.deadlineMs ?? DEADLINE_MS) / 1000} s)`}; ask again for them, or in smaller batches`)]
+      : [];
+    const errors = uniqueErrors([...results.flatMap((rs) => rs.flatMap((r) => r.errors)), ...late, ...(p.bound || observables.length === 0 ? [] : [ownOmitted])]);
     const sightings = { count: docs.length, docs };
     if (errors.length === 0) return { data: { sightings } };
     return { ...(docs.length ? { data: { sightings } } : {}), errors };
   }
 
-  async function health(_req: FastifyRequest, p: RelayPrincipal) {
+  async function health(_req: FastifyRequest, p: RelayPrincipal, signal: AbortSignal) {
     try {
       await ctx.store.listAlerts({ limit: 1 });
     } catch (err) {
       log.error({ err }, 'Relay health check: the store failed.');
       return { errors: [relayError(RELAY_CODES.unavailable, 'saaswatch\'s store does not answer')] };
     }
-    const credentials = p.credentials ?? ownCredentials;
+    const credentials = credentialsOf(p);
     if (credentials) {
-      const e = await graphHalf().health({ credentials });
+      const e = await graphHalf().health({ credentials, signal });
       if (e) return { errors: [e] };
     }
     return { data: { status: 'ok' } };
   }
+
+  /** Response actions need relay.respond and a bound token; refused otherwise, naming what to set. */
+  const mayRespond = (p: RelayPrincipal) => {
+    if (!relay.respond) throw new RelayFailure(relayError(RELAY_CODES.invalid, 'Response actions are off: set relay.respond: true (with relay.token_key) to offer them'));
+    if (!p.bound) throw new RelayFailure(authError(`response actions need this deployment's key: ${unbound}`));
+  };
 
   const respondDeps = { responder: ctx.responder, listBlockedUsers: (q: { user: string }) => ctx.store.listBlockedUsers({ user: q.user, activeAt: ctx.clock() }) };
 
@@ -226,7 +279,13 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
     {
       path: '/respond/observables',
       method: 'POST',
-      handler: authed(async (req) => ({ data: await respondActions(parseBody(req.body, observablesSchema), respondDeps) })),
+      handler: authed(async (req, p) => {
+        const observables = answered(req);
+        // Off: a module without response actions, as XDR asks every module for every observable.
+        if (!relay.respond) return { data: [] };
+        mayRespond(p);
+        return { data: await respondActions(observables, respondDeps) };
+      }),
     },
     {
       path: '/respond/trigger',
@@ -234,6 +293,7 @@ export function relayPlugin(ctx: ApiContext, relay: RelayConfig, deps: RelayDeps
       handler: authed(
         async (req, p) => {
           const b = parseBody(req.body, triggerSchema);
+          mayRespond(p);
           const type = OBSERVABLE_TYPES.find((t) => t === b.observable_type);
           if (!type) throw invalid(`Invalid JSON payload received. observable_type: expected one of ${OBSERVABLE_TYPES.join(', ')}`);
           const errors = await triggerAction({ actionId: b['action-id'], observable: { type, value: b.observable_value }, actor: actorOf(p) }, respondDeps);

@@ -3,7 +3,7 @@ import { ACTION_USERS } from '../../sources/microsoft-graph/fixtures/actions.js'
 import { VERSION } from '../../version.js';
 import { relayError } from './errors.js';
 import { OWN_SOURCE } from './own.js';
-import { ATTACKER_IP, DASHBOARD, GRAPH_CREDENTIALS, NOW, PUBLIC_FILE, VICTIM, relayWorld, type RelayWorld } from './testing.js';
+import { ATTACKER_IP, DASHBOARD, GRAPH_CREDENTIALS, NOW, PUBLIC_FILE, TOKEN_KEY, VICTIM, relayWorld, type RelayWorld } from './testing.js';
 import { OBSERVABLE_TYPES, type CtimSighting } from './types.js';
 
 const HOUR = 3_600_000;
@@ -285,6 +285,181 @@ describe('the relay without an injected Graph half', () => {
       const r = await w.post('/observe/observables', [{ type: 'ip', value: ATTACKER_IP }], await w.token({ claims: GRAPH_CREDENTIALS }));
       expect(r.json.data.sightings.count).toBe(own.json.data.sightings.count);
       expect(r.json.errors).toHaveLength(1);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('the relay\'s binding to this deployment (relay.token_key in the saaswatch_key claim)', () => {
+  // Validly signed by Cisco's issuer for our audience, as any XDR organisation can have one signed.
+  const strangers = [
+    ['no key', { tokenKey: null }],
+    ['a wrong key', { tokenKey: 'guessed' }],
+    ['the key with a different case', { tokenKey: TOKEN_KEY.toUpperCase() }],
+  ] as const;
+  const OBS = [{ type: 'ip', value: ATTACKER_IP }];
+  const m365 = (w: RelayWorld) => ({ tenant_id: w.m365!.config.tenant_id as string, application_id: w.m365!.config.client_id as string, client_secret: w.m365!.config.client_secret as string });
+  let w: RelayWorld;
+  beforeEach(async () => {
+    w = await relayWorld({ m365: true });
+  });
+  afterEach(async () => {
+    await w.close();
+  });
+
+  it.each(strangers)('a token with %s gets no own sightings and no saaswatch Graph credentials, only Graph with its own', async (_name, opt) => {
+    w.graph.answers.set(ATTACKER_IP, { sightings: [graphSighting(ATTACKER_IP)], errors: [] });
+    const bare = await w.post('/observe/observables', OBS, await w.token(opt));
+    expect(bare.json.data).toBeUndefined();
+    expect(bare.json.errors).toEqual([{ type: 'warning', code: 'authorization error', message: expect.stringMatching(/^saaswatch's own sightings were left out: the token does not carry this deployment's key: set the saaswatch_key field/) }]);
+    // saaswatch's own Graph credentials (the microsoft-graph source's) were never used for it.
+    expect(w.graph.calls).toEqual([]);
+    expect((await w.post('/health', {}, await w.token(opt))).json).toEqual({ data: { status: 'ok' } });
+    expect(w.graph.healthCalls).toEqual([]);
+
+    const own = await w.post('/observe/observables', OBS, await w.token({ ...opt, claims: GRAPH_CREDENTIALS }));
+    expect((own.json.data.sightings.docs as CtimSighting[]).map((d) => d.source)).toEqual(['Microsoft Graph Security']);
+    expect(own.json.errors).toHaveLength(1);
+    expect(w.graph.calls.map((c) => c.credentials)).toEqual([GRAPH_CREDENTIALS]);
+  });
+
+  it.each(strangers)('a token with %s can neither list nor trigger response actions', async (_name, opt) => {
+    const t = await w.token(opt);
+    const listed = await w.post('/respond/observables', [{ type: 'email', value: VICTIM }], t);
+    expect(listed.json).toEqual({ errors: [{ type: 'fatal', code: 'authorization error', message: expect.stringMatching(/^Authorization failed: response actions need this deployment's key: .*saaswatch_key/) }] });
+    for (const id of ['saaswatch-block-user', 'saaswatch-suspend-user']) {
+      const r = await w.post('/respond/trigger', { 'action-id': id, observable_type: 'email', observable_value: VICTIM }, t);
+      expect(r.json.data).toEqual({ status: 'failure' });
+      expect(r.json.errors![0]!.code).toBe('authorization error');
+    }
+    expect(await w.store.listBlockedUsers({ user: VICTIM })).toEqual([]);
+    expect(await w.store.listActions({})).toEqual([]);
+    expect(w.m365!.writes()).toBe(0);
+  });
+
+  it('a token with the key gets everything: own sightings, saaswatch\'s Graph credentials, response actions', async () => {
+    const r = await w.post('/observe/observables', OBS, await w.token());
+    expect(r.json.errors).toBeUndefined();
+    expect((r.json.data.sightings.docs as CtimSighting[]).some((d) => d.source === OWN_SOURCE)).toBe(true);
+    expect(w.graph.calls.map((c) => c.credentials)).toEqual([m365(w)]);
+    expect((await w.post('/respond/trigger', { 'action-id': 'saaswatch-block-user', observable_type: 'email', observable_value: VICTIM }, await w.token())).json).toEqual({ data: { status: 'success' } });
+  });
+
+  it('without relay.token_key configured, no token is bound, and the message says to set it', async () => {
+    const open = await relayWorld({ relay: { token_key: undefined, respond: false } });
+    try {
+      const r = await open.post('/observe/observables', OBS, await open.token());
+      expect(r.json).toEqual({ errors: [{ type: 'warning', code: 'authorization error', message: 'saaswatch\'s own sightings were left out: relay.token_key is not set: set it, and the saaswatch_key field of the module\'s configuration in Cisco XDR to the same value' }] });
+      // Response actions are off: none offered, a trigger refused naming the setting.
+      expect((await open.post('/respond/observables', [{ type: 'email', value: VICTIM }], await open.token())).json).toEqual({ data: [] });
+      const t = await open.post('/respond/trigger', { 'action-id': 'saaswatch-block-user', observable_type: 'email', observable_value: VICTIM }, await open.token());
+      expect(t.json).toEqual({ data: { status: 'failure' }, errors: [{ type: 'fatal', code: 'invalid argument', message: 'Response actions are off: set relay.respond: true (with relay.token_key) to offer them' }] });
+      expect(await open.store.listBlockedUsers({ user: VICTIM })).toEqual([]);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('respond is off by default even with the key', async () => {
+    const off = await relayWorld({ relay: { respond: undefined } });
+    try {
+      expect((await off.post('/respond/observables', [{ type: 'email', value: VICTIM }], await off.token())).json).toEqual({ data: [] });
+      expect((await off.post('/respond/trigger', { 'action-id': 'saaswatch-block-user', observable_type: 'email', observable_value: VICTIM }, await off.token())).json.errors![0]!.message).toMatch(/relay\.respond: true/);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('the relay and protected accounts (response.protected)', () => {
+  it('never offers or runs block or suspend of a protected account, by its address or by the name a service knows it by', async () => {
+    const upn = ACTION_USERS[0]!.userPrincipalName;
+    const w = await relayWorld({ m365: true, protected: [upn, VICTIM] });
+    try {
+      const t = await w.token();
+      expect((await w.post('/respond/observables', [{ type: 'email', value: upn.toUpperCase() }], t)).json).toEqual({ data: [] });
+      for (const [id, value] of [['saaswatch-block-user', VICTIM], ['saaswatch-suspend-user', upn]] as const) {
+        const r = await w.post('/respond/trigger', { 'action-id': id, observable_type: 'email', observable_value: value }, t);
+        expect(r.json).toEqual({ data: { status: 'failure' }, errors: [{ type: 'fatal', code: 'invalid argument', message: `${value.toLowerCase()} is a protected account (response.protected): saaswatch never blocks or suspends it at the relay's request; act in saaswatch by hand if you must` }] });
+      }
+      expect(await w.store.listBlockedUsers({ user: VICTIM })).toEqual([]);
+      expect(w.m365!.writes()).toBe(0);
+      // A block made by hand can still be lifted from XDR.
+      await w.store.blockUser({ user: VICTIM, reason: 'test', blockedBy: 'web:lead@example.com' });
+      expect((await w.post('/respond/observables', [{ type: 'email', value: VICTIM }], t)).json.data.map((a: { id: string }) => a.id)).toEqual(['saaswatch-unblock-user']);
+      expect((await w.post('/respond/trigger', { 'action-id': 'saaswatch-unblock-user', observable_type: 'email', observable_value: VICTIM }, t)).json).toEqual({ data: { status: 'success' } });
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('the bounds of one relay request', () => {
+  it('refuses more than 100 observables of the types it answers, naming the field and the limit', async () => {
+    const w = await relayWorld();
+    try {
+      const many = Array.from({ length: 101 }, (_, i) => ({ type: 'ip', value: `198.51.100.${i}` }));
+      const r = await w.post('/observe/observables', many, await w.token({ claims: GRAPH_CREDENTIALS }));
+      expect(r.json).toEqual({ errors: [{ type: 'fatal', code: 'invalid argument', message: expect.stringMatching(/^Invalid JSON payload received\. body: expected at most 100 observables of the types the relay answers .*got 101; ask in smaller batches$/) }] });
+      expect((await w.post('/respond/observables', many, await w.token())).json.errors![0]!.code).toBe('invalid argument');
+      expect(w.graph.calls).toEqual([]);
+      // CTIM's other types do not count: XDR sends them all.
+      const mixed = [...many.slice(0, 100), ...Array.from({ length: 50 }, (_, i) => ({ type: 'md5', value: `${i}`.padStart(32, '0') }))];
+      expect((await w.post('/observe/observables', mixed, await w.token({ claims: GRAPH_CREDENTIALS }))).json.errors).toBeUndefined();
+      expect(w.graph.calls).toHaveLength(100);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('gives up the observables not yet asked when the deadline passes, passing its signal to the Graph half', async () => {
+    const w = await relayWorld({ deadlineMs: 50 });
+    try {
+      const signals: AbortSignal[] = [];
+      // A Graph that answers only when the request's signal aborts: the deadline, never the test's timing, decides.
+      w.graph.observe = (_o, opts) =>
+        new Promise((resolve) => {
+          signals.push(opts.signal!);
+          opts.signal!.addEventListener('abort', () => resolve({ sightings: [], errors: [relayError('connection error', 'Microsoft Graph: request aborted')] }), { once: true });
+        });
+      const obs = Array.from({ length: 6 }, (_, i) => ({ type: 'domain', value: `d${i}.example` }));
+      const r = await w.post('/observe/observables', obs, await w.token({ claims: GRAPH_CREDENTIALS }));
+      expect(signals).toHaveLength(4);
+      expect(signals.every((s) => s.aborted)).toBe(true);
+      expect(r.json.errors).toEqual([
+        { type: 'fatal', code: 'connection error', message: 'Microsoft Graph: request aborted' },
+        { type: 'fatal', code: 'service unavailable', message: '2 of 6 observables were not looked up: the request ran out of time (0.05 s); ask again for them, or in smaller batches' },
+      ]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('stops the Graph half when the client goes away', async () => {
+    const w = await relayWorld();
+    try {
+      let called!: (s: AbortSignal) => void;
+      const asked = new Promise<AbortSignal>((resolve) => (called = resolve));
+      w.graph.observe = (_o, opts) =>
+        new Promise((resolve) => {
+          called(opts.signal!);
+          opts.signal!.addEventListener('abort', () => resolve({ sightings: [], errors: [] }), { once: true });
+        });
+      const url = await w.app.listen({ host: '127.0.0.1', port: 0 });
+      const client = new AbortController();
+      const res = fetch(`${url}/relay/observe/observables`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await w.token({ claims: GRAPH_CREDENTIALS })}`, 'content-type': 'application/json' },
+        body: JSON.stringify([{ type: 'domain', value: 'slow.example' }]),
+        signal: client.signal,
+      });
+      const signal = await asked;
+      expect(signal.aborted).toBe(false);
+      client.abort();
+      await expect(res).rejects.toThrow();
+      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+      expect(signal.aborted).toBe(true);
     } finally {
       await w.close();
     }

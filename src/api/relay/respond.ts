@@ -1,7 +1,8 @@
 /**
  * Respond: the actions Cisco XDR may offer for an email or user observable (block or unblock in
  * saaswatch, and suspend where a service's suspend-user is enabled for execution), and running one
- * through the responder, audited under the relay token's identity.
+ * through the responder, audited under the relay token's identity. Accounts in response.protected are
+ * never blocked or suspended from here: XDR is another system asking, not a person at saaswatch.
  */
 import type { Responder } from '../../actions/responder.js';
 import type { BlockedUser } from '../../core/store.js';
@@ -51,12 +52,14 @@ export async function respondActions(observables: readonly Observable[], deps: R
     const user = userOf(o);
     const params = { observable_type: o.type, observable_value: o.value };
     const blocked = (await deps.listBlockedUsers({ user })).length > 0;
+    const guarded = deps.responder.protectedName(user) !== undefined;
+    if (guarded && !blocked) continue;
     out.push(
       blocked
         ? { id: ACTIONS.unblock, title: 'Unblock in saaswatch', description: `Lift saaswatch's block of ${user}`, categories: ['saaswatch', 'Unblock user'], 'query-params': params }
         : { id: ACTIONS.block, title: 'Block in saaswatch', description: `Block ${user} across the services saaswatch watches (its blocklist)`, categories: ['saaswatch', 'Block user'], 'query-params': params },
     );
-    const sources = suspenders(deps.responder, user);
+    const sources = guarded ? [] : suspenders(deps.responder, user);
     if (sources.length) {
       out.push({ id: ACTIONS.suspend, title: 'Suspend the account', description: `Suspend ${user} on ${sources.join(', ')} through saaswatch`, categories: ['saaswatch', 'Suspend user'], 'query-params': params });
     }
@@ -70,6 +73,10 @@ export async function triggerAction(req: { actionId: string; observable: Observa
   if (!USER_TYPES.has(o.type)) throw new RelayFailure(relayError(RELAY_CODES.invalid, `observable_type ${o.type} has no response actions (only email and user do)`));
   const user = userOf(o);
   if (user === '') throw new RelayFailure(relayError(RELAY_CODES.invalid, 'observable_value is empty'));
+  const guarded = actionId === ACTIONS.unblock ? undefined : deps.responder.protectedName(user);
+  if (guarded !== undefined) {
+    throw new RelayFailure(relayError(RELAY_CODES.invalid, `${guarded} is a protected account (response.protected): saaswatch never blocks or suspends it at the relay's request; act in saaswatch by hand if you must`));
+  }
   switch (actionId) {
     case ACTIONS.block:
       await deps.responder.block({ user, reason: REASON, actor });
@@ -82,7 +89,7 @@ export async function triggerAction(req: { actionId: string; observable: Observa
       if (!sources.length) throw new RelayFailure(relayError(RELAY_CODES.invalid, `suspend-user is not enabled for ${user} on any service (response.execute)`));
       const errs: RelayError[] = [];
       for (const source of sources) {
-        const recs = await deps.responder.act({ action: 'suspend-user', target: user, source, execute: true, reason: REASON, actor });
+        const recs = await deps.responder.act({ action: 'suspend-user', target: user, source, execute: true, reason: REASON, actor, protect: true });
         for (const r of recs) if (r.status === 'failed' || r.status === 'refused') errs.push(relayError(RELAY_CODES.unknown, `suspend-user on ${r.source} ${r.status}: ${r.error ?? 'no reason given'}`));
       }
       return errs;

@@ -18,7 +18,7 @@ import type { ApiApp } from '../context.js';
 import { createHttpApp } from '../http.js';
 import { actionHarness } from '../../sources/microsoft-graph/fixtures/actions.js';
 import { sampleAlert, sampleEvent } from '../routes/testing.js';
-import { relaySchema, type RelayConfig } from './config.js';
+import { relaySchema, TOKEN_KEY_CLAIM, type RelayConfig } from './config.js';
 import { relayPlugin } from './plugin.js';
 import type { GraphCredentials, GraphSightings, Observable, RelayError, SightingResult } from './types.js';
 
@@ -32,6 +32,8 @@ const HOUR = 60 * MIN;
 export const ATTACKER_IP = '203.0.113.9';
 export const VICTIM = 'alice@example.com';
 export const PUBLIC_FILE = { key: 'dropbox:id:payroll', fileId: 'id:payroll', name: 'payroll-2026.xlsx' };
+/** relay.token_key of the test relay; tokens from `token()` carry it unless told otherwise. */
+export const TOKEN_KEY = 'k3y-of-this-saaswatch-deployment';
 export const GRAPH_CREDENTIALS: GraphCredentials = { tenant_id: 'contoso.onmicrosoft.com', application_id: '11111111-2222-3333-4444-555555555555', client_secret: 'from-the-token' };
 
 /** The Graph port as tests drive it: answers set per observable value, every call recorded. */
@@ -41,7 +43,7 @@ export class GraphDouble implements GraphSightings {
   calls: Array<{ observable: Observable; credentials: GraphCredentials; limit: number }> = [];
   healthCalls: GraphCredentials[] = [];
 
-  async observe(observable: Observable, opts: { credentials: GraphCredentials; limit: number }): Promise<SightingResult> {
+  async observe(observable: Observable, opts: { credentials: GraphCredentials; limit: number; signal?: AbortSignal }): Promise<SightingResult> {
     this.calls.push({ observable, credentials: opts.credentials, limit: opts.limit });
     return this.answers.get(observable.value) ?? { sightings: [], errors: [] };
   }
@@ -71,8 +73,8 @@ export interface RelayWorld {
   relay: RelayConfig;
   /** Moves the clock every part reads (token checks, the JWKS cache). */
   setNow(ms: number): void;
-  /** A token from Cisco's fake issuer for this relay. */
-  token(o?: Partial<MintOptions>): Promise<string>;
+  /** A token from Cisco's fake issuer for this relay, carrying TOKEN_KEY (`tokenKey`: another value; null: none). */
+  token(o?: Partial<MintOptions> & { tokenKey?: string | null }): Promise<string>;
   post(path: string, body: unknown, token?: string, headers?: Record<string, string>): Promise<{ status: number; json: RelayBody }>;
   close(): Promise<void>;
 }
@@ -103,7 +105,8 @@ function seedAlerts(events: readonly SecurityEvent[]): Alert[] {
 
 /** `m365`: a microsoft-graph source (its fake tenant started), with `execute` as response.execute (default: its suspend-user). */
 /** `graph: null` with `fetch`: the real Graph half (against the fake Graph, say), its requests made with that fetch. */
-export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: boolean; execute?: string[]; graph?: GraphDouble | null; fetch?: typeof fetch } = {}): Promise<RelayWorld> {
+/** `relay` overrides the relay section (default: token_key TOKEN_KEY, respond on). */
+export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: boolean; execute?: string[]; protected?: string[]; deadlineMs?: number; graph?: GraphDouble | null; fetch?: typeof fetch } = {}): Promise<RelayWorld> {
   let now = NOW;
   const clock = () => now;
   const issuer = await startJwksIssuer({ clock });
@@ -115,21 +118,21 @@ export async function relayWorld(o: { relay?: Record<string, unknown>; m365?: bo
   await store.upsertFile({ key: PUBLIC_FILE.key, provider: 'dropbox', fileId: PUBLIC_FILE.fileId, name: PUBLIC_FILE.name, owner: VICTIM, visibility: 'public', data: {}, deleted: false });
   await store.upsertFile({ key: 'dropbox:id:notes', provider: 'dropbox', fileId: 'id:notes', name: 'notes.txt', owner: VICTIM, visibility: 'private', data: {}, deleted: false });
 
-  const relayInput = { enabled: true, audience: AUDIENCE, jwks_hosts: [issuer.host], dashboard_url: DASHBOARD, ...o.relay };
+  const relayInput = { enabled: true, audience: AUDIENCE, jwks_hosts: [issuer.host], dashboard_url: DASHBOARD, token_key: TOKEN_KEY, respond: true, ...o.relay };
   const m365 = o.m365 ? await actionHarness.start() : undefined;
   const sources = m365 ? [{ type: 'microsoft-graph', name: 'm365', ...m365.config }] : [];
-  const config = validateConfig({ storage: { type: 'sqlite', path: ':memory:' }, sources, relay: relayInput, response: { execute: o.execute ?? (m365 ? ['m365/suspend-user'] : []) } }, registry, { baseDir: process.cwd(), env: {} });
+  const config = validateConfig({ storage: { type: 'sqlite', path: ':memory:' }, sources, relay: relayInput, response: { execute: o.execute ?? (m365 ? ['m365/suspend-user'] : []), ...(o.protected ? { protected: o.protected } : {}) } }, registry, { baseDir: process.cwd(), env: {} });
   const relay = relaySchema.parse(relayInput);
   const logger = createLogger({ level: (process.env.DBG ?? 'silent') as 'silent' });
   const responder = createResponder(config, { store, deps: { logger, dataDir: config.dataDir, files: store, state: store, now: clock }, logger, now: clock });
   const ctx = { store, config, clock, logger, responder };
   const app = await createHttpApp({ ctx, authenticate: async () => undefined });
   const graph = o.graph === null ? undefined : (o.graph ?? new GraphDouble());
-  await relayPlugin(ctx, relay, { ...(graph ? { graph } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) })(app);
+  await relayPlugin(ctx, relay, { ...(graph ? { graph } : {}), ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.deadlineMs === undefined ? {} : { deadlineMs: o.deadlineMs }) })(app);
   return {
     app, store, issuer, attacker, graph: graph ?? new GraphDouble(), relay, ...(m365 ? { m365 } : {}),
     setNow: (ms) => void (now = ms),
-    token: (m = {}) => issuer.mint({ aud: AUDIENCE, sub: 'xdr-module-1', ...m }),
+    token: ({ tokenKey = TOKEN_KEY, ...m } = {}) => issuer.mint({ aud: AUDIENCE, sub: 'xdr-module-1', ...m, claims: { ...(tokenKey === null ? {} : { [TOKEN_KEY_CLAIM]: tokenKey }), ...m.claims } }),
     async post(path, body, token, headers = {}) {
       const res = await app.inject({
         method: 'POST',

@@ -5,7 +5,7 @@ import { normalizeActivity } from '../../sources/google-workspace/normalize.js';
 import type { ActivityLike } from '../../sources/google-workspace/wire.js';
 import { SigmaEngine } from './engine.js';
 import { compileLogsource, resolveField } from './fields.js';
-import { loadRuleDirs } from './loader.js';
+import { loadRuleDirs, parseRuleText } from './loader.js';
 import { normalizeEventCallback } from '../../sources/slack/normalize.js';
 import { slackAccess, slackAudit } from './slack-testing.js';
 
@@ -183,6 +183,28 @@ describe('Slack field names', () => {
     if (!r.ok) throw new Error(r.reason);
     expect([get(r.event, 'event_callback.type'), get(r.event, 'event_callback.user.is_admin'), get(r.event, 'type'), get(r.event, 'team_id')]).toEqual(['user_change', true, 'event_callback', 'T01770N79GB']);
     expect([get(r.event, 'action'), get(r.event, 'actor.user.email')]).toEqual(['user_change', 'mallory@example.com']);
+  });
+
+  it("reads the access log's raw user_agent string by Slack's name, while user_agent.original stays the normalized one", () => {
+    expect(get(access, 'user_agent')).toBe('com.tinyspeck.chatlyio/24.11.10 (iPhone; iOS 18.1; Scale/3.00)');
+    expect(get(access, 'user_agent.original')).toBe(get(access, 'user_agent'));
+    expect(get(login, 'user_agent')).toBe('SlackWeb Mozilla/5.0');
+    // Other providers have no such alias: their user_agent is the normalized object, as before.
+    const g = activity('login', 'login', 'login_success', []);
+    expect(resolveField('google-workspace', 'user_agent').get({ ...g, user_agent: { original: 'x' } })).toEqual({ original: 'x' });
+  });
+
+  it('matches user_agent|contains in a Slack rule and in a generic one, and only Slack events by that alias', () => {
+    const script = slackAccess({ user_id: 'W0SCRIPT01', username: 'bot', date_first: 1_714_980_000, date_last: 1_714_986_000, count: 3, ip: '198.51.100.7', user_agent: 'python-requests/2.31.0', isp: 'Hosting', country: 'US', region: 'Virginia' }, 'ops@example.com');
+    const rule = (id: string, logsource: string) =>
+      parseRuleText(`title: Scripted Slack access ${id}\nid: ${id}\nstatus: test\nlogsource:\n${logsource}\ndetection:\n  selection:\n    user_agent|contains: python\n  condition: selection\nlevel: medium\n`, `${id}.yml`, id);
+    const defs = [...rule('6f9d2b1e-0000-4000-8000-000000000001', '  product: slack'), ...rule('6f9d2b1e-0000-4000-8000-000000000002', '  category: authentication')];
+    const engine = new SigmaEngine(defs, { minLevel: 'informational' });
+    expect(engine.matchingRules(script).sort()).toEqual(['6f9d2b1e-0000-4000-8000-000000000001', '6f9d2b1e-0000-4000-8000-000000000002']);
+    expect(engine.matchingRules(access)).toEqual([]);
+    // A Google login with a python agent: the generic rule reads Google's normalized user_agent object, which a string match never meets.
+    const g = activity('login', 'login', 'login_success', []);
+    expect(engine.matchingRules({ ...g, user_agent: { original: 'python-requests/2.31.0' } })).toEqual([]);
   });
 
   it('selects Slack by product, and each log by service', () => {

@@ -308,12 +308,32 @@ const PIPELINES: Record<string, (name: string) => ResolvedField> = {
   slack: slackField,
 };
 
-/** Resolves a rule field for one provider: normalized schema first, then the provider's vendor mapping. */
+/**
+ * Each provider's exact-name aliases. They win over the normalized roots: Slack's access log has a
+ * raw `user_agent` string (the normalized `user_agent` is an object), Dropbox's rules say `email`
+ * for the actor's address; a dotted normalized name (`user_agent.original`) still reads the
+ * normalized event.
+ */
+const ALIASES: Record<string, Record<string, ResolvedField>> = {
+  'google-workspace': GOOGLE_ALIASES,
+  dropbox: DROPBOX_ALIASES,
+  'microsoft-graph': SIGNINLOGS_ALIASES,
+  slack: SLACK_ALIASES,
+};
+
+function aliasOf(provider: string | undefined, name: string): ResolvedField | undefined {
+  const table = provider !== undefined && Object.hasOwn(ALIASES, provider) ? ALIASES[provider]! : undefined;
+  return table && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** Resolves a rule field for one provider: its exact aliases, then the normalized schema, then the provider's vendor mapping. */
 export function resolveField(provider: string | undefined, name: string): ResolvedField {
   if (name === 'event.action') return action;
   const direct = DIRECT[name];
   if (direct) return direct;
   if (name === 'user') return { get: userOf };
+  const alias = aliasOf(provider, name);
+  if (alias) return alias;
   if (NORMALIZED_ROOTS.has(name.split('.')[0]!)) return { get: pathGetter(name, eventRoot) };
   const pipeline = provider ? PIPELINES[provider] : undefined;
   if (pipeline) return pipeline(name);
@@ -327,8 +347,9 @@ export function resolveField(provider: string | undefined, name: string): Resolv
 export function fieldFor(providers: readonly string[] | undefined, name: string): ResolvedField {
   if (providers && providers.length === 1) return resolveField(providers[0], name);
   const normalized = resolveField(undefined, name);
-  // Normalized names read the same on every provider.
-  if (name === 'event.action' || name === 'user' || NORMALIZED_ROOTS.has(name.split('.')[0]!)) return normalized;
+  // Normalized names read the same on every provider, unless one the rule can see has an alias of that exact name.
+  const aliased = (providers ?? Object.keys(ALIASES)).some((p) => aliasOf(p, name) !== undefined);
+  if (name === 'event.action' || name === 'user' || DIRECT[name] !== undefined || (NORMALIZED_ROOTS.has(name.split('.')[0]!) && !aliased)) return normalized;
   const cache = new Map<string, FieldGetter>();
   // Not indexable: a provider without a mapping reads the name from its raw record, not the action.
   return {

@@ -78,6 +78,11 @@ export interface FakeSlackFault {
    * timeouts. `after`: the call is carried out first, so only the acknowledgement is lost (crash tests).
    */
   hang?: boolean | 'after';
+  /**
+   * Answer normally, but hand back the request's own cursor as `next_cursor` (a server stuck on one
+   * page): for the audit log's paging guard. A request without a cursor it hits is answered as usual.
+   */
+  repeatCursor?: boolean;
   /** How many requests it hits; 1 by default. */
   times?: number;
   /** Matching requests let through before it starts hitting (a failure in the middle of a run); 0 by default. */
@@ -471,7 +476,9 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
       send(res, status, { ok: false, error, ...extra }, headers);
     };
     if (req.method !== 'GET') return fail(405, 'method_not_allowed');
-    const fault = takeFault(method);
+    const taken = takeFault(method);
+    const repeat = taken?.repeatCursor === true && Boolean(url.searchParams.get('cursor'));
+    const fault = taken?.repeatCursor ? undefined : taken;
     if (fault?.hang) {
       requests.push({ method, status: 0, ok: false, error: 'hang', encoding: 'query', bearer: Boolean(bearer) });
       return;
@@ -508,7 +515,8 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     const slice = matching.slice(offset, offset + limit);
     const more = offset + limit < matching.length;
     requests.push({ method, status: 200, ok: true, encoding: 'query', bearer: true });
-    send(res, 200, { entries: slice, response_metadata: { next_cursor: more ? Buffer.from(`audit:${offset + limit}:${key}`).toString('base64') : '' } });
+    const next = repeat ? cursor! : more ? Buffer.from(`audit:${offset + limit}:${key}`).toString('base64') : '';
+    send(res, 200, { entries: slice, response_metadata: { next_cursor: next } });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

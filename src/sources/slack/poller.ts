@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DeadLetterInput, Redactor, SecurityEvent } from '../../core/index.js';
-import { SaaswatchError } from '../../core/index.js';
+import { errors, SaaswatchError } from '../../core/index.js';
 import type { CursorCodec, PollContext as RunContext, PolledBatch } from '../../pipeline/polling.js';
 import { toSaaswatchError, type SlackApi } from './client.js';
 import { backfillFrom, type SlackSourceConfig, type StreamName } from './config.js';
@@ -15,6 +15,8 @@ import type { SlackAccessLog, SlackAuditLogsResponse, SlackUser } from './wire.j
 
 /** Slack caps `page` at 100; past it the next pages are asked for with `before`. */
 export const MAX_PAGE = 100;
+/** Pages of one audit-log window read at most (at 200 a page, 200,000 entries). */
+export const MAX_AUDIT_PAGES = 1_000;
 
 /** The committed resume point of both streams, in the source's one cursor string. */
 export interface SlackCursor {
@@ -164,6 +166,21 @@ async function lookUp(id: string, ctx: PollContext, refused: { said: boolean }):
   }
 }
 
+/**
+ * Mid-pass bound on the aggregates tracked: past `max`, only those the next pass re-reads (active
+ * since `keepFrom`) and those at the pass's current boundary (`before` re-reads them) stay, at most
+ * `max`, the boundary first, then the latest active. A dropped aggregate met again (a stopped pass starting over) is
+ * emitted again with the same event id, which the store collapses.
+ */
+export function boundSeen(seen: Record<string, [number, number]>, keepFrom: number, boundary: number, max: number): Record<string, [number, number]> {
+  const entries = Object.entries(seen);
+  if (entries.length <= max) return seen;
+  const atBoundary = entries.filter(([, [, last]]) => last <= boundary);
+  // The boundary first (rows this pass reads again), then the latest active.
+  const latest = entries.filter(([, [, last]]) => last > boundary && last >= keepFrom).sort((a, b) => b[1][1] - a[1][1]);
+  return Object.fromEntries([...atBoundary, ...latest].slice(0, max));
+}
+
 /** Keeps the aggregates still inside the next pass's re-read, and at most `max` of them, latest active first. */
 export function pruneSeen(seen: Record<string, [number, number]>, horizonSec: number, max: number): Record<string, [number, number]> {
   let kept = Object.entries(seen).filter(([, [, last]]) => last >= horizonSec);
@@ -186,6 +203,10 @@ export async function* pollAccessLogs(state: SlackCursor, ctx: PollContext): Asy
   const end = Math.floor(endMs / 1000);
   const acc = (state.access_logs ??= { seen: {} });
   const fromSec = Math.floor((acc.through === undefined ? backfillFrom(config.backfill, endMs) : acc.through * 1000 - config.settle) / 1000);
+  // Aggregates last active before this pass's re-read can never match a row it reads: not carried on.
+  acc.seen = pruneSeen(acc.seen, fromSec, config.max_tracked_aggregates);
+  const settleSec = Math.ceil(config.settle / 1000);
+  let boundary = Number.POSITIVE_INFINITY;
   const refused = { said: false };
   let page = 1;
   let before: number | undefined;
@@ -229,12 +250,15 @@ export async function* pollAccessLogs(state: SlackCursor, ctx: PollContext): Asy
       else deadLetters.push({ source: ctx.source, code: r.code, reason: `access_logs ${position}: ${r.reason}`, payload: JSON.stringify(row), position: { page: position } });
     }
     for (const [key, st] of states) acc.seen[key] = st;
+    boundary = Math.min(boundary, oldest);
+    // A long backfill must not grow the cursor past the bound before its end prunes it.
+    if (states.size) acc.seen = boundSeen(acc.seen, end - settleSec, boundary, config.max_tracked_aggregates);
     done += events.length;
     const pages = typeof res.paging?.pages === 'number' ? res.paging.pages : page;
     const last = reachedOld || rows.length === 0 || rows.length < config.page_size || (page >= pages && page < MAX_PAGE);
     if (last) {
       acc.through = Math.max(acc.through ?? 0, end);
-      state.access_logs = { through: acc.through, seen: pruneSeen(acc.seen, acc.through - Math.ceil(config.settle / 1000), config.max_tracked_aggregates) };
+      state.access_logs = { through: acc.through, seen: pruneSeen(acc.seen, acc.through - settleSec, config.max_tracked_aggregates) };
       promise(ctx, 'access_logs', acc.through * 1000 - config.settle);
     }
     yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
@@ -268,6 +292,7 @@ export async function* pollAuditLogs(state: SlackCursor, ctx: PollContext): Asyn
     if (ctx.signal.aborted) return;
     const to = Math.min(from + Math.max(1000, Math.floor(config.window / 1000) * 1000), end);
     let cursor: string | undefined;
+    const cursors = new Set<string>();
     for (let pageNo = 1; ; pageNo++) {
       const position = `${iso(from)}..${iso(to)} page ${pageNo}`;
       const q = { oldest: from / 1000, latest: to / 1000 - 1, limit: config.audit_page_size, cursor };
@@ -289,6 +314,17 @@ export async function* pollAuditLogs(state: SlackCursor, ctx: PollContext): Asyn
       }
       yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
       if (!next || ctx.signal.aborted) break;
+      // A server handing out a cursor twice, or pages without end, would hold the pass forever: it fails
+      // (retryable) and the window is read again next pass, its watermark unmoved.
+      if (cursors.has(next) || pageNo >= MAX_AUDIT_PAGES) {
+        throw errors.inputMalformed({
+          where: `Slack audit logs ${iso(from)}..${iso(to)}`,
+          problem: cursors.has(next) ? `next_cursor repeated on page ${pageNo}` : `more than ${MAX_AUDIT_PAGES} pages in one window`,
+          fix: cursors.has(next) ? 'Slack will be asked again on the next poll' : 'lower window so each holds fewer entries',
+          retryable: true,
+        });
+      }
+      cursors.add(next);
       cursor = next;
     }
     from = to;

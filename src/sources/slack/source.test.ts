@@ -175,6 +175,27 @@ describe('slack source: access logs', () => {
     expect(Object.keys(state.access_logs.seen)).toHaveLength(1);
   });
 
+  it('keeps the cursor within max_tracked_aggregates during a long pass, still emitting each aggregate once', async () => {
+    const r = await rig({ accessLogs: Array.from({ length: 250 }, (_, i) => row(i)) });
+    const { batches, events } = await drain(r.source({ page_size: 2, max_tracked_aggregates: 100 }));
+    expect(events).toHaveLength(250);
+    expect(new Set(events.map((e) => e.event.id)).size).toBe(250);
+    const sizes = batches.map((b) => Object.keys((JSON.parse(b.cursor!) as { access_logs: { seen: object } }).access_logs.seen).length);
+    expect(Math.max(...sizes)).toBe(100);
+  });
+
+  it('drops aggregates the pass cannot read again from a loaded cursor before its first batch', async () => {
+    const r = await rig({ accessLogs: [row(0), row(1)] });
+    const { cursor } = await drain(r.source({ settle: '1h' }));
+    const state = JSON.parse(cursor!) as { access_logs: { through: number; seen: Record<string, [number, number]> } };
+    state.access_logs.seen.stale = [3, T0 - 2 * 86_400];
+    r.clock.t += 60_000;
+    r.fake.recordAccess({ user_id: PEOPLE[0]!.id, ip: '203.0.113.77', user_agent: 'Slack/5.0 (Mac)', at: r.clock.t / 1000 });
+    const again = await drain(r.source({ settle: '1h', page_size: 1 }), JSON.stringify(state));
+    expect(again.events).toHaveLength(1);
+    for (const b of again.batches) expect(Object.keys((JSON.parse(b.cursor!) as typeof state).access_logs.seen)).not.toContain('stale');
+  });
+
   it('skips bots, app users and Slackbot, and asks users.info again only after the cache TTL', async () => {
     const r = await rig({ accessLogs: [row(0, PEOPLE[3]), row(1, PEOPLE[4]), row(2, person('USLACKBOT', 'slackbot', { profile: {} })), row(3, PEOPLE[0])] });
     const first = await drain(r.source({ user_cache_ttl: '10m' }));
@@ -331,6 +352,26 @@ describe('slack source: audit logs', () => {
     expect(err.message).toMatch(/invalid_cursor/);
     const again = await drain(r.source(config), batches.at(-1)?.cursor);
     expect(new Set([...batches.flatMap((b) => b.events), ...again.events].map((e) => e.event.id)).size).toBe(6);
+  });
+
+  it('a next_cursor Slack hands out twice fails the pass as retryable, the window read again next poll', async () => {
+    const entries = Array.from({ length: 10 }, (_, i) => entry(i, T0 - 1800 + i * 60));
+    const r = await rig({ auditLogs: entries });
+    // One window, so the fault's second request is that window's page 2.
+    r.fake.failNext({ method: 'audit/v1/logs', repeatCursor: true, after: 1 });
+    const config = { streams: ['audit_logs'] as 'audit_logs'[], audit_page_size: 4, backfill: '1h', window: '2h' };
+    const batches: SourceBatch[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const b of r.source(config).batches({ cursor: undefined, signal: new AbortController().signal })) batches.push(b);
+      })(),
+    );
+    expect(err).toMatchObject({ code: 'INPUT_MALFORMED', retryable: true });
+    expect(err.message).toMatch(/next_cursor repeated on page 2/);
+    // Page 1 and the stuck page 2: then no third request for the same page.
+    expect(calls(r.fake, 'audit/v1/logs')).toHaveLength(2);
+    const again = await drain(r.source(config), batches.at(-1)?.cursor);
+    expect(new Set([...batches.flatMap((b) => b.events), ...again.events].map((e) => e.event.id)).size).toBe(10);
   });
 
   it('reads both streams, and a failing audit stream does not hold back the access logs', async () => {

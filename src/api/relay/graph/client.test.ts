@@ -240,6 +240,24 @@ describe('errors per API, reported, never thrown', () => {
     expect(r.errors).toEqual([{ type: 'fatal', code: 'too many requests', message: expect.stringMatching(/\/security\/alerts.*Retry-After 30 s/) }]);
   });
 
+  it('after a 429, that API answers too many requests until its Retry-After has passed, without asking Graph', async () => {
+    let t = T0;
+    const f = await fake({ faults: { rateLimited: 1, rateLimitedOn: 'legacyAlerts', retryAfterSeconds: 30 } });
+    const g = relay(f, { now: () => t });
+    expect((await g.observe(IP, { credentials: CREDS, limit: 100 })).errors.map((e) => e.code)).toEqual(['too many requests']);
+    expect(graphRequests(f, 'alerts')).toHaveLength(1);
+    t += 10_000;
+    const later = await g.observe({ type: 'domain', value: C2_DOMAIN }, { credentials: CREDS, limit: 100 });
+    expect(later.errors).toEqual([{ type: 'fatal', code: 'too many requests', message: 'Too many requests to Microsoft Graph /security/alerts have been made (Retry-After 20 s). Please try again later.' }]);
+    // alerts_v2 was not throttled and still answers.
+    expect(ids(later)).toEqual([V2_IDENTITY.id]);
+    expect(graphRequests(f, 'alerts')).toHaveLength(1);
+    t += 20_000;
+    const after = await g.observe(IP, { credentials: CREDS, limit: 100 });
+    expect(after.errors).toEqual([]);
+    expect(graphRequests(f, 'alerts')).toHaveLength(2);
+  });
+
   it('a short Retry-After is waited out once, then the page is read', async () => {
     const waits: number[] = [];
     const f = await fake({ faults: { rateLimited: 1, rateLimitedOn: 'alerts', retryAfterSeconds: 1 } });
@@ -399,5 +417,71 @@ describe('health', () => {
     expect(await relay(f).health({ credentials: CREDS })).toMatchObject({ code: 'service unavailable' });
     f.denyPermissions('SecurityAlert.Read.All');
     expect(await relay(f).health({ credentials: CREDS })).toMatchObject({ code: 'permission denied' });
+  });
+});
+
+describe('hostile records', () => {
+  /** Records of every wrong shape JSON allows, where alerts and evidence entries belong. */
+  const JUNK: unknown[] = [42, null, 'alert', ['a', 'b'], true, {}];
+  const badType = (t: unknown) => ({ '@odata.type': t, ipAddress: ATTACKER_IP, url: C2_URL, userAccount: { userPrincipalName: VICTIM_UPN } });
+  const HOSTILE_V2 = {
+    ...V2_IDENTITY,
+    id: 'hostile-v2',
+    lastUpdateDateTime: '2026-03-02T06:10:00.0000000Z',
+    title: 42,
+    severity: ['high'],
+    alertWebUrl: { href: 'x' },
+    // Evidence whose type is not a string never matches, and never stops the read.
+    evidence: [badType(42), badType(null), badType(['#microsoft.graph.security.ipEvidence']), badType({}), null, 7, [1, 2], 'ipEvidence'],
+  } as unknown as GraphAlert;
+  const ODD_BUT_MATCHING = {
+    ...V2_IDENTITY,
+    id: 'odd-v2',
+    lastUpdateDateTime: '2026-03-02T06:07:00.0000000Z',
+    createdDateTime: 12,
+    firstActivityDateTime: [],
+    evidence: [badType(7), { '@odata.type': '#microsoft.graph.security.deviceEvidence', hostName: 5, ipInterfaces: [null, 3], loggedOnUsers: 'nobody' }, ...V2_IDENTITY.evidence!],
+  } as unknown as GraphAlert;
+  const HOSTILE_LEGACY = {
+    ...LEGACY_SIGN_IN,
+    id: 'hostile-legacy',
+    eventDateTime: '2026-03-02T06:30:00.0000000Z',
+    title: 7,
+    severity: {},
+    confidence: 'very',
+    vendorInformation: [1],
+    hostStates: 'nope',
+    fileStates: [null, 3, ['x'], { fileHash: 'sha' }],
+    userStates: 5,
+    sourceMaterials: { url: 'x' },
+  } as unknown as (typeof LEGACY_ALERTS)[number];
+
+  /** The fake's answers with junk added to each page's value array, as a broken or hostile server might send. */
+  const junkFetch: typeof fetch = async (input, init) => {
+    const res = await trusting(input, init);
+    const url = String(input instanceof Request ? input.url : input);
+    if (!/\/security\/alerts/.test(url) || res.status !== 200) return res;
+    const body = (await res.json()) as { value: unknown[] };
+    body.value = [...JUNK, ...body.value, ...JUNK];
+    return new Response(JSON.stringify(body), { status: 200, headers: res.headers });
+  };
+
+  it('skips records and evidence of the wrong shape in both APIs, and answers the rest', async () => {
+    const f = await fake({ alerts: [HOSTILE_V2, ODD_BUT_MATCHING, V2_IDENTITY], legacyAlerts: [HOSTILE_LEGACY, LEGACY_SIGN_IN] });
+    const r = await relay(f, { fetch: junkFetch }).observe({ type: 'ip', value: ATTACKER_IP }, { credentials: CREDS, limit: 100 });
+    expect(r.errors).toEqual([]);
+    expect(ids(r)).toEqual(['odd-v2', V2_IDENTITY.id, 'hostile-legacy', LEGACY_SIGN_IN.id]);
+    const odd = r.sightings[0]!;
+    // Times that are not strings fall back (to the last update); the device with no usable values is no target.
+    expect(odd.timestamp).toBe('2026-03-02T06:07:00.0000000Z');
+    expect(odd.targets).toEqual([]);
+    expect(r.sightings[2]).toMatchObject({ severity: 'Unknown', confidence: 'Unknown', targets: [], relations: [{ relation: 'Connected_To' }] });
+    expect(r.sightings[2]!.title).toBeUndefined();
+    // The same junk for the other evidence kinds.
+    for (const o of [{ type: 'url', value: C2_URL }, { type: 'email', value: VICTIM_UPN }, { type: 'file_name', value: 'mimikatz.exe' }, { type: 'hostname', value: 'x' }] as Observable[]) {
+      const other = await relay(f, { fetch: junkFetch }).observe(o, { credentials: CREDS, limit: 100 });
+      expect(other.errors, o.type).toEqual([]);
+      expect(ids(other), o.type).not.toContain('hostile-v2');
+    }
   });
 });

@@ -1,6 +1,7 @@
 /** Reads Graph security alerts for one observable through the official SDK, per set of credentials, and reports each failure as a relay error instead of throwing. */
 import { createHash } from 'node:crypto';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
+import type { Logger } from 'pino';
 import { SaaswatchError, Secret, errors } from '../../../core/index.js';
 import { abortableSleep } from '../../../pipeline/polling.js';
 import { createGraphSdk, toSaaswatchError, type GraphSdk } from '../../../sources/microsoft-graph/client.js';
@@ -42,6 +43,8 @@ export interface GraphSightingsOptions {
   maxClients?: number;
   /** Waits for Retry-After (tests record instead). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Where skipped malformed records are told (debug). */
+  logger?: Logger;
 }
 
 /** Cisco's relay error codes. */
@@ -66,15 +69,21 @@ const DEFAULT_LIMIT = 100;
 interface ApiResult {
   sightings: CtimSighting[];
   error?: RelayError;
+  /** Records that could not be read as alerts and were skipped. */
+  skipped?: number;
 }
 
 const fatal = (code: string, message: string): RelayError => ({ type: 'fatal', code, message });
 
-/** The SDK for one set of credentials, and its current alerts_v2 read. */
+/** The SDK for one set of credentials, its current alerts_v2 read, and until when Graph asked it to wait, per API. */
 interface Client {
   g: GraphSdk;
   scan: SharedScan | undefined;
+  throttled: Map<string, number>;
 }
+
+/** How long an API that answered 429 without a Retry-After is left alone. */
+const DEFAULT_THROTTLE_MS = 5_000;
 
 /** Waits for `p` unless `signal` aborts first; false when it did. */
 async function untilAborted(p: Promise<void>, signal: AbortSignal | undefined): Promise<boolean> {
@@ -130,6 +139,23 @@ function asPage(body: unknown): Page {
   return { value: b.value, nextLink: typeof next === 'string' && next !== '' ? next : undefined };
 }
 
+const SKIPPED = Symbol('skipped');
+
+/**
+ * One record of a page through `read`: one that is not an alert (not an object, no string id), or
+ * whose shape makes `read` throw, is skipped rather than losing the page's other records.
+ */
+function readRecord<T>(rec: unknown, read: (r: object) => T | undefined): T | undefined | typeof SKIPPED {
+  if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) return SKIPPED;
+  const id = (rec as { id?: unknown }).id;
+  if (typeof id !== 'string' || id === '') return SKIPPED;
+  try {
+    return read(rec);
+  } catch {
+    return SKIPPED;
+  }
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export function createGraphSightings(opts: GraphSightingsOptions): GraphSightings {
@@ -149,6 +175,9 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
 
   const clientFor = (c: GraphCredentials): Client => {
     const key = `${c.tenant_id.toLowerCase()}\n${c.application_id.toLowerCase()}\n${sha256(c.client_secret)}`;
+    // A read older than its window serves nobody again: let its records go rather than wait for this client's next read.
+    const t = now();
+    for (const other of clients.values()) if (other.scan && t - other.scan.createdAt >= cacheMs && !other.scan.reading) other.scan = undefined;
     const hit = clients.get(key);
     if (hit) {
       clients.delete(key);
@@ -165,14 +194,15 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       now,
     });
-    const client: Client = { g, scan: undefined };
+    const client: Client = { g, scan: undefined, throttled: new Map() };
     clients.set(key, client);
     while (clients.size > maxClients) clients.delete(clients.keys().next().value!);
     return client;
   };
 
   /** GET of a path (with its query) on the Graph root; one wait-and-retry for a short Retry-After. */
-  const get = async (g: GraphSdk, version: string, path: string, what: string, signal: AbortSignal | undefined, retried: { done: boolean }): Promise<Page> => {
+  const get = async (c: Client, version: string, path: string, what: string, signal: AbortSignal | undefined, retried: { done: boolean }): Promise<Page> => {
+    const g = c.g;
     for (;;) {
       try {
         const req = g.sdk.api(path).version(version).responseType(ResponseType.JSON);
@@ -185,6 +215,8 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
           await sleep(e.retryAfterMs, signal ?? new AbortController().signal);
           continue;
         }
+        // The observables asked after this one are told to wait without asking Graph again.
+        if (status === 429) c.throttled.set(what, now() + (e.retryAfterMs ?? DEFAULT_THROTTLE_MS));
         throw e;
       }
     }
@@ -209,35 +241,53 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
   };
 
   /** Reads pages from a first path, then nextLinks, refusing a link outside the Graph root. */
-  const loader = (g: GraphSdk, first: string, what: string, signal: AbortSignal | undefined) => {
+  const loader = (c: Client, first: string, what: string, signal: AbortSignal | undefined) => {
     const retried = { done: false };
     return (link: string | undefined): Promise<Page> => {
-      if (link === undefined) return get(g, 'v1.0', first, what, signal, retried);
-      const next = relative(g, link);
+      if (link === undefined) return get(c, 'v1.0', first, what, signal, retried);
+      const next = relative(c.g, link);
       if (!next) throw errors.inputMalformed({ where: what, problem: 'returned a next link outside graph_url; not followed' });
-      return get(g, next.version, next.path, what, signal, retried);
+      return get(c, next.version, next.path, what, signal, retried);
     };
   };
 
   /** Legacy alerts: Graph filters them, so every record is a sighting; `$top` is the limit and nextLinks are followed up to it. */
-  const fromLegacy = async (g: GraphSdk, o: Observable, limit: number, signal: AbortSignal | undefined): Promise<ApiResult> => {
+  const fromLegacy = async (c: Client, o: Observable, limit: number, signal: AbortSignal | undefined): Promise<ApiResult> => {
+    const g = c.g;
+    const waiting = throttledError(c, legacyWhat);
+    if (waiting) return { sightings: [], error: waiting };
     const fallback = new Date(now()).toISOString();
-    const load = loader(g, `/security/alerts?$filter=${queryValue(legacyFilter(o))}&$top=${Math.min(limit, MAX_TOP.alerts)}`, legacyWhat, signal);
+    const load = loader(c, `/security/alerts?$filter=${queryValue(legacyFilter(o))}&$top=${Math.min(limit, MAX_TOP.alerts)}`, legacyWhat, signal);
     const sightings: CtimSighting[] = [];
+    let skipped = 0;
     try {
       let page = await load(undefined);
       for (let pages = 1; ; pages++) {
         for (const rec of page.value) {
-          if (rec !== null && typeof rec === 'object') sightings.push(legacySighting(o, rec as LegacyAlert, fallback));
-          if (sightings.length >= limit) return { sightings };
+          const s = readRecord(rec, (r) => legacySighting(o, r as LegacyAlert, fallback));
+          if (s === SKIPPED) skipped++;
+          else if (s) sightings.push(s);
+          if (sightings.length >= limit) return { sightings, skipped };
         }
-        if (!page.nextLink || pages >= MAX_PAGES) return { sightings };
+        if (!page.nextLink || pages >= MAX_PAGES) return { sightings, skipped };
         page = await load(page.nextLink);
       }
     } catch (err) {
       const error = apiError(g, legacyWhat, err);
-      return error ? { sightings, error } : { sightings };
+      return error ? { sightings, error, skipped } : { sightings, skipped };
     }
+  };
+
+  /** "Too many requests" while Graph's Retry-After for this API has not passed. */
+  const throttledError = (c: Client, what: string): RelayError | undefined => {
+    const until = c.throttled.get(what);
+    if (until === undefined) return undefined;
+    const left = until - now();
+    if (left <= 0) {
+      c.throttled.delete(what);
+      return undefined;
+    }
+    return fatal(RELAY_CODES.tooMany, `Too many requests to ${what} have been made (Retry-After ${Math.ceil(left / 1000)} s). Please try again later.`);
   };
 
   /** The client's current alerts_v2 read, or a new one when it is older than the cache allows or failed. */
@@ -247,7 +297,7 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
     const g = c.g;
     c.scan = new SharedScan({
       // The read is shared: no caller's signal aborts it (each caller may stop waiting instead).
-      load: loader(g, `/security/alerts_v2?$filter=${queryValue(v2TimeFilter(t - lookback))}&$top=${v2Top}`, v2What, undefined),
+      load: loader(c, `/security/alerts_v2?$filter=${queryValue(v2TimeFilter(t - lookback))}&$top=${v2Top}`, v2What, undefined),
       toError: (err) => apiError(g, v2What, err),
       maxRecords: scanLimit,
       maxPages: MAX_PAGES,
@@ -258,18 +308,22 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
 
   /** alerts_v2: the shared read's records, walked until `limit` of them name the observable or the read ends. */
   const fromV2 = async (c: Client, o: Observable, limit: number, signal: AbortSignal | undefined): Promise<ApiResult> => {
+    const waiting = throttledError(c, v2What);
+    if (waiting) return { sightings: [], error: waiting };
     const fallback = new Date(now()).toISOString();
     const scan = scanFor(c);
     const sightings: CtimSighting[] = [];
+    let skipped = 0;
     for (let i = 0; sightings.length < limit; i++) {
       if (i >= scan.records.length) {
-        if (!(await untilAborted(scan.need(i), signal))) return { sightings, error: fatal(RELAY_CODES.connection, `${v2What}: request aborted`) };
-        if (i >= scan.records.length) return scan.error ? { sightings, error: scan.error } : { sightings };
+        if (!(await untilAborted(scan.need(i), signal))) return { sightings, error: fatal(RELAY_CODES.connection, `${v2What}: request aborted`), skipped };
+        if (i >= scan.records.length) return scan.error ? { sightings, error: scan.error, skipped } : { sightings, skipped };
       }
-      const rec = scan.records[i];
-      if (rec !== null && typeof rec === 'object' && v2AlertMatches(rec as V2Alert, o)) sightings.push(v2Sighting(o, rec as V2Alert, fallback));
+      const s = readRecord(scan.records[i], (r) => (v2AlertMatches(r as V2Alert, o) ? v2Sighting(o, r as V2Alert, fallback) : undefined));
+      if (s === SKIPPED) skipped++;
+      else if (s) sightings.push(s);
     }
-    return { sightings };
+    return { sightings, skipped };
   };
 
   return {
@@ -285,12 +339,21 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
         return { sightings: [], errors: [tokenError(err, redact)] };
       }
       const n = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : DEFAULT_LIMIT;
-      const results = await Promise.all([fromV2(c, o, n, signal), ...(opts.legacyAlerts ? [fromLegacy(g, o, n, signal)] : [])]);
+      // Settled apart: one API failing in a way nobody foresaw must not lose the other's sightings.
+      const settled = await Promise.allSettled([fromV2(c, o, n, signal), ...(opts.legacyAlerts ? [fromLegacy(c, o, n, signal)] : [])]);
+      const results = settled.map((r, i): ApiResult => {
+        if (r.status === 'fulfilled') return r.value;
+        opts.logger?.error({ err: r.reason, api: i === 0 ? 'alerts_v2' : 'alerts' }, 'Relay Graph read failed unexpectedly.');
+        return { sightings: [], error: fatal(RELAY_CODES.unknown, `${i === 0 ? v2What : legacyWhat}: something went wrong (the saaswatch log has the details)`) };
+      });
+      const skipped = results.reduce((sum, r) => sum + (r.skipped ?? 0), 0);
+      if (skipped > 0) opts.logger?.debug({ skipped, type: o.type }, 'Relay skipped Graph alert records it could not read.');
       return { sightings: results.flatMap((r) => r.sightings), errors: results.flatMap((r) => (r.error ? [r.error] : [])) };
     },
 
     async health({ credentials, signal }) {
-      const g = clientFor(credentials).g;
+      const c = clientFor(credentials);
+      const g = c.g;
       const redact = (s: string) => g.redactor.text(s);
       try {
         await g.provider.getAccessToken();
@@ -299,7 +362,7 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
       }
       const what = 'Microsoft Graph /security/alerts_v2';
       try {
-        await get(g, 'v1.0', '/security/alerts_v2?$top=1', what, signal, { done: false });
+        await get(c, 'v1.0', '/security/alerts_v2?$top=1', what, signal, { done: false });
         return undefined;
       } catch (err) {
         return relayError(err instanceof SaaswatchError ? err : toSaaswatchError(err), what, redact);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { legacyAlert, parseLegacyFilter } from '../../../fakes/microsoft-graph/server.js';
 import { OBSERVABLE_TYPES, type Observable } from '../types.js';
 import { V2_DEVICE, V2_IDENTITY, ATTACKER_IP, C2_URL, MSSENSE_SHA256, VICTIM_UPN, TENANT, T0 } from './fixtures/alerts.js';
-import { evidenceMatches, joinPath, legacyFilter, odataString, queryValue, v2AlertMatches, v2TimeFilter } from './filters.js';
+import { evidenceKind, evidenceMatches, joinPath, legacyFilter, odataString, queryValue, v2AlertMatches, v2TimeFilter } from './filters.js';
 
 /** Strings an attacker would try: quotes that close the literal, clauses after it, query-string separators, escapes. */
 const ADVERSARIAL = [
@@ -144,5 +144,19 @@ describe('alerts_v2: a time filter Graph takes, the evidence matched here', () =
     expect(joinPath('/usr/bin', 'sh')).toBe('/usr/bin/sh');
     expect(joinPath(undefined, 'sh')).toBe('sh');
     expect(joinPath('/tmp', undefined)).toBe('/tmp');
+  });
+});
+
+describe('evidence of the wrong shape', () => {
+  it('a non-string @odata.type is no kind and matches nothing, whatever the observable', () => {
+    const junk = [42, null, ['#microsoft.graph.security.ipEvidence'], {}, true];
+    fc.assert(
+      fc.property(fc.constantFrom(...junk), fc.constantFrom(...OBSERVABLE_TYPES), (t, type) => {
+        const e = { '@odata.type': t, ipAddress: ATTACKER_IP, url: C2_URL, hostName: 'x', fileDetails: { fileName: 'x' }, userAccount: { userPrincipalName: VICTIM_UPN } };
+        expect(evidenceKind(e)).toBe('');
+        expect(evidenceMatches(e, { type, value: type === 'ip' ? ATTACKER_IP : 'x' })).toBe(false);
+      }),
+    );
+    expect(v2AlertMatches({ evidence: [null, 3, 'x', [1], { '@odata.type': 5, ipAddress: ATTACKER_IP }] } as never, { type: 'ip', value: ATTACKER_IP })).toBe(false);
   });
 });

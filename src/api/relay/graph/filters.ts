@@ -67,15 +67,16 @@ export function v2TimeFilter(sinceMs: number): string {
   return `lastUpdateDateTime ge ${new Date(sinceMs).toISOString()}`;
 }
 
-type Evidence = Record<string, unknown> & { '@odata.type'?: string };
+type Evidence = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-/** The evidence kind without its namespace: `deviceEvidence`, `fileEvidence`, ... */
+/** The evidence kind without its namespace: `deviceEvidence`, `fileEvidence`, ...; '' when the record's type is not a string. */
 export function evidenceKind(e: Evidence): string {
-  return (e['@odata.type'] ?? '').replace(/^#?microsoft\.graph\.security\./, '');
+  const t = e['@odata.type'];
+  return typeof t === 'string' ? t.replace(/^#?microsoft\.graph\.security\./, '') : '';
 }
 
 /** Windows paths come with a backslash, the rest with a slash; alerts_v2 gives the folder and the name apart. */

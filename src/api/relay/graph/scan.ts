@@ -43,6 +43,11 @@ export class SharedScan {
     return this.#done;
   }
 
+  /** Whether a page is being read for a reader now. */
+  get reading(): boolean {
+    return this.#pending !== undefined;
+  }
+
   /** Resolves once record `i` is read, or the listing has ended (its end, the record or page bound, or a failure). */
   async need(i: number): Promise<void> {
     while (this.records.length <= i && !this.#done) {
