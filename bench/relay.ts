@@ -25,10 +25,12 @@ import { silentLogger } from '../src/log.js';
 import { registry } from '../src/registry.js';
 import { ALERTS, CLIENT, LIMIT, legacy, NOW, observables, RUNS, SECRET, TENANT, v2 } from './relay-data.js';
 import { percentile } from './stats.js';
+import { TOKEN_KEY_CLAIM } from '../src/api/relay/config.js';
 
 const EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 100_000);
 const OWN_ALERTS = 2_000;
 const AUDIENCE = 'https://saaswatch.example.com';
+const TOKEN_KEY = 'relay-token-key-for-tests';
 const SPAN = 30 * 86_400_000;
 const BATCH = 5_000;
 
@@ -76,6 +78,7 @@ try {
         server: { host: '127.0.0.1', port: 0 },
         relay: {
           enabled: true,
+          token_key: TOKEN_KEY,
           audience: AUDIENCE,
           jwks_hosts: [issuer.host],
           entities_limit: LIMIT,
@@ -110,7 +113,7 @@ try {
       const body = JSON.stringify(observables);
       const request = async () => {
         // A token per request, as XDR sends; its keys are cached after the first.
-        const token = await issuer.mint({ aud: AUDIENCE });
+        const token = await issuer.mint({ aud: AUDIENCE, claims: { [TOKEN_KEY_CLAIM]: TOKEN_KEY } });
         const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
         return (await res.json()) as { data?: { sightings: { count: number; docs: Array<{ source: string }> } }; errors?: unknown[] };
       };

@@ -23,8 +23,10 @@ import { fetchTrusting } from '../src/fakes/tls-fetch.js';
 import { silentLogger } from '../src/log.js';
 import { registry } from '../src/registry.js';
 import { tempDir } from './helpers.js';
+import { TOKEN_KEY_CLAIM } from '../src/api/relay/config.js';
 
 const AUDIENCE = 'https://saaswatch.example.com';
+const TOKEN_KEY = 'relay-token-key-for-tests';
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
 const SECRET = 'Xy8Q~relay-e2e-test-secret';
 const MIN = 60_000;
@@ -92,6 +94,7 @@ describe('the relay through saaswatch serve, against the fake Graph over HTTPS',
         server: { host: '127.0.0.1', port: 0 },
         relay: {
           enabled: true,
+          token_key: TOKEN_KEY,
           audience: AUDIENCE,
           jwks_hosts: [issuer.host],
           graph_url: graph.url,
@@ -141,7 +144,7 @@ describe('the relay through saaswatch serve, against the fake Graph over HTTPS',
   }
 
   it('answers a 10-observable request with sightings from saaswatch and from Graph', async () => {
-    const { status, body } = await observe(await issuer.mint({ aud: AUDIENCE }));
+    const { status, body } = await observe(await issuer.mint({ aud: AUDIENCE, claims: { [TOKEN_KEY_CLAIM]: TOKEN_KEY } }));
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect(body.data.sightings.count).toBe(body.data.sightings.docs.length);
@@ -158,7 +161,7 @@ describe('the relay through saaswatch serve, against the fake Graph over HTTPS',
     graph.faults.serverErrors = 1_000;
     graph.faults.serverErrorsOn = 'legacyAlerts';
     try {
-      const { body } = await observe(await issuer.mint({ aud: AUDIENCE }), OBSERVABLES.slice(0, 3));
+      const { body } = await observe(await issuer.mint({ aud: AUDIENCE, claims: { [TOKEN_KEY_CLAIM]: TOKEN_KEY } }), OBSERVABLES.slice(0, 3));
       expect(body.errors).toEqual([expect.objectContaining({ type: 'fatal', code: 'service unavailable' })]);
       // alerts_v2 and saaswatch still answer.
       expect(sourcesByValue(body)[ATTACKER_IP]).toEqual(['Microsoft Graph Security', 'saaswatch']);
@@ -173,7 +176,7 @@ describe('the relay through saaswatch serve, against the fake Graph over HTTPS',
     graph.faults.rateLimitedOn = 'alerts';
     graph.faults.retryAfterSeconds = 120;
     try {
-      const { body } = await observe(await issuer.mint({ aud: AUDIENCE }), [{ type: 'ip', value: ATTACKER_IP }]);
+      const { body } = await observe(await issuer.mint({ aud: AUDIENCE, claims: { [TOKEN_KEY_CLAIM]: TOKEN_KEY } }), [{ type: 'ip', value: ATTACKER_IP }]);
       expect(body.errors).toEqual([expect.objectContaining({ type: 'fatal', code: 'too many requests' })]);
       // The legacy API and saaswatch still answer.
       expect(sourcesByValue(body)[ATTACKER_IP]).toEqual(['Microsoft Graph Security', 'saaswatch']);

@@ -10,12 +10,15 @@ import { errors, type Clock } from '../core/index.js';
 import { startJwksIssuer, type FakeJwksIssuer } from '../fakes/jwks/server.js';
 import { startFakeGraph, type FakeGraph } from '../fakes/microsoft-graph/server.js';
 import { generateScenario, type Scenario } from '../fakes/scenario/index.js';
+import { TOKEN_KEY_CLAIM } from '../api/relay/config.js';
 
 // Credentials of the demo's fake tenant only: they guard nothing but a server on 127.0.0.1.
 export const DEMO_GRAPH_CLIENT_ID = '5d2c6a41-7f3e-4b8a-9c61-0e4f2b7d9a13';
 export const DEMO_GRAPH_CLIENT_SECRET = 'demo-graph-client-secret';
 /** The `aud` the demo's relay tokens carry: the URL a module would be registered with in Cisco XDR. */
 export const DEMO_RELAY_AUDIENCE = 'http://127.0.0.1/saaswatch-demo';
+/** The demo's `relay.token_key`: what an XDR module type's `saaswatch_key` field would carry. A local fake's credential, like the demo's others. */
+export const DEMO_RELAY_KEY = 'demo-relay-token-key';
 /** Where `serve --demo` writes its current relay token, so the curl `saaswatch demo` prints can read it. */
 export const DEMO_RELAY_TOKEN_FILE = 'demo-relay-token';
 const RUN_FILE = 'demo.json';
@@ -66,6 +69,7 @@ export function demoRelayConfig(o: { issuer: FakeJwksIssuer; graph: FakeGraph; t
   return {
     enabled: true,
     audience: DEMO_RELAY_AUDIENCE,
+    token_key: DEMO_RELAY_KEY,
     jwks_hosts: [o.issuer.host],
     graph_url: o.graph.url,
     login_url: o.graph.loginUrl,
@@ -113,7 +117,7 @@ export async function startDemoRelayFakes(scenario: Scenario, clock: Clock): Pro
 }
 
 export function demoToken(issuer: FakeJwksIssuer, clock: Clock): Promise<string> {
-  return issuer.mint({ aud: DEMO_RELAY_AUDIENCE, sub: 'saaswatch-demo', exp: Math.floor(clock() / 1000) + TOKEN_LIFETIME_S });
+  return issuer.mint({ aud: DEMO_RELAY_AUDIENCE, sub: 'saaswatch-demo', claims: { [TOKEN_KEY_CLAIM]: DEMO_RELAY_KEY }, exp: Math.floor(clock() / 1000) + TOKEN_LIFETIME_S });
 }
 
 /** The body of the demo's query: the attacker's address. */
