@@ -12,9 +12,10 @@ import type { FileRecord, Store } from '../../core/store.js';
 import { EXTERNAL_VISIBILITIES, FILE_EVENT_DAYS } from '../routes/files.js';
 import { relayError, RELAY_CODES } from './errors.js';
 import type { CtimConfidence, CtimSeverity, CtimSighting, Observable, SightingResult } from './types.js';
+import { CTIM_SCHEMA_VERSION } from './types.js';
 
 /** The CTIM schema version Cisco's modules write. */
-export const CTIM_SCHEMA_VERSION = '1.0.17';
+export { CTIM_SCHEMA_VERSION };
 export const OWN_SOURCE = 'saaswatch';
 
 const DAY = 86_400_000;

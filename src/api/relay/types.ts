@@ -1,5 +1,8 @@
 /** The CTIM relay's vocabulary: observables in, sightings and relay-convention errors out, and the port the Graph half fills. */
 
+/** The CTIM schema version every sighting the relay returns declares, whichever half found it. */
+export const CTIM_SCHEMA_VERSION = '1.0.17';
+
 /** Observable types the relay answers for (CTIM names). */
 export const OBSERVABLE_TYPES = ['ip', 'ipv6', 'domain', 'hostname', 'url', 'email', 'file_name', 'file_path', 'sha256', 'user'] as const;
 export type ObservableType = (typeof OBSERVABLE_TYPES)[number];

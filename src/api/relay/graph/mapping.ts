@@ -1,11 +1,12 @@
 /** Graph security alerts as CTIM sightings: the rules of Cisco's Graph Security relay module for legacy alerts, and the same rules over alerts_v2 evidence. */
 import { randomUUID } from 'node:crypto';
 import type { CtimConfidence, CtimObservable, CtimRelation, CtimSeverity, CtimSighting, CtimTarget, Observable } from '../types.js';
+import { CTIM_SCHEMA_VERSION } from '../types.js';
 import { evidenceFiles, evidenceKind } from './filters.js';
 import type { LegacyAlert, V2Alert } from './wire.js';
 
 /** CTIM schema version of the sightings, as Cisco's module declares it. */
-export const SCHEMA_VERSION = '1.0.12';
+export const SCHEMA_VERSION = CTIM_SCHEMA_VERSION;
 /**
  * `source` of every Graph sighting: the module, as Cisco's relay names it, so XDR shows where a
  * sighting came from next to saaswatch's own (`source "saaswatch"`). The alert's provider
