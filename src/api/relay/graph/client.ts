@@ -326,18 +326,23 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
     return { sightings, skipped };
   };
 
+  /** The client for these credentials with a token in hand, or the relay error saying why there is none. */
+  const withToken = async (credentials: GraphCredentials): Promise<{ c: Client; error?: undefined } | { c: Client; error: RelayError }> => {
+    const c = clientFor(credentials);
+    try {
+      await c.g.provider.getAccessToken();
+      return { c };
+    } catch (err) {
+      return { c, error: tokenError(err, (s) => c.g.redactor.text(s)) };
+    }
+  };
+
   return {
     async observe(o, { credentials, limit, signal }) {
       // A type Graph has nothing for is no sightings, as in Cisco's module; the relay core refuses unknown types itself.
       if (!(OBSERVABLE_TYPES as readonly string[]).includes(o.type)) return { sightings: [], errors: [] };
-      const c = clientFor(credentials);
-      const g = c.g;
-      const redact = (s: string) => g.redactor.text(s);
-      try {
-        await g.provider.getAccessToken();
-      } catch (err) {
-        return { sightings: [], errors: [tokenError(err, redact)] };
-      }
+      const { c, error } = await withToken(credentials);
+      if (error) return { sightings: [], errors: [error] };
       const n = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : DEFAULT_LIMIT;
       // Settled apart: one API failing in a way nobody foresaw must not lose the other's sightings.
       const settled = await Promise.allSettled([fromV2(c, o, n, signal), ...(opts.legacyAlerts ? [fromLegacy(c, o, n, signal)] : [])]);
@@ -352,20 +357,14 @@ export function createGraphSightings(opts: GraphSightingsOptions): GraphSighting
     },
 
     async health({ credentials, signal }) {
-      const c = clientFor(credentials);
-      const g = c.g;
-      const redact = (s: string) => g.redactor.text(s);
-      try {
-        await g.provider.getAccessToken();
-      } catch (err) {
-        return tokenError(err, redact);
-      }
+      const { c, error } = await withToken(credentials);
+      if (error) return error;
       const what = 'Microsoft Graph /security/alerts_v2';
       try {
         await get(c, 'v1.0', '/security/alerts_v2?$top=1', what, signal, { done: false });
         return undefined;
       } catch (err) {
-        return relayError(err instanceof SaaswatchError ? err : toSaaswatchError(err), what, redact);
+        return relayError(err instanceof SaaswatchError ? err : toSaaswatchError(err), what, (s) => c.g.redactor.text(s));
       }
     },
   };
