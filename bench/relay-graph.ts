@@ -11,7 +11,7 @@ import { startFakeGraph } from '../src/fakes/microsoft-graph/server.js';
 import { makeTestTls } from '../src/fakes/smtp/cert.js';
 import { fetchTrusting } from '../src/fakes/tls-fetch.js';
 import { ALERTS, CLIENT, LIMIT, legacy, NOW, observables, RUNS, SECRET, TENANT, v2 } from './relay-data.js';
-import { percentile } from './stats.js';
+import { percentile, timeRuns } from './stats.js';
 
 const tls = makeTestTls();
 const fake = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, alerts: v2, legacyAlerts: legacy, tls });
@@ -29,15 +29,8 @@ try {
     const errors = warm.flatMap((r) => r.errors);
     if (errors.length) throw Object.assign(new TypeError('the bench request failed'), { errors });
     const before = fake.requests.length;
-    const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      // Runs apart by more than the fresh case's cache time.
-      await new Promise((r) => setTimeout(r, 60));
-      const t = performance.now();
-      await request();
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
+    // Runs 60 ms apart: more than the fresh case's cache time.
+    const times = await timeRuns(RUNS, request, 60);
     const sightings = warm.reduce((n, r) => n + r.sightings.length, 0);
     console.log(`  ${label.padEnd(22)} p50 ${percentile(times, 50).toFixed(1)} ms   p99 ${percentile(times, 99).toFixed(1)} ms   (${sightings} sightings, ${((fake.requests.length - before) / RUNS).toFixed(1)} Graph requests per request)`);
   }
