@@ -1,4 +1,6 @@
-/** HTTP bodies we handle ourselves: a response read never past a cap (an endless or huge body must not grow memory), and a fetch request's body as node:http sends it. */
+/** HTTP bodies we handle ourselves: a response read never past a cap (an endless or huge body must not grow memory), and fetch's request and response over node:http. */
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 
 export interface CappedBody {
   /** The first `min(size, maxBytes)` bytes. */
@@ -72,4 +74,17 @@ export async function nodeRequestParts(init: RequestInit): Promise<{ headers: Re
     if (type && !('content-type' in headers)) headers['content-type'] = type;
   }
   return { headers, body };
+}
+
+// Statuses whose responses have no body: a Response built with one would throw.
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/** node:http's answer as the fetch Response it stands for: headers as sent, the body streamed (none for HEAD and bodiless statuses). */
+export function toFetchResponse(res: IncomingMessage, method: string | undefined): Response {
+  const h = new Headers();
+  for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+  const status = res.statusCode ?? 500;
+  const stream = NULL_BODY.has(status) || method === 'HEAD' ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+  if (!stream) res.resume();
+  return new Response(stream, { status, statusText: res.statusMessage ?? '', headers: h });
 }

@@ -7,10 +7,9 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { SaaswatchError, errors } from '../core/index.js';
-import { nodeRequestParts } from '../pipeline/http-body.js';
+import { nodeRequestParts, toFetchResponse } from '../pipeline/http-body.js';
 
 /** Ranges an alert must never be posted to by default, with the word the error uses. */
 const FORBIDDEN: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
@@ -172,8 +171,6 @@ function refusal(where: string, host: string, what: string, cidr: string): Saasw
   });
 }
 
-const NULL_BODY = new Set([101, 204, 205, 304]);
-
 /**
  * HTTP agents whose every connection goes through the guard's lookup: for SDKs on axios or
  * node:http (jira.js), where a fetch cannot be handed in.
@@ -208,14 +205,7 @@ export function guardedFetch(guard: NetGuard, opts: { target?: string } = {}): t
           lookup: guard.lookup as never,
           ...(init.signal ? { signal: init.signal } : {}),
         },
-        (res) => {
-          const h = new Headers();
-          for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-          const status = res.statusCode ?? 500;
-          const stream = NULL_BODY.has(status) || init.method === 'HEAD' ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
-          if (!stream) res.resume();
-          resolve(new Response(stream, { status, statusText: res.statusMessage ?? '', headers: h }));
-        },
+        (res) => resolve(toFetchResponse(res, init.method)),
       );
       req.on('error', (err: NodeJS.ErrnoException) => {
         // The guard's refusal reaches us through the socket as it is, and an abort goes to the
