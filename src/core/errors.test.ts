@@ -15,6 +15,7 @@ const SAMPLE_ARGS: Record<ErrorCode, Record<string, unknown>> = {
   UNKNOWN_PLUGIN: { kind: 'sink', type: 'webhok', known: ['jsonl-file', 'webhook'], path: 'sinks.soc', suggestion: 'webhook' },
   INPUT_MALFORMED: { where: 'asn.csv:12', problem: 'expected a number and a comma' },
   INPUT_TOO_LARGE: { where: 'request body', size: '2 MiB', limit: '1 MiB' },
+  FILE_UNREADABLE: { file: 'report.pdf', problem: 'the PDF is encrypted', fix: 'decrypt it, then scan it again' },
   TIMESTAMP_INVALID: { where: 'line 4', problem: 'not a timestamp: yesterday' },
   FIELD_MISSING: { where: 'line 4', field: 'user' },
   FIELD_TYPE: { where: 'line 4', field: 'count', expected: 'a number' },

@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_PLUGIN: { summary: 'A source, detector or sink `type` that no plugin provides.', retryable: false, exitCode: 2, httpStatus: 400, fix: 'Correct the `type`; the known types are listed in the message.' },
   INPUT_MALFORMED: { summary: 'Input that cannot be read as what it should be (a record, a file, a request).', retryable: false, exitCode: 1, httpStatus: 400, fix: 'Correct the input at the place the message names.' },
   INPUT_TOO_LARGE: { summary: 'Input over a configured size limit.', retryable: false, exitCode: 1, httpStatus: 413, fix: 'Split the input, or raise the limit that the message names.' },
+  FILE_UNREADABLE: { summary: 'A file whose text cannot be extracted: encrypted, corrupt, over a page/sheet/expansion limit, or a format saaswatch does not read.', retryable: false, exitCode: 1, httpStatus: 422, fix: 'Nothing to retry: the file is dead-lettered with the reason; decrypt or convert it, or raise the `pii.limits` value the message names.' },
   TIMESTAMP_INVALID: { summary: 'A record whose timestamp is missing or cannot be parsed.', retryable: false, exitCode: 1, httpStatus: 400, fix: "Check the source's `timestamp` mapping, `timestamp_format` and `timezone`." },
   FIELD_MISSING: { summary: 'A record without a field its mapping requires.', retryable: false, exitCode: 1, httpStatus: 400, fix: "Check the source's field mapping, or add the field to the records." },
   FIELD_TYPE: { summary: 'A record field of the wrong type.', retryable: false, exitCode: 1, httpStatus: 400, fix: "Check the source's field mapping against the records' values." },
@@ -109,6 +110,8 @@ export const errors = {
     make('INPUT_MALFORMED', located(o.where, o.problem, o.fix), { ...withDetails(o, { where: o.where }), ...(o.retryable === undefined ? {} : { retryable: o.retryable }) }),
   /** `<where>: <size> is over the limit of <limit>`. */
   inputTooLarge: (o: { where: string; size: string; limit: string } & Extra) => make('INPUT_TOO_LARGE', located(o.where, `${o.size} is over the limit of ${o.limit}`), withDetails(o, { where: o.where })),
+  /** `<file>: <problem> (<fix>)`, e.g. `report.pdf: the PDF is encrypted (decrypt it, then scan it again)`. */
+  fileUnreadable: (o: { file: string; problem: string; fix?: string } & Extra) => make('FILE_UNREADABLE', located(o.file, o.problem, o.fix), withDetails(o, { file: o.file })),
   /** `<where>: <problem>`. */
   timestampInvalid: (o: { where: string; problem: string } & Extra) => make('TIMESTAMP_INVALID', located(o.where, o.problem), withDetails(o, { where: o.where })),
   /** `<where>: missing field <field>`. */

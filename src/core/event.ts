@@ -45,6 +45,10 @@ export interface SecurityEvent {
     size?: number;
     mime_type?: string;
     owner?: string;
+    /** The file's sensitivity as last scanned (src/pii), set on the scan's own event and by enrichment on events that touch the file. */
+    sensitivity?: 'none' | 'low' | 'medium' | 'high' | 'critical';
+    /** Findings per entity type (Presidio names) from the last scan; counts only, never values. */
+    pii?: Record<string, number>;
   };
   target?: { user?: { email?: string } };
   share?: { visibility?: string; link?: string };

@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './event.js';
 export * from './hash.js';
 export * from './pem.js';
+export * from './pii.js';
 export * from './plugin.js';
 export * from './redact.js';
 export * from './route.js';

@@ -3,6 +3,7 @@ import type { ActionOutcome, ActionState, ActionTarget } from './action.js';
 import type { Alert, AlertStatus, Entity, Severity } from './alert.js';
 import type { SecurityEvent } from './event.js';
 import type { ActivitySeries, DeliveryKind } from './sink.js';
+import type { FileClassification } from './pii.js';
 import type { DeadLetterInput } from './source.js';
 
 export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed';
@@ -266,6 +267,8 @@ export interface FileRecord {
   data: Record<string, unknown>;
   updatedAt: string;
   deleted: boolean;
+  /** The last content scan (src/pii); absent until the file is scanned. */
+  classification?: FileClassification;
 }
 
 /**
