@@ -2,6 +2,7 @@
 import { compileContext, boosted, findContext, type ContextMatcher } from './context.js';
 import { parseAnalyzerConfig, type AnalyzerConfig, type AnalyzerConfigInput } from './config.js';
 import { BUILTIN_RECOGNIZERS } from './recognizers/index.js';
+import { createPhoneRecognizer, DEFAULT_PHONE_REGIONS } from './recognizers/phone.js';
 import { withSharedScan, isWordChar } from './scan.js';
 import type { Analyzer, AnalyzeOptions, EntityType, Explanation, Recognizer, RecognizerResult } from './types.js';
 
@@ -106,7 +107,9 @@ export function resolveOverlaps(results: RecognizerResult[]): RecognizerResult[]
 /** Creates an analyzer from `pii.analyzer` config (raw or parsed); throws CONFIG_INVALID on a bad field. */
 export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, opts: CreateAnalyzerOptions = {}): Analyzer {
   const cfg = parseAnalyzerConfig(config ?? {});
-  const recognizers: Recognizer[] = [...(opts.recognizers ?? BUILTIN_RECOGNIZERS), ...cfg.custom.map(customRecognizer)];
+  const regionsChanged = cfg.phone_regions.join(',') !== DEFAULT_PHONE_REGIONS.join(',');
+  const base = (opts.recognizers ?? BUILTIN_RECOGNIZERS).map((r) => (r.id === 'phone' && regionsChanged ? createPhoneRecognizer(cfg.phone_regions) : r));
+  const recognizers: Recognizer[] = [...base, ...cfg.custom.map(customRecognizer)];
   const deny = denyRecognizer(cfg.deny);
   const matchers = new Map<string, ContextMatcher>();
   for (const r of recognizers) matchers.set(r.id, compileContext(r.context, [...cfg.languages, 'any']));

@@ -29,7 +29,7 @@ export const RUN_RIGHT_WORD = 2;
 /** Exactly one letter sits right before the run, with no word character before it (`A12345678`). */
 export const RUN_LEFT_ONE_LETTER = 4;
 
-/** The separator before a group was two or three characters, e.g. `) ` in `(415) 555`. */
+/** The separator before a group was a bracket or two or three characters, e.g. `) ` in `(415) 555`. */
 export const SEP_MIXED = -1;
 
 const SPACE = 32;
@@ -108,7 +108,8 @@ export function scanNumericRuns(text: string): NumericRuns {
       }
       let k = i;
       while (k < n && k - i < 3 && isMixedSepChar(text.charCodeAt(k))) k++;
-      if (k - i >= 2 && k < n && isDigit(text.charCodeAt(k))) {
+      // Two or three of ` -.()`, or a lone bracket: `(415) 555`, `+44 (0)20`.
+      if (k > i && k < n && isDigit(text.charCodeAt(k)) && (k - i >= 2 || text.charCodeAt(i) === LPAREN || text.charCodeAt(i) === RPAREN)) {
         sep = SEP_MIXED;
         i = k;
         continue;
