@@ -131,6 +131,8 @@ export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, op
           for (const res of r.recognize(text, ctx)) {
             if (wanted && !wanted.has(res.type)) continue;
             if (res.start < 0 || res.end > text.length || res.end <= res.start) continue;
+            // Even context could not lift it to the floor: drop it before paying for the context search.
+            if (boosted(res.score) < minScore) continue;
             if (allow.size && allow.has(normalizeValue(text.slice(res.start, res.end)))) continue;
             if (res.score < 1 && !res.explanation.context?.length) {
               const words = findContext(text, res.start, res.end, matcher, window);

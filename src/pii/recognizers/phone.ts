@@ -1,7 +1,8 @@
 /** Phone numbers: candidates from the shared numeric scan, cheap per-region shape checks, then libphonenumber's full validation (max metadata). */
 import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { numericRuns, SEP_MIXED, type NumericRuns } from '../scan.js';
+import { compileContext, findContext, type ContextMatcher } from '../context.js';
+import { numericRuns, SEP_MIXED, windowDigits, type NumericRuns } from '../scan.js';
 
 export const DEFAULT_PHONE_REGIONS = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'AU'] as const;
 
@@ -50,6 +51,13 @@ function startsWithDate(r: NumericRuns, g: number, last: number): boolean {
   return (l0 === 4 && l1 <= 2 && l2 <= 2) || (l0 <= 2 && l1 <= 2 && (l2 === 4 || l2 === 2));
 }
 
+/** Four dot-joined groups of at most three digits: an IPv4 address, which libphonenumber would otherwise be asked about. */
+function looksLikeIpv4(r: NumericRuns, first: number, last: number): boolean {
+  if (last - first !== 3) return false;
+  for (let g = first; g <= last; g++) if ((g > first && r.gSep[g] !== 46) || r.gEnd[g]! - r.gStart[g]! > 3) return false;
+  return true;
+}
+
 const MIN_DIGITS = 7;
 const MAX_DIGITS = 15;
 
@@ -62,21 +70,32 @@ function spaceSep(text: string, r: NumericRuns, g: number): boolean {
   return false;
 }
 
+const CONTEXT_WINDOW = 5;
+
 export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE_REGIONS): Recognizer {
   const codes = regions.filter((r): r is CountryCode => isSupportedCountry(r));
+  const matchers = new Map<string, ContextMatcher>();
+  const matcher = (languages: readonly string[]) => {
+    const key = languages.join(',');
+    let m = matchers.get(key);
+    if (!m) matchers.set(key, (m = compileContext(context, languages)));
+    return m;
+  };
+  const context = {
+    // Not "number": order and invoice numbers sit beside it as often as phone numbers.
+    en: ['phone', 'telephone', 'tel', 'mobile', 'cell', 'call', 'fax', 'contact', 'whatsapp', 'phone number'],
+    de: ['telefon', 'tel', 'handy', 'mobil', 'rufnummer', 'telefonnummer', 'fax', 'mobilnummer'],
+    fr: ['téléphone', 'tél', 'portable', 'mobile', 'fax'],
+    es: ['teléfono', 'tel', 'móvil', 'celular', 'fax'],
+    it: ['telefono', 'tel', 'cellulare', 'fax'],
+    nl: ['telefoon', 'tel', 'mobiel', 'telefoonnummer', 'fax'],
+    pt: ['telefone', 'tel', 'celular', 'telemóvel', 'fax'],
+  };
   return {
     id: 'phone',
     entities: ['PHONE_NUMBER'],
-    context: {
-      en: ['phone', 'telephone', 'tel', 'mobile', 'cell', 'call', 'fax', 'contact', 'number', 'whatsapp'],
-      de: ['telefon', 'tel', 'handy', 'mobil', 'rufnummer', 'telefonnummer', 'fax', 'mobilnummer'],
-      fr: ['téléphone', 'tél', 'portable', 'mobile', 'numéro', 'fax'],
-      es: ['teléfono', 'tel', 'móvil', 'celular', 'número', 'fax'],
-      it: ['telefono', 'tel', 'cellulare', 'numero', 'fax'],
-      nl: ['telefoon', 'tel', 'mobiel', 'telefoonnummer', 'nummer', 'fax'],
-      pt: ['telefone', 'tel', 'celular', 'telemóvel', 'número', 'fax'],
-    },
-    recognize(text) {
+    context,
+    recognize(text, ctx) {
       const r = numericRuns(text);
       const out: RecognizerResult[] = [];
       // One verdict per distinct candidate within this call: tables repeat the same numbers.
@@ -108,10 +127,19 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
             if (start === r.gStart[first]! && first === a && r.runFlags[run]! & 1) continue;
             if (end < text.length && /\w/.test(text[end]!)) continue;
             const intl = text.charCodeAt(start) === 43;
+            const formatted = last > first || text.charCodeAt(start) === 40;
+            if (!intl && looksLikeIpv4(r, first, last)) continue;
+            if (!intl) {
+              const d = windowDigits(text, r, first, last);
+              if (!codes.some((c) => plausible(c, d))) continue;
+            }
+            // A bare digit string is an id as often as a phone number: validated only beside a phone word,
+            // which also spares libphonenumber the thousands of ids in a CSV.
+            if (!intl && !formatted && findContext(text, start, end, matcher(ctx.languages), CONTEXT_WINDOW).length === 0) continue;
             const candidate = text.slice(start, end);
             let verdict = seen.get(candidate);
             if (verdict === undefined) {
-              verdict = judge(candidate, intl, codes, last > first || text.charCodeAt(start) === 40);
+              verdict = judge(candidate, intl, codes, formatted);
               seen.set(candidate, verdict);
             }
             if (verdict) best = { type: 'PHONE_NUMBER', start, end, score: verdict.score, explanation: { recognizer: 'phone', pattern: intl ? 'international' : `national-${verdict.region.toLowerCase()}`, validator: 'libphonenumber', baseScore: verdict.score } };
