@@ -108,8 +108,10 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
           if (len < MIN_DIGITS || len > MAX_DIGITS) continue;
         }
         let lastEnd = -1;
+        // After a `+`, the digits are one international number: its tail is not a national one.
+        const plus = r.gStart[a]! > 0 && text.charCodeAt(r.gStart[a]! - 1) === 43;
         for (let first = a; first < b; first++) {
-          if (first > a && !spaceSep(text, r, first)) continue;
+          if (first > a && (plus || !spaceSep(text, r, first))) continue;
           if (r.gStart[first]! < lastEnd) continue;
           if (startsWithDate(r, first, b - 1)) continue;
           let digits = 0;

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { values } from '../testing.js';
+import { emailRecognizer } from './email.js';
+
+describe('email recognizer', () => {
+  it('finds addresses with a known top-level domain, trimming sentence punctuation', () => {
+    expect(values(emailRecognizer, 'Write to jane.roe+billing@example.co.uk or ops@mail.example.com. Also <bob_o-neil@exämple.de>?')).toEqual([
+      'jane.roe+billing@example.co.uk',
+      'ops@mail.example.com',
+    ]);
+  });
+  it('rejects unknown TLDs, empty parts, labels starting with a dash, and handles', () => {
+    expect(values(emailRecognizer, 'user@host.invalidtld, @example.com, a@-x.com, a@b, npm @scope/pkg, git@github')).toEqual([]);
+  });
+  it('does not take more than 64 characters of local part', () => {
+    expect(values(emailRecognizer, `${'a'.repeat(65)}@example.com`)).toEqual([]);
+    expect(values(emailRecognizer, `${'a'.repeat(64)}@example.com`)).toEqual([`${'a'.repeat(64)}@example.com`]);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { values } from '../testing.js';
+import { ipRecognizer, urlRecognizer } from './network.js';
+
+describe('IP address recognizer', () => {
+  it('finds IPv4 (RFC 5737 ranges) with octets checked, with a CIDR suffix or port after', () => {
+    expect(values(ipRecognizer, 'from 192.0.2.44, net 198.51.100.0/24, host 203.0.113.9:8443')).toEqual(['192.0.2.44', '198.51.100.0', '203.0.113.9']);
+  });
+  it('rejects octets over 255, leading zeros, and longer dotted numbers', () => {
+    expect(values(ipRecognizer, '256.1.1.1 01.02.03.04 1.2.3.4.5 v1.2.3.4 12.03.2024')).toEqual([]);
+  });
+  it('finds IPv6 (RFC 3849 documentation prefix) through node:net, not times or MACs', () => {
+    expect(values(ipRecognizer, 'client 2001:db8::1 and 2001:0db8:85a3:0000:0000:8a2e:0370:7334 at 12:30:45, mac 00:1b:44:11:3a:b7')).toEqual([
+      '2001:db8::1',
+      '2001:0db8:85a3:0000:0000:8a2e:0370:7334',
+    ]);
+  });
+});
+
+describe('URL recognizer', () => {
+  it('finds http(s) and www URLs, trimming trailing punctuation and an unmatched bracket', () => {
+    expect(values(urlRecognizer, 'See https://example.com/a?b=1). Or (www.example.org/path), or http://en.wikipedia.org/wiki/Foo_(bar).')).toEqual([
+      'https://example.com/a?b=1',
+      'www.example.org/path',
+      'http://en.wikipedia.org/wiki/Foo_(bar)',
+    ]);
+  });
+  it('ignores other schemes and a bare scheme', () => {
+    expect(values(urlRecognizer, 'javascript://x mailto:a@example.com https:// s3://bucket/key')).toEqual([]);
+  });
+});

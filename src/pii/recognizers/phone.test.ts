@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { spots, values } from '../testing.js';
+import { createPhoneRecognizer, phoneRecognizer } from './phone.js';
+
+// Numbers from Ofcom's drama range (020 7946 0xxx), the US 555-01xx fiction range's neighbours, and regulators' examples.
+describe('phone recognizer', () => {
+  it('finds international numbers in any region, scored above national ones', () => {
+    expect(spots(phoneRecognizer, 'Call +1 (415) 555-2671 or +44 20 7946 0958 or +33 6 12 34 56 78 or +49 30 901820.').map((s) => [s.value, s.score])).toEqual([
+      ['+1 (415) 555-2671', 0.75],
+      ['+44 20 7946 0958', 0.75],
+      ['+33 6 12 34 56 78', 0.75],
+      ['+49 30 901820', 0.75],
+    ]);
+  });
+  it('finds formatted national numbers of the default regions', () => {
+    expect(values(phoneRecognizer, 'office (415) 555-2671, London 020 7946 0958, Berlin 030 901820, Madrid 912 345 678')).toEqual([
+      '(415) 555-2671',
+      '020 7946 0958',
+      '030 901820',
+      '912 345 678',
+    ]);
+  });
+  it('validates a bare digit string only beside a phone word', () => {
+    expect(values(phoneRecognizer, 'order 4155552671 shipped')).toEqual([]);
+    expect(values(phoneRecognizer, 'mobile: 4155552671')).toEqual(['4155552671']);
+  });
+  it('ignores dates, timestamps, IPv4 addresses, invalid numbers and versions', () => {
+    expect(values(phoneRecognizer, '2024-03-05 12:30:45, 05/03/2024 10:00, 10.123.123.123, +1 (123) 456-7890, v1.22.333.4444, 1234 5678')).toEqual([]);
+  });
+  it('recognizes national numbers only for the configured regions', () => {
+    expect(values(createPhoneRecognizer(['GB']), '(415) 555-2671 and 020 7946 0958')).toEqual(['020 7946 0958']);
+  });
+});

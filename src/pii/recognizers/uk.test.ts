@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { spots, values } from '../testing.js';
+import { nhsValid, ninoPrefixValid, ukNhsRecognizer, ukNinoRecognizer } from './uk.js';
+
+describe('UK NHS number recognizer', () => {
+  // 943 476 5919 is the NHS Data Dictionary's worked example of the modulus 11 check.
+  it('finds mod-11-valid numbers, grouped 3-3-4 or bare', () => {
+    expect(nhsValid('9434765919')).toBe(true);
+    expect(spots(ukNhsRecognizer, 'NHS number 943 476 5919, also 943-476-5919 and 4010232137').map((s) => [s.value, s.score])).toEqual([
+      ['943 476 5919', 0.5],
+      ['943-476-5919', 0.5],
+      ['4010232137', 0.3],
+    ]);
+  });
+  it('rejects a failed check digit, a check digit of 10, and one digit repeated', () => {
+    // 9434765918: the worked example with its check digit changed.
+    expect(nhsValid('9434765918')).toBe(false);
+    expect(nhsValid('1111111111')).toBe(false);
+    expect(values(ukNhsRecognizer, '943 476 5918, 9434765918, 943 4765 919')).toEqual([]);
+  });
+});
+
+describe('UK National Insurance number recognizer', () => {
+  it('finds valid prefixes with six digits and a suffix A-D, compact or spaced as HMRC prints them', () => {
+    expect(values(ukNinoRecognizer, 'NI AB123456C, or AB 12 34 56 C, or ce 12 34 56 d.')).toEqual(['AB123456C', 'AB 12 34 56 C', 'ce 12 34 56 d']);
+  });
+  it("rejects HMRC's excluded letters and prefixes and a suffix beyond D", () => {
+    // QQ 12 34 56 C is HMRC's own placeholder: Q is never a first letter.
+    for (const p of ['QQ', 'DA', 'FA', 'IA', 'UA', 'VA', 'AO', 'AD', 'BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']) expect(ninoPrefixValid(p), p).toBe(false);
+    expect(values(ukNinoRecognizer, 'QQ 12 34 56 C, GB123456A, AB123456E, AB1234567C, XAB123456C')).toEqual([]);
+  });
+});
