@@ -23,60 +23,72 @@ export function unsafePatternReason(pattern: string): string | undefined {
   }
   if (/\\[1-9]|\\k</.test(pattern)) return 'uses a backreference, which can take exponential time';
   if (/\(\?<?[=!]/.test(pattern)) return 'uses a lookaround; keep custom patterns to plain classes, groups and quantifiers';
-  // Walk the pattern: per open group, whether it holds a quantifier or an alternation.
-  const stack: { quantified: boolean; alternation: boolean }[] = [];
-  let inClass = false;
-  let lastUnbounded = false;
+  // Walk the pattern: per open group, whether it holds a quantifier (and an unbounded one) or an
+  // alternation; per atom, whether it and the atom before it repeat without bound.
+  const stack: { quantified: boolean; unbounded: boolean; alternation: boolean }[] = [];
+  let prevUnbounded = false;
+  let curUnbounded = false;
+  const atom = () => {
+    prevUnbounded = curUnbounded;
+    curUnbounded = false;
+  };
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === '\\') {
       i++;
-      lastUnbounded = false;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
+      atom();
       continue;
     }
     if (c === '[') {
-      inClass = true;
+      // A class is one atom: skip to its closing bracket (escapes inside included).
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+      atom();
       continue;
     }
     if (c === '(') {
-      stack.push({ quantified: false, alternation: false });
+      stack.push({ quantified: false, unbounded: false, alternation: false });
       if (pattern[i + 1] === '?') i += pattern[i + 2] === ':' ? 2 : 1;
-      lastUnbounded = false;
+      prevUnbounded = curUnbounded = false;
       continue;
     }
     if (c === '|') {
       const top = stack[stack.length - 1];
       if (top) top.alternation = true;
-      lastUnbounded = false;
+      prevUnbounded = curUnbounded = false;
       continue;
     }
-    const quant = quantifierAt(pattern, i);
     if (c === ')') {
       const inner = stack.pop();
       const q = quantifierAt(pattern, i + 1);
       if (inner && q) {
-        if (inner.quantified) return 'nests a quantifier inside a quantified group (such as (a+)+), which can take exponential time';
+        // Bounded inside bounded is bounded work; either side unbounded lets the engine try exponentially many splits.
+        if (inner.quantified && (inner.unbounded || q.unbounded)) return 'nests a quantifier inside a quantified group (such as (a+)+), which can take exponential time';
         if (inner.alternation && q.unbounded) return 'repeats an alternation (such as (a|ab)*), which can take exponential time; use a character class';
       }
       const parent = stack[stack.length - 1];
-      if (parent && inner?.quantified) parent.quantified = true;
-      lastUnbounded = false;
+      if (parent && inner?.quantified) {
+        parent.quantified = true;
+        parent.unbounded ||= inner.unbounded;
+      }
+      atom();
       continue;
     }
+    const quant = quantifierAt(pattern, i);
     if (quant) {
       const top = stack[stack.length - 1];
-      if (top) top.quantified = true;
-      if (quant.unbounded && lastUnbounded) return 'puts two unbounded repeats side by side (such as \\d+\\d*), which can take quadratic time';
-      lastUnbounded = quant.unbounded;
+      if (top) {
+        top.quantified = true;
+        top.unbounded ||= quant.unbounded;
+      }
+      if (quant.unbounded) {
+        if (prevUnbounded) return 'puts two unbounded repeats side by side (such as \\d+\\d*), which can take quadratic time';
+        curUnbounded = true;
+      }
       i += quant.length - 1;
       if (pattern[i + 1] === '?') i++;
       continue;
     }
-    lastUnbounded = false;
+    atom();
   }
   if (new RegExp(pattern).test('')) return 'matches the empty string';
   return undefined;

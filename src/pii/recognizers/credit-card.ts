@@ -76,8 +76,11 @@ export const creditCardRecognizer: Recognizer = {
       // Fast path: most runs are one short group.
       if (b - a === 1 && gLen(a) < 12) continue;
       for (let first = a; first < b; first++) {
+        // Grouped numbers start with four digits; any other start can only be a bare number on its own.
+        const l0 = gLen(first);
+        const lastCandidate = l0 === 4 ? b - 1 : l0 >= 12 && l0 <= 19 ? first : -1;
         let total = 0;
-        for (let last = first; last < b; last++) {
+        for (let last = first; last <= lastCandidate; last++) {
           total += gLen(last);
           if (total > 19) break;
           if (total < 12) continue;

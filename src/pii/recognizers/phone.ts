@@ -59,6 +59,7 @@ function looksLikeIpv4(r: NumericRuns, first: number, last: number): boolean {
 }
 
 const MIN_DIGITS = 7;
+const MAX_GROUPS = 6;
 const MAX_DIGITS = 15;
 
 /** A space, or a separator holding one, may begin or end a phone number inside a longer run; `-` and `.` join its parts. */
@@ -117,7 +118,11 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
           let digits = 0;
           let best: RecognizerResult | undefined;
           for (let last = first; last < b; last++) {
-            digits += r.gEnd[last]! - r.gStart[last]!;
+            const gl = r.gEnd[last]! - r.gStart[last]!;
+            // Dialled numbers come in a few groups of two or more digits; a lone digit only as or after a country code
+            // (`+1 415`, `+33 6 12`). This also keeps `1 1 1 1 …` from costing a window per group pair.
+            if ((gl < 2 && !(plus && last <= a + 1)) || last - first >= MAX_GROUPS) break;
+            digits += gl;
             if (digits > MAX_DIGITS) break;
             if (digits < MIN_DIGITS) continue;
             if (last + 1 < b && !spaceSep(text, r, last + 1)) continue;
