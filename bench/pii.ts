@@ -1,14 +1,14 @@
 /**
  * `npm run bench` (PII part): throughput of the analyzer on one core over a deterministic mixed corpus
- * (BENCH_PII_MB, default 32 MB of prose, CSV rows and log lines, about one entity per 2 kB, seeded
+ * (BENCH_PII_MB, default 24 MB of prose, CSV rows and log lines, about one entity per 2 kB, seeded
  * PRNG), for the pattern + validator set (no PERSON/LOCATION) and for the full set with names.
- * Prints MB/s (1 MB = 10^6 characters) and the findings per type, never a value.
+ * Prints MB/s of CPU time and of wall time (1 MB = 10^6 characters) and the findings per type, never a value.
  */
 import { createAnalyzer } from '../src/pii/analyzer.js';
 import { BUILTIN_RECOGNIZERS } from '../src/pii/recognizers/index.js';
 import { mulberry32 } from '../src/detection/random.js';
 
-const TARGET = Number(process.env.BENCH_PII_MB ?? 32) * 1_000_000;
+const TARGET = Number(process.env.BENCH_PII_MB ?? 24) * 1_000_000;
 const RUNS = Number(process.env.BENCH_PII_RUNS ?? 3);
 
 const WORDS = ('the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their ' +
@@ -74,18 +74,25 @@ function corpus(size: number, seed: number): string {
 function measure(label: string, analyze: (t: string) => { type: string }[], text: string): void {
   analyze(text.slice(0, 1_000_000)); // warm up the JIT
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let counts: Record<string, number> = {};
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     const found = analyze(text);
     times.push(performance.now() - t);
+    const used = process.cpuUsage(c);
+    cpuTimes.push((used.user + used.system) / 1000);
     counts = {};
     for (const f of found) counts[f.type] = (counts[f.type] ?? 0) + 1;
   }
   times.sort((a, b) => a - b);
+  cpuTimes.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
-  const mbs = text.length / 1e6 / (median / 1000);
-  console.log(`${label}: ${mbs.toFixed(1)} MB/s (median of ${RUNS}, ${(median / 1000).toFixed(2)} s for ${(text.length / 1e6).toFixed(1)} MB)`);
+  const cpuMedian = cpuTimes[Math.floor(cpuTimes.length / 2)]!;
+  const mb = text.length / 1e6;
+  // CPU time is what "one core" means; wall time also counts waiting for a busy machine's scheduler.
+  console.log(`${label}: ${(mb / (cpuMedian / 1000)).toFixed(1)} MB/s of CPU time, ${(mb / (median / 1000)).toFixed(1)} MB/s wall (median of ${RUNS}, ${mb.toFixed(1)} MB)`);
   console.log(`  findings ≥ 0.5: ${Object.entries(counts).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }
 
