@@ -59,7 +59,8 @@ export const usSsnRecognizer: Recognizer = {
   id: 'us-ssn',
   entities: ['US_SSN'],
   context: {
-    en: ['ssn', 'ssns', 'social', 'security', 'social security', 'social security number', 'ss#', 'ssid'],
+    // Not "security" alone: security logs and reports would lend it to every nine-digit id.
+    en: ['ssn', 'ssns', 'social', 'social security', 'social security number', 'ss#', 'ssid'],
     de: ['sozialversicherungsnummer'],
     fr: ['sécurité sociale', 'numéro de sécurité sociale'],
     es: ['seguro social', 'número de seguro social'],
