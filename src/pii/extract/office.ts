@@ -95,11 +95,14 @@ export function extractDocx(zip: ZipArchive, ctx: ExtractContext): void {
  */
 export function renderNumber(v: string): string {
   const s = v.trim();
-  if (!/[eE]/.test(s)) return s;
+  const m = /^(-?)(\d+)(?:\.(\d+))?[eE]([+-]?\d+)$/.exec(s);
+  if (!m) return s;
+  const [, sign, int, frac = '', expText] = m as unknown as [string, string, string, string | undefined, string];
+  const exp = Number(expText);
+  // Shift the decimal point in the digits as written: a double would invent digits past the 15th (1.2345678901234E+19 → …3999872).
+  if (exp >= frac.length && exp <= 400) return `${sign}${(int + frac + '0'.repeat(exp - frac.length)).replace(/^0+(?=\d)/, '')}`;
   const n = Number(s);
-  if (!Number.isFinite(n)) return s;
-  if (Number.isInteger(n)) return BigInt(n).toString();
-  return String(n);
+  return Number.isFinite(n) ? String(n) : s;
 }
 
 /** The shared strings table: each `<si>` is the text of its `<t>`s (rich text runs joined), phonetic guides left out. */

@@ -280,9 +280,12 @@ function objectKey(fileKey: Uint8Array, num: number, gen: number): Uint8Array {
   return md5(fileKey, salt).subarray(0, Math.min(fileKey.length + 5, 16));
 }
 
-/** A PDF literal string of Latin-1 text (WinAnsiEncoding covers it), escaped. */
+/** Characters WinAnsiEncoding places in 0x80–0x9F (Latin-1 covers the rest of 0xA0–0xFF). */
+const WIN_ANSI: Record<string, number> = { '€': 0x80, '…': 0x85, '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97, '™': 0x99 };
+
+/** A PDF literal string in WinAnsiEncoding, escaped (a character it lacks becomes `?`). */
 const pdfString = (s: string) => `(${Array.from(s, (ch) => {
-  const c = ch.codePointAt(0)!;
+  const c = WIN_ANSI[ch] ?? ch.codePointAt(0)!;
   if (ch === '(' || ch === ')' || ch === '\\') return `\\${ch}`;
   if (c < 32 || c > 126) return `\\${(c > 255 ? 63 : c).toString(8).padStart(3, '0')}`;
   return ch;

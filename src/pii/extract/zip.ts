@@ -151,10 +151,10 @@ export class ZipArchive {
   private count(bytes: number, e: Entry, entrySoFar = bytes): void {
     const { limits } = this.ctx;
     this.expanded += bytes;
+    if (this.expanded > limits.max_expanded_bytes) throw this.ctx.overLimit(`the expanded size (more than ${formatBytes(limits.max_expanded_bytes)})`, 'max_expanded_bytes', formatBytes(limits.max_expanded_bytes));
     if (entrySoFar > e.size + DECLARED_SLACK) {
       throw this.ctx.unreadable(`zip entry ${e.name} inflates past its declared size of ${formatBytes(e.size)}: a zip bomb or a corrupt file`, 'open and save it again in its application if it is genuine');
     }
-    if (this.expanded > limits.max_expanded_bytes) throw this.ctx.overLimit(`the expanded size (more than ${formatBytes(limits.max_expanded_bytes)})`, 'max_expanded_bytes', formatBytes(limits.max_expanded_bytes));
     if (entrySoFar > MiB && entrySoFar / Math.max(1, e.compressedSize) > limits.max_ratio) {
       throw this.ctx.overLimit(`zip entry ${e.name}'s expansion ratio`, 'max_ratio', `${limits.max_ratio}:1`);
     }
