@@ -33,7 +33,7 @@ export function shannonEntropy(s: string): number {
 // AWS
 
 const AWS_KEY_ID = /(?<![A-Za-z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g;
-const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const AWS_SECRET = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 /** Names a secret access key goes by in config files, CLI profiles and prose. */
 const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|secretaccesskey|secret[ _-]key|aws[ _-]secret/i;
 /** How far before a 40-character candidate its context (or an access key id) may be. */
@@ -126,7 +126,8 @@ const STRIPE_WEBHOOK_SECRET = /(?<![A-Za-z0-9_])whsec_[0-9A-Za-z]{24,64}(?![A-Za
 /**
  * Stripe keys. Secret (`sk_`) and restricted (`rk_`) keys are credentials: live ones score 0.9, test-mode ones
  * 0.6 (they reach only test data but are still secrets). Publishable `pk_` keys are meant to ship in web pages:
- * they score 0.3, below the default minimum, so they show only when asked for. Webhook signing secrets
+ * they score 0.1, which stays below the default minimum of 0.5 even after a context boost (+0.35), so they show
+ * only when asked for. Webhook signing secrets
  * (`whsec_`) forge events: 0.8.
  */
 export const stripeRecognizer: Recognizer = {
@@ -137,7 +138,7 @@ export const stripeRecognizer: Recognizer = {
     const out: RecognizerResult[] = [];
     for (const m of text.matchAll(STRIPE_KEY)) {
       const [, kind, mode] = m;
-      const score = kind === 'pk' ? 0.3 : mode === 'live' ? 0.9 : 0.6;
+      const score = kind === 'pk' ? 0.1 : mode === 'live' ? 0.9 : 0.6;
       out.push(hit('SECRET_STRIPE_KEY', m.index, m.index + m[0].length, score, 'stripe', `${kind}-${mode}`));
     }
     for (const m of text.matchAll(STRIPE_WEBHOOK_SECRET)) out.push(hit('SECRET_STRIPE_KEY', m.index, m.index + m[0].length, 0.8, 'stripe', 'whsec'));
@@ -299,7 +300,8 @@ function base64OfText(v: string): boolean {
 /** An identifier made of dictionary-like words (`AccessTokenRefreshHandler`, `user_account_settings_page`). */
 function wordCompound(v: string): boolean {
   const parts = v.split(/[_.\-/]|(?<=[a-z])(?=[A-Z])/);
-  return parts.every((p) => /^[A-Za-z]{2,}$/.test(p) && /[aeiouy]/i.test(p));
+  // Short all-capital parts are acronyms (`X-CSRF-Token-Header`).
+  return parts.every((p) => /^[A-Z]{1,5}$/.test(p) || (/^[A-Za-z]{2,}$/.test(p) && /[aeiouy]/i.test(p)));
 }
 
 /**
@@ -308,6 +310,8 @@ function wordCompound(v: string): boolean {
  */
 export function notASecret(v: string): string | undefined {
   if (UUID.test(v)) return 'uuid';
+  // A GitHub-shaped token whose checksum fails is an example or a typo; its own recognizer has judged it.
+  if (/^gh[pousr]_[A-Za-z0-9]{36}$/.test(v) && !githubChecksumValid(v.slice(4))) return 'github checksum fails';
   if (HEX.test(v) && (v.length === 40 || v.length === 64)) return 'hash-shaped hex';
   if (v.includes('://')) return 'url';
   if (/^(?:[~.]{0,2}\/|[A-Za-z]:\\)/.test(v) || /^[\w.-]+(?:\/[\w.-]+){2,}$/.test(v) || /\.[a-z]{2,4}$/.test(v)) return 'path';
