@@ -186,11 +186,12 @@ export function ssn(rng: Rng): string {
   return `${String(area).padStart(3, '0')}-${String(rng.int(1, 99)).padStart(2, '0')}-${String(rng.int(1, 9999)).padStart(4, '0')}`;
 }
 
-/** SSN-shaped numbers the SSA never issues: area 000, 666 or 900–999, group 00 or serial 0000. */
+/** SSN-shaped numbers the SSA never issues (area 000, 666 or 900–999, group 00 or serial 0000) and that are not ITINs either. */
 export function ssnInvalid(rng: Rng): string {
   const kind = rng.int(0, 4);
   const area = kind === 0 ? '000' : kind === 1 ? '666' : kind === 2 ? String(rng.int(900, 999)) : String(rng.int(100, 599));
-  const group = kind === 3 ? '00' : String(rng.int(1, 99)).padStart(2, '0');
+  // A 9xx area with group 50–65, 70–88, 90–92 or 94–99 is a valid ITIN, not a near miss: groups 01–49 only.
+  const group = kind === 3 ? '00' : String(rng.int(1, 49)).padStart(2, '0');
   const serial = kind === 4 ? '0000' : String(rng.int(1, 9999)).padStart(4, '0');
   return `${area}-${group}-${serial}`;
 }
