@@ -36,6 +36,8 @@ const AWS_KEY_ID = /(?<![A-Za-z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0
 const AWS_SECRET = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 /** Names a secret access key goes by in config files, CLI profiles and prose. */
 const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|secretaccesskey|secret[ _-]key|aws[ _-]secret/i;
+const AWS_SECRET_CONTEXT_G = new RegExp(AWS_SECRET_CONTEXT.source, 'gi');
+const B64_CHAR = /[A-Za-z0-9/+]/;
 /** How far before a 40-character candidate its context (or an access key id) may be. */
 const AWS_SECRET_WINDOW = 120;
 
@@ -47,24 +49,37 @@ export const awsKeysRecognizer: Recognizer = {
   recognize(text) {
     const out: RecognizerResult[] = [];
     const keyEnds: number[] = [];
-    let k = 0;
     for (const m of text.matchAll(AWS_KEY_ID)) {
       // Long-lived keys (AKIA) are the ones that leak and stay valid; temporary ASIA keys expire within hours.
       const score = m[1] === 'AKIA' ? 0.9 : 0.8;
       out.push(hit('SECRET_AWS_ACCESS_KEY', m.index, m.index + m[0].length, score, 'aws-keys', `access-key-id-${m[1]!.toLowerCase()}`));
       keyEnds.push(m.index + m[0].length);
     }
-    for (const m of text.matchAll(AWS_SECRET)) {
-      const v = m[0];
-      // A secret key is random base64: it mixes cases and digits; a git SHA-1 (hex) or a word run does not.
-      if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/[0-9]/.test(v) || shannonEntropy(v) < 4) continue;
-      const before = text.slice(Math.max(0, m.index - AWS_SECRET_WINDOW), m.index);
-      // Both lists are in text order: one pointer walks the key ids, keeping this linear.
-      while (k + 1 < keyEnds.length && keyEnds[k + 1]! <= m.index) k++;
-      const lastKeyEnd = keyEnds[k];
-      const afterKeyId = lastKeyEnd !== undefined && lastKeyEnd <= m.index && m.index - lastKeyEnd <= AWS_SECRET_WINDOW;
-      if (AWS_SECRET_CONTEXT.test(before)) out.push(hit('SECRET_AWS_SECRET_KEY', m.index, m.index + 40, 0.85, 'aws-keys', 'secret-access-key', 'context'));
-      else if (afterKeyId) out.push(hit('SECRET_AWS_SECRET_KEY', m.index, m.index + 40, 0.8, 'aws-keys', 'secret-access-key', 'after-key-id'));
+    // A secret key is only looked for after its context or a key id: anchors, each opening a short window, so
+    // ordinary text is not scanned for 40-character runs at all.
+    const anchors = [...keyEnds];
+    for (const m of text.matchAll(AWS_SECRET_CONTEXT_G)) anchors.push(m.index + m[0].length);
+    anchors.sort((a, b) => a - b);
+    const keyEndSet = new Set(keyEnds);
+    const seen = new Set<number>();
+    let scanned = 0;
+    for (const anchor of anchors) {
+      const from = Math.max(anchor, scanned);
+      const to = Math.min(text.length, anchor + AWS_SECRET_WINDOW + 40);
+      if (from >= to) continue;
+      scanned = to;
+      // The window alone is searched; its edges are checked against the whole text below.
+      for (const m of text.slice(from, to).matchAll(AWS_SECRET)) {
+        const at = from + m.index;
+        if (seen.has(at) || (at > 0 && B64_CHAR.test(text[at - 1]!)) || (at + 40 < text.length && /[A-Za-z0-9/+=]/.test(text[at + 40]!))) continue;
+        seen.add(at);
+        const v = m[0];
+        // A secret key is random base64: it mixes cases and digits; a git SHA-1 (hex) or a word run does not.
+        if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/[0-9]/.test(v) || shannonEntropy(v) < 4) continue;
+        const before = text.slice(Math.max(0, at - AWS_SECRET_WINDOW), at);
+        if (AWS_SECRET_CONTEXT.test(before)) out.push(hit('SECRET_AWS_SECRET_KEY', at, at + 40, 0.85, 'aws-keys', 'secret-access-key', 'context'));
+        else if (keyEndSet.has(anchor)) out.push(hit('SECRET_AWS_SECRET_KEY', at, at + 40, 0.8, 'aws-keys', 'secret-access-key', 'after-key-id'));
+      }
     }
     return out;
   },
@@ -272,10 +287,29 @@ export const privateKeyRecognizer: Recognizer = {
 /** Names (any language in the default set) that make the value assigned to them a secret. */
 const SECRET_NAMES =
   'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credential|private[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|session[_-]?key|passwort|kennwort|wachtwoord|senha|contrase(?:ñ|n)a|mot[_-]?de[_-]?passe|motdepasse';
-// name, the rest of the identifier, an optional quote, `=` or `:` (or `=>`), an optional quote, then the value.
-// Each step's class excludes the next step's first character, so there is one way to split a match.
-const ASSIGNMENT = new RegExp(`(?:${SECRET_NAMES})[A-Za-z0-9_.-]{0,40}["']?\\s{0,3}(?::|=>?)\\s{0,3}["']?([^\\s"'\`,;<>(){}\\[\\]]{20,256})`, 'giu');
-const VALUE_CHAR = /[^\s"'`,;<>(){}[\]]/u;
+// Found from the assignment operator, which is rare in text, rather than from the names, which a regex would try
+// at every position: the name must end within the 50 characters before the operator, the value follow it.
+const OPERATOR = /[:=]/g;
+const SECRET_NAME = new RegExp(SECRET_NAMES, 'i');
+
+/** Stems of SECRET_NAMES: a cheap `includes` test that rules out almost every identifier before the regex runs. */
+const NAME_STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'kennwort', 'wachtwoord', 'senha', 'contrase', 'mot'];
+
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
+const isIdent = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45 || c === 0xf1;
+
+/** The identifier right before an operator (past up to 3 spaces and a closing quote), at most 50 characters. */
+function nameBefore(text: string, p: number): string {
+  let i = p - 1;
+  for (let sp = 0; sp < 3 && i >= 0 && isSpace(text.charCodeAt(i)); sp++) i--;
+  if (i >= 0 && (text[i] === '"' || text[i] === "'")) i--;
+  const end = i + 1;
+  while (i >= 0 && end - i <= 50 && isIdent(text.charCodeAt(i))) i--;
+  return text.slice(i + 1, end);
+}
+
+const VALUE_AFTER = /(?:>)?\s{0,3}["']?([^\s"'`,;<>(){}[\]]{20,256})/y;
+const VALUE_CHAR = /[^\s"'`,;<>(){}[\]]/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]+$/i;
@@ -346,9 +380,19 @@ export const highEntropyRecognizer: Recognizer = {
   },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    for (const m of text.matchAll(ASSIGNMENT)) {
+    for (const op of text.matchAll(OPERATOR)) {
+      const p = op.index;
+      // `==`, `:=`'s first half and `::` are comparisons or scopes, not a value being set.
+      if (text[p + 1] === '=' || text[p + 1] === ':' || (p > 0 && (text[p - 1] === '=' || text[p - 1] === ':' || text[p - 1] === '!' || text[p - 1] === '<'))) continue;
+      const name = nameBefore(text, p);
+      if (name.length < 3) continue;
+      const lower = name.toLowerCase();
+      if (!NAME_STEMS.some((st) => lower.includes(st)) || !SECRET_NAME.test(name)) continue;
+      VALUE_AFTER.lastIndex = p + 1;
+      const m = VALUE_AFTER.exec(text);
+      if (!m) continue;
       const v = m[1]!;
-      const end = m.index + m[0].length;
+      const end = p + 1 + m[0].length;
       // A value running past the bound is a blob (certificate, data URL), not one credential.
       if (end < text.length && VALUE_CHAR.test(text[end]!)) continue;
       if (notASecret(v) !== undefined) continue;
