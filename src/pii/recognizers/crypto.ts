@@ -103,7 +103,6 @@ const BECH32 = /(?<![A-Za-z0-9])(?:bc1|BC1|ltc1|LTC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{
 // ---------------------------------------------------------------------------------------------------------------
 // Ethereum: EIP-55 needs Keccak-256 (the pre-standard padding, not node's SHA3-256), so here is a small one.
 
-const MASK64 = (1n << 64n) - 1n;
 const ROUND_CONSTANTS: bigint[] = (() => {
   // The round constants from the LFSR of FIPS 202 §3.2.5 (rc(t)), computed once.
   const rc: bigint[] = [];
@@ -122,19 +121,58 @@ const ROUND_CONSTANTS: bigint[] = (() => {
 })();
 const ROTATIONS = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
 
-const rotl = (x: bigint, n: number): bigint => (n === 0 ? x : ((x << BigInt(n)) | (x >> BigInt(64 - n))) & MASK64);
+// Lanes as 32-bit halves (lo, hi) in a Uint32Array: BigInt lanes cost ~400 µs an address, these a few µs.
+const RC_LO = Uint32Array.from(ROUND_CONSTANTS, (c) => Number(c & 0xffffffffn));
+const RC_HI = Uint32Array.from(ROUND_CONSTANTS, (c) => Number(c >> 32n));
 
-function keccakF(s: bigint[]): void {
+function keccakF(s: Uint32Array): void {
+  const c = new Uint32Array(10);
+  const b = new Uint32Array(50);
   for (let round = 0; round < 24; round++) {
-    const c = [0, 1, 2, 3, 4].map((x) => s[x]! ^ s[x + 5]! ^ s[x + 10]! ^ s[x + 15]! ^ s[x + 20]!);
+    for (let x = 0; x < 10; x++) c[x] = s[x]! ^ s[x + 10]! ^ s[x + 20]! ^ s[x + 30]! ^ s[x + 40]!;
     for (let x = 0; x < 5; x++) {
-      const d = c[(x + 4) % 5]! ^ rotl(c[(x + 1) % 5]!, 1);
-      for (let y = 0; y < 25; y += 5) s[x + y] = s[x + y]! ^ d;
+      const x1 = ((x + 1) % 5) * 2;
+      const x4 = ((x + 4) % 5) * 2;
+      const lo1 = c[x1]!;
+      const hi1 = c[x1 + 1]!;
+      const dlo = c[x4]! ^ ((lo1 << 1) | (hi1 >>> 31));
+      const dhi = c[x4 + 1]! ^ ((hi1 << 1) | (lo1 >>> 31));
+      for (let y = 0; y < 25; y += 5) {
+        s[2 * (x + y)] = s[2 * (x + y)]! ^ dlo;
+        s[2 * (x + y) + 1] = s[2 * (x + y) + 1]! ^ dhi;
+      }
     }
-    const b: bigint[] = new Array<bigint>(25).fill(0n);
-    for (let x = 0; x < 5; x++) for (let y = 0; y < 5; y++) b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl(s[x + 5 * y]!, ROTATIONS[x + 5 * y]!);
-    for (let x = 0; x < 5; x++) for (let y = 0; y < 5; y++) s[x + 5 * y] = b[x + 5 * y]! ^ (~b[((x + 1) % 5) + 5 * y]! & MASK64 & b[((x + 2) % 5) + 5 * y]!);
-    s[0] = s[0]! ^ ROUND_CONSTANTS[round]!;
+    for (let x = 0; x < 5; x++) {
+      for (let y = 0; y < 5; y++) {
+        const i = x + 5 * y;
+        const r = ROTATIONS[i]!;
+        const lo = s[2 * i]!;
+        const hi = s[2 * i + 1]!;
+        const dst = 2 * (y + 5 * ((2 * x + 3 * y) % 5));
+        if (r === 0) {
+          b[dst] = lo;
+          b[dst + 1] = hi;
+        } else if (r < 32) {
+          b[dst] = (lo << r) | (hi >>> (32 - r));
+          b[dst + 1] = (hi << r) | (lo >>> (32 - r));
+        } else {
+          const q = r - 32;
+          b[dst] = (hi << q) | (q === 0 ? 0 : lo >>> (32 - q));
+          b[dst + 1] = (lo << q) | (q === 0 ? 0 : hi >>> (32 - q));
+        }
+      }
+    }
+    for (let y = 0; y < 25; y += 5) {
+      for (let x = 0; x < 5; x++) {
+        const i = 2 * (x + y);
+        const i1 = 2 * (((x + 1) % 5) + y);
+        const i2 = 2 * (((x + 2) % 5) + y);
+        s[i] = b[i]! ^ (~b[i1]! & b[i2]!);
+        s[i + 1] = b[i + 1]! ^ (~b[i1 + 1]! & b[i2 + 1]!);
+      }
+    }
+    s[0] = s[0]! ^ RC_LO[round]!;
+    s[1] = s[1]! ^ RC_HI[round]!;
   }
 }
 
@@ -145,17 +183,14 @@ export function keccak256Hex(data: Uint8Array): string {
   padded.set(data);
   padded[data.length] = 0x01;
   padded[padded.length - 1] = padded[padded.length - 1]! | 0x80;
-  const s: bigint[] = new Array<bigint>(25).fill(0n);
+  const s = new Uint32Array(50);
+  const le32 = (o: number): number => (padded[o]! | (padded[o + 1]! << 8) | (padded[o + 2]! << 16) | (padded[o + 3]! << 24)) >>> 0;
   for (let off = 0; off < padded.length; off += rate) {
-    for (let i = 0; i < rate / 8; i++) {
-      let lane = 0n;
-      for (let k = 7; k >= 0; k--) lane = (lane << 8n) | BigInt(padded[off + i * 8 + k]!);
-      s[i] = s[i]! ^ lane;
-    }
+    for (let i = 0; i < rate / 4; i++) s[i] = s[i]! ^ le32(off + 4 * i);
     keccakF(s);
   }
   let hex = '';
-  for (let i = 0; i < 4; i++) for (let k = 0; k < 8; k++) hex += Number((s[i]! >> BigInt(8 * k)) & 0xffn).toString(16).padStart(2, '0');
+  for (let i = 0; i < 8; i++) for (let k = 0; k < 4; k++) hex += ((s[i]! >>> (8 * k)) & 0xff).toString(16).padStart(2, '0');
   return hex;
 }
 
