@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SaaswatchError } from '../../core/errors.js';
-import { extractText, type Extracted } from './index.js';
+import { extractText, isUnsupportedFormat, type Extracted } from './index.js';
 import { DEFAULT_LIMITS, extractLimitsSchema } from './limits.js';
 import { deflateZeros, excelNumber, makeDocx, makeOdp, makeOds, makeOdt, makePdf, makePptx, makeXlsx, makeZip, makeZipBomb, rawZip } from './testing.js';
 import { crc32 } from 'node:zlib';
@@ -269,6 +269,8 @@ describe('hostile and broken files', () => {
     expect(bin.message).toMatch(/^blob\.bin: binary content of an unknown kind \(unsupported format\)/);
     const zip = await unreadable(extractText(makeZip({ 'photo.txt': 'x' }), { name: 'photos.zip' }));
     expect(zip.message).toContain('a zip archive that is not an Office or OpenDocument file (unsupported format)');
+    expect([ole, bin, zip].every(isUnsupportedFormat)).toBe(true);
+    expect(isUnsupportedFormat(await unreadable(extractText(makePdf(['x'], { encrypted: true }), { name: 'e.pdf' })))).toBe(false);
   });
 
   it('over max_bytes is INPUT_TOO_LARGE, naming the file and the limit', async () => {
