@@ -187,8 +187,9 @@ describe('pdf', () => {
     const r = await extractText(data, { name: 'payroll.pdf' });
     expect(r).toMatchObject({ format: 'pdf', parts: 1, truncated: false });
     expect(r.text).toBe(`Payroll — March\nCard: ${CARD}\nIBAN ${IBAN}\nEmail: ${EMAIL}\n`);
-    // The caller's bytes are left usable (pdfjs detaches what it is given).
+    // The caller's bytes are left usable (pdfjs detaches what it is given), and a Node Buffer (what readFile gives) reads the same.
     expect(data.byteLength).toBeGreaterThan(0);
+    expect((await extractText(Buffer.from(data), { name: 'payroll.pdf' })).text).toBe(r.text);
   });
 
   it('stops at max_pages and says the text is truncated', async () => {
