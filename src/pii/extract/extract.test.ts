@@ -66,6 +66,8 @@ describe('text formats', () => {
     const r = await extractText(enc(csv), { name: 'cards.csv' });
     expect(r.format).toBe('csv');
     expect(r.text).toBe(`name\tcard\temail\nDoe, Jane\t${CARD}\t${EMAIL}\nBob\t${MC.slice(0, 9)} ${MC.slice(10)}\tbob@example.org\n`);
+    // An unterminated quote is not CSV: its text is read as it is.
+    expect((await extractText(enc(`a,"b\n${CARD}`), { name: 'broken.csv' })).text).toBe(`a,"b\n${CARD}`);
     const eu = await extractText(enc(`Name;IBAN\nMüller;${IBAN}\n`), { mimeType: 'text/csv' });
     expect(eu.text).toBe(`Name\tIBAN\nMüller\t${IBAN}\n`);
   });
@@ -78,6 +80,8 @@ describe('text formats', () => {
     expect((await extractText(enc('{"pan": 6011000990139424123}'), {})).text).toBe('pan: 6011000990139424123\n');
     const jsonl = `{"user":"a","ip":"203.0.113.7"}\n{"user":"b","note":"line\\nbreak \\u00e9"}\n`;
     expect((await extractText(enc(jsonl), { name: 'log.jsonl' })).text).toBe('user: a\nip: 203.0.113.7\nuser: b\nnote: line break é\n');
+    // Escaped quotes and backslashes inside strings and keys do not end them.
+    expect((await extractText(enc('{"a\\"b": "x\\\\", "note": "say \\"hi\\" \\\\\\" ok"}'), {})).text).toBe('a"b: x\\\nnote: say "hi" \\" ok\n');
     // A .json that is not JSON is still text worth scanning.
     expect(await extractText(enc(`ssn ${SSN} {broken`), { name: 'x.json' })).toMatchObject({ format: 'txt', text: `ssn ${SSN} {broken` });
   });
@@ -115,6 +119,7 @@ describe('office formats', () => {
 <w:p w:rsidR="00B3" w:rsidRDefault="00B3"><w:bookmarkStart w:id="0" w:name="_GoBack"/><w:r><w:t xml:space="preserve">Contact </w:t></w:r><w:hyperlink r:id="rId5" w:history="1"><w:r><w:rPr><w:rStyle w:val="Hyperlink"/></w:rPr><w:t>${EMAIL}</w:t></w:r></w:hyperlink><w:bookmarkEnd w:id="0"/></w:p>
 <w:p><w:r><w:t>Page </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>
 <w:tbl><w:tr><w:tc><w:p><w:r><w:t>Card</w:t></w:r></w:p></w:tc><w:tc><w:p><w:proofErr w:type="spellStart"/><w:r><w:t>${CARD.slice(0, 7)}</w:t></w:r><w:proofErr w:type="spellEnd"/><w:r w:rsidR="00C4"><w:t>${CARD.slice(7)}</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+<w:p><w:r><w:t w:hint="a>b" w:note='c"d'>quoted &gt; attrs</w:t></w:r></w:p>
 <w:p><w:ins w:id="1" w:author="HR"><w:r><w:t>Inserted &amp; kept</w:t></w:r></w:ins></w:p>
 <w:sectPr/></w:body></w:document>`;
     const data = makeZip({
@@ -124,8 +129,9 @@ describe('office formats', () => {
     const r = await extractText(data, { name: 'contact.docx' });
     expect(r.text).not.toContain('PAGE');
     expectAt(r.text, `Contact ${EMAIL}\n`);
-    expectAt(r.text, `Card\n\t${CARD}\n`);
+    expectAt(r.text, `\nCard\t${CARD}\t\n`);
     expectAt(r.text, 'Inserted & kept');
+    expectAt(r.text, '\nquoted > attrs\n');
   });
 
   it('xlsx: shared, rich-text and inline strings, numbers as written, sheet names as context', async () => {

@@ -44,10 +44,15 @@ function numbered(zip: ZipArchive, re: RegExp): string[] {
 
 // ---------------------------------------------------------------- docx
 
-/** One WordprocessingML part: `w:t` runs (and deleted text: still in the file), tabs, breaks, a line per paragraph. */
+/**
+ * One WordprocessingML part: `w:t` runs (and deleted text: still in the file), tabs, breaks, a line per
+ * paragraph; a table row on one line, its cells separated by tabs (as a spreadsheet row reads).
+ */
 function wordPart(xml: string, ctx: ExtractContext): void {
   const out = ctx.sink;
   let inText = false;
+  let cellDepth = 0;
+  let cellParas = 0;
   scanXml(
     xml,
     {
@@ -55,11 +60,18 @@ function wordPart(xml: string, ctx: ExtractContext): void {
         if (name === 'w:t' || name === 'w:delText') inText = !selfClosing;
         else if (name === 'w:tab' && selfClosing) out.push('\t');
         else if (name === 'w:br' || name === 'w:cr') out.push('\n');
+        else if (name === 'w:tc' && !selfClosing) {
+          cellDepth++;
+          cellParas = 0;
+        } else if (name === 'w:p' && cellDepth > 0 && cellParas++ > 0) out.push(' ');
       },
       close(name) {
         if (name === 'w:t' || name === 'w:delText') inText = false;
-        else if (name === 'w:p') out.newline();
-        else if (name === 'w:tc') out.push('\t');
+        else if (name === 'w:p' && cellDepth === 0) out.newline();
+        else if (name === 'w:tc') {
+          cellDepth = Math.max(0, cellDepth - 1);
+          out.push('\t');
+        } else if (name === 'w:tr') out.newline();
       },
       text(t) {
         if (inText) out.push(t);
