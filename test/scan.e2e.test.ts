@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractText } from '../src/pii/extract/index.js';
 import { makeDocx, makePdf, makeXlsx } from '../src/pii/extract/testing.js';
-import { runCli, tempDir, type CliResult } from './helpers.js';
+import { runCli, tempDir, writeConfig, type CliResult } from './helpers.js';
 
 // Visa's and Mastercard's published test numbers and an SSN in a valid area and group (SSA's rules).
 const VISA = '4111 1111 1111 1111';
@@ -144,5 +144,27 @@ describe('saaswatch scan', () => {
     const s = await runCli(['scan', '--min-score', '1.5', notes]);
     expect(s.code).toBe(2);
     expect(s.stderr).toContain('expected a score from 0 to 1');
+  });
+
+  it("reads the config's pii section: allow list and custom recognizer apply, limits dead-letter, a bad limit exits 2", async () => {
+    const cfgDir = tempDir('sw-scan-cfg-');
+    const config = writeConfig(cfgDir, {
+      pii: {
+        analyzer: { allow: [VISA], custom: [{ name: 'employee-id', type: 'EMPLOYEE_ID', pattern: 'EMP-[0-9]{6}', score: 0.9 }] },
+        limits: { max_bytes: 4096 },
+      },
+    });
+    const big = join(cfgDir, 'big.txt');
+    writeFileSync(big, `EMP-123456 ${'x'.repeat(5000)}`);
+    const small = join(cfgDir, 'small.txt');
+    writeFileSync(small, `Corporate card ${VISA}, badge EMP-654321`);
+    const r = await runCli(['scan', '--json', '-c', config, small, big]);
+    expect(r.code).toBe(1);
+    expect(lines(r).map((l) => [l.type, l.masked])).toEqual([['EMPLOYEE_ID', '*****4321']]);
+    expect(r.stderr).toContain(`unreadable: ${big}: 5,011 bytes is over the limit of 4,096 bytes (pii.limits.max_bytes)`);
+    const bad = writeConfig(tempDir('sw-scan-cfg-'), { pii: { limits: { max_pagez: 3 } } });
+    const b = await runCli(['scan', '-c', bad, small]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('max_pagez');
   });
 });

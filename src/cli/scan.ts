@@ -3,11 +3,16 @@
  * runs the PII analyzer over it, and reports findings as masked values only — JSON lines or a
  * readable summary — with an exit code a CI job can gate on.
  */
+import { readFileSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { configErrorMap } from '../core/config-types.js';
 import { errors, SaaswatchError } from '../core/errors.js';
-import { DEFAULT_LIMITS, extractText, isUnsupportedFormat, type ExtractLimits } from '../pii/extract/index.js';
-import { createAnalyzer, describeReason, ENTITY_TYPES, maskFinding, summarize, type Analyzer, type EntityType, type RecognizerResult } from '../pii/index.js';
+import { findConfigFile } from '../config/load.js';
+import { interpolateEnv } from '../config/interpolate.js';
+import { DEFAULT_LIMITS, extractLimitsSchema, extractText, isUnsupportedFormat, type ExtractLimits } from '../pii/extract/index.js';
+import { createAnalyzer, describeReason, ENTITY_TYPES, maskFinding, parseAnalyzerConfig, summarize, type Analyzer, type EntityType, type RecognizerResult } from '../pii/index.js';
 import { EXIT } from './options.js';
 import { errText, out, outJson } from './terminal.js';
 
@@ -18,6 +23,8 @@ export const EXIT_FOUND = 4;
 const SKIPPED_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules']);
 
 export interface ScanOptions {
+  /** The global `--config`: its `pii.analyzer` (allow/deny lists, custom recognizers) and `pii.limits` apply. */
+  config?: string;
   json?: boolean;
   minScore?: number;
   /** Comma-separated entity types, as given. */
@@ -117,6 +124,31 @@ async function readInput(path: string, limits: ExtractLimits): Promise<Uint8Arra
   }
 }
 
+/**
+ * The analyzer and limits from the config file's `pii` section (`--config`, else ./saaswatch.yml, else
+ * ~/.config/saaswatch/config.yml), or the defaults. Only that section is read: scanning local files
+ * needs no source, sink or their secrets.
+ */
+export function scanSettings(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): { analyzer: Analyzer; limits: ExtractLimits } {
+  const file = findConfigFile(configPath);
+  let pii: Record<string, unknown> = {};
+  if (file) {
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    if (doc.errors.length) throw errors.configInvalid({ path: file, problem: 'not valid YAML', fix: 'run `saaswatch config check` for the details' });
+    const root = doc.toJS() as unknown;
+    const section = root !== null && typeof root === 'object' ? (root as Record<string, unknown>).pii : undefined;
+    if (section !== null && typeof section === 'object') pii = section as Record<string, unknown>;
+  }
+  const analyzerConfig = interpolateEnv(pii.analyzer ?? {}, env, ['pii', 'analyzer']);
+  const limitsInput = interpolateEnv(pii.limits ?? {}, env, ['pii', 'limits']);
+  const parsed = extractLimitsSchema.safeParse(limitsInput, { error: configErrorMap });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw errors.configInvalid({ path: ['pii', 'limits', ...issue.path.map(String)].join('.'), problem: issue.message });
+  }
+  return { analyzer: createAnalyzer(parseAnalyzerConfig(analyzerConfig)), limits: parsed.data };
+}
+
 /** Parses `--entities A,B` against what the analyzer knows; unknown names are a usage error listing the known ones. */
 export function parseEntities(value: string, analyzer: Analyzer): { entities: EntityType[] } | { error: string } {
   const known = [...new Set<string>([...analyzer.entities, ...ENTITY_TYPES])].sort();
@@ -136,8 +168,9 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString
 
 /** Runs the scan; returns the exit code (0 nothing found, 4 found, 1 a file could not be read, 2 usage). */
 export async function scan(paths: string[], opts: ScanOptions, deps: { analyzer?: Analyzer; limits?: ExtractLimits } = {}): Promise<number> {
-  const analyzer = deps.analyzer ?? createAnalyzer();
-  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const settings = deps.analyzer && deps.limits ? undefined : scanSettings(opts.config);
+  const analyzer = deps.analyzer ?? settings!.analyzer;
+  const limits = deps.limits ?? settings?.limits ?? DEFAULT_LIMITS;
   let entities: EntityType[] | undefined;
   if (opts.entities !== undefined) {
     const parsed = parseEntities(opts.entities, analyzer);
