@@ -111,6 +111,7 @@ export function extractJson(text: string, ctx: ExtractContext): boolean {
       // The closing quote: the next one not escaped (an odd run of backslashes before it escapes it).
       let j = body.indexOf('"', i + 1);
       for (;;) {
+        if (j < 0) return true; // unreachable for validated JSON; never loop on what validation let through
         let k = j - 1;
         while (body.charCodeAt(k) === 0x5c) k--;
         if ((j - 1 - k) % 2 === 0) break;
