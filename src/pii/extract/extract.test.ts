@@ -177,6 +177,44 @@ describe('office formats', () => {
     expect(r.text).toBe(`Q3 review\nEscalation: ${EMAIL}\nWire to\n${IBAN}\n`);
   });
 
+  it("pptx as PowerPoint writes it: the presentation's slide order (not the file numbers), speaker notes, line breaks", async () => {
+    const P = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"';
+    const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+    const slide = (body: string) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<p:sld ${P}><p:cSld><p:spTree><p:sp><p:txBody><a:bodyPr/>${body}</p:txBody></p:sp></p:spTree></p:cSld></p:sld>`;
+    const data = makeZip({
+      '[Content_Types].xml': '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+      'ppt/presentation.xml': `<p:presentation ${P}><p:sldIdLst><p:sldId id="256" r:id="rId7"/><p:sldId id="257" r:id="rId6"/></p:sldIdLst></p:presentation>`,
+      'ppt/_rels/presentation.xml.rels': `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId6" Type="${REL}/slide" Target="slides/slide1.xml"/><Relationship Id="rId7" Type="${REL}/slide" Target="slides/slide2.xml"/></Relationships>`,
+      'ppt/slides/slide1.xml': slide('<a:p><a:r><a:t>Second: wire to</a:t></a:r><a:br/><a:r><a:t>' + IBAN + '</a:t></a:r></a:p>'),
+      'ppt/slides/slide2.xml': slide('<a:p><a:r><a:rPr lang="en-US"/><a:t>First</a:t></a:r><a:fld id="{1}" type="slidenum"><a:t>1</a:t></a:fld></a:p>'),
+      'ppt/slides/_rels/slide2.xml.rels': `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="${REL}/notesSlide" Target="../notesSlides/notesSlide1.xml"/></Relationships>`,
+      'ppt/notesSlides/notesSlide1.xml': `<p:notes ${P}><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>Call ${PHONE}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:notes>`,
+    });
+    const r = await extractText(data, { name: 'deck.pptx' });
+    expect(r).toMatchObject({ format: 'pptx', parts: 2, text: `First1\nCall ${PHONE}\nSecond: wire to\n${IBAN}\n` });
+  });
+
+  it('odt and ods as LibreOffice writes them: lists, links, repeated and covered cells, comments', async () => {
+    const NS = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:dc="http://purl.org/dc/elements/1.1/"';
+    const odt = makeZip({
+      mimetype: ['application/vnd.oasis.opendocument.text', { level: 0 }],
+      'content.xml': `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${NS} office:version="1.3"><office:automatic-styles><style:style xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" style:name="P1"/></office:automatic-styles><office:body><office:text><text:sequence-decls/>
+<text:list text:style-name="L1"><text:list-item><text:p>Mail <text:a xlink:type="simple" xlink:href="mailto:${EMAIL}">${EMAIL}</text:a></text:p></text:list-item><text:list-item><text:p>SSN<text:tab/>${SSN}<text:soft-page-break/></text:p></text:list-item></text:list>
+<text:p text:style-name="P1"><office:annotation><dc:creator>HR</dc:creator><text:p>check card ${CARD}</text:p></office:annotation>Done</text:p></office:text></office:body></office:document-content>`,
+    });
+    expect((await extractText(odt, { name: 'hr.odt' })).text).toBe(`Mail ${EMAIL}\nSSN\t${SSN}\ncheck card ${CARD}\nDone\n`);
+    const ods = makeZip({
+      mimetype: ['application/vnd.oasis.opendocument.spreadsheet', { level: 0 }],
+      'content.xml': `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${NS} office:version="1.3"><office:body><office:spreadsheet><table:table table:name="Payroll"><table:table-column table:number-columns-repeated="3"/>
+<table:table-row><table:table-cell office:value-type="string"><text:p>Name</text:p></table:table-cell><table:table-cell table:number-columns-spanned="2" office:value-type="string"><text:p>IBAN</text:p></table:table-cell><table:covered-table-cell/></table:table-row>
+<table:table-row><table:table-cell office:value-type="string"><text:p>Jane</text:p><text:p>Roe</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>${IBAN}</text:p></table:table-cell><table:table-cell table:number-columns-repeated="1020"/></table:table-row>
+<table:table-row table:number-rows-repeated="1048573"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>`,
+    });
+    const r = await extractText(ods, { name: 'pay.ods' });
+    expect(r.text.startsWith(`Payroll\nName\tIBAN\t\t\nJane Roe\t${IBAN}\t\t\n`)).toBe(true);
+    expect(r.text.length).toBeLessThan(100);
+  });
+
   it('odt, ods and odp: paragraphs, headings, spaces and tabs as LibreOffice writes them; cells by tab', async () => {
     const odt = await extractText(makeOdt(['# Personnel file', `SSN:  ${SSN}\tphone ${PHONE}`]), { name: 'file.odt' });
     expect(odt).toMatchObject({ format: 'odt', text: `Personnel file\nSSN:  ${SSN}\tphone ${PHONE}\n` });
@@ -196,6 +234,13 @@ describe('pdf', () => {
     // The caller's bytes are left usable (pdfjs detaches what it is given), and a Node Buffer (what readFile gives) reads the same.
     expect(data.byteLength).toBeGreaterThan(0);
     expect((await extractText(Buffer.from(data), { name: 'payroll.pdf' })).text).toBe(r.text);
+  });
+
+  it('reads FlateDecode content streams, as most writers make them, and an encrypted compressed one is still refused', async () => {
+    const r = await extractText(makePdf([`SSN ${SSN}`, `Card ${CARD}`], { compress: true }), { name: 'z.pdf' });
+    expect(r.text).toBe(`SSN ${SSN}\nCard ${CARD}\n`);
+    const err = await unreadable(extractText(makePdf([`SSN ${SSN}`], { compress: true, encrypted: true }), { name: 'z.pdf' }));
+    expect(err.message).toContain('the PDF is encrypted');
   });
 
   it('stops at max_pages and says the text is truncated', async () => {

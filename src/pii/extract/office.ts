@@ -326,6 +326,8 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
   let rows = 0;
   let pages = 0;
   let paraDepth = 0;
+  // A comment's author and date (dc:creator, dc:date) are metadata, not the comment's text.
+  let meta = 0;
   let skipping = false;
   scanXml(
     xml,
@@ -333,6 +335,7 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
       open(name, attrs, selfClosing) {
         if (name === 'office:body') inBody = true;
         if (!inBody) return;
+        if (name.startsWith('dc:') || name.startsWith('meta:')) meta++;
         if (name === 'table:table' && !selfClosing) {
           if (kind === 'ods' && tables >= ctx.limits.max_sheets) {
             ctx.skipped = true;
@@ -376,6 +379,7 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
       },
       close(name) {
         if (name === 'office:body') inBody = false;
+        if (inBody && (name.startsWith('dc:') || name.startsWith('meta:'))) meta = Math.max(0, meta - 1);
         if (name === 'table:table' && kind === 'ods') skipping = tables > ctx.limits.max_sheets;
         if (name === 'table:table' && kind !== 'ods') skipping = false;
         if (name === 'draw:page') skipping = false;
@@ -389,7 +393,7 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
       },
       text(t) {
         // Whitespace between paragraphs is the file's indentation, not text.
-        if (inBody && !skipping && paraDepth > 0) out.push(t);
+        if (inBody && !skipping && paraDepth > 0 && meta === 0) out.push(t);
       },
     },
     () => ctx.check(),
