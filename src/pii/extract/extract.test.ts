@@ -1,10 +1,10 @@
+import { crc32 } from 'node:zlib';
+import { inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { SaaswatchError } from '../../core/errors.js';
 import { extractText, isUnsupportedFormat, type Extracted } from './index.js';
 import { DEFAULT_LIMITS, extractLimitsSchema } from './limits.js';
 import { deflateZeros, excelNumber, makeDocx, makeOdp, makeOds, makeOdt, makePdf, makePptx, makeXlsx, makeZip, makeZipBomb, rawZip } from './testing.js';
-import { crc32 } from 'node:zlib';
-import { inflateSync } from 'fflate';
 
 // Values from the issuers' and standards' documentation: Visa's and Mastercard's test cards, the IBAN
 // of the ECBS example, an SSN in a valid area and group (SSA), RFC 2606 mail domains, a US 555 number.
@@ -289,6 +289,20 @@ describe('hostile and broken files', () => {
     expect(total.message).toContain('declared expanded size');
     const running = await unreadable(extractText(makeZipBomb({ declaredBytes: 200_000 }), { name: 'b.docx' }, { max_expanded_bytes: 250_000 }));
     expect(running.message).toBe('b.docx: the expanded size (more than 244.1 KB) is over the limit of 244.1 KB (pii.limits.max_expanded_bytes): a zip bomb or a very large document (raise pii.limits.max_expanded_bytes if the file is genuine)');
+  });
+
+  it("errors never quote a value from the file: an entry's unusual name or an unknown ODF type stays out of the message", async () => {
+    const types = enc('<Types/>');
+    const named = rawZip([
+      { name: '[Content_Types].xml', data: types, method: 0, declaredSize: types.length, crc: crc32(types) },
+      { name: 'word/document.xml', data: types, method: 0, declaredSize: types.length, crc: crc32(types) },
+      { name: 'word/media/4111111111111111.bin', data: deflateZeros(2_000_000), method: 8, declaredSize: 2 ** 31 },
+    ]);
+    const err = await unreadable(extractText(named, { name: 'n.docx' }));
+    expect(err.message).toContain('zip entry (an unusual name)');
+    expect(err.message).not.toContain('4111');
+    const odf = await unreadable(extractText(makeZip({ mimetype: ['application/x-card-4111111111111111', { level: 0 }], 'content.xml': '<x/>' }), { name: 'o.odt' }));
+    expect(odf.message).toBe('o.odt: an OpenDocument file, which saaswatch does not read (unsupported format) (save it as .odt, .ods or .odp)');
   });
 
   it('too many zip entries is refused before anything is inflated', async () => {

@@ -108,7 +108,9 @@ function zipFormat(zip: ZipArchive, ctx: ExtractContext): Format {
     const mime = (zip.readText('mimetype') ?? '').trim();
     const f = ODF_MIME[mime];
     if (f) return f;
-    throw ctx.unsupported(`an OpenDocument file of type ${JSON.stringify(mime.slice(0, 80))}, which saaswatch does not read`, 'save it as .odt, .ods or .odp');
+    // The type is the file's own text: named only when it is one of OpenDocument's.
+    const kind = /^application\/vnd\.oasis\.opendocument\.[a-z-]{1,40}$/.test(mime) ? ` of type ${mime}` : '';
+    throw ctx.unsupported(`an OpenDocument file${kind}, which saaswatch does not read`, 'save it as .odt, .ods or .odp');
   }
   if (zip.has('[Content_Types].xml')) {
     if (zip.has('word/document.xml')) return 'docx';
