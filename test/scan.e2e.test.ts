@@ -1,5 +1,5 @@
 /** `saaswatch scan` as a CI job runs it: JSON lines with code point offsets, masked values only, exit codes 0/4/1/2, folders and stdin. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractText } from '../src/pii/extract/index.js';
@@ -63,6 +63,8 @@ describe('saaswatch scan', () => {
     report = join(sub, 'report.pdf');
     writeFileSync(report, makePdf(['Expense report', { tj: ['Corporate card ', VISA.slice(0, 10), VISA.slice(10)] }]));
     writeFileSync(join(sub, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]));
+    // A link back to the top: a folder scan must not loop through it.
+    symlinkSync(dir, join(sub, 'loop'));
     locked = join(dir, 'locked.pdf');
     writeFileSync(locked, makePdf([`SSN ${SSN}`], { encrypted: true }));
   });

@@ -4,7 +4,7 @@
  * readable summary — with an exit code a CI job can gate on.
  */
 import { readFileSync } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { configErrorMap } from '../core/config-types.js';
@@ -77,9 +77,12 @@ export function findingLines(file: string, text: string, findings: readonly Reco
   }));
 }
 
-/** The files under a path: itself, or a folder's files in name order (symbolic links to folders are not followed: no loops). */
+/**
+ * The files under a path: itself, or a folder's files in name order. A path given is followed if it is a
+ * symbolic link; links inside a folder are not (no loops, nothing outside the tree).
+ */
 async function* walk(path: string, top: boolean): AsyncGenerator<{ path: string; explicit: boolean }> {
-  const st = await lstat(path).catch(() => undefined);
+  const st = await (top ? stat(path) : lstat(path)).catch(() => undefined);
   if (st?.isDirectory()) {
     const names = (await readdir(path)).sort();
     for (const name of names) {
@@ -88,7 +91,7 @@ async function* walk(path: string, top: boolean): AsyncGenerator<{ path: string;
     }
     return;
   }
-  if (!top && st && !st.isFile()) return; // sockets, fifos and links to folders inside a tree
+  if (!top && st && !st.isFile()) return; // sockets, fifos and links inside a tree
   yield { path, explicit: top };
 }
 
@@ -113,7 +116,7 @@ async function readInput(path: string, limits: ExtractLimits): Promise<Uint8Arra
     return Buffer.concat(chunks);
   }
   try {
-    const st = await lstat(path);
+    const st = await stat(path);
     if (st.isFile() && st.size > limits.max_bytes) {
       throw errors.inputTooLarge({ where: path, size: `${st.size.toLocaleString('en-US')} bytes`, limit: `${limits.max_bytes.toLocaleString('en-US')} bytes (pii.limits.max_bytes)` });
     }
