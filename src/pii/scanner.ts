@@ -117,6 +117,11 @@ export class FileScanner {
     this.#now = opts.now ?? systemClock;
   }
 
+  /** True when `c` (a file's stored scan) was made of the content `job` names by its vendor hash: no scan needed. */
+  isCurrent(job: Pick<ScanJob, 'contentHash'>, c: FileClassification | undefined): boolean {
+    return job.contentHash !== undefined && c !== undefined && c.contentHash === this.#hashKey(job.contentHash);
+  }
+
   /** Queues a job; resolves when it is done (never rejects). */
   submit(job: ScanJob): Promise<ScanOutcome> {
     if (this.#closing.signal.aborted) return Promise.resolve({ key: job.key, status: 'closed' });
