@@ -2,6 +2,7 @@
 import { compileContext, boosted, findContext, type ContextMatcher } from './context.js';
 import { parseAnalyzerConfig, type AnalyzerConfig, type AnalyzerConfigInput } from './config.js';
 import { BUILTIN_RECOGNIZERS } from './recognizers/index.js';
+import { createPhoneRecognizer, DEFAULT_PHONE_REGIONS } from './recognizers/phone.js';
 import { withSharedScan, isWordChar } from './scan.js';
 import type { Analyzer, AnalyzeOptions, EntityType, Explanation, Recognizer, RecognizerResult } from './types.js';
 
@@ -106,7 +107,9 @@ export function resolveOverlaps(results: RecognizerResult[]): RecognizerResult[]
 /** Creates an analyzer from `pii.analyzer` config (raw or parsed); throws CONFIG_INVALID on a bad field. */
 export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, opts: CreateAnalyzerOptions = {}): Analyzer {
   const cfg = parseAnalyzerConfig(config ?? {});
-  const recognizers: Recognizer[] = [...(opts.recognizers ?? BUILTIN_RECOGNIZERS), ...cfg.custom.map(customRecognizer)];
+  const regionsChanged = cfg.phone_regions.join(',') !== DEFAULT_PHONE_REGIONS.join(',');
+  const base = (opts.recognizers ?? BUILTIN_RECOGNIZERS).map((r) => (r.id === 'phone' && regionsChanged ? createPhoneRecognizer(cfg.phone_regions) : r));
+  const recognizers: Recognizer[] = [...base, ...cfg.custom.map(customRecognizer)];
   const deny = denyRecognizer(cfg.deny);
   const matchers = new Map<string, ContextMatcher>();
   for (const r of recognizers) matchers.set(r.id, compileContext(r.context, [...cfg.languages, 'any']));
@@ -128,6 +131,8 @@ export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, op
           for (const res of r.recognize(text, ctx)) {
             if (wanted && !wanted.has(res.type)) continue;
             if (res.start < 0 || res.end > text.length || res.end <= res.start) continue;
+            // Even context could not lift it to the floor: drop it before paying for the context search.
+            if (boosted(res.score) < minScore) continue;
             if (allow.size && allow.has(normalizeValue(text.slice(res.start, res.end)))) continue;
             if (res.score < 1 && !res.explanation.context?.length) {
               const words = findContext(text, res.start, res.end, matcher, window);

@@ -121,6 +121,8 @@ export const analyzerConfigSchema = zStrictObject(
     /** Values always reported as the given type, scored 1. */
     deny: z.array(zStrictObject({ type: entityName, values: z.array(z.string().min(1)).min(1) }, 'a deny entry')).default([]),
     custom: z.array(customRecognizer).default([]),
+    /** Regions whose national phone numbers (no `+`) are recognized; international ones always are. */
+    phone_regions: z.array(z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 country code such as GB')).min(1).default(['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'AU']),
     /** Words before a span searched for context words (Presidio's default is 5); half as many after it. */
     context_window: z.number().int().min(0).max(50).default(5),
   },

@@ -1,3 +1,5 @@
+import { isWordChar } from './scan.js';
+
 /** Context words near a span (Presidio's context enhancer, without lemmas): which of a recognizer's words occur within N words of it. */
 
 /** Compiled context words of one recognizer for the configured languages. */
@@ -32,11 +34,32 @@ export function compileContext(byLanguage: Readonly<Record<string, readonly stri
 /** At most this many characters either side are read: N words of normal prose fit in it, a huge token cannot make the lookup slow. */
 const MAX_CHARS_PER_WORD = 24;
 
-// Words are runs of letters (any script) and digits; the flag `u` makes \p{L} work.
-const WORD = /[\p{L}\p{N}]+/gu;
+/** The last `count` words (letters and digits) ending before `to`, nearest last; reads at most `limit` characters. */
+function wordsBefore(text: string, to: number, count: number, limit: number): string[] {
+  const out: string[] = [];
+  const stop = Math.max(0, to - limit);
+  let i = to;
+  while (out.length < count && i > stop) {
+    while (i > stop && !isWordChar(text.charCodeAt(i - 1))) i--;
+    const e = i;
+    while (i > stop && isWordChar(text.charCodeAt(i - 1))) i--;
+    if (e > i) out.unshift(text.slice(i, e).toLowerCase());
+  }
+  return out;
+}
 
-function tokens(s: string): string[] {
-  return s.toLowerCase().match(WORD) ?? [];
+/** The first `count` words starting at `from`; reads at most `limit` characters. */
+function wordsAfter(text: string, from: number, count: number, limit: number): string[] {
+  const out: string[] = [];
+  const stop = Math.min(text.length, from + limit);
+  let i = from;
+  while (out.length < count && i < stop) {
+    while (i < stop && !isWordChar(text.charCodeAt(i))) i++;
+    const s = i;
+    while (i < stop && isWordChar(text.charCodeAt(i))) i++;
+    if (i > s) out.push(text.slice(s, i).toLowerCase());
+  }
+  return out;
 }
 
 /**
@@ -46,32 +69,31 @@ function tokens(s: string): string[] {
 export function findContext(text: string, start: number, end: number, m: ContextMatcher, window: number): string[] {
   if (m.empty || window <= 0) return [];
   const span = window * MAX_CHARS_PER_WORD;
-  const beforeText = text.slice(Math.max(0, start - span), start);
-  const afterText = text.slice(end, Math.min(text.length, end + Math.ceil(span / 2)));
-  const before = tokens(beforeText).slice(-window);
+  const before = wordsBefore(text, start, window, span);
   // Context mostly precedes a value ("SSN: …"); after it only a short label fits ("… (SSN)"), and a
   // longer reach would lend the next line's label to this value.
-  const after = tokens(afterText).slice(0, Math.floor(window / 2));
+  const after = wordsAfter(text, end, Math.floor(window / 2), Math.ceil(span / 2));
   const found: string[] = [];
-  const add = (w: string) => {
-    if (!found.includes(w)) found.push(w);
-  };
-  for (const t of [...before, ...after]) {
-    if (m.words.has(t)) add(t);
-    else if (t.length > 5 && t.endsWith('s') && m.words.has(t.slice(0, -1))) add(t.slice(0, -1));
-    else if (t.length > 5) {
-      for (const s of m.stems) if (t.includes(s)) {
-        add(s);
-        break;
-      }
-    }
+  for (let i = 0; i < before.length + after.length; i++) {
+    const t = i < before.length ? before[i]! : after[i - before.length]!;
+    const w = matchWord(t, m);
+    if (w !== undefined && !found.includes(w)) found.push(w);
   }
   if (m.phrases.length) {
     const b = before.join(' ');
     const a = after.join(' ');
-    for (const p of m.phrases) if (b.includes(p) || a.includes(p)) add(p);
+    for (const p of m.phrases) if ((b.includes(p) || a.includes(p)) && !found.includes(p)) found.push(p);
   }
   return found;
+}
+
+/** The context word `t` stands for: itself, its singular (`cards`), or a word it compounds (`kreditkartennummer`); words with digits (ids, hex) match only exactly. */
+function matchWord(t: string, m: ContextMatcher): string | undefined {
+  if (m.words.has(t)) return t;
+  if (t.length <= 5 || t.length >= 40 || /\d/.test(t)) return undefined;
+  if (t.endsWith('s') && m.words.has(t.slice(0, -1))) return t.slice(0, -1);
+  for (const s of m.stems) if (t.includes(s)) return s;
+  return undefined;
 }
 
 /** Presidio's enhancement: a supported span gains 0.35 (at least 0.4 with context), capped at 1. */

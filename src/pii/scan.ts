@@ -29,7 +29,7 @@ export const RUN_RIGHT_WORD = 2;
 /** Exactly one letter sits right before the run, with no word character before it (`A12345678`). */
 export const RUN_LEFT_ONE_LETTER = 4;
 
-/** The separator before a group was two or three characters, e.g. `) ` in `(415) 555`. */
+/** The separator before a group was a bracket or two or three characters, e.g. `) ` in `(415) 555`. */
 export const SEP_MIXED = -1;
 
 const SPACE = 32;
@@ -39,11 +39,27 @@ const SLASH = 47;
 const LPAREN = 40;
 const RPAREN = 41;
 
-export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-export const isUpper = (c: number): boolean => c >= 65 && c <= 90;
-export const isLower = (c: number): boolean => c >= 97 && c <= 122;
+/** Character classes by UTF-16 code unit: one table lookup per character is what keeps the scan near memory speed. */
+const C_DIGIT = 1;
+const C_UPPER = 2;
+const C_LOWER = 4;
+const C_WORD = 8;
+const CLASS = new Uint8Array(65536);
+for (let c = 0; c < 65536; c++) {
+  let k = 0;
+  if (c >= 48 && c <= 57) k = C_DIGIT | C_WORD;
+  else if (c >= 65 && c <= 90) k = C_UPPER | C_WORD;
+  else if (c >= 97 && c <= 122) k = C_LOWER | C_WORD;
+  // `_`, and non-ASCII letters (Latin-1 and beyond, minus × and ÷, up to general punctuation) glue a token to a word.
+  else if (c === 95 || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c < 0x2000)) k = C_WORD;
+  CLASS[c] = k;
+}
+
+export const isDigit = (c: number): boolean => (CLASS[c]! & C_DIGIT) !== 0;
+export const isUpper = (c: number): boolean => (CLASS[c]! & C_UPPER) !== 0;
+export const isLower = (c: number): boolean => (CLASS[c]! & C_LOWER) !== 0;
 /** ASCII letters and digits, `_`, and any non-ASCII letter-ish code unit: what glues a token to a word. */
-export const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c < 0x2000);
+export const isWordChar = (c: number): boolean => (CLASS[c]! & C_WORD) !== 0;
 const isSingleSep = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === SLASH;
 const isMixedSepChar = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === LPAREN || c === RPAREN;
 
@@ -69,9 +85,22 @@ export function scanNumericRuns(text: string): NumericRuns {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) {
-      i++;
-      continue;
+    const k = CLASS[c]!;
+    if (!(k & C_DIGIT)) {
+      if (!(k & C_WORD)) {
+        i++;
+        continue;
+      }
+      // A word leads into a run only when one or two capitals start it right before a digit (IBAN
+      // `DE89…`, NINO `AB123456C`, passport `A12345678`); any other word (hex, UUIDs, prose) is skipped whole.
+      const c1 = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      if (isUpper(c) && isDigit(c1)) i += 1;
+      else if (isUpper(c) && isUpper(c1) && i + 2 < n && isDigit(text.charCodeAt(i + 2))) i += 2;
+      else {
+        i++;
+        while (i < n && CLASS[text.charCodeAt(i)]! & C_WORD) i++;
+        continue;
+      }
     }
     if (runs === runCap) {
       runCap *= 2;
@@ -97,7 +126,7 @@ export function scanNumericRuns(text: string): NumericRuns {
       }
       gStart[groups] = i;
       gSep[groups] = sep;
-      while (i < n && isDigit(text.charCodeAt(i))) i++;
+      while (i < n && CLASS[text.charCodeAt(i)]! & C_DIGIT) i++;
       gEnd[groups] = i;
       groups++;
       // A separator joins the next group only when a digit follows it directly.
@@ -108,7 +137,8 @@ export function scanNumericRuns(text: string): NumericRuns {
       }
       let k = i;
       while (k < n && k - i < 3 && isMixedSepChar(text.charCodeAt(k))) k++;
-      if (k - i >= 2 && k < n && isDigit(text.charCodeAt(k))) {
+      // Two or three of ` -.()`, or a lone bracket: `(415) 555`, `+44 (0)20`.
+      if (k > i && k < n && isDigit(text.charCodeAt(k)) && (k - i >= 2 || text.charCodeAt(i) === LPAREN || text.charCodeAt(i) === RPAREN)) {
         sep = SEP_MIXED;
         i = k;
         continue;
@@ -116,7 +146,17 @@ export function scanNumericRuns(text: string): NumericRuns {
       break;
     }
     runEnd[runs] = groups;
-    if (i < n && isWordChar(text.charCodeAt(i))) flags |= RUN_RIGHT_WORD;
+    if (i < n && isWordChar(text.charCodeAt(i))) {
+      flags |= RUN_RIGHT_WORD;
+      // The rest of the word holds nothing a recognizer reads from runs.
+      while (i < n && isWordChar(text.charCodeAt(i))) i++;
+      // One group glued to a word on the right (`3f2a`, `123456C`) is kept only when a capital
+      // precedes it too, with two digits or more (an IBAN's check digits, a NINO, a passport).
+      if (groups - runFirst[runs]! === 1 && (!(flags & RUN_LEFT_WORD) || gEnd[groups - 1]! - gStart[groups - 1]! < 2)) {
+        groups = runFirst[runs]!;
+        continue;
+      }
+    }
     runFlags[runs] = flags;
     runs++;
   }

@@ -95,6 +95,11 @@ export class ExtractContext {
     return errors.fileUnreadable({ file: this.file, problem, ...(fix ? { fix } : {}), ...(cause === undefined ? {} : { cause }) });
   }
 
+  /** A format saaswatch does not read (an image, an archive): `details.unsupported`, so a folder scan may pass over it. */
+  unsupported(what: string, fix: string): SaaswatchError {
+    return errors.fileUnreadable({ file: this.file, problem: `${what} (unsupported format)`, fix, details: { unsupported: true } });
+  }
+
   /** A limit-exceeded error for the zip bomb family: the file is dead-lettered, naming the limit. */
   overLimit(what: string, limitKey: keyof ExtractLimits, limit: string): SaaswatchError {
     return this.unreadable(`${what} is over the limit of ${limit} (pii.limits.${limitKey}): a zip bomb or a very large document`, `raise pii.limits.${limitKey} if the file is genuine`);

@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { SaaswatchError } from '../../core/errors.js';
-import { extractText, type Extracted } from './index.js';
-import { DEFAULT_LIMITS, extractLimitsSchema } from './limits.js';
-import { deflateZeros, excelNumber, makeDocx, makeOdp, makeOds, makeOdt, makePdf, makePptx, makeXlsx, makeZip, makeZipBomb, rawZip } from './testing.js';
 import { crc32 } from 'node:zlib';
 import { inflateSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { SaaswatchError } from '../../core/errors.js';
+import { extractText, isUnsupportedFormat, type Extracted } from './index.js';
+import { DEFAULT_LIMITS, extractLimitsSchema } from './limits.js';
+import { deflateZeros, excelNumber, makeDocx, makeOdp, makeOds, makeOdt, makePdf, makePptx, makeXlsx, makeZip, makeZipBomb, rawZip } from './testing.js';
 
 // Values from the issuers' and standards' documentation: Visa's and Mastercard's test cards, the IBAN
 // of the ECBS example, an SSN in a valid area and group (SSA), RFC 2606 mail domains, a US 555 number.
@@ -66,6 +66,8 @@ describe('text formats', () => {
     const r = await extractText(enc(csv), { name: 'cards.csv' });
     expect(r.format).toBe('csv');
     expect(r.text).toBe(`name\tcard\temail\nDoe, Jane\t${CARD}\t${EMAIL}\nBob\t${MC.slice(0, 9)} ${MC.slice(10)}\tbob@example.org\n`);
+    // An unterminated quote is not CSV: its text is read as it is.
+    expect((await extractText(enc(`a,"b\n${CARD}`), { name: 'broken.csv' })).text).toBe(`a,"b\n${CARD}`);
     const eu = await extractText(enc(`Name;IBAN\nMüller;${IBAN}\n`), { mimeType: 'text/csv' });
     expect(eu.text).toBe(`Name\tIBAN\nMüller\t${IBAN}\n`);
   });
@@ -78,6 +80,8 @@ describe('text formats', () => {
     expect((await extractText(enc('{"pan": 6011000990139424123}'), {})).text).toBe('pan: 6011000990139424123\n');
     const jsonl = `{"user":"a","ip":"203.0.113.7"}\n{"user":"b","note":"line\\nbreak \\u00e9"}\n`;
     expect((await extractText(enc(jsonl), { name: 'log.jsonl' })).text).toBe('user: a\nip: 203.0.113.7\nuser: b\nnote: line break é\n');
+    // Escaped quotes and backslashes inside strings and keys do not end them.
+    expect((await extractText(enc('{"a\\"b": "x\\\\", "note": "say \\"hi\\" \\\\\\" ok"}'), {})).text).toBe('a"b: x\\\nnote: say "hi" \\" ok\n');
     // A .json that is not JSON is still text worth scanning.
     expect(await extractText(enc(`ssn ${SSN} {broken`), { name: 'x.json' })).toMatchObject({ format: 'txt', text: `ssn ${SSN} {broken` });
   });
@@ -115,6 +119,7 @@ describe('office formats', () => {
 <w:p w:rsidR="00B3" w:rsidRDefault="00B3"><w:bookmarkStart w:id="0" w:name="_GoBack"/><w:r><w:t xml:space="preserve">Contact </w:t></w:r><w:hyperlink r:id="rId5" w:history="1"><w:r><w:rPr><w:rStyle w:val="Hyperlink"/></w:rPr><w:t>${EMAIL}</w:t></w:r></w:hyperlink><w:bookmarkEnd w:id="0"/></w:p>
 <w:p><w:r><w:t>Page </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>
 <w:tbl><w:tr><w:tc><w:p><w:r><w:t>Card</w:t></w:r></w:p></w:tc><w:tc><w:p><w:proofErr w:type="spellStart"/><w:r><w:t>${CARD.slice(0, 7)}</w:t></w:r><w:proofErr w:type="spellEnd"/><w:r w:rsidR="00C4"><w:t>${CARD.slice(7)}</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+<w:p><w:r><w:t w:hint="a>b" w:note='c"d'>quoted &gt; attrs</w:t></w:r></w:p>
 <w:p><w:ins w:id="1" w:author="HR"><w:r><w:t>Inserted &amp; kept</w:t></w:r></w:ins></w:p>
 <w:sectPr/></w:body></w:document>`;
     const data = makeZip({
@@ -124,8 +129,9 @@ describe('office formats', () => {
     const r = await extractText(data, { name: 'contact.docx' });
     expect(r.text).not.toContain('PAGE');
     expectAt(r.text, `Contact ${EMAIL}\n`);
-    expectAt(r.text, `Card\n\t${CARD}\n`);
+    expectAt(r.text, `\nCard\t${CARD}\t\n`);
     expectAt(r.text, 'Inserted & kept');
+    expectAt(r.text, '\nquoted > attrs\n');
   });
 
   it('xlsx: shared, rich-text and inline strings, numbers as written, sheet names as context', async () => {
@@ -171,6 +177,44 @@ describe('office formats', () => {
     expect(r.text).toBe(`Q3 review\nEscalation: ${EMAIL}\nWire to\n${IBAN}\n`);
   });
 
+  it("pptx as PowerPoint writes it: the presentation's slide order (not the file numbers), speaker notes, line breaks", async () => {
+    const P = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"';
+    const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+    const slide = (body: string) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<p:sld ${P}><p:cSld><p:spTree><p:sp><p:txBody><a:bodyPr/>${body}</p:txBody></p:sp></p:spTree></p:cSld></p:sld>`;
+    const data = makeZip({
+      '[Content_Types].xml': '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+      'ppt/presentation.xml': `<p:presentation ${P}><p:sldIdLst><p:sldId id="256" r:id="rId7"/><p:sldId id="257" r:id="rId6"/></p:sldIdLst></p:presentation>`,
+      'ppt/_rels/presentation.xml.rels': `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId6" Type="${REL}/slide" Target="slides/slide1.xml"/><Relationship Id="rId7" Type="${REL}/slide" Target="slides/slide2.xml"/></Relationships>`,
+      'ppt/slides/slide1.xml': slide('<a:p><a:r><a:t>Second: wire to</a:t></a:r><a:br/><a:r><a:t>' + IBAN + '</a:t></a:r></a:p>'),
+      'ppt/slides/slide2.xml': slide('<a:p><a:r><a:rPr lang="en-US"/><a:t>First</a:t></a:r><a:fld id="{1}" type="slidenum"><a:t>1</a:t></a:fld></a:p>'),
+      'ppt/slides/_rels/slide2.xml.rels': `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="${REL}/notesSlide" Target="../notesSlides/notesSlide1.xml"/></Relationships>`,
+      'ppt/notesSlides/notesSlide1.xml': `<p:notes ${P}><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>Call ${PHONE}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:notes>`,
+    });
+    const r = await extractText(data, { name: 'deck.pptx' });
+    expect(r).toMatchObject({ format: 'pptx', parts: 2, text: `First1\nCall ${PHONE}\nSecond: wire to\n${IBAN}\n` });
+  });
+
+  it('odt and ods as LibreOffice writes them: lists, links, repeated and covered cells, comments', async () => {
+    const NS = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:dc="http://purl.org/dc/elements/1.1/"';
+    const odt = makeZip({
+      mimetype: ['application/vnd.oasis.opendocument.text', { level: 0 }],
+      'content.xml': `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${NS} office:version="1.3"><office:automatic-styles><style:style xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" style:name="P1"/></office:automatic-styles><office:body><office:text><text:sequence-decls/>
+<text:list text:style-name="L1"><text:list-item><text:p>Mail <text:a xlink:type="simple" xlink:href="mailto:${EMAIL}">${EMAIL}</text:a></text:p></text:list-item><text:list-item><text:p>SSN<text:tab/>${SSN}<text:soft-page-break/></text:p></text:list-item></text:list>
+<text:p text:style-name="P1"><office:annotation><dc:creator>HR</dc:creator><text:p>check card ${CARD}</text:p></office:annotation>Done</text:p></office:text></office:body></office:document-content>`,
+    });
+    expect((await extractText(odt, { name: 'hr.odt' })).text).toBe(`Mail ${EMAIL}\nSSN\t${SSN}\ncheck card ${CARD}\nDone\n`);
+    const ods = makeZip({
+      mimetype: ['application/vnd.oasis.opendocument.spreadsheet', { level: 0 }],
+      'content.xml': `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${NS} office:version="1.3"><office:body><office:spreadsheet><table:table table:name="Payroll"><table:table-column table:number-columns-repeated="3"/>
+<table:table-row><table:table-cell office:value-type="string"><text:p>Name</text:p></table:table-cell><table:table-cell table:number-columns-spanned="2" office:value-type="string"><text:p>IBAN</text:p></table:table-cell><table:covered-table-cell/></table:table-row>
+<table:table-row><table:table-cell office:value-type="string"><text:p>Jane</text:p><text:p>Roe</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>${IBAN}</text:p></table:table-cell><table:table-cell table:number-columns-repeated="1020"/></table:table-row>
+<table:table-row table:number-rows-repeated="1048573"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>`,
+    });
+    const r = await extractText(ods, { name: 'pay.ods' });
+    expect(r.text.startsWith(`Payroll\nName\tIBAN\t\t\nJane Roe\t${IBAN}\t\t\n`)).toBe(true);
+    expect(r.text.length).toBeLessThan(100);
+  });
+
   it('odt, ods and odp: paragraphs, headings, spaces and tabs as LibreOffice writes them; cells by tab', async () => {
     const odt = await extractText(makeOdt(['# Personnel file', `SSN:  ${SSN}\tphone ${PHONE}`]), { name: 'file.odt' });
     expect(odt).toMatchObject({ format: 'odt', text: `Personnel file\nSSN:  ${SSN}\tphone ${PHONE}\n` });
@@ -187,8 +231,16 @@ describe('pdf', () => {
     const r = await extractText(data, { name: 'payroll.pdf' });
     expect(r).toMatchObject({ format: 'pdf', parts: 1, truncated: false });
     expect(r.text).toBe(`Payroll — March\nCard: ${CARD}\nIBAN ${IBAN}\nEmail: ${EMAIL}\n`);
-    // The caller's bytes are left usable (pdfjs detaches what it is given).
+    // The caller's bytes are left usable (pdfjs detaches what it is given), and a Node Buffer (what readFile gives) reads the same.
     expect(data.byteLength).toBeGreaterThan(0);
+    expect((await extractText(Buffer.from(data), { name: 'payroll.pdf' })).text).toBe(r.text);
+  });
+
+  it('reads FlateDecode content streams, as most writers make them, and an encrypted compressed one is still refused', async () => {
+    const r = await extractText(makePdf([`SSN ${SSN}`, `Card ${CARD}`], { compress: true }), { name: 'z.pdf' });
+    expect(r.text).toBe(`SSN ${SSN}\nCard ${CARD}\n`);
+    const err = await unreadable(extractText(makePdf([`SSN ${SSN}`], { compress: true, encrypted: true }), { name: 'z.pdf' }));
+    expect(err.message).toContain('the PDF is encrypted');
   });
 
   it('stops at max_pages and says the text is truncated', async () => {
@@ -239,6 +291,20 @@ describe('hostile and broken files', () => {
     expect(running.message).toBe('b.docx: the expanded size (more than 244.1 KB) is over the limit of 244.1 KB (pii.limits.max_expanded_bytes): a zip bomb or a very large document (raise pii.limits.max_expanded_bytes if the file is genuine)');
   });
 
+  it("errors never quote a value from the file: an entry's unusual name or an unknown ODF type stays out of the message", async () => {
+    const types = enc('<Types/>');
+    const named = rawZip([
+      { name: '[Content_Types].xml', data: types, method: 0, declaredSize: types.length, crc: crc32(types) },
+      { name: 'word/document.xml', data: types, method: 0, declaredSize: types.length, crc: crc32(types) },
+      { name: 'word/media/4111111111111111.bin', data: deflateZeros(2_000_000), method: 8, declaredSize: 2 ** 31 },
+    ]);
+    const err = await unreadable(extractText(named, { name: 'n.docx' }));
+    expect(err.message).toContain('zip entry (an unusual name)');
+    expect(err.message).not.toContain('4111');
+    const odf = await unreadable(extractText(makeZip({ mimetype: ['application/x-card-4111111111111111', { level: 0 }], 'content.xml': '<x/>' }), { name: 'o.odt' }));
+    expect(odf.message).toBe('o.odt: an OpenDocument file, which saaswatch does not read (unsupported format) (save it as .odt, .ods or .odp)');
+  });
+
   it('too many zip entries is refused before anything is inflated', async () => {
     const entries: Record<string, string> = { '[Content_Types].xml': '<Types/>', 'word/document.xml': '<w:document/>' };
     for (let i = 0; i < 60; i++) entries[`word/media/image${i}.png`] = 'x';
@@ -269,6 +335,8 @@ describe('hostile and broken files', () => {
     expect(bin.message).toMatch(/^blob\.bin: binary content of an unknown kind \(unsupported format\)/);
     const zip = await unreadable(extractText(makeZip({ 'photo.txt': 'x' }), { name: 'photos.zip' }));
     expect(zip.message).toContain('a zip archive that is not an Office or OpenDocument file (unsupported format)');
+    expect([ole, bin, zip].every(isUnsupportedFormat)).toBe(true);
+    expect(isUnsupportedFormat(await unreadable(extractText(makePdf(['x'], { encrypted: true }), { name: 'e.pdf' })))).toBe(false);
   });
 
   it('over max_bytes is INPUT_TOO_LARGE, naming the file and the limit', async () => {

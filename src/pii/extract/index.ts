@@ -108,7 +108,9 @@ function zipFormat(zip: ZipArchive, ctx: ExtractContext): Format {
     const mime = (zip.readText('mimetype') ?? '').trim();
     const f = ODF_MIME[mime];
     if (f) return f;
-    throw ctx.unreadable(`an OpenDocument file of type ${JSON.stringify(mime.slice(0, 80))}, which saaswatch does not read (unsupported format)`, 'save it as .odt, .ods or .odp');
+    // The type is the file's own text: named only when it is one of OpenDocument's.
+    const kind = /^application\/vnd\.oasis\.opendocument\.[a-z-]{1,40}$/.test(mime) ? ` of type ${mime}` : '';
+    throw ctx.unsupported(`an OpenDocument file${kind}, which saaswatch does not read`, 'save it as .odt, .ods or .odp');
   }
   if (zip.has('[Content_Types].xml')) {
     if (zip.has('word/document.xml')) return 'docx';
@@ -116,8 +118,11 @@ function zipFormat(zip: ZipArchive, ctx: ExtractContext): Format {
     if (zip.has('ppt/presentation.xml')) return 'pptx';
   }
   if (zip.has('content.xml')) return 'odt';
-  throw ctx.unreadable('a zip archive that is not an Office or OpenDocument file (unsupported format)', 'unzip it and scan the files inside');
+  throw ctx.unsupported('a zip archive that is not an Office or OpenDocument file', 'unzip it and scan the files inside');
 }
+
+/** Whether an extraction error only says the format is not one saaswatch reads (a folder scan passes over such files). */
+export const isUnsupportedFormat = (err: unknown): boolean => err instanceof SaaswatchError && err.details?.unsupported === true;
 
 /**
  * The text of one file. Errors: INPUT_TOO_LARGE over `max_bytes`; FILE_UNREADABLE for an unsupported,
@@ -161,12 +166,12 @@ async function extractInto(data: Uint8Array, meta: ExtractMeta, ctx: ExtractCont
   const binary = !hasUtf16Bom(data) && looksBinary(data);
   if (binary) {
     const known = BINARY_MAGIC.find(([magic]) => startsWith(data, magic));
-    if (known) throw ctx.unreadable(`${known[1]}, which saaswatch does not read (unsupported format)`, 'convert it to a supported format (pdf, docx, xlsx, pptx, odt, csv, txt)');
+    if (known) throw ctx.unsupported(`${known[1]}, which saaswatch does not read`, 'convert it to a supported format (pdf, docx, xlsx, pptx, odt, csv, txt)');
   }
   if (hint === 'pdf' || (hint && ZIPPED.has(hint))) {
     throw ctx.unreadable(`not a valid ${hint} file (its content does not start as one): it is corrupt, or another format renamed`, 'open and save it again in its application, then scan it again');
   }
-  if (binary) throw ctx.unreadable('binary content of an unknown kind (unsupported format)', 'convert it to a supported format (pdf, docx, xlsx, pptx, odt, csv, txt)');
+  if (binary) throw ctx.unsupported('binary content of an unknown kind', 'convert it to a supported format (pdf, docx, xlsx, pptx, odt, csv, txt)');
 
   const text = decodeText(data);
   ctx.check();

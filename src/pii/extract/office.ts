@@ -44,10 +44,15 @@ function numbered(zip: ZipArchive, re: RegExp): string[] {
 
 // ---------------------------------------------------------------- docx
 
-/** One WordprocessingML part: `w:t` runs (and deleted text: still in the file), tabs, breaks, a line per paragraph. */
+/**
+ * One WordprocessingML part: `w:t` runs (and deleted text: still in the file), tabs, breaks, a line per
+ * paragraph; a table row on one line, its cells separated by tabs (as a spreadsheet row reads).
+ */
 function wordPart(xml: string, ctx: ExtractContext): void {
   const out = ctx.sink;
   let inText = false;
+  let cellDepth = 0;
+  let cellParas = 0;
   scanXml(
     xml,
     {
@@ -55,11 +60,18 @@ function wordPart(xml: string, ctx: ExtractContext): void {
         if (name === 'w:t' || name === 'w:delText') inText = !selfClosing;
         else if (name === 'w:tab' && selfClosing) out.push('\t');
         else if (name === 'w:br' || name === 'w:cr') out.push('\n');
+        else if (name === 'w:tc' && !selfClosing) {
+          cellDepth++;
+          cellParas = 0;
+        } else if (name === 'w:p' && cellDepth > 0 && cellParas++ > 0) out.push(' ');
       },
       close(name) {
         if (name === 'w:t' || name === 'w:delText') inText = false;
-        else if (name === 'w:p') out.newline();
-        else if (name === 'w:tc') out.push('\t');
+        else if (name === 'w:p' && cellDepth === 0) out.newline();
+        else if (name === 'w:tc') {
+          cellDepth = Math.max(0, cellDepth - 1);
+          out.push('\t');
+        } else if (name === 'w:tr') out.newline();
       },
       text(t) {
         if (inText) out.push(t);
@@ -314,6 +326,8 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
   let rows = 0;
   let pages = 0;
   let paraDepth = 0;
+  // A comment's author and date (dc:creator, dc:date) are metadata, not the comment's text.
+  let meta = 0;
   let skipping = false;
   scanXml(
     xml,
@@ -321,6 +335,7 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
       open(name, attrs, selfClosing) {
         if (name === 'office:body') inBody = true;
         if (!inBody) return;
+        if (name.startsWith('dc:') || name.startsWith('meta:')) meta++;
         if (name === 'table:table' && !selfClosing) {
           if (kind === 'ods' && tables >= ctx.limits.max_sheets) {
             ctx.skipped = true;
@@ -364,6 +379,7 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
       },
       close(name) {
         if (name === 'office:body') inBody = false;
+        if (inBody && (name.startsWith('dc:') || name.startsWith('meta:'))) meta = Math.max(0, meta - 1);
         if (name === 'table:table' && kind === 'ods') skipping = tables > ctx.limits.max_sheets;
         if (name === 'table:table' && kind !== 'ods') skipping = false;
         if (name === 'draw:page') skipping = false;
@@ -377,7 +393,7 @@ export function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'odt' | '
       },
       text(t) {
         // Whitespace between paragraphs is the file's indentation, not text.
-        if (inBody && !skipping && paraDepth > 0) out.push(t);
+        if (inBody && !skipping && paraDepth > 0 && meta === 0) out.push(t);
       },
     },
     () => ctx.check(),

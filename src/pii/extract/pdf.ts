@@ -37,8 +37,9 @@ export async function extractPdf(data: Uint8Array, ctx: ExtractContext): Promise
   const pdfjs = await loadPdfjs();
   const out = ctx.sink;
   const task = pdfjs.getDocument({
-    // pdfjs takes ownership of (detaches) the buffer it is given: hand it a copy, the caller keeps theirs.
-    data: data.slice(),
+    // pdfjs takes ownership of (detaches) the buffer it is given, and refuses a Node Buffer: hand it a
+    // plain Uint8Array copy (a Buffer's slice() would be a view), the caller keeps theirs.
+    data: new Uint8Array(data),
     isEvalSupported: false,
     disableFontFace: true,
     useSystemFonts: false,

@@ -1,6 +1,7 @@
 /** Text from text formats: plain text and Markdown as they are, CSV a line per row, JSON a `key: value` line per leaf, HTML its visible text. */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { Parser } from 'htmlparser2';
+import { SaaswatchError } from '../../core/errors.js';
 import type { ExtractContext } from './context.js';
 
 /** Plain text (and Markdown, whose syntax is text too), pushed in slices so the deadline is checked on a huge file. */
@@ -30,28 +31,29 @@ function guessDelimiter(text: string): string {
 
 /** CSV: a line per row, cells joined by tabs, line breaks inside a quoted cell made spaces. Unparsable CSV is read as plain text. */
 export function extractCsv(text: string, ctx: ExtractContext): void {
-  let rows: string[][];
+  const out = ctx.sink;
+  const max = ctx.limits.max_rows;
+  let rows = 0;
   try {
-    rows = parseCsv(text, {
+    parseCsv(text, {
       delimiter: guessDelimiter(text),
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,
       bom: true,
-      to: ctx.limits.max_rows + 1,
-    }) as string[][];
-  } catch {
-    extractPlain(text, ctx);
-    return;
-  }
-  ctx.check();
-  if (rows.length > ctx.limits.max_rows) {
-    rows.length = ctx.limits.max_rows;
-    ctx.skipped = true;
-  }
-  for (let r = 0; r < rows.length && !ctx.sink.full; r++) {
-    ctx.sink.push(`${rows[r]!.map((c) => c.replace(/\r?\n/g, ' ')).join('\t')}\n`);
-    if (r % 10_000 === 0) ctx.check();
+      to: max + 1,
+      // Rows are written as they are parsed, none kept; the deadline is checked as they come.
+      on_record: (record: string[]) => {
+        if (++rows > max) ctx.skipped = true;
+        else if (!out.full) out.push(`${record.map((c) => c.replace(/\r?\n/g, ' ')).join('\t')}\n`);
+        if (rows % 10_000 === 0) ctx.check();
+        return null;
+      },
+    });
+  } catch (err) {
+    if (err instanceof SaaswatchError) throw err;
+    // Not CSV after all (or broken past repair): what was read stays, the rest is read as plain text.
+    if (rows === 0) extractPlain(text, ctx);
   }
 }
 
@@ -89,33 +91,43 @@ export function extractJson(text: string, ctx: ExtractContext): boolean {
   };
   let i = 0;
   let n = 0;
-  while (i < body.length && !out.full) {
-    const c = body[i]!;
+  const len = body.length;
+  while (i < len && !out.full) {
+    const c = body.charCodeAt(i);
     if (++n % 65_536 === 0) ctx.check();
-    if (c === '{' || c === '[') {
-      stack.push({ arr: c === '[', key: valueKey() });
-      expectKey = c === '{';
+    if (c === 0x7b || c === 0x5b) {
+      // { or [
+      stack.push({ arr: c === 0x5b, key: valueKey() });
+      expectKey = c === 0x7b;
       i++;
-    } else if (c === '}' || c === ']') {
+    } else if (c === 0x7d || c === 0x5d) {
       stack.pop();
       expectKey = false;
       i++;
-    } else if (c === ',') {
+    } else if (c === 0x2c) {
       expectKey = stack[stack.length - 1]?.arr === false;
       i++;
-    } else if (c === '"') {
-      let j = i + 1;
-      while (body[j] !== '"') j += body[j] === '\\' ? 2 : 1;
-      const s = JSON.parse(body.slice(i, j + 1)) as string;
+    } else if (c === 0x22) {
+      // The closing quote: the next one not escaped (an odd run of backslashes before it escapes it).
+      let j = body.indexOf('"', i + 1);
+      for (;;) {
+        if (j < 0) return true; // unreachable for validated JSON; never loop on what validation let through
+        let k = j - 1;
+        while (body.charCodeAt(k) === 0x5c) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j = body.indexOf('"', j + 1);
+      }
+      const raw = body.slice(i + 1, j);
+      const s = raw.includes('\\') ? (JSON.parse(body.slice(i, j + 1)) as string) : raw;
       i = j + 1;
       if (expectKey) {
         key = s;
         expectKey = false;
       } else emit(s);
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(body);
-      const raw = m ? m[0] : c;
+      const raw = m ? m[0] : body[i]!;
       emit(raw);
       i += raw.length;
     } else i++; // whitespace, ':', and the letters of true, false, null

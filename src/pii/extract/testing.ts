@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { strToU8, zipSync, type Zippable } from 'fflate';
+import { strToU8, zipSync, zlibSync, type Zippable } from 'fflate';
 import { errors } from '../../core/errors.js';
 
 const enc = new TextEncoder();
@@ -211,6 +211,8 @@ export interface MakePdfOptions {
   revision?: 2 | 3;
   /** Lines per page (default 40). */
   linesPerPage?: number;
+  /** Compress content streams with FlateDecode, as most PDF writers do (default false: readable fixtures). */
+  compress?: boolean;
 }
 
 /** RC4, which the Standard security handler of PDF 1.4 uses (not offered by OpenSSL 3 without its legacy provider). */
@@ -327,7 +329,8 @@ export function makePdf(lines: PdfLine[], opts: MakePdfOptions = {}): Uint8Array
       return `BT /F1 11 Tf 72 ${y} Td ${show} ET`;
     });
     body.push({ num: pageObj(i), dict: `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentObj(i)} 0 R >>` });
-    body.push({ num: contentObj(i), dict: '', stream: enc.encode(ops.join('\n')) });
+    const content = enc.encode(ops.join('\n'));
+    body.push({ num: contentObj(i), dict: opts.compress ? '/Filter /FlateDecode' : '', stream: opts.compress ? zlibSync(content, { level: 6 }) : content });
   });
   if (sec) {
     body.push({
@@ -349,7 +352,7 @@ export function makePdf(lines: PdfLine[], opts: MakePdfOptions = {}): Uint8Array
     offsets.set(o.num, offset);
     if (o.stream) {
       const data = sec ? rc4(objectKey(sec.key, o.num, 0), o.stream) : o.stream;
-      put(`${o.num} 0 obj\n<< /Length ${data.length} >>\nstream\n`);
+      put(`${o.num} 0 obj\n<< /Length ${data.length}${o.dict ? ` ${o.dict}` : ''} >>\nstream\n`);
       put(data);
       put('\nendstream\nendobj\n');
     } else put(`${o.num} 0 obj\n${o.dict}\nendobj\n`);

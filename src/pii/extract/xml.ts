@@ -12,6 +12,8 @@ export interface XmlHandler {
   text?(text: string): void;
 }
 
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 /** Decodes XML's five named entities and numeric character references; anything else is left as written. */
@@ -91,18 +93,27 @@ export function scanXml(xml: string, h: XmlHandler, check?: () => void): void {
       i = end + 2;
       continue;
     }
-    // A tag ends at the first '>' outside a quoted attribute value.
-    let j = lt + 1;
-    let quote = '';
-    while (j < n) {
-      const ch = xml[j]!;
-      if (quote) {
-        if (ch === quote) quote = '';
-      } else if (ch === '"' || ch === "'") quote = ch;
-      else if (ch === '>') break;
-      j++;
+    // A tag ends at the first '>' outside a quoted attribute value; most tags have no quote before their '>'.
+    let j = xml.indexOf('>', lt + 1);
+    if (j < 0) return;
+    let quoted = false;
+    for (let k = lt + 1; k < j && !quoted; k++) {
+      const ch = xml.charCodeAt(k);
+      quoted = ch === 0x22 || ch === 0x27;
     }
-    if (j >= n) return;
+    if (quoted) {
+      j = lt + 1;
+      let quote = 0;
+      while (j < n) {
+        const ch = xml.charCodeAt(j);
+        if (quote) {
+          if (ch === quote) quote = 0;
+        } else if (ch === 0x22 || ch === 0x27) quote = ch;
+        else if (ch === 0x3e) break;
+        j++;
+      }
+      if (j >= n) return;
+    }
     const body = xml.slice(lt + 1, j);
     i = j + 1;
     if (body[0] === '/') {
@@ -112,7 +123,7 @@ export function scanXml(xml: string, h: XmlHandler, check?: () => void): void {
     const selfClosing = body.endsWith('/');
     const inner = selfClosing ? body.slice(0, -1) : body;
     let k = 0;
-    while (k < inner.length && !/\s/.test(inner[k]!)) k++;
+    while (k < inner.length && !isSpace(inner.charCodeAt(k))) k++;
     const name = inner.slice(0, k);
     h.open?.(name, inner.slice(k), selfClosing);
     if (selfClosing) h.close?.(name);

@@ -24,6 +24,12 @@ interface Entry {
 const u16 = (d: Uint8Array, at: number) => d[at]! | (d[at + 1]! << 8);
 const u32 = (d: Uint8Array, at: number) => (d[at]! | (d[at + 1]! << 8) | (d[at + 2]! << 16) | (d[at + 3]! << 24)) >>> 0;
 
+/**
+ * An entry's name as errors may show it: entry names are the file's own data, so only a part name of the
+ * usual shape (`word/document.xml`, `xl/worksheets/sheet2.xml`) is shown, never one that could carry a value.
+ */
+const shown = (name: string) => (/^[A-Za-z_[\]/.-]{1,60}\d{0,3}\.(xml|rels)$/.test(name) ? name : '(an unusual name)');
+
 export const isZip = (d: Uint8Array) => d.length >= 4 && d[0] === 0x50 && d[1] === 0x4b && ((d[2] === 3 && d[3] === 4) || (d[2] === 5 && d[3] === 6));
 
 export class ZipArchive {
@@ -81,7 +87,7 @@ export class ZipArchive {
       at += 46 + nameLen + u16(d, at + 30) + u16(d, at + 32);
       declared += e.size;
       if (e.size > MiB && e.size / Math.max(1, e.compressedSize) > limits.max_ratio) {
-        throw this.ctx.overLimit(`zip entry ${e.name}'s declared expansion ratio of ${Math.round(e.size / Math.max(1, e.compressedSize))}:1`, 'max_ratio', `${limits.max_ratio}:1`);
+        throw this.ctx.overLimit(`zip entry ${shown(e.name)}'s declared expansion ratio of ${Math.round(e.size / Math.max(1, e.compressedSize))}:1`, 'max_ratio', `${limits.max_ratio}:1`);
       }
       if (!this.entries.has(e.name)) this.entries.set(e.name, e);
     }
@@ -102,16 +108,16 @@ export class ZipArchive {
     if (!e) return undefined;
     const d = this.data;
     const { limits } = this.ctx;
-    if (e.flags & 1) throw this.ctx.unreadable(`zip entry ${name} is encrypted`, 'remove the password, then scan it again');
-    if (e.offset + 30 > d.length || u32(d, e.offset) !== 0x04034b50) this.corrupt(`no local header for ${name}`);
+    if (e.flags & 1) throw this.ctx.unreadable(`zip entry ${shown(name)} is encrypted`, 'remove the password, then scan it again');
+    if (e.offset + 30 > d.length || u32(d, e.offset) !== 0x04034b50) this.corrupt(`no local header for ${shown(name)}`);
     const start = e.offset + 30 + u16(d, e.offset + 26) + u16(d, e.offset + 28);
-    if (start + e.compressedSize > d.length) this.corrupt(`${name} runs past the end of the file`);
+    if (start + e.compressedSize > d.length) this.corrupt(`${shown(name)} runs past the end of the file`);
     const packed = d.subarray(start, start + e.compressedSize);
     if (e.method === 0) {
       this.count(packed.length, e);
       return packed;
     }
-    if (e.method !== 8) throw this.ctx.unreadable(`zip entry ${name} uses compression method ${e.method}, which saaswatch does not read`, 'save it again in its application');
+    if (e.method !== 8) throw this.ctx.unreadable(`zip entry ${shown(name)} uses compression method ${e.method}, which saaswatch does not read`, 'save it again in its application');
 
     const out: Uint8Array[] = [];
     let n = 0;
@@ -135,7 +141,7 @@ export class ZipArchive {
     } catch (err) {
       if (over) throw over;
       if ((err as { code?: unknown }).code === 'FILE_UNREADABLE') throw err;
-      this.corrupt(`${name} does not inflate`);
+      this.corrupt(`${shown(name)} does not inflate`);
     }
     if (over) throw over;
     const whole = new Uint8Array(n);
@@ -153,10 +159,10 @@ export class ZipArchive {
     this.expanded += bytes;
     if (this.expanded > limits.max_expanded_bytes) throw this.ctx.overLimit(`the expanded size (more than ${formatBytes(limits.max_expanded_bytes)})`, 'max_expanded_bytes', formatBytes(limits.max_expanded_bytes));
     if (entrySoFar > e.size + DECLARED_SLACK) {
-      throw this.ctx.unreadable(`zip entry ${e.name} inflates past its declared size of ${formatBytes(e.size)}: a zip bomb or a corrupt file`, 'open and save it again in its application if it is genuine');
+      throw this.ctx.unreadable(`zip entry ${shown(e.name)} inflates past its declared size of ${formatBytes(e.size)}: a zip bomb or a corrupt file`, 'open and save it again in its application if it is genuine');
     }
     if (entrySoFar > MiB && entrySoFar / Math.max(1, e.compressedSize) > limits.max_ratio) {
-      throw this.ctx.overLimit(`zip entry ${e.name}'s expansion ratio`, 'max_ratio', `${limits.max_ratio}:1`);
+      throw this.ctx.overLimit(`zip entry ${shown(e.name)}'s expansion ratio`, 'max_ratio', `${limits.max_ratio}:1`);
     }
   }
 

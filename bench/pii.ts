@@ -1,0 +1,102 @@
+/**
+ * `npm run bench` (PII part): throughput of the analyzer on one core over a deterministic mixed corpus
+ * (BENCH_PII_MB, default 32 MB of prose, CSV rows and log lines, about one entity per 2 kB, seeded
+ * PRNG), for the pattern + validator set (no PERSON/LOCATION) and for the full set with names.
+ * Prints MB/s (1 MB = 10^6 characters) and the findings per type, never a value.
+ */
+import { createAnalyzer } from '../src/pii/analyzer.js';
+import { BUILTIN_RECOGNIZERS } from '../src/pii/recognizers/index.js';
+import { mulberry32 } from '../src/detection/random.js';
+
+const TARGET = Number(process.env.BENCH_PII_MB ?? 32) * 1_000_000;
+const RUNS = Number(process.env.BENCH_PII_RUNS ?? 3);
+
+const WORDS = ('the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their ' +
+  'report quarterly revenue customer account shared folder review meeting notes project budget invoice payment order shipping tracking contract renewal ' +
+  'team manager office schedule update policy security access drive document spreadsheet presentation approval vendor service support ticket request ' +
+  'Bericht Kunde Rechnung Zahlung Vertrag facture client paiement contrat informe cliente pago factura rapporto cliente pagamento fattura').split(' ');
+
+/** Public test values (Stripe/PayPal cards, ECBS IBANs, SSA-valid SSN shapes, RFC 5737/3849 addresses). */
+const ENTITIES = [
+  () => 'Card: 4111 1111 1111 1111',
+  () => 'card 5555555555554444',
+  () => 'Amex 378282246310005',
+  () => 'SSN 536-22-8726',
+  () => 'IBAN DE89 3704 0044 0532 0130 00',
+  () => 'IBAN GB82WEST12345698765432',
+  () => 'contact jane.roe@example.com',
+  () => 'phone +1 (415) 555-2671',
+  () => 'tel +44 20 7946 0958',
+  () => 'from 192.0.2.44',
+  () => 'NHS number 943 476 5919',
+  () => 'NI number AB 12 34 56 C',
+  () => 'date of birth: 12/03/1985',
+  () => 'see https://example.com/report?id=7',
+];
+
+function corpus(size: number, seed: number): string {
+  const rnd = mulberry32(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[int(16)]).join('');
+  const parts: string[] = [];
+  let len = 0;
+  while (len < size) {
+    const kind = int(10);
+    let chunk: string;
+    if (kind < 4) {
+      // Prose: a paragraph, with numbers as prose has them.
+      const words: string[] = [];
+      for (let i = 0, n = 40 + int(80); i < n; i++) words.push(int(25) === 0 ? String(int(100000)) : WORDS[int(WORDS.length)]!);
+      chunk = words.join(' ') + '.\n';
+    } else if (kind < 7) {
+      // CSV rows: ids, order and tracking numbers, amounts, dates.
+      const rows: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        rows.push(`${int(1e6)},ORD-${pad(int(1e8), 8)},1Z${hex(16).toUpperCase()},${(rnd() * 1000).toFixed(2)},2024-${pad(1 + int(12), 2)}-${pad(1 + int(28), 2)},${WORDS[int(WORDS.length)]},${int(1e10)}`);
+      }
+      chunk = rows.join('\n') + '\n';
+    } else {
+      // Log lines: timestamps, UUIDs, git hashes, internal addresses, durations.
+      const lines: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        lines.push(`2024-03-${pad(1 + int(28), 2)}T${pad(int(24), 2)}:${pad(int(60), 2)}:${pad(int(60), 2)}.${pad(int(1000), 3)}Z INFO request id=${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)} commit=${hex(40)} src=10.${int(256)}.${int(256)}.${int(256)} took ${int(5000)}ms status=${200 + int(300)}`);
+      }
+      chunk = lines.join('\n') + '\n';
+    }
+    if (int(2) === 0) chunk += ENTITIES[int(ENTITIES.length)]!() + '.\n';
+    parts.push(chunk);
+    len += chunk.length;
+  }
+  return parts.join('');
+}
+
+function measure(label: string, analyze: (t: string) => { type: string }[], text: string): void {
+  analyze(text.slice(0, 1_000_000)); // warm up the JIT
+  const times: number[] = [];
+  let counts: Record<string, number> = {};
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    const found = analyze(text);
+    times.push(performance.now() - t);
+    counts = {};
+    for (const f of found) counts[f.type] = (counts[f.type] ?? 0) + 1;
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)]!;
+  const mbs = text.length / 1e6 / (median / 1000);
+  console.log(`${label}: ${mbs.toFixed(1)} MB/s (median of ${RUNS}, ${(median / 1000).toFixed(2)} s for ${(text.length / 1e6).toFixed(1)} MB)`);
+  console.log(`  findings ≥ 0.5: ${Object.entries(counts).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+const text = corpus(TARGET, 18);
+const names = new Set(['PERSON', 'LOCATION']);
+const patterns = createAnalyzer({}, { recognizers: BUILTIN_RECOGNIZERS.filter((r) => !r.entities.some((e) => names.has(e))) });
+measure('pii analyzer, patterns + validators (no names)', (t) => patterns.analyze(t, { minScore: 0.5 }), text);
+if (BUILTIN_RECOGNIZERS.some((r) => r.entities.some((e) => names.has(e)))) {
+  const full = createAnalyzer();
+  // Names are slower by design: measured on a tenth of the corpus.
+  measure('pii analyzer, with names (PERSON/LOCATION)', (t) => full.analyze(t, { minScore: 0.5 }), text.slice(0, Math.floor(text.length / 10)));
+} else {
+  console.log('pii analyzer, with names: no PERSON/LOCATION recognizer registered yet');
+}

@@ -1,0 +1,91 @@
+/** Dates of birth: a date right after a birth keyword in one of seven languages; other dates (log timestamps, invoices) are not personal data and are not reported. */
+import type { Recognizer, RecognizerResult } from '../types.js';
+
+/** Birth keywords per language; the recognizer searches for these, so a date needs one before it. */
+export const DOB_WORDS: Readonly<Record<string, readonly string[]>> = {
+  en: ['date of birth', 'birth date', 'birthdate', 'birthday', 'dob', 'd.o.b', 'born', 'born on'],
+  de: ['geburtsdatum', 'geburtstag', 'geboren', 'geboren am', 'geb.'],
+  fr: ['date de naissance', 'né le', 'née le', 'né', 'née'],
+  es: ['fecha de nacimiento', 'nacido', 'nacida', 'nacido el', 'f. nac'],
+  it: ['data di nascita', 'nato il', 'nata il', 'nato', 'nata'],
+  nl: ['geboortedatum', 'geboren op', 'geb.'],
+  pt: ['data de nascimento', 'nascido em', 'nascida em', 'nascido', 'nascida'],
+};
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** One alternation per language set, longest first so `born on` wins over `born`. Literal words only: linear. */
+function keywordRegex(languages: readonly string[]): RegExp {
+  const words = [...new Set(languages.flatMap((l) => DOB_WORDS[l] ?? []))].sort((a, b) => b.length - a.length);
+  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.map(escape).join('|')})(?![\\p{L}\\p{N}])`, 'giu');
+}
+
+const MONTHS = new Map<string, number>();
+[
+  'january february march april may june july august september october november december',
+  'januar februar märz april mai juni juli august september oktober november dezember',
+  'janvier février mars avril mai juin juillet août septembre octobre novembre décembre',
+  'enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre',
+  'gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre',
+  'januari februari maart april mei juni juli augustus september oktober november december',
+  'janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro',
+].forEach((line) =>
+  line.split(' ').forEach((m, i) => {
+    MONTHS.set(m, i + 1);
+    if (m.length > 3) MONTHS.set(m.slice(0, 3), i + 1);
+  }),
+);
+
+const NUMERIC = /(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?!\d)|(\d{1,2})([-/.])(\d{1,2})\6(\d{4}|\d{2})(?!\d)/y;
+const DAY_MONTH_YEAR = /(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s{1,3}(?:de\s{1,3})?(\p{L}{3,10})\.?,?\s{1,3}(?:de\s{1,3})?(\d{4})(?!\d)/uy;
+const MONTH_DAY_YEAR = /(\p{L}{3,10})\.?\s{1,3}(\d{1,2})(?:st|nd|rd|th)?,?\s{1,3}(\d{4})(?!\d)/uy;
+/** What may sit between the keyword and the date: `:`, `=`, a dash, a bracketed format hint. */
+const GAP = /[\s:=\-–,;|"'()]{0,6}(?:\([dmyjat./-]{6,12}\)[\s:]{0,3})?/iy;
+
+const plausibleDate = (y: number, m: number, d: number) => y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+
+/** The end of a date starting at `i`, or undefined. */
+function dateAt(text: string, i: number): { end: number; pattern: string } | undefined {
+  NUMERIC.lastIndex = i;
+  let m = NUMERIC.exec(text);
+  if (m) {
+    if (m[1]) return plausibleDate(+m[1], +m[3]!, +m[4]!) ? { end: i + m[0].length, pattern: 'iso' } : undefined;
+    const a = +m[5]!;
+    const b = +m[7]!;
+    const y = m[8]!.length === 2 ? 1900 + +m[8]! : +m[8]!;
+    return plausibleDate(y, b, a) || plausibleDate(y, a, b) ? { end: i + m[0].length, pattern: 'numeric' } : undefined;
+  }
+  DAY_MONTH_YEAR.lastIndex = i;
+  m = DAY_MONTH_YEAR.exec(text);
+  if (m && MONTHS.has(m[2]!.toLowerCase()) && plausibleDate(+m[3]!, MONTHS.get(m[2]!.toLowerCase())!, +m[1]!)) return { end: i + m[0].length, pattern: 'day-month-year' };
+  MONTH_DAY_YEAR.lastIndex = i;
+  m = MONTH_DAY_YEAR.exec(text);
+  if (m && MONTHS.has(m[1]!.toLowerCase()) && plausibleDate(+m[3]!, MONTHS.get(m[1]!.toLowerCase())!, +m[2]!)) return { end: i + m[0].length, pattern: 'month-day-year' };
+  return undefined;
+}
+
+const cache = new Map<string, RegExp>();
+
+export const dateOfBirthRecognizer: Recognizer = {
+  id: 'date-of-birth',
+  entities: ['DATE_TIME'],
+  context: DOB_WORDS,
+  recognize(text, ctx) {
+    const key = ctx.languages.join(',');
+    let re = cache.get(key);
+    if (!re) cache.set(key, (re = keywordRegex(ctx.languages)));
+    const out: RecognizerResult[] = [];
+    re.lastIndex = 0;
+    for (let k = re.exec(text); k; k = re.exec(text)) {
+      GAP.lastIndex = k.index + k[0].length;
+      GAP.exec(text);
+      const start = GAP.lastIndex;
+      const date = dateAt(text, start);
+      if (!date) continue;
+      // The keyword is the context: the finding carries it, so the analyzer adds nothing more.
+      out.push({ type: 'DATE_TIME', start, end: date.end, score: 0.85, explanation: { recognizer: 'date-of-birth', pattern: date.pattern, context: [k[0].toLowerCase()], baseScore: 0.5 } });
+      re.lastIndex = date.end;
+    }
+    return out;
+  },
+};

@@ -1,0 +1,177 @@
+/** Phone numbers: candidates from the shared numeric scan, cheap per-region shape checks, then libphonenumber's full validation (max metadata). */
+import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import type { Recognizer, RecognizerResult } from '../types.js';
+import { compileContext, findContext, type ContextMatcher } from '../context.js';
+import { numericRuns, SEP_MIXED, windowDigits, type NumericRuns } from '../scan.js';
+
+export const DEFAULT_PHONE_REGIONS = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'AU'] as const;
+
+/**
+ * Whether a national number (no `+`) could belong to a region, from its digit count and leading
+ * digits alone: libphonenumber costs microseconds a call, this nanoseconds, and most digit runs in
+ * logs and tables fail it. Regions not listed here go straight to libphonenumber.
+ */
+function plausible(region: string, d: string): boolean {
+  const n = d.length;
+  const c0 = d.charCodeAt(0) - 48;
+  switch (region) {
+    case 'US':
+    case 'CA':
+      if (n === 11 && c0 === 1) return d.charCodeAt(1) >= 50 && d.charCodeAt(4) >= 50;
+      return n === 10 && c0 >= 2 && d.charCodeAt(3) >= 50;
+    case 'GB':
+      return c0 === 0 && (n === 10 || n === 11);
+    case 'DE':
+      return c0 === 0 && n >= 7 && n <= 13;
+    case 'FR':
+    case 'NL':
+    case 'AU':
+      return c0 === 0 && n === 10;
+    case 'ES':
+      return n === 9 && c0 >= 6;
+    case 'IT':
+      return (c0 === 0 && n >= 6 && n <= 11) || (c0 === 3 && (n === 9 || n === 10));
+    case 'IN':
+      return (n === 10 && c0 >= 6) || (c0 === 0 && n === 11);
+    case 'BR':
+      return (c0 !== 0 && (n === 10 || n === 11)) || (c0 === 0 && (n === 11 || n === 12));
+    default:
+      return n >= 6 && n <= 15;
+  }
+}
+
+/** `YYYY-MM-DD`, `DD.MM.YYYY`, `MM/DD/YYYY` at the start of a window: a date (or a timestamp), never dialled. */
+function startsWithDate(r: NumericRuns, g: number, last: number): boolean {
+  if (last - g < 2) return false;
+  const s1 = r.gSep[g + 1]!;
+  if (s1 !== r.gSep[g + 2] || !(s1 === 45 || s1 === 46 || s1 === 47)) return false;
+  const l0 = r.gEnd[g]! - r.gStart[g]!;
+  const l1 = r.gEnd[g + 1]! - r.gStart[g + 1]!;
+  const l2 = r.gEnd[g + 2]! - r.gStart[g + 2]!;
+  return (l0 === 4 && l1 <= 2 && l2 <= 2) || (l0 <= 2 && l1 <= 2 && (l2 === 4 || l2 === 2));
+}
+
+/** Four dot-joined groups of at most three digits: an IPv4 address, which libphonenumber would otherwise be asked about. */
+function looksLikeIpv4(r: NumericRuns, first: number, last: number): boolean {
+  if (last - first !== 3) return false;
+  for (let g = first; g <= last; g++) if ((g > first && r.gSep[g] !== 46) || r.gEnd[g]! - r.gStart[g]! > 3) return false;
+  return true;
+}
+
+const MIN_DIGITS = 7;
+const MAX_DIGITS = 15;
+
+/** A space, or a separator holding one, may begin or end a phone number inside a longer run; `-` and `.` join its parts. */
+function spaceSep(text: string, r: NumericRuns, g: number): boolean {
+  const s = r.gSep[g]!;
+  if (s === 32) return true;
+  if (s !== SEP_MIXED) return false;
+  for (let k = r.gEnd[g - 1]!; k < r.gStart[g]!; k++) if (text.charCodeAt(k) === 32) return true;
+  return false;
+}
+
+const CONTEXT_WINDOW = 5;
+
+export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE_REGIONS): Recognizer {
+  const codes = regions.filter((r): r is CountryCode => isSupportedCountry(r));
+  const matchers = new Map<string, ContextMatcher>();
+  const matcher = (languages: readonly string[]) => {
+    const key = languages.join(',');
+    let m = matchers.get(key);
+    if (!m) matchers.set(key, (m = compileContext(context, languages)));
+    return m;
+  };
+  const context = {
+    // Not "number": order and invoice numbers sit beside it as often as phone numbers.
+    en: ['phone', 'telephone', 'tel', 'mobile', 'cell', 'call', 'fax', 'contact', 'whatsapp', 'phone number'],
+    de: ['telefon', 'tel', 'handy', 'mobil', 'rufnummer', 'telefonnummer', 'fax', 'mobilnummer'],
+    fr: ['téléphone', 'tél', 'portable', 'mobile', 'fax'],
+    es: ['teléfono', 'tel', 'móvil', 'celular', 'fax'],
+    it: ['telefono', 'tel', 'cellulare', 'fax'],
+    nl: ['telefoon', 'tel', 'mobiel', 'telefoonnummer', 'fax'],
+    pt: ['telefone', 'tel', 'celular', 'telemóvel', 'fax'],
+  };
+  return {
+    id: 'phone',
+    entities: ['PHONE_NUMBER'],
+    context,
+    recognize(text, ctx) {
+      const r = numericRuns(text);
+      const out: RecognizerResult[] = [];
+      // One verdict per distinct candidate within this call: tables repeat the same numbers.
+      const seen = new Map<string, { score: number; region: string } | null>();
+      for (let run = 0; run < r.count; run++) {
+        const a = r.runFirst[run]!;
+        const b = r.runEnd[run]!;
+        if (b - a === 1) {
+          const len = r.gEnd[a]! - r.gStart[a]!;
+          if (len < MIN_DIGITS || len > MAX_DIGITS) continue;
+        }
+        let lastEnd = -1;
+        for (let first = a; first < b; first++) {
+          if (first > a && !spaceSep(text, r, first)) continue;
+          if (r.gStart[first]! < lastEnd) continue;
+          if (startsWithDate(r, first, b - 1)) continue;
+          let digits = 0;
+          let best: RecognizerResult | undefined;
+          for (let last = first; last < b; last++) {
+            digits += r.gEnd[last]! - r.gStart[last]!;
+            if (digits > MAX_DIGITS) break;
+            if (digits < MIN_DIGITS) continue;
+            if (last + 1 < b && !spaceSep(text, r, last + 1)) continue;
+            let start = r.gStart[first]!;
+            const end = r.gEnd[last]!;
+            // A leading `+` or `(` belongs to the number; so does `+CC (` before a bracketed area code.
+            const prev = start > 0 ? text.charCodeAt(start - 1) : 0;
+            if (prev === 43 || prev === 40) start--;
+            if (start === r.gStart[first]! && first === a && r.runFlags[run]! & 1) continue;
+            if (end < text.length && /\w/.test(text[end]!)) continue;
+            const intl = text.charCodeAt(start) === 43;
+            const formatted = last > first || text.charCodeAt(start) === 40;
+            if (!intl && looksLikeIpv4(r, first, last)) continue;
+            if (!intl) {
+              const d = windowDigits(text, r, first, last);
+              if (!codes.some((c) => plausible(c, d))) continue;
+            }
+            // A bare digit string is an id as often as a phone number: validated only beside a phone word,
+            // which also spares libphonenumber the thousands of ids in a CSV.
+            if (!intl && !formatted && findContext(text, start, end, matcher(ctx.languages), CONTEXT_WINDOW).length === 0) continue;
+            const candidate = text.slice(start, end);
+            let verdict = seen.get(candidate);
+            if (verdict === undefined) {
+              verdict = judge(candidate, intl, codes, formatted);
+              seen.set(candidate, verdict);
+            }
+            if (verdict) best = { type: 'PHONE_NUMBER', start, end, score: verdict.score, explanation: { recognizer: 'phone', pattern: intl ? 'international' : `national-${verdict.region.toLowerCase()}`, validator: 'libphonenumber', baseScore: verdict.score } };
+          }
+          if (best) {
+            out.push(best);
+            lastEnd = best.end;
+          }
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** International numbers carry their country, so they score higher; grouped national ones next; bare digit strings need a nearby "phone". */
+function judge(candidate: string, intl: boolean, regions: readonly CountryCode[], formatted: boolean): { score: number; region: string } | null {
+  if (intl) {
+    const p = parsePhoneNumberFromString(candidate);
+    return p?.isValid() ? { score: 0.75, region: p.country ?? 'intl' } : null;
+  }
+  let d = '';
+  for (let i = 0; i < candidate.length; i++) {
+    const c = candidate.charCodeAt(i);
+    if (c >= 48 && c <= 57) d += candidate[i];
+  }
+  for (const region of regions) {
+    if (!plausible(region, d)) continue;
+    const p = parsePhoneNumberFromString(candidate, region);
+    if (p?.isValid()) return { score: formatted ? 0.6 : 0.4, region };
+  }
+  return null;
+}
+
+export const phoneRecognizer = createPhoneRecognizer();
