@@ -97,34 +97,49 @@ const entityName = z.string().regex(/^[A-Z][A-Z0-9_]{1,63}$/, 'expected an entit
 
 const customRecognizer = zStrictObject(
   {
-    /** Recognizer id (`custom:<name>` in explanations). */
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lower-case name such as employee-id'),
-    type: entityName,
-    /** A JavaScript regular expression, matched case-sensitively; checked for linear-time safety. */
-    pattern: z.string().min(1).superRefine((p, ctx) => {
-      const why = unsafePatternReason(p);
-      if (why) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(p)} ${why}` });
-    }),
-    score: z.number().min(0).max(1).default(0.6),
-    /** Words that raise a match's score when near it (any language). */
-    context: z.array(z.string().min(1)).default([]),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lower-case name such as employee-id').describe('Recognizer name, lower case with dashes; findings explain themselves as `custom:<name>`.'),
+    type: entityName.describe('Entity type the matches are reported as, upper snake case (e.g. EMPLOYEE_ID).'),
+    pattern: z
+      .string()
+      .min(1)
+      .superRefine((p, ctx) => {
+        const why = unsafePatternReason(p);
+        if (why) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(p)} ${why}` });
+      })
+      .describe('JavaScript regular expression, case-sensitive; refused when it could backtrack catastrophically (backreferences, lookarounds, nested or adjacent unbounded quantifiers).'),
+    score: z.number().min(0).max(1).default(0.6).describe('Score of a match before context words raise it (0 to 1).'),
+    context: z.array(z.string().min(1)).default([]).describe('Words that raise a match\'s score by 0.35 when found near it.'),
   },
   'a custom recognizer',
 );
 
 export const analyzerConfigSchema = zStrictObject(
   {
-    /** Languages whose context words are used (ISO 639-1). */
-    languages: z.array(z.enum(CONTEXT_LANGUAGES)).min(1).default([...CONTEXT_LANGUAGES]),
-    /** Values never reported (compared ignoring case, spaces, dashes and dots), e.g. a company's own support number. */
-    allow: z.array(z.string().min(1)).default([]),
-    /** Values always reported as the given type, scored 1. */
-    deny: z.array(zStrictObject({ type: entityName, values: z.array(z.string().min(1)).min(1) }, 'a deny entry')).default([]),
-    custom: z.array(customRecognizer).default([]),
-    /** Regions whose national phone numbers (no `+`) are recognized; international ones always are. */
-    phone_regions: z.array(z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 country code such as GB')).min(1).default(['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'AU']),
-    /** Words before a span searched for context words (Presidio's default is 5); half as many after it. */
-    context_window: z.number().int().min(0).max(50).default(5),
+    languages: z
+      .array(z.enum(CONTEXT_LANGUAGES))
+      .min(1)
+      .default([...CONTEXT_LANGUAGES])
+      .describe('Languages whose built-in context words raise scores (ISO 639-1: en, de, fr, es, it, nl, pt).'),
+    allow: z.array(z.string().min(1)).default([]).describe('Values never reported, compared ignoring case, spaces, dashes and dots (e.g. your own support number).'),
+    deny: z
+      .array(
+        zStrictObject(
+          {
+            type: entityName.describe('Entity type the values are reported as.'),
+            values: z.array(z.string().min(1)).min(1).describe('Exact values (whole words) always reported, scored 1.'),
+          },
+          'a deny entry',
+        ),
+      )
+      .default([])
+      .describe('Values always reported as a given type.'),
+    custom: z.array(customRecognizer).default([]).describe('Extra regex recognizers.'),
+    phone_regions: z
+      .array(z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 country code such as GB'))
+      .min(1)
+      .default(['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'AU'])
+      .describe('Regions whose national phone numbers (without +) are recognized; international numbers always are.'),
+    context_window: z.number().int().min(0).max(50).default(5).describe("Words before a finding searched for context words (Presidio's default, 5); half as many after it."),
   },
   'pii.analyzer',
 );
