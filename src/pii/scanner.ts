@@ -9,7 +9,7 @@ import type { FileClassification } from '../core/pii.js';
 import type { DeadLetterInput } from '../core/source.js';
 import type { Inventory } from '../core/store.js';
 import { createAnalyzer } from './analyzer.js';
-import { extractText, type ExtractMeta, type Extracted } from './extract/index.js';
+import { extractText, isUnsupportedFormat, type ExtractMeta, type Extracted } from './extract/index.js';
 import type { ExtractLimits } from './extract/limits.js';
 import { classify, summarize } from './sensitivity.js';
 import { piiSettingsSchema, type PiiSettings } from './settings.js';
@@ -250,7 +250,7 @@ export class FileScanner {
     try {
       extracted = await this.#extract(data, { ...(job.name ? { name: job.name } : {}), ...(job.mimeType ? { mimeType: job.mimeType } : {}) }, this.#settings.limits, signal);
     } catch (err) {
-      if (err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, hash, err);
+      if (err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, hash, err, !isUnsupportedFormat(err));
       return this.#failed(job, err, 'extract');
     }
     if (signal.aborted) return this.#failed(job, signal.reason, 'extract');
@@ -291,8 +291,12 @@ export class FileScanner {
     return { key: job.key, status: 'failed' };
   }
 
-  /** Dead-letters the file with the reason (never its content) and stores the error, so unchanged content is not fetched again. */
-  async #unreadable(job: ScanJob, hash: string | undefined, err: SaaswatchError): Promise<ScanOutcome> {
+  /**
+   * Stores the error, so unchanged content is not fetched again, and dead-letters the file with the
+   * reason (never its content) unless it is only of a format saaswatch does not read (an image, a
+   * zip): a Drive of photos must not fill the dead letters.
+   */
+  async #unreadable(job: ScanJob, hash: string | undefined, err: SaaswatchError, deadLetter = true): Promise<ScanOutcome> {
     this.stats.unreadable++;
     const c: FileClassification = {
       sensitivity: 'none',
@@ -308,7 +312,7 @@ export class FileScanner {
       key: job.key,
       status: 'unreadable',
       classification: c,
-      deadLetter: { source: job.source ?? job.provider, reason: err.message, code: err.code, payload },
+      ...(deadLetter ? { deadLetter: { source: job.source ?? job.provider, reason: err.message, code: err.code, payload } } : {}),
     };
   }
 

@@ -66,6 +66,8 @@ export function driveScanJob(f: DriveFileLike, ctx: DriveScanContext): ScanJob |
   const fileId = f.id;
   const exportAs = EXPORT_AS[f.mimeType];
   if (!exportAs && f.mimeType.startsWith('application/vnd.google-apps.')) return undefined;
+  // Media carry no text saaswatch reads: not worth a download.
+  if (/^(image|video|audio)\//.test(f.mimeType)) return undefined;
   const name = typeof f.name === 'string' ? f.name : undefined;
   const owner = f.owners?.[0]?.emailAddress ?? undefined;
   const size = exportAs || f.size === undefined || f.size === null ? undefined : Number(f.size);
