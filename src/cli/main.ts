@@ -281,6 +281,18 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
       process.exitCode = await (await commands()).purge(optsOf(cmd), now);
     });
 
+  const filesCli = () => import('./files.js');
+  program
+    .command('files')
+    .description('list the file inventory: key, name, owner, visibility, sensitivity and what the last scan found (counts only, e.g. CREDIT_CARD×120)')
+    .addOption(new Option('--sensitivity <level>', 'only files scanned at this level or above').choices(['none', 'low', 'medium', 'high', 'critical']))
+    .option('--visibility <list>', 'only these visibilities, comma-separated (public, anyone_with_link, external, domain, private)')
+    .option('--limit <n>', 'at most this many files', intOption(1, 1_000_000))
+    .option('--json', 'one JSON object per line, with masked samples')
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await (await filesCli()).listFiles(optsOf(cmd), now);
+    });
+
   const users = () => import('./users.js');
   const roleChoice = () => new Option('--role <role>', 'what the account may do: viewer reads; analyst triages and blocks; admin also manages accounts and tokens').choices(['viewer', 'analyst', 'admin']);
   const user = program.command('user').description('accounts of the API and dashboard, and API tokens for scripts');

@@ -183,6 +183,22 @@ describe('files, identities, sources, rules, blocked', () => {
     expect((await get('/api/files/dropbox:none')).statusCode).toBe(404);
   });
 
+  it('shows each file\'s sensitivity and entity summary (masked samples only), filtered by level and above', async () => {
+    const all = (await get('/api/files')).json().items;
+    expect(all[0]).toMatchObject({
+      key: 'dropbox:file-a',
+      sensitivity: 'high',
+      pii: { counts: { CREDIT_CARD: 120, US_SSN: 3 }, samples: { CREDIT_CARD: ['************1111', '************4444'], US_SSN: ['***-**-1120'] } },
+      scanned_at: new Date(NOW - 3_600_000).toISOString(),
+      scan_error: null,
+    });
+    expect(all[1]).toMatchObject({ key: 'dropbox:file-b', sensitivity: null, pii: null, scanned_at: null });
+    expect((await get('/api/files?sensitivity=medium')).json().items.map((f: { key: string }) => f.key)).toEqual(['dropbox:file-a']);
+    expect((await get('/api/files?sensitivity=critical')).json().items).toEqual([]);
+    expect((await get('/api/files?sensitivity=secret')).statusCode).toBe(400);
+    expect((await get('/api/files/dropbox:file-a')).json()).toMatchObject({ sensitivity: 'high', pii: { counts: { CREDIT_CARD: 120 } } });
+  });
+
   it('lists identities, sources and rules with hits', async () => {
     expect((await get(`/api/identities?user=${USERS[0]}`)).json().items).toEqual([{ source: 'dropbox', source_id: 'dbid:AAA', canonical: USERS[0] }]);
     const src = (await get('/api/sources')).json().items[0];

@@ -1,6 +1,7 @@
 /** Files from the inventory: visibility and external shares, and for one file who accessed it (from its events). */
 import { z } from 'zod';
 import { errors } from '../../core/errors.js';
+import { SENSITIVITIES } from '../../core/pii.js';
 import type { FileRecord } from '../../core/store.js';
 import type { RouteModule } from '../context.js';
 import { cursorParam, decodeCursor, eventJson, eventSchema, limitParam, listOf, page } from './shapes.js';
@@ -20,7 +21,16 @@ const fileSchema = z.object({
   visibility: z.string().nullable(),
   external_shares: z.array(z.string()).describe('Domains outside the organisation holding a permission.'),
   downloads: z.number().nullable().describe(`Download events in the last ${FILE_EVENT_DAYS} days (on GET /api/files/{key}; null in lists).`),
-  sensitivity: z.null().describe('Not classified yet.'),
+  sensitivity: z.enum(SENSITIVITIES).nullable().describe('The last content scan\'s level; null: not scanned yet.'),
+  pii: z
+    .object({
+      counts: z.record(z.string(), z.number()).describe('Findings per entity type (Presidio names, e.g. CREDIT_CARD).'),
+      samples: z.record(z.string(), z.array(z.string())).describe('Up to 3 masked values per type, e.g. ************1111: never a raw value.'),
+    })
+    .nullable()
+    .describe('What the last scan found; null: not scanned yet.'),
+  scanned_at: z.string().nullable().describe('When the content was last scanned (ISO); null: never.'),
+  scan_error: z.string().nullable().describe('Why the last scan could not read the file (encrypted, too large, corrupt); null otherwise.'),
   updated_at: z.string(),
 });
 
@@ -35,7 +45,10 @@ function fileJson(f: FileRecord, downloads: number | null): z.infer<typeof fileS
     visibility: f.visibility ?? null,
     external_shares: Array.isArray(ext) ? ext.filter((d): d is string => typeof d === 'string') : [],
     downloads,
-    sensitivity: null,
+    sensitivity: f.classification?.sensitivity ?? null,
+    pii: f.classification ? { counts: f.classification.entities.counts, samples: f.classification.entities.samples } : null,
+    scanned_at: f.classification?.scannedAt ?? null,
+    scan_error: f.classification?.error?.message ?? null,
     updated_at: f.updatedAt,
   };
 }
@@ -47,10 +60,11 @@ export const files: RouteModule = (app, ctx) => {
     config: { role: 'viewer' },
     schema: {
       tags: ['files'],
-      summary: 'Inventory files by key, filtered by visibility; cursor paging',
+      summary: 'Inventory files by key, filtered by visibility and sensitivity; cursor paging',
       querystring: z.object({
         visibility: z.string().min(1).optional().describe('One visibility (public, anyone_with_link, external, domain, private), or several comma-separated.'),
         external: z.enum(['true', 'false']).optional().describe(`true: only files visible beyond the organisation (${EXTERNAL_VISIBILITIES.join(', ')}).`),
+        sensitivity: z.enum(SENSITIVITIES).optional().describe('Only files scanned at this level or above (medium: medium, high, critical).'),
         limit: limitParam,
         cursor: cursorParam,
       }),
@@ -61,7 +75,12 @@ export const files: RouteModule = (app, ctx) => {
       const after = decodeCursor(q.cursor, isKey);
       let vis = q.visibility?.split(',').map((v) => v.trim()).filter(Boolean);
       if (q.external === 'true') vis = vis ? vis.filter((v) => (EXTERNAL_VISIBILITIES as readonly string[]).includes(v)) : [...EXTERNAL_VISIBILITIES];
-      const rows = await ctx.store.listFiles({ ...(vis ? { visibility: vis } : {}), ...(after ? { afterKey: after.k } : {}), limit: q.limit });
+      const rows = await ctx.store.listFiles({
+        ...(vis ? { visibility: vis } : {}),
+        ...(q.sensitivity ? { sensitivity: q.sensitivity } : {}),
+        ...(after ? { afterKey: after.k } : {}),
+        limit: q.limit,
+      });
       const p = page(rows, q.limit, (f) => ({ k: f.key }));
       return { items: p.items.map((f) => fileJson(f, null)), next_cursor: p.next_cursor };
     },

@@ -94,6 +94,16 @@ export async function apiWorld(): Promise<ApiWorld> {
   await store.blockUser({ user: 'mallory@example.com', reason: 'stolen laptop', blockedBy: 'web:lead@example.com' });
   await store.upsertFile({ key: 'dropbox:file-a', provider: 'dropbox', fileId: 'file-a', name: 'plans.pdf', owner: USERS[0], visibility: 'external', data: { externalDomains: ['partner.io'] }, deleted: false });
   await store.upsertFile({ key: 'dropbox:file-b', provider: 'dropbox', fileId: 'file-b', name: 'notes.txt', owner: USERS[1], visibility: 'private', data: {}, deleted: false });
+  // What the PII scanner stores: counts and masked samples, never the values.
+  await store.setClassification(
+    { key: 'dropbox:file-a', provider: 'dropbox', fileId: 'file-a' },
+    {
+      sensitivity: 'high',
+      entities: { counts: { CREDIT_CARD: 120, US_SSN: 3 }, samples: { CREDIT_CARD: ['************1111', '************4444'], US_SSN: ['***-**-1120'] } },
+      contentHash: 'dropbox:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      scannedAt: new Date(NOW - HOUR).toISOString(),
+    },
+  );
   await store.putIdentity('dropbox', 'dbid:AAA', USERS[0]);
   const config = validateConfig({ sources: [{ type: 'google-workspace', name: 'google', customer_id: 'C0', subject: 'admin@example.com', credentials_file: '/dev/null' }], detection: [{ type: 'brute-force' }, { type: 'sigma' }] }, registry, { baseDir: process.cwd(), env: {} });
   const logger = createLogger({ level: (process.env.DBG ?? 'silent') as 'silent' });

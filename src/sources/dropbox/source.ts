@@ -4,6 +4,9 @@ import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, pollingOptions, type PollingSourceOptions } from '../../pipeline/polling.js';
 import { createDropboxActions } from './actions.js';
 import { createTeamLogClient, toSaaswatchError } from './client.js';
+import { createDropboxContentClient } from './content.js';
+import { withScans } from './scan.js';
+import type { FileScanner } from '../../pii/scanner.js';
 import { dropboxConfigSchema, type DropboxConfig } from './config.js';
 import { dropboxCursor, pollCycle, type PollerOptions, type PollState } from './poller.js';
 import { dropboxWebhookRoutes, type DropboxWebhookStats } from './webhook.js';
@@ -16,6 +19,8 @@ export const TYPE = 'dropbox';
 export interface DropboxSourceOptions extends PollingSourceOptions {
   /** The fetch the SDK goes through (tests may wrap it). */
   fetch?: typeof fetch;
+  /** The PII scanner (`pii.enabled`): files added, edited or shared are downloaded as the acting member and scanned (needs files.content.read and files.metadata.read). */
+  scanner?: FileScanner;
 }
 
 export class DropboxSource extends PollingSource<PollState | undefined> implements WebhookSource {
@@ -52,7 +57,20 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
           backfill: config.backfill,
           overlapMs: config.settle,
         };
-        return { pollOnce: (state, c) => pollCycle(poller, state, c, name) };
+        const content = opts.scanner
+          ? createDropboxContentClient({
+              accessToken: config.access_token,
+              ...(config.base_url ? { apiUrl: config.base_url } : {}),
+              timeoutMs: config.timeout,
+              signal: ctx.signal,
+              redactor,
+              ...(opts.fetch ? { fetch: opts.fetch } : {}),
+            })
+          : undefined;
+        return {
+          pollOnce: (state, c) =>
+            content ? withScans(pollCycle(poller, state, c, name), opts.scanner, { content, source: name, logger: c.logger }, c.signal) : pollCycle(poller, state, c, name),
+        };
       },
     });
   }
@@ -79,7 +97,7 @@ export const dropboxPlugin: SourcePlugin<DropboxConfig> = {
   configSchema: dropboxConfigSchema,
   example: normalizeExample,
   create(name: string, config: DropboxConfig, deps: PluginDeps): DropboxSource {
-    return createDropboxSource(name, config, pollingOptions(deps));
+    return createDropboxSource(name, config, { ...pollingOptions(deps), ...(deps.scanner ? { scanner: deps.scanner } : {}) });
   },
   actions: (_name, config) => createDropboxActions(config),
 };
