@@ -3,12 +3,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, readBody } from '../http.js';
-import { ALL_SCOPES, ROUTE_SCOPES, createFakeTeam, dropboxError, type FakeDropboxFile, type FakeDropboxMember, type FakeDropboxTeam } from './team.js';
+import { ALL_SCOPES, CONTENT_ROUTES, ROUTE_SCOPES, createFakeTeam, dropboxError, type FakeDropboxFile, type FakeDropboxMember, type FakeDropboxTeam } from './team.js';
 import type { TeamEvent } from './team-event.js';
 
 export type { TeamEvent } from './team-event.js';
 export { generateTeamEvents, dropboxTimestamp, seededRandom } from './team-event.js';
-export { ALL_SCOPES, fakeLinkUrl } from './team.js';
+export { ALL_SCOPES, dropboxContentHash, fakeLinkUrl } from './team.js';
 export type { FakeDropboxFile, FakeDropboxFileMember, FakeDropboxLink, FakeDropboxMember, FakeDropboxTeam } from './team.js';
 
 /** Switches a test flips to make the fake misbehave the way Dropbox does; counters count down per request. */
@@ -100,6 +100,27 @@ function parseTime(v: unknown, what: string): number | undefined {
     throw new HttpError(400, `Error in call to API function "team_log/get_events": ${what}: '${String(v)}' is not a valid timestamp`);
   }
   return ms;
+}
+
+/** JSON for an HTTP header, as Dropbox writes it: every non-ASCII character escaped (`\\uXXXX`). */
+function headerSafeJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A content route's arguments: the Dropbox-API-Arg header (or the `arg` URL parameter), a JSON object. */
+function contentArg(path: string, req: IncomingMessage): Record<string, unknown> {
+  const header = req.headers['dropbox-api-arg'];
+  const raw = typeof header === 'string' ? header : new URL(req.url ?? '/', 'http://x').searchParams.get('arg');
+  const where = `Error in call to API function "${path.slice(3)}"`;
+  if (raw === null || raw === undefined) throw new HttpError(400, `${where}: Must provide HTTP header "Dropbox-API-Arg" or URL parameter "arg".`);
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, `${where}: HTTP header "Dropbox-API-Arg": could not decode input as JSON`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, `${where}: HTTP header "Dropbox-API-Arg": expected a JSON object`);
+  return v as Record<string, unknown>;
 }
 
 export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDropbox> {
@@ -226,6 +247,13 @@ export async function startFakeDropbox(opts: FakeDropboxOptions): Promise<FakeDr
       const scope = ROUTE_SCOPES[path]!;
       if (!scopes.has(scope)) throw dropboxError(401, { '.tag': 'missing_scope', required_scope: scope });
       teamRoutes.checkSelectUser(path, selectUser, scopes);
+      if (CONTENT_ROUTES.has(path)) {
+        body = contentArg(path, req);
+        const { metadata, content } = teamRoutes.download(body as Record<string, unknown>, selectUser);
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': content.length, 'Dropbox-API-Result': headerSafeJson(metadata) });
+        res.end(content);
+        return;
+      }
       if (!/^application\/json/.test(req.headers['content-type'] ?? '')) {
         throw new HttpError(400, `Error in call to API function "${path.slice(3)}": Bad HTTP "Content-Type" header. Expecting "application/json".`);
       }

@@ -43,10 +43,14 @@ export interface FakeDropboxFile {
   links?: FakeDropboxLink[];
   /** Members other than the owner. */
   members?: FakeDropboxFileMember[];
+  /** The file's bytes, served by files/download (empty when absent). */
+  content?: Buffer | Uint8Array | string;
+  /** Whole-second UTC, e.g. `2026-01-05T09:00:00Z` (default that). */
+  server_modified?: string;
 }
 
 /** Scopes a fresh token has: everything saaswatch can ask for. */
-export const ALL_SCOPES = ['events.read', 'members.read', 'members.write', 'sharing.read', 'sharing.write', 'team_data.member'] as const;
+export const ALL_SCOPES = ['events.read', 'members.read', 'members.write', 'sharing.read', 'sharing.write', 'team_data.member', 'files.metadata.read', 'files.content.read'] as const;
 
 /** The scope each route needs, as Dropbox's API reference lists it. */
 export const ROUTE_SCOPES: Record<string, string> = {
@@ -59,10 +63,33 @@ export const ROUTE_SCOPES: Record<string, string> = {
   '/2/sharing/list_file_members': 'sharing.read',
   '/2/sharing/revoke_shared_link': 'sharing.write',
   '/2/sharing/remove_file_member_2': 'sharing.write',
+  '/2/files/get_metadata': 'files.metadata.read',
+  '/2/files/download': 'files.content.read',
 };
 
+/** Routes served on the content host (content.dropboxapi.com): arguments in the Dropbox-API-Arg header, bytes in the body. */
+export const CONTENT_ROUTES = new Set(['/2/files/download']);
+
 /** Routes that act on one member's Dropbox: a team token must name the member with Dropbox-API-Select-User. */
-const USER_ROUTES = new Set(['/2/sharing/list_shared_links', '/2/sharing/list_file_members', '/2/sharing/revoke_shared_link', '/2/sharing/remove_file_member_2']);
+const USER_ROUTES = new Set([
+  '/2/sharing/list_shared_links', '/2/sharing/list_file_members', '/2/sharing/revoke_shared_link', '/2/sharing/remove_file_member_2',
+  '/2/files/get_metadata', '/2/files/download',
+]);
+
+/** Dropbox's block size for content_hash: 4 MiB. */
+const HASH_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * Dropbox's content_hash: the SHA-256 of the concatenated SHA-256 digests of each 4 MiB block, in
+ * hex (https://www.dropbox.com/developers/reference/content-hash). An empty file hashes no blocks.
+ */
+export function dropboxContentHash(data: Uint8Array): string {
+  const outer = createHash('sha256');
+  for (let i = 0; i < data.length; i += HASH_BLOCK) outer.update(createHash('sha256').update(data.subarray(i, i + HASH_BLOCK)).digest());
+  return outer.digest('hex');
+}
+
+const bytesOf = (c: FakeDropboxFile['content']): Buffer => (c === undefined ? Buffer.alloc(0) : typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c));
 
 const ROLE_NAMES: Record<Exclude<FakeMemberRole, 'member_only'>, string> = {
   team_admin: 'Team',
@@ -96,6 +123,8 @@ interface FileState {
   path: string;
   owner: string;
   members: FakeDropboxFileMember[];
+  content?: Buffer;
+  serverModified?: string;
 }
 
 export interface FakeTeamOptions {
@@ -190,6 +219,8 @@ export interface FakeTeamRoutes {
   handle(path: string, body: Record<string, unknown>, selectUser: string | undefined): unknown;
   /** Checks the select-user header for routes that need one (before the scope check of the route itself, as Dropbox does). */
   checkSelectUser(path: string, selectUser: string | undefined, scopes: ReadonlySet<string>): void;
+  /** files/download: the file's metadata (for Dropbox-API-Result) and bytes. Throws HttpError in Dropbox's shapes. */
+  download(body: Record<string, unknown>, selectUser: string | undefined): { metadata: Record<string, unknown>; content: Buffer };
 }
 
 export function createFakeTeam(opts: FakeTeamOptions): FakeTeamRoutes {
@@ -214,7 +245,11 @@ export function createFakeTeam(opts: FakeTeamOptions): FakeTeamRoutes {
       members.set(m.email.toLowerCase(), { status: 'active', role: 'member_only', ...m });
     },
     addFile: (f) => {
-      files.set(f.id, { id: f.id, name: f.name, path: f.path ?? `/${f.name}`, owner: f.owner, members: (f.members ?? []).map((m) => ({ ...m })) });
+      files.set(f.id, {
+        id: f.id, name: f.name, path: f.path ?? `/${f.name}`, owner: f.owner, members: (f.members ?? []).map((m) => ({ ...m })),
+        ...(f.content === undefined ? {} : { content: bytesOf(f.content) }),
+        ...(f.server_modified ? { serverModified: f.server_modified } : {}),
+      });
       for (let i = links.length - 1; i >= 0; i--) if (links[i]!.fileId === f.id) links.splice(i, 1);
       for (const l of f.links ?? []) links.push({ ...l, fileId: f.id });
     },
@@ -405,6 +440,33 @@ export function createFakeTeam(opts: FakeTeamOptions): FakeTeamRoutes {
 
   const caller = (selectUser: string | undefined) => byMemberId(selectUser ?? '')!;
 
+  /** files.FileMetadata as get_metadata and the Dropbox-API-Result header carry it; `rev` changes with the content. */
+  const fileMetadata = (f: FileState) => {
+    const data = f.content ?? Buffer.alloc(0);
+    const hash = dropboxContentHash(data);
+    const modified = f.serverModified ?? '2026-01-05T09:00:00Z';
+    return {
+      name: f.name,
+      id: f.id,
+      client_modified: modified,
+      server_modified: modified,
+      rev: `0${hash.slice(0, 8)}${short(f.id, 6).toLowerCase().replace(/[^0-9a-f]/g, '0')}`,
+      size: data.length,
+      path_lower: f.path.toLowerCase(),
+      path_display: f.path,
+      is_downloadable: true,
+      content_hash: hash,
+    };
+  };
+
+  /** A file the selected member can see, by `id:` or path; Dropbox's path/not_found otherwise. */
+  const lookup = (route: string, body: Record<string, unknown>, selectUser: string | undefined): FileState => {
+    if (typeof body.path !== 'string' || body.path === '') throw badInput(route, "missing required field 'path'");
+    const f = fileFor(body.path, caller(selectUser));
+    if (!f) throw dropboxError(409, { '.tag': 'path', path: { '.tag': 'not_found' } });
+    return f;
+  };
+
   return {
     team,
     checkSelectUser(path, selectUser, scopes) {
@@ -421,8 +483,14 @@ export function createFakeTeam(opts: FakeTeamOptions): FakeTeamRoutes {
       if (!m || m.status === 'removed' || m.status === 'invited') throw dropboxError(401, { '.tag': 'invalid_select_user' });
       if (m.status === 'suspended') throw dropboxError(401, { '.tag': 'user_suspended' });
     },
+    download(body, selectUser) {
+      const f = lookup('/2/files/download', body, selectUser);
+      return { metadata: fileMetadata(f), content: f.content ?? Buffer.alloc(0) };
+    },
     handle(path, body, selectUser) {
       switch (path) {
+        case '/2/files/get_metadata':
+          return { '.tag': 'file', ...fileMetadata(lookup(path, body, selectUser)) };
         case '/2/team/members/get_info_v2':
           return getInfoV2(path, body);
         case '/2/team/members/suspend':

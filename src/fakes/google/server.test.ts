@@ -1,4 +1,5 @@
-import { createSign } from 'node:crypto';
+import { createHash, createSign } from 'node:crypto';
+import { strFromU8, unzipSync } from 'fflate';
 import { admin } from '@googleapis/admin';
 import { drive } from '@googleapis/drive';
 import { JWT } from 'google-auth-library';
@@ -348,5 +349,94 @@ describe('Directory users and Drive permission removal', () => {
       status: 401,
       body: { error: 'unauthorized_client', error_description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.' },
     });
+  });
+});
+
+describe('Drive file content through the official SDK', () => {
+  // Stripe's and Visa's published test card numbers: realistic, never real accounts.
+  const CSV = 'name,card,expiry\nAda Lovelace,4242 4242 4242 4242,12/29\nAlan Turing,5555 5555 5555 4444,01/30\n';
+  const PDF = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+  const contentFiles: DriveFile[] = [
+    { id: 'sheet1', name: 'Card export', mimeType: 'application/vnd.google-apps.spreadsheet', owners: [{ emailAddress: 'bob@example.com' }], content: CSV },
+    { id: 'doc1', name: 'Onboarding notes', mimeType: 'application/vnd.google-apps.document', content: 'Employee SSN: 078-05-1120\n' },
+    { id: 'slides1', name: 'Q3 review', mimeType: 'application/vnd.google-apps.presentation', content: 'Revenue up 12%\n' },
+    { id: 'pdf1', name: 'contract.pdf', mimeType: 'application/pdf', content: PDF },
+    { id: 'big1', name: 'Huge doc', mimeType: 'application/vnd.google-apps.document', content: 'x'.repeat(10 * 1024 * 1024 + 1) },
+  ];
+  const bytes = (data: unknown) => Buffer.from(data as ArrayBuffer);
+
+  it('downloads binary files with alt=media and reports Drive\'s checksums and head revision for them alone', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: contentFiles });
+    const { drive: d } = sdk();
+    const got = await d.files.get({ fileId: 'pdf1', alt: 'media' }, { responseType: 'arraybuffer' });
+    expect(bytes(got.data).equals(PDF)).toBe(true);
+    const meta = await d.files.get({ fileId: 'pdf1', fields: 'id,size,md5Checksum,sha256Checksum,headRevisionId' });
+    expect(meta.data).toEqual({
+      id: 'pdf1',
+      size: String(PDF.length),
+      md5Checksum: createHash('md5').update(PDF).digest('hex'),
+      sha256Checksum: createHash('sha256').update(PDF).digest('hex'),
+      headRevisionId: expect.stringMatching(/^0B[\w-]+$/),
+    });
+    // A Google-native file has no checksum, and its content never appears in metadata.
+    const sheet = await d.files.get({ fileId: 'sheet1', fields: '*' });
+    expect(sheet.data.md5Checksum).toBeUndefined();
+    expect(JSON.stringify(sheet.data)).not.toContain('4242');
+    const listed = await d.files.list({ fields: 'files(id,md5Checksum,sha256Checksum)' });
+    expect(listed.data.files!.find((f) => f.id === 'pdf1')!.sha256Checksum).toBe(meta.data.sha256Checksum);
+    expect(JSON.stringify(listed.data)).not.toMatch(/4242|078-05/);
+    await expect(d.files.get({ fileId: 'sheet1', alt: 'media' }, { responseType: 'arraybuffer' })).rejects.toMatchObject({ status: 403 });
+    const refused = fake.requests.filter((r) => r.query.alt === 'media').at(-1)!;
+    expect(refused.status).toBe(403);
+    const err = await d.files.get({ fileId: 'sheet1', alt: 'media' }).then(() => undefined, (e: unknown) => e as { response: { data: unknown } });
+    expect(JSON.stringify(err!.response.data)).toContain('fileNotDownloadable');
+    await expect(d.files.get({ fileId: 'nope', alt: 'media' }, { responseType: 'arraybuffer' })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('exports Docs, Sheets and Slides, refusing unsupported conversions, binary files and exports over 10 MB', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: contentFiles });
+    const { drive: d } = sdk();
+    const csv = await d.files.export({ fileId: 'sheet1', mimeType: 'text/csv' }, { responseType: 'arraybuffer' });
+    expect(bytes(csv.data).toString('utf8')).toBe(CSV);
+    const doc = await d.files.export({ fileId: 'doc1', mimeType: 'text/plain' }, { responseType: 'arraybuffer' });
+    expect(bytes(doc.data).toString('utf8')).toContain('078-05-1120');
+    const slides = await d.files.export({ fileId: 'slides1', mimeType: 'text/plain' }, { responseType: 'arraybuffer' });
+    expect(bytes(slides.data).toString('utf8')).toBe('Revenue up 12%\n');
+    const xlsx = bytes((await d.files.export({ fileId: 'sheet1', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }, { responseType: 'arraybuffer' })).data);
+    const parts = unzipSync(xlsx);
+    expect(Object.keys(parts)).toContain('xl/worksheets/sheet1.xml');
+    expect(strFromU8(parts['xl/sharedStrings.xml']!)).toContain('4242 4242 4242 4242');
+    const reasons: Array<[string, string, number, string]> = [
+      ['doc1', 'text/csv', 400, 'badRequest'],
+      ['pdf1', 'text/plain', 403, 'fileNotExportable'],
+      ['big1', 'text/plain', 403, 'exportSizeLimitExceeded'],
+      ['nope', 'text/plain', 404, 'notFound'],
+    ];
+    for (const [fileId, mimeType, status, reason] of reasons) {
+      const err = await d.files.export({ fileId, mimeType }).then(() => undefined, (e: unknown) => e as { status: number; response: { data: unknown } });
+      expect(err?.status, `${fileId} as ${mimeType}`).toBe(status);
+      const data = err!.response.data;
+      const text = typeof data === 'string' ? data : JSON.stringify(data);
+      expect(text).toContain(reason);
+    }
+  });
+
+  it('refuses content to the metadata-only scope, and rate-limits content calls like the others', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: contentFiles });
+    const auth = new JWT({ email: key.clientEmail, key: key.json.private_key, subject: 'admin@example.com', scopes: ['https://www.googleapis.com/auth/drive.metadata.readonly'] });
+    auth.transporter.interceptors.request.add({
+      resolved: async (o) => {
+        if (String(o.url) === GOOGLE_TOKEN_AUDIENCE) o.url = new URL(fake!.tokenUrl);
+        return o;
+      },
+    });
+    const meta = drive({ version: 'v3', auth, rootUrl: fake.url, retry: false });
+    expect((await meta.files.get({ fileId: 'pdf1' })).status).toBe(200);
+    await expect(meta.files.get({ fileId: 'pdf1', alt: 'media' }, { responseType: 'arraybuffer' })).rejects.toMatchObject({ status: 403 });
+    await expect(meta.files.export({ fileId: 'doc1', mimeType: 'text/plain' })).rejects.toMatchObject({ status: 403 });
+    const { drive: d } = sdk();
+    fake.faults.rateLimitNext(1, 2, { path: '/drive/v3/files/doc1/export' });
+    await expect(d.files.export({ fileId: 'doc1', mimeType: 'text/plain' })).rejects.toMatchObject({ status: 429 });
+    expect((await d.files.export({ fileId: 'doc1', mimeType: 'text/plain' })).status).toBe(200);
   });
 });

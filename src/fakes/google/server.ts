@@ -3,10 +3,11 @@
  * (files, permissions, changes, push channels) that speaks the real wire format, so the official SDKs
  * run against it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors } from '../../core/index.js';
+import { exportFile, isGoogleNative } from './content.js';
 import { parseFields, project, type FieldTree } from './fields.js';
 import { GOOGLE_TOKEN_AUDIENCE, verifyAssertion } from './service-account.js';
 import type { ActivitiesPage, Activity, Channel, DirectoryUser, DriveChange, DriveFile, DrivePermission } from './types.js';
@@ -18,6 +19,8 @@ const DRIVE_SCOPES = [
   'https://www.googleapis.com/auth/drive.readonly',
   'https://www.googleapis.com/auth/drive.metadata.readonly',
 ];
+/** What `alt=media` and export accept: the metadata-only scope cannot read content. */
+const DRIVE_CONTENT_SCOPES = ['https://www.googleapis.com/auth/drive', 'https://www.googleapis.com/auth/drive.readonly', 'https://www.googleapis.com/auth/drive.file'];
 /** What permissions.delete accepts: the read-only scopes cannot change sharing. */
 const DRIVE_WRITE_SCOPES = ['https://www.googleapis.com/auth/drive', 'https://www.googleapis.com/auth/drive.file'];
 export const DIRECTORY_USER_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user';
@@ -244,6 +247,24 @@ function fieldsParam(q: URLSearchParams): FieldTree | undefined {
   }
 }
 
+/** Drive refuses to export a Docs Editors file whose export is larger than this. */
+export const EXPORT_LIMIT_BYTES = 10 * 1024 * 1024;
+
+const contentBytes = (c: DriveFile['content']): Buffer => (c === undefined ? Buffer.alloc(0) : typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c));
+
+/** What Drive reports of a binary file's bytes: size, md5/sha1/sha256 in hex, and a head revision id that changes with them. */
+function binaryMeta(c: NonNullable<DriveFile['content']>): Pick<DriveFile, 'size' | 'md5Checksum' | 'sha1Checksum' | 'sha256Checksum' | 'headRevisionId'> {
+  const b = contentBytes(c);
+  const sha256 = createHash('sha256').update(b).digest();
+  return {
+    size: String(b.length),
+    md5Checksum: createHash('md5').update(b).digest('hex'),
+    sha1Checksum: createHash('sha1').update(b).digest('hex'),
+    sha256Checksum: sha256.toString('hex'),
+    headRevisionId: `0B${sha256.subarray(0, 24).toString('base64url')}`,
+  };
+}
+
 /** What files.list returns for each file when no `fields` is given (Drive v3 default). */
 const DEFAULT_FILE_FIELDS = parseFields('kind,id,name,mimeType');
 
@@ -350,11 +371,46 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
     return fields ? project(out, fields) : project(out, DEFAULT_FILE_FIELDS);
   }
 
-  const withFileDefaults = (f: DriveFile): DriveFile => ({
-    kind: 'drive#file',
-    ...f,
-    ...(f.permissions ? { permissions: f.permissions.map((p) => ({ kind: 'drive#permission' as const, ...p })) } : {}),
-  });
+  /** A file as Drive puts it on the wire: never its content; checksums, revision and size computed from a binary file's bytes, as Drive does. */
+  const withFileDefaults = (f: DriveFile): DriveFile => {
+    const { content, ...meta } = f;
+    return {
+      kind: 'drive#file',
+      ...meta,
+      ...(content !== undefined && !isGoogleNative(f.mimeType) ? binaryMeta(content) : {}),
+      ...(f.permissions ? { permissions: f.permissions.map((p) => ({ kind: 'drive#permission' as const, ...p })) } : {}),
+    };
+  };
+
+  function fileForContent(q: URLSearchParams, fileId: string): DriveFile {
+    const f = files.get(fileId);
+    if (!f || (f.driveId !== undefined && q.get('supportsAllDrives') !== 'true')) throw new HttpError(404, `File not found: ${fileId}.`, 'notFound');
+    return f;
+  }
+
+  /** files.get?alt=media: a binary file's bytes; Google-native files have none and must be exported. */
+  function download(res: ServerResponse, q: URLSearchParams, fileId: string): void {
+    const f = fileForContent(q, fileId);
+    if (isGoogleNative(f.mimeType)) {
+      throw new HttpError(403, 'Only files with binary content can be downloaded. Use Export with Docs Editors files.', 'fileNotDownloadable');
+    }
+    const body = contentBytes(f.content);
+    res.writeHead(200, { 'content-type': f.mimeType, 'content-length': body.length });
+    res.end(body);
+  }
+
+  /** files.export: a Docs Editors file converted to `mimeType`, refused over Drive's 10 MB export limit. */
+  function exportRoute(res: ServerResponse, q: URLSearchParams, fileId: string): void {
+    const f = fileForContent(q, fileId);
+    const mimeType = q.get('mimeType');
+    if (!mimeType) throw new HttpError(400, 'Required parameter: mimeType', 'required');
+    if (!isGoogleNative(f.mimeType)) throw new HttpError(403, 'Export only supports Docs Editors files.', 'fileNotExportable');
+    const out = exportFile(f.mimeType, mimeType, f.content === undefined ? '' : typeof f.content === 'string' ? f.content : Buffer.from(f.content).toString('utf8'));
+    if (!out) throw new HttpError(400, 'The requested conversion is not supported.', 'badRequest');
+    if (out.length > EXPORT_LIMIT_BYTES) throw new HttpError(403, 'This file is too large to be exported.', 'exportSizeLimitExceeded');
+    res.writeHead(200, { 'content-type': mimeType, 'content-length': out.length });
+    res.end(out);
+  }
 
   function authorize(req: IncomingMessage, accepted: string[]): { sub: string | undefined } {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
@@ -627,8 +683,19 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       res.writeHead(204).end();
       return;
     }
+    m = /^\/drive\/v3\/files\/([^/]+)\/export$/.exec(path);
+    if (m && req.method === 'GET') {
+      authorize(req, DRIVE_CONTENT_SCOPES);
+      return exportRoute(res, q, decodeURIComponent(m[1]!));
+    }
     m = /^\/drive\/v3\/files\/([^/]+)$/.exec(path);
-    if (m && req.method === 'GET' && m[1] !== 'generateIds') return sendJson(res, 200, getFile(q, decodeURIComponent(m[1]!)));
+    if (m && req.method === 'GET' && m[1] !== 'generateIds') {
+      if (q.get('alt') === 'media') {
+        authorize(req, DRIVE_CONTENT_SCOPES);
+        return download(res, q, decodeURIComponent(m[1]!));
+      }
+      return sendJson(res, 200, getFile(q, decodeURIComponent(m[1]!)));
+    }
     if (req.method === 'GET' && path === '/drive/v3/changes/startPageToken') {
       return sendJson(res, 200, { kind: 'drive#startPageToken', startPageToken: String(changes.length + 1) });
     }

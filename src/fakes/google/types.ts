@@ -86,6 +86,16 @@ export interface DriveFile {
   /** Set for items of a shared drive, which has no owners: the drive owns them. */
   driveId?: string;
   parents?: string[];
+  /** Hex digests and revision Drive computes for files with binary content only (never Google Docs, Sheets, Slides). */
+  md5Checksum?: string;
+  sha1Checksum?: string;
+  sha256Checksum?: string;
+  headRevisionId?: string;
+  /**
+   * The fake's model only, never on the wire: a binary file's bytes (served by `alt=media`), or for a
+   * Google-native file its export as text (Docs and Slides: plain text; Sheets: the first sheet as CSV).
+   */
+  content?: Buffer | Uint8Array | string;
 }
 
 export interface DriveChange {

@@ -5,6 +5,8 @@ import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.j
 
 /** Where the SDK sends RPC calls; rewritten to `base_url` when one is configured. */
 export const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
+/** Where the SDK sends content calls (files/download); rewritten to `base_url` too when that is not Dropbox's own API host, so one fake or proxy serves both. */
+export const DROPBOX_CONTENT_ORIGIN = 'https://content.dropboxapi.com';
 
 /** One page of `team_log/get_events(/continue)`; events stay `unknown` until normalize checks them. */
 export interface TeamLogPage {
@@ -149,11 +151,15 @@ function routedFetch(opts: DropboxSdkOptions, timedOut: { value: boolean }): typ
   return (input, init) => {
     let url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (base !== undefined && url.startsWith(`${DROPBOX_API_ORIGIN}/`)) url = base + url.slice(DROPBOX_API_ORIGIN.length);
+    else if (base !== undefined && base !== DROPBOX_API_ORIGIN && url.startsWith(`${DROPBOX_CONTENT_ORIGIN}/`)) url = base + url.slice(DROPBOX_CONTENT_ORIGIN.length);
     const timeout = AbortSignal.timeout(timeoutMs);
     timeout.addEventListener('abort', () => (timedOut.value = true), { once: true });
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     // Redirects are not followed: a redirect would carry the bearer token to another host.
-    return doFetch(url, { ...init, signal, redirect: 'manual' });
+    // The SDK reads a download's body with node-fetch's buffer(), which a WHATWG Response lacks.
+    return doFetch(url, { ...init, signal, redirect: 'manual' }).then((res) =>
+      Object.assign(res, { buffer: async () => Buffer.from(await res.arrayBuffer()) }),
+    );
   };
 }
 
