@@ -1,6 +1,6 @@
 /**
  * The saaswatch command line: run, serve, ingest, demo, alerts, block, unblock, blocked, audit, actions, act,
- * deliveries, dead-letters, purge, user (accounts and API tokens), config check/schema, rules test, version. Each action imports its implementation when it runs, so `--help` and
+ * deliveries, dead-letters, purge, user (accounts and API tokens), scan (PII in local files), config check/schema, rules test, version. Each action imports its implementation when it runs, so `--help` and
  * `version` load only commander.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -8,7 +8,7 @@ import { clockFrom, systemClock, type Clock } from '../core/clock.js';
 import { errorMessage, errors, SaaswatchError } from '../core/errors.js';
 import { BLOCK_SCOPES } from '../core/store.js';
 import { VERSION } from '../version.js';
-import { durationOption, entityOption, EXIT, EXPLAIN_RECORDS, intOption, isoTimeOption } from './options.js';
+import { durationOption, entityOption, EXIT, EXPLAIN_RECORDS, intOption, isoTimeOption, scoreOption } from './options.js';
 import { errText, safeLines } from './terminal.js';
 
 export { EXIT } from './options.js';
@@ -78,6 +78,17 @@ export function buildProgram(opts: { now?: Clock } = {}): Command {
     .option('--explain', `read the first ${num(EXPLAIN_RECORDS)} records, show which input key feeds each field and how the outcome was decided, and store nothing`)
     .action(async (file: string, _opts, cmd: Command) => {
       process.exitCode = await (await commands()).ingest(file, optsOf(cmd), now);
+    });
+
+  program
+    .command('scan')
+    .description('find PII and secrets in local files (pdf, docx, xlsx, pptx, odt, csv, json, html, txt; folders recursed) or - for stdin; prints masked values only; exits 4 when something is found')
+    .argument('<path...>', 'files or folders to scan, or - to read standard input')
+    .option('--json', 'one JSON object per finding per line: file, type, start, end (code point offsets into the extracted text), score, masked, reason')
+    .option('--min-score <n>', 'report findings scored at least this, 0 to 1', scoreOption, 0.5)
+    .option('--entities <types>', 'only these entity types, comma-separated (e.g. CREDIT_CARD,US_SSN)')
+    .action(async (paths: string[], _opts, cmd: Command) => {
+      process.exitCode = await (await import('./scan.js')).scan(paths, optsOf(cmd));
     });
 
   program

@@ -53,3 +53,10 @@ export function entityOption(value: string): { type: string; value: string } {
   if (!m) throw new InvalidArgumentError('expected type:value such as user:alice@example.com or ip:203.0.113.7 (the value may be a glob: user:*@contractor.example).');
   return { type: m[1]!, value: m[2]! };
 }
+
+/** A score option from 0 to 1 (`--min-score 0.8`). */
+export function scoreOption(value: string): number {
+  const n = /^\s*(?:0|1|0?\.\d+|[01]\.0*)\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a score from 0 to 1, such as 0.5.');
+  return n;
+}

@@ -1,0 +1,160 @@
+/** The analyzer: runs the recognizers over a text, raises scores by nearby context words, applies allow and deny lists, and resolves overlaps. */
+import { compileContext, boosted, findContext, type ContextMatcher } from './context.js';
+import { parseAnalyzerConfig, type AnalyzerConfig, type AnalyzerConfigInput } from './config.js';
+import { BUILTIN_RECOGNIZERS } from './recognizers/index.js';
+import { withSharedScan, isWordChar } from './scan.js';
+import type { Analyzer, AnalyzeOptions, EntityType, Explanation, Recognizer, RecognizerResult } from './types.js';
+
+export interface CreateAnalyzerOptions {
+  /** Recognizers instead of the built-in set (tests, or a caller that wants fewer). */
+  recognizers?: readonly Recognizer[];
+}
+
+/** Allow-list comparison key: case, spaces, dashes and dots ignored, so `4111-1111-…` and `4111 1111 …` are one value. */
+export const normalizeValue = (v: string): string => v.toLowerCase().replace(/[\s.\-]/g, '');
+
+/** Custom matches are capped per text: a config pattern that matches everywhere must not make an analysis unbounded in memory. */
+const MAX_CUSTOM_MATCHES = 100_000;
+
+function customRecognizer(c: AnalyzerConfig['custom'][number]): Recognizer {
+  const re = new RegExp(c.pattern, 'g');
+  return {
+    id: `custom:${c.name}`,
+    entities: [c.type],
+    context: { any: c.context },
+    recognize(text) {
+      const out: RecognizerResult[] = [];
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        if (m[0].length === 0) {
+          re.lastIndex++;
+          continue;
+        }
+        out.push({ type: c.type, start: m.index, end: m.index + m[0].length, score: c.score, explanation: { recognizer: `custom:${c.name}`, pattern: c.name, baseScore: c.score } });
+        if (out.length >= MAX_CUSTOM_MATCHES) break;
+      }
+      return out;
+    },
+  };
+}
+
+function denyRecognizer(deny: AnalyzerConfig['deny']): Recognizer | undefined {
+  if (deny.length === 0) return undefined;
+  return {
+    id: 'deny-list',
+    entities: [...new Set(deny.map((d) => d.type))],
+    recognize(text) {
+      const out: RecognizerResult[] = [];
+      for (const d of deny) {
+        for (const v of d.values) {
+          for (let i = text.indexOf(v); i !== -1; i = text.indexOf(v, i + v.length)) {
+            const end = i + v.length;
+            // Whole words only: a denied `ACME-7` is not inside `ACME-71`.
+            if ((i > 0 && isWordChar(text.charCodeAt(i - 1)) && isWordChar(v.charCodeAt(0))) || (end < text.length && isWordChar(text.charCodeAt(end)) && isWordChar(v.charCodeAt(v.length - 1)))) continue;
+            out.push({ type: d.type, start: i, end, score: 1, explanation: { recognizer: 'deny-list', baseScore: 1 } });
+          }
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Keeps the best of overlapping findings: within each cluster of transitively overlapping spans, the
+ * highest score wins, then the longer span, then the earlier one; the rest of the cluster is
+ * kept where it no longer overlaps a winner. Sorted by start.
+ */
+export function resolveOverlaps(results: RecognizerResult[]): RecognizerResult[] {
+  if (results.length < 2) return results.slice();
+  const byStart = results.slice().sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: RecognizerResult[] = [];
+  let cluster: RecognizerResult[] = [];
+  let clusterEnd = -1;
+  const flush = () => {
+    if (cluster.length === 1) out.push(cluster[0]!);
+    else if (cluster.length > 1) {
+      const ranked = cluster.slice().sort((a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
+      // Winners stay sorted by start and never overlap, so one binary search tells whether a span is free.
+      const kept: RecognizerResult[] = [];
+      for (const c of ranked) {
+        let lo = 0;
+        let hi = kept.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (kept[mid]!.start < c.start) lo = mid + 1;
+          else hi = mid;
+        }
+        if ((lo > 0 && kept[lo - 1]!.end > c.start) || (lo < kept.length && kept[lo]!.start < c.end)) continue;
+        kept.splice(lo, 0, c);
+      }
+      out.push(...kept);
+    }
+    cluster = [];
+  };
+  for (const r of byStart) {
+    if (r.start >= clusterEnd) {
+      flush();
+      clusterEnd = r.end;
+    } else clusterEnd = Math.max(clusterEnd, r.end);
+    cluster.push(r);
+  }
+  flush();
+  return out;
+}
+
+/** Creates an analyzer from `pii.analyzer` config (raw or parsed); throws CONFIG_INVALID on a bad field. */
+export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, opts: CreateAnalyzerOptions = {}): Analyzer {
+  const cfg = parseAnalyzerConfig(config ?? {});
+  const recognizers: Recognizer[] = [...(opts.recognizers ?? BUILTIN_RECOGNIZERS), ...cfg.custom.map(customRecognizer)];
+  const deny = denyRecognizer(cfg.deny);
+  const matchers = new Map<string, ContextMatcher>();
+  for (const r of recognizers) matchers.set(r.id, compileContext(r.context, [...cfg.languages, 'any']));
+  const allow = new Set(cfg.allow.map(normalizeValue));
+  const entities = [...new Set<EntityType>([...recognizers.flatMap((r) => r.entities), ...cfg.deny.map((d) => d.type)])];
+  const ctx = { languages: cfg.languages };
+  const window = cfg.context_window;
+
+  return {
+    entities,
+    analyze(text: string, aopts: AnalyzeOptions = {}): RecognizerResult[] {
+      const wanted = aopts.entities ? new Set<EntityType>(aopts.entities) : undefined;
+      const minScore = aopts.minScore ?? 0;
+      const found: RecognizerResult[] = [];
+      withSharedScan(text, () => {
+        for (const r of recognizers) {
+          if (wanted && !r.entities.some((e) => wanted.has(e))) continue;
+          const matcher = matchers.get(r.id)!;
+          for (const res of r.recognize(text, ctx)) {
+            if (wanted && !wanted.has(res.type)) continue;
+            if (res.start < 0 || res.end > text.length || res.end <= res.start) continue;
+            if (allow.size && allow.has(normalizeValue(text.slice(res.start, res.end)))) continue;
+            if (res.score < 1 && !res.explanation.context?.length) {
+              const words = findContext(text, res.start, res.end, matcher, window);
+              if (words.length) {
+                const score = boosted(res.score);
+                if (score > res.score) {
+                  res.score = score;
+                  res.explanation = { ...res.explanation, context: words };
+                }
+              }
+            }
+            // Scores below the floor never win an overlap the caller would see, so drop them first.
+            if (res.score < minScore) continue;
+            found.push(res);
+          }
+        }
+      });
+      if (deny) for (const res of deny.recognize(text, ctx)) if (!wanted || wanted.has(res.type)) found.push(res);
+      return resolveOverlaps(found);
+    },
+  };
+}
+
+/** One short line for the CLI and alerts: `credit-card/visa-16, luhn valid, context: card`. Never the value. */
+export function describeReason(e: Explanation): string {
+  const parts = [e.pattern ? `${e.recognizer}/${e.pattern}` : e.recognizer];
+  if (e.validator) parts.push(`${e.validator} valid`);
+  if (e.context?.length) parts.push(`context: ${e.context.join(', ')}`);
+  return parts.join(', ');
+}

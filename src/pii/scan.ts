@@ -1,0 +1,188 @@
+/** One linear pass over a text for the number-shaped runs most recognizers start from, shared by them within one analysis. */
+
+/**
+ * A run is a maximal sequence of digit groups joined by short separators (`4111 1111`, `123-45-6789`,
+ * `+1 (415) 555-2671`, `192.168.0.1`). Recognizers pick windows of consecutive groups from it and
+ * validate them in code, so no recognizer needs its own regex over the whole text.
+ * Stored as flat typed arrays: one analysis of a 30 MB text yields millions of groups, and an object
+ * per group would cost more than the scan itself.
+ */
+export interface NumericRuns {
+  /** Number of runs. */
+  count: number;
+  /** Per run: index of its first group and one past its last. */
+  runFirst: Int32Array;
+  runEnd: Int32Array;
+  /** Per run: RUN_* flags. */
+  runFlags: Uint8Array;
+  /** Per group: span of its digits. */
+  gStart: Int32Array;
+  gEnd: Int32Array;
+  /** Per group: char code of the one-character separator before it, SEP_MIXED for a longer one, 0 for a run's first group. */
+  gSep: Int32Array;
+}
+
+/** A letter, digit or underscore sits right before the run: its first group is glued to a word. */
+export const RUN_LEFT_WORD = 1;
+/** A letter, digit or underscore sits right after the run. */
+export const RUN_RIGHT_WORD = 2;
+/** Exactly one letter sits right before the run, with no word character before it (`A12345678`). */
+export const RUN_LEFT_ONE_LETTER = 4;
+
+/** The separator before a group was two or three characters, e.g. `) ` in `(415) 555`. */
+export const SEP_MIXED = -1;
+
+const SPACE = 32;
+const DASH = 45;
+const DOT = 46;
+const SLASH = 47;
+const LPAREN = 40;
+const RPAREN = 41;
+
+export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+export const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+export const isLower = (c: number): boolean => c >= 97 && c <= 122;
+/** ASCII letters and digits, `_`, and any non-ASCII letter-ish code unit: what glues a token to a word. */
+export const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c < 0x2000);
+const isSingleSep = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === SLASH;
+const isMixedSepChar = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === LPAREN || c === RPAREN;
+
+function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
+/** Scans `text` once; O(n) with no allocation per character. */
+export function scanNumericRuns(text: string): NumericRuns {
+  let runCap = 1024;
+  let gCap = 4096;
+  let runFirst = new Int32Array(runCap);
+  let runEnd = new Int32Array(runCap);
+  let runFlags = new Uint8Array(runCap);
+  let gStart = new Int32Array(gCap);
+  let gEnd = new Int32Array(gCap);
+  let gSep = new Int32Array(gCap);
+  let runs = 0;
+  let groups = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      i++;
+      continue;
+    }
+    if (runs === runCap) {
+      runCap *= 2;
+      runFirst = grow(runFirst, runCap);
+      runEnd = grow(runEnd, runCap);
+      const f = new Uint8Array(runCap);
+      f.set(runFlags);
+      runFlags = f;
+    }
+    let flags = 0;
+    if (i > 0 && isWordChar(text.charCodeAt(i - 1))) {
+      flags |= RUN_LEFT_WORD;
+      if ((i === 1 || !isWordChar(text.charCodeAt(i - 2))) && (isUpper(text.charCodeAt(i - 1)) || isLower(text.charCodeAt(i - 1)))) flags |= RUN_LEFT_ONE_LETTER;
+    }
+    runFirst[runs] = groups;
+    let sep = 0;
+    for (;;) {
+      if (groups === gCap) {
+        gCap *= 2;
+        gStart = grow(gStart, gCap);
+        gEnd = grow(gEnd, gCap);
+        gSep = grow(gSep, gCap);
+      }
+      gStart[groups] = i;
+      gSep[groups] = sep;
+      while (i < n && isDigit(text.charCodeAt(i))) i++;
+      gEnd[groups] = i;
+      groups++;
+      // A separator joins the next group only when a digit follows it directly.
+      if (i + 1 < n && isSingleSep(text.charCodeAt(i)) && isDigit(text.charCodeAt(i + 1))) {
+        sep = text.charCodeAt(i);
+        i += 1;
+        continue;
+      }
+      let k = i;
+      while (k < n && k - i < 3 && isMixedSepChar(text.charCodeAt(k))) k++;
+      if (k - i >= 2 && k < n && isDigit(text.charCodeAt(k))) {
+        sep = SEP_MIXED;
+        i = k;
+        continue;
+      }
+      break;
+    }
+    runEnd[runs] = groups;
+    if (i < n && isWordChar(text.charCodeAt(i))) flags |= RUN_RIGHT_WORD;
+    runFlags[runs] = flags;
+    runs++;
+  }
+  return { count: runs, runFirst, runEnd, runFlags, gStart, gEnd, gSep };
+}
+
+let cached: { text: string; runs: NumericRuns } | undefined;
+
+/**
+ * The runs of `text`: computed once per analysis when the analyzer opened a shared scan
+ * (`withSharedScan`), else afresh. Nothing is cached outside an analysis, so no text outlives it.
+ */
+export function numericRuns(text: string): NumericRuns {
+  if (cached && cached.text === text) return cached.runs;
+  return scanNumericRuns(text);
+}
+
+/** Runs `fn` with the runs of `text` computed once for every recognizer it calls; forgets them after. */
+export function withSharedScan<T>(text: string, fn: () => T): T {
+  cached = { text, runs: scanNumericRuns(text) };
+  try {
+    return fn();
+  } finally {
+    cached = undefined;
+  }
+}
+
+/** The digits of groups [first, last] of a run, as a string (validators need them; only short windows are built). */
+export function windowDigits(text: string, r: NumericRuns, first: number, last: number): string {
+  let s = '';
+  for (let g = first; g <= last; g++) s += text.slice(r.gStart[g], r.gEnd[g]);
+  return s;
+}
+
+/** Total digit count of groups [first, last]. */
+export function windowLength(r: NumericRuns, first: number, last: number): number {
+  let len = 0;
+  for (let g = first; g <= last; g++) len += r.gEnd[g]! - r.gStart[g]!;
+  return len;
+}
+
+/** Whether groups (first, last] all follow the same single-character separator, and which (0 for one group). */
+export function uniformSep(r: NumericRuns, first: number, last: number): number {
+  if (first === last) return 0;
+  const s = r.gSep[first + 1]!;
+  if (s === SEP_MIXED) return SEP_MIXED;
+  for (let g = first + 2; g <= last; g++) if (r.gSep[g] !== s) return SEP_MIXED;
+  return s;
+}
+
+/**
+ * Whether a window of groups [first, last] of run `run` stands alone: not glued to a word, and not
+ * one piece of a longer `-`/`.`/`/`-joined identifier (`123-45-6789-01` holds no SSN). A space-joined
+ * neighbour is allowed: prose puts numbers side by side.
+ */
+export function windowStandsAlone(r: NumericRuns, run: number, first: number, last: number): boolean {
+  const flags = r.runFlags[run]!;
+  if (first === r.runFirst[run] && flags & RUN_LEFT_WORD) return false;
+  if (last === r.runEnd[run]! - 1 && flags & RUN_RIGHT_WORD) return false;
+  if (first > r.runFirst[run]!) {
+    const s = r.gSep[first]!;
+    if (s !== SPACE) return false;
+  }
+  if (last < r.runEnd[run]! - 1) {
+    const s = r.gSep[last + 1]!;
+    if (s !== SPACE) return false;
+  }
+  return true;
+}
