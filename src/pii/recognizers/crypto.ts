@@ -1,0 +1,213 @@
+/** Recognizer for cryptocurrency wallet addresses whose checksums verify: Bitcoin/Litecoin Base58Check and bech32/bech32m, Ethereum (EIP-55). */
+import { createHash } from 'node:crypto';
+import { createBase58check } from '@scure/base';
+import type { Recognizer, RecognizerResult } from '../types.js';
+
+const sha256 = (data: Uint8Array): Uint8Array => createHash('sha256').update(data).digest();
+const base58check = createBase58check(sha256);
+
+/** Base58Check version bytes of pay-to-pubkey-hash and pay-to-script-hash addresses, per coin. */
+const BASE58_VERSIONS: ReadonlyMap<number, string> = new Map([
+  [0x00, 'btc-p2pkh'],
+  [0x05, 'btc-p2sh'],
+  [0x30, 'ltc-p2pkh'],
+  [0x32, 'ltc-p2sh'],
+]);
+
+const BASE58 = /(?<![A-Za-z0-9])[13LM][1-9A-HJ-NP-Za-km-z]{25,34}(?![A-Za-z0-9])/g;
+
+/** The coin and kind of a Base58Check address, or undefined when the checksum or the version is wrong. */
+export function base58Address(s: string): string | undefined {
+  let payload: Uint8Array;
+  try {
+    payload = base58check.decode(s);
+  } catch {
+    return undefined;
+  }
+  // One version byte and a 20-byte hash160.
+  if (payload.length !== 21) return undefined;
+  return BASE58_VERSIONS.get(payload[0]!);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// bech32 / bech32m (BIP-173, BIP-350)
+
+const BECH32_CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+const BECH32_CONST = 1;
+const BECH32M_CONST = 0x2bc830a3;
+const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+
+function polymod(values: readonly number[]): number {
+  let chk = 1;
+  for (const v of values) {
+    const b = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (let i = 0; i < 5; i++) if ((b >>> i) & 1) chk ^= GEN[i]!;
+  }
+  return chk >>> 0;
+}
+
+function hrpExpand(hrp: string): number[] {
+  const out: number[] = [];
+  for (const c of hrp) out.push(c.charCodeAt(0) >> 5);
+  out.push(0);
+  for (const c of hrp) out.push(c.charCodeAt(0) & 31);
+  return out;
+}
+
+/** Regroups 5-bit words into bytes; undefined when the padding is not zero (BIP-173's rule). */
+function fromWords(words: readonly number[]): number[] | undefined {
+  let acc = 0;
+  let bits = 0;
+  const out: number[] = [];
+  for (const w of words) {
+    acc = (acc << 5) | w;
+    bits += 5;
+    while (bits >= 8) {
+      bits -= 8;
+      out.push((acc >> bits) & 0xff);
+    }
+  }
+  if (bits >= 5 || ((acc << (8 - bits)) & 0xff) !== 0) return undefined;
+  return out;
+}
+
+/**
+ * The kind of a segwit address (`segwit-v0` under bech32, `segwit-v1`… under bech32m), or undefined when its
+ * checksum, witness version or program length is wrong (BIP-173 and BIP-350's decoding rules).
+ */
+export function segwitAddress(s: string, hrps: readonly string[] = ['bc', 'ltc']): string | undefined {
+  if (s !== s.toLowerCase() && s !== s.toUpperCase()) return undefined;
+  const a = s.toLowerCase();
+  const sep = a.lastIndexOf('1');
+  const hrp = a.slice(0, sep);
+  if (sep < 1 || !hrps.includes(hrp) || a.length > 90 || a.length - sep - 1 < 6) return undefined;
+  const data: number[] = [];
+  for (const c of a.slice(sep + 1)) {
+    const v = BECH32_CHARSET.indexOf(c);
+    if (v < 0) return undefined;
+    data.push(v);
+  }
+  const version = data[0]!;
+  if (version > 16) return undefined;
+  const check = polymod([...hrpExpand(hrp), ...data]);
+  if (check !== (version === 0 ? BECH32_CONST : BECH32M_CONST)) return undefined;
+  const program = fromWords(data.slice(1, -6));
+  if (!program || program.length < 2 || program.length > 40) return undefined;
+  if (version === 0 && program.length !== 20 && program.length !== 32) return undefined;
+  return `${hrp === 'bc' ? 'btc' : hrp}-segwit-v${version}`;
+}
+
+const BECH32 = /(?<![A-Za-z0-9])(?:bc1|BC1|ltc1|LTC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{6,87}(?![A-Za-z0-9])/g;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ethereum: EIP-55 needs Keccak-256 (the pre-standard padding, not node's SHA3-256), so here is a small one.
+
+const MASK64 = (1n << 64n) - 1n;
+const ROUND_CONSTANTS: bigint[] = (() => {
+  // The round constants from the LFSR of FIPS 202 §3.2.5 (rc(t)), computed once.
+  const rc: bigint[] = [];
+  let r = 1;
+  const bit = (): number => {
+    const out = r & 1;
+    r = r & 0x80 ? ((r << 1) ^ 0x171) & 0xff : (r << 1) & 0xff;
+    return out;
+  };
+  for (let round = 0; round < 24; round++) {
+    let c = 0n;
+    for (let j = 0; j < 7; j++) if (bit()) c |= 1n << BigInt((1 << j) - 1);
+    rc.push(c);
+  }
+  return rc;
+})();
+const ROTATIONS = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
+
+const rotl = (x: bigint, n: number): bigint => (n === 0 ? x : ((x << BigInt(n)) | (x >> BigInt(64 - n))) & MASK64);
+
+function keccakF(s: bigint[]): void {
+  for (let round = 0; round < 24; round++) {
+    const c = [0, 1, 2, 3, 4].map((x) => s[x]! ^ s[x + 5]! ^ s[x + 10]! ^ s[x + 15]! ^ s[x + 20]!);
+    for (let x = 0; x < 5; x++) {
+      const d = c[(x + 4) % 5]! ^ rotl(c[(x + 1) % 5]!, 1);
+      for (let y = 0; y < 25; y += 5) s[x + y] = s[x + y]! ^ d;
+    }
+    const b: bigint[] = new Array<bigint>(25).fill(0n);
+    for (let x = 0; x < 5; x++) for (let y = 0; y < 5; y++) b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl(s[x + 5 * y]!, ROTATIONS[x + 5 * y]!);
+    for (let x = 0; x < 5; x++) for (let y = 0; y < 5; y++) s[x + 5 * y] = b[x + 5 * y]! ^ (~b[((x + 1) % 5) + 5 * y]! & MASK64 & b[((x + 2) % 5) + 5 * y]!);
+    s[0] = s[0]! ^ ROUND_CONSTANTS[round]!;
+  }
+}
+
+/** Keccak-256 (Ethereum's hash: rate 136 bytes, pad 0x01…0x80) of a byte string, hex. */
+export function keccak256Hex(data: Uint8Array): string {
+  const rate = 136;
+  const padded = new Uint8Array(Math.ceil((data.length + 1) / rate) * rate);
+  padded.set(data);
+  padded[data.length] = 0x01;
+  padded[padded.length - 1] = padded[padded.length - 1]! | 0x80;
+  const s: bigint[] = new Array<bigint>(25).fill(0n);
+  for (let off = 0; off < padded.length; off += rate) {
+    for (let i = 0; i < rate / 8; i++) {
+      let lane = 0n;
+      for (let k = 7; k >= 0; k--) lane = (lane << 8n) | BigInt(padded[off + i * 8 + k]!);
+      s[i] = s[i]! ^ lane;
+    }
+    keccakF(s);
+  }
+  let hex = '';
+  for (let i = 0; i < 4; i++) for (let k = 0; k < 8; k++) hex += Number((s[i]! >> BigInt(8 * k)) & 0xffn).toString(16).padStart(2, '0');
+  return hex;
+}
+
+/** Whether a mixed-case 40-hex address carries a valid EIP-55 checksum (a letter is upper iff its hash nibble ≥ 8). */
+export function eip55Valid(hex40: string): boolean {
+  const hash = keccak256Hex(new TextEncoder().encode(hex40.toLowerCase()));
+  for (let i = 0; i < 40; i++) {
+    const c = hex40[i]!;
+    if (c >= '0' && c <= '9') continue;
+    const upper = parseInt(hash[i]!, 16) >= 8;
+    if (upper !== (c >= 'A' && c <= 'F')) return false;
+  }
+  return true;
+}
+
+const ETH = /(?<![A-Za-z0-9])0x([0-9a-fA-F]{40})(?![A-Za-z0-9])/g;
+
+/**
+ * Wallet addresses: Base58Check (Bitcoin P2PKH/P2SH, Litecoin), bech32/bech32m (Bitcoin and Litecoin segwit,
+ * taproot) and Ethereum. Checksum-validated forms score 0.9. An all-lower or all-upper Ethereum address has
+ * no checksum to verify, so it scores 0.5 (context words such as "wallet" or "ETH" raise it); a mixed-case
+ * one whose EIP-55 checksum fails is a typo or not an address and is not reported.
+ */
+export const cryptoRecognizer: Recognizer = {
+  id: 'crypto',
+  entities: ['CRYPTO'],
+  context: {
+    en: ['wallet', 'bitcoin', 'btc', 'ethereum', 'eth', 'litecoin', 'crypto', 'address', 'send', 'payment'],
+    de: ['wallet', 'geldbörse', 'adresse', 'zahlung'],
+    fr: ['portefeuille', 'adresse', 'paiement'],
+    es: ['billetera', 'cartera', 'dirección', 'pago'],
+    it: ['portafoglio', 'indirizzo', 'pagamento'],
+    nl: ['portemonnee', 'adres', 'betaling'],
+    pt: ['carteira', 'endereço', 'pagamento'],
+  },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    for (const m of text.matchAll(BASE58)) {
+      const kind = base58Address(m[0]);
+      if (kind) out.push({ type: 'CRYPTO', start: m.index, end: m.index + m[0].length, score: 0.9, explanation: { recognizer: 'crypto', pattern: kind, validator: 'base58check', baseScore: 0.9 } });
+    }
+    for (const m of text.matchAll(BECH32)) {
+      const kind = segwitAddress(m[0]);
+      if (kind) out.push({ type: 'CRYPTO', start: m.index, end: m.index + m[0].length, score: 0.9, explanation: { recognizer: 'crypto', pattern: kind, validator: kind.endsWith('v0') ? 'bech32' : 'bech32m', baseScore: 0.9 } });
+    }
+    for (const m of text.matchAll(ETH)) {
+      const hex = m[1]!;
+      const mixed = hex !== hex.toLowerCase() && hex !== hex.toUpperCase();
+      if (mixed && !eip55Valid(hex)) continue;
+      const score = mixed ? 0.9 : 0.5;
+      out.push({ type: 'CRYPTO', start: m.index, end: m.index + 42, score, explanation: mixed ? { recognizer: 'crypto', pattern: 'eth', validator: 'eip55', baseScore: score } : { recognizer: 'crypto', pattern: 'eth', baseScore: score } });
+    }
+    return out;
+  },
+};

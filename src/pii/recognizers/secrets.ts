@@ -1,0 +1,367 @@
+/** Recognizers for credentials in text: cloud and SaaS API keys, tokens, JWTs, private key blocks, and high-entropy values assigned to secret-sounding names. */
+import { Buffer } from 'node:buffer';
+import { crc32 } from 'node:zlib';
+import type { EntityType, Recognizer, RecognizerResult } from '../types.js';
+
+// Every pattern below is a run of one character class bounded by lookarounds of single characters, or
+// such runs separated by a literal outside the class: the engine never has two ways to split a run,
+// so matching is linear in the text. Shapes that need more than that are checked in code.
+
+const hit = (type: EntityType, start: number, end: number, score: number, recognizer: string, pattern: string, validator?: string): RecognizerResult => ({
+  type,
+  start,
+  end,
+  score,
+  explanation: validator ? { recognizer, pattern, validator, baseScore: score } : { recognizer, pattern, baseScore: score },
+});
+
+/** Shannon entropy of a string in bits per character. */
+export function shannonEntropy(s: string): number {
+  if (s.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  const n = [...s].length;
+  for (const c of counts.values()) {
+    const p = c / n;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// AWS
+
+const AWS_KEY_ID = /(?<![A-Za-z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g;
+const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+/** Names a secret access key goes by in config files, CLI profiles and prose. */
+const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|secretaccesskey|secret[ _-]key|aws[ _-]secret/i;
+/** How far before a 40-character candidate its context (or an access key id) may be. */
+const AWS_SECRET_WINDOW = 120;
+
+/** AWS access key ids (long-term AKIA, temporary ASIA, and the ABIA/ACCA service forms) and secret access keys beside their context. */
+export const awsKeysRecognizer: Recognizer = {
+  id: 'aws-keys',
+  entities: ['SECRET_AWS_ACCESS_KEY', 'SECRET_AWS_SECRET_KEY'],
+  context: { en: ['aws', 'access key', 'secret', 'credentials', 'iam'] },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    const keyEnds: number[] = [];
+    let k = 0;
+    for (const m of text.matchAll(AWS_KEY_ID)) {
+      // Long-lived keys (AKIA) are the ones that leak and stay valid; temporary ASIA keys expire within hours.
+      const score = m[1] === 'AKIA' ? 0.9 : 0.8;
+      out.push(hit('SECRET_AWS_ACCESS_KEY', m.index, m.index + m[0].length, score, 'aws-keys', `access-key-id-${m[1]!.toLowerCase()}`));
+      keyEnds.push(m.index + m[0].length);
+    }
+    for (const m of text.matchAll(AWS_SECRET)) {
+      const v = m[0];
+      // A secret key is random base64: it mixes cases and digits; a git SHA-1 (hex) or a word run does not.
+      if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/[0-9]/.test(v) || shannonEntropy(v) < 4) continue;
+      const before = text.slice(Math.max(0, m.index - AWS_SECRET_WINDOW), m.index);
+      // Both lists are in text order: one pointer walks the key ids, keeping this linear.
+      while (k + 1 < keyEnds.length && keyEnds[k + 1]! <= m.index) k++;
+      const lastKeyEnd = keyEnds[k];
+      const afterKeyId = lastKeyEnd !== undefined && lastKeyEnd <= m.index && m.index - lastKeyEnd <= AWS_SECRET_WINDOW;
+      if (AWS_SECRET_CONTEXT.test(before)) out.push(hit('SECRET_AWS_SECRET_KEY', m.index, m.index + 40, 0.85, 'aws-keys', 'secret-access-key', 'context'));
+      else if (afterKeyId) out.push(hit('SECRET_AWS_SECRET_KEY', m.index, m.index + 40, 0.8, 'aws-keys', 'secret-access-key', 'after-key-id'));
+    }
+    return out;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Google, Slack, Stripe
+
+const GOOGLE_API_KEY = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g;
+
+/** Google API keys (Maps, Firebase, Cloud): `AIza` and 35 URL-safe characters. */
+export const googleApiKeyRecognizer: Recognizer = {
+  id: 'google-api-key',
+  entities: ['SECRET_GOOGLE_API_KEY'],
+  context: { en: ['google', 'api key', 'firebase', 'maps', 'gcp'] },
+  recognize(text) {
+    return [...text.matchAll(GOOGLE_API_KEY)].map((m) => hit('SECRET_GOOGLE_API_KEY', m.index, m.index + m[0].length, 0.85, 'google-api-key', 'aiza-39'));
+  },
+};
+
+// Slack tokens: xoxb-<team>-<bot>-<secret>, xoxp-<team>-<user>-<team>-<32 hex>, xapp-<n>-<app>-<n>-<64 hex>; the
+// run is matched whole and its dash-separated parts checked in code, which keeps the pattern a single class.
+const SLACK_TOKEN = /(?<![A-Za-z0-9-])(xox[abprs]|xapp)-[0-9A-Za-z-]{10,250}(?![A-Za-z0-9-])/g;
+const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/(services|workflows|triggers)\/[A-Za-z0-9/_-]{20,200}/g;
+
+function slackTokenShape(kind: string, body: string): boolean {
+  const parts = body.split('-');
+  if (parts.some((p) => p.length === 0)) return false;
+  if (kind === 'xapp') return parts.length === 4 && /^\d$/.test(parts[0]!) && /^A[A-Z0-9]{6,}$/.test(parts[1]!) && /^\d+$/.test(parts[2]!) && /^[0-9a-f]{32,}$/i.test(parts[3]!);
+  // Every xox token starts with numeric workspace/user ids and ends in a random part.
+  return parts.length >= 3 && /^\d{6,}$/.test(parts[0]!) && /^[0-9A-Za-z]{16,}$/.test(parts[parts.length - 1]!);
+}
+
+/** Slack bot/user/app/refresh tokens and incoming-webhook URLs (a webhook URL is itself the credential). */
+export const slackRecognizer: Recognizer = {
+  id: 'slack',
+  entities: ['SECRET_SLACK_TOKEN'],
+  context: { en: ['slack', 'token', 'webhook', 'bot'] },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    for (const m of text.matchAll(SLACK_TOKEN)) {
+      const kind = m[1]!;
+      if (!slackTokenShape(kind, m[0].slice(kind.length + 1))) continue;
+      out.push(hit('SECRET_SLACK_TOKEN', m.index, m.index + m[0].length, 0.9, 'slack', kind, 'shape'));
+    }
+    for (const m of text.matchAll(SLACK_WEBHOOK)) {
+      const path = m[0].slice('https://hooks.slack.com/'.length + m[1]!.length + 1).split('/');
+      // services/T…/B…/<24 alnum>: a workspace, a channel hook and the secret part.
+      if (m[1] === 'services' && !(path.length >= 3 && /^T[A-Z0-9]{6,}$/.test(path[0]!) && /^B[A-Z0-9]{6,}$/.test(path[1]!) && /^[A-Za-z0-9]{20,}$/.test(path[2]!))) continue;
+      out.push(hit('SECRET_SLACK_TOKEN', m.index, m.index + m[0].length, 0.9, 'slack', `webhook-${m[1]}`, 'shape'));
+    }
+    return out;
+  },
+};
+
+const STRIPE_KEY = /(?<![A-Za-z0-9_])(sk|rk|pk)_(live|test)_[0-9A-Za-z]{16,247}(?![A-Za-z0-9_])/g;
+const STRIPE_WEBHOOK_SECRET = /(?<![A-Za-z0-9_])whsec_[0-9A-Za-z]{24,64}(?![A-Za-z0-9_])/g;
+
+/**
+ * Stripe keys. Secret (`sk_`) and restricted (`rk_`) keys are credentials: live ones score 0.9, test-mode ones
+ * 0.6 (they reach only test data but are still secrets). Publishable `pk_` keys are meant to ship in web pages:
+ * they score 0.3, below the default minimum, so they show only when asked for. Webhook signing secrets
+ * (`whsec_`) forge events: 0.8.
+ */
+export const stripeRecognizer: Recognizer = {
+  id: 'stripe',
+  entities: ['SECRET_STRIPE_KEY'],
+  context: { en: ['stripe', 'secret key', 'api key', 'webhook'] },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    for (const m of text.matchAll(STRIPE_KEY)) {
+      const [, kind, mode] = m;
+      const score = kind === 'pk' ? 0.3 : mode === 'live' ? 0.9 : 0.6;
+      out.push(hit('SECRET_STRIPE_KEY', m.index, m.index + m[0].length, score, 'stripe', `${kind}-${mode}`));
+    }
+    for (const m of text.matchAll(STRIPE_WEBHOOK_SECRET)) out.push(hit('SECRET_STRIPE_KEY', m.index, m.index + m[0].length, 0.8, 'stripe', 'whsec'));
+    return out;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// GitHub
+
+const GITHUB_TOKEN = /(?<![A-Za-z0-9_])(gh[pousr])_([A-Za-z0-9]{36})(?![A-Za-z0-9_])/g;
+const GITHUB_PAT = /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}(?![A-Za-z0-9_])/g;
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Base62 of a 32-bit number, left-padded with '0' to 6 characters (GitHub's token checksum encoding). */
+export function base62Checksum(n: number): string {
+  let s = '';
+  let v = n >>> 0;
+  do {
+    s = BASE62[v % 62]! + s;
+    v = Math.floor(v / 62);
+  } while (v > 0);
+  return s.padStart(6, '0');
+}
+
+/**
+ * GitHub's token checksum: the last 6 characters are the CRC32 of the 30 random ones, in base62
+ * (github.blog, "Behind GitHub's new authentication token formats", 2021).
+ */
+export function githubChecksumValid(body36: string): boolean {
+  return body36.length === 36 && base62Checksum(crc32(body36.slice(0, 30))) === body36.slice(30);
+}
+
+/** GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens (checksum validated) and fine-grained PATs. */
+export const githubRecognizer: Recognizer = {
+  id: 'github',
+  entities: ['SECRET_GITHUB_TOKEN'],
+  context: { en: ['github', 'token', 'pat', 'gh'] },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    for (const m of text.matchAll(GITHUB_TOKEN)) {
+      // A wrong checksum is a made-up or mistyped token GitHub itself would reject: not reported.
+      if (!githubChecksumValid(m[2]!)) continue;
+      out.push(hit('SECRET_GITHUB_TOKEN', m.index, m.index + m[0].length, 0.95, 'github', m[1]!, 'crc32-base62'));
+    }
+    // Fine-grained tokens carry no documented checksum: the fixed shape alone.
+    for (const m of text.matchAll(GITHUB_PAT)) out.push(hit('SECRET_GITHUB_TOKEN', m.index, m.index + m[0].length, 0.85, 'github', 'github-pat'));
+    return out;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// JWT
+
+const JWT = /(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,2000}(?![A-Za-z0-9_.-])/g;
+
+function decodeJsonObject(b64url: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(b64url, 'base64url').toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON Web Tokens (RFC 7519): a header that decodes to JSON with `alg`; unsigned (`alg: none`) tokens score lower. */
+export const jwtRecognizer: Recognizer = {
+  id: 'jwt',
+  entities: ['SECRET_JWT'],
+  context: { en: ['jwt', 'bearer', 'token', 'authorization', 'id_token', 'access_token'] },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    for (const m of text.matchAll(JWT)) {
+      const [header, payload, signature] = m[0].split('.') as [string, string, string];
+      const h = decodeJsonObject(header);
+      if (!h || typeof h.alg !== 'string') continue;
+      const signed = h.alg.toLowerCase() !== 'none' && signature.length > 0;
+      const claims = decodeJsonObject(payload) !== undefined;
+      // A bearer token that verifies is a live session; an unsigned one grants nothing by itself.
+      const score = signed ? (claims ? 0.9 : 0.7) : 0.5;
+      out.push(hit('SECRET_JWT', m.index, m.index + m[0].length, score, 'jwt', signed ? 'jws' : 'unsigned', 'json-header'));
+    }
+    return out;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Private keys
+
+const PRIVATE_KEY_BEGIN = /-----BEGIN ((?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----/g;
+/** A PEM body longer than this (a 16384-bit RSA key is ~13 kB) is not one key: only the header line is reported. */
+const PRIVATE_KEY_MAX = 20_000;
+
+/** PEM/OpenSSH/PGP private key blocks, spanning BEGIN through END; encrypted ones score a little lower. */
+export const privateKeyRecognizer: Recognizer = {
+  id: 'private-key',
+  entities: ['SECRET_PRIVATE_KEY'],
+  context: { en: ['private key', 'ssh', 'pem', 'rsa'] },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    let after = 0;
+    // The next END line of each kind, remembered so many BEGIN lines without an END do not rescan the text.
+    const nextEnd = new Map<string, number>();
+    for (const m of text.matchAll(PRIVATE_KEY_BEGIN)) {
+      if (m.index < after) continue;
+      const kind = (m[1] ?? '').trim().toLowerCase() || 'pkcs8';
+      const endLine = `-----END ${m[1] ?? ''}PRIVATE KEY${m[2] ?? ''}-----`;
+      let endAt = nextEnd.get(endLine);
+      if (endAt === undefined || (endAt >= 0 && endAt < m.index)) {
+        endAt = text.indexOf(endLine, m.index + m[0].length);
+        nextEnd.set(endLine, endAt);
+      }
+      // Legacy PEM marks encryption in a header ("Proc-Type: 4,ENCRYPTED") rather than in the BEGIN line.
+      const encrypted = kind === 'encrypted' || (endAt > 0 && text.slice(m.index, Math.min(endAt, m.index + 200)).includes('Proc-Type: 4,ENCRYPTED'));
+      const score = encrypted ? 0.8 : 0.95;
+      if (endAt >= 0 && endAt - m.index <= PRIVATE_KEY_MAX) {
+        after = endAt + endLine.length;
+        out.push(hit('SECRET_PRIVATE_KEY', m.index, after, score, 'private-key', kind, 'begin-end'));
+      } else {
+        // A truncated paste still exposes the key's start.
+        out.push(hit('SECRET_PRIVATE_KEY', m.index, m.index + m[0].length, score - 0.1, 'private-key', kind, 'begin-only'));
+      }
+    }
+    return out;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// High-entropy values with context
+
+/** Names (any language in the default set) that make the value assigned to them a secret. */
+const SECRET_NAMES =
+  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credential|private[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|session[_-]?key|passwort|kennwort|wachtwoord|senha|contrase(?:ñ|n)a|mot[_-]?de[_-]?passe|motdepasse';
+// name, the rest of the identifier, an optional quote, `=` or `:` (or `=>`), an optional quote, then the value.
+// Each step's class excludes the next step's first character, so there is one way to split a match.
+const ASSIGNMENT = new RegExp(`(?:${SECRET_NAMES})[A-Za-z0-9_.-]{0,40}["']?\\s{0,3}(?::|=>?)\\s{0,3}["']?([^\\s"'\`,;<>(){}\\[\\]]{20,256})`, 'giu');
+const VALUE_CHAR = /[^\s"'`,;<>(){}[\]]/u;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX = /^[0-9a-f]+$/i;
+/** Bits per character a value must reach; hex's alphabet caps it at 4, hence a lower bar for it. */
+const ENTROPY_MIN = 3.5;
+const ENTROPY_MIN_HEX = 3.0;
+
+/** Whether base64 decodes to ordinary text (a label, a sentence), which is encoding, not a secret. */
+function base64OfText(v: string): boolean {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(v) || v.length % 4 === 1) return false;
+  const bytes = Buffer.from(v, /[-_]/.test(v) ? 'base64url' : 'base64');
+  if (bytes.length < 12) return false;
+  let printable = 0;
+  let letters = 0;
+  for (const b of bytes) {
+    if (b === 0x20 || b === 0x0a || (b >= 0x21 && b <= 0x7e)) printable++;
+    if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x20) letters++;
+  }
+  return printable === bytes.length && letters / bytes.length > 0.7;
+}
+
+/** An identifier made of dictionary-like words (`AccessTokenRefreshHandler`, `user_account_settings_page`). */
+function wordCompound(v: string): boolean {
+  const parts = v.split(/[_.\-/]|(?<=[a-z])(?=[A-Z])/);
+  return parts.every((p) => /^[A-Za-z]{2,}$/.test(p) && /[aeiouy]/i.test(p));
+}
+
+/**
+ * Why a value after a secret-sounding name is NOT a secret, or undefined when it looks like one. Exported so
+ * the near misses are tested one by one.
+ */
+export function notASecret(v: string): string | undefined {
+  if (UUID.test(v)) return 'uuid';
+  if (HEX.test(v) && (v.length === 40 || v.length === 64)) return 'hash-shaped hex';
+  if (v.includes('://')) return 'url';
+  if (/^(?:[~.]{0,2}\/|[A-Za-z]:\\)/.test(v) || /^[\w.-]+(?:\/[\w.-]+){2,}$/.test(v) || /\.[a-z]{2,4}$/.test(v)) return 'path';
+  if (/^[\d\s:./+TZ-]+$/.test(v)) return 'number or timestamp';
+  if (/^\$\{?[A-Z_]+\}?$|^%[A-Z_]+%$|^<.*>$|^x{6,}$|^\*{6,}$/i.test(v)) return 'placeholder';
+  if (wordCompound(v)) return 'word compound';
+  if (base64OfText(v)) return 'base64 of text';
+  const h = shannonEntropy(v);
+  if (h < (HEX.test(v) ? ENTROPY_MIN_HEX : ENTROPY_MIN)) return 'low entropy';
+  // Random strings mix classes; one class only (all lower letters) is far more often a word run or a slug.
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(v)).length;
+  if (classes < 2) return 'one character class';
+  return undefined;
+}
+
+/**
+ * Long random-looking values assigned to a secret-sounding name (`password=`, `"api_key": "…"`, `token: …`).
+ * Context is part of the pattern, so a bare random string never fires; UUIDs, hashes, paths, URLs, base64 of
+ * text and word compounds are excluded (see notASecret).
+ */
+export const highEntropyRecognizer: Recognizer = {
+  id: 'high-entropy',
+  entities: ['SECRET_HIGH_ENTROPY'],
+  context: {
+    en: ['password', 'secret', 'token', 'api_key', 'credential', 'passwd'],
+    de: ['passwort', 'kennwort', 'geheim', 'zugangsdaten'],
+    fr: ['mot de passe', 'secret', 'jeton'],
+    es: ['contraseña', 'secreto', 'clave'],
+    it: ['password', 'segreto', 'chiave'],
+    nl: ['wachtwoord', 'geheim', 'sleutel'],
+    pt: ['senha', 'segredo', 'chave'],
+  },
+  recognize(text) {
+    const out: RecognizerResult[] = [];
+    for (const m of text.matchAll(ASSIGNMENT)) {
+      const v = m[1]!;
+      const end = m.index + m[0].length;
+      // A value running past the bound is a blob (certificate, data URL), not one credential.
+      if (end < text.length && VALUE_CHAR.test(text[end]!)) continue;
+      if (notASecret(v) !== undefined) continue;
+      out.push(hit('SECRET_HIGH_ENTROPY', end - v.length, end, 0.6, 'high-entropy', 'assignment', 'entropy'));
+    }
+    return out;
+  },
+};
+
+/** Every secrets recognizer, in registry order. */
+export const SECRET_RECOGNIZERS: readonly Recognizer[] = [
+  awsKeysRecognizer,
+  googleApiKeyRecognizer,
+  slackRecognizer,
+  stripeRecognizer,
+  githubRecognizer,
+  jwtRecognizer,
+  privateKeyRecognizer,
+  highEntropyRecognizer,
+];
