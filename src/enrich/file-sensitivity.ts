@@ -101,8 +101,8 @@ export class FileSensitivityMap {
 /** Files read per listFiles page while preloading. */
 const PRELOAD_PAGE = 1_000;
 
-/** The least level worth remembering: `none` files are not kept. */
-const PRELOAD_LEVELS: Sensitivity[] = ['low', 'medium', 'high', 'critical'];
+/** The least level worth remembering (FileQuery.sensitivity means that level and above): `none` files are not kept. */
+const PRELOAD_FROM: Sensitivity = 'low';
 
 /**
  * Reads every classified file of the inventory into the map, a page at a time, before the run: a
@@ -115,7 +115,7 @@ export async function preloadFileSensitivity(inventory: Pick<Inventory, 'listFil
   let taken = 0;
   const limit = opts.limit ?? Number.POSITIVE_INFINITY;
   for (;;) {
-    const q: FileQuery & { sensitivity?: readonly Sensitivity[] } = { limit: PRELOAD_PAGE, sensitivity: PRELOAD_LEVELS, ...(afterKey !== undefined ? { afterKey } : {}) };
+    const q: FileQuery & { sensitivity?: Sensitivity } = { limit: PRELOAD_PAGE, sensitivity: PRELOAD_FROM, ...(afterKey !== undefined ? { afterKey } : {}) };
     const page = await inventory.listFiles(q);
     for (const f of page) {
       const level = f.classification?.sensitivity;
