@@ -134,7 +134,7 @@ describe('preloadFileSensitivity', () => {
     const all = Array.from({ length: 2_345 }, (_, i) => ({ ...record(i, i % 400 === 5 ? high : undefined), updatedAt: '2026-03-01T09:00:00.000Z' }));
     const asked: Array<string | undefined> = [];
     const listFiles = async (q: { afterKey?: string; limit?: number; sensitivity?: string } = {}) => {
-      expect(q.sensitivity).toBe("low");
+      expect(q.sensitivity).toBe('low');
       asked.push(q.afterKey);
       return all.filter((f) => q.afterKey === undefined || f.key > q.afterKey).slice(0, q.limit ?? 100);
     };
