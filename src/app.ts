@@ -14,6 +14,7 @@ import { Outbox } from './pipeline/outbox.js';
 import { alertRouter } from './pipeline/routing.js';
 import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
+import { createFileScanner } from './pii/scanner.js';
 import { lookupPlugin, registry, type Registry } from './registry.js';
 import { ensurePrivateDir, openStore } from './storage/index.js';
 
@@ -52,6 +53,8 @@ export async function createApp(
   const now = opts.now ?? systemClock;
   const store = await openConfiguredStore(config, now, logger);
   const state = new StagedState(store);
+  // One scanner for every source, so pii.concurrency bounds the whole run's downloads.
+  const scanner = config.pii ? createFileScanner(config.pii, { inventory: store, logger: logger.child({ component: 'pii' }), now }) : undefined;
   const deps: PluginDeps = {
     logger,
     dataDir: config.dataDir,
@@ -60,6 +63,7 @@ export async function createApp(
     state,
     now,
     ...(opts.once ? { once: true } : {}),
+    ...(scanner ? { scanner } : {}),
   };
   try {
     const detectors = config.detection.map((d) => lookupPlugin('detector', d.type, { registry: reg, path: `detection.${d.type}` }).create(d.config, { ...deps, logger: logger.child({ detector: d.type }) }));
@@ -97,12 +101,14 @@ export async function createApp(
       createSource: (instance) =>
         lookupPlugin('source', instance.type, { registry: reg, path: `sources.${instance.name}` }).create(instance.name, instance.config, { ...deps, state: store, logger: logger.child({ source: instance.name }) }),
       async close() {
+        scanner?.close();
         for (const sink of sinks.values()) await sink.close?.();
         await responder.close();
         await store.close();
       },
     };
   } catch (err) {
+    scanner?.close();
     await store.close();
     throw err;
   }

@@ -102,7 +102,7 @@ describe('config', () => {
       'sinks.jsonl-file: name: "jsonl-file" is used twice in sinks; give each entry a unique name',
     );
     expect(problems(() => validateConfig({ detections: [] }, testRegistry))[0]).toBe(
-      '(root): unknown key "detections" (did you mean "detection"?); allowed: data_dir, log_level, storage, sources, enrich, detection, sinks, server, alerting, response, relay',
+      '(root): unknown key "detections" (did you mean "detection"?); allowed: data_dir, log_level, storage, sources, enrich, detection, sinks, server, alerting, response, relay, pii',
     );
   });
 

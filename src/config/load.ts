@@ -8,6 +8,7 @@ import { configErrorMap, didYouMean, SaaswatchError, SINK_ROUTE_KEYS, zSinkRoute
 import type { Registry } from '../registry.js';
 import { formatPath, interpolateEnv, missingVariableMessage, type MissingVariable } from './interpolate.js';
 import type { EnrichConfig } from '../enrich/index.js';
+import type { PiiSettings } from '../pii/settings.js';
 import { deprecationsOf } from '../pipeline/polling-config.js';
 import { pluginEntry, rootSchema, type AlertingConfig, type RelayConfig, type ResponseConfig, type ServerConfig, type StorageConfig } from './schema.js';
 
@@ -36,6 +37,8 @@ export interface Config {
   response: ResponseConfig;
   /** The CTIM relay for Cisco XDR (served beside the API when enabled). */
   relay: RelayConfig;
+  /** Content scanning of files for PII and secrets (root `pii:`, src/pii/settings.ts); absent in hand-built configs: off. */
+  pii?: PiiSettings;
   /** Things that work but should change (old key names), one line each, named like problems: `config check` prints them. */
   warnings: readonly string[];
 }
@@ -233,6 +236,7 @@ export function validateConfig(
     alerting: root.alerting,
     response: root.response,
     relay: root.relay,
+    pii: root.pii,
     warnings: warningLines,
   });
 }

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { zDuration, zStrictObject } from '../core/index.js';
+import { piiSettingsSchema } from '../pii/settings.js';
 import { responseSchema } from '../actions/config.js';
 import { enrichConfigSchema } from '../enrich/index.js';
 import { authSchema } from '../api/auth/config.js';
@@ -174,6 +175,7 @@ export const rootSchema = z.strictObject({
   alerting: alertingSchema.prefault({}),
   response: responseSchema.prefault({}),
   relay: relaySchema.prefault({}),
+  pii: piiSettingsSchema.prefault({}),
 });
 
 export type StorageConfig = z.output<typeof storageSchema>;

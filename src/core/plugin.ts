@@ -8,6 +8,7 @@ import type { SecurityEvent } from './event.js';
 import type { Sink } from './sink.js';
 import type { DetectorState, Inventory } from './store.js';
 import type { Source } from './source.js';
+import type { FileScanner } from '../pii/scanner.js';
 
 export interface PluginDeps {
   logger: Logger;
@@ -23,6 +24,12 @@ export interface PluginDeps {
   state?: DetectorState;
   /** The run's clock: what pollers read "now" from (default the system clock). */
   now?: Clock;
+  /**
+   * The one content scanner of the run (src/pii/scanner.ts), present when `pii.enabled`: sources that
+   * can read file content (google-workspace, dropbox) submit the files they see created, edited or
+   * shared, and emit the `file_classified` events it returns in their batches.
+   */
+  scanner?: FileScanner;
 }
 
 interface PluginBase<C> {

@@ -3,7 +3,7 @@ import type { ActionOutcome, ActionState, ActionTarget } from './action.js';
 import type { Alert, AlertStatus, Entity, Severity } from './alert.js';
 import type { SecurityEvent } from './event.js';
 import type { ActivitySeries, DeliveryKind } from './sink.js';
-import type { FileClassification } from './pii.js';
+import type { FileClassification, Sensitivity } from './pii.js';
 import type { DeadLetterInput } from './source.js';
 
 export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed';
@@ -199,6 +199,8 @@ export interface FileQuery {
   afterKey?: string;
   /** Include files marked deleted (default: not). */
   deleted?: boolean;
+  /** Only files scanned at this level or above (`medium`: medium, high, critical); unscanned files are left out. */
+  sensitivity?: Sensitivity;
   limit?: number;
 }
 
@@ -369,12 +371,20 @@ export interface DetectorState {
   putState(key: string, value: unknown): Promise<void>;
 }
 
-/** What sources know of the files they list: owner, visibility, sharing. */
+/** What sources know of the files they list: owner, visibility, sharing; and what the PII scanner found in them. */
 export interface Inventory {
+  /** Every field but `classification`, which only setClassification writes (a listing must not forget a scan). */
   upsertFile(f: Omit<FileRecord, 'updatedAt'>): Promise<void>;
   getFile(key: string): Promise<FileRecord | undefined>;
   /** Files by key ascending, filtered (see FileQuery). */
   listFiles(q?: FileQuery): Promise<FileRecord[]>;
+  /**
+   * Stores a file's latest scan, replacing the previous one. A file not in the inventory yet is added
+   * with what the scan knew of it (name, owner, visibility; empty data); a known file keeps its other fields.
+   */
+  setClassification(f: Pick<FileRecord, 'key' | 'provider' | 'fileId'> & Partial<Pick<FileRecord, 'name' | 'owner' | 'visibility'>>, c: FileClassification): Promise<void>;
+  /** A stored classification of content with this hash (any file's, the most recently stored), so identical content is not scanned twice. */
+  findClassification(contentHash: string): Promise<FileClassification | undefined>;
 }
 
 /** Identity mapping: (source, source identity) → canonical identity. */

@@ -130,6 +130,12 @@ export interface FilesTable {
   updated_at: number;
   /** 0/1: SQLite has no boolean type and the query code is shared. */
   deleted: number;
+  /** The last scan's level (migration 012); null until scanned. */
+  sensitivity: string | null;
+  /** The last scan's content hash, `<algo>:<hex>`: the scanner's cache key across files. */
+  content_hash: string | null;
+  /** FileClassification as JSON (counts and masked samples only). */
+  classification: string | null;
 }
 
 export interface IdentitiesTable {

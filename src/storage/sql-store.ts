@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { errors, SaaswatchError } from '../core/errors.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { DeadLetterInput } from '../core/source.js';
+import { SENSITIVITIES, sensitivityRank, type FileClassification } from '../core/pii.js';
 import type { ActivitySeries, DeliveryKind } from '../core/sink.js';
 import type {
   ActivityQuery, AlertCount, AlertQuery, AlertRoute, CursorRecord, EntityAlertCount, EventHistogram, EventKey, FileQuery, SaveAlertsOptions, ActionInput, ActionQuery, ActionRecord, ActionStatus, ActionUpdate, AuditQuery, BlockInput, BlockScope,
@@ -259,6 +260,7 @@ function toFile(r: Selectable<FilesTable>): FileRecord {
     data: JSON.parse(r.data) as Record<string, unknown>,
     updatedAt: iso(Number(r.updated_at)),
     deleted: Number(r.deleted) !== 0,
+    ...(r.classification === null || r.classification === undefined ? {} : { classification: JSON.parse(r.classification) as FileClassification }),
   };
 }
 
@@ -1250,8 +1252,45 @@ export class SqlStore implements Store {
       if (q.visibility !== undefined) qb = q.visibility.length ? qb.where('visibility', 'in', [...q.visibility]) : qb.where(sql<boolean>`1 = 0`);
       if (q.afterKey !== undefined) qb = qb.where('key', '>', q.afterKey);
       if (!q.deleted) qb = qb.where('deleted', '=', 0);
+      if (q.sensitivity !== undefined) qb = qb.where('sensitivity', 'in', SENSITIVITIES.filter((s) => sensitivityRank(s) >= sensitivityRank(q.sensitivity!)));
       const rows = await withLimit(qb.orderBy('key'), q.limit).execute();
       return rows.map(toFile);
+    });
+  }
+
+  setClassification(f: Pick<FileRecord, 'key' | 'provider' | 'fileId'> & Partial<Pick<FileRecord, 'name' | 'owner' | 'visibility'>>, c: FileClassification): Promise<void> {
+    return this.#write('setClassification', async (tx) => {
+      const scan = { sensitivity: c.sensitivity, content_hash: c.contentHash, classification: JSON.stringify(c), updated_at: this.#now() };
+      // Insert-or-update in one statement: the listing of the same file may race the scan.
+      await tx
+        .insertInto('files')
+        .values({
+          key: f.key,
+          provider: f.provider,
+          file_id: f.fileId,
+          name: f.name ?? null,
+          owner: f.owner ?? null,
+          visibility: f.visibility ?? null,
+          data: '{}',
+          deleted: 0,
+          ...scan,
+        })
+        .onConflict((oc) => oc.column('key').doUpdateSet(scan))
+        .execute();
+    });
+  }
+
+  findClassification(contentHash: string): Promise<FileClassification | undefined> {
+    return this.#guard('findClassification', async () => {
+      const r = await this.#db
+        .selectFrom('files')
+        .select('classification')
+        .where('content_hash', '=', contentHash)
+        .where('classification', 'is not', null)
+        .orderBy('updated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return r?.classification ? (JSON.parse(r.classification) as FileClassification) : undefined;
     });
   }
 

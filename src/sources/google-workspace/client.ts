@@ -8,8 +8,10 @@ import { errorMessage, errors, Redactor } from '../../core/index.js';
 import type { GoogleWorkspaceConfig } from './config.js';
 
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
-/** Metadata only: saaswatch watches who shares what, never file contents. */
+/** Metadata only: saaswatch watches who shares what; file contents only when the PII scanner is on (below). */
 export const DRIVE_SCOPE = 'https://www.googleapis.com/auth/drive.metadata.readonly';
+/** Read-only content (and metadata), asked for instead of DRIVE_SCOPE only when `pii.enabled`: downloads and exports need it. */
+export const DRIVE_CONTENT_SCOPE = 'https://www.googleapis.com/auth/drive.readonly';
 /** The endpoint google-auth-library (gtoken) always posts to; the token_url override rewrites it. */
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
@@ -95,11 +97,12 @@ export function sdkOptions(config: GoogleWorkspaceConfig, auth: JWT): { auth: JW
   };
 }
 
-/** The poller's clients: Reports, and Drive read-only metadata when a Drive feature is on, as `subject`. */
-export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccountKey, redactor = new Redactor()): GoogleClients {
+/** The poller's clients: Reports, and Drive read-only metadata when a Drive feature is on (read-only content when `content`: the PII scanner), as `subject`. */
+export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccountKey, redactor = new Redactor(), content = false): GoogleClients {
+  const driveScopes = content ? [DRIVE_CONTENT_SCOPE] : config.drive.changes || config.drive.watch || config.drive.inventory ? [DRIVE_SCOPE] : [];
   const auth = createJwt(config, key, redactor, {
     subject: config.subject,
-    scopes: [REPORTS_SCOPE, ...(config.drive.changes || config.drive.watch || config.drive.inventory ? [DRIVE_SCOPE] : [])],
+    scopes: [REPORTS_SCOPE, ...driveScopes],
   });
   const common = sdkOptions(config, auth);
   return {

@@ -18,7 +18,7 @@ type Permission = drive_v3.Schema$Permission;
 
 const PERMISSION_FIELDS = 'id,type,role,emailAddress,domain,allowFileDiscovery,deleted';
 /** Sharing metadata only; driveId tells shared-drive items, whose permissions files.list leaves out. */
-const LIST_FIELDS = `nextPageToken,incompleteSearch,files(id,name,mimeType,driveId,owners(emailAddress),permissions(${PERMISSION_FIELDS}),modifiedTime,size,trashed)`;
+const LIST_FIELDS = `nextPageToken,incompleteSearch,files(id,name,mimeType,driveId,owners(emailAddress),permissions(${PERMISSION_FIELDS}),modifiedTime,size,trashed,md5Checksum,sha256Checksum,headRevisionId)`;
 
 export interface Sharing {
   visibility: Visibility;
@@ -77,6 +77,11 @@ export interface InventoryContext {
   /** Domain of the impersonated admin: grantees outside it are external. */
   orgDomain: string;
   logger?: Logger | undefined;
+  /**
+   * Told of each listed file (with its permissions, when known) and its record before this listing,
+   * so the PII scanner can pick the files whose content is new or changed. Absent: no scanning.
+   */
+  onFile?: ((f: DriveFileLike, previous: FileRecord | undefined) => void) | undefined;
 }
 
 export interface InventoryResult {
@@ -131,6 +136,9 @@ function fileRecord(f: DriveFileLike & { id: string }, permissions: Permission[]
       mimeType: f.mimeType ?? undefined,
       size: Number.isFinite(size) ? size : undefined,
       modifiedTime: f.modifiedTime ?? undefined,
+      ...(f.sha256Checksum ? { sha256Checksum: f.sha256Checksum } : {}),
+      ...(f.md5Checksum ? { md5Checksum: f.md5Checksum } : {}),
+      ...(f.headRevisionId ? { headRevisionId: f.headRevisionId } : {}),
       trashed: f.trashed === true,
       ...(f.driveId ? { driveId: f.driveId } : {}),
       ...(sharing
@@ -174,7 +182,11 @@ export async function runInventory(drive: drive_v3.Drive, ctx: InventoryContext)
         result.permissionLookups++;
         permissions = await listPermissions(drive, f.id, ctx);
       }
-      await ctx.files.upsertFile(fileRecord(f as DriveFileLike & { id: string }, permissions, listedAt, ctx.orgDomain));
+      const record = fileRecord(f as DriveFileLike & { id: string }, permissions, listedAt, ctx.orgDomain);
+      // Read before the upsert replaces it: the scanner compares the content's version with the last one.
+      const previous = ctx.onFile ? await ctx.files.getFile(record.key) : undefined;
+      await ctx.files.upsertFile(record);
+      ctx.onFile?.({ ...f, permissions: Array.isArray(permissions) ? permissions : undefined }, previous);
       result.files++;
     }
     pageToken = res.data.nextPageToken ?? undefined;

@@ -147,7 +147,7 @@ export async function* pollReports(reports: admin_reports_v1.Admin, state: Curso
 
 /** Fields for changes.list: the file's sharing state, never its content. */
 const CHANGE_FIELDS =
-  'nextPageToken,newStartPageToken,changes(changeType,time,removed,fileId,file(id,name,mimeType,size,trashed,modifiedTime,owners(emailAddress),permissions(id,type,role,emailAddress,domain,allowFileDiscovery,deleted)))';
+  'nextPageToken,newStartPageToken,changes(changeType,time,removed,fileId,file(id,name,mimeType,size,trashed,modifiedTime,md5Checksum,sha256Checksum,headRevisionId,owners(emailAddress),permissions(id,type,role,emailAddress,domain,allowFileDiscovery,deleted)))';
 
 /** Starts following Drive changes from now, when there is no stored position yet. */
 export async function ensureStartPageToken(drive: drive_v3.Drive, state: CursorState, ctx: PollContext): Promise<boolean> {

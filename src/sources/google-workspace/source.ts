@@ -1,6 +1,6 @@
 /** The google-workspace source plugin: Reports audit logs and Drive changes as batches, woken by Drive push notifications, and the Drive file inventory. */
 import { pino, type Logger } from 'pino';
-import type { DetectorState, Inventory, PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
+import type { DetectorState, FileRecord, Inventory, PluginDeps, Source, SourcePlugin, WebhookRoute, WebhookSource } from '../../core/index.js';
 import { Redactor, SaaswatchError, errors } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
 import { PollingSource, type PollContext as RunContext, type PolledBatch, type PollSession, type PollingSourceOptions } from '../../pipeline/polling.js';
@@ -11,6 +11,9 @@ import { applyFileEvents, runInventory } from './inventory.js';
 import { CHANGES, ensureStartPageToken, googleCursor, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
 import { classifyGoogleError, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
+import { driveScanJob, scanJobsForEvents, type DriveScanContext } from './scan.js';
+import type { DriveFileLike } from './wire.js';
+import type { FileScanner, ScanJob } from '../../pii/scanner.js';
 import { normalizeExample } from './normalize.js';
 
 export { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig, type GoogleWorkspaceConfigInput } from './config.js';
@@ -29,6 +32,8 @@ export interface GoogleWorkspaceSourceOptions extends PollingSourceOptions {
   files?: Inventory;
   /** Where Drive channels keep their last accepted message numbers across restarts (in memory when absent). */
   state?: DetectorState;
+  /** The PII scanner (`pii.enabled`): files created, edited or shared, and those the inventory finds changed, are scanned. */
+  scanner?: FileScanner;
 }
 
 class GoogleWorkspaceSource extends PollingSource<CursorState> implements WebhookSource {
@@ -69,7 +74,7 @@ class GoogleWorkspaceSource extends PollingSource<CursorState> implements Webhoo
       now,
       idle: opts.sleep,
       open: async (state, run) => {
-        clients ??= createClients(config, await loadServiceAccount(config, opts.baseDir), redactor);
+        clients ??= createClients(config, await loadServiceAccount(config, opts.baseDir), redactor, opts.scanner !== undefined);
         return openSession(name, config, opts, clients, channels, state, run);
       },
     });
@@ -120,6 +125,41 @@ function openSession(
   channels?.onWake(() => run.wake());
   let nextReports = 0;
   let nextInventory = 0;
+  const scanner = opts.scanner;
+  const scanCtx: DriveScanContext = { drive: clients.drive, retry, orgDomain, source: name };
+  /** Jobs the inventory found (new or changed content), scanned after it; their events go out in the next poll's first batch. */
+  let inventoryJobs: ScanJob[] = [];
+  let pendingScan: PolledBatch<CursorState> | undefined;
+  /**
+   * A listed file is scanned when it never was, when its content hash differs from the last scan's,
+   * or (Docs Editors files, which have no hash) when it was modified since the last listing.
+   */
+  const queueInventoryScan = (f: DriveFileLike, previous: FileRecord | undefined): void => {
+    const job = scanner ? driveScanJob(f, scanCtx) : undefined;
+    if (!job || !scanner) return;
+    const last = previous?.classification;
+    const fresh = !last || (job.contentHash ? !scanner.isCurrent(job, last) : previous?.data.modifiedTime !== f.modifiedTime);
+    if (fresh) inventoryJobs.push(job);
+  };
+
+  /**
+   * The classified events of the files `events` touched, as a batch of their own after the events'
+   * batch: the events commit first, and a scan that fails or is cut short leaves them in. No state:
+   * it moves no cursor.
+   */
+  async function* scanBatch(events: PolledBatch<CursorState>['events']): AsyncGenerator<PolledBatch<CursorState>> {
+    if (!scanner || run.signal.aborted) return;
+    let jobs: ScanJob[];
+    try {
+      jobs = await scanJobsForEvents(events, scanCtx);
+    } catch (err) {
+      if (!run.signal.aborted) logger?.warn({ err }, 'Could not read Drive file metadata for a PII scan; the next change or inventory retries.');
+      return;
+    }
+    if (!jobs.length) return;
+    const out = await scanner.scanAll(jobs);
+    if (out.events.length || out.deadLetters.length) yield { events: out.events, deadLetters: out.deadLetters, watermark: promisedWatermark(poll) };
+  }
 
   /** A store failure here must not hold back the events themselves; the next listing repairs the inventory. */
   const applyFiles = async (events: PolledBatch<CursorState>['events'], store: Inventory): Promise<void> => {
@@ -132,6 +172,11 @@ function openSession(
 
   return {
     async *pollOnce(state) {
+      if (pendingScan) {
+        const batch = pendingScan;
+        pendingScan = undefined;
+        yield { ...batch, watermark: promisedWatermark(poll) };
+      }
       const started = run.now();
       const reportsDue = started >= nextReports;
       if (reportsDue) {
@@ -139,6 +184,7 @@ function openSession(
         for await (const batch of pollReports(clients.reports, state, poll)) {
           if (files) await applyFiles(batch.events, files);
           yield batch;
+          yield* scanBatch(batch.events);
         }
       }
       if (!followChanges || run.signal.aborted) return;
@@ -155,7 +201,10 @@ function openSession(
       // Drive changes arrive as they happen; the Reports applications' promise covers them.
       if (reportsDue || notified) {
         const drainStart = run.now();
-        for await (const batch of pollChanges(clients.drive, state, poll)) yield { ...batch, watermark: promisedWatermark(poll) };
+        for await (const batch of pollChanges(clients.drive, state, poll)) {
+          yield { ...batch, watermark: promisedWatermark(poll) };
+          yield* scanBatch(batch.events);
+        }
         // Read to the end of the feed: what changed before the drain began is in, within settle.
         if (!run.signal.aborted) {
           poll.promised.set(CHANGES, Math.max(poll.promised.get(CHANGES) ?? Number.NEGATIVE_INFINITY, drainStart - config.settle));
@@ -168,7 +217,24 @@ function openSession(
       nextInventory = run.now() + config.drive.inventory_interval;
       // Its own try: a failed inventory waits for its next interval while events keep flowing.
       try {
-        await runInventory(clients.drive, { files, retry, now: run.now, orgDomain, logger });
+        await runInventory(clients.drive, {
+          files,
+          retry,
+          now: run.now,
+          orgDomain,
+          logger,
+          ...(scanner ? { onFile: (f: DriveFileLike, previous: FileRecord | undefined) => void queueInventoryScan(f, previous) } : {}),
+        });
+        if (scanner && inventoryJobs.length) {
+          const jobs = inventoryJobs;
+          inventoryJobs = [];
+          // Classifications are stored now; the events wait for the next poll (in once-mode there is none: the inventory's scans are stored, not emitted).
+          const out = await scanner.scanAll(jobs);
+          if (out.events.length || out.deadLetters.length) {
+            pendingScan = { events: [...(pendingScan?.events ?? []), ...out.events], deadLetters: [...(pendingScan?.deadLetters ?? []), ...out.deadLetters] };
+            run.wake();
+          }
+        }
       } catch (err) {
         if (run.signal.aborted) return;
         logger?.warn({ err: err instanceof SaaswatchError ? (run.retryOptions.redact?.error(err) ?? err) : err }, 'Google Drive inventory failed; retrying at the next inventory interval.');
@@ -208,6 +274,7 @@ export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
       ...(deps.files ? { files: deps.files } : {}),
       ...(deps.state ? { state: deps.state } : {}),
       ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.scanner ? { scanner: deps.scanner } : {}),
     });
   },
   actions: (_name, config, deps) => createGoogleWorkspaceActions(config, deps.baseDir ? { baseDir: deps.baseDir } : {}),

@@ -13,6 +13,7 @@ import * as m008 from './008-mutes.js';
 import * as m009 from './009-response-actions.js';
 import * as m010 from './010-accounts.js';
 import * as m011 from './011-api-queries.js';
+import * as m012 from './012-file-classification.js';
 
 interface VersionedMigration {
   up(db: Kysely<any>, dialect: DialectName): Promise<void>;
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '009-response-actions': m009,
   '010-accounts': m010,
   '011-api-queries': m011,
+  '012-file-classification': m012,
 };
 
 /** Schema version of a migration name (`001-initial` → 1). */

@@ -1,0 +1,156 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { sensitivityRank } from '../core/pii.js';
+import type { FileRecord, Inventory } from '../core/store.js';
+import { FileScanner, type ScanJob } from './scanner.js';
+import { piiSettingsSchema, type PiiSettingsInput } from './settings.js';
+
+const NOW = Date.parse('2026-03-02T09:00:00.000Z');
+// Published test card numbers (Visa, Mastercard, Amex from Stripe's and PayPal's docs) and the SSA's
+// famous 078-05-1120: shaped like what a finance export holds.
+const CARDS = ['4111111111111111', '5555555555554444', '378282246310005', '4012888888881881'];
+const CSV = `customer,card,contact\n${CARDS.map((c, i) => `Customer ${i},${c},billing${i}@example.com`).join('\n')}\n`;
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** The Inventory port in memory, as the SQL store behaves for these methods. */
+function memoryInventory(): Pick<Inventory, 'getFile' | 'setClassification' | 'findClassification'> & { files: Map<string, FileRecord> } {
+  const files = new Map<string, FileRecord>();
+  return {
+    files,
+    getFile: async (key) => structuredClone(files.get(key)),
+    setClassification: async (f, c) => {
+      const prev = files.get(f.key);
+      files.set(f.key, { ...(prev ?? { key: f.key, provider: f.provider, fileId: f.fileId, data: {}, deleted: false, ...(f.name ? { name: f.name } : {}), ...(f.owner ? { owner: f.owner } : {}), ...(f.visibility ? { visibility: f.visibility } : {}) }), updatedAt: new Date(NOW).toISOString(), classification: structuredClone(c) });
+    },
+    findClassification: async (hash) => [...files.values()].map((f) => f.classification).find((c) => c?.contentHash === hash),
+  };
+}
+
+function setup(over: PiiSettingsInput = {}) {
+  const inventory = memoryInventory();
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
+  const scanner = new FileScanner({ inventory, settings: piiSettingsSchema.parse({ enabled: true, ...over }), logger, now: () => NOW });
+  return { inventory, scanner, lines };
+}
+
+function job(over: Partial<ScanJob> & { body?: string | Uint8Array } = {}): ScanJob & { fetches: number } {
+  const body = over.body ?? CSV;
+  const j = {
+    key: 'google-drive:1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms',
+    provider: 'google-workspace',
+    fileId: '1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms',
+    name: 'Q3 card export',
+    mimeType: 'text/csv',
+    owner: 'finance@example.com',
+    source: 'gws',
+    fetches: 0,
+    ...over,
+    fetch: async () => {
+      j.fetches++;
+      return typeof body === 'string' ? enc(body) : body;
+    },
+  };
+  return j;
+}
+
+describe('FileScanner', () => {
+  it('classifies a spreadsheet of card numbers, stores counts and masked samples, and returns a file_classified event without a raw value', async () => {
+    const { scanner, inventory, lines } = setup();
+    const j = job({ contentHash: 'sha256:5f2b1c', visibility: 'anyone_with_link' });
+    const out = await scanner.submit(j);
+    expect(out.status).toBe('classified');
+    const c = out.classification!;
+    expect(c.entities.counts.CREDIT_CARD).toBe(4);
+    // Cards alone make it medium; with the e-mail recognizer the contacts beside them make it high.
+    expect(sensitivityRank(c.sensitivity)).toBeGreaterThanOrEqual(sensitivityRank('medium'));
+    expect(c).toMatchObject({ contentHash: 'sha256:5f2b1c', scannedAt: '2026-03-02T09:00:00.000Z' });
+    expect(inventory.files.get(j.key)!.classification).toEqual(c);
+    const e = out.event!;
+    expect(e.event).toMatchObject({ action: 'file_classified', dataset: 'google-workspace.pii', category: ['file'], kind: 'event', provider: 'google-workspace' });
+    expect(e.file).toMatchObject({ id: j.fileId, name: 'Q3 card export', owner: 'finance@example.com', sensitivity: c.sensitivity, pii: { CREDIT_CARD: 4 } });
+    expect(e.share).toEqual({ visibility: 'anyone_with_link' });
+    expect(e.raw).toEqual(c);
+    const everything = JSON.stringify([e, [...inventory.files.values()], lines]);
+    for (const raw of CARDS) expect(everything).not.toContain(raw);
+    expect(everything).not.toContain('billing0@example.com');
+    // The same content classified again is the same event: a re-emit is dropped by id.
+    const again = await setup().scanner.submit(job({ contentHash: 'sha256:5f2b1c' }));
+    expect(again.event!.event.id).toBe(e.event.id);
+  });
+
+  it('skips a file whose stored scan has its content hash, and reuses another file\'s scan of the same content without fetching', async () => {
+    const { scanner } = setup();
+    const first = job({ contentHash: 'md5:9e107d9d372bb6826bd81d3542a419d6' });
+    const level = (await scanner.submit(first)).classification!.sensitivity;
+    const same = job({ contentHash: 'md5:9e107d9d372bb6826bd81d3542a419d6' });
+    expect((await scanner.submit(same)).status).toBe('cached');
+    expect(same.fetches).toBe(0);
+    const copy = job({ key: 'google-drive:copy', fileId: 'copy', name: 'Copy of Q3 card export', contentHash: 'md5:9e107d9d372bb6826bd81d3542a419d6' });
+    const reused = await scanner.submit(copy);
+    expect(reused).toMatchObject({ status: 'reused', event: { file: { id: 'copy', sensitivity: level } } });
+    expect(copy.fetches).toBe(0);
+    const changed = job({ contentHash: 'md5:e4d909c290d0fb1ca068ffaddf22cbd0', body: 'nothing to see here\n' });
+    expect((await scanner.submit(changed)).classification!.sensitivity).toBe('none');
+    expect(scanner.stats).toMatchObject({ classified: 2, cached: 1, reused: 1 });
+  });
+
+  it('hashes the bytes itself when the vendor gives no hash (Google Docs exports), and keys the hash when pii.key is set', async () => {
+    const { scanner } = setup();
+    const a = await scanner.submit(job({ mimeType: 'text/plain', name: 'notes' }));
+    expect(a.classification!.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await scanner.submit(job({ mimeType: 'text/plain', name: 'notes' }))).status).toBe('cached');
+    const keyed = setup({ key: 'k3y-for-hmac-0123456789abcdef' });
+    const b = await keyed.scanner.submit(job({ contentHash: 'md5:9e107d9d372bb6826bd81d3542a419d6' }));
+    expect(b.classification!.contentHash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect((await keyed.scanner.submit(job({ contentHash: 'md5:9e107d9d372bb6826bd81d3542a419d6' }))).status).toBe('cached');
+  });
+
+  it('dead-letters files too large or unreadable with the reason and never their content, and stores the error so they are not fetched again', async () => {
+    const { scanner, inventory } = setup({ max_file_bytes: 1024 });
+    const big = job({ key: 'dropbox:id:big', fileId: 'id:big', provider: 'dropbox', size: 5_000_000, contentHash: 'dropbox:aa' });
+    const o = await scanner.submit(big);
+    expect(o.status).toBe('unreadable');
+    expect(big.fetches).toBe(0);
+    expect(o.deadLetter).toMatchObject({ source: 'gws', code: 'INPUT_TOO_LARGE' });
+    expect((await scanner.submit(job({ key: 'dropbox:id:big', fileId: 'id:big', provider: 'dropbox', size: 5_000_000, contentHash: 'dropbox:aa' }))).status).toBe('cached');
+    const secret = '%PDF-1.7\n1 0 obj\n<< /Encrypt 2 0 R >>\nSSN 078-05-1120 card 4111111111111111\n';
+    const corrupt = await scanner.submit(job({ key: 'google-drive:pdf', fileId: 'pdf', name: 'statement.pdf', mimeType: 'application/pdf', body: secret }));
+    expect(corrupt.status).toBe('unreadable');
+    expect(corrupt.deadLetter!.code).toBe('FILE_UNREADABLE');
+    expect(corrupt.deadLetter!.reason).toContain('statement.pdf');
+    expect(JSON.stringify([corrupt, inventory.files.get('google-drive:pdf')])).not.toMatch(/078-05-1120|4111111111111111/);
+    expect(inventory.files.get('google-drive:pdf')!.classification).toMatchObject({ sensitivity: 'none', error: { code: 'FILE_UNREADABLE' } });
+  });
+
+  it('leaves nothing stored when the download fails, so the next change retries it', async () => {
+    const { scanner, inventory } = setup();
+    const broken: ScanJob = { ...job(), fetch: async () => Promise.reject(new TypeError('fetch failed')) };
+    expect((await scanner.submit(broken)).status).toBe('failed');
+    expect(inventory.files.size).toBe(0);
+    expect(scanner.stats.failed).toBe(1);
+  });
+
+  it('runs at most `concurrency` scans, refuses jobs past `queue_size`, and merges a job for a key already waiting', async () => {
+    const { scanner } = setup({ concurrency: 1, queue_size: 2 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = (key: string, body = `meeting notes for ${key}\n`): ScanJob => ({ ...job({ key, fileId: key }), fetch: async () => (await gate, enc(body)) });
+    const p1 = scanner.submit(slow('a'));
+    const p2 = scanner.submit(slow('b'));
+    const p3 = scanner.submit(slow('c'));
+    const p3b = scanner.submit(slow('c', CSV));
+    expect(scanner.stats).toMatchObject({ running: 1, queued: 2 });
+    expect(await scanner.submit(slow('d'))).toEqual({ key: 'd', status: 'refused' });
+    expect(scanner.stats.refused).toBe(1);
+    release();
+    const outs = await Promise.all([p1, p2, p3, p3b]);
+    expect(outs.map((o) => o.status)).toEqual(['classified', 'classified', 'classified', 'classified']);
+    // The newer job for `c` replaced the waiting one: its content is what was scanned.
+    expect(outs[2]!.classification!.entities.counts.CREDIT_CARD).toBe(4);
+    expect(outs[3]).toBe(outs[2]);
+    await scanner.idle();
+    expect(scanner.stats).toMatchObject({ running: 0, queued: 0, classified: 3 });
+  });
+});
