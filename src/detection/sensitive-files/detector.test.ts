@@ -18,8 +18,9 @@ const detector = (config: Record<string, unknown> = {}, state?: MeasuredState) =
 
 /** Everything observed, then a final flush: the order events arrive in does not matter to the result. */
 function all(d: SensitiveFilesDetector, events: SecurityEvent[]): Finding[] {
-  for (const e of events) d.observe(e);
-  return d.flush({ final: true });
+  const out: Finding[] = [];
+  for (const e of events) out.push(...d.observe(e));
+  return [...out, ...d.flush({ final: true })];
 }
 
 describe('sensitive-files', () => {
@@ -50,6 +51,17 @@ describe('sensitive-files', () => {
     const found = all(detector(), [classifiedEvent(T0, CARDS, { ...HIGH, visibility: 'anyone_with_link' })]);
     expect(found.map((f) => f.rule)).toEqual(['sensitive-files/public-link']);
     expect(found[0]!.description).toContain('someone made it readable by anyone with the link');
+  });
+
+  it('names who shared once the share event is judged after the scan, on the same alert', () => {
+    const d = detector();
+    const share = makePublic(T0 - 60 * MIN, OWNER, CARDS);
+    for (const e of share) d.observe(e);
+    const first = d.observe(classifiedEvent(T0, CARDS, { ...HIGH, visibility: 'anyone_with_link' }));
+    const later = d.flush({ final: true });
+    expect(first.map((f) => f.details?.['user.email'])).toEqual([undefined]);
+    expect(later.map((f) => [f.rule, f.windowStart, f.details?.['user.email']])).toEqual([['sensitive-files/public-link', first[0]!.windowStart, OWNER]]);
+    expect(later[0]!.evidence.length).toBeGreaterThan(first[0]!.evidence.length);
   });
 
   it('once per file and exposure: re-shares and rescans do not repeat it, a new kind of exposure does', () => {
@@ -108,6 +120,20 @@ describe('sensitive-files', () => {
     const [f] = all(detector(), [classifiedEvent(T0, CARDS, leaky), ...makePublic(T0 + MIN, OWNER, CARDS)]);
     expect(f!.details?.['file.pii.samples']).toEqual(['CREDIT_CARD ************1111']);
     expect(JSON.stringify(f)).not.toMatch(/4111|078-05/);
+  });
+
+  it('a scan counts at once, whatever the watermark: the newer of two scans wins, however they arrive', () => {
+    const older = classifiedEvent(T0, CARDS, { sensitivity: 'none', counts: {} });
+    const newer = classifiedEvent(T0 + 5 * MIN, CARDS, HIGH);
+    const share = makePublic(T0 - 60 * MIN, OWNER, CARDS);
+    for (const scans of [[older, newer], [newer, older]]) {
+      const d = detector();
+      for (const e of share) d.observe(e);
+      // The share passes the watermark; the scans come later than any watermark the sources promise.
+      expect(d.flush({ final: false, watermark: T0 - 30 * MIN })).toEqual([]);
+      const found = scans.flatMap((e) => d.observe(e));
+      expect(found.map((f) => [f.rule, f.windowStart, f.windowEnd])).toEqual([['sensitive-files/public-link', T0 - 60 * MIN, T0 + 5 * MIN]]);
+    }
   });
 
   it('remembers the scan across a restart', async () => {

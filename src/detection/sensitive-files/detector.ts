@@ -183,9 +183,18 @@ export class SensitiveFilesDetector implements Detector {
     if (key === undefined || !Number.isFinite(t)) return [];
     const item = this.#read(e);
     if (!item) return [];
-    // Queued: whether the share or the scan came first must not depend on arrival order.
-    this.#queue.add(t, e.event.id, key, item);
     this.#changed = true;
+    if (item.k === 'classified') {
+      // Applied at once: a scan is our own record, complete when emitted, and stamped with the
+      // scan's wall time, which the sources' watermark (their vendors' lateness) may not pass for
+      // hours. Which of two scans wins is decided by their times, not by arrival.
+      this.#classified(t, e.event.id, key, item);
+      const out = this.#out;
+      this.#out = [];
+      return out;
+    }
+    // Queued: which share or download came first must not depend on arrival order.
+    this.#queue.add(t, e.event.id, key, item);
     return [];
   }
 
@@ -283,19 +292,10 @@ export class SensitiveFilesDetector implements Detector {
       this.#download(t, id, key, item.user);
       return;
     }
+    if (item.k === 'classified') return this.#classified(t, id, key, item);
     const f = this.#file(key);
     if (item.name !== undefined) f.name = item.name;
     switch (item.k) {
-      case 'classified': {
-        // A newer scan replaces what an older one found, whatever it found.
-        f.known = { ...item.known, id, t };
-        // The inventory's visibility at scan time: a file already exposed when its scan finishes.
-        const v = item.visibility;
-        const kind: ExposureKind | undefined = v && PUBLIC.has(v) ? 'public-link' : v && EXTERNAL.has(v) ? 'external-share' : undefined;
-        if (kind && this.#watched.has(kind) && !f.x[kind]) f.x[kind] = { t, ev: [], visibility: v! };
-        if (this.#sensitive(f)) for (const k of Object.keys(f.x).sort() as ExposureKind[]) this.#report(key, f, k, t);
-        return;
-      }
       case 'exposure': {
         if (!f.known && item.known) f.known = item.known;
         const x = f.x[item.kind];
@@ -307,16 +307,35 @@ export class SensitiveFilesDetector implements Detector {
             ...(item.target ? { target: item.target } : {}),
             ...(item.visibility ? { visibility: item.visibility } : {}),
           };
-        } else if (!x.reported && x.ev.length === 0) {
-          // Seen first through the scan's visibility: the sharing event names who did it.
-          x.ev.push(id);
-          if (item.actor) x.actor = item.actor;
+        } else if (x.actor === undefined && item.actor) {
+          // Seen first through the scan's visibility: the sharing event, judged later, names who did
+          // it. A reported alert is raised again with the name (same window, so the same alert).
+          if (x.ev.length < 10) x.ev.push(id);
+          x.actor = item.actor;
           if (item.target) x.target = item.target;
+          if (x.reported && f.known) {
+            this.#out.push(this.#finding(key, f, item.kind, x, f.known, t));
+            return;
+          }
         }
         if (this.#sensitive(f)) this.#report(key, f, item.kind, t);
         return;
       }
     }
+  }
+
+  #classified(t: number, id: string, key: string, item: Extract<Item, { k: 'classified' }>): void {
+    const f = this.#file(key);
+    if (item.name !== undefined) f.name = item.name;
+    const prev = f.known;
+    // A newer scan replaces what an older one found, whatever it found; an older one arriving late changes nothing.
+    if (prev?.t !== undefined && (prev.t > t || (prev.t === t && (prev.id ?? '') >= id))) return;
+    f.known = { ...item.known, id, t };
+    // The inventory's visibility at scan time: a file already exposed when its scan finishes.
+    const v = item.visibility;
+    const kind: ExposureKind | undefined = v && PUBLIC.has(v) ? 'public-link' : v && EXTERNAL.has(v) ? 'external-share' : undefined;
+    if (kind && this.#watched.has(kind) && !f.x[kind]) f.x[kind] = { t, ev: [], visibility: v! };
+    if (this.#sensitive(f)) for (const k of Object.keys(f.x).sort() as ExposureKind[]) this.#report(key, f, k, t);
   }
 
   /** Keeps the user's last `threshold` downloads; a full window within `window` is a burst, and every sensitive file in it is reported. */
@@ -376,7 +395,7 @@ export class SensitiveFilesDetector implements Detector {
       severity: this.#c.severity,
       entity: { type: 'file', value: key },
       windowStart: x.t,
-      windowEnd: Math.max(x.t, now),
+      windowEnd: kind === 'mass-download' ? Math.max(x.t, now) : Math.max(x.t, known.t ?? x.t),
       evidence: [...x.ev],
       description: `"${name}" holds ${summary} (sensitivity ${known.s}${samples.length ? `; masked samples ${samples.slice(0, 3).join(', ')}` : ''}); ${what[kind].did}${late ? ', before its scan found this' : ''}.`,
       observed: { ...known.c, ...(x.n !== undefined ? { downloads: x.n } : {}) },
