@@ -71,7 +71,8 @@ export async function createApp(
     for (const s of config.sinks) {
       sinks.set(s.name, lookupPlugin('sink', s.type, { registry: reg, path: `sinks.${s.name}` }).create(s.name, s.config, { ...deps, logger: logger.child({ sink: s.name }) }));
     }
-    const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
+    // The store's inventory: a file scanned in an earlier run is known from the first event.
+    const enrichers = await createEnrichers({ ...enrichOptionsFromConfig(config.enrich), files: store, ...(opts.enrichOverrides ? { overrides: opts.enrichOverrides } : {}) });
     // Routing is a plain function of the alert; mutes wrap it: a muted alert is stored, routed nowhere.
     const muter = new Muter({ store, config: config.alerting.mutes, now, logger });
     await muter.refresh();

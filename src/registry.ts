@@ -7,6 +7,7 @@ import { isolationForestPlugin } from './detection/isolation-forest/plugin.js';
 import { loginForestPlugin } from './detection/login-forest/plugin.js';
 import { noveltyPlugin } from './detection/novelty/plugin.js';
 import { reportedMailPlugin } from './detection/reported-mail/plugin.js';
+import { sensitiveFilesPlugin } from './detection/sensitive-files/plugin.js';
 import { sigmaPlugin } from './detection/sigma/plugin.js';
 import { archerSinkPlugin } from './sinks/archer/sink.js';
 import { emailSinkPlugin } from './sinks/email/sink.js';
@@ -34,7 +35,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 
 export const registry: Registry = {
   sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin, imapPlugin, slackPlugin]),
-  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin, reportedMailPlugin]),
+  detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin, reportedMailPlugin, sensitiveFilesPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, slackSinkPlugin, jiraSinkPlugin, archerSinkPlugin, emailSinkPlugin]),
 };
 

@@ -60,14 +60,17 @@ describe('saaswatch demo', () => {
     // Listed public, or private when the unpublish policy below had already removed its link when the inventory listed it.
     expect((await app.store.getFile(`google-drive:${publicFile!.id}`))?.visibility).toMatch(/anyone|public|private/);
 
-    // The policy with dry-run off removed the public link for real; the audit log has the before and after.
+    // The policy with dry-run off removed the public links for real (the payroll file's, and the
+    // card-settlement Sheet's of the sensitive-file attack); the audit log has the before and after.
+    const cardSheet = scenario.truth.find((t) => t.kind === 'sensitive-file-exposure')!.targets[0]!;
     const unpublished = result.responses.filter((r) => r.policy === 'unpublish-public-files');
-    expect(unpublished).toEqual([
-      expect.objectContaining({ action: 'remove-public-link', source: 'google', target: publicFile!.id, status: 'done', before: expect.objectContaining({ public_link: true }), after: expect.objectContaining({ public_link: false }) }),
-    ]);
-    const [removal, ...more] = await app.store.listAudit({ action: 'remove-public-link' });
-    expect(more).toEqual([]);
-    expect(removal).toMatchObject({ actor: 'rule:rules/google-workspace/public-link', details: { outcome: 'done', before: { public_link: true }, after: { public_link: false } } });
+    expect(unpublished.map((r) => r.target).sort()).toEqual([publicFile!.id, cardSheet].sort());
+    for (const r of unpublished) {
+      expect(r).toEqual(expect.objectContaining({ action: 'remove-public-link', source: 'google', status: 'done', before: expect.objectContaining({ public_link: true }), after: expect.objectContaining({ public_link: false }) }));
+    }
+    const removals = await app.store.listAudit({ action: 'remove-public-link' });
+    expect(removals).toHaveLength(2);
+    for (const removal of removals) expect(removal).toMatchObject({ actor: 'rule:rules/google-workspace/public-link', details: { outcome: 'done', before: { public_link: true }, after: { public_link: false } } });
     // What a newcomer runs after the demo: the audit log through the config the demo leaves.
     const cli = await runCli(['-c', join(dataDir, 'demo.yml'), 'audit', '--action', 'remove-public-link']);
     expect(cli.code, cli.stderr).toBe(0);

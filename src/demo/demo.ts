@@ -32,6 +32,8 @@ export function demoDetection(learningPeriod: string): Array<Record<string, unkn
     { type: 'baseline', learning_period: learningPeriod, min_count: 50, threshold: 5, max_actions: 8 },
     { type: 'novelty', learning_period: learningPeriod },
     { type: 'impossible-travel' },
+    // Fires only on scanned files (pii.enabled): a medium+ file made public, shared out, or mass-downloaded.
+    { type: 'sensitive-files' },
   ];
 }
 

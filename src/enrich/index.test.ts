@@ -21,6 +21,7 @@ describe('createEnrichers', () => {
       geoip: false,
       asn: false,
       userAgent: false,
+      fileSensitivity: false,
       overrides: {
         geo: { '198.18.0.0/15': { country_iso_code: 'DE', country_name: 'Germany', city_name: 'Berlin', location: { lat: 52.52, lon: 13.405 }, accuracy_radius_km: 20 } },
         asn: { '198.18.0.0/15': { number: 3320, name: 'Deutsche Telekom AG' } },
@@ -43,12 +44,12 @@ describe('createEnrichers', () => {
 
 describe('enrichConfigSchema', () => {
   it('defaults everything on with no identities', () => {
-    expect(enrichConfigSchema.parse({})).toEqual({ geoip: true, asn: true, user_agent: true, identities: {} });
+    expect(enrichConfigSchema.parse({})).toEqual({ geoip: true, asn: true, user_agent: true, file_sensitivity: true, identities: {} });
   });
 
   it('maps snake_case config to options', () => {
     const c = enrichConfigSchema.parse({ user_agent: false, identities: { slack: { user_domain: 'example.com', user_map: { U1: 'alice' } } } });
-    expect(enrichOptionsFromConfig(c)).toEqual({ geoip: true, asn: true, userAgent: false, identities: { slack: { user_domain: 'example.com', user_map: { U1: 'alice' } } } });
+    expect(enrichOptionsFromConfig(c)).toEqual({ geoip: true, asn: true, userAgent: false, fileSensitivity: true, identities: { slack: { user_domain: 'example.com', user_map: { U1: 'alice' } } } });
   });
 
   it.each([

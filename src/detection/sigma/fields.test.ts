@@ -217,3 +217,39 @@ describe('Slack field names', () => {
     expect(compileLogsource({ product: 'slack', category: 'authentication' }).test(download)).toBe(false);
   });
 });
+
+describe('file sensitivity fields', () => {
+  const share = (sensitivity?: 'low' | 'medium' | 'high', pii?: Record<string, number>) => {
+    const e = activity('drive', 'acl_change', 'change_document_visibility', [
+      { name: 'doc_id', value: '1Xq7bM3kT9vLpR2sWcY8nHdF0aEzGuJiK' },
+      { name: 'new_value', multiValue: ['people_with_link'] },
+      { name: 'visibility', value: 'people_with_link' },
+    ]);
+    if (sensitivity) e.file = { ...e.file, sensitivity, ...(pii ? { pii } : {}) };
+    return e;
+  };
+  const rule = (detection: string) =>
+    new SigmaEngine(parseRuleText(`title: t\nid: 5d7c1f0e-3a9b-4c2d-8e6f-1a2b3c4d5e6f\nlogsource: { product: google_workspace, service: drive }\ndetection:\n${detection}\nlevel: high\n`, 'rules/x.yml', 'rules/x'), { minLevel: 'informational' });
+  const hits = (detection: string, e: SecurityEvent) => rule(detection).matchingRules(e).length > 0;
+
+  it('reads the level, its rank for comparisons, and a type count in any case', () => {
+    const e = share('high', { CREDIT_CARD: 120, US_SSN: 3 });
+    expect(resolveField('google-workspace', 'file.sensitivity').get(e)).toBe('high');
+    expect(resolveField('google-workspace', 'file.sensitivity_rank').get(e)).toBe(3);
+    expect(resolveField('google-workspace', 'file.pii.credit_card').get(e)).toBe(120);
+    expect(resolveField(undefined, 'file.pii.US_SSN').get(e)).toBe(3);
+    expect(resolveField('google-workspace', 'file.sensitivity_rank').get(share())).toBeUndefined();
+  });
+
+  it('lets |gte pick medium and above, and a count threshold, without matching an unscanned file', () => {
+    const medium = "  sel:\n    file.sensitivity_rank|gte: 2\n  condition: sel";
+    expect(hits(medium, share('high'))).toBe(true);
+    expect(hits(medium, share('medium'))).toBe(true);
+    expect(hits(medium, share('low'))).toBe(false);
+    expect(hits(medium, share())).toBe(false);
+    const cards = "  sel:\n    file.pii.CREDIT_CARD|gte: 100\n  condition: sel";
+    expect(hits(cards, share('high', { CREDIT_CARD: 120 }))).toBe(true);
+    expect(hits(cards, share('high', { CREDIT_CARD: 12 }))).toBe(false);
+    expect(hits("  sel:\n    file.sensitivity:\n      - high\n      - critical\n  condition: sel", share('high'))).toBe(true);
+  });
+});

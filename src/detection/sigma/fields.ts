@@ -1,5 +1,5 @@
 /** Per-provider field mappings (the pySigma "processing pipeline" idea): a rule's field name becomes a getter over the normalized event or its raw record. */
-import type { SecurityEvent } from '../../core/index.js';
+import { sensitivityRank, isSensitivity, type SecurityEvent } from '../../core/index.js';
 import { userOf } from '../fields.js';
 
 export type FieldGetter = (e: SecurityEvent) => unknown;
@@ -298,7 +298,22 @@ const DIRECT: Record<string, ResolvedField> = {
   'file.name': { get: (e) => e.file?.name },
   'target.user.email': { get: (e) => e.target?.user?.email },
   'share.visibility': { get: (e) => e.share?.visibility },
+  // Set by the scanner's own event and by the file-sensitivity enricher on events touching a scanned file.
+  'file.sensitivity': { get: (e) => e.file?.sensitivity },
+  // none 0 … critical 4, so a rule can say `file.sensitivity_rank|gte: 2` for "medium or above" (Sigma compares numbers only).
+  'file.sensitivity_rank': { get: (e) => (isSensitivity(e.file?.sensitivity) ? sensitivityRank(e.file.sensitivity) : undefined) },
+  'file.pii': { get: (e) => e.file?.pii },
 };
+
+/**
+ * `file.pii.<TYPE>`: the count of one entity type in the file's last scan. Types are Presidio's
+ * upper-case names; a rule may write them in any case (`file.pii.credit_card|gte: 10`).
+ */
+function piiCount(name: string): ResolvedField | undefined {
+  if (!name.startsWith('file.pii.')) return undefined;
+  const type = name.slice('file.pii.'.length).toUpperCase();
+  return { get: (e) => e.file?.pii?.[type] };
+}
 
 /** Field mappings keyed by event.provider; providers without one read normalized paths, then the raw record. */
 const PIPELINES: Record<string, (name: string) => ResolvedField> = {
@@ -331,6 +346,8 @@ export function resolveField(provider: string | undefined, name: string): Resolv
   if (name === 'event.action') return action;
   const direct = DIRECT[name];
   if (direct) return direct;
+  const pii = piiCount(name);
+  if (pii) return pii;
   if (name === 'user') return { get: userOf };
   const alias = aliasOf(provider, name);
   if (alias) return alias;

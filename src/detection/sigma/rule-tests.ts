@@ -29,9 +29,27 @@ const eventSpec = z.looseObject({
   repeat: z.number().int().min(1).max(10_000).default(1),
   /** Time between copies. */
   every: z.union([z.string(), z.number()]).default('1s'),
+  /**
+   * What enrichment adds that a vendor record cannot carry, merged one level deep into each
+   * normalized event: e.g. `file: { sensitivity: high, pii: { CREDIT_CARD: 120 } }`, as the
+   * file-sensitivity enricher stamps a share of a scanned file.
+   */
+  enrich: z.record(z.string(), z.unknown()).optional(),
 });
 
-const SPEC_OPTIONS = new Set(['at', 'repeat', 'every']);
+const SPEC_OPTIONS = new Set(['at', 'repeat', 'every', 'enrich']);
+
+/** Merges `enrich` into an event: objects key by key, anything else replaced. */
+function enriched(e: SecurityEvent, extra: Record<string, unknown> | undefined): SecurityEvent {
+  if (!extra) return e;
+  const out = { ...e } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(extra)) {
+    const cur = out[k];
+    const isObj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+    out[k] = isObj(cur) && isObj(v) ? { ...(cur as object), ...(v as object) } : v;
+  }
+  return out as unknown as SecurityEvent;
+}
 
 /** The plugins whose records examples may hold, by type: the registry's sources. */
 export type ExampleSources = ReadonlyMap<string, Pick<SourcePlugin, 'example'>>;
@@ -166,7 +184,7 @@ function buildEvents(c: CaseSpec, sources: ExampleSources): SecurityEvent[] {
     let t = spec.at !== undefined ? start + duration(spec.at, `events.${n}.at`) : next;
     const every = duration(spec.every, `events.${n}.every`);
     for (let i = 0; i < spec.repeat; i++) {
-      out.push(...normalize(spec, i, new Date(t).toISOString(), n, sources));
+      out.push(...normalize(spec, i, new Date(t).toISOString(), n, sources).map((e) => enriched(e, spec.enrich)));
       next = t + 1000;
       t += every;
     }

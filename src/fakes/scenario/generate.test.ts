@@ -4,6 +4,7 @@ import { normalizeReportedMessage, normalizeSignIn, reportRecord } from '../../s
 import { localHour } from './clock.js';
 import { ATTACK_KINDS, DEFAULT_END, generateScenario, type GraphMessage, type Scenario } from './index.js';
 import { entraDevice, lookAlikeDomains } from './microsoft.js';
+import { luhnValid } from './pii.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 
@@ -100,7 +101,8 @@ describe('generateScenario', () => {
   it('emits Drive v3 files shaped like the real ones, reflecting the final sharing state', () => {
     expect(small.google.files.length).toBeGreaterThan(300);
     for (const f of small.google.files) {
-      expect(unknownPaths(f, fixture('drive-file.json'))).toEqual([]);
+      // `content` is the fake's model (what it serves for alt=media and export), never on the wire.
+      expect(unknownPaths(f, fixture('drive-file.json'), /^\.content\b/)).toEqual([]);
       expect(f.permissions!.filter((p) => p.role === 'owner').map((p) => p.emailAddress)).toEqual([f.owners![0]!.emailAddress]);
       expect(f.size).toMatch(/^\d+$/);
     }
@@ -194,11 +196,11 @@ describe('generateScenario', () => {
     expect(downloads.length).toBeGreaterThanOrEqual(200);
     expect(Date.parse(truth['mass-download']!.end) - Date.parse(truth['mass-download']!.start)).toBeLessThanOrEqual(30 * 60_000);
 
-    const toGmail = events.filter(({ e, p }) => e.name === 'change_user_access' && p.target_user?.value?.endsWith('@gmail.com'));
+    const toGmail = events.filter(({ a, e, p }) => e.name === 'change_user_access' && a.actor.email === truth['mass-external-share']!.actor && p.target_user?.value?.endsWith('@gmail.com'));
     expect(toGmail.length).toBe(truth['mass-external-share']!.events);
     expect(toGmail.every(({ p }) => p.visibility_change?.value === 'external')).toBe(true);
 
-    const pub = events.filter(({ e, p }) => e.name === 'change_document_visibility' && p.new_value?.multiValue?.[0] === 'people_with_link');
+    const pub = events.filter(({ a, e, p }) => e.name === 'change_document_visibility' && a.actor.email === truth['public-link']!.actor && p.new_value?.multiValue?.[0] === 'people_with_link');
     expect(pub.map(({ p }) => p.doc_title?.value)).toEqual([expect.stringMatching(/payroll/i)]);
     const pubFile = small.google.files.find((f) => f.id === truth['public-link']!.targets[0]);
     expect(pubFile?.permissions).toContainEqual(expect.objectContaining({ type: 'anyone', id: 'anyoneWithLink', allowFileDiscovery: false }));
@@ -251,6 +253,24 @@ describe('generateScenario', () => {
     const dbxDownloads = small.dropbox.events.filter((e) => e.event_type['.tag'] === 'file_download' && e.actor.user.email === xd.actor && e.timestamp >= xd.start.slice(0, 19) && e.timestamp <= xd.end);
     expect(dbxDownloads.length).toBeGreaterThanOrEqual(Math.min(60, xd.events));
     expect(Date.parse(xd.end) - Date.parse(xd.start)).toBeLessThanOrEqual(12 * 60_000);
+
+    // A card-settlement Sheet made link-readable and an Excel export shared to a personal Gmail, both full of valid card numbers.
+    const sf = truth['sensitive-file-exposure']!;
+    const [sheetId, xlsxId] = sf.targets;
+    const sheet = small.google.files.find((f) => f.id === sheetId)!;
+    const upload = small.google.files.find((f) => f.id === xlsxId)!;
+    expect(sheet.mimeType).toBe('application/vnd.google-apps.spreadsheet');
+    expect(sheet.permissions!.some((p) => p.type === 'anyone')).toBe(true);
+    expect(upload.permissions!.some((p) => p.emailAddress?.endsWith('@gmail.com'))).toBe(true);
+    const cards = String(sheet.content).split('\r\n').slice(1, -1).map((row) => row.split(',')[4]!.replace(/[ -]/g, ''));
+    expect(cards).toHaveLength(120);
+    expect(cards.every(luhnValid)).toBe(true);
+    expect(new Set(cards.map((c) => c[0])).size).toBeGreaterThanOrEqual(3);
+    expect(Buffer.isBuffer(upload.content) && upload.content.subarray(0, 2).toString()).toBe('PK');
+    const exposed = events.filter(({ a, e }) => a.actor.email === sf.actor && (e.name === 'change_document_visibility' || e.name === 'change_user_access') && within(a.id.time, 'sensitive-file-exposure'));
+    expect(exposed.map(({ e }) => e.name)).toEqual(['change_document_visibility', 'change_user_access']);
+    // Clear of the other attacks: nobody else's alert explains it.
+    expect(small.truth.filter((t) => t !== sf && t.actor === sf.actor)).toEqual([]);
   });
 
   it('keeps normal activity in working hours of each user time zone, across several zones', () => {

@@ -9,6 +9,7 @@ import {
   GoogleRenderer, bool, docParams, dropboxAsset, dropboxEvent, int, multi, str, toDriveFile, userPermission, visibilityOf,
   type DriveState, type DropboxDevice,
 } from './render.js';
+import { cardExport, toCsv, toXlsx } from './pii.js';
 import { securityAlerts } from './security-alerts.js';
 import {
   ATTACK_KINDS,
@@ -48,8 +49,9 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   const end = (opts.end ?? DEFAULT_END).getTime();
   const start = end - days * DAY;
   const requested = [...new Set(opts.attacks ?? ATTACK_KINDS)];
-  // Slack's takeover is placed by the Slack renderer: the other attacks keep the slots they had before it existed.
-  const attacks = requested.filter((k) => k !== 'slack-account-takeover');
+  // Slack's takeover is placed by the Slack renderer and the sensitive-file exposure after the slotted
+  // attacks: the others keep the slots they had before these existed.
+  const attacks = requested.filter((k) => k !== 'slack-account-takeover' && k !== 'sensitive-file-exposure');
   if (!(Number.isInteger(userCount) && userCount >= 1)) throw errors.inputMalformed({ where: 'scenario users', problem: 'must be a positive integer' });
   if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw errors.inputMalformed({ where: 'scenario files', problem: 'must be a positive integer' });
   if (!(days > 0)) throw errors.inputMalformed({ where: 'scenario days', problem: 'must be positive' });
@@ -394,7 +396,6 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   actions.sort((a, b) => a.t - b.t || a.seq - b.seq);
   for (const a of actions) a.run();
 
-  const driveFiles = drive.filter((s) => !s.deleted).map(toDriveFile);
   // Its own stream, drawn after everything else: Microsoft 365 changes nobody's Google or Dropbox day.
   const signIns = mirrorSignIns(new Rng(`scenario:${seed}:microsoft`), googleLogins, geo, { start, end });
   reportedMessages.sort((a, b) => Date.parse(a.receivedDateTime!) - Date.parse(b.receivedDateTime!));
@@ -407,10 +408,73 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
     taken: new Set(truth.map((t) => t.actor)),
   });
   if (slack.truth) truth.push(slack.truth);
+
+  // ---- A spreadsheet of card numbers made public ----
+  // Last, on its own stream, clear of every other attack (Slack's included): nobody else's records change.
+  const piiFiles: ScenarioFile[] = [];
+  if (requested.includes('sensitive-file-exposure')) {
+    const rng = new Rng(`scenario:${seed}:pii`);
+    const taken = new Set(truth.map((t) => t.actor));
+    const first = actions.length;
+    const free = users.filter((u) => !taken.has(u.email));
+    const pool = free.filter((u) => u.department === 'Finance');
+    const owner = rng.pick(pool.length ? pool : free.length ? free : users);
+    const ip = owner.ips[0]!;
+    // Late in the window, hours after the last slotted attack, and inside it however short it is.
+    const busy = truth.map((t) => [Date.parse(t.start) - 3 * HOUR, Date.parse(t.end) + 3 * HOUR] as const);
+    let t0 = Math.floor(Math.max(start + HOUR, end - 10 * HOUR) + rng.uniform(0, 30 * MINUTE));
+    for (let tries = 0; tries < 48 && busy.some(([a, b]) => t0 + 2 * HOUR >= a && t0 <= b); tries++) t0 -= HOUR;
+    const parent = folderIds.get(owner.department) ?? driveFileId(rng);
+    const sheetData = cardExport(rng, 120, t0 - 30 * DAY);
+    const xlsxData = cardExport(rng, 80, t0 - 60 * DAY);
+    const csv = toCsv(sheetData);
+    const xlsx = toXlsx(xlsxData);
+    const state = (f: ScenarioFile, content: string | Buffer, created: number): DriveState => ({
+      file: f, owner, permissions: [userPermission(owner.email, 'owner', owner.name)], createdTime: created, modifiedTime: created, deleted: false, parent, content,
+    });
+    const sheetFile: ScenarioFile = { id: driveFileId(rng), platform: 'google-workspace', name: 'Card settlements 2025-05 (processor export)', mimeType: 'application/vnd.google-apps.spreadsheet', owner: owner.email, department: owner.department, sensitive: true, size: 0 };
+    const xlsxFile: ScenarioFile = { id: driveFileId(rng), platform: 'google-workspace', name: 'chargebacks-april.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', owner: owner.email, department: owner.department, sensitive: true, size: xlsx.length };
+    const sheet = state(sheetFile, csv, t0);
+    const upload = state(xlsxFile, xlsx, t0 + 40 * MINUTE);
+    drive.push(sheet, upload);
+    piiFiles.push(sheetFile, xlsxFile);
+    const [given, family] = owner.email.split('@')[0]!.split('.');
+    const home = `${given ?? 'me'}.${(family ?? 'home').slice(0, 1)}.home@gmail.com`;
+    const times: number[] = [];
+    const actor = { email: owner.email, profileId: owner.googleProfileId };
+    const created = (t: number, s: DriveState, name: 'create' | 'upload') => {
+      times.push(t);
+      at(t, () => activities.push(g.activity('drive', t, actor, ip, [{ type: 'access', name, parameters: docParams(s) }], DOMAIN)));
+    };
+    created(t0, sheet, 'create');
+    for (let k = 1; k <= 3; k++) driveAccess(times[times.push(t0 + k * 4 * MINUTE + rng.uniform(0, MINUTE)) - 1]!, owner, ip, 'edit', sheet);
+    created(t0 + 40 * MINUTE, upload, 'upload');
+    makePublic(times[times.push(t0 + 95 * MINUTE + rng.uniform(0, 5 * MINUTE)) - 1]!, owner, ip, sheet);
+    driveShare(times[times.push(t0 + 110 * MINUTE + rng.uniform(0, 5 * MINUTE)) - 1]!, owner, ip, upload, home, 'reader');
+    // Rendered now, after the rest has played out: only these two files' state is involved.
+    for (const a of actions.slice(first).sort((x, y) => x.t - y.t || x.seq - y.seq)) a.run();
+    activities.sort((x, y) => Date.parse(x.id.time) - Date.parse(y.id.time));
+    const inWindow = times.filter((t) => t >= start && t < end);
+    if (inWindow.length) {
+      truth.push({
+        kind: 'sensitive-file-exposure',
+        sources: ['google-workspace'],
+        actor: owner.email,
+        ip,
+        start: new Date(Math.min(...inWindow)).toISOString(),
+        end: new Date(Math.max(...inWindow)).toISOString(),
+        events: inWindow.length,
+        targets: [sheetFile.id, xlsxFile.id, `google-drive:${sheetFile.id}`, `google-drive:${xlsxFile.id}`, home],
+        description: `${owner.email} made "${sheetFile.name}" (${sheetData.cards.length} card numbers) readable by anyone with the link and shared "${xlsxFile.name}" (${xlsxData.cards.length} more) with ${home}`,
+      });
+    }
+  }
+
+  const driveFiles = drive.filter((s) => !s.deleted).map(toDriveFile);
   return {
     seed,
     window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
-    org: { domain: DOMAIN, customerId: CUSTOMER_ID, users, files, ipDirectory: ips.directory },
+    org: { domain: DOMAIN, customerId: CUSTOMER_ID, users, files: piiFiles.length ? [...files, ...piiFiles] : files, ipDirectory: ips.directory },
     google: { activities, files: driveFiles },
     dropbox: { events: dbxEvents },
     microsoft: { tenantId, signIns, reportedMessages, mailbox: { address: mailbox, folder: 'inbox' }, ...securityAlerts(seed, { truth, users, tenantId, geo: (ip) => ips.directory[ip] }) },

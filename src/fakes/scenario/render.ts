@@ -66,6 +66,8 @@ export interface DriveState {
   deleted: boolean;
   parent: string;
   md5?: string;
+  /** What the Drive fake serves as the file's content (a Sheet's CSV, an upload's bytes); most files have none. */
+  content?: string | Buffer;
 }
 
 export function docType(mimeType: string): string {
@@ -141,6 +143,7 @@ export function toDriveFile(s: DriveState): DriveFile {
     webViewLink: view,
     parents: [s.parent],
     ...(s.md5 ? { md5Checksum: s.md5 } : {}),
+    ...(s.content !== undefined ? { content: s.content } : {}),
   };
 }
 

@@ -91,7 +91,8 @@ export type AttackKind =
   | 'drive-mass-deletion'
   | 'dropbox-mass-download'
   | 'phishing-campaign'
-  | 'slack-account-takeover';
+  | 'slack-account-takeover'
+  | 'sensitive-file-exposure';
 
 export const ATTACK_KINDS: readonly AttackKind[] = [
   'mass-download',
@@ -104,6 +105,7 @@ export const ATTACK_KINDS: readonly AttackKind[] = [
   'dropbox-mass-download',
   'phishing-campaign',
   'slack-account-takeover',
+  'sensitive-file-exposure',
 ];
 
 export type ScenarioSource = 'google-workspace' | 'dropbox' | 'microsoft-graph' | 'slack';
