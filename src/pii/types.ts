@@ -70,6 +70,11 @@ export interface RecognizeContext {
 export interface Recognizer {
   id: string;
   entities: readonly EntityType[];
+  /**
+   * Short realistic texts in which this recognizer MUST find one of its entities (documented test
+   * values); the contract suite runs them (docs/contracts/recognizer.md).
+   */
+  examples?: readonly string[];
   /** Context words per language that make a nearby match more likely (the analyzer applies them). */
   context?: Readonly<Record<string, readonly string[]>>;
   recognize(text: string, ctx: RecognizeContext): RecognizerResult[];
