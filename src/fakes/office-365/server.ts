@@ -66,6 +66,8 @@ export interface FakeOffice365 {
   addBlobs(blobs: FakeBlob[]): void;
   /** Content types with a started subscription. */
   readonly subscriptions: readonly string[];
+  /** Stops a subscription, as subscriptions/stop or an admin would: listings answer AF20022. */
+  stopSubscription(contentType: string): void;
   /** How many times each content id was fetched. */
   fetches(contentId: string): number;
   /** Every blob's content id in the fake, in the order added. */
@@ -257,6 +259,9 @@ export async function startFakeOffice365(opts: FakeOffice365Options): Promise<Fa
     addBlobs,
     get subscriptions() {
       return FAKE_CONTENT_TYPES.filter((t) => subscriptions.has(t.toLowerCase()));
+    },
+    stopSubscription(contentType) {
+      subscriptions.delete(contentType.toLowerCase());
     },
     fetches: (id) => fetchCounts.get(id) ?? 0,
     contentIds: () => blobs.map((b) => b.contentId),

@@ -145,7 +145,7 @@ export function createOffice365Client(opts: Office365ClientOptions): Office365Ap
     return u;
   };
 
-  const request = async (url: URL, method: 'GET' | 'POST', what: string, retried = false): Promise<{ json: unknown; headers: Headers }> => {
+  const request = async (url: URL, method: 'GET' | 'POST', what: string, retried = false, notJsonRetryable = true): Promise<{ json: unknown; headers: Headers }> => {
     const cached = tokens.cached;
     const token = await tokens.getAccessToken();
     const timeout = AbortSignal.timeout(config.timeout);
@@ -168,7 +168,7 @@ export function createOffice365Client(opts: Office365ClientOptions): Office365Ap
       // A token cached across a key rollover: one fresh token is worth a try.
       if (res.status === 401 && cached && !retried) {
         tokens.invalidate();
-        return request(url, method, what, true);
+        return request(url, method, what, true, notJsonRetryable);
       }
       throw redactor.error(fromResponse(res.status, text, res.headers.get('retry-after'), redactor, what));
     }
@@ -176,7 +176,7 @@ export function createOffice365Client(opts: Office365ClientOptions): Office365Ap
     try {
       return { json: JSON.parse(text) as unknown, headers: res.headers };
     } catch {
-      throw errors.inputMalformed({ where: `${TARGET} (${what})`, problem: `answered ${res.status} with a body that is not JSON`, retryable: true });
+      throw errors.inputMalformed({ where: `${TARGET} (${what})`, problem: `answered ${res.status} with a body that is not JSON`, retryable: notJsonRetryable });
     }
   };
 
@@ -217,7 +217,8 @@ export function createOffice365Client(opts: Office365ClientOptions): Office365Ap
       return { blobs, next: next === '' ? undefined : next };
     },
     async fetchContent(contentUri) {
-      const { json } = await request(own(contentUri, 'contentUri'), 'GET', 'content blob');
+      // A blob that is not JSON stays so: a dead letter, not a retry that stalls the content type.
+      const { json } = await request(own(contentUri, 'contentUri'), 'GET', 'content blob', false, false);
       return json;
     },
   };

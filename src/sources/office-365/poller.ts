@@ -225,6 +225,9 @@ async function readBlob(ct: ContentType, blob: ContentBlob, ctx: PollContext): P
     body = await call(`content ${ct} ${blob.contentId}`, ct, () => ctx.client.fetchContent(blob.contentUri), ctx);
   } catch (err) {
     const e = err instanceof SaaswatchError ? err : toSaaswatchError(err);
+    if (e.code === 'INPUT_MALFORMED' && !e.retryable) {
+      return { events: [], deadLetters: [{ source: ctx.source, code: e.code, reason: `content blob ${blob.contentId} of ${ct} is not JSON`, payload, position }] };
+    }
     if (afCode(e) !== 'AF20051' && afCode(e) !== 'AF20050') throw e;
     // The URI cannot be fetched again, ever: waiting would stall the content type for nothing.
     ctx.logger?.warn({ contentType: ct, contentId: blob.contentId, contentCreated: blob.contentCreated, err: e }, `Office 365 ${ct}: content blob ${blob.contentId} has expired and cannot be fetched; its records are lost (dead letter written).`);
