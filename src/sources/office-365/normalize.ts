@@ -149,6 +149,12 @@ export function addresses(v: string | undefined): string[] {
 
 const domainOf = (a: string): string | undefined => (a.includes('@') ? a.slice(a.lastIndexOf('@') + 1).toLowerCase() : undefined);
 
+/** The mailbox a cmdlet acts on: `Mailbox`, or `Identity` (an inbox rule's is `<mailbox>\\<rule name>`), when it is an address. */
+function mailboxOf(params: Map<string, string>): string | undefined {
+  const v = params.get('mailbox') ?? params.get('identity')?.split('\\')[0];
+  return looksLikeEmail(v) ? v : undefined;
+}
+
 /** Cmdlet parameters that send a mailbox's mail elsewhere. */
 const FORWARD_PARAMS = ['ForwardTo', 'ForwardAsAttachmentTo', 'RedirectTo', 'ForwardingSmtpAddress', 'ForwardingAddress'];
 
@@ -168,15 +174,15 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
       // The destination of forwarded mail, where ECS puts a message's recipients.
       event.email = { to: { address: dests } };
       labels.forwarding_address = dests.join(',');
-      const home = domainOf(str(raw.MailboxOwnerUPN) ?? (params.get('mailbox') && looksLikeEmail(params.get('mailbox')) ? params.get('mailbox')! : undefined) ?? actor ?? '');
+      // Outside means another domain than the mailbox's own: its owner, the cmdlet's Mailbox or Identity, else whoever ran it.
+      const home = domainOf(str(raw.MailboxOwnerUPN) ?? mailboxOf(params) ?? actor ?? '');
       const external = dests.some((d) => domainOf(d) !== undefined && domainOf(d) !== home);
       labels.forwarding_external = String(external);
     }
     setLabel(labels, 'o365.DeleteMessage', params.get('deletemessage'));
     setLabel(labels, 'o365.DeliverToMailboxAndForward', params.get('delivertomailboxandforward'));
     setLabel(labels, 'o365.rule_name', params.get('name'));
-    const mailbox = params.get('mailbox') ?? params.get('identity');
-    target = looksLikeEmail(mailbox) ? mailbox : undefined;
+    target = mailboxOf(params);
   } else if (operation === 'Add-MailboxPermission' || operation === 'Add-RecipientPermission' || operation === 'Add-MailboxFolderPermission') {
     event.event.category = ['iam'];
     const mailbox = params.get('identity');
