@@ -7,7 +7,10 @@ import { startFakeOffice365, type FakeBlob, type FakeOffice365, type FakeOffice3
 import { createOffice365Client } from './client.js';
 import { office365ConfigSchema, type Office365ConfigInput } from './config.js';
 import { createOffice365Source, type Office365SourceOptions } from './source.js';
-import { Redactor } from '../../core/index.js';
+import { Redactor, type Finding } from '../../core/index.js';
+import { BUILTIN_RULES_DIR } from '../../detection/sigma/config.js';
+import { SigmaEngine } from '../../detection/sigma/engine.js';
+import { loadRuleDirs } from '../../detection/sigma/loader.js';
 
 const NOW = Date.parse('2026-11-03T10:00:00Z');
 const H = 3_600_000;
@@ -261,5 +264,27 @@ describe('office-365 source: run modes', () => {
     for await (const b of src.batches({ cursor: undefined, signal: ac.signal })) got.push(b);
     expect(waits).toEqual([3_600_000]);
     expect(got.flatMap((b) => b.events)).toHaveLength(0);
+  });
+});
+
+describe('office-365 source: detection', () => {
+  it('a OneDrive mass download and a burst of failed sign-ins read from the fake raise the built-in findings', async () => {
+    const downloads = Array.from({ length: 60 }, (_, i) => fileOp({ operation: 'FileDownloaded', at: NOW - 2 * H + i * 5000, seed: 100 + i, user: 'Leaver@Contoso.com' }));
+    const failures = Array.from({ length: 12 }, (_, i) => signIn(false, NOW - 90 * 60_000 + i * 20_000, 300 + i, 'ceo@contoso.com', '198.51.100.66'));
+    const r = await rig({
+      blobs: [
+        { contentType: 'Audit.SharePoint', contentCreated: iso(NOW - 2 * H + 6 * 60_000), records: downloads },
+        { contentType: 'Audit.AzureActiveDirectory', contentCreated: iso(NOW - 80 * 60_000), records: failures },
+      ],
+    });
+    const { events } = await drain(r.source({ content_types: ['Audit.SharePoint', 'Audit.AzureActiveDirectory'] }));
+    expect(events).toHaveLength(72);
+    const engine = new SigmaEngine(loadRuleDirs([BUILTIN_RULES_DIR]));
+    const findings: Finding[] = [];
+    for (const e of [...events].sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']))) findings.push(...engine.observe(e));
+    findings.push(...engine.flush({ final: true }));
+    const got = findings.map((f) => [f.rule, f.entity.value]);
+    expect(got).toContainEqual(['rules/office-365/mass-download', 'leaver@contoso.com']);
+    expect(got).toContainEqual(['rules/auth/brute-force-user', 'ceo@contoso.com']);
   });
 });
