@@ -158,6 +158,13 @@ describe('office-365 normalizer: refusals and parts', () => {
     if (!r.ok) expect(r.code).toBe(code);
   });
 
+  it('tells addresses from names: only an address becomes user.email and target.user.email', () => {
+    const e = ok({ ...fileOp({ operation: 'SharingSet', at: AT, seed: 60, target: 'Finance Members', targetType: 'SharePointGroup' }), UserId: 'app@sharepoint' });
+    expect(e.user).toEqual({ name: 'app@sharepoint', id: 'i:0h.f|membership|10037ffe8a7b7c2d@live.com' });
+    expect(e.target).toBeUndefined();
+    expect(e.share).toEqual({ visibility: 'internal' });
+  });
+
   it('reads zoneless UTC times and addresses with ports', () => {
     expect(creationMs('2026-11-03T09:12:44')).toBe(AT);
     expect(creationMs('2026-11-03T09:12:44Z')).toBe(AT);
@@ -181,6 +188,7 @@ describe('office-365 normalizer: refusals and parts', () => {
     clientIp(`[${':'.repeat(100_000)}`);
     addresses(';'.repeat(100_000));
     creationMs(`2026-11-03T09:12:44${'9'.repeat(100_000)}`);
+    normalizeRecord({ CreationTime: '2026-11-03T09:12:44', Id: 'x', Operation: 'SharingSet', Workload: 'OneDrive', UserId: `a@${'b'.repeat(100_000)}`, TargetUserOrGroupName: `${'a@'.repeat(50_000)}` }, INGESTED);
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -12,7 +12,14 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 const fail = (code: ErrorCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
-const looksLikeEmail = (v: string | undefined): v is string => v !== undefined && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v);
+/** `local@domain.tld`, checked in code rather than by a pattern with adjacent overlapping quantifiers (quadratic on a long near-miss). */
+function looksLikeEmail(v: string | undefined): v is string {
+  if (v === undefined || /\s/.test(v)) return false;
+  const at = v.indexOf('@');
+  if (at <= 0 || at !== v.lastIndexOf('@')) return false;
+  const dot = v.lastIndexOf('.');
+  return dot > at + 1 && dot < v.length - 1;
+}
 
 /** Records name their time in UTC without a zone (`2026-11-03T09:12:44`); some add `Z`. */
 export function creationMs(v: unknown): number | undefined {
