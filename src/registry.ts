@@ -21,6 +21,7 @@ import { httpJsonPlugin } from './sources/http-json/source.js';
 import { imapPlugin } from './sources/imap/source.js';
 import { jsonLogsPlugin } from './sources/json-logs/source.js';
 import { microsoftGraphPlugin } from './sources/microsoft-graph/source.js';
+import { office365Plugin } from './sources/office-365/source.js';
 import { slackPlugin } from './sources/slack/source.js';
 
 export interface Registry {
@@ -34,7 +35,7 @@ function byType<P extends { type: string }>(plugins: P[]): ReadonlyMap<string, P
 }
 
 export const registry: Registry = {
-  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin, imapPlugin, slackPlugin]),
+  sources: byType<SourcePlugin<any>>([jsonLogsPlugin, googleWorkspacePlugin, dropboxPlugin, microsoftGraphPlugin, httpJsonPlugin, imapPlugin, slackPlugin, office365Plugin]),
   detectors: byType<DetectorPlugin<any>>([bruteForcePlugin, isolationForestPlugin, baselinePlugin, noveltyPlugin, impossibleTravelPlugin, sigmaPlugin, loginForestPlugin, reportedMailPlugin, sensitiveFilesPlugin]),
   sinks: byType<SinkPlugin<any>>([jsonlFileSinkPlugin, webhookSinkPlugin, slackSinkPlugin, jiraSinkPlugin, archerSinkPlugin, emailSinkPlugin]),
 };

@@ -285,6 +285,50 @@ function slackField(name: string): ResolvedField {
   return { get: pathGetter(`details.${name}`, rawRoot) };
 }
 
+// ---- Office 365 (Management Activity API audit records) ----
+
+/** A `[{Name, Value}]` list of the record (`Parameters` of Exchange cmdlets, `ExtendedProperties`, `OperationProperties`) by name, case-insensitively. */
+function o365NameValue(list: string, name: string): FieldGetter {
+  const lower = name.toLowerCase();
+  return (e) => {
+    const items = (e.raw as Record<string, unknown> | null)?.[list];
+    if (!Array.isArray(items)) return undefined;
+    for (const p of items) {
+      const n = (p as { Name?: unknown } | null)?.Name;
+      if (typeof n === 'string' && n.toLowerCase() === lower) return (p as { Value?: unknown }).Value;
+    }
+    return undefined;
+  };
+}
+
+const O365_ALIASES: Record<string, ResolvedField> = {
+  Operation: action,
+  // UserId is the UPN (lower-cased in user.email); ClientIP as an address, without Exchange's port.
+  UserId: userEmail,
+  ClientIP: sourceIp,
+  ClientIPAddress: sourceIp,
+  ActorIpAddress: sourceIp,
+  UserAgent: { get: (e) => e.user_agent?.original },
+  TargetUserOrGroupName: { get: pathGetter('TargetUserOrGroupName', rawRoot) },
+  MailboxOwnerUPN: { get: pathGetter('MailboxOwnerUPN', rawRoot) },
+};
+const O365_LISTS = ['Parameters', 'ExtendedProperties', 'OperationProperties'];
+
+/**
+ * Record fields read by Microsoft's names (`Operation`, `Workload`, `SourceFileName`, `LogonError`,
+ * `Actor.ID`); `Parameters.ForwardTo` (likewise ExtendedProperties, OperationProperties) reads
+ * that entry's Value; any other name the record lacks is looked up among the cmdlet's Parameters.
+ */
+function o365Field(name: string): ResolvedField {
+  const alias = O365_ALIASES[name];
+  if (alias) return alias;
+  const dot = name.indexOf('.');
+  if (dot > 0 && O365_LISTS.includes(name.slice(0, dot))) return { get: o365NameValue(name.slice(0, dot), name.slice(dot + 1)) };
+  const raw = pathGetter(name, rawRoot);
+  const param = o365NameValue('Parameters', name);
+  return { get: (e) => raw(e) ?? param(e) };
+}
+
 /** The normalized fields rules use most, read without a path walk (the hot path of every rule). */
 const DIRECT: Record<string, ResolvedField> = {
   'user.email': userEmail,
@@ -321,6 +365,7 @@ const PIPELINES: Record<string, (name: string) => ResolvedField> = {
   dropbox: dropboxField,
   'microsoft-graph': graphField,
   slack: slackField,
+  'office-365': o365Field,
 };
 
 /**
@@ -334,6 +379,7 @@ const ALIASES: Record<string, Record<string, ResolvedField>> = {
   dropbox: DROPBOX_ALIASES,
   'microsoft-graph': SIGNINLOGS_ALIASES,
   slack: SLACK_ALIASES,
+  'office-365': O365_ALIASES,
 };
 
 function aliasOf(provider: string | undefined, name: string): ResolvedField | undefined {
@@ -422,6 +468,10 @@ const PRODUCT_PROVIDER: Record<string, string> = {
   microsoft_graph: 'microsoft-graph',
   msgraph: 'microsoft-graph',
   slack: 'slack',
+  'office-365': 'office-365',
+  office365: 'office-365',
+  o365: 'office-365',
+  microsoft365: 'office-365',
 };
 
 /** Sigma log categories onto normalized event.category values. */

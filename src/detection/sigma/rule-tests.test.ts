@@ -71,7 +71,7 @@ describe('rule examples with microsoft-graph records', () => {
     writeFileSync(join(sub, 'r.yml'), 'title: r\nlogsource: { product: google_workspace }\ndetection: { sel: { eventName: login_failure }, condition: sel }\n');
     writeFileSync(join(sub, 'r.tests.yml'), 'cases:\n  - { name: old key, expect: match, events: [ { google: { id: { applicationName: login } } } ] }\n');
     const r = (await runRuleTests(sub, registry.sources)).find((x) => x.case === 'old key');
-    expect(r?.message).toMatch(/events\.0: give exactly one of google-workspace, dropbox, microsoft-graph, slack, event \(got google\)/);
+    expect(r?.message).toMatch(/events\.0: give exactly one of google-workspace, dropbox, microsoft-graph, slack, office-365, event \(got google\)/);
   });
 
   it('Graph sign-in failures feed the built-in authentication rules', () => {
