@@ -9,7 +9,9 @@ import { generateScenario } from '../src/fakes/scenario/index.js';
 import { silentLogger } from '../src/log.js';
 import { runCli, tempDir } from './helpers.js';
 
-describe('saaswatch demo', () => {
+// Each run backfills four services and, with pii on, fetches and scans every Drive and Dropbox file
+// its events touch: on a loaded two-core machine that is more than the default minute.
+describe('saaswatch demo', { timeout: 180_000 }, () => {
   let app: App | undefined;
   afterAll(async () => app?.close());
 
