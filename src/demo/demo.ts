@@ -313,6 +313,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           allow_private_networks: true,
         },
       ],
+      // File content is scanned (the Drive fake serves it): the card-number Sheet made public is a sensitive-files alert.
+      pii: { enabled: true },
       server: { host: '127.0.0.1', port: 0 },
       relay: demoRelayConfig({ issuer, graph, tenantId: m365.tenantId }),
       // Dry-run is off for one action only: the public payroll file loses its link in the fake
@@ -344,7 +346,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   let lastBatchAt = performance.now();
   let pushed = false;
   const started = performance.now();
+  const scanner = app.deps.scanner;
+  let vendorCalls = 0;
   const watchdog = setInterval(() => {
+    // A source scanning file content yields no batch meanwhile (its next page waits for the
+    // metadata reads, downloads and scans): still calling its vendor or scanning is busy, not idle,
+    // or the backfill would be cut short and its later events never read.
+    const calls = google.requests.length + dropbox.requests.length;
+    if (calls !== vendorCalls || (scanner && (scanner.stats.running > 0 || scanner.stats.queued > 0))) lastBatchAt = performance.now();
+    vendorCalls = calls;
     const idle = performance.now() - lastBatchAt > (opts.idleMs ?? 2_000);
     if (idle && batches > 0 && !pushed && webhooks) {
       // Backfill done: show the push path, a signed webhook that makes the poller fetch at once.

@@ -247,11 +247,16 @@ export class FileScanner {
       if (hit) return hit;
     }
     let extracted: Extracted;
-    try {
-      extracted = await this.#extract(data, { ...(job.name ? { name: job.name } : {}), ...(job.mimeType ? { mimeType: job.mimeType } : {}) }, this.#settings.limits, signal);
-    } catch (err) {
-      if (err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, hash, err, !isUnsupportedFormat(err));
-      return this.#failed(job, err, 'extract');
+    // An empty file holds nothing to find; no format reads it (an empty .xlsx is no zip), and it is not corrupt.
+    if (data.length === 0) {
+      extracted = { text: '', format: 'txt', truncated: false };
+    } else {
+      try {
+        extracted = await this.#extract(data, { ...(job.name ? { name: job.name } : {}), ...(job.mimeType ? { mimeType: job.mimeType } : {}) }, this.#settings.limits, signal);
+      } catch (err) {
+        if (err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, hash, err, !isUnsupportedFormat(err));
+        return this.#failed(job, err, 'extract');
+      }
     }
     if (signal.aborted) return this.#failed(job, signal.reason, 'extract');
     const minScore = this.#settings.min_score;

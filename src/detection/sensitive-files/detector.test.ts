@@ -53,15 +53,32 @@ describe('sensitive-files', () => {
     expect(found[0]!.description).toContain('someone made it readable by anyone with the link');
   });
 
-  it('names who shared once the share event is judged after the scan, on the same alert', () => {
+  it('names who shared once the share event arrives after the scan, on the same alert', () => {
     const d = detector();
-    const share = makePublic(T0 - 60 * MIN, OWNER, CARDS);
-    for (const e of share) d.observe(e);
     const first = d.observe(classifiedEvent(T0, CARDS, { ...HIGH, visibility: 'anyone_with_link' }));
+    for (const e of makePublic(T0 - 60 * MIN, OWNER, CARDS)) d.observe(e);
     const later = d.flush({ final: true });
     expect(first.map((f) => f.details?.['user.email'])).toEqual([undefined]);
     expect(later.map((f) => [f.rule, f.windowStart, f.details?.['user.email']])).toEqual([['sensitive-files/public-link', first[0]!.windowStart, OWNER]]);
     expect(later[0]!.evidence.length).toBeGreaterThan(first[0]!.evidence.length);
+  });
+
+  it('a scan finding the file exposed is dated and named by the share already observed but not yet judged', () => {
+    const d = detector();
+    for (const e of [...makePublic(T0 - 60 * MIN, OWNER, CARDS), ...shareWith(T0 - 30 * MIN, OWNER, CARDS, 'dana.kim.private@gmail.com')]) d.observe(e);
+    // The watermark has not passed the shares when the scan lands (the inventory says public and outside).
+    const first = [
+      ...d.observe(classifiedEvent(T0, CARDS, { ...HIGH, visibility: 'anyone_with_link' })),
+      ...d.observe(classifiedEvent(T0 + MIN, CARDS, { ...HIGH, visibility: 'external', contentHash: 'md5:same-level' })),
+    ];
+    const later = d.flush({ final: true });
+    // The alerts the shares alone would raise, at their times, naming the owner; no "shared outside"
+    // alert besides the personal share that explains it, and nothing again when the shares are judged.
+    expect(first.map((f) => [f.rule, f.windowStart, f.details?.['user.email'], f.details?.['target.user.email']])).toEqual([
+      ['sensitive-files/public-link', T0 - 60 * MIN, OWNER, undefined],
+      ['sensitive-files/personal-email-share', T0 - 30 * MIN, OWNER, 'dana.kim.private@gmail.com'],
+    ]);
+    expect(later).toEqual([]);
   });
 
   it('once per file and exposure: re-shares and rescans do not repeat it, a new kind of exposure does', () => {

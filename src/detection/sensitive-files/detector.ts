@@ -142,6 +142,8 @@ export class SensitiveFilesDetector implements Detector {
   readonly #files = new Map<string, FileState>();
   /** Per user, the last `threshold` downloads: [time, file key, event id]. */
   readonly #downloads = new Map<string, Array<[number, string, string]>>();
+  /** Sharing events observed and not judged yet, per file: a scan that finds the file exposed is dated by them, not by its own time. */
+  readonly #pending = new Map<string, Array<{ t: number; id: string; item: Extract<Item, { k: 'exposure' }> }>>();
   #out: Finding[] = [];
   #changed = false;
   #resumeFrom: number | undefined;
@@ -195,6 +197,11 @@ export class SensitiveFilesDetector implements Detector {
     }
     // Queued: which share or download came first must not depend on arrival order.
     this.#queue.add(t, e.event.id, key, item);
+    if (item.k === 'exposure') {
+      const list = this.#pending.get(key);
+      if (list) list.push({ t, id: e.event.id, item });
+      else this.#pending.set(key, [{ t, id: e.event.id, item }]);
+    }
     return [];
   }
 
@@ -203,6 +210,7 @@ export class SensitiveFilesDetector implements Detector {
     time.advance(watermarkOf(opts));
     this.#queue.takeDue(time.frontier, (t, id, key, item) => {
       time.applied(t);
+      if (item.k === 'exposure') this.#unpend(key, id);
       this.#apply(t, id, key, item);
     });
     time.tick();
@@ -264,6 +272,14 @@ export class SensitiveFilesDetector implements Detector {
     if (v !== undefined && EXTERNAL.has(v)) return 'external-share';
     if (e.labels?.visibility_change === 'external' && target) return 'external-share';
     return undefined;
+  }
+
+  #unpend(key: string, id: string): void {
+    const list = this.#pending.get(key);
+    if (!list) return;
+    const i = list.findIndex((p) => p.id === id);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#pending.delete(key);
   }
 
   #file(key: string): FileState {
@@ -334,7 +350,22 @@ export class SensitiveFilesDetector implements Detector {
     // The inventory's visibility at scan time: a file already exposed when its scan finishes.
     const v = item.visibility;
     const kind: ExposureKind | undefined = v && PUBLIC.has(v) ? 'public-link' : v && EXTERNAL.has(v) ? 'external-share' : undefined;
-    if (kind && this.#watched.has(kind) && !f.x[kind]) f.x[kind] = { t, ev: [], visibility: v! };
+    // The shares that explain that visibility: shared outside is what a share to a personal mailbox does too.
+    const kinds: ExposureKind[] = kind === 'public-link' ? ['public-link'] : kind === 'external-share' ? ['external-share', 'personal-email-share'] : [];
+    if (kind && this.#watched.has(kind) && !kinds.some((k) => f.x[k])) {
+      // A sharing event already observed but not yet judged (the watermark has not passed it) is
+      // the exposure the scan sees: dated and attributed by it, so the alert is the one the share
+      // alone would raise, whichever of the scan and the watermark comes first.
+      const share = (this.#pending.get(key) ?? [])
+        .filter((p) => p.t <= t && kinds.includes(p.item.kind) && this.#watched.has(p.item.kind))
+        .sort((a, b) => a.t - b.t || (a.id < b.id ? -1 : 1))[0];
+      if (share) {
+        const p = share.item;
+        f.x[p.kind] = { t: share.t, ev: [share.id], ...(p.actor ? { actor: p.actor } : {}), ...(p.target ? { target: p.target } : {}), ...(p.visibility ? { visibility: p.visibility } : {}) };
+      } else {
+        f.x[kind] = { t, ev: [], visibility: v! };
+      }
+    }
     if (this.#sensitive(f)) for (const k of Object.keys(f.x).sort() as ExposureKind[]) this.#report(key, f, k, t);
   }
 

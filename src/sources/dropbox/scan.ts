@@ -32,32 +32,42 @@ export async function dropboxScanJobs(events: readonly SecurityEvent[], ctx: Dro
       if (!prev || prev['@timestamp'] <= e['@timestamp']) latest.set(id, e);
     }
   }
-  const jobs: ScanJob[] = [];
-  for (const [fileId, e] of latest) {
-    const member = e.user!.id!;
-    let meta;
-    try {
-      meta = await ctx.content.metadata(fileId, member);
-    } catch (err) {
-      // One file's failure (a member who left, a throttled call) must not hold back the others; its next event retries it.
-      ctx.logger?.warn({ err, fileId }, 'Could not read Dropbox file metadata for a PII scan; its next change retries it.');
-      continue;
-    }
-    if (!meta) continue;
-    const visibility = e.share?.visibility;
-    jobs.push({
-      key: `${PROVIDER}:${fileId}`,
-      provider: PROVIDER,
-      fileId,
-      source: ctx.source,
-      name: meta.name,
-      size: meta.size,
-      ...(meta.contentHash ? { contentHash: `dropbox:${meta.contentHash}` } : {}),
-      ...(visibility && visibility !== 'link' ? { visibility } : {}),
-      fetch: async (signal) => (await ctx.content.download(fileId, member, signal)).data,
-    });
+  const entries = [...latest];
+  const found: Array<ScanJob | undefined> = new Array(entries.length);
+  // A few metadata reads at once: one by one, a busy batch's hundreds of files held its source for seconds.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < entries.length; i = next++) found[i] = await jobFor(entries[i]![0], entries[i]![1], ctx);
+  };
+  await Promise.all(Array.from({ length: Math.min(METADATA_CONCURRENCY, entries.length) }, worker));
+  return found.filter((j): j is ScanJob => j !== undefined);
+}
+
+const METADATA_CONCURRENCY = 8;
+
+async function jobFor(fileId: string, e: SecurityEvent, ctx: DropboxScanContext): Promise<ScanJob | undefined> {
+  const member = e.user!.id!;
+  let meta;
+  try {
+    meta = await ctx.content.metadata(fileId, member);
+  } catch (err) {
+    // One file's failure (a member who left, a throttled call) must not hold back the others; its next event retries it.
+    ctx.logger?.warn({ err, fileId }, 'Could not read Dropbox file metadata for a PII scan; its next change retries it.');
+    return undefined;
   }
-  return jobs;
+  if (!meta) return undefined;
+  const visibility = e.share?.visibility;
+  return {
+    key: `${PROVIDER}:${fileId}`,
+    provider: PROVIDER,
+    fileId,
+    source: ctx.source,
+    name: meta.name,
+    size: meta.size,
+    ...(meta.contentHash ? { contentHash: `dropbox:${meta.contentHash}` } : {}),
+    ...(visibility && visibility !== 'link' ? { visibility } : {}),
+    fetch: async (signal) => (await ctx.content.download(fileId, member, signal)).data,
+  };
 }
 
 /** Yields each batch, then the classified events of the files it touched as a batch of their own (no cursor: a lost scan only waits for the next change). */
