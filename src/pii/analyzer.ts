@@ -1,4 +1,5 @@
 /** The analyzer: runs the recognizers over a text, raises scores by nearby context words, applies allow and deny lists, and resolves overlaps. */
+import { RE2JS } from 're2js';
 import { compileContext, boosted, findContext, type ContextMatcher } from './context.js';
 import { parseAnalyzerConfig, type AnalyzerConfig, type AnalyzerConfigInput } from './config.js';
 import { BUILTIN_RECOGNIZERS } from './recognizers/index.js';
@@ -18,20 +19,20 @@ export const normalizeValue = (v: string): string => v.toLowerCase().replace(/[\
 const MAX_CUSTOM_MATCHES = 100_000;
 
 function customRecognizer(c: AnalyzerConfig['custom'][number]): Recognizer {
-  const re = new RegExp(c.pattern, 'g');
+  // RE2, not RegExp: a pattern from config must not be able to backtrack over a 20 MB file.
+  const re = RE2JS.compile(c.pattern);
   return {
     id: `custom:${c.name}`,
     entities: [c.type],
     context: { any: c.context },
     recognize(text) {
       const out: RecognizerResult[] = [];
-      re.lastIndex = 0;
-      for (let m = re.exec(text); m; m = re.exec(text)) {
-        if (m[0].length === 0) {
-          re.lastIndex++;
-          continue;
-        }
-        out.push({ type: c.type, start: m.index, end: m.index + m[0].length, score: c.score, explanation: { recognizer: `custom:${c.name}`, pattern: c.name, baseScore: c.score } });
+      const m = re.matcher(text);
+      while (m.find()) {
+        const start = m.start();
+        const end = m.end();
+        if (end === start) continue;
+        out.push({ type: c.type, start, end, score: c.score, explanation: { recognizer: `custom:${c.name}`, pattern: c.name, baseScore: c.score } });
         if (out.length >= MAX_CUSTOM_MATCHES) break;
       }
       return out;

@@ -1,4 +1,5 @@
-/** The analyzer's configuration (`pii.analyzer`): languages, allow and deny lists, custom regex recognizers, each pattern checked to run in linear time. */
+/** The analyzer's configuration (`pii.analyzer`): languages, allow and deny lists, custom regex recognizers (RE2 syntax, run in linear time). */
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { configErrorMap, zStrictObject } from '../core/config-types.js';
 import { errors } from '../core/errors.js';
@@ -9,99 +10,21 @@ export const CONTEXT_LANGUAGES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'pt'] as c
 const MAX_PATTERN_LENGTH = 500;
 
 /**
- * Why a custom pattern could backtrack catastrophically or not compile, or undefined when it is safe.
- * Conservative by design: it rejects backreferences, lookarounds, a quantified group that holds a
- * quantifier or an alternation (`(a+)+`, `(a|a)*`), and adjacent unbounded repeats (`\d+\d*`);
- * anything richer belongs in code, where it is validated, not in config.
+ * Why a custom pattern cannot be used, or undefined when it can. Custom patterns run on RE2
+ * (re2js: linear time in the text whatever the pattern), so no pattern from config can backtrack;
+ * RE2 refuses what needs backtracking (backreferences, lookarounds) with a message naming it.
  */
 export function unsafePatternReason(pattern: string): string | undefined {
   if (pattern.length > MAX_PATTERN_LENGTH) return `is longer than ${MAX_PATTERN_LENGTH} characters`;
+  let re: RE2JS;
   try {
-    new RegExp(pattern, 'g');
-  } catch {
-    return 'is not a valid regular expression';
+    re = RE2JS.compile(pattern);
+  } catch (err) {
+    // RE2's own wording says which construct it refuses ("invalid escape sequence: `\1`", "invalid or unsupported Perl syntax: `(?=`").
+    const why = err instanceof Error ? err.message.replace(/^error parsing regexp: /, '') : 'a syntax error';
+    return `is not a pattern RE2 accepts (${why}); backreferences and lookarounds are not supported`;
   }
-  if (/\\[1-9]|\\k</.test(pattern)) return 'uses a backreference, which can take exponential time';
-  if (/\(\?<?[=!]/.test(pattern)) return 'uses a lookaround; keep custom patterns to plain classes, groups and quantifiers';
-  // Walk the pattern: per open group, whether it holds a quantifier (and an unbounded one) or an
-  // alternation; per atom, whether it and the atom before it repeat without bound.
-  const stack: { quantified: boolean; unbounded: boolean; alternation: boolean }[] = [];
-  let prevUnbounded = false;
-  let curUnbounded = false;
-  const atom = () => {
-    prevUnbounded = curUnbounded;
-    curUnbounded = false;
-  };
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      i++;
-      atom();
-      continue;
-    }
-    if (c === '[') {
-      // A class is one atom: skip to its closing bracket (escapes inside included).
-      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
-      atom();
-      continue;
-    }
-    if (c === '(') {
-      stack.push({ quantified: false, unbounded: false, alternation: false });
-      if (pattern[i + 1] === '?') i += pattern[i + 2] === ':' ? 2 : 1;
-      prevUnbounded = curUnbounded = false;
-      continue;
-    }
-    if (c === '|') {
-      const top = stack[stack.length - 1];
-      if (top) top.alternation = true;
-      prevUnbounded = curUnbounded = false;
-      continue;
-    }
-    if (c === ')') {
-      const inner = stack.pop();
-      const q = quantifierAt(pattern, i + 1);
-      if (inner && q) {
-        // Bounded inside bounded is bounded work; either side unbounded lets the engine try exponentially many splits.
-        if (inner.quantified && (inner.unbounded || q.unbounded)) return 'nests a quantifier inside a quantified group (such as (a+)+), which can take exponential time';
-        if (inner.alternation && q.unbounded) return 'repeats an alternation (such as (a|ab)*), which can take exponential time; use a character class';
-      }
-      const parent = stack[stack.length - 1];
-      if (parent && inner?.quantified) {
-        parent.quantified = true;
-        parent.unbounded ||= inner.unbounded;
-      }
-      atom();
-      continue;
-    }
-    const quant = quantifierAt(pattern, i);
-    if (quant) {
-      const top = stack[stack.length - 1];
-      if (top) {
-        top.quantified = true;
-        top.unbounded ||= quant.unbounded;
-      }
-      if (quant.unbounded) {
-        if (prevUnbounded) return 'puts two unbounded repeats side by side (such as \\d+\\d*), which can take quadratic time';
-        curUnbounded = true;
-      }
-      i += quant.length - 1;
-      if (pattern[i + 1] === '?') i++;
-      continue;
-    }
-    atom();
-  }
-  if (new RegExp(pattern).test('')) return 'matches the empty string';
-  return undefined;
-}
-
-function quantifierAt(p: string, i: number): { unbounded: boolean; length: number } | undefined {
-  const c = p[i];
-  if (c === '*' || c === '+') return { unbounded: true, length: 1 };
-  if (c === '?') return { unbounded: false, length: 1 };
-  if (c === '{') {
-    const m = /^\{(\d+)(,(\d*))?\}/.exec(p.slice(i, i + 16));
-    if (m) return { unbounded: m[2] !== undefined && m[3] === '', length: m[0].length };
-  }
+  if (re.matcher('').find()) return 'matches the empty string';
   return undefined;
 }
 
@@ -118,7 +41,7 @@ const customRecognizer = zStrictObject(
         const why = unsafePatternReason(p);
         if (why) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(p)} ${why}` });
       })
-      .describe('JavaScript regular expression, case-sensitive; refused when it could backtrack catastrophically (backreferences, lookarounds, nested or adjacent unbounded quantifiers).'),
+      .describe('Regular expression in RE2 syntax (as JavaScript without backreferences and lookarounds), case-sensitive; run in linear time, so no pattern can stall a scan.'),
     score: z.number().min(0).max(1).default(0.6).describe('Score of a match before context words raise it (0 to 1).'),
     context: z.array(z.string().min(1)).default([]).describe('Words that raise a match\'s score by 0.35 when found near it.'),
   },

@@ -180,6 +180,16 @@ describe('private keys', () => {
     expect(found.map((f) => [f.start, f.end, f.explanation.validator])).toEqual([[0, 35, 'begin-only']]);
     expect(values(privateKeyRecognizer, '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----')).toEqual([]);
   });
+
+  it('ignores a header with no key material: a runbook naming the format leaks nothing', () => {
+    const runbook = [
+      'Rotate the deploy key: the file must start with -----BEGIN OPENSSH PRIVATE KEY----- and end with',
+      '-----END OPENSSH PRIVATE KEY-----. Never paste it here.',
+      'A PKCS#8 file begins "-----BEGIN PRIVATE KEY-----" followed by base64 lines.',
+      '-----BEGIN RSA PRIVATE KEY-----\n<paste the key here>\n-----END RSA PRIVATE KEY-----',
+    ].join('\n');
+    expect(run(privateKeyRecognizer, runbook)).toEqual([]);
+  });
 });
 
 describe('high-entropy values with context', () => {

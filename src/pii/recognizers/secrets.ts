@@ -247,7 +247,25 @@ const PRIVATE_KEY_BEGIN = /-----BEGIN ((?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PR
 /** A PEM body longer than this (a 16384-bit RSA key is ~13 kB) is not one key: only the header line is reported. */
 const PRIVATE_KEY_MAX = 20_000;
 
-/** PEM/OpenSSH/PGP private key blocks, spanning BEGIN through END; encrypted ones score a little lower. */
+/** How far past a BEGIN line without its END the key material must start. */
+const KEY_MATERIAL_LOOKAHEAD = 400;
+/** Base64 characters in one run that make key material: the shortest real body (an Ed25519 OpenSSH key) has hundreds. */
+const KEY_MATERIAL_RUN = 40;
+
+const isBase64Char = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61;
+
+/** Whether [from, to) holds a run of KEY_MATERIAL_RUN base64 characters (line breaks end a run; PEM lines are 64 wide). */
+function hasKeyMaterial(text: string, from: number, to: number): boolean {
+  let run = 0;
+  for (let i = from; i < to; i++) {
+    if (isBase64Char(text.charCodeAt(i))) {
+      if (++run >= KEY_MATERIAL_RUN) return true;
+    } else run = 0;
+  }
+  return false;
+}
+
+/** PEM/OpenSSH/PGP private key blocks with key material, spanning BEGIN through END; encrypted ones score a little lower. */
 export const privateKeyRecognizer: Recognizer = {
   id: 'private-key',
   entities: ['SECRET_PRIVATE_KEY'],
@@ -266,15 +284,19 @@ export const privateKeyRecognizer: Recognizer = {
         endAt = text.indexOf(endLine, m.index + m[0].length);
         nextEnd.set(endLine, endAt);
       }
+      const bodyStart = m.index + m[0].length;
+      const whole = endAt >= 0 && endAt - m.index <= PRIVATE_KEY_MAX;
+      // A header with no key material after it is a runbook or a code sample naming the format, not a leaked key.
+      if (!hasKeyMaterial(text, bodyStart, whole ? endAt : Math.min(text.length, bodyStart + KEY_MATERIAL_LOOKAHEAD))) continue;
       // Legacy PEM marks encryption in a header ("Proc-Type: 4,ENCRYPTED") rather than in the BEGIN line.
       const encrypted = kind === 'encrypted' || (endAt > 0 && text.slice(m.index, Math.min(endAt, m.index + 200)).includes('Proc-Type: 4,ENCRYPTED'));
       const score = encrypted ? 0.8 : 0.95;
-      if (endAt >= 0 && endAt - m.index <= PRIVATE_KEY_MAX) {
+      if (whole) {
         after = endAt + endLine.length;
         out.push(hit('SECRET_PRIVATE_KEY', m.index, after, score, 'private-key', kind, 'begin-end'));
       } else {
         // A truncated paste still exposes the key's start.
-        out.push(hit('SECRET_PRIVATE_KEY', m.index, m.index + m[0].length, score - 0.1, 'private-key', kind, 'begin-only'));
+        out.push(hit('SECRET_PRIVATE_KEY', m.index, bodyStart, score - 0.1, 'private-key', kind, 'begin-only'));
       }
     }
     return out;
