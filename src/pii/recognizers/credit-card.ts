@@ -56,6 +56,7 @@ const SCORE_BARE = 0.8;
 
 export const creditCardRecognizer: Recognizer = {
   id: 'credit-card',
+  examples: ['Paid with card 4111 1111 1111 1111, exp 12/29.', 'Stripe test card 4242424242424242 declined.'],
   entities: ['CREDIT_CARD'],
   context: {
     en: ['credit', 'card', 'cards', 'visa', 'mastercard', 'amex', 'american express', 'discover', 'jcb', 'diners', 'maestro', 'unionpay', 'cc', 'ccn', 'pan', 'debit', 'cardholder', 'card number', 'expiry', 'cvv'],

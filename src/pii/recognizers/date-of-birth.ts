@@ -68,6 +68,7 @@ const cache = new Map<string, RegExp>();
 
 export const dateOfBirthRecognizer: Recognizer = {
   id: 'date-of-birth',
+  examples: ['Date of birth: 12/03/1985', 'Geburtsdatum: 12.03.1985'],
   entities: ['DATE_TIME'],
   context: DOB_WORDS,
   recognize(text, ctx) {

@@ -94,6 +94,7 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
   };
   return {
     id: 'phone',
+    examples: ['Call +1 (415) 555-2671 or +44 20 7946 0958.', 'office (415) 555-2671'],
     entities: ['PHONE_NUMBER'],
     context,
     recognize(text, ctx) {
