@@ -1,6 +1,6 @@
 /** Payment card numbers: issuer prefix and length (ISO/IEC 7812 ranges as the networks publish them), consistent grouping, Luhn. */
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { numericRuns, uniformSep, windowDigits, windowLength, windowStandsAlone } from '../scan.js';
+import { followsIbanHead, numericRuns, uniformSep, windowDigits, windowLength, windowStandsAlone } from '../scan.js';
 
 /** The issuer a number's prefix and length belong to, e.g. `visa`, or undefined. Ordered most specific first. */
 export function cardIssuer(d: string): string | undefined {
@@ -91,6 +91,7 @@ export const creditCardRecognizer: Recognizer = {
             if (!groupedLikeACard(gLen, first, last)) continue;
           }
           if (!windowStandsAlone(r, run, first, last)) continue;
+          if (followsIbanHead(text, r.gStart[first]!)) continue;
           const d = windowDigits(text, r, first, last);
           const issuer = cardIssuer(d);
           if (!issuer || !luhnValid(d) || allSameDigit(d)) continue;
