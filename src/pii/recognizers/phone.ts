@@ -58,8 +58,10 @@ function looksLikeIpv4(r: NumericRuns, first: number, last: number): boolean {
   return true;
 }
 
-/** Group lengths that are other identifiers' layouts, never a dialling plan's: SSN 3-2-4, and 3-4-2 product codes (dashed only). */
+/** Group layouts of other numbers, never a dialling plan's: decimals, SSN 3-2-4, and 3-4-2 product codes (dashed only). */
 function otherIdGrouping(text: string, r: NumericRuns, first: number, last: number): boolean {
+  // Two dot-joined groups are a decimal (`5.995607`, `1712345.678`), never a dotted phone number's layout.
+  if (last - first === 1 && r.gSep[last] === 46) return true;
   if (last - first !== 2) return false;
   const l0 = r.gEnd[first]! - r.gStart[first]!;
   const l1 = r.gEnd[first + 1]! - r.gStart[first + 1]!;
