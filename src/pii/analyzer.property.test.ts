@@ -56,6 +56,8 @@ describe('analyzer under adversarial input', () => {
     ['URL floods', 'http://'.repeat(30_000) + 'www.'.repeat(30_000) + 'x'.repeat(50_000)],
     ['brackets and pluses', '+('.repeat(60_000) + '(1) '.repeat(40_000)],
     ['birth keywords', 'DOB '.repeat(40_000) + 'born 12 '.repeat(20_000)],
+    ['a long table under birth and routing headers', 'dob\trouting\tdob\n' + '1985-03-12\t021000021\tborn\n'.repeat(8_000)],
+    ['a long markdown table of numbers', '| routing | x |\n|---|---|\n' + '| 021000021 | 4111 1111 1111 1111 |\n'.repeat(6_000)],
   ])('%s', (_name, text) => {
     const t = performance.now();
     const found = patterns.analyze(text);

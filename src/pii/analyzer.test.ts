@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SaaswatchError } from '../core/errors.js';
 import { createAnalyzer, describeReason, resolveOverlaps } from './analyzer.js';
 import { unsafePatternReason } from './config.js';
+import { abaRoutingRecognizer } from './recognizers/bank.js';
 import { creditCardRecognizer } from './recognizers/credit-card.js';
 import { usPassportRecognizer, usSsnRecognizer } from './recognizers/us.js';
 import type { RecognizerResult } from './types.js';
@@ -24,6 +25,27 @@ describe('createAnalyzer', () => {
     const text = 'Firmenkreditkarte 4111111111111111';
     expect(createAnalyzer({ languages: ['de'] }, { recognizers: [creditCardRecognizer] }).analyze(text)[0]!.explanation.context).toEqual(['kreditkarte']);
     expect(createAnalyzer({ languages: ['fr'] }, { recognizers: [creditCardRecognizer] }).analyze(text)[0]!.explanation.context).toBeUndefined();
+  });
+
+  it("counts a table column's header cell as context, rows below it, in tab, markdown and comma tables and ragged sheet rows", () => {
+    const a = createAnalyzer({}, { recognizers: [abaRoutingRecognizer] });
+    const filler = Array.from({ length: 8 }, (_, i) => `Vendor ${i}\t\t1446.28\tINV-2026-59836${i}`).join('\n');
+    const tsv = `payee\trouting_number\tamount\tinvoice\n${filler}\nAcme Ltd\t021000021\t1446.28\tINV-2026-598361\n`;
+    expect(pick(tsv, a.analyze(tsv, { minScore: 0.5 }))).toEqual([{ type: 'ABA_ROUTING_NUMBER', value: '021000021', score: 0.65 }]);
+    const md = `| payee | routing_number | amount |\n|---|---|---|\n| Acme |  | 10.00 |\n| Acme | 021000021 | 12.00 |\n`;
+    expect(pick(md, a.analyze(md, { minScore: 0.5 })).map((f) => f.value)).toEqual(['021000021']);
+    const csv = 'payee,iban,routing_number,amount\nAcme,,,1.00\nAcme,,021000021,12.00\n';
+    expect(pick(csv, a.analyze(csv, { minScore: 0.5 })).map((f) => f.value)).toEqual(['021000021']);
+    // Sheet extraction drops empty cells: the number sits under `iban` but may have shifted from `routing_number`.
+    const sheet = 'Supplier payments\npayee\tiban\tbic\trouting_number\tamount\nAcme\t021000021\t12.00\n';
+    expect(pick(sheet, a.analyze(sheet, { minScore: 0.5 })).map((f) => f.value)).toEqual(['021000021']);
+  });
+
+  it('lends no header to a value under an unrelated column or to prose', () => {
+    const a = createAnalyzer({}, { recognizers: [abaRoutingRecognizer] });
+    for (const text of ['payee\tinvoice\tamount\nAcme\t021000021\t12.00\n', 'Routing numbers are listed below.\n\nThe batch total was 021000021 cents.\n']) {
+      expect(a.analyze(text, { minScore: 0.5 }), text).toEqual([]);
+    }
   });
 
   it('looks only N words back (context_window)', () => {

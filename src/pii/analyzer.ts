@@ -1,10 +1,11 @@
 /** The analyzer: runs the recognizers over a text, raises scores by nearby context words, applies allow and deny lists, and resolves overlaps. */
 import { RE2JS } from 're2js';
-import { compileContext, boosted, findContext, type ContextMatcher } from './context.js';
+import { compileContext, boosted, findContext, matchHeaderCells, type ContextMatcher } from './context.js';
 import { parseAnalyzerConfig, type AnalyzerConfig, type AnalyzerConfigInput } from './config.js';
 import { BUILTIN_RECOGNIZERS } from './recognizers/index.js';
 import { createPhoneRecognizer, DEFAULT_PHONE_REGIONS } from './recognizers/phone.js';
 import { withSharedScan, isWordChar } from './scan.js';
+import { TableIndex } from './table.js';
 import type { Analyzer, AnalyzeOptions, EntityType, Explanation, Recognizer, RecognizerResult } from './types.js';
 
 export interface CreateAnalyzerOptions {
@@ -125,6 +126,8 @@ export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, op
       const wanted = aopts.entities ? new Set<EntityType>(aopts.entities) : undefined;
       const minScore = aopts.minScore ?? 0;
       const found: RecognizerResult[] = [];
+      // Built on the first finding that needs a column header, then shared by all of this analysis's findings.
+      let table: TableIndex | undefined;
       withSharedScan(text, () => {
         for (const r of recognizers) {
           if (wanted && !r.entities.some((e) => wanted.has(e))) continue;
@@ -136,7 +139,9 @@ export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, op
             if (boosted(res.score) < minScore) continue;
             if (allow.size && allow.has(normalizeValue(text.slice(res.start, res.end)))) continue;
             if (res.score < 1 && !res.explanation.context?.length) {
-              const words = findContext(text, res.start, res.end, matcher, window);
+              let words = findContext(text, res.start, res.end, matcher, window);
+              // In a table the label is the column's header, rows away from the value.
+              if (!words.length && !matcher.empty) words = matchHeaderCells((table ??= new TableIndex(text)).headerWordsFor(res.start, res.end), matcher);
               if (words.length) {
                 const score = boosted(res.score);
                 if (score > res.score) {

@@ -87,6 +87,23 @@ export function findContext(text: string, start: number, end: number, m: Context
   return found;
 }
 
+/** The context words of `m` among table header cells (each cell's lower-cased words), in the order met, each once. */
+export function matchHeaderCells(cells: readonly (readonly string[])[], m: ContextMatcher): string[] {
+  const found: string[] = [];
+  if (m.empty) return found;
+  for (const cell of cells) {
+    for (const t of cell) {
+      const w = matchWord(t, m);
+      if (w !== undefined && !found.includes(w)) found.push(w);
+    }
+    if (m.phrases.length && cell.length > 1) {
+      const joined = cell.join(' ');
+      for (const p of m.phrases) if (joined.includes(p) && !found.includes(p)) found.push(p);
+    }
+  }
+  return found;
+}
+
 /** The context word `t` stands for: itself, its singular (`cards`), or a word it compounds (`kreditkartennummer`); words with digits (ids, hex) match only exactly. */
 function matchWord(t: string, m: ContextMatcher): string | undefined {
   if (m.words.has(t)) return t;

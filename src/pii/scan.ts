@@ -226,3 +226,21 @@ export function windowStandsAlone(r: NumericRuns, run: number, first: number, la
   }
   return true;
 }
+
+/**
+ * Whether `start` continues an IBAN-shaped token: single-space-separated groups of capitals and digits
+ * going back to a `CC00` head (`ES45 3701 …`). Its digits belong to the account number, valid or not,
+ * never to a card or phone number. Reads at most eight groups back.
+ */
+export function followsIbanHead(text: string, start: number): boolean {
+  let i = start;
+  for (let k = 0; k < 8 && i > 1 && text.charCodeAt(i - 1) === 32; k++) {
+    const e = i - 1;
+    let j = e;
+    while (j > 0 && e - j < 6 && (isDigit(text.charCodeAt(j - 1)) || isUpper(text.charCodeAt(j - 1)))) j--;
+    if (j === e || (j > 0 && isWordChar(text.charCodeAt(j - 1)))) return false;
+    if (e - j === 4 && isUpper(text.charCodeAt(j)) && isUpper(text.charCodeAt(j + 1)) && isDigit(text.charCodeAt(j + 2)) && isDigit(text.charCodeAt(j + 3))) return true;
+    i = j;
+  }
+  return false;
+}

@@ -68,6 +68,7 @@ function readIban(text: string, start: number): { end: number; value: string } |
 
 export const ibanRecognizer: Recognizer = {
   id: 'iban',
+  examples: ['Please pay the invoice to IBAN DE89 3704 0044 0532 0130 00 (Commerzbank).', 'Bankverbindung: GB82WEST12345698765432'],
   entities: ['IBAN_CODE'],
   context: {
     en: ['iban', 'bank account', 'account number', 'account', 'international bank account number'],
@@ -134,6 +135,7 @@ const swiftMatchers = new Map<string, ContextMatcher>();
  */
 export const swiftRecognizer: Recognizer = {
   id: 'swift',
+  examples: ['Wire to BIC DEUTDEFF, account holder Acme GmbH.'],
   entities: ['SWIFT_CODE'],
   context: swiftContext,
   recognize(text, ctx: RecognizeContext) {
@@ -174,6 +176,7 @@ export function abaValid(d: string): boolean {
 
 export const abaRoutingRecognizer: Recognizer = {
   id: 'aba-routing',
+  examples: ['Direct deposit: routing number 021000021, account 000123456789.'],
   entities: ['ABA_ROUTING_NUMBER'],
   context: {
     en: ['aba', 'routing', 'routing number', 'routing no', 'abartn', 'rtn', 'transit number', 'bank routing', 'ach', 'wire'],

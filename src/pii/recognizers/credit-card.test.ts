@@ -64,4 +64,8 @@ describe('credit card recognizer', () => {
   it('does not read a card out of a longer dash-joined identifier', () => {
     expect(values(creditCardRecognizer, 'ref 4111-1111-1111-1111-2222')).toEqual([]);
   });
+  it('takes no card from the digits of an IBAN whose check digits fail (a JCB-prefixed tail passing Luhn by chance)', () => {
+    expect(values(creditCardRecognizer, 'IBAN DE61 3563 6788 0949 2274 23')).toEqual([]);
+    expect(values(creditCardRecognizer, 'ref 3566 0020 2036 0505')).toEqual(['3566 0020 2036 0505']);
+  });
 });

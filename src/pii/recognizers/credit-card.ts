@@ -1,6 +1,6 @@
 /** Payment card numbers: issuer prefix and length (ISO/IEC 7812 ranges as the networks publish them), consistent grouping, Luhn. */
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { numericRuns, uniformSep, windowDigits, windowLength, windowStandsAlone } from '../scan.js';
+import { followsIbanHead, numericRuns, uniformSep, windowDigits, windowLength, windowStandsAlone } from '../scan.js';
 
 /** The issuer a number's prefix and length belong to, e.g. `visa`, or undefined. Ordered most specific first. */
 export function cardIssuer(d: string): string | undefined {
@@ -56,6 +56,7 @@ const SCORE_BARE = 0.8;
 
 export const creditCardRecognizer: Recognizer = {
   id: 'credit-card',
+  examples: ['Paid with card 4111 1111 1111 1111, exp 12/29.', 'Stripe test card 4242424242424242 declined.'],
   entities: ['CREDIT_CARD'],
   context: {
     en: ['credit', 'card', 'cards', 'visa', 'mastercard', 'amex', 'american express', 'discover', 'jcb', 'diners', 'maestro', 'unionpay', 'cc', 'ccn', 'pan', 'debit', 'cardholder', 'card number', 'expiry', 'cvv'],
@@ -90,6 +91,7 @@ export const creditCardRecognizer: Recognizer = {
             if (!groupedLikeACard(gLen, first, last)) continue;
           }
           if (!windowStandsAlone(r, run, first, last)) continue;
+          if (followsIbanHead(text, r.gStart[first]!)) continue;
           const d = windowDigits(text, r, first, last);
           const issuer = cardIssuer(d);
           if (!issuer || !luhnValid(d) || allSameDigit(d)) continue;

@@ -216,6 +216,7 @@ const ETH = /(?<![A-Za-z0-9])0x([0-9a-fA-F]{40})(?![A-Za-z0-9])/g;
  */
 export const cryptoRecognizer: Recognizer = {
   id: 'crypto',
+  examples: ['Please send 0.05 BTC to 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa.', 'ETH: 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'],
   entities: ['CRYPTO'],
   context: {
     en: ['wallet', 'bitcoin', 'btc', 'ethereum', 'eth', 'litecoin', 'crypto', 'address', 'send', 'payment'],

@@ -23,4 +23,17 @@ describe('date of birth recognizer', () => {
   it('ignores dates without a birth keyword, impossible dates, and words containing a keyword', () => {
     expect(values(dateOfBirthRecognizer, 'invoice 2024-03-05, shipped 12/03/1985, DOB 1985-13-45, reborn 12/03/1985, stubborn 1985-03-12')).toEqual([]);
   });
+
+  it('finds the dates of a date-of-birth column in tab, markdown and key: value layouts, also in rows short of cells', () => {
+    const tsv = 'employee_id\tdate_of_birth\tupdated_at\nE1\t12 September 1983\t2026-06-17T19:17:12Z\nE2\t1956-01-25\t2026-08-15T12:04:48Z\n';
+    expect(values(dateOfBirthRecognizer, tsv)).toEqual(['12 September 1983', '1956-01-25']);
+    const md = '| name | DOB | joined |\n|---|---|---|\n| Ann | 07/11/1962 | 2020-01-01 |\n';
+    expect(values(dateOfBirthRecognizer, md)).toEqual(['07/11/1962']);
+    expect(values(dateOfBirthRecognizer, 'date_of_birth: 7 December 1991\nupdated_at: 2026-12-21')).toEqual(['7 December 1991']);
+    expect(values(dateOfBirthRecognizer, 'Staff\nid\tname\tdate_of_birth\nE1\t1956-01-25\n')).toEqual(['1956-01-25']);
+  });
+  it('ignores other date columns and a keyword inside a row', () => {
+    expect(values(dateOfBirthRecognizer, 'id\tjoined\tupdated_at\nE1\t1956-01-25\t2026-08-15\n')).toEqual([]);
+    expect(values(dateOfBirthRecognizer, 'id\tnote\tdate\nE1\tborn abroad\t2026-08-15\nE2\tx\t2026-08-16\n')).toEqual([]);
+  });
 });

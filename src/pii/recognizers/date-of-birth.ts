@@ -1,4 +1,5 @@
 /** Dates of birth: a date right after a birth keyword in one of seven languages; other dates (log timestamps, invoices) are not personal data and are not reported. */
+import { lineCells, lineSeparator } from '../table.js';
 import type { Recognizer, RecognizerResult } from '../types.js';
 
 /** Birth keywords per language; the recognizer searches for these, so a date needs one before it. */
@@ -17,7 +18,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** One alternation per language set, longest first so `born on` wins over `born`. Literal words only: linear. */
 function keywordRegex(languages: readonly string[]): RegExp {
   const words = [...new Set(languages.flatMap((l) => DOB_WORDS[l] ?? []))].sort((a, b) => b.length - a.length);
-  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.map(escape).join('|')})(?![\\p{L}\\p{N}])`, 'giu');
+  // `date_of_birth`, a column or key name, is the phrase too.
+  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.map((w) => escape(w).replace(/ /g, '[ _]')).join('|')})(?![\\p{L}\\p{N}])`, 'giu');
 }
 
 const MONTHS = new Map<string, number>();
@@ -64,10 +66,63 @@ function dateAt(text: string, i: number): { end: number; pattern: string } | und
   return undefined;
 }
 
+const MAX_LABEL_CHARS = 48;
+
+interface HeaderLine {
+  ls: number;
+  le: number;
+  sep: number;
+  head: number[];
+}
+
+/** The line around `ks` as a possible header (cells split once per line, however many keywords it holds). */
+function headerLine(text: string, ks: number, last: HeaderLine | undefined): HeaderLine {
+  if (last && ks >= last.ls && ks <= last.le) return last;
+  const ls = text.lastIndexOf('\n', ks - 1) + 1;
+  let le = text.indexOf('\n', ks);
+  if (le === -1) le = text.length;
+  let sep = lineSeparator(text, ls, le);
+  // Only a block's first line is a header: a keyword in every row must not rescan the rows below each time.
+  if (sep && ls > 0 && lineSeparator(text, text.lastIndexOf('\n', ls - 2) + 1, ls - 1) === sep) sep = 0;
+  return { ls, le, sep, head: sep ? lineCells(text, ls, le, sep) : [] };
+}
+
+/**
+ * When the keyword at [ks, ke) is a table's column header (a short cell of a tab, `|` or comma line), the
+ * dates filling that column's cells in the rows below. A row with fewer cells than the header (sheet
+ * extraction drops empty cells) is searched over the columns its cell may have shifted from.
+ */
+function columnDates(text: string, line: HeaderLine, ks: number, ke: number, keyword: string, out: RecognizerResult[]): void {
+  const { le, sep, head } = line;
+  if (!sep) return;
+  let col = -1;
+  for (let c = 0; c < head.length; c += 2) if (head[c]! <= ks && ke <= head[c + 1]! && head[c + 1]! - head[c]! <= MAX_LABEL_CHARS) col = c / 2;
+  if (col < 0) return;
+  const width = head.length / 2;
+  for (let rs = le + 1; rs < text.length; ) {
+    let re = text.indexOf('\n', rs);
+    if (re === -1) re = text.length;
+    if (lineSeparator(text, rs, re) !== sep) break;
+    const cells = lineCells(text, rs, re, sep);
+    const n = cells.length / 2;
+    // The header's own column first, then the ones a shorter row may have shifted it into.
+    for (let c = Math.min(col, n - 1); c >= Math.max(0, col - (width - n)); c--) {
+      const cs = cells[2 * c]!;
+      const date = cs < cells[2 * c + 1]! ? dateAt(text, cs) : undefined;
+      if (date && date.end === cells[2 * c + 1]) {
+        out.push({ type: 'DATE_TIME', start: cs, end: date.end, score: 0.85, explanation: { recognizer: 'date-of-birth', pattern: date.pattern, validator: 'column-header', context: [keyword], baseScore: 0.5 } });
+        break;
+      }
+    }
+    rs = re + 1;
+  }
+}
+
 const cache = new Map<string, RegExp>();
 
 export const dateOfBirthRecognizer: Recognizer = {
   id: 'date-of-birth',
+  examples: ['Date of birth: 12/03/1985', 'Geburtsdatum: 12.03.1985'],
   entities: ['DATE_TIME'],
   context: DOB_WORDS,
   recognize(text, ctx) {
@@ -75,13 +130,18 @@ export const dateOfBirthRecognizer: Recognizer = {
     let re = cache.get(key);
     if (!re) cache.set(key, (re = keywordRegex(ctx.languages)));
     const out: RecognizerResult[] = [];
+    let line: HeaderLine | undefined;
     re.lastIndex = 0;
     for (let k = re.exec(text); k; k = re.exec(text)) {
       GAP.lastIndex = k.index + k[0].length;
       GAP.exec(text);
       const start = GAP.lastIndex;
       const date = dateAt(text, start);
-      if (!date) continue;
+      if (!date) {
+        line = headerLine(text, k.index, line);
+        columnDates(text, line, k.index, k.index + k[0].length, k[0].toLowerCase(), out);
+        continue;
+      }
       // The keyword is the context: the finding carries it, so the analyzer adds nothing more.
       out.push({ type: 'DATE_TIME', start, end: date.end, score: 0.85, explanation: { recognizer: 'date-of-birth', pattern: date.pattern, context: [k[0].toLowerCase()], baseScore: 0.5 } });
       re.lastIndex = date.end;

@@ -40,6 +40,7 @@ function readDomain(text: string, from: number): number | undefined {
 
 export const emailRecognizer: Recognizer = {
   id: 'email',
+  examples: ['Write to jane.roe+billing@example.co.uk for invoices.'],
   entities: ['EMAIL_ADDRESS'],
   context: {
     en: ['email', 'e-mail', 'mail', 'contact', 'address'],

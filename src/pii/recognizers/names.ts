@@ -62,6 +62,7 @@ export function createNameRecognizer(opts: NameRecognizerOptions = {}): Recogniz
   const batchChars = opts.batchChars ?? 4_000;
   return {
     id: 'names',
+    examples: ['Dear Dr. Sarah O\'Connor,\nI met John Smith in Manchester last week.'],
     entities: ['PERSON', 'LOCATION'],
     context: {
       en: ['name', 'dear', 'mr', 'mrs', 'ms', 'dr', 'patient', 'employee', 'contact', 'address', 'city', 'born', 'lives'],

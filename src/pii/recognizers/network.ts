@@ -25,6 +25,7 @@ const MAX_IPV6 = 45;
 
 export const ipRecognizer: Recognizer = {
   id: 'ip-address',
+  examples: ['Failed login from 192.0.2.44 at 02:14.', 'client 2001:db8::1 connected'],
   entities: ['IP_ADDRESS'],
   context: ipContext,
   recognize(text) {
@@ -95,6 +96,7 @@ function urlEnd(text: string, from: number): number | undefined {
 
 export const urlRecognizer: Recognizer = {
   id: 'url',
+  examples: ['See https://example.com/a?b=1 for the report.'],
   entities: ['URL'],
   context: { en: ['url', 'link', 'website', 'web site', 'site'], de: ['link', 'webseite', 'url'], fr: ['lien', 'site', 'url'], es: ['enlace', 'sitio', 'url'], it: ['collegamento', 'sito', 'url'], nl: ['link', 'website', 'url'], pt: ['link', 'site', 'url'] },
   recognize(text) {

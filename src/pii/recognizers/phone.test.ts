@@ -30,4 +30,25 @@ describe('phone recognizer', () => {
   it('recognizes national numbers only for the configured regions', () => {
     expect(values(createPhoneRecognizer(['GB']), '(415) 555-2671 and 020 7946 0958')).toEqual(['020 7946 0958']);
   });
+  // Near misses from the labelled corpus (helper B's list): each shape alone, beside a real number that must still be found.
+  it.each([
+    ['an SSN-shaped 3-2-4 grouping', 'legacy_ref: 666-10-0428', '357 00 4844'],
+    ['digits glued to a LETTERS- id', 'invoice INV-2026-356930 paid', 'ref ACME_2026 356930'],
+    ['a 3-4-2 dashed product code', 'The item is SKU 367-1248-59.', 'part 912-3456-78'],
+    ['a decimal amount', 'amount 0.344181 BTC', 'CACHE_TTL=4155552.671'],
+    ['digits inside an IBAN-shaped token', 'IBAN ES45 3701 888690 70159 (check digits fail)', 'DE61 3563 6788 0949 2274 23'],
+    ['a card-shaped number that fails Luhn', 'card 4111 1111 1111 1112', 'Amex 3782 822463 10006'],
+    ['a 3-3-4 number labelled as another identifier', 'Her previous NHS number on the referral (418 312 1641) was mistyped.', 'invoice 415 555 2671'],
+  ])('rejects %s', (_what, a, b) => {
+    expect(values(phoneRecognizer, a)).toEqual([]);
+    expect(values(phoneRecognizer, b)).toEqual([]);
+    expect(values(phoneRecognizer, `${a} Please call me on (415) 555-2671.`)).toEqual(['(415) 555-2671']);
+  });
+  it("starts a span at '(' only when it brackets an area code", () => {
+    expect(values(phoneRecognizer, 'office (415) 555-2671')).toEqual(['(415) 555-2671']);
+    expect(values(phoneRecognizer, 'reach me (415 555 2671) after six')).toEqual(['415 555 2671']);
+  });
+  it('keeps a phone word ahead of another identifier label', () => {
+    expect(values(phoneRecognizer, 'order desk, call 415 555 2671')).toEqual(['415 555 2671']);
+  });
 });

@@ -2,7 +2,7 @@
 import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import type { Recognizer, RecognizerResult } from '../types.js';
 import { compileContext, findContext, type ContextMatcher } from '../context.js';
-import { numericRuns, SEP_MIXED, windowDigits, type NumericRuns } from '../scan.js';
+import { followsIbanHead, isWordChar, numericRuns, SEP_MIXED, windowDigits, type NumericRuns } from '../scan.js';
 
 export const DEFAULT_PHONE_REGIONS = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'AU'] as const;
 
@@ -58,6 +58,48 @@ function looksLikeIpv4(r: NumericRuns, first: number, last: number): boolean {
   return true;
 }
 
+/** Group layouts of other numbers, never a dialling plan's: decimals, SSN 3-2-4, and 3-4-2 product codes (dashed only). */
+function otherIdGrouping(text: string, r: NumericRuns, first: number, last: number): boolean {
+  // Two dot-joined groups are a decimal (`5.995607`, `1712345.678`), never a dotted phone number's layout.
+  if (last - first === 1 && r.gSep[last] === 46) return true;
+  if (last - first !== 2) return false;
+  const l0 = r.gEnd[first]! - r.gStart[first]!;
+  const l1 = r.gEnd[first + 1]! - r.gStart[first + 1]!;
+  const l2 = r.gEnd[last]! - r.gStart[last]!;
+  if (l0 === 3 && l1 === 2 && l2 === 4) return true;
+  return l0 === 3 && l1 === 4 && l2 === 2 && r.gSep[first + 1] === 45 && r.gSep[last] === 45;
+}
+
+/** `INV-2026-356930`, `order_2026 1234`, `A1/555 1234`: digits glued by a joiner to a preceding word are the rest of an id. */
+function gluedToId(text: string, start: number): boolean {
+  if (start < 2) return false;
+  const c = text.charCodeAt(start - 1);
+  return (c === 45 || c === 95 || c === 47) && isWordChar(text.charCodeAt(start - 2));
+}
+
+/**
+ * Labels of other identifiers: a number right after "NHS number", "SKU" or "invoice" is that identifier (a
+ * failed check digit makes it a typo, not a phone number), unless a phone word is nearer.
+ */
+const OTHER_ID_WORDS: Readonly<Record<string, readonly string[]>> = {
+  any: ['nhs', 'ssn', 'sku', 'iban', 'invoice', 'order', 'account', 'acct', 'routing', 'passport', 'ref', 'reference', 'ticket', 'tracking', 'itin', 'nino', 'nhs number', 'ean', 'isbn', 'upc', 'serial'],
+};
+const OTHER_ID_WINDOW = 5;
+
+/** A run laid out like a card number (four digits, then groups of 3-6, 13-19 digits, one separator): a card that failed Luhn, not a phone number followed by more digits. */
+function cardShapedRun(r: NumericRuns, a: number, b: number): boolean {
+  if (b - a < 3 || r.gEnd[a]! - r.gStart[a]! !== 4) return false;
+  const sep = r.gSep[a + 1]!;
+  if (sep !== 32 && sep !== 45) return false;
+  let digits = 4;
+  for (let g = a + 1; g < b; g++) {
+    const l = r.gEnd[g]! - r.gStart[g]!;
+    if (r.gSep[g] !== sep || l < 3 || l > 6) return false;
+    digits += l;
+  }
+  return digits >= 13 && digits <= 19;
+}
+
 const MIN_DIGITS = 7;
 const MAX_GROUPS = 6;
 const MAX_DIGITS = 15;
@@ -75,6 +117,7 @@ const CONTEXT_WINDOW = 5;
 
 export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE_REGIONS): Recognizer {
   const codes = regions.filter((r): r is CountryCode => isSupportedCountry(r));
+  const otherIds = compileContext(OTHER_ID_WORDS, ['any']);
   const matchers = new Map<string, ContextMatcher>();
   const matcher = (languages: readonly string[]) => {
     const key = languages.join(',');
@@ -94,6 +137,7 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
   };
   return {
     id: 'phone',
+    examples: ['Call +1 (415) 555-2671 or +44 20 7946 0958.', 'office (415) 555-2671'],
     entities: ['PHONE_NUMBER'],
     context,
     recognize(text, ctx) {
@@ -108,6 +152,7 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
           const len = r.gEnd[a]! - r.gStart[a]!;
           if (len < MIN_DIGITS || len > MAX_DIGITS) continue;
         }
+        if (cardShapedRun(r, a, b)) continue;
         let lastEnd = -1;
         // After a `+`, the digits are one international number: its tail is not a national one.
         const plus = r.gStart[a]! > 0 && text.charCodeAt(r.gStart[a]! - 1) === 43;
@@ -128,14 +173,14 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
             if (last + 1 < b && !spaceSep(text, r, last + 1)) continue;
             let start = r.gStart[first]!;
             const end = r.gEnd[last]!;
-            // A leading `+` or `(` belongs to the number; so does `+CC (` before a bracketed area code.
+            // A leading `+` belongs to the number, a `(` only when it brackets an area code: `(415) 555-2671`, not `(418 312 1641)`.
             const prev = start > 0 ? text.charCodeAt(start - 1) : 0;
-            if (prev === 43 || prev === 40) start--;
+            if (prev === 43 || (prev === 40 && text.charCodeAt(r.gEnd[first]!) === 41)) start--;
             if (start === r.gStart[first]! && first === a && r.runFlags[run]! & 1) continue;
             if (end < text.length && /\w/.test(text[end]!)) continue;
             const intl = text.charCodeAt(start) === 43;
             const formatted = last > first || text.charCodeAt(start) === 40;
-            if (!intl && looksLikeIpv4(r, first, last)) continue;
+            if (!intl && (looksLikeIpv4(r, first, last) || otherIdGrouping(text, r, first, last) || gluedToId(text, start) || followsIbanHead(text, start))) continue;
             if (!intl) {
               const d = windowDigits(text, r, first, last);
               if (!codes.some((c) => plausible(c, d))) continue;
@@ -149,6 +194,7 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
               verdict = judge(candidate, intl, codes, formatted);
               seen.set(candidate, verdict);
             }
+            if (verdict && !intl && isOtherId(text, r.gStart[a]!, end, otherIds, matcher(ctx.languages))) verdict = null;
             if (verdict) best = { type: 'PHONE_NUMBER', start, end, score: verdict.score, explanation: { recognizer: 'phone', pattern: intl ? 'international' : `national-${verdict.region.toLowerCase()}`, validator: 'libphonenumber', baseScore: verdict.score } };
           }
           if (best) {
@@ -160,6 +206,11 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
       return out;
     },
   };
+}
+
+/** Whether another identifier's label is among the few words before the digit run (from its start, so no tail of it escapes) and no phone word is. */
+function isOtherId(text: string, start: number, end: number, otherIds: ContextMatcher, phoneWords: ContextMatcher): boolean {
+  return findContext(text, start, end, otherIds, OTHER_ID_WINDOW).length > 0 && findContext(text, start, end, phoneWords, OTHER_ID_WINDOW).length === 0;
 }
 
 /** International numbers carry their country, so they score higher; grouped national ones next; bare digit strings need a nearby "phone". */

@@ -44,6 +44,7 @@ const AWS_SECRET_WINDOW = 120;
 /** AWS access key ids (long-term AKIA, temporary ASIA, and the ABIA/ACCA service forms) and secret access keys beside their context. */
 export const awsKeysRecognizer: Recognizer = {
   id: 'aws-keys',
+  examples: ['[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n'],
   entities: ['SECRET_AWS_ACCESS_KEY', 'SECRET_AWS_SECRET_KEY'],
   context: { en: ['aws', 'access key', 'secret', 'credentials', 'iam'] },
   recognize(text) {
@@ -93,6 +94,7 @@ const GOOGLE_API_KEY = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])
 /** Google API keys (Maps, Firebase, Cloud): `AIza` and 35 URL-safe characters. */
 export const googleApiKeyRecognizer: Recognizer = {
   id: 'google-api-key',
+  examples: ['<script src="https://maps.googleapis.com/maps/api/js?key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe&callback=init">'],
   entities: ['SECRET_GOOGLE_API_KEY'],
   context: { en: ['google', 'api key', 'firebase', 'maps', 'gcp'] },
   recognize(text) {
@@ -116,6 +118,7 @@ function slackTokenShape(kind: string, body: string): boolean {
 /** Slack bot/user/app/refresh tokens and incoming-webhook URLs (a webhook URL is itself the credential). */
 export const slackRecognizer: Recognizer = {
   id: 'slack',
+  examples: ['SLACK_BOT_TOKEN=xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy'],
   entities: ['SECRET_SLACK_TOKEN'],
   context: { en: ['slack', 'token', 'webhook', 'bot'] },
   recognize(text) {
@@ -147,6 +150,7 @@ const STRIPE_WEBHOOK_SECRET = /(?<![A-Za-z0-9_])whsec_[0-9A-Za-z]{24,64}(?![A-Za
  */
 export const stripeRecognizer: Recognizer = {
   id: 'stripe',
+  examples: ['STRIPE_SECRET_KEY=sk_live_51H8vQ2eZvKYlo2C0aB3dE4fG'],
   entities: ['SECRET_STRIPE_KEY'],
   context: { en: ['stripe', 'secret key', 'api key', 'webhook'] },
   recognize(text) {
@@ -190,6 +194,7 @@ export function githubChecksumValid(body36: string): boolean {
 /** GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens (checksum validated) and fine-grained PATs. */
 export const githubRecognizer: Recognizer = {
   id: 'github',
+  examples: ['export GITHUB_TOKEN=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'],
   entities: ['SECRET_GITHUB_TOKEN'],
   context: { en: ['github', 'token', 'pat', 'gh'] },
   recognize(text) {
@@ -222,6 +227,7 @@ function decodeJsonObject(b64url: string): Record<string, unknown> | undefined {
 /** JSON Web Tokens (RFC 7519): a header that decodes to JSON with `alg`; unsigned (`alg: none`) tokens score lower. */
 export const jwtRecognizer: Recognizer = {
   id: 'jwt',
+  examples: ['Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'],
   entities: ['SECRET_JWT'],
   context: { en: ['jwt', 'bearer', 'token', 'authorization', 'id_token', 'access_token'] },
   recognize(text) {
@@ -268,6 +274,7 @@ function hasKeyMaterial(text: string, from: number, to: number): boolean {
 /** PEM/OpenSSH/PGP private key blocks with key material, spanning BEGIN through END; encrypted ones score a little lower. */
 export const privateKeyRecognizer: Recognizer = {
   id: 'private-key',
+  examples: ['deploy key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n'],
   entities: ['SECRET_PRIVATE_KEY'],
   context: { en: ['private key', 'ssh', 'pem', 'rsa'] },
   recognize(text) {
@@ -390,6 +397,7 @@ export function notASecret(v: string): string | undefined {
  */
 export const highEntropyRecognizer: Recognizer = {
   id: 'high-entropy',
+  examples: ['DB_PASSWORD=q8Z!vR2#mK9xLp4@tW7n', '"api_key": "b7Xk29QmZp4LrT8vNc3WyH6s"'],
   entities: ['SECRET_HIGH_ENTROPY'],
   context: {
     en: ['password', 'secret', 'token', 'api_key', 'credential', 'passwd'],

@@ -15,6 +15,7 @@ export function nhsValid(d: string): boolean {
 
 export const ukNhsRecognizer: Recognizer = {
   id: 'uk-nhs',
+  examples: ['NHS number 943 476 5919'],
   entities: ['UK_NHS'],
   context: {
     en: ['nhs', 'nhs number', 'national health service', 'health service', 'patient', 'chi number', 'hospital number'],
@@ -65,6 +66,7 @@ const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 export const ukNinoRecognizer: Recognizer = {
   id: 'uk-nino',
+  examples: ['National Insurance number AB 12 34 56 C'],
   entities: ['UK_NINO'],
   context: {
     en: ['national insurance', 'ni number', 'nino', 'nin', 'insurance number', 'ni no', 'hmrc'],

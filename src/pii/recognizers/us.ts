@@ -57,6 +57,7 @@ const patternFor = (sep: number) => (sep === 45 ? 'dashed' : sep === 32 ? 'space
 
 export const usSsnRecognizer: Recognizer = {
   id: 'us-ssn',
+  examples: ['SSN 536-22-8726'],
   entities: ['US_SSN'],
   context: {
     // Not "security" alone: security logs and reports would lend it to every nine-digit id.
@@ -81,6 +82,7 @@ export const usSsnRecognizer: Recognizer = {
 
 export const usItinRecognizer: Recognizer = {
   id: 'us-itin',
+  examples: ['ITIN 912-70-1234'],
   entities: ['US_ITIN'],
   context: {
     en: ['itin', 'taxpayer', 'individual taxpayer', 'tax id', 'tin', 'irs'],
@@ -108,6 +110,7 @@ const PASSPORT_NEXT_GEN = 0.1;
 
 export const usPassportRecognizer: Recognizer = {
   id: 'us-passport',
+  examples: ['passport number A12345678'],
   entities: ['US_PASSPORT'],
   context: {
     en: ['passport', 'passports', 'passport number', 'passport no', 'travel document'],

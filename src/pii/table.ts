@@ -1,0 +1,177 @@
+/** Tabular text (tab- or comma-separated lines, `|` markdown tables, extracted sheets): the header cell above a value, so a column name like `routing_number` counts as its context. */
+
+const TAB = 9;
+const CR = 13;
+const COMMA = 44;
+const PIPE = 124;
+
+/** Longer lines are not treated as table rows: counting cells must stay cheap however many findings a line holds. */
+const MAX_ROW_CHARS = 4096;
+/** A header cell is a short label; a longer one is prose that happens to sit in a comma-separated line. */
+const MAX_HEADER_CELL_CHARS = 48;
+
+const SEP_NONE = 0;
+const SEP_TAB = 1;
+const SEP_PIPE = 2;
+const SEP_COMMA = 3;
+
+/** The separator a line uses: tabs first (CSV and sheets come out of extraction tab-joined), then a leading `|`, then two or more commas. */
+export function lineSeparator(text: string, start: number, end: number): number {
+  if (end - start > MAX_ROW_CHARS || end <= start) return SEP_NONE;
+  let i = start;
+  while (i < end && text.charCodeAt(i) === 32) i++;
+  if (text.charCodeAt(i) === PIPE) return SEP_PIPE;
+  let commas = 0;
+  for (let j = start; j < end; j++) {
+    const c = text.charCodeAt(j);
+    if (c === TAB) return SEP_TAB;
+    if (c === COMMA) commas++;
+  }
+  return commas >= 2 ? SEP_COMMA : SEP_NONE;
+}
+
+const sepChar = (sep: number): number => (sep === SEP_TAB ? TAB : sep === SEP_PIPE ? PIPE : COMMA);
+
+/** The cells of a line as [start, end) pairs, trimmed of spaces (a markdown row's outer pipes open no cell). */
+export function lineCells(text: string, start: number, end: number, sep: number): number[] {
+  const ch = sepChar(sep);
+  let s = start;
+  let e = end;
+  if (sep === SEP_PIPE) {
+    while (s < e && text.charCodeAt(s) === 32) s++;
+    while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === CR)) e--;
+    if (text.charCodeAt(s) === PIPE) s++;
+    if (e > s && text.charCodeAt(e - 1) === PIPE) e--;
+  }
+  const out: number[] = [];
+  let cs = s;
+  for (let j = s; j <= e; j++) {
+    if (j < e && text.charCodeAt(j) !== ch) continue;
+    let a = cs;
+    let b = j;
+    while (a < b && text.charCodeAt(a) === 32) a++;
+    while (b > a && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === CR)) b--;
+    out.push(a, b);
+    cs = j + 1;
+  }
+  return out;
+}
+
+/** A markdown alignment row (`|---|:--:|`): not data, skipped between the header and the rows. */
+function isRule(text: string, start: number, end: number): boolean {
+  for (let j = start; j < end; j++) {
+    const c = text.charCodeAt(j);
+    if (c !== PIPE && c !== 45 && c !== 58 && c !== 32 && c !== CR) return false;
+  }
+  return true;
+}
+
+/**
+ * Per analysis: line starts, and for each line of a table block the line that heads it. Built lazily, each
+ * line's separator and header computed once, so all lookups together stay linear in the text.
+ */
+export class TableIndex {
+  private readonly starts: Int32Array;
+  private readonly lines: number;
+  private readonly sep: Int8Array;
+  private readonly head: Int32Array;
+  private readonly headerWords = new Map<number, string[][]>();
+
+  constructor(private readonly text: string) {
+    let n = 1;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+    this.starts = new Int32Array(n + 1);
+    let k = 1;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts[k++] = i + 1;
+    this.starts[n] = text.length + 1;
+    this.lines = n;
+    this.sep = new Int8Array(n).fill(-1);
+    this.head = new Int32Array(n).fill(-2);
+  }
+
+  private lineOf(pos: number): number {
+    let lo = 0;
+    let hi = this.lines - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private end(line: number): number {
+    return this.starts[line + 1]! - 1;
+  }
+
+  private sepOf(line: number): number {
+    let s = this.sep[line]!;
+    if (s < 0) this.sep[line] = s = lineSeparator(this.text, this.starts[line]!, this.end(line));
+    return s;
+  }
+
+  /** The header line of `line`'s table block (its first line), or -1 when the line is no table row or is the header itself. */
+  private headerOf(line: number): number {
+    const known = this.head[line]!;
+    if (known !== -2) return known;
+    const sep = this.sepOf(line);
+    if (sep === SEP_NONE) return (this.head[line] = -1);
+    // Walk up to the block's first line or to a line already resolved, then fill in what was walked.
+    const walked: number[] = [line];
+    let top = line;
+    let header = -1;
+    while (top > 0 && this.sepOf(top - 1) === sep) {
+      const h = this.head[top - 1]!;
+      if (h !== -2) {
+        header = h === -1 ? top - 1 : h;
+        break;
+      }
+      top--;
+      walked.push(top);
+    }
+    if (header === -1) header = top;
+    for (const l of walked) this.head[l] = l === header ? -1 : header;
+    return this.head[line]!;
+  }
+
+  /** The lower-cased words of each header cell (split at `_` too, so `date_of_birth` reads as a phrase). */
+  private words(header: number, sep: number): string[][] {
+    let w = this.headerWords.get(header);
+    if (w) return w;
+    const cells = lineCells(this.text, this.starts[header]!, this.end(header), sep);
+    w = [];
+    for (let c = 0; c < cells.length; c += 2) {
+      const a = cells[c]!;
+      const b = cells[c + 1]!;
+      w.push(b - a > MAX_HEADER_CELL_CHARS ? [] : this.text.slice(a, b).toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean));
+    }
+    this.headerWords.set(header, w);
+    return w;
+  }
+
+  /**
+   * The words of the header cells over the cell holding [start, end): the same column, or, in a row with
+   * fewer cells than its header (sheet extraction drops empty cells), the columns it may have shifted from.
+   */
+  headerWordsFor(start: number, end: number): string[][] {
+    const line = this.lineOf(start);
+    const lineEnd = this.end(line);
+    if (end > lineEnd) return [];
+    const header = this.headerOf(line);
+    if (header < 0) return [];
+    const sep = this.sepOf(line);
+    const cells = lineCells(this.text, this.starts[line]!, lineEnd, sep);
+    if (sep === SEP_PIPE && isRule(this.text, this.starts[line]!, lineEnd)) return [];
+    let col = -1;
+    for (let c = 0; c < cells.length; c += 2) {
+      if (cells[c]! <= start && end <= cells[c + 1]!) {
+        col = c / 2;
+        break;
+      }
+    }
+    if (col < 0) return [];
+    const head = this.words(header, sep);
+    const shift = Math.max(0, head.length - cells.length / 2);
+    return head.slice(col, Math.min(head.length, col + shift + 1));
+  }
+}
