@@ -1,10 +1,11 @@
 import { crc32 } from 'node:zlib';
 import { inflateSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SaaswatchError } from '../../core/errors.js';
 import { extractText, isUnsupportedFormat, type Extracted } from './index.js';
 import { DEFAULT_LIMITS, extractLimitsSchema } from './limits.js';
 import { PDF_HEAP_MB } from './pdf.js';
+import { JSON_VALIDATE_MAX_CHARS } from './plain.js';
 import { deflateZeros, excelNumber, makeDocx, makeNestedFormPdf, makeOdp, makeOds, makeOdt, makePdf, makePptx, makeXlsx, makeZip, makeZipBomb, rawZip } from './testing.js';
 
 // Values from the issuers' and standards' documentation: Visa's and Mastercard's test cards, the IBAN
@@ -301,6 +302,23 @@ describe('pdf', () => {
     const err = await unreadable(extractText(data.subarray(0, Math.floor(data.length / 2)), { name: 'cut.pdf' }));
     expect(err.code).toBe('FILE_UNREADABLE');
     expect(err.message).toMatch(/^cut\.pdf: .*corrupt or truncated/);
+  });
+});
+
+describe('large json', () => {
+  it('is read by the linear scanner without JSON.parse building its whole object graph (about 10x the text)', async () => {
+    const rows = Math.ceil(JSON_VALIDATE_MAX_CHARS / 25) + 10;
+    const json = `[${Array.from({ length: rows }, (_, i) => `{"id":${i},"note":"row ${i}"}`).join(',')},{"email":"${EMAIL}"}]`;
+    expect(json.length).toBeGreaterThan(JSON_VALIDATE_MAX_CHARS);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const r = await extractText(enc(json), { name: 'export.json' });
+      expect(r.format).toBe('json');
+      expect(r.text).toContain(`email: ${EMAIL}\n`);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
 
