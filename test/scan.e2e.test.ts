@@ -98,8 +98,8 @@ describe('saaswatch scan', () => {
   it('recurses folders (docx, pdf inside; an image passed over) and prints a readable summary of masked values', async () => {
     const r = await runCli(['scan', '--entities', TYPES, dir]);
     expect(r.stderr).toContain('locked.pdf: the PDF is encrypted');
-    // The encrypted PDF makes it 1, yet every other file was scanned.
-    expect(r.code).toBe(1);
+    // Findings make it 4 even beside the encrypted PDF (a corrupt file must not open a CI gate), every other file scanned.
+    expect(r.code).toBe(4);
     expect(r.stdout).toContain(`${clean} (md): nothing found`);
     expect(r.stdout).toContain(`${letter} (docx): 1 finding`);
     expect(r.stdout).toContain(`${report} (pdf): 1 finding`);
@@ -131,13 +131,16 @@ describe('saaswatch scan', () => {
     expectNoRawValue(r);
   });
 
-  it('a file that cannot be read exits 1 with its reason on stderr; the others are still scanned', async () => {
+  it('a file that cannot be read is named on stderr with its reason; findings elsewhere still exit 4, none exit 1', async () => {
     const r = await runCli(['scan', '--json', '--entities', TYPES, join(dir, 'missing.csv'), locked, notes]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stderr).toContain(`unreadable: ${join(dir, 'missing.csv')}: no such file or folder (check the path)`);
     expect(r.stderr).toContain(`unreadable: ${locked}: the PDF is encrypted (decrypt it (remove its password), then scan it again)`);
     expect(lines(r).filter((l) => l.file === notes)).toHaveLength(2);
     expectNoRawValue(r);
+    const nothing = await runCli(['scan', '--json', '--entities', TYPES, locked, clean]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain(`unreadable: ${locked}: the PDF is encrypted`);
   });
 
   it('exits 2 on an unknown entity type, listing the known ones, and on a bad score', async () => {
@@ -163,7 +166,7 @@ describe('saaswatch scan', () => {
     const small = join(cfgDir, 'small.txt');
     writeFileSync(small, `Corporate card ${VISA}, badge EMP-654321`);
     const r = await runCli(['scan', '--json', '--entities', 'EMPLOYEE_ID,CREDIT_CARD', '-c', config, small, big]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(lines(r).map((l) => [l.type, l.masked])).toEqual([['EMPLOYEE_ID', '*****4321']]);
     expect(r.stderr).toContain(`unreadable: ${big}: 5,011 bytes is over the limit of 4,096 bytes (pii.limits.max_bytes)`);
     const bad = writeConfig(tempDir('sw-scan-cfg-'), { pii: { limits: { max_pagez: 3 } } });

@@ -240,6 +240,8 @@ export async function scan(paths: string[], opts: ScanOptions, deps: { analyzer?
     if (skipped) parts.push(`${plural(skipped, 'file')} of an unsupported format skipped`);
     out(parts.join(', '));
   }
-  if (unreadable > 0) return EXIT.error;
-  return total > 0 ? EXIT_FOUND : EXIT.ok;
+  // A finding wins over an unreadable file: a CI gate on 4 must not be evaded by committing a corrupt PDF
+  // beside the secrets; the unreadable files are still named on stderr.
+  if (total > 0) return EXIT_FOUND;
+  return unreadable > 0 ? EXIT.error : EXIT.ok;
 }

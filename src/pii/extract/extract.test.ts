@@ -1,10 +1,12 @@
 import { crc32 } from 'node:zlib';
 import { inflateSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SaaswatchError } from '../../core/errors.js';
 import { extractText, isUnsupportedFormat, type Extracted } from './index.js';
 import { DEFAULT_LIMITS, extractLimitsSchema } from './limits.js';
-import { deflateZeros, excelNumber, makeDocx, makeOdp, makeOds, makeOdt, makePdf, makePptx, makeXlsx, makeZip, makeZipBomb, rawZip } from './testing.js';
+import { PDF_HEAP_MB } from './pdf.js';
+import { JSON_VALIDATE_MAX_CHARS } from './plain.js';
+import { deflateZeros, excelNumber, makeDocx, makeNestedFormPdf, makeOdp, makeOds, makeOdt, makePdf, makePptx, makeXlsx, makeZip, makeZipBomb, rawZip } from './testing.js';
 
 // Values from the issuers' and standards' documentation: Visa's and Mastercard's test cards, the IBAN
 // of the ECBS example, an SSN in a valid area and group (SSA), RFC 2606 mail domains, a US 555 number.
@@ -257,11 +259,66 @@ describe('pdf', () => {
     expect(err.message).toBe('secret.pdf: the PDF is encrypted (decrypt it (remove its password), then scan it again)');
   });
 
+  it('a 2.5 KB PDF of nested forms (10^7 text operations) is stopped at the timeout, the event loop free and memory bounded meanwhile', async () => {
+    const evil = makeNestedFormPdf();
+    expect(evil.length).toBeLessThan(3000);
+    let ticks = 0;
+    let peak = 0;
+    const before = process.memoryUsage().rss;
+    const iv = setInterval(() => {
+      ticks++;
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 50);
+    const started = performance.now();
+    try {
+      const err = await unreadable(extractText(evil, { name: 'forms.pdf' }, { timeout: 2000 }));
+      expect(err.code).toBe('FILE_UNREADABLE');
+      expect(err.message).toBe('forms.pdf: extraction took longer than the limit of 2s (pii.limits.timeout) (raise pii.limits.timeout if the file is genuine)');
+    } finally {
+      clearInterval(iv);
+    }
+    // In this thread pdfjs starved every timer for minutes; on a terminated worker the deadline holds.
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(ticks).toBeGreaterThan(5);
+    expect(peak - before).toBeLessThan(PDF_HEAP_MB * 1024 * 1024);
+  });
+
+  it('a cancelled PDF extraction stops at once with the cancellation', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const err = await unreadable(extractText(makeNestedFormPdf(), { name: 'forms.pdf' }, { timeout: 60_000 }, ac.signal));
+    expect(err.message).toContain('forms.pdf: extraction was cancelled');
+  });
+
+  it('a parser error is named by its class only, never kept as a cause (its message may quote the file)', async () => {
+    const data = makePdf(Array.from({ length: 60 }, (_, i) => `line ${i}`), { linesPerPage: 20 });
+    const err = await unreadable(extractText(data.subarray(0, Math.floor(data.length / 2)), { name: 'cut.pdf' }));
+    expect(err.cause).toBeUndefined();
+    expect(err.details).toMatchObject({ parserError: 'InvalidPDFException' });
+  });
+
   it('a truncated PDF is dead-lettered as corrupt, naming the file', async () => {
     const data = makePdf(Array.from({ length: 60 }, (_, i) => `line ${i}`), { linesPerPage: 20 });
     const err = await unreadable(extractText(data.subarray(0, Math.floor(data.length / 2)), { name: 'cut.pdf' }));
     expect(err.code).toBe('FILE_UNREADABLE');
     expect(err.message).toMatch(/^cut\.pdf: .*corrupt or truncated/);
+  });
+});
+
+describe('large json', () => {
+  it('is read by the linear scanner without JSON.parse building its whole object graph (about 10x the text)', async () => {
+    const rows = Math.ceil(JSON_VALIDATE_MAX_CHARS / 25) + 10;
+    const json = `[${Array.from({ length: rows }, (_, i) => `{"id":${i},"note":"row ${i}"}`).join(',')},{"email":"${EMAIL}"}]`;
+    expect(json.length).toBeGreaterThan(JSON_VALIDATE_MAX_CHARS);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const r = await extractText(enc(json), { name: 'export.json' });
+      expect(r.format).toBe('json');
+      expect(r.text).toContain(`email: ${EMAIL}\n`);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
 

@@ -371,6 +371,41 @@ export function makePdf(lines: PdfLine[], opts: MakePdfOptions = {}): Uint8Array
   return out;
 }
 
+/**
+ * A PDF whose one page draws a form XObject that draws its child `fanout` times, `depth` levels deep, with
+ * one `Tj` at the bottom: fanout^depth text operations (10^7 by default) from about 2.5 KB — the hostile
+ * file a reviewer used to block pdfjs for minutes.
+ */
+export function makeNestedFormPdf(depth = 7, fanout = 10): Uint8Array {
+  // Objects: 1 catalog, 2 pages, 3 font, 4 page, 5 page contents, then forms 6 … 6+depth (the last shows the text).
+  const form = (level: number) => 6 + level;
+  const objs: Array<{ num: number; dict: string; stream?: string }> = [
+    { num: 1, dict: '<< /Type /Catalog /Pages 2 0 R >>' },
+    { num: 2, dict: '<< /Type /Pages /Kids [4 0 R] /Count 1 >>' },
+    { num: 3, dict: '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>' },
+    { num: 4, dict: `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /X ${form(0)} 0 R >> >> /Contents 5 0 R >>` },
+    { num: 5, dict: '', stream: '/X Do' },
+  ];
+  for (let level = 0; level <= depth; level++) {
+    const last = level === depth;
+    const resources = last ? '<< /Font << /F1 3 0 R >> >>' : `<< /XObject << /X ${form(level + 1)} 0 R >> >>`;
+    const body = last ? 'BT /F1 11 Tf 72 700 Td (x) Tj ET' : Array.from({ length: fanout }, () => 'q /X Do Q').join(' ');
+    objs.push({ num: form(level), dict: `/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources ${resources}`, stream: body });
+  }
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  for (const o of objs) {
+    offsets[o.num] = out.length;
+    out += o.stream === undefined ? `${o.num} 0 obj\n${o.dict}\nendobj\n` : `${o.num} 0 obj\n<< /Length ${o.stream.length}${o.dict ? ` ${o.dict}` : ''} >>\nstream\n${o.stream}\nendstream\nendobj\n`;
+  }
+  const size = objs.length + 1;
+  const xref = out.length;
+  out += `xref\n0 ${size}\n0000000000 65535 f \n`;
+  for (let n = 1; n < size; n++) out += `${String(offsets[n]).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${size} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return enc.encode(out);
+}
+
 // ---------------------------------------------------------------- zip bomb
 
 /** Writes bits as DEFLATE packs them: least significant first; Huffman codes most significant bit first. */
