@@ -247,13 +247,18 @@ export class FileScanner {
       if (hit) return hit;
     }
     let extracted: Extracted;
+    const started = performance.now();
     try {
       extracted = await this.#extract(data, { ...(job.name ? { name: job.name } : {}), ...(job.mimeType ? { mimeType: job.mimeType } : {}) }, this.#settings.limits, signal);
     } catch (err) {
+      // A cancelled or timed-out extraction says nothing about the content: storing it as unreadable
+      // would mark the file clean for good (isCurrent() never queues unchanged content again).
+      const transient = this.#transient(job, err, signal, performance.now() - started);
+      if (transient) return this.#failed(job, transient, 'extract');
       if (err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, hash, err, !isUnsupportedFormat(err));
       return this.#failed(job, err, 'extract');
     }
-    if (signal.aborted) return this.#failed(job, signal.reason, 'extract');
+    if (signal.aborted) return this.#failed(job, this.#transient(job, signal.reason, signal, performance.now() - started), 'extract');
     const minScore = this.#settings.min_score;
     const findings = this.#analyzer.analyze(extracted.text, { minScore });
     const entities = summarize(extracted.text, findings, { samples: 3, minScore });
@@ -269,6 +274,20 @@ export class FileScanner {
     // Counts and level only: the masked samples stay in the store and the event's raw.
     this.#logger?.info({ key: job.key, sensitivity: c.sensitivity, counts: entities.counts, bytes: data.length, format: extracted.format }, 'File classified.');
     return { key: job.key, status: 'classified', classification: c, event: await this.#event(job, c) };
+  }
+
+  /**
+   * The error to log when an extraction failed for want of time rather than for its content: the
+   * scanner was closed, `pii.timeout` fired, or the extractor's own deadline (`pii.limits.timeout`)
+   * passed, which extractors report as unreadable; undefined for a content error.
+   */
+  #transient(job: ScanJob, err: unknown, signal: AbortSignal, elapsedMs: number): SaaswatchError | undefined {
+    const target = `PII scan of ${job.name ?? job.key}`;
+    if (this.#closing.signal.aborted) return errors.timeout({ target, details: { cancelled: true, transient: true } });
+    if (signal.aborted) return errors.timeout({ target, afterMs: this.#settings.timeout, details: { transient: true } });
+    if (err instanceof SaaswatchError && (err.code === 'TIMEOUT' || err.details?.['transient'] === true || err.details?.['timeout'] === true)) return err;
+    if (elapsedMs >= this.#settings.limits.timeout) return errors.timeout({ target, afterMs: Math.round(elapsedMs), details: { transient: true, limit: 'pii.limits.timeout' } });
+    return undefined;
   }
 
   #store(job: ScanJob, c: FileClassification): Promise<void> {
