@@ -197,4 +197,18 @@ describe('FileScanner', () => {
     expect(inventory.files.size).toBe(0);
     expect(scanner.stats).toMatchObject({ failed: 1, unreadable: 0 });
   });
+
+  it('gives a later scan of content the file held before (a revert) a new event id, so the pipeline does not drop it', async () => {
+    const inventory = memoryInventory();
+    let now = NOW;
+    const scanner = new FileScanner({ inventory, settings: piiSettingsSchema.parse({ enabled: true }), now: () => now });
+    const first = await scanner.submit(job({ contentHash: 'sha256:cards' }));
+    now += 60_000;
+    const cleaned = await scanner.submit(job({ contentHash: 'sha256:clean', body: 'customer,contact\nCustomer 0,billing desk\n' }));
+    expect(cleaned.classification!.sensitivity).toBe('none');
+    now += 60_000;
+    const reverted = await scanner.submit(job({ contentHash: 'sha256:cards' }));
+    expect(reverted.event!.file!.sensitivity).toBe(first.event!.file!.sensitivity);
+    expect(new Set([first, cleaned, reverted].map((o) => o.event!.event.id)).size).toBe(3);
+  });
 });

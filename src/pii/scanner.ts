@@ -343,8 +343,10 @@ export class FileScanner {
 
 /**
  * The `file_classified` event: counts and level on `file`, the masked classification as `raw`.
- * Its id is a function of the file key and the content hash, so the same content classified again
- * (a re-emit after a restart) is the same event and the pipeline drops it.
+ * Its id is a function of the file key, the content hash and the scan time: a re-emit of the same
+ * scan (after a restart) is the same event and the pipeline drops it, but a later scan of content
+ * the file held before (a revert, a restore) is a new event, or the pipeline would drop it as a
+ * duplicate and the detector keep the level of the content in between.
  */
 export function classifiedEvent(job: Pick<ScanJob, 'key' | 'provider' | 'fileId' | 'name' | 'owner' | 'mimeType' | 'size'>, c: FileClassification, visibility?: string): SecurityEvent {
   const file: NonNullable<SecurityEvent['file']> = { id: job.fileId, sensitivity: c.sensitivity, pii: { ...c.entities.counts } };
@@ -355,7 +357,7 @@ export function classifiedEvent(job: Pick<ScanJob, 'key' | 'provider' | 'fileId'
   return {
     '@timestamp': c.scannedAt,
     event: {
-      id: eventId(job.provider, { file_classified: job.key, contentHash: c.contentHash }),
+      id: eventId(job.provider, { file_classified: job.key, contentHash: c.contentHash, scannedAt: c.scannedAt }),
       kind: 'event',
       category: ['file'],
       action: 'file_classified',
