@@ -1,4 +1,4 @@
-/** Turns Drive files the source sees created, edited or shared into content scan jobs: Docs, Sheets and Slides exported as text, other files downloaded. */
+/** Turns Drive files the source sees created, edited or shared into content scan jobs: Docs and Slides exported as text, Sheets as xlsx, other files downloaded. */
 import type { drive_v3 } from '@googleapis/drive';
 import type { SecurityEvent } from '../../core/index.js';
 import { SaaswatchError, errors } from '../../core/index.js';
@@ -8,10 +8,10 @@ import { PROVIDER } from './normalize.js';
 import { withRetry, type RetryOptions } from './request.js';
 import type { DriveChangeLike, DriveFileLike } from './wire.js';
 
-/** Docs Editors files and the text form Drive exports each as (Sheets: the first sheet, as CSV). */
+/** Docs Editors files and the form Drive exports each as (Sheets as xlsx: a CSV export holds the first sheet only). */
 export const EXPORT_AS: Readonly<Record<string, string>> = {
   'application/vnd.google-apps.document': 'text/plain',
-  'application/vnd.google-apps.spreadsheet': 'text/csv',
+  'application/vnd.google-apps.spreadsheet': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   'application/vnd.google-apps.presentation': 'text/plain',
 };
 
