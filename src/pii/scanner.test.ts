@@ -8,6 +8,7 @@ import { ExtractContext } from './extract/context.js';
 import { extractText } from './extract/index.js';
 import { FileScanner, type ExtractFn, type ScanJob } from './scanner.js';
 import { piiSettingsSchema, type PiiSettingsInput } from './settings.js';
+import { errors } from '../core/errors.js';
 
 const NOW = Date.parse('2026-03-02T09:00:00.000Z');
 // Published test card numbers (Visa, Mastercard, Amex from Stripe's and PayPal's docs) and the SSA's
@@ -210,5 +211,24 @@ describe('FileScanner', () => {
     const reverted = await scanner.submit(job({ contentHash: 'sha256:cards' }));
     expect(reverted.event!.file!.sensitivity).toBe(first.event!.file!.sensitivity);
     expect(new Set([first, cleaned, reverted].map((o) => o.event!.event.id)).size).toBe(3);
+  });
+
+  it('passes max_file_bytes to the fetch, and stores a download the cap stopped as too large (not fetched again unchanged)', async () => {
+    const { scanner, inventory } = setup({ max_file_bytes: 4096 });
+    const caps: Array<number | undefined> = [];
+    const capped = (): ScanJob => ({
+      ...job({ key: 'dropbox:id:grew', fileId: 'id:grew', provider: 'dropbox', size: 100, contentHash: 'dropbox:9f8e' }),
+      fetch: async (_signal, maxBytes) => {
+        caps.push(maxBytes);
+        throw errors.inputTooLarge({ where: 'Dropbox download', size: 'more than 4096 bytes', limit: '4096 bytes (pii.max_file_bytes)' });
+      },
+    });
+    const o = await scanner.submit(capped());
+    expect(caps).toEqual([4096]);
+    expect(o.status).toBe('unreadable');
+    expect(o.deadLetter).toMatchObject({ code: 'INPUT_TOO_LARGE' });
+    expect(inventory.files.get('dropbox:id:grew')!.classification).toMatchObject({ error: { code: 'INPUT_TOO_LARGE' } });
+    expect((await scanner.submit(capped())).status).toBe('cached');
+    expect(caps).toHaveLength(1);
   });
 });

@@ -32,7 +32,8 @@ export interface ScanJob {
   owner?: string;
   /** Source instance name, for dead letters. */
   source?: string;
-  fetch(signal: AbortSignal): Promise<Uint8Array>;
+  /** `maxBytes` (pii.max_file_bytes): a fetch should stop reading past it and throw INPUT_TOO_LARGE rather than buffer it all. */
+  fetch(signal: AbortSignal, maxBytes?: number): Promise<Uint8Array>;
 }
 
 /**
@@ -233,8 +234,10 @@ export class FileScanner {
     const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#settings.timeout)]);
     let data: Uint8Array;
     try {
-      data = await job.fetch(signal);
+      data = await job.fetch(signal, max);
     } catch (err) {
+      // What the vendor or the read cap says about the content itself (too large, not downloadable) is stored.
+      if (!signal.aborted && err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, vendorHash, err);
       return this.#failed(job, err, 'download');
     }
     if (data.length > max) {

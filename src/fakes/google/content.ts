@@ -27,6 +27,9 @@ export function exportFile(source: string, target: string, text: string): Buffer
 
 const rows = (csv: string): string[][] => parse(csv, { relaxColumnCount: true, skipEmptyLines: false }) as string[][];
 
+/** A fixed entry time, so the same sheet exports to the same bytes (its hash says it is unchanged). */
+const ZIP_MTIME = new Date(Date.UTC(2026, 0, 1));
+
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A1 column letters of a 0-based index. */
@@ -82,5 +85,5 @@ function xlsx(sheets: string[][][]): Uint8Array {
     'xl/sharedStrings.xml': strToU8(
       `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="${ns}" count="${strings.length}" uniqueCount="${strings.length}">${strings.map((t) => `<si><t xml:space="preserve">${esc(t)}</t></si>`).join('')}</sst>`,
     ),
-  });
+  }, { mtime: ZIP_MTIME });
 }

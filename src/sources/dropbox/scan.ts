@@ -54,7 +54,8 @@ export async function dropboxScanJobs(events: readonly SecurityEvent[], ctx: Dro
       size: meta.size,
       ...(meta.contentHash ? { contentHash: `dropbox:${meta.contentHash}` } : {}),
       ...(visibility && visibility !== 'link' ? { visibility } : {}),
-      fetch: async (signal) => (await ctx.content.download(fileId, member, signal)).data,
+      // The revision get_metadata named: the bytes its content_hash is of, whatever was uploaded since.
+      fetch: async (signal, maxBytes) => (await ctx.content.download(meta.rev ? `rev:${meta.rev}` : fileId, member, signal, maxBytes)).data,
     });
   }
   return jobs;

@@ -130,6 +130,18 @@ describe('google-workspace source with the PII scanner', () => {
     expect(scanner.stats).toMatchObject({ classified: 2, cached: 2 });
   });
 
+  it('stops a download or export past pii.max_file_bytes (exports have no size to check first) and stores it as too large', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: FILES, activities: [driveActivity('edit', '1SheetCards', T0 - 20 * MINUTE)] });
+    const s = (store = await openStore({ dialect: 'sqlite', path: join(tmp, 'scan-cap.db'), now: () => T0 }));
+    const scanner = new FileScanner({ inventory: s, settings: piiSettingsSchema.parse({ enabled: true, max_file_bytes: 256 }), logger: silentLogger, now: () => T0 });
+    await run(s, scanner);
+    const c = (await s.getFile('google-drive:1SheetCards'))!.classification!;
+    expect(c).toMatchObject({ sensitivity: 'none', error: { code: 'INPUT_TOO_LARGE' } });
+    // Refused by its Content-Length, before the body was read (not measured after buffering it).
+    expect(c.error!.message).toContain('the download is over the limit of 256 bytes');
+    expect(scanner.stats).toMatchObject({ unreadable: 1, classified: 0 });
+  });
+
   it('scans what the inventory finds new or changed, and Drive changes, only when their content is new', async () => {
     fake = await startFakeGoogle({ serviceAccounts: [key], files: FILES });
     const s = (store = await openStore({ dialect: 'sqlite', path: join(tmp, 'scan-2.db'), now: () => T0 }));
@@ -138,6 +150,9 @@ describe('google-workspace source with the PII scanner', () => {
     expect((await s.getFile('google-drive:1SheetCards'))!.classification!.entities.counts.CREDIT_CARD).toBe(7);
     expect((await s.getFile('google-drive:1MemoTxt'))!.classification!.sensitivity).toBe('none');
     expect((await s.getFile('google-drive:1Folder'))!.classification).toBeUndefined();
+    // Drive's own digests of the content are not kept in the record: only the scan's hash is.
+    expect(Object.keys((await s.getFile('google-drive:1MemoTxt'))!.data)).not.toEqual(expect.arrayContaining(['sha256Checksum']));
+    expect(Object.keys((await s.getFile('google-drive:1MemoTxt'))!.data)).not.toEqual(expect.arrayContaining(['md5Checksum']));
     // A change brings the file's new bytes: the new hash is scanned, and its event is emitted in the changes' pass.
     const secret = Buffer.from('Customer card on file: 4111 1111 1111 1111, exp 04/28\n');
     await fake.addChange({ fileId: '1MemoTxt', file: { ...FILES[1]!, modifiedTime: '2026-03-02T08:58:00.000Z', content: secret } });

@@ -73,15 +73,23 @@ export function driveScanJob(f: DriveFileLike, ctx: DriveScanContext): ScanJob |
   const size = exportAs || f.size === undefined || f.size === null ? undefined : Number(f.size);
   const hash = f.sha256Checksum ? `sha256:${f.sha256Checksum}` : f.md5Checksum ? `md5:${f.md5Checksum}` : undefined;
   const where = name ?? fileId;
-  const fetch = async (signal: AbortSignal): Promise<Uint8Array> => {
+  const fetch = async (signal: AbortSignal, maxBytes?: number): Promise<Uint8Array> => {
     const retry: RetryOptions = { ...ctx.retry, signal: AbortSignal.any([ctx.retry.signal, signal]) };
+    // gaxios refuses a body whose Content-Length is over the cap before reading it.
+    const cap = maxBytes !== undefined ? { maxContentLength: maxBytes } : {};
     const call = async () => {
       try {
         const res = exportAs
-          ? await ctx.drive.files.export({ fileId, mimeType: exportAs }, { responseType: 'arraybuffer', signal: retry.signal })
-          : await ctx.drive.files.get({ fileId, alt: 'media', supportsAllDrives: true }, { responseType: 'arraybuffer', signal: retry.signal });
-        return bytesOf(res.data);
+          ? await ctx.drive.files.export({ fileId, mimeType: exportAs }, { responseType: 'arraybuffer', signal: retry.signal, ...cap })
+          : await ctx.drive.files.get({ fileId, alt: 'media', supportsAllDrives: true }, { responseType: 'arraybuffer', signal: retry.signal, ...cap });
+        const data = bytesOf(res.data);
+        if (maxBytes !== undefined && data.length > maxBytes) throw errors.inputTooLarge({ where, size: `${data.length} bytes`, limit: `${maxBytes} bytes (pii.max_file_bytes)` });
+        return data;
       } catch (err) {
+        if (err instanceof SaaswatchError) throw err;
+        if (maxBytes !== undefined && /Content-Length` is over the limit|max-size/i.test(String((err as { message?: unknown })?.message ?? ''))) {
+          throw errors.inputTooLarge({ where, size: 'the download', limit: `${maxBytes} bytes (pii.max_file_bytes)` });
+        }
         // What Drive says about the content itself is final: the scanner dead-letters it and does not fetch it again unchanged.
         const reason = googleReason(err);
         if (reason === 'exportSizeLimitExceeded') throw errors.inputTooLarge({ where, size: 'the export', limit: "Drive's 10 MB export limit" });
