@@ -3,8 +3,12 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sensitivityRank } from '../core/pii.js';
 import type { FileRecord, Inventory } from '../core/store.js';
-import { FileScanner, type ScanJob } from './scanner.js';
+import { DEFAULT_LIMITS } from './extract/limits.js';
+import { ExtractContext } from './extract/context.js';
+import { extractText } from './extract/index.js';
+import { FileScanner, type ExtractFn, type ScanJob } from './scanner.js';
 import { piiSettingsSchema, type PiiSettingsInput } from './settings.js';
+import { errors } from '../core/errors.js';
 
 const NOW = Date.parse('2026-03-02T09:00:00.000Z');
 // Published test card numbers (Visa, Mastercard, Amex from Stripe's and PayPal's docs) and the SSA's
@@ -27,11 +31,11 @@ function memoryInventory(): Pick<Inventory, 'getFile' | 'setClassification' | 'f
   };
 }
 
-function setup(over: PiiSettingsInput = {}) {
+function setup(over: PiiSettingsInput = {}, extract?: ExtractFn) {
   const inventory = memoryInventory();
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
-  const scanner = new FileScanner({ inventory, settings: piiSettingsSchema.parse({ enabled: true, ...over }), logger, now: () => NOW });
+  const scanner = new FileScanner({ inventory, settings: piiSettingsSchema.parse({ enabled: true, ...over }), logger, now: () => NOW, ...(extract ? { extract } : {}) });
   return { inventory, scanner, lines };
 }
 
@@ -152,5 +156,79 @@ describe('FileScanner', () => {
     expect(outs[3]).toBe(outs[2]);
     await scanner.idle();
     expect(scanner.stats).toMatchObject({ running: 0, queued: 0, classified: 3 });
+  });
+
+  it('stores nothing and dead-letters nothing when a scan is cancelled by close(), so the file is scanned again later', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    // As the real extractors do: ctx.check() turns the caller's abort into an error between steps.
+    const extract: ExtractFn = async (_data, meta, _limits, signal) => {
+      started();
+      await new Promise<void>((r) => signal!.addEventListener('abort', () => r(), { once: true }));
+      new ExtractContext(meta.name ?? 'file', DEFAULT_LIMITS, signal, performance.now()).check();
+      return extractText(_data, meta);
+    };
+    const { scanner, inventory } = setup({}, extract);
+    const out = scanner.submit(job({ contentHash: 'sha256:abc', name: 'big.txt', mimeType: 'text/plain' }));
+    await running;
+    scanner.close();
+    const o = await out;
+    expect(o.status).toBe('failed');
+    expect(o.deadLetter).toBeUndefined();
+    expect(o.classification).toBeUndefined();
+    expect(inventory.files.size).toBe(0);
+    // A new scanner on the same store scans it (not `cached` as none).
+    const again = await new FileScanner({ inventory, settings: piiSettingsSchema.parse({ enabled: true }), now: () => NOW }).submit(job({ contentHash: 'sha256:abc' }));
+    expect(again.status).toBe('classified');
+    expect(again.classification!.entities.counts.CREDIT_CARD).toBe(4);
+  });
+
+  it('treats an extraction past pii.limits.timeout as a failure to retry, not as unreadable content', async () => {
+    // The extractor reports its own deadline as FILE_UNREADABLE; the time spent is what tells it apart.
+    const extract: ExtractFn = async (_data, meta, limits) => {
+      const ctx = new ExtractContext(meta.name ?? 'file', { ...DEFAULT_LIMITS, ...limits }, undefined, performance.now());
+      await new Promise((r) => setTimeout(r, 40));
+      ctx.check();
+      return extractText(_data, meta);
+    };
+    const { scanner, inventory } = setup({ limits: { timeout: '20ms' } }, extract);
+    const o = await scanner.submit(job({ contentHash: 'sha256:slow', name: 'slow.pdf', mimeType: 'application/pdf' }));
+    expect(o.status).toBe('failed');
+    expect(o.deadLetter).toBeUndefined();
+    expect(inventory.files.size).toBe(0);
+    expect(scanner.stats).toMatchObject({ failed: 1, unreadable: 0 });
+  });
+
+  it('gives a later scan of content the file held before (a revert) a new event id, so the pipeline does not drop it', async () => {
+    const inventory = memoryInventory();
+    let now = NOW;
+    const scanner = new FileScanner({ inventory, settings: piiSettingsSchema.parse({ enabled: true }), now: () => now });
+    const first = await scanner.submit(job({ contentHash: 'sha256:cards' }));
+    now += 60_000;
+    const cleaned = await scanner.submit(job({ contentHash: 'sha256:clean', body: 'customer,contact\nCustomer 0,billing desk\n' }));
+    expect(cleaned.classification!.sensitivity).toBe('none');
+    now += 60_000;
+    const reverted = await scanner.submit(job({ contentHash: 'sha256:cards' }));
+    expect(reverted.event!.file!.sensitivity).toBe(first.event!.file!.sensitivity);
+    expect(new Set([first, cleaned, reverted].map((o) => o.event!.event.id)).size).toBe(3);
+  });
+
+  it('passes max_file_bytes to the fetch, and stores a download the cap stopped as too large (not fetched again unchanged)', async () => {
+    const { scanner, inventory } = setup({ max_file_bytes: 4096 });
+    const caps: Array<number | undefined> = [];
+    const capped = (): ScanJob => ({
+      ...job({ key: 'dropbox:id:grew', fileId: 'id:grew', provider: 'dropbox', size: 100, contentHash: 'dropbox:9f8e' }),
+      fetch: async (_signal, maxBytes) => {
+        caps.push(maxBytes);
+        throw errors.inputTooLarge({ where: 'Dropbox download', size: 'more than 4096 bytes', limit: '4096 bytes (pii.max_file_bytes)' });
+      },
+    });
+    const o = await scanner.submit(capped());
+    expect(caps).toEqual([4096]);
+    expect(o.status).toBe('unreadable');
+    expect(o.deadLetter).toMatchObject({ code: 'INPUT_TOO_LARGE' });
+    expect(inventory.files.get('dropbox:id:grew')!.classification).toMatchObject({ error: { code: 'INPUT_TOO_LARGE' } });
+    expect((await scanner.submit(capped())).status).toBe('cached');
+    expect(caps).toHaveLength(1);
   });
 });

@@ -32,7 +32,8 @@ export interface ScanJob {
   owner?: string;
   /** Source instance name, for dead letters. */
   source?: string;
-  fetch(signal: AbortSignal): Promise<Uint8Array>;
+  /** `maxBytes` (pii.max_file_bytes): a fetch should stop reading past it and throw INPUT_TOO_LARGE rather than buffer it all. */
+  fetch(signal: AbortSignal, maxBytes?: number): Promise<Uint8Array>;
 }
 
 /**
@@ -233,8 +234,10 @@ export class FileScanner {
     const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#settings.timeout)]);
     let data: Uint8Array;
     try {
-      data = await job.fetch(signal);
+      data = await job.fetch(signal, max);
     } catch (err) {
+      // What the vendor or the read cap says about the content itself (too large, not downloadable) is stored.
+      if (!signal.aborted && err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, vendorHash, err);
       return this.#failed(job, err, 'download');
     }
     if (data.length > max) {
@@ -247,6 +250,7 @@ export class FileScanner {
       if (hit) return hit;
     }
     let extracted: Extracted;
+    const started = performance.now();
     // An empty file holds nothing to find; no format reads it (an empty .xlsx is no zip), and it is not corrupt.
     if (data.length === 0) {
       extracted = { text: '', format: 'txt', truncated: false };
@@ -254,11 +258,15 @@ export class FileScanner {
       try {
         extracted = await this.#extract(data, { ...(job.name ? { name: job.name } : {}), ...(job.mimeType ? { mimeType: job.mimeType } : {}) }, this.#settings.limits, signal);
       } catch (err) {
+        // A cancelled or timed-out extraction says nothing about the content: storing it as unreadable
+        // would mark the file clean for good (isCurrent() never queues unchanged content again).
+        const transient = this.#transient(job, err, signal, performance.now() - started);
+        if (transient) return this.#failed(job, transient, 'extract');
         if (err instanceof SaaswatchError && CONTENT_ERRORS.has(err.code)) return this.#unreadable(job, hash, err, !isUnsupportedFormat(err));
         return this.#failed(job, err, 'extract');
       }
     }
-    if (signal.aborted) return this.#failed(job, signal.reason, 'extract');
+    if (signal.aborted) return this.#failed(job, this.#transient(job, signal.reason, signal, performance.now() - started), 'extract');
     const minScore = this.#settings.min_score;
     const findings = this.#analyzer.analyze(extracted.text, { minScore });
     const entities = summarize(extracted.text, findings, { samples: 3, minScore });
@@ -274,6 +282,20 @@ export class FileScanner {
     // Counts and level only: the masked samples stay in the store and the event's raw.
     this.#logger?.info({ key: job.key, sensitivity: c.sensitivity, counts: entities.counts, bytes: data.length, format: extracted.format }, 'File classified.');
     return { key: job.key, status: 'classified', classification: c, event: await this.#event(job, c) };
+  }
+
+  /**
+   * The error to log when an extraction failed for want of time rather than for its content: the
+   * scanner was closed, `pii.timeout` fired, or the extractor's own deadline (`pii.limits.timeout`)
+   * passed, which extractors report as unreadable; undefined for a content error.
+   */
+  #transient(job: ScanJob, err: unknown, signal: AbortSignal, elapsedMs: number): SaaswatchError | undefined {
+    const target = `PII scan of ${job.name ?? job.key}`;
+    if (this.#closing.signal.aborted) return errors.timeout({ target, details: { cancelled: true, transient: true } });
+    if (signal.aborted) return errors.timeout({ target, afterMs: this.#settings.timeout, details: { transient: true } });
+    if (err instanceof SaaswatchError && (err.code === 'TIMEOUT' || err.details?.['transient'] === true || err.details?.['timeout'] === true)) return err;
+    if (elapsedMs >= this.#settings.limits.timeout) return errors.timeout({ target, afterMs: Math.round(elapsedMs), details: { transient: true, limit: 'pii.limits.timeout' } });
+    return undefined;
   }
 
   #store(job: ScanJob, c: FileClassification): Promise<void> {
@@ -329,8 +351,10 @@ export class FileScanner {
 
 /**
  * The `file_classified` event: counts and level on `file`, the masked classification as `raw`.
- * Its id is a function of the file key and the content hash, so the same content classified again
- * (a re-emit after a restart) is the same event and the pipeline drops it.
+ * Its id is a function of the file key, the content hash and the scan time: a re-emit of the same
+ * scan (after a restart) is the same event and the pipeline drops it, but a later scan of content
+ * the file held before (a revert, a restore) is a new event, or the pipeline would drop it as a
+ * duplicate and the detector keep the level of the content in between.
  */
 export function classifiedEvent(job: Pick<ScanJob, 'key' | 'provider' | 'fileId' | 'name' | 'owner' | 'mimeType' | 'size'>, c: FileClassification, visibility?: string): SecurityEvent {
   const file: NonNullable<SecurityEvent['file']> = { id: job.fileId, sensitivity: c.sensitivity, pii: { ...c.entities.counts } };
@@ -341,7 +365,7 @@ export function classifiedEvent(job: Pick<ScanJob, 'key' | 'provider' | 'fileId'
   return {
     '@timestamp': c.scannedAt,
     event: {
-      id: eventId(job.provider, { file_classified: job.key, contentHash: c.contentHash }),
+      id: eventId(job.provider, { file_classified: job.key, contentHash: c.contentHash, scannedAt: c.scannedAt }),
       kind: 'event',
       category: ['file'],
       action: 'file_classified',

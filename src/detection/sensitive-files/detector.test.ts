@@ -132,6 +132,22 @@ describe('sensitive-files', () => {
     expect(found[0]!.details?.['file.pii.samples']).toBeUndefined();
   });
 
+  it('a newer level the enricher stamped replaces an older scan the detector holds (a revert whose scan event was a duplicate)', () => {
+    const d = detector();
+    // High, then edited clean: the detector holds none.
+    expect(all(d, [classifiedEvent(T0, CARDS, HIGH), classifiedEvent(T0 + 10 * MIN, CARDS, { sensitivity: 'none', counts: {}, contentHash: 'md5:cleaned' })])).toEqual([]);
+    // Reverted: only the enricher learnt it was high again; then the file is made public.
+    const map = new FileSensitivityMap();
+    map.set(`google-drive:${CARDS.id}`, 'high', { CREDIT_CARD: 120, US_SSN: 3 });
+    const share = makePublic(T0 + 30 * MIN, OWNER, CARDS);
+    for (const e of share) map.enrich(e);
+    expect(all(d, share).map((f) => f.rule)).toEqual(['sensitive-files/public-link']);
+    // A scan newer than the enrichment still wins, down as well as up.
+    const e2 = detector();
+    all(e2, [classifiedEvent(T0 + 40 * MIN, CARDS, { sensitivity: 'none', counts: {}, contentHash: 'md5:cleaned' })]);
+    expect(all(e2, share)).toEqual([]);
+  });
+
   it('drops a sample that was not masked rather than pass it on', () => {
     const leaky = { ...HIGH, samples: { CREDIT_CARD: ['4111 1111 1111 1111', '************1111'], US_SSN: ['078-05-1120'] } };
     const [f] = all(detector(), [classifiedEvent(T0, CARDS, leaky), ...makePublic(T0 + MIN, OWNER, CARDS)]);

@@ -303,7 +303,7 @@ export class SensitiveFilesDetector implements Detector {
       if (known || item.known) {
         const f = this.#file(key);
         if (item.name !== undefined) f.name = item.name;
-        if (!f.known && item.known) f.known = item.known;
+        this.#enriched(t, f, item.known);
       }
       this.#download(t, id, key, item.user);
       return;
@@ -313,7 +313,7 @@ export class SensitiveFilesDetector implements Detector {
     if (item.name !== undefined) f.name = item.name;
     switch (item.k) {
       case 'exposure': {
-        if (!f.known && item.known) f.known = item.known;
+        this.#enriched(t, f, item.known);
         const x = f.x[item.kind];
         if (!x) {
           f.x[item.kind] = {
@@ -338,6 +338,18 @@ export class SensitiveFilesDetector implements Detector {
         return;
       }
     }
+  }
+
+  /**
+   * The level the enricher stamped on an event at `t` replaces what the detector holds when that is
+   * older than the event: the enricher saw every scan the pipeline passed, including one the
+   * pipeline then dropped as a duplicate, so it may know a newer level (a revert to earlier content).
+   * It carries no scan time, so a scan event judged later still replaces it.
+   */
+  #enriched(t: number, f: FileState, known: Known | undefined): void {
+    if (!known) return;
+    const prev = f.known;
+    if (!prev || ((prev.t === undefined || prev.t < t) && prev.s !== known.s)) f.known = known;
   }
 
   #classified(t: number, id: string, key: string, item: Extract<Item, { k: 'classified' }>): void {

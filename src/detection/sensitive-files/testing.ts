@@ -75,7 +75,7 @@ export function classifiedEvent(t: number, d: DriveDoc, c: { sensitivity: Sensit
   const raw: FileClassification = { sensitivity: c.sensitivity, entities: { counts: c.counts, samples: c.samples ?? {} }, contentHash: c.contentHash ?? `md5:${d.id.slice(0, 8)}`, scannedAt: ts };
   const e: SecurityEvent = {
     '@timestamp': ts,
-    event: { id: eventId('google-workspace', { key: `google-drive:${d.id}`, hash: raw.contentHash }), kind: 'event', category: ['file'], action: 'file_classified', outcome: 'success', provider: 'google-workspace', dataset: 'google-workspace.pii', ingested: ts },
+    event: { id: eventId('google-workspace', { file_classified: `google-drive:${d.id}`, contentHash: raw.contentHash, scannedAt: raw.scannedAt }), kind: 'event', category: ['file'], action: 'file_classified', outcome: 'success', provider: 'google-workspace', dataset: 'google-workspace.pii', ingested: ts },
     file: { id: d.id, name: d.title, owner: d.owner, mime_type: 'application/vnd.google-apps.spreadsheet', sensitivity: c.sensitivity, pii: c.counts },
     raw,
   };

@@ -337,7 +337,8 @@ export function createFakeTeam(opts: FakeTeamOptions): FakeTeamRoutes {
   /** A file by id (`id:...`) or path, as the selected member sees it: undefined when they cannot. */
   const fileFor = (ref: unknown, caller: Required<FakeDropboxMember>): FileState | undefined => {
     if (typeof ref !== 'string') return undefined;
-    const f = ref.startsWith('id:') ? files.get(ref) : [...files.values()].find((x) => x.path.toLowerCase() === ref.toLowerCase());
+    // `rev:` names a revision; the fake keeps only the current one, so an older rev is not found.
+    const f = ref.startsWith('id:') ? files.get(ref) : ref.startsWith('rev:') ? [...files.values()].find((x) => fileMetadata(x).rev === ref.slice(4)) : [...files.values()].find((x) => x.path.toLowerCase() === ref.toLowerCase());
     return f && accessOf(f, caller.email) ? f : undefined;
   };
 

@@ -12,18 +12,23 @@ export const isGoogleNative = (mimeType: string): boolean => mimeType.startsWith
 
 /**
  * The export of a native file whose model content is `text` (Docs and Slides: their text; Sheets:
- * the first sheet as CSV), or undefined when Drive does not convert that kind to `target`.
+ * each sheet as CSV, sheets separated by a form feed `\f`), or undefined when Drive does not
+ * convert that kind to `target`. As Drive does, CSV and TSV hold the first sheet only, xlsx all.
  */
 export function exportFile(source: string, target: string, text: string): Buffer | undefined {
   if (source === GOOGLE_DOC && (target === 'text/plain' || target === 'text/markdown')) return Buffer.from(text, 'utf8');
   if (source === GOOGLE_SLIDES && target === 'text/plain') return Buffer.from(text, 'utf8');
-  if (source === GOOGLE_SHEET && target === 'text/csv') return Buffer.from(text, 'utf8');
-  if (source === GOOGLE_SHEET && target === 'text/tab-separated-values') return Buffer.from(rows(text).map((r) => r.join('\t')).join('\n'), 'utf8');
-  if (source === GOOGLE_SHEET && target === XLSX_MIME) return Buffer.from(xlsx(rows(text)));
+  const sheets = text.split('\f');
+  if (source === GOOGLE_SHEET && target === 'text/csv') return Buffer.from(sheets[0]!, 'utf8');
+  if (source === GOOGLE_SHEET && target === 'text/tab-separated-values') return Buffer.from(rows(sheets[0]!).map((r) => r.join('\t')).join('\n'), 'utf8');
+  if (source === GOOGLE_SHEET && target === XLSX_MIME) return Buffer.from(xlsx(sheets.map(rows)));
   return undefined;
 }
 
 const rows = (csv: string): string[][] => parse(csv, { relaxColumnCount: true, skipEmptyLines: false }) as string[][];
+
+/** A fixed entry time, so the same sheet exports to the same bytes (its hash says it is unchanged). */
+const ZIP_MTIME = new Date(Date.UTC(2026, 0, 1));
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -34,11 +39,11 @@ function column(i: number): string {
   return s;
 }
 
-/** One-sheet workbook the way Sheets exports it: shared strings, numbers as numbers (ECMA-376 SpreadsheetML). */
-function xlsx(data: string[][]): Uint8Array {
+/** A workbook the way Sheets exports it: one worksheet per sheet, shared strings, numbers as numbers (ECMA-376 SpreadsheetML). */
+function xlsx(sheets: string[][][]): Uint8Array {
   const strings: string[] = [];
   const index = new Map<string, number>();
-  const sheetRows = data
+  const sheetXml = (data: string[][]) => data
     .map((r, ri) => {
       const cells = r
         .map((v, ci) => {
@@ -64,20 +69,21 @@ function xlsx(data: string[][]): Uint8Array {
       '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>' +
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' +
-        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' +
+        sheets.map((_, i) => `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`).join('') +
         '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
     ),
     '_rels/.rels': strToU8(
       `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
     ),
-    'xl/workbook.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="${ns}" xmlns:r="${rel}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`),
+    'xl/workbook.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="${ns}" xmlns:r="${rel}"><sheets>${sheets.map((_, i) => `<sheet name="Sheet${i + 1}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`).join('')}</sheets></workbook>`),
     'xl/_rels/workbook.xml.rels': strToU8(
       '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
-        `<Relationship Id="rId1" Type="${rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+        sheets.map((_, i) => `<Relationship Id="rId${i + 1}" Type="${rel}/worksheet" Target="worksheets/sheet${i + 1}.xml"/>`).join('') +
+        `<Relationship Id="rId${sheets.length + 1}" Type="${rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
     ),
-    'xl/worksheets/sheet1.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="${ns}"><sheetData>${sheetRows}</sheetData></worksheet>`),
+    ...Object.fromEntries(sheets.map((data, i) => [`xl/worksheets/sheet${i + 1}.xml`, strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="${ns}"><sheetData>${sheetXml(data)}</sheetData></worksheet>`)])),
     'xl/sharedStrings.xml': strToU8(
       `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="${ns}" count="${strings.length}" uniqueCount="${strings.length}">${strings.map((t) => `<si><t xml:space="preserve">${esc(t)}</t></si>`).join('')}</sst>`,
     ),
-  });
+  }, { mtime: ZIP_MTIME });
 }

@@ -39,6 +39,8 @@ export interface DropboxSdkOptions {
   fetch?: typeof fetch;
   /** Where the token is registered, so no error the client throws can carry it (the source shares it with the runtime). */
   redactor?: Redactor;
+  /** Largest download body read: past it the read stops (INPUT_TOO_LARGE), so a file replaced by a huge one is never buffered whole. */
+  maxBodyBytes?: number;
 }
 
 export type TeamLogClientOptions = DropboxSdkOptions;
@@ -157,10 +159,41 @@ function routedFetch(opts: DropboxSdkOptions, timedOut: { value: boolean }): typ
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     // Redirects are not followed: a redirect would carry the bearer token to another host.
     // The SDK reads a download's body with node-fetch's buffer(), which a WHATWG Response lacks.
-    return doFetch(url, { ...init, signal, redirect: 'manual' }).then((res) =>
-      Object.assign(res, { buffer: async () => Buffer.from(await res.arrayBuffer()) }),
-    );
+    const max = opts.maxBodyBytes;
+    return doFetch(url, { ...init, signal, redirect: 'manual' }).then(async (res) => {
+      // Read here, capped, rather than in buffer(): the SDK drops a rejection of buffer() and would wait forever.
+      if (max !== undefined && res.ok) {
+        const body = await readCapped(res, max);
+        return Object.assign(res, { buffer: async () => body });
+      }
+      return Object.assign(res, { buffer: async () => Buffer.from(await res.arrayBuffer()) });
+    });
   };
+}
+
+/** A response body read up to `max` bytes: refused by its Content-Length first, else stopped (and cancelled) mid-stream. */
+async function readCapped(res: Response, max: number): Promise<Buffer> {
+  const tooLarge = (size: string) => errors.inputTooLarge({ where: 'Dropbox download', size, limit: `${max} bytes (pii.max_file_bytes)` });
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(`${declared} bytes`);
+  }
+  if (!res.body) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(`more than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** One SDK instance over the routed fetch, and whether its last request ran out of time. */

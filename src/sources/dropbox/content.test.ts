@@ -48,6 +48,31 @@ describe('Dropbox content client (the official SDK against the fake)', () => {
     expect(dl).toMatchObject({ status: 200, selectUser: ALICE.team_member_id, body: { path: 'id:a4ayc_80_OEAAAAAAAAAXw' } });
   });
 
+  it('downloads the revision get_metadata named, and stops reading past maxBytes (by Content-Length or mid-stream)', async () => {
+    const f = await start();
+    const c = createDropboxContentClient({ accessToken: new Secret(TOKEN), apiUrl: f.url });
+    const meta = (await c.metadata('id:a4ayc_80_OEAAAAAAAAAXw', ALICE.team_member_id))!;
+    const { data } = await c.download(`rev:${meta.rev}`, ALICE.team_member_id, undefined, 1024);
+    expect(Buffer.from(data).toString('utf8')).toBe(CSV);
+    await expect(c.download('id:a4ayc_80_OEAAAAAAAAAXw', ALICE.team_member_id, undefined, 16)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE' });
+    // A body with no Content-Length (chunked) is cut off while reading: never buffered whole.
+    let pulled = 0;
+    const chunked: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const header = res.headers.get('dropbox-api-result')!;
+      const body = new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          pulled++;
+          ctl.enqueue(new Uint8Array(64 * 1024).fill(0x41));
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'dropbox-api-result': header, 'content-type': 'application/octet-stream' } });
+    };
+    const capped = createDropboxContentClient({ accessToken: new Secret(TOKEN), apiUrl: f.url, fetch: chunked });
+    await expect(capped.download('id:a4ayc_80_OEAAAAAAAAAXw', ALICE.team_member_id, undefined, 1024 * 1024)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE' });
+    expect(pulled).toBeLessThan(40);
+  });
+
   it('answers path/not_found to a member who cannot see the file, and missing_scope without files.content.read', async () => {
     const f = await start();
     const c = createDropboxContentClient({ accessToken: new Secret(TOKEN), apiUrl: f.url });

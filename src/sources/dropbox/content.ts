@@ -19,8 +19,12 @@ export interface DropboxFileMeta {
 export interface DropboxContentClient {
   /** files/get_metadata as `memberId` (a team_member_id); undefined when it is not a file (a folder) or is gone. */
   metadata(path: string, memberId: string): Promise<DropboxFileMeta | undefined>;
-  /** files/download as `memberId`: the bytes, and the metadata Dropbox sent with them. */
-  download(path: string, memberId: string, signal?: AbortSignal): Promise<{ meta: DropboxFileMeta; data: Uint8Array }>;
+  /**
+   * files/download as `memberId`: the bytes, and the metadata Dropbox sent with them. `path` may be
+   * `rev:<rev>` (the revision get_metadata named, so the bytes are those its content_hash is of);
+   * past `maxBytes` the read stops with INPUT_TOO_LARGE.
+   */
+  download(path: string, memberId: string, signal?: AbortSignal, maxBytes?: number): Promise<{ meta: DropboxFileMeta; data: Uint8Array }>;
 }
 
 function toMeta(m: files.FileMetadata): DropboxFileMeta {
@@ -47,8 +51,11 @@ const notFound = (err: unknown): boolean => {
 export function createDropboxContentClient(opts: DropboxSdkOptions): DropboxContentClient {
   const redactor = (opts.redactor ?? new Redactor()).add(opts.accessToken);
   const sdks = new Map<string, { sdk: Dropbox; timedOut: { value: boolean } }>();
-  const sdkFor = (memberId: string, signal?: AbortSignal) => {
-    if (signal) return createDropboxSdk({ ...opts, selectUser: memberId, signal: opts.signal ? AbortSignal.any([opts.signal, signal]) : signal });
+  const sdkFor = (memberId: string, signal?: AbortSignal, maxBytes?: number) => {
+    if (signal || maxBytes !== undefined) {
+      const all = signal && opts.signal ? AbortSignal.any([opts.signal, signal]) : (signal ?? opts.signal);
+      return createDropboxSdk({ ...opts, selectUser: memberId, ...(all ? { signal: all } : {}), ...(maxBytes !== undefined ? { maxBodyBytes: maxBytes } : {}) });
+    }
     let s = sdks.get(memberId);
     if (!s) sdks.set(memberId, (s = createDropboxSdk({ ...opts, selectUser: memberId })));
     return s;
@@ -68,8 +75,8 @@ export function createDropboxContentClient(opts: DropboxSdkOptions): DropboxCont
         throw e;
       }
     },
-    async download(path, memberId, signal) {
-      const { sdk, timedOut } = sdkFor(memberId, signal);
+    async download(path, memberId, signal, maxBytes) {
+      const { sdk, timedOut } = sdkFor(memberId, signal, maxBytes);
       timedOut.value = false;
       try {
         const res = await sdk.filesDownload({ path });

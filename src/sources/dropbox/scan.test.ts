@@ -75,6 +75,8 @@ describe('dropbox source with the PII scanner', () => {
     expect(stored!.classification!.contentHash).toBe(`dropbox:${dropboxContentHash(Buffer.from(CSV))}`);
     const downloads = r.fake.requests.filter((q) => q.path === '/2/files/download');
     expect(downloads).toEqual([expect.objectContaining({ status: 200, selectUser: BOB.team_member_id })]);
+    // The revision get_metadata hashed, not whatever the id holds by the time of the download.
+    expect((downloads[0]!.body as { path?: string }).path).toMatch(/^rev:[0-9a-f]+$/);
     const db = readFileSync(r.path);
     for (const n of ['4111111111111111', '5555555555554444', '378282246310005']) expect(db.includes(Buffer.from(n))).toBe(false);
 

@@ -66,7 +66,8 @@ async function jobFor(fileId: string, e: SecurityEvent, ctx: DropboxScanContext)
     size: meta.size,
     ...(meta.contentHash ? { contentHash: `dropbox:${meta.contentHash}` } : {}),
     ...(visibility && visibility !== 'link' ? { visibility } : {}),
-    fetch: async (signal) => (await ctx.content.download(fileId, member, signal)).data,
+    // The revision get_metadata named: the bytes its content_hash is of, whatever was uploaded since.
+    fetch: async (signal, maxBytes) => (await ctx.content.download(meta.rev ? `rev:${meta.rev}` : fileId, member, signal, maxBytes)).data,
   };
 }
 

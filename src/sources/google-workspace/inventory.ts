@@ -136,8 +136,8 @@ function fileRecord(f: DriveFileLike & { id: string }, permissions: Permission[]
       mimeType: f.mimeType ?? undefined,
       size: Number.isFinite(size) ? size : undefined,
       modifiedTime: f.modifiedTime ?? undefined,
-      ...(f.sha256Checksum ? { sha256Checksum: f.sha256Checksum } : {}),
-      ...(f.md5Checksum ? { md5Checksum: f.md5Checksum } : {}),
+      // Not Drive's sha256/md5 of the content: the scan's hash (keyed when pii.key is set) is the only
+      // one stored, and an unkeyed digest of a small file gives its content away by guessing.
       ...(f.headRevisionId ? { headRevisionId: f.headRevisionId } : {}),
       trashed: f.trashed === true,
       ...(f.driveId ? { driveId: f.driveId } : {}),

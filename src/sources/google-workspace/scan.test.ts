@@ -46,7 +46,8 @@ const FILES: DriveFile[] = [
     owners: [{ emailAddress: `finance@${ORG}` }],
     permissions: [owner, { id: 'anyoneWithLink', type: 'anyone', role: 'reader', allowFileDiscovery: false }],
     modifiedTime: '2026-03-02T08:40:00.000Z',
-    content: SHEET_CSV,
+    // Two sheets (the fake's form feed): more cards on the second, which a CSV export would miss.
+    content: `${SHEET_CSV}\fCustomer,Card number\nCustomer 6,5105105105105100\nCustomer 7,4000056655665556\n`,
   },
   { id: '1MemoTxt', name: 'memo.txt', mimeType: 'text/plain', owners: [{ emailAddress: `finance@${ORG}` }], permissions: [owner], modifiedTime: '2026-03-02T08:41:00.000Z', content: MEMO },
   { id: '1Folder', name: 'Finance', mimeType: 'application/vnd.google-apps.folder', owners: [{ emailAddress: `finance@${ORG}` }], permissions: [owner] },
@@ -85,7 +86,7 @@ async function run(s: Store, scanner: FileScanner, cfg = config()) {
 const classified = async (s: Store): Promise<SecurityEvent[]> => (await s.queryEvents({ provider: 'google-workspace' })).filter((e) => e.event.action === 'file_classified');
 
 describe('google-workspace source with the PII scanner', () => {
-  it('scans files named by Drive create, edit and sharing events once each: Sheets exported as CSV, others downloaded, unchanged content not read again', async () => {
+  it('scans files named by Drive create, edit and sharing events once each: Sheets exported as xlsx with every sheet, others downloaded, unchanged content not read again', async () => {
     fake = await startFakeGoogle({
       serviceAccounts: [key],
       files: FILES,
@@ -106,15 +107,15 @@ describe('google-workspace source with the PII scanner', () => {
     expect(events.map((e) => e.file!.id).sort()).toEqual(['1MemoTxt', '1SheetCards']);
     const sheet = events.find((e) => e.file!.id === '1SheetCards')!;
     expect(sheet.event.dataset).toBe('google-workspace.pii');
-    expect(sheet.file!.pii).toMatchObject({ CREDIT_CARD: 5 });
+    expect(sheet.file!.pii).toMatchObject({ CREDIT_CARD: 7 });
     expect(sensitivityRank(sheet.file!.sensitivity!)).toBeGreaterThanOrEqual(sensitivityRank('medium'));
     expect(events.find((e) => e.file!.id === '1MemoTxt')!.file!.sensitivity).toBe('none');
     const stored = await s.getFile('google-drive:1SheetCards');
-    expect(stored!.classification).toMatchObject({ sensitivity: sheet.file!.sensitivity, entities: { counts: { CREDIT_CARD: 5 } } });
+    expect(stored!.classification).toMatchObject({ sensitivity: sheet.file!.sensitivity, entities: { counts: { CREDIT_CARD: 7 } } });
     expect(stored!.classification!.contentHash).toMatch(/^sha256:/);
     expect((await s.getFile('google-drive:1MemoTxt'))!.classification!.contentHash).toBe(`sha256:${createHash('sha256').update(MEMO).digest('hex')}`);
     const exports = fake.requests.filter((r) => r.path.endsWith('/export'));
-    expect(exports.map((r) => r.query.mimeType)).toEqual(['text/csv']);
+    expect(exports.map((r) => r.query.mimeType)).toEqual(['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']);
     expect(fake.requests.filter((r) => r.query.alt === 'media').map((r) => r.path)).toEqual(['/drive/v3/files/1MemoTxt']);
     // The raw numbers are nowhere in the database file: counts and masked samples only.
     const db = readFileSync(dbPath);
@@ -129,14 +130,29 @@ describe('google-workspace source with the PII scanner', () => {
     expect(scanner.stats).toMatchObject({ classified: 2, cached: 2 });
   });
 
+  it('stops a download or export past pii.max_file_bytes (exports have no size to check first) and stores it as too large', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], files: FILES, activities: [driveActivity('edit', '1SheetCards', T0 - 20 * MINUTE)] });
+    const s = (store = await openStore({ dialect: 'sqlite', path: join(tmp, 'scan-cap.db'), now: () => T0 }));
+    const scanner = new FileScanner({ inventory: s, settings: piiSettingsSchema.parse({ enabled: true, max_file_bytes: 256 }), logger: silentLogger, now: () => T0 });
+    await run(s, scanner);
+    const c = (await s.getFile('google-drive:1SheetCards'))!.classification!;
+    expect(c).toMatchObject({ sensitivity: 'none', error: { code: 'INPUT_TOO_LARGE' } });
+    // Refused by its Content-Length, before the body was read (not measured after buffering it).
+    expect(c.error!.message).toContain('the download is over the limit of 256 bytes');
+    expect(scanner.stats).toMatchObject({ unreadable: 1, classified: 0 });
+  });
+
   it('scans what the inventory finds new or changed, and Drive changes, only when their content is new', async () => {
     fake = await startFakeGoogle({ serviceAccounts: [key], files: FILES });
     const s = (store = await openStore({ dialect: 'sqlite', path: join(tmp, 'scan-2.db'), now: () => T0 }));
     const scanner = new FileScanner({ inventory: s, settings: piiSettingsSchema.parse({ enabled: true }), logger: silentLogger, now: () => T0 });
     await run(s, scanner, config({ drive: { inventory: true, changes: true } }));
-    expect((await s.getFile('google-drive:1SheetCards'))!.classification!.entities.counts.CREDIT_CARD).toBe(5);
+    expect((await s.getFile('google-drive:1SheetCards'))!.classification!.entities.counts.CREDIT_CARD).toBe(7);
     expect((await s.getFile('google-drive:1MemoTxt'))!.classification!.sensitivity).toBe('none');
     expect((await s.getFile('google-drive:1Folder'))!.classification).toBeUndefined();
+    // Drive's own digests of the content are not kept in the record: only the scan's hash is.
+    expect(Object.keys((await s.getFile('google-drive:1MemoTxt'))!.data)).not.toEqual(expect.arrayContaining(['sha256Checksum']));
+    expect(Object.keys((await s.getFile('google-drive:1MemoTxt'))!.data)).not.toEqual(expect.arrayContaining(['md5Checksum']));
     // A change brings the file's new bytes: the new hash is scanned, and its event is emitted in the changes' pass.
     const secret = Buffer.from('Customer card on file: 4111 1111 1111 1111, exp 04/28\n');
     await fake.addChange({ fileId: '1MemoTxt', file: { ...FILES[1]!, modifiedTime: '2026-03-02T08:58:00.000Z', content: secret } });

@@ -1,4 +1,4 @@
-/** Turns Drive files the source sees created, edited or shared into content scan jobs: Docs, Sheets and Slides exported as text, other files downloaded. */
+/** Turns Drive files the source sees created, edited or shared into content scan jobs: Docs and Slides exported as text, Sheets as xlsx, other files downloaded. */
 import type { drive_v3 } from '@googleapis/drive';
 import type { SecurityEvent } from '../../core/index.js';
 import { SaaswatchError, errors } from '../../core/index.js';
@@ -8,10 +8,10 @@ import { PROVIDER } from './normalize.js';
 import { withRetry, type RetryOptions } from './request.js';
 import type { DriveChangeLike, DriveFileLike } from './wire.js';
 
-/** Docs Editors files and the text form Drive exports each as (Sheets: the first sheet, as CSV). */
+/** Docs Editors files and the form Drive exports each as (Sheets as xlsx: a CSV export holds the first sheet only). */
 export const EXPORT_AS: Readonly<Record<string, string>> = {
   'application/vnd.google-apps.document': 'text/plain',
-  'application/vnd.google-apps.spreadsheet': 'text/csv',
+  'application/vnd.google-apps.spreadsheet': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   'application/vnd.google-apps.presentation': 'text/plain',
 };
 
@@ -73,15 +73,23 @@ export function driveScanJob(f: DriveFileLike, ctx: DriveScanContext): ScanJob |
   const size = exportAs || f.size === undefined || f.size === null ? undefined : Number(f.size);
   const hash = f.sha256Checksum ? `sha256:${f.sha256Checksum}` : f.md5Checksum ? `md5:${f.md5Checksum}` : undefined;
   const where = name ?? fileId;
-  const fetch = async (signal: AbortSignal): Promise<Uint8Array> => {
+  const fetch = async (signal: AbortSignal, maxBytes?: number): Promise<Uint8Array> => {
     const retry: RetryOptions = { ...ctx.retry, signal: AbortSignal.any([ctx.retry.signal, signal]) };
+    // gaxios refuses a body whose Content-Length is over the cap before reading it.
+    const cap = maxBytes !== undefined ? { maxContentLength: maxBytes } : {};
     const call = async () => {
       try {
         const res = exportAs
-          ? await ctx.drive.files.export({ fileId, mimeType: exportAs }, { responseType: 'arraybuffer', signal: retry.signal })
-          : await ctx.drive.files.get({ fileId, alt: 'media', supportsAllDrives: true }, { responseType: 'arraybuffer', signal: retry.signal });
-        return bytesOf(res.data);
+          ? await ctx.drive.files.export({ fileId, mimeType: exportAs }, { responseType: 'arraybuffer', signal: retry.signal, ...cap })
+          : await ctx.drive.files.get({ fileId, alt: 'media', supportsAllDrives: true }, { responseType: 'arraybuffer', signal: retry.signal, ...cap });
+        const data = bytesOf(res.data);
+        if (maxBytes !== undefined && data.length > maxBytes) throw errors.inputTooLarge({ where, size: `${data.length} bytes`, limit: `${maxBytes} bytes (pii.max_file_bytes)` });
+        return data;
       } catch (err) {
+        if (err instanceof SaaswatchError) throw err;
+        if (maxBytes !== undefined && /Content-Length` is over the limit|max-size/i.test(String((err as { message?: unknown })?.message ?? ''))) {
+          throw errors.inputTooLarge({ where, size: 'the download', limit: `${maxBytes} bytes (pii.max_file_bytes)` });
+        }
         // What Drive says about the content itself is final: the scanner dead-letters it and does not fetch it again unchanged.
         const reason = googleReason(err);
         if (reason === 'exportSizeLimitExceeded') throw errors.inputTooLarge({ where, size: 'the export', limit: "Drive's 10 MB export limit" });
