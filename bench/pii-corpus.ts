@@ -7,7 +7,7 @@
  */
 import { CHECKSUM_TYPES, generateCorpus, locateTruth, metrics, scoreFindings, TARGET, type Miss, type TypeScore } from '../src/pii/corpus/index.js';
 import { extractText } from '../src/pii/extract/index.js';
-import { BUILTIN_RECOGNIZERS, createAnalyzer, type EntityType, type Recognizer } from '../src/pii/index.js';
+import { createAnalyzer, type EntityType } from '../src/pii/index.js';
 import { cryptoRecognizer } from '../src/pii/recognizers/crypto.js';
 import { nameRecognizer } from '../src/pii/recognizers/names.js';
 import { SECRET_RECOGNIZERS } from '../src/pii/recognizers/secrets.js';
@@ -17,10 +17,7 @@ const SIZE = Number(process.env.PII_SIZE ?? 60);
 const MIN_SCORE = Number(process.env.PII_MIN_SCORE ?? 0.5);
 const SHOW = Number(process.env.PII_SHOW ?? 0);
 
-// Until the registry lists helper B's recognizers, the bench adds them itself (by id, so never twice).
-const known = new Set(BUILTIN_RECOGNIZERS.map((r) => r.id));
-const extra: Recognizer[] = [...SECRET_RECOGNIZERS, cryptoRecognizer, nameRecognizer].filter((r) => !known.has(r.id));
-const analyzer = createAnalyzer({}, { recognizers: [...BUILTIN_RECOGNIZERS, ...extra] });
+const analyzer = createAnalyzer();
 
 const scores = new Map<EntityType, TypeScore>();
 // Names are scored 0.4–0.6, so they are also measured at 0.4 (a caller that wants names lowers --min-score).
