@@ -40,6 +40,15 @@ export class EventClock {
     if (t > this.newest) this.newest = t;
   }
 
+  /**
+   * Whether an event at `t`, read back from the store after a restart, is one the detector held
+   * unjudged at its last save: at or after where its held events began (`resumeFrom`, undefined
+   * when it held none) and not behind the frontier it had judged up to.
+   */
+  heldAtSave(t: number, resumeFrom: number | undefined): boolean {
+    return resumeFrom !== undefined && t >= resumeFrom && t >= this.frontier;
+  }
+
   /** Moves the clock after a release; returns it. */
   tick(): number {
     const c = this.frontier === Number.POSITIVE_INFINITY ? this.newest : this.frontier;

@@ -310,7 +310,7 @@ export class HeldEvents {
   /** Whether a stored event is one this detector held at its last save (see Detector.replay). */
   held(e: SecurityEvent): boolean {
     const t = eventTime(e);
-    return this.#resumeFrom !== undefined && t >= this.#resumeFrom && t >= this.#time.frontier;
+    return this.#time.heldAtSave(t, this.#resumeFrom);
   }
 
   resumeFrom(): number | undefined {

@@ -389,7 +389,7 @@ export class BruteForceDetector implements Detector {
   /** Queues a stored attempt again after a restart, unless it was judged before the save. */
   replay(e: SecurityEvent): void {
     const t = eventTime(e);
-    if (this.#resumeFrom === undefined || !(t >= this.#resumeFrom) || t < this.#time.frontier) return;
+    if (!this.#time.heldAtSave(t, this.#resumeFrom)) return;
     this.observe(e);
   }
 
