@@ -43,30 +43,23 @@ export class DropboxSource extends PollingSource<PollState | undefined> implemen
       redact: redactor,
       ...pollerSpec(config, opts),
       open: (_state, ctx) => {
+        // The team log and the file content share one token, host, timeout and stop signal.
+        const clientOptions = {
+          accessToken: config.access_token,
+          ...(config.base_url ? { apiUrl: config.base_url } : {}),
+          timeoutMs: config.timeout,
+          signal: ctx.signal,
+          redactor,
+          ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        };
         const poller: PollerOptions = {
-          client: createTeamLogClient({
-            accessToken: config.access_token,
-            ...(config.base_url ? { apiUrl: config.base_url } : {}),
-            timeoutMs: config.timeout,
-            signal: ctx.signal,
-            redactor,
-            ...(opts.fetch ? { fetch: opts.fetch } : {}),
-          }),
+          client: createTeamLogClient(clientOptions),
           pageLimit: config.page_size,
           category: config.category,
           backfill: config.backfill,
           overlapMs: config.settle,
         };
-        const content = opts.scanner
-          ? createDropboxContentClient({
-              accessToken: config.access_token,
-              ...(config.base_url ? { apiUrl: config.base_url } : {}),
-              timeoutMs: config.timeout,
-              signal: ctx.signal,
-              redactor,
-              ...(opts.fetch ? { fetch: opts.fetch } : {}),
-            })
-          : undefined;
+        const content = opts.scanner ? createDropboxContentClient(clientOptions) : undefined;
         return {
           pollOnce: (state, c) =>
             content ? withScans(pollCycle(poller, state, c, name), opts.scanner, { content, source: name, logger: c.logger }, c.signal) : pollCycle(poller, state, c, name),
