@@ -3,6 +3,7 @@
  * every check. A new recognizer needs its `examples` and its registry line, no test code of its own.
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/detection/random.js';
 import { BUILTIN_RECOGNIZERS } from '../../src/pii/recognizers/index.js';
 import { ENTITY_TYPES, type Recognizer, type RecognizerResult } from '../../src/pii/types.js';
 
@@ -39,13 +40,7 @@ const plain = (res: readonly RecognizerResult[]) => JSON.parse(JSON.stringify(re
 /** Deterministic adversarial inputs of about `size` code units: the shapes that make naive patterns backtrack. */
 function adversarial(size: number): Array<[string, string]> {
   const fill = (unit: string) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
-  let x = 0x2545f491;
-  const rnd = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(0x2545f491);
   const b64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   let noise = '';
   while (noise.length < size) noise += b64[Math.floor(rnd() * 64)]!;
