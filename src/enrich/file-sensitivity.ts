@@ -115,11 +115,11 @@ export async function preloadFileSensitivity(inventory: Pick<Inventory, 'listFil
   let taken = 0;
   const limit = opts.limit ?? Number.POSITIVE_INFINITY;
   for (;;) {
-    const q: FileQuery & { sensitivity?: Sensitivity } = { limit: PRELOAD_PAGE, sensitivity: PRELOAD_FROM, ...(afterKey !== undefined ? { afterKey } : {}) };
+    const q: FileQuery = { limit: PRELOAD_PAGE, sensitivity: PRELOAD_FROM, ...(afterKey !== undefined ? { afterKey } : {}) };
     const page = await inventory.listFiles(q);
     for (const f of page) {
       const level = f.classification?.sensitivity;
-      if (!isSensitivity(level) || sensitivityRank(level) < sensitivityRank('low')) continue;
+      if (!isSensitivity(level) || sensitivityRank(level) < sensitivityRank(PRELOAD_FROM)) continue;
       map.learn(f);
       if (++taken >= limit) return taken;
     }

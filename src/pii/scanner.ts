@@ -193,8 +193,10 @@ export class FileScanner {
           this.stats.running--;
           p.resolve(o);
           this.#pump();
-          if (this.#queue.length === 0 && this.stats.running === 0) for (const r of this.#idle) r();
-          if (this.#queue.length === 0 && this.stats.running === 0) this.#idle.clear();
+          if (this.#queue.length === 0 && this.stats.running === 0) {
+            for (const r of this.#idle) r();
+            this.#idle.clear();
+          }
         });
     }
   }

@@ -32,13 +32,8 @@ export interface DriveScanContext {
 /** The reason in Google's error envelope (`fileNotDownloadable`, `exportSizeLimitExceeded`), also when the body came back as bytes. */
 function googleReason(err: unknown): string | undefined {
   let data = (err as { response?: { data?: unknown } })?.response?.data;
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-    try {
-      data = JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8'));
-    } catch {
-      return undefined;
-    }
-  } else if (typeof data === 'string') {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) data = Buffer.from(data as ArrayBuffer).toString('utf8');
+  if (typeof data === 'string') {
     try {
       data = JSON.parse(data);
     } catch {
