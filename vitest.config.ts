@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // The packed-tarball test compiles better-sqlite3 for minutes: it runs after the rest, alone, so it neither
@@ -9,6 +10,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default (CPUs - 1) is one worker on CI's 2 cores, which leaves a core idle while a test waits on
+    // the CLI, a server or a browser it started. Test files share nothing (ephemeral ports, a temp folder and
+    // a PostgreSQL schema of their own), so two run at once.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         extends: true,

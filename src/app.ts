@@ -14,7 +14,6 @@ import { Outbox } from './pipeline/outbox.js';
 import { alertRouter } from './pipeline/routing.js';
 import { StagedState } from './pipeline/staged-state.js';
 import { Pipeline, type IngestStats, type RunOptions } from './pipeline/pipeline.js';
-import { createFileScanner } from './pii/scanner.js';
 import { lookupPlugin, registry, type Registry } from './registry.js';
 import { ensurePrivateDir, openStore } from './storage/index.js';
 
@@ -53,8 +52,9 @@ export async function createApp(
   const now = opts.now ?? systemClock;
   const store = await openConfiguredStore(config, now, logger);
   const state = new StagedState(store);
-  // One scanner for every source, so pii.concurrency bounds the whole run's downloads.
-  const scanner = config.pii ? createFileScanner(config.pii, { inventory: store, logger: logger.child({ component: 'pii' }), now }) : undefined;
+  // One scanner for every source, so pii.concurrency bounds the whole run's downloads. Imported only when
+  // configured: the analyzer's NLP lexicon and phone metadata take most of a CLI command's start-up.
+  const scanner = config.pii?.enabled ? (await import('./pii/scanner.js')).createFileScanner(config.pii, { inventory: store, logger: logger.child({ component: 'pii' }), now }) : undefined;
   const deps: PluginDeps = {
     logger,
     dataDir: config.dataDir,

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ROOT, SAMPLE, SAMPLE_SOURCE, tempDir, writeConfig } from './helpers.js';
+import { ROOT, SAMPLE, SAMPLE_SOURCE, SOURCE_BIN, tempDir, writeConfig } from './helpers.js';
 
 const HOOK = join(ROOT, 'test/fixtures/trace-modules.mjs');
 
@@ -11,7 +11,7 @@ const HOOK = join(ROOT, 'test/fixtures/trace-modules.mjs');
 function traced(args: string[]): Promise<{ code: number | null; stdout: string; modules: string[] }> {
   const trace = join(tempDir('sw-trace-'), 'modules.txt');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', HOOK, BIN, ...args], {
+    const child = spawn(process.execPath, ['--import', HOOK, SOURCE_BIN, ...args], {
       cwd: tempDir('sw-cwd-'),
       env: { ...process.env, SAASWATCH_LOG_LEVEL: 'warn', TRACE_FILE: trace },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -66,5 +66,7 @@ describe('CLI start-up', () => {
     const heavy = heavyIn(r.modules);
     expect(heavy.some((m) => m.endsWith('/src/registry.ts'))).toBe(true);
     expect(heavy.some((m) => m.includes('/node_modules/zod/'))).toBe(true);
+    // The PII analyzer (an NLP lexicon, phone metadata) loads only with `pii:` configured.
+    expect(r.modules.filter((m) => /\/node_modules\/(compromise|libphonenumber-js)\//.test(m))).toEqual([]);
   });
 });
