@@ -1,26 +1,24 @@
 /** Drives detectors the way the pipeline does, across simulated restarts, so tests can compare a split run with an uninterrupted one. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eventTime, type Detector, type Finding, type SecurityEvent, type Store } from '../core/index.js';
 import { replayStored } from '../pipeline/pipeline.js';
 import { openStore } from '../storage/index.js';
 
-/** Real SQLite stores in one temporary folder, removed by cleanup(). */
+/**
+ * Real SQLite stores, in memory: a restart here is a new detector over the same store, so nothing needs a
+ * file, and restart checks open dozens of stores (a file store would start a writer and a checkpointer
+ * thread for each). The file paths are the store contract suite's.
+ */
 export class TempStores {
-  readonly #dir = mkdtempSync(join(tmpdir(), 'saaswatch-restart-'));
   readonly #open: Store[] = [];
-  #n = 0;
 
   async open(): Promise<Store> {
-    const s = await openStore({ dialect: 'sqlite', path: join(this.#dir, `s${++this.#n}.db`) });
+    const s = await openStore({ dialect: 'sqlite', path: ':memory:' });
     this.#open.push(s);
     return s;
   }
 
   async cleanup(): Promise<void> {
     for (const s of this.#open.splice(0)) await s.close();
-    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
