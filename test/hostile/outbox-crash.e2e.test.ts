@@ -1,6 +1,6 @@
 /**
  * Crash safety of the whole path, through the real CLI on both dialects: SIGKILL while a webhook
- * delivery is in flight, at several points of a 105k-line input and several batch sizes, with Sigma
+ * delivery is in flight, at several points of a 66k-line input and several batch sizes, with Sigma
  * on; the rerun stores every event once and delivers every alert exactly once to the jsonl file and
  * to the webhook receiver, leaving no delivery stuck.
  */
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli, SAMPLE_SOURCE, startCli, startReceiver, tempDir, weeklySample, writeConfig, type CliResult, type ReceivedRequest } from '../helpers.js';
 import { describeEachDialect, type DialectName } from './harness.js';
 
-const COPIES = 8;
+const COPIES = 5;
 const DETECTION = [{ type: 'brute-force' }, { type: 'isolation-forest' }, { type: 'sigma' }];
 /** The source as both runs read it: with lateness, detectors judge (and alerts go out) as the input is read, not at its end. */
 const source = (path: string, batch: number) => ({ ...SAMPLE_SOURCE, path, batch_size: batch, lateness: '5m' });
