@@ -221,13 +221,22 @@ function slug(s: string): string {
 
 /** Rule files under a folder, sorted so rule order (and so finding order) is the same on every machine. */
 function ruleFiles(dir: string): string[] {
+  return yamlFiles(dir, false);
+}
+
+/** Sidecar example files (`x.tests.yml`) under a folder, sorted. */
+export function examplesFiles(dir: string): string[] {
+  return yamlFiles(dir, true);
+}
+
+function yamlFiles(dir: string, examples: boolean): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     const entries = readdirSync(d, { withFileTypes: true });
     for (const ent of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const p = join(d, ent.name);
       if (ent.isDirectory()) walk(p);
-      else if (/\.ya?ml$/i.test(ent.name) && !isExamplesFile(ent.name)) out.push(p);
+      else if (/\.ya?ml$/i.test(ent.name) && isExamplesFile(ent.name) === examples) out.push(p);
     }
   };
   walk(dir);

@@ -65,6 +65,21 @@ describe('rule examples with microsoft-graph records', () => {
     expect(r).toMatchObject({ case: 'two', passed: false, message: expect.stringMatching(/events\.0: give exactly one of sign_ins, security_alerts or reported_mail/) });
   });
 
+  it('fails examples whose rule file was removed, so deleting a rule cannot leave its proof passing', async () => {
+    const sub = join(dir, 'orphan');
+    mkdirSync(join(sub, 'auth'), { recursive: true });
+    const rule = 'title: r\nlogsource: { category: authentication }\ndetection: { sel: { event.action: login }, condition: sel }\n';
+    const cases = 'cases:\n  - { name: hit, expect: match, events: [ { event: { event: { category: [authentication], action: login } } } ] }\n  - { name: miss, expect: no_match, events: [ { event: { event: { category: [authentication], action: logout } } } ] }\n';
+    writeFileSync(join(sub, 'auth', 'kept.yml'), rule);
+    writeFileSync(join(sub, 'auth', 'kept.tests.yml'), cases);
+    writeFileSync(join(sub, 'auth', 'removed.tests.yml'), cases);
+    const results = await runRuleTests(sub, registry.sources);
+    expect(results.filter((r) => r.rule.endsWith('kept')).map((r) => r.passed)).toEqual([true, true]);
+    expect(results.filter((r) => !r.passed)).toEqual([
+      { rule: join(sub, 'auth', 'removed'), case: '(examples)', passed: false, message: expect.stringMatching(/removed\.tests\.yml has no rule file beside it: restore the rule, or delete its examples$/) },
+    ]);
+  });
+
   it('names the record types it knows when an example uses another', async () => {
     const sub = join(dir, 'three');
     mkdirSync(sub);

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, errors, eventId, parseDuration, type Finding, type SecurityEvent, type SourcePlugin } from '../../core/index.js';
 import { SigmaEngine } from './engine.js';
-import { loadRuleDirs, type RuleDef } from './loader.js';
+import { examplesFiles, loadRuleDirs, type RuleDef } from './loader.js';
 
 export interface RuleTestResult {
   /** Rule key, e.g. `rules/google-workspace/public-link`. */
@@ -116,6 +116,13 @@ export async function runRuleTests(dirs: string | readonly string[], sources: Ex
     const kinds = new Set(spec.cases.map((c) => c.expect));
     if (kinds.size < 2) results.push({ rule: label, case: '(examples)', passed: false, message: `${sidecar} needs at least one match and one no_match case` });
     for (const c of spec.cases) results.push(runCase(defs, inFile, c, sidecar, sources, opts));
+  }
+  // Examples whose rule file is gone fail: a removed or renamed rule must not leave its proof passing by silence.
+  const sidecars = new Set(files.map(examplesPathOf));
+  for (const dir of typeof dirs === 'string' ? [dirs] : dirs) {
+    for (const orphan of examplesFiles(dir).filter((f) => !sidecars.has(f))) {
+      results.push({ rule: orphan.replace(/\.tests\.ya?ml$/i, ''), case: '(examples)', passed: false, message: `${orphan} has no rule file beside it: restore the rule, or delete its examples` });
+    }
   }
   return results;
 }

@@ -81,6 +81,55 @@ describe('normalizeTeamEvent on the fixture', () => {
   });
 });
 
+describe('normalizeTeamEvent on security settings', () => {
+  const ivan = { '.tag': 'team_member', account_id: 'dbid:AAB0009', display_name: 'Ivan Admin', email: 'ivan.admin@example.com', team_member_id: 'dbmid:AAC0009' };
+  const dan = { '.tag': 'team_member', account_id: 'dbid:AAB0004', display_name: 'Dan Schmidt', email: 'dan.schmidt@example.com', team_member_id: 'dbmid:AAC0004' };
+  const record = (category: string, type: string, details: Record<string, unknown>, actor: unknown, context: unknown) => ({
+    timestamp: '2024-05-06T12:00:00Z',
+    event_category: { '.tag': category },
+    actor,
+    origin: { geo_location: { ip_address: '192.0.2.10', country: 'US' }, access_method: { '.tag': 'admin_console' } },
+    involve_non_team_member: false,
+    context,
+    participants: [],
+    assets: [],
+    event_type: { '.tag': type, description: type },
+    details: { '.tag': `${type}_details`, ...details },
+  });
+
+  it('names the member an admin acted on as the target, with the new and previous value', () => {
+    const e = norm(record('members', 'member_change_admin_role', { new_value: { '.tag': 'team_admin' }, previous_value: { '.tag': 'member_only' } }, { '.tag': 'admin', admin: ivan }, dan));
+    expect(e.user?.email).toBe('ivan.admin@example.com');
+    expect(e.target).toEqual({ user: { email: 'dan.schmidt@example.com' } });
+    expect(e.labels).toMatchObject({ new_value: 'team_admin', previous_value: 'member_only', dropbox_category: 'members' });
+    expect(e.related?.user).toEqual(['ivan.admin@example.com', 'dan.schmidt@example.com']);
+  });
+
+  it('keeps a member acting on their own settings as the user, not also the target', () => {
+    const e = norm(record('tfa', 'tfa_change_status', { new_value: { '.tag': 'disabled' }, previous_value: { '.tag': 'authenticator' }, used_rescue_code: false }, { '.tag': 'user', user: dan }, dan));
+    expect(e.user?.email).toBe('dan.schmidt@example.com');
+    expect(e.target).toBeUndefined();
+    expect(e.event).toMatchObject({ category: ['authentication'], dataset: 'dropbox.tfa' });
+    expect(e.labels).toMatchObject({ new_value: 'disabled', previous_value: 'authenticator' });
+  });
+
+  it('labels the app of an app event and the alert of an admin alert', () => {
+    const app = norm(record('apps', 'app_link_team', { app_info: { '.tag': 'team_linked_app', app_id: 'dbaid:AAD1x8kQm2', display_name: 'CloudVault Backup' } }, { '.tag': 'admin', admin: ivan }, { '.tag': 'team' }));
+    expect(app.labels).toMatchObject({ app_name: 'CloudVault Backup', app_id: 'dbaid:AAD1x8kQm2', app_kind: 'team_linked_app' });
+    expect(app.target).toBeUndefined();
+    const alert = norm(
+      record('admin_alerting', 'admin_alerting_triggered_alert', { alert_name: 'Unusual sign-in activity', alert_severity: { '.tag': 'high' }, alert_category: { '.tag': 'account_takeover' }, alert_instance_id: 'pid_admin_alert:AAQAAAd1' }, { '.tag': 'dropbox' }, { '.tag': 'team' }),
+    );
+    expect(alert.event.category).toEqual(['threat']);
+    expect(alert.labels).toMatchObject({ alert_name: 'Unusual sign-in activity', alert_severity: 'high', alert_category: 'account_takeover', alert_id: 'pid_admin_alert:AAQAAAd1' });
+  });
+
+  it('reads plain-string values as they are (SSO URLs)', () => {
+    const e = norm(record('sso', 'sso_change_login_url', { previous_value: 'https://idp.example.com/saml/login', new_value: 'https://login.example-idp.net/saml' }, { '.tag': 'admin', admin: ivan }, { '.tag': 'team' }));
+    expect(e.labels).toMatchObject({ new_value: 'https://login.example-idp.net/saml', previous_value: 'https://idp.example.com/saml/login' });
+  });
+});
+
 describe('normalizeTeamEvent on bad input', () => {
   it('says why a record cannot be used', () => {
     expect(normalizeTeamEvent('x', INGESTED)).toMatchObject({ ok: false, code: 'INPUT_MALFORMED' });

@@ -29,6 +29,9 @@ const CATEGORY: Record<string, string> = {
   team_profile: 'configuration',
   devices: 'host',
   apps: 'configuration',
+  admin_alerting: 'threat',
+  domains: 'configuration',
+  trusted_teams: 'configuration',
 };
 
 /** Sharing events in which content is granted to someone: external when a non-team member is involved. */
@@ -61,6 +64,42 @@ function targetEmail(e: Obj): string | undefined {
     .filter((u): u is Obj => u !== undefined && str(u.email) !== undefined);
   const external = users.find((u) => tagOf(u) === 'non_team_member' || tagOf(u) === 'trusted_non_team_member');
   return str((external ?? users[0])?.email);
+}
+
+/** A setting's value as Dropbox logs it: a tagged union (`{".tag": "disabled"}`), or a plain string or boolean. */
+function settingValue(v: unknown): string | undefined {
+  if (typeof v === 'boolean') return String(v);
+  return str(v) ?? tagOf(v);
+}
+
+/**
+ * The meaning of security-setting and app events, as labels rules can read without knowing each
+ * details type: a setting's new and previous value (2-step verification disabled, SSO optional, a
+ * member raised to team_admin, links public by default), the app linked, Dropbox's own alert.
+ */
+function settingLabels(details: Obj, labels: Record<string, string>): void {
+  const next = settingValue(details.new_value);
+  const prev = settingValue(details.previous_value);
+  if (next !== undefined) labels.new_value = next;
+  if (prev !== undefined) labels.previous_value = prev;
+  const app = obj(details.app_info);
+  if (app) {
+    const name = str(app.display_name);
+    const id = str(app.app_id);
+    if (name) labels.app_name = name;
+    if (id) labels.app_id = id;
+    if (tagOf(app)) labels.app_kind = tagOf(app)!;
+  }
+  const alert = str(details.alert_name);
+  if (alert) {
+    labels.alert_name = alert;
+    for (const key of ['alert_severity', 'alert_category'] as const) {
+      const v = settingValue(details[key]);
+      if (v) labels[key] = v;
+    }
+    const id = str(details.alert_instance_id);
+    if (id) labels.alert_id = id;
+  }
 }
 
 function outcomeOf(action: string): EventOutcome {
@@ -139,9 +178,16 @@ export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeRes
     labels.asset_type = tagOf(asset)!;
   }
 
+  // An admin acting on a member (role change, 2-step verification reset, sign-in-as): Dropbox names the
+  // admin in `actor` and the member acted on in `context`.
+  const ctx = obj(raw.context);
+  const ctxEmail = tagOf(ctx) === 'team_member' ? str(ctx?.email) : undefined;
+  const actedOn = ctxEmail !== undefined && ctxEmail !== event.user?.email ? ctxEmail : undefined;
+  settingLabels(details, labels);
+
   const external = raw.involve_non_team_member === true;
   if (typeof raw.involve_non_team_member === 'boolean') labels.external = String(external);
-  const target = targetEmail(raw);
+  const target = targetEmail(raw) ?? actedOn;
   if (target) event.target = { user: { email: target } };
 
   if (action === 'login_success' || action === 'login_fail') {
