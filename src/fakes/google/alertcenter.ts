@@ -19,19 +19,24 @@ interface Clause {
 /**
  * Parses the subset of Alert Center's query filter saaswatch sends: `createTime <op> "<RFC 3339>"`
  * clauses joined with AND. Anything else is refused as Google refuses a filter it cannot parse.
- * Split and matched clause by clause: no pattern spans the whole filter.
  */
 export function parseCreateTimeFilter(filter: string, fail: Fail): Clause[] {
-  if (filter.trim() === '') return [];
+  // Whitespace-separated tokens (one greedy split, linear): `createTime`, an operator, a quoted time, then AND.
+  const tokens = filter.split(/\s+/).filter((t) => t !== '');
   const out: Clause[] = [];
-  for (const part of filter.split(/\s+AND\s+/)) {
-    const m = /^createTime\s*(>=|<=|>|<|=)\s*"([^"]+)"$/.exec(part.trim());
-    const ms = m ? Date.parse(m[2]!) : NaN;
-    if (!m || !Number.isFinite(ms)) fail(400, `Invalid filter: ${part.trim()}`, 'invalidArgument');
-    out.push({ op: m![1] as Clause['op'], ms });
+  for (let i = 0; i < tokens.length; i += 4) {
+    const [field, op, value, and] = [tokens[i], tokens[i + 1], tokens[i + 2], tokens[i + 3]];
+    const quoted = value !== undefined && value.length > 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : undefined;
+    const ms = quoted !== undefined && !quoted.includes('"') ? Date.parse(quoted) : NaN;
+    if (field !== 'createTime' || !OPS.has(op ?? '') || !Number.isFinite(ms) || (and !== undefined && and !== 'AND') || (and !== undefined && i + 4 >= tokens.length)) {
+      fail(400, `Invalid filter: ${tokens.slice(i, i + 4).join(' ').slice(0, 200)}`, 'invalidArgument');
+    }
+    out.push({ op: op as Clause['op'], ms });
   }
   return out;
 }
+
+const OPS = new Set(['>=', '>', '<=', '<', '=']);
 
 function holds(c: Clause, ms: number): boolean {
   switch (c.op) {

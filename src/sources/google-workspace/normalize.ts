@@ -64,7 +64,7 @@ const LABEL_PARAMS = [
   'doc_type', 'visibility_change', 'old_visibility', 'old_value', 'new_value', 'target_domain', 'primary_event', 'originating_app_id',
   'client_id', 'app_name', 'scope', 'client_type', 'ROLE_NAME', 'SETTING_NAME', 'APPLICATION_NAME', 'GROUP_EMAIL', 'ORG_UNIT_NAME',
   'OLD_VALUE', 'NEW_VALUE', 'DOMAIN_NAME', 'USER_DEFINED_SETTING_NAME', 'access_level', 'calendar_id', 'application_name', 'failure_type',
-  'initiated_by', 'saml_status_code', 'rule_name', 'rule_type', 'has_alert', 'actor_home_office', 'justifications', 'product_category',
+  'initiated_by', 'saml_status_code', 'rule_name', 'rule_type', 'has_alert', 'ACTOR_HOME_OFFICE', 'JUSTIFICATIONS', 'PRODUCT_CATEGORY',
   'CAA_ACCESS_LEVEL_APPLIED', 'CAA_APPLICATION', 'EVENT_RESULT', 'EVENT_REASON', 'DEVICE_ID', 'group_email', 'sensitive_action_name',
 ];
 
