@@ -203,6 +203,12 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
     const visibility = visibilityOf(name, params);
     if (visibility !== undefined) e.share = { visibility };
     if (targetEmail) e.target = { user: { email: targetEmail } };
+    // Whether the target is outside the acting account's domain: what a transfer of ownership, a
+    // grant or a forwarding address means for data leaving depends on it, and rules cannot compare
+    // two fields. A secondary domain of the same organisation counts as outside (documented).
+    const domainOf = (x: string | undefined) => (x?.includes('@') ? x.slice(x.lastIndexOf('@') + 1).toLowerCase() : undefined);
+    const [ud, td] = [domainOf(userEmail), domainOf(targetEmail)];
+    if (ud !== undefined && td !== undefined && userEmail !== targetEmail) labels.target_external = String(ud !== td);
     const forward = paramString(params.get('email_forwarding_destination_address'));
     if (forward !== undefined) e.email = { to: { address: [forward] } };
     const users = [userEmail, targetEmail].filter((u): u is string => !!u);
