@@ -68,6 +68,10 @@ const LABEL_PARAMS = [
   'CAA_ACCESS_LEVEL_APPLIED', 'CAA_APPLICATION', 'EVENT_RESULT', 'EVENT_REASON', 'DEVICE_ID', 'group_email', 'sensitive_action_name',
 ];
 
+/** A vendor value when it is a non-empty string / a plain object, else absent. */
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+
 /** A table entry for a vendor-supplied key, never one inherited from Object.prototype. */
 function own<T>(table: Record<string, T>, key: string | null | undefined): T | undefined {
   return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
@@ -75,12 +79,12 @@ function own<T>(table: Record<string, T>, key: string | null | undefined): T | u
 
 /** A parameter's value as a string, whichever typed field carries it; lists joined with commas. */
 export function paramString(p: ActivityParameterLike | undefined): string | undefined {
-  if (!p) return undefined;
+  if (!p || typeof p !== 'object') return undefined;
   if (typeof p.value === 'string') return p.value;
   if (typeof p.boolValue === 'boolean') return String(p.boolValue);
   if (typeof p.intValue === 'string' || typeof p.intValue === 'number') return String(p.intValue);
-  if (Array.isArray(p.multiValue)) return p.multiValue.join(',');
-  if (Array.isArray(p.multiIntValue)) return p.multiIntValue.join(',');
+  if (Array.isArray(p.multiValue)) return p.multiValue.filter((v) => typeof v === 'string').join(',');
+  if (Array.isArray(p.multiIntValue)) return p.multiIntValue.filter((v) => typeof v === 'string' || typeof v === 'number').join(',');
   return undefined;
 }
 
@@ -144,21 +148,26 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
   if (!Number.isFinite(ms)) return dead('TIMESTAMP_INVALID', `${app} activity without a valid id.time: ${JSON.stringify(time)}`);
   if (items.length === 0) return dead('FIELD_MISSING', `${app} activity ${activity.id?.uniqueQualifier ?? '?'} has no events`);
   const timestamp = new Date(ms).toISOString();
-  const actorEmail = activity.actor?.email;
-  const ip = activity.ipAddress;
+  const actorEmail = str(activity.actor?.email);
+  const profileId = str(activity.actor?.profileId);
+  const callerType = str(activity.actor?.callerType);
+  const ip = str(activity.ipAddress);
 
-  items.forEach((item, index) => {
+  items.forEach((listed, index) => {
+    // A record off the wire is only as typed as its sender made it: non-objects and non-strings are absent.
+    const item: NonNullable<ActivityLike['events']>[number] = listed !== null && typeof listed === 'object' ? listed : {};
     // Google always names events; an unnamed one still counts, under a name that says so.
-    const name = item.name ?? 'unnamed';
-    const params = new Map<string, ActivityParameterLike>((item.parameters ?? []).map((p) => [p.name ?? '', p]));
+    const name = typeof item.name === 'string' && item.name !== '' ? item.name : 'unnamed';
+    const listedParams = Array.isArray(item.parameters) ? item.parameters.filter((p) => p !== null && typeof p === 'object' && typeof p.name === 'string') : [];
+    const params = new Map<string, ActivityParameterLike>(listedParams.map((p) => [p.name!, p]));
     const raw = narrowActivity(activity, index);
     const labels: Record<string, string> = {};
-    if (item.type) labels.event_type = item.type;
+    if (typeof item.type === 'string' && item.type !== '') labels.event_type = item.type;
     for (const name of LABEL_PARAMS) {
       const v = paramString(params.get(name));
       if (v !== undefined) labels[name.toLowerCase()] = v;
     }
-    if (activity.actor?.callerType) labels.caller_type = activity.actor.callerType;
+    if (callerType) labels.caller_type = callerType;
     let targetEmail: string | undefined;
     for (const p of TARGET_PARAMS) {
       const v = paramString(params.get(p));
@@ -186,10 +195,10 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
       },
       raw,
     };
-    if (userEmail || activity.actor?.profileId) {
+    if (userEmail || profileId) {
       e.user = {};
       if (userEmail) e.user.email = userEmail;
-      if (activity.actor?.profileId) e.user.id = activity.actor.profileId;
+      if (profileId) e.user.id = profileId;
     }
     if (ip) e.source = { ip };
     const docId = paramString(params.get('doc_id'));
@@ -294,8 +303,6 @@ const ALERT_CATEGORY: Record<string, string[]> = {
   UserChanges: ['iam'],
 };
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 /**
  * Who an alert is about, by payload: AccountWarning, StateSponsoredAttack, DeviceCompromised,
