@@ -7,6 +7,7 @@ import { registry } from '../../registry.js';
 /** The Google items of the threat catalogue (issue 19, section 2), one rule file each. */
 const CATALOGUE = [
   'google-reported-compromise',
+  'alert-center-unattributed',
   'two-step-enforcement-off',
   'user-two-step-disabled',
   'password-policy-weakened',
