@@ -1,16 +1,17 @@
 /**
- * A local fake of Google's OAuth token endpoint, Admin SDK Reports and Directory users, and Drive v3
- * (files, permissions, changes, push channels) that speaks the real wire format, so the official SDKs
- * run against it.
+ * A local fake of Google's OAuth token endpoint, Admin SDK Reports and Directory users, Drive v3
+ * (files, permissions, changes, push channels) and the Alert Center's alert list that speaks the real
+ * wire format, so the official SDKs run against it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors } from '../../core/index.js';
+import { ALERTS_SCOPE, createFakeAlertCenter } from './alertcenter.js';
 import { exportFile, isGoogleNative } from './content.js';
 import { parseFields, project, type FieldTree } from './fields.js';
 import { GOOGLE_TOKEN_AUDIENCE, verifyAssertion } from './service-account.js';
-import type { ActivitiesPage, Activity, Channel, DirectoryUser, DriveChange, DriveFile, DrivePermission } from './types.js';
+import type { ActivitiesPage, Activity, AlertCenterAlert, Channel, DirectoryUser, DriveChange, DriveFile, DrivePermission } from './types.js';
 
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
 const REPORTS_SCOPES = [REPORTS_SCOPE, 'https://www.googleapis.com/auth/admin.reports.usage.readonly'];
@@ -30,6 +31,8 @@ export const DIRECTORY_SECURITY_SCOPE = 'https://www.googleapis.com/auth/admin.d
 
 export interface FakeGoogleOptions {
   activities?: Activity[];
+  /** Alert Center alerts, served on `GET /v1beta1/alerts`. */
+  alerts?: AlertCenterAlert[];
   files?: DriveFile[];
   /**
    * Directory users. Absent: every user the activities name as actor (with their profileId as id)
@@ -105,6 +108,8 @@ export interface FakeGoogle {
   close(): Promise<void>;
   /** Adds activities; `visibleAfterMs` makes them appear only later, as Google's late events do. */
   addActivities(xs: Activity[], opts?: { visibleAfterMs?: number }): void;
+  /** Adds Alert Center alerts; `visibleAfterMs` makes them appear only later. */
+  addAlerts(xs: AlertCenterAlert[], opts?: { visibleAfterMs?: number }): void;
   /** Adds or replaces a file in the Drive model without recording a change. */
   putFile(f: DriveFile): void;
   /** Drops a file from the Drive model without recording a change: a listing that no longer shows it. */
@@ -297,6 +302,11 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
     for (const a of xs) activities.push({ activity: structuredClone(a), visibleAt, ms: Date.parse(a.id.time) });
   };
   addActivities(opts.activities ?? []);
+  const alertCenter = createFakeAlertCenter(now);
+  alertCenter.add(opts.alerts ?? []);
+  const fail = (status: number, message: string, reason: string): never => {
+    throw new HttpError(status, message, reason);
+  };
   for (const f of opts.files ?? []) files.set(f.id, structuredClone(f));
   if (opts.users) for (const u of opts.users) users.set(u.id, structuredClone(u));
   else seedUsers();
@@ -644,6 +654,10 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       entry.subject = authorize(req, REPORTS_SCOPES).sub;
       return sendJson(res, 200, listActivities(q, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)));
     }
+    if (req.method === 'GET' && path === '/v1beta1/alerts') {
+      entry.subject = authorize(req, [ALERTS_SCOPE]).sub;
+      return sendJson(res, 200, alertCenter.list(q, fail));
+    }
     const written = (): void => {
       writes.push({ method: entry.method, path, ...(entry.subject === undefined ? {} : { subject: entry.subject }) });
     };
@@ -735,6 +749,9 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
     addActivities,
+    addAlerts(xs, o = {}) {
+      alertCenter.add(xs, { visibleAt: now() + (o.visibleAfterMs ?? 0) });
+    },
     putFile(f) {
       files.set(f.id, structuredClone(f));
     },

@@ -137,3 +137,40 @@ export interface DirectoryUser {
   creationTime?: string;
   lastLoginTime?: string;
 }
+
+/**
+ * One Alert Center alert (`alertcenter.googleapis.com/v1beta1/alerts`): Google's own finding, its
+ * typed payload under `data` with an `@type` naming the proto (AccountWarning, MailPhishing...).
+ */
+export interface AlertCenterAlert {
+  customerId: string;
+  alertId: string;
+  /** When Alert Center created the alert (RFC 3339). */
+  createTime: string;
+  /** When the activity the alert is about began, and ended. */
+  startTime?: string;
+  endTime?: string;
+  /** Google's type name, e.g. `Suspicious login`, `User reported phishing`, `Government attack warning`. */
+  type: string;
+  /** Which Google system raised it, e.g. `Google identity`, `Gmail phishing`, `Data Loss Prevention`. */
+  source: string;
+  data?: { '@type': string; [key: string]: unknown };
+  securityInvestigationToolLink?: string;
+  deleted?: boolean;
+  metadata?: {
+    customerId?: string;
+    alertId?: string;
+    status?: 'NOT_STARTED' | 'IN_PROGRESS' | 'CLOSED';
+    assignee?: string;
+    updateTime?: string;
+    severity?: 'HIGH' | 'MEDIUM' | 'LOW';
+    etag?: string;
+  };
+  updateTime?: string;
+  etag?: string;
+}
+
+export interface ListAlertsResponse {
+  alerts?: AlertCenterAlert[];
+  nextPageToken?: string;
+}

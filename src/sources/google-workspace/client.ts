@@ -12,6 +12,9 @@ export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audi
 export const DRIVE_SCOPE = 'https://www.googleapis.com/auth/drive.metadata.readonly';
 /** Read-only content (and metadata), asked for instead of DRIVE_SCOPE only when `pii.enabled`: downloads and exports need it. */
 export const DRIVE_CONTENT_SCOPE = 'https://www.googleapis.com/auth/drive.readonly';
+/** Alert Center's only scope: alerts.list needs it (read and write are one scope). */
+export const ALERTS_SCOPE = 'https://www.googleapis.com/auth/apps.alerts';
+const ALERT_CENTER_URL = 'https://alertcenter.googleapis.com';
 /** The endpoint google-auth-library (gtoken) always posts to; the token_url override rewrites it. */
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
@@ -19,6 +22,17 @@ export interface GoogleClients {
   reports: admin_reports_v1.Admin;
   drive: drive_v3.Drive;
   auth: JWT;
+  /**
+   * Alert Center, when `alert_center.enabled`: a client of its own, so a scope not yet granted
+   * fails the alerts stream's token alone, never the Reports poll's.
+   */
+  alerts?: { auth: JWT; root: string };
+}
+
+/** Where alerts.list goes: alert_center.base_url, else base_url (the fake serves every API on one root), else Google's. */
+export function alertCenterRoot(config: GoogleWorkspaceConfig): string {
+  const root = config.alert_center.base_url ?? config.base_url ?? ALERT_CENTER_URL;
+  return root.endsWith('/') ? root.slice(0, -1) : root;
 }
 
 export interface ServiceAccountKey {
@@ -109,5 +123,8 @@ export function createClients(config: GoogleWorkspaceConfig, key: ServiceAccount
     auth,
     reports: admin({ version: 'reports_v1', ...common }),
     drive: drive({ version: 'v3', ...common }),
+    ...(config.alert_center.enabled
+      ? { alerts: { auth: createJwt(config, key, redactor, { subject: config.subject, scopes: [ALERTS_SCOPE] }), root: alertCenterRoot(config) } }
+      : {}),
   };
 }

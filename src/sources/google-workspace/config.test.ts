@@ -9,7 +9,8 @@ describe('google-workspace config', () => {
     const c = googleWorkspaceConfigSchema.parse(base);
     expect(c).toMatchObject({
       customer_id: 'my_customer',
-      applications: ['login', 'drive', 'admin', 'token'],
+      applications: ['login', 'drive', 'admin', 'token', 'saml', 'user_accounts', 'groups', 'groups_enterprise', 'mobile', 'rules', 'calendar', 'access_transparency', 'context_aware_access', 'chrome'],
+      alert_center: { enabled: false, page_size: 100 },
       poll_interval: 300_000,
       settle: 3_600_000,
       backfill: { lookbackMs: 86_400_000 },
@@ -21,6 +22,10 @@ describe('google-workspace config', () => {
     });
     expect(c.credentials).toBeInstanceOf(Secret);
     expect(JSON.stringify(c)).not.toContain('service_account');
+  });
+
+  it('accepts gmail and vault, which activities.list serves though they are not polled by default', () => {
+    expect(googleWorkspaceConfigSchema.parse({ ...base, applications: ['gmail', 'vault', 'gmail'] }).applications).toEqual(['gmail', 'vault']);
   });
 
   it('parses the inventory interval as a duration', () => {
@@ -37,7 +42,9 @@ describe('google-workspace config', () => {
     [{ subject: 'admin@example.com' }, 'exactly one of credentials'],
     [{ ...base, credentials_file: 'sa.json' }, 'exactly one of credentials'],
     [{ ...base, subject: 'admin' }, 'subject must be the email'],
-    [{ ...base, applications: ['login', 'gmail'] }, 'applications must be among'],
+    [{ ...base, applications: ['login', 'gmial'] }, 'applications must be among'],
+    [{ ...base, alert_center: { enabled: true, base_url: 'ftp://x' } }, 'http(s) URL'],
+    [{ ...base, alert_center: { page_size: 0 } }, ''],
     [{ ...base, poll_interval: 'soon' }, 'expected a duration'],
     [{ ...base, page_size: 5000 }, ''],
     [{ ...base, extra: 1 }, 'unknown key "extra" in google-workspace source config'],

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventId, type SecurityEvent } from '../../core/index.js';
-import { narrowActivity, normalizeActivity, normalizeChange, visibilityFromPermissions } from './normalize.js';
-import type { ActivityLike } from './wire.js';
+import { narrowActivity, normalizeActivity, normalizeAlert, normalizeChange, visibilityFromPermissions } from './normalize.js';
+import type { ActivityLike, AlertLike } from './wire.js';
 
 const page = (name: string): ActivityLike[] =>
   (JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as { items: ActivityLike[] }).items;
@@ -109,5 +109,91 @@ describe('Drive changes', () => {
     const removed = normalizeChange({ kind: 'drive#change', changeType: 'file', time: '2024-05-06T12:01:00Z', removed: true, fileId: 'f1' }, { source: 'gw', ingested: INGESTED, orgDomain: 'example.com' });
     expect(removed.events[0]!.event.action).toBe('drive.file_removed');
     expect(normalizeChange({ fileId: 'f1' }, { source: 'gw', ingested: INGESTED, orgDomain: undefined }).deadLetters).toHaveLength(1);
+  });
+});
+
+describe('security applications (Google activity references per application)', () => {
+  const byName = new Map(page('security-activities.json').map((a) => [a.events![0]!.name!, norm(a).events[0]!] as const));
+  const ev = (name: string): SecurityEvent => byName.get(name)!;
+
+  it('makes the account a warning names in affected_email_address its user and target, with no actor', () => {
+    expect(ev('suspicious_login')).toMatchObject({
+      event: { category: ['authentication', 'intrusion_detection'], dataset: 'google-workspace.login' },
+      user: { email: 'carol.d@example.com' },
+      target: { user: { email: 'carol.d@example.com' } },
+      related: { user: ['carol.d@example.com'] },
+    });
+    expect(ev('gov_attack_warning')).toMatchObject({ user: { email: 'dana.k@example.com' }, target: { user: { email: 'dana.k@example.com' } } });
+  });
+
+  it('maps forwarding, 2SV, calendar grants and ownership transfers onto target and email fields', () => {
+    expect(ev('email_forwarding_out_of_domain')).toMatchObject({
+      event: { category: ['email', 'configuration'], outcome: 'success' },
+      user: { email: 'carol.d@example.com' },
+      target: { user: { email: 'carol.backup@protonmail.com' } },
+      email: { to: { address: ['carol.backup@protonmail.com'] } },
+    });
+    expect(ev('2sv_disable')).toMatchObject({ event: { category: ['iam'] }, user: { email: 'carol.d@example.com' } });
+    expect(ev('2sv_disable').target).toBeUndefined();
+    expect(ev('change_calendar_acls')).toMatchObject({
+      target: { user: { email: '__public_principal__@public.calendar.google.com' } },
+      labels: { access_level: 'freebusy', calendar_id: 'carol.d@example.com' },
+    });
+    expect(ev('change_owner')).toMatchObject({
+      file: { id: '1aZ9xQw3Er5Ty7Ui9Op1As3Df5Gh7Jk9L', owner: 'carol.d@example.com' },
+      target: { user: { email: 'carol.backup@protonmail.com' } },
+    });
+  });
+
+  it('gives refusals a failure outcome: SAML failure, context-aware access denial, a download Chrome blocked', () => {
+    expect(ev('login_failure')).toMatchObject({ event: { dataset: 'google-workspace.saml', outcome: 'failure' }, labels: { application_name: 'Salesforce', failure_type: 'failure_app_not_configured_for_user' } });
+    expect(ev('ACCESS_DENY_EVENT')).toMatchObject({ event: { category: ['authentication'], outcome: 'failure' }, labels: { caa_application: 'Gmail' } });
+    expect(ev('MALWARE_TRANSFER')).toMatchObject({ event: { category: ['host'], outcome: 'failure' }, user: { email: 'bob@example.com' }, labels: { event_result: 'EVENT_RESULT_BLOCKED' } });
+  });
+
+  it('names the member added to a group, the account Google staff accessed, and the DLP rule that fired', () => {
+    expect(ev('add_member')).toMatchObject({ user: { email: 'it-admin@example.com' }, target: { user: { email: 'eve@partner.example.org' } } });
+    expect(ev('ACCESS')).toMatchObject({ event: { category: ['iam'] }, target: { user: { email: 'dana.k@example.com' } }, labels: { product_category: 'Drive' } });
+    expect(ev('rule_trigger')).toMatchObject({ event: { category: ['intrusion_detection'] }, labels: { rule_name: 'Block credit card numbers', rule_type: 'dlp', has_alert: 'true' } });
+  });
+
+  it('never reads a category from Object.prototype for a hostile event type', () => {
+    const a = page('security-activities.json')[0]!;
+    const out = norm({ ...a, events: [{ type: 'constructor', name: 'x' }] }, 'login');
+    expect(out.events[0]!.event.category).toEqual(['authentication']);
+  });
+});
+
+describe('Alert Center alerts', () => {
+  const alerts = (JSON.parse(readFileSync(new URL('./fixtures/alert-center-alerts.json', import.meta.url), 'utf8')) as { alerts: AlertLike[] }).alerts;
+  const one = (a: AlertLike): SecurityEvent => normalizeAlert(a, { source: 'gw', ingested: INGESTED }).events[0]!;
+
+  it('makes a suspicious login an alert event about its account, at createTime, with its address', () => {
+    expect(one(alerts[0]!)).toMatchObject({
+      '@timestamp': '2024-05-06T09:48:30.512Z',
+      event: { kind: 'alert', category: ['authentication', 'intrusion_detection'], action: 'Suspicious login', dataset: 'google-workspace.alert_center', outcome: 'unknown' },
+      user: { email: 'carol.d@example.com' },
+      target: { user: { email: 'carol.d@example.com' } },
+      source: { ip: '203.0.113.77' },
+      labels: { alert_id: '8e0c3f1a-7b52-4a0c-9d1e-2f6a4b8c0d11', alert_type: 'Suspicious login', alert_source: 'Google identity', alert_payload: 'AccountWarning', severity: 'HIGH', status: 'NOT_STARTED', start_time: '2024-05-06T09:40:52Z' },
+    });
+  });
+
+  it('reads the user of each payload: a state-sponsored attack, a phishing message recipient and sender, a DLP rule trigger', () => {
+    expect(one(alerts[1]!).user).toEqual({ email: 'dana.k@example.com' });
+    expect(one(alerts[2]!)).toMatchObject({ user: { email: 'bob@example.com' }, email: { from: { address: ['billing@examp1e-payments.com'] }, to: { address: ['bob@example.com'] } }, event: { category: ['email', 'intrusion_detection'] } });
+    expect(one(alerts[3]!)).toMatchObject({ user: { email: 'bob@example.com' }, labels: { rule_name: 'Block credit card numbers' }, event: { category: ['file', 'intrusion_detection'] } });
+  });
+
+  it('keeps one id per alertId whatever Google updates on it', () => {
+    const first = one(alerts[0]!);
+    const updated = one({ ...alerts[0]!, metadata: { status: 'IN_PROGRESS', severity: 'HIGH', assignee: 'secops@example.com' }, etag: 'new', updateTime: '2024-05-06T11:00:00Z' });
+    expect(updated.event.id).toBe(first.event.id);
+    expect(one(alerts[1]!).event.id).not.toBe(first.event.id);
+  });
+
+  it('dead-letters an alert without alertId or createTime', () => {
+    expect(normalizeAlert({ ...alerts[0]!, alertId: undefined }, { source: 'gw', ingested: INGESTED }).deadLetters[0]).toMatchObject({ code: 'FIELD_MISSING' });
+    expect(normalizeAlert({ ...alerts[0]!, createTime: 'soon' }, { source: 'gw', ingested: INGESTED }).deadLetters[0]).toMatchObject({ code: 'TIMESTAMP_INVALID' });
   });
 });

@@ -1,7 +1,7 @@
 /** Turns Reports activities (one SecurityEvent per nested event item) and Drive changes into normalized events. */
 import type { DeadLetterInput, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
-import type { ActivityLike, ActivityParameterLike, DriveChangeLike, DriveFileLike } from './wire.js';
+import type { ActivityLike, ActivityParameterLike, AlertLike, DriveChangeLike, DriveFileLike } from './wire.js';
 
 export const PROVIDER = 'google-workspace';
 
@@ -16,30 +16,81 @@ const CATEGORY: Record<string, string[]> = {
   groups_enterprise: ['iam'],
   mobile: ['host'],
   chrome: ['host'],
+  gmail: ['email'],
+  rules: ['intrusion_detection'],
+  calendar: ['configuration'],
+  access_transparency: ['iam'],
+  context_aware_access: ['authentication'],
 };
+
+/**
+ * Event types (`events[].type`) whose meaning differs from their application's: a login log's
+ * account warnings are Google's detections, its 2SV and password changes are account changes, its
+ * forwarding change is mail configuration (Google's Login and User Accounts event references).
+ */
+const TYPE_CATEGORY: Record<string, string[]> = {
+  account_warning: ['authentication', 'intrusion_detection'],
+  attack_warning: ['authentication', 'intrusion_detection'],
+  '2sv_change': ['iam'],
+  password_change: ['iam'],
+  recovery_info_change: ['iam'],
+  titanium_change: ['iam'],
+  email_forwarding_change: ['email', 'configuration'],
+  blocked_sender_change: ['email', 'configuration'],
+  APPLICATION_SETTINGS: ['configuration'],
+  SECURITY_SETTINGS: ['configuration', 'iam'],
+  DOMAIN_SETTINGS: ['configuration'],
+  EMAIL_SETTINGS: ['configuration', 'email'],
+  CALENDAR_SETTINGS: ['configuration'],
+  CUSTOMER_TAKEOUT: ['file'],
+};
+
+/**
+ * Parameters naming whoever the event happened to, in order of preference: an account warning's
+ * only user is `affected_email_address`; a grant's is the grantee; a transfer's the new owner;
+ * forwarding's the destination (Google's activity references per application).
+ */
+const TARGET_PARAMS = [
+  'affected_email_address', 'target_user', 'USER_EMAIL', 'grantee_email', 'new_owner', 'email_forwarding_destination_address',
+  'member_id', 'user_email', 'OWNER_EMAIL', 'DEVICE_USER',
+];
+
+/** Event names that record a refusal, whichever application logs them. */
+const DENIED = new Set(['login_failure', 'deny', 'ACCESS_DENY_EVENT', 'risky_sensitive_action_blocked']);
 
 /** Parameters copied into labels when present (names as Google spells them, lower-cased). */
 const LABEL_PARAMS = [
   'login_type', 'login_challenge_method', 'login_challenge_status', 'login_failure_type', 'is_suspicious', 'is_second_factor',
   'doc_type', 'visibility_change', 'old_visibility', 'old_value', 'new_value', 'target_domain', 'primary_event', 'originating_app_id',
   'client_id', 'app_name', 'scope', 'client_type', 'ROLE_NAME', 'SETTING_NAME', 'APPLICATION_NAME', 'GROUP_EMAIL', 'ORG_UNIT_NAME',
-  'OLD_VALUE', 'NEW_VALUE',
+  'OLD_VALUE', 'NEW_VALUE', 'DOMAIN_NAME', 'USER_DEFINED_SETTING_NAME', 'access_level', 'calendar_id', 'application_name', 'failure_type',
+  'initiated_by', 'saml_status_code', 'rule_name', 'rule_type', 'has_alert', 'ACTOR_HOME_OFFICE', 'JUSTIFICATIONS', 'PRODUCT_CATEGORY',
+  'CAA_ACCESS_LEVEL_APPLIED', 'CAA_APPLICATION', 'EVENT_RESULT', 'EVENT_REASON', 'DEVICE_ID', 'group_email', 'sensitive_action_name',
 ];
+
+/** A vendor value when it is a non-empty string / a plain object, else absent. */
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+
+/** A table entry for a vendor-supplied key, never one inherited from Object.prototype. */
+function own<T>(table: Record<string, T>, key: string | null | undefined): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}
 
 /** A parameter's value as a string, whichever typed field carries it; lists joined with commas. */
 export function paramString(p: ActivityParameterLike | undefined): string | undefined {
-  if (!p) return undefined;
+  if (!p || typeof p !== 'object') return undefined;
   if (typeof p.value === 'string') return p.value;
   if (typeof p.boolValue === 'boolean') return String(p.boolValue);
   if (typeof p.intValue === 'string' || typeof p.intValue === 'number') return String(p.intValue);
-  if (Array.isArray(p.multiValue)) return p.multiValue.join(',');
-  if (Array.isArray(p.multiIntValue)) return p.multiIntValue.join(',');
+  if (Array.isArray(p.multiValue)) return p.multiValue.filter((v) => typeof v === 'string').join(',');
+  if (Array.isArray(p.multiIntValue)) return p.multiIntValue.filter((v) => typeof v === 'string' || typeof v === 'number').join(',');
   return undefined;
 }
 
 function outcomeOf(app: string, name: string, params: Map<string, ActivityParameterLike>): EventOutcome {
+  if (DENIED.has(name)) return 'failure';
   if (app === 'login') {
-    if (name === 'login_failure') return 'failure';
     if (name === 'login_success' || name === 'logout') return 'success';
     if (name === 'login_challenge' || name === 'login_verification') {
       const status = paramString(params.get('login_challenge_status'))?.toLowerCase() ?? '';
@@ -48,8 +99,11 @@ function outcomeOf(app: string, name: string, params: Map<string, ActivityParame
     }
     return 'unknown';
   }
-  // Other applications record actions that took place; a refusal is its own event name (e.g. token `deny`).
-  if (app === 'token' && name === 'deny') return 'failure';
+  if (app === 'saml') return name === 'login_success' ? 'success' : 'unknown';
+  // Chrome reports what its policy did to a visit or transfer: blocked is a refusal.
+  const result = paramString(params.get('EVENT_RESULT'))?.toUpperCase();
+  if (result?.includes('BLOCKED')) return 'failure';
+  // Other applications record actions that took place; a refusal is its own event name (DENIED).
   return 'success';
 }
 
@@ -94,28 +148,45 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
   if (!Number.isFinite(ms)) return dead('TIMESTAMP_INVALID', `${app} activity without a valid id.time: ${JSON.stringify(time)}`);
   if (items.length === 0) return dead('FIELD_MISSING', `${app} activity ${activity.id?.uniqueQualifier ?? '?'} has no events`);
   const timestamp = new Date(ms).toISOString();
-  const actorEmail = activity.actor?.email;
-  const ip = activity.ipAddress;
+  const actorEmail = str(activity.actor?.email);
+  const profileId = str(activity.actor?.profileId);
+  const callerType = str(activity.actor?.callerType);
+  const ip = str(activity.ipAddress);
 
-  items.forEach((item, index) => {
+  items.forEach((listed, index) => {
+    // A record off the wire is only as typed as its sender made it: non-objects and non-strings are absent.
+    const item: NonNullable<ActivityLike['events']>[number] = listed !== null && typeof listed === 'object' ? listed : {};
     // Google always names events; an unnamed one still counts, under a name that says so.
-    const name = item.name ?? 'unnamed';
-    const params = new Map<string, ActivityParameterLike>((item.parameters ?? []).map((p) => [p.name ?? '', p]));
+    const name = typeof item.name === 'string' && item.name !== '' ? item.name : 'unnamed';
+    const listedParams = Array.isArray(item.parameters) ? item.parameters.filter((p) => p !== null && typeof p === 'object' && typeof p.name === 'string') : [];
+    const params = new Map<string, ActivityParameterLike>(listedParams.map((p) => [p.name!, p]));
     const raw = narrowActivity(activity, index);
     const labels: Record<string, string> = {};
-    if (item.type) labels.event_type = item.type;
+    if (typeof item.type === 'string' && item.type !== '') labels.event_type = item.type;
     for (const name of LABEL_PARAMS) {
       const v = paramString(params.get(name));
       if (v !== undefined) labels[name.toLowerCase()] = v;
     }
-    if (activity.actor?.callerType) labels.caller_type = activity.actor.callerType;
-    const targetEmail = paramString(params.get('target_user')) ?? paramString(params.get('USER_EMAIL'));
+    if (callerType) labels.caller_type = callerType;
+    let targetEmail: string | undefined;
+    for (const p of TARGET_PARAMS) {
+      const v = paramString(params.get(p));
+      // Only addresses: groups_enterprise's member_id and Drive's new_owner may name a group or shared drive.
+      if (v !== undefined && v.includes('@')) {
+        targetEmail = v;
+        break;
+      }
+    }
+    // A warning about an account names its victim only as affected_email_address, often with no actor:
+    // that account is the event's user, so per-user rules and grouping see it.
+    const victim = item.type === 'account_warning' || item.type === 'attack_warning' ? paramString(params.get('affected_email_address')) : undefined;
+    const userEmail = actorEmail ?? victim ?? (app === 'chrome' ? paramString(params.get('DEVICE_USER')) : undefined);
     const e: SecurityEvent = {
       '@timestamp': timestamp,
       event: {
         id: eventId(PROVIDER, raw),
         kind: 'event',
-        category: CATEGORY[app] ?? ['configuration'],
+        category: [...(own(TYPE_CATEGORY, item.type) ?? own(CATEGORY, app) ?? ['configuration'])],
         action: name,
         outcome: outcomeOf(app, name, params),
         provider: PROVIDER,
@@ -124,10 +195,10 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
       },
       raw,
     };
-    if (actorEmail || activity.actor?.profileId) {
+    if (userEmail || profileId) {
       e.user = {};
-      if (actorEmail) e.user.email = actorEmail;
-      if (activity.actor?.profileId) e.user.id = activity.actor.profileId;
+      if (userEmail) e.user.email = userEmail;
+      if (profileId) e.user.id = profileId;
     }
     if (ip) e.source = { ip };
     const docId = paramString(params.get('doc_id'));
@@ -141,7 +212,15 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
     const visibility = visibilityOf(name, params);
     if (visibility !== undefined) e.share = { visibility };
     if (targetEmail) e.target = { user: { email: targetEmail } };
-    const users = [actorEmail, targetEmail].filter((u): u is string => !!u);
+    // Whether the target is outside the acting account's domain: what a transfer of ownership, a
+    // grant or a forwarding address means for data leaving depends on it, and rules cannot compare
+    // two fields. A secondary domain of the same organisation counts as outside (documented).
+    const domainOf = (x: string | undefined) => (x?.includes('@') ? x.slice(x.lastIndexOf('@') + 1).toLowerCase() : undefined);
+    const [ud, td] = [domainOf(userEmail), domainOf(targetEmail)];
+    if (ud !== undefined && td !== undefined && userEmail !== targetEmail) labels.target_external = String(ud !== td);
+    const forward = paramString(params.get('email_forwarding_destination_address'));
+    if (forward !== undefined) e.email = { to: { address: [forward] } };
+    const users = [userEmail, targetEmail].filter((u): u is string => !!u);
     if (users.length || ip) {
       e.related = {};
       if (ip) e.related.ip = [ip];
@@ -207,8 +286,118 @@ export function normalizeChange(change: DriveChangeLike, ctx: { source: string; 
   return { events: [e], deadLetters: [] };
 }
 
+/** Dataset of Alert Center alerts: `logsource: {product: google_workspace, service: alert_center}`. */
+export const ALERT_CENTER = 'alert_center';
+
+/** Categories per Alert Center payload type (the last part of `data['@type']`). */
+const ALERT_CATEGORY: Record<string, string[]> = {
+  AccountWarning: ['authentication', 'intrusion_detection'],
+  StateSponsoredAttack: ['authentication', 'intrusion_detection'],
+  MailPhishing: ['email', 'intrusion_detection'],
+  PhishingSpike: ['email', 'intrusion_detection'],
+  BadWhitelist: ['email', 'configuration'],
+  DlpRuleViolation: ['file', 'intrusion_detection'],
+  DeviceCompromised: ['host', 'intrusion_detection'],
+  SuspiciousActivity: ['host', 'intrusion_detection'],
+  DomainWideTakeoutInitiated: ['file'],
+  UserChanges: ['iam'],
+};
+
+
+/**
+ * Who an alert is about, by payload: AccountWarning, StateSponsoredAttack, DeviceCompromised,
+ * SuspiciousActivity and DomainWideTakeoutInitiated name them as `email`; a DLP violation as
+ * `ruleViolationInfo.triggeringUserEmail`; a phishing alert as its messages' recipients (the
+ * user only when there is one).
+ */
+function alertUsers(data: Record<string, unknown>): { user?: string; recipients: string[]; from?: string } {
+  const rv = obj(data.ruleViolationInfo);
+  const messages = Array.isArray(data.messages) ? data.messages.map(obj).filter((m) => m !== undefined) : [];
+  const recipients = [...new Set(messages.map((m) => str(m.recipient)).filter((r): r is string => r !== undefined))];
+  const from = str(obj(data.maliciousEntity)?.fromHeader) ?? str(obj(obj(data.maliciousEntity)?.entity)?.emailAddress);
+  const user = str(data.email) ?? str(rv?.triggeringUserEmail) ?? (recipients.length === 1 ? recipients[0] : undefined);
+  return { ...(user ? { user } : {}), recipients, ...(from ? { from } : {}) };
+}
+
+/**
+ * One Alert Center alert as an `alert` event. Its id hashes only the alertId: Google updates an
+ * alert (status, assignee, etag) and a re-read or a later update must collapse into the event already
+ * stored, never alert twice. Its time is createTime, when Google raised it: the stream's watermark
+ * is on createTime, and startTime (the activity's own start, often much earlier) is kept as a label.
+ */
+export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested: string; page?: string }): NormalizeOutcome {
+  const ms = typeof alert?.createTime === 'string' ? Date.parse(alert.createTime) : NaN;
+  const alertId = str(alert?.alertId);
+  if (!Number.isFinite(ms) || alertId === undefined) {
+    return {
+      events: [],
+      deadLetters: [
+        {
+          source: ctx.source,
+          code: alertId === undefined ? 'FIELD_MISSING' : 'TIMESTAMP_INVALID',
+          reason: alertId === undefined ? 'Alert Center alert without alertId' : `Alert Center alert ${alertId} without a valid createTime`,
+          payload: JSON.stringify(alert),
+          ...(ctx.page ? { position: { page: ctx.page } } : {}),
+        },
+      ],
+    };
+  }
+  const data = obj(alert.data) ?? {};
+  const payloadType = str(data['@type'])?.split('.').pop();
+  const type = str(alert.type) ?? payloadType ?? 'alert';
+  const labels: Record<string, string> = { alert_id: alertId, alert_type: type };
+  const put = (k: string, v: unknown): void => {
+    const sv = str(v);
+    if (sv !== undefined) labels[k] = sv;
+  };
+  put('alert_source', alert.source);
+  put('alert_payload', payloadType);
+  put('severity', alert.metadata?.severity);
+  put('status', alert.metadata?.status);
+  put('start_time', alert.startTime);
+  put('rule_name', obj(obj(obj(data.ruleViolationInfo)?.ruleInfo))?.displayName);
+  put('takeout_request_id', data.takeoutRequestId);
+  put('is_internal', typeof data.isInternal === 'boolean' ? String(data.isInternal) : undefined);
+  const { user, recipients, from } = alertUsers(data);
+  const ip = str(obj(data.loginDetails)?.ipAddress);
+  const e: SecurityEvent = {
+    '@timestamp': new Date(ms).toISOString(),
+    event: {
+      id: eventId(PROVIDER, { alertId }),
+      kind: 'alert',
+      category: [...(own(ALERT_CATEGORY, payloadType) ?? ['intrusion_detection'])],
+      action: type,
+      outcome: 'unknown',
+      provider: PROVIDER,
+      dataset: `${PROVIDER}.${ALERT_CENTER}`,
+      ingested: ctx.ingested,
+    },
+    labels,
+    raw: alert,
+  };
+  if (user) {
+    e.user = { email: user };
+    e.target = { user: { email: user } };
+  }
+  if (ip) e.source = { ip };
+  if (from || recipients.length) {
+    e.email = {};
+    if (from) e.email.from = { address: [from] };
+    if (recipients.length) e.email.to = { address: recipients };
+  }
+  const related = [...new Set([...(user ? [user] : []), ...recipients])];
+  if (related.length || ip) e.related = { ...(related.length ? { user: related } : {}), ...(ip ? { ip: [ip] } : {}) };
+  return { events: [e], deadLetters: [] };
+}
+
 /** A rule example's Reports activity at `time` (see SourcePlugin.example); each of its events[] becomes one event. */
 export function normalizeExample(record: Record<string, unknown>, time: string): SecurityEvent[] {
+  // An Alert Center alert (it has an alertId, an activity has id.uniqueQualifier): createTime is its time.
+  if (typeof record.alertId === 'string') {
+    const r = normalizeAlert({ ...record, createTime: time } as AlertLike, { source: 'rules-test', ingested: time });
+    if (r.deadLetters.length) throw errors.inputMalformed({ where: '', problem: `the Google normalizer rejected the alert: ${r.deadLetters[0]!.reason}` });
+    return r.events;
+  }
   const id: Record<string, unknown> = { ...(record.id as Record<string, unknown> | undefined), time };
   const activity = { ...record, id } as ActivityLike;
   const r = normalizeActivity(activity, { source: 'rules-test', application: String(id.applicationName ?? 'admin'), ingested: time });

@@ -9,7 +9,9 @@ import { errors } from '../../core/index.js';
 import { backfillFrom } from '../../pipeline/polling-config.js';
 import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PolledBatch } from '../../pipeline/polling.js';
 import type { GoogleWorkspaceConfig } from './config.js';
-import { normalizeActivity, normalizeChange } from './normalize.js';
+import { normalizeActivity, normalizeAlert, normalizeChange } from './normalize.js';
+import type { JWT } from 'google-auth-library';
+import type { ListAlertsResponseLike } from './wire.js';
 import { withRetry, type RetryOptions } from './request.js';
 import type { ChannelState } from './webhook.js';
 
@@ -22,6 +24,8 @@ export interface CursorState {
    */
   apps: Record<string, string>;
   drive?: { pageToken: string; channel?: ChannelState };
+  /** Alert Center: every alert created before this instant that Google listed when read has been committed. */
+  alerts?: string;
 }
 
 export function emptyCursor(): CursorState {
@@ -35,7 +39,8 @@ function readCursor(c: Partial<CursorState>): CursorState | undefined {
     typeof c.apps === 'object' &&
     Object.values(c.apps).every((t) => typeof t === 'string' && Number.isFinite(Date.parse(t)));
   if (!appsOk || (c.drive !== undefined && typeof c.drive?.pageToken !== 'string')) return undefined;
-  return { v: 1, apps: { ...c.apps }, ...(c.drive ? { drive: c.drive } : {}) };
+  if (c.alerts !== undefined && !(typeof c.alerts === 'string' && Number.isFinite(Date.parse(c.alerts)))) return undefined;
+  return { v: 1, apps: { ...c.apps }, ...(c.drive ? { drive: c.drive } : {}), ...(c.alerts !== undefined ? { alerts: c.alerts } : {}) };
 }
 
 /** The cursor as the polling runtime stores it: version 1, per-application watermarks and the Drive position. */
@@ -71,11 +76,14 @@ export interface PollContext {
 
 /** Key of the Drive changes feed among the promises; no Reports application has a name like it. */
 export const CHANGES = '#drive-changes';
+/** Key of the Alert Center stream among the promises. */
+export const ALERTS = '#alert-center';
 
 /** The source's watermark: the oldest promise of its applications and, when followed, of Drive changes (-∞ until each has one). */
 export function promisedWatermark(ctx: Pick<PollContext, 'config' | 'promised'>): number {
   let min = ctx.promised.get(CHANGES) ?? Number.POSITIVE_INFINITY;
   for (const app of ctx.config.applications) min = Math.min(min, ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY);
+  if (ctx.config.alert_center.enabled) min = Math.min(min, ctx.promised.get(ALERTS) ?? Number.NEGATIVE_INFINITY);
   return min;
 }
 
@@ -193,4 +201,68 @@ export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ct
     yield batch;
     if (!res.data.nextPageToken) return;
   }
+}
+
+/**
+ * One pass over Alert Center alerts created in [watermark − settle, now), oldest first, page by
+ * page (`alerts.list` with a createTime filter and its pageToken). The watermark moves to `now`
+ * only when the last page is read: a failure part-way re-reads the range next pass, and the
+ * events' ids (the alertId alone) collapse what was already stored. An alert repeated across
+ * pages in one pass is emitted once.
+ */
+export async function* pollAlerts(client: { auth: JWT; root: string }, state: CursorState, ctx: PollContext): AsyncGenerator<PolledBatch<CursorState>> {
+  const { config } = ctx;
+  const end = ctx.now();
+  const prev = state.alerts === undefined ? undefined : Date.parse(state.alerts);
+  const from = prev === undefined ? backfillFrom(config.backfill, end) : Math.max(0, prev - config.settle);
+  ctx.promised.set(ALERTS, Math.max(ctx.promised.get(ALERTS) ?? Number.NEGATIVE_INFINITY, from));
+  if (from >= end) return;
+  // Google's customerId for the Alert Center is the Workspace id without its leading "C".
+  const customerId = config.customer_id === 'my_customer' ? undefined : config.customer_id.replace(/^C/, '');
+  const filter = `createTime >= "${iso(from)}" AND createTime < "${iso(end)}"`;
+  const seen = new Set<string>();
+  let pageToken: string | undefined;
+  let page = 0;
+  let records = 0;
+  do {
+    if (ctx.retry.signal.aborted) return;
+    page++;
+    const params: Record<string, string | number> = {
+      filter,
+      orderBy: 'create_time asc',
+      pageSize: config.alert_center.page_size,
+      ...(customerId ? { customerId } : {}),
+      ...(pageToken ? { pageToken } : {}),
+    };
+    const res = await withRetry(
+      'Alert Center alerts.list',
+      () => client.auth.request<ListAlertsResponseLike>({ url: `${client.root}/v1beta1/alerts`, method: 'GET', params, signal: ctx.retry.signal }),
+      ctx.retry,
+    );
+    const ingested = iso(ctx.now());
+    const batch: PolledBatch<CursorState> = { events: [], deadLetters: [] };
+    const position = `alerts ${iso(from)}..${iso(end)} page ${page}`;
+    for (const alert of res.data?.alerts ?? []) {
+      // Deleted alerts are Google's (or an admin's) retraction: nothing to report.
+      if (alert.deleted) continue;
+      if (typeof alert.alertId === 'string') {
+        if (seen.has(alert.alertId)) continue;
+        seen.add(alert.alertId);
+      }
+      const out = normalizeAlert(alert, { source: ctx.source, ingested, page: position });
+      batch.events.push(...out.events);
+      batch.deadLetters.push(...out.deadLetters);
+    }
+    records += batch.events.length;
+    pageToken = res.data?.nextPageToken ?? undefined;
+    if (!pageToken) {
+      const current = state.alerts === undefined ? 0 : Date.parse(state.alerts);
+      state.alerts = iso(Math.max(current, end));
+      ctx.promised.set(ALERTS, Math.max(ctx.promised.get(ALERTS) ?? Number.NEGATIVE_INFINITY, end - config.settle));
+    }
+    batch.state = state;
+    batch.watermark = promisedWatermark(ctx);
+    batch.progress = { done: records, unit: 'records' };
+    yield batch;
+  } while (pageToken);
 }

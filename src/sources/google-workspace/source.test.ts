@@ -9,7 +9,7 @@ import { createServiceAccountKey, generateActivities, startFakeGoogle, type Acti
 import { silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
-import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import { DEFAULT_APPLICATIONS, googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
 import { narrowActivity } from './normalize.js';
 import { decodeCursor } from './poller.js';
 import { createGoogleWorkspaceSource, googleWorkspacePlugin } from './source.js';
@@ -111,14 +111,15 @@ describe('google-workspace source against the fake Google', () => {
 
     const reportCalls = fake.requests.filter((r) => r.path.startsWith('/admin/reports/'));
     expect(reportCalls.some((r) => r.query.pageToken)).toBe(true);
-    expect(new Set(reportCalls.map((r) => r.path.split('/').pop()))).toEqual(new Set(['login', 'drive', 'admin', 'token']));
+    // Every default application is polled, the four the scenario fills among them.
+    expect(new Set(reportCalls.map((r) => r.path.split('/').pop()))).toEqual(new Set(DEFAULT_APPLICATIONS));
     // Domain-wide delegation: every call runs as the configured admin.
     expect(new Set(reportCalls.map((r) => r.subject))).toEqual(new Set(['admin@example.com']));
     expect(fake.requests.filter((r) => r.path === '/token')).toHaveLength(1);
 
     const cursor = decodeCursor(await s.getCursor('gw'));
     // Each application was read up to the present, and no further.
-    for (const app of ['login', 'drive', 'admin', 'token']) expect(cursor.apps[app]).toBe(present);
+    for (const app of DEFAULT_APPLICATIONS) expect(cursor.apps[app]).toBe(present);
   });
 
   it('rides out a 429 storm honouring Retry-After, 5xx errors and duplicates across pages', async () => {

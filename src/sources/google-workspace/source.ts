@@ -8,7 +8,7 @@ import { createGoogleWorkspaceActions } from './actions.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { applyFileEvents, runInventory } from './inventory.js';
-import { CHANGES, ensureStartPageToken, googleCursor, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
+import { CHANGES, ensureStartPageToken, googleCursor, pollAlerts, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
 import { classifyGoogleError, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
 import { driveScanJob, scanJobsForEvents, type DriveScanContext } from './scan.js';
@@ -186,6 +186,8 @@ function openSession(
           yield batch;
           yield* scanBatch(batch.events);
         }
+        // Google's own findings, on the Reports schedule: Alert Center raises them minutes after the activity.
+        if (clients.alerts && !run.signal.aborted) yield* pollAlerts(clients.alerts, state, poll);
       }
       if (!followChanges || run.signal.aborted) return;
       let changed = await ensureStartPageToken(clients.drive, state, poll);
@@ -263,7 +265,8 @@ export function createGoogleWorkspaceSource(name: string, config: GoogleWorkspac
 
 export const googleWorkspacePlugin: SourcePlugin<GoogleWorkspaceConfig> = {
   type: TYPE,
-  description: 'Google Workspace audit logs (Admin SDK Reports: login, drive, admin, token), Drive changes with push notifications, and the Drive file inventory',
+  description:
+    "Google Workspace audit logs (Admin SDK Reports: login, admin, drive, token, saml, user_accounts, groups, mobile, rules, calendar, chrome and more), Google's Alert Center findings, Drive changes with push notifications, and the Drive file inventory",
   configSchema: googleWorkspaceConfigSchema,
   example: normalizeExample,
   create(name: string, config: GoogleWorkspaceConfig, deps: PluginDeps): Source {

@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../core/index.js';
+import { SaaswatchError } from '../../core/index.js';
+import { createServiceAccountKey, REPORTS_SCOPE, startFakeGoogle, type AlertCenterAlert, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
+import { silentLogger } from '../../log.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { openStore } from '../../storage/index.js';
+import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import { decodeCursor } from './poller.js';
+import { createGoogleWorkspaceSource } from './source.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-alerts-'));
+let key: ServiceAccountKey;
+let fake: FakeGoogle | undefined;
+let store: Store | undefined;
+let dbCount = 0;
+
+beforeAll(() => {
+  key = createServiceAccountKey();
+});
+afterEach(async () => {
+  await fake?.close();
+  await store?.close();
+  fake = undefined;
+  store = undefined;
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const ALERTS_PATH = '/v1beta1/alerts';
+
+/** Alerts as Alert Center lists them: a suspicious login per user, every 20 minutes back from `to`. */
+function suspiciousLogins(n: number, to: number, seed = 0): AlertCenterAlert[] {
+  return Array.from({ length: n }, (_, i) => {
+    const created = new Date(to - i * 20 * 60_000).toISOString();
+    const alertId = `${(seed * 1000 + i).toString(16).padStart(8, '0')}-7b52-4a0c-9d1e-2f6a4b8c0d11`;
+    return {
+      customerId: '03az79cb',
+      alertId,
+      createTime: created,
+      startTime: new Date(to - i * 20 * 60_000 - 5 * 60_000).toISOString(),
+      type: 'Suspicious login',
+      source: 'Google identity',
+      data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.AccountWarning', email: `user${i % 7}@example.com`, loginDetails: { ipAddress: `203.0.113.${i % 250}`, loginTime: created } },
+      metadata: { customerId: '03az79cb', alertId, status: 'NOT_STARTED', severity: 'HIGH', updateTime: created },
+      updateTime: created,
+      etag: `e${i}`,
+    };
+  });
+}
+
+function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
+  return googleWorkspaceConfigSchema.parse({
+    credentials: JSON.stringify(key.json),
+    subject: 'admin@example.com',
+    customer_id: 'C03az79cb',
+    base_url: fake!.url,
+    token_url: fake!.tokenUrl,
+    applications: ['login'],
+    backfill: '1d',
+    settle: '1h',
+    alert_center: { enabled: true, page_size: 10 },
+    ...over,
+  });
+}
+
+async function newStore(): Promise<Store> {
+  store = await openStore({ dialect: 'sqlite', path: join(tmp, `gwa-${++dbCount}.db`), now: () => T0 });
+  return store;
+}
+
+async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0) {
+  const delays: number[] = [];
+  const source = createGoogleWorkspaceSource('gw', cfg, {
+    once: true,
+    now: () => now,
+    backoff: { initialMs: 10, maxMs: 50 },
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+  });
+  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now: () => now });
+  const stats = await pipeline.ingest(source, { signal: new AbortController().signal });
+  return { stats, delays };
+}
+
+const alertEvents = async (s: Store) => (await s.queryEvents({ provider: 'google-workspace' })).filter((e) => e.event.dataset === 'google-workspace.alert_center');
+
+describe('Alert Center stream of the google-workspace source against the fake', () => {
+  it('reads every page with a createTime filter, as the admin, with the alerts scope, and commits its watermark', async () => {
+    const alerts = suspiciousLogins(45, T0 - 60_000);
+    fake = await startFakeGoogle({ serviceAccounts: [key], alerts });
+    const s = await newStore();
+    await runOnce(s, config());
+    const stored = await alertEvents(s);
+    expect(new Set(stored.map((e) => e.labels?.alert_id))).toEqual(new Set(alerts.map((a) => a.alertId)));
+    expect(stored).toHaveLength(45);
+
+    const calls = fake.requests.filter((r) => r.path === ALERTS_PATH);
+    // 45 alerts at 10 a page: five pages, the later four with the token of the one before.
+    expect(calls).toHaveLength(5);
+    expect(calls.filter((r) => r.query.pageToken)).toHaveLength(4);
+    expect(calls[0]!.query).toMatchObject({
+      filter: `createTime >= "${new Date(T0 - 24 * HOUR).toISOString()}" AND createTime < "${new Date(T0).toISOString()}"`,
+      orderBy: 'create_time asc',
+      pageSize: '10',
+      // Alert Center wants the customer id without its leading C.
+      customerId: '03az79cb',
+    });
+    expect(new Set(calls.map((r) => r.subject))).toEqual(new Set(['admin@example.com']));
+    expect(decodeCursor(await s.getCursor('gw')).alerts).toBe(new Date(T0).toISOString());
+  });
+
+  it('rides out 429 with Retry-After, leaves deleted alerts out, and stores an alert once across re-reads and updates', async () => {
+    const alerts = suspiciousLogins(12, T0 - 60_000);
+    const retracted: AlertCenterAlert = { ...suspiciousLogins(1, T0 - 90_000, 9)[0]!, deleted: true };
+    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: [...alerts, retracted] });
+    fake.faults.rateLimitNext(3, 5, { path: ALERTS_PATH });
+    const s = await newStore();
+    const first = await runOnce(s, config());
+    expect(first.delays.filter((d) => d === 5000)).toHaveLength(3);
+    expect(fake.requests.filter((r) => r.path === ALERTS_PATH && r.status === 429)).toHaveLength(3);
+    expect(await alertEvents(s)).toHaveLength(12);
+    expect((await alertEvents(s)).some((e) => e.labels?.alert_id === retracted.alertId)).toBe(false);
+
+    // Thirty minutes later the settle window re-reads the last hour: Google has since updated an
+    // alert's status (same alertId) and raised a new one.
+    const updated = { ...alerts[0]!, metadata: { ...alerts[0]!.metadata, status: 'IN_PROGRESS' as const, assignee: 'secops@example.com' }, etag: 'changed' };
+    const fresh = suspiciousLogins(1, T0 + 20 * 60_000, 5)[0]!;
+    fake.addAlerts([updated, fresh]);
+    const second = await runOnce(s, config(), T0 + 30 * 60_000);
+    expect(second.stats.duplicates).toBeGreaterThan(0);
+    const stored = await alertEvents(s);
+    expect(stored).toHaveLength(13);
+    expect(stored.filter((e) => e.labels?.alert_id === alerts[0]!.alertId)).toHaveLength(1);
+    const calls = fake.requests.filter((r) => r.path === ALERTS_PATH && r.status === 200);
+    expect(calls.at(-1)!.query.filter).toContain(`createTime >= "${new Date(T0 - HOUR).toISOString()}"`);
+  });
+
+  it('fails the pass, Reports committed, when the alerts scope is not delegated; retries 5xx until the attempts run out', async () => {
+    const delegated = { ...key, delegatedScopes: [REPORTS_SCOPE] };
+    fake = await startFakeGoogle({ serviceAccounts: [delegated], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const s = await newStore();
+    const err = await runOnce(s, config()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SaaswatchError);
+    expect(err).toMatchObject({ code: 'HTTP_REJECTED', retryable: false });
+    expect(fake.requests.filter((r) => r.path === ALERTS_PATH)).toHaveLength(0);
+    // The Reports pass before it committed; the alerts stream starts again from its backfill.
+    const cursor = decodeCursor(await s.getCursor('gw'));
+    expect(cursor.apps.login).toBe(new Date(T0).toISOString());
+    expect(cursor.alerts).toBeUndefined();
+
+    await fake.close();
+    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    fake.faults.failNext(100, 503, { path: ALERTS_PATH });
+    const exhausted = await runOnce(s, config({ retry: { max_attempts: 3 } })).catch((e: unknown) => e);
+    expect(exhausted).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
+    expect(fake.requests.filter((r) => r.path === ALERTS_PATH && r.status === 503)).toHaveLength(3);
+    expect(await alertEvents(s)).toHaveLength(0);
+  });
+
+  it('sends nothing to Alert Center unless enabled', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const s = await newStore();
+    await runOnce(s, config({ alert_center: { enabled: false } }));
+    expect(fake.requests.filter((r) => r.path === ALERTS_PATH)).toHaveLength(0);
+    expect(decodeCursor(await s.getCursor('gw')).alerts).toBeUndefined();
+  });
+});
