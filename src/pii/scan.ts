@@ -63,22 +63,22 @@ export const isWordChar = (c: number): boolean => (CLASS[c]! & C_WORD) !== 0;
 const isSingleSep = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === SLASH;
 const isMixedSepChar = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === LPAREN || c === RPAREN;
 
-function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+function grow(a: Int32Array<ArrayBufferLike>, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
   return b;
 }
 
-/** Scans `text` once; O(n) with no allocation per character. */
-export function scanNumericRuns(text: string): NumericRuns {
-  let runCap = 1024;
-  let gCap = 4096;
-  let runFirst = new Int32Array(runCap);
-  let runEnd = new Int32Array(runCap);
-  let runFlags = new Uint8Array(runCap);
-  let gStart = new Int32Array(gCap);
-  let gEnd = new Int32Array(gCap);
-  let gSep = new Int32Array(gCap);
+/** Scans `text` once; O(n) with no allocation per character. `reuse` lends the arrays of an earlier scan that is no longer read. */
+export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns {
+  let runFirst: Int32Array<ArrayBufferLike> = reuse?.runFirst ?? new Int32Array(1024);
+  let runEnd: Int32Array<ArrayBufferLike> = reuse?.runEnd ?? new Int32Array(1024);
+  let runFlags: Uint8Array<ArrayBufferLike> = reuse?.runFlags ?? new Uint8Array(1024);
+  let gStart: Int32Array<ArrayBufferLike> = reuse?.gStart ?? new Int32Array(4096);
+  let gEnd: Int32Array<ArrayBufferLike> = reuse?.gEnd ?? new Int32Array(4096);
+  let gSep: Int32Array<ArrayBufferLike> = reuse?.gSep ?? new Int32Array(4096);
+  let runCap = runFirst.length;
+  let gCap = gStart.length;
   let runs = 0;
   let groups = 0;
   const n = text.length;
@@ -174,13 +174,25 @@ export function numericRuns(text: string): NumericRuns {
   return scanNumericRuns(text);
 }
 
+/**
+ * The arrays of the last shared scan, lent to the next one: offsets only, never text. Growing fresh arrays for
+ * each analysis cost more than the scan itself; past this many groups they are let go rather than kept.
+ */
+let spare: NumericRuns | undefined;
+const MAX_SPARE_GROUPS = 1 << 20;
+
 /** Runs `fn` with the runs of `text` computed once for every recognizer it calls; forgets them after. */
 export function withSharedScan<T>(text: string, fn: () => T): T {
-  cached = { text, runs: scanNumericRuns(text) };
+  const outer = cached;
+  const lent = spare;
+  spare = undefined;
+  const runs = scanNumericRuns(text, lent);
+  cached = { text, runs };
   try {
     return fn();
   } finally {
-    cached = undefined;
+    cached = outer;
+    if (runs.gStart.length <= MAX_SPARE_GROUPS) spare = runs;
   }
 }
 
