@@ -158,6 +158,13 @@ export function findContext(text: string, start: number, end: number, m: Context
   const span = window * MAX_CHARS_PER_WORD;
   // Most findings have no context word near them: rule that out on char codes before slicing any word.
   if (!mayMatchBefore(text, start, window, span, m.quick) && !mayMatchAfter(text, end, Math.floor(window / 2), Math.ceil(span / 2), m.quick)) return [];
+  return searchContext(text, start, end, m, window);
+}
+
+/** findContext without the quick test: every word of the window sliced and compared (exported for the test that holds the two equal). */
+export function searchContext(text: string, start: number, end: number, m: ContextMatcher, window: number): string[] {
+  if (m.empty || window <= 0) return [];
+  const span = window * MAX_CHARS_PER_WORD;
   const before = wordsBefore(text, start, window, span);
   // Context mostly precedes a value ("SSN: …"); after it only a short label fits ("… (SSN)"), and a
   // longer reach would lend the next line's label to this value.

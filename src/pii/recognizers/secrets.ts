@@ -318,23 +318,48 @@ const SECRET_NAMES =
   'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credential|private[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|session[_-]?key|passwort|kennwort|wachtwoord|senha|contrase(?:ñ|n)a|mot[_-]?de[_-]?passe|motdepasse';
 // Found from the assignment operator, which is rare in text, rather than from the names, which a regex would try
 // at every position: the name must end within the 50 characters before the operator, the value follow it.
-const OPERATOR = /[:=]/g;
 const SECRET_NAME = new RegExp(SECRET_NAMES, 'i');
 
 /** Stems of SECRET_NAMES: a cheap `includes` test that rules out almost every identifier before the regex runs. */
 const NAME_STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'kennwort', 'wachtwoord', 'senha', 'contrase', 'mot'];
 
+const STEMS_BY_FIRST: (string[] | undefined)[] = [];
+for (const st of NAME_STEMS) (STEMS_BY_FIRST[st.charCodeAt(0)] ??= []).push(st);
+
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 const isIdent = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45 || c === 0xf1;
 
-/** The identifier right before an operator (past up to 3 spaces and a closing quote), at most 50 characters. */
-function nameBefore(text: string, p: number): string {
+/** Where the identifier right before an operator starts (past up to 3 spaces and a closing quote, at most 50 characters); its end is `nameEnd`. */
+let nameEnd = 0;
+function nameStart(text: string, p: number): number {
   let i = p - 1;
   for (let sp = 0; sp < 3 && i >= 0 && isSpace(text.charCodeAt(i)); sp++) i--;
-  if (i >= 0 && (text[i] === '"' || text[i] === "'")) i--;
-  const end = i + 1;
-  while (i >= 0 && end - i <= 50 && isIdent(text.charCodeAt(i))) i--;
-  return text.slice(i + 1, end);
+  if (i >= 0 && (text.charCodeAt(i) === 34 || text.charCodeAt(i) === 39)) i--;
+  nameEnd = i + 1;
+  while (i >= 0 && nameEnd - i <= 50 && isIdent(text.charCodeAt(i))) i--;
+  return i + 1;
+}
+
+/** Whether text[s, e) holds one of NAME_STEMS, ignoring ASCII case: the `includes` test without slicing the name. */
+function hasNameStem(text: string, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    const stems = STEMS_BY_FIRST[c];
+    if (!stems) continue;
+    for (const st of stems) {
+      if (i + st.length > e) continue;
+      let k = 1;
+      while (k < st.length) {
+        let d = text.charCodeAt(i + k);
+        if (d >= 65 && d <= 90) d += 32;
+        if (d !== st.charCodeAt(k)) break;
+        k++;
+      }
+      if (k === st.length) return true;
+    }
+  }
+  return false;
 }
 
 const VALUE_AFTER = /(?:>)?\s{0,3}["']?([^\s"'`,;<>(){}[\]]{20,256})/y;
@@ -410,14 +435,26 @@ export const highEntropyRecognizer: Recognizer = {
   },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    for (const op of text.matchAll(OPERATOR)) {
-      const p = op.index;
+    // Each `:` and `=` in turn, from two indexOf cursors (a regex match object per operator cost more than the rest).
+    let colon = text.indexOf(':');
+    let equals = text.indexOf('=');
+    while (colon !== -1 || equals !== -1) {
+      let p: number;
+      if (equals === -1 || (colon !== -1 && colon < equals)) {
+        p = colon;
+        colon = text.indexOf(':', p + 1);
+      } else {
+        p = equals;
+        equals = text.indexOf('=', p + 1);
+      }
       // `==`, `:=`'s first half and `::` are comparisons or scopes, not a value being set.
-      if (text[p + 1] === '=' || text[p + 1] === ':' || (p > 0 && (text[p - 1] === '=' || text[p - 1] === ':' || text[p - 1] === '!' || text[p - 1] === '<'))) continue;
-      const name = nameBefore(text, p);
-      if (name.length < 3) continue;
-      const lower = name.toLowerCase();
-      if (!NAME_STEMS.some((st) => lower.includes(st)) || !SECRET_NAME.test(name)) continue;
+      const next = text.charCodeAt(p + 1);
+      const prev = p > 0 ? text.charCodeAt(p - 1) : 0;
+      if (next === 61 || next === 58 || prev === 61 || prev === 58 || prev === 33 || prev === 60) continue;
+      const ns = nameStart(text, p);
+      if (nameEnd - ns < 3 || !hasNameStem(text, ns, nameEnd)) continue;
+      const name = text.slice(ns, nameEnd);
+      if (!SECRET_NAME.test(name)) continue;
       VALUE_AFTER.lastIndex = p + 1;
       const m = VALUE_AFTER.exec(text);
       if (!m) continue;
