@@ -222,7 +222,36 @@ function tokenMatches(text: string, re: RegExp, minLength: number): { 0: string;
     const s = r.longStart[w]!;
     const e = r.longEnd[w]!;
     if (e - s < minLength) continue;
-    for (const m of text.slice(s, e).matchAll(re)) out.push({ 0: m[0], 1: m[1], index: s + m.index });
+    // exec, not matchAll: matchAll copies the regex for every word.
+    const word = text.slice(s, e);
+    re.lastIndex = 0;
+    for (let m = re.exec(word); m; m = re.exec(word)) out.push({ 0: m[0], 1: m[1], index: s + m.index });
+  }
+  return out;
+}
+
+const BECH32_AT = new RegExp(BECH32.source, 'y');
+
+/**
+ * BECH32's matches, found from each `c1`/`C1` (every prefix ends so) and tried where a prefix would start: a match
+ * is a whole alphanumeric run (its class excludes no run's end), so at most one starts at each place and none overlap.
+ */
+function bech32Matches(text: string): { 0: string; index: number }[] {
+  const starts: number[] = [];
+  for (const needle of ['c1', 'C1']) {
+    for (let p = text.indexOf(needle); p !== -1; p = text.indexOf(needle, p + 2)) {
+      if (p >= 1) starts.push(p - 1);
+      if (p >= 2) starts.push(p - 2);
+    }
+  }
+  starts.sort((a, b) => a - b);
+  const out: { 0: string; index: number }[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    const s = starts[k]!;
+    if (k > 0 && starts[k - 1] === s) continue;
+    BECH32_AT.lastIndex = s;
+    const m = BECH32_AT.exec(text);
+    if (m) out.push({ 0: m[0], index: s });
   }
   return out;
 }
@@ -252,7 +281,7 @@ export const cryptoRecognizer: Recognizer = {
       const kind = base58Address(m[0]);
       if (kind) out.push({ type: 'CRYPTO', start: m.index, end: m.index + m[0].length, score: 0.9, explanation: { recognizer: 'crypto', pattern: kind, validator: 'base58check', baseScore: 0.9 } });
     }
-    for (const m of text.matchAll(BECH32)) {
+    for (const m of bech32Matches(text)) {
       const kind = segwitAddress(m[0]);
       if (kind) out.push({ type: 'CRYPTO', start: m.index, end: m.index + m[0].length, score: 0.9, explanation: { recognizer: 'crypto', pattern: kind, validator: kind.endsWith('v0') ? 'bech32' : 'bech32m', baseScore: 0.9 } });
     }
