@@ -181,6 +181,8 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
           const len = r.gEnd[a]! - r.gStart[a]!;
           if (len < MIN_DIGITS || len > MAX_DIGITS) continue;
         }
+        // Too short to hold MIN_DIGITS digits however it is grouped (times, versions, dotted octets).
+        if (r.gEnd[b - 1]! - r.gStart[a]! < MIN_DIGITS) continue;
         if (cardShapedRun(r, a, b)) continue;
         let lastEnd = -1;
         // After a `+`, the digits are one international number: its tail is not a national one.
