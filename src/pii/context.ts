@@ -11,6 +11,93 @@ export interface ContextMatcher {
   /** Multi-word phrases, lower case, single-spaced (`date of birth`). */
   phrases: readonly string[];
   empty: boolean;
+  /** A cheap test over char codes that rules out a match before any word is sliced (see mayMatch). */
+  quick: QuickTest;
+}
+
+/**
+ * What a window's ASCII words must show for the matcher to possibly find something: a hash of a whole word (or
+ * of it less a plural `s`), a stem's first two letters anywhere in a long word, or a phrase's second word's first
+ * letters at a word's start (a phrase found in the joined words has its second word starting some word).
+ * Hash collisions only send a window to the exact search; a word with a non-ASCII letter always goes there.
+ */
+interface QuickTest {
+  hashes: ReadonlySet<number>;
+  /** ASCII stems by their first two letters (`(a << 7) | b`). */
+  stemsByPair: ReadonlyMap<number, readonly string[]>;
+  stemPairs: Uint8Array;
+  /** ASCII phrases by their second word's first letter (one-letter second word) or first two letters: [first word, second word]. */
+  phrasesByFirst: ReadonlyMap<number, readonly (readonly [string, string])[]>;
+  phrasesByPair: ReadonlyMap<number, readonly (readonly [string, string])[]>;
+}
+
+const hashOf = (w: string): number => {
+  let h = 0;
+  for (let i = 0; i < w.length; i++) h = (Math.imul(h, 31) + w.charCodeAt(i)) | 0;
+  return h;
+};
+
+const isAsciiWordText = (w: string): boolean => {
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c >= 128 || !isWordChar(c)) return false;
+  }
+  return true;
+};
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+function quickTest(words: ReadonlySet<string>, stems: ReadonlySet<string>, phrases: ReadonlySet<string>): QuickTest {
+  const stemsByPair = new Map<number, string[]>();
+  const stemPairs = new Uint8Array(128 * 128);
+  const phrasesByFirst = new Map<number, (readonly [string, string])[]>();
+  const phrasesByPair = new Map<number, (readonly [string, string])[]>();
+  // A stem or phrase with a non-ASCII letter can only match a word holding one, which takes the exact path
+  // anyway; a phrase with any other non-word character (`f. nac`) never matches words joined by spaces.
+  for (const st of stems) {
+    if (!isAsciiWordText(st)) continue;
+    const k = (st.charCodeAt(0) << 7) | st.charCodeAt(1);
+    stemPairs[k] = 1;
+    push(stemsByPair, k, st);
+  }
+  for (const p of phrases) {
+    const parts = p.split(' ');
+    if (!parts.every(isAsciiWordText)) continue;
+    const first = parts[0]!;
+    const second = parts[1]!;
+    if (second.length === 1) push(phrasesByFirst, second.charCodeAt(0), [first, second] as const);
+    else push(phrasesByPair, (second.charCodeAt(0) << 7) | second.charCodeAt(1), [first, second] as const);
+  }
+  return { hashes: new Set([...words].map(hashOf)), stemsByPair, stemPairs, phrasesByFirst, phrasesByPair };
+}
+
+const lowerAscii = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
+
+/** Whether text[at, at + w.length) is `w` (lower case ASCII) ignoring ASCII case. */
+function equalsAt(text: string, at: number, w: string): boolean {
+  if (at < 0 || at + w.length > text.length) return false;
+  for (let i = 0; i < w.length; i++) if (lowerAscii(text.charCodeAt(at + i)) !== w.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Whether the word before `s` (past non-word characters) ends with `w`. */
+function previousWordEndsWith(text: string, s: number, w: string): boolean {
+  let pe = s;
+  while (pe > 0 && !isWordChar(text.charCodeAt(pe - 1))) pe--;
+  if (pe === s) return false;
+  for (let i = pe - w.length; i < pe; i++) if (i < 0 || !isWordChar(text.charCodeAt(i))) return false;
+  return equalsAt(text, pe - w.length, w);
+}
+
+/** Whether a phrase of `list` has its second word starting the word [s, e) and its first word ending the word before. */
+function phraseMayStart(text: string, s: number, e: number, list: readonly (readonly [string, string])[] | undefined): boolean {
+  if (!list) return false;
+  for (const [first, second] of list) if (second.length <= e - s && equalsAt(text, s, second) && previousWordEndsWith(text, s, first)) return true;
+  return false;
 }
 
 /** The context words of `byLanguage` for `languages` (a language missing from the map adds nothing). */
@@ -28,7 +115,7 @@ export function compileContext(byLanguage: Readonly<Record<string, readonly stri
       if (w.length >= 5) stems.add(w);
     }
   }
-  return { words, stems: [...stems], phrases: [...phrases], empty: words.size === 0 && phrases.size === 0 };
+  return { words, stems: [...stems], phrases: [...phrases], empty: words.size === 0 && phrases.size === 0, quick: quickTest(words, stems, phrases) };
 }
 
 /** At most this many characters either side are read: N words of normal prose fit in it, a huge token cannot make the lookup slow. */
@@ -69,6 +156,15 @@ function wordsAfter(text: string, from: number, count: number, limit: number): s
 export function findContext(text: string, start: number, end: number, m: ContextMatcher, window: number): string[] {
   if (m.empty || window <= 0) return [];
   const span = window * MAX_CHARS_PER_WORD;
+  // Most findings have no context word near them: rule that out on char codes before slicing any word.
+  if (!mayMatchBefore(text, start, window, span, m.quick) && !mayMatchAfter(text, end, Math.floor(window / 2), Math.ceil(span / 2), m.quick)) return [];
+  return searchContext(text, start, end, m, window);
+}
+
+/** findContext without the quick test: every word of the window sliced and compared (exported for the test that holds the two equal). */
+export function searchContext(text: string, start: number, end: number, m: ContextMatcher, window: number): string[] {
+  if (m.empty || window <= 0) return [];
+  const span = window * MAX_CHARS_PER_WORD;
   const before = wordsBefore(text, start, window, span);
   // Context mostly precedes a value ("SSN: …"); after it only a short label fits ("… (SSN)"), and a
   // longer reach would lend the next line's label to this value.
@@ -85,6 +181,76 @@ export function findContext(text: string, start: number, end: number, m: Context
     for (const p of m.phrases) if ((b.includes(p) || a.includes(p)) && !found.includes(p)) found.push(p);
   }
   return found;
+}
+
+/**
+ * Whether the word [s, e) could be, or hold, something `q` stands for (false means matchWord finds nothing in it and
+ * no phrase has its second word here); true for any word with a non-ASCII character.
+ */
+function mayMatchWord(text: string, s: number, e: number, q: QuickTest): boolean {
+  let h = 0;
+  let prefix = 0;
+  let digit = false;
+  let stemAt = -1;
+  let prev = 0;
+  for (let k = s; k < e; k++) {
+    let c = text.charCodeAt(k);
+    if (c >= 128) return true;
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c >= 48 && c <= 57) digit = true;
+    if (stemAt < 0 && k > s && q.stemPairs[(prev << 7) | c]) stemAt = k - 1;
+    prefix = h;
+    h = (Math.imul(h, 31) + c) | 0;
+    prev = c;
+  }
+  if (q.hashes.has(h)) return true;
+  const c0 = lowerAscii(text.charCodeAt(s));
+  if (phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
+  if (e - s >= 2 && phraseMayStart(text, s, e, q.phrasesByPair.get((c0 << 7) | lowerAscii(text.charCodeAt(s + 1))))) return true;
+  const len = e - s;
+  if (len <= 5 || len >= 40 || digit) return false;
+  if (prev === 115 && q.hashes.has(prefix)) return true;
+  // A stem anywhere in the word: each place its first two letters occur, compared in full.
+  for (let k = stemAt; k >= 0 && k < e - 1; k++) {
+    const pair = (lowerAscii(text.charCodeAt(k)) << 7) | lowerAscii(text.charCodeAt(k + 1));
+    if (!q.stemPairs[pair]) continue;
+    for (const st of q.stemsByPair.get(pair)!) if (k + st.length <= e && equalsAt(text, k, st)) return true;
+  }
+  return false;
+}
+
+/** mayMatchWord over the words wordsBefore would read, cut where it cuts them. */
+function mayMatchBefore(text: string, to: number, count: number, limit: number, q: QuickTest): boolean {
+  const stop = Math.max(0, to - limit);
+  let i = to;
+  let n = 0;
+  while (n < count && i > stop) {
+    while (i > stop && !isWordChar(text.charCodeAt(i - 1))) i--;
+    const e = i;
+    while (i > stop && isWordChar(text.charCodeAt(i - 1))) i--;
+    if (e > i) {
+      n++;
+      if (mayMatchWord(text, i, e, q)) return true;
+    }
+  }
+  return false;
+}
+
+/** mayMatchWord over the words wordsAfter would read. */
+function mayMatchAfter(text: string, from: number, count: number, limit: number, q: QuickTest): boolean {
+  const stop = Math.min(text.length, from + limit);
+  let i = from;
+  let n = 0;
+  while (n < count && i < stop) {
+    while (i < stop && !isWordChar(text.charCodeAt(i))) i++;
+    const s = i;
+    while (i < stop && isWordChar(text.charCodeAt(i))) i++;
+    if (i > s) {
+      n++;
+      if (mayMatchWord(text, s, i, q)) return true;
+    }
+  }
+  return false;
 }
 
 /** The context words of `m` among table header cells (each cell's lower-cased words), in the order met, each once. */

@@ -20,7 +20,15 @@ export interface NumericRuns {
   gEnd: Int32Array;
   /** Per group: char code of the one-character separator before it, SEP_MIXED for a longer one, 0 for a run's first group. */
   gSep: Int32Array;
+  /** Number of long words: maximal runs of word characters (isWordChar) of LONG_WORD or more, in text order. */
+  longCount: number;
+  /** Per long word: its span. Tokens (keys, addresses) live in these, so their patterns need not read the rest. */
+  longStart: Int32Array;
+  longEnd: Int32Array;
 }
+
+/** The shortest word listed in NumericRuns' long words. */
+export const LONG_WORD = 20;
 
 /** A letter, digit or underscore sits right before the run: its first group is glued to a word. */
 export const RUN_LEFT_WORD = 1;
@@ -63,22 +71,36 @@ export const isWordChar = (c: number): boolean => (CLASS[c]! & C_WORD) !== 0;
 const isSingleSep = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === SLASH;
 const isMixedSepChar = (c: number): boolean => c === SPACE || c === DASH || c === DOT || c === LPAREN || c === RPAREN;
 
-function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+function grow(a: Int32Array<ArrayBufferLike>, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
   return b;
 }
 
-/** Scans `text` once; O(n) with no allocation per character. */
-export function scanNumericRuns(text: string): NumericRuns {
-  let runCap = 1024;
-  let gCap = 4096;
-  let runFirst = new Int32Array(runCap);
-  let runEnd = new Int32Array(runCap);
-  let runFlags = new Uint8Array(runCap);
-  let gStart = new Int32Array(gCap);
-  let gEnd = new Int32Array(gCap);
-  let gSep = new Int32Array(gCap);
+/** Scans `text` once; O(n) with no allocation per character. `reuse` lends the arrays of an earlier scan that is no longer read. */
+export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns {
+  let runFirst: Int32Array<ArrayBufferLike> = reuse?.runFirst ?? new Int32Array(1024);
+  let runEnd: Int32Array<ArrayBufferLike> = reuse?.runEnd ?? new Int32Array(1024);
+  let runFlags: Uint8Array<ArrayBufferLike> = reuse?.runFlags ?? new Uint8Array(1024);
+  let gStart: Int32Array<ArrayBufferLike> = reuse?.gStart ?? new Int32Array(4096);
+  let gEnd: Int32Array<ArrayBufferLike> = reuse?.gEnd ?? new Int32Array(4096);
+  let gSep: Int32Array<ArrayBufferLike> = reuse?.gSep ?? new Int32Array(4096);
+  let longStart: Int32Array<ArrayBufferLike> = reuse?.longStart ?? new Int32Array(256);
+  let longEnd: Int32Array<ArrayBufferLike> = reuse?.longEnd ?? new Int32Array(256);
+  let runCap = runFirst.length;
+  let gCap = gStart.length;
+  let longCap = longStart.length;
+  let longs = 0;
+  const addLong = (s: number, e: number) => {
+    if (longs === longCap) {
+      longCap *= 2;
+      longStart = grow(longStart, longCap);
+      longEnd = grow(longEnd, longCap);
+    }
+    longStart[longs] = s;
+    longEnd[longs] = e;
+    longs++;
+  };
   let runs = 0;
   let groups = 0;
   const n = text.length;
@@ -86,6 +108,8 @@ export function scanNumericRuns(text: string): NumericRuns {
   while (i < n) {
     const c = text.charCodeAt(i);
     const k = CLASS[c]!;
+    // The outer loop meets word characters only where a word starts: the word of the run's first group starts here.
+    let wordStart = i;
     if (!(k & C_DIGIT)) {
       if (!(k & C_WORD)) {
         i++;
@@ -99,6 +123,7 @@ export function scanNumericRuns(text: string): NumericRuns {
       else {
         i++;
         while (i < n && CLASS[text.charCodeAt(i)]! & C_WORD) i++;
+        if (i - wordStart >= LONG_WORD) addLong(wordStart, i);
         continue;
       }
     }
@@ -129,10 +154,13 @@ export function scanNumericRuns(text: string): NumericRuns {
       while (i < n && CLASS[text.charCodeAt(i)]! & C_DIGIT) i++;
       gEnd[groups] = i;
       groups++;
+      // A word that ends with this group's digits (one glued on the right is listed below, once skipped).
+      if (i - wordStart >= LONG_WORD && !(i < n && CLASS[text.charCodeAt(i)]! & C_WORD)) addLong(wordStart, i);
       // A separator joins the next group only when a digit follows it directly.
       if (i + 1 < n && isSingleSep(text.charCodeAt(i)) && isDigit(text.charCodeAt(i + 1))) {
         sep = text.charCodeAt(i);
         i += 1;
+        wordStart = i;
         continue;
       }
       let k = i;
@@ -141,6 +169,7 @@ export function scanNumericRuns(text: string): NumericRuns {
       if (k > i && k < n && isDigit(text.charCodeAt(k)) && (k - i >= 2 || text.charCodeAt(i) === LPAREN || text.charCodeAt(i) === RPAREN)) {
         sep = SEP_MIXED;
         i = k;
+        wordStart = i;
         continue;
       }
       break;
@@ -150,6 +179,7 @@ export function scanNumericRuns(text: string): NumericRuns {
       flags |= RUN_RIGHT_WORD;
       // The rest of the word holds nothing a recognizer reads from runs.
       while (i < n && isWordChar(text.charCodeAt(i))) i++;
+      if (i - wordStart >= LONG_WORD) addLong(wordStart, i);
       // One group glued to a word on the right (`3f2a`, `123456C`) is kept only when a capital
       // precedes it too, with two digits or more (an IBAN's check digits, a NINO, a passport).
       if (groups - runFirst[runs]! === 1 && (!(flags & RUN_LEFT_WORD) || gEnd[groups - 1]! - gStart[groups - 1]! < 2)) {
@@ -160,7 +190,7 @@ export function scanNumericRuns(text: string): NumericRuns {
     runFlags[runs] = flags;
     runs++;
   }
-  return { count: runs, runFirst, runEnd, runFlags, gStart, gEnd, gSep };
+  return { count: runs, runFirst, runEnd, runFlags, gStart, gEnd, gSep, longCount: longs, longStart, longEnd };
 }
 
 let cached: { text: string; runs: NumericRuns } | undefined;
@@ -174,13 +204,30 @@ export function numericRuns(text: string): NumericRuns {
   return scanNumericRuns(text);
 }
 
+/**
+ * The arrays of the last shared scan, lent to the next one: offsets only, never text. Growing fresh arrays for
+ * each analysis cost more than the scan itself; past this many groups they are let go rather than kept.
+ */
+let spare: NumericRuns | undefined;
+const MAX_SPARE_GROUPS = 1 << 20;
+
+/** The runs of `text` when an analysis has computed them already, else undefined: for a recognizer that has a cheaper way than a scan of its own when called alone. */
+export function sharedRuns(text: string): NumericRuns | undefined {
+  return cached && cached.text === text ? cached.runs : undefined;
+}
+
 /** Runs `fn` with the runs of `text` computed once for every recognizer it calls; forgets them after. */
 export function withSharedScan<T>(text: string, fn: () => T): T {
-  cached = { text, runs: scanNumericRuns(text) };
+  const outer = cached;
+  const lent = spare;
+  spare = undefined;
+  const runs = scanNumericRuns(text, lent);
+  cached = { text, runs };
   try {
     return fn();
   } finally {
-    cached = undefined;
+    cached = outer;
+    if (runs.gStart.length <= MAX_SPARE_GROUPS) spare = runs;
   }
 }
 

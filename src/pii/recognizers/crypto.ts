@@ -1,6 +1,7 @@
 /** Recognizer for cryptocurrency wallet addresses whose checksums verify: Bitcoin/Litecoin Base58Check and bech32/bech32m, Ethereum (EIP-55). */
 import { createHash } from 'node:crypto';
 import { createBase58check } from '@scure/base';
+import { LONG_WORD, sharedRuns } from '../scan.js';
 import type { Recognizer, RecognizerResult } from '../types.js';
 
 const sha256 = (data: Uint8Array): Uint8Array => createHash('sha256').update(data).digest();
@@ -209,6 +210,53 @@ export function eip55Valid(hex40: string): boolean {
 const ETH = /(?<![A-Za-z0-9])0x([0-9a-fA-F]{40})(?![A-Za-z0-9])/g;
 
 /**
+ * The matches of `re` (global; its match and lookarounds read only word characters) in `text`, in order. Within
+ * an analysis they are sought only in the long words of the shared scan that can hold `minLength` characters: a
+ * word's edges are non-word characters, so the lookarounds decide there as they would in the whole text.
+ */
+function tokenMatches(text: string, re: RegExp, minLength: number): { 0: string; 1?: string; index: number }[] {
+  const r = sharedRuns(text);
+  if (!r || minLength < LONG_WORD) return [...text.matchAll(re)];
+  const out: { 0: string; 1?: string; index: number }[] = [];
+  for (let w = 0; w < r.longCount; w++) {
+    const s = r.longStart[w]!;
+    const e = r.longEnd[w]!;
+    if (e - s < minLength) continue;
+    // exec, not matchAll: matchAll copies the regex for every word.
+    const word = text.slice(s, e);
+    re.lastIndex = 0;
+    for (let m = re.exec(word); m; m = re.exec(word)) out.push({ 0: m[0], 1: m[1], index: s + m.index });
+  }
+  return out;
+}
+
+const BECH32_AT = new RegExp(BECH32.source, 'y');
+
+/**
+ * BECH32's matches, found from each `c1`/`C1` (every prefix ends so) and tried where a prefix would start: a match
+ * is a whole alphanumeric run (its class excludes no run's end), so at most one starts at each place and none overlap.
+ */
+function bech32Matches(text: string): { 0: string; index: number }[] {
+  const starts: number[] = [];
+  for (const needle of ['c1', 'C1']) {
+    for (let p = text.indexOf(needle); p !== -1; p = text.indexOf(needle, p + 2)) {
+      if (p >= 1) starts.push(p - 1);
+      if (p >= 2) starts.push(p - 2);
+    }
+  }
+  starts.sort((a, b) => a - b);
+  const out: { 0: string; index: number }[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    const s = starts[k]!;
+    if (k > 0 && starts[k - 1] === s) continue;
+    BECH32_AT.lastIndex = s;
+    const m = BECH32_AT.exec(text);
+    if (m) out.push({ 0: m[0], index: s });
+  }
+  return out;
+}
+
+/**
  * Wallet addresses: Base58Check (Bitcoin P2PKH/P2SH, Litecoin), bech32/bech32m (Bitcoin and Litecoin segwit,
  * taproot) and Ethereum. Checksum-validated forms score 0.9. An all-lower or all-upper Ethereum address has
  * no checksum to verify, so it scores 0.5 (context words such as "wallet" or "ETH" raise it); a mixed-case
@@ -229,15 +277,15 @@ export const cryptoRecognizer: Recognizer = {
   },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    for (const m of text.matchAll(BASE58)) {
+    for (const m of tokenMatches(text, BASE58, 26)) {
       const kind = base58Address(m[0]);
       if (kind) out.push({ type: 'CRYPTO', start: m.index, end: m.index + m[0].length, score: 0.9, explanation: { recognizer: 'crypto', pattern: kind, validator: 'base58check', baseScore: 0.9 } });
     }
-    for (const m of text.matchAll(BECH32)) {
+    for (const m of bech32Matches(text)) {
       const kind = segwitAddress(m[0]);
       if (kind) out.push({ type: 'CRYPTO', start: m.index, end: m.index + m[0].length, score: 0.9, explanation: { recognizer: 'crypto', pattern: kind, validator: kind.endsWith('v0') ? 'bech32' : 'bech32m', baseScore: 0.9 } });
     }
-    for (const m of text.matchAll(ETH)) {
+    for (const m of tokenMatches(text, ETH, 42)) {
       const hex = m[1]!;
       const mixed = hex !== hex.toLowerCase() && hex !== hex.toUpperCase();
       if (mixed && !eip55Valid(hex)) continue;

@@ -17,7 +17,10 @@ const ipContext = {
 function octet(text: string, s: number, e: number): boolean {
   const len = e - s;
   if (len < 1 || len > 3 || (len > 1 && text.charCodeAt(s) === 48)) return false;
-  return Number(text.slice(s, e)) <= 255;
+  // A group holds digits only: its value from the char codes, with no string made for it.
+  let v = 0;
+  for (let i = s; i < e; i++) v = v * 10 + text.charCodeAt(i) - 48;
+  return v <= 255;
 }
 
 const isHexOrColon = (c: number) => (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;

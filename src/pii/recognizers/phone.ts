@@ -2,7 +2,7 @@
 import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import type { Recognizer, RecognizerResult } from '../types.js';
 import { compileContext, findContext, type ContextMatcher } from '../context.js';
-import { followsIbanHead, isWordChar, numericRuns, SEP_MIXED, windowDigits, type NumericRuns } from '../scan.js';
+import { followsIbanHead, isWordChar, numericRuns, SEP_MIXED, type NumericRuns } from '../scan.js';
 
 export const DEFAULT_PHONE_REGIONS = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'AU'] as const;
 
@@ -12,13 +12,17 @@ export const DEFAULT_PHONE_REGIONS = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 
  * logs and tables fail it. Regions not listed here go straight to libphonenumber.
  */
 function plausible(region: string, d: string): boolean {
-  const n = d.length;
-  const c0 = d.charCodeAt(0) - 48;
+  return plausibleShape(region, d.length, d.charCodeAt(0), d.charCodeAt(1), d.charCodeAt(3), d.charCodeAt(4));
+}
+
+/** plausible() from the digit count and the char codes of digits 0, 1, 3 and 4 (NaN past the end), so no digit string is built for a candidate that fails. */
+function plausibleShape(region: string, n: number, d0: number, d1: number, d3: number, d4: number): boolean {
+  const c0 = d0 - 48;
   switch (region) {
     case 'US':
     case 'CA':
-      if (n === 11 && c0 === 1) return d.charCodeAt(1) >= 50 && d.charCodeAt(4) >= 50;
-      return n === 10 && c0 >= 2 && d.charCodeAt(3) >= 50;
+      if (n === 11 && c0 === 1) return d1 >= 50 && d4 >= 50;
+      return n === 10 && c0 >= 2 && d3 >= 50;
     case 'GB':
       return c0 === 0 && (n === 10 || n === 11);
     case 'DE':
@@ -115,6 +119,30 @@ function spaceSep(text: string, r: NumericRuns, g: number): boolean {
 
 const CONTEXT_WINDOW = 5;
 
+/** `\w` of a char code: what may not follow a phone number directly. */
+const isAsciiWord = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/** Whether a window of groups [first, last] holding `n` digits could be a national number of any of `codes`. */
+function plausibleWindow(text: string, r: NumericRuns, first: number, last: number, n: number, codes: readonly string[]): boolean {
+  // The char codes of digits 0, 1, 3 and 4 of the window, read across its groups.
+  let d0 = NaN;
+  let d1 = NaN;
+  let d3 = NaN;
+  let d4 = NaN;
+  let k = 0;
+  for (let g = first; g <= last && k < 5; g++) {
+    for (let i = r.gStart[g]!; i < r.gEnd[g]! && k < 5; i++, k++) {
+      const c = text.charCodeAt(i);
+      if (k === 0) d0 = c;
+      else if (k === 1) d1 = c;
+      else if (k === 3) d3 = c;
+      else if (k === 4) d4 = c;
+    }
+  }
+  for (const c of codes) if (plausibleShape(c, n, d0, d1, d3, d4)) return true;
+  return false;
+}
+
 export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE_REGIONS): Recognizer {
   const codes = regions.filter((r): r is CountryCode => isSupportedCountry(r));
   const otherIds = compileContext(OTHER_ID_WORDS, ['any']);
@@ -142,6 +170,7 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
     context,
     recognize(text, ctx) {
       const r = numericRuns(text);
+      const phoneWords = matcher(ctx.languages);
       const out: RecognizerResult[] = [];
       // One verdict per distinct candidate within this call: tables repeat the same numbers.
       const seen = new Map<string, { score: number; region: string } | null>();
@@ -152,6 +181,8 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
           const len = r.gEnd[a]! - r.gStart[a]!;
           if (len < MIN_DIGITS || len > MAX_DIGITS) continue;
         }
+        // Too short to hold MIN_DIGITS digits however it is grouped (times, versions, dotted octets).
+        if (r.gEnd[b - 1]! - r.gStart[a]! < MIN_DIGITS) continue;
         if (cardShapedRun(r, a, b)) continue;
         let lastEnd = -1;
         // After a `+`, the digits are one international number: its tail is not a national one.
@@ -177,24 +208,21 @@ export function createPhoneRecognizer(regions: readonly string[] = DEFAULT_PHONE
             const prev = start > 0 ? text.charCodeAt(start - 1) : 0;
             if (prev === 43 || (prev === 40 && text.charCodeAt(r.gEnd[first]!) === 41)) start--;
             if (start === r.gStart[first]! && first === a && r.runFlags[run]! & 1) continue;
-            if (end < text.length && /\w/.test(text[end]!)) continue;
+            if (end < text.length && isAsciiWord(text.charCodeAt(end))) continue;
             const intl = text.charCodeAt(start) === 43;
             const formatted = last > first || text.charCodeAt(start) === 40;
             if (!intl && (looksLikeIpv4(r, first, last) || otherIdGrouping(text, r, first, last) || gluedToId(text, start) || followsIbanHead(text, start))) continue;
-            if (!intl) {
-              const d = windowDigits(text, r, first, last);
-              if (!codes.some((c) => plausible(c, d))) continue;
-            }
+            if (!intl && !plausibleWindow(text, r, first, last, digits, codes)) continue;
             // A bare digit string is an id as often as a phone number: validated only beside a phone word,
             // which also spares libphonenumber the thousands of ids in a CSV.
-            if (!intl && !formatted && findContext(text, start, end, matcher(ctx.languages), CONTEXT_WINDOW).length === 0) continue;
+            if (!intl && !formatted && findContext(text, start, end, phoneWords, CONTEXT_WINDOW).length === 0) continue;
             const candidate = text.slice(start, end);
             let verdict = seen.get(candidate);
             if (verdict === undefined) {
               verdict = judge(candidate, intl, codes, formatted);
               seen.set(candidate, verdict);
             }
-            if (verdict && !intl && isOtherId(text, r.gStart[a]!, end, otherIds, matcher(ctx.languages))) verdict = null;
+            if (verdict && !intl && isOtherId(text, r.gStart[a]!, end, otherIds, phoneWords)) verdict = null;
             if (verdict) best = { type: 'PHONE_NUMBER', start, end, score: verdict.score, explanation: { recognizer: 'phone', pattern: intl ? 'international' : `national-${verdict.region.toLowerCase()}`, validator: 'libphonenumber', baseScore: verdict.score } };
           }
           if (best) {

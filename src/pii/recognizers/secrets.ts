@@ -15,6 +15,9 @@ const hit = (type: EntityType, start: number, end: number, score: number, recogn
   explanation: validator ? { recognizer, pattern, validator, baseScore: score } : { recognizer, pattern, baseScore: score },
 });
 
+/** Whether none of `needles` occurs in `text`: a literal every match of a pattern holds, looked for by indexOf before the pattern runs. */
+const absent = (text: string, ...needles: string[]): boolean => needles.every((n) => text.indexOf(n) === -1);
+
 /** Shannon entropy of a string in bits per character. */
 export function shannonEntropy(s: string): number {
   if (s.length === 0) return 0;
@@ -50,7 +53,7 @@ export const awsKeysRecognizer: Recognizer = {
   recognize(text) {
     const out: RecognizerResult[] = [];
     const keyEnds: number[] = [];
-    for (const m of text.matchAll(AWS_KEY_ID)) {
+    for (const m of absent(text, 'AKIA', 'ASIA', 'ABIA', 'ACCA') ? [] : text.matchAll(AWS_KEY_ID)) {
       // Long-lived keys (AKIA) are the ones that leak and stay valid; temporary ASIA keys expire within hours.
       const score = m[1] === 'AKIA' ? 0.9 : 0.8;
       out.push(hit('SECRET_AWS_ACCESS_KEY', m.index, m.index + m[0].length, score, 'aws-keys', `access-key-id-${m[1]!.toLowerCase()}`));
@@ -98,6 +101,7 @@ export const googleApiKeyRecognizer: Recognizer = {
   entities: ['SECRET_GOOGLE_API_KEY'],
   context: { en: ['google', 'api key', 'firebase', 'maps', 'gcp'] },
   recognize(text) {
+    if (absent(text, 'AIza')) return [];
     return [...text.matchAll(GOOGLE_API_KEY)].map((m) => hit('SECRET_GOOGLE_API_KEY', m.index, m.index + m[0].length, 0.85, 'google-api-key', 'aiza-39'));
   },
 };
@@ -123,12 +127,12 @@ export const slackRecognizer: Recognizer = {
   context: { en: ['slack', 'token', 'webhook', 'bot'] },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    for (const m of text.matchAll(SLACK_TOKEN)) {
+    for (const m of absent(text, 'xox', 'xapp') ? [] : text.matchAll(SLACK_TOKEN)) {
       const kind = m[1]!;
       if (!slackTokenShape(kind, m[0].slice(kind.length + 1))) continue;
       out.push(hit('SECRET_SLACK_TOKEN', m.index, m.index + m[0].length, 0.9, 'slack', kind, 'shape'));
     }
-    for (const m of text.matchAll(SLACK_WEBHOOK)) {
+    for (const m of absent(text, 'https://hooks.slack.com/') ? [] : text.matchAll(SLACK_WEBHOOK)) {
       const path = m[0].slice('https://hooks.slack.com/'.length + m[1]!.length + 1).split('/');
       // services/T…/B…/<24 alnum>: a workspace, a channel hook and the secret part.
       if (m[1] === 'services' && !(path.length >= 3 && /^T[A-Z0-9]{6,}$/.test(path[0]!) && /^B[A-Z0-9]{6,}$/.test(path[1]!) && /^[A-Za-z0-9]{20,}$/.test(path[2]!))) continue;
@@ -155,12 +159,12 @@ export const stripeRecognizer: Recognizer = {
   context: { en: ['stripe', 'secret key', 'api key', 'webhook'] },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    for (const m of text.matchAll(STRIPE_KEY)) {
+    for (const m of absent(text, '_live_', '_test_') ? [] : text.matchAll(STRIPE_KEY)) {
       const [, kind, mode] = m;
       const score = kind === 'pk' ? 0.1 : mode === 'live' ? 0.9 : 0.6;
       out.push(hit('SECRET_STRIPE_KEY', m.index, m.index + m[0].length, score, 'stripe', `${kind}-${mode}`));
     }
-    for (const m of text.matchAll(STRIPE_WEBHOOK_SECRET)) out.push(hit('SECRET_STRIPE_KEY', m.index, m.index + m[0].length, 0.8, 'stripe', 'whsec'));
+    for (const m of absent(text, 'whsec_') ? [] : text.matchAll(STRIPE_WEBHOOK_SECRET)) out.push(hit('SECRET_STRIPE_KEY', m.index, m.index + m[0].length, 0.8, 'stripe', 'whsec'));
     return out;
   },
 };
@@ -199,6 +203,8 @@ export const githubRecognizer: Recognizer = {
   context: { en: ['github', 'token', 'pat', 'gh'] },
   recognize(text) {
     const out: RecognizerResult[] = [];
+    // Every GitHub token has an underscore after its prefix.
+    if (absent(text, '_')) return out;
     for (const m of text.matchAll(GITHUB_TOKEN)) {
       // A wrong checksum is a made-up or mistyped token GitHub itself would reject: not reported.
       if (!githubChecksumValid(m[2]!)) continue;
@@ -318,23 +324,48 @@ const SECRET_NAMES =
   'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credential|private[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|session[_-]?key|passwort|kennwort|wachtwoord|senha|contrase(?:ñ|n)a|mot[_-]?de[_-]?passe|motdepasse';
 // Found from the assignment operator, which is rare in text, rather than from the names, which a regex would try
 // at every position: the name must end within the 50 characters before the operator, the value follow it.
-const OPERATOR = /[:=]/g;
 const SECRET_NAME = new RegExp(SECRET_NAMES, 'i');
 
 /** Stems of SECRET_NAMES: a cheap `includes` test that rules out almost every identifier before the regex runs. */
 const NAME_STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'kennwort', 'wachtwoord', 'senha', 'contrase', 'mot'];
 
+const STEMS_BY_FIRST: (string[] | undefined)[] = [];
+for (const st of NAME_STEMS) (STEMS_BY_FIRST[st.charCodeAt(0)] ??= []).push(st);
+
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 const isIdent = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45 || c === 0xf1;
 
-/** The identifier right before an operator (past up to 3 spaces and a closing quote), at most 50 characters. */
-function nameBefore(text: string, p: number): string {
+/** Where the identifier right before an operator starts (past up to 3 spaces and a closing quote, at most 50 characters); its end is `nameEnd`. */
+let nameEnd = 0;
+function nameStart(text: string, p: number): number {
   let i = p - 1;
   for (let sp = 0; sp < 3 && i >= 0 && isSpace(text.charCodeAt(i)); sp++) i--;
-  if (i >= 0 && (text[i] === '"' || text[i] === "'")) i--;
-  const end = i + 1;
-  while (i >= 0 && end - i <= 50 && isIdent(text.charCodeAt(i))) i--;
-  return text.slice(i + 1, end);
+  if (i >= 0 && (text.charCodeAt(i) === 34 || text.charCodeAt(i) === 39)) i--;
+  nameEnd = i + 1;
+  while (i >= 0 && nameEnd - i <= 50 && isIdent(text.charCodeAt(i))) i--;
+  return i + 1;
+}
+
+/** Whether text[s, e) holds one of NAME_STEMS, ignoring ASCII case: the `includes` test without slicing the name. */
+function hasNameStem(text: string, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    const stems = STEMS_BY_FIRST[c];
+    if (!stems) continue;
+    for (const st of stems) {
+      if (i + st.length > e) continue;
+      let k = 1;
+      while (k < st.length) {
+        let d = text.charCodeAt(i + k);
+        if (d >= 65 && d <= 90) d += 32;
+        if (d !== st.charCodeAt(k)) break;
+        k++;
+      }
+      if (k === st.length) return true;
+    }
+  }
+  return false;
 }
 
 const VALUE_AFTER = /(?:>)?\s{0,3}["']?([^\s"'`,;<>(){}[\]]{20,256})/y;
@@ -410,14 +441,26 @@ export const highEntropyRecognizer: Recognizer = {
   },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    for (const op of text.matchAll(OPERATOR)) {
-      const p = op.index;
+    // Each `:` and `=` in turn, from two indexOf cursors (a regex match object per operator cost more than the rest).
+    let colon = text.indexOf(':');
+    let equals = text.indexOf('=');
+    while (colon !== -1 || equals !== -1) {
+      let p: number;
+      if (equals === -1 || (colon !== -1 && colon < equals)) {
+        p = colon;
+        colon = text.indexOf(':', p + 1);
+      } else {
+        p = equals;
+        equals = text.indexOf('=', p + 1);
+      }
       // `==`, `:=`'s first half and `::` are comparisons or scopes, not a value being set.
-      if (text[p + 1] === '=' || text[p + 1] === ':' || (p > 0 && (text[p - 1] === '=' || text[p - 1] === ':' || text[p - 1] === '!' || text[p - 1] === '<'))) continue;
-      const name = nameBefore(text, p);
-      if (name.length < 3) continue;
-      const lower = name.toLowerCase();
-      if (!NAME_STEMS.some((st) => lower.includes(st)) || !SECRET_NAME.test(name)) continue;
+      const next = text.charCodeAt(p + 1);
+      const prev = p > 0 ? text.charCodeAt(p - 1) : 0;
+      if (next === 61 || next === 58 || prev === 61 || prev === 58 || prev === 33 || prev === 60) continue;
+      const ns = nameStart(text, p);
+      if (nameEnd - ns < 3 || !hasNameStem(text, ns, nameEnd)) continue;
+      const name = text.slice(ns, nameEnd);
+      if (!SECRET_NAME.test(name)) continue;
       VALUE_AFTER.lastIndex = p + 1;
       const m = VALUE_AFTER.exec(text);
       if (!m) continue;
