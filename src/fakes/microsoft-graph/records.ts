@@ -1,7 +1,26 @@
 /** Seeded generators of realistic Graph records (Entra sign-ins, Defender alerts, user-reported messages) for the fake and tests. */
-import type { Message, SecurityNamespace, SignIn } from '@microsoft/microsoft-graph-types';
+import type { DirectoryAudit, Message, RiskDetection, RiskyUser, SecurityNamespace, SignIn } from '@microsoft/microsoft-graph-types';
 
-export type GraphSignIn = SignIn;
+/**
+ * A sign-in as beta serves it: v1.0's properties plus the kind of sign-in (signInEventTypes), the
+ * workload that signed in as itself, and the session and token it used.
+ */
+export type GraphSignIn = SignIn & {
+  signInEventTypes?: Array<'interactiveUser' | 'nonInteractiveUser' | 'servicePrincipal' | 'managedIdentity'>;
+  servicePrincipalId?: string | null;
+  servicePrincipalName?: string | null;
+  managedServiceIdentity?: { msiType?: string; associatedResourceId?: string | null } | null;
+  authenticationProtocol?: string;
+  originalTransferMethod?: string;
+  incomingTokenType?: string;
+  clientCredentialType?: string;
+  sessionId?: string | null;
+  uniqueTokenIdentifier?: string | null;
+  userType?: string;
+};
+export type GraphDirectoryAudit = DirectoryAudit;
+export type GraphRiskDetection = RiskDetection;
+export type GraphRiskyUser = RiskyUser;
 export type GraphAlert = SecurityNamespace.Alert;
 /** A message of the reporting mailbox; `attachments` is served by the attachments endpoint, never in listings. */
 export type GraphMessage = Message;

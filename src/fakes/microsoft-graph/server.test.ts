@@ -63,7 +63,7 @@ describe('fake Entra token endpoint', () => {
     const r = await tokenRequest(f, grant);
     expect(r).toMatchObject({ status: 200, json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: expect.stringMatching(/^ey[\w-]+\.[\w-]+\.[\w-]+$/) } });
     const claims = JSON.parse(Buffer.from(r.json.access_token.split('.')[1], 'base64url').toString());
-    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', tid: TENANT, appid: CLIENT, roles: ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] });
+    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', tid: TENANT, appid: CLIENT, roles: ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All'] });
     // The tenant may be named by a verified domain too.
     expect((await tokenRequest(f, grant, 'contoso.onmicrosoft.com')).status).toBe(200);
   });
@@ -377,7 +377,7 @@ describe('fake Graph users', () => {
     expect((await get(f, `/v1.0/users/${signIns[0]!.userId}?$select=accountEnabled`, t)).status).toBe(200);
     f.denyPermissions('User.Read.All');
     expect(await get(f, `/v1.0/users/${signIns[0]!.userId}`, t)).toMatchObject({ status: 403, json: denied });
-    expect(f.permissions).toEqual(['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read']);
+    expect(f.permissions).toEqual(['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All']);
     expect(f.user(signIns[0]!.userId!)!.accountEnabled).toBe(true);
   });
 });
