@@ -10,7 +10,7 @@ import { graphTime, type GraphAlert, type GraphDirectoryAudit, type GraphMessage
 
 export type { GraphAlert, GraphDirectoryAudit, GraphMessage, GraphRiskDetection, GraphRiskyUser, GraphSignIn, ReportKind, TenantUser } from './records.js';
 export { legacyAlert, parseLegacyFilter, type LegacyAlertSpec, type LegacyGraphAlert } from './legacy-alerts.js';
-export { generateAlerts, generateReportedMessages, generateSignIns, generateUsers, graphTime, guid, PHISH_SENDERS, seededRandom, SIGN_IN_FAILURES } from './records.js';
+export { asSignInKind, generateAlerts, generateDirectoryAudits, generateReportedMessages, generateRiskDetections, generateRiskyUsers, generateSignIns, generateUsers, graphTime, guid, PHISH_SENDERS, seededRandom, SIGN_IN_FAILURES } from './records.js';
 
 /** Application permissions the fake grants unless told otherwise: what the three streams and the response actions need. */
 export const ALL_PERMISSIONS = ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All'];
