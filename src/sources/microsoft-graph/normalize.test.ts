@@ -133,7 +133,7 @@ describe('normalizeDirectoryAudit', () => {
       target: { user: { email: 'MeganB@contoso.com' } },
       related: { ip: ['203.0.113.9'], user: ['admin-jw@contoso.com', 'MeganB@contoso.com'] },
     });
-    expect(roleAdd!.labels).toMatchObject({ category: 'RoleManagement', operation_type: 'Assign', logged_by_service: 'Core Directory', target_type: 'User', modified_properties: 'Role.DisplayName,Role.TemplateId' });
+    expect(roleAdd!.labels).toMatchObject({ category: 'RoleManagement', operation_type: 'Assign', logged_by_service: 'Core Directory', target_type: 'User', modified_properties: 'Role.DisplayName,Role.TemplateId', role_name: 'Global Administrator' });
   });
 
   it('names an app that acted as a service principal, and lists changed properties without their values', () => {

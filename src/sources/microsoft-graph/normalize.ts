@@ -172,6 +172,14 @@ export function normalizeSignIn(raw: unknown, ingested: string): NormalizeResult
 /** Audit categories that change how the tenant is protected rather than who is in it. */
 const CONFIGURATION_CATEGORIES = new Set(['Policy', 'DirectoryManagement', 'Authorization', 'AuthenticationMethodsPolicy']);
 
+/** Modified properties whose new value becomes a label: names and flags, never keys or personal data. */
+const AUDIT_VALUE_LABELS: Record<string, string> = {
+  'Role.DisplayName': 'role_name',
+  'ConsentContext.IsAdminConsent': 'admin_consent',
+  'ConsentContext.OnBehalfOfAll': 'consent_for_all',
+  ConsentAction_Permissions: 'consent_permissions',
+};
+
 const RESULT: Record<string, SecurityEvent['event']['outcome']> = { success: 'success', failure: 'failure', timeout: 'failure' };
 
 export function normalizeDirectoryAudit(raw: unknown, ingested: string): NormalizeResult {
@@ -225,6 +233,15 @@ export function normalizeDirectoryAudit(raw: unknown, ingested: string): Normali
   // Which properties changed, never their values: those may be key material or personal data.
   const changed = [...new Set(targets.flatMap((t) => arr(t.modifiedProperties).map((m) => str(obj(m)?.displayName)).filter((n): n is string => n !== undefined)))];
   if (changed.length) labels.modified_properties = changed.join(',');
+  // The few changed values a rule needs, pairing a property's name with its value (Sigma cannot).
+  for (const t of targets) {
+    for (const m of arr(t.modifiedProperties).map(obj)) {
+      const key = m && AUDIT_VALUE_LABELS[str(m.displayName) ?? ''];
+      // Entra writes each value as JSON text ("\"Global Administrator\""): the quotes are not part of it.
+      const value = key ? str(m!.newValue)?.replace(/^"(.*)"$/s, '$1') : undefined;
+      if (key && value) labels[key] = value;
+    }
+  }
   event.labels = labels;
   const rel = related([ip], [actorUpn, ...targets.map((t) => str(t.userPrincipalName))]);
   if (rel) event.related = rel;
