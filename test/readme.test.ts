@@ -27,7 +27,7 @@ describe('README', () => {
     const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('type: microsoft-graph'));
     expect(block).toBeDefined();
     const cfg = validateConfig(parse(block!), registry, { env: { GRAPH_CLIENT_SECRET: 's' }, baseDir: ROOT });
-    expect(cfg.sources).toMatchObject([{ type: 'microsoft-graph', name: 'm365', config: { streams: ['sign_ins', 'security_alerts', 'reported_mail'] } }]);
+    expect(cfg.sources).toMatchObject([{ type: 'microsoft-graph', name: 'm365', config: { streams: ['sign_ins', 'non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins', 'directory_audits', 'security_alerts', 'reported_mail'] } }]);
   });
 
   it('shows response policies that validate, with the sources that offer their actions', () => {

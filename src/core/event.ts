@@ -31,7 +31,16 @@ export interface SecurityEvent {
     /** How many identical records this event stands for (duplicate compression); 1 when absent. */
     count?: number;
   };
-  user?: { email?: string; id?: string; name?: string };
+  user?: {
+    email?: string;
+    id?: string;
+    name?: string;
+    /**
+     * What kind of identity acted, when a source can tell: a person (`user`), or a workload signing
+     * in as itself (`service_principal`, `managed_identity`), whose id and name are the app's.
+     */
+    kind?: 'user' | 'service_principal' | 'managed_identity';
+  };
   source?: {
     ip?: string;
     geo?: GeoInfo;

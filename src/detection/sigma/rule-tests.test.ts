@@ -62,7 +62,7 @@ describe('rule examples with microsoft-graph records', () => {
     writeFileSync(join(sub, 'r.yml'), 'title: r\nlogsource: { product: microsoft_graph }\ndetection: { sel: { event.action: login }, condition: sel }\n');
     writeFileSync(join(sub, 'r.tests.yml'), 'cases:\n  - { name: two, expect: match, events: [ { microsoft-graph: { sign_ins: { id: e }, reported_mail: { id: f } } } ] }\n');
     const r = (await runRuleTests(sub, registry.sources)).find((x) => x.case === 'two');
-    expect(r).toMatchObject({ case: 'two', passed: false, message: expect.stringMatching(/events\.0: give exactly one of sign_ins, security_alerts or reported_mail/) });
+    expect(r).toMatchObject({ case: 'two', passed: false, message: expect.stringMatching(/events\.0: give exactly one of sign_ins, directory_audits, risk_detections, risky_users, security_alerts, reported_mail/) });
   });
 
   it('fails examples whose rule file was removed, so deleting a rule cannot leave its proof passing', async () => {

@@ -1,7 +1,26 @@
 /** Seeded generators of realistic Graph records (Entra sign-ins, Defender alerts, user-reported messages) for the fake and tests. */
-import type { Message, SecurityNamespace, SignIn } from '@microsoft/microsoft-graph-types';
+import type { DirectoryAudit, Message, RiskDetection, RiskyUser, SecurityNamespace, SignIn } from '@microsoft/microsoft-graph-types';
 
-export type GraphSignIn = SignIn;
+/**
+ * A sign-in as beta serves it: v1.0's properties plus the kind of sign-in (signInEventTypes), the
+ * workload that signed in as itself, and the session and token it used.
+ */
+export type GraphSignIn = SignIn & {
+  signInEventTypes?: Array<'interactiveUser' | 'nonInteractiveUser' | 'servicePrincipal' | 'managedIdentity'>;
+  servicePrincipalId?: string | null;
+  servicePrincipalName?: string | null;
+  managedServiceIdentity?: { msiType?: string; associatedResourceId?: string | null } | null;
+  authenticationProtocol?: string;
+  originalTransferMethod?: string;
+  incomingTokenType?: string;
+  clientCredentialType?: string;
+  sessionId?: string | null;
+  uniqueTokenIdentifier?: string | null;
+  userType?: string;
+};
+export type GraphDirectoryAudit = DirectoryAudit;
+export type GraphRiskDetection = RiskDetection;
+export type GraphRiskyUser = RiskyUser;
 export type GraphAlert = SecurityNamespace.Alert;
 /** A message of the reporting mailbox; `attachments` is served by the attachments endpoint, never in listings. */
 export type GraphMessage = Message;
@@ -431,4 +450,127 @@ export function reportedMessage(r: () => number, s: ReportSpec): GraphMessage {
         }
       : {}),
   } as GraphMessage;
+}
+
+// ---- Entra audit and Identity Protection ----
+
+/** Directory audit activities an ordinary tenant writes all day, as (category, activity, target type). */
+const AUDIT_ACTIVITIES = [
+  ['UserManagement', 'Update user', 'User'],
+  ['GroupManagement', 'Add member to group', 'Group'],
+  ['UserManagement', 'Reset user password', 'User'],
+  ['ApplicationManagement', 'Update application', 'Application'],
+  ['Device', 'Update device', 'Device'],
+] as const;
+
+/** Directory audits spread over [start, start + spanMs), newest last, from seeded admins and users. */
+export function generateDirectoryAudits(opts: { count: number; start: number; spanMs?: number; seed?: number; users?: TenantUser[] }): GraphDirectoryAudit[] {
+  const r = seededRandom(opts.seed ?? 1);
+  const users = opts.users ?? generateUsers({ seed: (opts.seed ?? 1) + 1000 });
+  const span = Math.max(opts.spanMs ?? 3_600_000, opts.count * 1000);
+  const step = Math.floor(span / opts.count / 1000) * 1000 || 1000;
+  return Array.from({ length: opts.count }, (_, i): GraphDirectoryAudit => {
+    const [category, activity, type] = pick(r, AUDIT_ACTIVITIES);
+    const admin = pick(r, users);
+    const target = pick(r, users);
+    const correlationId = guid(r);
+    return {
+      id: `Directory_${correlationId}_${hex(r, 5).toUpperCase()}_${Math.floor(r() * 1e8)}`,
+      category,
+      correlationId,
+      result: 'success',
+      resultReason: '',
+      activityDisplayName: activity,
+      activityDateTime: graphTime(opts.start + i * step, true),
+      loggedByService: 'Core Directory',
+      operationType: 'Update',
+      initiatedBy: { user: { id: admin.id, displayName: null, userPrincipalName: admin.userPrincipalName, ipAddress: admin.ip } },
+      targetResources: [
+        {
+          id: type === 'User' ? target.id : guid(r),
+          displayName: type === 'User' ? null : `${type} ${hex(r, 4)}`,
+          type,
+          userPrincipalName: type === 'User' ? target.userPrincipalName : null,
+          modifiedProperties: [{ displayName: 'Included Updated Properties', oldValue: null, newValue: '""' }],
+        },
+      ],
+      additionalDetails: [],
+    } as GraphDirectoryAudit;
+  });
+}
+
+const RISK_EVENT_TYPES = ['unfamiliarFeatures', 'anonymizedIPAddress', 'unlikelyTravel', 'maliciousIPAddress', 'passwordSpray'] as const;
+
+/** Real-time sign-in risk detections over [start, start + spanMs), with the user's place. */
+export function generateRiskDetections(opts: { count: number; start: number; spanMs?: number; seed?: number; users?: TenantUser[] }): GraphRiskDetection[] {
+  const r = seededRandom(opts.seed ?? 1);
+  const users = opts.users ?? generateUsers({ seed: (opts.seed ?? 1) + 1000 });
+  const span = Math.max(opts.spanMs ?? 3_600_000, opts.count * 1000);
+  const step = Math.floor(span / opts.count / 1000) * 1000 || 1000;
+  return Array.from({ length: opts.count }, (_, i): GraphRiskDetection => {
+    const u = pick(r, users);
+    const at = graphTime(opts.start + i * step, true);
+    return {
+      id: `${hex(r, 32)}${hex(r, 32)}`,
+      requestId: guid(r),
+      correlationId: guid(r),
+      riskEventType: pick(r, RISK_EVENT_TYPES),
+      riskState: 'atRisk',
+      riskLevel: pick(r, ['low', 'medium', 'high'] as const),
+      riskDetail: 'none',
+      source: 'IdentityProtection',
+      detectionTimingType: 'realtime',
+      activity: 'signin',
+      tokenIssuerType: 'AzureAD',
+      ipAddress: u.ip,
+      activityDateTime: at,
+      detectedDateTime: at,
+      lastUpdatedDateTime: at,
+      userId: u.id,
+      userDisplayName: u.displayName,
+      userPrincipalName: u.userPrincipalName,
+      additionalInfo: '[]',
+      location: { city: u.city, state: u.state, countryOrRegion: u.countryOrRegion, geoCoordinates: { latitude: u.latitude, longitude: u.longitude } },
+    } as GraphRiskDetection;
+  });
+}
+
+/** Risky-user versions over [start, start + spanMs): each a user whose risk changed then. */
+export function generateRiskyUsers(opts: { count: number; start: number; spanMs?: number; seed?: number; users?: TenantUser[] }): GraphRiskyUser[] {
+  const r = seededRandom(opts.seed ?? 1);
+  const users = opts.users ?? generateUsers({ seed: (opts.seed ?? 1) + 1000 });
+  const span = Math.max(opts.spanMs ?? 3_600_000, opts.count * 1000);
+  const step = Math.floor(span / opts.count / 1000) * 1000 || 1000;
+  return Array.from({ length: opts.count }, (_, i): GraphRiskyUser => {
+    const u = users[i % users.length]!;
+    return {
+      id: u.id,
+      isDeleted: false,
+      isProcessing: false,
+      riskLastUpdatedDateTime: graphTime(opts.start + i * step, true),
+      riskLevel: pick(r, ['low', 'medium', 'high'] as const),
+      riskState: 'atRisk',
+      riskDetail: 'none',
+      userDisplayName: u.displayName,
+      userPrincipalName: u.userPrincipalName,
+    } as GraphRiskyUser;
+  });
+}
+
+/** A sign-in of another kind: the same user signing in non-interactively, or a workload signing in as itself. */
+export function asSignInKind(s: GraphSignIn, kind: 'nonInteractiveUser' | 'servicePrincipal' | 'managedIdentity', sp?: { id: string; name: string }): GraphSignIn {
+  if (kind === 'nonInteractiveUser') return { ...s, isInteractive: false, signInEventTypes: [kind], incomingTokenType: 'refreshToken' };
+  const id = sp?.id ?? s.appId ?? '';
+  const name = sp?.name ?? s.appDisplayName ?? '';
+  return {
+    ...s,
+    userPrincipalName: '',
+    userId: '',
+    userDisplayName: '',
+    isInteractive: false,
+    signInEventTypes: [kind],
+    servicePrincipalId: id,
+    servicePrincipalName: name,
+    ...(kind === 'managedIdentity' ? { managedServiceIdentity: { msiType: 'systemAssigned', associatedResourceId: null } } : { clientCredentialType: 'clientSecret' }),
+  };
 }

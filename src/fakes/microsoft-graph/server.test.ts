@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../core/index.js';
-import { directoryUser, generateAlerts, generateReportedMessages, generateSignIns, generateUsers, legacyAlert, startFakeGraph, type FakeGraph, type FakeGraphOptions, type LegacyAlertSpec } from './server.js';
+import { asSignInKind, directoryUser, generateAlerts, generateDirectoryAudits, generateRiskyUsers, generateReportedMessages, generateSignIns, generateUsers, legacyAlert, startFakeGraph, type FakeGraph, type FakeGraphOptions, type LegacyAlertSpec } from './server.js';
 
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
@@ -63,7 +63,7 @@ describe('fake Entra token endpoint', () => {
     const r = await tokenRequest(f, grant);
     expect(r).toMatchObject({ status: 200, json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: expect.stringMatching(/^ey[\w-]+\.[\w-]+\.[\w-]+$/) } });
     const claims = JSON.parse(Buffer.from(r.json.access_token.split('.')[1], 'base64url').toString());
-    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', tid: TENANT, appid: CLIENT, roles: ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] });
+    expect(claims).toMatchObject({ aud: 'https://graph.microsoft.com', tid: TENANT, appid: CLIENT, roles: ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All'] });
     // The tenant may be named by a verified domain too.
     expect((await tokenRequest(f, grant, 'contoso.onmicrosoft.com')).status).toBe(200);
   });
@@ -132,6 +132,34 @@ describe('fake Graph', () => {
     expect(await get(f, `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent('userDisplayName eq \'x\'')}`, t)).toMatchObject({ status: 400, json: { error: { code: 'BadRequest', message: expect.stringMatching(/Invalid filter clause/) } } });
     expect(await get(f, '/v1.0/auditLogs/signIns?$top=5000', t)).toMatchObject({ status: 400, json: { error: { message: expect.stringMatching(/between 1 and 1000/) } } });
     expect(await get(f, '/v1.0/auditLogs/signInz', t)).toMatchObject({ status: 400, json: { error: { message: "Resource not found for the segment 'signInz'." } } });
+  });
+
+  it('serves the other sign-in kinds on beta only, by signInEventTypes, and v1.0 the interactive ones', async () => {
+    const base = generateSignIns({ count: 6, start: START, seed: 9 });
+    const signIns = [base[0]!, base[1]!, asSignInKind(base[2]!, 'nonInteractiveUser'), asSignInKind(base[3]!, 'nonInteractiveUser'), asSignInKind(base[4]!, 'servicePrincipal'), asSignInKind(base[5]!, 'managedIdentity')];
+    const f = await fake({ signIns });
+    const t = await token(f);
+    const ids = (r: { json: { value: Array<{ id: string }> } }) => r.json.value.map((x) => x.id).sort();
+    expect(ids(await get(f, '/v1.0/auditLogs/signIns', t))).toEqual([signIns[0]!.id, signIns[1]!.id].sort());
+    // beta without the filter is the interactive log too.
+    expect(ids(await get(f, '/beta/auditLogs/signIns', t))).toEqual([signIns[0]!.id, signIns[1]!.id].sort());
+    const kind = (k: string) => `$filter=${encodeURIComponent(`createdDateTime ge ${new Date(START).toISOString()} and signInEventTypes/any(t: t eq '${k}')`)}`;
+    expect(ids(await get(f, `/beta/auditLogs/signIns?${kind('nonInteractiveUser')}`, t))).toEqual([signIns[2]!.id, signIns[3]!.id].sort());
+    expect(ids(await get(f, `/beta/auditLogs/signIns?${kind('servicePrincipal')}`, t))).toEqual([signIns[4]!.id]);
+    expect(ids(await get(f, `/beta/auditLogs/signIns?${kind('managedIdentity')}`, t))).toEqual([signIns[5]!.id]);
+    expect(await get(f, `/v1.0/auditLogs/signIns?${kind('nonInteractiveUser')}`, t)).toMatchObject({ status: 400, json: { error: { message: expect.stringMatching(/signInEventTypes/) } } });
+    expect(await get(f, '/beta/security/alerts', t)).toMatchObject({ status: 400 });
+  });
+
+  it('takes only ge/le on directoryAudits and Identity Protection times, and their own page limits', async () => {
+    const f = await fake({ directoryAudits: generateDirectoryAudits({ count: 3, start: START, seed: 3 }), riskyUsers: generateRiskyUsers({ count: 2, start: START, seed: 4 }) });
+    const t = await token(f);
+    const at = new Date(START + 3_600_000).toISOString();
+    expect((await get(f, `/v1.0/auditLogs/directoryAudits?$filter=${encodeURIComponent(`activityDateTime ge ${new Date(START).toISOString()} and activityDateTime le ${at}`)}`, t)).json.value).toHaveLength(3);
+    expect(await get(f, `/v1.0/auditLogs/directoryAudits?$filter=${encodeURIComponent(`activityDateTime lt ${at}`)}`, t)).toMatchObject({ status: 400, json: { error: { message: expect.stringMatching(/operator 'lt'/) } } });
+    expect(await get(f, '/v1.0/identityProtection/riskyUsers?$top=501', t)).toMatchObject({ status: 400, json: { error: { message: expect.stringMatching(/between 1 and 500/) } } });
+    f.denyPermissions('IdentityRiskyUser.Read.All');
+    expect(await get(f, '/v1.0/identityProtection/riskyUsers', t)).toMatchObject({ status: 403 });
   });
 
   it('filters alerts_v2 on lastUpdateDateTime', async () => {
@@ -377,7 +405,7 @@ describe('fake Graph users', () => {
     expect((await get(f, `/v1.0/users/${signIns[0]!.userId}?$select=accountEnabled`, t)).status).toBe(200);
     f.denyPermissions('User.Read.All');
     expect(await get(f, `/v1.0/users/${signIns[0]!.userId}`, t)).toMatchObject({ status: 403, json: denied });
-    expect(f.permissions).toEqual(['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read']);
+    expect(f.permissions).toEqual(['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All']);
     expect(f.user(signIns[0]!.userId!)!.accountEnabled).toBe(true);
   });
 });

@@ -6,14 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { errors } from '../../core/index.js';
 import { HttpError, readBody } from '../http.js';
 import { FilterRejected, parseLegacyFilter, type LegacyGraphAlert } from './legacy-alerts.js';
-import { graphTime, type GraphAlert, type GraphMessage, type GraphSignIn, type TenantUser } from './records.js';
+import { graphTime, type GraphAlert, type GraphDirectoryAudit, type GraphMessage, type GraphRiskDetection, type GraphRiskyUser, type GraphSignIn, type TenantUser } from './records.js';
 
-export type { GraphAlert, GraphMessage, GraphSignIn, ReportKind, TenantUser } from './records.js';
+export type { GraphAlert, GraphDirectoryAudit, GraphMessage, GraphRiskDetection, GraphRiskyUser, GraphSignIn, ReportKind, TenantUser } from './records.js';
 export { legacyAlert, parseLegacyFilter, type LegacyAlertSpec, type LegacyGraphAlert } from './legacy-alerts.js';
-export { generateAlerts, generateReportedMessages, generateSignIns, generateUsers, graphTime, guid, PHISH_SENDERS, seededRandom, SIGN_IN_FAILURES } from './records.js';
+export { asSignInKind, generateAlerts, generateDirectoryAudits, generateReportedMessages, generateRiskDetections, generateRiskyUsers, generateSignIns, generateUsers, graphTime, guid, PHISH_SENDERS, seededRandom, SIGN_IN_FAILURES } from './records.js';
 
 /** Application permissions the fake grants unless told otherwise: what the three streams and the response actions need. */
-export const ALL_PERMISSIONS = ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'];
+export const ALL_PERMISSIONS = ['AuditLog.Read.All', 'SecurityAlert.Read.All', 'Mail.Read', 'User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All'];
 
 /**
  * Permissions that allow each users operation, least privileged first (Graph's permission tables
@@ -42,7 +42,7 @@ export function directoryUser(u: Pick<TenantUser, 'id' | 'userPrincipalName' | '
 }
 
 /** The fake's APIs, for faults aimed at one of them: `alerts` is alerts_v2, `legacyAlerts` the legacy /security/alerts. */
-export type FakeGraphApi = 'signIns' | 'alerts' | 'legacyAlerts' | 'mail' | 'users';
+export type FakeGraphApi = 'signIns' | 'directoryAudits' | 'riskDetections' | 'riskyUsers' | 'alerts' | 'legacyAlerts' | 'mail' | 'users';
 
 /** Switches a test flips to make the fake misbehave the way Graph does; counters count down per request. */
 export interface FakeGraphFaults {
@@ -94,7 +94,11 @@ export interface FakeGraphOptions {
   /** Application permissions granted (roles in the token); default ALL_PERMISSIONS. */
   permissions?: string[];
   tokenLifetimeSeconds?: number;
+  /** Sign-ins of every kind: v1.0 serves the interactive ones, beta the others by signInEventTypes. */
   signIns?: GraphSignIn[];
+  directoryAudits?: GraphDirectoryAudit[];
+  riskDetections?: GraphRiskDetection[];
+  riskyUsers?: GraphRiskyUser[];
   alerts?: GraphAlert[];
   /** Legacy /security/alerts records (the v1 schema). */
   legacyAlerts?: LegacyGraphAlert[];
@@ -140,6 +144,10 @@ export interface FakeGraph {
   /** Appends sign-ins, as if Entra had just written them (late ones carry older times). */
   addSignIns(records: GraphSignIn[]): void;
   addAlerts(records: GraphAlert[]): void;
+  addDirectoryAudits(records: GraphDirectoryAudit[]): void;
+  addRiskDetections(records: GraphRiskDetection[]): void;
+  /** Adds risky-user versions (a user whose risk changed appears again with a later riskLastUpdatedDateTime). */
+  addRiskyUsers(records: GraphRiskyUser[]): void;
   addLegacyAlerts(records: LegacyGraphAlert[]): void;
   /** Delivers messages to the reporting folder. */
   addMessages(records: GraphMessage[]): void;
@@ -221,12 +229,38 @@ function matches(record: Record<string, unknown>, clauses: TimeClause[]): boolea
   return true;
 }
 
-type ListKind = 'signIns' | 'alerts' | 'legacyAlerts';
-const LIST_PATH: Record<ListKind, string> = { signIns: 'auditLogs/signIns', alerts: 'security/alerts_v2', legacyAlerts: 'security/alerts' };
+type ListKind = 'signIns' | 'directoryAudits' | 'riskDetections' | 'riskyUsers' | 'alerts' | 'legacyAlerts';
+const LIST_PATH: Record<ListKind, string> = {
+  signIns: 'auditLogs/signIns',
+  directoryAudits: 'auditLogs/directoryAudits',
+  riskDetections: 'identityProtection/riskDetections',
+  riskyUsers: 'identityProtection/riskyUsers',
+  alerts: 'security/alerts_v2',
+  legacyAlerts: 'security/alerts',
+};
+
+/** Per time-filtered listing: the time properties its `$filter` takes (with the operators Graph documents), its largest `$top`, and its order. */
+const LISTING: Record<Exclude<ListKind, 'legacyAlerts'>, { fields: string[]; ops: TimeClause['op'][]; max: number; order: string; permission: string }> = {
+  signIns: { fields: ['createdDateTime'], ops: ['ge', 'gt', 'le', 'lt'], max: 1000, order: 'createdDateTime', permission: 'AuditLog.Read.All' },
+  directoryAudits: { fields: ['activityDateTime'], ops: ['ge', 'le'], max: 999, order: 'activityDateTime', permission: 'AuditLog.Read.All' },
+  riskDetections: { fields: ['detectedDateTime', 'activityDateTime', 'lastUpdatedDateTime'], ops: ['ge', 'le'], max: 500, order: 'detectedDateTime', permission: 'IdentityRiskEvent.Read.All' },
+  riskyUsers: { fields: ['riskLastUpdatedDateTime'], ops: ['ge', 'le'], max: 500, order: 'riskLastUpdatedDateTime', permission: 'IdentityRiskyUser.Read.All' },
+  alerts: { fields: ['createdDateTime', 'lastUpdateDateTime'], ops: ['ge', 'gt', 'le', 'lt'], max: 2000, order: 'lastUpdateDateTime', permission: 'SecurityAlert.Read.All' },
+};
+
+/** beta's sign-in kind filter, the one lambda the fake takes: `signInEventTypes/any(t: t eq 'nonInteractiveUser')`. */
+const EVENT_TYPE_CLAUSE = /\s*(?:and\s+)?\(?\s*signInEventTypes\/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'(\w+)'\s*\)\s*\)?\s*$/i;
+
+/** Kinds of the sign-in log: what /auditLogs/signIns serves without a signInEventTypes filter is the interactive one. */
+function signInTypesOf(r: Record<string, unknown>): string[] {
+  return Array.isArray(r.signInEventTypes) && r.signInEventTypes.length ? (r.signInEventTypes as string[]) : ['interactiveUser'];
+}
 
 /** A listing served page by page from a snapshot taken when it was asked for. */
 interface ListState {
   kind: ListKind;
+  /** `v1.0` or `beta`: the nextLink stays on the version it was asked on. */
+  version: string;
   items: unknown[];
   offset: number;
   top: number;
@@ -272,6 +306,9 @@ const NO_CONTENT = Symbol('no content');
 export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph> {
   const signIns: GraphSignIn[] = [...(opts.signIns ?? [])];
   const alerts: GraphAlert[] = [...(opts.alerts ?? [])];
+  const directoryAudits: GraphDirectoryAudit[] = [...(opts.directoryAudits ?? [])];
+  const riskDetections: GraphRiskDetection[] = [...(opts.riskDetections ?? [])];
+  const riskyUsers: GraphRiskyUser[] = [...(opts.riskyUsers ?? [])];
   const legacyAlerts: LegacyGraphAlert[] = [...(opts.legacyAlerts ?? [])];
   const late = { signIns: [...(opts.late?.signIns ?? [])], alerts: [...(opts.late?.alerts ?? [])] };
   const mailboxAddress = opts.mailbox?.address.toLowerCase();
@@ -416,7 +453,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     if (next < st.items.length) {
       const tok = newToken();
       lists.set(tok, { ...st, offset: next });
-      body['@odata.nextLink'] = `${url}/v1.0/${path}?${st.query}&$skiptoken=${tok}`;
+      body['@odata.nextLink'] = `${url}/${st.version}/${path}?${st.query}&$skiptoken=${tok}`;
     } else if (st.kind === 'signIns' && late.signIns.length) {
       signIns.push(...late.signIns.splice(0));
     } else if (st.kind === 'alerts' && late.alerts.length) {
@@ -452,30 +489,43 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     }
     const items = (legacyAlerts as unknown as Array<Record<string, unknown>>).filter(pred).sort((a, b) => Date.parse(String(b.eventDateTime)) - Date.parse(String(a.eventDateTime)));
     const query = [`$top=${top}`, ...(filter !== null ? [`$filter=${encodeURIComponent(filter)}`] : [])].join('&');
-    return listPage(path, { kind: 'legacyAlerts', items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
+    return listPage(path, { kind: 'legacyAlerts', version: 'v1.0', items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
   };
 
-  const list = (kind: 'signIns' | 'alerts', q: URLSearchParams, cid: string | undefined) => {
+  const list = (kind: Exclude<ListKind, 'legacyAlerts'>, version: string, q: URLSearchParams, cid: string | undefined) => {
     const path = LIST_PATH[kind];
+    const spec = LISTING[kind];
     const skip = q.get('$skiptoken');
     if (skip !== null) {
       const st = lists.get(skip);
       if (!st || st.kind !== kind) throw graphError(400, 'BadRequest', 'The skip token is not valid or has expired.', cid);
       return listPage(path, st);
     }
-    const max = kind === 'signIns' ? 1000 : 2000;
+    const max = spec.max;
     const topText = q.get('$top');
     const top = topText === null ? max : Number(topText);
     if (!Number.isInteger(top) || top < 1 || top > max) {
       throw graphError(400, 'BadRequest', `Invalid page size specified: '${topText}'. Must be between 1 and ${max} inclusive.`, cid);
     }
-    const field = kind === 'signIns' ? 'createdDateTime' : 'lastUpdateDateTime';
-    const clauses = parseTimeFilter(q.get('$filter') ?? undefined, kind === 'signIns' ? ['createdDateTime'] : ['createdDateTime', 'lastUpdateDateTime'], cid);
-    const source = (kind === 'signIns' ? signIns : alerts) as unknown as Array<Record<string, unknown>>;
-    // Newest first, as Graph serves both.
-    const items = source.filter((r) => matches(r, clauses)).sort((a, b) => Date.parse(String(b[field])) - Date.parse(String(a[field])));
+    let filter = q.get('$filter') ?? undefined;
+    let eventType: string | undefined;
+    if (filter !== undefined && kind === 'signIns') {
+      const m = EVENT_TYPE_CLAUSE.exec(filter);
+      if (m) {
+        if (version !== 'beta') throw graphError(400, 'BadRequest', "Could not find a property named 'signInEventTypes' on type 'microsoft.graph.signIn'.", cid);
+        if (m[1] !== m[2]) throw graphError(400, 'BadRequest', `Invalid filter clause: ${m[0].trim()}`, cid);
+        eventType = m[3]!;
+        filter = filter.slice(0, m.index).trim().replace(/^\((.*)\)$/, '$1');
+      }
+    }
+    const clauses = parseTimeFilter(filter, spec.fields, cid);
+    for (const c of clauses) if (!spec.ops.includes(c.op)) throw graphError(400, 'BadRequest', `Invalid filter clause: operator '${c.op}' is not supported on ${c.field}.`, cid);
+    const source = (kind === 'signIns' ? signIns : kind === 'alerts' ? alerts : kind === 'directoryAudits' ? directoryAudits : kind === 'riskDetections' ? riskDetections : riskyUsers) as unknown as Array<Record<string, unknown>>;
+    const wanted = (r: Record<string, unknown>) => kind !== 'signIns' || signInTypesOf(r).includes(eventType ?? 'interactiveUser');
+    // Newest first, as Graph serves these logs.
+    const items = source.filter((r) => wanted(r) && matches(r, clauses)).sort((a, b) => Date.parse(String(b[spec.order])) - Date.parse(String(a[spec.order])));
     const query = [`$top=${top}`, ...(q.has('$filter') ? [`$filter=${encodeURIComponent(q.get('$filter')!)}`] : [])].join('&');
-    return listPage(path, { kind, items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
+    return listPage(path, { kind, version, items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
   };
 
   const project = (m: GraphMessage, select: string[] | undefined): Record<string, unknown> => {
@@ -656,8 +706,16 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   const methodNotAllowed = (cid: string | undefined) => graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.', cid);
 
   /** Route of a Graph path: `mailFolders('x')` and `mailFolders/x` both name a folder. */
-  const route = (method: string, segments: string[], q: URLSearchParams, body: string, prefer: string | undefined, cid: string | undefined): unknown => {
+  const route = (method: string, version: string, segments: string[], q: URLSearchParams, body: string, prefer: string | undefined, cid: string | undefined): unknown => {
     const p = segments.join('/');
+    // beta is served for the listings that need it (sign-in kinds), and answers them as v1.0 does.
+    for (const [kind, path] of Object.entries(LIST_PATH) as Array<[ListKind, string]>) {
+      if (kind === 'legacyAlerts' || p.toLowerCase() !== path.toLowerCase()) continue;
+      if (method !== 'GET') throw methodNotAllowed(cid);
+      requirePermission(LISTING[kind].permission, cid);
+      return list(kind, version, q, cid);
+    }
+    if (version !== 'v1.0') throw graphError(400, 'BadRequest', `Resource not found for the segment '${segments[0] ?? ''}'.`, cid);
     if (/^users$/i.test(p)) {
       if (method === 'GET') return listUsers(q, cid);
       throw methodNotAllowed(cid);
@@ -674,14 +732,6 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
       return revokeSignInSessions(m[1]!, cid);
     }
     if (method !== 'GET') throw methodNotAllowed(cid);
-    if (/^auditLogs\/signIns$/i.test(p)) {
-      requirePermission('AuditLog.Read.All', cid);
-      return list('signIns', q, cid);
-    }
-    if (/^security\/alerts_v2$/i.test(p)) {
-      requirePermission('SecurityAlert.Read.All', cid);
-      return list('alerts', q, cid);
-    }
     if (/^security\/alerts$/i.test(p)) {
       requirePermission('SecurityAlert.Read.All', cid);
       return legacyList(q, cid);
@@ -710,13 +760,22 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
         if (req.method !== 'POST') throw aadError(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
         result = token(decodeURIComponent(tokenPath[1]!), body);
       } else {
-        if (!path.startsWith('/v1.0/')) throw graphError(400, 'BadRequest', `Invalid version: ${path.split('/')[1] ?? ''}`, cid);
+        const version = path.split('/')[1] ?? '';
+        if (version !== 'v1.0' && version !== 'beta') throw graphError(400, 'BadRequest', `Invalid version: ${version}`, cid);
         const bearer = /^Bearer (.+)$/.exec(auth)?.[1];
         if (!bearer) throw graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', cid, { 'WWW-Authenticate': 'Bearer realm=""' });
         const exp = tokens.get(bearer);
         if (exp === undefined) throw graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.', cid);
         if (Date.now() >= exp) throw graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.', cid);
-        const api: FakeGraphApi = /\/auditLogs\//i.test(path) ? 'signIns' : /\/security\/alerts_v2/i.test(path) ? 'alerts' : /\/security\/alerts/i.test(path) ? 'legacyAlerts' : USERS_PATH.test(path) ? 'users' : 'mail';
+        const api: FakeGraphApi = /\/auditLogs\/signIns/i.test(path)
+          ? 'signIns'
+          : /\/auditLogs\/directoryAudits/i.test(path)
+            ? 'directoryAudits'
+            : /\/identityProtection\/riskDetections/i.test(path)
+              ? 'riskDetections'
+              : /\/identityProtection\/riskyUsers/i.test(path)
+                ? 'riskyUsers'
+                : /\/security\/alerts_v2/i.test(path) ? 'alerts' : /\/security\/alerts/i.test(path) ? 'legacyAlerts' : USERS_PATH.test(path) ? 'users' : 'mail';
         const hits = (on: 'all' | FakeGraphApi) => on === 'all' || on === api;
         if (faults.unauthorized > 0 && hits(faults.unauthorizedOn)) {
           faults.unauthorized--;
@@ -735,8 +794,8 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
           const ra = faults.serverErrorRetryAfter;
           throw graphError(faults.serverErrorStatus, faults.serverErrorStatus === 503 ? 'serviceNotAvailable' : 'generalException', 'Service is temporarily unavailable. Please retry later.', cid, ra === undefined ? {} : { 'Retry-After': String(ra) });
         }
-        const segments = path.slice('/v1.0/'.length).split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-        result = route(req.method ?? 'GET', segments, parsed.searchParams, body, prefer, cid);
+        const segments = path.slice(version.length + 2).split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+        result = route(req.method ?? 'GET', version, segments, parsed.searchParams, body, prefer, cid);
         if (faults.hangAfterWrites > 0 && req.method !== 'GET' && api === 'users') {
           faults.hangAfterWrites--;
           return;
@@ -787,6 +846,15 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     },
     addAlerts(records) {
       alerts.push(...records);
+    },
+    addDirectoryAudits(records) {
+      directoryAudits.push(...records);
+    },
+    addRiskDetections(records) {
+      riskDetections.push(...records);
+    },
+    addRiskyUsers(records) {
+      riskyUsers.push(...records);
     },
     addLegacyAlerts(records) {
       legacyAlerts.push(...records);

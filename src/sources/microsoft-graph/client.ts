@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, GraphClientError, GraphError, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { Redactor, SaaswatchError, errors, type Secret } from '../../core/index.js';
 import { classifyHttpStatus, classifyRequestError } from '../../pipeline/retry.js';
-import type { MicrosoftGraphConfig, StreamName } from './config.js';
+import type { MicrosoftGraphConfig, StreamName, WindowedStream } from './config.js';
 import { ClientCredentialsProvider, graphScope } from './token.js';
 
 /** One page of a Graph collection; records stay `unknown` until normalize checks them. */
@@ -21,15 +21,57 @@ export interface TimeRange {
   top: number;
 }
 
+/**
+ * How one time-windowed stream is asked for: its collection, the API version that has it, the time
+ * property its windows filter on, and the largest `$top` Graph takes there.
+ */
+export interface WindowedSpec {
+  path: string;
+  version: 'v1.0' | 'beta';
+  field: string;
+  /**
+   * Upper bound operator. directoryAudits, riskDetections and riskyUsers filter their time with
+   * `ge`/`le` only: a record exactly at a window's end is then read by both windows, which the
+   * event id collapses (a duplicate, never a gap).
+   */
+  upper: 'lt' | 'le';
+  maxTop: number;
+  /** signIn.signInEventTypes value (beta): without one, /auditLogs/signIns serves interactive sign-ins only. */
+  eventType?: 'nonInteractiveUser' | 'servicePrincipal' | 'managedIdentity';
+  label: string;
+}
+
+export const WINDOWED: Record<WindowedStream, WindowedSpec> = {
+  sign_ins: { path: '/auditLogs/signIns', version: 'v1.0', field: 'createdDateTime', upper: 'lt', maxTop: 1000, label: 'sign-ins' },
+  non_interactive_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'lt', maxTop: 1000, eventType: 'nonInteractiveUser', label: 'non-interactive sign-ins' },
+  service_principal_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'lt', maxTop: 1000, eventType: 'servicePrincipal', label: 'service principal sign-ins' },
+  managed_identity_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'lt', maxTop: 1000, eventType: 'managedIdentity', label: 'managed identity sign-ins' },
+  directory_audits: { path: '/auditLogs/directoryAudits', version: 'v1.0', field: 'activityDateTime', upper: 'le', maxTop: 999, label: 'directory audits' },
+  // Detections by when Identity Protection made them: an offline detection of old activity is news when it is made.
+  risk_detections: { path: '/identityProtection/riskDetections', version: 'v1.0', field: 'detectedDateTime', upper: 'le', maxTop: 500, label: 'risk detections' },
+  // Each change of a user's risk is a new version of the record (and a new event).
+  risky_users: { path: '/identityProtection/riskyUsers', version: 'v1.0', field: 'riskLastUpdatedDateTime', upper: 'le', maxTop: 500, label: 'risky users' },
+  security_alerts: { path: '/security/alerts_v2', version: 'v1.0', field: 'lastUpdateDateTime', upper: 'lt', maxTop: 1000, label: 'alerts' },
+};
+
+/** The `$filter` of one window of a stream. */
+export function windowFilter(stream: WindowedStream, r: Pick<TimeRange, 'from' | 'to'>): string {
+  const spec = WINDOWED[stream];
+  const time = `${spec.field} ge ${r.from} and ${spec.field} ${spec.upper} ${r.to}`;
+  return spec.eventType ? `${time} and signInEventTypes/any(t: t eq '${spec.eventType}')` : time;
+}
+
 export interface GraphApi {
+  /** One window of a time-windowed stream (see WINDOWED), its first page. */
+  list(stream: WindowedStream, range: TimeRange): Promise<GraphPage>;
   /** `GET /auditLogs/signIns` for createdDateTime in [from, to). */
   signIns(range: TimeRange): Promise<GraphPage>;
   /** `GET /security/alerts_v2` for lastUpdateDateTime in [from, to). */
   alerts(range: TimeRange): Promise<GraphPage>;
   /** First request of a messages delta round on one folder, from messages received since `receivedFrom`. */
   messagesDelta(args: { mailbox: string; folder: string; receivedFrom: string; pageSize: number }): Promise<GraphPage>;
-  /** Follows an `@odata.nextLink` or `@odata.deltaLink` (mail links want the same page-size preference). */
-  follow(link: string, pageSize?: number): Promise<GraphPage>;
+  /** Follows an `@odata.nextLink` or `@odata.deltaLink` (mail links want the same page-size preference); `stream` names it in errors. */
+  follow(link: string, pageSize?: number, stream?: StreamName): Promise<GraphPage>;
   /** Attachments of one message, item attachments expanded (the reported original). */
   attachments(mailbox: string, messageId: string): Promise<unknown[]>;
   /** Whether a link points at the configured Graph root: links elsewhere are never followed. */
@@ -100,7 +142,16 @@ function hint(status: number, stream: StreamName | undefined, mailbox: string | 
   if (status === 403) {
     switch (stream) {
       case 'sign_ins':
-        return 'grant the app the AuditLog.Read.All application permission with admin consent (sign-in logs also need Microsoft Entra ID P1 or P2), or remove sign_ins from streams';
+      case 'non_interactive_sign_ins':
+      case 'service_principal_sign_ins':
+      case 'managed_identity_sign_ins':
+        return `grant the app the AuditLog.Read.All application permission with admin consent (sign-in logs also need Microsoft Entra ID P1 or P2), or remove ${stream} from streams`;
+      case 'directory_audits':
+        return 'grant the app the AuditLog.Read.All and Directory.Read.All application permissions with admin consent, or remove directory_audits from streams';
+      case 'risk_detections':
+        return 'grant the app the IdentityRiskEvent.Read.All application permission with admin consent (Identity Protection needs Microsoft Entra ID P2), or remove risk_detections from streams';
+      case 'risky_users':
+        return 'grant the app the IdentityRiskyUser.Read.All application permission with admin consent (Identity Protection needs Microsoft Entra ID P2), or remove risky_users from streams';
       case 'security_alerts':
         return 'grant the app the SecurityAlert.Read.All application permission with admin consent, or remove security_alerts from streams';
       case 'reported_mail':
@@ -253,7 +304,7 @@ function asPage(body: unknown, what: string): GraphPage {
 
 const seg = (s: string) => encodeURIComponent(s);
 
-const LABEL: Record<StreamName, string> = { sign_ins: 'sign-ins', security_alerts: 'alerts', reported_mail: 'messages delta' };
+const LABEL = (stream: StreamName): string => (stream === 'reported_mail' ? 'messages delta' : WINDOWED[stream].label);
 
 /** The SDK client on our middleware chain, with the root it is pinned to and the redactor its tokens are registered with. */
 export interface GraphSdk {
@@ -302,7 +353,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
     }
   };
 
-  const range = (field: string, r: TimeRange) => `${field} ge ${r.from} and ${field} lt ${r.to}`;
+  const list = async (stream: WindowedStream, r: TimeRange): Promise<GraphPage> => {
+    const spec = WINDOWED[stream];
+    const top = Math.min(r.top, spec.maxTop);
+    return asPage(await get(LABEL(stream), stream, () => sdk.api(spec.path).version(spec.version).filter(windowFilter(stream, r)).top(top)), spec.path.slice(1));
+  };
 
   /** Link → SDK path: the SDK parses only https links itself, so the root is stripped and the version passed. */
   const relative = (link: string): { version: string; path: string } => {
@@ -314,14 +369,27 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
     return { version: rest.slice(0, slash), path: rest.slice(slash + 1) };
   };
 
-  const streamOfLink = (link: string): StreamName => (/\/auditLogs\/signIns/i.test(link) ? 'sign_ins' : /\/security\/alerts_v2/i.test(link) ? 'security_alerts' : 'reported_mail');
+  /** The stream a link continues, when the caller does not say: for error messages and hints. */
+  const streamOfLink = (link: string): StreamName =>
+    /\/auditLogs\/signIns/i.test(link)
+      ? 'sign_ins'
+      : /\/auditLogs\/directoryAudits/i.test(link)
+        ? 'directory_audits'
+        : /\/identityProtection\/riskDetections/i.test(link)
+          ? 'risk_detections'
+          : /\/identityProtection\/riskyUsers/i.test(link)
+            ? 'risky_users'
+            : /\/security\/alerts_v2/i.test(link)
+              ? 'security_alerts'
+              : 'reported_mail';
 
   return {
-    signIns: async (r) => asPage(await get(LABEL.sign_ins, 'sign_ins', () => sdk.api('/auditLogs/signIns').filter(range('createdDateTime', r)).top(r.top)), 'auditLogs/signIns'),
-    alerts: async (r) => asPage(await get(LABEL.security_alerts, 'security_alerts', () => sdk.api('/security/alerts_v2').filter(range('lastUpdateDateTime', r)).top(r.top)), 'security/alerts_v2'),
+    list,
+    signIns: (r) => list('sign_ins', r),
+    alerts: (r) => list('security_alerts', r),
     messagesDelta: async ({ mailbox, folder, receivedFrom, pageSize }) =>
       asPage(
-        await get(LABEL.reported_mail, 'reported_mail', () =>
+        await get(LABEL('reported_mail'), 'reported_mail', () =>
           sdk
             .api(`/users/${seg(mailbox)}/mailFolders/${seg(folder)}/messages/delta`)
             .header('Prefer', `odata.maxpagesize=${pageSize}`)
@@ -330,15 +398,15 @@ export function createGraphClient(opts: GraphClientOptions): GraphApi {
         ),
         'messages/delta',
       ),
-    follow: async (link, pageSize) => {
-      const stream = streamOfLink(link);
+    follow: async (link, pageSize, given) => {
+      const stream = given ?? streamOfLink(link);
       let target: { version: string; path: string };
       try {
         target = relative(link);
       } catch (err) {
         throw redactor.error(toSaaswatchError(err, ctxOf(stream)));
       }
-      const body = await get(LABEL[stream], stream, () => {
+      const body = await get(LABEL(stream), stream, () => {
         const req = sdk.api(target.path).version(target.version);
         return pageSize === undefined ? req : req.header('Prefer', `odata.maxpagesize=${pageSize}`);
       });

@@ -16,7 +16,7 @@ describe('microsoft-graph config', () => {
   it('applies the defaults as milliseconds and wraps the secret', () => {
     const c = microsoftGraphConfigSchema.parse(base);
     expect(c).toMatchObject({
-      streams: ['sign_ins', 'security_alerts'],
+      streams: ['sign_ins', 'non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins', 'directory_audits', 'security_alerts'],
       folder: 'inbox',
       poll_interval: 300_000,
       settle: 3_600_000,
@@ -34,7 +34,11 @@ describe('microsoft-graph config', () => {
   });
 
   it('follows the reporting mailbox by default once one is named', () => {
-    expect(microsoftGraphConfigSchema.parse({ ...base, mailbox: 'phish-reports@contoso.com' }).streams).toEqual(['sign_ins', 'security_alerts', 'reported_mail']);
+    expect(microsoftGraphConfigSchema.parse({ ...base, mailbox: 'phish-reports@contoso.com' }).streams).toEqual([
+      'sign_ins', 'non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins', 'directory_audits', 'security_alerts', 'reported_mail',
+    ]);
+    // Identity Protection wants P2 and its own permissions: followed only when named.
+    expect(microsoftGraphConfigSchema.parse({ ...base, streams: ['risk_detections', 'risky_users'] }).streams).toEqual(['risk_detections', 'risky_users']);
     expect(microsoftGraphConfigSchema.parse({ ...base, mailbox: 'phish-reports@contoso.com', streams: ['sign_ins'] }).streams).toEqual(['sign_ins']);
   });
 
@@ -65,7 +69,7 @@ describe('microsoft-graph config', () => {
     expect(msg({ ...base, tenant_id: 'not a tenant' })).toMatch(/tenant_id must be the directory \(tenant\) ID/);
     expect(msg({ ...base, client_id: 'my-app' })).toMatch(/client_id must be the application \(client\) ID/);
     expect(msg({ ...base, client_secret: '' })).toMatch(/client_secret: expected a non-empty secret/);
-    expect(msg({ ...base, streams: ['signins'] })).toMatch(/streams must be among sign_ins, security_alerts, reported_mail/);
+    expect(msg({ ...base, streams: ['signins'] })).toMatch(/streams must be among sign_ins, non_interactive_sign_ins, service_principal_sign_ins, managed_identity_sign_ins, directory_audits, risk_detections, risky_users, security_alerts, reported_mail/);
     expect(msg({ ...base, streams: [] })).toMatch(/streams must name at least one/);
     expect(msg({ ...base, mailbox: 'phish-reports' })).toMatch(/mailbox must be the email address/);
     expect(msg({ ...base, backfill: 'last week' })).toMatch(/backfill: expected a look-back such as 1d/);

@@ -3,8 +3,27 @@ import { z } from 'zod';
 import { zDuration, zHttpUrl, zSecret } from '../../core/index.js';
 import { pollerFields, withRenames, zBackfill } from '../../pipeline/polling-config.js';
 
-export const STREAMS = ['sign_ins', 'security_alerts', 'reported_mail'] as const;
+export const STREAMS = [
+  'sign_ins',
+  'non_interactive_sign_ins',
+  'service_principal_sign_ins',
+  'managed_identity_sign_ins',
+  'directory_audits',
+  'risk_detections',
+  'risky_users',
+  'security_alerts',
+  'reported_mail',
+] as const;
 export type StreamName = (typeof STREAMS)[number];
+/** The streams read by time window (all but the mailbox, which is read by delta). */
+export type WindowedStream = Exclude<StreamName, 'reported_mail'>;
+
+/**
+ * Followed when streams is not set: every stream AuditLog.Read.All and SecurityAlert.Read.All open on
+ * a P1 tenant. Identity Protection (risk_detections, risky_users) wants Entra ID P2 and its own
+ * permissions, so it is asked for by name: a default that a P1 tenant refuses would stop every poll.
+ */
+export const DEFAULT_STREAMS: readonly StreamName[] = ['sign_ins', 'non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins', 'directory_audits', 'security_alerts'];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A tenant is named by its GUID or one of its verified domains (`contoso.onmicrosoft.com`). */
@@ -26,10 +45,12 @@ export const microsoftGraphConfigSchema = withRenames(
     // Naming the mailbox is all it takes to follow it.
     streams: z
       .array(z.enum(STREAMS, { error: `streams must be among ${STREAMS.join(', ')}` }))
-      .min(1, 'streams must name at least one of sign_ins, security_alerts, reported_mail')
+      .min(1, `streams must name at least one of ${STREAMS.join(', ')}`)
       .transform((xs) => [...new Set(xs)])
       .optional()
-      .describe('What to follow. Default: sign_ins and security_alerts, plus reported_mail when mailbox is set.'),
+      .describe(
+        'What to follow. Default: every sign-in kind (sign_ins interactive, non_interactive_sign_ins, service_principal_sign_ins, managed_identity_sign_ins), directory_audits and security_alerts, plus reported_mail when mailbox is set. risk_detections and risky_users (Identity Protection, Entra ID P2) only when named.',
+      ),
     mailbox: z
       .email({ error: 'mailbox must be the email address of the mailbox that receives user-reported messages' })
       .optional()
@@ -47,7 +68,7 @@ export const microsoftGraphConfigSchema = withRenames(
     window: zDuration
       .prefault('1h')
       .refine((ms) => ms >= 1000, { message: 'window must be at least 1s' })
-      .describe('Each sign-in or alert query covers at most this much time, so a long backfill commits progress as it goes.'),
+      .describe('Each sign-in, audit, risk or alert query covers at most this much time, so a long backfill commits progress as it goes.'),
     login_url: zHttpUrl('https://login.microsoftonline.com').default('https://login.microsoftonline.com').describe('Microsoft Entra authority the token is requested from.'),
   },
   { backfill_start: 'backfill', graph_url: 'base_url', max_attempts: 'retry.max_attempts' },
@@ -62,7 +83,7 @@ export const microsoftGraphConfigSchema = withRenames(
       });
     }
   })
-  .transform((c) => ({ ...c, streams: c.streams ?? (c.mailbox ? [...STREAMS] : (['sign_ins', 'security_alerts'] as StreamName[])) }));
+  .transform((c) => ({ ...c, streams: c.streams ?? (c.mailbox ? [...DEFAULT_STREAMS, 'reported_mail'] : [...DEFAULT_STREAMS]) }));
 
 export type MicrosoftGraphConfig = z.output<typeof microsoftGraphConfigSchema>;
 export type MicrosoftGraphConfigInput = z.input<typeof microsoftGraphConfigSchema>;

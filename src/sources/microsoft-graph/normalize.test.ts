@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventId, type SecurityEvent } from '../../core/index.js';
-import { normalizeAlert, normalizeRecord, normalizeReportedMessage, normalizeSignIn, reportRecord, type NormalizeResult } from './normalize.js';
+import {
+  normalizeAlert,
+  normalizeDirectoryAudit,
+  normalizeExample,
+  normalizeRecord,
+  normalizeReportedMessage,
+  normalizeRiskDetection,
+  normalizeRiskyUser,
+  normalizeSignIn,
+  reportRecord,
+  type NormalizeResult,
+} from './normalize.js';
 
 const INGESTED = '2024-05-07T00:00:00.000Z';
 const load = (name: string): any[] => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
@@ -32,9 +43,10 @@ describe('normalizeSignIn', () => {
     expect(success!.labels?.failure_reason).toBeUndefined();
   });
 
-  it('leaves geo to enrichment: Graph location stays in raw only', () => {
-    expect(success!.source).toEqual({ ip: '198.51.100.23' });
-    expect((success!.raw as { location: { city: string } }).location.city).toBe('Redmond');
+  it("maps Graph's own location onto source.geo (kept by the GeoIP enricher where its database does not know the address)", () => {
+    expect(success!.source).toMatchObject({ ip: '198.51.100.23', geo: { city_name: 'Redmond', country_iso_code: 'US' } });
+    expect(success!.labels).toMatchObject({ location_city: 'Redmond', location_country: 'US', identity_kind: 'user' });
+    expect(success!.user?.kind).toBe('user');
   });
 
   it('marks a non-zero errorCode a failure with the code and reason in labels', () => {
@@ -54,6 +66,125 @@ describe('normalizeSignIn', () => {
     expect(normalizeSignIn({ ...signIns[0], createdDateTime: 'yesterday' }, INGESTED)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID', reason: expect.stringMatching(/createdDateTime/) });
     expect(normalizeSignIn({ ...signIns[0], userPrincipalName: null, userId: '' }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING', reason: expect.stringMatching(/userPrincipalName/) });
     expect(normalizeSignIn({ ...signIns[0], status: { errorCode: '0' } }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING', reason: expect.stringMatching(/status.errorCode/) });
+  });
+});
+
+describe('normalizeSignIn on beta sign-ins of every kind', () => {
+  const beta = load('beta-sign-ins.json');
+  const [nonInteractive, servicePrincipal, managedIdentity, deviceCode] = beta.map((s) => ok(normalizeSignIn(s, INGESTED)));
+
+  it('keeps a non-interactive sign-in with its session and token, protocol and place', () => {
+    expect(nonInteractive).toMatchObject({
+      '@timestamp': '2024-05-06T09:20:03.127Z',
+      event: { dataset: 'microsoft-graph.sign_ins', action: 'login', outcome: 'success' },
+      user: { kind: 'user', email: 'AdeleV@contoso.com' },
+      source: { ip: '203.0.113.54', geo: { country_iso_code: 'NG', city_name: 'Lagos', location: { lat: 6.4531, lon: 3.3958 } } },
+    });
+    expect(nonInteractive!.labels).toMatchObject({
+      sign_in_type: 'nonInteractiveUser', interactive: 'false', incoming_token_type: 'refreshToken', authentication_protocol: 'none',
+      session_id: '0f6d2c14-3a9e-4b7d-8c51-6e2f9a0b7d43', unique_token_id: 'ZkVjT0xXb0RFa1NRZmVvWXBmY0FBQQ', location_state: 'Lagos', user_type: 'member',
+    });
+  });
+
+  it('represents a service principal as the user that signed in, with its kind, instead of rejecting it', () => {
+    expect(servicePrincipal).toMatchObject({
+      event: { outcome: 'failure' },
+      user: { kind: 'service_principal', id: '3e9b2f61-7c4d-4a8e-b015-6d2c9f8e7a43', name: 'Contoso Payroll Sync' },
+      source: { ip: '198.51.100.77', geo: { country_iso_code: 'NL' } },
+      related: { ip: ['198.51.100.77'], user: ['Contoso Payroll Sync'] },
+    });
+    expect(servicePrincipal!.user?.email).toBeUndefined();
+    expect(servicePrincipal!.labels).toMatchObject({ identity_kind: 'service_principal', client_credential_type: 'clientSecret', error_code: '7000215', service_principal_id: '3e9b2f61-7c4d-4a8e-b015-6d2c9f8e7a43' });
+  });
+
+  it('represents a managed identity the same way, and takes 0,0 for no coordinates', () => {
+    expect(managedIdentity).toMatchObject({ user: { kind: 'managed_identity', id: '9f2c1e7d-4b8a-4c3f-8e5d-0a6b7c1d2e93', name: 'func-invoice-export' }, labels: { msi_type: 'systemAssigned' } });
+    expect(managedIdentity!.source).toBeUndefined();
+  });
+
+  it('labels the device-code flow', () => {
+    expect(deviceCode!.labels).toMatchObject({ authentication_protocol: 'deviceCode', original_transfer_method: 'deviceCodeFlow', sign_in_type: 'interactiveUser' });
+  });
+
+  it('tells a workload without type apart from a record with nobody in it', () => {
+    const { signInEventTypes: _t, ...untyped } = beta[1];
+    expect(ok(normalizeSignIn(untyped, INGESTED)).user).toMatchObject({ kind: 'service_principal', id: '3e9b2f61-7c4d-4a8e-b015-6d2c9f8e7a43' });
+    expect(normalizeSignIn({ ...untyped, servicePrincipalId: null, servicePrincipalName: null }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING' });
+    expect(normalizeSignIn({ ...beta[1], servicePrincipalId: '', servicePrincipalName: '', appId: '', appDisplayName: '' }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING', reason: expect.stringMatching(/servicePrincipalId/) });
+  });
+
+  it('reads every sign-in stream with the one normalizer, into the one dataset', () => {
+    for (const stream of ['non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins'] as const) {
+      expect(ok(normalizeRecord(stream, beta[1], INGESTED)).event.dataset).toBe('microsoft-graph.sign_ins');
+    }
+  });
+});
+
+describe('normalizeDirectoryAudit', () => {
+  const audits = load('directory-audits.json');
+  const [roleAdd, spCreds, caDelete] = audits.map((a) => ok(normalizeDirectoryAudit(a, INGESTED)));
+
+  it('maps a role assignment: the activity as action, the admin as user with the address, the member as target', () => {
+    expect(roleAdd).toMatchObject({
+      '@timestamp': '2024-05-06T10:02:17.704Z',
+      event: { kind: 'event', category: ['iam'], action: 'Add member to role', outcome: 'success', dataset: 'microsoft-graph.directory_audits' },
+      user: { kind: 'user', email: 'admin-jw@contoso.com', id: 'f2e1d0c9-b8a7-4c6d-9e5f-4a3b2c1d0e9f' },
+      source: { ip: '203.0.113.9' },
+      target: { user: { email: 'MeganB@contoso.com' } },
+      related: { ip: ['203.0.113.9'], user: ['admin-jw@contoso.com', 'MeganB@contoso.com'] },
+    });
+    expect(roleAdd!.labels).toMatchObject({ category: 'RoleManagement', operation_type: 'Assign', logged_by_service: 'Core Directory', target_type: 'User', modified_properties: 'Role.DisplayName,Role.TemplateId', role_name: 'Global Administrator' });
+  });
+
+  it('names an app that acted as a service principal, and lists changed properties without their values', () => {
+    expect(spCreds).toMatchObject({ user: { kind: 'service_principal', id: '7b6a5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d', name: 'Contoso Automation' }, labels: { target_name: 'Contoso Payroll Sync', target_type: 'ServicePrincipal', modified_properties: 'KeyDescription,Included Updated Properties' } });
+    expect(spCreds!.source).toBeUndefined();
+    expect(JSON.stringify(spCreds!.labels)).not.toMatch(/KeyIdentifier/);
+  });
+
+  it('files a policy change under configuration, with its failed result', () => {
+    expect(caDelete).toMatchObject({ event: { category: ['configuration'], action: 'Delete conditional access policy', outcome: 'failure' }, labels: { result_reason: 'Microsoft.Online.Workflows.ValidationException' } });
+  });
+
+  it('rejects records it cannot use, saying why', () => {
+    expect(normalizeDirectoryAudit({ ...audits[0], activityDateTime: null }, INGESTED)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID' });
+    expect(normalizeDirectoryAudit({ ...audits[0], id: '' }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING', reason: expect.stringMatching(/id/) });
+    expect(normalizeDirectoryAudit({ ...audits[0], activityDisplayName: null }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING', reason: expect.stringMatching(/activityDisplayName/) });
+  });
+});
+
+describe('Identity Protection', () => {
+  const risk = JSON.parse(readFileSync(new URL('./fixtures/risk.json', import.meta.url), 'utf8'));
+
+  it('maps a risk detection as an alert on the user, at the time it was detected', () => {
+    const [realtime, offline] = risk.riskDetections.map((d: unknown) => ok(normalizeRiskDetection(d, INGESTED)));
+    expect(realtime).toMatchObject({
+      event: { kind: 'alert', category: ['intrusion_detection'], action: 'risk_detection', dataset: 'microsoft-graph.risk_detections' },
+      user: { email: 'AdeleV@contoso.com', id: 'd7cc485d-2c1b-422c-98fd-5ce52859a4a3' },
+      source: { ip: '203.0.113.54', geo: { country_iso_code: 'NG' } },
+      labels: { risk_event_type: 'unfamiliarFeatures', risk_level: 'medium', risk_state: 'atRisk', detection_timing: 'realtime', request_id: '6dfa2ac3-a2e1-4a5c-9b5e-4c1b2a3f0d00' },
+    });
+    // Offline: the activity happened a day before Identity Protection saw it; the event is the detection.
+    expect(offline).toMatchObject({ '@timestamp': '2024-05-06T11:40:00.000Z', labels: { risk_event_type: 'leakedCredentials', risk_level: 'high', activity_time: '2024-05-05T00:00:00Z' } });
+    expect(offline.source).toBeUndefined();
+  });
+
+  it('maps each version of a risky user as an alert on that user', () => {
+    const [atRisk, remediated] = risk.riskyUsers.map((u: unknown) => ok(normalizeRiskyUser(u, INGESTED)));
+    expect(atRisk).toMatchObject({ '@timestamp': '2024-05-06T09:22:41.095Z', event: { kind: 'alert', action: 'risky_user', dataset: 'microsoft-graph.risky_users' }, user: { id: 'd7cc485d-2c1b-422c-98fd-5ce52859a4a3', email: 'AdeleV@contoso.com' }, labels: { risk_level: 'medium', risk_state: 'atRisk' } });
+    expect(remediated!.labels).toMatchObject({ risk_state: 'remediated', risk_detail: 'userPerformedSecuredPasswordReset' });
+  });
+
+  it('rejects records it cannot use, saying why', () => {
+    expect(normalizeRiskDetection({ ...risk.riskDetections[0], detectedDateTime: null, activityDateTime: null }, INGESTED)).toMatchObject({ ok: false, code: 'TIMESTAMP_INVALID' });
+    expect(normalizeRiskDetection({ ...risk.riskDetections[0], userId: null, userPrincipalName: null }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING' });
+    expect(normalizeRiskyUser({ ...risk.riskyUsers[0], id: null }, INGESTED)).toMatchObject({ ok: false, code: 'FIELD_MISSING' });
+  });
+
+  it('takes rule examples of the new streams, with the time the runner gives', () => {
+    const [e] = normalizeExample({ risky_users: risk.riskyUsers[0] }, '2024-06-01T00:00:00.000Z');
+    expect(e).toMatchObject({ '@timestamp': '2024-06-01T00:00:00.000Z', event: { dataset: 'microsoft-graph.risky_users' } });
+    expect(() => normalizeExample({ risky_user: risk.riskyUsers[0] }, '2024-06-01T00:00:00.000Z')).toThrow(/risky_users/);
   });
 });
 

@@ -1,6 +1,6 @@
-/** Maps Graph sign-ins, security alerts and user-reported messages onto the SecurityEvent schema, or says why a record cannot be. */
+/** Maps Graph sign-ins (every kind), directory audits, risk detections, risky users, security alerts and user-reported messages onto the SecurityEvent schema, or says why a record cannot be. */
 import { isIP } from 'node:net';
-import type { ErrorCode, SecurityEvent } from '../../core/index.js';
+import type { ErrorCode, GeoInfo, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
 import type { StreamName } from './config.js';
 import { related, setLabel } from '../normalize-parts.js';
@@ -40,32 +40,89 @@ function base(raw: unknown, ms: number, ingested: string, stream: StreamName, fi
  */
 const INTERRUPTS = new Set([50058, 50072, 50074, 50076, 50079, 50125, 50140, 50158, 81010, 16000, 16003]);
 
+/** signIn.signInEventTypes (beta) onto the kind of identity that signed in. */
+const WORKLOAD_KIND: Record<string, NonNullable<NonNullable<SecurityEvent['user']>['kind']>> = {
+  servicePrincipal: 'service_principal',
+  managedIdentity: 'managed_identity',
+};
+
+/** Graph's own place for a record (signIn and riskDetection `location`), as source.geo: kept by the GeoIP enricher when its database does not know the address. */
+function geoOf(v: unknown): GeoInfo | undefined {
+  const loc = obj(v);
+  if (!loc) return undefined;
+  const geo: GeoInfo = {};
+  const country = str(loc.countryOrRegion);
+  if (country) geo.country_iso_code = country.toUpperCase();
+  const city = str(loc.city);
+  if (city) geo.city_name = city;
+  const c = obj(loc.geoCoordinates);
+  const lat = c?.latitude;
+  const lon = c?.longitude;
+  // 0,0 is what Entra writes when it has no coordinates, not a place in the Gulf of Guinea.
+  if (typeof lat === 'number' && typeof lon === 'number' && Number.isFinite(lat) && Number.isFinite(lon) && (lat !== 0 || lon !== 0)) geo.location = { lat, lon };
+  return Object.keys(geo).length ? geo : undefined;
+}
+
+/** source.ip and, from Graph's location, source.geo. */
+function sourceOf(ip: string | undefined, location: unknown): SecurityEvent['source'] | undefined {
+  const geo = geoOf(location);
+  if (!ip && !geo) return undefined;
+  return { ...(ip ? { ip } : {}), ...(geo ? { geo } : {}) };
+}
+
+function setLocationLabels(labels: Record<string, string>, location: unknown): void {
+  const loc = obj(location);
+  setLabel(labels, 'location_city', loc?.city);
+  setLabel(labels, 'location_state', loc?.state);
+  setLabel(labels, 'location_country', loc?.countryOrRegion);
+}
+
+/**
+ * A sign-in of any kind: interactive (v1.0), or from beta's non-interactive, service-principal and
+ * managed-identity logs. A workload signing in as itself has no user: its service principal stands
+ * in as user.id/user.name, with user.kind saying which it is.
+ */
 export function normalizeSignIn(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'sign-in is not a JSON object');
   const ms = timeOf(raw.createdDateTime);
   if (ms === undefined) return fail('TIMESTAMP_INVALID', `sign-in has no valid createdDateTime (got ${JSON.stringify(raw.createdDateTime)})`);
+  const types = arr(raw.signInEventTypes).filter((t): t is string => typeof t === 'string');
   const upn = str(raw.userPrincipalName);
   const userId = str(raw.userId);
-  if (!upn && !userId) return fail('FIELD_MISSING', 'sign-in has neither userPrincipalName nor userId');
+  const spId = str(raw.servicePrincipalId);
+  const spName = str(raw.servicePrincipalName);
+  const workloadType = types.find((t) => WORKLOAD_KIND[t] !== undefined);
+  const kind = workloadType ? WORKLOAD_KIND[workloadType]! : !upn && !userId && (spId || spName) ? (obj(raw.managedServiceIdentity)?.msiType ? 'managed_identity' : 'service_principal') : 'user';
   const status = obj(raw.status);
   const errorCode = status?.errorCode;
   if (typeof errorCode !== 'number') return fail('FIELD_MISSING', `sign-in has no numeric status.errorCode (got ${JSON.stringify(errorCode)})`);
 
+  const user: NonNullable<SecurityEvent['user']> = { kind };
+  if (kind === 'user') {
+    if (!upn && !userId) return fail('FIELD_MISSING', 'sign-in has neither userPrincipalName nor userId, and is not a service principal or managed identity sign-in');
+    if (upn) user.email = upn;
+    if (userId) user.id = userId;
+    const name = str(raw.userDisplayName);
+    if (name) user.name = name;
+  } else {
+    // The service principal is the identity; appId names the application it belongs to.
+    const id = spId ?? str(raw.appId);
+    const name = spName ?? str(raw.appDisplayName);
+    if (!id && !name) return fail('FIELD_MISSING', `${kind.replace('_', ' ')} sign-in has neither servicePrincipalId, servicePrincipalName nor appId`);
+    if (id) user.id = id;
+    if (name) user.name = name;
+  }
   const event = base(raw, ms, ingested, 'sign_ins', {
     kind: 'event',
     category: ['authentication'],
     action: 'login',
     outcome: errorCode === 0 ? 'success' : 'failure',
   });
-  const user: NonNullable<SecurityEvent['user']> = {};
-  if (upn) user.email = upn;
-  if (userId) user.id = userId;
-  const name = str(raw.userDisplayName);
-  if (name) user.name = name;
   event.user = user;
   const ip = str(raw.ipAddress);
-  if (ip) event.source = { ip };
-  // signIn has no userAgent in v1.0; some tenants' records (beta) carry one.
+  const source = sourceOf(ip, raw.location);
+  if (source) event.source = source;
+  // signIn has no userAgent in v1.0; beta records carry one.
   const ua = str(raw.userAgent);
   if (ua) event.user_agent = { original: ua };
 
@@ -73,20 +130,178 @@ export function normalizeSignIn(raw: unknown, ingested: string): NormalizeResult
   setLabel(labels, 'error_code', errorCode);
   setLabel(labels, 'failure_reason', errorCode === 0 ? undefined : status?.failureReason);
   if (INTERRUPTS.has(errorCode)) labels.interrupted = 'true';
+  labels.identity_kind = kind;
+  if (types.length) labels.sign_in_type = types.join(',');
   setLabel(labels, 'app', raw.appDisplayName);
   setLabel(labels, 'app_id', raw.appId);
   setLabel(labels, 'resource', raw.resourceDisplayName);
+  setLabel(labels, 'resource_id', raw.resourceId);
   setLabel(labels, 'client_app', raw.clientAppUsed);
+  // How the token was obtained: ropc and deviceCode are what phishing kits and password sprayers use.
+  setLabel(labels, 'authentication_protocol', raw.authenticationProtocol);
+  setLabel(labels, 'original_transfer_method', raw.originalTransferMethod);
+  setLabel(labels, 'incoming_token_type', raw.incomingTokenType);
+  setLabel(labels, 'client_credential_type', raw.clientCredentialType);
+  setLabel(labels, 'authentication_requirement', raw.authenticationRequirement);
+  setLabel(labels, 'user_type', raw.userType);
+  setLabel(labels, 'cross_tenant_access_type', raw.crossTenantAccessType);
+  setLabel(labels, 'home_tenant_id', raw.homeTenantId);
   setLabel(labels, 'conditional_access', raw.conditionalAccessStatus);
   setLabel(labels, 'interactive', raw.isInteractive);
   setLabel(labels, 'risk_level', raw.riskLevelDuringSignIn);
   setLabel(labels, 'risk_state', raw.riskState);
   setLabel(labels, 'correlation_id', raw.correlationId);
+  // The session and the token: what ties one stolen token's uses together across addresses.
+  setLabel(labels, 'session_id', raw.sessionId);
+  setLabel(labels, 'unique_token_id', raw.uniqueTokenIdentifier);
+  if (kind !== 'user') setLabel(labels, 'service_principal_id', spId);
+  setLabel(labels, 'msi_type', obj(raw.managedServiceIdentity)?.msiType);
   const device = obj(raw.deviceDetail);
   setLabel(labels, 'device_os', device?.operatingSystem);
   setLabel(labels, 'device_browser', device?.browser);
+  setLabel(labels, 'device_id', device?.deviceId);
+  setLocationLabels(labels, raw.location);
+  event.labels = labels;
+  const rel = related([ip], [upn, kind === 'user' ? undefined : (spName ?? spId)]);
+  if (rel) event.related = rel;
+  return { ok: true, event, ms };
+}
+
+// ---- Directory audits (auditLogs/directoryAudits) ----
+
+/** Audit categories that change how the tenant is protected rather than who is in it. */
+const CONFIGURATION_CATEGORIES = new Set(['Policy', 'DirectoryManagement', 'Authorization', 'AuthenticationMethodsPolicy']);
+
+/** Modified properties whose new value becomes a label: names and flags, never keys or personal data. */
+const AUDIT_VALUE_LABELS: Record<string, string> = {
+  'Role.DisplayName': 'role_name',
+  'ConsentContext.IsAdminConsent': 'admin_consent',
+  'ConsentContext.OnBehalfOfAll': 'consent_for_all',
+  ConsentAction_Permissions: 'consent_permissions',
+};
+
+const RESULT: Record<string, SecurityEvent['event']['outcome']> = { success: 'success', failure: 'failure', timeout: 'failure' };
+
+export function normalizeDirectoryAudit(raw: unknown, ingested: string): NormalizeResult {
+  if (!isObj(raw)) return fail('INPUT_MALFORMED', 'directory audit is not a JSON object');
+  const ms = timeOf(raw.activityDateTime);
+  if (ms === undefined) return fail('TIMESTAMP_INVALID', `directory audit has no valid activityDateTime (got ${JSON.stringify(raw.activityDateTime)})`);
+  if (!str(raw.id)) return fail('FIELD_MISSING', 'directory audit has no id');
+  const activity = str(raw.activityDisplayName);
+  if (!activity) return fail('FIELD_MISSING', 'directory audit has no activityDisplayName');
+  const category = str(raw.category);
+  // The activity as Entra names it ("Add member to role"), as the Management Activity source keeps Operation.
+  const event = base(raw, ms, ingested, 'directory_audits', {
+    kind: 'event',
+    category: [category && CONFIGURATION_CATEGORIES.has(category) ? 'configuration' : 'iam'],
+    action: activity,
+    outcome: RESULT[str(raw.result)?.toLowerCase() ?? ''] ?? 'unknown',
+  });
+
+  const by = obj(raw.initiatedBy);
+  const byUser = obj(by?.user);
+  const byApp = obj(by?.app);
+  const actorUpn = str(byUser?.userPrincipalName);
+  let ip: string | undefined;
+  if (byUser && (actorUpn || str(byUser.id))) {
+    event.user = { kind: 'user', ...(actorUpn ? { email: actorUpn } : {}), ...(str(byUser.id) ? { id: str(byUser.id)! } : {}), ...(str(byUser.displayName) ? { name: str(byUser.displayName)! } : {}) };
+    ip = str(byUser.ipAddress);
+  } else if (byApp && (str(byApp.servicePrincipalId) || str(byApp.appId) || str(byApp.displayName))) {
+    const id = str(byApp.servicePrincipalId) ?? str(byApp.appId);
+    const name = str(byApp.servicePrincipalName) ?? str(byApp.displayName);
+    event.user = { kind: 'service_principal', ...(id ? { id } : {}), ...(name ? { name } : {}) };
+  }
+  if (ip) event.source = { ip };
+
+  const targets = arr(raw.targetResources).map(obj).filter((t): t is Obj => t !== undefined);
+  const targetUser = targets.find((t) => str(t.type)?.toLowerCase() === 'user' && str(t.userPrincipalName));
+  if (targetUser) event.target = { user: { email: str(targetUser.userPrincipalName)! } };
+
+  const labels: Record<string, string> = {};
+  setLabel(labels, 'activity', activity);
+  setLabel(labels, 'category', category);
+  setLabel(labels, 'operation_type', raw.operationType);
+  setLabel(labels, 'logged_by_service', raw.loggedByService);
+  setLabel(labels, 'result', raw.result);
+  setLabel(labels, 'result_reason', raw.resultReason);
+  setLabel(labels, 'correlation_id', raw.correlationId);
+  setLabel(labels, 'initiated_by_app', byApp?.displayName);
+  const first = targets[0];
+  setLabel(labels, 'target_type', first?.type);
+  setLabel(labels, 'target_name', first?.displayName ?? first?.userPrincipalName);
+  setLabel(labels, 'target_id', first?.id);
+  // Which properties changed, never their values: those may be key material or personal data.
+  const changed = [...new Set(targets.flatMap((t) => arr(t.modifiedProperties).map((m) => str(obj(m)?.displayName)).filter((n): n is string => n !== undefined)))];
+  if (changed.length) labels.modified_properties = changed.join(',');
+  // The few changed values a rule needs, pairing a property's name with its value (Sigma cannot).
+  for (const t of targets) {
+    for (const m of arr(t.modifiedProperties).map(obj)) {
+      const key = m && AUDIT_VALUE_LABELS[str(m.displayName) ?? ''];
+      // Entra writes each value as JSON text ("\"Global Administrator\""): the quotes are not part of it.
+      const value = key ? str(m!.newValue)?.replace(/^"(.*)"$/s, '$1') : undefined;
+      if (key && value) labels[key] = value;
+    }
+  }
+  event.labels = labels;
+  const rel = related([ip], [actorUpn, ...targets.map((t) => str(t.userPrincipalName))]);
+  if (rel) event.related = rel;
+  return { ok: true, event, ms };
+}
+
+// ---- Identity Protection (identityProtection/riskDetections, riskyUsers) ----
+
+export function normalizeRiskDetection(raw: unknown, ingested: string): NormalizeResult {
+  if (!isObj(raw)) return fail('INPUT_MALFORMED', 'risk detection is not a JSON object');
+  const ms = timeOf(raw.detectedDateTime) ?? timeOf(raw.activityDateTime);
+  if (ms === undefined) return fail('TIMESTAMP_INVALID', `risk detection has no valid detectedDateTime or activityDateTime (got ${JSON.stringify(raw.detectedDateTime)})`);
+  const id = str(raw.id);
+  if (!id) return fail('FIELD_MISSING', 'risk detection has no id');
+  const upn = str(raw.userPrincipalName);
+  const userId = str(raw.userId);
+  if (!upn && !userId) return fail('FIELD_MISSING', 'risk detection has neither userPrincipalName nor userId');
+  const event = base(raw, ms, ingested, 'risk_detections', { kind: 'alert', category: ['intrusion_detection'], action: 'risk_detection', outcome: 'unknown' });
+  event.user = { kind: 'user', ...(upn ? { email: upn } : {}), ...(userId ? { id: userId } : {}), ...(str(raw.userDisplayName) ? { name: str(raw.userDisplayName)! } : {}) };
+  const ip = str(raw.ipAddress);
+  const source = sourceOf(ip, raw.location);
+  if (source) event.source = source;
+  const labels: Record<string, string> = {};
+  setLabel(labels, 'detection_id', id);
+  setLabel(labels, 'risk_event_type', raw.riskEventType);
+  setLabel(labels, 'risk_level', raw.riskLevel);
+  setLabel(labels, 'risk_state', raw.riskState);
+  setLabel(labels, 'risk_detail', raw.riskDetail);
+  setLabel(labels, 'detection_timing', raw.detectionTimingType);
+  setLabel(labels, 'activity', raw.activity);
+  setLabel(labels, 'activity_time', raw.activityDateTime);
+  setLabel(labels, 'detection_source', raw.source);
+  setLabel(labels, 'token_issuer_type', raw.tokenIssuerType);
+  setLabel(labels, 'request_id', raw.requestId);
+  setLabel(labels, 'correlation_id', raw.correlationId);
+  setLocationLabels(labels, raw.location);
   event.labels = labels;
   const rel = related([ip], [upn]);
+  if (rel) event.related = rel;
+  return { ok: true, event, ms };
+}
+
+export function normalizeRiskyUser(raw: unknown, ingested: string): NormalizeResult {
+  if (!isObj(raw)) return fail('INPUT_MALFORMED', 'risky user is not a JSON object');
+  const ms = timeOf(raw.riskLastUpdatedDateTime);
+  if (ms === undefined) return fail('TIMESTAMP_INVALID', `risky user has no valid riskLastUpdatedDateTime (got ${JSON.stringify(raw.riskLastUpdatedDateTime)})`);
+  const id = str(raw.id);
+  if (!id) return fail('FIELD_MISSING', 'risky user has no id');
+  const upn = str(raw.userPrincipalName);
+  // A risky user's id is the user's object id.
+  const event = base(raw, ms, ingested, 'risky_users', { kind: 'alert', category: ['intrusion_detection'], action: 'risky_user', outcome: 'unknown' });
+  event.user = { kind: 'user', id, ...(upn ? { email: upn } : {}), ...(str(raw.userDisplayName) ? { name: str(raw.userDisplayName)! } : {}) };
+  const labels: Record<string, string> = {};
+  setLabel(labels, 'risk_level', raw.riskLevel);
+  setLabel(labels, 'risk_state', raw.riskState);
+  setLabel(labels, 'risk_detail', raw.riskDetail);
+  setLabel(labels, 'is_deleted', raw.isDeleted);
+  setLabel(labels, 'is_processing', raw.isProcessing);
+  event.labels = labels;
+  const rel = related([], [upn]);
   if (rel) event.related = rel;
   return { ok: true, event, ms };
 }
@@ -292,7 +507,16 @@ export function normalizeReportedMessage(raw: unknown, ingested: string): Normal
 export function normalizeRecord(stream: StreamName, raw: unknown, ingested: string): NormalizeResult {
   switch (stream) {
     case 'sign_ins':
+    case 'non_interactive_sign_ins':
+    case 'service_principal_sign_ins':
+    case 'managed_identity_sign_ins':
       return normalizeSignIn(raw, ingested);
+    case 'directory_audits':
+      return normalizeDirectoryAudit(raw, ingested);
+    case 'risk_detections':
+      return normalizeRiskDetection(raw, ingested);
+    case 'risky_users':
+      return normalizeRiskyUser(raw, ingested);
     case 'security_alerts':
       return normalizeAlert(raw, ingested);
     case 'reported_mail':
@@ -300,23 +524,34 @@ export function normalizeRecord(stream: StreamName, raw: unknown, ingested: stri
   }
 }
 
-const EXAMPLE_STREAMS = ['sign_ins', 'security_alerts', 'reported_mail'] as const;
+const EXAMPLE_STREAMS = ['sign_ins', 'directory_audits', 'risk_detections', 'risky_users', 'security_alerts', 'reported_mail'] as const;
+
+/** The time property the runner sets on an example of each stream (the record's own time). */
+const EXAMPLE_TIME: Record<(typeof EXAMPLE_STREAMS)[number], string> = {
+  sign_ins: 'createdDateTime',
+  directory_audits: 'activityDateTime',
+  risk_detections: 'detectedDateTime',
+  risky_users: 'riskLastUpdatedDateTime',
+  security_alerts: 'lastUpdateDateTime',
+  reported_mail: 'receivedDateTime',
+};
 
 /**
  * A rule example's Graph record at `time` (see SourcePlugin.example), given under the name of its
- * stream: a sign-in (`sign_ins`), an alerts_v2 alert (`security_alerts`) or a reported message with
- * its `attachments` (`reported_mail`).
+ * stream: a sign-in of any kind (`sign_ins`; a workload's says so in signInEventTypes), a directory
+ * audit (`directory_audits`), a risk detection (`risk_detections`), a risky user (`risky_users`), an
+ * alerts_v2 alert (`security_alerts`) or a reported message with its `attachments` (`reported_mail`).
  */
 export function normalizeExample(record: Record<string, unknown>, time: string): SecurityEvent[] {
   const given = EXAMPLE_STREAMS.filter((k) => record[k] !== undefined);
   const stream = given[0];
   const unknown = Object.keys(record).filter((k) => !(EXAMPLE_STREAMS as readonly string[]).includes(k));
   if (given.length !== 1 || unknown.length || !isObj(record[stream!])) {
-    throw errors.inputMalformed({ where: '', problem: 'give exactly one of sign_ins, security_alerts or reported_mail, holding one Graph record' });
+    throw errors.inputMalformed({ where: '', problem: `give exactly one of ${EXAMPLE_STREAMS.join(', ')}, holding one Graph record` });
   }
   let raw = record[stream!] as Obj;
-  if (stream === 'sign_ins') raw = { ...raw, createdDateTime: time };
-  else if (stream === 'security_alerts') raw = { createdDateTime: time, ...raw, lastUpdateDateTime: time };
+  if (stream === 'security_alerts') raw = { createdDateTime: time, ...raw, lastUpdateDateTime: time };
+  else if (stream !== 'reported_mail') raw = { ...raw, [EXAMPLE_TIME[stream!]]: time };
   // The record as the poller stores it: volatile properties and content left out.
   else raw = reportRecord({ ...raw, receivedDateTime: time }, Array.isArray(raw.attachments) ? raw.attachments : undefined);
   const r = normalizeRecord(stream!, raw, time);

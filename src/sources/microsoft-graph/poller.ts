@@ -7,7 +7,7 @@ import type { DeadLetterInput, SecurityEvent } from '../../core/index.js';
 import { SaaswatchError, errors } from '../../core/index.js';
 import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PollContext as RunContext, type PolledBatch } from '../../pipeline/polling.js';
 import { isDeltaGone, toSaaswatchError, type GraphApi, type GraphPage } from './client.js';
-import { backfillFrom, type MicrosoftGraphConfig, type StreamName } from './config.js';
+import { backfillFrom, STREAMS, type MicrosoftGraphConfig, type StreamName, type WindowedStream } from './config.js';
 import { normalizeRecord, reportRecord } from './normalize.js';
 
 /** The committed resume point of every stream, in the source's one cursor string. */
@@ -18,6 +18,12 @@ export interface GraphCursor {
    * has been committed. The next poll starts `settle` earlier for late arrivals.
    */
   sign_ins?: string;
+  non_interactive_sign_ins?: string;
+  service_principal_sign_ins?: string;
+  managed_identity_sign_ins?: string;
+  directory_audits?: string;
+  risk_detections?: string;
+  risky_users?: string;
   security_alerts?: string;
   reported_mail?: {
     /** Where an interrupted delta round continues. */
@@ -49,11 +55,12 @@ export function emptyCursor(): GraphCursor {
 const isTime = (t: unknown) => typeof t === 'string' && Number.isFinite(Date.parse(t));
 const isOptString = (t: unknown) => t === undefined || typeof t === 'string';
 
+const WINDOWED_STREAMS = STREAMS.filter((s): s is WindowedStream => s !== 'reported_mail');
+
 function readCursor(c: Partial<GraphCursor>): GraphCursor | undefined {
   const mail = c.reported_mail;
   const ok =
-    (c.sign_ins === undefined || isTime(c.sign_ins)) &&
-    (c.security_alerts === undefined || isTime(c.security_alerts)) &&
+    WINDOWED_STREAMS.every((s) => c[s] === undefined || isTime(c[s])) &&
     (mail === undefined ||
       (typeof mail === 'object' &&
         mail !== null &&
@@ -63,12 +70,10 @@ function readCursor(c: Partial<GraphCursor>): GraphCursor | undefined {
         (mail.synced === undefined || isTime(mail.synced)) &&
         (mail.started === undefined || isTime(mail.started))));
   if (!ok) return undefined;
-  return {
-    v: 1,
-    ...(c.sign_ins ? { sign_ins: c.sign_ins } : {}),
-    ...(c.security_alerts ? { security_alerts: c.security_alerts } : {}),
-    ...(mail ? { reported_mail: { ...mail } } : {}),
-  };
+  const out: GraphCursor = { v: 1 };
+  for (const s of WINDOWED_STREAMS) if (c[s]) out[s] = c[s];
+  if (mail) out.reported_mail = { ...mail };
+  return out;
 }
 
 /** The cursor as the polling runtime stores it: version 1, every stream's position in one object. */
@@ -160,24 +165,23 @@ function normalizePage(stream: StreamName, records: unknown[], ctx: PollContext,
 }
 
 /**
- * One pass over a time-windowed stream (sign-ins by createdDateTime, alerts by
- * lastUpdateDateTime). The range [watermark − settle, now) is read in windows, each to its last
+ * One pass over a time-windowed stream (sign-ins of each kind by createdDateTime, directory audits
+ * by activityDateTime, risk by its detection or update time, alerts by lastUpdateDateTime). The range [watermark − settle, now) is read in windows, each to its last
  * page; the watermark moves only when a window is complete, because Graph serves newest first and
  * a partial window says nothing about its older part. A failure leaves the watermark where it
  * was, so the next pass re-reads: a duplicate, which the event id collapses, never a gap.
  */
-export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', state: GraphCursor, ctx: PollContext): AsyncGenerator<PolledBatch<GraphCursor>> {
+export async function* pollWindowed(stream: WindowedStream, state: GraphCursor, ctx: PollContext): AsyncGenerator<PolledBatch<GraphCursor>> {
   const { config, client } = ctx;
   const end = ctx.now();
   const prev = state[stream] === undefined ? undefined : Date.parse(state[stream]);
   let from = prev === undefined ? backfillFrom(config.backfill, end) : Math.max(0, prev - config.settle);
   let done = 0;
-  const list = stream === 'sign_ins' ? client.signIns : client.alerts;
   while (from < end) {
     if (ctx.signal.aborted) return;
     const to = Math.min(from + config.window, end);
     const range = { from: iso(from), to: iso(to), top: config.page_size };
-    let page: GraphPage = await withRetry(`${stream} ${range.from}..${range.to}`, stream, () => list(range), ctx);
+    let page: GraphPage = await withRetry(`${stream} ${range.from}..${range.to}`, stream, () => client.list(stream, range), ctx);
     for (let pageNo = 1; ; pageNo++) {
       const position = `${range.from}..${range.to} page ${pageNo}`;
       const { events, deadLetters } = normalizePage(stream, page.value, ctx, position);
@@ -192,7 +196,7 @@ export async function* pollWindowed(stream: 'sign_ins' | 'security_alerts', stat
       yield { events, deadLetters, state, progress: { done, unit: 'records' }, watermark: promisedWatermark(ctx) };
       const next = page.nextLink;
       if (!next || ctx.signal.aborted) break;
-      page = await withRetry(`${stream} ${position}`, stream, () => client.follow(next), ctx);
+      page = await withRetry(`${stream} ${position}`, stream, () => client.follow(next, undefined, stream), ctx);
     }
     from = to;
   }

@@ -1,4 +1,4 @@
-/** The microsoft-graph source plugin: Entra sign-ins, Defender alerts and the user-reported-mail mailbox through the official Graph SDK. */
+/** The microsoft-graph source plugin: Entra sign-ins of every kind, directory audits, Identity Protection, Defender alerts and the user-reported-mail mailbox through the official Graph SDK. */
 import { Redactor, type PluginDeps, type SourcePlugin } from '../../core/index.js';
 import type { SaaswatchError } from '../../core/index.js';
 import { pollerSpec } from '../../pipeline/polling-config.js';
@@ -76,7 +76,7 @@ export function createMicrosoftGraphSource(name: string, config: MicrosoftGraphC
 
 export const microsoftGraphPlugin: SourcePlugin<MicrosoftGraphConfig> = {
   type: TYPE,
-  description: 'Microsoft Entra sign-ins, Defender security alerts and the user-reported-phishing mailbox, through Microsoft Graph',
+  description: 'Microsoft Entra sign-ins (interactive, non-interactive, service principal, managed identity), directory audits, Identity Protection risk detections and risky users, Defender security alerts and the user-reported-phishing mailbox, through Microsoft Graph',
   configSchema: microsoftGraphConfigSchema,
   example: normalizeExample,
   create(name: string, config: MicrosoftGraphConfig, deps: PluginDeps): MicrosoftGraphSource {

@@ -1,0 +1,152 @@
+/** The Entra streams beyond interactive sign-ins (every sign-in kind, directory audits, Identity Protection), read through the Graph SDK from the fake into SQLite. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../core/index.js';
+import {
+  asSignInKind,
+  generateDirectoryAudits,
+  generateRiskDetections,
+  generateRiskyUsers,
+  generateSignIns,
+  startFakeGraph,
+  type FakeGraph,
+  type FakeGraphOptions,
+} from '../../fakes/microsoft-graph/server.js';
+import { silentLogger } from '../../log.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { openStore } from '../../storage/index.js';
+import { microsoftGraphConfigSchema, type MicrosoftGraphConfigInput, type StreamName } from './config.js';
+import { normalizeRecord } from './normalize.js';
+import { decodeCursor } from './poller.js';
+import { createMicrosoftGraphSource } from './source.js';
+
+const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
+const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';
+const SECRET = 'Xy8Q~fake-client-secret-0123456789';
+const HOUR = 3_600_000;
+/** A Monday morning. */
+const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-entra-'));
+let dbNo = 0;
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const x of open.splice(0).reverse()) await x.close();
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function rig(data: Omit<FakeGraphOptions, 'tenantId' | 'clientId' | 'clientSecret'>, config: Partial<MicrosoftGraphConfigInput>) {
+  const fake = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, ...data });
+  open.push(fake);
+  const now = () => T0;
+  const store = await openStore({ dialect: 'sqlite', path: join(tmp, `db-${++dbNo}.sqlite`), now });
+  open.push(store);
+  const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, now });
+  const sleeps: number[] = [];
+  const source = createMicrosoftGraphSource(
+    'graph',
+    microsoftGraphConfigSchema.parse({ tenant_id: TENANT, client_id: CLIENT, client_secret: SECRET, base_url: fake.url, login_url: fake.loginUrl, page_size: 10, window: '1d', ...config }),
+    { now, once: true, logger: silentLogger, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+  );
+  const run = () => pipeline.ingest(source);
+  return { fake, store, sleeps, run };
+}
+
+const idOf = (stream: StreamName, raw: unknown): string => {
+  const r = normalizeRecord(stream, raw, iso(T0));
+  if (!r.ok) throw new Error(r.reason);
+  return r.event.event.id;
+};
+
+async function storedIds(store: Store): Promise<string[]> {
+  return (await store.queryEvents({ limit: 10_000 })).map((e) => e.event.id).sort();
+}
+
+const graphCalls = (f: FakeGraph, path: string) => f.requests.filter((q) => q.path.endsWith(path) && q.method === 'GET');
+
+describe('Entra sign-ins of every kind', () => {
+  it('reads interactive sign-ins from v1.0 and the other kinds from beta by signInEventTypes, each once, workloads included', async () => {
+    const base = generateSignIns({ count: 40, start: T0 - 10 * HOUR, spanMs: 8 * HOUR, seed: 21, failureRate: 0 });
+    const interactive = base.slice(0, 10);
+    const nonInteractive = base.slice(10, 25).map((s) => asSignInKind(s, 'nonInteractiveUser'));
+    const sp = base.slice(25, 35).map((s) => asSignInKind(s, 'servicePrincipal', { id: '3e9b2f61-7c4d-4a8e-b015-6d2c9f8e7a43', name: 'Contoso Payroll Sync' }));
+    const mi = base.slice(35).map((s) => asSignInKind(s, 'managedIdentity'));
+    const streams = ['sign_ins', 'non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins'] as const;
+    const { fake, store, run } = await rig({ signIns: [...interactive, ...nonInteractive, ...sp, ...mi] }, { streams: [...streams] });
+    const stats = await run();
+    expect(stats).toMatchObject({ inserted: 40, duplicates: 0, deadLetters: 0 });
+    expect(await storedIds(store)).toEqual([...interactive, ...nonInteractive, ...sp, ...mi].map((s) => idOf('sign_ins', s)).sort());
+    const calls = graphCalls(fake, '/auditLogs/signIns').filter((q) => q.query.$skiptoken === undefined);
+    expect(calls.map((q) => q.path)).toEqual(['/v1.0/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns']);
+    const from = iso(T0 - 24 * HOUR);
+    expect(calls[1]!.query.$filter).toBe(`createdDateTime ge ${from} and createdDateTime lt ${iso(T0)} and signInEventTypes/any(t: t eq 'nonInteractiveUser')`);
+    expect(calls[2]!.query.$filter).toMatch(/signInEventTypes\/any\(t: t eq 'servicePrincipal'\)$/);
+    // Paged at 10: the 15 non-interactive sign-ins took a nextLink, which stayed on beta.
+    expect(graphCalls(fake, '/auditLogs/signIns').filter((q) => q.query.$skiptoken !== undefined).map((q) => q.path)).toEqual(['/beta/auditLogs/signIns']);
+    const workloads = (await store.queryEvents({ limit: 100 })).filter((e) => e.user?.kind === 'service_principal');
+    expect(workloads).toHaveLength(10);
+    expect(workloads[0]!.user).toEqual({ kind: 'service_principal', id: '3e9b2f61-7c4d-4a8e-b015-6d2c9f8e7a43', name: 'Contoso Payroll Sync' });
+    const cursor = decodeCursor(await store.getCursor('graph'));
+    for (const s of streams) expect(cursor[s]).toBe(iso(T0));
+  });
+});
+
+describe('directory audits and Identity Protection', () => {
+  it('pages directory audits with @odata.nextLink, filtering activityDateTime with ge/le as Graph documents', async () => {
+    const audits = generateDirectoryAudits({ count: 23, start: T0 - 6 * HOUR, spanMs: 5 * HOUR, seed: 31 });
+    const { fake, store, run } = await rig({ directoryAudits: audits }, { streams: ['directory_audits'] });
+    expect(await run()).toMatchObject({ inserted: 23, deadLetters: 0 });
+    expect(await storedIds(store)).toEqual(audits.map((a) => idOf('directory_audits', a)).sort());
+    const calls = graphCalls(fake, '/auditLogs/directoryAudits');
+    expect(calls).toHaveLength(3);
+    expect(calls[0]!.query).toEqual({ $filter: `activityDateTime ge ${iso(T0 - 24 * HOUR)} and activityDateTime le ${iso(T0)}`, $top: '10' });
+    expect(calls.slice(1).every((q) => q.query.$skiptoken !== undefined && q.status === 200)).toBe(true);
+  });
+
+  it('rides out 429s on risk detections honouring Retry-After, and caps $top at the 500 Identity Protection takes', async () => {
+    const detections = generateRiskDetections({ count: 12, start: T0 - 3 * HOUR, spanMs: 2 * HOUR, seed: 41 });
+    const { fake, store, sleeps, run } = await rig({ riskDetections: detections, faults: { rateLimited: 2, retryAfterSeconds: 4, rateLimitedOn: 'riskDetections' } }, { streams: ['risk_detections'], page_size: 1000 });
+    expect(await run()).toMatchObject({ inserted: 12 });
+    expect(await storedIds(store)).toEqual(detections.map((d) => idOf('risk_detections', d)).sort());
+    expect(sleeps).toEqual([4000, 4000]);
+    const calls = graphCalls(fake, '/identityProtection/riskDetections');
+    expect(calls.map((q) => q.status)).toEqual([429, 429, 200]);
+    expect(calls[2]!.query.$top).toBe('500');
+    expect(calls[2]!.query.$filter).toMatch(/^detectedDateTime ge .* and detectedDateTime le /);
+  });
+
+  it('reads each version of a risky user as its own event', async () => {
+    const users = generateRiskyUsers({ count: 6, start: T0 - 4 * HOUR, spanMs: 3 * HOUR, seed: 51 });
+    // The first user's risk rose again an hour later: a new version of the same record.
+    const again = { ...users[0]!, riskLevel: 'high' as const, riskLastUpdatedDateTime: new Date(T0 - HOUR).toISOString() };
+    const { store, run } = await rig({ riskyUsers: [...users, again] }, { streams: ['risky_users'], page_size: 4 });
+    expect(await run()).toMatchObject({ inserted: 7 });
+    const events = await store.queryEvents({ limit: 100 });
+    expect(events.filter((e) => e.user?.id === users[0]!.id).map((e) => e.labels?.risk_level).sort()).toEqual([users[0]!.riskLevel, 'high'].sort());
+  });
+
+  it('stops on a refused permission and says which one to grant', async () => {
+    const { fake, run } = await rig({ riskyUsers: generateRiskyUsers({ count: 2, start: T0 - HOUR, seed: 52 }) }, { streams: ['risky_users'] });
+    fake.denyPermissions('IdentityRiskyUser.Read.All');
+    const err = await run().catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: false, details: { status: 403 } });
+    expect((err as Error).message).toMatch(/IdentityRiskyUser\.Read\.All.*risky_users/);
+  });
+
+  it('lets the other streams carry on while directory audits are down, and keeps the audits place', async () => {
+    const audits = generateDirectoryAudits({ count: 5, start: T0 - 3 * HOUR, seed: 61 });
+    const signIns = generateSignIns({ count: 5, start: T0 - 3 * HOUR, seed: 62 });
+    const { fake, store, run } = await rig({ directoryAudits: audits, signIns, faults: { serverErrors: 1_000, serverErrorsOn: 'directoryAudits' } }, { streams: ['directory_audits', 'sign_ins'], retry: { max_attempts: 2 } });
+    const err = await run().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'HTTP_RETRYABLE', details: { status: 503 } });
+    expect(await storedIds(store)).toEqual(signIns.map((s) => idOf('sign_ins', s)).sort());
+    const cursor = decodeCursor(await store.getCursor('graph'));
+    expect(cursor.directory_audits).toBeUndefined();
+    expect(cursor.sign_ins).toBe(iso(T0));
+    fake.faults.serverErrors = 0;
+    await run();
+    expect(await store.countEvents()).toBe(10);
+  });
+});
