@@ -1,5 +1,5 @@
 /** The README's configuration examples must stay valid configs in today's key names, and its `config check` sample must be what the check prints. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,20 @@ import { registry } from '../src/registry.js';
 import { ROOT } from './helpers.js';
 
 describe('README', () => {
+  it('lists every rule of the pack in the threat catalogue, and only rules that exist', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = /#### The threat catalogue\n([\s\S]*?)\n\n(?!\|)/.exec(readme)?.[1];
+    expect(table).toBeDefined();
+    const listed = new Set([...table!.matchAll(/`([a-z0-9-]+\/[a-z0-9-]+)`/g)].map((m) => m[1]!));
+    const rules = readdirSync(join(ROOT, 'rules'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.yml') && !f.endsWith('.tests.yml'))
+      .map((f) => f.replace(/\.yml$/, '').replaceAll('\\', '/'))
+      // The base rule the brute-force and spray correlations count reports nothing alone.
+      .filter((r) => r !== 'auth/failed-login');
+    expect([...listed].filter((r) => !rules.includes(r)), 'listed in the catalogue but not in rules/').toEqual([]);
+    expect(rules.filter((r) => !listed.has(r)).sort(), 'in rules/ but not in the catalogue').toEqual([]);
+  });
+
   it('shows a configuration that validates', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const block = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
