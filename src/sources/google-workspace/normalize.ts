@@ -20,7 +20,8 @@ const CATEGORY: Record<string, string[]> = {
   rules: ['intrusion_detection'],
   calendar: ['configuration'],
   access_transparency: ['iam'],
-  context_aware_access: ['authentication'],
+  // Context-aware access decides what an already signed-in user may reach: an access policy, not a login.
+  context_aware_access: ['iam'],
 };
 
 /**
@@ -57,6 +58,15 @@ const TARGET_PARAMS = [
 
 /** Event names that record a refusal, whichever application logs them. */
 const DENIED = new Set(['login_failure', 'deny', 'ACCESS_DENY_EVENT', 'risky_sensitive_action_blocked']);
+
+/**
+ * Refusals by policy of a user who had already proved who they are (`application:event`): a
+ * context-aware access denial, a SAML assertion Google would not issue (none of Google's SAML
+ * failure_type values is a wrong credential) and a sensitive action blocked as risky. They are
+ * access decisions, so `iam` with outcome failure: filed as authentication, the brute-force and
+ * password-spray detectors would count a user retrying a blocked app as a password guesser.
+ */
+const POLICY_REFUSAL = new Set(['context_aware_access:ACCESS_DENY_EVENT', 'saml:login_failure', 'login:risky_sensitive_action_blocked']);
 
 /** Parameters copied into labels when present (names as Google spells them, lower-cased). */
 const LABEL_PARAMS = [
@@ -186,7 +196,7 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
       event: {
         id: eventId(PROVIDER, raw),
         kind: 'event',
-        category: [...(own(TYPE_CATEGORY, item.type) ?? own(CATEGORY, app) ?? ['configuration'])],
+        category: POLICY_REFUSAL.has(`${app}:${name}`) ? ['iam'] : [...(own(TYPE_CATEGORY, item.type) ?? own(CATEGORY, app) ?? ['configuration'])],
         action: name,
         outcome: outcomeOf(app, name, params),
         provider: PROVIDER,
