@@ -228,10 +228,17 @@ describe('Alert Center alerts', () => {
     });
   });
 
-  it('reads the user of each payload: a state-sponsored attack, a phishing message recipient and sender, a DLP rule trigger', () => {
-    expect(one(alerts[1]!).user).toEqual({ email: 'dana.k@example.com' });
-    expect(one(alerts[2]!)).toMatchObject({ user: { email: 'bob@example.com' }, email: { from: { address: ['billing@examp1e-payments.com'] }, to: { address: ['bob@example.com'] } }, event: { category: ['email', 'intrusion_detection'] } });
-    expect(one(alerts[3]!)).toMatchObject({ user: { email: 'bob@example.com' }, labels: { rule_name: 'Block credit card numbers' }, event: { category: ['file', 'intrusion_detection'] } });
+  it('reads who each payload names: a state-sponsored attack its victim, a DLP rule its trigger, a phishing alert its recipients', () => {
+    expect(one(alerts[1]!)).toMatchObject({ user: { email: 'dana.k@example.com' }, target: { user: { email: 'dana.k@example.com' } } });
+    // The recipient (or reporter) of a phish received it: mail fields and related.user, not the event's user or target.
+    const phish = one(alerts[2]!);
+    expect(phish).toMatchObject({ email: { from: { address: ['billing@examp1e-payments.com'] }, to: { address: ['bob@example.com'] } }, related: { user: ['bob@example.com'] }, event: { category: ['email', 'intrusion_detection'] }, labels: { severity: 'MEDIUM' } });
+    expect(phish.user).toBeUndefined();
+    expect(phish.target).toBeUndefined();
+    // A DLP rule's triggering user acted; Google does not say the account is compromised.
+    const dlp = one(alerts[3]!);
+    expect(dlp).toMatchObject({ user: { email: 'bob@example.com' }, labels: { rule_name: 'Block credit card numbers', severity: 'LOW' }, event: { category: ['file', 'intrusion_detection'] } });
+    expect(dlp.target).toBeUndefined();
   });
 
   it('keeps one id per alertId whatever Google updates on it', () => {
