@@ -24,7 +24,8 @@ export interface GoogleClients {
   auth: JWT;
   /**
    * Alert Center, when `alert_center.enabled`: a client of its own, so a scope not yet granted
-   * fails the alerts stream's token alone, never the Reports poll's.
+   * fails the alerts stream's token alone, never the Reports poll's; the source skips that stream
+   * for the pass and the others go on (source.ts, `isolate`).
    */
   alerts?: { auth: JWT; root: string };
 }
