@@ -161,6 +161,17 @@ describe('security applications (Google activity references per application)', (
     expect(ev('rule_trigger')).toMatchObject({ event: { category: ['intrusion_detection'] }, labels: { rule_name: 'Block credit card numbers', rule_type: 'dlp', has_alert: 'true' } });
   });
 
+  it("makes the account an admin turns 2SV or Advanced Protection off for the target, the admin the user", () => {
+    for (const name of ['TURN_OFF_2_STEP_VERIFICATION', 'UNENROLL_USER_FROM_TITANIUM']) {
+      const a: ActivityLike = {
+        id: { time: '2024-05-06T12:00:00.000Z', uniqueQualifier: '-7720938471209384711', applicationName: 'admin', customerId: 'C03az79cb' },
+        actor: { callerType: 'USER', email: 'it-admin@example.com' },
+        events: [{ type: 'USER_SETTINGS', name, parameters: [{ name: 'USER_EMAIL', value: 'carol.d@example.com' }] }],
+      };
+      expect(norm(a).events[0]).toMatchObject({ event: { action: name, category: ['iam'] }, user: { email: 'it-admin@example.com' }, target: { user: { email: 'carol.d@example.com' } } });
+    }
+  });
+
   it('never reads a category from Object.prototype for a hostile event type', () => {
     const a = page('security-activities.json')[0]!;
     const out = norm({ ...a, events: [{ type: 'constructor', name: 'x' }] }, 'login');
