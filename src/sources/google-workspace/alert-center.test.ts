@@ -65,7 +65,7 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
     applications: ['login'],
     backfill: '1d',
     settle: '1h',
-    alert_center: { enabled: true, page_size: 10 },
+    alert_center: { enabled: true, page_size: 10, base_url: fake!.url },
     ...over,
   });
 }
