@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
@@ -8,6 +9,7 @@ import { createServiceAccountKey, REPORTS_SCOPE, startFakeGoogle, type AlertCent
 import { silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
+import { DRIVE_SCOPE } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
 import { decodeCursor } from './poller.js';
 import { createGoogleWorkspaceSource } from './source.js';
@@ -63,7 +65,7 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
     applications: ['login'],
     backfill: '1d',
     settle: '1h',
-    alert_center: { enabled: true, page_size: 10 },
+    alert_center: { enabled: true, page_size: 10, base_url: fake!.url },
     ...over,
   });
 }
@@ -73,11 +75,12 @@ async function newStore(): Promise<Store> {
   return store;
 }
 
-async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0) {
+async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0, logger?: Logger) {
   const delays: number[] = [];
   const source = createGoogleWorkspaceSource('gw', cfg, {
     once: true,
     now: () => now,
+    ...(logger ? { logger } : {}),
     backoff: { initialMs: 10, maxMs: 50 },
     sleep: async (ms) => {
       delays.push(ms);
@@ -141,26 +144,73 @@ describe('Alert Center stream of the google-workspace source against the fake', 
     expect(calls.at(-1)!.query.filter).toContain(`createTime >= "${new Date(T0 - HOUR).toISOString()}"`);
   });
 
-  it('fails the pass, Reports committed, when the alerts scope is not delegated; retries 5xx until the attempts run out', async () => {
-    const delegated = { ...key, delegatedScopes: [REPORTS_SCOPE] };
+  it('skips only the alerts stream when its scope is not delegated: Reports and Drive changes still advance, pass after pass', async () => {
+    const delegated = { ...key, delegatedScopes: [REPORTS_SCOPE, DRIVE_SCOPE] };
     fake = await startFakeGoogle({ serviceAccounts: [delegated], alerts: suspiciousLogins(3, T0 - 60_000) });
     const s = await newStore();
-    const err = await runOnce(s, config()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SaaswatchError);
-    expect(err).toMatchObject({ code: 'HTTP_REJECTED', retryable: false });
+    const lines: Array<{ level: number; msg: string; application?: string; code?: string; err?: { code?: string } }> = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const cfg = config({ drive: { changes: true } });
+    await runOnce(s, cfg, T0, logger);
     expect(fake.requests.filter((r) => r.path === ALERTS_PATH)).toHaveLength(0);
-    // The Reports pass before it committed; the alerts stream starts again from its backfill.
-    const cursor = decodeCursor(await s.getCursor('gw'));
-    expect(cursor.apps.login).toBe(new Date(T0).toISOString());
-    expect(cursor.alerts).toBeUndefined();
+    const first = decodeCursor(await s.getCursor('gw'));
+    expect(first.apps.login).toBe(new Date(T0).toISOString());
+    expect(first.alerts).toBeUndefined();
+    expect(first.drive?.pageToken).toBeDefined();
+    expect(lines.filter((l) => l.application === 'alert_center')).toEqual([
+      expect.objectContaining({ level: 40, code: 'HTTP_REJECTED', err: expect.objectContaining({ code: 'HTTP_REJECTED' }) }),
+    ]);
 
+    // An hour on, a file changed meanwhile: Drive reads it and Reports moves on; the alerts stay unread, nothing lost.
+    const file = { id: 'f1', name: 'plan.xlsx', mimeType: 'application/vnd.ms-excel', owners: [{ emailAddress: 'ann@example.com' }] };
+    await fake.addChange({ fileId: 'f1', file, time: new Date(T0 + 30 * 60_000).toISOString() });
+    await runOnce(s, cfg, T0 + HOUR, logger);
+    const second = decodeCursor(await s.getCursor('gw'));
+    expect(second.apps.login).toBe(new Date(T0 + HOUR).toISOString());
+    expect(second.drive?.pageToken).not.toBe(first.drive?.pageToken);
+    expect(second.alerts).toBeUndefined();
+    expect((await s.queryEvents({ provider: 'google-workspace' })).filter((e) => e.event.dataset === 'google-workspace.drive_changes')).toHaveLength(1);
+    expect(await alertEvents(s)).toHaveLength(0);
+
+    // Once the scope is delegated, the alerts stream catches up from its backfill.
     await fake.close();
     fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    await runOnce(s, config(), T0 + HOUR);
+    expect(await alertEvents(s)).toHaveLength(3);
+  });
+
+  it("skips one Reports application Google refuses, the later applications and the alerts still read", async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    fake.faults.failNext(1, 403, { path: '/admin/reports/v1/activity/users/all/applications/login' });
+    const s = await newStore();
+    await runOnce(s, config({ applications: ['login', 'admin'] }));
+    const cursor = decodeCursor(await s.getCursor('gw'));
+    expect(cursor.apps.login).toBeUndefined();
+    expect(cursor.apps.admin).toBe(new Date(T0).toISOString());
+    expect(cursor.alerts).toBe(new Date(T0).toISOString());
+    expect(await alertEvents(s)).toHaveLength(3);
+  });
+
+  it('fails the pass on a retryable error once its retries are spent, after the other streams committed', async () => {
+    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
     fake.faults.failNext(100, 503, { path: ALERTS_PATH });
+    const s = await newStore();
     const exhausted = await runOnce(s, config({ retry: { max_attempts: 3 } })).catch((e: unknown) => e);
+    expect(exhausted).toBeInstanceOf(SaaswatchError);
     expect(exhausted).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
     expect(fake.requests.filter((r) => r.path === ALERTS_PATH && r.status === 503)).toHaveLength(3);
     expect(await alertEvents(s)).toHaveLength(0);
+    const cursor = decodeCursor(await s.getCursor('gw'));
+    expect(cursor.apps.login).toBe(new Date(T0).toISOString());
+    expect(cursor.alerts).toBeUndefined();
+  });
+
+  it('fails the pass when every stream is refused', async () => {
+    const delegated = { ...key, delegatedScopes: [DRIVE_SCOPE] };
+    fake = await startFakeGoogle({ serviceAccounts: [delegated], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const s = await newStore();
+    const err = await runOnce(s, config()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'HTTP_REJECTED', retryable: false });
   });
 
   it('sends nothing to Alert Center unless enabled', async () => {

@@ -4,13 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServiceAccountKey, startFakeGoogle } from '../../fakes/google/index.js';
-import { createClients, loadServiceAccount } from './client.js';
+import { alertCenterRoot, createClients, loadServiceAccount } from './client.js';
 import { googleWorkspaceConfigSchema } from './config.js';
 import { withRetry } from './request.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-client-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const key = createServiceAccountKey();
+
+describe('Alert Center root', () => {
+  it("is Google's unless alert_center.base_url is set, whatever the Reports and Drive base_url", () => {
+    const parse = (over: Record<string, unknown>) => googleWorkspaceConfigSchema.parse({ credentials: '{}', subject: 'admin@example.com', ...over });
+    expect(alertCenterRoot(parse({}))).toBe('https://alertcenter.googleapis.com');
+    expect(alertCenterRoot(parse({ base_url: 'https://googleapis-proxy.example.com/' }))).toBe('https://alertcenter.googleapis.com');
+    expect(alertCenterRoot(parse({ base_url: 'https://googleapis-proxy.example.com/', alert_center: { enabled: true, base_url: 'http://127.0.0.1:8123/' } }))).toBe('http://127.0.0.1:8123');
+  });
+});
 
 describe('service-account credentials', () => {
   it('reads credentials_file relative to the config directory', async () => {

@@ -24,14 +24,19 @@ export interface GoogleClients {
   auth: JWT;
   /**
    * Alert Center, when `alert_center.enabled`: a client of its own, so a scope not yet granted
-   * fails the alerts stream's token alone, never the Reports poll's.
+   * fails the alerts stream's token alone, never the Reports poll's; the source skips that stream
+   * for the pass and the others go on (source.ts, `isolate`).
    */
   alerts?: { auth: JWT; root: string };
 }
 
-/** Where alerts.list goes: alert_center.base_url, else base_url (the fake serves every API on one root), else Google's. */
+/**
+ * Where alerts.list goes: alert_center.base_url, else Google's. Not the top-level base_url: that is
+ * the Reports and Drive root (a proxy for googleapis.com, say), and Alert Center is another host;
+ * the fake, the demo and the tests set alert_center.base_url themselves.
+ */
 export function alertCenterRoot(config: GoogleWorkspaceConfig): string {
-  const root = config.alert_center.base_url ?? config.base_url ?? ALERT_CENTER_URL;
+  const root = config.alert_center.base_url ?? ALERT_CENTER_URL;
   return root.endsWith('/') ? root.slice(0, -1) : root;
 }
 

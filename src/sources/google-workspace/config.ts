@@ -67,7 +67,7 @@ const alertCenterSchema = zStrictObject(
       ),
     base_url: zHttpUrl('https://alertcenter.googleapis.com')
       .optional()
-      .describe('Alert Center API root replacing Google\'s (proxies, the local fake); when absent, base_url if that is set, else https://alertcenter.googleapis.com.'),
+      .describe('Alert Center API root replacing Google\'s (proxies, the local fake); when absent, https://alertcenter.googleapis.com (the top-level base_url is not used for it).'),
     page_size: z.number().int().min(1).max(1000).default(100).describe('Alerts asked for per page (Google may return fewer).'),
   },
   'google-workspace alert_center',

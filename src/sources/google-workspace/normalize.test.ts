@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventId, type SecurityEvent } from '../../core/index.js';
+import { bruteForcePlugin } from '../../detection/brute-force/plugin.js';
+import { BUILTIN_RULES_DIR, SigmaEngine, loadRuleDirs } from '../../detection/sigma/index.js';
+import { run } from '../../detection/testing.js';
 import { narrowActivity, normalizeActivity, normalizeAlert, normalizeChange, visibilityFromPermissions } from './normalize.js';
-import type { ActivityLike, AlertLike } from './wire.js';
+import type { ActivityLike, ActivityParameterLike, AlertLike } from './wire.js';
 
 const page = (name: string): ActivityLike[] =>
   (JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as { items: ActivityLike[] }).items;
@@ -145,9 +149,9 @@ describe('security applications (Google activity references per application)', (
     });
   });
 
-  it('gives refusals a failure outcome: SAML failure, context-aware access denial, a download Chrome blocked', () => {
-    expect(ev('login_failure')).toMatchObject({ event: { dataset: 'google-workspace.saml', outcome: 'failure' }, labels: { application_name: 'Salesforce', failure_type: 'failure_app_not_configured_for_user' } });
-    expect(ev('ACCESS_DENY_EVENT')).toMatchObject({ event: { category: ['authentication'], outcome: 'failure' }, labels: { caa_application: 'Gmail' } });
+  it('gives refusals a failure outcome, and policy refusals the iam category: SAML failure, context-aware access denial, a download Chrome blocked', () => {
+    expect(ev('login_failure')).toMatchObject({ event: { category: ['iam'], dataset: 'google-workspace.saml', outcome: 'failure' }, labels: { application_name: 'Salesforce', failure_type: 'failure_app_not_configured_for_user' } });
+    expect(ev('ACCESS_DENY_EVENT')).toMatchObject({ event: { category: ['iam'], outcome: 'failure' }, labels: { caa_application: 'Gmail' } });
     expect(ev('MALWARE_TRANSFER')).toMatchObject({ event: { category: ['host'], outcome: 'failure' }, user: { email: 'bob@example.com' }, labels: { event_result: 'EVENT_RESULT_BLOCKED' } });
   });
 
@@ -157,10 +161,66 @@ describe('security applications (Google activity references per application)', (
     expect(ev('rule_trigger')).toMatchObject({ event: { category: ['intrusion_detection'] }, labels: { rule_name: 'Block credit card numbers', rule_type: 'dlp', has_alert: 'true' } });
   });
 
+  it("makes the account an admin turns 2SV or Advanced Protection off for the target, the admin the user", () => {
+    for (const name of ['TURN_OFF_2_STEP_VERIFICATION', 'UNENROLL_USER_FROM_TITANIUM']) {
+      const a: ActivityLike = {
+        id: { time: '2024-05-06T12:00:00.000Z', uniqueQualifier: '-7720938471209384711', applicationName: 'admin', customerId: 'C03az79cb' },
+        actor: { callerType: 'USER', email: 'it-admin@example.com' },
+        events: [{ type: 'USER_SETTINGS', name, parameters: [{ name: 'USER_EMAIL', value: 'carol.d@example.com' }] }],
+      };
+      expect(norm(a).events[0]).toMatchObject({ event: { action: name, category: ['iam'] }, user: { email: 'it-admin@example.com' }, target: { user: { email: 'carol.d@example.com' } } });
+    }
+  });
+
   it('never reads a category from Object.prototype for a hostile event type', () => {
     const a = page('security-activities.json')[0]!;
     const out = norm({ ...a, events: [{ type: 'constructor', name: 'x' }] }, 'login');
     expect(out.events[0]!.event.category).toEqual(['authentication']);
+  });
+});
+
+describe('policy refusals and the brute-force detectors', () => {
+  const T0 = Date.parse('2024-05-06T09:00:00.000Z');
+  // One user retrying Gmail from an unmanaged laptop: Google logs each refusal (context-aware access audit).
+  const refusal = (i: number, app: string, type: string, name: string, parameters: ActivityParameterLike[]): ActivityLike => ({
+    kind: 'admin#reports#activity',
+    id: { time: new Date(T0 + i * 15_000).toISOString(), uniqueQualifier: String(3312098471230948712n + BigInt(i)), applicationName: app, customerId: 'C03az79cb' },
+    actor: { callerType: 'USER', email: 'bob@example.com', profileId: '109384712093847120938' },
+    ipAddress: '203.0.113.50',
+    events: [{ type, name, parameters }],
+  });
+  const streams: Record<string, (i: number) => ActivityLike> = {
+    'context-aware access denials': (i) =>
+      refusal(i, 'context_aware_access', 'CONTEXT_AWARE_ACCESS_USER_EVENT', 'ACCESS_DENY_EVENT', [
+        { name: 'CAA_ACCESS_LEVEL_APPLIED', multiValue: ['corp_managed_device'] },
+        { name: 'CAA_APPLICATION', value: 'Gmail' },
+        { name: 'DEVICE_STATE', value: 'Unmanaged' },
+      ]),
+    'SAML refusals': (i) => refusal(i, 'saml', 'login', 'login_failure', [{ name: 'application_name', value: 'Salesforce' }, { name: 'failure_type', value: 'failure_app_not_configured_for_user' }]),
+    'blocked sensitive actions': (i) => refusal(i, 'login', 'risky_sensitive_action', 'risky_sensitive_action_blocked', [{ name: 'sensitive_action_name', value: 'change_password' }]),
+  };
+  const events = (make: (i: number) => ActivityLike): SecurityEvent[] => Array.from({ length: 25 }, (_, i) => norm(make(i)).events).flat();
+  const bruteForce = (evs: SecurityEvent[]) => run(bruteForcePlugin.create(bruteForcePlugin.configSchema.parse({}), {} as never), evs).flushed;
+  const sigma = (evs: SecurityEvent[]) => {
+    const engine = new SigmaEngine(loadRuleDirs([join(BUILTIN_RULES_DIR, 'auth')]));
+    const found = evs.flatMap((e) => engine.observe(e));
+    return [...found, ...engine.flush({ final: true })].filter((f) => /brute_force|brute-force|spray/.test(f.rule));
+  };
+
+  for (const [what, make] of Object.entries(streams)) {
+    it(`raises no brute force from 25 ${what} 15 s apart for one user`, () => {
+      const evs = events(make);
+      expect(evs).toHaveLength(25);
+      expect(evs.every((e) => e.event.outcome === 'failure')).toBe(true);
+      expect(bruteForce(evs)).toEqual([]);
+      expect(sigma(evs)).toEqual([]);
+    });
+  }
+
+  it('still raises one from 25 wrong passwords 15 s apart for that user', () => {
+    const evs = events((i) => refusal(i, 'login', 'login', 'login_failure', [{ name: 'login_type', value: 'google_password' }, { name: 'login_failure_type', value: 'login_failure_invalid_password' }]));
+    expect(bruteForce(evs).map((f) => f.entity)).toContainEqual({ type: 'user', value: 'bob@example.com' });
+    expect(sigma(evs).length).toBeGreaterThan(0);
   });
 });
 
@@ -179,10 +239,17 @@ describe('Alert Center alerts', () => {
     });
   });
 
-  it('reads the user of each payload: a state-sponsored attack, a phishing message recipient and sender, a DLP rule trigger', () => {
-    expect(one(alerts[1]!).user).toEqual({ email: 'dana.k@example.com' });
-    expect(one(alerts[2]!)).toMatchObject({ user: { email: 'bob@example.com' }, email: { from: { address: ['billing@examp1e-payments.com'] }, to: { address: ['bob@example.com'] } }, event: { category: ['email', 'intrusion_detection'] } });
-    expect(one(alerts[3]!)).toMatchObject({ user: { email: 'bob@example.com' }, labels: { rule_name: 'Block credit card numbers' }, event: { category: ['file', 'intrusion_detection'] } });
+  it('reads who each payload names: a state-sponsored attack its victim, a DLP rule its trigger, a phishing alert its recipients', () => {
+    expect(one(alerts[1]!)).toMatchObject({ user: { email: 'dana.k@example.com' }, target: { user: { email: 'dana.k@example.com' } } });
+    // The recipient (or reporter) of a phish received it: mail fields and related.user, not the event's user or target.
+    const phish = one(alerts[2]!);
+    expect(phish).toMatchObject({ email: { from: { address: ['billing@examp1e-payments.com'] }, to: { address: ['bob@example.com'] } }, related: { user: ['bob@example.com'] }, event: { category: ['email', 'intrusion_detection'] }, labels: { severity: 'MEDIUM' } });
+    expect(phish.user).toBeUndefined();
+    expect(phish.target).toBeUndefined();
+    // A DLP rule's triggering user acted; Google does not say the account is compromised.
+    const dlp = one(alerts[3]!);
+    expect(dlp).toMatchObject({ user: { email: 'bob@example.com' }, labels: { rule_name: 'Block credit card numbers', severity: 'LOW' }, event: { category: ['file', 'intrusion_detection'] } });
+    expect(dlp.target).toBeUndefined();
   });
 
   it('keeps one id per alertId whatever Google updates on it', () => {

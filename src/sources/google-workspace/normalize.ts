@@ -20,7 +20,8 @@ const CATEGORY: Record<string, string[]> = {
   rules: ['intrusion_detection'],
   calendar: ['configuration'],
   access_transparency: ['iam'],
-  context_aware_access: ['authentication'],
+  // Context-aware access decides what an already signed-in user may reach: an access policy, not a login.
+  context_aware_access: ['iam'],
 };
 
 /**
@@ -57,6 +58,15 @@ const TARGET_PARAMS = [
 
 /** Event names that record a refusal, whichever application logs them. */
 const DENIED = new Set(['login_failure', 'deny', 'ACCESS_DENY_EVENT', 'risky_sensitive_action_blocked']);
+
+/**
+ * Refusals by policy of a user who had already proved who they are (`application:event`): a
+ * context-aware access denial, a SAML assertion Google would not issue (none of Google's SAML
+ * failure_type values is a wrong credential) and a sensitive action blocked as risky. They are
+ * access decisions, so `iam` with outcome failure: filed as authentication, the brute-force and
+ * password-spray detectors would count a user retrying a blocked app as a password guesser.
+ */
+const POLICY_REFUSAL = new Set(['context_aware_access:ACCESS_DENY_EVENT', 'saml:login_failure', 'login:risky_sensitive_action_blocked']);
 
 /** Parameters copied into labels when present (names as Google spells them, lower-cased). */
 const LABEL_PARAMS = [
@@ -186,7 +196,7 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
       event: {
         id: eventId(PROVIDER, raw),
         kind: 'event',
-        category: [...(own(TYPE_CATEGORY, item.type) ?? own(CATEGORY, app) ?? ['configuration'])],
+        category: POLICY_REFUSAL.has(`${app}:${name}`) ? ['iam'] : [...(own(TYPE_CATEGORY, item.type) ?? own(CATEGORY, app) ?? ['configuration'])],
         action: name,
         outcome: outcomeOf(app, name, params),
         provider: PROVIDER,
@@ -304,19 +314,25 @@ const ALERT_CATEGORY: Record<string, string[]> = {
 };
 
 
+/** Payloads whose `email` is an account Google believes is in an attacker's hands (or its device). */
+const VICTIM_PAYLOADS = new Set(['AccountWarning', 'StateSponsoredAttack', 'DeviceCompromised', 'SuspiciousActivity']);
+
 /**
- * Who an alert is about, by payload: AccountWarning, StateSponsoredAttack, DeviceCompromised,
- * SuspiciousActivity and DomainWideTakeoutInitiated name them as `email`; a DLP violation as
- * `ruleViolationInfo.triggeringUserEmail`; a phishing alert as its messages' recipients (the
- * user only when there is one).
+ * Who an alert names, by payload: AccountWarning, StateSponsoredAttack, DeviceCompromised and
+ * SuspiciousActivity the account concerned as `email` (also the target: the victim);
+ * DomainWideTakeoutInitiated the admin who started the export as `email`, a DLP violation the user
+ * who triggered it: each the actor, never a target. A phishing alert's messages' recipients (and
+ * the reporter of a user-reported one) received the mail: they are `email.to`, not the event's user,
+ * so a correlation per user does not read a reported phish as its reporter's compromise.
  */
-function alertUsers(data: Record<string, unknown>): { user?: string; recipients: string[]; from?: string } {
+function alertUsers(data: Record<string, unknown>, payloadType: string | undefined): { user?: string; victim?: string; recipients: string[]; from?: string } {
   const rv = obj(data.ruleViolationInfo);
   const messages = Array.isArray(data.messages) ? data.messages.map(obj).filter((m) => m !== undefined) : [];
   const recipients = [...new Set(messages.map((m) => str(m.recipient)).filter((r): r is string => r !== undefined))];
   const from = str(obj(data.maliciousEntity)?.fromHeader) ?? str(obj(obj(data.maliciousEntity)?.entity)?.emailAddress);
-  const user = str(data.email) ?? str(rv?.triggeringUserEmail) ?? (recipients.length === 1 ? recipients[0] : undefined);
-  return { ...(user ? { user } : {}), recipients, ...(from ? { from } : {}) };
+  const user = str(data.email) ?? str(rv?.triggeringUserEmail);
+  const victim = payloadType !== undefined && VICTIM_PAYLOADS.has(payloadType) ? str(data.email) : undefined;
+  return { ...(user ? { user } : {}), ...(victim ? { victim } : {}), recipients, ...(from ? { from } : {}) };
 }
 
 /**
@@ -358,7 +374,7 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
   put('rule_name', obj(obj(obj(data.ruleViolationInfo)?.ruleInfo))?.displayName);
   put('takeout_request_id', data.takeoutRequestId);
   put('is_internal', typeof data.isInternal === 'boolean' ? String(data.isInternal) : undefined);
-  const { user, recipients, from } = alertUsers(data);
+  const { user, victim, recipients, from } = alertUsers(data, payloadType);
   const ip = str(obj(data.loginDetails)?.ipAddress);
   const e: SecurityEvent = {
     '@timestamp': new Date(ms).toISOString(),
@@ -375,10 +391,8 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
     labels,
     raw: alert,
   };
-  if (user) {
-    e.user = { email: user };
-    e.target = { user: { email: user } };
-  }
+  if (user) e.user = { email: user };
+  if (victim) e.target = { user: { email: victim } };
   if (ip) e.source = { ip };
   if (from || recipients.length) {
     e.email = {};

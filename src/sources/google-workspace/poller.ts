@@ -72,6 +72,11 @@ export interface PollContext {
    * more (see SourceBatch.watermark), kept across passes; the source's watermark is the oldest.
    */
   promised: Map<string, number>;
+  /**
+   * Sets aside the failure of one stream (a Reports application, by name) so the pass goes on with
+   * the others; it throws to stop the pass instead. Absent, a failure ends the pass.
+   */
+  isolate?: (stream: string, err: unknown) => void;
 }
 
 /** Key of the Drive changes feed among the promises; no Reports application has a name like it. */
@@ -106,50 +111,69 @@ export async function* pollReports(reports: admin_reports_v1.Admin, state: Curso
   // Each application's pass starts where it will: nothing older than that comes from it any more.
   for (const app of config.applications) ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, startOf(app)));
   for (const app of config.applications) {
-    let from = startOf(app);
-    let records = 0;
-    while (from < end) {
-      if (ctx.retry.signal.aborted) return;
-      const to = Math.min(from + config.window, end);
-      let pageToken: string | undefined;
-      let page = 0;
-      do {
-        page++;
-        const params: admin_reports_v1.Params$Resource$Activities$List = {
-          userKey: 'all',
-          applicationName: app,
-          startTime: iso(from),
-          endTime: iso(to),
-          maxResults: config.page_size,
-          ...(config.customer_id !== 'my_customer' ? { customerId: config.customer_id } : {}),
-          ...(pageToken ? { pageToken } : {}),
-        };
-        const res = await withRetry(`Reports activities.list ${app}`, () => reports.activities.list(params, { signal: ctx.retry.signal }), ctx.retry);
-        const ingested = iso(ctx.now());
-        const batch: PolledBatch<CursorState> = { events: [], deadLetters: [] };
-        const position = `${app} ${params.startTime}..${params.endTime} page ${page}`;
-        for (const activity of res.data.items ?? []) {
-          const out = normalizeActivity(activity, { source: ctx.source, application: app, ingested, page: position });
-          batch.events.push(...out.events);
-          batch.deadLetters.push(...out.deadLetters);
-        }
-        records += batch.events.length;
-        pageToken = res.data.nextPageToken ?? undefined;
-        if (!pageToken) {
-          // max(): a settle re-read must not move the watermark back, which would only widen the next re-read.
-          const current = state.apps[app] === undefined ? 0 : Date.parse(state.apps[app]);
-          state.apps[app] = iso(Math.max(current, to));
-          // The slice is complete: later slices start at `to`, and the next pass re-reads from
-          // `end − settle` for what Google delivers late.
-          ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, Math.min(to, end - config.settle)));
-        }
-        batch.state = state;
-        batch.watermark = promisedWatermark(ctx);
-        batch.progress = { done: records, unit: 'records' };
-        yield batch;
-      } while (pageToken);
-      from = to;
+    try {
+      yield* pollApplication(reports, state, ctx, app, startOf(app), end);
+    } catch (err) {
+      // Its watermark stays where the last complete slice left it: the next pass re-reads the rest.
+      if (!ctx.isolate || ctx.retry.signal.aborted) throw err;
+      ctx.isolate(app, err);
     }
+  }
+}
+
+/** One application's slices of [from, end), each to its last page (see pollReports). */
+async function* pollApplication(
+  reports: admin_reports_v1.Admin,
+  state: CursorState,
+  ctx: PollContext,
+  app: string,
+  start: number,
+  end: number,
+): AsyncGenerator<PolledBatch<CursorState>> {
+  const { config } = ctx;
+  let from = start;
+  let records = 0;
+  while (from < end) {
+    if (ctx.retry.signal.aborted) return;
+    const to = Math.min(from + config.window, end);
+    let pageToken: string | undefined;
+    let page = 0;
+    do {
+      page++;
+      const params: admin_reports_v1.Params$Resource$Activities$List = {
+        userKey: 'all',
+        applicationName: app,
+        startTime: iso(from),
+        endTime: iso(to),
+        maxResults: config.page_size,
+        ...(config.customer_id !== 'my_customer' ? { customerId: config.customer_id } : {}),
+        ...(pageToken ? { pageToken } : {}),
+      };
+      const res = await withRetry(`Reports activities.list ${app}`, () => reports.activities.list(params, { signal: ctx.retry.signal }), ctx.retry);
+      const ingested = iso(ctx.now());
+      const batch: PolledBatch<CursorState> = { events: [], deadLetters: [] };
+      const position = `${app} ${params.startTime}..${params.endTime} page ${page}`;
+      for (const activity of res.data.items ?? []) {
+        const out = normalizeActivity(activity, { source: ctx.source, application: app, ingested, page: position });
+        batch.events.push(...out.events);
+        batch.deadLetters.push(...out.deadLetters);
+      }
+      records += batch.events.length;
+      pageToken = res.data.nextPageToken ?? undefined;
+      if (!pageToken) {
+        // max(): a settle re-read must not move the watermark back, which would only widen the next re-read.
+        const current = state.apps[app] === undefined ? 0 : Date.parse(state.apps[app]);
+        state.apps[app] = iso(Math.max(current, to));
+        // The slice is complete: later slices start at `to`, and the next pass re-reads from
+        // `end − settle` for what Google delivers late.
+        ctx.promised.set(app, Math.max(ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY, Math.min(to, end - config.settle)));
+      }
+      batch.state = state;
+      batch.watermark = promisedWatermark(ctx);
+      batch.progress = { done: records, unit: 'records' };
+      yield batch;
+    } while (pageToken);
+    from = to;
   }
 }
 

@@ -51,16 +51,25 @@ describe('the Google Workspace catalogue', () => {
     const warning = (uq: string, name: string, who: string) => ({
       'google-workspace': { id: { uniqueQualifier: uq, applicationName: 'login', customerId: 'C03az79cb' }, actor: { callerType: 'KEY', key: 'SYSTEM' }, events: [{ type: 'account_warning', name, parameters: [{ name: 'affected_email_address', value: who }] }] },
     });
-    const alert = (alertId: string, type: string, who: string) => ({
-      'google-workspace': { customerId: '03az79cb', alertId, type, source: 'Google identity', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.AccountWarning', email: who }, metadata: { severity: 'HIGH' } },
-    });
+    const alert = (alertId: string, type: string, who: string, payload = 'AccountWarning') => {
+      const data: Record<string, unknown> =
+        payload === 'MailPhishing'
+          ? { maliciousEntity: { fromHeader: 'billing@examp1e-payments.com' }, messages: [{ messageId: '<r1@mail.examp1e-payments.com>', recipient: who }] }
+          : payload === 'DlpRuleViolation'
+            ? { ruleViolationInfo: { ruleInfo: { displayName: 'Block credit card numbers' }, triggeringUserEmail: who } }
+            : { email: who };
+      return { 'google-workspace': { customerId: '03az79cb', alertId, type, source: 'Google identity', data: { '@type': `type.googleapis.com/google.apps.alertcenter.type.${payload}`, ...data }, metadata: { severity: 'HIGH' } } };
+    };
     const events = exampleEvents(
       [
         warning('-1', 'suspicious_login', 'carol.d@example.com'),
         { ...alert('a-1', 'Suspicious login', 'carol.d@example.com'), at: '7m' },
         { ...warning('-2', 'suspicious_programmatic_login', 'carol.d@example.com'), at: '2h' },
         { ...alert('a-2', 'Leaked password', 'carol.d@example.com'), at: '20h' },
-        { ...alert('a-3', 'Government attack warning', 'dana.k@example.com'), at: '21h' },
+        { ...alert('a-3', 'Government attack warning', 'dana.k@example.com', 'StateSponsoredAttack'), at: '21h' },
+        // Bob reports a phish and trips a DLP rule: neither says his account is compromised.
+        { ...alert('a-4', 'User reported phishing', 'bob@example.com', 'MailPhishing'), at: '22h' },
+        { ...alert('a-5', 'Data Loss Prevention', 'bob@example.com', 'DlpRuleViolation'), at: '22h' },
         // Three quiet days later: a new incident for the same account.
         { ...warning('-3', 'suspicious_login', 'carol.d@example.com'), at: '4d' },
       ],
@@ -69,6 +78,7 @@ describe('the Google Workspace catalogue', () => {
     const findings: Finding[] = [];
     for (const e of events) findings.push(...engine.observe(e));
     findings.push(...engine.flush({ final: true }));
+    expect(findings.filter((f) => f.rule === 'rules/google-workspace/google-reported-compromise' && f.entity.value === 'bob@example.com')).toEqual([]);
     const mine = findings.filter((f) => f.rule === 'rules/google-workspace/google-reported-compromise');
     const incidents = new Set(mine.map((f) => `${f.entity.value}@${f.windowStart}`));
     expect([...incidents].map((k) => k.split('@').slice(0, 2).join('@')).sort()).toEqual(['carol.d@example.com', 'carol.d@example.com', 'dana.k@example.com']);

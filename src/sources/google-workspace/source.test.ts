@@ -161,7 +161,8 @@ describe('google-workspace source against the fake Google', () => {
     expect(fake.requests.filter((r) => r.path === '/token')).toHaveLength(1);
 
     fake.faults.failNext(100, 500);
-    const exhausted = await runOnce(s, config({ retry: { max_attempts: 3 } })).catch((e: unknown) => e);
+    // One application: each stream spends its own attempts before the pass fails (alert-center.test.ts).
+    const exhausted = await runOnce(s, config({ applications: ['login'], retry: { max_attempts: 3 } })).catch((e: unknown) => e);
     expect(exhausted).toMatchObject({ code: 'HTTP_RETRYABLE', retryable: true });
     expect(fake.requests.filter((r) => r.status === 500)).toHaveLength(3);
     expect(await s.getCursor('gw')).toBeUndefined();

@@ -9,12 +9,12 @@ import { createClients, loadServiceAccount, type GoogleClients } from './client.
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { applyFileEvents, runInventory } from './inventory.js';
 import { CHANGES, ensureStartPageToken, googleCursor, pollAlerts, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
-import { classifyGoogleError, type RetryOptions } from './request.js';
+import { classifyGoogleError, withRetry, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
 import { driveScanJob, scanJobsForEvents, type DriveScanContext } from './scan.js';
 import type { DriveFileLike } from './wire.js';
 import type { FileScanner, ScanJob } from '../../pii/scanner.js';
-import { normalizeExample } from './normalize.js';
+import { ALERT_CENTER, normalizeExample } from './normalize.js';
 
 export { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig, type GoogleWorkspaceConfigInput } from './config.js';
 export { DRIVE_WEBHOOK_PATH, channelToken } from './webhook.js';
@@ -170,8 +170,61 @@ function openSession(
     }
   };
 
+  /** Streams of this pass that failed, after their requests' own retries (withRetry). */
+  let failures: SaaswatchError[] = [];
+  /**
+   * One stream's failure (a Reports application, the Alert Center, Drive changes) skips that
+   * stream for this pass and lets the others advance: an alerts scope not delegated must not stop
+   * the audit logs. Its cursor stays where its last committed batch left it, so the next pass
+   * re-reads what it missed.
+   */
+  poll.isolate = (stream, raw) => {
+    const classified = raw instanceof SaaswatchError ? raw : classifyGoogleError(raw, 'Google Workspace');
+    const err = run.retryOptions.redact?.error(classified) ?? classified;
+    failures.push(err);
+    logger?.warn({ err, code: err.code, application: stream }, 'Google Workspace stream failed; skipped for this pass while the others go on.');
+  };
+  /** Runs one stream, setting its failure aside (an abort still ends the pass). */
+  async function* isolated(stream: string, batches: AsyncGenerator<PolledBatch<CursorState>>): AsyncGenerator<PolledBatch<CursorState>> {
+    try {
+      yield* batches;
+    } catch (err) {
+      if (run.signal.aborted) throw err;
+      poll.isolate!(stream, err);
+    }
+  }
+
+  /** Drive changes: the stored position (and the push channel), then every change after it. */
+  async function* driveChanges(state: CursorState, reportsDue: boolean): AsyncGenerator<PolledBatch<CursorState>> {
+    let changed = await ensureStartPageToken(clients.drive, state, poll);
+    if (channels && state.drive) {
+      changed = (await channels.ensure(clients.drive, state.drive.pageToken, retry)) || changed;
+      const ch = channels.current;
+      if (ch) state.drive.channel = ch;
+    }
+    // The new position and channel commit before anything is read from them.
+    if (changed) yield { events: [], deadLetters: [], state, watermark: promisedWatermark(poll) };
+    // Taken before listing: a notification during the list sets it again and runs another.
+    const notified = channels?.takePending() ?? false;
+    // Drive changes arrive as they happen; the Reports applications' promise covers them.
+    if (reportsDue || notified) {
+      const drainStart = run.now();
+      for await (const batch of pollChanges(clients.drive, state, poll)) {
+        yield { ...batch, watermark: promisedWatermark(poll) };
+        yield* scanBatch(batch.events);
+      }
+      // Read to the end of the feed: what changed before the drain began is in, within settle.
+      if (!run.signal.aborted) {
+        poll.promised.set(CHANGES, Math.max(poll.promised.get(CHANGES) ?? Number.NEGATIVE_INFINITY, drainStart - config.settle));
+        yield { events: [], deadLetters: [], watermark: promisedWatermark(poll) };
+      }
+    }
+  }
+
   return {
     async *pollOnce(state) {
+      failures = [];
+      let streams = 0;
       if (pendingScan) {
         const batch = pendingScan;
         pendingScan = undefined;
@@ -179,40 +232,34 @@ function openSession(
       }
       const started = run.now();
       const reportsDue = started >= nextReports;
+      // Reports and Drive share one token: a key Google refuses fails them all, so it fails the
+      // pass once here rather than once per stream. The token is cached for the requests after.
+      if (reportsDue || followChanges) await withRetry('Google token', () => clients.auth.getAccessToken(), retry);
       if (reportsDue) {
         nextReports = started + config.poll_interval;
+        streams += config.applications.length;
         for await (const batch of pollReports(clients.reports, state, poll)) {
           if (files) await applyFiles(batch.events, files);
           yield batch;
           yield* scanBatch(batch.events);
         }
         // Google's own findings, on the Reports schedule: Alert Center raises them minutes after the activity.
-        if (clients.alerts && !run.signal.aborted) yield* pollAlerts(clients.alerts, state, poll);
-      }
-      if (!followChanges || run.signal.aborted) return;
-      let changed = await ensureStartPageToken(clients.drive, state, poll);
-      if (channels && state.drive) {
-        changed = (await channels.ensure(clients.drive, state.drive.pageToken, retry)) || changed;
-        const ch = channels.current;
-        if (ch) state.drive.channel = ch;
-      }
-      // The new position and channel commit before anything is read from them.
-      if (changed) yield { events: [], deadLetters: [], state, watermark: promisedWatermark(poll) };
-      // Taken before listing: a notification during the list sets it again and runs another.
-      const notified = channels?.takePending() ?? false;
-      // Drive changes arrive as they happen; the Reports applications' promise covers them.
-      if (reportsDue || notified) {
-        const drainStart = run.now();
-        for await (const batch of pollChanges(clients.drive, state, poll)) {
-          yield { ...batch, watermark: promisedWatermark(poll) };
-          yield* scanBatch(batch.events);
-        }
-        // Read to the end of the feed: what changed before the drain began is in, within settle.
-        if (!run.signal.aborted) {
-          poll.promised.set(CHANGES, Math.max(poll.promised.get(CHANGES) ?? Number.NEGATIVE_INFINITY, drainStart - config.settle));
-          yield { events: [], deadLetters: [], watermark: promisedWatermark(poll) };
+        if (clients.alerts && !run.signal.aborted) {
+          streams++;
+          yield* isolated(ALERT_CENTER, pollAlerts(clients.alerts, state, poll));
         }
       }
+      if (followChanges && !run.signal.aborted) {
+        streams++;
+        yield* isolated('drive_changes', driveChanges(state, reportsDue));
+      }
+      if (run.signal.aborted || failures.length === 0) return;
+      // A retryable failure (its retries spent) fails the pass, after the other streams advanced:
+      // the runtime's shared retry pauses and polls again. A refusal of every stream (the key
+      // revoked, say) is the source's own failure; a refusal of some is only logged.
+      const retryable = failures.find((f) => f.retryable);
+      if (retryable) throw retryable;
+      if (failures.length >= streams) throw failures[0]!;
     },
     async afterPoll() {
       if (!files || run.now() < nextInventory) return;
