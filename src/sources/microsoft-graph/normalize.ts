@@ -262,6 +262,8 @@ export function normalizeDirectoryAudit(raw: unknown, ingested: string): Normali
       if (key && value) labels[key] = value;
     }
   }
+  // PIM's own records ("Add member to role outside of PIM (permanent)") name the role as a target, not a changed property.
+  if (!labels.role_name) setLabel(labels, 'role_name', targets.find((t) => t.type === 'Role')?.displayName);
   event.labels = labels;
   const rel = related([ip], [actorUpn, ...targets.map((t) => str(t.userPrincipalName))]);
   if (rel) event.related = rel;
