@@ -82,7 +82,7 @@ describe('Entra sign-ins of every kind', () => {
     const calls = graphCalls(fake, '/auditLogs/signIns').filter((q) => q.query.$skiptoken === undefined);
     expect(calls.map((q) => q.path)).toEqual(['/v1.0/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns']);
     const from = iso(T0 - 24 * HOUR);
-    expect(calls[1]!.query.$filter).toBe(`createdDateTime ge ${from} and createdDateTime lt ${iso(T0)} and signInEventTypes/any(t: t eq 'nonInteractiveUser')`);
+    expect(calls[1]!.query.$filter).toBe(`createdDateTime ge ${from} and createdDateTime le ${iso(T0)} and signInEventTypes/any(t: t eq 'nonInteractiveUser')`);
     expect(calls[2]!.query.$filter).toMatch(/signInEventTypes\/any\(t: t eq 'servicePrincipal'\)$/);
     // Paged at 10: the 15 non-interactive sign-ins took a nextLink, which stayed on beta.
     expect(graphCalls(fake, '/auditLogs/signIns').filter((q) => q.query.$skiptoken !== undefined).map((q) => q.path)).toEqual(['/beta/auditLogs/signIns']);
