@@ -53,7 +53,14 @@ export function eventWeight(e: SecurityEvent): number {
 
 const LOGOUT = /log_?out|log_?off|sign_?out|sign_?off/i;
 
-/** Authentication events that are attempts to get in: logouts share the category but prove nothing. */
+/**
+ * Failed authentications that are no password guess: a client's token refresh or a workload's own
+ * credential failing (Microsoft Graph's non-interactive, service-principal and managed-identity
+ * sign-ins). Retried every few seconds, they would read as a brute force.
+ */
+export const NOT_PASSWORD_GUESS: ReadonlySet<string> = new Set(['token_refresh', 'service_principal_sign_in', 'managed_identity_sign_in']);
+
+/** Authentication events that are attempts to get in: logouts share the category but prove nothing, and neither do token refreshes. */
 export function isLoginAttempt(e: SecurityEvent): boolean {
-  return isAuthentication(e) && !LOGOUT.test(e.event.action);
+  return isAuthentication(e) && !LOGOUT.test(e.event.action) && !NOT_PASSWORD_GUESS.has(e.event.action);
 }

@@ -98,9 +98,11 @@ describe('fake Graph', () => {
     const t = await token(f);
     const from = new Date(START + 3_600_000).toISOString();
     const to = new Date(START + 4 * 3_600_000).toISOString();
-    const expected = signIns.filter((s) => Date.parse(s.createdDateTime!) >= Date.parse(from) && Date.parse(s.createdDateTime!) < Date.parse(to));
+    const expected = signIns.filter((s) => Date.parse(s.createdDateTime!) >= Date.parse(from) && Date.parse(s.createdDateTime!) <= Date.parse(to));
     const seen: any[] = [];
-    let page = await get(f, `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(`createdDateTime ge ${from} and createdDateTime lt ${to}`)}&$top=7`, t);
+    // Graph documents eq, ge and le on createdDateTime; lt is refused, as on directory audits.
+    expect(await get(f, `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(`createdDateTime ge ${from} and createdDateTime lt ${to}`)}`, t)).toMatchObject({ status: 400 });
+    let page = await get(f, `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(`createdDateTime ge ${from} and createdDateTime le ${to}`)}&$top=7`, t);
     seen.push(...page.json.value);
     while (page.json['@odata.nextLink']) {
       expect(page.json['@odata.nextLink']).toMatch(new RegExp(`^${f.url}/v1\\.0/auditLogs/signIns\\?\\$top=7&\\$filter=.*&\\$skiptoken=[\\w-]+$`));

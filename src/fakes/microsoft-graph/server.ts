@@ -241,7 +241,7 @@ const LIST_PATH: Record<ListKind, string> = {
 
 /** Per time-filtered listing: the time properties its `$filter` takes (with the operators Graph documents), its largest `$top`, and its order. */
 const LISTING: Record<Exclude<ListKind, 'legacyAlerts'>, { fields: string[]; ops: TimeClause['op'][]; max: number; order: string; permission: string }> = {
-  signIns: { fields: ['createdDateTime'], ops: ['ge', 'gt', 'le', 'lt'], max: 1000, order: 'createdDateTime', permission: 'AuditLog.Read.All' },
+  signIns: { fields: ['createdDateTime'], ops: ['ge', 'le'], max: 1000, order: 'createdDateTime', permission: 'AuditLog.Read.All' },
   directoryAudits: { fields: ['activityDateTime'], ops: ['ge', 'le'], max: 999, order: 'activityDateTime', permission: 'AuditLog.Read.All' },
   riskDetections: { fields: ['detectedDateTime', 'activityDateTime', 'lastUpdatedDateTime'], ops: ['ge', 'le'], max: 500, order: 'detectedDateTime', permission: 'IdentityRiskEvent.Read.All' },
   riskyUsers: { fields: ['riskLastUpdatedDateTime'], ops: ['ge', 'le'], max: 500, order: 'riskLastUpdatedDateTime', permission: 'IdentityRiskyUser.Read.All' },

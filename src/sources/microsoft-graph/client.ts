@@ -30,8 +30,8 @@ export interface WindowedSpec {
   version: 'v1.0' | 'beta';
   field: string;
   /**
-   * Upper bound operator. directoryAudits, riskDetections and riskyUsers filter their time with
-   * `ge`/`le` only: a record exactly at a window's end is then read by both windows, which the
+   * Upper bound operator. Sign-ins, directoryAudits, riskDetections and riskyUsers filter their time with
+   * `eq`/`ge`/`le` only: a record exactly at a window's end is then read by both windows, which the
    * event id collapses (a duplicate, never a gap).
    */
   upper: 'lt' | 'le';
@@ -42,10 +42,10 @@ export interface WindowedSpec {
 }
 
 export const WINDOWED: Record<WindowedStream, WindowedSpec> = {
-  sign_ins: { path: '/auditLogs/signIns', version: 'v1.0', field: 'createdDateTime', upper: 'lt', maxTop: 1000, label: 'sign-ins' },
-  non_interactive_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'lt', maxTop: 1000, eventType: 'nonInteractiveUser', label: 'non-interactive sign-ins' },
-  service_principal_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'lt', maxTop: 1000, eventType: 'servicePrincipal', label: 'service principal sign-ins' },
-  managed_identity_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'lt', maxTop: 1000, eventType: 'managedIdentity', label: 'managed identity sign-ins' },
+  sign_ins: { path: '/auditLogs/signIns', version: 'v1.0', field: 'createdDateTime', upper: 'le', maxTop: 1000, label: 'sign-ins' },
+  non_interactive_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'le', maxTop: 1000, eventType: 'nonInteractiveUser', label: 'non-interactive sign-ins' },
+  service_principal_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'le', maxTop: 1000, eventType: 'servicePrincipal', label: 'service principal sign-ins' },
+  managed_identity_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'le', maxTop: 1000, eventType: 'managedIdentity', label: 'managed identity sign-ins' },
   directory_audits: { path: '/auditLogs/directoryAudits', version: 'v1.0', field: 'activityDateTime', upper: 'le', maxTop: 999, label: 'directory audits' },
   // Detections by when Identity Protection made them: an offline detection of old activity is news when it is made.
   risk_detections: { path: '/identityProtection/riskDetections', version: 'v1.0', field: 'detectedDateTime', upper: 'le', maxTop: 500, label: 'risk detections' },

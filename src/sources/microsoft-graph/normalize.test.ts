@@ -13,6 +13,8 @@ import {
   reportRecord,
   type NormalizeResult,
 } from './normalize.js';
+import { bruteForceConfigSchema } from '../../detection/brute-force/config.js';
+import { BruteForceDetector } from '../../detection/brute-force/detector.js';
 
 const INGESTED = '2024-05-07T00:00:00.000Z';
 const load = (name: string): any[] => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
@@ -285,5 +287,42 @@ describe('normalizeRecord', () => {
     expect(normalizeRecord('sign_ins', signIns[0], INGESTED)).toMatchObject({ ok: true, event: { event: { action: 'login' } } });
     expect(normalizeRecord('security_alerts', alerts[0], INGESTED)).toMatchObject({ ok: true, event: { event: { action: 'security_alert' } } });
     expect(normalizeRecord('reported_mail', reports[0], INGESTED)).toMatchObject({ ok: true, event: { event: { action: 'email_reported' } } });
+  });
+});
+
+describe('failed sign-ins that are no password guess', () => {
+  const T = Date.parse('2026-11-03T02:00:00.000Z');
+  const at = (i: number) => new Date(T + i * 30_000).toISOString();
+  const spSecretExpired = (i: number) => ({
+    id: `a3c1e5f0-7b2d-4e8a-9c61-${String(i).padStart(12, '0')}`, createdDateTime: at(i), signInEventTypes: ['servicePrincipal'], isInteractive: false,
+    appId: '4f6a1c9e-2b7d-4c3e-8a15-9d0e6b2f7c41', appDisplayName: 'Contoso Payroll Sync', servicePrincipalId: '0b8e2f4a-6c1d-4e9b-a3f7-5d2c8e1b6a90', servicePrincipalName: 'Contoso Payroll Sync',
+    ipAddress: '20.190.128.44', clientCredentialType: 'clientSecret', status: { errorCode: 7000222, failureReason: 'The provided client secret keys for app are expired.' },
+  });
+  const refreshExpired = (i: number) => ({
+    id: `b7d2f6a1-8c3e-4f9b-8d72-${String(i).padStart(12, '0')}`, createdDateTime: at(i), signInEventTypes: ['nonInteractiveUser'], isInteractive: false,
+    userPrincipalName: 'AdeleV@contoso.com', userId: 'd7cc485d-2c1b-422c-98fd-5ce52859a4a3', appId: 'd3590ed6-52b3-4102-aeff-aad2292ab01c', appDisplayName: 'Microsoft Office',
+    ipAddress: '198.51.100.23', clientAppUsed: 'Mobile Apps and Desktop clients', incomingTokenType: 'refreshToken', status: { errorCode: 70043 },
+  });
+  const passwordWrong = (i: number) => ({
+    id: `c9e3a7b2-9d4f-4a0c-9e83-${String(i).padStart(12, '0')}`, createdDateTime: at(i), isInteractive: true,
+    userPrincipalName: 'AdeleV@contoso.com', userId: 'd7cc485d-2c1b-422c-98fd-5ce52859a4a3', appDisplayName: 'OfficeHome', ipAddress: '203.0.113.9', clientAppUsed: 'Browser', status: { errorCode: 50126 },
+  });
+  function findings(records: unknown[]): number {
+    const d = new BruteForceDetector(bruteForceConfigSchema.parse({ threshold: 10 }));
+    for (const r of records) d.observe(ok(normalizeSignIn(r, INGESTED)));
+    return d.flush({ final: true, watermark: T + 3_600_000 }).length;
+  }
+  const twenty = Array.from({ length: 20 }, (_, i) => i);
+
+  it('names them for what they are, and keeps them as failed authentications', () => {
+    expect(ok(normalizeSignIn(spSecretExpired(0), INGESTED)).event).toMatchObject({ category: ['authentication'], action: 'service_principal_sign_in', outcome: 'failure' });
+    expect(ok(normalizeSignIn(refreshExpired(0), INGESTED)).event).toMatchObject({ action: 'token_refresh', outcome: 'failure' });
+    expect(ok(normalizeSignIn({ ...refreshExpired(0), clientAppUsed: 'IMAP4' }, INGESTED)).event.action).toBe('login');
+    expect(ok(normalizeSignIn({ ...refreshExpired(0), status: { errorCode: 0 } }, INGESTED)).event.action).toBe('login');
+  });
+
+  it('twenty of them 30 s apart raise no brute force, while twenty password failures do', () => {
+    expect(findings([...twenty.map(spSecretExpired), ...twenty.map(refreshExpired)])).toBe(0);
+    expect(findings(twenty.map(passwordWrong))).toBeGreaterThan(0);
   });
 });

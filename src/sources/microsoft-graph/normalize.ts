@@ -78,6 +78,26 @@ function setLocationLabels(labels: Record<string, string>, location: unknown): v
 }
 
 /**
+ * A failed sign-in's action. Only an interactive user's failure can be a password guess: a
+ * non-interactive one is a client refreshing a token (Outlook's expired refresh token, 70043) and a
+ * workload's is an application presenting its own credential (an expired secret, 7000222, retried
+ * every few seconds), so neither is named `login`, which the failed-login rule and the brute-force
+ * detector count (see NOT_PASSWORD_GUESS in src/detection/fields.ts).
+ */
+function failedSignInAction(kind: NonNullable<SecurityEvent['user']>['kind'], types: string[], raw: Obj): string {
+  if (kind === 'service_principal') return 'service_principal_sign_in';
+  if (kind === 'managed_identity') return 'managed_identity_sign_in';
+  if (!types.includes('nonInteractiveUser') && raw.isInteractive !== false) return 'login';
+  // Basic auth (IMAP, POP, SMTP AUTH...) and ROPC send the password on every try, interactive or not.
+  const clientApp = str(raw.clientAppUsed);
+  if (raw.authenticationProtocol === 'ropc' || (clientApp !== undefined && !MODERN_CLIENTS.has(clientApp))) return 'login';
+  return 'token_refresh';
+}
+
+/** clientAppUsed values of modern authentication; every other one is a legacy protocol that sends the password. */
+const MODERN_CLIENTS = new Set(['Browser', 'Mobile Apps and Desktop clients']);
+
+/**
  * A sign-in of any kind: interactive (v1.0), or from beta's non-interactive, service-principal and
  * managed-identity logs. A workload signing in as itself has no user: its service principal stands
  * in as user.id/user.name, with user.kind saying which it is.
@@ -115,7 +135,7 @@ export function normalizeSignIn(raw: unknown, ingested: string): NormalizeResult
   const event = base(raw, ms, ingested, 'sign_ins', {
     kind: 'event',
     category: ['authentication'],
-    action: 'login',
+    action: errorCode === 0 ? 'login' : failedSignInAction(kind, types, raw),
     outcome: errorCode === 0 ? 'success' : 'failure',
   });
   event.user = user;
@@ -242,6 +262,8 @@ export function normalizeDirectoryAudit(raw: unknown, ingested: string): Normali
       if (key && value) labels[key] = value;
     }
   }
+  // PIM's own records ("Add member to role outside of PIM (permanent)") name the role as a target, not a changed property.
+  if (!labels.role_name) setLabel(labels, 'role_name', targets.find((t) => t.type === 'Role')?.displayName);
   event.labels = labels;
   const rel = related([ip], [actorUpn, ...targets.map((t) => str(t.userPrincipalName))]);
   if (rel) event.related = rel;

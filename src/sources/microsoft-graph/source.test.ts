@@ -142,7 +142,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     const first = api(r.fake)[0]!;
     // Four 6h windows over the default 1d backfill, each read to its last page.
     expect(first.path).toBe('/v1.0/auditLogs/signIns');
-    expect(first.query).toEqual({ $filter: `createdDateTime ge ${iso(now - 24 * HOUR)} and createdDateTime lt ${iso(now - 18 * HOUR)}`, $top: '25' });
+    expect(first.query).toEqual({ $filter: `createdDateTime ge ${iso(now - 24 * HOUR)} and createdDateTime le ${iso(now - 18 * HOUR)}`, $top: '25' });
     expect(api(r.fake).filter((q) => q.query.$skiptoken === undefined)).toHaveLength(4);
     const perWindow = [0, 1, 2, 3].map((w) => signIns.filter((s) => Math.floor((Date.parse(s.createdDateTime!) - (now - 24 * HOUR)) / (6 * HOUR)) === w).length);
     expect(api(r.fake).filter((q) => q.query.$skiptoken !== undefined)).toHaveLength(perWindow.reduce((n, c) => n + Math.max(0, Math.ceil(c / 25) - 1), 0));
@@ -241,7 +241,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     const second = await ingest(r, r.source({ settle: '1h', window: '1d' }));
     // The second poll starts one settle window before the watermark and re-reads what it holds.
     const last = api(r.fake).filter((q) => q.query.$filter !== undefined).at(-1)!;
-    expect(last.query.$filter).toBe(`createdDateTime ge ${new Date(watermark - HOUR).toISOString()} and createdDateTime lt ${new Date(now).toISOString()}`);
+    expect(last.query.$filter).toBe(`createdDateTime ge ${new Date(watermark - HOUR).toISOString()} and createdDateTime le ${new Date(now).toISOString()}`);
     expect(second.stats.inserted).toBe(15);
     expect(second.stats.duplicates).toBeGreaterThan(0);
     await expectStoredExactlyOnce(r.store, signInIds([...onTime, ...late]));

@@ -47,26 +47,48 @@ export class MicrosoftGraphSource extends PollingSource<GraphCursor> {
 }
 
 /**
+ * True when Graph refused one stream's resource (403: a permission or licence that stream needs; 404:
+ * its mailbox or folder), as opposed to the app's credential (401, or the token endpoint's AADSTS
+ * refusals), which refuses every stream alike.
+ */
+export function isStreamRefusal(e: SaaswatchError): boolean {
+  const status = e.details?.status;
+  return (status === 403 || status === 404) && e.details?.aadsts === undefined;
+}
+
+/**
  * One pass over every stream. A stream whose failure outlasts its retries waits for the next poll
  * (resuming from its own position in the cursor) while the others are still read; the pass then
  * fails with it, so the runtime logs it once, and windowed detection waits for that stream's promise.
+ * A stream Graph refuses (a permission not granted, a licence the tenant lacks) is logged and skipped
+ * for this pass, its place kept, so one missing grant does not blind the others; only when every
+ * stream is refused does the source stop. A refused credential stops it at once.
  */
 async function* pollStreams(state: GraphCursor, poll: PollContext & { redactor: Redactor }): AsyncGenerator<PolledBatch<GraphCursor>> {
   promiseStarts(state, poll);
   let deferred: SaaswatchError | undefined;
+  let refused: SaaswatchError | undefined;
+  let refusals = 0;
   for (const stream of poll.config.streams) {
     if (poll.signal.aborted) return;
     try {
       yield* stream === 'reported_mail' ? pollReportedMail(state, poll) : pollWindowed(stream, state, poll);
     } catch (err) {
       if (poll.signal.aborted) return;
-      const e = poll.redactor.error(toSaaswatchError(err));
-      // A refused credential or permission will not fix itself: stop and say which.
+      const e = poll.redactor.error(toSaaswatchError(err, { stream, ...(poll.config.mailbox ? { mailbox: poll.config.mailbox } : {}) }));
+      if (!e.retryable && isStreamRefusal(e)) {
+        poll.logger?.warn({ err: e, stream }, 'Microsoft Graph refused a stream; it is skipped this poll and the other streams are still read.');
+        refused ??= e;
+        refusals++;
+        continue;
+      }
+      // A refused credential will not fix itself and refuses every stream: stop and say so.
       if (!e.retryable) throw e;
       poll.logger?.warn({ stream, err: e }, 'Microsoft Graph stream failed; the other streams are still read.');
       deferred ??= e;
     }
   }
+  if (refused && refusals === poll.config.streams.length) throw refused;
   if (deferred) throw deferred;
 }
 

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../core/index.js';
 import {
@@ -14,7 +15,7 @@ import {
   type FakeGraph,
   type FakeGraphOptions,
 } from '../../fakes/microsoft-graph/server.js';
-import { silentLogger } from '../../log.js';
+import { silentLogger, type Logger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
 import { microsoftGraphConfigSchema, type MicrosoftGraphConfigInput, type StreamName } from './config.js';
@@ -37,7 +38,7 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function rig(data: Omit<FakeGraphOptions, 'tenantId' | 'clientId' | 'clientSecret'>, config: Partial<MicrosoftGraphConfigInput>) {
+async function rig(data: Omit<FakeGraphOptions, 'tenantId' | 'clientId' | 'clientSecret'>, config: Partial<MicrosoftGraphConfigInput>, opts: { fetch?: typeof fetch; logger?: Logger } = {}) {
   const fake = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, ...data });
   open.push(fake);
   const now = () => T0;
@@ -48,7 +49,7 @@ async function rig(data: Omit<FakeGraphOptions, 'tenantId' | 'clientId' | 'clien
   const source = createMicrosoftGraphSource(
     'graph',
     microsoftGraphConfigSchema.parse({ tenant_id: TENANT, client_id: CLIENT, client_secret: SECRET, base_url: fake.url, login_url: fake.loginUrl, page_size: 10, window: '1d', ...config }),
-    { now, once: true, logger: silentLogger, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+    { now, once: true, logger: opts.logger ?? silentLogger, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...(opts.fetch ? { fetch: opts.fetch } : {}) },
   );
   const run = () => pipeline.ingest(source);
   return { fake, store, sleeps, run };
@@ -81,7 +82,7 @@ describe('Entra sign-ins of every kind', () => {
     const calls = graphCalls(fake, '/auditLogs/signIns').filter((q) => q.query.$skiptoken === undefined);
     expect(calls.map((q) => q.path)).toEqual(['/v1.0/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns']);
     const from = iso(T0 - 24 * HOUR);
-    expect(calls[1]!.query.$filter).toBe(`createdDateTime ge ${from} and createdDateTime lt ${iso(T0)} and signInEventTypes/any(t: t eq 'nonInteractiveUser')`);
+    expect(calls[1]!.query.$filter).toBe(`createdDateTime ge ${from} and createdDateTime le ${iso(T0)} and signInEventTypes/any(t: t eq 'nonInteractiveUser')`);
     expect(calls[2]!.query.$filter).toMatch(/signInEventTypes\/any\(t: t eq 'servicePrincipal'\)$/);
     // Paged at 10: the 15 non-interactive sign-ins took a nextLink, which stayed on beta.
     expect(graphCalls(fake, '/auditLogs/signIns').filter((q) => q.query.$skiptoken !== undefined).map((q) => q.path)).toEqual(['/beta/auditLogs/signIns']);
@@ -127,12 +128,64 @@ describe('directory audits and Identity Protection', () => {
     expect(events.filter((e) => e.user?.id === users[0]!.id).map((e) => e.labels?.risk_level).sort()).toEqual([users[0]!.riskLevel, 'high'].sort());
   });
 
-  it('stops on a refused permission and says which one to grant', async () => {
-    const { fake, run } = await rig({ riskyUsers: generateRiskyUsers({ count: 2, start: T0 - HOUR, seed: 52 }) }, { streams: ['risky_users'] });
+  it('skips a stream whose permission is refused, says which one to grant, and stops only when every stream is refused', async () => {
+    const users = generateRiskyUsers({ count: 2, start: T0 - HOUR, seed: 52 });
+    const signIns = generateSignIns({ count: 4, start: T0 - 3 * HOUR, seed: 53 });
+    const logged: Array<Record<string, any>> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const { fake, store, run } = await rig({ riskyUsers: users, signIns }, { streams: ['risky_users', 'sign_ins'] }, { logger });
     fake.denyPermissions('IdentityRiskyUser.Read.All');
-    const err = await run().catch((e: unknown) => e);
+    expect(await run()).toMatchObject({ inserted: 4 });
+    const warned = logged.filter((l) => l.stream === 'risky_users');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.err).toMatchObject({ retryable: false, details: { status: 403 } });
+    expect(warned[0]!.err.message).toMatch(/IdentityRiskyUser\.Read\.All.*risky_users/);
+    const cursor = decodeCursor(await store.getCursor('graph'));
+    expect(cursor.risky_users).toBeUndefined();
+    expect(cursor.sign_ins).toBe(iso(T0));
+
+    const alone = await rig({ riskyUsers: users }, { streams: ['risky_users'] });
+    alone.fake.denyPermissions('IdentityRiskyUser.Read.All');
+    const err = await alone.run().catch((e: unknown) => e);
     expect(err).toMatchObject({ retryable: false, details: { status: 403 } });
     expect((err as Error).message).toMatch(/IdentityRiskyUser\.Read\.All.*risky_users/);
+  });
+
+  it('reads sign-ins on when directory audits answer 403, and keeps the audits place', async () => {
+    const audits = generateDirectoryAudits({ count: 5, start: T0 - 3 * HOUR, seed: 63 });
+    const signIns = generateSignIns({ count: 5, start: T0 - 3 * HOUR, seed: 64 });
+    let refuse = true;
+    // A tenant without Entra ID P1 is refused the audit log with this answer.
+    const refusing: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (refuse && url.includes('/auditLogs/directoryAudits')) {
+        return new Response(JSON.stringify({ error: { code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: 'Neither tenant is B2C or tenant doesn\'t have premium license', innerError: { 'request-id': '5e8b2c4a-1f3d-4a6b-9c7e-2d1f0a9b8c7d' } } }), { status: 403, headers: { 'content-type': 'application/json' } });
+      }
+      return fetch(input, init);
+    };
+    const { store, run } = await rig({ directoryAudits: audits, signIns }, { streams: ['directory_audits', 'sign_ins'] }, { fetch: refusing });
+    expect(await run()).toMatchObject({ inserted: 5 });
+    expect(await storedIds(store)).toEqual(signIns.map((s) => idOf('sign_ins', s)).sort());
+    const cursor = decodeCursor(await store.getCursor('graph'));
+    expect(cursor.directory_audits).toBeUndefined();
+    expect(cursor.sign_ins).toBe(iso(T0));
+    refuse = false;
+    await run();
+    expect(await store.countEvents()).toBe(10);
+  });
+
+  it('stops every stream when Graph refuses the access token itself', async () => {
+    const refusing: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.includes('/auditLogs/')) {
+        return new Response(JSON.stringify({ error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure. Invalid audience.' } }), { status: 401, headers: { 'content-type': 'application/json' } });
+      }
+      return fetch(input, init);
+    };
+    const { store, run } = await rig({ directoryAudits: generateDirectoryAudits({ count: 2, start: T0 - HOUR, seed: 65 }), signIns: generateSignIns({ count: 2, start: T0 - HOUR, seed: 66 }) }, { streams: ['directory_audits', 'sign_ins'] }, { fetch: refusing });
+    const err = await run().catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: false, details: { status: 401 } });
+    expect(await store.countEvents()).toBe(0);
   });
 
   it('lets the other streams carry on while directory audits are down, and keeps the audits place', async () => {
