@@ -25,13 +25,15 @@ describe('saaswatch demo', { timeout: 180_000 }, () => {
     const scenario = generateScenario(opts);
     const googleEvents = scenario.google.activities.reduce((n, a) => n + (a.events?.length ?? 0), 0);
     const pushed = 5;
-    const { signIns, reportedMessages, alerts: graphAlerts } = scenario.microsoft;
-    // Identity Protection's alerts (alerts_v2) come in as events too.
-    const graphEvents = signIns.length + reportedMessages.length + graphAlerts.length;
+    const { signIns, reportedMessages, riskDetections, alerts: graphAlerts } = scenario.microsoft;
+    // Identity Protection's alerts (alerts_v2) and risk detections come in as events too.
+    const graphEvents = signIns.length + reportedMessages.length + graphAlerts.length + riskDetections.length;
+    // OneDrive, SharePoint and Exchange, through the Management Activity API's subscriptions and blobs.
+    const office365Events = scenario.office365.records.length;
     // Slack: every audit entry, and each access-log aggregate of a person once (the integrations' rows are skipped).
     const integrations = new Set(scenario.slack.users.filter((u) => u.is_bot || u.is_app_user).map((u) => u.id));
     const slackEvents = scenario.slack.auditLogs.length + scenario.slack.accessLogs.filter((l) => !integrations.has(l.user_id)).length;
-    const expected = googleEvents + scenario.dropbox.events.length + pushed + graphEvents + slackEvents;
+    const expected = googleEvents + scenario.dropbox.events.length + pushed + graphEvents + office365Events + slackEvents;
 
     expect(result.stats.deadLetters).toBe(0);
     // With pii on, the scans' file_classified events are stored beside the vendors' own.
@@ -51,6 +53,10 @@ describe('saaswatch demo', { timeout: 180_000 }, () => {
     expect(graphStored.filter((e) => e.event.action === 'email_reported').map((e) => e['@timestamp']).sort()).toEqual(
       reportedMessages.map((m) => new Date(m.receivedDateTime!).toISOString()).sort(),
     );
+    expect(riskDetections.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(graphStored.filter((e) => e.event.action === 'risk_detection').map((e) => (e.raw as { id: string }).id))).toEqual(new Set(riskDetections.map((d) => d.id)));
+    expect(office365Events).toBeGreaterThan(1_000);
+    expect(await app.store.countEvents({ provider: 'office-365' })).toBe(office365Events);
     expect(await app.store.countEvents({ provider: 'slack' })).toBe(slackEvents);
     const slackStored = await app.store.queryEvents({ provider: 'slack', limit: slackEvents + 100 });
     expect(slackStored.filter((e) => e.event.dataset === 'slack.access_logs').every((e) => e.user?.email?.endsWith(`@${scenario.org.domain}`))).toBe(true);

@@ -9,6 +9,7 @@ import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.
 import { DEFAULT_ARCHER_SINK_LEVEL, startArcherFake } from '../fakes/archer/server.js';
 import { startJiraFake } from '../fakes/jira/server.js';
 import { startFakeGraph } from '../fakes/microsoft-graph/server.js';
+import { startFakeOffice365, type FakeBlob } from '../fakes/office-365/server.js';
 import { FAKE_SLACK_CHANNEL, startSlackFake } from '../fakes/slack/server.js';
 import { startSmtpFake } from '../fakes/smtp/server.js';
 import { generateScenario, type Scenario } from '../fakes/scenario/index.js';
@@ -68,6 +69,28 @@ export function scenarioEnrichOverrides(scenario: Scenario): NonNullable<EnrichO
     ),
     asn: Object.fromEntries(dir.map(([ip, i]) => [ip, { number: i.asn, name: i.asnOrg }])),
   };
+}
+
+/**
+ * The scenario's Microsoft 365 audit records as the Management Activity API publishes them: one blob
+ * per content type and hour, created minutes after its last record (and never after `endMs`, when
+ * the demo reads them).
+ */
+export function office365Blobs(scenario: Scenario, endMs: number): FakeBlob[] {
+  const HOUR = 3_600_000;
+  const buckets = new Map<string, { contentType: string; hour: number; records: Array<Record<string, unknown>>; last: number }>();
+  for (const { contentType, record } of scenario.office365.records) {
+    const t = Date.parse(`${String(record.CreationTime)}Z`);
+    const hour = Math.floor(t / HOUR) * HOUR;
+    const key = `${contentType}|${hour}`;
+    const b = buckets.get(key) ?? { contentType, hour, records: [], last: t };
+    b.records.push(record);
+    b.last = Math.max(b.last, t);
+    buckets.set(key, b);
+  }
+  return [...buckets.values()]
+    .sort((a, b) => a.hour - b.hour || a.contentType.localeCompare(b.contentType))
+    .map((b) => ({ contentType: b.contentType, contentCreated: new Date(Math.max(b.last, Math.min(b.hour + HOUR + 7 * 60_000, endMs - 1_000))).toISOString(), records: b.records }));
 }
 
 /** Where the demo's alerts went: the destinations' own records, read back from the fakes. */
@@ -142,6 +165,8 @@ const DROPBOX_TOKEN = 'demo-dropbox-team-token';
 const DROPBOX_APP_SECRET = 'demo-dropbox-app-secret';
 const GRAPH_CLIENT_ID = DEMO_GRAPH_CLIENT_ID;
 const GRAPH_CLIENT_SECRET = DEMO_GRAPH_CLIENT_SECRET;
+/** The same app registration reads the Management Activity API (ActivityFeed.Read). */
+const OFFICE365_CLIENT_SECRET = 'demo-office365-client-secret';
 const SLACK_TOKEN = 'xoxb-demo-saaswatch';
 const SLACK_ADMIN_TOKEN = 'xoxp-demo-slack-admin';
 const SLACK_AUDIT_TOKEN = 'xoxp-demo-slack-org-owner';
@@ -166,7 +191,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const m365 = scenario.microsoft;
   out(
     `scenario: ${scenario.org.users.length} users at ${scenario.org.domain}, ${scenario.google.activities.length} Google activities, ${scenario.dropbox.events.length} Dropbox events, ` +
-      `${m365.signIns.length} Microsoft 365 sign-ins, ${m365.reportedMessages.length} reported messages, ` +
+      `${m365.signIns.length} Microsoft 365 sign-ins, ${m365.riskDetections.length} risk detections, ${scenario.office365.records.length} Microsoft 365 audit records, ${m365.reportedMessages.length} reported messages, ` +
       `${scenario.slack.accessLogs.length} Slack access-log aggregates and ${scenario.slack.auditLogs.length} Slack audit entries, ${scenario.truth.length} injected attacks`,
   );
 
@@ -187,6 +212,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     clientId: GRAPH_CLIENT_ID,
     clientSecret: GRAPH_CLIENT_SECRET,
     signIns: m365.signIns,
+    riskDetections: m365.riskDetections,
     // Identity Protection's own alerts for the sign-in attacks: ingested as events, and what the relay finds in Graph.
     alerts: m365.alerts,
     legacyAlerts: m365.legacyAlerts,
@@ -204,12 +230,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     adminTokens: [SLACK_ADMIN_TOKEN],
     auditTokens: [SLACK_AUDIT_TOKEN],
   });
+  const office365 = await startFakeOffice365({
+    tenantId: m365.tenantId,
+    clientId: GRAPH_CLIENT_ID,
+    clientSecret: OFFICE365_CLIENT_SECRET,
+    blobs: office365Blobs(scenario, end.getTime()),
+    now: () => now(),
+  });
   const jira = await startJiraFake({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN });
   const archer = await startArcherFake({ password: ARCHER_PASSWORD });
   const smtp = await startSmtpFake({ username: 'saaswatch', password: SMTP_PASSWORD });
   // Cisco XDR's token issuer, for the relay query after the backfill.
   const issuer = await startJwksIssuer({ clock: now });
-  const fakes = [google, dropbox, graph, slack, jira, archer, smtp, issuer];
+  const fakes = [google, dropbox, graph, office365, slack, jira, archer, smtp, issuer];
   const config = validateConfig(
     {
       data_dir: opts.dataDir,
@@ -248,9 +281,25 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           client_secret: GRAPH_CLIENT_SECRET,
           mailbox: m365.mailbox.address,
           folder: m365.mailbox.folder,
+          // Identity Protection (Entra ID P2) is asked for by name; the demo tenant has it.
+          streams: ['sign_ins', 'non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins', 'directory_audits', 'risk_detections', 'security_alerts', 'reported_mail'],
           base_url: graph.url,
           login_url: graph.loginUrl,
           backfill: `${days + 1}d`,
+          window: '1d',
+          poll_interval: '1m',
+        },
+        {
+          type: 'office-365',
+          name: 'o365',
+          tenant_id: m365.tenantId,
+          client_id: GRAPH_CLIENT_ID,
+          client_secret: OFFICE365_CLIENT_SECRET,
+          content_types: ['Audit.SharePoint', 'Audit.Exchange'],
+          api_url: office365.url,
+          login_url: office365.loginUrl,
+          // The API keeps seven days.
+          backfill: `${Math.min(days + 1, 7)}d`,
           window: '1d',
           poll_interval: '1m',
         },

@@ -10,7 +10,8 @@ import { registry } from '../registry.js';
 import { normalizeTeamEvent } from '../sources/dropbox/normalize.js';
 import { normalizeActivity } from '../sources/google-workspace/normalize.js';
 import { MESSAGE_SELECT } from '../sources/microsoft-graph/client.js';
-import { normalizeReportedMessage, normalizeSignIn, reportRecord } from '../sources/microsoft-graph/normalize.js';
+import { normalizeReportedMessage, normalizeRiskDetection, normalizeSignIn, reportRecord } from '../sources/microsoft-graph/normalize.js';
+import { normalizeRecord as normalizeOffice365 } from '../sources/office-365/normalize.js';
 import { normalizeAccessLog, normalizeAuditEntry } from '../sources/slack/normalize.js';
 import { isAutomated } from '../sources/slack/poller.js';
 import { openStore } from '../storage/index.js';
@@ -30,6 +31,14 @@ export function scenarioEvents(scenario: Scenario): SecurityEvent[] {
   }
   for (const s of scenario.microsoft.signIns) {
     const r = normalizeSignIn(s, ingested);
+    if (r.ok) out.push(r.event);
+  }
+  for (const d of scenario.microsoft.riskDetections) {
+    const r = normalizeRiskDetection(d, ingested);
+    if (r.ok) out.push(r.event);
+  }
+  for (const { contentType, record } of scenario.office365.records) {
+    const r = normalizeOffice365(record, ingested, contentType);
     if (r.ok) out.push(r.event);
   }
   for (const m of scenario.microsoft.reportedMessages) {

@@ -29,7 +29,7 @@ export const baselineConfigSchema = z.strictObject({
   block_min_count: z.number().positive().default(100).describe('Fewest events in the bucket for a finding to say the user would be blocked (with block_score).'),
   auto_block: z.boolean().default(false).describe('Past both block thresholds, block the user (blocked_users + audit log) instead of only saying it would.'),
   actions: z.array(z.string().min(1)).default([]).describe('Actions counted (event.action); empty means every action.'),
-  max_actions: z.number().int().min(1).max(8).default(6).describe('Actions remembered per user (least recently seen dropped first); bounds the state to 2 KB.'),
+  max_actions: z.number().int().min(1).max(8).default(6).describe('Actions remembered per user (the least active, by its decayed rate on the longest horizon, dropped first); bounds the state to 2 KB.'),
   max_users: z.number().int().min(1).default(100_000).describe('Users kept in memory; the least recently active are saved to the store and reloaded on return.'),
   max_evidence: z.number().int().min(1).max(100).default(20).describe('Event ids kept as evidence per finding (drawn from the recent_evidence latest events of the user).'),
   recent_evidence: z

@@ -236,8 +236,9 @@ describe('baseline detector', () => {
     const mean = m / w;
     const sd = Math.max(1, Math.sqrt(Math.max(s / w - mean * mean, mean)));
     expect(got!.n).toBe(counts.length);
-    expect(got!.mean).toBeCloseTo(mean, 9);
-    expect(got!.sd).toBeCloseTo(sd, 9);
+    // The state keeps seven significant digits (see #close): agreement to about one part in a million.
+    expect(Math.abs(got!.mean - mean)).toBeLessThanOrEqual(1e-6 * Math.max(1, mean));
+    expect(Math.abs(got!.sd - sd)).toBeLessThanOrEqual(1e-5 * Math.max(1, sd));
   });
 
   it('is deterministic on replay and independent of batch boundaries', async () => {
@@ -255,6 +256,29 @@ describe('baseline detector', () => {
     d.observe(testEvent({ time: T0 + 2 * HOUR + 5, user: 'x@example.com', action: 'a', nonce: 3 }));
     d.flush({ final: false, watermark: T0 + 3 * HOUR + 1 });
     expect(d.stats().lateEvents).toBe(1);
+  });
+
+  it('forgets the action a person does least when full, not their daily work that rare actions came after', async () => {
+    // Two work days a week of 20 views each, then, after the last view of the day, three actions
+    // seen once each (a token grant, a settings change, an export): recency alone forgot "view"
+    // every evening, and the next day's ordinary 20 views scored against zero history.
+    const events: SecurityEvent[] = [];
+    let nonce = 0;
+    for (let day = 0; day < 42; day++) {
+      const d0 = T0 + day * DAY;
+      if (day % 7 >= 5) continue;
+      for (let k = 0; k < 20; k++) events.push(testEvent({ time: d0 + 9 * HOUR + k * 10 * 60_000, user: 'ana@example.com', action: 'view', nonce: nonce++ }));
+      for (let k = 0; k < 3; k++) events.push(testEvent({ time: d0 + 18 * HOUR + k * 60_000, user: 'ana@example.com', action: `rare_${(day * 3 + k) % 11}`, nonce: nonce++ }));
+    }
+    const d = detector({ max_actions: 3, min_count: 15, threshold: 4 });
+    const findings = await run(d, events);
+    expect(findings.map((f) => f.description)).toEqual([]);
+    // Its week-long history is all there: about 100 views a week.
+    const weekly = d.expectation('ana@example.com', 'view').at(-1)!;
+    expect(weekly.mean).toBeGreaterThan(60);
+    // A burst of a forgotten rare action still counts against zero, as a first-ever burst does.
+    const burst = spike('ana@example.com', T0 + 43 * DAY + 10 * HOUR, 40, 'rare_5', 30_000);
+    expect(latest(await run(d, burst)).map((f) => f.details?.['event.action'] ?? f.description)).not.toEqual([]);
   });
 
   it('keeps the serialized state of a user under 2 KB even with the most and longest actions', () => {

@@ -45,7 +45,7 @@ interface RecentEvent {
 export interface BaselineUserState {
   /** Time of the user's first event: the learning period and every horizon's history start here. */
   first: number;
-  /** Recency order: the least recently seen action is dropped first. */
+  /** Recency order, oldest first; when full, the least active action is dropped (see #leastActive). */
   actions: Map<string, ActionState>;
   /**
    * The user's latest recent_evidence events that still lie in an open bucket, in the order they
@@ -93,6 +93,8 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   readonly id: string = BASELINE_RULE;
   readonly #c: BaselineConfig;
   readonly #alpha: number[];
+  /** The horizon with the longest bucket: what says how much a user does an action. */
+  readonly #longest: number;
   readonly #actions: ReadonlySet<string> | undefined;
   /** Stored with each state: a state saved under other horizons is not reused. */
   readonly #signature: number;
@@ -118,6 +120,7 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     this.#c = config;
     this.#logger = deps.logger;
     this.#alpha = config.horizons.map((h) => 2 / (h.span + 1));
+    this.#longest = config.horizons.reduce((best, h, i, all) => (h.bucket > all[best]!.bucket ? i : best), 0);
     this.#actions = config.actions.length ? new Set(config.actions) : undefined;
     this.#signature = hashSeed(config.horizons.map((h) => `${h.bucket}/${h.span}`).join(','));
   }
@@ -171,6 +174,31 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
     return s === undefined ? undefined : this.#encode(s);
   }
 
+  /**
+   * The action to forget when a new one needs its place: the one the user does least, by its
+   * decayed rate on the longest horizon at time `t`, the least recently seen among equals. Forgetting
+   * by recency alone dropped a person's daily work whenever a few rare actions came in between, and
+   * the forgotten action, back the next day with no history, then looked like a first-ever burst.
+   */
+  #leastActive(s: BaselineUserState, t: number): string {
+    const i = this.#longest;
+    const bucket = this.#c.horizons[i]!.bucket;
+    const keep = 1 - this.#alpha[i]!;
+    const now = Math.floor(t / bucket);
+    let gone: string | undefined;
+    let lowest = Infinity;
+    // Map order is recency order, oldest first: a strict comparison keeps the oldest of equals.
+    for (const [name, a] of s.actions) {
+      const h = a.h[i]!;
+      const rate = (h.m + (1 - keep) * h.c) * keep ** Math.max(0, now - h.b);
+      if (rate < lowest) {
+        lowest = rate;
+        gone = name;
+      }
+    }
+    return gone!;
+  }
+
   #apply(user: string, s: BaselineUserState, e: SecurityEvent): Finding[] {
     const t = eventTime(e);
     const w = eventWeight(e);
@@ -184,11 +212,11 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       // before, so a first-ever burst of it is measured against zero, not ignored.
       act = { h: this.#c.horizons.map((hz) => ({ b: Math.floor(t / hz.bucket), c: 0, m: 0, s: 0, alerted: false, last: t })) };
       if (s.actions.size >= this.#c.max_actions) {
-        const oldest = s.actions.keys().next().value as string;
-        const old = s.actions.get(oldest)!;
-        for (let i = 0; i < this.#c.horizons.length; i++) this.#end(activeKey(user, oldest, i), s, old.h[i]!);
-        s.actions.delete(oldest);
-        s.recent = s.recent.filter((r) => r.action !== oldest);
+        const gone = this.#leastActive(s, t);
+        const old = s.actions.get(gone)!;
+        for (let i = 0; i < this.#c.horizons.length; i++) this.#end(activeKey(user, gone, i), s, old.h[i]!);
+        s.actions.delete(gone);
+        s.recent = s.recent.filter((r) => r.action !== gone);
       }
     }
     s.actions.set(action, act);
@@ -273,6 +301,11 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
       h.m *= f;
       h.s *= f;
     }
+    // Seven significant digits, here rather than when saving: the saved state stays within its
+    // 2 KB however long every action's history, and a restored run computes with exactly the
+    // numbers an uninterrupted one does.
+    h.m = Number(h.m.toPrecision(7));
+    h.s = Number(h.s.toPrecision(7));
     h.b = idx;
     h.c = 0;
     h.alerted = false;

@@ -2,7 +2,9 @@
 import { errors } from '../../core/index.js';
 import { Rng } from '../../detection/random.js';
 import { localMidnight, localParts } from './clock.js';
-import { REPORT_MAILBOX, mirrorSignIns, phishingCampaign, tenantIdFor, type GoogleLogin } from './microsoft.js';
+import { REPORT_MAILBOX, mirrorSignIns, phishingCampaign, riskNoise, riskySignIn, tenantIdFor, type GoogleLogin } from './microsoft.js';
+import { forwardingRule, office365Activity, oneDriveMassDownload, type Office365Record } from './office-365.js';
+import { signInRecord, FIRST_PARTY_APPS } from '../microsoft-graph/records.js';
 import { slackActivity } from './slack.js';
 import { DOMAIN, CUSTOMER_ID, FOREIGN, IpAllocator, buildFiles, buildUsers, randomString, driveFileId, digits } from './org.js';
 import {
@@ -34,6 +36,12 @@ const KNOWN_APPS: ReadonlyArray<{ name: string; clientId: string; scopes: string
   { name: 'Atlassian', clientId: '596530235104-c9vqffb5nlk4t0rmd7q1a0ns9t9kp8ai.apps.googleusercontent.com', scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email'] },
 ];
 
+/** Attacks placed after the slotted ones, each clear of every other, so adding them moved nothing. */
+const UNSLOTTED: ReadonlySet<AttackKind> = new Set(['slack-account-takeover', 'sensitive-file-exposure', 'onedrive-mass-download', 'mail-forwarding-rule', 'mfa-disabled-mass-download', 'risky-sign-in']);
+
+/** Outside mailboxes a business-email compromise forwards to. */
+const DROP_BOXES = ['invoice.desk.remit@gmail.com', 'ap.payments.archive@outlook.com', 'ceo.office.fwd@proton.me'];
+
 /** One thing that happens at time `t`; rendered in time order so file state (sharing, deletion) stays consistent. */
 interface Action {
   t: number;
@@ -49,9 +57,9 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   const end = (opts.end ?? DEFAULT_END).getTime();
   const start = end - days * DAY;
   const requested = [...new Set(opts.attacks ?? ATTACK_KINDS)];
-  // Slack's takeover is placed by the Slack renderer and the sensitive-file exposure after the slotted
-  // attacks: the others keep the slots they had before these existed.
-  const attacks = requested.filter((k) => k !== 'slack-account-takeover' && k !== 'sensitive-file-exposure');
+  // Slack's takeover is placed by the Slack renderer, the sensitive-file exposure and the catalogue's
+  // attacks after the slotted ones: the others keep the slots they had before these existed.
+  const attacks = requested.filter((k) => !UNSLOTTED.has(k));
   if (!(Number.isInteger(userCount) && userCount >= 1)) throw errors.inputMalformed({ where: 'scenario users', problem: 'must be a positive integer' });
   if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw errors.inputMalformed({ where: 'scenario files', problem: 'must be a positive integer' });
   if (!(days > 0)) throw errors.inputMalformed({ where: 'scenario days', problem: 'must be positive' });
@@ -470,6 +478,99 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
     }
   }
 
+  // ---- Microsoft 365's own audit trail and Identity Protection's ordinary verdicts ----
+  // Each on its own stream, after everything else, so nobody's Google, Dropbox or Slack day changes.
+  const o365Ctx = { tenantId, domain: DOMAIN, users };
+  const o365 = office365Activity(new Rng(`scenario:${seed}:office-365`), o365Ctx, googleLogins, { start, end });
+  const o365Records: Array<{ t: number; rec: Office365Record }> = o365.records.map((rec) => ({ t: Date.parse(`${rec.record.CreationTime as string}Z`), rec }));
+  const riskDetections = riskNoise(new Rng(`scenario:${seed}:risk`), googleLogins, geo, { start, end });
+
+  // ---- The catalogue's attacks: Microsoft 365 files and mail, Identity Protection, a weakened control ----
+  // Last, on their own stream, each on a working hour clear of every other attack by three hours.
+  const catalogue = (['onedrive-mass-download', 'mail-forwarding-rule', 'mfa-disabled-mass-download', 'risky-sign-in'] as const).filter((k) => requested.includes(k));
+  if (catalogue.length) {
+    const rng = new Rng(`scenario:${seed}:catalogue`);
+    const taken = new Set(truth.flatMap((t) => [t.actor, ...t.targets]));
+    const busy = truth.map((t) => [Date.parse(t.start) - 3 * HOUR, Date.parse(t.end) + 3 * HOUR] as [number, number]);
+    const place = (j: number, length: number): number => {
+      // Preferred: spread over the window; then the nearest hour that clears every busy span.
+      const last = Math.max(start + HOUR, end - length - HOUR);
+      const preferred = start + HOUR + ((j + 0.5) / catalogue.length) * (last - start - HOUR);
+      const clear = (t: number) => t >= start + HOUR && t <= last && !busy.some(([a, b]) => t + length >= a && t <= b);
+      for (let h = 0; h < (end - start) / HOUR; h++) {
+        for (const t of [preferred + h * HOUR, preferred - h * HOUR]) if (clear(t)) return Math.floor(t + rng.uniform(0, 20 * MINUTE));
+      }
+      return Math.floor(Math.min(preferred, last));
+    };
+    const free = users.filter((u) => !taken.has(u.email));
+    const victims = rng.sample(free.length >= catalogue.length ? free : users, Math.min(users.length, catalogue.length));
+    const signIns2: GraphSignInLike[] = [];
+    catalogue.forEach((kind, j) => {
+      const u = victims[j % victims.length]!;
+      taken.add(u.email);
+      let entry: Omit<TruthEntry, 'kind'> | undefined;
+      if (kind === 'onedrive-mass-download') {
+        // An insider on their own home connection, taking their department's library before leaving.
+        const ip = u.ips[u.ips.length - 1]!;
+        const t0 = place(j, 20 * MINUTE);
+        const got = oneDriveMassDownload(rng, o365Ctx, o365.libraries, { user: u, ip, t0, count: rng.intBetween(120, 200), spanMs: 14 * MINUTE });
+        o365Records.push(...got);
+        const ts = got.map((x) => x.t);
+        entry = { sources: ['office-365'], actor: u.email, ip, start: iso(Math.min(...ts)), end: iso(Math.max(...ts)), events: got.length, targets: [], description: `${u.email} downloaded ${got.length} OneDrive and SharePoint files in 14 minutes` };
+      } else if (kind === 'mail-forwarding-rule') {
+        // Phished credentials used from abroad, then a hidden rule sending every message outside.
+        const ip = ips.attacker(FOREIGN[(j + 1) % FOREIGN.length]!);
+        const t0 = place(j, 10 * MINUTE);
+        const to = rng.pick(DROP_BOXES);
+        const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+        const g2 = geo(ip);
+        const exchange = FIRST_PARTY_APPS.find((a) => a[1] === 'Office 365 Exchange Online')!;
+        signIns2.push(signInRecord(() => rng.next(), {
+          user: { id: u.entraObjectId, displayName: u.name, userPrincipalName: u.email, ip, city: g2.city, state: g2.region, countryOrRegion: g2.country, latitude: g2.lat, longitude: g2.lon, userAgent: ua, os: 'Windows10', browser: 'Chrome 131.0.0' },
+          createdMs: t0,
+          app: exchange,
+        }));
+        const tRule = Math.floor(t0 + rng.uniform(2 * MINUTE, 6 * MINUTE));
+        o365Records.push({ t: tRule, rec: forwardingRule(rng, o365Ctx, { user: u, ip, t: tRule, to }) });
+        entry = { sources: ['microsoft-graph', 'office-365'], actor: u.email, ip, start: iso(t0), end: iso(tRule), events: 2, targets: [to], description: `${u.email} signed in from ${g2.city}, ${g2.country} and an inbox rule now forwards every message to ${to}` };
+      } else if (kind === 'mfa-disabled-mass-download') {
+        // A stolen session turns off 2-step verification so a password reset does not lock it out, then takes files.
+        const ip = ips.attacker(FOREIGN[(j + 2) % FOREIGN.length]!);
+        const t0 = place(j, 45 * MINUTE);
+        const actor = { email: u.email, profileId: u.googleProfileId };
+        const times: number[] = [t0];
+        activities.push(g.activity('login', t0, actor, ip, [{ type: 'login', name: 'login_success', parameters: [str('login_type', 'google_password'), multi('login_challenge_method', ['password', 'google_prompt']), bool('is_suspicious', false), int('login_timestamp', BigInt(t0) * 1000n)] }]));
+        const tOff = Math.floor(t0 + rng.uniform(2 * MINUTE, 5 * MINUTE));
+        times.push(tOff);
+        activities.push(g.activity('user_accounts', tOff, actor, ip, [{ type: '2sv_change', name: '2sv_disable', parameters: [] }]));
+        const alive = drive.filter((s) => !s.deleted);
+        const pool = alive.filter((s) => s.file.department === u.department).length >= 60 ? alive.filter((s) => s.file.department === u.department) : alive;
+        const targets = rng.sample(pool, Math.min(pool.length, rng.intBetween(90, 140)));
+        const ts = targets.map(() => Math.floor(tOff + 8 * MINUTE + rng.uniform(0, 25 * MINUTE))).sort((a, b) => a - b);
+        targets.forEach((s, k) => activities.push(g.activity('drive', ts[k]!, actor, ip, [{ type: 'access', name: 'download', parameters: docParams(s) }], DOMAIN)));
+        times.push(...ts);
+        entry = { sources: ['google-workspace'], actor: u.email, ip, start: iso(t0), end: iso(Math.max(...times)), events: times.length, targets: [...targets.map((s) => s.file.id), ...targets.map((s) => `google-drive:${s.file.id}`)], description: `${u.email} turned off 2-step verification from ${geo(ip).city}, ${geo(ip).country}, then downloaded ${targets.length} Drive files` };
+      } else {
+        // Identity Protection rates the sign-in from a hosting provider's VPN exit high.
+        const ip = ips.attacker(FOREIGN[1]!);
+        const t0 = place(j, 6 * HOUR);
+        const got = riskySignIn(rng, { user: u, ip, geo: geo(ip), t0 });
+        signIns2.push(got.signIn);
+        riskDetections.push(...got.detections);
+        entry = { sources: ['microsoft-graph'], actor: u.email, ip, start: iso(Math.min(...got.times)), end: iso(Math.max(...got.times)), events: 1 + got.detections.length, targets: [], description: `${u.email} signed in from an anonymous VPN exit in ${geo(ip).city}; Identity Protection raised ${got.detections.length} high risk detections` };
+      }
+      busy.push([Date.parse(entry.start) - 3 * HOUR, Date.parse(entry.end) + 3 * HOUR]);
+      truth.push({ kind, ...entry });
+    });
+    if (signIns2.length) {
+      signIns.push(...signIns2);
+      signIns.sort((a, b) => (a.createdDateTime! < b.createdDateTime! ? -1 : a.createdDateTime! > b.createdDateTime! ? 1 : 0));
+    }
+    activities.sort((x, y) => Date.parse(x.id.time) - Date.parse(y.id.time));
+  }
+  riskDetections.sort((a, b) => (a.detectedDateTime! < b.detectedDateTime! ? -1 : a.detectedDateTime! > b.detectedDateTime! ? 1 : 0));
+  o365Records.sort((a, b) => a.t - b.t);
+
   const driveFiles = drive.filter((s) => !s.deleted).map(toDriveFile);
   return {
     seed,
@@ -477,7 +578,8 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
     org: { domain: DOMAIN, customerId: CUSTOMER_ID, users, files: piiFiles.length ? [...files, ...piiFiles] : files, ipDirectory: ips.directory },
     google: { activities, files: driveFiles },
     dropbox: { events: dbxEvents },
-    microsoft: { tenantId, signIns, reportedMessages, mailbox: { address: mailbox, folder: 'inbox' }, ...securityAlerts(seed, { truth, users, tenantId, geo: (ip) => ips.directory[ip] }) },
+    microsoft: { tenantId, signIns, riskDetections, reportedMessages, mailbox: { address: mailbox, folder: 'inbox' }, ...securityAlerts(seed, { truth, users, tenantId, geo: (ip) => ips.directory[ip] }) },
+    office365: { records: o365Records.map((x) => x.rec) },
     slack: slack.slack,
     truth,
   };
@@ -499,6 +601,10 @@ function initialDriveState(rng: Rng, f: ScenarioFile, owner: ScenarioUser, users
   const binary = !f.mimeType.startsWith('application/vnd.google-apps.');
   return { file: f, owner, permissions, createdTime, modifiedTime, deleted: false, parent, ...(binary ? { md5: randomString(rng, '0123456789abcdef', 32) } : {}) };
 }
+
+type GraphSignInLike = ReturnType<typeof signInRecord>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));

@@ -1,8 +1,8 @@
-/** Renders the organisation's Microsoft 365 records: Entra sign-ins that mirror each person's Google logins, and a phishing campaign's reports to the reporting mailbox. */
+/** Renders the organisation's Microsoft 365 records: Entra sign-ins that mirror each person's Google logins, Identity Protection's risk detections, and a phishing campaign's reports to the reporting mailbox. */
 import { Rng } from '../../detection/random.js';
 import {
-  FIRST_PARTY_APPS, guid, reportedMessage, signInRecord,
-  type GraphMessage, type GraphSignIn, type ReportKind, type SignInApp, type TenantUser,
+  FIRST_PARTY_APPS, graphTime, guid, reportedMessage, signInRecord,
+  type GraphMessage, type GraphRiskDetection, type GraphSignIn, type ReportKind, type SignInApp, type TenantUser,
 } from '../microsoft-graph/records.js';
 import { localParts } from './clock.js';
 import type { IpInfo, ScenarioUser } from './types.js';
@@ -176,4 +176,81 @@ export function phishingCampaign(rng: Rng, args: { users: ScenarioUser[]; domain
     if (t < args.end) reports.push({ t, reporter, kind, message });
   });
   return { sender, lure: c.lure, recipients, reports };
+}
+
+/** A risk detection as Identity Protection records it for a sign-in (or, offline, for the session after it). */
+function riskDetection(r: () => number, a: { user: ScenarioUser; ip: string; geo: IpInfo; t: number; type: string; level: 'low' | 'medium' | 'high'; state: 'atRisk' | 'remediated'; timing: 'realtime' | 'offline'; signIn?: GraphSignIn; detail?: string }): GraphRiskDetection {
+  const detected = graphTime(a.t, true);
+  return {
+    id: `${guid(r).replace(/-/g, '')}${guid(r).replace(/-/g, '')}`,
+    requestId: a.signIn?.id ?? guid(r),
+    correlationId: a.signIn?.correlationId ?? guid(r),
+    riskEventType: a.type,
+    riskState: a.state,
+    riskLevel: a.level,
+    riskDetail: a.detail ?? 'none',
+    source: 'IdentityProtection',
+    detectionTimingType: a.timing,
+    activity: 'signin',
+    tokenIssuerType: 'AzureAD',
+    ipAddress: a.ip,
+    activityDateTime: a.signIn?.createdDateTime ?? detected,
+    detectedDateTime: detected,
+    lastUpdatedDateTime: detected,
+    userId: a.user.entraObjectId,
+    userDisplayName: a.user.name,
+    userPrincipalName: a.user.email,
+    additionalInfo: JSON.stringify([{ Key: 'userAgent', Value: a.user.userAgents[0] ?? '' }]),
+    location: { city: a.geo.city, state: a.geo.region, countryOrRegion: a.geo.country, geoCoordinates: { latitude: a.geo.lat, longitude: a.geo.lon } },
+  } as GraphRiskDetection;
+}
+
+/**
+ * What Identity Protection says about ordinary days: now and then a low-risk "unfamiliar sign-in
+ * properties" that stays at risk, or a medium one the user cleared with MFA (remediated). Neither is
+ * a compromise, and a rule that alerts on them is noise. One per login that opens a working day, at
+ * most, on its own stream.
+ */
+export function riskNoise(rng: Rng, logins: readonly GoogleLogin[], geo: (ip: string) => IpInfo, window: { start: number; end: number }): GraphRiskDetection[] {
+  const r = () => rng.next();
+  const out: Array<{ t: number; d: GraphRiskDetection }> = [];
+  for (const l of logins) {
+    if (l.dayEnd === undefined || l.outcome !== 'success') continue;
+    const roll = rng.next();
+    const t = Math.floor(l.t + rng.uniform(30_000, 10 * MINUTE));
+    let d: GraphRiskDetection | undefined;
+    if (roll < 0.002) d = riskDetection(r, { user: l.user, ip: l.ip, geo: geo(l.ip), t, type: 'unfamiliarFeatures', level: 'low', state: 'atRisk', timing: 'realtime' });
+    else if (roll < 0.003) d = riskDetection(r, { user: l.user, ip: l.ip, geo: geo(l.ip), t, type: 'unfamiliarFeatures', level: 'medium', state: 'remediated', timing: 'realtime', detail: 'userPassedMFADrivenByRiskBasedPolicy' });
+    if (d && t >= window.start && t < window.end) out.push({ t, d });
+  }
+  return out.sort((a, b) => a.t - b.t).map((x) => x.d);
+}
+
+/**
+ * A sign-in with stolen credentials through an anonymising network: the successful interactive
+ * sign-in Entra rates high, its two real-time detections (anonymous IP, unfamiliar properties) and
+ * an offline anomalous-token detection hours later, all high and at risk on the one user.
+ */
+export function riskySignIn(rng: Rng, a: { user: ScenarioUser; ip: string; geo: IpInfo; t0: number }): { signIn: GraphSignIn; detections: GraphRiskDetection[]; times: number[] } {
+  const r = () => rng.next();
+  const ua = a.user.userAgents.find((x) => !isMobile(x)) ?? a.user.userAgents[0]!;
+  const base = signInRecord(r, { user: tenantUser(a.user, a.ip, a.geo, ua), createdMs: a.t0, app: OFFICE_HOME });
+  const signIn: GraphSignIn = {
+    ...base,
+    riskLevelDuringSignIn: 'high',
+    riskLevelAggregated: 'high',
+    riskState: 'atRisk',
+    riskDetail: 'none',
+    riskEventTypes: ['anonymizedIPAddress', 'unfamiliarFeatures'],
+    riskEventTypes_v2: ['anonymizedIPAddress', 'unfamiliarFeatures'],
+  } as GraphSignIn;
+  const common = { user: a.user, ip: a.ip, geo: a.geo, level: 'high' as const, state: 'atRisk' as const, signIn };
+  const realtime = Math.floor(a.t0 + rng.uniform(5_000, 60_000));
+  const offline = Math.floor(a.t0 + rng.uniform(2, 5) * 60 * MINUTE);
+  const detections = [
+    riskDetection(r, { ...common, t: realtime, type: 'anonymizedIPAddress', timing: 'realtime' }),
+    riskDetection(r, { ...common, t: realtime, type: 'unfamiliarFeatures', timing: 'realtime' }),
+    riskDetection(r, { ...common, t: offline, type: 'anomalousToken', timing: 'offline' }),
+  ];
+  return { signIn, detections, times: [a.t0, realtime, offline] };
 }

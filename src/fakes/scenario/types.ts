@@ -2,10 +2,11 @@
 // Vendor wire shapes are defined once, by the fake that serves them.
 import type { Activity, ActivityEvent, ActivityParameter, DriveFile, DrivePermission, DriveUser } from '../google/types.js';
 import type { LegacyGraphAlert } from '../microsoft-graph/legacy-alerts.js';
-import type { GraphAlert, GraphMessage, GraphSignIn } from '../microsoft-graph/records.js';
+import type { GraphAlert, GraphMessage, GraphRiskDetection, GraphSignIn } from '../microsoft-graph/records.js';
+import type { Office365Record } from './office-365.js';
 import type { SlackAccessLog, SlackAuditEntry, SlackUser } from '../../sources/slack/wire.js';
 
-export type { DriveFile, DrivePermission, DriveUser, GraphMessage, GraphSignIn, SlackAccessLog, SlackAuditEntry, SlackUser };
+export type { DriveFile, DrivePermission, DriveUser, GraphMessage, GraphRiskDetection, GraphSignIn, Office365Record, SlackAccessLog, SlackAuditEntry, SlackUser };
 export type GoogleActivity = Activity;
 export type GoogleActivityEvent = ActivityEvent;
 export type GoogleActivityParameter = ActivityParameter;
@@ -14,7 +15,7 @@ export type GoogleActivityParameter = ActivityParameter;
 
 
 
-export type GoogleApplication = 'login' | 'drive' | 'admin' | 'token';
+export type GoogleApplication = 'login' | 'drive' | 'admin' | 'token' | 'user_accounts';
 
 
 // ---- Google Drive API v3: File with permissions ----
@@ -92,7 +93,11 @@ export type AttackKind =
   | 'dropbox-mass-download'
   | 'phishing-campaign'
   | 'slack-account-takeover'
-  | 'sensitive-file-exposure';
+  | 'sensitive-file-exposure'
+  | 'onedrive-mass-download'
+  | 'mail-forwarding-rule'
+  | 'mfa-disabled-mass-download'
+  | 'risky-sign-in';
 
 export const ATTACK_KINDS: readonly AttackKind[] = [
   'mass-download',
@@ -106,9 +111,44 @@ export const ATTACK_KINDS: readonly AttackKind[] = [
   'phishing-campaign',
   'slack-account-takeover',
   'sensitive-file-exposure',
+  'onedrive-mass-download',
+  'mail-forwarding-rule',
+  'mfa-disabled-mass-download',
+  'risky-sign-in',
 ];
 
-export type ScenarioSource = 'google-workspace' | 'dropbox' | 'microsoft-graph' | 'slack';
+/** The threat catalogue's categories (README, "The threat catalogue"), as the benchmark reports recall by them. */
+export type AttackCategory =
+  | 'vendor-reported compromise'
+  | 'controls weakened'
+  | 'persistence and exfiltration set-up'
+  | 'sign-in techniques'
+  | 'exposure'
+  | 'volume'
+  | 'sensitive content'
+  | 'phishing'
+  | 'account takeover';
+
+/** Which category each attack exercises: the one whose rules should catch its first step. */
+export const ATTACK_CATEGORY: Readonly<Record<AttackKind, AttackCategory>> = {
+  'mass-download': 'volume',
+  'mass-external-share': 'exposure',
+  'public-link': 'exposure',
+  'mass-deletion': 'volume',
+  'new-country-login': 'sign-in techniques',
+  'brute-force': 'sign-in techniques',
+  'drive-mass-deletion': 'volume',
+  'dropbox-mass-download': 'volume',
+  'phishing-campaign': 'phishing',
+  'slack-account-takeover': 'account takeover',
+  'sensitive-file-exposure': 'sensitive content',
+  'onedrive-mass-download': 'volume',
+  'mail-forwarding-rule': 'persistence and exfiltration set-up',
+  'mfa-disabled-mass-download': 'controls weakened',
+  'risky-sign-in': 'vendor-reported compromise',
+};
+
+export type ScenarioSource = 'google-workspace' | 'dropbox' | 'microsoft-graph' | 'office-365' | 'slack';
 
 export interface ScenarioOptions {
   seed?: number;
@@ -202,6 +242,8 @@ export interface Scenario {
   google: { activities: GoogleActivity[]; files: DriveFile[] };
   dropbox: { events: DropboxTeamEvent[] };
   microsoft: ScenarioMicrosoft;
+  /** The Office 365 Management Activity API's audit records (OneDrive, SharePoint, Exchange), oldest first. */
+  office365: { records: Office365Record[] };
   slack: ScenarioSlack;
   truth: TruthEntry[];
 }
@@ -226,6 +268,8 @@ export interface ScenarioMicrosoft {
   tenantId: string;
   /** Entra sign-ins, oldest first. */
   signIns: GraphSignIn[];
+  /** Identity Protection risk detections, oldest first: ordinary low and remediated ones, and the risky sign-in's. */
+  riskDetections: GraphRiskDetection[];
   /** Messages of the reporting mailbox's folder, oldest first; `attachments` holds what the attachments endpoint serves. */
   reportedMessages: GraphMessage[];
   /** The mailbox Defender's user reported settings deliver reports to, and its folder. */
