@@ -111,7 +111,7 @@ function builtinFindings(events: SecurityEvent[]): Array<[string, string]> {
   return findings.map((f) => [f.rule, f.entity.value]);
 }
 
-describe('interactive sign-in techniques (ROPC, device code) reach the rules', () => {
+describe('interactive sign-in techniques (ROPC, device code, one session from two countries) reach the rules', () => {
   // Written from the beta signIn resource: an interactive sign-in carries its protocol and how its
   // authentication was transferred (authenticationProtocol, originalTransferMethod), which v1.0 does not serve.
   const users = generateUsers({ count: 4, seed: 61 });
@@ -132,30 +132,46 @@ describe('interactive sign-in techniques (ROPC, device code) reach the rules', (
     incomingTokenType: 'none',
   };
   const plain: GraphSignIn = { ...signInRecord(r, { user: users[2]!, createdMs: T0 - HOUR, app: FIRST_PARTY_APPS[0]!, clientAppUsed: 'Browser' }), signInEventTypes: ['interactiveUser'], authenticationProtocol: 'none' };
-  const techniques = (got: Array<[string, string]>) => got.filter(([rule]) => /ropc-sign-in|device-code-sign-in/.test(rule)).sort();
+  // One session token used from Seattle, then 20 minutes later from Lagos: what sessionId ties together.
+  const session = '5e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b';
+  const seattle = { city: 'Seattle', state: 'Washington', countryOrRegion: 'US', geoCoordinates: { altitude: null, latitude: 47.6062, longitude: -122.3321 } };
+  const lagos = { city: 'Lagos', state: 'Lagos', countryOrRegion: 'NG', geoCoordinates: { altitude: null, latitude: 6.4531, longitude: 3.3958 } };
+  const inSession = (createdMs: number, ip: string, location: typeof seattle): GraphSignIn => ({
+    ...signInRecord(r, { user: users[3]!, createdMs, app: FIRST_PARTY_APPS[0]!, clientAppUsed: 'Browser' }),
+    signInEventTypes: ['interactiveUser'],
+    authenticationProtocol: 'none',
+    ipAddress: ip,
+    location,
+    sessionId: session,
+    incomingTokenType: 'primaryRefreshToken',
+  });
+  const replay = [inSession(T0 - 90 * 60_000, '198.51.100.23', seattle), inSession(T0 - 70 * 60_000, '203.0.113.54', lagos)];
+  const all = [ropc, deviceCode, plain, ...replay];
+  const techniques = (got: Array<[string, string]>) => got.filter(([rule]) => /ropc-sign-in|device-code-sign-in|session-distant-ips/.test(rule)).map(([rule, v]) => [rule, v.toLowerCase()]).sort();
   const expected = [
     ['rules/microsoft-graph/device-code-sign-in', users[1]!.userPrincipalName.toLowerCase()],
     ['rules/microsoft-graph/ropc-sign-in', users[0]!.userPrincipalName.toLowerCase()],
+    ['rules/microsoft-graph/session-distant-ips', session],
   ];
 
   it('the sign_ins stream reads them from beta with their protocol, and the built-in rules match', async () => {
-    const { fake, store, run } = await rig({ signIns: [ropc, deviceCode, plain] }, { streams: ['sign_ins'] });
-    expect(await run()).toMatchObject({ inserted: 3, deadLetters: 0 });
+    const { fake, store, run } = await rig({ signIns: all }, { streams: ['sign_ins'] });
+    expect(await run()).toMatchObject({ inserted: 5, deadLetters: 0 });
     const events = await store.queryEvents({ limit: 100 });
     const protocol = (s: GraphSignIn) => events.find((e) => e.event.id === idOf('sign_ins', s))?.labels?.authentication_protocol;
     expect([protocol(ropc), protocol(deviceCode), protocol(plain)]).toEqual(['ropc', 'deviceCode', 'none']);
-    expect(techniques(builtinFindings(events)).map((f) => [f[0], f[1].toLowerCase()])).toEqual(expected);
+    expect(techniques(builtinFindings(events))).toEqual(expected);
     expect(graphCalls(fake, '/auditLogs/signIns').map((q) => q.path)).toEqual(['/beta/auditLogs/signIns']);
   });
 
-  it('read from v1.0 (the old path), the same sign-ins lack the beta-only properties and match neither rule', async () => {
-    const fake = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, signIns: [ropc, deviceCode, plain] });
+  it('read from v1.0 (the old path), the same sign-ins lack the beta-only properties and match none of these rules', async () => {
+    const fake = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, signIns: all });
     open.push(fake);
     const { sdk } = createGraphSdk({ graphUrl: fake.url, loginUrl: fake.loginUrl, tenantId: TENANT, clientId: CLIENT, clientSecret: new Secret(SECRET) });
     const page = (await sdk.api('/auditLogs/signIns').version('v1.0').filter(`createdDateTime ge ${iso(T0 - 24 * HOUR)} and createdDateTime le ${iso(T0)}`).top(10).get()) as { value: Array<Record<string, unknown>> };
-    expect(page.value).toHaveLength(3);
+    expect(page.value).toHaveLength(5);
     for (const rec of page.value) {
-      for (const beta of ['authenticationProtocol', 'originalTransferMethod', 'incomingTokenType', 'signInEventTypes', 'userAgent']) expect(rec).not.toHaveProperty(beta);
+      for (const beta of ['authenticationProtocol', 'originalTransferMethod', 'incomingTokenType', 'sessionId', 'signInEventTypes', 'userAgent']) expect(rec).not.toHaveProperty(beta);
       expect(rec).toHaveProperty('clientAppUsed');
     }
     const events = page.value.map((raw) => {
@@ -163,7 +179,7 @@ describe('interactive sign-in techniques (ROPC, device code) reach the rules', (
       if (!n.ok) throw new Error(n.reason);
       return n.event;
     });
-    expect(events.map((e) => e.labels?.authentication_protocol)).toEqual([undefined, undefined, undefined]);
+    expect(events.filter((e) => e.labels?.authentication_protocol !== undefined || e.labels?.session_id !== undefined)).toEqual([]);
     expect(techniques(builtinFindings(events))).toEqual([]);
   });
 });
