@@ -153,6 +153,23 @@ describe('fake Graph', () => {
     expect(await get(f, '/beta/security/alerts', t)).toMatchObject({ status: 400 });
   });
 
+  it('leaves the beta-only sign-in properties out on v1.0 and serves them on beta, interactive kind included', async () => {
+    const [base] = generateSignIns({ count: 1, start: START, seed: 12, failureRate: 0 });
+    const ropc = { ...base!, signInEventTypes: ['interactiveUser' as const], authenticationProtocol: 'ropc', originalTransferMethod: 'none', incomingTokenType: 'none', sessionId: '3f1c2a9e-5b7d-4e8a-9c6f-0d2b4a8e1f37', uniqueTokenIdentifier: 'mT3kq8ZbQ0ixyWn1VtLpAA' };
+    const f = await fake({ signIns: [ropc] });
+    const t = await token(f);
+    const v1 = await get(f, '/v1.0/auditLogs/signIns', t);
+    expect(v1.json['@odata.context']).toMatch(/\/v1\.0\/\$metadata#auditLogs\/signIns$/);
+    const served = v1.json.value[0];
+    for (const p of ['authenticationProtocol', 'originalTransferMethod', 'incomingTokenType', 'sessionId', 'uniqueTokenIdentifier', 'signInEventTypes', 'userAgent']) expect(served).not.toHaveProperty(p);
+    // What v1.0 does document stays: the legacy-auth rule (clientAppUsed) still sees v1.0 records.
+    expect(served).toMatchObject({ id: ropc.id, clientAppUsed: ropc.clientAppUsed, ipAddress: ropc.ipAddress, status: { errorCode: 0 }, location: ropc.location });
+    const interactive = `$filter=${encodeURIComponent(`createdDateTime ge ${new Date(START).toISOString()} and signInEventTypes/any(t: t eq 'interactiveUser')`)}`;
+    const beta = await get(f, `/beta/auditLogs/signIns?${interactive}`, t);
+    expect(beta.json['@odata.context']).toMatch(/\/beta\/\$metadata#auditLogs\/signIns$/);
+    expect(beta.json.value).toEqual([ropc]);
+  });
+
   it('takes only ge/le on directoryAudits and Identity Protection times, and their own page limits', async () => {
     const f = await fake({ directoryAudits: generateDirectoryAudits({ count: 3, start: START, seed: 3 }), riskyUsers: generateRiskyUsers({ count: 2, start: START, seed: 4 }) });
     const t = await token(f);

@@ -94,7 +94,7 @@ export interface FakeGraphOptions {
   /** Application permissions granted (roles in the token); default ALL_PERMISSIONS. */
   permissions?: string[];
   tokenLifetimeSeconds?: number;
-  /** Sign-ins of every kind: v1.0 serves the interactive ones, beta the others by signInEventTypes. */
+  /** Sign-ins of every kind: v1.0 serves the interactive ones without beta-only properties, beta every kind by signInEventTypes. */
   signIns?: GraphSignIn[];
   directoryAudits?: GraphDirectoryAudit[];
   riskDetections?: GraphRiskDetection[];
@@ -250,6 +250,24 @@ const LISTING: Record<Exclude<ListKind, 'legacyAlerts'>, { fields: string[]; ops
 
 /** beta's sign-in kind filter, the one lambda the fake takes: `signInEventTypes/any(t: t eq 'nonInteractiveUser')`. */
 const EVENT_TYPE_CLAUSE = /\s*(?:and\s+)?\(?\s*signInEventTypes\/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'(\w+)'\s*\)\s*\)?\s*$/i;
+
+/**
+ * The properties of the v1.0 signIn resource (learn.microsoft.com/graph/api/resources/signin?view=graph-rest-1.0).
+ * Everything else a sign-in record carries is beta-only (authenticationProtocol, originalTransferMethod,
+ * sessionId, uniqueTokenIdentifier, incomingTokenType, signInEventTypes, userAgent, authenticationRequirement,
+ * ...): v1.0 leaves it out, so a reader still on v1.0 is provably blind to the techniques that need it.
+ */
+const V1_SIGN_IN_PROPS = new Set([
+  'id', 'createdDateTime', 'userDisplayName', 'userPrincipalName', 'userId', 'appId', 'appDisplayName', 'ipAddress',
+  'clientAppUsed', 'correlationId', 'conditionalAccessStatus', 'isInteractive', 'riskDetail', 'riskLevelAggregated',
+  'riskLevelDuringSignIn', 'riskState', 'riskEventTypes', 'riskEventTypes_v2', 'resourceDisplayName', 'resourceId',
+  'status', 'deviceDetail', 'location', 'appliedConditionalAccessPolicies',
+]);
+
+/** A sign-in as v1.0 serves it: only the v1.0 resource's properties. */
+function v1SignIn(r: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(r).filter(([k]) => V1_SIGN_IN_PROPS.has(k)));
+}
 
 /** Kinds of the sign-in log: what /auditLogs/signIns serves without a signInEventTypes filter is the interactive one. */
 function signInTypesOf(r: Record<string, unknown>): string[] {
@@ -449,7 +467,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   const listPage = (path: string, st: ListState) => {
     const items = st.items.slice(st.offset, st.offset + st.top);
     const next = st.offset + st.top;
-    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#${LIST_PATH[st.kind]}`, value: items };
+    const body: Record<string, unknown> = { '@odata.context': `${url}/${st.version}/$metadata#${LIST_PATH[st.kind]}`, value: items };
     if (next < st.items.length) {
       const tok = newToken();
       lists.set(tok, { ...st, offset: next });
@@ -523,7 +541,8 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
     const source = (kind === 'signIns' ? signIns : kind === 'alerts' ? alerts : kind === 'directoryAudits' ? directoryAudits : kind === 'riskDetections' ? riskDetections : riskyUsers) as unknown as Array<Record<string, unknown>>;
     const wanted = (r: Record<string, unknown>) => kind !== 'signIns' || signInTypesOf(r).includes(eventType ?? 'interactiveUser');
     // Newest first, as Graph serves these logs.
-    const items = source.filter((r) => wanted(r) && matches(r, clauses)).sort((a, b) => Date.parse(String(b[spec.order])) - Date.parse(String(a[spec.order])));
+    const found = source.filter((r) => wanted(r) && matches(r, clauses)).sort((a, b) => Date.parse(String(b[spec.order])) - Date.parse(String(a[spec.order])));
+    const items = kind === 'signIns' && version !== 'beta' ? found.map(v1SignIn) : found;
     const query = [`$top=${top}`, ...(q.has('$filter') ? [`$filter=${encodeURIComponent(q.get('$filter')!)}`] : [])].join('&');
     return listPage(path, { kind, version, items: structuredClone(items), offset: 0, top: Math.min(top, opts.maxPageSize ?? top), query });
   };
@@ -708,7 +727,7 @@ export async function startFakeGraph(opts: FakeGraphOptions): Promise<FakeGraph>
   /** Route of a Graph path: `mailFolders('x')` and `mailFolders/x` both name a folder. */
   const route = (method: string, version: string, segments: string[], q: URLSearchParams, body: string, prefer: string | undefined, cid: string | undefined): unknown => {
     const p = segments.join('/');
-    // beta is served for the listings that need it (sign-in kinds), and answers them as v1.0 does.
+    // beta is served for the listings that need it (sign-ins), and answers them as v1.0 does but for beta-only sign-in properties.
     for (const [kind, path] of Object.entries(LIST_PATH) as Array<[ListKind, string]>) {
       if (kind === 'legacyAlerts' || p.toLowerCase() !== path.toLowerCase()) continue;
       if (method !== 'GET') throw methodNotAllowed(cid);

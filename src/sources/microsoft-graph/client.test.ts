@@ -41,7 +41,7 @@ describe('the SDK auth handler and our chain', () => {
     const ours = createGraphClient({ graphUrl: f.url, loginUrl: f.loginUrl, tenantId: TENANT, clientId: CLIENT, clientSecret: new Secret(SECRET) });
     const page = await ours.signIns(range());
     expect(page.value).toHaveLength(5);
-    expect(f.requests.at(-1)).toMatchObject({ path: '/v1.0/auditLogs/signIns', authorized: true, status: 200 });
+    expect(f.requests.at(-1)).toMatchObject({ path: '/beta/auditLogs/signIns', authorized: true, status: 200 });
   });
 
   it('never follows or authenticates a link to another origin', async () => {

@@ -37,12 +37,23 @@ export interface WindowedSpec {
   upper: 'lt' | 'le';
   maxTop: number;
   /** signIn.signInEventTypes value (beta): without one, /auditLogs/signIns serves interactive sign-ins only. */
-  eventType?: 'nonInteractiveUser' | 'servicePrincipal' | 'managedIdentity';
+  eventType?: 'interactiveUser' | 'nonInteractiveUser' | 'servicePrincipal' | 'managedIdentity';
   label: string;
 }
 
 export const WINDOWED: Record<WindowedStream, WindowedSpec> = {
-  sign_ins: { path: '/auditLogs/signIns', version: 'v1.0', field: 'createdDateTime', upper: 'le', maxTop: 1000, label: 'sign-ins' },
+  /*
+   * Interactive sign-ins from beta too, named by their kind. The v1.0 signIn resource
+   * (learn.microsoft.com/graph/api/resources/signin?view=graph-rest-1.0) lacks what the technique rules
+   * read: authenticationProtocol (ropc, deviceCode), originalTransferMethod, sessionId,
+   * uniqueTokenIdentifier, incomingTokenType, signInEventTypes, userAgent, authenticationRequirement are
+   * beta-only (…/resources/signin?view=graph-rest-beta), so an interactive ROPC or device-code sign-in read
+   * from v1.0 matches no rule. The beta signIn page documents the kind filter
+   * (`signInEventTypes/any(t: t eq 'nonInteractiveUser')`, interactive-only without one); naming
+   * 'interactiveUser' keeps this stream to that log whatever beta's default becomes. List signIns asks the
+   * same permissions on both versions (…/api/signin-list?view=graph-rest-beta and ?view=graph-rest-1.0).
+   */
+  sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'le', maxTop: 1000, eventType: 'interactiveUser', label: 'sign-ins' },
   non_interactive_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'le', maxTop: 1000, eventType: 'nonInteractiveUser', label: 'non-interactive sign-ins' },
   service_principal_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'le', maxTop: 1000, eventType: 'servicePrincipal', label: 'service principal sign-ins' },
   managed_identity_sign_ins: { path: '/auditLogs/signIns', version: 'beta', field: 'createdDateTime', upper: 'le', maxTop: 1000, eventType: 'managedIdentity', label: 'managed identity sign-ins' },

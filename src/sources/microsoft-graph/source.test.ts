@@ -129,7 +129,7 @@ async function expectStoredExactlyOnce(store: Store, ids: string[]): Promise<voi
 }
 
 const signInIds = (xs: GraphSignIn[]) => xs.map((s) => idOf('sign_ins', s));
-const api = (f: FakeGraph) => f.requests.filter((q) => q.path.startsWith('/v1.0/'));
+const api = (f: FakeGraph) => f.requests.filter((q) => /^\/(?:v1\.0|beta)\//.test(q.path));
 
 describe('microsoft-graph source against the fake, through the SDK, into SQLite', () => {
   it.each(PRESENTS)('pages sign-ins with @odata.nextLink over windows from backfill, and authenticates once (now %s)', async (present) => {
@@ -141,8 +141,9 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     expect(stats).toMatchObject({ inserted: 130, duplicates: 0, deadLetters: 0 });
     const first = api(r.fake)[0]!;
     // Four 6h windows over the default 1d backfill, each read to its last page.
-    expect(first.path).toBe('/v1.0/auditLogs/signIns');
-    expect(first.query).toEqual({ $filter: `createdDateTime ge ${iso(now - 24 * HOUR)} and createdDateTime le ${iso(now - 18 * HOUR)}`, $top: '25' });
+    // Interactive sign-ins come from beta, by their kind: v1.0 lacks the properties the technique rules read.
+    expect(first.path).toBe('/beta/auditLogs/signIns');
+    expect(first.query).toEqual({ $filter: `createdDateTime ge ${iso(now - 24 * HOUR)} and createdDateTime le ${iso(now - 18 * HOUR)} and signInEventTypes/any(t: t eq 'interactiveUser')`, $top: '25' });
     expect(api(r.fake).filter((q) => q.query.$skiptoken === undefined)).toHaveLength(4);
     const perWindow = [0, 1, 2, 3].map((w) => signIns.filter((s) => Math.floor((Date.parse(s.createdDateTime!) - (now - 24 * HOUR)) / (6 * HOUR)) === w).length);
     expect(api(r.fake).filter((q) => q.query.$skiptoken !== undefined)).toHaveLength(perWindow.reduce((n, c) => n + Math.max(0, Math.ceil(c / 25) - 1), 0));
@@ -241,7 +242,7 @@ describe('microsoft-graph source against the fake, through the SDK, into SQLite'
     const second = await ingest(r, r.source({ settle: '1h', window: '1d' }));
     // The second poll starts one settle window before the watermark and re-reads what it holds.
     const last = api(r.fake).filter((q) => q.query.$filter !== undefined).at(-1)!;
-    expect(last.query.$filter).toBe(`createdDateTime ge ${new Date(watermark - HOUR).toISOString()} and createdDateTime le ${new Date(now).toISOString()}`);
+    expect(last.query.$filter).toBe(`createdDateTime ge ${new Date(watermark - HOUR).toISOString()} and createdDateTime le ${new Date(now).toISOString()} and signInEventTypes/any(t: t eq 'interactiveUser')`);
     expect(second.stats.inserted).toBe(15);
     expect(second.stats.duplicates).toBeGreaterThan(0);
     await expectStoredExactlyOnce(r.store, signInIds([...onTime, ...late]));

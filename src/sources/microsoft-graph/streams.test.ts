@@ -4,13 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../core/index.js';
+import { Secret, type Finding, type SecurityEvent, type Store } from '../../core/index.js';
+import { BUILTIN_RULES_DIR } from '../../detection/sigma/config.js';
+import { SigmaEngine } from '../../detection/sigma/engine.js';
+import { loadRuleDirs } from '../../detection/sigma/loader.js';
+import { FIRST_PARTY_APPS, signInRecord, type GraphSignIn } from '../../fakes/microsoft-graph/records.js';
 import {
   asSignInKind,
   generateDirectoryAudits,
   generateRiskDetections,
   generateRiskyUsers,
   generateSignIns,
+  generateUsers,
+  seededRandom,
   startFakeGraph,
   type FakeGraph,
   type FakeGraphOptions,
@@ -20,6 +26,7 @@ import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
 import { microsoftGraphConfigSchema, type MicrosoftGraphConfigInput, type StreamName } from './config.js';
 import { normalizeRecord } from './normalize.js';
+import { createGraphSdk } from './client.js';
 import { decodeCursor } from './poller.js';
 import { createMicrosoftGraphSource } from './source.js';
 
@@ -68,7 +75,7 @@ async function storedIds(store: Store): Promise<string[]> {
 const graphCalls = (f: FakeGraph, path: string) => f.requests.filter((q) => q.path.endsWith(path) && q.method === 'GET');
 
 describe('Entra sign-ins of every kind', () => {
-  it('reads interactive sign-ins from v1.0 and the other kinds from beta by signInEventTypes, each once, workloads included', async () => {
+  it('reads every sign-in kind from beta by signInEventTypes, interactive included, each once, workloads included', async () => {
     const base = generateSignIns({ count: 40, start: T0 - 10 * HOUR, spanMs: 8 * HOUR, seed: 21, failureRate: 0 });
     const interactive = base.slice(0, 10);
     const nonInteractive = base.slice(10, 25).map((s) => asSignInKind(s, 'nonInteractiveUser'));
@@ -80,8 +87,9 @@ describe('Entra sign-ins of every kind', () => {
     expect(stats).toMatchObject({ inserted: 40, duplicates: 0, deadLetters: 0 });
     expect(await storedIds(store)).toEqual([...interactive, ...nonInteractive, ...sp, ...mi].map((s) => idOf('sign_ins', s)).sort());
     const calls = graphCalls(fake, '/auditLogs/signIns').filter((q) => q.query.$skiptoken === undefined);
-    expect(calls.map((q) => q.path)).toEqual(['/v1.0/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns']);
+    expect(calls.map((q) => q.path)).toEqual(['/beta/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns', '/beta/auditLogs/signIns']);
     const from = iso(T0 - 24 * HOUR);
+    expect(calls[0]!.query.$filter).toBe(`createdDateTime ge ${from} and createdDateTime le ${iso(T0)} and signInEventTypes/any(t: t eq 'interactiveUser')`);
     expect(calls[1]!.query.$filter).toBe(`createdDateTime ge ${from} and createdDateTime le ${iso(T0)} and signInEventTypes/any(t: t eq 'nonInteractiveUser')`);
     expect(calls[2]!.query.$filter).toMatch(/signInEventTypes\/any\(t: t eq 'servicePrincipal'\)$/);
     // Paged at 10: the 15 non-interactive sign-ins took a nextLink, which stayed on beta.
@@ -91,6 +99,88 @@ describe('Entra sign-ins of every kind', () => {
     expect(workloads[0]!.user).toEqual({ kind: 'service_principal', id: '3e9b2f61-7c4d-4a8e-b015-6d2c9f8e7a43', name: 'Contoso Payroll Sync' });
     const cursor = decodeCursor(await store.getCursor('graph'));
     for (const s of streams) expect(cursor[s]).toBe(iso(T0));
+  });
+});
+
+/** Findings of the built-in pack over `events`, in time order, as `[rule, entity]`. */
+function builtinFindings(events: SecurityEvent[]): Array<[string, string]> {
+  const engine = new SigmaEngine(loadRuleDirs([BUILTIN_RULES_DIR]));
+  const findings: Finding[] = [];
+  for (const e of [...events].sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']))) findings.push(...engine.observe(e));
+  findings.push(...engine.flush({ final: true }));
+  return findings.map((f) => [f.rule, f.entity.value]);
+}
+
+describe('interactive sign-in techniques (ROPC, device code, one session from two countries) reach the rules', () => {
+  // Written from the beta signIn resource: an interactive sign-in carries its protocol and how its
+  // authentication was transferred (authenticationProtocol, originalTransferMethod), which v1.0 does not serve.
+  const users = generateUsers({ count: 4, seed: 61 });
+  const exchange = FIRST_PARTY_APPS.find((a) => a[1] === 'Office 365 Exchange Online')!;
+  const r = seededRandom(62);
+  const ropc: GraphSignIn = {
+    ...signInRecord(r, { user: users[0]!, createdMs: T0 - 3 * HOUR, app: exchange, clientAppUsed: 'Mobile Apps and Desktop clients' }),
+    signInEventTypes: ['interactiveUser'],
+    authenticationProtocol: 'ropc',
+    originalTransferMethod: 'none',
+    incomingTokenType: 'none',
+  };
+  const deviceCode: GraphSignIn = {
+    ...signInRecord(r, { user: users[1]!, createdMs: T0 - 2 * HOUR, app: FIRST_PARTY_APPS[0]!, clientAppUsed: 'Mobile Apps and Desktop clients' }),
+    signInEventTypes: ['interactiveUser'],
+    authenticationProtocol: 'deviceCode',
+    originalTransferMethod: 'deviceCodeFlow',
+    incomingTokenType: 'none',
+  };
+  const plain: GraphSignIn = { ...signInRecord(r, { user: users[2]!, createdMs: T0 - HOUR, app: FIRST_PARTY_APPS[0]!, clientAppUsed: 'Browser' }), signInEventTypes: ['interactiveUser'], authenticationProtocol: 'none' };
+  // One session token used from Seattle, then 20 minutes later from Lagos: what sessionId ties together.
+  const session = '5e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b';
+  const seattle = { city: 'Seattle', state: 'Washington', countryOrRegion: 'US', geoCoordinates: { altitude: null, latitude: 47.6062, longitude: -122.3321 } };
+  const lagos = { city: 'Lagos', state: 'Lagos', countryOrRegion: 'NG', geoCoordinates: { altitude: null, latitude: 6.4531, longitude: 3.3958 } };
+  const inSession = (createdMs: number, ip: string, location: typeof seattle): GraphSignIn => ({
+    ...signInRecord(r, { user: users[3]!, createdMs, app: FIRST_PARTY_APPS[0]!, clientAppUsed: 'Browser' }),
+    signInEventTypes: ['interactiveUser'],
+    authenticationProtocol: 'none',
+    ipAddress: ip,
+    location,
+    sessionId: session,
+    incomingTokenType: 'primaryRefreshToken',
+  });
+  const replay = [inSession(T0 - 90 * 60_000, '198.51.100.23', seattle), inSession(T0 - 70 * 60_000, '203.0.113.54', lagos)];
+  const all = [ropc, deviceCode, plain, ...replay];
+  const techniques = (got: Array<[string, string]>) => got.filter(([rule]) => /ropc-sign-in|device-code-sign-in|session-distant-ips/.test(rule)).map(([rule, v]) => [rule, v.toLowerCase()]).sort();
+  const expected = [
+    ['rules/microsoft-graph/device-code-sign-in', users[1]!.userPrincipalName.toLowerCase()],
+    ['rules/microsoft-graph/ropc-sign-in', users[0]!.userPrincipalName.toLowerCase()],
+    ['rules/microsoft-graph/session-distant-ips', session],
+  ];
+
+  it('the sign_ins stream reads them from beta with their protocol, and the built-in rules match', async () => {
+    const { fake, store, run } = await rig({ signIns: all }, { streams: ['sign_ins'] });
+    expect(await run()).toMatchObject({ inserted: 5, deadLetters: 0 });
+    const events = await store.queryEvents({ limit: 100 });
+    const protocol = (s: GraphSignIn) => events.find((e) => e.event.id === idOf('sign_ins', s))?.labels?.authentication_protocol;
+    expect([protocol(ropc), protocol(deviceCode), protocol(plain)]).toEqual(['ropc', 'deviceCode', 'none']);
+    expect(techniques(builtinFindings(events))).toEqual(expected);
+    expect(graphCalls(fake, '/auditLogs/signIns').map((q) => q.path)).toEqual(['/beta/auditLogs/signIns']);
+  });
+
+  it('read from v1.0 (the old path), the same sign-ins lack the beta-only properties and match none of these rules', async () => {
+    const fake = await startFakeGraph({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, signIns: all });
+    open.push(fake);
+    const { sdk } = createGraphSdk({ graphUrl: fake.url, loginUrl: fake.loginUrl, tenantId: TENANT, clientId: CLIENT, clientSecret: new Secret(SECRET) });
+    const page = (await sdk.api('/auditLogs/signIns').version('v1.0').filter(`createdDateTime ge ${iso(T0 - 24 * HOUR)} and createdDateTime le ${iso(T0)}`).top(10).get()) as { value: Array<Record<string, unknown>> };
+    expect(page.value).toHaveLength(5);
+    for (const rec of page.value) {
+      for (const beta of ['authenticationProtocol', 'originalTransferMethod', 'incomingTokenType', 'sessionId', 'signInEventTypes', 'userAgent']) expect(rec).not.toHaveProperty(beta);
+      expect(rec).toHaveProperty('clientAppUsed');
+    }
+    const events = page.value.map((raw) => {
+      const n = normalizeRecord('sign_ins', raw, iso(T0));
+      if (!n.ok) throw new Error(n.reason);
+      return n.event;
+    });
+    expect(events.filter((e) => e.labels?.authentication_protocol !== undefined || e.labels?.session_id !== undefined)).toEqual([]);
+    expect(techniques(builtinFindings(events))).toEqual([]);
   });
 });
 
