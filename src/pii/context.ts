@@ -23,6 +23,11 @@ export interface ContextMatcher {
  */
 interface QuickTest {
   hashes: ReadonlySet<number>;
+  /** HASH_FILTER bits of the hashes: one byte read rules out most words before a Set lookup. */
+  hashFilter: Uint8Array;
+  /** Flags by the keys of phrasesByFirst and phrasesByPair, read before the maps. */
+  phraseFirst: Uint8Array;
+  phrasePair: Uint8Array;
   /** ASCII stems by their first two letters (`(a << 7) | b`). */
   stemsByPair: ReadonlyMap<number, readonly string[]>;
   stemPairs: Uint8Array;
@@ -30,6 +35,8 @@ interface QuickTest {
   phrasesByFirst: ReadonlyMap<number, readonly (readonly [string, string])[]>;
   phrasesByPair: ReadonlyMap<number, readonly (readonly [string, string])[]>;
 }
+
+const HASH_FILTER = 4095;
 
 const hashOf = (w: string): number => {
   let h = 0;
@@ -72,7 +79,14 @@ function quickTest(words: ReadonlySet<string>, stems: ReadonlySet<string>, phras
     if (second.length === 1) push(phrasesByFirst, second.charCodeAt(0), [first, second] as const);
     else push(phrasesByPair, (second.charCodeAt(0) << 7) | second.charCodeAt(1), [first, second] as const);
   }
-  return { hashes: new Set([...words].map(hashOf)), stemsByPair, stemPairs, phrasesByFirst, phrasesByPair };
+  const hashes = new Set([...words].map(hashOf));
+  const hashFilter = new Uint8Array(HASH_FILTER + 1);
+  for (const h of hashes) hashFilter[h & HASH_FILTER] = 1;
+  const phraseFirst = new Uint8Array(128);
+  for (const k of phrasesByFirst.keys()) phraseFirst[k] = 1;
+  const phrasePair = new Uint8Array(128 * 128);
+  for (const k of phrasesByPair.keys()) phrasePair[k] = 1;
+  return { hashes, hashFilter, phraseFirst, phrasePair, stemsByPair, stemPairs, phrasesByFirst, phrasesByPair };
 }
 
 const lowerAscii = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
@@ -203,13 +217,17 @@ function mayMatchWord(text: string, s: number, e: number, q: QuickTest): boolean
     h = (Math.imul(h, 31) + c) | 0;
     prev = c;
   }
-  if (q.hashes.has(h)) return true;
+  if (q.hashFilter[h & HASH_FILTER] && q.hashes.has(h)) return true;
+  // Every code unit is ASCII here, so c0 and the pair index the flag tables.
   const c0 = lowerAscii(text.charCodeAt(s));
-  if (phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
-  if (e - s >= 2 && phraseMayStart(text, s, e, q.phrasesByPair.get((c0 << 7) | lowerAscii(text.charCodeAt(s + 1))))) return true;
+  if (q.phraseFirst[c0] && phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
+  if (e - s >= 2) {
+    const pair = (c0 << 7) | lowerAscii(text.charCodeAt(s + 1));
+    if (q.phrasePair[pair] && phraseMayStart(text, s, e, q.phrasesByPair.get(pair))) return true;
+  }
   const len = e - s;
   if (len <= 5 || len >= 40 || digit) return false;
-  if (prev === 115 && q.hashes.has(prefix)) return true;
+  if (prev === 115 && q.hashFilter[prefix & HASH_FILTER] && q.hashes.has(prefix)) return true;
   // A stem anywhere in the word: each place its first two letters occur, compared in full.
   for (let k = stemAt; k >= 0 && k < e - 1; k++) {
     const pair = (lowerAscii(text.charCodeAt(k)) << 7) | lowerAscii(text.charCodeAt(k + 1));

@@ -106,8 +106,52 @@ export class TableIndex {
 
   private sepOf(line: number): number {
     let s = this.sep[line]!;
-    if (s < 0) this.sep[line] = s = lineSeparator(this.text, this.starts[line]!, this.end(line));
+    if (s < 0) this.sep[line] = s = this.separator(this.starts[line]!, this.end(line));
     return s;
+  }
+
+  /** Offsets of every tab and every comma, found on the first separator asked for (one indexOf sweep each). */
+  private tabs: Int32Array | undefined;
+  private commas: Int32Array | undefined;
+
+  private static offsets(text: string, ch: string): Int32Array {
+    let out = new Int32Array(64);
+    let n = 0;
+    for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) {
+      if (n === out.length) {
+        const grown = new Int32Array(n * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = i;
+    }
+    return out.subarray(0, n);
+  }
+
+  /** Index of the first offset in `a` at or after `pos` (a.length when none). */
+  private static lowerBound(a: Int32Array, pos: number): number {
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid]! < pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** lineSeparator(text, start, end), from the tab and comma offsets: a line is not read whole to learn it has neither. */
+  private separator(start: number, end: number): number {
+    if (end - start > MAX_ROW_CHARS || end <= start) return SEP_NONE;
+    let i = start;
+    while (i < end && this.text.charCodeAt(i) === 32) i++;
+    if (this.text.charCodeAt(i) === PIPE) return SEP_PIPE;
+    const tabs = (this.tabs ??= TableIndex.offsets(this.text, '\t'));
+    const t = TableIndex.lowerBound(tabs, start);
+    if (t < tabs.length && tabs[t]! < end) return SEP_TAB;
+    const commas = (this.commas ??= TableIndex.offsets(this.text, ','));
+    const c = TableIndex.lowerBound(commas, start);
+    return c + 1 < commas.length && commas[c + 1]! < end ? SEP_COMMA : SEP_NONE;
   }
 
   /** The header line of `line`'s table block (its first line), or -1 when the line is no table row or is the header itself. */
