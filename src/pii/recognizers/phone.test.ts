@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { spots, values } from '../testing.js';
-import { createPhoneRecognizer, phoneRecognizer } from './phone.js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { mulberry32 } from '../../detection/random.js';
+import { createPhoneRecognizer, phoneRecognizer, validUsNational } from './phone.js';
 
 // Numbers from Ofcom's drama range (020 7946 0xxx), the US 555-01xx fiction range's neighbours, and regulators' examples.
 describe('phone recognizer', () => {
@@ -50,5 +52,26 @@ describe('phone recognizer', () => {
   });
   it('keeps a phone word ahead of another identifier label', () => {
     expect(values(phoneRecognizer, 'order desk, call 415 555 2671')).toEqual(['415 555 2671']);
+  });
+});
+
+describe('validUsNational', () => {
+  it('decides ten-digit +1 numbers as libphonenumber does, in every layout and +1 country (US, Canada, the Caribbean)', () => {
+    const rnd = mulberry32(18);
+    const int = (n: number) => Math.floor(rnd() * n);
+    // Area codes of several +1 countries (NANPA's assignments), and any 2-9 start.
+    const areas = ['415', '212', '416', '604', '268', '242', '876', '787', '671', '345', '809', '555', '800', '900', '211'];
+    const layouts = (d: string) => [`(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`, `${d.slice(0, 3)}.${d.slice(3, 6)}.${d.slice(6)}`, `${d.slice(0, 5)} ${d.slice(5)}`, d, `${d.slice(0, 3)}/${d.slice(3)}`];
+    let valid = 0;
+    for (let i = 0; i < 2000; i++) {
+      const area = int(2) ? areas[int(areas.length)]! : String(200 + int(800));
+      const d = area + String(int(10_000_000)).padStart(7, '0');
+      const lib = parsePhoneNumberFromString(layouts(d)[int(5)]!, 'US')?.isValid() ?? false;
+      if (lib) valid++;
+      expect(validUsNational(d), `layout of ${d.replace(/\d/g, '9')}`).toBe(lib);
+    }
+    // Both verdicts occur often, so agreement is not agreement on one answer.
+    expect(valid).toBeGreaterThan(400);
+    expect(valid).toBeLessThan(1600);
   });
 });

@@ -1,5 +1,5 @@
 /** Phone numbers: candidates from the shared numeric scan, cheap per-region shape checks, then libphonenumber's full validation (max metadata). */
-import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { Metadata, parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import type { Recognizer, RecognizerResult } from '../types.js';
 import { compileContext, findContext, type ContextMatcher } from '../context.js';
 import { followsIbanHead, isWordChar, numericRuns, SEP_MIXED, type NumericRuns } from '../scan.js';
@@ -241,6 +241,72 @@ function isOtherId(text: string, start: number, end: number, otherIds: ContextMa
   return findContext(text, start, end, otherIds, OTHER_ID_WINDOW).length > 0 && findContext(text, start, end, phoneWords, OTHER_ID_WINDOW).length === 0;
 }
 
+/** One numbering plan's validation patterns, compiled once (libphonenumber builds a RegExp from the metadata on every test). */
+interface Plan {
+  general: RegExp;
+  types: { re: RegExp; lengths: readonly number[] | undefined }[];
+  /** Sticky: libphonenumber's `search(leadingDigits) === 0`. */
+  leading: RegExp | undefined;
+}
+
+/** The metadata accessors libphonenumber's own getNumberType reads (its typings expose none of them). */
+interface PlanMetadata {
+  selectNumberingPlan(country: string): void;
+  getCountryCodesForCallingCode(code: string): string[] | undefined;
+  nationalNumberPattern(): string;
+  leadingDigits(): string | undefined;
+  type(t: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
+}
+
+/** getNumberType's types: fixed line first, then the others in its order (only whether one matches is read here). */
+const NUMBER_TYPES = ['FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL'];
+
+let nanpa: { countries: readonly string[]; plans: Map<string, Plan> } | undefined;
+
+function compilePlan(m: PlanMetadata, country: string): Plan {
+  m.selectNumberingPlan(country);
+  const types: Plan['types'] = [];
+  for (const t of NUMBER_TYPES) {
+    const def = m.type(t);
+    if (!def || !def.pattern()) continue;
+    types.push({ re: new RegExp('^(?:' + def.pattern() + ')$'), lengths: def.possibleLengths() });
+  }
+  const ld = m.leadingDigits();
+  return { general: new RegExp('^(?:' + m.nationalNumberPattern() + ')$'), types, leading: ld ? new RegExp(ld, 'y') : undefined };
+}
+
+/** libphonenumber's getNumberType(nn, plan) !== undefined, with the plan's patterns compiled once. */
+function hasType(p: Plan, nn: string): boolean {
+  if (!p.general.test(nn)) return false;
+  for (const t of p.types) if ((!t.lengths || t.lengths.includes(nn.length)) && t.re.test(nn)) return true;
+  return false;
+}
+
+/**
+ * `parsePhoneNumberFromString(text, 'US').isValid()` for a text of ten digits, the first 2-9, joined by punctuation
+ * only, as libphonenumber decides it: no national prefix or IDD to strip, so the national number is the digits;
+ * the country is the first of the +1 plans whose leading digits start it (or, having none, whose patterns match
+ * it), and the number is valid when that country's patterns match. A differential test holds it to the library.
+ */
+export function validUsNational(digits: string): boolean {
+  if (!nanpa) {
+    const m = new Metadata() as unknown as PlanMetadata;
+    const countries = m.getCountryCodesForCallingCode('1') ?? [];
+    const plans = new Map<string, Plan>();
+    for (const c of countries) plans.set(c, compilePlan(m, c));
+    nanpa = { countries, plans };
+  }
+  for (const c of nanpa.countries) {
+    const p = nanpa.plans.get(c)!;
+    if (p.leading) {
+      p.leading.lastIndex = 0;
+      if (p.leading.test(digits)) return hasType(p, digits);
+    } else if (hasType(p, digits)) return true;
+  }
+  // No country: the +1 default plan (US), which failed above.
+  return false;
+}
+
 /** International numbers carry their country, so they score higher; grouped national ones next; bare digit strings need a nearby "phone". */
 function judge(candidate: string, intl: boolean, regions: readonly CountryCode[], formatted: boolean): { score: number; region: string } | null {
   if (intl) {
@@ -254,8 +320,9 @@ function judge(candidate: string, intl: boolean, regions: readonly CountryCode[]
   }
   for (const region of regions) {
     if (!plausible(region, d)) continue;
-    const p = parsePhoneNumberFromString(candidate, region);
-    if (p?.isValid()) return { score: formatted ? 0.6 : 0.4, region };
+    // Ten digits, the first 2-9, are a +1 number with nothing to strip: decided without parsing (see validUsNational).
+    const valid = region === 'US' && d.length === 10 && d.charCodeAt(0) >= 50 ? validUsNational(d) : parsePhoneNumberFromString(candidate, region)?.isValid();
+    if (valid) return { score: formatted ? 0.6 : 0.4, region };
   }
   return null;
 }
