@@ -56,7 +56,7 @@ describe('phone recognizer', () => {
 });
 
 describe('validUsNational', () => {
-  it('decides ten-digit +1 numbers as libphonenumber does, in every layout and +1 country (US, Canada, the Caribbean)', () => {
+  it('decides ten-digit +1 numbers as libphonenumber does, national or international, in every layout and +1 country (US, Canada, the Caribbean)', () => {
     const rnd = mulberry32(18);
     const int = (n: number) => Math.floor(rnd() * n);
     // Area codes of several +1 countries (NANPA's assignments), and any 2-9 start.
@@ -66,7 +66,10 @@ describe('validUsNational', () => {
     for (let i = 0; i < 2000; i++) {
       const area = int(2) ? areas[int(areas.length)]! : String(200 + int(800));
       const d = area + String(int(10_000_000)).padStart(7, '0');
-      const lib = parsePhoneNumberFromString(layouts(d)[int(5)]!, 'US')?.isValid() ?? false;
+      const text = layouts(d)[int(5)]!;
+      const lib = parsePhoneNumberFromString(text, 'US')?.isValid() ?? false;
+      // The same number dialled from abroad gets the same verdict.
+      expect(parsePhoneNumberFromString(`+1 ${text}`)?.isValid() ?? false).toBe(lib);
       if (lib) valid++;
       expect(validUsNational(d), `layout of ${d.replace(/\d/g, '9')}`).toBe(lib);
     }

@@ -284,7 +284,7 @@ function hasType(p: Plan, nn: string): boolean {
 
 /**
  * `parsePhoneNumberFromString(text, 'US').isValid()` for a text of ten digits, the first 2-9, joined by punctuation
- * only, as libphonenumber decides it: no national prefix or IDD to strip, so the national number is the digits;
+ * only (and `parsePhoneNumberFromString('+1' + text).isValid()`), as libphonenumber decides it: no national prefix or IDD to strip, so the national number is the digits;
  * the country is the first of the +1 plans whose leading digits start it (or, having none, whose patterns match
  * it), and the number is valid when that country's patterns match. A differential test holds it to the library.
  */
@@ -309,14 +309,17 @@ export function validUsNational(digits: string): boolean {
 
 /** International numbers carry their country, so they score higher; grouped national ones next; bare digit strings need a nearby "phone". */
 function judge(candidate: string, intl: boolean, regions: readonly CountryCode[], formatted: boolean): { score: number; region: string } | null {
-  if (intl) {
-    const p = parsePhoneNumberFromString(candidate);
-    return p?.isValid() ? { score: 0.75, region: p.country ?? 'intl' } : null;
-  }
   let d = '';
   for (let i = 0; i < candidate.length; i++) {
     const c = candidate.charCodeAt(i);
     if (c >= 48 && c <= 57) d += candidate[i];
+  }
+  if (intl) {
+    // `+1` and ten digits, the first 2-9: calling code 1 and that national number (see validUsNational). Only
+    // validity is read from an international verdict (its pattern is `international`), so the country is not sought.
+    if (d.length === 11 && d.charCodeAt(0) === 49 && d.charCodeAt(1) >= 50) return validUsNational(d.slice(1)) ? { score: 0.75, region: 'intl' } : null;
+    const p = parsePhoneNumberFromString(candidate);
+    return p?.isValid() ? { score: 0.75, region: p.country ?? 'intl' } : null;
   }
   for (const region of regions) {
     if (!plausible(region, d)) continue;
