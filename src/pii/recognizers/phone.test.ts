@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { spots, values } from '../testing.js';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { getCountries, getExampleNumber, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import mobileExamples from 'libphonenumber-js/mobile/examples';
 import { mulberry32 } from '../../detection/random.js';
-import { createPhoneRecognizer, phoneRecognizer, validUsNational } from './phone.js';
+import { createPhoneRecognizer, phoneRecognizer, validInternational, validUsNational } from './phone.js';
 
 // Numbers from Ofcom's drama range (020 7946 0xxx), the US 555-01xx fiction range's neighbours, and regulators' examples.
 describe('phone recognizer', () => {
@@ -76,5 +77,37 @@ describe('validUsNational', () => {
     // Both verdicts occur often, so agreement is not agreement on one answer.
     expect(valid).toBeGreaterThan(400);
     expect(valid).toBeLessThan(1600);
+  });
+});
+
+describe('validInternational', () => {
+  it('decides international numbers of every country as libphonenumber does, or leaves them to it', () => {
+    const rnd = mulberry32(7);
+    const int = (n: number) => Math.floor(rnd() * n);
+    let decided = 0;
+    let valid = 0;
+    for (const country of getCountries()) {
+      const ex = getExampleNumber(country, mobileExamples);
+      if (!ex) continue;
+      // The library's own example number with its last digits changed, sometimes a digit longer or shorter.
+      for (let k = 0; k < 6; k++) {
+        const nn = ex.nationalNumber as string;
+        let nat = nn.slice(0, Math.max(1, nn.length - 1 - int(4)));
+        const len = nn.length + (k === 5 ? int(3) - 1 : 0);
+        while (nat.length < len) nat += String(int(10));
+        const text = `+${ex.countryCallingCode} ${nat}`;
+        const lib = parsePhoneNumberFromString(text)?.isValid() ?? false;
+        const fast = validInternational(text.replace(/\D/g, ''));
+        if (fast === undefined) continue;
+        decided++;
+        if (lib) valid++;
+        expect(fast, `${country} ${text.replace(/\d/g, '9')}`).toBe(lib);
+      }
+    }
+    expect(decided).toBeGreaterThan(1000);
+    expect(valid).toBeGreaterThan(decided / 2);
+    expect(valid).toBeLessThan(decided);
+    // A national prefix after the country code (`+44 (0)20 …`) is the library's to strip.
+    expect(validInternational('4402079460958')).toBeUndefined();
   });
 });

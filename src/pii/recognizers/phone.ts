@@ -247,13 +247,17 @@ interface Plan {
   types: { re: RegExp; lengths: readonly number[] | undefined }[];
   /** Sticky: libphonenumber's `search(leadingDigits) === 0`. */
   leading: RegExp | undefined;
+  /** The national prefix for parsing, anchored at the start (undefined: none). */
+  prefix: RegExp | undefined;
 }
 
-/** The metadata accessors libphonenumber's own getNumberType reads (its typings expose none of them). */
+/** The metadata accessors libphonenumber's own parser and getNumberType read (its typings expose none of them). */
 interface PlanMetadata {
   selectNumberingPlan(country: string): void;
+  hasCallingCode(code: string): boolean;
   getCountryCodesForCallingCode(code: string): string[] | undefined;
   nationalNumberPattern(): string;
+  nationalPrefixForParsing(): string | undefined;
   leadingDigits(): string | undefined;
   type(t: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
 }
@@ -261,9 +265,13 @@ interface PlanMetadata {
 /** getNumberType's types: fixed line first, then the others in its order (only whether one matches is read here). */
 const NUMBER_TYPES = ['FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL'];
 
-let nanpa: { countries: readonly string[]; plans: Map<string, Plan> } | undefined;
+let metadata: PlanMetadata | undefined;
+const plans = new Map<string, Plan>();
 
-function compilePlan(m: PlanMetadata, country: string): Plan {
+function planOf(country: string): Plan {
+  let p = plans.get(country);
+  if (p) return p;
+  const m = (metadata ??= new Metadata() as unknown as PlanMetadata);
   m.selectNumberingPlan(country);
   const types: Plan['types'] = [];
   for (const t of NUMBER_TYPES) {
@@ -272,7 +280,10 @@ function compilePlan(m: PlanMetadata, country: string): Plan {
     types.push({ re: new RegExp('^(?:' + def.pattern() + ')$'), lengths: def.possibleLengths() });
   }
   const ld = m.leadingDigits();
-  return { general: new RegExp('^(?:' + m.nationalNumberPattern() + ')$'), types, leading: ld ? new RegExp(ld, 'y') : undefined };
+  const npfp = m.nationalPrefixForParsing();
+  p = { general: new RegExp('^(?:' + m.nationalNumberPattern() + ')$'), types, leading: ld ? new RegExp(ld, 'y') : undefined, prefix: npfp ? new RegExp('^(?:' + npfp + ')') : undefined };
+  plans.set(country, p);
+  return p;
 }
 
 /** libphonenumber's getNumberType(nn, plan) !== undefined, with the plan's patterns compiled once. */
@@ -283,28 +294,58 @@ function hasType(p: Plan, nn: string): boolean {
 }
 
 /**
+ * isValid() of a national number under a calling code shared by `countries` (the code's main country first), as
+ * libphonenumber decides it: the country is the first whose leading digits start the number (or, having none, whose
+ * patterns match it), and the number is valid when that country's patterns match; with no country, the main one's.
+ */
+function validForCountries(countries: readonly string[], nn: string): boolean {
+  if (countries.length > 1) {
+    for (const c of countries) {
+      const p = planOf(c);
+      if (p.leading) {
+        p.leading.lastIndex = 0;
+        if (p.leading.test(nn)) return hasType(p, nn);
+      } else if (hasType(p, nn)) return true;
+    }
+  }
+  return hasType(planOf(countries[0]!), nn);
+}
+
+let nanpa: readonly string[] | undefined;
+
+/**
  * `parsePhoneNumberFromString(text, 'US').isValid()` for a text of ten digits, the first 2-9, joined by punctuation
- * only (and `parsePhoneNumberFromString('+1' + text).isValid()`), as libphonenumber decides it: no national prefix or IDD to strip, so the national number is the digits;
- * the country is the first of the +1 plans whose leading digits start it (or, having none, whose patterns match
- * it), and the number is valid when that country's patterns match. A differential test holds it to the library.
+ * only (and `parsePhoneNumberFromString('+1' + text).isValid()`), as libphonenumber decides it: no national prefix
+ * or IDD to strip, so the national number is the digits, judged among the +1 countries (validForCountries). A
+ * differential test holds it to the library.
  */
 export function validUsNational(digits: string): boolean {
-  if (!nanpa) {
-    const m = new Metadata() as unknown as PlanMetadata;
-    const countries = m.getCountryCodesForCallingCode('1') ?? [];
-    const plans = new Map<string, Plan>();
-    for (const c of countries) plans.set(c, compilePlan(m, c));
-    nanpa = { countries, plans };
+  nanpa ??= (metadata ??= new Metadata() as unknown as PlanMetadata).getCountryCodesForCallingCode('1') ?? [];
+  return validForCountries(nanpa, digits);
+}
+
+const MAX_NSN = 17;
+
+/**
+ * `parsePhoneNumberFromString('+' + digits).isValid()` when it can be decided from compiled patterns, else undefined
+ * (ask the library): the calling code is the shortest known prefix, the rest the national number unless the main
+ * country's national prefix for parsing starts it (then the library's stripping rules apply, so it is asked).
+ */
+export function validInternational(digits: string): boolean | undefined {
+  if (digits.charCodeAt(0) === 48) return undefined;
+  const m = (metadata ??= new Metadata() as unknown as PlanMetadata);
+  for (let i = 1; i <= 3 && i < digits.length; i++) {
+    const code = digits.slice(0, i);
+    if (!m.hasCallingCode(code)) continue;
+    const countries = m.getCountryCodesForCallingCode(code);
+    const nn = digits.slice(i);
+    // Non-geographic codes (800, 882…) and numbers out of the library's length bounds take its own path.
+    if (!countries || countries.length === 0 || nn.length < 2 || nn.length > MAX_NSN) return undefined;
+    const main = planOf(countries[0]!);
+    if (main.prefix && main.prefix.test(nn)) return undefined;
+    return validForCountries(countries, nn);
   }
-  for (const c of nanpa.countries) {
-    const p = nanpa.plans.get(c)!;
-    if (p.leading) {
-      p.leading.lastIndex = 0;
-      if (p.leading.test(digits)) return hasType(p, digits);
-    } else if (hasType(p, digits)) return true;
-  }
-  // No country: the +1 default plan (US), which failed above.
-  return false;
+  return undefined;
 }
 
 /** International numbers carry their country, so they score higher; grouped national ones next; bare digit strings need a nearby "phone". */
@@ -315,9 +356,9 @@ function judge(candidate: string, intl: boolean, regions: readonly CountryCode[]
     if (c >= 48 && c <= 57) d += candidate[i];
   }
   if (intl) {
-    // `+1` and ten digits, the first 2-9: calling code 1 and that national number (see validUsNational). Only
-    // validity is read from an international verdict (its pattern is `international`), so the country is not sought.
-    if (d.length === 11 && d.charCodeAt(0) === 49 && d.charCodeAt(1) >= 50) return validUsNational(d.slice(1)) ? { score: 0.75, region: 'intl' } : null;
+    // Only validity is read from an international verdict (its pattern is `international`), so the country is not sought.
+    const fast = validInternational(d);
+    if (fast !== undefined) return fast ? { score: 0.75, region: 'intl' } : null;
     const p = parsePhoneNumberFromString(candidate);
     return p?.isValid() ? { score: 0.75, region: p.country ?? 'intl' } : null;
   }
