@@ -3,7 +3,7 @@ import { spots, values } from '../testing.js';
 import { getCountries, getExampleNumber, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import mobileExamples from 'libphonenumber-js/mobile/examples';
 import { mulberry32 } from '../../detection/random.js';
-import { createPhoneRecognizer, phoneRecognizer, validInternational, validUsNational } from './phone.js';
+import { createPhoneRecognizer, DEFAULT_PHONE_REGIONS, phoneRecognizer, validInternational, validNational, validUsNational } from './phone.js';
 
 // Numbers from Ofcom's drama range (020 7946 0xxx), the US 555-01xx fiction range's neighbours, and regulators' examples.
 describe('phone recognizer', () => {
@@ -109,5 +109,37 @@ describe('validInternational', () => {
     expect(valid).toBeLessThan(decided);
     // A national prefix after the country code (`+44 (0)20 …`) is the library's to strip.
     expect(validInternational('4402079460958')).toBeUndefined();
+  });
+});
+
+describe('validNational', () => {
+  it('decides national numbers of the default regions as libphonenumber does, or leaves them to it', () => {
+    const rnd = mulberry32(11);
+    const int = (n: number) => Math.floor(rnd() * n);
+    let decided = 0;
+    let valid = 0;
+    for (const region of DEFAULT_PHONE_REGIONS) {
+      const ex = getExampleNumber(region, mobileExamples)!;
+      for (let k = 0; k < 150; k++) {
+        // The region's example with its last digits changed (sometimes after a trunk 0), or any digits.
+        let d = '';
+        const base = k % 2 ? (k % 3 ? '' : '0') + ex.nationalNumber : '';
+        d = base.slice(0, Math.max(0, base.length - 1 - int(5)));
+        const len = base ? base.length : 6 + int(8);
+        while (d.length < len) d += String(int(10));
+        const text = k % 4 === 0 ? `(${d.slice(0, 3)}) ${d.slice(3)}` : d.replace(/(\d{3})(?=\d{3})/g, '$1 ');
+        const lib = parsePhoneNumberFromString(text, region)?.isValid() ?? false;
+        const fast = validNational(region, d);
+        if (fast === undefined) continue;
+        decided++;
+        if (lib) valid++;
+        expect(fast, `${region} ${text.replace(/\d/g, '9')}`).toBe(lib);
+      }
+    }
+    expect(decided).toBeGreaterThan(500);
+    expect(valid).toBeGreaterThan(100);
+    expect(valid).toBeLessThan(decided - 100);
+    // A trunk prefix is the library's to strip.
+    expect(validNational('GB', '02079460958')).toBeUndefined();
   });
 });

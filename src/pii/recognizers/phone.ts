@@ -1,5 +1,5 @@
 /** Phone numbers: candidates from the shared numeric scan, cheap per-region shape checks, then libphonenumber's full validation (max metadata). */
-import { Metadata, parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { getCountryCallingCode, Metadata, parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import type { Recognizer, RecognizerResult } from '../types.js';
 import { compileContext, findContext, type ContextMatcher } from '../context.js';
 import { followsIbanHead, isWordChar, numericRuns, SEP_MIXED, type NumericRuns } from '../scan.js';
@@ -258,6 +258,7 @@ interface PlanMetadata {
   getCountryCodesForCallingCode(code: string): string[] | undefined;
   nationalNumberPattern(): string;
   nationalPrefixForParsing(): string | undefined;
+  IDDPrefix(): string | undefined;
   leadingDigits(): string | undefined;
   type(t: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
 }
@@ -326,6 +327,34 @@ export function validUsNational(digits: string): boolean {
 
 const MAX_NSN = 17;
 
+/** Per region: its calling code's countries and its IDD prefix (sticky), for validNational. */
+const regionPlans = new Map<string, { countries: readonly string[]; code: string; idd: RegExp | undefined }>();
+
+/**
+ * `parsePhoneNumberFromString(text, region).isValid()` for a national text (digits and punctuation, `digits` its
+ * digits) when it can be decided from compiled patterns, else undefined (ask the library): when no IDD prefix, calling
+ * code or national prefix starts the digits, the library takes them whole as the national number and judges them
+ * among the calling code's countries (validForCountries), provided the region is that code's main country.
+ */
+export function validNational(region: string, digits: string): boolean | undefined {
+  let r = regionPlans.get(region);
+  if (!r) {
+    const m = (metadata ??= new Metadata() as unknown as PlanMetadata);
+    const code = getCountryCallingCode(region as CountryCode);
+    m.selectNumberingPlan(region);
+    const idd = m.IDDPrefix();
+    regionPlans.set(region, (r = { countries: m.getCountryCodesForCallingCode(code) ?? [], code, idd: idd ? new RegExp(idd, 'y') : undefined }));
+  }
+  if (r.countries[0] !== region || digits.length < 2 || digits.length > MAX_NSN || digits.startsWith(r.code)) return undefined;
+  if (r.idd) {
+    r.idd.lastIndex = 0;
+    if (r.idd.test(digits)) return undefined;
+  }
+  const p = planOf(region);
+  if (p.prefix && p.prefix.test(digits)) return undefined;
+  return validForCountries(r.countries, digits);
+}
+
 /**
  * `parsePhoneNumberFromString('+' + digits).isValid()` when it can be decided from compiled patterns, else undefined
  * (ask the library): the calling code is the shortest known prefix, the rest the national number unless the main
@@ -364,8 +393,8 @@ function judge(candidate: string, intl: boolean, regions: readonly CountryCode[]
   }
   for (const region of regions) {
     if (!plausible(region, d)) continue;
-    // Ten digits, the first 2-9, are a +1 number with nothing to strip: decided without parsing (see validUsNational).
-    const valid = region === 'US' && d.length === 10 && d.charCodeAt(0) >= 50 ? validUsNational(d) : parsePhoneNumberFromString(candidate, region)?.isValid();
+    // Most candidates have nothing for the parser to strip: decided from compiled patterns (see validNational).
+    const valid = validNational(region, d) ?? parsePhoneNumberFromString(candidate, region)?.isValid();
     if (valid) return { score: formatted ? 0.6 : 0.4, region };
   }
   return null;
