@@ -128,6 +128,19 @@ export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, op
       const found: RecognizerResult[] = [];
       // Built on the first finding that needs a column header, then shared by all of this analysis's findings.
       let table: TableIndex | undefined;
+      // Per matcher, the context words of each header span already matched: a column's rows share their header.
+      const headerMatches = new Map<ContextMatcher, Map<number, string[]>>();
+      const headerContext = (start: number, end: number, matcher: ContextMatcher): string[] => {
+        const t = (table ??= new TableIndex(text));
+        const span = t.headerSpan(start, end);
+        if (span < 0) return [];
+        let byMatcher = headerMatches.get(matcher);
+        if (!byMatcher) headerMatches.set(matcher, (byMatcher = new Map()));
+        let words = byMatcher.get(span);
+        if (!words) byMatcher.set(span, (words = matchHeaderCells(t.headerWordsAt(span), matcher)));
+        // A copy: each finding owns its explanation.
+        return words.length ? words.slice() : words;
+      };
       withSharedScan(text, () => {
         for (const r of recognizers) {
           if (wanted && !r.entities.some((e) => wanted.has(e))) continue;
@@ -141,12 +154,13 @@ export function createAnalyzer(config?: AnalyzerConfigInput | AnalyzerConfig, op
             if (res.score < 1 && !res.explanation.context?.length) {
               let words = findContext(text, res.start, res.end, matcher, window);
               // In a table the label is the column's header, rows away from the value.
-              if (!words.length && !matcher.empty) words = matchHeaderCells((table ??= new TableIndex(text)).headerWordsFor(res.start, res.end), matcher);
+              if (!words.length && !matcher.empty) words = headerContext(res.start, res.end, matcher);
               if (words.length) {
                 const score = boosted(res.score);
                 if (score > res.score) {
                   res.score = score;
-                  res.explanation = { ...res.explanation, context: words };
+                  // In place, not a spread copy (which cost more than the search in dense tables): results are the analyzer's.
+                  res.explanation.context = words;
                 }
               }
             }

@@ -23,6 +23,14 @@ export interface ContextMatcher {
  */
 interface QuickTest {
   hashes: ReadonlySet<number>;
+  /** HASH_FILTER bits of the hashes: one byte read rules out most words before a Set lookup. */
+  hashFilter: Uint8Array;
+  /** Per (length < MAX_LEN_FIRST, lower-case first letter): whether a word has them; longWords: whether one is longer. */
+  lenFirst: Uint8Array;
+  longWords: boolean;
+  /** Flags by the keys of phrasesByFirst and phrasesByPair, read before the maps. */
+  phraseFirst: Uint8Array;
+  phrasePair: Uint8Array;
   /** ASCII stems by their first two letters (`(a << 7) | b`). */
   stemsByPair: ReadonlyMap<number, readonly string[]>;
   stemPairs: Uint8Array;
@@ -30,6 +38,9 @@ interface QuickTest {
   phrasesByFirst: ReadonlyMap<number, readonly (readonly [string, string])[]>;
   phrasesByPair: ReadonlyMap<number, readonly (readonly [string, string])[]>;
 }
+
+const HASH_FILTER = 4095;
+const MAX_LEN_FIRST = 64;
 
 const hashOf = (w: string): number => {
   let h = 0;
@@ -72,7 +83,22 @@ function quickTest(words: ReadonlySet<string>, stems: ReadonlySet<string>, phras
     if (second.length === 1) push(phrasesByFirst, second.charCodeAt(0), [first, second] as const);
     else push(phrasesByPair, (second.charCodeAt(0) << 7) | second.charCodeAt(1), [first, second] as const);
   }
-  return { hashes: new Set([...words].map(hashOf)), stemsByPair, stemPairs, phrasesByFirst, phrasesByPair };
+  const hashes = new Set([...words].map(hashOf));
+  const hashFilter = new Uint8Array(HASH_FILTER + 1);
+  for (const h of hashes) hashFilter[h & HASH_FILTER] = 1;
+  const phraseFirst = new Uint8Array(128);
+  for (const k of phrasesByFirst.keys()) phraseFirst[k] = 1;
+  const phrasePair = new Uint8Array(128 * 128);
+  for (const k of phrasesByPair.keys()) phrasePair[k] = 1;
+  const lenFirst = new Uint8Array(MAX_LEN_FIRST * 128);
+  let longWords = false;
+  for (const w of words) {
+    const c0 = w.charCodeAt(0);
+    // A non-ASCII first letter is never compared here: such a word only matches one that takes the exact search.
+    if (w.length >= MAX_LEN_FIRST) longWords = true;
+    else if (c0 < 128) lenFirst[w.length * 128 + c0] = 1;
+  }
+  return { hashes, hashFilter, lenFirst, longWords, phraseFirst, phrasePair, stemsByPair, stemPairs, phrasesByFirst, phrasesByPair };
 }
 
 const lowerAscii = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
@@ -188,28 +214,38 @@ export function searchContext(text: string, start: number, end: number, m: Conte
  * no phrase has its second word here); true for any word with a non-ASCII character.
  */
 function mayMatchWord(text: string, s: number, e: number, q: QuickTest): boolean {
+  const len = e - s;
+  let digit = false;
+  for (let k = s; k < e; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 128) return true;
+    if (c >= 48 && c <= 57) digit = true;
+  }
+  // Every code unit is ASCII here, so c0 and the pair index the flag tables.
+  const c0 = lowerAscii(text.charCodeAt(s));
+  if (q.phraseFirst[c0] && phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
+  if (len >= 2) {
+    const pair = (c0 << 7) | lowerAscii(text.charCodeAt(s + 1));
+    if (q.phrasePair[pair] && phraseMayStart(text, s, e, q.phrasesByPair.get(pair))) return true;
+  }
+  // A word can equal a context word only if one has its length and first letter; stems and plurals need 6-39 letters.
+  const exact = len < MAX_LEN_FIRST ? q.lenFirst[len * 128 + c0] === 1 : q.longWords;
+  const inner = len > 5 && len < 40 && !digit;
+  if (!exact && !inner) return false;
   let h = 0;
   let prefix = 0;
-  let digit = false;
   let stemAt = -1;
   let prev = 0;
   for (let k = s; k < e; k++) {
-    let c = text.charCodeAt(k);
-    if (c >= 128) return true;
-    if (c >= 65 && c <= 90) c += 32;
-    else if (c >= 48 && c <= 57) digit = true;
+    const c = lowerAscii(text.charCodeAt(k));
     if (stemAt < 0 && k > s && q.stemPairs[(prev << 7) | c]) stemAt = k - 1;
     prefix = h;
     h = (Math.imul(h, 31) + c) | 0;
     prev = c;
   }
-  if (q.hashes.has(h)) return true;
-  const c0 = lowerAscii(text.charCodeAt(s));
-  if (phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
-  if (e - s >= 2 && phraseMayStart(text, s, e, q.phrasesByPair.get((c0 << 7) | lowerAscii(text.charCodeAt(s + 1))))) return true;
-  const len = e - s;
-  if (len <= 5 || len >= 40 || digit) return false;
-  if (prev === 115 && q.hashes.has(prefix)) return true;
+  if (exact && q.hashFilter[h & HASH_FILTER] && q.hashes.has(h)) return true;
+  if (!inner) return false;
+  if (prev === 115 && q.hashFilter[prefix & HASH_FILTER] && q.hashes.has(prefix)) return true;
   // A stem anywhere in the word: each place its first two letters occur, compared in full.
   for (let k = stemAt; k >= 0 && k < e - 1; k++) {
     const pair = (lowerAscii(text.charCodeAt(k)) << 7) | lowerAscii(text.charCodeAt(k + 1));

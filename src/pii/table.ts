@@ -30,6 +30,10 @@ export function lineSeparator(text: string, start: number, end: number): number 
   return commas >= 2 ? SEP_COMMA : SEP_NONE;
 }
 
+/** headerSpan()'s packing: header line, first column (< 2^13: a row holds at most MAX_ROW_CHARS + 1 cells), column count. */
+const SPAN_COL = 1 << 13;
+const SPAN_HEADER = SPAN_COL * SPAN_COL;
+
 const sepChar = (sep: number): number => (sep === SEP_TAB ? TAB : sep === SEP_PIPE ? PIPE : COMMA);
 
 /** The cells of a line as [start, end) pairs, trimmed of spaces (a markdown row's outer pipes open no cell). */
@@ -106,8 +110,52 @@ export class TableIndex {
 
   private sepOf(line: number): number {
     let s = this.sep[line]!;
-    if (s < 0) this.sep[line] = s = lineSeparator(this.text, this.starts[line]!, this.end(line));
+    if (s < 0) this.sep[line] = s = this.separator(this.starts[line]!, this.end(line));
     return s;
+  }
+
+  /** Offsets of every tab and every comma, found on the first separator asked for (one indexOf sweep each). */
+  private tabs: Int32Array | undefined;
+  private commas: Int32Array | undefined;
+
+  private static offsets(text: string, ch: string): Int32Array {
+    let out = new Int32Array(64);
+    let n = 0;
+    for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) {
+      if (n === out.length) {
+        const grown = new Int32Array(n * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = i;
+    }
+    return out.subarray(0, n);
+  }
+
+  /** Index of the first offset in `a` at or after `pos` (a.length when none). */
+  private static lowerBound(a: Int32Array, pos: number): number {
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid]! < pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** lineSeparator(text, start, end), from the tab and comma offsets: a line is not read whole to learn it has neither. */
+  private separator(start: number, end: number): number {
+    if (end - start > MAX_ROW_CHARS || end <= start) return SEP_NONE;
+    let i = start;
+    while (i < end && this.text.charCodeAt(i) === 32) i++;
+    if (this.text.charCodeAt(i) === PIPE) return SEP_PIPE;
+    const tabs = (this.tabs ??= TableIndex.offsets(this.text, '\t'));
+    const t = TableIndex.lowerBound(tabs, start);
+    if (t < tabs.length && tabs[t]! < end) return SEP_TAB;
+    const commas = (this.commas ??= TableIndex.offsets(this.text, ','));
+    const c = TableIndex.lowerBound(commas, start);
+    return c + 1 < commas.length && commas[c + 1]! < end ? SEP_COMMA : SEP_NONE;
   }
 
   /** The header line of `line`'s table block (its first line), or -1 when the line is no table row or is the header itself. */
@@ -150,28 +198,68 @@ export class TableIndex {
   }
 
   /**
-   * The words of the header cells over the cell holding [start, end): the same column, or, in a row with
-   * fewer cells than its header (sheet extraction drops empty cells), the columns it may have shifted from.
+   * The header cells over the cell holding [start, end) as one number (see headerWordsAt), or -1: the same column, or,
+   * in a row with fewer cells than its header (sheet extraction drops empty cells), the columns it may have shifted from.
+   * Equal numbers mean equal header words, so a caller may keep what it derived from them.
    */
-  headerWordsFor(start: number, end: number): string[][] {
+  headerSpan(start: number, end: number): number {
     const line = this.lineOf(start);
     const lineEnd = this.end(line);
-    if (end > lineEnd) return [];
+    if (end > lineEnd) return -1;
     const header = this.headerOf(line);
-    if (header < 0) return [];
+    if (header < 0) return -1;
     const sep = this.sepOf(line);
-    const cells = lineCells(this.text, this.starts[line]!, lineEnd, sep);
-    if (sep === SEP_PIPE && isRule(this.text, this.starts[line]!, lineEnd)) return [];
+    const ls = this.starts[line]!;
     let col = -1;
-    for (let c = 0; c < cells.length; c += 2) {
-      if (cells[c]! <= start && end <= cells[c + 1]!) {
-        col = c / 2;
-        break;
+    let count: number;
+    if (sep === SEP_PIPE) {
+      if (isRule(this.text, ls, lineEnd)) return -1;
+      const cells = lineCells(this.text, ls, lineEnd, sep);
+      for (let c = 0; c < cells.length; c += 2) {
+        if (cells[c]! <= start && end <= cells[c + 1]!) {
+          col = c / 2;
+          break;
+        }
       }
+      count = cells.length / 2;
+    } else {
+      // lineCells' cells, counted rather than listed: only the cell around `start` can hold the span.
+      const ch = sepChar(sep);
+      count = 1;
+      let k = 0;
+      let cs = ls;
+      let ce = lineEnd;
+      for (let j = ls; j < lineEnd; j++) {
+        if (this.text.charCodeAt(j) !== ch) continue;
+        count++;
+        if (j < start) {
+          k++;
+          cs = j + 1;
+        } else if (ce === lineEnd) ce = j;
+      }
+      while (cs < ce && this.text.charCodeAt(cs) === 32) cs++;
+      while (ce > cs && (this.text.charCodeAt(ce - 1) === 32 || this.text.charCodeAt(ce - 1) === CR)) ce--;
+      if (cs <= start && end <= ce) col = k;
     }
-    if (col < 0) return [];
-    const head = this.words(header, sep);
-    const shift = Math.max(0, head.length - cells.length / 2);
-    return head.slice(col, Math.min(head.length, col + shift + 1));
+    if (col < 0) return -1;
+    const width = this.words(header, sep).length;
+    const shift = Math.max(0, width - count);
+    const to = Math.min(width, col + shift + 1);
+    if (to <= col) return -1;
+    return header * SPAN_HEADER + col * SPAN_COL + (to - col);
+  }
+
+  /** The header cells' words of a headerSpan() result. */
+  headerWordsAt(span: number): string[][] {
+    const header = Math.floor(span / SPAN_HEADER);
+    const rest = span - header * SPAN_HEADER;
+    const col = Math.floor(rest / SPAN_COL);
+    return this.words(header, this.sepOf(header)).slice(col, col + (rest - col * SPAN_COL));
+  }
+
+  /** The words of the header cells over the cell holding [start, end) (see headerSpan). */
+  headerWordsFor(start: number, end: number): string[][] {
+    const span = this.headerSpan(start, end);
+    return span < 0 ? [] : this.headerWordsAt(span);
   }
 }

@@ -77,6 +77,7 @@ export interface Recognizer {
   examples?: readonly string[];
   /** Context words per language that make a nearby match more likely (the analyzer applies them). */
   context?: Readonly<Record<string, readonly string[]>>;
+  /** The results, explanations included, become the analyzer's: it raises scores and adds context words in place. */
   recognize(text: string, ctx: RecognizeContext): RecognizerResult[];
 }
 

@@ -160,6 +160,8 @@ export const swiftRecognizer: Recognizer = {
   },
 };
 
+const ABA_WEIGHTS = [3, 7, 1];
+
 /**
  * ABA routing number checksum: 3·d1 + 7·d2 + d3 + 3·d4 + … ≡ 0 (mod 10), and the first two digits in
  * a Federal Reserve range: 00-12 (banks), 21-32 (thrifts), 61-72 (electronic), 80 (traveller's cheques).
@@ -168,9 +170,8 @@ export function abaValid(d: string): boolean {
   if (d.length !== 9) return false;
   const p = Number(d.slice(0, 2));
   if (!((p >= 0 && p <= 12) || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) || p === 80)) return false;
-  const w = [3, 7, 1];
   let sum = 0;
-  for (let i = 0; i < 9; i++) sum += (d.charCodeAt(i) - 48) * w[i % 3]!;
+  for (let i = 0; i < 9; i++) sum += (d.charCodeAt(i) - 48) * ABA_WEIGHTS[i % 3]!;
   return sum % 10 === 0 && d !== '000000000';
 }
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { spots, values } from '../testing.js';
-import { createPhoneRecognizer, phoneRecognizer } from './phone.js';
+import { getCountries, getExampleNumber, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import mobileExamples from 'libphonenumber-js/mobile/examples';
+import { mulberry32 } from '../../detection/random.js';
+import { createPhoneRecognizer, DEFAULT_PHONE_REGIONS, phoneRecognizer, validInternational, validNational, validUsNational } from './phone.js';
 
 // Numbers from Ofcom's drama range (020 7946 0xxx), the US 555-01xx fiction range's neighbours, and regulators' examples.
 describe('phone recognizer', () => {
@@ -50,5 +53,93 @@ describe('phone recognizer', () => {
   });
   it('keeps a phone word ahead of another identifier label', () => {
     expect(values(phoneRecognizer, 'order desk, call 415 555 2671')).toEqual(['415 555 2671']);
+  });
+});
+
+describe('validUsNational', () => {
+  it('decides ten-digit +1 numbers as libphonenumber does, national or international, in every layout and +1 country (US, Canada, the Caribbean)', () => {
+    const rnd = mulberry32(18);
+    const int = (n: number) => Math.floor(rnd() * n);
+    // Area codes of several +1 countries (NANPA's assignments), and any 2-9 start.
+    const areas = ['415', '212', '416', '604', '268', '242', '876', '787', '671', '345', '809', '555', '800', '900', '211'];
+    const layouts = (d: string) => [`(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`, `${d.slice(0, 3)}.${d.slice(3, 6)}.${d.slice(6)}`, `${d.slice(0, 5)} ${d.slice(5)}`, d, `${d.slice(0, 3)}/${d.slice(3)}`];
+    let valid = 0;
+    for (let i = 0; i < 2000; i++) {
+      const area = int(2) ? areas[int(areas.length)]! : String(200 + int(800));
+      const d = area + String(int(10_000_000)).padStart(7, '0');
+      const text = layouts(d)[int(5)]!;
+      const lib = parsePhoneNumberFromString(text, 'US')?.isValid() ?? false;
+      // The same number dialled from abroad gets the same verdict.
+      expect(parsePhoneNumberFromString(`+1 ${text}`)?.isValid() ?? false).toBe(lib);
+      if (lib) valid++;
+      expect(validUsNational(d), `layout of ${d.replace(/\d/g, '9')}`).toBe(lib);
+    }
+    // Both verdicts occur often, so agreement is not agreement on one answer.
+    expect(valid).toBeGreaterThan(400);
+    expect(valid).toBeLessThan(1600);
+  });
+});
+
+describe('validInternational', () => {
+  it('decides international numbers of every country as libphonenumber does, or leaves them to it', () => {
+    const rnd = mulberry32(7);
+    const int = (n: number) => Math.floor(rnd() * n);
+    let decided = 0;
+    let valid = 0;
+    for (const country of getCountries()) {
+      const ex = getExampleNumber(country, mobileExamples);
+      if (!ex) continue;
+      // The library's own example number with its last digits changed, sometimes a digit longer or shorter.
+      for (let k = 0; k < 6; k++) {
+        const nn = ex.nationalNumber as string;
+        let nat = nn.slice(0, Math.max(1, nn.length - 1 - int(4)));
+        const len = nn.length + (k === 5 ? int(3) - 1 : 0);
+        while (nat.length < len) nat += String(int(10));
+        const text = `+${ex.countryCallingCode} ${nat}`;
+        const lib = parsePhoneNumberFromString(text)?.isValid() ?? false;
+        const fast = validInternational(text.replace(/\D/g, ''));
+        if (fast === undefined) continue;
+        decided++;
+        if (lib) valid++;
+        expect(fast, `${country} ${text.replace(/\d/g, '9')}`).toBe(lib);
+      }
+    }
+    expect(decided).toBeGreaterThan(1000);
+    expect(valid).toBeGreaterThan(decided / 2);
+    expect(valid).toBeLessThan(decided);
+    // A national prefix after the country code (`+44 (0)20 …`) is the library's to strip.
+    expect(validInternational('4402079460958')).toBeUndefined();
+  });
+});
+
+describe('validNational', () => {
+  it('decides national numbers of the default regions as libphonenumber does, or leaves them to it', () => {
+    const rnd = mulberry32(11);
+    const int = (n: number) => Math.floor(rnd() * n);
+    let decided = 0;
+    let valid = 0;
+    for (const region of DEFAULT_PHONE_REGIONS) {
+      const ex = getExampleNumber(region, mobileExamples)!;
+      for (let k = 0; k < 150; k++) {
+        // The region's example with its last digits changed (sometimes after a trunk 0), or any digits.
+        let d = '';
+        const base = k % 2 ? (k % 3 ? '' : '0') + ex.nationalNumber : '';
+        d = base.slice(0, Math.max(0, base.length - 1 - int(5)));
+        const len = base ? base.length : 6 + int(8);
+        while (d.length < len) d += String(int(10));
+        const text = k % 4 === 0 ? `(${d.slice(0, 3)}) ${d.slice(3)}` : d.replace(/(\d{3})(?=\d{3})/g, '$1 ');
+        const lib = parsePhoneNumberFromString(text, region)?.isValid() ?? false;
+        const fast = validNational(region, d);
+        if (fast === undefined) continue;
+        decided++;
+        if (lib) valid++;
+        expect(fast, `${region} ${text.replace(/\d/g, '9')}`).toBe(lib);
+      }
+    }
+    expect(decided).toBeGreaterThan(500);
+    expect(valid).toBeGreaterThan(100);
+    expect(valid).toBeLessThan(decided - 100);
+    // A trunk prefix is the library's to strip.
+    expect(validNational('GB', '02079460958')).toBeUndefined();
   });
 });

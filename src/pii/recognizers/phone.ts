@@ -1,5 +1,5 @@
 /** Phone numbers: candidates from the shared numeric scan, cheap per-region shape checks, then libphonenumber's full validation (max metadata). */
-import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { getCountryCallingCode, Metadata, parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import type { Recognizer, RecognizerResult } from '../types.js';
 import { compileContext, findContext, type ContextMatcher } from '../context.js';
 import { followsIbanHead, isWordChar, numericRuns, SEP_MIXED, type NumericRuns } from '../scan.js';
@@ -241,21 +241,161 @@ function isOtherId(text: string, start: number, end: number, otherIds: ContextMa
   return findContext(text, start, end, otherIds, OTHER_ID_WINDOW).length > 0 && findContext(text, start, end, phoneWords, OTHER_ID_WINDOW).length === 0;
 }
 
+/** One numbering plan's validation patterns, compiled once (libphonenumber builds a RegExp from the metadata on every test). */
+interface Plan {
+  general: RegExp;
+  types: { re: RegExp; lengths: readonly number[] | undefined }[];
+  /** Sticky: libphonenumber's `search(leadingDigits) === 0`. */
+  leading: RegExp | undefined;
+  /** The national prefix for parsing, anchored at the start (undefined: none). */
+  prefix: RegExp | undefined;
+}
+
+/** The metadata accessors libphonenumber's own parser and getNumberType read (its typings expose none of them). */
+interface PlanMetadata {
+  selectNumberingPlan(country: string): void;
+  hasCallingCode(code: string): boolean;
+  getCountryCodesForCallingCode(code: string): string[] | undefined;
+  nationalNumberPattern(): string;
+  nationalPrefixForParsing(): string | undefined;
+  IDDPrefix(): string | undefined;
+  leadingDigits(): string | undefined;
+  type(t: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
+}
+
+/** getNumberType's types: fixed line first, then the others in its order (only whether one matches is read here). */
+const NUMBER_TYPES = ['FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL'];
+
+let metadata: PlanMetadata | undefined;
+const plans = new Map<string, Plan>();
+
+function planOf(country: string): Plan {
+  let p = plans.get(country);
+  if (p) return p;
+  const m = (metadata ??= new Metadata() as unknown as PlanMetadata);
+  m.selectNumberingPlan(country);
+  const types: Plan['types'] = [];
+  for (const t of NUMBER_TYPES) {
+    const def = m.type(t);
+    if (!def || !def.pattern()) continue;
+    types.push({ re: new RegExp('^(?:' + def.pattern() + ')$'), lengths: def.possibleLengths() });
+  }
+  const ld = m.leadingDigits();
+  const npfp = m.nationalPrefixForParsing();
+  p = { general: new RegExp('^(?:' + m.nationalNumberPattern() + ')$'), types, leading: ld ? new RegExp(ld, 'y') : undefined, prefix: npfp ? new RegExp('^(?:' + npfp + ')') : undefined };
+  plans.set(country, p);
+  return p;
+}
+
+/** libphonenumber's getNumberType(nn, plan) !== undefined, with the plan's patterns compiled once. */
+function hasType(p: Plan, nn: string): boolean {
+  if (!p.general.test(nn)) return false;
+  for (const t of p.types) if ((!t.lengths || t.lengths.includes(nn.length)) && t.re.test(nn)) return true;
+  return false;
+}
+
+/**
+ * isValid() of a national number under a calling code shared by `countries` (the code's main country first), as
+ * libphonenumber decides it: the country is the first whose leading digits start the number (or, having none, whose
+ * patterns match it), and the number is valid when that country's patterns match; with no country, the main one's.
+ */
+function validForCountries(countries: readonly string[], nn: string): boolean {
+  if (countries.length > 1) {
+    for (const c of countries) {
+      const p = planOf(c);
+      if (p.leading) {
+        p.leading.lastIndex = 0;
+        if (p.leading.test(nn)) return hasType(p, nn);
+      } else if (hasType(p, nn)) return true;
+    }
+  }
+  return hasType(planOf(countries[0]!), nn);
+}
+
+let nanpa: readonly string[] | undefined;
+
+/**
+ * `parsePhoneNumberFromString(text, 'US').isValid()` for a text of ten digits, the first 2-9, joined by punctuation
+ * only (and `parsePhoneNumberFromString('+1' + text).isValid()`), as libphonenumber decides it: no national prefix
+ * or IDD to strip, so the national number is the digits, judged among the +1 countries (validForCountries). A
+ * differential test holds it to the library.
+ */
+export function validUsNational(digits: string): boolean {
+  nanpa ??= (metadata ??= new Metadata() as unknown as PlanMetadata).getCountryCodesForCallingCode('1') ?? [];
+  return validForCountries(nanpa, digits);
+}
+
+const MAX_NSN = 17;
+
+/** Per region: its calling code's countries and its IDD prefix (sticky), for validNational. */
+const regionPlans = new Map<string, { countries: readonly string[]; code: string; idd: RegExp | undefined }>();
+
+/**
+ * `parsePhoneNumberFromString(text, region).isValid()` for a national text (digits and punctuation, `digits` its
+ * digits) when it can be decided from compiled patterns, else undefined (ask the library): when no IDD prefix, calling
+ * code or national prefix starts the digits, the library takes them whole as the national number and judges them
+ * among the calling code's countries (validForCountries), provided the region is that code's main country.
+ */
+export function validNational(region: string, digits: string): boolean | undefined {
+  let r = regionPlans.get(region);
+  if (!r) {
+    const m = (metadata ??= new Metadata() as unknown as PlanMetadata);
+    const code = getCountryCallingCode(region as CountryCode);
+    m.selectNumberingPlan(region);
+    const idd = m.IDDPrefix();
+    regionPlans.set(region, (r = { countries: m.getCountryCodesForCallingCode(code) ?? [], code, idd: idd ? new RegExp(idd, 'y') : undefined }));
+  }
+  if (r.countries[0] !== region || digits.length < 2 || digits.length > MAX_NSN || digits.startsWith(r.code)) return undefined;
+  if (r.idd) {
+    r.idd.lastIndex = 0;
+    if (r.idd.test(digits)) return undefined;
+  }
+  const p = planOf(region);
+  if (p.prefix && p.prefix.test(digits)) return undefined;
+  return validForCountries(r.countries, digits);
+}
+
+/**
+ * `parsePhoneNumberFromString('+' + digits).isValid()` when it can be decided from compiled patterns, else undefined
+ * (ask the library): the calling code is the shortest known prefix, the rest the national number unless the main
+ * country's national prefix for parsing starts it (then the library's stripping rules apply, so it is asked).
+ */
+export function validInternational(digits: string): boolean | undefined {
+  if (digits.charCodeAt(0) === 48) return undefined;
+  const m = (metadata ??= new Metadata() as unknown as PlanMetadata);
+  for (let i = 1; i <= 3 && i < digits.length; i++) {
+    const code = digits.slice(0, i);
+    if (!m.hasCallingCode(code)) continue;
+    const countries = m.getCountryCodesForCallingCode(code);
+    const nn = digits.slice(i);
+    // Non-geographic codes (800, 882…) and numbers out of the library's length bounds take its own path.
+    if (!countries || countries.length === 0 || nn.length < 2 || nn.length > MAX_NSN) return undefined;
+    const main = planOf(countries[0]!);
+    if (main.prefix && main.prefix.test(nn)) return undefined;
+    return validForCountries(countries, nn);
+  }
+  return undefined;
+}
+
 /** International numbers carry their country, so they score higher; grouped national ones next; bare digit strings need a nearby "phone". */
 function judge(candidate: string, intl: boolean, regions: readonly CountryCode[], formatted: boolean): { score: number; region: string } | null {
-  if (intl) {
-    const p = parsePhoneNumberFromString(candidate);
-    return p?.isValid() ? { score: 0.75, region: p.country ?? 'intl' } : null;
-  }
   let d = '';
   for (let i = 0; i < candidate.length; i++) {
     const c = candidate.charCodeAt(i);
     if (c >= 48 && c <= 57) d += candidate[i];
   }
+  if (intl) {
+    // Only validity is read from an international verdict (its pattern is `international`), so the country is not sought.
+    const fast = validInternational(d);
+    if (fast !== undefined) return fast ? { score: 0.75, region: 'intl' } : null;
+    const p = parsePhoneNumberFromString(candidate);
+    return p?.isValid() ? { score: 0.75, region: p.country ?? 'intl' } : null;
+  }
   for (const region of regions) {
     if (!plausible(region, d)) continue;
-    const p = parsePhoneNumberFromString(candidate, region);
-    if (p?.isValid()) return { score: formatted ? 0.6 : 0.4, region };
+    // Most candidates have nothing for the parser to strip: decided from compiled patterns (see validNational).
+    const valid = validNational(region, d) ?? parsePhoneNumberFromString(candidate, region)?.isValid();
+    if (valid) return { score: formatted ? 0.6 : 0.4, region };
   }
   return null;
 }

@@ -40,6 +40,7 @@ const AWS_SECRET = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 /** Names a secret access key goes by in config files, CLI profiles and prose. */
 const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|secretaccesskey|secret[ _-]key|aws[ _-]secret/i;
 const AWS_SECRET_CONTEXT_G = new RegExp(AWS_SECRET_CONTEXT.source, 'gi');
+const SECRET_LITERAL = /secret/i;
 const B64_CHAR = /[A-Za-z0-9/+]/;
 /** How far before a 40-character candidate its context (or an access key id) may be. */
 const AWS_SECRET_WINDOW = 120;
@@ -62,7 +63,8 @@ export const awsKeysRecognizer: Recognizer = {
     // A secret key is only looked for after its context or a key id: anchors, each opening a short window, so
     // ordinary text is not scanned for 40-character runs at all.
     const anchors = [...keyEnds];
-    for (const m of text.matchAll(AWS_SECRET_CONTEXT_G)) anchors.push(m.index + m[0].length);
+    // Every name holds `secret`: one literal search (a quarter of the alternation's cost) rules most texts out.
+    if (SECRET_LITERAL.test(text)) for (const m of text.matchAll(AWS_SECRET_CONTEXT_G)) anchors.push(m.index + m[0].length);
     anchors.sort((a, b) => a - b);
     const keyEndSet = new Set(keyEnds);
     const seen = new Set<number>();
