@@ -17,7 +17,7 @@ describe('jsonLogsConfigSchema', () => {
       timestamp_format: 'auto',
       infer_outcome: true,
       category: ['web'],
-      batch_size: 5000,
+      batch_size: 20000,
       max_record_bytes: 1048576,
       max_record_depth: 64,
     });

@@ -126,7 +126,11 @@ export const jsonLogsConfigSchema = zStrictObject(
       .describe(
         'How far out of time order records can be: the source then promises, as it reads, that nothing older than its newest record less this will follow, so windowed detectors judge as it goes. Unset: no promise until the input ends.',
       ),
-    batch_size: z.number().int().min(1).max(100_000).default(5000).describe('Records handed to the pipeline (and committed) at a time.'),
+    // 20,000 rather than 5,000: on SQLite each commit rewrites every index page it touches, and the
+    // (user_email, ts) and (source_ip, ts) indexes take one insert per user or address at a random
+    // page, so a bigger commit shares pages among more rows (1M events: a third less wall time, half
+    // the system time; README "Benchmarks"). Memory stays bounded: one batch is held at a time.
+    batch_size: z.number().int().min(1).max(100_000).default(20_000).describe('Records handed to the pipeline (and committed) at a time.'),
     max_record_bytes: zByteSize
       .prefault(1 << 20)
       .refine((n) => n >= 1024 && n <= 256 << 20, { message: 'max_record_bytes must be between 1KiB and 256MiB' })
