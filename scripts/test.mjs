@@ -1,5 +1,5 @@
 // Runs the type check and the whole vitest suite, then prints one closing "N passed, N failed" line.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -38,21 +38,33 @@ if (!existsSync(process.env.SAASWATCH_DOVECOT ?? '/usr/sbin/dovecot') && process
   if (install.status !== 0) console.error('dovecot-imapd could not be installed; the imap tests will ' + (process.env.CI === 'true' ? 'fail' : 'be skipped'));
 }
 
-const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-// The dashboard's browser code is its own project (DOM types, JSX): checked too.
-const tscWeb = spawnSync('npx', ['tsc', '-p', 'web/tsconfig.json'], { stdio: 'inherit' });
-// The package built once, before the tests (`npm run build`: dist/ and the dashboard). Servers the tests
-// start serve the dashboard as it is rather than each building it; the end-to-end tests run the CLI from
-// dist/ (SAASWATCH_TEST_DIST), which starts in half the CPU time of the sources through tsx.
-const build = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-if (build.status !== 0) console.error('the build failed');
-const typecheckFailed = tsc.status !== 0 || tscWeb.status !== 0 || build.status !== 0;
+/** Exit code of a command run with inherited output (1 when it cannot start). */
+const run = (cmd, argv) =>
+  new Promise((resolve) => {
+    const child = spawn(cmd, argv, { stdio: 'inherit' });
+    child.on('error', () => resolve(1));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+
+// Three independent jobs, side by side (about a minute less on two cores than one after another):
+// the type check of the sources and tests; the dashboard's browser code, its own project (DOM types,
+// JSX); and the package built once, before the tests (`npm run build`: dist/ and the dashboard).
+// Servers the tests start serve the dashboard as it is rather than each building it; the end-to-end
+// tests run the CLI from dist/ (SAASWATCH_TEST_DIST), which starts in half the CPU time of the sources
+// through tsx.
+const [tscStatus, tscWebStatus, buildStatus] = await Promise.all([
+  run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']),
+  run('npx', ['tsc', '-p', 'web/tsconfig.json']),
+  run('npm', ['run', '-s', 'build']),
+]);
+if (buildStatus !== 0) console.error('the build failed');
+const typecheckFailed = tscStatus !== 0 || tscWebStatus !== 0 || buildStatus !== 0;
 if (typecheckFailed) console.error('type check failed');
 
 const vitest = spawnSync(
   'npx',
   ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...args],
-  { stdio: 'inherit', env: { ...process.env, ...(build.status === 0 ? { SAASWATCH_TEST_DIST: '1' } : {}) } },
+  { stdio: 'inherit', env: { ...process.env, ...(buildStatus === 0 ? { SAASWATCH_TEST_DIST: '1' } : {}) } },
 );
 
 let passed = 0;

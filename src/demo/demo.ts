@@ -51,7 +51,7 @@ export interface DemoOptions {
    * at the end of its history whatever the date: the same seed and end give the same run any day.
    */
   now?: Clock;
-  /** Stop after this long even if the sources are still busy. */
+  /** Stop after this long even if the sources are still busy (default five minutes: a loaded two-core machine takes two). */
   maxMs?: number;
   /** The backfill is done once no batch arrived for this long. */
   idleMs?: number;
@@ -401,7 +401,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     // A source scanning file content yields no batch meanwhile (its next page waits for the
     // metadata reads, downloads and scans): still calling its vendor or scanning is busy, not idle,
     // or the backfill would be cut short and its later events never read.
-    const calls = google.requests.length + dropbox.requests.length;
+    const calls = google.requests.length + dropbox.requests.length + graph.requests.length + office365.requests.length + slack.requests.length;
     if (calls !== vendorCalls || (scanner && (scanner.stats.running > 0 || scanner.stats.queued > 0))) lastBatchAt = performance.now();
     vendorCalls = calls;
     const idle = performance.now() - lastBatchAt > (opts.idleMs ?? 2_000);
@@ -412,7 +412,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       dropbox.addEvents(late as unknown as TeamEvent[]);
       void dropbox.sendWebhook(`${webhooks}/webhooks/dropbox`).then((r) => out(`webhook push answered ${r.status}; polling now`));
       lastBatchAt = performance.now();
-    } else if ((idle && pushed) || performance.now() - started > (opts.maxMs ?? 90_000)) {
+    } else if ((idle && pushed) || performance.now() - started > (opts.maxMs ?? 300_000)) {
       stop.abort();
     }
   }, 250);

@@ -281,6 +281,23 @@ describe('baseline detector', () => {
     expect(latest(await run(d, burst)).map((f) => f.details?.['event.action'] ?? f.description)).not.toEqual([]);
   });
 
+  it('still sees a burst of two new actions done in turns when the user\'s actions are full', async () => {
+    // Six ordinary actions for five weeks, then 200 downloads and 200 ACL changes in turns: each is
+    // new, so each has the lowest rate; forgetting by rate alone would drop one for the other at
+    // every step and neither would ever count up to min_count.
+    const events: SecurityEvent[] = [];
+    let nonce = 0;
+    const ordinary = ['view', 'edit', 'login', 'comment', 'upload', 'share'];
+    for (let day = 0; day < 35; day++) {
+      for (let k = 0; k < 30; k++) events.push(testEvent({ time: T0 + day * DAY + 9 * HOUR + k * 10 * 60_000, user: 'bo@example.com', action: ordinary[k % 6]!, nonce: nonce++ }));
+    }
+    const t1 = T0 + 35 * DAY + 14 * HOUR;
+    for (let k = 0; k < 400; k++) events.push(testEvent({ time: t1 + k * 6_000, user: 'bo@example.com', action: k % 2 ? 'change_acl' : 'download', nonce: nonce++ }));
+    const d = detector({});
+    const found = latest(await run(d, events)).filter((f) => f.windowEnd >= t1);
+    expect(found.length).toBeGreaterThan(0);
+  });
+
   it('keeps the serialized state of a user under 2 KB even with the most and longest actions', () => {
     const d = detector({ max_actions: 8 });
     const rng = new Rng(9);

@@ -175,22 +175,28 @@ export class BaselineDetector extends PerUserDetector<BaselineUserState> {
   }
 
   /**
-   * The action to forget when a new one needs its place: the one the user does least, by its
-   * decayed rate on the longest horizon at time `t`, the least recently seen among equals. Forgetting
-   * by recency alone dropped a person's daily work whenever a few rare actions came in between, and
-   * the forgotten action, back the next day with no history, then looked like a first-ever burst.
+   * The action to forget when a new one needs its place: of all but the most recently seen, the
+   * one the user does least, by its rate on the longest horizon at time `t` (the least recently
+   * seen among equals). Forgetting by recency alone dropped a person's daily work whenever a few
+   * rare actions came in between, and the forgotten action, back the next day with no history, then
+   * looked like a first-ever burst. The most recent one is kept whatever its rate: a new action has
+   * the lowest, and two new actions done in turns (a download, an ACL change, a download...) would
+   * otherwise forget each other at every step and never reach min_count.
    */
   #leastActive(s: BaselineUserState, t: number): string {
     const i = this.#longest;
     const bucket = this.#c.horizons[i]!.bucket;
-    const keep = 1 - this.#alpha[i]!;
+    const alpha = this.#alpha[i]!;
     const now = Math.floor(t / bucket);
     let gone: string | undefined;
     let lowest = Infinity;
+    let left = s.actions.size - 1;
     // Map order is recency order, oldest first: a strict comparison keeps the oldest of equals.
     for (const [name, a] of s.actions) {
+      if (left-- === 0) break;
       const h = a.h[i]!;
-      const rate = (h.m + (1 - keep) * h.c) * keep ** Math.max(0, now - h.b);
+      // The EWMA as it stands once the open bucket closes, decayed to t's bucket.
+      const rate = ((1 - alpha) * h.m + alpha * h.c) * (1 - alpha) ** Math.max(0, now - h.b - 1);
       if (rate < lowest) {
         lowest = rate;
         gone = name;

@@ -486,7 +486,8 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   const riskDetections = riskNoise(new Rng(`scenario:${seed}:risk`), googleLogins, geo, { start, end });
 
   // ---- The catalogue's attacks: Microsoft 365 files and mail, Identity Protection, a weakened control ----
-  // Last, on their own stream, each on a working hour clear of every other attack by three hours.
+  // Last, on their own stream, each clear of every other attack by three hours (at any hour: an
+  // attacker abroad keeps their own).
   const catalogue = (['onedrive-mass-download', 'mail-forwarding-rule', 'mfa-disabled-mass-download', 'risky-sign-in'] as const).filter((k) => requested.includes(k));
   if (catalogue.length) {
     const rng = new Rng(`scenario:${seed}:catalogue`);
@@ -496,9 +497,11 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
       // Preferred: spread over the window; then the nearest hour that clears every busy span.
       const last = Math.max(start + HOUR, end - length - HOUR);
       const preferred = start + HOUR + ((j + 0.5) / catalogue.length) * (last - start - HOUR);
+      // The jitter is drawn first and checked with the rest, so it cannot carry an attack into another's margin.
+      const jitter = rng.uniform(0, 20 * MINUTE);
       const clear = (t: number) => t >= start + HOUR && t <= last && !busy.some(([a, b]) => t + length >= a && t <= b);
       for (let h = 0; h < (end - start) / HOUR; h++) {
-        for (const t of [preferred + h * HOUR, preferred - h * HOUR]) if (clear(t)) return Math.floor(t + rng.uniform(0, 20 * MINUTE));
+        for (const t of [preferred + h * HOUR + jitter, preferred - h * HOUR + jitter]) if (clear(t)) return Math.floor(t);
       }
       return Math.floor(Math.min(preferred, last));
     };

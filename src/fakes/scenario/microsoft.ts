@@ -180,6 +180,8 @@ export function phishingCampaign(rng: Rng, args: { users: ScenarioUser[]; domain
 
 /** A risk detection as Identity Protection records it for a sign-in (or, offline, for the session after it). */
 function riskDetection(r: () => number, a: { user: ScenarioUser; ip: string; geo: IpInfo; t: number; type: string; level: 'low' | 'medium' | 'high'; state: 'atRisk' | 'remediated'; timing: 'realtime' | 'offline'; signIn?: GraphSignIn; detail?: string }): GraphRiskDetection {
+  // The browser the sign-in used, as Identity Protection records it.
+  const ua = a.user.userAgents.find((x) => !isMobile(x)) ?? a.user.userAgents[0] ?? '';
   const detected = graphTime(a.t, true);
   return {
     id: `${guid(r).replace(/-/g, '')}${guid(r).replace(/-/g, '')}`,
@@ -200,7 +202,7 @@ function riskDetection(r: () => number, a: { user: ScenarioUser; ip: string; geo
     userId: a.user.entraObjectId,
     userDisplayName: a.user.name,
     userPrincipalName: a.user.email,
-    additionalInfo: JSON.stringify([{ Key: 'userAgent', Value: a.user.userAgents[0] ?? '' }]),
+    additionalInfo: JSON.stringify([{ Key: 'userAgent', Value: ua }]),
     location: { city: a.geo.city, state: a.geo.region, countryOrRegion: a.geo.country, geoCoordinates: { latitude: a.geo.lat, longitude: a.geo.lon } },
   } as GraphRiskDetection;
 }
