@@ -85,6 +85,14 @@ describe('normalizeAuditEntry', () => {
     expect(app.ok && app.event).toMatchObject({ event: { category: ['configuration'] }, labels: { 'slack.app_id': 'A0EVIL', 'slack.app_scopes': 'files:read,users:read.email' } });
   });
 
+  it("keeps an anomaly's reasons, a list in details, as one label, and leaves lists of objects out", () => {
+    const anomaly = normalizeAuditEntry({ ...base, action: 'anomaly', entity: { type: 'user', user: { id: 'W0ANN', email: 'ann@example.com' } }, details: { reason: ['tor', 'asn'], previous_ip_address: '198.51.100.7', channels: [{ id: 'C0GENERAL' }] } }, INGESTED);
+    expect(anomaly.ok && anomaly.event.labels).toMatchObject({ 'slack.details.reason': 'tor,asn', 'slack.details.previous_ip_address': '198.51.100.7' });
+    expect(anomaly.ok && anomaly.event.labels?.['slack.details.channels']).toBeUndefined();
+    const empty = normalizeAuditEntry({ ...base, action: 'anomaly', details: { reason: [] } }, INGESTED);
+    expect(empty.ok && empty.event.labels?.['slack.details.reason']).toBeUndefined();
+  });
+
   it('categorises actions by their Slack names', () => {
     expect(['user_login', 'user_logout', 'file_shared', 'role_change_to_owner', 'user_created', 'public_channel_created', 'pref_sso_setting_changed'].map((a) => auditCategory(a)[0])).toEqual([
       'authentication', 'authentication', 'file', 'iam', 'iam', 'configuration', 'configuration',

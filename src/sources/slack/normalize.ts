@@ -130,7 +130,7 @@ function shareOf(action: string, entity: Obj, details: Obj): SecurityEvent['shar
   return undefined;
 }
 
-/** Primitive `details` values kept as labels (`slack.details.<key>`), so rules can match them; at most this many. */
+/** Primitive `details` values and lists of strings (comma-joined) kept as labels (`slack.details.<key>`), so rules can match them; at most this many. */
 const MAX_DETAIL_LABELS = 24;
 
 export function normalizeAuditEntry(raw: unknown, ingested: string): NormalizeResult {
@@ -160,6 +160,10 @@ export function normalizeAuditEntry(raw: unknown, ingested: string): NormalizeRe
     if (kept >= MAX_DETAIL_LABELS) break;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
       setLabel(labels, `slack.details.${k}`, v);
+      kept++;
+    } else if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) {
+      // Lists of names (an anomaly's `reason`, an app's `new_scopes`) are what an analyst reads first in the alert.
+      labels[`slack.details.${k}`] = v.join(',');
       kept++;
     }
   }
