@@ -95,11 +95,12 @@ describe('the dashboard in Chromium', () => {
       await expect.poll(() => chartPaths(title).count(), { message: title }).toBeGreaterThan(3);
     }
     // The stacked area has one series per source in its legend.
-    for (const provider of ['google-workspace', 'dropbox', 'microsoft-graph', 'slack']) await expect.poll(() => page.locator('.chart svg text', { hasText: provider }).count()).toBeGreaterThan(0);
+    for (const provider of ['google-workspace', 'dropbox', 'microsoft-graph', 'office-365', 'slack']) await expect.poll(() => page.locator('.chart svg text', { hasText: provider }).count()).toBeGreaterThan(0);
     const open = await demo.store.listAlerts({ status: 'open', limit: 1000 });
     expect(await page.locator('.stat', { hasText: 'open alerts' }).locator('strong').textContent()).toBe(String(open.length));
     await expect.poll(() => page.getByRole('region', { name: 'Top risky users' }).getByRole('link').count()).toBeGreaterThan(2);
-    expect(await page.getByRole('region', { name: 'Sources health' }).locator('tbody tr').count()).toBe(4);
+    // The demo's five sources: Google, Dropbox, Graph, the Office 365 Management Activity API and Slack.
+    expect(await page.getByRole('region', { name: 'Sources health' }).locator('tbody tr').count()).toBe(5);
     await page.waitForTimeout(400); // the charts' entry animation
     await shot('overview');
   });
