@@ -9,6 +9,7 @@ import { createServiceAccountKey, startFakeGoogle } from '../fakes/google/index.
 import { DEFAULT_ARCHER_SINK_LEVEL, startArcherFake } from '../fakes/archer/server.js';
 import { startJiraFake } from '../fakes/jira/server.js';
 import { startFakeGraph } from '../fakes/microsoft-graph/server.js';
+import { DEFAULT_STREAMS } from '../sources/microsoft-graph/config.js';
 import { startFakeOffice365, type FakeBlob } from '../fakes/office-365/server.js';
 import { FAKE_SLACK_CHANNEL, startSlackFake } from '../fakes/slack/server.js';
 import { startSmtpFake } from '../fakes/smtp/server.js';
@@ -282,7 +283,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           mailbox: m365.mailbox.address,
           folder: m365.mailbox.folder,
           // Identity Protection (Entra ID P2) is asked for by name; the demo tenant has it.
-          streams: ['sign_ins', 'non_interactive_sign_ins', 'service_principal_sign_ins', 'managed_identity_sign_ins', 'directory_audits', 'risk_detections', 'security_alerts', 'reported_mail'],
+          streams: [...DEFAULT_STREAMS, 'risk_detections', 'reported_mail'],
           base_url: graph.url,
           login_url: graph.loginUrl,
           backfill: `${days + 1}d`,

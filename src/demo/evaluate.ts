@@ -25,26 +25,14 @@ export function scenarioEvents(scenario: Scenario): SecurityEvent[] {
   for (const a of scenario.google.activities) {
     out.push(...normalizeActivity(a, { source: 'google', application: a.id.applicationName, ingested }).events);
   }
-  for (const e of scenario.dropbox.events) {
-    const r = normalizeTeamEvent(e, ingested);
+  const keep = (r: { ok: true; event: SecurityEvent } | { ok: false }) => {
     if (r.ok) out.push(r.event);
-  }
-  for (const s of scenario.microsoft.signIns) {
-    const r = normalizeSignIn(s, ingested);
-    if (r.ok) out.push(r.event);
-  }
-  for (const d of scenario.microsoft.riskDetections) {
-    const r = normalizeRiskDetection(d, ingested);
-    if (r.ok) out.push(r.event);
-  }
-  for (const { contentType, record } of scenario.office365.records) {
-    const r = normalizeOffice365(record, ingested, contentType);
-    if (r.ok) out.push(r.event);
-  }
-  for (const m of scenario.microsoft.reportedMessages) {
-    const r = normalizeReportedMessage(asPolled(m), ingested);
-    if (r.ok) out.push(r.event);
-  }
+  };
+  for (const e of scenario.dropbox.events) keep(normalizeTeamEvent(e, ingested));
+  for (const s of scenario.microsoft.signIns) keep(normalizeSignIn(s, ingested));
+  for (const d of scenario.microsoft.riskDetections) keep(normalizeRiskDetection(d, ingested));
+  for (const { contentType, record } of scenario.office365.records) keep(normalizeOffice365(record, ingested, contentType));
+  for (const m of scenario.microsoft.reportedMessages) keep(normalizeReportedMessage(asPolled(m), ingested));
   out.push(...slackEvents(scenario));
   return out.sort((x, y) => (x['@timestamp'] < y['@timestamp'] ? -1 : x['@timestamp'] > y['@timestamp'] ? 1 : 0));
 }

@@ -2,8 +2,8 @@
 import { errors } from '../../core/index.js';
 import { Rng } from '../../detection/random.js';
 import { localMidnight, localParts } from './clock.js';
-import { REPORT_MAILBOX, mirrorSignIns, phishingCampaign, riskNoise, riskySignIn, tenantIdFor, type GoogleLogin } from './microsoft.js';
-import { forwardingRule, office365Activity, oneDriveMassDownload, type Office365Record } from './office-365.js';
+import { REPORT_MAILBOX, mirrorSignIns, phishingCampaign, riskNoise, riskySignIn, tenantIdFor, tenantUser, type GoogleLogin } from './microsoft.js';
+import { forwardingRule, office365Activity, oneDriveMassDownload, type TimedRecord } from './office-365.js';
 import { signInRecord, FIRST_PARTY_APPS } from '../microsoft-graph/records.js';
 import { slackActivity } from './slack.js';
 import { DOMAIN, CUSTOMER_ID, FOREIGN, IpAllocator, buildFiles, buildUsers, randomString, driveFileId, digits } from './org.js';
@@ -15,7 +15,7 @@ import { cardExport, toCsv, toXlsx } from './pii.js';
 import { securityAlerts } from './security-alerts.js';
 import {
   ATTACK_KINDS,
-  type AttackKind, type DropboxTeamEvent, type GoogleActivity, type GoogleActivityEvent, type GraphMessage, type IpInfo, type Scenario,
+  type AttackKind, type DropboxTeamEvent, type GoogleActivity, type GoogleActivityEvent, type GraphMessage, type GraphSignIn, type IpInfo, type Scenario,
   type ScenarioFile, type ScenarioOptions, type ScenarioUser, type TruthEntry,
 } from './types.js';
 
@@ -482,7 +482,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
   // Each on its own stream, after everything else, so nobody's Google, Dropbox or Slack day changes.
   const o365Ctx = { tenantId, domain: DOMAIN, users };
   const o365 = office365Activity(new Rng(`scenario:${seed}:office-365`), o365Ctx, googleLogins, { start, end });
-  const o365Records: Array<{ t: number; rec: Office365Record }> = o365.records.map((rec) => ({ t: Date.parse(`${rec.record.CreationTime as string}Z`), rec }));
+  const o365Records: TimedRecord[] = o365.records;
   const riskDetections = riskNoise(new Rng(`scenario:${seed}:risk`), googleLogins, geo, { start, end });
 
   // ---- The catalogue's attacks: Microsoft 365 files and mail, Identity Protection, a weakened control ----
@@ -507,7 +507,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
     };
     const free = users.filter((u) => !taken.has(u.email));
     const victims = rng.sample(free.length >= catalogue.length ? free : users, Math.min(users.length, catalogue.length));
-    const signIns2: GraphSignInLike[] = [];
+    const signIns2: GraphSignIn[] = [];
     catalogue.forEach((kind, j) => {
       const u = victims[j % victims.length]!;
       taken.add(u.email);
@@ -528,11 +528,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
         const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
         const g2 = geo(ip);
         const exchange = FIRST_PARTY_APPS.find((a) => a[1] === 'Office 365 Exchange Online')!;
-        signIns2.push(signInRecord(() => rng.next(), {
-          user: { id: u.entraObjectId, displayName: u.name, userPrincipalName: u.email, ip, city: g2.city, state: g2.region, countryOrRegion: g2.country, latitude: g2.lat, longitude: g2.lon, userAgent: ua, os: 'Windows10', browser: 'Chrome 131.0.0' },
-          createdMs: t0,
-          app: exchange,
-        }));
+        signIns2.push(signInRecord(() => rng.next(), { user: tenantUser(u, ip, g2, ua), createdMs: t0, app: exchange }));
         const tRule = Math.floor(t0 + rng.uniform(2 * MINUTE, 6 * MINUTE));
         o365Records.push({ t: tRule, rec: forwardingRule(rng, o365Ctx, { user: u, ip, t: tRule, to }) });
         entry = { sources: ['microsoft-graph', 'office-365'], actor: u.email, ip, start: iso(t0), end: iso(tRule), events: 2, targets: [to], description: `${u.email} signed in from ${g2.city}, ${g2.country} and an inbox rule now forwards every message to ${to}` };
@@ -604,8 +600,6 @@ function initialDriveState(rng: Rng, f: ScenarioFile, owner: ScenarioUser, users
   const binary = !f.mimeType.startsWith('application/vnd.google-apps.');
   return { file: f, owner, permissions, createdTime, modifiedTime, deleted: false, parent, ...(binary ? { md5: randomString(rng, '0123456789abcdef', 32) } : {}) };
 }
-
-type GraphSignInLike = ReturnType<typeof signInRecord>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

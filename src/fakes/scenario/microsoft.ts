@@ -5,6 +5,7 @@ import {
   type GraphMessage, type GraphRiskDetection, type GraphSignIn, type ReportKind, type SignInApp, type TenantUser,
 } from '../microsoft-graph/records.js';
 import { localParts } from './clock.js';
+import { browserOf } from './org.js';
 import type { IpInfo, ScenarioUser } from './types.js';
 
 const MINUTE = 60_000;
@@ -27,7 +28,6 @@ const SHAREPOINT = app('Office 365 SharePoint Online');
 const BROWSER_APPS: ReadonlyArray<readonly [SignInApp, number]> = [[OFFICE_HOME, 0.4], [EXCHANGE, 0.3], [TEAMS, 0.2], [SHAREPOINT, 0.1]];
 const INVALID_PASSWORD: readonly [number, string] = [50126, 'Error validating credentials due to invalid username or password.'];
 
-const isMobile = (ua: string) => /iPhone|Android|Mobile/.test(ua);
 
 /** Entra's `deviceDetail` names for a user agent: `Windows10`, `MacOs`, `Ios 18.1`; `Chrome 131.0.0`, `Mobile Safari`. */
 export function entraDevice(ua: string): { os: string; browser: string } {
@@ -46,7 +46,7 @@ export function entraDevice(ua: string): { os: string; browser: string } {
   return { os, browser };
 }
 
-function tenantUser(u: ScenarioUser, ip: string, geo: IpInfo, ua: string): TenantUser {
+export function tenantUser(u: ScenarioUser, ip: string, geo: IpInfo, ua: string): TenantUser {
   return {
     id: u.entraObjectId,
     displayName: u.name,
@@ -91,7 +91,7 @@ export function mirrorSignIns(rng: Rng, logins: readonly GoogleLogin[], geo: (ip
     if (t >= window.start && t < window.end) out.push({ t, s });
   };
   for (const l of logins) {
-    const browser = l.user.userAgents.find((ua) => !isMobile(ua)) ?? l.user.userAgents[0]!;
+    const browser = browserOf(l.user);
     if (l.outcome === 'failure') {
       // One password for both, so the typo is repeated on Microsoft 365 a moment later.
       add(l.t + rng.uniform(5_000, 60_000), l, browser, OFFICE_HOME, INVALID_PASSWORD);
@@ -181,7 +181,7 @@ export function phishingCampaign(rng: Rng, args: { users: ScenarioUser[]; domain
 /** A risk detection as Identity Protection records it for a sign-in (or, offline, for the session after it). */
 function riskDetection(r: () => number, a: { user: ScenarioUser; ip: string; geo: IpInfo; t: number; type: string; level: 'low' | 'medium' | 'high'; state: 'atRisk' | 'remediated'; timing: 'realtime' | 'offline'; signIn?: GraphSignIn; detail?: string }): GraphRiskDetection {
   // The browser the sign-in used, as Identity Protection records it.
-  const ua = a.user.userAgents.find((x) => !isMobile(x)) ?? a.user.userAgents[0] ?? '';
+  const ua = browserOf(a.user);
   const detected = graphTime(a.t, true);
   return {
     id: `${guid(r).replace(/-/g, '')}${guid(r).replace(/-/g, '')}`,
@@ -235,7 +235,7 @@ export function riskNoise(rng: Rng, logins: readonly GoogleLogin[], geo: (ip: st
  */
 export function riskySignIn(rng: Rng, a: { user: ScenarioUser; ip: string; geo: IpInfo; t0: number }): { signIn: GraphSignIn; detections: GraphRiskDetection[]; times: number[] } {
   const r = () => rng.next();
-  const ua = a.user.userAgents.find((x) => !isMobile(x)) ?? a.user.userAgents[0]!;
+  const ua = browserOf(a.user);
   const base = signInRecord(r, { user: tenantUser(a.user, a.ip, a.geo, ua), createdMs: a.t0, app: OFFICE_HOME });
   const signIn: GraphSignIn = {
     ...base,

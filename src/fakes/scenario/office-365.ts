@@ -2,7 +2,7 @@
 import type { Rng } from '../../detection/random.js';
 import { guid } from '../microsoft-graph/records.js';
 import type { GoogleLogin } from './microsoft.js';
-import { DEPARTMENTS } from './org.js';
+import { DEPARTMENTS, browserOf } from './org.js';
 import type { ScenarioUser } from './types.js';
 
 const MINUTE = 60_000;
@@ -13,6 +13,12 @@ export type Office365ContentType = 'Audit.SharePoint' | 'Audit.Exchange';
 export interface Office365Record {
   contentType: Office365ContentType;
   record: Record<string, unknown>;
+}
+
+/** A record with its time in epoch ms, so it can be merged in order without parsing CreationTime back. */
+export interface TimedRecord {
+  t: number;
+  rec: Office365Record;
 }
 
 /** A document in a OneDrive or a department's SharePoint library. */
@@ -37,7 +43,6 @@ export interface Office365Context {
 const tenantName = (domain: string) => domain.split('.')[0]!.replace(/[^a-z0-9]/gi, '').toLowerCase() || 'tenant';
 /** The zoneless UTC time records carry. */
 const recordTime = (ms: number) => new Date(ms).toISOString().slice(0, 19);
-const browserOf = (u: ScenarioUser) => u.userAgents.find((ua) => !/iPhone|Android|Mobile/.test(ua)) ?? u.userAgents[0]!;
 
 const NOUNS = ['Budget', 'Forecast', 'Roadmap', 'Board deck', 'Pipeline', 'Contract', 'Invoice log', 'Headcount plan', 'Pricing', 'Customer list', 'Meeting notes', 'Handbook', 'Release plan', 'Audit evidence'];
 const EXTS = ['xlsx', 'docx', 'pptx', 'pdf'];
@@ -164,10 +169,10 @@ const PARTNER_GUESTS = ['j.doe@contoso.com', 'a.chen@fabrikam.com', 'm.lopez@nor
  * device syncing a few dozen files; and a rare inbox rule filing newsletters or forwarding to a
  * colleague. Records outside `[start, end)` are drawn and dropped, so the window reshuffles nothing.
  */
-export function office365Activity(rng: Rng, ctx: Office365Context, logins: readonly GoogleLogin[], window: { start: number; end: number }): { records: Office365Record[]; libraries: Libraries } {
+export function office365Activity(rng: Rng, ctx: Office365Context, logins: readonly GoogleLogin[], window: { start: number; end: number }): { records: TimedRecord[]; libraries: Libraries } {
   const r = () => rng.next();
   const libraries = new Libraries(rng, ctx);
-  const out: Array<{ t: number; rec: Office365Record }> = [];
+  const out: TimedRecord[] = [];
   const keep = (t: number, rec: Office365Record) => {
     if (t >= window.start && t < window.end) out.push({ t, rec });
   };
@@ -207,11 +212,11 @@ export function office365Activity(rng: Rng, ctx: Office365Context, logins: reado
       if (colleague !== u) keep(t, inboxRule(r, ctx, { t, user: u, ip: l.ip, name: 'Cover while away', params: { ForwardTo: colleague.email } }));
     }
   }
-  return { records: out.sort((a, b) => a.t - b.t).map((x) => x.rec), libraries };
+  return { records: out.sort((a, b) => a.t - b.t), libraries };
 }
 
 /** A person (or whoever holds their session) downloading `count` documents they can reach in `spanMs`. */
-export function oneDriveMassDownload(rng: Rng, ctx: Office365Context, libraries: Libraries, a: { user: ScenarioUser; ip: string; t0: number; count: number; spanMs: number }): Array<{ t: number; rec: Office365Record }> {
+export function oneDriveMassDownload(rng: Rng, ctx: Office365Context, libraries: Libraries, a: { user: ScenarioUser; ip: string; t0: number; count: number; spanMs: number }): TimedRecord[] {
   const r = () => rng.next();
   const files = rng.sample(libraries.reachable(a.user), Math.min(a.count, libraries.reachable(a.user).length));
   const times = files.map(() => a.t0 + rng.uniform(0, a.spanMs)).sort((x, y) => x - y);

@@ -156,6 +156,12 @@ export class IpAllocator {
   }
 }
 
+/** A phone's user agent: phones keep their sessions with refresh tokens and sign in through apps. */
+export const isMobile = (ua: string) => /iPhone|Android|Mobile/.test(ua);
+
+/** The person's desktop browser (their first agent when they have none). */
+export const browserOf = (u: ScenarioUser): string => u.userAgents.find((ua) => !isMobile(ua)) ?? u.userAgents[0]!;
+
 export function buildUsers(rng: Rng, count: number, ips: IpAllocator): ScenarioUser[] {
   const officeIps = SITES.map((site, i) => [ips.office(i, site, 0), ips.office(i, site, 1)] as const);
   const taken = new Set<string>();

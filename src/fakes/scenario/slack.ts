@@ -3,7 +3,7 @@ import { Rng } from '../../detection/random.js';
 import type { SlackAccessLog, SlackAuditEntry, SlackAuditUser, SlackUser } from '../../sources/slack/wire.js';
 import { guid, type GraphSignIn } from '../microsoft-graph/records.js';
 import type { GoogleLogin } from './microsoft.js';
-import { FOREIGN, randomString, type IpAllocator } from './org.js';
+import { FOREIGN, browserOf, isMobile, randomString, type IpAllocator } from './org.js';
 import type { IpInfo, ScenarioFile, ScenarioSlack, ScenarioUser, TruthEntry } from './types.js';
 
 const MINUTE = 60_000;
@@ -33,7 +33,6 @@ function mobileAgent(browserUa: string): string {
 const webAgent = (browserUa: string) => `SlackWeb ${browserUa}`;
 const ATTACKER_BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
-const isMobile = (ua: string) => /iPhone|Android|Mobile/.test(ua);
 
 /** Apps the organisation runs in Slack, with the narrow scopes they really ask for. */
 const KNOWN_APPS: ReadonlyArray<{ name: string; scopes: string[] }> = [
@@ -219,7 +218,7 @@ export function slackActivity(rng: Rng, a: SlackArgs): SlackResult {
       ip = sso.ip;
     }
     const geo = a.ips.directory[ip]!;
-    const browser = u.userAgents.find((x) => !isMobile(x)) ?? u.userAgents[0]!;
+    const browser = browserOf(u);
     const phone = u.userAgents.find(isMobile);
     // One in five works in the browser rather than the desktop app; the choice is the person's, not the day's.
     const main = new Rng(`slack-client:${u.email}`).chance(0.2) ? webAgent(browser) : desktopAgent(browser);
