@@ -86,6 +86,17 @@ describe('isolation-forest detector', () => {
     expect(values(run(detector({ min_count: 1 }), all))).toEqual(['198.51.100.9', ATTACKER]);
   });
 
+  it('does not count failed token refreshes as failed logins', () => {
+    // Entra's non-interactive refreshes fail by the dozen when a laptop wakes with an expired token:
+    // not a password guess, so not a failure the attacker feature may see.
+    const refresh = (e: SecurityEvent): SecurityEvent =>
+      e.source?.ip === ATTACKER ? { ...e, event: { ...e.event, action: 'token_refresh', category: ['authentication'] } } : e;
+    // Sixty accounts' tokens refreshed from one address is still unusual, and still reported.
+    const findings = run(detector({ min_count: 1 }), events.map(refresh));
+    expect(findings.map((f) => f.entity.value)).toEqual([ATTACKER]);
+    expect(findings[0]!.observed).toMatchObject({ failed_logins: 0, failure_ratio: 0, distinct_users: 60 });
+  });
+
   it('keeps windows that closed before the model was trainable and scores them once it is', () => {
     // The attack is in hour 0; 60 samples need several hours of windows first.
     const early = stream(12, 0);

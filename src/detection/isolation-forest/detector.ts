@@ -257,9 +257,11 @@ export class IsolationForestDetector implements Detector {
     }
     const n = eventWeight(e);
     w.total += n;
-    if (isAuthentication(e)) {
+    // Token refreshes and workload sign-ins are authentication but not guesses: their failures are
+    // expired tokens and rotated secrets, which would make every laptop waking up look like a spray.
+    if (isLoginAttempt(e)) {
       if (e.event.outcome === 'failure') w.failed += n;
-      else if (e.event.outcome === 'success' && isLoginAttempt(e)) w.succeeded += n;
+      else if (e.event.outcome === 'success') w.succeeded += n;
     }
     const user = userOf(e);
     if (user !== undefined && w.users.size < MAX_DISTINCT) w.users.add(user);
