@@ -493,13 +493,17 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
     const rng = new Rng(`scenario:${seed}:catalogue`);
     const taken = new Set(truth.flatMap((t) => [t.actor, ...t.targets]));
     const busy = truth.map((t) => [Date.parse(t.start) - 3 * HOUR, Date.parse(t.end) + 3 * HOUR] as [number, number]);
-    const place = (j: number, length: number): number => {
+    // The Management Activity API keeps content for 7 days, so an attack seen only through it is
+    // placed within the last 6: a demo of a month must still be able to read it.
+    const O365_REACH = 6 * DAY;
+    const place = (j: number, length: number, reach = end - start): number => {
       // Preferred: spread over the window; then the nearest hour that clears every busy span.
-      const last = Math.max(start + HOUR, end - length - HOUR);
-      const preferred = start + HOUR + ((j + 0.5) / catalogue.length) * (last - start - HOUR);
+      const first = Math.max(start, end - reach) + HOUR;
+      const last = Math.max(first, end - length - HOUR);
+      const preferred = first + ((j + 0.5) / catalogue.length) * (last - first);
       // The jitter is drawn first and checked with the rest, so it cannot carry an attack into another's margin.
       const jitter = rng.uniform(0, 20 * MINUTE);
-      const clear = (t: number) => t >= start + HOUR && t <= last && !busy.some(([a, b]) => t + length >= a && t <= b);
+      const clear = (t: number) => t >= first && t <= last && !busy.some(([a, b]) => t + length >= a && t <= b);
       for (let h = 0; h < (end - start) / HOUR; h++) {
         for (const t of [preferred + h * HOUR + jitter, preferred - h * HOUR + jitter]) if (clear(t)) return Math.floor(t);
       }
@@ -515,7 +519,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
       if (kind === 'onedrive-mass-download') {
         // An insider on their own home connection, taking their department's library before leaving.
         const ip = u.ips[u.ips.length - 1]!;
-        const t0 = place(j, 20 * MINUTE);
+        const t0 = place(j, 20 * MINUTE, O365_REACH);
         const got = oneDriveMassDownload(rng, o365Ctx, o365.libraries, { user: u, ip, t0, count: rng.intBetween(120, 200), spanMs: 14 * MINUTE });
         o365Records.push(...got);
         const ts = got.map((x) => x.t);
@@ -523,7 +527,7 @@ export function generateScenario(opts: ScenarioOptions = {}): Scenario {
       } else if (kind === 'mail-forwarding-rule') {
         // Phished credentials used from abroad, then a hidden rule sending every message outside.
         const ip = ips.attacker(FOREIGN[(j + 1) % FOREIGN.length]!);
-        const t0 = place(j, 10 * MINUTE);
+        const t0 = place(j, 10 * MINUTE, O365_REACH);
         const to = rng.pick(DROP_BOXES);
         const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
         const g2 = geo(ip);
