@@ -1,55 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FileRecord, Store } from '../../core/index.js';
-import {
-  createServiceAccountKey,
-  startFakeGoogle,
-  uniqueQualifier,
-  type Activity,
-  type ActivityParameter,
-  type DriveFile,
-  type DrivePermission,
-  type FakeGoogle,
-  type ServiceAccountKey,
-} from '../../fakes/google/index.js';
+import { uniqueQualifier, type Activity, type ActivityParameter, type DriveFile, type DrivePermission } from '../../fakes/google/index.js';
 import { silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
-import { openStore } from '../../storage/index.js';
-import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import type { GoogleWorkspaceConfigInput } from './config.js';
 import { classifySharing, fromReportsVisibility } from './inventory.js';
 import { createGoogleWorkspaceSource, googleWorkspacePlugin, type GoogleWorkspaceSourceOptions } from './source.js';
-
-const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-inv-'));
-let key: ServiceAccountKey;
-let fake: FakeGoogle | undefined;
-let store: Store | undefined;
-let dbCount = 0;
-
-beforeAll(() => {
-  key = createServiceAccountKey();
-});
-afterEach(async () => {
-  await fake?.close();
-  await store?.close();
-  fake = undefined;
-  store = undefined;
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+import { googleTestBed } from './testing.js';
 
 const ORG = 'example.com';
 /** The present of every run unless a test moves its own clock: a Monday morning. */
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const bed = googleTestBed('gw-inv', { subject: `admin@${ORG}`, now: () => T0 });
 const MINUTE = 60_000;
 
 function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
-  return googleWorkspaceConfigSchema.parse({
-    credentials: JSON.stringify(key.json),
-    subject: `admin@${ORG}`,
-    base_url: fake!.url,
-    token_url: fake!.tokenUrl,
+  return bed.config({
     applications: ['drive'],
     backfill: '2h',
     window: '6h',
@@ -58,10 +25,7 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
   });
 }
 
-async function newStore(now: () => number = () => T0): Promise<Store> {
-  store = await openStore({ dialect: 'sqlite', path: join(tmp, `inv-${++dbCount}.db`), now });
-  return store;
-}
+const newStore = (now?: () => number): Promise<Store> => bed.store(now);
 
 const owner = (email: string): DrivePermission => ({ id: `o-${email}`, type: 'user', role: 'owner', emailAddress: email });
 const user = (email: string, role: DrivePermission['role'] = 'reader'): DrivePermission => ({ id: `u-${email}`, type: 'user', role, emailAddress: email });
@@ -158,7 +122,7 @@ describe('Drive file inventory against the fake Google', () => {
       driveId: '0AteamDrive',
       permissions: [{ id: 'org', type: 'user', role: 'organizer', emailAddress: `lead@${ORG}` }, ...(i === 1 ? [user('auditor@firm.example')] : [])],
     }));
-    fake = await startFakeGoogle({ serviceAccounts: [key], files: [...files, ...sharedDrive] });
+    const fake = await bed.start({ files: [...files, ...sharedDrive] });
     const s = await newStore();
     await run(s);
 
@@ -189,7 +153,7 @@ describe('Drive file inventory against the fake Google', () => {
 
   it('retries a 429 during the listing, honouring Retry-After, and still lists everything', async () => {
     const files = Array.from({ length: 30 }, (_, i) => fileNo(i));
-    fake = await startFakeGoogle({ serviceAccounts: [key], files });
+    const fake = await bed.start({ files });
     fake.faults.rateLimitNext(3, 2, { path: '/drive/v3/files' });
     const s = await newStore();
     const { delays } = await run(s);
@@ -201,7 +165,7 @@ describe('Drive file inventory against the fake Google', () => {
   it('marks a file deleted from its delete or trash event, never from its absence in a later listing', async () => {
     const files = Array.from({ length: 6 }, (_, i) => fileNo(i));
     const [gone, absent, trashed, restored, relisted] = files.map((f) => f.id) as [string, string, string, string, string];
-    fake = await startFakeGoogle({ serviceAccounts: [key], files });
+    const fake = await bed.start({ files });
     let clock = T0;
     const now = () => clock;
     const s = await newStore(now);
@@ -252,7 +216,7 @@ describe('Drive file inventory against the fake Google', () => {
 
   it('updates visibility from sharing events between listings', async () => {
     const files = Array.from({ length: 7 }, (_, i) => fileNo(i));
-    fake = await startFakeGoogle({ serviceAccounts: [key], files });
+    const fake = await bed.start({ files });
     let clock = T0;
     const s = await newStore(() => clock);
     // A listing once, then only events: the interval is far away.
@@ -268,7 +232,7 @@ describe('Drive file inventory against the fake Google', () => {
         const t = clock + ms / 2;
         clock += ms;
         if (++waits === 1) {
-          fake!.addActivities([
+          bed.fake.addActivities([
             driveActivity('change_document_visibility', files[0]!.id, t, [{ name: 'new_value', multiValue: ['public_on_the_web'] }]),
             driveActivity('change_user_access', files[4]!.id, t, [{ name: 'target_user', value: 'x@Outside.example' }, { name: 'new_value', multiValue: ['can_view'] }]),
             driveActivity('change_user_access', files[3]!.id, t, [{ name: 'target_user', value: `y@${ORG}` }, { name: 'new_value', multiValue: ['can_view'] }]),
@@ -286,7 +250,7 @@ describe('Drive file inventory against the fake Google', () => {
 
   it('keeps polling Reports when the inventory fails, and retries the inventory at its next interval', async () => {
     const files = Array.from({ length: 5 }, (_, i) => fileNo(i));
-    fake = await startFakeGoogle({ serviceAccounts: [key], files });
+    const fake = await bed.start({ files });
     let clock = T0;
     const s = await newStore(() => clock);
     fake.addActivities([driveActivity('view', files[0]!.id, T0 - 60_000)]);
@@ -311,7 +275,7 @@ describe('Drive file inventory against the fake Google', () => {
       now: () => clock,
       sleep: async (ms) => {
         clock += ms;
-        if (fake!.requests.filter((r) => r.path === '/drive/v3/files' && r.status === 200).length > 0) ac.abort();
+        if (bed.fake.requests.filter((r) => r.path === '/drive/v3/files' && r.status === 200).length > 0) ac.abort();
       },
     });
     expect(polling.stats.inserted).toBe(1);
@@ -322,7 +286,7 @@ describe('Drive file inventory against the fake Google', () => {
   });
 
   it('stops a listing when aborted', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], files: Array.from({ length: 5 }, (_, i) => fileNo(i)) });
+    const fake = await bed.start({ files: Array.from({ length: 5 }, (_, i) => fileNo(i)) });
     fake.faults.rateLimitNext(1, 30, { path: '/drive/v3/files' });
     const s = await newStore();
     const ac = new AbortController();
@@ -332,16 +296,16 @@ describe('Drive file inventory against the fake Google', () => {
   });
 
   it('gets the file store from the plugin dependencies, and refuses to run the inventory without one', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], files: [fileNo(1)] });
+    const fake = await bed.start({ files: [fileNo(1)] });
     const s = await newStore();
     const now = () => T0;
-    const source = googleWorkspacePlugin.create('gw', config(), { logger: silentLogger, dataDir: tmp, once: true, files: s, now });
+    const source = googleWorkspacePlugin.create('gw', config(), { logger: silentLogger, dataDir: bed.dir, once: true, files: s, now });
     await new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now }).ingest(source);
     // Listed at the run's clock, which the plugin hands to the source.
     expect(await getFile(s, fileNo(1).id)).toMatchObject({ visibility: 'anyone_with_link', data: { listedAt: new Date(T0).toISOString() } });
-    expect(() => googleWorkspacePlugin.create('gw', config(), { logger: silentLogger, dataDir: tmp })).toThrow(/drive.inventory is on but no file store/);
+    expect(() => googleWorkspacePlugin.create('gw', config(), { logger: silentLogger, dataDir: bed.dir })).toThrow(/drive.inventory is on but no file store/);
     // Off by default: no Drive calls at all.
-    const plain = googleWorkspacePlugin.create('gw2', config({ drive: { inventory: false } }), { logger: silentLogger, dataDir: tmp, once: true, files: s, now });
+    const plain = googleWorkspacePlugin.create('gw2', config({ drive: { inventory: false } }), { logger: silentLogger, dataDir: bed.dir, once: true, files: s, now });
     const before = fake.requests.length;
     await new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now }).ingest(plain);
     expect(fake.requests.slice(before).filter((r) => r.path.startsWith('/drive/'))).toHaveLength(0);

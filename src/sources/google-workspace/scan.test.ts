@@ -1,36 +1,21 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SecurityEvent, Store } from '../../core/index.js';
 import { sensitivityRank } from '../../core/pii.js';
-import { createServiceAccountKey, startFakeGoogle, uniqueQualifier, type Activity, type DriveFile, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
+import { uniqueQualifier, type Activity, type DriveFile } from '../../fakes/google/index.js';
 import { silentLogger } from '../../log.js';
 import { FileScanner } from '../../pii/scanner.js';
 import { piiSettingsSchema } from '../../pii/settings.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
-import { openStore } from '../../storage/index.js';
-import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import type { GoogleWorkspaceConfigInput } from './config.js';
 import { createGoogleWorkspaceSource } from './source.js';
-
-const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-scan-'));
-let key: ServiceAccountKey;
-let fake: FakeGoogle | undefined;
-let store: Store | undefined;
-beforeAll(() => {
-  key = createServiceAccountKey();
-});
-afterEach(async () => {
-  await fake?.close();
-  await store?.close();
-  fake = undefined;
-  store = undefined;
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+import { googleTestBed } from './testing.js';
 
 const ORG = 'example.com';
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const bed = googleTestBed('gw-scan', { subject: `admin@${ORG}`, now: () => T0 });
 const MINUTE = 60_000;
 // Published test card numbers (Visa, Mastercard, Amex, Discover): a finance team's export shape.
 const CARDS = ['4111111111111111', '5555555555554444', '378282246310005', '6011111111111117', '4012888888881881'];
@@ -65,11 +50,7 @@ function driveActivity(name: string, docId: string, ms: number, extra: Array<{ n
 }
 
 function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
-  return googleWorkspaceConfigSchema.parse({
-    credentials: JSON.stringify(key.json),
-    subject: `admin@${ORG}`,
-    base_url: fake!.url,
-    token_url: fake!.tokenUrl,
+  return bed.config({
     applications: ['drive'],
     backfill: '2h',
     window: '6h',
@@ -87,8 +68,7 @@ const classified = async (s: Store): Promise<SecurityEvent[]> => (await s.queryE
 
 describe('google-workspace source with the PII scanner', () => {
   it('scans files named by Drive create, edit and sharing events once each: Sheets exported as xlsx with every sheet, others downloaded, unchanged content not read again', async () => {
-    fake = await startFakeGoogle({
-      serviceAccounts: [key],
+    const fake = await bed.start({
       files: FILES,
       activities: [
         driveActivity('create', '1SheetCards', T0 - 30 * MINUTE),
@@ -99,8 +79,8 @@ describe('google-workspace source with the PII scanner', () => {
         driveActivity('view', '1MemoTxt', T0 - 5 * MINUTE),
       ],
     });
-    const dbPath = join(tmp, 'scan-1.db');
-    const s = (store = await openStore({ dialect: 'sqlite', path: dbPath, now: () => T0 }));
+    const s = await bed.store(undefined, 'scan-1.db');
+    const dbPath = join(bed.dir, 'scan-1.db');
     const scanner = new FileScanner({ inventory: s, settings: piiSettingsSchema.parse({ enabled: true }), logger: silentLogger, now: () => T0 });
     await run(s, scanner);
     const events = await classified(s);
@@ -131,8 +111,8 @@ describe('google-workspace source with the PII scanner', () => {
   });
 
   it('stops a download or export past pii.max_file_bytes (exports have no size to check first) and stores it as too large', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], files: FILES, activities: [driveActivity('edit', '1SheetCards', T0 - 20 * MINUTE)] });
-    const s = (store = await openStore({ dialect: 'sqlite', path: join(tmp, 'scan-cap.db'), now: () => T0 }));
+    const fake = await bed.start({ files: FILES, activities: [driveActivity('edit', '1SheetCards', T0 - 20 * MINUTE)] });
+    const s = await bed.store();
     const scanner = new FileScanner({ inventory: s, settings: piiSettingsSchema.parse({ enabled: true, max_file_bytes: 256 }), logger: silentLogger, now: () => T0 });
     await run(s, scanner);
     const c = (await s.getFile('google-drive:1SheetCards'))!.classification!;
@@ -143,8 +123,8 @@ describe('google-workspace source with the PII scanner', () => {
   });
 
   it('scans what the inventory finds new or changed, and Drive changes, only when their content is new', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], files: FILES });
-    const s = (store = await openStore({ dialect: 'sqlite', path: join(tmp, 'scan-2.db'), now: () => T0 }));
+    const fake = await bed.start({ files: FILES });
+    const s = await bed.store();
     const scanner = new FileScanner({ inventory: s, settings: piiSettingsSchema.parse({ enabled: true }), logger: silentLogger, now: () => T0 });
     await run(s, scanner, config({ drive: { inventory: true, changes: true } }));
     expect((await s.getFile('google-drive:1SheetCards'))!.classification!.entities.counts.CREDIT_CARD).toBe(7);

@@ -1,40 +1,21 @@
 import { pino } from 'pino';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../core/index.js';
 import { SaaswatchError, eventId } from '../../core/index.js';
-import { createServiceAccountKey, generateActivities, startFakeGoogle, type Activity, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
+import { createServiceAccountKey, generateActivities, type Activity } from '../../fakes/google/index.js';
 import { silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
-import { openStore } from '../../storage/index.js';
-import { DEFAULT_APPLICATIONS, googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import { DEFAULT_APPLICATIONS, type GoogleWorkspaceConfigInput } from './config.js';
 import { narrowActivity } from './normalize.js';
 import { decodeCursor } from './poller.js';
 import { createGoogleWorkspaceSource, googleWorkspacePlugin } from './source.js';
-
-const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-'));
-let key: ServiceAccountKey;
-let fake: FakeGoogle | undefined;
-let store: Store | undefined;
-let dbCount = 0;
-
-beforeAll(() => {
-  key = createServiceAccountKey();
-});
-afterEach(async () => {
-  await fake?.close();
-  await store?.close();
-  fake = undefined;
-  store = undefined;
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+import { googleTestBed } from './testing.js';
 
 const HOUR = 3_600_000;
 
 /** The source's present in every test: a Monday morning. */
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const bed = googleTestBed('gw', { subject: 'admin@example.com', now: () => T0 });
 /**
  * Where a test is about the present itself (the initial look-back), a few presents: a Monday
  * morning, a Saturday night just before midnight, and the last millisecond of a month.
@@ -42,11 +23,7 @@ const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 const PRESENTS = ['2026-03-02T09:00:00.000Z', '2026-03-07T23:30:00.000Z', '2026-02-28T23:59:59.999Z'];
 
 function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
-  return googleWorkspaceConfigSchema.parse({
-    credentials: JSON.stringify(key.json),
-    subject: 'admin@example.com',
-    base_url: fake!.url,
-    token_url: fake!.tokenUrl,
+  return bed.config({
     page_size: 25,
     window: '6h',
     settle: '1h',
@@ -62,10 +39,7 @@ function expectedIds(activities: Activity[]): Set<string> {
   return ids;
 }
 
-async function newStore(now: () => number = () => T0): Promise<Store> {
-  store = await openStore({ dialect: 'sqlite', path: join(tmp, `gw-${++dbCount}.db`), now });
-  return store;
-}
+const newStore = (now?: () => number): Promise<Store> => bed.store(now);
 
 async function storedIds(s: Store): Promise<string[]> {
   return (await s.queryEvents({ provider: 'google-workspace' })).map((e) => e.event.id);
@@ -99,7 +73,7 @@ describe('google-workspace source against the fake Google', () => {
   it.each(PRESENTS)('reads every page of every application through the SDK and stores each nested event once (now %s)', async (present) => {
     const now = Date.parse(present);
     const activities = generateActivities({ count: 400, from: now - 20 * HOUR, to: now - 60_000, seed: 7 });
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const fake = await bed.start({ activities });
     const s = await newStore(() => now);
     const { stats } = await runOnce(s, config(), { now: () => now });
     const expected = expectedIds(activities);
@@ -124,7 +98,7 @@ describe('google-workspace source against the fake Google', () => {
 
   it('rides out a 429 storm honouring Retry-After, 5xx errors and duplicates across pages', async () => {
     const activities = generateActivities({ count: 300, from: T0 - 10 * HOUR, to: T0 - 60_000, seed: 11, applications: ['login', 'drive'] });
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const fake = await bed.start({ activities });
     fake.faults.rateLimitNext(4, 7);
     fake.faults.duplicatesAcrossPages(true);
     const s = await newStore();
@@ -152,7 +126,7 @@ describe('google-workspace source against the fake Google', () => {
   });
 
   it('fails without retrying when Google rejects the request, and after the attempts run out', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key] });
+    const fake = await bed.start();
     const s = await newStore();
     const stranger = createServiceAccountKey({ clientEmail: 'intruder@evil.iam.gserviceaccount.com' });
     const err = await runOnce(s, config({ credentials: JSON.stringify(stranger.json) })).catch((e: unknown) => e);
@@ -172,7 +146,7 @@ describe('google-workspace source against the fake Google', () => {
     const onTime = generateActivities({ count: 60, from: T0 - 5 * HOUR, to: T0 - 60_000, seed: 21, applications: ['login'] });
     // Happened 20 minutes ago, but Google shows them only later.
     const late = generateActivities({ count: 15, from: T0 - 25 * 60_000, to: T0 - 20 * 60_000, seed: 22, applications: ['login'] });
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities: onTime });
+    const fake = await bed.start({ activities: onTime });
     const s = await newStore();
     const cfg = config({ applications: ['login'] });
     await runOnce(s, cfg);
@@ -192,7 +166,7 @@ describe('google-workspace source against the fake Google', () => {
 
   it('resumes from the cursor of an earlier batch after a crash: nothing lost, nothing twice', async () => {
     const activities = generateActivities({ count: 300, from: T0 - 23 * HOUR, to: T0 - 60_000, seed: 31, applications: ['login', 'drive'] });
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const fake = await bed.start({ activities });
     // Small pages so slices span several pages, and a short settle so a watermark moved too
     // early (before a slice's older pages are read) shows up as lost events.
     const cfg = config({ window: '2h', page_size: 4, settle: '1m', applications: ['login', 'drive'] });
@@ -200,7 +174,7 @@ describe('google-workspace source against the fake Google', () => {
     let midSlice = 0;
     // Crash after each of the first batches in turn: at slice ends, mid-slice and mid-application.
     for (let k = 1; k <= 14; k++) {
-      const s = await openStore({ dialect: 'sqlite', path: join(tmp, `crash-${k}.db`), now: () => T0 });
+      const s = await bed.store();
       try {
         const before = fake.requests.length;
         await runOnce(s, cfg, { stopAfterBatches: k });
@@ -222,7 +196,7 @@ describe('google-workspace source against the fake Google', () => {
 
   it('keeps polling after a pass that ran out of attempts, resuming where the cursor says', async () => {
     const activities = generateActivities({ count: 40, from: T0 - 2 * HOUR, to: T0 - 60_000, seed: 41, applications: ['login'] });
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const fake = await bed.start({ activities });
     // The source's clock moves only by the waits it asks for.
     let clock = T0;
     const now = () => clock;
@@ -258,7 +232,7 @@ describe('google-workspace source against the fake Google', () => {
   it('promises Drive changes only up to the start of the last drain that read the feed to its end', async () => {
     // A pass at 09:00, a change at 09:30, the next pass at 11:00 (a cron gap longer than settle):
     // the 09:30 change arrives in the second pass, so nothing promised before it may be past it.
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities: [] });
+    const fake = await bed.start({ activities: [] });
     const file = { id: 'f1', name: 'plan.xlsx', mimeType: 'application/vnd.ms-excel', owners: [{ emailAddress: 'ann@example.com' }] };
     const cfg = config({ drive: { changes: true } });
     let promised = Number.NEGATIVE_INFINITY;
@@ -286,7 +260,7 @@ describe('google-workspace source against the fake Google', () => {
 
   it('resumes from backfill, warning with the error, when the stored cursor is not its own', async () => {
     const activities = generateActivities({ count: 12, from: T0 - 3 * HOUR, to: T0 - 60_000, seed: 43, applications: ['login'] });
-    fake = await startFakeGoogle({ serviceAccounts: [key], activities });
+    const fake = await bed.start({ activities });
     const lines: Array<{ level: number; msg: string; err?: { type?: string } }> = [];
     const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
     const source = createGoogleWorkspaceSource('gw', config({ applications: ['login'] }), { once: true, now: () => T0, logger });
