@@ -1,6 +1,8 @@
-/** Test support for the core types: one realistic finding, fixed in time, that tests vary field by field; a bounded wait. */
+/** Test support for the core types: one realistic finding, fixed in time, that tests vary field by field; a bounded wait; a source run to its end; the error a promise fails with. */
 import type { Finding } from './alert.js';
 import { SaaswatchError } from './errors.js';
+import type { SecurityEvent } from './event.js';
+import type { DeadLetterInput, Source, SourceBatch } from './source.js';
 
 /** The window start of `testFinding()`: a fixed instant, so keys and ids derived from it are literals. */
 export const TEST_FINDING_START = Date.parse('2024-05-01T10:00:00Z');
@@ -41,4 +43,23 @@ export async function failureOf(p: Promise<unknown>): Promise<SaaswatchError> {
     throw err;
   }
   throw new Error('expected a failure, and it succeeded');
+}
+
+/** What a source gave when run to its end (once mode): its batches, their events and dead letters, and the last cursor it committed. */
+export interface Drained {
+  batches: SourceBatch[];
+  events: SecurityEvent[];
+  deadLetters: DeadLetterInput[];
+  cursor: string | undefined;
+}
+
+/** Runs `source` from `cursor` until it ends (a once-mode source ends after its pass). */
+export async function drain(source: Pick<Source, 'batches'>, cursor?: string): Promise<Drained> {
+  const batches: SourceBatch[] = [];
+  let last = cursor;
+  for await (const b of source.batches({ cursor, signal: new AbortController().signal })) {
+    batches.push(b);
+    if (b.cursor !== undefined) last = b.cursor;
+  }
+  return { batches, events: batches.flatMap((b) => b.events), deadLetters: batches.flatMap((b) => b.deadLetters), cursor: last };
 }

@@ -8,6 +8,7 @@ import { startSlackFake, FAKE_SLACK_CHANNEL, FAKE_SLACK_TOKEN, type FakeSlack, t
 import { deliveryContext, memoryRefs, sampleAlert } from '../testing.js';
 import { slackConfigSchema } from './config.js';
 import { chartFilename, SlackSink, slackSinkPlugin } from './sink.js';
+import { failureOf as failure } from '../../core/testing.js';
 
 let fake: FakeSlack | undefined;
 afterEach(async () => {
@@ -29,16 +30,6 @@ function sink(f: FakeSlack, over: Record<string, unknown> = {}, logs?: string[])
 }
 
 const ctx = deliveryContext;
-
-async function failure(p: Promise<void>): Promise<SaaswatchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SaaswatchError) return err;
-    throw err;
-  }
-  throw new Error('expected the delivery to fail');
-}
 
 const allText = (blocks: unknown) => JSON.stringify(blocks);
 const brute = sampleAlert();

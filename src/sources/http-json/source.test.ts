@@ -9,6 +9,7 @@ import { registry } from '../../registry.js';
 import { httpJsonConfigSchema, type HttpJsonConfigInput } from './config.js';
 import { createHttpJsonSource, type HttpJsonSourceOptions } from './source.js';
 import { linkHeaderNext } from './client.js';
+import { drain } from '../../core/testing.js';
 
 const T0 = Date.parse('2026-11-03T10:00:00Z');
 const MIN = 60_000;
@@ -43,13 +44,6 @@ function source(f: FakeHttpJson, config: Partial<HttpJsonConfigInput> = {}, opts
     ...config,
   });
   return createHttpJsonSource('vendor', c, { now: () => T0, once: true, sleep: async () => undefined, ...opts });
-}
-
-async function drain(src: ReturnType<typeof source>, cursor?: string) {
-  const batches: SourceBatch[] = [];
-  for await (const b of src.batches({ cursor, signal: new AbortController().signal })) batches.push(b);
-  const events = batches.flatMap((b) => b.events);
-  return { batches, events, deadLetters: batches.flatMap((b) => b.deadLetters), cursor: batches.map((b) => b.cursor).filter(Boolean).at(-1) };
 }
 
 describe('http-json source against a local API', () => {

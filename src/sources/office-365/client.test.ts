@@ -3,6 +3,7 @@ import { Redactor, SaaswatchError } from '../../core/index.js';
 import { startFakeOffice365, type FakeOffice365 } from '../../fakes/office-365/server.js';
 import { afCode, apiTime, createOffice365Client } from './client.js';
 import { office365ConfigSchema } from './config.js';
+import { failureOf as failure } from '../../core/testing.js';
 
 const NOW = Date.parse('2026-11-03T10:00:00Z');
 const TENANT = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
@@ -20,16 +21,6 @@ async function setup(secret = SECRET, fetchFn?: typeof fetch) {
   const config = office365ConfigSchema.parse({ tenant_id: TENANT, client_id: CLIENT, client_secret: secret, api_url: fake.url, login_url: fake.loginUrl });
   const client = createOffice365Client({ config, signal: new AbortController().signal, redactor: new Redactor([config.client_secret]), ...(fetchFn ? { fetch: fetchFn } : {}) });
   return { fake, client };
-}
-
-async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SaaswatchError) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('office-365 client', () => {

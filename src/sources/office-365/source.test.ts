@@ -11,6 +11,7 @@ import { Redactor, type Finding } from '../../core/index.js';
 import { BUILTIN_RULES_DIR } from '../../detection/sigma/config.js';
 import { SigmaEngine } from '../../detection/sigma/engine.js';
 import { loadRuleDirs } from '../../detection/sigma/loader.js';
+import { drain, failureOf as failure } from '../../core/testing.js';
 
 const NOW = Date.parse('2026-11-03T10:00:00Z');
 const H = 3_600_000;
@@ -51,26 +52,6 @@ async function rig(fakeOpts: Partial<FakeOffice365Options> = {}): Promise<Rig> {
         { now: () => clock.t, once: true, logger, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...opts },
       ),
   };
-}
-
-async function drain(src: ReturnType<Rig['source']>, cursor?: string): Promise<{ batches: SourceBatch[]; events: SecurityEvent[]; cursor: string | undefined }> {
-  const batches: SourceBatch[] = [];
-  let last = cursor;
-  for await (const b of src.batches({ cursor, signal: new AbortController().signal })) {
-    batches.push(b);
-    if (b.cursor !== undefined) last = b.cursor;
-  }
-  return { batches, events: batches.flatMap((b) => b.events), cursor: last };
-}
-
-async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SaaswatchError) return err;
-    throw err;
-  }
-  throw new Error('expected the source to fail');
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

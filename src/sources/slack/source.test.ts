@@ -13,6 +13,7 @@ import { openStore } from '../../storage/index.js';
 import { slackConfigSchema, type SlackSourceConfigInput } from './config.js';
 import { createSlackSource, slackPlugin, type SlackSourceOptions } from './source.js';
 import type { SlackAccessLog, SlackAuditEntry, SlackUser } from './wire.js';
+import { drain, failureOf as failure } from '../../core/testing.js';
 
 const NOW = Date.parse('2026-11-03T10:00:00Z');
 const T0 = NOW / 1000;
@@ -58,27 +59,6 @@ async function rig(fakeOpts: FakeSlackOptions = {}): Promise<Rig> {
         { now: () => clock.t, once: true, logger: silentLogger, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, ...opts },
       ),
   };
-}
-
-/** Runs one source to its end (once mode), returning its batches and the last cursor it committed. */
-async function drain(src: ReturnType<Rig['source']>, cursor?: string): Promise<{ batches: SourceBatch[]; events: SecurityEvent[]; cursor: string | undefined }> {
-  const batches: SourceBatch[] = [];
-  let last = cursor;
-  for await (const b of src.batches({ cursor, signal: new AbortController().signal })) {
-    batches.push(b);
-    if (b.cursor !== undefined) last = b.cursor;
-  }
-  return { batches, events: batches.flatMap((b) => b.events), cursor: last };
-}
-
-async function failure(p: Promise<unknown>): Promise<SaaswatchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SaaswatchError) return err;
-    throw err;
-  }
-  throw new Error('expected the source to fail');
 }
 
 const calls = (f: FakeSlack, method: string) => f.requests.filter((r) => r.method === method);
