@@ -122,14 +122,14 @@ function auditOutcome(action: string): EventOutcome {
 /**
  * Shares, by Slack's documented actions: a file's public link is public; a channel connected (or
  * reconnected, or upgraded) to another organization through Slack Connect is external; a file
- * shared into a channel is external when that channel is shared with another organization
- * (`is_shared`) and internal otherwise. Slack documents no `details` for these, so none are read.
+ * shared into another channel is internal, since the entry's entity is the file and Slack names
+ * no destination. Slack documents no `details` for these actions, so none are read.
  */
 const EXTERNAL_CHANNEL_SHARES = new Set(['external_shared_channel_connected', 'external_shared_channel_reconnected', 'external_shared_channel_access_upgraded']);
-function shareOf(action: string, entity: Obj): SecurityEvent['share'] | undefined {
+function shareOf(action: string): SecurityEvent['share'] | undefined {
   if (action === 'file_public_link_created') return { visibility: 'public' };
   if (EXTERNAL_CHANNEL_SHARES.has(action)) return { visibility: 'external' };
-  if (action === 'file_shared') return { visibility: obj(entity.channel)?.is_shared === true ? 'external' : 'internal' };
+  if (action === 'file_shared') return { visibility: 'internal' };
   return undefined;
 }
 
@@ -215,7 +215,7 @@ export function normalizeAuditEntry(raw: unknown, ingested: string): NormalizeRe
     setLabel(labels, 'slack.app_name', entityApp.name);
     if (Array.isArray(entityApp.scopes)) labels['slack.app_scopes'] = entityApp.scopes.filter((s) => typeof s === 'string').join(',');
   }
-  const share = shareOf(action, entity);
+  const share = shareOf(action);
   if (share) event.share = share;
   const rel = related([ip], [user?.email, targetEmail]);
   if (rel) event.related = rel;
