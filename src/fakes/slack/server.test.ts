@@ -195,9 +195,14 @@ describe('Slack Web API fake', () => {
       const noScope = await audit(f, {}, FAKE_SLACK_ADMIN_TOKEN);
       expect([noScope.status, await noScope.json()]).toEqual([403, { ok: false, error: 'missing_scope', needed: 'auditlogs:read', provided: 'admin,users:read,users:read.email' }]);
       expect((await audit(f, {}, 'xoxp-unknown')).status).toBe(401);
+      // The Audit Logs API's own error names (its reference's Errors table), not the Web API's not_authed / ratelimited.
+      const anonymous = await fetch(`${f.auditUrl}/audit/v1/logs`);
+      expect([anonymous.status, await anonymous.json()]).toEqual([401, { ok: false, error: 'missing_authentication' }]);
+      const badRange = await audit(f, { oldest: 'yesterday' });
+      expect([badRange.status, await badRange.json()]).toEqual([400, { ok: false, error: 'invalid_range' }]);
       f.failNext({ method: 'audit/v1/logs', status: 429, retryAfter: 7 });
       const limited = await audit(f, {});
-      expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '7']);
+      expect([limited.status, limited.headers.get('retry-after'), await limited.json()]).toEqual([429, '7', { ok: false, error: 'rate_limited' }]);
     });
 
     it('answers feature_not_enabled (403) to the audit API outside Enterprise, and limits it as Tier 3 with Retry-After', async () => {

@@ -485,21 +485,23 @@ export async function startSlackFake(opts: FakeSlackOptions = {}): Promise<FakeS
     }
     if (fault) {
       const status = fault.status ?? (fault.retryAfter !== undefined ? 429 : 500);
-      return fail(status, fault.error ?? (status === 429 ? 'ratelimited' : 'internal_error'), fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {}, fault.echo ? { request: { headers: req.headers, query: url.search } } : {});
+      return fail(status, fault.error ?? (status === 429 ? 'rate_limited' : 'internal_error'), fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {}, fault.echo ? { request: { headers: req.headers, query: url.search } } : {});
     }
     const token = bearer?.[1];
-    if (!token) return fail(401, 'not_authed');
+    // The Audit Logs API's own error names (its reference's Errors table), not the Web API's `not_authed` / `ratelimited`.
+    if (!token) return fail(401, 'missing_authentication');
     if (!tokens.has(token)) return fail(401, 'invalid_authentication');
     if (!auditTokens.has(token)) return fail(403, 'missing_scope', {}, { needed: 'auditlogs:read', provided: scopesOf(token) });
     if (plan !== 'enterprise') return fail(403, 'feature_not_enabled');
     const retryAfter = overLimit(method);
-    if (retryAfter !== undefined) return fail(429, 'ratelimited', { 'Retry-After': retryAfter });
+    if (retryAfter !== undefined) return fail(429, 'rate_limited', { 'Retry-After': retryAfter });
     const q = url.searchParams;
     const num = (k: string) => (q.get(k) === null || q.get(k) === '' ? undefined : Number(q.get(k)));
     const oldest = num('oldest');
     const latest = num('latest');
     const limit = num('limit') ?? 100;
-    if ([oldest, latest].some((v) => v !== undefined && !Number.isFinite(v)) || !Number.isInteger(limit) || limit < 1 || limit > 9999) return fail(400, 'invalid_arguments');
+    if ([oldest, latest].some((v) => v !== undefined && !Number.isFinite(v))) return fail(400, 'invalid_range');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 9999) return fail(400, 'invalid_arguments');
     const key = `${oldest ?? ''}:${latest ?? ''}:${q.get('action') ?? ''}`;
     let offset = 0;
     const cursor = q.get('cursor');

@@ -28,6 +28,7 @@ const FIXES: Record<string, string> = {
   not_authed: 'set the source token',
   invalid_auth: 'check the token: a user token (xoxp-…) of a workspace admin or owner',
   invalid_authentication: 'check audit_token: a user token (xoxp-…) of the Enterprise organization owner',
+  missing_authentication: 'set audit_token: a user token (xoxp-…) of the Enterprise organization owner, sent as a Bearer header',
   account_inactive: 'the token’s user was deactivated or the app uninstalled: install the app again and update the token',
   token_revoked: 'the token was revoked: install the app again and update the token',
   token_expired: 'the token expired: use a token without expiry, or refresh it',
@@ -41,6 +42,7 @@ const FIXES: Record<string, string> = {
   team_access_not_granted: 'the organization app is not granted access to that workspace (team_id)',
   over_pagination_limit: 'a bug: the source asked past page 100 or over 1,000 rows',
   invalid_arguments: 'a bug: Slack refused the query the source built',
+  invalid_range: 'a bug, or a clock far off: Slack refused the oldest/latest window (audit data starts in March 2018 and ends now)',
 };
 
 /** The scope each call needs: named in the message when Slack's answer does not say. */

@@ -73,14 +73,22 @@ describe('normalizeAuditEntry', () => {
   });
 
   it('maps role grants to iam with the target user, failed logins to failure, shares to their visibility', () => {
-    const role = normalizeAuditEntry({ ...base, action: 'role_change_to_admin', entity: { type: 'user', user: { id: 'W0BOB', name: 'bob', email: 'bob@example.com' } }, details: { previous_role: 'member', new_role: 'admin' } }, INGESTED);
-    expect(role.ok && role.event).toMatchObject({ event: { category: ['iam'], outcome: 'success' }, target: { user: { email: 'bob@example.com' } }, labels: { 'slack.target_user_id': 'W0BOB', 'slack.details.new_role': 'admin' }, related: { user: ['ann@example.com', 'bob@example.com'] } });
+    const role = normalizeAuditEntry({ ...base, action: 'role_change_to_admin', entity: { type: 'user', user: { id: 'W0BOB', name: 'bob', email: 'bob@example.com' } } }, INGESTED);
+    expect(role.ok && role.event).toMatchObject({ event: { category: ['iam'], outcome: 'success' }, target: { user: { email: 'bob@example.com' } }, labels: { 'slack.target_user_id': 'W0BOB' }, related: { user: ['ann@example.com', 'bob@example.com'] } });
     const failed = normalizeAuditEntry({ ...base, action: 'user_login_failed', entity: { type: 'user', user: { id: 'W0ANN' } } }, INGESTED);
     expect(failed.ok && failed.event.event).toMatchObject({ category: ['authentication'], outcome: 'failure' });
     const link = normalizeAuditEntry({ ...base, action: 'file_public_link_created' }, INGESTED);
     expect(link.ok && link.event.share).toEqual({ visibility: 'public' });
-    const shared = normalizeAuditEntry({ ...base, action: 'file_shared', details: { is_external: true } }, INGESTED);
-    expect(shared.ok && shared.event.share).toEqual({ visibility: 'external' });
+    const shared = normalizeAuditEntry({ ...base, action: 'file_shared' }, INGESTED);
+    expect(shared.ok && shared.event.share).toEqual({ visibility: 'internal' });
+    const partner = { type: 'channel', channel: { id: 'C0PARTNER', name: 'ext-acme', privacy: 'private', is_shared: true, is_org_shared: false } };
+    const connected = normalizeAuditEntry({ ...base, action: 'external_shared_channel_connected', entity: partner }, INGESTED);
+    expect(connected.ok && connected.event.share).toEqual({ visibility: 'external' });
+    // Ending or refusing a Slack Connect share is no share, whatever the channel still says.
+    for (const action of ['external_shared_channel_disconnected', 'external_shared_channel_invite_declined', 'file_public_link_revoked']) {
+      const r = normalizeAuditEntry({ ...base, action, entity: partner }, INGESTED);
+      expect(r.ok && r.event.share).toBeUndefined();
+    }
     const app = normalizeAuditEntry({ ...base, action: 'app_installed', entity: { type: 'app', app: { id: 'A0EVIL', name: 'Free PDF', scopes: ['files:read', 'users:read.email'] } } }, INGESTED);
     expect(app.ok && app.event).toMatchObject({ event: { category: ['configuration'] }, labels: { 'slack.app_id': 'A0EVIL', 'slack.app_scopes': 'files:read,users:read.email' } });
   });
@@ -94,9 +102,36 @@ describe('normalizeAuditEntry', () => {
   });
 
   it('categorises actions by their Slack names', () => {
-    expect(['user_login', 'user_logout', 'file_shared', 'role_change_to_owner', 'user_created', 'public_channel_created', 'pref_sso_setting_changed'].map((a) => auditCategory(a)[0])).toEqual([
-      'authentication', 'authentication', 'file', 'iam', 'iam', 'configuration', 'configuration',
+    expect(['user_login', 'user_logout', 'file_shared', 'role_change_to_owner', 'role_assigned', 'service_owner_transferred', 'user_created', 'public_channel_created', 'pref.sso_setting_changed'].map((a) => auditCategory(a)[0])).toEqual([
+      'authentication', 'authentication', 'file', 'iam', 'iam', 'iam', 'iam', 'configuration', 'configuration',
     ]);
+    const blocked = normalizeAuditEntry({ ...base, action: 'file_download_blocked' }, INGESTED);
+    expect(blocked.ok && blocked.event.event).toMatchObject({ category: ['file'], outcome: 'failure' });
+  });
+
+  it("names the app an entry was made through from context.app, where Slack puts it", () => {
+    // Slack's own example (docs.slack.dev/admins/audit-logs-api): a bot-driven channel creation, session_id null.
+    const viaApp = normalizeAuditEntry(
+      {
+        id: '0123a45b-6c7d-8900-e12f-3456789ab0c1',
+        date_create: 1650415188,
+        action: 'public_channel_created',
+        actor: { type: 'user', user: { id: 'W123ABC456', name: 'Channel Spinner', email: 'botuser-T123AB456-AT123AB456@slack-bots.com', team: 'T123AB456' } },
+        entity: { type: 'channel', channel: { id: 'C123ABC456', privacy: 'public', name: 'REDACTED', is_shared: false, is_org_shared: false } },
+        context: {
+          location: { type: 'workspace', id: 'T123ABC456', name: 'birdland', domain: 'birdland' },
+          ua: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_12_6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/64.0.3282.186 Safari/537.36',
+          ip_address: '203.0.113.78',
+          session_id: null,
+          app: { id: 'AT123AB456', name: 'Channel Spinner App', scopes: [], scopes_bot: ['channels:manage', 'groups:write', 'im:write', 'mpim:write'], creator: 'W123ABC456', team: 'T123ABC456' },
+        },
+      },
+      INGESTED,
+    );
+    expect(viaApp.ok && viaApp.event.labels).toMatchObject({ 'slack.actor_app_id': 'AT123AB456', 'slack.actor_app_name': 'Channel Spinner App', 'slack.channel_privacy': 'public' });
+    expect(viaApp.ok && viaApp.event.labels?.['slack.session_id']).toBeUndefined();
+    const plain = normalizeAuditEntry(base, INGESTED);
+    expect(plain.ok && plain.event.labels?.['slack.actor_app_id']).toBeUndefined();
   });
 
   it('refuses an entry without date_create or action', () => {

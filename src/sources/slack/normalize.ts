@@ -109,24 +109,27 @@ const MIME: Record<string, string> = {
 export function auditCategory(action: string): string[] {
   if (/^user_log(in|out)/.test(action) || /^user_session/.test(action)) return ['authentication'];
   if (/^file_/.test(action)) return ['file'];
-  if (/^(role_change_|user_|guest_|owner_|admin_|usergroup|permissions_)/.test(action)) return ['iam'];
+  // Slack's User actions (role_change_to_*, role_assigned, owner_transferred, guest_*) and service_owner_transferred, which Slack lists among channel actions.
+  if (/^(role_|user_|guest_|owner_|service_owner_|admin_|usergroup|permissions_)/.test(action)) return ['iam'];
   return ['configuration'];
 }
 
+/** `user_login_failed`, and `file_download_blocked` / `file_downloaded_blocked` (Slack refused the download): nothing happened. */
 function auditOutcome(action: string): EventOutcome {
-  return /_(failed|failure|denied|rejected)$/.test(action) ? 'failure' : 'success';
+  return /_(failed|failure|denied|rejected|blocked)$/.test(action) ? 'failure' : 'success';
 }
 
-/** File and channel shares: public links are public; a share into a shared (Slack Connect) channel is external. */
-function shareOf(action: string, entity: Obj, details: Obj): SecurityEvent['share'] | undefined {
-  if (/public_link/.test(action) && !/revoked|removed/.test(action)) return { visibility: 'public' };
-  if (action === 'file_shared' || /channel_shared|channel_connect|shared_channel/.test(action)) {
-    const channel = obj(entity.channel);
-    const external = details.is_external === true || details.external === true || channel?.is_shared === true || str(details.external_organization_id) !== undefined;
-    const internal = details.is_internal === true || channel?.is_org_shared === true;
-    if (external) return { visibility: 'external' };
-    if (internal || action === 'file_shared') return { visibility: 'internal' };
-  }
+/**
+ * Shares, by Slack's documented actions: a file's public link is public; a channel connected (or
+ * reconnected, or upgraded) to another organization through Slack Connect is external; a file
+ * shared into another channel is internal, since the entry's entity is the file and Slack names
+ * no destination. Slack documents no `details` for these actions, so none are read.
+ */
+const EXTERNAL_CHANNEL_SHARES = new Set(['external_shared_channel_connected', 'external_shared_channel_reconnected', 'external_shared_channel_access_upgraded']);
+function shareOf(action: string): SecurityEvent['share'] | undefined {
+  if (action === 'file_public_link_created') return { visibility: 'public' };
+  if (EXTERNAL_CHANNEL_SHARES.has(action)) return { visibility: 'external' };
+  if (action === 'file_shared') return { visibility: 'internal' };
   return undefined;
 }
 
@@ -152,7 +155,8 @@ export function normalizeAuditEntry(raw: unknown, ingested: string): NormalizeRe
   setLabel(labels, 'slack.location_id', location?.id);
   setLabel(labels, 'slack.location_name', location?.name);
   setLabel(labels, 'slack.session_id', context.session_id);
-  const app = obj(actor.app);
+  // An entry made through an app names it in `context.app` (Slack's "The audit event"); it is absent otherwise.
+  const app = obj(context.app);
   setLabel(labels, 'slack.actor_app_id', app?.id);
   setLabel(labels, 'slack.actor_app_name', app?.name);
   let kept = 0;
@@ -211,7 +215,7 @@ export function normalizeAuditEntry(raw: unknown, ingested: string): NormalizeRe
     setLabel(labels, 'slack.app_name', entityApp.name);
     if (Array.isArray(entityApp.scopes)) labels['slack.app_scopes'] = entityApp.scopes.filter((s) => typeof s === 'string').join(',');
   }
-  const share = shareOf(action, entity, details);
+  const share = shareOf(action);
   if (share) event.share = share;
   const rel = related([ip], [user?.email, targetEmail]);
   if (rel) event.related = rel;

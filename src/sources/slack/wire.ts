@@ -30,27 +30,34 @@ export interface SlackAuditUser {
   team?: string;
 }
 
-/** One entry of the Enterprise Grid Audit Logs API (`GET https://api.slack.com/audit/v1/logs`). */
+/**
+ * One entry of the Enterprise Grid Audit Logs API (`GET https://api.slack.com/audit/v1/logs`), as
+ * docs.slack.dev/admins/audit-logs-api shows it; entity shapes as `GET /audit/v1/schemas` lists them.
+ */
 export interface SlackAuditEntry {
   id: string;
   /** Epoch seconds. */
   date_create: number;
   action: string;
-  actor: { type: 'user' | string; user?: SlackAuditUser; app?: { id: string; name?: string } };
+  actor: { type: 'user' | string; user?: SlackAuditUser };
   entity: {
-    type: 'user' | 'file' | 'channel' | 'app' | 'workspace' | 'enterprise' | 'message' | 'workflow' | string;
+    type: 'user' | 'file' | 'channel' | 'app' | 'workspace' | 'enterprise' | 'message' | 'workflow' | 'barrier' | string;
     user?: SlackAuditUser;
     file?: { id: string; name?: string; filetype?: string; title?: string };
-    channel?: { id: string; name?: string; privacy?: string; is_shared?: boolean; is_org_shared?: boolean };
-    app?: { id: string; name?: string; is_distributed?: boolean; is_directory_approved?: boolean; scopes?: string[] };
+    channel?: { id: string; name?: string; privacy?: string; is_shared?: boolean; is_org_shared?: boolean; teams_shared_with?: string[] };
+    app?: { id: string; name?: string; is_distributed?: boolean; is_directory_approved?: boolean; is_workflow_app?: boolean; scopes?: string[] };
     workspace?: { id: string; name?: string; domain?: string };
     enterprise?: { id: string; name?: string; domain?: string };
+    barrier?: { id: string; primary_usergroup?: string; barriered_from_usergroup?: string };
   };
   context: {
     location?: { type: 'workspace' | 'enterprise' | string; id: string; name?: string; domain?: string };
     ua?: string;
     ip_address?: string;
-    session_id?: number | string;
+    /** A number or a numeric string; `null` for entries made by an app. */
+    session_id?: number | string | null;
+    /** The app an entry was made through, only when it was. */
+    app?: { id: string; name?: string; scopes?: string[]; scopes_bot?: string[]; creator?: string; team?: string };
   };
   details?: Record<string, unknown>;
 }
