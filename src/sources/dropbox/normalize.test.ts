@@ -130,6 +130,49 @@ describe('normalizeTeamEvent on security settings', () => {
   });
 });
 
+describe('normalizeTeamEvent on relocations (FileRenameDetails: assets before and after, paired by RelocateAssetReferencesLogInfo)', () => {
+  const carol = { '.tag': 'team_member', account_id: 'dbid:AAB0003', display_name: 'Carol Okafor', email: 'carol.okafor@example.com', team_member_id: 'dbmid:AAC0003' };
+  const item = (path: string, id = 'id:a4ayc_80_OEAAAAAAAAAc1') => ({ '.tag': 'file', path: { contextual: path, namespace_relative: { ns_id: '1864320112', relative_path: path, is_shared_namespace: false } }, display_name: path.slice(path.lastIndexOf('/') + 1), file_id: id });
+  const relocate = (type: string, assets: unknown[], pairs: unknown) => ({
+    timestamp: '2024-05-06T15:20:03Z',
+    event_category: { '.tag': 'file_operations' },
+    actor: { '.tag': 'user', user: carol },
+    origin: { geo_location: { ip_address: '198.51.100.23', country: 'FR' }, access_method: { '.tag': 'end_user', end_user: { '.tag': 'desktop', session_id: 'dbwsid:2377' } } },
+    involve_non_team_member: false,
+    context: carol,
+    participants: [],
+    assets,
+    event_type: { '.tag': type, description: 'Renamed files and/or folders' },
+    details: { '.tag': `${type}_details`, relocate_action_details: pairs },
+  });
+
+  it('makes a rename about the item as it now is, keeping the name and path it had', () => {
+    const e = norm(relocate('file_rename', [item('/Finance/q3-forecast.xlsx'), item('/Finance/q3-forecast.xlsx.locked')], [{ src_asset_index: 0, dest_asset_index: 1 }]));
+    expect(e.event).toMatchObject({ action: 'file_rename', category: ['file'], dataset: 'dropbox.file_operations' });
+    expect(e.user?.email).toBe('carol.okafor@example.com');
+    expect(e.file).toEqual({ id: 'id:a4ayc_80_OEAAAAAAAAAc1', path: '/Finance/q3-forecast.xlsx.locked', name: 'q3-forecast.xlsx.locked' });
+    expect(e.labels).toMatchObject({ previous_name: 'q3-forecast.xlsx', previous_path: '/Finance/q3-forecast.xlsx', asset_type: 'file' });
+  });
+
+  it('follows the indices whatever the order, keeps only a changed part, and reads a lone pair object', () => {
+    const moved = norm(relocate('file_move', [item('/Archive/plan.docx'), item('/Drafts/plan.docx')], [{ src_asset_index: 1, dest_asset_index: 0 }]));
+    expect(moved.file?.path).toBe('/Archive/plan.docx');
+    expect(moved.labels).toMatchObject({ previous_path: '/Drafts/plan.docx' });
+    expect(moved.labels?.previous_name).toBeUndefined();
+    const lone = norm(relocate('file_rename', [item('/a/old.txt'), item('/a/new.txt')], { src_asset_index: 0, dest_asset_index: 1 }));
+    expect(lone.file?.name).toBe('new.txt');
+    expect(lone.labels?.previous_name).toBe('old.txt');
+  });
+
+  it('falls back to the first item when the indices do not point into the assets', () => {
+    for (const pairs of [[{ src_asset_index: 0, dest_asset_index: 7 }], [{ src_asset_index: -1, dest_asset_index: 0.5 }], [], 'x', undefined]) {
+      const e = norm(relocate('file_rename', [item('/a/old.txt'), item('/a/new.txt')], pairs));
+      expect(e.file?.name).toBe('old.txt');
+      expect(e.labels?.previous_name).toBeUndefined();
+    }
+  });
+});
+
 describe('normalizeTeamEvent on bad input', () => {
   it('says why a record cannot be used', () => {
     expect(normalizeTeamEvent('x', INGESTED)).toMatchObject({ ok: false, code: 'INPUT_MALFORMED' });

@@ -102,6 +102,28 @@ function settingLabels(details: Obj, labels: Record<string, string>): void {
   }
 }
 
+/** An asset's path (contextual, else namespace-relative) and its last component or display name. */
+function itemPath(asset: Obj): { path?: string; name?: string } {
+  const path = obj(asset.path);
+  const p = str(path?.contextual) ?? str(obj(path?.namespace_relative)?.relative_path);
+  const name = str(asset.display_name) ?? (p ? p.slice(p.lastIndexOf('/') + 1) || undefined : undefined);
+  return { ...(p ? { path: p } : {}), ...(name ? { name } : {}) };
+}
+
+/**
+ * The first source/destination pair of a relocation (file_rename, file_move, file_copy; Dropbox's
+ * RelocateAssetReferencesLogInfo, a list), when both indices point into the assets list.
+ */
+function relocation(details: Obj, assetCount: number): { src: number; dest: number } | undefined {
+  const listed = details.relocate_action_details;
+  // Documented as a list; a lone object is read the same way rather than dropped.
+  const first = obj(Array.isArray(listed) ? listed[0] : listed);
+  const src = first?.src_asset_index;
+  const dest = first?.dest_asset_index;
+  const ok = (i: unknown): i is number => typeof i === 'number' && Number.isInteger(i) && i >= 0 && i < assetCount;
+  return ok(src) && ok(dest) ? { src, dest } : undefined;
+}
+
 function outcomeOf(action: string): EventOutcome {
   return /_fail(ed|ure)?$|_fail_/.test(action) ? 'failure' : 'success';
 }
@@ -163,19 +185,29 @@ export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeRes
   const access = tagOf(origin?.access_method);
   if (access) labels.access_method = access;
 
-  const asset = (Array.isArray(raw.assets) ? raw.assets : []).map(obj).find((a) => a && (tagOf(a) === 'file' || tagOf(a) === 'folder'));
+  const assets = (Array.isArray(raw.assets) ? raw.assets : []).map(obj);
+  const isItem = (a: Obj | undefined): a is Obj => a !== undefined && (tagOf(a) === 'file' || tagOf(a) === 'folder');
+  // A rename, move or copy lists the item before and after in `assets`, paired by index in
+  // relocate_action_details: the event is about the item as it now is, and what it was stays a label.
+  const moved = relocation(details, assets.length);
+  const dest = moved ? assets[moved.dest] : undefined;
+  const asset = isItem(dest) ? dest : assets.find(isItem);
   if (asset) {
-    const path = obj(asset.path);
+    const { path: p, name } = itemPath(asset);
     const file: NonNullable<SecurityEvent['file']> = {};
     const id = str(asset.file_id);
-    const p = str(path?.contextual) ?? str(obj(path?.namespace_relative)?.relative_path);
-    const name = str(asset.display_name) ?? (p ? p.slice(p.lastIndexOf('/') + 1) || undefined : undefined);
     if (id) file.id = id;
     if (p) file.path = p;
     if (name) file.name = name;
     if (typeof asset.file_size === 'number') file.size = asset.file_size;
     event.file = file;
     labels.asset_type = tagOf(asset)!;
+    const src = moved && moved.src !== moved.dest ? assets[moved.src] : undefined;
+    if (isItem(src)) {
+      const before = itemPath(src);
+      if (before.path && before.path !== p) labels.previous_path = before.path;
+      if (before.name && before.name !== name) labels.previous_name = before.name;
+    }
   }
 
   // An admin acting on a member (role change, 2-step verification reset, sign-in-as): Dropbox names the

@@ -88,6 +88,47 @@ describe('normalizeActivity on Reports fixtures', () => {
   });
 });
 
+describe('Drive renames (Drive audit event rename: doc_title is the new title, old_value/new_value lists)', () => {
+  const rename = (parameters: ActivityParameterLike[]): ActivityLike => ({
+    kind: 'admin#reports#activity',
+    id: { time: '2024-05-06T14:02:11.204Z', uniqueQualifier: '-4411235307788011201', applicationName: 'drive', customerId: 'C03az79cb' },
+    actor: { email: 'bob@example.com', profileId: '104293840012837465519' },
+    ipAddress: '198.51.100.42',
+    events: [{ type: 'access', name: 'rename', parameters }],
+  });
+
+  it('names the item by its new title and keeps the title it had', () => {
+    const e = norm(rename([
+      { name: 'primary_event', boolValue: true },
+      { name: 'doc_id', value: '1Qx4vJ8mN2pL7rT0sWc3yZ5aB9dE6fGhK' },
+      { name: 'doc_type', value: 'spreadsheet' },
+      { name: 'doc_title', value: 'Q3 customer pricing.locked' },
+      { name: 'old_value', multiValue: ['Q3 customer pricing'] },
+      { name: 'new_value', multiValue: ['Q3 customer pricing.locked'] },
+      { name: 'owner', value: 'bob@example.com' },
+    ])).events[0]!;
+    expect(e.event).toMatchObject({ action: 'rename', category: ['file'], outcome: 'success', dataset: 'google-workspace.drive' });
+    expect(e.user?.email).toBe('bob@example.com');
+    expect(e.file).toEqual({ id: '1Qx4vJ8mN2pL7rT0sWc3yZ5aB9dE6fGhK', name: 'Q3 customer pricing.locked', owner: 'bob@example.com' });
+    expect(e.labels).toMatchObject({ previous_name: 'Q3 customer pricing', old_value: 'Q3 customer pricing', new_value: 'Q3 customer pricing.locked' });
+  });
+
+  it('keeps a title with a comma whole, and takes the new value as the name when doc_title is missing', () => {
+    const e = norm(rename([
+      { name: 'doc_id', value: '1bT7' },
+      { name: 'old_value', multiValue: ['Budget, draft'] },
+      { name: 'new_value', multiValue: ['Budget, final'] },
+    ])).events[0]!;
+    expect(e.file).toEqual({ id: '1bT7', name: 'Budget, final' });
+    expect(e.labels?.previous_name).toBe('Budget, draft');
+  });
+
+  it('leaves other Drive events without a previous name', () => {
+    const e = norm({ ...rename([{ name: 'doc_id', value: '1bT7' }, { name: 'doc_title', value: 'Budget' }]), events: [{ type: 'access', name: 'edit', parameters: [{ name: 'doc_id', value: '1bT7' }, { name: 'old_value', multiValue: ['x'] }] }] }).events[0]!;
+    expect(e.labels?.previous_name).toBeUndefined();
+  });
+});
+
 describe('Drive changes', () => {
   it('derives visibility from permissions', () => {
     const owner = { id: '1', type: 'user', role: 'owner', emailAddress: 'bob@example.com' };

@@ -219,6 +219,19 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
       if (title !== undefined) e.file.name = title;
       if (owner !== undefined) e.file.owner = owner;
     }
+    // A Drive rename's doc_title is the new title and old_value the one it replaces: kept as
+    // previous_name (as Dropbox and OneDrive renames are) so an analyst sees what a burst of renames did,
+    // e.g. a ransom extension appended to every title.
+    if (app === 'drive' && name === 'rename') {
+      const first = (p: ActivityParameterLike | undefined) => {
+        const v: unknown = p?.multiValue?.[0];
+        return typeof v === 'string' ? v : paramString(p);
+      };
+      const before = first(params.get('old_value'));
+      const after = first(params.get('new_value'));
+      if (before) labels.previous_name = before;
+      if (after && e.file && e.file.name === undefined) e.file.name = after;
+    }
     const visibility = visibilityOf(name, params);
     if (visibility !== undefined) e.share = { visibility };
     if (targetEmail) e.target = { user: { email: targetEmail } };

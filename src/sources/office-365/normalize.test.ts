@@ -34,6 +34,16 @@ describe('office-365 normalizer: SharePoint and OneDrive', () => {
     expect(e.share).toBeUndefined();
   });
 
+  it('FileRenamed names the item by DestinationFileName and keeps SourceFileName as the previous name', () => {
+    const e = ok({ ...fileOp({ operation: 'FileRenamed', at: AT, seed: 3, file: 'Q3 forecast.xlsx' }), DestinationFileName: 'Q3 forecast.xlsx.akira', DestinationFileExtension: 'akira', DestinationRelativeUrl: 'Documents/Finance' }, 'Audit.SharePoint');
+    expect(e.file).toMatchObject({ id: '59a8433d-9bb8-cfef-6edc-000000000003', name: 'Q3 forecast.xlsx.akira' });
+    expect(e.labels).toMatchObject({ activity: 'rename', previous_name: 'Q3 forecast.xlsx', 'o365.DestinationFileName': 'Q3 forecast.xlsx.akira' });
+    // A move keeps its name: DestinationFileName there is where it went, not a new name.
+    const moved = ok({ ...fileOp({ operation: 'FileMoved', at: AT, seed: 4, file: 'plan.docx' }), DestinationFileName: 'plan.docx', DestinationRelativeUrl: 'Documents/Archive' }, 'Audit.SharePoint');
+    expect(moved.file?.name).toBe('plan.docx');
+    expect(moved.labels?.previous_name).toBeUndefined();
+  });
+
   it('SharingSet and SharingInvitationCreated with a guest are external shares naming the guest', () => {
     for (const operation of ['SharingSet', 'SharingInvitationCreated']) {
       const e = ok(fileOp({ operation, at: AT, seed: 2, target: 'Drop.Box@Fabrikam.example', targetType: 'Guest' }), 'Audit.SharePoint');

@@ -234,7 +234,13 @@ function sharepoint(raw: Obj, operation: string, event: SecurityEvent, labels: R
   const rel = str(raw.SourceRelativeUrl);
   const path = objectId ?? (site && rel && name ? `${site.replace(/\/+$/, '')}/${rel}/${name}` : undefined);
   if (path) file.path = path;
-  if (name) file.name = name;
+  // A rename's SourceFileName is the name the item had and DestinationFileName the one it has now:
+  // the event names the item as it is (as Drive's and Dropbox's renames do) and keeps the old name.
+  const renamedTo = activity === 'rename' ? str(raw.DestinationFileName) : undefined;
+  if (renamedTo) {
+    file.name = renamedTo;
+    if (name && name !== renamedTo) labels.previous_name = name;
+  } else if (name) file.name = name;
   if (Object.keys(file).length) event.file = file;
   setLabel(labels, 'o365.DestinationFileName', raw.DestinationFileName);
   setLabel(labels, 'o365.DestinationRelativeUrl', raw.DestinationRelativeUrl);
