@@ -194,8 +194,14 @@ export function generateTeamEvents(opts: {
       };
     } else {
       const details: Tagged = { '.tag': `${type.tag}_details` };
-      if (type.tag === 'file_rename') details.relocate_action_details = { src_asset_index: 0, dest_asset_index: 0 };
-      ev = { ...base, details, actor, context, assets: [asset], participants: [], involve_non_team_member: false };
+      const assets = [asset];
+      if (type.tag === 'file_rename') {
+        // As Dropbox logs it: the item before and after, paired by index (RelocateAssetReferencesLogInfo).
+        const renamed = `${name.replace(/(\.[^.]*)?$/, ' (final)$1')}`;
+        assets.push({ ...asset, path: { contextual: `${folder}/${renamed}`, namespace_relative: { ns_id: '1912345678', is_shared_namespace: true, relative_path: `${folder}/${renamed}` } }, display_name: renamed });
+        details.relocate_action_details = [{ src_asset_index: 0, dest_asset_index: 1 }];
+      }
+      ev = { ...base, details, actor, context, assets, participants: [], involve_non_team_member: false };
     }
     out.push(ev);
   }

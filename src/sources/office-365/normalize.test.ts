@@ -38,8 +38,14 @@ describe('office-365 normalizer: SharePoint and OneDrive', () => {
     const e = ok({ ...fileOp({ operation: 'FileRenamed', at: AT, seed: 3, file: 'Q3 forecast.xlsx' }), DestinationFileName: 'Q3 forecast.xlsx.akira', DestinationFileExtension: 'akira', DestinationRelativeUrl: 'Documents/Finance' }, 'Audit.SharePoint');
     expect(e.file).toMatchObject({ id: '59a8433d-9bb8-cfef-6edc-000000000003', name: 'Q3 forecast.xlsx.akira' });
     expect(e.labels).toMatchObject({ activity: 'rename', previous_name: 'Q3 forecast.xlsx', 'o365.DestinationFileName': 'Q3 forecast.xlsx.akira' });
-    // A move keeps its name: DestinationFileName there is where it went, not a new name.
-    const moved = ok({ ...fileOp({ operation: 'FileMoved', at: AT, seed: 4, file: 'plan.docx' }), DestinationFileName: 'plan.docx', DestinationRelativeUrl: 'Documents/Archive' }, 'Audit.SharePoint');
+    // Path and name agree: the item as it is now, the URL it had kept beside the name it had.
+    expect(e.file!.path).toMatch(/\/Documents\/Finance\/Q3 forecast\.xlsx\.akira$/);
+    expect(e.labels!.previous_path).toMatch(/\/Q3 forecast\.xlsx$/);
+    // Without DestinationFileName (Microsoft's schema promises it only for copies and moves) the record is read as it stands.
+    const bare = ok(fileOp({ operation: 'FileRenamed', at: AT, seed: 5, file: 'Budget.xlsx' }), 'Audit.SharePoint');
+    expect([bare.file?.name, bare.labels?.activity, bare.labels?.previous_name, bare.labels?.previous_path]).toEqual(['Budget.xlsx', 'rename', undefined, undefined]);
+    // A move keeps its source name: DestinationFileName there is where it went, not a new name.
+    const moved = ok({ ...fileOp({ operation: 'FileMoved', at: AT, seed: 4, file: 'plan.docx' }), DestinationFileName: 'plan (1).docx', DestinationRelativeUrl: 'Documents/Archive' }, 'Audit.SharePoint');
     expect(moved.file?.name).toBe('plan.docx');
     expect(moved.labels?.previous_name).toBeUndefined();
   });

@@ -232,14 +232,22 @@ function sharepoint(raw: Obj, operation: string, event: SecurityEvent, labels: R
   // The item's URL (ObjectId) is its path: unique per file, as Drive's doc id and Dropbox's path are.
   const site = str(raw.SiteUrl);
   const rel = str(raw.SourceRelativeUrl);
-  const path = objectId ?? (site && rel && name ? `${site.replace(/\/+$/, '')}/${rel}/${name}` : undefined);
+  const siteRoot = site?.replace(/\/+$/, '');
+  const path = objectId ?? (siteRoot && rel && name ? `${siteRoot}/${rel}/${name}` : undefined);
   if (path) file.path = path;
   // A rename's SourceFileName is the name the item had and DestinationFileName the one it has now:
-  // the event names the item as it is (as Drive's and Dropbox's renames do) and keeps the old name.
+  // the event names the item as it is (as Drive's and Dropbox's renames do), path and name alike,
+  // and keeps the old ones. Without DestinationFileName the record is read as it stands.
   const renamedTo = activity === 'rename' ? str(raw.DestinationFileName) : undefined;
   if (renamedTo) {
     file.name = renamedTo;
     if (name && name !== renamedTo) labels.previous_name = name;
+    const destRel = str(raw.DestinationRelativeUrl) ?? rel;
+    const renamedPath = siteRoot && destRel ? `${siteRoot}/${destRel}/${renamedTo}` : path?.replace(/[^/]*$/, renamedTo);
+    if (renamedPath && renamedPath !== path) {
+      file.path = renamedPath;
+      if (path) labels.previous_path = path;
+    }
   } else if (name) file.name = name;
   if (Object.keys(file).length) event.file = file;
   setLabel(labels, 'o365.DestinationFileName', raw.DestinationFileName);

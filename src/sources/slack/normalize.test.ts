@@ -105,8 +105,10 @@ describe('normalizeAuditEntry', () => {
     expect(['user_login', 'user_logout', 'file_shared', 'role_change_to_owner', 'role_assigned', 'service_owner_transferred', 'user_created', 'public_channel_created', 'pref.sso_setting_changed'].map((a) => auditCategory(a)[0])).toEqual([
       'authentication', 'authentication', 'file', 'iam', 'iam', 'iam', 'iam', 'configuration', 'configuration',
     ]);
-    const blocked = normalizeAuditEntry({ ...base, action: 'file_download_blocked' }, INGESTED);
-    expect(blocked.ok && blocked.event.event).toMatchObject({ category: ['file'], outcome: 'failure' });
+    for (const action of ['file_download_blocked', 'file_upload_blocked_by_type', 'file_share_blocked_by_type']) {
+      const blocked = normalizeAuditEntry({ ...base, action }, INGESTED);
+      expect(blocked.ok && blocked.event.event, action).toMatchObject({ category: ['file'], outcome: 'failure' });
+    }
   });
 
   it("names the app an entry was made through from context.app, where Slack puts it", () => {

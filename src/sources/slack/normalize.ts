@@ -114,9 +114,9 @@ export function auditCategory(action: string): string[] {
   return ['configuration'];
 }
 
-/** `user_login_failed`, and `file_download_blocked` / `file_downloaded_blocked` (Slack refused the download): nothing happened. */
+/** `user_login_failed`, `file_download_blocked`, `file_upload_blocked_by_type` and the like (Slack refused it): nothing happened. */
 function auditOutcome(action: string): EventOutcome {
-  return /_(failed|failure|denied|rejected|blocked)$/.test(action) ? 'failure' : 'success';
+  return /_(failed|failure|denied|rejected|blocked)(_by_type)?$/.test(action) ? 'failure' : 'success';
 }
 
 /**
