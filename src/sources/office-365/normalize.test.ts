@@ -74,6 +74,40 @@ describe('office-365 normalizer: Exchange', () => {
     expect(e.target?.user?.email).toBe('megan@contoso.com');
   });
 
+  // Outlook on the web records a recipient picked from the address book with its display name,
+  // `"Name" [SMTP:address]` (Exchange admin audit schema, Parameters:
+  // https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#exchange-admin-schema).
+  it('New-InboxRule naming the destination with its display name forwards to the address alone', () => {
+    const e = ok(cmdlet('New-InboxRule', { Mailbox: 'megan@contoso.com', Name: 'x', ForwardTo: '"Accounts, Payable" [SMTP:ap.desk@fabrikam.example];"Lee" [SMTP:lee@contoso.com]', StopProcessingRules: 'True' }, AT, 16), 'Audit.Exchange');
+    expect(e.email?.to?.address).toEqual(['ap.desk@fabrikam.example', 'lee@contoso.com']);
+    expect(e.labels).toMatchObject({ forwarding_external: 'true', forwarding_address: 'ap.desk@fabrikam.example,lee@contoso.com' });
+    expect(addresses('Ana Silva <ana@fabrikam.example>')).toEqual(['ana@fabrikam.example']);
+  });
+
+  // A rule made in Outlook for Windows is logged as the mailbox operation UpdateInboxRules, its rule in
+  // OperationProperties (RuleName, RuleOperation, ServerRule with Actions[].Recipients), not as a cmdlet
+  // (https://learn.microsoft.com/purview/audit-mailboxes#mailbox-actions-for-user-mailboxes-and-shared-mailboxes).
+  it('UpdateInboxRules from Outlook forwarding outside is read like New-InboxRule', () => {
+    const serverRule = JSON.stringify({
+      Name: 'Invoices', Sequence: 10, State: 'Enabled',
+      Condition: { Type: 'Content', Properties: [{ PropTag: 3604511, Value: 'ana.from@contoso.com' }] },
+      Actions: [{ ActionType: 'Forward', Flavor: 0, Recipients: [{ Values: [{ PropTag: 805371935, Value: 'drop.box@mailhost.example' }, { PropTag: 805306371, Value: 0 }] }] }],
+    });
+    const raw = { ...mailboxOp('UpdateInboxRules', AT, 17, 'megan@contoso.com', 'megan@contoso.com'), OperationProperties: [
+      { Name: 'RuleName', Value: 'Invoices' }, { Name: 'RuleId', Value: '6052698209213349889' }, { Name: 'RuleOperation', Value: 'AddMailboxRule' },
+      { Name: 'RuleCondition', Value: 'From contains ana.from@contoso.com' }, { Name: 'RuleActions', Value: 'ForwardToRecipientsAction' }, { Name: 'ServerRule', Value: serverRule },
+    ] };
+    const e = ok(raw, 'Audit.Exchange');
+    expect(e.event).toMatchObject({ action: 'UpdateInboxRules', category: ['email', 'configuration'] });
+    expect(e.target?.user?.email).toBe('megan@contoso.com');
+    expect(e.email?.to?.address).toEqual(['drop.box@mailhost.example']);
+    expect(e.labels).toMatchObject({ forwarding_external: 'true', forwarding_address: 'drop.box@mailhost.example', 'o365.rule_name': 'Invoices', 'o365.RuleOperation': 'AddMailboxRule' });
+    // A rule that only moves mail forwards nowhere, whatever addresses its condition names.
+    const move = ok({ ...raw, Id: recordId(18), OperationProperties: [{ Name: 'RuleName', Value: 'News' }, { Name: 'RuleCondition', Value: 'From contains news@vendor.example' }, { Name: 'RuleActions', Value: 'MoveToFolderAction' }] }, 'Audit.Exchange');
+    expect(move.email?.to).toBeUndefined();
+    expect(move.labels?.forwarding_external).toBeUndefined();
+  });
+
   it('Set-Mailbox ForwardingSmtpAddress by an admin: the mailbox is the target, the admin the user', () => {
     const e = ok(cmdlet('Set-Mailbox', { Identity: 'megan@contoso.com', ForwardingSmtpAddress: 'smtp:archive@gmail.example', DeliverToMailboxAndForward: 'True' }, AT, 12, 'admin@contoso.com'), 'Audit.Exchange');
     expect(e.user?.email).toBe('admin@contoso.com');

@@ -145,12 +145,20 @@ function nameValues(v: unknown): Map<string, string> {
   return out;
 }
 
-/** Forwarding destinations of a cmdlet value: `smtp:` prefixes dropped, lists split on `;` or `,`. */
+/**
+ * Forwarding destinations of a cmdlet value: `smtp:` prefixes dropped, lists split on `;` (Exchange's
+ * separator for multi-valued parameters) or, in a list without display names, on `,`. Outlook on the
+ * web writes a recipient with its display name, `"Ana Silva" [SMTP:ana@fabrikam.example]`; an address
+ * may also come as `Name <addr>`: only the address is kept.
+ */
 export function addresses(v: string | undefined): string[] {
   if (!v) return [];
-  return v
-    .split(/[;,]/)
-    .map((a) => a.trim().replace(/^smtp:/i, '').replace(/^"|"$/g, ''))
+  const parts = /[[<"]/.test(v) ? v.split(';') : v.split(/[;,]/);
+  return parts
+    .map((a) => {
+      const tagged = /\[smtp:([^\]]*)\]/i.exec(a) ?? /<([^<>]*)>/.exec(a);
+      return (tagged ? tagged[1]! : a).trim().replace(/^smtp:/i, '').replace(/^"|"$/g, '').trim();
+    })
     .filter((a) => a !== '');
 }
 
@@ -160,6 +168,52 @@ const domainOf = (a: string): string | undefined => (a.includes('@') ? a.slice(a
 function mailboxOf(params: Map<string, string>): string | undefined {
   const v = params.get('mailbox') ?? params.get('identity')?.split('\\')[0];
   return looksLikeEmail(v) ? v : undefined;
+}
+
+/** The destinations of forwarded mail as email.to (where ECS puts a message's recipients) and labels, with whether any is outside `mailbox`'s domain. */
+function setForwarding(event: SecurityEvent, labels: Record<string, string>, forwards: string[], mailbox: string | undefined): void {
+  const dests = [...new Set(forwards)];
+  if (!dests.length) return;
+  event.email = { to: { address: dests } };
+  labels.forwarding_address = dests.join(',');
+  const home = domainOf(mailbox ?? '');
+  labels.forwarding_external = String(dests.some((d) => domainOf(d) !== undefined && domainOf(d) !== home));
+}
+
+/** Every address-looking string anywhere under `v` (bounded depth: a rule's JSON is a few levels deep). */
+function addressesIn(v: unknown, out: string[], depth = 0): void {
+  if (depth > 8) return;
+  if (typeof v === 'string') {
+    for (const a of addresses(v)) if (looksLikeEmail(a)) out.push(a);
+  } else if (Array.isArray(v)) {
+    for (const x of v) addressesIn(x, out, depth + 1);
+  } else if (isObj(v)) {
+    for (const x of Object.values(v)) addressesIn(x, out, depth + 1);
+  }
+}
+
+/**
+ * Where an UpdateInboxRules rule sends mail: the recipients of its forward, redirect or delegate
+ * actions, read from the `ServerRule` property (the rule as JSON, `Actions[].Recipients[]`), else
+ * any address in `RuleActions`. Conditions ("from ana@...") are never read: they are not destinations.
+ */
+function ruleRecipients(props: Map<string, string>): string[] {
+  const out: string[] = [];
+  const server = props.get('ServerRule');
+  let parsed: unknown;
+  try {
+    parsed = server ? JSON.parse(server) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const actions = isObj(parsed) && Array.isArray(parsed.Actions) ? parsed.Actions : [];
+  for (const a of actions) if (isObj(a)) addressesIn(a.Recipients, out);
+  if (!out.length) {
+    const text = props.get('RuleActions');
+    // Free text ("ForwardToRecipientsAction: evil@x.example"): words that are addresses.
+    if (text && /forward|redirect|delegate/i.test(text)) for (const w of text.split(/[\s;,()[\]<>"':]+/)) if (looksLikeEmail(w)) out.push(w);
+  }
+  return out;
 }
 
 /** Cmdlet parameters that send a mailbox's mail elsewhere. */
@@ -176,16 +230,8 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
       if (list.length) labels[`o365.${p}`] = list.join(',');
       forwards.push(...list);
     }
-    const dests = [...new Set(forwards)];
-    if (dests.length) {
-      // The destination of forwarded mail, where ECS puts a message's recipients.
-      event.email = { to: { address: dests } };
-      labels.forwarding_address = dests.join(',');
-      // Outside means another domain than the mailbox's own: its owner, the cmdlet's Mailbox or Identity, else whoever ran it.
-      const home = domainOf(str(raw.MailboxOwnerUPN) ?? mailboxOf(params) ?? actor ?? '');
-      const external = dests.some((d) => domainOf(d) !== undefined && domainOf(d) !== home);
-      labels.forwarding_external = String(external);
-    }
+    // Outside means another domain than the mailbox's own: its owner, the cmdlet's Mailbox or Identity, else whoever ran it.
+    setForwarding(event, labels, forwards, str(raw.MailboxOwnerUPN) ?? mailboxOf(params) ?? actor);
     setLabel(labels, 'o365.DeleteMessage', params.get('deletemessage'));
     setLabel(labels, 'o365.DeliverToMailboxAndForward', params.get('delivertomailboxandforward'));
     setLabel(labels, 'o365.rule_name', params.get('name'));
@@ -196,6 +242,16 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
     target = looksLikeEmail(mailbox) ? mailbox : str(raw.ObjectId);
     setLabel(labels, 'o365.grantee', params.get('user') ?? params.get('trustee'));
     setLabel(labels, 'o365.AccessRights', params.get('accessrights'));
+  } else if (operation === 'UpdateInboxRules') {
+    // A rule made in Outlook for Windows (MAPI), not by cmdlet: no Parameters, the rule in OperationProperties.
+    event.event.category = ['email', 'configuration'];
+    const props = nameValues(raw.OperationProperties);
+    setLabel(labels, 'o365.rule_name', props.get('RuleName'));
+    setLabel(labels, 'o365.RuleOperation', props.get('RuleOperation'));
+    setLabel(labels, 'o365.LogonType', raw.LogonType);
+    setLabel(labels, 'o365.ClientInfoString', raw.ClientInfoString);
+    setForwarding(event, labels, ruleRecipients(props), str(raw.MailboxOwnerUPN) ?? actor);
+    target = str(raw.MailboxOwnerUPN) ?? (looksLikeEmail(actor) ? actor : undefined);
   } else if (params.size) {
     event.event.category = ['configuration'];
     const id = params.get('identity');
