@@ -209,6 +209,20 @@ describe('office-365 normalizer: refusals and parts', () => {
     expect(addresses('SMTP:a@x.example; b@y.example,')).toEqual(['a@x.example', 'b@y.example']);
   });
 
+  // ClientIP forms seen in Management Activity records: IPv4-mapped IPv6, bracketed or not, with a port;
+  // a host name is not an address (schema: https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#common-schema).
+  it('reads IPv4-mapped addresses as IPv4 and drops ClientIP values that are no address', () => {
+    expect(clientIp('::ffff:10.11.12.13')).toBe('10.11.12.13');
+    expect(clientIp('[::ffff:10.11.12.13]:12345')).toBe('10.11.12.13');
+    expect(clientIp('[10.11.12.13]')).toBe('10.11.12.13');
+    expect(clientIp('[2001:db8::abcd]')).toBe('2001:db8::abcd');
+    expect(clientIp('localhost')).toBeUndefined();
+    expect(clientIp('cool.client.local:12345')).toBeUndefined();
+    const e = ok({ ...mailboxOp('MailItemsAccessed', AT, 19), ClientIP: undefined, ClientIPAddress: '::ffff:198.51.100.20' }, 'Audit.Exchange');
+    expect(e.source?.ip).toBe('198.51.100.20');
+    expect(e.related?.ip).toEqual(['198.51.100.20']);
+  });
+
   it('the example normalizer stamps CreationTime in the API form', () => {
     const [e] = normalizeExample(fileOp({ operation: 'FileDownloaded', at: 0, seed: 50 }), '2026-11-03T09:12:44.000Z');
     expect(e!['@timestamp']).toBe('2026-11-03T09:12:44.000Z');

@@ -1,4 +1,5 @@
 /** Maps Office 365 Management Activity API audit records (SharePoint/OneDrive, Exchange, Entra, general) onto the SecurityEvent schema, or says why a record cannot be. */
+import { isIP } from 'node:net';
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
 import { related, setLabel } from '../normalize-parts.js';
@@ -29,15 +30,21 @@ export function creationMs(v: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Exchange writes `ClientIP` with a port (`203.0.113.7:49152`, `[2001:db8::7]:443`); the address alone is what rules and GeoIP want. */
+/**
+ * Exchange writes `ClientIP` with a port (`203.0.113.7:49152`, `[2001:db8::7]:443`) and often as an
+ * IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, also bracketed with a port): the IPv4 address alone
+ * is what rules and GeoIP want. Anything else that is not an address (`localhost`, a host name) is no
+ * source.ip.
+ */
 export function clientIp(v: unknown): string | undefined {
   const s = str(v);
   if (!s) return undefined;
-  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(s);
-  if (bracketed) return bracketed[1];
+  const bracketed = /^\[([^\]]*)\](?::\d+)?$/.exec(s);
   const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(s);
-  if (v4port) return v4port[1];
-  return s;
+  let ip = bracketed ? bracketed[1]! : v4port ? v4port[1]! : s;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) ip = mapped[1]!;
+  return isIP(ip) ? ip : undefined;
 }
 
 /** What a SharePoint/OneDrive file operation does, in the words the Drive and Dropbox events use. */
