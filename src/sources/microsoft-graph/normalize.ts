@@ -234,7 +234,10 @@ export function normalizeDirectoryAudit(raw: unknown, ingested: string): Normali
   if (ip) event.source = { ip };
 
   const targets = arr(raw.targetResources).map(obj).filter((t): t is Obj => t !== undefined);
-  const targetUser = targets.find((t) => str(t.type)?.toLowerCase() === 'user' && str(t.userPrincipalName));
+  // A user target says so in `type` ("User") or, as in Graph's own directoryAudit example, only in
+  // its `@odata.type` (#microsoft.graph.targetResourceUser); a UPN is set on user targets alone.
+  const isUser = (t: Obj) => str(t.type)?.toLowerCase() === 'user' || /targetResourceUser$/i.test(str(t['@odata.type']) ?? '') || (!str(t.type) && !!str(t.userPrincipalName)?.includes('@'));
+  const targetUser = targets.find((t) => isUser(t) && str(t.userPrincipalName));
   if (targetUser) event.target = { user: { email: str(targetUser.userPrincipalName)! } };
 
   const labels: Record<string, string> = {};
