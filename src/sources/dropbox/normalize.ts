@@ -1,6 +1,7 @@
 /** Maps one Dropbox team_log TeamEvent onto the SecurityEvent schema, or says why it cannot. */
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
+import { utcMs } from '../normalize-parts.js';
 
 export const PROVIDER = 'dropbox';
 
@@ -113,8 +114,7 @@ export function dropboxEventId(raw: unknown): string {
 
 export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return { ok: false, code: 'INPUT_MALFORMED', reason: 'team_log event is not a JSON object' };
-  const ts = str(raw.timestamp);
-  const ms = ts === undefined ? NaN : Date.parse(ts);
+  const ms = utcMs(raw.timestamp) ?? NaN;
   if (!Number.isFinite(ms)) {
     return { ok: false, code: 'TIMESTAMP_INVALID', reason: `team_log event has no valid timestamp (got ${JSON.stringify(raw.timestamp)})` };
   }

@@ -1,6 +1,7 @@
 /** Turns Reports activities (one SecurityEvent per nested event item) and Drive changes into normalized events. */
 import type { DeadLetterInput, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
+import { utcMs } from '../normalize-parts.js';
 import type { ActivityLike, ActivityParameterLike, AlertLike, DriveChangeLike, DriveFileLike } from './wire.js';
 
 export const PROVIDER = 'google-workspace';
@@ -142,7 +143,7 @@ export type NormalizeOutcome = { events: SecurityEvent[]; deadLetters: DeadLette
 export function normalizeActivity(activity: ActivityLike, ctx: { source: string; application: string; ingested: string; page?: string }): NormalizeOutcome {
   const out: NormalizeOutcome = { events: [], deadLetters: [] };
   const time = activity?.id?.time;
-  const ms = typeof time === 'string' ? Date.parse(time) : NaN;
+  const ms = utcMs(time) ?? NaN;
   const app = activity?.id?.applicationName ?? ctx.application;
   const items = Array.isArray(activity?.events) ? activity.events : [];
   const dead = (code: string, reason: string): NormalizeOutcome => {
@@ -259,7 +260,7 @@ export function visibilityFromPermissions(file: DriveFileLike, orgDomain: string
 
 /** One Drive change (a file's new state, or its removal) as a `state` event. */
 export function normalizeChange(change: DriveChangeLike, ctx: { source: string; ingested: string; orgDomain: string | undefined }): NormalizeOutcome {
-  const ms = typeof change.time === 'string' ? Date.parse(change.time) : NaN;
+  const ms = utcMs(change.time) ?? NaN;
   if (!Number.isFinite(ms) || typeof change.fileId !== 'string') {
     return {
       events: [],
@@ -355,7 +356,7 @@ function alertUsers(data: Record<string, unknown>, payloadType: string | undefin
  * is on createTime, and startTime (the activity's own start, often much earlier) is kept as a label.
  */
 export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested: string; page?: string }): NormalizeOutcome {
-  const ms = typeof alert?.createTime === 'string' ? Date.parse(alert.createTime) : NaN;
+  const ms = utcMs(alert?.createTime) ?? NaN;
   const alertId = str(alert?.alertId);
   if (!Number.isFinite(ms) || alertId === undefined) {
     return {

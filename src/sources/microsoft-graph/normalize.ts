@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ErrorCode, GeoInfo, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
 import type { StreamName } from './config.js';
-import { related, setLabel } from '../normalize-parts.js';
+import { related, setLabel, utcMs } from '../normalize-parts.js';
 
 export const PROVIDER = 'microsoft-graph';
 
@@ -17,11 +17,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const fail = (code: ErrorCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
 
-/** Graph writes up to seven fractional digits; Date.parse keeps milliseconds, which is all @timestamp holds. */
+/** Graph writes up to seven fractional digits (milliseconds are all @timestamp holds) and always Z; a zoneless time is UTC (utcMs). */
 function timeOf(v: unknown): number | undefined {
-  const s = str(v);
-  const ms = s === undefined ? NaN : Date.parse(s);
-  return Number.isFinite(ms) ? ms : undefined;
+  return utcMs(v);
 }
 
 function base(raw: unknown, ms: number, ingested: string, stream: StreamName, fields: Pick<SecurityEvent['event'], 'kind' | 'category' | 'action' | 'outcome'>): SecurityEvent {
