@@ -1,7 +1,7 @@
 /** Maps one Dropbox team_log TeamEvent onto the SecurityEvent schema, or says why it cannot. */
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
-import { utcMs } from '../normalize-parts.js';
+import { setLabel, utcMs } from '../normalize-parts.js';
 
 export const PROVIDER = 'dropbox';
 
@@ -187,7 +187,9 @@ export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeRes
 
   const external = raw.involve_non_team_member === true;
   if (typeof raw.involve_non_team_member === 'boolean') labels.external = String(external);
-  const target = targetEmail(raw) ?? actedOn;
+  // An ownership transfer names the new owner in its details, and may list no participants at all.
+  const target = str(details.new_owner_email) ?? targetEmail(raw) ?? actedOn;
+  setLabel(labels, 'previous_owner', details.previous_owner_email);
   if (target) event.target = { user: { email: target } };
 
   if (action === 'login_success' || action === 'login_fail') {
