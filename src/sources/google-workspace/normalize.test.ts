@@ -224,6 +224,23 @@ describe('policy refusals and the brute-force detectors', () => {
   });
 });
 
+describe('activities relayed one event per line', () => {
+  // A Reports login activity (https://developers.google.com/admin-sdk/reports/v1/appendix/activity/login)
+  // as collectors that split activities per event store it: `events` one object, ids as numbers.
+  it('reads an activity whose events is a single object as that one event', () => {
+    const activity = {
+      kind: 'admin#reports#activity', id: { time: '2024-05-06T15:00:00Z', uniqueQualifier: 4213, applicationName: 'login', customerId: 'C03az79cb' },
+      actor: { callerType: 'USER', email: 'carol.d@example.com', profileId: 11450342 }, ipAddress: '203.0.113.77',
+      events: { type: 'account_warning', name: 'suspicious_login', parameters: [{ name: 'affected_email_address', value: 'carol.d@example.com' }, { name: 'login_timestamp', intValue: '1714996800000000' }] },
+    } as unknown as ActivityLike;
+    const out = normalizeActivity(activity, { source: 'gw', application: 'login', ingested: INGESTED });
+    expect(out.deadLetters).toEqual([]);
+    expect(out.events).toHaveLength(1);
+    expect(out.events[0]).toMatchObject({ event: { action: 'suspicious_login', category: ['authentication', 'intrusion_detection'] }, user: { email: 'carol.d@example.com', id: '11450342' }, source: { ip: '203.0.113.77' } });
+    expect((out.events[0]!.raw as { events: unknown[] }).events).toEqual([activity.events]);
+  });
+});
+
 describe('Alert Center alerts', () => {
   const alerts = (JSON.parse(readFileSync(new URL('./fixtures/alert-center-alerts.json', import.meta.url), 'utf8')) as { alerts: AlertLike[] }).alerts;
   const one = (a: AlertLike): SecurityEvent => normalizeAlert(a, { source: 'gw', ingested: INGESTED }).events[0]!;

@@ -131,8 +131,21 @@ function visibilityOf(name: string, params: Map<string, ActivityParameterLike>):
 export function narrowActivity(activity: ActivityLike, index: number): Record<string, unknown> {
   // etag changes from one response to the next for the same activity; hashing it would defeat dedupe.
   const { etag: _etag, events, ...rest } = activity;
-  return { ...rest, events: [events?.[index]], eventIndex: index };
+  return { ...rest, events: [eventItems(events)[index]], eventIndex: index };
 }
+
+/**
+ * The event items of an activity. The API sends a list; collectors that split activities into one
+ * line per event (Elastic's google_workspace integration, for one) keep a single object there, which
+ * is that one event, not an activity without events.
+ */
+function eventItems(events: unknown): NonNullable<ActivityLike['events']> {
+  if (Array.isArray(events)) return events;
+  return events !== null && typeof events === 'object' ? [events as NonNullable<ActivityLike['events']>[number]] : [];
+}
+
+/** A number where Google documents a string (`profileId`, as some relays write it) is that string. */
+const idString = (v: unknown): string | undefined => (typeof v === 'number' && Number.isFinite(v) ? String(v) : str(v));
 
 export type NormalizeOutcome = { events: SecurityEvent[]; deadLetters: DeadLetterInput[] };
 
@@ -145,7 +158,7 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
   const time = activity?.id?.time;
   const ms = utcMs(time) ?? NaN;
   const app = activity?.id?.applicationName ?? ctx.application;
-  const items = Array.isArray(activity?.events) ? activity.events : [];
+  const items = eventItems(activity?.events);
   const dead = (code: string, reason: string): NormalizeOutcome => {
     out.deadLetters.push({
       source: ctx.source,
@@ -160,7 +173,7 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
   if (items.length === 0) return dead('FIELD_MISSING', `${app} activity ${activity.id?.uniqueQualifier ?? '?'} has no events`);
   const timestamp = new Date(ms).toISOString();
   const actorEmail = str(activity.actor?.email);
-  const profileId = str(activity.actor?.profileId);
+  const profileId = idString(activity.actor?.profileId);
   const callerType = str(activity.actor?.callerType);
   const ip = str(activity.ipAddress);
 
