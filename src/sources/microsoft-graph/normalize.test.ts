@@ -225,6 +225,21 @@ describe('normalizeAlert', () => {
     expect(e.source).toBeUndefined();
   });
 
+  // analyzedMessageEvidence (https://learn.microsoft.com/graph/api/resources/security-analyzedmessageevidence):
+  // a Defender for Office 365 alert may carry only the message, naming its recipient and sender.
+  it('takes the user of a mail alert with only message evidence from its recipient, the sender as email.from', () => {
+    const e = ok(normalizeAlert({
+      id: 'fa6f2b2f8e-2c1f-4f0e-9e47-3c4b7b1d1e61', providerAlertId: 'f6f2b2f8', incidentId: '4127', status: 'new', severity: 'high', classification: null, determination: null,
+      serviceSource: 'microsoftDefenderForOffice365', detectionSource: 'microsoftDefenderForOffice365', title: 'Email messages containing malicious URL removed after delivery', category: 'InitialAccess',
+      createdDateTime: '2024-05-06T09:41:02.117Z', lastUpdateDateTime: '2024-05-06T09:52:40.5533333Z', mitreTechniques: ['T1566.002'],
+      evidence: [{ '@odata.type': '#microsoft.graph.security.analyzedMessageEvidence', createdDateTime: '2024-05-06T09:41:02.117Z', verdict: 'malicious', networkMessageId: '5e3b1ce3-8d4a-4f1e-6c1a-08dc6db7c7a1', internetMessageId: '<AM0PR@evil.example>', senderIp: '203.0.113.66', recipientEmailAddress: 'megan@contoso.com', subject: 'Invoice overdue', p1Sender: { emailAddress: 'bounce@evil.example' }, p2Sender: { emailAddress: 'billing@evil.example', displayName: 'Billing' }, urls: ['https://evil.example/pay'] }],
+    }, INGESTED));
+    expect(e).toMatchObject({ event: { kind: 'alert', action: 'security_alert' }, user: { email: 'megan@contoso.com' }, email: { from: { address: ['billing@evil.example'] }, to: { address: ['megan@contoso.com'] } } });
+    // The sender's address is the attacker's mail server: related, never source.
+    expect(e.source).toBeUndefined();
+    expect(e.related).toEqual({ ip: ['203.0.113.66'], user: ['megan@contoso.com'] });
+  });
+
   it('makes each update of an alert its own event', () => {
     const updated = ok(normalizeAlert({ ...alerts[0], status: 'inProgress', lastUpdateDateTime: '2024-05-06T11:00:00Z' }, INGESTED));
     expect(updated.event.id).not.toBe(e.event.id);

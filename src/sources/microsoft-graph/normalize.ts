@@ -334,6 +334,7 @@ export function normalizeRiskyUser(raw: unknown, ingested: string): NormalizeRes
 const EVIDENCE_USER = '#microsoft.graph.security.userEvidence';
 const EVIDENCE_MAILBOX = '#microsoft.graph.security.mailboxEvidence';
 const EVIDENCE_IP = '#microsoft.graph.security.ipEvidence';
+const EVIDENCE_MESSAGE = '#microsoft.graph.security.analyzedMessageEvidence';
 
 export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'alert is not a JSON object');
@@ -348,6 +349,10 @@ export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult 
   const accounts = evidence
     .filter((e) => e['@odata.type'] === EVIDENCE_USER || e['@odata.type'] === EVIDENCE_MAILBOX)
     .map((e) => ({ account: obj(e.userAccount), mailbox: str(e.primaryAddress) ?? str(e.upn) }));
+  // A mail alert may carry only the message (analyzedMessageEvidence): its recipient is the account it is about.
+  const messages = evidence.filter((e) => e['@odata.type'] === EVIDENCE_MESSAGE);
+  const recipients = [...new Set(messages.map((m) => str(m.recipientEmailAddress)).filter((r): r is string => r !== undefined))];
+  if (!accounts.some((a) => str(a.account?.userPrincipalName) || a.mailbox) && recipients.length) accounts.push({ account: undefined, mailbox: recipients[0] });
   const first = accounts.find((a) => str(a.account?.userPrincipalName) || a.mailbox) ?? accounts[0];
   if (first) {
     const u: NonNullable<SecurityEvent['user']> = {};
@@ -375,8 +380,10 @@ export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult 
   if (techniques.length) labels.mitre_techniques = techniques.join(',');
   event.labels = labels;
   // Evidence addresses are the attacker's or the victim's, not where this record came from: related, not source.
-  const ips = evidence.filter((e) => e['@odata.type'] === EVIDENCE_IP).map((e) => str(e.ipAddress));
-  const rel = related(ips, accounts.map((a) => str(a.account?.userPrincipalName) ?? a.mailbox));
+  const ips = [...evidence.filter((e) => e['@odata.type'] === EVIDENCE_IP).map((e) => str(e.ipAddress)), ...messages.map((m) => str(m.senderIp))];
+  const senders = [...new Set(messages.map((m) => str(obj(m.p2Sender)?.emailAddress) ?? str(obj(m.p1Sender)?.emailAddress)).filter((x): x is string => x !== undefined))];
+  if (senders.length || recipients.length) event.email = { ...(senders.length ? { from: { address: senders } } : {}), ...(recipients.length ? { to: { address: recipients } } : {}) };
+  const rel = related(ips, [...accounts.map((a) => str(a.account?.userPrincipalName) ?? a.mailbox), ...recipients]);
   if (rel) event.related = rel;
   return { ok: true, event, ms };
 }
