@@ -44,6 +44,21 @@ describe('office-365 normalizer: SharePoint and OneDrive', () => {
     }
   });
 
+  // A SharePoint sharing record as the schema's SharePoint Sharing section describes it
+  // (https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#sharepoint-sharing-schema):
+  // no SourceFileName, the item only in ObjectId, URL-encoded.
+  it('names the file of a sharing record without SourceFileName from the end of its ObjectId', () => {
+    const raw = fileOp({ operation: 'AnonymousLinkCreated', at: AT, seed: 20 });
+    delete raw.SourceFileName;
+    raw.ObjectId = 'https://contoso.sharepoint.com/sites/finance/Shared%20Documents/Q3%20payroll.xlsx';
+    const e = ok(raw, 'Audit.SharePoint');
+    expect(e.file).toMatchObject({ name: 'Q3 payroll.xlsx', path: 'https://contoso.sharepoint.com/sites/finance/Shared%20Documents/Q3%20payroll.xlsx' });
+    // A site is no file name, nor is an ObjectId that is no URL.
+    expect(ok({ ...raw, ItemType: 'Web', ObjectId: 'https://contoso.sharepoint.com/sites/finance' }, 'Audit.SharePoint').file?.name).toBeUndefined();
+    expect(ok({ ...raw, ObjectId: 'https://contoso.sharepoint.com' }, 'Audit.SharePoint').file?.name).toBeUndefined();
+    expect(ok({ ...raw, ObjectId: 'Q3%' }, 'Audit.SharePoint').file?.name).toBeUndefined();
+  });
+
   it('a share with a member is internal; AddedToSecureLink with a #EXT# account is external', () => {
     expect(ok(fileOp({ operation: 'SharingSet', at: AT, seed: 3, target: 'lee@contoso.com', targetType: 'Member' }), 'Audit.SharePoint').share).toEqual({ visibility: 'internal' });
     const ext = ok(fileOp({ operation: 'AddedToSecureLink', at: AT, seed: 4, target: 'drop_fabrikam.example#EXT#@contoso.onmicrosoft.com', targetType: 'SecurityGroup' }), 'Audit.SharePoint');

@@ -280,6 +280,19 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
   return target;
 }
 
+/** The last path segment of an item URL (`https://.../Shared Documents/Q3%20plan.xlsx` → `Q3 plan.xlsx`), when ObjectId is a URL. */
+function lastSegment(url: string | undefined): string | undefined {
+  if (!url || !/^https?:\/\//i.test(url)) return undefined;
+  const path = url.split(/[?#]/)[0]!.replace(/\/+$/, '');
+  const seg = path.slice(path.lastIndexOf('/') + 1);
+  if (!seg || path.lastIndexOf('/') < path.indexOf('//') + 2) return undefined;
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
 function sharepoint(raw: Obj, operation: string, event: SecurityEvent, labels: Record<string, string>): string | undefined {
   const activity = FILE_ACTIVITY[operation];
   event.event.category = ['file'];
@@ -287,8 +300,10 @@ function sharepoint(raw: Obj, operation: string, event: SecurityEvent, labels: R
   setLabel(labels, 'o365.SiteUrl', raw.SiteUrl);
   setLabel(labels, 'o365.ItemType', raw.ItemType);
   setLabel(labels, 'o365.EventSource', raw.EventSource);
-  const name = str(raw.SourceFileName);
   const objectId = str(raw.ObjectId);
+  // Sharing records (SharingSet, AnonymousLinkCreated...) often carry no SourceFileName: the item's
+  // URL (ObjectId) ends with it.
+  const name = str(raw.SourceFileName) ?? (str(raw.ItemType) !== 'Web' && str(raw.ItemType) !== 'Site' ? lastSegment(objectId) : undefined);
   const file: NonNullable<SecurityEvent['file']> = {};
   const id = str(raw.ListItemUniqueId) ?? objectId;
   if (id) file.id = id;
