@@ -177,6 +177,17 @@ describe('office-365 normalizer: Entra and general', () => {
     expect(e.labels?.workload).toBe('MicrosoftTeams');
   });
 
+  // Microsoft Teams schema, Members (DisplayName, Role, UPN):
+  // https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#microsoft-teams-schema
+  it('a Teams member added names the member as the target, a guest as external', () => {
+    const e = ok({ ...teamsOp('MemberAdded', AT, 31), Members: [{ DisplayName: 'Dave (Partner)', Role: 3, UPN: 'Dave_Partner.example#EXT#@contoso.onmicrosoft.com' }, { DisplayName: 'Lee', Role: 1, UPN: 'lee@contoso.com' }] }, 'Audit.General');
+    expect(e.target).toEqual({ user: { email: 'dave_partner.example#ext#@contoso.onmicrosoft.com' } });
+    expect(e.labels).toMatchObject({ 'o365.members': 'dave_partner.example#ext#@contoso.onmicrosoft.com,lee@contoso.com', 'o365.member_external': 'true', 'o365.TeamName': 'Finance' });
+    expect(e.related?.user).toEqual(['megan@contoso.com', 'dave_partner.example#ext#@contoso.onmicrosoft.com', 'lee@contoso.com']);
+    const chat = ok({ ...teamsOp('MessageSent', AT, 32), Members: undefined }, 'Audit.General');
+    expect(chat.target).toBeUndefined();
+  });
+
   it('an operation saaswatch does not know is still an event, its action the Operation', () => {
     const e = ok({ ...fileOp({ operation: 'FileSensitivityLabelChanged', at: AT, seed: 31 }) }, 'Audit.SharePoint');
     expect(e.event.action).toBe('FileSensitivityLabelChanged');

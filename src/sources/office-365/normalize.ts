@@ -359,6 +359,21 @@ function azureAd(raw: Obj, operation: string, event: SecurityEvent, labels: Reco
   return undefined;
 }
 
+/**
+ * Who a Teams membership operation (MemberAdded, MemberRoleChanged, MemberRemoved) acted on: the
+ * `Members[].UPN` of the Microsoft Teams schema, a guest being `#EXT#` in it. The first is the target;
+ * all of them, lower-cased, a label. Other general records name nobody else.
+ */
+function teamsMembers(raw: Obj, labels: Record<string, string>): string | undefined {
+  if (!Array.isArray(raw.Members)) return undefined;
+  const upns = [...new Set(raw.Members.map((m) => (isObj(m) ? str(m.UPN) : undefined)).filter(looksLikeEmail).map((u) => u.toLowerCase()))];
+  if (!upns.length) return undefined;
+  labels['o365.members'] = upns.join(',');
+  if (upns.some((u) => u.includes('#ext#'))) labels['o365.member_external'] = 'true';
+  setLabel(labels, 'o365.TeamName', raw.TeamName);
+  return upns[0];
+}
+
 /** Normalizes one audit record; `contentType` is the feed it was read from (examples infer it from the workload). */
 export function normalizeRecord(raw: unknown, ingested: string, contentType?: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'audit record is not a JSON object');
@@ -397,8 +412,10 @@ export function normalizeRecord(raw: unknown, ingested: string, contentType?: st
   if (dataset === 'sharepoint') target = sharepoint(raw, operation, event, labels);
   else if (dataset === 'exchange') target = exchange(raw, operation, event, labels, userId);
   else if (dataset === 'azure_active_directory') target = azureAd(raw, operation, event, labels);
+  else target = teamsMembers(raw, labels);
   if (target) event.target = { user: { email: target.toLowerCase() } };
-  const rel = related([event.source?.ip], [event.user?.email, event.target?.user?.email, ...(event.email?.to?.address ?? [])]);
+  const members = labels['o365.members']?.split(',') ?? [];
+  const rel = related([event.source?.ip], [event.user?.email, event.target?.user?.email, ...(event.email?.to?.address ?? []), ...members]);
   if (rel) event.related = rel;
   event.labels = labels;
   return { ok: true, event, ms };
