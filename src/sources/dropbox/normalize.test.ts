@@ -105,6 +105,22 @@ describe('normalizeTeamEvent on security settings', () => {
     expect(e.related?.user).toEqual(['ivan.admin@example.com', 'dan.schmidt@example.com']);
   });
 
+  // SharedFolderTransferOwnershipDetails (previous_owner_email, new_owner_email), team_log reference:
+  // https://www.dropbox.com/developers/documentation/http/teams#team_log-get_events
+  it('names the new owner of a transferred folder as the target, even with no participants listed', () => {
+    const member = (email: string) => ({ '.tag': 'team_member', account_id: `dbid:${email.length}`, display_name: email.split('@')[0], email, team_member_id: `dbmid:${email.length}` });
+    const e = norm({
+      timestamp: '2024-05-06T18:54:15Z', event_category: { '.tag': 'sharing' },
+      event_type: { '.tag': 'shared_folder_transfer_ownership', description: 'Transferred ownership of shared folder to another member' },
+      details: { '.tag': 'shared_folder_transfer_ownership_details', previous_owner_email: 'alice@acme.example', new_owner_email: 'dave@partner.example' },
+      actor: { '.tag': 'user', user: member('alice@acme.example') }, context: member('alice@acme.example'), involve_non_team_member: true,
+      origin: { geo_location: { ip_address: '198.51.100.14', city: 'Austin', region: 'Texas', country: 'US' }, access_method: { '.tag': 'end_user', end_user: { '.tag': 'web', session_id: 'dbwsid:2370' } } },
+      assets: [{ '.tag': 'folder', display_name: 'Contracts', path: { contextual: '/Alice/Contracts', namespace_relative: { ns_id: '1234', is_shared_namespace: true } } }],
+    });
+    expect(e).toMatchObject({ user: { email: 'alice@acme.example' }, target: { user: { email: 'dave@partner.example' } }, file: { name: 'Contracts' }, labels: { previous_owner: 'alice@acme.example', external: 'true' } });
+    expect(e.related?.user).toEqual(['alice@acme.example', 'dave@partner.example']);
+  });
+
   it('keeps a member acting on their own settings as the user, not also the target', () => {
     const e = norm(record('tfa', 'tfa_change_status', { new_value: { '.tag': 'disabled' }, previous_value: { '.tag': 'authenticator' }, used_rescue_code: false }, { '.tag': 'user', user: dan }, dan));
     expect(e.user?.email).toBe('dan.schmidt@example.com');

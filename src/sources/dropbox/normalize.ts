@@ -1,6 +1,7 @@
 /** Maps one Dropbox team_log TeamEvent onto the SecurityEvent schema, or says why it cannot. */
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
+import { setLabel, utcMs } from '../normalize-parts.js';
 
 export const PROVIDER = 'dropbox';
 
@@ -135,8 +136,7 @@ export function dropboxEventId(raw: unknown): string {
 
 export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return { ok: false, code: 'INPUT_MALFORMED', reason: 'team_log event is not a JSON object' };
-  const ts = str(raw.timestamp);
-  const ms = ts === undefined ? NaN : Date.parse(ts);
+  const ms = utcMs(raw.timestamp) ?? NaN;
   if (!Number.isFinite(ms)) {
     return { ok: false, code: 'TIMESTAMP_INVALID', reason: `team_log event has no valid timestamp (got ${JSON.stringify(raw.timestamp)})` };
   }
@@ -219,7 +219,9 @@ export function normalizeTeamEvent(raw: unknown, ingested: string): NormalizeRes
 
   const external = raw.involve_non_team_member === true;
   if (typeof raw.involve_non_team_member === 'boolean') labels.external = String(external);
-  const target = targetEmail(raw) ?? actedOn;
+  // An ownership transfer names the new owner in its details, and may list no participants at all.
+  const target = str(details.new_owner_email) ?? targetEmail(raw) ?? actedOn;
+  setLabel(labels, 'previous_owner', details.previous_owner_email);
   if (target) event.target = { user: { email: target } };
 
   if (action === 'login_success' || action === 'login_fail') {

@@ -265,6 +265,23 @@ describe('policy refusals and the brute-force detectors', () => {
   });
 });
 
+describe('activities relayed one event per line', () => {
+  // A Reports login activity (https://developers.google.com/admin-sdk/reports/v1/appendix/activity/login)
+  // as collectors that split activities per event store it: `events` one object, ids as numbers.
+  it('reads an activity whose events is a single object as that one event', () => {
+    const activity = {
+      kind: 'admin#reports#activity', id: { time: '2024-05-06T15:00:00Z', uniqueQualifier: 4213, applicationName: 'login', customerId: 'C03az79cb' },
+      actor: { callerType: 'USER', email: 'carol.d@example.com', profileId: 11450342 }, ipAddress: '203.0.113.77',
+      events: { type: 'account_warning', name: 'suspicious_login', parameters: [{ name: 'affected_email_address', value: 'carol.d@example.com' }, { name: 'login_timestamp', intValue: '1714996800000000' }] },
+    } as unknown as ActivityLike;
+    const out = normalizeActivity(activity, { source: 'gw', application: 'login', ingested: INGESTED });
+    expect(out.deadLetters).toEqual([]);
+    expect(out.events).toHaveLength(1);
+    expect(out.events[0]).toMatchObject({ event: { action: 'suspicious_login', category: ['authentication', 'intrusion_detection'] }, user: { email: 'carol.d@example.com', id: '11450342' }, source: { ip: '203.0.113.77' } });
+    expect((out.events[0]!.raw as { events: unknown[] }).events).toEqual([activity.events]);
+  });
+});
+
 describe('Alert Center alerts', () => {
   const alerts = (JSON.parse(readFileSync(new URL('./fixtures/alert-center-alerts.json', import.meta.url), 'utf8')) as { alerts: AlertLike[] }).alerts;
   const one = (a: AlertLike): SecurityEvent => normalizeAlert(a, { source: 'gw', ingested: INGESTED }).events[0]!;
@@ -291,6 +308,28 @@ describe('Alert Center alerts', () => {
     const dlp = one(alerts[3]!);
     expect(dlp).toMatchObject({ user: { email: 'bob@example.com' }, labels: { rule_name: 'Block credit card numbers', severity: 'LOW' }, event: { category: ['file', 'intrusion_detection'] } });
     expect(dlp.target).toBeUndefined();
+  });
+
+  // Payloads as Google's alert-type reference describes them (https://developers.google.com/admin-sdk/alertcenter/reference/alert-types):
+  // each names its people in its own field, and a proto name can arrive with trailing white space.
+  it('reads the people of sensitive admin actions, Google operations, user changes and allowlist alerts', () => {
+    const base = { customerId: '03az79cb', createTime: '2024-05-07T08:00:00.120Z', metadata: { severity: 'HIGH', status: 'NOT_STARTED' } };
+    const reset = one({ ...base, alertId: 'c1', type: 'Super admin password reset', source: 'Sensitive Admin Action', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.SensitiveAdminAction', eventTime: '2024-05-07T07:58:11Z', actorEmail: 'it.lead@example.com', superAdminPasswordResetEvent: { userEmail: 'root.admin@example.com' } } });
+    expect(reset).toMatchObject({ event: { category: ['iam'] }, user: { email: 'it.lead@example.com' }, target: { user: { email: 'root.admin@example.com' } } });
+    const primary = one({ ...base, alertId: 'c2', type: 'Primary admin changed', source: 'Sensitive Admin Action', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.SensitiveAdminAction ', actorEmail: 'it.lead@example.com', primaryAdminChangedEvent: { domain: 'example.com', previousAdminEmail: 'old.admin@example.com', updatedAdminEmail: 'new.admin@example.com' } } });
+    expect(primary).toMatchObject({ labels: { alert_payload: 'SensitiveAdminAction' }, target: { user: { email: 'new.admin@example.com' } } });
+    expect(primary.related?.user).toEqual(['it.lead@example.com', 'new.admin@example.com', 'old.admin@example.com']);
+    const ops = one({ ...base, alertId: 'c3', type: 'Google Operations', source: 'Google Operations', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.GoogleOperations', title: 'Unusual access to your data', affectedUserEmails: ['ana@example.com', 'ben@example.com'], domain: 'example.com' } });
+    expect(ops).toMatchObject({ user: { email: 'ana@example.com' }, target: { user: { email: 'ana@example.com' } } });
+    expect(ops.related?.user).toEqual(['ana@example.com', 'ben@example.com']);
+    const suspended = one({ ...base, alertId: 'c4', type: 'User suspended', source: 'Google identity', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.UserChanges', name: 'ana@example.com' } });
+    expect(suspended).toMatchObject({ event: { category: ['iam'] }, user: { email: 'ana@example.com' } });
+    const allow = one({ ...base, alertId: 'c5', type: 'Misconfigured whitelist', source: 'Gmail phishing', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.BadWhitelist', maliciousEntity: { fromHeader: 'billing@sales.example' }, messages: [{ messageId: 'x1@sales.example', recipient: 'ana@example.com' }], sourceIp: '198.51.100.23' } });
+    expect(allow.source).toBeUndefined();
+    expect(allow.related?.ip).toEqual(['198.51.100.23']);
+    const dlp = one({ ...base, alertId: 'c6', type: 'Data Loss Prevention', source: 'Data Loss Prevention', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.DlpRuleViolation ', ruleViolationInfo: { ruleInfo: { displayName: 'Card numbers' }, triggeringUserEmail: 'ana@example.com', recipients: ['buyer@partner.example'] } } });
+    expect(dlp).toMatchObject({ event: { category: ['file', 'intrusion_detection'] }, labels: { alert_payload: 'DlpRuleViolation' } });
+    expect(dlp.related?.user).toEqual(['ana@example.com', 'buyer@partner.example']);
   });
 
   it('keeps one id per alertId whatever Google updates on it', () => {

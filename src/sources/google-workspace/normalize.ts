@@ -1,6 +1,7 @@
 /** Turns Reports activities (one SecurityEvent per nested event item) and Drive changes into normalized events. */
 import type { DeadLetterInput, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
+import { utcMs } from '../normalize-parts.js';
 import type { ActivityLike, ActivityParameterLike, AlertLike, DriveChangeLike, DriveFileLike } from './wire.js';
 
 export const PROVIDER = 'google-workspace';
@@ -130,8 +131,21 @@ function visibilityOf(name: string, params: Map<string, ActivityParameterLike>):
 export function narrowActivity(activity: ActivityLike, index: number): Record<string, unknown> {
   // etag changes from one response to the next for the same activity; hashing it would defeat dedupe.
   const { etag: _etag, events, ...rest } = activity;
-  return { ...rest, events: [events?.[index]], eventIndex: index };
+  return { ...rest, events: [eventItems(events)[index]], eventIndex: index };
 }
+
+/**
+ * The event items of an activity. The API sends a list; collectors that split activities into one
+ * line per event (Elastic's google_workspace integration, for one) keep a single object there, which
+ * is that one event, not an activity without events.
+ */
+function eventItems(events: unknown): NonNullable<ActivityLike['events']> {
+  if (Array.isArray(events)) return events;
+  return events !== null && typeof events === 'object' ? [events as NonNullable<ActivityLike['events']>[number]] : [];
+}
+
+/** A number where Google documents a string (`profileId`, as some relays write it) is that string. */
+const idString = (v: unknown): string | undefined => (typeof v === 'number' && Number.isFinite(v) ? String(v) : str(v));
 
 export type NormalizeOutcome = { events: SecurityEvent[]; deadLetters: DeadLetterInput[] };
 
@@ -142,9 +156,9 @@ export type NormalizeOutcome = { events: SecurityEvent[]; deadLetters: DeadLette
 export function normalizeActivity(activity: ActivityLike, ctx: { source: string; application: string; ingested: string; page?: string }): NormalizeOutcome {
   const out: NormalizeOutcome = { events: [], deadLetters: [] };
   const time = activity?.id?.time;
-  const ms = typeof time === 'string' ? Date.parse(time) : NaN;
+  const ms = utcMs(time) ?? NaN;
   const app = activity?.id?.applicationName ?? ctx.application;
-  const items = Array.isArray(activity?.events) ? activity.events : [];
+  const items = eventItems(activity?.events);
   const dead = (code: string, reason: string): NormalizeOutcome => {
     out.deadLetters.push({
       source: ctx.source,
@@ -159,7 +173,7 @@ export function normalizeActivity(activity: ActivityLike, ctx: { source: string;
   if (items.length === 0) return dead('FIELD_MISSING', `${app} activity ${activity.id?.uniqueQualifier ?? '?'} has no events`);
   const timestamp = new Date(ms).toISOString();
   const actorEmail = str(activity.actor?.email);
-  const profileId = str(activity.actor?.profileId);
+  const profileId = idString(activity.actor?.profileId);
   const callerType = str(activity.actor?.callerType);
   const ip = str(activity.ipAddress);
 
@@ -272,7 +286,7 @@ export function visibilityFromPermissions(file: DriveFileLike, orgDomain: string
 
 /** One Drive change (a file's new state, or its removal) as a `state` event. */
 export function normalizeChange(change: DriveChangeLike, ctx: { source: string; ingested: string; orgDomain: string | undefined }): NormalizeOutcome {
-  const ms = typeof change.time === 'string' ? Date.parse(change.time) : NaN;
+  const ms = utcMs(change.time) ?? NaN;
   if (!Number.isFinite(ms) || typeof change.fileId !== 'string') {
     return {
       events: [],
@@ -324,6 +338,8 @@ const ALERT_CATEGORY: Record<string, string[]> = {
   SuspiciousActivity: ['host', 'intrusion_detection'],
   DomainWideTakeoutInitiated: ['file'],
   UserChanges: ['iam'],
+  SensitiveAdminAction: ['iam'],
+  AccountSuspensionWarning: ['iam'],
 };
 
 
@@ -334,18 +350,29 @@ const VICTIM_PAYLOADS = new Set(['AccountWarning', 'StateSponsoredAttack', 'Devi
  * Who an alert names, by payload: AccountWarning, StateSponsoredAttack, DeviceCompromised and
  * SuspiciousActivity the account concerned as `email` (also the target: the victim);
  * DomainWideTakeoutInitiated the admin who started the export as `email`, a DLP violation the user
- * who triggered it: each the actor, never a target. A phishing alert's messages' recipients (and
- * the reporter of a user-reported one) received the mail: they are `email.to`, not the event's user,
- * so a correlation per user does not read a reported phish as its reporter's compromise.
+ * who triggered it: each the actor, never a target. A SensitiveAdminAction names its admin as
+ * `actorEmail` and whom it acted on inside the action (a super admin whose password was reset, the new
+ * primary admin); GoogleOperations the accounts Google says were affected (`affectedUserEmails`);
+ * UserChanges the account as `name`. A phishing alert's messages' recipients (and the reporter of a
+ * user-reported one) received the mail: they are `email.to`, not the event's user, so a correlation
+ * per user does not read a reported phish as its reporter's compromise. (Payload fields:
+ * https://developers.google.com/admin-sdk/alertcenter/reference/alert-types)
  */
-function alertUsers(data: Record<string, unknown>, payloadType: string | undefined): { user?: string; victim?: string; recipients: string[]; from?: string } {
+function alertUsers(data: Record<string, unknown>, payloadType: string | undefined): { user?: string; victim?: string; recipients: string[]; from?: string; others: string[] } {
   const rv = obj(data.ruleViolationInfo);
   const messages = Array.isArray(data.messages) ? data.messages.map(obj).filter((m) => m !== undefined) : [];
   const recipients = [...new Set(messages.map((m) => str(m.recipient)).filter((r): r is string => r !== undefined))];
   const from = str(obj(data.maliciousEntity)?.fromHeader) ?? str(obj(obj(data.maliciousEntity)?.entity)?.emailAddress);
-  const user = str(data.email) ?? str(rv?.triggeringUserEmail);
-  const victim = payloadType !== undefined && VICTIM_PAYLOADS.has(payloadType) ? str(data.email) : undefined;
-  return { ...(user ? { user } : {}), ...(victim ? { victim } : {}), recipients, ...(from ? { from } : {}) };
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(str).filter((x): x is string => x !== undefined && x.includes('@')) : []);
+  const affected = list(data.affectedUserEmails);
+  const user = str(data.email) ?? str(rv?.triggeringUserEmail) ?? str(data.actorEmail);
+  let victim = payloadType !== undefined && VICTIM_PAYLOADS.has(payloadType) ? str(data.email) : undefined;
+  if (payloadType === 'SensitiveAdminAction') victim = str(obj(data.superAdminPasswordResetEvent)?.userEmail) ?? str(obj(data.primaryAdminChangedEvent)?.updatedAdminEmail);
+  else if (payloadType === 'GoogleOperations') victim = affected[0];
+  else if (payloadType === 'UserChanges' && str(data.name)?.includes('@')) victim = str(data.name);
+  // Also related: every affected account, a DLP violation's recipients, the admin a primary-admin change replaced.
+  const others = [...affected, ...list(rv?.recipients), ...(str(obj(data.primaryAdminChangedEvent)?.previousAdminEmail) ? [str(obj(data.primaryAdminChangedEvent)?.previousAdminEmail)!] : [])];
+  return { ...(user ? { user } : {}), ...(victim ? { victim } : {}), recipients, ...(from ? { from } : {}), others };
 }
 
 /**
@@ -355,7 +382,7 @@ function alertUsers(data: Record<string, unknown>, payloadType: string | undefin
  * is on createTime, and startTime (the activity's own start, often much earlier) is kept as a label.
  */
 export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested: string; page?: string }): NormalizeOutcome {
-  const ms = typeof alert?.createTime === 'string' ? Date.parse(alert.createTime) : NaN;
+  const ms = utcMs(alert?.createTime) ?? NaN;
   const alertId = str(alert?.alertId);
   if (!Number.isFinite(ms) || alertId === undefined) {
     return {
@@ -372,7 +399,8 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
     };
   }
   const data = obj(alert.data) ?? {};
-  const payloadType = str(data['@type'])?.split('.').pop();
+  // Trimmed: a stray space after the proto name must not hide the payload's meaning.
+  const payloadType = str(data['@type'])?.split('.').pop()?.trim();
   const type = str(alert.type) ?? payloadType ?? 'alert';
   const labels: Record<string, string> = { alert_id: alertId, alert_type: type };
   const put = (k: string, v: unknown): void => {
@@ -387,8 +415,10 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
   put('rule_name', obj(obj(obj(data.ruleViolationInfo)?.ruleInfo))?.displayName);
   put('takeout_request_id', data.takeoutRequestId);
   put('is_internal', typeof data.isInternal === 'boolean' ? String(data.isInternal) : undefined);
-  const { user, victim, recipients, from } = alertUsers(data, payloadType);
+  const { user, victim, recipients, from, others } = alertUsers(data, payloadType);
   const ip = str(obj(data.loginDetails)?.ipAddress);
+  // A misconfigured allowlist's or phishing alert's sourceIp is the sending mail server: related, never source.
+  const senderIp = str(data.sourceIp);
   const e: SecurityEvent = {
     '@timestamp': new Date(ms).toISOString(),
     event: {
@@ -404,7 +434,9 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
     labels,
     raw: alert,
   };
-  if (user) e.user = { email: user };
+  // With no actor, the account Google says was affected is whom the alert is about (per-user grouping reads user).
+  const who = user ?? (payloadType === 'GoogleOperations' || payloadType === 'UserChanges' ? victim : undefined);
+  if (who) e.user = { email: who };
   if (victim) e.target = { user: { email: victim } };
   if (ip) e.source = { ip };
   if (from || recipients.length) {
@@ -412,8 +444,9 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
     if (from) e.email.from = { address: [from] };
     if (recipients.length) e.email.to = { address: recipients };
   }
-  const related = [...new Set([...(user ? [user] : []), ...recipients])];
-  if (related.length || ip) e.related = { ...(related.length ? { user: related } : {}), ...(ip ? { ip: [ip] } : {}) };
+  const related = [...new Set([...(user ? [user] : []), ...(victim ? [victim] : []), ...recipients, ...others])];
+  const ips = [...new Set([ip, senderIp].filter((x): x is string => x !== undefined))];
+  if (related.length || ips.length) e.related = { ...(related.length ? { user: related } : {}), ...(ips.length ? { ip: ips } : {}) };
   return { events: [e], deadLetters: [] };
 }
 

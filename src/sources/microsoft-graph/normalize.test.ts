@@ -144,6 +144,23 @@ describe('normalizeDirectoryAudit', () => {
     expect(JSON.stringify(spCreds!.labels)).not.toMatch(/KeyIdentifier/);
   });
 
+  // The response of "Get directoryAudit" (https://learn.microsoft.com/graph/api/directoryaudit-get?view=graph-rest-1.0):
+  // its target user has no `type`, only `@odata.type`.
+  it('finds the target user of a record whose target says it is a user only by @odata.type', () => {
+    const e = ok(normalizeDirectoryAudit({
+      id: 'Directory_ESJ8U_29309125', category: 'Core Directory', correlationId: 'da159bfb-54fa-4092-8a38-6e1fa7870e30', result: 'success', resultReason: '',
+      activityDisplayName: 'Delete user', activityDateTime: '2024-05-06T21:20:02.7215374Z', loggedByService: 'Core Directory', operationType: 'Delete',
+      initiatedBy: { app: null, user: { id: '728309ae-6a37-4a88-9e0a-9e8e1fd5b5c2', displayName: null, userPrincipalName: 'abc@contoso.com', ipAddress: '203.0.113.40', userType: null, homeTenantId: null, homeTenantName: null } },
+      targetResources: [{ '@odata.type': '#microsoft.graph.targetResourceUser', id: 'ef7e527d-6c92-4234-8c6d-cf6fdfb57f95', displayName: null, modifiedProperties: [], userPrincipalName: 'def@contoso.com' }],
+      additionalDetails: [],
+    }, INGESTED));
+    expect(e).toMatchObject({ '@timestamp': '2024-05-06T21:20:02.721Z', event: { action: 'Delete user', outcome: 'success' }, user: { email: 'abc@contoso.com' }, target: { user: { email: 'def@contoso.com' } } });
+    expect(e.related?.user).toEqual(['abc@contoso.com', 'def@contoso.com']);
+    // A group or an application has no UPN: no target user.
+    const group = ok(normalizeDirectoryAudit({ id: 'Directory_2', activityDisplayName: 'Add group', activityDateTime: '2024-05-06T21:20:02Z', result: 'success', initiatedBy: { user: { userPrincipalName: 'abc@contoso.com' } }, targetResources: [{ '@odata.type': '#microsoft.graph.targetResourceGroup', id: 'g1', displayName: 'Finance', userPrincipalName: null }] }, INGESTED));
+    expect(group.target).toBeUndefined();
+  });
+
   it('files a policy change under configuration, with its failed result', () => {
     expect(caDelete).toMatchObject({ event: { category: ['configuration'], action: 'Delete conditional access policy', outcome: 'failure' }, labels: { result_reason: 'Microsoft.Online.Workflows.ValidationException' } });
   });
@@ -206,6 +223,21 @@ describe('normalizeAlert', () => {
     });
     // Evidence IPs are not where the record came from.
     expect(e.source).toBeUndefined();
+  });
+
+  // analyzedMessageEvidence (https://learn.microsoft.com/graph/api/resources/security-analyzedmessageevidence):
+  // a Defender for Office 365 alert may carry only the message, naming its recipient and sender.
+  it('takes the user of a mail alert with only message evidence from its recipient, the sender as email.from', () => {
+    const e = ok(normalizeAlert({
+      id: 'fa6f2b2f8e-2c1f-4f0e-9e47-3c4b7b1d1e61', providerAlertId: 'f6f2b2f8', incidentId: '4127', status: 'new', severity: 'high', classification: null, determination: null,
+      serviceSource: 'microsoftDefenderForOffice365', detectionSource: 'microsoftDefenderForOffice365', title: 'Email messages containing malicious URL removed after delivery', category: 'InitialAccess',
+      createdDateTime: '2024-05-06T09:41:02.117Z', lastUpdateDateTime: '2024-05-06T09:52:40.5533333Z', mitreTechniques: ['T1566.002'],
+      evidence: [{ '@odata.type': '#microsoft.graph.security.analyzedMessageEvidence', createdDateTime: '2024-05-06T09:41:02.117Z', verdict: 'malicious', networkMessageId: '5e3b1ce3-8d4a-4f1e-6c1a-08dc6db7c7a1', internetMessageId: '<AM0PR@evil.example>', senderIp: '203.0.113.66', recipientEmailAddress: 'megan@contoso.com', subject: 'Invoice overdue', p1Sender: { emailAddress: 'bounce@evil.example' }, p2Sender: { emailAddress: 'billing@evil.example', displayName: 'Billing' }, urls: ['https://evil.example/pay'] }],
+    }, INGESTED));
+    expect(e).toMatchObject({ event: { kind: 'alert', action: 'security_alert' }, user: { email: 'megan@contoso.com' }, email: { from: { address: ['billing@evil.example'] }, to: { address: ['megan@contoso.com'] } } });
+    // The sender's address is the attacker's mail server: related, never source.
+    expect(e.source).toBeUndefined();
+    expect(e.related).toEqual({ ip: ['203.0.113.66'], user: ['megan@contoso.com'] });
   });
 
   it('makes each update of an alert its own event', () => {

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ErrorCode, GeoInfo, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
 import type { StreamName } from './config.js';
-import { related, setLabel } from '../normalize-parts.js';
+import { related, setLabel, utcMs } from '../normalize-parts.js';
 
 export const PROVIDER = 'microsoft-graph';
 
@@ -17,11 +17,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const fail = (code: ErrorCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
 
-/** Graph writes up to seven fractional digits; Date.parse keeps milliseconds, which is all @timestamp holds. */
+/** Graph writes up to seven fractional digits (milliseconds are all @timestamp holds) and always Z; a zoneless time is UTC (utcMs). */
 function timeOf(v: unknown): number | undefined {
-  const s = str(v);
-  const ms = s === undefined ? NaN : Date.parse(s);
-  return Number.isFinite(ms) ? ms : undefined;
+  return utcMs(v);
 }
 
 function base(raw: unknown, ms: number, ingested: string, stream: StreamName, fields: Pick<SecurityEvent['event'], 'kind' | 'category' | 'action' | 'outcome'>): SecurityEvent {
@@ -234,7 +232,10 @@ export function normalizeDirectoryAudit(raw: unknown, ingested: string): Normali
   if (ip) event.source = { ip };
 
   const targets = arr(raw.targetResources).map(obj).filter((t): t is Obj => t !== undefined);
-  const targetUser = targets.find((t) => str(t.type)?.toLowerCase() === 'user' && str(t.userPrincipalName));
+  // A user target says so in `type` ("User") or, as in Graph's own directoryAudit example, only in
+  // its `@odata.type` (#microsoft.graph.targetResourceUser); a UPN is set on user targets alone.
+  const isUser = (t: Obj) => str(t.type)?.toLowerCase() === 'user' || /targetResourceUser$/i.test(str(t['@odata.type']) ?? '') || (!str(t.type) && !!str(t.userPrincipalName)?.includes('@'));
+  const targetUser = targets.find((t) => isUser(t) && str(t.userPrincipalName));
   if (targetUser) event.target = { user: { email: str(targetUser.userPrincipalName)! } };
 
   const labels: Record<string, string> = {};
@@ -333,6 +334,7 @@ export function normalizeRiskyUser(raw: unknown, ingested: string): NormalizeRes
 const EVIDENCE_USER = '#microsoft.graph.security.userEvidence';
 const EVIDENCE_MAILBOX = '#microsoft.graph.security.mailboxEvidence';
 const EVIDENCE_IP = '#microsoft.graph.security.ipEvidence';
+const EVIDENCE_MESSAGE = '#microsoft.graph.security.analyzedMessageEvidence';
 
 export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'alert is not a JSON object');
@@ -347,6 +349,10 @@ export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult 
   const accounts = evidence
     .filter((e) => e['@odata.type'] === EVIDENCE_USER || e['@odata.type'] === EVIDENCE_MAILBOX)
     .map((e) => ({ account: obj(e.userAccount), mailbox: str(e.primaryAddress) ?? str(e.upn) }));
+  // A mail alert may carry only the message (analyzedMessageEvidence): its recipient is the account it is about.
+  const messages = evidence.filter((e) => e['@odata.type'] === EVIDENCE_MESSAGE);
+  const recipients = [...new Set(messages.map((m) => str(m.recipientEmailAddress)).filter((r): r is string => r !== undefined))];
+  if (!accounts.some((a) => str(a.account?.userPrincipalName) || a.mailbox) && recipients.length) accounts.push({ account: undefined, mailbox: recipients[0] });
   const first = accounts.find((a) => str(a.account?.userPrincipalName) || a.mailbox) ?? accounts[0];
   if (first) {
     const u: NonNullable<SecurityEvent['user']> = {};
@@ -374,8 +380,10 @@ export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult 
   if (techniques.length) labels.mitre_techniques = techniques.join(',');
   event.labels = labels;
   // Evidence addresses are the attacker's or the victim's, not where this record came from: related, not source.
-  const ips = evidence.filter((e) => e['@odata.type'] === EVIDENCE_IP).map((e) => str(e.ipAddress));
-  const rel = related(ips, accounts.map((a) => str(a.account?.userPrincipalName) ?? a.mailbox));
+  const ips = [...evidence.filter((e) => e['@odata.type'] === EVIDENCE_IP).map((e) => str(e.ipAddress)), ...messages.map((m) => str(m.senderIp))];
+  const senders = [...new Set(messages.map((m) => str(obj(m.p2Sender)?.emailAddress) ?? str(obj(m.p1Sender)?.emailAddress)).filter((x): x is string => x !== undefined))];
+  if (senders.length || recipients.length) event.email = { ...(senders.length ? { from: { address: senders } } : {}), ...(recipients.length ? { to: { address: recipients } } : {}) };
+  const rel = related(ips, [...accounts.map((a) => str(a.account?.userPrincipalName) ?? a.mailbox), ...recipients]);
   if (rel) event.related = rel;
   return { ok: true, event, ms };
 }

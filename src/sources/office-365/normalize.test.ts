@@ -60,6 +60,21 @@ describe('office-365 normalizer: SharePoint and OneDrive', () => {
     }
   });
 
+  // A SharePoint sharing record as the schema's SharePoint Sharing section describes it
+  // (https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#sharepoint-sharing-schema):
+  // no SourceFileName, the item only in ObjectId, URL-encoded.
+  it('names the file of a sharing record without SourceFileName from the end of its ObjectId', () => {
+    const raw = fileOp({ operation: 'AnonymousLinkCreated', at: AT, seed: 20 });
+    delete raw.SourceFileName;
+    raw.ObjectId = 'https://contoso.sharepoint.com/sites/finance/Shared%20Documents/Q3%20payroll.xlsx';
+    const e = ok(raw, 'Audit.SharePoint');
+    expect(e.file).toMatchObject({ name: 'Q3 payroll.xlsx', path: 'https://contoso.sharepoint.com/sites/finance/Shared%20Documents/Q3%20payroll.xlsx' });
+    // A site is no file name, nor is an ObjectId that is no URL.
+    expect(ok({ ...raw, ItemType: 'Web', ObjectId: 'https://contoso.sharepoint.com/sites/finance' }, 'Audit.SharePoint').file?.name).toBeUndefined();
+    expect(ok({ ...raw, ObjectId: 'https://contoso.sharepoint.com' }, 'Audit.SharePoint').file?.name).toBeUndefined();
+    expect(ok({ ...raw, ObjectId: 'Q3%' }, 'Audit.SharePoint').file?.name).toBeUndefined();
+  });
+
   it('a share with a member is internal; AddedToSecureLink with a #EXT# account is external', () => {
     expect(ok(fileOp({ operation: 'SharingSet', at: AT, seed: 3, target: 'lee@contoso.com', targetType: 'Member' }), 'Audit.SharePoint').share).toEqual({ visibility: 'internal' });
     const ext = ok(fileOp({ operation: 'AddedToSecureLink', at: AT, seed: 4, target: 'drop_fabrikam.example#EXT#@contoso.onmicrosoft.com', targetType: 'SecurityGroup' }), 'Audit.SharePoint');
@@ -88,6 +103,40 @@ describe('office-365 normalizer: Exchange', () => {
     const e = ok(cmdlet('Set-InboxRule', { Identity: 'megan@contoso.com\\Invoices', [param]: 'lee@contoso.com' }, AT, 11), 'Audit.Exchange');
     expect(e.labels).toMatchObject({ forwarding_external: 'false', [`o365.${param}`]: 'lee@contoso.com' });
     expect(e.target?.user?.email).toBe('megan@contoso.com');
+  });
+
+  // Outlook on the web records a recipient picked from the address book with its display name,
+  // `"Name" [SMTP:address]` (Exchange admin audit schema, Parameters:
+  // https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#exchange-admin-schema).
+  it('New-InboxRule naming the destination with its display name forwards to the address alone', () => {
+    const e = ok(cmdlet('New-InboxRule', { Mailbox: 'megan@contoso.com', Name: 'x', ForwardTo: '"Accounts, Payable" [SMTP:ap.desk@fabrikam.example];"Lee" [SMTP:lee@contoso.com]', StopProcessingRules: 'True' }, AT, 16), 'Audit.Exchange');
+    expect(e.email?.to?.address).toEqual(['ap.desk@fabrikam.example', 'lee@contoso.com']);
+    expect(e.labels).toMatchObject({ forwarding_external: 'true', forwarding_address: 'ap.desk@fabrikam.example,lee@contoso.com' });
+    expect(addresses('Ana Silva <ana@fabrikam.example>')).toEqual(['ana@fabrikam.example']);
+  });
+
+  // A rule made in Outlook for Windows is logged as the mailbox operation UpdateInboxRules, its rule in
+  // OperationProperties (RuleName, RuleOperation, ServerRule with Actions[].Recipients), not as a cmdlet
+  // (https://learn.microsoft.com/purview/audit-mailboxes#mailbox-actions-for-user-mailboxes-and-shared-mailboxes).
+  it('UpdateInboxRules from Outlook forwarding outside is read like New-InboxRule', () => {
+    const serverRule = JSON.stringify({
+      Name: 'Invoices', Sequence: 10, State: 'Enabled',
+      Condition: { Type: 'Content', Properties: [{ PropTag: 3604511, Value: 'ana.from@contoso.com' }] },
+      Actions: [{ ActionType: 'Forward', Flavor: 0, Recipients: [{ Values: [{ PropTag: 805371935, Value: 'drop.box@mailhost.example' }, { PropTag: 805306371, Value: 0 }] }] }],
+    });
+    const raw = { ...mailboxOp('UpdateInboxRules', AT, 17, 'megan@contoso.com', 'megan@contoso.com'), OperationProperties: [
+      { Name: 'RuleName', Value: 'Invoices' }, { Name: 'RuleId', Value: '6052698209213349889' }, { Name: 'RuleOperation', Value: 'AddMailboxRule' },
+      { Name: 'RuleCondition', Value: 'From contains ana.from@contoso.com' }, { Name: 'RuleActions', Value: 'ForwardToRecipientsAction' }, { Name: 'ServerRule', Value: serverRule },
+    ] };
+    const e = ok(raw, 'Audit.Exchange');
+    expect(e.event).toMatchObject({ action: 'UpdateInboxRules', category: ['email', 'configuration'] });
+    expect(e.target?.user?.email).toBe('megan@contoso.com');
+    expect(e.email?.to?.address).toEqual(['drop.box@mailhost.example']);
+    expect(e.labels).toMatchObject({ forwarding_external: 'true', forwarding_address: 'drop.box@mailhost.example', 'o365.rule_name': 'Invoices', 'o365.RuleOperation': 'AddMailboxRule' });
+    // A rule that only moves mail forwards nowhere, whatever addresses its condition names.
+    const move = ok({ ...raw, Id: recordId(18), OperationProperties: [{ Name: 'RuleName', Value: 'News' }, { Name: 'RuleCondition', Value: 'From contains news@vendor.example' }, { Name: 'RuleActions', Value: 'MoveToFolderAction' }] }, 'Audit.Exchange');
+    expect(move.email?.to).toBeUndefined();
+    expect(move.labels?.forwarding_external).toBeUndefined();
   });
 
   it('Set-Mailbox ForwardingSmtpAddress by an admin: the mailbox is the target, the admin the user', () => {
@@ -144,6 +193,17 @@ describe('office-365 normalizer: Entra and general', () => {
     expect(e.labels?.workload).toBe('MicrosoftTeams');
   });
 
+  // Microsoft Teams schema, Members (DisplayName, Role, UPN):
+  // https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#microsoft-teams-schema
+  it('a Teams member added names the member as the target, a guest as external', () => {
+    const e = ok({ ...teamsOp('MemberAdded', AT, 31), Members: [{ DisplayName: 'Dave (Partner)', Role: 3, UPN: 'Dave_Partner.example#EXT#@contoso.onmicrosoft.com' }, { DisplayName: 'Lee', Role: 1, UPN: 'lee@contoso.com' }] }, 'Audit.General');
+    expect(e.target).toEqual({ user: { email: 'dave_partner.example#ext#@contoso.onmicrosoft.com' } });
+    expect(e.labels).toMatchObject({ 'o365.members': 'dave_partner.example#ext#@contoso.onmicrosoft.com,lee@contoso.com', 'o365.member_external': 'true', 'o365.TeamName': 'Finance' });
+    expect(e.related?.user).toEqual(['megan@contoso.com', 'dave_partner.example#ext#@contoso.onmicrosoft.com', 'lee@contoso.com']);
+    const chat = ok({ ...teamsOp('MessageSent', AT, 32), Members: undefined }, 'Audit.General');
+    expect(chat.target).toBeUndefined();
+  });
+
   it('an operation saaswatch does not know is still an event, its action the Operation', () => {
     const e = ok({ ...fileOp({ operation: 'FileSensitivityLabelChanged', at: AT, seed: 31 }) }, 'Audit.SharePoint');
     expect(e.event.action).toBe('FileSensitivityLabelChanged');
@@ -189,6 +249,20 @@ describe('office-365 normalizer: refusals and parts', () => {
     expect(clientIp('[2001:db8::7]:443')).toBe('2001:db8::7');
     expect(clientIp('2001:db8::7')).toBe('2001:db8::7');
     expect(addresses('SMTP:a@x.example; b@y.example,')).toEqual(['a@x.example', 'b@y.example']);
+  });
+
+  // ClientIP forms seen in Management Activity records: IPv4-mapped IPv6, bracketed or not, with a port;
+  // a host name is not an address (schema: https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema#common-schema).
+  it('reads IPv4-mapped addresses as IPv4 and drops ClientIP values that are no address', () => {
+    expect(clientIp('::ffff:10.11.12.13')).toBe('10.11.12.13');
+    expect(clientIp('[::ffff:10.11.12.13]:12345')).toBe('10.11.12.13');
+    expect(clientIp('[10.11.12.13]')).toBe('10.11.12.13');
+    expect(clientIp('[2001:db8::abcd]')).toBe('2001:db8::abcd');
+    expect(clientIp('localhost')).toBeUndefined();
+    expect(clientIp('cool.client.local:12345')).toBeUndefined();
+    const e = ok({ ...mailboxOp('MailItemsAccessed', AT, 19), ClientIP: undefined, ClientIPAddress: '::ffff:198.51.100.20' }, 'Audit.Exchange');
+    expect(e.source?.ip).toBe('198.51.100.20');
+    expect(e.related?.ip).toEqual(['198.51.100.20']);
   });
 
   it('the example normalizer stamps CreationTime in the API form', () => {

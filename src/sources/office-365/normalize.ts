@@ -1,4 +1,5 @@
 /** Maps Office 365 Management Activity API audit records (SharePoint/OneDrive, Exchange, Entra, general) onto the SecurityEvent schema, or says why a record cannot be. */
+import { isIP } from 'node:net';
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
 import { related, setLabel } from '../normalize-parts.js';
@@ -29,15 +30,21 @@ export function creationMs(v: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Exchange writes `ClientIP` with a port (`203.0.113.7:49152`, `[2001:db8::7]:443`); the address alone is what rules and GeoIP want. */
+/**
+ * Exchange writes `ClientIP` with a port (`203.0.113.7:49152`, `[2001:db8::7]:443`) and often as an
+ * IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, also bracketed with a port): the IPv4 address alone
+ * is what rules and GeoIP want. Anything else that is not an address (`localhost`, a host name) is no
+ * source.ip.
+ */
 export function clientIp(v: unknown): string | undefined {
   const s = str(v);
   if (!s) return undefined;
-  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(s);
-  if (bracketed) return bracketed[1];
+  const bracketed = /^\[([^\]]*)\](?::\d+)?$/.exec(s);
   const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(s);
-  if (v4port) return v4port[1];
-  return s;
+  let ip = bracketed ? bracketed[1]! : v4port ? v4port[1]! : s;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) ip = mapped[1]!;
+  return isIP(ip) ? ip : undefined;
 }
 
 /** What a SharePoint/OneDrive file operation does, in the words the Drive and Dropbox events use. */
@@ -145,12 +152,20 @@ function nameValues(v: unknown): Map<string, string> {
   return out;
 }
 
-/** Forwarding destinations of a cmdlet value: `smtp:` prefixes dropped, lists split on `;` or `,`. */
+/**
+ * Forwarding destinations of a cmdlet value: `smtp:` prefixes dropped, lists split on `;` (Exchange's
+ * separator for multi-valued parameters) or, in a list without display names, on `,`. Outlook on the
+ * web writes a recipient with its display name, `"Ana Silva" [SMTP:ana@fabrikam.example]`; an address
+ * may also come as `Name <addr>`: only the address is kept.
+ */
 export function addresses(v: string | undefined): string[] {
   if (!v) return [];
-  return v
-    .split(/[;,]/)
-    .map((a) => a.trim().replace(/^smtp:/i, '').replace(/^"|"$/g, ''))
+  const parts = /[[<"]/.test(v) ? v.split(';') : v.split(/[;,]/);
+  return parts
+    .map((a) => {
+      const tagged = /\[smtp:([^\]]*)\]/i.exec(a) ?? /<([^<>]*)>/.exec(a);
+      return (tagged ? tagged[1]! : a).trim().replace(/^smtp:/i, '').replace(/^"|"$/g, '').trim();
+    })
     .filter((a) => a !== '');
 }
 
@@ -160,6 +175,52 @@ const domainOf = (a: string): string | undefined => (a.includes('@') ? a.slice(a
 function mailboxOf(params: Map<string, string>): string | undefined {
   const v = params.get('mailbox') ?? params.get('identity')?.split('\\')[0];
   return looksLikeEmail(v) ? v : undefined;
+}
+
+/** The destinations of forwarded mail as email.to (where ECS puts a message's recipients) and labels, with whether any is outside `mailbox`'s domain. */
+function setForwarding(event: SecurityEvent, labels: Record<string, string>, forwards: string[], mailbox: string | undefined): void {
+  const dests = [...new Set(forwards)];
+  if (!dests.length) return;
+  event.email = { to: { address: dests } };
+  labels.forwarding_address = dests.join(',');
+  const home = domainOf(mailbox ?? '');
+  labels.forwarding_external = String(dests.some((d) => domainOf(d) !== undefined && domainOf(d) !== home));
+}
+
+/** Every address-looking string anywhere under `v` (bounded depth: a rule's JSON is a few levels deep). */
+function addressesIn(v: unknown, out: string[], depth = 0): void {
+  if (depth > 8) return;
+  if (typeof v === 'string') {
+    for (const a of addresses(v)) if (looksLikeEmail(a)) out.push(a);
+  } else if (Array.isArray(v)) {
+    for (const x of v) addressesIn(x, out, depth + 1);
+  } else if (isObj(v)) {
+    for (const x of Object.values(v)) addressesIn(x, out, depth + 1);
+  }
+}
+
+/**
+ * Where an UpdateInboxRules rule sends mail: the recipients of its forward, redirect or delegate
+ * actions, read from the `ServerRule` property (the rule as JSON, `Actions[].Recipients[]`), else
+ * any address in `RuleActions`. Conditions ("from ana@...") are never read: they are not destinations.
+ */
+function ruleRecipients(props: Map<string, string>): string[] {
+  const out: string[] = [];
+  const server = props.get('ServerRule');
+  let parsed: unknown;
+  try {
+    parsed = server ? JSON.parse(server) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const actions = isObj(parsed) && Array.isArray(parsed.Actions) ? parsed.Actions : [];
+  for (const a of actions) if (isObj(a)) addressesIn(a.Recipients, out);
+  if (!out.length) {
+    const text = props.get('RuleActions');
+    // Free text ("ForwardToRecipientsAction: evil@x.example"): words that are addresses.
+    if (text && /forward|redirect|delegate/i.test(text)) for (const w of text.split(/[\s;,()[\]<>"':]+/)) if (looksLikeEmail(w)) out.push(w);
+  }
+  return out;
 }
 
 /** Cmdlet parameters that send a mailbox's mail elsewhere. */
@@ -176,16 +237,8 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
       if (list.length) labels[`o365.${p}`] = list.join(',');
       forwards.push(...list);
     }
-    const dests = [...new Set(forwards)];
-    if (dests.length) {
-      // The destination of forwarded mail, where ECS puts a message's recipients.
-      event.email = { to: { address: dests } };
-      labels.forwarding_address = dests.join(',');
-      // Outside means another domain than the mailbox's own: its owner, the cmdlet's Mailbox or Identity, else whoever ran it.
-      const home = domainOf(str(raw.MailboxOwnerUPN) ?? mailboxOf(params) ?? actor ?? '');
-      const external = dests.some((d) => domainOf(d) !== undefined && domainOf(d) !== home);
-      labels.forwarding_external = String(external);
-    }
+    // Outside means another domain than the mailbox's own: its owner, the cmdlet's Mailbox or Identity, else whoever ran it.
+    setForwarding(event, labels, forwards, str(raw.MailboxOwnerUPN) ?? mailboxOf(params) ?? actor);
     setLabel(labels, 'o365.DeleteMessage', params.get('deletemessage'));
     setLabel(labels, 'o365.DeliverToMailboxAndForward', params.get('delivertomailboxandforward'));
     setLabel(labels, 'o365.rule_name', params.get('name'));
@@ -196,6 +249,16 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
     target = looksLikeEmail(mailbox) ? mailbox : str(raw.ObjectId);
     setLabel(labels, 'o365.grantee', params.get('user') ?? params.get('trustee'));
     setLabel(labels, 'o365.AccessRights', params.get('accessrights'));
+  } else if (operation === 'UpdateInboxRules') {
+    // A rule made in Outlook for Windows (MAPI), not by cmdlet: no Parameters, the rule in OperationProperties.
+    event.event.category = ['email', 'configuration'];
+    const props = nameValues(raw.OperationProperties);
+    setLabel(labels, 'o365.rule_name', props.get('RuleName'));
+    setLabel(labels, 'o365.RuleOperation', props.get('RuleOperation'));
+    setLabel(labels, 'o365.LogonType', raw.LogonType);
+    setLabel(labels, 'o365.ClientInfoString', raw.ClientInfoString);
+    setForwarding(event, labels, ruleRecipients(props), str(raw.MailboxOwnerUPN) ?? actor);
+    target = str(raw.MailboxOwnerUPN) ?? (looksLikeEmail(actor) ? actor : undefined);
   } else if (params.size) {
     event.event.category = ['configuration'];
     const id = params.get('identity');
@@ -217,6 +280,19 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
   return target;
 }
 
+/** The last path segment of an item URL (`https://.../Shared Documents/Q3%20plan.xlsx` → `Q3 plan.xlsx`), when ObjectId is a URL. */
+function lastSegment(url: string | undefined): string | undefined {
+  if (!url || !/^https?:\/\//i.test(url)) return undefined;
+  const path = url.split(/[?#]/)[0]!.replace(/\/+$/, '');
+  const seg = path.slice(path.lastIndexOf('/') + 1);
+  if (!seg || path.lastIndexOf('/') < path.indexOf('//') + 2) return undefined;
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
 function sharepoint(raw: Obj, operation: string, event: SecurityEvent, labels: Record<string, string>): string | undefined {
   const activity = FILE_ACTIVITY[operation];
   event.event.category = ['file'];
@@ -224,8 +300,10 @@ function sharepoint(raw: Obj, operation: string, event: SecurityEvent, labels: R
   setLabel(labels, 'o365.SiteUrl', raw.SiteUrl);
   setLabel(labels, 'o365.ItemType', raw.ItemType);
   setLabel(labels, 'o365.EventSource', raw.EventSource);
-  const name = str(raw.SourceFileName);
   const objectId = str(raw.ObjectId);
+  // Sharing records (SharingSet, AnonymousLinkCreated...) often carry no SourceFileName: the item's
+  // URL (ObjectId) ends with it.
+  const name = str(raw.SourceFileName) ?? (str(raw.ItemType) !== 'Web' && str(raw.ItemType) !== 'Site' ? lastSegment(objectId) : undefined);
   const file: NonNullable<SecurityEvent['file']> = {};
   const id = str(raw.ListItemUniqueId) ?? objectId;
   if (id) file.id = id;
@@ -295,6 +373,21 @@ function azureAd(raw: Obj, operation: string, event: SecurityEvent, labels: Reco
   return undefined;
 }
 
+/**
+ * Who a Teams membership operation (MemberAdded, MemberRoleChanged, MemberRemoved) acted on: the
+ * `Members[].UPN` of the Microsoft Teams schema, a guest being `#EXT#` in it. The first is the target;
+ * all of them, lower-cased, a label. Other general records name nobody else.
+ */
+function teamsMembers(raw: Obj, labels: Record<string, string>): string | undefined {
+  if (!Array.isArray(raw.Members)) return undefined;
+  const upns = [...new Set(raw.Members.map((m) => (isObj(m) ? str(m.UPN) : undefined)).filter(looksLikeEmail).map((u) => u.toLowerCase()))];
+  if (!upns.length) return undefined;
+  labels['o365.members'] = upns.join(',');
+  if (upns.some((u) => u.includes('#ext#'))) labels['o365.member_external'] = 'true';
+  setLabel(labels, 'o365.TeamName', raw.TeamName);
+  return upns[0];
+}
+
 /** Normalizes one audit record; `contentType` is the feed it was read from (examples infer it from the workload). */
 export function normalizeRecord(raw: unknown, ingested: string, contentType?: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'audit record is not a JSON object');
@@ -333,8 +426,10 @@ export function normalizeRecord(raw: unknown, ingested: string, contentType?: st
   if (dataset === 'sharepoint') target = sharepoint(raw, operation, event, labels);
   else if (dataset === 'exchange') target = exchange(raw, operation, event, labels, userId);
   else if (dataset === 'azure_active_directory') target = azureAd(raw, operation, event, labels);
+  else target = teamsMembers(raw, labels);
   if (target) event.target = { user: { email: target.toLowerCase() } };
-  const rel = related([event.source?.ip], [event.user?.email, event.target?.user?.email, ...(event.email?.to?.address ?? [])]);
+  const members = labels['o365.members']?.split(',') ?? [];
+  const rel = related([event.source?.ip], [event.user?.email, event.target?.user?.email, ...(event.email?.to?.address ?? []), ...members]);
   if (rel) event.related = rel;
   event.labels = labels;
   return { ok: true, event, ms };
