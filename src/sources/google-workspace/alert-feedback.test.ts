@@ -12,6 +12,7 @@ import {
   type FakeGoogle,
   type ServiceAccountKey,
 } from '../../fakes/google/index.js';
+import { BUILTIN_RULES_DIR, SigmaEngine, loadRuleDirs } from '../../detection/sigma/index.js';
 import { silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
@@ -275,6 +276,23 @@ describe('Alert Center feedback stream against the fake', () => {
     await run.catch(() => undefined);
     expect(performance.now() - started).toBeLessThan(1300);
     expect(feedbackCalls().filter((c) => c.status === 429).length).toBeGreaterThan(0);
+  });
+
+  it("gives the pack's rule what it needs: the named admin's NOT_USEFUL on a compromise alert about them is reported, another admin's is not", async () => {
+    const mine = alert(31, T0 - 5 * HOUR, { data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.AccountWarning', email: 'it.admin@example.com' } });
+    const theirs = alert(32, T0 - 4 * HOUR, { type: 'Leaked password', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.AccountWarning', email: 'hr.admin@example.com' } });
+    fake = await startFakeGoogle({
+      serviceAccounts: [key],
+      alerts: [mine, theirs],
+      alertFeedback: [feedback(mine, 1, T0 - 3 * HOUR, 'NOT_USEFUL', 'it.admin@example.com'), feedback(theirs, 1, T0 - 2 * HOUR, 'NOT_USEFUL', 'secops.lead@example.com')],
+    });
+    const s = await newStore();
+    await runOnce(s, config());
+    const events = (await s.queryEvents({ provider: 'google-workspace' })).sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']));
+    expect(events.filter((e) => e.event.dataset.endsWith('alert_feedback'))).toHaveLength(2);
+    const engine = new SigmaEngine(loadRuleDirs([BUILTIN_RULES_DIR]), { minLevel: 'informational' });
+    const findings = [...events.flatMap((e) => engine.observe(e)), ...engine.flush({ final: true })].filter((f) => f.rule === 'rules/google-workspace/alert-dismissed-by-subject');
+    expect(findings.map((f) => f.entity.value)).toEqual([`${mine.alertId}|it.admin@example.com`]);
   });
 
   it('sends no feedback call when feedback is off', async () => {
