@@ -81,7 +81,8 @@ const feedbackSchema = zStrictObject(
       .int()
       .min(2)
       .max(1000)
-      .default(25)
+      // 50: a week of about 900 alerts (at page_size 100 and 20 alerts a call) in one pass.
+      .default(50)
       .describe('Most requests (alert listing pages and feedback calls) one pass makes for feedback; alerts left over are asked about in the next pass, newest first.'),
   },
   'google-workspace alert_center.feedback',
