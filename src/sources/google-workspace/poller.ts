@@ -367,7 +367,6 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
   let oldestAsked: number | undefined;
   let pageToken: string | undefined;
   let listed = false;
-  let page = 0;
   let records = 0;
 
   const finish = (complete: boolean): PolledBatch<CursorState> => {
@@ -417,7 +416,6 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
       yield finish(false);
       return;
     }
-    page++;
     calls++;
     const params: Record<string, string | number> = {
       filter,
