@@ -1,5 +1,10 @@
-/** The fake's Alert Center (`GET /v1beta1/alerts`): createTime filters, create_time ordering, opaque page tokens, deleted alerts left out. */
-import type { AlertCenterAlert, ListAlertsResponse } from './types.js';
+/**
+ * The fake's Alert Center: `GET /v1beta1/alerts` (createTime filters, create_time ordering, opaque
+ * page tokens, deleted alerts left out) and `GET /v1beta1/alerts/{alertId}/feedback` (one alert, or
+ * the "-" wildcard with an alertId/feedbackId filter; no paging, as Google's).
+ */
+import { errors } from '../../core/index.js';
+import type { AlertCenterAlert, AlertCenterFeedback, ListAlertFeedbackResponse, ListAlertsResponse } from './types.js';
 
 /** What the server answers a bad request with; thrown through its own error type. */
 export type Fail = (status: number, message: string, reason: string) => never;
@@ -65,15 +70,69 @@ function decode(token: string, query: string, fail: Fail): number {
   return fail(400, 'Request contains an invalid argument.', 'invalidArgument');
 }
 
+/**
+ * Parses the feedback filter Google documents: `alertId = <id>` and `feedbackId = <id>` clauses
+ * (values bare or double-quoted) joined with OR or AND, AND binding tighter. Returns the OR of AND
+ * groups; anything else is refused with 400.
+ */
+export function parseFeedbackFilter(filter: string, fail: Fail): Array<Array<{ field: 'alertId' | 'feedbackId'; value: string }>> {
+  const tokens = filter.split(/\s+/).filter((t) => t !== '');
+  const groups: Array<Array<{ field: 'alertId' | 'feedbackId'; value: string }>> = [[]];
+  for (let i = 0; i < tokens.length; i += 4) {
+    const [field, op, raw, join] = [tokens[i], tokens[i + 1], tokens[i + 2], tokens[i + 3]];
+    const quoted = raw !== undefined && raw.length > 2 && raw.startsWith('"') && raw.endsWith('"');
+    const value = quoted ? raw.slice(1, -1) : raw;
+    const okValue = value !== undefined && value !== '' && !value.includes('"');
+    if ((field !== 'alertId' && field !== 'feedbackId') || op !== '=' || !okValue || (join !== undefined && join !== 'AND' && join !== 'OR') || (join !== undefined && i + 4 >= tokens.length)) {
+      fail(400, `Invalid filter: ${tokens.slice(i, i + 4).join(' ').slice(0, 200)}`, 'invalidArgument');
+    }
+    groups.at(-1)!.push({ field: field as 'alertId' | 'feedbackId', value: value! });
+    if (join === 'OR') groups.push([]);
+  }
+  return groups;
+}
+
 export interface FakeAlertCenter {
   add(alerts: AlertCenterAlert[], opts?: { visibleAt?: number }): void;
   list(q: URLSearchParams, fail: Fail): ListAlertsResponse;
+  /** Records an admin's feedback (its alert must exist, as `alerts.feedback.create` requires). */
+  addFeedback(feedback: AlertCenterFeedback[]): void;
+  listFeedback(alertId: string, q: URLSearchParams, fail: Fail): ListAlertFeedbackResponse;
 }
 
 /** An in-memory alert store; `now` decides which alerts Google has published yet. */
 export function createFakeAlertCenter(now: () => number): FakeAlertCenter {
   const alerts: Array<{ alert: AlertCenterAlert; ms: number; visibleAt: number }> = [];
+  const feedback: AlertCenterFeedback[] = [];
+  const visibleAlert = (id: string): AlertCenterAlert | undefined => alerts.find((s) => s.alert.alertId === id && s.visibleAt <= now())?.alert;
   return {
+    addFeedback(xs) {
+      for (const f of xs) {
+        const a = alerts.find((s) => s.alert.alertId === f.alertId)?.alert;
+        if (!a || a.deleted) throw errors.internal({ problem: `fake Alert Center: feedback ${f.feedbackId} on an alert it does not hold (${f.alertId})` });
+        feedback.push(structuredClone(f));
+      }
+    },
+    listFeedback(alertId, q, fail) {
+      const customerId = q.get('customerId');
+      const filter = q.get('filter');
+      const groups = filter === null || filter.trim() === '' ? undefined : parseFeedbackFilter(filter, fail);
+      if (alertId !== '-') {
+        const a = visibleAlert(alertId);
+        if (!a || (customerId !== null && a.customerId !== customerId)) fail(404, `Alert ${alertId} not found.`, 'notFound');
+      }
+      const matches = (f: AlertCenterFeedback): boolean =>
+        (alertId === '-' || f.alertId === alertId) &&
+        (customerId === null || f.customerId === customerId) &&
+        visibleAlert(f.alertId) !== undefined &&
+        (groups === undefined || groups.some((g) => g.every((c) => f[c.field] === c.value)));
+      // Per alert, newest first, as Google documents.
+      const out = feedback
+        .filter(matches)
+        .sort((a, b) => a.alertId.localeCompare(b.alertId) || Date.parse(b.createTime) - Date.parse(a.createTime))
+        .map((f) => structuredClone(f));
+      return out.length ? { feedback: out } : {};
+    },
     add(xs, opts = {}) {
       for (const a of xs) alerts.push({ alert: structuredClone(a), ms: Date.parse(a.createTime), visibleAt: opts.visibleAt ?? Number.NEGATIVE_INFINITY });
     },

@@ -3,5 +3,5 @@ export * from './types.js';
 export * from './server.js';
 export * from './service-account.js';
 export * from './scenario.js';
-export { ALERTS_SCOPE, parseCreateTimeFilter } from './alertcenter.js';
+export { ALERTS_SCOPE, parseCreateTimeFilter, parseFeedbackFilter } from './alertcenter.js';
 export { parseFields, project, type FieldTree } from './fields.js';

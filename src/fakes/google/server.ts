@@ -1,6 +1,6 @@
 /**
  * A local fake of Google's OAuth token endpoint, Admin SDK Reports and Directory users, Drive v3
- * (files, permissions, changes, push channels) and the Alert Center's alert list that speaks the real
+ * (files, permissions, changes, push channels) and the Alert Center's alerts and their feedback, speaking the real
  * wire format, so the official SDKs run against it.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { ALERTS_SCOPE, createFakeAlertCenter } from './alertcenter.js';
 import { exportFile, isGoogleNative } from './content.js';
 import { parseFields, project, type FieldTree } from './fields.js';
 import { GOOGLE_TOKEN_AUDIENCE, verifyAssertion } from './service-account.js';
-import type { ActivitiesPage, Activity, AlertCenterAlert, Channel, DirectoryUser, DriveChange, DriveFile, DrivePermission } from './types.js';
+import type { ActivitiesPage, Activity, AlertCenterAlert, AlertCenterFeedback, Channel, DirectoryUser, DriveChange, DriveFile, DrivePermission } from './types.js';
 
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
 const REPORTS_SCOPES = [REPORTS_SCOPE, 'https://www.googleapis.com/auth/admin.reports.usage.readonly'];
@@ -33,6 +33,8 @@ export interface FakeGoogleOptions {
   activities?: Activity[];
   /** Alert Center alerts, served on `GET /v1beta1/alerts`. */
   alerts?: AlertCenterAlert[];
+  /** Admins' feedback on those alerts, served on `GET /v1beta1/alerts/{alertId}/feedback`. */
+  alertFeedback?: AlertCenterFeedback[];
   files?: DriveFile[];
   /**
    * Directory users. Absent: every user the activities name as actor (with their profileId as id)
@@ -110,6 +112,8 @@ export interface FakeGoogle {
   addActivities(xs: Activity[], opts?: { visibleAfterMs?: number }): void;
   /** Adds Alert Center alerts; `visibleAfterMs` makes them appear only later. */
   addAlerts(xs: AlertCenterAlert[], opts?: { visibleAfterMs?: number }): void;
+  /** Records admins' feedback on alerts the fake holds, served on `GET /v1beta1/alerts/{alertId}/feedback`. */
+  addAlertFeedback(xs: AlertCenterFeedback[]): void;
   /** Adds or replaces a file in the Drive model without recording a change. */
   putFile(f: DriveFile): void;
   /** Drops a file from the Drive model without recording a change: a listing that no longer shows it. */
@@ -304,6 +308,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
   addActivities(opts.activities ?? []);
   const alertCenter = createFakeAlertCenter(now);
   alertCenter.add(opts.alerts ?? []);
+  alertCenter.addFeedback(opts.alertFeedback ?? []);
   const fail = (status: number, message: string, reason: string): never => {
     throw new HttpError(status, message, reason);
   };
@@ -658,6 +663,11 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
       entry.subject = authorize(req, [ALERTS_SCOPE]).sub;
       return sendJson(res, 200, alertCenter.list(q, fail));
     }
+    m = /^\/v1beta1\/alerts\/([^/]+)\/feedback$/.exec(path);
+    if (m && req.method === 'GET') {
+      entry.subject = authorize(req, [ALERTS_SCOPE]).sub;
+      return sendJson(res, 200, alertCenter.listFeedback(decodeURIComponent(m[1]!), q, fail));
+    }
     const written = (): void => {
       writes.push({ method: entry.method, path, ...(entry.subject === undefined ? {} : { subject: entry.subject }) });
     };
@@ -751,6 +761,9 @@ export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<Fak
     addActivities,
     addAlerts(xs, o = {}) {
       alertCenter.add(xs, { visibleAt: now() + (o.visibleAfterMs ?? 0) });
+    },
+    addAlertFeedback(xs) {
+      alertCenter.addFeedback(xs);
     },
     putFile(f) {
       files.set(f.id, structuredClone(f));

@@ -170,6 +170,23 @@ export interface AlertCenterAlert {
   etag?: string;
 }
 
+/** An admin's feedback on an alert (`alerts.feedback`): everything is output only but `type`. */
+export interface AlertCenterFeedback {
+  customerId: string;
+  alertId: string;
+  feedbackId: string;
+  /** When it was given (RFC 3339). */
+  createTime: string;
+  type: 'NOT_USEFUL' | 'SOMEWHAT_USEFUL' | 'VERY_USEFUL' | 'ALERT_FEEDBACK_TYPE_UNSPECIFIED';
+  /** Who gave it. */
+  email: string;
+}
+
+/** `alerts.feedback.list`'s answer: no paging; entries for each alert newest first. */
+export interface ListAlertFeedbackResponse {
+  feedback?: AlertCenterFeedback[];
+}
+
 export interface ListAlertsResponse {
   alerts?: AlertCenterAlert[];
   nextPageToken?: string;

@@ -57,6 +57,37 @@ const driveSchema = zStrictObject(
   'google-workspace drive',
 );
 
+const feedbackSchema = zStrictObject(
+  {
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Read the feedback admins give on alerts (alerts.feedback.list: NOT_USEFUL, SOMEWHAT_USEFUL, VERY_USEFUL, and who gave it) as events, when alert_center is enabled; the same apps.alerts scope covers it.",
+      ),
+    lookback: zDuration
+      .prefault('7d')
+      .refine((ms) => ms >= 60_000 && ms <= 90 * 86_400_000, { message: 'alert_center.feedback.lookback must be between 1m and 90d' })
+      .describe('Feedback is looked for on alerts created this long ago or later: Alert Center has no filter for feedback by time, so each pass asks about every alert in this span.'),
+    alerts_per_call: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(20)
+      .describe('Alerts asked about in one feedback call (the "-" wildcard with an alertId OR filter); 1 asks about each alert on its own path.'),
+    max_calls: z
+      .number()
+      .int()
+      .min(2)
+      .max(1000)
+      // 50: a week of about 900 alerts (at page_size 100 and 20 alerts a call) in one pass.
+      .default(50)
+      .describe('Most requests (alert listing pages and feedback calls) one pass makes for feedback; alerts left over are asked about in the next pass, newest first.'),
+  },
+  'google-workspace alert_center.feedback',
+);
+
 const alertCenterSchema = zStrictObject(
   {
     enabled: z
@@ -69,6 +100,7 @@ const alertCenterSchema = zStrictObject(
       .optional()
       .describe('Alert Center API root replacing Google\'s (proxies, the local fake); when absent, https://alertcenter.googleapis.com (the top-level base_url is not used for it).'),
     page_size: z.number().int().min(1).max(1000).default(100).describe('Alerts asked for per page (Google may return fewer).'),
+    feedback: feedbackSchema.prefault({}).describe("Admins' feedback on the alerts (who rated which alert how), read for alerts created within lookback."),
   },
   'google-workspace alert_center',
 );

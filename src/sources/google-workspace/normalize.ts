@@ -2,7 +2,7 @@
 import type { DeadLetterInput, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
 import { utcMs } from '../normalize-parts.js';
-import type { ActivityLike, ActivityParameterLike, AlertLike, DriveChangeLike, DriveFileLike } from './wire.js';
+import type { ActivityLike, ActivityParameterLike, AlertFeedbackLike, AlertLike, DriveChangeLike, DriveFileLike } from './wire.js';
 
 export const PROVIDER = 'google-workspace';
 
@@ -450,8 +450,93 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
   return { events: [e], deadLetters: [] };
 }
 
+/** Dataset of admins' feedback on Alert Center alerts: `logsource: {product: google_workspace, service: alert_feedback}`. */
+export const ALERT_FEEDBACK = 'alert_feedback';
+
+/** What the poller knows of the alert a feedback is about, from its listing (absent in rule examples). */
+export interface FeedbackAlertContext {
+  type?: string | undefined;
+  payload?: string | undefined;
+  /** The account the alert names (alertUsers' user): a compromise alert's victim, a DLP rule's triggering user. */
+  user?: string | undefined;
+}
+
+/** The alert's type, payload and named user as alertUsers reads them, for its feedback's labels. */
+export function feedbackContext(alert: AlertLike): FeedbackAlertContext {
+  const data = obj(alert.data) ?? {};
+  const payload = str(data['@type'])?.split('.').pop();
+  return { type: str(alert.type) ?? payload, payload, user: alertUsers(data, payload).user };
+}
+
+/**
+ * An admin's feedback on an Alert Center alert as an `alert_feedback` event at its createTime, by
+ * whoever gave it (`user.email`), tied to the alert by `labels.alert_id` (the key alert events
+ * carry). Its id hashes the alertId and feedbackId: feedback never changes, and a re-read must
+ * collapse into the stored event. A NOT_USEFUL rating is triage evidence (and an admin account in
+ * an attacker's hands dismissing the alert about it); `labels.own_alert` says the giver is the
+ * account the alert names.
+ */
+export function normalizeFeedback(
+  feedback: AlertFeedbackLike,
+  ctx: { source: string; ingested: string; page?: string; alert?: FeedbackAlertContext },
+): NormalizeOutcome {
+  const ms = typeof feedback?.createTime === 'string' ? Date.parse(feedback.createTime) : NaN;
+  const alertId = str(feedback?.alertId);
+  const feedbackId = str(feedback?.feedbackId);
+  if (!Number.isFinite(ms) || alertId === undefined || feedbackId === undefined) {
+    const missing = alertId === undefined || feedbackId === undefined;
+    return {
+      events: [],
+      deadLetters: [
+        {
+          source: ctx.source,
+          code: missing ? 'FIELD_MISSING' : 'TIMESTAMP_INVALID',
+          reason: missing ? 'Alert Center feedback without alertId or feedbackId' : `Alert Center feedback ${feedbackId} without a valid createTime`,
+          payload: JSON.stringify(feedback),
+          ...(ctx.page ? { position: { page: ctx.page } } : {}),
+        },
+      ],
+    };
+  }
+  const type = str(feedback.type) ?? 'ALERT_FEEDBACK_TYPE_UNSPECIFIED';
+  const labels: Record<string, string> = { alert_id: alertId, feedback_id: feedbackId, feedback_type: type };
+  const giver = str(feedback.email);
+  const alert = ctx.alert;
+  if (alert?.type) labels.alert_type = alert.type;
+  if (alert?.payload) labels.alert_payload = alert.payload;
+  if (alert?.user) {
+    labels.alert_user = alert.user;
+    labels.own_alert = String(giver !== undefined && giver.toLowerCase() === alert.user.toLowerCase());
+  }
+  const e: SecurityEvent = {
+    '@timestamp': new Date(ms).toISOString(),
+    event: {
+      id: eventId(PROVIDER, { alertId, feedbackId }),
+      kind: 'event',
+      category: ['intrusion_detection'],
+      action: 'alert_feedback',
+      outcome: 'success',
+      provider: PROVIDER,
+      dataset: `${PROVIDER}.${ALERT_FEEDBACK}`,
+      ingested: ctx.ingested,
+    },
+    labels,
+    raw: feedback,
+  };
+  if (giver) e.user = { email: giver };
+  const related = [...new Set([...(giver ? [giver] : []), ...(alert?.user ? [alert.user] : [])])];
+  if (related.length) e.related = { user: related };
+  return { events: [e], deadLetters: [] };
+}
+
 /** A rule example's Reports activity at `time` (see SourcePlugin.example); each of its events[] becomes one event. */
 export function normalizeExample(record: Record<string, unknown>, time: string): SecurityEvent[] {
+  // Feedback on an alert (a feedbackId besides its alertId): createTime is its time.
+  if (typeof record.feedbackId === 'string') {
+    const r = normalizeFeedback({ ...record, createTime: time } as AlertFeedbackLike, { source: 'rules-test', ingested: time });
+    if (r.deadLetters.length) throw errors.inputMalformed({ where: '', problem: `the Google normalizer rejected the feedback: ${r.deadLetters[0]!.reason}` });
+    return r.events;
+  }
   // An Alert Center alert (it has an alertId, an activity has id.uniqueQualifier): createTime is its time.
   if (typeof record.alertId === 'string') {
     const r = normalizeAlert({ ...record, createTime: time } as AlertLike, { source: 'rules-test', ingested: time });

@@ -5,13 +5,13 @@
 import type { admin_reports_v1 } from '@googleapis/admin';
 import type { drive_v3 } from '@googleapis/drive';
 import type { Logger } from 'pino';
-import { errors } from '../../core/index.js';
+import { errors, SaaswatchError } from '../../core/index.js';
 import { backfillFrom } from '../../pipeline/polling-config.js';
 import { decodeCursor as decodeWith, encodeCursor as encodeWith, type CursorCodec, type PolledBatch } from '../../pipeline/polling.js';
 import type { GoogleWorkspaceConfig } from './config.js';
-import { normalizeActivity, normalizeAlert, normalizeChange } from './normalize.js';
+import { feedbackContext, normalizeActivity, normalizeAlert, normalizeChange, normalizeFeedback, type FeedbackAlertContext } from './normalize.js';
 import type { JWT } from 'google-auth-library';
-import type { ListAlertsResponseLike } from './wire.js';
+import type { ListAlertFeedbackResponseLike, ListAlertsResponseLike } from './wire.js';
 import { withRetry, type RetryOptions } from './request.js';
 import type { ChannelState } from './webhook.js';
 
@@ -26,6 +26,16 @@ export interface CursorState {
   drive?: { pageToken: string; channel?: ChannelState };
   /** Alert Center: every alert created before this instant that Google listed when read has been committed. */
   alerts?: string;
+  /** Alert Center feedback (pollFeedback). */
+  feedback?: FeedbackCursor;
+}
+
+/** What the feedback stream keeps: the feedback already emitted, and where a pass the call cap cut short resumes. */
+export interface FeedbackCursor {
+  /** feedbackId → its createTime, for feedback on alerts still within the look-back (older ones are never asked about again). */
+  seen: Record<string, string>;
+  /** Set when the last pass stopped at its call cap: the next asks about alerts created before this instant first. */
+  resume?: string;
 }
 
 export function emptyCursor(): CursorState {
@@ -40,7 +50,25 @@ function readCursor(c: Partial<CursorState>): CursorState | undefined {
     Object.values(c.apps).every((t) => typeof t === 'string' && Number.isFinite(Date.parse(t)));
   if (!appsOk || (c.drive !== undefined && typeof c.drive?.pageToken !== 'string')) return undefined;
   if (c.alerts !== undefined && !(typeof c.alerts === 'string' && Number.isFinite(Date.parse(c.alerts)))) return undefined;
-  return { v: 1, apps: { ...c.apps }, ...(c.drive ? { drive: c.drive } : {}), ...(c.alerts !== undefined ? { alerts: c.alerts } : {}) };
+  const feedback = c.feedback === undefined ? undefined : readFeedbackCursor(c.feedback);
+  if (c.feedback !== undefined && feedback === undefined) return undefined;
+  return {
+    v: 1,
+    apps: { ...c.apps },
+    ...(c.drive ? { drive: c.drive } : {}),
+    ...(c.alerts !== undefined ? { alerts: c.alerts } : {}),
+    ...(feedback ? { feedback } : {}),
+  };
+}
+
+const isTime = (t: unknown): t is string => typeof t === 'string' && Number.isFinite(Date.parse(t));
+
+function readFeedbackCursor(f: unknown): FeedbackCursor | undefined {
+  if (f === null || typeof f !== 'object') return undefined;
+  const { seen, resume } = f as Partial<FeedbackCursor>;
+  if (seen === null || typeof seen !== 'object' || Array.isArray(seen) || !Object.values(seen).every(isTime)) return undefined;
+  if (resume !== undefined && !isTime(resume)) return undefined;
+  return { seen: { ...seen }, ...(resume !== undefined ? { resume } : {}) };
 }
 
 /** The cursor as the polling runtime stores it: version 1, per-application watermarks and the Drive position. */
@@ -77,18 +105,23 @@ export interface PollContext {
    * the others; it throws to stop the pass instead. Absent, a failure ends the pass.
    */
   isolate?: (stream: string, err: unknown) => void;
+  /** When the feedback rotation under way began, if it began in this run (pollFeedback): its end promises feedback from then on. */
+  feedbackSince?: number | undefined;
 }
 
 /** Key of the Drive changes feed among the promises; no Reports application has a name like it. */
 export const CHANGES = '#drive-changes';
 /** Key of the Alert Center stream among the promises. */
 export const ALERTS = '#alert-center';
+/** Key of the Alert Center feedback stream among the promises. */
+export const FEEDBACK = '#alert-feedback';
 
 /** The source's watermark: the oldest promise of its applications and, when followed, of Drive changes (-∞ until each has one). */
 export function promisedWatermark(ctx: Pick<PollContext, 'config' | 'promised'>): number {
   let min = ctx.promised.get(CHANGES) ?? Number.POSITIVE_INFINITY;
   for (const app of ctx.config.applications) min = Math.min(min, ctx.promised.get(app) ?? Number.NEGATIVE_INFINITY);
   if (ctx.config.alert_center.enabled) min = Math.min(min, ctx.promised.get(ALERTS) ?? Number.NEGATIVE_INFINITY);
+  if (ctx.config.alert_center.enabled && ctx.config.alert_center.feedback.enabled) min = Math.min(min, ctx.promised.get(FEEDBACK) ?? Number.NEGATIVE_INFINITY);
   return min;
 }
 
@@ -289,4 +322,161 @@ export async function* pollAlerts(client: { auth: JWT; root: string }, state: Cu
     batch.progress = { done: records, unit: 'records' };
     yield batch;
   } while (pageToken);
+}
+
+/** Alert Center's customerId: the Workspace id without its leading "C" (absent for my_customer: Google infers it). */
+function alertCenterCustomer(config: GoogleWorkspaceConfig): string | undefined {
+  return config.customer_id === 'my_customer' ? undefined : config.customer_id.replace(/^C/, '');
+}
+
+/** An alert whose feedback is asked for, with what its feedback events say of it. */
+interface WatchedAlert {
+  id: string;
+  ms: number;
+  context: FeedbackAlertContext;
+}
+
+/**
+ * One pass over the feedback admins gave on alerts created within `feedback.lookback`. Alert Center
+ * cannot list feedback by time (its filter knows only alertId and feedbackId), so late feedback on
+ * an older alert is found by asking about every alert in the look-back again: the alerts are listed
+ * newest first (`alerts.list`, createTime filter), and their feedback asked for `alerts_per_call` at
+ * a time (`alerts/-/feedback` with an `alertId = "…" OR …` filter; one alert on its own path).
+ * Each feedbackId is emitted once: the cursor keeps the ids seen while their alert is in the
+ * look-back, and the event id (alertId + feedbackId) collapses any repeat. At most `max_calls`
+ * requests a pass: where the cap stops, the next pass resumes (alerts created before the last one
+ * asked about), and only a rotation through the whole look-back promises a watermark.
+ */
+export async function* pollFeedback(client: { auth: JWT; root: string }, state: CursorState, ctx: PollContext): AsyncGenerator<PolledBatch<CursorState>> {
+  const { config } = ctx;
+  const fb = config.alert_center.feedback;
+  const now = ctx.now();
+  const from = now - fb.lookback;
+  const cursor: FeedbackCursor = state.feedback ?? { seen: {} };
+  state.feedback = cursor;
+  // Feedback comes after its alert: feedback older than the look-back is on an alert no longer asked about.
+  for (const [id, t] of Object.entries(cursor.seen)) if (Date.parse(t) < from) delete cursor.seen[id];
+  const resumeMs = cursor.resume === undefined ? undefined : Date.parse(cursor.resume);
+  if (resumeMs === undefined) ctx.feedbackSince = now;
+  const upper = resumeMs === undefined ? now : Math.min(resumeMs, now);
+  const customerId = alertCenterCustomer(config);
+  const filter = `createTime >= "${iso(from)}" AND createTime < "${iso(upper)}"`;
+  const queue: WatchedAlert[] = [];
+  const asked = new Set<string>();
+  let calls = 0;
+  let oldestAsked: number | undefined;
+  let pageToken: string | undefined;
+  let listed = false;
+  let records = 0;
+
+  const finish = (complete: boolean): PolledBatch<CursorState> => {
+    if (complete) {
+      delete cursor.resume;
+      // Every alert of the look-back was asked about after the rotation began: feedback given
+      // before then (less settle, for Google's own delay) is in.
+      if (ctx.feedbackSince !== undefined) ctx.promised.set(FEEDBACK, Math.max(ctx.promised.get(FEEDBACK) ?? Number.NEGATIVE_INFINITY, ctx.feedbackSince - config.settle));
+      ctx.feedbackSince = undefined;
+    } else if (oldestAsked !== undefined) {
+      // One millisecond later: alerts sharing the last asked alert's createTime are asked about again, never skipped.
+      const next = oldestAsked + 1;
+      // A whole pass's alerts in one millisecond would never move on: step past it.
+      cursor.resume = iso(next < upper ? next : upper - 1);
+    }
+    return { events: [], deadLetters: [], state, watermark: promisedWatermark(ctx), progress: { done: records, unit: 'records' } };
+  };
+
+  for (;;) {
+    if (ctx.retry.signal.aborted) return;
+    // Ask about full chunks as they fill, and about the rest once the listing is done.
+    while (queue.length >= fb.alerts_per_call || (listed && queue.length > 0)) {
+      if (calls >= fb.max_calls) {
+        yield finish(false);
+        return;
+      }
+      if (ctx.retry.signal.aborted) return;
+      const chunk = queue.splice(0, fb.alerts_per_call);
+      calls++;
+      const batch = await askFeedback(client, chunk, customerId, ctx);
+      for (const a of chunk) oldestAsked = Math.min(oldestAsked ?? a.ms, a.ms);
+      if (ctx.retry.signal.aborted) return;
+      records += batch.events.length;
+      if (batch.events.length || batch.deadLetters.length) {
+        batch.state = state;
+        batch.watermark = promisedWatermark(ctx);
+        batch.progress = { done: records, unit: 'records' };
+        yield batch;
+      }
+    }
+    if (listed) {
+      yield finish(true);
+      return;
+    }
+    // A listing page is worth its call only if a feedback call can follow it in this pass.
+    if (calls + 2 > fb.max_calls) {
+      yield finish(false);
+      return;
+    }
+    calls++;
+    const params: Record<string, string | number> = {
+      filter,
+      orderBy: 'create_time desc',
+      pageSize: config.alert_center.page_size,
+      ...(customerId ? { customerId } : {}),
+      ...(pageToken ? { pageToken } : {}),
+    };
+    const res = await withRetry(
+      'Alert Center alerts.list (for feedback)',
+      () => client.auth.request<ListAlertsResponseLike>({ url: `${client.root}/v1beta1/alerts`, method: 'GET', params, signal: ctx.retry.signal }),
+      ctx.retry,
+    );
+    for (const alert of res.data?.alerts ?? []) {
+      const id = typeof alert.alertId === 'string' && alert.alertId !== '' ? alert.alertId : undefined;
+      const ms = typeof alert.createTime === 'string' ? Date.parse(alert.createTime) : NaN;
+      // Deleted alerts take no feedback; one without an id or time is the alerts stream's dead letter.
+      if (alert.deleted || id === undefined || !Number.isFinite(ms) || asked.has(id)) continue;
+      asked.add(id);
+      queue.push({ id, ms, context: feedbackContext(alert) });
+    }
+    pageToken = res.data?.nextPageToken ?? undefined;
+    if (!pageToken) listed = true;
+  }
+
+  /** One feedback call about `chunk`, normalized; feedback already emitted in an earlier pass is left out. */
+  async function askFeedback(c: { auth: JWT; root: string }, chunk: WatchedAlert[], customer: string | undefined, pctx: PollContext): Promise<PolledBatch<CursorState>> {
+    const single = chunk.length === 1;
+    // The "-" wildcard stands for every alert; the filter picks this chunk's. Ids are Google's UUIDs: quoting keeps their hyphens one value.
+    const path = single ? encodeURIComponent(chunk[0]!.id) : '-';
+    const params: Record<string, string> = {
+      ...(single ? {} : { filter: chunk.map((a) => `alertId = "${a.id.replace(/"/g, '')}"`).join(' OR ') }),
+      ...(customer ? { customerId: customer } : {}),
+    };
+    const out: PolledBatch<CursorState> = { events: [], deadLetters: [] };
+    let res;
+    try {
+      res = await withRetry(
+        'Alert Center alerts.feedback.list',
+        () => c.auth.request<ListAlertFeedbackResponseLike>({ url: `${c.root}/v1beta1/alerts/${path}/feedback`, method: 'GET', params, signal: pctx.retry.signal }),
+        pctx.retry,
+      );
+    } catch (err) {
+      // An alert deleted (or purged) since it was listed: nothing more to ask it.
+      if (single && err instanceof SaaswatchError && err.code === 'HTTP_REJECTED' && (err.details as { status?: number } | undefined)?.status === 404) return out;
+      throw err;
+    }
+    const ingested = iso(pctx.now());
+    const byId = new Map(chunk.map((a) => [a.id, a.context]));
+    const position = `feedback ${single ? chunk[0]!.id : `${chunk.length} alerts`}`;
+    for (const f of res.data?.feedback ?? []) {
+      if (typeof f.feedbackId === 'string' && cursor.seen[f.feedbackId] !== undefined) continue;
+      const alert = typeof f.alertId === 'string' ? byId.get(f.alertId) : undefined;
+      const r = normalizeFeedback(f, { source: pctx.source, ingested, page: position, ...(alert ? { alert } : {}) });
+      // Committed with this batch: a repeat in the same answer, or a later pass, is left out.
+      for (const e of r.events) cursor.seen[e.labels!.feedback_id!] = e['@timestamp'];
+      out.events.push(...r.events);
+      out.deadLetters.push(...r.deadLetters);
+      // A malformed one is a dead letter once, not once a pass while its alert is in the look-back.
+      if (r.deadLetters.length && typeof f.feedbackId === 'string') cursor.seen[f.feedbackId] = ingested;
+    }
+    return out;
+  }
 }

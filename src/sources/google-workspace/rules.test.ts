@@ -8,6 +8,7 @@ import { registry } from '../../registry.js';
 const CATALOGUE = [
   'google-reported-compromise',
   'alert-center-unattributed',
+  'alert-dismissed-by-subject',
   'two-step-enforcement-off',
   'user-two-step-disabled',
   'password-policy-weakened',

@@ -8,13 +8,13 @@ import { createGoogleWorkspaceActions } from './actions.js';
 import { createClients, loadServiceAccount, type GoogleClients } from './client.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { applyFileEvents, runInventory } from './inventory.js';
-import { CHANGES, ensureStartPageToken, googleCursor, pollAlerts, pollChanges, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
+import { CHANGES, ensureStartPageToken, googleCursor, pollAlerts, pollChanges, pollFeedback, pollReports, promisedWatermark, type CursorState, type PollContext } from './poller.js';
 import { classifyGoogleError, withRetry, type RetryOptions } from './request.js';
 import { DriveChannels } from './webhook.js';
 import { driveScanJob, scanJobsForEvents, type DriveScanContext } from './scan.js';
 import type { DriveFileLike } from './wire.js';
 import type { FileScanner, ScanJob } from '../../pii/scanner.js';
-import { ALERT_CENTER, normalizeExample } from './normalize.js';
+import { ALERT_CENTER, ALERT_FEEDBACK, normalizeExample } from './normalize.js';
 
 export { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig, type GoogleWorkspaceConfigInput } from './config.js';
 export { DRIVE_WEBHOOK_PATH, channelToken } from './webhook.js';
@@ -246,7 +246,13 @@ function openSession(
         // Google's own findings, on the Reports schedule: Alert Center raises them minutes after the activity.
         if (clients.alerts && !run.signal.aborted) {
           streams++;
+          const failed = failures.length;
           yield* isolated(ALERT_CENTER, pollAlerts(clients.alerts, state, poll));
+          // Admins' feedback on them, through the same token: when the alerts were refused, so would it be.
+          if (config.alert_center.feedback.enabled && failures.length === failed && !run.signal.aborted) {
+            streams++;
+            yield* isolated(ALERT_FEEDBACK, pollFeedback(clients.alerts, state, poll));
+          }
         }
       }
       if (followChanges && !run.signal.aborted) {

@@ -32,3 +32,22 @@ export interface ListAlertsResponseLike {
   alerts?: AlertLike[] | null;
   nextPageToken?: string | null;
 }
+
+/**
+ * One admin's feedback on an alert as `alerts.feedback.list` returns it (Google's AlertFeedback:
+ * every field is output only except `type`, which is NOT_USEFUL, SOMEWHAT_USEFUL or VERY_USEFUL).
+ */
+export interface AlertFeedbackLike {
+  customerId?: string | null;
+  alertId?: string | null;
+  feedbackId?: string | null;
+  createTime?: string | null;
+  type?: string | null;
+  /** Who gave it. */
+  email?: string | null;
+}
+
+/** `alerts.feedback.list` answers everything at once: no pageToken (entries newest first per alert). */
+export interface ListAlertFeedbackResponseLike {
+  feedback?: AlertFeedbackLike[] | null;
+}
