@@ -1,38 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
-import { createServiceAccountKey, REPORTS_SCOPE, startFakeGoogle, type AlertCenterAlert, type FakeGoogle, type ServiceAccountKey } from '../../fakes/google/index.js';
+import { REPORTS_SCOPE, type AlertCenterAlert } from '../../fakes/google/index.js';
 import { silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
-import { openStore } from '../../storage/index.js';
 import { DRIVE_SCOPE } from './client.js';
-import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import type { GoogleWorkspaceConfigInput } from './config.js';
 import { decodeCursor } from './poller.js';
 import { createGoogleWorkspaceSource } from './source.js';
-
-const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-alerts-'));
-let key: ServiceAccountKey;
-let fake: FakeGoogle | undefined;
-let store: Store | undefined;
-let dbCount = 0;
-
-beforeAll(() => {
-  key = createServiceAccountKey();
-});
-afterEach(async () => {
-  await fake?.close();
-  await store?.close();
-  fake = undefined;
-  store = undefined;
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+import { googleTestBed } from './testing.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const bed = googleTestBed('gw-alerts', { now: () => T0 });
 const ALERTS_PATH = '/v1beta1/alerts';
 
 /** Alerts as Alert Center lists them: a suspicious login per user, every 20 minutes back from `to`. */
@@ -56,25 +37,18 @@ function suspiciousLogins(n: number, to: number, seed = 0): AlertCenterAlert[] {
 }
 
 function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
-  return googleWorkspaceConfigSchema.parse({
-    credentials: JSON.stringify(key.json),
-    subject: 'admin@example.com',
+  return bed.config({
     customer_id: 'C03az79cb',
-    base_url: fake!.url,
-    token_url: fake!.tokenUrl,
     applications: ['login'],
     backfill: '1d',
     settle: '1h',
     // Feedback lists alerts too (alert-feedback.test.ts): off here, so these count the alerts stream's calls alone.
-    alert_center: { enabled: true, page_size: 10, base_url: fake!.url, feedback: { enabled: false } },
+    alert_center: { enabled: true, page_size: 10, base_url: bed.fake.url, feedback: { enabled: false } },
     ...over,
   });
 }
 
-async function newStore(): Promise<Store> {
-  store = await openStore({ dialect: 'sqlite', path: join(tmp, `gwa-${++dbCount}.db`), now: () => T0 });
-  return store;
-}
+const newStore = (): Promise<Store> => bed.store();
 
 async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0, logger?: Logger) {
   const delays: number[] = [];
@@ -97,7 +71,7 @@ const alertEvents = async (s: Store) => (await s.queryEvents({ provider: 'google
 describe('Alert Center stream of the google-workspace source against the fake', () => {
   it('reads every page with a createTime filter, as the admin, with the alerts scope, and commits its watermark', async () => {
     const alerts = suspiciousLogins(45, T0 - 60_000);
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts });
+    const fake = await bed.start({ alerts });
     const s = await newStore();
     await runOnce(s, config());
     const stored = await alertEvents(s);
@@ -122,7 +96,7 @@ describe('Alert Center stream of the google-workspace source against the fake', 
   it('rides out 429 with Retry-After, leaves deleted alerts out, and stores an alert once across re-reads and updates', async () => {
     const alerts = suspiciousLogins(12, T0 - 60_000);
     const retracted: AlertCenterAlert = { ...suspiciousLogins(1, T0 - 90_000, 9)[0]!, deleted: true };
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: [...alerts, retracted] });
+    const fake = await bed.start({ alerts: [...alerts, retracted] });
     fake.faults.rateLimitNext(3, 5, { path: ALERTS_PATH });
     const s = await newStore();
     const first = await runOnce(s, config());
@@ -146,8 +120,8 @@ describe('Alert Center stream of the google-workspace source against the fake', 
   });
 
   it('skips only the alerts stream when its scope is not delegated: Reports and Drive changes still advance, pass after pass', async () => {
-    const delegated = { ...key, delegatedScopes: [REPORTS_SCOPE, DRIVE_SCOPE] };
-    fake = await startFakeGoogle({ serviceAccounts: [delegated], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const delegated = { ...bed.key, delegatedScopes: [REPORTS_SCOPE, DRIVE_SCOPE] };
+    let fake = await bed.start({ serviceAccounts: [delegated], alerts: suspiciousLogins(3, T0 - 60_000) });
     const s = await newStore();
     const lines: Array<{ level: number; msg: string; application?: string; code?: string; err?: { code?: string } }> = [];
     const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
@@ -175,13 +149,13 @@ describe('Alert Center stream of the google-workspace source against the fake', 
 
     // Once the scope is delegated, the alerts stream catches up from its backfill.
     await fake.close();
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    fake = await bed.start({ alerts: suspiciousLogins(3, T0 - 60_000) });
     await runOnce(s, config(), T0 + HOUR);
     expect(await alertEvents(s)).toHaveLength(3);
   });
 
   it("skips one Reports application Google refuses, the later applications and the alerts still read", async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const fake = await bed.start({ alerts: suspiciousLogins(3, T0 - 60_000) });
     fake.faults.failNext(1, 403, { path: '/admin/reports/v1/activity/users/all/applications/login' });
     const s = await newStore();
     await runOnce(s, config({ applications: ['login', 'admin'] }));
@@ -193,7 +167,7 @@ describe('Alert Center stream of the google-workspace source against the fake', 
   });
 
   it('fails the pass on a retryable error once its retries are spent, after the other streams committed', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const fake = await bed.start({ alerts: suspiciousLogins(3, T0 - 60_000) });
     fake.faults.failNext(100, 503, { path: ALERTS_PATH });
     const s = await newStore();
     const exhausted = await runOnce(s, config({ retry: { max_attempts: 3 } })).catch((e: unknown) => e);
@@ -207,15 +181,15 @@ describe('Alert Center stream of the google-workspace source against the fake', 
   });
 
   it('fails the pass when every stream is refused', async () => {
-    const delegated = { ...key, delegatedScopes: [DRIVE_SCOPE] };
-    fake = await startFakeGoogle({ serviceAccounts: [delegated], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const delegated = { ...bed.key, delegatedScopes: [DRIVE_SCOPE] };
+    const fake = await bed.start({ serviceAccounts: [delegated], alerts: suspiciousLogins(3, T0 - 60_000) });
     const s = await newStore();
     const err = await runOnce(s, config()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'HTTP_REJECTED', retryable: false });
   });
 
   it('sends nothing to Alert Center unless enabled', async () => {
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: suspiciousLogins(3, T0 - 60_000) });
+    const fake = await bed.start({ alerts: suspiciousLogins(3, T0 - 60_000) });
     const s = await newStore();
     await runOnce(s, config({ alert_center: { enabled: false } }));
     expect(fake.requests.filter((r) => r.path === ALERTS_PATH)).toHaveLength(0);

@@ -1,47 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../core/index.js';
 import { Redactor } from '../../core/index.js';
-import {
-  createServiceAccountKey,
-  startFakeGoogle,
-  type AlertCenterAlert,
-  type AlertCenterFeedback,
-  type FakeGoogle,
-  type ServiceAccountKey,
-} from '../../fakes/google/index.js';
+import type { AlertCenterAlert, AlertCenterFeedback } from '../../fakes/google/index.js';
 import { BUILTIN_RULES_DIR, SigmaEngine, loadRuleDirs } from '../../detection/sigma/index.js';
 import { silentLogger } from '../../log.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
-import { openStore } from '../../storage/index.js';
 import { ALERTS_SCOPE, alertCenterRoot, createJwt } from './client.js';
-import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfigInput } from './config.js';
+import type { GoogleWorkspaceConfigInput } from './config.js';
 import { normalizeExample, normalizeFeedback } from './normalize.js';
 import { decodeCursor, emptyCursor, FEEDBACK, pollFeedback, type CursorState, type PollContext } from './poller.js';
 import { createGoogleWorkspaceSource } from './source.js';
-
-const tmp = mkdtempSync(join(tmpdir(), 'saaswatch-gw-feedback-'));
-let key: ServiceAccountKey;
-let fake: FakeGoogle | undefined;
-let store: Store | undefined;
-let dbCount = 0;
-
-beforeAll(() => {
-  key = createServiceAccountKey();
-});
-afterEach(async () => {
-  await fake?.close();
-  await store?.close();
-  fake = undefined;
-  store = undefined;
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+import { googleTestBed } from './testing.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
+const bed = googleTestBed('gw-feedback', { now: () => T0 });
 const WILDCARD = '/v1beta1/alerts/-/feedback';
 const CUSTOMER = '03az79cb';
 
@@ -69,24 +43,17 @@ function feedback(a: AlertCenterAlert, n: number, at: number, type: AlertCenterF
 }
 
 function config(over: Partial<GoogleWorkspaceConfigInput> = {}, feedbackOver: Record<string, unknown> = {}) {
-  return googleWorkspaceConfigSchema.parse({
-    credentials: JSON.stringify(key.json),
-    subject: 'admin@example.com',
+  return bed.config({
     customer_id: `C${CUSTOMER}`,
-    base_url: fake!.url,
-    token_url: fake!.tokenUrl,
     applications: ['login'],
     backfill: '1d',
     settle: '1h',
-    alert_center: { enabled: true, page_size: 10, base_url: fake!.url, feedback: { lookback: '7d', ...feedbackOver } },
+    alert_center: { enabled: true, page_size: 10, base_url: bed.fake.url, feedback: { lookback: '7d', ...feedbackOver } },
     ...over,
   });
 }
 
-async function newStore(): Promise<Store> {
-  store = await openStore({ dialect: 'sqlite', path: join(tmp, `gwf-${++dbCount}.db`), now: () => T0 });
-  return store;
-}
+const newStore = (): Promise<Store> => bed.store();
 
 /** One pass of a fresh source instance (a restart each time) into `s`. */
 async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0) {
@@ -105,11 +72,11 @@ async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0) {
 }
 
 const feedbackEvents = async (s: Store) => (await s.queryEvents({ provider: 'google-workspace' })).filter((e) => e.event.dataset === 'google-workspace.alert_feedback');
-const feedbackCalls = () => fake!.requests.filter((r) => r.path.endsWith('/feedback'));
+const feedbackCalls = () => bed.fake.requests.filter((r) => r.path.endsWith('/feedback'));
 
 /** pollFeedback alone, as the source's session calls it, with what it yielded. */
 async function pollDirect(cfg: ReturnType<typeof config>, state: CursorState, now: number, ctxOver: Partial<PollContext> = {}) {
-  const auth = createJwt(cfg, { client_email: key.json.client_email, private_key: key.json.private_key }, new Redactor(), { subject: cfg.subject, scopes: [ALERTS_SCOPE] });
+  const auth = createJwt(cfg, { client_email: bed.key.json.client_email, private_key: bed.key.json.private_key }, new Redactor(), { subject: cfg.subject, scopes: [ALERTS_SCOPE] });
   const ctx: PollContext = {
     source: 'gw',
     config: cfg,
@@ -134,7 +101,7 @@ describe('Alert Center feedback stream against the fake', () => {
       // The alert's own account rating it: the self-dismissal labels.own_alert marks.
       feedback(alerts[24]!, 1, T0 - 70 * HOUR, 'NOT_USEFUL', 'user25@example.com'),
     ];
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts, alertFeedback: given });
+    const fake = await bed.start({ alerts, alertFeedback: given });
     const s = await newStore();
     await runOnce(s, config());
     const stored = await feedbackEvents(s);
@@ -178,7 +145,7 @@ describe('Alert Center feedback stream against the fake', () => {
       data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.StateSponsoredAttack', email: 'cfo@example.com' },
     });
     const recent = alert(8, T0 - 2 * HOUR);
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts: [old, recent] });
+    const fake = await bed.start({ alerts: [old, recent] });
     const s = await newStore();
     await runOnce(s, config());
     expect(await feedbackEvents(s)).toHaveLength(0);
@@ -205,7 +172,7 @@ describe('Alert Center feedback stream against the fake', () => {
 
   it('rides out 429 with Retry-After on feedback calls and skips an alert deleted since it was listed (404)', async () => {
     const alerts = Array.from({ length: 3 }, (_, i) => alert(i + 1, T0 - (i + 1) * HOUR));
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts, alertFeedback: alerts.map((a) => feedback(a, 1, T0 - 10 * 60_000)) });
+    let fake = await bed.start({ alerts, alertFeedback: alerts.map((a) => feedback(a, 1, T0 - 10 * 60_000)) });
     fake.faults.rateLimitNext(2, 7, { path: WILDCARD });
     const s = await newStore();
     const { delays } = await runOnce(s, config());
@@ -215,7 +182,7 @@ describe('Alert Center feedback stream against the fake', () => {
 
     // One alert a call; the newest alert's call answers 404: it is skipped, the others still read.
     await fake.close();
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts, alertFeedback: alerts.map((a) => feedback(a, 2, T0 - 5 * 60_000)) });
+    fake = await bed.start({ alerts, alertFeedback: alerts.map((a) => feedback(a, 2, T0 - 5 * 60_000)) });
     fake.faults.failNext(1, 404, { path: `/v1beta1/alerts/${alerts[0]!.alertId}/feedback` });
     const s2 = await newStore();
     await runOnce(s2, config({}, { alerts_per_call: 1 }));
@@ -225,7 +192,7 @@ describe('Alert Center feedback stream against the fake', () => {
 
   it('keeps to max_calls a pass, resumes where the cap stopped, and promises a watermark only after a whole rotation', async () => {
     const alerts = Array.from({ length: 9 }, (_, i) => alert(i + 1, T0 - (i + 1) * HOUR));
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts, alertFeedback: alerts.map((a) => feedback(a, 1, T0 - 30 * 60_000)) });
+    const fake = await bed.start({ alerts, alertFeedback: alerts.map((a) => feedback(a, 1, T0 - 30 * 60_000)) });
     // A page of 10 and two alerts a call: a pass of three calls lists once and asks about four alerts.
     const cfg = config({}, { alerts_per_call: 2, max_calls: 3 });
     let state = emptyCursor();
@@ -233,7 +200,7 @@ describe('Alert Center feedback stream against the fake', () => {
     const seenPerPass: number[] = [];
     let feedbackSince: number | undefined;
     for (let pass = 0; pass < 3; pass++) {
-      const apiCalls = () => fake!.requests.filter((r) => r.path.startsWith('/v1beta1/')).length;
+      const apiCalls = () => bed.fake.requests.filter((r) => r.path.startsWith('/v1beta1/')).length;
       const before = apiCalls();
       const out = await pollDirect(cfg, state, T0 + pass * 60_000, { promised, feedbackSince });
       // The session's context lives across passes; pollDirect makes a new one each time.
@@ -255,11 +222,11 @@ describe('Alert Center feedback stream against the fake', () => {
 
   it('stops within a second when aborted while Google asks to wait a minute', async () => {
     const alerts = [alert(1, T0 - HOUR)];
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts, alertFeedback: [feedback(alerts[0]!, 1, T0 - 10 * 60_000)] });
+    const fake = await bed.start({ alerts, alertFeedback: [feedback(alerts[0]!, 1, T0 - 10 * 60_000)] });
     fake.faults.rateLimitNext(100, 60, { path: WILDCARD.replace('-', alerts[0]!.alertId) });
     const controller = new AbortController();
     const cfg = config({}, { alerts_per_call: 1 });
-    const auth = createJwt(cfg, { client_email: key.json.client_email, private_key: key.json.private_key }, new Redactor(), { subject: cfg.subject, scopes: [ALERTS_SCOPE] });
+    const auth = createJwt(cfg, { client_email: bed.key.json.client_email, private_key: bed.key.json.private_key }, new Redactor(), { subject: cfg.subject, scopes: [ALERTS_SCOPE] });
     const ctx: PollContext = {
       source: 'gw',
       config: cfg,
@@ -281,8 +248,7 @@ describe('Alert Center feedback stream against the fake', () => {
   it("gives the pack's rule what it needs: the named admin's NOT_USEFUL on a compromise alert about them is reported, another admin's is not", async () => {
     const mine = alert(31, T0 - 5 * HOUR, { data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.AccountWarning', email: 'it.admin@example.com' } });
     const theirs = alert(32, T0 - 4 * HOUR, { type: 'Leaked password', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.AccountWarning', email: 'hr.admin@example.com' } });
-    fake = await startFakeGoogle({
-      serviceAccounts: [key],
+    const fake = await bed.start({
       alerts: [mine, theirs],
       alertFeedback: [feedback(mine, 1, T0 - 3 * HOUR, 'NOT_USEFUL', 'it.admin@example.com'), feedback(theirs, 1, T0 - 2 * HOUR, 'NOT_USEFUL', 'secops.lead@example.com')],
     });
@@ -297,7 +263,7 @@ describe('Alert Center feedback stream against the fake', () => {
 
   it('sends no feedback call when feedback is off', async () => {
     const alerts = [alert(1, T0 - HOUR)];
-    fake = await startFakeGoogle({ serviceAccounts: [key], alerts, alertFeedback: [feedback(alerts[0]!, 1, T0 - 10 * 60_000)] });
+    const fake = await bed.start({ alerts, alertFeedback: [feedback(alerts[0]!, 1, T0 - 10 * 60_000)] });
     const s = await newStore();
     await runOnce(s, config({}, { enabled: false }));
     expect(feedbackCalls()).toHaveLength(0);
