@@ -1,4 +1,4 @@
-import { isWordChar } from './scan.js';
+import { C_DIGIT, C_NON_ASCII, C_WORD, charClass, isWordChar } from './scan.js';
 
 /** Context words near a span (Presidio's context enhancer, without lemmas): which of a recognizer's words occur within N words of it. */
 
@@ -211,16 +211,13 @@ export function searchContext(text: string, start: number, end: number, m: Conte
 
 /**
  * Whether the word [s, e) could be, or hold, something `q` stands for (false means matchWord finds nothing in it and
- * no phrase has its second word here); true for any word with a non-ASCII character.
+ * no phrase has its second word here); true for any word with a non-ASCII character. `flags` is the OR of its
+ * characters' charClass, gathered by the walk that found the word, so its characters are not read again to learn them.
  */
-function mayMatchWord(text: string, s: number, e: number, q: QuickTest): boolean {
+function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: number): boolean {
   const len = e - s;
-  let digit = false;
-  for (let k = s; k < e; k++) {
-    const c = text.charCodeAt(k);
-    if (c >= 128) return true;
-    if (c >= 48 && c <= 57) digit = true;
-  }
+  if (flags & C_NON_ASCII) return true;
+  const digit = (flags & C_DIGIT) !== 0;
   // Every code unit is ASCII here, so c0 and the pair index the flag tables.
   const c0 = lowerAscii(text.charCodeAt(s));
   if (q.phraseFirst[c0] && phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
@@ -263,10 +260,11 @@ function mayMatchBefore(text: string, to: number, count: number, limit: number, 
   while (n < count && i > stop) {
     while (i > stop && !isWordChar(text.charCodeAt(i - 1))) i--;
     const e = i;
-    while (i > stop && isWordChar(text.charCodeAt(i - 1))) i--;
+    let flags = 0;
+    for (let k: number; i > stop && (k = charClass(text.charCodeAt(i - 1))) & C_WORD; i--) flags |= k;
     if (e > i) {
       n++;
-      if (mayMatchWord(text, i, e, q)) return true;
+      if (mayMatchWord(text, i, e, q, flags)) return true;
     }
   }
   return false;
@@ -280,10 +278,11 @@ function mayMatchAfter(text: string, from: number, count: number, limit: number,
   while (n < count && i < stop) {
     while (i < stop && !isWordChar(text.charCodeAt(i))) i++;
     const s = i;
-    while (i < stop && isWordChar(text.charCodeAt(i))) i++;
+    let flags = 0;
+    for (let k: number; i < stop && (k = charClass(text.charCodeAt(i))) & C_WORD; i++) flags |= k;
     if (i > s) {
       n++;
-      if (mayMatchWord(text, s, i, q)) return true;
+      if (mayMatchWord(text, s, i, q, flags)) return true;
     }
   }
   return false;

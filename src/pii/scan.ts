@@ -2,7 +2,7 @@
 
 /**
  * A run is a maximal sequence of digit groups joined by short separators (`4111 1111`, `123-45-6789`,
- * `+1 (415) 555-2671`, `192.168.0.1`). Recognizers pick windows of consecutive groups from it and
+ * `+1 (415) 555-2671`, `192.168.0.1`); a lone group of fewer than SHORT_RUN digits is listed only when a word is glued to its left. Recognizers pick windows of consecutive groups from it and
  * validate them in code, so no recognizer needs its own regex over the whole text.
  * Stored as flat typed arrays: one analysis of a 30 MB text yields millions of groups, and an object
  * per group would cost more than the scan itself.
@@ -27,6 +27,9 @@ export interface NumericRuns {
   longEnd: Int32Array;
 }
 
+/** A run of one group with fewer digits than this, not glued to a word on its left, is not listed (see scanNumericRuns). */
+export const SHORT_RUN = 6;
+
 /** The shortest word listed in NumericRuns' long words. */
 export const LONG_WORD = 20;
 
@@ -48,20 +51,26 @@ const LPAREN = 40;
 const RPAREN = 41;
 
 /** Character classes by UTF-16 code unit: one table lookup per character is what keeps the scan near memory speed. */
-const C_DIGIT = 1;
+export const C_DIGIT = 1;
 const C_UPPER = 2;
 const C_LOWER = 4;
-const C_WORD = 8;
+export const C_WORD = 8;
+/** A word character that is not ASCII: context matching sends such words to its exact search. */
+export const C_NON_ASCII = 16;
 const CLASS = new Uint8Array(65536);
 for (let c = 0; c < 65536; c++) {
   let k = 0;
   if (c >= 48 && c <= 57) k = C_DIGIT | C_WORD;
   else if (c >= 65 && c <= 90) k = C_UPPER | C_WORD;
   else if (c >= 97 && c <= 122) k = C_LOWER | C_WORD;
-  // `_`, and non-ASCII letters (Latin-1 and beyond, minus × and ÷, up to general punctuation) glue a token to a word.
-  else if (c === 95 || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c < 0x2000)) k = C_WORD;
+  else if (c === 95) k = C_WORD;
+  // Non-ASCII letters (Latin-1 and beyond, minus × and ÷, up to general punctuation) glue a token to a word too.
+  else if (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c < 0x2000) k = C_WORD | C_NON_ASCII;
   CLASS[c] = k;
 }
+
+/** The C_* flags of a UTF-16 code unit: a walk over words reads a word's digits and non-ASCII letters with the same lookup that finds its end. */
+export const charClass = (c: number): number => CLASS[c]!;
 
 export const isDigit = (c: number): boolean => (CLASS[c]! & C_DIGIT) !== 0;
 export const isUpper = (c: number): boolean => (CLASS[c]! & C_UPPER) !== 0;
@@ -186,6 +195,13 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
         groups = runFirst[runs]!;
         continue;
       }
+    }
+    // One short group with no word glued on its left (`12`, `2024`, `status 200`) starts nothing a recognizer
+    // reads (each needs several groups, SHORT_RUN digits or more, or a capital before): not listed, so no
+    // recognizer's loop over the runs visits the many numbers of logs and prose.
+    if (groups - runFirst[runs]! === 1 && !(flags & RUN_LEFT_WORD) && gEnd[groups - 1]! - gStart[groups - 1]! < SHORT_RUN) {
+      groups = runFirst[runs]!;
+      continue;
     }
     runFlags[runs] = flags;
     runs++;

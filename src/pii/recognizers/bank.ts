@@ -1,7 +1,8 @@
 /** Bank identifiers: IBAN (ISO 13616 mod-97 and the SWIFT registry's length per country), BIC/SWIFT codes (ISO 9362, context-led), US ABA routing numbers (3-7-1 checksum). */
 import { compileContext, findContext, type ContextMatcher } from '../context.js';
 import type { RecognizeContext, Recognizer, RecognizerResult } from '../types.js';
-import { isDigit, isUpper, isWordChar, numericRuns, RUN_LEFT_WORD, windowDigits, windowStandsAlone } from '../scan.js';
+import { isDigit, isUpper, isWordChar, numericRuns, RUN_LEFT_WORD } from '../scan.js';
+import { nineDigitList } from './us.js';
 
 /** IBAN length per country, from the SWIFT IBAN registry: every SEPA country and the other common ones. */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
@@ -189,16 +190,12 @@ export const abaRoutingRecognizer: Recognizer = {
     pt: ['número de roteamento', 'código do banco'],
   },
   recognize(text) {
-    const r = numericRuns(text);
     const out: RecognizerResult[] = [];
-    for (let run = 0; run < r.count; run++) {
-      for (let g = r.runFirst[run]!; g < r.runEnd[run]!; g++) {
-        if (r.gEnd[g]! - r.gStart[g]! !== 9 || !windowStandsAlone(r, run, g, g)) continue;
-        const d = windowDigits(text, r, g, g);
-        if (!abaValid(d)) continue;
-        // One in ten nine-digit numbers passes the checksum: alone it is a hint, beside "routing" a finding.
-        out.push({ type: 'ABA_ROUTING_NUMBER', start: r.gStart[g]!, end: r.gEnd[g]!, score: 0.3, explanation: { recognizer: 'aba-routing', pattern: 'nine-digits', validator: 'aba-checksum', baseScore: 0.3 } });
-      }
+    // Nine bare digits standing alone: the SSN recognizer's windows without a separator (shared within an analysis).
+    for (const w of nineDigitList(text)) {
+      if (w.sep !== 0 || !abaValid(w.digits)) continue;
+      // One in ten nine-digit numbers passes the checksum: alone it is a hint, beside "routing" a finding.
+      out.push({ type: 'ABA_ROUTING_NUMBER', start: w.start, end: w.end, score: 0.3, explanation: { recognizer: 'aba-routing', pattern: 'nine-digits', validator: 'aba-checksum', baseScore: 0.3 } });
     }
     return out;
   },

@@ -240,6 +240,8 @@ export const jwtRecognizer: Recognizer = {
   context: { en: ['jwt', 'bearer', 'token', 'authorization', 'id_token', 'access_token'] },
   recognize(text) {
     const out: RecognizerResult[] = [];
+    // Every token starts with `eyJ` (a JSON header's `{"`): one indexOf spares most texts the pattern's pass.
+    if (absent(text, 'eyJ')) return out;
     for (const m of text.matchAll(JWT)) {
       const [header, payload, signature] = m[0].split('.') as [string, string, string];
       const h = decodeJsonObject(header);

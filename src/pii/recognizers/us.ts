@@ -1,6 +1,6 @@
 /** US identifiers: Social Security numbers (SSA's never-issued ranges excluded), ITINs (IRS ranges) and passport numbers (weak, context-led). */
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { numericRuns, RUN_LEFT_ONE_LETTER, windowDigits, windowStandsAlone, type NumericRuns } from '../scan.js';
+import { numericRuns, RUN_LEFT_ONE_LETTER, sharedRuns, windowDigits, windowStandsAlone, type NumericRuns } from '../scan.js';
 
 /** A 9-digit window of a run: `123-45-6789` (3-2-4, one separator) or `123456789`. */
 export interface NineDigits {
@@ -28,6 +28,20 @@ export function nineDigitWindows(text: string, r: NumericRuns, visit: (w: NineDi
       }
     }
   }
+}
+
+/** Per shared scan, its nine-digit windows: SSN, ITIN and ABA routing numbers all start from them, so the runs are walked once. */
+const sharedWindows = new WeakMap<NumericRuns, readonly NineDigits[]>();
+
+/** nineDigitWindows of `text` as a list, in text order: computed once per analysis (shared scan), else afresh. */
+export function nineDigitList(text: string): readonly NineDigits[] {
+  const shared = sharedRuns(text);
+  const known = shared && sharedWindows.get(shared);
+  if (known) return known;
+  const list: NineDigits[] = [];
+  nineDigitWindows(text, shared ?? numericRuns(text), (w) => list.push(w));
+  if (shared) sharedWindows.set(shared, list);
+  return list;
 }
 
 /** Numbers published as examples or misused so widely that they identify no one (SSA: 078-05-1120 from a wallet insert; 219-09-9999 from a pamphlet). */
@@ -71,11 +85,11 @@ export const usSsnRecognizer: Recognizer = {
   },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    nineDigitWindows(text, numericRuns(text), (w) => {
-      if (!ssnValid(w.digits)) return;
+    for (const w of nineDigitList(text)) {
+      if (!ssnValid(w.digits)) continue;
       const baseScore = scoreFor(w.sep);
       out.push({ type: 'US_SSN', start: w.start, end: w.end, score: baseScore, explanation: { recognizer: 'us-ssn', pattern: patternFor(w.sep), validator: 'ssa-ranges', baseScore } });
-    });
+    }
     return out;
   },
 };
@@ -95,11 +109,11 @@ export const usItinRecognizer: Recognizer = {
   },
   recognize(text) {
     const out: RecognizerResult[] = [];
-    nineDigitWindows(text, numericRuns(text), (w) => {
-      if (!itinValid(w.digits)) return;
+    for (const w of nineDigitList(text)) {
+      if (!itinValid(w.digits)) continue;
       const baseScore = scoreFor(w.sep);
       out.push({ type: 'US_ITIN', start: w.start, end: w.end, score: baseScore, explanation: { recognizer: 'us-itin', pattern: patternFor(w.sep), validator: 'irs-ranges', baseScore } });
-    });
+    }
     return out;
   },
 };
