@@ -19,10 +19,13 @@ async function run(label: string, scenario: Scenario) {
   return alerts;
 }
 
+/** The rule, and for novelty's organisation-wide finding which kind it is (same rule, one alert per login). */
+const label = (a: { rule: string; tags?: string[] }) => (a.tags?.includes('org-new-country') ? `${a.rule} (org-new-country)` : a.rule);
+
 const normal = generateScenario({ users: USERS, days: DAYS, attacks: [], seed: Number(process.env.FP_SEED ?? 101) });
 const fp = await run('normal organisation', normal);
 const byRule = new Map<string, number>();
-for (const a of fp) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
+for (const a of fp) byRule.set(label(a), (byRule.get(label(a)) ?? 0) + 1);
 console.log(`  false positives: ${fp.length} alerts = ${((fp.length / (USERS / 1000)) / DAYS).toFixed(2)} per 1,000 users per day (target ≤ 1)`);
 for (const [rule, n] of [...byRule].sort((x, y) => y[1] - x[1])) console.log(`    ${String(n).padStart(4)}  ${rule}`);
 for (const a of fp.slice(0, Number(process.env.FP_SHOW ?? 0))) console.log(`    ${a.rule}: ${a.description}`);
@@ -32,7 +35,7 @@ const found = await run('same organisation with every attack', attacked);
 let caught = 0;
 const byCategory = new Map<string, { attacks: number; caught: number }>();
 for (const t of attacked.truth) {
-  const hits = alertsFor(t, found).map((a) => a.rule);
+  const hits = alertsFor(t, found).map(label);
   if (hits.length) caught++;
   const c = byCategory.get(ATTACK_CATEGORY[t.kind]) ?? { attacks: 0, caught: 0 };
   c.attacks++;

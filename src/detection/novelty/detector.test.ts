@@ -36,13 +36,25 @@ function feed(d: NoveltyDetector, events: SecurityEvent[]): Finding[] {
 
 describe('novelty detector', () => {
   it('has the documented defaults', () => {
-    expect(noveltyConfigSchema.parse({})).toEqual({ attributes: ['country', 'asn', 'user_agent'], learning_period: 7 * DAY, max_values: 16, max_users: 100_000, severity: 'medium' });
+    expect(noveltyConfigSchema.parse({})).toEqual({
+      attributes: ['country', 'asn', 'user_agent'],
+      learning_period: 7 * DAY,
+      max_values: 16,
+      max_users: 100_000,
+      severity: 'medium',
+      org_country: true,
+      org_learning_period: 14 * DAY,
+      org_memory: 90 * DAY,
+      org_severity: 'high',
+    });
+    expect(noveltyConfigSchema.safeParse({ org_memory: '12h' }).success).toBe(false);
     expect(noveltyConfigSchema.safeParse({ attributes: ['city'] }).success).toBe(false);
     expect(noveltyPlugin.create(noveltyPlugin.configSchema.parse({}), {} as never).id).toBe('novelty');
   });
 
   it('learns quietly, then fires once per new country, and never for failures', () => {
-    const d = new NoveltyDetector(noveltyConfigSchema.parse({ attributes: ['country'] }));
+    // A one-person organisation: every new country of hers is new to it too, which is tested below.
+    const d = new NoveltyDetector(noveltyConfigSchema.parse({ attributes: ['country'], org_country: false }));
     const user = 'alice@example.com';
     // Berlin on day 3 is during learning: learned, not reported.
     const events = [...routine(user, 3), login(T0 + 3 * DAY, user, BERLIN), ...routine(user, 20, 2, 4)];

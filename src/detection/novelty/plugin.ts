@@ -5,7 +5,7 @@ import { NoveltyDetector } from './detector.js';
 
 export const noveltyPlugin: DetectorPlugin<NoveltyConfig> = {
   type: 'novelty',
-  description: "A user's first successful login from a new country, ASN or browser family, after a per-user learning period.",
+  description: "A user's first successful login from a new country, ASN or browser family, after a per-user learning period; and a login from a country nobody in the organisation signs in from.",
   configSchema: noveltyConfigSchema,
   create: (config, deps) => new NoveltyDetector(config, deps),
 };
