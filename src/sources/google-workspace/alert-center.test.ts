@@ -3,12 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Store } from '../../core/index.js';
 import { SaaswatchError } from '../../core/index.js';
 import { REPORTS_SCOPE, type AlertCenterAlert } from '../../fakes/google/index.js';
-import { silentLogger } from '../../log.js';
-import { Pipeline } from '../../pipeline/pipeline.js';
 import { DRIVE_SCOPE } from './client.js';
 import type { GoogleWorkspaceConfigInput } from './config.js';
 import { decodeCursor } from './poller.js';
-import { createGoogleWorkspaceSource } from './source.js';
 import { googleTestBed } from './testing.js';
 
 const HOUR = 3_600_000;
@@ -50,21 +47,7 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}) {
 
 const newStore = (): Promise<Store> => bed.store();
 
-async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0, logger?: Logger) {
-  const delays: number[] = [];
-  const source = createGoogleWorkspaceSource('gw', cfg, {
-    once: true,
-    now: () => now,
-    ...(logger ? { logger } : {}),
-    backoff: { initialMs: 10, maxMs: 50 },
-    sleep: async (ms) => {
-      delays.push(ms);
-    },
-  });
-  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now: () => now });
-  const stats = await pipeline.ingest(source, { signal: new AbortController().signal });
-  return { stats, delays };
-}
+const runOnce = (s: Store, cfg: ReturnType<typeof config>, now = T0, logger?: Logger) => bed.pass(s, cfg, { now, ...(logger ? { logger } : {}) });
 
 const alertEvents = async (s: Store) => (await s.queryEvents({ provider: 'google-workspace' })).filter((e) => e.event.dataset === 'google-workspace.alert_center');
 

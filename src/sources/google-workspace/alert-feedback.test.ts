@@ -3,13 +3,10 @@ import type { Store } from '../../core/index.js';
 import { Redactor } from '../../core/index.js';
 import type { AlertCenterAlert, AlertCenterFeedback } from '../../fakes/google/index.js';
 import { BUILTIN_RULES_DIR, SigmaEngine, loadRuleDirs } from '../../detection/sigma/index.js';
-import { silentLogger } from '../../log.js';
-import { Pipeline } from '../../pipeline/pipeline.js';
 import { ALERTS_SCOPE, alertCenterRoot, createJwt } from './client.js';
 import type { GoogleWorkspaceConfigInput } from './config.js';
 import { normalizeExample, normalizeFeedback } from './normalize.js';
 import { decodeCursor, emptyCursor, FEEDBACK, pollFeedback, type CursorState, type PollContext } from './poller.js';
-import { createGoogleWorkspaceSource } from './source.js';
 import { googleTestBed } from './testing.js';
 
 const HOUR = 3_600_000;
@@ -56,20 +53,7 @@ function config(over: Partial<GoogleWorkspaceConfigInput> = {}, feedbackOver: Re
 const newStore = (): Promise<Store> => bed.store();
 
 /** One pass of a fresh source instance (a restart each time) into `s`. */
-async function runOnce(s: Store, cfg: ReturnType<typeof config>, now = T0) {
-  const delays: number[] = [];
-  const source = createGoogleWorkspaceSource('gw', cfg, {
-    once: true,
-    now: () => now,
-    backoff: { initialMs: 10, maxMs: 50 },
-    sleep: async (ms) => {
-      delays.push(ms);
-    },
-  });
-  const pipeline = new Pipeline({ store: s, detectors: [], sinkNames: [], logger: silentLogger, now: () => now });
-  const stats = await pipeline.ingest(source, { signal: new AbortController().signal });
-  return { stats, delays };
-}
+const runOnce = (s: Store, cfg: ReturnType<typeof config>, now = T0) => bed.pass(s, cfg, { now });
 
 const feedbackEvents = async (s: Store) => (await s.queryEvents({ provider: 'google-workspace' })).filter((e) => e.event.dataset === 'google-workspace.alert_feedback');
 const feedbackCalls = () => bed.fake.requests.filter((r) => r.path.endsWith('/feedback'));

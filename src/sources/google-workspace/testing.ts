@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Store } from '../../core/index.js';
 import { createServiceAccountKey, startFakeGoogle, type FakeGoogle, type FakeGoogleOptions, type ServiceAccountKey } from '../../fakes/google/index.js';
+import type { Logger } from 'pino';
+import { silentLogger } from '../../log.js';
+import { Pipeline, type IngestStats } from '../../pipeline/pipeline.js';
 import { openStore } from '../../storage/index.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig, type GoogleWorkspaceConfigInput } from './config.js';
+import { createGoogleWorkspaceSource } from './source.js';
 
 export interface GoogleTestBed {
   /** The service account the fake trusts unless a test starts it with others. */
@@ -21,6 +25,8 @@ export interface GoogleTestBed {
   store(now?: () => number, file?: string): Promise<Store>;
   /** The source's config against this test's fake, as the admin `subject`, with the test's own settings over it. */
   config(over?: Partial<GoogleWorkspaceConfigInput>): GoogleWorkspaceConfig;
+  /** One pass of a fresh source (a restart each time) through the real pipeline into `store` at `now`, with the retry waits it asked for (recorded, not slept). */
+  pass(store: Store, cfg: GoogleWorkspaceConfig, opts?: { now?: number; logger?: Logger }): Promise<{ stats: IngestStats; delays: number[] }>;
 }
 
 /** Registers the hooks in the calling test file; `name` prefixes its temporary folder and databases. */
@@ -67,6 +73,20 @@ export function googleTestBed(name: string, defaults: { subject?: string; now?: 
         token_url: bed.fake.tokenUrl,
         ...over,
       });
+    },
+    async pass(store, cfg, opts = {}) {
+      const now = opts.now ?? (defaults.now ?? (() => 0))();
+      const delays: number[] = [];
+      const source = createGoogleWorkspaceSource('gw', cfg, {
+        once: true,
+        now: () => now,
+        ...(opts.logger ? { logger: opts.logger } : {}),
+        backoff: { initialMs: 10, maxMs: 50 },
+        sleep: async (ms) => void delays.push(ms),
+      });
+      const pipeline = new Pipeline({ store, detectors: [], sinkNames: [], logger: silentLogger, now: () => now });
+      const stats = await pipeline.ingest(source, { signal: new AbortController().signal });
+      return { stats, delays };
     },
   };
   return bed;
