@@ -182,13 +182,11 @@ describe('Alert Center feedback stream against the fake', () => {
     let state = emptyCursor();
     const promised = new Map<string, number>();
     const seenPerPass: number[] = [];
-    let feedbackSince: number | undefined;
     for (let pass = 0; pass < 3; pass++) {
       const apiCalls = () => bed.fake.requests.filter((r) => r.path.startsWith('/v1beta1/')).length;
       const before = apiCalls();
-      const out = await pollDirect(cfg, state, T0 + pass * 60_000, { promised, feedbackSince });
-      // The session's context lives across passes; pollDirect makes a new one each time.
-      feedbackSince = out.ctx.feedbackSince;
+      // A new context each pass, as `run --once` from cron has: the rotation's start lives in the cursor.
+      const out = await pollDirect(cfg, state, T0 + pass * 60_000, { promised });
       expect(apiCalls() - before).toBeLessThanOrEqual(3);
       seenPerPass.push(out.events.length);
       state = out.batches.at(-1)!.state!;
@@ -197,11 +195,33 @@ describe('Alert Center feedback stream against the fake', () => {
     // Each resumed pass asks again about the last alert before the cut (its createTime + 1 ms bound), whose feedback is not emitted twice.
     expect(seenPerPass).toEqual([4, 3, 2]);
     expect(state.feedback!.resume).toBeUndefined();
+    expect(state.feedback!.since).toBeUndefined();
+    // The next run starts mid-rotation (cut by its cap) yet holds no detector back: the promise was kept in the cursor.
+    const fresh = new Map<string, number>();
+    await pollDirect(cfg, state, T0 + 10 * 60_000, { promised: fresh });
+    expect(fresh.get(FEEDBACK)).toBe(T0 - HOUR);
     // The rotation began with the first pass: feedback from before it, less settle, is all in.
     expect(promised.get(FEEDBACK)).toBe(T0 - HOUR);
     // The second pass asked only about alerts older than the first pass's last one.
     const listings = fake.requests.filter((r) => r.path === '/v1beta1/alerts');
     expect(listings[1]!.query.filter).toContain(`createTime < "${new Date(Date.parse(alerts[3]!.createTime) + 1).toISOString()}"`);
+  });
+
+  it('moves on every pass even when its calls run out before a chunk fills (pages smaller than a chunk)', async () => {
+    const alerts = Array.from({ length: 7 }, (_, i) => alert(i + 1, T0 - (i + 1) * HOUR));
+    await bed.start({ alerts, alertFeedback: alerts.map((a) => feedback(a, 1, T0 - 30 * 60_000)) });
+    // Two calls a pass: one listing page of three, then the three asked about, not a second page.
+    const cfg = config({ alert_center: { enabled: true, page_size: 3, base_url: bed.fake.url, feedback: { lookback: '7d', alerts_per_call: 20, max_calls: 2 } } });
+    let state = emptyCursor();
+    const promised = new Map<string, number>();
+    let found = 0;
+    for (let pass = 0; pass < 6 && promised.get(FEEDBACK) === undefined; pass++) {
+      const out = await pollDirect(cfg, state, T0 + pass * 60_000, { promised });
+      found += out.events.length;
+      state = out.batches.at(-1)!.state!;
+    }
+    expect(found).toBe(7);
+    expect(promised.get(FEEDBACK)).toBe(T0 - HOUR);
   });
 
   it('stops within a second when aborted while Google asks to wait a minute', async () => {

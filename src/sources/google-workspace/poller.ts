@@ -36,6 +36,13 @@ export interface FeedbackCursor {
   seen: Record<string, string>;
   /** Set when the last pass stopped at its call cap: the next asks about alerts created before this instant first. */
   resume?: string;
+  /**
+   * When the rotation under way began: its end promises feedback from then on. In the cursor, not
+   * the session, so a rotation that `run --once` passes finish one at a time still promises.
+   */
+  since?: string;
+  /** What the last whole rotation promised (see finish): a fact that outlives the run, so a restart mid-rotation holds no detector back. */
+  promised?: string;
 }
 
 export function emptyCursor(): CursorState {
@@ -65,10 +72,12 @@ const isTime = (t: unknown): t is string => typeof t === 'string' && Number.isFi
 
 function readFeedbackCursor(f: unknown): FeedbackCursor | undefined {
   if (f === null || typeof f !== 'object') return undefined;
-  const { seen, resume } = f as Partial<FeedbackCursor>;
+  const { seen, resume, since, promised } = f as Partial<FeedbackCursor>;
   if (seen === null || typeof seen !== 'object' || Array.isArray(seen) || !Object.values(seen).every(isTime)) return undefined;
   if (resume !== undefined && !isTime(resume)) return undefined;
-  return { seen: { ...seen }, ...(resume !== undefined ? { resume } : {}) };
+  if (since !== undefined && !isTime(since)) return undefined;
+  if (promised !== undefined && !isTime(promised)) return undefined;
+  return { seen: { ...seen }, ...(resume !== undefined ? { resume } : {}), ...(since !== undefined ? { since } : {}), ...(promised !== undefined ? { promised } : {}) };
 }
 
 /** The cursor as the polling runtime stores it: version 1, per-application watermarks and the Drive position. */
@@ -105,8 +114,6 @@ export interface PollContext {
    * the others; it throws to stop the pass instead. Absent, a failure ends the pass.
    */
   isolate?: (stream: string, err: unknown) => void;
-  /** When the feedback rotation under way began, if it began in this run (pollFeedback): its end promises feedback from then on. */
-  feedbackSince?: number | undefined;
 }
 
 /** Key of the Drive changes feed among the promises; no Reports application has a name like it. */
@@ -357,7 +364,9 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
   // Feedback comes after its alert: feedback older than the look-back is on an alert no longer asked about.
   for (const [id, t] of Object.entries(cursor.seen)) if (Date.parse(t) < from) delete cursor.seen[id];
   const resumeMs = cursor.resume === undefined ? undefined : Date.parse(cursor.resume);
-  if (resumeMs === undefined) ctx.feedbackSince = now;
+  if (cursor.promised !== undefined) ctx.promised.set(FEEDBACK, Math.max(ctx.promised.get(FEEDBACK) ?? Number.NEGATIVE_INFINITY, Date.parse(cursor.promised)));
+  // A rotation that began before a cursor kept its start (an older cursor) begins again here.
+  if (resumeMs === undefined || cursor.since === undefined) cursor.since = iso(now);
   const upper = resumeMs === undefined ? now : Math.min(resumeMs, now);
   const customerId = alertCenterCustomer(config);
   const filter = `createTime >= "${iso(from)}" AND createTime < "${iso(upper)}"`;
@@ -367,6 +376,8 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
   let oldestAsked: number | undefined;
   let pageToken: string | undefined;
   let listed = false;
+  // Out of calls for another listing page: ask about what is queued, so every pass moves on.
+  let draining = false;
   let records = 0;
 
   const finish = (complete: boolean): PolledBatch<CursorState> => {
@@ -374,8 +385,10 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
       delete cursor.resume;
       // Every alert of the look-back was asked about after the rotation began: feedback given
       // before then (less settle, for Google's own delay) is in.
-      if (ctx.feedbackSince !== undefined) ctx.promised.set(FEEDBACK, Math.max(ctx.promised.get(FEEDBACK) ?? Number.NEGATIVE_INFINITY, ctx.feedbackSince - config.settle));
-      ctx.feedbackSince = undefined;
+      const promise = Math.max(ctx.promised.get(FEEDBACK) ?? Number.NEGATIVE_INFINITY, Date.parse(cursor.since!) - config.settle);
+      ctx.promised.set(FEEDBACK, promise);
+      cursor.promised = iso(promise);
+      delete cursor.since;
     } else if (oldestAsked !== undefined) {
       // One millisecond later: alerts sharing the last asked alert's createTime are asked about again, never skipped.
       const next = oldestAsked + 1;
@@ -388,7 +401,7 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
   for (;;) {
     if (ctx.retry.signal.aborted) return;
     // Ask about full chunks as they fill, and about the rest once the listing is done.
-    while (queue.length >= fb.alerts_per_call || (listed && queue.length > 0)) {
+    while (queue.length >= fb.alerts_per_call || ((listed || draining) && queue.length > 0)) {
       if (calls >= fb.max_calls) {
         yield finish(false);
         return;
@@ -413,6 +426,10 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
     }
     // A listing page is worth its call only if a feedback call can follow it in this pass.
     if (calls + 2 > fb.max_calls) {
+      if (!draining && queue.length > 0 && calls < fb.max_calls) {
+        draining = true;
+        continue;
+      }
       yield finish(false);
       return;
     }
