@@ -24,6 +24,10 @@ export const noveltyConfigSchema = z.strictObject({
     .prefault('90d')
     .describe('A country nobody has signed in from for this long is forgotten: the next login from it is new to the organisation again.'),
   org_severity: zSeverity.default('high').describe('Severity of a login from a country new to the organisation.'),
+}).refine((c) => c.org_memory >= c.org_learning_period, {
+  // A memory shorter than the learning would restart the learning at every quiet spell (a weekend at 2d) and never report.
+  message: 'org_memory must be at least org_learning_period',
+  path: ['org_memory'],
 });
 
 export type NoveltyConfig = z.output<typeof noveltyConfigSchema>;

@@ -224,6 +224,17 @@ describe('countries new to the organisation', () => {
 });
 
 describe('the organisation\'s memory', () => {
+  it('lets no late or backfilled old login end the learning early, and needs a memory at least as long as the learning', () => {
+    const org = new OrgCountries(14 * DAY, 90 * DAY);
+    expect(org.observe('FR', T0)).toBeUndefined();
+    // A source added on day 5 backfills a month: learned, and the learning still ends on day 14.
+    expect(org.observe('GB', T0 + 5 * DAY - 30 * DAY)).toBeUndefined();
+    expect(org.observe('DE', T0 + 6 * DAY)).toBeUndefined();
+    expect(org.observe('NG', T0 + 15 * DAY)).toMatchObject({ learningFrom: T0 });
+    expect(noveltyConfigSchema.safeParse({ org_memory: '2d' }).success).toBe(false);
+    expect(noveltyConfigSchema.safeParse({ org_memory: '14d' }).success).toBe(true);
+  });
+
   it('keeps its bound against a source that writes free text as the country', () => {
     const org = new OrgCountries(0, 90 * DAY);
     const t = Date.parse('2026-03-02T10:00:00.000Z');

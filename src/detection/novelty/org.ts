@@ -48,11 +48,10 @@ export class OrgCountries {
    * country is new to the organisation and the learning period is over; undefined otherwise.
    */
   observe(country: string, t: number): OrgNovelty | undefined {
-    if (t - this.#newest > this.#memory) {
-      this.#seen.clear();
-      this.#first = t;
-    }
-    if (t < this.#first) this.#first = t;
+    // Learning (re)starts at the first login, or the first after a silence longer than the memory;
+    // never earlier: a late or backfilled old login is learned, and must not end the learning early.
+    // Countries are not cleared then: they expire by their own time.
+    if (t - this.#newest > this.#memory) this.#first = t;
     const last = this.#seen.get(country);
     const known = last !== undefined && t - last <= this.#memory;
     const verdict = !known && t - this.#first >= this.#learning ? { known: this.#known(t), learningFrom: this.#first } : undefined;
