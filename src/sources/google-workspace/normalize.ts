@@ -480,7 +480,7 @@ export function normalizeFeedback(
   feedback: AlertFeedbackLike,
   ctx: { source: string; ingested: string; page?: string; alert?: FeedbackAlertContext },
 ): NormalizeOutcome {
-  const ms = typeof feedback?.createTime === 'string' ? Date.parse(feedback.createTime) : NaN;
+  const ms = (typeof feedback?.createTime === 'string' ? utcMs(feedback.createTime) : undefined) ?? NaN;
   const alertId = str(feedback?.alertId);
   const feedbackId = str(feedback?.feedbackId);
   if (!Number.isFinite(ms) || alertId === undefined || feedbackId === undefined) {

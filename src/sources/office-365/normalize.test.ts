@@ -113,6 +113,9 @@ describe('office-365 normalizer: Exchange', () => {
     expect(e.email?.to?.address).toEqual(['ap.desk@fabrikam.example', 'lee@contoso.com']);
     expect(e.labels).toMatchObject({ forwarding_external: 'true', forwarding_address: 'ap.desk@fabrikam.example,lee@contoso.com' });
     expect(addresses('Ana Silva <ana@fabrikam.example>')).toEqual(['ana@fabrikam.example']);
+    // Every destination of a list, whichever separator it uses and whatever commas its names hold.
+    expect(addresses('Ana <ana@contoso.com>, Bo <bo@fabrikam.example>')).toEqual(['ana@contoso.com', 'bo@fabrikam.example']);
+    expect(addresses('"a@contoso.com","b@fabrikam.example"')).toEqual(['a@contoso.com', 'b@fabrikam.example']);
   });
 
   // A rule made in Outlook for Windows is logged as the mailbox operation UpdateInboxRules, its rule in
@@ -137,6 +140,9 @@ describe('office-365 normalizer: Exchange', () => {
     const move = ok({ ...raw, Id: recordId(18), OperationProperties: [{ Name: 'RuleName', Value: 'News' }, { Name: 'RuleCondition', Value: 'From contains news@vendor.example' }, { Name: 'RuleActions', Value: 'MoveToFolderAction' }] }, 'Audit.Exchange');
     expect(move.email?.to).toBeUndefined();
     expect(move.labels?.forwarding_external).toBeUndefined();
+    // Removing the forwarding rule is the clean-up, not a forward.
+    const removed = ok({ ...raw, Id: recordId(19), OperationProperties: raw.OperationProperties.map((p) => (p.Name === 'RuleOperation' ? { ...p, Value: 'RemoveMailboxRule' } : p)) }, 'Audit.Exchange');
+    expect([removed.labels?.['o365.RuleOperation'], removed.labels?.forwarding_external, removed.email?.to]).toEqual(['RemoveMailboxRule', undefined, undefined]);
   });
 
   it('Set-Mailbox ForwardingSmtpAddress by an admin: the mailbox is the target, the admin the user', () => {

@@ -160,13 +160,10 @@ function nameValues(v: unknown): Map<string, string> {
  */
 export function addresses(v: string | undefined): string[] {
   if (!v) return [];
-  const parts = /[[<"]/.test(v) ? v.split(';') : v.split(/[;,]/);
-  return parts
-    .map((a) => {
-      const tagged = /\[smtp:([^\]]*)\]/i.exec(a) ?? /<([^<>]*)>/.exec(a);
-      return (tagged ? tagged[1]! : a).trim().replace(/^smtp:/i, '').replace(/^"|"$/g, '').trim();
-    })
-    .filter((a) => a !== '');
+  // Every tagged address in the value, wherever the separators (and commas inside display names) fall.
+  const tagged = [...v.matchAll(/\[smtp:([^\]]*)\]|<([^<>]*)>/gi)].map((m) => (m[1] ?? m[2] ?? '').trim());
+  const parts = tagged.length ? tagged : v.split(/[;,]/);
+  return parts.map((a) => a.trim().replace(/^"|"$/g, '').trim().replace(/^smtp:/i, '').trim()).filter((a) => a !== '');
 }
 
 const domainOf = (a: string): string | undefined => (a.includes('@') ? a.slice(a.lastIndexOf('@') + 1).toLowerCase() : undefined);
@@ -257,7 +254,8 @@ function exchange(raw: Obj, operation: string, event: SecurityEvent, labels: Rec
     setLabel(labels, 'o365.RuleOperation', props.get('RuleOperation'));
     setLabel(labels, 'o365.LogonType', raw.LogonType);
     setLabel(labels, 'o365.ClientInfoString', raw.ClientInfoString);
-    setForwarding(event, labels, ruleRecipients(props), str(raw.MailboxOwnerUPN) ?? actor);
+    // Removing a rule forwards nothing, whatever recipients the record still lists.
+    if (props.get('RuleOperation') !== 'RemoveMailboxRule') setForwarding(event, labels, ruleRecipients(props), str(raw.MailboxOwnerUPN) ?? actor);
     target = str(raw.MailboxOwnerUPN) ?? (looksLikeEmail(actor) ? actor : undefined);
   } else if (params.size) {
     event.event.category = ['configuration'];
