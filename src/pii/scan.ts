@@ -232,6 +232,15 @@ export function sharedRuns(text: string): NumericRuns | undefined {
   return cached && cached.text === text ? cached.runs : undefined;
 }
 
+/**
+ * The analysis under way on `text`, as an object that lives exactly as long as it: the key for what
+ * recognizers derive from its runs (the runs themselves are reused by the next analysis), so nothing
+ * read from one text outlives its analysis.
+ */
+export function sharedAnalysis(text: string): object | undefined {
+  return cached && cached.text === text ? cached : undefined;
+}
+
 /** Runs `fn` with the runs of `text` computed once for every recognizer it calls; forgets them after. */
 export function withSharedScan<T>(text: string, fn: () => T): T {
   const outer = cached;

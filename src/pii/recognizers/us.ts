@@ -1,6 +1,6 @@
 /** US identifiers: Social Security numbers (SSA's never-issued ranges excluded), ITINs (IRS ranges) and passport numbers (weak, context-led). */
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { numericRuns, RUN_LEFT_ONE_LETTER, sharedRuns, windowDigits, windowStandsAlone, type NumericRuns } from '../scan.js';
+import { numericRuns, RUN_LEFT_ONE_LETTER, sharedAnalysis, sharedRuns, windowDigits, windowStandsAlone, type NumericRuns } from '../scan.js';
 
 /** A 9-digit window of a run: `123-45-6789` (3-2-4, one separator) or `123456789`. */
 export interface NineDigits {
@@ -30,17 +30,17 @@ export function nineDigitWindows(text: string, r: NumericRuns, visit: (w: NineDi
   }
 }
 
-/** Per shared scan, its nine-digit windows: SSN, ITIN and ABA routing numbers all start from them, so the runs are walked once. */
-const sharedWindows = new WeakMap<NumericRuns, readonly NineDigits[]>();
+/** Per analysis (not per runs object, which the next analysis reuses), its nine-digit windows: SSN, ITIN and ABA routing numbers all start from them, so the runs are walked once. */
+const sharedWindows = new WeakMap<object, readonly NineDigits[]>();
 
 /** nineDigitWindows of `text` as a list, in text order: computed once per analysis (shared scan), else afresh. */
 export function nineDigitList(text: string): readonly NineDigits[] {
-  const shared = sharedRuns(text);
-  const known = shared && sharedWindows.get(shared);
+  const analysis = sharedAnalysis(text);
+  const known = analysis && sharedWindows.get(analysis);
   if (known) return known;
   const list: NineDigits[] = [];
-  nineDigitWindows(text, shared ?? numericRuns(text), (w) => list.push(w));
-  if (shared) sharedWindows.set(shared, list);
+  nineDigitWindows(text, sharedRuns(text) ?? numericRuns(text), (w) => list.push(w));
+  if (analysis) sharedWindows.set(analysis, list);
   return list;
 }
 
