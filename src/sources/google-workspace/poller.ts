@@ -291,18 +291,7 @@ export async function* pollAlerts(client: { auth: JWT; root: string }, state: Cu
   do {
     if (ctx.retry.signal.aborted) return;
     page++;
-    const params: Record<string, string | number> = {
-      filter,
-      orderBy: 'create_time asc',
-      pageSize: config.alert_center.page_size,
-      ...(customerId ? { customerId } : {}),
-      ...(pageToken ? { pageToken } : {}),
-    };
-    const res = await withRetry(
-      'Alert Center alerts.list',
-      () => client.auth.request<ListAlertsResponseLike>({ url: `${client.root}/v1beta1/alerts`, method: 'GET', params, signal: ctx.retry.signal }),
-      ctx.retry,
-    );
+    const res = await listAlerts(client, ctx, { filter, order: 'asc', customerId, pageToken, what: 'Alert Center alerts.list' });
     const ingested = iso(ctx.now());
     const batch: PolledBatch<CursorState> = { events: [], deadLetters: [] };
     const position = `alerts ${iso(from)}..${iso(end)} page ${page}`;
@@ -341,6 +330,26 @@ interface WatchedAlert {
   id: string;
   ms: number;
   context: FeedbackAlertContext;
+}
+
+/** One page of alerts.list, by createTime in `order`, retried as every call of the source is. */
+function listAlerts(
+  client: { auth: JWT; root: string },
+  ctx: PollContext,
+  q: { filter: string; order: 'asc' | 'desc'; customerId: string | undefined; pageToken: string | undefined; what: string },
+) {
+  const params: Record<string, string | number> = {
+    filter: q.filter,
+    orderBy: `create_time ${q.order}`,
+    pageSize: ctx.config.alert_center.page_size,
+    ...(q.customerId ? { customerId: q.customerId } : {}),
+    ...(q.pageToken ? { pageToken: q.pageToken } : {}),
+  };
+  return withRetry(
+    q.what,
+    () => client.auth.request<ListAlertsResponseLike>({ url: `${client.root}/v1beta1/alerts`, method: 'GET', params, signal: ctx.retry.signal }),
+    ctx.retry,
+  );
 }
 
 /**
@@ -434,18 +443,7 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
       return;
     }
     calls++;
-    const params: Record<string, string | number> = {
-      filter,
-      orderBy: 'create_time desc',
-      pageSize: config.alert_center.page_size,
-      ...(customerId ? { customerId } : {}),
-      ...(pageToken ? { pageToken } : {}),
-    };
-    const res = await withRetry(
-      'Alert Center alerts.list (for feedback)',
-      () => client.auth.request<ListAlertsResponseLike>({ url: `${client.root}/v1beta1/alerts`, method: 'GET', params, signal: ctx.retry.signal }),
-      ctx.retry,
-    );
+    const res = await listAlerts(client, ctx, { filter, order: 'desc', customerId, pageToken, what: 'Alert Center alerts.list (for feedback)' });
     for (const alert of res.data?.alerts ?? []) {
       const id = typeof alert.alertId === 'string' && alert.alertId !== '' ? alert.alertId : undefined;
       const ms = typeof alert.createTime === 'string' ? Date.parse(alert.createTime) : NaN;
