@@ -49,14 +49,16 @@ export function emptyCursor(): CursorState {
   return { v: 1, apps: {} };
 }
 
+const isTime = (t: unknown): t is string => typeof t === 'string' && Number.isFinite(Date.parse(t));
+
 function readCursor(c: Partial<CursorState>): CursorState | undefined {
   const appsOk =
     c.apps !== undefined &&
     c.apps !== null &&
     typeof c.apps === 'object' &&
-    Object.values(c.apps).every((t) => typeof t === 'string' && Number.isFinite(Date.parse(t)));
+    Object.values(c.apps).every(isTime);
   if (!appsOk || (c.drive !== undefined && typeof c.drive?.pageToken !== 'string')) return undefined;
-  if (c.alerts !== undefined && !(typeof c.alerts === 'string' && Number.isFinite(Date.parse(c.alerts)))) return undefined;
+  if (c.alerts !== undefined && !isTime(c.alerts)) return undefined;
   const feedback = c.feedback === undefined ? undefined : readFeedbackCursor(c.feedback);
   if (c.feedback !== undefined && feedback === undefined) return undefined;
   return {
@@ -67,8 +69,6 @@ function readCursor(c: Partial<CursorState>): CursorState | undefined {
     ...(feedback ? { feedback } : {}),
   };
 }
-
-const isTime = (t: unknown): t is string => typeof t === 'string' && Number.isFinite(Date.parse(t));
 
 function readFeedbackCursor(f: unknown): FeedbackCursor | undefined {
   if (f === null || typeof f !== 'object') return undefined;
@@ -267,6 +267,11 @@ export async function* pollChanges(drive: drive_v3.Drive, state: CursorState, ct
   }
 }
 
+/** Alert Center's customerId: the Workspace id without its leading "C" (absent for my_customer: Google infers it). */
+function alertCenterCustomer(config: GoogleWorkspaceConfig): string | undefined {
+  return config.customer_id === 'my_customer' ? undefined : config.customer_id.replace(/^C/, '');
+}
+
 /**
  * One pass over Alert Center alerts created in [watermark − settle, now), oldest first, page by
  * page (`alerts.list` with a createTime filter and its pageToken). The watermark moves to `now`
@@ -281,8 +286,7 @@ export async function* pollAlerts(client: { auth: JWT; root: string }, state: Cu
   const from = prev === undefined ? backfillFrom(config.backfill, end) : Math.max(0, prev - config.settle);
   ctx.promised.set(ALERTS, Math.max(ctx.promised.get(ALERTS) ?? Number.NEGATIVE_INFINITY, from));
   if (from >= end) return;
-  // Google's customerId for the Alert Center is the Workspace id without its leading "C".
-  const customerId = config.customer_id === 'my_customer' ? undefined : config.customer_id.replace(/^C/, '');
+  const customerId = alertCenterCustomer(config);
   const filter = `createTime >= "${iso(from)}" AND createTime < "${iso(end)}"`;
   const seen = new Set<string>();
   let pageToken: string | undefined;
@@ -318,11 +322,6 @@ export async function* pollAlerts(client: { auth: JWT; root: string }, state: Cu
     batch.progress = { done: records, unit: 'records' };
     yield batch;
   } while (pageToken);
-}
-
-/** Alert Center's customerId: the Workspace id without its leading "C" (absent for my_customer: Google infers it). */
-function alertCenterCustomer(config: GoogleWorkspaceConfig): string | undefined {
-  return config.customer_id === 'my_customer' ? undefined : config.customer_id.replace(/^C/, '');
 }
 
 /** An alert whose feedback is asked for, with what its feedback events say of it. */
@@ -418,7 +417,7 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
       if (ctx.retry.signal.aborted) return;
       const chunk = queue.splice(0, fb.alerts_per_call);
       calls++;
-      const batch = await askFeedback(client, chunk, customerId, ctx);
+      const batch = await askFeedback(chunk);
       for (const a of chunk) oldestAsked = Math.min(oldestAsked ?? a.ms, a.ms);
       if (ctx.retry.signal.aborted) return;
       records += batch.events.length;
@@ -457,34 +456,34 @@ export async function* pollFeedback(client: { auth: JWT; root: string }, state: 
   }
 
   /** One feedback call about `chunk`, normalized; feedback already emitted in an earlier pass is left out. */
-  async function askFeedback(c: { auth: JWT; root: string }, chunk: WatchedAlert[], customer: string | undefined, pctx: PollContext): Promise<PolledBatch<CursorState>> {
+  async function askFeedback(chunk: WatchedAlert[]): Promise<PolledBatch<CursorState>> {
     const single = chunk.length === 1;
     // The "-" wildcard stands for every alert; the filter picks this chunk's. Ids are Google's UUIDs: quoting keeps their hyphens one value.
     const path = single ? encodeURIComponent(chunk[0]!.id) : '-';
     const params: Record<string, string> = {
       ...(single ? {} : { filter: chunk.map((a) => `alertId = "${a.id.replace(/"/g, '')}"`).join(' OR ') }),
-      ...(customer ? { customerId: customer } : {}),
+      ...(customerId ? { customerId } : {}),
     };
     const out: PolledBatch<CursorState> = { events: [], deadLetters: [] };
     let res;
     try {
       res = await withRetry(
         'Alert Center alerts.feedback.list',
-        () => c.auth.request<ListAlertFeedbackResponseLike>({ url: `${c.root}/v1beta1/alerts/${path}/feedback`, method: 'GET', params, signal: pctx.retry.signal }),
-        pctx.retry,
+        () => client.auth.request<ListAlertFeedbackResponseLike>({ url: `${client.root}/v1beta1/alerts/${path}/feedback`, method: 'GET', params, signal: ctx.retry.signal }),
+        ctx.retry,
       );
     } catch (err) {
       // An alert deleted (or purged) since it was listed: nothing more to ask it.
       if (single && err instanceof SaaswatchError && err.code === 'HTTP_REJECTED' && (err.details as { status?: number } | undefined)?.status === 404) return out;
       throw err;
     }
-    const ingested = iso(pctx.now());
+    const ingested = iso(ctx.now());
     const byId = new Map(chunk.map((a) => [a.id, a.context]));
     const position = `feedback ${single ? chunk[0]!.id : `${chunk.length} alerts`}`;
     for (const f of res.data?.feedback ?? []) {
       if (typeof f.feedbackId === 'string' && cursor.seen[f.feedbackId] !== undefined) continue;
       const alert = typeof f.alertId === 'string' ? byId.get(f.alertId) : undefined;
-      const r = normalizeFeedback(f, { source: pctx.source, ingested, page: position, ...(alert ? { alert } : {}) });
+      const r = normalizeFeedback(f, { source: ctx.source, ingested, page: position, ...(alert ? { alert } : {}) });
       // Committed with this batch: a repeat in the same answer, or a later pass, is left out.
       for (const e of r.events) cursor.seen[e.labels!.feedback_id!] = e['@timestamp'];
       out.events.push(...r.events);
