@@ -5,7 +5,7 @@ import { eventId, type SecurityEvent } from '../../core/index.js';
 import { bruteForcePlugin } from '../../detection/brute-force/plugin.js';
 import { BUILTIN_RULES_DIR, SigmaEngine, loadRuleDirs } from '../../detection/sigma/index.js';
 import { run } from '../../detection/testing.js';
-import { narrowActivity, normalizeActivity, normalizeAlert, normalizeChange, visibilityFromPermissions } from './normalize.js';
+import { feedbackContext, narrowActivity, normalizeActivity, normalizeAlert, normalizeChange, visibilityFromPermissions } from './normalize.js';
 import type { ActivityLike, ActivityParameterLike, AlertLike } from './wire.js';
 
 const page = (name: string): ActivityLike[] =>
@@ -330,6 +330,11 @@ describe('Alert Center alerts', () => {
     const dlp = one({ ...base, alertId: 'c6', type: 'Data Loss Prevention', source: 'Data Loss Prevention', data: { '@type': 'type.googleapis.com/google.apps.alertcenter.type.DlpRuleViolation ', ruleViolationInfo: { ruleInfo: { displayName: 'Card numbers' }, triggeringUserEmail: 'ana@example.com', recipients: ['buyer@partner.example'] } } });
     expect(dlp).toMatchObject({ event: { category: ['file', 'intrusion_detection'] }, labels: { alert_payload: 'DlpRuleViolation' } });
     expect(dlp.related?.user).toEqual(['ana@example.com', 'buyer@partner.example']);
+    // Feedback on each of these names the same alert: payload and user as the alert's own event reads them.
+    const alertsOf = [reset, primary, ops, suspended, dlp];
+    for (const a of alertsOf) {
+      expect(feedbackContext(a.raw as AlertLike), a.labels!.alert_id).toEqual({ type: a.labels!.alert_type, payload: a.labels!.alert_payload, user: a.user?.email });
+    }
   });
 
   it('keeps one id per alertId whatever Google updates on it', () => {

@@ -346,6 +346,14 @@ const ALERT_CATEGORY: Record<string, string[]> = {
 /** Payloads whose `email` is an account Google believes is in an attacker's hands (or its device). */
 const VICTIM_PAYLOADS = new Set(['AccountWarning', 'StateSponsoredAttack', 'DeviceCompromised', 'SuspiciousActivity']);
 
+/** The payload's proto name (`AccountWarning`, ...), trimmed: a stray space after it must not hide its meaning. */
+const payloadTypeOf = (data: Record<string, unknown>): string | undefined => str(data['@type'])?.split('.').pop()?.trim();
+
+/** Whom an alert is about, for per-user grouping: its actor, or with none the account Google says was affected. */
+function alertSubject(users: { user?: string; victim?: string }, payloadType: string | undefined): string | undefined {
+  return users.user ?? (payloadType === 'GoogleOperations' || payloadType === 'UserChanges' ? users.victim : undefined);
+}
+
 /**
  * Who an alert names, by payload: AccountWarning, StateSponsoredAttack, DeviceCompromised and
  * SuspiciousActivity the account concerned as `email` (also the target: the victim);
@@ -399,8 +407,7 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
     };
   }
   const data = obj(alert.data) ?? {};
-  // Trimmed: a stray space after the proto name must not hide the payload's meaning.
-  const payloadType = str(data['@type'])?.split('.').pop()?.trim();
+  const payloadType = payloadTypeOf(data);
   const type = str(alert.type) ?? payloadType ?? 'alert';
   const labels: Record<string, string> = { alert_id: alertId, alert_type: type };
   const put = (k: string, v: unknown): void => {
@@ -415,7 +422,8 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
   put('rule_name', obj(obj(obj(data.ruleViolationInfo)?.ruleInfo))?.displayName);
   put('takeout_request_id', data.takeoutRequestId);
   put('is_internal', typeof data.isInternal === 'boolean' ? String(data.isInternal) : undefined);
-  const { user, victim, recipients, from, others } = alertUsers(data, payloadType);
+  const users = alertUsers(data, payloadType);
+  const { user, victim, recipients, from, others } = users;
   const ip = str(obj(data.loginDetails)?.ipAddress);
   // A misconfigured allowlist's or phishing alert's sourceIp is the sending mail server: related, never source.
   const senderIp = str(data.sourceIp);
@@ -434,8 +442,7 @@ export function normalizeAlert(alert: AlertLike, ctx: { source: string; ingested
     labels,
     raw: alert,
   };
-  // With no actor, the account Google says was affected is whom the alert is about (per-user grouping reads user).
-  const who = user ?? (payloadType === 'GoogleOperations' || payloadType === 'UserChanges' ? victim : undefined);
+  const who = alertSubject(users, payloadType);
   if (who) e.user = { email: who };
   if (victim) e.target = { user: { email: victim } };
   if (ip) e.source = { ip };
@@ -457,15 +464,15 @@ export const ALERT_FEEDBACK = 'alert_feedback';
 export interface FeedbackAlertContext {
   type?: string | undefined;
   payload?: string | undefined;
-  /** The account the alert names (alertUsers' user): a compromise alert's victim, a DLP rule's triggering user. */
+  /** The account the alert is about (its event's user.email): a compromise alert's victim, a DLP rule's triggering user. */
   user?: string | undefined;
 }
 
 /** The alert's type, payload and named user as alertUsers reads them, for its feedback's labels. */
 export function feedbackContext(alert: AlertLike): FeedbackAlertContext {
   const data = obj(alert.data) ?? {};
-  const payload = str(data['@type'])?.split('.').pop();
-  return { type: str(alert.type) ?? payload, payload, user: alertUsers(data, payload).user };
+  const payload = payloadTypeOf(data);
+  return { type: str(alert.type) ?? payload, payload, user: alertSubject(alertUsers(data, payload), payload) };
 }
 
 /**
@@ -480,7 +487,7 @@ export function normalizeFeedback(
   feedback: AlertFeedbackLike,
   ctx: { source: string; ingested: string; page?: string; alert?: FeedbackAlertContext },
 ): NormalizeOutcome {
-  const ms = (typeof feedback?.createTime === 'string' ? utcMs(feedback.createTime) : undefined) ?? NaN;
+  const ms = utcMs(feedback?.createTime) ?? NaN;
   const alertId = str(feedback?.alertId);
   const feedbackId = str(feedback?.feedbackId);
   if (!Number.isFinite(ms) || alertId === undefined || feedbackId === undefined) {
