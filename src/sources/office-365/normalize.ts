@@ -153,14 +153,14 @@ function nameValues(v: unknown): Map<string, string> {
 }
 
 /**
- * Forwarding destinations of a cmdlet value: `smtp:` prefixes dropped, lists split on `;` (Exchange's
- * separator for multi-valued parameters) or, in a list without display names, on `,`. Outlook on the
- * web writes a recipient with its display name, `"Ana Silva" [SMTP:ana@fabrikam.example]`; an address
- * may also come as `Name <addr>`: only the address is kept.
+ * Forwarding destinations of a cmdlet value. Outlook on the web writes a recipient with its display
+ * name, `"Ana Silva" [SMTP:ana@fabrikam.example]`, and an address may also come as `Name <addr>`: when
+ * any is tagged so, every tagged address is taken, wherever the separators (and the commas inside
+ * display names) fall. Otherwise the list is split on `;` (Exchange's separator for multi-valued
+ * parameters) and `,`. Quotes and `smtp:` prefixes are dropped.
  */
 export function addresses(v: string | undefined): string[] {
   if (!v) return [];
-  // Every tagged address in the value, wherever the separators (and commas inside display names) fall.
   const tagged = [...v.matchAll(/\[smtp:([^\]]*)\]|<([^<>]*)>/gi)].map((m) => (m[1] ?? m[2] ?? '').trim());
   const parts = tagged.length ? tagged : v.split(/[;,]/);
   return parts.map((a) => a.trim().replace(/^"|"$/g, '').trim().replace(/^smtp:/i, '').trim()).filter((a) => a !== '');
@@ -373,17 +373,17 @@ function azureAd(raw: Obj, operation: string, event: SecurityEvent, labels: Reco
 
 /**
  * Who a Teams membership operation (MemberAdded, MemberRoleChanged, MemberRemoved) acted on: the
- * `Members[].UPN` of the Microsoft Teams schema, a guest being `#EXT#` in it. The first is the target;
- * all of them, lower-cased, a label. Other general records name nobody else.
+ * `Members[].UPN` of the Microsoft Teams schema, a guest being `#EXT#` in it, lower-cased (the first
+ * is the target; all of them a label, and related). Other general records name nobody: empty.
  */
-function teamsMembers(raw: Obj, labels: Record<string, string>): string | undefined {
-  if (!Array.isArray(raw.Members)) return undefined;
+function teamsMembers(raw: Obj, labels: Record<string, string>): string[] {
+  if (!Array.isArray(raw.Members)) return [];
   const upns = [...new Set(raw.Members.map((m) => (isObj(m) ? str(m.UPN) : undefined)).filter(looksLikeEmail).map((u) => u.toLowerCase()))];
-  if (!upns.length) return undefined;
+  if (!upns.length) return [];
   labels['o365.members'] = upns.join(',');
   if (upns.some((u) => u.includes('#ext#'))) labels['o365.member_external'] = 'true';
   setLabel(labels, 'o365.TeamName', raw.TeamName);
-  return upns[0];
+  return upns;
 }
 
 /** Normalizes one audit record; `contentType` is the feed it was read from (examples infer it from the workload). */
@@ -421,12 +421,15 @@ export function normalizeRecord(raw: unknown, ingested: string, contentType?: st
   if (ua) event.user_agent = { original: ua };
 
   let target: string | undefined;
+  let members: string[] = [];
   if (dataset === 'sharepoint') target = sharepoint(raw, operation, event, labels);
   else if (dataset === 'exchange') target = exchange(raw, operation, event, labels, userId);
   else if (dataset === 'azure_active_directory') target = azureAd(raw, operation, event, labels);
-  else target = teamsMembers(raw, labels);
+  else {
+    members = teamsMembers(raw, labels);
+    target = members[0];
+  }
   if (target) event.target = { user: { email: target.toLowerCase() } };
-  const members = labels['o365.members']?.split(',') ?? [];
   const rel = related([event.source?.ip], [event.user?.email, event.target?.user?.email, ...(event.email?.to?.address ?? []), ...members]);
   if (rel) event.related = rel;
   event.labels = labels;
