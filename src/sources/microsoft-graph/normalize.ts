@@ -17,11 +17,6 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const fail = (code: ErrorCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
 
-/** Graph writes up to seven fractional digits (milliseconds are all @timestamp holds) and always Z; a zoneless time is UTC (utcMs). */
-function timeOf(v: unknown): number | undefined {
-  return utcMs(v);
-}
-
 function base(raw: unknown, ms: number, ingested: string, stream: StreamName, fields: Pick<SecurityEvent['event'], 'kind' | 'category' | 'action' | 'outcome'>): SecurityEvent {
   return {
     '@timestamp': new Date(ms).toISOString(),
@@ -102,7 +97,7 @@ const MODERN_CLIENTS = new Set(['Browser', 'Mobile Apps and Desktop clients']);
  */
 export function normalizeSignIn(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'sign-in is not a JSON object');
-  const ms = timeOf(raw.createdDateTime);
+  const ms = utcMs(raw.createdDateTime);
   if (ms === undefined) return fail('TIMESTAMP_INVALID', `sign-in has no valid createdDateTime (got ${JSON.stringify(raw.createdDateTime)})`);
   const types = arr(raw.signInEventTypes).filter((t): t is string => typeof t === 'string');
   const upn = str(raw.userPrincipalName);
@@ -202,7 +197,7 @@ const RESULT: Record<string, SecurityEvent['event']['outcome']> = { success: 'su
 
 export function normalizeDirectoryAudit(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'directory audit is not a JSON object');
-  const ms = timeOf(raw.activityDateTime);
+  const ms = utcMs(raw.activityDateTime);
   if (ms === undefined) return fail('TIMESTAMP_INVALID', `directory audit has no valid activityDateTime (got ${JSON.stringify(raw.activityDateTime)})`);
   if (!str(raw.id)) return fail('FIELD_MISSING', 'directory audit has no id');
   const activity = str(raw.activityDisplayName);
@@ -275,7 +270,7 @@ export function normalizeDirectoryAudit(raw: unknown, ingested: string): Normali
 
 export function normalizeRiskDetection(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'risk detection is not a JSON object');
-  const ms = timeOf(raw.detectedDateTime) ?? timeOf(raw.activityDateTime);
+  const ms = utcMs(raw.detectedDateTime) ?? utcMs(raw.activityDateTime);
   if (ms === undefined) return fail('TIMESTAMP_INVALID', `risk detection has no valid detectedDateTime or activityDateTime (got ${JSON.stringify(raw.detectedDateTime)})`);
   const id = str(raw.id);
   if (!id) return fail('FIELD_MISSING', 'risk detection has no id');
@@ -309,7 +304,7 @@ export function normalizeRiskDetection(raw: unknown, ingested: string): Normaliz
 
 export function normalizeRiskyUser(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'risky user is not a JSON object');
-  const ms = timeOf(raw.riskLastUpdatedDateTime);
+  const ms = utcMs(raw.riskLastUpdatedDateTime);
   if (ms === undefined) return fail('TIMESTAMP_INVALID', `risky user has no valid riskLastUpdatedDateTime (got ${JSON.stringify(raw.riskLastUpdatedDateTime)})`);
   const id = str(raw.id);
   if (!id) return fail('FIELD_MISSING', 'risky user has no id');
@@ -339,7 +334,7 @@ const EVIDENCE_MESSAGE = '#microsoft.graph.security.analyzedMessageEvidence';
 export function normalizeAlert(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'alert is not a JSON object');
   // Each update of an alert is its own record (and event): the time is when this version was written.
-  const ms = timeOf(raw.lastUpdateDateTime) ?? timeOf(raw.createdDateTime);
+  const ms = utcMs(raw.lastUpdateDateTime) ?? utcMs(raw.createdDateTime);
   if (ms === undefined) return fail('TIMESTAMP_INVALID', `alert has no valid lastUpdateDateTime or createdDateTime (got ${JSON.stringify(raw.lastUpdateDateTime)})`);
   const id = str(raw.id);
   if (!id) return fail('FIELD_MISSING', 'alert has no id');
@@ -451,7 +446,7 @@ function addresses(v: unknown): string[] {
 
 export function normalizeReportedMessage(raw: unknown, ingested: string): NormalizeResult {
   if (!isObj(raw)) return fail('INPUT_MALFORMED', 'reported message is not a JSON object');
-  const ms = timeOf(raw.receivedDateTime);
+  const ms = utcMs(raw.receivedDateTime);
   if (ms === undefined) return fail('TIMESTAMP_INVALID', `reported message has no valid receivedDateTime (got ${JSON.stringify(raw.receivedDateTime)})`);
   if (!str(raw.id)) return fail('FIELD_MISSING', 'reported message has no id');
   const reporter = address(raw.from) ?? address(raw.sender);
@@ -495,9 +490,9 @@ export function normalizeReportedMessage(raw: unknown, ingested: string): Normal
     if (subject) email.subject = subject;
     const mid = str(original.internetMessageId);
     if (mid) email.message_id = mid;
-    const sent = timeOf(original.sentDateTime);
+    const sent = utcMs(original.sentDateTime);
     if (sent !== undefined) email.origination_timestamp = new Date(sent).toISOString();
-    const received = timeOf(original.receivedDateTime);
+    const received = utcMs(original.receivedDateTime);
     if (received !== undefined) email.delivery_timestamp = new Date(received).toISOString();
     const files = fileAttachments(arr(original.attachments));
     if (files.length) email.attachments = files;

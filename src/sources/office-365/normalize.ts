@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import type { ErrorCode, EventOutcome, SecurityEvent } from '../../core/index.js';
 import { errors, eventId } from '../../core/index.js';
-import { related, setLabel } from '../normalize-parts.js';
+import { related, setLabel, utcMs } from '../normalize-parts.js';
 
 export const PROVIDER = 'office-365';
 
@@ -22,12 +22,11 @@ function looksLikeEmail(v: string | undefined): v is string {
   return dot > at + 1 && dot < v.length - 1;
 }
 
-/** Records name their time in UTC without a zone (`2026-11-03T09:12:44`); some add `Z`. */
+/** Records name their time in UTC without a zone (`2026-11-03T09:12:44`); some add `Z`. Only that ISO form is a CreationTime; utcMs reads it. */
 export function creationMs(v: unknown): number | undefined {
   const s = str(v);
   if (!s || !/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.test(s)) return undefined;
-  const ms = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(s) ? s : `${s}Z`);
-  return Number.isFinite(ms) ? ms : undefined;
+  return utcMs(s);
 }
 
 /**
