@@ -197,7 +197,7 @@ export function generateTeamEvents(opts: {
       const assets = [asset];
       if (type.tag === 'file_rename') {
         // As Dropbox logs it: the item before and after, paired by index (RelocateAssetReferencesLogInfo).
-        const renamed = `${name.replace(/(\.[^.]*)?$/, ' (final)$1')}`;
+        const renamed = name.replace(/(\.[^.]*)?$/, ' (final)$1');
         assets.push({ ...asset, path: { contextual: `${folder}/${renamed}`, namespace_relative: { ns_id: '1912345678', is_shared_namespace: true, relative_path: `${folder}/${renamed}` } }, display_name: renamed });
         details.relocate_action_details = [{ src_asset_index: 0, dest_asset_index: 1 }];
       }
