@@ -3,8 +3,11 @@ import { values } from '../testing.js';
 import { ipRecognizer, urlRecognizer } from './network.js';
 
 describe('IP address recognizer', () => {
-  it('finds IPv4 (RFC 5737 ranges) with octets checked, with a CIDR suffix or port after', () => {
-    expect(values(ipRecognizer, 'from 192.0.2.44, net 198.51.100.0/24, host 203.0.113.9:8443')).toEqual(['192.0.2.44', '198.51.100.0', '203.0.113.9']);
+  it('finds IPv4 (RFC 5737 ranges) with octets checked, a CIDR prefix length kept in the span, a port left out', () => {
+    expect(values(ipRecognizer, 'from 192.0.2.44, net 198.51.100.0/24, host 203.0.113.9:8443')).toEqual(['192.0.2.44', '198.51.100.0/24', '203.0.113.9']);
+  });
+  it('leaves out a prefix length past /32 or glued to more, and reports the address alone', () => {
+    expect(values(ipRecognizer, 'a 192.0.2.0/33 b 192.0.2.0/24x c 192.0.2.0/24/8')).toEqual(['192.0.2.0', '192.0.2.0', '192.0.2.0']);
   });
   it('rejects octets over 255, leading zeros, and longer dotted numbers', () => {
     expect(values(ipRecognizer, '256.1.1.1 01.02.03.04 1.2.3.4.5 v1.2.3.4 12.03.2024')).toEqual([]);
@@ -14,6 +17,9 @@ describe('IP address recognizer', () => {
       '2001:db8::1',
       '2001:0db8:85a3:0000:0000:8a2e:0370:7334',
     ]);
+  });
+  it('keeps an IPv6 zone id (RFC 4007) and prefix length in the span, not sentence punctuation or an overlong zone', () => {
+    expect(values(ipRecognizer, `via fe80::1%eth0. net 2001:db8::/48, lo ::1/129, z fe80::2%${'x'.repeat(40)}`)).toEqual(['fe80::1%eth0', '2001:db8::/48', '::1', 'fe80::2']);
   });
 });
 

@@ -1,4 +1,4 @@
-/** Network identifiers: IPv4 (from the shared numeric scan, octets checked), IPv6 (candidates around colons, checked by node:net), and http(s)/www URLs. */
+/** Network identifiers: IPv4 (from the shared numeric scan, octets checked), IPv6 (candidates around colons, checked by node:net), with a zone and CIDR prefix length kept in the span, and http(s)/www URLs. */
 import { isIP } from 'node:net';
 import type { Recognizer, RecognizerResult } from '../types.js';
 import { isWordChar, numericRuns, RUN_LEFT_WORD, RUN_RIGHT_WORD } from '../scan.js';
@@ -21,6 +21,47 @@ function octet(text: string, s: number, e: number): boolean {
   let v = 0;
   for (let i = s; i < e; i++) v = v * 10 + text.charCodeAt(i) - 48;
   return v <= 255;
+}
+
+/** A CIDR prefix length in [s, e): 0..max, no leading zero. */
+function prefixLength(text: string, s: number, e: number, max: number): boolean {
+  const len = e - s;
+  if (len < 1 || len > 3 || (len > 1 && text.charCodeAt(s) === 48)) return false;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    v = v * 10 + c;
+  }
+  return v <= max;
+}
+
+/** Interface names and numbers after `%` (RFC 4007 zone ids: `%eth0`, `%12`, `%en0.100`). */
+const isZoneChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46;
+const MAX_ZONE = 32;
+
+/**
+ * The end of an IPv6 address's `%zone` and `/prefix` suffixes starting at `e` (e itself when there are none): the
+ * span a reader masks is the whole notation, and a zone or a prefix length left beside a masked address says
+ * where it was. A suffix that is not well formed is left out, the address is still reported.
+ */
+function ipv6SuffixEnd(text: string, e: number): number {
+  let end = e;
+  if (text.charCodeAt(end) === 37) {
+    let z = end + 1;
+    while (z < text.length && z - end <= MAX_ZONE && isZoneChar(text.charCodeAt(z))) z++;
+    if (z - end > MAX_ZONE) return e;
+    // A dot or dash ending the zone is the sentence's.
+    while (z > end + 1 && (text.charCodeAt(z - 1) === 46 || text.charCodeAt(z - 1) === 45)) z--;
+    if (z === end + 1) return e;
+    end = z;
+  }
+  if (text.charCodeAt(end) === 47) {
+    let d = end + 1;
+    while (d < text.length && d - end <= 4 && text.charCodeAt(d) >= 48 && text.charCodeAt(d) <= 57) d++;
+    if (prefixLength(text, end + 1, d, 128) && !(d < text.length && isWordChar(text.charCodeAt(d)))) end = d;
+  }
+  return end;
 }
 
 const isHexOrColon = (c: number) => (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
@@ -48,7 +89,10 @@ export const ipRecognizer: Recognizer = {
         let ok = true;
         for (let k = g; k < g + 4 && ok; k++) ok = octet(text, r.gStart[k]!, r.gEnd[k]!);
         if (!ok) continue;
-        out.push({ type: 'IP_ADDRESS', start: r.gStart[g]!, end: r.gEnd[g + 3]!, score: 0.6, explanation: { recognizer: 'ip-address', pattern: 'ipv4', validator: 'octets', baseScore: 0.6 } });
+        let end = r.gEnd[g + 3]!;
+        // A CIDR prefix length (`/24`) is part of the notation, so it is masked with the address.
+        if (g + 4 < b && r.gSep[g + 4] === 47 && prefixLength(text, r.gStart[g + 4]!, r.gEnd[g + 4]!, 32) && (g + 5 < b ? r.gSep[g + 5] === 32 : !(r.runFlags[run]! & RUN_RIGHT_WORD))) end = r.gEnd[g + 4]!;
+        out.push({ type: 'IP_ADDRESS', start: r.gStart[g]!, end, score: 0.6, explanation: { recognizer: 'ip-address', pattern: 'ipv4', validator: 'octets', baseScore: 0.6 } });
         g += 3;
       }
     }
@@ -74,6 +118,8 @@ export const ipRecognizer: Recognizer = {
       if (colons < 2 || !hex) continue;
       const cand = text.slice(s, e);
       if (isIP(cand) !== 6) continue;
+      e = ipv6SuffixEnd(text, e);
+      from = Math.max(from, e);
       out.push({ type: 'IP_ADDRESS', start: s, end: e, score: 0.6, explanation: { recognizer: 'ip-address', pattern: 'ipv6', validator: 'node-net', baseScore: 0.6 } });
     }
     return out;
