@@ -17,6 +17,13 @@ describe('date of birth recognizer', () => {
     ].join('\n');
     expect(values(dateOfBirthRecognizer, text)).toEqual(['12/03/1985', '1985-03-12', 'March 12, 1985', '12.03.1985', '3 mars 1970', '5 de mayo de 1990', '07/11/1962', '01-02-1975', '9 de junho de 1980']);
   });
+  it("reads DD-MON-YYYY and DD-MON-YY (Oracle's and EHR exports' form) and a month with a four-digit year", () => {
+    expect(values(dateOfBirthRecognizer, 'DOB: 05-MAY-1985\nborn on 5/May/85.\nDate of birth: 03/1985\ngeboren März 1970\nDOB 13/1985, born 5-May/1985')).toEqual(['05-MAY-1985', '5/May/85', '03/1985', 'März 1970']);
+  });
+  it('keeps the time of a timestamp in the span, so a date-of-birth column of timestamps is found', () => {
+    expect(values(dateOfBirthRecognizer, 'DOB 1985-03-12T00:00:00.000Z, born 1985-03-12 08:30 in Lyon, dob 1985-03-12T25:00')).toEqual(['1985-03-12T00:00:00.000Z', '1985-03-12 08:30', '1985-03-12']);
+    expect(values(dateOfBirthRecognizer, 'id\tdate_of_birth\nE1\t1956-01-25T00:00:00Z\n')).toEqual(['1956-01-25T00:00:00Z']);
+  });
   it('carries the keyword as its context', () => {
     expect(spots(dateOfBirthRecognizer, 'DOB: 1985-03-12')[0]).toMatchObject({ score: 0.85 });
   });

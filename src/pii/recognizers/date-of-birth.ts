@@ -40,29 +40,52 @@ const MONTHS = new Map<string, number>();
 
 const NUMERIC = /(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?!\d)|(\d{1,2})([-/.])(\d{1,2})\6(\d{4}|\d{2})(?!\d)/y;
 const DAY_MONTH_YEAR = /(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s{1,3}(?:de\s{1,3})?(\p{L}{3,10})\.?,?\s{1,3}(?:de\s{1,3})?(\d{4})(?!\d)/uy;
+/** `05-May-1985`, `5/MAY/85` (Oracle's DD-MON-YY, forms and EHR exports): one separator, used twice. */
+const DAY_MONTH_YEAR_JOINED = /(\d{1,2})([-/])(\p{L}{3,10})\.?\2(\d{4}|\d{2})(?!\d)/uy;
+/**
+ * A time after a numeric date (`1985-03-12T00:00:00Z`, `1985-03-12 08:30`): database and JSON exports store a birth
+ * date as a timestamp, and the span is the cell's whole value. The groups are fixed-width: linear.
+ */
+const TIME_TAIL = /[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?(?![\d:])/y;
+/** A month and a four-digit year (`05/1985`, `May 1985`, `MAY-1985`): a partial date of birth, still personal data (HIPAA keeps only the year). */
+const MONTH_YEAR = /(\d{1,2})[-/.](\d{4})(?!\d)|(\p{L}{3,10})\.?(?:[-/]|\s{1,3})(\d{4})(?!\d)/uy;
 const MONTH_DAY_YEAR = /(\p{L}{3,10})\.?\s{1,3}(\d{1,2})(?:st|nd|rd|th)?,?\s{1,3}(\d{4})(?!\d)/uy;
 /** What may sit between the keyword and the date: `:`, `=`, a dash, a bracketed format hint. */
 const GAP = /[\s:=\-–,;|"'()]{0,6}(?:\([dmyjat./-]{6,12}\)[\s:]{0,3})?/iy;
 
 const plausibleDate = (y: number, m: number, d: number) => y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 
+/** The end of a time right after a numeric date ending at `end`, or `end`. */
+function withTime(text: string, end: number): number {
+  TIME_TAIL.lastIndex = end;
+  return TIME_TAIL.test(text) ? TIME_TAIL.lastIndex : end;
+}
+
+const yearOf = (y: string): number => (y.length === 2 ? 1900 + +y : +y);
+
 /** The end of a date starting at `i`, or undefined. */
 function dateAt(text: string, i: number): { end: number; pattern: string } | undefined {
   NUMERIC.lastIndex = i;
   let m = NUMERIC.exec(text);
   if (m) {
-    if (m[1]) return plausibleDate(+m[1], +m[3]!, +m[4]!) ? { end: i + m[0].length, pattern: 'iso' } : undefined;
+    if (m[1]) return plausibleDate(+m[1], +m[3]!, +m[4]!) ? { end: withTime(text, i + m[0].length), pattern: 'iso' } : undefined;
     const a = +m[5]!;
     const b = +m[7]!;
-    const y = m[8]!.length === 2 ? 1900 + +m[8]! : +m[8]!;
-    return plausibleDate(y, b, a) || plausibleDate(y, a, b) ? { end: i + m[0].length, pattern: 'numeric' } : undefined;
+    const y = yearOf(m[8]!);
+    return plausibleDate(y, b, a) || plausibleDate(y, a, b) ? { end: withTime(text, i + m[0].length), pattern: 'numeric' } : undefined;
   }
   DAY_MONTH_YEAR.lastIndex = i;
   m = DAY_MONTH_YEAR.exec(text);
   if (m && MONTHS.has(m[2]!.toLowerCase()) && plausibleDate(+m[3]!, MONTHS.get(m[2]!.toLowerCase())!, +m[1]!)) return { end: i + m[0].length, pattern: 'day-month-year' };
+  DAY_MONTH_YEAR_JOINED.lastIndex = i;
+  m = DAY_MONTH_YEAR_JOINED.exec(text);
+  if (m && MONTHS.has(m[3]!.toLowerCase()) && plausibleDate(yearOf(m[4]!), MONTHS.get(m[3]!.toLowerCase())!, +m[1]!)) return { end: i + m[0].length, pattern: 'day-month-year' };
   MONTH_DAY_YEAR.lastIndex = i;
   m = MONTH_DAY_YEAR.exec(text);
   if (m && MONTHS.has(m[1]!.toLowerCase()) && plausibleDate(+m[3]!, MONTHS.get(m[1]!.toLowerCase())!, +m[2]!)) return { end: i + m[0].length, pattern: 'month-day-year' };
+  MONTH_YEAR.lastIndex = i;
+  m = MONTH_YEAR.exec(text);
+  if (m && (m[1] ? plausibleDate(+m[2]!, +m[1], 1) : MONTHS.has(m[3]!.toLowerCase()) && plausibleDate(+m[4]!, 1, 1))) return { end: i + m[0].length, pattern: 'month-year' };
   return undefined;
 }
 
