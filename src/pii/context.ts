@@ -225,10 +225,12 @@ function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: n
     const pair = (c0 << 7) | lowerAscii(text.charCodeAt(s + 1));
     if (q.phrasePair[pair] && phraseMayStart(text, s, e, q.phrasesByPair.get(pair))) return true;
   }
-  // A word can equal a context word only if one has its length and first letter; stems and plurals need 6-39 letters.
+  // A word can equal a context word only if one has its length and first letter; stems need 6-39 letters, and
+  // a short plural (`ips`, `cards`) a context word one letter shorter with its first letter.
   const exact = len < MAX_LEN_FIRST ? q.lenFirst[len * 128 + c0] === 1 : q.longWords;
   const inner = len > 5 && len < 40 && !digit;
-  if (!exact && !inner) return false;
+  const shortPlural = len >= 3 && len <= 5 && !digit && lowerAscii(text.charCodeAt(e - 1)) === 115 && q.lenFirst[(len - 1) * 128 + c0] === 1;
+  if (!exact && !inner && !shortPlural) return false;
   let h = 0;
   let prefix = 0;
   let stemAt = -1;
@@ -241,6 +243,7 @@ function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: n
     prev = c;
   }
   if (exact && q.hashFilter[h & HASH_FILTER] && q.hashes.has(h)) return true;
+  if (shortPlural && q.hashFilter[prefix & HASH_FILTER] && q.hashes.has(prefix)) return true;
   if (!inner) return false;
   if (prev === 115 && q.hashFilter[prefix & HASH_FILTER] && q.hashes.has(prefix)) return true;
   // A stem anywhere in the word: each place its first two letters occur, compared in full.
@@ -305,11 +308,15 @@ export function matchHeaderCells(cells: readonly (readonly string[])[], m: Conte
   return found;
 }
 
-/** The context word `t` stands for: itself, its singular (`cards`), or a word it compounds (`kreditkartennummer`); words with digits (ids, hex) match only exactly. */
+/**
+ * The context word `t` stands for: itself, its singular (`cards`, `IPs`: Presidio compares lemmas), or a word it
+ * compounds (`kreditkartennummer`); words with digits (ids, hex) match only exactly.
+ */
 function matchWord(t: string, m: ContextMatcher): string | undefined {
   if (m.words.has(t)) return t;
-  if (t.length <= 5 || t.length >= 40 || /\d/.test(t)) return undefined;
+  if (t.length < 3 || t.length >= 40 || /\d/.test(t)) return undefined;
   if (t.endsWith('s') && m.words.has(t.slice(0, -1))) return t.slice(0, -1);
+  if (t.length <= 5) return undefined;
   for (const s of m.stems) if (t.includes(s)) return s;
   return undefined;
 }
