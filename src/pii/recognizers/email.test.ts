@@ -7,10 +7,17 @@ describe('email recognizer', () => {
     expect(values(emailRecognizer, 'Write to jane.roe+billing@example.co.uk or ops@mail.example.com. Also <bob_o-neil@exämple.de>?')).toEqual([
       'jane.roe+billing@example.co.uk',
       'ops@mail.example.com',
+      'bob_o-neil@exämple.de',
     ]);
   });
+  it('finds internationalised addresses (RFC 6531): letters outside ASCII, punycode and native-script TLDs', () => {
+    expect(values(emailRecognizer, 'josé.garcía@empresa.es, info@müller.de; иван@почта.рф, a@xn--80ak6aa92e.xn--p1ai')).toEqual(['josé.garcía@empresa.es', 'info@müller.de', 'иван@почта.рф', 'a@xn--80ak6aa92e.xn--p1ai']);
+  });
+  it('knows the new generic and city TLDs people use for mail', () => {
+    expect(values(emailRecognizer, 'ceo@firm.legal, studio@acme.photography, hallo@kanzlei.berlin')).toEqual(['ceo@firm.legal', 'studio@acme.photography', 'hallo@kanzlei.berlin']);
+  });
   it('rejects unknown TLDs, empty parts, labels starting with a dash, and handles', () => {
-    expect(values(emailRecognizer, 'user@host.invalidtld, @example.com, a@-x.com, a@b, npm @scope/pkg, git@github')).toEqual([]);
+    expect(values(emailRecognizer, 'user@host.invalidtld, @example.com, a@-x.com, a@b, npm @scope/pkg, git@github, x@y.cöm, z@y.xn--')).toEqual([]);
   });
   it('does not take more than 64 characters of local part', () => {
     expect(values(emailRecognizer, `${'a'.repeat(65)}@example.com`)).toEqual([]);

@@ -49,6 +49,9 @@ describe('EMAIL_ADDRESS: test_email_recognizer.py', () => {
     { text: 'my email is info@presidio.site', spans: [[12, 30]] },
     { text: 'try one of this emails: info@presidio.site or anotherinfo@presidio.site', spans: [[24, 42], [46, 71]] },
     none('the email is my email is info@presidio.'),
+    // What EmailRecognizer's pattern documents it finds: RFC 3490 punycode labels and raw IDN labels.
+    { text: 'write to info@xn--80ak6aa92e.com', spans: [[9, 32]] },
+    { text: 'write to info@müller.de', spans: [[9, 23]] },
   ]);
 });
 
