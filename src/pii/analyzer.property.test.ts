@@ -56,6 +56,9 @@ describe('analyzer under adversarial input', () => {
     ['URL floods', 'http://'.repeat(30_000) + 'www.'.repeat(30_000) + 'x'.repeat(50_000)],
     ['brackets and pluses', '+('.repeat(60_000) + '(1) '.repeat(40_000)],
     ['birth keywords', 'DOB '.repeat(40_000) + 'born 12 '.repeat(20_000)],
+    ['birth dates with month names and times', 'born 5-May-'.repeat(8_000) + 'DOB 1985-03-12T10:'.repeat(6_000) + 'dob May '.repeat(8_000)],
+    ['IPv6 zone and prefix floods', '2001:db8::1%'.repeat(10_000) + 'fe80::1%eth0/'.repeat(8_000) + '10.0.0.0/'.repeat(10_000)],
+    ["non-ASCII letters around '@'", 'é'.repeat(100_000) + '@' + 'ü.'.repeat(60_000) + 'josé@'.repeat(20_000)],
     ['a long table under birth and routing headers', 'dob\trouting\tdob\n' + '1985-03-12\t021000021\tborn\n'.repeat(8_000)],
     ['a long markdown table of numbers', '| routing | x |\n|---|---|\n' + '| 021000021 | 4111 1111 1111 1111 |\n'.repeat(6_000)],
   ])('%s', (_name, text) => {
