@@ -243,6 +243,17 @@ describe('CRYPTO: test_crypto_recognizer.py', () => {
       differs: 'under EIP-55 an all-lowercase address carries no checksum, so none fails: wallets accept it (0.5, raised by a context word)',
     },
     none('checksummed but invalid address 0xdbF03B407c01E7cD3CBea99509d93f8DDdC8C6FB'),
+    // Presidio's valid addresses with their last character changed, or in mixed case (BIP-173): the checksum fails.
+    none('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdp'),
+    none('bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3298'),
+    none('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwF5mdq'),
+    none('3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLz'),
+    {
+      text: 'BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ',
+      spans: [[0, 42]],
+      presidio: [],
+      differs: "BIP-173 allows an all-uppercase address (QR codes use it); Presidio's pattern reads a lowercase bc1 only",
+    },
   ]);
 });
 
