@@ -1,4 +1,4 @@
-import { C_DIGIT, C_NON_ASCII, C_WORD, charClass, isWordChar } from './scan.js';
+import { C_DIGIT, C_NON_ASCII, C_UNDERSCORE, C_WORD, charClass, isWordChar } from './scan.js';
 
 /** Context words near a span (Presidio's context enhancer, without lemmas): which of a recognizer's words occur within N words of it. */
 
@@ -200,10 +200,18 @@ export function searchContext(text: string, start: number, end: number, m: Conte
     const t = i < before.length ? before[i]! : after[i - before.length]!;
     const w = matchWord(t, m);
     if (w !== undefined && !found.includes(w)) found.push(w);
+    // A key's parts are words too (`client_ip`, `tel_no`), as a tokenizer that splits on `_` reads them.
+    if (t.includes('_')) {
+      for (const part of t.split('_')) {
+        const pw = part ? matchWord(part, m) : undefined;
+        if (pw !== undefined && !found.includes(pw)) found.push(pw);
+      }
+    }
   }
   if (m.phrases.length) {
-    const b = before.join(' ');
-    const a = after.join(' ');
+    // `ip_address` and `date_of_birth` hold their phrases.
+    const b = before.join(' ').replace(/_+/g, ' ');
+    const a = after.join(' ').replace(/_+/g, ' ');
     for (const p of m.phrases) if ((b.includes(p) || a.includes(p)) && !found.includes(p)) found.push(p);
   }
   return found;
@@ -211,12 +219,12 @@ export function searchContext(text: string, start: number, end: number, m: Conte
 
 /**
  * Whether the word [s, e) could be, or hold, something `q` stands for (false means matchWord finds nothing in it and
- * no phrase has its second word here); true for any word with a non-ASCII character. `flags` is the OR of its
+ * no phrase has its second word here); true for any word with a non-ASCII character or an underscore. `flags` is the OR of its
  * characters' charClass, gathered by the walk that found the word, so its characters are not read again to learn them.
  */
 function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: number): boolean {
   const len = e - s;
-  if (flags & C_NON_ASCII) return true;
+  if (flags & (C_NON_ASCII | C_UNDERSCORE)) return true;
   const digit = (flags & C_DIGIT) !== 0;
   // Every code unit is ASCII here, so c0 and the pair index the flag tables.
   const c0 = lowerAscii(text.charCodeAt(s));

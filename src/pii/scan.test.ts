@@ -58,7 +58,7 @@ const WORDS = [
   'the', 'card', 'Cards', 'CARD', 'kreditkartennummer', 'card number', 'Card-Number', 'phone', 'phones', 'Telefonnummer', 'tel', 'date of birth', 'Date_of_Birth',
   'iban', 'account number', 'numéro de carte', 'téléphone', 'Geburtsdatum', 'ip address', 'IP-Adresse', 'nhs number', 'national insurance', 'ss#', 'd.o.b',
   'social security', 'security', 'order', 'reference', 'tracking', 'wallet', 'bitcoin', 'contact', 'contacts', 'accounting', 'report', 'x', '4111', '12ab',
-  'password', 'bank routing', 'routing no', 'swift code', 'payment', 'IPs', 'urls', 'tels', 'SSNs', 'ids', 'bus', ',', ':', '.', ' ', '  ', '\n', '|', '\t', 'é', 'straße', 'İstanbul',
+  'password', 'bank routing', 'routing no', 'swift code', 'payment', 'IPs', 'urls', 'tels', 'SSNs', 'ids', 'bus', 'src_ip', 'tel_no', 'ip_address', 'card__number', '_', 'api_key', ',', ':', '.', ' ', '  ', '\n', '|', '\t', 'é', 'straße', 'İstanbul',
 ];
 
 describe('findContext', () => {

@@ -57,13 +57,15 @@ const C_LOWER = 4;
 export const C_WORD = 8;
 /** A word character that is not ASCII: context matching sends such words to its exact search. */
 export const C_NON_ASCII = 16;
+/** `_`, which joins the parts of a key (`client_ip`): context matching sends such words to its exact search too. */
+export const C_UNDERSCORE = 32;
 const CLASS = new Uint8Array(65536);
 for (let c = 0; c < 65536; c++) {
   let k = 0;
   if (c >= 48 && c <= 57) k = C_DIGIT | C_WORD;
   else if (c >= 65 && c <= 90) k = C_UPPER | C_WORD;
   else if (c >= 97 && c <= 122) k = C_LOWER | C_WORD;
-  else if (c === 95) k = C_WORD;
+  else if (c === 95) k = C_WORD | C_UNDERSCORE;
   // Non-ASCII letters (Latin-1 and beyond, minus × and ÷, up to general punctuation) glue a token to a word too.
   else if (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && c < 0x2000) k = C_WORD | C_NON_ASCII;
   CLASS[c] = k;

@@ -362,15 +362,18 @@ const CONTEXT_WORDS: { type: EntityType; value: string; words: readonly string[]
   },
 ];
 
-/** Presidio compares lemmas, so a plural (`IPs:`, `wallets`) is its word too; a word with a digit has none. */
-const withPlurals = (words: readonly string[]): string[] => words.flatMap((w) => (/\d/.test(w) ? [w] : [w, `${w}s`]));
+/**
+ * The forms Presidio's enhancer also takes for a word: a plural (`IPs:`, `wallets`; it compares lemmas; a word with a
+ * digit has none), and a key holding it (`user_ip`; a context word inside a token counts).
+ */
+const forms = (words: readonly string[]): [string, string][] => words.flatMap((w) => [[w, w], ...(/\d/.test(w) ? [] : [[`${w}s`, w]]), [`user_${w}`, w]] as [string, string][]);
 
-describe("Presidio's context words for these types, and their plurals, raise our scores too", () => {
+describe("Presidio's context words for these types, their plurals and keys holding them, raise our scores too", () => {
   for (const { type, value, words, not } of CONTEXT_WORDS) {
-    it.each(withPlurals(words).map((w) => [w] as const))(`${type}: %s`, (word) => {
+    it.each(forms(words))(`${type}: %s`, (word, base) => {
       const [f] = analyzer.analyze(`${word}: ${value}`, { entities: [type] });
       expect(f).toBeDefined();
-      if (not?.[word.replace(/s$/, '')]) {
+      if (not?.[base]) {
         expect(f!.explanation.context).toBeUndefined();
         return;
       }
