@@ -47,9 +47,10 @@ const b62 = (n: number): string => {
 const githubToken = (prefix: string, random30: string): string => `${prefix}_${random30}${b62(crc32Ref(random30))}`;
 
 describe('AWS keys', () => {
-  // The example pair from AWS's IAM documentation.
-  const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
-  const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  // A key id from awsteele.com's "AWS Access Key ID formats" and gitleaks' aws-secret-access-key sample (MIT): AWS's own
+  // documented pair (…EXAMPLE / …EXAMPLEKEY) is a placeholder, tested below.
+  const KEY_ID = 'AKIAY34FZKBOKMUTVV7A';
+  const SECRET = 'lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR';
 
   it('finds access key ids of each prefix and the secret in a credentials file', () => {
     const text = `[default]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET}\n`;
@@ -70,7 +71,13 @@ describe('AWS keys', () => {
   it('leaves 40-character values without context, git SHA-1s and key ids of the wrong alphabet or length', () => {
     expect(values(awsKeysRecognizer, `blob ${SECRET} in a test fixture`)).toEqual([]);
     expect(values(awsKeysRecognizer, 'aws_secret_access_key = 9fceb02d0ae598e95dc970b74767f19372d61af8')).toEqual([]);
-    expect(values(awsKeysRecognizer, 'AKIAIOSFODNN7EXAMPL AKIAIOSFODNN7EXAMPLE1 AKIAIOSFODNN0EXAMPLE AKIAiosfodnn7example')).toEqual([]);
+    expect(values(awsKeysRecognizer, 'AKIAY34FZKBOKMUTVV7 AKIAY34FZKBOKMUTVV7A1 AKIAY34FZKBOKMUTVV0A AKIAy34fzkbokmutvv7a')).toEqual([]);
+  });
+
+  it("leaves AWS's documented sample pair (…EXAMPLE, …EXAMPLEKEY) and placeholder key ids", () => {
+    const text = '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n';
+    expect(values(awsKeysRecognizer, text)).toEqual([]);
+    expect(values(awsKeysRecognizer, 'key = AKIAXXXXXXXXXXXXXXXX or AKIAZZZZZZZZZZZZZZZZ')).toEqual([]);
   });
 });
 
@@ -88,7 +95,8 @@ describe('Slack', () => {
     const bot = 'xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy';
     const user = 'xoxp-23984754863-2348975623103-2348975623103-5f0f2b3ac5e3a72e0c2ea4c0d8c1ae1f';
     const app = 'xapp-1-A0123456789-1234567890123-0c1e3f7d2a7b4c9e8f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e';
-    const hook = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
+    // gitleaks' slack-webhook-url sample (MIT).
+    const hook = 'https://hooks.slack.com/services/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';
     const text = `SLACK_BOT_TOKEN=${bot}\nSLACK_USER_TOKEN=${user}\nSLACK_APP_TOKEN=${app}\nwebhook: ${hook}\n`;
     expect(values(slackRecognizer, text)).toEqual([bot, user, app, hook]);
   });
@@ -97,6 +105,8 @@ describe('Slack', () => {
     expect(values(slackRecognizer, 'token = xoxb-your-token-here')).toEqual([]);
     expect(values(slackRecognizer, 'xoxb-1234-5678')).toEqual([]);
     expect(values(slackRecognizer, 'https://hooks.slack.com/services/T00000000/B00000000/')).toEqual([]);
+    // The sample in Slack's own docs: its secret part is one repeated character.
+    expect(values(slackRecognizer, 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX')).toEqual([]);
   });
 });
 
@@ -123,8 +133,10 @@ describe('GitHub tokens', () => {
   });
 
   it('finds fine-grained personal access tokens by shape', () => {
-    const pat = `github_pat_11ABCDEFG0123456789abc_${'Zx9'.repeat(19)}Qw`;
+    const pat = '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';
     expect(values(githubRecognizer, `token: ${pat}\n`)).toEqual([pat]);
+    // gitleaks' github-fine-grained-pat false positive (MIT): a placeholder of one repeated character.
+    expect(values(githubRecognizer, 'github_pat_xxxxxxxxxxxxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')).toEqual([]);
   });
 });
 
