@@ -235,7 +235,8 @@ describe('high-entropy values with context', () => {
     ['placeholder', 'API_KEY=${STRIPE_SECRET_KEY_FROM_VAULT}'],
     ['placeholder', 'password = ********************'],
     ['word compound', 'CSRF_TOKEN_HEADER=X-CSRF-Token-Validation-Header'],
-    ['github checksum fails', 'example token: ghp_16C7e42F292c6912E7710c838347Ae178B4a'],
+    ['vendor token', 'example token: ghp_16C7e42F292c6912E7710c838347Ae178B4a'],
+    ['vendor token', 'aws_access_key: AKIAIOSFODNN7EXAMPLE'],
   ];
   it.each(NEAR_MISSES)('does not fire on a %s', (why, line) => {
     expect(values(highEntropyRecognizer, line)).toEqual([]);

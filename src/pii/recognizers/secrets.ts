@@ -437,7 +437,8 @@ function hasNameStem(text: string, s: number, e: number): boolean {
 
 // `=>` (Ruby, PHP), then the value on the same line, or on the next line when that line is indented (a YAML value
 // under its key): an unindented next line is the next entry of a file whose value was left empty (`API_KEY=`).
-const VALUE_AFTER = /(?:>)?(?:[ \t]{0,3}|[ \t]*\r?\n[ \t]{1,8})["']?([^\s"'`,;<>(){}[\]]{20,256})/y;
+// An HTTP authorization scheme (`Authorization: Basic …`) comes before the credential.
+const VALUE_AFTER = /(?:>)?(?:[ \t]{0,3}|[ \t]*\r?\n[ \t]{1,8})["']?(?:(?:Basic|Bearer|Token) )?([^\s"'`,;<>(){}[\]]{20,256})/y;
 const VALUE_CHAR = /[^\s"'`,;<>(){}[\]]/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -469,6 +470,9 @@ function wordCompound(v: string): boolean {
   return parts.every((p) => /^[A-Z]{1,5}$/.test(p) || (/^[A-Za-z]{2,}$/.test(p) && /[aeiouy]/i.test(p)));
 }
 
+/** Values whose prefix and shape belong to a vendor recognizer: AWS key ids, Google keys, Slack, GitHub and Stripe tokens, JWTs. */
+const VENDOR_SHAPED = /^(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}$|AIza[\w-]{35}$|xox[a-z]-|xox[a-z]\.xox[a-z]-|xapp-|gh[pousr]_[A-Za-z0-9]{36}$|github_pat_|[srp]k_(?:live|test)_|whsec_|eyJ[\w-]+\.[\w-]+\.)/;
+
 /** A relative path's segments are names (`config/prod/db`, `Users/Alice/Documents`), not random base64 runs that hold slashes. */
 const pathSegment = (seg: string): boolean => /^[a-z0-9_.-]+$/.test(seg) || wordCompound(seg);
 
@@ -478,8 +482,9 @@ const pathSegment = (seg: string): boolean => /^[a-z0-9_.-]+$/.test(seg) || word
  */
 export function notASecret(v: string, name?: string): string | undefined {
   if (UUID.test(v)) return 'uuid';
-  // A GitHub-shaped token whose checksum fails is an example or a typo; its own recognizer has judged it.
-  if (/^gh[pousr]_[A-Za-z0-9]{36}$/.test(v) && !githubChecksumValid(v.slice(4))) return 'github checksum fails';
+  // A vendor's token shape is its own recognizer's to judge (a GitHub token whose checksum fails, a placeholder), and to
+  // report under the vendor's type.
+  if (VENDOR_SHAPED.test(v)) return 'vendor token';
   // AWS's documented sample secret key (see AWS_DOC_PLACEHOLDER).
   if (v.length === 40 && AWS_DOC_PLACEHOLDER.test(v)) return 'placeholder';
   // Hex of a digest's length is a digest under a digest's name (or none known); under `client_secret` it is the secret
@@ -531,11 +536,13 @@ export const highEntropyRecognizer: Recognizer = {
         p = equals;
         equals = text.indexOf('=', p + 1);
       }
-      // `==`, `:=`'s first half and `::` are comparisons or scopes, not a value being set.
+      // `==`, `!=`, `<=`, `>=` and `::` are comparisons or scopes, not a value being set; `:=` (Go, Pascal) is an
+      // assignment, read from its `=` with the name before its `:`.
       const next = text.charCodeAt(p + 1);
       const prev = p > 0 ? text.charCodeAt(p - 1) : 0;
-      if (next === 61 || next === 58 || prev === 61 || prev === 58 || prev === 33 || prev === 60) continue;
-      const ns = nameStart(text, p);
+      const walrus = prev === 58 && text.charCodeAt(p) === 61;
+      if (next === 61 || next === 58 || prev === 61 || (prev === 58 && !walrus) || prev === 33 || prev === 60 || prev === 62) continue;
+      const ns = nameStart(text, walrus ? p - 1 : p);
       if (nameEnd - ns < 3 || !hasNameStem(text, ns, nameEnd)) continue;
       const name = text.slice(ns, nameEnd);
       if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name) || NOT_SECRET_NAME_CAMEL.test(name)) continue;
