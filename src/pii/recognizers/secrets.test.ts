@@ -11,6 +11,7 @@ import {
   highEntropyRecognizer,
   jwtRecognizer,
   notASecret,
+  placeholderPart,
   privateKeyRecognizer,
   SECRET_RECOGNIZERS,
   shannonEntropy,
@@ -244,6 +245,28 @@ describe('high-entropy values with context', () => {
     expect(notASecret(value)).toBe(why);
   });
 
+  it('reads Go and Pascal `:=`, YAML values on an indented next line, and never the next entry of an empty one', () => {
+    expect(values(highEntropyRecognizer, 'apiKey := "b7Xk29QmZp4LrT8vNc3WyH6s"')).toEqual(['b7Xk29QmZp4LrT8vNc3WyH6s']);
+    expect(values(highEntropyRecognizer, 'db:\n  password:\n    q8Z!vR2#mK9xLp4@tW7n\n')).toEqual(['q8Z!vR2#mK9xLp4@tW7n']);
+    expect(values(highEntropyRecognizer, 'API_TOKEN=\nBUILD_CACHE_DIRECTORY_42=x7\n')).toEqual([]);
+    expect(values(highEntropyRecognizer, 'if (token == "b7Xk29QmZp4LrT8vNc3WyH6s")')).toEqual([]);
+  });
+
+  it('skips names of public values and of things about a secret (its id, name, location, type)', () => {
+    for (const name of ['publicToken', 'csrf-token', 'credentialId', 'secret_name', 'token_url', 'TokenFile', 'api_key_version']) {
+      expect(values(highEntropyRecognizer, `${name} = "b7Xk29QmZp4LrT8vNc3WyH6s"`), name).toEqual([]);
+    }
+    expect(values(highEntropyRecognizer, 'secret_identity = "b7Xk29QmZp4LrT8vNc3WyH6s"')).toEqual(['b7Xk29QmZp4LrT8vNc3WyH6s']);
+  });
+
+  it('tells placeholders from random parts: repeated characters and ascending runs', () => {
+    expect(placeholderPart('XXXXXXXXXXXXXXXXXXXXXXXX')).toBe(true);
+    expect(placeholderPart('abababababababab')).toBe(true);
+    expect(placeholderPart('Syabcdefghijklmnopqrstuvwxyz1234567')).toBe(true);
+    expect(placeholderPart('Y34FZKBOKMUTVV7A')).toBe(false);
+    expect(placeholderPart('bJtrpFi1fO1JMCcwLx8uZyAg')).toBe(false);
+  });
+
   it('measures entropy in bits per character', () => {
     expect(shannonEntropy('aaaa')).toBe(0);
     expect(shannonEntropy('abcd')).toBe(2);
@@ -280,6 +303,11 @@ describe('every secrets recognizer', () => {
     ['pem headers', '-----BEGIN RSA PRIVATE KEY-----\n'.repeat(N / 32)],
     ['slack dashes', `xoxb-${'1-'.repeat(N / 2)}`],
     ['github underscores', 'ghp_'.repeat(N / 4)],
+    ['slack versions', 'xoxe.xoxp-1-'.repeat(N / 12)],
+    ['webhook hosts', 'hooks.slack.com/services/T'.repeat(N / 26)],
+    ['walrus assignments', 'token := '.repeat(N / 9)],
+    ['empty assignments before blank lines', `password=${' '.repeat(8)}\n`.repeat(N / 18)],
+    ['pem label words', '-----BEGIN A B C D PRIVATE KEY'.repeat(N / 30)],
   ];
   it.each(ADVERSARIAL)('stays linear on %s', (_name, text) => {
     const t0 = performance.now();

@@ -438,7 +438,7 @@ function hasNameStem(text: string, s: number, e: number): boolean {
 // `=>` (Ruby, PHP), then the value on the same line, or on the next line when that line is indented (a YAML value
 // under its key): an unindented next line is the next entry of a file whose value was left empty (`API_KEY=`).
 // An HTTP authorization scheme (`Authorization: Basic …`) comes before the credential.
-const VALUE_AFTER = /(?:>)?(?:[ \t]{0,3}|[ \t]*\r?\n[ \t]{1,8})["']?(?:(?:Basic|Bearer|Token) )?([^\s"'`,;<>(){}[\]]{20,256})/y;
+const VALUE_AFTER = /(?:>)?(?:[ \t]{0,3}|[ \t]{0,8}\r?\n[ \t]{1,8})["']?(?:(?:Basic|Bearer|Token) )?([^\s"'`,;<>(){}[\]]{20,256})/y;
 const VALUE_CHAR = /[^\s"'`,;<>(){}[\]]/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
