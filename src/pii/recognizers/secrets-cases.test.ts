@@ -293,6 +293,17 @@ const JWT: Case[] = [
   },
 ];
 
+const PPK = [
+  'PuTTY-User-Key-File-2: ssh-rsa',
+  'Encryption: none',
+  'Comment: rsa-key-20240101',
+  'Public-Lines: 1',
+  'AAAAB3NzaC1yc2EAAAABJQAAAQEAn6/O8li+SX4m98LLYt/PKSzEmQ++ZBD7Loh9',
+  'Private-Lines: 2',
+  'MIIEpQIBAAKCAQEAn6/O8li+SX4m98LLYt/PKSzEmQ++ZBD7Loh9P13f4yQ92EF3',
+  'yxR5MsXFu9PRsrYQA7/4UTPHiC4y2sAVCBg4C2yyBpUEtMQjyCESi6Y=',
+  'Private-MAC: 5d3c0b8f1e2a4c6d7e9f0a1b2c3d4e5f6a7b8c9d',
+].join('\n');
 const PRIVATE_KEYS: Case[] = [
   {
     id: 'GL private-key tp pkcs8',
@@ -315,6 +326,13 @@ const PRIVATE_KEYS: Case[] = [
     text: '-----BEGIN SSH2 ENCRYPTED PRIVATE KEY-----\nMIIEpQIBAAKCAQEAn6/O8li+SX4m98LLYt/PKSzEmQ++ZBD7Loh9P13f4yQ92EF3\n-----END SSH2 ENCRYPTED PRIVATE KEY-----',
     want: [['SECRET_PRIVATE_KEY', '-----BEGIN SSH2 ENCRYPTED PRIVATE KEY-----\nMIIEpQIBAAKCAQEAn6/O8li+SX4m98LLYt/PKSzEmQ++ZBD7Loh9P13f4yQ92EF3\n-----END SSH2 ENCRYPTED PRIVATE KEY-----']],
   },
+  {
+    // detect-secrets' private-key plugin lists PuTTY's header; the file layout is PuTTY's .ppk (body lines from the RSA sample).
+    id: 'DS private-key PuTTY file',
+    text: `${PPK}\nnext line`,
+    want: [['SECRET_PRIVATE_KEY', PPK]],
+  },
+  { id: 'DS private-key PuTTY without material', text: 'PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nPrivate-Lines: 2\n<paste the key>\nhere\n', want: [] },
   { id: 'GL private-key fp no material', text: '-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----', want: [] },
   { id: 'GL private-key fp empty', text: '-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----', want: [] },
   { id: 'DS private-key tp prose body', text: '-----BEGIN RSA PRIVATE KEY-----\nsuper secret private key here\n-----END RSA PRIVATE KEY-----', want: [], differs: 'no key material between the lines: a sample naming the format leaks nothing' },

@@ -308,6 +308,7 @@ describe('every secrets recognizer', () => {
     ['walrus assignments', 'token := '.repeat(N / 9)],
     ['empty assignments before blank lines', `password=${' '.repeat(8)}\n`.repeat(N / 18)],
     ['pem label words', '-----BEGIN A B C D PRIVATE KEY'.repeat(N / 30)],
+    ['putty headers before one long body', `${'PuTTY-User-Key-File-2: x\n'.repeat(150)}Private-Lines: 999\n${'a b\n'.repeat(N / 4)}`],
   ];
   it.each(ADVERSARIAL)('stays linear on %s', (_name, text) => {
     const t0 = performance.now();

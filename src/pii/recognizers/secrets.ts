@@ -334,6 +334,47 @@ function hasKeyMaterial(text: string, from: number, to: number): boolean {
   return false;
 }
 
+const PUTTY_HEADER = 'PuTTY-User-Key-File-';
+const PUTTY_PRIVATE = 'Private-Lines: ';
+/** How far past its header a PuTTY file's Private-Lines field may be (the public lines of a 4096-bit key run ~750 characters). */
+const PUTTY_WINDOW = 4000;
+
+function lineEnd(text: string, from: number): number {
+  const nl = text.indexOf('\n', from);
+  return nl < 0 ? text.length : nl;
+}
+
+/**
+ * PuTTY private key files (.ppk, detect-secrets lists them): the header through the `Private-Lines: N` lines and the
+ * Private-MAC line after them; encrypted unless the file says `Encryption: none`.
+ */
+function puttyKeys(text: string): RecognizerResult[] {
+  const out: RecognizerResult[] = [];
+  // The next Private-Lines field, remembered so many headers without one do not rescan the text.
+  let priv = -2;
+  let after = 0;
+  for (let at = text.indexOf(PUTTY_HEADER); at !== -1; at = text.indexOf(PUTTY_HEADER, Math.max(at + 1, after))) {
+    if (priv !== -1 && priv < at) priv = text.indexOf(PUTTY_PRIVATE, at);
+    if (priv === -1) break;
+    if (priv - at > PUTTY_WINDOW) continue;
+    const count = /^\d{1,3}/.exec(text.slice(priv + PUTTY_PRIVATE.length, priv + PUTTY_PRIVATE.length + 3));
+    if (!count) continue;
+    const bodyStart = lineEnd(text, priv) + 1;
+    let end = bodyStart;
+    // Bounded like a PEM body, so headers crowded before one field cannot each read a long text.
+    const bodyMax = Math.min(text.length, bodyStart + PRIVATE_KEY_MAX);
+    for (let k = 0; k < Number(count[0]) && end < bodyMax; k++) end = lineEnd(text, end) + 1;
+    end = Math.min(end, bodyMax);
+    if (!hasKeyMaterial(text, bodyStart, end)) continue;
+    if (text.startsWith('Private-MAC: ', end)) end = lineEnd(text, end) + 1;
+    while (end > at && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+    const encrypted = !text.slice(at, priv).includes('Encryption: none');
+    out.push(hit('SECRET_PRIVATE_KEY', at, end, encrypted ? 0.8 : 0.95, 'private-key', 'putty', 'private-lines'));
+    after = end;
+  }
+  return out;
+}
+
 /** PEM/OpenSSH/PGP private key blocks with key material, spanning BEGIN through END; encrypted ones score a little lower. */
 export const privateKeyRecognizer: Recognizer = {
   id: 'private-key',
@@ -369,6 +410,7 @@ export const privateKeyRecognizer: Recognizer = {
         out.push(hit('SECRET_PRIVATE_KEY', m.index, bodyStart, score - 0.1, 'private-key', kind, 'begin-only'));
       }
     }
+    if (text.includes(PUTTY_HEADER)) out.push(...puttyKeys(text));
     return out;
   },
 };
