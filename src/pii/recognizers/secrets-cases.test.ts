@@ -101,6 +101,7 @@ const AWS: Case[] = [
   { id: 'DS get_secret_access_keys TEST*10', text: "base64_keyA = 'TESTTESTTESTTESTTESTTESTTESTTESTTESTTEST'", want: [] },
   { id: 'TH accesskey tp', text: '\n\t\t\t\taws credentials{\n\t\t\t\t\tid: ABIAS9L8MS5IPHTZPPUQ\n\t\t\t\t\tsecret: .v2QPKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63;\n\t\t\t\t}\n', want: [['SECRET_HIGH_ENTROPY', '.v2QPKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63']], differs: 'the id holds 9 and 8, which AWS key ids (base32) never do; the secret is reported as high entropy' },
   { id: 'TH accesskey fp lowercase id', text: '\n\t\t\t\taws credentials{\n\t\t\t\t\tid: AKIAs9L8MS5iPHTZPPUQ\n\t\t\t\t\tsecret: $YenOG.PKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63;\n\t\t\t\t}\n', want: [['SECRET_HIGH_ENTROPY', '$YenOG.PKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63']], differs: 'no AWS pair, but a random value under `secret:` is a secret to a security team' },
+  { id: 'TH canary pair shape, real-shaped secret', text: 'AKIASP2TPHJSQH3FJRUX:lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR', want: [['SECRET_AWS_ACCESS_KEY', 'AKIASP2TPHJSQH3FJRUX'], ['SECRET_AWS_SECRET_KEY', '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']] },
   { id: 'TH canary pair', text: 'AKIASP2TPHJSQH3FJRUX:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', want: [['SECRET_AWS_ACCESS_KEY', 'AKIASP2TPHJSQH3FJRUX']], differs: 'the secret half is AWS\'s documented sample, a placeholder; the key id is real-shaped' },
 ];
 
@@ -331,6 +332,13 @@ const PRIVATE_KEYS: Case[] = [
     id: 'DS private-key PuTTY file',
     text: `${PPK}\nnext line`,
     want: [['SECRET_PRIVATE_KEY', PPK]],
+  },
+  {
+    // A Google service-account JSON file (gitleaks' gcp-service-account rule keys on its "type"): the PEM sits in a JSON
+    // string with escaped newlines; body lines from gitleaks' PKCS#8 sample.
+    id: 'GL gcp service account JSON private_key',
+    text: '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDAC4AWkdwKYSd8\\nKs14IReLcYgADhoXk56ZzXI=\\n-----END PRIVATE KEY-----\\n"}',
+    want: [['SECRET_PRIVATE_KEY', '-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDAC4AWkdwKYSd8\\nKs14IReLcYgADhoXk56ZzXI=\\n-----END PRIVATE KEY-----']],
   },
   { id: 'DS private-key PuTTY without material', text: 'PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nPrivate-Lines: 2\n<paste the key>\nhere\n', want: [] },
   { id: 'GL private-key fp no material', text: '-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----', want: [] },
