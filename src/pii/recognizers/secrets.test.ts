@@ -11,6 +11,7 @@ import {
   highEntropyRecognizer,
   jwtRecognizer,
   notASecret,
+  placeholderPart,
   privateKeyRecognizer,
   SECRET_RECOGNIZERS,
   shannonEntropy,
@@ -47,9 +48,10 @@ const b62 = (n: number): string => {
 const githubToken = (prefix: string, random30: string): string => `${prefix}_${random30}${b62(crc32Ref(random30))}`;
 
 describe('AWS keys', () => {
-  // The example pair from AWS's IAM documentation.
-  const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
-  const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  // A key id from awsteele.com's "AWS Access Key ID formats" and gitleaks' aws-secret-access-key sample (MIT): AWS's own
+  // documented pair (…EXAMPLE / …EXAMPLEKEY) is a placeholder, tested below.
+  const KEY_ID = 'AKIAY34FZKBOKMUTVV7A';
+  const SECRET = 'lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR';
 
   it('finds access key ids of each prefix and the secret in a credentials file', () => {
     const text = `[default]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET}\n`;
@@ -70,7 +72,13 @@ describe('AWS keys', () => {
   it('leaves 40-character values without context, git SHA-1s and key ids of the wrong alphabet or length', () => {
     expect(values(awsKeysRecognizer, `blob ${SECRET} in a test fixture`)).toEqual([]);
     expect(values(awsKeysRecognizer, 'aws_secret_access_key = 9fceb02d0ae598e95dc970b74767f19372d61af8')).toEqual([]);
-    expect(values(awsKeysRecognizer, 'AKIAIOSFODNN7EXAMPL AKIAIOSFODNN7EXAMPLE1 AKIAIOSFODNN0EXAMPLE AKIAiosfodnn7example')).toEqual([]);
+    expect(values(awsKeysRecognizer, 'AKIAY34FZKBOKMUTVV7 AKIAY34FZKBOKMUTVV7A1 AKIAY34FZKBOKMUTVV0A AKIAy34fzkbokmutvv7a')).toEqual([]);
+  });
+
+  it("leaves AWS's documented sample pair (…EXAMPLE, …EXAMPLEKEY) and placeholder key ids", () => {
+    const text = '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n';
+    expect(values(awsKeysRecognizer, text)).toEqual([]);
+    expect(values(awsKeysRecognizer, 'key = AKIAXXXXXXXXXXXXXXXX or AKIAZZZZZZZZZZZZZZZZ')).toEqual([]);
   });
 });
 
@@ -88,7 +96,8 @@ describe('Slack', () => {
     const bot = 'xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy';
     const user = 'xoxp-23984754863-2348975623103-2348975623103-5f0f2b3ac5e3a72e0c2ea4c0d8c1ae1f';
     const app = 'xapp-1-A0123456789-1234567890123-0c1e3f7d2a7b4c9e8f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e';
-    const hook = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
+    // gitleaks' slack-webhook-url sample (MIT).
+    const hook = 'https://hooks.slack.com/services/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';
     const text = `SLACK_BOT_TOKEN=${bot}\nSLACK_USER_TOKEN=${user}\nSLACK_APP_TOKEN=${app}\nwebhook: ${hook}\n`;
     expect(values(slackRecognizer, text)).toEqual([bot, user, app, hook]);
   });
@@ -97,6 +106,8 @@ describe('Slack', () => {
     expect(values(slackRecognizer, 'token = xoxb-your-token-here')).toEqual([]);
     expect(values(slackRecognizer, 'xoxb-1234-5678')).toEqual([]);
     expect(values(slackRecognizer, 'https://hooks.slack.com/services/T00000000/B00000000/')).toEqual([]);
+    // The sample in Slack's own docs: its secret part is one repeated character.
+    expect(values(slackRecognizer, 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX')).toEqual([]);
   });
 });
 
@@ -123,8 +134,10 @@ describe('GitHub tokens', () => {
   });
 
   it('finds fine-grained personal access tokens by shape', () => {
-    const pat = `github_pat_11ABCDEFG0123456789abc_${'Zx9'.repeat(19)}Qw`;
+    const pat = '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';
     expect(values(githubRecognizer, `token: ${pat}\n`)).toEqual([pat]);
+    // gitleaks' github-fine-grained-pat false positive (MIT): a placeholder of one repeated character.
+    expect(values(githubRecognizer, 'github_pat_xxxxxxxxxxxxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')).toEqual([]);
   });
 });
 
@@ -223,12 +236,35 @@ describe('high-entropy values with context', () => {
     ['placeholder', 'API_KEY=${STRIPE_SECRET_KEY_FROM_VAULT}'],
     ['placeholder', 'password = ********************'],
     ['word compound', 'CSRF_TOKEN_HEADER=X-CSRF-Token-Validation-Header'],
-    ['github checksum fails', 'example token: ghp_16C7e42F292c6912E7710c838347Ae178B4a'],
+    ['vendor token', 'example token: ghp_16C7e42F292c6912E7710c838347Ae178B4a'],
+    ['vendor token', 'aws_access_key: AKIAIOSFODNN7EXAMPLE'],
   ];
   it.each(NEAR_MISSES)('does not fire on a %s', (why, line) => {
     expect(values(highEntropyRecognizer, line)).toEqual([]);
     const value = line.replace(/^[^:=]*[:=]\s*/, '');
     expect(notASecret(value)).toBe(why);
+  });
+
+  it('reads Go and Pascal `:=`, YAML values on an indented next line, and never the next entry of an empty one', () => {
+    expect(values(highEntropyRecognizer, 'apiKey := "b7Xk29QmZp4LrT8vNc3WyH6s"')).toEqual(['b7Xk29QmZp4LrT8vNc3WyH6s']);
+    expect(values(highEntropyRecognizer, 'db:\n  password:\n    q8Z!vR2#mK9xLp4@tW7n\n')).toEqual(['q8Z!vR2#mK9xLp4@tW7n']);
+    expect(values(highEntropyRecognizer, 'API_TOKEN=\nBUILD_CACHE_DIRECTORY_42=x7\n')).toEqual([]);
+    expect(values(highEntropyRecognizer, 'if (token == "b7Xk29QmZp4LrT8vNc3WyH6s")')).toEqual([]);
+  });
+
+  it('skips names of public values and of things about a secret (its id, name, location, type)', () => {
+    for (const name of ['publicToken', 'csrf-token', 'credentialId', 'secret_name', 'token_url', 'TokenFile', 'api_key_version']) {
+      expect(values(highEntropyRecognizer, `${name} = "b7Xk29QmZp4LrT8vNc3WyH6s"`), name).toEqual([]);
+    }
+    expect(values(highEntropyRecognizer, 'secret_identity = "b7Xk29QmZp4LrT8vNc3WyH6s"')).toEqual(['b7Xk29QmZp4LrT8vNc3WyH6s']);
+  });
+
+  it('tells placeholders from random parts: repeated characters and ascending runs', () => {
+    expect(placeholderPart('XXXXXXXXXXXXXXXXXXXXXXXX')).toBe(true);
+    expect(placeholderPart('abababababababab')).toBe(true);
+    expect(placeholderPart('Syabcdefghijklmnopqrstuvwxyz1234567')).toBe(true);
+    expect(placeholderPart('Y34FZKBOKMUTVV7A')).toBe(false);
+    expect(placeholderPart('bJtrpFi1fO1JMCcwLx8uZyAg')).toBe(false);
   });
 
   it('measures entropy in bits per character', () => {
@@ -267,6 +303,12 @@ describe('every secrets recognizer', () => {
     ['pem headers', '-----BEGIN RSA PRIVATE KEY-----\n'.repeat(N / 32)],
     ['slack dashes', `xoxb-${'1-'.repeat(N / 2)}`],
     ['github underscores', 'ghp_'.repeat(N / 4)],
+    ['slack versions', 'xoxe.xoxp-1-'.repeat(N / 12)],
+    ['webhook hosts', 'hooks.slack.com/services/T'.repeat(N / 26)],
+    ['walrus assignments', 'token := '.repeat(N / 9)],
+    ['empty assignments before blank lines', `password=${' '.repeat(8)}\n`.repeat(N / 18)],
+    ['pem label words', '-----BEGIN A B C D PRIVATE KEY'.repeat(N / 30)],
+    ['putty headers before one long body', `${'PuTTY-User-Key-File-2: x\n'.repeat(150)}Private-Lines: 999\n${'a b\n'.repeat(N / 4)}`],
   ];
   it.each(ADVERSARIAL)('stays linear on %s', (_name, text) => {
     const t0 = performance.now();

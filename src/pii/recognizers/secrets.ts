@@ -32,6 +32,31 @@ export function shannonEntropy(s: string): number {
   return h;
 }
 
+/** Bits per character below which a token's random part is a placeholder (`XXXX…`, `aaaa…`, `0000…`); random parts reach 3.5+. */
+const PLACEHOLDER_ENTROPY = 2.5;
+/** Consecutive ascending characters (`abcdefgh`, `12345678`) that no random part holds but sample keys often do. */
+const PLACEHOLDER_RUN = 8;
+
+/**
+ * Whether the random part of a token is a placeholder a human typed: too few distinct characters, or a long ascending
+ * run. Issued tokens are random: the chance of either in a real one is negligible.
+ */
+export function placeholderPart(s: string): boolean {
+  if (shannonEntropy(s) < PLACEHOLDER_ENTROPY) return true;
+  let run = 1;
+  for (let i = 1; i < s.length; i++) {
+    run = s.charCodeAt(i) === s.charCodeAt(i - 1) + 1 ? run + 1 : 1;
+    if (run >= PLACEHOLDER_RUN) return true;
+  }
+  return false;
+}
+
+/**
+ * AWS marks every sample credential in its documentation with this suffix (`…EXAMPLE` key ids, `…EXAMPLEKEY` secret
+ * keys): a documented placeholder convention, as gitleaks and trufflehog also read it.
+ */
+const AWS_DOC_PLACEHOLDER = /EXAMPLE(?:KEY)?$/;
+
 // ---------------------------------------------------------------------------------------------------------------
 // AWS
 
@@ -48,13 +73,15 @@ const AWS_SECRET_WINDOW = 120;
 /** AWS access key ids (long-term AKIA, temporary ASIA, and the ABIA/ACCA service forms) and secret access keys beside their context. */
 export const awsKeysRecognizer: Recognizer = {
   id: 'aws-keys',
-  examples: ['[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n'],
+  examples: ['[default]\naws_access_key_id = AKIAY34FZKBOKMUTVV7A\naws_secret_access_key = lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR\n'],
   entities: ['SECRET_AWS_ACCESS_KEY', 'SECRET_AWS_SECRET_KEY'],
   context: { en: ['aws', 'access key', 'secret', 'credentials', 'iam'] },
   recognize(text) {
     const out: RecognizerResult[] = [];
     const keyEnds: number[] = [];
     for (const m of absent(text, 'AKIA', 'ASIA', 'ABIA', 'ACCA') ? [] : text.matchAll(AWS_KEY_ID)) {
+      const body = m[0].slice(4);
+      if (AWS_DOC_PLACEHOLDER.test(body) || placeholderPart(body)) continue;
       // Long-lived keys (AKIA) are the ones that leak and stay valid; temporary ASIA keys expire within hours.
       const score = m[1] === 'AKIA' ? 0.9 : 0.8;
       out.push(hit('SECRET_AWS_ACCESS_KEY', m.index, m.index + m[0].length, score, 'aws-keys', `access-key-id-${m[1]!.toLowerCase()}`));
@@ -81,7 +108,7 @@ export const awsKeysRecognizer: Recognizer = {
         seen.add(at);
         const v = m[0];
         // A secret key is random base64: it mixes cases and digits; a git SHA-1 (hex) or a word run does not.
-        if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/[0-9]/.test(v) || shannonEntropy(v) < 4) continue;
+        if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/[0-9]/.test(v) || shannonEntropy(v) < 4 || AWS_DOC_PLACEHOLDER.test(v)) continue;
         const before = text.slice(Math.max(0, at - AWS_SECRET_WINDOW), at);
         if (AWS_SECRET_CONTEXT.test(before)) out.push(hit('SECRET_AWS_SECRET_KEY', at, at + 40, 0.85, 'aws-keys', 'secret-access-key', 'context'));
         else if (keyEndSet.has(anchor)) out.push(hit('SECRET_AWS_SECRET_KEY', at, at + 40, 0.8, 'aws-keys', 'secret-access-key', 'after-key-id'));
@@ -104,21 +131,38 @@ export const googleApiKeyRecognizer: Recognizer = {
   context: { en: ['google', 'api key', 'firebase', 'maps', 'gcp'] },
   recognize(text) {
     if (absent(text, 'AIza')) return [];
-    return [...text.matchAll(GOOGLE_API_KEY)].map((m) => hit('SECRET_GOOGLE_API_KEY', m.index, m.index + m[0].length, 0.85, 'google-api-key', 'aiza-39'));
+    const out: RecognizerResult[] = [];
+    for (const m of text.matchAll(GOOGLE_API_KEY)) if (!placeholderPart(m[0].slice(4))) out.push(hit('SECRET_GOOGLE_API_KEY', m.index, m.index + m[0].length, 0.85, 'google-api-key', 'aiza-39'));
+    return out;
   },
 };
 
-// Slack tokens: xoxb-<team>-<bot>-<secret>, xoxp-<team>-<user>-<team>-<32 hex>, xapp-<n>-<app>-<n>-<64 hex>; the
-// run is matched whole and its dash-separated parts checked in code, which keeps the pattern a single class.
-const SLACK_TOKEN = /(?<![A-Za-z0-9-])(xox[abprs]|xapp)-[0-9A-Za-z-]{10,250}(?![A-Za-z0-9-])/g;
-const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/(services|workflows|triggers)\/[A-Za-z0-9/_-]{20,200}/g;
+// Slack tokens (api.slack.com/authentication/token-types): bot xoxb-<team>-<bot>-<secret> (legacy bots
+// xoxb-<bot>-<secret>), user xoxp-<team>-<user>-<team>-<32 hex>, workspace xoxa-2-…, legacy xoxs-/xoxo-, client xoxc-,
+// app xapp-1-<app>-<n>-<64 hex>, rotating refresh xoxe-1-<long> and configuration tokens xoxe.xoxp-1-<long>; the run is
+// matched whole and its dash-separated parts checked in code, which keeps the pattern a single class.
+const SLACK_TOKEN = /(?<![A-Za-z0-9-])(xox[abceoprs]|xapp)-[0-9A-Za-z-]{10,250}(?![A-Za-z0-9-])/g;
+const SLACK_WEBHOOK = /(?<![A-Za-z0-9.-])(?:https?:\/\/)?hooks\.slack\.com\/(services|workflows|triggers)\/[A-Za-z0-9/_-]{20,200}/g;
+/** A versioned token's single random part (refresh and configuration tokens run to 146–166 characters). */
+const SLACK_LONG_PART = 40;
 
 function slackTokenShape(kind: string, body: string): boolean {
   const parts = body.split('-');
   if (parts.some((p) => p.length === 0)) return false;
-  if (kind === 'xapp') return parts.length === 4 && /^\d$/.test(parts[0]!) && /^A[A-Z0-9]{6,}$/.test(parts[1]!) && /^\d+$/.test(parts[2]!) && /^[0-9a-f]{32,}$/i.test(parts[3]!);
-  // Every xox token starts with numeric workspace/user ids and ends in a random part.
-  return parts.length >= 3 && /^\d{6,}$/.test(parts[0]!) && /^[0-9A-Za-z]{16,}$/.test(parts[parts.length - 1]!);
+  // App ids start with A in Slack's docs, but the version, numeric id and 64-hex secret around them are the shape.
+  if (kind === 'xapp') return parts.length === 4 && /^\d$/.test(parts[0]!) && /^[A-Z0-9]{7,}$/.test(parts[1]!) && /^\d+$/.test(parts[2]!) && /^[0-9a-f]{32,}$/i.test(parts[3]!) && !placeholderPart(parts[3]!);
+  let ids = parts;
+  // A one-digit first part is a format version (xoxa-2-…, xoxe-1-…): one long random part, or the usual ids after it.
+  if (/^\d$/.test(parts[0]!)) {
+    if (parts.length === 2) return parts[1]!.length >= SLACK_LONG_PART && /^[0-9A-Za-z]+$/.test(parts[1]!) && !placeholderPart(parts[1]!);
+    ids = parts.slice(1);
+  }
+  // Numeric workspace/user ids, then a random part: three ids (user, legacy, client tokens) are structure enough for
+  // a 10-character legacy tail; one or two ids (bot tokens) need the 16+ characters bot secrets have.
+  const numeric = ids.slice(0, -1);
+  const tail = ids[ids.length - 1]!;
+  if (numeric.length === 0 || !numeric.every((p) => /^\d{6,}$/.test(p))) return false;
+  return tail.length >= (numeric.length >= 3 ? 10 : 16) && /^[0-9A-Za-z]+$/.test(tail) && !placeholderPart(tail);
 }
 
 /** Slack bot/user/app/refresh tokens and incoming-webhook URLs (a webhook URL is itself the credential). */
@@ -132,12 +176,16 @@ export const slackRecognizer: Recognizer = {
     for (const m of absent(text, 'xox', 'xapp') ? [] : text.matchAll(SLACK_TOKEN)) {
       const kind = m[1]!;
       if (!slackTokenShape(kind, m[0].slice(kind.length + 1))) continue;
-      out.push(hit('SECRET_SLACK_TOKEN', m.index, m.index + m[0].length, 0.9, 'slack', kind, 'shape'));
+      // A configuration token is `xoxe.` before a versioned xoxp/xoxb token: the span takes the prefix in.
+      const start = m.index >= 5 && text.startsWith('xoxe.', m.index - 5) ? m.index - 5 : m.index;
+      out.push(hit('SECRET_SLACK_TOKEN', start, m.index + m[0].length, 0.9, 'slack', start < m.index ? 'xoxe-config' : kind, 'shape'));
     }
-    for (const m of absent(text, 'https://hooks.slack.com/') ? [] : text.matchAll(SLACK_WEBHOOK)) {
-      const path = m[0].slice('https://hooks.slack.com/'.length + m[1]!.length + 1).split('/');
+    for (const m of absent(text, 'hooks.slack.com/') ? [] : text.matchAll(SLACK_WEBHOOK)) {
+      const path = m[0].slice(m[0].indexOf(m[1]!) + m[1]!.length + 1).split('/');
       // services/T…/B…/<24 alnum>: a workspace, a channel hook and the secret part.
       if (m[1] === 'services' && !(path.length >= 3 && /^T[A-Z0-9]{6,}$/.test(path[0]!) && /^B[A-Z0-9]{6,}$/.test(path[1]!) && /^[A-Za-z0-9]{20,}$/.test(path[2]!))) continue;
+      // The secret part (the last one) of the docs' `XXXXXXXX…` sample is no credential.
+      if (placeholderPart(m[1] === 'services' ? path[2]! : path.filter((p) => p.length > 0).pop()!)) continue;
       out.push(hit('SECRET_SLACK_TOKEN', m.index, m.index + m[0].length, 0.9, 'slack', `webhook-${m[1]}`, 'shape'));
     }
     return out;
@@ -213,7 +261,10 @@ export const githubRecognizer: Recognizer = {
       out.push(hit('SECRET_GITHUB_TOKEN', m.index, m.index + m[0].length, 0.95, 'github', m[1]!, 'crc32-base62'));
     }
     // Fine-grained tokens carry no documented checksum: the fixed shape alone.
-    for (const m of text.matchAll(GITHUB_PAT)) out.push(hit('SECRET_GITHUB_TOKEN', m.index, m.index + m[0].length, 0.85, 'github', 'github-pat'));
+    for (const m of text.matchAll(GITHUB_PAT)) {
+      if (placeholderPart(m[0].slice('github_pat_'.length))) continue;
+      out.push(hit('SECRET_GITHUB_TOKEN', m.index, m.index + m[0].length, 0.85, 'github', 'github-pat'));
+    }
     return out;
   },
 };
@@ -259,7 +310,9 @@ export const jwtRecognizer: Recognizer = {
 // ---------------------------------------------------------------------------------------------------------------
 // Private keys
 
-const PRIVATE_KEY_BEGIN = /-----BEGIN ((?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----/g;
+// Up to three label words before PRIVATE KEY (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP, SSH2 ENCRYPTED, …): each word is a
+// bounded run ended by a space, so a run can be split one way only.
+const PRIVATE_KEY_BEGIN = /-----BEGIN ((?:[A-Z0-9]{1,20} ){1,3})?PRIVATE KEY( BLOCK)?-----/g;
 /** A PEM body longer than this (a 16384-bit RSA key is ~13 kB) is not one key: only the header line is reported. */
 const PRIVATE_KEY_MAX = 20_000;
 
@@ -279,6 +332,47 @@ function hasKeyMaterial(text: string, from: number, to: number): boolean {
     } else run = 0;
   }
   return false;
+}
+
+const PUTTY_HEADER = 'PuTTY-User-Key-File-';
+const PUTTY_PRIVATE = 'Private-Lines: ';
+/** How far past its header a PuTTY file's Private-Lines field may be (the public lines of a 4096-bit key run ~750 characters). */
+const PUTTY_WINDOW = 4000;
+
+function lineEnd(text: string, from: number): number {
+  const nl = text.indexOf('\n', from);
+  return nl < 0 ? text.length : nl;
+}
+
+/**
+ * PuTTY private key files (.ppk, detect-secrets lists them): the header through the `Private-Lines: N` lines and the
+ * Private-MAC line after them; encrypted unless the file says `Encryption: none`.
+ */
+function puttyKeys(text: string): RecognizerResult[] {
+  const out: RecognizerResult[] = [];
+  // The next Private-Lines field, remembered so many headers without one do not rescan the text.
+  let priv = -2;
+  let after = 0;
+  for (let at = text.indexOf(PUTTY_HEADER); at !== -1; at = text.indexOf(PUTTY_HEADER, Math.max(at + 1, after))) {
+    if (priv !== -1 && priv < at) priv = text.indexOf(PUTTY_PRIVATE, at);
+    if (priv === -1) break;
+    if (priv - at > PUTTY_WINDOW) continue;
+    const count = /^\d{1,3}/.exec(text.slice(priv + PUTTY_PRIVATE.length, priv + PUTTY_PRIVATE.length + 3));
+    if (!count) continue;
+    const bodyStart = lineEnd(text, priv) + 1;
+    let end = bodyStart;
+    // Bounded like a PEM body, so headers crowded before one field cannot each read a long text.
+    const bodyMax = Math.min(text.length, bodyStart + PRIVATE_KEY_MAX);
+    for (let k = 0; k < Number(count[0]) && end < bodyMax; k++) end = lineEnd(text, end) + 1;
+    end = Math.min(end, bodyMax);
+    if (!hasKeyMaterial(text, bodyStart, end)) continue;
+    if (text.startsWith('Private-MAC: ', end)) end = lineEnd(text, end) + 1;
+    while (end > at && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+    const encrypted = !text.slice(at, priv).includes('Encryption: none');
+    out.push(hit('SECRET_PRIVATE_KEY', at, end, encrypted ? 0.8 : 0.95, 'private-key', 'putty', 'private-lines'));
+    after = end;
+  }
+  return out;
 }
 
 /** PEM/OpenSSH/PGP private key blocks with key material, spanning BEGIN through END; encrypted ones score a little lower. */
@@ -306,7 +400,7 @@ export const privateKeyRecognizer: Recognizer = {
       // A header with no key material after it is a runbook or a code sample naming the format, not a leaked key.
       if (!hasKeyMaterial(text, bodyStart, whole ? endAt : Math.min(text.length, bodyStart + KEY_MATERIAL_LOOKAHEAD))) continue;
       // Legacy PEM marks encryption in a header ("Proc-Type: 4,ENCRYPTED") rather than in the BEGIN line.
-      const encrypted = kind === 'encrypted' || (endAt > 0 && text.slice(m.index, Math.min(endAt, m.index + 200)).includes('Proc-Type: 4,ENCRYPTED'));
+      const encrypted = kind.includes('encrypted') || (endAt > 0 && text.slice(m.index, Math.min(endAt, m.index + 200)).includes('Proc-Type: 4,ENCRYPTED'));
       const score = encrypted ? 0.8 : 0.95;
       if (whole) {
         after = endAt + endLine.length;
@@ -316,6 +410,7 @@ export const privateKeyRecognizer: Recognizer = {
         out.push(hit('SECRET_PRIVATE_KEY', m.index, bodyStart, score - 0.1, 'private-key', kind, 'begin-only'));
       }
     }
+    if (text.includes(PUTTY_HEADER)) out.push(...puttyKeys(text));
     return out;
   },
 };
@@ -325,13 +420,23 @@ export const privateKeyRecognizer: Recognizer = {
 
 /** Names (any language in the default set) that make the value assigned to them a secret. */
 const SECRET_NAMES =
-  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|credential|private[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|session[_-]?key|passwort|kennwort|wachtwoord|senha|contrase(?:ñ|n)a|mot[_-]?de[_-]?passe|motdepasse';
+  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|auth$|authorization|credential|creds|private[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|session[_-]?key|passwort|kennwort|wachtwoord|senha|contrase(?:ñ|n)a|mot[_-]?de[_-]?passe|motdepasse';
 // Found from the assignment operator, which is rare in text, rather than from the names, which a regex would try
 // at every position: the name must end within the 50 characters before the operator, the value follow it.
 const SECRET_NAME = new RegExp(SECRET_NAMES, 'i');
 
 /** Stems of SECRET_NAMES: a cheap `includes` test that rules out almost every identifier before the regex runs. */
-const NAME_STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'kennwort', 'wachtwoord', 'senha', 'contrase', 'mot'];
+const NAME_STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'auth', 'cred', 'kennwort', 'wachtwoord', 'senha', 'contrase', 'mot'];
+
+/**
+ * Names that hold a secret-sounding word but name something public or something about the secret: a public or
+ * publishable token, an anti-forgery (CSRF) token, or a secret's id, name, location, type, size or lifetime
+ * (`credentialsId`, `token_url`, `secret_name`, `TokenFile`, `SESSION_TOKEN_TTL`).
+ */
+const NOT_SECRET_NAME = /public|publishable|csrf|xsrf|(?:^|[_.-])(?:id|ids|name|url|uri|endpoint|file|path|type|length|len|size|ttl|expiry|expires|header|version)$/i;
+const NOT_SECRET_NAME_CAMEL = /[a-z0-9](?:Id|Ids|Name|Url|URL|Uri|Endpoint|File|Path|Type|Length|Size|Ttl|Header|Version)$/;
+/** Names under which a 40- or 64-digit hex value is a digest (a commit, a checksum), not a hex-encoded secret. */
+const HASH_NAME = /sha|hash|digest|checksum|md5|commit|rev|fingerprint|etag/i;
 
 const STEMS_BY_FIRST: (string[] | undefined)[] = [];
 for (const st of NAME_STEMS) (STEMS_BY_FIRST[st.charCodeAt(0)] ??= []).push(st);
@@ -372,7 +477,10 @@ function hasNameStem(text: string, s: number, e: number): boolean {
   return false;
 }
 
-const VALUE_AFTER = /(?:>)?\s{0,3}["']?([^\s"'`,;<>(){}[\]]{20,256})/y;
+// `=>` (Ruby, PHP), then the value on the same line, or on the next line when that line is indented (a YAML value
+// under its key): an unindented next line is the next entry of a file whose value was left empty (`API_KEY=`).
+// An HTTP authorization scheme (`Authorization: Basic …`) comes before the credential.
+const VALUE_AFTER = /(?:>)?(?:[ \t]{0,3}|[ \t]{0,8}\r?\n[ \t]{1,8})["']?(?:(?:Basic|Bearer|Token) )?([^\s"'`,;<>(){}[\]]{20,256})/y;
 const VALUE_CHAR = /[^\s"'`,;<>(){}[\]]/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -386,6 +494,8 @@ function base64OfText(v: string): boolean {
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(v) || v.length % 4 === 1) return false;
   const bytes = Buffer.from(v, /[-_]/.test(v) ? 'base64url' : 'base64');
   if (bytes.length < 12) return false;
+  // `user:password` is HTTP Basic credentials, encoded text that is itself the secret.
+  if (/^[\x21-\x39\x3b-\x7e]+:[\x21-\x7e]+$/.test(bytes.toString('latin1'))) return false;
   let printable = 0;
   let letters = 0;
   for (const b of bytes) {
@@ -402,17 +512,28 @@ function wordCompound(v: string): boolean {
   return parts.every((p) => /^[A-Z]{1,5}$/.test(p) || (/^[A-Za-z]{2,}$/.test(p) && /[aeiouy]/i.test(p)));
 }
 
+/** Values whose prefix and shape belong to a vendor recognizer: AWS key ids, Google keys, Slack, GitHub and Stripe tokens, JWTs. */
+const VENDOR_SHAPED = /^(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}$|AIza[\w-]{35}$|xox[a-z]-|xox[a-z]\.xox[a-z]-|xapp-|gh[pousr]_[A-Za-z0-9]{36}$|github_pat_|[srp]k_(?:live|test)_|whsec_|eyJ[\w-]+\.[\w-]+\.)/;
+
+/** A relative path's segments are names (`config/prod/db`, `Users/Alice/Documents`), not random base64 runs that hold slashes. */
+const pathSegment = (seg: string): boolean => /^[a-z0-9_.-]+$/.test(seg) || wordCompound(seg);
+
 /**
- * Why a value after a secret-sounding name is NOT a secret, or undefined when it looks like one. Exported so
- * the near misses are tested one by one.
+ * Why a value after a secret-sounding name is NOT a secret, or undefined when it looks like one. `name` is the
+ * identifier it was assigned to, when known. Exported so the near misses are tested one by one.
  */
-export function notASecret(v: string): string | undefined {
+export function notASecret(v: string, name?: string): string | undefined {
   if (UUID.test(v)) return 'uuid';
-  // A GitHub-shaped token whose checksum fails is an example or a typo; its own recognizer has judged it.
-  if (/^gh[pousr]_[A-Za-z0-9]{36}$/.test(v) && !githubChecksumValid(v.slice(4))) return 'github checksum fails';
-  if (HEX.test(v) && (v.length === 40 || v.length === 64)) return 'hash-shaped hex';
+  // A vendor's token shape is its own recognizer's to judge (a GitHub token whose checksum fails, a placeholder), and to
+  // report under the vendor's type.
+  if (VENDOR_SHAPED.test(v)) return 'vendor token';
+  // AWS's documented sample secret key (see AWS_DOC_PLACEHOLDER).
+  if (v.length === 40 && AWS_DOC_PLACEHOLDER.test(v)) return 'placeholder';
+  // Hex of a digest's length is a digest under a digest's name (or none known); under `client_secret` it is the secret
+  // (GitHub OAuth app secrets are 40 hex digits, many API secrets 64).
+  if (HEX.test(v) && (v.length === 40 || v.length === 64) && (name === undefined || HASH_NAME.test(name))) return 'hash-shaped hex';
   if (v.includes('://')) return 'url';
-  if (/^(?:[~.]{0,2}\/|[A-Za-z]:\\)/.test(v) || /^[\w.-]+(?:\/[\w.-]+){2,}$/.test(v) || /\.[a-z]{2,4}$/.test(v)) return 'path';
+  if (/^(?:[~.]{0,2}\/|[A-Za-z]:\\)/.test(v) || (/^[\w.-]+(?:\/[\w.-]+){2,}$/.test(v) && v.split('/').every(pathSegment)) || /\.[a-z]{2,4}$/.test(v)) return 'path';
   if (/^[\d\s:./+TZ-]+$/.test(v)) return 'number or timestamp';
   if (/^\$\{?[A-Z_]+\}?$|^%[A-Z_]+%$|^<.*>$|^x{6,}$|^\*{6,}$/i.test(v)) return 'placeholder';
   if (wordCompound(v)) return 'word compound';
@@ -457,14 +578,16 @@ export const highEntropyRecognizer: Recognizer = {
         p = equals;
         equals = text.indexOf('=', p + 1);
       }
-      // `==`, `:=`'s first half and `::` are comparisons or scopes, not a value being set.
+      // `==`, `!=`, `<=`, `>=` and `::` are comparisons or scopes, not a value being set; `:=` (Go, Pascal) is an
+      // assignment, read from its `=` with the name before its `:`.
       const next = text.charCodeAt(p + 1);
       const prev = p > 0 ? text.charCodeAt(p - 1) : 0;
-      if (next === 61 || next === 58 || prev === 61 || prev === 58 || prev === 33 || prev === 60) continue;
-      const ns = nameStart(text, p);
+      const walrus = prev === 58 && text.charCodeAt(p) === 61;
+      if (next === 61 || next === 58 || prev === 61 || (prev === 58 && !walrus) || prev === 33 || prev === 60 || prev === 62) continue;
+      const ns = nameStart(text, walrus ? p - 1 : p);
       if (nameEnd - ns < 3 || !hasNameStem(text, ns, nameEnd)) continue;
       const name = text.slice(ns, nameEnd);
-      if (!SECRET_NAME.test(name)) continue;
+      if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name) || NOT_SECRET_NAME_CAMEL.test(name)) continue;
       VALUE_AFTER.lastIndex = p + 1;
       const m = VALUE_AFTER.exec(text);
       if (!m) continue;
@@ -472,7 +595,7 @@ export const highEntropyRecognizer: Recognizer = {
       const end = p + 1 + m[0].length;
       // A value running past the bound is a blob (certificate, data URL), not one credential.
       if (end < text.length && VALUE_CHAR.test(text[end]!)) continue;
-      if (notASecret(v) !== undefined) continue;
+      if (notASecret(v, name) !== undefined) continue;
       out.push(hit('SECRET_HIGH_ENTROPY', end - v.length, end, 0.6, 'high-entropy', 'assignment', 'entropy'));
     }
     return out;
