@@ -62,11 +62,13 @@ function runTexts(text: string): string[] {
 }
 
 describe('scanNumericRuns lead-ins', () => {
-  it('starts a run after one capital or two letters of any case, but lists a short group after lowercase letters not at all', () => {
-    expect(runTexts('md5 ec2 ie11 tw987654a Ab12 34 56 AB12 A1 x86 abc123456')).toEqual(['987654', '12 34 56', '12', '1']);
+  it('starts a run after one capital or two letters of any case; after lowercase, one group of six digits or more, the rest as before', () => {
+    expect(runTexts('md5 ec2 ie11 tw987654a AB12 34 56 A1 x86 abc123456')).toEqual(['987654', '12 34 56', '1']);
+    // What follows a lowercase-led group is its own run, as when the word was skipped whole.
+    expect(runTexts('ec123456.536-22-8726 md1/192.0.2.1 Ab12 34 56')).toEqual(['123456', '536-22-8726', '192.0.2.1', '34 56']);
   });
   it('keeps a group glued to one letter on its right when it has six digits or more', () => {
-    expect(runTexts('PR 123612C 1048576B 12345C 123456CD 3f2a')).toEqual(['123612', '1048576']);
+    expect(runTexts('PR 123612C 1048576B 12345C 123456CD 3f2a 021000021é 123456_')).toEqual(['123612', '1048576']);
   });
 });
 

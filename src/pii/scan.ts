@@ -119,7 +119,7 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
     const k = CLASS[c]!;
     // The outer loop meets word characters only where a word starts: the word of the run's first group starts here.
     let wordStart = i;
-    // Two letters not both capitals led into the run (`tw987654a`): only a NINO reads those, from six digits on.
+    // Two letters not both capitals led into the run (`tw987654a`): only a NINO reads that, one group of six digits.
     let lowerLead = false;
     if (!(k & C_DIGIT)) {
       if (!(k & C_WORD)) {
@@ -169,6 +169,8 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
       groups++;
       // A word that ends with this group's digits (one glued on the right is listed below, once skipped).
       if (i - wordStart >= LONG_WORD && !(i < n && CLASS[text.charCodeAt(i)]! & C_WORD)) addLong(wordStart, i);
+      // After lowercase letters the run is one group: the numbers that follow run on their own, as if the word had been skipped.
+      if (lowerLead) break;
       // A separator joins the next group only when a digit follows it directly.
       if (i + 1 < n && isSingleSep(text.charCodeAt(i)) && isDigit(text.charCodeAt(i + 1))) {
         sep = text.charCodeAt(i);
@@ -196,9 +198,10 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
       if (i - wordStart >= LONG_WORD) addLong(wordStart, i);
       // One group glued to a word on the right (`3f2a`, `123456C`) is kept only when letters precede it
       // too, with two digits or more (an IBAN's check digits, a NINO, a passport), or when it has SHORT_RUN
-      // digits or more and one letter ends the word (a NINO's `123456C` after `AB `).
+      // digits or more and one ASCII letter ends the word (a NINO's `123456C` after `AB `).
       const len = glued - gStart[groups - 1]!;
-      if (groups - runFirst[runs]! === 1 && (!(flags & RUN_LEFT_WORD) || len < 2) && !(len >= SHORT_RUN && i - glued === 1)) {
+      const oneLetter = i - glued === 1 && (CLASS[text.charCodeAt(glued)]! & (C_UPPER | C_LOWER)) !== 0;
+      if (groups - runFirst[runs]! === 1 && (!(flags & RUN_LEFT_WORD) || len < 2) && !(len >= SHORT_RUN && oneLetter)) {
         groups = runFirst[runs]!;
         continue;
       }
