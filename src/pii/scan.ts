@@ -130,7 +130,8 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
       // `DE89…`, NINO `AB123456C` or `ab123456c`, passport `A12345678`); any other word (hex, UUIDs, prose) is skipped whole.
       const c1 = i + 1 < n ? text.charCodeAt(i + 1) : 0;
       if (isUpper(c) && isDigit(c1)) i += 1;
-      else if (k & (C_UPPER | C_LOWER) && CLASS[c1]! & (C_UPPER | C_LOWER) && i + 2 < n && isDigit(text.charCodeAt(i + 2))) {
+      // The third character first: in prose it is a letter, so most words leave after one lookup.
+      else if (i + 2 < n && isDigit(text.charCodeAt(i + 2)) && k & (C_UPPER | C_LOWER) && CLASS[c1]! & (C_UPPER | C_LOWER)) {
         lowerLead = !(k & C_UPPER && CLASS[c1]! & C_UPPER);
         i += 2;
       } else {

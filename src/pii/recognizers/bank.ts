@@ -180,8 +180,10 @@ export function abaValid(d: string): boolean {
 /** The routing number as banks print it, `XXXX-YYYY-C` (Fed routing symbol, institution, check digit): groups [first, first + 2] of a run. */
 function dashedRouting(r: NumericRuns, run: number, first: number): boolean {
   if (first + 2 >= r.runEnd[run]!) return false;
-  const len = (g: number) => r.gEnd[g]! - r.gStart[g]!;
-  return len(first) === 4 && len(first + 1) === 4 && len(first + 2) === 1 && r.gSep[first + 1] === 45 && r.gSep[first + 2] === 45 && windowStandsAlone(r, run, first, first + 2);
+  // Plain reads, no helper closure: this runs for every group of the text.
+  const s = r.gStart;
+  const e = r.gEnd;
+  return e[first]! - s[first]! === 4 && e[first + 1]! - s[first + 1]! === 4 && e[first + 2]! - s[first + 2]! === 1 && r.gSep[first + 1] === 45 && r.gSep[first + 2] === 45 && windowStandsAlone(r, run, first, first + 2);
 }
 
 const ABA_BARE = 0.3;
