@@ -7,7 +7,7 @@ import { isWordChar, LONG_WORD, scanNumericRuns } from './scan.js';
 
 /** Pieces mixing what the scan treats differently: capital prefixes, digit groups, separators, `_`, non-ASCII letters, keys and addresses. */
 const PIECES = [
-  ' ', '-', '.', '/', '(', ')', '+', '_', ':', '=', '\n', 'é', 'Ü', '—', '😀', 'a', 'Z', 'DE', 'AB', '1', '42', '0x', '4111', '2024-03-01',
+  ' ', '-', '.', '/', '(', ')', '+', '_', ':', '=', '\n', 'é', 'Ü', '—', '😀', 'a', 'Z', 'DE', 'AB', 'ab', 'Cd', 'C', '1', '123456', '42', '0x', '4111', '2024-03-01',
   '3f2a9c', 'AKIAIOSFODNN7EXAMPLE', '1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', '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',
   '12345678901234567890123', 'DE89370400440532013000', 'sk_live_51H8vQ2eZvKYlo2C0aB3dE4fG', 'abcdefghijklmnopqrstuvwxyz',
 ];
@@ -50,6 +50,25 @@ describe('scanNumericRuns long words', () => {
     expect(reused.count).toBe(fresh.count);
     expect(reused.longCount).toBe(fresh.longCount);
     for (let g = 0; g < fresh.runEnd[fresh.count - 1]!; g++) expect([reused.gStart[g], reused.gEnd[g], reused.gSep[g]]).toEqual([fresh.gStart[g], fresh.gEnd[g], fresh.gSep[g]]);
+  });
+});
+
+/** Each listed run's text, from its first group's start to its last group's end. */
+function runTexts(text: string): string[] {
+  const r = scanNumericRuns(text);
+  const out: string[] = [];
+  for (let k = 0; k < r.count; k++) out.push(text.slice(r.gStart[r.runFirst[k]!], r.gEnd[r.runEnd[k]! - 1]));
+  return out;
+}
+
+describe('scanNumericRuns lead-ins', () => {
+  it('starts a run after one capital or two letters of any case; after lowercase, one group of six digits or more, the rest as before', () => {
+    expect(runTexts('md5 ec2 ie11 tw987654a AB12 34 56 A1 x86 abc123456')).toEqual(['987654', '12 34 56', '1']);
+    // What follows a lowercase-led group is its own run, as when the word was skipped whole.
+    expect(runTexts('ec123456.536-22-8726 md1/192.0.2.1 Ab12 34 56')).toEqual(['123456', '536-22-8726', '192.0.2.1', '34 56']);
+  });
+  it('keeps a group glued to one letter on its right when it has six digits or more', () => {
+    expect(runTexts('PR 123612C 1048576B 12345C 123456CD 3f2a 021000021é 123456_')).toEqual(['123612', '1048576']);
   });
 });
 

@@ -121,17 +121,22 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
     const k = CLASS[c]!;
     // The outer loop meets word characters only where a word starts: the word of the run's first group starts here.
     let wordStart = i;
+    // Two letters not both capitals led into the run (`tw987654a`): only a NINO reads that, one group of six digits.
+    let lowerLead = false;
     if (!(k & C_DIGIT)) {
       if (!(k & C_WORD)) {
         i++;
         continue;
       }
-      // A word leads into a run only when one or two capitals start it right before a digit (IBAN
-      // `DE89…`, NINO `AB123456C`, passport `A12345678`); any other word (hex, UUIDs, prose) is skipped whole.
+      // A word leads into a run only when one capital or two letters start it right before a digit (IBAN
+      // `DE89…`, NINO `AB123456C` or `ab123456c`, passport `A12345678`); any other word (hex, UUIDs, prose) is skipped whole.
       const c1 = i + 1 < n ? text.charCodeAt(i + 1) : 0;
       if (isUpper(c) && isDigit(c1)) i += 1;
-      else if (isUpper(c) && isUpper(c1) && i + 2 < n && isDigit(text.charCodeAt(i + 2))) i += 2;
-      else {
+      // The third character first: in prose it is a letter, so most words leave after one lookup.
+      else if (i + 2 < n && isDigit(text.charCodeAt(i + 2)) && k & (C_UPPER | C_LOWER) && CLASS[c1]! & (C_UPPER | C_LOWER)) {
+        lowerLead = !(k & C_UPPER && CLASS[c1]! & C_UPPER);
+        i += 2;
+      } else {
         i++;
         while (i < n && CLASS[text.charCodeAt(i)]! & C_WORD) i++;
         if (i - wordStart >= LONG_WORD) addLong(wordStart, i);
@@ -167,6 +172,8 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
       groups++;
       // A word that ends with this group's digits (one glued on the right is listed below, once skipped).
       if (i - wordStart >= LONG_WORD && !(i < n && CLASS[text.charCodeAt(i)]! & C_WORD)) addLong(wordStart, i);
+      // After lowercase letters the run is one group: the numbers that follow run on their own, as if the word had been skipped.
+      if (lowerLead) break;
       // A separator joins the next group only when a digit follows it directly.
       if (i + 1 < n && isSingleSep(text.charCodeAt(i)) && isDigit(text.charCodeAt(i + 1))) {
         sep = text.charCodeAt(i);
@@ -189,19 +196,23 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
     if (i < n && isWordChar(text.charCodeAt(i))) {
       flags |= RUN_RIGHT_WORD;
       // The rest of the word holds nothing a recognizer reads from runs.
+      const glued = gEnd[groups - 1]!;
       while (i < n && isWordChar(text.charCodeAt(i))) i++;
       if (i - wordStart >= LONG_WORD) addLong(wordStart, i);
-      // One group glued to a word on the right (`3f2a`, `123456C`) is kept only when a capital
-      // precedes it too, with two digits or more (an IBAN's check digits, a NINO, a passport).
-      if (groups - runFirst[runs]! === 1 && (!(flags & RUN_LEFT_WORD) || gEnd[groups - 1]! - gStart[groups - 1]! < 2)) {
+      // One group glued to a word on the right (`3f2a`, `123456C`) is kept only when letters precede it
+      // too, with two digits or more (an IBAN's check digits, a NINO, a passport), or when it has SHORT_RUN
+      // digits or more and one ASCII letter ends the word (a NINO's `123456C` after `AB `).
+      const len = glued - gStart[groups - 1]!;
+      const oneLetter = i - glued === 1 && (CLASS[text.charCodeAt(glued)]! & (C_UPPER | C_LOWER)) !== 0;
+      if (groups - runFirst[runs]! === 1 && (!(flags & RUN_LEFT_WORD) || len < 2) && !(len >= SHORT_RUN && oneLetter)) {
         groups = runFirst[runs]!;
         continue;
       }
     }
-    // One short group with no word glued on its left (`12`, `2024`, `status 200`) starts nothing a recognizer
+    // One short group with no capital glued on its left (`12`, `2024`, `status 200`, `md5`) starts nothing a recognizer
     // reads (each needs several groups, SHORT_RUN digits or more, or a capital before): not listed, so no
     // recognizer's loop over the runs visits the many numbers of logs and prose.
-    if (groups - runFirst[runs]! === 1 && !(flags & RUN_LEFT_WORD) && gEnd[groups - 1]! - gStart[groups - 1]! < SHORT_RUN) {
+    if (groups - runFirst[runs]! === 1 && (!(flags & RUN_LEFT_WORD) || lowerLead) && gEnd[groups - 1]! - gStart[groups - 1]! < SHORT_RUN) {
       groups = runFirst[runs]!;
       continue;
     }

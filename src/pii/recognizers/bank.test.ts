@@ -33,6 +33,11 @@ describe('IBAN recognizer', () => {
     expect(values(ibanRecognizer, text)).toEqual([]);
   });
 
+  it('reads groups separated by dashes as by spaces, one separator throughout', () => {
+    expect(values(ibanRecognizer, 'IBAN DE89-3704-0044-0532-0130-00, or AL47-2121-1009-0000-0002-3569-8741.')).toEqual(['DE89-3704-0044-0532-0130-00', 'AL47-2121-1009-0000-0002-3569-8741']);
+    expect(values(ibanRecognizer, 'DE89-3704 0044-0532-0130-00 DE89 3704-0044 0532 0130 00 DE89/3704/0044/0532/0130/00 DE89--3704-0044-0532-0130-00')).toEqual([]);
+  });
+
   it('stops at the country length when more groups follow', () => {
     expect(values(ibanRecognizer, 'DE89 3704 0044 0532 0130 00 1234 ok')).toEqual(['DE89 3704 0044 0532 0130 00']);
   });
@@ -61,6 +66,16 @@ describe('ABA routing number recognizer', () => {
   it.each(['011000015', '021000021', '026009593', '122105155'])('finds %s (3-7-1 checksum, Fed range) at a low score', (n) => {
     expect(abaValid(n)).toBe(true);
     expect(spots(abaRoutingRecognizer, `routing ${n}`)).toEqual([{ type: 'ABA_ROUTING_NUMBER', value: n, score: 0.3, pattern: 'nine-digits' }]);
+  });
+
+  it('finds the 4-4-1 dashed print layout at the default floor, checksum and Fed range still required', () => {
+    // Chase (322271627) and Wells Fargo (071101307) as Presidio's tests write them.
+    expect(spots(abaRoutingRecognizer, 'routing 3222-7162-7 or 0711-0130-7')).toEqual([
+      { type: 'ABA_ROUTING_NUMBER', value: '3222-7162-7', score: 0.5, pattern: 'dashed-4-4-1' },
+      { type: 'ABA_ROUTING_NUMBER', value: '0711-0130-7', score: 0.5, pattern: 'dashed-4-4-1' },
+    ]);
+    // Checksum fails; prefix 42 unassigned; a longer dash-joined id; another grouping.
+    expect(values(abaRoutingRecognizer, '3222-7162-8 4210-4211-1 3222-7162-7-01 x3222-7162-7 322-27162-7 3222 7162 7')).toEqual([]);
   });
 
   it('rejects a failed checksum and a prefix outside the Fed ranges', () => {

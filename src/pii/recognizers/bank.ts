@@ -1,7 +1,7 @@
 /** Bank identifiers: IBAN (ISO 13616 mod-97 and the SWIFT registry's length per country), BIC/SWIFT codes (ISO 9362, context-led), US ABA routing numbers (3-7-1 checksum). */
 import { compileContext, findContext, type ContextMatcher } from '../context.js';
 import type { RecognizeContext, Recognizer, RecognizerResult } from '../types.js';
-import { isDigit, isUpper, isWordChar, numericRuns, RUN_LEFT_WORD } from '../scan.js';
+import { isDigit, isUpper, isWordChar, numericRuns, RUN_LEFT_WORD, windowDigits, windowStandsAlone, type NumericRuns } from '../scan.js';
 import { nineDigitList } from './us.js';
 
 /** IBAN length per country, from the SWIFT IBAN registry: every SEPA country and the other common ones. */
@@ -32,31 +32,32 @@ const isAlnumUpper = (c: number) => isDigit(c) || isUpper(c);
 
 /**
  * Reads an IBAN starting at `start` (country letters): characters run on, or come in groups of four
- * separated by one space, until the country's length; the IBAN must end at a word's end.
+ * separated by one space or one dash, the same throughout, until the country's length; the IBAN must end at a word's end.
  */
 function readIban(text: string, start: number): { end: number; value: string } | undefined {
   const len = IBAN_LENGTHS[text.slice(start, start + 2)];
   if (len === undefined) return undefined;
   let value = '';
   let i = start;
-  let spaced: boolean | undefined;
-  let afterSpace = false;
+  // The separator between groups: undefined until the first group ends, then 0 (compact), 32 (space) or 45 (dash).
+  let sep: number | undefined;
+  let afterSep = false;
   while (value.length < len && i < text.length) {
     const c = text.charCodeAt(i);
     if (isAlnumUpper(c)) {
-      if (value.length > 0 && value.length % 4 === 0 && !afterSpace) {
-        if (spaced === true) break;
-        spaced = false;
+      if (value.length > 0 && value.length % 4 === 0 && !afterSep) {
+        if (sep !== undefined && sep !== 0) break;
+        sep = 0;
       }
-      afterSpace = false;
+      afterSep = false;
       value += text[i];
       i++;
       continue;
     }
-    // A space is allowed only between groups of four, and then between every group.
-    if (c === 32 && value.length % 4 === 0 && value.length > 0 && spaced !== false && i + 1 < text.length && isAlnumUpper(text.charCodeAt(i + 1))) {
-      spaced = true;
-      afterSpace = true;
+    // A separator is allowed only between groups of four, and then between every group.
+    if ((c === 32 || c === 45) && value.length % 4 === 0 && value.length > 0 && (sep === undefined || sep === c) && i + 1 < text.length && isAlnumUpper(text.charCodeAt(i + 1))) {
+      sep = c;
+      afterSep = true;
       i++;
       continue;
     }
@@ -176,9 +177,21 @@ export function abaValid(d: string): boolean {
   return sum % 10 === 0 && d !== '000000000';
 }
 
+/** The routing number as banks print it, `XXXX-YYYY-C` (Fed routing symbol, institution, check digit): groups [first, first + 2] of a run. */
+function dashedRouting(r: NumericRuns, run: number, first: number): boolean {
+  if (first + 2 >= r.runEnd[run]!) return false;
+  // Plain reads, no helper closure: this runs for every group of the text.
+  const s = r.gStart;
+  const e = r.gEnd;
+  return e[first]! - s[first]! === 4 && e[first + 1]! - s[first + 1]! === 4 && e[first + 2]! - s[first + 2]! === 1 && r.gSep[first + 1] === 45 && r.gSep[first + 2] === 45 && windowStandsAlone(r, run, first, first + 2);
+}
+
+const ABA_BARE = 0.3;
+const ABA_DASHED = 0.5;
+
 export const abaRoutingRecognizer: Recognizer = {
   id: 'aba-routing',
-  examples: ['Direct deposit: routing number 021000021, account 000123456789.'],
+  examples: ['Direct deposit: routing number 021000021, account 000123456789.', 'Chase routing 3222-7162-7'],
   entities: ['ABA_ROUTING_NUMBER'],
   context: {
     en: ['aba', 'routing', 'routing number', 'routing no', 'abartn', 'rtn', 'transit number', 'bank routing', 'ach', 'wire'],
@@ -195,7 +208,18 @@ export const abaRoutingRecognizer: Recognizer = {
     for (const w of nineDigitList(text)) {
       if (w.sep !== 0 || !abaValid(w.digits)) continue;
       // One in ten nine-digit numbers passes the checksum: alone it is a hint, beside "routing" a finding.
-      out.push({ type: 'ABA_ROUTING_NUMBER', start: w.start, end: w.end, score: 0.3, explanation: { recognizer: 'aba-routing', pattern: 'nine-digits', validator: 'aba-checksum', baseScore: 0.3 } });
+      out.push({ type: 'ABA_ROUTING_NUMBER', start: w.start, end: w.end, score: ABA_BARE, explanation: { recognizer: 'aba-routing', pattern: 'nine-digits', validator: 'aba-checksum', baseScore: ABA_BARE } });
+    }
+    // The 4-4-1 dashed form is the routing number's own print layout, which no other common id uses: a finding without context.
+    const r = numericRuns(text);
+    for (let run = 0; run < r.count; run++) {
+      const b = r.runEnd[run]! - 2;
+      for (let g = r.runFirst[run]!; g < b; g++) {
+        if (!dashedRouting(r, run, g)) continue;
+        const d = windowDigits(text, r, g, g + 2);
+        if (!abaValid(d)) continue;
+        out.push({ type: 'ABA_ROUTING_NUMBER', start: r.gStart[g]!, end: r.gEnd[g + 2]!, score: ABA_DASHED, explanation: { recognizer: 'aba-routing', pattern: 'dashed-4-4-1', validator: 'aba-checksum', baseScore: ABA_DASHED } });
+      }
     }
     return out;
   },

@@ -61,6 +61,15 @@ describe('credit card recognizer', () => {
     expect(values(creditCardRecognizer, text)).toEqual([]);
   });
 
+  it('finds Dankort (5019) cards, and UATP airline cards (1, fifteen digits) only weakly until a card word is near', () => {
+    // Test numbers from the datatrans.ch list (as used in Presidio's tests).
+    expect(spots(creditCardRecognizer, 'Dankort 5019717010103742')).toEqual([{ type: 'CREDIT_CARD', value: '5019717010103742', score: 0.8, pattern: 'dankort-16' }]);
+    expect(spots(creditCardRecognizer, 'AirPlus 122000000000003')).toEqual([{ type: 'CREDIT_CARD', value: '122000000000003', score: 0.3, pattern: 'uatp-15' }]);
+    // Fifteen digits from 1 failing Luhn, and sixteen from 1 passing it, are no card.
+    expect(values(creditCardRecognizer, '122000000000004 1234567812345670')).toEqual([]);
+    expect(cardIssuer('5019717010103')).toBeUndefined();
+  });
+
   it('does not read a card out of a longer dash-joined identifier', () => {
     expect(values(creditCardRecognizer, 'ref 4111-1111-1111-1111-2222')).toEqual([]);
   });

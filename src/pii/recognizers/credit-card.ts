@@ -15,9 +15,13 @@ export function cardIssuer(d: string): string | undefined {
   if ((p3 >= 300 && p3 <= 305) || p4 === 3095 || p2 === 38 || p2 === 39) return len >= 16 && len <= 19 ? 'diners' : len === 14 ? 'diners' : undefined;
   if (p2 === 36) return len >= 14 && len <= 19 ? 'diners' : undefined;
   if ([5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763].includes(p4)) return len >= 12 && len <= 19 ? 'maestro' : undefined;
+  // Denmark's domestic debit card (Nets): 5019, sixteen digits.
+  if (p4 === 5019) return len === 16 ? 'dankort' : undefined;
   if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) return len === 16 ? 'mastercard' : undefined;
   if (p2 === 62) return len >= 16 && len <= 19 ? 'unionpay' : undefined;
   if (d.charCodeAt(0) === 52) return len === 13 || len === 16 || len === 19 ? 'visa' : undefined;
+  // UATP airline cards (AirPlus and others, ISO/IEC 7812 major industry identifier 1): fifteen digits.
+  if (d.charCodeAt(0) === 49) return len === 15 ? 'uatp' : undefined;
   return undefined;
 }
 
@@ -53,6 +57,12 @@ function groupedLikeACard(gLen: (g: number) => number, first: number, last: numb
 
 const SCORE_GROUPED = 0.9;
 const SCORE_BARE = 0.8;
+/**
+ * Issuers whose numbers share their shape with common non-card ids: fifteen digits starting with 1 are also
+ * IMEIs (which all pass Luhn) and social network user ids. Below the default floor until a card word is near.
+ */
+const WEAK_ISSUERS = new Set(['uatp']);
+const SCORE_WEAK = 0.3;
 
 export const creditCardRecognizer: Recognizer = {
   id: 'credit-card',
@@ -95,7 +105,7 @@ export const creditCardRecognizer: Recognizer = {
           const d = windowDigits(text, r, first, last);
           const issuer = cardIssuer(d);
           if (!issuer || !luhnValid(d) || allSameDigit(d)) continue;
-          const baseScore = last > first ? SCORE_GROUPED : SCORE_BARE;
+          const baseScore = WEAK_ISSUERS.has(issuer) ? SCORE_WEAK : last > first ? SCORE_GROUPED : SCORE_BARE;
           out.push({
             type: 'CREDIT_CARD',
             start: r.gStart[first]!,

@@ -24,6 +24,12 @@ describe('UK National Insurance number recognizer', () => {
   it('finds valid prefixes with six digits and a suffix A-D, compact or spaced as HMRC prints them', () => {
     expect(values(ukNinoRecognizer, 'NI AB123456C, or AB 12 34 56 C, or ce 12 34 56 d.')).toEqual(['AB123456C', 'AB 12 34 56 C', 'ce 12 34 56 d']);
   });
+  it('finds lowercase compact numbers and the suffix glued to compact digits after a spaced prefix', () => {
+    expect(values(ukNinoRecognizer, 'tw987654a, ce 12 34 56 d, PR 123612C, Ce123456D')).toEqual(['tw987654a', 'ce 12 34 56 d', 'PR 123612C', 'Ce123456D']);
+    // A third letter before, a digit or letter after, a short digit group.
+    expect(values(ukNinoRecognizer, 'xtw987654a, tw987654ab, PR 123612CD, PR 12361C, tw98765a')).toEqual([]);
+  });
+
   it("rejects HMRC's excluded letters and prefixes and a suffix beyond D", () => {
     // QQ 12 34 56 C is HMRC's own placeholder: Q is never a first letter.
     for (const p of ['QQ', 'DA', 'FA', 'IA', 'UA', 'VA', 'AO', 'AD', 'BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']) expect(ninoPrefixValid(p), p).toBe(false);
