@@ -36,8 +36,8 @@ describe('US ITIN recognizer', () => {
 describe('US passport recognizer', () => {
   it('reports nine digits and a letter with eight digits at very low scores (context-dependent)', () => {
     expect(spots(usPassportRecognizer, 'passport 912803456 or A12345678').map((s) => [s.value, s.score])).toEqual([
-      ['912803456', 0.05],
-      ['A12345678', 0.1],
+      ['912803456', 0.15],
+      ['A12345678', 0.2],
     ]);
   });
   it('ignores a letter and eight digits inside a longer word', () => {

@@ -118,9 +118,13 @@ export const usItinRecognizer: Recognizer = {
   },
 };
 
-/** No checksum exists: nine digits (or a letter and eight, the next-generation book) mean a passport only beside the word. */
-const PASSPORT_BARE = 0.05;
-const PASSPORT_NEXT_GEN = 0.1;
+/**
+ * No checksum exists: nine digits (or a letter and eight, the next-generation book) mean a passport only beside the word.
+ * Above Presidio's 0.05 and 0.1 so that the word lifts them to the default floor (0.5): "passport: 912803456" is what a
+ * data-loss check is for, and without the word they stay far below it.
+ */
+const PASSPORT_BARE = 0.15;
+const PASSPORT_NEXT_GEN = 0.2;
 
 export const usPassportRecognizer: Recognizer = {
   id: 'us-passport',
