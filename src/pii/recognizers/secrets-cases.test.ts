@@ -10,8 +10,8 @@
  *   the same shape.
  * - DS: Yelp/detect-secrets, tests/plugins/{aws_key,aws_secret_access_key,slack,stripe_key,github_token,gcp_api,jwt,
  *   private_key,keyword}_test.py (Apache-2.0).
- * - TH: trufflesecurity/trufflehog, pkg/detectors/aws/access_keys/accesskey_test.go and
- *   pkg/detectors/github/v2/github_test.go (AGPL-3.0): test inputs only.
+ * - TH: the shapes of trufflesecurity/trufflehog's cases in pkg/detectors/aws/access_keys/accesskey_test.go and
+ *   pkg/detectors/github/v2/github_test.go (AGPL-3.0), written here with values of our own: nothing of theirs is copied.
  * - Docs: vendors' token formats — GitHub (github.blog 2021 "Behind GitHub's new authentication token formats":
  *   ghp_/gho_/ghu_/ghs_/ghr_ + 30 random + 6-character CRC32 checksum, github_pat_), Slack
  *   (api.slack.com/authentication/token-types: xoxb-/xoxp-/xoxa-/xoxe-/xapp-, config tokens), Stripe (docs.stripe.com/keys:
@@ -82,8 +82,8 @@ const AWS: Case[] = [
   { id: 'GL aws fp lowercase', text: 'msgstr "Näytä asiakirjamallikansio."', want: [] },
   { id: 'GL aws fp wrong length', text: 'TODAYINASIAASACKOFRICEFELLOVER', want: [] },
   { id: 'GL aws fp DNA', text: 'CTTCATAGGGTTCACGCTGTGTAAT-ACG--CCTGAGGC-CACA-AGGGGACTTCAGCAACCGTCGGG-GATTC-ATTGCCA-A--TGGAAGCAATC-TA-TGGGTTA-TCGCGGAGTCCGCAAAGACGGCCAGTATG', want: [] },
-  { id: 'GL aws_secret tp', text: 'aws_secret_access_key = lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR', want: [['SECRET_AWS_SECRET_KEY', 'lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR']] },
-  { id: 'GL aws_secret fp wrong length', text: 'aws_secret_access_key = lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyRX', want: [['SECRET_HIGH_ENTROPY', 'lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyRX']], differs: 'not an AWS secret key (41 characters), but a random value under a secret name is still reported, as high entropy' },
+  { id: 'GL aws_secret tp', text: 'aws_secret_access_key = QktNjYKqqW/p9f7wPtewsgYqvBJQTdJV1tX5heQw', want: [['SECRET_AWS_SECRET_KEY', 'QktNjYKqqW/p9f7wPtewsgYqvBJQTdJV1tX5heQw']] },
+  { id: 'GL aws_secret fp wrong length', text: 'aws_secret_access_key = QktNjYKqqW/p9f7wPtewsgYqvBJQTdJV1tX5heQwX', want: [['SECRET_HIGH_ENTROPY', 'QktNjYKqqW/p9f7wPtewsgYqvBJQTdJV1tX5heQwX']], differs: 'not an AWS secret key (41 characters), but a random value under a secret name is still reported, as high entropy' },
   { id: 'GL aws_secret fp invalid character', text: "lbqlN'3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR", want: [] },
   { id: 'DS aws_key tp', text: 'AKIAZZZZZZZZZZZZZZZZ', want: [], differs: 'one repeated character is a placeholder, not an issued key id (gitleaks labels AKIAXXXX… so)' },
   { id: 'DS aws_key fp lowercase', text: 'akiazzzzzzzzzzzzzzzz', want: [] },
@@ -99,10 +99,10 @@ const AWS: Case[] = [
   // The DS shape with a non-sample secret: two slashes in a random key must not read as a relative path.
   { id: 'DS aws_secret shape, bare secret', text: 'secret  =   DcCc9H6oCkGUSp3Rhmsx8NIf/G8kO2T/3jORxuZY\n', want: [['SECRET_HIGH_ENTROPY', 'DcCc9H6oCkGUSp3Rhmsx8NIf/G8kO2T/3jORxuZY']], differs: 'a bare `secret` does not name AWS: reported as a high-entropy secret rather than an AWS key' },
   { id: 'DS get_secret_access_keys TEST*10', text: "base64_keyA = 'TESTTESTTESTTESTTESTTESTTESTTESTTESTTEST'", want: [] },
-  { id: 'TH accesskey tp', text: '\n\t\t\t\taws credentials{\n\t\t\t\t\tid: ABIAS9L8MS5IPHTZPPUQ\n\t\t\t\t\tsecret: .v2QPKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63;\n\t\t\t\t}\n', want: [['SECRET_HIGH_ENTROPY', '.v2QPKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63']], differs: 'the id holds 9 and 8, which AWS key ids (base32) never do; the secret is reported as high entropy' },
-  { id: 'TH accesskey fp lowercase id', text: '\n\t\t\t\taws credentials{\n\t\t\t\t\tid: AKIAs9L8MS5iPHTZPPUQ\n\t\t\t\t\tsecret: $YenOG.PKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63;\n\t\t\t\t}\n', want: [['SECRET_HIGH_ENTROPY', '$YenOG.PKHl7LcdVYsjaR4LgQiZ1zw3MAnMyiondXC63']], differs: 'no AWS pair, but a random value under `secret:` is a secret to a security team' },
-  { id: 'TH canary pair shape, real-shaped secret', text: 'AKIASP2TPHJSQH3FJRUX:lbqlNh3FW5/3AwnBoWsYIJam9w2Us4ZOH5Un8RyR', want: [['SECRET_AWS_ACCESS_KEY', 'AKIASP2TPHJSQH3FJRUX'], ['SECRET_AWS_SECRET_KEY', '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']] },
-  { id: 'TH canary pair', text: 'AKIASP2TPHJSQH3FJRUX:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', want: [['SECRET_AWS_ACCESS_KEY', 'AKIASP2TPHJSQH3FJRUX']], differs: 'the secret half is AWS\'s documented sample, a placeholder; the key id is real-shaped' },
+  { id: 'TH accesskey tp', text: '\n\t\t\t\taws credentials{\n\t\t\t\t\tid: ABIAK8M9QW4TRZXVNB2D\n\t\t\t\t\tsecret: .9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinnpy3MPN;\n\t\t\t\t}\n', want: [['SECRET_HIGH_ENTROPY', '.9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinnpy3MPN']], differs: 'the id holds 9 and 8, which AWS key ids (base32) never do; the secret is reported as high entropy' },
+  { id: 'TH accesskey fp lowercase id', text: '\n\t\t\t\taws credentials{\n\t\t\t\t\tid: AKIAk8M9qW4tRZXVNB2D\n\t\t\t\t\tsecret: $ZEPFq.zi0OZUrNsPqPdQ1Og7YN8gKkgboxhQGTa3VyR2;\n\t\t\t\t}\n', want: [['SECRET_HIGH_ENTROPY', '$ZEPFq.zi0OZUrNsPqPdQ1Og7YN8gKkgboxhQGTa3VyR2']], differs: 'no AWS pair, but a random value under `secret:` is a secret to a security team' },
+  { id: 'TH canary-shaped pair, real-shaped secret', text: 'AKIAZEKF7LAU7UYJFDQP:QktNjYKqqW/p9f7wPtewsgYqvBJQTdJV1tX5heQw', want: [['SECRET_AWS_ACCESS_KEY', 'AKIAZEKF7LAU7UYJFDQP'], ['SECRET_AWS_SECRET_KEY', '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']] },
+  { id: 'TH canary-shaped pair', text: 'AKIAZEKF7LAU7UYJFDQP:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', want: [['SECRET_AWS_ACCESS_KEY', 'AKIAZEKF7LAU7UYJFDQP']], differs: 'the secret half is AWS\'s documented sample, a placeholder; the key id is real-shaped' },
 ];
 
 const GH = {
@@ -121,7 +121,7 @@ const GITHUB: Case[] = [
   { id: 'DS github_token tp', text: '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', want: [['SECRET_GITHUB_TOKEN', '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']] },
   { id: 'DS github_token fp other prefix', text: 'foo_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx', want: [] },
   { id: 'DS github_token fp word', text: 'foo', want: [] },
-  { id: 'TH github fp raw URL with a commit hash', text: 'https://raw.github.com/k/d890e8640f20fba3215ba7be8e0ff145aeb8c17c/include/base64.js', want: [] },
+  { id: 'TH github fp raw URL with a commit hash', text: 'https://raw.github.com/example/13798fcfc5c1f702640db7ba53a1b88aa8a29c11/include/base64.js', want: [] },
 ];
 
 const GOOGLE: Case[] = [
