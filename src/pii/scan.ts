@@ -115,6 +115,8 @@ export function codeUnits(text: string): Uint16Array {
 
 /** Scans `text` once; O(n) with no allocation per character. `reuse` lends the arrays of an earlier scan that is no longer read. */
 export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns {
+  // Outside an analysis the copy is this scan's own, zeroed when it ends (see withSharedScan for the shared one).
+  const own = unitsOf?.text !== text;
   const t = codeUnits(text);
   let runFirst: Int32Array<ArrayBufferLike> = reuse?.runFirst ?? new Int32Array(1024);
   let runEnd: Int32Array<ArrayBufferLike> = reuse?.runEnd ?? new Int32Array(1024);
@@ -245,6 +247,7 @@ export function scanNumericRuns(text: string, reuse?: NumericRuns): NumericRuns 
     runFlags[runs] = flags;
     runs++;
   }
+  if (own) t.fill(0);
   return { count: runs, runFirst, runEnd, runFlags, gStart, gEnd, gSep, longCount: longs, longStart, longEnd };
 }
 
@@ -289,15 +292,16 @@ export function withSharedScan<T>(text: string, fn: () => T): T {
   // Lent to this analysis alone: a nested one (a recognizer analysing a slice) gets a buffer of its own.
   const { buf, units } = copyUnits(text, unitsBuffer);
   unitsBuffer = undefined;
-  unitsOf = { text, units };
-  const runs = scanNumericRuns(text, lent);
-  cached = { text, runs };
+  let runs: NumericRuns | undefined;
   try {
+    unitsOf = { text, units };
+    runs = scanNumericRuns(text, lent);
+    cached = { text, runs };
     return fn();
   } finally {
     cached = outer;
     unitsOf = outerUnits;
-    if (runs.gStart.length <= MAX_SPARE_GROUPS) spare = runs;
+    if (runs && runs.gStart.length <= MAX_SPARE_GROUPS) spare = runs;
     buf.fill(0, 0, text.length * 2);
     if (buf.length <= MAX_SPARE_BYTES) unitsBuffer = buf;
   }

@@ -1,3 +1,4 @@
+import { createAnalyzer } from '../analyzer.js';
 import { describe, expect, it } from 'vitest';
 import { spots, values } from '../testing.js';
 import { abaRoutingRecognizer, abaValid, IBAN_LENGTHS, ibanRecognizer, ibanValid, swiftRecognizer } from './bank.js';
@@ -36,6 +37,8 @@ describe('IBAN recognizer', () => {
   it('reads groups separated by dashes as by spaces, one separator throughout', () => {
     expect(values(ibanRecognizer, 'IBAN DE89-3704-0044-0532-0130-00, or AL47-2121-1009-0000-0002-3569-8741.')).toEqual(['DE89-3704-0044-0532-0130-00', 'AL47-2121-1009-0000-0002-3569-8741']);
     expect(values(ibanRecognizer, 'DE89-3704 0044-0532-0130-00 DE89 3704-0044 0532 0130 00 DE89/3704/0044/0532/0130/00 DE89--3704-0044-0532-0130-00')).toEqual([]);
+    // Dash-joined groups that go on past the country's length are a longer id, not an IBAN inside one.
+    expect(values(ibanRecognizer, 'ticket GB82-WEST-1234-5698-7654-32-0001 and GB82-WEST-1234-5698-7654-32.')).toEqual(['GB82-WEST-1234-5698-7654-32']);
   });
 
   it('stops at the country length when more groups follow', () => {
@@ -68,12 +71,16 @@ describe('ABA routing number recognizer', () => {
     expect(spots(abaRoutingRecognizer, `routing ${n}`)).toEqual([{ type: 'ABA_ROUTING_NUMBER', value: n, score: 0.3, pattern: 'nine-digits' }]);
   });
 
-  it('finds the 4-4-1 dashed print layout at the default floor, checksum and Fed range still required', () => {
+  it('finds the 4-4-1 dashed print layout, a finding beside "routing", checksum and Fed range still required', () => {
     // Chase (322271627) and Wells Fargo (071101307) as Presidio's tests write them.
     expect(spots(abaRoutingRecognizer, 'routing 3222-7162-7 or 0711-0130-7')).toEqual([
-      { type: 'ABA_ROUTING_NUMBER', value: '3222-7162-7', score: 0.5, pattern: 'dashed-4-4-1' },
-      { type: 'ABA_ROUTING_NUMBER', value: '0711-0130-7', score: 0.5, pattern: 'dashed-4-4-1' },
+      { type: 'ABA_ROUTING_NUMBER', value: '3222-7162-7', score: 0.4, pattern: 'dashed-4-4-1' },
+      { type: 'ABA_ROUTING_NUMBER', value: '0711-0130-7', score: 0.4, pattern: 'dashed-4-4-1' },
     ]);
+    // Order ids are written the same way: one that passes the checksum is no finding without the word.
+    const analyzer = createAnalyzer({}, { recognizers: [abaRoutingRecognizer] });
+    expect(analyzer.analyze('order no 0210-0002-1 shipped', { minScore: 0.5 })).toEqual([]);
+    expect(analyzer.analyze('wire to routing 0210-0002-1', { minScore: 0.5 }).map((f) => f.type)).toEqual(['ABA_ROUTING_NUMBER']);
     // Checksum fails; prefix 42 unassigned; a longer dash-joined id; another grouping.
     expect(values(abaRoutingRecognizer, '3222-7162-8 4210-4211-1 3222-7162-7-01 x3222-7162-7 322-27162-7 3222 7162 7')).toEqual([]);
   });

@@ -65,6 +65,8 @@ function readIban(text: string, start: number): { end: number; value: string } |
   }
   if (value.length !== len) return undefined;
   if (i < text.length && isWordChar(text.charCodeAt(i))) return undefined;
+  // Dash-joined groups that go on past the length are a longer id (`GB82-WEST-…-32-0001`), as a dashed routing number's are.
+  if (sep === 45 && i + 1 < text.length && text.charCodeAt(i) === 45 && isAlnumUpper(text.charCodeAt(i + 1))) return undefined;
   return { end: i, value };
 }
 
@@ -187,7 +189,8 @@ function dashedRouting(r: NumericRuns, run: number, first: number): boolean {
 }
 
 const ABA_BARE = 0.3;
-const ABA_DASHED = 0.5;
+/** Banks print routing numbers this way, but so are some order ids written (1 in 10 passes the checksum): a hint, a finding beside "routing". */
+const ABA_DASHED = 0.4;
 
 export const abaRoutingRecognizer: Recognizer = {
   id: 'aba-routing',
@@ -210,7 +213,7 @@ export const abaRoutingRecognizer: Recognizer = {
       // One in ten nine-digit numbers passes the checksum: alone it is a hint, beside "routing" a finding.
       out.push({ type: 'ABA_ROUTING_NUMBER', start: w.start, end: w.end, score: ABA_BARE, explanation: { recognizer: 'aba-routing', pattern: 'nine-digits', validator: 'aba-checksum', baseScore: ABA_BARE } });
     }
-    // The 4-4-1 dashed form is the routing number's own print layout, which no other common id uses: a finding without context.
+    // The 4-4-1 dashed form is the routing number's own print layout: more telling than nine bare digits, still not a finding alone.
     const r = numericRuns(text);
     for (let run = 0; run < r.count; run++) {
       const b = r.runEnd[run]! - 2;

@@ -380,11 +380,12 @@ const IBAN: readonly Row[] = [
 
 // test_aba_routing_recognizer.py: Bank of America, Chase, Wells Fargo, then two invalid numbers.
 const BARE_ABA = 'one in ten bare nine-digit numbers passes the checksum: 0.3 until "routing" is near (Presidio scores any valid one 1.0)';
+const DASHED_ABA = 'order ids are written 4-4-1 too (one in ten passes the checksum): 0.4 until "routing" is near';
 const ABA: readonly Row[] = [
   row('121000358', [[0, 9]], { at05: [], why: BARE_ABA }),
-  row('3222-7162-7', [[0, 11]]),
+  row('3222-7162-7', [[0, 11]], { at05: [], why: DASHED_ABA }),
   row('121042882', [[0, 9]], { at05: [], why: BARE_ABA }),
-  row('0711-0130-7', [[0, 11]]),
+  row('0711-0130-7', [[0, 11]], { at05: [], why: DASHED_ABA }),
   none('421042111'),
   none('1234-0000-0'),
 ];
@@ -439,10 +440,12 @@ const NHS: readonly Row[] = [
 ];
 
 // test_uk_nino_recognizer.py
+const LOWER_NINO = 'HMRC prints NINOs in capitals; lower case is also a file name, CSS class or hash (ab123456c.png): 0.3 until "nino" is near';
 const NINO: readonly Row[] = [
   row('AA 12 34 56 B', [[0, 13]]),
-  row('hh 01 02 03 d', [[0, 13]]),
-  row('tw987654a', [[0, 9]]),
+  row('hh 01 02 03 d', [[0, 13]], { at05: [], why: LOWER_NINO }),
+  row('tw987654a', [[0, 9]], { at05: [], why: LOWER_NINO }),
+  row('nino tw987654a', [[5, 14]]),
   row('nino: PR 123612C', [[6, 16]]),
   row('Here is my National Insurance Number YZ 61 48 68 B', [[36, 50]], { ours: [[37, 50]], why: "Presidio's pattern takes an optional space before the letters, so its span starts on the space" }),
   none('AA 12 34 56 H'),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createAnalyzer } from '../analyzer.js';
 import { spots, values } from '../testing.js';
 import { nhsValid, ninoPrefixValid, ukNhsRecognizer, ukNinoRecognizer } from './uk.js';
 
@@ -28,6 +29,15 @@ describe('UK National Insurance number recognizer', () => {
     expect(values(ukNinoRecognizer, 'tw987654a, ce 12 34 56 d, PR 123612C, Ce123456D')).toEqual(['tw987654a', 'ce 12 34 56 d', 'PR 123612C', 'Ce123456D']);
     // A third letter before, a digit or letter after, a short digit group.
     expect(values(ukNinoRecognizer, 'xtw987654a, tw987654ab, PR 123612CD, PR 12361C, tw98765a')).toEqual([]);
+  });
+  it('scores lower case (a file name, a CSS class, a word before six digits) as a hint its label makes a finding', () => {
+    expect(spots(ukNinoRecognizer, 'AB123456C tw987654a').map((s) => [s.value, s.score])).toEqual([
+      ['AB123456C', 0.7],
+      ['tw987654a', 0.3],
+    ]);
+    const analyzer = createAnalyzer({}, { recognizers: [ukNinoRecognizer] });
+    expect(analyzer.analyze('file ab123456c.png, class="jk123456a", we 123456a', { minScore: 0.5 })).toEqual([]);
+    expect(analyzer.analyze('NINO: tw987654a', { minScore: 0.5 }).map((f) => f.type)).toEqual(['UK_NINO']);
   });
 
   it("rejects HMRC's excluded letters and prefixes and a suffix beyond D", () => {

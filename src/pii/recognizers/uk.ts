@@ -63,6 +63,9 @@ export function ninoPrefixValid(p: string): boolean {
 }
 
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isLower = (c: number) => c >= 97 && c <= 122;
+const NINO = 0.7;
+const NINO_LOWER = 0.3;
 
 export const ukNinoRecognizer: Recognizer = {
   id: 'uk-nino',
@@ -100,7 +103,11 @@ export const ukNinoRecognizer: Recognizer = {
       e++;
       if (e < text.length && (isWordChar(text.charCodeAt(e)) || isDigit(text.charCodeAt(e)))) continue;
       if (!ninoPrefixValid(text.slice(s, s + 2))) continue;
-      out.push({ type: 'UK_NINO', start: s, end: e, score: 0.7, explanation: { recognizer: 'uk-nino', pattern: sixSpaced ? 'spaced' : 'compact', validator: 'hmrc-prefix', baseScore: 0.7 } });
+      // HMRC prints NINOs in capitals. Lower case is also a file name, a CSS class or a hash (`ab123456c.png`), and a
+      // spaced lower-case prefix is often just a word (`we 123456a`): a hint that its label (`nino`) makes a finding.
+      const lower = isLower(text.charCodeAt(s)) || isLower(text.charCodeAt(s + 1)) || isLower(text.charCodeAt(e - 1));
+      const score = lower ? NINO_LOWER : NINO;
+      out.push({ type: 'UK_NINO', start: s, end: e, score, explanation: { recognizer: 'uk-nino', pattern: sixSpaced ? 'spaced' : 'compact', validator: 'hmrc-prefix', baseScore: score } });
     }
     return out;
   },

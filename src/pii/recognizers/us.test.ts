@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createAnalyzer } from '../analyzer.js';
 import { spots, values } from '../testing.js';
 import { itinValid, ssnValid, usItinRecognizer, usPassportRecognizer, usSsnRecognizer } from './us.js';
 
@@ -39,6 +40,11 @@ describe('US passport recognizer', () => {
       ['912803456', 0.15],
       ['A12345678', 0.2],
     ]);
+  });
+  it('reaches the default floor beside "passport" only, not beside a boarding pass or a passed test', () => {
+    const analyzer = createAnalyzer({}, { recognizers: [usPassportRecognizer] });
+    expect(analyzer.analyze('passport: 912803456', { minScore: 0.5 }).map((f) => f.type)).toEqual(['US_PASSPORT']);
+    expect(analyzer.analyze('boarding pass 123456789; Tests: 912803456 pass, 3 fail; bus pass no 912803456', { minScore: 0.5 })).toEqual([]);
   });
   it('ignores a letter and eight digits inside a longer word', () => {
     expect(values(usPassportRecognizer, 'XA12345678 A12345678B')).toEqual([]);

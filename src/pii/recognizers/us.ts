@@ -132,7 +132,8 @@ export const usPassportRecognizer: Recognizer = {
   entities: ['US_PASSPORT'],
   context: {
     en: ['passport', 'passports', 'passport number', 'passport no', 'travel document'],
-    de: ['reisepass', 'pass', 'passnummer', 'reisepassnummer'],
+    // Not the bare German `pass`: beside English text it is a boarding pass, a passed test or a password.
+    de: ['reisepass', 'passnummer', 'reisepassnummer', 'pass-nr'],
     fr: ['passeport', 'numéro de passeport'],
     es: ['pasaporte', 'número de pasaporte'],
     it: ['passaporto', 'numero di passaporto'],
