@@ -4,7 +4,7 @@ import type { Recognizer, RecognizerResult } from '../types.js';
 import { isWordChar, numericRuns, RUN_LEFT_WORD, RUN_RIGHT_WORD } from '../scan.js';
 
 const ipContext = {
-  en: ['ip', 'ip address', 'ipv4', 'ipv6', 'address', 'host', 'client', 'source ip', 'remote'],
+  en: ['ip', 'ips', 'ip address', 'ipv4', 'ipv6', 'address', 'host', 'client', 'source ip', 'remote'],
   de: ['ip-adresse', 'ip', 'adresse'],
   fr: ['adresse ip', 'ip', 'adresse'],
   es: ['dirección ip', 'ip', 'dirección'],
@@ -147,7 +147,7 @@ export const urlRecognizer: Recognizer = {
   id: 'url',
   examples: ['See https://example.com/a?b=1 for the report.'],
   entities: ['URL'],
-  context: { en: ['url', 'link', 'website', 'web site', 'site'], de: ['link', 'webseite', 'url'], fr: ['lien', 'site', 'url'], es: ['enlace', 'sitio', 'url'], it: ['collegamento', 'sito', 'url'], nl: ['link', 'website', 'url'], pt: ['link', 'site', 'url'] },
+  context: { en: ['url', 'urls', 'link', 'links', 'website', 'web site', 'site'], de: ['link', 'webseite', 'url'], fr: ['lien', 'site', 'url'], es: ['enlace', 'sitio', 'url'], it: ['collegamento', 'sito', 'url'], nl: ['link', 'website', 'url'], pt: ['link', 'site', 'url'] },
   recognize(text) {
     const out: RecognizerResult[] = [];
     let lastEnd = 0;
