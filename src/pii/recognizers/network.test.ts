@@ -20,6 +20,11 @@ describe('IP address recognizer', () => {
   });
   it('keeps an IPv6 zone id (RFC 4007) and prefix length in the span, not sentence punctuation or an overlong zone', () => {
     expect(values(ipRecognizer, `via fe80::1%eth0. net 2001:db8::/48, lo ::1/129, z fe80::2%${'x'.repeat(40)}`)).toEqual(['fe80::1%eth0', '2001:db8::/48', '::1', 'fe80::2']);
+    // Near misses of a zone: percent-encoding in a query, a hostname after the interface, a zone on a global address.
+    expect(values(ipRecognizer, 'GET /lookup?ip=2001:db8::1%20and%20more&ips=2001:db8::1%2C2001:db8::2 fe80::1%20x fe80::1%eth0.example.com 2001:db8::1%eth0')).toEqual([
+      '2001:db8::1', '2001:db8::1', '2001:db8::2', 'fe80::1', 'fe80::1%eth0', '2001:db8::1',
+    ]);
+    expect(values(ipRecognizer, 'http://[fe80::1%25en0]:80/ ff02::1%12 fe80::1%en0.100 fe80::a%eth0-')).toEqual(['fe80::1%25en0', 'ff02::1%12', 'fe80::1%en0.100', 'fe80::a%eth0']);
   });
 });
 
