@@ -40,6 +40,16 @@ function prefixLength(text: string, s: number, e: number, max: number): boolean 
 const isZoneChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46;
 const MAX_ZONE = 32;
 
+/**
+ * Whether a CIDR prefix length ending at `d` ends the notation: not when a word, a `/` or a `.` and a word follows,
+ * which make it a path or file name (`/var/log/10.0.0.1/24/app.log`, `10.1.2.3/24.txt`, `2001:db8::/32/48`).
+ */
+function prefixEnds(text: string, d: number): boolean {
+  if (d >= text.length) return true;
+  const c = text.charCodeAt(d);
+  return !(isWordChar(c) || c === 47 || (c === 46 && d + 1 < text.length && isWordChar(text.charCodeAt(d + 1))));
+}
+
 const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
@@ -78,7 +88,7 @@ function ipv6SuffixEnd(text: string, e: number, addr: string): number {
   if (text.charCodeAt(end) === 47) {
     let d = end + 1;
     while (d < text.length && d - end <= 4 && text.charCodeAt(d) >= 48 && text.charCodeAt(d) <= 57) d++;
-    if (prefixLength(text, end + 1, d, 128) && !(d < text.length && isWordChar(text.charCodeAt(d)))) end = d;
+    if (prefixLength(text, end + 1, d, 128) && prefixEnds(text, d)) end = d;
   }
   return end;
 }
@@ -110,7 +120,7 @@ export const ipRecognizer: Recognizer = {
         if (!ok) continue;
         let end = r.gEnd[g + 3]!;
         // A CIDR prefix length (`/24`) is part of the notation, so it is masked with the address.
-        if (g + 4 < b && r.gSep[g + 4] === 47 && prefixLength(text, r.gStart[g + 4]!, r.gEnd[g + 4]!, 32) && (g + 5 < b ? r.gSep[g + 5] === 32 : !(r.runFlags[run]! & RUN_RIGHT_WORD))) end = r.gEnd[g + 4]!;
+        if (g + 4 < b && r.gSep[g + 4] === 47 && prefixLength(text, r.gStart[g + 4]!, r.gEnd[g + 4]!, 32) && (g + 5 < b ? r.gSep[g + 5] === 32 : !(r.runFlags[run]! & RUN_RIGHT_WORD)) && prefixEnds(text, r.gEnd[g + 4]!)) end = r.gEnd[g + 4]!;
         out.push({ type: 'IP_ADDRESS', start: r.gStart[g]!, end, score: 0.6, explanation: { recognizer: 'ip-address', pattern: 'ipv4', validator: 'octets', baseScore: 0.6 } });
         g += 3;
       }
