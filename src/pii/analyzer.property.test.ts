@@ -58,6 +58,8 @@ describe('analyzer under adversarial input', () => {
     ['birth keywords', 'DOB '.repeat(40_000) + 'born 12 '.repeat(20_000)],
     ['birth dates with month names and times', 'born 5-May-'.repeat(8_000) + 'DOB 1985-03-12T10:'.repeat(6_000) + 'dob May '.repeat(8_000)],
     ['IPv6 zone and prefix floods', '2001:db8::1%'.repeat(10_000) + 'fe80::1%eth0/'.repeat(8_000) + '10.0.0.0/'.repeat(10_000)],
+    ['percent-encoded and hostname zones', 'fe80::1%20'.repeat(10_000) + 'fe80::1%25'.repeat(8_000) + '2001:db8::1%2C'.repeat(8_000) + 'fe80::1%eth0.a'.repeat(8_000)],
+    ["a '_' flood and '_' keys around findings", '_'.repeat(400_000) + ' 10.0.0.1 ' + '_'.repeat(400_000) + ' call_id_ip_'.repeat(30_000) + '203.0.113.7 ' + 'a_'.repeat(100_000)],
     ["non-ASCII letters around '@'", 'é'.repeat(100_000) + '@' + 'ü.'.repeat(60_000) + 'josé@'.repeat(20_000)],
     ['a long table under birth and routing headers', 'dob\trouting\tdob\n' + '1985-03-12\t021000021\tborn\n'.repeat(8_000)],
     ['a long markdown table of numbers', '| routing | x |\n|---|---|\n' + '| 021000021 | 4111 1111 1111 1111 |\n'.repeat(6_000)],

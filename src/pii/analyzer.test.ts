@@ -150,3 +150,32 @@ describe('unsafePatternReason', () => {
     expect(performance.now() - t0).toBeLessThan(2_000);
   });
 });
+
+describe('context from keys and plurals: a key naming an id, count or name of a thing, or a count of short words, is no label', () => {
+  const a = createAnalyzer();
+  const types = (text: string, type: string) => a.analyze(text, { minScore: 0.5 }).filter((f) => f.type === type).map((f) => text.slice(f.start, f.end));
+  it.each([
+    ['INFO sip call_id=7034449921 duration=31s status=200', 'PHONE_NUMBER'],
+    ['INFO handled 2 calls in 7034449921 ns', 'PHONE_NUMBER'],
+    ['merged cells B2:C4 value 7034449921', 'PHONE_NUMBER'],
+    ['cell_count=7034449921', 'PHONE_NUMBER'],
+    ['wire_id=110000000 amount=5000', 'ABA_ROUTING_NUMBER'],
+    ['wires: 110000000', 'ABA_ROUTING_NUMBER'],
+    ['tin_number 912701234', 'US_ITIN'],
+    ['sheet_name: Paris', 'LOCATION'],
+  ])('%j: no %s', (text, type) => {
+    expect(types(text, type)).toEqual([]);
+  });
+  it.each([
+    ['client_ip=203.0.113.7', 'IP_ADDRESS', '203.0.113.7'],
+    ['src_ip 198.51.100.2', 'IP_ADDRESS', '198.51.100.2'],
+    ['IPs: 192.0.2.10', 'IP_ADDRESS', '192.0.2.10'],
+    ['phone_number=7034449921', 'PHONE_NUMBER', '7034449921'],
+    ['user_call: 7034449921', 'PHONE_NUMBER', '7034449921'],
+  ])('%j: the near case still lifts %s', (text, type, value) => {
+    const f = a.analyze(text).find((x) => x.type === type);
+    expect(f && text.slice(f.start, f.end)).toBe(value);
+    expect(f!.explanation.context?.length).toBeGreaterThan(0);
+    expect(f!.score).toBeGreaterThan(f!.explanation.baseScore);
+  });
+});

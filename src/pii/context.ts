@@ -144,6 +144,13 @@ export function compileContext(byLanguage: Readonly<Record<string, readonly stri
   return { words, stems: [...stems], phrases: [...phrases], empty: words.size === 0 && phrases.size === 0, quick: quickTest(words, stems, phrases) };
 }
 
+/**
+ * Last parts of a key that make it an attribute of the thing its other parts name, not a label of that thing:
+ * `call_id`, `wire_id`, `tin_number`, `cell_count`, `sheet_name`. Such a key lends no context word from its parts
+ * (a phrase it spells, `phone_number` for `phone number`, still counts).
+ */
+const ATTRIBUTE_PARTS: ReadonlySet<string> = new Set(['id', 'ids', 'uuid', 'guid', 'key', 'count', 'cnt', 'num', 'number', 'no', 'nr', 'name', 'names', 'type', 'size', 'len', 'length', 'idx', 'index', 'ms', 'ns', 'us']);
+
 /** At most this many characters either side are read: N words of normal prose fit in it, a huge token cannot make the lookup slow. */
 const MAX_CHARS_PER_WORD = 24;
 
@@ -200,12 +207,13 @@ export function searchContext(text: string, start: number, end: number, m: Conte
     const t = i < before.length ? before[i]! : after[i - before.length]!;
     const w = matchWord(t, m);
     if (w !== undefined && !found.includes(w)) found.push(w);
-    // A key's parts are words too (`client_ip`, `tel_no`), as a tokenizer that splits on `_` reads them.
-    if (t.includes('_')) {
-      for (const part of t.split('_')) {
-        const pw = part ? matchWord(part, m) : undefined;
-        if (pw !== undefined && !found.includes(pw)) found.push(pw);
-      }
+    // A key's last part names what its value is (`client_ip`, `src_ip`); earlier parts only qualify it, and a key
+    // ending in an id, count or name (`call_id`, `cell_count`, `sheet_name`) holds an identifier of that thing.
+    const u = t.lastIndexOf('_');
+    if (u >= 0 && u < t.length - 1) {
+      const last = t.slice(u + 1);
+      const pw = ATTRIBUTE_PARTS.has(last) ? undefined : matchWord(last, m);
+      if (pw !== undefined && !found.includes(pw)) found.push(pw);
     }
   }
   if (m.phrases.length) {
@@ -218,27 +226,58 @@ export function searchContext(text: string, start: number, end: number, m: Conte
 }
 
 /**
- * Whether the word [s, e) could be, or hold, something `q` stands for (false means matchWord finds nothing in it and
- * no phrase has its second word here); true for any word with a non-ASCII character or an underscore. `flags` is the OR of its
+ * Whether the word [s, e) could be, or hold, something `q` stands for (false means searchContext finds nothing in it
+ * and no phrase has its second word here); true for any word with a non-ASCII character. `flags` is the OR of its
  * characters' charClass, gathered by the walk that found the word, so its characters are not read again to learn them.
+ * A key with `_` is read as the exact search reads it: the whole word, a phrase starting any part, and its last part.
  */
 function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: number): boolean {
+  if (flags & C_NON_ASCII) return true;
+  if (mayMatchToken(text, s, e, q, (flags & C_DIGIT) !== 0, true)) return true;
+  if (!(flags & C_UNDERSCORE)) return false;
+  let last = -1;
+  for (let k = s + 1; k < e; k++) {
+    if (text.charCodeAt(k) === 95 || text.charCodeAt(k - 1) !== 95) continue;
+    last = k;
+    if (phraseMayStartPart(text, s, k, e, q)) return true;
+  }
+  if (last < 0 || text.charCodeAt(e - 1) === 95) return false;
+  let digit = false;
+  for (let k = last; k < e && !digit; k++) digit = (charClass(text.charCodeAt(k)) & C_DIGIT) !== 0;
+  return mayMatchToken(text, last, e, q, digit, false);
+}
+
+/** Whether a phrase's second word may start the key part at k (after `_`) with its first word ending the part before. */
+function phraseMayStartPart(text: string, s: number, k: number, e: number, q: QuickTest): boolean {
+  let pe = k;
+  while (pe > s && text.charCodeAt(pe - 1) === 95) pe--;
+  const c0 = lowerAscii(text.charCodeAt(k));
+  const lists = [q.phraseFirst[c0] ? q.phrasesByFirst.get(c0) : undefined];
+  if (k + 1 < e) {
+    const pair = (c0 << 7) | lowerAscii(text.charCodeAt(k + 1));
+    if (q.phrasePair[pair]) lists.push(q.phrasesByPair.get(pair));
+  }
+  for (const list of lists) {
+    if (!list) continue;
+    for (const [first, second] of list) if (second.length <= e - k && equalsAt(text, k, second) && equalsAt(text, pe - first.length, first)) return true;
+  }
+  return false;
+}
+
+/** The quick test of one word or key part [s, e) of ASCII characters; `phrases`: whether to try a phrase's second word here. */
+function mayMatchToken(text: string, s: number, e: number, q: QuickTest, digit: boolean, phrases: boolean): boolean {
   const len = e - s;
-  if (flags & (C_NON_ASCII | C_UNDERSCORE)) return true;
-  const digit = (flags & C_DIGIT) !== 0;
   // Every code unit is ASCII here, so c0 and the pair index the flag tables.
   const c0 = lowerAscii(text.charCodeAt(s));
-  if (q.phraseFirst[c0] && phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
-  if (len >= 2) {
+  if (phrases && q.phraseFirst[c0] && phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
+  if (phrases && len >= 2) {
     const pair = (c0 << 7) | lowerAscii(text.charCodeAt(s + 1));
     if (q.phrasePair[pair] && phraseMayStart(text, s, e, q.phrasesByPair.get(pair))) return true;
   }
-  // A word can equal a context word only if one has its length and first letter; stems need 6-39 letters, and
-  // a short plural (`ips`, `cards`) a context word one letter shorter with its first letter.
+  // A word can equal a context word only if one has its length and first letter; stems and plurals need 6-39 letters.
   const exact = len < MAX_LEN_FIRST ? q.lenFirst[len * 128 + c0] === 1 : q.longWords;
   const inner = len > 5 && len < 40 && !digit;
-  const shortPlural = len >= 3 && len <= 5 && !digit && lowerAscii(text.charCodeAt(e - 1)) === 115 && q.lenFirst[(len - 1) * 128 + c0] === 1;
-  if (!exact && !inner && !shortPlural) return false;
+  if (!exact && !inner) return false;
   let h = 0;
   let prefix = 0;
   let stemAt = -1;
@@ -251,7 +290,6 @@ function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: n
     prev = c;
   }
   if (exact && q.hashFilter[h & HASH_FILTER] && q.hashes.has(h)) return true;
-  if (shortPlural && q.hashFilter[prefix & HASH_FILTER] && q.hashes.has(prefix)) return true;
   if (!inner) return false;
   if (prev === 115 && q.hashFilter[prefix & HASH_FILTER] && q.hashes.has(prefix)) return true;
   // A stem anywhere in the word: each place its first two letters occur, compared in full.
@@ -322,9 +360,10 @@ export function matchHeaderCells(cells: readonly (readonly string[])[], m: Conte
  */
 function matchWord(t: string, m: ContextMatcher): string | undefined {
   if (m.words.has(t)) return t;
-  if (t.length < 3 || t.length >= 40 || /\d/.test(t)) return undefined;
+  // A plural of a word of four letters or fewer counts only when the list holds it (`ips`, `cards`): short
+  // context words are often everyday ones whose plurals count things (`2 calls`, `merged cells`, `wires`).
+  if (t.length <= 5 || t.length >= 40 || /\d/.test(t)) return undefined;
   if (t.endsWith('s') && m.words.has(t.slice(0, -1))) return t.slice(0, -1);
-  if (t.length <= 5) return undefined;
   for (const s of m.stems) if (t.includes(s)) return s;
   return undefined;
 }

@@ -18,7 +18,11 @@ describe('date of birth recognizer', () => {
     expect(values(dateOfBirthRecognizer, text)).toEqual(['12/03/1985', '1985-03-12', 'March 12, 1985', '12.03.1985', '3 mars 1970', '5 de mayo de 1990', '07/11/1962', '01-02-1975', '9 de junho de 1980']);
   });
   it("reads DD-MON-YYYY and DD-MON-YY (Oracle's and EHR exports' form) and a month with a four-digit year", () => {
-    expect(values(dateOfBirthRecognizer, 'DOB: 05-MAY-1985\nborn on 5/May/85.\nDate of birth: 03/1985\ngeboren März 1970\nDOB 13/1985, born 5-May/1985')).toEqual(['05-MAY-1985', '5/May/85', '03/1985', 'März 1970']);
+    expect(values(dateOfBirthRecognizer, 'DOB: 05-MAY-1985\nborn on 5/May/85.\nDate of birth: 03/1985\nGeburtsdatum März 1970\nDOB 13/1985, born 5-May/1985')).toEqual(['05-MAY-1985', '5/May/85', '03/1985', 'März 1970']);
+  });
+  it('takes a month and year alone only after a label (DOB, date of birth), not after a verb: prose dates projects and events that way', () => {
+    expect(values(dateOfBirthRecognizer, 'NATO (March 2024) communique. The NATO 03/2024 report. Our startup was born March 2020 in a garage, geboren März 1970, née 05/1985')).toEqual([]);
+    expect(values(dateOfBirthRecognizer, 'born March 3, 1970; nato il 12/03/1985; d.o.b: 05/1985; date_of_birth=March 1970')).toEqual(['March 3, 1970', '12/03/1985', '05/1985', 'March 1970']);
   });
   it('keeps the time of a timestamp in the span, so a date-of-birth column of timestamps is found', () => {
     expect(values(dateOfBirthRecognizer, 'DOB 1985-03-12T00:00:00.000Z, born 1985-03-12 08:30 in Lyon, dob 1985-03-12T25:00')).toEqual(['1985-03-12T00:00:00.000Z', '1985-03-12 08:30', '1985-03-12']);

@@ -13,6 +13,17 @@ export const DOB_WORDS: Readonly<Record<string, readonly string[]>> = {
   pt: ['data de nascimento', 'nascido em', 'nascida em', 'nascido', 'nascida'],
 };
 
+/**
+ * The keywords that label a date of birth (a form field, a column): only after one of these is a month and year
+ * alone (`DOB: 05/1985`) taken. After a verb (`born`, `nato`, `né`) a month and year is prose about anything:
+ * `our startup was born March 2020`, `NATO (March 2024)`; a full date after it still counts.
+ */
+const DOB_LABELS: ReadonlySet<string> = new Set([
+  'date of birth', 'birth date', 'birthdate', 'dob', 'd.o.b', 'geburtsdatum', 'date de naissance', 'fecha de nacimiento',
+  'f. nac', 'data di nascita', 'geboortedatum', 'data de nascimento',
+]);
+const isLabel = (keyword: string): boolean => DOB_LABELS.has(keyword.toLowerCase().replace(/_/g, ' '));
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** One alternation per language set, longest first so `born on` wins over `born`. Literal words only: linear. */
@@ -64,7 +75,7 @@ function withTime(text: string, end: number): number {
 const yearOf = (y: string): number => (y.length === 2 ? 1900 + +y : +y);
 
 /** The end of a date starting at `i`, or undefined. */
-function dateAt(text: string, i: number): { end: number; pattern: string } | undefined {
+function dateAt(text: string, i: number, monthYear: boolean): { end: number; pattern: string } | undefined {
   NUMERIC.lastIndex = i;
   let m = NUMERIC.exec(text);
   if (m) {
@@ -83,6 +94,7 @@ function dateAt(text: string, i: number): { end: number; pattern: string } | und
   MONTH_DAY_YEAR.lastIndex = i;
   m = MONTH_DAY_YEAR.exec(text);
   if (m && MONTHS.has(m[1]!.toLowerCase()) && plausibleDate(+m[3]!, MONTHS.get(m[1]!.toLowerCase())!, +m[2]!)) return { end: i + m[0].length, pattern: 'month-day-year' };
+  if (!monthYear) return undefined;
   MONTH_YEAR.lastIndex = i;
   m = MONTH_YEAR.exec(text);
   if (m && (m[1] ? plausibleDate(+m[2]!, +m[1], 1) : MONTHS.has(m[3]!.toLowerCase()) && plausibleDate(+m[4]!, 1, 1))) return { end: i + m[0].length, pattern: 'month-year' };
@@ -131,7 +143,7 @@ function columnDates(text: string, line: HeaderLine, ks: number, ke: number, key
     // The header's own column first, then the ones a shorter row may have shifted it into.
     for (let c = Math.min(col, n - 1); c >= Math.max(0, col - (width - n)); c--) {
       const cs = cells[2 * c]!;
-      const date = cs < cells[2 * c + 1]! ? dateAt(text, cs) : undefined;
+      const date = cs < cells[2 * c + 1]! ? dateAt(text, cs, isLabel(keyword)) : undefined;
       if (date && date.end === cells[2 * c + 1]) {
         out.push({ type: 'DATE_TIME', start: cs, end: date.end, score: 0.85, explanation: { recognizer: 'date-of-birth', pattern: date.pattern, validator: 'column-header', context: [keyword], baseScore: 0.5 } });
         break;
@@ -159,7 +171,7 @@ export const dateOfBirthRecognizer: Recognizer = {
       GAP.lastIndex = k.index + k[0].length;
       GAP.exec(text);
       const start = GAP.lastIndex;
-      const date = dateAt(text, start);
+      const date = dateAt(text, start, isLabel(k[0]));
       if (!date) {
         line = headerLine(text, k.index, line);
         columnDates(text, line, k.index, k.index + k[0].length, k[0].toLowerCase(), out);

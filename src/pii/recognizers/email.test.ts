@@ -23,4 +23,10 @@ describe('email recognizer', () => {
     expect(values(emailRecognizer, `${'a'.repeat(65)}@example.com`)).toEqual([]);
     expect(values(emailRecognizer, `${'a'.repeat(64)}@example.com`)).toEqual([`${'a'.repeat(64)}@example.com`]);
   });
+  it('reads letters of any script as letters and punctuation of any script as punctuation; a local part ends in no dash', () => {
+    expect(values(emailRecognizer, 'reply to a@b.،، now; البريد،info@example.com; 連絡先: 田中.taro@example.jp; <a class="btn-@Model.Style"> x.-@example.com')).toEqual([
+      'info@example.com',
+      '田中.taro@example.jp',
+    ]);
+  });
 });

@@ -1,6 +1,6 @@
 /** Email addresses, found from each `@` outward with bounded reach (linear time whatever the input) and a top-level domain that exists. */
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { C_NON_ASCII, charClass, isWordChar } from '../scan.js';
+import { isWordChar } from '../scan.js';
 import { COUNTRY_CODES } from './bank.js';
 
 /**
@@ -44,8 +44,15 @@ export function knownTld(tld: string): boolean {
   return GENERIC_TLDS.has(t);
 }
 
-/** A letter outside ASCII (Latin, Greek, Cyrillic…): internationalised addresses (RFC 6531: `josé@correo.es`, `info@müller.de`) hold them. */
-const isIntlLetter = (c: number) => (charClass(c) & C_NON_ASCII) !== 0;
+/**
+ * A letter or mark outside ASCII (Latin, Greek, Cyrillic, Arabic, CJK…): internationalised addresses (RFC 6531:
+ * `josé@correo.es`, `info@müller.de`, `田中.taro@example.jp`) hold them. Tested here, not by the shared character
+ * classes, which count every code unit from U+00C0 as a word's, punctuation (`،`) and digits of other scripts included.
+ */
+const LETTER = /^[\p{L}\p{M}]$/u;
+const isIntlLetter = (c: number) => c >= 0xc0 && (c < 0xd800 || c > 0xdfff) && LETTER.test(String.fromCharCode(c));
+/** A character that would join a word to an address's edge: ASCII word characters and letters of any script. */
+const isAddressWordChar = (c: number) => (c < 128 ? isWordChar(c) : isIntlLetter(c));
 const isLocalChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 || (c >= 0xc0 && isIntlLetter(c));
 const isDomainChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45 || (c >= 0xc0 && isIntlLetter(c));
 
@@ -67,7 +74,7 @@ function readDomain(text: string, from: number): number | undefined {
   while (j < text.length && j - from <= MAX_DOMAIN && isDomainChar(text.charCodeAt(j))) j++;
   if (j - from > MAX_DOMAIN) return undefined;
   while (j > from && (text.charCodeAt(j - 1) === 46 || text.charCodeAt(j - 1) === 45)) j--;
-  if (j < text.length && isWordChar(text.charCodeAt(j))) return undefined;
+  if (j < text.length && isAddressWordChar(text.charCodeAt(j))) return undefined;
   const domain = text.slice(from, j);
   const labels = domain.split('.');
   if (labels.length < 2) return undefined;
@@ -100,8 +107,9 @@ export const emailRecognizer: Recognizer = {
       // Longer than a local part may be: not an address (and no reason to look further back).
       if (s > 0 && isLocalChar(text.charCodeAt(s - 1))) continue;
       while (s < at && text.charCodeAt(s) === 46) s++;
-      if (s === at || text.charCodeAt(at - 1) === 46) continue;
-      if (s > 0 && isWordChar(text.charCodeAt(s - 1))) continue;
+      // A local part ends in neither `.` nor `-` (RFC 5321's dot-atom; `btn-@Model.Style` is a template).
+      if (s === at || text.charCodeAt(at - 1) === 46 || text.charCodeAt(at - 1) === 45) continue;
+      if (s > 0 && isAddressWordChar(text.charCodeAt(s - 1))) continue;
       const end = readDomain(text, at + 1);
       if (end === undefined) continue;
       out.push({ type: 'EMAIL_ADDRESS', start: s, end, score: 0.85, explanation: { recognizer: 'email', pattern: 'address', validator: 'tld', baseScore: 0.85 } });

@@ -20,6 +20,15 @@ describe('IP address recognizer', () => {
   });
   it('keeps an IPv6 zone id (RFC 4007) and prefix length in the span, not sentence punctuation or an overlong zone', () => {
     expect(values(ipRecognizer, `via fe80::1%eth0. net 2001:db8::/48, lo ::1/129, z fe80::2%${'x'.repeat(40)}`)).toEqual(['fe80::1%eth0', '2001:db8::/48', '::1', 'fe80::2']);
+    // Near misses of a prefix length: a path or a file name goes on after it; IPv4 and IPv6 read alike.
+    expect(values(ipRecognizer, 'tail /var/log/10.0.0.1/24/app.log 10.1.2.3/24.txt route 2001:db8::/32/48 x 2001:db8::/32.txt 2001:db8::/48, 10.0.0.0/8/x in 192.0.2.0/24.')).toEqual([
+      '10.0.0.1', '10.1.2.3', '2001:db8::', '2001:db8::', '2001:db8::/48', '10.0.0.0', '192.0.2.0/24',
+    ]);
+    // Near misses of a zone: percent-encoding in a query, a hostname after the interface, a zone on a global address.
+    expect(values(ipRecognizer, 'GET /lookup?ip=2001:db8::1%20and%20more&ips=2001:db8::1%2C2001:db8::2 fe80::1%20x fe80::1%eth0.example.com 2001:db8::1%eth0')).toEqual([
+      '2001:db8::1', '2001:db8::1', '2001:db8::2', 'fe80::1', 'fe80::1%eth0', '2001:db8::1',
+    ]);
+    expect(values(ipRecognizer, 'http://[fe80::1%25en0]:80/ ff02::1%12 fe80::1%en0.100 fe80::a%eth0-')).toEqual(['fe80::1%25en0', 'ff02::1%12', 'fe80::1%en0.100', 'fe80::a%eth0']);
   });
 });
 

@@ -4,7 +4,7 @@ import type { Recognizer, RecognizerResult } from '../types.js';
 import { isWordChar, numericRuns, RUN_LEFT_WORD, RUN_RIGHT_WORD } from '../scan.js';
 
 const ipContext = {
-  en: ['ip', 'ip address', 'ipv4', 'ipv6', 'address', 'host', 'client', 'source ip', 'remote'],
+  en: ['ip', 'ips', 'ip address', 'ipv4', 'ipv6', 'address', 'host', 'client', 'source ip', 'remote'],
   de: ['ip-adresse', 'ip', 'adresse'],
   fr: ['adresse ip', 'ip', 'adresse'],
   es: ['dirección ip', 'ip', 'dirección'],
@@ -41,25 +41,54 @@ const isZoneChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) |
 const MAX_ZONE = 32;
 
 /**
+ * Whether a CIDR prefix length ending at `d` ends the notation: not when a word, a `/` or a `.` and a word follows,
+ * which make it a path or file name (`/var/log/10.0.0.1/24/app.log`, `10.1.2.3/24.txt`, `2001:db8::/32/48`).
+ */
+function prefixEnds(text: string, d: number): boolean {
+  if (d >= text.length) return true;
+  const c = text.charCodeAt(d);
+  return !(isWordChar(c) || c === 47 || (c === 46 && d + 1 < text.length && isWordChar(text.charCodeAt(d + 1))));
+}
+
+const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** Whether an IPv6 address is scoped (link-local fe80::/10, or multicast ff00::/8), the only kind a zone id names a link for. */
+function scoped(addr: string): boolean {
+  const h = parseInt(addr.slice(0, addr.indexOf(':')) || '0', 16);
+  return (h & 0xffc0) === 0xfe80 || (h & 0xff00) === 0xff00;
+}
+
+/**
  * The end of an IPv6 address's `%zone` and `/prefix` suffixes starting at `e` (e itself when there are none): the
  * span a reader masks is the whole notation, and a zone or a prefix length left beside a masked address says
- * where it was. A suffix that is not well formed is left out, the address is still reported.
+ * where it was. A suffix that is not well formed is left out, the address is still reported. A zone follows only a
+ * scoped address; in a URI it is written `%25zone` (RFC 6874), so another `%` and two hex digits are percent-encoding
+ * (`?ip=2001:db8::1%20and`) unless the zone is a number (`fe80::1%12`); a dot and a letter end it (`%eth0.example.com`).
  */
-function ipv6SuffixEnd(text: string, e: number): number {
+function ipv6SuffixEnd(text: string, e: number, addr: string): number {
   let end = e;
-  if (text.charCodeAt(end) === 37) {
-    let z = end + 1;
-    while (z < text.length && z - end <= MAX_ZONE && isZoneChar(text.charCodeAt(z))) z++;
-    if (z - end > MAX_ZONE) return e;
+  if (text.charCodeAt(end) === 37 && scoped(addr)) {
+    let zs = end + 1;
+    if (text.charCodeAt(zs) === 50 && text.charCodeAt(zs + 1) === 53 && isZoneChar(text.charCodeAt(zs + 2))) zs += 2;
+    let z = zs;
+    let digits = true;
+    while (z < text.length && z - zs < MAX_ZONE && isZoneChar(text.charCodeAt(z))) {
+      const c = text.charCodeAt(z);
+      if (c === 46 && isLetter(text.charCodeAt(z + 1))) break;
+      if (c < 48 || c > 57) digits = false;
+      z++;
+    }
     // A dot or dash ending the zone is the sentence's.
-    while (z > end + 1 && (text.charCodeAt(z - 1) === 46 || text.charCodeAt(z - 1) === 45)) z--;
-    if (z === end + 1) return e;
+    while (z > zs && (text.charCodeAt(z - 1) === 46 || text.charCodeAt(z - 1) === 45)) z--;
+    const encoded = zs === end + 1 && !digits && isHexDigit(text.charCodeAt(zs)) && isHexDigit(text.charCodeAt(zs + 1));
+    if (z - zs >= MAX_ZONE || z === zs || encoded) return e;
     end = z;
   }
   if (text.charCodeAt(end) === 47) {
     let d = end + 1;
     while (d < text.length && d - end <= 4 && text.charCodeAt(d) >= 48 && text.charCodeAt(d) <= 57) d++;
-    if (prefixLength(text, end + 1, d, 128) && !(d < text.length && isWordChar(text.charCodeAt(d)))) end = d;
+    if (prefixLength(text, end + 1, d, 128) && prefixEnds(text, d)) end = d;
   }
   return end;
 }
@@ -91,7 +120,7 @@ export const ipRecognizer: Recognizer = {
         if (!ok) continue;
         let end = r.gEnd[g + 3]!;
         // A CIDR prefix length (`/24`) is part of the notation, so it is masked with the address.
-        if (g + 4 < b && r.gSep[g + 4] === 47 && prefixLength(text, r.gStart[g + 4]!, r.gEnd[g + 4]!, 32) && (g + 5 < b ? r.gSep[g + 5] === 32 : !(r.runFlags[run]! & RUN_RIGHT_WORD))) end = r.gEnd[g + 4]!;
+        if (g + 4 < b && r.gSep[g + 4] === 47 && prefixLength(text, r.gStart[g + 4]!, r.gEnd[g + 4]!, 32) && (g + 5 < b ? r.gSep[g + 5] === 32 : !(r.runFlags[run]! & RUN_RIGHT_WORD)) && prefixEnds(text, r.gEnd[g + 4]!)) end = r.gEnd[g + 4]!;
         out.push({ type: 'IP_ADDRESS', start: r.gStart[g]!, end, score: 0.6, explanation: { recognizer: 'ip-address', pattern: 'ipv4', validator: 'octets', baseScore: 0.6 } });
         g += 3;
       }
@@ -116,9 +145,11 @@ export const ipRecognizer: Recognizer = {
         else hex = true;
       }
       if (colons < 2 || !hex) continue;
-      const cand = text.slice(s, e);
+      let cand = text.slice(s, e);
+      // After a percent-encoded byte (`%2C2001:db8::2`, a list in a query string) the address starts past its two digits.
+      if (isIP(cand) !== 6 && s > 0 && text.charCodeAt(s - 1) === 37 && isIP(text.slice(s + 2, e)) === 6) cand = text.slice((s += 2), e);
       if (isIP(cand) !== 6) continue;
-      e = ipv6SuffixEnd(text, e);
+      e = ipv6SuffixEnd(text, e, cand);
       from = Math.max(from, e);
       out.push({ type: 'IP_ADDRESS', start: s, end: e, score: 0.6, explanation: { recognizer: 'ip-address', pattern: 'ipv6', validator: 'node-net', baseScore: 0.6 } });
     }
@@ -147,7 +178,7 @@ export const urlRecognizer: Recognizer = {
   id: 'url',
   examples: ['See https://example.com/a?b=1 for the report.'],
   entities: ['URL'],
-  context: { en: ['url', 'link', 'website', 'web site', 'site'], de: ['link', 'webseite', 'url'], fr: ['lien', 'site', 'url'], es: ['enlace', 'sitio', 'url'], it: ['collegamento', 'sito', 'url'], nl: ['link', 'website', 'url'], pt: ['link', 'site', 'url'] },
+  context: { en: ['url', 'urls', 'link', 'links', 'website', 'web site', 'site'], de: ['link', 'webseite', 'url'], fr: ['lien', 'site', 'url'], es: ['enlace', 'sitio', 'url'], it: ['collegamento', 'sito', 'url'], nl: ['link', 'website', 'url'], pt: ['link', 'site', 'url'] },
   recognize(text) {
     const out: RecognizerResult[] = [];
     let lastEnd = 0;
