@@ -32,8 +32,15 @@ export function shannonEntropy(s: string): number {
   return h;
 }
 
-/** Bits per character below which a token's random part is a placeholder (`XXXX…`, `aaaa…`, `0000…`); random parts reach 3.5+. */
+/** Bits per character below which a long random part is a placeholder (`XXXX…`, `aaaa…`, `0000…`); random parts reach 3.5+. */
 const PLACEHOLDER_ENTROPY = 2.5;
+/**
+ * Below this length entropy says little: 10 random hex characters come out under 2.5 bits in about 12% of cases. A
+ * shorter part is a placeholder only when it holds fewer than PLACEHOLDER_DISTINCT distinct characters (`XXXXXXXXXX`,
+ * `ababababab`), which 10 random hex characters do about 3 times in 100,000.
+ */
+const PLACEHOLDER_ENTROPY_LENGTH = 20;
+const PLACEHOLDER_DISTINCT = 4;
 /** Consecutive ascending characters (`abcdefgh`, `12345678`) that no random part holds but sample keys often do. */
 const PLACEHOLDER_RUN = 8;
 
@@ -42,7 +49,7 @@ const PLACEHOLDER_RUN = 8;
  * run. Issued tokens are random: the chance of either in a real one is negligible.
  */
 export function placeholderPart(s: string): boolean {
-  if (shannonEntropy(s) < PLACEHOLDER_ENTROPY) return true;
+  if (s.length >= PLACEHOLDER_ENTROPY_LENGTH ? shannonEntropy(s) < PLACEHOLDER_ENTROPY : new Set(s).size < PLACEHOLDER_DISTINCT) return true;
   let run = 1;
   for (let i = 1; i < s.length; i++) {
     run = s.charCodeAt(i) === s.charCodeAt(i - 1) + 1 ? run + 1 : 1;
