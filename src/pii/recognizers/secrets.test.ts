@@ -252,6 +252,48 @@ describe('high-entropy values with context', () => {
     expect(values(highEntropyRecognizer, 'if (token == "b7Xk29QmZp4LrT8vNc3WyH6s")')).toEqual([]);
   });
 
+  it('judges a value that only starts like a vendor token: the vendor defers it only by reporting it or rejecting it as made up', () => {
+    // A Slack `d` session cookie: no xox[abceoprs] token, yet a credential (made-up value).
+    const cookie = 'xoxd-Qm7%2FvT4pLx9bN2wK8rZ3hY6jC1fD5sA0eU4iO7tR2vM9bN3%3D';
+    expect(values(highEntropyRecognizer, `slack_token: ${cookie}`)).toEqual([cookie]);
+    // An id with 8 and 9, which AWS's base32 ids never hold, is not AWS's to judge; a base32 one is.
+    expect(notASecret('AKIAQ7ZT4KGW3XJ2MN8E')).toBeUndefined();
+    expect(notASecret('AKIAQ7ZT4KGW3XJ2MN6E')).toBe('vendor token');
+    // Slack's shape with ids nobody was issued, and a JWT header that decodes, stay their vendors'.
+    expect(notASecret('xoxp-1234-1234-1234-7c1e0b94d2af36e85b0c9d4f1a27e3b6')).toBe('vendor token');
+  });
+
+  it('reads code as code: a call, a composite literal or a qualified name after `:=` is no value', () => {
+    const go = [
+      'tokenSource := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})',
+      'encodedToken := base64.StdEncoding.EncodeToString(raw)',
+      'authKey := x509.MarshalPKCS1PrivateKey(priv)',
+      'sessionToken := tokenstore.DefaultSessionHandler',
+    ].join('\n');
+    expect(values(highEntropyRecognizer, go)).toEqual([]);
+    // A random value holding a dot is still one.
+    expect(values(highEntropyRecognizer, 'secret: Xq7.vR2mK9xLp4tW7nB3zY6hJ1')).toEqual(['Xq7.vR2mK9xLp4tW7nB3zY6hJ1']);
+  });
+
+  it('reads a nested YAML key as a key: the next line is a value only when indented under its key and not itself `key:`', () => {
+    expect(values(highEntropyRecognizer, 'secrets:\n    kubernetes_service_account_token_path: /var/run/x\n')).toEqual([]);
+    expect(values(highEntropyRecognizer, '  password:\n  q8Z!vR2#mK9xLp4@tW7n\n')).toEqual([]);
+    expect(values(highEntropyRecognizer, '  password:\n    q8Z!vR2#mK9xLp4@tW7n\n')).toEqual(['q8Z!vR2#mK9xLp4@tW7n']);
+  });
+
+  it('takes a digest name as a whole name part: SHARED is not sha, PREVIOUS is not rev', () => {
+    const hex64 = '5b1e9c07d3a84f26e0b7c9a15d42f8e36a0c9b7d21e4f58a3c6b0d9e7f12a84c';
+    expect(values(highEntropyRecognizer, `WEBHOOK_SHARED_SECRET=${hex64}`)).toEqual([hex64]);
+    expect(values(highEntropyRecognizer, `PREVIOUS_TOKEN=${hex64}`)).toEqual([hex64]);
+    expect(values(highEntropyRecognizer, `secret_sha256=${hex64}`)).toEqual([]);
+    expect(values(highEntropyRecognizer, `tokenCommitSha: ${hex64.slice(0, 40)}`)).toEqual([]);
+  });
+
+  it('reads an HTTP scheme in any case, and a header name is no reason to skip its value', () => {
+    expect(values(highEntropyRecognizer, 'authorization: bearer 9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7')).toEqual(['9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7']);
+    expect(values(highEntropyRecognizer, 'API_TOKEN_HEADER="Bearer 9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7"')).toEqual(['9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7']);
+  });
+
   it('skips names of public values and of things about a secret (its id, name, location, type)', () => {
     for (const name of ['publicToken', 'csrf-token', 'credentialId', 'secret_name', 'token_url', 'TokenFile', 'api_key_version']) {
       expect(values(highEntropyRecognizer, `${name} = "b7Xk29QmZp4LrT8vNc3WyH6s"`), name).toEqual([]);
