@@ -362,6 +362,32 @@ describe('every secrets recognizer', () => {
     ['pem label words', '-----BEGIN A B C D PRIVATE KEY'.repeat(N / 30)],
     ['putty headers before one long body', `${'PuTTY-User-Key-File-2: x\n'.repeat(150)}Private-Lines: 999\n${'a b\n'.repeat(N / 4)}`],
   ];
+  // Crowded headers, each of which a quadratic search would make re-read the same body: cost is compared at two
+  // sizes, since a quadratic pass doubles its cost per doubling of the input twice over (×4) and a linear one once.
+  // The sizes stay under the 20 kB a body may run to: past it, a per-header re-read is capped and grows linearly again
+  // (at 400 times the cost of one read; the reviewer's figure: 5.4 s/MB).
+  const CROWDED: Array<[string, (n: number) => string]> = [
+    ['PuTTY headers each with a Private-Lines field', (n) => 'PuTTY-User-Key-File-2: x\nPrivate-Lines: 999\n'.repeat(n / 44)],
+    ['PEM BEGIN lines before one END', (n) => `${'-----BEGIN RSA PRIVATE KEY-----\n'.repeat(n / 32)}-----END RSA PRIVATE KEY-----\n`],
+    ['PEM label-word BEGIN lines before one END', (n) => `${'-----BEGIN A B C PRIVATE KEY-----\n'.repeat(n / 34)}-----END A B C PRIVATE KEY-----\n`],
+  ];
+  const cost = (text: string): number => {
+    const times: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      for (let r = 0; r < 20; r++) privateKeyRecognizer.recognize(text, ctx);
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[1]!;
+  };
+  it.each(CROWDED)('reads %s once: twice the input costs about twice as much', (_name, make) => {
+    cost(make(8_800));
+    const small = cost(make(8_800));
+    const large = cost(make(17_600));
+    // Quadratic: ×4. The floor absorbs timer noise on runs of a few milliseconds.
+    expect(large).toBeLessThan(3 * small + 5);
+  });
+
   it.each(ADVERSARIAL)('stays linear on %s', (_name, text) => {
     const t0 = performance.now();
     for (const r of SECRET_RECOGNIZERS) r.recognize(text, ctx);

@@ -341,10 +341,45 @@ function hasKeyMaterial(text: string, from: number, to: number): boolean {
   return false;
 }
 
+/**
+ * hasKeyMaterial for queries whose `from` never decreases (BEGIN lines in text order): the text is read once, up to
+ * the furthest `to` asked, and the first run found is remembered, so 600 BEGIN lines before one END cost one pass
+ * over the body rather than 600.
+ */
+function keyMaterialScanner(text: string): (from: number, to: number) => boolean {
+  let scanned = 0;
+  let run = 0;
+  let found = -1;
+  return (from, to) => {
+    if (found !== -1 && found - KEY_MATERIAL_RUN >= from) return found <= to;
+    found = -1;
+    if (from >= scanned) {
+      scanned = from;
+      run = 0;
+    } else run = Math.min(run, scanned - from);
+    for (; scanned < to; scanned++) {
+      if (!isBase64Char(text.charCodeAt(scanned))) run = 0;
+      else if (++run >= KEY_MATERIAL_RUN) {
+        found = ++scanned;
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 const PUTTY_HEADER = 'PuTTY-User-Key-File-';
 const PUTTY_PRIVATE = 'Private-Lines: ';
 /** How far past its header a PuTTY file's Private-Lines field may be (the public lines of a 4096-bit key run ~750 characters). */
 const PUTTY_WINDOW = 4000;
+
+/** Whether text[from, to) is one non-empty line of base64 (a trailing `\r` allowed). */
+function base64Line(text: string, from: number, to: number): boolean {
+  if (to > from && text.charCodeAt(to - 1) === 13) to--;
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) if (!isBase64Char(text.charCodeAt(i))) return false;
+  return true;
+}
 
 function lineEnd(text: string, from: number): number {
   const nl = text.indexOf('\n', from);
@@ -359,6 +394,7 @@ function puttyKeys(text: string): RecognizerResult[] {
   const out: RecognizerResult[] = [];
   // The next Private-Lines field, remembered so many headers without one do not rescan the text.
   let priv = -2;
+  let judged = -2;
   let after = 0;
   for (let at = text.indexOf(PUTTY_HEADER); at !== -1; at = text.indexOf(PUTTY_HEADER, Math.max(at + 1, after))) {
     if (priv !== -1 && priv < at) priv = text.indexOf(PUTTY_PRIVATE, at);
@@ -366,11 +402,19 @@ function puttyKeys(text: string): RecognizerResult[] {
     if (priv - at > PUTTY_WINDOW) continue;
     const count = /^\d{1,3}/.exec(text.slice(priv + PUTTY_PRIVATE.length, priv + PUTTY_PRIVATE.length + 3));
     if (!count) continue;
+    // Every header before one field would judge the same body: it is read once.
+    if (priv === judged) continue;
+    judged = priv;
     const bodyStart = lineEnd(text, priv) + 1;
     let end = bodyStart;
-    // Bounded like a PEM body, so headers crowded before one field cannot each read a long text.
+    // Bounded like a PEM body, and ended by the first line that is not base64 (the Private-MAC line, a next header):
+    // bodies of different fields never overlap, so the text is read once however the headers are crowded.
     const bodyMax = Math.min(text.length, bodyStart + PRIVATE_KEY_MAX);
-    for (let k = 0; k < Number(count[0]) && end < bodyMax; k++) end = lineEnd(text, end) + 1;
+    for (let k = 0; k < Number(count[0]) && end < bodyMax; k++) {
+      const le = lineEnd(text, end);
+      if (!base64Line(text, end, le)) break;
+      end = le + 1;
+    }
     end = Math.min(end, bodyMax);
     if (!hasKeyMaterial(text, bodyStart, end)) continue;
     if (text.startsWith('Private-MAC: ', end)) end = lineEnd(text, end) + 1;
@@ -393,6 +437,7 @@ export const privateKeyRecognizer: Recognizer = {
     let after = 0;
     // The next END line of each kind, remembered so many BEGIN lines without an END do not rescan the text.
     const nextEnd = new Map<string, number>();
+    const materialIn = keyMaterialScanner(text);
     for (const m of text.matchAll(PRIVATE_KEY_BEGIN)) {
       if (m.index < after) continue;
       const kind = (m[1] ?? '').trim().toLowerCase() || 'pkcs8';
@@ -405,7 +450,7 @@ export const privateKeyRecognizer: Recognizer = {
       const bodyStart = m.index + m[0].length;
       const whole = endAt >= 0 && endAt - m.index <= PRIVATE_KEY_MAX;
       // A header with no key material after it is a runbook or a code sample naming the format, not a leaked key.
-      if (!hasKeyMaterial(text, bodyStart, whole ? endAt : Math.min(text.length, bodyStart + KEY_MATERIAL_LOOKAHEAD))) continue;
+      if (!materialIn(bodyStart, whole ? endAt : Math.min(text.length, bodyStart + KEY_MATERIAL_LOOKAHEAD))) continue;
       // Legacy PEM marks encryption in a header ("Proc-Type: 4,ENCRYPTED") rather than in the BEGIN line.
       const encrypted = kind.includes('encrypted') || (endAt > 0 && text.slice(m.index, Math.min(endAt, m.index + 200)).includes('Proc-Type: 4,ENCRYPTED'));
       const score = encrypted ? 0.8 : 0.95;
