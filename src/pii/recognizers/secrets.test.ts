@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -292,6 +293,14 @@ describe('high-entropy values with context', () => {
   it('reads an HTTP scheme in any case, and a header name is no reason to skip its value', () => {
     expect(values(highEntropyRecognizer, 'authorization: bearer 9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7')).toEqual(['9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7']);
     expect(values(highEntropyRecognizer, 'API_TOKEN_HEADER="Bearer 9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7"')).toEqual(['9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7']);
+  });
+
+  it('takes `public` as a whole name part, and base64 of a URL as text', () => {
+    expect(values(highEntropyRecognizer, 'PUBLICATION_API_KEY=b7Xk29QmZp4LrT8vNc3WyH6s')).toEqual(['b7Xk29QmZp4LrT8vNc3WyH6s']);
+    expect(values(highEntropyRecognizer, 'NEXT_PUBLIC_API_KEY=b7Xk29QmZp4LrT8vNc3WyH6s')).toEqual([]);
+    // base64 of `https://example.org/oauth/callback`
+    expect(notASecret(Buffer.from('https://example.org/oauth/callback').toString('base64'))).toBe('base64 of text');
+    expect(notASecret(Buffer.from('deploy:Wq8-vR2mK9x').toString('base64'))).not.toBe('base64 of text');
   });
 
   it('skips names of public values and of things about a secret (its id, name, location, type)', () => {

@@ -485,12 +485,15 @@ const NAME_STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'auth', 'cred', 'ke
  * publishable token, an anti-forgery (CSRF) token, or a secret's id, name, location, type, size or lifetime
  * (`credentialsId`, `token_url`, `secret_name`, `TokenFile`, `SESSION_TOKEN_TTL`).
  */
-const NOT_SECRET_NAME = /public|publishable|csrf|xsrf|(?:^|[_.-])(?:id|ids|name|url|uri|endpoint|file|path|type|length|len|size|ttl|expiry|expires|version)$/i;
+const NOT_SECRET_NAME = /csrf|xsrf|(?:^|[_.-])(?:id|ids|name|url|uri|endpoint|file|path|type|length|len|size|ttl|expiry|expires|version)$/i;
 const NOT_SECRET_NAME_CAMEL = /[a-z0-9](?:Id|Ids|Name|Url|URL|Uri|Endpoint|File|Path|Type|Length|Size|Ttl|Version)$/;
 /** Names under which a 40- or 64-digit hex value is a digest (a commit, a checksum), not a hex-encoded secret. */
 const HASH_NAME_PART = /^(?:sha\d*|hash|hashes|digest|checksum|sum|md5|commit|rev|revision|fingerprint|etag)$/i;
 /** Whether one of a name's parts (split at `_`, `.`, `-` and camelCase humps) is a digest's name: `SHARED` is not `sha`. */
-const hashName = (name: string): boolean => name.split(/[_.-]|(?<=[a-z0-9])(?=[A-Z])/).some((part) => HASH_NAME_PART.test(part));
+const nameParts = (name: string): string[] => name.split(/[_.-]|(?<=[a-z0-9])(?=[A-Z])/);
+const hashName = (name: string): boolean => nameParts(name).some((part) => HASH_NAME_PART.test(part));
+/** A public or publishable value's name, by whole name part (`NEXT_PUBLIC_API_KEY`, `publicToken`, not `PUBLICATION_API_KEY`). */
+const publicName = (name: string): boolean => nameParts(name).some((part) => /^(?:public|publishable)$/i.test(part));
 
 const STEMS_BY_FIRST: (string[] | undefined)[] = [];
 for (const st of NAME_STEMS) (STEMS_BY_FIRST[st.charCodeAt(0)] ??= []).push(st);
@@ -558,7 +561,9 @@ function base64OfText(v: string): boolean {
   const bytes = Buffer.from(v, /[-_]/.test(v) ? 'base64url' : 'base64');
   if (bytes.length < 12) return false;
   // `user:password` is HTTP Basic credentials, encoded text that is itself the secret.
-  if (/^[\x21-\x39\x3b-\x7e]+:[\x21-\x7e]+$/.test(bytes.toString('latin1'))) return false;
+  // A URL (`https://…`) has the same shape but is text.
+  const decoded = bytes.toString('latin1');
+  if (/^[\x21-\x39\x3b-\x7e]+:[\x21-\x7e]+$/.test(decoded) && !decoded.includes('://')) return false;
   let printable = 0;
   let letters = 0;
   for (const b of bytes) {
@@ -692,7 +697,7 @@ export const highEntropyRecognizer: Recognizer = {
       const ns = nameStart(text, walrus ? p - 1 : p);
       if (nameEnd - ns < 3 || !hasNameStem(text, ns, nameEnd)) continue;
       const name = text.slice(ns, nameEnd);
-      if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name) || NOT_SECRET_NAME_CAMEL.test(name)) continue;
+      if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name) || NOT_SECRET_NAME_CAMEL.test(name) || publicName(name)) continue;
       VALUE_AFTER.lastIndex = p + 1;
       const m = VALUE_AFTER.exec(text);
       if (!m) continue;
