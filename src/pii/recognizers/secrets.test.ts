@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -252,6 +253,56 @@ describe('high-entropy values with context', () => {
     expect(values(highEntropyRecognizer, 'if (token == "b7Xk29QmZp4LrT8vNc3WyH6s")')).toEqual([]);
   });
 
+  it('judges a value that only starts like a vendor token: the vendor defers it only by reporting it or rejecting it as made up', () => {
+    // A Slack `d` session cookie: no xox[abceoprs] token, yet a credential (made-up value).
+    const cookie = 'xoxd-Qm7%2FvT4pLx9bN2wK8rZ3hY6jC1fD5sA0eU4iO7tR2vM9bN3%3D';
+    expect(values(highEntropyRecognizer, `slack_token: ${cookie}`)).toEqual([cookie]);
+    // An id with 8 and 9, which AWS's base32 ids never hold, is not AWS's to judge; a base32 one is.
+    expect(notASecret('AKIAQ7ZT4KGW3XJ2MN8E')).toBeUndefined();
+    expect(notASecret('AKIAQ7ZT4KGW3XJ2MN6E')).toBe('vendor token');
+    // Slack's shape with ids nobody was issued, and a JWT header that decodes, stay their vendors'.
+    expect(notASecret('xoxp-1234-1234-1234-7c1e0b94d2af36e85b0c9d4f1a27e3b6')).toBe('vendor token');
+  });
+
+  it('reads code as code: a call, a composite literal or a qualified name after `:=` is no value', () => {
+    const go = [
+      'tokenSource := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})',
+      'encodedToken := base64.StdEncoding.EncodeToString(raw)',
+      'authKey := x509.MarshalPKCS1PrivateKey(priv)',
+      'sessionToken := tokenstore.DefaultSessionHandler',
+    ].join('\n');
+    expect(values(highEntropyRecognizer, go)).toEqual([]);
+    // A random value holding a dot is still one.
+    expect(values(highEntropyRecognizer, 'secret: Xq7.vR2mK9xLp4tW7nB3zY6hJ1')).toEqual(['Xq7.vR2mK9xLp4tW7nB3zY6hJ1']);
+  });
+
+  it('reads a nested YAML key as a key: the next line is a value only when indented under its key and not itself `key:`', () => {
+    expect(values(highEntropyRecognizer, 'secrets:\n    kubernetes_service_account_token_path: /var/run/x\n')).toEqual([]);
+    expect(values(highEntropyRecognizer, '  password:\n  q8Z!vR2#mK9xLp4@tW7n\n')).toEqual([]);
+    expect(values(highEntropyRecognizer, '  password:\n    q8Z!vR2#mK9xLp4@tW7n\n')).toEqual(['q8Z!vR2#mK9xLp4@tW7n']);
+  });
+
+  it('takes a digest name as a whole name part: SHARED is not sha, PREVIOUS is not rev', () => {
+    const hex64 = '5b1e9c07d3a84f26e0b7c9a15d42f8e36a0c9b7d21e4f58a3c6b0d9e7f12a84c';
+    expect(values(highEntropyRecognizer, `WEBHOOK_SHARED_SECRET=${hex64}`)).toEqual([hex64]);
+    expect(values(highEntropyRecognizer, `PREVIOUS_TOKEN=${hex64}`)).toEqual([hex64]);
+    expect(values(highEntropyRecognizer, `secret_sha256=${hex64}`)).toEqual([]);
+    expect(values(highEntropyRecognizer, `tokenCommitSha: ${hex64.slice(0, 40)}`)).toEqual([]);
+  });
+
+  it('reads an HTTP scheme in any case, and a header name is no reason to skip its value', () => {
+    expect(values(highEntropyRecognizer, 'authorization: bearer 9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7')).toEqual(['9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7']);
+    expect(values(highEntropyRecognizer, 'API_TOKEN_HEADER="Bearer 9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7"')).toEqual(['9fK2mQ7xLp4vR8tB3nZ6wY1jH5cD0gS7']);
+  });
+
+  it('takes `public` as a whole name part, and base64 of a URL as text', () => {
+    expect(values(highEntropyRecognizer, 'PUBLICATION_API_KEY=b7Xk29QmZp4LrT8vNc3WyH6s')).toEqual(['b7Xk29QmZp4LrT8vNc3WyH6s']);
+    expect(values(highEntropyRecognizer, 'NEXT_PUBLIC_API_KEY=b7Xk29QmZp4LrT8vNc3WyH6s')).toEqual([]);
+    // base64 of `https://example.org/oauth/callback`
+    expect(notASecret(Buffer.from('https://example.org/oauth/callback').toString('base64'))).toBe('base64 of text');
+    expect(notASecret(Buffer.from('deploy:Wq8-vR2mK9x').toString('base64'))).not.toBe('base64 of text');
+  });
+
   it('skips names of public values and of things about a secret (its id, name, location, type)', () => {
     for (const name of ['publicToken', 'csrf-token', 'credentialId', 'secret_name', 'token_url', 'TokenFile', 'api_key_version']) {
       expect(values(highEntropyRecognizer, `${name} = "b7Xk29QmZp4LrT8vNc3WyH6s"`), name).toEqual([]);
@@ -262,9 +313,19 @@ describe('high-entropy values with context', () => {
   it('tells placeholders from random parts: repeated characters and ascending runs', () => {
     expect(placeholderPart('XXXXXXXXXXXXXXXXXXXXXXXX')).toBe(true);
     expect(placeholderPart('abababababababab')).toBe(true);
+    expect(placeholderPart('ababababab')).toBe(true);
     expect(placeholderPart('Syabcdefghijklmnopqrstuvwxyz1234567')).toBe(true);
     expect(placeholderPart('Y34FZKBOKMUTVV7A')).toBe(false);
     expect(placeholderPart('bJtrpFi1fO1JMCcwLx8uZyAg')).toBe(false);
+  });
+
+  it('keeps short random parts whose entropy happens to be low: a legacy Slack token with a 10-hex tail', () => {
+    // A made-up tail as random ones often come out (3 of one digit, 3 of another): 2.17 bits, yet 5 distinct characters.
+    const tail = '9c29c4f9c2';
+    expect(shannonEntropy(tail)).toBeLessThan(2.5);
+    expect(placeholderPart(tail)).toBe(false);
+    const token = `xoxs-4417208391-4419023815-5520871634-${tail}`;
+    expect(values(slackRecognizer, `SLACK_LEGACY_TOKEN=${token}`)).toEqual([token]);
   });
 
   it('measures entropy in bits per character', () => {
@@ -310,6 +371,32 @@ describe('every secrets recognizer', () => {
     ['pem label words', '-----BEGIN A B C D PRIVATE KEY'.repeat(N / 30)],
     ['putty headers before one long body', `${'PuTTY-User-Key-File-2: x\n'.repeat(150)}Private-Lines: 999\n${'a b\n'.repeat(N / 4)}`],
   ];
+  // Crowded headers, each of which a quadratic search would make re-read the same body: cost is compared at two
+  // sizes, since a quadratic pass doubles its cost per doubling of the input twice over (×4) and a linear one once.
+  // The sizes stay under the 20 kB a body may run to: past it, a per-header re-read is capped and grows linearly again
+  // (at 400 times the cost of one read; the reviewer's figure: 5.4 s/MB).
+  const CROWDED: Array<[string, (n: number) => string]> = [
+    ['PuTTY headers each with a Private-Lines field', (n) => 'PuTTY-User-Key-File-2: x\nPrivate-Lines: 999\n'.repeat(n / 44)],
+    ['PEM BEGIN lines before one END', (n) => `${'-----BEGIN RSA PRIVATE KEY-----\n'.repeat(n / 32)}-----END RSA PRIVATE KEY-----\n`],
+    ['PEM label-word BEGIN lines before one END', (n) => `${'-----BEGIN A B C PRIVATE KEY-----\n'.repeat(n / 34)}-----END A B C PRIVATE KEY-----\n`],
+  ];
+  const cost = (text: string): number => {
+    const times: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      for (let r = 0; r < 20; r++) privateKeyRecognizer.recognize(text, ctx);
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[1]!;
+  };
+  it.each(CROWDED)('reads %s once: twice the input costs about twice as much', (_name, make) => {
+    cost(make(8_800));
+    const small = cost(make(8_800));
+    const large = cost(make(17_600));
+    // Quadratic: ×4. The floor absorbs timer noise on runs of a few milliseconds.
+    expect(large).toBeLessThan(3 * small + 5);
+  });
+
   it.each(ADVERSARIAL)('stays linear on %s', (_name, text) => {
     const t0 = performance.now();
     for (const r of SECRET_RECOGNIZERS) r.recognize(text, ctx);

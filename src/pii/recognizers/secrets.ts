@@ -32,8 +32,15 @@ export function shannonEntropy(s: string): number {
   return h;
 }
 
-/** Bits per character below which a token's random part is a placeholder (`XXXX…`, `aaaa…`, `0000…`); random parts reach 3.5+. */
+/** Bits per character below which a long random part is a placeholder (`XXXX…`, `aaaa…`, `0000…`); random parts reach 3.5+. */
 const PLACEHOLDER_ENTROPY = 2.5;
+/**
+ * Below this length entropy says little: 10 random hex characters come out under 2.5 bits in about 12% of cases. A
+ * shorter part is a placeholder only when it holds fewer than PLACEHOLDER_DISTINCT distinct characters (`XXXXXXXXXX`,
+ * `ababababab`), which 10 random hex characters do about 3 times in 100,000.
+ */
+const PLACEHOLDER_ENTROPY_LENGTH = 20;
+const PLACEHOLDER_DISTINCT = 4;
 /** Consecutive ascending characters (`abcdefgh`, `12345678`) that no random part holds but sample keys often do. */
 const PLACEHOLDER_RUN = 8;
 
@@ -42,7 +49,7 @@ const PLACEHOLDER_RUN = 8;
  * run. Issued tokens are random: the chance of either in a real one is negligible.
  */
 export function placeholderPart(s: string): boolean {
-  if (shannonEntropy(s) < PLACEHOLDER_ENTROPY) return true;
+  if (s.length >= PLACEHOLDER_ENTROPY_LENGTH ? shannonEntropy(s) < PLACEHOLDER_ENTROPY : new Set(s).size < PLACEHOLDER_DISTINCT) return true;
   let run = 1;
   for (let i = 1; i < s.length; i++) {
     run = s.charCodeAt(i) === s.charCodeAt(i - 1) + 1 ? run + 1 : 1;
@@ -334,10 +341,45 @@ function hasKeyMaterial(text: string, from: number, to: number): boolean {
   return false;
 }
 
+/**
+ * hasKeyMaterial for queries whose `from` never decreases (BEGIN lines in text order): the text is read once, up to
+ * the furthest `to` asked, and the first run found is remembered, so 600 BEGIN lines before one END cost one pass
+ * over the body rather than 600.
+ */
+function keyMaterialScanner(text: string): (from: number, to: number) => boolean {
+  let scanned = 0;
+  let run = 0;
+  let found = -1;
+  return (from, to) => {
+    if (found !== -1 && found - KEY_MATERIAL_RUN >= from) return found <= to;
+    found = -1;
+    if (from >= scanned) {
+      scanned = from;
+      run = 0;
+    } else run = Math.min(run, scanned - from);
+    for (; scanned < to; scanned++) {
+      if (!isBase64Char(text.charCodeAt(scanned))) run = 0;
+      else if (++run >= KEY_MATERIAL_RUN) {
+        found = ++scanned;
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 const PUTTY_HEADER = 'PuTTY-User-Key-File-';
 const PUTTY_PRIVATE = 'Private-Lines: ';
 /** How far past its header a PuTTY file's Private-Lines field may be (the public lines of a 4096-bit key run ~750 characters). */
 const PUTTY_WINDOW = 4000;
+
+/** Whether text[from, to) is one non-empty line of base64 (a trailing `\r` allowed). */
+function base64Line(text: string, from: number, to: number): boolean {
+  if (to > from && text.charCodeAt(to - 1) === 13) to--;
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) if (!isBase64Char(text.charCodeAt(i))) return false;
+  return true;
+}
 
 function lineEnd(text: string, from: number): number {
   const nl = text.indexOf('\n', from);
@@ -352,6 +394,7 @@ function puttyKeys(text: string): RecognizerResult[] {
   const out: RecognizerResult[] = [];
   // The next Private-Lines field, remembered so many headers without one do not rescan the text.
   let priv = -2;
+  let judged = -2;
   let after = 0;
   for (let at = text.indexOf(PUTTY_HEADER); at !== -1; at = text.indexOf(PUTTY_HEADER, Math.max(at + 1, after))) {
     if (priv !== -1 && priv < at) priv = text.indexOf(PUTTY_PRIVATE, at);
@@ -359,11 +402,19 @@ function puttyKeys(text: string): RecognizerResult[] {
     if (priv - at > PUTTY_WINDOW) continue;
     const count = /^\d{1,3}/.exec(text.slice(priv + PUTTY_PRIVATE.length, priv + PUTTY_PRIVATE.length + 3));
     if (!count) continue;
+    // Every header before one field would judge the same body: it is read once.
+    if (priv === judged) continue;
+    judged = priv;
     const bodyStart = lineEnd(text, priv) + 1;
     let end = bodyStart;
-    // Bounded like a PEM body, so headers crowded before one field cannot each read a long text.
+    // Bounded like a PEM body, and ended by the first line that is not base64 (the Private-MAC line, a next header):
+    // bodies of different fields never overlap, so the text is read once however the headers are crowded.
     const bodyMax = Math.min(text.length, bodyStart + PRIVATE_KEY_MAX);
-    for (let k = 0; k < Number(count[0]) && end < bodyMax; k++) end = lineEnd(text, end) + 1;
+    for (let k = 0; k < Number(count[0]) && end < bodyMax; k++) {
+      const le = lineEnd(text, end);
+      if (!base64Line(text, end, le)) break;
+      end = le + 1;
+    }
     end = Math.min(end, bodyMax);
     if (!hasKeyMaterial(text, bodyStart, end)) continue;
     if (text.startsWith('Private-MAC: ', end)) end = lineEnd(text, end) + 1;
@@ -386,6 +437,7 @@ export const privateKeyRecognizer: Recognizer = {
     let after = 0;
     // The next END line of each kind, remembered so many BEGIN lines without an END do not rescan the text.
     const nextEnd = new Map<string, number>();
+    const materialIn = keyMaterialScanner(text);
     for (const m of text.matchAll(PRIVATE_KEY_BEGIN)) {
       if (m.index < after) continue;
       const kind = (m[1] ?? '').trim().toLowerCase() || 'pkcs8';
@@ -398,7 +450,7 @@ export const privateKeyRecognizer: Recognizer = {
       const bodyStart = m.index + m[0].length;
       const whole = endAt >= 0 && endAt - m.index <= PRIVATE_KEY_MAX;
       // A header with no key material after it is a runbook or a code sample naming the format, not a leaked key.
-      if (!hasKeyMaterial(text, bodyStart, whole ? endAt : Math.min(text.length, bodyStart + KEY_MATERIAL_LOOKAHEAD))) continue;
+      if (!materialIn(bodyStart, whole ? endAt : Math.min(text.length, bodyStart + KEY_MATERIAL_LOOKAHEAD))) continue;
       // Legacy PEM marks encryption in a header ("Proc-Type: 4,ENCRYPTED") rather than in the BEGIN line.
       const encrypted = kind.includes('encrypted') || (endAt > 0 && text.slice(m.index, Math.min(endAt, m.index + 200)).includes('Proc-Type: 4,ENCRYPTED'));
       const score = encrypted ? 0.8 : 0.95;
@@ -433,16 +485,29 @@ const NAME_STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'auth', 'cred', 'ke
  * publishable token, an anti-forgery (CSRF) token, or a secret's id, name, location, type, size or lifetime
  * (`credentialsId`, `token_url`, `secret_name`, `TokenFile`, `SESSION_TOKEN_TTL`).
  */
-const NOT_SECRET_NAME = /public|publishable|csrf|xsrf|(?:^|[_.-])(?:id|ids|name|url|uri|endpoint|file|path|type|length|len|size|ttl|expiry|expires|header|version)$/i;
-const NOT_SECRET_NAME_CAMEL = /[a-z0-9](?:Id|Ids|Name|Url|URL|Uri|Endpoint|File|Path|Type|Length|Size|Ttl|Header|Version)$/;
+const NOT_SECRET_NAME = /csrf|xsrf|(?:^|[_.-])(?:id|ids|name|url|uri|endpoint|file|path|type|length|len|size|ttl|expiry|expires|version)$/i;
+const NOT_SECRET_NAME_CAMEL = /[a-z0-9](?:Id|Ids|Name|Url|URL|Uri|Endpoint|File|Path|Type|Length|Size|Ttl|Version)$/;
 /** Names under which a 40- or 64-digit hex value is a digest (a commit, a checksum), not a hex-encoded secret. */
-const HASH_NAME = /sha|hash|digest|checksum|md5|commit|rev|fingerprint|etag/i;
+const HASH_NAME_PART = /^(?:sha\d*|hash|hashes|digest|checksum|sum|md5|commit|rev|revision|fingerprint|etag)$/i;
+/** Whether one of a name's parts (split at `_`, `.`, `-` and camelCase humps) is a digest's name: `SHARED` is not `sha`. */
+const nameParts = (name: string): string[] => name.split(/[_.-]|(?<=[a-z0-9])(?=[A-Z])/);
+const hashName = (name: string): boolean => nameParts(name).some((part) => HASH_NAME_PART.test(part));
+/** A public or publishable value's name, by whole name part (`NEXT_PUBLIC_API_KEY`, `publicToken`, not `PUBLICATION_API_KEY`). */
+const publicName = (name: string): boolean => nameParts(name).some((part) => /^(?:public|publishable)$/i.test(part));
 
 const STEMS_BY_FIRST: (string[] | undefined)[] = [];
 for (const st of NAME_STEMS) (STEMS_BY_FIRST[st.charCodeAt(0)] ??= []).push(st);
 
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 const isIdent = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45 || c === 0xf1;
+
+/** Width of the spaces and tabs that open the line holding `p`. */
+function lineIndent(text: string, p: number): number {
+  const start = text.lastIndexOf('\n', p) + 1;
+  let i = start;
+  while (i < p && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  return i - start;
+}
 
 /** Where the identifier right before an operator starts (past up to 3 spaces and a closing quote, at most 50 characters); its end is `nameEnd`. */
 let nameEnd = 0;
@@ -480,7 +545,8 @@ function hasNameStem(text: string, s: number, e: number): boolean {
 // `=>` (Ruby, PHP), then the value on the same line, or on the next line when that line is indented (a YAML value
 // under its key): an unindented next line is the next entry of a file whose value was left empty (`API_KEY=`).
 // An HTTP authorization scheme (`Authorization: Basic …`) comes before the credential.
-const VALUE_AFTER = /(?:>)?(?:[ \t]{0,3}|[ \t]{0,8}\r?\n[ \t]{1,8})["']?(?:(?:Basic|Bearer|Token) )?([^\s"'`,;<>(){}[\]]{20,256})/y;
+// The scheme is case-insensitive (RFC 7235), hence the `i` flag; no other part of the pattern holds a letter.
+const VALUE_AFTER = /(?:>)?(?:[ \t]{0,3}|[ \t]{0,8}\r?\n([ \t]{1,8}))["']?(?:(?:Basic|Bearer|Token) )?([^\s"'`,;<>(){}[\]]{20,256})/iy;
 const VALUE_CHAR = /[^\s"'`,;<>(){}[\]]/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -495,7 +561,9 @@ function base64OfText(v: string): boolean {
   const bytes = Buffer.from(v, /[-_]/.test(v) ? 'base64url' : 'base64');
   if (bytes.length < 12) return false;
   // `user:password` is HTTP Basic credentials, encoded text that is itself the secret.
-  if (/^[\x21-\x39\x3b-\x7e]+:[\x21-\x7e]+$/.test(bytes.toString('latin1'))) return false;
+  // A URL (`https://…`) has the same shape but is text.
+  const decoded = bytes.toString('latin1');
+  if (/^[\x21-\x39\x3b-\x7e]+:[\x21-\x7e]+$/.test(decoded) && !decoded.includes('://')) return false;
   let printable = 0;
   let letters = 0;
   for (const b of bytes) {
@@ -512,8 +580,47 @@ function wordCompound(v: string): boolean {
   return parts.every((p) => /^[A-Z]{1,5}$/.test(p) || (/^[A-Za-z]{2,}$/.test(p) && /[aeiouy]/i.test(p)));
 }
 
-/** Values whose prefix and shape belong to a vendor recognizer: AWS key ids, Google keys, Slack, GitHub and Stripe tokens, JWTs. */
-const VENDOR_SHAPED = /^(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}$|AIza[\w-]{35}$|xox[a-z]-|xox[a-z]\.xox[a-z]-|xapp-|gh[pousr]_[A-Za-z0-9]{36}$|github_pat_|[srp]k_(?:live|test)_|whsec_|eyJ[\w-]+\.[\w-]+\.)/;
+/**
+ * A Slack-shaped value someone typed: a placeholder random part, or a numeric id too short to be one Slack issued
+ * (`xoxp-1234-1234-1234-…`; workspace and user ids run to 9 digits and more, the format version is one digit).
+ */
+function slackMadeUp(v: string): boolean {
+  const parts = v.split('-').slice(1);
+  return placeholderPart(parts[parts.length - 1] ?? '') || parts.some((p, i) => /^\d+$/.test(p) && p.length < 6 && !(i === 0 && p.length === 1));
+}
+
+const whole = (re: RegExp): RegExp => new RegExp(`^(?:${re.source})$`);
+const NO_CONTEXT = { languages: [] as string[] };
+/**
+ * Vendor token shapes, each with its recognizer and whether that recognizer's rejection of a value of the shape means a
+ * placeholder or a failed checksum (AWS, Google, GitHub reject on nothing else; Slack also on structure, so only a
+ * placeholder random part counts; a JWT whose header is not JSON is no JWT at all).
+ */
+const VENDOR_SHAPES: Array<[RegExp, Recognizer, (v: string) => boolean]> = [
+  [whole(AWS_KEY_ID), awsKeysRecognizer, () => true],
+  [whole(GOOGLE_API_KEY), googleApiKeyRecognizer, () => true],
+  [whole(SLACK_TOKEN), slackRecognizer, slackMadeUp],
+  [whole(STRIPE_KEY), stripeRecognizer, () => true],
+  [whole(STRIPE_WEBHOOK_SECRET), stripeRecognizer, () => true],
+  [whole(GITHUB_TOKEN), githubRecognizer, () => true],
+  [whole(GITHUB_PAT), githubRecognizer, () => true],
+  [whole(JWT), jwtRecognizer, () => false],
+];
+
+/**
+ * Whether a vendor recognizer owns the value: it reports it (under the vendor's type), or the value has the vendor's
+ * exact shape and is rejected as a placeholder or on its checksum. A value that only starts like a vendor token
+ * (`xoxd-…` session cookies, an AWS-like id with a 9 in it) is not the vendor's to judge.
+ */
+function vendorOwned(v: string): boolean {
+  const bare = v.startsWith('xoxe.') ? v.slice(5) : v;
+  for (const [shape, r, rejectsAsPlaceholder] of VENDOR_SHAPES) {
+    if (!shape.test(bare)) continue;
+    if (r.recognize(v, NO_CONTEXT).some((f) => f.start === 0 && f.end === v.length)) return true;
+    if (rejectsAsPlaceholder(bare)) return true;
+  }
+  return false;
+}
 
 /** A relative path's segments are names (`config/prod/db`, `Users/Alice/Documents`), not random base64 runs that hold slashes. */
 const pathSegment = (seg: string): boolean => /^[a-z0-9_.-]+$/.test(seg) || wordCompound(seg);
@@ -526,16 +633,19 @@ export function notASecret(v: string, name?: string): string | undefined {
   if (UUID.test(v)) return 'uuid';
   // A vendor's token shape is its own recognizer's to judge (a GitHub token whose checksum fails, a placeholder), and to
   // report under the vendor's type.
-  if (VENDOR_SHAPED.test(v)) return 'vendor token';
+  if (vendorOwned(v)) return 'vendor token';
   // AWS's documented sample secret key (see AWS_DOC_PLACEHOLDER).
   if (v.length === 40 && AWS_DOC_PLACEHOLDER.test(v)) return 'placeholder';
   // Hex of a digest's length is a digest under a digest's name (or none known); under `client_secret` it is the secret
   // (GitHub OAuth app secrets are 40 hex digits, many API secrets 64).
-  if (HEX.test(v) && (v.length === 40 || v.length === 64) && (name === undefined || HASH_NAME.test(name))) return 'hash-shaped hex';
+  if (HEX.test(v) && (v.length === 40 || v.length === 64) && (name === undefined || hashName(name))) return 'hash-shaped hex';
   if (v.includes('://')) return 'url';
   if (/^(?:[~.]{0,2}\/|[A-Za-z]:\\)/.test(v) || (/^[\w.-]+(?:\/[\w.-]+){2,}$/.test(v) && v.split('/').every(pathSegment)) || /\.[a-z]{2,4}$/.test(v)) return 'path';
   if (/^[\d\s:./+TZ-]+$/.test(v)) return 'number or timestamp';
   if (/^\$\{?[A-Z_]+\}?$|^%[A-Z_]+%$|^<.*>$|^x{6,}$|^\*{6,}$/i.test(v)) return 'placeholder';
+  // `oauth2.StaticTokenSource`, `base64.StdEncoding.EncodeToString`: a qualified name in code, ending in a member
+  // named in words, not a value (a random value with a dot in it ends in a random run).
+  if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(v) && wordCompound(v.slice(v.lastIndexOf('.') + 1))) return 'dotted identifier';
   if (wordCompound(v)) return 'word compound';
   if (base64OfText(v)) return 'base64 of text';
   const h = shannonEntropy(v);
@@ -587,14 +697,18 @@ export const highEntropyRecognizer: Recognizer = {
       const ns = nameStart(text, walrus ? p - 1 : p);
       if (nameEnd - ns < 3 || !hasNameStem(text, ns, nameEnd)) continue;
       const name = text.slice(ns, nameEnd);
-      if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name) || NOT_SECRET_NAME_CAMEL.test(name)) continue;
+      if (!SECRET_NAME.test(name) || NOT_SECRET_NAME.test(name) || NOT_SECRET_NAME_CAMEL.test(name) || publicName(name)) continue;
       VALUE_AFTER.lastIndex = p + 1;
       const m = VALUE_AFTER.exec(text);
       if (!m) continue;
-      const v = m[1]!;
+      const v = m[2]!;
       const end = p + 1 + m[0].length;
       // A value running past the bound is a blob (certificate, data URL), not one credential.
       if (end < text.length && VALUE_CHAR.test(text[end]!)) continue;
+      // A value the code calls or builds (`x509.MarshalPKCS1PrivateKey(priv)`, `Token{…}`) is an expression.
+      if (text[end] === '(' || text[end] === '{') continue;
+      // On the next line, a value is one indented under its key; a `key:` there is a nested key (YAML), not the value.
+      if (m[1] !== undefined && (v.endsWith(':') || m[1].length <= lineIndent(text, p))) continue;
       if (notASecret(v, name) !== undefined) continue;
       out.push(hit('SECRET_HIGH_ENTROPY', end - v.length, end, 0.6, 'high-entropy', 'assignment', 'entropy'));
     }
