@@ -382,12 +382,13 @@ describe('every secrets recognizer', () => {
   ];
   const cost = (text: string): number => {
     const times: number[] = [];
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < 5; k++) {
       const t0 = performance.now();
       for (let r = 0; r < 20; r++) privateKeyRecognizer.recognize(text, ctx);
       times.push(performance.now() - t0);
     }
-    return times.sort((a, b) => a - b)[1]!;
+    // The fastest run: a busy machine only ever adds time, so the minimum is the steadiest figure.
+    return Math.min(...times);
   };
   it.each(CROWDED)('reads %s once: twice the input costs about twice as much', (_name, make) => {
     cost(make(8_800));
