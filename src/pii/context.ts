@@ -110,20 +110,34 @@ function equalsAt(text: string, at: number, w: string): boolean {
   return true;
 }
 
-/** Whether the word before `s` (past non-word characters) ends with `w`. */
-function previousWordEndsWith(text: string, s: number, w: string): boolean {
+/**
+ * Whether the word before `s` ends with `w`: past non-word characters, or, for a part of a key (`inKey`), past the
+ * `_` that joins it to the part before (`ip_address` holds the phrase `ip address`).
+ */
+function previousWordEndsWith(text: string, s: number, w: string, inKey: boolean): boolean {
   let pe = s;
-  while (pe > 0 && !isWordChar(text.charCodeAt(pe - 1))) pe--;
+  if (inKey) while (pe > 0 && text.charCodeAt(pe - 1) === 95) pe--;
+  else while (pe > 0 && !isWordChar(text.charCodeAt(pe - 1))) pe--;
   if (pe === s) return false;
   for (let i = pe - w.length; i < pe; i++) if (i < 0 || !isWordChar(text.charCodeAt(i))) return false;
   return equalsAt(text, pe - w.length, w);
 }
 
-/** Whether a phrase of `list` has its second word starting the word [s, e) and its first word ending the word before. */
-function phraseMayStart(text: string, s: number, e: number, list: readonly (readonly [string, string])[] | undefined): boolean {
+/** Whether a phrase of `list` has its second word starting the word or key part [s, e) and its first word ending the one before. */
+function phraseInList(text: string, s: number, e: number, list: readonly (readonly [string, string])[] | undefined, inKey: boolean): boolean {
   if (!list) return false;
-  for (const [first, second] of list) if (second.length <= e - s && equalsAt(text, s, second) && previousWordEndsWith(text, s, first)) return true;
+  for (const [first, second] of list) if (second.length <= e - s && equalsAt(text, s, second) && previousWordEndsWith(text, s, first, inKey)) return true;
   return false;
+}
+
+/** Whether a phrase's second word may start the word or key part [s, e) of ASCII characters: looked up by its first letter or two. */
+function phraseMayStart(text: string, s: number, e: number, q: QuickTest, inKey: boolean): boolean {
+  // Every code unit is ASCII here, so c0 and the pair index the flag tables.
+  const c0 = lowerAscii(text.charCodeAt(s));
+  if (q.phraseFirst[c0] && phraseInList(text, s, e, q.phrasesByFirst.get(c0), inKey)) return true;
+  if (e - s < 2) return false;
+  const pair = (c0 << 7) | lowerAscii(text.charCodeAt(s + 1));
+  return q.phrasePair[pair] === 1 && phraseInList(text, s, e, q.phrasesByPair.get(pair), inKey);
 }
 
 /** The context words of `byLanguage` for `languages` (a language missing from the map adds nothing). */
@@ -239,7 +253,7 @@ function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: n
   for (let k = s + 1; k < e; k++) {
     if (text.charCodeAt(k) === 95 || text.charCodeAt(k - 1) !== 95) continue;
     last = k;
-    if (phraseMayStartPart(text, s, k, e, q)) return true;
+    if (phraseMayStart(text, k, e, q, true)) return true;
   }
   if (last < 0 || text.charCodeAt(e - 1) === 95) return false;
   let digit = false;
@@ -247,33 +261,12 @@ function mayMatchWord(text: string, s: number, e: number, q: QuickTest, flags: n
   return mayMatchToken(text, last, e, q, digit, false);
 }
 
-/** Whether a phrase's second word may start the key part at k (after `_`) with its first word ending the part before. */
-function phraseMayStartPart(text: string, s: number, k: number, e: number, q: QuickTest): boolean {
-  let pe = k;
-  while (pe > s && text.charCodeAt(pe - 1) === 95) pe--;
-  const c0 = lowerAscii(text.charCodeAt(k));
-  const lists = [q.phraseFirst[c0] ? q.phrasesByFirst.get(c0) : undefined];
-  if (k + 1 < e) {
-    const pair = (c0 << 7) | lowerAscii(text.charCodeAt(k + 1));
-    if (q.phrasePair[pair]) lists.push(q.phrasesByPair.get(pair));
-  }
-  for (const list of lists) {
-    if (!list) continue;
-    for (const [first, second] of list) if (second.length <= e - k && equalsAt(text, k, second) && equalsAt(text, pe - first.length, first)) return true;
-  }
-  return false;
-}
-
 /** The quick test of one word or key part [s, e) of ASCII characters; `phrases`: whether to try a phrase's second word here. */
 function mayMatchToken(text: string, s: number, e: number, q: QuickTest, digit: boolean, phrases: boolean): boolean {
   const len = e - s;
-  // Every code unit is ASCII here, so c0 and the pair index the flag tables.
+  if (phrases && phraseMayStart(text, s, e, q, false)) return true;
+  // Every code unit is ASCII here, so c0 indexes the flag tables.
   const c0 = lowerAscii(text.charCodeAt(s));
-  if (phrases && q.phraseFirst[c0] && phraseMayStart(text, s, e, q.phrasesByFirst.get(c0))) return true;
-  if (phrases && len >= 2) {
-    const pair = (c0 << 7) | lowerAscii(text.charCodeAt(s + 1));
-    if (q.phrasePair[pair] && phraseMayStart(text, s, e, q.phrasesByPair.get(pair))) return true;
-  }
   // A word can equal a context word only if one has its length and first letter; stems and plurals need 6-39 letters.
   const exact = len < MAX_LEN_FIRST ? q.lenFirst[len * 128 + c0] === 1 : q.longWords;
   const inner = len > 5 && len < 40 && !digit;
