@@ -1,7 +1,7 @@
 /** Network identifiers: IPv4 (from the shared numeric scan, octets checked), IPv6 (candidates around colons, checked by node:net), with a zone and CIDR prefix length kept in the span, and http(s)/www URLs. */
 import { isIP } from 'node:net';
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { isWordChar, numericRuns, RUN_LEFT_WORD, RUN_RIGHT_WORD } from '../scan.js';
+import { isLetter, isWordChar, numericRuns, RUN_LEFT_WORD, RUN_RIGHT_WORD } from '../scan.js';
 
 const ipContext = {
   en: ['ip', 'ips', 'ip address', 'ipv4', 'ipv6', 'address', 'host', 'client', 'source ip', 'remote'],
@@ -51,7 +51,6 @@ function prefixEnds(text: string, d: number): boolean {
 }
 
 const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /** Whether an IPv6 address is scoped (link-local fe80::/10, or multicast ff00::/8), the only kind a zone id names a link for. */
 function scoped(addr: string): boolean {

@@ -1,6 +1,6 @@
 /** UK identifiers: NHS numbers (NHS Data Dictionary mod 11) and National Insurance numbers (HMRC NIM39110 prefix rules). */
 import type { Recognizer, RecognizerResult } from '../types.js';
-import { isDigit, isWordChar, numericRuns, uniformSep, windowDigits, windowStandsAlone } from '../scan.js';
+import { isDigit, isLetter, isLower, isWordChar, numericRuns, uniformSep, windowDigits, windowStandsAlone } from '../scan.js';
 
 /** NHS mod 11: weights 10..2 on the first nine digits; 11 - (sum mod 11) is the check digit (11 → 0, 10 → never issued). */
 export function nhsValid(d: string): boolean {
@@ -62,8 +62,6 @@ export function ninoPrefixValid(p: string): boolean {
   return /^[A-Z]{2}$/.test(a + b) && !BAD_FIRST.has(a) && !BAD_SECOND.has(b) && !BAD_PREFIX.has(a + b);
 }
 
-const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isLower = (c: number) => c >= 97 && c <= 122;
 const NINO = 0.7;
 const NINO_LOWER = 0.3;
 
