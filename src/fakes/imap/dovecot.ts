@@ -48,12 +48,16 @@ export interface Dovecot {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/**
+ * Two free loopback ports, held open together while they are read: probed one after the other, the kernel may hand
+ * out the same port twice, and dovecot refuses a config with a duplicate listener.
+ */
+async function freePorts(): Promise<[number, number]> {
+  const servers = [createServer(), createServer()];
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return [ports[0]!, ports[1]!];
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -82,7 +86,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
   const users = opts.users ?? { reports: 'reports-password' };
   const dir = mkdtempSync(join(tmpdir(), 'saaswatch-dovecot-'));
   const tls = makeTestTls();
-  let [port, tlsPort] = [await freePort(), await freePort()];
+  let [port, tlsPort] = await freePorts();
 
   // dovecot refuses to run its login processes as root, and mail processes as uid 0: as root it
   // uses the accounts its package made; as anyone else, that user for everything.
@@ -214,7 +218,7 @@ service anvil {
     } catch (err) {
       // Another process took a port between our probe and dovecot's bind: new ports, once or twice.
       if (attempt < 3 && /Address already in use/.test((err as Error).message)) {
-        [port, tlsPort] = [await freePort(), await freePort()];
+        [port, tlsPort] = await freePorts();
         writeConfig();
         continue;
       }
